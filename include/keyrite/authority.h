@@ -1,0 +1,144 @@
+/*
+ * keyrite authority: the one door for every operation that changes the
+ * appliance or uses a private key.
+ *
+ * Each operation runs the same sequence: policy check -> quorum unlock ->
+ * build -> sign -> verify after signing -> record (one SQLite transaction
+ * with its audit row) -> release (media/).  Front ends (cli/, tui/) call
+ * these functions and the read-only store queries, nothing below.
+ */
+#ifndef KEYRITE_AUTHORITY_H
+#define KEYRITE_AUTHORITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <keyrite/base.h>
+#include <keyrite/crypto.h>
+#include <keyrite/keystore.h>
+#include <keyrite/policy.h>
+#include <keyrite/quorum.h>
+#include <keyrite/store.h>
+
+#define KR_PASSPHRASE_MAX	1024
+
+/*
+ * Where passphrases come from: the terminal without echo, a file
+ * descriptor (one line each, in order), or a console dialog.  `get` fills
+ * `buf` (secure memory, KR_PASSPHRASE_MAX bytes) for the custodian named;
+ * `setting` is true when the custodian chooses a new passphrase (the
+ * terminal asks twice).  `skip` consumes the passphrase of a share that
+ * was refused before its passphrase was needed, so a script's lines stay
+ * in step with its --share arguments.
+ */
+struct kr_passphrase_source {
+	int	(*get)(void *, const char *, const char *, bool, char *,
+		    size_t, struct kr_err *);
+	void	(*skip)(void *);
+	void	 *ctx;
+};
+
+/* Progress and notices for the operator, shown by the front end. */
+struct kr_notice_sink {
+	void	(*notice)(void *, const char *);
+	void	 *ctx;
+};
+
+struct kr_appliance;
+
+/* Creates a state folder: database, policy copy, first audit row. */
+struct kr_init_req {
+	const char	*statedir;
+	const char	*kdf_profile;	/* "ceremony" (default) or "test" */
+	const char	*actor;		/* who ran it, for the audit row */
+};
+
+int		 kr_appliance_init(const struct kr_init_req *, struct kr_err *)
+		    KR_WUR;
+/*
+ * Opens a state folder: the database, the policy copy, and the clock
+ * guard (refuses to run when the clock reads earlier than the newest
+ * audit entry).
+ */
+int		 kr_appliance_open(struct kr_appliance **, const char *,
+		    struct kr_err *) KR_WUR;
+void		 kr_appliance_close(struct kr_appliance **);
+/* Read-only access for display (key list, audit show, status). */
+struct kr_store	*kr_appliance_store(struct kr_appliance *);
+const char	*kr_appliance_dir(const struct kr_appliance *);
+const struct kr_quorum_policy *
+		 kr_appliance_policy(const struct kr_appliance *);
+/* "ceremony" or "test"; a test profile is said plainly in every report. */
+const char	*kr_appliance_kdf_profile(const struct kr_appliance *);
+bool		 kr_appliance_is_test(const struct kr_appliance *);
+
+/* key generate */
+struct kr_keygen_req {
+	const char		*name;
+	enum kr_key_alg		 alg;
+	enum kr_purpose		 purpose;
+	unsigned		 m;
+	const char *const	*custodians;
+	size_t			 n;
+	const char		*share_dir;
+	const char		*actor;
+};
+
+struct kr_keygen_result {
+	char		fingerprint[KR_FINGERPRINT_STR_BYTES];
+	char		set_id[2 * KR_SET_ID_BYTES + 1];
+	char		share_paths[KR_CUSTODIANS_MAX][512];
+	size_t		shares;
+	int64_t		audit_seq;
+};
+
+/*
+ * Generates a sealed key under a new m-of-n share set, writes one share
+ * file per custodian into share_dir and the sealed key into the state
+ * folder, and records key, share set, custodians and the audit row in one
+ * transaction.  Any failure leaves no file and no row.
+ */
+int		 kr_authority_key_generate(struct kr_appliance *,
+		    const struct kr_keygen_req *,
+		    const struct kr_passphrase_source *,
+		    const struct kr_notice_sink *, struct kr_keygen_result *,
+		    struct kr_err *) KR_WUR;
+
+/* quorum verify: what was found about each share presented. */
+struct kr_share_status {
+	char		file[512];
+	char		custodian[KR_CUSTODIAN_NAME_MAX + 1];
+	unsigned	x;
+	int		code;		/* KR_OK when the share is good */
+	char		msg[KR_ERR_MSG_MAX];
+};
+
+struct kr_quorum_report {
+	char			key[KR_KEY_NAME_MAX + 1];
+	unsigned		m;
+	unsigned		n;
+	uint32_t		epoch;
+	size_t			given;
+	size_t			good;
+	bool			unlocked;
+	struct kr_share_status	shares[KR_CUSTODIANS_MAX];
+};
+
+/*
+ * With one share: checks it alone (structure, dealer signature, key, set,
+ * epoch, custodian, passphrase).  With more: checks each, then combines
+ * them and unseals the key.  KR_OK only when every share is good and, for
+ * two or more, the key unlocked; KR_EQUORUM saying how many more
+ * custodians are needed when fewer than m are good.
+ */
+int		 kr_authority_quorum_verify(struct kr_appliance *,
+		    const char *, const char *const *, size_t,
+		    const struct kr_passphrase_source *,
+		    struct kr_quorum_report *, struct kr_err *) KR_WUR;
+
+/* audit verify: recomputes the chain and names the first bad row. */
+int		 kr_authority_audit_verify(struct kr_appliance *,
+		    struct kr_audit_report *, struct kr_err *) KR_WUR;
+
+#endif /* KEYRITE_AUTHORITY_H */

@@ -1,0 +1,183 @@
+/*
+ * keyrite base: the project-wide error type, secure memory, process
+ * hardening, atomic file writes, byte buffers and hex/base64/PEM helpers.
+ *
+ * Every other module sits on top of this one.  Nothing here knows about
+ * keys, shares or certificates.
+ */
+#ifndef KEYRITE_BASE_H
+#define KEYRITE_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KR_WUR		__attribute__((warn_unused_result))
+#define KR_PRINTF(f, a)	__attribute__((format(printf, f, a)))
+
+/*
+ * Error codes: 0 is success, every failure is negative.  Each code belongs
+ * to one exit class (see kr_exit_status()): 1 for a refusal (policy,
+ * quorum, verification), 2 for a usage or input error.
+ */
+enum kr_code {
+	KR_OK = 0,
+	KR_EUSAGE = -1,		/* bad command line */
+	KR_EINPUT = -2,		/* malformed, oversized or unusable input */
+	KR_ENOENT = -3,		/* a named thing does not exist */
+	KR_EEXIST = -4,		/* a named thing already exists */
+	KR_EIO = -5,		/* a read, write or sync failed */
+	KR_ENOMEM = -6,		/* out of (secure) memory */
+	KR_ESTATE = -7,		/* state folder missing, damaged or read-only */
+	KR_EREFUSED = -8,	/* refused by policy */
+	KR_EQUORUM = -9,	/* not enough valid shares */
+	KR_EAUTH = -10,		/* wrong passphrase */
+	KR_EVERIFY = -11,	/* a signature, MAC or hash did not verify */
+	KR_ECLOCK = -12,	/* clock earlier than the newest audit entry */
+	KR_ESELFTEST = -13,	/* a power-on self-test failed */
+	KR_ECRYPTO = -14,	/* a cryptographic library call failed */
+	KR_EINTERNAL = -15,	/* a bug: an invariant did not hold */
+};
+
+#define KR_ERR_MSG_MAX	1024
+
+/*
+ * An error context: the code plus a message written for the operator in
+ * the ceremony room.  The message names the file, share or custodian
+ * involved and, where it can, what to do next.  It never holds a secret.
+ */
+struct kr_err {
+	int	code;
+	char	msg[KR_ERR_MSG_MAX];
+};
+
+void		 kr_err_clear(struct kr_err *);
+/* Sets code and message; returns code so callers can `return kr_err_set()`. */
+int		 kr_err_set(struct kr_err *, int, const char *, ...)
+		    KR_PRINTF(3, 4);
+int		 kr_err_vset(struct kr_err *, int, const char *, va_list)
+		    KR_PRINTF(3, 0);
+/* Prepends context ("share 3 (bob): ") to an existing message. */
+int		 kr_err_prefix(struct kr_err *, const char *, ...)
+		    KR_PRINTF(2, 3);
+const char	*kr_strerror(int);
+int		 kr_exit_status(int);
+
+/*
+ * Secure memory: sodium_malloc'd (guard pages, mlock'd, canary), wiped on
+ * free.  kr_secure_free is safe on NULL.
+ */
+void		*kr_secure_alloc(size_t);
+void		 kr_secure_free(void *);
+void		 kr_wipe(void *, size_t);
+/* Constant-time equality for secret-derived bytes. */
+bool		 kr_ct_equal(const void *, const void *, size_t);
+
+/*
+ * Process hardening, run first in main(): core dumps off, not dumpable,
+ * umask 077, memory locked where the system permits.  A failure to lock
+ * memory is not fatal but is reported in `warning` for the operator.
+ */
+struct kr_hardening {
+	bool	core_off;
+	bool	nondumpable;
+	bool	locked;
+	char	warning[256];
+};
+
+int		 kr_harden_process(struct kr_hardening *, struct kr_err *)
+		    KR_WUR;
+
+/* Files.  Every path given here appears in error messages. */
+#define KR_FILE_NOREPLACE	0x1	/* fail with KR_EEXIST if present */
+
+/*
+ * Writes `path` atomically: a temporary file beside it opened
+ * O_CREAT|O_EXCL|O_NOFOLLOW with mode 0600, written, fsync'd, renamed into
+ * place, and the folder fsync'd.  On failure nothing is left behind.
+ */
+int		 kr_file_write(const char *, const void *, size_t, unsigned,
+		    struct kr_err *) KR_WUR;
+/*
+ * Reads a whole regular file of at most `max` bytes into malloc'd memory
+ * (sodium_malloc'd when `secure`).  Refuses symlinks and oversize files.
+ */
+int		 kr_file_read(const char *, size_t, bool, uint8_t **, size_t *,
+		    struct kr_err *) KR_WUR;
+/* Overwrites a file's bytes with zeros, fsyncs and unlinks it. */
+int		 kr_file_shred(const char *, struct kr_err *) KR_WUR;
+int		 kr_mkdir_private(const char *, struct kr_err *) KR_WUR;
+int		 kr_fsync_dir(const char *, struct kr_err *) KR_WUR;
+bool		 kr_path_exists(const char *);
+/* Joins a folder and a name into a malloc'd string; NULL on overflow. */
+char		*kr_path_join(const char *, const char *);
+
+/*
+ * A growable byte buffer.  A secure buffer lives in sodium_malloc memory
+ * and is wiped whenever it grows or is freed.
+ */
+struct kr_buf {
+	uint8_t	*p;
+	size_t	 len;
+	size_t	 cap;
+	bool	 secure;
+	bool	 failed;	/* an allocation failed; later puts are no-ops */
+};
+
+void		 kr_buf_init(struct kr_buf *, bool);
+void		 kr_buf_free(struct kr_buf *);
+void		 kr_buf_put(struct kr_buf *, const void *, size_t);
+void		 kr_buf_put_u8(struct kr_buf *, uint8_t);
+void		 kr_buf_put_u16(struct kr_buf *, uint16_t);
+void		 kr_buf_put_u32(struct kr_buf *, uint32_t);
+void		 kr_buf_put_u64(struct kr_buf *, uint64_t);
+int		 kr_buf_status(const struct kr_buf *, struct kr_err *) KR_WUR;
+
+/*
+ * A bounds-checked big-endian reader for file formats.  Any read past the
+ * end sets `bad` and yields zeros; check `bad` once at the end.
+ */
+struct kr_rd {
+	const uint8_t	*p;
+	size_t		 len;
+	size_t		 off;
+	bool		 bad;
+};
+
+void		 kr_rd_init(struct kr_rd *, const void *, size_t);
+const uint8_t	*kr_rd_bytes(struct kr_rd *, size_t);
+void		 kr_rd_copy(struct kr_rd *, void *, size_t);
+uint8_t		 kr_rd_u8(struct kr_rd *);
+uint16_t	 kr_rd_u16(struct kr_rd *);
+uint32_t	 kr_rd_u32(struct kr_rd *);
+uint64_t	 kr_rd_u64(struct kr_rd *);
+size_t		 kr_rd_left(const struct kr_rd *);
+
+/* Hex, lower case.  `out` must hold 2 * len + 1 bytes. */
+void		 kr_hex_encode(char *, const uint8_t *, size_t);
+/* Decodes exactly `outlen` bytes from a hex string of 2 * outlen digits. */
+int		 kr_hex_decode(uint8_t *, size_t, const char *) KR_WUR;
+/* Decodes a hex string of any even length into malloc'd memory. */
+int		 kr_hex_decode_alloc(const char *, uint8_t **, size_t *) KR_WUR;
+
+/* Base64 (standard alphabet, padded); malloc'd, NUL-terminated. */
+char		*kr_base64_encode(const uint8_t *, size_t);
+int		 kr_base64_decode(const char *, size_t, uint8_t **, size_t *)
+		    KR_WUR;
+
+/* PEM: "-----BEGIN label-----", base64 in 64-column lines, END line. */
+char		*kr_pem_encode(const char *, const uint8_t *, size_t);
+/*
+ * Finds the first PEM block with this label in `text` and decodes it.
+ * KR_ENOENT if there is none, KR_EINPUT if it is malformed.
+ */
+int		 kr_pem_decode(const char *, const char *, size_t, uint8_t **,
+		    size_t *) KR_WUR;
+
+/* UTC time as "2026-11-23T17:35:00Z"; `out` holds 21 bytes. */
+#define KR_TIME_STR_BYTES	21
+void		 kr_time_format(int64_t, char *);
+int64_t		 kr_time_now(void);
+
+#endif /* KEYRITE_BASE_H */

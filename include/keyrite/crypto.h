@@ -1,0 +1,178 @@
+/*
+ * keyrite crypto: streaming hashes, signature verification, AEAD and KDF
+ * wrappers, the CSPRNG, and the power-on self-tests.
+ *
+ * Hashes and verification come from Mbed TLS 2.28; BLAKE2b, Ed25519,
+ * Argon2id and XChaCha20-Poly1305 from libsodium.  Nothing here holds a
+ * long-term private key: signing lives in keystore/.
+ */
+#ifndef KEYRITE_CRYPTO_H
+#define KEYRITE_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <keyrite/base.h>
+
+/* Hashes */
+enum kr_hash_alg {
+	KR_HASH_SHA256 = 1,
+	KR_HASH_SHA384,
+	KR_HASH_SHA512,
+	KR_HASH_BLAKE2B512,
+};
+
+#define KR_HASH_MAX_BYTES	64
+
+/* Opaque streaming state; sized and aligned for every algorithm. */
+struct kr_hash {
+	int				alg;
+	_Alignas(64) unsigned char	state[512];
+};
+
+size_t		 kr_hash_len(enum kr_hash_alg);
+const char	*kr_hash_name(enum kr_hash_alg);
+int		 kr_hash_init(struct kr_hash *, enum kr_hash_alg) KR_WUR;
+void		 kr_hash_update(struct kr_hash *, const void *, size_t);
+/* Writes kr_hash_len() bytes and wipes the state. */
+void		 kr_hash_final(struct kr_hash *, uint8_t *);
+int		 kr_hash(enum kr_hash_alg, const void *, size_t, uint8_t *)
+		    KR_WUR;
+
+/* Key algorithms keyrite can generate and hold. */
+enum kr_key_alg {
+	KR_KEY_P256 = 1,
+	KR_KEY_P384,
+	KR_KEY_ED25519,
+	KR_KEY_RSA3072,
+	KR_KEY_RSA4096,
+};
+
+const char	*kr_key_alg_name(enum kr_key_alg);	/* "p256" ... */
+int		 kr_key_alg_from_name(const char *, enum kr_key_alg *) KR_WUR;
+
+/* Signature algorithms keyrite can verify (and, in keystore/, make). */
+enum kr_sig_alg {
+	KR_SIG_ECDSA_P256_SHA256 = 1,
+	KR_SIG_ECDSA_P384_SHA384,
+	KR_SIG_RSA_PKCS1_SHA256,
+	KR_SIG_RSA_PKCS1_SHA384,
+	KR_SIG_RSA_PKCS1_SHA512,
+	KR_SIG_RSA_PSS_SHA256,		/* MGF1 with the same hash, salt = hash length */
+	KR_SIG_RSA_PSS_SHA384,
+	KR_SIG_RSA_PSS_SHA512,
+	KR_SIG_ED25519,			/* pure Ed25519 over the message */
+};
+
+#define KR_SIG_MAX_BYTES	512	/* RSA-4096 */
+
+const char	*kr_sig_alg_name(enum kr_sig_alg);
+/* The hash an algorithm signs; 0 for pure Ed25519. */
+enum kr_hash_alg kr_sig_alg_hash(enum kr_sig_alg);
+/* The default signature algorithm for a key algorithm. */
+enum kr_sig_alg	 kr_sig_alg_default(enum kr_key_alg);
+/* Whether a signature algorithm can be made with a key algorithm. */
+bool		 kr_sig_alg_fits(enum kr_sig_alg, enum kr_key_alg);
+
+/* What a SubjectPublicKeyInfo holds. */
+enum kr_pk_type {
+	KR_PK_EC_P256 = 1,
+	KR_PK_EC_P384,
+	KR_PK_ED25519,
+	KR_PK_RSA,
+};
+
+struct kr_spki_info {
+	enum kr_pk_type	type;
+	unsigned	bits;		/* modulus or field size */
+};
+
+#define KR_SPKI_MAX_BYTES	1024
+
+/*
+ * Parses a DER SubjectPublicKeyInfo (EC point checked to be on the curve,
+ * RSA modulus and exponent sane, Ed25519 by its fixed encoding).  Trailing
+ * bytes are refused.
+ */
+int		 kr_spki_parse(const uint8_t *, size_t, struct kr_spki_info *,
+		    struct kr_err *) KR_WUR;
+/* Maps a parsed SPKI to the key algorithm keyrite names it by, if any. */
+int		 kr_spki_key_alg(const struct kr_spki_info *,
+		    enum kr_key_alg *) KR_WUR;
+/* SHA-256 of the SPKI DER, as lower-case hex (65 bytes with NUL). */
+#define KR_FINGERPRINT_STR_BYTES	65
+void		 kr_spki_fingerprint(const uint8_t *, size_t, char *);
+
+/*
+ * Signature verification.  ECDSA signatures are strict DER
+ * (Ecdsa-Sig-Value) unless KR_VERIFY_ECDSA_RAW is given, in which case they
+ * are the fixed-width r||s of IEEE P1363 and PKCS#11.  Returns KR_OK or
+ * KR_EVERIFY (or KR_EINPUT for an unusable public key).
+ */
+#define KR_VERIFY_ECDSA_RAW	0x1
+
+int		 kr_sig_verify(enum kr_sig_alg, const uint8_t *, size_t,
+		    const uint8_t *, size_t, const uint8_t *, size_t, unsigned,
+		    struct kr_err *) KR_WUR;
+/* The same over a digest computed by the caller (not for Ed25519). */
+int		 kr_sig_verify_digest(enum kr_sig_alg, const uint8_t *, size_t,
+		    const uint8_t *, size_t, const uint8_t *, size_t, unsigned,
+		    struct kr_err *) KR_WUR;
+
+/* ECDSA signature encodings: raw r||s (each `half` bytes) <-> DER. */
+int		 kr_ecdsa_raw_to_der(const uint8_t *, size_t, uint8_t *,
+		    size_t *) KR_WUR;
+int		 kr_ecdsa_der_to_raw(const uint8_t *, size_t, size_t, uint8_t *)
+		    KR_WUR;
+
+/* AEAD: XChaCha20-Poly1305 (IETF). */
+#define KR_AEAD_KEY_BYTES	32
+#define KR_AEAD_NONCE_BYTES	24
+#define KR_AEAD_TAG_BYTES	16
+
+/* c receives mlen + KR_AEAD_TAG_BYTES bytes. */
+int		 kr_aead_seal(uint8_t *, const uint8_t *, size_t,
+		    const uint8_t *, size_t, const uint8_t *, const uint8_t *)
+		    KR_WUR;
+/* m receives clen - KR_AEAD_TAG_BYTES bytes; KR_EVERIFY on a bad tag. */
+int		 kr_aead_open(uint8_t *, const uint8_t *, size_t,
+		    const uint8_t *, size_t, const uint8_t *, const uint8_t *)
+		    KR_WUR;
+
+/* Argon2id (version 0x13, one lane, as libsodium computes it). */
+#define KR_KDF_SALT_BYTES	16
+
+struct kr_kdf_params {
+	uint32_t	opslimit;	/* passes, >= 1 */
+	uint32_t	mem_kib;	/* memory in KiB, >= 8 */
+};
+
+int		 kr_kdf_argon2id(uint8_t *, size_t, const char *, size_t,
+		    const uint8_t *, const struct kr_kdf_params *,
+		    struct kr_err *) KR_WUR;
+/* HKDF-SHA-256 (RFC 5869); salt may be NULL. */
+int		 kr_hkdf_sha256(uint8_t *, size_t, const uint8_t *, size_t,
+		    const uint8_t *, size_t, const uint8_t *, size_t) KR_WUR;
+
+/* The operating system's CSPRNG (libsodium randombytes). */
+void		 kr_random(void *, size_t);
+/* An Mbed TLS f_rng callback over kr_random; ctx is ignored. */
+int		 kr_mbedtls_rng(void *, unsigned char *, size_t);
+
+/*
+ * Start-up: sodium_init() then every known-answer test.  On failure the
+ * message names the test that failed and keyrite must not go on.
+ */
+int		 kr_crypto_init(struct kr_err *) KR_WUR;
+
+/* The self-tests by name, for the unit tests and `keyrite status`. */
+size_t		 kr_selftest_count(void);
+const char	*kr_selftest_name(size_t);
+/*
+ * Runs every self-test; a test named in `sabotage` (or NULL) is fed a
+ * corrupted expected value so the tests can prove the failure path.
+ */
+int		 kr_selftest_run(const char *, struct kr_err *) KR_WUR;
+
+#endif /* KEYRITE_CRYPTO_H */

@@ -1,0 +1,100 @@
+/*
+ * keyrite policy: a strict YAML reader (libyaml) and the policy files
+ * built on it.
+ *
+ * Policy and ceremony files come from outside, so the reader is strict:
+ * size and depth limits, no anchors or aliases, no duplicate keys, and
+ * every mapping checked against the keys its format allows.  Errors name
+ * the file and line.
+ */
+#ifndef KEYRITE_POLICY_H
+#define KEYRITE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <keyrite/base.h>
+#include <keyrite/crypto.h>
+
+#define KR_YAML_FILE_MAX	(256 * 1024)
+#define KR_YAML_DEPTH_MAX	16
+#define KR_YAML_NODES_MAX	20000
+
+enum kr_yaml_kind {
+	KR_YAML_SCALAR = 1,
+	KR_YAML_MAP,
+	KR_YAML_SEQ,
+};
+
+struct kr_yaml_node {
+	enum kr_yaml_kind	  kind;
+	unsigned		  line;		/* 1-based, for messages */
+	char			 *scalar;	/* KR_YAML_SCALAR */
+	size_t			  count;	/* entries of a map or seq */
+	char			**keys;		/* KR_YAML_MAP: count keys */
+	struct kr_yaml_node	**items;	/* values, count of them */
+};
+
+struct kr_yaml_doc {
+	struct kr_yaml_node	*root;
+	char			 label[256];	/* file name for messages */
+	size_t			 nodes;
+};
+
+/* Parses one YAML document from memory; `label` names it in messages. */
+int		 kr_yaml_parse(const char *, const uint8_t *, size_t,
+		    struct kr_yaml_doc **, struct kr_err *) KR_WUR;
+int		 kr_yaml_load(const char *, struct kr_yaml_doc **,
+		    struct kr_err *) KR_WUR;
+void		 kr_yaml_free(struct kr_yaml_doc **);
+
+/* Lookups on a mapping; NULL when absent or when `map` is not a mapping. */
+const struct kr_yaml_node *
+		 kr_yaml_get(const struct kr_yaml_node *, const char *);
+/*
+ * Refuses a key of `map` not in the NULL-terminated `allowed` list, and a
+ * node that is not a mapping.  `where` names the section ("kdf_profiles.test").
+ */
+int		 kr_yaml_expect_map(const struct kr_yaml_doc *,
+		    const struct kr_yaml_node *, const char *,
+		    const char *const *, struct kr_err *) KR_WUR;
+/* A scalar string; KR_ENOENT if absent and not required. */
+int		 kr_yaml_str(const struct kr_yaml_doc *,
+		    const struct kr_yaml_node *, const char *, bool,
+		    const char **, struct kr_err *) KR_WUR;
+/* An unsigned decimal integer in [min, max]. */
+int		 kr_yaml_uint(const struct kr_yaml_doc *,
+		    const struct kr_yaml_node *, const char *, bool, uint64_t,
+		    uint64_t, uint64_t *, struct kr_err *) KR_WUR;
+
+/* The quorum policy (policy/quorum.yaml). */
+struct kr_quorum_policy {
+	struct kr_kdf_params	ceremony;
+	struct kr_kdf_params	test;
+	unsigned		min_threshold;
+	unsigned		max_custodians;
+	unsigned		min_passphrase_length;
+};
+
+int		 kr_quorum_policy_parse(const char *, const uint8_t *, size_t,
+		    struct kr_quorum_policy *, struct kr_err *) KR_WUR;
+int		 kr_quorum_policy_load(const char *, struct kr_quorum_policy *,
+		    struct kr_err *) KR_WUR;
+/* Looks up a KDF profile by name ("ceremony", "test"). */
+int		 kr_quorum_policy_kdf(const struct kr_quorum_policy *,
+		    const char *, struct kr_kdf_params *, struct kr_err *)
+		    KR_WUR;
+
+/* The policy files shipped with keyrite, built into the binary. */
+struct kr_policy_file {
+	const char	*name;		/* "quorum.yaml" */
+	const char	*text;
+	size_t		 len;
+};
+
+size_t		 kr_policy_shipped_count(void);
+const struct kr_policy_file *
+		 kr_policy_shipped(size_t);
+
+#endif /* KEYRITE_POLICY_H */

@@ -1,0 +1,116 @@
+/*
+ * keyrite quorum: Shamir secret sharing over GF(2^8) in constant time, and
+ * the custodian share file.
+ *
+ * A share file holds one custodian's share of a quorum secret, encrypted
+ * under a key stretched from that custodian's passphrase (Argon2id) and
+ * signed by the one-time dealer key of its share set.  The format is in
+ * docs/formats.md.
+ */
+#ifndef KEYRITE_QUORUM_H
+#define KEYRITE_QUORUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <keyrite/base.h>
+#include <keyrite/crypto.h>
+
+#define KR_QUORUM_SECRET_BYTES	32
+#define KR_SET_ID_BYTES		16
+#define KR_KEY_ID_BYTES		16
+#define KR_DEALER_PK_BYTES	32
+#define KR_DEALER_SIG_BYTES	64
+#define KR_CUSTODIAN_NAME_MAX	64	/* bytes, not counting NUL */
+#define KR_CUSTODIANS_MAX	255
+#define KR_SHARE_FILE_MAX	4096
+
+/* GF(2^8) with the AES polynomial x^8+x^4+x^3+x+1; constant time. */
+uint8_t		 kr_gf256_mul(uint8_t, uint8_t);
+uint8_t		 kr_gf256_inv(uint8_t);	/* inv(0) = 0 */
+
+/*
+ * Splits `len` secret bytes into n shares with threshold m
+ * (2 <= m <= n <= 255).  xs[i] = i + 1; ys receives n * len bytes (share i
+ * at ys + i * len).  Coefficients come from the CSPRNG and are wiped.
+ */
+int		 kr_shamir_split(const uint8_t *, size_t, unsigned, unsigned,
+		    uint8_t *, uint8_t *) KR_WUR;
+/*
+ * Interpolates at x = 0 from k shares.  Refuses k < 1, a zero x and
+ * duplicate xs (KR_EINPUT).  It cannot know m: fewer than m shares give a
+ * wrong value, which is why kr_share_combine() checks m first.
+ */
+int		 kr_shamir_combine(const uint8_t *, const uint8_t *const *,
+		    size_t, size_t, uint8_t *) KR_WUR;
+
+/* A one-time dealer key: made for one share set, wiped once it is dealt. */
+struct kr_dealer {
+	uint8_t	*sk;				/* secure memory, 64 bytes */
+	uint8_t	 pk[KR_DEALER_PK_BYTES];
+};
+
+int		 kr_dealer_new(struct kr_dealer *, struct kr_err *) KR_WUR;
+void		 kr_dealer_free(struct kr_dealer *);
+
+/* The public, signed part of a share file (the AEAD associated data). */
+struct kr_share_header {
+	uint16_t		version;
+	uint8_t			set_id[KR_SET_ID_BYTES];
+	uint32_t		epoch;
+	uint8_t			key_id[KR_KEY_ID_BYTES];
+	uint8_t			m;
+	uint8_t			n;
+	uint8_t			x;
+	char			custodian[KR_CUSTODIAN_NAME_MAX + 1];
+	struct kr_kdf_params	kdf;
+	uint8_t			salt[KR_KDF_SALT_BYTES];
+	uint8_t			nonce[KR_AEAD_NONCE_BYTES];
+	uint8_t			dealer_pk[KR_DEALER_PK_BYTES];
+};
+
+/* A parsed share file; `y` is set (secure memory) once it is opened. */
+struct kr_share {
+	struct kr_share_header	 h;
+	char			 label[256];	/* file name, for messages */
+	uint8_t			 ct[KR_QUORUM_SECRET_BYTES + KR_AEAD_TAG_BYTES];
+	uint8_t			 sig[KR_DEALER_SIG_BYTES];
+	size_t			 signed_len;	/* bytes the signature covers */
+	uint8_t			*y;
+};
+
+/* Checks a custodian name: 1..64 bytes of printable UTF-8, no '/' or NUL. */
+int		 kr_custodian_name_check(const char *, struct kr_err *) KR_WUR;
+
+/*
+ * Builds a share file: the header (salt and nonce are filled in here),
+ * share value y encrypted under Argon2id(passphrase), signed by the
+ * dealer.  The result is malloc'd (it holds no plaintext secret).
+ */
+int		 kr_share_seal(struct kr_share_header *, const uint8_t *,
+		    const char *, size_t, const struct kr_dealer *, uint8_t **,
+		    size_t *, struct kr_err *) KR_WUR;
+/*
+ * Parses a share file's structure (magic, version, lengths, field ranges).
+ * `label` names the file in messages.  Does not check the signature.
+ */
+int		 kr_share_parse(const uint8_t *, size_t, const char *,
+		    struct kr_share *, struct kr_err *) KR_WUR;
+/* Verifies the dealer signature against the recorded dealer key. */
+int		 kr_share_check_signature(const struct kr_share *,
+		    const uint8_t *, struct kr_err *) KR_WUR;
+/* Decrypts y with the custodian's passphrase (KR_EAUTH if wrong). */
+int		 kr_share_open(struct kr_share *, const char *, size_t,
+		    struct kr_err *) KR_WUR;
+/*
+ * Recovers the quorum secret from k opened shares: all of one set, epoch
+ * and key, no duplicate x or custodian, no x = 0, and k >= m.  Each
+ * refusal names the share file and custodian.
+ */
+int		 kr_share_combine(struct kr_share *const *, size_t, uint8_t *,
+		    struct kr_err *) KR_WUR;
+/* Wipes and frees y. */
+void		 kr_share_clear(struct kr_share *);
+
+#endif /* KEYRITE_QUORUM_H */

@@ -1,0 +1,148 @@
+/*
+ * keyrite store: the appliance's SQLite database (WAL, synchronous=FULL,
+ * foreign keys, schema version and migrations) holding the key inventory,
+ * share sets, custodians and the hash-chained audit log.
+ *
+ * The store knows nothing of cryptography beyond the audit chain's hash:
+ * rows are plain values, filled in by authority/.
+ */
+#ifndef KEYRITE_STORE_H
+#define KEYRITE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <keyrite/base.h>
+
+#define KR_STORE_SCHEMA_VERSION	1
+#define KR_STORE_ID_BYTES	16
+#define KR_STORE_NAME_MAX	64
+#define KR_STORE_SPKI_MAX	1024
+#define KR_AUDIT_HASH_BYTES	32
+
+struct kr_store;
+
+struct kr_key_rec {
+	uint8_t		id[KR_STORE_ID_BYTES];
+	char		name[KR_STORE_NAME_MAX + 1];
+	char		alg[16];		/* "p256", ... */
+	char		purpose[16];		/* "ca", ... */
+	char		backend[16];		/* "sealed" */
+	char		state[16];		/* "active", "destroyed" */
+	char		location[256];		/* sealed file, relative to the state folder */
+	uint8_t		spki[KR_STORE_SPKI_MAX];
+	size_t		spki_len;
+	int64_t		created;
+};
+
+struct kr_set_rec {
+	uint8_t		id[KR_STORE_ID_BYTES];
+	uint8_t		key_id[KR_STORE_ID_BYTES];
+	uint32_t	epoch;
+	unsigned	m;
+	unsigned	n;
+	uint8_t		dealer_pk[32];
+	uint32_t	kdf_ops;
+	uint32_t	kdf_mem_kib;
+	char		state[16];		/* "active", "retired" */
+	int64_t		created;
+};
+
+struct kr_custodian_rec {
+	uint8_t		set_id[KR_STORE_ID_BYTES];
+	unsigned	x;
+	char		name[KR_STORE_NAME_MAX + 1];
+	uint8_t		share_digest[32];	/* SHA-256 of the share file */
+};
+
+struct kr_audit_rec {
+	int64_t		seq;
+	int64_t		time;
+	const char	*actor;
+	const char	*event;
+	const char	*payload;
+	uint8_t		prev_hash[KR_AUDIT_HASH_BYTES];
+	uint8_t		hash[KR_AUDIT_HASH_BYTES];
+};
+
+/* Creates a new database file (refuses an existing one) with the schema. */
+int	kr_store_create(const char *, struct kr_err *) KR_WUR;
+/* Opens an existing database, migrating it to the current schema. */
+int	kr_store_open(struct kr_store **, const char *, struct kr_err *) KR_WUR;
+void	kr_store_close(struct kr_store **);
+
+/* Write transactions (BEGIN IMMEDIATE).  rollback is safe to call twice. */
+int	kr_store_begin(struct kr_store *, struct kr_err *) KR_WUR;
+int	kr_store_commit(struct kr_store *, struct kr_err *) KR_WUR;
+void	kr_store_rollback(struct kr_store *);
+
+/* Appliance settings ("kdf_profile", "created", ...). */
+int	kr_store_meta_set(struct kr_store *, const char *, const char *,
+	    struct kr_err *) KR_WUR;
+/* Copies the value into buf; KR_ENOENT if unset. */
+int	kr_store_meta_get(struct kr_store *, const char *, char *, size_t,
+	    struct kr_err *) KR_WUR;
+
+/* Keys.  Names are unique: inserting a second gives KR_EEXIST. */
+int	kr_store_key_insert(struct kr_store *, const struct kr_key_rec *,
+	    struct kr_err *) KR_WUR;
+int	kr_store_key_get(struct kr_store *, const char *, struct kr_key_rec *,
+	    struct kr_err *) KR_WUR;
+int	kr_store_key_set_state(struct kr_store *, const uint8_t *,
+	    const char *, struct kr_err *) KR_WUR;
+typedef int kr_key_cb(const struct kr_key_rec *, void *);
+/* Calls cb for every key by name; a non-zero return stops and is returned. */
+int	kr_store_key_foreach(struct kr_store *, kr_key_cb *, void *,
+	    struct kr_err *) KR_WUR;
+
+/* Share sets: one active set per key at a time. */
+int	kr_store_set_insert(struct kr_store *, const struct kr_set_rec *,
+	    struct kr_err *) KR_WUR;
+int	kr_store_set_active(struct kr_store *, const uint8_t *,
+	    struct kr_set_rec *, struct kr_err *) KR_WUR;
+int	kr_store_set_get(struct kr_store *, const uint8_t *,
+	    struct kr_set_rec *, struct kr_err *) KR_WUR;
+int	kr_store_set_retire(struct kr_store *, const uint8_t *,
+	    struct kr_err *) KR_WUR;
+
+/* Custodians of a share set, in x order. */
+int	kr_store_custodian_insert(struct kr_store *,
+	    const struct kr_custodian_rec *, struct kr_err *) KR_WUR;
+/* Fills up to `max` records; *count receives how many there are. */
+int	kr_store_custodians(struct kr_store *, const uint8_t *,
+	    struct kr_custodian_rec *, size_t, size_t *, struct kr_err *) KR_WUR;
+
+/*
+ * Audit chain.  Every state change appends one row inside the same
+ * transaction as the change.  hash = SHA-256 over a domain tag, the
+ * previous row's hash and the row's fields, each length-prefixed
+ * (docs/formats.md).  The first row's prev_hash is 32 zero bytes.
+ */
+int	kr_store_audit_append(struct kr_store *, int64_t, const char *,
+	    const char *, const char *, int64_t *, struct kr_err *) KR_WUR;
+typedef int kr_audit_cb(const struct kr_audit_rec *, void *);
+int	kr_store_audit_foreach(struct kr_store *, int64_t, kr_audit_cb *,
+	    void *, struct kr_err *) KR_WUR;
+
+struct kr_audit_report {
+	int64_t		rows;		/* rows checked */
+	int64_t		first_bad;	/* seq of the first bad row, 0 if none */
+	char		reason[256];	/* what was wrong with it */
+	uint8_t		head[KR_AUDIT_HASH_BYTES];
+};
+
+/*
+ * Recomputes the whole chain.  KR_OK with first_bad == 0 when intact;
+ * KR_EVERIFY with first_bad and reason set otherwise.
+ */
+int	kr_store_audit_verify(struct kr_store *, struct kr_audit_report *,
+	    struct kr_err *) KR_WUR;
+/* Time of the newest audit row, 0 when there is none. */
+int	kr_store_audit_newest(struct kr_store *, int64_t *, struct kr_err *)
+	    KR_WUR;
+
+/* The canonical bytes an audit row's hash covers (for tests and docs). */
+int	kr_audit_row_hash(const struct kr_audit_rec *, uint8_t *) KR_WUR;
+
+#endif /* KEYRITE_STORE_H */

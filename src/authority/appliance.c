@@ -1,0 +1,325 @@
+/*
+ * The appliance: a state folder holding the database, the policy copy and
+ * the sealed keys.  Opening it runs the clock guard.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keyrite-config.h"
+#include "authority_int.h"
+
+char *
+kr_appliance_path(const struct kr_appliance *app, const char *rel)
+{
+	return kr_path_join(app->dir, rel);
+}
+
+struct kr_store *
+kr_appliance_store(struct kr_appliance *app)
+{
+	return app->store;
+}
+
+const char *
+kr_appliance_dir(const struct kr_appliance *app)
+{
+	return app->dir;
+}
+
+const struct kr_quorum_policy *
+kr_appliance_policy(const struct kr_appliance *app)
+{
+	return &app->policy;
+}
+
+const char *
+kr_appliance_kdf_profile(const struct kr_appliance *app)
+{
+	return app->kdf_profile;
+}
+
+bool
+kr_appliance_is_test(const struct kr_appliance *app)
+{
+	return strcmp(app->kdf_profile, "ceremony") != 0;
+}
+
+void
+kr_appliance_close(struct kr_appliance **appp)
+{
+	struct kr_appliance	*app;
+
+	if (appp == NULL || (app = *appp) == NULL)
+		return;
+	kr_store_close(&app->store);
+	free(app->dir);
+	free(app);
+	*appp = NULL;
+}
+
+/* An empty or absent folder may become a state folder; nothing else. */
+static int
+kr_init_prepare_dir(const char *dir, bool *created, struct kr_err *err)
+{
+	struct dirent	*de;
+	DIR		*d;
+
+	*created = false;
+	if ((d = opendir(dir)) == NULL) {
+		if (errno != ENOENT)
+			return kr_err_set(err, KR_ESTATE, "cannot use %s as a "
+			    "state folder: %s", dir, strerror(errno));
+		if (mkdir(dir, 0700) != 0)
+			return kr_err_set(err, KR_ESTATE, "cannot create the "
+			    "state folder %s: %s", dir, strerror(errno));
+		*created = true;
+		return KR_OK;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			(void)closedir(d);
+			return kr_err_set(err, KR_EEXIST, "%s is not empty: "
+			    "`keyrite init` makes a new state folder only in "
+			    "an empty or absent folder", dir);
+		}
+	}
+	(void)closedir(d);
+	if (access(dir, W_OK) != 0)
+		return kr_err_set(err, KR_ESTATE, "the state folder %s is "
+		    "read-only: %s", dir, strerror(errno));
+	return KR_OK;
+}
+
+static int
+kr_init_policy(const char *dir, struct kr_json *j, struct kr_err *err)
+{
+	const struct kr_policy_file	*pf;
+	struct kr_quorum_policy		 qp;
+	uint8_t				 dig[32];
+	char				*pdir, *path;
+	size_t				 i;
+	int				 ret;
+
+	if ((pdir = kr_path_join(dir, KR_POLICY_DIR)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_mkdir_private(pdir, err)) != KR_OK)
+		goto out;
+	for (i = 0; (pf = kr_policy_shipped(i)) != NULL; i++) {
+		if (strcmp(pf->name, "quorum.yaml") == 0 &&
+		    (ret = kr_quorum_policy_parse(pf->name,
+		    (const uint8_t *)pf->text, pf->len, &qp, err)) != KR_OK)
+			goto out;
+		if ((path = kr_path_join(pdir, pf->name)) == NULL) {
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+			goto out;
+		}
+		ret = kr_file_write(path, pf->text, pf->len, KR_FILE_NOREPLACE,
+		    err);
+		free(path);
+		if (ret != KR_OK)
+			goto out;
+		if ((ret = kr_hash(KR_HASH_SHA256, pf->text, pf->len, dig)) !=
+		    KR_OK)
+			goto out;
+		kr_json_hex(j, pf->name, dig, sizeof(dig));
+	}
+out:
+	free(pdir);
+	return ret;
+}
+
+static int
+kr_init_meta(struct kr_store *st, const struct kr_init_req *req,
+    struct kr_err *err)
+{
+	uint8_t	id[16];
+	char	hex[33], now[32];
+	int	ret;
+
+	kr_random(id, sizeof(id));
+	kr_hex_encode(hex, id, sizeof(id));
+	(void)snprintf(now, sizeof(now), "%lld", (long long)kr_time_now());
+	if ((ret = kr_store_meta_set(st, "appliance_id", hex, err)) != KR_OK ||
+	    (ret = kr_store_meta_set(st, "kdf_profile", req->kdf_profile,
+	    err)) != KR_OK ||
+	    (ret = kr_store_meta_set(st, "created", now, err)) != KR_OK ||
+	    (ret = kr_store_meta_set(st, "created_by_version",
+	    KEYRITE_VERSION, err)) != KR_OK)
+		return ret;
+	return KR_OK;
+}
+
+/* Removes what a failed init made, so nothing half-made remains. */
+static void
+kr_init_undo(const char *dir, bool created)
+{
+	static const char *const files[] = {
+		KR_DB_FILE, KR_DB_FILE "-wal", KR_DB_FILE "-shm",
+		KR_POLICY_DIR "/quorum.yaml", NULL
+	};
+	char	*p;
+	size_t	 i;
+
+	for (i = 0; files[i] != NULL; i++)
+		if ((p = kr_path_join(dir, files[i])) != NULL) {
+			(void)unlink(p);
+			free(p);
+		}
+	if ((p = kr_path_join(dir, KR_POLICY_DIR)) != NULL) {
+		(void)rmdir(p);
+		free(p);
+	}
+	if ((p = kr_path_join(dir, KR_KEYS_DIR)) != NULL) {
+		(void)rmdir(p);
+		free(p);
+	}
+	if (created)
+		(void)rmdir(dir);
+}
+
+static int
+kr_init_record(struct kr_appliance *app, const struct kr_init_req *req,
+    struct kr_json *j, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_store_begin(app->store, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_init_meta(app->store, req, err)) != KR_OK)
+		goto fail;
+	kr_json_str(j, "kdf_profile", req->kdf_profile);
+	kr_json_str(j, "keyrite_version", KEYRITE_VERSION);
+	if ((ret = kr_audit_record(app, req->actor, "appliance.init",
+	    kr_json_end(j), NULL, err)) != KR_OK)
+		goto fail;
+	return kr_store_commit(app->store, err);
+fail:
+	kr_store_rollback(app->store);
+	return ret;
+}
+
+int
+kr_appliance_init(const struct kr_init_req *req, struct kr_err *err)
+{
+	struct kr_appliance	 app;
+	struct kr_json		 j;
+	char			*db = NULL, *keys = NULL;
+	bool			 created = false;
+	int			 ret;
+
+	memset(&app, 0, sizeof(app));
+	if (strcmp(req->kdf_profile, "ceremony") != 0 &&
+	    strcmp(req->kdf_profile, "test") != 0)
+		return kr_err_set(err, KR_EUSAGE, "unknown KDF profile "
+		    "'%.32s': use ceremony (the default) or test", req->kdf_profile);
+	if ((ret = kr_init_prepare_dir(req->statedir, &created, err)) != KR_OK)
+		return ret;
+	kr_json_begin(&j);
+	app.dir = (char *)req->statedir;
+	ret = KR_ENOMEM;
+	if ((db = kr_path_join(req->statedir, KR_DB_FILE)) == NULL ||
+	    (keys = kr_path_join(req->statedir, KR_KEYS_DIR)) == NULL)
+		goto fail;
+	if ((ret = kr_mkdir_private(keys, err)) != KR_OK ||
+	    (ret = kr_init_policy(req->statedir, &j, err)) != KR_OK ||
+	    (ret = kr_store_create(db, err)) != KR_OK ||
+	    (ret = kr_store_open(&app.store, db, err)) != KR_OK ||
+	    (ret = kr_init_record(&app, req, &j, err)) != KR_OK)
+		goto fail;
+	kr_store_close(&app.store);
+	ret = kr_fsync_dir(req->statedir, err);
+	goto out;
+fail:
+	if (ret == KR_ENOMEM)
+		(void)kr_err_set(err, KR_ENOMEM, "out of memory");
+	kr_store_close(&app.store);
+	kr_init_undo(req->statedir, created);
+out:
+	kr_json_free(&j);
+	free(db);
+	free(keys);
+	return ret;
+}
+
+static int
+kr_clock_guard(struct kr_appliance *app, struct kr_err *err)
+{
+	int64_t	newest, now = kr_time_now();
+	char	a[KR_TIME_STR_BYTES], b[KR_TIME_STR_BYTES];
+	int	ret;
+
+	if ((ret = kr_store_audit_newest(app->store, &newest, err)) != KR_OK)
+		return ret;
+	if (now >= newest)
+		return KR_OK;
+	kr_time_format(now, a);
+	kr_time_format(newest, b);
+	return kr_err_set(err, KR_ECLOCK, "the system clock reads %s, earlier "
+	    "than the newest audit entry (%s): keyrite will not record events "
+	    "out of order. Set the clock from a trusted source, then run the "
+	    "command again", a, b);
+}
+
+static int
+kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
+{
+	char	*db = NULL, *pol = NULL;
+	int	 ret = KR_ENOMEM;
+
+	if ((db = kr_appliance_path(app, KR_DB_FILE)) == NULL ||
+	    (pol = kr_appliance_path(app, KR_POLICY_DIR "/quorum.yaml")) ==
+	    NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = kr_store_open(&app->store, db, err)) != KR_OK)
+		goto out;
+	if ((ret = kr_clock_guard(app, err)) != KR_OK)
+		goto out;
+	if ((ret = kr_store_meta_get(app->store, "kdf_profile",
+	    app->kdf_profile, sizeof(app->kdf_profile), err)) != KR_OK) {
+		ret = kr_err_set(err, KR_ESTATE, "%s has no KDF profile "
+		    "recorded: the database is damaged", db);
+		goto out;
+	}
+	if ((ret = kr_quorum_policy_load(pol, &app->policy, err)) != KR_OK)
+		goto out;
+	ret = kr_quorum_policy_kdf(&app->policy, app->kdf_profile, &app->kdf,
+	    err);
+out:
+	free(db);
+	free(pol);
+	return ret;
+}
+
+int
+kr_appliance_open(struct kr_appliance **out, const char *dir,
+    struct kr_err *err)
+{
+	struct kr_appliance	*app;
+	struct stat		 st;
+	int			 ret;
+
+	*out = NULL;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kr_err_set(err, KR_ESTATE, "no keyrite state folder at "
+		    "%s: run `keyrite -C %s init` first, or point -C or "
+		    "KEYRITE_HOME at the right folder", dir, dir);
+	if ((app = calloc(1, sizeof(*app))) == NULL ||
+	    (app->dir = strdup(dir)) == NULL) {
+		free(app);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
+	if ((ret = kr_appliance_load(app, err)) != KR_OK) {
+		kr_appliance_close(&app);
+		return ret;
+	}
+	*out = app;
+	return KR_OK;
+}

@@ -1,0 +1,46 @@
+/*
+ * authority/ internals.
+ */
+#ifndef KR_AUTHORITY_INT_H
+#define KR_AUTHORITY_INT_H
+
+#include <keyrite/authority.h>
+#include <keyrite/media.h>
+
+#define KR_DB_FILE		"keyrite.db"
+#define KR_POLICY_DIR		"policy"
+#define KR_KEYS_DIR		"keys"
+
+struct kr_appliance {
+	char			*dir;
+	struct kr_store		*store;
+	struct kr_quorum_policy	 policy;
+	char			 kdf_profile[32];
+	struct kr_kdf_params	 kdf;
+};
+
+/* A canonical JSON object for audit payloads: keys in the order added. */
+struct kr_json {
+	struct kr_buf	b;
+	bool		first;
+};
+
+void	kr_json_begin(struct kr_json *);
+void	kr_json_str(struct kr_json *, const char *, const char *);
+void	kr_json_int(struct kr_json *, const char *, int64_t);
+void	kr_json_hex(struct kr_json *, const char *, const uint8_t *, size_t);
+/* Opens/closes an array of strings under a key. */
+void	kr_json_str_array(struct kr_json *, const char *,
+	    const char *const *, size_t);
+/* Returns the NUL-terminated text (owned by the json) or NULL on ENOMEM. */
+const char *kr_json_end(struct kr_json *);
+void	kr_json_free(struct kr_json *);
+
+/* Appends an audit row now, inside the caller's transaction. */
+int	kr_audit_record(struct kr_appliance *, const char *, const char *,
+	    const char *, int64_t *, struct kr_err *) KR_WUR;
+
+/* Full path of a file inside the state folder (malloc'd). */
+char	*kr_appliance_path(const struct kr_appliance *, const char *);
+
+#endif /* KR_AUTHORITY_INT_H */

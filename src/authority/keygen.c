@@ -1,0 +1,452 @@
+/*
+ * key generate: a new sealed key under a new m-of-n share set.
+ *
+ * Order of work: check the request -> collect every passphrase -> make the
+ * quorum secret, the key and the shares in memory -> check them -> record
+ * (one transaction) with the files written inside it -> commit.  Any
+ * failure leaves no file and no row.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "authority_int.h"
+
+struct kr_keygen {
+	struct kr_appliance		*app;
+	const struct kr_keygen_req	*req;
+	const struct kr_notice_sink	*notice;
+	char				*pass[KR_CUSTODIANS_MAX];
+	uint8_t				*secret;
+	uint8_t				*ys;
+	uint8_t				 xs[KR_CUSTODIANS_MAX];
+	struct kr_dealer		 dealer;
+	struct kr_sealed_header		 hdr;
+	uint8_t				*sealed;
+	size_t				 sealed_len;
+	uint8_t				*files[KR_CUSTODIANS_MAX];
+	size_t				 file_lens[KR_CUSTODIANS_MAX];
+	char				*paths[KR_CUSTODIANS_MAX];
+	char				*sealed_path;
+	char				 sealed_rel[KR_KEY_NAME_MAX + 16];
+	bool				 written[KR_CUSTODIANS_MAX];
+	bool				 sealed_written;
+};
+
+static void
+kr_keygen_say(const struct kr_keygen *kg, const char *fmt, ...)
+    KR_PRINTF(2, 3);
+
+static void
+kr_keygen_say(const struct kr_keygen *kg, const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	if (kg->notice == NULL || kg->notice->notice == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kg->notice->notice(kg->notice->ctx, msg);
+}
+
+static int
+kr_keygen_check_custodians(const struct kr_keygen *kg, struct kr_err *err)
+{
+	const struct kr_keygen_req	*req = kg->req;
+	const struct kr_quorum_policy	*qp = &kg->app->policy;
+	size_t				 i, j;
+	int				 ret;
+
+	if (req->n > KR_CUSTODIANS_MAX || req->n > qp->max_custodians)
+		return kr_err_set(err, KR_EUSAGE, "%zu custodians named; a "
+		    "share set has at most %u", req->n,
+		    qp->max_custodians < KR_CUSTODIANS_MAX ?
+		    qp->max_custodians : KR_CUSTODIANS_MAX);
+	if (req->m < 2 || req->m < qp->min_threshold)
+		return kr_err_set(err, KR_EUSAGE, "a threshold of %u is too "
+		    "low: the quorum policy needs at least %u custodians to "
+		    "act together", req->m, qp->min_threshold < 2 ? 2 :
+		    qp->min_threshold);
+	if (req->m > req->n)
+		return kr_err_set(err, KR_EUSAGE, "a threshold of %u needs at "
+		    "least %u custodians, but %zu were named (--custodian)",
+		    req->m, req->m, req->n);
+	for (i = 0; i < req->n; i++) {
+		if ((ret = kr_custodian_name_check(req->custodians[i], err)) !=
+		    KR_OK)
+			return ret;
+		for (j = 0; j < i; j++)
+			if (strcmp(req->custodians[i], req->custodians[j]) == 0)
+				return kr_err_set(err, KR_EUSAGE, "custodian "
+				    "'%s' is named twice: each custodian holds "
+				    "exactly one share", req->custodians[i]);
+	}
+	return KR_OK;
+}
+
+static int
+kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
+{
+	const struct kr_keygen_req	*req = kg->req;
+	struct stat			 st;
+	char				 name[KR_CUSTODIAN_NAME_MAX + 8];
+	size_t				 i;
+
+	if (stat(req->share_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kr_err_set(err, KR_EUSAGE, "the share folder %s does "
+		    "not exist: create it (on the custodians' media) first",
+		    req->share_dir);
+	if (access(req->share_dir, W_OK) != 0)
+		return kr_err_set(err, KR_ESTATE, "the share folder %s is "
+		    "read-only: no share file could be written there",
+		    req->share_dir);
+	for (i = 0; i < req->n; i++) {
+		(void)snprintf(name, sizeof(name), "%s.share",
+		    req->custodians[i]);
+		if ((kg->paths[i] = kr_path_join(req->share_dir, name)) == NULL)
+			return kr_err_set(err, KR_ENOMEM, "out of memory");
+		if (kr_path_exists(kg->paths[i]))
+			return kr_err_set(err, KR_EEXIST, "%s already exists: "
+			    "keyrite will not overwrite a custodian's share "
+			    "file; move it away or choose another --share-dir",
+			    kg->paths[i]);
+	}
+	(void)snprintf(kg->sealed_rel, sizeof(kg->sealed_rel), "%s/%s.sealed",
+	    KR_KEYS_DIR, req->name);
+	if ((kg->sealed_path = kr_appliance_path(kg->app, kg->sealed_rel)) ==
+	    NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if (kr_path_exists(kg->sealed_path))
+		return kr_err_set(err, KR_EEXIST, "%s already exists although "
+		    "no key '%s' is recorded: the state folder needs "
+		    "attention before a key of that name can be made",
+		    kg->sealed_path, req->name);
+	return KR_OK;
+}
+
+static int
+kr_keygen_check(struct kr_keygen *kg, struct kr_err *err)
+{
+	struct kr_key_rec	rec;
+	struct kr_err		e2;
+	int			ret;
+
+	if ((ret = kr_key_name_check(kg->req->name, err)) != KR_OK ||
+	    (ret = kr_keygen_check_custodians(kg, err)) != KR_OK)
+		return ret;
+	kr_err_clear(&e2);
+	ret = kr_store_key_get(kg->app->store, kg->req->name, &rec, &e2);
+	if (ret == KR_OK)
+		return kr_err_set(err, KR_EEXIST, "a key named '%s' already "
+		    "exists (%s, purpose %s): choose another name",
+		    kg->req->name, rec.alg, rec.purpose);
+	if (ret != KR_ENOENT) {
+		*err = e2;
+		return ret;
+	}
+	return kr_keygen_check_paths(kg, err);
+}
+
+static int
+kr_keygen_passphrases(struct kr_keygen *kg,
+    const struct kr_passphrase_source *src, struct kr_err *err)
+{
+	unsigned	min = kg->app->policy.min_passphrase_length;
+	size_t		i, len;
+	int		ret;
+
+	for (i = 0; i < kg->req->n; i++) {
+		if ((kg->pass[i] = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
+			return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+		if ((ret = src->get(src->ctx, kg->req->custodians[i],
+		    kg->paths[i], true, kg->pass[i], KR_PASSPHRASE_MAX,
+		    err)) != KR_OK)
+			return ret;
+		len = strlen(kg->pass[i]);
+		if (len < min)
+			return kr_err_set(err, KR_EINPUT, "the passphrase for "
+			    "custodian '%s' is %zu characters; the quorum "
+			    "policy asks for at least %u", kg->req->custodians[i],
+			    len, min);
+	}
+	return KR_OK;
+}
+
+static int
+kr_keygen_make_key(struct kr_keygen *kg, struct kr_err *err)
+{
+	struct kr_sealed_header	*h = &kg->hdr;
+	int			 ret;
+
+	if ((kg->secret = kr_secure_alloc(KR_QUORUM_SECRET_BYTES)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	kr_random(kg->secret, KR_QUORUM_SECRET_BYTES);
+	if ((ret = kr_dealer_new(&kg->dealer, err)) != KR_OK)
+		return ret;
+	h->version = 1;
+	kr_random(h->key_id, sizeof(h->key_id));
+	kr_random(h->set_id, sizeof(h->set_id));
+	(void)snprintf(h->name, sizeof(h->name), "%s", kg->req->name);
+	h->alg = kg->req->alg;
+	h->purpose = kg->req->purpose;
+	h->epoch = 1;
+	h->m = (uint8_t)kg->req->m;
+	h->n = (uint8_t)kg->req->n;
+	memcpy(h->dealer_pk, kg->dealer.pk, sizeof(h->dealer_pk));
+	h->created = kr_time_now();
+	kr_keygen_say(kg, "generating the %s key '%s'%s",
+	    kr_key_alg_name(h->alg), h->name,
+	    h->alg == KR_KEY_RSA4096 || h->alg == KR_KEY_RSA3072 ?
+	    " (RSA key generation can take a minute)" : "");
+	return kr_sealed_generate(h, kg->secret, &kg->sealed, &kg->sealed_len,
+	    err);
+}
+
+static int
+kr_keygen_make_shares(struct kr_keygen *kg, struct kr_err *err)
+{
+	const struct kr_keygen_req	*req = kg->req;
+	struct kr_share_header		 sh;
+	size_t				 i;
+	int				 ret;
+
+	if ((kg->ys = kr_secure_alloc(req->n * KR_QUORUM_SECRET_BYTES)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	if ((ret = kr_shamir_split(kg->secret, KR_QUORUM_SECRET_BYTES, req->m,
+	    (unsigned)req->n, kg->xs, kg->ys)) != KR_OK)
+		return kr_err_set(err, ret, "splitting the quorum secret "
+		    "failed");
+	for (i = 0; i < req->n; i++) {
+		memset(&sh, 0, sizeof(sh));
+		sh.version = 1;
+		memcpy(sh.set_id, kg->hdr.set_id, sizeof(sh.set_id));
+		sh.epoch = kg->hdr.epoch;
+		memcpy(sh.key_id, kg->hdr.key_id, sizeof(sh.key_id));
+		sh.m = (uint8_t)req->m;
+		sh.n = (uint8_t)req->n;
+		sh.x = kg->xs[i];
+		(void)snprintf(sh.custodian, sizeof(sh.custodian), "%s",
+		    req->custodians[i]);
+		sh.kdf = kg->app->kdf;
+		memcpy(sh.dealer_pk, kg->dealer.pk, sizeof(sh.dealer_pk));
+		kr_keygen_say(kg, "sealing share %zu of %zu for custodian '%s'",
+		    i + 1, req->n, req->custodians[i]);
+		if ((ret = kr_share_seal(&sh, kg->ys + i * KR_QUORUM_SECRET_BYTES,
+		    kg->pass[i], strlen(kg->pass[i]), &kg->dealer,
+		    &kg->files[i], &kg->file_lens[i], err)) != KR_OK)
+			return ret;
+	}
+	return KR_OK;
+}
+
+/* Reads back what was made before anything is recorded. */
+static int
+kr_keygen_selfcheck(struct kr_keygen *kg, struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	struct kr_share		 sh;
+	size_t			 i;
+	int			 ret;
+
+	for (i = 0; i < kg->req->n; i++) {
+		memset(&sh, 0, sizeof(sh));
+		if ((ret = kr_share_parse(kg->files[i], kg->file_lens[i],
+		    kg->paths[i], &sh, err)) != KR_OK ||
+		    (ret = kr_share_check_signature(&sh, kg->dealer.pk, err)) !=
+		    KR_OK)
+			return kr_err_prefix(err, "self-check of a new share "
+			    "failed: ");
+	}
+	if ((ret = kr_sealed_open(kg->sealed, kg->sealed_len, kg->sealed_path,
+	    kg->secret, &s, err)) != KR_OK)
+		return kr_err_prefix(err, "self-check of the new sealed key "
+		    "failed: ");
+	kr_signer_free(&s);
+	return KR_OK;
+}
+
+static int
+kr_keygen_insert(struct kr_keygen *kg, struct kr_err *err)
+{
+	struct kr_key_rec	kr;
+	struct kr_set_rec	sr;
+	struct kr_custodian_rec	cr;
+	size_t			i;
+	int			ret;
+
+	memset(&kr, 0, sizeof(kr));
+	memcpy(kr.id, kg->hdr.key_id, sizeof(kr.id));
+	(void)snprintf(kr.name, sizeof(kr.name), "%s", kg->hdr.name);
+	(void)snprintf(kr.alg, sizeof(kr.alg), "%s", kr_key_alg_name(kg->hdr.alg));
+	(void)snprintf(kr.purpose, sizeof(kr.purpose), "%s",
+	    kr_purpose_name(kg->hdr.purpose));
+	(void)snprintf(kr.backend, sizeof(kr.backend), "sealed");
+	(void)snprintf(kr.state, sizeof(kr.state), "active");
+	(void)snprintf(kr.location, sizeof(kr.location), "%s", kg->sealed_rel);
+	memcpy(kr.spki, kg->hdr.spki, kg->hdr.spki_len);
+	kr.spki_len = kg->hdr.spki_len;
+	kr.created = kg->hdr.created;
+	if ((ret = kr_store_key_insert(kg->app->store, &kr, err)) != KR_OK)
+		return ret;
+	memset(&sr, 0, sizeof(sr));
+	memcpy(sr.id, kg->hdr.set_id, sizeof(sr.id));
+	memcpy(sr.key_id, kg->hdr.key_id, sizeof(sr.key_id));
+	sr.epoch = kg->hdr.epoch;
+	sr.m = kg->hdr.m;
+	sr.n = kg->hdr.n;
+	memcpy(sr.dealer_pk, kg->hdr.dealer_pk, sizeof(sr.dealer_pk));
+	sr.kdf_ops = kg->app->kdf.opslimit;
+	sr.kdf_mem_kib = kg->app->kdf.mem_kib;
+	(void)snprintf(sr.state, sizeof(sr.state), "active");
+	sr.created = kg->hdr.created;
+	if ((ret = kr_store_set_insert(kg->app->store, &sr, err)) != KR_OK)
+		return ret;
+	for (i = 0; i < kg->req->n; i++) {
+		memset(&cr, 0, sizeof(cr));
+		memcpy(cr.set_id, sr.id, sizeof(cr.set_id));
+		cr.x = kg->xs[i];
+		(void)snprintf(cr.name, sizeof(cr.name), "%s",
+		    kg->req->custodians[i]);
+		if ((ret = kr_hash(KR_HASH_SHA256, kg->files[i],
+		    kg->file_lens[i], cr.share_digest)) != KR_OK ||
+		    (ret = kr_store_custodian_insert(kg->app->store, &cr,
+		    err)) != KR_OK)
+			return ret;
+	}
+	return KR_OK;
+}
+
+static int
+kr_keygen_audit(struct kr_keygen *kg, struct kr_keygen_result *res,
+    struct kr_err *err)
+{
+	struct kr_json	j;
+	int		ret;
+
+	kr_json_begin(&j);
+	kr_json_str(&j, "key", kg->hdr.name);
+	kr_json_hex(&j, "key_id", kg->hdr.key_id, sizeof(kg->hdr.key_id));
+	kr_json_str(&j, "alg", kr_key_alg_name(kg->hdr.alg));
+	kr_json_str(&j, "purpose", kr_purpose_name(kg->hdr.purpose));
+	kr_json_str(&j, "backend", "sealed");
+	kr_json_str(&j, "spki_sha256", res->fingerprint);
+	kr_json_hex(&j, "share_set", kg->hdr.set_id, sizeof(kg->hdr.set_id));
+	kr_json_int(&j, "epoch", kg->hdr.epoch);
+	kr_json_int(&j, "m", kg->hdr.m);
+	kr_json_int(&j, "n", kg->hdr.n);
+	kr_json_str_array(&j, "custodians", kg->req->custodians, kg->req->n);
+	kr_json_hex(&j, "dealer_pk", kg->hdr.dealer_pk, sizeof(kg->hdr.dealer_pk));
+	kr_json_str(&j, "kdf_profile", kg->app->kdf_profile);
+	kr_json_str(&j, "sealed_file", kg->sealed_rel);
+	ret = kr_audit_record(kg->app, kg->req->actor, "key.generate",
+	    kr_json_end(&j), &res->audit_seq, err);
+	kr_json_free(&j);
+	return ret;
+}
+
+static int
+kr_keygen_write(struct kr_keygen *kg, struct kr_err *err)
+{
+	size_t	i;
+	int	ret;
+
+	if ((ret = kr_file_write(kg->sealed_path, kg->sealed, kg->sealed_len,
+	    KR_FILE_NOREPLACE, err)) != KR_OK)
+		return ret;
+	kg->sealed_written = true;
+	for (i = 0; i < kg->req->n; i++) {
+		if ((ret = kr_media_write(KR_ART_SHARE_FILE, kg->paths[i],
+		    kg->files[i], kg->file_lens[i], KR_FILE_NOREPLACE, err)) !=
+		    KR_OK)
+			return ret;
+		kg->written[i] = true;
+	}
+	return KR_OK;
+}
+
+static int
+kr_keygen_record(struct kr_keygen *kg, struct kr_keygen_result *res,
+    struct kr_err *err)
+{
+	struct kr_err	e2;
+	size_t		i;
+	int		ret;
+
+	if ((ret = kr_store_begin(kg->app->store, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_keygen_insert(kg, err)) != KR_OK ||
+	    (ret = kr_keygen_audit(kg, res, err)) != KR_OK ||
+	    (ret = kr_keygen_write(kg, err)) != KR_OK ||
+	    (ret = kr_store_commit(kg->app->store, err)) != KR_OK)
+		goto fail;
+	return KR_OK;
+fail:
+	kr_store_rollback(kg->app->store);
+	for (i = 0; i < kg->req->n; i++)
+		if (kg->written[i])
+			(void)unlink(kg->paths[i]);
+	/* Best effort: the first error is the one reported. */
+	if (kg->sealed_written && kr_file_shred(kg->sealed_path, &e2) != KR_OK)
+		(void)unlink(kg->sealed_path);
+	return ret;
+}
+
+static void
+kr_keygen_wipe(struct kr_keygen *kg)
+{
+	size_t	i;
+
+	for (i = 0; i < KR_CUSTODIANS_MAX; i++) {
+		kr_secure_free(kg->pass[i]);
+		free(kg->files[i]);
+		free(kg->paths[i]);
+	}
+	kr_secure_free(kg->secret);
+	kr_secure_free(kg->ys);
+	kr_dealer_free(&kg->dealer);
+	free(kg->sealed);
+	free(kg->sealed_path);
+	kr_wipe(kg->xs, sizeof(kg->xs));
+}
+
+int
+kr_authority_key_generate(struct kr_appliance *app,
+    const struct kr_keygen_req *req, const struct kr_passphrase_source *src,
+    const struct kr_notice_sink *notice, struct kr_keygen_result *res,
+    struct kr_err *err)
+{
+	struct kr_keygen	*kg;
+	size_t			 i;
+	int			 ret;
+
+	memset(res, 0, sizeof(*res));
+	if ((kg = calloc(1, sizeof(*kg))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	kg->app = app;
+	kg->req = req;
+	kg->notice = notice;
+	if ((ret = kr_keygen_check(kg, err)) != KR_OK ||
+	    (ret = kr_keygen_passphrases(kg, src, err)) != KR_OK ||
+	    (ret = kr_keygen_make_key(kg, err)) != KR_OK ||
+	    (ret = kr_keygen_make_shares(kg, err)) != KR_OK ||
+	    (ret = kr_keygen_selfcheck(kg, err)) != KR_OK)
+		goto out;
+	/* The dealer key is one-time: gone before anything is recorded. */
+	kr_dealer_free(&kg->dealer);
+	kr_spki_fingerprint(kg->hdr.spki, kg->hdr.spki_len, res->fingerprint);
+	kr_hex_encode(res->set_id, kg->hdr.set_id, sizeof(kg->hdr.set_id));
+	if ((ret = kr_keygen_record(kg, res, err)) != KR_OK)
+		goto out;
+	for (i = 0; i < req->n; i++)
+		(void)snprintf(res->share_paths[i], sizeof(res->share_paths[i]),
+		    "%s", kg->paths[i]);
+	res->shares = req->n;
+out:
+	kr_keygen_wipe(kg);
+	free(kg);
+	return ret;
+}

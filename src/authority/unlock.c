@@ -1,0 +1,339 @@
+/*
+ * Quorum unlock: check each presented share, combine m of them, unseal the
+ * key.  `quorum verify` is this without a signing operation after it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authority_int.h"
+
+struct kr_unlock {
+	struct kr_appliance		*app;
+	struct kr_key_rec		 key;
+	struct kr_set_rec		 set;
+	struct kr_custodian_rec		 cust[KR_CUSTODIANS_MAX];
+	size_t				 ncust;
+	struct kr_share			*shares[KR_CUSTODIANS_MAX];
+	struct kr_quorum_report		*rep;
+};
+
+static int
+kr_unlock_load(struct kr_unlock *u, const char *name, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_store_key_get(u->app->store, name, &u->key, err)) !=
+	    KR_OK)
+		return ret;
+	if (strcmp(u->key.state, "active") != 0)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' is %s: it can no "
+		    "longer be unlocked", name, u->key.state);
+	if ((ret = kr_store_set_active(u->app->store, u->key.id, &u->set,
+	    err)) != KR_OK)
+		return ret;
+	return kr_store_custodians(u->app->store, u->set.id, u->cust,
+	    KR_CUSTODIANS_MAX, &u->ncust, err);
+}
+
+static const struct kr_custodian_rec *
+kr_unlock_custodian(const struct kr_unlock *u, unsigned x)
+{
+	size_t	i;
+
+	for (i = 0; i < u->ncust; i++)
+		if (u->cust[i].x == x)
+			return &u->cust[i];
+	return NULL;
+}
+
+/* Does the share belong to this key's active set, as dealt? */
+static int
+kr_unlock_match(const struct kr_unlock *u, const struct kr_share *sh,
+    const uint8_t *file, size_t len, struct kr_err *err)
+{
+	const struct kr_custodian_rec	*c;
+	uint8_t				 dig[32];
+	char				 hex[2 * KR_KEY_ID_BYTES + 1];
+
+	if (memcmp(sh->h.key_id, u->key.id, KR_KEY_ID_BYTES) != 0) {
+		kr_hex_encode(hex, sh->h.key_id, sizeof(sh->h.key_id));
+		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
+		    "'%s') was made for another key (key id %s), not for '%s'",
+		    sh->label, sh->h.custodian, hex, u->key.name);
+	}
+	if (memcmp(sh->h.set_id, u->set.id, KR_SET_ID_BYTES) != 0 ||
+	    sh->h.epoch != u->set.epoch)
+		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
+		    "'%s') is from share set epoch %u, which is not the active "
+		    "share set of key '%s' (epoch %u): it was retired by a "
+		    "reshare and no longer counts", sh->label,
+		    sh->h.custodian, sh->h.epoch, u->key.name, u->set.epoch);
+	if (kr_share_check_signature(sh, u->set.dealer_pk, err) != KR_OK)
+		return err->code;
+	c = kr_unlock_custodian(u, sh->h.x);
+	if (c == NULL || strcmp(c->name, sh->h.custodian) != 0 ||
+	    kr_hash(KR_HASH_SHA256, file, len, dig) != KR_OK ||
+	    memcmp(dig, c->share_digest, sizeof(dig)) != 0)
+		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
+		    "'%s') is not the share file recorded for that custodian "
+		    "of key '%s'", sh->label, sh->h.custodian, u->key.name);
+	return KR_OK;
+}
+
+/* A share already presented with the same x or custodian? */
+static int
+kr_unlock_duplicate(const struct kr_unlock *u, size_t upto,
+    const struct kr_share *sh, struct kr_err *err)
+{
+	size_t	i;
+
+	for (i = 0; i < upto; i++) {
+		const struct kr_share *o = u->shares[i];
+
+		if (o == NULL)
+			continue;
+		if (o->h.x == sh->h.x ||
+		    strcmp(o->h.custodian, sh->h.custodian) == 0)
+			return kr_err_set(err, KR_EQUORUM, "the share of "
+			    "custodian '%s' was given twice (%s and %s): each "
+			    "custodian counts once", sh->h.custodian, o->label,
+			    sh->label);
+	}
+	return KR_OK;
+}
+
+static int
+kr_unlock_one(struct kr_unlock *u, size_t i, const char *path,
+    const struct kr_passphrase_source *src, struct kr_err *err)
+{
+	struct kr_share	*sh;
+	uint8_t		*file = NULL;
+	char		*pass = NULL;
+	size_t		 len = 0;
+	bool		 asked = false;
+	int		 ret;
+
+	if ((sh = calloc(1, sizeof(*sh))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
+	    err)) != KR_OK ||
+	    (ret = kr_share_parse(file, len, path, sh, err)) != KR_OK ||
+	    (ret = kr_unlock_match(u, sh, file, len, err)) != KR_OK ||
+	    (ret = kr_unlock_duplicate(u, i, sh, err)) != KR_OK)
+		goto out;
+	if ((pass = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of secure memory");
+		goto out;
+	}
+	asked = true;
+	if ((ret = src->get(src->ctx, sh->h.custodian, path, false, pass,
+	    KR_PASSPHRASE_MAX, err)) != KR_OK ||
+	    (ret = kr_share_open(sh, pass, strlen(pass), err)) != KR_OK)
+		goto out;
+	u->shares[i] = sh;
+	sh = NULL;
+out:
+	if (!asked && src->skip != NULL)
+		src->skip(src->ctx);
+	if (sh != NULL) {
+		kr_share_clear(sh);
+		free(sh);
+	}
+	kr_secure_free(pass);
+	free(file);
+	return ret;
+}
+
+static void
+kr_unlock_report_share(struct kr_unlock *u, size_t i, const char *path,
+    int ret, const struct kr_err *e)
+{
+	struct kr_share_status	*st = &u->rep->shares[i];
+
+	(void)snprintf(st->file, sizeof(st->file), "%s", path);
+	st->code = ret;
+	if (u->shares[i] != NULL) {
+		(void)snprintf(st->custodian, sizeof(st->custodian), "%s",
+		    u->shares[i]->h.custodian);
+		st->x = u->shares[i]->h.x;
+		(void)snprintf(st->msg, sizeof(st->msg), "good share %u of "
+		    "%u", st->x, u->set.n);
+		u->rep->good++;
+	} else {
+		(void)snprintf(st->msg, sizeof(st->msg), "%s", e->msg);
+	}
+}
+
+static int
+kr_unlock_unseal(struct kr_unlock *u, size_t good, struct kr_signer **out,
+    struct kr_err *err)
+{
+	struct kr_share	*use[KR_CUSTODIANS_MAX];
+	uint8_t		*secret = NULL, *file = NULL;
+	char		*path = NULL;
+	size_t		 i, k = 0, len;
+	int		 ret = KR_ENOMEM;
+
+	for (i = 0; i < KR_CUSTODIANS_MAX && k < good; i++)
+		if (u->shares[i] != NULL)
+			use[k++] = u->shares[i];
+	if ((secret = kr_secure_alloc(KR_QUORUM_SECRET_BYTES)) == NULL ||
+	    (path = kr_appliance_path(u->app, u->key.location)) == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = kr_share_combine(use, k, secret, err)) != KR_OK ||
+	    (ret = kr_file_read(path, KR_SEALED_FILE_MAX, false, &file, &len,
+	    err)) != KR_OK ||
+	    (ret = kr_sealed_open(file, len, path, secret, out, err)) != KR_OK)
+		goto out;
+	if ((*out)->spki_len != u->key.spki_len ||
+	    memcmp((*out)->spki, u->key.spki, u->key.spki_len) != 0 ||
+	    memcmp((*out)->key_id, u->key.id, KR_KEY_ID_BYTES) != 0) {
+		kr_signer_free(out);
+		ret = kr_err_set(err, KR_EVERIFY, "sealed key file %s does not "
+		    "hold the key recorded as '%s': the state folder was "
+		    "tampered with", path, u->key.name);
+	}
+out:
+	kr_secure_free(secret);
+	free(file);
+	free(path);
+	return ret;
+}
+
+static int
+kr_unlock_audit(struct kr_unlock *u, const char *event, struct kr_err *err)
+{
+	const char	*names[KR_CUSTODIANS_MAX];
+	char		 actor[1024] = "";
+	struct kr_json	 j;
+	size_t		 i, k = 0;
+	int		 ret;
+
+	for (i = 0; i < KR_CUSTODIANS_MAX; i++) {
+		if (u->shares[i] == NULL)
+			continue;
+		names[k++] = u->shares[i]->h.custodian;
+		if (strlen(actor) + KR_CUSTODIAN_NAME_MAX + 2 < sizeof(actor)) {
+			if (actor[0] != '\0')
+				(void)strcat(actor, ",");
+			(void)strcat(actor, u->shares[i]->h.custodian);
+		}
+	}
+	kr_json_begin(&j);
+	kr_json_str(&j, "key", u->key.name);
+	kr_json_hex(&j, "share_set", u->set.id, sizeof(u->set.id));
+	kr_json_int(&j, "epoch", u->set.epoch);
+	kr_json_int(&j, "m", u->set.m);
+	kr_json_str_array(&j, "custodians", names, k);
+	if ((ret = kr_store_begin(u->app->store, err)) == KR_OK) {
+		ret = kr_audit_record(u->app, actor, event, kr_json_end(&j),
+		    NULL, err);
+		if (ret == KR_OK)
+			ret = kr_store_commit(u->app->store, err);
+		else
+			kr_store_rollback(u->app->store);
+	}
+	kr_json_free(&j);
+	return ret;
+}
+
+static void
+kr_unlock_free(struct kr_unlock *u)
+{
+	size_t	i;
+
+	for (i = 0; i < KR_CUSTODIANS_MAX; i++)
+		if (u->shares[i] != NULL) {
+			kr_share_clear(u->shares[i]);
+			free(u->shares[i]);
+		}
+	free(u);
+}
+
+static int
+kr_unlock_check_all(struct kr_unlock *u, const char *const *files,
+    size_t count, const struct kr_passphrase_source *src)
+{
+	struct kr_err	e;
+	size_t		i;
+	int		worst = KR_OK, ret;
+
+	for (i = 0; i < count; i++) {
+		kr_err_clear(&e);
+		ret = kr_unlock_one(u, i, files[i], src, &e);
+		kr_unlock_report_share(u, i, files[i], ret, &e);
+		if (ret != KR_OK && worst == KR_OK)
+			worst = ret;
+	}
+	return worst;
+}
+
+static int
+kr_unlock_summarize(const struct kr_unlock *u, size_t count, int worst,
+    struct kr_err *err)
+{
+	const struct kr_quorum_report	*rep = u->rep;
+	size_t				 i;
+
+	if (worst != KR_OK) {
+		for (i = 0; i < count; i++)
+			if (rep->shares[i].code != KR_OK)
+				break;
+		if (count == 1)
+			return kr_err_set(err, worst, "%s", rep->shares[0].msg);
+		return kr_err_set(err, worst, "%zu of the %zu shares presented "
+		    "were refused; first: %s", count - rep->good, count,
+		    rep->shares[i].msg);
+	}
+	if (count >= 2 && rep->good < u->set.m)
+		return kr_err_set(err, KR_EQUORUM, "%zu good shares of the %u "
+		    "needed to unlock key '%s': %zu more custodian%s must "
+		    "present a share", rep->good, u->set.m, u->key.name,
+		    u->set.m - rep->good, u->set.m - rep->good == 1 ? "" : "s");
+	return KR_OK;
+}
+
+int
+kr_authority_quorum_verify(struct kr_appliance *app, const char *name,
+    const char *const *files, size_t count,
+    const struct kr_passphrase_source *src, struct kr_quorum_report *rep,
+    struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	struct kr_unlock	*u;
+	int			 ret;
+
+	memset(rep, 0, sizeof(*rep));
+	if (count == 0 || count > KR_CUSTODIANS_MAX)
+		return kr_err_set(err, KR_EUSAGE, "give between 1 and %d share "
+		    "files with --share", KR_CUSTODIANS_MAX);
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	u->app = app;
+	u->rep = rep;
+	rep->given = count;
+	(void)snprintf(rep->key, sizeof(rep->key), "%s", name);
+	if ((ret = kr_unlock_load(u, name, err)) != KR_OK)
+		goto out;
+	rep->m = u->set.m;
+	rep->n = u->set.n;
+	rep->epoch = u->set.epoch;
+	ret = kr_unlock_check_all(u, files, count, src);
+	if ((ret = kr_unlock_summarize(u, count, ret, err)) != KR_OK)
+		goto out;
+	if (count == 1) {
+		ret = kr_unlock_audit(u, "share.check", err);
+		goto out;
+	}
+	if ((ret = kr_unlock_unseal(u, rep->good, &s, err)) != KR_OK)
+		goto out;
+	kr_signer_free(&s);
+	rep->unlocked = true;
+	ret = kr_unlock_audit(u, "quorum.verify", err);
+out:
+	kr_unlock_free(u);
+	return ret;
+}

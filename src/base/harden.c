@@ -1,0 +1,62 @@
+/*
+ * Process hardening, run before anything else in main(): no core dumps,
+ * not dumpable or ptrace-attachable by other users, private file modes,
+ * and memory locked so secrets are not paged to disk.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <keyrite/base.h>
+
+static int
+kr_core_off(struct kr_err *err)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		return kr_err_set(err, KR_EINTERNAL,
+		    "cannot disable core dumps (setrlimit: %s); keyrite will "
+		    "not run where a crash could write secrets to disk",
+		    strerror(errno));
+	return KR_OK;
+}
+
+static int
+kr_nondumpable(struct kr_err *err)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return kr_err_set(err, KR_EINTERNAL,
+		    "cannot mark the process non-dumpable (prctl: %s)",
+		    strerror(errno));
+	return KR_OK;
+}
+
+int
+kr_harden_process(struct kr_hardening *h, struct kr_err *err)
+{
+	int	ret;
+
+	memset(h, 0, sizeof(*h));
+	(void)umask(077);
+	if ((ret = kr_core_off(err)) != KR_OK)
+		return ret;
+	h->core_off = true;
+	if ((ret = kr_nondumpable(err)) != KR_OK)
+		return ret;
+	h->nondumpable = true;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+		h->locked = true;
+	} else {
+		(void)snprintf(h->warning, sizeof(h->warning),
+		    "memory could not be locked (mlockall: %s); secrets "
+		    "outside keyrite's secure buffers could reach swap. Run "
+		    "as root or raise RLIMIT_MEMLOCK, and use a machine "
+		    "without swap for ceremonies.", strerror(errno));
+	}
+	return KR_OK;
+}

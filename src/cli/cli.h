@@ -1,0 +1,67 @@
+/*
+ * The command-line front end: a tmux-style table of commands.  Commands
+ * never print to stderr or exit; they write results through the context
+ * and report errors in ctx->err.  main() decides how to show them.
+ */
+#ifndef KR_CLI_H
+#define KR_CLI_H
+
+#include <stdio.h>
+
+#include <keyrite/authority.h>
+
+#define CMD_STATE	0x1	/* opens the state folder before exec */
+#define CMD_SECRETS	0x2	/* handles secrets: warn if memory is not locked */
+
+struct cmd_ctx {
+	const char		*statedir;
+	const char		*actor;
+	struct kr_appliance	*app;
+	struct kr_hardening	*hardening;
+	FILE			*out;
+	struct kr_err		 err;
+};
+
+struct cmd_entry {
+	const char	*name;		/* "key generate" */
+	const char	*usage;		/* arguments after the name */
+	const char	*summary;	/* one line for `keyrite --help` */
+	const char	*help;		/* option list for `--help` */
+	unsigned	 flags;
+	int		(*exec)(struct cmd_ctx *, int, char **);
+};
+
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_key_generate_entry;
+extern const struct cmd_entry cmd_key_list_entry;
+extern const struct cmd_entry cmd_key_show_entry;
+extern const struct cmd_entry cmd_quorum_verify_entry;
+extern const struct cmd_entry cmd_audit_verify_entry;
+extern const struct cmd_entry cmd_audit_show_entry;
+
+/* cmd.c */
+const struct cmd_entry	*cmd_find(int, char **, int *);
+void			 cmd_list(FILE *);
+void			 cmd_usage(FILE *, const struct cmd_entry *);
+int			 cmd_run(const struct cmd_entry *, struct cmd_ctx *,
+			    int, char **);
+void			 cmd_printf(struct cmd_ctx *, const char *, ...)
+			    KR_PRINTF(2, 3);
+int			 cmd_usage_error(struct cmd_ctx *, const char *, ...)
+			    KR_PRINTF(2, 3);
+int			 cmd_parse_uint(struct cmd_ctx *, const char *,
+			    const char *, unsigned, unsigned, unsigned *);
+/* Prints the plain-words warning when the state folder uses test KDF. */
+void			 cmd_note_kdf_profile(struct cmd_ctx *);
+
+/* passphrase.c: terminal (no echo) or --passphrase-fd N. */
+struct cmd_pass {
+	int	fd;		/* -1: the terminal */
+	int	line;		/* lines read from fd so far */
+};
+
+void	cmd_pass_init(struct cmd_pass *, struct kr_passphrase_source *);
+int	cmd_pass_set_fd(struct cmd_ctx *, struct cmd_pass *, const char *);
+
+#endif /* KR_CLI_H */

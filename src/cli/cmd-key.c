@@ -1,0 +1,284 @@
+/*
+ * keyrite key generate | list | show
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void
+cmd_key_notice(void *vctx, const char *msg)
+{
+	(void)vctx;
+	(void)fprintf(stderr, "keyrite: %s\n", msg);
+}
+
+struct cmd_keygen_args {
+	struct kr_keygen_req	 req;
+	const char		*custodians[KR_CUSTODIANS_MAX];
+	bool			 have_alg;
+	bool			 have_purpose;
+	bool			 have_threshold;
+};
+
+static int
+cmd_keygen_opt(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
+    struct cmd_pass *pass, int c)
+{
+	switch (c) {
+	case 'a':
+		a->have_alg = true;
+		if (kr_key_alg_from_name(optarg, &a->req.alg) != KR_OK)
+			return cmd_usage_error(ctx, "unknown algorithm '%s': "
+			    "use p256, p384, ed25519, rsa3072 or rsa4096", optarg);
+		return KR_OK;
+	case 'p':
+		a->have_purpose = true;
+		if (kr_purpose_from_name(optarg, &a->req.purpose) != KR_OK)
+			return cmd_usage_error(ctx, "unknown purpose '%s': use "
+			    "ca, firmware, crl, ocsp or audit", optarg);
+		return KR_OK;
+	case 't':
+		a->have_threshold = true;
+		return cmd_parse_uint(ctx, "--threshold", optarg, 1, 255,
+		    &a->req.m);
+	case 'c':
+		if (a->req.n >= KR_CUSTODIANS_MAX)
+			return cmd_usage_error(ctx, "more than %d custodians "
+			    "named: a share set has at most %d",
+			    KR_CUSTODIANS_MAX, KR_CUSTODIANS_MAX);
+		a->custodians[a->req.n++] = optarg;
+		return KR_OK;
+	case 'd':
+		a->req.share_dir = optarg;
+		return KR_OK;
+	case 'f':
+		return cmd_pass_set_fd(ctx, pass, optarg);
+	default:
+		return cmd_usage_error(ctx, "unknown option");
+	}
+}
+
+static int
+cmd_keygen_parse(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
+    struct cmd_pass *pass, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "alg", required_argument, NULL, 'a' },
+		{ "purpose", required_argument, NULL, 'p' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "custodian", required_argument, NULL, 'c' },
+		{ "share-dir", required_argument, NULL, 'd' },
+		{ "passphrase-fd", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if ((ret = cmd_keygen_opt(ctx, a, pass, c)) != KR_OK)
+			return ret;
+	if (optind + 1 != argc)
+		return cmd_usage_error(ctx, optind >= argc ? "name the key to "
+		    "generate" : "give exactly one key name");
+	a->req.name = argv[optind];
+	if (!a->have_alg || !a->have_purpose || !a->have_threshold ||
+	    a->req.share_dir == NULL || a->req.n == 0)
+		return cmd_usage_error(ctx, "--alg, --purpose, --threshold, "
+		    "--custodian (once per custodian) and --share-dir are all "
+		    "required");
+	a->req.custodians = a->custodians;
+	a->req.actor = ctx->actor;
+	return KR_OK;
+}
+
+static int
+cmd_key_generate_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct kr_passphrase_source	 src;
+	struct kr_notice_sink		 sink = { cmd_key_notice, NULL };
+	struct kr_keygen_result		*res;
+	struct cmd_keygen_args		 a;
+	struct cmd_pass			 pass;
+	size_t				 i;
+	int				 ret;
+
+	memset(&a, 0, sizeof(a));
+	cmd_pass_init(&pass, &src);
+	if ((ret = cmd_keygen_parse(ctx, &a, &pass, argc, argv)) != KR_OK)
+		return ret;
+	if ((res = calloc(1, sizeof(*res))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	ret = kr_authority_key_generate(ctx->app, &a.req, &src, &sink, res,
+	    &ctx->err);
+	if (ret == KR_OK) {
+		cmd_printf(ctx, "Generated %s key '%s' for purpose %s, sealed "
+		    "under a %u-of-%zu quorum.\n", kr_key_alg_name(a.req.alg),
+		    a.req.name, kr_purpose_name(a.req.purpose), a.req.m, a.req.n);
+		cmd_printf(ctx, "public key SHA-256: %s\n", res->fingerprint);
+		cmd_printf(ctx, "share set: %s (epoch 1), audit entry %lld\n",
+		    res->set_id, (long long)res->audit_seq);
+		for (i = 0; i < res->shares; i++)
+			cmd_printf(ctx, "  share for %-20s %s\n",
+			    a.custodians[i], res->share_paths[i]);
+		cmd_printf(ctx, "Each custodian should now check their own "
+		    "share: keyrite quorum verify --key %s --share FILE\n",
+		    a.req.name);
+		cmd_note_kdf_profile(ctx);
+	}
+	free(res);
+	return ret;
+}
+
+const struct cmd_entry cmd_key_generate_entry = {
+	.name = "key generate",
+	.usage = "NAME --alg ALG --purpose PURPOSE --threshold M "
+	    "--custodian NAME... --share-dir DIR [--passphrase-fd N]",
+	.summary = "generate a sealed key under a new m-of-n custodian quorum",
+	.help =
+	    "  --alg ALG          p256, p384, ed25519, rsa3072 or rsa4096\n"
+	    "  --purpose P        ca, firmware, crl, ocsp or audit (fixed for\n"
+	    "                     the key's life)\n"
+	    "  --threshold M      custodians needed to use the key (>= 2)\n"
+	    "  --custodian NAME   once per custodian (n times, n >= M)\n"
+	    "  --share-dir DIR    where NAME.share is written per custodian\n"
+	    "  --passphrase-fd N  read one passphrase line per custodian, in\n"
+	    "                     --custodian order, from descriptor N instead\n"
+	    "                     of asking each custodian twice on the terminal\n",
+	.flags = CMD_STATE | CMD_SECRETS,
+	.exec = cmd_key_generate_exec,
+};
+
+static int
+cmd_key_list_row(const struct kr_key_rec *k, void *vctx)
+{
+	struct cmd_ctx	*ctx = vctx;
+	char		 fp[KR_FINGERPRINT_STR_BYTES];
+	char		 when[KR_TIME_STR_BYTES];
+
+	kr_spki_fingerprint(k->spki, k->spki_len, fp);
+	kr_time_format(k->created, when);
+	cmd_printf(ctx, "%-24s %-8s %-9s %-7s %-10s %s  %.16s\n", k->name,
+	    k->alg, k->purpose, k->backend, k->state, when, fp);
+	return 0;
+}
+
+static int
+cmd_key_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	int	ret;
+
+	if (argc > 1)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[1]);
+	cmd_printf(ctx, "%-24s %-8s %-9s %-7s %-10s %-20s  %s\n", "NAME", "ALG",
+	    "PURPOSE", "BACKEND", "STATE", "CREATED", "SHA-256(SPKI)");
+	ret = kr_store_key_foreach(kr_appliance_store(ctx->app),
+	    cmd_key_list_row, ctx, &ctx->err);
+	cmd_note_kdf_profile(ctx);
+	return ret;
+}
+
+const struct cmd_entry cmd_key_list_entry = {
+	.name = "key list",
+	.usage = "",
+	.summary = "list the keys recorded in this state folder",
+	.help = "",
+	.flags = CMD_STATE,
+	.exec = cmd_key_list_exec,
+};
+
+static void
+cmd_key_show_set(struct cmd_ctx *ctx, const struct kr_set_rec *set,
+    const struct kr_custodian_rec *cust, size_t n)
+{
+	char	hex[2 * 32 + 1];
+	size_t	i;
+
+	kr_hex_encode(hex, set->id, sizeof(set->id));
+	cmd_printf(ctx, "quorum:      %u of %u custodians\n", set->m, set->n);
+	cmd_printf(ctx, "share set:   %s, epoch %u (%s)\n", hex, set->epoch,
+	    set->state);
+	cmd_printf(ctx, "share kdf:   Argon2id, %u passes, %u KiB\n",
+	    set->kdf_ops, set->kdf_mem_kib);
+	kr_hex_encode(hex, set->dealer_pk, sizeof(set->dealer_pk));
+	cmd_printf(ctx, "dealer key:  Ed25519 %s\n", hex);
+	cmd_printf(ctx, "custodians:\n");
+	for (i = 0; i < n; i++)
+		cmd_printf(ctx, "  %3u  %s\n", cust[i].x, cust[i].name);
+}
+
+static int
+cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
+{
+	struct kr_store		*st = kr_appliance_store(ctx->app);
+	struct kr_custodian_rec	*cust;
+	struct kr_set_rec	 set;
+	char			 fp[KR_FINGERPRINT_STR_BYTES], hex[33];
+	char			 when[KR_TIME_STR_BYTES], *p;
+	size_t			 n;
+	int			 ret;
+
+	kr_spki_fingerprint(k->spki, k->spki_len, fp);
+	kr_hex_encode(hex, k->id, sizeof(k->id));
+	kr_time_format(k->created, when);
+	cmd_printf(ctx, "name:        %s\nkey id:      %s\nalgorithm:   %s\n"
+	    "purpose:     %s\nbackend:     %s (%s)\nstate:       %s\n"
+	    "created:     %s\npublic key:  SHA-256 %s\n", k->name, hex, k->alg,
+	    k->purpose, k->backend, k->location, k->state, when, fp);
+	if ((cust = calloc(KR_CUSTODIANS_MAX, sizeof(*cust))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_store_set_active(st, k->id, &set, &ctx->err)) == KR_OK &&
+	    (ret = kr_store_custodians(st, set.id, cust, KR_CUSTODIANS_MAX, &n,
+	    &ctx->err)) == KR_OK)
+		cmd_key_show_set(ctx, &set, cust, n);
+	free(cust);
+	if (ret == KR_OK && pem) {
+		if ((p = kr_pem_encode("PUBLIC KEY", k->spki, k->spki_len)) ==
+		    NULL)
+			return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+		cmd_printf(ctx, "%s", p);
+		free(p);
+	}
+	return ret;
+}
+
+static int
+cmd_key_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pem", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_key_rec	*k;
+	bool			 pem = false;
+	int			 c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'p')
+			return cmd_usage_error(ctx, "unknown option");
+		pem = true;
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error(ctx, "name one key");
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_store_key_get(kr_appliance_store(ctx->app), argv[optind],
+	    k, &ctx->err)) == KR_OK)
+		ret = cmd_key_show_body(ctx, k, pem);
+	free(k);
+	cmd_note_kdf_profile(ctx);
+	return ret;
+}
+
+const struct cmd_entry cmd_key_show_entry = {
+	.name = "key show",
+	.usage = "NAME [--pem]",
+	.summary = "show a key: algorithm, purpose, fingerprint, quorum, "
+	    "custodians, epoch",
+	.help = "  --pem   also print the public key (SubjectPublicKeyInfo) "
+	    "as PEM\n",
+	.flags = CMD_STATE,
+	.exec = cmd_key_show_exec,
+};

@@ -1,0 +1,146 @@
+/*
+ * keyrite: offline root and intermediate certificate authority.
+ *
+ * main() hardens the process, runs the power-on self-tests, reads the
+ * global options and dispatches to the command table.  Nothing else.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keyrite-config.h"
+#include "cli.h"
+
+static void
+usage(FILE *f)
+{
+	(void)fprintf(f,
+	    "usage: keyrite [-C STATEDIR] COMMAND [ARGS...]\n"
+	    "       keyrite --version | --help\n\n"
+	    "keyrite runs an offline root and intermediate certificate "
+	    "authority\nunder an m-of-n custodian quorum.\n\n"
+	    "Commands:\n");
+	cmd_list(f);
+	(void)fprintf(f, "\n  -C STATEDIR   the appliance state folder "
+	    "(default: $KEYRITE_HOME)\n\n"
+	    "`keyrite COMMAND --help` describes a command; keyrite(1) "
+	    "describes them all.\n");
+}
+
+static const char *
+actor_name(void)
+{
+	struct passwd	*pw = getpwuid(geteuid());
+
+	return pw != NULL ? pw->pw_name : "unknown";
+}
+
+static bool
+wants_help(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Global options before the command; returns the index of the command. */
+static int
+global_options(int argc, char **argv, const char **statedir, int *exit_now)
+{
+	int	i;
+
+	*exit_now = -1;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			(void)printf("keyrite %s\n", KEYRITE_VERSION);
+			*exit_now = 0;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			*exit_now = 0;
+		} else if (strcmp(argv[i], "-C") == 0 && i + 1 < argc) {
+			*statedir = argv[++i];
+			continue;
+		} else if (strncmp(argv[i], "-C", 2) == 0 && argv[i][2] != '\0') {
+			*statedir = argv[i] + 2;
+			continue;
+		} else {
+			(void)fprintf(stderr, "keyrite: unknown option %s\n\n",
+			    argv[i]);
+			usage(stderr);
+			*exit_now = 2;
+		}
+		return i;
+	}
+	return i;
+}
+
+static int
+dispatch(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd_entry	*e;
+	int			 used, ret;
+
+	if ((e = cmd_find(argc, argv, &used)) == NULL) {
+		(void)fprintf(stderr, "keyrite: unknown command '%s'\n\n",
+		    argv[0]);
+		usage(stderr);
+		return 2;
+	}
+	if (wants_help(argc - used, argv + used)) {
+		cmd_usage(stdout, e);
+		return 0;
+	}
+	if ((e->flags & CMD_STATE) != 0 && ctx->statedir == NULL) {
+		(void)fprintf(stderr, "keyrite %s: no state folder: give "
+		    "-C STATEDIR or set KEYRITE_HOME\n", e->name);
+		return 2;
+	}
+	/* The command's own getopt sees its name as argv[0]. */
+	ret = cmd_run(e, ctx, argc - used + 1, argv + used - 1);
+	(void)fflush(ctx->out);
+	if (ret == KR_OK)
+		return 0;
+	(void)fprintf(stderr, "keyrite %s: %s\n", e->name,
+	    ctx->err.msg[0] != '\0' ? ctx->err.msg : kr_strerror(ret));
+	if (ret == KR_EUSAGE)
+		(void)fprintf(stderr, "usage: keyrite %s %s\n", e->name,
+		    e->usage);
+	return kr_exit_status(ret);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct kr_hardening	 h;
+	struct cmd_ctx		 ctx;
+	int			 first, exit_now;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (kr_harden_process(&h, &ctx.err) != KR_OK ||
+	    kr_crypto_init(&ctx.err) != KR_OK) {
+		(void)fprintf(stderr, "keyrite: %s\n", ctx.err.msg);
+		return 1;
+	}
+	ctx.statedir = getenv("KEYRITE_HOME");
+	first = global_options(argc, argv, &ctx.statedir, &exit_now);
+	if (exit_now >= 0)
+		return exit_now;
+	if (first >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	ctx.actor = actor_name();
+	ctx.hardening = &h;
+	ctx.out = stdout;
+	return dispatch(&ctx, argc - first, argv + first);
+}

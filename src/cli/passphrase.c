@@ -1,0 +1,205 @@
+/*
+ * Passphrases: from the terminal without echo, or one line per custodian
+ * from a file descriptor (--passphrase-fd N) for scripts.  Never from the
+ * command line.  Every buffer is secure memory owned by the caller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static struct termios	pass_saved;
+static int		pass_tty = -1;
+
+static void
+pass_restore(int sig)
+{
+	if (pass_tty >= 0)
+		(void)tcsetattr(pass_tty, TCSAFLUSH, &pass_saved);
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+}
+
+/* Reads one line (without its newline) byte by byte, so no more is used. */
+static int
+pass_read_line(int fd, char *buf, size_t cap, size_t *len)
+{
+	ssize_t	n;
+	char	c;
+
+	*len = 0;
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return KR_EIO;
+		if (n == 0)
+			return *len > 0 ? KR_OK : KR_ENOENT;
+		if (c == '\n')
+			break;
+		if (*len + 1 >= cap)
+			return KR_EINPUT;
+		buf[(*len)++] = c;
+	}
+	if (*len > 0 && buf[*len - 1] == '\r')
+		(*len)--;
+	buf[*len] = '\0';
+	return KR_OK;
+}
+
+static void
+pass_write(int fd, const char *s)
+{
+	size_t	len = strlen(s);
+	ssize_t	n;
+
+	while (len > 0 && (n = write(fd, s, len)) > 0) {
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static int
+pass_tty_read(const char *prompt, char *buf, size_t cap, struct kr_err *err)
+{
+	struct termios	noecho;
+	size_t		len;
+	int		fd, ret;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return kr_err_set(err, KR_EUSAGE, "no terminal to ask for a "
+		    "passphrase: in scripts give --passphrase-fd N");
+	if (tcgetattr(fd, &pass_saved) != 0) {
+		(void)close(fd);
+		return kr_err_set(err, KR_EUSAGE, "cannot switch the terminal "
+		    "echo off to ask for a passphrase");
+	}
+	pass_tty = fd;
+	(void)signal(SIGINT, pass_restore);
+	(void)signal(SIGTERM, pass_restore);
+	noecho = pass_saved;
+	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	noecho.c_lflag |= ICANON;
+	pass_write(fd, prompt);
+	(void)tcsetattr(fd, TCSAFLUSH, &noecho);
+	ret = pass_read_line(fd, buf, cap, &len);
+	(void)tcsetattr(fd, TCSAFLUSH, &pass_saved);
+	pass_write(fd, "\n");
+	(void)signal(SIGINT, SIG_DFL);
+	(void)signal(SIGTERM, SIG_DFL);
+	pass_tty = -1;
+	(void)close(fd);
+	if (ret != KR_OK)
+		return kr_err_set(err, KR_EINPUT, "no passphrase was entered");
+	return KR_OK;
+}
+
+static int
+pass_tty_get(const char *custodian, const char *file, bool setting,
+    char *buf, size_t cap, struct kr_err *err)
+{
+	char	 prompt[768];
+	char	*again;
+	int	 tries, ret;
+
+	if (!setting) {
+		(void)snprintf(prompt, sizeof(prompt), "Passphrase of custodian "
+		    "'%s' for %s: ", custodian, file);
+		return pass_tty_read(prompt, buf, cap, err);
+	}
+	if ((again = kr_secure_alloc(cap)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	for (tries = 0; tries < 3; tries++) {
+		(void)snprintf(prompt, sizeof(prompt), "Custodian '%s', choose "
+		    "the passphrase for your share (%s): ", custodian, file);
+		if ((ret = pass_tty_read(prompt, buf, cap, err)) != KR_OK)
+			break;
+		(void)snprintf(prompt, sizeof(prompt), "Custodian '%s', enter "
+		    "it again: ", custodian);
+		if ((ret = pass_tty_read(prompt, again, cap, err)) != KR_OK)
+			break;
+		if (strlen(buf) == strlen(again) &&
+		    kr_ct_equal(buf, again, strlen(buf)))
+			break;
+		ret = kr_err_set(err, KR_EINPUT, "the two passphrases for "
+		    "custodian '%s' did not match", custodian);
+		(void)fprintf(stderr, "The passphrases did not match; try "
+		    "again.\n");
+	}
+	kr_secure_free(again);
+	return ret;
+}
+
+static int
+pass_get(void *vctx, const char *custodian, const char *file, bool setting,
+    char *buf, size_t cap, struct kr_err *err)
+{
+	struct cmd_pass	*p = vctx;
+	size_t		 len;
+	int		 ret;
+
+	if (p->fd < 0)
+		return pass_tty_get(custodian, file, setting, buf, cap, err);
+	p->line++;
+	ret = pass_read_line(p->fd, buf, cap, &len);
+	if (ret == KR_ENOENT)
+		return kr_err_set(err, KR_EINPUT, "--passphrase-fd %d ended "
+		    "before line %d, the passphrase of custodian '%s' (%s): "
+		    "give one line per custodian, in order", p->fd, p->line,
+		    custodian, file);
+	if (ret == KR_EINPUT)
+		return kr_err_set(err, KR_EINPUT, "line %d of --passphrase-fd "
+		    "%d (custodian '%s') is longer than %zu bytes", p->line,
+		    p->fd, custodian, cap - 1);
+	if (ret != KR_OK)
+		return kr_err_set(err, KR_EIO, "cannot read --passphrase-fd "
+		    "%d: %s", p->fd, strerror(errno));
+	return KR_OK;
+}
+
+/* A refused share's line is read and wiped, so the next lines line up. */
+static void
+pass_skip(void *vctx)
+{
+	struct cmd_pass	*p = vctx;
+	char		*tmp;
+	size_t		 len;
+
+	if (p->fd < 0 || (tmp = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
+		return;
+	p->line++;
+	(void)pass_read_line(p->fd, tmp, KR_PASSPHRASE_MAX, &len);
+	kr_secure_free(tmp);
+}
+
+void
+cmd_pass_init(struct cmd_pass *p, struct kr_passphrase_source *src)
+{
+	p->fd = -1;
+	p->line = 0;
+	src->get = pass_get;
+	src->skip = pass_skip;
+	src->ctx = p;
+}
+
+int
+cmd_pass_set_fd(struct cmd_ctx *ctx, struct cmd_pass *p, const char *arg)
+{
+	unsigned	fd;
+	int		ret;
+
+	if ((ret = cmd_parse_uint(ctx, "--passphrase-fd", arg, 0, 1023, &fd)) !=
+	    KR_OK)
+		return ret;
+	if (fcntl((int)fd, F_GETFD) < 0)
+		return cmd_usage_error(ctx, "--passphrase-fd %u is not an open "
+		    "file descriptor", fd);
+	p->fd = (int)fd;
+	return KR_OK;
+}

@@ -1,0 +1,29 @@
+/*
+ * Private declarations shared by the files of src/crypto/.
+ */
+#ifndef KR_CRYPTO_INT_H
+#define KR_CRYPTO_INT_H
+
+#include <mbedtls/md.h>
+#include <mbedtls/pk.h>
+
+#include <keyrite/crypto.h>
+
+#define KR_ED25519_PK_BYTES	32
+
+/* A public key loaded from a SubjectPublicKeyInfo, ready to verify with. */
+struct kr_pubkey {
+	struct kr_spki_info	info;
+	mbedtls_pk_context	pk;		/* EC and RSA */
+	uint8_t			ed[KR_ED25519_PK_BYTES];	/* Ed25519 */
+};
+
+/* Parses `der` into `key`; call kr_pubkey_free() on every path after. */
+int		 kr_pubkey_load(struct kr_pubkey *, const uint8_t *, size_t,
+		    struct kr_err *);
+void		 kr_pubkey_free(struct kr_pubkey *);
+
+/* The Mbed TLS message digest for a hash, MBEDTLS_MD_NONE for BLAKE2b. */
+mbedtls_md_type_t kr_hash_md_type(enum kr_hash_alg);
+
+#endif /* KR_CRYPTO_INT_H */

@@ -1,0 +1,118 @@
+/*
+ * Streaming hashes: SHA-2 from Mbed TLS, BLAKE2b-512 from libsodium, all
+ * behind one opaque state so callers can hash a file in pieces.
+ */
+#include <assert.h>
+
+#include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
+#include <sodium.h>
+
+#include "crypto_int.h"
+
+#define KR_STATE_FITS(t)						\
+	static_assert(sizeof(t) <= sizeof(((struct kr_hash *)0)->state) &&\
+	    _Alignof(t) <= _Alignof(struct kr_hash),			\
+	    #t " does not fit struct kr_hash")
+
+KR_STATE_FITS(mbedtls_sha256_context);
+KR_STATE_FITS(mbedtls_sha512_context);
+KR_STATE_FITS(crypto_generichash_state);
+
+int
+kr_hash_init(struct kr_hash *h, enum kr_hash_alg alg)
+{
+	int	ret = KR_EINPUT;
+
+	sodium_memzero(h, sizeof(*h));
+	switch (alg) {
+	case KR_HASH_SHA256:
+		mbedtls_sha256_init((mbedtls_sha256_context *)h->state);
+		if (mbedtls_sha256_starts_ret(
+		    (mbedtls_sha256_context *)h->state, 0) == 0)
+			ret = KR_OK;
+		break;
+	case KR_HASH_SHA384:
+	case KR_HASH_SHA512:
+		mbedtls_sha512_init((mbedtls_sha512_context *)h->state);
+		if (mbedtls_sha512_starts_ret((mbedtls_sha512_context *)h->state,
+		    alg == KR_HASH_SHA384) == 0)
+			ret = KR_OK;
+		break;
+	case KR_HASH_BLAKE2B512:
+		if (crypto_generichash_init(
+		    (crypto_generichash_state *)h->state, NULL, 0, 64) == 0)
+			ret = KR_OK;
+		break;
+	}
+	if (ret == KR_OK)
+		h->alg = alg;
+	return ret;
+}
+
+/*
+ * The software implementations cannot fail on update; an unknown or
+ * uninitialised state is a bug, and kr_hash_final() then yields zeros that
+ * can match nothing real.
+ */
+void
+kr_hash_update(struct kr_hash *h, const void *p, size_t len)
+{
+	if (len == 0)
+		return;
+	switch (h->alg) {
+	case KR_HASH_SHA256:
+		(void)mbedtls_sha256_update_ret(
+		    (mbedtls_sha256_context *)h->state, p, len);
+		break;
+	case KR_HASH_SHA384:
+	case KR_HASH_SHA512:
+		(void)mbedtls_sha512_update_ret(
+		    (mbedtls_sha512_context *)h->state, p, len);
+		break;
+	case KR_HASH_BLAKE2B512:
+		(void)crypto_generichash_update(
+		    (crypto_generichash_state *)h->state, p, len);
+		break;
+	}
+}
+
+void
+kr_hash_final(struct kr_hash *h, uint8_t *out)
+{
+	size_t	len = kr_hash_len(h->alg);
+
+	if (len != 0)
+		sodium_memzero(out, len);
+	switch (h->alg) {
+	case KR_HASH_SHA256:
+		(void)mbedtls_sha256_finish_ret(
+		    (mbedtls_sha256_context *)h->state, out);
+		mbedtls_sha256_free((mbedtls_sha256_context *)h->state);
+		break;
+	case KR_HASH_SHA384:
+	case KR_HASH_SHA512:
+		(void)mbedtls_sha512_finish_ret(
+		    (mbedtls_sha512_context *)h->state, out);
+		mbedtls_sha512_free((mbedtls_sha512_context *)h->state);
+		break;
+	case KR_HASH_BLAKE2B512:
+		(void)crypto_generichash_final(
+		    (crypto_generichash_state *)h->state, out, 64);
+		break;
+	}
+	sodium_memzero(h, sizeof(*h));
+}
+
+int
+kr_hash(enum kr_hash_alg alg, const void *p, size_t len, uint8_t *out)
+{
+	struct kr_hash	h;
+	int		ret;
+
+	if ((ret = kr_hash_init(&h, alg)) != KR_OK)
+		return ret;
+	kr_hash_update(&h, p, len);
+	kr_hash_final(&h, out);
+	return KR_OK;
+}

@@ -1,0 +1,385 @@
+/*
+ * Signature verification: ECDSA P-256 / P-384 and RSA (PKCS#1 v1.5, PSS)
+ * through Mbed TLS, Ed25519 through libsodium.
+ *
+ * Everything keyrite signs is verified here before it is recorded, and so
+ * is every CSR and previous CRL it reads, so a signature is accepted in
+ * exactly one encoding: ECDSA in strict DER (parsed here, Mbed TLS's own
+ * reader is lenient) or fixed-width r||s, RSA exactly as long as the
+ * modulus, PSS with a salt as long as the hash.
+ */
+#include <string.h>
+
+#include <mbedtls/bignum.h>
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/rsa.h>
+#include <sodium.h>
+
+#include "crypto_int.h"
+
+/* Widest ECDSA half keyrite's encoders accept: P-521. */
+#define KR_ECDSA_HALF_MAX	66
+
+/*
+ * Reads a DER length: the short form, or 0x81 followed by 128..255.
+ * Longer or non-minimal forms cannot occur in an Ecdsa-Sig-Value of a
+ * curve up to P-521 and are refused.  The length must fit before `end`.
+ */
+static bool
+kr_der_len(const uint8_t *p, size_t end, size_t *off, size_t *len)
+{
+	uint8_t	b;
+
+	if (*off >= end)
+		return false;
+	b = p[(*off)++];
+	if (b < 0x80)
+		*len = b;
+	else if (b == 0x81 && *off < end && p[*off] >= 0x80)
+		*len = p[(*off)++];
+	else
+		return false;
+	return *len <= end - *off;
+}
+
+/*
+ * Reads an INTEGER that must be positive, non-zero and minimally encoded,
+ * with at most `half` value bytes; writes it left-padded into out[half].
+ */
+static bool
+kr_der_uint(const uint8_t *p, size_t end, size_t *off, size_t half,
+    uint8_t *out)
+{
+	const uint8_t	*v;
+	size_t		 len, n;
+
+	if (*off >= end || p[(*off)++] != 0x02)
+		return false;
+	if (!kr_der_len(p, end, off, &len) || len == 0)
+		return false;
+	v = p + *off;
+	*off += len;
+	if ((v[0] & 0x80) != 0)
+		return false;			/* negative */
+	n = len;
+	if (v[0] == 0x00) {
+		if (len == 1 || (v[1] & 0x80) == 0)
+			return false;		/* zero, or a needless 00 */
+		v++;
+		n--;
+	}
+	if (n > half)
+		return false;
+	memset(out, 0, half - n);
+	memcpy(out + half - n, v, n);
+	return true;
+}
+
+/* Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 5480) */
+int
+kr_ecdsa_der_to_raw(const uint8_t *der, size_t len, size_t half,
+    uint8_t *raw)
+{
+	size_t	off = 1, seqlen;
+
+	if (der == NULL || half == 0 || half > KR_ECDSA_HALF_MAX)
+		return KR_EINPUT;
+	if (len < 2 || der[0] != 0x30)
+		return KR_EINPUT;
+	if (!kr_der_len(der, len, &off, &seqlen) || off + seqlen != len)
+		return KR_EINPUT;
+	if (!kr_der_uint(der, len, &off, half, raw) ||
+	    !kr_der_uint(der, len, &off, half, raw + half) || off != len) {
+		sodium_memzero(raw, 2 * half);
+		return KR_EINPUT;
+	}
+	return KR_OK;
+}
+
+/* Writes one minimal positive INTEGER; returns its encoded length. */
+static size_t
+kr_der_put_uint(uint8_t *out, const uint8_t *v, size_t n)
+{
+	size_t	pad;
+
+	while (n > 0 && v[0] == 0) {
+		v++;
+		n--;
+	}
+	pad = (v[0] & 0x80) != 0;
+	out[0] = 0x02;
+	out[1] = (uint8_t)(n + pad);
+	out[2] = 0x00;
+	memcpy(out + 2 + pad, v, n);
+	return 2 + pad + n;
+}
+
+static size_t
+kr_uint_der_len(const uint8_t *v, size_t n)
+{
+	while (n > 0 && v[0] == 0) {
+		v++;
+		n--;
+	}
+	if (n == 0)
+		return 0;
+	return 2 + n + ((v[0] & 0x80) != 0);
+}
+
+int
+kr_ecdsa_raw_to_der(const uint8_t *raw, size_t rawlen, uint8_t *der,
+    size_t *derlen)
+{
+	size_t	half = rawlen / 2, rlen, slen, content, total, off;
+
+	if (raw == NULL || rawlen == 0 || rawlen % 2 != 0 ||
+	    half > KR_ECDSA_HALF_MAX)
+		return KR_EINPUT;
+	rlen = kr_uint_der_len(raw, half);
+	slen = kr_uint_der_len(raw + half, half);
+	if (rlen == 0 || slen == 0)
+		return KR_EINPUT;		/* r or s is zero */
+	content = rlen + slen;
+	total = (content < 0x80 ? 2 : 3) + content;
+	if (der == NULL || total > *derlen)
+		return KR_EINPUT;
+	der[0] = 0x30;
+	off = 1;
+	if (content >= 0x80)
+		der[off++] = 0x81;
+	der[off++] = (uint8_t)content;
+	off += kr_der_put_uint(der + off, raw, half);
+	off += kr_der_put_uint(der + off, raw + half, half);
+	*derlen = off;
+	return KR_OK;
+}
+
+static int
+kr_verify_fail(struct kr_err *err, enum kr_sig_alg alg, const char *why)
+{
+	return kr_err_set(err, KR_EVERIFY, "%s signature refused: %s",
+	    kr_sig_alg_name(alg), why);
+}
+
+/* r and s from raw, each in [1, n - 1]. */
+static bool
+kr_ecdsa_read_rs(const mbedtls_ecp_group *grp, const uint8_t *raw,
+    size_t half, mbedtls_mpi *r, mbedtls_mpi *s)
+{
+	if (mbedtls_mpi_read_binary(r, raw, half) != 0 ||
+	    mbedtls_mpi_read_binary(s, raw + half, half) != 0)
+		return false;
+	if (mbedtls_mpi_cmp_int(r, 1) < 0 || mbedtls_mpi_cmp_mpi(r, &grp->N) >= 0)
+		return false;
+	if (mbedtls_mpi_cmp_int(s, 1) < 0 || mbedtls_mpi_cmp_mpi(s, &grp->N) >= 0)
+		return false;
+	return true;
+}
+
+static int
+kr_verify_ecdsa(struct kr_pubkey *key, enum kr_sig_alg alg,
+    const uint8_t *md, size_t mdlen, const uint8_t *sig, size_t siglen,
+    unsigned flags, struct kr_err *err)
+{
+	mbedtls_ecp_keypair	*ec = mbedtls_pk_ec(key->pk);
+	mbedtls_mpi		 r, s;
+	uint8_t			 raw[2 * KR_ECDSA_HALF_MAX];
+	size_t			 half;
+	int			 ret = KR_EVERIFY;
+
+	if (ec == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "public key: no EC key");
+	half = (ec->grp.nbits + 7) / 8;
+	mbedtls_mpi_init(&r);
+	mbedtls_mpi_init(&s);
+	if ((flags & KR_VERIFY_ECDSA_RAW) != 0) {
+		if (siglen != 2 * half) {
+			ret = kr_verify_fail(err, alg, "a raw r||s signature "
+			    "has the wrong length");
+			goto out;
+		}
+		memcpy(raw, sig, siglen);
+	} else if (kr_ecdsa_der_to_raw(sig, siglen, half, raw) != KR_OK) {
+		ret = kr_verify_fail(err, alg, "not a strict DER "
+		    "Ecdsa-Sig-Value");
+		goto out;
+	}
+	if (!kr_ecdsa_read_rs(&ec->grp, raw, half, &r, &s)) {
+		ret = kr_verify_fail(err, alg, "r or s is out of range");
+		goto out;
+	}
+	if (mbedtls_ecdsa_verify(&ec->grp, md, mdlen, &ec->Q, &r, &s) != 0) {
+		ret = kr_verify_fail(err, alg, "it does not match the data "
+		    "and the public key");
+		goto out;
+	}
+	ret = KR_OK;
+out:
+	mbedtls_mpi_free(&r);
+	mbedtls_mpi_free(&s);
+	return ret;
+}
+
+static bool
+kr_sig_alg_is_pss(enum kr_sig_alg alg)
+{
+	return alg == KR_SIG_RSA_PSS_SHA256 || alg == KR_SIG_RSA_PSS_SHA384 ||
+	    alg == KR_SIG_RSA_PSS_SHA512;
+}
+
+static int
+kr_verify_rsa(struct kr_pubkey *key, enum kr_sig_alg alg,
+    const uint8_t *md, size_t mdlen, const uint8_t *sig, size_t siglen,
+    struct kr_err *err)
+{
+	mbedtls_rsa_context	*rsa = mbedtls_pk_rsa(key->pk);
+	mbedtls_md_type_t	 mdt = kr_hash_md_type(kr_sig_alg_hash(alg));
+	int			 rc;
+
+	if (rsa == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "public key: no RSA key");
+	if (key->info.bits < 2048)
+		return kr_err_set(err, KR_EINPUT, "public key: RSA keys "
+		    "under 2048 bits are not accepted");
+	if (siglen != mbedtls_rsa_get_len(rsa))
+		return kr_verify_fail(err, alg, "its length differs from "
+		    "the length of the RSA modulus");
+	if (kr_sig_alg_is_pss(alg))
+		rc = mbedtls_rsa_rsassa_pss_verify_ext(rsa, NULL, NULL,
+		    MBEDTLS_RSA_PUBLIC, mdt, (unsigned)mdlen, md, mdt,
+		    (int)mdlen, sig);
+	else
+		rc = mbedtls_rsa_rsassa_pkcs1_v15_verify(rsa, NULL, NULL,
+		    MBEDTLS_RSA_PUBLIC, mdt, (unsigned)mdlen, md, sig);
+	if (rc != 0)
+		return kr_verify_fail(err, alg, "it does not match the data "
+		    "and the public key");
+	return KR_OK;
+}
+
+static int
+kr_verify_ed25519(struct kr_pubkey *key, const uint8_t *msg, size_t msglen,
+    const uint8_t *sig, size_t siglen, struct kr_err *err)
+{
+	static const uint8_t	empty[1];
+
+	if (siglen != crypto_sign_BYTES)
+		return kr_verify_fail(err, KR_SIG_ED25519, "an Ed25519 "
+		    "signature is exactly 64 bytes");
+	if (crypto_sign_verify_detached(sig, msg != NULL ? msg : empty,
+	    msglen, key->ed) != 0)
+		return kr_verify_fail(err, KR_SIG_ED25519, "it does not match "
+		    "the data and the public key");
+	return KR_OK;
+}
+
+/* The key type a signature algorithm needs. */
+static enum kr_pk_type
+kr_sig_alg_pk_type(enum kr_sig_alg alg)
+{
+	switch (alg) {
+	case KR_SIG_ECDSA_P256_SHA256:
+		return KR_PK_EC_P256;
+	case KR_SIG_ECDSA_P384_SHA384:
+		return KR_PK_EC_P384;
+	case KR_SIG_ED25519:
+		return KR_PK_ED25519;
+	case KR_SIG_RSA_PKCS1_SHA256:
+	case KR_SIG_RSA_PKCS1_SHA384:
+	case KR_SIG_RSA_PKCS1_SHA512:
+	case KR_SIG_RSA_PSS_SHA256:
+	case KR_SIG_RSA_PSS_SHA384:
+	case KR_SIG_RSA_PSS_SHA512:
+		return KR_PK_RSA;
+	}
+	return 0;
+}
+
+/* Loads the key and checks it and the arguments suit `alg`. */
+static int
+kr_verify_setup(struct kr_pubkey *key, enum kr_sig_alg alg,
+    const uint8_t *spki, size_t spkilen, const uint8_t *sig, unsigned flags,
+    struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_pubkey_load(key, spki, spkilen, err)) != KR_OK)
+		return ret;
+	if (kr_sig_alg_pk_type(alg) == 0)
+		return kr_err_set(err, KR_EINPUT, "signature algorithm %d is "
+		    "not one keyrite knows", (int)alg);
+	if (key->info.type != kr_sig_alg_pk_type(alg))
+		return kr_err_set(err, KR_EINPUT, "public key: a %s signature "
+		    "cannot be made with this kind of key", kr_sig_alg_name(alg));
+	if ((flags & ~(unsigned)KR_VERIFY_ECDSA_RAW) != 0)
+		return kr_err_set(err, KR_EINPUT, "signature check: unknown "
+		    "flags 0x%x", flags);
+	if (sig == NULL)
+		return kr_verify_fail(err, alg, "it is missing");
+	return KR_OK;
+}
+
+static int
+kr_verify_hashed(struct kr_pubkey *key, enum kr_sig_alg alg,
+    const uint8_t *md, size_t mdlen, const uint8_t *sig, size_t siglen,
+    unsigned flags, struct kr_err *err)
+{
+	if (mdlen != kr_hash_len(kr_sig_alg_hash(alg)))
+		return kr_err_set(err, KR_EINPUT, "signature check: a %zu-byte "
+		    "digest does not suit %s", mdlen, kr_sig_alg_name(alg));
+	if (key->info.type == KR_PK_RSA)
+		return kr_verify_rsa(key, alg, md, mdlen, sig, siglen, err);
+	return kr_verify_ecdsa(key, alg, md, mdlen, sig, siglen, flags, err);
+}
+
+int
+kr_sig_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
+    const uint8_t *msg, size_t msglen, const uint8_t *sig, size_t siglen,
+    unsigned flags, struct kr_err *err)
+{
+	struct kr_pubkey	key;
+	uint8_t			md[KR_HASH_MAX_BYTES];
+	enum kr_hash_alg	hash = kr_sig_alg_hash(alg);
+	int			ret;
+
+	ret = kr_verify_setup(&key, alg, spki, spkilen, sig, flags, err);
+	if (ret != KR_OK)
+		goto out;
+	if (msg == NULL && msglen != 0) {
+		ret = kr_err_set(err, KR_EINPUT, "signature check: no data");
+		goto out;
+	}
+	if (alg == KR_SIG_ED25519) {
+		ret = kr_verify_ed25519(&key, msg, msglen, sig, siglen, err);
+		goto out;
+	}
+	if ((ret = kr_hash(hash, msg, msglen, md)) != KR_OK)
+		goto out;
+	ret = kr_verify_hashed(&key, alg, md, kr_hash_len(hash), sig, siglen,
+	    flags, err);
+out:
+	kr_pubkey_free(&key);
+	return ret;
+}
+
+int
+kr_sig_verify_digest(enum kr_sig_alg alg, const uint8_t *spki,
+    size_t spkilen, const uint8_t *md, size_t mdlen, const uint8_t *sig,
+    size_t siglen, unsigned flags, struct kr_err *err)
+{
+	struct kr_pubkey	key;
+	int			ret;
+
+	ret = kr_verify_setup(&key, alg, spki, spkilen, sig, flags, err);
+	if (ret != KR_OK)
+		goto out;
+	if (alg == KR_SIG_ED25519 || md == NULL) {
+		ret = kr_err_set(err, KR_EINPUT, "signature check: %s needs "
+		    "the message, not a digest", kr_sig_alg_name(alg));
+		goto out;
+	}
+	ret = kr_verify_hashed(&key, alg, md, mdlen, sig, siglen, flags, err);
+out:
+	kr_pubkey_free(&key);
+	return ret;
+}

@@ -1,0 +1,236 @@
+/*
+ * The schema and its migrations.
+ *
+ * store_migrations[v] is the SQL that takes a database from version v - 1
+ * to version v; it ends by setting PRAGMA user_version to v, and runs in
+ * the same transaction as the check that brought us here.  To change the
+ * schema, append a step and raise KR_STORE_SCHEMA_VERSION; never edit a
+ * step that has shipped.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include <keyrite/base.h>
+#include <keyrite/store.h>
+
+#include "store_int.h"
+
+/*
+ * Version 1: settings, the key inventory, share sets and their custodians,
+ * and the hash-chained audit log (append-only: the triggers catch a bug,
+ * the hash chain catches everything else).
+ */
+static const char store_schema_v1[] =
+	"CREATE TABLE meta ("
+	"  name TEXT PRIMARY KEY NOT NULL"
+	"    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 64),"
+	"  value TEXT NOT NULL);"
+
+	"CREATE TABLE keys ("
+	"  id BLOB PRIMARY KEY NOT NULL"
+	"    CHECK (typeof(id) = 'blob' AND length(id) = 16),"
+	"  name TEXT NOT NULL UNIQUE"
+	"    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 64),"
+	"  alg TEXT NOT NULL"
+	"    CHECK (length(CAST(alg AS BLOB)) BETWEEN 1 AND 15),"
+	"  purpose TEXT NOT NULL"
+	"    CHECK (length(CAST(purpose AS BLOB)) BETWEEN 1 AND 15),"
+	"  backend TEXT NOT NULL"
+	"    CHECK (length(CAST(backend AS BLOB)) BETWEEN 1 AND 15),"
+	"  state TEXT NOT NULL"
+	"    CHECK (length(CAST(state AS BLOB)) BETWEEN 1 AND 15),"
+	"  location TEXT NOT NULL"
+	"    CHECK (length(CAST(location AS BLOB)) BETWEEN 1 AND 255),"
+	"  spki BLOB NOT NULL CHECK (typeof(spki) = 'blob'"
+	"    AND length(spki) BETWEEN 1 AND 1024),"
+	"  created INTEGER NOT NULL CHECK (typeof(created) = 'integer'));"
+
+	"CREATE TABLE share_sets ("
+	"  id BLOB PRIMARY KEY NOT NULL"
+	"    CHECK (typeof(id) = 'blob' AND length(id) = 16),"
+	"  key_id BLOB NOT NULL REFERENCES keys (id),"
+	"  epoch INTEGER NOT NULL CHECK (typeof(epoch) = 'integer'"
+	"    AND epoch BETWEEN 0 AND 4294967295),"
+	"  m INTEGER NOT NULL CHECK (typeof(m) = 'integer' AND m >= 2),"
+	"  n INTEGER NOT NULL CHECK (typeof(n) = 'integer'"
+	"    AND n >= m AND n <= 255),"
+	"  dealer_pk BLOB NOT NULL"
+	"    CHECK (typeof(dealer_pk) = 'blob' AND length(dealer_pk) = 32),"
+	"  kdf_ops INTEGER NOT NULL CHECK (typeof(kdf_ops) = 'integer'"
+	"    AND kdf_ops BETWEEN 1 AND 4294967295),"
+	"  kdf_mem_kib INTEGER NOT NULL CHECK (typeof(kdf_mem_kib) = 'integer'"
+	"    AND kdf_mem_kib BETWEEN 8 AND 4294967295),"
+	"  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
+	"  created INTEGER NOT NULL CHECK (typeof(created) = 'integer'),"
+	"  UNIQUE (key_id, epoch));"
+	"CREATE UNIQUE INDEX share_sets_one_active ON share_sets (key_id)"
+	"  WHERE state = 'active';"
+
+	"CREATE TABLE custodians ("
+	"  set_id BLOB NOT NULL REFERENCES share_sets (id),"
+	"  x INTEGER NOT NULL CHECK (typeof(x) = 'integer'"
+	"    AND x BETWEEN 1 AND 255),"
+	"  name TEXT NOT NULL"
+	"    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 64),"
+	"  share_digest BLOB NOT NULL CHECK (typeof(share_digest) = 'blob'"
+	"    AND length(share_digest) = 32),"
+	"  PRIMARY KEY (set_id, x),"
+	"  UNIQUE (set_id, name));"
+	"CREATE TRIGGER custodians_x_within_n BEFORE INSERT ON custodians"
+	"  WHEN NEW.x > (SELECT n FROM share_sets WHERE id = NEW.set_id)"
+	"  BEGIN SELECT RAISE(ABORT, 'custodian x is larger than the share"
+	" set''s n'); END;"
+
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+	"  time INTEGER NOT NULL CHECK (typeof(time) = 'integer'),"
+	"  actor TEXT NOT NULL,"
+	"  event TEXT NOT NULL CHECK (length(event) >= 1),"
+	"  payload TEXT NOT NULL,"
+	"  prev_hash BLOB NOT NULL CHECK (typeof(prev_hash) = 'blob'"
+	"    AND length(prev_hash) = 32),"
+	"  hash BLOB NOT NULL CHECK (typeof(hash) = 'blob'"
+	"    AND length(hash) = 32));"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+
+	"PRAGMA application_id = 1263686484;"	/* STORE_APPLICATION_ID */
+	"PRAGMA user_version = 1;";
+
+static const char *const store_migrations[] = {
+	NULL,			/* 0: the empty file kr_store_create makes */
+	store_schema_v1,
+};
+
+_Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==
+    KR_STORE_SCHEMA_VERSION + 1, "one migration step per schema version");
+_Static_assert(STORE_APPLICATION_ID == 1263686484,
+    "the application id in store_schema_v1 matches STORE_APPLICATION_ID");
+
+struct store_schema_info {
+	int64_t	version;
+	int64_t	app_id;
+	int64_t	objects;	/* rows in sqlite_schema */
+};
+
+static int
+store_pragma_int(struct kr_store *st, const char *sql, int64_t *out,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret = KR_EINTERNAL;
+
+	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
+		return ret;
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		ret = store_sqlite_err(st, rc, err, "reading the schema "
+		    "version");
+		goto out;
+	}
+	*out = sqlite3_column_int64(stmt, 0);
+	ret = KR_OK;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+static int
+store_schema_read(struct kr_store *st, struct store_schema_info *si,
+    struct kr_err *err)
+{
+	int	ret = KR_EINTERNAL;
+
+	if ((ret = store_pragma_int(st, "PRAGMA user_version", &si->version,
+	    err)) != KR_OK)
+		return ret;
+	if ((ret = store_pragma_int(st, "PRAGMA application_id", &si->app_id,
+	    err)) != KR_OK)
+		return ret;
+	return store_pragma_int(st, "SELECT count(*) FROM sqlite_master",
+	    &si->objects, err);
+}
+
+static int
+store_schema_check(struct kr_store *st, const struct store_schema_info *si,
+    struct kr_err *err)
+{
+	if (si->version > KR_STORE_SCHEMA_VERSION)
+		return kr_err_set(err, KR_ESTATE, "the keyrite database %s has "
+		    "schema version %lld, newer than this keyrite understands "
+		    "(%d): it was written by a newer keyrite; use that one. "
+		    "Nothing was changed", st->path, (long long)si->version,
+		    KR_STORE_SCHEMA_VERSION);
+	if (si->version < 0 || (si->version == 0 && si->objects != 0) ||
+	    (si->version > 0 && si->app_id != STORE_APPLICATION_ID))
+		return kr_err_set(err, KR_ESTATE, "%s is a SQLite database "
+		    "but not a keyrite one (schema version %lld, application "
+		    "id %lld): check the -C folder", st->path,
+		    (long long)si->version, (long long)si->app_id);
+	return KR_OK;
+}
+
+static int
+store_schema_step(struct kr_store *st, int64_t to, struct kr_err *err)
+{
+	int64_t	got = 0;
+	int	ret = KR_EINTERNAL;
+
+	if ((ret = store_exec(st, store_migrations[to], err)) != KR_OK)
+		return kr_err_prefix(err, "bringing %s to schema version "
+		    "%lld: ", st->path, (long long)to);
+	if ((ret = store_pragma_int(st, "PRAGMA user_version", &got, err)) !=
+	    KR_OK)
+		return ret;
+	if (got != to)
+		return kr_err_set(err, KR_EINTERNAL, "schema step %lld left "
+		    "the version at %lld: this is a bug in keyrite",
+		    (long long)to, (long long)got);
+	return KR_OK;
+}
+
+static int
+store_schema_upgrade(struct kr_store *st, struct kr_err *err)
+{
+	struct store_schema_info	si;
+	int64_t				v;
+	int				ret = KR_EINTERNAL;
+
+	if ((ret = store_schema_read(st, &si, err)) != KR_OK)
+		return ret;
+	if ((ret = store_schema_check(st, &si, err)) != KR_OK)
+		return ret;
+	for (v = si.version + 1; v <= KR_STORE_SCHEMA_VERSION; v++)
+		if ((ret = store_schema_step(st, v, err)) != KR_OK)
+			return ret;
+	return KR_OK;
+}
+
+/*
+ * Brings the database to KR_STORE_SCHEMA_VERSION.  A fresh file starts
+ * at 0; an empty file at 0 found by open is an interrupted create and is
+ * finished.  Nothing is written unless a step is due.
+ */
+int
+store_schema_migrate(struct kr_store *st, bool fresh, struct kr_err *err)
+{
+	struct store_schema_info	si;
+	int				ret = KR_EINTERNAL;
+
+	if ((ret = store_schema_read(st, &si, err)) != KR_OK)
+		return ret;
+	if ((ret = store_schema_check(st, &si, err)) != KR_OK)
+		return ret;
+	if (!fresh && si.version == KR_STORE_SCHEMA_VERSION)
+		return KR_OK;
+	if ((ret = kr_store_begin(st, err)) != KR_OK)
+		return ret;
+	ret = store_schema_upgrade(st, err);
+	if (ret == KR_OK)
+		return kr_store_commit(st, err);
+	kr_store_rollback(st);
+	return ret;
+}

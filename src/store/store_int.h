@@ -1,0 +1,47 @@
+/*
+ * store/ private declarations: the connection, the one boundary where
+ * SQLite result codes become kr_err codes, and small statement helpers.
+ */
+#ifndef KEYRITE_STORE_INT_H
+#define KEYRITE_STORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include <keyrite/base.h>
+#include <keyrite/store.h>
+
+#define STORE_BUSY_TIMEOUT_MS	5000
+/* "KRST": marks a SQLite file as a keyrite store (PRAGMA application_id). */
+#define STORE_APPLICATION_ID	0x4b525354
+#define STORE_AUDIT_TEXT_MAX	(1024 * 1024)
+
+struct kr_store {
+	sqlite3	*db;
+	char	*path;
+	bool	 in_tx;
+};
+
+/* store.c: the error boundary and statement helpers. */
+int	store_sqlite_err(struct kr_store *, int, struct kr_err *,
+	    const char *, ...) KR_PRINTF(4, 5);
+int	store_prepare(struct kr_store *, const char *, sqlite3_stmt **,
+	    struct kr_err *) KR_WUR;
+int	store_exec(struct kr_store *, const char *, struct kr_err *) KR_WUR;
+int	store_damaged(struct kr_store *, struct kr_err *, const char *, ...)
+	    KR_PRINTF(3, 4);
+int	store_col_text(struct kr_store *, sqlite3_stmt *, int, char *, size_t,
+	    const char *, struct kr_err *) KR_WUR;
+int	store_col_blob(struct kr_store *, sqlite3_stmt *, int, uint8_t *,
+	    size_t, const char *, struct kr_err *) KR_WUR;
+bool	store_str_fits(const char *, size_t);
+int	store_tx_enter(struct kr_store *, bool *, struct kr_err *) KR_WUR;
+int	store_tx_leave(struct kr_store *, bool, int, struct kr_err *) KR_WUR;
+
+/* schema.c */
+int	store_schema_migrate(struct kr_store *, bool, struct kr_err *) KR_WUR;
+
+#endif /* KEYRITE_STORE_INT_H */

@@ -1,0 +1,887 @@
+/*
+ * Check suite for store/: create/open, records and their constraints,
+ * transactions, and the audit hash chain against tampering through a
+ * second, raw SQLite connection.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <keyrite/base.h>
+#include <keyrite/store.h>
+
+static char		 dir[64];
+static char		 path[128];
+static struct kr_store	*st;
+static struct kr_err	 err;
+
+static void
+fx_setup(void)
+{
+	strcpy(dir, "/tmp/kr-store-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/keyrite.db", dir);
+	st = NULL;
+	kr_err_clear(&err);
+}
+
+static void
+fx_teardown(void)
+{
+	char	cmd[160];
+
+	kr_store_close(&st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void
+create_and_open(void)
+{
+	ck_assert_int_eq(kr_store_create(path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+}
+
+/* Runs SQL through a second, raw connection (the tamperer). */
+static int
+raw_exec(const char *sql)
+{
+	sqlite3	*db = NULL;
+	int	 rc;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int64_t
+raw_int(const char *sql)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*stmt = NULL;
+	int64_t		 v;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+	v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+fill_key(struct kr_key_rec *k, const char *name, uint8_t idbyte)
+{
+	size_t	i;
+
+	memset(k, 0, sizeof(*k));
+	memset(k->id, idbyte, sizeof(k->id));
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	strcpy(k->alg, "p256");
+	strcpy(k->purpose, "ca");
+	strcpy(k->backend, "sealed");
+	strcpy(k->state, "active");
+	snprintf(k->location, sizeof(k->location), "keys/%s.sealed", name);
+	k->spki_len = 91;
+	for (i = 0; i < k->spki_len; i++)
+		k->spki[i] = (uint8_t)(i * 7 + idbyte);
+	k->created = 1795000000 + idbyte;
+}
+
+static void
+fill_set(struct kr_set_rec *s, uint8_t idbyte, const uint8_t *key_id,
+    uint32_t epoch, unsigned m, unsigned n)
+{
+	memset(s, 0, sizeof(*s));
+	memset(s->id, idbyte, sizeof(s->id));
+	memcpy(s->key_id, key_id, KR_STORE_ID_BYTES);
+	s->epoch = epoch;
+	s->m = m;
+	s->n = n;
+	memset(s->dealer_pk, 0xd0 + idbyte, sizeof(s->dealer_pk));
+	s->kdf_ops = 3;
+	s->kdf_mem_kib = 65536;
+	strcpy(s->state, "active");
+	s->created = 1795000100;
+}
+
+/* Create, open, close */
+
+START_TEST(test_create_open_close)
+{
+	struct stat	sb;
+
+	ck_assert_int_eq(kr_store_create(path, &err), KR_OK);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	ck_assert_int_eq(raw_int("PRAGMA user_version"),
+	    KR_STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master "
+	    "WHERE name IN ('meta', 'keys', 'share_sets', 'custodians', "
+	    "'audit')"), 5);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	kr_store_close(&st);
+	ck_assert_ptr_null(st);
+	kr_store_close(&st);
+	kr_store_close(NULL);
+	/* WAL is persistent in the file itself. */
+	ck_assert_int_eq(raw_int("SELECT journal_mode = 'wal' FROM "
+	    "pragma_journal_mode"), 1);
+}
+END_TEST
+
+START_TEST(test_create_refuses_existing)
+{
+	struct stat	sb;
+	int		fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	ck_assert_int_eq(kr_store_create(path, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 8);
+
+	unlink(path);
+	ck_assert_int_eq(kr_store_create(path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_create(path, &err), KR_EEXIST);
+}
+END_TEST
+
+START_TEST(test_create_refuses_leftover_wal)
+{
+	char	wal[160];
+	int	fd;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	fd = open(wal, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(kr_store_create(path, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "-wal"));
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_open_refuses_missing)
+{
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_ESTATE);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no keyrite database at"));
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
+	ck_assert_ptr_nonnull(strstr(err.msg, "keyrite init"));
+	/* Open never creates. */
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_open_refuses_symlink)
+{
+	char	link[160];
+
+	ck_assert_int_eq(kr_store_create(path, &err), KR_OK);
+	snprintf(link, sizeof(link), "%s/link.db", dir);
+	ck_assert_int_eq(symlink(path, link), 0);
+	ck_assert_int_eq(kr_store_open(&st, link, &err), KR_ESTATE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "symbolic link"));
+}
+END_TEST
+
+START_TEST(test_open_refuses_foreign)
+{
+	int	fd;
+
+	ck_assert_int_eq(raw_exec("CREATE TABLE t (a); PRAGMA "
+	    "user_version = 1;"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_ESTATE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a keyrite"));
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "this is not a database at all, no sir, "
+	    "it is a text file of some length.\n", 72), 72);
+	close(fd);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_ESTATE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a keyrite"));
+}
+END_TEST
+
+START_TEST(test_open_refuses_newer)
+{
+	ck_assert_int_eq(kr_store_create(path, &err), KR_OK);
+	ck_assert_int_eq(raw_exec("PRAGMA user_version = 2"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_ESTATE);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(strstr(err.msg, "newer"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "version 2"));
+	/* and left it alone */
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), 2);
+}
+END_TEST
+
+START_TEST(test_open_finishes_empty_file)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(raw_int("PRAGMA user_version"),
+	    KR_STORE_SCHEMA_VERSION);
+}
+END_TEST
+
+START_TEST(test_open_readonly)
+{
+	if (geteuid() == 0) {
+		/* root writes through permissions; nothing to observe */
+		return;
+	}
+	ck_assert_int_eq(kr_store_create(path, &err), KR_OK);
+	ck_assert_int_eq(chmod(path, 0400), 0);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_ESTATE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cannot be written"));
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(chmod(dir, 0500), 0);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_ESTATE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "folder"));
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+}
+END_TEST
+
+START_TEST(test_meta)
+{
+	char	buf[64];
+
+	create_and_open();
+	ck_assert_int_eq(kr_store_meta_get(st, "kdf_profile", buf,
+	    sizeof(buf), &err), KR_ENOENT);
+	ck_assert_int_eq(kr_store_meta_set(st, "kdf_profile", "moderate",
+	    &err), KR_OK);
+	ck_assert_int_eq(kr_store_meta_set(st, "kdf_profile", "sensitive",
+	    &err), KR_OK);
+	ck_assert_int_eq(kr_store_meta_get(st, "kdf_profile", buf,
+	    sizeof(buf), &err), KR_OK);
+	ck_assert_str_eq(buf, "sensitive");
+	ck_assert_int_ne(kr_store_meta_get(st, "kdf_profile", buf, 5, &err),
+	    KR_OK);
+}
+END_TEST
+
+/* Keys */
+
+static int
+collect_names(const struct kr_key_rec *k, void *arg)
+{
+	char	*out = arg;
+
+	strcat(out, k->name);
+	strcat(out, ",");
+	return strcmp(k->name, "stop") == 0 ? 42 : 0;
+}
+
+START_TEST(test_key_round_trip)
+{
+	struct kr_key_rec	k, got;
+	char			names[256] = "";
+
+	create_and_open();
+	fill_key(&k, "root-2026", 1);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_get(st, "root-2026", &got, &err),
+	    KR_OK);
+	ck_assert_mem_eq(got.id, k.id, sizeof(k.id));
+	ck_assert_str_eq(got.name, k.name);
+	ck_assert_str_eq(got.alg, k.alg);
+	ck_assert_str_eq(got.purpose, k.purpose);
+	ck_assert_str_eq(got.backend, k.backend);
+	ck_assert_str_eq(got.state, k.state);
+	ck_assert_str_eq(got.location, k.location);
+	ck_assert_uint_eq(got.spki_len, k.spki_len);
+	ck_assert_mem_eq(got.spki, k.spki, k.spki_len);
+	ck_assert_int_eq(got.created, k.created);
+
+	ck_assert_int_eq(kr_store_key_set_state(st, k.id, "destroyed", &err),
+	    KR_OK);
+	ck_assert_int_eq(kr_store_key_get(st, "root-2026", &got, &err),
+	    KR_OK);
+	ck_assert_str_eq(got.state, "destroyed");
+
+	fill_key(&k, "b-fw", 2);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	fill_key(&k, "stop", 3);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	fill_key(&k, "zz-after", 4);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_foreach(st, collect_names, names, &err),
+	    42);
+	ck_assert_str_eq(names, "b-fw,root-2026,stop,");
+}
+END_TEST
+
+START_TEST(test_key_refusals)
+{
+	struct kr_key_rec	k, got;
+	uint8_t			nobody[KR_STORE_ID_BYTES];
+
+	create_and_open();
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+
+	fill_key(&k, "root", 2);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "'root'"));
+
+	fill_key(&k, "other", 1);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_EEXIST);
+
+	ck_assert_int_eq(kr_store_key_get(st, "x", &got, &err), KR_ENOENT);
+	ck_assert_str_eq(err.msg, "no key named 'x' in this state folder: "
+	    "`keyrite key list` shows the keys");
+
+	memset(nobody, 0xee, sizeof(nobody));
+	ck_assert_int_eq(kr_store_key_set_state(st, nobody, "destroyed",
+	    &err), KR_ENOENT);
+
+	fill_key(&k, "empty-spki", 5);
+	k.spki_len = 0;
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_EINPUT);
+	fill_key(&k, "", 6);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_EINPUT);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM keys"), 1);
+}
+END_TEST
+
+/* Share sets and custodians */
+
+START_TEST(test_set_round_trip)
+{
+	struct kr_key_rec	k;
+	struct kr_set_rec	s, got;
+
+	create_and_open();
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	fill_set(&s, 0x10, k.id, 1, 3, 5);
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_OK);
+	ck_assert_int_eq(kr_store_set_active(st, k.id, &got, &err), KR_OK);
+	ck_assert_mem_eq(&got, &s, sizeof(s));
+	ck_assert_int_eq(kr_store_set_get(st, s.id, &got, &err), KR_OK);
+	ck_assert_mem_eq(&got, &s, sizeof(s));
+
+	ck_assert_int_eq(kr_store_set_retire(st, s.id, &err), KR_OK);
+	ck_assert_int_eq(kr_store_set_active(st, k.id, &got, &err),
+	    KR_ENOENT);
+	ck_assert_int_eq(kr_store_set_retire(st, s.id, &err), KR_EREFUSED);
+	ck_assert_int_eq(kr_store_set_get(st, s.id, &got, &err), KR_OK);
+	ck_assert_str_eq(got.state, "retired");
+
+	fill_set(&s, 0x11, k.id, 2, 2, 2);
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_OK);
+	ck_assert_int_eq(kr_store_set_active(st, k.id, &got, &err), KR_OK);
+	ck_assert_uint_eq(got.epoch, 2);
+}
+END_TEST
+
+START_TEST(test_set_refusals)
+{
+	struct kr_key_rec	k;
+	struct kr_set_rec	s;
+	uint8_t			nobody[KR_STORE_ID_BYTES];
+
+	create_and_open();
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	fill_set(&s, 0x10, k.id, 1, 3, 5);
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_OK);
+
+	fill_set(&s, 0x11, k.id, 2, 3, 5);	/* a second active set */
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "already has an active"));
+
+	fill_set(&s, 0x12, k.id, 1, 3, 5);	/* same epoch */
+	strcpy(s.state, "retired");
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "epoch 1"));
+
+	fill_set(&s, 0x10, k.id, 9, 3, 5);	/* same id */
+	strcpy(s.state, "retired");
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EEXIST);
+
+	fill_set(&s, 0x13, k.id, 3, 1, 5);	/* m < 2 */
+	strcpy(s.state, "retired");
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "m >= 2"));
+	fill_set(&s, 0x14, k.id, 4, 4, 3);	/* n < m */
+	strcpy(s.state, "retired");
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);
+	fill_set(&s, 0x15, k.id, 5, 3, 256);	/* n > 255 */
+	strcpy(s.state, "retired");
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);
+	fill_set(&s, 0x16, k.id, 6, 3, 5);
+	strcpy(s.state, "pending");
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);
+
+	memset(nobody, 0xee, sizeof(nobody));
+	fill_set(&s, 0x17, nobody, 1, 2, 3);	/* unknown key */
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_ENOENT);
+	ck_assert_int_eq(kr_store_set_get(st, nobody, &s, &err), KR_ENOENT);
+	ck_assert_int_eq(kr_store_set_retire(st, nobody, &err), KR_ENOENT);
+
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM share_sets"), 1);
+}
+END_TEST
+
+START_TEST(test_custodians)
+{
+	struct kr_key_rec	k;
+	struct kr_set_rec	s;
+	struct kr_custodian_rec	c, out[5];
+	static const char	*const who[] = { "carol", "alice", "bob" };
+	static const unsigned	 xs[] = { 3, 1, 2 };
+	size_t			 i, count;
+
+	create_and_open();
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	fill_set(&s, 0x10, k.id, 1, 2, 5);
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_OK);
+	for (i = 0; i < 3; i++) {
+		memset(&c, 0, sizeof(c));
+		memcpy(c.set_id, s.id, sizeof(c.set_id));
+		c.x = xs[i];
+		strcpy(c.name, who[i]);
+		memset(c.share_digest, (int)xs[i], sizeof(c.share_digest));
+		ck_assert_int_eq(kr_store_custodian_insert(st, &c, &err),
+		    KR_OK);
+	}
+	ck_assert_int_eq(kr_store_custodians(st, s.id, out, 5, &count, &err),
+	    KR_OK);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_str_eq(out[0].name, "alice");
+	ck_assert_uint_eq(out[0].x, 1);
+	ck_assert_str_eq(out[1].name, "bob");
+	ck_assert_str_eq(out[2].name, "carol");
+	ck_assert_uint_eq(out[2].x, 3);
+	ck_assert_mem_eq(out[2].set_id, s.id, sizeof(s.id));
+	ck_assert_uint_eq(out[2].share_digest[31], 3);
+	memset(out, 0, sizeof(out));
+	ck_assert_int_eq(kr_store_custodians(st, s.id, out, 1, &count, &err),
+	    KR_OK);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_str_eq(out[0].name, "alice");
+	ck_assert_str_eq(out[1].name, "");
+
+	strcpy(c.name, "dave");			/* x taken */
+	c.x = 3;
+	ck_assert_int_eq(kr_store_custodian_insert(st, &c, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "share 3 "));
+	strcpy(c.name, "alice");		/* name taken */
+	c.x = 4;
+	ck_assert_int_eq(kr_store_custodian_insert(st, &c, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "'alice'"));
+	strcpy(c.name, "dave");
+	c.x = 0;
+	ck_assert_int_eq(kr_store_custodian_insert(st, &c, &err), KR_EINPUT);
+	c.x = 6;				/* beyond n = 5 */
+	ck_assert_int_eq(kr_store_custodian_insert(st, &c, &err), KR_EINPUT);
+	memset(c.set_id, 0xee, sizeof(c.set_id));
+	c.x = 1;
+	ck_assert_int_eq(kr_store_custodian_insert(st, &c, &err), KR_ENOENT);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM custodians"), 3);
+}
+END_TEST
+
+/* Transactions */
+
+START_TEST(test_rollback_leaves_nothing)
+{
+	struct kr_key_rec	k, got;
+	int64_t			seq, newest;
+
+	create_and_open();
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_EINTERNAL);
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 1000, "admin",
+	    "key.generate", "{}", &seq, &err), KR_OK);
+	ck_assert_int_eq(seq, 1);
+	kr_store_rollback(st);
+	kr_store_rollback(st);
+	ck_assert_int_eq(kr_store_key_get(st, "root", &got, &err), KR_ENOENT);
+	ck_assert_int_eq(kr_store_audit_newest(st, &newest, &err), KR_OK);
+	ck_assert_int_eq(newest, 0);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM keys"), 0);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM audit"), 0);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_EINTERNAL);
+
+	/* The same work committed survives a reopen. */
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 1000, "admin",
+	    "key.generate", "{}", &seq, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	kr_store_close(&st);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_get(st, "root", &got, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_newest(st, &newest, &err), KR_OK);
+	ck_assert_int_eq(newest, 1000);
+}
+END_TEST
+
+/* Audit chain */
+
+/* An independent rendering of the documented row encoding. */
+static void
+ref_row_hash(int64_t seq, int64_t t, const uint8_t *prev, const char *actor,
+    const char *event, const char *payload, uint8_t *out)
+{
+	crypto_hash_sha256_state	 h;
+	const char			*f[3] = { actor, event, payload };
+	uint8_t				 b[8];
+	size_t				 i, n;
+	int				 j;
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const uint8_t *)"keyrite-audit-v1", 16);
+	crypto_hash_sha256_update(&h, prev, 32);
+	for (j = 0; j < 8; j++)
+		b[j] = (uint8_t)((uint64_t)seq >> (56 - 8 * j));
+	crypto_hash_sha256_update(&h, b, 8);
+	for (j = 0; j < 8; j++)
+		b[j] = (uint8_t)((uint64_t)t >> (56 - 8 * j));
+	crypto_hash_sha256_update(&h, b, 8);
+	for (i = 0; i < 3; i++) {
+		n = strlen(f[i]);
+		b[0] = (uint8_t)(n >> 24);
+		b[1] = (uint8_t)(n >> 16);
+		b[2] = (uint8_t)(n >> 8);
+		b[3] = (uint8_t)n;
+		crypto_hash_sha256_update(&h, b, 4);
+		crypto_hash_sha256_update(&h, (const uint8_t *)f[i], n);
+	}
+	crypto_hash_sha256_final(&h, out);
+}
+
+START_TEST(test_audit_row_hash_format)
+{
+	struct kr_audit_rec	r;
+	uint8_t			want[32], got[32];
+
+	memset(&r, 0, sizeof(r));
+	r.seq = 7;
+	r.time = 1795454402;
+	r.actor = "alice,bob";
+	r.event = "key.generate";
+	r.payload = "{\"name\":\"root\"}";
+	memset(r.prev_hash, 0xab, sizeof(r.prev_hash));
+	ck_assert_int_eq(kr_audit_row_hash(&r, got), KR_OK);
+	ref_row_hash(r.seq, r.time, r.prev_hash, r.actor, r.event, r.payload,
+	    want);
+	ck_assert_mem_eq(got, want, 32);
+	r.time++;
+	ck_assert_int_eq(kr_audit_row_hash(&r, got), KR_OK);
+	ck_assert_mem_ne(got, want, 32);
+	r.payload = NULL;
+	ck_assert_int_ne(kr_audit_row_hash(&r, got), KR_OK);
+}
+END_TEST
+
+#define AUDIT_ROWS	50
+
+static void
+append_rows(int n)
+{
+	char	payload[64], actor[32];
+	int64_t	seq;
+	int	i;
+
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	for (i = 1; i <= n; i++) {
+		snprintf(actor, sizeof(actor), "custodian-%d", i % 3);
+		snprintf(payload, sizeof(payload), "{\"i\":%d}", i);
+		ck_assert_int_eq(kr_store_audit_append(st, 1795454400 + i / 2,
+		    actor, i % 2 ? "key.generate" : "quorum.verify", payload,
+		    &seq, &err), KR_OK);
+		ck_assert_int_eq(seq, i);
+	}
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+}
+
+struct chain_check {
+	uint8_t	prev[32];
+	int64_t	rows;
+};
+
+static int
+check_row(const struct kr_audit_rec *r, void *arg)
+{
+	struct chain_check	*cc = arg;
+	uint8_t			 want[32];
+
+	ck_assert_int_eq(r->seq, cc->rows + 1);
+	ck_assert_mem_eq(r->prev_hash, cc->prev, 32);
+	ref_row_hash(r->seq, r->time, r->prev_hash, r->actor, r->event,
+	    r->payload, want);
+	ck_assert_mem_eq(r->hash, want, 32);
+	memcpy(cc->prev, r->hash, 32);
+	cc->rows++;
+	return 0;
+}
+
+static int
+stop_at_ten(const struct kr_audit_rec *r, void *arg)
+{
+	*(int64_t *)arg = r->seq;
+	return r->seq == 10 ? 7 : 0;
+}
+
+START_TEST(test_audit_append_verify)
+{
+	struct kr_audit_report	rep;
+	struct chain_check	cc;
+	int64_t			newest, last = 0;
+
+	create_and_open();
+	ck_assert_int_eq(kr_store_audit_verify(st, &rep, &err), KR_OK);
+	ck_assert_int_eq(rep.rows, 0);
+	ck_assert_int_eq(kr_store_audit_newest(st, &newest, &err), KR_OK);
+	ck_assert_int_eq(newest, 0);
+
+	append_rows(AUDIT_ROWS);
+	ck_assert_int_eq(kr_store_audit_verify(st, &rep, &err), KR_OK);
+	ck_assert_int_eq(rep.rows, AUDIT_ROWS);
+	ck_assert_int_eq(rep.first_bad, 0);
+
+	memset(&cc, 0, sizeof(cc));
+	ck_assert_int_eq(kr_store_audit_foreach(st, 1, check_row, &cc, &err),
+	    KR_OK);
+	ck_assert_int_eq(cc.rows, AUDIT_ROWS);
+	ck_assert_mem_eq(rep.head, cc.prev, 32);
+	ck_assert_int_eq(kr_store_audit_newest(st, &newest, &err), KR_OK);
+	ck_assert_int_eq(newest, 1795454400 + AUDIT_ROWS / 2);
+
+	ck_assert_int_eq(kr_store_audit_foreach(st, 5, stop_at_ten, &last,
+	    &err), 7);
+	ck_assert_int_eq(last, 10);
+
+	/* Outside a transaction, append opens and commits its own. */
+	ck_assert_int_eq(kr_store_audit_append(st, newest, "admin",
+	    "status", "", &last, &err), KR_OK);
+	ck_assert_int_eq(last, AUDIT_ROWS + 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM audit"),
+	    AUDIT_ROWS + 1);
+}
+END_TEST
+
+START_TEST(test_audit_clock)
+{
+	int64_t	seq;
+
+	create_and_open();
+	ck_assert_int_eq(kr_store_audit_append(st, 2000, "a", "e", "p", &seq,
+	    &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 1999, "a", "e", "p", &seq,
+	    &err), KR_ECLOCK);
+	ck_assert_ptr_nonnull(strstr(err.msg, "row 1"));
+	ck_assert_int_eq(kr_store_audit_append(st, 2000, "a", "e", "p", &seq,
+	    &err), KR_OK);
+	ck_assert_int_eq(seq, 2);
+
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 10, "a", "e", "p", &seq,
+	    &err), KR_ECLOCK);
+	kr_store_rollback(st);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM audit"), 2);
+	ck_assert_int_eq(kr_store_audit_append(st, 3000, "a", "", "p", &seq,
+	    &err), KR_EINPUT);
+}
+END_TEST
+
+START_TEST(test_audit_append_only_trigger)
+{
+	create_and_open();
+	append_rows(3);
+	ck_assert_int_eq(raw_exec("UPDATE audit SET payload = 'x' "
+	    "WHERE seq = 2"), SQLITE_CONSTRAINT);
+	ck_assert_int_eq(raw_exec("DELETE FROM audit WHERE seq = 2"),
+	    SQLITE_CONSTRAINT);
+}
+END_TEST
+
+/* Tampering with one column of row 25, through a raw connection. */
+static const struct {
+	const char	*sql;
+	const char	*why;
+} tamper[] = {
+	{ "UPDATE audit SET seq = 1000 WHERE seq = 25",
+	    "audit row 25 is missing" },
+	{ "UPDATE audit SET time = time + 1 WHERE seq = 25",
+	    "stored hash does not match its contents" },
+	{ "UPDATE audit SET actor = 'mallory' WHERE seq = 25",
+	    "stored hash does not match its contents" },
+	{ "UPDATE audit SET event = 'key.destroy' WHERE seq = 25",
+	    "stored hash does not match its contents" },
+	{ "UPDATE audit SET payload = payload || ' ' WHERE seq = 25",
+	    "stored hash does not match its contents" },
+	{ "UPDATE audit SET prev_hash = zeroblob(32) WHERE seq = 25",
+	    "does not link to the row before it" },
+	{ "UPDATE audit SET hash = randomblob(32) WHERE seq = 25",
+	    "stored hash does not match its contents" },
+	{ "UPDATE audit SET actor = CAST(actor AS BLOB) WHERE seq = 25",
+	    "its actor column has the wrong type" },
+	{ "DELETE FROM audit WHERE seq = 25",
+	    "audit row 25 is missing" },
+};
+
+START_TEST(test_audit_tamper)
+{
+	struct kr_audit_report	rep;
+	char			sql[256];
+
+	create_and_open();
+	append_rows(AUDIT_ROWS);
+	ck_assert_int_eq(raw_exec("DROP TRIGGER audit_no_update; "
+	    "DROP TRIGGER audit_no_delete"), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "%s", tamper[_i].sql);
+	ck_assert_int_eq(raw_exec(sql), SQLITE_OK);
+	ck_assert_int_eq(kr_store_audit_verify(st, &rep, &err), KR_EVERIFY);
+	ck_assert_int_eq(rep.first_bad, 25);
+	ck_assert_msg(strstr(rep.reason, tamper[_i].why) != NULL,
+	    "reason \"%s\" lacks \"%s\"", rep.reason, tamper[_i].why);
+	ck_assert_msg(strncmp(rep.reason, "audit row 25 ", 13) == 0,
+	    "reason \"%s\" does not name row 25", rep.reason);
+	ck_assert_str_eq(err.msg, rep.reason);
+	ck_assert_int_le(rep.rows, 25);
+}
+END_TEST
+
+START_TEST(test_audit_reason_wording)
+{
+	struct kr_audit_report	rep;
+
+	create_and_open();
+	ck_assert_int_eq(kr_store_audit_append(st, 1795454402, "admin",
+	    "key.generate", "{}", NULL, &err), KR_OK);
+	ck_assert_int_eq(raw_exec("DROP TRIGGER audit_no_update; "
+	    "UPDATE audit SET payload = '{\"x\":1}'"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_audit_verify(st, &rep, &err), KR_EVERIFY);
+	ck_assert_str_eq(rep.reason, "audit row 1 (event key.generate, "
+	    "2026-11-23T17:20:02Z): its stored hash does not match its "
+	    "contents: the row was changed after it was written");
+}
+END_TEST
+
+/* A tamperer who also rehashes row 25 is caught at row 26's link. */
+START_TEST(test_audit_rehashed_row)
+{
+	struct kr_audit_report	rep;
+	sqlite3			*db = NULL;
+	sqlite3_stmt		*stmt = NULL;
+	uint8_t			 prev[32], h[32];
+
+	create_and_open();
+	append_rows(AUDIT_ROWS);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TRIGGER audit_no_update",
+	    NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT prev_hash, time, "
+	    "actor, event FROM audit WHERE seq = 25", -1, &stmt, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+	memcpy(prev, sqlite3_column_blob(stmt, 0), 32);
+	ref_row_hash(25, sqlite3_column_int64(stmt, 1), prev,
+	    (const char *)sqlite3_column_text(stmt, 2),
+	    (const char *)sqlite3_column_text(stmt, 3), "{\"forged\":1}", h);
+	sqlite3_finalize(stmt);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "UPDATE audit SET payload = "
+	    "'{\"forged\":1}', hash = ?1 WHERE seq = 25", -1, &stmt, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_blob(stmt, 1, h, 32, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(stmt), SQLITE_DONE);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+
+	ck_assert_int_eq(kr_store_audit_verify(st, &rep, &err), KR_EVERIFY);
+	ck_assert_int_eq(rep.first_bad, 26);
+	ck_assert_ptr_nonnull(strstr(rep.reason, "does not link"));
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc;
+
+	tc = tcase_create("open");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, test_create_open_close);
+	tcase_add_test(tc, test_create_refuses_existing);
+	tcase_add_test(tc, test_create_refuses_leftover_wal);
+	tcase_add_test(tc, test_open_refuses_missing);
+	tcase_add_test(tc, test_open_refuses_symlink);
+	tcase_add_test(tc, test_open_refuses_foreign);
+	tcase_add_test(tc, test_open_refuses_newer);
+	tcase_add_test(tc, test_open_finishes_empty_file);
+	tcase_add_test(tc, test_open_readonly);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("records");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, test_meta);
+	tcase_add_test(tc, test_key_round_trip);
+	tcase_add_test(tc, test_key_refusals);
+	tcase_add_test(tc, test_set_round_trip);
+	tcase_add_test(tc, test_set_refusals);
+	tcase_add_test(tc, test_custodians);
+	tcase_add_test(tc, test_rollback_leaves_nothing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("audit");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, test_audit_row_hash_format);
+	tcase_add_test(tc, test_audit_append_verify);
+	tcase_add_test(tc, test_audit_clock);
+	tcase_add_test(tc, test_audit_append_only_trigger);
+	tcase_add_loop_test(tc, test_audit_tamper, 0,
+	    (int)(sizeof(tamper) / sizeof(tamper[0])));
+	tcase_add_test(tc, test_audit_reason_wording);
+	tcase_add_test(tc, test_audit_rehashed_row);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	sr = srunner_create(store_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
