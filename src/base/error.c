@@ -40,16 +40,24 @@ int
 kr_err_prefix(struct kr_err *err, const char *fmt, ...)
 {
 	char	prefix[256];
-	char	old[KR_ERR_MSG_MAX];
+	size_t	plen, mlen;
 	va_list	ap;
+	int	n;
 
 	if (err == NULL)
 		return KR_EINTERNAL;
 	va_start(ap, fmt);
-	(void)vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof(old));
-	(void)snprintf(err->msg, sizeof(err->msg), "%s%s", prefix, old);
+	if (n < 0)
+		return err->code;
+	plen = strlen(prefix);
+	mlen = strnlen(err->msg, sizeof(err->msg) - 1);
+	if (plen + mlen > sizeof(err->msg) - 1)
+		mlen = sizeof(err->msg) - 1 - plen;
+	memmove(err->msg + plen, err->msg, mlen);
+	memcpy(err->msg, prefix, plen);
+	err->msg[plen + mlen] = '\0';
 	return err->code;
 }
 

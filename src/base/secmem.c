@@ -10,6 +10,9 @@ kr_secure_alloc(size_t len)
 {
 	void	*p;
 
+	/* sodium_init is idempotent and must precede sodium_malloc. */
+	if (sodium_init() < 0)
+		return NULL;
 	if (len == 0)
 		len = 1;
 	p = sodium_malloc(len);

@@ -148,8 +148,9 @@ spki_check(const struct kr_sealed_header *h, struct kr_err *err)
 	if ((ret = kr_spki_parse(h->spki, h->spki_len, &info, err)) != KR_OK)
 		return kr_err_prefix(err, "its public key does not parse: ");
 	if (kr_spki_key_alg(&info, &alg) != KR_OK || alg != h->alg)
-		return kr_err_set(err, KR_EINPUT, "its public key is not a %s "
-		    "key, as its header says", kr_key_alg_name(h->alg));
+		return kr_err_set(err, KR_EINPUT, "its header names key "
+		    "algorithm %s but its public key is of another algorithm",
+		    kr_key_alg_name(h->alg));
 	return KR_OK;
 }
 
@@ -286,9 +287,10 @@ parse_tail(struct kr_rd *rd, const char *label,
 	lay->aad_len = rd->off;
 	ct_bounds(h->alg, &lo, &hi);
 	if (lay->ct_len < lo || lay->ct_len > hi)
-		return kr_err_set(err, KR_EINPUT, "sealed key file %s: a "
-		    "sealed %s key is %zu to %zu bytes, not %zu", label,
-		    kr_key_alg_name(h->alg), lo, hi, lay->ct_len);
+		return kr_err_set(err, KR_EINPUT, "sealed key file %s: the "
+		    "sealed private key is %zu bytes, which is out of range "
+		    "for a %s key (%zu..%zu)", label, lay->ct_len,
+		    kr_key_alg_name(h->alg), lo, hi);
 	if (kr_rd_left(rd) < lay->ct_len)
 		return truncated(err, label, "sealed private key");
 	if (kr_rd_left(rd) > lay->ct_len)

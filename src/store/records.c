@@ -78,7 +78,11 @@ kr_store_meta_get(struct kr_store *st, const char *name, char *buf,
 		return ret;
 	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(stmt, 0) >= size)
+		ret = kr_err_set(err, KR_EINPUT, "the setting %s in %s is "
+		    "longer than keyrite expects (%zu bytes at most)", name,
+		    st->path, size > 0 ? size - 1 : 0);
+	else if (rc == SQLITE_ROW) {
 		ret = store_col_text(st, stmt, 0, buf, size, "a setting",
 		    err);
 		if (ret != KR_OK)

@@ -51,17 +51,17 @@ static const char store_schema_v1[] =
 	"  id BLOB PRIMARY KEY NOT NULL"
 	"    CHECK (typeof(id) = 'blob' AND length(id) = 16),"
 	"  key_id BLOB NOT NULL REFERENCES keys (id),"
-	"  epoch INTEGER NOT NULL CHECK (typeof(epoch) = 'integer'"
-	"    AND epoch BETWEEN 0 AND 4294967295),"
-	"  m INTEGER NOT NULL CHECK (typeof(m) = 'integer' AND m >= 2),"
-	"  n INTEGER NOT NULL CHECK (typeof(n) = 'integer'"
-	"    AND n >= m AND n <= 255),"
+	"  epoch INTEGER NOT NULL CHECK (typeof(epoch) = 'integer')"
+	"    CHECK (epoch BETWEEN 0 AND 4294967295),"
+	"  m INTEGER NOT NULL CHECK (typeof(m) = 'integer') CHECK (m >= 2),"
+	"  n INTEGER NOT NULL CHECK (typeof(n) = 'integer')"
+	"    CHECK (n >= m) CHECK (n <= 255),"
 	"  dealer_pk BLOB NOT NULL"
 	"    CHECK (typeof(dealer_pk) = 'blob' AND length(dealer_pk) = 32),"
-	"  kdf_ops INTEGER NOT NULL CHECK (typeof(kdf_ops) = 'integer'"
-	"    AND kdf_ops BETWEEN 1 AND 4294967295),"
-	"  kdf_mem_kib INTEGER NOT NULL CHECK (typeof(kdf_mem_kib) = 'integer'"
-	"    AND kdf_mem_kib BETWEEN 8 AND 4294967295),"
+	"  kdf_ops INTEGER NOT NULL CHECK (typeof(kdf_ops) = 'integer')"
+	"    CHECK (kdf_ops BETWEEN 1 AND 4294967295),"
+	"  kdf_mem_kib INTEGER NOT NULL CHECK (typeof(kdf_mem_kib) = 'integer')"
+	"    CHECK (kdf_mem_kib BETWEEN 8 AND 4294967295),"
 	"  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
 	"  created INTEGER NOT NULL CHECK (typeof(created) = 'integer'),"
 	"  UNIQUE (key_id, epoch));"
@@ -70,8 +70,8 @@ static const char store_schema_v1[] =
 
 	"CREATE TABLE custodians ("
 	"  set_id BLOB NOT NULL REFERENCES share_sets (id),"
-	"  x INTEGER NOT NULL CHECK (typeof(x) = 'integer'"
-	"    AND x BETWEEN 1 AND 255),"
+	"  x INTEGER NOT NULL CHECK (typeof(x) = 'integer')"
+	"    CHECK (x BETWEEN 1 AND 255),"
 	"  name TEXT NOT NULL"
 	"    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 64),"
 	"  share_digest BLOB NOT NULL CHECK (typeof(share_digest) = 'blob'"
@@ -179,9 +179,9 @@ store_schema_step(struct kr_store *st, int64_t to, struct kr_err *err)
 	int64_t	got = 0;
 	int	ret = KR_EINTERNAL;
 
-	if ((ret = store_exec(st, store_migrations[to], err)) != KR_OK)
-		return kr_err_prefix(err, "bringing %s to schema version "
-		    "%lld: ", st->path, (long long)to);
+	if ((ret = store_exec(st, store_migrations[to], "bringing the "
+	    "database to the current schema", err)) != KR_OK)
+		return ret;
 	if ((ret = store_pragma_int(st, "PRAGMA user_version", &got, err)) !=
 	    KR_OK)
 		return ret;

@@ -128,7 +128,8 @@ store_prepare(struct kr_store *st, const char *sql, sqlite3_stmt **stmt,
 
 /* Runs fixed SQL text (one or more statements), discarding any rows. */
 int
-store_exec(struct kr_store *st, const char *sql, struct kr_err *err)
+store_exec(struct kr_store *st, const char *sql, const char *what,
+    struct kr_err *err)
 {
 	sqlite3_stmt	*stmt = NULL;
 	const char	*tail = sql;
@@ -137,15 +138,13 @@ store_exec(struct kr_store *st, const char *sql, struct kr_err *err)
 	while (*tail != '\0') {
 		rc = sqlite3_prepare_v2(st->db, tail, -1, &stmt, &tail);
 		if (rc != SQLITE_OK)
-			return store_sqlite_err(st, rc, err, "preparing a "
-			    "statement");
+			return store_sqlite_err(st, rc, err, "%s", what);
 		if (stmt == NULL)	/* whitespace or a comment */
 			continue;
 		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 			continue;
 		if (rc != SQLITE_DONE) {
-			rc = store_sqlite_err(st, rc, err, "running a "
-			    "statement");
+			rc = store_sqlite_err(st, rc, err, "%s", what);
 			sqlite3_finalize(stmt);
 			return rc;
 		}
@@ -281,7 +280,8 @@ store_connect(struct kr_store *st, struct kr_err *err)
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	if ((ret = store_journal_wal(st, err)) != KR_OK)
 		return ret;
-	if ((ret = store_exec(st, store_pragmas, err)) != KR_OK)
+	if ((ret = store_exec(st, store_pragmas, "setting up the "
+	    "connection", err)) != KR_OK)
 		return ret;
 	return store_foreign_keys_on(st, err);
 }
@@ -502,7 +502,8 @@ kr_store_begin(struct kr_store *st, struct kr_err *err)
 		return kr_err_set(err, KR_EINTERNAL, "a store transaction is "
 		    "already open on %s (nested begin): this is a bug in "
 		    "keyrite", st->path);
-	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KR_OK)
+	if ((ret = store_exec(st, "BEGIN IMMEDIATE", "starting a change",
+	    err)) != KR_OK)
 		return ret;
 	st->in_tx = true;
 	return KR_OK;
@@ -517,7 +518,7 @@ kr_store_commit(struct kr_store *st, struct kr_err *err)
 		return kr_err_set(err, KR_EINTERNAL, "commit without an open "
 		    "store transaction on %s: this is a bug in keyrite",
 		    st->path);
-	if ((ret = store_exec(st, "COMMIT", err)) != KR_OK) {
+	if ((ret = store_exec(st, "COMMIT", "saving a change", err)) != KR_OK) {
 		kr_store_rollback(st);
 		return ret;
 	}

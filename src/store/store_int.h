@@ -30,7 +30,8 @@ int	store_sqlite_err(struct kr_store *, int, struct kr_err *,
 	    const char *, ...) KR_PRINTF(4, 5);
 int	store_prepare(struct kr_store *, const char *, sqlite3_stmt **,
 	    struct kr_err *) KR_WUR;
-int	store_exec(struct kr_store *, const char *, struct kr_err *) KR_WUR;
+int	store_exec(struct kr_store *, const char *, const char *,
+	    struct kr_err *) KR_WUR;
 int	store_damaged(struct kr_store *, struct kr_err *, const char *, ...)
 	    KR_PRINTF(3, 4);
 int	store_col_text(struct kr_store *, sqlite3_stmt *, int, char *, size_t,

@@ -281,8 +281,11 @@ START_TEST(test_meta)
 	ck_assert_int_eq(kr_store_meta_get(st, "kdf_profile", buf,
 	    sizeof(buf), &err), KR_OK);
 	ck_assert_str_eq(buf, "sensitive");
-	ck_assert_int_ne(kr_store_meta_get(st, "kdf_profile", buf, 5, &err),
+	ck_assert_int_eq(kr_store_meta_get(st, "kdf_profile", buf, 5, &err),
+	    KR_EINPUT);
+	ck_assert_int_eq(kr_store_meta_get(st, "kdf_profile", buf, 10, &err),
 	    KR_OK);
+	ck_assert_str_eq(buf, "sensitive");
 }
 END_TEST
 
@@ -433,9 +436,11 @@ START_TEST(test_set_refusals)
 	fill_set(&s, 0x14, k.id, 4, 4, 3);	/* n < m */
 	strcpy(s.state, "retired");
 	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "n >= m"));
 	fill_set(&s, 0x15, k.id, 5, 3, 256);	/* n > 255 */
 	strcpy(s.state, "retired");
 	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "n <= 255"));
 	fill_set(&s, 0x16, k.id, 6, 3, 5);
 	strcpy(s.state, "pending");
 	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);

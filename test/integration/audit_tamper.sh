@@ -1,0 +1,43 @@
+#!/bin/sh
+# TEST-KEY-012: a row changed with the sqlite3 tool makes `audit verify`
+# fail and name that row; the clock guard refuses a clock before the
+# newest audit entry.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+S="$T/state"
+make_state "$S"
+gen_key "$S" k1 2 "$T/s1" a b c || fail "key generate"
+gen_key "$S" k2 2 "$T/s2" a b c || fail "key generate"
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && grep -q "intact: 3 rows" "$T/out" &&
+    ok "audit chain of 3 rows intact" || fail "audit verify: exit $rc"
+
+cp "$S/keyrite.db" "$T/db.orig"
+# The audit table refuses UPDATE and DELETE through triggers; someone with
+# the sqlite3 tool drops them first, and the hash chain must still tell.
+UNLOCK="DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
+sqlite3 "$S/keyrite.db" "$UNLOCK UPDATE audit SET payload = replace(payload, 'k1', 'kX') WHERE seq = 2"
+expect 1 "row 2" "a changed payload is named by row" -- -C "$S" audit verify
+cp "$T/db.orig" "$S/keyrite.db"
+sqlite3 "$S/keyrite.db" "$UNLOCK UPDATE audit SET actor = 'mallory' WHERE seq = 3"
+expect 1 "row 3" "a changed actor is named by row" -- -C "$S" audit verify
+cp "$T/db.orig" "$S/keyrite.db"
+sqlite3 "$S/keyrite.db" "$UNLOCK DELETE FROM audit WHERE seq = 2"
+expect 1 "row" "a deleted row is detected" -- -C "$S" audit verify
+cp "$T/db.orig" "$S/keyrite.db"
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && ok "restored database verifies again" || fail "restored: exit $rc"
+
+if command -v faketime >/dev/null; then
+	set +e
+	faketime '2001-01-01 00:00:00' "$KEYRITE" -C "$S" key list >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	[ "$rc" -eq 1 ] && grep -q "earlier than the newest audit entry" "$T/err" &&
+	    ok "a clock before the newest audit entry is refused" ||
+	    fail "clock guard: exit $rc"
+else
+	fail "faketime is not installed (./run test installs it)"
+fi
+finish

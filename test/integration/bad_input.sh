@@ -1,0 +1,165 @@
+#!/bin/sh
+# TEST-KEY-011: bad input gets its own message naming the custodian or file,
+# a non-zero exit, no partial file and no database change.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+S="$T/state"
+make_state "$S"
+gen_key "$S" root 3 "$T/shares" alice bob carol dave erin ||
+    fail "key generate: $(cat "$T/gen.err")"
+gen_key "$S" other 2 "$T/other" alice bob frank ||
+    fail "second key generate: $(cat "$T/gen.err")"
+DB="$S/keyrite.db"
+snap() { state_snapshot "$DB" "$S" "$T/shares" "$T/other"; }
+before=$(snap)
+unchanged() {
+	[ "$(snap)" = "$before" ] && ok "$1: state unchanged" ||
+	    fail "$1: the state folder or shares changed"
+}
+
+# --- shares presented to quorum verify ---------------------------------
+printf 'not the passphrase at all\n' > "$T/wrong.pw"
+expect 1 "passphrase for custodian 'bob'" "wrong passphrase names the custodian" -- \
+    -C "$S" quorum verify --key root --share "$T/shares/bob.share" \
+    --passphrase-fd 3 3<"$T/wrong.pw"
+
+pass_of alice > "$T/a.pw"
+expect 1 "made for another key" "a share of another key is named" -- \
+    -C "$S" quorum verify --key root --share "$T/other/alice.share" \
+    --passphrase-fd 3 3<"$T/a.pw"
+
+# Flip one byte in the middle of carol's share (a copy).
+cp "$T/shares/carol.share" "$T/carol-flipped.share"
+size=$(stat -c %s "$T/carol-flipped.share")
+off=$((size / 2))
+orig=$(od -An -tu1 -j "$off" -N1 "$T/carol-flipped.share" | tr -d ' ')
+printf "$(printf '\\%03o' $(( (orig ^ 1) & 255 )))" |
+    dd of="$T/carol-flipped.share" bs=1 seek="$off" conv=notrunc 2>/dev/null
+pass_of carol > "$T/c.pw"
+expect 1 "carol" "a share with one byte changed is refused, naming carol" -- \
+    -C "$S" quorum verify --key root --share "$T/carol-flipped.share" \
+    --passphrase-fd 3 3<"$T/c.pw"
+grep -q "carol-flipped.share" "$T/err" && ok "... and naming the file" ||
+    fail "altered share message does not name the file"
+
+head -c 40 "$T/shares/dave.share" > "$T/dave-short.share"
+pass_of dave > "$T/d.pw"
+expect 2 "dave-short.share" "a truncated share file is named" -- \
+    -C "$S" quorum verify --key root --share "$T/dave-short.share" \
+    --passphrase-fd 3 3<"$T/d.pw"
+
+printf '%s\n%s\n%s\n' "$(pass_of alice)" "$(pass_of alice)" "$(pass_of bob)" > "$T/dup.pw"
+expect 1 "given twice" "the same share twice is refused" -- \
+    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
+    --share "$T/shares/alice.share" --share "$T/shares/bob.share" \
+    --passphrase-fd 3 3<"$T/dup.pw"
+
+printf '%s\n%s\n' "$(pass_of alice)" "$(pass_of bob)" > "$T/two.pw"
+expect 1 "1 more custodian" "fewer than m shares says how many more" -- \
+    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
+    --share "$T/shares/bob.share" --passphrase-fd 3 3<"$T/two.pw"
+
+# A sealed key file altered on disk: the quorum is met, unsealing fails.
+cp "$S/keys/root.sealed" "$T/root.sealed.orig"
+size=$(stat -c %s "$S/keys/root.sealed")
+head -c $((size - 7)) "$T/root.sealed.orig" > "$S/keys/root.sealed"
+printf '%s\n%s\n%s\n' "$(pass_of alice)" "$(pass_of bob)" "$(pass_of carol)" > "$T/three.pw"
+expect 1 "root.sealed" "a truncated sealed key file is named" -- \
+    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
+    --share "$T/shares/bob.share" --share "$T/shares/carol.share" \
+    --passphrase-fd 3 3<"$T/three.pw"
+cp "$T/root.sealed.orig" "$S/keys/root.sealed"
+off=$((size - 20))
+orig=$(od -An -tu1 -j "$off" -N1 "$S/keys/root.sealed" | tr -d ' ')
+printf "$(printf '\\%03o' $(( (orig ^ 128) & 255 )))" |
+    dd of="$S/keys/root.sealed" bs=1 seek="$off" conv=notrunc 2>/dev/null
+expect 1 "root.sealed" "an altered sealed key file is named" -- \
+    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
+    --share "$T/shares/bob.share" --share "$T/shares/carol.share" \
+    --passphrase-fd 3 3<"$T/three.pw"
+cp "$T/root.sealed.orig" "$S/keys/root.sealed"
+unchanged "refused shares and sealed files"
+
+# --- key generate refusals ---------------------------------------------
+mkdir -p "$T/new"
+for c in a b c d e; do pass_of "$c"; done > "$T/five.pw"
+expect 2 "threshold of 4 needs at least 4 custodians" "m > n is refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 4 \
+    --custodian a --custodian b --custodian c --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/five.pw"
+expect 2 "threshold of 1 is too low" "m < 2 is refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 1 \
+    --custodian a --custodian b --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/five.pw"
+expect 2 "custodian 'b' is named twice" "duplicate custodian names are refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 \
+    --custodian a --custodian b --custodian b --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/five.pw"
+many=""
+i=0
+while [ $i -lt 256 ]; do many="$many --custodian c$i"; i=$((i + 1)); done
+# shellcheck disable=SC2086
+expect 2 "at most 255" "more than 255 custodians are refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 $many \
+    --share-dir "$T/new" --passphrase-fd 3 3<"$T/five.pw"
+expect 2 "key named 'root' already exists" "an existing key name is refused" -- \
+    -C "$S" key generate root --alg p256 --purpose ca --threshold 2 \
+    --custodian a --custodian b --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/five.pw"
+printf 'short\nshort\n' > "$T/short.pw"
+expect 2 "at least 12" "a short passphrase is refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 \
+    --custodian a --custodian b --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/short.pw"
+printf '%s\n' "$(pass_of a)" > "$T/one.pw"
+expect 2 "ended before line 2" "too few passphrase lines are refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 \
+    --custodian a --custodian b --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/one.pw"
+expect 2 "unknown algorithm" "an unknown algorithm is refused" -- \
+    -C "$S" key generate k1 --alg dsa --purpose ca --threshold 2 \
+    --custodian a --custodian b --share-dir "$T/new"
+expect 2 "does not exist" "a missing share folder is refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 \
+    --custodian a --custodian b --share-dir "$T/nowhere" \
+    --passphrase-fd 3 3<"$T/five.pw"
+[ -z "$(ls -A "$T/new")" ] && ok "no share file left behind by refusals" ||
+    fail "files left in the share folder: $(ls "$T/new")"
+[ "$(ls "$S/keys")" = "$(printf 'other.sealed\nroot.sealed')" ] &&
+    ok "no sealed file left behind by refusals" ||
+    fail "sealed files: $(ls "$S/keys")"
+unchanged "refused key generations"
+
+# --- state folder -------------------------------------------------------
+expect 2 "no keyrite state folder" "a missing state folder is named" -- \
+    -C "$T/absent" key list
+expect 2 "not empty" "init refuses a folder in use" -- -C "$S" init
+# A read-only state folder, as an unprivileged user would see it.
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	R="$T/ro"
+	cp -a "$S" "$R"
+	mkdir -p "$T/rshares" && chmod 777 "$T/rshares" "$T"
+	chown -R nobody "$R"
+	chmod -R a-w "$R"
+	rsnap=$(state_snapshot "$R/keyrite.db" "$R")
+	set +e
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$KEYRITE" -C "$R" key generate k2 --alg p256 --purpose ca \
+	    --threshold 2 --custodian a --custodian b --share-dir "$T/rshares" \
+	    --passphrase-fd 3 3<"$T/five.pw" >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	if [ "$rc" -ne 0 ] && grep -qi "read-only\|cannot" "$T/err"; then
+		ok "a read-only state folder is refused (exit $rc)"
+	else
+		fail "read-only state folder: exit $rc"
+	fi
+	[ -z "$(ls -A "$T/rshares")" ] && ok "... leaving no share files" ||
+	    fail "share files written into a read-only appliance's ceremony"
+	[ "$(state_snapshot "$R/keyrite.db" "$R")" = "$rsnap" ] &&
+	    ok "... and no change" || fail "read-only folder changed"
+else
+	echo "# SKIP read-only folder check: needs root and setpriv"
+fi
+finish

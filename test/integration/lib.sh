@@ -1,0 +1,99 @@
+# Shared helpers for keyrite's integration tests (POSIX sh).
+# Each test sources this, gets a private temporary folder in $T, and calls
+# ok/fail; the script exits non-zero if any check failed.
+set -u
+
+: "${KEYRITE:?KEYRITE must name the keyrite binary}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/keyrite-it.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+FAILS=0
+CHECKS=0
+
+ok() { CHECKS=$((CHECKS + 1)); printf 'ok %d - %s\n' "$CHECKS" "$*"; }
+fail() {
+	CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1))
+	printf 'not ok %d - %s\n' "$CHECKS" "$*"
+	[ -f "$T/err" ] && sed 's/^/#   stderr: /' "$T/err" | head -n 5
+	return 0
+}
+finish() {
+	printf '%d checks, %d failed\n' "$CHECKS" "$FAILS"
+	[ "$FAILS" -eq 0 ]
+	exit $?
+}
+
+kr() { "$KEYRITE" "$@"; }
+
+pass_of() { printf 'passphrase of %s, long enough\n' "$1"; }
+
+# Runs keyrite with stdout in $T/out, stderr in $T/err; sets $rc.
+run() {
+	set +e
+	"$KEYRITE" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+}
+
+# expect RC PATTERN DESCRIPTION -- keyrite args...
+# The command must exit with RC and its stderr+stdout must match PATTERN.
+expect() {
+	want=$1 pat=$2 what=$3
+	shift 4
+	run "$@"
+	if [ "$rc" -eq "$want" ] && cat "$T/out" "$T/err" | grep -q -- "$pat"; then
+		ok "$what (exit $rc)"
+	else
+		fail "$what: wanted exit $want and /$pat/, got exit $rc"
+		sed 's/^/#   stdout: /' "$T/out" | head -n 5
+	fi
+}
+
+# A fingerprint of everything a failed command must not change: the
+# database contents and the file listing of the folders given.
+state_snapshot() {
+	db=$1
+	shift
+	{
+		sqlite3 "$db" .dump
+		find "$@" -type f | sort | while read -r f; do
+			sha256sum "$f"
+		done
+	} | sha256sum
+}
+
+# make_state DIR: an appliance with the test KDF profile.
+make_state() {
+	"$KEYRITE" -C "$1" init --kdf-profile test >/dev/null
+}
+
+# gen_key STATE NAME M SHAREDIR custodian...
+gen_key() {
+	st=$1 name=$2 m=$3 dir=$4
+	shift 4
+	mkdir -p "$dir"
+	args=""
+	for c in "$@"; do args="$args --custodian $c"; done
+	for c in "$@"; do pass_of "$c"; done > "$T/gen.pw"
+	# shellcheck disable=SC2086
+	"$KEYRITE" -C "$st" key generate "$name" --alg p256 --purpose ca \
+	    --threshold "$m" $args --share-dir "$dir" --passphrase-fd 3 \
+	    3<"$T/gen.pw" >"$T/gen.out" 2>"$T/gen.err"
+}
+
+# verify_shares STATE KEY SHAREDIR custodian...: quorum verify, sets $rc
+verify_shares() {
+	st=$1 key=$2 dir=$3
+	shift 3
+	args=""
+	: > "$T/ver.pw"
+	for c in "$@"; do
+		args="$args --share $dir/$c.share"
+		pass_of "$c" >> "$T/ver.pw"
+	done
+	set +e
+	# shellcheck disable=SC2086
+	"$KEYRITE" -C "$st" quorum verify --key "$key" $args \
+	    --passphrase-fd 3 3<"$T/ver.pw" >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+}

@@ -1,0 +1,255 @@
+/*
+ * Unit tests for base/: errors, buffers, reader, encodings, atomic files,
+ * hardening.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <keyrite/base.h>
+
+static char tmpdir[256];
+
+static void
+setup(void)
+{
+	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/kr-base-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+teardown(void)
+{
+	char	cmd[300];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_err)
+{
+	struct kr_err	e;
+
+	kr_err_clear(&e);
+	ck_assert_int_eq(kr_err_set(&e, KR_EAUTH, "custodian '%s'", "bob"),
+	    KR_EAUTH);
+	ck_assert_str_eq(e.msg, "custodian 'bob'");
+	(void)kr_err_prefix(&e, "share %d: ", 3);
+	ck_assert_str_eq(e.msg, "share 3: custodian 'bob'");
+	ck_assert_int_eq(e.code, KR_EAUTH);
+	ck_assert_int_eq(kr_exit_status(KR_OK), 0);
+	ck_assert_int_eq(kr_exit_status(KR_EQUORUM), 1);
+	ck_assert_int_eq(kr_exit_status(KR_EVERIFY), 1);
+	ck_assert_int_eq(kr_exit_status(KR_EUSAGE), 2);
+	ck_assert_int_eq(kr_exit_status(KR_EINPUT), 2);
+	ck_assert_str_ne(kr_strerror(KR_ECLOCK), "unknown error");
+}
+END_TEST
+
+START_TEST(test_buf_reader)
+{
+	struct kr_buf	b;
+	struct kr_rd	r;
+
+	kr_buf_init(&b, true);
+	kr_buf_put_u8(&b, 0xab);
+	kr_buf_put_u16(&b, 0x1234);
+	kr_buf_put_u32(&b, 0xdeadbeef);
+	kr_buf_put_u64(&b, 0x0102030405060708ULL);
+	for (int i = 0; i < 1000; i++)
+		kr_buf_put(&b, "x", 1);
+	ck_assert_int_eq(kr_buf_status(&b, NULL), KR_OK);
+	ck_assert_uint_eq(b.len, 1 + 2 + 4 + 8 + 1000);
+	kr_rd_init(&r, b.p, b.len);
+	ck_assert_uint_eq(kr_rd_u8(&r), 0xab);
+	ck_assert_uint_eq(kr_rd_u16(&r), 0x1234);
+	ck_assert_uint_eq(kr_rd_u32(&r), 0xdeadbeef);
+	ck_assert(kr_rd_u64(&r) == 0x0102030405060708ULL);
+	ck_assert_ptr_nonnull(kr_rd_bytes(&r, 1000));
+	ck_assert(!r.bad);
+	ck_assert_uint_eq(kr_rd_left(&r), 0);
+	ck_assert_uint_eq(kr_rd_u8(&r), 0);
+	ck_assert(r.bad);
+	kr_buf_free(&b);
+	ck_assert_ptr_null(b.p);
+}
+END_TEST
+
+START_TEST(test_hex_base64_pem)
+{
+	const uint8_t	 in[] = { 0x00, 0x01, 0xfe, 0xff, 0x42 };
+	uint8_t		 out[5], *dec;
+	char		 hex[11], *b64, *pem;
+	size_t		 len;
+
+	kr_hex_encode(hex, in, sizeof(in));
+	ck_assert_str_eq(hex, "0001feff42");
+	ck_assert_int_eq(kr_hex_decode(out, sizeof(out), hex), KR_OK);
+	ck_assert_mem_eq(out, in, sizeof(in));
+	ck_assert_int_ne(kr_hex_decode(out, sizeof(out), "0001feff4"), KR_OK);
+	ck_assert_int_ne(kr_hex_decode(out, sizeof(out), "0001feff4g"), KR_OK);
+	b64 = kr_base64_encode(in, sizeof(in));
+	ck_assert_str_eq(b64, "AAH+/0I=");
+	ck_assert_int_eq(kr_base64_decode(b64, strlen(b64), &dec, &len), KR_OK);
+	ck_assert_uint_eq(len, sizeof(in));
+	ck_assert_mem_eq(dec, in, len);
+	free(dec);
+	ck_assert_int_ne(kr_base64_decode("AA$=", 4, &dec, &len), KR_OK);
+	pem = kr_pem_encode("PUBLIC KEY", in, sizeof(in));
+	ck_assert_str_eq(pem, "-----BEGIN PUBLIC KEY-----\nAAH+/0I=\n"
+	    "-----END PUBLIC KEY-----\n");
+	ck_assert_int_eq(kr_pem_decode("PUBLIC KEY", pem, strlen(pem), &dec,
+	    &len), KR_OK);
+	ck_assert_mem_eq(dec, in, sizeof(in));
+	free(dec);
+	ck_assert_int_eq(kr_pem_decode("CERTIFICATE", pem, strlen(pem), &dec,
+	    &len), KR_ENOENT);
+	pem[strlen(pem) - 5] = 'X';
+	ck_assert_int_eq(kr_pem_decode("PUBLIC KEY", pem, strlen(pem), &dec,
+	    &len), KR_EINPUT);
+	free(pem);
+	free(b64);
+}
+END_TEST
+
+START_TEST(test_file_write_read)
+{
+	struct kr_err	 e;
+	struct stat	 st;
+	char		*p, *q;
+	uint8_t		*data;
+	size_t		 len;
+
+	p = kr_path_join(tmpdir, "a.bin");
+	ck_assert_int_eq(kr_file_write(p, "hello", 5, 0, &e), KR_OK);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(kr_file_read(p, 100, false, &data, &len, &e), KR_OK);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_mem_eq(data, "hello", 5);
+	free(data);
+	/* Replace allowed by default, refused with NOREPLACE. */
+	ck_assert_int_eq(kr_file_write(p, "bye", 3, 0, &e), KR_OK);
+	ck_assert_int_eq(kr_file_write(p, "x", 1, KR_FILE_NOREPLACE, &e),
+	    KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(e.msg, "a.bin"));
+	ck_assert_int_eq(kr_file_read(p, 100, true, &data, &len, &e), KR_OK);
+	ck_assert_mem_eq(data, "bye", 3);
+	kr_secure_free(data);
+	/* Size limit and symlinks. */
+	ck_assert_int_eq(kr_file_read(p, 2, false, &data, &len, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "more than"));
+	q = kr_path_join(tmpdir, "link");
+	ck_assert_int_eq(symlink(p, q), 0);
+	ck_assert_int_ne(kr_file_read(q, 100, false, &data, &len, &e), KR_OK);
+	ck_assert_ptr_nonnull(strstr(e.msg, "symbolic link"));
+	/* Writing through a symlink does not follow it. */
+	ck_assert_int_eq(kr_file_write(q, "zz", 2, KR_FILE_NOREPLACE, &e),
+	    KR_EEXIST);
+	/* Shred removes the file. */
+	ck_assert_int_eq(kr_file_shred(p, &e), KR_OK);
+	ck_assert(!kr_path_exists(p));
+	free(p);
+	free(q);
+}
+END_TEST
+
+START_TEST(test_file_no_leftovers)
+{
+	struct kr_err	 e;
+	char		*p, cmd[400];
+	FILE		*f;
+	char		 line[64];
+
+	p = kr_path_join(tmpdir, "missing/x");
+	ck_assert_int_ne(kr_file_write(p, "x", 1, 0, &e), KR_OK);
+	ck_assert_ptr_nonnull(strstr(e.msg, "missing/x"));
+	free(p);
+	(void)snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", tmpdir);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	(void)pclose(f);
+	ck_assert_int_eq(atoi(line), 0);
+}
+END_TEST
+
+START_TEST(test_secure_memory)
+{
+	uint8_t	*p = kr_secure_alloc(64);
+
+	ck_assert_ptr_nonnull(p);
+	for (int i = 0; i < 64; i++)
+		ck_assert_uint_eq(p[i], 0);
+	memset(p, 0x5a, 64);
+	ck_assert(kr_ct_equal(p, p, 64));
+	kr_wipe(p, 32);
+	ck_assert_uint_eq(p[0], 0);
+	ck_assert_uint_eq(p[40], 0x5a);
+	kr_secure_free(p);
+	kr_secure_free(NULL);
+}
+END_TEST
+
+START_TEST(test_harden)
+{
+	struct kr_hardening	h;
+	struct kr_err		e;
+	struct rlimit		rl;
+
+	ck_assert_int_eq(kr_harden_process(&h, &e), KR_OK);
+	ck_assert(h.core_off && h.nondumpable);
+	ck_assert_int_eq(getrlimit(RLIMIT_CORE, &rl), 0);
+	ck_assert_uint_eq(rl.rlim_cur, 0);
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	ck_assert_uint_eq(umask(077), 077);
+	if (!h.locked)
+		ck_assert_uint_gt(strlen(h.warning), 20);
+}
+END_TEST
+
+START_TEST(test_time)
+{
+	char	s[KR_TIME_STR_BYTES];
+
+	kr_time_format(0, s);
+	ck_assert_str_eq(s, "1970-01-01T00:00:00Z");
+	kr_time_format(1795426500, s);
+	ck_assert_str_eq(s, "2026-11-23T09:35:00Z");
+}
+END_TEST
+
+static Suite *
+base_suite(void)
+{
+	Suite	*s = suite_create("base");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_err);
+	tcase_add_test(tc, test_buf_reader);
+	tcase_add_test(tc, test_hex_base64_pem);
+	tcase_add_test(tc, test_file_write_read);
+	tcase_add_test(tc, test_file_no_leftovers);
+	tcase_add_test(tc, test_secure_memory);
+	tcase_add_test(tc, test_harden);
+	tcase_add_test(tc, test_time);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(base_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,1015 @@
+/*
+ * Unit tests for src/crypto: Wycheproof signature vectors, hashes, AEAD,
+ * HKDF, Argon2id limits, SPKI parsing, ECDSA encodings and the power-on
+ * self-tests.
+ *
+ * argv[1] is the folder holding the Wycheproof vectors converted to lines
+ * by test/vectors/wycheproof2txt.py (meson passes the build folder).
+ */
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <sodium.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <keyrite/crypto.h>
+
+static const char	*txt_dir = ".";
+
+/* Decodes hex ('-' is empty) into malloc'd memory. */
+static uint8_t *
+unhex(const char *hex, size_t *len)
+{
+	uint8_t	*p = NULL;
+
+	if (strcmp(hex, "-") == 0) {
+		*len = 0;
+		p = malloc(1);
+		ck_assert_ptr_nonnull(p);
+		return p;
+	}
+	ck_assert_int_eq(kr_hex_decode_alloc(hex, &p, len), KR_OK);
+	return p;
+}
+
+/* ---------------------------------------------------------------------
+ * Wycheproof
+ */
+
+/*
+ * The `acceptable` cases and what keyrite does with each.  A change of
+ * behaviour fails the test; a case listed here that the files no longer
+ * hold fails it too.
+ */
+static const struct acceptable {
+	const char	*file;
+	int		 tc;
+	bool		 accept;
+	const char	*why;
+} acceptables[] = {
+	/*
+	 * PKCS#1 v1.5 DigestInfo without the NULL parameters: refused.
+	 * keyrite accepts only the one encoding of RFC 8017 9.2 (Mbed TLS
+	 * rebuilds the expected block and compares it whole).
+	 */
+	{ "rsa_signature_3072_sha256_test", 8, false, "MissingNull" },
+	{ "rsa_signature_4096_sha256_test", 8, false, "MissingNull" },
+};
+
+#define NACCEPTABLES	(sizeof(acceptables) / sizeof(acceptables[0]))
+
+static const struct wyche_file {
+	const char	*name;
+	enum kr_sig_alg	 alg;
+	unsigned	 flags;
+	const char	*params;	/* group parameters we rely on */
+} wyche_files[] = {
+	{ "ecdsa_secp256r1_sha256_test", KR_SIG_ECDSA_P256_SHA256, 0,
+	    "sha=SHA-256" },
+	{ "ecdsa_secp256r1_sha256_p1363_test", KR_SIG_ECDSA_P256_SHA256,
+	    KR_VERIFY_ECDSA_RAW, "sha=SHA-256" },
+	{ "ecdsa_secp384r1_sha384_test", KR_SIG_ECDSA_P384_SHA384, 0,
+	    "sha=SHA-384" },
+	{ "ed25519_test", KR_SIG_ED25519, 0, "-" },
+	{ "rsa_signature_3072_sha256_test", KR_SIG_RSA_PKCS1_SHA256, 0,
+	    "sha=SHA-256" },
+	{ "rsa_signature_4096_sha256_test", KR_SIG_RSA_PKCS1_SHA256, 0,
+	    "sha=SHA-256" },
+	{ "rsa_pss_3072_sha256_mgf1_32_test", KR_SIG_RSA_PSS_SHA256, 0,
+	    "sha=SHA-256,mgf=MGF1,mgfSha=SHA-256,sLen=32" },
+};
+
+#define NWYCHE	(sizeof(wyche_files) / sizeof(wyche_files[0]))
+
+struct wyche_count {
+	int	total, valid, invalid, acc_yes, acc_no, key_refused;
+};
+
+static const struct acceptable *
+find_acceptable(const char *file, int tc)
+{
+	size_t	i;
+
+	for (i = 0; i < NACCEPTABLES; i++)
+		if (strcmp(acceptables[i].file, file) == 0 &&
+		    acceptables[i].tc == tc)
+			return &acceptables[i];
+	return NULL;
+}
+
+static void
+wyche_case(const struct wyche_file *wf, char *line, struct wyche_count *c)
+{
+	char			 res[16], flags[512], key[2048], params[128];
+	char			*msgh, *sigh;
+	uint8_t			*k, *m, *s;
+	size_t			 klen, mlen, slen;
+	int			 tc, rc;
+	struct kr_err		 err;
+	const struct acceptable	*a;
+
+	msgh = calloc(1, strlen(line));
+	sigh = calloc(1, strlen(line));
+	ck_assert(msgh != NULL && sigh != NULL);
+	ck_assert_int_eq(sscanf(line, "%d %15s %511s %2047s %s %s %127s", &tc,
+	    res, flags, key, msgh, sigh, params), 7);
+	ck_assert_msg(strcmp(params, wf->params) == 0, "%s tcId %d: group "
+	    "parameters %s, the test expects %s", wf->name, tc, params,
+	    wf->params);
+	k = unhex(key, &klen);
+	m = unhex(msgh, &mlen);
+	s = unhex(sigh, &slen);
+	kr_err_clear(&err);
+	rc = kr_sig_verify(wf->alg, k, klen, m, mlen, s, slen, wf->flags,
+	    &err);
+	ck_assert_msg(rc == KR_OK || rc == KR_EVERIFY || rc == KR_EINPUT,
+	    "%s tcId %d: unexpected code %d", wf->name, tc, rc);
+	ck_assert_msg(rc == KR_OK || err.msg[0] != '\0', "%s tcId %d: no "
+	    "message", wf->name, tc);
+	c->total++;
+	if (rc == KR_EINPUT)
+		c->key_refused++;
+	if (strcmp(res, "valid") == 0) {
+		ck_assert_msg(rc == KR_OK, "%s tcId %d (%s) is valid but was "
+		    "refused: %s", wf->name, tc, flags, err.msg);
+		c->valid++;
+	} else if (strcmp(res, "invalid") == 0) {
+		ck_assert_msg(rc != KR_OK, "%s tcId %d (%s) is invalid but "
+		    "was ACCEPTED", wf->name, tc, flags);
+		c->invalid++;
+	} else {
+		a = find_acceptable(wf->name, tc);
+		ck_assert_msg(a != NULL, "%s tcId %d (%s) is acceptable and "
+		    "not listed in acceptables[]: decide and list it",
+		    wf->name, tc, flags);
+		ck_assert_msg((rc == KR_OK) == a->accept, "%s tcId %d (%s): "
+		    "listed as %s, but was %s", wf->name, tc, a->why,
+		    a->accept ? "accepted" : "refused",
+		    rc == KR_OK ? "accepted" : "refused");
+		if (rc == KR_OK)
+			c->acc_yes++;
+		else
+			c->acc_no++;
+	}
+	free(k);
+	free(m);
+	free(s);
+	free(msgh);
+	free(sigh);
+}
+
+START_TEST(test_wycheproof)
+{
+	const struct wyche_file	*wf = &wyche_files[_i];
+	struct wyche_count	 c = { 0 };
+	char			 path[1024], *line = NULL;
+	size_t			 cap = 0, i;
+	int			 n = -1, listed = 0;
+	FILE			*f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s.txt", txt_dir, wf->name);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert(getline(&line, &cap, f) > 0);
+	ck_assert_int_eq(sscanf(line, "numberOfTests %d", &n), 1);
+	while (getline(&line, &cap, f) > 0)
+		wyche_case(wf, line, &c);
+	free(line);
+	fclose(f);
+	ck_assert_int_eq(c.total, n);
+	ck_assert_int_gt(c.valid, 0);
+	ck_assert_int_gt(c.invalid, 0);
+	for (i = 0; i < NACCEPTABLES; i++)
+		if (strcmp(acceptables[i].file, wf->name) == 0)
+			listed++;
+	ck_assert_int_eq(c.acc_yes + c.acc_no, listed);
+	printf("wycheproof %s: %d cases: %d valid verified, %d invalid "
+	    "refused (%d of them for the key), %d acceptable (%d accepted, "
+	    "%d refused)\n", wf->name, c.total, c.valid, c.invalid,
+	    c.key_refused, c.acc_yes + c.acc_no, c.acc_yes, c.acc_no);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * Hashes
+ */
+
+static const enum kr_hash_alg hash_algs[] = {
+	KR_HASH_SHA256, KR_HASH_SHA384, KR_HASH_SHA512, KR_HASH_BLAKE2B512,
+};
+
+START_TEST(test_hash_streaming)
+{
+	static uint8_t	data[20000];
+	uint8_t		one[KR_HASH_MAX_BYTES], st[KR_HASH_MAX_BYTES];
+	struct kr_hash	h;
+	size_t		a, off, n, len;
+	int		round;
+
+	kr_random(data, sizeof(data));
+	for (a = 0; a < sizeof(hash_algs) / sizeof(hash_algs[0]); a++) {
+		len = kr_hash_len(hash_algs[a]);
+		ck_assert(len == 32 || len == 48 || len == 64);
+		for (round = 0; round < 40; round++) {
+			size_t total = randombytes_uniform(sizeof(data) + 1);
+
+			ck_assert_int_eq(kr_hash(hash_algs[a], data, total,
+			    one), KR_OK);
+			ck_assert_int_eq(kr_hash_init(&h, hash_algs[a]), KR_OK);
+			for (off = 0; off < total; off += n) {
+				n = randombytes_uniform(round < 20 ? 200 :
+				    5000);
+				if (n > total - off)
+					n = total - off;
+				kr_hash_update(&h, data + off, n);
+			}
+			kr_hash_final(&h, st);
+			ck_assert_mem_eq(one, st, len);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_hash_misc)
+{
+	struct kr_hash	h;
+	uint8_t		a[64], b[64];
+	size_t		i, j;
+
+	ck_assert_int_ne(kr_hash_init(&h, 0), KR_OK);
+	ck_assert_int_ne(kr_hash_init(&h, 99), KR_OK);
+	ck_assert_int_ne(kr_hash(0, "x", 1, a), KR_OK);
+	ck_assert_uint_eq(kr_hash_len(0), 0);
+	/* final wipes the state */
+	ck_assert_int_eq(kr_hash_init(&h, KR_HASH_SHA256), KR_OK);
+	kr_hash_update(&h, "secret", 6);
+	kr_hash_final(&h, a);
+	for (i = 0; i < sizeof(h.state); i++)
+		ck_assert_uint_eq(h.state[i], 0);
+	/* the algorithms differ from one another */
+	for (i = 0; i < 4; i++)
+		for (j = i + 1; j < 4; j++) {
+			ck_assert_int_eq(kr_hash(hash_algs[i], "abc", 3, a),
+			    KR_OK);
+			ck_assert_int_eq(kr_hash(hash_algs[j], "abc", 3, b),
+			    KR_OK);
+			ck_assert(memcmp(a, b, 32) != 0);
+		}
+	/* SHA-256 of the empty string (FIPS 180-4) */
+	ck_assert_int_eq(kr_hash(KR_HASH_SHA256, NULL, 0, a), KR_OK);
+	kr_hex_encode((char *)b, a, 32);
+	ck_assert_int_eq(kr_hex_decode(b, 32, "e3b0c44298fc1c149afbf4c8996fb9"
+	    "2427ae41e4649b934ca495991b7852b855"), KR_OK);
+	ck_assert_mem_eq(a, b, 32);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * AEAD
+ */
+
+START_TEST(test_aead)
+{
+	uint8_t	key[32], nonce[24], m[300], ad[40], c[316], out[300];
+	size_t	i, mlen = 300;
+
+	kr_random(key, sizeof(key));
+	kr_random(nonce, sizeof(nonce));
+	kr_random(m, sizeof(m));
+	kr_random(ad, sizeof(ad));
+	ck_assert_int_eq(kr_aead_seal(c, m, mlen, ad, sizeof(ad), nonce, key),
+	    KR_OK);
+	ck_assert_int_eq(kr_aead_open(out, c, mlen + 16, ad, sizeof(ad), nonce,
+	    key), KR_OK);
+	ck_assert_mem_eq(out, m, mlen);
+	for (i = 0; i < mlen + 16; i++) {
+		c[i] ^= 0x80;
+		ck_assert_int_eq(kr_aead_open(out, c, mlen + 16, ad,
+		    sizeof(ad), nonce, key), KR_EVERIFY);
+		c[i] ^= 0x80;
+	}
+	for (i = 0; i < sizeof(ad); i++) {
+		ad[i] ^= 0x01;
+		ck_assert_int_eq(kr_aead_open(out, c, mlen + 16, ad,
+		    sizeof(ad), nonce, key), KR_EVERIFY);
+		ad[i] ^= 0x01;
+	}
+	nonce[23] ^= 1;
+	ck_assert_int_eq(kr_aead_open(out, c, mlen + 16, ad, sizeof(ad),
+	    nonce, key), KR_EVERIFY);
+	nonce[23] ^= 1;
+	key[0] ^= 1;
+	ck_assert_int_eq(kr_aead_open(out, c, mlen + 16, ad, sizeof(ad),
+	    nonce, key), KR_EVERIFY);
+	key[0] ^= 1;
+	/* truncated or missing AD */
+	ck_assert_int_eq(kr_aead_open(out, c, mlen + 15, ad, sizeof(ad),
+	    nonce, key), KR_EVERIFY);
+	ck_assert_int_eq(kr_aead_open(out, c, mlen + 16, NULL, 0, nonce, key),
+	    KR_EVERIFY);
+	ck_assert_int_eq(kr_aead_open(out, c, 15, ad, sizeof(ad), nonce, key),
+	    KR_EINPUT);
+	/* empty message and AD */
+	ck_assert_int_eq(kr_aead_seal(c, NULL, 0, NULL, 0, nonce, key), KR_OK);
+	ck_assert_int_eq(kr_aead_open(NULL, c, 16, NULL, 0, nonce, key),
+	    KR_OK);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * HKDF (RFC 5869 appendix A, the SHA-256 cases)
+ */
+
+static void
+seq(uint8_t *p, size_t n, uint8_t first)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(first + i);
+}
+
+static void
+check_okm(const uint8_t *okm, size_t len, const char *hex)
+{
+	uint8_t	want[128];
+
+	ck_assert_uint_eq(strlen(hex), 2 * len);
+	ck_assert_int_eq(kr_hex_decode(want, len, hex), KR_OK);
+	ck_assert_mem_eq(okm, want, len);
+}
+
+START_TEST(test_hkdf)
+{
+	uint8_t	ikm[80], salt[80], info[80], okm[82];
+
+	memset(ikm, 0x0b, 22);
+	seq(salt, 13, 0x00);
+	seq(info, 10, 0xf0);
+	ck_assert_int_eq(kr_hkdf_sha256(okm, 42, ikm, 22, salt, 13, info, 10),
+	    KR_OK);
+	check_okm(okm, 42, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5d"
+	    "b02d56ecc4c5bf34007208d5b887185865");
+
+	seq(ikm, 80, 0x00);
+	seq(salt, 80, 0x60);
+	seq(info, 80, 0xb0);
+	ck_assert_int_eq(kr_hkdf_sha256(okm, 82, ikm, 80, salt, 80, info, 80),
+	    KR_OK);
+	check_okm(okm, 82, "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a0"
+	    "50cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b836"
+	    "7793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87");
+
+	memset(ikm, 0x0b, 22);
+	ck_assert_int_eq(kr_hkdf_sha256(okm, 42, ikm, 22, NULL, 0, NULL, 0),
+	    KR_OK);
+	check_okm(okm, 42, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3"
+	    "454e5f3c738d2d9d201395faa4b61a96c8");
+	ck_assert_int_eq(kr_hkdf_sha256(okm, 42, ikm, 22, salt, 0, info, 0),
+	    KR_OK);
+	check_okm(okm, 42, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3"
+	    "454e5f3c738d2d9d201395faa4b61a96c8");
+
+	ck_assert_int_eq(kr_hkdf_sha256(okm, 0, ikm, 22, NULL, 0, NULL, 0),
+	    KR_EINPUT);
+	ck_assert_int_eq(kr_hkdf_sha256(okm, 42, NULL, 5, NULL, 0, NULL, 0),
+	    KR_EINPUT);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * Argon2id
+ */
+
+START_TEST(test_argon2id_ranges)
+{
+	struct kr_kdf_params	p = { .opslimit = 1, .mem_kib = 8 };
+	uint8_t			salt[16] = { 1 }, a[32], b[32];
+	struct kr_err		err;
+
+	ck_assert_int_eq(kr_kdf_argon2id(a, 32, "pw", 2, salt, &p, &err),
+	    KR_OK);
+	ck_assert_int_eq(kr_kdf_argon2id(b, 32, "pw", 2, salt, &p, &err),
+	    KR_OK);
+	ck_assert_mem_eq(a, b, 32);
+	salt[15] ^= 1;
+	ck_assert_int_eq(kr_kdf_argon2id(b, 32, "pw", 2, salt, &p, &err),
+	    KR_OK);
+	ck_assert(memcmp(a, b, 32) != 0);
+	ck_assert_int_eq(kr_kdf_argon2id(b, 32, "", 0, salt, &p, &err), KR_OK);
+
+	p.opslimit = 0;
+	ck_assert_int_eq(kr_kdf_argon2id(a, 32, "pw", 2, salt, &p, &err),
+	    KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "passes"));
+	p.opslimit = 1;
+	p.mem_kib = 7;
+	ck_assert_int_eq(kr_kdf_argon2id(a, 32, "pw", 2, salt, &p, &err),
+	    KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "KiB"));
+	p.mem_kib = 8;
+	ck_assert_int_ne(kr_kdf_argon2id(a, 15, "pw", 2, salt, &p, &err),
+	    KR_OK);
+}
+END_TEST
+
+/* With the address space capped, a large memory cost is KR_ENOMEM. */
+START_TEST(test_argon2id_nomem)
+{
+	struct kr_kdf_params	p = { .opslimit = 1, .mem_kib = 4u << 20 };
+	uint8_t			salt[16] = { 0 }, out[32];
+	struct rlimit		rl = { 512u << 20, 512u << 20 };
+	struct kr_err		err;
+	pid_t			pid;
+	int			status;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(2);
+		if (kr_kdf_argon2id(out, 32, "pw", 2, salt, &p, &err) !=
+		    KR_ENOMEM || strstr(err.msg, "memory") == NULL)
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * Self-tests
+ */
+
+static const char *const required_selftests[] = {
+	"sha256-kat", "sha384-kat", "sha512-kat", "blake2b512-kat",
+	"hmac-sha256-kat", "hkdf-sha256-kat", "xchacha20poly1305-kat",
+	"argon2id-kat", "ed25519-kat", "ecdsa-p256-verify-kat",
+	"ecdsa-p256-sign-kat", "ecdsa-p384-verify-kat",
+	"rsa-pkcs1-verify-kat", "rsa-pss-verify-kat",
+};
+
+START_TEST(test_selftest_pass)
+{
+	struct kr_err	err;
+	struct timespec	t0, t1;
+	double		ms;
+	size_t		i, j, n = kr_selftest_count();
+	bool		found;
+
+	kr_err_clear(&err);
+	ck_assert_int_eq(kr_crypto_init(&err), KR_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(kr_selftest_run(NULL, &err), KR_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	printf("self-tests: %zu passed in %.1f ms\n", n, ms);
+	ck_assert_ptr_null(kr_selftest_name(n));
+	for (i = 0; i < sizeof(required_selftests) /
+	    sizeof(required_selftests[0]); i++) {
+		found = false;
+		for (j = 0; j < n; j++)
+			if (strcmp(kr_selftest_name(j),
+			    required_selftests[i]) == 0)
+				found = true;
+		ck_assert_msg(found, "no self-test %s", required_selftests[i]);
+	}
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			ck_assert_str_ne(kr_selftest_name(i),
+			    kr_selftest_name(j));
+}
+END_TEST
+
+START_TEST(test_selftest_sabotage)
+{
+	const char	*name = kr_selftest_name((size_t)_i);
+	char		 quoted[128];
+	struct kr_err	 err;
+
+	ck_assert_ptr_nonnull(name);
+	kr_err_clear(&err);
+	ck_assert_int_eq(kr_selftest_run(name, &err), KR_ESELFTEST);
+	(void)snprintf(quoted, sizeof(quoted), "power-on self-test '%s' "
+	    "failed: keyrite will not run on this machine", name);
+	ck_assert_msg(strstr(err.msg, quoted) != NULL, "message: %s",
+	    err.msg);
+	/* and the sabotage leaves nothing behind */
+	ck_assert_int_eq(kr_selftest_run(NULL, &err), KR_OK);
+}
+END_TEST
+
+START_TEST(test_selftest_unknown)
+{
+	struct kr_err	err;
+
+	ck_assert_int_ne(kr_selftest_run("no-such-test", &err), KR_OK);
+	ck_assert_int_ne(kr_selftest_run("", &err), KR_OK);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * SubjectPublicKeyInfo
+ */
+
+static const struct spki_good {
+	const char		*hex;
+	enum kr_pk_type		 type;
+	unsigned		 bits;
+	int			 key_alg;	/* 0: none */
+	const char		*fingerprint;	/* sha256sum of the DER */
+} spki_good[] = {
+	{ "3059301306072a8648ce3d020106082a8648ce3d03010703420004"
+	    "04aaec73635726f213fb8a9e64da3b8632e41495a944d0045b522eba7240fad5"
+	    "87d9315798aaa3a5ba01775787ced05eaaf7b4e09fc81d6d1aa546e8365d525d",
+	    KR_PK_EC_P256, 256, KR_KEY_P256,
+	    "0959b8a32ced68a78e40886d18b701098c146497c51790ce549456ddfef3ece9" },
+	{ "3076301006072a8648ce3d020106052b8104002203620004"
+	    "29bdb76d5fa741bfd70233cb3a66cc7d44beb3b0663d92a8136650478bcefb61"
+	    "ef182e155a54345a5e8e5e88f064e5bc9a525ab7f764dad3dae1468c2b419f3b"
+	    "62b9ba917d5e8c4fb1ec47404a3fc76474b2713081be9db4c00e043ada9fc4a3",
+	    KR_PK_EC_P384, 384, KR_KEY_P384,
+	    "95a00153bdf9de3502e88fecb8bacf53ac5a23ff450c990a76c8e1a78da5e91f" },
+	{ "302a300506032b65700321007d4d0e7f6153a69b6242b522abbee685fda4420f88"
+	    "34b108c3bdae369ef549fa", KR_PK_ED25519, 256, KR_KEY_ED25519,
+	    "71d4c03fb1705e8409a17b448f343cb3c4aa03b5f7b98bea5f02a063efcf7d67" },
+};
+
+/* Keys that must be refused, made with OpenSSL 3.0 (`openssl genpkey`). */
+static const char *const spki_bad[] = {
+	/* RSA-1024 */
+	"30819f300d06092a864886f70d010101050003818d0030818902818100d906dca640"
+	"3ad486ca86c544b2a931c40d5321e9f4279f4b3ee194006e369d65499a17b48ea1ce"
+	"62d8ca1c0a59f9e474050e230de627d6d0c15285cdfe1b571cdccc8f2ef4de435ae5"
+	"acce184ed23ca0f3b7364c59a75006b8ce86c4263758978bdab0b8061c20b26d253a"
+	"2bef371da7d06aaeb8b14df2bc33e2ac6ec69354150203010001",
+	/* secp256k1 */
+	"3056301006072a8648ce3d020106052b8104000a03420004493f365c4d4de41e80c8"
+	"2a02e973aa4cc0756ee05c207c6ee79f6b983d14c05f8e8bbebe808175856d456709"
+	"25592db37fd299d44cb0780f28b5d39650b58447",
+	/* P-256 with explicit curve parameters */
+	"3082014b3082010306072a8648ce3d02013081f7020101302c06072a8648ce3d0101"
+	"022100ffffffff00000001000000000000000000000000ffffffffffffffffffffff"
+	"ff305b0420ffffffff00000001000000000000000000000000ffffffffffffffffff"
+	"fffffc04205ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27"
+	"d2604b031500c49d360886e704936a6678e1139d26b7819f7e900441046b17d1f2e1"
+	"2c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f"
+	"9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5022100ffffffff0000"
+	"0000ffffffffffffffffbce6faada7179e84f3b9cac2fc6325510201010342000"
+	"4d6fa151961547d8c512a1b3948fff9be7a224d473065d8412274c1bbbcb82e73b3"
+	"cde0dbecec14825474b3409ff1d47b80ea0925d01e181f5f4f1def020a0786",
+	/* P-256, compressed point */
+	"3039301306072a8648ce3d020106082a8648ce3d030107032200026a1b7f298b6818"
+	"82ee9646efc21acccf6bc014e76f8799dd899f538255bae8a5",
+	/* Ed448 */
+	"3043300506032b6571033a000dcd13a20f54f89654e5d7c101762b061323b942c25a"
+	"23f32129fa2e6a6faa2d15ba61f5f51a9e285da7084d9cb8b329850288ab9c688708"
+	"00",
+	/* X25519 */
+	"302a300506032b656e0321005a9fc3558a187284ced7f76bc30f4b91a0e180274db4"
+	"f6364c0bf1ffd949e72e",
+	/* Ed25519, the identity point (small order) */
+	"302a300506032b6570032100010000000000000000000000000000000000000000"
+	"0000000000000000000000",
+	/* P-256, point not on the curve (last byte of y changed) */
+	"3059301306072a8648ce3d020106082a8648ce3d03010703420004"
+	"04aaec73635726f213fb8a9e64da3b8632e41495a944d0045b522eba7240fad5"
+	"87d9315798aaa3a5ba01775787ced05eaaf7b4e09fc81d6d1aa546e8365d525e",
+	/* P-256, outer length in long form (BER, not DER) */
+	"308159301306072a8648ce3d020106082a8648ce3d03010703420004"
+	"04aaec73635726f213fb8a9e64da3b8632e41495a944d0045b522eba7240fad5"
+	"87d9315798aaa3a5ba01775787ced05eaaf7b4e09fc81d6d1aa546e8365d525d",
+};
+
+static void
+spki_refused(const uint8_t *p, size_t len, const char *what)
+{
+	struct kr_err		err;
+	struct kr_spki_info	info;
+
+	kr_err_clear(&err);
+	ck_assert_msg(kr_spki_parse(p, len, &info, &err) == KR_EINPUT,
+	    "%s was accepted", what);
+	ck_assert_msg(strncmp(err.msg, "public key", 10) == 0, "%s: %s", what,
+	    err.msg);
+}
+
+START_TEST(test_spki_good)
+{
+	const struct spki_good	*g = &spki_good[_i];
+	struct kr_spki_info	 info;
+	enum kr_key_alg		 alg;
+	struct kr_err		 err;
+	uint8_t			*p, *q;
+	size_t			 len, cut;
+	char			 fp[KR_FINGERPRINT_STR_BYTES];
+
+	ck_assert_int_eq(kr_hex_decode_alloc(g->hex, &p, &len), KR_OK);
+	ck_assert_int_eq(kr_spki_parse(p, len, &info, &err), KR_OK);
+	ck_assert_int_eq(info.type, g->type);
+	ck_assert_uint_eq(info.bits, g->bits);
+	ck_assert_int_eq(kr_spki_key_alg(&info, &alg), KR_OK);
+	ck_assert_int_eq(alg, g->key_alg);
+	kr_spki_fingerprint(p, len, fp);
+	ck_assert_str_eq(fp, g->fingerprint);
+	for (cut = 0; cut < len; cut++)
+		spki_refused(p, cut, "a truncated key");
+	q = malloc(len + 2);
+	ck_assert_ptr_nonnull(q);
+	memcpy(q, p, len);
+	q[len] = 0x00;
+	q[len + 1] = 0x00;
+	spki_refused(q, len + 1, "a key with a trailing 00");
+	spki_refused(q, len + 2, "a key with trailing 00 00");
+	q[0] = 0x31;
+	spki_refused(q, len, "a key whose SEQUENCE is a SET");
+	free(q);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_spki_bad)
+{
+	uint8_t	*p;
+	size_t	 len;
+
+	ck_assert_int_eq(kr_hex_decode_alloc(spki_bad[_i], &p, &len), KR_OK);
+	spki_refused(p, len, spki_bad[_i]);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_spki_misc)
+{
+	static uint8_t		big[KR_SPKI_MAX_BYTES + 1];
+	struct kr_spki_info	info;
+	enum kr_key_alg		alg;
+	struct kr_err		err;
+
+	spki_refused(NULL, 0, "NULL");
+	spki_refused((const uint8_t *)"", 0, "empty");
+	memset(big, 0x30, sizeof(big));
+	spki_refused(big, sizeof(big), "an oversized key");
+	spki_refused((const uint8_t *)"-----BEGIN PUBLIC KEY-----", 26,
+	    "PEM text");
+	info.type = KR_PK_RSA;
+	info.bits = 3072;
+	ck_assert_int_eq(kr_spki_key_alg(&info, &alg), KR_OK);
+	ck_assert_int_eq(alg, KR_KEY_RSA3072);
+	info.bits = 4096;
+	ck_assert_int_eq(kr_spki_key_alg(&info, &alg), KR_OK);
+	ck_assert_int_eq(alg, KR_KEY_RSA4096);
+	info.bits = 2048;
+	ck_assert_int_eq(kr_spki_key_alg(&info, &alg), KR_EINPUT);
+	(void)err;
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * ECDSA encodings
+ */
+
+static void
+der_refused(const char *hex, size_t half)
+{
+	uint8_t	der[200], raw[200];
+	size_t	len = strlen(hex) / 2;
+
+	ck_assert_int_eq(kr_hex_decode(der, len, hex), KR_OK);
+	ck_assert_msg(kr_ecdsa_der_to_raw(der, len, half, raw) == KR_EINPUT,
+	    "%s accepted", hex);
+}
+
+START_TEST(test_ecdsa_der_strict)
+{
+	uint8_t	raw[64], der[80];
+	size_t	len;
+
+	/* a good one first: r = 1, s = 0x80 */
+	ck_assert_int_eq(kr_hex_decode(der, 9, "300702010102020080"), KR_OK);
+	ck_assert_int_eq(kr_ecdsa_der_to_raw(der, 9, 32, raw), KR_OK);
+	ck_assert_uint_eq(raw[31], 1);
+	ck_assert_uint_eq(raw[63], 0x80);
+	ck_assert_uint_eq(raw[62], 0);
+	len = sizeof(der);
+	ck_assert_int_eq(kr_ecdsa_raw_to_der(raw, 64, der, &len), KR_OK);
+	ck_assert_uint_eq(len, 9);
+
+	der_refused("30070201010202008000", 32);	/* trailing byte */
+	der_refused("300802010102020080", 32);		/* seq length */
+	der_refused("30060201010202008000", 32);	/* seq length short */
+	der_refused("3081070201010202008000", 32);	/* non-minimal len */
+	der_refused("30080201010203000080", 32);	/* 00 00 80 */
+	der_refused("300602010102017f00", 32);		/* trailing byte */
+	der_refused("300702010102017f00", 32);		/* trailing in seq */
+	der_refused("3006020101020180", 32);		/* negative s */
+	der_refused("3006020100020101", 32);		/* r = 0 */
+	der_refused("300702020001020101", 32);		/* r = 00 01 */
+	der_refused("3006020101030101", 32);		/* BIT STRING */
+	der_refused("3106020101020101", 32);		/* SET */
+	der_refused("3004020101020101", 32);		/* seq too short */
+	der_refused("30050201010200", 32);		/* empty s */
+	der_refused("300302010102", 32);		/* truncated */
+	der_refused("3003020101", 32);			/* no s */
+	der_refused("30", 32);
+	der_refused("", 32);
+	der_refused("3006020101020101", 0);		/* no half */
+	/* r = 2^256 (33 bytes) does not fit a 32-byte half, but 2^256 - 1 does */
+	memset(der, 0, sizeof(der));
+	memcpy(der, "\x30\x26\x02\x21\x01", 5);
+	memcpy(der + 37, "\x02\x01\x01", 3);
+	ck_assert_int_eq(kr_ecdsa_der_to_raw(der, 40, 32, raw), KR_EINPUT);
+	ck_assert_int_eq(kr_ecdsa_der_to_raw(der, 40, 33, raw), KR_OK);
+	memcpy(der, "\x30\x26\x02\x21\x00", 5);
+	memset(der + 5, 0xff, 32);
+	ck_assert_int_eq(kr_ecdsa_der_to_raw(der, 40, 32, raw), KR_OK);
+}
+END_TEST
+
+/* raw -> DER -> raw over values with leading zeros and high bits. */
+START_TEST(test_ecdsa_roundtrip)
+{
+	uint8_t	raw[96], back[96], der[112];
+	size_t	half, len, i;
+	int	round;
+
+	for (round = 0; round < 2000; round++) {
+		half = (round & 1) ? 48 : 32;
+		kr_random(raw, 2 * half);
+		/* shape: zero bytes at the top, or the top bit set */
+		for (i = 0; i < (size_t)(round % 5) * 3 && i < half - 1; i++)
+			raw[i] = raw[half + i] = 0;
+		if (round % 7 == 0)
+			raw[0] |= 0x80;
+		raw[half - 1] |= 1;
+		raw[2 * half - 1] |= 1;
+		len = sizeof(der);
+		ck_assert_int_eq(kr_ecdsa_raw_to_der(raw, 2 * half, der, &len),
+		    KR_OK);
+		ck_assert_uint_le(len, 2 * half + 9);
+		ck_assert_int_eq(kr_ecdsa_der_to_raw(der, len, half, back),
+		    KR_OK);
+		ck_assert_mem_eq(raw, back, 2 * half);
+		/* every truncation is refused */
+		for (i = 0; i < len; i += 7)
+			ck_assert_int_eq(kr_ecdsa_der_to_raw(der, i, half,
+			    back), KR_EINPUT);
+	}
+}
+END_TEST
+
+START_TEST(test_ecdsa_raw_refused)
+{
+	uint8_t	raw[64], der[80];
+	size_t	len;
+
+	memset(raw, 0x11, sizeof(raw));
+	len = sizeof(der);
+	ck_assert_int_eq(kr_ecdsa_raw_to_der(raw, 63, der, &len), KR_EINPUT);
+	ck_assert_int_eq(kr_ecdsa_raw_to_der(raw, 0, der, &len), KR_EINPUT);
+	len = 10;
+	ck_assert_int_eq(kr_ecdsa_raw_to_der(raw, 64, der, &len), KR_EINPUT);
+	memset(raw, 0, 32);
+	len = sizeof(der);
+	ck_assert_int_eq(kr_ecdsa_raw_to_der(raw, 64, der, &len), KR_EINPUT);
+	memset(raw, 0x11, 32);
+	memset(raw + 32, 0, 32);
+	ck_assert_int_eq(kr_ecdsa_raw_to_der(raw, 64, der, &len), KR_EINPUT);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * Verification: arguments and keys that do not fit
+ */
+
+/* RFC 6979 A.2.5: P-256 key and the SHA-256 signature of "sample". */
+static const char p256_spki[] =
+    "3059301306072a8648ce3d020106082a8648ce3d030107034200"
+    "0460fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6"
+    "7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299";
+static const char p256_sig[] =
+    "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716"
+    "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8";
+
+START_TEST(test_verify_args)
+{
+	uint8_t		spki[91], sig[64], der[80], md[32], high[64];
+	uint8_t		n[32];
+	size_t		derlen = sizeof(der);
+	struct kr_err	err;
+
+	ck_assert_int_eq(kr_hex_decode(spki, 91, p256_spki), KR_OK);
+	ck_assert_int_eq(kr_hex_decode(sig, 64, p256_sig), KR_OK);
+	ck_assert_int_eq(kr_ecdsa_raw_to_der(sig, 64, der, &derlen), KR_OK);
+	ck_assert_int_eq(kr_hash(KR_HASH_SHA256, "sample", 6, md), KR_OK);
+
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P256_SHA256, spki, 91,
+	    (const uint8_t *)"sample", 6, der, derlen, 0, &err), KR_OK);
+	ck_assert_int_eq(kr_sig_verify_digest(KR_SIG_ECDSA_P256_SHA256, spki,
+	    91, md, 32, sig, 64, KR_VERIFY_ECDSA_RAW, &err), KR_OK);
+	/* the other message, the other encoding */
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P256_SHA256, spki, 91,
+	    (const uint8_t *)"Sample", 6, der, derlen, 0, &err), KR_EVERIFY);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P256_SHA256, spki, 91,
+	    (const uint8_t *)"sample", 6, sig, 64, 0, &err), KR_EVERIFY);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P256_SHA256, spki, 91,
+	    (const uint8_t *)"sample", 6, der, derlen, KR_VERIFY_ECDSA_RAW,
+	    &err), KR_EVERIFY);
+	/* s + n is the same residue but out of range: refused */
+	ck_assert_int_eq(kr_hex_decode(n, 32, "ffffffff00000000ffffffffffffff"
+	    "ffbce6faada7179e84f3b9cac2fc632551"), KR_OK);
+	{
+		unsigned	c = 0;
+		int		i;
+
+		memcpy(high, sig, 64);
+		for (i = 31; i >= 0; i--) {
+			c += (unsigned)high[32 + i] + n[i];
+			high[32 + i] = (uint8_t)c;
+			c >>= 8;
+		}
+		if (c == 0)
+			ck_assert_int_eq(kr_sig_verify_digest(
+			    KR_SIG_ECDSA_P256_SHA256, spki, 91, md, 32, high,
+			    64, KR_VERIFY_ECDSA_RAW, &err), KR_EVERIFY);
+	}
+	/* a key of another kind, a digest of the wrong size, bad flags */
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P384_SHA384, spki, 91,
+	    (const uint8_t *)"sample", 6, der, derlen, 0, &err), KR_EINPUT);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_RSA_PSS_SHA256, spki, 91,
+	    (const uint8_t *)"sample", 6, der, derlen, 0, &err), KR_EINPUT);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ED25519, spki, 91,
+	    (const uint8_t *)"sample", 6, sig, 64, 0, &err), KR_EINPUT);
+	ck_assert_int_eq(kr_sig_verify(0, spki, 91,
+	    (const uint8_t *)"sample", 6, der, derlen, 0, &err), KR_EINPUT);
+	ck_assert_int_eq(kr_sig_verify_digest(KR_SIG_ECDSA_P256_SHA256, spki,
+	    91, md, 31, sig, 64, KR_VERIFY_ECDSA_RAW, &err), KR_EINPUT);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P256_SHA256, spki, 91,
+	    (const uint8_t *)"sample", 6, der, derlen, 0x100, &err),
+	    KR_EINPUT);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P256_SHA256, spki, 90,
+	    (const uint8_t *)"sample", 6, der, derlen, 0, &err), KR_EINPUT);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P256_SHA256, spki, 91,
+	    (const uint8_t *)"sample", 6, NULL, 0, 0, &err), KR_EVERIFY);
+}
+END_TEST
+
+/* Ed25519 refuses a digest, and a signature of any other length. */
+START_TEST(test_verify_ed25519_args)
+{
+	static const char pk[] = "302a300506032b6570032100d75a980182b10ab7d5"
+	    "4bfed3c964073a0ee172f3daa62325af021a68f707511a";
+	static const char sighex[] = "e5564300c360ac729086e2cc806e828a84877f1e"
+	    "b8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0"
+	    "595bbe24655141438e7a100b";
+	uint8_t		spki[44], sig[65];
+	struct kr_err	err;
+
+	ck_assert_int_eq(kr_hex_decode(spki, 44, pk), KR_OK);
+	ck_assert_int_eq(kr_hex_decode(sig, 64, sighex), KR_OK);
+	sig[64] = 0;
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ED25519, spki, 44, NULL, 0, sig,
+	    64, 0, &err), KR_OK);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ED25519, spki, 44, NULL, 0, sig,
+	    65, 0, &err), KR_EVERIFY);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ED25519, spki, 44, NULL, 0, sig,
+	    63, 0, &err), KR_EVERIFY);
+	ck_assert_int_eq(kr_sig_verify(KR_SIG_ED25519, spki, 44,
+	    (const uint8_t *)"x", 1, sig, 64, 0, &err), KR_EVERIFY);
+	ck_assert_int_eq(kr_sig_verify_digest(KR_SIG_ED25519, spki, 44, sig,
+	    32, sig, 64, 0, &err), KR_EINPUT);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------
+ * Names, random
+ */
+
+START_TEST(test_names)
+{
+	static const char *const keys[] = {
+		"p256", "p384", "ed25519", "rsa3072", "rsa4096",
+	};
+	enum kr_key_alg	alg;
+	size_t		i;
+
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(kr_key_alg_from_name(keys[i], &alg), KR_OK);
+		ck_assert_str_eq(kr_key_alg_name(alg), keys[i]);
+		ck_assert(kr_sig_alg_fits(kr_sig_alg_default(alg), alg));
+	}
+	ck_assert_int_ne(kr_key_alg_from_name("P256", &alg), KR_OK);
+	ck_assert_int_ne(kr_key_alg_from_name("rsa2048", &alg), KR_OK);
+	ck_assert_int_ne(kr_key_alg_from_name("", &alg), KR_OK);
+	ck_assert_str_eq(kr_sig_alg_name(KR_SIG_ECDSA_P256_SHA256),
+	    "ecdsa-with-SHA256");
+	ck_assert_str_eq(kr_sig_alg_name(KR_SIG_ECDSA_P384_SHA384),
+	    "ecdsa-with-SHA384");
+	ck_assert_str_eq(kr_sig_alg_name(KR_SIG_RSA_PKCS1_SHA256),
+	    "sha256WithRSAEncryption");
+	ck_assert_str_eq(kr_sig_alg_name(KR_SIG_RSA_PSS_SHA512),
+	    "rsassa-pss-sha512");
+	ck_assert_str_eq(kr_sig_alg_name(KR_SIG_ED25519), "ed25519");
+	ck_assert_int_eq(kr_sig_alg_hash(KR_SIG_ED25519), 0);
+	ck_assert_int_eq(kr_sig_alg_hash(KR_SIG_RSA_PSS_SHA384),
+	    KR_HASH_SHA384);
+	ck_assert_int_eq(kr_sig_alg_hash(KR_SIG_ECDSA_P384_SHA384),
+	    KR_HASH_SHA384);
+	ck_assert(kr_sig_alg_fits(KR_SIG_RSA_PSS_SHA256, KR_KEY_RSA4096));
+	ck_assert(!kr_sig_alg_fits(KR_SIG_ECDSA_P256_SHA256, KR_KEY_P384));
+	ck_assert(!kr_sig_alg_fits(KR_SIG_ED25519, KR_KEY_P256));
+	ck_assert(!kr_sig_alg_fits(KR_SIG_RSA_PKCS1_SHA256, KR_KEY_ED25519));
+	ck_assert(!kr_sig_alg_fits(0, KR_KEY_P256));
+	ck_assert_str_eq(kr_hash_name(KR_HASH_SHA384), "sha384");
+}
+END_TEST
+
+START_TEST(test_random)
+{
+	uint8_t	a[32], b[32], z[32] = { 0 };
+	uint8_t	c[16];
+
+	kr_random(a, sizeof(a));
+	kr_random(b, sizeof(b));
+	ck_assert(memcmp(a, b, 32) != 0);
+	ck_assert(memcmp(a, z, 32) != 0);
+	memset(c, 0, sizeof(c));
+	ck_assert_int_eq(kr_mbedtls_rng(NULL, c, sizeof(c)), 0);
+	ck_assert(memcmp(c, z, sizeof(c)) != 0);
+}
+END_TEST
+
+static Suite *
+crypto_suite(void)
+{
+	Suite	*s = suite_create("crypto");
+	TCase	*tc;
+
+	tc = tcase_create("wycheproof");
+	tcase_add_loop_test(tc, test_wycheproof, 0, (int)NWYCHE);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("primitives");
+	tcase_add_test(tc, test_hash_streaming);
+	tcase_add_test(tc, test_hash_misc);
+	tcase_add_test(tc, test_aead);
+	tcase_add_test(tc, test_hkdf);
+	tcase_add_test(tc, test_argon2id_ranges);
+	tcase_add_test(tc, test_argon2id_nomem);
+	tcase_add_test(tc, test_random);
+	tcase_add_test(tc, test_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("selftest");
+	tcase_add_test(tc, test_selftest_pass);
+	tcase_add_loop_test(tc, test_selftest_sabotage, 0,
+	    (int)kr_selftest_count());
+	tcase_add_test(tc, test_selftest_unknown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("spki");
+	tcase_add_loop_test(tc, test_spki_good, 0,
+	    (int)(sizeof(spki_good) / sizeof(spki_good[0])));
+	tcase_add_loop_test(tc, test_spki_bad, 0,
+	    (int)(sizeof(spki_bad) / sizeof(spki_bad[0])));
+	tcase_add_test(tc, test_spki_misc);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ecdsa");
+	tcase_add_test(tc, test_ecdsa_der_strict);
+	tcase_add_test(tc, test_ecdsa_roundtrip);
+	tcase_add_test(tc, test_ecdsa_raw_refused);
+	tcase_add_test(tc, test_verify_args);
+	tcase_add_test(tc, test_verify_ed25519_args);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(int argc, char **argv)
+{
+	SRunner	*sr;
+	int	 failed;
+	struct kr_err	err;
+
+	if (argc > 1)
+		txt_dir = argv[1];
+	if (kr_crypto_init(&err) != KR_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	sr = srunner_create(crypto_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

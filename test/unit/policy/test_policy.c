@@ -1,0 +1,175 @@
+/*
+ * Unit tests for policy/: the strict YAML reader and policy/quorum.yaml.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <keyrite/policy.h>
+
+static const char good[] =
+    "version: 1\n"
+    "kdf_profiles:\n"
+    "  ceremony:\n"
+    "    algorithm: argon2id\n"
+    "    passes: 3\n"
+    "    memory_kib: 262144\n"
+    "  test:\n"
+    "    algorithm: argon2id\n"
+    "    passes: 1\n"
+    "    memory_kib: 64\n"
+    "min_threshold: 2\n"
+    "max_custodians: 255\n"
+    "min_passphrase_length: 12\n";
+
+static int
+parse(const char *text, struct kr_quorum_policy *qp, struct kr_err *e)
+{
+	kr_err_clear(e);
+	return kr_quorum_policy_parse("quorum.yaml", (const uint8_t *)text,
+	    strlen(text), qp, e);
+}
+
+/* Replaces the first `from` in `good` with `to` and parses that. */
+static int
+parse_edit(const char *from, const char *to, struct kr_err *e)
+{
+	struct kr_quorum_policy	 qp;
+	char			 buf[2048];
+	const char		*at = strstr(good, from);
+	int			 ret;
+
+	ck_assert_ptr_nonnull(at);
+	(void)snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - good), good,
+	    to, at + strlen(from));
+	ret = parse(buf, &qp, e);
+	return ret;
+}
+
+START_TEST(test_good_and_shipped)
+{
+	struct kr_quorum_policy		 qp;
+	struct kr_kdf_params		 k;
+	const struct kr_policy_file	*pf;
+	struct kr_err			 e;
+
+	ck_assert_int_eq(parse(good, &qp, &e), KR_OK);
+	ck_assert_uint_eq(qp.ceremony.mem_kib, 262144);
+	ck_assert_uint_eq(qp.ceremony.opslimit, 3);
+	ck_assert_uint_eq(qp.test.mem_kib, 64);
+	ck_assert_uint_eq(qp.min_threshold, 2);
+	ck_assert_int_eq(kr_quorum_policy_kdf(&qp, "test", &k, &e), KR_OK);
+	ck_assert_uint_eq(k.opslimit, 1);
+	ck_assert_int_eq(kr_quorum_policy_kdf(&qp, "fast", &k, &e), KR_EUSAGE);
+	ck_assert_uint_ge(kr_policy_shipped_count(), 1);
+	pf = kr_policy_shipped(0);
+	ck_assert_str_eq(pf->name, "quorum.yaml");
+	ck_assert_int_eq(kr_quorum_policy_parse(pf->name,
+	    (const uint8_t *)pf->text, pf->len, &qp, &e), KR_OK);
+	ck_assert_uint_ge(qp.ceremony.mem_kib, 256 * 1024);
+	ck_assert_ptr_null(kr_policy_shipped(kr_policy_shipped_count()));
+}
+END_TEST
+
+START_TEST(test_strictness)
+{
+	struct kr_err	e;
+
+	ck_assert_int_eq(parse_edit("min_threshold: 2\n",
+	    "min_threshold: 2\nmin_treshold: 3\n", &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "unknown key 'min_treshold'"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "line 12"));
+	ck_assert_int_eq(parse_edit("min_threshold: 2\n",
+	    "min_threshold: 2\nmin_threshold: 3\n", &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "appears twice"));
+	ck_assert_int_eq(parse_edit("    passes: 1\n", "    passes: 1\n"
+	    "    salt: x\n", &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "kdf_profiles.test"));
+	ck_assert_int_eq(parse_edit("memory_kib: 262144", "memory_kib: 65536",
+	    &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "256 MiB"));
+	ck_assert_int_eq(parse_edit("passes: 3", "passes: three", &e),
+	    KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "'passes' must be a whole number"));
+	ck_assert_int_eq(parse_edit("passes: 3", "passes: -3", &e), KR_EINPUT);
+	ck_assert_int_eq(parse_edit("passes: 3", "passes: 99999999999999999999999",
+	    &e), KR_EINPUT);
+	ck_assert_int_eq(parse_edit("min_threshold: 2", "min_threshold: 1", &e),
+	    KR_EINPUT);
+	ck_assert_int_eq(parse_edit("algorithm: argon2id", "algorithm: scrypt",
+	    &e), KR_EINPUT);
+	ck_assert_int_eq(parse_edit("version: 1", "version: 2", &e), KR_EINPUT);
+	ck_assert_int_eq(parse_edit("  ceremony:\n", "  ceremony: &c\n", &e),
+	    KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "anchors"));
+	ck_assert_int_eq(parse_edit("  test:\n    algorithm: argon2id\n"
+	    "    passes: 1\n    memory_kib: 64\n", "  test: *c\n", &e),
+	    KR_EINPUT);
+	ck_assert_int_eq(parse_edit("min_passphrase_length: 12\n",
+	    "min_passphrase_length: 12\n---\nversion: 1\n", &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "only one YAML document"));
+	ck_assert_int_eq(parse_edit("min_threshold: 2", "min_threshold: [2]",
+	    &e), KR_EINPUT);
+	ck_assert_int_eq(parse_edit("version: 1", "version: 1\n  bad: indent",
+	    &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not valid YAML"));
+	ck_assert_int_eq(parse_edit("max_custodians: 255\n", "", &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "'max_custodians' is missing"));
+}
+END_TEST
+
+START_TEST(test_limits)
+{
+	struct kr_quorum_policy	 qp;
+	struct kr_yaml_doc	*doc = NULL;
+	struct kr_err		 e;
+	char			*big;
+	size_t			 i, n;
+
+	/* Depth. */
+	big = malloc(4096);
+	n = 0;
+	for (i = 0; i < 40; i++)
+		n += (size_t)sprintf(big + n, "[");
+	for (i = 0; i < 40; i++)
+		n += (size_t)sprintf(big + n, "]");
+	ck_assert_int_eq(kr_yaml_parse("deep.yaml", (uint8_t *)big, n, &doc,
+	    &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "nested too deeply"));
+	free(big);
+	/* Size. */
+	n = KR_YAML_FILE_MAX + 1;
+	big = malloc(n);
+	memset(big, 'a', n);
+	ck_assert_int_eq(kr_yaml_parse("big.yaml", (uint8_t *)big, n, &doc,
+	    &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "big.yaml"));
+	free(big);
+	/* NUL bytes, empty input. */
+	ck_assert_int_eq(kr_yaml_parse("nul.yaml", (const uint8_t *)"a: 1\0",
+	    5, &doc, &e), KR_EINPUT);
+	ck_assert_int_eq(parse("", &qp, &e), KR_EINPUT);
+	ck_assert_int_eq(parse("just a string\n", &qp, &e), KR_EINPUT);
+	ck_assert_ptr_null(doc);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("policy");
+	TCase	*tc = tcase_create("core");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, test_good_and_shipped);
+	tcase_add_test(tc, test_strictness);
+	tcase_add_test(tc, test_limits);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
