@@ -109,6 +109,8 @@ void		 kr_spki_fingerprint(const uint8_t *, size_t, char *);
  * (Ecdsa-Sig-Value) unless KR_VERIFY_ECDSA_RAW is given, in which case they
  * are the fixed-width r||s of IEEE P1363 and PKCS#11.  Returns KR_OK or
  * KR_EVERIFY (or KR_EINPUT for an unusable public key).
+ * Arguments: (alg, SPKI DER, its length, message or digest, its length,
+ * signature, its length, flags, err).
  */
 #define KR_VERIFY_ECDSA_RAW	0x1
 
@@ -120,7 +122,13 @@ int		 kr_sig_verify_digest(enum kr_sig_alg, const uint8_t *, size_t,
 		    const uint8_t *, size_t, const uint8_t *, size_t, unsigned,
 		    struct kr_err *) KR_WUR;
 
-/* ECDSA signature encodings: raw r||s (each `half` bytes) <-> DER. */
+/*
+ * ECDSA signature encodings: raw r||s (each `half` bytes) <-> DER.
+ * raw_to_der(raw, 2 * half, der, &derlen): derlen holds the room in der on
+ * entry (2 * half + 9 always suffices) and the length written on return.
+ * der_to_raw(der, derlen, half, raw) is the strict reader kr_sig_verify()
+ * uses and writes 2 * half bytes.  r = 0 or s = 0 is refused both ways.
+ */
 int		 kr_ecdsa_raw_to_der(const uint8_t *, size_t, uint8_t *,
 		    size_t *) KR_WUR;
 int		 kr_ecdsa_der_to_raw(const uint8_t *, size_t, size_t, uint8_t *)
@@ -131,11 +139,14 @@ int		 kr_ecdsa_der_to_raw(const uint8_t *, size_t, size_t, uint8_t *)
 #define KR_AEAD_NONCE_BYTES	24
 #define KR_AEAD_TAG_BYTES	16
 
-/* c receives mlen + KR_AEAD_TAG_BYTES bytes. */
+/* (c, m, mlen, ad, adlen, nonce, key); c receives mlen + KR_AEAD_TAG_BYTES. */
 int		 kr_aead_seal(uint8_t *, const uint8_t *, size_t,
 		    const uint8_t *, size_t, const uint8_t *, const uint8_t *)
 		    KR_WUR;
-/* m receives clen - KR_AEAD_TAG_BYTES bytes; KR_EVERIFY on a bad tag. */
+/*
+ * (m, c, clen, ad, adlen, nonce, key); m receives clen - KR_AEAD_TAG_BYTES
+ * bytes; KR_EVERIFY on a bad tag.
+ */
 int		 kr_aead_open(uint8_t *, const uint8_t *, size_t,
 		    const uint8_t *, size_t, const uint8_t *, const uint8_t *)
 		    KR_WUR;
@@ -148,10 +159,14 @@ struct kr_kdf_params {
 	uint32_t	mem_kib;	/* memory in KiB, >= 8 */
 };
 
+/* (out, outlen, passphrase, its length, salt, params, err) */
 int		 kr_kdf_argon2id(uint8_t *, size_t, const char *, size_t,
 		    const uint8_t *, const struct kr_kdf_params *,
 		    struct kr_err *) KR_WUR;
-/* HKDF-SHA-256 (RFC 5869); salt may be NULL. */
+/*
+ * HKDF-SHA-256 (RFC 5869): (out, outlen, ikm, ikmlen, salt, saltlen, info,
+ * infolen); salt may be NULL.
+ */
 int		 kr_hkdf_sha256(uint8_t *, size_t, const uint8_t *, size_t,
 		    const uint8_t *, size_t, const uint8_t *, size_t) KR_WUR;
 

@@ -40,6 +40,17 @@ void	kr_json_free(struct kr_json *);
 int	kr_audit_record(struct kr_appliance *, const char *, const char *,
 	    const char *, int64_t *, struct kr_err *) KR_WUR;
 
+/*
+ * Checks the shares presented and unseals the key.  With `out` NULL this
+ * is `quorum verify` (one share is checked alone); otherwise the unlocked
+ * signer is returned for the operation that follows, which must free it.
+ * Each success is an audit row naming the custodians present.
+ */
+int	kr_authority_unlock(struct kr_appliance *, const char *,
+	    const char *const *, size_t, const struct kr_passphrase_source *,
+	    struct kr_quorum_report *, struct kr_signer **, struct kr_err *)
+	    KR_WUR;
+
 /* Full path of a file inside the state folder (malloc'd). */
 char	*kr_appliance_path(const struct kr_appliance *, const char *);
 

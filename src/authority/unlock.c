@@ -297,16 +297,18 @@ kr_unlock_summarize(const struct kr_unlock *u, size_t count, int worst,
 }
 
 int
-kr_authority_quorum_verify(struct kr_appliance *app, const char *name,
+kr_authority_unlock(struct kr_appliance *app, const char *name,
     const char *const *files, size_t count,
     const struct kr_passphrase_source *src, struct kr_quorum_report *rep,
-    struct kr_err *err)
+    struct kr_signer **out, struct kr_err *err)
 {
 	struct kr_signer	*s = NULL;
 	struct kr_unlock	*u;
 	int			 ret;
 
 	memset(rep, 0, sizeof(*rep));
+	if (out != NULL)
+		*out = NULL;
 	if (count == 0 || count > KR_CUSTODIANS_MAX)
 		return kr_err_set(err, KR_EUSAGE, "give between 1 and %d share "
 		    "files with --share", KR_CUSTODIANS_MAX);
@@ -324,16 +326,38 @@ kr_authority_quorum_verify(struct kr_appliance *app, const char *name,
 	ret = kr_unlock_check_all(u, files, count, src);
 	if ((ret = kr_unlock_summarize(u, count, ret, err)) != KR_OK)
 		goto out;
-	if (count == 1) {
+	if (count == 1 && out == NULL) {
 		ret = kr_unlock_audit(u, "share.check", err);
+		goto out;
+	}
+	if (count == 1) {
+		ret = kr_err_set(err, KR_EQUORUM, "one share cannot unlock key "
+		    "'%s': %u custodians must present their shares", name,
+		    u->set.m);
 		goto out;
 	}
 	if ((ret = kr_unlock_unseal(u, rep->good, &s, err)) != KR_OK)
 		goto out;
-	kr_signer_free(&s);
 	rep->unlocked = true;
-	ret = kr_unlock_audit(u, "quorum.verify", err);
+	if ((ret = kr_unlock_audit(u, out == NULL ? "quorum.verify" :
+	    "quorum.unlock", err)) != KR_OK)
+		goto out;
+	if (out != NULL) {
+		*out = s;
+		s = NULL;
+	}
 out:
+	kr_signer_free(&s);
 	kr_unlock_free(u);
 	return ret;
+}
+
+int
+kr_authority_quorum_verify(struct kr_appliance *app, const char *name,
+    const char *const *files, size_t count,
+    const struct kr_passphrase_source *src, struct kr_quorum_report *rep,
+    struct kr_err *err)
+{
+	return kr_authority_unlock(app, name, files, count, src, rep, NULL,
+	    err);
 }

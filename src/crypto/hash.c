@@ -35,7 +35,8 @@ kr_hash_init(struct kr_hash *h, enum kr_hash_alg alg)
 	case KR_HASH_SHA384:
 	case KR_HASH_SHA512:
 		mbedtls_sha512_init((mbedtls_sha512_context *)h->state);
-		if (mbedtls_sha512_starts_ret((mbedtls_sha512_context *)h->state,
+		if (mbedtls_sha512_starts_ret(
+		    (mbedtls_sha512_context *)h->state,
 		    alg == KR_HASH_SHA384) == 0)
 			ret = KR_OK;
 		break;

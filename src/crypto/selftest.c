@@ -459,9 +459,8 @@ kr_selftest_run(const char *sabotage, struct kr_err *err)
 	size_t	i;
 	bool	found = sabotage == NULL;
 
-	for (i = 0; i < KR_NSELFTESTS; i++)
-		if (sabotage != NULL && strcmp(sabotage, kr_selftests[i].name) == 0)
-			found = true;
+	for (i = 0; i < KR_NSELFTESTS && !found; i++)
+		found = strcmp(sabotage, kr_selftests[i].name) == 0;
 	if (!found)
 		return kr_err_set(err, KR_EINTERNAL, "self-test '%s' does not "
 		    "exist", sabotage);

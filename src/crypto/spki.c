@@ -27,7 +27,8 @@ static const uint8_t kr_ed25519_prefix[] = {
 	0x70, 0x03, 0x21, 0x00,
 };
 
-#define KR_ED25519_SPKI_BYTES	(sizeof(kr_ed25519_prefix) + KR_ED25519_PK_BYTES)
+#define KR_ED25519_SPKI_BYTES	\
+	(sizeof(kr_ed25519_prefix) + KR_ED25519_PK_BYTES)
 
 static int
 kr_pubkey_load_ed25519(struct kr_pubkey *key, const uint8_t *der,

@@ -169,9 +169,11 @@ kr_ecdsa_read_rs(const mbedtls_ecp_group *grp, const uint8_t *raw,
 	if (mbedtls_mpi_read_binary(r, raw, half) != 0 ||
 	    mbedtls_mpi_read_binary(s, raw + half, half) != 0)
 		return false;
-	if (mbedtls_mpi_cmp_int(r, 1) < 0 || mbedtls_mpi_cmp_mpi(r, &grp->N) >= 0)
+	if (mbedtls_mpi_cmp_int(r, 1) < 0 ||
+	    mbedtls_mpi_cmp_mpi(r, &grp->N) >= 0)
 		return false;
-	if (mbedtls_mpi_cmp_int(s, 1) < 0 || mbedtls_mpi_cmp_mpi(s, &grp->N) >= 0)
+	if (mbedtls_mpi_cmp_int(s, 1) < 0 ||
+	    mbedtls_mpi_cmp_mpi(s, &grp->N) >= 0)
 		return false;
 	return true;
 }
@@ -310,7 +312,8 @@ kr_verify_setup(struct kr_pubkey *key, enum kr_sig_alg alg,
 		    "not one keyrite knows", (int)alg);
 	if (key->info.type != kr_sig_alg_pk_type(alg))
 		return kr_err_set(err, KR_EINPUT, "public key: a %s signature "
-		    "cannot be made with this kind of key", kr_sig_alg_name(alg));
+		    "cannot be made with this kind of key",
+		    kr_sig_alg_name(alg));
 	if ((flags & ~(unsigned)KR_VERIFY_ECDSA_RAW) != 0)
 		return kr_err_set(err, KR_EINPUT, "signature check: unknown "
 		    "flags 0x%x", flags);
@@ -373,9 +376,13 @@ kr_sig_verify_digest(enum kr_sig_alg alg, const uint8_t *spki,
 	ret = kr_verify_setup(&key, alg, spki, spkilen, sig, flags, err);
 	if (ret != KR_OK)
 		goto out;
-	if (alg == KR_SIG_ED25519 || md == NULL) {
+	if (alg == KR_SIG_ED25519) {
 		ret = kr_err_set(err, KR_EINPUT, "signature check: %s needs "
 		    "the message, not a digest", kr_sig_alg_name(alg));
+		goto out;
+	}
+	if (md == NULL) {
+		ret = kr_err_set(err, KR_EINPUT, "signature check: no digest");
 		goto out;
 	}
 	ret = kr_verify_hashed(&key, alg, md, mdlen, sig, siglen, flags, err);

@@ -88,7 +88,8 @@ kr_custodian_name_check(const char *name, struct kr_err *err)
 	size_t			 len, i = 0, at;
 	long			 cp;
 
-	if (name == NULL || (len = strnlen(name, KR_CUSTODIAN_NAME_MAX + 1)) == 0)
+	len = name != NULL ? strnlen(name, KR_CUSTODIAN_NAME_MAX + 1) : 0;
+	if (len == 0)
 		return kr_err_set(err, KR_EINPUT, "custodian name is empty: "
 		    "give each custodian a name of 1 to %d bytes",
 		    KR_CUSTODIAN_NAME_MAX);
@@ -221,7 +222,7 @@ seal_prepare(struct kr_share_header *h, const uint8_t *y, size_t passlen,
 	memcpy(h->dealer_pk, d->pk, sizeof(h->dealer_pk));
 	kr_random(h->salt, sizeof(h->salt));
 	kr_random(h->nonce, sizeof(h->nonce));
-	return header_check(h, "(new)", err);
+	return header_check(h, "being dealt", err);
 }
 
 /* Appends the encrypted share value and the dealer signature. */

@@ -65,7 +65,7 @@ cp "$S/keys/root.sealed" "$T/root.sealed.orig"
 size=$(stat -c %s "$S/keys/root.sealed")
 head -c $((size - 7)) "$T/root.sealed.orig" > "$S/keys/root.sealed"
 printf '%s\n%s\n%s\n' "$(pass_of alice)" "$(pass_of bob)" "$(pass_of carol)" > "$T/three.pw"
-expect 1 "root.sealed" "a truncated sealed key file is named" -- \
+expect 2 "root.sealed" "a truncated sealed key file is named" -- \
     -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
     --share "$T/shares/bob.share" --share "$T/shares/carol.share" \
     --passphrase-fd 3 3<"$T/three.pw"

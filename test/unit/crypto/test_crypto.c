@@ -22,6 +22,18 @@
 
 static const char	*txt_dir = ".";
 
+/* AddressSanitizer reserves terabytes of address space: no RLIMIT_AS. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN	1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN	0
+#endif
+
 /* Decodes hex ('-' is empty) into malloc'd memory. */
 static uint8_t *
 unhex(const char *hex, size_t *len)
@@ -263,7 +275,6 @@ START_TEST(test_hash_misc)
 		}
 	/* SHA-256 of the empty string (FIPS 180-4) */
 	ck_assert_int_eq(kr_hash(KR_HASH_SHA256, NULL, 0, a), KR_OK);
-	kr_hex_encode((char *)b, a, 32);
 	ck_assert_int_eq(kr_hex_decode(b, 32, "e3b0c44298fc1c149afbf4c8996fb9"
 	    "2427ae41e4649b934ca495991b7852b855"), KR_OK);
 	ck_assert_mem_eq(a, b, 32);
@@ -532,16 +543,19 @@ static const struct spki_good {
 	    "04aaec73635726f213fb8a9e64da3b8632e41495a944d0045b522eba7240fad5"
 	    "87d9315798aaa3a5ba01775787ced05eaaf7b4e09fc81d6d1aa546e8365d525d",
 	    KR_PK_EC_P256, 256, KR_KEY_P256,
-	    "0959b8a32ced68a78e40886d18b701098c146497c51790ce549456ddfef3ece9" },
+	    "0959b8a32ced68a78e40886d18b70109"
+	    "8c146497c51790ce549456ddfef3ece9" },
 	{ "3076301006072a8648ce3d020106052b8104002203620004"
 	    "29bdb76d5fa741bfd70233cb3a66cc7d44beb3b0663d92a8136650478bcefb61"
 	    "ef182e155a54345a5e8e5e88f064e5bc9a525ab7f764dad3dae1468c2b419f3b"
 	    "62b9ba917d5e8c4fb1ec47404a3fc76474b2713081be9db4c00e043ada9fc4a3",
 	    KR_PK_EC_P384, 384, KR_KEY_P384,
-	    "95a00153bdf9de3502e88fecb8bacf53ac5a23ff450c990a76c8e1a78da5e91f" },
+	    "95a00153bdf9de3502e88fecb8bacf53"
+	    "ac5a23ff450c990a76c8e1a78da5e91f" },
 	{ "302a300506032b65700321007d4d0e7f6153a69b6242b522abbee685fda4420f88"
 	    "34b108c3bdae369ef549fa", KR_PK_ED25519, 256, KR_KEY_ED25519,
-	    "71d4c03fb1705e8409a17b448f343cb3c4aa03b5f7b98bea5f02a063efcf7d67" },
+	    "71d4c03fb1705e8409a17b448f343cb3"
+	    "c4aa03b5f7b98bea5f02a063efcf7d67" },
 };
 
 /* Keys that must be refused, made with OpenSSL 3.0 (`openssl genpkey`). */
@@ -691,7 +705,7 @@ der_refused(const char *hex, size_t half)
 
 START_TEST(test_ecdsa_der_strict)
 {
-	uint8_t	raw[64], der[80];
+	uint8_t	raw[2 * 33], der[80];
 	size_t	len;
 
 	/* a good one first: r = 1, s = 0x80 */
@@ -723,7 +737,7 @@ START_TEST(test_ecdsa_der_strict)
 	der_refused("30", 32);
 	der_refused("", 32);
 	der_refused("3006020101020101", 0);		/* no half */
-	/* r = 2^256 (33 bytes) does not fit a 32-byte half, but 2^256 - 1 does */
+	/* r = 2^256 (33 bytes) does not fit a 32-byte half; 2^256 - 1 does */
 	memset(der, 0, sizeof(der));
 	memcpy(der, "\x30\x26\x02\x21\x01", 5);
 	memcpy(der + 37, "\x02\x01\x01", 3);
@@ -804,7 +818,7 @@ START_TEST(test_verify_args)
 {
 	uint8_t		spki[91], sig[64], der[80], md[32], high[64];
 	uint8_t		n[32];
-	size_t		derlen = sizeof(der);
+	size_t		derlen = sizeof(der), i;
 	struct kr_err	err;
 
 	ck_assert_int_eq(kr_hex_decode(spki, 91, p256_spki), KR_OK);
@@ -824,23 +838,32 @@ START_TEST(test_verify_args)
 	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P256_SHA256, spki, 91,
 	    (const uint8_t *)"sample", 6, der, derlen, KR_VERIFY_ECDSA_RAW,
 	    &err), KR_EVERIFY);
-	/* s + n is the same residue but out of range: refused */
+	/* r or s equal to 0 or to the group order n: out of range */
 	ck_assert_int_eq(kr_hex_decode(n, 32, "ffffffff00000000ffffffffffffff"
 	    "ffbce6faada7179e84f3b9cac2fc632551"), KR_OK);
+	for (i = 0; i < 4; i++) {
+		memcpy(high, sig, 64);
+		if (i < 2)
+			memcpy(high + 32 * i, n, 32);
+		else
+			memset(high + 32 * (i - 2), 0, 32);
+		ck_assert_int_eq(kr_sig_verify_digest(KR_SIG_ECDSA_P256_SHA256,
+		    spki, 91, md, 32, high, 64, KR_VERIFY_ECDSA_RAW, &err),
+		    KR_EVERIFY);
+	}
+	/* n - s with the same r is the other valid signature (malleable) */
 	{
-		unsigned	c = 0;
-		int		i;
+		int	c = 0, j;
 
 		memcpy(high, sig, 64);
-		for (i = 31; i >= 0; i--) {
-			c += (unsigned)high[32 + i] + n[i];
-			high[32 + i] = (uint8_t)c;
-			c >>= 8;
+		for (j = 31; j >= 0; j--) {
+			c = (int)n[j] - (int)sig[32 + j] - c;
+			high[32 + j] = (uint8_t)c;
+			c = c < 0;
 		}
-		if (c == 0)
-			ck_assert_int_eq(kr_sig_verify_digest(
-			    KR_SIG_ECDSA_P256_SHA256, spki, 91, md, 32, high,
-			    64, KR_VERIFY_ECDSA_RAW, &err), KR_EVERIFY);
+		ck_assert_int_eq(kr_sig_verify_digest(KR_SIG_ECDSA_P256_SHA256,
+		    spki, 91, md, 32, high, 64, KR_VERIFY_ECDSA_RAW, &err),
+		    KR_OK);
 	}
 	/* a key of another kind, a digest of the wrong size, bad flags */
 	ck_assert_int_eq(kr_sig_verify(KR_SIG_ECDSA_P384_SHA384, spki, 91,
@@ -964,7 +987,8 @@ crypto_suite(void)
 	tcase_add_test(tc, test_aead);
 	tcase_add_test(tc, test_hkdf);
 	tcase_add_test(tc, test_argon2id_ranges);
-	tcase_add_test(tc, test_argon2id_nomem);
+	if (!UNDER_ASAN)
+		tcase_add_test(tc, test_argon2id_nomem);
 	tcase_add_test(tc, test_random);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);

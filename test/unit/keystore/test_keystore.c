@@ -411,7 +411,7 @@ START_TEST(test_no_secret_in_file)
 }
 END_TEST
 
-/* RFC 5869 HKDF-SHA-256, computed with Python's hmac module and `openssl kdf`. */
+/* RFC 5869 HKDF-SHA-256; computed with Python's hmac and `openssl kdf`. */
 START_TEST(test_wrap_key_vector)
 {
 	static const uint8_t	expect[32] = {
@@ -507,8 +507,8 @@ START_TEST(test_parse_errors)
 	expect_parse_error(b, n, o.m, 4, "quorum 4 of 3 is out of range");
 	expect_parse_error(b, n, o.n, 1, "quorum 2 of 1 is out of range");
 	expect_parse_error(b, n, o.created, 0x80, "before 1970");
-	expect_parse_error(b, n, n - 49, 47, "private key is 47 bytes, which is "
-	    "out of range for a p256 key (48..48)");
+	expect_parse_error(b, n, n - 49, 47, "private key is 47 bytes, which "
+	    "is out of range for a p256 key (48..48)");
 	free(b);
 }
 END_TEST
@@ -620,16 +620,23 @@ START_TEST(test_key_names)
 {
 	static const char	*good[] = {
 		"root-2026", "a", "A.b_c-d", "0", "x.", "_lead",
-		"0123456789012345678901234567890123456789012345678901234567890123",
 	};
 	static const char	*bad[] = {
 		"", ".hidden", "-opt", "a b", "a/b", "key\n", "caf\xc3\xa9",
-		"a:b", "01234567890123456789012345678901234567890123456789012345"
-		    "678901234",
+		"a:b",
 	};
+	char			 longest[KR_KEY_NAME_MAX + 2];
 	struct kr_err		 err;
 	size_t			 i;
 
+	memset(longest, 'k', sizeof(longest));
+	longest[KR_KEY_NAME_MAX] = '\0';
+	ck_assert_int_eq(kr_key_name_check(longest, &err), KR_OK);
+	longest[KR_KEY_NAME_MAX] = 'k';
+	longest[KR_KEY_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(kr_key_name_check(longest, &err), KR_EINPUT);
+	ck_assert_msg(strstr(err.msg, "longer than 64") != NULL, "%s",
+	    err.msg);
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		ck_assert_msg(kr_key_name_check(good[i], &err) == KR_OK,
 		    "'%s': %s", good[i], err.msg);
@@ -748,8 +755,10 @@ START_TEST(test_openssl_verifies)
 	else {
 		openssl_check(s, dir, KR_SIG_RSA_PKCS1_SHA256, "-sha256");
 		openssl_check(s, dir, KR_SIG_RSA_PKCS1_SHA512, "-sha512");
-		openssl_check(s, dir, KR_SIG_RSA_PSS_SHA256, "-sha256 " PSS "32");
-		openssl_check(s, dir, KR_SIG_RSA_PSS_SHA384, "-sha384 " PSS "48");
+		openssl_check(s, dir, KR_SIG_RSA_PSS_SHA256,
+		    "-sha256 " PSS "32");
+		openssl_check(s, dir, KR_SIG_RSA_PSS_SHA384,
+		    "-sha384 " PSS "48");
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf -- %s", dir);
 	ck_assert_int_eq(system(cmd), 0);

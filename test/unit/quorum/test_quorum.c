@@ -765,15 +765,14 @@ START_TEST(custodian_names)
 	static const char *const good[] = {
 		"alice", "Zo\xc3\xab", "\xe6\x9d\x8e\xe9\x9b\xb7", "a b",
 		"\xf0\x9f\x94\x91",
-		"0123456789012345678901234567890123456789012345678901234567890123",
 	};
 	static const char *const bad[] = {
 		"", "a/b", "a\x01", "a\x7f", "\xc3", "\xc0\xaf",
 		"\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x80\xae", "\xc2\x85",
 		"a\xef\xbb\xbf", "\xe2\x81\xa6", "\xff",
-		"01234567890123456789012345678901234567890123456789012345678901234",
 	};
 	struct kr_err	 err;
+	char		 longest[KR_CUSTODIAN_NAME_MAX + 2];
 	size_t		 i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -787,6 +786,13 @@ START_TEST(custodian_names)
 		    "bad name %zu: %s", i, err.msg);
 	}
 	ck_assert_int_eq(kr_custodian_name_check(NULL, &err), KR_EINPUT);
+	memset(longest, 'n', sizeof(longest));
+	longest[KR_CUSTODIAN_NAME_MAX] = '\0';
+	ck_assert_int_eq(kr_custodian_name_check(longest, &err), KR_OK);
+	longest[KR_CUSTODIAN_NAME_MAX] = 'n';
+	longest[KR_CUSTODIAN_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(kr_custodian_name_check(longest, &err), KR_EINPUT);
+	ck_assert_msg_has(err, "longer than 64 bytes");
 }
 END_TEST
 
