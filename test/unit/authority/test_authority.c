@@ -1,0 +1,302 @@
+/*
+ * Unit tests for authority/: key generation and unlock end to end, and the
+ * invariant that no secret (private key, share value, quorum secret, wrap
+ * key, passphrase) appears in plaintext anywhere in the state folder or
+ * the share folder.  A failed generation leaves no file and no row.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <keyrite/authority.h>
+
+#include "authority_int.h"
+#include "keystore_int.h"
+
+#define NCUST	5
+
+static char	 tmp[256], state[300], shares[300];
+static const char *const custodians[NCUST] = {
+	"alice", "bob", "carol", "dave", "erin"
+};
+
+struct pw_src {
+	int	next;		/* which custodian's passphrase comes next */
+	int	fail_at;	/* return an error for this call (-1: never) */
+	int	order[NCUST];
+};
+
+static void
+passphrase_of(const char *who, char *buf, size_t cap)
+{
+	(void)snprintf(buf, cap, "passphrase of %s, long enough", who);
+}
+
+static int
+pw_get(void *vctx, const char *custodian, const char *file, bool setting,
+    char *buf, size_t cap, struct kr_err *err)
+{
+	struct pw_src	*p = vctx;
+
+	(void)file;
+	(void)setting;
+	if (p->next++ == p->fail_at)
+		return kr_err_set(err, KR_EINPUT, "test: no passphrase");
+	passphrase_of(custodian, buf, cap);
+	return KR_OK;
+}
+
+static void
+setup(void)
+{
+	struct kr_init_req	req = { state, "test", "tester" };
+	struct kr_err		e;
+
+	(void)snprintf(tmp, sizeof(tmp), "/tmp/kr-auth-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	(void)snprintf(state, sizeof(state), "%s/state", tmp);
+	(void)snprintf(shares, sizeof(shares), "%s/shares", tmp);
+	ck_assert_int_eq(mkdir(shares, 0700), 0);
+	ck_assert_int_eq(kr_crypto_init(&e), KR_OK);
+	ck_assert_msg(kr_appliance_init(&req, &e) == KR_OK, "%s", e.msg);
+}
+
+static void
+teardown(void)
+{
+	char	cmd[300];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static int
+generate(struct kr_appliance *app, const char *name, enum kr_key_alg alg,
+    struct pw_src *pw, struct kr_err *e)
+{
+	struct kr_passphrase_source	src = { pw_get, NULL, pw };
+	struct kr_keygen_req		req = {
+		.name = name, .alg = alg, .purpose = KR_PURPOSE_CA, .m = 3,
+		.custodians = custodians, .n = NCUST, .share_dir = shares,
+		.actor = "tester",
+	};
+	struct kr_keygen_result		*res = calloc(1, sizeof(*res));
+	int				 ret;
+
+	ret = kr_authority_key_generate(app, &req, &src, NULL, res, e);
+	free(res);
+	return ret;
+}
+
+/* Does `needle` occur in any file under `dir`, recursively? */
+static bool
+found_in_tree(const char *dir, const uint8_t *needle, size_t n)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	char		 path[1024];
+	DIR		*d = opendir(dir);
+	bool		 hit = false;
+
+	ck_assert_ptr_nonnull(d);
+	while (!hit && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_int_eq(lstat(path, &st), 0);
+		if (S_ISDIR(st.st_mode)) {
+			hit = found_in_tree(path, needle, n);
+		} else {
+			FILE	*f = fopen(path, "rb");
+			uint8_t	*buf = malloc((size_t)st.st_size + 1);
+			size_t	 len = fread(buf, 1, (size_t)st.st_size, f), i;
+
+			(void)fclose(f);
+			for (i = 0; n <= len && i + n <= len && !hit; i++)
+				hit = memcmp(buf + i, needle, n) == 0;
+			free(buf);
+		}
+	}
+	(void)closedir(d);
+	return hit;
+}
+
+static bool
+in_public(const uint8_t *win, size_t w, const uint8_t *pub, size_t plen)
+{
+	size_t	i;
+
+	for (i = 0; pub != NULL && i + w <= plen; i++)
+		if (memcmp(pub + i, win, w) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every 12-byte window of a secret must be absent from both folders,
+ * except windows that are part of the public key (an RSA private key
+ * serialization starts with the public modulus and exponent).
+ */
+static void
+assert_absent_except(const char *what, const uint8_t *secret, size_t len,
+    const uint8_t *pub, size_t plen)
+{
+	size_t	i, w = len < 12 ? len : 12;
+
+	for (i = 0; i + w <= len; i += 4) {
+		if (in_public(secret + i, w, pub, plen))
+			continue;
+		ck_assert_msg(!found_in_tree(state, secret + i, w),
+		    "%s bytes %zu.. found in the state folder", what, i);
+		ck_assert_msg(!found_in_tree(shares, secret + i, w),
+		    "%s bytes %zu.. found in the share folder", what, i);
+	}
+}
+
+static void
+assert_absent(const char *what, const uint8_t *secret, size_t len)
+{
+	assert_absent_except(what, secret, len, NULL, 0);
+}
+
+static void
+share_path(char *buf, size_t cap, const char *who)
+{
+	(void)snprintf(buf, cap, "%s/%s.share", shares, who);
+}
+
+static void
+check_no_plaintext(struct kr_appliance *app, const char *name,
+    enum kr_key_alg alg)
+{
+	struct kr_passphrase_source	 src;
+	struct kr_quorum_report		*rep = calloc(1, sizeof(*rep));
+	struct kr_share			*sh[NCUST];
+	struct kr_signer		*s = NULL;
+	struct pw_src			 pw = { 0, -1, { 0 } };
+	struct kr_err			 e;
+	char				 paths[3][512], pass[128];
+	const char			*files[3] = { paths[0], paths[1], paths[2] };
+	uint8_t				 priv[KR_PRIV_MAX_BYTES], secret[32];
+	uint8_t				 wrap[32], *file;
+	size_t				 len, flen;
+	int				 i;
+
+	ck_assert_msg(generate(app, name, alg, &pw, &e) == KR_OK, "%s", e.msg);
+	src = (struct kr_passphrase_source){ pw_get, NULL, &pw };
+	for (i = 0; i < 3; i++)
+		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
+	ck_assert_msg(kr_authority_unlock(app, name, files, 3, &src, rep, &s,
+	    &e) == KR_OK, "%s", e.msg);
+	ck_assert(rep->unlocked);
+	ck_assert_int_eq(kr_sealed_private_bytes(s, priv, sizeof(priv), &len),
+	    KR_OK);
+	assert_absent_except("private key", priv, len, s->spki, s->spki_len);
+	/* Open all five shares by hand: their values and the secret. */
+	for (i = 0; i < NCUST; i++) {
+		sh[i] = calloc(1, sizeof(*sh[i]));
+		share_path(paths[0], sizeof(paths[0]), custodians[i]);
+		ck_assert_int_eq(kr_file_read(paths[0], 4096, false, &file,
+		    &flen, &e), KR_OK);
+		ck_assert_int_eq(kr_share_parse(file, flen, paths[0], sh[i],
+		    &e), KR_OK);
+		free(file);
+		passphrase_of(custodians[i], pass, sizeof(pass));
+		ck_assert_int_eq(kr_share_open(sh[i], pass, strlen(pass), &e),
+		    KR_OK);
+		assert_absent("share value", sh[i]->y, 32);
+		assert_absent("passphrase", (const uint8_t *)pass, strlen(pass));
+	}
+	ck_assert_int_eq(kr_share_combine(sh, NCUST, secret, &e), KR_OK);
+	assert_absent("quorum secret", secret, sizeof(secret));
+	ck_assert_int_eq(kr_wrap_key_derive(secret, s->key_id, wrap), KR_OK);
+	assert_absent("wrap key", wrap, sizeof(wrap));
+	for (i = 0; i < NCUST; i++) {
+		kr_share_clear(sh[i]);
+		free(sh[i]);
+	}
+	kr_signer_free(&s);
+	free(rep);
+}
+
+START_TEST(test_no_plaintext_anywhere)
+{
+	static const enum kr_key_alg algs[] = {
+		KR_KEY_P256, KR_KEY_P384, KR_KEY_ED25519, KR_KEY_RSA3072
+	};
+	struct kr_appliance	*app;
+	struct kr_err		 e;
+	char			 name[32];
+	size_t			 i;
+
+	ck_assert_int_eq(kr_appliance_open(&app, state, &e), KR_OK);
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		char cmd[400];
+
+		(void)snprintf(name, sizeof(name), "key-%s",
+		    kr_key_alg_name(algs[i]));
+		check_no_plaintext(app, name, algs[i]);
+		(void)snprintf(cmd, sizeof(cmd), "rm -f '%s'/*.share", shares);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	kr_appliance_close(&app);
+}
+END_TEST
+
+static int
+count_rows(const struct kr_audit_rec *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+START_TEST(test_failed_generation_leaves_nothing)
+{
+	struct kr_appliance	*app;
+	struct kr_key_rec	 rec;
+	struct pw_src		 pw = { 0, 3, { 0 } };
+	struct kr_err		 e;
+	struct dirent		*de;
+	DIR			*d;
+	int			 rows = 0;
+
+	ck_assert_int_eq(kr_appliance_open(&app, state, &e), KR_OK);
+	/* The fourth passphrase is missing. */
+	ck_assert_int_eq(generate(app, "half", KR_KEY_P256, &pw, &e),
+	    KR_EINPUT);
+	ck_assert_int_eq(kr_store_key_get(kr_appliance_store(app), "half", &rec,
+	    &e), KR_ENOENT);
+	ck_assert_int_eq(kr_store_audit_foreach(kr_appliance_store(app), 0,
+	    count_rows, &rows, &e), KR_OK);
+	ck_assert_int_eq(rows, 1);	/* appliance.init only */
+	d = opendir(shares);
+	while ((de = readdir(d)) != NULL)
+		ck_assert_msg(de->d_name[0] == '.', "left %s", de->d_name);
+	(void)closedir(d);
+	kr_appliance_close(&app);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("authority");
+	TCase	*tc = tcase_create("core");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_no_plaintext_anywhere);
+	tcase_add_test(tc, test_failed_generation_leaves_nothing);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
