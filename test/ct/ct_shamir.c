@@ -1,4 +1,5 @@
 /*
+ * TEST-KEY-003 (docs/traceability.md).
  * Constant-time check of the GF(2^8) arithmetic and of Shamir split and
  * combine, run under Valgrind memcheck (test/ct/meson.build).
  *

@@ -1,4 +1,5 @@
 /*
+ * TEST-KEY-016 (docs/traceability.md).
  * Unit tests for authority/: key generation and unlock end to end, and the
  * invariant that no secret (private key, share value, quorum secret, wrap
  * key, passphrase) appears in plaintext anywhere in the state folder or

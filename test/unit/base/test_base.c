@@ -1,4 +1,5 @@
 /*
+ * TEST-KEY-014 (docs/traceability.md).
  * Unit tests for base/: errors, buffers, reader, encodings, atomic files,
  * hardening.
  */

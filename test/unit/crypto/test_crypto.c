@@ -886,6 +886,194 @@ START_TEST(test_verify_args)
 }
 END_TEST
 
+/*
+ * RSA-2048 made with OpenSSL 3.0.22 for these tests: the message
+ * "keyrite" signed with `openssl dgst -sha256|-sha384|-sha512 -sign`, with
+ * `-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:N -sigopt
+ * rsa_mgf1_md:MD` for PSS.  Covers the hashes Wycheproof's files do not,
+ * and PSS salt lengths and MGF1 hashes other than keyrite's.
+ */
+static const char rsa2048_spki[] =
+    "30820122300d06092a864886f70d01010105000382010f003082010a0282"
+    "0101009cecd7fffd63354c6bec9f674c82c93621868276e6f7ba78f9bb58"
+    "23785e9719f926babf0c27b8de5c76bd10320ad3fc788b86381932ce1609"
+    "9d09f38a6bcb3adcac232476e6ce9c73c1da28dc910431693239c3dd5df9"
+    "380d0621a3799dfb23c45974f22897a22b265c68dfb3e650569abef2bd16"
+    "3c7f5016452e58c241da37670ea82ffc840b7357257391fe1b95a7f31911"
+    "e50720d25c7d0507b8d5288d0bdce3f662ce4bf7b82152e79e34d1e7d5d2"
+    "f227d77587b168aaf5ecd9f8f96219230a7ee33500f34b5d556627790e20"
+    "4555fb510670daa103454aa5d023ccfa05f6a3c4ddf077b79437c844ae84"
+    "7e929f9bd0720dcf510c70b0ab8ed8ac1fffbf0203010001";
+
+static const struct rsa_case {
+	enum kr_sig_alg	 alg;
+	int		 rc;
+	const char	*what;
+	const char	*sig;
+} rsa_cases[] = {
+	{ KR_SIG_RSA_PKCS1_SHA256, KR_OK, "PKCS#1 v1.5, SHA-256",
+	    "0b0ba7119bd3878eec0520f1d6232a6f856a7ead19200c90e8b1a13d5bee"
+	    "ea27e2effce1d21bd6c20a279415130f579b5de37496c90ce82579ebf512"
+	    "63676f5d8def7382b045c0fcd52f09de9082322824b2f9b0ad46b7e314a2"
+	    "30a91c51e4fb8451b22b223511ceea9065c3e63a946275da968fdec39572"
+	    "2fc6cfabc0e771d6de1cd7ecd4148926084ee6e7332ddb4200dc277d7dae"
+	    "47ba25fc70fe53c29d74c8dadf8757652271dabc9a86280329565af5388c"
+	    "baac4563b767409a1f3a3534cc1ef34db0ba00b8a5afa66de470590e6c06"
+	    "6131d0f5997687d7c1481761392efac9453bd5fb56f4fadb2ba75a3a51e7"
+	    "7db34605b9f2423ebf6dae3c815c709a" },
+	{ KR_SIG_RSA_PKCS1_SHA384, KR_OK, "PKCS#1 v1.5, SHA-384",
+	    "241c2304d75779d9c9ada0e00e0e642767ffbcbf045f57fa4470f3616313"
+	    "433d91c46b0fcb9b7c2135073d13b0ec70adc8c14cb3d21244f71d9f407f"
+	    "650dce0cb7f51991236ff5315e85bc50512a9075bf157049a8a0bcc951d8"
+	    "39b9bdf63864e49a69b438da5c75cf8d8eaad39afc24b3cac6b7df84d7b6"
+	    "d2c56a59e250e3086fcd105604637a299a7289c048f1a7c4261f1d156881"
+	    "298bff18b575821dc88c42440b0433e147048c3cd8690b0b89eea6b62902"
+	    "efba8404bb0ebd774bf36b9f0962b561443c2f8ad2da4572d51d61890ecc"
+	    "590055a2582deb8b780c60968c5f08c368db6bcebb7661dc642107bfb2e6"
+	    "f7777faf506496dfea59b7c3283fa830" },
+	{ KR_SIG_RSA_PKCS1_SHA512, KR_OK, "PKCS#1 v1.5, SHA-512",
+	    "226cfcae8e773e9c302831c00bd0e4b2eaac0e9b719dd4698ba84ed45136"
+	    "1da55aef121c2ab25d43547b7f8cc1dadb9b159e2b929eb7e71d938cf3a6"
+	    "2eea279b18c053477842be4c9db962bc388e5e08fdcc3d9a1559912c1dc6"
+	    "bfdc2cec9cd4473b917b57da63981f93cee207699fa23aa1422f08998ed4"
+	    "a05e43b5133c1142c935a1b498272ad84a4c19f679b901d52a60cbe7abac"
+	    "ae709405c7767e5f56701123a10936485b32a15866eecc9d0eefb77761b7"
+	    "46bc676db4a64a525f78f092c69d9e179e3f931b6a7d35c7eaf1242414f9"
+	    "ce0f017302eb4484a69dc042a74a29633a5f0d6a1e23871ac5299b85965b"
+	    "0c986cf6d554582ebed6d204c6da9f3c" },
+	{ KR_SIG_RSA_PSS_SHA256, KR_OK, "PSS, SHA-256, salt 32",
+	    "04b732071bd9626fa5e2e329e9b10ae5c17f1942489a7562017ddf414c9f"
+	    "e3f5b53b094d444690cad317cc542ad3209eef2c001e407e40de85494975"
+	    "2070706b661c56c4c051099b51e3ead446f8ade1de18ea7cb3e4d84ee89f"
+	    "051c2d2070bd1d77b1b5cd84a53988d018e76d29c935b8e5ad6ad10ce94c"
+	    "a84d7ca5c86ef148e2651e8f4b1db0e2ae4e432f8980ecc828d455988f42"
+	    "26bb0a1ee00f8bb23dbcc95c81532e6d075f147b24f341b69031ec545c61"
+	    "8e4cbb29c848e0c26db31adc82905da8061bde5b0e990875debb2893aed5"
+	    "d99fa7c6a45018ac999adfcc1119520dfb5f5058b3aa04842e7de21f8587"
+	    "a09133cc90729f5c62a90b529b97c2ec" },
+	{ KR_SIG_RSA_PSS_SHA384, KR_OK, "PSS, SHA-384, salt 48",
+	    "256eaad90ca83d3513ef474ed2d1441d0817777bfc50fec36b9dd7173529"
+	    "0876ef79a28d2df9a441f394f3ed42a87aca35e259eb9f3676375266e857"
+	    "ae866b2ca709bbb538e8734fe82ad9b0c5be089e95311633cd5cf8052e4d"
+	    "55c93e38b1a036dc568c1f7b1f969147386af82dbc9629fbcdde75f48344"
+	    "0257d6ecf59d29f37cc7b8df265e223e343b7bf7c407b98b54f070c05fdc"
+	    "75b756192ab69494a8b5593063839689d0f14ccd7362c583a9c6509a1393"
+	    "065e41ce239aa3a787a300c389e8389b4db759a8ffe5bc83f48dbd62a7c3"
+	    "69c90e1e233ba036292561068493db385e28596e790076173c73d58d9076"
+	    "19370a7bc07687e205301f29854ab408" },
+	{ KR_SIG_RSA_PSS_SHA512, KR_OK, "PSS, SHA-512, salt 64",
+	    "421738c846d50de1455dde7fa559b5304300e20ffc205ea9a7757c864131"
+	    "8ac4200095166c12531184877679cb77d2001f09e15fd9fde875ba53c151"
+	    "e2b426fdde66b4276820ad3476cf8fcd8741738e31369d3a97bebb613f56"
+	    "43b8919c2ccf509c5db6418f8c5a1e2977f62632fc4e3c1eb49ffeda1346"
+	    "7751029e94e5f9a1471aa04bcf0eaaa9584b6b60a606c9edecfe325d1f2b"
+	    "4b8a69a7a6f3566303010f8f51aa0675e10075b9a1fcd1ddcc616e9345d5"
+	    "e6d27aa8058f224860577d23224727e1d077acb5ab68e6ee5354061d9c00"
+	    "82186fc4bbc19a395fc8c9afd372d03fc2a434f6c484f2396a92f4551d83"
+	    "d0ecca31d2cf6e6c6b446281d024bea0" },
+	{ KR_SIG_RSA_PSS_SHA256, KR_EVERIFY, "PSS, salt 20: not the hash length",
+	    "30c34a0bcb8adf086880b35df4b06679acba157fe004f6feea707ac60012"
+	    "42ec158a84e63f7031a954aa87a256d6f36e4d0555e73cae19775441f09d"
+	    "7e3818994a46eb36deb474f466db2fbf60a84e717da6a5de7888e83fd0ab"
+	    "7fc431bdacfb5d7cd405cb86fb4657a2b73df82af5a7b63ea3bdd22b227e"
+	    "a25e2f04f5fabd49540bffa1d0f378169567e3429d9d063ea365a917caac"
+	    "55365b1c415a0551ce4237ffc1a31ef6c06ad94e0b545c8cf2caa51d8414"
+	    "f9f666f17cb993db4f69b148effa5686d4d77bf8c5125890622a593804b0"
+	    "7b6184b49ee9245044e020cd47c42c03515258917afa01f13ded97701b6d"
+	    "397f7eebb08199ecab1f18b8248a3bfd" },
+	{ KR_SIG_RSA_PSS_SHA256, KR_EVERIFY, "PSS, salt 0: not the hash length",
+	    "83aaae6e21e0d90a221be5459f02cb63b949c9e6f25d9d2530af815e2ca7"
+	    "9a11fa6cfeb8db0f246b5cd5edbc2591b91ecd532b96c58769e713841327"
+	    "e996f328f72fa2709b41b2b08b588cd808b5a2abb88cdf1e28e54a7f44b9"
+	    "d9df2dc1fa03b0a1d56aa5056de2c1ae71e3a350f7978bd7c63afc3aff40"
+	    "e29842d32d5eee1fb83a7f0c1838073ba452c2dfc514c4a02834ba1bf9d1"
+	    "de22030da35e34545c80263869f993ed5d38ea100569625e951887cb977a"
+	    "11dc2f38d0722d1d2b01d024da02944f1b91560f5feddedd1d2439b4821c"
+	    "b6f22dc3d2230fb25e57a202f182016ef84232233c7fa326b70e02152e30"
+	    "5bc8077a43a79aea24085b4174484d54" },
+	{ KR_SIG_RSA_PSS_SHA256, KR_EVERIFY, "PSS, MGF1 with SHA-1",
+	    "340e27984e46843d4030c38f25b03d0fec00cc8a0d0907bd4ac350eb5433"
+	    "9c91b4001466559500f9514b70500aa0bc1cf239b1482a94f27ceddd1a04"
+	    "2158d5c94bba4cf5f27e187207bfee1ea84aace91fc8e6443df062534e91"
+	    "67c88204114afc605d19df571476b419af2eab8de1e424f02ab321e2917c"
+	    "6e4c65d93c03556e01e522def69b63f517dec7bbbbecf2d55addb281dfbf"
+	    "0369e2213554c9be215b44347525719a85423a568d8089682ba6304059b5"
+	    "01cc5e0f2580ac61e6732183cfb1e092b5d45381c0f6ed3b82e77369ae57"
+	    "f1de0541cf2a1e5f8e2f1bbe644c693a0a0f048729057d53ab880a78013c"
+	    "96b1260613891799d440b7f3091f8f32" },
+	{ KR_SIG_RSA_PSS_SHA256, KR_EVERIFY, "PSS-SHA-384 checked as PSS-SHA-256",
+	    "0d70c98e62b7be2aed796783b8e4ba0b716d89ee774184881e00676e3429"
+	    "75e8d7a5f3bb6082884621211ddf6721c03746b84726a03eed6b6cd6ea9a"
+	    "a68f87dbc5533fc4c5581335fec8889e8ad4918733f05ef3678da0d358eb"
+	    "e15c3e91fe6acc22d9439a4f23c6a0cd2a449c74fb4c0521473e20d0cb0e"
+	    "6716804ec8c6a72cb707902d48cab5890ce28d6639fc6c5ed4045553b1b9"
+	    "1bb95cb8c677ac07c60c441c578128858e937ef0372862d48b5a55128544"
+	    "50e5877e68313f1a9ed15b7d44c27494bd6a7608cdd44e118e37f9e595bb"
+	    "9df5b00b887ce2a250b19f3e803ff4eadcda3112273e4f81ce484f182732"
+	    "75d202ba9c1f33ebefc9ba44c60e11d4" },
+	{ KR_SIG_RSA_PKCS1_SHA256, KR_EVERIFY, "PKCS#1 SHA-384 checked as SHA-256",
+	    "241c2304d75779d9c9ada0e00e0e642767ffbcbf045f57fa4470f3616313"
+	    "433d91c46b0fcb9b7c2135073d13b0ec70adc8c14cb3d21244f71d9f407f"
+	    "650dce0cb7f51991236ff5315e85bc50512a9075bf157049a8a0bcc951d8"
+	    "39b9bdf63864e49a69b438da5c75cf8d8eaad39afc24b3cac6b7df84d7b6"
+	    "d2c56a59e250e3086fcd105604637a299a7289c048f1a7c4261f1d156881"
+	    "298bff18b575821dc88c42440b0433e147048c3cd8690b0b89eea6b62902"
+	    "efba8404bb0ebd774bf36b9f0962b561443c2f8ad2da4572d51d61890ecc"
+	    "590055a2582deb8b780c60968c5f08c368db6bcebb7661dc642107bfb2e6"
+	    "f7777faf506496dfea59b7c3283fa830" },
+	{ KR_SIG_RSA_PSS_SHA256, KR_EVERIFY, "PKCS#1 v1.5 checked as PSS",
+	    "0b0ba7119bd3878eec0520f1d6232a6f856a7ead19200c90e8b1a13d5bee"
+	    "ea27e2effce1d21bd6c20a279415130f579b5de37496c90ce82579ebf512"
+	    "63676f5d8def7382b045c0fcd52f09de9082322824b2f9b0ad46b7e314a2"
+	    "30a91c51e4fb8451b22b223511ceea9065c3e63a946275da968fdec39572"
+	    "2fc6cfabc0e771d6de1cd7ecd4148926084ee6e7332ddb4200dc277d7dae"
+	    "47ba25fc70fe53c29d74c8dadf8757652271dabc9a86280329565af5388c"
+	    "baac4563b767409a1f3a3534cc1ef34db0ba00b8a5afa66de470590e6c06"
+	    "6131d0f5997687d7c1481761392efac9453bd5fb56f4fadb2ba75a3a51e7"
+	    "7db34605b9f2423ebf6dae3c815c709a" },
+	{ KR_SIG_RSA_PKCS1_SHA256, KR_EVERIFY, "PSS checked as PKCS#1 v1.5",
+	    "013d95f8b62132adcbe11fd9f01046731eef1286dc23102fde5841a9bb7e"
+	    "3b8e8a24fc591c06c423c6552120bda0bfb5714a5875ac67ce8589675b65"
+	    "5d079e72dc7c5a749c41840417c86b1f1d85b9eabbc0f744a6169d16dd05"
+	    "372930a8c5cf40f41f9507ed402628e6920bebe2ed30f421980a0171c12c"
+	    "91170807937db38f4b178eef54c3a5745e3affbc54065a5504cd6fe3e295"
+	    "4615710e58cd186fb6dfbfc1a7340e53562905fe92461b4bd6c18ad012cd"
+	    "198a2e50dfe72e3bf70f6bab59e9e322ee72ad8240f28de564d67fcb1392"
+	    "67dd8a94a53723ce108311c3f3081ad62b41eedcc1c59f14f7aa1d4f8ddd"
+	    "6d5f869b0e700f181fbb8fa42a077d5b" },
+};
+
+START_TEST(test_verify_rsa_params)
+{
+	const struct rsa_case	*c = &rsa_cases[_i];
+	uint8_t			*spki, *sig;
+	size_t			 spkilen, siglen;
+	struct kr_err		 err;
+	int			 rc;
+
+	ck_assert_int_eq(kr_hex_decode_alloc(rsa2048_spki, &spki, &spkilen),
+	    KR_OK);
+	ck_assert_int_eq(kr_hex_decode_alloc(c->sig, &sig, &siglen), KR_OK);
+	ck_assert_uint_eq(siglen, 256);
+	rc = kr_sig_verify(c->alg, spki, spkilen, (const uint8_t *)"keyrite",
+	    7, sig, siglen, 0, &err);
+	ck_assert_msg(rc == c->rc, "%s: got %d, want %d", c->what, rc, c->rc);
+	if (rc == KR_OK) {
+		/* one flipped bit, one byte short, one byte long */
+		sig[100] ^= 0x01;
+		ck_assert_int_eq(kr_sig_verify(c->alg, spki, spkilen,
+		    (const uint8_t *)"keyrite", 7, sig, siglen, 0, &err),
+		    KR_EVERIFY);
+		sig[100] ^= 0x01;
+		ck_assert_int_eq(kr_sig_verify(c->alg, spki, spkilen,
+		    (const uint8_t *)"keyrite", 7, sig + 1, siglen - 1, 0,
+		    &err), KR_EVERIFY);
+	}
+	free(spki);
+	free(sig);
+}
+END_TEST
+
 /* Ed25519 refuses a digest, and a signature of any other length. */
 START_TEST(test_verify_ed25519_args)
 {
@@ -1014,6 +1202,8 @@ crypto_suite(void)
 	tcase_add_test(tc, test_ecdsa_raw_refused);
 	tcase_add_test(tc, test_verify_args);
 	tcase_add_test(tc, test_verify_ed25519_args);
+	tcase_add_loop_test(tc, test_verify_rsa_params, 0,
+	    (int)(sizeof(rsa_cases) / sizeof(rsa_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

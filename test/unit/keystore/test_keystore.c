@@ -1,4 +1,5 @@
 /*
+ * TEST-KEY-004 (wrap key), TEST-KEY-005, TEST-KEY-009 (docs/traceability.md).
  * keystore: signer interface, key names and purposes, the sealed back end.
  *
  * One key of every algorithm is generated in main() (RSA-4096 takes

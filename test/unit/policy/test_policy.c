@@ -1,4 +1,5 @@
 /*
+ * TEST-KEY-015 (docs/traceability.md).
  * Unit tests for policy/: the strict YAML reader and policy/quorum.yaml.
  */
 #include <check.h>

@@ -1,4 +1,5 @@
 /*
+ * TEST-KEY-002, TEST-KEY-008 (docs/traceability.md).
  * Unit tests for the quorum module: GF(2^8), Shamir split/combine and the
  * custodian share file.
  */

@@ -1,4 +1,5 @@
 /*
+ * TEST-KEY-006 (docs/traceability.md).
  * Check suite for store/: create/open, records and their constraints,
  * transactions, and the audit hash chain against tampering through a
  * second, raw SQLite connection.
