@@ -36,6 +36,30 @@ kr_nondumpable(struct kr_err *err)
 	return KR_OK;
 }
 
+/*
+ * Locking all future memory is only safe when the lock limit can hold
+ * what keyrite allocates later (Argon2id alone takes 256 MiB or more);
+ * otherwise those allocations would fail.  Lock only under a generous
+ * limit, raising the soft limit to the hard one where that helps.
+ */
+#define KR_MLOCK_NEED	((rlim_t)1024 * 1024 * 1024)
+
+static bool
+kr_mlock_limit_ok(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0)
+		return false;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= KR_MLOCK_NEED)
+		return true;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= KR_MLOCK_NEED) {
+		rl.rlim_cur = rl.rlim_max;
+		return setrlimit(RLIMIT_MEMLOCK, &rl) == 0;
+	}
+	return false;
+}
+
 int
 kr_harden_process(struct kr_hardening *h, struct kr_err *err)
 {
@@ -49,7 +73,14 @@ kr_harden_process(struct kr_hardening *h, struct kr_err *err)
 	if ((ret = kr_nondumpable(err)) != KR_OK)
 		return ret;
 	h->nondumpable = true;
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+	if (!kr_mlock_limit_ok()) {
+		(void)snprintf(h->warning, sizeof(h->warning),
+		    "memory is not locked: the locked-memory limit "
+		    "(RLIMIT_MEMLOCK) is below 1 GiB, so secrets outside "
+		    "keyrite's secure buffers could reach swap. Run as root "
+		    "or raise the limit, and use a machine without swap for "
+		    "ceremonies.");
+	} else if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
 		h->locked = true;
 	} else {
 		(void)snprintf(h->warning, sizeof(h->warning),

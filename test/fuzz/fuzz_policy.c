@@ -1,0 +1,44 @@
+/*
+ * libFuzzer target for the strict YAML reader and the quorum policy
+ * (outside input: policy files, later ceremony scripts and manifests).
+ *
+ * Built as a real fuzzer with `meson setup build-fuzz -Dfuzzing=true`
+ * (clang), and as a smoke test over fixed inputs in every `meson test`.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <keyrite/policy.h>
+
+int	LLVMFuzzerInitialize(int *, char ***);
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct kr_quorum_policy	 qp;
+	struct kr_yaml_doc	*doc = NULL;
+	struct kr_err		 err;
+
+	kr_err_clear(&err);
+	if (kr_yaml_parse("fuzz.yaml", data, size, &doc, &err) == KR_OK) {
+		if (doc == NULL || doc->root == NULL)
+			abort();
+		kr_yaml_free(&doc);
+	} else if (err.msg[0] == '\0' || doc != NULL) {
+		abort();
+	}
+	kr_err_clear(&err);
+	if (kr_quorum_policy_parse("fuzz.yaml", data, size, &qp, &err) !=
+	    KR_OK && err.msg[0] == '\0')
+		abort();
+	return 0;
+}

@@ -1,0 +1,68 @@
+#!/bin/sh
+# TEST-KEY-017: passphrases are asked on the terminal without echo, twice
+# when a custodian chooses one (a mismatch is asked again), once when a
+# share is checked. Driven through tmux, read back with capture-pane.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+if ! command -v tmux >/dev/null; then
+	echo "SKIP: tmux is not installed (./run test installs it)"
+	exit 77
+fi
+S="$T/state"
+make_state "$S"
+mkdir -p "$T/sh"
+sock="kr-tty-$$"
+tm() { tmux -L "$sock" "$@"; }
+trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$T"' EXIT
+
+# wait_for TEXT: until the pane shows TEXT (10 s at most).
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		tm capture-pane -p -S -100 > "$T/pane" 2>/dev/null || true
+		grep -q -- "$1" "$T/pane" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# pane never showed: $1"
+	sed 's/^/#   pane: /' "$T/pane"
+	return 1
+}
+
+tm new-session -d -x 200 -y 50 \
+    "'$KEYRITE' -C '$S' key generate tk --alg ed25519 --purpose ca --threshold 2 --custodian ann --custodian ben --share-dir '$T/sh'; echo EXIT=\$?; sleep 60"
+wait_for "Custodian 'ann', choose" && ok "asks ann to choose a passphrase" || fail "no prompt for ann"
+tm send-keys "ann-secret-words-1" Enter
+wait_for "Custodian 'ann', enter it again" && ok "asks ann a second time" || fail "no second prompt"
+tm send-keys "ann-secret-words-X" Enter
+wait_for "did not match" && ok "a mismatch is said and asked again" || fail "mismatch not reported"
+wait_for "Custodian 'ann', choose" || true
+tm send-keys "ann-secret-words-1" Enter
+sleep 0.3
+tm send-keys "ann-secret-words-1" Enter
+wait_for "Custodian 'ben', choose" && ok "then asks ben" || fail "no prompt for ben"
+tm send-keys "ben-secret-words-2" Enter
+sleep 0.3
+tm send-keys "ben-secret-words-2" Enter
+wait_for "EXIT=" || true
+grep -q "EXIT=0" "$T/pane" && ok "key generated from terminal passphrases" ||
+    fail "key generate over the terminal failed"
+if grep -q "secret-words" "$T/pane"; then
+	fail "a passphrase was echoed on the terminal"
+else
+	ok "no passphrase was echoed"
+fi
+tm kill-server 2>/dev/null || true
+
+tm new-session -d -x 200 -y 50 \
+    "'$KEYRITE' -C '$S' quorum verify --key tk --share '$T/sh/ben.share'; echo EXIT=\$?; sleep 60"
+wait_for "Passphrase of custodian 'ben'" && ok "quorum verify asks ben once" ||
+    fail "no passphrase prompt in quorum verify"
+tm send-keys "ben-secret-words-2" Enter
+wait_for "EXIT=" || true
+grep -q "EXIT=0" "$T/pane" && grep -q "share of custodian 'ben' is good" "$T/pane" &&
+    ok "ben's share checks out over the terminal" || fail "quorum verify over the terminal"
+grep -q "secret-words" "$T/pane" && fail "passphrase echoed in quorum verify" ||
+    ok "nothing echoed in quorum verify"
+finish
