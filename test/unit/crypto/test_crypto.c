@@ -1,4 +1,5 @@
 /*
+ * TEST-KEY-001, TEST-KEY-004 (HKDF) (docs/traceability.md).
  * Unit tests for src/crypto: Wycheproof signature vectors, hashes, AEAD,
  * HKDF, Argon2id limits, SPKI parsing, ECDSA encodings and the power-on
  * self-tests.
