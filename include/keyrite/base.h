@@ -8,6 +8,7 @@
 #ifndef KEYRITE_BASE_H
 #define KEYRITE_BASE_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,7 +84,7 @@ struct kr_hardening {
 	bool	core_off;
 	bool	nondumpable;
 	bool	locked;
-	char	warning[256];
+	char	warning[512];
 };
 
 int		 kr_harden_process(struct kr_hardening *, struct kr_err *)
@@ -112,6 +113,15 @@ int		 kr_fsync_dir(const char *, struct kr_err *) KR_WUR;
 bool		 kr_path_exists(const char *);
 /* Joins a folder and a name into a malloc'd string; NULL on overflow. */
 char		*kr_path_join(const char *, const char *);
+
+/* Signals held across a critical section (record, then release). */
+
+struct kr_sigmask {
+	sigset_t	old;
+};
+
+void		 kr_signals_hold(struct kr_sigmask *);
+void		 kr_signals_release(struct kr_sigmask *);
 
 /*
  * A growable byte buffer.  A secure buffer lives in sodium_malloc memory

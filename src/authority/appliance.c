@@ -266,6 +266,71 @@ kr_clock_guard(struct kr_appliance *app, struct kr_err *err)
 	    "command again", a, b);
 }
 
+struct kr_init_row {
+	char	payload[4096];
+	bool	found;
+};
+
+static int
+kr_init_row_cb(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_init_row	*row = arg;
+
+	if (r->seq == 1 && strcmp(r->event, "appliance.init") == 0) {
+		(void)snprintf(row->payload, sizeof(row->payload), "%s",
+		    r->payload);
+		row->found = true;
+	}
+	return 1;	/* the first row is all we need */
+}
+
+/*
+ * The policy copy and the KDF profile must be what `init` recorded in the
+ * first audit row (which the hash chain protects): a weakened policy or a
+ * profile switched to "test" after the fact is refused.
+ */
+static int
+kr_appliance_check_init(struct kr_appliance *app, const char *pol,
+    struct kr_err *err)
+{
+	struct kr_init_row	 row;
+	uint8_t			*data = NULL, dig[32];
+	char			 hex[65], want[160];
+	size_t			 len;
+	int			 ret;
+
+	memset(&row, 0, sizeof(row));
+	ret = kr_store_audit_foreach(app->store, 1, kr_init_row_cb, &row, err);
+	if (ret < 0)
+		return ret;
+	if (!row.found)
+		return kr_err_set(err, KR_ESTATE, "the audit log of %s does not "
+		    "start with its appliance.init row: the database was "
+		    "altered; run `keyrite audit verify`", app->dir);
+	if ((ret = kr_file_read(pol, KR_YAML_FILE_MAX, false, &data, &len,
+	    err)) != KR_OK)
+		return ret;
+	ret = kr_hash(KR_HASH_SHA256, data, len, dig);
+	free(data);
+	if (ret != KR_OK)
+		return kr_err_set(err, ret, "cannot hash %s", pol);
+	kr_hex_encode(hex, dig, sizeof(dig));
+	(void)snprintf(want, sizeof(want), "\"quorum.yaml\":\"%s\"", hex);
+	if (strstr(row.payload, want) == NULL)
+		return kr_err_set(err, KR_ESTATE, "%s has changed since this "
+		    "state folder was created (recorded in audit row 1): "
+		    "keyrite will not work under an altered policy. Restore "
+		    "the original file", pol);
+	(void)snprintf(want, sizeof(want), "\"kdf_profile\":\"%s\"",
+	    app->kdf_profile);
+	if (strstr(row.payload, want) == NULL)
+		return kr_err_set(err, KR_ESTATE, "the KDF profile recorded in "
+		    "%s/keyrite.db (%s) is not the one chosen at init (audit "
+		    "row 1): the database was altered", app->dir,
+		    app->kdf_profile);
+	return KR_OK;
+}
+
 static int
 kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
 {
@@ -288,7 +353,8 @@ kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
 		    "recorded: the database is damaged", db);
 		goto out;
 	}
-	if ((ret = kr_quorum_policy_load(pol, &app->policy, err)) != KR_OK)
+	if ((ret = kr_appliance_check_init(app, pol, err)) != KR_OK ||
+	    (ret = kr_quorum_policy_load(pol, &app->policy, err)) != KR_OK)
 		goto out;
 	ret = kr_quorum_policy_kdf(&app->policy, app->kdf_profile, &app->kdf,
 	    err);

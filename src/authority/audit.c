@@ -2,6 +2,7 @@
  * Audit payloads (canonical JSON) and the audit verify operation.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "authority_int.h"
@@ -117,9 +118,106 @@ kr_audit_record(struct kr_appliance *app, const char *actor,
 	    payload, seq != NULL ? seq : &dummy, err);
 }
 
+/*
+ * Rows cut from the end of the log leave the chain intact, so every
+ * recorded key must also have its key.generate row.
+ */
+struct kr_key_audit {
+	char	(*ids)[2 * KR_STORE_ID_BYTES + 1];
+	char	(*names)[KR_STORE_NAME_MAX + 1];
+	bool	 *seen;
+	size_t	  n;
+	size_t	  cap;
+};
+
+static int
+kr_key_audit_collect(const struct kr_key_rec *k, void *arg)
+{
+	struct kr_key_audit	*ka = arg;
+
+	if (ka->n == ka->cap)
+		return KR_ENOMEM;
+	kr_hex_encode(ka->ids[ka->n], k->id, sizeof(k->id));
+	(void)snprintf(ka->names[ka->n], sizeof(ka->names[0]), "%s", k->name);
+	ka->n++;
+	return 0;
+}
+
+static int
+kr_key_audit_mark(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_key_audit	*ka = arg;
+	char			 want[64];
+	size_t			 i;
+
+	if (strcmp(r->event, "key.generate") != 0)
+		return 0;
+	for (i = 0; i < ka->n; i++) {
+		(void)snprintf(want, sizeof(want), "\"key_id\":\"%s\"",
+		    ka->ids[i]);
+		if (strstr(r->payload, want) != NULL)
+			ka->seen[i] = true;
+	}
+	return 0;
+}
+
+static int
+kr_count_keys(const struct kr_key_rec *k, void *arg)
+{
+	(void)k;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int
+kr_audit_check_keys(struct kr_appliance *app, struct kr_audit_report *rep,
+    struct kr_err *err)
+{
+	struct kr_key_audit	ka;
+	size_t			i, count = 0;
+	int			ret;
+
+	memset(&ka, 0, sizeof(ka));
+	if ((ret = kr_store_key_foreach(app->store, kr_count_keys, &count,
+	    err)) != KR_OK)
+		return ret;
+	ka.cap = count;
+	ka.ids = calloc(count + 1, sizeof(*ka.ids));
+	ka.names = calloc(count + 1, sizeof(*ka.names));
+	ka.seen = calloc(count + 1, sizeof(*ka.seen));
+	ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	if (ka.ids == NULL || ka.names == NULL || ka.seen == NULL ||
+	    kr_store_key_foreach(app->store, kr_key_audit_collect, &ka,
+	    err) != KR_OK ||
+	    kr_store_audit_foreach(app->store, 0, kr_key_audit_mark, &ka,
+	    err) != KR_OK)
+		goto out;
+	ret = KR_OK;
+	for (i = 0; i < ka.n; i++)
+		if (!ka.seen[i]) {
+			ret = kr_err_set(err, KR_EVERIFY, "key '%s' is recorded "
+			    "but its key.generate row is missing from the "
+			    "audit log (%lld rows): rows were removed from the "
+			    "end of the log", ka.names[i], (long long)rep->rows);
+			rep->first_bad = rep->rows + 1;
+			(void)snprintf(rep->reason, sizeof(rep->reason),
+			    "rows missing after row %lld", (long long)rep->rows);
+			break;
+		}
+out:
+	free(ka.ids);
+	free(ka.names);
+	free(ka.seen);
+	return ret;
+}
+
 int
 kr_authority_audit_verify(struct kr_appliance *app,
     struct kr_audit_report *rep, struct kr_err *err)
 {
-	return kr_store_audit_verify(app->store, rep, err);
+	int	ret;
+
+	if ((ret = kr_store_audit_verify(app->store, rep, err)) != KR_OK)
+		return ret;
+	return kr_audit_check_keys(app, rep, err);
 }

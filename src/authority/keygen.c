@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,11 +80,21 @@ kr_keygen_check_custodians(const struct kr_keygen *kg, struct kr_err *err)
 		if ((ret = kr_custodian_name_check(req->custodians[i], err)) !=
 		    KR_OK)
 			return ret;
+		/* Case-blind: FAT media would put both in one file. */
 		for (j = 0; j < i; j++)
-			if (strcmp(req->custodians[i], req->custodians[j]) == 0)
+			if (strcasecmp(req->custodians[i],
+			    req->custodians[j]) == 0)
 				return kr_err_set(err, KR_EUSAGE, "custodian "
-				    "'%s' is named twice: each custodian holds "
-				    "exactly one share", req->custodians[i]);
+				    "'%s' is named twice%s%s%s: each custodian "
+				    "holds exactly one share, in a file named "
+				    "after them", req->custodians[i],
+				    strcmp(req->custodians[i],
+				    req->custodians[j]) != 0 ? " (as '" : "",
+				    strcmp(req->custodians[i],
+				    req->custodians[j]) != 0 ?
+				    req->custodians[j] : "",
+				    strcmp(req->custodians[i],
+				    req->custodians[j]) != 0 ? "')" : "");
 	}
 	return KR_OK;
 }
@@ -372,17 +383,21 @@ static int
 kr_keygen_record(struct kr_keygen *kg, struct kr_keygen_result *res,
     struct kr_err *err)
 {
-	struct kr_err	e2;
-	size_t		i;
-	int		ret;
+	struct kr_sigmask	sig;
+	struct kr_err		e2;
+	size_t			i;
+	int			ret;
 
 	if ((ret = kr_store_begin(kg->app->store, err)) != KR_OK)
 		return ret;
+	/* Ctrl-C lands after commit or rollback, never between. */
+	kr_signals_hold(&sig);
 	if ((ret = kr_keygen_insert(kg, err)) != KR_OK ||
 	    (ret = kr_keygen_audit(kg, res, err)) != KR_OK ||
 	    (ret = kr_keygen_write(kg, err)) != KR_OK ||
 	    (ret = kr_store_commit(kg->app->store, err)) != KR_OK)
 		goto fail;
+	kr_signals_release(&sig);
 	return KR_OK;
 fail:
 	kr_store_rollback(kg->app->store);
@@ -392,6 +407,7 @@ fail:
 	/* Best effort: the first error is the one reported. */
 	if (kg->sealed_written && kr_file_shred(kg->sealed_path, &e2) != KR_OK)
 		(void)unlink(kg->sealed_path);
+	kr_signals_release(&sig);
 	return ret;
 }
 

@@ -62,13 +62,18 @@ kr_unlock_match(const struct kr_unlock *u, const struct kr_share *sh,
 		    "'%s') was made for another key (key id %s), not for '%s'",
 		    sh->label, sh->h.custodian, hex, u->key.name);
 	}
-	if (memcmp(sh->h.set_id, u->set.id, KR_SET_ID_BYTES) != 0 ||
+	if (memcmp(sh->h.set_id, u->set.id, KR_SET_ID_BYTES) == 0 &&
 	    sh->h.epoch != u->set.epoch)
 		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
-		    "'%s') is from share set epoch %u, which is not the active "
-		    "share set of key '%s' (epoch %u): it was retired by a "
-		    "reshare and no longer counts", sh->label,
+		    "'%s') claims epoch %u of key '%s''s share set, whose "
+		    "epoch is %u: the file was altered", sh->label,
 		    sh->h.custodian, sh->h.epoch, u->key.name, u->set.epoch);
+	if (memcmp(sh->h.set_id, u->set.id, KR_SET_ID_BYTES) != 0)
+		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
+		    "'%s') is from share set epoch %u, which is not the active "
+		    "share set of key '%s' (epoch %u): a share of a retired "
+		    "set no longer counts", sh->label, sh->h.custodian,
+		    sh->h.epoch, u->key.name, u->set.epoch);
 	if (kr_share_check_signature(sh, u->set.dealer_pk, err) != KR_OK)
 		return err->code;
 	c = kr_unlock_custodian(u, sh->h.x);
@@ -285,8 +290,12 @@ kr_unlock_summarize(const struct kr_unlock *u, size_t count, int worst,
 		if (count == 1)
 			return kr_err_set(err, worst, "%s", rep->shares[0].msg);
 		return kr_err_set(err, worst, "%zu of the %zu shares presented "
-		    "were refused; first: %s", count - rep->good, count,
-		    rep->shares[i].msg);
+		    "%s refused, so nothing was unlocked (%zu good share%s; "
+		    "%u needed%s). First refusal: %s", count - rep->good,
+		    count, count - rep->good == 1 ? "was" : "were",
+		    rep->good, rep->good == 1 ? "" : "s", u->set.m,
+		    rep->good >= u->set.m ? ": run again without the refused "
+		    "file" : "", rep->shares[i].msg);
 	}
 	if (count >= 2 && rep->good < u->set.m)
 		return kr_err_set(err, KR_EQUORUM, "%zu good shares of the %u "

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,13 +121,23 @@ kr_tmp_commit(const char *tmp, const char *path, unsigned flags,
     struct kr_err *err)
 {
 	if ((flags & KR_FILE_NOREPLACE) != 0) {
-		if (link(tmp, path) != 0)
-			return kr_err_set(err, kr_errno_code(errno),
-			    errno == EEXIST ? "%s already exists: keyrite "
-			    "will not overwrite it" : "cannot create %s: %s",
-			    path, strerror(errno));
-		(void)unlink(tmp);
-		return KR_OK;
+		/*
+		 * renameat2 works on FAT and exFAT media, which have no hard
+		 * links; link() is the fallback for file systems without it.
+		 */
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+		    RENAME_NOREPLACE) == 0)
+			return KR_OK;
+		if (errno == EINVAL || errno == ENOSYS) {
+			if (link(tmp, path) == 0) {
+				(void)unlink(tmp);
+				return KR_OK;
+			}
+		}
+		return kr_err_set(err, kr_errno_code(errno),
+		    errno == EEXIST ? "%s already exists: keyrite will not "
+		    "overwrite it%s" : "cannot create %s: %s", path,
+		    errno == EEXIST ? "" : strerror(errno));
 	}
 	if (rename(tmp, path) != 0)
 		return kr_err_set(err, kr_errno_code(errno),
@@ -161,7 +172,10 @@ kr_file_write(const char *path, const void *data, size_t len,
 	fd = -1;
 	if ((ret = kr_tmp_commit(tmp, path, flags, err)) != KR_OK)
 		goto out;
-	ret = kr_fsync_dir(dir, err);
+	/* A new file whose folder cannot be synced is not left behind. */
+	if ((ret = kr_fsync_dir(dir, err)) != KR_OK &&
+	    (flags & KR_FILE_NOREPLACE) != 0)
+		(void)unlink(path);
 out:
 	if (fd >= 0)
 		(void)close(fd);
@@ -215,7 +229,8 @@ kr_file_read(const char *path, size_t max, bool secure, uint8_t **out,
 
 	*out = NULL;
 	*outlen = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as a file must not hang keyrite. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return kr_err_set(err, kr_errno_code(errno) == KR_ESTATE ?
 		    KR_EINPUT : kr_errno_code(errno),
@@ -226,6 +241,11 @@ kr_file_read(const char *path, size_t max, bool secure, uint8_t **out,
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		ret = kr_err_set(err, KR_EINPUT, "%s is not a regular file",
 		    path);
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, 0) != 0) {
+		ret = kr_err_set(err, KR_EIO, "cannot read %s: %s", path,
+		    strerror(errno));
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
@@ -312,4 +332,26 @@ kr_path_join(const char *dir, const char *name)
 		return NULL;
 	(void)snprintf(out, len, "%s/%s", dir, name);
 	return out;
+}
+
+/*
+ * Holds SIGINT, SIGTERM and SIGHUP while a record-and-release step runs,
+ * so an operator's Ctrl-C lands after commit or rollback, not between.
+ */
+void
+kr_signals_hold(struct kr_sigmask *m)
+{
+	sigset_t	set;
+
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGINT);
+	(void)sigaddset(&set, SIGTERM);
+	(void)sigaddset(&set, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &set, &m->old);
+}
+
+void
+kr_signals_release(struct kr_sigmask *m)
+{
+	(void)sigprocmask(SIG_SETMASK, &m->old, NULL);
 }

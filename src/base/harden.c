@@ -44,11 +44,33 @@ kr_nondumpable(struct kr_err *err)
  */
 #define KR_MLOCK_NEED	((rlim_t)1024 * 1024 * 1024)
 
+/* CAP_IPC_LOCK (bit 14 of CapEff) makes RLIMIT_MEMLOCK irrelevant. */
+static bool
+kr_has_ipc_lock(void)
+{
+	char			 line[256];
+	unsigned long long	 caps;
+	FILE			*f = fopen("/proc/self/status", "re");
+	bool			 yes = false;
+
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
+			yes = (caps & (1ULL << 14)) != 0;
+			break;
+		}
+	(void)fclose(f);
+	return yes;
+}
+
 static bool
 kr_mlock_limit_ok(void)
 {
 	struct rlimit	rl;
 
+	if (kr_has_ipc_lock())
+		return true;
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0)
 		return false;
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= KR_MLOCK_NEED)
@@ -76,9 +98,10 @@ kr_harden_process(struct kr_hardening *h, struct kr_err *err)
 	if (!kr_mlock_limit_ok()) {
 		(void)snprintf(h->warning, sizeof(h->warning),
 		    "memory is not locked: the locked-memory limit "
-		    "(RLIMIT_MEMLOCK) is below 1 GiB, so secrets outside "
-		    "keyrite's secure buffers could reach swap. Run as root "
-		    "or raise the limit, and use a machine without swap for "
+		    "(RLIMIT_MEMLOCK) is below 1 GiB and keyrite lacks "
+		    "CAP_IPC_LOCK, so secrets outside its secure buffers "
+		    "could reach swap. Raise the limit (ulimit -l) or run "
+		    "with CAP_IPC_LOCK, and use a machine without swap for "
 		    "ceremonies.");
 	} else if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
 		h->locked = true;

@@ -50,6 +50,9 @@ void			 cmd_printf(struct cmd_ctx *, const char *, ...)
 			    KR_PRINTF(2, 3);
 int			 cmd_usage_error(struct cmd_ctx *, const char *, ...)
 			    KR_PRINTF(2, 3);
+/* Names an option getopt refused (unknown, or missing its value). */
+int			 cmd_bad_option(struct cmd_ctx *, int, char **);
+#define CMD_OPTSTRING	":"	/* getopt reports a missing value as ':' */
 int			 cmd_parse_uint(struct cmd_ctx *, const char *,
 			    const char *, unsigned, unsigned, unsigned *);
 /* Prints the plain-words warning when the state folder uses test KDF. */
@@ -59,6 +62,7 @@ void			 cmd_note_kdf_profile(struct cmd_ctx *);
 struct cmd_pass {
 	int	fd;		/* -1: the terminal */
 	int	line;		/* lines read from fd so far */
+	unsigned min_len;	/* asked again on the terminal when shorter */
 };
 
 void	cmd_pass_init(struct cmd_pass *, struct kr_passphrase_source *);

@@ -19,11 +19,12 @@ cmd_init_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	req.kdf_profile = "ceremony";
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
+	    NULL)) != -1) {
 		if (c == 'k')
 			req.kdf_profile = optarg;
 		else
-			return cmd_usage_error(ctx, "unknown option");
+			return cmd_bad_option(ctx, c, argv);
 	}
 	if (optind != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",

@@ -24,7 +24,7 @@ struct cmd_keygen_args {
 
 static int
 cmd_keygen_opt(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
-    struct cmd_pass *pass, int c)
+    struct cmd_pass *pass, int c, char **argv)
 {
 	switch (c) {
 	case 'a':
@@ -56,7 +56,7 @@ cmd_keygen_opt(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
 	case 'f':
 		return cmd_pass_set_fd(ctx, pass, optarg);
 	default:
-		return cmd_usage_error(ctx, "unknown option");
+		return cmd_bad_option(ctx, c, argv);
 	}
 }
 
@@ -76,8 +76,9 @@ cmd_keygen_parse(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
 	int	c, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		if ((ret = cmd_keygen_opt(ctx, a, pass, c)) != KR_OK)
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
+	    NULL)) != -1)
+		if ((ret = cmd_keygen_opt(ctx, a, pass, c, argv)) != KR_OK)
 			return ret;
 	if (optind + 1 != argc)
 		return cmd_usage_error(ctx, optind >= argc ? "name the key to "
@@ -108,6 +109,7 @@ cmd_key_generate_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	cmd_pass_init(&pass, &src);
 	if ((ret = cmd_keygen_parse(ctx, &a, &pass, argc, argv)) != KR_OK)
 		return ret;
+	pass.min_len = kr_appliance_policy(ctx->app)->min_passphrase_length;
 	if ((res = calloc(1, sizeof(*res))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	ret = kr_authority_key_generate(ctx->app, &a.req, &src, &sink, res,
@@ -255,9 +257,10 @@ cmd_key_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int			 c, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
+	    NULL)) != -1) {
 		if (c != 'p')
-			return cmd_usage_error(ctx, "unknown option");
+			return cmd_bad_option(ctx, c, argv);
 		pem = true;
 	}
 	if (optind + 1 != argc)

@@ -44,17 +44,20 @@ cmd_quorum_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 	cmd_pass_init(&pass, &src);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
+	    NULL)) != -1) {
 		if (c == 'k')
 			key = optarg;
-		else if (c == 's' && n < KR_CUSTODIANS_MAX)
+		else if (c == 's' && n >= KR_CUSTODIANS_MAX)
+			return cmd_usage_error(ctx, "more than %d --share",
+			    KR_CUSTODIANS_MAX);
+		else if (c == 's')
 			files[n++] = optarg;
 		else if (c == 'f') {
 			if ((ret = cmd_pass_set_fd(ctx, &pass, optarg)) != KR_OK)
 				return ret;
 		} else
-			return cmd_usage_error(ctx, "unknown option or too many "
-			    "--share");
+			return cmd_bad_option(ctx, c, argv);
 	}
 	if (optind != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",

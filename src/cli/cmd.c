@@ -2,6 +2,7 @@
  * The command table and what every command shares: lookup, usage, option
  * helpers and output.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,16 @@ cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
 	(void)kr_err_vset(&ctx->err, KR_EUSAGE, fmt, ap);
 	va_end(ap);
 	return KR_EUSAGE;
+}
+
+int
+cmd_bad_option(struct cmd_ctx *ctx, int c, char **argv)
+{
+	const char	*arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':')
+		return cmd_usage_error(ctx, "option %s needs a value", arg);
+	return cmd_usage_error(ctx, "unknown option '%s'", arg);
 }
 
 int

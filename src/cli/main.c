@@ -4,6 +4,7 @@
  * main() hardens the process, runs the power-on self-tests, reads the
  * global options and dispatches to the command table.  Nothing else.
  */
+#include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,7 @@ main(int argc, char **argv)
 		(void)fprintf(stderr, "keyrite: %s\n", ctx.err.msg);
 		return 1;
 	}
+	opterr = 0;	/* commands name a bad option themselves */
 	ctx.statedir = getenv("KEYRITE_HOME");
 	first = global_options(argc, argv, &ctx.statedir, &exit_now);
 	if (exit_now >= 0)

@@ -25,11 +25,16 @@ pass_restore(int sig)
 	(void)raise(sig);
 }
 
-/* Reads one line (without its newline) byte by byte, so no more is used. */
+/*
+ * Reads one line (without its newline) byte by byte, so no more is used.
+ * An over-long line or one holding a NUL byte is read to its end anyway,
+ * so the next custodian's line is not taken for the rest of this one.
+ */
 static int
 pass_read_line(int fd, char *buf, size_t cap, size_t *len)
 {
 	ssize_t	n;
+	bool	bad = false;
 	char	c;
 
 	*len = 0;
@@ -39,17 +44,27 @@ pass_read_line(int fd, char *buf, size_t cap, size_t *len)
 			continue;
 		if (n < 0)
 			return KR_EIO;
-		if (n == 0)
-			return *len > 0 ? KR_OK : KR_ENOENT;
+		if (n == 0) {
+			if (*len == 0 && !bad)
+				return KR_ENOENT;
+			break;
+		}
 		if (c == '\n')
 			break;
-		if (*len + 1 >= cap)
-			return KR_EINPUT;
+		if (c == '\0' || *len + 1 >= cap) {
+			bad = true;
+			continue;
+		}
 		buf[(*len)++] = c;
 	}
 	if (*len > 0 && buf[*len - 1] == '\r')
 		(*len)--;
 	buf[*len] = '\0';
+	c = 0;
+	if (bad) {
+		kr_wipe(buf, cap);
+		return KR_EINPUT;
+	}
 	return KR_OK;
 }
 
@@ -102,7 +117,7 @@ pass_tty_read(const char *prompt, char *buf, size_t cap, struct kr_err *err)
 
 static int
 pass_tty_get(const char *custodian, const char *file, bool setting,
-    char *buf, size_t cap, struct kr_err *err)
+    unsigned min_len, char *buf, size_t cap, struct kr_err *err)
 {
 	char	 prompt[768];
 	char	*again;
@@ -124,6 +139,13 @@ pass_tty_get(const char *custodian, const char *file, bool setting,
 		    "it again: ", custodian);
 		if ((ret = pass_tty_read(prompt, again, cap, err)) != KR_OK)
 			break;
+		if (strlen(buf) < min_len) {
+			ret = kr_err_set(err, KR_EINPUT, "the passphrase for "
+			    "custodian '%s' is too short", custodian);
+			(void)fprintf(stderr, "A passphrase must have at least "
+			    "%u characters; try again.\n", min_len);
+			continue;
+		}
 		if (strlen(buf) == strlen(again) &&
 		    kr_ct_equal(buf, again, strlen(buf)))
 			break;
@@ -145,7 +167,8 @@ pass_get(void *vctx, const char *custodian, const char *file, bool setting,
 	int		 ret;
 
 	if (p->fd < 0)
-		return pass_tty_get(custodian, file, setting, buf, cap, err);
+		return pass_tty_get(custodian, file, setting, p->min_len, buf,
+		    cap, err);
 	p->line++;
 	ret = pass_read_line(p->fd, buf, cap, &len);
 	if (ret == KR_ENOENT)
@@ -155,8 +178,8 @@ pass_get(void *vctx, const char *custodian, const char *file, bool setting,
 		    custodian, file);
 	if (ret == KR_EINPUT)
 		return kr_err_set(err, KR_EINPUT, "line %d of --passphrase-fd "
-		    "%d (custodian '%s') is longer than %zu bytes", p->line,
-		    p->fd, custodian, cap - 1);
+		    "%d (custodian '%s') is longer than %zu bytes or holds a "
+		    "NUL byte", p->line, p->fd, custodian, cap - 1);
 	if (ret != KR_OK)
 		return kr_err_set(err, KR_EIO, "cannot read --passphrase-fd "
 		    "%d: %s", p->fd, strerror(errno));
@@ -183,6 +206,7 @@ cmd_pass_init(struct cmd_pass *p, struct kr_passphrase_source *src)
 {
 	p->fd = -1;
 	p->line = 0;
+	p->min_len = 0;
 	src->get = pass_get;
 	src->skip = pass_skip;
 	src->ctx = p;

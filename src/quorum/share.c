@@ -112,6 +112,16 @@ kr_custodian_name_check(const char *name, struct kr_err *err)
 			    "U+%04lX (at byte %zu): use printable characters "
 			    "only", (unsigned long)cp, at + 1);
 	}
+	/* The name becomes a file name on the custodian's (often FAT) medium. */
+	if (s[0] == '.' || s[0] == '-' || s[0] == ' ' || s[len - 1] == ' ')
+		return kr_err_set(err, KR_EINPUT, "custodian name '%s' starts "
+		    "with '.', '-' or a space, or ends with a space: such "
+		    "names make hidden or confusing share file names",
+		    name);
+	if (strpbrk(name, "\\:*?\"<>|") != NULL)
+		return kr_err_set(err, KR_EINPUT, "custodian name '%s' holds "
+		    "one of \\ : * ? \" < > |, which FAT and exFAT media "
+		    "cannot store in a file name", name);
 	return KR_OK;
 }
 

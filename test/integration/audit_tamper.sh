@@ -26,6 +26,14 @@ cp "$T/db.orig" "$S/keyrite.db"
 sqlite3 "$S/keyrite.db" "$UNLOCK DELETE FROM audit WHERE seq = 2"
 expect 1 "row" "a deleted row is detected" -- -C "$S" audit verify
 cp "$T/db.orig" "$S/keyrite.db"
+sqlite3 "$S/keyrite.db" "$UNLOCK DELETE FROM audit WHERE seq = 3"
+expect 1 "key 'k2' is recorded but its key.generate row is missing" \
+    "cutting the newest rows is detected, naming the key" -- -C "$S" audit verify
+cp "$T/db.orig" "$S/keyrite.db"
+sqlite3 "$S/keyrite.db" "UPDATE meta SET value = 'ceremony' WHERE name = 'kdf_profile'"
+expect 2 "not the one chosen at init" "a KDF profile changed in the database is refused" -- \
+    -C "$S" key list
+cp "$T/db.orig" "$S/keyrite.db"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "restored database verifies again" || fail "restored: exit $rc"
 

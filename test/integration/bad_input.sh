@@ -79,6 +79,26 @@ expect 1 "root.sealed" "an altered sealed key file is named" -- \
     --share "$T/shares/bob.share" --share "$T/shares/carol.share" \
     --passphrase-fd 3 3<"$T/three.pw"
 cp "$T/root.sealed.orig" "$S/keys/root.sealed"
+
+# An over-long passphrase line is refused without pushing the next
+# custodians' lines out of step: bob and carol are still good.
+{ head -c 1500 /dev/zero | tr '\0' x; echo; pass_of bob; pass_of carol; } > "$T/long.pw"
+expect 2 "longer than" "an over-long passphrase line is refused" -- \
+    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
+    --share "$T/shares/bob.share" --share "$T/shares/carol.share" \
+    --passphrase-fd 3 3<"$T/long.pw"
+grep -c "^  ok " "$T/out" | grep -q '^2$' && ok "... and the next two shares are still read as good" ||
+    fail "the lines after an over-long one were misread"
+
+mkfifo "$T/fifo.share"
+set +e
+timeout 10 "$KEYRITE" -C "$S" quorum verify --key root --share "$T/fifo.share" \
+    --passphrase-fd 3 3<"$T/a.pw" >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "not a regular file" "$T/err" &&
+    ok "a FIFO given as a share file is refused at once" ||
+    fail "FIFO share: exit $rc"
 unchanged "refused shares and sealed files"
 
 # --- key generate refusals ---------------------------------------------
@@ -95,6 +115,18 @@ expect 2 "threshold of 1 is too low" "m < 2 is refused" -- \
 expect 2 "custodian 'b' is named twice" "duplicate custodian names are refused" -- \
     -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 \
     --custodian a --custodian b --custodian b --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/five.pw"
+expect 2 "named twice" "custodian names differing only in case are refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 \
+    --custodian Ann --custodian ann --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/five.pw"
+expect 2 "hidden or confusing" "a custodian named '..' is refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 \
+    --custodian a --custodian .. --share-dir "$T/new" \
+    --passphrase-fd 3 3<"$T/five.pw"
+expect 2 "FAT and exFAT" "a custodian name FAT cannot store is refused" -- \
+    -C "$S" key generate k1 --alg p256 --purpose ca --threshold 2 \
+    --custodian a --custodian 'b:c' --share-dir "$T/new" \
     --passphrase-fd 3 3<"$T/five.pw"
 many=""
 i=0
@@ -135,6 +167,11 @@ unchanged "refused key generations"
 expect 2 "no keyrite state folder" "a missing state folder is named" -- \
     -C "$T/absent" key list
 expect 2 "not empty" "init refuses a folder in use" -- -C "$S" init
+cp "$S/policy/quorum.yaml" "$T/quorum.yaml.orig"
+sed -i 's/min_passphrase_length: 12/min_passphrase_length: 1/' "$S/policy/quorum.yaml"
+expect 2 "has changed since this state folder was created" \
+    "a policy file weakened after init is refused" -- -C "$S" key list
+cp "$T/quorum.yaml.orig" "$S/policy/quorum.yaml"
 # A read-only state folder, as an unprivileged user would see it.
 if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 	R="$T/ro"

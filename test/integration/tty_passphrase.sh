@@ -13,15 +13,25 @@ S="$T/state"
 make_state "$S"
 mkdir -p "$T/sh"
 sock="kr-tty-$$"
+base_sock=$sock
 tm() { tmux -L "$sock" "$@"; }
-trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$T"' EXIT
+cleanup() {
+	for s in "$base_sock" "$base_sock-2"; do
+		tmux -L "$s" kill-server
+		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
+	done >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
 
-# wait_for TEXT: until the pane shows TEXT (10 s at most).
+# wait_for TEXT [N]: until the pane shows TEXT N times (10 s at most).
+# keyrite flushes typed-ahead input when it switches echo off, so each
+# answer is sent only once its prompt is on the screen.
 wait_for() {
 	i=0
 	while [ $i -lt 100 ]; do
 		tm capture-pane -p -S -100 > "$T/pane" 2>/dev/null || true
-		grep -q -- "$1" "$T/pane" && return 0
+		[ "$(grep -c -- "$1" "$T/pane")" -ge "${2:-1}" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -37,13 +47,13 @@ tm send-keys "ann-secret-words-1" Enter
 wait_for "Custodian 'ann', enter it again" && ok "asks ann a second time" || fail "no second prompt"
 tm send-keys "ann-secret-words-X" Enter
 wait_for "did not match" && ok "a mismatch is said and asked again" || fail "mismatch not reported"
-wait_for "Custodian 'ann', choose" || true
+wait_for "Custodian 'ann', choose" 2 || true
 tm send-keys "ann-secret-words-1" Enter
-sleep 0.3
+wait_for "Custodian 'ann', enter it again" 2 || true
 tm send-keys "ann-secret-words-1" Enter
 wait_for "Custodian 'ben', choose" && ok "then asks ben" || fail "no prompt for ben"
 tm send-keys "ben-secret-words-2" Enter
-sleep 0.3
+wait_for "Custodian 'ben', enter it again" || true
 tm send-keys "ben-secret-words-2" Enter
 wait_for "EXIT=" || true
 grep -q "EXIT=0" "$T/pane" && ok "key generated from terminal passphrases" ||
@@ -53,7 +63,8 @@ if grep -q "secret-words" "$T/pane"; then
 else
 	ok "no passphrase was echoed"
 fi
-tm kill-server 2>/dev/null || true
+tm kill-server >/dev/null 2>&1 || true
+sock="$sock-2"	# a fresh server: the old one may still be exiting
 
 tm new-session -d -x 200 -y 50 \
     "'$KEYRITE' -C '$S' quorum verify --key tk --share '$T/sh/ben.share'; echo EXIT=\$?; sleep 60"
