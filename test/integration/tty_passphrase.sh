@@ -17,7 +17,7 @@ base_sock=$sock
 tm() { tmux -L "$sock" "$@"; }
 cleanup() {
 	for s in "$base_sock" "$base_sock-2"; do
-		tmux -L "$s" kill-server
+		tmux -L "$s" kill-server || true
 		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
 	done >/dev/null 2>&1
 	rm -rf "$T"
