@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	1
+#define KR_STORE_SCHEMA_VERSION	2
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -66,6 +66,30 @@ struct kr_audit_rec {
 	uint8_t		hash[KR_AUDIT_HASH_BYTES];
 };
 
+/* A certificate in the inventory (schema v2). */
+struct kr_cert_rec {
+	int64_t		id;
+	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
+	char		serial[41];		/* lower-case hex */
+	char		subject[512];		/* for display */
+	uint8_t		*subject_der;		/* malloc'd by the store on read */
+	size_t		subject_der_len;
+	uint8_t		*issuer_der;
+	size_t		issuer_der_len;
+	int64_t		not_before;
+	int64_t		not_after;
+	char		spki_sha256[65];
+	bool		has_subject_key;
+	uint8_t		subject_key_id[KR_STORE_ID_BYTES];
+	char		profile[33];
+	char		kind[16];		/* root, intermediate, cross, leaf */
+	bool		is_ca;
+	uint8_t		*der;
+	size_t		der_len;
+	char		sha256[65];
+	int64_t		created;
+};
+
 /* Creates a new database file (refuses an existing one) with the schema. */
 int	kr_store_create(const char *, struct kr_err *) KR_WUR;
 /* Opens an existing database, migrating it to the current schema. */
@@ -112,6 +136,30 @@ int	kr_store_custodian_insert(struct kr_store *,
 /* Fills up to `max` records; *count receives how many there are. */
 int	kr_store_custodians(struct kr_store *, const uint8_t *,
 	    struct kr_custodian_rec *, size_t, size_t *, struct kr_err *) KR_WUR;
+
+/* Certificates.  A second serial for one issuer gives KR_EEXIST. */
+int	kr_store_cert_insert(struct kr_store *, const struct kr_cert_rec *,
+	    struct kr_err *) KR_WUR;
+/* Frees what a read allocated (safe on a zeroed record). */
+void	kr_store_cert_clear(struct kr_cert_rec *);
+typedef int kr_cert_cb(const struct kr_cert_rec *, void *);
+/* Every certificate, oldest first. */
+int	kr_store_cert_foreach(struct kr_store *, kr_cert_cb *, void *,
+	    struct kr_err *) KR_WUR;
+/* Certificates with this serial (any issuer), oldest first. */
+int	kr_store_cert_by_serial(struct kr_store *, const char *, kr_cert_cb *,
+	    void *, struct kr_err *) KR_WUR;
+/*
+ * The CA certificate to issue under for a key: a CA certificate whose
+ * subject public key has this SHA-256 and whose validity covers `now`,
+ * preferring root or intermediate over cross certificates, newest first.
+ * KR_ENOENT when there is none.
+ */
+int	kr_store_cert_for_key(struct kr_store *, const char *, int64_t,
+	    struct kr_cert_rec *, struct kr_err *) KR_WUR;
+/* Whether a serial is already used by an issuing key. */
+int	kr_store_serial_used(struct kr_store *, const uint8_t *, const char *,
+	    bool *, struct kr_err *) KR_WUR;
 
 /*
  * Audit chain.  Every state change appends one row inside the same

@@ -101,9 +101,42 @@ static const char store_schema_v1[] =
 	"PRAGMA application_id = 1263686484;"	/* STORE_APPLICATION_ID */
 	"PRAGMA user_version = 1;";
 
+/*
+ * Version 2: the certificate inventory.  A certificate is recorded, with
+ * its audit row, before its bytes are written anywhere; serials are unique
+ * per issuing key.
+ */
+static const char store_schema_v2[] =
+	"CREATE TABLE certificates ("
+	"  id INTEGER PRIMARY KEY,"
+	"  issuer_key_id BLOB NOT NULL REFERENCES keys (id)"
+	"    CHECK (typeof(issuer_key_id) = 'blob'"
+	"    AND length(issuer_key_id) = 16),"
+	"  serial TEXT NOT NULL"
+	"    CHECK (length(serial) BETWEEN 2 AND 40"
+	"    AND serial NOT GLOB '*[^0-9a-f]*'),"
+	"  subject TEXT NOT NULL,"
+	"  subject_der BLOB NOT NULL,"
+	"  issuer_der BLOB NOT NULL,"
+	"  not_before INTEGER NOT NULL,"
+	"  not_after INTEGER NOT NULL CHECK (not_after > not_before),"
+	"  spki_sha256 TEXT NOT NULL CHECK (length(spki_sha256) = 64),"
+	"  subject_key_id BLOB REFERENCES keys (id),"
+	"  profile TEXT NOT NULL,"
+	"  kind TEXT NOT NULL"
+	"    CHECK (kind IN ('root', 'intermediate', 'cross', 'leaf')),"
+	"  is_ca INTEGER NOT NULL CHECK (is_ca IN (0, 1)),"
+	"  der BLOB NOT NULL CHECK (typeof(der) = 'blob'),"
+	"  sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (issuer_key_id, serial));"
+	"CREATE INDEX certificates_spki ON certificates (spki_sha256);"
+	"PRAGMA user_version = 2;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
+	store_schema_v2,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

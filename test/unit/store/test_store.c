@@ -224,16 +224,20 @@ START_TEST(test_open_refuses_foreign)
 }
 END_TEST
 
+/* One past what this keyrite understands. */
+#define NEWER_VERSION	"3"
+_Static_assert(KR_STORE_SCHEMA_VERSION == 2, "raise NEWER_VERSION with the schema");
+
 START_TEST(test_open_refuses_newer)
 {
 	ck_assert_int_eq(kr_store_create(path, &err), KR_OK);
-	ck_assert_int_eq(raw_exec("PRAGMA user_version = 2"), SQLITE_OK);
+	ck_assert_int_eq(raw_exec("PRAGMA user_version = " NEWER_VERSION), SQLITE_OK);
 	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_ESTATE);
 	ck_assert_ptr_null(st);
 	ck_assert_ptr_nonnull(strstr(err.msg, "newer"));
-	ck_assert_ptr_nonnull(strstr(err.msg, "version 2"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "version " NEWER_VERSION));
 	/* and left it alone */
-	ck_assert_int_eq(raw_int("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), atoi(NEWER_VERSION));
 }
 END_TEST
 
