@@ -20,6 +20,7 @@
 #include <keyrite/policy.h>
 #include <keyrite/quorum.h>
 #include <keyrite/store.h>
+#include <keyrite/x509.h>
 
 #define KR_PASSPHRASE_MAX	1024
 
@@ -52,6 +53,7 @@ struct kr_init_req {
 	const char	*statedir;
 	const char	*kdf_profile;	/* "ceremony" (default) or "test" */
 	const char	*actor;		/* who ran it, for the audit row */
+	const char	*policy_dir;	/* NULL: the shipped policy files */
 };
 
 int		 kr_appliance_init(const struct kr_init_req *, struct kr_err *)
@@ -136,6 +138,64 @@ int		 kr_authority_quorum_verify(struct kr_appliance *,
 		    const char *, const char *const *, size_t,
 		    const struct kr_passphrase_source *,
 		    struct kr_quorum_report *, struct kr_err *) KR_WUR;
+
+/* Certificates: cert root | issue | cross-sign. */
+enum kr_issue_kind {
+	KR_ISSUE_ROOT = 1,	/* self-signed, by the key itself */
+	KR_ISSUE_CERT,		/* a certificate for a CSR, public key or held key */
+	KR_ISSUE_CROSS,		/* an existing CA's subject and key, another issuer */
+};
+
+#define KR_SAN_MAX	16
+
+struct kr_issue_req {
+	enum kr_issue_kind	 kind;
+	const char		*issuer_key;	/* for a root: the key itself */
+	const char		*profile;
+	const char		*subject;	/* DN string, or NULL */
+	const char		*csr_path;	/* exactly one subject key source */
+	const char		*pubkey_path;
+	const char		*subject_key;
+	const char		*cross_cert_path;
+	const char		*san[KR_SAN_MAX];
+	size_t			 nsan;
+	unsigned		 days;		/* 0: the profile's default */
+	bool			 rsa_pss;	/* RSASSA-PSS for an RSA issuer */
+	bool			 der;		/* write DER instead of PEM */
+	const char		*out_path;
+	bool			 dry_run;	/* lint and show; sign nothing */
+	bool			 accept_warnings;
+	const char *const	*shares;
+	size_t			 nshares;
+	const char		*actor;
+};
+
+struct kr_issue_result {
+	char			serial[2 * 20 + 1];
+	char			subject[512];
+	char			tbs_sha256[65];
+	char			cert_sha256[65];
+	char			spki_sha256[65];
+	char			not_before[KR_TIME_STR_BYTES];
+	char			not_after[KR_TIME_STR_BYTES];
+	struct kr_lint_report	lint;
+	struct kr_quorum_report	quorum;
+	int64_t			audit_seq;
+	bool			signed_ok;
+};
+
+/*
+ * Builds the certificate from the request and the profile, lints it,
+ * then (unless dry_run) has a quorum of the issuer key's custodians unlock
+ * the key, signs, verifies the signature and that the signed TBS is the
+ * linted one, records the certificate and its audit row in one
+ * transaction, and only then writes out_path.  Any refusal leaves no
+ * output file and no row.
+ */
+int		 kr_authority_issue(struct kr_appliance *,
+		    const struct kr_issue_req *,
+		    const struct kr_passphrase_source *,
+		    struct kr_issue_result *, struct kr_err *) KR_WUR;
 
 /* audit verify: recomputes the chain and names the first bad row. */
 int		 kr_authority_audit_verify(struct kr_appliance *,

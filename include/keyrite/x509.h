@@ -229,6 +229,7 @@ struct kr_profile {
 	bool		self_signed;		/* a root profile */
 	int		pathlen;		/* -1: no limit written */
 	uint16_t	key_usage;
+	uint16_t	key_usage_ec;		/* added for P-256/P-384 subject keys */
 	struct kr_oid	eku[KR_OID_MAX];
 	size_t		eku_count;
 	/* Allowed subject keys: algorithm and RSA minimum size. */
@@ -253,9 +254,16 @@ struct kr_profile {
 	bool		san_from_request;	/* take SANs the CSR asks for */
 };
 
-/* Loads policy/<name>.yaml from `dir` (strict: unknown keys are errors). */
+/*
+ * Loads <dir>/<name>.yaml, `dir` being the folder of policy files (the
+ * state folder's policy/); strict: unknown keys are errors.
+ */
 int		 kr_profile_load(const char *, const char *, struct kr_profile *,
 		    struct kr_err *) KR_WUR;
+/*
+ * Parses a profile from memory: `label` names it in messages, `name` is
+ * the name the file must declare (NULL: `label`'s file name minus .yaml).
+ */
 int		 kr_profile_parse(const char *, const char *, const uint8_t *,
 		    size_t, struct kr_profile *, struct kr_err *) KR_WUR;
 

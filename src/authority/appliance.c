@@ -97,44 +97,6 @@ kr_init_prepare_dir(const char *dir, bool *created, struct kr_err *err)
 }
 
 static int
-kr_init_policy(const char *dir, struct kr_json *j, struct kr_err *err)
-{
-	const struct kr_policy_file	*pf;
-	struct kr_quorum_policy		 qp;
-	uint8_t				 dig[32];
-	char				*pdir, *path;
-	size_t				 i;
-	int				 ret;
-
-	if ((pdir = kr_path_join(dir, KR_POLICY_DIR)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_mkdir_private(pdir, err)) != KR_OK)
-		goto out;
-	for (i = 0; (pf = kr_policy_shipped(i)) != NULL; i++) {
-		if (strcmp(pf->name, "quorum.yaml") == 0 &&
-		    (ret = kr_quorum_policy_parse(pf->name,
-		    (const uint8_t *)pf->text, pf->len, &qp, err)) != KR_OK)
-			goto out;
-		if ((path = kr_path_join(pdir, pf->name)) == NULL) {
-			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-			goto out;
-		}
-		ret = kr_file_write(path, pf->text, pf->len, KR_FILE_NOREPLACE,
-		    err);
-		free(path);
-		if (ret != KR_OK)
-			goto out;
-		if ((ret = kr_hash(KR_HASH_SHA256, pf->text, pf->len, dig)) !=
-		    KR_OK)
-			goto out;
-		kr_json_hex(j, pf->name, dig, sizeof(dig));
-	}
-out:
-	free(pdir);
-	return ret;
-}
-
-static int
 kr_init_meta(struct kr_store *st, const struct kr_init_req *req,
     struct kr_err *err)
 {
@@ -160,8 +122,7 @@ static void
 kr_init_undo(const char *dir, bool created)
 {
 	static const char *const files[] = {
-		KR_DB_FILE, KR_DB_FILE "-wal", KR_DB_FILE "-shm",
-		KR_POLICY_DIR "/quorum.yaml", NULL
+		KR_DB_FILE, KR_DB_FILE "-wal", KR_DB_FILE "-shm", NULL
 	};
 	char	*p;
 	size_t	 i;
@@ -171,10 +132,7 @@ kr_init_undo(const char *dir, bool created)
 			(void)unlink(p);
 			free(p);
 		}
-	if ((p = kr_path_join(dir, KR_POLICY_DIR)) != NULL) {
-		(void)rmdir(p);
-		free(p);
-	}
+	kr_policy_uninstall(dir);
 	if ((p = kr_path_join(dir, KR_KEYS_DIR)) != NULL) {
 		(void)rmdir(p);
 		free(p);
@@ -227,7 +185,8 @@ kr_appliance_init(const struct kr_init_req *req, struct kr_err *err)
 	    (keys = kr_path_join(req->statedir, KR_KEYS_DIR)) == NULL)
 		goto fail;
 	if ((ret = kr_mkdir_private(keys, err)) != KR_OK ||
-	    (ret = kr_init_policy(req->statedir, &j, err)) != KR_OK ||
+	    (ret = kr_policy_install(req->statedir, req->policy_dir, &j,
+	    err)) != KR_OK ||
 	    (ret = kr_store_create(db, err)) != KR_OK ||
 	    (ret = kr_store_open(&app.store, db, err)) != KR_OK ||
 	    (ret = kr_init_record(&app, req, &j, err)) != KR_OK)
@@ -294,9 +253,7 @@ kr_appliance_check_init(struct kr_appliance *app, const char *pol,
     struct kr_err *err)
 {
 	struct kr_init_row	 row;
-	uint8_t			*data = NULL, dig[32];
-	char			 hex[65], want[160];
-	size_t			 len;
+	char			 want[160];
 	int			 ret;
 
 	memset(&row, 0, sizeof(row));
@@ -307,20 +264,8 @@ kr_appliance_check_init(struct kr_appliance *app, const char *pol,
 		return kr_err_set(err, KR_ESTATE, "the audit log of %s does not "
 		    "start with its appliance.init row: the database was "
 		    "altered; run `keyrite audit verify`", app->dir);
-	if ((ret = kr_file_read(pol, KR_YAML_FILE_MAX, false, &data, &len,
-	    err)) != KR_OK)
+	if ((ret = kr_policy_verify(app->dir, row.payload, err)) != KR_OK)
 		return ret;
-	ret = kr_hash(KR_HASH_SHA256, data, len, dig);
-	free(data);
-	if (ret != KR_OK)
-		return kr_err_set(err, ret, "cannot hash %s", pol);
-	kr_hex_encode(hex, dig, sizeof(dig));
-	(void)snprintf(want, sizeof(want), "\"quorum.yaml\":\"%s\"", hex);
-	if (strstr(row.payload, want) == NULL)
-		return kr_err_set(err, KR_ESTATE, "%s has changed since this "
-		    "state folder was created (recorded in audit row 1): "
-		    "keyrite will not work under an altered policy. Restore "
-		    "the original file", pol);
 	(void)snprintf(want, sizeof(want), "\"kdf_profile\":\"%s\"",
 	    app->kdf_profile);
 	if (strstr(row.payload, want) == NULL)

@@ -51,6 +51,24 @@ int	kr_authority_unlock(struct kr_appliance *, const char *,
 	    struct kr_quorum_report *, struct kr_signer **, struct kr_err *)
 	    KR_WUR;
 
+/* An issuer chain: certs[0] is the direct issuer, the last the root. */
+#define KR_CHAIN_MAX	8
+
+struct kr_chain {
+	struct kr_cert	*certs[KR_CHAIN_MAX];
+	size_t		 len;
+};
+
+int	kr_chain_for_key(struct kr_appliance *, const char *, const uint8_t *,
+	    size_t, int64_t, struct kr_chain *, struct kr_err *) KR_WUR;
+void	kr_chain_free(struct kr_chain *);
+
+/* policyset.c: install at init, verify at every open. */
+int	kr_policy_install(const char *, const char *, struct kr_json *,
+	    struct kr_err *) KR_WUR;
+void	kr_policy_uninstall(const char *);
+int	kr_policy_verify(const char *, const char *, struct kr_err *) KR_WUR;
+
 /* Full path of a file inside the state folder (malloc'd). */
 char	*kr_appliance_path(const struct kr_appliance *, const char *);
 

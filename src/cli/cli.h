@@ -39,6 +39,11 @@ extern const struct cmd_entry cmd_key_show_entry;
 extern const struct cmd_entry cmd_quorum_verify_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
 extern const struct cmd_entry cmd_audit_show_entry;
+extern const struct cmd_entry cmd_cert_root_entry;
+extern const struct cmd_entry cmd_cert_issue_entry;
+extern const struct cmd_entry cmd_cert_cross_sign_entry;
+extern const struct cmd_entry cmd_cert_list_entry;
+extern const struct cmd_entry cmd_cert_show_entry;
 
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);

@@ -11,6 +11,7 @@ cmd_init_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "kdf-profile", required_argument, NULL, 'k' },
+		{ "policy-dir", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct kr_init_req	req;
@@ -23,6 +24,8 @@ cmd_init_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    NULL)) != -1) {
 		if (c == 'k')
 			req.kdf_profile = optarg;
+		else if (c == 'p')
+			req.policy_dir = optarg;
 		else
 			return cmd_bad_option(ctx, c, argv);
 	}
@@ -50,13 +53,16 @@ cmd_init_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_init_entry = {
 	.name = "init",
-	.usage = "[--kdf-profile ceremony|test]",
+	.usage = "[--kdf-profile ceremony|test] [--policy-dir DIR]",
 	.summary = "create an appliance state folder (database, policy copy, "
 	    "audit chain)",
 	.help =
 	    "  --kdf-profile P  passphrase stretching for share files:\n"
 	    "                   ceremony (default, Argon2id >= 256 MiB) or\n"
-	    "                   test (cheap; for tests and benchmarks only)\n",
+	    "                   test (cheap; for tests and benchmarks only)\n"
+	    "  --policy-dir DIR NAME.yaml files that replace or add to the\n"
+	    "                   shipped policy and profiles (each is checked;\n"
+	    "                   they are fixed for the folder's life)\n",
 	.flags = 0,
 	.exec = cmd_init_exec,
 };

@@ -16,6 +16,11 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_key_list_entry,
 	&cmd_key_show_entry,
 	&cmd_quorum_verify_entry,
+	&cmd_cert_root_entry,
+	&cmd_cert_issue_entry,
+	&cmd_cert_cross_sign_entry,
+	&cmd_cert_list_entry,
+	&cmd_cert_show_entry,
 	&cmd_audit_verify_entry,
 	&cmd_audit_show_entry,
 	NULL

@@ -114,6 +114,9 @@ bool		 kr_der_oid_valid(const uint8_t *, size_t);
 bool		 kr_oid_eq(const struct kr_oid *, const char *, size_t);
 #define KR_OID_IS(oid, c)	kr_oid_eq((oid), (c), sizeof(c) - 1)
 
+/* Dotted decimal of OID contents (oid.c); "(bad OID)" if malformed. */
+void		 kr_oid_dotted(const uint8_t *, size_t, char *, size_t);
+
 /* Calendar (der.c): seconds since 1970 <-> UTC fields. */
 struct kr_tm {
 	int	year, mon, day, hour, min, sec;	/* mon 1..12, day 1..31 */
@@ -222,5 +225,11 @@ int		 kr_der_get_gn(struct kr_der *, bool, struct kr_gn *) KR_WUR;
 
 /* The short name for an attribute OID ("CN"), or NULL if unknown. */
 const char	*kr_dn_attr_name(const struct kr_oid *);
+/*
+ * Whether DER is exactly one well-formed Name: SEQUENCE OF non-empty SET
+ * OF SEQUENCE { OID, one element }, SET OF in DER order, at most
+ * KR_NAME_DER_MAX bytes.  Attribute values are not checked.
+ */
+bool		 kr_dn_valid(const uint8_t *, size_t);
 
 #endif /* KEYRITE_X509_INT_H */

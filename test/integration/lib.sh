@@ -97,3 +97,20 @@ verify_shares() {
 	rc=$?
 	set -e
 }
+
+# gen_ca STATE NAME ALG PURPOSE: a 2-of-3 key (custodians a, b, c) whose
+# shares are in $T/sh-NAME; quorum NAME then gives its unlock arguments.
+gen_ca() {
+	mkdir -p "$T/sh-$2"
+	for c in a b c; do pass_of "$c"; done > "$T/gen.pw"
+	"$KEYRITE" -C "$1" key generate "$2" --alg "$3" --purpose "$4" \
+	    --threshold 2 --custodian a --custodian b --custodian c \
+	    --share-dir "$T/sh-$2" --passphrase-fd 3 3<"$T/gen.pw" \
+	    >"$T/gen.out" 2>"$T/gen.err"
+}
+# Custodians a and b present: --share options (passphrases on fd 3: $T/ab.pw).
+quorum() {
+	printf -- '--share %s --share %s --passphrase-fd 3' \
+	    "$T/sh-$1/a.share" "$T/sh-$1/b.share"
+	{ pass_of a; pass_of b; } > "$T/ab.pw"
+}

@@ -1,0 +1,746 @@
+/*
+ * cert root | issue | cross-sign: the certificate issuance door.
+ *
+ * request -> profile -> subject key -> issuer chain -> fields -> TBS ->
+ * lint -> (dry run stops here) -> quorum unlock -> sign -> verify after
+ * signing, and check the signed TBS is the linted one -> record the
+ * certificate and its audit row in one transaction -> write the output.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authority_int.h"
+
+struct kr_issue {
+	struct kr_appliance		*app;
+	const struct kr_issue_req	*req;
+	struct kr_issue_result		*res;
+	struct kr_key_rec		 issuer;
+	struct kr_key_rec		 subject_key;
+	bool				 has_subject_key;
+	struct kr_profile		 profile;
+	struct kr_cert_fields		*f;
+	struct kr_chain			 chain;
+	struct kr_csr			*csr;
+	struct kr_cert			*cross;
+	uint8_t				*tbs;
+	size_t				 tbs_len;
+	uint8_t				*cert;
+	size_t				 cert_len;
+	int64_t				 now;
+	const char			*kind;	/* root, intermediate, cross, leaf */
+};
+
+static const char *
+kr_issue_event(enum kr_issue_kind k)
+{
+	return k == KR_ISSUE_ROOT ? "cert.root" : k == KR_ISSUE_CROSS ?
+	    "cert.cross-sign" : "cert.issue";
+}
+
+static int
+kr_issue_load_issuer(struct kr_issue *is, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_store_key_get(is->app->store, is->req->issuer_key,
+	    &is->issuer, err)) != KR_OK)
+		return ret;
+	if (strcmp(is->issuer.state, "active") != 0)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' is %s: it signs "
+		    "nothing more", is->issuer.name, is->issuer.state);
+	if (strcmp(is->issuer.purpose, "ca") != 0)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' has purpose %s: "
+		    "certificates are signed only by keys of purpose ca",
+		    is->issuer.name, is->issuer.purpose);
+	return KR_OK;
+}
+
+static int
+kr_issue_load_profile(struct kr_issue *is, struct kr_err *err)
+{
+	const char	*p;
+	char		*dir;
+	int		 ret;
+
+	for (p = is->req->profile; *p != '\0'; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
+		    *p != '-')
+			return kr_err_set(err, KR_EUSAGE, "'%s' is not a profile "
+			    "name: profiles are named with a-z, 0-9 and '-'",
+			    is->req->profile);
+	if ((dir = kr_appliance_path(is->app, KR_POLICY_DIR)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_profile_load(dir, is->req->profile, &is->profile, err);
+	free(dir);
+	if (ret != KR_OK)
+		return ret;
+	if (is->req->kind == KR_ISSUE_ROOT && !is->profile.self_signed)
+		return kr_err_set(err, KR_EUSAGE, "profile '%s' is not a root "
+		    "profile: `cert root` needs a self-signed profile such as "
+		    "root", is->profile.name);
+	if (is->req->kind != KR_ISSUE_ROOT && is->profile.self_signed)
+		return kr_err_set(err, KR_EUSAGE, "profile '%s' makes "
+		    "self-signed roots: use `keyrite cert root`",
+		    is->profile.name);
+	if (is->req->kind == KR_ISSUE_CROSS && !is->profile.is_ca)
+		return kr_err_set(err, KR_EUSAGE, "cross-signing makes a CA "
+		    "certificate: profile '%s' is not a CA profile",
+		    is->profile.name);
+	return KR_OK;
+}
+
+static int
+kr_issue_set_spki(struct kr_issue *is, const uint8_t *spki, size_t len,
+    const char *what, struct kr_err *err)
+{
+	struct kr_spki_info	info;
+	int			ret;
+
+	if (len > sizeof(is->f->spki))
+		return kr_err_set(err, KR_EINPUT, "%s: the public key is too "
+		    "large", what);
+	if ((ret = kr_spki_parse(spki, len, &info, err)) != KR_OK)
+		return kr_err_prefix(err, "%s: ", what);
+	memcpy(is->f->spki, spki, len);
+	is->f->spki_len = len;
+	return KR_OK;
+}
+
+static int
+kr_issue_subject_dn(struct kr_issue *is, const struct kr_slice *fallback,
+    struct kr_err *err)
+{
+	uint8_t	*dn;
+	size_t	 len;
+	int	 ret;
+
+	if (is->req->subject == NULL) {
+		if (fallback == NULL || is->profile.subject_from_request == 0)
+			return kr_err_set(err, KR_EUSAGE, "give --subject: "
+			    "profile '%s' takes no subject from the request",
+			    is->profile.name);
+		if (fallback->len > sizeof(is->f->subject))
+			return kr_err_set(err, KR_EINPUT, "the request's "
+			    "subject is too long");
+		memcpy(is->f->subject, fallback->p, fallback->len);
+		is->f->subject_len = fallback->len;
+		return KR_OK;
+	}
+	if ((ret = kr_dn_encode(is->req->subject, &dn, &len, err)) != KR_OK)
+		return kr_err_prefix(err, "--subject: ");
+	if (len > sizeof(is->f->subject)) {
+		free(dn);
+		return kr_err_set(err, KR_EINPUT, "--subject is too long");
+	}
+	memcpy(is->f->subject, dn, len);
+	is->f->subject_len = len;
+	free(dn);
+	return KR_OK;
+}
+
+static int
+kr_issue_from_csr(struct kr_issue *is, struct kr_err *err)
+{
+	uint8_t	*data;
+	size_t	 len;
+	int	 ret;
+
+	if ((ret = kr_file_read(is->req->csr_path, KR_CSR_MAX, false, &data,
+	    &len, err)) != KR_OK)
+		return ret;
+	ret = kr_csr_parse(is->req->csr_path, data, len, &is->csr, err);
+	free(data);
+	if (ret != KR_OK)
+		return ret;
+	if ((ret = kr_issue_set_spki(is, is->csr->spki.p, is->csr->spki.len,
+	    is->req->csr_path, err)) != KR_OK)
+		return ret;
+	return kr_issue_subject_dn(is, &is->csr->subject, err);
+}
+
+static int
+kr_issue_from_pubkey(struct kr_issue *is, struct kr_err *err)
+{
+	uint8_t	*data, *der = NULL;
+	size_t	 len, dlen;
+	int	 ret;
+
+	if ((ret = kr_file_read(is->req->pubkey_path, KR_SPKI_MAX_BYTES * 4,
+	    false, &data, &len, err)) != KR_OK)
+		return ret;
+	ret = kr_pem_decode("PUBLIC KEY", (const char *)data, len, &der, &dlen);
+	if (ret == KR_ENOENT)
+		ret = kr_issue_set_spki(is, data, len, is->req->pubkey_path, err);
+	else if (ret == KR_OK)
+		ret = kr_issue_set_spki(is, der, dlen, is->req->pubkey_path, err);
+	else
+		ret = kr_err_set(err, KR_EINPUT, "%s: the PUBLIC KEY block is "
+		    "not valid base64", is->req->pubkey_path);
+	free(der);
+	free(data);
+	if (ret != KR_OK)
+		return ret;
+	return kr_issue_subject_dn(is, NULL, err);
+}
+
+/* A key kept on this appliance: its purpose must suit the profile. */
+static int
+kr_issue_from_held_key(struct kr_issue *is, struct kr_err *err)
+{
+	const char	*need;
+	int		 ret;
+
+	if ((ret = kr_store_key_get(is->app->store, is->req->subject_key,
+	    &is->subject_key, err)) != KR_OK)
+		return ret;
+	need = is->profile.is_ca ? "ca" :
+	    strcmp(is->profile.name, "ocsp-signing") == 0 ? "ocsp" :
+	    strcmp(is->profile.name, "firmware-signing") == 0 ? "firmware" :
+	    NULL;
+	if (need != NULL && strcmp(is->subject_key.purpose, need) != 0)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' has purpose %s; "
+		    "a certificate under profile '%s' is for a key of purpose "
+		    "%s", is->subject_key.name, is->subject_key.purpose,
+		    is->profile.name, need);
+	is->has_subject_key = true;
+	if ((ret = kr_issue_set_spki(is, is->subject_key.spki,
+	    is->subject_key.spki_len, is->subject_key.name, err)) != KR_OK)
+		return ret;
+	return kr_issue_subject_dn(is, NULL, err);
+}
+
+/* Cross-signing keeps the existing CA's subject bytes, key and SKI. */
+static int
+kr_issue_from_cross(struct kr_issue *is, struct kr_err *err)
+{
+	const struct kr_cert_fields	*cf;
+	uint8_t				*data, ski[KR_KEYID_BYTES];
+	size_t				 len;
+	int				 ret;
+
+	if ((ret = kr_file_read(is->req->cross_cert_path, KR_CERT_MAX, false,
+	    &data, &len, err)) != KR_OK)
+		return ret;
+	ret = kr_cert_parse(is->req->cross_cert_path, data, len, &is->cross,
+	    err);
+	free(data);
+	if (ret != KR_OK)
+		return ret;
+	cf = &is->cross->f;
+	if (!cf->has_bc || !cf->bc_ca)
+		return kr_err_set(err, KR_EREFUSED, "%s is not a CA "
+		    "certificate: only CAs are cross-signed",
+		    is->req->cross_cert_path);
+	if ((ret = kr_key_identifier(cf->spki, cf->spki_len, ski)) != KR_OK)
+		return kr_err_set(err, ret, "cannot compute the key identifier");
+	if (!cf->has_ski || cf->ski_len != sizeof(ski) ||
+	    memcmp(cf->ski, ski, sizeof(ski)) != 0)
+		return kr_err_set(err, KR_EREFUSED, "%s: its subjectKeyIdentifier "
+		    "is missing or is not the SHA-1 of its key, so a cross "
+		    "certificate could not carry the same SKI",
+		    is->req->cross_cert_path);
+	if (is->req->subject != NULL)
+		return kr_err_set(err, KR_EUSAGE, "--subject cannot be given "
+		    "when cross-signing: the subject is the certificate's own");
+	memcpy(is->f->subject, cf->subject, cf->subject_len);
+	is->f->subject_len = cf->subject_len;
+	return kr_issue_set_spki(is, cf->spki, cf->spki_len,
+	    is->req->cross_cert_path, err);
+}
+
+static int
+kr_issue_subject(struct kr_issue *is, struct kr_err *err)
+{
+	const struct kr_issue_req	*r = is->req;
+	int				 n;
+
+	switch (r->kind) {
+	case KR_ISSUE_ROOT:
+		if (kr_issue_set_spki(is, is->issuer.spki, is->issuer.spki_len,
+		    is->issuer.name, err) != KR_OK)
+			return err->code;
+		return kr_issue_subject_dn(is, NULL, err);
+	case KR_ISSUE_CROSS:
+		return kr_issue_from_cross(is, err);
+	case KR_ISSUE_CERT:
+		n = (r->csr_path != NULL) + (r->pubkey_path != NULL) +
+		    (r->subject_key != NULL);
+		if (n != 1)
+			return kr_err_set(err, KR_EUSAGE, "give exactly one of "
+			    "--csr, --pubkey and --subject-key");
+		if (r->csr_path != NULL)
+			return kr_issue_from_csr(is, err);
+		if (r->pubkey_path != NULL)
+			return kr_issue_from_pubkey(is, err);
+		return kr_issue_from_held_key(is, err);
+	}
+	return kr_err_set(err, KR_EINTERNAL, "unknown issuance kind");
+}
+
+/* 16 random bytes, first in 0x01..0x7f: positive, minimal, > 120 bits. */
+static int
+kr_issue_serial(struct kr_issue *is, struct kr_err *err)
+{
+	uint8_t	s[16];
+	char	hex[33];
+	bool	used;
+	int	tries, ret;
+
+	for (tries = 0; tries < 8; tries++) {
+		kr_random(s, sizeof(s));
+		s[0] = (uint8_t)(1 + s[0] % 0x7f);
+		kr_hex_encode(hex, s, sizeof(s));
+		if ((ret = kr_store_serial_used(is->app->store, is->issuer.id,
+		    hex, &used, err)) != KR_OK)
+			return ret;
+		if (!used) {
+			memcpy(is->f->serial, s, sizeof(s));
+			is->f->serial_len = sizeof(s);
+			return KR_OK;
+		}
+	}
+	return kr_err_set(err, KR_EINTERNAL, "could not draw an unused serial "
+	    "number: the random number generator is suspect");
+}
+
+static int
+kr_issue_sig_alg(struct kr_issue *is, struct kr_err *err)
+{
+	enum kr_key_alg	alg;
+
+	if (kr_key_alg_from_name(is->issuer.alg, &alg) != KR_OK)
+		return kr_err_set(err, KR_ESTATE, "key '%s' has an unknown "
+		    "algorithm '%s'", is->issuer.name, is->issuer.alg);
+	if (is->req->rsa_pss && alg != KR_KEY_RSA3072 && alg != KR_KEY_RSA4096)
+		return kr_err_set(err, KR_EUSAGE, "--rsa-pss needs an RSA "
+		    "issuer key; '%s' is %s", is->issuer.name, is->issuer.alg);
+	is->f->sig_alg = is->req->rsa_pss ? KR_SIG_RSA_PSS_SHA256 :
+	    kr_sig_alg_default(alg);
+	return KR_OK;
+}
+
+static void
+kr_issue_profile_exts(struct kr_issue *is)
+{
+	const struct kr_profile	*p = &is->profile;
+	struct kr_cert_fields	*f = is->f;
+
+	f->has_bc = p->is_ca;
+	f->bc_critical = true;
+	f->bc_ca = p->is_ca;
+	f->bc_pathlen = p->is_ca ? p->pathlen : -1;
+	f->has_ku = p->key_usage != 0;
+	f->ku_critical = true;
+	f->ku = p->key_usage;
+	f->has_eku = p->eku_count > 0;
+	memcpy(f->eku, p->eku, sizeof(f->eku));
+	f->eku_count = p->eku_count;
+	f->has_nc = p->nc_permitted_count + p->nc_excluded_count > 0;
+	memcpy(f->nc_permitted, p->nc_permitted, sizeof(f->nc_permitted));
+	f->nc_permitted_count = p->nc_permitted_count;
+	memcpy(f->nc_excluded, p->nc_excluded, sizeof(f->nc_excluded));
+	f->nc_excluded_count = p->nc_excluded_count;
+	f->has_policies = p->policies_count > 0;
+	memcpy(f->policies, p->policies, sizeof(f->policies));
+	f->policies_count = p->policies_count;
+	memcpy(f->cps_uri, p->cps_uri, sizeof(f->cps_uri));
+	f->has_crldp = p->crldp_count > 0;
+	memcpy(f->crldp, p->crldp, sizeof(f->crldp));
+	f->crldp_count = p->crldp_count;
+	f->has_aia = p->aia_count > 0;
+	memcpy(f->aia_ca_issuers, p->aia_ca_issuers, sizeof(f->aia_ca_issuers));
+	f->aia_count = p->aia_count;
+}
+
+static int
+kr_issue_sans(struct kr_issue *is, struct kr_err *err)
+{
+	struct kr_cert_fields	*f = is->f;
+	size_t			 i;
+	int			 ret;
+
+	if (is->req->nsan > 0 && !is->profile.san_allowed)
+		return kr_err_set(err, KR_EUSAGE, "profile '%s' puts no "
+		    "subjectAltName in its certificates: drop --san",
+		    is->profile.name);
+	for (i = 0; i < is->req->nsan; i++) {
+		if (f->san_count == KR_GN_MAX)
+			return kr_err_set(err, KR_EUSAGE, "at most %d --san",
+			    KR_GN_MAX);
+		if ((ret = kr_gn_parse(is->req->san[i], false,
+		    &f->san[f->san_count], err)) != KR_OK)
+			return kr_err_prefix(err, "--san %s: ", is->req->san[i]);
+		f->san_count++;
+	}
+	if (is->csr != NULL && is->profile.san_allowed &&
+	    is->profile.san_from_request && is->csr->requested.has_san)
+		for (i = 0; i < is->csr->requested.san_count &&
+		    f->san_count < KR_GN_MAX; i++)
+			f->san[f->san_count++] = is->csr->requested.san[i];
+	f->has_san = f->san_count > 0;
+	return KR_OK;
+}
+
+static int
+kr_issue_validity(struct kr_issue *is, struct kr_err *err)
+{
+	unsigned	days = is->req->days != 0 ? is->req->days :
+			    is->profile.default_days;
+
+	if (days == 0)
+		return kr_err_set(err, KR_EUSAGE, "give --days: profile '%s' "
+		    "has no default validity", is->profile.name);
+	is->f->not_before = is->now;
+	is->f->not_after = is->now + (int64_t)days * 86400;
+	return KR_OK;
+}
+
+static int
+kr_issue_key_ids(struct kr_issue *is, struct kr_err *err)
+{
+	struct kr_cert_fields	*f = is->f;
+	const struct kr_cert	*up;
+	int			 ret;
+
+	if (is->cross != NULL) {
+		memcpy(f->ski, is->cross->f.ski, is->cross->f.ski_len);
+		f->ski_len = is->cross->f.ski_len;
+	} else {
+		if ((ret = kr_key_identifier(f->spki, f->spki_len, f->ski)) !=
+		    KR_OK)
+			return kr_err_set(err, ret, "cannot compute the "
+			    "subject key identifier");
+		f->ski_len = KR_KEYID_BYTES;
+	}
+	f->has_ski = true;
+	if (is->req->kind == KR_ISSUE_ROOT)
+		return KR_OK;
+	up = is->chain.certs[0];
+	if (up->f.has_ski) {
+		memcpy(f->aki, up->f.ski, up->f.ski_len);
+		f->aki_len = up->f.ski_len;
+		f->has_aki = true;
+	}
+	memcpy(f->issuer, up->f.subject, up->f.subject_len);
+	f->issuer_len = up->f.subject_len;
+	return KR_OK;
+}
+
+static int
+kr_issue_fields(struct kr_issue *is, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_issue_subject(is, err)) != KR_OK)
+		return ret;
+	if (is->req->kind == KR_ISSUE_ROOT) {
+		memcpy(is->f->issuer, is->f->subject, is->f->subject_len);
+		is->f->issuer_len = is->f->subject_len;
+	} else if ((ret = kr_chain_for_key(is->app, is->issuer.name,
+	    is->issuer.spki, is->issuer.spki_len, is->now, &is->chain,
+	    err)) != KR_OK)
+		return ret;
+	kr_issue_profile_exts(is);
+	if ((ret = kr_issue_serial(is, err)) != KR_OK ||
+	    (ret = kr_issue_sig_alg(is, err)) != KR_OK ||
+	    (ret = kr_issue_sans(is, err)) != KR_OK ||
+	    (ret = kr_issue_validity(is, err)) != KR_OK ||
+	    (ret = kr_issue_key_ids(is, err)) != KR_OK)
+		return ret;
+	return kr_tbs_build(is->f, &is->tbs, &is->tbs_len, err);
+}
+
+static void
+kr_issue_lint_summary(const struct kr_lint_report *rep, char *out,
+    size_t cap)
+{
+	size_t	i, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < rep->count && o + 8 < cap; i++) {
+		int n = snprintf(out + o, cap - o, "\n  %s %s: %s",
+		    rep->f[i].level == KR_LINT_ERROR ? "error" : "warning",
+		    rep->f[i].id, rep->f[i].msg);
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
+static int
+kr_issue_lint(struct kr_issue *is, struct kr_err *err)
+{
+	struct kr_lint_input	 in;
+	struct kr_lint_report	*rep = &is->res->lint;
+	char			 list[700];
+
+	memset(&in, 0, sizeof(in));
+	in.fields = is->f;
+	in.tbs = is->tbs;
+	in.tbs_len = is->tbs_len;
+	in.profile = &is->profile;
+	in.chain = (const struct kr_cert *const *)is->chain.certs;
+	in.chain_len = is->chain.len;
+	in.issuer_spki = is->issuer.spki;
+	in.issuer_spki_len = is->issuer.spki_len;
+	in.now = is->now;
+	kr_lint_run(&in, rep);
+	kr_issue_lint_summary(rep, list, sizeof(list));
+	if (rep->errors > 0)
+		return kr_err_set(err, KR_EREFUSED, "the certificate fails %zu "
+		    "lint rule%s, so it was not signed:%s", rep->errors,
+		    rep->errors == 1 ? "" : "s", list);
+	if (rep->warnings > 0 && !is->req->accept_warnings && !is->req->dry_run)
+		return kr_err_set(err, KR_EREFUSED, "the certificate has %zu "
+		    "lint warning%s; read them and give --accept-warnings to "
+		    "sign it anyway:%s", rep->warnings,
+		    rep->warnings == 1 ? "" : "s", list);
+	return KR_OK;
+}
+
+/* Signs, verifies, assembles, and re-parses to compare the TBS bytes. */
+static int
+kr_issue_sign(struct kr_issue *is, struct kr_signer *s, struct kr_err *err)
+{
+	struct kr_cert	*back = NULL;
+	uint8_t		 sig[KR_SIG_MAX_BYTES];
+	size_t		 siglen = sizeof(sig);
+	int		 ret;
+
+	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) != KR_OK ||
+	    (ret = kr_signer_sign(s, is->f->sig_alg, is->tbs, is->tbs_len, sig,
+	    &siglen, err)) != KR_OK)
+		return ret;
+	if (kr_sig_verify(is->f->sig_alg, is->issuer.spki, is->issuer.spki_len,
+	    is->tbs, is->tbs_len, sig, siglen, 0, err) != KR_OK)
+		return kr_err_set(err, KR_EVERIFY, "the signature key '%s' just "
+		    "made does not verify with its public key: nothing was "
+		    "recorded. The key store or token is faulty",
+		    is->issuer.name);
+	if ((ret = kr_cert_assemble(is->tbs, is->tbs_len, is->f->sig_alg, sig,
+	    siglen, &is->cert, &is->cert_len, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_cert_parse("the new certificate", is->cert,
+	    is->cert_len, &back, err)) != KR_OK)
+		return ret;
+	if (back->tbs.len != is->tbs_len ||
+	    memcmp(back->tbs.p, is->tbs, is->tbs_len) != 0)
+		ret = kr_err_set(err, KR_EINTERNAL, "the signed certificate's "
+		    "TBS differs from the linted one: nothing was recorded");
+	else
+		ret = kr_cert_verify_signature(back, is->issuer.spki,
+		    is->issuer.spki_len, err);
+	kr_cert_free(&back);
+	return ret;
+}
+
+static const char *
+kr_issue_kind(const struct kr_issue *is)
+{
+	if (is->req->kind == KR_ISSUE_ROOT)
+		return "root";
+	if (is->req->kind == KR_ISSUE_CROSS)
+		return "cross";
+	return is->profile.is_ca ? "intermediate" : "leaf";
+}
+
+static int
+kr_issue_audit(struct kr_issue *is, struct kr_err *err)
+{
+	const struct kr_quorum_report	*q = &is->res->quorum;
+	const char			*names[KR_CUSTODIANS_MAX];
+	char				 actor[1024] = "";
+	struct kr_json			 j;
+	size_t				 i, k = 0;
+	int				 ret;
+
+	for (i = 0; i < q->given; i++) {
+		if (q->shares[i].code != KR_OK)
+			continue;
+		names[k++] = q->shares[i].custodian;
+		if (strlen(actor) + KR_CUSTODIAN_NAME_MAX + 2 < sizeof(actor)) {
+			if (actor[0] != '\0')
+				(void)strcat(actor, ",");
+			(void)strcat(actor, q->shares[i].custodian);
+		}
+	}
+	kr_json_begin(&j);
+	kr_json_str(&j, "kind", is->kind);
+	kr_json_str(&j, "serial", is->res->serial);
+	kr_json_str(&j, "subject", is->res->subject);
+	kr_json_str(&j, "profile", is->profile.name);
+	kr_json_str(&j, "issuer_key", is->issuer.name);
+	kr_json_str(&j, "spki_sha256", is->res->spki_sha256);
+	kr_json_str(&j, "tbs_sha256", is->res->tbs_sha256);
+	kr_json_str(&j, "cert_sha256", is->res->cert_sha256);
+	kr_json_str(&j, "not_before", is->res->not_before);
+	kr_json_str(&j, "not_after", is->res->not_after);
+	kr_json_int(&j, "lint_warnings_accepted", (int64_t)is->res->lint.warnings);
+	kr_json_str_array(&j, "approved_by", names, k);
+	kr_json_str(&j, "operator", is->req->actor);
+	ret = kr_audit_record(is->app, actor[0] != '\0' ? actor :
+	    is->req->actor, kr_issue_event(is->req->kind), kr_json_end(&j),
+	    &is->res->audit_seq, err);
+	kr_json_free(&j);
+	return ret;
+}
+
+static int
+kr_issue_insert(struct kr_issue *is, struct kr_err *err)
+{
+	struct kr_cert_rec	c;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.issuer_key_id, is->issuer.id, sizeof(c.issuer_key_id));
+	(void)snprintf(c.serial, sizeof(c.serial), "%s", is->res->serial);
+	(void)snprintf(c.subject, sizeof(c.subject), "%s", is->res->subject);
+	c.subject_der = is->f->subject;
+	c.subject_der_len = is->f->subject_len;
+	c.issuer_der = is->f->issuer;
+	c.issuer_der_len = is->f->issuer_len;
+	c.not_before = is->f->not_before;
+	c.not_after = is->f->not_after;
+	(void)snprintf(c.spki_sha256, sizeof(c.spki_sha256), "%s",
+	    is->res->spki_sha256);
+	c.has_subject_key = is->has_subject_key || is->req->kind == KR_ISSUE_ROOT;
+	memcpy(c.subject_key_id, is->req->kind == KR_ISSUE_ROOT ?
+	    is->issuer.id : is->subject_key.id, sizeof(c.subject_key_id));
+	(void)snprintf(c.profile, sizeof(c.profile), "%s", is->profile.name);
+	(void)snprintf(c.kind, sizeof(c.kind), "%s", is->kind);
+	c.is_ca = is->profile.is_ca;
+	c.der = is->cert;
+	c.der_len = is->cert_len;
+	(void)snprintf(c.sha256, sizeof(c.sha256), "%s", is->res->cert_sha256);
+	c.created = is->now;
+	return kr_store_cert_insert(is->app->store, &c, err);
+}
+
+static int
+kr_issue_output(struct kr_issue *is, struct kr_err *err)
+{
+	char	*pem;
+	int	 ret;
+
+	if (is->req->der)
+		return kr_media_write(KR_ART_CERTIFICATE, is->req->out_path,
+		    is->cert, is->cert_len, KR_FILE_NOREPLACE, err);
+	if ((pem = kr_pem_encode("CERTIFICATE", is->cert, is->cert_len)) ==
+	    NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_media_write(KR_ART_CERTIFICATE, is->req->out_path, pem,
+	    strlen(pem), KR_FILE_NOREPLACE, err);
+	free(pem);
+	return ret;
+}
+
+/* Record first, then release: a crash between leaves it unreleased. */
+static int
+kr_issue_record(struct kr_issue *is, struct kr_err *err)
+{
+	struct kr_sigmask	sig;
+	uint8_t			dig[32];
+	int			ret;
+
+	if ((ret = kr_hash(KR_HASH_SHA256, is->cert, is->cert_len, dig)) !=
+	    KR_OK)
+		return kr_err_set(err, ret, "cannot hash the certificate");
+	kr_hex_encode(is->res->cert_sha256, dig, sizeof(dig));
+	if ((ret = kr_store_begin(is->app->store, err)) != KR_OK)
+		return ret;
+	kr_signals_hold(&sig);
+	if ((ret = kr_issue_insert(is, err)) != KR_OK ||
+	    (ret = kr_issue_audit(is, err)) != KR_OK ||
+	    (ret = kr_store_commit(is->app->store, err)) != KR_OK) {
+		kr_store_rollback(is->app->store);
+		kr_signals_release(&sig);
+		return ret;
+	}
+	ret = kr_issue_output(is, err);
+	kr_signals_release(&sig);
+	if (ret != KR_OK)
+		return kr_err_prefix(err, "certificate %s was signed and "
+		    "recorded, but could not be written out (`keyrite cert "
+		    "show %s --pem` prints it): ", is->res->serial,
+		    is->res->serial);
+	return KR_OK;
+}
+
+static void
+kr_issue_describe(struct kr_issue *is)
+{
+	struct kr_issue_result	*r = is->res;
+	uint8_t			 dig[32];
+
+	kr_hex_encode(r->serial, is->f->serial, is->f->serial_len);
+	kr_dn_format(is->f->subject, is->f->subject_len, r->subject,
+	    sizeof(r->subject));
+	if (kr_hash(KR_HASH_SHA256, is->tbs, is->tbs_len, dig) == KR_OK)
+		kr_hex_encode(r->tbs_sha256, dig, sizeof(dig));
+	kr_spki_fingerprint(is->f->spki, is->f->spki_len, r->spki_sha256);
+	kr_time_format(is->f->not_before, r->not_before);
+	kr_time_format(is->f->not_after, r->not_after);
+}
+
+static int
+kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	int			 ret;
+
+	if ((ret = kr_issue_load_issuer(is, err)) != KR_OK ||
+	    (ret = kr_issue_load_profile(is, err)) != KR_OK ||
+	    (ret = kr_issue_fields(is, err)) != KR_OK)
+		return ret;
+	is->kind = kr_issue_kind(is);
+	kr_issue_describe(is);
+	if ((ret = kr_issue_lint(is, err)) != KR_OK || is->req->dry_run)
+		return ret;
+	if (is->req->out_path == NULL)
+		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
+	if (kr_path_exists(is->req->out_path))
+		return kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
+		    "will not overwrite it", is->req->out_path);
+	if ((ret = kr_authority_unlock(is->app, is->issuer.name,
+	    is->req->shares, is->req->nshares, src, &is->res->quorum, &s,
+	    err)) != KR_OK)
+		return ret;
+	ret = kr_issue_sign(is, s, err);
+	kr_signer_free(&s);
+	if (ret != KR_OK)
+		return ret;
+	if ((ret = kr_issue_record(is, err)) != KR_OK)
+		return ret;
+	is->res->signed_ok = true;
+	return KR_OK;
+}
+
+int
+kr_authority_issue(struct kr_appliance *app, const struct kr_issue_req *req,
+    const struct kr_passphrase_source *src, struct kr_issue_result *res,
+    struct kr_err *err)
+{
+	struct kr_issue	is;
+	int		ret;
+
+	memset(res, 0, sizeof(*res));
+	memset(&is, 0, sizeof(is));
+	is.app = app;
+	is.req = req;
+	is.res = res;
+	is.now = kr_time_now();
+	if ((is.f = calloc(1, sizeof(*is.f))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_issue_run(&is, src, err);
+	kr_chain_free(&is.chain);
+	kr_csr_free(&is.csr);
+	kr_cert_free(&is.cross);
+	free(is.tbs);
+	free(is.cert);
+	free(is.f);
+	return ret;
+}
