@@ -186,6 +186,33 @@ kr_issue_from_pubkey(struct kr_issue *is, struct kr_err *err)
 	return kr_issue_subject_dn(is, NULL, err);
 }
 
+/*
+ * The purpose a key held here must have to be certified under a profile:
+ * CA profiles certify ca keys; codeSigning and OCSPSigning leaves certify
+ * firmware and ocsp keys; other leaves take any purpose.
+ */
+static const char *
+kr_issue_purpose_for(const struct kr_profile *p)
+{
+	struct kr_oid	code, ocsp;
+	size_t		i;
+
+	if (p->is_ca)
+		return "ca";
+	if (kr_oid_parse("codeSigning", &code, NULL) != KR_OK ||
+	    kr_oid_parse("OCSPSigning", &ocsp, NULL) != KR_OK)
+		return NULL;
+	for (i = 0; i < p->eku_count; i++) {
+		if (p->eku[i].len == code.len &&
+		    memcmp(p->eku[i].der, code.der, code.len) == 0)
+			return "firmware";
+		if (p->eku[i].len == ocsp.len &&
+		    memcmp(p->eku[i].der, ocsp.der, ocsp.len) == 0)
+			return "ocsp";
+	}
+	return NULL;
+}
+
 /* A key kept on this appliance: its purpose must suit the profile. */
 static int
 kr_issue_from_held_key(struct kr_issue *is, struct kr_err *err)
@@ -196,10 +223,7 @@ kr_issue_from_held_key(struct kr_issue *is, struct kr_err *err)
 	if ((ret = kr_store_key_get(is->app->store, is->req->subject_key,
 	    &is->subject_key, err)) != KR_OK)
 		return ret;
-	need = is->profile.is_ca ? "ca" :
-	    strcmp(is->profile.name, "ocsp-signing") == 0 ? "ocsp" :
-	    strcmp(is->profile.name, "firmware-signing") == 0 ? "firmware" :
-	    NULL;
+	need = kr_issue_purpose_for(&is->profile);
 	if (need != NULL && strcmp(is->subject_key.purpose, need) != 0)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' has purpose %s; "
 		    "a certificate under profile '%s' is for a key of purpose "
@@ -355,6 +379,22 @@ kr_issue_profile_exts(struct kr_issue *is)
 	f->aia_count = p->aia_count;
 }
 
+/* Key usages a profile grants only to ECDSA keys (keyAgreement). */
+static void
+kr_issue_ec_usage(struct kr_issue *is)
+{
+	struct kr_spki_info	info;
+	struct kr_err		e;
+
+	if (is->profile.key_usage_ec == 0 ||
+	    kr_spki_parse(is->f->spki, is->f->spki_len, &info, &e) != KR_OK)
+		return;
+	if (info.type == KR_PK_EC_P256 || info.type == KR_PK_EC_P384) {
+		is->f->ku |= is->profile.key_usage_ec;
+		is->f->has_ku = true;
+	}
+}
+
 static int
 kr_issue_sans(struct kr_issue *is, struct kr_err *err)
 {
@@ -444,6 +484,7 @@ kr_issue_fields(struct kr_issue *is, struct kr_err *err)
 	    err)) != KR_OK)
 		return ret;
 	kr_issue_profile_exts(is);
+	kr_issue_ec_usage(is);
 	if ((ret = kr_issue_serial(is, err)) != KR_OK ||
 	    (ret = kr_issue_sig_alg(is, err)) != KR_OK ||
 	    (ret = kr_issue_sans(is, err)) != KR_OK ||

@@ -114,6 +114,7 @@ kr_yaml_build_map(struct kr_yaml_parser *yp, struct kr_yaml_node *n,
 	struct kr_yaml_node	*item;
 	yaml_event_t		 ev;
 	char			*key;
+	unsigned		 key_line;
 	size_t			 i;
 	int			 ret;
 
@@ -131,6 +132,7 @@ kr_yaml_build_map(struct kr_yaml_parser *yp, struct kr_yaml_node *n,
 			return ret;
 		}
 		key = strdup((const char *)ev.data.scalar.value);
+		key_line = (unsigned)ev.start_mark.line + 1;
 		yaml_event_delete(&ev);
 		if (key == NULL)
 			return kr_err_set(yp->err, KR_ENOMEM, "out of memory");
@@ -141,7 +143,7 @@ kr_yaml_build_map(struct kr_yaml_parser *yp, struct kr_yaml_node *n,
 				(void)snprintf(what, sizeof(what),
 				    "key '%.64s' appears twice", key);
 				free(key);
-				return kr_yaml_fail(yp, n->line, what);
+				return kr_yaml_fail(yp, key_line, what);
 			}
 		if ((ret = kr_yaml_next(yp, &ev)) != KR_OK) {
 			free(key);

@@ -56,7 +56,7 @@ der_header(const struct kr_der *d, uint8_t *tag, size_t *hdr, size_t *len)
 		for (l = 0, i = 0; i < n; i++)
 			l = (l << 8) | p[2 + i];
 		if (l < 0x80)
-			return KR_EINPUT;	/* should have been short form */
+			return KR_EINPUT;	/* short form was due */
 		*hdr = 2 + n;
 		*len = l;
 	}

@@ -159,7 +159,8 @@ charset:
 		    "ISO 3166 country code in capitals, such as C=DE");
 	case CS_PRINTABLE:
 		return kr_err_set(err, KR_EINPUT, "%s may hold only letters, "
-		    "digits, spaces and ' ( ) + , - . / : = ? (PrintableString)",
+		    "digits, spaces and ' ( ) + , - . / : = ? "
+		    "(PrintableString)",
 		    a->name);
 	case CS_LABEL:
 		return kr_err_set(err, KR_EINPUT, "DC must be one DNS label: "

@@ -190,8 +190,9 @@ kr_prof_words(const struct kr_prof *pc, const char *key, bool required,
 			    names);
 		}
 		if ((*bits & w[j].bit) != 0)
-			return kr_prof_fail(pc, item->line, key, "lists '%.64s' "
-			    "twice%s", item->scalar, w == kr_prof_ku_words ?
+			return kr_prof_fail(pc, item->line, key, "lists "
+			    "'%.64s' twice%s", item->scalar,
+			    w == kr_prof_ku_words ?
 			    " (nonRepudiation and contentCommitment are the "
 			    "same bit)" : "");
 		*bits |= w[j].bit;
@@ -554,9 +555,11 @@ kr_prof_nc(const struct kr_prof *pc)
 	if (p->nc_permitted_count + p->nc_excluded_count == 0)
 		return KR_OK;
 	if (!p->is_ca || p->self_signed)
-		return kr_prof_fail(pc, nc->line, "name_constraints", "are "
-		    "only for kind ca: validators ignore them on a root, and "
-		    "a leaf cannot constrain anything");
+		return kr_prof_fail(pc, kr_prof_line(nc,
+		    p->nc_permitted_count > 0 ? "permitted" : "excluded"),
+		    "name_constraints", "are only for kind ca: validators "
+		    "ignore them on a root, and a leaf cannot constrain "
+		    "anything");
 	return KR_OK;
 }
 

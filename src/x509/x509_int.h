@@ -164,9 +164,12 @@ int		 kr_derw_finish(const uint8_t *, size_t, uint8_t **, size_t *)
 #define KR_OID_EXT_POLICIES	"\x55\x1d\x20"		/* 2.5.29.32 */
 #define KR_OID_EXT_AKI		"\x55\x1d\x23"		/* 2.5.29.35 */
 #define KR_OID_EXT_EKU		"\x55\x1d\x25"		/* 2.5.29.37 */
-#define KR_OID_EXT_AIA		"\x2b\x06\x01\x05\x05\x07\x01\x01" /* 1.3.6.1.5.5.7.1.1 */
-#define KR_OID_AD_CA_ISSUERS	"\x2b\x06\x01\x05\x05\x07\x30\x02" /* 1.3.6.1.5.5.7.48.2 */
-#define KR_OID_QT_CPS		"\x2b\x06\x01\x05\x05\x07\x02\x01" /* 1.3.6.1.5.5.7.2.1 */
+/* 1.3.6.1.5.5.7.1.1 */
+#define KR_OID_EXT_AIA		"\x2b\x06\x01\x05\x05\x07\x01\x01"
+/* 1.3.6.1.5.5.7.48.2 */
+#define KR_OID_AD_CA_ISSUERS	"\x2b\x06\x01\x05\x05\x07\x30\x02"
+/* 1.3.6.1.5.5.7.2.1 */
+#define KR_OID_QT_CPS		"\x2b\x06\x01\x05\x05\x07\x02\x01"
 #define KR_OID_ANY_POLICY	"\x55\x1d\x20\x00"	/* 2.5.29.32.0 */
 #define KR_OID_ANY_EKU		"\x55\x1d\x25\x00"	/* 2.5.29.37.0 */
 #define KR_OID_KP_SERVER_AUTH	"\x2b\x06\x01\x05\x05\x07\x03\x01"
@@ -177,14 +180,18 @@ int		 kr_derw_finish(const uint8_t *, size_t, uint8_t **, size_t *)
 #define KR_OID_KP_OCSP_SIGNING	"\x2b\x06\x01\x05\x05\x07\x03\x09"
 
 /* Signature and key algorithms */
-#define KR_OID_ECDSA_SHA256	"\x2a\x86\x48\xce\x3d\x04\x03\x02" /* 1.2.840.10045.4.3.2 */
-#define KR_OID_ECDSA_SHA384	"\x2a\x86\x48\xce\x3d\x04\x03\x03" /* 1.2.840.10045.4.3.3 */
-#define KR_OID_RSA_SHA256	"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b" /* 1.2.840.113549.1.1.11 */
+/* 1.2.840.10045.4.3.2 */
+#define KR_OID_ECDSA_SHA256	"\x2a\x86\x48\xce\x3d\x04\x03\x02"
+/* 1.2.840.10045.4.3.3 */
+#define KR_OID_ECDSA_SHA384	"\x2a\x86\x48\xce\x3d\x04\x03\x03"
+/* 1.2.840.113549.1.1.11 */
+#define KR_OID_RSA_SHA256	"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b"
 #define KR_OID_RSA_SHA384	"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0c" /* .12 */
 #define KR_OID_RSA_SHA512	"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0d" /* .13 */
 #define KR_OID_RSASSA_PSS	"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a" /* .10 */
 #define KR_OID_MGF1		"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x08" /* .8 */
-#define KR_OID_SHA256		"\x60\x86\x48\x01\x65\x03\x04\x02\x01" /* 2.16.840.1.101.3.4.2.1 */
+/* 2.16.840.1.101.3.4.2.1 */
+#define KR_OID_SHA256		"\x60\x86\x48\x01\x65\x03\x04\x02\x01"
 #define KR_OID_SHA384		"\x60\x86\x48\x01\x65\x03\x04\x02\x02"
 #define KR_OID_SHA512		"\x60\x86\x48\x01\x65\x03\x04\x02\x03"
 #define KR_OID_ED25519		"\x2b\x65\x70"		/* 1.3.101.112 */
@@ -197,8 +204,10 @@ int		 kr_derw_finish(const uint8_t *, size_t, uint8_t **, size_t *)
 #define KR_OID_AT_ST		"\x55\x04\x08"
 #define KR_OID_AT_O		"\x55\x04\x0a"
 #define KR_OID_AT_OU		"\x55\x04\x0b"
-#define KR_OID_AT_DC		"\x09\x92\x26\x89\x93\xf2\x2c\x64\x01\x19" /* 0.9.2342.19200300.100.1.25 */
-#define KR_OID_AT_EMAIL		"\x2a\x86\x48\x86\xf7\x0d\x01\x09\x01" /* 1.2.840.113549.1.9.1 */
+/* 0.9.2342.19200300.100.1.25 */
+#define KR_OID_AT_DC		"\x09\x92\x26\x89\x93\xf2\x2c\x64\x01\x19"
+/* 1.2.840.113549.1.9.1 */
+#define KR_OID_AT_EMAIL		"\x2a\x86\x48\x86\xf7\x0d\x01\x09\x01"
 
 /* --- Signature algorithms (build.c) ---------------------------------- */
 

@@ -1,6 +1,7 @@
 /*
- * libFuzzer target for the strict YAML reader and the quorum policy
- * (outside input: policy files, later ceremony scripts and manifests).
+ * libFuzzer target for the strict YAML reader, the quorum policy and
+ * certificate profiles (outside input: an operator's policy folder, later
+ * ceremony scripts and manifests).
  *
  * Built as a real fuzzer with `meson setup build-fuzz -Dfuzzing=true`
  * (clang), and as a smoke test over fixed inputs in every `meson test`.
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 
 #include <keyrite/policy.h>
+#include <keyrite/x509.h>
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -24,6 +26,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct kr_profile prof;
 	struct kr_quorum_policy	 qp;
 	struct kr_yaml_doc	*doc = NULL;
 	struct kr_err		 err;
@@ -38,6 +41,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	kr_err_clear(&err);
 	if (kr_quorum_policy_parse("fuzz.yaml", data, size, &qp, &err) !=
+	    KR_OK && err.msg[0] == '\0')
+		abort();
+	kr_err_clear(&err);
+	if (kr_profile_parse("fuzz.yaml", NULL, data, size, &prof, &err) !=
 	    KR_OK && err.msg[0] == '\0')
 		abort();
 	return 0;

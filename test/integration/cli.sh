@@ -10,12 +10,13 @@ run --help
 [ "$rc" -eq 0 ] && grep -q 'quorum verify' "$T/out" && ok "--help lists commands" ||
     fail "--help"
 for c in "init" "status" "key generate" "key list" "key show" \
-    "quorum verify" "audit verify" "audit show"; do
+    "quorum verify" "audit verify" "audit show" "cert root" "cert issue" \
+    "cert cross-sign" "cert list" "cert show"; do
 	# shellcheck disable=SC2086
 	run $c --help
 	[ "$rc" -eq 0 ] && grep -q "usage: keyrite \[-C STATEDIR\] $c" "$T/out" &&
 	    ok "$c --help" || fail "$c --help: exit $rc"
-	grep -q "^\.SS $c\$" "$MANPAGE" && ok "$c is in the man page" ||
+	grep -q "^\.SS $(echo "$c" | sed 's/-/\\\\-/g')\$" "$MANPAGE" && ok "$c is in the man page" ||
 	    fail "$c is missing from the man page"
 done
 expect 2 "unknown command" "an unknown command exits 2" -- frobnicate

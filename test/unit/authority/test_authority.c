@@ -53,7 +53,7 @@ pw_get(void *vctx, const char *custodian, const char *file, bool setting,
 static void
 setup(void)
 {
-	struct kr_init_req	req = { state, "test", "tester" };
+	struct kr_init_req	req = { state, "test", "tester", NULL };
 	struct kr_err		e;
 
 	(void)snprintf(tmp, sizeof(tmp), "/tmp/kr-auth-XXXXXX");

@@ -1,6 +1,6 @@
 /*
  * Unit tests for certificate profiles (src/x509/profile.c): the shipped
- * policy/*.yaml, read from the copies embedded in the binary, and every
+ * policy files, read from the copies embedded in the binary, and every
  * kind of bad profile, each refused with a message naming file, line and
  * key.
  */
@@ -191,6 +191,8 @@ START_TEST(test_all_embedded)
 		n++;
 	}
 	ck_assert_uint_eq(n, 5);
+	for (i = 0; shipped_names[i] != NULL; i++)
+		ck_assert_ptr_nonnull(shipped(shipped_names[i]));
 }
 END_TEST
 
@@ -212,7 +214,11 @@ static const char full[] =
     "name_constraints:\n"
     "  permitted: [\"dns:.example.com\", \"ip:10.0.0.0/8\",\n"
     "              \"email:example.com\", \"dirname:O=Example,C=DE\"]\n"
-    "  excluded: [\"dns:bad.example.com\"]\n"
+    "  excluded:\n"
+    "    - dns:bad.example.com\n"
+    "    - \"ip:2001:db8::/32\"\n"
+    "    - email:pki@example.com\n"
+    "    - email:.example.com\n"
     "policies: [1.3.6.1.4.1.99999.2.1, anyPolicy]\n"
     "cps_uri: https://pki.example.com/cps\n"
     "crl_distribution_points: [\"http://pki.example.com/a.crl\",\n"
@@ -247,7 +253,11 @@ START_TEST(test_full)
 	ck_assert_uint_eq(p.nc_permitted[1].len, 8);
 	ck_assert_int_eq(p.nc_permitted[2].type, KR_GN_EMAIL);
 	ck_assert_int_eq(p.nc_permitted[3].type, KR_GN_DIRNAME);
-	ck_assert_uint_eq(p.nc_excluded_count, 1);
+	ck_assert_uint_eq(p.nc_excluded_count, 4);
+	ck_assert_int_eq(p.nc_excluded[1].type, KR_GN_IP);
+	ck_assert_uint_eq(p.nc_excluded[1].len, 32);
+	ck_assert_int_eq(p.nc_excluded[2].type, KR_GN_EMAIL);
+	ck_assert_int_eq(p.nc_excluded[3].type, KR_GN_EMAIL);
 	ck_assert_uint_eq(p.policies_count, 2);
 	ck_assert(has_oid(p.policies, 2, "2.5.29.32.0"));
 	ck_assert_str_eq(p.cps_uri, "https://pki.example.com/cps");
@@ -325,11 +335,13 @@ refuse(const char *name, const char *from, const char *to, const char *at,
 START_TEST(test_unknown_key)
 {
 	refuse("intermediate", "san_allowed: false\n",
-	    "san_allowed: false\ncolour: blue\n", "colour", "colour", "unknown key");
+	    "san_allowed: false\ncolour: blue\n", "colour", "colour",
+	    "unknown key");
 	refuse("root", "kind: root\n", "kind: root\npath_length: 1\n",
 	    "path_length", "path_length", "unknown key");
 	refuse("intermediate", "  excluded: []\n",
-	    "  excluded: []\n  permited: []\n", "permited", "permited", "unknown key");
+	    "  excluded: []\n  permited: []\n", "permited", "permited",
+	    "unknown key");
 }
 END_TEST
 
@@ -340,7 +352,7 @@ END_TEST
 START_TEST(test_duplicate_key)
 {
 	refuse("device", "max_days: 90\n", "max_days: 90\nmax_days: 9000\n",
-	    "version:", "max_days",
+	    "max_days: 9000", "max_days",
 	    "appears twice");
 }
 END_TEST
@@ -348,9 +360,11 @@ END_TEST
 START_TEST(test_bad_oid)
 {
 	refuse("firmware-signing", "[codeSigning, emailProtection]",
-	    "[codeSigning, 1.3.6.1..5]", NULL, "extended_key_usage", "1.3.6.1..5");
+	    "[codeSigning, 1.3.6.1..5]", NULL, "extended_key_usage",
+	    "1.3.6.1..5");
 	refuse("firmware-signing", "[codeSigning, emailProtection]",
-	    "[codeSigning, codeSignin]", NULL, "extended_key_usage", "codeSignin");
+	    "[codeSigning, codeSignin]", NULL, "extended_key_usage",
+	    "codeSignin");
 	refuse("intermediate", "policies: []", "policies: [1.2.x]", NULL,
 	    "policies", "1.2.x");
 	refuse("intermediate", "policies: []", "policies: [clientAuth]", NULL,
@@ -439,7 +453,8 @@ START_TEST(test_days)
 	refuse("device", "backdate_max_seconds: 3600",
 	    "backdate_max_seconds: 90000", NULL, "backdate_max_seconds",
 	    "from 0 to 86400");
-	refuse("device", "version: 1", "version: 2", NULL, "version", "from 1 to 1");
+	refuse("device", "version: 1", "version: 2", NULL, "version",
+	    "from 1 to 1");
 }
 END_TEST
 
@@ -464,7 +479,8 @@ START_TEST(test_other_refusals)
 {
 	refuse("device", "kind: leaf", "kind: subca", NULL, "kind",
 	    "'subca'");
-	refuse("device", "san_from_request: true", "san_from_request: yes", NULL,
+	refuse("device", "san_from_request: true", "san_from_request: yes",
+	    NULL,
 	    "san_from_request", "true or false");
 	refuse("ocsp-signing", "san_from_request: false",
 	    "san_from_request: true", NULL, "san_from_request",
@@ -476,8 +492,13 @@ START_TEST(test_other_refusals)
 	    "for a root");
 	refuse("device", "[CN, O, OU, C, serialNumber]", "[CN, uid]", NULL,
 	    "subject_from_request", "'uid'");
+}
+END_TEST
+
+START_TEST(test_nc_url_refusals)
+{
 	refuse("intermediate", "  permitted: []",
-	    "  permitted: [\"dns:.example.com\", \"uri:http://x\"]", NULL,
+	    "  permitted: [\"dns:.example.com\", \"uri:.example.com\"]", NULL,
 	    "name_constraints.permitted", "dirname");
 	refuse("intermediate", "  permitted: []",
 	    "  permitted: [\"ftp:example.com\"]", NULL,
@@ -486,10 +507,12 @@ START_TEST(test_other_refusals)
 	    "  excluded: dns:.example.com", NULL, "name_constraints.excluded",
 	    "must be a list");
 	refuse("device", "aia_ca_issuers: []",
-	    "name_constraints:\n  permitted: [\"dns:.example.com\"]", NULL,
+	    "name_constraints:\n  permitted: [\"dns:.example.com\"]",
+	    "permitted:",
 	    "name_constraints", "only for kind ca");
 	refuse("root", "aia_ca_issuers: []",
-	    "name_constraints:\n  excluded: [\"dns:.example.com\"]", NULL,
+	    "name_constraints:\n  excluded: [\"dns:.example.com\"]",
+	    "excluded:",
 	    "name_constraints", "only for kind ca");
 	refuse("intermediate", "cps_uri: \"\"",
 	    "cps_uri: http://pki.example.com/cps", NULL, "cps_uri",
@@ -507,7 +530,8 @@ START_TEST(test_other_refusals)
 	refuse("intermediate", "crl_distribution_points: []",
 	    "crl_distribution_points: [\"http://a b/\"]", NULL,
 	    "crl_distribution_points", "not an http");
-	refuse("intermediate", "policies: []", "policies:\n  - [1.2.3]", NULL,
+	refuse("intermediate", "policies: []", "policies:\n  - [1.2.3]",
+	    "- [1.2.3]",
 	    "policies", "entry 1");
 }
 END_TEST
@@ -597,6 +621,7 @@ profile_suite(void)
 	tcase_add_test(tc, test_days);
 	tcase_add_test(tc, test_pathlen);
 	tcase_add_test(tc, test_other_refusals);
+	tcase_add_test(tc, test_nc_url_refusals);
 	tcase_add_test(tc, test_reader_refusals);
 	tcase_add_test(tc, test_load);
 	suite_add_tcase(s, tc);
