@@ -172,7 +172,13 @@ kr_issue_from_pubkey(struct kr_issue *is, struct kr_err *err)
 	    false, &data, &len, err)) != KR_OK)
 		return ret;
 	ret = kr_pem_decode("PUBLIC KEY", (const char *)data, len, &der, &dlen);
-	if (ret == KR_ENOENT)
+	if (ret == KR_ENOENT && memmem(data, len, "-----BEGIN ", 11) != NULL)
+		ret = kr_err_set(err, KR_EINPUT, "%s is %s, not a public key: "
+		    "give a PEM \"PUBLIC KEY\" (for a certificate, `openssl "
+		    "x509 -pubkey -noout -in FILE` extracts it)",
+		    is->req->pubkey_path, memmem(data, len, "CERTIFICATE-----",
+		    16) != NULL ? "a certificate" : "another kind of PEM file");
+	else if (ret == KR_ENOENT)
 		ret = kr_issue_set_spki(is, data, len, is->req->pubkey_path, err);
 	else if (ret == KR_OK)
 		ret = kr_issue_set_spki(is, der, dlen, is->req->pubkey_path, err);

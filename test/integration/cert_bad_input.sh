@@ -70,7 +70,7 @@ orig=$(od -An -tu1 -j "$off" -N1 "$T/badsig.csr" | tr -d ' ')
 printf "$(printf '\\%03o' $(( (orig ^ 1) & 255 )))" |
     dd of="$T/badsig.csr" bs=1 seek="$off" conv=notrunc 2>/dev/null
 # shellcheck disable=SC2046
-refused 2 "signature" "a CSR whose signature fails is refused" -- -C "$S" \
+refused 1 "signature does not verify" "a CSR whose signature fails is refused" -- -C "$S" \
     cert issue --issuer-key int --csr "$T/badsig.csr" --profile firmware-signing \
     --subject "CN=x" --out "$T/x.pem" $(q int) 3<"$T/ab.pw"
 openssl req -new -newkey rsa:2048 -nodes -keyout "$T/r2k.key" -subj "/CN=r" \
@@ -110,10 +110,15 @@ refused 1 "constraint" "a subject outside the name constraints is refused" -- \
 refused 1 "purpose firmware" "a firmware key cannot sign a certificate" -- \
     -C "$S" cert root --key fw --profile root --subject "CN=fw" \
     --out "$T/x.pem" $(q fw) 3<"$T/ab.pw"
+openssl pkey -in "$T/good.key" -pubout -out "$T/good.pub"
 # shellcheck disable=SC2046
-refused 2 "--subject" "a missing subject is asked for" -- -C "$S" cert issue \
-    --issuer-key int --pubkey "$T/root.pem" --profile firmware-signing \
+refused 2 "give --subject" "a missing subject is asked for" -- -C "$S" cert issue \
+    --issuer-key int --pubkey "$T/good.pub" --profile firmware-signing \
     --out "$T/x.pem" $(q int) 3<"$T/ab.pw"
+# shellcheck disable=SC2046
+refused 2 "is a certificate, not a public key" "a certificate given as --pubkey is named" -- \
+    -C "$S" cert issue --issuer-key int --pubkey "$T/root.pem" \
+    --profile firmware-signing --subject "CN=x" --out "$T/x.pem" $(q int) 3<"$T/ab.pw"
 [ "$(state_snapshot "$DB" "$S")" = "$before" ] &&
     ok "no refusal changed the database or the state folder" ||
     fail "a refused issuance changed the state"

@@ -72,7 +72,7 @@ issue(struct kr_appliance *app, enum kr_issue_kind kind, const char *profile,
 	req.profile = profile;
 	req.subject = "CN=serial test,O=keyrite tests,C=DE";
 	req.subject_key = kind == KR_ISSUE_CERT ? "root" : NULL;
-	req.days = 30;
+	req.days = kind == KR_ISSUE_ROOT ? 3650 : 30;
 	req.out_path = out;
 	req.shares = sh;
 	req.nshares = 2;
