@@ -112,6 +112,13 @@ for alg in p256 p384 rsa3072 ed25519; do
 	    ok "$alg leaf carries the CSR's key" || fail "$alg leaf key differs from the CSR's"
 done
 
+# RSASSA-PSS: a second root certificate for the RSA key, signed with PSS.
+issue root-rsa3072 cert root --key root-rsa3072 --profile root --rsa-pss \
+    --subject "CN=Test Root rsa3072 PSS,O=keyrite tests,C=DE" --out "$O/pss.pem"
+[ "$rc" -eq 0 ] && ok "RSASSA-PSS root made" || fail "PSS root: $(cat "$T/err")"
+verify_ok "RSASSA-PSS root" -CAfile "$O/pss.pem" "$O/pss.pem"
+has_text "$O/pss.pem" "rsassaPss"
+
 # Cross-signing: the held P-256-rooted intermediate under the P-384 root.
 issue root-p384 cert cross-sign --issuer-key root-p384 --cert "$O/p256/held.pem" \
     --profile intermediate --out "$O/cross.pem"
@@ -129,7 +136,7 @@ verify_ok "leaf through the cross certificate and the second root" \
 certtool_ok "cross chain" "$O/p256/fw.pem" "$O/cross.pem" "$O/p384/root.pem"
 
 run -C "$S" cert list
-[ "$(grep -c '^[0-9a-f]\{32\} ' "$T/out")" -eq 17 ] && ok "cert list shows the 17 certificates" ||
+[ "$(grep -c '^[0-9a-f]\{32\} ' "$T/out")" -eq 18 ] && ok "cert list shows the 18 certificates" ||
     fail "cert list: $(grep -c '^[0-9a-f]' "$T/out") rows"
 serial=$(openssl x509 -in "$O/p256/fw.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
 run -C "$S" cert show "$serial" --pem
