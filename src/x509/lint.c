@@ -28,7 +28,7 @@
 
 #define KR_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 #define KR_DAY		86400
-#define KR_CA_RSA_MIN	3072	/* new CAs, whatever the profile says */
+#define KR_CA_RSA_MIN	3072	/* new CAs, whatever the profile */
 #define KR_TLS_LEAF_DAYS 398	/* CA/Browser Forum limit for TLS leaves */
 
 enum kr_rule {
@@ -262,10 +262,10 @@ struct kr_lint_ctx {
 	const struct kr_cert_fields	*f;
 	const struct kr_profile		*p;
 	struct kr_lint_report		*r;
-	bool				 is_ca;		/* the profile issues CAs */
-	bool				 root;		/* no chain: self-signed */
-	bool				 key_ok;	/* the subject key parsed */
-	struct kr_spki_info		 key;
+	bool				 is_ca;	/* a CA profile */
+	bool				 root;	/* no chain */
+	bool				 key_ok;
+	struct kr_spki_info		 key;	/* if key_ok */
 };
 
 static void	kr_lint_add(struct kr_lint_ctx *, enum kr_rule, const char *,
@@ -513,7 +513,8 @@ static void
 kr_check_validity_issuers(struct kr_lint_ctx *x)
 {
 	const struct kr_cert	*c;
-	char			 nb[KR_TIME_STR_BYTES], na[KR_TIME_STR_BYTES];
+	char			 nb[KR_TIME_STR_BYTES];
+	char			 na[KR_TIME_STR_BYTES];
 	char			 name[128];
 	size_t			 i;
 
@@ -537,9 +538,10 @@ static void
 kr_check_validity(struct kr_lint_ctx *x)
 {
 	const struct kr_cert_fields	*f = x->f;
-	int64_t				 span = f->not_after - f->not_before;
-	int64_t				 now = x->in->now;
+	int64_t				 span, now = x->in->now;
 	int64_t				 earliest;
+
+	span = f->not_after - f->not_before;
 
 	if (span <= 0)
 		kr_lint_add(x, R_VALIDITY_INVERTED, "notAfter is not later "

@@ -114,7 +114,7 @@ static const struct {
 	const char	*oid;
 	size_t		 len;
 	enum kr_sig_alg	 alg;
-	bool		 null_params;	/* RSA PKCS#1: NULL; others: absent */
+	bool		 null_params;	/* RSA: NULL; others: absent */
 } kr_sig_oids[] = {
 #define KR_SIG_OID(o, a, n)	{ o, sizeof(o) - 1, a, n }
 	KR_SIG_OID(KR_OID_ECDSA_SHA256, KR_SIG_ECDSA_P256_SHA256, false),
@@ -372,7 +372,8 @@ kr_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
 	struct kr_err		e;
 	enum kr_pk_type		want;
 
-	if (alg == KR_SIG_ECDSA_P256_SHA256 || alg == KR_SIG_ECDSA_P384_SHA384) {
+	if (alg == KR_SIG_ECDSA_P256_SHA256 ||
+	    alg == KR_SIG_ECDSA_P384_SHA384) {
 		want = alg == KR_SIG_ECDSA_P256_SHA256 ? KR_PK_EC_P256 :
 		    KR_PK_EC_P384;
 		if (kr_spki_parse(spki, spkilen, &info, &e) == KR_OK &&
@@ -817,7 +818,8 @@ kr_uri_list(struct kr_der *d, char (*out)[KR_URI_MAX], size_t *count,
 /*
  * DistributionPoint ::= SEQUENCE {
  *	distributionPoint [0] DistributionPointName OPTIONAL,
- *	reasons [1] ReasonFlags OPTIONAL, cRLIssuer [2] GeneralNames OPTIONAL }
+ *	reasons [1] ReasonFlags OPTIONAL,
+ *	cRLIssuer [2] GeneralNames OPTIONAL }
  * DistributionPointName ::= CHOICE { fullName [0] GeneralNames,
  *	nameRelativeToCRLIssuer [1] RelativeDistinguishedName }
  */
@@ -1195,7 +1197,9 @@ kr_input_der(const uint8_t *in, size_t len, size_t max,
 	if (len > max)
 		return kr_bad(err, "%zu bytes, more than the %zu keyrite "
 		    "reads", len, max);
-	if (memmem(in, len, "-----BEGIN ", 11) == NULL) {
+	/* DER: a SEQUENCE with a long-form length; PEM: a BEGIN line. */
+	if ((len >= 2 && in[0] == KR_DER_SEQUENCE && (in[1] & 0x80) != 0) ||
+	    memmem(in, len, "-----BEGIN ", 11) == NULL) {
 		if ((*der = malloc(len)) == NULL)
 			return kr_err_set(err, KR_ENOMEM, "out of memory");
 		memcpy(*der, in, len);

@@ -113,7 +113,8 @@ find(const uint8_t *h, size_t hl, const void *n, size_t nl, bool last)
 }
 
 #define FIND(h, hl, lit)	find((h), (hl), (lit), sizeof(lit) - 1, false)
-#define FIND_LAST(h, hl, lit)	find((h), (hl), (lit), sizeof(lit) - 1, true)
+#define FIND_LAST(h, hl, lit)	\
+	find((h), (hl), (lit), sizeof(lit) - 1, true)
 
 static size_t
 put_tl(uint8_t *out, uint8_t tag, size_t len)
@@ -335,7 +336,8 @@ make_keys(void)
 	for (i = 0; i < NKEYDEFS; i++)
 		if (sh("\"$OPENSSL\" req -new -newkey %s -nodes -keyout %s.key "
 		    "-subj '/CN=dev 1/O=Example/C=DE' -out %s.csr 2>/dev/null "
-		    "&& \"$OPENSSL\" req -in %s.csr -outform DER -out %s.der && "
+		    "&& \"$OPENSSL\" req -in %s.csr -outform DER "
+		    "-out %s.der && "
 		    "\"$OPENSSL\" pkey -in %s.key -pubout -outform DER "
 		    "-out %s.spki", keydefs[i].newkey, keydefs[i].name,
 		    keydefs[i].name, keydefs[i].name, keydefs[i].name,
@@ -644,12 +646,15 @@ END_TEST
  * Certificates made by openssl
  */
 
+static void	check_root_nc(const struct kr_cert_fields *);
+static void	check_root_uris(const struct kr_cert_fields *);
+
 START_TEST(test_cert_root)
 {
 	struct kr_cert			*c;
 	const struct kr_cert_fields	*f;
-	uint8_t				*spki, *nc;
-	size_t				 spkilen, nclen, i;
+	uint8_t				*spki;
+	size_t				 spkilen, i;
 	uint8_t				 kid[KR_KEYID_BYTES];
 
 	c = cert_ok("root.pem");
@@ -676,7 +681,30 @@ START_TEST(test_cert_root)
 	ck_assert_uint_eq(f->ski_len, KR_KEYID_BYTES);
 	ck_assert_mem_eq(f->ski, kid, KR_KEYID_BYTES);
 	ck_assert(!f->has_eku && !f->has_san);
-	/* nameConstraints, in the order written */
+	check_root_nc(f);
+	check_root_uris(f);
+	/* every extension listed, criticality kept */
+	ck_assert_uint_ge(c->ext_count, 7);
+	for (i = 0; i < c->ext_count; i++)
+		if (KR_OID_IS(&c->ext_oids[i], KR_OID_EXT_NC) ||
+		    KR_OID_IS(&c->ext_oids[i], KR_OID_EXT_BC))
+			ck_assert(c->ext_critical[i]);
+		else if (KR_OID_IS(&c->ext_oids[i], KR_OID_EXT_SKI))
+			ck_assert(!c->ext_critical[i]);
+	ck_assert(!c->unknown_critical);
+	free(spki);
+	kr_cert_free(&c);
+	kr_cert_free(&c);
+}
+END_TEST
+
+/* nameConstraints of root.pem, in the order written. */
+static void
+check_root_nc(const struct kr_cert_fields *f)
+{
+	uint8_t	*nc;
+	size_t	 nclen;
+
 	ck_assert(f->has_nc);
 	ck_assert_uint_eq(f->nc_permitted_count, 5);
 	ck_assert_uint_eq(f->nc_excluded_count, 1);
@@ -695,7 +723,13 @@ START_TEST(test_cert_root)
 	ck_assert_mem_eq(f->nc_permitted[4].value, nc, nclen);
 	ck_assert_int_eq(f->nc_excluded[0].type, KR_GN_DNS);
 	ck_assert_mem_eq(f->nc_excluded[0].value, "bad.example.com", 15);
-	/* policies, CPS, CRL DP, AIA (OCSP is not kept) */
+	free(nc);
+}
+
+/* Policies, CPS, CRL DP and AIA of root.pem (OCSP is not kept). */
+static void
+check_root_uris(const struct kr_cert_fields *f)
+{
 	ck_assert(f->has_policies);
 	ck_assert_uint_eq(f->policies_count, 2);
 	ck_assert_str_eq(f->cps_uri, "http://cps.example.com/");
@@ -704,22 +738,9 @@ START_TEST(test_cert_root)
 	ck_assert_str_eq(f->crldp[0], "http://crl.example.com/root.crl");
 	ck_assert(f->has_aia);
 	ck_assert_uint_eq(f->aia_count, 1);
-	ck_assert_str_eq(f->aia_ca_issuers[0], "http://ca.example.com/root.crt");
-	/* every extension listed, criticality kept */
-	ck_assert_uint_ge(c->ext_count, 7);
-	for (i = 0; i < c->ext_count; i++)
-		if (KR_OID_IS(&c->ext_oids[i], KR_OID_EXT_NC) ||
-		    KR_OID_IS(&c->ext_oids[i], KR_OID_EXT_BC))
-			ck_assert(c->ext_critical[i]);
-		else if (KR_OID_IS(&c->ext_oids[i], KR_OID_EXT_SKI))
-			ck_assert(!c->ext_critical[i]);
-	ck_assert(!c->unknown_critical);
-	free(nc);
-	free(spki);
-	kr_cert_free(&c);
-	kr_cert_free(&c);
+	ck_assert_str_eq(f->aia_ca_issuers[0],
+	    "http://ca.example.com/root.crt");
 }
-END_TEST
 
 START_TEST(test_cert_signatures)
 {
@@ -860,10 +881,10 @@ END_TEST
 
 START_TEST(test_cert_refusals)
 {
-	static const uint8_t	e384[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04,
-	    0x03, 0x03 };
-	static const uint8_t	e512[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04,
-	    0x03, 0x04 };
+	static const uint8_t	e384[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	    0x04, 0x03, 0x03 };
+	static const uint8_t	e512[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	    0x04, 0x03, 0x04 };
 	uint8_t			*der, *big, *v1, *csr;
 	size_t			 len, n, v1len, clen;
 	long			 at;
@@ -1171,7 +1192,7 @@ make_lint_fields(void)
 struct scen {
 	struct kr_cert_fields	 f;
 	struct kr_profile	 p;
-	struct kr_cert		 cc[2];		/* chain copies, mutable */
+	struct kr_cert		 cc[2];		/* chain copies */
 	const struct kr_cert	*chain[2];
 	size_t			 chain_len;
 	struct key		 signer;
@@ -1595,10 +1616,11 @@ t_unknown_critical(struct scen *s)
 static void
 t_nc_not_critical(struct scen *s)
 {
-	long	 at = FIND(s->tbs, s->tbs_len, "\x06\x03\x55\x1d\x1e\x01\x01");
+	long	 at;
 	uint8_t	*out;
 	size_t	 len;
 
+	at = FIND(s->tbs, s->tbs_len, "\x06\x03\x55\x1d\x1e\x01\x01");
 	out = drop_element(s->tbs, s->tbs_len, at + 5, &len);
 	free(s->tbs);
 	s->tbs = out;
@@ -1800,9 +1822,9 @@ START_TEST(test_lint_doc)
 	len = fread(doc, 1, (size_t)sz, fp);
 	fclose(fp);
 	for (i = 0; i < n; i++) {
-		snprintf(want, sizeof(want), "| `%s` | %s |", kr_lint_rule_id(i),
-		    kr_lint_rule_level(i) == KR_LINT_ERROR ? "error" :
-		    "warning");
+		snprintf(want, sizeof(want), "| `%s` | %s |",
+		    kr_lint_rule_id(i), kr_lint_rule_level(i) ==
+		    KR_LINT_ERROR ? "error" : "warning");
 		ck_assert_msg(strstr((char *)doc, want) != NULL,
 		    "docs/lint.md has no row \"%s\"", want);
 	}
@@ -1831,13 +1853,15 @@ static void
 nc_setup(void)
 {
 	static const char *const permitted[] = {
-		"dns:example.com", "dns:.corp.example.net", "email:.example.com",
-		"email:ops@example.org", "email:example.net",
-		"ip:10.0.0.0/8", "ip:2001:db8::/32",
-		"dirname:C=DE,O=Example", "uri:.example.com", "uri:host.example.org",
+		"dns:example.com", "dns:.corp.example.net",
+		"email:.example.com", "email:ops@example.org",
+		"email:example.net", "ip:10.0.0.0/8", "ip:2001:db8::/32",
+		"dirname:C=DE,O=Example", "uri:.example.com",
+		"uri:host.example.org",
 	};
 	static const char *const excluded[] = {
-		"dns:bad.example.com", "ip:10.66.0.0/16", "email:bad@example.org",
+		"dns:bad.example.com", "ip:10.66.0.0/16",
+		"email:bad@example.org",
 	};
 	size_t	i;
 
