@@ -1,0 +1,2 @@
+/* placeholder until this file is written */
+typedef int kr_unwritten_crl;
