@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	2
+#define KR_STORE_SCHEMA_VERSION	3
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -160,6 +160,122 @@ int	kr_store_cert_for_key(struct kr_store *, const char *, int64_t,
 /* Whether a serial is already used by an issuing key. */
 int	kr_store_serial_used(struct kr_store *, const uint8_t *, const char *,
 	    bool *, struct kr_err *) KR_WUR;
+
+/* Revocation (schema v3). */
+#define KR_STORE_SERIAL_MAX	20
+
+struct kr_revocation_rec {
+	int64_t		id;
+	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
+	uint8_t		serial[KR_STORE_SERIAL_MAX];	/* minimal, positive */
+	size_t		serial_len;
+	int64_t		revoked_at;
+	int		reason;		/* enum kr_reason; -1: none */
+	int64_t		invalidity;	/* 0: none */
+	int64_t		expires;	/* the certificate's notAfter */
+	int64_t		lifted_at;	/* 0: not lifted (certificateHold only) */
+	char		source[16];	/* "keyrite", "openssl-index" */
+};
+
+/* KR_EEXIST when that serial is already revoked by that issuer. */
+int	kr_store_revocation_insert(struct kr_store *,
+	    const struct kr_revocation_rec *, struct kr_err *) KR_WUR;
+/* KR_ENOENT when the serial is not revoked. */
+int	kr_store_revocation_get(struct kr_store *, const uint8_t *,
+	    const uint8_t *, size_t, struct kr_revocation_rec *,
+	    struct kr_err *) KR_WUR;
+int	kr_store_revocation_lift(struct kr_store *, int64_t, int64_t,
+	    struct kr_err *) KR_WUR;
+/* The highest revocation row id so far for an issuer (0: none). */
+int	kr_store_revocation_max_id(struct kr_store *, const uint8_t *,
+	    int64_t *, struct kr_err *) KR_WUR;
+
+/*
+ * Streams the entries of a CRL from the revocations table, without
+ * copying the list: a base CRL lists every revocation not lifted whose
+ * certificate has not expired at `now`; a delta (delta_base_max_id > 0)
+ * lists revocations after the base (id > max id) and, as removeFromCRL
+ * (reason 8), holds on the base lifted after the base's thisUpdate.
+ */
+struct kr_rev_iter;
+
+int	kr_store_rev_iter_open(struct kr_store *, const uint8_t *, int64_t,
+	    int64_t, int64_t, struct kr_rev_iter **, struct kr_err *) KR_WUR;
+/* 1 with *rec filled, 0 at the end, negative on error. */
+int	kr_store_rev_iter_next(struct kr_rev_iter *, struct kr_revocation_rec *,
+	    struct kr_err *) KR_WUR;
+void	kr_store_rev_iter_close(struct kr_rev_iter **);
+
+/* A certificate known from an imported index.txt. */
+struct kr_external_rec {
+	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
+	uint8_t		serial[KR_STORE_SERIAL_MAX];
+	size_t		serial_len;
+	char		status;		/* 'V', 'R', 'E' */
+	int64_t		expires;
+	char		subject[1024];
+	char		source[64];
+};
+
+int	kr_store_external_insert(struct kr_store *,
+	    const struct kr_external_rec *, struct kr_err *) KR_WUR;
+
+/*
+ * Finds a serial issued by a key, among its certificates and imported
+ * ones: *found false when neither has it.  *other_issuer is set when the
+ * serial belongs to another key of this appliance instead.
+ */
+struct kr_serial_lookup {
+	bool		found;
+	bool		other_issuer;
+	int64_t		expires;
+	bool		is_ca;
+	char		subject[512];
+};
+
+int	kr_store_serial_lookup(struct kr_store *, const uint8_t *,
+	    const uint8_t *, size_t, struct kr_serial_lookup *,
+	    struct kr_err *) KR_WUR;
+
+struct kr_crl_rec {
+	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
+	int64_t		number;
+	bool		is_delta;
+	int64_t		base_number;	/* deltas */
+	int64_t		this_update;
+	int64_t		next_update;
+	int64_t		entries;
+	int64_t		max_revocation_id;
+	char		sha256[65];
+	const uint8_t	*der;		/* insert: not copied */
+	size_t		der_len;
+	int64_t		created;
+};
+
+/* KR_EEXIST when that number was used. */
+int	kr_store_crl_insert(struct kr_store *, const struct kr_crl_rec *,
+	    struct kr_err *) KR_WUR;
+/*
+ * The newest CRL of an issuer (base only when `base_only`), without its
+ * DER.  KR_ENOENT when none was published.
+ */
+int	kr_store_crl_last(struct kr_store *, const uint8_t *, bool,
+	    struct kr_crl_rec *, struct kr_err *) KR_WUR;
+
+struct kr_ocsp_rec {
+	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
+	char		serial[41];
+	char		status[16];
+	int64_t		this_update;
+	int64_t		next_update;
+	char		sha256[65];
+	const uint8_t	*der;
+	size_t		der_len;
+	int64_t		created;
+};
+
+int	kr_store_ocsp_insert(struct kr_store *, const struct kr_ocsp_rec *,
+	    struct kr_err *) KR_WUR;
 
 /*
  * Audit chain.  Every state change appends one row inside the same

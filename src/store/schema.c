@@ -133,10 +133,67 @@ static const char store_schema_v2[] =
 	"CREATE INDEX certificates_spki ON certificates (spki_sha256);"
 	"PRAGMA user_version = 2;";
 
+/*
+ * Version 3: revocation.  Certificates known only from an imported
+ * `openssl ca` index.txt, revocations (one per serial and issuer; only a
+ * certificateHold may be lifted), and every CRL published, whose numbers
+ * only grow per issuer.
+ */
+static const char store_schema_v3[] =
+	"CREATE TABLE external_certs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  issuer_key_id BLOB NOT NULL REFERENCES keys (id),"
+	"  serial BLOB NOT NULL CHECK (typeof(serial) = 'blob'"
+	"    AND length(serial) BETWEEN 1 AND 20),"
+	"  status TEXT NOT NULL CHECK (status IN ('V', 'R', 'E')),"
+	"  expires INTEGER NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  UNIQUE (issuer_key_id, serial));"
+	"CREATE TABLE revocations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  issuer_key_id BLOB NOT NULL REFERENCES keys (id),"
+	"  serial BLOB NOT NULL CHECK (typeof(serial) = 'blob'"
+	"    AND length(serial) BETWEEN 1 AND 20),"
+	"  revoked_at INTEGER NOT NULL,"
+	"  reason INTEGER NOT NULL CHECK (reason IN (-1, 1, 2, 3, 4, 5, 6, 9,"
+	"    10)),"
+	"  invalidity INTEGER NOT NULL DEFAULT 0,"
+	"  expires INTEGER NOT NULL,"
+	"  lifted_at INTEGER CHECK (lifted_at IS NULL OR reason = 6),"
+	"  source TEXT NOT NULL,"
+	"  UNIQUE (issuer_key_id, serial));"
+	"CREATE TABLE crls ("
+	"  id INTEGER PRIMARY KEY,"
+	"  issuer_key_id BLOB NOT NULL REFERENCES keys (id),"
+	"  number INTEGER NOT NULL CHECK (number >= 1),"
+	"  is_delta INTEGER NOT NULL CHECK (is_delta IN (0, 1)),"
+	"  base_number INTEGER,"
+	"  this_update INTEGER NOT NULL,"
+	"  next_update INTEGER NOT NULL CHECK (next_update > this_update),"
+	"  entries INTEGER NOT NULL,"
+	"  max_revocation_id INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+	"  der BLOB NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (issuer_key_id, number));"
+	"CREATE TABLE ocsp_responses ("
+	"  id INTEGER PRIMARY KEY,"
+	"  issuer_key_id BLOB NOT NULL REFERENCES keys (id),"
+	"  serial TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),"
+	"  this_update INTEGER NOT NULL,"
+	"  next_update INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  der BLOB NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"PRAGMA user_version = 3;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
 	store_schema_v2,
+	store_schema_v3,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

@@ -1,0 +1,438 @@
+/*
+ * Revocations, imported certificates, CRLs and OCSP responses (schema v3).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include <keyrite/base.h>
+#include <keyrite/store.h>
+
+#include "store_int.h"
+
+#define REV_COLUMNS \
+	"id, issuer_key_id, serial, revoked_at, reason, invalidity, " \
+	"expires, coalesce(lifted_at, 0), source"
+
+static int
+store_done(struct kr_store *st, sqlite3_stmt *stmt, const char *what,
+    const char *dup, struct kr_err *err)
+{
+	int	rc = sqlite3_step(stmt), ret;
+
+	if (rc == SQLITE_DONE)
+		ret = KR_OK;
+	else if (rc == SQLITE_CONSTRAINT_UNIQUE && dup != NULL)
+		ret = kr_err_set(err, KR_EEXIST, "%s", dup);
+	else
+		ret = store_sqlite_err(st, rc, err, "%s", what);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+kr_store_revocation_insert(struct kr_store *st,
+    const struct kr_revocation_rec *r, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 ret;
+
+	if ((ret = store_prepare(st, "INSERT INTO revocations (issuer_key_id, "
+	    "serial, revoked_at, reason, invalidity, expires, lifted_at, "
+	    "source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)", &stmt,
+	    err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, r->issuer_key_id, KR_STORE_ID_BYTES,
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, r->serial, (int)r->serial_len,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, r->revoked_at);
+	sqlite3_bind_int(stmt, 4, r->reason);
+	sqlite3_bind_int64(stmt, 5, r->invalidity);
+	sqlite3_bind_int64(stmt, 6, r->expires);
+	sqlite3_bind_text(stmt, 7, r->source, -1, SQLITE_STATIC);
+	return store_done(st, stmt, "recording a revocation",
+	    "this serial is already revoked by this issuer: a certificate is "
+	    "revoked once", err);
+}
+
+static void
+store_rev_row(sqlite3_stmt *stmt, struct kr_revocation_rec *r)
+{
+	const void	*p;
+	int		 n;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(stmt, 0);
+	if ((p = sqlite3_column_blob(stmt, 1)) != NULL &&
+	    sqlite3_column_bytes(stmt, 1) == KR_STORE_ID_BYTES)
+		memcpy(r->issuer_key_id, p, KR_STORE_ID_BYTES);
+	p = sqlite3_column_blob(stmt, 2);
+	n = sqlite3_column_bytes(stmt, 2);
+	if (p != NULL && n > 0 && n <= KR_STORE_SERIAL_MAX) {
+		memcpy(r->serial, p, (size_t)n);
+		r->serial_len = (size_t)n;
+	}
+	r->revoked_at = sqlite3_column_int64(stmt, 3);
+	r->reason = sqlite3_column_int(stmt, 4);
+	r->invalidity = sqlite3_column_int64(stmt, 5);
+	r->expires = sqlite3_column_int64(stmt, 6);
+	r->lifted_at = sqlite3_column_int64(stmt, 7);
+	p = sqlite3_column_text(stmt, 8);
+	if (p != NULL)
+		(void)snprintf(r->source, sizeof(r->source), "%s",
+		    (const char *)p);
+}
+
+int
+kr_store_revocation_get(struct kr_store *st, const uint8_t *issuer,
+    const uint8_t *serial, size_t len, struct kr_revocation_rec *r,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret;
+
+	if ((ret = store_prepare(st, "SELECT " REV_COLUMNS " FROM revocations "
+	    "WHERE issuer_key_id = ?1 AND serial = ?2", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, serial, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		store_rev_row(stmt, r);
+		ret = KR_OK;
+	} else if (rc == SQLITE_DONE) {
+		ret = KR_ENOENT;
+	} else {
+		ret = store_sqlite_err(st, rc, err, "reading a revocation");
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+kr_store_revocation_lift(struct kr_store *st, int64_t id, int64_t when,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 ret;
+
+	if ((ret = store_prepare(st, "UPDATE revocations SET lifted_at = ?2 "
+	    "WHERE id = ?1 AND reason = 6 AND lifted_at IS NULL", &stmt,
+	    err)) != KR_OK)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, when);
+	ret = store_done(st, stmt, "lifting a certificate hold", NULL, err);
+	if (ret == KR_OK && sqlite3_changes(st->db) != 1)
+		ret = kr_err_set(err, KR_EREFUSED, "only a certificateHold "
+		    "that is still in force can be lifted");
+	return ret;
+}
+
+static int
+store_int64_query(struct kr_store *st, const char *sql, const uint8_t *id,
+    int64_t *out, const char *what, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret;
+
+	*out = 0;
+	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "%s", what);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+kr_store_revocation_max_id(struct kr_store *st, const uint8_t *issuer,
+    int64_t *out, struct kr_err *err)
+{
+	return store_int64_query(st, "SELECT coalesce(max(id), 0) FROM "
+	    "revocations WHERE issuer_key_id = ?1", issuer, out,
+	    "reading the revocations", err);
+}
+
+struct kr_rev_iter {
+	struct kr_store	*st;
+	sqlite3_stmt	*stmt;
+};
+
+int
+kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
+    int64_t now, int64_t delta_base_max_id, int64_t base_this_update,
+    struct kr_rev_iter **out, struct kr_err *err)
+{
+	struct kr_rev_iter	*it;
+	int			 ret;
+
+	*out = NULL;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	it->st = st;
+	if (delta_base_max_id <= 0)
+		ret = store_prepare(st, "SELECT " REV_COLUMNS " FROM "
+		    "revocations WHERE issuer_key_id = ?1 AND lifted_at IS NULL "
+		    "AND expires >= ?2", &it->stmt, err);
+	else
+		ret = store_prepare(st, "SELECT id, issuer_key_id, serial, "
+		    "revoked_at, CASE WHEN lifted_at IS NULL THEN reason "
+		    "ELSE 8 END, invalidity, expires, coalesce(lifted_at, 0), "
+		    "source FROM revocations WHERE issuer_key_id = ?1 AND "
+		    "expires >= ?2 AND ((id > ?3 AND lifted_at IS NULL) OR "
+		    "(id <= ?3 AND lifted_at > ?4))", &it->stmt, err);
+	if (ret != KR_OK) {
+		free(it);
+		return ret;
+	}
+	sqlite3_bind_blob(it->stmt, 1, issuer, KR_STORE_ID_BYTES,
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_int64(it->stmt, 2, now);
+	if (delta_base_max_id > 0) {
+		sqlite3_bind_int64(it->stmt, 3, delta_base_max_id);
+		sqlite3_bind_int64(it->stmt, 4, base_this_update);
+	}
+	*out = it;
+	return KR_OK;
+}
+
+int
+kr_store_rev_iter_next(struct kr_rev_iter *it, struct kr_revocation_rec *r,
+    struct kr_err *err)
+{
+	int	rc = sqlite3_step(it->stmt);
+
+	if (rc == SQLITE_ROW) {
+		store_rev_row(it->stmt, r);
+		return 1;
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_sqlite_err(it->st, rc, err, "reading the revocations");
+}
+
+void
+kr_store_rev_iter_close(struct kr_rev_iter **itp)
+{
+	if (itp == NULL || *itp == NULL)
+		return;
+	sqlite3_finalize((*itp)->stmt);
+	free(*itp);
+	*itp = NULL;
+}
+
+int
+kr_store_external_insert(struct kr_store *st, const struct kr_external_rec *r,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	char		 status[2] = { r->status, '\0' };
+	int		 ret;
+
+	if ((ret = store_prepare(st, "INSERT INTO external_certs "
+	    "(issuer_key_id, serial, status, expires, subject, source) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, r->issuer_key_id, KR_STORE_ID_BYTES,
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, r->serial, (int)r->serial_len,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, status, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 4, r->expires);
+	sqlite3_bind_text(stmt, 5, r->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, r->source, -1, SQLITE_STATIC);
+	return store_done(st, stmt, "recording an imported certificate",
+	    "this serial is already in the inventory of this issuer", err);
+}
+
+static void
+store_serial_hex(char *out, const uint8_t *s, size_t len)
+{
+	kr_hex_encode(out, s, len);
+}
+
+/* A certificate issued here, by serial (hex), from any issuer. */
+static int
+store_lookup_issued(struct kr_store *st, const uint8_t *issuer,
+    const char *hex, struct kr_serial_lookup *lk, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const void	*p;
+	int		 rc, ret;
+
+	if ((ret = store_prepare(st, "SELECT issuer_key_id, not_after, is_ca, "
+	    "subject FROM certificates WHERE serial = ?1", &stmt, err)) !=
+	    KR_OK)
+		return ret;
+	sqlite3_bind_text(stmt, 1, hex, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		p = sqlite3_column_blob(stmt, 0);
+		if (p == NULL || memcmp(p, issuer, KR_STORE_ID_BYTES) != 0) {
+			lk->other_issuer = true;
+			continue;
+		}
+		lk->found = true;
+		lk->expires = sqlite3_column_int64(stmt, 1);
+		lk->is_ca = sqlite3_column_int(stmt, 2) != 0;
+		(void)snprintf(lk->subject, sizeof(lk->subject), "%s",
+		    (const char *)sqlite3_column_text(stmt, 3));
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "looking up a serial");
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+static int
+store_lookup_external(struct kr_store *st, const uint8_t *issuer,
+    const uint8_t *serial, size_t len, struct kr_serial_lookup *lk,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const void	*p;
+	int		 rc, ret;
+
+	if ((ret = store_prepare(st, "SELECT issuer_key_id, expires, subject "
+	    "FROM external_certs WHERE serial = ?1", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, serial, (int)len, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		p = sqlite3_column_blob(stmt, 0);
+		if (p == NULL || memcmp(p, issuer, KR_STORE_ID_BYTES) != 0) {
+			lk->other_issuer = true;
+			continue;
+		}
+		lk->found = true;
+		lk->expires = sqlite3_column_int64(stmt, 1);
+		(void)snprintf(lk->subject, sizeof(lk->subject), "%s",
+		    (const char *)sqlite3_column_text(stmt, 2));
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "looking up a serial");
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+kr_store_serial_lookup(struct kr_store *st, const uint8_t *issuer,
+    const uint8_t *serial, size_t len, struct kr_serial_lookup *lk,
+    struct kr_err *err)
+{
+	char	hex[2 * KR_STORE_SERIAL_MAX + 1];
+	int	ret;
+
+	memset(lk, 0, sizeof(*lk));
+	if (len == 0 || len > KR_STORE_SERIAL_MAX)
+		return kr_err_set(err, KR_EINPUT, "a serial number has 1 to 20 "
+		    "bytes");
+	store_serial_hex(hex, serial, len);
+	if ((ret = store_lookup_issued(st, issuer, hex, lk, err)) != KR_OK)
+		return ret;
+	if (lk->found)
+		return KR_OK;
+	return store_lookup_external(st, issuer, serial, len, lk, err);
+}
+
+int
+kr_store_crl_insert(struct kr_store *st, const struct kr_crl_rec *c,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 ret;
+
+	if ((ret = store_prepare(st, "INSERT INTO crls (issuer_key_id, number, "
+	    "is_delta, base_number, this_update, next_update, entries, "
+	    "max_revocation_id, sha256, der, created) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11)", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, c->issuer_key_id, KR_STORE_ID_BYTES,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, c->number);
+	sqlite3_bind_int(stmt, 3, c->is_delta ? 1 : 0);
+	if (c->is_delta)
+		sqlite3_bind_int64(stmt, 4, c->base_number);
+	else
+		sqlite3_bind_null(stmt, 4);
+	sqlite3_bind_int64(stmt, 5, c->this_update);
+	sqlite3_bind_int64(stmt, 6, c->next_update);
+	sqlite3_bind_int64(stmt, 7, c->entries);
+	sqlite3_bind_int64(stmt, 8, c->max_revocation_id);
+	sqlite3_bind_text(stmt, 9, c->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(stmt, 10, c->der, c->der_len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 11, c->created);
+	return store_done(st, stmt, "recording a CRL", "this CRL number was "
+	    "already used by this issuer", err);
+}
+
+int
+kr_store_crl_last(struct kr_store *st, const uint8_t *issuer, bool base_only,
+    struct kr_crl_rec *c, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const char	*p;
+	int		 rc, ret;
+
+	memset(c, 0, sizeof(*c));
+	if ((ret = store_prepare(st, base_only ? "SELECT number, is_delta, "
+	    "coalesce(base_number, 0), this_update, next_update, entries, "
+	    "max_revocation_id, sha256, created FROM crls WHERE "
+	    "issuer_key_id = ?1 AND is_delta = 0 ORDER BY number DESC LIMIT 1" :
+	    "SELECT number, is_delta, coalesce(base_number, 0), this_update, "
+	    "next_update, entries, max_revocation_id, sha256, created FROM crls "
+	    "WHERE issuer_key_id = ?1 ORDER BY number DESC LIMIT 1", &stmt,
+	    err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		memcpy(c->issuer_key_id, issuer, KR_STORE_ID_BYTES);
+		c->number = sqlite3_column_int64(stmt, 0);
+		c->is_delta = sqlite3_column_int(stmt, 1) != 0;
+		c->base_number = sqlite3_column_int64(stmt, 2);
+		c->this_update = sqlite3_column_int64(stmt, 3);
+		c->next_update = sqlite3_column_int64(stmt, 4);
+		c->entries = sqlite3_column_int64(stmt, 5);
+		c->max_revocation_id = sqlite3_column_int64(stmt, 6);
+		if ((p = (const char *)sqlite3_column_text(stmt, 7)) != NULL)
+			(void)snprintf(c->sha256, sizeof(c->sha256), "%s", p);
+		c->created = sqlite3_column_int64(stmt, 8);
+	} else if (rc == SQLITE_DONE) {
+		ret = KR_ENOENT;
+	} else {
+		ret = store_sqlite_err(st, rc, err, "reading the CRLs");
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+kr_store_ocsp_insert(struct kr_store *st, const struct kr_ocsp_rec *o,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 ret;
+
+	if ((ret = store_prepare(st, "INSERT INTO ocsp_responses "
+	    "(issuer_key_id, serial, status, this_update, next_update, sha256, "
+	    "der, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &stmt,
+	    err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, o->issuer_key_id, KR_STORE_ID_BYTES,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, o->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, o->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, o->this_update);
+	sqlite3_bind_int64(stmt, 5, o->next_update);
+	sqlite3_bind_text(stmt, 6, o->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 7, o->der, (int)o->der_len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 8, o->created);
+	return store_done(st, stmt, "recording an OCSP response", NULL, err);
+}
