@@ -86,6 +86,21 @@ int		 kr_quorum_policy_kdf(const struct kr_quorum_policy *,
 		    const char *, struct kr_kdf_params *, struct kr_err *)
 		    KR_WUR;
 
+/* The CRL policy (policy/crl.yaml; docs/revocation.md). */
+struct kr_crl_policy {
+	unsigned	next_update_days;
+	unsigned	delta_next_update_days;
+	unsigned	publish_margin_days;
+	bool		idp;
+	char		idp_uri[256];
+	char		delta_uri[256];
+};
+
+int		 kr_crl_policy_parse(const char *, const uint8_t *, size_t,
+		    struct kr_crl_policy *, struct kr_err *) KR_WUR;
+int		 kr_crl_policy_load(const char *, struct kr_crl_policy *,
+		    struct kr_err *) KR_WUR;
+
 /* The policy files shipped with keyrite, built into the binary. */
 struct kr_policy_file {
 	const char	*name;		/* "quorum.yaml" */

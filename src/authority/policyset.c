@@ -138,6 +138,7 @@ kr_policy_set_check(const struct kr_policy_set *ps, const char *origin,
     struct kr_err *err)
 {
 	struct kr_quorum_policy	 qp;
+	struct kr_crl_policy	 cp;
 	struct kr_profile	*prof;
 	char			 label[512], base[64];
 	size_t			 i;
@@ -154,6 +155,9 @@ kr_policy_set_check(const struct kr_policy_set *ps, const char *origin,
 		if (strcmp(d->name, "quorum.yaml") == 0)
 			ret = kr_quorum_policy_parse(label, d->data, d->len,
 			    &qp, err);
+		else if (strcmp(d->name, "crl.yaml") == 0)
+			ret = kr_crl_policy_parse(label, d->data, d->len, &cp,
+			    err);
 		else
 			ret = kr_profile_parse(label, base, d->data, d->len,
 			    prof, err);
