@@ -262,6 +262,26 @@ int	kr_store_crl_insert(struct kr_store *, const struct kr_crl_rec *,
 int	kr_store_crl_last(struct kr_store *, const uint8_t *, bool,
 	    struct kr_crl_rec *, struct kr_err *) KR_WUR;
 
+/* The DER of a recorded CRL (malloc'd). */
+int	kr_store_crl_der(struct kr_store *, const uint8_t *, int64_t,
+	    uint8_t **, size_t *, struct kr_err *) KR_WUR;
+/* Rows of the revocations table up to an id (continuity of the records). */
+int	kr_store_revocation_count(struct kr_store *, const uint8_t *, int64_t,
+	    int64_t *, struct kr_err *) KR_WUR;
+
+/*
+ * A reusable lookup of one issuer's revocations by serial, for checking
+ * a previous CRL entry by entry.
+ */
+struct kr_rev_lookup;
+
+int	kr_store_rev_lookup_open(struct kr_store *, const uint8_t *,
+	    struct kr_rev_lookup **, struct kr_err *) KR_WUR;
+/* 1 with *rec filled when revoked (lifted or not), 0 when not, <0 error. */
+int	kr_store_rev_lookup_find(struct kr_rev_lookup *, const uint8_t *,
+	    size_t, struct kr_revocation_rec *, struct kr_err *) KR_WUR;
+void	kr_store_rev_lookup_close(struct kr_rev_lookup **);
+
 struct kr_ocsp_rec {
 	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
 	char		serial[41];

@@ -436,3 +436,119 @@ kr_store_ocsp_insert(struct kr_store *st, const struct kr_ocsp_rec *o,
 	sqlite3_bind_int64(stmt, 8, o->created);
 	return store_done(st, stmt, "recording an OCSP response", NULL, err);
 }
+
+int
+kr_store_crl_der(struct kr_store *st, const uint8_t *issuer, int64_t number,
+    uint8_t **der, size_t *len, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const void	*p;
+	sqlite3_int64	 n;
+	int		 rc, ret;
+
+	*der = NULL;
+	*len = 0;
+	if ((ret = store_prepare(st, "SELECT der FROM crls WHERE "
+	    "issuer_key_id = ?1 AND number = ?2", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, number);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		p = sqlite3_column_blob(stmt, 0);
+		n = sqlite3_column_bytes(stmt, 0);
+		if (p == NULL || n <= 0 || (*der = malloc((size_t)n)) == NULL)
+			ret = kr_err_set(err, KR_ENOMEM, "cannot read CRL %lld",
+			    (long long)number);
+		else {
+			memcpy(*der, p, (size_t)n);
+			*len = (size_t)n;
+		}
+	} else if (rc == SQLITE_DONE) {
+		ret = KR_ENOENT;
+	} else {
+		ret = store_sqlite_err(st, rc, err, "reading a CRL");
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+kr_store_revocation_count(struct kr_store *st, const uint8_t *issuer,
+    int64_t upto, int64_t *out, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret;
+
+	*out = 0;
+	if ((ret = store_prepare(st, "SELECT count(*) FROM revocations WHERE "
+	    "issuer_key_id = ?1 AND id <= ?2", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, upto);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(stmt, 0);
+	else
+		ret = store_sqlite_err(st, rc, err, "counting revocations");
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+struct kr_rev_lookup {
+	struct kr_store	*st;
+	sqlite3_stmt	*stmt;
+};
+
+int
+kr_store_rev_lookup_open(struct kr_store *st, const uint8_t *issuer,
+    struct kr_rev_lookup **out, struct kr_err *err)
+{
+	struct kr_rev_lookup	*lk;
+	int			 ret;
+
+	*out = NULL;
+	if ((lk = calloc(1, sizeof(*lk))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	lk->st = st;
+	if ((ret = store_prepare(st, "SELECT " REV_COLUMNS " FROM revocations "
+	    "WHERE issuer_key_id = ?1 AND serial = ?2", &lk->stmt, err)) !=
+	    KR_OK) {
+		free(lk);
+		return ret;
+	}
+	sqlite3_bind_blob(lk->stmt, 1, issuer, KR_STORE_ID_BYTES,
+	    SQLITE_TRANSIENT);
+	*out = lk;
+	return KR_OK;
+}
+
+int
+kr_store_rev_lookup_find(struct kr_rev_lookup *lk, const uint8_t *serial,
+    size_t len, struct kr_revocation_rec *r, struct kr_err *err)
+{
+	int	rc, ret;
+
+	sqlite3_reset(lk->stmt);
+	sqlite3_bind_blob(lk->stmt, 2, serial, (int)len, SQLITE_TRANSIENT);
+	rc = sqlite3_step(lk->stmt);
+	if (rc == SQLITE_ROW) {
+		store_rev_row(lk->stmt, r);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = store_sqlite_err(lk->st, rc, err, "looking up a "
+		    "revocation");
+	}
+	return ret;
+}
+
+void
+kr_store_rev_lookup_close(struct kr_rev_lookup **lkp)
+{
+	if (lkp == NULL || *lkp == NULL)
+		return;
+	sqlite3_finalize((*lkp)->stmt);
+	free(*lkp);
+	*lkp = NULL;
+}
