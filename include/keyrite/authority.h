@@ -21,6 +21,7 @@
 #include <keyrite/quorum.h>
 #include <keyrite/store.h>
 #include <keyrite/x509.h>
+#include <keyrite/crl.h>
 
 #define KR_PASSPHRASE_MAX	1024
 
@@ -196,6 +197,110 @@ int		 kr_authority_issue(struct kr_appliance *,
 		    const struct kr_issue_req *,
 		    const struct kr_passphrase_source *,
 		    struct kr_issue_result *, struct kr_err *) KR_WUR;
+
+/* Revocation (docs/revocation.md). */
+struct kr_revoke_req {
+	const char	*issuer_key;
+	const char	*serial;	/* hex, as openssl prints it; ':' allowed */
+	enum kr_reason	 reason;
+	int64_t		 invalidity;	/* 0: none */
+	bool		 lift_hold;	/* lift a certificateHold instead */
+	const char	*actor;
+};
+
+struct kr_revoke_result {
+	char		serial[2 * 20 + 1];
+	char		subject[512];
+	int64_t		audit_seq;
+};
+
+/*
+ * Records a revocation (a certificate is revoked once) or lifts a
+ * certificateHold (it then appears as removeFromCRL in the next delta
+ * CRL), with its audit row.  The serial must be one this key issued.
+ */
+int		 kr_authority_revoke(struct kr_appliance *,
+		    const struct kr_revoke_req *, struct kr_revoke_result *,
+		    struct kr_err *) KR_WUR;
+
+struct kr_import_result {
+	size_t		lines;
+	size_t		valid;
+	size_t		revoked;
+	size_t		expired;
+	int64_t		audit_seq;
+};
+
+/*
+ * import openssl-index: records every line of an `openssl ca` index.txt
+ * as inventory issued by the key, and its revocations, in one
+ * transaction; a malformed line refuses the whole file, naming the line.
+ */
+int		 kr_authority_import_openssl_index(struct kr_appliance *,
+		    const char *, const char *, const char *,
+		    const struct kr_notice_sink *, struct kr_import_result *,
+		    struct kr_err *) KR_WUR;
+
+struct kr_crl_req {
+	const char		*issuer_key;
+	const char		*out_path;
+	unsigned		 next_update_days;	/* 0: policy/crl.yaml */
+	bool			 delta;
+	const char		*previous_path;		/* a CRL made elsewhere */
+	bool			 pem;
+	const char *const	*shares;
+	size_t			 nshares;
+	const char		*actor;
+};
+
+struct kr_crl_result {
+	int64_t			number;
+	int64_t			base_number;
+	size_t			entries;
+	size_t			new_entries;	/* since the previous CRL */
+	char			this_update[KR_TIME_STR_BYTES];
+	char			next_update[KR_TIME_STR_BYTES];
+	char			sha256[65];
+	size_t			der_len;
+	int64_t			audit_seq;
+	struct kr_quorum_report	quorum;
+};
+
+/*
+ * crl publish: checks continuity with the previous CRL (from the records
+ * or --previous, whose signature is checked first), then has a quorum of
+ * the issuer key's custodians unlock it, builds the CRL streaming from
+ * the records, signs, verifies, records and writes it.
+ */
+int		 kr_authority_crl_publish(struct kr_appliance *,
+		    const struct kr_crl_req *,
+		    const struct kr_passphrase_source *,
+		    const struct kr_notice_sink *, struct kr_crl_result *,
+		    struct kr_err *) KR_WUR;
+
+struct kr_ocsp_req {
+	const char		*issuer_key;
+	const char		*out_dir;
+	unsigned		 valid_days;	/* 0: 7 */
+	const char *const	*shares;
+	size_t			 nshares;
+	const char		*actor;
+};
+
+struct kr_ocsp_result {
+	size_t			good;
+	size_t			revoked;
+	int64_t			audit_seq;
+	char			next_update[KR_TIME_STR_BYTES];
+	struct kr_quorum_report	quorum;
+};
+
+/* ocsp presign: one response per CA certificate the key issued. */
+int		 kr_authority_ocsp_presign(struct kr_appliance *,
+		    const struct kr_ocsp_req *,
+		    const struct kr_passphrase_source *,
+		    const struct kr_notice_sink *, struct kr_ocsp_result *,
+		    struct kr_err *) KR_WUR;
 
 /* audit verify: recomputes the chain and names the first bad row. */
 int		 kr_authority_audit_verify(struct kr_appliance *,

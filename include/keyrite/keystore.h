@@ -129,4 +129,207 @@ int		 kr_sealed_open(const uint8_t *, size_t, const char *,
 int		 kr_wrap_key_derive(const uint8_t *, const uint8_t *,
 		    uint8_t *) KR_WUR;
 
+/* ==== PKCS#11 token back end (src/keystore/pkcs11.c, pins.c) ============
+ *
+ * Keys are generated on a token and never leave it.  A token is found by
+ * its module (a path, or a module registered with p11-kit) and its label,
+ * or by an RFC 7512 "pkcs11:" URI that p11-kit parses.  No PKCS#11 type
+ * appears here: the layers above see labels, ids and kr_signer.
+ *
+ * The PIN is asked for last: every function that logs in first checks its
+ * arguments, the module, the token and the public key, and only then makes
+ * exactly one C_Login.  keyrite never retries a refused PIN.
+ */
+#define KR_P11_ID_BYTES		16	/* CKA_ID of a key keyrite made */
+#define KR_P11_LABEL_MAX	32	/* token label (CK_TOKEN_INFO) */
+#define KR_P11_MANUFACTURER_MAX	32
+#define KR_P11_MODEL_MAX	16
+#define KR_P11_SERIAL_MAX	16
+#define KR_P11_MODULE_MAX	1024	/* module path or p11-kit name */
+#define KR_P11_PIN_MAX		64	/* longest PIN keyrite accepts */
+#define KR_P11_PIN_LEN		32	/* PINs keyrite draws (fewer if the
+					   token allows fewer) */
+
+/*
+ * Where a token is.  module: a module path (--module), or NULL to take it
+ * from the URI (module-path=, module-name=) or to search every module
+ * registered with p11-kit.  uri: a "pkcs11:" URI or NULL.  token: a token
+ * label or NULL.  At least one of uri and token must name the token; when
+ * both are given the token must match both.
+ */
+struct kr_p11_where {
+	const char	*module;
+	const char	*uri;
+	const char	*token;
+};
+
+/* What a token says about itself (trailing blanks removed). */
+struct kr_p11_token_info {
+	char	module[KR_P11_MODULE_MAX + 1];	/* path or p11-kit name */
+	char	label[KR_P11_LABEL_MAX + 1];
+	char	manufacturer[KR_P11_MANUFACTURER_MAX + 1];
+	char	model[KR_P11_MODEL_MAX + 1];
+	char	serial[KR_P11_SERIAL_MAX + 1];
+	bool	initialized;
+	bool	user_pin_initialized;
+	bool	user_pin_count_low;	/* a wrong user PIN was given */
+	bool	user_pin_final_try;
+	bool	user_pin_locked;
+	bool	so_pin_locked;
+	unsigned long	min_pin_len;
+	unsigned long	max_pin_len;
+};
+
+/*
+ * The two PINs of a token keyrite initialised, NUL-terminated, in secure
+ * memory.  kr_p11_pins_free() wipes them and is safe on NULL.
+ */
+struct kr_p11_pins {
+	char	so[KR_P11_PIN_MAX + 1];
+	char	user[KR_P11_PIN_MAX + 1];
+};
+
+struct kr_p11_pins *kr_p11_pins_new(void);
+void		 kr_p11_pins_free(struct kr_p11_pins **);
+
+/* An open token: its module loaded and a read-write session, no login. */
+struct kr_p11_token;
+
+/*
+ * Loads the module, finds the initialised token and opens a session.
+ * info (may be NULL) receives what the token says about itself.
+ */
+int		 kr_p11_token_open(const struct kr_p11_where *,
+		    struct kr_p11_token **, struct kr_p11_token_info *,
+		    struct kr_err *) KR_WUR;
+/* Reads the token's information again (flags change after a login). */
+int		 kr_p11_token_info(struct kr_p11_token *,
+		    struct kr_p11_token_info *, struct kr_err *) KR_WUR;
+/* Logs out if logged in, closes the session, finalises and releases the
+ * module; NULLs the caller's pointer.  Safe on NULL. */
+void		 kr_p11_token_close(struct kr_p11_token **);
+
+/*
+ * Initialises a blank token: finds a present token that is not yet
+ * initialised (the URI's serial, model or manufacturer narrow the choice),
+ * draws a random SO PIN and user PIN, runs C_InitToken with the label
+ * (where->token, or the URI's token=) and C_InitPIN.  Refuses if a token
+ * with that label is already initialised on the module.  On success *pins
+ * holds the two PINs (free with kr_p11_pins_free) and info describes the
+ * new token.  An initialised token is never initialised again.
+ */
+int		 kr_p11_token_init(const struct kr_p11_where *,
+		    struct kr_p11_pins **, struct kr_p11_token_info *,
+		    struct kr_err *) KR_WUR;
+
+/*
+ * A key on a token.  For kr_p11_key_generate() the caller fills name
+ * (becomes CKA_LABEL), key_id, alg and purpose; generation fills p11_id
+ * (a random CKA_ID) and spki.  The other functions take the record as
+ * generation left it (as stored by authority/).
+ */
+struct kr_p11_key {
+	char		name[KR_KEY_NAME_MAX + 1];
+	uint8_t		key_id[KR_KEY_ID_BYTES];
+	enum kr_key_alg	alg;
+	enum kr_purpose	purpose;
+	uint8_t		p11_id[KR_P11_ID_BYTES];
+	uint8_t		spki[KR_SPKI_MAX_BYTES];
+	size_t		spki_len;
+};
+
+/* The key-origin check, as read back from the token. */
+struct kr_p11_origin {
+	bool	local;			/* CKA_LOCAL: generated on the token */
+	bool	always_sensitive;	/* CKA_ALWAYS_SENSITIVE */
+	bool	never_extractable;	/* CKA_NEVER_EXTRACTABLE */
+	bool	sensitive;		/* CKA_SENSITIVE */
+	bool	extractable;		/* CKA_EXTRACTABLE (must be false) */
+	bool	sign_only;		/* CKA_SIGN, no decrypt/derive/unwrap */
+	bool	spki_match;		/* token public key == recorded SPKI */
+	bool	passed;			/* all of the above as required */
+};
+
+/* For the audit log: which token, and what the origin check found. */
+struct kr_p11_report {
+	struct kr_p11_token_info	token;
+	struct kr_p11_origin		origin;
+};
+
+/*
+ * Generates k->alg on the token (CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE,
+ * not CKA_EXTRACTABLE, CKA_SIGN only, CKA_LABEL = k->name, random
+ * CKA_ID).  Refuses (KR_EEXIST) if the label or id is already on the
+ * token.  Logs in once with pin, reads the key back for the origin check,
+ * runs a sign-then-verify pairwise test, logs out.  Fills k->p11_id,
+ * k->spki and rep (may be NULL).  On a failure after generation the new
+ * objects are destroyed again.
+ */
+int		 kr_p11_key_generate(struct kr_p11_token *, const char *,
+		    struct kr_p11_key *, struct kr_p11_report *,
+		    struct kr_err *) KR_WUR;
+
+/*
+ * Opens a signer for a key on the token.  Takes ownership of *tok in every
+ * case (NULLs it): the signer keeps the session, and kr_signer_free() logs
+ * out, closes it and finalises the module.  Before the login the public
+ * key object is compared with k->spki; after it the private key's origin
+ * is checked, and both checks are made again before every signature.
+ * rep (may be NULL) receives the token and check results.
+ */
+int		 kr_p11_signer_open(struct kr_p11_token **,
+		    const struct kr_p11_key *, const char *,
+		    struct kr_signer **, struct kr_p11_report *,
+		    struct kr_err *) KR_WUR;
+/* The last check results of a PKCS#11 signer; KR_EINPUT for another kind. */
+int		 kr_p11_signer_report(const struct kr_signer *,
+		    struct kr_p11_report *) KR_WUR;
+
+/*
+ * Destroys the key's private and public objects on the token (found by
+ * CKA_ID and CKA_LABEL; the public key must match k->spki).  KR_ENOENT if
+ * neither is there.  Logs in once with pin and logs out.
+ */
+int		 kr_p11_key_destroy(struct kr_p11_token *, const char *,
+		    const struct kr_p11_key *, struct kr_err *) KR_WUR;
+
+/*
+ * The token PINs sealed under the quorum secret, like a sealed key: the
+ * header below is the AEAD associated data; the key is
+ * HKDF-SHA-256(quorum secret, info = "keyrite token pins v1" || key id).
+ * Format in docs/pkcs11.md.
+ */
+struct kr_pins_header {
+	uint16_t	version;
+	uint8_t		key_id[KR_KEY_ID_BYTES];
+	char		name[KR_KEY_NAME_MAX + 1];
+	char		token_label[KR_P11_LABEL_MAX + 1];
+	char		token_serial[KR_P11_SERIAL_MAX + 1];
+	uint8_t		set_id[KR_SET_ID_BYTES];
+	uint32_t	epoch;
+	int64_t		created;
+};
+
+#define KR_PINS_FILE_MAX	1024
+
+/* Seals the PINs; the file is returned in malloc'd memory. */
+int		 kr_pins_seal(struct kr_pins_header *,
+		    const struct kr_p11_pins *, const uint8_t *, uint8_t **,
+		    size_t *, struct kr_err *) KR_WUR;
+/* Parses and range-checks a PIN file's header without opening it. */
+int		 kr_pins_parse_header(const uint8_t *, size_t, const char *,
+		    struct kr_pins_header *, struct kr_err *) KR_WUR;
+/*
+ * Opens a PIN file (label names it in messages) with the quorum secret.
+ * A wrong secret or any altered byte gives KR_EVERIFY.  h may be NULL.
+ */
+int		 kr_pins_open(const uint8_t *, size_t, const char *,
+		    const uint8_t *, struct kr_pins_header *,
+		    struct kr_p11_pins **, struct kr_err *) KR_WUR;
+/* The PIN file key derivation, exposed for the tests and docs. */
+int		 kr_pins_key_derive(const uint8_t *, const uint8_t *,
+		    uint8_t *) KR_WUR;
+
+/* ==== end of the PKCS#11 section ======================================= */
+
 #endif /* KEYRITE_KEYSTORE_H */

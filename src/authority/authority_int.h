@@ -69,6 +69,16 @@ int	kr_policy_install(const char *, const char *, struct kr_json *,
 void	kr_policy_uninstall(const char *);
 int	kr_policy_verify(const char *, const char *, struct kr_err *) KR_WUR;
 
+/* revoke.c: shared by the revocation operations. */
+int	kr_serial_parse(const char *, uint8_t *, size_t *, struct kr_err *)
+	    KR_WUR;
+/* A key of purpose ca, active. */
+int	kr_ca_key_load(struct kr_appliance *, const char *, struct kr_key_rec *,
+	    struct kr_err *) KR_WUR;
+/* Custodians who approved (good shares of a report), comma-separated. */
+void	kr_quorum_approvers(const struct kr_quorum_report *, const char **,
+	    size_t *, char *, size_t);
+
 /* Full path of a file inside the state folder (malloc'd). */
 char	*kr_appliance_path(const struct kr_appliance *, const char *);
 

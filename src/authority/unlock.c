@@ -370,3 +370,23 @@ kr_authority_quorum_verify(struct kr_appliance *app, const char *name,
 	return kr_authority_unlock(app, name, files, count, src, rep, NULL,
 	    err);
 }
+
+void
+kr_quorum_approvers(const struct kr_quorum_report *q, const char **names,
+    size_t *n, char *actor, size_t cap)
+{
+	size_t	i;
+
+	*n = 0;
+	actor[0] = '\0';
+	for (i = 0; i < q->given; i++) {
+		if (q->shares[i].code != KR_OK)
+			continue;
+		names[(*n)++] = q->shares[i].custodian;
+		if (strlen(actor) + strlen(q->shares[i].custodian) + 2 < cap) {
+			if (actor[0] != '\0')
+				(void)strcat(actor, ",");
+			(void)strcat(actor, q->shares[i].custodian);
+		}
+	}
+}

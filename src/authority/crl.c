@@ -1,0 +1,553 @@
+/*
+ * crl publish: the next CRL of an issuer, streamed from the records.
+ *
+ * issuer certificate -> CRL policy -> dates (nextUpdate never past the
+ * issuer's notAfter) -> number (strictly above every earlier one) ->
+ * continuity with the previous CRL (records or --previous, signature
+ * checked first) -> quorum unlock -> build streaming from SQLite -> sign
+ * -> verify -> record (CRL row + audit row) -> write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authority_int.h"
+
+#define KR_MISSING_SHOWN	8
+
+struct kr_crl_pub {
+	struct kr_appliance		*app;
+	const struct kr_crl_req		*req;
+	struct kr_crl_result		*res;
+	const struct kr_notice_sink	*notice;
+	struct kr_key_rec		 k;
+	struct kr_chain			 chain;
+	struct kr_crl_policy		 policy;
+	struct kr_crl_fields		 f;
+	struct kr_crl_rec		 last;		/* newest recorded, any */
+	bool				 has_last;
+	struct kr_crl_rec		 base;		/* newest recorded base */
+	bool				 has_base;
+	int64_t				 max_rev_id;
+	int64_t				 now;
+	struct kr_crl_builder		 b;
+	struct kr_slice			 crl;
+	struct kr_rev_iter		*it;
+};
+
+static void
+kr_crl_say(const struct kr_crl_pub *p, const char *msg)
+{
+	if (p->notice != NULL && p->notice->notice != NULL)
+		p->notice->notice(p->notice->ctx, msg);
+}
+
+static void
+kr_crl_number_set(uint8_t *out, size_t *len, int64_t n)
+{
+	uint8_t	tmp[9];
+	size_t	i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (uint8_t)(n & 0xff);
+		n >>= 8;
+	} while (n > 0);
+	if ((tmp[i] & 0x80) != 0)
+		tmp[--i] = 0;
+	*len = sizeof(tmp) - i;
+	memcpy(out, tmp + i, *len);
+}
+
+static int
+kr_crl_number_get(const uint8_t *p, size_t len, int64_t *out)
+{
+	int64_t	n = 0;
+	size_t	i;
+
+	if (len == 0 || len > 8 || (len == 8 && (p[0] & 0x80) != 0))
+		return KR_EINPUT;
+	for (i = 0; i < len; i++)
+		n = (n << 8) | p[i];
+	*out = n;
+	return KR_OK;
+}
+
+static int
+kr_crl_load(struct kr_crl_pub *p, struct kr_err *err)
+{
+	char	*path;
+	int	 ret;
+
+	if ((ret = kr_ca_key_load(p->app, p->req->issuer_key, &p->k, err)) !=
+	    KR_OK)
+		return ret;
+	if ((ret = kr_chain_for_key(p->app, p->k.name, p->k.spki,
+	    p->k.spki_len, p->now, &p->chain, err)) != KR_OK)
+		return ret;
+	if ((path = kr_appliance_path(p->app, KR_POLICY_DIR "/crl.yaml")) ==
+	    NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_crl_policy_load(path, &p->policy, err);
+	free(path);
+	if (ret != KR_OK)
+		return ret;
+	ret = kr_store_crl_last(p->app->store, p->k.id, false, &p->last, err);
+	if (ret == KR_OK)
+		p->has_last = true;
+	else if (ret != KR_ENOENT)
+		return ret;
+	ret = kr_store_crl_last(p->app->store, p->k.id, true, &p->base, err);
+	if (ret == KR_OK)
+		p->has_base = true;
+	else if (ret != KR_ENOENT)
+		return ret;
+	return kr_store_revocation_max_id(p->app->store, p->k.id,
+	    &p->max_rev_id, err);
+}
+
+static int
+kr_crl_dates(struct kr_crl_pub *p, struct kr_err *err)
+{
+	const struct kr_cert	*ic = p->chain.certs[0];
+	unsigned		 days;
+	char			 a[KR_TIME_STR_BYTES], b[KR_TIME_STR_BYTES];
+
+	days = p->req->next_update_days != 0 ? p->req->next_update_days :
+	    p->req->delta ? p->policy.delta_next_update_days :
+	    p->policy.next_update_days;
+	p->f.this_update = p->now;
+	p->f.next_update = p->now + (int64_t)days * 86400;
+	if (p->f.next_update > ic->f.not_after) {
+		kr_time_format(p->f.next_update, a);
+		kr_time_format(ic->f.not_after, b);
+		return kr_err_set(err, KR_EREFUSED, "a nextUpdate of %s would "
+		    "be after the issuer certificate's notAfter (%s): publish "
+		    "with fewer --next-update-days, and plan the issuer's "
+		    "renewal", a, b);
+	}
+	kr_time_format(p->f.this_update, p->res->this_update);
+	kr_time_format(p->f.next_update, p->res->next_update);
+	return KR_OK;
+}
+
+/* Continuity: each entry of the previous CRL not expired is still listed. */
+struct kr_continuity {
+	struct kr_crl_pub	*p;
+	struct kr_rev_lookup	*lk;
+	size_t			 missing;
+	char			 shown[KR_MISSING_SHOWN * 44];
+	int			 status;
+	struct kr_err		*err;
+};
+
+static int
+kr_continuity_entry(const struct kr_crl_entry *e, void *arg)
+{
+	struct kr_continuity		*c = arg;
+	struct kr_revocation_rec	 r;
+	char				 hex[2 * KR_SERIAL_MAX + 1];
+	int				 found;
+
+	found = kr_store_rev_lookup_find(c->lk, e->serial, e->serial_len, &r,
+	    c->err);
+	if (found < 0) {
+		c->status = found;
+		return found;
+	}
+	if (found == 1 && (r.lifted_at == 0 || r.reason ==
+	    KR_REASON_CERTIFICATE_HOLD) && (r.lifted_at == 0 ||
+	    e->reason == KR_REASON_CERTIFICATE_HOLD))
+		return 0;
+	if (found == 1 && r.expires < c->p->now)
+		return 0;
+	if (c->missing++ < KR_MISSING_SHOWN) {
+		kr_hex_encode(hex, e->serial, e->serial_len);
+		(void)strcat(c->shown, c->shown[0] != '\0' ? ", " : "");
+		(void)strcat(c->shown, hex);
+	}
+	return 0;
+}
+
+static int
+kr_crl_continuity_run(struct kr_crl_pub *p, const char *what,
+    const uint8_t *der, size_t len, struct kr_crl_info *info,
+    struct kr_err *err)
+{
+	struct kr_continuity	c;
+	int			ret;
+
+	uint8_t			*decoded = NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.err = err;
+	if ((ret = kr_store_rev_lookup_open(p->app->store, p->k.id, &c.lk,
+	    err)) != KR_OK)
+		return ret;
+	kr_crl_say(p, "checking continuity with the previous CRL");
+	ret = kr_crl_parse(what, der, len, info, &decoded, kr_continuity_entry,
+	    &c, err);
+	free(decoded);
+	kr_store_rev_lookup_close(&c.lk);
+	if (ret != KR_OK)
+		return c.status != KR_OK ? c.status : ret;
+	if (c.missing > 0)
+		return kr_err_set(err, KR_EREFUSED, "the new CRL would drop %zu "
+		    "serial%s that %s lists and whose certificates have not "
+		    "expired: %s%s. Nothing was signed: the revocation records "
+		    "are incomplete (import them first)", c.missing,
+		    c.missing == 1 ? "" : "s", what, c.shown,
+		    c.missing > KR_MISSING_SHOWN ? ", ..." : "");
+	return KR_OK;
+}
+
+/* The recorded previous base CRL, re-read entry by entry. */
+static int
+kr_crl_continuity_records(struct kr_crl_pub *p, struct kr_err *err)
+{
+	struct kr_crl_info	 info;
+	uint8_t			*der = NULL;
+	char			 what[64];
+	size_t			 len;
+	int64_t			 rows;
+	int			 ret;
+
+	if (!p->has_base)
+		return KR_OK;
+	if ((ret = kr_store_revocation_count(p->app->store, p->k.id,
+	    p->base.max_revocation_id, &rows, err)) != KR_OK)
+		return ret;
+	if (rows < p->base.entries)
+		return kr_err_set(err, KR_EREFUSED, "CRL %lld listed %lld "
+		    "entries but only %lld revocation records remain from its "
+		    "time: records were removed from the database; nothing was "
+		    "signed", (long long)p->base.number,
+		    (long long)p->base.entries, (long long)rows);
+	if ((ret = kr_store_crl_der(p->app->store, p->k.id, p->base.number,
+	    &der, &len, err)) != KR_OK)
+		return ret;
+	(void)snprintf(what, sizeof(what), "CRL %lld", (long long)p->base.number);
+	ret = kr_crl_continuity_run(p, what, der, len, &info, err);
+	free(der);
+	return ret;
+}
+
+/* A CRL made elsewhere: signature, issuer and number first. */
+static int
+kr_crl_continuity_file(struct kr_crl_pub *p, int64_t *prev_number,
+    struct kr_err *err)
+{
+	const struct kr_cert	*ic = p->chain.certs[0];
+	struct kr_crl_info	 info;
+	uint8_t			*data = NULL, *der = NULL;
+	size_t			 len;
+	int			 ret;
+
+	*prev_number = 0;
+	if ((ret = kr_file_read(p->req->previous_path, KR_CRL_FILE_MAX, false,
+	    &data, &len, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_crl_parse(p->req->previous_path, data, len, &info, &der,
+	    NULL, NULL, err)) != KR_OK)
+		goto out;
+	if (info.issuer_len != ic->f.subject_len ||
+	    memcmp(info.issuer, ic->f.subject, info.issuer_len) != 0) {
+		ret = kr_err_set(err, KR_EREFUSED, "%s was issued by another "
+		    "CA (its issuer name is not the subject of '%s''s "
+		    "certificate)", p->req->previous_path, p->k.name);
+		goto out;
+	}
+	if ((ret = kr_crl_verify_signature(&info, p->k.spki, p->k.spki_len,
+	    err)) != KR_OK) {
+		(void)kr_err_prefix(err, "%s: ", p->req->previous_path);
+		goto out;
+	}
+	if (!info.has_number || info.is_delta ||
+	    kr_crl_number_get(info.number, info.number_len, prev_number) !=
+	    KR_OK) {
+		ret = kr_err_set(err, KR_EINPUT, "%s %s: give the last base CRL",
+		    p->req->previous_path, info.is_delta ? "is a delta CRL" :
+		    "has no usable CRL number");
+		goto out;
+	}
+	if (p->has_last && *prev_number >= p->last.number + 1) {
+		ret = kr_err_set(err, KR_EREFUSED, "%s has CRL number %lld, not "
+		    "lower than the next number of this appliance (%lld): it "
+		    "is not a previous CRL of this series",
+		    p->req->previous_path, (long long)*prev_number,
+		    (long long)p->last.number + 1);
+		goto out;
+	}
+	ret = kr_crl_continuity_run(p, p->req->previous_path, data, len,
+	    &info, err);
+out:
+	free(der);
+	free(data);
+	return ret;
+}
+
+static int
+kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
+{
+	const struct kr_cert	*ic = p->chain.certs[0];
+	struct kr_crl_fields	*f = &p->f;
+	enum kr_key_alg		 alg;
+	int64_t			 n;
+
+	if (kr_key_alg_from_name(p->k.alg, &alg) != KR_OK)
+		return kr_err_set(err, KR_ESTATE, "key '%s' has an unknown "
+		    "algorithm", p->k.name);
+	f->sig_alg = kr_sig_alg_default(alg);
+	memcpy(f->issuer, ic->f.subject, ic->f.subject_len);
+	f->issuer_len = ic->f.subject_len;
+	if (ic->f.has_ski) {
+		memcpy(f->aki, ic->f.ski, ic->f.ski_len);
+		f->aki_len = ic->f.ski_len;
+	}
+	n = (p->has_last ? p->last.number : 0);
+	if (prev_number > n)
+		n = prev_number;
+	p->res->number = n + 1;
+	kr_crl_number_set(f->number, &f->number_len, n + 1);
+	f->has_idp = p->policy.idp;
+	(void)snprintf(f->idp_uri, sizeof(f->idp_uri), "%s",
+	    p->policy.idp_uri);
+	f->idp_only_ca = p->policy.idp && p->chain.len == 1;
+	if (p->req->delta) {
+		if (!p->has_base)
+			return kr_err_set(err, KR_EREFUSED, "a delta CRL needs a "
+			    "base CRL of '%s' first: publish one without "
+			    "--delta", p->k.name);
+		f->is_delta = true;
+		kr_crl_number_set(f->base_number, &f->base_number_len,
+		    p->base.number);
+		p->res->base_number = p->base.number;
+	} else {
+		(void)snprintf(f->freshest_uri, sizeof(f->freshest_uri), "%s",
+		    p->policy.delta_uri);
+	}
+	return KR_OK;
+}
+
+static int
+kr_crl_next_entry(void *arg, struct kr_crl_entry *e, struct kr_err *err)
+{
+	struct kr_crl_pub		*p = arg;
+	struct kr_revocation_rec	 r;
+	int				 ret;
+
+	if ((ret = kr_store_rev_iter_next(p->it, &r, err)) <= 0)
+		return ret;
+	memcpy(e->serial, r.serial, r.serial_len);
+	e->serial_len = r.serial_len;
+	e->revoked_at = r.revoked_at;
+	e->reason = (enum kr_reason)r.reason;
+	e->invalidity = r.invalidity;
+	if (p->has_base && r.id > p->base.max_revocation_id)
+		p->res->new_entries++;
+	else if (!p->has_base)
+		p->res->new_entries++;
+	p->res->entries++;
+	return 1;
+}
+
+static int
+kr_crl_build(struct kr_crl_pub *p, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_store_rev_iter_open(p->app->store, p->k.id, p->now,
+	    p->req->delta ? p->base.max_revocation_id : 0,
+	    p->req->delta ? p->base.this_update : 0, &p->it, err)) != KR_OK)
+		return ret;
+	/* A delta over a base with no revocations yet still works. */
+	if (p->req->delta && p->base.max_revocation_id == 0) {
+		kr_store_rev_iter_close(&p->it);
+		if ((ret = kr_store_rev_iter_open(p->app->store, p->k.id,
+		    p->now, 0, 0, &p->it, err)) != KR_OK)
+			return ret;
+	}
+	p->res->entries = 0;
+	p->res->new_entries = 0;
+	ret = kr_crl_tbs_build(&p->f, kr_crl_next_entry, p, &p->b, err);
+	kr_store_rev_iter_close(&p->it);
+	return ret;
+}
+
+static int
+kr_crl_sign(struct kr_crl_pub *p, struct kr_signer *s, struct kr_err *err)
+{
+	struct kr_crl_info	info;
+	uint8_t			sig[KR_SIG_MAX_BYTES], dig[32];
+	size_t			siglen = sizeof(sig);
+	int			ret;
+
+	kr_crl_say(p, "signing the CRL");
+	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) != KR_OK ||
+	    (ret = kr_signer_sign(s, p->f.sig_alg, p->b.tbs.p, p->b.tbs.len,
+	    sig, &siglen, err)) != KR_OK)
+		return ret;
+	if (kr_sig_verify(p->f.sig_alg, p->k.spki, p->k.spki_len, p->b.tbs.p,
+	    p->b.tbs.len, sig, siglen, 0, err) != KR_OK)
+		return kr_err_set(err, KR_EVERIFY, "the CRL signature key '%s' "
+		    "just made does not verify: nothing was recorded; the key "
+		    "store or token is faulty", p->k.name);
+	if ((ret = kr_crl_finish(&p->b, p->f.sig_alg, sig, siglen, &p->crl,
+	    err)) != KR_OK)
+		return ret;
+	/* Verify after signing, on the bytes that will be released. */
+	if ((ret = kr_crl_parse("the new CRL", p->crl.p, p->crl.len, &info,
+	    NULL, NULL, NULL, err)) != KR_OK ||
+	    (ret = kr_crl_verify_signature(&info, p->k.spki, p->k.spki_len,
+	    err)) != KR_OK)
+		return ret;
+	if ((ret = kr_hash(KR_HASH_SHA256, p->crl.p, p->crl.len, dig)) != KR_OK)
+		return kr_err_set(err, ret, "cannot hash the CRL");
+	kr_hex_encode(p->res->sha256, dig, sizeof(dig));
+	p->res->der_len = p->crl.len;
+	return KR_OK;
+}
+
+static int
+kr_crl_audit(struct kr_crl_pub *p, struct kr_err *err)
+{
+	const char	*names[KR_CUSTODIANS_MAX];
+	char		 actor[1024];
+	struct kr_json	 j;
+	size_t		 n;
+	int		 ret;
+
+	kr_quorum_approvers(&p->res->quorum, names, &n, actor, sizeof(actor));
+	kr_json_begin(&j);
+	kr_json_str(&j, "issuer_key", p->k.name);
+	kr_json_int(&j, "crl_number", p->res->number);
+	kr_json_int(&j, "delta_of", p->req->delta ? p->res->base_number : 0);
+	kr_json_int(&j, "entries", (int64_t)p->res->entries);
+	kr_json_int(&j, "new_entries", (int64_t)p->res->new_entries);
+	kr_json_str(&j, "this_update", p->res->this_update);
+	kr_json_str(&j, "next_update", p->res->next_update);
+	kr_json_str(&j, "crl_sha256", p->res->sha256);
+	kr_json_str(&j, "previous", p->req->previous_path != NULL ?
+	    p->req->previous_path : "");
+	kr_json_str_array(&j, "approved_by", names, n);
+	kr_json_str(&j, "operator", p->req->actor);
+	ret = kr_audit_record(p->app, actor, p->req->delta ? "crl.delta" :
+	    "crl.publish", kr_json_end(&j), &p->res->audit_seq, err);
+	kr_json_free(&j);
+	return ret;
+}
+
+static int
+kr_crl_write(struct kr_crl_pub *p, struct kr_err *err)
+{
+	char	*pem;
+	int	 ret;
+
+	if (!p->req->pem)
+		return kr_media_write(KR_ART_CRL, p->req->out_path, p->crl.p,
+		    p->crl.len, KR_FILE_NOREPLACE, err);
+	if ((pem = kr_pem_encode("X509 CRL", p->crl.p, p->crl.len)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_media_write(KR_ART_CRL, p->req->out_path, pem, strlen(pem),
+	    KR_FILE_NOREPLACE, err);
+	free(pem);
+	return ret;
+}
+
+static int
+kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
+{
+	struct kr_sigmask	sig;
+	struct kr_crl_rec	c;
+	int			ret;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.issuer_key_id, p->k.id, sizeof(c.issuer_key_id));
+	c.number = p->res->number;
+	c.is_delta = p->req->delta;
+	c.base_number = p->res->base_number;
+	c.this_update = p->f.this_update;
+	c.next_update = p->f.next_update;
+	c.entries = (int64_t)p->res->entries;
+	c.max_revocation_id = p->req->delta ? p->base.max_revocation_id :
+	    p->max_rev_id;
+	(void)snprintf(c.sha256, sizeof(c.sha256), "%s", p->res->sha256);
+	c.der = p->crl.p;
+	c.der_len = p->crl.len;
+	c.created = p->now;
+	if ((ret = kr_store_begin(p->app->store, err)) != KR_OK)
+		return ret;
+	kr_signals_hold(&sig);
+	if ((ret = kr_store_crl_insert(p->app->store, &c, err)) != KR_OK ||
+	    (ret = kr_crl_audit(p, err)) != KR_OK ||
+	    (ret = kr_store_commit(p->app->store, err)) != KR_OK) {
+		kr_store_rollback(p->app->store);
+		kr_signals_release(&sig);
+		return ret;
+	}
+	ret = kr_crl_write(p, err);
+	kr_signals_release(&sig);
+	if (ret != KR_OK)
+		return kr_err_prefix(err, "CRL %lld was signed and recorded but "
+		    "could not be written out: ", (long long)p->res->number);
+	return KR_OK;
+}
+
+static int
+kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	int64_t			 prev_number = 0;
+	int			 ret;
+
+	if (p->req->out_path == NULL)
+		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
+	if (kr_path_exists(p->req->out_path))
+		return kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
+		    "will not overwrite it", p->req->out_path);
+	if ((ret = kr_crl_load(p, err)) != KR_OK ||
+	    (ret = kr_crl_dates(p, err)) != KR_OK)
+		return ret;
+	if (p->req->previous_path != NULL)
+		ret = kr_crl_continuity_file(p, &prev_number, err);
+	else
+		ret = kr_crl_continuity_records(p, err);
+	if (ret != KR_OK || (ret = kr_crl_fields(p, prev_number, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_authority_unlock(p->app, p->k.name, p->req->shares,
+	    p->req->nshares, src, &p->res->quorum, &s, err)) != KR_OK)
+		return ret;
+	kr_crl_say(p, "building the CRL from the revocation records");
+	if ((ret = kr_crl_build(p, err)) == KR_OK)
+		ret = kr_crl_sign(p, s, err);
+	kr_signer_free(&s);
+	if (ret != KR_OK)
+		return ret;
+	return kr_crl_record(p, err);
+}
+
+int
+kr_authority_crl_publish(struct kr_appliance *app, const struct kr_crl_req *req,
+    const struct kr_passphrase_source *src,
+    const struct kr_notice_sink *notice, struct kr_crl_result *res,
+    struct kr_err *err)
+{
+	struct kr_crl_pub	*p;
+	int			 ret;
+
+	memset(res, 0, sizeof(*res));
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	p->app = app;
+	p->req = req;
+	p->res = res;
+	p->notice = notice;
+	p->now = kr_time_now();
+	ret = kr_crl_run(p, src, err);
+	kr_store_rev_iter_close(&p->it);
+	kr_crl_builder_free(&p->b);
+	kr_chain_free(&p->chain);
+	free(p);
+	return ret;
+}

@@ -1,0 +1,265 @@
+/*
+ * ocsp presign: an RFC 6960 response for every CA certificate a key
+ * issued, signed by that key (the responder is the issuer itself), so a
+ * root's intermediates have OCSP status without an online responder.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "authority_int.h"
+
+#define KR_OCSP_MAX	1024
+
+struct kr_ocsp_item {
+	struct kr_ocsp_fields	f;
+	char			serial[2 * KR_SERIAL_MAX + 1];
+	uint8_t			*der;
+	size_t			 der_len;
+	char			 sha256[65];
+	char			 path[1024];
+};
+
+struct kr_ocsp_run {
+	struct kr_appliance		*app;
+	const struct kr_ocsp_req	*req;
+	struct kr_ocsp_result		*res;
+	struct kr_key_rec		 k;
+	struct kr_chain			 chain;
+	struct kr_ocsp_fields		 tmpl;
+	struct kr_ocsp_item		*items;
+	size_t				 n;
+	int64_t				 now;
+	struct kr_err			*err;
+	int				 status;
+};
+
+/* Collects the CA certificates the key issued (not its own root). */
+static int
+kr_ocsp_collect(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_ocsp_run		*r = arg;
+	struct kr_revocation_rec	 rev;
+	struct kr_ocsp_item		*it;
+	uint8_t				 serial[KR_SERIAL_MAX];
+	size_t				 len;
+	int				 ret;
+
+	if (!c->is_ca || memcmp(c->issuer_key_id, r->k.id, KR_STORE_ID_BYTES)
+	    != 0 || strcmp(c->kind, "root") == 0)
+		return 0;
+	if (r->n == KR_OCSP_MAX)
+		return kr_err_set(r->err, KR_EREFUSED, "more than %d CA "
+		    "certificates: too many to pre-sign at once", KR_OCSP_MAX);
+	if (kr_serial_parse(c->serial, serial, &len, r->err) != KR_OK)
+		return r->err->code;
+	it = &r->items[r->n];
+	it->f = r->tmpl;
+	memcpy(it->f.serial, serial, len);
+	it->f.serial_len = len;
+	(void)snprintf(it->serial, sizeof(it->serial), "%s", c->serial);
+	ret = kr_store_revocation_get(r->app->store, r->k.id, serial, len,
+	    &rev, r->err);
+	if (ret == KR_OK && rev.lifted_at == 0) {
+		it->f.status = KR_OCSP_REVOKED;
+		it->f.revoked_at = rev.revoked_at;
+		it->f.reason = (enum kr_reason)rev.reason;
+		r->res->revoked++;
+	} else if (ret == KR_OK || ret == KR_ENOENT) {
+		it->f.status = KR_OCSP_GOOD;
+		it->f.reason = KR_REASON_NONE;
+		r->res->good++;
+	} else {
+		return ret;
+	}
+	r->n++;
+	return 0;
+}
+
+static int
+kr_ocsp_prepare(struct kr_ocsp_run *r, struct kr_err *err)
+{
+	const struct kr_cert	*ic;
+	enum kr_key_alg		 alg;
+	struct stat		 st;
+	unsigned		 days = r->req->valid_days != 0 ?
+				    r->req->valid_days : 7;
+	int			 ret;
+
+	if (r->req->out_dir == NULL || stat(r->req->out_dir, &st) != 0 ||
+	    !S_ISDIR(st.st_mode))
+		return kr_err_set(err, KR_EUSAGE, "--out-dir must name an "
+		    "existing folder");
+	if ((ret = kr_ca_key_load(r->app, r->req->issuer_key, &r->k,
+	    err)) != KR_OK ||
+	    (ret = kr_chain_for_key(r->app, r->k.name, r->k.spki,
+	    r->k.spki_len, r->now, &r->chain, err)) != KR_OK)
+		return ret;
+	ic = r->chain.certs[0];
+	if (kr_key_alg_from_name(r->k.alg, &alg) != KR_OK)
+		return kr_err_set(err, KR_ESTATE, "key '%s' has an unknown "
+		    "algorithm", r->k.name);
+	r->tmpl.sig_alg = kr_sig_alg_default(alg);
+	r->tmpl.produced_at = r->now;
+	r->tmpl.this_update = r->now;
+	r->tmpl.next_update = r->now + (int64_t)days * 86400;
+	if (r->tmpl.next_update > ic->f.not_after)
+		return kr_err_set(err, KR_EREFUSED, "responses valid %u days "
+		    "would outlive the issuer certificate: use fewer "
+		    "--valid-days", days);
+	kr_time_format(r->tmpl.next_update, r->res->next_update);
+	if ((ret = kr_ocsp_certid(ic, &r->tmpl, err)) != KR_OK)
+		return ret;
+	/* byKey: the issuer is the responder, so the same key hash. */
+	memcpy(r->tmpl.responder_key_hash, r->tmpl.issuer_key_hash, 20);
+	if ((r->items = calloc(KR_OCSP_MAX, sizeof(*r->items))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	r->err = err;
+	if ((ret = kr_store_cert_foreach(r->app->store, kr_ocsp_collect, r,
+	    err)) != KR_OK)
+		return ret;
+	if (r->n == 0)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' has issued no CA "
+		    "certificate: there is nothing to pre-sign", r->k.name);
+	return KR_OK;
+}
+
+static int
+kr_ocsp_sign_one(struct kr_ocsp_run *r, struct kr_signer *s,
+    struct kr_ocsp_item *it, struct kr_err *err)
+{
+	uint8_t	*tbs = NULL, sig[KR_SIG_MAX_BYTES], dig[32];
+	size_t	 tbs_len, siglen = sizeof(sig);
+	int	 ret;
+
+	if ((ret = kr_ocsp_tbs_build(&it->f, &tbs, &tbs_len, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_signer_sign(s, it->f.sig_alg, tbs, tbs_len, sig, &siglen,
+	    err)) == KR_OK &&
+	    kr_sig_verify(it->f.sig_alg, r->k.spki, r->k.spki_len, tbs,
+	    tbs_len, sig, siglen, 0, err) != KR_OK)
+		ret = kr_err_set(err, KR_EVERIFY, "an OCSP signature key '%s' "
+		    "just made does not verify: nothing was recorded",
+		    r->k.name);
+	if (ret == KR_OK)
+		ret = kr_ocsp_assemble(tbs, tbs_len, it->f.sig_alg, sig, siglen,
+		    NULL, 0, &it->der, &it->der_len, err);
+	free(tbs);
+	if (ret != KR_OK)
+		return ret;
+	if ((ret = kr_hash(KR_HASH_SHA256, it->der, it->der_len, dig)) !=
+	    KR_OK)
+		return kr_err_set(err, ret, "cannot hash a response");
+	kr_hex_encode(it->sha256, dig, sizeof(dig));
+	(void)snprintf(it->path, sizeof(it->path), "%s/%s.ocsp",
+	    r->req->out_dir, it->serial);
+	if (kr_path_exists(it->path))
+		return kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
+		    "will not overwrite it", it->path);
+	return KR_OK;
+}
+
+static int
+kr_ocsp_audit(struct kr_ocsp_run *r, struct kr_err *err)
+{
+	const char	*names[KR_CUSTODIANS_MAX];
+	char		 actor[1024];
+	struct kr_json	 j;
+	size_t		 n;
+	int		 ret;
+
+	kr_quorum_approvers(&r->res->quorum, names, &n, actor, sizeof(actor));
+	kr_json_begin(&j);
+	kr_json_str(&j, "issuer_key", r->k.name);
+	kr_json_int(&j, "responses", (int64_t)r->n);
+	kr_json_int(&j, "good", (int64_t)r->res->good);
+	kr_json_int(&j, "revoked", (int64_t)r->res->revoked);
+	kr_json_str(&j, "next_update", r->res->next_update);
+	kr_json_str_array(&j, "approved_by", names, n);
+	kr_json_str(&j, "operator", r->req->actor);
+	ret = kr_audit_record(r->app, actor, "ocsp.presign", kr_json_end(&j),
+	    &r->res->audit_seq, err);
+	kr_json_free(&j);
+	return ret;
+}
+
+static int
+kr_ocsp_record(struct kr_ocsp_run *r, struct kr_err *err)
+{
+	struct kr_sigmask	sig;
+	struct kr_ocsp_rec	o;
+	size_t			i;
+	int			ret;
+
+	if ((ret = kr_store_begin(r->app->store, err)) != KR_OK)
+		return ret;
+	kr_signals_hold(&sig);
+	for (i = 0, ret = KR_OK; i < r->n && ret == KR_OK; i++) {
+		memset(&o, 0, sizeof(o));
+		memcpy(o.issuer_key_id, r->k.id, sizeof(o.issuer_key_id));
+		(void)snprintf(o.serial, sizeof(o.serial), "%s",
+		    r->items[i].serial);
+		(void)snprintf(o.status, sizeof(o.status), "%s",
+		    r->items[i].f.status == KR_OCSP_GOOD ? "good" : "revoked");
+		o.this_update = r->tmpl.this_update;
+		o.next_update = r->tmpl.next_update;
+		(void)snprintf(o.sha256, sizeof(o.sha256), "%s",
+		    r->items[i].sha256);
+		o.der = r->items[i].der;
+		o.der_len = r->items[i].der_len;
+		o.created = r->now;
+		ret = kr_store_ocsp_insert(r->app->store, &o, err);
+	}
+	if (ret != KR_OK || (ret = kr_ocsp_audit(r, err)) != KR_OK ||
+	    (ret = kr_store_commit(r->app->store, err)) != KR_OK) {
+		kr_store_rollback(r->app->store);
+		kr_signals_release(&sig);
+		return ret;
+	}
+	for (i = 0; i < r->n && ret == KR_OK; i++)
+		ret = kr_media_write(KR_ART_OCSP_RESPONSE, r->items[i].path,
+		    r->items[i].der, r->items[i].der_len, KR_FILE_NOREPLACE,
+		    err);
+	kr_signals_release(&sig);
+	return ret;
+}
+
+int
+kr_authority_ocsp_presign(struct kr_appliance *app,
+    const struct kr_ocsp_req *req, const struct kr_passphrase_source *src,
+    const struct kr_notice_sink *notice, struct kr_ocsp_result *res,
+    struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	struct kr_ocsp_run	*r;
+	size_t			 i;
+	int			 ret;
+
+	(void)notice;
+	memset(res, 0, sizeof(*res));
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	r->app = app;
+	r->req = req;
+	r->res = res;
+	r->now = kr_time_now();
+	if ((ret = kr_ocsp_prepare(r, err)) != KR_OK)
+		goto out;
+	if ((ret = kr_authority_unlock(app, r->k.name, req->shares,
+	    req->nshares, src, &res->quorum, &s, err)) != KR_OK)
+		goto out;
+	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) == KR_OK)
+		for (i = 0; i < r->n && ret == KR_OK; i++)
+			ret = kr_ocsp_sign_one(r, s, &r->items[i], err);
+	kr_signer_free(&s);
+	if (ret == KR_OK)
+		ret = kr_ocsp_record(r, err);
+out:
+	for (i = 0; r->items != NULL && i < r->n; i++)
+		free(r->items[i].der);
+	free(r->items);
+	kr_chain_free(&r->chain);
+	free(r);
+	return ret;
+}
