@@ -44,6 +44,10 @@ extern const struct cmd_entry cmd_cert_issue_entry;
 extern const struct cmd_entry cmd_cert_cross_sign_entry;
 extern const struct cmd_entry cmd_cert_list_entry;
 extern const struct cmd_entry cmd_cert_show_entry;
+extern const struct cmd_entry cmd_revoke_entry;
+extern const struct cmd_entry cmd_import_index_entry;
+extern const struct cmd_entry cmd_crl_publish_entry;
+extern const struct cmd_entry cmd_ocsp_presign_entry;
 
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);

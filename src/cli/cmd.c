@@ -21,6 +21,10 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_cert_cross_sign_entry,
 	&cmd_cert_list_entry,
 	&cmd_cert_show_entry,
+	&cmd_revoke_entry,
+	&cmd_crl_publish_entry,
+	&cmd_ocsp_presign_entry,
+	&cmd_import_index_entry,
 	&cmd_audit_verify_entry,
 	&cmd_audit_show_entry,
 	NULL

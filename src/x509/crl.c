@@ -41,7 +41,6 @@
 /* Object identifiers (contents) of the CRL extensions. */
 #define OID_CRL_NUMBER		"\x55\x1d\x14"	/* 2.5.29.20 */
 #define OID_REASON_CODE		"\x55\x1d\x15"	/* 2.5.29.21 */
-#define OID_HOLD_CODE		"\x55\x1d\x17"	/* 2.5.29.23 */
 #define OID_INVALIDITY		"\x55\x1d\x18"	/* 2.5.29.24 */
 #define OID_DELTA_INDICATOR	"\x55\x1d\x1b"	/* 2.5.29.27 */
 #define OID_IDP			"\x55\x1d\x1c"	/* 2.5.29.28 */
@@ -398,18 +397,22 @@ builder_reserve(struct kr_crl_builder *b, size_t need, struct kr_err *err)
 }
 
 /*
- * Encodes one element backwards into the free space at the end of the
- * buffer, then slides it down to the end of what is there: the bytes are
- * written once into the builder's own buffer.
+ * An element is encoded backwards into the free space at the end of the
+ * buffer, [end, end + max), then slid down to `end`: its bytes are written
+ * into the builder's own buffer, with no copy elsewhere.
  */
-#define APPEND_BACKWARD(b, max, n, call) do {				\
-	uint8_t	*p_ = (b)->buf + (b)->end + (max);			\
-	uint8_t	*start = (b)->buf + (b)->end;				\
-	uint8_t	**p = &p_;						\
-	(n) = (call);							\
-	if ((n) > 0)							\
-		memmove((b)->buf + (b)->end, p_, (size_t)(n));		\
-} while (0)
+static uint8_t *
+tail_top(const struct kr_crl_builder *b, size_t max)
+{
+	return b->buf + b->end + max;
+}
+
+static void
+tail_commit(struct kr_crl_builder *b, const uint8_t *p, int n)
+{
+	memmove(b->buf + b->end, p, (size_t)n);
+	b->end += (size_t)n;
+}
 
 void
 kr_crl_builder_free(struct kr_crl_builder *b)
@@ -495,8 +498,9 @@ static int
 write_entries(const struct kr_crl_fields *f, kr_crl_next *next, void *ctx,
     struct kr_crl_builder *b, struct kr_err *err)
 {
-	struct kr_crl_entry	e;
-	int			rc, n;
+	struct kr_crl_entry	 e;
+	uint8_t			*p;
+	int			 rc, n;
 
 	for (;;) {
 		memset(&e, 0, sizeof(e));
@@ -509,12 +513,12 @@ write_entries(const struct kr_crl_fields *f, kr_crl_next *next, void *ctx,
 		    err)) != KR_OK ||
 		    (rc = builder_reserve(b, CRL_ENTRY_MAX, err)) != KR_OK)
 			return rc;
-		APPEND_BACKWARD(b, CRL_ENTRY_MAX, n, write_entry(p, start, &e));
-		if (n < 0)
+		p = tail_top(b, CRL_ENTRY_MAX);
+		if ((n = write_entry(&p, b->buf + b->end, &e)) < 0)
 			return kr_err_set(err, KR_EINTERNAL, CRL_BUILD_FMT
 			    "entry %zu did not encode (-0x%04x)",
 			    b->entries + 1, (unsigned)-n);
-		b->end += (size_t)n;
+		tail_commit(b, p, n);
 		b->entries++;
 	}
 }
@@ -689,11 +693,11 @@ write_tail_and_head(const struct kr_crl_fields *f, struct kr_crl_builder *b,
 
 	if ((ret = builder_reserve(b, CRL_EXTS_MAX, err)) != KR_OK)
 		return ret;
-	APPEND_BACKWARD(b, CRL_EXTS_MAX, n, write_crl_exts(p, start, f));
-	if (n < 0)
+	p = tail_top(b, CRL_EXTS_MAX);
+	if ((n = write_crl_exts(&p, b->buf + b->end, f)) < 0)
 		return kr_err_set(err, KR_EINTERNAL, CRL_BUILD_FMT "the CRL "
 		    "extensions did not encode (-0x%04x)", (unsigned)-n);
-	b->end += (size_t)n;
+	tail_commit(b, p, n);
 	p = b->buf + b->start;
 	n = write_tbs_head(&p, b->buf + CRL_OUTER_ROOM, f, entries_len,
 	    b->end - b->start);
@@ -819,12 +823,11 @@ kr_crl_finish(struct kr_crl_builder *b, enum kr_sig_alg alg,
 		return ret;
 	memcpy(b->buf + b->end, id, idlen);
 	b->end += idlen;
-	APPEND_BACKWARD(b, siglen + 16, n,
-	    kr_derw_bitstring(p, start, sig, siglen, 0));
-	if (n < 0)
+	p = tail_top(b, siglen + 16);
+	if ((n = kr_derw_bitstring(&p, b->buf + b->end, sig, siglen, 0)) < 0)
 		return kr_err_set(err, KR_EINTERNAL, CRL_BUILD_FMT "the "
 		    "signature did not encode");
-	b->end += (size_t)n;
+	tail_commit(b, p, n);
 	if ((ret = ensure_headroom(b, err)) != KR_OK)
 		return ret;
 	p = b->buf + b->start;
@@ -941,7 +944,7 @@ get_gentime(struct kr_der *d, int64_t *t)
 	return kr_tm_to_time(&tm, t);
 }
 
-/* The value is exactly one element, read by `get`. */
+/* reasonCode or invalidityDate: the value is exactly one element. */
 static int
 entry_ext_value(const struct kr_oid *oid, const struct kr_slice *val,
     struct kr_crl_entry *e)
@@ -952,7 +955,7 @@ entry_ext_value(const struct kr_oid *oid, const struct kr_slice *val,
 	kr_der_init(&d, val->p, val->len);
 	if (KR_OID_IS(oid, OID_REASON_CODE)) {
 		if (kr_der_get_small_int_tag(&d, DER_ENUMERATED, &r) !=
-		    KR_OK || r == KR_REASON_NONE || !reason_valid(r))
+		    KR_OK || !reason_valid(r))
 			return KR_EINPUT;
 		e->reason = (enum kr_reason)r;
 	} else if (get_gentime(&d, &e->invalidity) != KR_OK ||
@@ -1378,7 +1381,7 @@ crl_input(const uint8_t *in, size_t len, uint8_t **der_out,
 		return kr_err_set(err, KR_EINPUT, "%zu bytes, more than the "
 		    "%zu keyrite reads", len, KR_CRL_FILE_MAX);
 	if ((len >= 2 && in[0] == KR_DER_SEQUENCE && (in[1] & 0x80) != 0) ||
-	    memmem(in, len < 4096 ? len : 4096, "-----BEGIN ", 11) == NULL) {
+	    memmem(in, len, "-----BEGIN ", 11) == NULL) {
 		*der = in;
 		*derlen = len;
 		return KR_OK;

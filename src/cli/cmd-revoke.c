@@ -1,0 +1,348 @@
+/*
+ * keyrite revoke | import openssl-index | crl publish | ocsp presign
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static void
+cmd_revoke_notice(void *vctx, const char *msg)
+{
+	(void)vctx;
+	(void)fprintf(stderr, "keyrite: %s\n", msg);
+}
+
+/* "2026-11-20", "2026-11-20T10:00:00Z" -> Unix time (UTC). */
+static int
+cmd_parse_time(struct cmd_ctx *ctx, const char *opt, const char *s,
+    int64_t *out)
+{
+	struct tm	tm;
+	const char	*end;
+	time_t		t;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (end == NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return cmd_usage_error(ctx, "%s wants a UTC time such as "
+		    "2026-11-20 or 2026-11-20T10:00:00Z, not '%.40s'", opt, s);
+	*out = (int64_t)t;
+	return KR_OK;
+}
+
+static int
+cmd_revoke_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "issuer-key", required_argument, NULL, 'k' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "invalidity-date", required_argument, NULL, 'i' },
+		{ "lift-hold", no_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_revoke_req	req;
+	struct kr_revoke_result	res;
+	const char		*reason = NULL;
+	int			 c, ret;
+
+	memset(&req, 0, sizeof(req));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': req.issuer_key = optarg; break;
+		case 's': req.serial = optarg; break;
+		case 'r': reason = optarg; break;
+		case 'l': req.lift_hold = true; break;
+		case 'i':
+			if ((ret = cmd_parse_time(ctx, "--invalidity-date",
+			    optarg, &req.invalidity)) != KR_OK)
+				return ret;
+			break;
+		default:
+			return cmd_bad_option(ctx, c, argv);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[optind]);
+	if (req.issuer_key == NULL || req.serial == NULL ||
+	    (reason == NULL) != req.lift_hold)
+		return cmd_usage_error(ctx, "--issuer-key, --serial and either "
+		    "--reason or --lift-hold are required");
+	if (reason != NULL && kr_reason_from_name(reason, &req.reason) != KR_OK)
+		return cmd_usage_error(ctx, "unknown reason '%s': use "
+		    "unspecified, keyCompromise, cACompromise, "
+		    "affiliationChanged, superseded, cessationOfOperation, "
+		    "certificateHold, privilegeWithdrawn or aACompromise",
+		    reason);
+	req.actor = ctx->actor;
+	if ((ret = kr_authority_revoke(ctx->app, &req, &res, &ctx->err)) !=
+	    KR_OK)
+		return ret;
+	if (req.lift_hold)
+		cmd_printf(ctx, "Lifted the hold on %s (%s): it leaves the next "
+		    "base CRL and shows as removeFromCRL in the next delta "
+		    "(audit entry %lld).\n", res.serial, res.subject,
+		    (long long)res.audit_seq);
+	else
+		cmd_printf(ctx, "Revoked %s (%s), reason %s (audit entry %lld).\n"
+		    "It is listed from the next `keyrite crl publish --issuer-key "
+		    "%s`.\n", res.serial, res.subject, reason,
+		    (long long)res.audit_seq, req.issuer_key);
+	return KR_OK;
+}
+
+const struct cmd_entry cmd_revoke_entry = {
+	.name = "revoke",
+	.usage = "--issuer-key NAME --serial HEX (--reason REASON "
+	    "[--invalidity-date TIME] | --lift-hold)",
+	.summary = "record the revocation of a certificate a key issued",
+	.help = "  --issuer-key NAME  the CA key that issued the certificate\n"
+	    "  --serial HEX       its serial, as `openssl x509 -serial` prints it\n"
+	    "  --reason REASON    unspecified (no reason code), keyCompromise,\n"
+	    "                     cACompromise, affiliationChanged, superseded,\n"
+	    "                     cessationOfOperation, certificateHold,\n"
+	    "                     privilegeWithdrawn, aACompromise\n"
+	    "  --invalidity-date TIME  when the key was (suspected to be)\n"
+	    "                     compromised: 2026-11-20 or 2026-11-20T10:00:00Z\n"
+	    "  --lift-hold        lift a certificateHold (only that reason lifts)\n",
+	.flags = CMD_STATE,
+	.exec = cmd_revoke_exec,
+};
+
+static int
+cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "issuer-key", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_notice_sink	sink = { cmd_revoke_notice, NULL };
+	struct kr_import_result	res;
+	const char		*key = NULL;
+	int			 c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
+		if (c != 'k')
+			return cmd_bad_option(ctx, c, argv);
+		key = optarg;
+	}
+	if (key == NULL || optind + 1 != argc)
+		return cmd_usage_error(ctx, "give --issuer-key NAME and one "
+		    "index.txt file");
+	if ((ret = kr_authority_import_openssl_index(ctx->app, key,
+	    argv[optind], ctx->actor, &sink, &res, &ctx->err)) != KR_OK)
+		return ret;
+	cmd_printf(ctx, "Imported %zu lines of %s as certificates issued by "
+	    "'%s': %zu valid, %zu revoked, %zu expired (audit entry %lld).\n",
+	    res.lines, argv[optind], key, res.valid, res.revoked, res.expired,
+	    (long long)res.audit_seq);
+	return KR_OK;
+}
+
+const struct cmd_entry cmd_import_index_entry = {
+	.name = "import openssl-index",
+	.usage = "--issuer-key NAME FILE",
+	.summary = "take over an `openssl ca` database (index.txt) for a key",
+	.help = "  --issuer-key NAME  the CA key whose certificates FILE lists\n"
+	    "A malformed line refuses the whole file, naming the line; the\n"
+	    "import is one transaction.\n",
+	.flags = CMD_STATE,
+	.exec = cmd_import_exec,
+};
+
+struct cmd_quorum_opts {
+	const char	*shares[KR_CUSTODIANS_MAX];
+	size_t		 n;
+	struct cmd_pass	 pass;
+};
+
+static int
+cmd_quorum_opt(struct cmd_ctx *ctx, struct cmd_quorum_opts *q, int c)
+{
+	if (c == 'S') {
+		if (q->n == KR_CUSTODIANS_MAX)
+			return cmd_usage_error(ctx, "too many --share");
+		q->shares[q->n++] = optarg;
+		return KR_OK;
+	}
+	return cmd_pass_set_fd(ctx, &q->pass, optarg);
+}
+
+static int
+cmd_crl_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "issuer-key", required_argument, NULL, 'k' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "next-update-days", required_argument, NULL, 'n' },
+		{ "delta", no_argument, NULL, 'd' },
+		{ "previous", required_argument, NULL, 'p' },
+		{ "pem", no_argument, NULL, 'P' },
+		{ "share", required_argument, NULL, 'S' },
+		{ "passphrase-fd", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_passphrase_source	 src;
+	struct kr_notice_sink		 sink = { cmd_revoke_notice, NULL };
+	struct cmd_quorum_opts		 q;
+	struct kr_crl_result		*res;
+	struct kr_crl_req		 req;
+	int				 c, ret = KR_OK;
+
+	memset(&req, 0, sizeof(req));
+	memset(&q, 0, sizeof(q));
+	cmd_pass_init(&q.pass, &src);
+	optind = 0;
+	while (ret == KR_OK && (c = getopt_long(argc, argv, CMD_OPTSTRING,
+	    opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': req.issuer_key = optarg; break;
+		case 'o': req.out_path = optarg; break;
+		case 'd': req.delta = true; break;
+		case 'p': req.previous_path = optarg; break;
+		case 'P': req.pem = true; break;
+		case 'n':
+			ret = cmd_parse_uint(ctx, "--next-update-days", optarg,
+			    1, 3660, &req.next_update_days);
+			break;
+		case 'S':
+		case 'F':
+			ret = cmd_quorum_opt(ctx, &q, c);
+			break;
+		default:
+			return cmd_bad_option(ctx, c, argv);
+		}
+	}
+	if (ret != KR_OK)
+		return ret;
+	if (optind != argc || req.issuer_key == NULL || req.out_path == NULL ||
+	    q.n == 0)
+		return cmd_usage_error(ctx, "--issuer-key, --out and the "
+		    "custodians' --share files are required");
+	req.shares = q.shares;
+	req.nshares = q.n;
+	req.actor = ctx->actor;
+	if ((res = calloc(1, sizeof(*res))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	ret = kr_authority_crl_publish(ctx->app, &req, &src, &sink, res,
+	    &ctx->err);
+	if (ret == KR_OK) {
+		cmd_printf(ctx, "Published %sCRL number %lld of '%s': %zu "
+		    "entries (%zu new), thisUpdate %s, nextUpdate %s.\n",
+		    req.delta ? "delta " : "", (long long)res->number,
+		    req.issuer_key, res->entries, res->new_entries,
+		    res->this_update, res->next_update);
+		cmd_printf(ctx, "CRL SHA-256: %s (%zu bytes), written to %s "
+		    "(audit entry %lld).\n", res->sha256, res->der_len,
+		    req.out_path, (long long)res->audit_seq);
+		cmd_note_kdf_profile(ctx);
+	}
+	free(res);
+	return ret;
+}
+
+const struct cmd_entry cmd_crl_publish_entry = {
+	.name = "crl publish",
+	.usage = "--issuer-key NAME --out FILE [--next-update-days N] [--delta] "
+	    "[--previous FILE] [--pem] --share FILE... [--passphrase-fd N]",
+	.summary = "publish the next CRL of a CA key (quorum of its custodians)",
+	.help = "  --issuer-key NAME      the CA key whose CRL this is\n"
+	    "  --out FILE             where the CRL is written (DER; --pem)\n"
+	    "  --next-update-days N   instead of policy/crl.yaml's value\n"
+	    "  --delta                a delta CRL against the last base CRL\n"
+	    "  --previous FILE        the last CRL made elsewhere (e.g. by\n"
+	    "                         `openssl ca`): its signature, issuer and\n"
+	    "                         number are checked and every serial it\n"
+	    "                         lists must still be listed\n"
+	    "  --share FILE           a custodian's share, once per custodian\n"
+	    "  --passphrase-fd N      one passphrase line per --share, in order\n",
+	.flags = CMD_STATE | CMD_SECRETS,
+	.exec = cmd_crl_exec,
+};
+
+static int
+cmd_ocsp_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "issuer-key", required_argument, NULL, 'k' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "valid-days", required_argument, NULL, 'v' },
+		{ "share", required_argument, NULL, 'S' },
+		{ "passphrase-fd", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_passphrase_source	 src;
+	struct kr_notice_sink		 sink = { cmd_revoke_notice, NULL };
+	struct cmd_quorum_opts		 q;
+	struct kr_ocsp_result		*res;
+	struct kr_ocsp_req		 req;
+	int				 c, ret = KR_OK;
+
+	memset(&req, 0, sizeof(req));
+	memset(&q, 0, sizeof(q));
+	cmd_pass_init(&q.pass, &src);
+	optind = 0;
+	while (ret == KR_OK && (c = getopt_long(argc, argv, CMD_OPTSTRING,
+	    opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': req.issuer_key = optarg; break;
+		case 'o': req.out_dir = optarg; break;
+		case 'v':
+			ret = cmd_parse_uint(ctx, "--valid-days", optarg, 1, 366,
+			    &req.valid_days);
+			break;
+		case 'S':
+		case 'F':
+			ret = cmd_quorum_opt(ctx, &q, c);
+			break;
+		default:
+			return cmd_bad_option(ctx, c, argv);
+		}
+	}
+	if (ret != KR_OK)
+		return ret;
+	if (optind != argc || req.issuer_key == NULL || req.out_dir == NULL ||
+	    q.n == 0)
+		return cmd_usage_error(ctx, "--issuer-key, --out-dir and the "
+		    "custodians' --share files are required");
+	req.shares = q.shares;
+	req.nshares = q.n;
+	req.actor = ctx->actor;
+	if ((res = calloc(1, sizeof(*res))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	ret = kr_authority_ocsp_presign(ctx->app, &req, &src, &sink, res,
+	    &ctx->err);
+	if (ret == KR_OK)
+		cmd_printf(ctx, "Pre-signed %zu OCSP responses for the CA "
+		    "certificates '%s' issued (%zu good, %zu revoked), valid "
+		    "until %s, in %s/SERIAL.ocsp (audit entry %lld).\n",
+		    res->good + res->revoked, req.issuer_key, res->good,
+		    res->revoked, res->next_update, req.out_dir,
+		    (long long)res->audit_seq);
+	free(res);
+	return ret;
+}
+
+const struct cmd_entry cmd_ocsp_presign_entry = {
+	.name = "ocsp presign",
+	.usage = "--issuer-key NAME --out-dir DIR [--valid-days N] "
+	    "--share FILE... [--passphrase-fd N]",
+	.summary = "pre-sign OCSP responses for the CA certificates a key issued",
+	.help = "  --issuer-key NAME  the CA key (it is also the responder)\n"
+	    "  --out-dir DIR      an existing folder; one SERIAL.ocsp (DER) each\n"
+	    "  --valid-days N     nextUpdate (default 7)\n"
+	    "  --share FILE       a custodian's share, once per custodian\n"
+	    "  --passphrase-fd N  one passphrase line per --share, in order\n",
+	.flags = CMD_STATE | CMD_SECRETS,
+	.exec = cmd_ocsp_exec,
+};
