@@ -11,7 +11,8 @@ run --help
     fail "--help"
 for c in "init" "status" "key generate" "key list" "key show" \
     "quorum verify" "audit verify" "audit show" "cert root" "cert issue" \
-    "cert cross-sign" "cert list" "cert show"; do
+    "cert cross-sign" "cert list" "cert show" "revoke" "crl publish" \
+    "ocsp presign" "import openssl-index"; do
 	# shellcheck disable=SC2086
 	run $c --help
 	[ "$rc" -eq 0 ] && grep -q "usage: keyrite \[-C STATEDIR\] $c" "$T/out" &&
