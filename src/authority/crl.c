@@ -309,10 +309,11 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 		n = prev_number;
 	p->res->number = n + 1;
 	kr_crl_number_set(f->number, &f->number_len, n + 1);
-	f->has_idp = p->policy.idp;
+	/* RFC 5280 5.2.5: an issuingDistributionPoint is never empty. */
 	(void)snprintf(f->idp_uri, sizeof(f->idp_uri), "%s",
 	    p->policy.idp_uri);
 	f->idp_only_ca = p->policy.idp && p->chain.len == 1;
+	f->has_idp = p->policy.idp && (f->idp_only_ca || f->idp_uri[0] != '\0');
 	if (p->req->delta) {
 		if (!p->has_base)
 			return kr_err_set(err, KR_EREFUSED, "a delta CRL needs a "

@@ -188,7 +188,7 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 		    "ELSE 8 END, invalidity, expires, coalesce(lifted_at, 0), "
 		    "source FROM revocations WHERE issuer_key_id = ?1 AND "
 		    "expires >= ?2 AND ((id > ?3 AND lifted_at IS NULL) OR "
-		    "(id <= ?3 AND lifted_at > ?4))", &it->stmt, err);
+		    "(id <= ?3 AND lifted_at >= ?4))", &it->stmt, err);
 	if (ret != KR_OK) {
 		free(it);
 		return ret;
