@@ -152,7 +152,7 @@ int		 kr_wrap_key_derive(const uint8_t *, const uint8_t *,
 
 /*
  * Where a token is.  module: a module path (--module), or NULL to take it
- * from the URI (module-path=, module-name=) or to search every module
+ * from the URI (?module-path=, ?module-name=) or to search every module
  * registered with p11-kit.  uri: a "pkcs11:" URI or NULL.  token: a token
  * label or NULL.  At least one of uri and token must name the token; when
  * both are given the token must match both.
@@ -205,8 +205,10 @@ int		 kr_p11_token_open(const struct kr_p11_where *,
 /* Reads the token's information again (flags change after a login). */
 int		 kr_p11_token_info(struct kr_p11_token *,
 		    struct kr_p11_token_info *, struct kr_err *) KR_WUR;
-/* Logs out if logged in, closes the session, finalises and releases the
- * module; NULLs the caller's pointer.  Safe on NULL. */
+/*
+ * Logs out if logged in, closes the session, finalises and releases the
+ * module; NULLs the caller's pointer.  Safe on NULL.
+ */
 void		 kr_p11_token_close(struct kr_p11_token **);
 
 /*
