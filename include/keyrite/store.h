@@ -220,6 +220,17 @@ struct kr_external_rec {
 int	kr_store_external_insert(struct kr_store *,
 	    const struct kr_external_rec *, struct kr_err *) KR_WUR;
 
+/* Bulk import (import openssl-index): statements prepared once. */
+struct kr_import_batch;
+
+int	kr_store_import_open(struct kr_store *, struct kr_import_batch **,
+	    struct kr_err *) KR_WUR;
+int	kr_store_import_external(struct kr_import_batch *,
+	    const struct kr_external_rec *, struct kr_err *) KR_WUR;
+int	kr_store_import_revocation(struct kr_import_batch *,
+	    const struct kr_revocation_rec *, struct kr_err *) KR_WUR;
+void	kr_store_import_close(struct kr_import_batch **);
+
 /*
  * Finds a serial issued by a key, among its certificates and imported
  * ones: *found false when neither has it.  *other_issuer is set when the

@@ -375,36 +375,76 @@ kr_crl_build(struct kr_crl_pub *p, struct kr_err *err)
 	return ret;
 }
 
+/*
+ * The TBS is hashed once: the digest is signed and verified, and the
+ * released CRL is parsed again to prove its TBS is those same bytes in
+ * place.  (Pure Ed25519 signs and verifies the message itself.)
+ */
+static int
+kr_crl_sign_digest(struct kr_crl_pub *p, struct kr_signer *s, uint8_t *sig,
+    size_t *siglen, uint8_t *dig, size_t *diglen, struct kr_err *err)
+{
+	enum kr_hash_alg	h = kr_sig_alg_hash(p->f.sig_alg);
+	int			ret;
+
+	if (h == 0) {
+		*diglen = 0;
+		if ((ret = kr_signer_sign(s, p->f.sig_alg, p->b.tbs.p,
+		    p->b.tbs.len, sig, siglen, err)) != KR_OK)
+			return ret;
+		return kr_sig_verify(p->f.sig_alg, p->k.spki, p->k.spki_len,
+		    p->b.tbs.p, p->b.tbs.len, sig, *siglen, 0, err);
+	}
+	*diglen = kr_hash_len(h);
+	if ((ret = kr_hash(h, p->b.tbs.p, p->b.tbs.len, dig)) != KR_OK)
+		return kr_err_set(err, ret, "cannot hash the CRL");
+	if ((ret = kr_signer_sign_digest(s, p->f.sig_alg, dig, *diglen, sig,
+	    siglen, err)) != KR_OK)
+		return ret;
+	return kr_sig_verify_digest(p->f.sig_alg, p->k.spki, p->k.spki_len,
+	    dig, *diglen, sig, *siglen, 0, err);
+}
+
 static int
 kr_crl_sign(struct kr_crl_pub *p, struct kr_signer *s, struct kr_err *err)
 {
 	struct kr_crl_info	info;
-	uint8_t			sig[KR_SIG_MAX_BYTES], dig[32];
-	size_t			siglen = sizeof(sig);
+	uint8_t			sig[KR_SIG_MAX_BYTES], dig[KR_HASH_MAX_BYTES];
+	uint8_t			fdig[32];
+	size_t			siglen = sizeof(sig), diglen;
 	int			ret;
 
 	kr_crl_say(p, "signing the CRL");
-	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) != KR_OK ||
-	    (ret = kr_signer_sign(s, p->f.sig_alg, p->b.tbs.p, p->b.tbs.len,
-	    sig, &siglen, err)) != KR_OK)
+	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) != KR_OK)
 		return ret;
-	if (kr_sig_verify(p->f.sig_alg, p->k.spki, p->k.spki_len, p->b.tbs.p,
-	    p->b.tbs.len, sig, siglen, 0, err) != KR_OK)
-		return kr_err_set(err, KR_EVERIFY, "the CRL signature key '%s' "
-		    "just made does not verify: nothing was recorded; the key "
-		    "store or token is faulty", p->k.name);
+	if ((ret = kr_crl_sign_digest(p, s, sig, &siglen, dig, &diglen,
+	    err)) != KR_OK)
+		return ret == KR_EVERIFY ? kr_err_set(err, KR_EVERIFY, "the CRL "
+		    "signature key '%s' just made does not verify: nothing was "
+		    "recorded; the key store or token is faulty", p->k.name) :
+		    ret;
 	if ((ret = kr_crl_finish(&p->b, p->f.sig_alg, sig, siglen, &p->crl,
 	    err)) != KR_OK)
 		return ret;
 	/* Verify after signing, on the bytes that will be released. */
 	if ((ret = kr_crl_parse("the new CRL", p->crl.p, p->crl.len, &info,
-	    NULL, NULL, NULL, err)) != KR_OK ||
-	    (ret = kr_crl_verify_signature(&info, p->k.spki, p->k.spki_len,
+	    NULL, NULL, NULL, err)) != KR_OK)
+		return ret;
+	if (info.tbs.p != p->b.tbs.p || info.tbs.len != p->b.tbs.len ||
+	    info.sig.len != siglen || memcmp(info.sig.p, sig, siglen) != 0)
+		return kr_err_set(err, KR_EINTERNAL, "the released CRL does not "
+		    "carry the signed TBS and signature: nothing was recorded");
+	if (diglen > 0 && (ret = kr_sig_verify_digest(info.sig_alg, p->k.spki,
+	    p->k.spki_len, dig, diglen, info.sig.p, info.sig.len, 0,
 	    err)) != KR_OK)
 		return ret;
-	if ((ret = kr_hash(KR_HASH_SHA256, p->crl.p, p->crl.len, dig)) != KR_OK)
+	if (diglen == 0 && (ret = kr_crl_verify_signature(&info, p->k.spki,
+	    p->k.spki_len, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_hash(KR_HASH_SHA256, p->crl.p, p->crl.len, fdig)) !=
+	    KR_OK)
 		return kr_err_set(err, ret, "cannot hash the CRL");
-	kr_hex_encode(p->res->sha256, dig, sizeof(dig));
+	kr_hex_encode(p->res->sha256, fdig, sizeof(fdig));
 	p->res->der_len = p->crl.len;
 	return KR_OK;
 }

@@ -201,6 +201,7 @@ struct kr_import {
 	struct kr_import_result		*res;
 	struct kr_err			*err;
 	const char			*actor;
+	struct kr_import_batch		*batch;
 };
 
 static int
@@ -219,7 +220,7 @@ kr_import_line(const struct kr_index_entry *e, void *arg)
 	x.expires = e->expires;
 	(void)snprintf(x.subject, sizeof(x.subject), "%s", e->subject);
 	(void)snprintf(x.source, sizeof(x.source), "openssl-index");
-	if ((ret = kr_store_external_insert(im->app->store, &x, im->err)) !=
+	if ((ret = kr_store_import_external(im->batch, &x, im->err)) !=
 	    KR_OK)
 		return kr_err_prefix(im->err, "%s, line %u: ", im->path,
 		    e->line);
@@ -240,7 +241,7 @@ kr_import_line(const struct kr_index_entry *e, void *arg)
 	r.invalidity = e->invalidity;
 	r.expires = e->expires;
 	(void)snprintf(r.source, sizeof(r.source), "openssl-index");
-	if ((ret = kr_store_revocation_insert(im->app->store, &r, im->err)) !=
+	if ((ret = kr_store_import_revocation(im->batch, &r, im->err)) !=
 	    KR_OK)
 		return kr_err_prefix(im->err, "%s, line %u: ", im->path,
 		    e->line);
@@ -311,10 +312,12 @@ kr_authority_import_openssl_index(struct kr_appliance *app,
 	if ((ret = kr_ca_key_load(app, issuer_key, &k, err)) != KR_OK ||
 	    (ret = kr_file_sha256(path, dig, err)) != KR_OK)
 		return ret;
-	im = (struct kr_import){ app, &k, path, notice, res, err, actor };
+	im = (struct kr_import){ app, &k, path, notice, res, err, actor, NULL };
 	if ((ret = kr_store_begin(app->store, err)) != KR_OK)
 		return ret;
-	ret = kr_index_read(path, kr_import_line, &im, err);
+	if ((ret = kr_store_import_open(app->store, &im.batch, err)) == KR_OK)
+		ret = kr_index_read(path, kr_import_line, &im, err);
+	kr_store_import_close(&im.batch);
 	if (ret > 0)
 		ret = err->code != KR_OK ? err->code : KR_EINPUT;
 	if (ret == KR_OK)

@@ -263,13 +263,9 @@ check_idp(const struct kr_crl_fields *f, struct kr_err *err)
 {
 	bool	has_uri = f->idp_uri[0] != '\0';
 
-	if (!f->has_idp) {
-		if (has_uri || f->idp_only_ca || f->idp_only_user)
-			return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT
-			    "issuingDistributionPoint fields are set but the "
-			    "extension is not asked for");
+	/* crl.h: the idp_ fields count only when has_idp is set */
+	if (!f->has_idp)
 		return KR_OK;
-	}
 	if (has_uri && !uri_ok(f->idp_uri))
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "the "
 		    "issuingDistributionPoint URI is not an absolute URI in "
@@ -870,8 +866,8 @@ ext_seen_add(struct ext_seen *s, const struct kr_oid *oid, const char *where,
 		    memcmp(s->oid[i].der, oid->der, oid->len) == 0) {
 			kr_oid_dotted(oid->der, oid->len, dotted,
 			    sizeof(dotted));
-			return kr_err_set(err, KR_EINPUT, "%s: the extension %s "
-			    "appears twice", where, dotted);
+			return kr_err_set(err, KR_EINPUT, "%s: the extension "
+			    "%s appears twice", where, dotted);
 		}
 	}
 	if (s->n == CRL_EXT_SEEN)

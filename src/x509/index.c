@@ -372,7 +372,7 @@ kr_index_read(const char *path, kr_index_cb *cb, void *ctx,
 {
 	struct index_run	*r = NULL;
 	char			*buf = NULL;
-	size_t			 have = 0, got, used;
+	size_t			 have = 0, got = 0, used = 0;
 	int			 fd = -1, ret = KR_EINTERNAL;
 
 	if (path == NULL || cb == NULL)
