@@ -77,6 +77,8 @@ struct kr_crl_fields {
 	size_t		base_number_len;
 	/* freshestCRL (a base CRL pointing at its delta) */
 	char		freshest_uri[KR_URI_MAX];	/* "" : none */
+	/* Expected number of entries, to size the buffer once (0: unknown). */
+	size_t		entries_hint;
 };
 
 /*
@@ -145,6 +147,10 @@ typedef int kr_crl_entry_cb(const struct kr_crl_entry *, void *);
 int		 kr_crl_parse(const char *, const uint8_t *, size_t,
 		    struct kr_crl_info *, uint8_t **, kr_crl_entry_cb *, void *,
 		    struct kr_err *) KR_WUR;
+/* The outer CertificateList only (TBS slice, algorithm, signature). */
+int		 kr_crl_parse_outer(const uint8_t *, size_t, struct kr_slice *,
+		    enum kr_sig_alg *, struct kr_slice *, struct kr_err *)
+		    KR_WUR;
 int		 kr_crl_verify_signature(const struct kr_crl_info *,
 		    const uint8_t *, size_t, struct kr_err *) KR_WUR;
 

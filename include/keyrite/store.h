@@ -201,6 +201,13 @@ struct kr_rev_iter;
 
 int	kr_store_rev_iter_open(struct kr_store *, const uint8_t *, int64_t,
 	    int64_t, int64_t, struct kr_rev_iter **, struct kr_err *) KR_WUR;
+/*
+ * Every revocation row of an issuer with id <= max_id, in row order (the
+ * order keyrite writes CRL entries in): for checking a recorded CRL
+ * against the records in one sequential pass.
+ */
+int	kr_store_rev_iter_rows(struct kr_store *, const uint8_t *, int64_t,
+	    struct kr_rev_iter **, struct kr_err *) KR_WUR;
 /* 1 with *rec filled, 0 at the end, negative on error. */
 int	kr_store_rev_iter_next(struct kr_rev_iter *, struct kr_revocation_rec *,
 	    struct kr_err *) KR_WUR;

@@ -201,11 +201,50 @@ kr_crl_continuity_run(struct kr_crl_pub *p, const char *what,
 	return KR_OK;
 }
 
+/*
+ * Lockstep check of a CRL keyrite built from its records: its entries
+ * were written in row order, so one sequential pass over the rows finds
+ * each entry's row; an entry with no row means records were altered.
+ */
+struct kr_lockstep {
+	struct kr_rev_iter	*it;
+	size_t			 missing;
+	char			 shown[KR_MISSING_SHOWN * 44];
+	int			 status;
+	struct kr_err		*err;
+};
+
+static int
+kr_lockstep_entry(const struct kr_crl_entry *e, void *arg)
+{
+	struct kr_lockstep		*ls = arg;
+	struct kr_revocation_rec	 r;
+	char				 hex[2 * KR_SERIAL_MAX + 1];
+	int				 got;
+
+	while ((got = kr_store_rev_iter_next(ls->it, &r, ls->err)) == 1)
+		if (r.serial_len == e->serial_len &&
+		    memcmp(r.serial, e->serial, e->serial_len) == 0)
+			return 0;
+	if (got < 0) {
+		ls->status = got;
+		return got;
+	}
+	if (ls->missing++ < KR_MISSING_SHOWN) {
+		kr_hex_encode(hex, e->serial, e->serial_len);
+		(void)strcat(ls->shown, ls->shown[0] != '\0' ? ", " : "");
+		(void)strcat(ls->shown, hex);
+	}
+	/* The cursor is spent: every later entry is missing as well. */
+	return 0;
+}
+
 /* The recorded previous base CRL, re-read entry by entry. */
 static int
 kr_crl_continuity_records(struct kr_crl_pub *p, struct kr_err *err)
 {
 	struct kr_crl_info	 info;
+	struct kr_lockstep	 ls;
 	uint8_t			*der = NULL;
 	char			 what[64];
 	size_t			 len;
@@ -227,9 +266,25 @@ kr_crl_continuity_records(struct kr_crl_pub *p, struct kr_err *err)
 	    &der, &len, err)) != KR_OK)
 		return ret;
 	(void)snprintf(what, sizeof(what), "CRL %lld", (long long)p->base.number);
-	ret = kr_crl_continuity_run(p, what, der, len, &info, err);
+	memset(&ls, 0, sizeof(ls));
+	ls.err = err;
+	kr_crl_say(p, "checking continuity with the previous CRL");
+	if ((ret = kr_store_rev_iter_rows(p->app->store, p->k.id,
+	    p->base.max_revocation_id, &ls.it, err)) == KR_OK) {
+		ret = kr_crl_parse(what, der, len, &info, NULL,
+		    kr_lockstep_entry, &ls, err);
+		kr_store_rev_iter_close(&ls.it);
+	}
 	free(der);
-	return ret;
+	if (ret != KR_OK)
+		return ls.status != KR_OK ? ls.status : ret;
+	if (ls.missing > 0)
+		return kr_err_set(err, KR_EREFUSED, "%s lists %zu serial%s that "
+		    "the revocation records no longer hold: %s%s. The database "
+		    "was altered; nothing was signed", what, ls.missing,
+		    ls.missing == 1 ? "" : "s", ls.shown,
+		    ls.missing > KR_MISSING_SHOWN ? ", ..." : "");
+	return KR_OK;
 }
 
 /* A CRL made elsewhere: signature, issuer and number first. */
@@ -355,6 +410,7 @@ kr_crl_next_entry(void *arg, struct kr_crl_entry *e, struct kr_err *err)
 static int
 kr_crl_build(struct kr_crl_pub *p, struct kr_err *err)
 {
+	int64_t	hint;
 	int	ret;
 
 	if ((ret = kr_store_rev_iter_open(p->app->store, p->k.id, p->now,
@@ -370,6 +426,9 @@ kr_crl_build(struct kr_crl_pub *p, struct kr_err *err)
 	}
 	p->res->entries = 0;
 	p->res->new_entries = 0;
+	/* Row ids bound the number of entries from above. */
+	hint = p->max_rev_id;
+	p->f.entries_hint = (size_t)hint;
 	ret = kr_crl_tbs_build(&p->f, kr_crl_next_entry, p, &p->b, err);
 	kr_store_rev_iter_close(&p->it);
 	return ret;
@@ -408,7 +467,8 @@ kr_crl_sign_digest(struct kr_crl_pub *p, struct kr_signer *s, uint8_t *sig,
 static int
 kr_crl_sign(struct kr_crl_pub *p, struct kr_signer *s, struct kr_err *err)
 {
-	struct kr_crl_info	info;
+	struct kr_slice		tbs, rsig;
+	enum kr_sig_alg		alg;
 	uint8_t			sig[KR_SIG_MAX_BYTES], dig[KR_HASH_MAX_BYTES];
 	uint8_t			fdig[32];
 	size_t			siglen = sizeof(sig), diglen;
@@ -426,20 +486,26 @@ kr_crl_sign(struct kr_crl_pub *p, struct kr_signer *s, struct kr_err *err)
 	if ((ret = kr_crl_finish(&p->b, p->f.sig_alg, sig, siglen, &p->crl,
 	    err)) != KR_OK)
 		return ret;
-	/* Verify after signing, on the bytes that will be released. */
-	if ((ret = kr_crl_parse("the new CRL", p->crl.p, p->crl.len, &info,
-	    NULL, NULL, NULL, err)) != KR_OK)
+	/*
+	 * Verify after signing, on the bytes that will be released: their
+	 * TBS must be the signed bytes, in place, and their signature must
+	 * verify over the digest of those bytes.
+	 */
+	if ((ret = kr_crl_parse_outer(p->crl.p, p->crl.len, &tbs, &alg,
+	    &rsig, err)) != KR_OK)
 		return ret;
-	if (info.tbs.p != p->b.tbs.p || info.tbs.len != p->b.tbs.len ||
-	    info.sig.len != siglen || memcmp(info.sig.p, sig, siglen) != 0)
+	if (tbs.p != p->b.tbs.p || tbs.len != p->b.tbs.len ||
+	    alg != p->f.sig_alg || rsig.len != siglen ||
+	    memcmp(rsig.p, sig, siglen) != 0)
 		return kr_err_set(err, KR_EINTERNAL, "the released CRL does not "
 		    "carry the signed TBS and signature: nothing was recorded");
-	if (diglen > 0 && (ret = kr_sig_verify_digest(info.sig_alg, p->k.spki,
-	    p->k.spki_len, dig, diglen, info.sig.p, info.sig.len, 0,
-	    err)) != KR_OK)
-		return ret;
-	if (diglen == 0 && (ret = kr_crl_verify_signature(&info, p->k.spki,
-	    p->k.spki_len, err)) != KR_OK)
+	if (diglen > 0)
+		ret = kr_sig_verify_digest(alg, p->k.spki, p->k.spki_len, dig,
+		    diglen, rsig.p, rsig.len, 0, err);
+	else
+		ret = kr_sig_verify(alg, p->k.spki, p->k.spki_len, tbs.p,
+		    tbs.len, rsig.p, rsig.len, 0, err);
+	if (ret != KR_OK)
 		return ret;
 	if ((ret = kr_hash(KR_HASH_SHA256, p->crl.p, p->crl.len, fdig)) !=
 	    KR_OK)

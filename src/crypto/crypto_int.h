@@ -26,4 +26,13 @@ void		 kr_pubkey_free(struct kr_pubkey *);
 /* The Mbed TLS message digest for a hash, MBEDTLS_MD_NONE for BLAKE2b. */
 mbedtls_md_type_t kr_hash_md_type(enum kr_hash_alg);
 
+/*
+ * SHA-256 whole blocks with the x86 SHA extensions (sha256_ni.c), when the
+ * CPU has them; kr_sha256_ni_disable(true) forces the software path (for
+ * the tests that compare the two).
+ */
+bool		 kr_sha256_ni_available(void);
+void		 kr_sha256_ni_disable(bool);
+void		 kr_sha256_ni_blocks(uint32_t *, const uint8_t *, size_t);
+
 #endif /* KR_CRYPTO_INT_H */

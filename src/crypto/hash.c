@@ -52,6 +52,43 @@ kr_hash_init(struct kr_hash *h, enum kr_hash_alg alg)
 }
 
 /*
+ * SHA-256 update: Mbed TLS buffers partial blocks and pads; whole blocks
+ * go to the SHA extensions when the CPU has them.  This uses the Mbed TLS
+ * 2.28 context fields (total[], state[]) directly, which that version
+ * makes public.
+ */
+static void
+kr_sha256_update(mbedtls_sha256_context *c, const uint8_t *p, size_t len)
+{
+	size_t	fill, n, blocks;
+
+	if (!kr_sha256_ni_available() || len < 64) {
+		(void)mbedtls_sha256_update_ret(c, p, len);
+		return;
+	}
+	fill = c->total[0] & 63;
+	if (fill != 0) {
+		n = 64 - fill;
+		(void)mbedtls_sha256_update_ret(c, p, n);
+		p += n;
+		len -= n;
+	}
+	blocks = len / 64;
+	if (blocks > 0) {
+		uint64_t total = ((uint64_t)c->total[1] << 32 | c->total[0]) +
+		    (uint64_t)blocks * 64;
+
+		kr_sha256_ni_blocks(c->state, p, blocks);
+		c->total[0] = (uint32_t)total;
+		c->total[1] = (uint32_t)(total >> 32);
+		p += blocks * 64;
+		len -= blocks * 64;
+	}
+	if (len > 0)
+		(void)mbedtls_sha256_update_ret(c, p, len);
+}
+
+/*
  * The software implementations cannot fail on update; an unknown or
  * uninitialised state is a bug, and kr_hash_final() then yields zeros that
  * can match nothing real.
@@ -63,8 +100,7 @@ kr_hash_update(struct kr_hash *h, const void *p, size_t len)
 		return;
 	switch (h->alg) {
 	case KR_HASH_SHA256:
-		(void)mbedtls_sha256_update_ret(
-		    (mbedtls_sha256_context *)h->state, p, len);
+		kr_sha256_update((mbedtls_sha256_context *)h->state, p, len);
 		break;
 	case KR_HASH_SHA384:
 	case KR_HASH_SHA512:

@@ -75,6 +75,28 @@ kr_kat_sha256(bool sabotage)
 	return kr_kat_hash(KR_HASH_SHA256, kr_sha256_abc, sabotage);
 }
 
+/*
+ * FIPS 180-2 appendix B.3: SHA-256 of one million 'a' (in 1000-byte
+ * pieces), which runs the whole-block path, with the SHA extensions where
+ * the CPU has them.
+ */
+static bool
+kr_kat_sha256_long(bool sabotage)
+{
+	struct kr_hash	h;
+	uint8_t		block[1000], md[32];
+	int		i;
+
+	memset(block, 'a', sizeof(block));
+	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
+		return false;
+	for (i = 0; i < 1000; i++)
+		kr_hash_update(&h, block, sizeof(block));
+	kr_hash_final(&h, md);
+	return kr_kat_equal(md, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a49"
+	    "7200e046d39ccc7112cd0", sizeof(md), sabotage);
+}
+
 static bool
 kr_kat_sha384(bool sabotage)
 {
@@ -422,6 +444,7 @@ kr_kat_rsa_pss(bool sabotage)
 
 static const struct kr_selftest kr_selftests[] = {
 	{ "sha256-kat",			kr_kat_sha256 },
+	{ "sha256-long-kat",		kr_kat_sha256_long },
 	{ "sha384-kat",			kr_kat_sha384 },
 	{ "sha512-kat",			kr_kat_sha512 },
 	{ "blake2b512-kat",		kr_kat_blake2b },

@@ -169,8 +169,9 @@ int
 kr_store_revocation_max_id(struct kr_store *st, const uint8_t *issuer,
     int64_t *out, struct kr_err *err)
 {
-	return store_int64_query(st, "SELECT coalesce(max(id), 0) FROM "
-	    "revocations WHERE issuer_key_id = ?1", issuer, out,
+	/* Backwards in row order: immediate when one issuer holds most rows. */
+	return store_int64_query(st, "SELECT id FROM revocations WHERE "
+	    "+issuer_key_id = ?1 ORDER BY id DESC LIMIT 1", issuer, out,
 	    "reading the revocations", err);
 }
 
@@ -218,6 +219,30 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 		sqlite3_bind_int64(it->stmt, 3, delta_base_max_id);
 		sqlite3_bind_int64(it->stmt, 4, base_this_update);
 	}
+	*out = it;
+	return KR_OK;
+}
+
+int
+kr_store_rev_iter_rows(struct kr_store *st, const uint8_t *issuer,
+    int64_t max_id, struct kr_rev_iter **out, struct kr_err *err)
+{
+	struct kr_rev_iter	*it;
+	int			 ret;
+
+	*out = NULL;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	it->st = st;
+	if ((ret = store_prepare(st, "SELECT " REV_COLUMNS " FROM revocations "
+	    "WHERE +issuer_key_id = ?1 AND id <= ?2 ORDER BY id", &it->stmt,
+	    err)) != KR_OK) {
+		free(it);
+		return ret;
+	}
+	sqlite3_bind_blob(it->stmt, 1, issuer, KR_STORE_ID_BYTES,
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_int64(it->stmt, 2, max_id);
 	*out = it;
 	return KR_OK;
 }

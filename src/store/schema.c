@@ -174,8 +174,9 @@ static const char store_schema_v3[] =
 	"  entries INTEGER NOT NULL,"
 	"  max_revocation_id INTEGER NOT NULL,"
 	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
-	"  der BLOB NOT NULL,"
 	"  created INTEGER NOT NULL,"
+	/* Last, so a zeroblob stays unexpanded until blob I/O fills it. */
+	"  der BLOB NOT NULL,"
 	"  UNIQUE (issuer_key_id, number));"
 	"CREATE TABLE ocsp_responses ("
 	"  id INTEGER PRIMARY KEY,"

@@ -463,6 +463,33 @@ write_entry_exts(uint8_t **p, uint8_t *start, const struct kr_crl_entry *e)
  *      revocationDate      Time,
  *      crlEntryExtensions  Extensions OPTIONAL }
  */
+/*
+ * Revocation times repeat (a batch, an import): the last one encoded is
+ * kept and copied instead of being formatted again.
+ */
+static int
+write_time_cached(uint8_t **p, uint8_t *start, int64_t t)
+{
+	static _Thread_local int64_t	last = INT64_MIN;
+	static _Thread_local uint8_t	enc[24];
+	static _Thread_local size_t	enc_len;
+	uint8_t				tmp[24], *q = tmp + sizeof(tmp);
+	int				n;
+
+	if (t != last) {
+		if ((n = kr_derw_time(&q, tmp, t)) < 0)
+			return n;
+		enc_len = (size_t)n;
+		memcpy(enc, q, enc_len);
+		last = t;
+	}
+	if ((size_t)(*p - start) < enc_len)
+		return MBEDTLS_ERR_ASN1_BUF_TOO_SMALL;
+	*p -= enc_len;
+	memcpy(*p, enc, enc_len);
+	return (int)enc_len;
+}
+
 static int
 write_entry(uint8_t **p, uint8_t *start, const struct kr_crl_entry *e)
 {
@@ -470,7 +497,7 @@ write_entry(uint8_t **p, uint8_t *start, const struct kr_crl_entry *e)
 	size_t	len = 0;
 
 	MBEDTLS_ASN1_CHK_ADD(len, write_entry_exts(p, start, e));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_time(p, start, e->revoked_at));
+	MBEDTLS_ASN1_CHK_ADD(len, write_time_cached(p, start, e->revoked_at));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tlv(p, start, KR_DER_INTEGER,
 	    e->serial, e->serial_len));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
@@ -716,9 +743,16 @@ kr_crl_tbs_build(const struct kr_crl_fields *f, kr_crl_next *next,
 		    "or no entry source");
 	if ((ret = fields_check(f, err)) != KR_OK)
 		return ret;
-	if ((b->buf = malloc(CRL_INITIAL)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	/*
+	 * Sized once from the hint (an entry with both extensions takes
+	 * under 64 bytes), so a large CRL is not copied while it grows and
+	 * memory stays near the size of the CRL itself.
+	 */
 	b->cap = CRL_INITIAL;
+	if (f->entries_hint > 0 && f->entries_hint < KR_CRL_FILE_MAX / 64)
+		b->cap += f->entries_hint * 64;
+	if ((b->buf = malloc(b->cap)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	b->start = b->end = CRL_HEADROOM;
 	if ((ret = write_entries(f, next, ctx, b, err)) != KR_OK ||
 	    (ret = write_tail_and_head(f, b, err)) != KR_OK)
@@ -1452,4 +1486,33 @@ kr_crl_verify_signature(const struct kr_crl_info *info, const uint8_t *spki,
 	else if (ret != KR_OK)
 		kr_err_prefix(err, "checking the CRL's signature: ");
 	return ret;
+}
+
+/*
+ * The outer structure only: CertificateList ::= SEQUENCE { tbsCertList
+ * (taken whole, not walked), signatureAlgorithm, signatureValue }, with
+ * the inner algorithm not compared.  For checking, right after signing, that
+ * the bytes to be released carry the signed TBS and signature, without
+ * walking a million entries the builder has just written.
+ */
+int
+kr_crl_parse_outer(const uint8_t *data, size_t len, struct kr_slice *tbs,
+    enum kr_sig_alg *alg, struct kr_slice *sig, struct kr_err *err)
+{
+	struct kr_der	top, cl;
+	struct kr_slice	tbs_c, alg_whole, alg_c;
+	unsigned	unused;
+
+	kr_der_init(&top, data, len);
+	if (kr_der_enter(&top, KR_DER_SEQUENCE, &cl) != KR_OK ||
+	    kr_der_done(&top) != KR_OK ||
+	    kr_der_get_whole(&cl, KR_DER_SEQUENCE, &tbs_c, tbs) != KR_OK ||
+	    kr_der_get_whole(&cl, KR_DER_SEQUENCE, &alg_c, &alg_whole) !=
+	    KR_OK ||
+	    kr_sig_alg_from_id(alg_whole.p, alg_whole.len, alg) != KR_OK ||
+	    kr_der_get_bitstring(&cl, sig, &unused) != KR_OK || unused != 0 ||
+	    kr_der_done(&cl) != KR_OK)
+		return kr_err_set(err, KR_EINTERNAL, "the new CRL is not a "
+		    "well-formed CertificateList: nothing was recorded");
+	return KR_OK;
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include "crypto_int.h"
 #include <sodium.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -1160,6 +1161,54 @@ START_TEST(test_random)
 }
 END_TEST
 
+
+/*
+ * SHA-256 with the x86 SHA extensions against the software path, over
+ * every length up to 300 bytes, split at every point, and a long input;
+ * plus the FIPS 180-2 one-million-'a' vector on the active path.
+ */
+START_TEST(test_sha256_ni_matches_software)
+{
+	static uint8_t	buf[300 + 4096];
+	uint8_t		a[32], b[32];
+	struct kr_hash	h;
+	size_t		len, cut;
+	uint8_t		*million;
+
+	if (!kr_sha256_ni_available()) {
+		printf("SKIP: this CPU has no SHA extensions; only the "
+		    "software path is tested\n");
+		return;
+	}
+	randombytes_buf(buf, sizeof(buf));
+	for (len = 0; len <= 300; len++) {
+		for (cut = 0; cut <= len; cut += (len > 100 ? 7 : 1)) {
+			ck_assert_int_eq(kr_hash_init(&h, KR_HASH_SHA256), KR_OK);
+			kr_hash_update(&h, buf, cut);
+			kr_hash_update(&h, buf + cut, len - cut);
+			kr_hash_final(&h, a);
+			kr_sha256_ni_disable(true);
+			ck_assert_int_eq(kr_hash(KR_HASH_SHA256, buf, len, b),
+			    KR_OK);
+			kr_sha256_ni_disable(false);
+			ck_assert_mem_eq(a, b, 32);
+		}
+	}
+	ck_assert_int_eq(kr_hash(KR_HASH_SHA256, buf, sizeof(buf), a), KR_OK);
+	kr_sha256_ni_disable(true);
+	ck_assert_int_eq(kr_hash(KR_HASH_SHA256, buf, sizeof(buf), b), KR_OK);
+	kr_sha256_ni_disable(false);
+	ck_assert_mem_eq(a, b, 32);
+	million = malloc(1000000);
+	memset(million, 'a', 1000000);
+	ck_assert_int_eq(kr_hash(KR_HASH_SHA256, million, 1000000, a), KR_OK);
+	free(million);
+	ck_assert_int_eq(kr_hex_decode(b, 32, "cdc76e5c9914fb9281a1c7e284d73e6"
+	    "7f1809a48a497200e046d39ccc7112cd0"), KR_OK);
+	ck_assert_mem_eq(a, b, 32);
+}
+END_TEST
+
 static Suite *
 crypto_suite(void)
 {
@@ -1203,6 +1252,7 @@ crypto_suite(void)
 	tcase_add_test(tc, test_ecdsa_raw_refused);
 	tcase_add_test(tc, test_verify_args);
 	tcase_add_test(tc, test_verify_ed25519_args);
+	tcase_add_test(tc, test_sha256_ni_matches_software);
 	tcase_add_loop_test(tc, test_verify_rsa_params, 0,
 	    (int)(sizeof(rsa_cases) / sizeof(rsa_cases[0])));
 	suite_add_tcase(s, tc);
