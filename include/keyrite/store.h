@@ -265,8 +265,7 @@ struct kr_crl_rec {
 	int64_t		entries;
 	int64_t		max_revocation_id;
 	char		sha256[65];
-	const uint8_t	*der;		/* insert: not copied */
-	size_t		der_len;
+	char		location[128];	/* the copy, relative to the state folder */
 	int64_t		created;
 };
 
@@ -274,15 +273,12 @@ struct kr_crl_rec {
 int	kr_store_crl_insert(struct kr_store *, const struct kr_crl_rec *,
 	    struct kr_err *) KR_WUR;
 /*
- * The newest CRL of an issuer (base only when `base_only`), without its
- * DER.  KR_ENOENT when none was published.
+ * The newest CRL of an issuer (base only when `base_only`).  KR_ENOENT
+ * when none was published.
  */
 int	kr_store_crl_last(struct kr_store *, const uint8_t *, bool,
 	    struct kr_crl_rec *, struct kr_err *) KR_WUR;
 
-/* The DER of a recorded CRL (malloc'd). */
-int	kr_store_crl_der(struct kr_store *, const uint8_t *, int64_t,
-	    uint8_t **, size_t *, struct kr_err *) KR_WUR;
 /* Rows of the revocations table up to an id (continuity of the records). */
 int	kr_store_revocation_count(struct kr_store *, const uint8_t *, int64_t,
 	    int64_t *, struct kr_err *) KR_WUR;

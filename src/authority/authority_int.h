@@ -10,6 +10,7 @@
 #define KR_DB_FILE		"keyrite.db"
 #define KR_POLICY_DIR		"policy"
 #define KR_KEYS_DIR		"keys"
+#define KR_CRLS_DIR		"crls"
 
 struct kr_appliance {
 	char			*dir;

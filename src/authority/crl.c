@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "authority_int.h"
 
@@ -201,6 +202,35 @@ kr_crl_continuity_run(struct kr_crl_pub *p, const char *what,
 	return KR_OK;
 }
 
+/* The recorded copy of a CRL, checked against its recorded SHA-256. */
+static int
+kr_crl_read_copy(struct kr_crl_pub *p, const struct kr_crl_rec *c,
+    uint8_t **der, size_t *len, struct kr_err *err)
+{
+	uint8_t	 dig[32];
+	char	*path, hex[65];
+	int	 ret;
+
+	if ((path = kr_appliance_path(p->app, c->location)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_file_read(path, KR_CRL_FILE_MAX, false, der, len, err);
+	if (ret == KR_OK && (ret = kr_hash(KR_HASH_SHA256, *der, *len, dig)) ==
+	    KR_OK) {
+		kr_hex_encode(hex, dig, sizeof(dig));
+		if (strcmp(hex, c->sha256) != 0)
+			ret = kr_err_set(err, KR_EVERIFY, "%s, the recorded copy "
+			    "of CRL %lld, does not have the SHA-256 recorded "
+			    "for it: it was altered; nothing was signed", path,
+			    (long long)c->number);
+	}
+	if (ret != KR_OK) {
+		free(*der);
+		*der = NULL;
+	}
+	free(path);
+	return ret;
+}
+
 /*
  * Lockstep check of a CRL keyrite built from its records: its entries
  * were written in row order, so one sequential pass over the rows finds
@@ -262,8 +292,7 @@ kr_crl_continuity_records(struct kr_crl_pub *p, struct kr_err *err)
 		    "time: records were removed from the database; nothing was "
 		    "signed", (long long)p->base.number,
 		    (long long)p->base.entries, (long long)rows);
-	if ((ret = kr_store_crl_der(p->app->store, p->k.id, p->base.number,
-	    &der, &len, err)) != KR_OK)
+	if ((ret = kr_crl_read_copy(p, &p->base, &der, &len, err)) != KR_OK)
 		return ret;
 	(void)snprintf(what, sizeof(what), "CRL %lld", (long long)p->base.number);
 	memset(&ls, 0, sizeof(ls));
@@ -566,10 +595,14 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 {
 	struct kr_sigmask	sig;
 	struct kr_crl_rec	c;
+	char			idhex[17], *dir = NULL, *copy = NULL;
 	int			ret;
 
 	memset(&c, 0, sizeof(c));
 	memcpy(c.issuer_key_id, p->k.id, sizeof(c.issuer_key_id));
+	kr_hex_encode(idhex, p->k.id, 8);
+	(void)snprintf(c.location, sizeof(c.location), "%s/%s-%s-%lld.crl",
+	    KR_CRLS_DIR, p->k.name, idhex, (long long)p->res->number);
 	c.number = p->res->number;
 	c.is_delta = p->req->delta;
 	c.base_number = p->res->base_number;
@@ -579,25 +612,40 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 	c.max_revocation_id = p->req->delta ? p->base.max_revocation_id :
 	    p->max_rev_id;
 	(void)snprintf(c.sha256, sizeof(c.sha256), "%s", p->res->sha256);
-	c.der = p->crl.p;
-	c.der_len = p->crl.len;
 	c.created = p->now;
-	if ((ret = kr_store_begin(p->app->store, err)) != KR_OK)
-		return ret;
+	if ((dir = kr_appliance_path(p->app, KR_CRLS_DIR)) == NULL ||
+	    (copy = kr_appliance_path(p->app, c.location)) == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The state folder's copy is part of the record. */
+	if ((ret = kr_mkdir_private(dir, err)) != KR_OK ||
+	    (ret = kr_file_write(copy, p->crl.p, p->crl.len,
+	    KR_FILE_NOREPLACE, err)) != KR_OK)
+		goto out;
+	if ((ret = kr_store_begin(p->app->store, err)) != KR_OK) {
+		(void)unlink(copy);
+		goto out;
+	}
 	kr_signals_hold(&sig);
 	if ((ret = kr_store_crl_insert(p->app->store, &c, err)) != KR_OK ||
 	    (ret = kr_crl_audit(p, err)) != KR_OK ||
 	    (ret = kr_store_commit(p->app->store, err)) != KR_OK) {
 		kr_store_rollback(p->app->store);
+		(void)unlink(copy);
 		kr_signals_release(&sig);
-		return ret;
+		goto out;
 	}
 	ret = kr_crl_write(p, err);
 	kr_signals_release(&sig);
 	if (ret != KR_OK)
-		return kr_err_prefix(err, "CRL %lld was signed and recorded but "
-		    "could not be written out: ", (long long)p->res->number);
-	return KR_OK;
+		(void)kr_err_prefix(err, "CRL %lld was signed and recorded (a "
+		    "copy is %s) but could not be written out: ",
+		    (long long)p->res->number, copy);
+out:
+	free(dir);
+	free(copy);
+	return ret;
 }
 
 static int

@@ -459,28 +459,6 @@ kr_store_serial_lookup(struct kr_store *st, const uint8_t *issuer,
 	return store_lookup_external(st, issuer, serial, len, lk, err);
 }
 
-/* Writes a row's zeroblob column in 1 MiB pieces. */
-static int
-store_blob_fill(struct kr_store *st, const char *table, const char *col,
-    int64_t rowid, const uint8_t *data, size_t len, struct kr_err *err)
-{
-	sqlite3_blob	*blob = NULL;
-	size_t		 off, n;
-	int		 rc;
-
-	rc = sqlite3_blob_open(st->db, "main", table, col, rowid, 1, &blob);
-	for (off = 0; rc == SQLITE_OK && off < len; off += n) {
-		n = len - off < 1048576 ? len - off : 1048576;
-		rc = sqlite3_blob_write(blob, data + off, (int)n, (int)off);
-	}
-	if (blob != NULL && sqlite3_blob_close(blob) != SQLITE_OK &&
-	    rc == SQLITE_OK)
-		rc = sqlite3_errcode(st->db);
-	if (rc != SQLITE_OK)
-		return store_sqlite_err(st, rc, err, "recording a CRL's bytes");
-	return KR_OK;
-}
-
 int
 kr_store_crl_insert(struct kr_store *st, const struct kr_crl_rec *c,
     struct kr_err *err)
@@ -490,8 +468,8 @@ kr_store_crl_insert(struct kr_store *st, const struct kr_crl_rec *c,
 
 	if ((ret = store_prepare(st, "INSERT INTO crls (issuer_key_id, number, "
 	    "is_delta, base_number, this_update, next_update, entries, "
-	    "max_revocation_id, sha256, der, created) VALUES (?1, ?2, ?3, ?4, "
-	    "?5, ?6, ?7, ?8, ?9, ?10, ?11)", &stmt, err)) != KR_OK)
+	    "max_revocation_id, sha256, location, created) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, c->issuer_key_id, KR_STORE_ID_BYTES,
 	    SQLITE_STATIC);
@@ -506,18 +484,10 @@ kr_store_crl_insert(struct kr_store *st, const struct kr_crl_rec *c,
 	sqlite3_bind_int64(stmt, 7, c->entries);
 	sqlite3_bind_int64(stmt, 8, c->max_revocation_id);
 	sqlite3_bind_text(stmt, 9, c->sha256, -1, SQLITE_STATIC);
-	/*
-	 * The DER goes in through incremental blob I/O: binding it would
-	 * make SQLite build the whole record, a second copy of a CRL that
-	 * can be tens of megabytes.
-	 */
-	sqlite3_bind_zeroblob64(stmt, 10, c->der_len);
+	sqlite3_bind_text(stmt, 10, c->location, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 11, c->created);
-	if ((ret = store_done(st, stmt, "recording a CRL", "this CRL number "
-	    "was already used by this issuer", err)) != KR_OK)
-		return ret;
-	return store_blob_fill(st, "crls", "der", sqlite3_last_insert_rowid(
-	    st->db), c->der, c->der_len, err);
+	return store_done(st, stmt, "recording a CRL", "this CRL number was "
+	    "already used by this issuer", err);
 }
 
 int
@@ -531,11 +501,12 @@ kr_store_crl_last(struct kr_store *st, const uint8_t *issuer, bool base_only,
 	memset(c, 0, sizeof(*c));
 	if ((ret = store_prepare(st, base_only ? "SELECT number, is_delta, "
 	    "coalesce(base_number, 0), this_update, next_update, entries, "
-	    "max_revocation_id, sha256, created FROM crls WHERE "
+	    "max_revocation_id, sha256, created, location FROM crls WHERE "
 	    "issuer_key_id = ?1 AND is_delta = 0 ORDER BY number DESC LIMIT 1" :
 	    "SELECT number, is_delta, coalesce(base_number, 0), this_update, "
-	    "next_update, entries, max_revocation_id, sha256, created FROM crls "
-	    "WHERE issuer_key_id = ?1 ORDER BY number DESC LIMIT 1", &stmt,
+	    "next_update, entries, max_revocation_id, sha256, created, location "
+	    "FROM crls WHERE issuer_key_id = ?1 ORDER BY number DESC LIMIT 1",
+	    &stmt,
 	    err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
@@ -552,6 +523,9 @@ kr_store_crl_last(struct kr_store *st, const uint8_t *issuer, bool base_only,
 		if ((p = (const char *)sqlite3_column_text(stmt, 7)) != NULL)
 			(void)snprintf(c->sha256, sizeof(c->sha256), "%s", p);
 		c->created = sqlite3_column_int64(stmt, 8);
+		if ((p = (const char *)sqlite3_column_text(stmt, 9)) != NULL)
+			(void)snprintf(c->location, sizeof(c->location), "%s",
+			    p);
 	} else if (rc == SQLITE_DONE) {
 		ret = KR_ENOENT;
 	} else {
@@ -583,51 +557,6 @@ kr_store_ocsp_insert(struct kr_store *st, const struct kr_ocsp_rec *o,
 	sqlite3_bind_blob(stmt, 7, o->der, (int)o->der_len, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 8, o->created);
 	return store_done(st, stmt, "recording an OCSP response", NULL, err);
-}
-
-int
-kr_store_crl_der(struct kr_store *st, const uint8_t *issuer, int64_t number,
-    uint8_t **der, size_t *len, struct kr_err *err)
-{
-	sqlite3_stmt	*stmt = NULL;
-	sqlite3_blob	*blob = NULL;
-	int64_t		 rowid = 0, n = 0;
-	int		 rc, ret;
-
-	*der = NULL;
-	*len = 0;
-	if ((ret = store_prepare(st, "SELECT id, length(der) FROM crls WHERE "
-	    "issuer_key_id = ?1 AND number = ?2", &stmt, err)) != KR_OK)
-		return ret;
-	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, number);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		rowid = sqlite3_column_int64(stmt, 0);
-		n = sqlite3_column_int64(stmt, 1);
-	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_DONE)
-		return KR_ENOENT;
-	if (rc != SQLITE_ROW)
-		return store_sqlite_err(st, rc, err, "reading a CRL");
-	if (n <= 0 || (*der = malloc((size_t)n)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "cannot read CRL %lld",
-		    (long long)number);
-	/* Read straight into our buffer: no second copy inside SQLite. */
-	rc = sqlite3_blob_open(st->db, "main", "crls", "der", rowid, 0, &blob);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_blob_read(blob, *der, (int)n, 0);
-	if (blob != NULL)
-		(void)sqlite3_blob_close(blob);
-	if (rc != SQLITE_OK) {
-		free(*der);
-		*der = NULL;
-		return store_sqlite_err(st, rc, err, "reading CRL %lld",
-		    (long long)number);
-	}
-	*len = (size_t)n;
-	return KR_OK;
 }
 
 int

@@ -175,8 +175,8 @@ static const char store_schema_v3[] =
 	"  max_revocation_id INTEGER NOT NULL,"
 	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
 	"  created INTEGER NOT NULL,"
-	/* Last, so a zeroblob stays unexpanded until blob I/O fills it. */
-	"  der BLOB NOT NULL,"
+	/* The CRL's copy in the state folder (CRLs can be tens of MB). */
+	"  location TEXT NOT NULL,"
 	"  UNIQUE (issuer_key_id, number));"
 	"CREATE TABLE ocsp_responses ("
 	"  id INTEGER PRIMARY KEY,"

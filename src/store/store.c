@@ -32,6 +32,11 @@
 
 /* Per-connection settings; journal_mode is set (and checked) apart. */
 static const char store_pragmas[] =
+	/*
+	 * 16 KiB pages (a new database only; ignored afterwards): streaming
+	 * a million revocations into a CRL reads a quarter as many pages.
+	 */
+	"PRAGMA page_size = 16384;"
 	"PRAGMA trusted_schema = OFF;"
 	"PRAGMA foreign_keys = ON;"
 	"PRAGMA secure_delete = ON;"
