@@ -208,7 +208,10 @@ int	kr_store_rev_iter_open(struct kr_store *, const uint8_t *, int64_t,
  */
 int	kr_store_rev_iter_rows(struct kr_store *, const uint8_t *, int64_t,
 	    struct kr_rev_iter **, struct kr_err *) KR_WUR;
-/* 1 with *rec filled, 0 at the end, negative on error. */
+/*
+ * 1 with the entry fields of *rec filled (id, serial, revoked_at, reason,
+ * invalidity), 0 at the end, negative on error.
+ */
 int	kr_store_rev_iter_next(struct kr_rev_iter *, struct kr_revocation_rec *,
 	    struct kr_err *) KR_WUR;
 void	kr_store_rev_iter_close(struct kr_rev_iter **);
