@@ -106,6 +106,12 @@ int		 kr_file_write(const char *, const void *, size_t, unsigned,
  */
 int		 kr_file_read(const char *, size_t, bool, uint8_t **, size_t *,
 		    struct kr_err *) KR_WUR;
+/*
+ * Copies a file of `len` bytes atomically, as kr_file_write writes one
+ * (the kernel copies the bytes).
+ */
+int		 kr_file_copy(const char *, const char *, size_t, unsigned,
+		    struct kr_err *) KR_WUR;
 /* Overwrites a file's bytes with zeros, fsyncs and unlinks it. */
 int		 kr_file_shred(const char *, struct kr_err *) KR_WUR;
 int		 kr_mkdir_private(const char *, struct kr_err *) KR_WUR;

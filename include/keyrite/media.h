@@ -34,4 +34,12 @@ const char	*kr_artifact_name(enum kr_artifact);
 int		 kr_media_write(enum kr_artifact, const char *, const void *,
 		    size_t, unsigned, struct kr_err *) KR_WUR;
 
+/*
+ * The same for an artifact whose bytes (`data`, checked as above) were
+ * already written to `src` inside the state folder: the kernel copies
+ * them to the destination.
+ */
+int		 kr_media_copy(enum kr_artifact, const char *, const void *,
+		    size_t, const char *, unsigned, struct kr_err *) KR_WUR;
+
 #endif /* KEYRITE_MEDIA_H */

@@ -574,14 +574,14 @@ kr_crl_audit(struct kr_crl_pub *p, struct kr_err *err)
 }
 
 static int
-kr_crl_write(struct kr_crl_pub *p, struct kr_err *err)
+kr_crl_write(struct kr_crl_pub *p, const char *copy, struct kr_err *err)
 {
 	char	*pem;
 	int	 ret;
 
 	if (!p->req->pem)
-		return kr_media_write(KR_ART_CRL, p->req->out_path, p->crl.p,
-		    p->crl.len, KR_FILE_NOREPLACE, err);
+		return kr_media_copy(KR_ART_CRL, p->req->out_path, p->crl.p,
+		    p->crl.len, copy, KR_FILE_NOREPLACE, err);
 	if ((pem = kr_pem_encode("X509 CRL", p->crl.p, p->crl.len)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	ret = kr_media_write(KR_ART_CRL, p->req->out_path, pem, strlen(pem),
@@ -636,7 +636,7 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 		kr_signals_release(&sig);
 		goto out;
 	}
-	ret = kr_crl_write(p, err);
+	ret = kr_crl_write(p, copy, err);
 	kr_signals_release(&sig);
 	if (ret != KR_OK)
 		(void)kr_err_prefix(err, "CRL %lld was signed and recorded (a "

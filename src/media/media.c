@@ -42,9 +42,9 @@ kr_media_has_private_pem(const void *data, size_t len)
 	return false;
 }
 
-int
-kr_media_write(enum kr_artifact type, const char *path, const void *data,
-    size_t len, unsigned flags, struct kr_err *err)
+static int
+kr_media_check(enum kr_artifact type, const char *path, const void *data,
+    size_t len, struct kr_err *err)
 {
 	const char	*name = kr_artifact_name(type);
 
@@ -55,5 +55,27 @@ kr_media_write(enum kr_artifact type, const char *path, const void *data,
 	if (kr_media_has_private_pem(data, len))
 		return kr_err_set(err, KR_EINTERNAL, "refusing to write %s: "
 		    "the %s carries a private key block", path, name);
+	return KR_OK;
+}
+
+int
+kr_media_write(enum kr_artifact type, const char *path, const void *data,
+    size_t len, unsigned flags, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_media_check(type, path, data, len, err)) != KR_OK)
+		return ret;
 	return kr_file_write(path, data, len, flags, err);
+}
+
+int
+kr_media_copy(enum kr_artifact type, const char *path, const void *data,
+    size_t len, const char *src, unsigned flags, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_media_check(type, path, data, len, err)) != KR_OK)
+		return ret;
+	return kr_file_copy(src, path, len, flags, err);
 }
