@@ -218,9 +218,13 @@ openssl crl -in "$C/crl.pem" -noout -text | grep "Serial Number" | awk '{print $
 [ -s "$T/ours" ] && cmp -s "$T/ours" "$T/theirs" &&
     ok "the migrated CRL lists exactly what openssl ca -gencrl lists" ||
     fail "serials differ: ours $(cat "$T/ours" | tr '\n' ' ') theirs $(cat "$T/theirs" | tr '\n' ' ')"
-printf 'V\t301231000000Z\t\tZZ\tunknown\t/CN=x\n' > "$T/bad-index.txt"
-expect 2 "line 1" "a malformed index.txt line is named by number" -- \
+{ printf 'V\t301231000000Z\t\tAA01\tunknown\t/CN=fine\n'
+  printf 'V\t301231000000Z\t\tZZ\tunknown\t/CN=x\n'; } > "$T/bad-index.txt"
+snap=$(state_snapshot "$S/keyrite.db" "$S")
+expect 2 "line 2" "a malformed index.txt line is named by number" -- \
     -C "$S" import openssl-index --issuer-key migrated "$T/bad-index.txt"
+[ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
+    ok "... and nothing of that file was recorded" || fail "a refused import changed the state"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify"
 finish

@@ -158,6 +158,55 @@ START_TEST(test_limits)
 }
 END_TEST
 
+START_TEST(test_crl_policy)
+{
+	static const char crl[] =
+	    "version: 1\n"
+	    "next_update_days: 30\n"
+	    "delta_next_update_days: 1\n"
+	    "publish_margin_days: 7\n"
+	    "issuing_distribution_point: true\n"
+	    "idp_uri: \"http://pki.example.com/root.crl\"\n"
+	    "delta_uri: \"\"\n";
+	const struct kr_policy_file	*pf;
+	struct kr_crl_policy		 cp;
+	struct kr_err			 e;
+	char				 bad[1024];
+	size_t				 i;
+
+	ck_assert_int_eq(kr_crl_policy_parse("crl.yaml", (const uint8_t *)crl,
+	    strlen(crl), &cp, &e), KR_OK);
+	ck_assert_uint_eq(cp.next_update_days, 30);
+	ck_assert(cp.idp);
+	ck_assert_str_eq(cp.idp_uri, "http://pki.example.com/root.crl");
+	for (i = 0; (pf = kr_policy_shipped(i)) != NULL; i++)
+		if (strcmp(pf->name, "crl.yaml") == 0)
+			break;
+	ck_assert_ptr_nonnull(pf);
+	ck_assert_int_eq(kr_crl_policy_parse(pf->name, (const uint8_t *)
+	    pf->text, pf->len, &cp, &e), KR_OK);
+	(void)snprintf(bad, sizeof(bad), "%snext_update_dayz: 3\n", crl);
+	ck_assert_int_eq(kr_crl_policy_parse("crl.yaml", (const uint8_t *)bad,
+	    strlen(bad), &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "unknown key 'next_update_dayz'"));
+	(void)snprintf(bad, sizeof(bad), "%s", crl);
+	memcpy(strstr(bad, "http://"), "ftp:// ", 7);
+	ck_assert_int_eq(kr_crl_policy_parse("crl.yaml", (const uint8_t *)bad,
+	    strlen(bad), &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "'idp_uri' must be"));
+	(void)snprintf(bad, sizeof(bad), "%s", crl);
+	memcpy(strstr(bad, "publish_margin_days: 7"), "publish_margin_days: 99",
+	    23);
+	ck_assert_int_eq(kr_crl_policy_parse("crl.yaml", (const uint8_t *)bad,
+	    strlen(bad), &cp, &e), KR_EINPUT);
+	(void)snprintf(bad, sizeof(bad), "%s", crl);
+	memcpy(strstr(bad, "true"), "yes ", 4);
+	ck_assert_int_eq(kr_crl_policy_parse("crl.yaml", (const uint8_t *)bad,
+	    strlen(bad), &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "true or false"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -169,6 +218,7 @@ main(void)
 	tcase_add_test(tc, test_good_and_shipped);
 	tcase_add_test(tc, test_strictness);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_crl_policy);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
