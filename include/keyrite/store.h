@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	3
+#define KR_STORE_SCHEMA_VERSION	4
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -65,6 +65,26 @@ struct kr_audit_rec {
 	uint8_t		prev_hash[KR_AUDIT_HASH_BYTES];
 	uint8_t		hash[KR_AUDIT_HASH_BYTES];
 };
+
+/* A key held on a PKCS#11 token (schema v4). */
+struct kr_token_rec {
+	uint8_t		key_id[KR_STORE_ID_BYTES];
+	char		module[1024];
+	char		uri[1024];
+	char		token_label[64];
+	char		token_serial[32];
+	char		manufacturer[64];
+	char		model[32];
+	uint8_t		p11_id[16];
+	char		pin_mode[16];		/* "quorum", "prompt" */
+	char		pins_location[256];	/* "" for prompt */
+};
+
+int	kr_store_token_insert(struct kr_store *, const struct kr_token_rec *,
+	    struct kr_err *) KR_WUR;
+/* KR_ENOENT when the key is not a token key. */
+int	kr_store_token_get(struct kr_store *, const uint8_t *,
+	    struct kr_token_rec *, struct kr_err *) KR_WUR;
 
 /* A certificate in the inventory (schema v2). */
 struct kr_cert_rec {

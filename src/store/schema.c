@@ -190,11 +190,33 @@ static const char store_schema_v3[] =
 	"  created INTEGER NOT NULL);"
 	"PRAGMA user_version = 3;";
 
+/*
+ * Version 4: keys held on a PKCS#11 token.  pin_mode 'quorum': the token's
+ * PINs are sealed under the key's share set (pins_location); 'prompt':
+ * the token's own access control guards the key and its PIN is asked at
+ * each use.
+ */
+static const char store_schema_v4[] =
+	"CREATE TABLE token_keys ("
+	"  key_id BLOB PRIMARY KEY NOT NULL REFERENCES keys (id),"
+	"  module TEXT NOT NULL,"
+	"  uri TEXT NOT NULL,"
+	"  token_label TEXT NOT NULL,"
+	"  token_serial TEXT NOT NULL,"
+	"  manufacturer TEXT NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  p11_id BLOB NOT NULL CHECK (typeof(p11_id) = 'blob'"
+	"    AND length(p11_id) = 16),"
+	"  pin_mode TEXT NOT NULL CHECK (pin_mode IN ('quorum', 'prompt')),"
+	"  pins_location TEXT NOT NULL);"
+	"PRAGMA user_version = 4;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
 	store_schema_v2,
 	store_schema_v3,
+	store_schema_v4,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

@@ -1,0 +1,87 @@
+/*
+ * Keys held on PKCS#11 tokens (schema v4).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include <keyrite/base.h>
+#include <keyrite/store.h>
+
+#include "store_int.h"
+
+int
+kr_store_token_insert(struct kr_store *st, const struct kr_token_rec *t,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret;
+
+	if ((ret = store_prepare(st, "INSERT INTO token_keys (key_id, module, "
+	    "uri, token_label, token_serial, manufacturer, model, p11_id, "
+	    "pin_mode, pins_location) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10)", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, t->key_id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, t->module, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, t->uri, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, t->token_label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, t->token_serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, t->manufacturer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, t->model, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 8, t->p11_id, sizeof(t->p11_id), SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 9, t->pin_mode, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 10, t->pins_location, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "recording a token key");
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+static void
+store_text(sqlite3_stmt *stmt, int col, char *out, size_t cap)
+{
+	const unsigned char	*p = sqlite3_column_text(stmt, col);
+
+	(void)snprintf(out, cap, "%s", p != NULL ? (const char *)p : "");
+}
+
+int
+kr_store_token_get(struct kr_store *st, const uint8_t *key_id,
+    struct kr_token_rec *t, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const void	*p;
+	int		 rc, ret;
+
+	memset(t, 0, sizeof(*t));
+	if ((ret = store_prepare(st, "SELECT module, uri, token_label, "
+	    "token_serial, manufacturer, model, p11_id, pin_mode, "
+	    "pins_location FROM token_keys WHERE key_id = ?1", &stmt, err)) !=
+	    KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, key_id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		memcpy(t->key_id, key_id, KR_STORE_ID_BYTES);
+		store_text(stmt, 0, t->module, sizeof(t->module));
+		store_text(stmt, 1, t->uri, sizeof(t->uri));
+		store_text(stmt, 2, t->token_label, sizeof(t->token_label));
+		store_text(stmt, 3, t->token_serial, sizeof(t->token_serial));
+		store_text(stmt, 4, t->manufacturer, sizeof(t->manufacturer));
+		store_text(stmt, 5, t->model, sizeof(t->model));
+		if ((p = sqlite3_column_blob(stmt, 6)) != NULL &&
+		    sqlite3_column_bytes(stmt, 6) == (int)sizeof(t->p11_id))
+			memcpy(t->p11_id, p, sizeof(t->p11_id));
+		store_text(stmt, 7, t->pin_mode, sizeof(t->pin_mode));
+		store_text(stmt, 8, t->pins_location, sizeof(t->pins_location));
+	} else if (rc == SQLITE_DONE) {
+		ret = KR_ENOENT;
+	} else {
+		ret = store_sqlite_err(st, rc, err, "reading a token key");
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
