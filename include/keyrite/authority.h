@@ -77,6 +77,11 @@ const char	*kr_appliance_kdf_profile(const struct kr_appliance *);
 bool		 kr_appliance_is_test(const struct kr_appliance *);
 
 /* key generate */
+enum kr_backend {
+	KR_BACKEND_SEALED = 0,
+	KR_BACKEND_PKCS11,
+};
+
 struct kr_keygen_req {
 	const char		*name;
 	enum kr_key_alg		 alg;
@@ -86,10 +91,18 @@ struct kr_keygen_req {
 	size_t			 n;
 	const char		*share_dir;
 	const char		*actor;
+	/* PKCS#11 (docs/pkcs11.md) */
+	enum kr_backend		 backend;
+	const char		*module;	/* --module PATH */
+	const char		*uri;		/* a pkcs11: URI */
+	const char		*token;		/* --token LABEL */
+	bool			 init_token;	/* PINs sealed under the quorum */
+	bool			 pin_prompt;	/* the token's own access control */
 };
 
 struct kr_keygen_result {
 	char		fingerprint[KR_FINGERPRINT_STR_BYTES];
+	char		token[160];	/* token keys: "label (manufacturer model, serial)" */
 	char		set_id[2 * KR_SET_ID_BYTES + 1];
 	char		share_paths[KR_CUSTODIANS_MAX][512];
 	size_t		shares;

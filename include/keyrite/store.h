@@ -69,7 +69,7 @@ struct kr_audit_rec {
 /* A key held on a PKCS#11 token (schema v4). */
 struct kr_token_rec {
 	uint8_t		key_id[KR_STORE_ID_BYTES];
-	char		module[1024];
+	char		module[1100];
 	char		uri[1024];
 	char		token_label[64];
 	char		token_serial[32];

@@ -34,6 +34,12 @@ struct kr_keygen {
 	char				 sealed_rel[KR_KEY_NAME_MAX + 16];
 	bool				 written[KR_CUSTODIANS_MAX];
 	bool				 sealed_written;
+	/* PKCS#11: the key on the token, its report, its PINs. */
+	bool				 token;
+	struct kr_p11_key		 p11;
+	struct kr_p11_report		 rep;
+	struct kr_p11_pins		*pins;
+	char				*token_pin;	/* prompt mode */
 };
 
 static void
@@ -126,8 +132,8 @@ kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
 			    "file; move it away or choose another --share-dir",
 			    kg->paths[i]);
 	}
-	(void)snprintf(kg->sealed_rel, sizeof(kg->sealed_rel), "%s/%s.sealed",
-	    KR_KEYS_DIR, req->name);
+	(void)snprintf(kg->sealed_rel, sizeof(kg->sealed_rel), "%s/%s.%s",
+	    KR_KEYS_DIR, req->name, kg->token ? "pins" : "sealed");
 	if ((kg->sealed_path = kr_appliance_path(kg->app, kg->sealed_rel)) ==
 	    NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
@@ -187,6 +193,65 @@ kr_keygen_passphrases(struct kr_keygen *kg,
 	return KR_OK;
 }
 
+static void
+kr_keygen_token_desc(const struct kr_keygen *kg, char *out, size_t cap)
+{
+	const struct kr_p11_token_info	*t = &kg->rep.token;
+
+	(void)snprintf(out, cap, "%s (%s %s, serial %s)", t->label,
+	    t->manufacturer, t->model, t->serial);
+}
+
+/*
+ * The key is generated on the token.  With --init-token the blank token
+ * is initialised first with random SO and user PINs, which are then
+ * sealed under the quorum secret in keys/NAME.pins.
+ */
+static int
+kr_keygen_token_key(struct kr_keygen *kg, struct kr_err *err)
+{
+	const struct kr_keygen_req	*req = kg->req;
+	struct kr_p11_where		 w = { req->module, req->uri, req->token };
+	struct kr_p11_token_info	 info;
+	struct kr_p11_token		*tok = NULL;
+	struct kr_pins_header		 ph;
+	const char			*pin;
+	int				 ret;
+
+	if (req->init_token && (ret = kr_p11_token_init(&w, &kg->pins, &info,
+	    err)) != KR_OK)
+		return ret;
+	pin = req->init_token ? kg->pins->user : kg->token_pin;
+	if ((ret = kr_p11_token_open(&w, &tok, &info, err)) != KR_OK)
+		return ret;
+	memset(&kg->p11, 0, sizeof(kg->p11));
+	(void)snprintf(kg->p11.name, sizeof(kg->p11.name), "%s", req->name);
+	memcpy(kg->p11.key_id, kg->hdr.key_id, sizeof(kg->p11.key_id));
+	kg->p11.alg = req->alg;
+	kg->p11.purpose = req->purpose;
+	ret = kr_p11_key_generate(tok, pin, &kg->p11, &kg->rep, err);
+	kr_p11_token_close(&tok);
+	if (ret != KR_OK)
+		return ret;
+	memcpy(kg->hdr.spki, kg->p11.spki, kg->p11.spki_len);
+	kg->hdr.spki_len = kg->p11.spki_len;
+	if (!req->init_token)
+		return KR_OK;
+	memset(&ph, 0, sizeof(ph));
+	ph.version = 1;
+	memcpy(ph.key_id, kg->hdr.key_id, sizeof(ph.key_id));
+	(void)snprintf(ph.name, sizeof(ph.name), "%s", req->name);
+	(void)snprintf(ph.token_label, sizeof(ph.token_label), "%s",
+	    kg->rep.token.label);
+	(void)snprintf(ph.token_serial, sizeof(ph.token_serial), "%s",
+	    kg->rep.token.serial);
+	memcpy(ph.set_id, kg->hdr.set_id, sizeof(ph.set_id));
+	ph.epoch = kg->hdr.epoch;
+	ph.created = kg->hdr.created;
+	return kr_pins_seal(&ph, kg->pins, kg->secret, &kg->sealed,
+	    &kg->sealed_len, err);
+}
+
 static int
 kr_keygen_make_key(struct kr_keygen *kg, struct kr_err *err)
 {
@@ -209,10 +274,12 @@ kr_keygen_make_key(struct kr_keygen *kg, struct kr_err *err)
 	h->n = (uint8_t)kg->req->n;
 	memcpy(h->dealer_pk, kg->dealer.pk, sizeof(h->dealer_pk));
 	h->created = kr_time_now();
-	kr_keygen_say(kg, "generating the %s key '%s'%s",
-	    kr_key_alg_name(h->alg), h->name,
+	kr_keygen_say(kg, "generating the %s key '%s'%s%s",
+	    kr_key_alg_name(h->alg), h->name, kg->token ? " on the token" : "",
 	    h->alg == KR_KEY_RSA4096 || h->alg == KR_KEY_RSA3072 ?
 	    " (RSA key generation can take a minute)" : "");
+	if (kg->token)
+		return kr_keygen_token_key(kg, err);
 	return kr_sealed_generate(h, kg->secret, &kg->sealed, &kg->sealed_len,
 	    err);
 }
@@ -272,12 +339,49 @@ kr_keygen_selfcheck(struct kr_keygen *kg, struct kr_err *err)
 			return kr_err_prefix(err, "self-check of a new share "
 			    "failed: ");
 	}
+	if (kg->token) {
+		struct kr_p11_pins	*pins = NULL;
+
+		if ((ret = kr_pins_open(kg->sealed, kg->sealed_len,
+		    kg->sealed_path, kg->secret, NULL, &pins, err)) != KR_OK)
+			return kr_err_prefix(err, "self-check of the sealed "
+			    "token PINs failed: ");
+		kr_p11_pins_free(&pins);
+		return KR_OK;
+	}
 	if ((ret = kr_sealed_open(kg->sealed, kg->sealed_len, kg->sealed_path,
 	    kg->secret, &s, err)) != KR_OK)
 		return kr_err_prefix(err, "self-check of the new sealed key "
 		    "failed: ");
 	kr_signer_free(&s);
 	return KR_OK;
+}
+
+static int
+kr_keygen_token_insert(struct kr_keygen *kg, struct kr_err *err)
+{
+	const struct kr_keygen_req	*req = kg->req;
+	struct kr_token_rec		 t;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.key_id, kg->hdr.key_id, sizeof(t.key_id));
+	(void)snprintf(t.module, sizeof(t.module), "%s",
+	    req->module != NULL ? req->module : kg->rep.token.module);
+	(void)snprintf(t.uri, sizeof(t.uri), "%s", req->uri != NULL ? req->uri :
+	    "");
+	(void)snprintf(t.token_label, sizeof(t.token_label), "%s",
+	    kg->rep.token.label);
+	(void)snprintf(t.token_serial, sizeof(t.token_serial), "%s",
+	    kg->rep.token.serial);
+	(void)snprintf(t.manufacturer, sizeof(t.manufacturer), "%s",
+	    kg->rep.token.manufacturer);
+	(void)snprintf(t.model, sizeof(t.model), "%s", kg->rep.token.model);
+	memcpy(t.p11_id, kg->p11.p11_id, sizeof(t.p11_id));
+	(void)snprintf(t.pin_mode, sizeof(t.pin_mode), "%s",
+	    req->pin_prompt ? "prompt" : "quorum");
+	(void)snprintf(t.pins_location, sizeof(t.pins_location), "%s",
+	    req->pin_prompt ? "" : kg->sealed_rel);
+	return kr_store_token_insert(kg->app->store, &t, err);
 }
 
 static int
@@ -295,14 +399,18 @@ kr_keygen_insert(struct kr_keygen *kg, struct kr_err *err)
 	(void)snprintf(kr.alg, sizeof(kr.alg), "%s", kr_key_alg_name(kg->hdr.alg));
 	(void)snprintf(kr.purpose, sizeof(kr.purpose), "%s",
 	    kr_purpose_name(kg->hdr.purpose));
-	(void)snprintf(kr.backend, sizeof(kr.backend), "sealed");
+	(void)snprintf(kr.backend, sizeof(kr.backend), "%s",
+	    kg->token ? "pkcs11" : "sealed");
 	(void)snprintf(kr.state, sizeof(kr.state), "active");
 	(void)snprintf(kr.location, sizeof(kr.location), "%s", kg->sealed_rel);
 	memcpy(kr.spki, kg->hdr.spki, kg->hdr.spki_len);
 	kr.spki_len = kg->hdr.spki_len;
 	kr.created = kg->hdr.created;
-	if ((ret = kr_store_key_insert(kg->app->store, &kr, err)) != KR_OK)
+	if ((ret = kr_store_key_insert(kg->app->store, &kr, err)) != KR_OK ||
+	    (kg->token && (ret = kr_keygen_token_insert(kg, err)) != KR_OK))
 		return ret;
+	if (kg->req->pin_prompt)
+		return KR_OK;	/* no share set: the token guards the key */
 	memset(&sr, 0, sizeof(sr));
 	memcpy(sr.id, kg->hdr.set_id, sizeof(sr.id));
 	memcpy(sr.key_id, kg->hdr.key_id, sizeof(sr.key_id));
@@ -343,7 +451,22 @@ kr_keygen_audit(struct kr_keygen *kg, struct kr_keygen_result *res,
 	kr_json_hex(&j, "key_id", kg->hdr.key_id, sizeof(kg->hdr.key_id));
 	kr_json_str(&j, "alg", kr_key_alg_name(kg->hdr.alg));
 	kr_json_str(&j, "purpose", kr_purpose_name(kg->hdr.purpose));
-	kr_json_str(&j, "backend", "sealed");
+	kr_json_str(&j, "backend", kg->token ? "pkcs11" : "sealed");
+	if (kg->token) {
+		const struct kr_p11_origin *o = &kg->rep.origin;
+
+		kr_json_str(&j, "token_label", kg->rep.token.label);
+		kr_json_str(&j, "token_manufacturer", kg->rep.token.manufacturer);
+		kr_json_str(&j, "token_model", kg->rep.token.model);
+		kr_json_str(&j, "token_serial", kg->rep.token.serial);
+		kr_json_hex(&j, "cka_id", kg->p11.p11_id, sizeof(kg->p11.p11_id));
+		kr_json_str(&j, "origin_check", o->passed ? "passed: local, "
+		    "always sensitive, never extractable, sign only" : "FAILED");
+		kr_json_str(&j, "guarded_by", kg->req->pin_prompt ?
+		    "the token's own access control (PIN asked at each use); "
+		    "no keyrite quorum" : "a keyrite quorum: the token PINs "
+		    "are sealed under the share set");
+	}
 	kr_json_str(&j, "spki_sha256", res->fingerprint);
 	kr_json_hex(&j, "share_set", kg->hdr.set_id, sizeof(kg->hdr.set_id));
 	kr_json_int(&j, "epoch", kg->hdr.epoch);
@@ -365,10 +488,12 @@ kr_keygen_write(struct kr_keygen *kg, struct kr_err *err)
 	size_t	i;
 	int	ret;
 
-	if ((ret = kr_file_write(kg->sealed_path, kg->sealed, kg->sealed_len,
-	    KR_FILE_NOREPLACE, err)) != KR_OK)
-		return ret;
-	kg->sealed_written = true;
+	if (kg->sealed != NULL) {
+		if ((ret = kr_file_write(kg->sealed_path, kg->sealed,
+		    kg->sealed_len, KR_FILE_NOREPLACE, err)) != KR_OK)
+			return ret;
+		kg->sealed_written = true;
+	}
 	for (i = 0; i < kg->req->n; i++) {
 		if ((ret = kr_media_write(KR_ART_SHARE_FILE, kg->paths[i],
 		    kg->files[i], kg->file_lens[i], KR_FILE_NOREPLACE, err)) !=
@@ -424,9 +549,71 @@ kr_keygen_wipe(struct kr_keygen *kg)
 	kr_secure_free(kg->secret);
 	kr_secure_free(kg->ys);
 	kr_dealer_free(&kg->dealer);
+	kr_p11_pins_free(&kg->pins);
+	kr_secure_free(kg->token_pin);
 	free(kg->sealed);
 	free(kg->sealed_path);
 	kr_wipe(kg->xs, sizeof(kg->xs));
+}
+
+/* What the PKCS#11 options must say, before anything is asked or made. */
+static int
+kr_keygen_token_check(const struct kr_keygen_req *req, struct kr_err *err)
+{
+	if (req->module == NULL && req->uri == NULL)
+		return kr_err_set(err, KR_EUSAGE, "a token key needs --module "
+		    "PATH (or a pkcs11: URI naming the module)");
+	if (req->token == NULL && req->uri == NULL)
+		return kr_err_set(err, KR_EUSAGE, "name the token with --token "
+		    "LABEL (or a pkcs11: URI)");
+	if (req->init_token == req->pin_prompt)
+		return kr_err_set(err, KR_EUSAGE, "choose one of --init-token "
+		    "(keyrite initialises a blank token; its PINs are sealed "
+		    "under the quorum) and --pin-source prompt (the token's own "
+		    "access control guards the key)");
+	if (req->pin_prompt && (req->n > 0 || req->m > 0))
+		return kr_err_set(err, KR_EUSAGE, "--threshold and --custodian "
+		    "are refused with --pin-source prompt: the token's own "
+		    "access control guards that key, not a keyrite quorum");
+	return KR_OK;
+}
+
+/*
+ * --pin-source prompt: no quorum of keyrite's; the token PIN is asked now
+ * and at each use.  The key, its token and the audit row say so.
+ */
+static int
+kr_keygen_prompt(struct kr_keygen *kg, const struct kr_passphrase_source *src,
+    struct kr_keygen_result *res, struct kr_err *err)
+{
+	struct kr_key_rec	rec;
+	struct kr_err		e2;
+	char			who[96];
+	int			ret;
+
+	if ((ret = kr_key_name_check(kg->req->name, err)) != KR_OK)
+		return ret;
+	kr_err_clear(&e2);
+	if (kr_store_key_get(kg->app->store, kg->req->name, &rec, &e2) == KR_OK)
+		return kr_err_set(err, KR_EEXIST, "a key named '%s' already "
+		    "exists: choose another name", kg->req->name);
+	(void)snprintf(kg->sealed_rel, sizeof(kg->sealed_rel), "token");
+	if ((kg->token_pin = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	(void)snprintf(who, sizeof(who), "token '%s'", kg->req->token != NULL ?
+	    kg->req->token : "(from the URI)");
+	if ((ret = src->get(src->ctx, who, "its user PIN", false,
+	    kg->token_pin, KR_PASSPHRASE_MAX, err)) != KR_OK)
+		return ret;
+	kr_random(kg->hdr.key_id, sizeof(kg->hdr.key_id));
+	(void)snprintf(kg->hdr.name, sizeof(kg->hdr.name), "%s", kg->req->name);
+	kg->hdr.alg = kg->req->alg;
+	kg->hdr.purpose = kg->req->purpose;
+	kg->hdr.created = kr_time_now();
+	if ((ret = kr_keygen_token_key(kg, err)) != KR_OK)
+		return ret;
+	kr_spki_fingerprint(kg->hdr.spki, kg->hdr.spki_len, res->fingerprint);
+	return kr_keygen_record(kg, res, err);
 }
 
 int
@@ -445,6 +632,13 @@ kr_authority_key_generate(struct kr_appliance *app,
 	kg->app = app;
 	kg->req = req;
 	kg->notice = notice;
+	kg->token = req->backend == KR_BACKEND_PKCS11;
+	if (kg->token && (ret = kr_keygen_token_check(req, err)) != KR_OK)
+		goto out;
+	if (kg->token && req->pin_prompt) {
+		ret = kr_keygen_prompt(kg, src, res, err);
+		goto token_out;
+	}
 	if ((ret = kr_keygen_check(kg, err)) != KR_OK ||
 	    (ret = kr_keygen_passphrases(kg, src, err)) != KR_OK ||
 	    (ret = kr_keygen_make_key(kg, err)) != KR_OK ||
@@ -461,6 +655,9 @@ kr_authority_key_generate(struct kr_appliance *app,
 		(void)snprintf(res->share_paths[i], sizeof(res->share_paths[i]),
 		    "%s", kg->paths[i]);
 	res->shares = req->n;
+token_out:
+	if (ret == KR_OK && kg->token)
+		kr_keygen_token_desc(kg, res->token, sizeof(res->token));
 out:
 	kr_keygen_wipe(kg);
 	free(kg);

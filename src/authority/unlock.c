@@ -16,6 +16,9 @@ struct kr_unlock {
 	size_t				 ncust;
 	struct kr_share			*shares[KR_CUSTODIANS_MAX];
 	struct kr_quorum_report		*rep;
+	bool				 token;		/* a PKCS#11 key */
+	struct kr_token_rec		 tok;
+	struct kr_p11_report		 p11rep;
 };
 
 static int
@@ -29,6 +32,16 @@ kr_unlock_load(struct kr_unlock *u, const char *name, struct kr_err *err)
 	if (strcmp(u->key.state, "active") != 0)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' is %s: it can no "
 		    "longer be unlocked", name, u->key.state);
+	if (strcmp(u->key.backend, "pkcs11") == 0) {
+		if ((ret = kr_store_token_get(u->app->store, u->key.id,
+		    &u->tok, err)) != KR_OK)
+			return ret == KR_ENOENT ? kr_err_set(err, KR_ESTATE,
+			    "key '%s' is recorded as a token key but its token "
+			    "is not: the database is damaged", name) : ret;
+		u->token = true;
+		if (strcmp(u->tok.pin_mode, "prompt") == 0)
+			return KR_OK;	/* no share set */
+	}
 	if ((ret = kr_store_set_active(u->app->store, u->key.id, &u->set,
 	    err)) != KR_OK)
 		return ret;
@@ -170,6 +183,85 @@ kr_unlock_report_share(struct kr_unlock *u, size_t i, const char *path,
 	}
 }
 
+/* Opens a signer for a token key with its user PIN (logs in once). */
+static int
+kr_unlock_token_signer(struct kr_unlock *u, const char *pin,
+    struct kr_signer **out, struct kr_err *err)
+{
+	struct kr_p11_where	 w;
+	struct kr_p11_token	*tok = NULL;
+	struct kr_p11_key	 k;
+	enum kr_key_alg		 alg;
+	enum kr_purpose		 purpose;
+	int			 ret;
+
+	w.module = u->tok.module[0] != '\0' ? u->tok.module : NULL;
+	w.uri = u->tok.uri[0] != '\0' ? u->tok.uri : NULL;
+	w.token = u->tok.token_label;
+	if (kr_key_alg_from_name(u->key.alg, &alg) != KR_OK ||
+	    kr_purpose_from_name(u->key.purpose, &purpose) != KR_OK)
+		return kr_err_set(err, KR_ESTATE, "key '%s' has an unknown "
+		    "algorithm or purpose", u->key.name);
+	memset(&k, 0, sizeof(k));
+	(void)snprintf(k.name, sizeof(k.name), "%s", u->key.name);
+	memcpy(k.key_id, u->key.id, sizeof(k.key_id));
+	k.alg = alg;
+	k.purpose = purpose;
+	memcpy(k.p11_id, u->tok.p11_id, sizeof(k.p11_id));
+	memcpy(k.spki, u->key.spki, u->key.spki_len);
+	k.spki_len = u->key.spki_len;
+	if ((ret = kr_p11_token_open(&w, &tok, NULL, err)) != KR_OK)
+		return ret;
+	return kr_p11_signer_open(&tok, &k, pin, out, &u->p11rep, err);
+}
+
+/* Quorum-guarded token key: the shares open the sealed token PINs. */
+static int
+kr_unlock_token_pins(struct kr_unlock *u, const uint8_t *secret,
+    struct kr_signer **out, struct kr_err *err)
+{
+	struct kr_p11_pins	*pins = NULL;
+	uint8_t			*file = NULL;
+	char			*path;
+	size_t			 len;
+	int			 ret;
+
+	if ((path = kr_appliance_path(u->app, u->tok.pins_location)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_file_read(path, KR_PINS_FILE_MAX, false, &file, &len,
+	    err)) == KR_OK &&
+	    (ret = kr_pins_open(file, len, path, secret, NULL, &pins, err)) ==
+	    KR_OK)
+		ret = kr_unlock_token_signer(u, pins->user, out, err);
+	kr_p11_pins_free(&pins);
+	free(file);
+	free(path);
+	return ret;
+}
+
+/* --pin-source prompt: the token's own access control, PIN asked now. */
+static int
+kr_unlock_token_prompt(struct kr_unlock *u, size_t count,
+    const struct kr_passphrase_source *src, struct kr_signer **out,
+    struct kr_err *err)
+{
+	char	*pin, who[96];
+	int	 ret;
+
+	if (count > 0)
+		return kr_err_set(err, KR_EUSAGE, "key '%s' is guarded by its "
+		    "token's own access control, not by a keyrite quorum: give "
+		    "no --share; the token PIN is asked instead", u->key.name);
+	if ((pin = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	(void)snprintf(who, sizeof(who), "token '%s'", u->tok.token_label);
+	if ((ret = src->get(src->ctx, who, "its user PIN", false, pin,
+	    KR_PASSPHRASE_MAX, err)) == KR_OK)
+		ret = kr_unlock_token_signer(u, pin, out, err);
+	kr_secure_free(pin);
+	return ret;
+}
+
 static int
 kr_unlock_unseal(struct kr_unlock *u, size_t good, struct kr_signer **out,
     struct kr_err *err)
@@ -188,8 +280,13 @@ kr_unlock_unseal(struct kr_unlock *u, size_t good, struct kr_signer **out,
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((ret = kr_share_combine(use, k, secret, err)) != KR_OK ||
-	    (ret = kr_file_read(path, KR_SEALED_FILE_MAX, false, &file, &len,
+	if ((ret = kr_share_combine(use, k, secret, err)) != KR_OK)
+		goto out;
+	if (u->token) {
+		ret = kr_unlock_token_pins(u, secret, out, err);
+		goto out;
+	}
+	if ((ret = kr_file_read(path, KR_SEALED_FILE_MAX, false, &file, &len,
 	    err)) != KR_OK ||
 	    (ret = kr_sealed_open(file, len, path, secret, out, err)) != KR_OK)
 		goto out;
@@ -233,6 +330,20 @@ kr_unlock_audit(struct kr_unlock *u, const char *event, struct kr_err *err)
 	kr_json_int(&j, "epoch", u->set.epoch);
 	kr_json_int(&j, "m", u->set.m);
 	kr_json_str_array(&j, "custodians", names, k);
+	if (u->token && u->p11rep.token.label[0] != '\0') {
+		kr_json_str(&j, "token_label", u->p11rep.token.label);
+		kr_json_str(&j, "token_manufacturer",
+		    u->p11rep.token.manufacturer);
+		kr_json_str(&j, "token_model", u->p11rep.token.model);
+		kr_json_str(&j, "token_serial", u->p11rep.token.serial);
+		kr_json_str(&j, "origin_check", u->p11rep.origin.passed ?
+		    "passed" : "FAILED");
+	}
+	if (u->token && strcmp(u->tok.pin_mode, "prompt") == 0) {
+		kr_json_str(&j, "guarded_by", "the token's own access control");
+		if (actor[0] == '\0')
+			(void)snprintf(actor, sizeof(actor), "token PIN holder");
+	}
 	if ((ret = kr_store_begin(u->app->store, err)) == KR_OK) {
 		ret = kr_audit_record(u->app, actor, event, kr_json_end(&j),
 		    NULL, err);
@@ -318,9 +429,9 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 	memset(rep, 0, sizeof(*rep));
 	if (out != NULL)
 		*out = NULL;
-	if (count == 0 || count > KR_CUSTODIANS_MAX)
-		return kr_err_set(err, KR_EUSAGE, "give between 1 and %d share "
-		    "files with --share", KR_CUSTODIANS_MAX);
+	if (count > KR_CUSTODIANS_MAX)
+		return kr_err_set(err, KR_EUSAGE, "give at most %d share files "
+		    "with --share", KR_CUSTODIANS_MAX);
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	u->app = app;
@@ -329,6 +440,23 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 	(void)snprintf(rep->key, sizeof(rep->key), "%s", name);
 	if ((ret = kr_unlock_load(u, name, err)) != KR_OK)
 		goto out;
+	if (u->token && strcmp(u->tok.pin_mode, "prompt") == 0) {
+		ret = kr_unlock_token_prompt(u, count, src, &s, err);
+		if (ret == KR_OK)
+			ret = kr_unlock_audit(u, "token.unlock", err);
+		if (ret == KR_OK && out != NULL) {
+			*out = s;
+			s = NULL;
+		}
+		rep->unlocked = ret == KR_OK;
+		goto out;
+	}
+	if (count == 0) {
+		ret = kr_err_set(err, KR_EUSAGE, "key '%s' needs %u of its "
+		    "custodians: give their share files with --share", name,
+		    u->set.m);
+		goto out;
+	}
 	rep->m = u->set.m;
 	rep->n = u->set.n;
 	rep->epoch = u->set.epoch;

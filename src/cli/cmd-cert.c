@@ -145,10 +145,9 @@ cmd_cert_parse(struct cmd_ctx *ctx, struct cmd_cert_args *a, int argc,
 	if (a->req.issuer_key == NULL || a->req.profile == NULL)
 		return cmd_usage_error(ctx, "%s and --profile are required",
 		    a->req.kind == KR_ISSUE_ROOT ? "--key" : "--issuer-key");
-	if (!a->req.dry_run && (a->req.out_path == NULL ||
-	    a->req.nshares == 0))
-		return cmd_usage_error(ctx, "--out and the custodians' --share "
-		    "files are required (or --dry-run)");
+	if (!a->req.dry_run && a->req.out_path == NULL)
+		return cmd_usage_error(ctx, "--out FILE is required (or "
+		    "--dry-run)");
 	a->req.shares = a->shares;
 	a->req.actor = ctx->actor;
 	return KR_OK;

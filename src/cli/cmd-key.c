@@ -54,7 +54,35 @@ cmd_keygen_opt(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
 		a->req.share_dir = optarg;
 		return KR_OK;
 	case 'f':
+	case 'P':
 		return cmd_pass_set_fd(ctx, pass, optarg);
+	case 'b':
+		if (strcmp(optarg, "sealed") == 0)
+			a->req.backend = KR_BACKEND_SEALED;
+		else if (strcmp(optarg, "pkcs11") == 0)
+			a->req.backend = KR_BACKEND_PKCS11;
+		else
+			return cmd_usage_error(ctx, "unknown backend '%s': use "
+			    "sealed or pkcs11", optarg);
+		return KR_OK;
+	case 'M':
+		a->req.module = optarg;
+		return KR_OK;
+	case 'T':
+		a->req.token = optarg;
+		return KR_OK;
+	case 'U':
+		a->req.uri = optarg;
+		return KR_OK;
+	case 'I':
+		a->req.init_token = true;
+		return KR_OK;
+	case 'S':
+		if (strcmp(optarg, "prompt") != 0)
+			return cmd_usage_error(ctx, "--pin-source takes prompt "
+			    "(or give --init-token for quorum-sealed PINs)");
+		a->req.pin_prompt = true;
+		return KR_OK;
 	default:
 		return cmd_bad_option(ctx, c, argv);
 	}
@@ -71,6 +99,13 @@ cmd_keygen_parse(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
 		{ "custodian", required_argument, NULL, 'c' },
 		{ "share-dir", required_argument, NULL, 'd' },
 		{ "passphrase-fd", required_argument, NULL, 'f' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "module", required_argument, NULL, 'M' },
+		{ "token", required_argument, NULL, 'T' },
+		{ "uri", required_argument, NULL, 'U' },
+		{ "init-token", no_argument, NULL, 'I' },
+		{ "pin-source", required_argument, NULL, 'S' },
+		{ "token-pin-fd", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	c, ret;
@@ -84,7 +119,16 @@ cmd_keygen_parse(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
 		return cmd_usage_error(ctx, optind >= argc ? "name the key to "
 		    "generate" : "give exactly one key name");
 	a->req.name = argv[optind];
-	if (!a->have_alg || !a->have_purpose || !a->have_threshold ||
+	if (a->req.backend != KR_BACKEND_PKCS11 &&
+	    (a->req.module != NULL || a->req.token != NULL ||
+	    a->req.uri != NULL || a->req.init_token || a->req.pin_prompt))
+		return cmd_usage_error(ctx, "--module, --token, --uri, "
+		    "--init-token and --pin-source need --backend pkcs11");
+	if (a->req.pin_prompt) {
+		if (!a->have_alg || !a->have_purpose)
+			return cmd_usage_error(ctx, "--alg and --purpose are "
+			    "required");
+	} else if (!a->have_alg || !a->have_purpose || !a->have_threshold ||
 	    a->req.share_dir == NULL || a->req.n == 0)
 		return cmd_usage_error(ctx, "--alg, --purpose, --threshold, "
 		    "--custodian (once per custodian) and --share-dir are all "
@@ -114,7 +158,21 @@ cmd_key_generate_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	ret = kr_authority_key_generate(ctx->app, &a.req, &src, &sink, res,
 	    &ctx->err);
-	if (ret == KR_OK) {
+	if (ret == KR_OK && a.req.pin_prompt) {
+		cmd_printf(ctx, "Generated %s key '%s' for purpose %s on token "
+		    "%s.\nIt is guarded by the token's own access control: its "
+		    "PIN is asked at each use, and keyrite holds no quorum for "
+		    "it.\npublic key SHA-256: %s\n", kr_key_alg_name(a.req.alg),
+		    a.req.name, kr_purpose_name(a.req.purpose), res->token,
+		    res->fingerprint);
+	} else if (ret == KR_OK) {
+		if (res->token[0] != '\0')
+			cmd_printf(ctx, "Generated %s key '%s' for purpose %s on "
+			    "token %s; the token's PINs are sealed under a "
+			    "%u-of-%zu quorum.\n", kr_key_alg_name(a.req.alg),
+			    a.req.name, kr_purpose_name(a.req.purpose),
+			    res->token, a.req.m, a.req.n);
+		else
 		cmd_printf(ctx, "Generated %s key '%s' for purpose %s, sealed "
 		    "under a %u-of-%zu quorum.\n", kr_key_alg_name(a.req.alg),
 		    a.req.name, kr_purpose_name(a.req.purpose), a.req.m, a.req.n);
@@ -136,7 +194,9 @@ cmd_key_generate_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_key_generate_entry = {
 	.name = "key generate",
 	.usage = "NAME --alg ALG --purpose PURPOSE --threshold M "
-	    "--custodian NAME... --share-dir DIR [--passphrase-fd N]",
+	    "--custodian NAME... --share-dir DIR [--passphrase-fd N] "
+	    "[--backend pkcs11 --module PATH --token LABEL (--init-token | "
+	    "--pin-source prompt [--token-pin-fd N])]",
 	.summary = "generate a sealed key under a new m-of-n custodian quorum",
 	.help =
 	    "  --alg ALG          p256, p384, ed25519, rsa3072 or rsa4096\n"
@@ -147,7 +207,16 @@ const struct cmd_entry cmd_key_generate_entry = {
 	    "  --share-dir DIR    where NAME.share is written per custodian\n"
 	    "  --passphrase-fd N  read one passphrase line per custodian, in\n"
 	    "                     --custodian order, from descriptor N instead\n"
-	    "                     of asking each custodian twice on the terminal\n",
+	    "                     of asking each custodian twice on the terminal\n"
+	    "  --backend B        sealed (default) or pkcs11 (docs/pkcs11.md)\n"
+	    "  --module PATH      the PKCS#11 module (e.g. libsofthsm2.so)\n"
+	    "  --token LABEL      the token; --uri pkcs11:... selects it instead\n"
+	    "  --init-token       initialise a blank token with random PINs\n"
+	    "                     sealed under the custodians' quorum\n"
+	    "  --pin-source prompt  a token initialised elsewhere, guarded by\n"
+	    "                     its own access control: no --threshold or\n"
+	    "                     --custodian; its PIN is asked at each use\n"
+	    "  --token-pin-fd N   read that PIN from descriptor N (scripts)\n",
 	.flags = CMD_STATE | CMD_SECRETS,
 	.exec = cmd_key_generate_exec,
 };
@@ -228,6 +297,26 @@ cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
 	    "purpose:     %s\nbackend:     %s (%s)\nstate:       %s\n"
 	    "created:     %s\npublic key:  SHA-256 %s\n", k->name, hex, k->alg,
 	    k->purpose, k->backend, k->location, k->state, when, fp);
+	if (strcmp(k->backend, "pkcs11") == 0) {
+		struct kr_token_rec	t;
+		char			idhex[33];
+
+		if ((ret = kr_store_token_get(st, k->id, &t, &ctx->err)) !=
+		    KR_OK)
+			return ret;
+		kr_hex_encode(idhex, t.p11_id, sizeof(t.p11_id));
+		cmd_printf(ctx, "token:       %s (%s %s, serial %s)\n"
+		    "module:      %s\nCKA_ID:      %s\n", t.token_label,
+		    t.manufacturer, t.model, t.token_serial, t.module, idhex);
+		if (strcmp(t.pin_mode, "prompt") == 0) {
+			cmd_printf(ctx, "guarded by:  the token's own access "
+			    "control (its PIN is asked at each use); keyrite "
+			    "holds no quorum for this key\n");
+			goto pem;
+		}
+		cmd_printf(ctx, "guarded by:  the quorum below (the token's "
+		    "PINs are sealed in %s)\n", t.pins_location);
+	}
 	if ((cust = calloc(KR_CUSTODIANS_MAX, sizeof(*cust))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	if ((ret = kr_store_set_active(st, k->id, &set, &ctx->err)) == KR_OK &&
@@ -235,6 +324,7 @@ cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
 	    &ctx->err)) == KR_OK)
 		cmd_key_show_set(ctx, &set, cust, n);
 	free(cust);
+pem:
 	if (ret == KR_OK && pem) {
 		if ((p = kr_pem_encode("PUBLIC KEY", k->spki, k->spki_len)) ==
 		    NULL)

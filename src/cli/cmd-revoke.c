@@ -225,10 +225,9 @@ cmd_crl_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (ret != KR_OK)
 		return ret;
-	if (optind != argc || req.issuer_key == NULL || req.out_path == NULL ||
-	    q.n == 0)
-		return cmd_usage_error(ctx, "--issuer-key, --out and the "
-		    "custodians' --share files are required");
+	if (optind != argc || req.issuer_key == NULL || req.out_path == NULL)
+		return cmd_usage_error(ctx, "--issuer-key and --out are "
+		    "required");
 	req.shares = q.shares;
 	req.nshares = q.n;
 	req.actor = ctx->actor;
@@ -311,10 +310,9 @@ cmd_ocsp_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (ret != KR_OK)
 		return ret;
-	if (optind != argc || req.issuer_key == NULL || req.out_dir == NULL ||
-	    q.n == 0)
-		return cmd_usage_error(ctx, "--issuer-key, --out-dir and the "
-		    "custodians' --share files are required");
+	if (optind != argc || req.issuer_key == NULL || req.out_dir == NULL)
+		return cmd_usage_error(ctx, "--issuer-key and --out-dir are "
+		    "required");
 	req.shares = q.shares;
 	req.nshares = q.n;
 	req.actor = ctx->actor;
