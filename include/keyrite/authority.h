@@ -315,6 +315,17 @@ int		 kr_authority_ocsp_presign(struct kr_appliance *,
 		    const struct kr_notice_sink *, struct kr_ocsp_result *,
 		    struct kr_err *) KR_WUR;
 
+/*
+ * key destroy: with the key's quorum (or its token PIN), records the key
+ * as destroyed and its share set as retired (so its shares are worthless),
+ * then removes the material: the sealed file overwritten and unlinked, or
+ * the token objects destroyed.  Certificates and CRLs stay recorded.
+ */
+int		 kr_authority_key_destroy(struct kr_appliance *, const char *,
+		    const char *const *, size_t,
+		    const struct kr_passphrase_source *, const char *,
+		    struct kr_quorum_report *, struct kr_err *) KR_WUR;
+
 /* audit verify: recomputes the chain and names the first bad row. */
 int		 kr_authority_audit_verify(struct kr_appliance *,
 		    struct kr_audit_report *, struct kr_err *) KR_WUR;

@@ -283,6 +283,9 @@ int		 kr_p11_signer_open(struct kr_p11_token **,
 		    const struct kr_p11_key *, const char *,
 		    struct kr_signer **, struct kr_p11_report *,
 		    struct kr_err *) KR_WUR;
+/* Destroys an open token signer's key objects (key destroy). */
+int		 kr_p11_signer_destroy_key(struct kr_signer *, struct kr_err *)
+		    KR_WUR;
 /* The last check results of a PKCS#11 signer; KR_EINPUT for another kind. */
 int		 kr_p11_signer_report(const struct kr_signer *,
 		    struct kr_p11_report *) KR_WUR;

@@ -518,3 +518,84 @@ kr_quorum_approvers(const struct kr_quorum_report *q, const char **names,
 		}
 	}
 }
+
+/*
+ * key destroy: the same quorum as any use of the key, then the record
+ * (key destroyed, share set retired, audit row) is committed first, and
+ * only then is the key material removed: the sealed file overwritten and
+ * unlinked, or the token objects destroyed.  If removal fails the key is
+ * already unusable through keyrite and the message says what to remove.
+ */
+static int
+kr_destroy_record(struct kr_unlock *u, const char *actor, struct kr_err *err)
+{
+	const char	*names[KR_CUSTODIANS_MAX];
+	char		 who[1024];
+	struct kr_json	 j;
+	size_t		 n;
+	int		 ret;
+
+	kr_quorum_approvers(u->rep, names, &n, who, sizeof(who));
+	if ((ret = kr_store_begin(u->app->store, err)) != KR_OK)
+		return ret;
+	kr_json_begin(&j);
+	kr_json_str(&j, "key", u->key.name);
+	kr_json_str(&j, "backend", u->key.backend);
+	kr_json_str(&j, "material", u->token ? "token objects (private and "
+	    "public key) destroyed with C_DestroyObject" : u->key.location);
+	if (u->set.epoch != 0)
+		kr_json_int(&j, "retired_epoch", u->set.epoch);
+	kr_json_str_array(&j, "approved_by", names, n);
+	kr_json_str(&j, "operator", actor);
+	if ((ret = kr_store_key_set_state(u->app->store, u->key.id, "destroyed",
+	    err)) != KR_OK ||
+	    (u->set.epoch != 0 && (ret = kr_store_set_retire(u->app->store,
+	    u->set.id, err)) != KR_OK) ||
+	    (ret = kr_audit_record(u->app, who[0] != '\0' ? who : actor,
+	    "key.destroy", kr_json_end(&j), NULL, err)) != KR_OK ||
+	    (ret = kr_store_commit(u->app->store, err)) != KR_OK)
+		kr_store_rollback(u->app->store);
+	kr_json_free(&j);
+	return ret;
+}
+
+int
+kr_authority_key_destroy(struct kr_appliance *app, const char *name,
+    const char *const *files, size_t count,
+    const struct kr_passphrase_source *src, const char *actor,
+    struct kr_quorum_report *rep, struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	struct kr_unlock	*u = NULL;
+	char			*path = NULL;
+	int			 ret;
+
+	/* The quorum (or the token PIN) proves itself by unlocking. */
+	if ((ret = kr_authority_unlock(app, name, files, count, src, rep, &s,
+	    err)) != KR_OK)
+		return ret;
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
+	}
+	u->app = app;
+	u->rep = rep;
+	if ((ret = kr_unlock_load(u, name, err)) != KR_OK ||
+	    (ret = kr_destroy_record(u, actor, err)) != KR_OK)
+		goto out;
+	if (u->token)
+		ret = kr_p11_signer_destroy_key(s, err);
+	else if ((path = kr_appliance_path(app, u->key.location)) == NULL)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	else
+		ret = kr_file_shred(path, err);
+	if (ret != KR_OK)
+		(void)kr_err_prefix(err, "key '%s' is recorded as destroyed and "
+		    "can no longer be used through keyrite, but its material "
+		    "could not be removed; remove it by hand: ", name);
+out:
+	kr_signer_free(&s);
+	free(path);
+	free(u);
+	return ret;
+}

@@ -36,6 +36,7 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_key_generate_entry;
 extern const struct cmd_entry cmd_key_list_entry;
 extern const struct cmd_entry cmd_key_show_entry;
+extern const struct cmd_entry cmd_key_destroy_entry;
 extern const struct cmd_entry cmd_quorum_verify_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
 extern const struct cmd_entry cmd_audit_show_entry;

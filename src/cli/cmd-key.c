@@ -375,3 +375,56 @@ const struct cmd_entry cmd_key_show_entry = {
 	.flags = CMD_STATE,
 	.exec = cmd_key_show_exec,
 };
+
+static int
+cmd_key_destroy_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "share", required_argument, NULL, 's' },
+		{ "passphrase-fd", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_passphrase_source	 src;
+	struct kr_quorum_report		*rep;
+	struct cmd_pass			 pass;
+	const char			*files[KR_CUSTODIANS_MAX];
+	size_t				 n = 0;
+	int				 c, ret;
+
+	cmd_pass_init(&pass, &src);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
+		if (c == 's' && n < KR_CUSTODIANS_MAX)
+			files[n++] = optarg;
+		else if (c == 'f') {
+			if ((ret = cmd_pass_set_fd(ctx, &pass, optarg)) != KR_OK)
+				return ret;
+		} else
+			return cmd_bad_option(ctx, c, argv);
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error(ctx, "name one key");
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	ret = kr_authority_key_destroy(ctx->app, argv[optind], files, n, &src,
+	    ctx->actor, rep, &ctx->err);
+	if (ret == KR_OK)
+		cmd_printf(ctx, "Destroyed key '%s': its material is gone and "
+		    "its share set is retired, so its shares are worthless. Its "
+		    "certificates and CRLs stay in the inventory.\n",
+		    argv[optind]);
+	free(rep);
+	return ret;
+}
+
+const struct cmd_entry cmd_key_destroy_entry = {
+	.name = "key destroy",
+	.usage = "NAME --share FILE... [--passphrase-fd N]",
+	.summary = "destroy a key (sealed file or token objects) with its quorum",
+	.help = "  --share FILE       a custodian's share, once per custodian\n"
+	    "                     present (a token key guarded by its own\n"
+	    "                     access control asks for its PIN instead)\n"
+	    "  --passphrase-fd N  one passphrase (or PIN) line per --share\n",
+	.flags = CMD_STATE | CMD_SECRETS,
+	.exec = cmd_key_destroy_exec,
+};

@@ -15,6 +15,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_key_generate_entry,
 	&cmd_key_list_entry,
 	&cmd_key_show_entry,
+	&cmd_key_destroy_entry,
 	&cmd_quorum_verify_entry,
 	&cmd_cert_root_entry,
 	&cmd_cert_issue_entry,

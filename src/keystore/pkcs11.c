@@ -1340,6 +1340,32 @@ kr_p11_signer_report(const struct kr_signer *s, struct kr_p11_report *rep)
 	return KR_OK;
 }
 
+/*
+ * Destroys the private and public key objects of an open (logged-in)
+ * signer; the signer can sign no more afterwards.
+ */
+int
+kr_p11_signer_destroy_key(struct kr_signer *s, struct kr_err *err)
+{
+	struct p11_signer	*ps;
+	struct kr_p11_token	*t;
+	CK_RV			 rv;
+
+	if (s == NULL || s->ops != &p11_ops || s->impl == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "not a token key (bug: "
+		    "report it)");
+	ps = s->impl;
+	t = ps->tok;
+	rv = t->mod->C_DestroyObject(t->sess, ps->priv);
+	if (rv == CKR_OK && ps->pub != CK_INVALID_HANDLE)
+		rv = t->mod->C_DestroyObject(t->sess, ps->pub);
+	ps->priv = ps->pub = CK_INVALID_HANDLE;
+	if (rv != CKR_OK)
+		return kr_p11_fail(err, rv, "destroying key '%s' on token '%s' "
+		    "(serial %s)", ps->key.name, t->info.label, t->info.serial);
+	return KR_OK;
+}
+
 /* ---- keys on the token ----------------------------------------------- */
 
 static int
