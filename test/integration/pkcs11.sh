@@ -1,0 +1,160 @@
+#!/bin/sh
+# TEST-KEY-030: keys on a PKCS#11 token (SoftHSM2 in a private token
+# folder).  For P-256, P-384, Ed25519 and RSA-3072 token keys, a root and
+# an intermediate verify with openssl and a CRL with `openssl crl -verify`;
+# --init-token seals the token PINs under the quorum (m-1 shares are
+# refused before the token is touched); --pin-source prompt leaves the
+# key to the token's own access control; pkcs11-tool shows the key
+# sensitive, always sensitive, never extractable, local and sign-only;
+# bad input leaves no trace; key destroy removes the token objects.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+MOD=/usr/lib/softhsm/libsofthsm2.so
+if [ ! -f "$MOD" ]; then
+	echo "SKIP: $MOD is missing (./run test installs softhsm2)"
+	exit 77
+fi
+mkdir -p "$T/tokens"
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$T" > "$T/softhsm2.conf"
+SOFTHSM2_CONF="$T/softhsm2.conf"
+export SOFTHSM2_CONF
+S="$T/state"
+make_state "$S"
+issue() {
+	key=$1
+	shift
+	# shellcheck disable=SC2086
+	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
+}
+# gen_token NAME ALG: a 2-of-3 key on a fresh token initialised by keyrite.
+gen_token() {
+	mkdir -p "$T/sh-$1"
+	for c in a b c; do pass_of "$c"; done > "$T/gen.pw"
+	run -C "$S" key generate "$1" --alg "$2" --purpose ca --threshold 2 \
+	    --custodian a --custodian b --custodian c --share-dir "$T/sh-$1" \
+	    --backend pkcs11 --module "$MOD" --token "tok-$1" --init-token \
+	    --passphrase-fd 3 3<"$T/gen.pw"
+}
+
+for alg in p256 p384 ed25519 rsa3072; do
+	gen_token "root-$alg" "$alg"
+	[ "$rc" -eq 0 ] && grep -q "on token tok-root-$alg" "$T/out" &&
+	    ok "$alg root key generated on a token initialised by keyrite" ||
+	    { fail "$alg token key: $(cat "$T/err")"; continue; }
+	gen_token "int-$alg" "$alg"
+	issue "root-$alg" cert root --key "root-$alg" --profile root \
+	    --subject "CN=Token Root $alg,C=DE" --out "$T/root-$alg.pem"
+	issue "root-$alg" cert issue --issuer-key "root-$alg" --subject-key "int-$alg" \
+	    --profile intermediate --subject "CN=Token Issuing $alg,C=DE" \
+	    --out "$T/int-$alg.pem"
+	if openssl verify -x509_strict -CAfile "$T/root-$alg.pem" "$T/int-$alg.pem" \
+	    >/dev/null 2>&1; then
+		ok "$alg: root and intermediate made with token keys verify"
+	else
+		fail "$alg: openssl verify failed: $(cat "$T/err")"
+	fi
+	issue "root-$alg" crl publish --issuer-key "root-$alg" --out "$T/root-$alg.crl"
+	openssl crl -inform DER -in "$T/root-$alg.crl" -CAfile "$T/root-$alg.pem" \
+	    -noout -verify 2>&1 | grep -q "verify OK" &&
+	    ok "$alg: a CRL signed by the token key verifies" || fail "$alg CRL"
+done
+run -C "$S" audit show
+grep -q '"origin_check":"passed: local, always sensitive, never extractable, sign only"' "$T/out" &&
+    grep -q '"token_manufacturer":"SoftHSM project"' "$T/out" &&
+    ok "the audit log records the origin check and the token" ||
+    fail "audit lacks the token origin check"
+
+# m-1 shares: refused before the token is touched (no failed login).
+pass_of a > "$T/a.pw"
+run -C "$S" cert root --key root-p256 --profile root --subject "CN=x" \
+    --out "$T/x.pem" --share "$T/sh-root-p256/a.share" --passphrase-fd 3 3<"$T/a.pw"
+[ "$rc" -eq 1 ] && grep -q "custodians must present" "$T/err" &&
+    ok "one share of a 2-of-3 token key is refused" || fail "m-1 shares: exit $rc"
+pkcs11-tool --module "$MOD" --list-token-slots 2>/dev/null |
+    sed -n '/tok-root-p256/,/serial/p' > "$T/slot.txt"
+grep -q "count low\|locked" "$T/slot.txt" &&
+    fail "a failed login was counted on the token" ||
+    ok "... before the token was touched (no failed login counted)"
+
+# --pin-source prompt: the token's own access control.
+softhsm2-util --init-token --free --label own --so-pin 0000 --pin 24680135 >/dev/null
+echo 24680135 > "$T/pin"
+run -C "$S" key generate own --alg p256 --purpose ca --backend pkcs11 \
+    --module "$MOD" --token own --pin-source prompt --token-pin-fd 3 3<"$T/pin"
+[ "$rc" -eq 0 ] && grep -q "token's own access control" "$T/out" &&
+    ok "a key on a token initialised elsewhere says who guards it" ||
+    fail "prompt mode: $(cat "$T/err")"
+run -C "$S" key show own
+grep -q "guarded by:  the token's own access control" "$T/out" &&
+    ok "key show says the token's access control guards it" || fail "key show"
+pkcs11-tool --module "$MOD" --token-label own --login --pin 24680135 \
+    --list-objects > "$T/objs" 2>/dev/null
+sed -n '/Private Key Object/,/Access/p' "$T/objs" > "$T/priv"
+grep -q "Usage: *sign$" "$T/priv" &&
+    grep -q "Access: *sensitive, always sensitive, never extractable, local" "$T/priv" &&
+    ok "pkcs11-tool: sensitive, always sensitive, never extractable, local, sign only" ||
+    fail "pkcs11-tool shows: $(cat "$T/priv")"
+run -C "$S" cert root --key own --profile root --subject "CN=Own,C=DE" \
+    --out "$T/own.pem" --passphrase-fd 3 3<"$T/pin"
+openssl verify -CAfile "$T/own.pem" "$T/own.pem" >/dev/null 2>&1 &&
+    ok "the token's PIN unlocks it, no shares" || fail "own root: $(cat "$T/err")"
+expect 2 "give no --share" "shares are refused for a token-guarded key" -- \
+    -C "$S" cert root --key own --profile root --subject "CN=x" --out "$T/x.pem" \
+    --share "$T/sh-root-p256/a.share" --passphrase-fd 3 3<"$T/pin"
+expect 2 "are refused with --pin-source prompt" "a quorum is refused in prompt mode" -- \
+    -C "$S" key generate own2 --alg p256 --purpose ca --backend pkcs11 \
+    --module "$MOD" --token own --pin-source prompt --threshold 2 \
+    --custodian a --custodian b --token-pin-fd 3 3<"$T/pin"
+
+# Bad input: nothing changes.
+snap=$(state_snapshot "$S/keyrite.db" "$S")
+for c in a b c; do pass_of "$c"; done > "$T/gen.pw"
+mkdir -p "$T/sh-bad"
+expect 2 "/no/such/module.so" "a wrong module path is named" -- \
+    -C "$S" key generate bad1 --alg p256 --purpose ca --threshold 2 \
+    --custodian a --custodian b --custodian c --share-dir "$T/sh-bad" \
+    --backend pkcs11 --module /no/such/module.so --token x --init-token \
+    --passphrase-fd 3 3<"$T/gen.pw"
+run -C "$S" key generate bad2 --alg p256 --purpose ca --backend pkcs11 \
+    --module "$MOD" --token no-such-token --pin-source prompt --token-pin-fd 3 3<"$T/pin"
+[ "$rc" -ne 0 ] && grep -q "no-such-token" "$T/err" &&
+    ok "no such token is named (exit $rc)" || fail "no such token: exit $rc"
+run -C "$S" key generate own --alg p256 --purpose ca --backend pkcs11 \
+    --module "$MOD" --token own --pin-source prompt --token-pin-fd 3 3<"$T/pin"
+[ "$rc" -ne 0 ] && ok "a taken key name is refused (exit $rc)" || fail "taken name"
+echo 99999999 > "$T/badpin"
+run -C "$S" cert root --key own --profile root --subject "CN=x" --out "$T/x.pem" \
+    --passphrase-fd 3 3<"$T/badpin"
+[ "$rc" -eq 1 ] && grep -q "CKR_PIN_INCORRECT" "$T/err" && grep -q "does not retry" "$T/err" &&
+    ok "a wrong PIN is refused once, never retried" || fail "wrong PIN: exit $rc $(cat "$T/err")"
+pkcs11-tool --module "$MOD" --list-token-slots 2>/dev/null | sed -n '/label.*: own/,/serial/p' |
+    grep -q "locked" && fail "the token was locked" || ok "... and the token is not locked"
+[ ! -e "$T/x.pem" ] && [ -z "$(ls -A "$T/sh-bad")" ] && ok "no output or share files" ||
+    fail "files left behind"
+[ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
+    ok "bad module, token, name and PIN changed nothing" || fail "state changed"
+# Token removed mid-operation: its folder deleted.
+cp -a "$T/tokens" "$T/tokens.bak"
+rm -rf "$T/tokens"/*
+issue root-p384 crl publish --issuer-key root-p384 --out "$T/gone.crl"
+[ "$rc" -ne 0 ] && grep -q "no such token\|not present\|token" "$T/err" &&
+    ok "a removed token gives a clear error (exit $rc)" ||
+    fail "removed token: exit $rc"
+[ ! -e "$T/gone.crl" ] && ok "... and no CRL is written" || fail "CRL written without token"
+rm -rf "$T/tokens" && mv "$T/tokens.bak" "$T/tokens"
+
+# Destroy: the token objects go, the key cannot be used again.
+issue root-ed25519 key destroy root-ed25519
+[ "$rc" -eq 0 ] && ok "token key destroyed with its quorum" || fail "destroy: $(cat "$T/err")"
+run -C "$S" key destroy own --passphrase-fd 3 3<"$T/pin"
+pkcs11-tool --module "$MOD" --token-label own --login --pin 24680135 --list-objects \
+    2>/dev/null | grep -q "Private Key" && fail "objects left on the token" ||
+    ok "key destroy removes the token objects"
+issue root-ed25519 cert root --key root-ed25519 --profile root --subject "CN=x" --out "$T/x.pem"
+[ "$rc" -eq 1 ] && grep -q "destroyed" "$T/err" && ok "a destroyed key is refused" ||
+    fail "destroyed key used: exit $rc"
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify"
+finish
