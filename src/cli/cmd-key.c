@@ -409,10 +409,10 @@ cmd_key_destroy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = kr_authority_key_destroy(ctx->app, argv[optind], files, n, &src,
 	    ctx->actor, rep, &ctx->err);
 	if (ret == KR_OK)
-		cmd_printf(ctx, "Destroyed key '%s': its material is gone and "
-		    "its share set is retired, so its shares are worthless. Its "
-		    "certificates and CRLs stay in the inventory.\n",
-		    argv[optind]);
+		cmd_printf(ctx, "Destroyed key '%s': its material is gone%s. "
+		    "Its certificates and CRLs stay in the inventory.\n",
+		    argv[optind], n > 0 ? " and its share set is retired, so "
+		    "its shares are worthless" : "");
 	free(rep);
 	return ret;
 }

@@ -9,7 +9,7 @@ run --version
 run --help
 [ "$rc" -eq 0 ] && grep -q 'quorum verify' "$T/out" && ok "--help lists commands" ||
     fail "--help"
-for c in "init" "status" "key generate" "key list" "key show" \
+for c in "init" "status" "key generate" "key list" "key show" "key destroy" \
     "quorum verify" "audit verify" "audit show" "cert root" "cert issue" \
     "cert cross-sign" "cert list" "cert show" "revoke" "crl publish" \
     "ocsp presign" "import openssl-index"; do
