@@ -60,6 +60,19 @@ for alg in p256 p384 ed25519 rsa3072; do
 	    -noout -verify 2>&1 | grep -q "verify OK" &&
 	    ok "$alg: a CRL signed by the token key verifies" || fail "$alg CRL"
 done
+# OCSP and cross-signing work the same with token keys.
+mkdir -p "$T/ocsp"
+issue root-p256 ocsp presign --issuer-key root-p256 --out-dir "$T/ocsp"
+s=$(openssl x509 -in "$T/int-p256.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+openssl ocsp -respin "$T/ocsp/$s.ocsp" -issuer "$T/root-p256.pem" \
+    -CAfile "$T/root-p256.pem" -resp_text -serial "0x$s" 2>&1 |
+    grep -q "Response verify OK" && ok "an OCSP response signed by a token key verifies" ||
+    fail "token OCSP: $(cat "$T/err")"
+issue root-p384 cert cross-sign --issuer-key root-p384 --cert "$T/int-p256.pem" \
+    --profile intermediate --out "$T/cross.pem"
+openssl verify -CAfile "$T/root-p384.pem" "$T/cross.pem" >/dev/null 2>&1 &&
+    ok "a cross certificate signed by a token key verifies" ||
+    fail "token cross-sign: $(cat "$T/err")"
 run -C "$S" audit show
 grep -q '"origin_check":"passed: local, always sensitive, never extractable, sign only"' "$T/out" &&
     grep -q '"token_manufacturer":"SoftHSM project"' "$T/out" &&
