@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	4
+#define KR_STORE_SCHEMA_VERSION	5
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -65,6 +65,26 @@ struct kr_audit_rec {
 	uint8_t		prev_hash[KR_AUDIT_HASH_BYTES];
 	uint8_t		hash[KR_AUDIT_HASH_BYTES];
 };
+
+/* A firmware or OTA signature (schema v5). */
+struct kr_signature_rec {
+	uint8_t		key_id[KR_STORE_ID_BYTES];
+	char		image_name[256];
+	int64_t		image_size;
+	char		digest_alg[16];
+	char		digest[129];
+	char		format[16];
+	char		output[1024];
+	char		signature[1025];	/* hex */
+	char		cert_serial[41];	/* "" when none */
+	char		manifest_entry[512];	/* "" for sign firmware */
+	char		batch[33];		/* batch id, "" when single */
+	int64_t		created;
+};
+
+int	kr_store_signature_insert(struct kr_store *,
+	    const struct kr_signature_rec *, int64_t *, struct kr_err *)
+	    KR_WUR;
 
 /* A key held on a PKCS#11 token (schema v4). */
 struct kr_token_rec {

@@ -211,12 +211,34 @@ static const char store_schema_v4[] =
 	"  pins_location TEXT NOT NULL);"
 	"PRAGMA user_version = 4;";
 
+/*
+ * Version 5: firmware and OTA signatures.  Each is recorded, with its
+ * audit row, before its output is written.
+ */
+static const char store_schema_v5[] =
+	"CREATE TABLE signatures ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key_id BLOB NOT NULL REFERENCES keys (id),"
+	"  image_name TEXT NOT NULL,"
+	"  image_size INTEGER NOT NULL CHECK (image_size > 0),"
+	"  digest_alg TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  format TEXT NOT NULL,"
+	"  output TEXT NOT NULL,"
+	"  signature TEXT NOT NULL,"
+	"  cert_serial TEXT NOT NULL,"
+	"  manifest_entry TEXT NOT NULL,"
+	"  batch TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"PRAGMA user_version = 5;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
 	store_schema_v2,
 	store_schema_v3,
 	store_schema_v4,
+	store_schema_v5,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

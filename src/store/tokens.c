@@ -85,3 +85,37 @@ kr_store_token_get(struct kr_store *st, const uint8_t *key_id,
 	sqlite3_finalize(stmt);
 	return ret;
 }
+
+int
+kr_store_signature_insert(struct kr_store *st,
+    const struct kr_signature_rec *r, int64_t *id, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret;
+
+	if ((ret = store_prepare(st, "INSERT INTO signatures (key_id, "
+	    "image_name, image_size, digest_alg, digest, format, output, "
+	    "signature, cert_serial, manifest_entry, batch, created) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &stmt,
+	    err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, r->key_id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, r->image_name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, r->image_size);
+	sqlite3_bind_text(stmt, 4, r->digest_alg, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, r->digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, r->format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, r->output, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, r->signature, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 9, r->cert_serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 10, r->manifest_entry, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 11, r->batch, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 12, r->created);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "recording a signature");
+	else if (id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(stmt);
+	return ret;
+}
