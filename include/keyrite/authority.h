@@ -22,6 +22,7 @@
 #include <keyrite/store.h>
 #include <keyrite/x509.h>
 #include <keyrite/crl.h>
+#include <keyrite/firmware.h>
 
 #define KR_PASSPHRASE_MAX	1024
 
@@ -325,6 +326,78 @@ int		 kr_authority_key_destroy(struct kr_appliance *, const char *,
 		    const char *const *, size_t,
 		    const struct kr_passphrase_source *, const char *,
 		    struct kr_quorum_report *, struct kr_err *) KR_WUR;
+
+/* sign firmware | sign batch (docs/ota-signing.md). */
+struct kr_sign_item {
+	const char		*in_path;
+	const char		*out_path;
+	struct kr_fw_opts	 opts;		/* format, version, MCUboot ... */
+	char			 entry[512];	/* the manifest entry, for the record */
+};
+
+struct kr_sign_item_result {
+	char		image[256];
+	uint64_t	size;
+	char		digest_alg[16];
+	char		digest[129];
+	char		format[16];
+	char		output[1024];
+	int		code;		/* KR_OK when signed and written */
+	char		msg[KR_ERR_MSG_MAX];
+	int64_t		audit_seq;
+};
+
+struct kr_sign_req {
+	const char		*key;
+	const char		*cert_path;	/* cms, rauc */
+	const char		*chain_path;
+	struct kr_sign_item	*items;
+	size_t			 nitems;
+	const char		*batch_name;	/* NULL for sign firmware */
+	const char *const	*shares;
+	size_t			 nshares;
+	const char		*actor;
+	kr_fw_progress_fn	*progress;
+	void			*progress_arg;
+};
+
+struct kr_sign_result {
+	size_t				 done;	/* items signed, recorded, written */
+	struct kr_sign_item_result	*items;	/* nitems of them, caller-owned */
+	struct kr_quorum_report		 quorum;
+};
+
+/*
+ * Checks every item first (key purpose firmware, inputs, outputs, signer
+ * certificate against the key), unlocks the key once, then for each
+ * image: sign, verify, record (signature row + audit row), write.  A
+ * failure stops the batch: earlier images stay recorded and complete, and
+ * the result says which image failed.
+ */
+int		 kr_authority_sign(struct kr_appliance *,
+		    const struct kr_sign_req *,
+		    const struct kr_passphrase_source *,
+		    struct kr_sign_result *, struct kr_err *) KR_WUR;
+
+/* A batch manifest (sign batch), parsed strictly. */
+struct kr_manifest {
+	struct kr_yaml_doc	*doc;
+	char			*key;
+	char			*cert;
+	char			*chain;
+	char			 out_dir[1024];
+	struct kr_sign_item	*items;
+	size_t			 nitems;
+};
+
+/* Outputs go to out_dir, or beside the manifest when NULL. */
+int		 kr_manifest_load(const char *, const char *,
+		    struct kr_manifest *, struct kr_err *) KR_WUR;
+void		 kr_manifest_free(struct kr_manifest *);
+
+/* key export-public: pem, minisign or mcuboot-c text (malloc'd). */
+int		 kr_authority_export_public(struct kr_appliance *, const char *,
+		    const char *, char **, struct kr_err *) KR_WUR;
 
 /* audit verify: recomputes the chain and names the first bad row. */
 int		 kr_authority_audit_verify(struct kr_appliance *,

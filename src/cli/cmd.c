@@ -16,6 +16,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_key_list_entry,
 	&cmd_key_show_entry,
 	&cmd_key_destroy_entry,
+	&cmd_key_export_entry,
 	&cmd_quorum_verify_entry,
 	&cmd_cert_root_entry,
 	&cmd_cert_issue_entry,
@@ -26,6 +27,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_crl_publish_entry,
 	&cmd_ocsp_presign_entry,
 	&cmd_import_index_entry,
+	&cmd_sign_firmware_entry,
+	&cmd_sign_batch_entry,
 	&cmd_audit_verify_entry,
 	&cmd_audit_show_entry,
 	NULL

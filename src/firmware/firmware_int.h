@@ -108,30 +108,16 @@ const char	*kr_fw_key_label(const struct kr_signer *);
 
 /* --- CMS (cms.c), shared with rauc.c ----------------------------------- */
 
-struct kr_cert;
-
-/* The signer certificate and the chain that goes into the CMS. */
-struct kr_fw_certs {
-	struct kr_cert	*signer;
-	struct kr_cert	*chain[KR_FW_CHAIN_MAX];
-	size_t		 nchain;
-};
-
 /*
- * Picks the signature algorithm for the signer (refusing Ed25519), parses
- * the certificates, checks the certificate's key is the signer's and
- * orders the chain.  kr_fw_certs_free() on every path after.
+ * Signs bytes [0, len) of the input as a detached CMS SignedData with the
+ * options' certificates (refusing Ed25519 and a certificate for another
+ * key); the DER is malloc'd.  Sets the result's digest, signature and
+ * certificate serial.
  */
-int		 kr_fw_cms_prepare(struct kr_fw_ctx *, enum kr_sig_alg *,
-		    struct kr_fw_certs *) KR_WUR;
-void		 kr_fw_certs_free(struct kr_fw_certs *);
-/*
- * Builds, signs and checks a detached SignedData over content whose
- * digest (of kr_sig_alg_hash(sig_alg)) is given; DER malloc'd.
- */
-int		 kr_fw_cms_build(struct kr_fw_ctx *, enum kr_sig_alg,
-		    const struct kr_fw_certs *, const uint8_t *, uint8_t **,
+int		 kr_fw_cms_sign(struct kr_fw_ctx *, uint64_t, uint8_t **,
 		    size_t *) KR_WUR;
+/* Refuses a key CMS cannot use (Ed25519), before any input is read. */
+int		 kr_fw_cms_key_check(struct kr_fw_ctx *) KR_WUR;
 
 /* --- RAUC (rauc.c) ----------------------------------------------------- */
 

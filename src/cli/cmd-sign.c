@@ -1,0 +1,319 @@
+/*
+ * keyrite sign firmware | sign batch | key export-public
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define CMD_PROGRESS_MIN	(64ULL * 1024 * 1024)
+
+struct cmd_progress {
+	const char	*name;
+	struct timespec	 start;
+	bool		 shown;
+};
+
+/* Bytes and rate on stderr, for large images, when it is a terminal. */
+static void
+cmd_sign_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct cmd_progress	*p = arg;
+	struct timespec		 now;
+	double			 secs;
+
+	if (total < CMD_PROGRESS_MIN || !isatty(STDERR_FILENO))
+		return;
+	if (!p->shown) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &p->start);
+		p->shown = true;
+	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - p->start.tv_sec) +
+	    (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+	(void)fprintf(stderr, "\r  %s: %llu of %llu MiB (%.0f MiB/s)%s",
+	    p->name != NULL ? p->name : "image",
+	    (unsigned long long)(done >> 20), (unsigned long long)(total >> 20),
+	    secs > 0 ? (double)(done >> 20) / secs : 0.0,
+	    done == total ? "\n" : "");
+}
+
+static void
+cmd_sign_table(struct cmd_ctx *ctx, const struct kr_sign_req *req,
+    const struct kr_sign_result *res)
+{
+	const struct kr_sign_item_result	*r;
+	size_t					 i;
+
+	cmd_printf(ctx, "%-24s %12s  %-8s %-8s %s\n", "IMAGE", "SIZE",
+	    "FORMAT", "STATUS", "DIGEST / OUTPUT");
+	for (i = 0; i < req->nitems; i++) {
+		r = &res->items[i];
+		if (i < res->done)
+			cmd_printf(ctx, "%-24.24s %12llu  %-8s %-8s %s:%.16s... "
+			    "%s\n", r->image, (unsigned long long)r->size,
+			    r->format, "signed", r->digest_alg, r->digest,
+			    r->output);
+		else
+			cmd_printf(ctx, "%-24.24s %12s  %-8s %-8s %s\n",
+			    req->items[i].in_path, "-",
+			    kr_fw_format_name(req->items[i].opts.format),
+			    i == res->done ? "FAILED" : "not done",
+			    i == res->done ? r->msg : "");
+	}
+}
+
+static int
+cmd_sign_run(struct cmd_ctx *ctx, struct kr_sign_req *req,
+    struct cmd_pass *pass, struct kr_passphrase_source *src)
+{
+	struct kr_sign_result	res;
+	struct cmd_progress	prog = { NULL, { 0, 0 }, false };
+	int			ret;
+
+	(void)pass;
+	memset(&res, 0, sizeof(res));
+	if ((res.items = calloc(req->nitems, sizeof(*res.items))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	req->actor = ctx->actor;
+	req->progress = cmd_sign_progress;
+	req->progress_arg = &prog;
+	ret = kr_authority_sign(ctx->app, req, src, &res, &ctx->err);
+	if (ret == KR_OK || res.done > 0 || res.items[0].code != KR_OK)
+		cmd_sign_table(ctx, req, &res);
+	if (ret == KR_OK)
+		cmd_printf(ctx, "Signed %zu image%s with key '%s'; each is "
+		    "recorded with its audit entry.\n", res.done,
+		    res.done == 1 ? "" : "s", req->key);
+	cmd_note_kdf_profile(ctx);
+	free(res.items);
+	return ret;
+}
+
+enum {
+	S_KEY = 256, S_FORMAT, S_IN, S_OUT, S_CERT, S_CHAIN, S_VERSION,
+	S_HDR, S_PAD, S_ALIGN, S_SLOT, S_LOAD, S_SECCNT, S_PSS, S_SHARE, S_FD,
+	S_NAME,
+};
+
+static int
+cmd_fw_opt(struct cmd_ctx *ctx, struct kr_sign_req *req, struct kr_sign_item *it,
+    const char **shares, struct cmd_pass *pass, int c, char **argv)
+{
+	struct kr_mcuboot_opts	*m = &it->opts.mcuboot;
+	unsigned		 v = 0;
+	int			 ret = KR_OK;
+
+	switch (c) {
+	case S_KEY: req->key = optarg; break;
+	case S_IN: it->in_path = optarg; break;
+	case S_OUT: it->out_path = optarg; break;
+	case S_CERT: req->cert_path = optarg; break;
+	case S_CHAIN: req->chain_path = optarg; break;
+	case S_VERSION: it->opts.version = optarg; break;
+	case S_NAME: it->opts.image_name = optarg; break;
+	case S_PAD: m->pad_header = true; break;
+	case S_PSS: it->opts.sig_alg = KR_SIG_RSA_PSS_SHA256; break;
+	case S_FD: return cmd_pass_set_fd(ctx, pass, optarg);
+	case S_SHARE:
+		if (req->nshares == KR_CUSTODIANS_MAX)
+			return cmd_usage_error(ctx, "too many --share");
+		shares[req->nshares++] = optarg;
+		break;
+	case S_FORMAT:
+		if (kr_fw_format_from_name(optarg, &it->opts.format) != KR_OK)
+			return cmd_usage_error(ctx, "unknown format '%s': use "
+			    "raw, minisign, mcuboot, rauc or cms", optarg);
+		break;
+	case S_HDR: case S_ALIGN: case S_SLOT: case S_LOAD: case S_SECCNT:
+		if ((ret = cmd_parse_uint(ctx, argv[optind - 2], optarg, 0,
+		    0xffffffffU, &v)) != KR_OK)
+			return ret;
+		if (c == S_HDR) m->header_size = v;
+		if (c == S_ALIGN) m->align = v;
+		if (c == S_SLOT) m->slot_size = v;
+		if (c == S_LOAD) m->load_addr = v;
+		if (c == S_SECCNT) {
+			m->has_security_counter = true;
+			m->security_counter = v;
+		}
+		break;
+	default:
+		return cmd_bad_option(ctx, c, argv);
+	}
+	return ret;
+}
+
+static int
+cmd_sign_firmware_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, S_KEY },
+		{ "format", required_argument, NULL, S_FORMAT },
+		{ "in", required_argument, NULL, S_IN },
+		{ "out", required_argument, NULL, S_OUT },
+		{ "cert", required_argument, NULL, S_CERT },
+		{ "chain", required_argument, NULL, S_CHAIN },
+		{ "version", required_argument, NULL, S_VERSION },
+		{ "name", required_argument, NULL, S_NAME },
+		{ "header-size", required_argument, NULL, S_HDR },
+		{ "pad-header", no_argument, NULL, S_PAD },
+		{ "align", required_argument, NULL, S_ALIGN },
+		{ "slot-size", required_argument, NULL, S_SLOT },
+		{ "load-addr", required_argument, NULL, S_LOAD },
+		{ "security-counter", required_argument, NULL, S_SECCNT },
+		{ "rsa-pss", no_argument, NULL, S_PSS },
+		{ "share", required_argument, NULL, S_SHARE },
+		{ "passphrase-fd", required_argument, NULL, S_FD },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_passphrase_source	 src;
+	struct kr_sign_req		 req;
+	struct kr_sign_item		 it;
+	struct cmd_pass			 pass;
+	const char			*shares[KR_CUSTODIANS_MAX];
+	int				 c, ret;
+
+	memset(&req, 0, sizeof(req));
+	memset(&it, 0, sizeof(it));
+	cmd_pass_init(&pass, &src);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1)
+		if ((ret = cmd_fw_opt(ctx, &req, &it, shares, &pass, c,
+		    argv)) != KR_OK)
+			return ret;
+	if (optind != argc || req.key == NULL || it.opts.format == 0 ||
+	    it.in_path == NULL || it.out_path == NULL)
+		return cmd_usage_error(ctx, "--key, --format, --in and --out are "
+		    "required");
+	req.items = &it;
+	req.nitems = 1;
+	req.shares = shares;
+	return cmd_sign_run(ctx, &req, &pass, &src);
+}
+
+const struct cmd_entry cmd_sign_firmware_entry = {
+	.name = "sign firmware",
+	.usage = "--key NAME --format raw|minisign|mcuboot|rauc|cms --in IMAGE "
+	    "--out FILE [--cert FILE] [--chain FILE] [--version V] [format "
+	    "options] --share FILE... [--passphrase-fd N]",
+	.summary = "sign one firmware or OTA image with a key of purpose firmware",
+	.help =
+	    "  --key NAME          a key of purpose firmware\n"
+	    "  --format F          raw, minisign, mcuboot, rauc or cms\n"
+	    "                      (docs/firmware-formats.md)\n"
+	    "  --in IMAGE --out FILE\n"
+	    "  --cert FILE         the signer certificate (cms, rauc)\n"
+	    "  --chain FILE        certificates up to, not including, the root\n"
+	    "  --version V         minisign trusted comment; MCUboot 1.2.3+4\n"
+	    "  --name NAME         the image name in records and comments\n"
+	    "  --header-size N --pad-header --align N --slot-size N\n"
+	    "  --load-addr N --security-counter N    MCUboot options\n"
+	    "  --rsa-pss           RSASSA-PSS for an RSA key (raw, cms)\n"
+	    "  --share FILE        a custodian's share, once per custodian\n"
+	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
+	.flags = CMD_STATE | CMD_SECRETS,
+	.exec = cmd_sign_firmware_exec,
+};
+
+static int
+cmd_sign_batch_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "share", required_argument, NULL, S_SHARE },
+		{ "passphrase-fd", required_argument, NULL, S_FD },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_passphrase_source	 src;
+	struct kr_manifest		 m;
+	struct kr_sign_req		 req;
+	struct kr_sign_item		 dummy;
+	struct cmd_pass			 pass;
+	const char			*shares[KR_CUSTODIANS_MAX];
+	const char			*out_dir = NULL;
+	int				 c, ret;
+
+	memset(&req, 0, sizeof(req));
+	memset(&dummy, 0, sizeof(dummy));
+	cmd_pass_init(&pass, &src);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
+		if (c == 'o')
+			out_dir = optarg;
+		else if ((ret = cmd_fw_opt(ctx, &req, &dummy, shares, &pass, c,
+		    argv)) != KR_OK)
+			return ret;
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error(ctx, "give one manifest");
+	if ((ret = kr_manifest_load(argv[optind], out_dir, &m, &ctx->err)) !=
+	    KR_OK)
+		return ret;
+	req.key = m.key;
+	req.cert_path = m.cert;
+	req.chain_path = m.chain;
+	req.items = m.items;
+	req.nitems = m.nitems;
+	req.batch_name = argv[optind];
+	req.shares = shares;
+	ret = cmd_sign_run(ctx, &req, &pass, &src);
+	kr_manifest_free(&m);
+	return ret;
+}
+
+const struct cmd_entry cmd_sign_batch_entry = {
+	.name = "sign batch",
+	.usage = "MANIFEST [--out-dir DIR] --share FILE... [--passphrase-fd N]",
+	.summary = "sign every image a manifest lists, with one quorum unlock",
+	.help =
+	    "  MANIFEST            YAML (docs/ota-signing.md): key, cert, chain\n"
+	    "                      and images (file, format, output, version,\n"
+	    "                      name, mcuboot options); unknown keys are errors\n"
+	    "  --out-dir DIR       where outputs go (default: beside the manifest)\n"
+	    "  --share FILE        a custodian's share, once per custodian\n"
+	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
+	.flags = CMD_STATE | CMD_SECRETS,
+	.exec = cmd_sign_batch_exec,
+};
+
+static int
+cmd_key_export_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*format = "pem";
+	char		*text;
+	int		 c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
+		if (c != 'f')
+			return cmd_bad_option(ctx, c, argv);
+		format = optarg;
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error(ctx, "name one key");
+	if ((ret = kr_authority_export_public(ctx->app, argv[optind], format,
+	    &text, &ctx->err)) != KR_OK)
+		return ret;
+	cmd_printf(ctx, "%s", text);
+	free(text);
+	return KR_OK;
+}
+
+const struct cmd_entry cmd_key_export_entry = {
+	.name = "key export-public",
+	.usage = "NAME [--format pem|minisign|mcuboot-c]",
+	.summary = "print a key's public key for device builds and verifiers",
+	.help = "  --format F   pem (SubjectPublicKeyInfo, default), minisign\n"
+	    "               (minisign.pub) or mcuboot-c (a C array for\n"
+	    "               MCUboot's key table)\n",
+	.flags = CMD_STATE,
+	.exec = cmd_key_export_exec,
+};

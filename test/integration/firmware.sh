@@ -1,0 +1,207 @@
+#!/bin/sh
+# TEST-KEY-032: firmware and OTA signing.  Each format is checked by its
+# independent tool: raw by openssl dgst / pkeyutl, minisign by minisign,
+# MCUboot by an independent verifier (test/tools/mcuboot_verify.py on
+# python3-cryptography), cms by openssl cms, rauc by `rauc info`; a batch
+# of 20 images in mixed formats from one unlock; bad input leaves nothing.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+TOOLS="$(dirname "$0")/../tools"
+S="$T/state"
+make_state "$S"
+O="$T/o"
+mkdir -p "$O"
+issue() {
+	key=$1
+	shift
+	# shellcheck disable=SC2086
+	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
+}
+gen_ca "$S" root p256 ca
+gen_ca "$S" fw p256 firmware
+gen_ca "$S" fw384 p384 firmware
+gen_ca "$S" fwrsa rsa3072 firmware
+gen_ca "$S" fwed ed25519 firmware
+issue root cert root --key root --profile root --subject "CN=FW Root,C=DE" --out "$O/root.pem"
+for k in fw fwrsa; do
+	issue root cert issue --issuer-key root --subject-key "$k" \
+	    --profile firmware-signing --subject "CN=Firmware $k,C=DE" --out "$O/$k.pem"
+	[ "$rc" -eq 0 ] || fail "signer certificate for $k: $(cat "$T/err")"
+done
+head -c 300000 /dev/urandom > "$O/app.bin"
+for k in fw fw384 fwrsa fwed; do
+	run -C "$S" key export-public "$k" --format pem
+	cp "$T/out" "$O/$k.pub.pem"
+done
+
+# raw
+for k in fw fw384 fwrsa; do
+	issue "$k" sign firmware --key "$k" --format raw --in "$O/app.bin" --out "$O/app.$k.sig"
+	h=-sha256
+	[ "$k" = fw384 ] && h=-sha384
+	openssl dgst $h -verify "$O/$k.pub.pem" -signature "$O/app.$k.sig" "$O/app.bin" \
+	    2>&1 | grep -q "Verified OK" && ok "raw $k verified by openssl dgst" ||
+	    fail "raw $k: $(cat "$T/err")"
+done
+issue fwed sign firmware --key fwed --format raw --in "$O/app.bin" --out "$O/app.ed.sig"
+openssl pkeyutl -verify -pubin -inkey "$O/fwed.pub.pem" -rawin -in "$O/app.bin" \
+    -sigfile "$O/app.ed.sig" 2>&1 | grep -q "Signature Verified Successfully" &&
+    ok "raw Ed25519 verified by openssl pkeyutl" || fail "raw ed25519: $(cat "$T/err")"
+
+# minisign
+run -C "$S" key export-public fwed --format minisign
+cp "$T/out" "$O/minisign.pub"
+issue fwed sign firmware --key fwed --format minisign --in "$O/app.bin" \
+    --out "$O/app.minisig" --version 1.4.2
+minisign -Vm "$O/app.bin" -x "$O/app.minisig" -p "$O/minisign.pub" >"$T/v" 2>&1 &&
+    ok "minisign -V accepts the signature" || fail "minisign: $(cat "$T/v" "$T/err")"
+grep -q "1.4.2" "$T/v" && ok "... and shows the trusted comment's version" ||
+    fail "minisign trusted comment: $(cat "$T/v")"
+
+# MCUboot
+for k in fw fw384 fwed; do
+	issue "$k" sign firmware --key "$k" --format mcuboot --in "$O/app.bin" \
+	    --out "$O/app.$k.mcuboot" --version 1.2.3+4 --header-size 512 --pad-header \
+	    --align 4 --slot-size 458752
+	python3 "$TOOLS/mcuboot_verify.py" "$O/app.$k.mcuboot" "$O/$k.pub.pem" \
+	    >"$T/v" 2>&1 && ok "MCUboot $k accepted by the independent verifier" ||
+	    fail "mcuboot $k: $(cat "$T/v" "$T/err")"
+	cp "$O/app.$k.mcuboot" "$O/t.mcuboot"
+	printf '\377' | dd of="$O/t.mcuboot" bs=1 seek=1000 conv=notrunc 2>/dev/null
+	python3 "$TOOLS/mcuboot_verify.py" "$O/t.mcuboot" "$O/$k.pub.pem" >/dev/null 2>&1 &&
+	    fail "a tampered MCUboot image passed" || ok "... and refuses it with one byte changed"
+done
+
+# CMS
+for k in fw fwrsa; do
+	issue "$k" sign firmware --key "$k" --format cms --in "$O/app.bin" \
+	    --out "$O/app.$k.p7s" --cert "$O/$k.pem"
+	openssl cms -verify -binary -inform DER -in "$O/app.$k.p7s" -content "$O/app.bin" \
+	    -CAfile "$O/root.pem" -purpose any -out /dev/null 2>&1 |
+	    grep -q "Verification successful" && ok "CMS $k verified by openssl cms" ||
+	    fail "cms $k: $(cat "$T/err")"
+done
+
+# RAUC
+if command -v rauc >/dev/null && command -v mksquashfs >/dev/null; then
+	mkdir -p "$T/b"
+	head -c 100000 /dev/urandom > "$T/b/rootfs.img"
+	cat > "$T/b/manifest.raucm" <<M
+[update]
+compatible=keyrite-test
+version=1.0
+
+[bundle]
+format=plain
+
+[image.rootfs]
+filename=rootfs.img
+sha256=$(sha256sum "$T/b/rootfs.img" | cut -d' ' -f1)
+size=100000
+M
+	mksquashfs "$T/b" "$O/unsigned.sqfs" -all-root -noappend -no-progress >/dev/null
+	issue fw sign firmware --key fw --format rauc --in "$O/unsigned.sqfs" \
+	    --out "$O/update.raucb" --cert "$O/fw.pem"
+	rauc info --keyring "$O/root.pem" "$O/update.raucb" >"$T/v" 2>&1 &&
+	    ok "rauc info accepts the bundle" || fail "rauc: $(cat "$T/v" "$T/err")"
+	expect 2 "squashfs" "a RAUC input that is not a squashfs is refused" -- \
+	    -C "$S" sign firmware --key fw --format rauc --in "$O/app.bin" \
+	    --out "$O/x.raucb" --cert "$O/fw.pem" $(quorum fw) 3<"$T/ab.pw"
+else
+	fail "rauc or mksquashfs missing (./run test installs them)"
+fi
+
+# A batch of 20 images in mixed formats, one unlock.
+mkdir -p "$T/batch"
+{
+	echo "version: 1"
+	echo "key: fw"
+	echo "cert: $O/fw.pem"
+	echo "images:"
+	i=0
+	while [ $i -lt 20 ]; do
+		head -c $((1000 + i * 997)) /dev/urandom > "$T/batch/img$i.bin"
+		case $((i % 3)) in
+		0) f=raw ;; 1) f=cms ;; 2) f=mcuboot ;;
+		esac
+		echo "  - file: img$i.bin"
+		echo "    format: $f"
+		echo "    output: img$i.$f.out"
+		echo "    version: 2.0.$i"
+		[ $f = mcuboot ] && echo "    mcuboot: {header_size: 512, pad_header: true}"
+		i=$((i + 1))
+	done
+} > "$T/batch/manifest.yaml"
+before=$(sqlite3 "$S/keyrite.db" "select count(*) from audit where event = 'quorum.unlock'")
+issue fw sign batch "$T/batch/manifest.yaml"
+[ "$rc" -eq 0 ] && grep -q "Signed 20 images" "$T/out" &&
+    ok "a batch of 20 images in mixed formats is signed" || fail "batch: $(cat "$T/err")"
+after=$(sqlite3 "$S/keyrite.db" "select count(*) from audit where event = 'quorum.unlock'")
+[ $((after - before)) -eq 1 ] && ok "... from one quorum unlock" ||
+    fail "$((after - before)) unlocks for one batch"
+[ "$(sqlite3 "$S/keyrite.db" "select count(*) from signatures where batch != ''")" -eq 20 ] &&
+    ok "... and 20 signatures are recorded" || fail "batch records"
+openssl dgst -sha256 -verify "$O/fw.pub.pem" -signature "$T/batch/img3.raw.out" \
+    "$T/batch/img3.bin" >/dev/null 2>&1 && ok "a batch raw signature verifies" ||
+    fail "batch raw"
+
+# Bad input: clear error, no output, no database change.
+snap=$(state_snapshot "$S/keyrite.db" "$S")
+badcase() {
+	want=$1 pat=$2 what=$3
+	shift 4
+	rm -f "$O/bad.out"
+	expect "$want" "$pat" "$what" -- "$@"
+	[ ! -e "$O/bad.out" ] || fail "$what: an output was written"
+}
+: > "$O/empty.bin"
+head -c 500000 /dev/urandom > "$O/big.bin"
+# shellcheck disable=SC2046
+badcase 2 "missing" "a missing image is refused" -- -C "$S" sign firmware --key fw \
+    --format raw --in "$O/nothing.bin" --out "$O/bad.out" $(quorum fw) 3<"$T/ab.pw"
+# shellcheck disable=SC2046
+badcase 2 "empty" "an empty image is refused" -- -C "$S" sign firmware --key fw \
+    --format raw --in "$O/empty.bin" --out "$O/bad.out" $(quorum fw) 3<"$T/ab.pw"
+# shellcheck disable=SC2046
+badcase 1 "purpose ca" "a CA key cannot sign firmware" -- -C "$S" sign firmware --key root \
+    --format raw --in "$O/app.bin" --out "$O/bad.out" $(quorum root) 3<"$T/ab.pw"
+# shellcheck disable=SC2046
+badcase 1 "not a certificate for key" "a signer certificate of another key is refused" -- \
+    -C "$S" sign firmware --key fw --format cms --in "$O/app.bin" --out "$O/bad.out" \
+    --cert "$O/fwrsa.pem" $(quorum fw) 3<"$T/ab.pw"
+# shellcheck disable=SC2046
+badcase 1 "Ed25519" "Ed25519 for a CMS format is refused" -- -C "$S" sign firmware \
+    --key fwed --format cms --in "$O/app.bin" --out "$O/bad.out" --cert "$O/fw.pem" \
+    $(quorum fwed) 3<"$T/ab.pw"
+printf 'version: 1\nkey: fw\nimages:\n  - file: x\n    format: raw\n    output: o\n    colour: red\n' > "$T/m1.yaml"
+badcase 2 "unknown key 'colour'" "a manifest with an unknown key is refused" -- \
+    -C "$S" sign batch "$T/m1.yaml"
+printf 'version: 1\nkey: fw\nimages:\n  - file: x\n    format: zip\n    output: o\n' > "$T/m2.yaml"
+badcase 2 "unknown format" "a manifest with an unknown format is refused" -- \
+    -C "$S" sign batch "$T/m2.yaml"
+printf 'version: 1\nkey: fw\nimages:\n  - file: a\n    format: raw\n    output: o\n  - file: b\n    format: raw\n    output: o\n' > "$T/m3.yaml"
+badcase 2 "named twice" "a manifest with a duplicate output is refused" -- \
+    -C "$S" sign batch "$T/m3.yaml"
+[ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
+    ok "refusals changed nothing" || fail "a refusal changed the state"
+# shellcheck disable=SC2046
+badcase 2 "slot" "an image larger than the MCUboot slot is refused" -- -C "$S" \
+    sign firmware --key fw --format mcuboot --in "$O/big.bin" --out "$O/bad.out" \
+    --header-size 512 --pad-header --slot-size 131072 $(quorum fw) 3<"$T/ab.pw"
+
+# A batch failing half way: the images before stay signed and recorded.
+mkdir -p "$T/half"
+head -c 2000 /dev/urandom > "$T/half/a.bin"
+head -c 2000 /dev/urandom > "$T/half/b.bin"
+head -c 300000 /dev/urandom > "$T/half/c.bin"
+printf 'version: 1\nkey: fw\nimages:\n  - file: a.bin\n    format: raw\n    output: a.sig\n  - file: b.bin\n    format: raw\n    output: b.sig\n  - file: c.bin\n    format: mcuboot\n    output: c.img\n    mcuboot: {header_size: 512, pad_header: true, slot_size: 65536}\n' \
+    > "$T/half/manifest.yaml"
+issue fw sign batch "$T/half/manifest.yaml"
+[ "$rc" -ne 0 ] && grep -q "image 3 of 3" "$T/err" && [ -s "$T/half/a.sig" ] &&
+    [ -s "$T/half/b.sig" ] && [ ! -e "$T/half/c.img" ] &&
+    ok "a batch failing at image 3 keeps images 1 and 2 signed and says which failed" ||
+    fail "half batch: exit $rc $(cat "$T/err")"
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify"
+finish
