@@ -44,8 +44,8 @@ const char	*kr_fw_format_name(enum kr_fw_format);	/* "raw" ... */
 int		 kr_fw_format_from_name(const char *, enum kr_fw_format *)
 		    KR_WUR;
 
-#define KR_FW_CHUNK		(32 * 1024)
-#define KR_FW_NBUF		8
+#define KR_FW_CHUNK		(1024 * 1024)	/* one read */
+#define KR_FW_NBUF		4		/* reads in flight */
 #define KR_FW_IMAGE_MAX		(UINT64_C(1) << 40)	/* 1 TiB */
 #define KR_FW_PURE_MAX		(32 * 1024 * 1024)	/* raw Ed25519 */
 #define KR_FW_NAME_MAX		255	/* image name in comments */

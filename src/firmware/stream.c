@@ -246,6 +246,9 @@ reader_main(void *arg)
 		    KR_FW_CHUNK;
 		ret = kr_fw_input_pread(st->in, st->off + at,
 		    pp->mem + (i % KR_FW_NBUF) * KR_FW_CHUNK, n, &pp->rerr);
+		if (ret == KR_OK && st->nsinks >= 2)
+			sink_feed(&st->sinks[st->nsinks - 1], at,
+			    pp->mem + (i % KR_FW_NBUF) * KR_FW_CHUNK, n);
 		pthread_mutex_lock(&pp->mu);
 		if (ret != KR_OK) {
 			pp->rcode = ret;
@@ -357,7 +360,7 @@ pipe_init(struct kr_fw_pipe *pp, const struct kr_fw_stream *st,
 	memset(pp, 0, sizeof(*pp));
 	pp->st = st;
 	pp->nchunks = (st->len + KR_FW_CHUNK - 1) / KR_FW_CHUNK;
-	pp->nconsumers = 1 + (unsigned)(st->nsinks > 1 ? st->nsinks - 1 : 0);
+	pp->nconsumers = 1 + (unsigned)(st->nsinks > 2 ? st->nsinks - 2 : 0);
 	if ((pp->mem = malloc((size_t)KR_FW_NBUF * KR_FW_CHUNK)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory for the "
 		    "read buffers of image %s", st->in->label);
@@ -388,7 +391,7 @@ stream_threads(struct kr_fw_pipe *pp, struct kr_err *err)
 	if (pthread_create(&reader, NULL, reader_main, pp) != 0)
 		return kr_err_set(err, KR_ENOMEM, "cannot start the thread "
 		    "that reads image %s", st->in->label);
-	for (i = 1; i < st->nsinks; i++) {
+	for (i = 1; i + 1 < st->nsinks; i++) {
 		w[i].pp = pp;
 		w[i].sink = &st->sinks[i];
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0) {
@@ -401,7 +404,7 @@ stream_threads(struct kr_fw_pipe *pp, struct kr_err *err)
 	}
 	ret = main_consume(pp, err);
 join:
-	for (i = 1; i < st->nsinks; i++)
+	for (i = 1; i + 1 < st->nsinks; i++)
 		if (w[i].started)
 			pthread_join(w[i].tid, NULL);
 	pthread_join(reader, NULL);
@@ -412,28 +415,42 @@ join:
 	return ret;
 }
 
-/* A buffer needs no thread: every consumer takes each piece in turn. */
+/*
+ * One thread: a buffer, or a file with one hash and no output, which
+ * hashes fastest read into one buffer that stays in the core's cache.
+ */
 static int
-stream_buffer(const struct kr_fw_stream *st, struct kr_err *err)
+stream_plain(const struct kr_fw_stream *st, struct kr_err *err)
 {
-	const uint8_t	*base = st->in->buf + st->off;
+	const uint8_t	*p;
+	uint8_t		*mem = NULL;
 	uint64_t	 at, nchunks, i;
 	size_t		 n, k;
-	int		 ret;
+	int		 ret = KR_OK;
 
+	if (st->in->fd >= 0 && (mem = malloc(KR_FW_CHUNK)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory for the "
+		    "read buffer of image %s", st->in->label);
 	nchunks = (st->len + KR_FW_CHUNK - 1) / KR_FW_CHUNK;
-	for (i = 0; i < nchunks; i++) {
+	for (i = 0; i < nchunks && ret == KR_OK; i++) {
 		at = i * KR_FW_CHUNK;
 		n = st->len - at < KR_FW_CHUNK ? (size_t)(st->len - at) :
 		    KR_FW_CHUNK;
+		p = st->in->buf + st->off + at;
+		if (mem != NULL) {
+			if ((ret = kr_fw_input_pread(st->in, st->off + at, mem,
+			    n, err)) != KR_OK)
+				break;
+			p = mem;
+		}
 		for (k = 0; k < st->nsinks; k++)
-			sink_feed(&st->sinks[k], at, base + at, n);
-		if (st->out != NULL &&
-		    (ret = st->out(st->out_arg, base + at, n, err)) != KR_OK)
-			return ret;
+			sink_feed(&st->sinks[k], at, p, n);
+		if (st->out != NULL)
+			ret = st->out(st->out_arg, p, n, err);
 		progress_at(st, i, nchunks);
 	}
-	return KR_OK;
+	free(mem);
+	return ret;
 }
 
 int
@@ -448,12 +465,14 @@ kr_fw_stream_run(const struct kr_fw_stream *st, struct kr_err *err)
 		    "range (bug: report it)", st->in->label);
 	if (st->len == 0)
 		return KR_OK;
-	if (st->in->fd < 0)
-		return stream_buffer(st, err);
-	if ((ret = pipe_init(&pp, st, err)) != KR_OK)
-		return ret;
-	ret = stream_threads(&pp, err);
-	pipe_destroy(&pp);
+	if (st->in->fd < 0 || (st->nsinks <= 1 && st->out == NULL)) {
+		ret = stream_plain(st, err);
+	} else {
+		if ((ret = pipe_init(&pp, st, err)) != KR_OK)
+			return ret;
+		ret = stream_threads(&pp, err);
+		pipe_destroy(&pp);
+	}
 	if (ret == KR_OK)
 		ret = kr_fw_input_unchanged(st->in, err);
 	return ret;

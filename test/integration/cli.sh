@@ -12,7 +12,8 @@ run --help
 for c in "init" "status" "key generate" "key list" "key show" "key destroy" \
     "quorum verify" "audit verify" "audit show" "cert root" "cert issue" \
     "cert cross-sign" "cert list" "cert show" "revoke" "crl publish" \
-    "ocsp presign" "import openssl-index"; do
+    "ocsp presign" "import openssl-index" "key export-public" \
+    "sign firmware" "sign batch"; do
 	# shellcheck disable=SC2086
 	run $c --help
 	[ "$rc" -eq 0 ] && grep -q "usage: keyrite \[-C STATEDIR\] $c" "$T/out" &&
