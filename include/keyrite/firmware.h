@@ -33,7 +33,7 @@
 #include <keyrite/x509.h>
 
 enum kr_fw_format {
-	KR_FW_RAW = 1,		/* detached signature, DER ECDSA / RSA / Ed25519 */
+	KR_FW_RAW = 1,		/* detached signature: ECDSA, RSA, Ed25519 */
 	KR_FW_MINISIGN,		/* minisign "ED" signature file */
 	KR_FW_MCUBOOT,		/* MCUboot signed image */
 	KR_FW_RAUC,		/* RAUC plain bundle */
@@ -53,7 +53,10 @@ int		 kr_fw_format_from_name(const char *, enum kr_fw_format *)
 #define KR_FW_CHAIN_MAX		8	/* chain certificates in a CMS */
 #define KR_FW_CHAIN_FILE_MAX	(KR_FW_CHAIN_MAX * 64 * 1024)
 
-/* Progress while an image is read: (arg, bytes done, bytes in all). */
+/*
+ * Progress while an image is read: (arg, bytes done, bytes in all), on the
+ * calling thread, every 16 MiB and at the end.
+ */
 typedef void	 kr_fw_progress_fn(void *, uint64_t, uint64_t);
 
 /* MCUboot options (imgtool's names in brackets). */
@@ -104,21 +107,23 @@ struct kr_fw_opts {
  * [copy_off, copy_off + copy_len) of the input, then `tail`.  Detached
  * formats (raw, minisign, cms) have copy_len 0 and everything in head.
  *
- * `digest` is the record digest: SHA-256 of the image bytes, SHA-384 for
- * P-384 keys (and the hash of an RSA signature algorithm that names
- * another).  The image is bytes [img_off, img_off + img_len) of the input:
- * the whole file, or a RAUC bundle's squashfs part.
+ * `digest` is the record digest of the image bytes, named by digest_alg:
+ * SHA-256, or SHA-384 for P-384 keys (and the hash of an RSA algorithm
+ * that names another); for minisign BLAKE2b-512, the hash minisign signs,
+ * so the image is read and hashed once.  The image is bytes
+ * [img_off, img_off + img_len) of the input: the whole file, or a RAUC
+ * bundle's squashfs part.
  */
 struct kr_fw_result {
 	enum kr_fw_format	 format;
 	enum kr_sig_alg		 sig_alg;
 	char			 image_name[KR_FW_NAME_MAX + 1];
 	uint64_t		 img_off;
-	uint64_t		 img_len;	/* the image size for the record */
+	uint64_t		 img_len;	/* image size, for the record */
 	enum kr_hash_alg	 digest_alg;
 	uint8_t			 digest[KR_HASH_MAX_BYTES];
 	size_t			 digest_len;
-	uint8_t			 sig[KR_SIG_MAX_BYTES];	/* the key's signature */
+	uint8_t			 sig[KR_SIG_MAX_BYTES];	/* the key's */
 	size_t			 sig_len;
 	/* cms, rauc: the signer certificate's serial (INTEGER contents). */
 	uint8_t			 cert_serial[KR_SERIAL_MAX];

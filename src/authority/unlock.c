@@ -442,6 +442,7 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 		goto out;
 	if (u->token && strcmp(u->tok.pin_mode, "prompt") == 0) {
 		ret = kr_unlock_token_prompt(u, count, src, &s, err);
+		/* The token's origin check is recorded at every use. */
 		if (ret == KR_OK)
 			ret = kr_unlock_audit(u, "token.unlock", err);
 		if (ret == KR_OK && out != NULL) {
@@ -476,8 +477,16 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 	if ((ret = kr_unlock_unseal(u, rep->good, &s, err)) != KR_OK)
 		goto out;
 	rep->unlocked = true;
-	if ((ret = kr_unlock_audit(u, out == NULL ? "quorum.verify" :
-	    "quorum.unlock", err)) != KR_OK)
+	/*
+	 * `quorum verify` is its own audit row.  An operation that unlocks
+	 * a sealed key records the approvers in its own row, in the same
+	 * transaction as what it made, so a refusal after the unlock (bad
+	 * input found late) leaves no row at all.  A token key's unlock is a
+	 * row of its own: the token and its key-origin check are recorded at
+	 * every use.
+	 */
+	if ((out == NULL || u->token) && (ret = kr_unlock_audit(u, out == NULL ?
+	    "quorum.verify" : "quorum.unlock", err)) != KR_OK)
 		goto out;
 	if (out != NULL) {
 		*out = s;

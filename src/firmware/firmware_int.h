@@ -56,9 +56,10 @@ typedef int	 kr_fw_out_fn(void *, const uint8_t *, size_t,
 		    struct kr_err *);
 
 /*
- * Feeds bytes [off, off + len) of an input to every sink (sink 0 and `out`
- * on the calling thread, the others on a thread each) while a reader
- * thread reads ahead into KR_FW_NBUF buffers of KR_FW_CHUNK bytes.
+ * Feeds bytes [off, off + len) of an input to every sink while a reader
+ * thread reads ahead into KR_FW_NBUF buffers of KR_FW_CHUNK bytes: sink 0
+ * and `out` on the calling thread, the last sink (of two or more) on the
+ * reader, any between on a thread each.  A buffer input is fed in place.
  */
 struct kr_fw_stream {
 	struct kr_fw_input	*in;

@@ -24,7 +24,10 @@ set -eu
 RUNS=${1:-3}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=${FIRMWARE_BENCH:-$top/build/test/unit/firmware/firmware_bench}
-[ -x "$BENCH" ] || { echo "build first: ./run build (needs $BENCH)" >&2; exit 2; }
+[ -x "$BENCH" ] || {
+	echo "build first: ./run build (needs $BENCH)" >&2
+	exit 2
+}
 T=$(mktemp -d "${TMPDIR:-/tmp}/keyrite-fwbench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
@@ -82,7 +85,10 @@ minisign -Vm "$T/image.bin" -x "$T/kr.minisig" -p "$T/ed/minisign.pub" \
 	kr_ms=$(best $kr_ms); ms=$(best $ms); unlock=$(best $unlock)
 }
 echo "unlock (unseal the key, not counted below): ${unlock} s"
-printf 'raw P-256:  keyrite %s s, openssl dgst -sign %s s, ratio %.2f (target <= 1.2)\n' \
-    "$kr_raw" "$ossl" "$(echo "$kr_raw / $ossl" | bc -l)"
-printf 'minisign:   keyrite %s s, minisign -S %s s, ratio %.2f (target <= 1.0)\n' \
-    "$kr_ms" "$ms" "$(echo "$kr_ms / $ms" | bc -l)"
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+echo "raw P-256:  keyrite $kr_raw s, openssl dgst -sign $ossl s," \
+    "ratio $(ratio "$kr_raw" "$ossl") (target <= 1.2)"
+echo "minisign:   keyrite $kr_ms s, minisign -S $ms s," \
+    "ratio $(ratio "$kr_ms" "$ms") (target <= 1.0)"

@@ -48,7 +48,7 @@ static const char *const key_tags[NKEYS] = {
 
 static struct kr_signer	*keys[NKEYS];
 static char		 keyerr[NKEYS][KR_ERR_MSG_MAX];
-static uint8_t		*certs[NKEYS];		/* DER; leaves for K_P256..K_ED */
+static uint8_t		*certs[NKEYS];		/* DER */
 static size_t		 cert_len[NKEYS];
 static const char	*openssl = "openssl";
 static const char	*minisign = "minisign";
@@ -349,7 +349,7 @@ START_TEST(test_minisign)
 	opts_init(&o, KR_FW_MINISIGN);
 	o.version = "1.2.3";
 	r = sign_ok(K_ED, &o, "img.bin");
-	check_digest(r, "img.bin", KR_HASH_SHA256);
+	check_digest(r, "img.bin", KR_HASH_BLAKE2B512);
 	write_out(r, NULL, "img.bin.minisig");
 	SH_OK("%s -Vm img.bin -x img.bin.minisig -p ms.pub", minisign);
 	ck_assert_msg(strstr(cmd_log(), "file:img.bin\thashed\tversion:1.2.3")
@@ -438,7 +438,7 @@ mcuboot_case(int k)
 	struct kr_fw_result	*r;
 	struct kr_mcuboot_info	 info;
 	struct kr_err		 err;
-	uint8_t			*b;
+	uint8_t			*b, *img;
 	size_t			 len;
 
 	/* --pad-header, a security counter, a slot that fits */
@@ -463,7 +463,9 @@ mcuboot_case(int k)
 	ck_assert(info.has_security_counter && info.security_counter == 7);
 	ck_assert(info.version.major == 1 && info.version.minor == 2 &&
 	    info.version.revision == 3 && info.version.build == 4);
-	ck_assert_mem_eq(b + 0x200, read_file("img.bin", &len), SMALL_LEN);
+	img = read_file("img.bin", &len);
+	ck_assert_mem_eq(b + 0x200, img, SMALL_LEN);
+	free(img);
 	free(b);
 	mcuboot_checks(k, "mcu.bin", 0x200);
 	kr_fw_result_free(&r);
