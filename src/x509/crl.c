@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "x509_int.h"
+#include "parse_int.h"
 
 #include <keyrite/crl.h>
 
@@ -1477,8 +1478,9 @@ kr_crl_verify_signature(const struct kr_crl_info *info, const uint8_t *spki,
 	if (info == NULL || info->tbs.p == NULL || spki == NULL)
 		return kr_err_set(err, KR_EINTERNAL, "CRL signature check: no "
 		    "parsed CRL or no issuer key");
-	ret = kr_sig_verify(info->sig_alg, spki, spkilen, info->tbs.p,
-	    info->tbs.len, info->sig.p, info->sig.len, 0, err);
+	/* As for certificates: a P-384 CA's CRL from `openssl ca` uses SHA-256. */
+	ret = kr_verify(info->sig_alg, spki, spkilen, &info->tbs, &info->sig,
+	    err);
 	if (ret == KR_EVERIFY)
 		kr_err_prefix(err, "the CRL's signature does not verify with "
 		    "the issuer key given (the CRL was altered, or another key "

@@ -362,8 +362,11 @@ out:
 	return ret;
 }
 
-/* kr_sig_verify(), plus ECDSA with either curve and either hash. */
-static int
+/*
+ * kr_sig_verify(), plus ECDSA with either curve and either hash (OpenSSL
+ * signs with a P-384 key and SHA-256 by default).  Shared with crl.c.
+ */
+int
 kr_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
     const struct kr_slice *msg, const struct kr_slice *sig,
     struct kr_err *err)
