@@ -43,19 +43,7 @@ kr_issue_event(enum kr_issue_kind k)
 static int
 kr_issue_load_issuer(struct kr_issue *is, struct kr_err *err)
 {
-	int	ret;
-
-	if ((ret = kr_store_key_get(is->app->store, is->req->issuer_key,
-	    &is->issuer, err)) != KR_OK)
-		return ret;
-	if (strcmp(is->issuer.state, "active") != 0)
-		return kr_err_set(err, KR_EREFUSED, "key '%s' is %s: it signs "
-		    "nothing more", is->issuer.name, is->issuer.state);
-	if (strcmp(is->issuer.purpose, "ca") != 0)
-		return kr_err_set(err, KR_EREFUSED, "key '%s' has purpose %s: "
-		    "certificates are signed only by keys of purpose ca",
-		    is->issuer.name, is->issuer.purpose);
-	return KR_OK;
+	return kr_ca_key_load(is->app, is->req->issuer_key, &is->issuer, err);
 }
 
 static int
