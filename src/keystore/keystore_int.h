@@ -70,7 +70,23 @@ int		 kr_keypair_sign_message(struct kr_keypair *, enum kr_sig_alg,
 #define KR_SEALED_MAGIC_BYTES	8
 #define KR_SEALED_VERSION	1
 #define KR_WRAP_INFO		"keyrite wrap v1"
-#define KR_WRAP_INFO_BYTES	15
+
+/*
+ * qseal.c: sealing under a quorum secret (the sealed key file, the token
+ * PIN file): key = HKDF-SHA-256(qsecret, tag || key id), then
+ * XChaCha20-Poly1305 with the file header as AAD.  Return KR_OK,
+ * KR_ENOMEM, KR_ECRYPTO or KR_EVERIFY; the caller words the message.
+ */
+int		 kr_qseal_derive(const uint8_t *, const char *, const uint8_t *,
+		    uint8_t *) KR_WUR;
+/* *out (malloc'd) = aad || ciphertext || tag. */
+int		 kr_qseal_encrypt(const uint8_t *, const char *,
+		    const uint8_t *, const uint8_t *, size_t, const uint8_t *,
+		    const uint8_t *, size_t, uint8_t **, size_t *) KR_WUR;
+/* *pt: the plaintext (ct_len - tag bytes) in secure memory. */
+int		 kr_qseal_decrypt(const uint8_t *, const char *,
+		    const uint8_t *, const uint8_t *, size_t, const uint8_t *,
+		    const uint8_t *, size_t, uint8_t **) KR_WUR;
 
 /*
  * For the unit tests only: copies a sealed signer's private key

@@ -33,14 +33,7 @@ int
 kr_pins_key_derive(const uint8_t *qsecret, const uint8_t *key_id,
     uint8_t *out)
 {
-	uint8_t	info[KR_PINS_INFO_BYTES + KR_KEY_ID_BYTES];
-
-	if (qsecret == NULL || key_id == NULL || out == NULL)
-		return KR_EINPUT;
-	memcpy(info, KR_PINS_INFO, KR_PINS_INFO_BYTES);
-	memcpy(info + KR_PINS_INFO_BYTES, key_id, KR_KEY_ID_BYTES);
-	return kr_hkdf_sha256(out, KR_AEAD_KEY_BYTES, qsecret,
-	    KR_QUORUM_SECRET_BYTES, NULL, 0, info, sizeof(info));
+	return kr_qseal_derive(qsecret, KR_PINS_INFO, key_id, out);
 }
 
 /* A token label or serial: printable, no NUL, within its length. */
@@ -123,35 +116,21 @@ seal(const struct kr_pins_header *h, const struct kr_buf *pt,
 {
 	struct kr_buf	 aad;
 	uint8_t		 nonce[KR_AEAD_NONCE_BYTES];
-	uint8_t		*wk = NULL, *file = NULL;
-	size_t		 ct_len = pt->len + KR_AEAD_TAG_BYTES;
 	int		 ret = KR_EINTERNAL;
 
 	kr_buf_init(&aad, false);
 	kr_random(nonce, sizeof(nonce));
-	header_put(&aad, h, nonce, (uint32_t)ct_len);
+	header_put(&aad, h, nonce, (uint32_t)(pt->len + KR_AEAD_TAG_BYTES));
 	if ((ret = kr_buf_status(&aad, err)) != KR_OK)
 		goto out;
-	if ((wk = kr_secure_alloc(KR_AEAD_KEY_BYTES)) == NULL ||
-	    (file = malloc(aad.len + ct_len)) == NULL) {
-		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(file, aad.p, aad.len);
-	if (kr_pins_key_derive(qsecret, h->key_id, wk) != KR_OK ||
-	    kr_aead_seal(file + aad.len, pt->p, pt->len, aad.p, aad.len, nonce,
-	    wk) != KR_OK) {
+	ret = kr_qseal_encrypt(qsecret, KR_PINS_INFO, h->key_id, aad.p, aad.len,
+	    nonce, pt->p, pt->len, out, outlen);
+	if (ret == KR_ENOMEM)
+		(void)kr_err_set(err, ret, "out of memory");
+	else if (ret != KR_OK)
 		ret = kr_err_set(err, KR_ECRYPTO, "sealing the PINs of token "
 		    "'%s' failed", h->token_label);
-		goto out;
-	}
-	*outlen = aad.len + ct_len;
-	*out = file;
-	file = NULL;
-	ret = KR_OK;
 out:
-	kr_secure_free(wk);
-	free(file);
 	kr_buf_free(&aad);
 	return ret;
 }
@@ -345,33 +324,24 @@ unseal(const uint8_t *file, const struct pins_layout *lay,
     const char *label, const struct kr_pins_header *h,
     const uint8_t *qsecret, struct kr_p11_pins *pins, struct kr_err *err)
 {
-	uint8_t	*wk = NULL, *pt = NULL;
+	uint8_t	*pt = NULL;
 	size_t	 plen = lay->ct_len - KR_AEAD_TAG_BYTES;
-	int	 ret = KR_EINTERNAL;
+	int	 ret;
 
-	if ((wk = kr_secure_alloc(KR_AEAD_KEY_BYTES)) == NULL ||
-	    (pt = kr_secure_alloc(plen)) == NULL) {
-		ret = kr_err_set(err, KR_ENOMEM, "out of secure memory");
-		goto out;
-	}
-	if (kr_pins_key_derive(qsecret, h->key_id, wk) != KR_OK) {
-		ret = kr_err_set(err, KR_ECRYPTO, "token PIN file %s: deriving "
-		    "its key failed", label);
-		goto out;
-	}
-	if (kr_aead_open(pt, lay->ct, lay->ct_len, file, lay->aad_len,
-	    lay->nonce, wk) != KR_OK) {
-		ret = kr_err_set(err, KR_EVERIFY, "token PIN file %s could not "
-		    "be opened with this quorum secret: the file was altered "
-		    "or the shares belong to another key", label);
-		goto out;
-	}
+	ret = kr_qseal_decrypt(qsecret, KR_PINS_INFO, h->key_id, file,
+	    lay->aad_len, lay->nonce, lay->ct, lay->ct_len, &pt);
+	if (ret == KR_EVERIFY)
+		return kr_err_set(err, ret, "token PIN file %s could not be "
+		    "opened with this quorum secret: the file was altered or "
+		    "the shares belong to another key", label);
+	if (ret == KR_ENOMEM)
+		return kr_err_set(err, ret, "out of secure memory");
+	if (ret != KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "token PIN file %s: "
+		    "deriving its key failed", label);
 	ret = plain_get(pt, plen, label, pins, err);
-out:
-	if (pt != NULL)
-		kr_wipe(pt, plen);
+	kr_wipe(pt, plen);
 	kr_secure_free(pt);
-	kr_secure_free(wk);
 	return ret;
 }
 

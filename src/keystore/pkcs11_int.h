@@ -53,7 +53,6 @@ int		 kr_p11_ec_point(const uint8_t *, size_t, size_t,
 #define KR_PINS_MAGIC_BYTES	8
 #define KR_PINS_VERSION		1
 #define KR_PINS_INFO		"keyrite token pins v1"
-#define KR_PINS_INFO_BYTES	21
 
 /* Draws a PIN of len characters (base32 alphabet) into pin[len + 1]. */
 void		 kr_p11_pin_draw(char *, size_t);

@@ -101,14 +101,7 @@ int
 kr_wrap_key_derive(const uint8_t *qsecret, const uint8_t *key_id,
     uint8_t *out)
 {
-	uint8_t	info[KR_WRAP_INFO_BYTES + KR_KEY_ID_BYTES];
-
-	if (qsecret == NULL || key_id == NULL || out == NULL)
-		return KR_EINPUT;
-	memcpy(info, KR_WRAP_INFO, KR_WRAP_INFO_BYTES);
-	memcpy(info + KR_WRAP_INFO_BYTES, key_id, KR_KEY_ID_BYTES);
-	return kr_hkdf_sha256(out, KR_AEAD_KEY_BYTES, qsecret,
-	    KR_QUORUM_SECRET_BYTES, NULL, 0, info, sizeof(info));
+	return kr_qseal_derive(qsecret, KR_WRAP_INFO, key_id, out);
 }
 
 /*
@@ -375,7 +368,6 @@ seal(const struct kr_sealed_header *h, const uint8_t *priv, size_t plen,
 {
 	struct kr_buf	 aad;
 	uint8_t		 nonce[KR_AEAD_NONCE_BYTES];
-	uint8_t		*wk = NULL, *file = NULL;
 	size_t		 ct_len = plen + KR_AEAD_TAG_BYTES;
 	int		 ret = KR_EINTERNAL;
 
@@ -389,26 +381,14 @@ seal(const struct kr_sealed_header *h, const uint8_t *priv, size_t plen,
 		    "'%s' would exceed %d bytes", h->name, KR_SEALED_FILE_MAX);
 		goto out;
 	}
-	if ((wk = kr_secure_alloc(KR_AEAD_KEY_BYTES)) == NULL ||
-	    (file = malloc(aad.len + ct_len)) == NULL) {
-		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(file, aad.p, aad.len);
-	if (kr_wrap_key_derive(qsecret, h->key_id, wk) != KR_OK ||
-	    kr_aead_seal(file + aad.len, priv, plen, aad.p, aad.len, nonce,
-	    wk) != KR_OK) {
+	ret = kr_qseal_encrypt(qsecret, KR_WRAP_INFO, h->key_id, aad.p, aad.len,
+	    nonce, priv, plen, out, outlen);
+	if (ret == KR_ENOMEM)
+		(void)kr_err_set(err, ret, "out of memory");
+	else if (ret != KR_OK)
 		ret = kr_err_set(err, KR_ECRYPTO, "sealing key '%s' failed",
 		    h->name);
-		goto out;
-	}
-	*outlen = aad.len + ct_len;
-	*out = file;
-	file = NULL;
-	ret = KR_OK;
 out:
-	kr_secure_free(wk);
-	free(file);
 	kr_buf_free(&aad);
 	return ret;
 }
@@ -449,32 +429,25 @@ unseal(const uint8_t *file, const struct sealed_layout *lay,
     const char *label, const struct kr_sealed_header *h,
     const uint8_t *qsecret, struct kr_keypair **kp, struct kr_err *err)
 {
-	uint8_t	*wk = NULL, *pt = NULL;
+	uint8_t	*pt = NULL;
 	size_t	 plen = lay->ct_len - KR_AEAD_TAG_BYTES;
-	int	 ret = KR_EINTERNAL;
+	int	 ret;
 
-	if ((wk = kr_secure_alloc(KR_AEAD_KEY_BYTES)) == NULL ||
-	    (pt = kr_secure_alloc(plen)) == NULL) {
-		ret = kr_err_set(err, KR_ENOMEM, "out of secure memory");
-		goto out;
-	}
-	if (kr_wrap_key_derive(qsecret, h->key_id, wk) != KR_OK) {
-		ret = kr_err_set(err, KR_ECRYPTO, "sealed key file %s: "
+	ret = kr_qseal_decrypt(qsecret, KR_WRAP_INFO, h->key_id, file,
+	    lay->aad_len, lay->nonce, lay->ct, lay->ct_len, &pt);
+	if (ret == KR_EVERIFY)
+		return kr_err_set(err, ret, "sealed key file %s could not be "
+		    "opened with this quorum secret: the file was altered or "
+		    "the shares belong to another key", label);
+	if (ret == KR_ENOMEM)
+		return kr_err_set(err, ret, "out of secure memory");
+	if (ret != KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "sealed key file %s: "
 		    "deriving the wrap key failed", label);
-		goto out;
-	}
-	if (kr_aead_open(pt, lay->ct, lay->ct_len, file, lay->aad_len,
-	    lay->nonce, wk) != KR_OK) {
-		ret = kr_err_set(err, KR_EVERIFY, "sealed key file %s could "
-		    "not be opened with this quorum secret: the file was "
-		    "altered or the shares belong to another key", label);
-		goto out;
-	}
 	if ((ret = kr_keypair_load(h->alg, pt, plen, kp, err)) != KR_OK)
 		kr_err_prefix(err, "sealed key file %s: ", label);
-out:
+	kr_wipe(pt, plen);
 	kr_secure_free(pt);
-	kr_secure_free(wk);
 	return ret;
 }
 
