@@ -81,4 +81,17 @@ struct cmd_pass {
 void	cmd_pass_init(struct cmd_pass *, struct kr_passphrase_source *);
 int	cmd_pass_set_fd(struct cmd_ctx *, struct cmd_pass *, const char *);
 
+/* --share FILE (repeated) and --passphrase-fd N, as every quorum command takes them. */
+struct cmd_quorum {
+	const char	*shares[KR_CUSTODIANS_MAX];
+	size_t		 n;
+	struct cmd_pass	 pass;
+};
+
+void	cmd_quorum_init(struct cmd_quorum *, struct kr_passphrase_source *);
+int	cmd_quorum_share(struct cmd_ctx *, struct cmd_quorum *, const char *);
+
+/* A notice sink writing "keyrite: MESSAGE" to stderr (progress, steps). */
+void	cmd_notice(void *, const char *);
+
 #endif /* KR_CLI_H */

@@ -9,8 +9,7 @@
 
 struct cmd_cert_args {
 	struct kr_issue_req	 req;
-	const char		*shares[KR_CUSTODIANS_MAX];
-	struct cmd_pass		 pass;
+	struct cmd_quorum	 q;
 };
 
 enum {
@@ -106,12 +105,9 @@ cmd_cert_opt(struct cmd_ctx *ctx, struct cmd_cert_args *a, int c,
 		r->cross_cert_path = optarg;
 		return KR_OK;
 	case OPT_SHARE:
-		if (r->nshares == KR_CUSTODIANS_MAX)
-			return cmd_usage_error(ctx, "too many --share");
-		a->shares[r->nshares++] = optarg;
-		return KR_OK;
+		return cmd_quorum_share(ctx, &a->q, optarg);
 	case OPT_PASSFD:
-		return cmd_pass_set_fd(ctx, &a->pass, optarg);
+		return cmd_pass_set_fd(ctx, &a->q.pass, optarg);
 	case OPT_DRY_RUN:
 		r->dry_run = true;
 		return KR_OK;
@@ -148,7 +144,8 @@ cmd_cert_parse(struct cmd_ctx *ctx, struct cmd_cert_args *a, int argc,
 	if (!a->req.dry_run && a->req.out_path == NULL)
 		return cmd_usage_error(ctx, "--out FILE is required (or "
 		    "--dry-run)");
-	a->req.shares = a->shares;
+	a->req.shares = a->q.shares;
+	a->req.nshares = a->q.n;
 	a->req.actor = ctx->actor;
 	return KR_OK;
 }
@@ -205,7 +202,7 @@ cmd_cert_exec(struct cmd_ctx *ctx, enum kr_issue_kind kind, int argc,
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	}
 	a->req.kind = kind;
-	cmd_pass_init(&a->pass, &src);
+	cmd_quorum_init(&a->q, &src);
 	if ((ret = cmd_cert_parse(ctx, a, argc, argv)) == KR_OK) {
 		ret = kr_authority_issue(ctx->app, &a->req, &src, res,
 		    &ctx->err);

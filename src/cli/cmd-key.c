@@ -7,13 +7,6 @@
 
 #include "cli.h"
 
-static void
-cmd_key_notice(void *vctx, const char *msg)
-{
-	(void)vctx;
-	(void)fprintf(stderr, "keyrite: %s\n", msg);
-}
-
 struct cmd_keygen_args {
 	struct kr_keygen_req	 req;
 	const char		*custodians[KR_CUSTODIANS_MAX];
@@ -142,7 +135,7 @@ static int
 cmd_key_generate_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct kr_passphrase_source	 src;
-	struct kr_notice_sink		 sink = { cmd_key_notice, NULL };
+	struct kr_notice_sink		 sink = { cmd_notice, NULL };
 	struct kr_keygen_result		*res;
 	struct cmd_keygen_args		 a;
 	struct cmd_pass			 pass;
@@ -386,32 +379,31 @@ cmd_key_destroy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	struct kr_passphrase_source	 src;
 	struct kr_quorum_report		*rep;
-	struct cmd_pass			 pass;
-	const char			*files[KR_CUSTODIANS_MAX];
-	size_t				 n = 0;
+	struct cmd_quorum		 q;
 	int				 c, ret;
 
-	cmd_pass_init(&pass, &src);
+	cmd_quorum_init(&q, &src);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
-		if (c == 's' && n < KR_CUSTODIANS_MAX)
-			files[n++] = optarg;
-		else if (c == 'f') {
-			if ((ret = cmd_pass_set_fd(ctx, &pass, optarg)) != KR_OK)
-				return ret;
-		} else
+		if (c == 's')
+			ret = cmd_quorum_share(ctx, &q, optarg);
+		else if (c == 'f')
+			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
+		else
 			return cmd_bad_option(ctx, c, argv);
+		if (ret != KR_OK)
+			return ret;
 	}
 	if (optind + 1 != argc)
 		return cmd_usage_error(ctx, "name one key");
 	if ((rep = calloc(1, sizeof(*rep))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_key_destroy(ctx->app, argv[optind], files, n, &src,
-	    ctx->actor, rep, &ctx->err);
+	ret = kr_authority_key_destroy(ctx->app, argv[optind], q.shares, q.n,
+	    &src, ctx->actor, rep, &ctx->err);
 	if (ret == KR_OK)
 		cmd_printf(ctx, "Destroyed key '%s': its material is gone%s. "
 		    "Its certificates and CRLs stay in the inventory.\n",
-		    argv[optind], n > 0 ? " and its share set is retired, so "
+		    argv[optind], q.n > 0 ? " and its share set is retired, so "
 		    "its shares are worthless" : "");
 	free(rep);
 	return ret;

@@ -36,45 +36,41 @@ cmd_quorum_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	struct kr_passphrase_source	 src;
 	struct kr_quorum_report		*rep;
-	struct cmd_pass			 pass;
-	const char			*files[KR_CUSTODIANS_MAX];
+	struct cmd_quorum		 q;
 	const char			*key = NULL;
-	size_t				 n = 0;
-	int				 c, ret;
+	int				 c, ret = KR_OK;
 
-	cmd_pass_init(&pass, &src);
+	cmd_quorum_init(&q, &src);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
 	    NULL)) != -1) {
 		if (c == 'k')
 			key = optarg;
-		else if (c == 's' && n >= KR_CUSTODIANS_MAX)
-			return cmd_usage_error(ctx, "more than %d --share",
-			    KR_CUSTODIANS_MAX);
 		else if (c == 's')
-			files[n++] = optarg;
-		else if (c == 'f') {
-			if ((ret = cmd_pass_set_fd(ctx, &pass, optarg)) != KR_OK)
-				return ret;
-		} else
+			ret = cmd_quorum_share(ctx, &q, optarg);
+		else if (c == 'f')
+			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
+		else
 			return cmd_bad_option(ctx, c, argv);
+		if (ret != KR_OK)
+			return ret;
 	}
 	if (optind != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",
 		    argv[optind]);
-	if (key == NULL || n == 0)
+	if (key == NULL || q.n == 0)
 		return cmd_usage_error(ctx, "--key and at least one --share "
 		    "are required");
 	if ((rep = calloc(1, sizeof(*rep))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_quorum_verify(ctx->app, key, files, n, &src, rep,
+	ret = kr_authority_quorum_verify(ctx->app, key, q.shares, q.n, &src, rep,
 	    &ctx->err);
 	if (rep->m > 0) {
 		cmd_printf(ctx, "key '%s': %u-of-%u quorum, share set epoch "
 		    "%u\n", key, rep->m, rep->n, rep->epoch);
 		cmd_quorum_print(ctx, rep);
 	}
-	if (ret == KR_OK && n == 1)
+	if (ret == KR_OK && q.n == 1)
 		cmd_printf(ctx, "The share of custodian '%s' is good: it "
 		    "opens with this passphrase and was dealt for this key.\n",
 		    rep->shares[0].custodian);

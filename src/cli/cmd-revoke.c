@@ -8,13 +8,6 @@
 
 #include "cli.h"
 
-static void
-cmd_revoke_notice(void *vctx, const char *msg)
-{
-	(void)vctx;
-	(void)fprintf(stderr, "keyrite: %s\n", msg);
-}
-
 /* "2026-11-20", "2026-11-20T10:00:00Z" -> Unix time (UTC). */
 static int
 cmd_parse_time(struct cmd_ctx *ctx, const char *opt, const char *s,
@@ -125,7 +118,7 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "issuer-key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct kr_notice_sink	sink = { cmd_revoke_notice, NULL };
+	struct kr_notice_sink	sink = { cmd_notice, NULL };
 	struct kr_import_result	res;
 	const char		*key = NULL;
 	int			 c, ret;
@@ -160,24 +153,6 @@ const struct cmd_entry cmd_import_index_entry = {
 	.exec = cmd_import_exec,
 };
 
-struct cmd_quorum_opts {
-	const char	*shares[KR_CUSTODIANS_MAX];
-	size_t		 n;
-	struct cmd_pass	 pass;
-};
-
-static int
-cmd_quorum_opt(struct cmd_ctx *ctx, struct cmd_quorum_opts *q, int c)
-{
-	if (c == 'S') {
-		if (q->n == KR_CUSTODIANS_MAX)
-			return cmd_usage_error(ctx, "too many --share");
-		q->shares[q->n++] = optarg;
-		return KR_OK;
-	}
-	return cmd_pass_set_fd(ctx, &q->pass, optarg);
-}
-
 static int
 cmd_crl_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -193,15 +168,14 @@ cmd_crl_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct kr_passphrase_source	 src;
-	struct kr_notice_sink		 sink = { cmd_revoke_notice, NULL };
-	struct cmd_quorum_opts		 q;
+	struct kr_notice_sink		 sink = { cmd_notice, NULL };
+	struct cmd_quorum		 q;
 	struct kr_crl_result		*res;
 	struct kr_crl_req		 req;
 	int				 c, ret = KR_OK;
 
 	memset(&req, 0, sizeof(req));
-	memset(&q, 0, sizeof(q));
-	cmd_pass_init(&q.pass, &src);
+	cmd_quorum_init(&q, &src);
 	optind = 0;
 	while (ret == KR_OK && (c = getopt_long(argc, argv, CMD_OPTSTRING,
 	    opts, NULL)) != -1) {
@@ -216,8 +190,10 @@ cmd_crl_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    1, 3660, &req.next_update_days);
 			break;
 		case 'S':
+			ret = cmd_quorum_share(ctx, &q, optarg);
+			break;
 		case 'F':
-			ret = cmd_quorum_opt(ctx, &q, c);
+			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
 			break;
 		default:
 			return cmd_bad_option(ctx, c, argv);
@@ -281,15 +257,14 @@ cmd_ocsp_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct kr_passphrase_source	 src;
-	struct kr_notice_sink		 sink = { cmd_revoke_notice, NULL };
-	struct cmd_quorum_opts		 q;
+	struct kr_notice_sink		 sink = { cmd_notice, NULL };
+	struct cmd_quorum		 q;
 	struct kr_ocsp_result		*res;
 	struct kr_ocsp_req		 req;
 	int				 c, ret = KR_OK;
 
 	memset(&req, 0, sizeof(req));
-	memset(&q, 0, sizeof(q));
-	cmd_pass_init(&q.pass, &src);
+	cmd_quorum_init(&q, &src);
 	optind = 0;
 	while (ret == KR_OK && (c = getopt_long(argc, argv, CMD_OPTSTRING,
 	    opts, NULL)) != -1) {
@@ -301,8 +276,10 @@ cmd_ocsp_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    &req.valid_days);
 			break;
 		case 'S':
+			ret = cmd_quorum_share(ctx, &q, optarg);
+			break;
 		case 'F':
-			ret = cmd_quorum_opt(ctx, &q, c);
+			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
 			break;
 		default:
 			return cmd_bad_option(ctx, c, argv);

@@ -68,13 +68,14 @@ cmd_sign_table(struct cmd_ctx *ctx, const struct kr_sign_req *req,
 
 static int
 cmd_sign_run(struct cmd_ctx *ctx, struct kr_sign_req *req,
-    struct cmd_pass *pass, struct kr_passphrase_source *src)
+    const struct cmd_quorum *q, struct kr_passphrase_source *src)
 {
 	struct kr_sign_result	res;
 	struct cmd_progress	prog = { NULL, { 0, 0 }, false };
 	int			ret;
 
-	(void)pass;
+	req->shares = q->shares;
+	req->nshares = q->n;
 	memset(&res, 0, sizeof(res));
 	if ((res.items = calloc(req->nitems, sizeof(*res.items))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
@@ -101,7 +102,7 @@ enum {
 
 static int
 cmd_fw_opt(struct cmd_ctx *ctx, struct kr_sign_req *req, struct kr_sign_item *it,
-    const char **shares, struct cmd_pass *pass, int c, char **argv)
+    struct cmd_quorum *q, int c, char **argv)
 {
 	struct kr_mcuboot_opts	*m = &it->opts.mcuboot;
 	unsigned		 v = 0;
@@ -117,12 +118,8 @@ cmd_fw_opt(struct cmd_ctx *ctx, struct kr_sign_req *req, struct kr_sign_item *it
 	case S_NAME: it->opts.image_name = optarg; break;
 	case S_PAD: m->pad_header = true; break;
 	case S_PSS: it->opts.sig_alg = KR_SIG_RSA_PSS_SHA256; break;
-	case S_FD: return cmd_pass_set_fd(ctx, pass, optarg);
-	case S_SHARE:
-		if (req->nshares == KR_CUSTODIANS_MAX)
-			return cmd_usage_error(ctx, "too many --share");
-		shares[req->nshares++] = optarg;
-		break;
+	case S_FD: return cmd_pass_set_fd(ctx, &q->pass, optarg);
+	case S_SHARE: return cmd_quorum_share(ctx, q, optarg);
 	case S_FORMAT:
 		if (kr_fw_format_from_name(optarg, &it->opts.format) != KR_OK)
 			return cmd_usage_error(ctx, "unknown format '%s': use "
@@ -173,17 +170,15 @@ cmd_sign_firmware_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct kr_passphrase_source	 src;
 	struct kr_sign_req		 req;
 	struct kr_sign_item		 it;
-	struct cmd_pass			 pass;
-	const char			*shares[KR_CUSTODIANS_MAX];
+	struct cmd_quorum		 q;
 	int				 c, ret;
 
 	memset(&req, 0, sizeof(req));
 	memset(&it, 0, sizeof(it));
-	cmd_pass_init(&pass, &src);
+	cmd_quorum_init(&q, &src);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1)
-		if ((ret = cmd_fw_opt(ctx, &req, &it, shares, &pass, c,
-		    argv)) != KR_OK)
+		if ((ret = cmd_fw_opt(ctx, &req, &it, &q, c, argv)) != KR_OK)
 			return ret;
 	if (optind != argc || req.key == NULL || it.opts.format == 0 ||
 	    it.in_path == NULL || it.out_path == NULL)
@@ -191,8 +186,7 @@ cmd_sign_firmware_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    "required");
 	req.items = &it;
 	req.nitems = 1;
-	req.shares = shares;
-	return cmd_sign_run(ctx, &req, &pass, &src);
+	return cmd_sign_run(ctx, &req, &q, &src);
 }
 
 const struct cmd_entry cmd_sign_firmware_entry = {
@@ -232,20 +226,19 @@ cmd_sign_batch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct kr_manifest		 m;
 	struct kr_sign_req		 req;
 	struct kr_sign_item		 dummy;
-	struct cmd_pass			 pass;
-	const char			*shares[KR_CUSTODIANS_MAX];
+	struct cmd_quorum		 q;
 	const char			*out_dir = NULL;
 	int				 c, ret;
 
 	memset(&req, 0, sizeof(req));
 	memset(&dummy, 0, sizeof(dummy));
-	cmd_pass_init(&pass, &src);
+	cmd_quorum_init(&q, &src);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
 		if (c == 'o')
 			out_dir = optarg;
-		else if ((ret = cmd_fw_opt(ctx, &req, &dummy, shares, &pass, c,
-		    argv)) != KR_OK)
+		else if ((ret = cmd_fw_opt(ctx, &req, &dummy, &q, c, argv)) !=
+		    KR_OK)
 			return ret;
 	}
 	if (optind + 1 != argc)
@@ -259,8 +252,7 @@ cmd_sign_batch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	req.items = m.items;
 	req.nitems = m.nitems;
 	req.batch_name = argv[optind];
-	req.shares = shares;
-	ret = cmd_sign_run(ctx, &req, &pass, &src);
+	ret = cmd_sign_run(ctx, &req, &q, &src);
 	kr_manifest_free(&m);
 	return ret;
 }

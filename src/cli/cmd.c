@@ -159,3 +159,27 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	kr_appliance_close(&ctx->app);
 	return ret;
 }
+
+void
+cmd_quorum_init(struct cmd_quorum *q, struct kr_passphrase_source *src)
+{
+	memset(q, 0, sizeof(*q));
+	cmd_pass_init(&q->pass, src);
+}
+
+int
+cmd_quorum_share(struct cmd_ctx *ctx, struct cmd_quorum *q, const char *file)
+{
+	if (q->n == KR_CUSTODIANS_MAX)
+		return cmd_usage_error(ctx, "more than %d --share",
+		    KR_CUSTODIANS_MAX);
+	q->shares[q->n++] = file;
+	return KR_OK;
+}
+
+void
+cmd_notice(void *vctx, const char *msg)
+{
+	(void)vctx;
+	(void)fprintf(stderr, "keyrite: %s\n", msg);
+}
