@@ -249,8 +249,7 @@ kr_init_row_cb(const struct kr_audit_rec *r, void *arg)
  * profile switched to "test" after the fact is refused.
  */
 static int
-kr_appliance_check_init(struct kr_appliance *app, const char *pol,
-    struct kr_err *err)
+kr_appliance_check_init(struct kr_appliance *app, struct kr_err *err)
 {
 	struct kr_init_row	 row;
 	char			 want[160];
@@ -298,7 +297,7 @@ kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
 		    "recorded: the database is damaged", db);
 		goto out;
 	}
-	if ((ret = kr_appliance_check_init(app, pol, err)) != KR_OK ||
+	if ((ret = kr_appliance_check_init(app, err)) != KR_OK ||
 	    (ret = kr_quorum_policy_load(pol, &app->policy, err)) != KR_OK)
 		goto out;
 	ret = kr_quorum_policy_kdf(&app->policy, app->kdf_profile, &app->kdf,

@@ -586,23 +586,13 @@ kr_issue_kind(const struct kr_issue *is)
 static int
 kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 {
-	const struct kr_quorum_report	*q = &is->res->quorum;
-	const char			*names[KR_CUSTODIANS_MAX];
-	char				 actor[1024] = "";
-	struct kr_json			 j;
-	size_t				 i, k = 0;
-	int				 ret;
+	const char	*names[KR_CUSTODIANS_MAX];
+	char		 actor[1024];
+	struct kr_json	 j;
+	size_t		 k;
+	int		 ret;
 
-	for (i = 0; i < q->given; i++) {
-		if (q->shares[i].code != KR_OK)
-			continue;
-		names[k++] = q->shares[i].custodian;
-		if (strlen(actor) + KR_CUSTODIAN_NAME_MAX + 2 < sizeof(actor)) {
-			if (actor[0] != '\0')
-				(void)strcat(actor, ",");
-			(void)strcat(actor, q->shares[i].custodian);
-		}
-	}
+	kr_quorum_approvers(&is->res->quorum, names, &k, actor, sizeof(actor));
 	kr_json_begin(&j);
 	kr_json_str(&j, "kind", is->kind);
 	kr_json_str(&j, "serial", is->res->serial);
