@@ -67,6 +67,17 @@ int		 kr_appliance_init(const struct kr_init_req *, struct kr_err *)
  */
 int		 kr_appliance_open(struct kr_appliance **, const char *,
 		    struct kr_err *) KR_WUR;
+/*
+ * The same, saying what the caller will do: KR_OPEN_READ for display
+ * (never waits, reports a damaged state instead of refusing to open),
+ * KR_OPEN_WRITE for anything that signs or changes state (one writer at
+ * a time; a damaged state is refused).  kr_appliance_open is
+ * KR_OPEN_WRITE.
+ */
+#define KR_OPEN_READ	0x0u
+#define KR_OPEN_WRITE	0x1u
+int		 kr_appliance_open_mode(struct kr_appliance **, const char *,
+		    unsigned, struct kr_err *) KR_WUR;
 void		 kr_appliance_close(struct kr_appliance **);
 /* Read-only access for display (key list, audit show, status). */
 struct kr_store	*kr_appliance_store(struct kr_appliance *);

@@ -312,6 +312,13 @@ int
 kr_appliance_open(struct kr_appliance **out, const char *dir,
     struct kr_err *err)
 {
+	return kr_appliance_open_mode(out, dir, KR_OPEN_WRITE, err);
+}
+
+int
+kr_appliance_open_mode(struct kr_appliance **out, const char *dir,
+    unsigned mode, struct kr_err *err)
+{
 	struct kr_appliance	*app;
 	struct stat		 st;
 	int			 ret;
@@ -326,6 +333,7 @@ kr_appliance_open(struct kr_appliance **out, const char *dir,
 		free(app);
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	}
+	app->mode = mode;
 	if ((ret = kr_appliance_load(app, err)) != KR_OK) {
 		kr_appliance_close(&app);
 		return ret;

@@ -18,6 +18,7 @@ struct kr_appliance {
 	struct kr_quorum_policy	 policy;
 	char			 kdf_profile[32];
 	struct kr_kdf_params	 kdf;
+	unsigned		 mode;		/* KR_OPEN_READ or _WRITE */
 };
 
 /* A canonical JSON object for audit payloads: keys in the order added. */

@@ -12,6 +12,8 @@
 
 #define CMD_STATE	0x1	/* opens the state folder before exec */
 #define CMD_SECRETS	0x2	/* handles secrets: warn if memory is not locked */
+#define CMD_WRITES	0x4	/* changes state: one writer at a time, refused
+				   when the records do not match the chain */
 
 struct cmd_ctx {
 	const char		*statedir;

@@ -252,7 +252,7 @@ const struct cmd_entry cmd_cert_root_entry = {
 	.help = "  --key NAME         the root key (purpose ca)\n"
 	    "  --subject DN       e.g. \"CN=Example Root,O=Example,C=DE\"\n"
 	    CMD_CERT_COMMON_HELP,
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_cert_root_exec,
 };
 
@@ -270,7 +270,7 @@ const struct cmd_entry cmd_cert_issue_entry = {
 	    "                     it from the request)\n"
 	    "  --san GN           dns:NAME, ip:ADDR, email:ADDR, uri:URI (leaves)\n"
 	    CMD_CERT_COMMON_HELP,
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_cert_issue_exec,
 };
 
@@ -283,7 +283,7 @@ const struct cmd_entry cmd_cert_cross_sign_entry = {
 	    "  --cert FILE        the CA certificate to cross-sign; the result\n"
 	    "                     keeps its subject bytes, key and SKI\n"
 	    CMD_CERT_COMMON_HELP,
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_cert_cross_exec,
 };
 

@@ -210,7 +210,7 @@ const struct cmd_entry cmd_key_generate_entry = {
 	    "                     its own access control: no --threshold or\n"
 	    "                     --custodian; its PIN is asked at each use\n"
 	    "  --token-pin-fd N   read that PIN from descriptor N (scripts)\n",
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_key_generate_exec,
 };
 
@@ -417,6 +417,6 @@ const struct cmd_entry cmd_key_destroy_entry = {
 	    "                     present (a token key guarded by its own\n"
 	    "                     access control asks for its PIN instead)\n"
 	    "  --passphrase-fd N  one passphrase (or PIN) line per --share\n",
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_key_destroy_exec,
 };

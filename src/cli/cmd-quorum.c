@@ -95,6 +95,6 @@ const struct cmd_entry cmd_quorum_verify_entry = {
 	    "                     from descriptor N instead of the terminal\n"
 	    "\nExit status: 0 good (and, with two or more shares, unlocked);\n"
 	    "1 refused or fewer than M good shares; 2 usage or input error.\n",
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_quorum_verify_exec,
 };

@@ -107,7 +107,7 @@ const struct cmd_entry cmd_revoke_entry = {
 	    "  --invalidity-date TIME  when the key was (suspected to be)\n"
 	    "                     compromised: 2026-11-20 or 2026-11-20T10:00:00Z\n"
 	    "  --lift-hold        lift a certificateHold (only that reason lifts)\n",
-	.flags = CMD_STATE,
+	.flags = CMD_STATE | CMD_WRITES,
 	.exec = cmd_revoke_exec,
 };
 
@@ -149,7 +149,7 @@ const struct cmd_entry cmd_import_index_entry = {
 	.help = "  --issuer-key NAME  the CA key whose certificates FILE lists\n"
 	    "A malformed line refuses the whole file, naming the line; the\n"
 	    "import is one transaction.\n",
-	.flags = CMD_STATE,
+	.flags = CMD_STATE | CMD_WRITES,
 	.exec = cmd_import_exec,
 };
 
@@ -241,7 +241,7 @@ const struct cmd_entry cmd_crl_publish_entry = {
 	    "                         lists must still be listed\n"
 	    "  --share FILE           a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N      one passphrase line per --share, in order\n",
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_crl_exec,
 };
 
@@ -318,6 +318,6 @@ const struct cmd_entry cmd_ocsp_presign_entry = {
 	    "  --valid-days N     nextUpdate (default 7)\n"
 	    "  --share FILE       a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N  one passphrase line per --share, in order\n",
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_ocsp_exec,
 };

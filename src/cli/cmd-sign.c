@@ -209,7 +209,7 @@ const struct cmd_entry cmd_sign_firmware_entry = {
 	    "  --rsa-pss           RSASSA-PSS for an RSA key (raw, cms)\n"
 	    "  --share FILE        a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_sign_firmware_exec,
 };
 
@@ -268,7 +268,7 @@ const struct cmd_entry cmd_sign_batch_entry = {
 	    "  --out-dir DIR       where outputs go (default: beside the manifest)\n"
 	    "  --share FILE        a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
-	.flags = CMD_STATE | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_sign_batch_exec,
 };
 

@@ -148,8 +148,9 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	int	ret;
 
 	if ((e->flags & CMD_STATE) != 0 &&
-	    (ret = kr_appliance_open(&ctx->app, ctx->statedir, &ctx->err)) !=
-	    KR_OK)
+	    (ret = kr_appliance_open_mode(&ctx->app, ctx->statedir,
+	    (e->flags & CMD_WRITES) != 0 ? KR_OPEN_WRITE : KR_OPEN_READ,
+	    &ctx->err)) != KR_OK)
 		return ret;
 	if ((e->flags & CMD_SECRETS) != 0 && ctx->hardening != NULL &&
 	    ctx->hardening->warning[0] != '\0')
