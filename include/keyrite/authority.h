@@ -79,6 +79,14 @@ int		 kr_appliance_open(struct kr_appliance **, const char *,
 int		 kr_appliance_open_mode(struct kr_appliance **, const char *,
 		    unsigned, struct kr_err *) KR_WUR;
 void		 kr_appliance_close(struct kr_appliance **);
+/*
+ * What the replay at open found: NULL when every record matches the audit
+ * chain.  A writer never gets this far with a damaged state (the open is
+ * refused); a reader shows the report first and its output as recorded,
+ * not as fact.
+ */
+const struct kr_replay_report *
+		 kr_appliance_damage(const struct kr_appliance *);
 /* Read-only access for display (key list, audit show, status). */
 struct kr_store	*kr_appliance_store(struct kr_appliance *);
 const char	*kr_appliance_dir(const struct kr_appliance *);
@@ -410,8 +418,15 @@ void		 kr_manifest_free(struct kr_manifest *);
 int		 kr_authority_export_public(struct kr_appliance *, const char *,
 		    const char *, char **, struct kr_err *) KR_WUR;
 
-/* audit verify: recomputes the chain and names the first bad row. */
+/*
+ * audit verify: recomputes the chain, names the first bad row, and
+ * replays it against every table (the report of the open; `replay` may
+ * be NULL).  KR_EVERIFY when anything does not match.
+ */
 int		 kr_authority_audit_verify(struct kr_appliance *,
 		    struct kr_audit_report *, struct kr_err *) KR_WUR;
+int		 kr_authority_audit_replay(struct kr_appliance *,
+		    struct kr_audit_report *, const struct kr_replay_report **,
+		    struct kr_err *) KR_WUR;
 
 #endif /* KEYRITE_AUTHORITY_H */

@@ -379,6 +379,39 @@ struct kr_audit_report {
  */
 int	kr_store_audit_verify(struct kr_store *, struct kr_audit_report *,
 	    struct kr_err *) KR_WUR;
+/*
+ * Replays the audit chain against every table: each record keyrite keeps
+ * is bound to the audit row that made or last changed it (the hash of
+ * its fields in that row's payload, docs/formats.md).  The report names
+ * the first rows that differ, were added or were deleted.  KR_OK whenever
+ * the check ran; `damaged` says what it found.
+ */
+#define KR_REPLAY_SHOWN		8
+
+struct kr_replay_report {
+	struct kr_audit_report	chain;		/* the links */
+	int64_t			records;	/* rows compared */
+	int64_t			problems;	/* rows that do not match */
+	char			problem[KR_REPLAY_SHOWN][320];
+	size_t			shown;
+	bool			damaged;	/* a bad link or a problem */
+};
+
+int	kr_store_replay(struct kr_store *, struct kr_replay_report *,
+	    struct kr_err *) KR_WUR;
+/*
+ * The highest CRL number the audit chain ever recorded for an issuer
+ * (0: none), whatever the crls table says now.
+ */
+int	kr_store_crl_number_bound(struct kr_store *, const uint8_t *,
+	    int64_t *, struct kr_err *) KR_WUR;
+/*
+ * Bulk imports bind their rows as one range each: call before the
+ * import's audit row, inside its transaction.
+ */
+int	kr_store_import_bind(struct kr_import_batch *, struct kr_err *)
+	    KR_WUR;
+
 /* Time of the newest audit row, 0 when there is none. */
 int	kr_store_audit_newest(struct kr_store *, int64_t *, struct kr_err *)
 	    KR_WUR;

@@ -275,6 +275,39 @@ kr_appliance_check_init(struct kr_appliance *app, struct kr_err *err)
 	return KR_OK;
 }
 
+/*
+ * Every record against the audit chain, before anything is used: a
+ * writer refuses a damaged state, naming the first row and what differs;
+ * a reader goes on and its front end says so first.
+ */
+static int
+kr_appliance_replay(struct kr_appliance *app, struct kr_err *err)
+{
+	const struct kr_replay_report	*r = &app->replay;
+	int				 ret;
+
+	if ((ret = kr_store_replay(app->store, &app->replay, err)) != KR_OK)
+		return ret;
+	if (!r->damaged || app->mode != KR_OPEN_WRITE)
+		return KR_OK;
+	return kr_err_set(err, KR_EVERIFY, "the records in %s do not match "
+	    "its audit chain (%s%lld record%s differ%s): %s. Nothing was signed "
+	    "or changed, and nothing will be until this is resolved: run "
+	    "`keyrite -C %s audit verify` for the list, and see "
+	    "docs/threat-model.md (a damaged state folder)", app->dir,
+	    r->chain.first_bad != 0 ? "the chain is broken; " : "",
+	    (long long)r->problems, r->problems == 1 ? "" : "s",
+	    r->problems == 1 ? "s" : "",
+	    r->chain.first_bad != 0 ? r->chain.reason : r->problem[0],
+	    app->dir);
+}
+
+const struct kr_replay_report *
+kr_appliance_damage(const struct kr_appliance *app)
+{
+	return app->replay.damaged ? &app->replay : NULL;
+}
+
 static int
 kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
 {
@@ -298,10 +331,11 @@ kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
 		goto out;
 	}
 	if ((ret = kr_appliance_check_init(app, err)) != KR_OK ||
-	    (ret = kr_quorum_policy_load(pol, &app->policy, err)) != KR_OK)
+	    (ret = kr_quorum_policy_load(pol, &app->policy, err)) != KR_OK ||
+	    (ret = kr_quorum_policy_kdf(&app->policy, app->kdf_profile,
+	    &app->kdf, err)) != KR_OK)
 		goto out;
-	ret = kr_quorum_policy_kdf(&app->policy, app->kdf_profile, &app->kdf,
-	    err);
+	ret = kr_appliance_replay(app, err);
 out:
 	free(db);
 	free(pol);

@@ -212,12 +212,31 @@ out:
 }
 
 int
+kr_authority_audit_replay(struct kr_appliance *app,
+    struct kr_audit_report *rep, const struct kr_replay_report **replay,
+    struct kr_err *err)
+{
+	const struct kr_replay_report	*r = &app->replay;
+	int				 ret;
+
+	if (replay != NULL)
+		*replay = r;
+	*rep = r->chain;
+	if (r->chain.first_bad != 0)
+		return kr_err_set(err, KR_EVERIFY, "%s", r->chain.reason);
+	if ((ret = kr_audit_check_keys(app, rep, err)) != KR_OK)
+		return ret;
+	if (r->problems > 0)
+		return kr_err_set(err, KR_EVERIFY, "%lld record%s of the "
+		    "database do%s not match the audit chain; the first: %s",
+		    (long long)r->problems, r->problems == 1 ? "" : "s",
+		    r->problems == 1 ? "es" : "", r->problem[0]);
+	return KR_OK;
+}
+
+int
 kr_authority_audit_verify(struct kr_appliance *app,
     struct kr_audit_report *rep, struct kr_err *err)
 {
-	int	ret;
-
-	if ((ret = kr_store_audit_verify(app->store, rep, err)) != KR_OK)
-		return ret;
-	return kr_audit_check_keys(app, rep, err);
+	return kr_authority_audit_replay(app, rep, NULL, err);
 }

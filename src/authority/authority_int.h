@@ -19,6 +19,8 @@ struct kr_appliance {
 	char			 kdf_profile[32];
 	struct kr_kdf_params	 kdf;
 	unsigned		 mode;		/* KR_OPEN_READ or _WRITE */
+	/* The records against the audit chain, replayed at open. */
+	struct kr_replay_report	 replay;
 };
 
 /* A canonical JSON object for audit payloads: keys in the order added. */

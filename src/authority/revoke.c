@@ -317,9 +317,11 @@ kr_authority_import_openssl_index(struct kr_appliance *app,
 		return ret;
 	if ((ret = kr_store_import_open(app->store, &im.batch, err)) == KR_OK)
 		ret = kr_index_read(path, kr_import_line, &im, err);
-	kr_store_import_close(&im.batch);
 	if (ret > 0)
 		ret = err->code != KR_OK ? err->code : KR_EINPUT;
+	if (ret == KR_OK)
+		ret = kr_store_import_bind(im.batch, err);
+	kr_store_import_close(&im.batch);
 	if (ret == KR_OK)
 		ret = kr_import_audit(&im, dig, err);
 	if (ret != KR_OK) {

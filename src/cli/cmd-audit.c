@@ -10,26 +10,41 @@
 static int
 cmd_audit_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct kr_audit_report	rep;
-	char			head[2 * KR_AUDIT_HASH_BYTES + 1];
-	int			ret;
+	const struct kr_replay_report	*rp;
+	struct kr_audit_report		 rep;
+	char				 head[2 * KR_AUDIT_HASH_BYTES + 1];
+	size_t				 i;
+	int				 ret;
 
 	if (argc > 1)
 		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[1]);
-	ret = kr_authority_audit_verify(ctx->app, &rep, &ctx->err);
+	ret = kr_authority_audit_replay(ctx->app, &rep, &rp, &ctx->err);
+	for (i = 0; i < rp->shown; i++)
+		cmd_printf(ctx, "record problem: %s\n", rp->problem[i]);
+	if (rp->problems > (int64_t)rp->shown)
+		cmd_printf(ctx, "... and %lld more record problems\n",
+		    (long long)(rp->problems - (int64_t)rp->shown));
 	if (ret != KR_OK)
 		return ret;
 	kr_hex_encode(head, rep.head, sizeof(rep.head));
 	cmd_printf(ctx, "audit chain intact: %lld rows, head %s\n",
 	    (long long)rep.rows, head);
+	cmd_printf(ctx, "records match the chain: %lld rows replayed\n",
+	    (long long)rp->records);
 	return KR_OK;
 }
 
 const struct cmd_entry cmd_audit_verify_entry = {
 	.name = "audit verify",
 	.usage = "",
-	.summary = "recompute the audit hash chain and name the first bad row",
-	.help = "Exit status: 0 intact, 1 a row was changed, removed or "
+	.summary = "recompute the audit hash chain and replay it against "
+	    "every record",
+	.help = "Checks every link of the audit chain, then every record the "
+	    "database holds\n(keys, share sets, custodians, tokens, "
+	    "certificates, revocations, CRLs,\nOCSP responses, signatures, "
+	    "settings) against the audit row that made or\nlast changed it, "
+	    "and names each row that was changed, added or deleted.\n"
+	    "Exit status: 0 intact, 1 a row was changed, removed or "
 	    "reordered.\n",
 	.flags = CMD_STATE,
 	.exec = cmd_audit_verify_exec,

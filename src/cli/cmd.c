@@ -141,6 +141,22 @@ cmd_note_kdf_profile(struct cmd_ctx *ctx)
 		    "real keys.\n", kr_appliance_kdf_profile(ctx->app));
 }
 
+/* Read-only commands on a damaged state say so before anything else. */
+static void
+cmd_damage_banner(struct cmd_ctx *ctx, const struct kr_replay_report *r)
+{
+	(void)fprintf(stderr, "keyrite: WARNING: the state folder %s is "
+	    "DAMAGED: %s%s%s (%lld record%s differ%s). What follows is shown "
+	    "as the database holds it, not as fact; commands that sign or "
+	    "change state refuse. `keyrite audit verify` lists the problems.\n",
+	    kr_appliance_dir(ctx->app), r->chain.first_bad != 0 ?
+	    "the audit chain is broken: " : "",
+	    r->chain.first_bad != 0 ? r->chain.reason : "",
+	    r->chain.first_bad == 0 && r->shown > 0 ? r->problem[0] : "",
+	    (long long)r->problems, r->problems == 1 ? "" : "s",
+	    r->problems == 1 ? "s" : "");
+}
+
 int
 cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
@@ -152,6 +168,8 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	    (e->flags & CMD_WRITES) != 0 ? KR_OPEN_WRITE : KR_OPEN_READ,
 	    &ctx->err)) != KR_OK)
 		return ret;
+	if (ctx->app != NULL && kr_appliance_damage(ctx->app) != NULL)
+		cmd_damage_banner(ctx, kr_appliance_damage(ctx->app));
 	if ((e->flags & CMD_SECRETS) != 0 && ctx->hardening != NULL &&
 	    ctx->hardening->warning[0] != '\0')
 		(void)fprintf(stderr, "keyrite: warning: %s\n",

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -185,6 +186,7 @@ kr_store_audit_append(struct kr_store *st, int64_t time, const char *actor,
     struct kr_err *err)
 {
 	struct kr_audit_rec	r;
+	char			*bound = NULL;
 	bool			own = false;
 	int			ret = KR_EINTERNAL;
 
@@ -198,17 +200,29 @@ kr_store_audit_append(struct kr_store *st, int64_t time, const char *actor,
 	if (time < 0)
 		return kr_err_set(err, KR_ECLOCK, "the clock reads before "
 		    "1970: set it right before going on");
+	if ((ret = store_pending_payload(st, payload, &bound, err)) != KR_OK)
+		return ret;
 	memset(&r, 0, sizeof(r));
 	r.time = time;
 	r.actor = actor;
 	r.event = event;
-	r.payload = payload;
+	r.payload = bound != NULL ? bound : payload;
 	if ((ret = store_tx_enter(st, &own, err)) != KR_OK)
-		return ret;
+		goto out;
 	ret = audit_append_tx(st, &r, err);
-	if ((ret = store_tx_leave(st, own, ret, err)) == KR_OK &&
-	    seq_out != NULL)
-		*seq_out = r.seq;
+	if (ret == KR_OK && bound != NULL && st->ledger != NULL) {
+		/* The in-memory ledger follows; a rollback drops it. */
+		st->ledger_tx = !own;
+		if (store_ledger_row(st, r.seq, r.payload) != KR_OK)
+			store_ledger_free(st);
+	}
+	if ((ret = store_tx_leave(st, own, ret, err)) == KR_OK) {
+		store_pending_clear(st);
+		if (seq_out != NULL)
+			*seq_out = r.seq;
+	}
+out:
+	free(bound);
 	return ret;
 }
 
@@ -335,8 +349,8 @@ audit_row_judge(struct audit_walk *w, const struct kr_audit_rec *r,
 }
 
 int
-kr_store_audit_verify(struct kr_store *st, struct kr_audit_report *rep,
-    struct kr_err *err)
+store_audit_walk(struct kr_store *st, struct kr_audit_report *rep,
+    kr_audit_cb *cb, void *arg, struct kr_err *err)
 {
 	sqlite3_stmt		*stmt = NULL;
 	struct audit_walk	 w;
@@ -351,22 +365,32 @@ kr_store_audit_verify(struct kr_store *st, struct kr_audit_report *rep,
 	if ((ret = store_prepare(st, "SELECT " AUDIT_COLUMNS " FROM audit "
 	    "ORDER BY seq", &stmt, err)) != KR_OK)
 		return ret;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	ret = KR_OK;
+	while (ret == KR_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		rep->rows++;
 		audit_row_read(stmt, &r, &bad);
 		if (!audit_row_judge(&w, &r, bad))
 			break;
+		if (cb != NULL)
+			ret = cb(&r, arg);
 	}
-	if (rc == SQLITE_ROW)
+	if (ret != KR_OK)
+		;
+	else if (rc == SQLITE_ROW)
 		ret = kr_err_set(err, KR_EVERIFY, "%s", rep->reason);
 	else if (rc != SQLITE_DONE)
 		ret = store_sqlite_err(st, rc, err, "reading the audit log");
-	else {
+	else
 		memcpy(rep->head, w.prev, KR_AUDIT_HASH_BYTES);
-		ret = KR_OK;
-	}
 	sqlite3_finalize(stmt);
 	return ret;
+}
+
+int
+kr_store_audit_verify(struct kr_store *st, struct kr_audit_report *rep,
+    struct kr_err *err)
+{
+	return store_audit_walk(st, rep, NULL, NULL, err);
 }
 
 /* Fills a record whose strings point into the statement's current row. */

@@ -70,6 +70,8 @@ kr_store_cert_insert(struct kr_store *st, const struct kr_cert_rec *c,
 	else
 		ret = store_sqlite_err(st, rc, err, "recording certificate %s",
 		    c->serial);
+	if (ret == KR_OK)
+		ret = store_bind_last(st, "certificates", err);
 	sqlite3_finalize(stmt);
 	return ret;
 }

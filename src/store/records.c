@@ -60,6 +60,8 @@ kr_store_meta_set(struct kr_store *st, const char *name, const char *value,
 	ret = store_step_done(st, stmt, &rc, err, "saving a setting");
 	if (ret != KR_OK)
 		kr_err_prefix(err, "setting %s: ", name);
+	if (ret == KR_OK)
+		ret = store_bind_text(st, "meta", "name", name, err);
 	sqlite3_finalize(stmt);
 	return ret;
 }
@@ -164,6 +166,8 @@ kr_store_key_insert(struct kr_store *st, const struct kr_key_rec *k,
 	ret = KR_OK;
 	if (rc != SQLITE_DONE)
 		ret = store_key_refused(st, k, rc, err);
+	if (ret == KR_OK)
+		ret = store_bind_last(st, "keys", err);
 	sqlite3_finalize(stmt);
 	return ret;
 }
@@ -247,6 +251,9 @@ kr_store_key_set_state(struct kr_store *st, const uint8_t *id,
 	else if (sqlite3_changes(st->db) != 1)
 		ret = kr_err_set(err, KR_ENOENT, "no key with id %s in this "
 		    "state folder: `keyrite key list` shows the keys", hex);
+	if (ret == KR_OK)
+		ret = store_bind_blob(st, "keys", "id", id,
+		    KR_STORE_ID_BYTES, err);
 	sqlite3_finalize(stmt);
 	return ret;
 }
@@ -406,6 +413,8 @@ kr_store_set_insert(struct kr_store *st, const struct kr_set_rec *s,
 	ret = KR_OK;
 	if (rc != SQLITE_DONE)
 		ret = store_set_refused(st, s, rc, err);
+	if (ret == KR_OK)
+		ret = store_bind_last(st, "share_sets", err);
 	sqlite3_finalize(stmt);
 	return ret;
 }
@@ -429,7 +438,8 @@ kr_store_set_retire(struct kr_store *st, const uint8_t *id,
 	if (ret != KR_OK)
 		return kr_err_prefix(err, "share set %s: ", hex);
 	if (sqlite3_changes(st->db) == 1)
-		return KR_OK;
+		return store_bind_blob(st, "share_sets", "id", id,
+		    KR_STORE_ID_BYTES, err);
 	if ((ret = kr_store_set_get(st, id, &s, err)) != KR_OK)
 		return ret;
 	return kr_err_set(err, KR_EREFUSED, "share set %s (epoch %u) is "
@@ -489,6 +499,8 @@ kr_store_custodian_insert(struct kr_store *st,
 	ret = KR_OK;
 	if (rc != SQLITE_DONE)
 		ret = store_custodian_refused(st, c, rc, err);
+	if (ret == KR_OK)
+		ret = store_bind_last(st, "custodians", err);
 	sqlite3_finalize(stmt);
 	return ret;
 }

@@ -17,14 +17,15 @@
 	"id, issuer_key_id, serial, revoked_at, reason, invalidity, " \
 	"expires, coalesce(lifted_at, 0), source"
 
+/* Steps an insert; a new row of `table` (when set) is queued for binding. */
 static int
 store_done(struct kr_store *st, sqlite3_stmt *stmt, const char *what,
-    const char *dup, struct kr_err *err)
+    const char *dup, const char *table, struct kr_err *err)
 {
 	int	rc = sqlite3_step(stmt), ret;
 
 	if (rc == SQLITE_DONE)
-		ret = KR_OK;
+		ret = table != NULL ? store_bind_last(st, table, err) : KR_OK;
 	else if (rc == SQLITE_CONSTRAINT_UNIQUE && dup != NULL)
 		ret = kr_err_set(err, KR_EEXIST, "%s", dup);
 	else
@@ -69,7 +70,8 @@ kr_store_revocation_insert(struct kr_store *st,
 	if ((ret = store_prepare(st, REV_INSERT, &stmt, err)) != KR_OK)
 		return ret;
 	store_rev_bind(stmt, r);
-	return store_done(st, stmt, "recording a revocation", REV_DUP, err);
+	return store_done(st, stmt, "recording a revocation", REV_DUP,
+	    "revocations", err);
 }
 
 static void
@@ -139,10 +141,13 @@ kr_store_revocation_lift(struct kr_store *st, int64_t id, int64_t when,
 		return ret;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, when);
-	ret = store_done(st, stmt, "lifting a certificate hold", NULL, err);
+	ret = store_done(st, stmt, "lifting a certificate hold", NULL, NULL,
+	    err);
 	if (ret == KR_OK && sqlite3_changes(st->db) != 1)
 		ret = kr_err_set(err, KR_EREFUSED, "only a certificateHold "
 		    "that is still in force can be lifted");
+	if (ret == KR_OK)
+		ret = store_bind_rowid(st, "revocations.lifted", id, err);
 	return ret;
 }
 
@@ -319,7 +324,7 @@ kr_store_external_insert(struct kr_store *st, const struct kr_external_rec *r,
 		return ret;
 	store_ext_bind(stmt, r);
 	return store_done(st, stmt, "recording an imported certificate",
-	    EXT_DUP, err);
+	    EXT_DUP, "external_certs", err);
 }
 
 /* Bulk import: two statements prepared once, reset per row. */
@@ -327,6 +332,9 @@ struct kr_import_batch {
 	struct kr_store	*st;
 	sqlite3_stmt	*ext;
 	sqlite3_stmt	*rev;
+	/* The rows this batch made, bound as one range per table. */
+	int64_t		 ext_first, ext_last;
+	int64_t		 rev_first, rev_last;
 };
 
 int
@@ -351,13 +359,17 @@ kr_store_import_open(struct kr_store *st, struct kr_import_batch **out,
 
 static int
 store_batch_step(struct kr_store *st, sqlite3_stmt *stmt, const char *what,
-    const char *dup, struct kr_err *err)
+    const char *dup, int64_t *first, int64_t *last, struct kr_err *err)
 {
 	int	rc = sqlite3_step(stmt);
 
 	sqlite3_reset(stmt);
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		*last = sqlite3_last_insert_rowid(st->db);
+		if (*first == 0)
+			*first = *last;
 		return KR_OK;
+	}
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
 		return kr_err_set(err, KR_EEXIST, "%s", dup);
 	return store_sqlite_err(st, rc, err, "%s", what);
@@ -369,7 +381,7 @@ kr_store_import_external(struct kr_import_batch *b,
 {
 	store_ext_bind(b->ext, r);
 	return store_batch_step(b->st, b->ext, "recording an imported "
-	    "certificate", EXT_DUP, err);
+	    "certificate", EXT_DUP, &b->ext_first, &b->ext_last, err);
 }
 
 int
@@ -378,7 +390,21 @@ kr_store_import_revocation(struct kr_import_batch *b,
 {
 	store_rev_bind(b->rev, r);
 	return store_batch_step(b->st, b->rev, "recording a revocation",
-	    REV_DUP, err);
+	    REV_DUP, &b->rev_first, &b->rev_last, err);
+}
+
+int
+kr_store_import_bind(struct kr_import_batch *b, struct kr_err *err)
+{
+	int	ret;
+
+	if (b->ext_first > 0 && (ret = store_bind_range(b->st,
+	    "external_certs", b->ext_first, b->ext_last, err)) != KR_OK)
+		return ret;
+	if (b->rev_first > 0)
+		return store_bind_range(b->st, "revocations", b->rev_first,
+		    b->rev_last, err);
+	return KR_OK;
 }
 
 void
@@ -508,7 +534,7 @@ kr_store_crl_insert(struct kr_store *st, const struct kr_crl_rec *c,
 	sqlite3_bind_text(stmt, 10, c->location, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 11, c->created);
 	return store_done(st, stmt, "recording a CRL", "this CRL number was "
-	    "already used by this issuer", err);
+	    "already used by this issuer", "crls", err);
 }
 
 int
@@ -577,7 +603,8 @@ kr_store_ocsp_insert(struct kr_store *st, const struct kr_ocsp_rec *o,
 	sqlite3_bind_text(stmt, 6, o->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(stmt, 7, o->der, (int)o->der_len, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 8, o->created);
-	return store_done(st, stmt, "recording an OCSP response", NULL, err);
+	return store_done(st, stmt, "recording an OCSP response", NULL,
+	    "ocsp_responses", err);
 }
 
 int

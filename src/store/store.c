@@ -491,6 +491,7 @@ kr_store_close(struct kr_store **stp)
 	if (stp == NULL || (st = *stp) == NULL)
 		return;
 	kr_store_rollback(st);
+	store_ledger_free(st);
 	if (st->db != NULL)
 		sqlite3_close_v2(st->db);
 	free(st->path);
@@ -528,6 +529,8 @@ kr_store_commit(struct kr_store *st, struct kr_err *err)
 		return ret;
 	}
 	st->in_tx = false;
+	st->ledger_tx = false;
+	store_pending_clear(st);
 	return KR_OK;
 }
 
@@ -539,6 +542,12 @@ kr_store_rollback(struct kr_store *st)
 	if (st == NULL || st->db == NULL)
 		return;
 	st->in_tx = false;
+	store_pending_clear(st);
+	if (st->ledger_tx) {
+		/* Bindings of rows that are gone: read the chain again. */
+		st->ledger_tx = false;
+		store_ledger_drop(st);
+	}
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	if (sqlite3_prepare_v2(st->db, "ROLLBACK", -1, &stmt, NULL) ==

@@ -19,10 +19,18 @@
 #define STORE_APPLICATION_ID	0x4b525354
 #define STORE_AUDIT_TEXT_MAX	(1024 * 1024)
 
+struct store_ledger;
+struct store_pending;
+
 struct kr_store {
-	sqlite3	*db;
-	char	*path;
-	bool	 in_tx;
+	sqlite3			*db;
+	char			*path;
+	bool			 in_tx;
+	/* ledger.c: the chain's bindings, and those waiting for a row. */
+	struct store_ledger	*ledger;
+	struct store_pending	*pending;
+	size_t			 npending, pcap;
+	bool			 ledger_tx;	/* changed in this transaction */
 };
 
 /* store.c: the error boundary and statement helpers. */
@@ -41,6 +49,38 @@ int	store_col_blob(struct kr_store *, sqlite3_stmt *, int, uint8_t *,
 bool	store_str_fits(const char *, size_t);
 int	store_tx_enter(struct kr_store *, bool *, struct kr_err *) KR_WUR;
 int	store_tx_leave(struct kr_store *, bool, int, struct kr_err *) KR_WUR;
+
+/*
+ * audit.c: walks the chain, checking every link; cb sees each good row.
+ * KR_EVERIFY with rep->first_bad set at the first bad row.
+ */
+int	store_audit_walk(struct kr_store *, struct kr_audit_report *,
+	    kr_audit_cb *, void *, struct kr_err *) KR_WUR;
+
+/*
+ * ledger.c: after a row is inserted or changed, queue its binding; the
+ * next audit row carries the queue (store_pending_payload).
+ */
+int	store_bind_last(struct kr_store *, const char *, struct kr_err *)
+	    KR_WUR;
+int	store_bind_rowid(struct kr_store *, const char *, int64_t,
+	    struct kr_err *) KR_WUR;
+int	store_bind_blob(struct kr_store *, const char *, const char *,
+	    const uint8_t *, size_t, struct kr_err *) KR_WUR;
+int	store_bind_text(struct kr_store *, const char *, const char *,
+	    const char *, struct kr_err *) KR_WUR;
+int	store_bind_range(struct kr_store *, const char *, int64_t, int64_t,
+	    struct kr_err *) KR_WUR;
+int	store_pending_payload(struct kr_store *, const char *, char **,
+	    struct kr_err *) KR_WUR;
+void	store_pending_clear(struct kr_store *);
+/* Adds the bindings an audit row carries to a loaded ledger. */
+int	store_ledger_row(struct kr_store *, int64_t, const char *) KR_WUR;
+int	store_ledger_reset(struct kr_store *, struct kr_err *) KR_WUR;
+void	store_ledger_free(struct kr_store *);
+/* Forgets the ledger (not the queue); the next use reads the chain again. */
+void	store_ledger_drop(struct kr_store *);
+int	store_ledger_load(struct kr_store *, struct kr_err *) KR_WUR;
 
 /* schema.c */
 int	store_schema_migrate(struct kr_store *, bool, struct kr_err *) KR_WUR;

@@ -36,6 +36,8 @@ kr_store_token_insert(struct kr_store *st, const struct kr_token_rec *t,
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE)
 		ret = store_sqlite_err(st, rc, err, "recording a token key");
+	if (ret == KR_OK)
+		ret = store_bind_last(st, "token_keys", err);
 	sqlite3_finalize(stmt);
 	return ret;
 }
@@ -116,6 +118,8 @@ kr_store_signature_insert(struct kr_store *st,
 		ret = store_sqlite_err(st, rc, err, "recording a signature");
 	else if (id != NULL)
 		*id = sqlite3_last_insert_rowid(st->db);
+	if (ret == KR_OK)
+		ret = store_bind_last(st, "signatures", err);
 	sqlite3_finalize(stmt);
 	return ret;
 }

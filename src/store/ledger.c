@@ -1,0 +1,1069 @@
+/*
+ * The ledger: every record bound to the audit row that made or changed it.
+ *
+ * When a row is inserted or changed, the store reads it back, encodes its
+ * columns canonically and queues a binding: the row's identity
+ * ("keys:1a2b...", "revocations:17") and the SHA-256 of its encoding,
+ * followed by a 4-byte tag per column (so a mismatch can name the column).
+ * The next audit row written carries the queued bindings as the last
+ * member of its payload:
+ *
+ *	..., "bind":{"keys:1a2b...":"<64 hex>.<8 hex per column>", ...}}
+ *
+ * A bulk import binds a range of rows at once ("revocations[3-1000002]"),
+ * with the hash of the rows' encodings in id order.
+ *
+ * kr_store_replay walks the audit chain (checking every link), collects
+ * the bindings, then walks every table: a row whose encoding differs from
+ * its newest binding, a row nothing binds, and a binding whose row is gone
+ * are each named.  The tables are a view of the chain; this is the check.
+ *
+ * Encoding (docs/formats.md): "keyrite-record-v1" || table name || NUL ||
+ * per column: a type byte ('i' integer as 8 bytes big-endian, 't' text,
+ * 'b' blob, each with a 4-byte big-endian length first, 'n' null).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include <keyrite/base.h>
+#include <keyrite/crypto.h>
+#include <keyrite/store.h>
+
+#include "store_int.h"
+
+#define RECORD_TAG	"keyrite-record-v1"
+#define RANGE_TAG	"keyrite-range-v1"
+#define TAG_BYTES	4
+#define COLS_MAX	16
+#define IDENT_MAX	96
+/* "<64 hex>.<8 hex per column>" */
+#define VALUE_MAX	(64 + 1 + COLS_MAX * 2 * TAG_BYTES + 1)
+
+/*
+ * The bound tables.  `select` gives the identity first, then the bound
+ * columns in their canonical order; `label` is the column (counted among
+ * the bound ones, 0-based) a person knows the row by, or -1.
+ */
+struct store_table {
+	const char	*name;
+	const char	*select;
+	const char	*where;		/* rows this binding covers, or "" */
+	const char	*cols[COLS_MAX];
+	int		 ncols;
+	int		 label;
+	bool		 ranged;	/* bulk imports bind ranges of rows */
+};
+
+static const struct store_table store_tables[] = {
+	{ "meta", "SELECT name, name, value FROM meta", "",
+	    { "name", "value" }, 2, 0, false },
+	{ "keys", "SELECT lower(hex(id)), id, name, alg, purpose, backend, "
+	    "state, location, spki, created FROM keys", "",
+	    { "id", "name", "alg", "purpose", "backend", "state", "location",
+	    "public key", "created" }, 9, 1, false },
+	{ "share_sets", "SELECT lower(hex(id)), id, key_id, epoch, m, n, "
+	    "dealer_pk, kdf_ops, kdf_mem_kib, state, created FROM share_sets",
+	    "", { "id", "key id", "epoch", "m", "n", "dealer key", "kdf ops",
+	    "kdf memory", "state", "created" }, 10, -1, false },
+	{ "custodians", "SELECT lower(hex(set_id)) || ':' || x, set_id, x, "
+	    "name, share_digest FROM custodians", "",
+	    { "share set", "x", "name", "share digest" }, 4, 2, false },
+	{ "token_keys", "SELECT lower(hex(key_id)), key_id, module, uri, "
+	    "token_label, token_serial, manufacturer, model, p11_id, pin_mode, "
+	    "pins_location FROM token_keys", "",
+	    { "key id", "module", "uri", "token label", "token serial",
+	    "manufacturer", "model", "CKA_ID", "pin mode", "pins file" }, 10,
+	    3, false },
+	{ "certificates", "SELECT id, id, issuer_key_id, serial, subject, "
+	    "subject_der, issuer_der, not_before, not_after, spki_sha256, "
+	    "subject_key_id, profile, kind, is_ca, der, sha256, created FROM "
+	    "certificates", "",
+	    { "id", "issuer key", "serial", "subject", "subject DER",
+	    "issuer DER", "notBefore", "notAfter", "public key hash",
+	    "subject key", "profile", "kind", "is_ca", "DER", "sha256",
+	    "created" }, 16, 2, false },
+	{ "external_certs", "SELECT id, id, issuer_key_id, serial, status, "
+	    "expires, subject, source FROM external_certs", "",
+	    { "id", "issuer key", "serial", "status", "expires", "subject",
+	    "source" }, 7, -1, true },
+	{ "revocations", "SELECT id, id, issuer_key_id, serial, revoked_at, "
+	    "reason, invalidity, expires, source FROM revocations", "",
+	    { "id", "issuer key", "serial", "revocation time", "reason",
+	    "invalidity date", "expires", "source" }, 8, -1, true },
+	/* A lifted certificateHold is bound on its own (the row is not). */
+	{ "revocations.lifted", "SELECT id, id, lifted_at FROM revocations",
+	    "lifted_at IS NOT NULL", { "id", "lifted at" }, 2, -1, false },
+	{ "crls", "SELECT lower(hex(issuer_key_id)) || ':' || number, id, "
+	    "issuer_key_id, number, is_delta, "
+	    "base_number, this_update, next_update, entries, "
+	    "max_revocation_id, sha256, created, location FROM crls", "",
+	    { "id", "issuer key", "number", "is_delta", "base number",
+	    "thisUpdate", "nextUpdate", "entries", "max revocation id",
+	    "sha256", "created", "location" }, 12, -1, false },
+	{ "ocsp_responses", "SELECT id, id, issuer_key_id, serial, status, "
+	    "this_update, next_update, sha256, der, created FROM "
+	    "ocsp_responses", "",
+	    { "id", "issuer key", "serial", "status", "thisUpdate",
+	    "nextUpdate", "sha256", "DER", "created" }, 9, 2, false },
+	{ "signatures", "SELECT id, id, key_id, image_name, image_size, "
+	    "digest_alg, digest, format, output, signature, cert_serial, "
+	    "manifest_entry, batch, created FROM signatures", "",
+	    { "id", "key", "image", "image size", "digest algorithm",
+	    "digest", "format", "output", "signature", "certificate serial",
+	    "manifest entry", "batch", "created" }, 13, 2, false },
+};
+
+#define STORE_NTABLES	(sizeof(store_tables) / sizeof(store_tables[0]))
+
+/* One binding the chain holds: an identity's newest digest and tags. */
+struct ledger_entry {
+	char		*ident;		/* "keys:1a2b..." */
+	uint8_t		 digest[32];
+	uint8_t		 tags[COLS_MAX * TAG_BYTES];
+	int64_t		 seq;		/* the audit row that bound it */
+	bool		 seen;		/* found in the table by the replay */
+};
+
+/* A bulk range: rows first..last of a ranged table, hashed in order. */
+struct ledger_range {
+	size_t		 table;
+	int64_t		 first, last;
+	uint8_t		 digest[32];
+	int64_t		 seq;
+};
+
+struct store_ledger {
+	struct ledger_entry	*slots;
+	size_t			 cap, used;
+	struct ledger_range	*ranges;
+	size_t			 nranges, rcap;
+};
+
+/* A binding queued by an insert or update, waiting for its audit row. */
+struct store_pending {
+	char	ident[IDENT_MAX];
+	char	value[VALUE_MAX];
+};
+
+/* Encoding */
+
+static void
+enc_be(uint8_t *p, uint64_t v, int n)
+{
+	int	i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static void
+enc_column(struct kr_hash *h, sqlite3_stmt *stmt, int col)
+{
+	uint8_t	hdr[9];
+	int	type = sqlite3_column_type(stmt, col);
+	int	n;
+
+	switch (type) {
+	case SQLITE_INTEGER:
+		hdr[0] = 'i';
+		enc_be(hdr + 1, (uint64_t)sqlite3_column_int64(stmt, col), 8);
+		kr_hash_update(h, hdr, 9);
+		return;
+	case SQLITE_NULL:
+		hdr[0] = 'n';
+		kr_hash_update(h, hdr, 1);
+		return;
+	case SQLITE_BLOB:
+		hdr[0] = 'b';
+		n = sqlite3_column_bytes(stmt, col);
+		enc_be(hdr + 1, (uint64_t)n, 4);
+		kr_hash_update(h, hdr, 5);
+		kr_hash_update(h, sqlite3_column_blob(stmt, col), (size_t)n);
+		return;
+	default:	/* text, and a float no honest row has */
+		hdr[0] = type == SQLITE_TEXT ? 't' : 'f';
+		n = sqlite3_column_bytes(stmt, col);
+		enc_be(hdr + 1, (uint64_t)n, 4);
+		kr_hash_update(h, hdr, 5);
+		kr_hash_update(h, sqlite3_column_text(stmt, col), (size_t)n);
+		return;
+	}
+}
+
+/* Columns 1..ncols of the statement's row (column 0 is the identity). */
+static void
+enc_row(struct kr_hash *h, const struct store_table *t, sqlite3_stmt *stmt)
+{
+	int	i;
+
+	for (i = 0; i < t->ncols; i++)
+		enc_column(h, stmt, i + 1);
+}
+
+static int
+row_digest(const struct store_table *t, sqlite3_stmt *stmt, uint8_t *digest,
+    uint8_t *tags)
+{
+	struct kr_hash	h;
+	uint8_t		full[32];
+	int		i;
+
+	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
+		return KR_ECRYPTO;
+	kr_hash_update(&h, RECORD_TAG, sizeof(RECORD_TAG) - 1);
+	kr_hash_update(&h, t->name, strlen(t->name) + 1);
+	enc_row(&h, t, stmt);
+	kr_hash_final(&h, digest);
+	for (i = 0; tags != NULL && i < t->ncols; i++) {
+		if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
+			return KR_ECRYPTO;
+		kr_hash_update(&h, t->name, strlen(t->name) + 1);
+		kr_hash_update(&h, t->cols[i], strlen(t->cols[i]) + 1);
+		enc_column(&h, stmt, i + 1);
+		kr_hash_final(&h, full);
+		memcpy(tags + i * TAG_BYTES, full, TAG_BYTES);
+	}
+	return KR_OK;
+}
+
+static void
+row_ident(const struct store_table *t, sqlite3_stmt *stmt, char *out,
+    size_t cap)
+{
+	const unsigned char	*id = sqlite3_column_text(stmt, 0);
+
+	(void)snprintf(out, cap, "%s:%s", t->name, id != NULL ?
+	    (const char *)id : "?");
+}
+
+/* The ledger's hash table */
+
+static uint64_t
+ledger_hash(const char *s)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct ledger_entry *
+ledger_find(const struct store_ledger *l, const char *ident)
+{
+	size_t	i;
+
+	if (l->cap == 0)
+		return NULL;
+	for (i = ledger_hash(ident) & (l->cap - 1); l->slots[i].ident != NULL;
+	    i = (i + 1) & (l->cap - 1))
+		if (strcmp(l->slots[i].ident, ident) == 0)
+			return &l->slots[i];
+	return NULL;
+}
+
+static int
+ledger_grow(struct store_ledger *l)
+{
+	struct ledger_entry	*old = l->slots, *e;
+	size_t			 oldcap = l->cap, i, j;
+
+	l->cap = oldcap == 0 ? 256 : oldcap * 2;
+	if ((l->slots = calloc(l->cap, sizeof(*l->slots))) == NULL) {
+		l->slots = old;
+		l->cap = oldcap;
+		return KR_ENOMEM;
+	}
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].ident == NULL)
+			continue;
+		for (j = ledger_hash(old[i].ident) & (l->cap - 1);
+		    l->slots[j].ident != NULL; j = (j + 1) & (l->cap - 1))
+			;
+		e = &l->slots[j];
+		*e = old[i];
+	}
+	free(old);
+	return KR_OK;
+}
+
+static struct ledger_entry *
+ledger_put(struct store_ledger *l, const char *ident)
+{
+	struct ledger_entry	*e;
+	size_t			 i;
+
+	if ((e = ledger_find(l, ident)) != NULL)
+		return e;
+	if ((l->used + 1) * 2 > l->cap && ledger_grow(l) != KR_OK)
+		return NULL;
+	for (i = ledger_hash(ident) & (l->cap - 1); l->slots[i].ident != NULL;
+	    i = (i + 1) & (l->cap - 1))
+		;
+	if ((l->slots[i].ident = strdup(ident)) == NULL)
+		return NULL;
+	l->used++;
+	return &l->slots[i];
+}
+
+static void
+ledger_free(struct store_ledger *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->cap; i++)
+		free(l->slots[i].ident);
+	free(l->slots);
+	free(l->ranges);
+	memset(l, 0, sizeof(*l));
+}
+
+void
+store_ledger_drop(struct kr_store *st)
+{
+	if (st->ledger != NULL) {
+		ledger_free(st->ledger);
+		free(st->ledger);
+		st->ledger = NULL;
+	}
+}
+
+void
+store_ledger_free(struct kr_store *st)
+{
+	store_ledger_drop(st);
+	free(st->pending);
+	st->pending = NULL;
+	st->npending = st->pcap = 0;
+}
+
+/* Queuing bindings */
+
+static int
+pending_add(struct kr_store *st, const char *ident, const char *value,
+    struct kr_err *err)
+{
+	struct store_pending	*p;
+	size_t			 i;
+
+	for (i = 0; i < st->npending; i++)
+		if (strcmp(st->pending[i].ident, ident) == 0)
+			break;
+	if (i == st->npending) {
+		if (st->npending == st->pcap) {
+			st->pcap = st->pcap == 0 ? 16 : st->pcap * 2;
+			if ((p = realloc(st->pending, st->pcap *
+			    sizeof(*p))) == NULL)
+				return kr_err_set(err, KR_ENOMEM, "out of "
+				    "memory");
+			st->pending = p;
+		}
+		st->npending++;
+	}
+	(void)snprintf(st->pending[i].ident, IDENT_MAX, "%s", ident);
+	(void)snprintf(st->pending[i].value, VALUE_MAX, "%s", value);
+	return KR_OK;
+}
+
+static void
+value_format(char *out, const uint8_t *digest, const uint8_t *tags, int ncols)
+{
+	kr_hex_encode(out, digest, 32);
+	if (tags == NULL)
+		return;
+	out[64] = '.';
+	kr_hex_encode(out + 65, tags, (size_t)ncols * TAG_BYTES);
+}
+
+static const struct store_table *
+table_named(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < STORE_NTABLES; i++)
+		if (strcmp(store_tables[i].name, name) == 0)
+			return &store_tables[i];
+	return NULL;
+}
+
+/* Binds the rows a statement selects (identity + bound columns). */
+static int
+bind_stmt_rows(struct kr_store *st, const struct store_table *t,
+    sqlite3_stmt *stmt, struct kr_err *err)
+{
+	uint8_t	digest[32], tags[COLS_MAX * TAG_BYTES];
+	char	ident[IDENT_MAX], value[VALUE_MAX];
+	int	rc, ret = KR_OK;
+
+	while (ret == KR_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		row_ident(t, stmt, ident, sizeof(ident));
+		if ((ret = row_digest(t, stmt, digest, tags)) != KR_OK)
+			return kr_err_set(err, ret, "cannot hash a record");
+		value_format(value, digest, tags, t->ncols);
+		ret = pending_add(st, ident, value, err);
+	}
+	if (ret == KR_OK && rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "reading back a %s row to "
+		    "record it", t->name);
+	return ret;
+}
+
+/*
+ * Queues the binding of the rows of table `name` where `col` (an SQL
+ * column or "rowid") equals the value: text when `text` is set, a blob
+ * when blob_len > 0, else the integer.
+ */
+static int
+bind_where(struct kr_store *st, const char *name, const char *col,
+    const char *text, const uint8_t *blob, size_t blob_len, int64_t num,
+    struct kr_err *err)
+{
+	const struct store_table	*t = table_named(name);
+	sqlite3_stmt			*stmt = NULL;
+	char				 sql[512];
+	int				 ret;
+
+	if (t == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "no bound table %s: this "
+		    "is a bug in keyrite", name);
+	(void)snprintf(sql, sizeof(sql), "%s WHERE %s = ?1%s%s", t->select,
+	    col, t->where[0] != '\0' ? " AND " : "", t->where);
+	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
+		return ret;
+	if (text != NULL)
+		sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
+	else if (blob_len > 0)
+		sqlite3_bind_blob(stmt, 1, blob, (int)blob_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(stmt, 1, num);
+	ret = bind_stmt_rows(st, t, stmt, err);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+store_bind_rowid(struct kr_store *st, const char *table, int64_t rowid,
+    struct kr_err *err)
+{
+	return bind_where(st, table, "rowid", NULL, NULL, 0, rowid, err);
+}
+
+int
+store_bind_last(struct kr_store *st, const char *table, struct kr_err *err)
+{
+	return store_bind_rowid(st, table, sqlite3_last_insert_rowid(st->db),
+	    err);
+}
+
+int
+store_bind_blob(struct kr_store *st, const char *table, const char *col,
+    const uint8_t *id, size_t len, struct kr_err *err)
+{
+	return bind_where(st, table, col, NULL, id, len, 0, err);
+}
+
+int
+store_bind_text(struct kr_store *st, const char *table, const char *col,
+    const char *value, struct kr_err *err)
+{
+	return bind_where(st, table, col, value, NULL, 0, 0, err);
+}
+
+/* Hashes rows first..last of a ranged table, in id order. */
+static int
+range_digest(struct kr_store *st, const struct store_table *t, int64_t first,
+    int64_t last, uint8_t *digest, int64_t *count, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	struct kr_hash	 h;
+	char		 sql[512];
+	int		 rc, ret;
+
+	(void)snprintf(sql, sizeof(sql), "%s WHERE id BETWEEN ?1 AND ?2 "
+	    "ORDER BY id", t->select);
+	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, first);
+	sqlite3_bind_int64(stmt, 2, last);
+	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK) {
+		sqlite3_finalize(stmt);
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash a record");
+	}
+	kr_hash_update(&h, RANGE_TAG, sizeof(RANGE_TAG) - 1);
+	kr_hash_update(&h, t->name, strlen(t->name) + 1);
+	*count = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		enc_row(&h, t, stmt);
+		(*count)++;
+	}
+	sqlite3_finalize(stmt);
+	kr_hash_final(&h, digest);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(st, rc, err, "reading %s rows %lld to "
+		    "%lld", t->name, (long long)first, (long long)last);
+	return KR_OK;
+}
+
+int
+store_bind_range(struct kr_store *st, const char *table, int64_t first,
+    int64_t last, struct kr_err *err)
+{
+	const struct store_table	*t = table_named(table);
+	uint8_t				 digest[32];
+	char				 ident[IDENT_MAX], value[VALUE_MAX];
+	int64_t				 count;
+	int				 ret;
+
+	if (t == NULL || !t->ranged)
+		return kr_err_set(err, KR_EINTERNAL, "no ranged table %s: "
+		    "this is a bug in keyrite", table);
+	if (last < first)
+		return KR_OK;
+	if ((ret = range_digest(st, t, first, last, digest, &count, err)) !=
+	    KR_OK)
+		return ret;
+	(void)snprintf(ident, sizeof(ident), "%s[%lld-%lld]", t->name,
+	    (long long)first, (long long)last);
+	value_format(value, digest, NULL, 0);
+	return pending_add(st, ident, value, err);
+}
+
+void
+store_pending_clear(struct kr_store *st)
+{
+	st->npending = 0;
+}
+
+static void
+buf_str(struct kr_buf *b, const char *s)
+{
+	kr_buf_put(b, s, strlen(s));
+}
+
+/*
+ * The payload with the queued bindings as its last member; *out is NULL
+ * when nothing is queued (the payload stays as it is).
+ */
+int
+store_pending_payload(struct kr_store *st, const char *payload, char **out,
+    struct kr_err *err)
+{
+	struct kr_buf	b;
+	size_t		n = strlen(payload), i;
+	bool		empty;
+
+	*out = NULL;
+	if (st->npending == 0)
+		return KR_OK;
+	if (n < 2 || payload[0] != '{' || payload[n - 1] != '}')
+		return kr_err_set(err, KR_EINTERNAL, "an audit payload that "
+		    "binds records must be a JSON object: this is a bug in "
+		    "keyrite");
+	empty = n == 2;
+	kr_buf_init(&b, false);
+	kr_buf_put(&b, payload, n - 1);
+	buf_str(&b, empty ? "\"bind\":{" : ",\"bind\":{");
+	for (i = 0; i < st->npending; i++) {
+		buf_str(&b, i == 0 ? "\"" : ",\"");
+		buf_str(&b, st->pending[i].ident);
+		buf_str(&b, "\":\"");
+		buf_str(&b, st->pending[i].value);
+		buf_str(&b, "\"");
+	}
+	buf_str(&b, "}}");
+	kr_buf_put_u8(&b, 0);
+	if (b.failed) {
+		kr_buf_free(&b);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
+	*out = (char *)b.p;	/* the caller frees it */
+	return KR_OK;
+}
+
+/* Reading bindings back from the chain */
+
+static bool
+parse_hex(const char *s, size_t n, uint8_t *out)
+{
+	char	tmp[VALUE_MAX];
+
+	if (n >= sizeof(tmp) || n % 2 != 0)
+		return false;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return kr_hex_decode(out, n / 2, tmp) == KR_OK;
+}
+
+static int
+ledger_add_range(struct store_ledger *l, const char *ident,
+    const uint8_t *digest, int64_t seq)
+{
+	struct ledger_range	*r;
+	const char		*br = strchr(ident, '[');
+	char			 name[32];
+	long long		 a, b;
+	size_t			 i;
+
+	if (br == NULL || (size_t)(br - ident) >= sizeof(name) ||
+	    sscanf(br, "[%lld-%lld]", &a, &b) != 2 || b < a)
+		return KR_EVERIFY;
+	memcpy(name, ident, (size_t)(br - ident));
+	name[br - ident] = '\0';
+	for (i = 0; i < STORE_NTABLES; i++)
+		if (strcmp(store_tables[i].name, name) == 0 &&
+		    store_tables[i].ranged)
+			break;
+	if (i == STORE_NTABLES)
+		return KR_EVERIFY;
+	if (l->nranges == l->rcap) {
+		l->rcap = l->rcap == 0 ? 8 : l->rcap * 2;
+		if ((r = realloc(l->ranges, l->rcap * sizeof(*r))) == NULL)
+			return KR_ENOMEM;
+		l->ranges = r;
+	}
+	r = &l->ranges[l->nranges++];
+	r->table = i;
+	r->first = a;
+	r->last = b;
+	memcpy(r->digest, digest, 32);
+	r->seq = seq;
+	return KR_OK;
+}
+
+/* One "ident":"value" pair of a payload's bind member. */
+static int
+ledger_add(struct store_ledger *l, const char *ident, const char *value,
+    size_t vlen, int64_t seq)
+{
+	struct ledger_entry	*e;
+	uint8_t			 digest[32];
+
+	if (vlen < 64 || !parse_hex(value, 64, digest))
+		return KR_EVERIFY;
+	if (strchr(ident, '[') != NULL)
+		return ledger_add_range(l, ident, digest, seq);
+	if ((e = ledger_put(l, ident)) == NULL)
+		return KR_ENOMEM;
+	memcpy(e->digest, digest, 32);
+	memset(e->tags, 0, sizeof(e->tags));
+	if (vlen > 65 && value[64] == '.' && vlen - 65 <= sizeof(e->tags) * 2)
+		(void)parse_hex(value + 65, vlen - 65, e->tags);
+	e->seq = seq;
+	return KR_OK;
+}
+
+/* The bind member is the payload's last: {"ident":"value",...}}. */
+int
+store_ledger_row(struct kr_store *st, int64_t seq, const char *payload)
+{
+	const char	*end, *open, *p, *q, *v, *w;
+	char		 ident[IDENT_MAX];
+	size_t		 n = strlen(payload);
+	int		 ret;
+
+	if (n < 2 || payload[n - 1] != '}' || payload[n - 2] != '}')
+		return KR_OK;
+	end = payload + n - 2;
+	for (open = end - 1; open > payload && *open != '{'; open--)
+		if (*open == '"' || *open == ':' || *open == ',' ||
+		    (*open >= '0' && *open <= '9') || (*open >= 'a' &&
+		    *open <= 'z') || *open == '_' || *open == '.' ||
+		    *open == '[' || *open == ']' || *open == '-')
+			continue;
+		else
+			return KR_OK;
+	if (open - payload < 7 || memcmp(open - 7, "\"bind\":", 7) != 0)
+		return KR_OK;
+	for (p = open + 1; p < end; p = w + 1) {
+		if (*p == ',')
+			p++;
+		if (*p != '"' || (q = memchr(p + 1, '"', (size_t)(end - p -
+		    1))) == NULL || q[1] != ':' || q[2] != '"' ||
+		    (size_t)(q - p - 1) >= sizeof(ident))
+			return KR_EVERIFY;
+		memcpy(ident, p + 1, (size_t)(q - p - 1));
+		ident[q - p - 1] = '\0';
+		v = q + 3;
+		if ((w = memchr(v, '"', (size_t)(end - v))) == NULL)
+			return KR_EVERIFY;
+		if ((ret = ledger_add(st->ledger, ident, v, (size_t)(w - v),
+		    seq)) != KR_OK)
+			return ret;
+	}
+	return KR_OK;
+}
+
+int
+store_ledger_reset(struct kr_store *st, struct kr_err *err)
+{
+	if (st->ledger != NULL)
+		ledger_free(st->ledger);
+	else if ((st->ledger = calloc(1, sizeof(*st->ledger))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	return KR_OK;
+}
+
+/* Comparing the tables with the ledger */
+
+struct replay {
+	struct kr_store			*st;
+	struct kr_replay_report		*rep;
+};
+
+/* Names come from the database: nothing unprintable reaches a terminal. */
+static void
+text_mask(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+static void
+replay_note(struct replay *r, const char *fmt, ...) KR_PRINTF(2, 3);
+
+static void
+replay_note(struct replay *r, const char *fmt, ...)
+{
+	struct kr_replay_report	*rep = r->rep;
+	va_list			 ap;
+
+	rep->problems++;
+	if (rep->shown >= KR_REPLAY_SHOWN)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(rep->problem[rep->shown], sizeof(rep->problem[0]),
+	    fmt, ap);
+	va_end(ap);
+	text_mask(rep->problem[rep->shown]);
+	rep->shown++;
+}
+
+/* "audit row 7 (key.generate)" */
+static void
+replay_row_name(struct replay *r, int64_t seq, char *out, size_t cap)
+{
+	sqlite3_stmt		*stmt = NULL;
+	const unsigned char	*ev = NULL;
+
+	if (store_prepare(r->st, "SELECT event FROM audit WHERE seq = ?1",
+	    &stmt, NULL) == KR_OK) {
+		sqlite3_bind_int64(stmt, 1, seq);
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			ev = sqlite3_column_text(stmt, 0);
+	}
+	(void)snprintf(out, cap, "audit row %lld (%s)", (long long)seq,
+	    ev != NULL ? (const char *)ev : "?");
+	sqlite3_finalize(stmt);
+}
+
+static void
+replay_label(const struct store_table *t, sqlite3_stmt *stmt,
+    const char *ident, char *out, size_t cap)
+{
+	const unsigned char	*lab = NULL;
+
+	if (t->label >= 0 && sqlite3_column_type(stmt, t->label + 1) ==
+	    SQLITE_TEXT)
+		lab = sqlite3_column_text(stmt, t->label + 1);
+	if (lab != NULL)
+		(void)snprintf(out, cap, "%s row '%s' (%s)", t->name, lab,
+		    ident);
+	else
+		(void)snprintf(out, cap, "%s row %s", t->name,
+		    strchr(ident, ':') + 1);
+}
+
+static void
+replay_changed(struct replay *r, const struct store_table *t,
+    sqlite3_stmt *stmt, const char *ident, const struct ledger_entry *e)
+{
+	uint8_t	digest[32], tags[COLS_MAX * TAG_BYTES];
+	char	label[192], row[96], cols[160];
+	size_t	used = 0;
+	int	i;
+
+	replay_label(t, stmt, ident, label, sizeof(label));
+	replay_row_name(r, e->seq, row, sizeof(row));
+	cols[0] = '\0';
+	if (row_digest(t, stmt, digest, tags) == KR_OK)
+		for (i = 0; i < t->ncols && used < sizeof(cols); i++)
+			if (memcmp(tags + i * TAG_BYTES, e->tags + i *
+			    TAG_BYTES, TAG_BYTES) != 0)
+				used += (size_t)snprintf(cols + used,
+				    sizeof(cols) - used, "%s%s",
+				    used > 0 ? ", " : "", t->cols[i]);
+	replay_note(r, "%s: %s differ%s from what %s recorded: the row was "
+	    "changed after it was written", label, cols[0] != '\0' ? cols :
+	    "its fields", strchr(cols, ',') != NULL || cols[0] == '\0' ? "" :
+	    "s", row);
+}
+
+/* A row of a ranged table inside a bulk range: fed to that range's hash. */
+struct range_walk {
+	struct ledger_range	*r;
+	struct kr_hash		 h;
+	int64_t			 count;
+	bool			 open;
+};
+
+static void
+range_walk_close(struct replay *r, const struct store_table *t,
+    struct range_walk *w)
+{
+	uint8_t	digest[32];
+	char	row[96];
+
+	if (!w->open)
+		return;
+	w->open = false;
+	kr_hash_final(&w->h, digest);
+	if (memcmp(digest, w->r->digest, 32) == 0)
+		return;
+	replay_row_name(r, w->r->seq, row, sizeof(row));
+	replay_note(r, "%s rows %lld to %lld (%lld found), imported by %s: "
+	    "rows in that range were changed, added or deleted after the "
+	    "import", t->name, (long long)w->r->first, (long long)w->r->last,
+	    (long long)w->count, row);
+}
+
+static struct ledger_range *
+range_of(struct store_ledger *l, size_t table, int64_t id)
+{
+	size_t	i;
+
+	/* Newest binding first: a range re-imported later wins. */
+	for (i = l->nranges; i > 0; i--)
+		if (l->ranges[i - 1].table == table &&
+		    id >= l->ranges[i - 1].first && id <= l->ranges[i - 1].last)
+			return &l->ranges[i - 1];
+	return NULL;
+}
+
+static int
+replay_range_row(struct replay *r, size_t ti, sqlite3_stmt *stmt,
+    struct range_walk *w)
+{
+	const struct store_table	*t = &store_tables[ti];
+	struct ledger_range		*rg;
+	int64_t				 id = sqlite3_column_int64(stmt, 1);
+
+	if (w->open && id <= w->r->last) {
+		enc_row(&w->h, t, stmt);
+		w->count++;
+		return 1;
+	}
+	range_walk_close(r, t, w);
+	if ((rg = range_of(r->st->ledger, ti, id)) == NULL)
+		return 0;
+	w->r = rg;
+	w->count = 1;
+	w->open = true;
+	if (kr_hash_init(&w->h, KR_HASH_SHA256) != KR_OK)
+		return -1;
+	kr_hash_update(&w->h, RANGE_TAG, sizeof(RANGE_TAG) - 1);
+	kr_hash_update(&w->h, t->name, strlen(t->name) + 1);
+	enc_row(&w->h, t, stmt);
+	return 1;
+}
+
+static void
+replay_one(struct replay *r, const struct store_table *t, sqlite3_stmt *stmt)
+{
+	struct ledger_entry	*e;
+	uint8_t			 digest[32];
+	char			 ident[IDENT_MAX], label[192];
+
+	row_ident(t, stmt, ident, sizeof(ident));
+	r->rep->records++;
+	if ((e = ledger_find(r->st->ledger, ident)) == NULL) {
+		replay_label(t, stmt, ident, label, sizeof(label));
+		replay_note(r, "%s is not recorded in the audit chain: the row "
+		    "was added to the database by something other than "
+		    "keyrite", label);
+		return;
+	}
+	e->seen = true;
+	if (row_digest(t, stmt, digest, NULL) != KR_OK ||
+	    memcmp(digest, e->digest, 32) != 0)
+		replay_changed(r, t, stmt, ident, e);
+}
+
+static int
+replay_table(struct replay *r, size_t ti, struct kr_err *err)
+{
+	const struct store_table	*t = &store_tables[ti];
+	sqlite3_stmt			*stmt = NULL;
+	struct range_walk		 w;
+	char				 sql[512];
+	int				 rc, in, ret;
+
+	memset(&w, 0, sizeof(w));
+	(void)snprintf(sql, sizeof(sql), "%s%s%s%s", t->select,
+	    t->where[0] != '\0' ? " WHERE " : "", t->where,
+	    t->ranged ? " ORDER BY id" : "");
+	if ((ret = store_prepare(r->st, sql, &stmt, err)) != KR_OK)
+		return ret;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		in = t->ranged ? replay_range_row(r, ti, stmt, &w) : 0;
+		if (in < 0) {
+			sqlite3_finalize(stmt);
+			return kr_err_set(err, KR_ECRYPTO, "cannot hash a "
+			    "record");
+		}
+		if (in > 0)
+			r->rep->records++;
+		else
+			replay_one(r, t, stmt);
+	}
+	range_walk_close(r, t, &w);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(r->st, rc, err, "reading the %s "
+		    "table", t->name);
+	return KR_OK;
+}
+
+/* Bindings whose rows are gone, and bulk ranges never walked. */
+static void
+replay_missing(struct replay *r)
+{
+	struct store_ledger	*l = r->st->ledger;
+	char			 row[96];
+	size_t			 i;
+
+	for (i = 0; i < l->cap; i++) {
+		if (l->slots[i].ident == NULL || l->slots[i].seen)
+			continue;
+		replay_row_name(r, l->slots[i].seq, row, sizeof(row));
+		replay_note(r, "%s, recorded by %s, is missing from the "
+		    "database: the row was deleted", l->slots[i].ident, row);
+	}
+	(void)row;
+}
+
+static int
+replay_chain_cb(const struct kr_audit_rec *a, void *arg)
+{
+	struct replay	*r = arg;
+	char		 row[96];
+
+	if (store_ledger_row(r->st, a->seq, a->payload) == KR_OK)
+		return KR_OK;
+	(void)snprintf(row, sizeof(row), "audit row %lld (%s)",
+	    (long long)a->seq, a->event);
+	replay_note(r, "%s: its record bindings cannot be read", row);
+	return KR_OK;
+}
+
+static int
+ledger_load_cb(const struct kr_audit_rec *a, void *arg)
+{
+	struct kr_store	*st = arg;
+
+	/* An unreadable binding counts as none: the replay names it. */
+	if (store_ledger_row(st, a->seq, a->payload) != KR_OK)
+		return KR_OK;
+	return KR_OK;
+}
+
+/* The chain's bindings, without comparing the tables (a bad link fails). */
+int
+store_ledger_load(struct kr_store *st, struct kr_err *err)
+{
+	struct kr_audit_report	rep;
+	int			ret;
+
+	if ((ret = store_ledger_reset(st, err)) != KR_OK)
+		return ret;
+	if ((ret = store_audit_walk(st, &rep, ledger_load_cb, st, err)) !=
+	    KR_OK)
+		store_ledger_drop(st);
+	return ret;
+}
+
+int
+kr_store_replay(struct kr_store *st, struct kr_replay_report *rep,
+    struct kr_err *err)
+{
+	struct replay	r;
+	struct kr_err	e2;
+	size_t		i;
+	int		ret;
+
+	memset(rep, 0, sizeof(*rep));
+	r.st = st;
+	r.rep = rep;
+	if ((ret = store_ledger_reset(st, err)) != KR_OK)
+		return ret;
+	kr_err_clear(&e2);
+	ret = store_audit_walk(st, &rep->chain, replay_chain_cb, &r, &e2);
+	if (ret != KR_OK && ret != KR_EVERIFY) {
+		*err = e2;
+		return ret;
+	}
+	for (i = 0; i < STORE_NTABLES; i++)
+		if ((ret = replay_table(&r, i, err)) != KR_OK)
+			return ret;
+	replay_missing(&r);
+	/* Ranges never entered: every row of the import was deleted. */
+	for (i = 0; i < st->ledger->nranges; i++) {
+		struct ledger_range	*g = &st->ledger->ranges[i];
+		uint8_t			 d[32];
+		int64_t			 count;
+		char			 row[96];
+
+		if ((ret = range_digest(st, &store_tables[g->table], g->first,
+		    g->last, d, &count, err)) != KR_OK)
+			return ret;
+		if (count == 0) {
+			replay_row_name(&r, g->seq, row, sizeof(row));
+			replay_note(&r, "%s rows %lld to %lld, imported by %s, "
+			    "are missing from the database: the rows were "
+			    "deleted", store_tables[g->table].name,
+			    (long long)g->first, (long long)g->last, row);
+		}
+	}
+	rep->damaged = rep->chain.first_bad != 0 || rep->problems > 0;
+	return KR_OK;
+}
+
+/*
+ * The highest CRL number the chain ever bound for an issuer (0: none),
+ * whatever the crls table says now.
+ */
+int
+kr_store_crl_number_bound(struct kr_store *st, const uint8_t *issuer,
+    int64_t *max, struct kr_err *err)
+{
+	struct store_ledger	*l = st->ledger;
+	char			 prefix[8 + 2 * KR_STORE_ID_BYTES + 2];
+	size_t			 i, n;
+	long long		 v;
+	int			 ret;
+
+	*max = 0;
+	if (l == NULL) {
+		if ((ret = store_ledger_load(st, err)) != KR_OK)
+			return ret;
+		l = st->ledger;
+	}
+	memcpy(prefix, "crls:", 5);
+	kr_hex_encode(prefix + 5, issuer, KR_STORE_ID_BYTES);
+	n = strlen(prefix);
+	prefix[n++] = ':';
+	prefix[n] = '\0';
+	for (i = 0; i < l->cap; i++)
+		if (l->slots[i].ident != NULL &&
+		    strncmp(l->slots[i].ident, prefix, n) == 0 &&
+		    sscanf(l->slots[i].ident + n, "%lld", &v) == 1 && v > *max)
+			*max = v;
+	return KR_OK;
+}
