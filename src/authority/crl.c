@@ -377,6 +377,7 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 	struct kr_crl_fields	*f = &p->f;
 	enum kr_key_alg		 alg;
 	int64_t			 n;
+	int			 ret;
 
 	if (kr_key_alg_from_name(p->k.alg, &alg) != KR_OK)
 		return kr_err_set(err, KR_ESTATE, "key '%s' has an unknown "
@@ -388,7 +389,16 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 		memcpy(f->aki, ic->f.ski, ic->f.ski_len);
 		f->aki_len = ic->f.ski_len;
 	}
-	n = (p->has_last ? p->last.number : 0);
+	/*
+	 * Above every number this issuer ever used: the newest row, the
+	 * --previous CRL, and the chain (rows deleted behind keyrite's back
+	 * do not make a number free again).
+	 */
+	if ((ret = kr_store_crl_number_bound(p->app->store, p->k.id, &n,
+	    err)) != KR_OK)
+		return ret;
+	if (p->has_last && p->last.number > n)
+		n = p->last.number;
 	if (prev_number > n)
 		n = prev_number;
 	p->res->number = n + 1;
