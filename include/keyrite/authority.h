@@ -78,6 +78,47 @@ int		 kr_appliance_open(struct kr_appliance **, const char *,
 #define KR_OPEN_WRITE	0x1u
 int		 kr_appliance_open_mode(struct kr_appliance **, const char *,
 		    unsigned, struct kr_err *) KR_WUR;
+
+/*
+ * The clock guard at open: a writer is refused when the clock reads
+ * earlier than the newest audit entry, or more than the policy's
+ * max_clock_jump_days after it unless `confirm_date` (YYYY-MM-DD) is the
+ * clock's own date, in which case the jump is recorded.  `clock_recover`
+ * lets `audit clock-recover` open a folder whose newest entry lies in
+ * the future.
+ */
+struct kr_open_req {
+	const char	*dir;
+	unsigned	 mode;
+	const char	*confirm_date;
+	bool		 clock_recover;
+};
+
+int		 kr_appliance_open_ex(struct kr_appliance **,
+		    const struct kr_open_req *, struct kr_err *) KR_WUR;
+/* A reader's note on the clock (behind the newest entry), or NULL. */
+const char	*kr_appliance_clock_note(const struct kr_appliance *);
+
+/*
+ * audit clock-recover: a state folder whose newest audit entry is dated
+ * in the future (a command once ran with the clock wrong) is brought
+ * back by a quorum of a sealed key's custodians and a confirmed date; the
+ * recovery is an audit row of its own, dated now.
+ */
+struct kr_clock_recover_req {
+	const char		*key;
+	const char *const	*shares;
+	size_t			 nshares;
+	const char		*confirm_date;
+	const char		*actor;
+};
+
+struct kr_clock_recover_result {
+	int64_t		future_time;	/* the newest entry's time before */
+	int64_t		future_seq;
+	char		approvers[1024];
+	int64_t		audit_seq;
+};
 void		 kr_appliance_close(struct kr_appliance **);
 /*
  * What the replay at open found: NULL when every record matches the audit
@@ -425,6 +466,10 @@ int		 kr_authority_export_public(struct kr_appliance *, const char *,
  */
 int		 kr_authority_audit_verify(struct kr_appliance *,
 		    struct kr_audit_report *, struct kr_err *) KR_WUR;
+int		 kr_authority_clock_recover(struct kr_appliance *,
+		    const struct kr_clock_recover_req *,
+		    const struct kr_passphrase_source *,
+		    struct kr_clock_recover_result *, struct kr_err *) KR_WUR;
 int		 kr_authority_audit_replay(struct kr_appliance *,
 		    struct kr_audit_report *, const struct kr_replay_report **,
 		    struct kr_err *) KR_WUR;

@@ -75,7 +75,14 @@ struct kr_quorum_policy {
 	unsigned		min_threshold;
 	unsigned		max_custodians;
 	unsigned		min_passphrase_length;
+	/*
+	 * A clock further than this ahead of the newest audit entry is
+	 * refused unless the operator confirms today's date.
+	 */
+	unsigned		max_clock_jump_days;
 };
+
+#define KR_CLOCK_JUMP_DAYS_DEFAULT	7
 
 int		 kr_quorum_policy_parse(const char *, const uint8_t *, size_t,
 		    struct kr_quorum_policy *, struct kr_err *) KR_WUR;

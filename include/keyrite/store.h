@@ -412,6 +412,16 @@ int	kr_store_crl_number_bound(struct kr_store *, const uint8_t *,
 int	kr_store_import_bind(struct kr_import_batch *, struct kr_err *)
 	    KR_WUR;
 
+/*
+ * The one append that may be dated before the newest row: `audit
+ * clock-recover`, after a quorum, when that row was made with a clock
+ * set in the future.
+ */
+int	kr_store_audit_append_clock_back(struct kr_store *, int64_t,
+	    const char *, const char *, const char *, int64_t *,
+	    struct kr_err *) KR_WUR;
+int	kr_store_audit_newest_row(struct kr_store *, int64_t *, int64_t *,
+	    struct kr_err *) KR_WUR;
 /* Time of the newest audit row, 0 when there is none. */
 int	kr_store_audit_newest(struct kr_store *, int64_t *, struct kr_err *)
 	    KR_WUR;

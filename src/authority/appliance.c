@@ -206,23 +206,106 @@ out:
 	return ret;
 }
 
+/* "2026-12-04" of a time. */
+static void
+kr_clock_date(int64_t t, char *out)
+{
+	char	full[KR_TIME_STR_BYTES];
+
+	kr_time_format(t, full);
+	memcpy(out, full, 10);
+	out[10] = '\0';
+}
+
+static int
+kr_clock_jump_record(struct kr_appliance *app, int64_t newest, int64_t now,
+    struct kr_err *err)
+{
+	struct kr_json	j;
+	int		ret;
+
+	kr_json_begin(&j);
+	kr_json_int(&j, "newest_entry_before", newest);
+	kr_json_int(&j, "clock", now);
+	kr_json_int(&j, "days_ahead", (now - newest) / 86400);
+	kr_json_int(&j, "max_clock_jump_days",
+	    app->policy.max_clock_jump_days);
+	kr_json_str(&j, "confirmed_date", app->req->confirm_date);
+	if ((ret = kr_store_begin(app->store, err)) == KR_OK) {
+		if ((ret = kr_audit_record(app, "operator", "clock.jump",
+		    kr_json_end(&j), NULL, err)) == KR_OK)
+			ret = kr_store_commit(app->store, err);
+		else
+			kr_store_rollback(app->store);
+	}
+	kr_json_free(&j);
+	return ret;
+}
+
+/* The clock far ahead of the newest entry: only with today's date named. */
+static int
+kr_clock_jump(struct kr_appliance *app, int64_t newest, int64_t now,
+    struct kr_err *err)
+{
+	char	a[KR_TIME_STR_BYTES], b[KR_TIME_STR_BYTES], today[11];
+	int64_t	days = (now - newest) / 86400;
+
+	kr_time_format(now, a);
+	kr_time_format(newest, b);
+	kr_clock_date(now, today);
+	if (app->req->confirm_date == NULL)
+		return kr_err_set(err, KR_ECLOCK, "the system clock reads %s, "
+		    "%lld days after the newest audit entry (%s); the quorum "
+		    "policy allows %u without confirmation. If %s is today's "
+		    "date, run the command again with --confirm-date %s (the "
+		    "jump is recorded); if not, set the clock right first. "
+		    "Nothing was recorded", a, (long long)days, b,
+		    app->policy.max_clock_jump_days, today, today);
+	if (strcmp(app->req->confirm_date, today) != 0)
+		return kr_err_set(err, KR_ECLOCK, "--confirm-date %.16s does "
+		    "not match the system clock's date (%s): set the clock "
+		    "right, or confirm the date it shows. Nothing was "
+		    "recorded", app->req->confirm_date, today);
+	return kr_clock_jump_record(app, newest, now, err);
+}
+
 static int
 kr_clock_guard(struct kr_appliance *app, struct kr_err *err)
 {
 	int64_t	newest, now = kr_time_now();
+	int64_t	jump = (int64_t)app->policy.max_clock_jump_days * 86400;
 	char	a[KR_TIME_STR_BYTES], b[KR_TIME_STR_BYTES];
 	int	ret;
 
 	if ((ret = kr_store_audit_newest(app->store, &newest, err)) != KR_OK)
 		return ret;
-	if (now >= newest)
-		return KR_OK;
 	kr_time_format(now, a);
 	kr_time_format(newest, b);
-	return kr_err_set(err, KR_ECLOCK, "the system clock reads %s, earlier "
-	    "than the newest audit entry (%s): keyrite will not record events "
-	    "out of order. Set the clock from a trusted source, then run the "
-	    "command again", a, b);
+	if (now < newest && app->mode != KR_OPEN_WRITE) {
+		(void)snprintf(app->clock_note, sizeof(app->clock_note), "the "
+		    "system clock reads %s, earlier than the newest audit entry "
+		    "(%s): either the clock is wrong, or that entry was made "
+		    "with a wrong clock (`keyrite audit clock-recover`)", a, b);
+		return KR_OK;
+	}
+	if (now < newest && !app->req->clock_recover)
+		return kr_err_set(err, KR_ECLOCK, "the system clock reads %s, "
+		    "earlier than the newest audit entry (%s): keyrite will not "
+		    "record events out of order. Set the clock from a trusted "
+		    "source, then run the command again. If the clock is right "
+		    "and that entry was made with a wrong clock, a quorum "
+		    "brings the folder back with `keyrite --confirm-date "
+		    "YYYY-MM-DD audit clock-recover`", a, b);
+	if (app->mode == KR_OPEN_WRITE && !app->req->clock_recover &&
+	    newest > 0 && now - newest > jump)
+		return kr_clock_jump(app, newest, now, err);
+	return KR_OK;
+}
+
+const char *
+kr_appliance_clock_note(const struct kr_appliance *app)
+{
+	return app->clock_note[0] != '\0' ? app->clock_note : NULL;
 }
 
 struct kr_init_row {
@@ -322,8 +405,6 @@ kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
 	}
 	if ((ret = kr_store_open(&app->store, db, err)) != KR_OK)
 		goto out;
-	if ((ret = kr_clock_guard(app, err)) != KR_OK)
-		goto out;
 	if ((ret = kr_store_meta_get(app->store, "kdf_profile",
 	    app->kdf_profile, sizeof(app->kdf_profile), err)) != KR_OK) {
 		ret = kr_err_set(err, KR_ESTATE, "%s has no KDF profile "
@@ -335,7 +416,9 @@ kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
 	    (ret = kr_quorum_policy_kdf(&app->policy, app->kdf_profile,
 	    &app->kdf, err)) != KR_OK)
 		goto out;
-	ret = kr_appliance_replay(app, err);
+	if ((ret = kr_appliance_replay(app, err)) != KR_OK)
+		goto out;
+	ret = kr_clock_guard(app, err);
 out:
 	free(db);
 	free(pol);
@@ -353,6 +436,17 @@ int
 kr_appliance_open_mode(struct kr_appliance **out, const char *dir,
     unsigned mode, struct kr_err *err)
 {
+	struct kr_open_req	req = { dir, mode, NULL, false };
+
+	return kr_appliance_open_ex(out, &req, err);
+}
+
+int
+kr_appliance_open_ex(struct kr_appliance **out, const struct kr_open_req *req,
+    struct kr_err *err)
+{
+	const char		*dir = req->dir;
+	unsigned		 mode = req->mode;
 	struct kr_appliance	*app;
 	struct stat		 st;
 	int			 ret;
@@ -368,7 +462,10 @@ kr_appliance_open_mode(struct kr_appliance **out, const char *dir,
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	}
 	app->mode = mode;
-	if ((ret = kr_appliance_load(app, err)) != KR_OK) {
+	app->req = req;
+	ret = kr_appliance_load(app, err);
+	app->req = NULL;
+	if (ret != KR_OK) {
 		kr_appliance_close(&app);
 		return ret;
 	}

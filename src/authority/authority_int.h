@@ -19,6 +19,8 @@ struct kr_appliance {
 	char			 kdf_profile[32];
 	struct kr_kdf_params	 kdf;
 	unsigned		 mode;		/* KR_OPEN_READ or _WRITE */
+	const struct kr_open_req *req;		/* during the open only */
+	char			 clock_note[320];
 	/* The records against the audit chain, replayed at open. */
 	struct kr_replay_report	 replay;
 };

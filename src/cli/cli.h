@@ -12,11 +12,13 @@
 
 #define CMD_STATE	0x1	/* opens the state folder before exec */
 #define CMD_SECRETS	0x2	/* handles secrets: warn if memory is not locked */
+#define CMD_CLOCK	0x8	/* audit clock-recover: opens a folder dated ahead */
 #define CMD_WRITES	0x4	/* changes state: one writer at a time, refused
 				   when the records do not match the chain */
 
 struct cmd_ctx {
 	const char		*statedir;
+	const char		*confirm_date;	/* --confirm-date YYYY-MM-DD */
 	const char		*actor;
 	struct kr_appliance	*app;
 	struct kr_hardening	*hardening;
@@ -45,6 +47,7 @@ extern const struct cmd_entry cmd_sign_batch_entry;
 extern const struct cmd_entry cmd_quorum_verify_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
 extern const struct cmd_entry cmd_audit_show_entry;
+extern const struct cmd_entry cmd_audit_clock_recover_entry;
 extern const struct cmd_entry cmd_cert_root_entry;
 extern const struct cmd_entry cmd_cert_issue_entry;
 extern const struct cmd_entry cmd_cert_cross_sign_entry;

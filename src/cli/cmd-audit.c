@@ -133,3 +133,78 @@ const struct cmd_entry cmd_audit_show_entry = {
 	.flags = CMD_STATE,
 	.exec = cmd_audit_show_exec,
 };
+
+static int
+cmd_audit_clock_recover_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "share", required_argument, NULL, 's' },
+		{ "passphrase-fd", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_passphrase_source	 src;
+	struct kr_clock_recover_req	 req;
+	struct kr_clock_recover_result	 res;
+	struct cmd_quorum		 q;
+	char				 when[KR_TIME_STR_BYTES];
+	int				 c, ret = KR_OK;
+
+	memset(&req, 0, sizeof(req));
+	cmd_quorum_init(&q, &src);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
+	    NULL)) != -1) {
+		if (c == 'k')
+			req.key = optarg;
+		else if (c == 's')
+			ret = cmd_quorum_share(ctx, &q, optarg);
+		else if (c == 'f')
+			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
+		else
+			return cmd_bad_option(ctx, c, argv);
+		if (ret != KR_OK)
+			return ret;
+	}
+	if (optind != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[optind]);
+	if (req.key == NULL || q.n == 0)
+		return cmd_usage_error(ctx, "--key and the --share of each "
+		    "custodian present are required");
+	req.shares = q.shares;
+	req.nshares = q.n;
+	req.confirm_date = ctx->confirm_date;
+	req.actor = ctx->actor;
+	if ((ret = kr_authority_clock_recover(ctx->app, &req, &src, &res,
+	    &ctx->err)) != KR_OK)
+		return ret;
+	kr_time_format(res.future_time, when);
+	cmd_printf(ctx, "Recovered: audit row %lld records that the clock is "
+	    "right and that row %lld (dated %s) was made with a clock set "
+	    "ahead; approved by %s.\n", (long long)res.audit_seq,
+	    (long long)res.future_seq, when, res.approvers);
+	return KR_OK;
+}
+
+const struct cmd_entry cmd_audit_clock_recover_entry = {
+	.name = "audit clock-recover",
+	.usage = "--confirm-date YYYY-MM-DD --key NAME --share FILE ... "
+	    "[--passphrase-fd N]",
+	.summary = "bring back a state folder whose newest audit entry is "
+	    "dated in the future",
+	.help = "When a command once ran with the clock set ahead, every "
+	    "later command is\nrefused as earlier than the newest entry. "
+	    "Check the clock against a trusted\nsource, then a quorum of a "
+	    "sealed key's custodians records one row, dated\nnow, naming the "
+	    "future entry. Nothing in the database is edited.\n"
+	    "  --confirm-date D   today's date as the clock shows it "
+	    "(required)\n"
+	    "  --key NAME         an active key sealed in a file, whose "
+	    "quorum approves\n"
+	    "  --share FILE       once per custodian present\n"
+	    "  --passphrase-fd N  read the passphrases from descriptor N, "
+	    "one per line\n",
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_CLOCK,
+	.exec = cmd_audit_clock_recover_exec,
+};

@@ -31,6 +31,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_sign_batch_entry,
 	&cmd_audit_verify_entry,
 	&cmd_audit_show_entry,
+	&cmd_audit_clock_recover_entry,
 	NULL
 };
 
@@ -161,13 +162,17 @@ int
 cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
 {
-	int	ret;
+	int			ret;
+	struct kr_open_req	req = { ctx->statedir,
+	    (e->flags & CMD_WRITES) != 0 ? KR_OPEN_WRITE : KR_OPEN_READ,
+	    ctx->confirm_date, (e->flags & CMD_CLOCK) != 0 };
 
 	if ((e->flags & CMD_STATE) != 0 &&
-	    (ret = kr_appliance_open_mode(&ctx->app, ctx->statedir,
-	    (e->flags & CMD_WRITES) != 0 ? KR_OPEN_WRITE : KR_OPEN_READ,
-	    &ctx->err)) != KR_OK)
+	    (ret = kr_appliance_open_ex(&ctx->app, &req, &ctx->err)) != KR_OK)
 		return ret;
+	if (ctx->app != NULL && kr_appliance_clock_note(ctx->app) != NULL)
+		(void)fprintf(stderr, "keyrite: WARNING: %s\n",
+		    kr_appliance_clock_note(ctx->app));
 	if (ctx->app != NULL && kr_appliance_damage(ctx->app) != NULL)
 		cmd_damage_banner(ctx, kr_appliance_damage(ctx->app));
 	if ((e->flags & CMD_SECRETS) != 0 && ctx->hardening != NULL &&

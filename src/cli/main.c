@@ -53,6 +53,37 @@ wants_help(int argc, char **argv)
 	return false;
 }
 
+/*
+ * --confirm-date YYYY-MM-DD may stand anywhere on the line (it confirms
+ * the clock for whichever command runs): taken out before dispatch.
+ */
+static int
+confirm_date_option(int *argc, char **argv, const char **date)
+{
+	int	i, j, take;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--confirm-date") == 0) {
+			if (i + 1 >= *argc) {
+				(void)fprintf(stderr, "keyrite: --confirm-date "
+				    "needs today's date, as YYYY-MM-DD\n");
+				return -1;
+			}
+			*date = argv[i + 1];
+			take = 2;
+		} else if (strncmp(argv[i], "--confirm-date=", 15) == 0) {
+			*date = argv[i] + 15;
+			take = 1;
+		} else
+			continue;
+		for (j = i; j + take <= *argc; j++)
+			argv[j] = argv[j + take];
+		*argc -= take;
+		i--;
+	}
+	return 0;
+}
+
 /* Global options before the command; returns the index of the command. */
 static int
 global_options(int argc, char **argv, const char **statedir, int *exit_now)
@@ -134,6 +165,8 @@ main(int argc, char **argv)
 	}
 	opterr = 0;	/* commands name a bad option themselves */
 	ctx.statedir = getenv("KEYRITE_HOME");
+	if (confirm_date_option(&argc, argv, &ctx.confirm_date) != 0)
+		return 2;
 	first = global_options(argc, argv, &ctx.statedir, &exit_now);
 	if (exit_now >= 0)
 		return exit_now;

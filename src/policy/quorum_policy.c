@@ -10,7 +10,7 @@
 
 static const char *const kr_quorum_top_keys[] = {
 	"version", "kdf_profiles", "min_threshold", "max_custodians",
-	"min_passphrase_length", NULL
+	"min_passphrase_length", "max_clock_jump_days", NULL
 };
 static const char *const kr_quorum_profiles_keys[] = {
 	"ceremony", "test", NULL
@@ -70,6 +70,14 @@ kr_quorum_limits_parse(const struct kr_yaml_doc *doc,
 	    1024, &v, err)) != KR_OK)
 		return ret;
 	qp->min_passphrase_length = (unsigned)v;
+	/* Optional: how far the clock may move ahead unconfirmed. */
+	qp->max_clock_jump_days = KR_CLOCK_JUMP_DAYS_DEFAULT;
+	if (kr_yaml_get(root, "max_clock_jump_days") != NULL) {
+		if ((ret = kr_yaml_uint(doc, root, "max_clock_jump_days", true,
+		    1, 3650, &v, err)) != KR_OK)
+			return ret;
+		qp->max_clock_jump_days = (unsigned)v;
+	}
 	return KR_OK;
 }
 

@@ -148,7 +148,7 @@ audit_insert(struct kr_store *st, const struct kr_audit_rec *r,
 
 /* Inside a transaction: link to the newest row, check the clock, insert. */
 static int
-audit_append_tx(struct kr_store *st, struct kr_audit_rec *r,
+audit_append_tx(struct kr_store *st, struct kr_audit_rec *r, bool back,
     struct kr_err *err)
 {
 	int64_t	last_seq, last_time;
@@ -157,7 +157,7 @@ audit_append_tx(struct kr_store *st, struct kr_audit_rec *r,
 	if ((ret = audit_last(st, &last_seq, &last_time, r->prev_hash,
 	    err)) != KR_OK)
 		return ret;
-	if (last_seq > 0 && r->time < last_time)
+	if (last_seq > 0 && r->time < last_time && !back)
 		return audit_clock_refused(r->time, last_seq, last_time, err);
 	if (last_seq < 0 || last_seq == INT64_MAX)
 		return store_damaged(st, err, "the newest audit row has "
@@ -180,9 +180,9 @@ audit_text_ok(const char *s, bool nonempty)
 	return n <= STORE_AUDIT_TEXT_MAX && (n > 0 || !nonempty);
 }
 
-int
-kr_store_audit_append(struct kr_store *st, int64_t time, const char *actor,
-    const char *event, const char *payload, int64_t *seq_out,
+static int
+audit_append(struct kr_store *st, int64_t time, const char *actor,
+    const char *event, const char *payload, bool back, int64_t *seq_out,
     struct kr_err *err)
 {
 	struct kr_audit_rec	r;
@@ -209,7 +209,7 @@ kr_store_audit_append(struct kr_store *st, int64_t time, const char *actor,
 	r.payload = bound != NULL ? bound : payload;
 	if ((ret = store_tx_enter(st, &own, err)) != KR_OK)
 		goto out;
-	ret = audit_append_tx(st, &r, err);
+	ret = audit_append_tx(st, &r, back, err);
 	if (ret == KR_OK && bound != NULL && st->ledger != NULL) {
 		/* The in-memory ledger follows; a rollback drops it. */
 		st->ledger_tx = !own;
@@ -224,6 +224,33 @@ kr_store_audit_append(struct kr_store *st, int64_t time, const char *actor,
 out:
 	free(bound);
 	return ret;
+}
+
+int
+kr_store_audit_append(struct kr_store *st, int64_t time, const char *actor,
+    const char *event, const char *payload, int64_t *seq_out,
+    struct kr_err *err)
+{
+	return audit_append(st, time, actor, event, payload, false, seq_out,
+	    err);
+}
+
+int
+kr_store_audit_append_clock_back(struct kr_store *st, int64_t time,
+    const char *actor, const char *event, const char *payload,
+    int64_t *seq_out, struct kr_err *err)
+{
+	return audit_append(st, time, actor, event, payload, true, seq_out,
+	    err);
+}
+
+int
+kr_store_audit_newest_row(struct kr_store *st, int64_t *seq, int64_t *time,
+    struct kr_err *err)
+{
+	uint8_t	hash[KR_AUDIT_HASH_BYTES];
+
+	return audit_last(st, seq, time, hash, err);
 }
 
 int

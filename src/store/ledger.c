@@ -163,71 +163,130 @@ enc_be(uint8_t *p, uint64_t v, int n)
 	}
 }
 
+/*
+ * Column encodings are gathered in a buffer and hashed in large pieces:
+ * a million small updates would keep SHA-256 off its fast whole-block
+ * path.
+ */
+#define ENC_BUF_BYTES	65536
+
+struct enc {
+	struct kr_hash	*h;
+	size_t		 n;
+	uint8_t		 b[ENC_BUF_BYTES];
+};
+
 static void
-enc_column(struct kr_hash *h, sqlite3_stmt *stmt, int col)
+enc_flush(struct enc *e)
 {
-	uint8_t	hdr[9];
-	int	type = sqlite3_column_type(stmt, col);
-	int	n;
+	if (e->n > 0)
+		kr_hash_update(e->h, e->b, e->n);
+	e->n = 0;
+}
+
+static void
+enc_put(struct enc *e, const void *p, size_t n)
+{
+	if (e->n + n > sizeof(e->b)) {
+		enc_flush(e);
+		if (n > sizeof(e->b)) {
+			kr_hash_update(e->h, p, n);
+			return;
+		}
+	}
+	if (n > 0)
+		memcpy(e->b + e->n, p, n);
+	e->n += n;
+}
+
+static void
+enc_column(struct enc *e, sqlite3_stmt *stmt, int col)
+{
+	uint8_t		 hdr[9];
+	const void	*p;
+	int		 type = sqlite3_column_type(stmt, col);
+	int		 n;
 
 	switch (type) {
 	case SQLITE_INTEGER:
 		hdr[0] = 'i';
 		enc_be(hdr + 1, (uint64_t)sqlite3_column_int64(stmt, col), 8);
-		kr_hash_update(h, hdr, 9);
+		enc_put(e, hdr, 9);
 		return;
 	case SQLITE_NULL:
 		hdr[0] = 'n';
-		kr_hash_update(h, hdr, 1);
+		enc_put(e, hdr, 1);
 		return;
 	case SQLITE_BLOB:
 		hdr[0] = 'b';
-		n = sqlite3_column_bytes(stmt, col);
-		enc_be(hdr + 1, (uint64_t)n, 4);
-		kr_hash_update(h, hdr, 5);
-		kr_hash_update(h, sqlite3_column_blob(stmt, col), (size_t)n);
-		return;
+		p = sqlite3_column_blob(stmt, col);
+		break;
 	default:	/* text, and a float no honest row has */
 		hdr[0] = type == SQLITE_TEXT ? 't' : 'f';
-		n = sqlite3_column_bytes(stmt, col);
-		enc_be(hdr + 1, (uint64_t)n, 4);
-		kr_hash_update(h, hdr, 5);
-		kr_hash_update(h, sqlite3_column_text(stmt, col), (size_t)n);
-		return;
+		p = sqlite3_column_text(stmt, col);
+		break;
 	}
+	n = sqlite3_column_bytes(stmt, col);
+	enc_be(hdr + 1, (uint64_t)n, 4);
+	enc_put(e, hdr, 5);
+	enc_put(e, p, (size_t)n);
 }
 
 /* Columns 1..ncols of the statement's row (column 0 is the identity). */
 static void
-enc_row(struct kr_hash *h, const struct store_table *t, sqlite3_stmt *stmt)
+enc_row(struct enc *e, const struct store_table *t, sqlite3_stmt *stmt)
 {
 	int	i;
 
 	for (i = 0; i < t->ncols; i++)
-		enc_column(h, stmt, i + 1);
+		enc_column(e, stmt, i + 1);
+}
+
+static struct enc *
+enc_new(struct kr_hash *h, const char *tag, const char *table)
+{
+	struct enc	*e;
+
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return NULL;
+	e->h = h;
+	e->n = 0;
+	if (kr_hash_init(h, KR_HASH_SHA256) != KR_OK) {
+		free(e);
+		return NULL;
+	}
+	enc_put(e, tag, strlen(tag));
+	enc_put(e, table, strlen(table) + 1);
+	return e;
+}
+
+static void
+enc_final(struct enc **ep, uint8_t *digest)
+{
+	enc_flush(*ep);
+	kr_hash_final((*ep)->h, digest);
+	free(*ep);
+	*ep = NULL;
 }
 
 static int
 row_digest(const struct store_table *t, sqlite3_stmt *stmt, uint8_t *digest,
     uint8_t *tags)
 {
-	struct kr_hash	h;
-	uint8_t		full[32];
-	int		i;
+	struct kr_hash	 h;
+	struct enc	*e;
+	uint8_t		 full[32];
+	int		 i;
 
-	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
+	if ((e = enc_new(&h, RECORD_TAG, t->name)) == NULL)
 		return KR_ECRYPTO;
-	kr_hash_update(&h, RECORD_TAG, sizeof(RECORD_TAG) - 1);
-	kr_hash_update(&h, t->name, strlen(t->name) + 1);
-	enc_row(&h, t, stmt);
-	kr_hash_final(&h, digest);
+	enc_row(e, t, stmt);
+	enc_final(&e, digest);
 	for (i = 0; tags != NULL && i < t->ncols; i++) {
-		if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
+		if ((e = enc_new(&h, t->cols[i], t->name)) == NULL)
 			return KR_ECRYPTO;
-		kr_hash_update(&h, t->name, strlen(t->name) + 1);
-		kr_hash_update(&h, t->cols[i], strlen(t->cols[i]) + 1);
-		enc_column(&h, stmt, i + 1);
-		kr_hash_final(&h, full);
+		enc_column(e, stmt, i + 1);
+		enc_final(&e, full);
 		memcpy(tags + i * TAG_BYTES, full, TAG_BYTES);
 	}
 	return KR_OK;
@@ -483,6 +542,7 @@ range_digest(struct kr_store *st, const struct store_table *t, int64_t first,
 {
 	sqlite3_stmt	*stmt = NULL;
 	struct kr_hash	 h;
+	struct enc	*e;
 	char		 sql[512];
 	int		 rc, ret;
 
@@ -492,19 +552,17 @@ range_digest(struct kr_store *st, const struct store_table *t, int64_t first,
 		return ret;
 	sqlite3_bind_int64(stmt, 1, first);
 	sqlite3_bind_int64(stmt, 2, last);
-	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK) {
+	if ((e = enc_new(&h, RANGE_TAG, t->name)) == NULL) {
 		sqlite3_finalize(stmt);
 		return kr_err_set(err, KR_ECRYPTO, "cannot hash a record");
 	}
-	kr_hash_update(&h, RANGE_TAG, sizeof(RANGE_TAG) - 1);
-	kr_hash_update(&h, t->name, strlen(t->name) + 1);
 	*count = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		enc_row(&h, t, stmt);
+		enc_row(e, t, stmt);
 		(*count)++;
 	}
 	sqlite3_finalize(stmt);
-	kr_hash_final(&h, digest);
+	enc_final(&e, digest);
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(st, rc, err, "reading %s rows %lld to "
 		    "%lld", t->name, (long long)first, (long long)last);
@@ -810,6 +868,7 @@ replay_changed(struct replay *r, const struct store_table *t,
 struct range_walk {
 	struct ledger_range	*r;
 	struct kr_hash		 h;
+	struct enc		*e;
 	int64_t			 count;
 	bool			 open;
 };
@@ -824,7 +883,7 @@ range_walk_close(struct replay *r, const struct store_table *t,
 	if (!w->open)
 		return;
 	w->open = false;
-	kr_hash_final(&w->h, digest);
+	enc_final(&w->e, digest);
 	if (memcmp(digest, w->r->digest, 32) == 0)
 		return;
 	replay_row_name(r, w->r->seq, row, sizeof(row));
@@ -856,7 +915,7 @@ replay_range_row(struct replay *r, size_t ti, sqlite3_stmt *stmt,
 	int64_t				 id = sqlite3_column_int64(stmt, 1);
 
 	if (w->open && id <= w->r->last) {
-		enc_row(&w->h, t, stmt);
+		enc_row(w->e, t, stmt);
 		w->count++;
 		return 1;
 	}
@@ -865,12 +924,10 @@ replay_range_row(struct replay *r, size_t ti, sqlite3_stmt *stmt,
 		return 0;
 	w->r = rg;
 	w->count = 1;
-	w->open = true;
-	if (kr_hash_init(&w->h, KR_HASH_SHA256) != KR_OK)
+	if ((w->e = enc_new(&w->h, RANGE_TAG, t->name)) == NULL)
 		return -1;
-	kr_hash_update(&w->h, RANGE_TAG, sizeof(RANGE_TAG) - 1);
-	kr_hash_update(&w->h, t->name, strlen(t->name) + 1);
-	enc_row(&w->h, t, stmt);
+	w->open = true;
+	enc_row(w->e, t, stmt);
 	return 1;
 }
 
