@@ -291,6 +291,12 @@ kr_authority_export_public(struct kr_appliance *app, const char *name,
 	int			ret;
 
 	*out = NULL;
+	/* Its output becomes devices' trust anchors: only a proven record. */
+	if (app->replay.damaged)
+		return kr_err_set(err, KR_EVERIFY, "the records of %s do not "
+		    "match its audit chain, so the public key of '%s' cannot be "
+		    "vouched for: nothing was exported. `keyrite audit verify` "
+		    "names the rows", app->dir, name);
 	if ((ret = kr_store_key_get(app->store, name, &k, err)) != KR_OK)
 		return ret;
 	if (strcmp(format, "pem") == 0) {

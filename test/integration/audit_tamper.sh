@@ -41,10 +41,16 @@ if command -v faketime >/dev/null; then
 	set +e
 	faketime '2001-01-01 00:00:00' "$KEYRITE" -C "$S" key list >"$T/out" 2>"$T/err"
 	rc=$?
+	faketime '2001-01-01 00:00:00' "$KEYRITE" -C "$S" revoke --issuer-key k1 \
+	    --serial 01 >"$T/out2" 2>"$T/err2"
+	rc2=$?
 	set -e
-	[ "$rc" -eq 1 ] && grep -q "earlier than the newest audit entry" "$T/err" &&
-	    ok "a clock before the newest audit entry is refused" ||
-	    fail "clock guard: exit $rc"
+	[ "$rc" -eq 0 ] && grep -q "earlier than the newest audit entry" "$T/err" &&
+	    ok "a reader with the clock before the newest audit entry works and warns" ||
+	    fail "clock guard (reader): exit $rc"
+	[ "$rc2" -eq 1 ] && grep -q "earlier than the newest audit entry" "$T/err2" &&
+	    ok "a writer with the clock before the newest audit entry is refused" ||
+	    fail "clock guard (writer): exit $rc2 $(cat "$T/err2")"
 else
 	fail "faketime is not installed (./run test installs it)"
 fi
