@@ -78,6 +78,19 @@ int		 kr_appliance_open(struct kr_appliance **, const char *,
 #define KR_OPEN_WRITE	0x1u
 int		 kr_appliance_open_mode(struct kr_appliance **, const char *,
 		    unsigned, struct kr_err *) KR_WUR;
+/*
+ * The same with the writer's wait: KR_OPEN_WRITE takes an exclusive lock
+ * on STATEDIR/keyrite.lock before the database is opened and holds it
+ * until kr_appliance_close.  If another keyrite holds it, `ns` is told
+ * once ("waiting for another keyrite (pid N) ...") and after `wait_secs`
+ * the open fails with KR_EBUSY.  kr_appliance_open_mode waits
+ * KR_LOCK_WAIT_DEFAULT seconds without a notice.
+ */
+#define KR_LOCK_WAIT_DEFAULT	30u
+#define KR_LOCK_WAIT_MAX	86400u
+int		 kr_appliance_open_wait(struct kr_appliance **, const char *,
+		    unsigned, unsigned, const struct kr_notice_sink *,
+		    struct kr_err *) KR_WUR;
 void		 kr_appliance_close(struct kr_appliance **);
 /* Read-only access for display (key list, audit show, status). */
 struct kr_store	*kr_appliance_store(struct kr_appliance *);

@@ -57,6 +57,7 @@ kr_appliance_close(struct kr_appliance **appp)
 	if (appp == NULL || (app = *appp) == NULL)
 		return;
 	kr_store_close(&app->store);
+	kr_lock_release(&app->lock_fd);
 	free(app->dir);
 	free(app);
 	*appp = NULL;
@@ -122,7 +123,8 @@ static void
 kr_init_undo(const char *dir, bool created)
 {
 	static const char *const files[] = {
-		KR_DB_FILE, KR_DB_FILE "-wal", KR_DB_FILE "-shm", NULL
+		KR_DB_FILE, KR_DB_FILE "-wal", KR_DB_FILE "-shm",
+		KR_LOCK_FILE, NULL
 	};
 	char	*p;
 	size_t	 i;
@@ -169,7 +171,7 @@ kr_appliance_init(const struct kr_init_req *req, struct kr_err *err)
 	struct kr_json		 j;
 	char			*db = NULL, *keys = NULL;
 	bool			 created = false;
-	int			 ret;
+	int			 ret, lock_fd = -1;
 
 	memset(&app, 0, sizeof(app));
 	if (strcmp(req->kdf_profile, "ceremony") != 0 &&
@@ -177,6 +179,10 @@ kr_appliance_init(const struct kr_init_req *req, struct kr_err *err)
 		return kr_err_set(err, KR_EUSAGE, "unknown KDF profile "
 		    "'%.32s': use ceremony (the default) or test", req->kdf_profile);
 	if ((ret = kr_init_prepare_dir(req->statedir, &created, err)) != KR_OK)
+		return ret;
+	/* a second init on the same folder finds the lock file and stops */
+	if ((ret = kr_lock_take(req->statedir, true, 0, NULL, &lock_fd,
+	    err)) != KR_OK)
 		return ret;
 	kr_json_begin(&j);
 	app.dir = (char *)req->statedir;
@@ -200,6 +206,7 @@ fail:
 	kr_store_close(&app.store);
 	kr_init_undo(req->statedir, created);
 out:
+	kr_lock_release(&lock_fd);
 	kr_json_free(&j);
 	free(db);
 	free(keys);
@@ -319,6 +326,15 @@ int
 kr_appliance_open_mode(struct kr_appliance **out, const char *dir,
     unsigned mode, struct kr_err *err)
 {
+	return kr_appliance_open_wait(out, dir, mode, KR_LOCK_WAIT_DEFAULT,
+	    NULL, err);
+}
+
+int
+kr_appliance_open_wait(struct kr_appliance **out, const char *dir,
+    unsigned mode, unsigned wait_secs, const struct kr_notice_sink *ns,
+    struct kr_err *err)
+{
 	struct kr_appliance	*app;
 	struct stat		 st;
 	int			 ret;
@@ -334,7 +350,10 @@ kr_appliance_open_mode(struct kr_appliance **out, const char *dir,
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	}
 	app->mode = mode;
-	if ((ret = kr_appliance_load(app, err)) != KR_OK) {
+	app->lock_fd = -1;
+	if (((mode & KR_OPEN_WRITE) != 0 && (ret = kr_lock_take(dir, false,
+	    wait_secs, ns, &app->lock_fd, err)) != KR_OK) ||
+	    (ret = kr_appliance_load(app, err)) != KR_OK) {
 		kr_appliance_close(&app);
 		return ret;
 	}

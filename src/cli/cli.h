@@ -95,5 +95,7 @@ int	cmd_quorum_share(struct cmd_ctx *, struct cmd_quorum *, const char *);
 
 /* A notice sink writing "keyrite: MESSAGE" to stderr (progress, steps). */
 void	cmd_notice(void *, const char *);
+/* One line on stderr: the prefix as it is, the message escaped in full. */
+void	cmd_eprint(const char *, const char *);
 
 #endif /* KR_CLI_H */

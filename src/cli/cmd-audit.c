@@ -35,45 +35,24 @@ const struct cmd_entry cmd_audit_verify_entry = {
 	.exec = cmd_audit_verify_exec,
 };
 
-/* A tampered database must not smuggle terminal controls to the auditor. */
-static void
-cmd_audit_clean(char *out, size_t cap, const char *in)
-{
-	size_t	o = 0;
-
-	for (; *in != '\0' && o + 5 < cap; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
-
 static int
 cmd_audit_show_row(const struct kr_audit_rec *r, void *vctx)
 {
 	struct cmd_ctx	*ctx = vctx;
 	char		 when[KR_TIME_STR_BYTES];
 	char		 hash[2 * KR_AUDIT_HASH_BYTES + 1];
-
 	char		*ev, *actor, *payload;
-	size_t		 plen = 4 * strlen(r->payload) + 8;
 
-	ev = malloc(4 * strlen(r->event) + 8);
-	actor = malloc(4 * strlen(r->actor) + 8);
-	payload = malloc(plen);
+	/* a tampered row must not smuggle controls or lines to the auditor */
+	ev = kr_text_escape_dup(r->event, 0);
+	actor = kr_text_escape_dup(r->actor, 0);
+	payload = kr_text_escape_dup(r->payload, 0);
 	if (ev == NULL || actor == NULL || payload == NULL) {
 		free(ev);
 		free(actor);
 		free(payload);
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	}
-	cmd_audit_clean(ev, 4 * strlen(r->event) + 8, r->event);
-	cmd_audit_clean(actor, 4 * strlen(r->actor) + 8, r->actor);
-	cmd_audit_clean(payload, plen, r->payload);
 	kr_time_format(r->time, when);
 	kr_hex_encode(hash, r->hash, sizeof(r->hash));
 	cmd_printf(ctx, "%6lld  %s  %-16s by %s\n        %s\n        hash "

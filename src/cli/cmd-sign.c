@@ -24,6 +24,7 @@ cmd_sign_progress(void *arg, uint64_t done, uint64_t total)
 	struct cmd_progress	*p = arg;
 	struct timespec		 now;
 	double			 secs;
+	char			 name[256];
 
 	if (total < CMD_PROGRESS_MIN || !isatty(STDERR_FILENO))
 		return;
@@ -35,10 +36,33 @@ cmd_sign_progress(void *arg, uint64_t done, uint64_t total)
 	secs = (double)(now.tv_sec - p->start.tv_sec) +
 	    (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
 	(void)fprintf(stderr, "\r  %s: %llu of %llu MiB (%.0f MiB/s)%s",
-	    p->name != NULL ? p->name : "image",
+	    kr_text_escape_str(name, sizeof(name),
+	    p->name != NULL ? p->name : "image", 0),
 	    (unsigned long long)(done >> 20), (unsigned long long)(total >> 20),
 	    secs > 0 ? (double)(done >> 20) / secs : 0.0,
 	    done == total ? "\n" : "");
+}
+
+/* One row; names come from a manifest and are escaped in full. */
+static void
+cmd_sign_row(struct cmd_ctx *ctx, const char *image, const char *size,
+    const char *format, const char *status, const char *digest_alg,
+    const char *digest, const char *rest)
+{
+	char	*im, *re;
+
+	im = kr_text_escape_dup(image, 0);
+	re = kr_text_escape_dup(rest, 0);
+	if (digest_alg != NULL)
+		cmd_printf(ctx, "%-24.24s %12s  %-8s %-8s %s:%.16s... %s\n",
+		    im != NULL ? im : "?", size, format, status, digest_alg,
+		    digest, re != NULL ? re : "?");
+	else
+		cmd_printf(ctx, "%-24.24s %12s  %-8s %-8s %s\n",
+		    im != NULL ? im : "?", size, format, status,
+		    re != NULL ? re : "?");
+	free(im);
+	free(re);
 }
 
 static void
@@ -46,23 +70,23 @@ cmd_sign_table(struct cmd_ctx *ctx, const struct kr_sign_req *req,
     const struct kr_sign_result *res)
 {
 	const struct kr_sign_item_result	*r;
+	char					 size[24];
 	size_t					 i;
 
 	cmd_printf(ctx, "%-24s %12s  %-8s %-8s %s\n", "IMAGE", "SIZE",
 	    "FORMAT", "STATUS", "DIGEST / OUTPUT");
 	for (i = 0; i < req->nitems; i++) {
 		r = &res->items[i];
-		if (i < res->done)
-			cmd_printf(ctx, "%-24.24s %12llu  %-8s %-8s %s:%.16s... "
-			    "%s\n", r->image, (unsigned long long)r->size,
-			    r->format, "signed", r->digest_alg, r->digest,
-			    r->output);
-		else
-			cmd_printf(ctx, "%-24.24s %12s  %-8s %-8s %s\n",
-			    req->items[i].in_path, "-",
+		if (i < res->done) {
+			(void)snprintf(size, sizeof(size), "%llu",
+			    (unsigned long long)r->size);
+			cmd_sign_row(ctx, r->image, size, r->format, "signed",
+			    r->digest_alg, r->digest, r->output);
+		} else
+			cmd_sign_row(ctx, req->items[i].in_path, "-",
 			    kr_fw_format_name(req->items[i].opts.format),
-			    i == res->done ? "FAILED" : "not done",
-			    i == res->done ? r->msg : "");
+			    i == res->done ? "FAILED" : "not done", NULL,
+			    NULL, i == res->done ? r->msg : "");
 	}
 }
 

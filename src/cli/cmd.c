@@ -82,14 +82,40 @@ cmd_usage(FILE *f, const struct cmd_entry *e)
 	(void)fprintf(f, "\nSee keyrite(1) for the full description.\n");
 }
 
+/*
+ * The one output point of every command.  The text is escaped for the
+ * terminal (kr_text_fput) keeping newlines and tabs, which reports are
+ * made of: no control, C1, bidi override or invalid UTF-8 reaches the
+ * terminal, whatever a name in the database or a file holds.  A value
+ * that may itself hold a newline (a file name from a manifest, an audit
+ * row, a message) is escaped in full by its caller with
+ * kr_text_escape_dup(s, 0), so it cannot forge a line of the report.
+ */
 void
 cmd_printf(struct cmd_ctx *ctx, const char *fmt, ...)
 {
-	va_list	ap;
+	char	 small[1024], *text = small;
+	va_list	 ap;
+	int	 n;
 
 	va_start(ap, fmt);
-	(void)vfprintf(ctx->out, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(small)) {
+		if ((text = malloc((size_t)n + 1)) == NULL) {
+			(void)fprintf(stderr, "keyrite: out of memory: %d "
+			    "bytes of output were lost\n", n);
+			return;
+		}
+		va_start(ap, fmt);
+		(void)vsnprintf(text, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	kr_text_fput(ctx->out, text, (size_t)n, KR_TEXT_LINES);
+	if (text != small)
+		free(text);
 }
 
 int
@@ -141,21 +167,46 @@ cmd_note_kdf_profile(struct cmd_ctx *ctx)
 		    "real keys.\n", kr_appliance_kdf_profile(ctx->app));
 }
 
+/* KEYRITE_LOCK_WAIT: seconds a writer waits for another (keyrite(1)). */
+static int
+cmd_lock_wait(struct cmd_ctx *ctx, unsigned *secs)
+{
+	const char	*s = getenv("KEYRITE_LOCK_WAIT");
+
+	*secs = KR_LOCK_WAIT_DEFAULT;
+	if (s == NULL || s[0] == '\0')
+		return KR_OK;
+	return cmd_parse_uint(ctx, "KEYRITE_LOCK_WAIT", s, 0,
+	    KR_LOCK_WAIT_MAX, secs);
+}
+
+static int
+cmd_open(const struct cmd_entry *e, struct cmd_ctx *ctx)
+{
+	static const struct kr_notice_sink	ns = { cmd_notice, NULL };
+	unsigned				secs = 0;
+	int					ret;
+
+	if ((e->flags & CMD_WRITES) == 0)
+		return kr_appliance_open_wait(&ctx->app, ctx->statedir,
+		    KR_OPEN_READ, 0, NULL, &ctx->err);
+	if ((ret = cmd_lock_wait(ctx, &secs)) != KR_OK)
+		return ret;
+	return kr_appliance_open_wait(&ctx->app, ctx->statedir, KR_OPEN_WRITE,
+	    secs, &ns, &ctx->err);
+}
+
 int
 cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
 {
 	int	ret;
 
-	if ((e->flags & CMD_STATE) != 0 &&
-	    (ret = kr_appliance_open_mode(&ctx->app, ctx->statedir,
-	    (e->flags & CMD_WRITES) != 0 ? KR_OPEN_WRITE : KR_OPEN_READ,
-	    &ctx->err)) != KR_OK)
+	if ((e->flags & CMD_STATE) != 0 && (ret = cmd_open(e, ctx)) != KR_OK)
 		return ret;
 	if ((e->flags & CMD_SECRETS) != 0 && ctx->hardening != NULL &&
 	    ctx->hardening->warning[0] != '\0')
-		(void)fprintf(stderr, "keyrite: warning: %s\n",
-		    ctx->hardening->warning);
+		cmd_eprint("keyrite: warning: ", ctx->hardening->warning);
 	ret = e->exec(ctx, argc, argv);
 	kr_appliance_close(&ctx->app);
 	return ret;
@@ -182,5 +233,13 @@ void
 cmd_notice(void *vctx, const char *msg)
 {
 	(void)vctx;
-	(void)fprintf(stderr, "keyrite: %s\n", msg);
+	cmd_eprint("keyrite: ", msg);
+}
+
+void
+cmd_eprint(const char *prefix, const char *msg)
+{
+	(void)fputs(prefix, stderr);
+	kr_text_fput(stderr, msg, strlen(msg), 0);
+	(void)fputc('\n', stderr);
 }
