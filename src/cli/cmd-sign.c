@@ -43,50 +43,28 @@ cmd_sign_progress(void *arg, uint64_t done, uint64_t total)
 	    done == total ? "\n" : "");
 }
 
-/* One row; names come from a manifest and are escaped in full. */
-static void
-cmd_sign_row(struct cmd_ctx *ctx, const char *image, const char *size,
-    const char *format, const char *status, const char *digest_alg,
-    const char *digest, const char *rest)
-{
-	char	*im, *re;
-
-	im = kr_text_escape_dup(image, 0);
-	re = kr_text_escape_dup(rest, 0);
-	if (digest_alg != NULL)
-		cmd_printf(ctx, "%-24.24s %12s  %-8s %-8s %s:%.16s... %s\n",
-		    im != NULL ? im : "?", size, format, status, digest_alg,
-		    digest, re != NULL ? re : "?");
-	else
-		cmd_printf(ctx, "%-24.24s %12s  %-8s %-8s %s\n",
-		    im != NULL ? im : "?", size, format, status,
-		    re != NULL ? re : "?");
-	free(im);
-	free(re);
-}
-
 static void
 cmd_sign_table(struct cmd_ctx *ctx, const struct kr_sign_req *req,
     const struct kr_sign_result *res)
 {
 	const struct kr_sign_item_result	*r;
-	char					 size[24];
 	size_t					 i;
 
 	cmd_printf(ctx, "%-24s %12s  %-8s %-8s %s\n", "IMAGE", "SIZE",
 	    "FORMAT", "STATUS", "DIGEST / OUTPUT");
 	for (i = 0; i < req->nitems; i++) {
 		r = &res->items[i];
-		if (i < res->done) {
-			(void)snprintf(size, sizeof(size), "%llu",
-			    (unsigned long long)r->size);
-			cmd_sign_row(ctx, r->image, size, r->format, "signed",
-			    r->digest_alg, r->digest, r->output);
-		} else
-			cmd_sign_row(ctx, req->items[i].in_path, "-",
+		if (i < res->done)
+			cmd_printf(ctx, "%-24.24s %12llu  %-8s %-8s %s:%.16s... "
+			    "%s\n", r->image, (unsigned long long)r->size,
+			    r->format, "signed", r->digest_alg, r->digest,
+			    r->output);
+		else
+			cmd_printf(ctx, "%-24.24s %12s  %-8s %-8s %s\n",
+			    req->items[i].in_path, "-",
 			    kr_fw_format_name(req->items[i].opts.format),
-			    i == res->done ? "FAILED" : "not done", NULL,
-			    NULL, i == res->done ? r->msg : "");
+			    i == res->done ? "FAILED" : "not done",
+			    i == res->done ? r->msg : "");
 	}
 }
 
@@ -318,7 +296,7 @@ cmd_key_export_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((ret = kr_authority_export_public(ctx->app, argv[optind], format,
 	    &text, &ctx->err)) != KR_OK)
 		return ret;
-	cmd_printf(ctx, "%s", text);
+	cmd_print_text(ctx, text);
 	free(text);
 	return KR_OK;
 }
