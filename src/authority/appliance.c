@@ -71,16 +71,17 @@ kr_init_prepare_dir(const char *dir, bool *created, struct kr_err *err)
 	DIR		*d;
 
 	*created = false;
-	if ((d = opendir(dir)) == NULL) {
-		if (errno != ENOENT)
-			return kr_err_set(err, KR_ESTATE, "cannot use %s as a "
-			    "state folder: %s", dir, strerror(errno));
-		if (mkdir(dir, 0700) != 0)
-			return kr_err_set(err, KR_ESTATE, "cannot create the "
-			    "state folder %s: %s", dir, strerror(errno));
+	/* mkdir first: of two inits racing, one makes it, one finds it */
+	if (mkdir(dir, 0700) == 0) {
 		*created = true;
 		return KR_OK;
 	}
+	if (errno != EEXIST)
+		return kr_err_set(err, KR_ESTATE, "cannot create the state "
+		    "folder %s: %s", dir, strerror(errno));
+	if ((d = opendir(dir)) == NULL)
+		return kr_err_set(err, KR_ESTATE, "cannot use %s as a state "
+		    "folder: %s", dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0) {
