@@ -115,7 +115,7 @@ kr_lock_open(const char *dir, bool fresh, struct kr_err *err)
 		(void)kr_err_set(err, KR_ENOMEM, "out of memory");
 		return -1;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
 	    (fresh ? O_EXCL : 0), 0600);
 	e = errno;
 	free(path);

@@ -1294,6 +1294,24 @@ kr_name_control_add(struct kr_lint_ctx *x, const char *where,
 	    "without it", src, where, what);
 }
 
+/* Each of `n` general names; `what` names the list ("subjectAltName"). */
+static bool
+kr_check_gns_text(struct kr_lint_ctx *x, const struct kr_gn *gn, size_t n,
+    const char *what, const char *src)
+{
+	char	bad[160], where[48];
+	size_t	i;
+	bool	found = false;
+
+	for (i = 0; i < n && i < KR_GN_MAX; i++)
+		if (kr_gn_text_bad(&gn[i], bad, sizeof(bad))) {
+			snprintf(where, sizeof(where), "%s %zu", what, i + 1);
+			kr_name_control_add(x, where, bad, src);
+			found = true;
+		}
+	return found;
+}
+
 /*
  * The subject, every subjectAltName and every name constraint subtree of
  * `f`; `src` says which copy is checked (the fields, or the TBS bytes).
@@ -1303,37 +1321,22 @@ static bool
 kr_check_names_of(struct kr_lint_ctx *x, const struct kr_cert_fields *f,
     const char *src)
 {
-	char	what[160], where[48];
-	size_t	i;
+	char	bad[160];
 	bool	found = false;
 
-	if (kr_dn_text_bad(f->subject, f->subject_len, what, sizeof(what))) {
-		kr_name_control_add(x, "the subject", what, src);
+	if (kr_dn_text_bad(f->subject, f->subject_len, bad, sizeof(bad))) {
+		kr_name_control_add(x, "the subject", bad, src);
 		found = true;
 	}
-	for (i = 0; f->has_san && i < f->san_count && i < KR_GN_MAX; i++)
-		if (kr_gn_text_bad(&f->san[i], what, sizeof(what))) {
-			snprintf(where, sizeof(where), "subjectAltName %zu",
-			    i + 1);
-			kr_name_control_add(x, where, what, src);
-			found = true;
-		}
-	for (i = 0; f->has_nc && i < f->nc_permitted_count &&
-	    i < KR_GN_MAX; i++)
-		if (kr_gn_text_bad(&f->nc_permitted[i], what, sizeof(what))) {
-			snprintf(where, sizeof(where), "permitted name "
-			    "constraint %zu", i + 1);
-			kr_name_control_add(x, where, what, src);
-			found = true;
-		}
-	for (i = 0; f->has_nc && i < f->nc_excluded_count &&
-	    i < KR_GN_MAX; i++)
-		if (kr_gn_text_bad(&f->nc_excluded[i], what, sizeof(what))) {
-			snprintf(where, sizeof(where), "excluded name "
-			    "constraint %zu", i + 1);
-			kr_name_control_add(x, where, what, src);
-			found = true;
-		}
+	if (f->has_san)
+		found |= kr_check_gns_text(x, f->san, f->san_count,
+		    "subjectAltName", src);
+	if (f->has_nc) {
+		found |= kr_check_gns_text(x, f->nc_permitted,
+		    f->nc_permitted_count, "permitted name constraint", src);
+		found |= kr_check_gns_text(x, f->nc_excluded,
+		    f->nc_excluded_count, "excluded name constraint", src);
+	}
 	return found;
 }
 

@@ -13,12 +13,6 @@ S="$T/state"
 make_state "$S"
 O="$T/o"
 mkdir -p "$O"
-issue() {
-	key=$1
-	shift
-	# shellcheck disable=SC2046
-	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
-}
 ESC=$(printf '\033')
 BEL=$(printf '\007')
 C1=$(printf '\302\233')		# U+009B, the C1 CSI
