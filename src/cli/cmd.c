@@ -106,6 +106,7 @@ struct cmd_conv {
 	char	conv;
 	int	star[2];	/* '*' width and precision, in order */
 	int	nstar;
+	long	prec;		/* the precision, or -1 */
 };
 
 #pragma GCC diagnostic push
@@ -154,12 +155,20 @@ cmd_conv_parse(const char *p, struct cmd_conv *c, va_list *ap)
 	memset(c, 0, sizeof(*c));
 	while (*p != '\0' && strchr("-+ #0", *p) != NULL)
 		p++;
-	if (*p == '*' && p++ != NULL)
+	if (*p == '*') {
+		p++;
 		c->star[c->nstar++] = va_arg(*ap, int);
+	}
 	while (*p >= '0' && *p <= '9')
 		p++;
-	if (*p == '.' && *++p == '*' && p++ != NULL)
-		c->star[c->nstar++] = va_arg(*ap, int);
+	c->prec = -1;
+	if (*p == '.') {
+		if (*++p == '*') {
+			p++;
+			c->prec = c->star[c->nstar++] = va_arg(*ap, int);
+		} else
+			c->prec = strtol(p, NULL, 10);	/* "%.s" is 0 */
+	}
 	while (*p >= '0' && *p <= '9')
 		p++;
 	while (*p != '\0' && strchr("hlLzjt", *p) != NULL && n < 2)
@@ -208,19 +217,23 @@ cmd_conv_int(struct kr_buf *b, const struct cmd_conv *c, va_list *ap)
 static void
 cmd_conv_put(struct kr_buf *b, const struct cmd_conv *c, va_list *ap)
 {
+	struct kr_buf	 e;
 	const char	*s;
-	char		*esc;
 
 	switch (c->conv) {
 	case 's':
-		s = va_arg(*ap, const char *);
-		if ((esc = kr_text_escape_dup(s != NULL ? s : "(null)", 0)) ==
-		    NULL) {
+		if ((s = va_arg(*ap, const char *)) == NULL)
+			s = "(null)";
+		/* "%.*s" may name bytes that are not NUL-terminated */
+		kr_buf_init(&e, false);
+		kr_text_escape(&e, s, c->prec >= 0 ?
+		    strnlen(s, (size_t)c->prec) : strlen(s), 0);
+		kr_buf_put_u8(&e, '\0');
+		if (e.failed)
 			b->failed = true;
-			return;
-		}
-		CMD_PUT(b, c, esc);
-		free(esc);
+		else
+			CMD_PUT(b, c, (const char *)e.p);
+		kr_buf_free(&e);
 		return;
 	case 'c':
 		CMD_PUT(b, c, va_arg(*ap, int));
