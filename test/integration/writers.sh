@@ -4,7 +4,8 @@
 # from before it opens the database until it ends; a second writer says
 # once that it waits for the first (naming its pid) and, after
 # KEYRITE_LOCK_WAIT seconds, exits 2 with "busy" having changed nothing.
-# Readers neither wait nor fail meanwhile.  A writer that waits long
+# Readers neither wait nor fail meanwhile, nor during another program's
+# SQLite write transaction (a writer meeting one says busy).  A writer that waits long
 # enough goes on when the first ends; a killed holder leaves no lock; two
 # inits on one folder make one state folder.
 . "$(dirname "$0")/lib.sh"
@@ -150,6 +151,38 @@ mv "$T/lock.saved" "$S/keyrite.lock"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "the audit chain is intact after all of this" ||
     fail "audit verify: exit $rc $(cat "$T/out" "$T/err")"
+
+# A write transaction of another program (the sqlite3 tool, outside the
+# lock): readers still read at once; a writer meeting it says busy and
+# leaves nothing.
+{ echo "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('probe', 'x');"; sleep 8; echo "ROLLBACK;"; } |
+    sqlite3 "$S/keyrite.db" &
+sq=$!
+sleep 1
+for cmd in "key list" "audit verify"; do
+	set +e
+	start=$(date +%s)
+	# shellcheck disable=SC2086
+	"$KEYRITE" -C "$S" $cmd >"$T/out" 2>"$T/err"
+	rc=$?
+	took=$(($(date +%s) - start))
+	set -e
+	[ "$rc" -eq 0 ] && [ "$took" -le 2 ] &&
+	    ok "\`$cmd\` reads at once during another program's write transaction" ||
+	    fail "$cmd during a write transaction: exit $rc after $took s: $(cat "$T/err")"
+done
+snap=$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")
+set +e
+gen2 k4 >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "busy: the keyrite database" "$T/err" &&
+    ! grep -q "unusable\|attention\|damaged" "$T/err" && [ -z "$(ls -A "$T/sh-k4")" ] &&
+    ok "a writer meeting another program's transaction says busy (exit 2) and leaves nothing" ||
+    fail "writer during a write transaction: exit $rc $(cat "$T/err")"
+wait "$sq"
+[ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$snap" ] &&
+    ok "... the state is unchanged" || fail "state changed"
 
 # Two inits on one folder: one state folder, one refusal, every time.
 n=0
