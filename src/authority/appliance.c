@@ -316,6 +316,29 @@ out:
 	return ret;
 }
 
+/*
+ * A writer locks only a folder that holds a database: a command pointed
+ * at the wrong folder must not leave a lock file there.
+ */
+static int
+kr_appliance_has_db(const char *dir, struct kr_err *err)
+{
+	struct stat	 st;
+	char		*db;
+	int		 r;
+
+	if ((db = kr_path_join(dir, KR_DB_FILE)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	r = lstat(db, &st);
+	free(db);
+	if (r != 0 && errno == ENOENT)
+		return kr_err_set(err, KR_ESTATE, "no keyrite state folder at "
+		    "%s (it has no %s): run `keyrite -C %s init` first, or "
+		    "point -C or KEYRITE_HOME at the right folder", dir,
+		    KR_DB_FILE, dir);
+	return KR_OK;	/* anything else is for the database open to say */
+}
+
 int
 kr_appliance_open(struct kr_appliance **out, const char *dir,
     struct kr_err *err)
@@ -352,9 +375,14 @@ kr_appliance_open_wait(struct kr_appliance **out, const char *dir,
 	}
 	app->mode = mode;
 	app->lock_fd = -1;
-	if (((mode & KR_OPEN_WRITE) != 0 && (ret = kr_lock_take(dir, false,
-	    wait_secs, ns, &app->lock_fd, err)) != KR_OK) ||
-	    (ret = kr_appliance_load(app, err)) != KR_OK) {
+	ret = KR_OK;
+	if ((mode & KR_OPEN_WRITE) != 0 &&
+	    (ret = kr_appliance_has_db(dir, err)) == KR_OK)
+		ret = kr_lock_take(dir, false, wait_secs, ns, &app->lock_fd,
+		    err);
+	if (ret == KR_OK)
+		ret = kr_appliance_load(app, err);
+	if (ret != KR_OK) {
 		kr_appliance_close(&app);
 		return ret;
 	}

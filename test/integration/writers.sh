@@ -184,6 +184,13 @@ wait "$sq"
 [ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$snap" ] &&
     ok "... the state is unchanged" || fail "state changed"
 
+# A writer pointed at a folder that is no state folder leaves no lock there.
+mkdir "$T/empty"
+expect 2 "no keyrite state folder" "a writer refuses a folder with no database" -- \
+    -C "$T/empty" revoke --issuer-key root --serial 01 --reason superseded
+[ -z "$(ls -A "$T/empty")" ] && kr -C "$T/empty" init --kdf-profile test >/dev/null &&
+    ok "... leaves it empty, and init works there" || fail "left: $(ls -A "$T/empty")"
+
 # Two inits on one folder: one state folder, one refusal, every time.
 n=0
 good=0
