@@ -1832,74 +1832,56 @@ finding_msg(const struct kr_lint_report *r, const char *id)
 	return NULL;
 }
 
-/* The finding names the place, the attribute and the code point. */
+static void
+m_name_clean_utf8(struct scen *s)
+{
+	RAW_CN(s, 0x0c, "M\xc3\xbcller \xe6\x9d\xb1\xe4\xba\xac");
+}
+static void m_name_clean_bmp(struct scen *s) { RAW_CN(s, 0x1e, "\x00M\x00\xfc"); }
+
+/* What the finding says; NULL: printable names raise nothing. */
+static const struct name_case {
+	enum base	 base;
+	void		(*mutate)(struct scen *);
+	void		(*tbs)(struct scen *);
+	const char	*says;
+} name_cases[] = {
+	{ B_LEAF, m_name_rlo, NULL, "the subject: attribute CN holds the "
+	    "bidirectional control U+202E" },
+	{ B_LEAF, m_name_t61, NULL, "control character U+009B" },
+	{ B_LEAF, m_name_bmp_odd, NULL, "not a valid BMPString" },
+	{ B_LEAF, m_name_univ, NULL, "control character U+001B" },
+	{ B_LEAF, m_san_dirname, NULL, "subjectAltName 4: attribute CN "
+	    "holds the control character U+0007" },
+	/* only the TBS bytes carry it, and the finding says so */
+	{ B_INT, m_none, t_name_control, "in the TBS bytes, the subject: "
+	    "attribute CN holds the control character U+001B" },
+	{ B_LEAF, m_name_clean_utf8, NULL, NULL },
+	{ B_LEAF, m_name_clean_bmp, NULL, NULL },
+};
+
+#define NNAME_CASES	(sizeof(name_cases) / sizeof(name_cases[0]))
+
 START_TEST(test_lint_name_text)
 {
-	struct scen		*s;
+	const struct name_case	*nc = &name_cases[_i];
+	struct scen		*s = scen_new(nc->base);
 	struct kr_lint_report	 r;
 	const char		*m;
-	char			 want[96];
 
-	s = scen_new(B_LEAF);
-	m_name_rlo(s);
+	nc->mutate(s);
 	scen_build(s);
+	if (nc->tbs != NULL)
+		nc->tbs(s);
 	scen_lint(s, &r);
-	ck_assert_ptr_nonnull(m = finding_msg(&r, "e_name_control_char"));
-	ck_assert_msg(strstr(m, "the subject: attribute CN holds the "
-	    "bidirectional control U+202E") != NULL, "%s", m);
-	scen_free(s);
-
-	s = scen_new(B_LEAF);
-	m_name_t61(s);
-	scen_build(s);
-	scen_lint(s, &r);
-	ck_assert_ptr_nonnull(m = finding_msg(&r, "e_name_control_char"));
-	ck_assert_msg(strstr(m, "control character U+009B") != NULL, "%s", m);
-	scen_free(s);
-
-	s = scen_new(B_LEAF);
-	m_name_bmp_odd(s);
-	scen_build(s);
-	scen_lint(s, &r);
-	ck_assert_ptr_nonnull(m = finding_msg(&r, "e_name_control_char"));
-	ck_assert_msg(strstr(m, "not a valid BMPString") != NULL, "%s", m);
-	scen_free(s);
-
-	s = scen_new(B_LEAF);
-	m_san_dirname(s);
-	scen_build(s);
-	scen_lint(s, &r);
-	ck_assert_ptr_nonnull(m = finding_msg(&r, "e_name_control_char"));
-	snprintf(want, sizeof(want), "subjectAltName %zu: attribute CN holds "
-	    "the control character U+0007", s->f.san_count);
-	ck_assert_msg(strstr(m, want) != NULL, "%s", m);
-	scen_free(s);
-
-	/* the TBS path: only the bytes carry it, and the finding says so */
-	s = scen_new(B_INT);
-	scen_build(s);
-	t_name_control(s);
-	scen_lint(s, &r);
-	ck_assert_ptr_nonnull(m = finding_msg(&r, "e_name_control_char"));
-	ck_assert_msg(strstr(m, "in the TBS bytes, the subject: attribute CN "
-	    "holds the control character U+001B") != NULL, "%s", m);
-	ck_assert(has_finding(&r, "e_tbs_fields_mismatch"));
-	scen_free(s);
-
-	/* printable non-ASCII is fine, in UTF-8 and in a BMPString */
-	s = scen_new(B_LEAF);
-	RAW_CN(s, 0x0c, "M\xc3\xbcller \xe6\x9d\xb1\xe4\xba\xac");
-	scen_build(s);
-	scen_lint(s, &r);
-	ck_assert_msg(!has_finding(&r, "e_name_control_char"), "%s",
-	    report_str(&r));
-	scen_free(s);
-	s = scen_new(B_LEAF);
-	RAW_CN(s, 0x1e, "\x00M\x00\xfc\x00l");
-	scen_build(s);
-	scen_lint(s, &r);
-	ck_assert_msg(!has_finding(&r, "e_name_control_char"), "%s",
-	    report_str(&r));
+	m = finding_msg(&r, "e_name_control_char");
+	if (nc->says == NULL)
+		ck_assert_msg(m == NULL, "case %d:%s", _i, report_str(&r));
+	else
+		ck_assert_msg(m != NULL && strstr(m, nc->says) != NULL,
+		    "case %d: want \"%s\":%s", _i, nc->says, report_str(&r));
+	if (nc->tbs != NULL)
+		ck_assert(has_finding(&r, "e_tbs_fields_mismatch"));
 	scen_free(s);
 }
 END_TEST
@@ -2149,7 +2131,7 @@ x509_parse_suite(void)
 	tcase_add_test(tc, test_lint_clean_chain_verifies);
 	tcase_add_loop_test(tc, test_lint_rule, 0, (int)NLINT_CASES);
 	tcase_add_test(tc, test_lint_table);
-	tcase_add_test(tc, test_lint_name_text);
+	tcase_add_loop_test(tc, test_lint_name_text, 0, (int)NNAME_CASES);
 	tcase_add_test(tc, test_lint_many);
 	tcase_add_test(tc, test_lint_doc);
 	suite_add_tcase(s, tc);
