@@ -78,6 +78,19 @@ int		 kr_appliance_open(struct kr_appliance **, const char *,
 #define KR_OPEN_WRITE	0x1u
 int		 kr_appliance_open_mode(struct kr_appliance **, const char *,
 		    unsigned, struct kr_err *) KR_WUR;
+/*
+ * The same with the writer's wait: KR_OPEN_WRITE takes an exclusive lock
+ * on STATEDIR/keyrite.lock before the database is opened and holds it
+ * until kr_appliance_close.  If another keyrite holds it, `ns` is told
+ * once ("waiting for another keyrite (pid N) ...") and after `wait_secs`
+ * the open fails with KR_EBUSY.  kr_appliance_open_mode waits
+ * KR_LOCK_WAIT_DEFAULT seconds without a notice.
+ */
+#define KR_LOCK_WAIT_DEFAULT	30u
+#define KR_LOCK_WAIT_MAX	86400u
+int		 kr_appliance_open_wait(struct kr_appliance **, const char *,
+		    unsigned, unsigned, const struct kr_notice_sink *,
+		    struct kr_err *) KR_WUR;
 
 /*
  * The clock guard at open: a writer is refused when the clock reads
@@ -88,10 +101,12 @@ int		 kr_appliance_open_mode(struct kr_appliance **, const char *,
  * the future.
  */
 struct kr_open_req {
-	const char	*dir;
-	unsigned	 mode;
-	const char	*confirm_date;
-	bool		 clock_recover;
+	const char			*dir;
+	unsigned			 mode;
+	const char			*confirm_date;
+	bool				 clock_recover;
+	unsigned			 wait_secs;	/* writers */
+	const struct kr_notice_sink	*notice;	/* "waiting for ..." */
 };
 
 int		 kr_appliance_open_ex(struct kr_appliance **,

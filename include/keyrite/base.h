@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define KR_WUR		__attribute__((warn_unused_result))
 #define KR_PRINTF(f, a)	__attribute__((format(printf, f, a)))
@@ -39,6 +40,7 @@ enum kr_code {
 	KR_ESELFTEST = -13,	/* a power-on self-test failed */
 	KR_ECRYPTO = -14,	/* a cryptographic library call failed */
 	KR_EINTERNAL = -15,	/* a bug: an invariant did not hold */
+	KR_EBUSY = -16,		/* another keyrite holds the state folder */
 };
 
 #define KR_ERR_MSG_MAX	1024
@@ -190,6 +192,39 @@ char		*kr_pem_encode(const char *, const uint8_t *, size_t);
  */
 int		 kr_pem_decode(const char *, const char *, size_t, uint8_t **,
 		    size_t *) KR_WUR;
+
+/*
+ * Text a person reads (src/base/text.c).  kr_utf8_decode returns the
+ * length of the shortest-form UTF-8 scalar value at p, or 0 if there is
+ * none.  A control is C0, DEL or C1; a bidi control is an embedding,
+ * override or isolate (U+202A..U+202E, U+2066..U+2069).  Printable means
+ * neither, nor an invisible format character (zero-width, soft hyphen,
+ * line separators, BOM, tags): what may reach a terminal as it is.
+ */
+size_t		 kr_utf8_decode(const uint8_t *, size_t, uint32_t *);
+bool		 kr_cp_is_control(uint32_t);
+bool		 kr_cp_is_bidi_control(uint32_t);
+bool		 kr_cp_printable(uint32_t);
+
+/*
+ * The one terminal-escaping function: every non-printable code point and
+ * every byte that is not UTF-8 is written as a visible escape (\x1b,
+ * \u202e, \U000e0001).  KR_TEXT_LINES keeps '\n' and '\t' (multi-line
+ * reports); without it they are escaped too (one-line values and
+ * messages).  kr_text_escape appends to a buffer; kr_text_escape_str
+ * writes a NUL-terminated string, cut at a whole unit if it does not fit,
+ * and returns `out`; kr_text_escape_dup returns a malloc'd copy (NULL when
+ * out of memory).  kr_text_safe says whether escaping would leave the
+ * text unchanged.
+ */
+#define KR_TEXT_LINES	0x1u
+void		 kr_text_escape(struct kr_buf *, const char *, size_t,
+		    unsigned);
+char		*kr_text_escape_str(char *, size_t, const char *, unsigned);
+char		*kr_text_escape_dup(const char *, unsigned);
+/* Writes `len` bytes of text to a stream, escaped. */
+void		 kr_text_fput(FILE *, const char *, size_t, unsigned);
+bool		 kr_text_safe(const char *, size_t, unsigned);
 
 /* UTC time as "2026-11-23T17:35:00Z"; `out` holds 21 bytes. */
 #define KR_TIME_STR_BYTES	21

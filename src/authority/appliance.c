@@ -57,6 +57,7 @@ kr_appliance_close(struct kr_appliance **appp)
 	if (appp == NULL || (app = *appp) == NULL)
 		return;
 	kr_store_close(&app->store);
+	kr_lock_release(&app->lock_fd);
 	free(app->dir);
 	free(app);
 	*appp = NULL;
@@ -70,16 +71,17 @@ kr_init_prepare_dir(const char *dir, bool *created, struct kr_err *err)
 	DIR		*d;
 
 	*created = false;
-	if ((d = opendir(dir)) == NULL) {
-		if (errno != ENOENT)
-			return kr_err_set(err, KR_ESTATE, "cannot use %s as a "
-			    "state folder: %s", dir, strerror(errno));
-		if (mkdir(dir, 0700) != 0)
-			return kr_err_set(err, KR_ESTATE, "cannot create the "
-			    "state folder %s: %s", dir, strerror(errno));
+	/* mkdir first: of two inits racing, one makes it, one finds it */
+	if (mkdir(dir, 0700) == 0) {
 		*created = true;
 		return KR_OK;
 	}
+	if (errno != EEXIST)
+		return kr_err_set(err, KR_ESTATE, "cannot create the state "
+		    "folder %s: %s", dir, strerror(errno));
+	if ((d = opendir(dir)) == NULL)
+		return kr_err_set(err, KR_ESTATE, "cannot use %s as a state "
+		    "folder: %s", dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0) {
@@ -122,7 +124,8 @@ static void
 kr_init_undo(const char *dir, bool created)
 {
 	static const char *const files[] = {
-		KR_DB_FILE, KR_DB_FILE "-wal", KR_DB_FILE "-shm", NULL
+		KR_DB_FILE, KR_DB_FILE "-wal", KR_DB_FILE "-shm",
+		KR_LOCK_FILE, NULL
 	};
 	char	*p;
 	size_t	 i;
@@ -169,7 +172,7 @@ kr_appliance_init(const struct kr_init_req *req, struct kr_err *err)
 	struct kr_json		 j;
 	char			*db = NULL, *keys = NULL;
 	bool			 created = false;
-	int			 ret;
+	int			 ret, lock_fd = -1;
 
 	memset(&app, 0, sizeof(app));
 	if (strcmp(req->kdf_profile, "ceremony") != 0 &&
@@ -177,6 +180,10 @@ kr_appliance_init(const struct kr_init_req *req, struct kr_err *err)
 		return kr_err_set(err, KR_EUSAGE, "unknown KDF profile "
 		    "'%.32s': use ceremony (the default) or test", req->kdf_profile);
 	if ((ret = kr_init_prepare_dir(req->statedir, &created, err)) != KR_OK)
+		return ret;
+	/* a second init on the same folder finds the lock file and stops */
+	if ((ret = kr_lock_take(req->statedir, true, 0, NULL, &lock_fd,
+	    err)) != KR_OK)
 		return ret;
 	kr_json_begin(&j);
 	app.dir = (char *)req->statedir;
@@ -200,6 +207,7 @@ fail:
 	kr_store_close(&app.store);
 	kr_init_undo(req->statedir, created);
 out:
+	kr_lock_release(&lock_fd);
 	kr_json_free(&j);
 	free(db);
 	free(keys);
@@ -425,6 +433,29 @@ out:
 	return ret;
 }
 
+/*
+ * A writer locks only a folder that holds a database: a command pointed
+ * at the wrong folder must not leave a lock file there.
+ */
+static int
+kr_appliance_has_db(const char *dir, struct kr_err *err)
+{
+	struct stat	 st;
+	char		*db;
+	int		 r;
+
+	if ((db = kr_path_join(dir, KR_DB_FILE)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	r = lstat(db, &st);
+	free(db);
+	if (r != 0 && errno == ENOENT)
+		return kr_err_set(err, KR_ESTATE, "no keyrite state folder at "
+		    "%s (it has no %s): run `keyrite -C %s init` first, or "
+		    "point -C or KEYRITE_HOME at the right folder", dir,
+		    KR_DB_FILE, dir);
+	return KR_OK;	/* anything else is for the database open to say */
+}
+
 int
 kr_appliance_open(struct kr_appliance **out, const char *dir,
     struct kr_err *err)
@@ -436,7 +467,18 @@ int
 kr_appliance_open_mode(struct kr_appliance **out, const char *dir,
     unsigned mode, struct kr_err *err)
 {
-	struct kr_open_req	req = { dir, mode, NULL, false };
+	struct kr_open_req	req = { dir, mode, NULL, false,
+	    KR_LOCK_WAIT_DEFAULT, NULL };
+
+	return kr_appliance_open_ex(out, &req, err);
+}
+
+int
+kr_appliance_open_wait(struct kr_appliance **out, const char *dir,
+    unsigned mode, unsigned wait_secs, const struct kr_notice_sink *ns,
+    struct kr_err *err)
+{
+	struct kr_open_req	req = { dir, mode, NULL, false, wait_secs, ns };
 
 	return kr_appliance_open_ex(out, &req, err);
 }
@@ -462,8 +504,15 @@ kr_appliance_open_ex(struct kr_appliance **out, const struct kr_open_req *req,
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	}
 	app->mode = mode;
+	app->lock_fd = -1;
 	app->req = req;
-	ret = kr_appliance_load(app, err);
+	ret = KR_OK;
+	if ((mode & KR_OPEN_WRITE) != 0 &&
+	    (ret = kr_appliance_has_db(dir, err)) == KR_OK)
+		ret = kr_lock_take(dir, false, req->wait_secs, req->notice,
+		    &app->lock_fd, err);
+	if (ret == KR_OK)
+		ret = kr_appliance_load(app, err);
 	app->req = NULL;
 	if (ret != KR_OK) {
 		kr_appliance_close(&app);

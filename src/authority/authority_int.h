@@ -11,6 +11,7 @@
 #define KR_POLICY_DIR		"policy"
 #define KR_KEYS_DIR		"keys"
 #define KR_CRLS_DIR		"crls"
+#define KR_LOCK_FILE		"keyrite.lock"
 
 struct kr_appliance {
 	char			*dir;
@@ -23,7 +24,17 @@ struct kr_appliance {
 	char			 clock_note[320];
 	/* The records against the audit chain, replayed at open. */
 	struct kr_replay_report	 replay;
+	int			 lock_fd;	/* the writer's lock, or -1 */
 };
+
+/*
+ * lock.c: the writer's exclusive lock on DIR/keyrite.lock.  `fresh` (init)
+ * creates the file and fails as busy if it exists; otherwise waits up to
+ * `wait_secs`, telling `ns` once, then fails with KR_EBUSY.
+ */
+int	kr_lock_take(const char *, bool, unsigned,
+	    const struct kr_notice_sink *, int *, struct kr_err *) KR_WUR;
+void	kr_lock_release(int *);
 
 /* A canonical JSON object for audit payloads: keys in the order added. */
 struct kr_json {

@@ -82,6 +82,7 @@ static const struct {
 	{ KR_ESELFTEST,	1, "self-test failed" },
 	{ KR_ECRYPTO,	1, "cryptographic failure" },
 	{ KR_EINTERNAL,	1, "internal error" },
+	{ KR_EBUSY,	2, "busy" },
 };
 
 const char *

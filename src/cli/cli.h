@@ -64,8 +64,14 @@ void			 cmd_list(FILE *);
 void			 cmd_usage(FILE *, const struct cmd_entry *);
 int			 cmd_run(const struct cmd_entry *, struct cmd_ctx *,
 			    int, char **);
+/*
+ * Every command's output: %s arguments escaped in full, the format's own
+ * lines kept (cmd.c).  cmd_print_text writes multi-line text keyrite made
+ * itself (PEM), escaped but keeping its lines.
+ */
 void			 cmd_printf(struct cmd_ctx *, const char *, ...)
 			    KR_PRINTF(2, 3);
+void			 cmd_print_text(struct cmd_ctx *, const char *);
 int			 cmd_usage_error(struct cmd_ctx *, const char *, ...)
 			    KR_PRINTF(2, 3);
 /* Names an option getopt refused (unknown, or missing its value). */
@@ -98,5 +104,7 @@ int	cmd_quorum_share(struct cmd_ctx *, struct cmd_quorum *, const char *);
 
 /* A notice sink writing "keyrite: MESSAGE" to stderr (progress, steps). */
 void	cmd_notice(void *, const char *);
+/* One line on stderr: the prefix as it is, the message escaped in full. */
+void	cmd_eprint(const char *, const char *);
 
 #endif /* KR_CLI_H */

@@ -50,23 +50,10 @@ const struct cmd_entry cmd_audit_verify_entry = {
 	.exec = cmd_audit_verify_exec,
 };
 
-/* A tampered database must not smuggle terminal controls to the auditor. */
-static void
-cmd_audit_clean(char *out, size_t cap, const char *in)
-{
-	size_t	o = 0;
-
-	for (; *in != '\0' && o + 5 < cap; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
-
+/*
+ * cmd_printf escapes the row's text in full: a tampered row cannot smuggle
+ * controls or forged lines to the auditor.
+ */
 static int
 cmd_audit_show_row(const struct kr_audit_rec *r, void *vctx)
 {
@@ -74,28 +61,11 @@ cmd_audit_show_row(const struct kr_audit_rec *r, void *vctx)
 	char		 when[KR_TIME_STR_BYTES];
 	char		 hash[2 * KR_AUDIT_HASH_BYTES + 1];
 
-	char		*ev, *actor, *payload;
-	size_t		 plen = 4 * strlen(r->payload) + 8;
-
-	ev = malloc(4 * strlen(r->event) + 8);
-	actor = malloc(4 * strlen(r->actor) + 8);
-	payload = malloc(plen);
-	if (ev == NULL || actor == NULL || payload == NULL) {
-		free(ev);
-		free(actor);
-		free(payload);
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	}
-	cmd_audit_clean(ev, 4 * strlen(r->event) + 8, r->event);
-	cmd_audit_clean(actor, 4 * strlen(r->actor) + 8, r->actor);
-	cmd_audit_clean(payload, plen, r->payload);
 	kr_time_format(r->time, when);
 	kr_hex_encode(hash, r->hash, sizeof(r->hash));
 	cmd_printf(ctx, "%6lld  %s  %-16s by %s\n        %s\n        hash "
-	    "%.16s\n", (long long)r->seq, when, ev, actor, payload, hash);
-	free(ev);
-	free(actor);
-	free(payload);
+	    "%.16s\n", (long long)r->seq, when, r->event, r->actor,
+	    r->payload, hash);
 	return 0;
 }
 

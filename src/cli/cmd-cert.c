@@ -372,7 +372,7 @@ cmd_cert_show_one(const struct kr_cert_rec *c, void *arg)
 	}
 	if (sh->pem && (pem = kr_pem_encode("CERTIFICATE", c->der,
 	    c->der_len)) != NULL) {
-		cmd_printf(ctx, "%s", pem);
+		cmd_print_text(ctx, pem);
 		free(pem);
 	}
 	return 0;

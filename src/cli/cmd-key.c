@@ -322,7 +322,7 @@ pem:
 		if ((p = kr_pem_encode("PUBLIC KEY", k->spki, k->spki_len)) ==
 		    NULL)
 			return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-		cmd_printf(ctx, "%s", p);
+		cmd_print_text(ctx, p);
 		free(p);
 	}
 	return ret;

@@ -24,6 +24,7 @@ cmd_sign_progress(void *arg, uint64_t done, uint64_t total)
 	struct cmd_progress	*p = arg;
 	struct timespec		 now;
 	double			 secs;
+	char			 name[256];
 
 	if (total < CMD_PROGRESS_MIN || !isatty(STDERR_FILENO))
 		return;
@@ -35,7 +36,8 @@ cmd_sign_progress(void *arg, uint64_t done, uint64_t total)
 	secs = (double)(now.tv_sec - p->start.tv_sec) +
 	    (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
 	(void)fprintf(stderr, "\r  %s: %llu of %llu MiB (%.0f MiB/s)%s",
-	    p->name != NULL ? p->name : "image",
+	    kr_text_escape_str(name, sizeof(name),
+	    p->name != NULL ? p->name : "image", 0),
 	    (unsigned long long)(done >> 20), (unsigned long long)(total >> 20),
 	    secs > 0 ? (double)(done >> 20) / secs : 0.0,
 	    done == total ? "\n" : "");
@@ -294,7 +296,7 @@ cmd_key_export_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((ret = kr_authority_export_public(ctx->app, argv[optind], format,
 	    &text, &ctx->err)) != KR_OK)
 		return ret;
-	cmd_printf(ctx, "%s", text);
+	cmd_print_text(ctx, text);
 	free(text);
 	return KR_OK;
 }

@@ -2,8 +2,12 @@
  * The command table and what every command shares: lookup, usage, option
  * helpers and output.
  */
+#include <sys/types.h>
+
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,14 +87,222 @@ cmd_usage(FILE *f, const struct cmd_entry *e)
 	(void)fprintf(f, "\nSee keyrite(1) for the full description.\n");
 }
 
+/*
+ * The one output point of every command, and how it escapes.
+ *
+ * The format string is the program's own text: its newlines and tabs
+ * make the report.  Every %s argument may come from outside (a name from a
+ * CSR or the database, a file name from a manifest, an audit row), so it
+ * is escaped in full with kr_text_escape (controls, C1, bidi controls,
+ * invalid UTF-8, and newlines and tabs too: a value cannot forge a line of
+ * the report).  The whole text is escaped once more keeping lines, so
+ * nothing else (a %c) can carry a control either.  Multi-line text that
+ * keyrite made itself (PEM) goes through cmd_print_text, which keeps its
+ * lines.  The compiler checks every format against its arguments
+ * (KR_PRINTF); each conversion is then formatted alone.
+ */
+struct cmd_conv {
+	char	spec[32];	/* "%-24.24s" */
+	char	len[3];		/* length modifier: "", "l", "ll", "z", ... */
+	char	conv;
+	int	star[2];	/* '*' width and precision, in order */
+	int	nstar;
+	long	prec;		/* the precision, or -1 */
+};
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+/* A spec cut from a format the compiler has checked (see above). */
+static void
+cmd_bput(struct kr_buf *b, const char *spec, ...)
+{
+	char	small[256], *big;
+	va_list	ap, ap2;
+	int	n;
+
+	va_start(ap, spec);
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), spec, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(small))
+		kr_buf_put(b, small, (size_t)n);
+	else if (n < 0 || (big = malloc((size_t)n + 1)) == NULL)
+		b->failed = true;
+	else {
+		(void)vsnprintf(big, (size_t)n + 1, spec, ap2);
+		kr_buf_put(b, big, (size_t)n);
+		free(big);
+	}
+	va_end(ap2);
+}
+#pragma GCC diagnostic pop
+
+#define CMD_PUT(b, c, v) do {						\
+	if ((c)->nstar == 0)						\
+		cmd_bput((b), (c)->spec, (v));				\
+	else if ((c)->nstar == 1)					\
+		cmd_bput((b), (c)->spec, (c)->star[0], (v));		\
+	else								\
+		cmd_bput((b), (c)->spec, (c)->star[0], (c)->star[1], (v)); \
+} while (0)
+
+/* Reads "%[flags][width][.precision][length]conv"; NULL if unsupported. */
+static const char *
+cmd_conv_parse(const char *p, struct cmd_conv *c, va_list *ap)
+{
+	const char	*start = p++;
+	size_t		 n = 0;
+
+	memset(c, 0, sizeof(*c));
+	while (*p != '\0' && strchr("-+ #0", *p) != NULL)
+		p++;
+	if (*p == '*') {
+		p++;
+		c->star[c->nstar++] = va_arg(*ap, int);
+	}
+	while (*p >= '0' && *p <= '9')
+		p++;
+	c->prec = -1;
+	if (*p == '.') {
+		if (*++p == '*') {
+			p++;
+			c->prec = c->star[c->nstar++] = va_arg(*ap, int);
+		} else
+			c->prec = strtol(p, NULL, 10);	/* "%.s" is 0 */
+	}
+	while (*p >= '0' && *p <= '9')
+		p++;
+	while (*p != '\0' && strchr("hlLzjt", *p) != NULL && n < 2)
+		c->len[n++] = *p++;
+	if (*p == '\0' || strchr("diouxXcspeEfFgGaA", *p) == NULL ||
+	    (size_t)(p + 1 - start) >= sizeof(c->spec))
+		return NULL;
+	c->conv = *p++;
+	memcpy(c->spec, start, (size_t)(p - start));
+	return p;
+}
+
+static void
+cmd_conv_int(struct kr_buf *b, const struct cmd_conv *c, va_list *ap)
+{
+	bool	sgn = c->conv == 'd' || c->conv == 'i';
+
+	if (strcmp(c->len, "l") == 0) {
+		if (sgn)
+			CMD_PUT(b, c, va_arg(*ap, long));
+		else
+			CMD_PUT(b, c, va_arg(*ap, unsigned long));
+	} else if (strcmp(c->len, "ll") == 0) {
+		if (sgn)
+			CMD_PUT(b, c, va_arg(*ap, long long));
+		else
+			CMD_PUT(b, c, va_arg(*ap, unsigned long long));
+	} else if (strcmp(c->len, "z") == 0) {
+		if (sgn)
+			CMD_PUT(b, c, va_arg(*ap, ssize_t));
+		else
+			CMD_PUT(b, c, va_arg(*ap, size_t));
+	} else if (strcmp(c->len, "j") == 0) {
+		if (sgn)
+			CMD_PUT(b, c, va_arg(*ap, intmax_t));
+		else
+			CMD_PUT(b, c, va_arg(*ap, uintmax_t));
+	} else if (strcmp(c->len, "t") == 0) {
+		CMD_PUT(b, c, va_arg(*ap, ptrdiff_t));
+	} else if (sgn) {
+		CMD_PUT(b, c, va_arg(*ap, int));	/* h, hh promote */
+	} else
+		CMD_PUT(b, c, va_arg(*ap, unsigned));
+}
+
+static void
+cmd_conv_put(struct kr_buf *b, const struct cmd_conv *c, va_list *ap)
+{
+	struct kr_buf	 e;
+	const char	*s;
+
+	switch (c->conv) {
+	case 's':
+		if ((s = va_arg(*ap, const char *)) == NULL)
+			s = "(null)";
+		/* "%.*s" may name bytes that are not NUL-terminated */
+		kr_buf_init(&e, false);
+		kr_text_escape(&e, s, c->prec >= 0 ?
+		    strnlen(s, (size_t)c->prec) : strlen(s), 0);
+		kr_buf_put_u8(&e, '\0');
+		if (e.failed)
+			b->failed = true;
+		else
+			CMD_PUT(b, c, (const char *)e.p);
+		kr_buf_free(&e);
+		return;
+	case 'c':
+		CMD_PUT(b, c, va_arg(*ap, int));
+		return;
+	case 'p':
+		CMD_PUT(b, c, va_arg(*ap, void *));
+		return;
+	case 'd': case 'i': case 'o': case 'u': case 'x': case 'X':
+		cmd_conv_int(b, c, ap);
+		return;
+	default:
+		if (c->len[0] == 'L')
+			CMD_PUT(b, c, va_arg(*ap, long double));
+		else
+			CMD_PUT(b, c, va_arg(*ap, double));
+		return;
+	}
+}
+
+static void
+cmd_vformat(struct kr_buf *b, const char *fmt, va_list *ap)
+{
+	struct cmd_conv	 c;
+	const char	*p = fmt, *lit;
+
+	while (*p != '\0') {
+		for (lit = p; *p != '\0' && *p != '%'; p++)
+			;
+		kr_buf_put(b, lit, (size_t)(p - lit));
+		if (*p == '\0')
+			break;
+		if (p[1] == '%') {
+			kr_buf_put_u8(b, '%');
+			p += 2;
+			continue;
+		}
+		if ((p = cmd_conv_parse(p, &c, ap)) == NULL) {
+			/* a bug: the conversion is not one keyrite uses */
+			kr_buf_put(b, "(bad format)", 12);
+			return;
+		}
+		cmd_conv_put(b, &c, ap);
+	}
+}
+
 void
 cmd_printf(struct cmd_ctx *ctx, const char *fmt, ...)
 {
-	va_list	ap;
+	struct kr_buf	b;
+	va_list		ap;
 
+	kr_buf_init(&b, false);
 	va_start(ap, fmt);
-	(void)vfprintf(ctx->out, fmt, ap);
+	cmd_vformat(&b, fmt, &ap);
 	va_end(ap);
+	if (b.failed)
+		(void)fprintf(stderr, "keyrite: out of memory: a line of "
+		    "output was lost\n");
+	else
+		kr_text_fput(ctx->out, (const char *)b.p, b.len,
+		    KR_TEXT_LINES);
+	kr_buf_free(&b);
+}
+
+void
+cmd_print_text(struct cmd_ctx *ctx, const char *text)
+{
+	kr_text_fput(ctx->out, text, strlen(text), KR_TEXT_LINES);
 }
 
 int
@@ -158,17 +370,44 @@ cmd_damage_banner(struct cmd_ctx *ctx, const struct kr_replay_report *r)
 	    r->problems == 1 ? "s" : "");
 }
 
+/* KEYRITE_LOCK_WAIT: seconds a writer waits for another (keyrite(1)). */
+static int
+cmd_lock_wait(struct cmd_ctx *ctx, unsigned *secs)
+{
+	const char	*s = getenv("KEYRITE_LOCK_WAIT");
+
+	*secs = KR_LOCK_WAIT_DEFAULT;
+	if (s == NULL || s[0] == '\0')
+		return KR_OK;
+	return cmd_parse_uint(ctx, "KEYRITE_LOCK_WAIT", s, 0,
+	    KR_LOCK_WAIT_MAX, secs);
+}
+
+static int
+cmd_open(const struct cmd_entry *e, struct cmd_ctx *ctx)
+{
+	static const struct kr_notice_sink	ns = { cmd_notice, NULL };
+	struct kr_open_req			req = { ctx->statedir,
+	    KR_OPEN_READ, ctx->confirm_date, (e->flags & CMD_CLOCK) != 0, 0,
+	    NULL };
+	int					ret;
+
+	if ((e->flags & CMD_WRITES) != 0) {
+		req.mode = KR_OPEN_WRITE;
+		req.notice = &ns;
+		if ((ret = cmd_lock_wait(ctx, &req.wait_secs)) != KR_OK)
+			return ret;
+	}
+	return kr_appliance_open_ex(&ctx->app, &req, &ctx->err);
+}
+
 int
 cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
 {
-	int			ret;
-	struct kr_open_req	req = { ctx->statedir,
-	    (e->flags & CMD_WRITES) != 0 ? KR_OPEN_WRITE : KR_OPEN_READ,
-	    ctx->confirm_date, (e->flags & CMD_CLOCK) != 0 };
+	int	ret;
 
-	if ((e->flags & CMD_STATE) != 0 &&
-	    (ret = kr_appliance_open_ex(&ctx->app, &req, &ctx->err)) != KR_OK)
+	if ((e->flags & CMD_STATE) != 0 && (ret = cmd_open(e, ctx)) != KR_OK)
 		return ret;
 	if (ctx->app != NULL && kr_appliance_clock_note(ctx->app) != NULL)
 		(void)fprintf(stderr, "keyrite: WARNING: %s\n",
@@ -177,8 +416,7 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 		cmd_damage_banner(ctx, kr_appliance_damage(ctx->app));
 	if ((e->flags & CMD_SECRETS) != 0 && ctx->hardening != NULL &&
 	    ctx->hardening->warning[0] != '\0')
-		(void)fprintf(stderr, "keyrite: warning: %s\n",
-		    ctx->hardening->warning);
+		cmd_eprint("keyrite: warning: ", ctx->hardening->warning);
 	ret = e->exec(ctx, argc, argv);
 	kr_appliance_close(&ctx->app);
 	return ret;
@@ -205,5 +443,13 @@ void
 cmd_notice(void *vctx, const char *msg)
 {
 	(void)vctx;
-	(void)fprintf(stderr, "keyrite: %s\n", msg);
+	cmd_eprint("keyrite: ", msg);
+}
+
+void
+cmd_eprint(const char *prefix, const char *msg)
+{
+	(void)fputs(prefix, stderr);
+	kr_text_fput(stderr, msg, strlen(msg), 0);
+	(void)fputc('\n', stderr);
 }

@@ -88,6 +88,7 @@ confirm_date_option(int *argc, char **argv, const char **date)
 static int
 global_options(int argc, char **argv, const char **statedir, int *exit_now)
 {
+	char	bad[128];
 	int	i;
 
 	*exit_now = -1;
@@ -107,7 +108,7 @@ global_options(int argc, char **argv, const char **statedir, int *exit_now)
 			continue;
 		} else {
 			(void)fprintf(stderr, "keyrite: unknown option %s\n\n",
-			    argv[i]);
+			    kr_text_escape_str(bad, sizeof(bad), argv[i], 0));
 			usage(stderr);
 			*exit_now = 2;
 		}
@@ -120,11 +121,12 @@ static int
 dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry	*e;
+	char			 what[128];
 	int			 used, ret;
 
 	if ((e = cmd_find(argc, argv, &used)) == NULL) {
 		(void)fprintf(stderr, "keyrite: unknown command '%s'\n\n",
-		    argv[0]);
+		    kr_text_escape_str(what, sizeof(what), argv[0], 0));
 		usage(stderr);
 		return 2;
 	}
@@ -142,8 +144,10 @@ dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	(void)fflush(ctx->out);
 	if (ret == KR_OK)
 		return 0;
-	(void)fprintf(stderr, "keyrite %s: %s\n", e->name,
-	    ctx->err.msg[0] != '\0' ? ctx->err.msg : kr_strerror(ret));
+	/* messages quote names and files from outside: escaped in full */
+	(void)snprintf(what, sizeof(what), "keyrite %s: ", e->name);
+	cmd_eprint(what, ctx->err.msg[0] != '\0' ? ctx->err.msg :
+	    kr_strerror(ret));
 	if (ret == KR_EUSAGE)
 		(void)fprintf(stderr, "usage: keyrite %s %s\n", e->name,
 		    e->usage);
@@ -160,7 +164,7 @@ main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	if (kr_harden_process(&h, &ctx.err) != KR_OK ||
 	    kr_crypto_init(&ctx.err) != KR_OK) {
-		(void)fprintf(stderr, "keyrite: %s\n", ctx.err.msg);
+		cmd_eprint("keyrite: ", ctx.err.msg);
 		return 1;
 	}
 	opterr = 0;	/* commands name a bad option themselves */

@@ -85,6 +85,7 @@ pass_tty_read(const char *prompt, char *buf, size_t cap, struct kr_err *err)
 {
 	struct termios	noecho;
 	size_t		len;
+	char		shown[1024];
 	int		fd, ret;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
@@ -101,7 +102,7 @@ pass_tty_read(const char *prompt, char *buf, size_t cap, struct kr_err *err)
 	noecho = pass_saved;
 	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
-	pass_write(fd, prompt);
+	pass_write(fd, kr_text_escape_str(shown, sizeof(shown), prompt, 0));
 	(void)tcsetattr(fd, TCSAFLUSH, &noecho);
 	ret = pass_read_line(fd, buf, cap, &len);
 	(void)tcsetattr(fd, TCSAFLUSH, &pass_saved);

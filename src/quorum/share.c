@@ -27,66 +27,12 @@
 
 /* Custodian names. */
 
-/*
- * Decodes the UTF-8 sequence at s[*i] (shortest form, no surrogates, at
- * most U+10FFFF) and advances *i; returns -1 for an invalid sequence.
- */
-static long
-utf8_next(const unsigned char *s, size_t len, size_t *i)
-{
-	static const long	 min[4] = { 0, 0x80, 0x800, 0x10000 };
-	unsigned char		 c = s[*i];
-	size_t			 n, k;
-	long			 cp;
-
-	if (c < 0x80)
-		n = 0, cp = c;
-	else if ((c & 0xe0) == 0xc0)
-		n = 1, cp = c & 0x1f;
-	else if ((c & 0xf0) == 0xe0)
-		n = 2, cp = c & 0x0f;
-	else if ((c & 0xf8) == 0xf0)
-		n = 3, cp = c & 0x07;
-	else
-		return -1;
-	if (n >= len - *i)
-		return -1;
-	for (k = 1; k <= n; k++) {
-		if ((s[*i + k] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[*i + k] & 0x3f);
-	}
-	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*i += n + 1;
-	return cp;
-}
-
-/*
- * Printable: not a control character, and not one of the invisible or
- * direction-changing format characters that could make two different
- * names look alike in the ceremony room.
- */
-static bool
-codepoint_printable(long cp)
-{
-	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xad)
-		return false;
-	if (cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
-	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f))
-		return false;
-	if (cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
-	    cp == 0xfffe || cp == 0xffff || (cp >= 0xe0000 && cp <= 0xe007f))
-		return false;
-	return true;
-}
-
 int
 kr_custodian_name_check(const char *name, struct kr_err *err)
 {
 	const unsigned char	*s = (const unsigned char *)name;
-	size_t			 len, i = 0, at;
-	long			 cp;
+	size_t			 len, i = 0, at, n;
+	uint32_t		 cp;
 
 	len = name != NULL ? strnlen(name, KR_CUSTODIAN_NAME_MAX + 1) : 0;
 	if (len == 0)
@@ -97,16 +43,16 @@ kr_custodian_name_check(const char *name, struct kr_err *err)
 		return kr_err_set(err, KR_EINPUT, "custodian name is longer "
 		    "than %d bytes: choose a shorter name",
 		    KR_CUSTODIAN_NAME_MAX);
-	while (i < len) {
+	for (i = 0; i < len; i += n) {
 		at = i;
-		if ((cp = utf8_next(s, len, &i)) < 0)
+		if ((n = kr_utf8_decode(s + i, len - i, &cp)) == 0)
 			return kr_err_set(err, KR_EINPUT, "custodian name is "
 			    "not valid UTF-8 (at byte %zu)", at + 1);
 		if (cp == '/')
 			return kr_err_set(err, KR_EINPUT, "custodian name "
 			    "contains '/' (at byte %zu): choose a name "
 			    "without '/'", at + 1);
-		if (!codepoint_printable(cp))
+		if (!kr_cp_printable(cp))
 			return kr_err_set(err, KR_EINPUT, "custodian name "
 			    "contains the control or invisible character "
 			    "U+%04lX (at byte %zu): use printable characters "

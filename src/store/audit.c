@@ -304,20 +304,16 @@ audit_row_read(sqlite3_stmt *stmt, struct kr_audit_rec *r, const char **bad)
 	}
 }
 
-/* "event key.generate, 2026-11-23T17:40:02Z", with unprintables masked. */
+/* "event key.generate, 2026-11-23T17:40:02Z", with unprintables escaped. */
 static void
 audit_row_label(char *out, size_t size, const struct kr_audit_rec *r)
 {
-	char		 ev[49], when[KR_TIME_STR_BYTES];
-	const char	*s = r->event != NULL ? r->event : "?";
-	size_t		 i;
+	char	ev[64], when[KR_TIME_STR_BYTES];
 
-	for (i = 0; i < sizeof(ev) - 1 && s[i] != '\0'; i++)
-		ev[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	ev[i] = '\0';
+	(void)kr_text_escape_str(ev, sizeof(ev),
+	    r->event != NULL ? r->event : "?", 0);
 	kr_time_format(r->time, when);
-	snprintf(out, size, "event %s%s, %s", ev, s[i] != '\0' ? "..." : "",
-	    when);
+	snprintf(out, size, "event %s, %s", ev, when);
 }
 
 struct audit_walk {

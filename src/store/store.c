@@ -80,9 +80,9 @@ store_sqlite_err(struct kr_store *st, int rc, struct kr_err *err,
 		    "try again", what, path, detail);
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return kr_err_set(err, KR_ESTATE, "%s: the keyrite database %s "
-		    "is in use by another keyrite (%s): let it finish, then "
-		    "try again", what, path, detail);
+		return kr_err_set(err, KR_EBUSY, "%s: busy: the keyrite "
+		    "database %s is in use by another keyrite (%s): let it "
+		    "finish, then try again", what, path, detail);
 	case SQLITE_NOTADB:
 		return kr_err_set(err, KR_ESTATE, "%s: %s is not a keyrite "
 		    "database (%s)", what, path, detail);

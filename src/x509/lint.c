@@ -86,6 +86,7 @@ enum kr_rule {
 	R_NC_ON_LEAF,
 	R_SAN_NOT_ALLOWED,
 	R_SUBJECT_EMPTY_NO_SAN,
+	R_NAME_CONTROL,
 	R_COUNT
 };
 
@@ -222,6 +223,10 @@ static const struct kr_lint_rule {
 	[R_SUBJECT_EMPTY_NO_SAN] = { "e_subject_empty_no_san", E,
 	    "a certificate names its subject in the subject or a "
 	    "subjectAltName" },
+	[R_NAME_CONTROL] = { "e_name_control_char", E,
+	    "no DN attribute or general name holds a control character (C0, "
+	    "DEL, C1) or a bidirectional override or isolate (U+202A..U+202E, "
+	    "U+2066..U+2069), and every value reads as its string type" },
 };
 
 #undef E
@@ -266,6 +271,7 @@ struct kr_lint_ctx {
 	bool				 root;	/* no chain */
 	bool				 key_ok;
 	struct kr_spki_info		 key;	/* if key_ok */
+	struct kr_cert			*tbs_cert;	/* the TBS read back */
 };
 
 static void	kr_lint_add(struct kr_lint_ctx *, enum kr_rule, const char *,
@@ -455,12 +461,14 @@ kr_check_tbs(struct kr_lint_ctx *x)
 	}
 	kr_err_clear(&err);
 	if (kr_tbs_parse(x->in->tbs, x->in->tbs_len, c, &algid, &err) !=
-	    KR_OK)
+	    KR_OK) {
 		kr_lint_add(x, R_TBS_MALFORMED, "the TBS does not read back "
 		    "as a strict DER certificate: %s", err.msg);
-	else
+		free(c);
+	} else {
 		kr_check_tbs_exts(x, c);
-	free(c);
+		x->tbs_cert = c;	/* its names are checked with the fields' */
+	}
 	kr_check_tbs_match(x);
 }
 
@@ -1233,6 +1241,115 @@ kr_check_san(struct kr_lint_ctx *x)
 }
 
 /* ---------------------------------------------------------------------
+ * Names a person reads: no controls, no bidi overrides or isolates.
+ */
+
+/* Describes what is wrong with one name; false if nothing is. */
+static bool
+kr_dn_text_bad(const uint8_t *der, size_t len, char *out, size_t cap)
+{
+	struct kr_dn_text	t;
+
+	if (kr_dn_text_ok(der, len, &t))
+		return false;
+	if (t.bad_encoding)
+		snprintf(out, cap, "attribute %s is not a valid %s", t.attr,
+		    t.type);
+	else
+		snprintf(out, cap, "attribute %s holds the %s U+%04X", t.attr,
+		    kr_cp_is_bidi_control(t.cp) ? "bidirectional control" :
+		    "control character", (unsigned)t.cp);
+	return true;
+}
+
+static bool
+kr_gn_text_bad(const struct kr_gn *gn, char *out, size_t cap)
+{
+	size_t	i;
+
+	switch (gn->type) {
+	case KR_GN_DIRNAME:
+		return kr_dn_text_bad(gn->value, gn->len, out, cap);
+	case KR_GN_DNS:
+	case KR_GN_EMAIL:
+	case KR_GN_URI:
+		for (i = 0; i < gn->len && i < KR_GN_VALUE_MAX; i++)
+			if (kr_cp_is_control(gn->value[i])) {
+				snprintf(out, cap, "it holds the control "
+				    "character U+%04X", gn->value[i]);
+				return true;
+			}
+		return false;
+	default:
+		return false;	/* addresses are not text */
+	}
+}
+
+static void
+kr_name_control_add(struct kr_lint_ctx *x, const char *where,
+    const char *what, const char *src)
+{
+	kr_lint_add(x, R_NAME_CONTROL, "%s%s: %s; such names can show one "
+	    "thing on screen and hold another: ask for a request or name "
+	    "without it", src, where, what);
+}
+
+/* Each of `n` general names; `what` names the list ("subjectAltName"). */
+static bool
+kr_check_gns_text(struct kr_lint_ctx *x, const struct kr_gn *gn, size_t n,
+    const char *what, const char *src)
+{
+	char	bad[160], where[48];
+	size_t	i;
+	bool	found = false;
+
+	for (i = 0; i < n && i < KR_GN_MAX; i++)
+		if (kr_gn_text_bad(&gn[i], bad, sizeof(bad))) {
+			snprintf(where, sizeof(where), "%s %zu", what, i + 1);
+			kr_name_control_add(x, where, bad, src);
+			found = true;
+		}
+	return found;
+}
+
+/*
+ * The subject, every subjectAltName and every name constraint subtree of
+ * `f`; `src` says which copy is checked (the fields, or the TBS bytes).
+ * Returns whether anything was found.
+ */
+static bool
+kr_check_names_of(struct kr_lint_ctx *x, const struct kr_cert_fields *f,
+    const char *src)
+{
+	char	bad[160];
+	bool	found = false;
+
+	if (kr_dn_text_bad(f->subject, f->subject_len, bad, sizeof(bad))) {
+		kr_name_control_add(x, "the subject", bad, src);
+		found = true;
+	}
+	if (f->has_san)
+		found |= kr_check_gns_text(x, f->san, f->san_count,
+		    "subjectAltName", src);
+	if (f->has_nc) {
+		found |= kr_check_gns_text(x, f->nc_permitted,
+		    f->nc_permitted_count, "permitted name constraint", src);
+		found |= kr_check_gns_text(x, f->nc_excluded,
+		    f->nc_excluded_count, "excluded name constraint", src);
+	}
+	return found;
+}
+
+static void
+kr_check_names(struct kr_lint_ctx *x)
+{
+	/* the TBS copy only speaks when the fields were clean */
+	if (!kr_check_names_of(x, x->f, "") && x->tbs_cert != NULL)
+		(void)kr_check_names_of(x, &x->tbs_cert->f,
+		    "in the TBS bytes, ");
+}
+
+/* ---------------------------------------------------------------------
  * Running
  */
 
@@ -1271,4 +1388,6 @@ kr_lint_run(const struct kr_lint_input *in, struct kr_lint_report *r)
 	kr_check_eku(&x);
 	kr_check_nc(&x);
 	kr_check_san(&x);
+	kr_check_names(&x);
+	free(x.tbs_cert);
 }

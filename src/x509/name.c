@@ -66,42 +66,6 @@ kr_dn_attr_name(const struct kr_oid *oid)
 	return NULL;
 }
 
-/*
- * Length of the UTF-8 sequence at p (at most len bytes), or 0 if it is not
- * shortest-form UTF-8 of a scalar value.
- */
-static size_t
-utf8_char(const uint8_t *p, size_t len, uint32_t *cp)
-{
-	size_t	n, i;
-	uint32_t c;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, c = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, c = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, c = p[0] & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 static bool
 printable_char(uint8_t c)
 {
@@ -126,12 +90,18 @@ dn_value_check(const struct dn_av *av, struct kr_err *err)
 	bool			 at = false;
 
 	for (i = 0; i < av->len; i += n, chars++) {
-		if ((n = utf8_char(av->v + i, av->len - i, &cp)) == 0)
+		if ((n = kr_utf8_decode(av->v + i, av->len - i, &cp)) == 0)
 			return kr_err_set(err, KR_EINPUT, "%s: the value is "
 			    "not valid UTF-8", a->name);
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+		if (kr_cp_is_control(cp))
 			return kr_err_set(err, KR_EINPUT, "%s: the value "
-			    "holds a control character", a->name);
+			    "holds the control character U+%04X: remove it",
+			    a->name, (unsigned)cp);
+		if (kr_cp_is_bidi_control(cp))
+			return kr_err_set(err, KR_EINPUT, "%s: the value "
+			    "holds the bidirectional control U+%04X, which "
+			    "reorders the text on screen: remove it", a->name,
+			    (unsigned)cp);
 		if (a->cs == CS_UTF8)
 			continue;
 		if (cp > 0x7e ||
@@ -364,14 +334,24 @@ out_hexbyte(struct dn_out *o, uint8_t b)
 	out_str(o, h, 4);
 }
 
-/* One code point, escaping ',' and backslash, controls as \xHH. */
+/*
+ * One code point, escaping ',' and backslash, ASCII controls as \xHH and
+ * other non-printable code points as \uHHHH.
+ */
 static void
 out_cp(struct dn_out *o, uint32_t cp)
 {
-	char	u[4];
+	char	u[4], esc[12];
 
-	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+	if (cp < 0x80 && kr_cp_is_control(cp)) {
 		out_hexbyte(o, (uint8_t)cp);
+		return;
+	}
+	if (!kr_cp_printable(cp)) {
+		/* the same escape as kr_text_escape, so it passes through */
+		snprintf(esc, sizeof(esc), cp > 0xffff ? "\\U%08x" : "\\u%04x",
+		    (unsigned)cp);
+		out_str(o, esc, strlen(esc));
 		return;
 	}
 	if (cp == ',' || cp == '\\')
@@ -409,7 +389,7 @@ out_value(struct dn_out *o, uint8_t tag, const struct kr_slice *v,
 		n = 1;
 		cp = v->p[i];
 		if (tag == KR_DER_UTF8_STRING) {
-			if ((n = utf8_char(v->p + i, v->len - i, &cp)) == 0) {
+			if ((n = kr_utf8_decode(v->p + i, v->len - i, &cp)) == 0) {
 				out_hexbyte(o, v->p[i]);
 				n = 1;
 				continue;
@@ -443,8 +423,64 @@ out_value(struct dn_out *o, uint8_t tag, const struct kr_slice *v,
 	}
 }
 
+/*
+ * Code points of a string value, for the text check: UTF8String,
+ * BMPString (UCS-2), UniversalString (UCS-4), and the one-byte types as
+ * their bytes (a Teletex byte 0x80..0x9f is a C1 control).  Other types
+ * are not text and are skipped.
+ */
+static void
+dn_scan_value(uint8_t tag, const struct kr_slice *v, struct kr_dn_text *t)
+{
+	size_t		i, k, n, w;
+	uint32_t	cp;
+
+	switch (tag) {
+	case KR_DER_UTF8_STRING:
+		w = 0, t->type = "UTF8String";
+		break;
+	case KR_DER_BMP_STRING:
+		w = 2, t->type = "BMPString";
+		break;
+	case KR_DER_UNIVERSAL_STRING:
+		w = 4, t->type = "UniversalString";
+		break;
+	case KR_DER_PRINTABLE_STRING:
+	case KR_DER_IA5_STRING:
+	case KR_DER_T61_STRING:
+	case KR_DER_NUMERIC_STRING:
+	case KR_DER_VISIBLE_STRING:
+		w = 1, t->type = tag == KR_DER_T61_STRING ? "TeletexString" :
+		    "a one-byte string";
+		break;
+	default:
+		return;
+	}
+	if (w > 1 && v->len % w != 0) {
+		t->found = t->bad_encoding = true;
+		return;
+	}
+	for (i = 0; i < v->len; i += n) {
+		if (w == 0)
+			n = kr_utf8_decode(v->p + i, v->len - i, &cp);
+		else
+			for (n = w, cp = 0, k = 0; k < w; k++)
+				cp = cp << 8 | v->p[i + k];
+		if (n == 0 || cp > 0x10ffff ||
+		    (w > 1 && cp >= 0xd800 && cp <= 0xdfff)) {
+			t->found = t->bad_encoding = true;
+			return;
+		}
+		if (kr_cp_is_control(cp) || kr_cp_is_bidi_control(cp)) {
+			t->found = true;
+			t->cp = cp;
+			return;
+		}
+	}
+}
+
 static int
-dn_walk_atav(struct kr_der *set, struct dn_out *o)
+dn_walk_atav(struct kr_der *set, struct dn_out *o, struct kr_dn_text *t)
 {
 	struct kr_der	 atav;
 	struct kr_oid	 oid;
@@ -465,6 +501,11 @@ dn_walk_atav(struct kr_der *set, struct dn_out *o)
 	out_str(o, name, strlen(name));
 	out_str(o, "=", 1);
 	out_value(o, tag, &v, &whole);
+	if (t != NULL && !t->found) {
+		dn_scan_value(tag, &v, t);
+		if (t->found)
+			snprintf(t->attr, sizeof(t->attr), "%s", name);
+	}
 	return KR_OK;
 }
 
@@ -483,9 +524,13 @@ set_order_ok(const struct kr_slice *a, const struct kr_slice *b)
 	return true;
 }
 
-/* Walks a Name strictly, rendering it into `o` unless o is NULL. */
+/*
+ * Walks a Name strictly, rendering it into `o` unless o is NULL, and
+ * looking for a misleading value when t is not NULL.
+ */
 static int
-dn_walk(const uint8_t *der, size_t len, struct dn_out *o)
+dn_walk(const uint8_t *der, size_t len, struct dn_out *o,
+    struct kr_dn_text *t)
 {
 	struct kr_der	top, seq, set, peek;
 	struct kr_slice	prev, cur, c;
@@ -510,7 +555,7 @@ dn_walk(const uint8_t *der, size_t len, struct dn_out *o)
 			prev = cur;
 			if (k > 0)
 				out_str(o, "+", 1);
-			if (dn_walk_atav(&set, o) != KR_OK)
+			if (dn_walk_atav(&set, o, t) != KR_OK)
 				return KR_EINPUT;
 		}
 	}
@@ -520,7 +565,16 @@ dn_walk(const uint8_t *der, size_t len, struct dn_out *o)
 bool
 kr_dn_valid(const uint8_t *der, size_t len)
 {
-	return len <= KR_NAME_DER_MAX && dn_walk(der, len, NULL) == KR_OK;
+	return len <= KR_NAME_DER_MAX && dn_walk(der, len, NULL, NULL) == KR_OK;
+}
+
+bool
+kr_dn_text_ok(const uint8_t *der, size_t len, struct kr_dn_text *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (der == NULL || dn_walk(der, len, NULL, t) != KR_OK)
+		return true;	/* a malformed Name is refused elsewhere */
+	return !t->found;
 }
 
 void
@@ -531,7 +585,7 @@ kr_dn_format(const uint8_t *der, size_t len, char *out, size_t outsz)
 	if (outsz == 0)
 		return;
 	out[0] = '\0';
-	if (der == NULL || dn_walk(der, len, &o) != KR_OK) {
+	if (der == NULL || dn_walk(der, len, &o, NULL) != KR_OK) {
 		snprintf(out, outsz, "(malformed name)");
 		return;
 	}

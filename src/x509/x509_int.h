@@ -38,9 +38,11 @@
 #define KR_DER_NULL		0x05
 #define KR_DER_OID		0x06
 #define KR_DER_UTF8_STRING	0x0c
+#define KR_DER_NUMERIC_STRING	0x12
 #define KR_DER_PRINTABLE_STRING	0x13
 #define KR_DER_T61_STRING	0x14
 #define KR_DER_IA5_STRING	0x16
+#define KR_DER_VISIBLE_STRING	0x1a
 #define KR_DER_UTC_TIME		0x17
 #define KR_DER_GENERALIZED_TIME	0x18
 #define KR_DER_UNIVERSAL_STRING	0x1c
@@ -240,5 +242,20 @@ const char	*kr_dn_attr_name(const struct kr_oid *);
  * KR_NAME_DER_MAX bytes.  Attribute values are not checked.
  */
 bool		 kr_dn_valid(const uint8_t *, size_t);
+/*
+ * Names a person reads: the first attribute value holding a control (C0,
+ * DEL, C1) or a bidirectional control, or one that cannot be read as its
+ * string type (invalid UTF-8, a BMPString of odd length).  Returns false
+ * and fills `t` when there is one.  A malformed Name passes here (the
+ * strict parsers refuse it).
+ */
+struct kr_dn_text {
+	bool		 found;
+	bool		 bad_encoding;	/* else cp is the control */
+	uint32_t	 cp;
+	char		 attr[96];	/* "CN", or the dotted OID */
+	const char	*type;		/* "UTF8String", "BMPString", ... */
+};
+bool		 kr_dn_text_ok(const uint8_t *, size_t, struct kr_dn_text *);
 
 #endif /* KEYRITE_X509_INT_H */

@@ -114,3 +114,11 @@ quorum() {
 	    "$T/sh-$1/a.share" "$T/sh-$1/b.share"
 	{ pass_of a; pass_of b; } > "$T/ab.pw"
 }
+# issue KEY keyrite-args...: runs keyrite -C "$S" with the quorum of KEY
+# (custodians a and b of gen_ca); sets $rc, output in $T/out and $T/err.
+issue() {
+	key=$1
+	shift
+	# shellcheck disable=SC2046
+	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
+}

@@ -1,5 +1,5 @@
 /*
- * TEST-KEY-016 (docs/traceability.md).
+ * TEST-KEY-016, TEST-KEY-043 (docs/traceability.md).
  * Unit tests for authority/: key generation and unlock end to end, and the
  * invariant that no secret (private key, share value, quorum secret, wrap
  * key, passphrase) appears in plaintext anywhere in the state folder or
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <keyrite/authority.h>
 
@@ -282,6 +283,53 @@ START_TEST(test_failed_generation_leaves_nothing)
 }
 END_TEST
 
+static void
+count_notice(void *arg, const char *msg)
+{
+	ck_assert_ptr_nonnull(strstr(msg, "waiting for another keyrite (pid"));
+	(*(int *)arg)++;
+}
+
+/*
+ * TEST-KEY-043: one writer at a time.  A second KR_OPEN_WRITE of the same
+ * folder (another open file description, as another process would have)
+ * is busy, after one notice when it may wait; readers open meanwhile; the
+ * lock goes with kr_appliance_close.
+ */
+START_TEST(test_one_writer)
+{
+	struct kr_appliance	*w1, *w2 = NULL, *r1;
+	struct kr_notice_sink	 ns;
+	struct kr_err		 e;
+	char			 pid[64];
+	int			 notices = 0;
+
+	ns.notice = count_notice;
+	ns.ctx = &notices;
+	ck_assert_int_eq(kr_appliance_open_wait(&w1, state, KR_OPEN_WRITE, 0,
+	    &ns, &e), KR_OK);
+	ck_assert_int_eq(kr_appliance_open_wait(&w2, state, KR_OPEN_WRITE, 0,
+	    &ns, &e), KR_EBUSY);
+	ck_assert_ptr_null(w2);
+	ck_assert_int_eq(notices, 0);		/* no wait, no notice */
+	(void)snprintf(pid, sizeof(pid), "busy: another keyrite (pid %ld)",
+	    (long)getpid());
+	ck_assert_msg(strstr(e.msg, pid) != NULL, "%s", e.msg);
+	ck_assert_int_eq(kr_exit_status(KR_EBUSY), 2);
+	ck_assert_int_eq(kr_appliance_open_wait(&w2, state, KR_OPEN_WRITE, 1,
+	    &ns, &e), KR_EBUSY);
+	ck_assert_int_eq(notices, 1);		/* said once */
+	ck_assert_int_eq(kr_appliance_open_wait(&r1, state, KR_OPEN_READ, 0,
+	    &ns, &e), KR_OK);
+	kr_appliance_close(&r1);
+	kr_appliance_close(&w1);
+	ck_assert_int_eq(kr_appliance_open_wait(&w2, state, KR_OPEN_WRITE, 0,
+	    &ns, &e), KR_OK);
+	kr_appliance_close(&w2);
+	ck_assert_int_eq(notices, 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -294,6 +342,7 @@ main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_no_plaintext_anywhere);
 	tcase_add_test(tc, test_failed_generation_leaves_nothing);
+	tcase_add_test(tc, test_one_writer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,7 +1,7 @@
 /*
- * TEST-KEY-014 (docs/traceability.md).
+ * TEST-KEY-014, TEST-KEY-040 (docs/traceability.md).
  * Unit tests for base/: errors, buffers, reader, encodings, atomic files,
- * hardening.
+ * hardening, terminal text.
  */
 #include <check.h>
 #include <stdio.h>
@@ -224,6 +224,127 @@ START_TEST(test_time)
 }
 END_TEST
 
+/* TEST-KEY-040: the one terminal-escaping function. */
+static const struct {
+	const char	*in;
+	unsigned	 flags;
+	const char	*out;
+} text_cases[] = {
+	{ "plain ASCII, M\xc3\xbcller, \xe6\x9d\xb1\xe4\xba\xac", 0,
+	    "plain ASCII, M\xc3\xbcller, \xe6\x9d\xb1\xe4\xba\xac" },
+	{ "a\x1b[2Jb", 0, "a\\x1b[2Jb" },
+	{ "bell\a del\x7f nul-less\x01", 0, "bell\\x07 del\\x7f nul-less\\x01" },
+	{ "c1 \xc2\x9b csi, \xc2\x85 nel", 0, "c1 \\u009b csi, \\u0085 nel" },
+	{ "\xe2\x80\xaegnp.exe", 0, "\\u202egnp.exe" },
+	{ "iso \xe2\x81\xa6x\xe2\x81\xa9", 0, "iso \\u2066x\\u2069" },
+	{ "lre\xe2\x80\xaa pdf\xe2\x80\xac", 0, "lre\\u202a pdf\\u202c" },
+	{ "zw\xe2\x80\x8bsp \xef\xbb\xbf", 0, "zw\\u200bsp \\ufeff" },
+	{ "tag \xf3\xa0\x80\x81", 0, "tag \\U000e0001" },
+	{ "bad \xff\xc0\xaf \xed\xa0\x80", 0,
+	    "bad \\xff\\xc0\\xaf \\xed\\xa0\\x80" },
+	{ "cut \xe2\x80", 0, "cut \\xe2\\x80" },
+	{ "two\nlines\tand\rcr", 0, "two\\x0alines\\x09and\\x0dcr" },
+	{ "two\nlines\tand\rcr", KR_TEXT_LINES, "two\nlines\tand\\x0dcr" },
+	{ "back\\slash \\x1b stays", 0, "back\\slash \\x1b stays" },
+	{ "", 0, "" },
+};
+
+START_TEST(test_text_escape)
+{
+	char		 out[256], *dup, *again;
+	struct kr_buf	 b;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]); i++) {
+		kr_text_escape_str(out, sizeof(out), text_cases[i].in,
+		    text_cases[i].flags);
+		ck_assert_str_eq(out, text_cases[i].out);
+		dup = kr_text_escape_dup(text_cases[i].in,
+		    text_cases[i].flags);
+		ck_assert_ptr_nonnull(dup);
+		ck_assert_str_eq(dup, text_cases[i].out);
+		/* idempotent: escaped text escapes to itself */
+		again = kr_text_escape_dup(dup, text_cases[i].flags);
+		ck_assert_str_eq(again, dup);
+		ck_assert(kr_text_safe(dup, strlen(dup), text_cases[i].flags));
+		ck_assert(kr_text_safe(text_cases[i].in,
+		    strlen(text_cases[i].in), text_cases[i].flags) ==
+		    (strcmp(text_cases[i].in, text_cases[i].out) == 0));
+		free(dup);
+		free(again);
+		kr_buf_init(&b, false);
+		kr_text_escape(&b, text_cases[i].in, strlen(text_cases[i].in),
+		    text_cases[i].flags);
+		ck_assert_uint_eq(b.len, strlen(text_cases[i].out));
+		ck_assert(b.len == 0 ||
+		    memcmp(b.p, text_cases[i].out, b.len) == 0);
+		kr_buf_free(&b);
+	}
+}
+END_TEST
+
+/* No byte below 0x20 (but \n, \t when kept), no DEL, no C1, ever. */
+START_TEST(test_text_escape_all_bytes)
+{
+	char		 in[4], out[64];
+	unsigned	 a, b;
+	size_t		 k;
+
+	for (a = 1; a < 256; a++)
+		for (b = 1; b < 256; b += 7) {
+			in[0] = (char)a;
+			in[1] = (char)b;
+			in[2] = (char)0x9b;
+			in[3] = '\0';
+			kr_text_escape_str(out, sizeof(out), in, KR_TEXT_LINES);
+			for (k = 0; out[k] != '\0'; k++) {
+				unsigned char c = (unsigned char)out[k];
+
+				ck_assert(c >= 0x20 || c == '\n' || c == '\t');
+				ck_assert(c != 0x7f);
+			}
+		}
+}
+END_TEST
+
+/* Truncation keeps whole units, never half an escape. */
+START_TEST(test_text_escape_truncate)
+{
+	char	out[8];
+
+	kr_text_escape_str(out, sizeof(out), "ab\x1b\x1b", 0);
+	ck_assert_str_eq(out, "ab\\x1b");
+	kr_text_escape_str(out, sizeof(out), "\xe2\x80\xae", 0);
+	ck_assert_str_eq(out, "\\u202e");
+	kr_text_escape_str(out, 1, "abc", 0);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+START_TEST(test_code_points)
+{
+	uint32_t	cp;
+
+	ck_assert_uint_eq(kr_utf8_decode((const uint8_t *)"\xe2\x80\xae", 3,
+	    &cp), 3);
+	ck_assert_uint_eq(cp, 0x202e);
+	ck_assert_uint_eq(kr_utf8_decode((const uint8_t *)"\xc0\x80", 2, &cp),
+	    0);
+	ck_assert_uint_eq(kr_utf8_decode((const uint8_t *)"\xf4\x90\x80\x80",
+	    4, &cp), 0);
+	ck_assert(kr_cp_is_control(0x00) && kr_cp_is_control(0x1f) &&
+	    kr_cp_is_control(0x7f) && kr_cp_is_control(0x80) &&
+	    kr_cp_is_control(0x9f) && !kr_cp_is_control(0xa0) &&
+	    !kr_cp_is_control(' '));
+	ck_assert(kr_cp_is_bidi_control(0x202a) &&
+	    kr_cp_is_bidi_control(0x202e) && kr_cp_is_bidi_control(0x2066) &&
+	    kr_cp_is_bidi_control(0x2069) && !kr_cp_is_bidi_control(0x2029) &&
+	    !kr_cp_is_bidi_control(0x206a));
+	ck_assert(kr_cp_printable(0xe9) && kr_cp_printable(0x6771) &&
+	    !kr_cp_printable(0x200f) && !kr_cp_printable(0xad));
+}
+END_TEST
+
 static Suite *
 base_suite(void)
 {
@@ -239,6 +360,10 @@ base_suite(void)
 	tcase_add_test(tc, test_secure_memory);
 	tcase_add_test(tc, test_harden);
 	tcase_add_test(tc, test_time);
+	tcase_add_test(tc, test_text_escape);
+	tcase_add_test(tc, test_text_escape_all_bytes);
+	tcase_add_test(tc, test_text_escape_truncate);
+	tcase_add_test(tc, test_code_points);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1627,6 +1627,67 @@ t_nc_not_critical(struct scen *s)
 	s->tbs_len = len;
 }
 
+/*
+ * Names a person reads: a one-RDN Name whose CN has the string type `tag`
+ * and the raw value bytes v (so the fields carry what --subject refuses).
+ */
+static void
+raw_cn(uint8_t *out, size_t *outlen, uint8_t tag, const char *v, size_t vl)
+{
+	static const uint8_t	cn[] = { 0x06, 0x03, 0x55, 0x04, 0x03 };
+	size_t			atav = sizeof(cn) + 2 + vl;
+
+	ck_assert_uint_lt(vl, 100);
+	out[0] = 0x30;
+	out[1] = (uint8_t)(atav + 4);
+	out[2] = 0x31;
+	out[3] = (uint8_t)(atav + 2);
+	out[4] = 0x30;
+	out[5] = (uint8_t)atav;
+	memcpy(out + 6, cn, sizeof(cn));
+	out[6 + sizeof(cn)] = tag;
+	out[7 + sizeof(cn)] = (uint8_t)vl;
+	memcpy(out + 8 + sizeof(cn), v, vl);
+	*outlen = 8 + sizeof(cn) + vl;
+}
+#define RAW_CN(s, tag, lit)	raw_cn((s)->f.subject, &(s)->f.subject_len, \
+				    (tag), (lit), sizeof(lit) - 1)
+static void m_name_esc(struct scen *s) { RAW_CN(s, 0x0c, "dev\x1b[2Jice"); }
+static void m_name_bel(struct scen *s) { RAW_CN(s, 0x0c, "dev\aice"); }
+static void m_name_del(struct scen *s) { RAW_CN(s, 0x0c, "dev\x7fice"); }
+static void m_name_c1(struct scen *s) { RAW_CN(s, 0x0c, "dev\xc2\x9bice"); }
+static void m_name_rlo(struct scen *s) { RAW_CN(s, 0x0c, "\xe2\x80\xaegnp.exe"); }
+static void m_name_lri(struct scen *s) { RAW_CN(s, 0x0c, "a\xe2\x81\xa6" "b"); }
+static void m_name_utf8(struct scen *s) { RAW_CN(s, 0x0c, "dev\xff"); }
+static void m_name_bmp(struct scen *s) { RAW_CN(s, 0x1e, "\x00" "a\x20\x2e"); }
+static void m_name_bmp_odd(struct scen *s) { RAW_CN(s, 0x1e, "\x00" "a\x00"); }
+static void
+m_name_univ(struct scen *s)
+{
+	RAW_CN(s, 0x1c, "\x00\x00\x00" "a\x00\x00\x00\x1b");
+}
+static void m_name_t61(struct scen *s) { RAW_CN(s, 0x14, "dev\x9bice"); }
+static void m_name_ia5(struct scen *s) { RAW_CN(s, 0x16, "dev\rice"); }
+static void
+m_san_dirname(struct scen *s)
+{
+	struct kr_gn	*g = &s->f.san[s->f.san_count++];
+
+	g->type = KR_GN_DIRNAME;
+	raw_cn(g->value, &g->len, 0x0c, "ok\x07", 3);
+	s->f.has_san = true;
+	s->p.san_allowed = true;
+}
+/* The fields are clean; the TBS bytes read back are not. */
+static void
+t_name_control(struct scen *s)
+{
+	long	at = FIND(s->tbs, s->tbs_len, "Lint Issuing CA");
+
+	ck_assert_int_gt(at, 0);
+	s->tbs[at + 4] = 0x1b;
+}
+
 static const struct lint_case {
 	const char	*rule;
 	enum base	 base;
@@ -1693,6 +1754,20 @@ static const struct lint_case {
 	{ "e_nc_on_leaf", B_LEAF, m_nc_leaf, NULL },
 	{ "e_san_not_allowed", B_INT, m_san_int, NULL },
 	{ "e_subject_empty_no_san", B_LEAF, m_leaf_anon, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_esc, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_bel, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_del, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_c1, NULL },
+	{ "e_name_control_char", B_INT, m_name_rlo, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_lri, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_utf8, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_bmp, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_bmp_odd, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_univ, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_t61, NULL },
+	{ "e_name_control_char", B_LEAF, m_name_ia5, NULL },
+	{ "e_name_control_char", B_LEAF, m_san_dirname, NULL },
+	{ "e_name_control_char", B_INT, m_none, t_name_control },
 };
 
 #define NLINT_CASES	(sizeof(lint_cases) / sizeof(lint_cases[0]))
@@ -1742,6 +1817,71 @@ START_TEST(test_lint_rule)
 	if (lc->rule[0] == 'w')
 		ck_assert_msg(r.errors == 0, "case %d: %s", _i,
 		    report_str(&r));
+	scen_free(s);
+}
+END_TEST
+
+static const char *
+finding_msg(const struct kr_lint_report *r, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < r->count; i++)
+		if (strcmp(r->f[i].id, id) == 0)
+			return r->f[i].msg;
+	return NULL;
+}
+
+static void
+m_name_clean_utf8(struct scen *s)
+{
+	RAW_CN(s, 0x0c, "M\xc3\xbcller \xe6\x9d\xb1\xe4\xba\xac");
+}
+static void m_name_clean_bmp(struct scen *s) { RAW_CN(s, 0x1e, "\x00M\x00\xfc"); }
+
+/* What the finding says; NULL: printable names raise nothing. */
+static const struct name_case {
+	enum base	 base;
+	void		(*mutate)(struct scen *);
+	void		(*tbs)(struct scen *);
+	const char	*says;
+} name_cases[] = {
+	{ B_LEAF, m_name_rlo, NULL, "the subject: attribute CN holds the "
+	    "bidirectional control U+202E" },
+	{ B_LEAF, m_name_t61, NULL, "control character U+009B" },
+	{ B_LEAF, m_name_bmp_odd, NULL, "not a valid BMPString" },
+	{ B_LEAF, m_name_univ, NULL, "control character U+001B" },
+	{ B_LEAF, m_san_dirname, NULL, "subjectAltName 4: attribute CN "
+	    "holds the control character U+0007" },
+	/* only the TBS bytes carry it, and the finding says so */
+	{ B_INT, m_none, t_name_control, "in the TBS bytes, the subject: "
+	    "attribute CN holds the control character U+001B" },
+	{ B_LEAF, m_name_clean_utf8, NULL, NULL },
+	{ B_LEAF, m_name_clean_bmp, NULL, NULL },
+};
+
+#define NNAME_CASES	(sizeof(name_cases) / sizeof(name_cases[0]))
+
+START_TEST(test_lint_name_text)
+{
+	const struct name_case	*nc = &name_cases[_i];
+	struct scen		*s = scen_new(nc->base);
+	struct kr_lint_report	 r;
+	const char		*m;
+
+	nc->mutate(s);
+	scen_build(s);
+	if (nc->tbs != NULL)
+		nc->tbs(s);
+	scen_lint(s, &r);
+	m = finding_msg(&r, "e_name_control_char");
+	if (nc->says == NULL)
+		ck_assert_msg(m == NULL, "case %d:%s", _i, report_str(&r));
+	else
+		ck_assert_msg(m != NULL && strstr(m, nc->says) != NULL,
+		    "case %d: want \"%s\":%s", _i, nc->says, report_str(&r));
+	if (nc->tbs != NULL)
+		ck_assert(has_finding(&r, "e_tbs_fields_mismatch"));
 	scen_free(s);
 }
 END_TEST
@@ -1991,6 +2131,7 @@ x509_parse_suite(void)
 	tcase_add_test(tc, test_lint_clean_chain_verifies);
 	tcase_add_loop_test(tc, test_lint_rule, 0, (int)NLINT_CASES);
 	tcase_add_test(tc, test_lint_table);
+	tcase_add_loop_test(tc, test_lint_name_text, 0, (int)NNAME_CASES);
 	tcase_add_test(tc, test_lint_many);
 	tcase_add_test(tc, test_lint_doc);
 	suite_add_tcase(s, tc);
