@@ -775,15 +775,6 @@ struct replay {
 	struct kr_replay_report		*rep;
 };
 
-/* Names come from the database: nothing unprintable reaches a terminal. */
-static void
-text_mask(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
-
 static void
 replay_note(struct replay *r, const char *fmt, ...) KR_PRINTF(2, 3);
 
@@ -791,16 +782,18 @@ static void
 replay_note(struct replay *r, const char *fmt, ...)
 {
 	struct kr_replay_report	*rep = r->rep;
+	char			 raw[sizeof(rep->problem[0])];
 	va_list			 ap;
 
 	rep->problems++;
 	if (rep->shown >= KR_REPLAY_SHOWN)
 		return;
 	va_start(ap, fmt);
-	(void)vsnprintf(rep->problem[rep->shown], sizeof(rep->problem[0]),
-	    fmt, ap);
+	(void)vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	text_mask(rep->problem[rep->shown]);
+	/* Names come from the database: nothing raw reaches a terminal. */
+	(void)kr_text_escape_str(rep->problem[rep->shown],
+	    sizeof(rep->problem[0]), raw, 0);
 	rep->shown++;
 }
 
