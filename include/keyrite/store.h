@@ -384,7 +384,9 @@ int	kr_store_audit_verify(struct kr_store *, struct kr_audit_report *,
  * is bound to the audit row that made or last changed it (the hash of
  * its fields in that row's payload, docs/formats.md).  The report names
  * the first rows that differ, were added or were deleted.  KR_OK whenever
- * the check ran; `damaged` says what it found.
+ * the check ran; `damaged` says what it found.  Without `full`, rows of
+ * bulk imports are counted, not hashed: whatever reads them later checks
+ * their contents (the revocation iterators, point lookups).
  */
 #define KR_REPLAY_SHOWN		8
 
@@ -397,7 +399,7 @@ struct kr_replay_report {
 	bool			damaged;	/* a bad link or a problem */
 };
 
-int	kr_store_replay(struct kr_store *, struct kr_replay_report *,
+int	kr_store_replay(struct kr_store *, struct kr_replay_report *, bool,
 	    struct kr_err *) KR_WUR;
 /*
  * The highest CRL number the audit chain ever recorded for an issuer

@@ -377,7 +377,8 @@ kr_appliance_replay(struct kr_appliance *app, struct kr_err *err)
 	const struct kr_replay_report	*r = &app->replay;
 	int				 ret;
 
-	if ((ret = kr_store_replay(app->store, &app->replay, err)) != KR_OK)
+	if ((ret = kr_store_replay(app->store, &app->replay, false,
+	    err)) != KR_OK)
 		return ret;
 	if (!r->damaged || app->mode != KR_OPEN_WRITE)
 		return KR_OK;

@@ -219,6 +219,10 @@ kr_authority_audit_replay(struct kr_appliance *app,
 	const struct kr_replay_report	*r = &app->replay;
 	int				 ret;
 
+	/* The open counted bulk imports; here every row is hashed. */
+	if ((ret = kr_store_replay(app->store, &app->replay, true, err)) !=
+	    KR_OK)
+		return ret;
 	if (replay != NULL)
 		*replay = r;
 	*rep = r->chain;

@@ -335,6 +335,7 @@ struct kr_import_batch {
 	/* The rows this batch made, bound as one range per table. */
 	int64_t		 ext_first, ext_last;
 	int64_t		 rev_first, rev_last;
+	uint8_t		 issuer[KR_STORE_ID_BYTES];
 };
 
 int
@@ -379,6 +380,7 @@ int
 kr_store_import_external(struct kr_import_batch *b,
     const struct kr_external_rec *r, struct kr_err *err)
 {
+	memcpy(b->issuer, r->issuer_key_id, sizeof(b->issuer));
 	store_ext_bind(b->ext, r);
 	return store_batch_step(b->st, b->ext, "recording an imported "
 	    "certificate", EXT_DUP, &b->ext_first, &b->ext_last, err);
@@ -388,6 +390,7 @@ int
 kr_store_import_revocation(struct kr_import_batch *b,
     const struct kr_revocation_rec *r, struct kr_err *err)
 {
+	memcpy(b->issuer, r->issuer_key_id, sizeof(b->issuer));
 	store_rev_bind(b->rev, r);
 	return store_batch_step(b->st, b->rev, "recording a revocation",
 	    REV_DUP, &b->rev_first, &b->rev_last, err);
@@ -398,12 +401,14 @@ kr_store_import_bind(struct kr_import_batch *b, struct kr_err *err)
 {
 	int	ret;
 
+	/* One import is for one issuer: each range carries it. */
 	if (b->ext_first > 0 && (ret = store_bind_range(b->st,
-	    "external_certs", b->ext_first, b->ext_last, err)) != KR_OK)
+	    "external_certs", b->ext_first, b->ext_last, b->issuer, err)) !=
+	    KR_OK)
 		return ret;
 	if (b->rev_first > 0)
 		return store_bind_range(b->st, "revocations", b->rev_first,
-		    b->rev_last, err);
+		    b->rev_last, b->issuer, err);
 	return KR_OK;
 }
 

@@ -70,7 +70,7 @@ int	store_bind_blob(struct kr_store *, const char *, const char *,
 int	store_bind_text(struct kr_store *, const char *, const char *,
 	    const char *, struct kr_err *) KR_WUR;
 int	store_bind_range(struct kr_store *, const char *, int64_t, int64_t,
-	    struct kr_err *) KR_WUR;
+	    const uint8_t *, struct kr_err *) KR_WUR;
 int	store_pending_payload(struct kr_store *, const char *, char **,
 	    struct kr_err *) KR_WUR;
 void	store_pending_clear(struct kr_store *);
