@@ -25,10 +25,12 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_cert_show_entry,
 	&cmd_revoke_entry,
 	&cmd_crl_publish_entry,
+	&cmd_crl_show_entry,
 	&cmd_ocsp_presign_entry,
 	&cmd_import_index_entry,
 	&cmd_sign_firmware_entry,
 	&cmd_sign_batch_entry,
+	&cmd_sign_show_entry,
 	&cmd_audit_verify_entry,
 	&cmd_audit_show_entry,
 	NULL
