@@ -278,8 +278,9 @@ int		 kr_authority_key_status(struct kr_appliance *,
 /* "not revoked", "revoked: keyCompromise, DATE", "on hold since DATE". */
 void		 kr_rev_status_format(const struct kr_rev_status *, char *,
 		    size_t);
-/* What a key with this (worst) status may do, in words. */
-const char	*kr_rev_status_standing(const struct kr_rev_status *);
+/* What a key of this purpose with this (worst) status may do, in words. */
+const char	*kr_rev_status_standing(const struct kr_rev_status *,
+		    const char *);
 
 struct kr_import_result {
 	size_t		lines;

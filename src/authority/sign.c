@@ -53,7 +53,7 @@ kr_sign_load_key(struct kr_sign *sg, struct kr_err *err)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' has purpose %s: "
 		    "only keys of purpose firmware sign firmware and OTA "
 		    "images", sg->k.name, sg->k.purpose);
-	return kr_key_standing_check(sg->app, &sg->k, KR_USE_FIRMWARE, err);
+	return KR_OK;
 }
 
 /* The signer certificate must carry this key. */
@@ -291,7 +291,10 @@ kr_sign_run(struct kr_sign *sg, const struct kr_passphrase_source *src,
 			    "12's OpenSSL and RAUC cannot verify it; sign with "
 			    "an ECDSA or RSA firmware key",
 			    sg->req->items[i].in_path);
+	/* The signer certificate first, so a revoked one is named as such. */
 	if ((ret = kr_sign_load_cert(sg, err)) != KR_OK ||
+	    (ret = kr_key_standing_check(sg->app, &sg->k, KR_USE_FIRMWARE,
+	    err)) != KR_OK ||
 	    (ret = kr_media_plan_init(&sg->plan, sg->app->dir, err)) != KR_OK)
 		return ret;
 	for (i = 0; i < sg->req->nitems; i++)

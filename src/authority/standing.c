@@ -173,14 +173,15 @@ kr_rev_status_format(const struct kr_rev_status *s, char *out, size_t cap)
 }
 
 const char *
-kr_rev_status_standing(const struct kr_rev_status *s)
+kr_rev_status_standing(const struct kr_rev_status *s, const char *purpose)
 {
 	switch (kr_status_rank(s)) {
 	case KR_RANK_NONE:
 		return "in good standing";
 	case KR_RANK_RETIRED:
-		return "retired: may only publish its last CRLs and OCSP "
-		    "responses";
+		return strcmp(purpose, "ca") == 0 ? "retired: may only "
+		    "publish its last CRLs and OCSP responses" : "retired: "
+		    "signs nothing more";
 	case KR_RANK_HELD:
 		return "suspended: signs nothing until the hold is lifted";
 	case KR_RANK_STOPPED:
@@ -220,17 +221,20 @@ kr_standing_refuse(const struct kr_key_rec *k, enum kr_key_use use,
 	if (kr_reason_retires(s->reason))
 		return kr_err_set(err, KR_EREFUSED, "key '%s' may not %s: its "
 		    "certificate %s (issued by '%s') was revoked for %s on %s. "
-		    "A retired key may still publish its last CRLs and OCSP "
-		    "responses, nothing more: use its successor. Nothing was "
-		    "asked or signed", k->name, kr_use_name(use), s->serial,
-		    s->issuer, kr_reason_name(s->reason), when);
+		    "%s: use its successor. Nothing was asked or signed",
+		    k->name, kr_use_name(use), s->serial, s->issuer,
+		    kr_reason_name(s->reason), when, strcmp(k->purpose, "ca") ==
+		    0 ? "A retired CA key may still publish its last CRLs and "
+		    "OCSP responses, nothing more" : "A retired key signs "
+		    "nothing more");
 	return kr_err_set(err, KR_EREFUSED, "key '%s' may not %s: its "
 	    "certificate %s (issued by '%s') was revoked for %s on %s, and a "
-	    "key revoked for that reason signs nothing more, CRLs and OCSP "
-	    "responses included. Make a new key, have '%s' certify it, and "
-	    "retire this one (`keyrite key destroy %s`). Nothing was asked or "
-	    "signed", k->name, kr_use_name(use), s->serial, s->issuer,
-	    kr_reason_name(s->reason), when, s->issuer, k->name);
+	    "key revoked for that reason signs nothing more%s. Make a new key, "
+	    "have '%s' certify it, and retire this one (`keyrite key destroy "
+	    "%s`). Nothing was asked or signed", k->name, kr_use_name(use),
+	    s->serial, s->issuer, kr_reason_name(s->reason), when,
+	    strcmp(k->purpose, "ca") == 0 ? ", CRLs and OCSP responses "
+	    "included" : "", s->issuer, k->name);
 }
 
 int

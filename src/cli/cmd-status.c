@@ -38,7 +38,7 @@ cmd_status_rev_key(const struct kr_key_rec *k, void *arg)
 	kr_rev_status_format(&rs, rev, sizeof(rev));
 	cmd_printf(sr->ctx, "%s%s: certificate %s %s; %s\n", sr->shown++ == 0 ?
 	    "revoked keys:    " : "                 ", k->name, rs.serial, rev,
-	    kr_rev_status_standing(&rs));
+	    kr_rev_status_standing(&rs, k->purpose));
 	return 0;
 }
 

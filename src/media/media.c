@@ -246,7 +246,8 @@ kr_media_plan_add(struct kr_media_plan *p, enum kr_artifact type,
     const char *path, uint64_t size, struct kr_err *err)
 {
 	const char	*base;
-	char		*dir = NULL, *real = NULL, *full = NULL;
+	char		*dir = NULL, *real = NULL, *full = NULL, *shown = NULL;
+	size_t		 n;
 	int		 ret;
 
 	if (kr_artifact_name(type) == NULL)
@@ -258,8 +259,12 @@ kr_media_plan_add(struct kr_media_plan *p, enum kr_artifact type,
 	ret = KR_ENOMEM;
 	if ((real = malloc(KR_MEDIA_PATH_MAX)) == NULL)
 		goto nomem;
-	if ((ret = kr_media_dir_resolve(p, dir, "the folder of", path, real,
-	    err)) != KR_OK)
+	n = strlen(dir) + strlen(base) + 16;
+	if ((shown = malloc(n)) == NULL)
+		goto nomem;
+	(void)snprintf(shown, n, "%s (for %s)", dir, base);
+	if ((ret = kr_media_dir_resolve(p, dir, "the output folder", shown,
+	    real, err)) != KR_OK)
 		goto out;
 	if ((full = kr_path_join(real, base)) == NULL)
 		goto nomem;
@@ -277,6 +282,7 @@ kr_media_plan_add(struct kr_media_plan *p, enum kr_artifact type,
 nomem:
 	ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 out:
+	free(shown);
 	free(full);
 	free(real);
 	free(dir);
