@@ -264,9 +264,9 @@ enum kr_rev_state {
 struct kr_rev_status {
 	enum kr_rev_state	state;
 	enum kr_reason		reason;
-	int64_t			since;			/* revocation time */
-	char			serial[2 * 20 + 1];	/* the certificate's */
-	char			issuer[KR_STORE_NAME_MAX + 1];	/* its key */
+	int64_t			since;		/* revocation time */
+	char			serial[2 * 20 + 1];	/* the certificate */
+	char			issuer[KR_STORE_NAME_MAX + 1];	/* issuing key */
 };
 
 int		 kr_authority_cert_status(struct kr_appliance *,

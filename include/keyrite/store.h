@@ -86,14 +86,14 @@ struct kr_signature_rec {
 	char		manifest_entry[512];	/* "" for sign firmware */
 	char		batch[33];		/* batch id, "" when single */
 	int64_t		created;
-	uint8_t		*out_head;		/* malloc'd by the store on read */
+	uint8_t		*out_head;		/* malloc'd by the store, read */
 	size_t		out_head_len;
 	uint8_t		*out_tail;
 	size_t		out_tail_len;
 	int64_t		out_img_off;
 	int64_t		out_copy_off;
 	int64_t		out_copy_len;
-	char		kept_sha256[65];	/* of head || tail; "" before v6 */
+	char		kept_sha256[65];	/* head || tail; "" before v6 */
 };
 
 int	kr_store_signature_insert(struct kr_store *,

@@ -290,7 +290,8 @@ cmd_key_show_revocation(struct cmd_ctx *ctx, const struct kr_key_rec *k)
 	else
 		cmd_printf(ctx, "revocation:  certificate %s (issued by '%s') "
 		    "%s\n", rs.serial, rs.issuer, rev);
-	cmd_printf(ctx, "standing:    %s\n", kr_rev_status_standing(&rs, k->purpose));
+	cmd_printf(ctx, "standing:    %s\n",
+	    kr_rev_status_standing(&rs, k->purpose));
 	return KR_OK;
 }
 

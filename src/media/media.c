@@ -193,9 +193,11 @@ static void
 kr_media_size(uint64_t n, char *out, size_t cap)
 {
 	if (n >= 10ULL << 20)
-		(void)snprintf(out, cap, "%llu MiB", (unsigned long long)(n >> 20));
+		(void)snprintf(out, cap, "%llu MiB",
+		    (unsigned long long)(n >> 20));
 	else if (n >= 10ULL << 10)
-		(void)snprintf(out, cap, "%llu KiB", (unsigned long long)(n >> 10));
+		(void)snprintf(out, cap, "%llu KiB",
+		    (unsigned long long)(n >> 10));
 	else
 		(void)snprintf(out, cap, "%llu bytes", (unsigned long long)n);
 }

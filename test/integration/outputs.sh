@@ -39,28 +39,8 @@ issue() {
 	# shellcheck disable=SC2046
 	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
 }
-# Shares given, but no passphrase on fd 3: a command that asked would
-# fail saying so, not with the refusal expected.
-unasked() {
-	key=$1
-	shift
-	run -C "$S" "$@" --share "$T/sh-$key/a.share" \
-	    --share "$T/sh-$key/b.share" --passphrase-fd 3 3</dev/null
-}
 snap() { state_snapshot "$S/keyrite.db" "$S"; }
 sigs() { sqlite3 "$S/keyrite.db" "select count(*) from signatures"; }
-# refused EXIT WHAT PATTERN: the exit, the pattern, no passphrase asked,
-# the state as $before.
-refused() {
-	want=$1 what=$2 pat=$3
-	if [ "$rc" -eq "$want" ] && grep -q -- "$pat" "$T/err" &&
-	    ! grep -qi "passphrase" "$T/err" && [ "$(snap)" = "$before" ]; then
-		ok "$what (exit $rc, nothing asked, state unchanged)"
-	else
-		fail "$what: exit $rc, state $( [ "$(snap)" = "$before" ] &&
-		    echo unchanged || echo CHANGED)"
-	fi
-}
 skip() { printf '# SKIP %s\n' "$*"; }
 
 gen_ca "$S" root p256 ca
