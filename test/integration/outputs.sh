@@ -12,8 +12,8 @@
 #       whose outputs fit one by one but not together) are refused the
 #       same way.  Where mount is not allowed these cases say SKIP.
 #  047: `cert show --out`, `crl show --out` and `sign show --out` write
-#       byte-identical files that openssl, minisign and the MCUboot
-#       verifier accept; a recorded copy or kept bytes whose SHA-256 does
+#       byte-identical files that openssl, minisign, the MCUboot
+#       verifier and rauc accept; a recorded copy or kept bytes whose SHA-256 does
 #       not match, and an image that is not the one signed, are refused
 #       with no file.  A write that fails after recording (ulimit -f with
 #       SIGXFSZ ignored) says so and gives the command that writes it
@@ -269,6 +269,24 @@ cmp -s "$O/app.img" "$O/app-again.img" &&
     python3 "$TOOLS/mcuboot_verify.py" "$O/app-again.img" "$O/fw.pub" >/dev/null 2>&1 &&
     ok "sign show --out --in: MCUboot, byte for byte, the independent verifier accepts" ||
     fail "mcuboot again: exit $rc $(cat "$T/err")"
+if command -v rauc >/dev/null && command -v mksquashfs >/dev/null; then
+	mkdir -p "$T/rb"
+	head -c 50000 /dev/urandom > "$T/rb/rootfs.img"
+	printf '[update]\ncompatible=keyrite-test\nversion=1.0\n\n[bundle]\nformat=plain\n\n[image.rootfs]\nfilename=rootfs.img\nsha256=%s\nsize=50000\n' \
+	    "$(sha256sum "$T/rb/rootfs.img" | cut -d' ' -f1)" > "$T/rb/manifest.raucm"
+	mksquashfs "$T/rb" "$O/rootfs.sqfs" -all-root -noappend -no-progress >/dev/null
+	issue fw sign firmware --key fw --format rauc --in "$O/rootfs.sqfs" \
+	    --out "$O/update.raucb" --cert "$O/fw.pem"
+	id_rauc=$(sid)
+	before=$(snap)
+	run -C "$S" sign show "$id_rauc" --out "$O/update-again.raucb" --in "$O/rootfs.sqfs"
+	cmp -s "$O/update.raucb" "$O/update-again.raucb" &&
+	    rauc info --keyring "$O/root.pem" "$O/update-again.raucb" >/dev/null 2>&1 &&
+	    ok "sign show --out --in: a RAUC bundle, byte for byte, rauc info accepts it" ||
+	    fail "rauc again: exit $rc $(cat "$T/err")"
+else
+	fail "rauc or mksquashfs missing (./run test installs them)"
+fi
 [ "$(snap)" = "$before" ] && ok "writing signatures again changed nothing in the state" ||
     fail "sign show changed the state"
 # Kept bytes altered in the database (its triggers dropped first).
