@@ -644,11 +644,11 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 	kr_signals_release(&sig);
 	if (ret != KR_OK)
 		(void)kr_out_failed(err, "CRL %lld of '%s' was signed and "
-		    "recorded (audit entry %lld; its copy is %s) but not written "
-		    "to %s. Write it again with `keyrite -C %s crl show %s %lld "
-		    "--out FILE%s`.", (long long)p->res->number, p->k.name,
-		    (long long)p->res->audit_seq, copy, p->req->out_path,
-		    p->app->dir, p->k.name, (long long)p->res->number,
+		    "recorded (audit entry %lld; its copy is %s) but not "
+		    "written. Write it again with `keyrite -C %s crl show %s "
+		    "%lld --out %s%s`.", (long long)p->res->number, p->k.name,
+		    (long long)p->res->audit_seq, copy, p->app->dir, p->k.name,
+		    (long long)p->res->number, p->req->out_path,
 		    p->req->pem ? " --pem" : "");
 out:
 	free(dir);

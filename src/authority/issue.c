@@ -693,10 +693,10 @@ kr_issue_record(struct kr_issue *is, struct kr_err *err)
 	kr_signals_release(&sig);
 	if (ret != KR_OK)
 		return kr_out_failed(err, "certificate %s was signed and "
-		    "recorded (audit entry %lld) but not written to %s. Write "
-		    "it again with `keyrite -C %s cert show %s --out FILE%s`.",
+		    "recorded (audit entry %lld) but not written. Write it "
+		    "again with `keyrite -C %s cert show %s --out %s%s`.",
 		    is->res->serial, (long long)is->res->audit_seq,
-		    is->req->out_path, is->app->dir, is->res->serial,
+		    is->app->dir, is->res->serial, is->req->out_path,
 		    is->req->der ? " --der" : "");
 	return KR_OK;
 }

@@ -238,10 +238,10 @@ kr_sign_write(struct kr_sign *sg, const struct kr_sign_item *it,
 	    sg->req->progress, sg->req->progress_arg, err)) == KR_OK)
 		return KR_OK;
 	return kr_out_failed(err, "%s was signed and recorded as signature "
-	    "%lld (audit entry %lld) but not written to %s. Write it again "
-	    "with `keyrite -C %s sign show %lld --out FILE%s%s`.", it->in_path,
+	    "%lld (audit entry %lld) but not written. Write it again with "
+	    "`keyrite -C %s sign show %lld --out %s%s%s`.", it->in_path,
 	    (long long)ir->signature_id, (long long)ir->audit_seq,
-	    it->out_path, sg->app->dir, (long long)ir->signature_id,
+	    sg->app->dir, (long long)ir->signature_id, it->out_path,
 	    fr->copy_len > 0 ? " --in " : "", fr->copy_len > 0 ? it->in_path :
 	    "");
 }
