@@ -299,6 +299,12 @@ run -C "$S" sign show "$id_cms" --out "$O/bad.p7s"
 [ "$rc" -eq 1 ] && grep -qi "altered\|does not match" "$T/err" && [ ! -e "$O/bad.p7s" ] &&
     ok "kept bytes whose SHA-256 does not match are refused, no file" ||
     fail "altered kept bytes: exit $rc $(cat "$T/err")"
+# A signature recorded before schema 6 kept nothing: it says so.
+sqlite3 "$S/keyrite.db" "UPDATE signatures SET out_head = NULL, kept_sha256 = NULL WHERE id = $id_raw"
+run -C "$S" sign show "$id_raw" --out "$O/old.sig"
+[ "$rc" -eq 1 ] && grep -q "cannot be written again" "$T/err" && [ ! -e "$O/old.sig" ] &&
+    ok "a signature recorded before bytes were kept says it cannot be written again" ||
+    fail "old record: exit $rc $(cat "$T/err")"
 cp "$T/db.save" "$S/keyrite.db"
 
 # --- 047: a write that fails after recording ------------------------------------
