@@ -137,6 +137,7 @@ refused() {
 	done
 	grep -qi "passphrase" "$T/err" && good=0
 	now=$(state_snapshot "$S/keyrite.db" "$S")
+	# shellcheck disable=SC2154 # $before is the caller's snapshot
 	if [ "$good" -eq 1 ] && [ "$now" = "$before" ]; then
 		ok "$what (exit $rc, nothing asked, state unchanged)"
 	else

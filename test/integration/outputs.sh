@@ -314,6 +314,7 @@ cp "$T/db.save" "$S/keyrite.db"
 head -c 4000000 /dev/urandom > "$O/big.bin"
 quorum fw >/dev/null
 set +e
+# shellcheck disable=SC2046
 (trap '' XFSZ; ulimit -f 2048; exec "$KEYRITE" -C "$S" sign firmware --key fw \
     --format mcuboot --in "$O/big.bin" --out "$O/big.img" --header-size 512 \
     --pad-header $(quorum fw) 3<"$T/ab.pw") >"$T/out" 2>"$T/err"
@@ -331,8 +332,8 @@ if [ "$rc" -ne 0 ] && grep -q "signed and recorded as signature" "$T/err" &&
 else
 	fail "ulimit write: exit $rc $(cat "$T/err")"
 fi
-ls "$O" | grep -q "tmp-" && fail "a temporary file was left behind" ||
-    ok "no temporary file is left behind"
+[ -z "$(find "$O" -name '*.tmp-*')" ] && ok "no temporary file is left behind" ||
+    fail "a temporary file was left behind"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify"
 finish

@@ -162,6 +162,7 @@ unasked fw sign batch "$O/m.yaml"
 refused 1 "sign batch with that key is refused" "key 'fw' may not sign firmware"
 fwxold=$(serial_of "$O/fwx-old.pem" | lower)
 run -C "$S" revoke --issuer-key root --serial "$fwxold" --reason keyCompromise
+# shellcheck disable=SC2034 # read by refused() in lib.sh
 before=$(snap)
 unasked fwx sign firmware --key fwx --format cms --in "$O/app.bin" \
     --out "$O/app.p7s" --cert "$O/fwx-old.pem"
