@@ -312,6 +312,40 @@ int		 kr_authority_revoke(struct kr_appliance *,
 		    const struct kr_revoke_req *, struct kr_revoke_result *,
 		    struct kr_err *) KR_WUR;
 
+/*
+ * Revocation state of one certificate, or the worst among a key's own
+ * certificates (docs/revocation.md): a key with a certificate revoked
+ * for superseded, cessationOfOperation or affiliationChanged may only
+ * publish CRLs and OCSP responses; on hold it signs nothing until the
+ * hold is lifted; revoked for any other reason it signs nothing.
+ */
+enum kr_rev_state {
+	KR_REV_NONE = 0,	/* not revoked, or a hold that was lifted */
+	KR_REV_HELD,		/* certificateHold in force */
+	KR_REV_REVOKED,
+};
+
+struct kr_rev_status {
+	enum kr_rev_state	state;
+	enum kr_reason		reason;
+	int64_t			since;		/* revocation time */
+	char			serial[2 * 20 + 1];	/* the certificate */
+	char			issuer[KR_STORE_NAME_MAX + 1];	/* issuing key */
+};
+
+int		 kr_authority_cert_status(struct kr_appliance *,
+		    const struct kr_cert_rec *, struct kr_rev_status *,
+		    struct kr_err *) KR_WUR;
+int		 kr_authority_key_status(struct kr_appliance *,
+		    const struct kr_key_rec *, struct kr_rev_status *,
+		    struct kr_err *) KR_WUR;
+/* "not revoked", "revoked: keyCompromise, DATE", "on hold since DATE". */
+void		 kr_rev_status_format(const struct kr_rev_status *, char *,
+		    size_t);
+/* What a key of this purpose with this (worst) status may do, in words. */
+const char	*kr_rev_status_standing(const struct kr_rev_status *,
+		    const char *);
+
 struct kr_import_result {
 	size_t		lines;
 	size_t		valid;
@@ -420,6 +454,7 @@ struct kr_sign_item_result {
 	int		code;		/* KR_OK when signed and written */
 	char		msg[KR_ERR_MSG_MAX];
 	int64_t		audit_seq;
+	int64_t		signature_id;	/* `keyrite sign show ID` */
 };
 
 struct kr_sign_req {
@@ -469,6 +504,26 @@ struct kr_manifest {
 int		 kr_manifest_load(const char *, const char *,
 		    struct kr_manifest *, struct kr_err *) KR_WUR;
 void		 kr_manifest_free(struct kr_manifest *);
+
+/*
+ * Writing a recorded artifact again (after a write that failed once it
+ * was recorded).  Each reads the recorded bytes, checks their SHA-256
+ * against the record, checks the output as the signing operations do
+ * (not in the state folder, folder writable, room, no existing file) and
+ * writes it through media/.
+ *   cert: the certificate with this serial (PEM, or DER when `der`);
+ *   crl: CRL number N of an issuer key, from the state folder's copy
+ *        (DER, or PEM when `pem`);
+ *   sign: signature ID; detached formats (raw, minisign, cms) are kept
+ *        whole; images (mcuboot, rauc) need the input image again
+ *        (`in`), whose digest must be the recorded one.
+ */
+int		 kr_authority_cert_release(struct kr_appliance *, const char *,
+		    const char *, bool, struct kr_err *) KR_WUR;
+int		 kr_authority_crl_release(struct kr_appliance *, const char *,
+		    int64_t, const char *, bool, struct kr_err *) KR_WUR;
+int		 kr_authority_sign_release(struct kr_appliance *, int64_t,
+		    const char *, const char *, struct kr_err *) KR_WUR;
 
 /* key export-public: pem, minisign or mcuboot-c text (malloc'd). */
 int		 kr_authority_export_public(struct kr_appliance *, const char *,

@@ -138,6 +138,13 @@ struct kr_fw_result {
 };
 
 /*
+ * A bound on the size of the output for an input of `in_size` bytes in
+ * opts->format (with opts->cert and opts->chain), so that room for it is
+ * checked before anything is signed.
+ */
+uint64_t	 kr_fw_output_bound(const struct kr_fw_opts *, uint64_t);
+
+/*
  * Signs the image at `path` (a regular file, not a symlink, not empty)
  * in the format opts->format.  On success *res holds the output and the
  * description; free it with kr_fw_result_free().  Nothing is written.

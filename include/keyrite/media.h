@@ -7,6 +7,8 @@
 #define KEYRITE_MEDIA_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include <keyrite/base.h>
 
@@ -41,5 +43,45 @@ int		 kr_media_write(enum kr_artifact, const char *, const void *,
  */
 int		 kr_media_copy(enum kr_artifact, const char *, const void *,
 		    size_t, const char *, unsigned, struct kr_err *) KR_WUR;
+
+/*
+ * Outputs checked before anything is asked or signed.  An operation adds
+ * every file it will write to one plan, with a bound on its size, before
+ * any passphrase is read; each add refuses, naming the path, when:
+ *   - the file's folder resolves (through any symbolic link, in any
+ *     component) to the state folder or inside it;
+ *   - the folder does not exist, is not a folder or is not writable;
+ *   - the file already exists (keyrite never overwrites an output);
+ *   - the file system holding it has no room (statvfs: free blocks and
+ *     inodes) for everything the plan puts there so far.
+ */
+#define KR_MEDIA_PLAN_FS	8
+#define KR_MEDIA_PATH_MAX	4096
+
+struct kr_media_plan {
+	char		state[KR_MEDIA_PATH_MAX];	/* resolved */
+	struct {
+		dev_t		dev;
+		uint64_t	bytes;		/* whole blocks */
+		uint64_t	files;
+	}		fs[KR_MEDIA_PLAN_FS];
+	size_t		nfs;
+};
+
+/* Resolves the state folder (`statedir`) the plan keeps outputs out of. */
+int		 kr_media_plan_init(struct kr_media_plan *, const char *,
+		    struct kr_err *) KR_WUR;
+/*
+ * Checks a folder outputs will go to (--out-dir, --share-dir): it exists,
+ * is writable and is not the state folder nor inside it.  `what` names
+ * it in messages ("the output folder", "the share folder").
+ */
+int		 kr_media_plan_dir(struct kr_media_plan *, const char *,
+		    const char *, struct kr_err *) KR_WUR;
+/* Adds one output file of at most `size` bytes (see above). */
+int		 kr_media_plan_add(struct kr_media_plan *, enum kr_artifact,
+		    const char *, uint64_t, struct kr_err *) KR_WUR;
+/* A bound on the PEM text of `der_len` bytes of DER. */
+uint64_t	 kr_media_pem_bound(uint64_t);
 
 #endif /* KEYRITE_MEDIA_H */

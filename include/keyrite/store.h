@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	5
+#define KR_STORE_SCHEMA_VERSION	6
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -66,8 +66,14 @@ struct kr_audit_rec {
 	uint8_t		hash[KR_AUDIT_HASH_BYTES];
 };
 
-/* A firmware or OTA signature (schema v5). */
+/*
+ * A firmware or OTA signature (schema v5), and what it released (v6):
+ * the output is out_head, then the input's bytes [out_copy_off,
+ * out_copy_off + out_copy_len), then out_tail; the image is the input's
+ * bytes [out_img_off, out_img_off + image_size), hashing to `digest`.
+ */
 struct kr_signature_rec {
+	int64_t		id;			/* set on read */
 	uint8_t		key_id[KR_STORE_ID_BYTES];
 	char		image_name[256];
 	int64_t		image_size;
@@ -80,11 +86,24 @@ struct kr_signature_rec {
 	char		manifest_entry[512];	/* "" for sign firmware */
 	char		batch[33];		/* batch id, "" when single */
 	int64_t		created;
+	uint8_t		*out_head;		/* malloc'd by the store, read */
+	size_t		out_head_len;
+	uint8_t		*out_tail;
+	size_t		out_tail_len;
+	int64_t		out_img_off;
+	int64_t		out_copy_off;
+	int64_t		out_copy_len;
+	char		kept_sha256[65];	/* head || tail; "" before v6 */
 };
 
 int	kr_store_signature_insert(struct kr_store *,
 	    const struct kr_signature_rec *, int64_t *, struct kr_err *)
 	    KR_WUR;
+/* KR_ENOENT when there is no signature with that id. */
+int	kr_store_signature_get(struct kr_store *, int64_t,
+	    struct kr_signature_rec *, struct kr_err *) KR_WUR;
+/* Frees what a read allocated (safe on a zeroed record). */
+void	kr_store_signature_clear(struct kr_signature_rec *);
 
 /* A key held on a PKCS#11 token (schema v4). */
 struct kr_token_rec {
@@ -188,6 +207,9 @@ int	kr_store_cert_foreach(struct kr_store *, kr_cert_cb *, void *,
 	    struct kr_err *) KR_WUR;
 /* Certificates with this serial (any issuer), oldest first. */
 int	kr_store_cert_by_serial(struct kr_store *, const char *, kr_cert_cb *,
+	    void *, struct kr_err *) KR_WUR;
+/* Certificates for the public key with this SHA-256, oldest first. */
+int	kr_store_cert_by_spki(struct kr_store *, const char *, kr_cert_cb *,
 	    void *, struct kr_err *) KR_WUR;
 /*
  * The CA certificate to issue under for a key: a CA certificate whose
@@ -320,6 +342,9 @@ int	kr_store_crl_insert(struct kr_store *, const struct kr_crl_rec *,
  * when none was published.
  */
 int	kr_store_crl_last(struct kr_store *, const uint8_t *, bool,
+	    struct kr_crl_rec *, struct kr_err *) KR_WUR;
+/* CRL number `n` of an issuer; KR_ENOENT when there is none. */
+int	kr_store_crl_get(struct kr_store *, const uint8_t *, int64_t,
 	    struct kr_crl_rec *, struct kr_err *) KR_WUR;
 
 /* Rows of the revocations table up to an id (continuity of the records). */

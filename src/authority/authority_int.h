@@ -96,6 +96,38 @@ int	kr_ca_key_load(struct kr_appliance *, const char *, struct kr_key_rec *,
 void	kr_quorum_approvers(const struct kr_quorum_report *, const char **,
 	    size_t *, char *, size_t);
 
+/*
+ * standing.c: what the revocations of a key's own certificates allow it
+ * (checked before the quorum is asked), and a signer certificate given
+ * for CMS or RAUC (not expired, not revoked by a key held here).
+ */
+enum kr_key_use {
+	KR_USE_ISSUE = 1,	/* cert root | issue | cross-sign, as issuer */
+	KR_USE_FIRMWARE,	/* sign firmware | batch */
+	KR_USE_STATUS,		/* crl publish, ocsp presign */
+};
+
+int	kr_key_standing_check(struct kr_appliance *, const struct kr_key_rec *,
+	    enum kr_key_use, struct kr_err *) KR_WUR;
+int	kr_signer_cert_check(struct kr_appliance *, const struct kr_cert *,
+	    const char *, int64_t, struct kr_err *) KR_WUR;
+
+/*
+ * release.c: one output checked before the quorum is asked (kr_media_plan
+ * for a single file); and the message of a write that failed after the
+ * artifact was recorded: "HEAD The write failed: ORIGINAL".
+ */
+int	kr_out_check(struct kr_appliance *, enum kr_artifact, const char *,
+	    uint64_t, struct kr_err *) KR_WUR;
+int	kr_out_failed(struct kr_err *, const char *, ...) KR_PRINTF(2, 3);
+/* crl.c: the recorded copy of a CRL, checked against its SHA-256. */
+int	kr_crl_copy_read(struct kr_appliance *, const char *,
+	    const struct kr_crl_rec *, uint8_t **, size_t *, struct kr_err *)
+	    KR_WUR;
+/* sign.c: writes a signing result (detached through media/, images streamed). */
+int	kr_sign_output_write(const struct kr_fw_result *, const char *,
+	    const char *, kr_fw_progress_fn *, void *, struct kr_err *) KR_WUR;
+
 /* Full path of a file inside the state folder (malloc'd). */
 char	*kr_appliance_path(const struct kr_appliance *, const char *);
 

@@ -80,6 +80,8 @@ kr_crl_load(struct kr_crl_pub *p, struct kr_err *err)
 	int	 ret;
 
 	if ((ret = kr_ca_key_load(p->app, p->req->issuer_key, &p->k, err)) !=
+	    KR_OK ||
+	    (ret = kr_key_standing_check(p->app, &p->k, KR_USE_STATUS, err)) !=
 	    KR_OK)
 		return ret;
 	if ((ret = kr_chain_for_key(p->app, p->k.name, p->k.spki,
@@ -203,15 +205,16 @@ kr_crl_continuity_run(struct kr_crl_pub *p, const char *what,
 }
 
 /* The recorded copy of a CRL, checked against its recorded SHA-256. */
-static int
-kr_crl_read_copy(struct kr_crl_pub *p, const struct kr_crl_rec *c,
-    uint8_t **der, size_t *len, struct kr_err *err)
+int
+kr_crl_copy_read(struct kr_appliance *app, const char *issuer,
+    const struct kr_crl_rec *c, uint8_t **der, size_t *len,
+    struct kr_err *err)
 {
 	uint8_t	 dig[32];
 	char	*path, hex[65];
 	int	 ret;
 
-	if ((path = kr_appliance_path(p->app, c->location)) == NULL)
+	if ((path = kr_appliance_path(app, c->location)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	ret = kr_file_read(path, KR_CRL_FILE_MAX, false, der, len, err);
 	if (ret == KR_OK && (ret = kr_hash(KR_HASH_SHA256, *der, *len, dig)) ==
@@ -219,9 +222,9 @@ kr_crl_read_copy(struct kr_crl_pub *p, const struct kr_crl_rec *c,
 		kr_hex_encode(hex, dig, sizeof(dig));
 		if (strcmp(hex, c->sha256) != 0)
 			ret = kr_err_set(err, KR_EVERIFY, "%s, the recorded copy "
-			    "of CRL %lld, does not have the SHA-256 recorded "
-			    "for it: it was altered; nothing was signed", path,
-			    (long long)c->number);
+			    "of CRL %lld of '%s', does not have the SHA-256 "
+			    "recorded for it: it was altered or damaged", path,
+			    (long long)c->number, issuer);
 	}
 	if (ret != KR_OK) {
 		free(*der);
@@ -292,8 +295,9 @@ kr_crl_continuity_records(struct kr_crl_pub *p, struct kr_err *err)
 		    "time: records were removed from the database; nothing was "
 		    "signed", (long long)p->base.number,
 		    (long long)p->base.entries, (long long)rows);
-	if ((ret = kr_crl_read_copy(p, &p->base, &der, &len, err)) != KR_OK)
-		return ret;
+	if ((ret = kr_crl_copy_read(p->app, p->k.name, &p->base, &der, &len,
+	    err)) != KR_OK)
+		return kr_err_prefix(err, "nothing was signed: ");
 	(void)snprintf(what, sizeof(what), "CRL %lld", (long long)p->base.number);
 	memset(&ls, 0, sizeof(ls));
 	ls.err = err;
@@ -649,13 +653,37 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 	ret = kr_crl_write(p, copy, err);
 	kr_signals_release(&sig);
 	if (ret != KR_OK)
-		(void)kr_err_prefix(err, "CRL %lld was signed and recorded (a "
-		    "copy is %s) but could not be written out: ",
-		    (long long)p->res->number, copy);
+		(void)kr_out_failed(err, "CRL %lld of '%s' was signed and "
+		    "recorded (audit entry %lld; its copy is %s) but not "
+		    "written. Write it again with `keyrite -C %s crl show %s "
+		    "%lld --out %s%s`.", (long long)p->res->number, p->k.name,
+		    (long long)p->res->audit_seq, copy, p->app->dir, p->k.name,
+		    (long long)p->res->number, p->req->out_path,
+		    p->req->pem ? " --pem" : "");
 out:
 	free(dir);
 	free(copy);
 	return ret;
+}
+
+/*
+ * The output, before anything is asked: a bound on the CRL's size (an
+ * entry is at most 96 bytes) from a bound on its entries that costs no
+ * query: the last base CRL's entries plus every row since, or, before
+ * the first CRL, every row id up to the issuer's highest.
+ */
+static int
+kr_crl_check_out(struct kr_crl_pub *p, struct kr_err *err)
+{
+	uint64_t	size;
+	int64_t		rows;
+
+	rows = p->has_base ? p->base.entries + p->max_rev_id -
+	    p->base.max_revocation_id : p->max_rev_id;
+	size = 4096 + 2 * KR_SIG_MAX_BYTES + (uint64_t)(rows > 0 ? rows : 0) *
+	    96;
+	return kr_out_check(p->app, KR_ART_CRL, p->req->out_path,
+	    p->req->pem ? kr_media_pem_bound(size) : size, err);
 }
 
 static int
@@ -668,10 +696,8 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 
 	if (p->req->out_path == NULL)
 		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
-	if (kr_path_exists(p->req->out_path))
-		return kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
-		    "will not overwrite it", p->req->out_path);
 	if ((ret = kr_crl_load(p, err)) != KR_OK ||
+	    (ret = kr_crl_check_out(p, err)) != KR_OK ||
 	    (ret = kr_crl_dates(p, err)) != KR_OK)
 		return ret;
 	if (p->req->previous_path != NULL)

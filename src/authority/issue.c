@@ -43,7 +43,12 @@ kr_issue_event(enum kr_issue_kind k)
 static int
 kr_issue_load_issuer(struct kr_issue *is, struct kr_err *err)
 {
-	return kr_ca_key_load(is->app, is->req->issuer_key, &is->issuer, err);
+	int	ret;
+
+	if ((ret = kr_ca_key_load(is->app, is->req->issuer_key, &is->issuer,
+	    err)) != KR_OK)
+		return ret;
+	return kr_key_standing_check(is->app, &is->issuer, KR_USE_ISSUE, err);
 }
 
 static int
@@ -687,10 +692,12 @@ kr_issue_record(struct kr_issue *is, struct kr_err *err)
 	ret = kr_issue_output(is, err);
 	kr_signals_release(&sig);
 	if (ret != KR_OK)
-		return kr_err_prefix(err, "certificate %s was signed and "
-		    "recorded, but could not be written out (`keyrite cert "
-		    "show %s --pem` prints it): ", is->res->serial,
-		    is->res->serial);
+		return kr_out_failed(err, "certificate %s was signed and "
+		    "recorded (audit entry %lld) but not written. Write it "
+		    "again with `keyrite -C %s cert show %s --out %s%s`.",
+		    is->res->serial, (long long)is->res->audit_seq,
+		    is->app->dir, is->res->serial, is->req->out_path,
+		    is->req->der ? " --der" : "");
 	return KR_OK;
 }
 
@@ -725,11 +732,11 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	kr_issue_describe(is);
 	if ((ret = kr_issue_lint(is, err)) != KR_OK || is->req->dry_run)
 		return ret;
-	if (is->req->out_path == NULL)
-		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
-	if (kr_path_exists(is->req->out_path))
-		return kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
-		    "will not overwrite it", is->req->out_path);
+	/* The certificate is the TBS, two AlgorithmIdentifiers, a signature. */
+	if ((ret = kr_out_check(is->app, KR_ART_CERTIFICATE, is->req->out_path,
+	    kr_media_pem_bound(is->tbs_len + 64 + KR_SIG_MAX_BYTES), err)) !=
+	    KR_OK)
+		return ret;
 	if ((ret = kr_authority_unlock(is->app, is->issuer.name,
 	    is->req->shares, is->req->nshares, src, &is->res->quorum, &s,
 	    err)) != KR_OK)

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "authority_int.h"
@@ -109,29 +108,37 @@ static int
 kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
 {
 	const struct kr_keygen_req	*req = kg->req;
-	struct stat			 st;
+	struct kr_media_plan		*plan;
 	char				 name[KR_CUSTODIAN_NAME_MAX + 8];
 	size_t				 i;
+	int				 ret;
 
-	if (stat(req->share_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return kr_err_set(err, KR_EUSAGE, "the share folder %s does "
-		    "not exist: create it (on the custodians' media) first",
-		    req->share_dir);
-	if (access(req->share_dir, W_OK) != 0)
-		return kr_err_set(err, KR_ESTATE, "the share folder %s is "
-		    "read-only: no share file could be written there",
-		    req->share_dir);
-	for (i = 0; i < req->n; i++) {
+	/* The share folder is checked as every output is (media/). */
+	if ((plan = malloc(sizeof(*plan))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_media_plan_init(plan, kg->app->dir, err)) != KR_OK ||
+	    (ret = kr_media_plan_dir(plan, req->share_dir, "the share folder",
+	    err)) != KR_OK) {
+		free(plan);
+		return ret;
+	}
+	for (i = 0; i < req->n && ret == KR_OK; i++) {
 		(void)snprintf(name, sizeof(name), "%s.share",
 		    req->custodians[i]);
 		if ((kg->paths[i] = kr_path_join(req->share_dir, name)) == NULL)
-			return kr_err_set(err, KR_ENOMEM, "out of memory");
-		if (kr_path_exists(kg->paths[i]))
-			return kr_err_set(err, KR_EEXIST, "%s already exists: "
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		else if (kr_path_exists(kg->paths[i]))
+			ret = kr_err_set(err, KR_EEXIST, "%s already exists: "
 			    "keyrite will not overwrite a custodian's share "
 			    "file; move it away or choose another --share-dir",
 			    kg->paths[i]);
+		else
+			ret = kr_media_plan_add(plan, KR_ART_SHARE_FILE,
+			    kg->paths[i], KR_SHARE_FILE_MAX, err);
 	}
+	free(plan);
+	if (ret != KR_OK)
+		return ret;
 	(void)snprintf(kg->sealed_rel, sizeof(kg->sealed_rel), "%s/%s.%s",
 	    KR_KEYS_DIR, req->name, kg->token ? "pins" : "sealed");
 	if ((kg->sealed_path = kr_appliance_path(kg->app, kg->sealed_rel)) ==

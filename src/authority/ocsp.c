@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "authority_int.h"
 
 #define KR_OCSP_MAX	1024
+/* A response: a CertID, times, a reason and the signature (RSA-4096). */
+#define KR_OCSP_RESPONSE_MAX	2048
 
 struct kr_ocsp_item {
 	struct kr_ocsp_fields	f;
@@ -33,6 +34,7 @@ struct kr_ocsp_run {
 	int64_t				 now;
 	struct kr_err			*err;
 	int				 status;
+	struct kr_media_plan		 plan;
 };
 
 /* Collects the CA certificates the key issued (not its own root). */
@@ -77,21 +79,43 @@ kr_ocsp_collect(const struct kr_cert_rec *c, void *arg)
 	return 0;
 }
 
+/* Every response's file, checked before the quorum is asked. */
+static int
+kr_ocsp_check_out(struct kr_ocsp_run *r, struct kr_err *err)
+{
+	struct kr_ocsp_item	*it;
+	size_t			 i;
+	int			 ret;
+
+	for (i = 0; i < r->n; i++) {
+		it = &r->items[i];
+		(void)snprintf(it->path, sizeof(it->path), "%s/%s.ocsp",
+		    r->req->out_dir, it->serial);
+		if ((ret = kr_media_plan_add(&r->plan, KR_ART_OCSP_RESPONSE,
+		    it->path, KR_OCSP_RESPONSE_MAX, err)) != KR_OK)
+			return ret;
+	}
+	return KR_OK;
+}
+
 static int
 kr_ocsp_prepare(struct kr_ocsp_run *r, struct kr_err *err)
 {
 	const struct kr_cert	*ic;
 	enum kr_key_alg		 alg;
-	struct stat		 st;
 	unsigned		 days = r->req->valid_days != 0 ?
 				    r->req->valid_days : 7;
 	int			 ret;
 
-	if (r->req->out_dir == NULL || stat(r->req->out_dir, &st) != 0 ||
-	    !S_ISDIR(st.st_mode))
-		return kr_err_set(err, KR_EUSAGE, "--out-dir must name an "
-		    "existing folder");
+	if (r->req->out_dir == NULL)
+		return kr_err_set(err, KR_EUSAGE, "give --out-dir DIR");
+	if ((ret = kr_media_plan_init(&r->plan, r->app->dir, err)) != KR_OK ||
+	    (ret = kr_media_plan_dir(&r->plan, r->req->out_dir, "the output "
+	    "folder", err)) != KR_OK)
+		return ret;
 	if ((ret = kr_ca_key_load(r->app, r->req->issuer_key, &r->k,
+	    err)) != KR_OK ||
+	    (ret = kr_key_standing_check(r->app, &r->k, KR_USE_STATUS,
 	    err)) != KR_OK ||
 	    (ret = kr_chain_for_key(r->app, r->k.name, r->k.spki,
 	    r->k.spki_len, r->now, &r->chain, err)) != KR_OK)
@@ -122,7 +146,7 @@ kr_ocsp_prepare(struct kr_ocsp_run *r, struct kr_err *err)
 	if (r->n == 0)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' has issued no CA "
 		    "certificate: there is nothing to pre-sign", r->k.name);
-	return KR_OK;
+	return kr_ocsp_check_out(r, err);
 }
 
 static int
@@ -152,11 +176,6 @@ kr_ocsp_sign_one(struct kr_ocsp_run *r, struct kr_signer *s,
 	    KR_OK)
 		return kr_err_set(err, ret, "cannot hash a response");
 	kr_hex_encode(it->sha256, dig, sizeof(dig));
-	(void)snprintf(it->path, sizeof(it->path), "%s/%s.ocsp",
-	    r->req->out_dir, it->serial);
-	if (kr_path_exists(it->path))
-		return kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
-		    "will not overwrite it", it->path);
 	return KR_OK;
 }
 
@@ -222,6 +241,15 @@ kr_ocsp_record(struct kr_ocsp_run *r, struct kr_err *err)
 		    r->items[i].der, r->items[i].der_len, KR_FILE_NOREPLACE,
 		    err);
 	kr_signals_release(&sig);
+	if (ret != KR_OK)
+		(void)kr_out_failed(err, "the %zu OCSP responses of '%s' were "
+		    "signed and recorded (audit entry %lld), but response %zu "
+		    "of %zu was not written. Responses are not written again "
+		    "from the records: when the folder is fixed, pre-sign fresh "
+		    "ones with `keyrite -C %s ocsp presign --issuer-key %s "
+		    "--out-dir DIR`.", r->n, r->k.name,
+		    (long long)r->res->audit_seq, i, r->n, r->app->dir,
+		    r->k.name);
 	return ret;
 }
 

@@ -27,6 +27,7 @@ struct kr_sign {
 	size_t				 chain_len;
 	char				 batch[33];
 	char				 approvers[1024];
+	struct kr_media_plan		 plan;
 	const char			*names[KR_CUSTODIANS_MAX];
 	size_t				 nnames;
 };
@@ -74,6 +75,9 @@ kr_sign_load_cert(struct kr_sign *sg, struct kr_err *err)
 		ret = kr_err_set(err, KR_EREFUSED, "%s is not a certificate "
 		    "for key '%s': its public key is another one",
 		    sg->req->cert_path, sg->k.name);
+	else
+		ret = kr_signer_cert_check(sg->app, c, sg->req->cert_path,
+		    kr_time_now(), err);
 	kr_cert_free(&c);
 	if (ret != KR_OK || sg->req->chain_path == NULL)
 		return ret;
@@ -81,10 +85,16 @@ kr_sign_load_cert(struct kr_sign *sg, struct kr_err *err)
 	    &sg->chain, &sg->chain_len, err);
 }
 
+/*
+ * Every output is checked (folder, room, not in the state folder, not
+ * there yet) before the quorum is asked, so no image is recorded and then
+ * left unwritten for want of a folder.
+ */
 static int
 kr_sign_check_item(struct kr_sign *sg, size_t i, struct kr_err *err)
 {
 	const struct kr_sign_item	*it = &sg->req->items[i];
+	struct kr_fw_opts		 o = it->opts;
 	struct stat			 st;
 	size_t				 j;
 
@@ -94,9 +104,6 @@ kr_sign_check_item(struct kr_sign *sg, size_t i, struct kr_err *err)
 	if (st.st_size == 0)
 		return kr_err_set(err, KR_EINPUT, "image %s is empty",
 		    it->in_path);
-	if (kr_path_exists(it->out_path))
-		return kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
-		    "will not overwrite it", it->out_path);
 	for (j = 0; j < i; j++)
 		if (strcmp(sg->req->items[j].out_path, it->out_path) == 0)
 			return kr_err_set(err, KR_EINPUT, "two images would be "
@@ -107,6 +114,36 @@ kr_sign_check_item(struct kr_sign *sg, size_t i, struct kr_err *err)
 			    "needs the signer certificate (--cert)",
 			    it->in_path, kr_fw_format_name(it->opts.format));
 	}
+	o.cert_len = sg->cert_len;
+	o.chain_len = sg->chain_len;
+	return kr_media_plan_add(&sg->plan, o.format == KR_FW_MCUBOOT ||
+	    o.format == KR_FW_RAUC ? KR_ART_SIGNED_IMAGE : KR_ART_SIGNATURE,
+	    it->out_path, kr_fw_output_bound(&o, (uint64_t)st.st_size), err);
+}
+
+/* What the output adds to the image, kept so it can be written again. */
+static int
+kr_sign_keep(const struct kr_fw_result *fr, struct kr_signature_rec *r,
+    struct kr_err *err)
+{
+	struct kr_hash	h;
+	uint8_t		dig[32];
+
+	r->out_head = fr->head;
+	r->out_head_len = fr->head_len;
+	r->out_tail = fr->tail;
+	r->out_tail_len = fr->tail_len;
+	r->out_img_off = (int64_t)fr->img_off;
+	r->out_copy_off = (int64_t)fr->copy_off;
+	r->out_copy_len = (int64_t)fr->copy_len;
+	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash a signature");
+	if (fr->head_len > 0)
+		kr_hash_update(&h, fr->head, fr->head_len);
+	if (fr->tail_len > 0)
+		kr_hash_update(&h, fr->tail, fr->tail_len);
+	kr_hash_final(&h, dig);
+	kr_hex_encode(r->kept_sha256, dig, sizeof(dig));
 	return KR_OK;
 }
 
@@ -121,6 +158,8 @@ kr_sign_record(struct kr_sign *sg, const struct kr_sign_item *it,
 	int			 ret;
 
 	memset(&r, 0, sizeof(r));
+	if ((ret = kr_sign_keep(fr, &r, err)) != KR_OK)
+		return ret;
 	memcpy(r.key_id, sg->k.id, sizeof(r.key_id));
 	(void)snprintf(r.image_name, sizeof(r.image_name), "%s", fr->image_name);
 	r.image_size = (int64_t)fr->img_len;
@@ -148,11 +187,12 @@ kr_sign_record(struct kr_sign *sg, const struct kr_sign_item *it,
 	kr_json_str(&j, "signer_cert_serial", r.cert_serial);
 	kr_json_str(&j, "manifest_entry", r.manifest_entry);
 	kr_json_str(&j, "batch", r.batch);
+	kr_json_str(&j, "kept_sha256", r.kept_sha256);
 	kr_json_str_array(&j, "approved_by", sg->names, sg->nnames);
 	kr_json_str(&j, "operator", sg->req->actor);
 	if ((ret = kr_store_begin(sg->app->store, err)) == KR_OK) {
-		if ((ret = kr_store_signature_insert(sg->app->store, &r, NULL,
-		    err)) != KR_OK ||
+		if ((ret = kr_store_signature_insert(sg->app->store, &r,
+		    &ir->signature_id, err)) != KR_OK ||
 		    (ret = kr_audit_record(sg->app, sg->approvers[0] != '\0' ?
 		    sg->approvers : sg->req->actor, sg->batch[0] != '\0' ?
 		    "sign.batch" : "sign.firmware", kr_json_end(&j),
@@ -172,18 +212,38 @@ kr_sign_record(struct kr_sign *sg, const struct kr_sign_item *it,
 }
 
 /* Detached outputs go through the media writer; images are streamed. */
-static int
-kr_sign_write(struct kr_sign *sg, const struct kr_sign_item *it,
-    const struct kr_fw_result *fr, struct kr_err *err)
+int
+kr_sign_output_write(const struct kr_fw_result *fr, const char *in,
+    const char *out, kr_fw_progress_fn *progress, void *arg,
+    struct kr_err *err)
 {
 	if (fr->copy_len == 0 && fr->tail_len == 0)
-		return kr_media_write(KR_ART_SIGNATURE, it->out_path, fr->head,
+		return kr_media_write(KR_ART_SIGNATURE, out, fr->head,
 		    fr->head_len, KR_FILE_NOREPLACE, err);
 	if (kr_artifact_name(KR_ART_SIGNED_IMAGE) == NULL)
 		return kr_err_set(err, KR_EINTERNAL, "signed images are not "
 		    "on the export allow-list");
-	return kr_fw_write_file(fr, it->in_path, it->out_path,
-	    KR_FILE_NOREPLACE, sg->req->progress, sg->req->progress_arg, err);
+	return kr_fw_write_file(fr, in, out, KR_FILE_NOREPLACE, progress, arg,
+	    err);
+}
+
+static int
+kr_sign_write(struct kr_sign *sg, const struct kr_sign_item *it,
+    const struct kr_fw_result *fr, const struct kr_sign_item_result *ir,
+    struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_sign_output_write(fr, it->in_path, it->out_path,
+	    sg->req->progress, sg->req->progress_arg, err)) == KR_OK)
+		return KR_OK;
+	return kr_out_failed(err, "%s was signed and recorded as signature "
+	    "%lld (audit entry %lld) but not written. Write it again with "
+	    "`keyrite -C %s sign show %lld --out %s%s%s`.", it->in_path,
+	    (long long)ir->signature_id, (long long)ir->audit_seq,
+	    sg->app->dir, (long long)ir->signature_id, it->out_path,
+	    fr->copy_len > 0 ? " --in " : "", fr->copy_len > 0 ? it->in_path :
+	    "");
 }
 
 static int
@@ -204,7 +264,7 @@ kr_sign_one(struct kr_sign *sg, struct kr_signer *s, size_t i,
 	o.progress_arg = sg->req->progress_arg;
 	if ((ret = kr_fw_sign_file(s, &o, it->in_path, &fr, err)) == KR_OK &&
 	    (ret = kr_sign_record(sg, it, fr, ir, err)) == KR_OK)
-		ret = kr_sign_write(sg, it, fr, err);
+		ret = kr_sign_write(sg, it, fr, ir, err);
 	kr_fw_result_free(&fr);
 	ir->code = ret;
 	if (ret != KR_OK)
@@ -231,7 +291,11 @@ kr_sign_run(struct kr_sign *sg, const struct kr_passphrase_source *src,
 			    "12's OpenSSL and RAUC cannot verify it; sign with "
 			    "an ECDSA or RSA firmware key",
 			    sg->req->items[i].in_path);
-	if ((ret = kr_sign_load_cert(sg, err)) != KR_OK)
+	/* The signer certificate first, so a revoked one is named as such. */
+	if ((ret = kr_sign_load_cert(sg, err)) != KR_OK ||
+	    (ret = kr_key_standing_check(sg->app, &sg->k, KR_USE_FIRMWARE,
+	    err)) != KR_OK ||
+	    (ret = kr_media_plan_init(&sg->plan, sg->app->dir, err)) != KR_OK)
 		return ret;
 	for (i = 0; i < sg->req->nitems; i++)
 		if ((ret = kr_sign_check_item(sg, i, err)) != KR_OK)

@@ -57,6 +57,8 @@ extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_import_index_entry;
 extern const struct cmd_entry cmd_crl_publish_entry;
 extern const struct cmd_entry cmd_ocsp_presign_entry;
+extern const struct cmd_entry cmd_crl_show_entry;
+extern const struct cmd_entry cmd_sign_show_entry;
 
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);

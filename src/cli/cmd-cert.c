@@ -290,12 +290,18 @@ const struct cmd_entry cmd_cert_cross_sign_entry = {
 static int
 cmd_cert_list_row(const struct kr_cert_rec *c, void *vctx)
 {
-	struct cmd_ctx	*ctx = vctx;
-	char		 until[KR_TIME_STR_BYTES];
+	struct cmd_ctx		*ctx = vctx;
+	struct kr_rev_status	 rs;
+	char			 until[KR_TIME_STR_BYTES], rev[96];
+	int			 ret;
 
+	if ((ret = kr_authority_cert_status(ctx->app, c, &rs, &ctx->err)) !=
+	    KR_OK)
+		return ret;
+	kr_rev_status_format(&rs, rev, sizeof(rev));
 	kr_time_format(c->not_after, until);
-	cmd_printf(ctx, "%-32s %-12s %-16s %s  %s\n", c->serial, c->kind,
-	    c->profile, until, c->subject);
+	cmd_printf(ctx, "%-32s %-12s %-16s %s  %-44s %s\n", c->serial, c->kind,
+	    c->profile, until, rev, c->subject);
 	return 0;
 }
 
@@ -304,8 +310,8 @@ cmd_cert_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (argc > 1)
 		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[1]);
-	cmd_printf(ctx, "%-32s %-12s %-16s %-20s  %s\n", "SERIAL", "KIND",
-	    "PROFILE", "NOT AFTER", "SUBJECT");
+	cmd_printf(ctx, "%-32s %-12s %-16s %-20s  %-44s %s\n", "SERIAL", "KIND",
+	    "PROFILE", "NOT AFTER", "REVOCATION", "SUBJECT");
 	return kr_store_cert_foreach(kr_appliance_store(ctx->app),
 	    cmd_cert_list_row, ctx, &ctx->err);
 }
@@ -323,6 +329,7 @@ struct cmd_show {
 	struct cmd_ctx	*ctx;
 	bool		 pem;
 	size_t		 found;
+	int		 status;
 };
 
 static void
@@ -351,20 +358,28 @@ cmd_cert_show_exts(struct cmd_ctx *ctx, const struct kr_cert_fields *f)
 static int
 cmd_cert_show_one(const struct kr_cert_rec *c, void *arg)
 {
-	struct cmd_show	*sh = arg;
-	struct cmd_ctx	*ctx = sh->ctx;
-	struct kr_cert	*cert = NULL;
-	char		 a[KR_TIME_STR_BYTES], b[KR_TIME_STR_BYTES];
-	char		 issuer[512], *pem;
+	struct cmd_show		*sh = arg;
+	struct cmd_ctx		*ctx = sh->ctx;
+	struct kr_cert		*cert = NULL;
+	struct kr_rev_status	 rs;
+	char			 a[KR_TIME_STR_BYTES], b[KR_TIME_STR_BYTES];
+	char			 issuer[512], rev[96], *pem;
 
 	sh->found++;
+	if ((sh->status = kr_authority_cert_status(ctx->app, c, &rs,
+	    &ctx->err)) != KR_OK)
+		return sh->status;
+	kr_rev_status_format(&rs, rev, sizeof(rev));
 	kr_time_format(c->not_before, a);
 	kr_time_format(c->not_after, b);
 	kr_dn_format(c->issuer_der, c->issuer_der_len, issuer, sizeof(issuer));
 	cmd_printf(ctx, "serial:      %s\nkind:        %s (profile %s)\n"
 	    "subject:     %s\nissuer:      %s\nvalidity:    %s to %s\n"
-	    "key SHA-256: %s\ncert SHA-256: %s\n", c->serial, c->kind,
-	    c->profile, c->subject, issuer, a, b, c->spki_sha256, c->sha256);
+	    "key SHA-256: %s\ncert SHA-256: %s\nrevocation:  %s%s%s%s\n",
+	    c->serial, c->kind, c->profile, c->subject, issuer, a, b,
+	    c->spki_sha256, c->sha256, rev, rs.state != KR_REV_NONE ?
+	    " (recorded by '" : "", rs.state != KR_REV_NONE ? rs.issuer : "",
+	    rs.state != KR_REV_NONE ? "')" : "");
 	if (kr_cert_parse("recorded certificate", c->der, c->der_len, &cert,
 	    &ctx->err) == KR_OK) {
 		cmd_cert_show_exts(ctx, &cert->f);
@@ -383,41 +398,64 @@ cmd_cert_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pem", no_argument, NULL, 'p' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "der", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cmd_show	sh = { ctx, false, 0 };
-	char		serial[64];
-	size_t		i;
-	int		c, ret;
+	struct cmd_show	 sh = { ctx, false, 0, KR_OK };
+	const char	*out = NULL;
+	bool		 der = false;
+	char		 serial[64];
+	size_t		 i;
+	int		 c, ret;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
 	    NULL)) != -1) {
-		if (c != 'p')
+		if (c == 'p')
+			sh.pem = true;
+		else if (c == 'o')
+			out = optarg;
+		else if (c == 'd')
+			der = true;
+		else
 			return cmd_bad_option(ctx, c, argv);
-		sh.pem = true;
 	}
 	if (optind + 1 != argc || strlen(argv[optind]) >= sizeof(serial))
 		return cmd_usage_error(ctx, "name one serial number (hex)");
+	if (der && out == NULL)
+		return cmd_usage_error(ctx, "--der goes with --out FILE");
 	for (i = 0; argv[optind][i] != '\0'; i++)
 		serial[i] = (char)(argv[optind][i] >= 'A' && argv[optind][i] <=
 		    'F' ? argv[optind][i] + 32 : argv[optind][i]);
 	serial[i] = '\0';
 	if ((ret = kr_store_cert_by_serial(kr_appliance_store(ctx->app),
 	    serial, cmd_cert_show_one, &sh, &ctx->err)) != KR_OK)
-		return ret;
+		return sh.status != KR_OK ? sh.status : ret;
 	if (sh.found == 0)
 		return kr_err_set(&ctx->err, KR_ENOENT, "no certificate with "
 		    "serial %s was issued here: `keyrite cert list` shows them",
 		    serial);
-	return KR_OK;
+	if (out == NULL)
+		return KR_OK;
+	if ((ret = kr_authority_cert_release(ctx->app, serial, out, der,
+	    &ctx->err)) == KR_OK)
+		cmd_printf(ctx, "Wrote certificate %s (%s, its SHA-256 checked "
+		    "against the record) to %s.\n", serial, der ? "DER" : "PEM",
+		    out);
+	return ret;
 }
 
 const struct cmd_entry cmd_cert_show_entry = {
 	.name = "cert show",
-	.usage = "SERIAL [--pem]",
-	.summary = "show an issued certificate (and print it with --pem)",
-	.help = "  --pem   also print the certificate as PEM\n",
+	.usage = "SERIAL [--pem] [--out FILE [--der]]",
+	.summary = "show an issued certificate (print it, or write it again)",
+	.help = "  --pem        also print the certificate as PEM\n"
+	    "  --out FILE   write the recorded certificate (PEM) to FILE, its\n"
+	    "               SHA-256 checked against the record and FILE\n"
+	    "               checked as every output is (not in the state\n"
+	    "               folder, an existing writable folder with room)\n"
+	    "  --der        with --out: write DER instead of PEM\n",
 	.flags = CMD_STATE,
 	.exec = cmd_cert_show_exec,
 };

@@ -272,6 +272,29 @@ cmd_key_show_set(struct cmd_ctx *ctx, const struct kr_set_rec *set,
 		cmd_printf(ctx, "  %3u  %s\n", cust[i].x, cust[i].name);
 }
 
+/* The worst revocation among the key's own certificates, and its effect. */
+static int
+cmd_key_show_revocation(struct cmd_ctx *ctx, const struct kr_key_rec *k)
+{
+	struct kr_rev_status	rs;
+	char			rev[96];
+	int			ret;
+
+	if ((ret = kr_authority_key_status(ctx->app, k, &rs, &ctx->err)) !=
+	    KR_OK)
+		return ret;
+	kr_rev_status_format(&rs, rev, sizeof(rev));
+	if (rs.state == KR_REV_NONE)
+		cmd_printf(ctx, "revocation:  none of its certificates is "
+		    "revoked or on hold\n");
+	else
+		cmd_printf(ctx, "revocation:  certificate %s (issued by '%s') "
+		    "%s\n", rs.serial, rs.issuer, rev);
+	cmd_printf(ctx, "standing:    %s\n",
+	    kr_rev_status_standing(&rs, k->purpose));
+	return KR_OK;
+}
+
 static int
 cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
 {
@@ -290,6 +313,8 @@ cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
 	    "purpose:     %s\nbackend:     %s (%s)\nstate:       %s\n"
 	    "created:     %s\npublic key:  SHA-256 %s\n", k->name, hex, k->alg,
 	    k->purpose, k->backend, k->location, k->state, when, fp);
+	if ((ret = cmd_key_show_revocation(ctx, k)) != KR_OK)
+		return ret;
 	if (strcmp(k->backend, "pkcs11") == 0) {
 		struct kr_token_rec	t;
 		char			idhex[33];

@@ -245,6 +245,92 @@ const struct cmd_entry cmd_crl_publish_entry = {
 	.exec = cmd_crl_exec,
 };
 
+static void
+cmd_crl_show_rec(struct cmd_ctx *ctx, const char *issuer,
+    const struct kr_crl_rec *c)
+{
+	char	a[KR_TIME_STR_BYTES], b[KR_TIME_STR_BYTES];
+	char	made[KR_TIME_STR_BYTES];
+
+	kr_time_format(c->this_update, a);
+	kr_time_format(c->next_update, b);
+	kr_time_format(c->created, made);
+	cmd_printf(ctx, "issuer key:  %s\nnumber:      %lld\n", issuer,
+	    (long long)c->number);
+	if (c->is_delta)
+		cmd_printf(ctx, "kind:        delta CRL of base %lld\n",
+		    (long long)c->base_number);
+	else
+		cmd_printf(ctx, "kind:        base CRL\n");
+	cmd_printf(ctx, "thisUpdate:  %s\nnextUpdate:  %s\nentries:     %lld\n"
+	    "SHA-256:     %s\nrecorded:    %s, copy %s\n", a, b,
+	    (long long)c->entries, c->sha256, made, c->location);
+}
+
+static int
+cmd_crl_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "pem", no_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_store		*st = kr_appliance_store(ctx->app);
+	struct kr_key_rec	 k;
+	struct kr_crl_rec	 c;
+	const char		*out = NULL;
+	unsigned		 number;
+	bool			 pem = false;
+	int			 ch, ret;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
+		if (ch == 'o')
+			out = optarg;
+		else if (ch == 'P')
+			pem = true;
+		else
+			return cmd_bad_option(ctx, ch, argv);
+	}
+	if (optind + 2 != argc)
+		return cmd_usage_error(ctx, "give the issuer key and the CRL "
+		    "number");
+	if (pem && out == NULL)
+		return cmd_usage_error(ctx, "--pem goes with --out FILE");
+	if ((ret = cmd_parse_uint(ctx, "the CRL number", argv[optind + 1], 1,
+	    0x7fffffffU, &number)) != KR_OK ||
+	    (ret = kr_store_key_get(st, argv[optind], &k, &ctx->err)) != KR_OK)
+		return ret;
+	ret = kr_store_crl_get(st, k.id, number, &c, &ctx->err);
+	if (ret == KR_ENOENT)
+		return kr_err_set(&ctx->err, KR_ENOENT, "no CRL number %u of "
+		    "'%s' is recorded", number, k.name);
+	if (ret != KR_OK)
+		return ret;
+	cmd_crl_show_rec(ctx, k.name, &c);
+	if (out == NULL)
+		return KR_OK;
+	if ((ret = kr_authority_crl_release(ctx->app, k.name, number, out, pem,
+	    &ctx->err)) == KR_OK)
+		cmd_printf(ctx, "Wrote CRL %u of '%s' (%s; the recorded copy's "
+		    "SHA-256 checked) to %s.\n", number, k.name, pem ? "PEM" :
+		    "DER", out);
+	return ret;
+}
+
+const struct cmd_entry cmd_crl_show_entry = {
+	.name = "crl show",
+	.usage = "ISSUER NUMBER [--out FILE [--pem]]",
+	.summary = "show a published CRL (and write it again from its copy)",
+	.help = "  ISSUER NUMBER  the CA key and the CRL number\n"
+	    "  --out FILE     write the recorded copy (state folder crls/) to\n"
+	    "                 FILE after checking its SHA-256 against the\n"
+	    "                 record; FILE is checked as every output is\n"
+	    "  --pem          with --out: PEM instead of DER\n",
+	.flags = CMD_STATE,
+	.exec = cmd_crl_show_exec,
+};
+
 static int
 cmd_ocsp_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {

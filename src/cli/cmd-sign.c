@@ -2,6 +2,7 @@
  * keyrite sign firmware | sign batch | key export-public
  */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,9 +57,10 @@ cmd_sign_table(struct cmd_ctx *ctx, const struct kr_sign_req *req,
 		r = &res->items[i];
 		if (i < res->done)
 			cmd_printf(ctx, "%-24.24s %12llu  %-8s %-8s %s:%.16s... "
-			    "%s\n", r->image, (unsigned long long)r->size,
-			    r->format, "signed", r->digest_alg, r->digest,
-			    r->output);
+			    "%s (signature %lld)\n", r->image,
+			    (unsigned long long)r->size, r->format, "signed",
+			    r->digest_alg, r->digest, r->output,
+			    (long long)r->signature_id);
 		else
 			cmd_printf(ctx, "%-24.24s %12s  %-8s %-8s %s\n",
 			    req->items[i].in_path, "-",
@@ -272,6 +274,119 @@ const struct cmd_entry cmd_sign_batch_entry = {
 	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_sign_batch_exec,
+};
+
+struct cmd_key_name {
+	const uint8_t	*id;
+	char		 name[KR_STORE_NAME_MAX + 1];
+};
+
+static int
+cmd_key_name_cb(const struct kr_key_rec *k, void *arg)
+{
+	struct cmd_key_name	*kn = arg;
+
+	if (memcmp(k->id, kn->id, KR_STORE_ID_BYTES) != 0)
+		return 0;
+	(void)snprintf(kn->name, sizeof(kn->name), "%s", k->name);
+	return 1;
+}
+
+static int
+cmd_sign_show_rec(struct cmd_ctx *ctx, const struct kr_signature_rec *r)
+{
+	struct cmd_key_name	kn = { r->key_id, "(unknown key)" };
+	char			when[KR_TIME_STR_BYTES];
+	int			ret;
+
+	if ((ret = kr_store_key_foreach(kr_appliance_store(ctx->app),
+	    cmd_key_name_cb, &kn, &ctx->err)) < 0)
+		return ret;
+	kr_time_format(r->created, when);
+	cmd_printf(ctx, "signature:   %lld\nkey:         %s\nimage:       %s "
+	    "(%lld bytes)\ndigest:      %s:%s\nformat:      %s\n"
+	    "written to:  %s\nsigned:      %s\n", (long long)r->id, kn.name,
+	    r->image_name, (long long)r->image_size, r->digest_alg, r->digest,
+	    r->format, r->output, when);
+	if (r->cert_serial[0] != '\0')
+		cmd_printf(ctx, "signer cert: %s\n", r->cert_serial);
+	if (r->batch[0] != '\0')
+		cmd_printf(ctx, "batch:       %s (%s)\n", r->batch,
+		    r->manifest_entry);
+	if (r->kept_sha256[0] == '\0')
+		cmd_printf(ctx, "kept:        nothing (recorded before keyrite "
+		    "kept released bytes): cannot be written again\n");
+	else
+		cmd_printf(ctx, "kept:        %s%zu bytes, SHA-256 %s\n",
+		    r->out_copy_len > 0 ? "header and trailer (the image is "
+		    "given again with --in), " : "the whole file, ",
+		    r->out_head_len + r->out_tail_len, r->kept_sha256);
+	return KR_OK;
+}
+
+static int
+cmd_sign_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "in", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kr_signature_rec	*r;
+	const char		*out = NULL, *in = NULL;
+	unsigned		 id;
+	int			 c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'i')
+			in = optarg;
+		else
+			return cmd_bad_option(ctx, c, argv);
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error(ctx, "give one signature id");
+	if (in != NULL && out == NULL)
+		return cmd_usage_error(ctx, "--in goes with --out FILE");
+	if ((ret = cmd_parse_uint(ctx, "the signature id", argv[optind], 1,
+	    0x7fffffffU, &id)) != KR_OK)
+		return ret;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	ret = kr_store_signature_get(kr_appliance_store(ctx->app), id, r,
+	    &ctx->err);
+	if (ret == KR_ENOENT)
+		ret = kr_err_set(&ctx->err, KR_ENOENT, "no signature %u is "
+		    "recorded", id);
+	if (ret == KR_OK)
+		ret = cmd_sign_show_rec(ctx, r);
+	kr_store_signature_clear(r);
+	free(r);
+	if (ret != KR_OK || out == NULL)
+		return ret;
+	if ((ret = kr_authority_sign_release(ctx->app, id, in, out,
+	    &ctx->err)) == KR_OK)
+		cmd_printf(ctx, "Wrote signature %u again to %s (the kept bytes' "
+		    "SHA-256 checked%s).\n", id, out, in != NULL ? ", and the "
+		    "image's digest" : "");
+	return ret;
+}
+
+const struct cmd_entry cmd_sign_show_entry = {
+	.name = "sign show",
+	.usage = "ID [--out FILE [--in IMAGE]]",
+	.summary = "show a recorded firmware signature (and write it again)",
+	.help = "  ID           the signature's id (`sign firmware` and `sign\n"
+	    "               batch` print it)\n"
+	    "  --out FILE   write the signature's output again, byte for byte:\n"
+	    "               raw, minisign and cms files are kept whole (their\n"
+	    "               SHA-256 checked); FILE is checked as every output is\n"
+	    "  --in IMAGE   mcuboot and rauc: the image that was signed; its\n"
+	    "               digest must be the recorded one\n",
+	.flags = CMD_STATE,
+	.exec = cmd_sign_show_exec,
 };
 
 static int

@@ -16,6 +16,48 @@ cmd_status_count_key(const struct kr_key_rec *k, void *arg)
 	return 0;
 }
 
+struct cmd_status_rev {
+	struct cmd_ctx	*ctx;
+	size_t		 shown;
+	int		 status;
+};
+
+/* A key held here whose own certificate is revoked or on hold. */
+static int
+cmd_status_rev_key(const struct kr_key_rec *k, void *arg)
+{
+	struct cmd_status_rev	*sr = arg;
+	struct kr_rev_status	 rs;
+	char			 rev[96];
+
+	if ((sr->status = kr_authority_key_status(sr->ctx->app, k, &rs,
+	    &sr->ctx->err)) != KR_OK)
+		return sr->status;
+	if (rs.state == KR_REV_NONE)
+		return 0;
+	kr_rev_status_format(&rs, rev, sizeof(rev));
+	cmd_printf(sr->ctx, "%s%s: certificate %s %s; %s\n", sr->shown++ == 0 ?
+	    "revoked keys:    " : "                 ", k->name, rs.serial, rev,
+	    kr_rev_status_standing(&rs, k->purpose));
+	return 0;
+}
+
+static int
+cmd_status_revoked(struct cmd_ctx *ctx)
+{
+	struct cmd_status_rev	sr = { ctx, 0, KR_OK };
+	int			ret;
+
+	ret = kr_store_key_foreach(kr_appliance_store(ctx->app),
+	    cmd_status_rev_key, &sr, &ctx->err);
+	if (sr.status != KR_OK)
+		return sr.status;
+	if (ret == KR_OK && sr.shown == 0)
+		cmd_printf(ctx, "revoked keys:    none (no key's certificate is "
+		    "revoked or on hold)\n");
+	return ret;
+}
+
 static void
 cmd_status_hardening(struct cmd_ctx *ctx)
 {
@@ -55,6 +97,8 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    kr_appliance_kdf_profile(ctx->app), kr_appliance_is_test(ctx->app) ?
 	    " (TEST ONLY: share files are cheap to attack)" : "");
 	cmd_printf(ctx, "active keys:     %zu\n", keys);
+	if ((ret = cmd_status_revoked(ctx)) != KR_OK)
+		return ret;
 	ret = kr_authority_audit_verify(ctx->app, &rep, &ctx->err);
 	kr_hex_encode(head, rep.head, sizeof(rep.head));
 	kr_time_format(newest, when);

@@ -39,6 +39,30 @@ kr_fw_format_name(enum kr_fw_format f)
 	return NULL;
 }
 
+/*
+ * Detached outputs are bounded by what they carry; images are the input
+ * plus a header (MCUboot, up to 64 KiB) and a trailer of TLVs or a CMS.
+ */
+uint64_t
+kr_fw_output_bound(const struct kr_fw_opts *o, uint64_t in_size)
+{
+	uint64_t	cms = 8192 + (uint64_t)o->cert_len + o->chain_len;
+
+	switch (o->format) {
+	case KR_FW_RAW:
+		return KR_SIG_MAX_BYTES;
+	case KR_FW_MINISIGN:
+		return 1024 + 2 * (KR_FW_COMMENT_MAX + KR_FW_NAME_MAX);
+	case KR_FW_CMS:
+		return cms;
+	case KR_FW_RAUC:
+		return in_size + cms;
+	case KR_FW_MCUBOOT:
+		return in_size + 65536 + 8192;
+	}
+	return in_size + cms;
+}
+
 int
 kr_fw_format_from_name(const char *s, enum kr_fw_format *f)
 {

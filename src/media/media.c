@@ -1,7 +1,15 @@
 /*
- * The export writer: an allow-list of public artifact types.
+ * The export writer: an allow-list of public artifact types, and the
+ * check of every output before anything is asked or signed.
  */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <keyrite/media.h>
 
@@ -78,4 +86,215 @@ kr_media_copy(enum kr_artifact type, const char *path, const void *data,
 	if ((ret = kr_media_check(type, path, data, len, err)) != KR_OK)
 		return ret;
 	return kr_file_copy(src, path, len, flags, err);
+}
+
+_Static_assert(KR_MEDIA_PATH_MAX >= PATH_MAX, "realpath needs PATH_MAX");
+
+int
+kr_media_plan_init(struct kr_media_plan *p, const char *statedir,
+    struct kr_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	if (realpath(statedir, p->state) == NULL)
+		return kr_err_set(err, KR_ESTATE, "cannot resolve the state "
+		    "folder %s: %s", statedir, strerror(errno));
+	return KR_OK;
+}
+
+/* `real` (resolved) is the state folder or lies inside it. */
+static bool
+kr_media_inside(const struct kr_media_plan *p, const char *real)
+{
+	size_t	n = strlen(p->state);
+
+	if (n == 1 && p->state[0] == '/')
+		return true;
+	return strncmp(real, p->state, n) == 0 &&
+	    (real[n] == '\0' || real[n] == '/');
+}
+
+static int
+kr_media_refuse_inside(const struct kr_media_plan *p, const char *what,
+    const char *path, const char *real, struct kr_err *err)
+{
+	return kr_err_set(err, KR_EINPUT, "%s %s is inside the state folder "
+	    "%s (it resolves to %s): keyrite writes nothing there but its own "
+	    "records; choose a folder outside it", what, path, p->state, real);
+}
+
+/*
+ * Resolves a folder outputs go to and checks it as kr_media_plan_dir;
+ * messages say "`what` `shown`".
+ */
+static int
+kr_media_dir_resolve(struct kr_media_plan *p, const char *dir,
+    const char *what, const char *shown, char *real, struct kr_err *err)
+{
+	struct stat	st;
+	int		e;
+
+	if (realpath(dir, real) == NULL) {
+		e = errno;
+		return kr_err_set(err, e == ENOENT ? KR_ENOENT : KR_EIO,
+		    e == ENOENT ? "%s %s does not exist: create it first" :
+		    e == ENOTDIR ? "%s %s is not a folder" :
+		    "cannot reach %s %s: %s", what, shown, strerror(e));
+	}
+	if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kr_err_set(err, KR_EINPUT, "%s %s is not a folder",
+		    what, shown);
+	if (kr_media_inside(p, real))
+		return kr_media_refuse_inside(p, what, shown, real, err);
+	if (access(real, W_OK | X_OK) != 0) {
+		e = errno;
+		return kr_err_set(err, KR_EIO, "%s %s is %s (%s): nothing "
+		    "could be written there", what, shown, e == EROFS ?
+		    "on a read-only file system" : "not writable", strerror(e));
+	}
+	return KR_OK;
+}
+
+int
+kr_media_plan_dir(struct kr_media_plan *p, const char *dir, const char *what,
+    struct kr_err *err)
+{
+	char	*real;
+	int	 ret;
+
+	if ((real = malloc(KR_MEDIA_PATH_MAX)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_media_dir_resolve(p, dir, what, dir, real, err);
+	free(real);
+	return ret;
+}
+
+/* Splits `path` into its folder (malloc'd) and its last component. */
+static int
+kr_media_split(const char *path, char **dir, const char **base,
+    struct kr_err *err)
+{
+	const char	*slash = strrchr(path, '/');
+	size_t		 n;
+
+	*base = slash != NULL ? slash + 1 : path;
+	if (**base == '\0' || strcmp(*base, ".") == 0 ||
+	    strcmp(*base, "..") == 0)
+		return kr_err_set(err, KR_EUSAGE, "%s names a folder; give a "
+		    "file name", path);
+	n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+	if ((*dir = malloc(n + 1)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	memcpy(*dir, slash == NULL ? "." : path, n);
+	(*dir)[n] = '\0';
+	return KR_OK;
+}
+
+static void
+kr_media_size(uint64_t n, char *out, size_t cap)
+{
+	if (n >= 10ULL << 20)
+		(void)snprintf(out, cap, "%llu MiB",
+		    (unsigned long long)(n >> 20));
+	else if (n >= 10ULL << 10)
+		(void)snprintf(out, cap, "%llu KiB",
+		    (unsigned long long)(n >> 10));
+	else
+		(void)snprintf(out, cap, "%llu bytes", (unsigned long long)n);
+}
+
+/* Room for this file and the plan's earlier ones on the same file system. */
+static int
+kr_media_room(struct kr_media_plan *p, const char *real, const char *path,
+    uint64_t size, struct kr_err *err)
+{
+	struct statvfs	 vfs;
+	struct stat	 st;
+	uint64_t	 bs, need, avail, one = 0, files = 1, *acc = &one;
+	char		 a[32], b[32];
+	size_t		 i;
+
+	if (stat(real, &st) != 0 || statvfs(real, &vfs) != 0)
+		return kr_err_set(err, KR_EIO, "cannot tell how much room the "
+		    "folder of %s has: %s", path, strerror(errno));
+	bs = vfs.f_frsize != 0 ? vfs.f_frsize : vfs.f_bsize;
+	for (i = 0; i < p->nfs && p->fs[i].dev != st.st_dev; i++)
+		continue;
+	if (i == p->nfs && p->nfs < KR_MEDIA_PLAN_FS)
+		p->fs[p->nfs++].dev = st.st_dev;
+	if (i < p->nfs) {
+		acc = &p->fs[i].bytes;
+		files = ++p->fs[i].files;
+	}
+	/* Whole blocks, and one more for the temporary name and metadata. */
+	*acc += (size / bs + 2) * bs;
+	need = *acc;
+	avail = (uint64_t)vfs.f_bavail * bs;
+	if (need > avail) {
+		kr_media_size(need, a, sizeof(a));
+		kr_media_size(avail, b, sizeof(b));
+		return kr_err_set(err, KR_EIO, "no room for %s: what keyrite "
+		    "would write to that file system needs up to %s and it has "
+		    "%s free; make room or choose another folder", path, a, b);
+	}
+	if (vfs.f_files != 0 && files > (uint64_t)vfs.f_favail)
+		return kr_err_set(err, KR_EIO, "no room for %s: its file system "
+		    "has no free inodes left for %llu new files", path,
+		    (unsigned long long)files);
+	return KR_OK;
+}
+
+int
+kr_media_plan_add(struct kr_media_plan *p, enum kr_artifact type,
+    const char *path, uint64_t size, struct kr_err *err)
+{
+	const char	*base;
+	char		*dir = NULL, *real = NULL, *full = NULL, *shown = NULL;
+	size_t		 n;
+	int		 ret;
+
+	if (kr_artifact_name(type) == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "refusing to write %s: "
+		    "artifact type %d is not on the export allow-list", path,
+		    (int)type);
+	if ((ret = kr_media_split(path, &dir, &base, err)) != KR_OK)
+		return ret;
+	ret = KR_ENOMEM;
+	if ((real = malloc(KR_MEDIA_PATH_MAX)) == NULL)
+		goto nomem;
+	n = strlen(dir) + strlen(base) + 16;
+	if ((shown = malloc(n)) == NULL)
+		goto nomem;
+	(void)snprintf(shown, n, "%s (for %s)", dir, base);
+	if ((ret = kr_media_dir_resolve(p, dir, "the output folder", shown,
+	    real, err)) != KR_OK)
+		goto out;
+	if ((full = kr_path_join(real, base)) == NULL)
+		goto nomem;
+	if (kr_media_inside(p, full)) {
+		ret = kr_media_refuse_inside(p, "the output", path, full, err);
+		goto out;
+	}
+	if (kr_path_exists(path)) {
+		ret = kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
+		    "will not overwrite it", path);
+		goto out;
+	}
+	ret = kr_media_room(p, real, path, size, err);
+	goto out;
+nomem:
+	ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+out:
+	free(shown);
+	free(full);
+	free(real);
+	free(dir);
+	return ret;
+}
+
+uint64_t
+kr_media_pem_bound(uint64_t der_len)
+{
+	uint64_t	b64 = (der_len + 2) / 3 * 4;
+
+	return b64 + b64 / 64 + 1 + 128;
 }

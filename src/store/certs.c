@@ -76,7 +76,7 @@ kr_store_cert_insert(struct kr_store *st, const struct kr_cert_rec *c,
 	return ret;
 }
 
-static int
+int
 store_blob_dup(sqlite3_stmt *stmt, int col, uint8_t **out, size_t *len)
 {
 	const void	*p = sqlite3_column_blob(stmt, col);
@@ -181,6 +181,23 @@ kr_store_cert_by_serial(struct kr_store *st, const char *serial,
 	    "certificates WHERE serial = ?1 ORDER BY id", &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_text(stmt, 1, serial, -1, SQLITE_STATIC);
+	ret = store_cert_rows(st, stmt, cb, arg, err);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+kr_store_cert_by_spki(struct kr_store *st, const char *spki_sha256,
+    kr_cert_cb *cb, void *arg, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 ret;
+
+	if ((ret = store_prepare(st, "SELECT " CERT_COLUMNS " FROM "
+	    "certificates WHERE spki_sha256 = ?1 ORDER BY id", &stmt, err)) !=
+	    KR_OK)
+		return ret;
+	sqlite3_bind_text(stmt, 1, spki_sha256, -1, SQLITE_STATIC);
 	ret = store_cert_rows(st, stmt, cb, arg, err);
 	sqlite3_finalize(stmt);
 	return ret;

@@ -40,7 +40,7 @@
 #define RECORD_TAG	"keyrite-record-v1"
 #define RANGE_TAG	"keyrite-range-v1"
 #define TAG_BYTES	4
-#define COLS_MAX	16
+#define COLS_MAX	20
 #define IDENT_MAX	96
 /* "<64 hex>.<8 hex per column>" */
 #define VALUE_MAX	(64 + 1 + COLS_MAX * 2 * TAG_BYTES + 1)
@@ -113,10 +113,13 @@ static const struct store_table store_tables[] = {
 	    "nextUpdate", "sha256", "DER", "created" }, 9, 2, false },
 	{ "signatures", "SELECT id, id, key_id, image_name, image_size, "
 	    "digest_alg, digest, format, output, signature, cert_serial, "
-	    "manifest_entry, batch, created FROM signatures", "",
-	    { "id", "key", "image", "image size", "digest algorithm",
+	    "manifest_entry, batch, created, out_head, out_tail, out_img_off, "
+	    "out_copy_off, out_copy_len, kept_sha256 FROM signatures",
+	    "", { "id", "key", "image", "image size", "digest algorithm",
 	    "digest", "format", "output", "signature", "certificate serial",
-	    "manifest entry", "batch", "created" }, 13, 2, false },
+	    "manifest entry", "batch", "created", "kept head", "kept tail",
+	    "image offset", "copy offset", "copy length", "kept sha256" }, 19,
+	    2, false },
 };
 
 #define STORE_NTABLES	(sizeof(store_tables) / sizeof(store_tables[0]))

@@ -542,47 +542,73 @@ kr_store_crl_insert(struct kr_store *st, const struct kr_crl_rec *c,
 	    "already used by this issuer", "crls", err);
 }
 
+#define CRL_COLUMNS \
+	"number, is_delta, coalesce(base_number, 0), this_update, " \
+	"next_update, entries, max_revocation_id, sha256, created, location"
+
+/* Steps a SELECT of CRL_COLUMNS once into *c (KR_ENOENT: no row). */
+static int
+store_crl_step(struct kr_store *st, sqlite3_stmt *stmt, const uint8_t *issuer,
+    struct kr_crl_rec *c, struct kr_err *err)
+{
+	const char	*p;
+	int		 rc;
+
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE)
+		return KR_ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_sqlite_err(st, rc, err, "reading the CRLs");
+	memcpy(c->issuer_key_id, issuer, KR_STORE_ID_BYTES);
+	c->number = sqlite3_column_int64(stmt, 0);
+	c->is_delta = sqlite3_column_int(stmt, 1) != 0;
+	c->base_number = sqlite3_column_int64(stmt, 2);
+	c->this_update = sqlite3_column_int64(stmt, 3);
+	c->next_update = sqlite3_column_int64(stmt, 4);
+	c->entries = sqlite3_column_int64(stmt, 5);
+	c->max_revocation_id = sqlite3_column_int64(stmt, 6);
+	if ((p = (const char *)sqlite3_column_text(stmt, 7)) != NULL)
+		(void)snprintf(c->sha256, sizeof(c->sha256), "%s", p);
+	c->created = sqlite3_column_int64(stmt, 8);
+	if ((p = (const char *)sqlite3_column_text(stmt, 9)) != NULL)
+		(void)snprintf(c->location, sizeof(c->location), "%s", p);
+	return KR_OK;
+}
+
 int
 kr_store_crl_last(struct kr_store *st, const uint8_t *issuer, bool base_only,
     struct kr_crl_rec *c, struct kr_err *err)
 {
 	sqlite3_stmt	*stmt = NULL;
-	const char	*p;
-	int		 rc, ret;
+	int		 ret;
 
 	memset(c, 0, sizeof(*c));
-	if ((ret = store_prepare(st, base_only ? "SELECT number, is_delta, "
-	    "coalesce(base_number, 0), this_update, next_update, entries, "
-	    "max_revocation_id, sha256, created, location FROM crls WHERE "
-	    "issuer_key_id = ?1 AND is_delta = 0 ORDER BY number DESC LIMIT 1" :
-	    "SELECT number, is_delta, coalesce(base_number, 0), this_update, "
-	    "next_update, entries, max_revocation_id, sha256, created, location "
-	    "FROM crls WHERE issuer_key_id = ?1 ORDER BY number DESC LIMIT 1",
-	    &stmt,
-	    err)) != KR_OK)
+	if ((ret = store_prepare(st, base_only ? "SELECT " CRL_COLUMNS " FROM "
+	    "crls WHERE issuer_key_id = ?1 AND is_delta = 0 ORDER BY number "
+	    "DESC LIMIT 1" : "SELECT " CRL_COLUMNS " FROM crls WHERE "
+	    "issuer_key_id = ?1 ORDER BY number DESC LIMIT 1", &stmt, err)) !=
+	    KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		memcpy(c->issuer_key_id, issuer, KR_STORE_ID_BYTES);
-		c->number = sqlite3_column_int64(stmt, 0);
-		c->is_delta = sqlite3_column_int(stmt, 1) != 0;
-		c->base_number = sqlite3_column_int64(stmt, 2);
-		c->this_update = sqlite3_column_int64(stmt, 3);
-		c->next_update = sqlite3_column_int64(stmt, 4);
-		c->entries = sqlite3_column_int64(stmt, 5);
-		c->max_revocation_id = sqlite3_column_int64(stmt, 6);
-		if ((p = (const char *)sqlite3_column_text(stmt, 7)) != NULL)
-			(void)snprintf(c->sha256, sizeof(c->sha256), "%s", p);
-		c->created = sqlite3_column_int64(stmt, 8);
-		if ((p = (const char *)sqlite3_column_text(stmt, 9)) != NULL)
-			(void)snprintf(c->location, sizeof(c->location), "%s",
-			    p);
-	} else if (rc == SQLITE_DONE) {
-		ret = KR_ENOENT;
-	} else {
-		ret = store_sqlite_err(st, rc, err, "reading the CRLs");
-	}
+	ret = store_crl_step(st, stmt, issuer, c, err);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+kr_store_crl_get(struct kr_store *st, const uint8_t *issuer, int64_t number,
+    struct kr_crl_rec *c, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 ret;
+
+	memset(c, 0, sizeof(*c));
+	if ((ret = store_prepare(st, "SELECT " CRL_COLUMNS " FROM crls WHERE "
+	    "issuer_key_id = ?1 AND number = ?2", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, number);
+	ret = store_crl_step(st, stmt, issuer, c, err);
 	sqlite3_finalize(stmt);
 	return ret;
 }

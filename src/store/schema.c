@@ -232,6 +232,23 @@ static const char store_schema_v5[] =
 	"  created INTEGER NOT NULL);"
 	"PRAGMA user_version = 5;";
 
+/*
+ * Version 6: what a signature released, kept so that `sign show --out`
+ * writes it again byte for byte: the output's head and tail (for the
+ * detached formats the head is the whole file) and where the image bytes
+ * sit between them in the output and the input; kept_sha256 is the
+ * SHA-256 of head || tail.  Rows made before have NULLs there: their
+ * outputs cannot be written again.
+ */
+static const char store_schema_v6[] =
+	"ALTER TABLE signatures ADD COLUMN out_head BLOB;"
+	"ALTER TABLE signatures ADD COLUMN out_tail BLOB;"
+	"ALTER TABLE signatures ADD COLUMN out_img_off INTEGER;"
+	"ALTER TABLE signatures ADD COLUMN out_copy_off INTEGER;"
+	"ALTER TABLE signatures ADD COLUMN out_copy_len INTEGER;"
+	"ALTER TABLE signatures ADD COLUMN kept_sha256 TEXT;"
+	"PRAGMA user_version = 6;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
@@ -239,6 +256,7 @@ static const char *const store_migrations[] = {
 	store_schema_v3,
 	store_schema_v4,
 	store_schema_v5,
+	store_schema_v6,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

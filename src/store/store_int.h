@@ -47,6 +47,8 @@ int	store_col_text(struct kr_store *, sqlite3_stmt *, int, char *, size_t,
 int	store_col_blob(struct kr_store *, sqlite3_stmt *, int, uint8_t *,
 	    size_t, const char *, struct kr_err *) KR_WUR;
 bool	store_str_fits(const char *, size_t);
+/* certs.c: a copy of a BLOB column (NULL and 0 for NULL or empty). */
+int	store_blob_dup(sqlite3_stmt *, int, uint8_t **, size_t *) KR_WUR;
 int	store_tx_enter(struct kr_store *, bool *, struct kr_err *) KR_WUR;
 int	store_tx_leave(struct kr_store *, bool, int, struct kr_err *) KR_WUR;
 

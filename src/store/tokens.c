@@ -2,6 +2,7 @@
  * Keys held on PKCS#11 tokens (schema v4).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -88,6 +89,21 @@ kr_store_token_get(struct kr_store *st, const uint8_t *key_id,
 	return ret;
 }
 
+#define SIG_COLUMNS \
+	"key_id, image_name, image_size, digest_alg, digest, format, output, " \
+	"signature, cert_serial, manifest_entry, batch, created, out_head, " \
+	"out_tail, out_img_off, out_copy_off, out_copy_len, kept_sha256"
+
+static void
+store_sig_bind_blob(sqlite3_stmt *stmt, int col, const uint8_t *p, size_t n)
+{
+	if (p != NULL)
+		sqlite3_bind_blob(stmt, col, n > 0 ? (const void *)p : "",
+		    (int)n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, col);
+}
+
 int
 kr_store_signature_insert(struct kr_store *st,
     const struct kr_signature_rec *r, int64_t *id, struct kr_err *err)
@@ -95,11 +111,9 @@ kr_store_signature_insert(struct kr_store *st,
 	sqlite3_stmt	*stmt = NULL;
 	int		 rc, ret;
 
-	if ((ret = store_prepare(st, "INSERT INTO signatures (key_id, "
-	    "image_name, image_size, digest_alg, digest, format, output, "
-	    "signature, cert_serial, manifest_entry, batch, created) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &stmt,
-	    err)) != KR_OK)
+	if ((ret = store_prepare(st, "INSERT INTO signatures (" SIG_COLUMNS
+	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15, ?16, ?17, ?18)", &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, r->key_id, KR_STORE_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, r->image_name, -1, SQLITE_STATIC);
@@ -113,6 +127,12 @@ kr_store_signature_insert(struct kr_store *st,
 	sqlite3_bind_text(stmt, 10, r->manifest_entry, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 11, r->batch, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 12, r->created);
+	store_sig_bind_blob(stmt, 13, r->out_head, r->out_head_len);
+	store_sig_bind_blob(stmt, 14, r->out_tail, r->out_tail_len);
+	sqlite3_bind_int64(stmt, 15, r->out_img_off);
+	sqlite3_bind_int64(stmt, 16, r->out_copy_off);
+	sqlite3_bind_int64(stmt, 17, r->out_copy_len);
+	sqlite3_bind_text(stmt, 18, r->kept_sha256, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE)
 		ret = store_sqlite_err(st, rc, err, "recording a signature");
@@ -120,6 +140,76 @@ kr_store_signature_insert(struct kr_store *st,
 		*id = sqlite3_last_insert_rowid(st->db);
 	if (ret == KR_OK)
 		ret = store_bind_last(st, "signatures", err);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+void
+kr_store_signature_clear(struct kr_signature_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->out_head);
+	free(r->out_tail);
+	r->out_head = r->out_tail = NULL;
+	r->out_head_len = r->out_tail_len = 0;
+}
+
+static int
+store_sig_row(struct kr_store *st, sqlite3_stmt *stmt,
+    struct kr_signature_rec *r, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = store_col_blob(st, stmt, 0, r->key_id, sizeof(r->key_id),
+	    "a signature's key", err)) != KR_OK)
+		return ret;
+	store_text(stmt, 1, r->image_name, sizeof(r->image_name));
+	r->image_size = sqlite3_column_int64(stmt, 2);
+	store_text(stmt, 3, r->digest_alg, sizeof(r->digest_alg));
+	store_text(stmt, 4, r->digest, sizeof(r->digest));
+	store_text(stmt, 5, r->format, sizeof(r->format));
+	store_text(stmt, 6, r->output, sizeof(r->output));
+	store_text(stmt, 7, r->signature, sizeof(r->signature));
+	store_text(stmt, 8, r->cert_serial, sizeof(r->cert_serial));
+	store_text(stmt, 9, r->manifest_entry, sizeof(r->manifest_entry));
+	store_text(stmt, 10, r->batch, sizeof(r->batch));
+	r->created = sqlite3_column_int64(stmt, 11);
+	r->out_img_off = sqlite3_column_int64(stmt, 14);
+	r->out_copy_off = sqlite3_column_int64(stmt, 15);
+	r->out_copy_len = sqlite3_column_int64(stmt, 16);
+	store_text(stmt, 17, r->kept_sha256, sizeof(r->kept_sha256));
+	if (store_blob_dup(stmt, 12, &r->out_head, &r->out_head_len) !=
+	    KR_OK || store_blob_dup(stmt, 13, &r->out_tail,
+	    &r->out_tail_len) != KR_OK) {
+		kr_store_signature_clear(r);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
+	return KR_OK;
+}
+
+int
+kr_store_signature_get(struct kr_store *st, int64_t id,
+    struct kr_signature_rec *r, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret;
+
+	memset(r, 0, sizeof(*r));
+	if ((ret = store_prepare(st, "SELECT " SIG_COLUMNS " FROM signatures "
+	    "WHERE id = ?1", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		r->id = id;
+		ret = store_sig_row(st, stmt, r, err);
+	} else if (rc == SQLITE_DONE) {
+		ret = KR_ENOENT;
+	} else {
+		ret = store_sqlite_err(st, rc, err, "reading signature %lld",
+		    (long long)id);
+	}
 	sqlite3_finalize(stmt);
 	return ret;
 }

@@ -122,3 +122,34 @@ issue() {
 	# shellcheck disable=SC2046
 	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
 }
+
+# unasked KEY keyrite-args...: runs keyrite on the state folder $S with the
+# shares of custodians a and b of KEY but no passphrase on fd 3, so a
+# command that asked for one would fail saying so.
+unasked() {
+	key=$1
+	shift
+	run -C "$S" "$@" --share "$T/sh-$key/a.share" \
+	    --share "$T/sh-$key/b.share" --passphrase-fd 3 3</dev/null
+}
+# refused RC WHAT PATTERN...: the command run by `unasked` exited RC, its
+# stderr matches every PATTERN (case-insensitive) and never mentions a
+# passphrase, and $S is as the snapshot $before says.
+refused() {
+	want=$1 what=$2
+	shift 2
+	good=1
+	[ "$rc" -eq "$want" ] || good=0
+	for p in "$@"; do
+		grep -qi -- "$p" "$T/err" || good=0
+	done
+	grep -qi "passphrase" "$T/err" && good=0
+	now=$(state_snapshot "$S/keyrite.db" "$S")
+	# shellcheck disable=SC2154 # $before is the caller's snapshot
+	if [ "$good" -eq 1 ] && [ "$now" = "$before" ]; then
+		ok "$what (exit $rc, nothing asked, state unchanged)"
+	else
+		fail "$what: exit $rc, state $([ "$now" = "$before" ] &&
+		    echo unchanged || echo CHANGED)"
+	fi
+}
