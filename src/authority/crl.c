@@ -4,8 +4,9 @@
  * issuer certificate -> CRL policy -> dates (nextUpdate never past the
  * issuer's notAfter) -> number (strictly above every earlier one) ->
  * continuity with the previous CRL (records or --previous, signature
- * checked first) -> quorum unlock -> build streaming from SQLite -> sign
- * -> verify -> record (CRL row + audit row) -> write.
+ * checked first) -> build streaming from SQLite, each revocation checked
+ * against the audit chain as it passes -> quorum unlock -> sign -> verify
+ * -> record (CRL row + audit row) -> write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -706,12 +707,17 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 		ret = kr_crl_continuity_records(p, err);
 	if (ret != KR_OK || (ret = kr_crl_fields(p, prev_number, err)) != KR_OK)
 		return ret;
+	/*
+	 * The whole CRL is built, and every revocation it is built from
+	 * checked against the audit chain, before the quorum is asked.
+	 */
+	kr_crl_say(p, "building the CRL from the revocation records");
+	if ((ret = kr_crl_build(p, err)) != KR_OK)
+		return ret;
 	if ((ret = kr_authority_unlock(p->app, p->k.name, p->req->shares,
 	    p->req->nshares, src, &p->res->quorum, &s, err)) != KR_OK)
 		return ret;
-	kr_crl_say(p, "building the CRL from the revocation records");
-	if ((ret = kr_crl_build(p, err)) == KR_OK)
-		ret = kr_crl_sign(p, s, err);
+	ret = kr_crl_sign(p, s, err);
 	kr_signer_free(&s);
 	if (ret != KR_OK)
 		return ret;

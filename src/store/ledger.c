@@ -1217,3 +1217,185 @@ kr_store_crl_number_bound(struct kr_store *st, const uint8_t *issuer,
 			*max = v;
 	return KR_OK;
 }
+
+/*
+ * A verifying walk: the rows of a ranged table that a reader streams (one
+ * issuer's revocations, in id order) are checked as they pass, against
+ * their bulk range or their own binding, so the records a CRL is built
+ * from are proven by the same pass that reads them.
+ */
+struct store_vwalk {
+	struct kr_store			*st;
+	size_t				 ti;
+	struct range_walk		 w;
+	struct replay			 r;
+	struct kr_replay_report		 rep;
+};
+
+int
+store_vwalk_new(struct kr_store *st, const char *table,
+    struct store_vwalk **out, struct kr_err *err)
+{
+	const struct store_table	*t = table_named(table);
+	struct store_vwalk		*v;
+	int				 ret;
+
+	*out = NULL;
+	if (t == NULL || !t->ranged)
+		return kr_err_set(err, KR_EINTERNAL, "no ranged table %s: "
+		    "this is a bug in keyrite", table);
+	if (st->ledger == NULL && (ret = store_ledger_load(st, err)) != KR_OK)
+		return ret;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	v->st = st;
+	v->ti = (size_t)(t - store_tables);
+	v->r.st = st;
+	v->r.rep = &v->rep;
+	*out = v;
+	return KR_OK;
+}
+
+static int
+vwalk_failed(struct store_vwalk *v, struct kr_err *err)
+{
+	return kr_err_set(err, KR_EVERIFY, "%s. Nothing was signed: run "
+	    "`keyrite audit verify` for the full list", v->rep.problem[0]);
+}
+
+/* A lifted hold's time, against its own binding. */
+static void
+vwalk_lifted(struct store_vwalk *v, int64_t id, sqlite3_stmt *stmt, int col)
+{
+	const struct store_table	*t = table_named("revocations.lifted");
+	struct ledger_entry		*e;
+	struct kr_hash			 h;
+	struct enc			*en;
+	uint8_t				 hdr[9], digest[32];
+	char				 ident[IDENT_MAX];
+
+	if (t == NULL)
+		return;
+	(void)snprintf(ident, sizeof(ident), "%s:%lld", t->name,
+	    (long long)id);
+	if ((en = enc_new(&h, RECORD_TAG, t->name)) == NULL)
+		return;
+	hdr[0] = 'i';
+	enc_be(hdr + 1, (uint64_t)id, 8);
+	enc_put(en, hdr, 9);
+	enc_column(en, stmt, col);
+	enc_final(&en, digest);
+	if ((e = ledger_find(v->st->ledger, ident)) == NULL ||
+	    memcmp(e->digest, digest, 32) != 0)
+		replay_note(&v->r, "revocations row %lld: its certificate hold "
+		    "was lifted in the database, not by keyrite (no audit row "
+		    "records that lift)", (long long)id);
+}
+
+/*
+ * One row: columns 0..ncols as the table's select, then at `lifted_col`
+ * the lifted_at column (revocations) or -1.
+ */
+int
+store_vwalk_row(struct store_vwalk *v, sqlite3_stmt *stmt, int lifted_col,
+    struct kr_err *err)
+{
+	const struct store_table	*t = &store_tables[v->ti];
+	int				 in;
+
+	if ((in = replay_range_row(&v->r, v->ti, stmt, &v->w)) < 0)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash a record");
+	if (in == 0)
+		replay_one(&v->r, t, stmt);
+	if (lifted_col >= 0 && sqlite3_column_type(stmt, lifted_col) !=
+	    SQLITE_NULL)
+		vwalk_lifted(v, sqlite3_column_int64(stmt, 1), stmt,
+		    lifted_col);
+	return v->rep.problems > 0 ? vwalk_failed(v, err) : KR_OK;
+}
+
+int
+store_vwalk_end(struct store_vwalk *v, struct kr_err *err)
+{
+	range_walk_close(&v->r, &store_tables[v->ti], &v->w);
+	return v->rep.problems > 0 ? vwalk_failed(v, err) : KR_OK;
+}
+
+void
+store_vwalk_free(struct store_vwalk **vp)
+{
+	if (vp == NULL || *vp == NULL)
+		return;
+	if ((*vp)->w.e != NULL)
+		free((*vp)->w.e);
+	free(*vp);
+	*vp = NULL;
+}
+
+/* A bulk range's rows hashed once per process and compared. */
+static int
+range_verify(struct kr_store *st, struct ledger_range *g, struct kr_err *err)
+{
+	const struct store_table	*t = &store_tables[g->table];
+	struct replay			 r;
+	struct kr_replay_report		 rep;
+	uint8_t				 d[32];
+	int64_t				 count;
+	char				 row[96];
+	int				 ret;
+
+	if (g->verified)
+		return KR_OK;
+	if ((ret = range_digest(st, t, g->first, g->last, d, &count, err)) !=
+	    KR_OK)
+		return ret;
+	if (memcmp(d, g->digest, 32) == 0 && count == g->last - g->first + 1) {
+		g->verified = true;
+		return KR_OK;
+	}
+	memset(&rep, 0, sizeof(rep));
+	r.st = st;
+	r.rep = &rep;
+	replay_row_name(&r, g->seq, row, sizeof(row));
+	return kr_err_set(err, KR_EVERIFY, "%s rows %lld to %lld, imported by "
+	    "%s, were changed after the import: nothing was changed or "
+	    "signed; `keyrite audit verify` says more", t->name,
+	    (long long)g->first, (long long)g->last, row);
+}
+
+/*
+ * Before a row of a ranged table found by a point lookup is used: its
+ * bulk range hashed (once), or its own binding compared.
+ */
+int
+store_check_id(struct kr_store *st, const char *table, int64_t id,
+    struct kr_err *err)
+{
+	const struct store_table	*t = table_named(table);
+	struct ledger_range		*g;
+	struct store_vwalk		*v = NULL;
+	sqlite3_stmt			*stmt = NULL;
+	char				 sql[512];
+	int				 rc, ret;
+
+	if (t == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "no bound table %s: this "
+		    "is a bug in keyrite", table);
+	if (st->ledger == NULL && (ret = store_ledger_load(st, err)) != KR_OK)
+		return ret;
+	if ((g = range_of(st->ledger, (size_t)(t - store_tables), id)) != NULL)
+		return range_verify(st, g, err);
+	(void)snprintf(sql, sizeof(sql), "%s WHERE id = ?1", t->select);
+	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, id);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		ret = store_sqlite_err(st, rc, err, "reading %s row %lld",
+		    table, (long long)id);
+	else if ((ret = store_vwalk_new(st, table, &v, err)) == KR_OK &&
+	    (ret = store_vwalk_row(v, stmt, -1, err)) == KR_OK)
+		ret = store_vwalk_end(v, err);
+	store_vwalk_free(&v);
+	sqlite3_finalize(stmt);
+	return ret;
+}

@@ -118,7 +118,7 @@ kr_store_revocation_get(struct kr_store *st, const uint8_t *issuer,
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		store_rev_row(stmt, r);
-		ret = KR_OK;
+		ret = store_check_id(st, "revocations", r->id, err);
 	} else if (rc == SQLITE_DONE) {
 		ret = KR_ENOENT;
 	} else {
@@ -181,9 +181,24 @@ kr_store_revocation_max_id(struct kr_store *st, const uint8_t *issuer,
 	    "reading the revocations", err);
 }
 
+/*
+ * The CRL iterators.  The base and delta iterators read every revocation
+ * row of the issuer in id order with all its bound columns, check each
+ * against the audit chain as it passes (store_vwalk), and return the rows
+ * the CRL lists; the check ends with the last row.
+ */
+#define VITER_COLUMNS \
+	"id, id, issuer_key_id, serial, revoked_at, reason, invalidity, " \
+	"expires, source, lifted_at"
+#define VITER_LIFTED	9
+
 struct kr_rev_iter {
-	struct kr_store	*st;
-	sqlite3_stmt	*stmt;
+	struct kr_store		*st;
+	sqlite3_stmt		*stmt;
+	struct store_vwalk	*v;		/* NULL: rows as selected */
+	int64_t			 now;
+	int64_t			 base_max_id;	/* delta: > 0 */
+	int64_t			 base_this_update;
 };
 
 int
@@ -198,34 +213,48 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	it->st = st;
-	if (delta_base_max_id <= 0)
-		/*
-		 * "+issuer_key_id": read the table in row order instead of
-		 * going through the serial index row by row, which is several
-		 * times faster for the large CRLs this streams.
-		 */
-		ret = store_prepare(st, "SELECT " ITER_COLUMNS " FROM "
-		    "revocations WHERE +issuer_key_id = ?1 AND lifted_at IS NULL "
-		    "AND expires >= ?2", &it->stmt, err);
-	else
-		ret = store_prepare(st, "SELECT id, serial, revoked_at, "
-		    "CASE WHEN lifted_at IS NULL THEN reason ELSE 8 END, "
-		    "invalidity FROM revocations WHERE issuer_key_id = ?1 AND "
-		    "expires >= ?2 AND ((id > ?3 AND lifted_at IS NULL) OR "
-		    "(id <= ?3 AND lifted_at >= ?4))", &it->stmt, err);
-	if (ret != KR_OK) {
-		free(it);
+	it->now = now;
+	it->base_max_id = delta_base_max_id;
+	it->base_this_update = base_this_update;
+	/*
+	 * "+issuer_key_id": read the table in row order instead of going
+	 * through the serial index row by row, which is several times
+	 * faster for the large CRLs this streams.
+	 */
+	if ((ret = store_prepare(st, "SELECT " VITER_COLUMNS " FROM "
+	    "revocations WHERE +issuer_key_id = ?1 ORDER BY id", &it->stmt,
+	    err)) != KR_OK ||
+	    (ret = store_vwalk_new(st, "revocations", &it->v, err)) != KR_OK) {
+		kr_store_rev_iter_close(&it);
 		return ret;
 	}
 	sqlite3_bind_blob(it->stmt, 1, issuer, KR_STORE_ID_BYTES,
 	    SQLITE_TRANSIENT);
-	sqlite3_bind_int64(it->stmt, 2, now);
-	if (delta_base_max_id > 0) {
-		sqlite3_bind_int64(it->stmt, 3, delta_base_max_id);
-		sqlite3_bind_int64(it->stmt, 4, base_this_update);
-	}
 	*out = it;
 	return KR_OK;
+}
+
+/* Whether a verified row belongs in the CRL; *reason is its entry's. */
+static bool
+store_iter_listed(const struct kr_rev_iter *it, sqlite3_stmt *stmt,
+    int *reason)
+{
+	bool	lifted = sqlite3_column_type(stmt, VITER_LIFTED) != SQLITE_NULL;
+	int64_t	id = sqlite3_column_int64(stmt, 1);
+
+	*reason = sqlite3_column_int(stmt, 5);
+	if (sqlite3_column_int64(stmt, 7) < it->now)
+		return false;			/* expired */
+	if (it->base_max_id <= 0)
+		return !lifted;
+	if (id > it->base_max_id)
+		return !lifted;
+	if (lifted && sqlite3_column_int64(stmt, VITER_LIFTED) >=
+	    it->base_this_update) {
+		*reason = 8;			/* removeFromCRL */
+		return true;
+	}
+	return false;
 }
 
 int
@@ -273,19 +302,48 @@ store_iter_row(sqlite3_stmt *stmt, struct kr_revocation_rec *r)
 	r->invalidity = sqlite3_column_int64(stmt, 4);
 }
 
+static void
+store_viter_row(sqlite3_stmt *stmt, int reason, struct kr_revocation_rec *r)
+{
+	const void	*p = sqlite3_column_blob(stmt, 3);
+	int		 n = sqlite3_column_bytes(stmt, 3);
+
+	r->id = sqlite3_column_int64(stmt, 1);
+	r->serial_len = 0;
+	if (p != NULL && n > 0 && n <= KR_STORE_SERIAL_MAX) {
+		memcpy(r->serial, p, (size_t)n);
+		r->serial_len = (size_t)n;
+	}
+	r->revoked_at = sqlite3_column_int64(stmt, 4);
+	r->reason = reason;
+	r->invalidity = sqlite3_column_int64(stmt, 6);
+}
+
 int
 kr_store_rev_iter_next(struct kr_rev_iter *it, struct kr_revocation_rec *r,
     struct kr_err *err)
 {
-	int	rc = sqlite3_step(it->stmt);
+	int	rc, reason, ret;
 
-	if (rc == SQLITE_ROW) {
-		store_iter_row(it->stmt, r);
-		return 1;
+	while ((rc = sqlite3_step(it->stmt)) == SQLITE_ROW) {
+		if (it->v == NULL) {
+			store_iter_row(it->stmt, r);
+			return 1;
+		}
+		if ((ret = store_vwalk_row(it->v, it->stmt, VITER_LIFTED,
+		    err)) != KR_OK)
+			return ret;
+		if (store_iter_listed(it, it->stmt, &reason)) {
+			store_viter_row(it->stmt, reason, r);
+			return 1;
+		}
 	}
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_sqlite_err(it->st, rc, err, "reading the revocations");
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(it->st, rc, err, "reading the "
+		    "revocations");
+	if (it->v != NULL && (ret = store_vwalk_end(it->v, err)) != KR_OK)
+		return ret;
+	return 0;
 }
 
 void
@@ -294,6 +352,7 @@ kr_store_rev_iter_close(struct kr_rev_iter **itp)
 	if (itp == NULL || *itp == NULL)
 		return;
 	sqlite3_finalize((*itp)->stmt);
+	store_vwalk_free(&(*itp)->v);
 	free(*itp);
 	*itp = NULL;
 }
@@ -470,8 +529,8 @@ store_lookup_external(struct kr_store *st, const uint8_t *issuer,
 	const void	*p;
 	int		 rc, ret;
 
-	if ((ret = store_prepare(st, "SELECT issuer_key_id, expires, subject "
-	    "FROM external_certs WHERE serial = ?1", &stmt, err)) != KR_OK)
+	if ((ret = store_prepare(st, "SELECT issuer_key_id, expires, subject, "
+	    "id FROM external_certs WHERE serial = ?1", &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, serial, (int)len, SQLITE_STATIC);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -479,6 +538,11 @@ store_lookup_external(struct kr_store *st, const uint8_t *issuer,
 		if (p == NULL || memcmp(p, issuer, KR_STORE_ID_BYTES) != 0) {
 			lk->other_issuer = true;
 			continue;
+		}
+		if ((ret = store_check_id(st, "external_certs",
+		    sqlite3_column_int64(stmt, 3), err)) != KR_OK) {
+			sqlite3_finalize(stmt);
+			return ret;
 		}
 		lk->found = true;
 		lk->expires = sqlite3_column_int64(stmt, 1);

@@ -84,6 +84,22 @@ void	store_ledger_free(struct kr_store *);
 void	store_ledger_drop(struct kr_store *);
 int	store_ledger_load(struct kr_store *, struct kr_err *) KR_WUR;
 
+/*
+ * ledger.c: a verifying walk over the rows a reader streams from a ranged
+ * table (id order); KR_EVERIFY names the first row or range that does
+ * not match the chain.
+ */
+struct store_vwalk;
+int	store_vwalk_new(struct kr_store *, const char *, struct store_vwalk **,
+	    struct kr_err *) KR_WUR;
+int	store_vwalk_row(struct store_vwalk *, sqlite3_stmt *, int,
+	    struct kr_err *) KR_WUR;
+int	store_vwalk_end(struct store_vwalk *, struct kr_err *) KR_WUR;
+void	store_vwalk_free(struct store_vwalk **);
+/* A row of a ranged table found by a point lookup, checked before use. */
+int	store_check_id(struct kr_store *, const char *, int64_t,
+	    struct kr_err *) KR_WUR;
+
 /* schema.c */
 int	store_schema_migrate(struct kr_store *, bool, struct kr_err *) KR_WUR;
 

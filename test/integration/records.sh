@@ -116,6 +116,17 @@ restore
 db "UPDATE external_certs SET status = 'R' WHERE serial = X'0C0D'"
 expect 1 "external_certs rows .* imported by audit row" \
     "a changed imported row is named by its import" -- -C "$S" audit verify
+before=$(snap)
+run -C "$S" revoke --issuer-key root --serial 0e0f --reason superseded
+[ "$rc" -eq 1 ] && grep -q "external_certs rows .* were changed after the import" "$T/err" &&
+    [ "$(snap)" = "$before" ] &&
+    ok "revoke refuses a serial whose import was changed" || fail "revoke: exit $rc $(cat "$T/err")"
+restore
+db "UPDATE revocations SET reason = 4 WHERE serial = X'1213'"
+before=$(snap)
+unasked root crl publish --issuer-key root --out "$T/crl-x.der"
+refused 1 "a changed imported revocation stops the CRL before the quorum" \
+    "revocations rows .* imported by audit row"
 restore
 
 # 7. A row added behind keyrite's back is named as not recorded.
