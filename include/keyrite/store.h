@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	6
+#define KR_STORE_SCHEMA_VERSION	7
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -277,6 +277,21 @@ int	kr_store_rev_iter_rows(struct kr_store *, const uint8_t *, int64_t,
 int	kr_store_rev_iter_next(struct kr_rev_iter *, struct kr_revocation_rec *,
 	    struct kr_err *) KR_WUR;
 void	kr_store_rev_iter_close(struct kr_rev_iter **);
+
+/*
+ * Checks every revocation row of an issuer against the audit chain (their
+ * bulk imports hashed, the others compared one by one, lifted holds
+ * against their lifts), on a second connection in a thread of its own:
+ * start it, stream the rows with the iterators meanwhile, and use
+ * nothing of them until finish returns KR_OK (KR_EVERIFY names the first
+ * row or import that does not match).  finish is safe on NULL.
+ */
+struct kr_rev_check;
+
+int	kr_store_rev_check_start(struct kr_store *, const uint8_t *,
+	    struct kr_rev_check **, struct kr_err *) KR_WUR;
+int	kr_store_rev_check_finish(struct kr_rev_check **, struct kr_err *)
+	    KR_WUR;
 
 /* A certificate known from an imported index.txt. */
 struct kr_external_rec {

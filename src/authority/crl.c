@@ -4,9 +4,9 @@
  * issuer certificate -> CRL policy -> dates (nextUpdate never past the
  * issuer's notAfter) -> number (strictly above every earlier one) ->
  * continuity with the previous CRL (records or --previous, signature
- * checked first) -> build streaming from SQLite, each revocation checked
- * against the audit chain as it passes -> quorum unlock -> sign -> verify
- * -> record (CRL row + audit row) -> write.
+ * checked first) -> build streaming from SQLite while a second thread
+ * checks every revocation of the issuer against the audit chain -> quorum
+ * unlock -> sign -> verify -> record (CRL row + audit row) -> write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -692,8 +692,10 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
 	struct kr_signer	*s = NULL;
+	struct kr_rev_check	*check = NULL;
+	struct kr_err		 e2;
 	int64_t			 prev_number = 0;
-	int			 ret;
+	int			 ret, ret2;
 
 	if (p->req->out_path == NULL)
 		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
@@ -712,7 +714,15 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 	 * checked against the audit chain, before the quorum is asked.
 	 */
 	kr_crl_say(p, "building the CRL from the revocation records");
-	if ((ret = kr_crl_build(p, err)) != KR_OK)
+	if ((ret = kr_store_rev_check_start(p->app->store, p->k.id, &check,
+	    err)) != KR_OK)
+		return ret;
+	ret = kr_crl_build(p, err);
+	if ((ret2 = kr_store_rev_check_finish(&check, &e2)) != KR_OK) {
+		*err = e2;
+		return ret2;
+	}
+	if (ret != KR_OK)
 		return ret;
 	if ((ret = kr_authority_unlock(p->app, p->k.name, p->req->shares,
 	    p->req->nshares, src, &p->res->quorum, &s, err)) != KR_OK)

@@ -1060,7 +1060,10 @@ replay_table(struct replay *r, size_t ti, bool full, struct kr_err *err)
 	return KR_OK;
 }
 
-/* Every bulk range still has all its rows, all of its issuer. */
+/*
+ * Every bulk range still has all its rows (counted by row id alone; their
+ * contents, issuer included, are hashed where they are read).
+ */
 static int
 replay_range_counts(struct replay *r, struct kr_err *err)
 {
@@ -1075,23 +1078,20 @@ replay_range_counts(struct replay *r, struct kr_err *err)
 		struct ledger_range	*g = &l->ranges[i];
 
 		(void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s "
-		    "WHERE id BETWEEN ?1 AND ?2 AND issuer_key_id = ?3",
-		    store_tables[g->table].name);
+		    "WHERE id BETWEEN ?1 AND ?2", store_tables[g->table].name);
 		if ((ret = store_prepare(r->st, sql, &stmt, err)) != KR_OK)
 			return ret;
 		sqlite3_bind_int64(stmt, 1, g->first);
 		sqlite3_bind_int64(stmt, 2, g->last);
-		sqlite3_bind_blob(stmt, 3, g->issuer, KR_STORE_ID_BYTES,
-		    SQLITE_STATIC);
 		n = sqlite3_step(stmt) == SQLITE_ROW ?
 		    sqlite3_column_int64(stmt, 0) : -1;
 		sqlite3_finalize(stmt);
 		if (n == g->last - g->first + 1)
 			continue;
 		replay_row_name(r, g->seq, row, sizeof(row));
-		replay_note(r, "%s rows %lld to %lld, imported by %s: %lld of "
-		    "them are there for their issuer: rows were deleted or "
-		    "moved to another issuer", store_tables[g->table].name,
+		replay_note(r, "%s rows %lld to %lld, imported by %s: only %lld "
+		    "of them are there: rows were deleted",
+		    store_tables[g->table].name,
 		    (long long)g->first, (long long)g->last, row, (long long)n);
 	}
 	return KR_OK;
@@ -1227,13 +1227,14 @@ kr_store_crl_number_bound(struct kr_store *st, const uint8_t *issuer,
 struct store_vwalk {
 	struct kr_store			*st;
 	size_t				 ti;
+	uint8_t				 issuer[KR_STORE_ID_BYTES];
 	struct range_walk		 w;
 	struct replay			 r;
 	struct kr_replay_report		 rep;
 };
 
 int
-store_vwalk_new(struct kr_store *st, const char *table,
+store_vwalk_new(struct kr_store *st, const char *table, const uint8_t *issuer,
     struct store_vwalk **out, struct kr_err *err)
 {
 	const struct store_table	*t = table_named(table);
@@ -1250,6 +1251,7 @@ store_vwalk_new(struct kr_store *st, const char *table,
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	v->st = st;
 	v->ti = (size_t)(t - store_tables);
+	memcpy(v->issuer, issuer, sizeof(v->issuer));
 	v->r.st = st;
 	v->r.rep = &v->rep;
 	*out = v;
@@ -1314,10 +1316,27 @@ store_vwalk_row(struct store_vwalk *v, sqlite3_stmt *stmt, int lifted_col,
 	return v->rep.problems > 0 ? vwalk_failed(v, err) : KR_OK;
 }
 
+/* Every bulk range of the issuer must have been walked whole and matched. */
 int
 store_vwalk_end(struct store_vwalk *v, struct kr_err *err)
 {
+	struct store_ledger	*l = v->st->ledger;
+	char			 row[96];
+	size_t			 i;
+
 	range_walk_close(&v->r, &store_tables[v->ti], &v->w);
+	for (i = 0; i < l->nranges && v->rep.problems == 0; i++) {
+		struct ledger_range	*g = &l->ranges[i];
+
+		if (g->table != v->ti || g->verified ||
+		    memcmp(g->issuer, v->issuer, sizeof(g->issuer)) != 0)
+			continue;
+		replay_row_name(&v->r, g->seq, row, sizeof(row));
+		replay_note(&v->r, "%s rows %lld to %lld, imported by %s for "
+		    "this issuer, are not all this issuer's any more: rows "
+		    "were moved to another issuer", store_tables[v->ti].name,
+		    (long long)g->first, (long long)g->last, row);
+	}
 	return v->rep.problems > 0 ? vwalk_failed(v, err) : KR_OK;
 }
 
@@ -1392,9 +1411,9 @@ store_check_id(struct kr_store *st, const char *table, int64_t id,
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
 		ret = store_sqlite_err(st, rc, err, "reading %s row %lld",
 		    table, (long long)id);
-	else if ((ret = store_vwalk_new(st, table, &v, err)) == KR_OK &&
-	    (ret = store_vwalk_row(v, stmt, -1, err)) == KR_OK)
-		ret = store_vwalk_end(v, err);
+	else if ((ret = store_vwalk_new(st, table,
+	    sqlite3_column_blob(stmt, 2), &v, err)) == KR_OK)
+		ret = store_vwalk_row(v, stmt, -1, err);
 	store_vwalk_free(&v);
 	sqlite3_finalize(stmt);
 	return ret;

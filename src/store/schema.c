@@ -249,6 +249,15 @@ static const char store_schema_v6[] =
 	"ALTER TABLE signatures ADD COLUMN kept_sha256 TEXT;"
 	"PRAGMA user_version = 6;";
 
+/*
+ * Version 7: the lifted certificate holds, found without reading every
+ * revocation (each is checked against the audit chain at every open).
+ */
+static const char store_schema_v7[] =
+	"CREATE INDEX revocations_lifted ON revocations (id)"
+	"  WHERE lifted_at IS NOT NULL;"
+	"PRAGMA user_version = 7;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
@@ -257,6 +266,7 @@ static const char *const store_migrations[] = {
 	store_schema_v4,
 	store_schema_v5,
 	store_schema_v6,
+	store_schema_v7,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

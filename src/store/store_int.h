@@ -90,8 +90,8 @@ int	store_ledger_load(struct kr_store *, struct kr_err *) KR_WUR;
  * not match the chain.
  */
 struct store_vwalk;
-int	store_vwalk_new(struct kr_store *, const char *, struct store_vwalk **,
-	    struct kr_err *) KR_WUR;
+int	store_vwalk_new(struct kr_store *, const char *, const uint8_t *,
+	    struct store_vwalk **, struct kr_err *) KR_WUR;
 int	store_vwalk_row(struct store_vwalk *, sqlite3_stmt *, int,
 	    struct kr_err *) KR_WUR;
 int	store_vwalk_end(struct store_vwalk *, struct kr_err *) KR_WUR;
