@@ -68,6 +68,11 @@ issue fw cert root --key fw --profile root --subject "CN=Not A CA" --out "$T/x.p
 [ "$rc" -eq 1 ] && grep -q "keys row 'fw'.*purpose differs" "$T/err" &&
     [ "$(snap)" = "$before" ] && [ ! -e "$T/x.pem" ] &&
     ok "a purpose changed in the database makes no CA" || fail "purpose: exit $rc $(cat "$T/err")"
+issue root cert issue --issuer-key root --subject-key fw --profile intermediate \
+    --subject "CN=Not An Intermediate" --out "$T/y.pem"
+[ "$rc" -eq 1 ] && grep -q "keys row 'fw'.*purpose differs" "$T/err" &&
+    [ "$(snap)" = "$before" ] && [ ! -e "$T/y.pem" ] &&
+    ok "... and gets no CA certificate as --subject-key" || fail "subject-key purpose: exit $rc"
 restore
 
 # 3. A custodian's name, the algorithm and m: readers warn, writers refuse.
