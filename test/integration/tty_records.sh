@@ -14,10 +14,15 @@ fi
 S="$T/state"
 make_state "$S"
 gen_ca "$S" root p256 ca
-sock="kr-rec-$$"
+n=0
+sock="kr-rec-$$-$n"
 tm() { tmux -L "$sock" "$@"; }
 cleanup() {
-	tmux -L "$sock" kill-server >/dev/null 2>&1 || true
+	i=0
+	while [ $i -le $n ]; do
+		tmux -L "kr-rec-$$-$i" kill-server >/dev/null 2>&1 || true
+		i=$((i + 1))
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -33,8 +38,11 @@ wait_for() {
 	sed 's/^/#   pane: /' "$T/pane"
 	return 1
 }
+# session CMD: a new tmux server (its own socket) running CMD.
 session() {
 	tm kill-server >/dev/null 2>&1 || true
+	n=$((n + 1))
+	sock="kr-rec-$$-$n"
 	tm new-session -d -x 200 -y 50 "$1; echo EXIT=\$?; sleep 60"
 }
 
