@@ -42,4 +42,15 @@ int		 kr_media_write(enum kr_artifact, const char *, const void *,
 int		 kr_media_copy(enum kr_artifact, const char *, const void *,
 		    size_t, const char *, unsigned, struct kr_err *) KR_WUR;
 
+/*
+ * Two steps, for an artifact that may leave only once it is recorded (a
+ * custodian's share file): the bytes are checked as above and written
+ * under a temporary name beside `path` (PATH.tmp-XXXXXXXXXXXXXXXX);
+ * kr_media_place gives them their name after the record is committed.
+ */
+int		 kr_media_stage(enum kr_artifact, const char *, const void *,
+		    size_t, char **, struct kr_err *) KR_WUR;
+int		 kr_media_place(const char *, const char *, struct kr_err *)
+		    KR_WUR;
+
 #endif /* KEYRITE_MEDIA_H */

@@ -334,7 +334,8 @@ kr_appliance_open_mode(struct kr_appliance **out, const char *dir,
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	}
 	app->mode = mode;
-	if ((ret = kr_appliance_load(app, err)) != KR_OK) {
+	if ((ret = kr_appliance_load(app, err)) != KR_OK ||
+	    (ret = kr_recover_run(app, err)) != KR_OK) {
 		kr_appliance_close(&app);
 		return ret;
 	}

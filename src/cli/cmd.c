@@ -141,6 +141,22 @@ cmd_note_kdf_profile(struct cmd_ctx *ctx)
 		    "real keys.\n", kr_appliance_kdf_profile(ctx->app));
 }
 
+/* What opening the state folder cleaned up after an interrupted run. */
+static void
+cmd_note_recovery(struct cmd_ctx *ctx)
+{
+	const char	*line;
+	char		 msg[600];
+	size_t		 i;
+
+	for (i = 0; ctx->app != NULL &&
+	    (line = kr_appliance_recovery(ctx->app, i)) != NULL; i++) {
+		(void)snprintf(msg, sizeof(msg), "state folder cleanup after "
+		    "an interrupted run: %s", line);
+		cmd_notice(ctx, msg);
+	}
+}
+
 int
 cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
@@ -152,6 +168,7 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	    (e->flags & CMD_WRITES) != 0 ? KR_OPEN_WRITE : KR_OPEN_READ,
 	    &ctx->err)) != KR_OK)
 		return ret;
+	cmd_note_recovery(ctx);
 	if ((e->flags & CMD_SECRETS) != 0 && ctx->hardening != NULL &&
 	    ctx->hardening->warning[0] != '\0')
 		(void)fprintf(stderr, "keyrite: warning: %s\n",

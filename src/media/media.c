@@ -79,3 +79,21 @@ kr_media_copy(enum kr_artifact type, const char *path, const void *data,
 		return ret;
 	return kr_file_copy(src, path, len, flags, err);
 }
+
+int
+kr_media_stage(enum kr_artifact type, const char *path, const void *data,
+    size_t len, char **tmp, struct kr_err *err)
+{
+	int	ret;
+
+	*tmp = NULL;
+	if ((ret = kr_media_check(type, path, data, len, err)) != KR_OK)
+		return ret;
+	return kr_file_stage(path, data, len, tmp, err);
+}
+
+int
+kr_media_place(const char *tmp, const char *path, struct kr_err *err)
+{
+	return kr_file_place(tmp, path, err);
+}
