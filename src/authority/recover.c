@@ -24,7 +24,7 @@
  *                     (same name and SHA-256) is put in place, any other
  *                     removed; a copy numbered above the issuer's last
  *                     recorded CRL was never recorded and is removed.
- *  ., policy/, pending/  stale temporary files are removed.
+ *  ., pending/        stale temporary files are removed.
  *
  * Opening for reading changes nothing.
  */
@@ -815,7 +815,7 @@ static void
 kr_recover_sync(struct kr_appliance *app)
 {
 	static const char *const dirs[] = {
-		"", KR_KEYS_DIR, KR_CRLS_DIR, KR_POLICY_DIR, KR_PENDING_DIR
+		"", KR_KEYS_DIR, KR_CRLS_DIR, KR_PENDING_DIR
 	};
 	struct kr_err	 e;
 	char		*p;
@@ -846,7 +846,6 @@ kr_recover_run(struct kr_appliance *app, struct kr_err *err)
 		kr_recover_keys(app, &ks);
 		kr_recover_crls(app, &ks);
 		kr_recover_plain(app, "");
-		kr_recover_plain(app, KR_POLICY_DIR);
 		kr_recover_plain(app, KR_PENDING_DIR);
 	}
 	free(ks.v);
