@@ -175,7 +175,7 @@ kills=0 runs=0
 k_keygen=0 k_issue=0 k_crl=0 k_batch=0
 r_keygen=0 r_issue=0 r_crl=0 r_batch=0
 i=0
-while [ "$kills" -lt ${KILLS:-100} ] && [ "$runs" -lt 600 ]; do
+while [ "$kills" -lt 100 ] && [ "$runs" -lt 600 ]; do
 	i=$((i + 1))
 	case $((i % 4)) in
 	0) op=keygen ;; 1) op=issue ;; 2) op=crl ;; 3) op=batch ;;
