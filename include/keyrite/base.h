@@ -95,9 +95,10 @@ int		 kr_harden_process(struct kr_hardening *, struct kr_err *)
 #define KR_FILE_NOREPLACE	0x1	/* fail with KR_EEXIST if present */
 
 /*
- * Writes `path` atomically: a temporary file beside it opened
- * O_CREAT|O_EXCL|O_NOFOLLOW with mode 0600, written, fsync'd, renamed into
- * place, and the folder fsync'd.  On failure nothing is left behind.
+ * Writes `path` atomically: mode 0600, written, fsync'd, given its name
+ * and the folder fsync'd (see struct kr_file_out for the temporary file).
+ * On failure, a write over the file size limit (EFBIG) included, nothing
+ * is left behind.
  */
 int		 kr_file_write(const char *, const void *, size_t, unsigned,
 		    struct kr_err *) KR_WUR;

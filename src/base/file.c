@@ -1,10 +1,14 @@
 /*
  * Files: atomic private writes, bounded reads, shredding.
  *
- * Every write goes to a temporary file beside the target, opened
- * O_CREAT|O_EXCL|O_NOFOLLOW with mode 0600, is fsync'd, renamed into place,
- * and the folder is fsync'd.  A crash leaves either the old file or the new
- * one, never a partial file.
+ * Every write is made 0600, fsync'd, given its name, and the folder is
+ * fsync'd.  A new file that may not replace another has no name until it
+ * is complete (O_TMPFILE, then linkat); otherwise it is written under a
+ * temporary name beside the target (PATH.tmp-XXXXXXXXXXXXXXXX, opened
+ * O_CREAT|O_EXCL|O_NOFOLLOW) and renamed into place.  A crash leaves
+ * either the old file or the new one, never a partial file under the
+ * target's name.  Files a record owns are staged (kr_file_stage) before
+ * the commit and placed (kr_file_place) after it.
  */
 #include <errno.h>
 #include <fcntl.h>
