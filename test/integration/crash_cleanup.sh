@@ -87,15 +87,20 @@ grep -q "removed keys/ghost.sealed: its key is recorded as destroyed" "$T/err" &
     fail "destroyed key file: $(cat "$T/err")"
 
 # --- a key recorded while its share folder was away --------------------------
-if command -v strace >/dev/null 2>&1; then
-	mkdir -p "$T/media"
+# kill_keygen SYSCALL N NAME DIR: key generate NAME with its shares in DIR,
+# killed by strace at its Nth SYSCALL; the exit status is in $krc.
+kill_keygen() {
 	set +e
-	strace -f -qq -o /dev/null -e trace=renameat2 -e inject=renameat2:signal=KILL:when=1 \
-	    "$KEYRITE" -C "$S" key generate away --alg p256 --purpose ca --threshold 2 \
-	    --custodian a --custodian b --custodian c --share-dir "$T/media" \
+	strace -f -qq -o /dev/null -e trace="$1" -e inject="$1":signal=KILL:when="$2" \
+	    "$KEYRITE" -C "$S" key generate "$3" --alg p256 --purpose ca --threshold 2 \
+	    --custodian a --custodian b --custodian c --share-dir "$4" \
 	    --passphrase-fd 3 3<"$T/abc.pw" >/dev/null 2>&1
 	krc=$?
 	set -e
+}
+if command -v strace >/dev/null 2>&1; then
+	mkdir -p "$T/media"
+	kill_keygen renameat2 1 away "$T/media"
 	[ "$krc" -eq 137 ] && [ "$(db "select count(*) from keys where name = 'away'")" -eq 1 ] &&
 	    [ ! -e "$T/media/a.share" ] && ls "$T/media" | grep -q '^a\.share\.tmp-' &&
 	    ok "a key generate killed after its commit: recorded, share files under temporary names" ||
@@ -117,13 +122,7 @@ if command -v strace >/dev/null 2>&1; then
 
 	# Killed before its commit, share folder away: nothing blocks the name.
 	mkdir -p "$T/media2"
-	set +e
-	strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:signal=KILL:when=8 \
-	    "$KEYRITE" -C "$S" key generate gone --alg p256 --purpose ca --threshold 2 \
-	    --custodian a --custodian b --custodian c --share-dir "$T/media2" \
-	    --passphrase-fd 3 3<"$T/abc.pw" >/dev/null 2>&1
-	krc=$?
-	set -e
+	kill_keygen fsync 8 gone "$T/media2"
 	[ "$krc" -eq 137 ] && [ "$(db "select count(*) from keys where name = 'gone'")" -eq 0 ] &&
 	    ls "$T/media2" | grep -q '^a\.share\.tmp-' && ! ls "$T/media2" | grep -q '\.share$' &&
 	    ok "a key generate killed before its commit: nothing recorded, no share under its final name" ||
