@@ -114,7 +114,11 @@ int	kr_journal_begin(struct kr_appliance *, const struct kr_journal *,
 	    char **, struct kr_err *) KR_WUR;
 /* Removes a journal whose work is done; frees and NULLs the path. */
 void	kr_journal_end(struct kr_appliance *, char **);
-/* At every open for writing (appliance.c): the cleanup itself. */
+/*
+ * At every open for writing (appliance.c): the cleanup itself.  It must
+ * run under the writer lock and after the damaged-state refusal: it acts
+ * on what the records say.
+ */
 int	kr_recover_run(struct kr_appliance *, struct kr_err *) KR_WUR;
 
 /* Full path of a file inside the state folder (malloc'd). */

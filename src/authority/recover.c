@@ -428,7 +428,8 @@ kr_recover_share(struct kr_appliance *app, const struct kr_journal *j,
 		    (tmp = kr_path_join(j->share_dir, ns->v[k])) == NULL)
 			continue;
 		if (c != NULL && !placed && kr_file_sha256(tmp,
-		    KR_SHARE_FILE_MAX, hex) == KR_OK && strcmp(hex, want) == 0) {
+		    KR_SHARE_FILE_MAX, hex) == KR_OK &&
+		    strcmp(hex, want) == 0) {
 			if (kr_media_place(tmp, final, &e) == KR_OK) {
 				placed = true;
 				kr_say(app, "put %s in place: key '%s' was "
@@ -648,7 +649,8 @@ kr_recover_keys(struct kr_appliance *app, const struct kr_rkeys *ks)
 				    "destroy interrupted before the file was "
 				    "gone)";
 		}
-		if (why != NULL && (path = kr_path_join(dir, ns.v[i])) != NULL) {
+		if (why != NULL &&
+		    (path = kr_path_join(dir, ns.v[i])) != NULL) {
 			kr_remove(app, path, true, rel, why);
 			free(path);
 		}
@@ -698,7 +700,8 @@ kr_recover_crl_tmp(struct kr_appliance *app, const struct kr_rkeys *ks,
 	    name);
 	(void)snprintf(shown, sizeof(shown), "%s/%s", KR_CRLS_DIR, name);
 	for (k = 0; k < ks->n; k++)
-		if (ks->v[k].has_crl && strcmp(ks->v[k].last.location, rel) == 0)
+		if (ks->v[k].has_crl &&
+		    strcmp(ks->v[k].last.location, rel) == 0)
 			owner = &ks->v[k];
 	if ((tmp = kr_path_join(dir, name)) == NULL ||
 	    (final = kr_appliance_path(app, rel)) == NULL) {
