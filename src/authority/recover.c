@@ -420,9 +420,13 @@ kr_recover_share(struct kr_appliance *app, const struct kr_journal *j,
 
 	if ((final = kr_path_join(j->share_dir, j->share[i])) == NULL)
 		return false;
+	/* Named already only when the file there is the recorded one. */
 	placed = kr_path_exists(final);
-	if (c != NULL)
+	if (c != NULL) {
 		kr_hex_encode(want, c->share_digest, sizeof(c->share_digest));
+		placed = placed && kr_file_sha256(final, KR_SHARE_FILE_MAX,
+		    hex) == KR_OK && strcmp(hex, want) == 0;
+	}
 	for (k = 0; k < ns->n; k++) {
 		if (!kr_is_tmp_of(ns->v[k], j->share[i]) ||
 		    (tmp = kr_path_join(j->share_dir, ns->v[k])) == NULL)
