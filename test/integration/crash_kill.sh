@@ -220,7 +220,7 @@ if command -v strace >/dev/null 2>&1; then
 	start=$(now_ms)
 	BAD=0
 	skills=0
-	placed=0
+	pk=0 pc=0 ps=0
 	for op in keygen issue crl batch; do
 		for sc in fsync fdatasync renameat2 linkat; do
 			n=1
@@ -238,18 +238,20 @@ if command -v strace >/dev/null 2>&1; then
 				[ "$krc" -eq 137 ] || break
 				skills=$((skills + 1))
 				after_kill "$op" "$i" "a kill at $op's $sc number $n"
-				grep -q "put .* in place" "$T/err" && placed=$((placed + 1))
+				grep -q "put keys/.* in place" "$T/err" && pk=$((pk + 1))
+				grep -q "put crls/.* in place" "$T/err" && pc=$((pc + 1))
+				grep -q "put .*\.share in place" "$T/err" && ps=$((ps + 1))
 				n=$((n + 1))
 			done
 			[ "$krc" -eq 0 ] || fail "$op under strace ($sc $n): exit $krc $(head -n 2 "$T/k.err")"
 		done
 	done
 	secs=$(( ($(now_ms) - start) / 1000 ))
-	printf '# kills at file-system steps: %d in %d s; files put in place by the next open: %d\n' \
-	    "$skills" "$secs" "$placed"
-	[ "$skills" -ge 20 ] && [ "$placed" -gt 0 ] &&
-	    ok "kills at every fsync, rename and link of the four commands ($skills), some after the commit" ||
-	    fail "the file-system step kills did not reach the commit ($skills kills, $placed placed)"
+	printf '# kills at file-system steps: %d in %d s; put in place by the next open after a kill between commit and rename: sealed files %d, CRL copies %d, share files %d\n' \
+	    "$skills" "$secs" "$pk" "$pc" "$ps"
+	[ "$skills" -ge 20 ] && [ "$pk" -gt 0 ] && [ "$pc" -gt 0 ] && [ "$ps" -gt 0 ] &&
+	    ok "kills at every fsync, rename and link of the four commands ($skills), some between commit and rename" ||
+	    fail "the file-system step kills did not reach the commit ($skills kills; placed $pk, $pc, $ps)"
 	[ "$BAD" -eq 0 ] && ok "after each of them: the same checks hold, recorded files were put in place" ||
 	    fail "$BAD step kills left a problem"
 else
