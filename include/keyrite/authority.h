@@ -143,6 +143,13 @@ void		 kr_appliance_close(struct kr_appliance **);
  */
 const struct kr_replay_report *
 		 kr_appliance_damage(const struct kr_appliance *);
+/*
+ * What opening for writing cleaned up after an interrupted run (stale
+ * temporary files removed, recorded files put in place), one line each
+ * for the operator; NULL after the last.  Opening for reading changes
+ * nothing and reports nothing.
+ */
+const char	*kr_appliance_recovery(const struct kr_appliance *, size_t);
 /* Read-only access for display (key list, audit show, status). */
 struct kr_store	*kr_appliance_store(struct kr_appliance *);
 const char	*kr_appliance_dir(const struct kr_appliance *);

@@ -79,7 +79,8 @@ bool		 kr_ct_equal(const void *, const void *, size_t);
 
 /*
  * Process hardening, run first in main(): core dumps off, not dumpable,
- * umask 077, memory locked where the system permits.  A failure to lock
+ * umask 077, SIGXFSZ ignored (a write over ulimit -f fails with EFBIG),
+ * memory locked where the system permits.  A failure to lock
  * memory is not fatal but is reported in `warning` for the operator.
  */
 struct kr_hardening {
@@ -96,9 +97,10 @@ int		 kr_harden_process(struct kr_hardening *, struct kr_err *)
 #define KR_FILE_NOREPLACE	0x1	/* fail with KR_EEXIST if present */
 
 /*
- * Writes `path` atomically: a temporary file beside it opened
- * O_CREAT|O_EXCL|O_NOFOLLOW with mode 0600, written, fsync'd, renamed into
- * place, and the folder fsync'd.  On failure nothing is left behind.
+ * Writes `path` atomically: mode 0600, written, fsync'd, given its name
+ * and the folder fsync'd (see struct kr_file_out for the temporary file).
+ * On failure, a write over the file size limit (EFBIG) included, nothing
+ * is left behind.
  */
 int		 kr_file_write(const char *, const void *, size_t, unsigned,
 		    struct kr_err *) KR_WUR;
@@ -114,6 +116,45 @@ int		 kr_file_read(const char *, size_t, bool, uint8_t **, size_t *,
  */
 int		 kr_file_copy(const char *, const char *, size_t, unsigned,
 		    struct kr_err *) KR_WUR;
+/*
+ * A file written piece by piece (large outputs), with the same guarantees
+ * as kr_file_write: open, write, then commit (sync, name, sync the
+ * folder) or abort (nothing left).  A new file under KR_FILE_NOREPLACE
+ * has no name until it is committed (O_TMPFILE where the file system
+ * has it), so a process killed while writing it leaves nothing behind;
+ * elsewhere the temporary name is PATH.tmp-XXXXXXXXXXXXXXXX (16 hex
+ * digits), which kr_file_tmp_name recognises.
+ */
+struct kr_file_out {
+	int		 fd;
+	char		*path;
+	char		*tmp;		/* NULL while the file has no name */
+	unsigned	 flags;
+};
+
+#define KR_FILE_STAGED		0x2	/* internal: kr_file_stage */
+
+int		 kr_file_out_open(struct kr_file_out *, const char *, unsigned,
+		    struct kr_err *) KR_WUR;
+int		 kr_file_out_write(struct kr_file_out *, const void *, size_t,
+		    struct kr_err *) KR_WUR;
+int		 kr_file_out_commit(struct kr_file_out *, struct kr_err *)
+		    KR_WUR;
+void		 kr_file_out_abort(struct kr_file_out *);
+/*
+ * Two-step writes for files a database record owns: kr_file_stage writes
+ * the bytes under a temporary name beside `path` (synced, folder synced)
+ * and returns that name; after the record is committed, kr_file_place
+ * renames it to `path` (never over an existing file) and syncs the
+ * folder.  Whoever finds a staged file after a crash decides from the
+ * records whether to place it or remove it.
+ */
+int		 kr_file_stage(const char *, const void *, size_t, char **,
+		    struct kr_err *) KR_WUR;
+int		 kr_file_place(const char *, const char *, struct kr_err *)
+		    KR_WUR;
+/* Whether a file name is one of keyrite's temporary names; the stem length. */
+bool		 kr_file_tmp_name(const char *, size_t *);
 /* Overwrites a file's bytes with zeros, fsyncs and unlinks it. */
 int		 kr_file_shred(const char *, struct kr_err *) KR_WUR;
 int		 kr_mkdir_private(const char *, struct kr_err *) KR_WUR;

@@ -83,5 +83,15 @@ int		 kr_media_plan_add(struct kr_media_plan *, enum kr_artifact,
 		    const char *, uint64_t, struct kr_err *) KR_WUR;
 /* A bound on the PEM text of `der_len` bytes of DER. */
 uint64_t	 kr_media_pem_bound(uint64_t);
+/*
+ * Two steps, for an artifact that may leave only once it is recorded (a
+ * custodian's share file): the bytes are checked as above and written
+ * under a temporary name beside `path` (PATH.tmp-XXXXXXXXXXXXXXXX);
+ * kr_media_place gives them their name after the record is committed.
+ */
+int		 kr_media_stage(enum kr_artifact, const char *, const void *,
+		    size_t, char **, struct kr_err *) KR_WUR;
+int		 kr_media_place(const char *, const char *, struct kr_err *)
+		    KR_WUR;
 
 #endif /* KEYRITE_MEDIA_H */

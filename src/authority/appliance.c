@@ -514,6 +514,9 @@ kr_appliance_open_ex(struct kr_appliance **out, const struct kr_open_req *req,
 		    &app->lock_fd, err);
 	if (ret == KR_OK)
 		ret = kr_appliance_load(app, err);
+	/* Under the lock, after the records were proven: acts on them. */
+	if (ret == KR_OK)
+		ret = kr_recover_run(app, err);
 	app->req = NULL;
 	if (ret != KR_OK) {
 		kr_appliance_close(&app);

@@ -12,6 +12,16 @@
 #define KR_KEYS_DIR		"keys"
 #define KR_CRLS_DIR		"crls"
 #define KR_LOCK_FILE		"keyrite.lock"
+#define KR_PENDING_DIR		"pending"
+
+/* What the open-time cleanup did (recover.c), for the front end to show. */
+#define KR_RECOVERY_LINES	32
+
+struct kr_recovery {
+	char	lines[KR_RECOVERY_LINES][512];
+	size_t	n;
+	size_t	more;		/* lines that did not fit */
+};
 
 struct kr_appliance {
 	char			*dir;
@@ -25,6 +35,7 @@ struct kr_appliance {
 	/* The records against the audit chain, replayed at open. */
 	struct kr_replay_report	 replay;
 	int			 lock_fd;	/* the writer's lock, or -1 */
+	struct kr_recovery	 recovery;
 };
 
 /*
@@ -127,6 +138,35 @@ int	kr_crl_copy_read(struct kr_appliance *, const char *,
 /* sign.c: writes a signing result (detached through media/, images streamed). */
 int	kr_sign_output_write(const struct kr_fw_result *, const char *,
 	    const char *, kr_fw_progress_fn *, void *, struct kr_err *) KR_WUR;
+
+/*
+ * recover.c: crash consistency.  A key generate journal (pending/ID.keygen)
+ * names the files a key generation stages before its commit: the sealed
+ * file (relative to the state folder) and the share files (in an absolute
+ * share folder).  It is written before any of them and removed once they
+ * are in place; the open-time cleanup finishes or undoes what a journal
+ * left behind, and removes keyrite's stale temporary files.
+ */
+struct kr_journal {
+	char		key[KR_KEY_NAME_MAX + 1];
+	uint8_t		key_id[KR_STORE_ID_BYTES];
+	char		sealed[256];		/* "" when none */
+	char		share_dir[4096];	/* "" when none */
+	size_t		n;
+	unsigned	x[KR_CUSTODIANS_MAX];
+	char		share[KR_CUSTODIANS_MAX][KR_CUSTODIAN_NAME_MAX + 8];
+};
+
+int	kr_journal_begin(struct kr_appliance *, const struct kr_journal *,
+	    char **, struct kr_err *) KR_WUR;
+/* Removes a journal whose work is done; frees and NULLs the path. */
+void	kr_journal_end(struct kr_appliance *, char **);
+/*
+ * At every open for writing (appliance.c): the cleanup itself.  It must
+ * run under the writer lock and after the damaged-state refusal: it acts
+ * on what the records say.
+ */
+int	kr_recover_run(struct kr_appliance *, struct kr_err *) KR_WUR;
 
 /* Full path of a file inside the state folder (malloc'd). */
 char	*kr_appliance_path(const struct kr_appliance *, const char *);

@@ -611,6 +611,7 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 	struct kr_sigmask	sig;
 	struct kr_crl_rec	c;
 	char			idhex[17], *dir = NULL, *copy = NULL;
+	char			*tmp = NULL;
 	int			ret;
 
 	memset(&c, 0, sizeof(c));
@@ -633,22 +634,38 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* The state folder's copy is part of the record. */
+	/*
+	 * The state folder's copy is part of the record: written under a
+	 * temporary name before the commit, named after it.  A crash
+	 * between leaves a temporary file the next open names (recorded)
+	 * or removes (not recorded).
+	 */
 	if ((ret = kr_mkdir_private(dir, err)) != KR_OK ||
-	    (ret = kr_file_write(copy, p->crl.p, p->crl.len,
-	    KR_FILE_NOREPLACE, err)) != KR_OK)
+	    (ret = kr_fsync_dir(p->app->dir, err)) != KR_OK ||
+	    (ret = kr_file_stage(copy, p->crl.p, p->crl.len, &tmp, err)) !=
+	    KR_OK)
 		goto out;
+	kr_signals_hold(&sig);
 	if ((ret = kr_store_begin(p->app->store, err)) != KR_OK) {
-		(void)unlink(copy);
+		(void)unlink(tmp);
+		kr_signals_release(&sig);
 		goto out;
 	}
-	kr_signals_hold(&sig);
 	if ((ret = kr_store_crl_insert(p->app->store, &c, err)) != KR_OK ||
 	    (ret = kr_crl_audit(p, err)) != KR_OK ||
 	    (ret = kr_store_commit(p->app->store, err)) != KR_OK) {
 		kr_store_rollback(p->app->store);
-		(void)unlink(copy);
+		(void)unlink(tmp);
 		kr_signals_release(&sig);
+		goto out;
+	}
+	if ((ret = kr_file_place(tmp, copy, err)) != KR_OK) {
+		kr_signals_release(&sig);
+		(void)kr_err_prefix(err, "CRL %lld was signed and recorded, but "
+		    "its copy in the state folder could not be given its name "
+		    "(keyrite finishes this the next time a command that "
+		    "changes state opens the state folder); it was not written "
+		    "out: ", (long long)p->res->number);
 		goto out;
 	}
 	ret = kr_crl_write(p, copy, err);
@@ -664,6 +681,7 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 out:
 	free(dir);
 	free(copy);
+	free(tmp);
 	return ret;
 }
 

@@ -2,10 +2,16 @@
  * key generate: a new sealed key under a new m-of-n share set.
  *
  * Order of work: check the request -> collect every passphrase -> make the
- * quorum secret, the key and the shares in memory -> check them -> record
- * (one transaction) with the files written inside it -> commit.  Any
- * failure leaves no file and no row.
+ * quorum secret, the key and the shares in memory -> check them -> write a
+ * journal (pending/ID.keygen) naming the files -> write the sealed file and
+ * the share files under temporary names -> record (one transaction) ->
+ * give each file its name -> remove the journal.  Any failure before the
+ * commit leaves no file and no row; a crash before it leaves temporary
+ * files that the next open removes, a crash after it leaves temporary
+ * files that the next open puts in place (recover.c).
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +37,9 @@ struct kr_keygen {
 	char				*paths[KR_CUSTODIANS_MAX];
 	char				*sealed_path;
 	char				 sealed_rel[KR_KEY_NAME_MAX + 16];
-	bool				 written[KR_CUSTODIANS_MAX];
-	bool				 sealed_written;
+	char				*tmps[KR_CUSTODIANS_MAX];
+	char				*sealed_tmp;
+	char				*journal;
 	/* PKCS#11: the key on the token, its report, its PINs. */
 	bool				 token;
 	struct kr_p11_key		 p11;
@@ -489,26 +496,104 @@ kr_keygen_audit(struct kr_keygen *kg, struct kr_keygen_result *res,
 	return ret;
 }
 
+/* Names the files to come, before any of them exists. */
 static int
-kr_keygen_write(struct kr_keygen *kg, struct kr_err *err)
+kr_keygen_journal(struct kr_keygen *kg, struct kr_err *err)
+{
+	struct kr_journal	*j;
+	char			 dir[PATH_MAX];
+	size_t			 i;
+	int			 ret;
+
+	if (kg->sealed == NULL && kg->req->n == 0)
+		return KR_OK;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	(void)snprintf(j->key, sizeof(j->key), "%s", kg->hdr.name);
+	memcpy(j->key_id, kg->hdr.key_id, sizeof(j->key_id));
+	if (kg->sealed != NULL)
+		(void)snprintf(j->sealed, sizeof(j->sealed), "%s",
+		    kg->sealed_rel);
+	if (kg->req->n > 0 && realpath(kg->req->share_dir, dir) == NULL) {
+		free(j);
+		return kr_err_set(err, KR_ESTATE, "cannot resolve the share "
+		    "folder %s: %s", kg->req->share_dir, strerror(errno));
+	}
+	if (kg->req->n > 0)
+		(void)snprintf(j->share_dir, sizeof(j->share_dir), "%s", dir);
+	for (i = 0; i < kg->req->n; i++) {
+		j->x[i] = kg->xs[i];
+		(void)snprintf(j->share[i], sizeof(j->share[i]), "%s.share",
+		    kg->req->custodians[i]);
+	}
+	j->n = kg->req->n;
+	ret = kr_journal_begin(kg->app, j, &kg->journal, err);
+	free(j);
+	return ret;
+}
+
+/* Every file under a temporary name, synced, before the commit. */
+static int
+kr_keygen_stage(struct kr_keygen *kg, struct kr_err *err)
 {
 	size_t	i;
 	int	ret;
 
-	if (kg->sealed != NULL) {
-		if ((ret = kr_file_write(kg->sealed_path, kg->sealed,
-		    kg->sealed_len, KR_FILE_NOREPLACE, err)) != KR_OK)
-			return ret;
-		kg->sealed_written = true;
-	}
-	for (i = 0; i < kg->req->n; i++) {
-		if ((ret = kr_media_write(KR_ART_SHARE_FILE, kg->paths[i],
-		    kg->files[i], kg->file_lens[i], KR_FILE_NOREPLACE, err)) !=
+	if (kg->sealed != NULL && (ret = kr_file_stage(kg->sealed_path,
+	    kg->sealed, kg->sealed_len, &kg->sealed_tmp, err)) != KR_OK)
+		return ret;
+	for (i = 0; i < kg->req->n; i++)
+		if ((ret = kr_media_stage(KR_ART_SHARE_FILE, kg->paths[i],
+		    kg->files[i], kg->file_lens[i], &kg->tmps[i], err)) !=
 		    KR_OK)
 			return ret;
-		kg->written[i] = true;
+	return KR_OK;
+}
+
+/* After the commit: each file gets its name. */
+static int
+kr_keygen_place(struct kr_keygen *kg, struct kr_err *err)
+{
+	size_t	i;
+	int	ret;
+
+	if (kg->sealed_tmp != NULL) {
+		if ((ret = kr_file_place(kg->sealed_tmp, kg->sealed_path,
+		    err)) != KR_OK)
+			return ret;
+		free(kg->sealed_tmp);
+		kg->sealed_tmp = NULL;
+	}
+	for (i = 0; i < kg->req->n; i++) {
+		if ((ret = kr_media_place(kg->tmps[i], kg->paths[i], err)) !=
+		    KR_OK)
+			return ret;
+		free(kg->tmps[i]);
+		kg->tmps[i] = NULL;
 	}
 	return KR_OK;
+}
+
+/* Nothing was recorded: the staged files and the journal go. */
+static void
+kr_keygen_unstage(struct kr_keygen *kg)
+{
+	struct kr_err	e;
+	size_t		i;
+
+	for (i = 0; i < KR_CUSTODIANS_MAX; i++) {
+		if (kg->tmps[i] != NULL)
+			(void)unlink(kg->tmps[i]);
+		free(kg->tmps[i]);
+		kg->tmps[i] = NULL;
+	}
+	/* Best effort: the first error is the one reported. */
+	if (kg->sealed_tmp != NULL && kr_file_shred(kg->sealed_tmp, &e) !=
+	    KR_OK)
+		(void)unlink(kg->sealed_tmp);
+	free(kg->sealed_tmp);
+	kg->sealed_tmp = NULL;
+	kr_journal_end(kg->app, &kg->journal);
 }
 
 static int
@@ -516,29 +601,32 @@ kr_keygen_record(struct kr_keygen *kg, struct kr_keygen_result *res,
     struct kr_err *err)
 {
 	struct kr_sigmask	sig;
-	struct kr_err		e2;
-	size_t			i;
 	int			ret;
 
-	if ((ret = kr_store_begin(kg->app->store, err)) != KR_OK)
-		return ret;
 	/* Ctrl-C lands after commit or rollback, never between. */
 	kr_signals_hold(&sig);
+	if ((ret = kr_keygen_journal(kg, err)) != KR_OK ||
+	    (ret = kr_keygen_stage(kg, err)) != KR_OK ||
+	    (ret = kr_store_begin(kg->app->store, err)) != KR_OK)
+		goto undo;
 	if ((ret = kr_keygen_insert(kg, err)) != KR_OK ||
 	    (ret = kr_keygen_audit(kg, res, err)) != KR_OK ||
-	    (ret = kr_keygen_write(kg, err)) != KR_OK ||
-	    (ret = kr_store_commit(kg->app->store, err)) != KR_OK)
-		goto fail;
+	    (ret = kr_store_commit(kg->app->store, err)) != KR_OK) {
+		kr_store_rollback(kg->app->store);
+		goto undo;
+	}
+	/* Recorded: from here the journal finishes what is left undone. */
+	if ((ret = kr_keygen_place(kg, err)) != KR_OK)
+		(void)kr_err_prefix(err, "key '%s' was generated and recorded, "
+		    "but not every file of it has its name yet (keyrite "
+		    "finishes this the next time a command that changes "
+		    "state opens the state folder): ", kg->hdr.name);
+	else
+		kr_journal_end(kg->app, &kg->journal);
 	kr_signals_release(&sig);
-	return KR_OK;
-fail:
-	kr_store_rollback(kg->app->store);
-	for (i = 0; i < kg->req->n; i++)
-		if (kg->written[i])
-			(void)unlink(kg->paths[i]);
-	/* Best effort: the first error is the one reported. */
-	if (kg->sealed_written && kr_file_shred(kg->sealed_path, &e2) != KR_OK)
-		(void)unlink(kg->sealed_path);
+	return ret;
+undo:
+	kr_keygen_unstage(kg);
 	kr_signals_release(&sig);
 	return ret;
 }
@@ -560,6 +648,11 @@ kr_keygen_wipe(struct kr_keygen *kg)
 	kr_secure_free(kg->token_pin);
 	free(kg->sealed);
 	free(kg->sealed_path);
+	/* Left only when the key is recorded: the journal finishes them. */
+	for (i = 0; i < KR_CUSTODIANS_MAX; i++)
+		free(kg->tmps[i]);
+	free(kg->sealed_tmp);
+	free(kg->journal);
 	kr_wipe(kg->xs, sizeof(kg->xs));
 }
 

@@ -1,10 +1,14 @@
 /*
  * Files: atomic private writes, bounded reads, shredding.
  *
- * Every write goes to a temporary file beside the target, opened
- * O_CREAT|O_EXCL|O_NOFOLLOW with mode 0600, is fsync'd, renamed into place,
- * and the folder is fsync'd.  A crash leaves either the old file or the new
- * one, never a partial file.
+ * Every write is made 0600, fsync'd, given its name, and the folder is
+ * fsync'd.  A new file that may not replace another has no name until it
+ * is complete (O_TMPFILE, then linkat); otherwise it is written under a
+ * temporary name beside the target (PATH.tmp-XXXXXXXXXXXXXXXX, opened
+ * O_CREAT|O_EXCL|O_NOFOLLOW) and renamed into place.  A crash leaves
+ * either the old file or the new one, never a partial file under the
+ * target's name.  Files a record owns are staged (kr_file_stage) before
+ * the commit and placed (kr_file_place) after it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,33 +90,135 @@ kr_write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* "cannot write PATH: why", naming the file size limit when it was hit. */
 static int
-kr_tmp_create(const char *path, char **tmp_out, int *fd_out,
-    struct kr_err *err)
+kr_write_error(struct kr_err *err, const char *path, int e)
 {
-	unsigned char	rnd[8];
-	char		suffix[17];
+	if (e == EFBIG)
+		return kr_err_set(err, KR_EIO, "cannot write %s: it would be "
+		    "larger than this process may write (the file size "
+		    "limit, ulimit -f); nothing was left behind", path);
+	if (e == ENOSPC)
+		return kr_err_set(err, KR_EIO, "cannot write %s: the device "
+		    "is full; nothing was left behind", path);
+	return kr_err_set(err, KR_EIO, "cannot write %s: %s", path,
+	    strerror(e));
+}
+
+/* "PATH.tmp-" and 16 hex digits: keyrite's own temporary names. */
+#define KR_TMP_MARK	".tmp-"
+#define KR_TMP_HEX	16
+
+bool
+kr_file_tmp_name(const char *name, size_t *stem_len)
+{
+	size_t	len = strlen(name), mark = sizeof(KR_TMP_MARK) - 1, i;
+
+	if (len <= mark + KR_TMP_HEX)
+		return false;
+	if (memcmp(name + len - KR_TMP_HEX - mark, KR_TMP_MARK, mark) != 0)
+		return false;
+	for (i = len - KR_TMP_HEX; i < len; i++)
+		if (strchr("0123456789abcdef", name[i]) == NULL ||
+		    name[i] == '\0')
+			return false;
+	if (stem_len != NULL)
+		*stem_len = len - KR_TMP_HEX - mark;
+	return true;
+}
+
+static char *
+kr_tmp_name(const char *path)
+{
+	unsigned char	rnd[KR_TMP_HEX / 2];
+	char		suffix[KR_TMP_HEX + 1];
 	char		*tmp;
 	size_t		len;
 
 	randombytes_buf(rnd, sizeof(rnd));
 	kr_hex_encode(suffix, rnd, sizeof(rnd));
-	len = strlen(path) + 32;
+	len = strlen(path) + sizeof(KR_TMP_MARK) + KR_TMP_HEX;
 	if ((tmp = malloc(len)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	(void)snprintf(tmp, len, "%s.tmp-%s", path, suffix);
-	*fd_out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (*fd_out < 0) {
-		int e = errno;
+		return NULL;
+	(void)snprintf(tmp, len, "%s" KR_TMP_MARK "%s", path, suffix);
+	return tmp;
+}
 
-		free(tmp);
-		return kr_err_set(err, kr_errno_code(e) == KR_EEXIST ?
-		    KR_EIO : kr_errno_code(e),
-		    "cannot create %s: %s", path, strerror(e));
+/*
+ * A new file that must not replace another gets no name at all until it
+ * is complete: O_TMPFILE in the target folder, then linkat() through
+ * /proc/self/fd, which refuses an existing name.  A process killed while
+ * writing it leaves nothing.  File systems without O_TMPFILE (FAT and
+ * exFAT media) get a named temporary file instead.
+ */
+static int
+kr_out_anonymous(struct kr_file_out *o)
+{
+	char	*dir;
+
+	if ((o->flags & (KR_FILE_NOREPLACE | KR_FILE_STAGED)) !=
+	    KR_FILE_NOREPLACE || access("/proc/self/fd", X_OK) != 0)
+		return -1;
+	if ((dir = kr_dirname_dup(o->path)) == NULL)
+		return -1;
+	o->fd = open(dir, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+	free(dir);
+	return o->fd >= 0 ? 0 : -1;
+}
+
+int
+kr_file_out_open(struct kr_file_out *o, const char *path, unsigned flags,
+    struct kr_err *err)
+{
+	int	e;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->flags = flags;
+	if ((o->path = strdup(path)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if (kr_out_anonymous(o) == 0)
+		return KR_OK;
+	if ((o->tmp = kr_tmp_name(path)) == NULL) {
+		kr_file_out_abort(o);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	}
-	*tmp_out = tmp;
+	o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (o->fd < 0) {
+		e = errno;
+		free(o->tmp);
+		o->tmp = NULL;
+		kr_file_out_abort(o);
+		return kr_err_set(err, kr_errno_code(e) == KR_EEXIST ?
+		    KR_EIO : kr_errno_code(e), "cannot create %s: %s", path,
+		    strerror(e));
+	}
 	return KR_OK;
+}
+
+int
+kr_file_out_write(struct kr_file_out *o, const void *data, size_t len,
+    struct kr_err *err)
+{
+	if (kr_write_all(o->fd, data, len) != 0)
+		return kr_write_error(err, o->path, errno);
+	return KR_OK;
+}
+
+/* Closes and removes what was written; safe to call twice. */
+void
+kr_file_out_abort(struct kr_file_out *o)
+{
+	if (o->fd >= 0)
+		(void)close(o->fd);
+	o->fd = -1;
+	if (o->tmp != NULL)
+		(void)unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	o->tmp = NULL;
+	o->path = NULL;
 }
 
 /* Moves tmp onto path; with NOREPLACE an existing path is an error. */
@@ -146,43 +252,126 @@ kr_tmp_commit(const char *tmp, const char *path, unsigned flags,
 	return KR_OK;
 }
 
+static int
+kr_out_link(struct kr_file_out *o, struct kr_err *err)
+{
+	char	proc[64];
+
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, o->path, AT_SYMLINK_FOLLOW) == 0)
+		return KR_OK;
+	return kr_err_set(err, kr_errno_code(errno), errno == EEXIST ?
+	    "%s already exists: keyrite will not overwrite it%s" :
+	    "cannot create %s: %s", o->path, errno == EEXIST ? "" :
+	    strerror(errno));
+}
+
+/*
+ * Syncs the bytes, gives the file its name (refusing an existing one with
+ * KR_FILE_NOREPLACE) and syncs the folder.  On failure nothing is left.
+ * Always closes.
+ */
+int
+kr_file_out_commit(struct kr_file_out *o, struct kr_err *err)
+{
+	char	*dir = NULL;
+	int	 ret;
+
+	if (fsync(o->fd) != 0) {
+		ret = kr_write_error(err, o->path, errno);
+		goto out;
+	}
+	if ((dir = kr_dirname_dup(o->path)) == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o->tmp == NULL)
+		ret = kr_out_link(o, err);
+	else if (close(o->fd) != 0) {
+		o->fd = -1;
+		ret = kr_write_error(err, o->path, errno);
+	} else {
+		o->fd = -1;
+		ret = kr_tmp_commit(o->tmp, o->path, o->flags, err);
+	}
+	if (ret != KR_OK)
+		goto out;
+	/* A new file whose folder cannot be synced is not left behind. */
+	if ((ret = kr_fsync_dir(dir, err)) != KR_OK &&
+	    (o->flags & KR_FILE_NOREPLACE) != 0)
+		(void)unlink(o->path);
+out:
+	free(dir);
+	kr_file_out_abort(o);
+	return ret;
+}
+
 int
 kr_file_write(const char *path, const void *data, size_t len,
     unsigned flags, struct kr_err *err)
 {
-	char	*tmp = NULL, *dir = NULL;
-	int	 fd = -1, ret;
+	struct kr_file_out	o;
+	int			ret;
 
+	if ((ret = kr_file_out_open(&o, path, flags, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_file_out_write(&o, data, len, err)) != KR_OK) {
+		kr_file_out_abort(&o);
+		return ret;
+	}
+	return kr_file_out_commit(&o, err);
+}
+
+/*
+ * Writes `path`'s future bytes under a temporary name beside it, synced
+ * with its folder, so the file survives a crash that follows; *tmp gets
+ * the name.  kr_file_place gives it its name.
+ */
+int
+kr_file_stage(const char *path, const void *data, size_t len, char **tmp,
+    struct kr_err *err)
+{
+	struct kr_file_out	 o;
+	char			*dir;
+	int			 ret;
+
+	*tmp = NULL;
+	if ((ret = kr_file_out_open(&o, path, KR_FILE_STAGED, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_file_out_write(&o, data, len, err)) != KR_OK)
+		goto out;
+	if (fsync(o.fd) != 0 || close(o.fd) != 0) {
+		o.fd = -1;
+		ret = kr_write_error(err, path, errno);
+		goto out;
+	}
+	o.fd = -1;
+	if ((dir = kr_dirname_dup(path)) == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = kr_fsync_dir(dir, err);
+	free(dir);
+	if (ret == KR_OK) {
+		*tmp = o.tmp;
+		o.tmp = NULL;
+	}
+out:
+	kr_file_out_abort(&o);
+	return ret;
+}
+
+int
+kr_file_place(const char *tmp, const char *path, struct kr_err *err)
+{
+	char	*dir;
+	int	 ret;
+
+	if ((ret = kr_tmp_commit(tmp, path, KR_FILE_NOREPLACE, err)) != KR_OK)
+		return ret;
 	if ((dir = kr_dirname_dup(path)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_tmp_create(path, &tmp, &fd, err)) != KR_OK)
-		goto out;
-	ret = KR_EIO;
-	if (kr_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		ret = kr_err_set(err, KR_EIO, "cannot write %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		ret = kr_err_set(err, KR_EIO, "cannot write %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if ((ret = kr_tmp_commit(tmp, path, flags, err)) != KR_OK)
-		goto out;
-	/* A new file whose folder cannot be synced is not left behind. */
-	if ((ret = kr_fsync_dir(dir, err)) != KR_OK &&
-	    (flags & KR_FILE_NOREPLACE) != 0)
-		(void)unlink(path);
-out:
-	if (fd >= 0)
-		(void)close(fd);
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-		free(tmp);
-	}
+	ret = kr_fsync_dir(dir, err);
 	free(dir);
 	return ret;
 }
@@ -366,49 +555,34 @@ int
 kr_file_copy(const char *src, const char *dst, size_t len, unsigned flags,
     struct kr_err *err)
 {
-	char	*tmp = NULL, *dir = NULL;
-	int	 in = -1, fd = -1, ret;
-	ssize_t	 n;
-	size_t	 done = 0;
+	struct kr_file_out	o;
+	int			in, ret;
+	ssize_t			n;
+	size_t			done = 0;
 
-	if ((dir = kr_dirname_dup(dst)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		ret = kr_err_set(err, KR_EIO, "cannot open %s: %s", src,
+	if ((in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return kr_err_set(err, KR_EIO, "cannot open %s: %s", src,
 		    strerror(errno));
-		goto out;
+	if ((ret = kr_file_out_open(&o, dst, flags, err)) != KR_OK) {
+		(void)close(in);
+		return ret;
 	}
-	if ((ret = kr_tmp_create(dst, &tmp, &fd, err)) != KR_OK)
-		goto out;
+	errno = 0;
 	while (done < len) {
-		n = copy_file_range(in, NULL, fd, NULL, len - done, 0);
+		n = copy_file_range(in, NULL, o.fd, NULL, len - done, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		done += (size_t)n;
 	}
-	if (done != len || fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		ret = kr_err_set(err, KR_EIO, "cannot write %s: %s", dst,
-		    done != len ? "the copy came up short" : strerror(errno));
-		goto out;
+	(void)close(in);
+	if (done != len) {
+		ret = errno != 0 ? kr_write_error(err, dst, errno) :
+		    kr_err_set(err, KR_EIO, "cannot write %s: the copy came "
+		    "up short", dst);
+		kr_file_out_abort(&o);
+		return ret;
 	}
-	fd = -1;
-	if ((ret = kr_tmp_commit(tmp, dst, flags, err)) != KR_OK)
-		goto out;
-	if ((ret = kr_fsync_dir(dir, err)) != KR_OK &&
-	    (flags & KR_FILE_NOREPLACE) != 0)
-		(void)unlink(dst);
-out:
-	if (fd >= 0)
-		(void)close(fd);
-	if (in >= 0)
-		(void)close(in);
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-		free(tmp);
-	}
-	free(dir);
-	return ret;
+	return kr_file_out_commit(&o, err);
 }

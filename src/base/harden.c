@@ -1,9 +1,11 @@
 /*
  * Process hardening, run before anything else in main(): no core dumps,
  * not dumpable or ptrace-attachable by other users, private file modes,
- * and memory locked so secrets are not paged to disk.
+ * memory locked so secrets are not paged to disk, and SIGXFSZ ignored so
+ * a write over the file size limit fails instead of killing keyrite.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -89,6 +91,12 @@ kr_harden_process(struct kr_hardening *h, struct kr_err *err)
 
 	memset(h, 0, sizeof(*h));
 	(void)umask(077);
+	/*
+	 * A write past the file size limit (ulimit -f) fails with EFBIG
+	 * instead of killing keyrite, so the writer removes its temporary
+	 * file and says what happened.
+	 */
+	(void)signal(SIGXFSZ, SIG_IGN);
 	if ((ret = kr_core_off(err)) != KR_OK)
 		return ret;
 	h->core_off = true;

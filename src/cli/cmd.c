@@ -403,6 +403,22 @@ cmd_open(const struct cmd_entry *e, struct cmd_ctx *ctx)
 	return kr_appliance_open_ex(&ctx->app, &req, &ctx->err);
 }
 
+/* What opening the state folder cleaned up after an interrupted run. */
+static void
+cmd_note_recovery(struct cmd_ctx *ctx)
+{
+	const char	*line;
+	char		 msg[600];
+	size_t		 i;
+
+	for (i = 0; ctx->app != NULL &&
+	    (line = kr_appliance_recovery(ctx->app, i)) != NULL; i++) {
+		(void)snprintf(msg, sizeof(msg), "state folder cleanup after "
+		    "an interrupted run: %s", line);
+		cmd_notice(ctx, msg);
+	}
+}
+
 int
 cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
@@ -416,6 +432,7 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 		    kr_appliance_clock_note(ctx->app));
 	if (ctx->app != NULL && kr_appliance_damage(ctx->app) != NULL)
 		cmd_damage_banner(ctx, kr_appliance_damage(ctx->app));
+	cmd_note_recovery(ctx);
 	if ((e->flags & CMD_SECRETS) != 0 && ctx->hardening != NULL &&
 	    ctx->hardening->warning[0] != '\0')
 		cmd_eprint("keyrite: warning: ", ctx->hardening->warning);

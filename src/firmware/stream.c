@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -509,30 +508,10 @@ out:
 /* ---- outputs ----------------------------------------------------------- */
 
 struct kr_fw_writer {
-	int			 fd;
-	const char		*path;
+	struct kr_file_out	 out;
 	const struct kr_fw_result *res;
 	uint64_t		 pos;		/* image bytes seen */
 };
-
-static int
-write_all(int fd, const uint8_t *p, size_t len, const char *path,
-    struct kr_err *err)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return kr_err_set(err, KR_EIO, "cannot write %s: %s",
-			    path, strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-	return KR_OK;
-}
 
 /* The stream covers the image; only the copied range is written. */
 static int
@@ -548,7 +527,7 @@ writer_out(void *arg, const uint8_t *p, size_t len, struct kr_err *err)
 	hi = b < r->copy_off + r->copy_len ? b : r->copy_off + r->copy_len;
 	if (lo >= hi)
 		return KR_OK;
-	return write_all(w->fd, p + (lo - a), (size_t)(hi - lo), w->path, err);
+	return kr_file_out_write(&w->out, p + (lo - a), (size_t)(hi - lo), err);
 }
 
 static int
@@ -580,61 +559,7 @@ result_check(const struct kr_fw_result *r, uint64_t insize, const char *in,
 	return KR_OK;
 }
 
-static int
-tmp_create(const char *out, char **tmp, int *fd, struct kr_err *err)
-{
-	uint8_t	rnd[8];
-	char	hex[17];
-	size_t	len = strlen(out) + 32;
-
-	kr_random(rnd, sizeof(rnd));
-	kr_hex_encode(hex, rnd, sizeof(rnd));
-	if ((*tmp = malloc(len)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	(void)snprintf(*tmp, len, "%s.tmp-%s", out, hex);
-	*fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (*fd < 0) {
-		int	e = errno;
-
-		free(*tmp);
-		*tmp = NULL;
-		return kr_err_set(err, e == ENOENT ? KR_ENOENT : KR_EIO,
-		    "cannot create %s: %s", out, strerror(e));
-	}
-	return KR_OK;
-}
-
-static int
-tmp_commit(const char *tmp, const char *out, unsigned flags,
-    struct kr_err *err)
-{
-	char	*copy;
-	int	 ret;
-
-	if ((flags & KR_FILE_NOREPLACE) == 0) {
-		if (rename(tmp, out) != 0)
-			return kr_err_set(err, KR_EIO, "cannot create %s: %s",
-			    out, strerror(errno));
-	} else if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out,
-	    RENAME_NOREPLACE) != 0) {
-		if ((errno != EINVAL && errno != ENOSYS) ||
-		    link(tmp, out) != 0)
-			return kr_err_set(err, errno == EEXIST ? KR_EEXIST :
-			    KR_EIO, errno == EEXIST ? "%s already exists: "
-			    "keyrite will not overwrite it%s" : "cannot create "
-			    "%s: %s", out, errno == EEXIST ? "" :
-			    strerror(errno));
-		(void)unlink(tmp);
-	}
-	if ((copy = strdup(out)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_fsync_dir(dirname(copy), err);
-	free(copy);
-	return ret;
-}
-
-/* Writes head, the copied input (digest checked), tail into w->fd. */
+/* Writes head, the copied input (digest checked), tail into w->out. */
 static int
 write_parts(struct kr_fw_writer *w, struct kr_fw_input *in,
     kr_fw_progress_fn *progress, void *arg, struct kr_err *err)
@@ -648,7 +573,7 @@ write_parts(struct kr_fw_writer *w, struct kr_fw_input *in,
 	if ((ret = kr_hash_init(&k.h, r->digest_alg)) != KR_OK)
 		return kr_err_set(err, KR_EINTERNAL, "bad record digest "
 		    "algorithm (bug: report it)");
-	if ((ret = write_all(w->fd, r->head, r->head_len, w->path, err)) !=
+	if ((ret = kr_file_out_write(&w->out, r->head, r->head_len, err)) !=
 	    KR_OK)
 		goto out;
 	memset(&st, 0, sizeof(st));
@@ -665,7 +590,7 @@ write_parts(struct kr_fw_writer *w, struct kr_fw_input *in,
 		goto out;
 	if ((ret = check_digest(r, &k, in->label, err)) != KR_OK)
 		goto out;
-	ret = write_all(w->fd, r->tail, r->tail_len, w->path, err);
+	ret = kr_file_out_write(&w->out, r->tail, r->tail_len, err);
 out:
 	kr_wipe(&k, sizeof(k));
 	return ret;
@@ -697,7 +622,6 @@ kr_fw_write_file(const struct kr_fw_result *r, const char *in,
 {
 	struct kr_fw_input	 input;
 	struct kr_fw_writer	 w;
-	char			*tmp = NULL;
 	int			 ret = KR_EINTERNAL;
 
 	if ((ret = result_check(r, UINT64_MAX, "", err)) != KR_OK)
@@ -709,23 +633,14 @@ kr_fw_write_file(const struct kr_fw_result *r, const char *in,
 	if ((ret = result_check(r, input.size, in, err)) != KR_OK)
 		goto out;
 	memset(&w, 0, sizeof(w));
-	w.path = out;
 	w.res = r;
-	if ((ret = tmp_create(out, &tmp, &w.fd, err)) != KR_OK)
+	if ((ret = kr_file_out_open(&w.out, out, flags, err)) != KR_OK)
 		goto out;
-	ret = write_parts(&w, &input, progress, arg, err);
-	if (ret == KR_OK && fsync(w.fd) != 0)
-		ret = kr_err_set(err, KR_EIO, "cannot sync %s: %s", out,
-		    strerror(errno));
-	if (close(w.fd) != 0 && ret == KR_OK)
-		ret = kr_err_set(err, KR_EIO, "cannot write %s: %s", out,
-		    strerror(errno));
-	if (ret == KR_OK)
-		ret = tmp_commit(tmp, out, flags, err);
-	if (ret != KR_OK)
-		(void)unlink(tmp);
+	if ((ret = write_parts(&w, &input, progress, arg, err)) == KR_OK)
+		ret = kr_file_out_commit(&w.out, err);
+	else
+		kr_file_out_abort(&w.out);
 out:
-	free(tmp);
 	kr_fw_input_close(&input);
 	return ret;
 }

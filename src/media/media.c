@@ -298,3 +298,21 @@ kr_media_pem_bound(uint64_t der_len)
 
 	return b64 + b64 / 64 + 1 + 128;
 }
+
+int
+kr_media_stage(enum kr_artifact type, const char *path, const void *data,
+    size_t len, char **tmp, struct kr_err *err)
+{
+	int	ret;
+
+	*tmp = NULL;
+	if ((ret = kr_media_check(type, path, data, len, err)) != KR_OK)
+		return ret;
+	return kr_file_stage(path, data, len, tmp, err);
+}
+
+int
+kr_media_place(const char *tmp, const char *path, struct kr_err *err)
+{
+	return kr_file_place(tmp, path, err);
+}

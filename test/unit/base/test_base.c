@@ -1,9 +1,11 @@
 /*
- * TEST-KEY-014, TEST-KEY-040 (docs/traceability.md).
+ * TEST-KEY-014, TEST-KEY-040, TEST-KEY-052 (staged files, temporary names,
+ * the file size limit) (docs/traceability.md).
  * Unit tests for base/: errors, buffers, reader, encodings, atomic files,
  * hardening, terminal text.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +178,90 @@ START_TEST(test_file_no_leftovers)
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	(void)pclose(f);
 	ck_assert_int_eq(atoi(line), 0);
+}
+END_TEST
+
+static int
+entries(void)
+{
+	char	 cmd[400], line[64];
+	FILE	*f;
+
+	(void)snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", tmpdir);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	(void)pclose(f);
+	return atoi(line);
+}
+
+START_TEST(test_file_stage_place)
+{
+	struct kr_file_out	 o;
+	struct kr_err		 e;
+	uint8_t			*data;
+	size_t			 len, stem;
+	char			*p, *tmp;
+
+	ck_assert(kr_file_tmp_name("a.share.tmp-0123456789abcdef", &stem));
+	ck_assert_uint_eq(stem, strlen("a.share"));
+	ck_assert(!kr_file_tmp_name("a.tmp-0123456789abcdeg", NULL));
+	ck_assert(!kr_file_tmp_name("a.tmp-0123456789ABCDEF", NULL));
+	ck_assert(!kr_file_tmp_name("a.tmp-0123", NULL));
+	ck_assert(!kr_file_tmp_name(".tmp-0123456789abcdef", NULL));
+	/* Staged: under a temporary name until placed, never over a file. */
+	p = kr_path_join(tmpdir, "k.sealed");
+	ck_assert_int_eq(kr_file_stage(p, "sealed", 6, &tmp, &e), KR_OK);
+	ck_assert(kr_file_tmp_name(strrchr(tmp, '/') + 1, &stem));
+	ck_assert_uint_eq(stem, strlen("k.sealed"));
+	ck_assert(!kr_path_exists(p) && kr_path_exists(tmp));
+	ck_assert_int_eq(kr_file_place(tmp, p, &e), KR_OK);
+	ck_assert(kr_path_exists(p) && !kr_path_exists(tmp));
+	ck_assert_int_eq(kr_file_read(p, 100, false, &data, &len, &e), KR_OK);
+	ck_assert(len == 6 && memcmp(data, "sealed", 6) == 0);
+	free(data);
+	free(tmp);
+	ck_assert_int_eq(kr_file_stage(p, "other", 5, &tmp, &e), KR_OK);
+	ck_assert_int_eq(kr_file_place(tmp, p, &e), KR_EEXIST);
+	ck_assert_int_eq(unlink(tmp), 0);
+	free(tmp);
+	ck_assert_int_eq(entries(), 1);
+	/* A new output has no name while it is written, nor after an abort. */
+	free(p);
+	p = kr_path_join(tmpdir, "out.bin");
+	ck_assert_int_eq(kr_file_out_open(&o, p, KR_FILE_NOREPLACE, &e), KR_OK);
+	ck_assert_int_eq(kr_file_out_write(&o, "abc", 3, &e), KR_OK);
+	ck_assert_int_eq(entries(), 1);
+	kr_file_out_abort(&o);
+	ck_assert_int_eq(entries(), 1);
+	ck_assert_int_eq(kr_file_out_open(&o, p, KR_FILE_NOREPLACE, &e), KR_OK);
+	ck_assert_int_eq(kr_file_out_write(&o, "abc", 3, &e), KR_OK);
+	ck_assert_int_eq(kr_file_out_commit(&o, &e), KR_OK);
+	ck_assert_int_eq(entries(), 2);
+	ck_assert_int_eq(kr_file_write(p, "x", 1, KR_FILE_NOREPLACE, &e),
+	    KR_EEXIST);
+	ck_assert_int_eq(entries(), 2);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_file_size_limit)
+{
+	struct rlimit	 rl = { 4096, 4096 };
+	struct kr_err	 e;
+	static uint8_t	 big[10000];
+	char		*p, *tmp;
+
+	(void)signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	p = kr_path_join(tmpdir, "big");
+	ck_assert_int_eq(kr_file_write(p, big, sizeof(big), KR_FILE_NOREPLACE,
+	    &e), KR_EIO);
+	ck_assert_ptr_nonnull(strstr(e.msg, "ulimit -f"));
+	ck_assert_int_eq(kr_file_write(p, big, sizeof(big), 0, &e), KR_EIO);
+	ck_assert_int_eq(kr_file_stage(p, big, sizeof(big), &tmp, &e), KR_EIO);
+	ck_assert_ptr_null(tmp);
+	ck_assert_int_eq(entries(), 0);
+	free(p);
 }
 END_TEST
 
@@ -357,6 +443,8 @@ base_suite(void)
 	tcase_add_test(tc, test_hex_base64_pem);
 	tcase_add_test(tc, test_file_write_read);
 	tcase_add_test(tc, test_file_no_leftovers);
+	tcase_add_test(tc, test_file_stage_place);
+	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_secure_memory);
 	tcase_add_test(tc, test_harden);
 	tcase_add_test(tc, test_time);
