@@ -705,20 +705,14 @@ kr_crl_check_out(struct kr_crl_pub *p, struct kr_err *err)
 	    p->req->pem ? kr_media_pem_bound(size) : size, err);
 }
 
+/* Everything before the quorum: output, dates, continuity, fields, build. */
 static int
-kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
-    struct kr_err *err)
+kr_crl_prepare(struct kr_crl_pub *p, struct kr_err *err)
 {
-	struct kr_signer	*s = NULL;
-	struct kr_rev_check	*check = NULL;
-	struct kr_err		 e2;
-	int64_t			 prev_number = 0;
-	int			 ret, ret2;
+	int64_t	prev_number = 0;
+	int	ret;
 
-	if (p->req->out_path == NULL)
-		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
-	if ((ret = kr_crl_load(p, err)) != KR_OK ||
-	    (ret = kr_crl_check_out(p, err)) != KR_OK ||
+	if ((ret = kr_crl_check_out(p, err)) != KR_OK ||
 	    (ret = kr_crl_dates(p, err)) != KR_OK)
 		return ret;
 	if (p->req->previous_path != NULL)
@@ -727,15 +721,34 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 		ret = kr_crl_continuity_records(p, err);
 	if (ret != KR_OK || (ret = kr_crl_fields(p, prev_number, err)) != KR_OK)
 		return ret;
-	/*
-	 * The whole CRL is built, and every revocation it is built from
-	 * checked against the audit chain, before the quorum is asked.
-	 */
 	kr_crl_say(p, "building the CRL from the revocation records");
+	return kr_crl_build(p, err);
+}
+
+static int
+kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	struct kr_rev_check	*check = NULL;
+	struct kr_err		 e2;
+	int			 ret, ret2;
+
+	if (p->req->out_path == NULL)
+		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
+	if ((ret = kr_crl_load(p, err)) != KR_OK)
+		return ret;
+	/*
+	 * Every revocation of the issuer is checked against the audit chain
+	 * on a second thread while this one prepares and builds the CRL from
+	 * them; both end before the quorum is asked, and records that do not
+	 * match the chain are the refusal, whatever else went wrong.
+	 */
 	if ((ret = kr_store_rev_check_start(p->app->store, p->k.id, &check,
 	    err)) != KR_OK)
 		return ret;
-	ret = kr_crl_build(p, err);
+	ret = kr_crl_prepare(p, err);
+	kr_err_clear(&e2);
 	if ((ret2 = kr_store_rev_check_finish(&check, &e2)) != KR_OK) {
 		*err = e2;
 		return ret2;

@@ -493,8 +493,9 @@ kr_store_rev_check_start(struct kr_store *st, const uint8_t *issuer,
 	c->own.path = st->path;
 	c->own.ledger = st->ledger;
 	kr_err_clear(&c->err);
+	/* One thread uses this connection: no mutex per call. */
 	rc = sqlite3_open_v2(st->path, &c->own.db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_FULLMUTEX, NULL);
+	    SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		if (c->own.db != NULL)
 			sqlite3_close(c->own.db);

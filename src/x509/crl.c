@@ -335,6 +335,14 @@ fields_check(const struct kr_crl_fields *f, struct kr_err *err)
 	return KR_OK;
 }
 
+/* The serial's hex, for a refusal only (a million entries pass). */
+static const char *
+entry_hex(const struct kr_crl_entry *e, char *hex)
+{
+	serial_hex(e->serial, e->serial_len, hex);
+	return hex;
+}
+
 static int
 entry_check(const struct kr_crl_entry *e, bool delta, size_t n,
     struct kr_err *err)
@@ -345,20 +353,19 @@ entry_check(const struct kr_crl_entry *e, bool delta, size_t n,
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "entry %zu: "
 		    "the serial number is not a positive, minimally encoded "
 		    "integer of 1 to %d octets", n, KR_SERIAL_MAX);
-	serial_hex(e->serial, e->serial_len, hex);
 	if (!time_ok(e->revoked_at) ||
 	    (e->invalidity != 0 && !time_ok(e->invalidity)))
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "entry %zu "
 		    "(serial %s): a date outside the years 0000 to 9999", n,
-		    hex);
+		    entry_hex(e, hex));
 	if (!reason_valid((int)e->reason))
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "entry %zu "
-		    "(serial %s): unknown reason code %d", n, hex,
+		    "(serial %s): unknown reason code %d", n, entry_hex(e, hex),
 		    (int)e->reason);
 	if (e->reason == KR_REASON_REMOVE_FROM_CRL && !delta)
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "entry %zu "
 		    "(serial %s): removeFromCRL is only allowed in a delta CRL "
-		    "(RFC 5280 5.3.1)", n, hex);
+		    "(RFC 5280 5.3.1)", n, entry_hex(e, hex));
 	return KR_OK;
 }
 
