@@ -264,6 +264,11 @@ struct kr_rev_iter;
 int	kr_store_rev_iter_open(struct kr_store *, const uint8_t *, int64_t,
 	    int64_t, int64_t, struct kr_rev_iter **, struct kr_err *) KR_WUR;
 /*
+ * (The base and delta iterators prove every row of the issuer against
+ * the audit chain as they stream it; the last call, which returns 0 or
+ * KR_EVERIFY, ends the proof.  Use nothing built from them before.)
+ */
+/*
  * Every revocation row of an issuer with id <= max_id, in row order (the
  * order keyrite writes CRL entries in): for checking a recorded CRL
  * against the records in one sequential pass.
@@ -278,20 +283,6 @@ int	kr_store_rev_iter_next(struct kr_rev_iter *, struct kr_revocation_rec *,
 	    struct kr_err *) KR_WUR;
 void	kr_store_rev_iter_close(struct kr_rev_iter **);
 
-/*
- * Checks every revocation row of an issuer against the audit chain (their
- * bulk imports hashed, the others compared one by one, lifted holds
- * against their lifts), on a second connection in a thread of its own:
- * start it, stream the rows with the iterators meanwhile, and use
- * nothing of them until finish returns KR_OK (KR_EVERIFY names the first
- * row or import that does not match).  finish is safe on NULL.
- */
-struct kr_rev_check;
-
-int	kr_store_rev_check_start(struct kr_store *, const uint8_t *,
-	    struct kr_rev_check **, struct kr_err *) KR_WUR;
-int	kr_store_rev_check_finish(struct kr_rev_check **, struct kr_err *)
-	    KR_WUR;
 
 /* A certificate known from an imported index.txt. */
 struct kr_external_rec {
@@ -425,8 +416,8 @@ int	kr_store_audit_verify(struct kr_store *, struct kr_audit_report *,
  * its fields in that row's payload, docs/formats.md).  The report names
  * the first rows that differ, were added or were deleted.  KR_OK whenever
  * the check ran; `damaged` says what it found.  Without `full`, rows of
- * bulk imports are counted, not hashed: whatever reads them later checks
- * their contents (the revocation iterators, point lookups).
+ * bulk imports are left to whatever reads them (the revocation iterators
+ * and point lookups prove them as they read).
  */
 #define KR_REPLAY_SHOWN		8
 

@@ -4,9 +4,9 @@
  * issuer certificate -> CRL policy -> dates (nextUpdate never past the
  * issuer's notAfter) -> number (strictly above every earlier one) ->
  * continuity with the previous CRL (records or --previous, signature
- * checked first) -> build streaming from SQLite while a second thread
- * checks every revocation of the issuer against the audit chain -> quorum
- * unlock -> sign -> verify -> record (CRL row + audit row) -> write.
+ * checked first) -> build streaming from SQLite, every revocation of the
+ * issuer proven against the audit chain as it passes -> quorum unlock ->
+ * sign -> verify -> record (CRL row + audit row) -> write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -730,30 +730,17 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
 	struct kr_signer	*s = NULL;
-	struct kr_rev_check	*check = NULL;
-	struct kr_err		 e2;
-	int			 ret, ret2;
+	int			 ret;
 
 	if (p->req->out_path == NULL)
 		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
-	if ((ret = kr_crl_load(p, err)) != KR_OK)
-		return ret;
 	/*
-	 * Every revocation of the issuer is checked against the audit chain
-	 * on a second thread while this one prepares and builds the CRL from
-	 * them; both end before the quorum is asked, and records that do not
-	 * match the chain are the refusal, whatever else went wrong.
+	 * The CRL is built before the quorum is asked, and the build proves
+	 * every revocation of the issuer against the audit chain as it
+	 * reads it.
 	 */
-	if ((ret = kr_store_rev_check_start(p->app->store, p->k.id, &check,
-	    err)) != KR_OK)
-		return ret;
-	ret = kr_crl_prepare(p, err);
-	kr_err_clear(&e2);
-	if ((ret2 = kr_store_rev_check_finish(&check, &e2)) != KR_OK) {
-		*err = e2;
-		return ret2;
-	}
-	if (ret != KR_OK)
+	if ((ret = kr_crl_load(p, err)) != KR_OK ||
+	    (ret = kr_crl_prepare(p, err)) != KR_OK)
 		return ret;
 	if ((ret = kr_authority_unlock(p->app, p->k.name, p->req->shares,
 	    p->req->nshares, src, &p->res->quorum, &s, err)) != KR_OK)

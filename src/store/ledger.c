@@ -124,6 +124,18 @@ static const struct store_table store_tables[] = {
 
 #define STORE_NTABLES	(sizeof(store_tables) / sizeof(store_tables[0]))
 
+/*
+ * What a CRL is built from, of a bulk range of revocations: bound beside
+ * the whole rows so that the CRL builder proves its input in the pass
+ * that reads it (the issuer is its query's condition; lifted holds are
+ * bound on their own).  The columns are encoded as above.
+ */
+static const struct store_table store_crl_view = {
+	"revocations.crl", "SELECT id, id, serial, revoked_at, reason, "
+	    "invalidity, expires FROM revocations", "",
+	{ "id", "serial", "revocation time", "reason", "invalidity date",
+	    "expires" }, 6, -1, true };
+
 /* One binding the chain holds: an identity's newest digest and tags. */
 struct ledger_entry {
 	char		*ident;		/* "keys:1a2b..." */
@@ -139,8 +151,11 @@ struct ledger_range {
 	int64_t		 first, last;
 	uint8_t		 issuer[KR_STORE_ID_BYTES];	/* every row's */
 	uint8_t		 digest[32];
+	uint8_t		 crl_digest[32];	/* the CRL's view, below */
+	bool		 has_crl;
 	int64_t		 seq;
 	bool		 verified;	/* contents hashed and matched */
+	bool		 crl_seen;	/* the CRL's view hashed and matched */
 };
 
 struct store_ledger {
@@ -598,6 +613,14 @@ store_bind_range(struct kr_store *st, const char *table, int64_t first,
 	(void)snprintf(ident, sizeof(ident), "%s[%lld-%lld]@%s", t->name,
 	    (long long)first, (long long)last, hex);
 	value_format(value, digest, NULL, 0);
+	if (strcmp(t->name, "revocations") == 0) {
+		/* "<whole rows>.<the CRL's view>" */
+		if ((ret = range_digest(st, &store_crl_view, first, last,
+		    digest, &count, err)) != KR_OK)
+			return ret;
+		value[64] = '.';
+		kr_hex_encode(value + 65, digest, 32);
+	}
 	return pending_add(st, ident, value, err);
 }
 
@@ -669,7 +692,7 @@ parse_hex(const char *s, size_t n, uint8_t *out)
 
 static int
 ledger_add_range(struct store_ledger *l, const char *ident,
-    const uint8_t *digest, int64_t seq)
+    const uint8_t *digest, const uint8_t *crl_digest, int64_t seq)
 {
 	struct ledger_range	*r;
 	const char		*br = strchr(ident, '[');
@@ -704,8 +727,12 @@ ledger_add_range(struct store_ledger *l, const char *ident,
 	r->last = b;
 	memcpy(r->issuer, issuer, sizeof(r->issuer));
 	memcpy(r->digest, digest, 32);
+	r->has_crl = crl_digest != NULL;
+	if (crl_digest != NULL)
+		memcpy(r->crl_digest, crl_digest, 32);
 	r->seq = seq;
 	r->verified = false;
+	r->crl_seen = false;
 	return KR_OK;
 }
 
@@ -719,8 +746,14 @@ ledger_add(struct store_ledger *l, const char *ident, const char *value,
 
 	if (vlen < 64 || !parse_hex(value, 64, digest))
 		return KR_EVERIFY;
-	if (strchr(ident, '[') != NULL)
-		return ledger_add_range(l, ident, digest, seq);
+	if (strchr(ident, '[') != NULL) {
+		uint8_t	crl[32];
+		bool	has = vlen == 129 && value[64] == '.' &&
+			    parse_hex(value + 65, 64, crl);
+
+		return ledger_add_range(l, ident, digest, has ? crl : NULL,
+		    seq);
+	}
 	if ((e = ledger_put(l, ident)) == NULL)
 		return KR_ENOMEM;
 	memcpy(e->digest, digest, 32);
@@ -998,9 +1031,8 @@ range_cmp(const void *a, const void *b)
 
 /*
  * At open, a ranged table's rows outside bulk ranges are compared one by
- * one; rows inside a range are only counted (with their issuer) here, and
- * their contents are hashed by whatever reads them (kr_store_rev_iter_*,
- * point lookups) and by `audit verify`.
+ * one; rows inside a range are proven by whatever reads them (the CRL
+ * build's kr_store_rev_iter_*, point lookups) and by `audit verify`.
  */
 static int
 replay_ranged_quick(struct replay *r, size_t ti, struct kr_err *err)
@@ -1179,7 +1211,11 @@ kr_store_replay(struct kr_store *st, struct kr_replay_report *rep, bool full,
 		if ((ret = replay_table(&r, i, full, err)) != KR_OK)
 			return ret;
 	replay_missing(&r);
-	if ((ret = replay_range_counts(&r, err)) != KR_OK)
+	/*
+	 * Rows of bulk ranges are proven where they are read (the CRL
+	 * build, point lookups); here only when everything is hashed.
+	 */
+	if (full && (ret = replay_range_counts(&r, err)) != KR_OK)
 		return ret;
 	rep->damaged = rep->chain.first_bad != 0 || rep->problems > 0;
 	return KR_OK;
@@ -1267,7 +1303,7 @@ vwalk_failed(struct store_vwalk *v, struct kr_err *err)
 
 /* A lifted hold's time, against its own binding. */
 static void
-vwalk_lifted(struct store_vwalk *v, int64_t id, sqlite3_stmt *stmt, int col)
+vwalk_lifted_value(struct store_vwalk *v, int64_t id, int64_t lifted_at)
 {
 	const struct store_table	*t = table_named("revocations.lifted");
 	struct ledger_entry		*e;
@@ -1285,13 +1321,26 @@ vwalk_lifted(struct store_vwalk *v, int64_t id, sqlite3_stmt *stmt, int col)
 	hdr[0] = 'i';
 	enc_be(hdr + 1, (uint64_t)id, 8);
 	enc_put(en, hdr, 9);
-	enc_column(en, stmt, col);
+	enc_be(hdr + 1, (uint64_t)lifted_at, 8);
+	enc_put(en, hdr, 9);
 	enc_final(&en, digest);
 	if ((e = ledger_find(v->st->ledger, ident)) == NULL ||
 	    memcmp(e->digest, digest, 32) != 0)
 		replay_note(&v->r, "revocations row %lld: its certificate hold "
 		    "was lifted in the database, not by keyrite (no audit row "
 		    "records that lift)", (long long)id);
+}
+
+static void
+vwalk_lifted(struct store_vwalk *v, int64_t id, sqlite3_stmt *stmt, int col)
+{
+	if (sqlite3_column_type(stmt, col) != SQLITE_INTEGER) {
+		replay_note(&v->r, "revocations row %lld: its lift time is not "
+		    "a number: the row was changed after it was written",
+		    (long long)id);
+		return;
+	}
+	vwalk_lifted_value(v, id, sqlite3_column_int64(stmt, col));
 }
 
 /*
@@ -1417,4 +1466,162 @@ store_check_id(struct kr_store *st, const char *table, int64_t id,
 	store_vwalk_free(&v);
 	sqlite3_finalize(stmt);
 	return ret;
+}
+
+/*
+ * The CRL builder's walk: one issuer's revocations in id order, each row
+ * given as the values the CRL is built from.  Rows of a bulk range are
+ * hashed into the range's CRL view as they pass; rows bound one by one
+ * are compared whole (a point query; they are few); a lifted hold is
+ * compared with its own binding.  KR_EVERIFY names the first difference;
+ * store_pwalk_end also requires every range of the issuer to have been
+ * seen whole.
+ */
+struct store_pwalk {
+	struct kr_store		*st;
+	size_t			 ti;
+	uint8_t			 issuer[KR_STORE_ID_BYTES];
+	struct ledger_range	*r;
+	struct kr_hash		 h;
+	struct enc		*e;
+	int64_t			 count;
+	struct store_vwalk	*v;		/* lifted holds */
+};
+
+int
+store_pwalk_new(struct kr_store *st, const uint8_t *issuer,
+    struct store_pwalk **out, struct kr_err *err)
+{
+	struct store_pwalk	*w;
+	size_t			 i;
+	int			 ret;
+
+	*out = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	w->st = st;
+	memcpy(w->issuer, issuer, sizeof(w->issuer));
+	if ((ret = store_vwalk_new(st, "revocations", issuer, &w->v, err)) !=
+	    KR_OK) {
+		free(w);
+		return ret;
+	}
+	w->ti = w->v->ti;
+	for (i = 0; i < st->ledger->nranges; i++)
+		st->ledger->ranges[i].crl_seen = false;
+	*out = w;
+	return KR_OK;
+}
+
+static int
+pwalk_failed(struct store_pwalk *w, struct ledger_range *g, const char *what,
+    struct kr_err *err)
+{
+	char	row[96];
+
+	replay_row_name(&w->v->r, g->seq, row, sizeof(row));
+	return kr_err_set(err, KR_EVERIFY, "revocations rows %lld to %lld, "
+	    "imported by %s, %s: nothing was signed; `keyrite audit verify` "
+	    "says more", (long long)g->first, (long long)g->last, row, what);
+}
+
+static int
+pwalk_close(struct store_pwalk *w, struct kr_err *err)
+{
+	uint8_t	digest[32];
+
+	if (w->e == NULL)
+		return KR_OK;
+	enc_final(&w->e, digest);
+	if (w->count != w->r->last - w->r->first + 1 ||
+	    memcmp(digest, w->r->crl_digest, 32) != 0)
+		return pwalk_failed(w, w->r, "were changed, deleted or moved to "
+		    "another issuer after the import", err);
+	w->r->crl_seen = true;
+	return KR_OK;
+}
+
+int
+store_pwalk_row(struct store_pwalk *w, const struct store_crl_row *row,
+    struct kr_err *err)
+{
+	struct ledger_range	*g;
+	uint8_t			 b[9 + 5 + KR_STORE_SERIAL_MAX];
+	size_t			 n = 0;
+	int			 ret, i;
+	const int64_t		 ints[] = { row->revoked_at, row->reason,
+				    row->invalidity, row->expires };
+
+	if (w->e == NULL || row->id > w->r->last) {
+		if ((ret = pwalk_close(w, err)) != KR_OK)
+			return ret;
+		g = range_of(w->st->ledger, w->ti, row->id);
+		if (g == NULL || !g->has_crl) {
+			/* Bound on its own: the whole row, compared. */
+			if ((ret = store_check_id(w->st, "revocations",
+			    row->id, err)) != KR_OK)
+				return ret;
+			goto lifted;
+		}
+		w->r = g;
+		w->count = 0;
+		if ((w->e = enc_new(&w->h, RANGE_TAG,
+		    store_crl_view.name)) == NULL)
+			return kr_err_set(err, KR_ECRYPTO, "cannot hash a "
+			    "record");
+	}
+	b[n++] = 'i';
+	enc_be(b + n, (uint64_t)row->id, 8);
+	n += 8;
+	b[n++] = 'b';
+	enc_be(b + n, (uint64_t)row->serial_len, 4);
+	n += 4;
+	memcpy(b + n, row->serial, row->serial_len);
+	n += row->serial_len;
+	enc_put(w->e, b, n);
+	for (i = 0; i < 4; i++) {
+		b[0] = 'i';
+		enc_be(b + 1, (uint64_t)ints[i], 8);
+		enc_put(w->e, b, 9);
+	}
+	w->count++;
+lifted:
+	if (row->lifted) {
+		vwalk_lifted_value(w->v, row->id, row->lifted_at);
+		if (w->v->rep.problems > 0)
+			return vwalk_failed(w->v, err);
+	}
+	return KR_OK;
+}
+
+int
+store_pwalk_end(struct store_pwalk *w, struct kr_err *err)
+{
+	struct store_ledger	*l = w->st->ledger;
+	size_t			 i;
+	int			 ret;
+
+	if ((ret = pwalk_close(w, err)) != KR_OK)
+		return ret;
+	for (i = 0; i < l->nranges; i++) {
+		struct ledger_range	*g = &l->ranges[i];
+
+		if (g->table == w->ti && !g->crl_seen &&
+		    memcmp(g->issuer, w->issuer, sizeof(g->issuer)) == 0)
+			return pwalk_failed(w, g, "are not all this issuer's "
+			    "any more: rows were moved to another issuer or "
+			    "deleted", err);
+	}
+	return KR_OK;
+}
+
+void
+store_pwalk_free(struct store_pwalk **wp)
+{
+	if (wp == NULL || *wp == NULL)
+		return;
+	free((*wp)->e);
+	store_vwalk_free(&(*wp)->v);
+	free(*wp);
+	*wp = NULL;
 }

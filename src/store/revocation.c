@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pthread.h>
-
 #include <sqlite3.h>
 
 #include <keyrite/base.h>
@@ -183,9 +181,24 @@ kr_store_revocation_max_id(struct kr_store *st, const uint8_t *issuer,
 	    "reading the revocations", err);
 }
 
+/*
+ * The CRL iterators.  The base and delta iterators read every revocation
+ * row of the issuer in id order, with what the CRL is built from and what
+ * decides whether a row is listed, prove each row against the audit chain
+ * as it passes (store_pwalk), and return the rows the CRL lists.  The
+ * proof ends with the last row: a caller uses nothing before the
+ * iterator has said 0.
+ */
+#define BUILD_COLUMNS \
+	"id, serial, revoked_at, reason, invalidity, expires, lifted_at"
+
 struct kr_rev_iter {
-	struct kr_store	*st;
-	sqlite3_stmt	*stmt;
+	struct kr_store		*st;
+	sqlite3_stmt		*stmt;
+	struct store_pwalk	*w;		/* NULL: rows as selected */
+	int64_t			 now;
+	int64_t			 base_max_id;	/* a delta: > 0 */
+	int64_t			 base_this_update;
 };
 
 int
@@ -200,34 +213,66 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	it->st = st;
-	if (delta_base_max_id <= 0)
-		/*
-		 * "+issuer_key_id": read the table in row order instead of
-		 * going through the serial index row by row, which is several
-		 * times faster for the large CRLs this streams.
-		 */
-		ret = store_prepare(st, "SELECT " ITER_COLUMNS " FROM "
-		    "revocations WHERE +issuer_key_id = ?1 AND lifted_at IS NULL "
-		    "AND expires >= ?2", &it->stmt, err);
-	else
-		ret = store_prepare(st, "SELECT id, serial, revoked_at, "
-		    "CASE WHEN lifted_at IS NULL THEN reason ELSE 8 END, "
-		    "invalidity FROM revocations WHERE issuer_key_id = ?1 AND "
-		    "expires >= ?2 AND ((id > ?3 AND lifted_at IS NULL) OR "
-		    "(id <= ?3 AND lifted_at >= ?4))", &it->stmt, err);
-	if (ret != KR_OK) {
-		free(it);
+	it->now = now;
+	it->base_max_id = delta_base_max_id;
+	it->base_this_update = base_this_update;
+	/*
+	 * "+issuer_key_id": read the table in row order instead of going
+	 * through the serial index row by row, which is several times
+	 * faster for the large CRLs this streams.
+	 */
+	if ((ret = store_prepare(st, "SELECT " BUILD_COLUMNS " FROM "
+	    "revocations WHERE +issuer_key_id = ?1 ORDER BY id", &it->stmt,
+	    err)) != KR_OK ||
+	    (ret = store_pwalk_new(st, issuer, &it->w, err)) != KR_OK) {
+		kr_store_rev_iter_close(&it);
 		return ret;
 	}
 	sqlite3_bind_blob(it->stmt, 1, issuer, KR_STORE_ID_BYTES,
 	    SQLITE_TRANSIENT);
-	sqlite3_bind_int64(it->stmt, 2, now);
-	if (delta_base_max_id > 0) {
-		sqlite3_bind_int64(it->stmt, 3, delta_base_max_id);
-		sqlite3_bind_int64(it->stmt, 4, base_this_update);
-	}
 	*out = it;
 	return KR_OK;
+}
+
+/* Whether a proven row belongs in the CRL, and its entry's reason. */
+static bool
+store_build_listed(const struct kr_rev_iter *it, const struct store_crl_row *r,
+    int *reason)
+{
+	*reason = (int)r->reason;
+	if (r->expires < it->now)
+		return false;
+	if (it->base_max_id <= 0 || r->id > it->base_max_id)
+		return !r->lifted;
+	if (r->lifted && r->lifted_at >= it->base_this_update) {
+		*reason = 8;		/* removeFromCRL: a hold lifted */
+		return true;
+	}
+	return false;
+}
+
+static int
+store_build_row(struct kr_rev_iter *it, struct store_crl_row *r,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = it->stmt;
+	int		 n = sqlite3_column_bytes(stmt, 1);
+
+	r->id = sqlite3_column_int64(stmt, 0);
+	r->serial = sqlite3_column_blob(stmt, 1);
+	if (r->serial == NULL || n <= 0 || n > KR_STORE_SERIAL_MAX)
+		return store_damaged(it->st, err, "revocations row %lld: its "
+		    "serial is missing or longer than %d bytes (`keyrite audit "
+		    "verify` says more)", (long long)r->id,
+		    KR_STORE_SERIAL_MAX);
+	r->serial_len = (size_t)n;
+	r->revoked_at = sqlite3_column_int64(stmt, 2);
+	r->reason = sqlite3_column_int64(stmt, 3);
+	r->invalidity = sqlite3_column_int64(stmt, 4);
+	r->expires = sqlite3_column_int64(stmt, 5);
+	r->lifted = sqlite3_column_type(stmt, 6) != SQLITE_NULL;
+	r->lifted_at = sqlite3_column_int64(stmt, 6);
+	return store_pwalk_row(it->w, r, err);
 }
 
 int
@@ -279,15 +324,32 @@ int
 kr_store_rev_iter_next(struct kr_rev_iter *it, struct kr_revocation_rec *r,
     struct kr_err *err)
 {
-	int	rc = sqlite3_step(it->stmt);
+	struct store_crl_row	row;
+	int			rc, reason, ret;
 
-	if (rc == SQLITE_ROW) {
-		store_iter_row(it->stmt, r);
+	while ((rc = sqlite3_step(it->stmt)) == SQLITE_ROW) {
+		if (it->w == NULL) {
+			store_iter_row(it->stmt, r);
+			return 1;
+		}
+		if ((ret = store_build_row(it, &row, err)) != KR_OK)
+			return ret;
+		if (!store_build_listed(it, &row, &reason))
+			continue;
+		r->id = row.id;
+		memcpy(r->serial, row.serial, row.serial_len);
+		r->serial_len = row.serial_len;
+		r->revoked_at = row.revoked_at;
+		r->reason = reason;
+		r->invalidity = row.invalidity;
 		return 1;
 	}
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_sqlite_err(it->st, rc, err, "reading the revocations");
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(it->st, rc, err, "reading the "
+		    "revocations");
+	if (it->w != NULL && (ret = store_pwalk_end(it->w, err)) != KR_OK)
+		return ret;
+	return 0;
 }
 
 void
@@ -296,6 +358,7 @@ kr_store_rev_iter_close(struct kr_rev_iter **itp)
 	if (itp == NULL || *itp == NULL)
 		return;
 	sqlite3_finalize((*itp)->stmt);
+	store_pwalk_free(&(*itp)->w);
 	free(*itp);
 	*itp = NULL;
 }
@@ -412,125 +475,6 @@ kr_store_import_bind(struct kr_import_batch *b, struct kr_err *err)
 		return store_bind_range(b->st, "revocations", b->rev_first,
 		    b->rev_last, b->issuer, err);
 	return KR_OK;
-}
-
-/*
- * The check of one issuer's revocations against the audit chain, run on
- * a second connection in a thread of its own while the caller builds the
- * CRL from the same rows: the whole is proven before the quorum is asked,
- * at the cost of the longer of the two passes instead of their sum.
- */
-#define CHECK_COLUMNS \
-	"id, id, issuer_key_id, serial, revoked_at, reason, invalidity, " \
-	"expires, source, lifted_at"
-#define CHECK_LIFTED	9
-
-struct kr_rev_check {
-	struct kr_store	 own;		/* its connection, the caller's ledger */
-	uint8_t		 issuer[KR_STORE_ID_BYTES];
-	pthread_t	 thread;
-	bool		 started;
-	int		 ret;
-	struct kr_err	 err;
-};
-
-static int
-store_rev_check_run(struct kr_rev_check *c)
-{
-	struct store_vwalk	*v = NULL;
-	sqlite3_stmt		*stmt = NULL;
-	int			 rc, ret;
-
-	if ((ret = store_exec(&c->own, "BEGIN", "reading the revocations",
-	    &c->err)) != KR_OK)
-		return ret;
-	if ((ret = store_prepare(&c->own, "SELECT " CHECK_COLUMNS " FROM "
-	    "revocations WHERE +issuer_key_id = ?1 ORDER BY id", &stmt,
-	    &c->err)) != KR_OK ||
-	    (ret = store_vwalk_new(&c->own, "revocations", c->issuer, &v,
-	    &c->err)) != KR_OK)
-		goto out;
-	sqlite3_bind_blob(stmt, 1, c->issuer, KR_STORE_ID_BYTES,
-	    SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if ((ret = store_vwalk_row(v, stmt, CHECK_LIFTED, &c->err)) !=
-		    KR_OK)
-			goto out;
-	if (rc != SQLITE_DONE)
-		ret = store_sqlite_err(&c->own, rc, &c->err, "reading the "
-		    "revocations");
-	else
-		ret = store_vwalk_end(v, &c->err);
-out:
-	store_vwalk_free(&v);
-	sqlite3_finalize(stmt);
-	(void)sqlite3_exec(c->own.db, "ROLLBACK", NULL, NULL, NULL);
-	return ret;
-}
-
-static void *
-store_rev_check_thread(void *arg)
-{
-	struct kr_rev_check	*c = arg;
-
-	c->ret = store_rev_check_run(c);
-	return NULL;
-}
-
-int
-kr_store_rev_check_start(struct kr_store *st, const uint8_t *issuer,
-    struct kr_rev_check **out, struct kr_err *err)
-{
-	struct kr_rev_check	*c;
-	int			 rc;
-
-	*out = NULL;
-	if (st->ledger == NULL && (rc = store_ledger_load(st, err)) != KR_OK)
-		return rc;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	memcpy(c->issuer, issuer, sizeof(c->issuer));
-	c->own.path = st->path;
-	c->own.ledger = st->ledger;
-	kr_err_clear(&c->err);
-	/* One thread uses this connection: no mutex per call. */
-	rc = sqlite3_open_v2(st->path, &c->own.db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		if (c->own.db != NULL)
-			sqlite3_close(c->own.db);
-		free(c);
-		return kr_err_set(err, KR_ESTATE, "cannot open %s a second "
-		    "time to check the revocations", st->path);
-	}
-	sqlite3_busy_timeout(c->own.db, STORE_BUSY_TIMEOUT_MS);
-	/* Without threads in SQLite, the check runs here, first. */
-	if (sqlite3_threadsafe() != 0 && pthread_create(&c->thread, NULL,
-	    store_rev_check_thread, c) == 0)
-		c->started = true;
-	else
-		c->ret = store_rev_check_run(c);
-	*out = c;
-	return KR_OK;
-}
-
-int
-kr_store_rev_check_finish(struct kr_rev_check **cp, struct kr_err *err)
-{
-	struct kr_rev_check	*c;
-	int			 ret;
-
-	if (cp == NULL || (c = *cp) == NULL)
-		return KR_OK;
-	if (c->started)
-		(void)pthread_join(c->thread, NULL);
-	ret = c->ret;
-	if (ret != KR_OK && err != NULL)
-		*err = c->err;
-	sqlite3_close(c->own.db);
-	free(c);
-	*cp = NULL;
-	return ret;
 }
 
 void

@@ -96,6 +96,26 @@ int	store_vwalk_row(struct store_vwalk *, sqlite3_stmt *, int,
 	    struct kr_err *) KR_WUR;
 int	store_vwalk_end(struct store_vwalk *, struct kr_err *) KR_WUR;
 void	store_vwalk_free(struct store_vwalk **);
+/* The values a CRL is built from, of one revocation row. */
+struct store_crl_row {
+	int64_t		 id;
+	const uint8_t	*serial;
+	size_t		 serial_len;
+	int64_t		 revoked_at;
+	int64_t		 reason;
+	int64_t		 invalidity;
+	int64_t		 expires;
+	bool		 lifted;
+	int64_t		 lifted_at;
+};
+
+struct store_pwalk;
+int	store_pwalk_new(struct kr_store *, const uint8_t *,
+	    struct store_pwalk **, struct kr_err *) KR_WUR;
+int	store_pwalk_row(struct store_pwalk *, const struct store_crl_row *,
+	    struct kr_err *) KR_WUR;
+int	store_pwalk_end(struct store_pwalk *, struct kr_err *) KR_WUR;
+void	store_pwalk_free(struct store_pwalk **);
 /* A row of a ranged table found by a point lookup, checked before use. */
 int	store_check_id(struct kr_store *, const char *, int64_t,
 	    struct kr_err *) KR_WUR;
