@@ -1546,7 +1546,7 @@ store_pwalk_row(struct store_pwalk *w, const struct store_crl_row *row,
     struct kr_err *err)
 {
 	struct ledger_range	*g;
-	uint8_t			 b[9 + 5 + KR_STORE_SERIAL_MAX];
+	uint8_t			 b[9 + 5 + KR_STORE_SERIAL_MAX + 4 * 9];
 	size_t			 n = 0;
 	int			 ret, i;
 	const int64_t		 ints[] = { row->revoked_at, row->reason,
@@ -1578,12 +1578,12 @@ store_pwalk_row(struct store_pwalk *w, const struct store_crl_row *row,
 	n += 4;
 	memcpy(b + n, row->serial, row->serial_len);
 	n += row->serial_len;
-	enc_put(w->e, b, n);
 	for (i = 0; i < 4; i++) {
-		b[0] = 'i';
-		enc_be(b + 1, (uint64_t)ints[i], 8);
-		enc_put(w->e, b, 9);
+		b[n++] = 'i';
+		enc_be(b + n, (uint64_t)ints[i], 8);
+		n += 8;
 	}
+	enc_put(w->e, b, n);
 	w->count++;
 lifted:
 	if (row->lifted) {
