@@ -103,6 +103,13 @@ struct cmd_quorum {
 
 void	cmd_quorum_init(struct cmd_quorum *, struct kr_passphrase_source *);
 int	cmd_quorum_share(struct cmd_ctx *, struct cmd_quorum *, const char *);
+/*
+ * The options of a command that takes only a key's quorum: --key NAME,
+ * --share FILE ..., --passphrase-fd N; both the key and a share are
+ * required (a usage error names what is missing).
+ */
+int	cmd_quorum_key_options(struct cmd_ctx *, int, char **,
+	    struct cmd_quorum *, const char **);
 
 /* A notice sink writing "keyrite: MESSAGE" to stderr (progress, steps). */
 void	cmd_notice(void *, const char *);

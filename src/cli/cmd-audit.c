@@ -107,41 +107,18 @@ const struct cmd_entry cmd_audit_show_entry = {
 static int
 cmd_audit_clock_recover_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "share", required_argument, NULL, 's' },
-		{ "passphrase-fd", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct kr_passphrase_source	 src;
 	struct kr_clock_recover_req	 req;
 	struct kr_clock_recover_result	 res;
 	struct cmd_quorum		 q;
 	char				 when[KR_TIME_STR_BYTES];
-	int				 c, ret = KR_OK;
+	int				 ret;
 
 	memset(&req, 0, sizeof(req));
 	cmd_quorum_init(&q, &src);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
-	    NULL)) != -1) {
-		if (c == 'k')
-			req.key = optarg;
-		else if (c == 's')
-			ret = cmd_quorum_share(ctx, &q, optarg);
-		else if (c == 'f')
-			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
-		else
-			return cmd_bad_option(ctx, c, argv);
-		if (ret != KR_OK)
-			return ret;
-	}
-	if (optind != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[optind]);
-	if (req.key == NULL || q.n == 0)
-		return cmd_usage_error(ctx, "--key and the --share of each "
-		    "custodian present are required");
+	if ((ret = cmd_quorum_key_options(ctx, argc, argv, &q, &req.key)) !=
+	    KR_OK)
+		return ret;
 	req.shares = q.shares;
 	req.nshares = q.n;
 	req.confirm_date = ctx->confirm_date;

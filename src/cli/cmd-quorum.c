@@ -28,39 +28,15 @@ cmd_quorum_print(struct cmd_ctx *ctx, const struct kr_quorum_report *rep)
 static int
 cmd_quorum_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "share", required_argument, NULL, 's' },
-		{ "passphrase-fd", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct kr_passphrase_source	 src;
 	struct kr_quorum_report		*rep;
 	struct cmd_quorum		 q;
 	const char			*key = NULL;
-	int				 c, ret = KR_OK;
+	int				 ret;
 
 	cmd_quorum_init(&q, &src);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
-	    NULL)) != -1) {
-		if (c == 'k')
-			key = optarg;
-		else if (c == 's')
-			ret = cmd_quorum_share(ctx, &q, optarg);
-		else if (c == 'f')
-			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
-		else
-			return cmd_bad_option(ctx, c, argv);
-		if (ret != KR_OK)
-			return ret;
-	}
-	if (optind != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[optind]);
-	if (key == NULL || q.n == 0)
-		return cmd_usage_error(ctx, "--key and at least one --share "
-		    "are required");
+	if ((ret = cmd_quorum_key_options(ctx, argc, argv, &q, &key)) != KR_OK)
+		return ret;
 	if ((rep = calloc(1, sizeof(*rep))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	ret = kr_authority_quorum_verify(ctx->app, key, q.shares, q.n, &src, rep,

@@ -441,6 +441,42 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	return ret;
 }
 
+int
+cmd_quorum_key_options(struct cmd_ctx *ctx, int argc, char **argv,
+    struct cmd_quorum *q, const char **key)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "share", required_argument, NULL, 's' },
+		{ "passphrase-fd", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	c, ret = KR_OK;
+
+	*key = NULL;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
+	    NULL)) != -1) {
+		if (c == 'k')
+			*key = optarg;
+		else if (c == 's')
+			ret = cmd_quorum_share(ctx, q, optarg);
+		else if (c == 'f')
+			ret = cmd_pass_set_fd(ctx, &q->pass, optarg);
+		else
+			return cmd_bad_option(ctx, c, argv);
+		if (ret != KR_OK)
+			return ret;
+	}
+	if (optind != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[optind]);
+	if (*key == NULL || q->n == 0)
+		return cmd_usage_error(ctx, "--key and the --share of each "
+		    "custodian present are required");
+	return KR_OK;
+}
+
 void
 cmd_quorum_init(struct cmd_quorum *q, struct kr_passphrase_source *src)
 {
