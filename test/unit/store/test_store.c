@@ -837,6 +837,213 @@ START_TEST(test_audit_rehashed_row)
 }
 END_TEST
 
+/* Ledger: records bound to the audit chain (TEST-KEY-034). */
+
+static void
+bound_key(const char *name, uint8_t idbyte)
+{
+	struct kr_key_rec	k;
+
+	fill_key(&k, name, idbyte);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000000, "test",
+	    "key.generate", "{\"key\":\"x\"}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+}
+
+static void
+replay(struct kr_replay_report *rep)
+{
+	ck_assert_int_eq(kr_store_replay(st, rep, true, &err), KR_OK);
+}
+
+START_TEST(test_ledger_binds_and_replays)
+{
+	struct kr_replay_report	rep;
+
+	create_and_open();
+	bound_key("root", 1);
+	bound_key("fw", 2);
+	replay(&rep);
+	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
+	ck_assert_int_eq(rep.records, 2);
+	/* The audit row carries the binding as its payload's last member. */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM audit WHERE payload "
+	    "LIKE '{\"key\":\"x\",\"bind\":{\"keys:0101%'"), 1);
+}
+END_TEST
+
+START_TEST(test_ledger_names_changed_column)
+{
+	struct kr_replay_report	rep;
+
+	create_and_open();
+	bound_key("root", 1);
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("UPDATE keys SET purpose = 'firmware'"),
+	    SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(rep.problems, 1);
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "keys row 'root'"));
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "purpose differs"));
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "audit row 1"));
+}
+END_TEST
+
+START_TEST(test_ledger_added_and_deleted)
+{
+	struct kr_replay_report	rep;
+	struct kr_key_rec	k;
+
+	create_and_open();
+	bound_key("root", 1);
+	/* Inserted without an audit row: nothing binds it. */
+	fill_key(&k, "stray", 9);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("DELETE FROM keys WHERE name = 'root'"),
+	    SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	replay(&rep);
+	ck_assert_int_eq(rep.problems, 2);
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "'stray'"));
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "not recorded"));
+	ck_assert_ptr_nonnull(strstr(rep.problem[1], "missing"));
+}
+END_TEST
+
+START_TEST(test_ledger_update_rebinds)
+{
+	struct kr_replay_report	rep;
+	struct kr_key_rec	k;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_set_state(st, k.id, "destroyed", &err),
+	    KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000001, "test",
+	    "key.destroy", "{}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	replay(&rep);
+	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
+	/* Set back to active behind keyrite's back: the newest binding wins. */
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("UPDATE keys SET state = 'active'"),
+	    SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "state differs"));
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "audit row 2"));
+}
+END_TEST
+
+START_TEST(test_ledger_rollback_forgets)
+{
+	struct kr_replay_report	rep;
+	struct kr_key_rec	k;
+
+	create_and_open();
+	bound_key("root", 1);
+	replay(&rep);
+	fill_key(&k, "gone", 5);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000002, "test",
+	    "key.generate", "{}", NULL, &err), KR_OK);
+	kr_store_rollback(st);
+	replay(&rep);
+	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
+	ck_assert_int_eq(rep.records, 1);
+}
+END_TEST
+
+START_TEST(test_ledger_crl_number_from_chain)
+{
+	struct kr_crl_rec	c;
+	struct kr_key_rec	k;
+	int64_t			max;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	memset(&c, 0, sizeof(c));
+	memcpy(c.issuer_key_id, k.id, sizeof(c.issuer_key_id));
+	c.this_update = 1795000000;
+	c.next_update = 1797000000;
+	memset(c.sha256, 'a', 64);
+	strcpy(c.location, "crls/x.crl");
+	for (c.number = 1; c.number <= 3; c.number++) {
+		ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+		ck_assert_int_eq(kr_store_crl_insert(st, &c, &err), KR_OK);
+		ck_assert_int_eq(kr_store_audit_append(st, 1795000010, "test",
+		    "crl.publish", "{}", NULL, &err), KR_OK);
+		ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	}
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("DELETE FROM crls"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_crl_number_bound(st, k.id, &max, &err),
+	    KR_OK);
+	ck_assert_int_eq(max, 3);
+}
+END_TEST
+
+START_TEST(test_ledger_bulk_range)
+{
+	struct kr_replay_report	 rep;
+	struct kr_import_batch	*b = NULL;
+	struct kr_revocation_rec r;
+	struct kr_key_rec	 k;
+	int			 i;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
+	for (i = 0; i < 50; i++) {
+		memset(&r, 0, sizeof(r));
+		memcpy(r.issuer_key_id, k.id, sizeof(r.issuer_key_id));
+		r.serial[0] = 0x10;
+		r.serial[1] = (uint8_t)i;
+		r.serial_len = 2;
+		r.revoked_at = 1795000000;
+		r.reason = 1;
+		r.expires = 1900000000;
+		strcpy(r.source, "openssl-index");
+		ck_assert_int_eq(kr_store_import_revocation(b, &r, &err),
+		    KR_OK);
+	}
+	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
+	kr_store_import_close(&b);
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
+	    "import.openssl-index", "{}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	replay(&rep);
+	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
+	ck_assert_int_eq(rep.records, 51);
+	/* One imported row changed: the range is named by its import. */
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 4 WHERE "
+	    "id = 20"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "revocations rows 1 to "
+	    "50"));
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "import.openssl-index"));
+	/* Without `full`, the open leaves bulk rows to their readers. */
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert(!rep.damaged);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -877,6 +1084,17 @@ store_suite(void)
 	    (int)(sizeof(tamper) / sizeof(tamper[0])));
 	tcase_add_test(tc, test_audit_reason_wording);
 	tcase_add_test(tc, test_audit_rehashed_row);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ledger");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, test_ledger_binds_and_replays);
+	tcase_add_test(tc, test_ledger_names_changed_column);
+	tcase_add_test(tc, test_ledger_added_and_deleted);
+	tcase_add_test(tc, test_ledger_update_rebinds);
+	tcase_add_test(tc, test_ledger_rollback_forgets);
+	tcase_add_test(tc, test_ledger_crl_number_from_chain);
+	tcase_add_test(tc, test_ledger_bulk_range);
 	suite_add_tcase(s, tc);
 	return s;
 }
