@@ -19,12 +19,6 @@ gen_ca "$S" root ed25519 ca || fail "root key"
 gen_ca "$S" int p256 ca || fail "intermediate key"
 gen_ca "$S" ncint p256 ca || fail "constrained intermediate key"
 gen_ca "$S" fw p256 firmware || fail "firmware key"
-issue() {
-	key=$1
-	shift
-	# shellcheck disable=SC2046
-	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
-}
 issue root cert root --key root --profile root --subject "CN=Root,C=DE" \
     --days 3000 --out "$T/root.pem"
 [ "$rc" -eq 0 ] || fail "root: $(cat "$T/err")"

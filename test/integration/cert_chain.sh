@@ -26,12 +26,6 @@ csr() {
 	    -out "$f" 2>/dev/null
 }
 
-issue() {
-	key=$1
-	shift
-	# shellcheck disable=SC2046
-	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
-}
 
 verify_ok() {
 	what=$1

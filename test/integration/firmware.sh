@@ -12,12 +12,6 @@ S="$T/state"
 make_state "$S"
 O="$T/o"
 mkdir -p "$O"
-issue() {
-	key=$1
-	shift
-	# shellcheck disable=SC2086
-	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
-}
 gen_ca "$S" root p256 ca
 gen_ca "$S" fw p256 firmware
 gen_ca "$S" fw384 p384 firmware

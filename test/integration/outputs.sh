@@ -33,12 +33,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-issue() {
-	key=$1
-	shift
-	# shellcheck disable=SC2046
-	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
-}
 snap() { state_snapshot "$S/keyrite.db" "$S"; }
 sigs() { sqlite3 "$S/keyrite.db" "select count(*) from signatures"; }
 skip() { printf '# SKIP %s\n' "$*"; }

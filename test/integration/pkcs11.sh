@@ -22,12 +22,6 @@ SOFTHSM2_CONF="$T/softhsm2.conf"
 export SOFTHSM2_CONF
 S="$T/state"
 make_state "$S"
-issue() {
-	key=$1
-	shift
-	# shellcheck disable=SC2086
-	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
-}
 # gen_token NAME ALG: a 2-of-3 key on a fresh token initialised by keyrite.
 gen_token() {
 	mkdir -p "$T/sh-$1"

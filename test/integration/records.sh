@@ -13,12 +13,6 @@ S="$T/state"
 make_state "$S"
 gen_ca "$S" root p256 ca
 gen_ca "$S" fw p256 firmware
-issue() {
-	key=$1
-	shift
-	# shellcheck disable=SC2046
-	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
-}
 issue root cert root --key root --profile root --subject "CN=Records Root" \
     --out "$T/root.pem"
 [ "$rc" -eq 0 ] && ok "a root certificate" || fail "cert root: $(cat "$T/err")"

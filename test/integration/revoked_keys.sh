@@ -17,12 +17,6 @@ S="$T/state"
 make_state "$S"
 O="$T/o"
 mkdir -p "$O"
-issue() {
-	key=$1
-	shift
-	# shellcheck disable=SC2046
-	run -C "$S" "$@" $(quorum "$key") 3<"$T/ab.pw"
-}
 csr() {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -keyout "$1.key" -subj "/CN=$2" -out "$1" 2>/dev/null
