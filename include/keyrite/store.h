@@ -444,6 +444,9 @@ int	kr_store_crl_number_bound(struct kr_store *, const uint8_t *,
  */
 int	kr_store_import_bind(struct kr_import_batch *, struct kr_err *)
 	    KR_WUR;
+/* Refuses an import naming a serial keyrite issued with the same key. */
+int	kr_store_import_check_own(struct kr_import_batch *, struct kr_err *)
+	    KR_WUR;
 
 /*
  * The one append that may be dated before the newest row: `audit

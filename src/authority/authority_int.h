@@ -167,6 +167,9 @@ void	kr_journal_end(struct kr_appliance *, char **);
  * on what the records say.
  */
 int	kr_recover_run(struct kr_appliance *, struct kr_err *) KR_WUR;
+/* The highest number of a CRL copy of a key in crls/ (0: none). */
+int	kr_crl_copies_max(struct kr_appliance *, const char *, const uint8_t *,
+	    int64_t *) KR_WUR;
 
 /* Full path of a file inside the state folder (malloc'd). */
 char	*kr_appliance_path(const struct kr_appliance *, const char *);

@@ -381,7 +381,7 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 	const struct kr_cert	*ic = p->chain.certs[0];
 	struct kr_crl_fields	*f = &p->f;
 	enum kr_key_alg		 alg;
-	int64_t			 n;
+	int64_t			 n, copies;
 	int			 ret;
 
 	if (kr_key_alg_from_name(p->k.alg, &alg) != KR_OK)
@@ -400,8 +400,12 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 	 * do not make a number free again).
 	 */
 	if ((ret = kr_store_crl_number_bound(p->app->store, p->k.id, &n,
-	    err)) != KR_OK)
+	    err)) != KR_OK ||
+	    (ret = kr_crl_copies_max(p->app, p->k.name, p->k.id, &copies)) !=
+	    KR_OK)
 		return ret;
+	if (copies > n)
+		n = copies;	/* a copy with no record is never reused */
 	if (p->has_last && p->last.number > n)
 		n = p->last.number;
 	if (prev_number > n)

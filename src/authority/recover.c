@@ -22,8 +22,9 @@
  *                     recorded as destroyed (a destroy cut short).
  *  crls/              a temporary copy of the issuer's last recorded CRL
  *                     (same name and SHA-256) is put in place, any other
- *                     removed; a copy numbered above the issuer's last
- *                     recorded CRL was never recorded and is removed.
+ *                     removed; a named copy numbered above the issuer's
+ *                     last recorded CRL has no record: it is kept and
+ *                     reported, and the next CRL is numbered above it.
  *  ., pending/        stale temporary files are removed.
  *
  * Opening for reading changes nothing.
@@ -663,31 +664,63 @@ kr_recover_keys(struct kr_appliance *app, const struct kr_rkeys *ks)
 	free(dir);
 }
 
-/* "NAME-IDHEX-NUMBER.crl": the key it names and the number. */
-static const struct kr_rkey *
-kr_crl_copy_key(const struct kr_rkeys *ks, const char *name, int64_t *number)
+/* "NAME-IDHEX-NUMBER.crl" of a key: its number, or 0. */
+static int64_t
+kr_crl_copy_number(const char *name, const char *key, const uint8_t *id)
 {
 	char		 idhex[17], want[KR_STORE_NAME_MAX + 40];
 	const char	*dash;
 	char		*end;
-	size_t		 i;
+	int64_t		 n;
 
 	if (!kr_has_suffix(name, ".crl") ||
 	    (dash = strrchr(name, '-')) == NULL || dash[1] < '1' ||
 	    dash[1] > '9')
-		return NULL;
-	*number = strtoll(dash + 1, &end, 10);
+		return 0;
+	n = strtoll(dash + 1, &end, 10);
 	if (strcmp(end, ".crl") != 0)
-		return NULL;
-	for (i = 0; i < ks->n; i++) {
-		kr_hex_encode(idhex, ks->v[i].id, 8);
-		(void)snprintf(want, sizeof(want), "%s-%s-", ks->v[i].name,
-		    idhex);
-		if ((size_t)(dash + 1 - name) == strlen(want) &&
-		    strncmp(name, want, strlen(want)) == 0)
+		return 0;
+	kr_hex_encode(idhex, id, 8);
+	(void)snprintf(want, sizeof(want), "%s-%s-", key, idhex);
+	if ((size_t)(dash + 1 - name) != strlen(want) ||
+	    strncmp(name, want, strlen(want)) != 0)
+		return 0;
+	return n;
+}
+
+/* "NAME-IDHEX-NUMBER.crl": the key it names and the number. */
+static const struct kr_rkey *
+kr_crl_copy_key(const struct kr_rkeys *ks, const char *name, int64_t *number)
+{
+	size_t	i;
+
+	for (i = 0; i < ks->n; i++)
+		if ((*number = kr_crl_copy_number(name, ks->v[i].name,
+		    ks->v[i].id)) > 0)
 			return &ks->v[i];
-	}
 	return NULL;
+}
+
+int
+kr_crl_copies_max(struct kr_appliance *app, const char *key,
+    const uint8_t *id, int64_t *max)
+{
+	struct kr_names	 ns;
+	char		*dir;
+	int64_t		 n;
+	size_t		 i;
+
+	*max = 0;
+	if ((dir = kr_appliance_path(app, KR_CRLS_DIR)) == NULL)
+		return KR_ENOMEM;
+	if (kr_names_read(dir, &ns) == KR_OK) {
+		for (i = 0; i < ns.n; i++)
+			if ((n = kr_crl_copy_number(ns.v[i], key, id)) > *max)
+				*max = n;
+		kr_names_free(&ns);
+	}
+	free(dir);
+	return KR_OK;
 }
 
 static void
@@ -738,7 +771,7 @@ kr_recover_crls(struct kr_appliance *app, const struct kr_rkeys *ks)
 {
 	const struct kr_rkey	*key;
 	struct kr_names		 ns;
-	char			*dir, *path, shown[300], why[200];
+	char			*dir, shown[300];
 	int64_t			 number;
 	size_t			 i, stem;
 
@@ -758,13 +791,18 @@ kr_recover_crls(struct kr_appliance *app, const struct kr_rkeys *ks)
 			continue;
 		(void)snprintf(shown, sizeof(shown), "%s/%s", KR_CRLS_DIR,
 		    ns.v[i]);
-		(void)snprintf(why, sizeof(why), "CRL %lld of '%s' was signed "
-		    "but never recorded (a publication interrupted under an "
-		    "earlier keyrite); it was never released",
-		    (long long)number, key->name);
-		if ((path = kr_path_join(dir, ns.v[i])) != NULL)
-			kr_remove(app, path, false, shown, why);
-		free(path);
+		/*
+		 * A named copy is only ever made after its record is
+		 * committed: without one, it is evidence (an earlier
+		 * keyrite's interrupted run, or records removed behind
+		 * keyrite's back).  It stays; the next CRL is numbered
+		 * above it.
+		 */
+		kr_say(app, "%s: CRL %lld of '%s' has no record (records "
+		    "removed behind keyrite's back, or a publication "
+		    "interrupted under an earlier keyrite): kept for the "
+		    "auditor; the next CRL of '%s' is numbered above it",
+		    shown, (long long)number, key->name, key->name);
 	}
 	kr_names_free(&ns);
 	free(dir);

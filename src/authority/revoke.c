@@ -319,7 +319,8 @@ kr_authority_import_openssl_index(struct kr_appliance *app,
 		ret = kr_index_read(path, kr_import_line, &im, err);
 	if (ret > 0)
 		ret = err->code != KR_OK ? err->code : KR_EINPUT;
-	if (ret == KR_OK)
+	if (ret == KR_OK &&
+	    (ret = kr_store_import_check_own(im.batch, err)) == KR_OK)
 		ret = kr_store_import_bind(im.batch, err);
 	kr_store_import_close(&im.batch);
 	if (ret == KR_OK)

@@ -212,7 +212,7 @@ audit_append(struct kr_store *st, int64_t time, const char *actor,
 	ret = audit_append_tx(st, &r, back, err);
 	if (ret == KR_OK && bound != NULL && st->ledger != NULL) {
 		/* The in-memory ledger follows; a rollback drops it. */
-		st->ledger_tx = !own;
+		st->ledger_tx = true;
 		if (store_ledger_row(st, r.seq, r.payload) != KR_OK)
 			store_ledger_free(st);
 	}

@@ -942,7 +942,7 @@ range_of(struct store_ledger *l, size_t table, int64_t id)
 {
 	size_t	i;
 
-	/* Newest binding first: a range re-imported later wins. */
+	/* Ranges never overlap: an import binds rows it made itself. */
 	for (i = l->nranges; i > 0; i--)
 		if (l->ranges[i - 1].table == table &&
 		    id >= l->ranges[i - 1].first && id <= l->ranges[i - 1].last)
@@ -1254,150 +1254,27 @@ kr_store_crl_number_bound(struct kr_store *st, const uint8_t *issuer,
 	return KR_OK;
 }
 
-/*
- * A verifying walk: the rows of a ranged table that a reader streams (one
- * issuer's revocations, in id order) are checked as they pass, against
- * their bulk range or their own binding, so the records a CRL is built
- * from are proven by the same pass that reads them.
- */
-struct store_vwalk {
-	struct kr_store			*st;
-	size_t				 ti;
-	uint8_t				 issuer[KR_STORE_ID_BYTES];
-	struct range_walk		 w;
-	struct replay			 r;
-	struct kr_replay_report		 rep;
+/* A report of one problem, for a refusal (the same words as the replay). */
+struct one_check {
+	struct replay		r;
+	struct kr_replay_report	rep;
 };
 
-int
-store_vwalk_new(struct kr_store *st, const char *table, const uint8_t *issuer,
-    struct store_vwalk **out, struct kr_err *err)
+static void
+one_check_init(struct one_check *c, struct kr_store *st)
 {
-	const struct store_table	*t = table_named(table);
-	struct store_vwalk		*v;
-	int				 ret;
-
-	*out = NULL;
-	if (t == NULL || !t->ranged)
-		return kr_err_set(err, KR_EINTERNAL, "no ranged table %s: "
-		    "this is a bug in keyrite", table);
-	if (st->ledger == NULL && (ret = store_ledger_load(st, err)) != KR_OK)
-		return ret;
-	if ((v = calloc(1, sizeof(*v))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	v->st = st;
-	v->ti = (size_t)(t - store_tables);
-	memcpy(v->issuer, issuer, sizeof(v->issuer));
-	v->r.st = st;
-	v->r.rep = &v->rep;
-	*out = v;
-	return KR_OK;
+	memset(&c->rep, 0, sizeof(c->rep));
+	c->r.st = st;
+	c->r.rep = &c->rep;
 }
 
 static int
-vwalk_failed(struct store_vwalk *v, struct kr_err *err)
+one_check_result(const struct one_check *c, struct kr_err *err)
 {
-	return kr_err_set(err, KR_EVERIFY, "%s. Nothing was signed: run "
-	    "`keyrite audit verify` for the full list", v->rep.problem[0]);
-}
-
-/* A lifted hold's time, against its own binding. */
-static void
-vwalk_lifted_value(struct store_vwalk *v, int64_t id, int64_t lifted_at)
-{
-	const struct store_table	*t = table_named("revocations.lifted");
-	struct ledger_entry		*e;
-	struct kr_hash			 h;
-	struct enc			*en;
-	uint8_t				 hdr[9], digest[32];
-	char				 ident[IDENT_MAX];
-
-	if (t == NULL)
-		return;
-	(void)snprintf(ident, sizeof(ident), "%s:%lld", t->name,
-	    (long long)id);
-	if ((en = enc_new(&h, RECORD_TAG, t->name)) == NULL)
-		return;
-	hdr[0] = 'i';
-	enc_be(hdr + 1, (uint64_t)id, 8);
-	enc_put(en, hdr, 9);
-	enc_be(hdr + 1, (uint64_t)lifted_at, 8);
-	enc_put(en, hdr, 9);
-	enc_final(&en, digest);
-	if ((e = ledger_find(v->st->ledger, ident)) == NULL ||
-	    memcmp(e->digest, digest, 32) != 0)
-		replay_note(&v->r, "revocations row %lld: its certificate hold "
-		    "was lifted in the database, not by keyrite (no audit row "
-		    "records that lift)", (long long)id);
-}
-
-static void
-vwalk_lifted(struct store_vwalk *v, int64_t id, sqlite3_stmt *stmt, int col)
-{
-	if (sqlite3_column_type(stmt, col) != SQLITE_INTEGER) {
-		replay_note(&v->r, "revocations row %lld: its lift time is not "
-		    "a number: the row was changed after it was written",
-		    (long long)id);
-		return;
-	}
-	vwalk_lifted_value(v, id, sqlite3_column_int64(stmt, col));
-}
-
-/*
- * One row: columns 0..ncols as the table's select, then at `lifted_col`
- * the lifted_at column (revocations) or -1.
- */
-int
-store_vwalk_row(struct store_vwalk *v, sqlite3_stmt *stmt, int lifted_col,
-    struct kr_err *err)
-{
-	const struct store_table	*t = &store_tables[v->ti];
-	int				 in;
-
-	if ((in = replay_range_row(&v->r, v->ti, stmt, &v->w)) < 0)
-		return kr_err_set(err, KR_ECRYPTO, "cannot hash a record");
-	if (in == 0)
-		replay_one(&v->r, t, stmt);
-	if (lifted_col >= 0 && sqlite3_column_type(stmt, lifted_col) !=
-	    SQLITE_NULL)
-		vwalk_lifted(v, sqlite3_column_int64(stmt, 1), stmt,
-		    lifted_col);
-	return v->rep.problems > 0 ? vwalk_failed(v, err) : KR_OK;
-}
-
-/* Every bulk range of the issuer must have been walked whole and matched. */
-int
-store_vwalk_end(struct store_vwalk *v, struct kr_err *err)
-{
-	struct store_ledger	*l = v->st->ledger;
-	char			 row[96];
-	size_t			 i;
-
-	range_walk_close(&v->r, &store_tables[v->ti], &v->w);
-	for (i = 0; i < l->nranges && v->rep.problems == 0; i++) {
-		struct ledger_range	*g = &l->ranges[i];
-
-		if (g->table != v->ti || g->verified ||
-		    memcmp(g->issuer, v->issuer, sizeof(g->issuer)) != 0)
-			continue;
-		replay_row_name(&v->r, g->seq, row, sizeof(row));
-		replay_note(&v->r, "%s rows %lld to %lld, imported by %s for "
-		    "this issuer, are not all this issuer's any more: rows "
-		    "were moved to another issuer", store_tables[v->ti].name,
-		    (long long)g->first, (long long)g->last, row);
-	}
-	return v->rep.problems > 0 ? vwalk_failed(v, err) : KR_OK;
-}
-
-void
-store_vwalk_free(struct store_vwalk **vp)
-{
-	if (vp == NULL || *vp == NULL)
-		return;
-	if ((*vp)->w.e != NULL)
-		free((*vp)->w.e);
-	free(*vp);
-	*vp = NULL;
+	if (c->rep.problems == 0)
+		return KR_OK;
+	return kr_err_set(err, KR_EVERIFY, "%s. Nothing was signed or changed: "
+	    "run `keyrite audit verify` for the full list", c->rep.problem[0]);
 }
 
 /* A bulk range's rows hashed once per process and compared. */
@@ -1405,8 +1282,7 @@ static int
 range_verify(struct kr_store *st, struct ledger_range *g, struct kr_err *err)
 {
 	const struct store_table	*t = &store_tables[g->table];
-	struct replay			 r;
-	struct kr_replay_report		 rep;
+	struct one_check		 c;
 	uint8_t				 d[32];
 	int64_t				 count;
 	char				 row[96];
@@ -1421,19 +1297,17 @@ range_verify(struct kr_store *st, struct ledger_range *g, struct kr_err *err)
 		g->verified = true;
 		return KR_OK;
 	}
-	memset(&rep, 0, sizeof(rep));
-	r.st = st;
-	r.rep = &rep;
-	replay_row_name(&r, g->seq, row, sizeof(row));
-	return kr_err_set(err, KR_EVERIFY, "%s rows %lld to %lld, imported by "
-	    "%s, were changed after the import: nothing was changed or "
-	    "signed; `keyrite audit verify` says more", t->name,
+	one_check_init(&c, st);
+	replay_row_name(&c.r, g->seq, row, sizeof(row));
+	replay_note(&c.r, "%s rows %lld to %lld, imported by %s, were "
+	    "changed, deleted or moved after the import", t->name,
 	    (long long)g->first, (long long)g->last, row);
+	return one_check_result(&c, err);
 }
 
 /*
  * Before a row of a ranged table found by a point lookup is used: its
- * bulk range hashed (once), or its own binding compared.
+ * bulk range hashed (once), or the row compared with its own binding.
  */
 int
 store_check_id(struct kr_store *st, const char *table, int64_t id,
@@ -1441,7 +1315,7 @@ store_check_id(struct kr_store *st, const char *table, int64_t id,
 {
 	const struct store_table	*t = table_named(table);
 	struct ledger_range		*g;
-	struct store_vwalk		*v = NULL;
+	struct one_check		 c;
 	sqlite3_stmt			*stmt = NULL;
 	char				 sql[512];
 	int				 rc, ret;
@@ -1460,22 +1334,84 @@ store_check_id(struct kr_store *st, const char *table, int64_t id,
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
 		ret = store_sqlite_err(st, rc, err, "reading %s row %lld",
 		    table, (long long)id);
-	else if ((ret = store_vwalk_new(st, table,
-	    sqlite3_column_blob(stmt, 2), &v, err)) == KR_OK)
-		ret = store_vwalk_row(v, stmt, -1, err);
-	store_vwalk_free(&v);
+	else {
+		one_check_init(&c, st);
+		replay_one(&c.r, t, stmt);
+		ret = one_check_result(&c, err);
+	}
 	sqlite3_finalize(stmt);
 	return ret;
 }
 
 /*
+ * A serial not found among an issuer's revocations: true only if no row of
+ * any of its bulk imports was deleted or changed (rows revoked one by one
+ * are proven absent at open: their bindings would be missing rows).
+ */
+int
+store_check_absent(struct kr_store *st, const uint8_t *issuer,
+    struct kr_err *err)
+{
+	const struct store_table	*t = table_named("revocations");
+	struct store_ledger		*l;
+	size_t				 i;
+	int				 ret;
+
+	if (st->ledger == NULL && (ret = store_ledger_load(st, err)) != KR_OK)
+		return ret;
+	l = st->ledger;
+	for (i = 0; t != NULL && i < l->nranges; i++)
+		if (l->ranges[i].table == (size_t)(t - store_tables) &&
+		    memcmp(l->ranges[i].issuer, issuer, KR_STORE_ID_BYTES) ==
+		    0 && (ret = range_verify(st, &l->ranges[i], err)) != KR_OK)
+			return ret;
+	return KR_OK;
+}
+
+/* The encoding of one integer column (as enc_column writes it). */
+static void
+enc_int(struct enc *e, int64_t v)
+{
+	uint8_t	b[9];
+
+	b[0] = 'i';
+	enc_be(b + 1, (uint64_t)v, 8);
+	enc_put(e, b, 9);
+}
+
+/* A lifted hold's time, against its own binding. */
+static void
+lifted_check(struct replay *r, int64_t id, int64_t lifted_at)
+{
+	const struct store_table	*t = table_named("revocations.lifted");
+	struct ledger_entry		*e;
+	struct kr_hash			 h;
+	struct enc			*en;
+	uint8_t				 digest[32];
+	char				 ident[IDENT_MAX];
+
+	if (t == NULL || (en = enc_new(&h, RECORD_TAG, t->name)) == NULL)
+		return;
+	(void)snprintf(ident, sizeof(ident), "%s:%lld", t->name,
+	    (long long)id);
+	enc_int(en, id);
+	enc_int(en, lifted_at);
+	enc_final(&en, digest);
+	if ((e = ledger_find(r->st->ledger, ident)) == NULL ||
+	    memcmp(e->digest, digest, 32) != 0)
+		replay_note(r, "revocations row %lld: its certificate hold "
+		    "was lifted in the database, not by keyrite (no audit row "
+		    "records that lift)", (long long)id);
+}
+
+/*
  * The CRL builder's walk: one issuer's revocations in id order, each row
- * given as the values the CRL is built from.  Rows of a bulk range are
- * hashed into the range's CRL view as they pass; rows bound one by one
- * are compared whole (a point query; they are few); a lifted hold is
- * compared with its own binding.  KR_EVERIFY names the first difference;
- * store_pwalk_end also requires every range of the issuer to have been
- * seen whole.
+ * given as the values the CRL is built from.  Rows of a bulk range of
+ * that issuer are hashed into the range's CRL view as they pass; rows
+ * bound one by one are compared whole (a point query; they are few); a
+ * lifted hold is compared with its own binding.  KR_EVERIFY names the
+ * first difference; store_pwalk_end also requires every range of the
+ * issuer to have been seen whole.
  */
 struct store_pwalk {
 	struct kr_store		*st;
@@ -1485,28 +1421,30 @@ struct store_pwalk {
 	struct kr_hash		 h;
 	struct enc		*e;
 	int64_t			 count;
-	struct store_vwalk	*v;		/* lifted holds */
+	struct one_check	 c;
 };
 
 int
 store_pwalk_new(struct kr_store *st, const uint8_t *issuer,
     struct store_pwalk **out, struct kr_err *err)
 {
-	struct store_pwalk	*w;
-	size_t			 i;
-	int			 ret;
+	const struct store_table	*t = table_named("revocations");
+	struct store_pwalk		*w;
+	size_t				 i;
+	int				 ret;
 
 	*out = NULL;
+	if (t == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "no revocations table: "
+		    "this is a bug in keyrite");
+	if (st->ledger == NULL && (ret = store_ledger_load(st, err)) != KR_OK)
+		return ret;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	w->st = st;
+	w->ti = (size_t)(t - store_tables);
 	memcpy(w->issuer, issuer, sizeof(w->issuer));
-	if ((ret = store_vwalk_new(st, "revocations", issuer, &w->v, err)) !=
-	    KR_OK) {
-		free(w);
-		return ret;
-	}
-	w->ti = w->v->ti;
+	one_check_init(&w->c, st);
 	for (i = 0; i < st->ledger->nranges; i++)
 		st->ledger->ranges[i].crl_seen = false;
 	*out = w;
@@ -1519,10 +1457,10 @@ pwalk_failed(struct store_pwalk *w, struct ledger_range *g, const char *what,
 {
 	char	row[96];
 
-	replay_row_name(&w->v->r, g->seq, row, sizeof(row));
-	return kr_err_set(err, KR_EVERIFY, "revocations rows %lld to %lld, "
-	    "imported by %s, %s: nothing was signed; `keyrite audit verify` "
-	    "says more", (long long)g->first, (long long)g->last, row, what);
+	replay_row_name(&w->c.r, g->seq, row, sizeof(row));
+	replay_note(&w->c.r, "revocations rows %lld to %lld, imported by %s, "
+	    "%s", (long long)g->first, (long long)g->last, row, what);
+	return one_check_result(&w->c, err);
 }
 
 static int
@@ -1541,57 +1479,54 @@ pwalk_close(struct store_pwalk *w, struct kr_err *err)
 	return KR_OK;
 }
 
+/* A row opening a new stretch: its range, or its own binding. */
+static int
+pwalk_enter(struct store_pwalk *w, int64_t id, struct kr_err *err)
+{
+	struct ledger_range	*g;
+	int			 ret;
+
+	if ((ret = pwalk_close(w, err)) != KR_OK)
+		return ret;
+	g = range_of(w->st->ledger, w->ti, id);
+	if (g != NULL && memcmp(g->issuer, w->issuer, KR_STORE_ID_BYTES) != 0)
+		return pwalk_failed(w, g, "belong to another issuer: a row was "
+		    "moved to this one", err);
+	if (g == NULL || !g->has_crl)
+		/* Bound on its own (or an import without a CRL view). */
+		return store_check_id(w->st, "revocations", id, err);
+	w->r = g;
+	w->count = 0;
+	if ((w->e = enc_new(&w->h, RANGE_TAG, store_crl_view.name)) == NULL)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash a record");
+	return KR_OK;
+}
+
 int
 store_pwalk_row(struct store_pwalk *w, const struct store_crl_row *row,
     struct kr_err *err)
 {
-	struct ledger_range	*g;
-	uint8_t			 b[9 + 5 + KR_STORE_SERIAL_MAX + 4 * 9];
-	size_t			 n = 0;
-	int			 ret, i;
-	const int64_t		 ints[] = { row->revoked_at, row->reason,
-				    row->invalidity, row->expires };
+	uint8_t	b[5];
+	int	ret;
 
-	if (w->e == NULL || row->id > w->r->last) {
-		if ((ret = pwalk_close(w, err)) != KR_OK)
-			return ret;
-		g = range_of(w->st->ledger, w->ti, row->id);
-		if (g == NULL || !g->has_crl) {
-			/* Bound on its own: the whole row, compared. */
-			if ((ret = store_check_id(w->st, "revocations",
-			    row->id, err)) != KR_OK)
-				return ret;
-			goto lifted;
-		}
-		w->r = g;
-		w->count = 0;
-		if ((w->e = enc_new(&w->h, RANGE_TAG,
-		    store_crl_view.name)) == NULL)
-			return kr_err_set(err, KR_ECRYPTO, "cannot hash a "
-			    "record");
+	if ((w->e == NULL || row->id > w->r->last) &&
+	    (ret = pwalk_enter(w, row->id, err)) != KR_OK)
+		return ret;
+	if (w->e != NULL) {
+		enc_int(w->e, row->id);
+		b[0] = 'b';
+		enc_be(b + 1, (uint64_t)row->serial_len, 4);
+		enc_put(w->e, b, 5);
+		enc_put(w->e, row->serial, row->serial_len);
+		enc_int(w->e, row->revoked_at);
+		enc_int(w->e, row->reason);
+		enc_int(w->e, row->invalidity);
+		enc_int(w->e, row->expires);
+		w->count++;
 	}
-	b[n++] = 'i';
-	enc_be(b + n, (uint64_t)row->id, 8);
-	n += 8;
-	b[n++] = 'b';
-	enc_be(b + n, (uint64_t)row->serial_len, 4);
-	n += 4;
-	memcpy(b + n, row->serial, row->serial_len);
-	n += row->serial_len;
-	for (i = 0; i < 4; i++) {
-		b[n++] = 'i';
-		enc_be(b + n, (uint64_t)ints[i], 8);
-		n += 8;
-	}
-	enc_put(w->e, b, n);
-	w->count++;
-lifted:
-	if (row->lifted) {
-		vwalk_lifted_value(w->v, row->id, row->lifted_at);
-		if (w->v->rep.problems > 0)
-			return vwalk_failed(w->v, err);
-	}
-	return KR_OK;
+	if (row->lifted)
+		lifted_check(&w->c.r, row->id, row->lifted_at);
+	return one_check_result(&w->c, err);
 }
 
 int
@@ -1606,7 +1541,7 @@ store_pwalk_end(struct store_pwalk *w, struct kr_err *err)
 	for (i = 0; i < l->nranges; i++) {
 		struct ledger_range	*g = &l->ranges[i];
 
-		if (g->table == w->ti && !g->crl_seen &&
+		if (g->table == w->ti && g->has_crl && !g->crl_seen &&
 		    memcmp(g->issuer, w->issuer, sizeof(g->issuer)) == 0)
 			return pwalk_failed(w, g, "are not all this issuer's "
 			    "any more: rows were moved to another issuer or "
@@ -1621,7 +1556,6 @@ store_pwalk_free(struct store_pwalk **wp)
 	if (wp == NULL || *wp == NULL)
 		return;
 	free((*wp)->e);
-	store_vwalk_free(&(*wp)->v);
 	free(*wp);
 	*wp = NULL;
 }

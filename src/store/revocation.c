@@ -67,7 +67,9 @@ kr_store_revocation_insert(struct kr_store *st,
 	sqlite3_stmt	*stmt = NULL;
 	int		 ret;
 
-	if ((ret = store_prepare(st, REV_INSERT, &stmt, err)) != KR_OK)
+	/* A duplicate is refused by the table; its absence must be proven. */
+	if ((ret = store_check_absent(st, r->issuer_key_id, err)) != KR_OK ||
+	    (ret = store_prepare(st, REV_INSERT, &stmt, err)) != KR_OK)
 		return ret;
 	store_rev_bind(stmt, r);
 	return store_done(st, stmt, "recording a revocation", REV_DUP,
@@ -120,7 +122,9 @@ kr_store_revocation_get(struct kr_store *st, const uint8_t *issuer,
 		store_rev_row(stmt, r);
 		ret = store_check_id(st, "revocations", r->id, err);
 	} else if (rc == SQLITE_DONE) {
-		ret = KR_ENOENT;
+		/* Not there: unless a bulk import lost it behind our back. */
+		if ((ret = store_check_absent(st, issuer, err)) == KR_OK)
+			ret = KR_ENOENT;
 	} else {
 		ret = store_sqlite_err(st, rc, err, "reading a revocation");
 	}
@@ -461,6 +465,54 @@ kr_store_import_revocation(struct kr_import_batch *b,
 	    REV_DUP, &b->rev_first, &b->rev_last, err);
 }
 
+/*
+ * An index.txt may not speak for certificates keyrite issued with the same
+ * key: those are revoked with `keyrite revoke`, one audited row each.
+ */
+int
+kr_store_import_check_own(struct kr_import_batch *b, struct kr_err *err)
+{
+	sqlite3_stmt	*certs = NULL, *find = NULL;
+	uint8_t		 serial[KR_STORE_SERIAL_MAX];
+	size_t		 len;
+	const char	*hex;
+	int		 rc, ret;
+
+	if (b->ext_first == 0)
+		return KR_OK;
+	if ((ret = store_prepare(b->st, "SELECT serial FROM certificates "
+	    "WHERE issuer_key_id = ?1", &certs, err)) != KR_OK ||
+	    (ret = store_prepare(b->st, "SELECT 1 FROM external_certs WHERE "
+	    "issuer_key_id = ?1 AND serial = ?2 AND id BETWEEN ?3 AND ?4",
+	    &find, err)) != KR_OK)
+		goto out;
+	sqlite3_bind_blob(certs, 1, b->issuer, KR_STORE_ID_BYTES,
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(find, 1, b->issuer, KR_STORE_ID_BYTES,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(find, 3, b->ext_first);
+	sqlite3_bind_int64(find, 4, b->ext_last);
+	while (ret == KR_OK && (rc = sqlite3_step(certs)) == SQLITE_ROW) {
+		hex = (const char *)sqlite3_column_text(certs, 0);
+		len = hex != NULL ? strlen(hex) / 2 : 0;
+		if (len == 0 || len > sizeof(serial) ||
+		    kr_hex_decode(serial, len, hex) != KR_OK)
+			continue;
+		sqlite3_reset(find);
+		sqlite3_bind_blob(find, 2, serial, (int)len, SQLITE_STATIC);
+		if (sqlite3_step(find) == SQLITE_ROW)
+			ret = kr_err_set(err, KR_EREFUSED, "the index names "
+			    "serial %s, a certificate keyrite itself issued with "
+			    "this key: revoke it with `keyrite revoke` (one "
+			    "audited row), not through an import. Nothing of "
+			    "the file was imported", hex);
+	}
+out:
+	sqlite3_finalize(certs);
+	sqlite3_finalize(find);
+	return ret;
+}
+
 int
 kr_store_import_bind(struct kr_import_batch *b, struct kr_err *err)
 {
@@ -510,7 +562,9 @@ store_lookup_issued(struct kr_store *st, const uint8_t *issuer,
 	sqlite3_bind_text(stmt, 1, hex, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		p = sqlite3_column_blob(stmt, 0);
-		if (p == NULL || memcmp(p, issuer, KR_STORE_ID_BYTES) != 0) {
+		if (p == NULL || sqlite3_column_bytes(stmt, 0) !=
+		    KR_STORE_ID_BYTES || memcmp(p, issuer, KR_STORE_ID_BYTES) !=
+		    0) {
 			lk->other_issuer = true;
 			continue;
 		}
@@ -541,7 +595,9 @@ store_lookup_external(struct kr_store *st, const uint8_t *issuer,
 	sqlite3_bind_blob(stmt, 1, serial, (int)len, SQLITE_STATIC);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		p = sqlite3_column_blob(stmt, 0);
-		if (p == NULL || memcmp(p, issuer, KR_STORE_ID_BYTES) != 0) {
+		if (p == NULL || sqlite3_column_bytes(stmt, 0) !=
+		    KR_STORE_ID_BYTES || memcmp(p, issuer, KR_STORE_ID_BYTES) !=
+		    0) {
 			lk->other_issuer = true;
 			continue;
 		}

@@ -84,18 +84,6 @@ void	store_ledger_free(struct kr_store *);
 void	store_ledger_drop(struct kr_store *);
 int	store_ledger_load(struct kr_store *, struct kr_err *) KR_WUR;
 
-/*
- * ledger.c: a verifying walk over the rows a reader streams from a ranged
- * table (id order); KR_EVERIFY names the first row or range that does
- * not match the chain.
- */
-struct store_vwalk;
-int	store_vwalk_new(struct kr_store *, const char *, const uint8_t *,
-	    struct store_vwalk **, struct kr_err *) KR_WUR;
-int	store_vwalk_row(struct store_vwalk *, sqlite3_stmt *, int,
-	    struct kr_err *) KR_WUR;
-int	store_vwalk_end(struct store_vwalk *, struct kr_err *) KR_WUR;
-void	store_vwalk_free(struct store_vwalk **);
 /* The values a CRL is built from, of one revocation row. */
 struct store_crl_row {
 	int64_t		 id;
@@ -118,6 +106,9 @@ int	store_pwalk_end(struct store_pwalk *, struct kr_err *) KR_WUR;
 void	store_pwalk_free(struct store_pwalk **);
 /* A row of a ranged table found by a point lookup, checked before use. */
 int	store_check_id(struct kr_store *, const char *, int64_t,
+	    struct kr_err *) KR_WUR;
+/* A serial found among none of an issuer's revocations: proven absent. */
+int	store_check_absent(struct kr_store *, const uint8_t *,
 	    struct kr_err *) KR_WUR;
 
 /* schema.c */

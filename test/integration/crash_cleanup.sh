@@ -56,7 +56,7 @@ run -C "$S" crl publish --issuer-key root --out "$O/crl2.der" $(quorum root) 3<"
 [ "$rc" -eq 0 ] && ok "crl publish works although an unrecorded CRL 2 was in crls/" ||
     fail "crl publish after leftovers: $(cat "$T/err")"
 for want in "removed keys/root.sealed.tmp-$hex" "removed crls/$(basename "$crl1").tmp-$hex" \
-    "removed keyrite.db.tmp-$hex" "removed $crl2: CRL 2 of 'root' was signed but never recorded" \
+    "removed keyrite.db.tmp-$hex" "$crl2: CRL 2 of 'root' has no record" \
     "removed keys/ghost.sealed: no key record owns it"; do
 	grep -q "state folder cleanup after an interrupted run: $want" "$T/err" &&
 	    ok "the next command that changes state says: $want" ||
@@ -64,9 +64,13 @@ for want in "removed keys/root.sealed.tmp-$hex" "removed crls/$(basename "$crl1"
 done
 [ -z "$(find "$S" -name '*.tmp-*')" ] && [ ! -e "$S/keys/ghost.sealed" ] &&
     ok "no temporary file and no unowned sealed file is left" || fail "leftovers remain"
-[ "$(db "select sha256 from crls where number = 2")" = "$(sha256sum "$O/crl2.der" | cut -d' ' -f1)" ] &&
-    [ "$(sha256sum "$S/$crl2" | cut -d' ' -f1)" = "$(sha256sum "$O/crl2.der" | cut -d' ' -f1)" ] &&
-    ok "CRL 2 is the new, recorded one (the copy in crls/ is its bytes)" || fail "CRL 2 record"
+# The unrecorded copy is evidence: kept, and its number never reused.
+crl3=$(echo "$crl1" | sed 's/-1\.crl$/-3.crl/')
+[ "$(db "select count(*) from crls where number = 2")" = 0 ] &&
+    [ "$(db "select sha256 from crls where number = 3")" = "$(sha256sum "$O/crl2.der" | cut -d' ' -f1)" ] &&
+    [ "$(sha256sum "$S/$crl3" | cut -d' ' -f1)" = "$(sha256sum "$O/crl2.der" | cut -d' ' -f1)" ] &&
+    cmp -s "$S/$crl1" "$S/$crl2" &&
+    ok "the new CRL is numbered 3, above the unrecorded copy 2, which is kept" || fail "CRL 3 record"
 mkdir -p "$T/sh-ghost"
 for c in a b c; do pass_of "$c"; done > "$T/abc.pw"
 run -C "$S" key generate ghost --alg p256 --purpose ca --threshold 2 --custodian a \

@@ -13,6 +13,7 @@ S="$T/state"
 make_state "$S"
 gen_ca "$S" root p256 ca
 gen_ca "$S" fw p256 firmware
+gen_ca "$S" int p256 ca
 issue root cert root --key root --profile root --subject "CN=Records Root" \
     --out "$T/root.pem"
 [ "$rc" -eq 0 ] && ok "a root certificate" || fail "cert root: $(cat "$T/err")"
@@ -28,6 +29,9 @@ run -C "$S" revoke --issuer-key root --serial 0a1b2c --reason superseded
 [ "$rc" -eq 0 ] && ok "a certificate revoked" || fail "revoke: $(cat "$T/err")"
 issue root crl publish --issuer-key root --out "$T/crl1.der"
 [ "$rc" -eq 0 ] && ok "CRL 1" || fail "crl publish: $(cat "$T/err")"
+issue root cert issue --issuer-key root --subject-key int --profile intermediate \
+    --subject "CN=Records Issuing CA" --out "$T/int.pem"
+[ "$rc" -eq 0 ] && ok "an issuing CA held here" || fail "cert issue: $(cat "$T/err")"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && grep -q "records match the chain" "$T/out" &&
     ok "audit verify replays every record" || fail "audit verify: $(cat "$T/err")"
@@ -117,7 +121,7 @@ expect 1 "external_certs rows .* imported by audit row" \
     "a changed imported row is named by its import" -- -C "$S" audit verify
 before=$(snap)
 run -C "$S" revoke --issuer-key root --serial 0e0f --reason superseded
-[ "$rc" -eq 1 ] && grep -q "external_certs rows .* were changed after the import" "$T/err" &&
+[ "$rc" -eq 1 ] && grep -q "external_certs rows .* were changed" "$T/err" &&
     [ "$(snap)" = "$before" ] &&
     ok "revoke refuses a serial whose import was changed" || fail "revoke: exit $rc $(cat "$T/err")"
 restore
@@ -126,6 +130,49 @@ before=$(snap)
 unasked root crl publish --issuer-key root --out "$T/crl-x.der"
 refused 1 "a changed imported revocation stops the CRL before the quorum" \
     "revocations rows .* imported by audit row"
+restore
+
+# 8. An index.txt may not speak for a certificate keyrite issued itself.
+intserial=$(openssl x509 -in "$T/int.pem" -noout -serial | cut -d= -f2)
+printf 'R\t351231000000Z\t261101120000Z,keyCompromise\t%s\tunknown\t/CN=int\n' \
+    "$intserial" > "$T/own-index.txt"
+before=$(snap)
+run -C "$S" import openssl-index --issuer-key root "$T/own-index.txt"
+[ "$rc" -eq 1 ] && grep -q "keyrite itself issued" "$T/err" && [ "$(snap)" = "$before" ] &&
+    ok "an import naming a certificate keyrite issued is refused" ||
+    fail "own serial imported: exit $rc $(cat "$T/err")"
+
+# 9. An imported revocation deleted: an absent serial is not taken on trust.
+db "DELETE FROM revocations WHERE serial = X'1213'"
+before=$(snap)
+run -C "$S" revoke --issuer-key root --serial 1213 --reason superseded
+[ "$rc" -eq 1 ] && grep -q "revocations rows .* were changed, deleted or moved" "$T/err" &&
+    [ "$(snap)" = "$before" ] &&
+    ok "a deleted imported revocation is caught by the next lookup of that issuer" ||
+    fail "deleted import row: exit $rc $(cat "$T/err")"
+restore
+
+# 10. An import moved to another issuer goes into no CRL.
+db "UPDATE revocations SET issuer_key_id = (SELECT id FROM keys WHERE name = 'int') WHERE serial = X'1213'"
+before=$(snap)
+unasked int crl publish --issuer-key int --out "$T/int-crl.der"
+refused 1 "revocations moved to another issuer stop that issuer's CRL" "revocations rows"
+unasked root crl publish --issuer-key root --out "$T/root-crl.der"
+refused 1 "... and the issuer they were taken from" "revocations rows"
+restore
+
+# 11. The newest audit row and its CRL row cut: the number is not reused.
+issue root crl publish --issuer-key root --out "$T/crl2.der"
+db "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit); DELETE FROM crls WHERE number = 2"
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && ok "(a cut tail leaves an intact chain: only an anchor written down shows it)" ||
+    fail "cut tail: audit verify exit $rc"
+issue root crl publish --issuer-key root --out "$T/crl-cut.der"
+[ "$rc" -eq 0 ] && grep -q "CRL 2 of 'root' has no record" "$T/err" &&
+    openssl crl -inform DER -in "$T/crl-cut.der" -noout -text | grep -A1 "CRL Number" | grep -q "3" &&
+    [ -n "$(find "$S/crls" -name 'root-*-2.crl')" ] &&
+    ok "with the last audit row cut, the kept copy keeps its number: the next CRL is 3" ||
+    fail "number after a cut: exit $rc $(cat "$T/err")"
 restore
 
 # 7. A row added behind keyrite's back is named as not recorded.
