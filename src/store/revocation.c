@@ -60,6 +60,38 @@ store_rev_bind(sqlite3_stmt *stmt, const struct kr_revocation_rec *r)
 	sqlite3_bind_text(stmt, 7, r->source, -1, SQLITE_STATIC);
 }
 
+/*
+ * A serial the issuer's revocations do not hold.  For a certificate
+ * keyrite issued with that key, the open's replay has proven it: such a
+ * revocation is only ever bound row by row (an import naming it is
+ * refused).  Any other serial may have sat in a bulk import, which is
+ * hashed (once) to prove nothing was deleted or changed there.
+ */
+static int
+store_revocation_absent(struct kr_store *st, const uint8_t *issuer,
+    const uint8_t *serial, size_t len, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	char		 hex[2 * KR_STORE_SERIAL_MAX + 1];
+	int		 rc, ret;
+
+	if (len == 0 || len > KR_STORE_SERIAL_MAX)
+		return store_check_absent(st, issuer, err);
+	kr_hex_encode(hex, serial, len);
+	if ((ret = store_prepare(st, "SELECT 1 FROM certificates WHERE "
+	    "issuer_key_id = ?1 AND serial = ?2", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, hex, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return KR_OK;
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(st, rc, err, "looking up a serial");
+	return store_check_absent(st, issuer, err);
+}
+
 int
 kr_store_revocation_insert(struct kr_store *st,
     const struct kr_revocation_rec *r, struct kr_err *err)
@@ -68,7 +100,8 @@ kr_store_revocation_insert(struct kr_store *st,
 	int		 ret;
 
 	/* A duplicate is refused by the table; its absence must be proven. */
-	if ((ret = store_check_absent(st, r->issuer_key_id, err)) != KR_OK ||
+	if ((ret = store_revocation_absent(st, r->issuer_key_id, r->serial,
+	    r->serial_len, err)) != KR_OK ||
 	    (ret = store_prepare(st, REV_INSERT, &stmt, err)) != KR_OK)
 		return ret;
 	store_rev_bind(stmt, r);
@@ -123,7 +156,8 @@ kr_store_revocation_get(struct kr_store *st, const uint8_t *issuer,
 		ret = store_check_id(st, "revocations", r->id, err);
 	} else if (rc == SQLITE_DONE) {
 		/* Not there: unless a bulk import lost it behind our back. */
-		if ((ret = store_check_absent(st, issuer, err)) == KR_OK)
+		if ((ret = store_revocation_absent(st, issuer, serial, len,
+		    err)) == KR_OK)
 			ret = KR_ENOENT;
 	} else {
 		ret = store_sqlite_err(st, rc, err, "reading a revocation");
