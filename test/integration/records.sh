@@ -158,7 +158,7 @@ before=$(snap)
 unasked int crl publish --issuer-key int --out "$T/int-crl.der"
 refused 1 "revocations moved to another issuer stop that issuer's CRL" "revocations rows"
 unasked root crl publish --issuer-key root --out "$T/root-crl.der"
-refused 1 "... and the issuer they were taken from" "revocations rows"
+refused 1 "... and the issuer they were taken from" "revocation"
 restore
 
 # 11. The newest audit row and its CRL row cut: the number is not reused.
