@@ -136,11 +136,13 @@ static const struct store_table store_crl_view = {
 	{ "id", "serial", "revocation time", "reason", "invalidity date",
 	    "expires" }, 6, -1, true };
 
-/* One binding the chain holds: an identity's newest digest and tags. */
+/*
+ * One binding the chain holds: an identity's newest digest.  The column
+ * tags are read back from the binding's audit row only when a row differs.
+ */
 struct ledger_entry {
 	char		*ident;		/* "keys:1a2b..." */
 	uint8_t		 digest[32];
-	uint8_t		 tags[COLS_MAX * TAG_BYTES];
 	int64_t		 seq;		/* the audit row that bound it */
 	bool		 seen;		/* found in the table by the replay */
 };
@@ -757,9 +759,6 @@ ledger_add(struct store_ledger *l, const char *ident, const char *value,
 	if ((e = ledger_put(l, ident)) == NULL)
 		return KR_ENOMEM;
 	memcpy(e->digest, digest, 32);
-	memset(e->tags, 0, sizeof(e->tags));
-	if (vlen > 65 && value[64] == '.' && vlen - 65 <= sizeof(e->tags) * 2)
-		(void)parse_hex(value + 65, vlen - 65, e->tags);
 	e->seq = seq;
 	return KR_OK;
 }
@@ -880,11 +879,41 @@ replay_label(const struct store_table *t, sqlite3_stmt *stmt,
 		    strchr(ident, ':') + 1);
 }
 
+/* The column tags an audit row bound for an identity (false: none). */
+static bool
+replay_bound_tags(struct replay *r, int64_t seq, const char *ident,
+    uint8_t *tags, int ncols)
+{
+	sqlite3_stmt		*stmt = NULL;
+	const unsigned char	*payload = NULL;
+	const char		*p;
+	char			 key[IDENT_MAX + 4];
+	bool			 ok = false;
+
+	(void)snprintf(key, sizeof(key), "\"%s\":\"", ident);
+	if (store_prepare(r->st, "SELECT payload FROM audit WHERE seq = ?1",
+	    &stmt, NULL) != KR_OK)
+		return false;
+	sqlite3_bind_int64(stmt, 1, seq);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		payload = sqlite3_column_text(stmt, 0);
+	if (payload != NULL &&
+	    (p = strstr((const char *)payload, key)) != NULL) {
+		p += strlen(key);
+		ok = strlen(p) > 65 + (size_t)ncols * 2 * TAG_BYTES &&
+		    p[64] == '.' && parse_hex(p + 65, (size_t)ncols * 2 *
+		    TAG_BYTES, tags);
+	}
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
 static void
 replay_changed(struct replay *r, const struct store_table *t,
     sqlite3_stmt *stmt, const char *ident, const struct ledger_entry *e)
 {
 	uint8_t	digest[32], tags[COLS_MAX * TAG_BYTES];
+	uint8_t	bound[COLS_MAX * TAG_BYTES];
 	char	label[192], row[96], cols[160];
 	size_t	used = 0;
 	int	i;
@@ -892,9 +921,10 @@ replay_changed(struct replay *r, const struct store_table *t,
 	replay_label(t, stmt, ident, label, sizeof(label));
 	replay_row_name(r, e->seq, row, sizeof(row));
 	cols[0] = '\0';
-	if (row_digest(t, stmt, digest, tags) == KR_OK)
+	if (replay_bound_tags(r, e->seq, ident, bound, t->ncols) &&
+	    row_digest(t, stmt, digest, tags) == KR_OK)
 		for (i = 0; i < t->ncols && used < sizeof(cols); i++)
-			if (memcmp(tags + i * TAG_BYTES, e->tags + i *
+			if (memcmp(tags + i * TAG_BYTES, bound + i *
 			    TAG_BYTES, TAG_BYTES) != 0)
 				used += (size_t)snprintf(cols + used,
 				    sizeof(cols) - used, "%s%s",
