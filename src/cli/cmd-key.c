@@ -1,5 +1,5 @@
 /*
- * keyrite key generate | list | show
+ * keyrite key generate | list | show | destroy | export-public
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -444,4 +444,42 @@ const struct cmd_entry cmd_key_destroy_entry = {
 	    "  --passphrase-fd N  one passphrase (or PIN) line per --share\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
 	.exec = cmd_key_destroy_exec,
+};
+
+static int
+cmd_key_export_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*format = "pem";
+	char		*text;
+	int		 c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
+		if (c != 'f')
+			return cmd_bad_option(ctx, c, argv);
+		format = optarg;
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error(ctx, "name one key");
+	if ((ret = kr_authority_export_public(ctx->app, argv[optind], format,
+	    &text, &ctx->err)) != KR_OK)
+		return ret;
+	cmd_print_text(ctx, text);
+	free(text);
+	return KR_OK;
+}
+
+const struct cmd_entry cmd_key_export_entry = {
+	.name = "key export-public",
+	.usage = "NAME [--format pem|minisign|mcuboot-c]",
+	.summary = "print a key's public key for device builds and verifiers",
+	.help = "  --format F   pem (SubjectPublicKeyInfo, default), minisign\n"
+	    "               (minisign.pub) or mcuboot-c (a C array for\n"
+	    "               MCUboot's key table)\n",
+	.flags = CMD_STATE,
+	.exec = cmd_key_export_exec,
 };
