@@ -75,13 +75,14 @@ cmd_status_hardening(struct cmd_ctx *ctx)
 static int
 cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct kr_store		*st = kr_appliance_store(ctx->app);
-	struct kr_audit_report	 rep;
-	char			 id[64], when[KR_TIME_STR_BYTES];
-	char			 head[2 * KR_AUDIT_HASH_BYTES + 1];
-	int64_t			 newest;
-	size_t			 keys = 0;
-	int			 ret;
+	struct kr_store			*st = kr_appliance_store(ctx->app);
+	const struct kr_replay_report	*rp;
+	struct kr_audit_report		 rep;
+	char				 id[64], when[KR_TIME_STR_BYTES];
+	char				 head[2 * KR_AUDIT_HASH_BYTES + 1];
+	int64_t				 newest;
+	size_t				 keys = 0;
+	int				 ret;
 
 	if (argc > 1)
 		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[1]);
@@ -99,11 +100,15 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	cmd_printf(ctx, "active keys:     %zu\n", keys);
 	if ((ret = cmd_status_revoked(ctx)) != KR_OK)
 		return ret;
-	ret = kr_authority_audit_verify(ctx->app, &rep, &ctx->err);
+	ret = kr_authority_audit_replay(ctx->app, &rep, &rp, &ctx->err);
 	kr_hex_encode(head, rep.head, sizeof(rep.head));
 	kr_time_format(newest, when);
 	cmd_printf(ctx, "audit chain:     %lld rows, %s, newest %s\n",
-	    (long long)rep.rows, ret == KR_OK ? "intact" : "BROKEN", when);
+	    (long long)rep.rows, rep.first_bad != 0 ? "BROKEN" : "intact",
+	    when);
+	cmd_printf(ctx, "records:         %s\n", ret == KR_OK ?
+	    "every record matches the chain" : "DAMAGED: records do not "
+	    "match the chain (`keyrite audit verify` lists them)");
 	if (ret == KR_OK)
 		cmd_printf(ctx, "audit head:      %s\n", head);
 	cmd_status_hardening(ctx);
