@@ -1071,7 +1071,8 @@ replay_ranged_quick(struct replay *r, size_t ti, struct kr_err *err)
 	size_t			 i;
 	int			 ret;
 
-	qsort(l->ranges, l->nranges, sizeof(*l->ranges), range_cmp);
+	if (l->nranges > 1)
+		qsort(l->ranges, l->nranges, sizeof(*l->ranges), range_cmp);
 	for (i = 0; i < l->nranges; i++) {
 		if (l->ranges[i].table != ti)
 			continue;
