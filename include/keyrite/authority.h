@@ -68,7 +68,7 @@ int		 kr_appliance_init(const struct kr_init_req *, struct kr_err *)
 int		 kr_appliance_open(struct kr_appliance **, const char *,
 		    struct kr_err *) KR_WUR;
 /*
- * The same, saying what the caller will do: KR_OPEN_READ for display
+ * Open modes, saying what the caller will do: KR_OPEN_READ for display
  * (never waits, reports a damaged state instead of refusing to open),
  * KR_OPEN_WRITE for anything that signs or changes state (one writer at
  * a time; a damaged state is refused).  kr_appliance_open is
@@ -76,14 +76,12 @@ int		 kr_appliance_open(struct kr_appliance **, const char *,
  */
 #define KR_OPEN_READ	0x0u
 #define KR_OPEN_WRITE	0x1u
-int		 kr_appliance_open_mode(struct kr_appliance **, const char *,
-		    unsigned, struct kr_err *) KR_WUR;
 /*
  * The same with the writer's wait: KR_OPEN_WRITE takes an exclusive lock
  * on STATEDIR/keyrite.lock before the database is opened and holds it
  * until kr_appliance_close.  If another keyrite holds it, `ns` is told
  * once ("waiting for another keyrite (pid N) ...") and after `wait_secs`
- * the open fails with KR_EBUSY.  kr_appliance_open_mode waits
+ * the open fails with KR_EBUSY.  kr_appliance_open waits
  * KR_LOCK_WAIT_DEFAULT seconds without a notice.
  */
 #define KR_LOCK_WAIT_DEFAULT	30u

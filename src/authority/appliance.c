@@ -461,14 +461,7 @@ int
 kr_appliance_open(struct kr_appliance **out, const char *dir,
     struct kr_err *err)
 {
-	return kr_appliance_open_mode(out, dir, KR_OPEN_WRITE, err);
-}
-
-int
-kr_appliance_open_mode(struct kr_appliance **out, const char *dir,
-    unsigned mode, struct kr_err *err)
-{
-	struct kr_open_req	req = { dir, mode, NULL, false,
+	struct kr_open_req	req = { dir, KR_OPEN_WRITE, NULL, false,
 	    KR_LOCK_WAIT_DEFAULT, NULL };
 
 	return kr_appliance_open_ex(out, &req, err);

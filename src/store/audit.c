@@ -214,7 +214,7 @@ audit_append(struct kr_store *st, int64_t time, const char *actor,
 		/* The in-memory ledger follows; a rollback drops it. */
 		st->ledger_tx = true;
 		if (store_ledger_row(st, r.seq, r.payload) != KR_OK)
-			store_ledger_free(st);
+			store_ledger_drop(st);	/* read again when needed */
 	}
 	if ((ret = store_tx_leave(st, own, ret, err)) == KR_OK) {
 		store_pending_clear(st);
