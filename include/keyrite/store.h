@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	7
+#define KR_STORE_SCHEMA_VERSION	8
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -298,15 +298,25 @@ struct kr_external_rec {
 int	kr_store_external_insert(struct kr_store *,
 	    const struct kr_external_rec *, struct kr_err *) KR_WUR;
 
-/* Bulk import (import openssl-index): statements prepared once. */
+/*
+ * Bulk import (import openssl-index).  Rows are gathered and written many
+ * at a time, so a failure may surface at a later row: the error is about
+ * the row whose tag (the caller's input line) kr_store_import_failed
+ * returns.  kr_store_import_flush writes what is still gathered.
+ */
 struct kr_import_batch;
 
 int	kr_store_import_open(struct kr_store *, struct kr_import_batch **,
 	    struct kr_err *) KR_WUR;
 int	kr_store_import_external(struct kr_import_batch *,
-	    const struct kr_external_rec *, struct kr_err *) KR_WUR;
+	    const struct kr_external_rec *, uint32_t tag, struct kr_err *)
+	    KR_WUR;
 int	kr_store_import_revocation(struct kr_import_batch *,
-	    const struct kr_revocation_rec *, struct kr_err *) KR_WUR;
+	    const struct kr_revocation_rec *, uint32_t tag, struct kr_err *)
+	    KR_WUR;
+int	kr_store_import_flush(struct kr_import_batch *, struct kr_err *)
+	    KR_WUR;
+uint32_t kr_store_import_failed(const struct kr_import_batch *);
 void	kr_store_import_close(struct kr_import_batch **);
 
 /*

@@ -204,6 +204,14 @@ struct kr_import {
 	struct kr_import_batch		*batch;
 };
 
+/* The store writes rows in batches: its error names the line at fault. */
+static int
+kr_import_failed(struct kr_import *im)
+{
+	return kr_err_prefix(im->err, "%s, line %u: ", im->path,
+	    kr_store_import_failed(im->batch));
+}
+
 static int
 kr_import_line(const struct kr_index_entry *e, void *arg)
 {
@@ -220,10 +228,9 @@ kr_import_line(const struct kr_index_entry *e, void *arg)
 	x.expires = e->expires;
 	(void)snprintf(x.subject, sizeof(x.subject), "%s", e->subject);
 	(void)snprintf(x.source, sizeof(x.source), "openssl-index");
-	if ((ret = kr_store_import_external(im->batch, &x, im->err)) !=
-	    KR_OK)
-		return kr_err_prefix(im->err, "%s, line %u: ", im->path,
-		    e->line);
+	if ((ret = kr_store_import_external(im->batch, &x, e->line,
+	    im->err)) != KR_OK)
+		return kr_import_failed(im);
 	im->res->lines++;
 	if (e->status == 'E')
 		im->res->expired++;
@@ -241,10 +248,9 @@ kr_import_line(const struct kr_index_entry *e, void *arg)
 	r.invalidity = e->invalidity;
 	r.expires = e->expires;
 	(void)snprintf(r.source, sizeof(r.source), "openssl-index");
-	if ((ret = kr_store_import_revocation(im->batch, &r, im->err)) !=
-	    KR_OK)
-		return kr_err_prefix(im->err, "%s, line %u: ", im->path,
-		    e->line);
+	if ((ret = kr_store_import_revocation(im->batch, &r, e->line,
+	    im->err)) != KR_OK)
+		return kr_import_failed(im);
 	im->res->revoked++;
 	if (im->notice != NULL && im->res->lines % 100000 == 0) {
 		char	msg[128];
@@ -319,6 +325,8 @@ kr_authority_import_openssl_index(struct kr_appliance *app,
 		ret = kr_index_read(path, kr_import_line, &im, err);
 	if (ret > 0)
 		ret = err->code != KR_OK ? err->code : KR_EINPUT;
+	if (ret == KR_OK && kr_store_import_flush(im.batch, err) != KR_OK)
+		ret = kr_import_failed(&im);
 	if (ret == KR_OK &&
 	    (ret = kr_store_import_check_own(im.batch, err)) == KR_OK)
 		ret = kr_store_import_bind(im.batch, err);

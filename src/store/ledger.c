@@ -557,16 +557,29 @@ store_bind_text(struct kr_store *st, const char *table, const char *col,
 	return bind_where(st, table, col, value, NULL, 0, 0, err);
 }
 
-/* Hashes rows first..last of a ranged table, in id order. */
+/*
+ * The CRL view's columns, as positions in the revocations select: the
+ * import hashes both views of its rows in one pass.
+ */
+static const int store_crl_view_cols[] = { 1, 3, 4, 5, 6, 7 };
+
+_Static_assert(sizeof(store_crl_view_cols) / sizeof(store_crl_view_cols[0])
+    == 6, "one position per column of store_crl_view");
+
+/*
+ * Hashes rows first..last of a ranged table, in id order; with view set
+ * (revocations only), the CRL view of the same rows as well.
+ */
 static int
 range_digest(struct kr_store *st, const struct store_table *t, int64_t first,
-    int64_t last, uint8_t *digest, int64_t *count, struct kr_err *err)
+    int64_t last, uint8_t *digest, uint8_t *view, int64_t *count,
+    struct kr_err *err)
 {
 	sqlite3_stmt	*stmt = NULL;
-	struct kr_hash	 h;
-	struct enc	*e;
+	struct kr_hash	 h, hv;
+	struct enc	*e, *ev = NULL;
 	char		 sql[512];
-	int		 rc, ret;
+	int		 i, rc, ret;
 
 	(void)snprintf(sql, sizeof(sql), "%s WHERE id BETWEEN ?1 AND ?2 "
 	    "ORDER BY id", t->select);
@@ -574,17 +587,23 @@ range_digest(struct kr_store *st, const struct store_table *t, int64_t first,
 		return ret;
 	sqlite3_bind_int64(stmt, 1, first);
 	sqlite3_bind_int64(stmt, 2, last);
-	if ((e = enc_new(&h, RANGE_TAG, t->name)) == NULL) {
+	if ((e = enc_new(&h, RANGE_TAG, t->name)) == NULL || (view != NULL &&
+	    (ev = enc_new(&hv, RANGE_TAG, store_crl_view.name)) == NULL)) {
 		sqlite3_finalize(stmt);
+		free(e);
 		return kr_err_set(err, KR_ECRYPTO, "cannot hash a record");
 	}
 	*count = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		enc_row(e, t, stmt);
+		for (i = 0; ev != NULL && i < store_crl_view.ncols; i++)
+			enc_column(ev, stmt, store_crl_view_cols[i]);
 		(*count)++;
 	}
 	sqlite3_finalize(stmt);
 	enc_final(&e, digest);
+	if (ev != NULL)
+		enc_final(&ev, view);
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(st, rc, err, "reading %s rows %lld to "
 		    "%lld", t->name, (long long)first, (long long)last);
@@ -596,10 +615,11 @@ store_bind_range(struct kr_store *st, const char *table, int64_t first,
     int64_t last, const uint8_t *issuer, struct kr_err *err)
 {
 	const struct store_table	*t = table_named(table);
-	uint8_t				 digest[32];
+	uint8_t				 digest[32], view[32];
 	char				 ident[IDENT_MAX], value[VALUE_MAX];
 	char				 hex[2 * KR_STORE_ID_BYTES + 1];
 	int64_t				 count;
+	bool				 revs;
 	int				 ret;
 
 	if (t == NULL || !t->ranged)
@@ -607,20 +627,18 @@ store_bind_range(struct kr_store *st, const char *table, int64_t first,
 		    "this is a bug in keyrite", table);
 	if (last < first)
 		return KR_OK;
-	if ((ret = range_digest(st, t, first, last, digest, &count, err)) !=
-	    KR_OK)
+	/* Revocations: "<whole rows>.<the CRL's view>" */
+	revs = strcmp(t->name, "revocations") == 0;
+	if ((ret = range_digest(st, t, first, last, digest, revs ? view : NULL,
+	    &count, err)) != KR_OK)
 		return ret;
 	kr_hex_encode(hex, issuer, KR_STORE_ID_BYTES);
 	(void)snprintf(ident, sizeof(ident), "%s[%lld-%lld]@%s", t->name,
 	    (long long)first, (long long)last, hex);
 	value_format(value, digest, NULL, 0);
-	if (strcmp(t->name, "revocations") == 0) {
-		/* "<whole rows>.<the CRL's view>" */
-		if ((ret = range_digest(st, &store_crl_view, first, last,
-		    digest, &count, err)) != KR_OK)
-			return ret;
+	if (revs) {
 		value[64] = '.';
-		kr_hex_encode(value + 65, digest, 32);
+		kr_hex_encode(value + 65, view, 32);
 	}
 	return pending_add(st, ident, value, err);
 }
@@ -1320,8 +1338,8 @@ range_verify(struct kr_store *st, struct ledger_range *g, struct kr_err *err)
 
 	if (g->verified)
 		return KR_OK;
-	if ((ret = range_digest(st, t, g->first, g->last, d, &count, err)) !=
-	    KR_OK)
+	if ((ret = range_digest(st, t, g->first, g->last, d, NULL, &count,
+	    err)) != KR_OK)
 		return ret;
 	if (memcmp(d, g->digest, 32) == 0 && count == g->last - g->first + 1) {
 		g->verified = true;

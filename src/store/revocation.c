@@ -34,30 +34,38 @@ store_done(struct kr_store *st, sqlite3_stmt *stmt, const char *what,
 	return ret;
 }
 
-#define REV_INSERT \
+#define REV_HEAD \
 	"INSERT INTO revocations (issuer_key_id, serial, revoked_at, reason, " \
-	"invalidity, expires, lifted_at, source) VALUES (?1, ?2, ?3, ?4, ?5, " \
-	"?6, NULL, ?7)"
+	"invalidity, expires, lifted_at, source) VALUES "
+#define REV_ROW		"(?, ?, ?, ?, ?, ?, NULL, ?)"
+#define REV_PARAMS	7
+#define REV_INSERT	REV_HEAD REV_ROW
 #define REV_DUP \
 	"this serial is already revoked by this issuer: a certificate is " \
 	"revoked once"
-#define EXT_INSERT \
+#define EXT_HEAD \
 	"INSERT INTO external_certs (issuer_key_id, serial, status, expires, " \
-	"subject, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	"subject, source) VALUES "
+#define EXT_ROW		"(?, ?, ?, ?, ?, ?)"
+#define EXT_PARAMS	6
+#define EXT_INSERT	EXT_HEAD EXT_ROW
 #define EXT_DUP "this serial is already in the inventory of this issuer"
 
+/* Binds one row's values from parameter at + 1 on. */
 static void
-store_rev_bind(sqlite3_stmt *stmt, const struct kr_revocation_rec *r)
+store_rev_bind(sqlite3_stmt *stmt, int at, const void *rec)
 {
-	sqlite3_bind_blob(stmt, 1, r->issuer_key_id, KR_STORE_ID_BYTES,
+	const struct kr_revocation_rec	*r = rec;
+
+	sqlite3_bind_blob(stmt, at + 1, r->issuer_key_id, KR_STORE_ID_BYTES,
 	    SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 2, r->serial, (int)r->serial_len,
+	sqlite3_bind_blob(stmt, at + 2, r->serial, (int)r->serial_len,
 	    SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, r->revoked_at);
-	sqlite3_bind_int(stmt, 4, r->reason);
-	sqlite3_bind_int64(stmt, 5, r->invalidity);
-	sqlite3_bind_int64(stmt, 6, r->expires);
-	sqlite3_bind_text(stmt, 7, r->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, at + 3, r->revoked_at);
+	sqlite3_bind_int(stmt, at + 4, r->reason);
+	sqlite3_bind_int64(stmt, at + 5, r->invalidity);
+	sqlite3_bind_int64(stmt, at + 6, r->expires);
+	sqlite3_bind_text(stmt, at + 7, r->source, -1, SQLITE_STATIC);
 }
 
 /*
@@ -104,7 +112,7 @@ kr_store_revocation_insert(struct kr_store *st,
 	    r->serial_len, err)) != KR_OK ||
 	    (ret = store_prepare(st, REV_INSERT, &stmt, err)) != KR_OK)
 		return ret;
-	store_rev_bind(stmt, r);
+	store_rev_bind(stmt, 0, r);
 	return store_done(st, stmt, "recording a revocation", REV_DUP,
 	    "revocations", err);
 }
@@ -402,18 +410,19 @@ kr_store_rev_iter_close(struct kr_rev_iter **itp)
 }
 
 static void
-store_ext_bind(sqlite3_stmt *stmt, const struct kr_external_rec *r)
+store_ext_bind(sqlite3_stmt *stmt, int at, const void *rec)
 {
-	char	status[2] = { r->status, '\0' };
+	const struct kr_external_rec	*r = rec;
+	char				 status[2] = { r->status, '\0' };
 
-	sqlite3_bind_blob(stmt, 1, r->issuer_key_id, KR_STORE_ID_BYTES,
+	sqlite3_bind_blob(stmt, at + 1, r->issuer_key_id, KR_STORE_ID_BYTES,
 	    SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 2, r->serial, (int)r->serial_len,
+	sqlite3_bind_blob(stmt, at + 2, r->serial, (int)r->serial_len,
 	    SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, status, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(stmt, 4, r->expires);
-	sqlite3_bind_text(stmt, 5, r->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, r->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, at + 3, status, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, at + 4, r->expires);
+	sqlite3_bind_text(stmt, at + 5, r->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, at + 6, r->source, -1, SQLITE_STATIC);
 }
 
 int
@@ -425,21 +434,61 @@ kr_store_external_insert(struct kr_store *st, const struct kr_external_rec *r,
 
 	if ((ret = store_prepare(st, EXT_INSERT, &stmt, err)) != KR_OK)
 		return ret;
-	store_ext_bind(stmt, r);
+	store_ext_bind(stmt, 0, r);
 	return store_done(st, stmt, "recording an imported certificate",
 	    EXT_DUP, "external_certs", err);
 }
 
-/* Bulk import: two statements prepared once, reset per row. */
-struct kr_import_batch {
-	struct kr_store	*st;
-	sqlite3_stmt	*ext;
-	sqlite3_stmt	*rev;
+/*
+ * Bulk import.  Rows are gathered IMPORT_ROWS at a time and written by one
+ * multi-row INSERT: SQLite's cost is mostly per statement run, and a
+ * million single-row runs took most of an import.  When a full batch
+ * fails (its statement undone as a whole), its rows are written one by
+ * one, so that the error names the row at fault by the caller's tag.
+ */
+#define IMPORT_ROWS	64
+
+struct import_table {
+	const char	*what, *dup;
+	void		(*bind)(sqlite3_stmt *, int, const void *);
+	int		 nparams;	/* per row */
+	size_t		 size;		/* of one record */
+	sqlite3_stmt	*one, *many;
+	uint8_t		*rows;		/* IMPORT_ROWS records */
+	uint32_t	 tags[IMPORT_ROWS];
+	size_t		 n;
 	/* The rows this batch made, bound as one range per table. */
-	int64_t		 ext_first, ext_last;
-	int64_t		 rev_first, rev_last;
-	uint8_t		 issuer[KR_STORE_ID_BYTES];
+	int64_t		 first, last;
 };
+
+struct kr_import_batch {
+	struct kr_store		*st;
+	struct import_table	 ext, rev;
+	uint8_t			 issuer[KR_STORE_ID_BYTES];
+	uint32_t		 failed;	/* the tag of the row at fault */
+};
+
+static int
+import_table_open(struct kr_store *st, struct import_table *t,
+    const char *head, const char *row, struct kr_err *err)
+{
+	char	sql[4096];
+	size_t	i, len;
+	int	ret;
+
+	if ((t->rows = calloc(IMPORT_ROWS, t->size)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	len = (size_t)snprintf(sql, sizeof(sql), "%s%s", head, row);
+	if ((ret = store_prepare(st, sql, &t->one, err)) != KR_OK)
+		return ret;
+	for (i = 1; i < IMPORT_ROWS && len < sizeof(sql); i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s",
+		    row);
+	if (len >= sizeof(sql))
+		return kr_err_set(err, KR_EINTERNAL, "an import statement "
+		    "outgrew its buffer: this is a bug in keyrite");
+	return store_prepare(st, sql, &t->many, err);
+}
 
 int
 kr_store_import_open(struct kr_store *st, struct kr_import_batch **out,
@@ -452,8 +501,15 @@ kr_store_import_open(struct kr_store *st, struct kr_import_batch **out,
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	b->st = st;
-	if ((ret = store_prepare(st, EXT_INSERT, &b->ext, err)) != KR_OK ||
-	    (ret = store_prepare(st, REV_INSERT, &b->rev, err)) != KR_OK) {
+	b->ext = (struct import_table){ .what = "recording an imported "
+	    "certificate", .dup = EXT_DUP, .bind = store_ext_bind,
+	    .nparams = EXT_PARAMS, .size = sizeof(struct kr_external_rec) };
+	b->rev = (struct import_table){ .what = "recording a revocation",
+	    .dup = REV_DUP, .bind = store_rev_bind, .nparams = REV_PARAMS,
+	    .size = sizeof(struct kr_revocation_rec) };
+	if ((ret = import_table_open(st, &b->ext, EXT_HEAD, EXT_ROW, err)) !=
+	    KR_OK || (ret = import_table_open(st, &b->rev, REV_HEAD, REV_ROW,
+	    err)) != KR_OK) {
 		kr_store_import_close(&b);
 		return ret;
 	}
@@ -461,42 +517,98 @@ kr_store_import_open(struct kr_store *st, struct kr_import_batch **out,
 	return KR_OK;
 }
 
-static int
-store_batch_step(struct kr_store *st, sqlite3_stmt *stmt, const char *what,
-    const char *dup, int64_t *first, int64_t *last, struct kr_err *err)
+/* After a statement wrote n rows: the table's range grows by them. */
+static void
+import_wrote(struct kr_store *st, struct import_table *t, size_t n)
 {
-	int	rc = sqlite3_step(stmt);
+	t->last = sqlite3_last_insert_rowid(st->db);
+	if (t->first == 0)
+		t->first = t->last - (int64_t)n + 1;
+}
 
-	sqlite3_reset(stmt);
+static int
+import_one(struct kr_import_batch *b, struct import_table *t, size_t i,
+    struct kr_err *err)
+{
+	int	rc;
+
+	t->bind(t->one, 0, t->rows + i * t->size);
+	rc = sqlite3_step(t->one);
+	sqlite3_reset(t->one);
 	if (rc == SQLITE_DONE) {
-		*last = sqlite3_last_insert_rowid(st->db);
-		if (*first == 0)
-			*first = *last;
+		import_wrote(b->st, t, 1);
 		return KR_OK;
 	}
+	b->failed = t->tags[i];
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		return kr_err_set(err, KR_EEXIST, "%s", dup);
-	return store_sqlite_err(st, rc, err, "%s", what);
+		return kr_err_set(err, KR_EEXIST, "%s", t->dup);
+	return store_sqlite_err(b->st, rc, err, "%s", t->what);
+}
+
+/* Writes the gathered rows: a full batch at once, else one by one. */
+static int
+import_flush(struct kr_import_batch *b, struct import_table *t,
+    struct kr_err *err)
+{
+	size_t	i, n = t->n;
+	int	rc, ret = KR_OK;
+
+	t->n = 0;
+	if (n == IMPORT_ROWS) {
+		for (i = 0; i < n; i++)
+			t->bind(t->many, (int)i * t->nparams,
+			    t->rows + i * t->size);
+		rc = sqlite3_step(t->many);
+		sqlite3_reset(t->many);
+		if (rc == SQLITE_DONE) {
+			import_wrote(b->st, t, n);
+			return KR_OK;
+		}
+	}
+	for (i = 0; i < n && ret == KR_OK; i++)
+		ret = import_one(b, t, i, err);
+	return ret;
+}
+
+static int
+import_add(struct kr_import_batch *b, struct import_table *t,
+    const void *rec, uint32_t tag, struct kr_err *err)
+{
+	memcpy(t->rows + t->n * t->size, rec, t->size);
+	t->tags[t->n++] = tag;
+	return t->n == IMPORT_ROWS ? import_flush(b, t, err) : KR_OK;
 }
 
 int
 kr_store_import_external(struct kr_import_batch *b,
-    const struct kr_external_rec *r, struct kr_err *err)
+    const struct kr_external_rec *r, uint32_t tag, struct kr_err *err)
 {
 	memcpy(b->issuer, r->issuer_key_id, sizeof(b->issuer));
-	store_ext_bind(b->ext, r);
-	return store_batch_step(b->st, b->ext, "recording an imported "
-	    "certificate", EXT_DUP, &b->ext_first, &b->ext_last, err);
+	return import_add(b, &b->ext, r, tag, err);
 }
 
 int
 kr_store_import_revocation(struct kr_import_batch *b,
-    const struct kr_revocation_rec *r, struct kr_err *err)
+    const struct kr_revocation_rec *r, uint32_t tag, struct kr_err *err)
 {
 	memcpy(b->issuer, r->issuer_key_id, sizeof(b->issuer));
-	store_rev_bind(b->rev, r);
-	return store_batch_step(b->st, b->rev, "recording a revocation",
-	    REV_DUP, &b->rev_first, &b->rev_last, err);
+	return import_add(b, &b->rev, r, tag, err);
+}
+
+int
+kr_store_import_flush(struct kr_import_batch *b, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = import_flush(b, &b->ext, err)) != KR_OK)
+		return ret;
+	return import_flush(b, &b->rev, err);
+}
+
+uint32_t
+kr_store_import_failed(const struct kr_import_batch *b)
+{
+	return b->failed;
 }
 
 /*
@@ -512,7 +624,7 @@ kr_store_import_check_own(struct kr_import_batch *b, struct kr_err *err)
 	const char	*hex;
 	int		 rc, ret;
 
-	if (b->ext_first == 0)
+	if (b->ext.first == 0)
 		return KR_OK;
 	if ((ret = store_prepare(b->st, "SELECT serial FROM certificates "
 	    "WHERE issuer_key_id = ?1", &certs, err)) != KR_OK ||
@@ -524,8 +636,8 @@ kr_store_import_check_own(struct kr_import_batch *b, struct kr_err *err)
 	    SQLITE_STATIC);
 	sqlite3_bind_blob(find, 1, b->issuer, KR_STORE_ID_BYTES,
 	    SQLITE_STATIC);
-	sqlite3_bind_int64(find, 3, b->ext_first);
-	sqlite3_bind_int64(find, 4, b->ext_last);
+	sqlite3_bind_int64(find, 3, b->ext.first);
+	sqlite3_bind_int64(find, 4, b->ext.last);
 	while (ret == KR_OK && (rc = sqlite3_step(certs)) == SQLITE_ROW) {
 		hex = (const char *)sqlite3_column_text(certs, 0);
 		len = hex != NULL ? strlen(hex) / 2 : 0;
@@ -553,14 +665,22 @@ kr_store_import_bind(struct kr_import_batch *b, struct kr_err *err)
 	int	ret;
 
 	/* One import is for one issuer: each range carries it. */
-	if (b->ext_first > 0 && (ret = store_bind_range(b->st,
-	    "external_certs", b->ext_first, b->ext_last, b->issuer, err)) !=
+	if (b->ext.first > 0 && (ret = store_bind_range(b->st,
+	    "external_certs", b->ext.first, b->ext.last, b->issuer, err)) !=
 	    KR_OK)
 		return ret;
-	if (b->rev_first > 0)
-		return store_bind_range(b->st, "revocations", b->rev_first,
-		    b->rev_last, b->issuer, err);
+	if (b->rev.first > 0)
+		return store_bind_range(b->st, "revocations", b->rev.first,
+		    b->rev.last, b->issuer, err);
 	return KR_OK;
+}
+
+static void
+import_table_close(struct import_table *t)
+{
+	sqlite3_finalize(t->one);
+	sqlite3_finalize(t->many);
+	free(t->rows);
 }
 
 void
@@ -568,8 +688,8 @@ kr_store_import_close(struct kr_import_batch **bp)
 {
 	if (bp == NULL || *bp == NULL)
 		return;
-	sqlite3_finalize((*bp)->ext);
-	sqlite3_finalize((*bp)->rev);
+	import_table_close(&(*bp)->ext);
+	import_table_close(&(*bp)->rev);
 	free(*bp);
 	*bp = NULL;
 }

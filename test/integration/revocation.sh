@@ -223,6 +223,16 @@ expect 2 "line 2" "a malformed index.txt line is named by number" -- \
     -C "$S" import openssl-index --issuer-key migrated "$T/bad-index.txt"
 [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
     ok "... and nothing of that file was recorded" || fail "a refused import changed the state"
+# Rows are written many at a time: a serial repeated far into a file is
+# still named by its own line, and nothing of the file is kept.
+awk 'BEGIN { for (i = 1; i <= 150; i++)
+	printf "R\t301231000000Z\t261101120000Z,keyCompromise\t%04X\tunknown\t/CN=d%d\n",
+	    (i == 97 ? 40960 + 3 : 40960 + i), i }' > "$T/dup-index.txt"
+expect 2 "line 97: this serial is already" \
+    "a serial repeated at line 97 of 150 is named by that line" -- \
+    -C "$S" import openssl-index --issuer-key migrated "$T/dup-index.txt"
+[ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
+    ok "... and nothing of that file was recorded" || fail "a refused import changed the state"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify"
 finish

@@ -225,8 +225,8 @@ START_TEST(test_open_refuses_foreign)
 END_TEST
 
 /* One past what this keyrite understands. */
-#define NEWER_VERSION	"8"
-_Static_assert(KR_STORE_SCHEMA_VERSION == 7, "raise NEWER_VERSION with the schema");
+#define NEWER_VERSION	"9"
+_Static_assert(KR_STORE_SCHEMA_VERSION == 8, "raise NEWER_VERSION with the schema");
 
 START_TEST(test_open_refuses_newer)
 {
@@ -994,6 +994,69 @@ START_TEST(test_ledger_crl_number_from_chain)
 }
 END_TEST
 
+static void
+import_rev(struct kr_import_batch *b, const struct kr_key_rec *k, int i,
+    uint32_t tag, int want)
+{
+	struct kr_revocation_rec	r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.issuer_key_id, k->id, sizeof(r.issuer_key_id));
+	r.serial[0] = 0x20;
+	r.serial[1] = (uint8_t)(i >> 8);
+	r.serial[2] = (uint8_t)i;
+	r.serial_len = 3;
+	r.revoked_at = 1795000000;
+	r.reason = 1;
+	r.expires = 1900000000;
+	strcpy(r.source, "openssl-index");
+	ck_assert_int_eq(kr_store_import_revocation(b, &r, tag, &err), want);
+}
+
+/*
+ * Imports write their rows many at a time: three full batches and a
+ * tail land in order with consecutive ids; a duplicate inside a full
+ * batch is named by its own tag (the input line), not the batch's last.
+ */
+START_TEST(test_import_batches)
+{
+	struct kr_import_batch	*b = NULL;
+	struct kr_key_rec	 k;
+	int			 i;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
+	for (i = 0; i < 200; i++)
+		import_rev(b, &k, i, (uint32_t)i + 1, KR_OK);
+	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
+	kr_store_import_close(&b);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM revocations"), 200);
+	ck_assert_int_eq(raw_int("SELECT max(id) - min(id) FROM revocations"),
+	    199);
+	ck_assert_int_eq(raw_int("SELECT id FROM revocations WHERE serial = "
+	    "x'2000c7'"), raw_int("SELECT min(id) FROM revocations") + 199);
+
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
+	for (i = 1000; i < 1063; i++)
+		import_rev(b, &k, i, (uint32_t)i, KR_OK);
+	/* The 64th row repeats serial 7 of the first import. */
+	import_rev(b, &k, 7, 4242, KR_EEXIST);
+	ck_assert_uint_eq(kr_store_import_failed(b), 4242);
+	ck_assert_ptr_nonnull(strstr(err.msg, "already revoked"));
+	kr_store_import_close(&b);
+	kr_store_rollback(st);
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM revocations"), 200);
+}
+END_TEST
+
 START_TEST(test_ledger_bulk_range)
 {
 	struct kr_replay_report	 rep;
@@ -1017,9 +1080,10 @@ START_TEST(test_ledger_bulk_range)
 		r.reason = 1;
 		r.expires = 1900000000;
 		strcpy(r.source, "openssl-index");
-		ck_assert_int_eq(kr_store_import_revocation(b, &r, &err),
-		    KR_OK);
+		ck_assert_int_eq(kr_store_import_revocation(b, &r,
+		    (uint32_t)i + 1, &err), KR_OK);
 	}
+	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
 	kr_store_import_close(&b);
 	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
@@ -1095,6 +1159,7 @@ store_suite(void)
 	tcase_add_test(tc, test_ledger_rollback_forgets);
 	tcase_add_test(tc, test_ledger_crl_number_from_chain);
 	tcase_add_test(tc, test_ledger_bulk_range);
+	tcase_add_test(tc, test_import_batches);
 	suite_add_tcase(s, tc);
 	return s;
 }
