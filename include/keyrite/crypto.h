@@ -40,6 +40,27 @@ void		 kr_hash_final(struct kr_hash *, uint8_t *);
 int		 kr_hash(enum kr_hash_alg, const void *, size_t, uint8_t *)
 		    KR_WUR;
 
+/*
+ * Hashes on a second thread (src/crypto/hash_thread.c); each gives the
+ * digest kr_hash() would.  A job hashes a buffer the caller leaves
+ * unchanged until kr_hash_job_finish (which waits and frees; digest may
+ * be NULL to drop it; kr_hash_job_cancel waits and drops, on error
+ * paths).  A pipe takes appends of any size and hashes them
+ * behind the caller; kr_hash_pipe_final waits, writes the digest (unless
+ * NULL) and frees.
+ */
+struct kr_hash_job;
+struct kr_hash_pipe;
+
+int	kr_hash_job_start(struct kr_hash_job **, enum kr_hash_alg,
+	    const void *data, size_t len) KR_WUR;
+int	kr_hash_job_finish(struct kr_hash_job **, uint8_t *digest) KR_WUR;
+void	kr_hash_job_cancel(struct kr_hash_job **);
+int	kr_hash_pipe_new(struct kr_hash_pipe **, enum kr_hash_alg) KR_WUR;
+void	kr_hash_pipe_update(struct kr_hash_pipe *, const void *data,
+	    size_t len);
+void	kr_hash_pipe_final(struct kr_hash_pipe **, uint8_t *digest);
+
 /* Key algorithms keyrite can generate and hold. */
 enum kr_key_alg {
 	KR_KEY_P256 = 1,

@@ -35,6 +35,10 @@ struct kr_crl_pub {
 	struct kr_crl_builder		 b;
 	struct kr_slice			 crl;
 	struct kr_rev_iter		*it;
+	/* Hashed on a second thread: the TBS during the unlock, the CRL
+	 * while its recorded copy is written. */
+	struct kr_hash_job		*tbs_job;
+	struct kr_hash_job		*crl_job;
 };
 
 static void
@@ -503,7 +507,8 @@ kr_crl_sign_digest(struct kr_crl_pub *p, struct kr_signer *s, uint8_t *sig,
 		    p->b.tbs.p, p->b.tbs.len, sig, *siglen, 0, err);
 	}
 	*diglen = kr_hash_len(h);
-	if ((ret = kr_hash(h, p->b.tbs.p, p->b.tbs.len, dig)) != KR_OK)
+	if ((ret = p->tbs_job != NULL ? kr_hash_job_finish(&p->tbs_job, dig) :
+	    kr_hash(h, p->b.tbs.p, p->b.tbs.len, dig)) != KR_OK)
 		return kr_err_set(err, ret, "cannot hash the CRL");
 	if ((ret = kr_signer_sign_digest(s, p->f.sig_alg, dig, *diglen, sig,
 	    siglen, err)) != KR_OK)
@@ -518,7 +523,6 @@ kr_crl_sign(struct kr_crl_pub *p, struct kr_signer *s, struct kr_err *err)
 	struct kr_slice		tbs, rsig;
 	enum kr_sig_alg		alg;
 	uint8_t			sig[KR_SIG_MAX_BYTES], dig[KR_HASH_MAX_BYTES];
-	uint8_t			fdig[32];
 	size_t			siglen = sizeof(sig), diglen;
 	int			ret;
 
@@ -555,11 +559,23 @@ kr_crl_sign(struct kr_crl_pub *p, struct kr_signer *s, struct kr_err *err)
 		    tbs.len, rsig.p, rsig.len, 0, err);
 	if (ret != KR_OK)
 		return ret;
-	if ((ret = kr_hash(KR_HASH_SHA256, p->crl.p, p->crl.len, fdig)) !=
-	    KR_OK)
+	p->res->der_len = p->crl.len;
+	/* Its SHA-256 for the record, while the copy is written. */
+	if ((ret = kr_hash_job_start(&p->crl_job, KR_HASH_SHA256, p->crl.p,
+	    p->crl.len)) != KR_OK)
+		return kr_err_set(err, ret, "cannot hash the CRL");
+	return KR_OK;
+}
+
+static int
+kr_crl_digest(struct kr_crl_pub *p, struct kr_err *err)
+{
+	uint8_t	fdig[32];
+	int	ret;
+
+	if ((ret = kr_hash_job_finish(&p->crl_job, fdig)) != KR_OK)
 		return kr_err_set(err, ret, "cannot hash the CRL");
 	kr_hex_encode(p->res->sha256, fdig, sizeof(fdig));
-	p->res->der_len = p->crl.len;
 	return KR_OK;
 }
 
@@ -631,7 +647,6 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 	c.entries = (int64_t)p->res->entries;
 	c.max_revocation_id = p->req->delta ? p->base.max_revocation_id :
 	    p->max_rev_id;
-	(void)snprintf(c.sha256, sizeof(c.sha256), "%s", p->res->sha256);
 	c.created = p->now;
 	if ((dir = kr_appliance_path(p->app, KR_CRLS_DIR)) == NULL ||
 	    (copy = kr_appliance_path(p->app, c.location)) == NULL) {
@@ -649,6 +664,11 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 	    (ret = kr_file_stage(copy, p->crl.p, p->crl.len, &tmp, err)) !=
 	    KR_OK)
 		goto out;
+	if ((ret = kr_crl_digest(p, err)) != KR_OK) {
+		(void)unlink(tmp);
+		goto out;
+	}
+	(void)snprintf(c.sha256, sizeof(c.sha256), "%s", p->res->sha256);
 	kr_signals_hold(&sig);
 	if ((ret = kr_store_begin(p->app->store, err)) != KR_OK) {
 		(void)unlink(tmp);
@@ -726,7 +746,14 @@ kr_crl_prepare(struct kr_crl_pub *p, struct kr_err *err)
 	if (ret != KR_OK || (ret = kr_crl_fields(p, prev_number, err)) != KR_OK)
 		return ret;
 	kr_crl_say(p, "building the CRL from the revocation records");
-	return kr_crl_build(p, err);
+	if ((ret = kr_crl_build(p, err)) != KR_OK)
+		return ret;
+	/* Its digest is made while the custodians' shares are opened. */
+	if (kr_sig_alg_hash(p->f.sig_alg) != 0 && (ret = kr_hash_job_start(
+	    &p->tbs_job, kr_sig_alg_hash(p->f.sig_alg), p->b.tbs.p,
+	    p->b.tbs.len)) != KR_OK)
+		return kr_err_set(err, ret, "cannot hash the CRL");
+	return KR_OK;
 }
 
 static int
@@ -774,6 +801,9 @@ kr_authority_crl_publish(struct kr_appliance *app, const struct kr_crl_req *req,
 	p->notice = notice;
 	p->now = kr_time_now();
 	ret = kr_crl_run(p, src, err);
+	/* A failure may leave a hash running over the buffers freed below. */
+	kr_hash_job_cancel(&p->tbs_job);
+	kr_hash_job_cancel(&p->crl_job);
 	kr_store_rev_iter_close(&p->it);
 	kr_crl_builder_free(&p->b);
 	kr_chain_free(&p->chain);

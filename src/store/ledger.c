@@ -193,9 +193,10 @@ enc_be(uint8_t *p, uint64_t v, int n)
 #define ENC_BUF_BYTES	65536
 
 struct enc {
-	struct kr_hash	*h;
-	size_t		 n;
-	uint8_t		 b[ENC_BUF_BYTES];
+	struct kr_hash		*h;
+	struct kr_hash_pipe	*pipe;	/* or hashed on a second thread */
+	size_t			 n;
+	uint8_t			 b[ENC_BUF_BYTES];
 };
 
 static void
@@ -209,6 +210,10 @@ enc_flush(struct enc *e)
 static void
 enc_put(struct enc *e, const void *p, size_t n)
 {
+	if (e->pipe != NULL) {
+		kr_hash_pipe_update(e->pipe, p, n);
+		return;
+	}
 	if (e->n + n > sizeof(e->b)) {
 		enc_flush(e);
 		if (n > sizeof(e->b)) {
@@ -272,6 +277,7 @@ enc_new(struct kr_hash *h, const char *tag, const char *table)
 	if ((e = malloc(sizeof(*e))) == NULL)
 		return NULL;
 	e->h = h;
+	e->pipe = NULL;
 	e->n = 0;
 	if (kr_hash_init(h, KR_HASH_SHA256) != KR_OK) {
 		free(e);
@@ -282,12 +288,43 @@ enc_new(struct kr_hash *h, const char *tag, const char *table)
 	return e;
 }
 
+/* The same, hashed on a second thread: for a long stream of rows. */
+static struct enc *
+enc_new_piped(const char *tag, const char *table)
+{
+	struct enc	*e;
+
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return NULL;
+	e->h = NULL;
+	e->n = 0;
+	if (kr_hash_pipe_new(&e->pipe, KR_HASH_SHA256) != KR_OK) {
+		free(e);
+		return NULL;
+	}
+	enc_put(e, tag, strlen(tag));
+	enc_put(e, table, strlen(table) + 1);
+	return e;
+}
+
+/* Writes the digest (unless NULL) and frees. */
 static void
 enc_final(struct enc **ep, uint8_t *digest)
 {
-	enc_flush(*ep);
-	kr_hash_final((*ep)->h, digest);
-	free(*ep);
+	struct enc	*e = *ep;
+	uint8_t		 d[32];
+
+	if (e == NULL)
+		return;
+	if (e->pipe != NULL)
+		kr_hash_pipe_final(&e->pipe, digest);
+	else {
+		enc_flush(e);
+		kr_hash_final(e->h, d);
+		if (digest != NULL)
+			memcpy(digest, d, sizeof(d));
+	}
+	free(e);
 	*ep = NULL;
 }
 
@@ -576,7 +613,6 @@ range_digest(struct kr_store *st, const struct store_table *t, int64_t first,
     struct kr_err *err)
 {
 	sqlite3_stmt	*stmt = NULL;
-	struct kr_hash	 h, hv;
 	struct enc	*e, *ev = NULL;
 	char		 sql[512];
 	int		 i, rc, ret;
@@ -587,10 +623,10 @@ range_digest(struct kr_store *st, const struct store_table *t, int64_t first,
 		return ret;
 	sqlite3_bind_int64(stmt, 1, first);
 	sqlite3_bind_int64(stmt, 2, last);
-	if ((e = enc_new(&h, RANGE_TAG, t->name)) == NULL || (view != NULL &&
-	    (ev = enc_new(&hv, RANGE_TAG, store_crl_view.name)) == NULL)) {
+	if ((e = enc_new_piped(RANGE_TAG, t->name)) == NULL || (view != NULL &&
+	    (ev = enc_new_piped(RANGE_TAG, store_crl_view.name)) == NULL)) {
 		sqlite3_finalize(stmt);
-		free(e);
+		enc_final(&e, NULL);
 		return kr_err_set(err, KR_ECRYPTO, "cannot hash a record");
 	}
 	*count = 0;
@@ -955,7 +991,6 @@ replay_changed(struct replay *r, const struct store_table *t,
 /* A row of a ranged table inside a bulk range: fed to that range's hash. */
 struct range_walk {
 	struct ledger_range	*r;
-	struct kr_hash		 h;
 	struct enc		*e;
 	int64_t			 count;
 	bool			 open;
@@ -1015,7 +1050,7 @@ replay_range_row(struct replay *r, size_t ti, sqlite3_stmt *stmt,
 		return 0;
 	w->r = rg;
 	w->count = 1;
-	if ((w->e = enc_new(&w->h, RANGE_TAG, t->name)) == NULL)
+	if ((w->e = enc_new_piped(RANGE_TAG, t->name)) == NULL)
 		return -1;
 	w->open = true;
 	enc_row(w->e, t, stmt);
@@ -1466,7 +1501,6 @@ struct store_pwalk {
 	size_t			 ti;
 	uint8_t			 issuer[KR_STORE_ID_BYTES];
 	struct ledger_range	*r;
-	struct kr_hash		 h;
 	struct enc		*e;
 	int64_t			 count;
 	struct one_check	 c;
@@ -1545,7 +1579,7 @@ pwalk_enter(struct store_pwalk *w, int64_t id, struct kr_err *err)
 		return store_check_id(w->st, "revocations", id, err);
 	w->r = g;
 	w->count = 0;
-	if ((w->e = enc_new(&w->h, RANGE_TAG, store_crl_view.name)) == NULL)
+	if ((w->e = enc_new_piped(RANGE_TAG, store_crl_view.name)) == NULL)
 		return kr_err_set(err, KR_ECRYPTO, "cannot hash a record");
 	return KR_OK;
 }
@@ -1613,7 +1647,7 @@ store_pwalk_free(struct store_pwalk **wp)
 {
 	if (wp == NULL || *wp == NULL)
 		return;
-	free((*wp)->e);
+	enc_final(&(*wp)->e, NULL);
 	free(*wp);
 	*wp = NULL;
 }

@@ -250,6 +250,64 @@ START_TEST(test_hash_streaming)
 }
 END_TEST
 
+/*
+ * Hashes on a second thread give kr_hash()'s digest: whole-buffer jobs,
+ * and pipes fed in appends of awkward sizes across their 256 KiB
+ * buffers (lengths around one and two buffers, and none at all).
+ */
+START_TEST(test_hash_thread)
+{
+	static const size_t	 lens[] = { 0, 1, 63, 64, 262143, 262144,
+				     262145, 524288, 1000003 };
+	static const size_t	 steps[] = { 1, 7, 50, 4096, 300000 };
+	struct kr_hash_job	*j = NULL;
+	struct kr_hash_pipe	*hp = NULL;
+	uint8_t			*data, want[64], got[64];
+	size_t			 i, k, off, n;
+
+	data = malloc(1000003);
+	ck_assert_ptr_nonnull(data);
+	for (i = 0; i < 1000003; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		ck_assert_int_eq(kr_hash(KR_HASH_SHA256, data, lens[i], want),
+		    KR_OK);
+		ck_assert_int_eq(kr_hash_job_start(&j, KR_HASH_SHA256, data,
+		    lens[i]), KR_OK);
+		memset(got, 0, sizeof(got));
+		ck_assert_int_eq(kr_hash_job_finish(&j, got), KR_OK);
+		ck_assert_ptr_null(j);
+		ck_assert_mem_eq(got, want, 32);
+		for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			ck_assert_int_eq(kr_hash_pipe_new(&hp, KR_HASH_SHA256),
+			    KR_OK);
+			for (off = 0; off < lens[i]; off += n) {
+				n = lens[i] - off < steps[k] ? lens[i] - off :
+				    steps[k];
+				kr_hash_pipe_update(hp, data + off, n);
+			}
+			memset(got, 0, sizeof(got));
+			kr_hash_pipe_final(&hp, got);
+			ck_assert_ptr_null(hp);
+			ck_assert_mem_eq(got, want, 32);
+		}
+	}
+	/* Another algorithm, and a digest dropped. */
+	ck_assert_int_eq(kr_hash(KR_HASH_SHA512, data, 777777, want), KR_OK);
+	ck_assert_int_eq(kr_hash_pipe_new(&hp, KR_HASH_SHA512), KR_OK);
+	kr_hash_pipe_update(hp, data, 777777);
+	kr_hash_pipe_final(&hp, got);
+	ck_assert_mem_eq(got, want, 64);
+	ck_assert_int_eq(kr_hash_job_start(&j, KR_HASH_SHA256, data, 10),
+	    KR_OK);
+	ck_assert_int_eq(kr_hash_job_finish(&j, NULL), KR_OK);
+	ck_assert_int_eq(kr_hash_pipe_new(&hp, KR_HASH_SHA256), KR_OK);
+	kr_hash_pipe_update(hp, data, 300000);
+	kr_hash_pipe_final(&hp, NULL);
+	free(data);
+}
+END_TEST
+
 START_TEST(test_hash_misc)
 {
 	struct kr_hash	h;
@@ -1223,6 +1281,7 @@ crypto_suite(void)
 	tc = tcase_create("primitives");
 	tcase_add_test(tc, test_hash_streaming);
 	tcase_add_test(tc, test_hash_misc);
+	tcase_add_test(tc, test_hash_thread);
 	tcase_add_test(tc, test_aead);
 	tcase_add_test(tc, test_hkdf);
 	tcase_add_test(tc, test_argon2id_ranges);
