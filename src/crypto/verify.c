@@ -15,142 +15,56 @@
 #include <mbedtls/rsa.h>
 #include <sodium.h>
 
+#include <keyrite/der.h>
+
 #include "crypto_int.h"
 
 /* Widest ECDSA half keyrite's encoders accept: P-521. */
 #define KR_ECDSA_HALF_MAX	66
-
-/*
- * Reads a DER length: the short form, or 0x81 followed by 128..255.
- * Longer or non-minimal forms cannot occur in an Ecdsa-Sig-Value of a
- * curve up to P-521 and are refused.  The length must fit before `end`.
- */
-static bool
-kr_der_len(const uint8_t *p, size_t end, size_t *off, size_t *len)
-{
-	uint8_t	b;
-
-	if (*off >= end)
-		return false;
-	b = p[(*off)++];
-	if (b < 0x80)
-		*len = b;
-	else if (b == 0x81 && *off < end && p[*off] >= 0x80)
-		*len = p[(*off)++];
-	else
-		return false;
-	return *len <= end - *off;
-}
-
-/*
- * Reads an INTEGER that must be positive, non-zero and minimally encoded,
- * with at most `half` value bytes; writes it left-padded into out[half].
- */
-static bool
-kr_der_uint(const uint8_t *p, size_t end, size_t *off, size_t half,
-    uint8_t *out)
-{
-	const uint8_t	*v;
-	size_t		 len, n;
-
-	if (*off >= end || p[(*off)++] != 0x02)
-		return false;
-	if (!kr_der_len(p, end, off, &len) || len == 0)
-		return false;
-	v = p + *off;
-	*off += len;
-	if ((v[0] & 0x80) != 0)
-		return false;			/* negative */
-	n = len;
-	if (v[0] == 0x00) {
-		if (len == 1 || (v[1] & 0x80) == 0)
-			return false;		/* zero, or a needless 00 */
-		v++;
-		n--;
-	}
-	if (n > half)
-		return false;
-	memset(out, 0, half - n);
-	memcpy(out + half - n, v, n);
-	return true;
-}
 
 /* Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 5480) */
 int
 kr_ecdsa_der_to_raw(const uint8_t *der, size_t len, size_t half,
     uint8_t *raw)
 {
-	size_t	off = 1, seqlen;
+	struct kr_der	top, seq;
 
 	if (der == NULL || half == 0 || half > KR_ECDSA_HALF_MAX)
 		return KR_EINPUT;
-	if (len < 2 || der[0] != 0x30)
+	kr_der_init(&top, der, len);
+	if (kr_der_enter(&top, KR_DER_SEQUENCE, &seq) != KR_OK ||
+	    kr_der_done(&top) != KR_OK)
 		return KR_EINPUT;
-	if (!kr_der_len(der, len, &off, &seqlen) || off + seqlen != len)
-		return KR_EINPUT;
-	if (!kr_der_uint(der, len, &off, half, raw) ||
-	    !kr_der_uint(der, len, &off, half, raw + half) || off != len) {
+	if (kr_der_get_uint_fixed(&seq, half, raw) != KR_OK ||
+	    kr_der_get_uint_fixed(&seq, half, raw + half) != KR_OK ||
+	    kr_der_done(&seq) != KR_OK) {
 		sodium_memzero(raw, 2 * half);
 		return KR_EINPUT;
 	}
 	return KR_OK;
 }
 
-/* Writes one minimal positive INTEGER; returns its encoded length. */
-static size_t
-kr_der_put_uint(uint8_t *out, const uint8_t *v, size_t n)
-{
-	size_t	pad;
-
-	while (n > 0 && v[0] == 0) {
-		v++;
-		n--;
-	}
-	pad = (v[0] & 0x80) != 0;
-	out[0] = 0x02;
-	out[1] = (uint8_t)(n + pad);
-	out[2] = 0x00;
-	memcpy(out + 2 + pad, v, n);
-	return 2 + pad + n;
-}
-
-static size_t
-kr_uint_der_len(const uint8_t *v, size_t n)
-{
-	while (n > 0 && v[0] == 0) {
-		v++;
-		n--;
-	}
-	if (n == 0)
-		return 0;
-	return 2 + n + ((v[0] & 0x80) != 0);
-}
-
 int
 kr_ecdsa_raw_to_der(const uint8_t *raw, size_t rawlen, uint8_t *der,
     size_t *derlen)
 {
-	size_t	half = rawlen / 2, rlen, slen, content, total, off;
+	uint8_t	buf[2 * KR_ECDSA_HALF_MAX + 9], *p = buf + sizeof(buf);
+	size_t	half = rawlen / 2;
+	int	r, s, n;
 
 	if (raw == NULL || rawlen == 0 || rawlen % 2 != 0 ||
 	    half > KR_ECDSA_HALF_MAX)
 		return KR_EINPUT;
-	rlen = kr_uint_der_len(raw, half);
-	slen = kr_uint_der_len(raw + half, half);
-	if (rlen == 0 || slen == 0)
+	/* backwards: s, then r, then the SEQUENCE header */
+	s = kr_derw_uint(&p, buf, raw + half, half);
+	r = kr_derw_uint(&p, buf, raw, half);
+	if (r <= 0 || s <= 0)
 		return KR_EINPUT;		/* r or s is zero */
-	content = rlen + slen;
-	total = (content < 0x80 ? 2 : 3) + content;
-	if (der == NULL || total > *derlen)
+	n = kr_derw_tl(&p, buf, (size_t)(r + s), KR_DER_SEQUENCE);
+	if (n < 0 || der == NULL || (size_t)(r + s + n) > *derlen)
 		return KR_EINPUT;
-	der[0] = 0x30;
-	off = 1;
-	if (content >= 0x80)
-		der[off++] = 0x81;
-	der[off++] = (uint8_t)content;
-	off += kr_der_put_uint(der + off, raw, half);
-	off += kr_der_put_uint(der + off, raw + half, half);
-	*derlen = off;
+	*derlen = (size_t)(r + s + n);
+	memcpy(der, p, *derlen);
 	return KR_OK;
 }
 

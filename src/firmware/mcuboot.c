@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <keyrite/der.h>
+
 #include "firmware_int.h"
-#include "x509_int.h"
 
 #define MB_MAGIC		0x96f3b83dU
 #define MB_HDR			32

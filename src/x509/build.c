@@ -178,32 +178,10 @@ kr_sig_alg_from_id(const uint8_t *der, size_t len, enum kr_sig_alg *alg)
 	return KR_EINPUT;
 }
 
-/*
- * Extension ::= SEQUENCE {
- *      extnID      OBJECT IDENTIFIER,
- *      critical    BOOLEAN DEFAULT FALSE,
- *      extnValue   OCTET STRING }
- * Wraps the `len` bytes of value already written.  DER leaves out a
- * DEFAULT value, so FALSE is never written.
- */
-static int
-ext_wrap(uint8_t **p, uint8_t *start, size_t len, const char *oid,
-    size_t olen, bool critical)
-{
-	int	ret;
-
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len,
-	    KR_DER_OCTET_STRING));
-	if (critical)
-		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_bool(p, start, true));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_oid(p, start, (const uint8_t *)oid,
-	    olen));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
-	return (int)len;
-}
-
+/* Wraps the value already written as the extension with OID `oid`. */
 #define EXT_WRAP(p, start, len, oid, crit) \
-	ext_wrap((p), (start), (len), (oid), sizeof(oid) - 1, (crit))
+	kr_derw_ext((p), (start), (len), (const uint8_t *)(oid), \
+	    sizeof(oid) - 1, (crit))
 
 /*
  * BasicConstraints ::= SEQUENCE {
@@ -568,8 +546,7 @@ check_basics(const struct kr_cert_fields *f, struct kr_err *err)
 	    !single_element(f->spki, f->spki_len, KR_DER_SEQUENCE))
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "the public "
 		    "key is not one DER SubjectPublicKeyInfo");
-	/* years 0000..9999, which GeneralizedTime can write */
-	if (f->not_before < -62167219200LL || f->not_after > 253402300799LL ||
+	if (!kr_der_time_ok(f->not_before) || !kr_der_time_ok(f->not_after) ||
 	    f->not_after < f->not_before)
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "the validity "
 		    "period ends before it starts or lies outside the years "
@@ -617,20 +594,6 @@ check_gns(const struct kr_gn *gn, size_t n, bool constraint,
 	return KR_OK;
 }
 
-/* A URI keyrite writes: printable ASCII, no spaces, "scheme:...". */
-static bool
-uri_ok(const char *u)
-{
-	size_t	i, n = strnlen(u, KR_URI_MAX);
-
-	if (n == 0 || n == KR_URI_MAX || strchr(u, ':') == NULL)
-		return false;
-	for (i = 0; i < n; i++)
-		if (u[i] <= 0x20 || u[i] >= 0x7f)
-			return false;
-	return true;
-}
-
 static int
 check_uris(const char (*u)[KR_URI_MAX], size_t n, const char *what,
     struct kr_err *err)
@@ -641,7 +604,7 @@ check_uris(const char (*u)[KR_URI_MAX], size_t n, const char *what,
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "%s needs 1 to "
 		    "4 URIs, not %zu", what, n);
 	for (i = 0; i < n; i++)
-		if (!uri_ok(u[i]))
+		if (!kr_der_uri_ok(u[i], KR_URI_MAX))
 			return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "%s URI "
 			    "%zu is not an absolute URI in printable ASCII",
 			    what, i + 1);
@@ -713,7 +676,8 @@ fields_check(const struct kr_cert_fields *f, struct kr_err *err)
 	if (f->has_policies && ((ret = check_oids(f->policies,
 	    f->policies_count, true, "certificatePolicies", err)) != KR_OK))
 		return ret;
-	if (f->has_policies && f->cps_uri[0] != '\0' && !uri_ok(f->cps_uri))
+	if (f->has_policies && f->cps_uri[0] != '\0' &&
+	    !kr_der_uri_ok(f->cps_uri, KR_URI_MAX))
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "the CPS URI is "
 		    "not an absolute URI in printable ASCII");
 	if (f->has_crldp && (ret = check_uris(f->crldp, f->crldp_count,

@@ -48,8 +48,6 @@
 #define OID_CERT_ISSUER		"\x55\x1d\x1d"	/* 2.5.29.29 */
 #define OID_FRESHEST		"\x55\x1d\x2e"	/* 2.5.29.46 */
 
-#define DER_ENUMERATED		0x0a
-
 #define LIT(s)	(const uint8_t *)(s), sizeof(s) - 1
 
 /* ---------------------------------------------------------------------
@@ -160,78 +158,6 @@ serial_hex(const uint8_t *p, size_t len, char *out)
 	kr_hex_encode(out, p, len);
 }
 
-/* Years 0000..9999, what GeneralizedTime can say. */
-static bool
-time_ok(int64_t t)
-{
-	return t >= -62167219200LL && t <= 253402300799LL;
-}
-
-/* A URI keyrite writes: printable ASCII, no spaces, "scheme:...". */
-static bool
-uri_ok(const char *u)
-{
-	size_t	i, n = strnlen(u, KR_URI_MAX);
-
-	if (n == 0 || n == KR_URI_MAX || strchr(u, ':') == NULL)
-		return false;
-	for (i = 0; i < n; i++)
-		if (u[i] <= 0x20 || u[i] >= 0x7f)
-			return false;
-	return true;
-}
-
-static void
-put2(char *s, int v)
-{
-	s[0] = (char)('0' + v / 10 % 10);
-	s[1] = (char)('0' + v % 10);
-}
-
-/* GeneralizedTime "YYYYMMDDHHMMSSZ", whatever the year (RFC 5280 5.3.2). */
-static int
-derw_gentime(uint8_t **p, uint8_t *start, int64_t t)
-{
-	struct kr_tm	tm;
-	char		s[15];
-
-	if (!time_ok(t))
-		return MBEDTLS_ERR_ASN1_INVALID_DATA;
-	kr_time_to_tm(t, &tm);
-	put2(s, tm.year / 100);
-	put2(s + 2, tm.year % 100);
-	put2(s + 4, tm.mon);
-	put2(s + 6, tm.day);
-	put2(s + 8, tm.hour);
-	put2(s + 10, tm.min);
-	put2(s + 12, tm.sec);
-	s[14] = 'Z';
-	return kr_derw_tlv(p, start, KR_DER_GENERALIZED_TIME,
-	    (const uint8_t *)s, sizeof(s));
-}
-
-/*
- * Extension ::= SEQUENCE {
- *      extnID      OBJECT IDENTIFIER,
- *      critical    BOOLEAN DEFAULT FALSE,
- *      extnValue   OCTET STRING }
- * Wraps the `len` bytes of value already written; FALSE is never written.
- */
-static int
-ext_wrap(uint8_t **p, uint8_t *start, size_t len, const uint8_t *oid,
-    size_t olen, bool critical)
-{
-	int	ret;
-
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len,
-	    KR_DER_OCTET_STRING));
-	if (critical)
-		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_bool(p, start, true));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_oid(p, start, oid, olen));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
-	return (int)len;
-}
-
 /* ---------------------------------------------------------------------
  * Builder: checks
  */
@@ -250,7 +176,8 @@ check_number(const uint8_t *n, size_t len, const char *what,
 static int
 check_times(const struct kr_crl_fields *f, struct kr_err *err)
 {
-	if (!time_ok(f->this_update) || !time_ok(f->next_update))
+	if (!kr_der_time_ok(f->this_update) ||
+	    !kr_der_time_ok(f->next_update))
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "thisUpdate "
 		    "or nextUpdate lies outside the years 0000 to 9999");
 	if (f->next_update <= f->this_update)
@@ -267,7 +194,7 @@ check_idp(const struct kr_crl_fields *f, struct kr_err *err)
 	/* crl.h: the idp_ fields count only when has_idp is set */
 	if (!f->has_idp)
 		return KR_OK;
-	if (has_uri && !uri_ok(f->idp_uri))
+	if (has_uri && !kr_der_uri_ok(f->idp_uri, KR_URI_MAX))
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "the "
 		    "issuingDistributionPoint URI is not an absolute URI in "
 		    "printable ASCII");
@@ -288,7 +215,8 @@ check_delta(const struct kr_crl_fields *f, struct kr_err *err)
 {
 	int	ret;
 
-	if (f->freshest_uri[0] != '\0' && !uri_ok(f->freshest_uri))
+	if (f->freshest_uri[0] != '\0' &&
+	    !kr_der_uri_ok(f->freshest_uri, KR_URI_MAX))
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "the "
 		    "freshestCRL URI is not an absolute URI in printable "
 		    "ASCII");
@@ -353,8 +281,8 @@ entry_check(const struct kr_crl_entry *e, bool delta, size_t n,
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "entry %zu: "
 		    "the serial number is not a positive, minimally encoded "
 		    "integer of 1 to %d octets", n, KR_SERIAL_MAX);
-	if (!time_ok(e->revoked_at) ||
-	    (e->invalidity != 0 && !time_ok(e->invalidity)))
+	if (!kr_der_time_ok(e->revoked_at) ||
+	    (e->invalidity != 0 && !kr_der_time_ok(e->invalidity)))
 		return kr_err_set(err, KR_EINPUT, CRL_BUILD_FMT "entry %zu "
 		    "(serial %s): a date outside the years 0000 to 9999", n,
 		    entry_hex(e, hex));
@@ -446,17 +374,17 @@ write_entry_exts(uint8_t **p, uint8_t *start, const struct kr_crl_entry *e)
 
 	if (e->invalidity != 0) {
 		sub = 0;
-		MBEDTLS_ASN1_CHK_ADD(sub, derw_gentime(p, start,
+		MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_gentime(p, start,
 		    e->invalidity));
-		MBEDTLS_ASN1_CHK_ADD(len, ext_wrap(p, start, sub,
+		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_ext(p, start, sub,
 		    LIT(OID_INVALIDITY), false));
 	}
 	if (e->reason != KR_REASON_NONE) {
 		r = (uint8_t)e->reason;
 		sub = 0;
 		MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tlv(p, start,
-		    DER_ENUMERATED, &r, 1));
-		MBEDTLS_ASN1_CHK_ADD(len, ext_wrap(p, start, sub,
+		    KR_DER_ENUMERATED, &r, 1));
+		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_ext(p, start, sub,
 		    LIT(OID_REASON_CODE), false));
 	}
 	if (len == 0)
@@ -574,19 +502,19 @@ ext_numbers(uint8_t **p, uint8_t *start, const struct kr_crl_fields *f)
 		sub = 0;
 		MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tlv(p, start, KR_DER_INTEGER,
 		    f->base_number, f->base_number_len));
-		MBEDTLS_ASN1_CHK_ADD(len, ext_wrap(p, start, sub,
+		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_ext(p, start, sub,
 		    LIT(OID_DELTA_INDICATOR), true));
 	}
 	sub = 0;
 	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tlv(p, start, KR_DER_INTEGER,
 	    f->number, f->number_len));
-	MBEDTLS_ASN1_CHK_ADD(len, ext_wrap(p, start, sub,
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_ext(p, start, sub,
 	    LIT(OID_CRL_NUMBER), false));
 	sub = 0;
 	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tlv(p, start, KR_DER_CTX(0), f->aki,
 	    f->aki_len));
 	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub, KR_DER_SEQUENCE));
-	MBEDTLS_ASN1_CHK_ADD(len, ext_wrap(p, start, sub,
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_ext(p, start, sub,
 	    LIT(KR_OID_EXT_AKI), false));
 	return (int)len;
 }
@@ -633,7 +561,7 @@ ext_idp(uint8_t **p, uint8_t *start, const struct kr_crl_fields *f)
 	if (f->idp_uri[0] != '\0')
 		MBEDTLS_ASN1_CHK_ADD(len, write_dp_name(p, start, f->idp_uri));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
-	return ext_wrap(p, start, len, LIT(OID_IDP), true);
+	return kr_derw_ext(p, start, len, LIT(OID_IDP), true);
 }
 
 /*
@@ -652,7 +580,7 @@ ext_freshest(uint8_t **p, uint8_t *start, const struct kr_crl_fields *f)
 	MBEDTLS_ASN1_CHK_ADD(len, write_dp_name(p, start, f->freshest_uri));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
-	return ext_wrap(p, start, len, LIT(OID_FRESHEST), false);
+	return kr_derw_ext(p, start, len, LIT(OID_FRESHEST), false);
 }
 
 /*
@@ -956,32 +884,6 @@ unknown_ext(const struct kr_oid *oid, bool crit, const char *where,
 	    dotted);
 }
 
-/* GeneralizedTime "YYYYMMDDHHMMSSZ" in any year (invalidityDate). */
-static int
-get_gentime(struct kr_der *d, int64_t *t)
-{
-	struct kr_slice	 c;
-	struct kr_tm	 tm;
-	int		*v[6] = { &tm.year, &tm.mon, &tm.day, &tm.hour,
-			    &tm.min, &tm.sec };
-	size_t		 i, j, w;
-	const uint8_t	*s;
-
-	if (kr_der_get(d, KR_DER_GENERALIZED_TIME, &c) != KR_OK ||
-	    c.len != 15 || c.p[14] != 'Z')
-		return KR_EINPUT;
-	for (s = c.p, i = 0; i < 6; i++) {
-		w = i == 0 ? 4 : 2;
-		*v[i] = 0;
-		for (j = 0; j < w; j++, s++) {
-			if (*s < '0' || *s > '9')
-				return KR_EINPUT;
-			*v[i] = *v[i] * 10 + (*s - '0');
-		}
-	}
-	return kr_tm_to_time(&tm, t);
-}
-
 /* reasonCode or invalidityDate: the value is exactly one element. */
 static int
 entry_ext_value(const struct kr_oid *oid, const struct kr_slice *val,
@@ -992,11 +894,11 @@ entry_ext_value(const struct kr_oid *oid, const struct kr_slice *val,
 
 	kr_der_init(&d, val->p, val->len);
 	if (KR_OID_IS(oid, OID_REASON_CODE)) {
-		if (kr_der_get_small_int_tag(&d, DER_ENUMERATED, &r) !=
+		if (kr_der_get_small_int_tag(&d, KR_DER_ENUMERATED, &r) !=
 		    KR_OK || !reason_valid(r))
 			return KR_EINPUT;
 		e->reason = (enum kr_reason)r;
-	} else if (get_gentime(&d, &e->invalidity) != KR_OK ||
+	} else if (kr_der_get_gentime(&d, &e->invalidity) != KR_OK ||
 	    e->invalidity == 0)
 		return KR_EINPUT;
 	return kr_der_done(&d);

@@ -253,35 +253,6 @@ kr_sig_simple(struct kr_der *seq, size_t i, enum kr_sig_alg *alg,
 	return KR_OK;
 }
 
-/* Dotted form of an OID the reader accepted, so messages name it exactly. */
-static void
-kr_oid_to_dotted(const struct kr_oid *oid, char *out, size_t cap)
-{
-	uint64_t	v = 0;
-	size_t		i, off = 0;
-	int		n;
-	bool		first = true;
-
-	out[0] = '\0';
-	for (i = 0; i < oid->len && off < cap; i++) {
-		v = (v << 7) | (oid->der[i] & 0x7f);
-		if ((oid->der[i] & 0x80) != 0 && v < (UINT64_C(1) << 56))
-			continue;
-		if (first)
-			n = snprintf(out + off, cap - off, "%u.%llu",
-			    v < 40 ? 0 : v < 80 ? 1 : 2, (unsigned long long)
-			    (v < 80 ? v % 40 : v - 80));
-		else
-			n = snprintf(out + off, cap - off, ".%llu",
-			    (unsigned long long)v);
-		if (n < 0)
-			return;
-		off += (size_t)n;
-		first = false;
-		v = 0;
-	}
-}
-
 /* AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY } */
 static int
 kr_parse_sig_alg(const struct kr_slice *whole, enum kr_sig_alg *alg,
@@ -302,7 +273,7 @@ kr_parse_sig_alg(const struct kr_slice *whole, enum kr_sig_alg *alg,
 	for (i = 0; i < KR_NITEMS(kr_sig_oids); i++)
 		if (kr_oid_eq(&oid, kr_sig_oids[i].oid, kr_sig_oids[i].len))
 			return kr_sig_simple(&seq, i, alg, err);
-	kr_oid_to_dotted(&oid, dotted, sizeof(dotted));
+	kr_oid_dotted(oid.der, oid.len, dotted, sizeof(dotted));
 	kr_oid_format(&oid, name, sizeof(name));
 	return kr_bad(err, "signature algorithm %s%s%s%s is not one keyrite "
 	    "accepts (ecdsa-with-SHA256/384, sha256/384/512WithRSAEncryption, "
