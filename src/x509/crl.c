@@ -1388,7 +1388,8 @@ kr_crl_verify_signature(const struct kr_crl_info *info, const uint8_t *spki,
 		return kr_err_set(err, KR_EINTERNAL, "CRL signature check: no "
 		    "parsed CRL or no issuer key");
 	/* As for certificates: a P-384 CA's CRL from `openssl ca` uses SHA-256. */
-	ret = kr_verify(info->sig_alg, spki, spkilen, &info->tbs, &info->sig,
+	ret = kr_sig_verify(info->sig_alg, spki, spkilen, info->tbs.p,
+	    info->tbs.len, info->sig.p, info->sig.len, KR_VERIFY_ANY_CURVE,
 	    err);
 	if (ret == KR_EVERIFY)
 		kr_err_prefix(err, "the CRL's signature does not verify with "

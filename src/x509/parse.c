@@ -19,9 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/ecdsa.h>
-#include <mbedtls/pk.h>
-
 #include <keyrite/base.h>
 #include <keyrite/crypto.h>
 #include <keyrite/x509.h>
@@ -281,83 +278,6 @@ kr_parse_sig_alg(const struct kr_slice *whole, enum kr_sig_alg *alg,
 	    strcmp(name, dotted) != 0 ? " (" : "",
 	    strcmp(name, dotted) != 0 ? name : "",
 	    strcmp(name, dotted) != 0 ? ")" : "");
-}
-
-/* ---------------------------------------------------------------------
- * Signature checks
- */
-
-/*
- * ECDSA whose hash is not its curve's usual partner: a P-384 key signing
- * with SHA-256 is what `openssl req` does by default.  crypto/ pairs each
- * curve with one hash, so this case is checked here, reading the
- * signature with the same strict DER reader.
- */
-static int
-kr_verify_ecdsa_mixed(enum kr_hash_alg h, enum kr_pk_type type,
-    const uint8_t *spki, size_t spkilen, const struct kr_slice *msg,
-    const struct kr_slice *sig, struct kr_err *err)
-{
-	mbedtls_pk_context	 pk;
-	mbedtls_ecp_keypair	*ec;
-	mbedtls_mpi		 r, s;
-	uint8_t			 md[KR_HASH_MAX_BYTES], raw[2 * 48];
-	size_t			 half = type == KR_PK_EC_P384 ? 48 : 32;
-	int			 ret = KR_EVERIFY;
-
-	mbedtls_pk_init(&pk);
-	mbedtls_mpi_init(&r);
-	mbedtls_mpi_init(&s);
-	if (kr_hash(h, msg->p, msg->len, md) != KR_OK ||
-	    mbedtls_pk_parse_public_key(&pk, spki, spkilen) != 0 ||
-	    (ec = mbedtls_pk_ec(pk)) == NULL) {
-		ret = kr_err_set(err, KR_EINPUT, "the EC public key cannot "
-		    "be loaded");
-		goto out;
-	}
-	if (kr_ecdsa_der_to_raw(sig->p, sig->len, half, raw) != KR_OK ||
-	    mbedtls_mpi_read_binary(&r, raw, half) != 0 ||
-	    mbedtls_mpi_read_binary(&s, raw + half, half) != 0 ||
-	    mbedtls_ecdsa_verify(&ec->grp, md, kr_hash_len(h), &ec->Q, &r,
-	    &s) != 0) {
-		ret = kr_err_set(err, KR_EVERIFY, "ECDSA with %s signature "
-		    "refused: it does not match the data and key",
-		    kr_hash_name(h));
-		goto out;
-	}
-	ret = KR_OK;
-out:
-	mbedtls_mpi_free(&r);
-	mbedtls_mpi_free(&s);
-	mbedtls_pk_free(&pk);
-	return ret;
-}
-
-/*
- * kr_sig_verify(), plus ECDSA with either curve and either hash (OpenSSL
- * signs with a P-384 key and SHA-256 by default).  Shared with crl.c.
- */
-int
-kr_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
-    const struct kr_slice *msg, const struct kr_slice *sig,
-    struct kr_err *err)
-{
-	struct kr_spki_info	info;
-	struct kr_err		e;
-	enum kr_pk_type		want;
-
-	if (alg == KR_SIG_ECDSA_P256_SHA256 ||
-	    alg == KR_SIG_ECDSA_P384_SHA384) {
-		want = alg == KR_SIG_ECDSA_P256_SHA256 ? KR_PK_EC_P256 :
-		    KR_PK_EC_P384;
-		if (kr_spki_parse(spki, spkilen, &info, &e) == KR_OK &&
-		    (info.type == KR_PK_EC_P256 ||
-		    info.type == KR_PK_EC_P384) && info.type != want)
-			return kr_verify_ecdsa_mixed(kr_sig_alg_hash(alg),
-			    info.type, spki, spkilen, msg, sig, err);
-	}
-	return kr_sig_verify(alg, spki, spkilen, msg->p, msg->len, sig->p,
-	    sig->len, 0, err);
 }
 
 /* ---------------------------------------------------------------------
@@ -1291,7 +1211,8 @@ kr_cert_verify_signature(const struct kr_cert *c, const uint8_t *spki,
 	if (c == NULL || spki == NULL)
 		return kr_err_set(err, KR_EINTERNAL, "certificate signature "
 		    "check: no certificate or no issuer key");
-	ret = kr_verify(c->f.sig_alg, spki, spkilen, &c->tbs, &c->sig, err);
+	ret = kr_sig_verify(c->f.sig_alg, spki, spkilen, c->tbs.p, c->tbs.len,
+	    c->sig.p, c->sig.len, KR_VERIFY_ANY_CURVE, err);
 	if (ret == KR_EVERIFY)
 		kr_err_prefix(err, "the certificate's signature does not "
 		    "verify with the issuer key given (the certificate was "
@@ -1438,8 +1359,8 @@ kr_csr_check_signature(const struct kr_csr *r, struct kr_err *err)
 {
 	int	ret;
 
-	ret = kr_verify(r->sig_alg, r->spki.p, r->spki.len, &r->info, &r->sig,
-	    err);
+	ret = kr_sig_verify(r->sig_alg, r->spki.p, r->spki.len, r->info.p,
+	    r->info.len, r->sig.p, r->sig.len, KR_VERIFY_ANY_CURVE, err);
 	if (ret == KR_EVERIFY)
 		return kr_err_set(err, KR_EVERIFY, "the CSR's signature does "
 		    "not verify with the key it carries: it was altered or "

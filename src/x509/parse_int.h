@@ -27,9 +27,4 @@ int		 kr_tbs_parse(const uint8_t *, size_t, struct kr_cert *,
 /* Whether an extension repeats an earlier one; `idx` gets the repeat. */
 bool		 kr_ext_duplicate(const struct kr_cert *, size_t *);
 
-/* kr_sig_verify() that also takes ECDSA with the other curve's hash. */
-int	kr_verify(enum kr_sig_alg, const uint8_t *, size_t,
-	    const struct kr_slice *, const struct kr_slice *, struct kr_err *)
-	    KR_WUR;
-
 #endif /* KEYRITE_PARSE_INT_H */
