@@ -237,6 +237,15 @@ void		 kr_oid_dotted(const uint8_t *, size_t, char *, size_t);
 #define KR_OID_KP_TIME_STAMPING	"\x2b\x06\x01\x05\x05\x07\x03\x08"
 #define KR_OID_KP_OCSP_SIGNING	"\x2b\x06\x01\x05\x05\x07\x03\x09"
 
+/* CRL and CRL entry extensions */
+#define KR_OID_CRL_NUMBER	"\x55\x1d\x14"		/* 2.5.29.20 */
+#define KR_OID_REASON_CODE	"\x55\x1d\x15"		/* 2.5.29.21 */
+#define KR_OID_INVALIDITY	"\x55\x1d\x18"		/* 2.5.29.24 */
+#define KR_OID_DELTA_INDICATOR	"\x55\x1d\x1b"		/* 2.5.29.27 */
+#define KR_OID_IDP		"\x55\x1d\x1c"		/* 2.5.29.28 */
+#define KR_OID_CERT_ISSUER	"\x55\x1d\x1d"		/* 2.5.29.29 */
+#define KR_OID_FRESHEST		"\x55\x1d\x2e"		/* 2.5.29.46 */
+
 /* Signature and key algorithms */
 /* 1.2.840.10045.4.3.2 */
 #define KR_OID_ECDSA_SHA256	"\x2a\x86\x48\xce\x3d\x04\x03\x02"

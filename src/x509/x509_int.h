@@ -1,6 +1,6 @@
 /*
- * x509 internals, shared by name.c, gn.c, build.c (the builder side) and
- * parse.c, lint.c, profile.c (the reader side).  The DER reader and
+ * x509 internals, shared by name.c, gn.c, build.c, sigalg.c (the builder
+ * side) and parse.c, csr.c, ext.c, lint.c, profile.c (the reader side).  The DER reader and
  * writer they all use is src/der (include/keyrite/der.h).
  *
  * Keep this file additive: each part is owned by the file named above it.
@@ -15,13 +15,31 @@
 #include <keyrite/der.h>
 #include <keyrite/x509.h>
 
-/* --- Signature algorithms (build.c) ---------------------------------- */
+/* --- Signature algorithms (sigalg.c) --------------------------------- */
+
+/* Writes the AlgorithmIdentifier of a signature algorithm. */
+int		 kr_derw_sig_alg(uint8_t **, uint8_t *, enum kr_sig_alg);
 
 /* The signature algorithm an AlgorithmIdentifier names (strict: PSS
  * parameters must be exactly what kr_sig_alg_id() writes).  KR_EINPUT if
  * keyrite does not know it.  Compares bytes with kr_sig_alg_id(). */
 int		 kr_sig_alg_from_id(const uint8_t *, size_t, enum kr_sig_alg *)
 		    KR_WUR;
+/*
+ * The same, reading any parameters RFC 4055 allows for PSS (NULL or absent
+ * hash parameters) and saying in `err` why an algorithm is refused.
+ */
+int		 kr_parse_sig_alg(const struct kr_slice *, enum kr_sig_alg *,
+		    struct kr_err *) KR_WUR;
+
+/* --- CRLs (crl.c): rules the builder and the parser share ----------- */
+
+/* A reason code keyrite writes and reads (KR_REASON_NONE, 0..10 but 7). */
+bool		 kr_crl_reason_valid(int);
+/* A minimal INTEGER encoding of a non-negative value, 1..max octets. */
+bool		 kr_crl_uint_ok(const uint8_t *, size_t, size_t);
+/* The same, and not zero: a certificate serial number. */
+bool		 kr_crl_serial_ok(const uint8_t *, size_t);
 
 /* --- General names (gn.c) -------------------------------------------- */
 
