@@ -1,6 +1,7 @@
 /*
  * x509 internals, shared by name.c, gn.c, build.c, sigalg.c (the builder
- * side) and parse.c, csr.c, ext.c, lint.c, profile.c (the reader side).  The DER reader and
+ * side) and parse.c, csr.c, ext.c, lint.c, nc.c, profile.c (the reader
+ * side).  The DER reader and
  * writer they all use is src/der (include/keyrite/der.h).
  *
  * Keep this file additive: each part is owned by the file named above it.
@@ -53,6 +54,15 @@ int		 kr_derw_gn(uint8_t **, uint8_t *, const struct kr_gn *);
  * refuse it; KR_EINPUT for a malformed one.
  */
 int		 kr_der_get_gn(struct kr_der *, bool, struct kr_gn *) KR_WUR;
+
+/* --- Name constraints (nc.c) ---------------------------------------- */
+
+/*
+ * kr_nc_permits() for a name given by type and value (a subject may be
+ * longer than a general name can hold).
+ */
+bool		 kr_nc_check(const struct kr_cert_fields *, enum kr_gn_type,
+		    const uint8_t *, size_t);
 
 /* --- Names (name.c) -------------------------------------------------- */
 
