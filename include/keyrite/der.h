@@ -189,6 +189,13 @@ int		 kr_tm_to_time(const struct kr_tm *, int64_t *) KR_WUR;
 int		 kr_der_get_time(struct kr_der *, int64_t *) KR_WUR;
 /* GeneralizedTime "YYYYMMDDHHMMSSZ" whatever the year, the same checks. */
 int		 kr_der_get_gentime(struct kr_der *, int64_t *) KR_WUR;
+/*
+ * The contents of a UTCTime "YYMMDDHHMMSSZ" or, with tag
+ * KR_DER_GENERALIZED_TIME, a GeneralizedTime "YYYYMMDDHHMMSSZ" in any
+ * year (OpenSSL's index.txt holds them as text).
+ */
+int		 kr_der_time_text(uint8_t, const uint8_t *, size_t, int64_t *)
+		    KR_WUR;
 /* Time in the RFC 5280 form kr_der_get_time() reads. */
 int		 kr_derw_time(uint8_t **, uint8_t *, int64_t);
 /* GeneralizedTime "YYYYMMDDHHMMSSZ" whatever the year (RFC 5280 5.3.2). */

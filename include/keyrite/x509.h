@@ -4,10 +4,18 @@
  * sign with a token key or Ed25519, and its parser cannot read Ed25519).
  *
  *   name.c      Distinguished Names: "CN=...,O=...,C=..." <-> DER
+ *   gn.c        general names: "dns:...", "ip:..." <-> DER
+ *   sigalg.c    signature AlgorithmIdentifiers, written and read
  *   build.c     TBSCertificate and Certificate
- *   parse.c     Certificate and PKCS#10 CSR parsers
+ *   parse.c     Certificate parser (and the input, Name, SPKI readers)
+ *   ext.c       certificate extension decoders
+ *   csr.c       PKCS#10 CSR parser
  *   profile.c   certificate profiles (policy/<name>.yaml)
  *   lint.c      rules run on a TBS before it is signed (docs/lint.md)
+ *   nc.c        name-constraint matching (RFC 5280 4.2.1.10)
+ *   crl*.c, ocsp.c, index.c   revocation formats (keyrite/crl.h)
+ *
+ * DER itself (reader, writer, times, OIDs) is src/der (keyrite/der.h).
  */
 #ifndef KEYRITE_X509_H
 #define KEYRITE_X509_H

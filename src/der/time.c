@@ -148,6 +148,16 @@ kr_der_get_time(struct kr_der *d, int64_t *t)
 }
 
 int
+kr_der_time_text(uint8_t tag, const uint8_t *p, size_t len, int64_t *t)
+{
+	struct kr_slice	c = { p, len };
+
+	if (tag != KR_DER_UTC_TIME && tag != KR_DER_GENERALIZED_TIME)
+		return KR_EINPUT;
+	return parse_time(tag, &c, true, t);
+}
+
+int
 kr_der_get_gentime(struct kr_der *d, int64_t *t)
 {
 	struct kr_der	save = *d;
