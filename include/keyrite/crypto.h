@@ -57,10 +57,10 @@ int		 kr_key_alg_from_name(const char *, enum kr_key_alg *) KR_WUR;
  * kr_sig_alg_hash()); the curve is the key's, not the algorithm's.
  */
 enum kr_sig_scheme {
-	KR_SCHEME_ECDSA = 1,		/* on the key's curve: P-256 or P-384 */
-	KR_SCHEME_RSA_PKCS1,		/* PKCS#1 v1.5 */
-	KR_SCHEME_RSA_PSS,		/* MGF1 with the same hash, salt = hash length */
-	KR_SCHEME_ED25519,		/* pure Ed25519 over the message, no hash */
+	KR_SCHEME_ECDSA = 1,	/* on the key's curve: P-256 or P-384 */
+	KR_SCHEME_RSA_PKCS1,	/* PKCS#1 v1.5 */
+	KR_SCHEME_RSA_PSS,	/* MGF1 with the hash, salt = hash length */
+	KR_SCHEME_ED25519,	/* pure Ed25519 over the message, no hash */
 };
 
 /*

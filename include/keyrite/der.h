@@ -140,7 +140,8 @@ int		 kr_derw_bool(uint8_t **, uint8_t *, bool);
 /* INTEGER for a small non-negative value, minimal. */
 int		 kr_derw_small_int(uint8_t **, uint8_t *, unsigned);
 /* INTEGER for a non-negative big-endian value, minimal; 0 if it is 0. */
-int		 kr_derw_uint(uint8_t **, uint8_t *, const uint8_t *, size_t);
+int		 kr_derw_uint(uint8_t **, uint8_t *, const uint8_t *,
+		    size_t);
 /* OBJECT IDENTIFIER from contents. */
 int		 kr_derw_oid(uint8_t **, uint8_t *, const uint8_t *, size_t);
 /* BIT STRING from bytes and an unused-bits count. */
