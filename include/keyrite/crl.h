@@ -2,7 +2,7 @@
  * keyrite x509 revocation formats: X.509 v2 CRLs (RFC 5280 section 5),
  * pre-signed OCSP responses (RFC 6960) and OpenSSL's `openssl ca`
  * index.txt, for migration.  Part of the x509 module (src/x509/crl.c,
- * ocsp.c, index.c).
+ * crl_build.c, crl_parse.c, ocsp.c, index.c).
  *
  * CRLs are built and read as streams: entries come from (or go to) a
  * callback, so memory stays bounded by the output buffer alone, whatever

@@ -73,7 +73,24 @@ enum kr_key_alg {
 const char	*kr_key_alg_name(enum kr_key_alg);	/* "p256" ... */
 int		 kr_key_alg_from_name(const char *, enum kr_key_alg *) KR_WUR;
 
-/* Signature algorithms keyrite can verify (and, in keystore/, make). */
+/*
+ * A signature algorithm is a scheme and a hash (kr_sig_alg_scheme(),
+ * kr_sig_alg_hash()); the curve is the key's, not the algorithm's.
+ */
+enum kr_sig_scheme {
+	KR_SCHEME_ECDSA = 1,	/* on the key's curve: P-256 or P-384 */
+	KR_SCHEME_RSA_PKCS1,	/* PKCS#1 v1.5 */
+	KR_SCHEME_RSA_PSS,	/* MGF1 with the hash, salt = hash length */
+	KR_SCHEME_ED25519,	/* pure Ed25519 over the message, no hash */
+};
+
+/*
+ * Signature algorithms keyrite can verify (and, in keystore/, make), one
+ * name for each scheme and hash.  An ECDSA name says the hash an
+ * AlgorithmIdentifier names (ecdsa-with-SHA256) and the key keyrite makes
+ * it with (P-256); a signature from elsewhere may pair either hash with
+ * either curve (KR_VERIFY_ANY_CURVE).
+ */
 enum kr_sig_alg {
 	KR_SIG_ECDSA_P256_SHA256 = 1,
 	KR_SIG_ECDSA_P384_SHA384,
@@ -89,8 +106,12 @@ enum kr_sig_alg {
 #define KR_SIG_MAX_BYTES	512	/* RSA-4096 */
 
 const char	*kr_sig_alg_name(enum kr_sig_alg);
+/* The scheme of an algorithm; 0 for one keyrite does not know. */
+enum kr_sig_scheme kr_sig_alg_scheme(enum kr_sig_alg);
 /* The hash an algorithm signs; 0 for pure Ed25519. */
 enum kr_hash_alg kr_sig_alg_hash(enum kr_sig_alg);
+/* The algorithm of a scheme and a hash; 0 if keyrite has none. */
+enum kr_sig_alg	 kr_sig_alg_of(enum kr_sig_scheme, enum kr_hash_alg);
 /* The default signature algorithm for a key algorithm. */
 enum kr_sig_alg	 kr_sig_alg_default(enum kr_key_alg);
 /* Whether a signature algorithm can be made with a key algorithm. */
@@ -126,19 +147,31 @@ int		 kr_spki_key_alg(const struct kr_spki_info *,
 void		 kr_spki_fingerprint(const uint8_t *, size_t, char *);
 
 /*
- * Signature verification.  ECDSA signatures are strict DER
- * (Ecdsa-Sig-Value) unless KR_VERIFY_ECDSA_RAW is given, in which case they
- * are the fixed-width r||s of IEEE P1363 and PKCS#11.  Returns KR_OK or
- * KR_EVERIFY (or KR_EINPUT for an unusable public key).
+ * Signature verification: the one check every module uses.  Returns KR_OK
+ * or KR_EVERIFY (or KR_EINPUT for an unusable public key, a key of
+ * another kind, or bad arguments).
  * Arguments: (alg, SPKI DER, its length, message or digest, its length,
- * signature, its length, flags, err).
+ * signature, its length, flags, err).  Flags:
+ *   KR_VERIFY_ECDSA_RAW   ECDSA signatures are the fixed-width r||s of
+ *                         IEEE P1363 and PKCS#11, not strict DER
+ *                         (Ecdsa-Sig-Value)
+ *   KR_VERIFY_DIGEST      the data is the digest, computed by the caller
+ *                         with the algorithm's hash (not for Ed25519)
+ *   KR_VERIFY_ANY_CURVE   ECDSA on either curve, whatever the hash: for
+ *                         signatures keyrite did not make (certificates,
+ *                         requests and CRLs: `openssl req` signs with a
+ *                         P-384 key and SHA-256 by default).  Without it
+ *                         the key must be of the kind keyrite makes `alg`
+ *                         with (kr_sig_alg_fits()).
  */
 #define KR_VERIFY_ECDSA_RAW	0x1
+#define KR_VERIFY_DIGEST	0x2
+#define KR_VERIFY_ANY_CURVE	0x4
 
 int		 kr_sig_verify(enum kr_sig_alg, const uint8_t *, size_t,
 		    const uint8_t *, size_t, const uint8_t *, size_t, unsigned,
 		    struct kr_err *) KR_WUR;
-/* The same over a digest computed by the caller (not for Ed25519). */
+/* kr_sig_verify() with KR_VERIFY_DIGEST added to the flags. */
 int		 kr_sig_verify_digest(enum kr_sig_alg, const uint8_t *, size_t,
 		    const uint8_t *, size_t, const uint8_t *, size_t, unsigned,
 		    struct kr_err *) KR_WUR;

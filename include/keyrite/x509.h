@@ -3,12 +3,19 @@
  * itself on Mbed TLS's asn1write/asn1parse (Mbed TLS's x509write cannot
  * sign with a token key or Ed25519, and its parser cannot read Ed25519).
  *
- *   der.c       strict DER reader, backward DER writer helpers
  *   name.c      Distinguished Names: "CN=...,O=...,C=..." <-> DER
+ *   gn.c        general names: "dns:...", "ip:..." <-> DER
+ *   sigalg.c    signature AlgorithmIdentifiers, written and read
  *   build.c     TBSCertificate and Certificate
- *   parse.c     Certificate and PKCS#10 CSR parsers
+ *   parse.c     Certificate parser (and the input, Name, SPKI readers)
+ *   ext.c       certificate extension decoders
+ *   csr.c       PKCS#10 CSR parser
  *   profile.c   certificate profiles (policy/<name>.yaml)
  *   lint.c      rules run on a TBS before it is signed (docs/lint.md)
+ *   nc.c        name-constraint matching (RFC 5280 4.2.1.10)
+ *   crl*.c, ocsp.c, index.c   revocation formats (keyrite/crl.h)
+ *
+ * DER itself (reader, writer, times, OIDs) is src/der (keyrite/der.h).
  */
 #ifndef KEYRITE_X509_H
 #define KEYRITE_X509_H
@@ -19,6 +26,7 @@
 
 #include <keyrite/base.h>
 #include <keyrite/crypto.h>
+#include <keyrite/der.h>
 #include <keyrite/policy.h>
 
 #define KR_CERT_MAX		(64 * 1024)	/* certificates we read */
@@ -30,12 +38,6 @@
 #define KR_GN_MAX		16		/* general names in one list */
 #define KR_OID_MAX		16		/* OIDs in one list */
 #define KR_URI_MAX		256
-
-/* A byte range inside a buffer owned by someone else. */
-struct kr_slice {
-	const uint8_t	*p;
-	size_t		 len;
-};
 
 /* Distinguished Names. */
 
@@ -83,17 +85,6 @@ void		 kr_gn_format(const struct kr_gn *, char *, size_t);
 #define KR_KU_KEY_AGREEMENT	0x0010
 #define KR_KU_KEY_CERT_SIGN	0x0020
 #define KR_KU_CRL_SIGN		0x0040
-
-/* An OBJECT IDENTIFIER in DER content form (no tag, no length). */
-struct kr_oid {
-	uint8_t	der[32];
-	size_t	len;
-};
-
-/* "1.3.6.1.5.5.7.3.3" or a known name ("codeSigning") -> OID. */
-int		 kr_oid_parse(const char *, struct kr_oid *, struct kr_err *)
-		    KR_WUR;
-void		 kr_oid_format(const struct kr_oid *, char *, size_t);
 
 /*
  * Everything a certificate says, as keyrite builds it and as the parser

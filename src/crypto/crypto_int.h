@@ -23,6 +23,13 @@ int		 kr_pubkey_load(struct kr_pubkey *, const uint8_t *, size_t,
 		    struct kr_err *);
 void		 kr_pubkey_free(struct kr_pubkey *);
 
+/*
+ * Whether a key of this type can check a signature of `sig`: the kind
+ * keyrite makes `sig` with, or with `any_curve` an ECDSA key on either
+ * curve.
+ */
+bool		 kr_sig_alg_takes(enum kr_sig_alg, enum kr_pk_type, bool);
+
 /* The Mbed TLS message digest for a hash, MBEDTLS_MD_NONE for BLAKE2b. */
 mbedtls_md_type_t kr_hash_md_type(enum kr_hash_alg);
 

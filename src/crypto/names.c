@@ -39,29 +39,31 @@ static const struct {
 #define KR_FAM_ED25519	0x04
 #define KR_FAM_RSA	0x08
 
+/* Signature algorithms: scheme, hash, the keys keyrite makes them with. */
 static const struct {
-	enum kr_sig_alg	 alg;
-	const char	*name;
-	enum kr_hash_alg hash;
-	unsigned	 fam;
+	enum kr_sig_alg		 alg;
+	const char		*name;
+	enum kr_sig_scheme	 scheme;
+	enum kr_hash_alg	 hash;
+	unsigned		 fam;
 } kr_sigs[] = {
-	{ KR_SIG_ECDSA_P256_SHA256, "ecdsa-with-SHA256", KR_HASH_SHA256,
-	    KR_FAM_P256 },
-	{ KR_SIG_ECDSA_P384_SHA384, "ecdsa-with-SHA384", KR_HASH_SHA384,
-	    KR_FAM_P384 },
-	{ KR_SIG_RSA_PKCS1_SHA256, "sha256WithRSAEncryption", KR_HASH_SHA256,
-	    KR_FAM_RSA },
-	{ KR_SIG_RSA_PKCS1_SHA384, "sha384WithRSAEncryption", KR_HASH_SHA384,
-	    KR_FAM_RSA },
-	{ KR_SIG_RSA_PKCS1_SHA512, "sha512WithRSAEncryption", KR_HASH_SHA512,
-	    KR_FAM_RSA },
-	{ KR_SIG_RSA_PSS_SHA256, "rsassa-pss-sha256", KR_HASH_SHA256,
-	    KR_FAM_RSA },
-	{ KR_SIG_RSA_PSS_SHA384, "rsassa-pss-sha384", KR_HASH_SHA384,
-	    KR_FAM_RSA },
-	{ KR_SIG_RSA_PSS_SHA512, "rsassa-pss-sha512", KR_HASH_SHA512,
-	    KR_FAM_RSA },
-	{ KR_SIG_ED25519, "ed25519", 0, KR_FAM_ED25519 },
+	{ KR_SIG_ECDSA_P256_SHA256, "ecdsa-with-SHA256", KR_SCHEME_ECDSA,
+	    KR_HASH_SHA256, KR_FAM_P256 },
+	{ KR_SIG_ECDSA_P384_SHA384, "ecdsa-with-SHA384", KR_SCHEME_ECDSA,
+	    KR_HASH_SHA384, KR_FAM_P384 },
+	{ KR_SIG_RSA_PKCS1_SHA256, "sha256WithRSAEncryption",
+	    KR_SCHEME_RSA_PKCS1, KR_HASH_SHA256, KR_FAM_RSA },
+	{ KR_SIG_RSA_PKCS1_SHA384, "sha384WithRSAEncryption",
+	    KR_SCHEME_RSA_PKCS1, KR_HASH_SHA384, KR_FAM_RSA },
+	{ KR_SIG_RSA_PKCS1_SHA512, "sha512WithRSAEncryption",
+	    KR_SCHEME_RSA_PKCS1, KR_HASH_SHA512, KR_FAM_RSA },
+	{ KR_SIG_RSA_PSS_SHA256, "rsassa-pss-sha256", KR_SCHEME_RSA_PSS,
+	    KR_HASH_SHA256, KR_FAM_RSA },
+	{ KR_SIG_RSA_PSS_SHA384, "rsassa-pss-sha384", KR_SCHEME_RSA_PSS,
+	    KR_HASH_SHA384, KR_FAM_RSA },
+	{ KR_SIG_RSA_PSS_SHA512, "rsassa-pss-sha512", KR_SCHEME_RSA_PSS,
+	    KR_HASH_SHA512, KR_FAM_RSA },
+	{ KR_SIG_ED25519, "ed25519", KR_SCHEME_ED25519, 0, KR_FAM_ED25519 },
 };
 
 #define KR_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -148,6 +150,17 @@ kr_sig_alg_name(enum kr_sig_alg alg)
 	return "unknown-signature";
 }
 
+enum kr_sig_scheme
+kr_sig_alg_scheme(enum kr_sig_alg alg)
+{
+	size_t	i;
+
+	for (i = 0; i < KR_NITEMS(kr_sigs); i++)
+		if (kr_sigs[i].alg == alg)
+			return kr_sigs[i].scheme;
+	return 0;
+}
+
 enum kr_hash_alg
 kr_sig_alg_hash(enum kr_sig_alg alg)
 {
@@ -156,6 +169,17 @@ kr_sig_alg_hash(enum kr_sig_alg alg)
 	for (i = 0; i < KR_NITEMS(kr_sigs); i++)
 		if (kr_sigs[i].alg == alg)
 			return kr_sigs[i].hash;
+	return 0;
+}
+
+enum kr_sig_alg
+kr_sig_alg_of(enum kr_sig_scheme scheme, enum kr_hash_alg hash)
+{
+	size_t	i;
+
+	for (i = 0; i < KR_NITEMS(kr_sigs); i++)
+		if (kr_sigs[i].scheme == scheme && kr_sigs[i].hash == hash)
+			return kr_sigs[i].alg;
 	return 0;
 }
 
@@ -176,13 +200,46 @@ kr_key_family(enum kr_key_alg alg)
 	return 0;
 }
 
-bool
-kr_sig_alg_fits(enum kr_sig_alg sig, enum kr_key_alg key)
+static unsigned
+kr_sig_alg_families(enum kr_sig_alg sig)
 {
 	size_t	i;
 
 	for (i = 0; i < KR_NITEMS(kr_sigs); i++)
 		if (kr_sigs[i].alg == sig)
-			return (kr_sigs[i].fam & kr_key_family(key)) != 0;
-	return false;
+			return kr_sigs[i].fam;
+	return 0;
+}
+
+bool
+kr_sig_alg_fits(enum kr_sig_alg sig, enum kr_key_alg key)
+{
+	return (kr_sig_alg_families(sig) & kr_key_family(key)) != 0;
+}
+
+/* The family of a public key read from an SPKI (RSA of any size). */
+static unsigned
+kr_pk_family(enum kr_pk_type type)
+{
+	switch (type) {
+	case KR_PK_EC_P256:
+		return KR_FAM_P256;
+	case KR_PK_EC_P384:
+		return KR_FAM_P384;
+	case KR_PK_ED25519:
+		return KR_FAM_ED25519;
+	case KR_PK_RSA:
+		return KR_FAM_RSA;
+	}
+	return 0;
+}
+
+bool
+kr_sig_alg_takes(enum kr_sig_alg sig, enum kr_pk_type type, bool any_curve)
+{
+	unsigned	fam = kr_sig_alg_families(sig);
+
+	if (any_curve && kr_sig_alg_scheme(sig) == KR_SCHEME_ECDSA)
+		fam = KR_FAM_P256 | KR_FAM_P384;
+	return (fam & kr_pk_family(type)) != 0;
 }

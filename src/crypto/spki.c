@@ -13,28 +13,18 @@
 #include <mbedtls/rsa.h>
 #include <sodium.h>
 
+#include <keyrite/der.h>
+
 #include "crypto_int.h"
 
 #define KR_RSA_MIN_BITS	2048
 #define KR_RSA_MAX_BITS	4096
 
-/*
- * SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING (0 unused bits) }
- * followed by the 32-byte public key.
- */
-static const uint8_t kr_ed25519_prefix[] = {
-	0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65,
-	0x70, 0x03, 0x21, 0x00,
-};
-
-#define KR_ED25519_SPKI_BYTES	\
-	(sizeof(kr_ed25519_prefix) + KR_ED25519_PK_BYTES)
-
 static int
 kr_pubkey_load_ed25519(struct kr_pubkey *key, const uint8_t *der,
     struct kr_err *err)
 {
-	memcpy(key->ed, der + sizeof(kr_ed25519_prefix), KR_ED25519_PK_BYTES);
+	memcpy(key->ed, der + KR_ED25519_SPKI_PREFIX_BYTES, KR_ED25519_PK_BYTES);
 	if (crypto_core_ed25519_is_valid_point(key->ed) != 1)
 		return kr_err_set(err, KR_EINPUT, "public key: the Ed25519 "
 		    "point is not a valid public key (not canonical, not on "
@@ -147,7 +137,8 @@ kr_pubkey_load(struct kr_pubkey *key, const uint8_t *der, size_t len,
 		return kr_err_set(err, KR_EINPUT, "public key: %zu bytes, "
 		    "more than the %d keyrite accepts", len, KR_SPKI_MAX_BYTES);
 	if (len == KR_ED25519_SPKI_BYTES &&
-	    memcmp(der, kr_ed25519_prefix, sizeof(kr_ed25519_prefix)) == 0)
+	    memcmp(der, KR_ED25519_SPKI_PREFIX, KR_ED25519_SPKI_PREFIX_BYTES) ==
+	    0)
 		return kr_pubkey_load_ed25519(key, der, err);
 	/* Mbed TLS would also try PEM; only a DER SEQUENCE gets that far. */
 	if (der[0] != 0x30)

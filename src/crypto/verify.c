@@ -1,12 +1,13 @@
 /*
- * Signature verification: ECDSA P-256 / P-384 and RSA (PKCS#1 v1.5, PSS)
- * through Mbed TLS, Ed25519 through libsodium.
+ * Signature verification, the one check in keyrite: ECDSA P-256 / P-384
+ * and RSA (PKCS#1 v1.5, PSS) through Mbed TLS, Ed25519 through libsodium.
+ * It works on the algorithm's scheme and hash; the curve is the key's.
  *
  * Everything keyrite signs is verified here before it is recorded, and so
- * is every CSR and previous CRL it reads, so a signature is accepted in
- * exactly one encoding: ECDSA in strict DER (parsed here, Mbed TLS's own
- * reader is lenient) or fixed-width r||s, RSA exactly as long as the
- * modulus, PSS with a salt as long as the hash.
+ * is every certificate, CSR and CRL it reads, so a signature is accepted
+ * in exactly one encoding: ECDSA in strict DER (read with src/der, Mbed
+ * TLS's own reader is lenient) or fixed-width r||s, RSA exactly as long as
+ * the modulus, PSS with a salt as long as the hash.
  */
 #include <string.h>
 
@@ -15,142 +16,56 @@
 #include <mbedtls/rsa.h>
 #include <sodium.h>
 
+#include <keyrite/der.h>
+
 #include "crypto_int.h"
 
 /* Widest ECDSA half keyrite's encoders accept: P-521. */
 #define KR_ECDSA_HALF_MAX	66
-
-/*
- * Reads a DER length: the short form, or 0x81 followed by 128..255.
- * Longer or non-minimal forms cannot occur in an Ecdsa-Sig-Value of a
- * curve up to P-521 and are refused.  The length must fit before `end`.
- */
-static bool
-kr_der_len(const uint8_t *p, size_t end, size_t *off, size_t *len)
-{
-	uint8_t	b;
-
-	if (*off >= end)
-		return false;
-	b = p[(*off)++];
-	if (b < 0x80)
-		*len = b;
-	else if (b == 0x81 && *off < end && p[*off] >= 0x80)
-		*len = p[(*off)++];
-	else
-		return false;
-	return *len <= end - *off;
-}
-
-/*
- * Reads an INTEGER that must be positive, non-zero and minimally encoded,
- * with at most `half` value bytes; writes it left-padded into out[half].
- */
-static bool
-kr_der_uint(const uint8_t *p, size_t end, size_t *off, size_t half,
-    uint8_t *out)
-{
-	const uint8_t	*v;
-	size_t		 len, n;
-
-	if (*off >= end || p[(*off)++] != 0x02)
-		return false;
-	if (!kr_der_len(p, end, off, &len) || len == 0)
-		return false;
-	v = p + *off;
-	*off += len;
-	if ((v[0] & 0x80) != 0)
-		return false;			/* negative */
-	n = len;
-	if (v[0] == 0x00) {
-		if (len == 1 || (v[1] & 0x80) == 0)
-			return false;		/* zero, or a needless 00 */
-		v++;
-		n--;
-	}
-	if (n > half)
-		return false;
-	memset(out, 0, half - n);
-	memcpy(out + half - n, v, n);
-	return true;
-}
 
 /* Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 5480) */
 int
 kr_ecdsa_der_to_raw(const uint8_t *der, size_t len, size_t half,
     uint8_t *raw)
 {
-	size_t	off = 1, seqlen;
+	struct kr_der	top, seq;
 
 	if (der == NULL || half == 0 || half > KR_ECDSA_HALF_MAX)
 		return KR_EINPUT;
-	if (len < 2 || der[0] != 0x30)
+	kr_der_init(&top, der, len);
+	if (kr_der_enter(&top, KR_DER_SEQUENCE, &seq) != KR_OK ||
+	    kr_der_done(&top) != KR_OK)
 		return KR_EINPUT;
-	if (!kr_der_len(der, len, &off, &seqlen) || off + seqlen != len)
-		return KR_EINPUT;
-	if (!kr_der_uint(der, len, &off, half, raw) ||
-	    !kr_der_uint(der, len, &off, half, raw + half) || off != len) {
+	if (kr_der_get_uint_fixed(&seq, half, raw) != KR_OK ||
+	    kr_der_get_uint_fixed(&seq, half, raw + half) != KR_OK ||
+	    kr_der_done(&seq) != KR_OK) {
 		sodium_memzero(raw, 2 * half);
 		return KR_EINPUT;
 	}
 	return KR_OK;
 }
 
-/* Writes one minimal positive INTEGER; returns its encoded length. */
-static size_t
-kr_der_put_uint(uint8_t *out, const uint8_t *v, size_t n)
-{
-	size_t	pad;
-
-	while (n > 0 && v[0] == 0) {
-		v++;
-		n--;
-	}
-	pad = (v[0] & 0x80) != 0;
-	out[0] = 0x02;
-	out[1] = (uint8_t)(n + pad);
-	out[2] = 0x00;
-	memcpy(out + 2 + pad, v, n);
-	return 2 + pad + n;
-}
-
-static size_t
-kr_uint_der_len(const uint8_t *v, size_t n)
-{
-	while (n > 0 && v[0] == 0) {
-		v++;
-		n--;
-	}
-	if (n == 0)
-		return 0;
-	return 2 + n + ((v[0] & 0x80) != 0);
-}
-
 int
 kr_ecdsa_raw_to_der(const uint8_t *raw, size_t rawlen, uint8_t *der,
     size_t *derlen)
 {
-	size_t	half = rawlen / 2, rlen, slen, content, total, off;
+	uint8_t	buf[2 * KR_ECDSA_HALF_MAX + 9], *p = buf + sizeof(buf);
+	size_t	half = rawlen / 2;
+	int	r, s, n;
 
 	if (raw == NULL || rawlen == 0 || rawlen % 2 != 0 ||
 	    half > KR_ECDSA_HALF_MAX)
 		return KR_EINPUT;
-	rlen = kr_uint_der_len(raw, half);
-	slen = kr_uint_der_len(raw + half, half);
-	if (rlen == 0 || slen == 0)
+	/* backwards: s, then r, then the SEQUENCE header */
+	s = kr_derw_uint(&p, buf, raw + half, half);
+	r = kr_derw_uint(&p, buf, raw, half);
+	if (r <= 0 || s <= 0)
 		return KR_EINPUT;		/* r or s is zero */
-	content = rlen + slen;
-	total = (content < 0x80 ? 2 : 3) + content;
-	if (der == NULL || total > *derlen)
+	n = kr_derw_tl(&p, buf, (size_t)(r + s), KR_DER_SEQUENCE);
+	if (n < 0 || der == NULL || (size_t)(r + s + n) > *derlen)
 		return KR_EINPUT;
-	der[0] = 0x30;
-	off = 1;
-	if (content >= 0x80)
-		der[off++] = 0x81;
-	der[off++] = (uint8_t)content;
-	off += kr_der_put_uint(der + off, raw, half);
-	off += kr_der_put_uint(der + off, raw + half, half);
-	*derlen = off;
+	*derlen = (size_t)(r + s + n);
+	memcpy(der, p, *derlen);
 	return KR_OK;
 }
 
@@ -222,13 +137,6 @@ out:
 	return ret;
 }
 
-static bool
-kr_sig_alg_is_pss(enum kr_sig_alg alg)
-{
-	return alg == KR_SIG_RSA_PSS_SHA256 || alg == KR_SIG_RSA_PSS_SHA384 ||
-	    alg == KR_SIG_RSA_PSS_SHA512;
-}
-
 static int
 kr_verify_rsa(struct kr_pubkey *key, enum kr_sig_alg alg,
     const uint8_t *md, size_t mdlen, const uint8_t *sig, size_t siglen,
@@ -246,7 +154,7 @@ kr_verify_rsa(struct kr_pubkey *key, enum kr_sig_alg alg,
 	if (siglen != mbedtls_rsa_get_len(rsa))
 		return kr_verify_fail(err, alg, "its length differs from "
 		    "the length of the RSA modulus");
-	if (kr_sig_alg_is_pss(alg))
+	if (kr_sig_alg_scheme(alg) == KR_SCHEME_RSA_PSS)
 		rc = mbedtls_rsa_rsassa_pss_verify_ext(rsa, NULL, NULL,
 		    MBEDTLS_RSA_PUBLIC, mdt, (unsigned)mdlen, md, mdt,
 		    (int)mdlen, sig);
@@ -275,27 +183,8 @@ kr_verify_ed25519(struct kr_pubkey *key, const uint8_t *msg, size_t msglen,
 	return KR_OK;
 }
 
-/* The key type a signature algorithm needs. */
-static enum kr_pk_type
-kr_sig_alg_pk_type(enum kr_sig_alg alg)
-{
-	switch (alg) {
-	case KR_SIG_ECDSA_P256_SHA256:
-		return KR_PK_EC_P256;
-	case KR_SIG_ECDSA_P384_SHA384:
-		return KR_PK_EC_P384;
-	case KR_SIG_ED25519:
-		return KR_PK_ED25519;
-	case KR_SIG_RSA_PKCS1_SHA256:
-	case KR_SIG_RSA_PKCS1_SHA384:
-	case KR_SIG_RSA_PKCS1_SHA512:
-	case KR_SIG_RSA_PSS_SHA256:
-	case KR_SIG_RSA_PSS_SHA384:
-	case KR_SIG_RSA_PSS_SHA512:
-		return KR_PK_RSA;
-	}
-	return 0;
-}
+#define KR_VERIFY_FLAGS \
+	(KR_VERIFY_ECDSA_RAW | KR_VERIFY_DIGEST | KR_VERIFY_ANY_CURVE)
 
 /* Loads the key and checks it and the arguments suit `alg`. */
 static int
@@ -307,14 +196,15 @@ kr_verify_setup(struct kr_pubkey *key, enum kr_sig_alg alg,
 
 	if ((ret = kr_pubkey_load(key, spki, spkilen, err)) != KR_OK)
 		return ret;
-	if (kr_sig_alg_pk_type(alg) == 0)
+	if (kr_sig_alg_scheme(alg) == 0)
 		return kr_err_set(err, KR_EINPUT, "signature algorithm %d is "
 		    "not one keyrite knows", (int)alg);
-	if (key->info.type != kr_sig_alg_pk_type(alg))
+	if (!kr_sig_alg_takes(alg, key->info.type,
+	    (flags & KR_VERIFY_ANY_CURVE) != 0))
 		return kr_err_set(err, KR_EINPUT, "public key: a %s signature "
 		    "cannot be made with this kind of key",
 		    kr_sig_alg_name(alg));
-	if ((flags & ~(unsigned)KR_VERIFY_ECDSA_RAW) != 0)
+	if ((flags & ~(unsigned)KR_VERIFY_FLAGS) != 0)
 		return kr_err_set(err, KR_EINPUT, "signature check: unknown "
 		    "flags 0x%x", flags);
 	if (sig == NULL)
@@ -322,11 +212,14 @@ kr_verify_setup(struct kr_pubkey *key, enum kr_sig_alg alg,
 	return KR_OK;
 }
 
+/* ECDSA or RSA over a digest of the algorithm's hash. */
 static int
 kr_verify_hashed(struct kr_pubkey *key, enum kr_sig_alg alg,
     const uint8_t *md, size_t mdlen, const uint8_t *sig, size_t siglen,
     unsigned flags, struct kr_err *err)
 {
+	if (md == NULL)
+		return kr_err_set(err, KR_EINPUT, "signature check: no digest");
 	if (mdlen != kr_hash_len(kr_sig_alg_hash(alg)))
 		return kr_err_set(err, KR_EINPUT, "signature check: a %zu-byte "
 		    "digest does not suit %s", mdlen, kr_sig_alg_name(alg));
@@ -335,32 +228,46 @@ kr_verify_hashed(struct kr_pubkey *key, enum kr_sig_alg alg,
 	return kr_verify_ecdsa(key, alg, md, mdlen, sig, siglen, flags, err);
 }
 
-int
-kr_sig_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
-    const uint8_t *msg, size_t msglen, const uint8_t *sig, size_t siglen,
+/* The message (or with KR_VERIFY_DIGEST its digest) against the key. */
+static int
+kr_verify_data(struct kr_pubkey *key, enum kr_sig_alg alg,
+    const uint8_t *data, size_t len, const uint8_t *sig, size_t siglen,
     unsigned flags, struct kr_err *err)
 {
-	struct kr_pubkey	key;
 	uint8_t			md[KR_HASH_MAX_BYTES];
 	enum kr_hash_alg	hash = kr_sig_alg_hash(alg);
 	int			ret;
 
-	ret = kr_verify_setup(&key, alg, spki, spkilen, sig, flags, err);
-	if (ret != KR_OK)
-		goto out;
-	if (msg == NULL && msglen != 0) {
-		ret = kr_err_set(err, KR_EINPUT, "signature check: no data");
-		goto out;
+	if ((flags & KR_VERIFY_DIGEST) != 0) {
+		if (kr_sig_alg_scheme(alg) == KR_SCHEME_ED25519)
+			return kr_err_set(err, KR_EINPUT, "signature check: "
+			    "%s needs the message, not a digest",
+			    kr_sig_alg_name(alg));
+		return kr_verify_hashed(key, alg, data, len, sig, siglen,
+		    flags, err);
 	}
-	if (alg == KR_SIG_ED25519) {
-		ret = kr_verify_ed25519(&key, msg, msglen, sig, siglen, err);
-		goto out;
-	}
-	if ((ret = kr_hash(hash, msg, msglen, md)) != KR_OK)
-		goto out;
-	ret = kr_verify_hashed(&key, alg, md, kr_hash_len(hash), sig, siglen,
+	if (data == NULL && len != 0)
+		return kr_err_set(err, KR_EINPUT, "signature check: no data");
+	if (kr_sig_alg_scheme(alg) == KR_SCHEME_ED25519)
+		return kr_verify_ed25519(key, data, len, sig, siglen, err);
+	if ((ret = kr_hash(hash, data, len, md)) != KR_OK)
+		return ret;
+	return kr_verify_hashed(key, alg, md, kr_hash_len(hash), sig, siglen,
 	    flags, err);
-out:
+}
+
+int
+kr_sig_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
+    const uint8_t *data, size_t len, const uint8_t *sig, size_t siglen,
+    unsigned flags, struct kr_err *err)
+{
+	struct kr_pubkey	key;
+	int			ret;
+
+	ret = kr_verify_setup(&key, alg, spki, spkilen, sig, flags, err);
+	if (ret == KR_OK)
+		ret = kr_verify_data(&key, alg, data, len, sig, siglen, flags,
+		    err);
 	kr_pubkey_free(&key);
 	return ret;
 }
@@ -370,23 +277,6 @@ kr_sig_verify_digest(enum kr_sig_alg alg, const uint8_t *spki,
     size_t spkilen, const uint8_t *md, size_t mdlen, const uint8_t *sig,
     size_t siglen, unsigned flags, struct kr_err *err)
 {
-	struct kr_pubkey	key;
-	int			ret;
-
-	ret = kr_verify_setup(&key, alg, spki, spkilen, sig, flags, err);
-	if (ret != KR_OK)
-		goto out;
-	if (alg == KR_SIG_ED25519) {
-		ret = kr_err_set(err, KR_EINPUT, "signature check: %s needs "
-		    "the message, not a digest", kr_sig_alg_name(alg));
-		goto out;
-	}
-	if (md == NULL) {
-		ret = kr_err_set(err, KR_EINPUT, "signature check: no digest");
-		goto out;
-	}
-	ret = kr_verify_hashed(&key, alg, md, mdlen, sig, siglen, flags, err);
-out:
-	kr_pubkey_free(&key);
-	return ret;
+	return kr_sig_verify(alg, spki, spkilen, md, mdlen, sig, siglen,
+	    flags | KR_VERIFY_DIGEST, err);
 }

@@ -27,8 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <keyrite/der.h>
+
 #include "firmware_int.h"
-#include "x509_int.h"
 
 #define OID_SIGNED_DATA	"\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
 #define OID_DATA	"\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01"

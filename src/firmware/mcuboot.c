@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <keyrite/der.h>
+
 #include "firmware_int.h"
-#include "x509_int.h"
 
 #define MB_MAGIC		0x96f3b83dU
 #define MB_HDR			32
@@ -705,12 +706,10 @@ check_found(const uint8_t *b, size_t hashed, const struct mb_scheme *sc,
 	if (memcmp(kh, f->keyhash, hl) != 0)
 		return kr_err_set(err, KR_EVERIFY, "MCUboot image: KEYHASH "
 		    "names another key");
-	if (kr_sig_alg_hash(sc->sig) == 0)
-		ret = kr_sig_verify(sc->sig, spki, spki_len, md, hl, f->sig,
-		    f->sig_len, 0, err);
-	else
-		ret = kr_sig_verify_digest(sc->sig, spki, spki_len, md, hl,
-		    f->sig, f->sig_len, 0, err);
+	/* pure Ed25519 signs the hash itself; the others sign over it */
+	ret = kr_sig_verify(sc->sig, spki, spki_len, md, hl, f->sig,
+	    f->sig_len, kr_sig_alg_hash(sc->sig) == 0 ? 0 : KR_VERIFY_DIGEST,
+	    err);
 	if (ret != KR_OK)
 		return kr_err_set(err, KR_EVERIFY, "MCUboot image: the "
 		    "signature does not verify");

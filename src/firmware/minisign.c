@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <keyrite/der.h>
+
 #include "firmware_int.h"
 
 #define MS_PK_BYTES	32
@@ -29,21 +31,16 @@
 #define MS_B2_BYTES	64
 #define MS_TRUSTED_MAX	8192	/* minisign's limit */
 
-/* An Ed25519 SubjectPublicKeyInfo is this prefix and the 32-byte key. */
-static const uint8_t ed25519_spki_prefix[12] = {
-	0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-};
-
 static int
 ed25519_pk(const uint8_t *spki, size_t len, const uint8_t **pk,
     struct kr_err *err)
 {
-	if (spki == NULL || len != sizeof(ed25519_spki_prefix) + MS_PK_BYTES ||
-	    memcmp(spki, ed25519_spki_prefix, sizeof(ed25519_spki_prefix)) !=
-	    0)
+	if (spki == NULL || len != KR_ED25519_SPKI_BYTES ||
+	    memcmp(spki, KR_ED25519_SPKI_PREFIX,
+	    KR_ED25519_SPKI_PREFIX_BYTES) != 0)
 		return kr_err_set(err, KR_EREFUSED, "minisign keys are "
 		    "Ed25519 keys; this is not one");
-	*pk = spki + sizeof(ed25519_spki_prefix);
+	*pk = spki + KR_ED25519_SPKI_PREFIX_BYTES;
 	return KR_OK;
 }
 

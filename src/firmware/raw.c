@@ -110,12 +110,8 @@ kr_fw_check_sig(struct kr_fw_ctx *c, enum kr_sig_alg sa, bool digest,
 	struct kr_signer	*s = c->signer;
 	int			 ret;
 
-	if (digest)
-		ret = kr_sig_verify_digest(sa, s->spki, s->spki_len, msg,
-		    msglen, sig, siglen, 0, c->err);
-	else
-		ret = kr_sig_verify(sa, s->spki, s->spki_len, msg, msglen,
-		    sig, siglen, 0, c->err);
+	ret = kr_sig_verify(sa, s->spki, s->spki_len, msg, msglen, sig,
+	    siglen, digest ? KR_VERIFY_DIGEST : 0, c->err);
 	if (ret != KR_OK)
 		return kr_err_set(c->err, KR_EVERIFY, "image %s: the %s "
 		    "signature key '%s' just made does not verify with its "

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <keyrite/der.h>
 #include <keyrite/keystore.h>
 
 /*
@@ -58,12 +59,6 @@ int		 kr_keypair_sign_digest(struct kr_keypair *, enum kr_sig_alg,
 int		 kr_keypair_sign_message(struct kr_keypair *, enum kr_sig_alg,
 		    const uint8_t *, size_t, uint8_t *, size_t *,
 		    struct kr_err *) KR_WUR;
-
-/* Ed25519 SubjectPublicKeyInfo: this prefix, then the 32-byte key. */
-#define KR_ED25519_SPKI_PREFIX \
-	"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"
-#define KR_ED25519_SPKI_PREFIX_BYTES	12
-#define KR_ED25519_SPKI_BYTES		44
 
 /* The sealed file format; see docs/formats-sealed.md. */
 #define KR_SEALED_MAGIC		"KRSEALED"

@@ -33,177 +33,10 @@ kr_key_identifier(const uint8_t *spki, size_t len, uint8_t *out)
 	return KR_OK;
 }
 
-/*
- * HashAlgorithm ::= AlgorithmIdentifier { id-sha256, NULL } (RFC 4055
- * sha256Identifier; the CA/Browser Forum encodings use NULL too).
- */
-static int
-write_hash_alg(uint8_t **p, uint8_t *start, enum kr_hash_alg h)
-{
-	int	ret;
-	size_t	len = 0;
-
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_null(p, start));
-	if (h == KR_HASH_SHA256)
-		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_oid(p, start,
-		    (const uint8_t *)KR_OID_SHA256, sizeof(KR_OID_SHA256) - 1));
-	else if (h == KR_HASH_SHA384)
-		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_oid(p, start,
-		    (const uint8_t *)KR_OID_SHA384, sizeof(KR_OID_SHA384) - 1));
-	else
-		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_oid(p, start,
-		    (const uint8_t *)KR_OID_SHA512, sizeof(KR_OID_SHA512) - 1));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
-	return (int)len;
-}
-
-/*
- * RSASSA-PSS-params ::= SEQUENCE {
- *      hashAlgorithm      [0] HashAlgorithm DEFAULT sha1,
- *      maskGenAlgorithm   [1] MaskGenAlgorithm DEFAULT mgf1SHA1,
- *      saltLength         [2] INTEGER DEFAULT 20,
- *      trailerField       [3] TrailerField DEFAULT trailerFieldBC }
- * MaskGenAlgorithm ::= AlgorithmIdentifier { id-mgf1, HashAlgorithm }
- * We write sha-N, MGF1 with sha-N, salt = N/8; trailerField is DEFAULT.
- */
-static int
-write_pss_params(uint8_t **p, uint8_t *start, enum kr_hash_alg h)
-{
-	int	ret;
-	size_t	len = 0, sub = 0;
-
-	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_small_int(p, start,
-	    (unsigned)kr_hash_len(h)));
-	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub,
-	    KR_DER_CTX_CONS(2)));
-	len += sub;
-	sub = 0;
-	MBEDTLS_ASN1_CHK_ADD(sub, write_hash_alg(p, start, h));
-	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_oid(p, start,
-	    (const uint8_t *)KR_OID_MGF1, sizeof(KR_OID_MGF1) - 1));
-	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub, KR_DER_SEQUENCE));
-	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub,
-	    KR_DER_CTX_CONS(1)));
-	len += sub;
-	sub = 0;
-	MBEDTLS_ASN1_CHK_ADD(sub, write_hash_alg(p, start, h));
-	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub,
-	    KR_DER_CTX_CONS(0)));
-	len += sub;
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
-	return (int)len;
-}
-
-/*
- * AlgorithmIdentifier ::= SEQUENCE {
- *      algorithm   OBJECT IDENTIFIER,
- *      parameters  ANY DEFINED BY algorithm OPTIONAL }
- * ECDSA (RFC 5758) and Ed25519 (RFC 8410): parameters absent.
- * sha*WithRSAEncryption (RFC 4055): NULL.  RSASSA-PSS: the params above.
- */
-static int
-write_sig_alg(uint8_t **p, uint8_t *start, enum kr_sig_alg alg)
-{
-	const char	*oid;
-	int		 ret;
-	size_t		 len = 0, olen;
-
-	switch (alg) {
-	case KR_SIG_ECDSA_P256_SHA256:
-		oid = KR_OID_ECDSA_SHA256, olen = sizeof(KR_OID_ECDSA_SHA256);
-		break;
-	case KR_SIG_ECDSA_P384_SHA384:
-		oid = KR_OID_ECDSA_SHA384, olen = sizeof(KR_OID_ECDSA_SHA384);
-		break;
-	case KR_SIG_ED25519:
-		oid = KR_OID_ED25519, olen = sizeof(KR_OID_ED25519);
-		break;
-	case KR_SIG_RSA_PKCS1_SHA256:
-		oid = KR_OID_RSA_SHA256, olen = sizeof(KR_OID_RSA_SHA256);
-		MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_null(p, start));
-		break;
-	case KR_SIG_RSA_PKCS1_SHA384:
-		oid = KR_OID_RSA_SHA384, olen = sizeof(KR_OID_RSA_SHA384);
-		MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_null(p, start));
-		break;
-	case KR_SIG_RSA_PKCS1_SHA512:
-		oid = KR_OID_RSA_SHA512, olen = sizeof(KR_OID_RSA_SHA512);
-		MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_null(p, start));
-		break;
-	case KR_SIG_RSA_PSS_SHA256:
-	case KR_SIG_RSA_PSS_SHA384:
-	case KR_SIG_RSA_PSS_SHA512:
-		oid = KR_OID_RSASSA_PSS, olen = sizeof(KR_OID_RSASSA_PSS);
-		MBEDTLS_ASN1_CHK_ADD(len, write_pss_params(p, start,
-		    kr_sig_alg_hash(alg)));
-		break;
-	default:
-		return MBEDTLS_ERR_ASN1_INVALID_DATA;
-	}
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_oid(p, start, (const uint8_t *)oid,
-	    olen - 1));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
-	return (int)len;
-}
-
-int
-kr_sig_alg_id(enum kr_sig_alg alg, uint8_t *out, size_t cap, size_t *outlen)
-{
-	uint8_t	buf[128], *p = buf + sizeof(buf);
-	int	n;
-
-	if ((n = write_sig_alg(&p, buf, alg)) < 0)
-		return KR_EINPUT;
-	if ((size_t)n > cap)
-		return KR_EINPUT;
-	memcpy(out, p, (size_t)n);
-	*outlen = (size_t)n;
-	return KR_OK;
-}
-
-int
-kr_sig_alg_from_id(const uint8_t *der, size_t len, enum kr_sig_alg *alg)
-{
-	uint8_t	id[128];
-	size_t	idlen;
-	int	a;
-
-	for (a = KR_SIG_ECDSA_P256_SHA256; a <= KR_SIG_ED25519; a++) {
-		if (kr_sig_alg_id((enum kr_sig_alg)a, id, sizeof(id), &idlen) ==
-		    KR_OK && idlen == len && memcmp(id, der, len) == 0) {
-			*alg = (enum kr_sig_alg)a;
-			return KR_OK;
-		}
-	}
-	return KR_EINPUT;
-}
-
-/*
- * Extension ::= SEQUENCE {
- *      extnID      OBJECT IDENTIFIER,
- *      critical    BOOLEAN DEFAULT FALSE,
- *      extnValue   OCTET STRING }
- * Wraps the `len` bytes of value already written.  DER leaves out a
- * DEFAULT value, so FALSE is never written.
- */
-static int
-ext_wrap(uint8_t **p, uint8_t *start, size_t len, const char *oid,
-    size_t olen, bool critical)
-{
-	int	ret;
-
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len,
-	    KR_DER_OCTET_STRING));
-	if (critical)
-		MBEDTLS_ASN1_CHK_ADD(len, kr_derw_bool(p, start, true));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_oid(p, start, (const uint8_t *)oid,
-	    olen));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
-	return (int)len;
-}
-
+/* Wraps the value already written as the extension with OID `oid`. */
 #define EXT_WRAP(p, start, len, oid, crit) \
-	ext_wrap((p), (start), (len), (oid), sizeof(oid) - 1, (crit))
+	kr_derw_ext((p), (start), (len), (const uint8_t *)(oid), \
+	    sizeof(oid) - 1, (crit))
 
 /*
  * BasicConstraints ::= SEQUENCE {
@@ -568,8 +401,7 @@ check_basics(const struct kr_cert_fields *f, struct kr_err *err)
 	    !single_element(f->spki, f->spki_len, KR_DER_SEQUENCE))
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "the public "
 		    "key is not one DER SubjectPublicKeyInfo");
-	/* years 0000..9999, which GeneralizedTime can write */
-	if (f->not_before < -62167219200LL || f->not_after > 253402300799LL ||
+	if (!kr_der_time_ok(f->not_before) || !kr_der_time_ok(f->not_after) ||
 	    f->not_after < f->not_before)
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "the validity "
 		    "period ends before it starts or lies outside the years "
@@ -617,20 +449,6 @@ check_gns(const struct kr_gn *gn, size_t n, bool constraint,
 	return KR_OK;
 }
 
-/* A URI keyrite writes: printable ASCII, no spaces, "scheme:...". */
-static bool
-uri_ok(const char *u)
-{
-	size_t	i, n = strnlen(u, KR_URI_MAX);
-
-	if (n == 0 || n == KR_URI_MAX || strchr(u, ':') == NULL)
-		return false;
-	for (i = 0; i < n; i++)
-		if (u[i] <= 0x20 || u[i] >= 0x7f)
-			return false;
-	return true;
-}
-
 static int
 check_uris(const char (*u)[KR_URI_MAX], size_t n, const char *what,
     struct kr_err *err)
@@ -641,7 +459,7 @@ check_uris(const char (*u)[KR_URI_MAX], size_t n, const char *what,
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "%s needs 1 to "
 		    "4 URIs, not %zu", what, n);
 	for (i = 0; i < n; i++)
-		if (!uri_ok(u[i]))
+		if (!kr_der_uri_ok(u[i], KR_URI_MAX))
 			return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "%s URI "
 			    "%zu is not an absolute URI in printable ASCII",
 			    what, i + 1);
@@ -713,7 +531,8 @@ fields_check(const struct kr_cert_fields *f, struct kr_err *err)
 	if (f->has_policies && ((ret = check_oids(f->policies,
 	    f->policies_count, true, "certificatePolicies", err)) != KR_OK))
 		return ret;
-	if (f->has_policies && f->cps_uri[0] != '\0' && !uri_ok(f->cps_uri))
+	if (f->has_policies && f->cps_uri[0] != '\0' &&
+	    !kr_der_uri_ok(f->cps_uri, KR_URI_MAX))
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "the CPS URI is "
 		    "not an absolute URI in printable ASCII");
 	if (f->has_crldp && (ret = check_uris(f->crldp, f->crldp_count,
@@ -759,7 +578,7 @@ write_tbs(uint8_t **p, uint8_t *start, const struct kr_cert_fields *f)
 	len += sub;
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_raw(p, start, f->issuer,
 	    f->issuer_len));
-	MBEDTLS_ASN1_CHK_ADD(len, write_sig_alg(p, start, f->sig_alg));
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_sig_alg(p, start, f->sig_alg));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tlv(p, start, KR_DER_INTEGER,
 	    f->serial, f->serial_len));
 	sub = 0;

@@ -76,21 +76,6 @@ ia5_ok(const char *s)
 }
 
 static bool
-uri_ok(const char *s)
-{
-	const char	*c = strchr(s, ':');
-	const char	*p;
-
-	if (!ia5_ok(s) || c == NULL || c == s ||
-	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	for (p = s; p < c; p++)
-		if (!ldh(*p) && *p != '+' && *p != '.')
-			return false;
-	return c[1] != '\0';
-}
-
-static bool
 email_ok(const char *s)
 {
 	const char	*at = strchr(s, '@');
@@ -122,7 +107,7 @@ gn_text(const char *v, bool constraint, struct kr_gn *gn,
 		break;
 	default:
 		ok = constraint ? host_constraint_ok(v) :
-		    uri_ok(v) && strlen(v) < KR_URI_MAX;
+		    kr_der_uri_ok(v, KR_URI_MAX);
 		break;
 	}
 	if (!ok)

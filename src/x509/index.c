@@ -61,39 +61,14 @@ index_bad(struct index_ctx *x, const char *fmt, ...)
 	return KR_EINPUT;
 }
 
-/* Reads `n` decimal digits. */
-static bool
-digits(const char *s, size_t n, int *v)
-{
-	size_t	i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return true;
-}
-
 /* "YYMMDDHHMMSSZ" (1950..2049) or "YYYYMMDDHHMMSSZ". */
 static int
 index_time(const char *s, int64_t *t)
 {
-	struct kr_tm	tm;
-	size_t		len = strlen(s), y;
+	size_t	len = strlen(s);
 
-	if (len != 13 && len != 15)
-		return KR_EINPUT;
-	y = len - 11;
-	if (s[len - 1] != 'Z' || !digits(s, y, &tm.year) ||
-	    !digits(s + y, 2, &tm.mon) || !digits(s + y + 2, 2, &tm.day) ||
-	    !digits(s + y + 4, 2, &tm.hour) ||
-	    !digits(s + y + 6, 2, &tm.min) || !digits(s + y + 8, 2, &tm.sec))
-		return KR_EINPUT;
-	if (len == 13)
-		tm.year += tm.year >= 50 ? 1900 : 2000;
-	return kr_tm_to_time(&tm, t);
+	return kr_der_time_text(len == 13 ? KR_DER_UTC_TIME :
+	    KR_DER_GENERALIZED_TIME, (const uint8_t *)s, len, t);
 }
 
 static int

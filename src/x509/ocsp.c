@@ -16,8 +16,6 @@
 #define OCSP_FMT	"cannot build the OCSP response: "
 #define OCSP_TBS_MAX	1024
 
-#define DER_ENUMERATED	0x0a
-
 /* 1.3.14.3.2.26 */
 #define OID_SHA1		"\x2b\x0e\x03\x02\x1a"
 /* 1.3.6.1.5.5.7.48.1.1 */
@@ -47,41 +45,6 @@ kr_ocsp_certid(const struct kr_cert *issuer, struct kr_ocsp_fields *f,
 	return KR_OK;
 }
 
-static void
-put2(char *s, int v)
-{
-	s[0] = (char)('0' + v / 10 % 10);
-	s[1] = (char)('0' + v % 10);
-}
-
-/* GeneralizedTime "YYYYMMDDHHMMSSZ" (RFC 6960 4.2.2.1: always). */
-static int
-derw_gentime(uint8_t **p, uint8_t *start, int64_t t)
-{
-	struct kr_tm	tm;
-	char		s[15];
-
-	if (t < -62167219200LL || t > 253402300799LL)
-		return MBEDTLS_ERR_ASN1_INVALID_DATA;
-	kr_time_to_tm(t, &tm);
-	put2(s, tm.year / 100);
-	put2(s + 2, tm.year % 100);
-	put2(s + 4, tm.mon);
-	put2(s + 6, tm.day);
-	put2(s + 8, tm.hour);
-	put2(s + 10, tm.min);
-	put2(s + 12, tm.sec);
-	s[14] = 'Z';
-	return kr_derw_tlv(p, start, KR_DER_GENERALIZED_TIME,
-	    (const uint8_t *)s, sizeof(s));
-}
-
-static bool
-time_ok(int64_t t)
-{
-	return t >= -62167219200LL && t <= 253402300799LL;
-}
-
 static int
 fields_check(const struct kr_ocsp_fields *f, struct kr_err *err)
 {
@@ -98,9 +61,10 @@ fields_check(const struct kr_ocsp_fields *f, struct kr_err *err)
 	if (f->status != KR_OCSP_GOOD && f->status != KR_OCSP_REVOKED)
 		return kr_err_set(err, KR_EINPUT, OCSP_FMT "unknown "
 		    "certificate status %d", (int)f->status);
-	if (!time_ok(f->produced_at) || !time_ok(f->this_update) ||
-	    !time_ok(f->next_update) ||
-	    (f->status == KR_OCSP_REVOKED && !time_ok(f->revoked_at)))
+	if (!kr_der_time_ok(f->produced_at) ||
+	    !kr_der_time_ok(f->this_update) ||
+	    !kr_der_time_ok(f->next_update) ||
+	    (f->status == KR_OCSP_REVOKED && !kr_der_time_ok(f->revoked_at)))
 		return kr_err_set(err, KR_EINPUT, OCSP_FMT "a time outside "
 		    "the years 0000 to 9999");
 	if (f->next_update <= f->this_update)
@@ -160,13 +124,13 @@ write_status(uint8_t **p, uint8_t *start, const struct kr_ocsp_fields *f)
 		return kr_derw_tlv(p, start, KR_DER_CTX(0), NULL, 0);
 	if (f->reason != KR_REASON_NONE) {
 		r = (uint8_t)f->reason;
-		MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tlv(p, start, DER_ENUMERATED,
+		MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tlv(p, start, KR_DER_ENUMERATED,
 		    &r, 1));
 		MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub,
 		    KR_DER_CTX_CONS(0)));
 		len += sub;
 	}
-	MBEDTLS_ASN1_CHK_ADD(len, derw_gentime(p, start, f->revoked_at));
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_gentime(p, start, f->revoked_at));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len,
 	    KR_DER_CTX_CONS(1)));
 	return (int)len;
@@ -186,11 +150,11 @@ write_single(uint8_t **p, uint8_t *start, const struct kr_ocsp_fields *f)
 	int	ret;
 	size_t	len = 0, sub = 0;
 
-	MBEDTLS_ASN1_CHK_ADD(sub, derw_gentime(p, start, f->next_update));
+	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_gentime(p, start, f->next_update));
 	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub,
 	    KR_DER_CTX_CONS(0)));
 	len += sub;
-	MBEDTLS_ASN1_CHK_ADD(len, derw_gentime(p, start, f->this_update));
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_gentime(p, start, f->this_update));
 	MBEDTLS_ASN1_CHK_ADD(len, write_status(p, start, f));
 	MBEDTLS_ASN1_CHK_ADD(len, write_certid(p, start, f));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
@@ -219,7 +183,7 @@ write_response_data(uint8_t **p, uint8_t *start,
 	MBEDTLS_ASN1_CHK_ADD(sub, write_single(p, start, f));
 	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub, KR_DER_SEQUENCE));
 	len += sub;
-	MBEDTLS_ASN1_CHK_ADD(len, derw_gentime(p, start, f->produced_at));
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_gentime(p, start, f->produced_at));
 	sub = 0;
 	MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tlv(p, start, KR_DER_OCTET_STRING,
 	    f->responder_key_hash, sizeof(f->responder_key_hash)));
@@ -319,7 +283,7 @@ write_response(uint8_t **p, uint8_t *start, const struct kr_slice *tbs,
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len,
 	    KR_DER_CTX_CONS(0)));
-	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tlv(p, start, DER_ENUMERATED,
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tlv(p, start, KR_DER_ENUMERATED,
 	    &successful, 1));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
 	return (int)len;

@@ -1,5 +1,7 @@
 /*
- * OBJECT IDENTIFIERs: dotted decimal and well-known names <-> DER contents.
+ * OBJECT IDENTIFIERs: well-formedness, dotted decimal and well-known names
+ * <-> DER contents.  The one OID printer: every message that names an OID
+ * goes through kr_oid_dotted() or kr_oid_format().
  *
  * Arcs may be larger than 64 bits (2.25.<UUID> policy identifiers are 128
  * bits), so an arc is held as base-128 digits, the same digits DER writes.
@@ -7,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "x509_int.h"
+#include <keyrite/der.h>
 
 static const struct {
 	const char	*name;
@@ -27,6 +29,29 @@ static const struct {
 };
 
 #define OID_NAMES	(sizeof(oid_names) / sizeof(oid_names[0]))
+
+bool
+kr_der_oid_valid(const uint8_t *p, size_t len)
+{
+	size_t	i;
+	bool	start = true;
+
+	if (len == 0 || (p[len - 1] & 0x80) != 0)
+		return false;
+	for (i = 0; i < len; i++) {
+		/* a subidentifier may not start with 0x80 (leading zero) */
+		if (start && p[i] == 0x80)
+			return false;
+		start = (p[i] & 0x80) == 0;
+	}
+	return true;
+}
+
+bool
+kr_oid_eq(const struct kr_oid *oid, const char *c, size_t len)
+{
+	return oid->len == len && memcmp(oid->der, c, len) == 0;
+}
 
 /* An arc: base-128 digits, least significant first. */
 struct arc {
