@@ -88,8 +88,10 @@ kr_hash_job_finish(struct kr_hash_job **jp, uint8_t *digest)
 void
 kr_hash_job_cancel(struct kr_hash_job **jp)
 {
-	if (*jp != NULL)
-		(void)kr_hash_job_finish(jp, NULL);
+	int	ret;
+
+	if (*jp != NULL && (ret = kr_hash_job_finish(jp, NULL)) != KR_OK)
+		return;		/* nothing was kept to fail on */
 }
 
 /* Streams */
