@@ -129,7 +129,7 @@ int		 kr_sealed_open(const uint8_t *, size_t, const char *,
 int		 kr_wrap_key_derive(const uint8_t *, const uint8_t *,
 		    uint8_t *) KR_WUR;
 
-/* ==== PKCS#11 token back end (src/keystore/pkcs11.c, pins.c) ============
+/* ==== PKCS#11 token back end (src/keystore/pkcs11-*.c, pins.c) ==========
  *
  * Keys are generated on a token and never leave it.  A token is found by
  * its module (a path, or a module registered with p11-kit) and its label,

@@ -1,5 +1,5 @@
 /*
- * PKCS#11 back end internals: shared by pkcs11.c, pins.c and the unit
+ * PKCS#11 back end internals: shared by pkcs11-*.c, pins.c and the unit
  * tests only.
  */
 #ifndef KEYRITE_PKCS11_INT_H
