@@ -57,4 +57,7 @@ int		 kr_p11_ec_point(const uint8_t *, size_t, size_t,
 /* Draws a PIN of len characters (base32 alphabet) into pin[len + 1]. */
 void		 kr_p11_pin_draw(char *, size_t);
 
+/* The PKCS#11 back end's table (pkcs11-backend.c), for kr_backend_find. */
+extern const struct kr_backend_ops kr_backend_pkcs11;
+
 #endif /* KEYRITE_PKCS11_INT_H */
