@@ -16,8 +16,6 @@ sealed_generate(struct kr_key_home *home, struct kr_sealed_header *h,
     const uint8_t *qsecret, const char *pin, uint8_t **file, size_t *len,
     struct kr_err *err)
 {
-	(void)home;
-	(void)pin;
 	return kr_sealed_generate(h, qsecret, file, len, err);
 }
 
@@ -55,7 +53,6 @@ sealed_open(struct kr_key_home *home, const uint8_t *file, size_t len,
 {
 	int	ret;
 
-	(void)pin;
 	if ((ret = kr_sealed_open(file, len, label, qsecret, out, err)) !=
 	    KR_OK)
 		return ret;
@@ -73,7 +70,6 @@ sealed_open(struct kr_key_home *home, const uint8_t *file, size_t len,
 static int
 sealed_destroy(struct kr_signer *s, const char *path, struct kr_err *err)
 {
-	(void)s;
 	return kr_file_shred(path, err);
 }
 
@@ -81,7 +77,6 @@ static void
 sealed_describe(const struct kr_key_home *home, char *held, size_t heldcap,
     char *lines, size_t linescap)
 {
-	(void)home;
 	(void)snprintf(held, heldcap, ", sealed");
 	if (linescap > 0)
 		lines[0] = '\0';
@@ -92,9 +87,6 @@ static size_t
 sealed_facts(const struct kr_key_home *home, enum kr_key_event ev,
     struct kr_key_fact *facts)
 {
-	(void)home;
-	(void)ev;
-	(void)facts;
 	return 0;
 }
 

@@ -150,7 +150,6 @@ p11be_open(struct kr_key_home *home, const uint8_t *file, size_t len,
 static int
 p11be_destroy(struct kr_signer *s, const char *path, struct kr_err *err)
 {
-	(void)path;
 	return kr_p11_signer_destroy_key(s, err);
 }
 
