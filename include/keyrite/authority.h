@@ -183,7 +183,7 @@ struct kr_keygen_req {
 
 struct kr_keygen_result {
 	char		fingerprint[KR_FINGERPRINT_STR_BYTES];
-	char		token[160];	/* token keys: "label (manufacturer model, serial)" */
+	char		held[200];	/* ", sealed", " on token LABEL (...)" */
 	char		set_id[2 * KR_SET_ID_BYTES + 1];
 	char		share_paths[KR_CUSTODIANS_MAX][512];
 	size_t		shares;
@@ -200,6 +200,16 @@ int		 kr_authority_key_generate(struct kr_appliance *,
 		    const struct kr_keygen_req *,
 		    const struct kr_passphrase_source *,
 		    const struct kr_notice_sink *, struct kr_keygen_result *,
+		    struct kr_err *) KR_WUR;
+
+/*
+ * key show: what the key's back end says about where it lives (for a
+ * token key: the token, its module, the key's CKA_ID and what guards it;
+ * nothing for a sealed key), as lines for the front end to print.
+ * *quorum says whether a share set guards the key.
+ */
+int		 kr_authority_key_where(struct kr_appliance *,
+		    const struct kr_key_rec *, char *, size_t, bool *,
 		    struct kr_err *) KR_WUR;
 
 /* quorum verify: what was found about each share presented. */

@@ -129,7 +129,7 @@ int		 kr_sealed_open(const uint8_t *, size_t, const char *,
 int		 kr_wrap_key_derive(const uint8_t *, const uint8_t *,
 		    uint8_t *) KR_WUR;
 
-/* ==== PKCS#11 token back end (src/keystore/pkcs11.c, pins.c) ============
+/* ==== PKCS#11 token back end (src/keystore/pkcs11-*.c, pins.c) ==========
  *
  * Keys are generated on a token and never leave it.  A token is found by
  * its module (a path, or a module registered with p11-kit) and its label,
@@ -336,5 +336,110 @@ int		 kr_pins_key_derive(const uint8_t *, const uint8_t *,
 		    uint8_t *) KR_WUR;
 
 /* ==== end of the PKCS#11 section ======================================= */
+
+/* ==== The back-end table ================================================
+ *
+ * Where a key lives is a back end: a sealed file ("sealed") or a PKCS#11
+ * token ("pkcs11").  Each fills one versioned table of operations, in the
+ * manner of SQLite's sqlite3_vfs, so authority/ makes, opens, checks,
+ * destroys and describes a key through the same calls whatever holds it.
+ * The signer a back end opens is the kr_signer above, with its own
+ * kr_signer_ops.
+ *
+ * A key is unlocked either by a quorum secret (the key, or the token's
+ * PINs, sealed in a file under it) or, for a token that guards the key
+ * itself, by the token PIN asked of the operator.
+ */
+
+/*
+ * Where a key lives: what a back end needs to open, check, destroy or
+ * describe it, as authority/ has it from the key's records.  Generation
+ * fills p11_id and rep; opening fills rep (the token as found and the
+ * key-origin check).  The PKCS#11 fields are empty for a sealed key.
+ */
+struct kr_key_home {
+	char			name[KR_KEY_NAME_MAX + 1];
+	uint8_t			key_id[KR_KEY_ID_BYTES];
+	enum kr_key_alg		alg;
+	enum kr_purpose		purpose;
+	uint8_t			spki[KR_SPKI_MAX_BYTES];
+	size_t			spki_len;
+	bool			quorum;		/* false: the token's own PIN */
+	const char		*file;		/* under the quorum, relative */
+	struct kr_p11_where	where;		/* module, URI, token label */
+	bool			init_token;	/* generate: a blank token */
+	uint8_t			p11_id[KR_P11_ID_BYTES];
+	struct kr_p11_report	rep;		/* token and origin check */
+};
+
+/* One fact for the audit row, in the order the back end gives them. */
+struct kr_key_fact {
+	const char	*name;
+	char		 value[160];
+};
+
+#define KR_KEY_FACTS_MAX	8
+
+/* When the facts are recorded. */
+enum kr_key_event {
+	KR_KEY_EVENT_GENERATE = 1,
+	KR_KEY_EVENT_USE,
+};
+
+#define KR_BACKEND_OPS_VERSION	1
+
+struct kr_backend_ops {
+	int		 version;	/* KR_BACKEND_OPS_VERSION */
+	const char	*name;		/* as the key row records it */
+	/* The file under the quorum: keys/NAME.<file_ext>, at most file_max. */
+	const char	*file_ext;
+	size_t		 file_max;
+	/* A token key: it has a token row; every use is an audit row. */
+	bool		 on_token;
+	/* What key destroy removes, for its audit row; NULL: the file. */
+	const char	*material;
+	/*
+	 * Generates the key of home (name, key id, alg, purpose) whose sealed
+	 * header h also names the share set.  With a quorum secret the file
+	 * to keep under it is returned in *file (malloc'd): the sealed key,
+	 * or the token's PINs; with only a token PIN, *file stays NULL.
+	 * Fills h->spki and, for a token, home->p11_id and home->rep.
+	 */
+	int		(*generate)(struct kr_key_home *,
+			    struct kr_sealed_header *, const uint8_t *,
+			    const char *, uint8_t **, size_t *,
+			    struct kr_err *);
+	/* The key id in the file's header (read without the secret). */
+	int		(*file_key_id)(const uint8_t *, size_t, const char *,
+			    uint8_t *, struct kr_err *);
+	/* Opens the file just made again with the secret (a self-check). */
+	int		(*reopen)(const uint8_t *, size_t, const char *,
+			    const uint8_t *, struct kr_err *);
+	/*
+	 * Opens a signer for the key: with the file (named by label) and the
+	 * quorum secret, or with the token PIN.  The key must be the one
+	 * home records; a token key passes the origin check (home->rep).
+	 */
+	int		(*open)(struct kr_key_home *, const uint8_t *, size_t,
+			    const char *, const uint8_t *, const char *,
+			    struct kr_signer **, struct kr_err *);
+	/* Destroys the key material: the open signer's, or the file at path. */
+	int		(*destroy)(struct kr_signer *, const char *,
+			    struct kr_err *);
+	/*
+	 * Says where the key lives: "held" for messages (", sealed" or
+	 * " on token LABEL (...)"), "lines" for key show ("" or "token: ...").
+	 */
+	void		(*describe)(const struct kr_key_home *, char *, size_t,
+			    char *, size_t);
+	/* The facts of an audit row (token, origin check); returns how many. */
+	size_t		(*facts)(const struct kr_key_home *, enum kr_key_event,
+			    struct kr_key_fact *);
+};
+
+/* The back end recorded as name ("sealed", "pkcs11"); NULL if none. */
+const struct kr_backend_ops *kr_backend_find(const char *);
+/* The back end whose file a path names (by its extension); else sealed. */
+const struct kr_backend_ops *kr_backend_for_file(const char *);
 
 #endif /* KEYRITE_KEYSTORE_H */

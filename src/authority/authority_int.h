@@ -79,6 +79,23 @@ int	kr_authority_unlock(struct kr_appliance *, const char *,
 	    struct kr_quorum_report *, struct kr_signer **, struct kr_err *)
 	    KR_WUR;
 
+/*
+ * home.c: where a recorded key lives.  The key row names its back end
+ * (the keystore's table of operations); a token key also has a token
+ * row, which home's PKCS#11 fields point into.
+ */
+struct kr_key_where {
+	const struct kr_backend_ops	*be;
+	struct kr_token_rec		 tok;
+	struct kr_key_home		 home;
+};
+
+int	kr_key_where_load(struct kr_appliance *, const struct kr_key_rec *,
+	    struct kr_key_where *, struct kr_err *) KR_WUR;
+/* Adds the back end's facts (token, origin check) to an audit payload. */
+void	kr_key_home_audit(const struct kr_backend_ops *,
+	    const struct kr_key_home *, enum kr_key_event, struct kr_json *);
+
 /* An issuer chain: certs[0] is the direct issuer, the last the root. */
 #define KR_CHAIN_MAX	8
 

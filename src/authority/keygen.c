@@ -40,11 +40,9 @@ struct kr_keygen {
 	char				*tmps[KR_CUSTODIANS_MAX];
 	char				*sealed_tmp;
 	char				*journal;
-	/* PKCS#11: the key on the token, its report, its PINs. */
-	bool				 token;
-	struct kr_p11_key		 p11;
-	struct kr_p11_report		 rep;
-	struct kr_p11_pins		*pins;
+	/* Where the key is made: its back end, and what that records. */
+	const struct kr_backend_ops	*be;
+	struct kr_key_home		 home;
 	char				*token_pin;	/* prompt mode */
 };
 
@@ -147,7 +145,7 @@ kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
 	if (ret != KR_OK)
 		return ret;
 	(void)snprintf(kg->sealed_rel, sizeof(kg->sealed_rel), "%s/%s.%s",
-	    KR_KEYS_DIR, req->name, kg->token ? "pins" : "sealed");
+	    KR_KEYS_DIR, req->name, kg->be->file_ext);
 	if ((kg->sealed_path = kr_appliance_path(kg->app, kg->sealed_rel)) ==
 	    NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
@@ -207,63 +205,41 @@ kr_keygen_passphrases(struct kr_keygen *kg,
 	return KR_OK;
 }
 
-static void
-kr_keygen_token_desc(const struct kr_keygen *kg, char *out, size_t cap)
-{
-	const struct kr_p11_token_info	*t = &kg->rep.token;
-
-	(void)snprintf(out, cap, "%s (%s %s, serial %s)", t->label,
-	    t->manufacturer, t->model, t->serial);
-}
-
 /*
- * The key is generated on the token.  With --init-token the blank token
- * is initialised first with random SO and user PINs, which are then
- * sealed under the quorum secret in keys/NAME.pins.
+ * The key is made by its back end: sealed in a file under the quorum
+ * secret, or generated on a token (a blank token initialised first, its
+ * PINs sealed under the quorum secret in keys/NAME.pins; or, with a token
+ * PIN and no quorum, a token guarded by its own access control).
  */
 static int
-kr_keygen_token_key(struct kr_keygen *kg, struct kr_err *err)
+kr_keygen_backend_key(struct kr_keygen *kg, struct kr_err *err)
 {
 	const struct kr_keygen_req	*req = kg->req;
-	struct kr_p11_where		 w = { req->module, req->uri, req->token };
-	struct kr_p11_token_info	 info;
-	struct kr_p11_token		*tok = NULL;
-	struct kr_pins_header		 ph;
-	const char			*pin;
+	struct kr_key_home		*home = &kg->home;
 	int				 ret;
 
-	if (req->init_token && (ret = kr_p11_token_init(&w, &kg->pins, &info,
-	    err)) != KR_OK)
-		return ret;
-	pin = req->init_token ? kg->pins->user : kg->token_pin;
-	if ((ret = kr_p11_token_open(&w, &tok, &info, err)) != KR_OK)
-		return ret;
-	memset(&kg->p11, 0, sizeof(kg->p11));
-	(void)snprintf(kg->p11.name, sizeof(kg->p11.name), "%s", req->name);
-	memcpy(kg->p11.key_id, kg->hdr.key_id, sizeof(kg->p11.key_id));
-	kg->p11.alg = req->alg;
-	kg->p11.purpose = req->purpose;
-	ret = kr_p11_key_generate(tok, pin, &kg->p11, &kg->rep, err);
-	kr_p11_token_close(&tok);
-	if (ret != KR_OK)
-		return ret;
-	memcpy(kg->hdr.spki, kg->p11.spki, kg->p11.spki_len);
-	kg->hdr.spki_len = kg->p11.spki_len;
-	if (!req->init_token)
-		return KR_OK;
-	memset(&ph, 0, sizeof(ph));
-	ph.version = 1;
-	memcpy(ph.key_id, kg->hdr.key_id, sizeof(ph.key_id));
-	(void)snprintf(ph.name, sizeof(ph.name), "%s", req->name);
-	(void)snprintf(ph.token_label, sizeof(ph.token_label), "%s",
-	    kg->rep.token.label);
-	(void)snprintf(ph.token_serial, sizeof(ph.token_serial), "%s",
-	    kg->rep.token.serial);
-	memcpy(ph.set_id, kg->hdr.set_id, sizeof(ph.set_id));
-	ph.epoch = kg->hdr.epoch;
-	ph.created = kg->hdr.created;
-	return kr_pins_seal(&ph, kg->pins, kg->secret, &kg->sealed,
-	    &kg->sealed_len, err);
+	(void)snprintf(home->name, sizeof(home->name), "%s", req->name);
+	memcpy(home->key_id, kg->hdr.key_id, sizeof(home->key_id));
+	home->alg = req->alg;
+	home->purpose = req->purpose;
+	home->quorum = !req->pin_prompt;
+	home->file = kg->sealed_rel;
+	home->where.module = req->module;
+	home->where.uri = req->uri;
+	home->where.token = req->token;
+	home->init_token = req->init_token;
+	ret = kg->be->generate(home, &kg->hdr, home->quorum ? kg->secret :
+	    NULL, kg->token_pin, &kg->sealed, &kg->sealed_len, err);
+	memcpy(home->spki, kg->hdr.spki, kg->hdr.spki_len);
+	home->spki_len = kg->hdr.spki_len;
+	return ret;
+}
+
+/* How the key is held, for the front end's message. */
+static void
+kr_keygen_held(const struct kr_keygen *kg, struct kr_keygen_result *res)
+{
+	kg->be->describe(&kg->home, res->held, sizeof(res->held), NULL, 0);
 }
 
 static int
@@ -289,13 +265,11 @@ kr_keygen_make_key(struct kr_keygen *kg, struct kr_err *err)
 	memcpy(h->dealer_pk, kg->dealer.pk, sizeof(h->dealer_pk));
 	h->created = kr_time_now();
 	kr_keygen_say(kg, "generating the %s key '%s'%s%s",
-	    kr_key_alg_name(h->alg), h->name, kg->token ? " on the token" : "",
+	    kr_key_alg_name(h->alg), h->name, kg->be->on_token ?
+	    " on the token" : "",
 	    h->alg == KR_KEY_RSA4096 || h->alg == KR_KEY_RSA3072 ?
 	    " (RSA key generation can take a minute)" : "");
-	if (kg->token)
-		return kr_keygen_token_key(kg, err);
-	return kr_sealed_generate(h, kg->secret, &kg->sealed, &kg->sealed_len,
-	    err);
+	return kr_keygen_backend_key(kg, err);
 }
 
 static int
@@ -339,7 +313,6 @@ kr_keygen_make_shares(struct kr_keygen *kg, struct kr_err *err)
 static int
 kr_keygen_selfcheck(struct kr_keygen *kg, struct kr_err *err)
 {
-	struct kr_signer	*s = NULL;
 	struct kr_share		 sh;
 	size_t			 i;
 	int			 ret;
@@ -353,44 +326,30 @@ kr_keygen_selfcheck(struct kr_keygen *kg, struct kr_err *err)
 			return kr_err_prefix(err, "self-check of a new share "
 			    "failed: ");
 	}
-	if (kg->token) {
-		struct kr_p11_pins	*pins = NULL;
-
-		if ((ret = kr_pins_open(kg->sealed, kg->sealed_len,
-		    kg->sealed_path, kg->secret, NULL, &pins, err)) != KR_OK)
-			return kr_err_prefix(err, "self-check of the sealed "
-			    "token PINs failed: ");
-		kr_p11_pins_free(&pins);
-		return KR_OK;
-	}
-	if ((ret = kr_sealed_open(kg->sealed, kg->sealed_len, kg->sealed_path,
-	    kg->secret, &s, err)) != KR_OK)
-		return kr_err_prefix(err, "self-check of the new sealed key "
-		    "failed: ");
-	kr_signer_free(&s);
-	return KR_OK;
+	return kg->be->reopen(kg->sealed, kg->sealed_len, kg->sealed_path,
+	    kg->secret, err);
 }
 
 static int
 kr_keygen_token_insert(struct kr_keygen *kg, struct kr_err *err)
 {
 	const struct kr_keygen_req	*req = kg->req;
+	const struct kr_p11_token_info	*ti = &kg->home.rep.token;
 	struct kr_token_rec		 t;
 
 	memset(&t, 0, sizeof(t));
 	memcpy(t.key_id, kg->hdr.key_id, sizeof(t.key_id));
 	(void)snprintf(t.module, sizeof(t.module), "%s",
-	    req->module != NULL ? req->module : kg->rep.token.module);
+	    req->module != NULL ? req->module : ti->module);
 	(void)snprintf(t.uri, sizeof(t.uri), "%s", req->uri != NULL ? req->uri :
 	    "");
-	(void)snprintf(t.token_label, sizeof(t.token_label), "%s",
-	    kg->rep.token.label);
+	(void)snprintf(t.token_label, sizeof(t.token_label), "%s", ti->label);
 	(void)snprintf(t.token_serial, sizeof(t.token_serial), "%s",
-	    kg->rep.token.serial);
+	    ti->serial);
 	(void)snprintf(t.manufacturer, sizeof(t.manufacturer), "%s",
-	    kg->rep.token.manufacturer);
-	(void)snprintf(t.model, sizeof(t.model), "%s", kg->rep.token.model);
-	memcpy(t.p11_id, kg->p11.p11_id, sizeof(t.p11_id));
+	    ti->manufacturer);
+	(void)snprintf(t.model, sizeof(t.model), "%s", ti->model);
+	memcpy(t.p11_id, kg->home.p11_id, sizeof(t.p11_id));
 	(void)snprintf(t.pin_mode, sizeof(t.pin_mode), "%s",
 	    req->pin_prompt ? "prompt" : "quorum");
 	(void)snprintf(t.pins_location, sizeof(t.pins_location), "%s",
@@ -413,15 +372,15 @@ kr_keygen_insert(struct kr_keygen *kg, struct kr_err *err)
 	(void)snprintf(kr.alg, sizeof(kr.alg), "%s", kr_key_alg_name(kg->hdr.alg));
 	(void)snprintf(kr.purpose, sizeof(kr.purpose), "%s",
 	    kr_purpose_name(kg->hdr.purpose));
-	(void)snprintf(kr.backend, sizeof(kr.backend), "%s",
-	    kg->token ? "pkcs11" : "sealed");
+	(void)snprintf(kr.backend, sizeof(kr.backend), "%s", kg->be->name);
 	(void)snprintf(kr.state, sizeof(kr.state), "active");
 	(void)snprintf(kr.location, sizeof(kr.location), "%s", kg->sealed_rel);
 	memcpy(kr.spki, kg->hdr.spki, kg->hdr.spki_len);
 	kr.spki_len = kg->hdr.spki_len;
 	kr.created = kg->hdr.created;
 	if ((ret = kr_store_key_insert(kg->app->store, &kr, err)) != KR_OK ||
-	    (kg->token && (ret = kr_keygen_token_insert(kg, err)) != KR_OK))
+	    (kg->be->on_token && (ret = kr_keygen_token_insert(kg, err)) !=
+	    KR_OK))
 		return ret;
 	if (kg->req->pin_prompt)
 		return KR_OK;	/* no share set: the token guards the key */
@@ -465,22 +424,8 @@ kr_keygen_audit(struct kr_keygen *kg, struct kr_keygen_result *res,
 	kr_json_hex(&j, "key_id", kg->hdr.key_id, sizeof(kg->hdr.key_id));
 	kr_json_str(&j, "alg", kr_key_alg_name(kg->hdr.alg));
 	kr_json_str(&j, "purpose", kr_purpose_name(kg->hdr.purpose));
-	kr_json_str(&j, "backend", kg->token ? "pkcs11" : "sealed");
-	if (kg->token) {
-		const struct kr_p11_origin *o = &kg->rep.origin;
-
-		kr_json_str(&j, "token_label", kg->rep.token.label);
-		kr_json_str(&j, "token_manufacturer", kg->rep.token.manufacturer);
-		kr_json_str(&j, "token_model", kg->rep.token.model);
-		kr_json_str(&j, "token_serial", kg->rep.token.serial);
-		kr_json_hex(&j, "cka_id", kg->p11.p11_id, sizeof(kg->p11.p11_id));
-		kr_json_str(&j, "origin_check", o->passed ? "passed: local, "
-		    "always sensitive, never extractable, sign only" : "FAILED");
-		kr_json_str(&j, "guarded_by", kg->req->pin_prompt ?
-		    "the token's own access control (PIN asked at each use); "
-		    "no keyrite quorum" : "a keyrite quorum: the token PINs "
-		    "are sealed under the share set");
-	}
+	kr_json_str(&j, "backend", kg->be->name);
+	kr_key_home_audit(kg->be, &kg->home, KR_KEY_EVENT_GENERATE, &j);
 	kr_json_str(&j, "spki_sha256", res->fingerprint);
 	kr_json_hex(&j, "share_set", kg->hdr.set_id, sizeof(kg->hdr.set_id));
 	kr_json_int(&j, "epoch", kg->hdr.epoch);
@@ -644,7 +589,6 @@ kr_keygen_wipe(struct kr_keygen *kg)
 	kr_secure_free(kg->secret);
 	kr_secure_free(kg->ys);
 	kr_dealer_free(&kg->dealer);
-	kr_p11_pins_free(&kg->pins);
 	kr_secure_free(kg->token_pin);
 	free(kg->sealed);
 	free(kg->sealed_path);
@@ -710,7 +654,7 @@ kr_keygen_prompt(struct kr_keygen *kg, const struct kr_passphrase_source *src,
 	kg->hdr.alg = kg->req->alg;
 	kg->hdr.purpose = kg->req->purpose;
 	kg->hdr.created = kr_time_now();
-	if ((ret = kr_keygen_token_key(kg, err)) != KR_OK)
+	if ((ret = kr_keygen_backend_key(kg, err)) != KR_OK)
 		return ret;
 	kr_spki_fingerprint(kg->hdr.spki, kg->hdr.spki_len, res->fingerprint);
 	return kr_keygen_record(kg, res, err);
@@ -732,10 +676,12 @@ kr_authority_key_generate(struct kr_appliance *app,
 	kg->app = app;
 	kg->req = req;
 	kg->notice = notice;
-	kg->token = req->backend == KR_BACKEND_PKCS11;
-	if (kg->token && (ret = kr_keygen_token_check(req, err)) != KR_OK)
+	kg->be = kr_backend_find(req->backend == KR_BACKEND_PKCS11 ?
+	    "pkcs11" : "sealed");
+	if (kg->be->on_token && (ret = kr_keygen_token_check(req, err)) !=
+	    KR_OK)
 		goto out;
-	if (kg->token && req->pin_prompt) {
+	if (kg->be->on_token && req->pin_prompt) {
 		ret = kr_keygen_prompt(kg, src, res, err);
 		goto token_out;
 	}
@@ -756,8 +702,8 @@ kr_authority_key_generate(struct kr_appliance *app,
 		    "%s", kg->paths[i]);
 	res->shares = req->n;
 token_out:
-	if (ret == KR_OK && kg->token)
-		kr_keygen_token_desc(kg, res->token, sizeof(res->token));
+	if (ret == KR_OK)
+		kr_keygen_held(kg, res);
 out:
 	kr_keygen_wipe(kg);
 	free(kg);

@@ -330,22 +330,18 @@ kr_journal_parse(char *text, struct kr_journal *j)
 static bool
 kr_sealed_is_key(const char *path, const uint8_t *id)
 {
-	struct kr_sealed_header	 h;
-	struct kr_pins_header	 ph;
-	struct kr_err		 e;
-	uint8_t			*data = NULL;
-	size_t			 len;
-	bool			 yes = false;
+	const struct kr_backend_ops	*be = kr_backend_for_file(path);
+	struct kr_err			 e;
+	uint8_t				*data = NULL;
+	uint8_t				 key_id[KR_KEY_ID_BYTES];
+	size_t				 len;
+	bool				 yes;
 
 	if (kr_file_read(path, KR_SEALED_FILE_MAX, false, &data, &len, &e) !=
 	    KR_OK)
 		return false;
-	if (kr_has_suffix(path, ".pins"))
-		yes = kr_pins_parse_header(data, len, path, &ph, &e) == KR_OK &&
-		    memcmp(ph.key_id, id, sizeof(ph.key_id)) == 0;
-	else
-		yes = kr_sealed_parse_header(data, len, path, &h, &e) ==
-		    KR_OK && memcmp(h.key_id, id, sizeof(h.key_id)) == 0;
+	yes = be->file_key_id(data, len, path, key_id, &e) == KR_OK &&
+	    memcmp(key_id, id, sizeof(key_id)) == 0;
 	free(data);
 	return yes;
 }

@@ -16,9 +16,7 @@ struct kr_unlock {
 	size_t				 ncust;
 	struct kr_share			*shares[KR_CUSTODIANS_MAX];
 	struct kr_quorum_report		*rep;
-	bool				 token;		/* a PKCS#11 key */
-	struct kr_token_rec		 tok;
-	struct kr_p11_report		 p11rep;
+	struct kr_key_where		 kw;		/* its back end */
 };
 
 static int
@@ -32,16 +30,10 @@ kr_unlock_load(struct kr_unlock *u, const char *name, struct kr_err *err)
 	if (strcmp(u->key.state, "active") != 0)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' is %s: it can no "
 		    "longer be unlocked", name, u->key.state);
-	if (strcmp(u->key.backend, "pkcs11") == 0) {
-		if ((ret = kr_store_token_get(u->app->store, u->key.id,
-		    &u->tok, err)) != KR_OK)
-			return ret == KR_ENOENT ? kr_err_set(err, KR_ESTATE,
-			    "key '%s' is recorded as a token key but its token "
-			    "is not: the database is damaged", name) : ret;
-		u->token = true;
-		if (strcmp(u->tok.pin_mode, "prompt") == 0)
-			return KR_OK;	/* no share set */
-	}
+	if ((ret = kr_key_where_load(u->app, &u->key, &u->kw, err)) != KR_OK)
+		return ret;
+	if (!u->kw.home.quorum)
+		return KR_OK;	/* no share set: the token's own PIN */
 	if ((ret = kr_store_set_active(u->app->store, u->key.id, &u->set,
 	    err)) != KR_OK)
 		return ret;
@@ -183,62 +175,6 @@ kr_unlock_report_share(struct kr_unlock *u, size_t i, const char *path,
 	}
 }
 
-/* Opens a signer for a token key with its user PIN (logs in once). */
-static int
-kr_unlock_token_signer(struct kr_unlock *u, const char *pin,
-    struct kr_signer **out, struct kr_err *err)
-{
-	struct kr_p11_where	 w;
-	struct kr_p11_token	*tok = NULL;
-	struct kr_p11_key	 k;
-	enum kr_key_alg		 alg;
-	enum kr_purpose		 purpose;
-	int			 ret;
-
-	w.module = u->tok.module[0] != '\0' ? u->tok.module : NULL;
-	w.uri = u->tok.uri[0] != '\0' ? u->tok.uri : NULL;
-	w.token = u->tok.token_label;
-	if (kr_key_alg_from_name(u->key.alg, &alg) != KR_OK ||
-	    kr_purpose_from_name(u->key.purpose, &purpose) != KR_OK)
-		return kr_err_set(err, KR_ESTATE, "key '%s' has an unknown "
-		    "algorithm or purpose", u->key.name);
-	memset(&k, 0, sizeof(k));
-	(void)snprintf(k.name, sizeof(k.name), "%s", u->key.name);
-	memcpy(k.key_id, u->key.id, sizeof(k.key_id));
-	k.alg = alg;
-	k.purpose = purpose;
-	memcpy(k.p11_id, u->tok.p11_id, sizeof(k.p11_id));
-	memcpy(k.spki, u->key.spki, u->key.spki_len);
-	k.spki_len = u->key.spki_len;
-	if ((ret = kr_p11_token_open(&w, &tok, NULL, err)) != KR_OK)
-		return ret;
-	return kr_p11_signer_open(&tok, &k, pin, out, &u->p11rep, err);
-}
-
-/* Quorum-guarded token key: the shares open the sealed token PINs. */
-static int
-kr_unlock_token_pins(struct kr_unlock *u, const uint8_t *secret,
-    struct kr_signer **out, struct kr_err *err)
-{
-	struct kr_p11_pins	*pins = NULL;
-	uint8_t			*file = NULL;
-	char			*path;
-	size_t			 len;
-	int			 ret;
-
-	if ((path = kr_appliance_path(u->app, u->tok.pins_location)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_file_read(path, KR_PINS_FILE_MAX, false, &file, &len,
-	    err)) == KR_OK &&
-	    (ret = kr_pins_open(file, len, path, secret, NULL, &pins, err)) ==
-	    KR_OK)
-		ret = kr_unlock_token_signer(u, pins->user, out, err);
-	kr_p11_pins_free(&pins);
-	free(file);
-	free(path);
-	return ret;
-}
-
 /* --pin-source prompt: the token's own access control, PIN asked now. */
 static int
 kr_unlock_token_prompt(struct kr_unlock *u, size_t count,
@@ -254,10 +190,11 @@ kr_unlock_token_prompt(struct kr_unlock *u, size_t count,
 		    "no --share; the token PIN is asked instead", u->key.name);
 	if ((pin = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
-	(void)snprintf(who, sizeof(who), "token '%s'", u->tok.token_label);
+	(void)snprintf(who, sizeof(who), "token '%s'", u->kw.tok.token_label);
 	if ((ret = src->get(src->ctx, who, "its user PIN", false, pin,
 	    KR_PASSPHRASE_MAX, err)) == KR_OK)
-		ret = kr_unlock_token_signer(u, pin, out, err);
+		ret = u->kw.be->open(&u->kw.home, NULL, 0, NULL, NULL, pin, out,
+		    err);
 	kr_secure_free(pin);
 	return ret;
 }
@@ -280,24 +217,12 @@ kr_unlock_unseal(struct kr_unlock *u, size_t good, struct kr_signer **out,
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((ret = kr_share_combine(use, k, secret, err)) != KR_OK)
+	if ((ret = kr_share_combine(use, k, secret, err)) != KR_OK ||
+	    (ret = kr_file_read(path, u->kw.be->file_max, false, &file, &len,
+	    err)) != KR_OK)
 		goto out;
-	if (u->token) {
-		ret = kr_unlock_token_pins(u, secret, out, err);
-		goto out;
-	}
-	if ((ret = kr_file_read(path, KR_SEALED_FILE_MAX, false, &file, &len,
-	    err)) != KR_OK ||
-	    (ret = kr_sealed_open(file, len, path, secret, out, err)) != KR_OK)
-		goto out;
-	if ((*out)->spki_len != u->key.spki_len ||
-	    memcmp((*out)->spki, u->key.spki, u->key.spki_len) != 0 ||
-	    memcmp((*out)->key_id, u->key.id, KR_KEY_ID_BYTES) != 0) {
-		kr_signer_free(out);
-		ret = kr_err_set(err, KR_EVERIFY, "sealed key file %s does not "
-		    "hold the key recorded as '%s': the state folder was "
-		    "tampered with", path, u->key.name);
-	}
+	ret = u->kw.be->open(&u->kw.home, file, len, path, secret, NULL, out,
+	    err);
 out:
 	kr_secure_free(secret);
 	free(file);
@@ -330,20 +255,9 @@ kr_unlock_audit(struct kr_unlock *u, const char *event, struct kr_err *err)
 	kr_json_int(&j, "epoch", u->set.epoch);
 	kr_json_int(&j, "m", u->set.m);
 	kr_json_str_array(&j, "custodians", names, k);
-	if (u->token && u->p11rep.token.label[0] != '\0') {
-		kr_json_str(&j, "token_label", u->p11rep.token.label);
-		kr_json_str(&j, "token_manufacturer",
-		    u->p11rep.token.manufacturer);
-		kr_json_str(&j, "token_model", u->p11rep.token.model);
-		kr_json_str(&j, "token_serial", u->p11rep.token.serial);
-		kr_json_str(&j, "origin_check", u->p11rep.origin.passed ?
-		    "passed" : "FAILED");
-	}
-	if (u->token && strcmp(u->tok.pin_mode, "prompt") == 0) {
-		kr_json_str(&j, "guarded_by", "the token's own access control");
-		if (actor[0] == '\0')
-			(void)snprintf(actor, sizeof(actor), "token PIN holder");
-	}
+	kr_key_home_audit(u->kw.be, &u->kw.home, KR_KEY_EVENT_USE, &j);
+	if (!u->kw.home.quorum && actor[0] == '\0')
+		(void)snprintf(actor, sizeof(actor), "token PIN holder");
 	if ((ret = kr_store_begin(u->app->store, err)) == KR_OK) {
 		ret = kr_audit_record(u->app, actor, event, kr_json_end(&j),
 		    NULL, err);
@@ -440,7 +354,7 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 	(void)snprintf(rep->key, sizeof(rep->key), "%s", name);
 	if ((ret = kr_unlock_load(u, name, err)) != KR_OK)
 		goto out;
-	if (u->token && strcmp(u->tok.pin_mode, "prompt") == 0) {
+	if (!u->kw.home.quorum) {
 		ret = kr_unlock_token_prompt(u, count, src, &s, err);
 		/* The token's origin check is recorded at every use. */
 		if (ret == KR_OK)
@@ -485,8 +399,8 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 	 * row of its own: the token and its key-origin check are recorded at
 	 * every use.
 	 */
-	if ((out == NULL || u->token) && (ret = kr_unlock_audit(u, out == NULL ?
-	    "quorum.verify" : "quorum.unlock", err)) != KR_OK)
+	if ((out == NULL || u->kw.be->on_token) && (ret = kr_unlock_audit(u,
+	    out == NULL ? "quorum.verify" : "quorum.unlock", err)) != KR_OK)
 		goto out;
 	if (out != NULL) {
 		*out = s;
@@ -550,8 +464,8 @@ kr_destroy_record(struct kr_unlock *u, const char *actor, struct kr_err *err)
 	kr_json_begin(&j);
 	kr_json_str(&j, "key", u->key.name);
 	kr_json_str(&j, "backend", u->key.backend);
-	kr_json_str(&j, "material", u->token ? "token objects (private and "
-	    "public key) destroyed with C_DestroyObject" : u->key.location);
+	kr_json_str(&j, "material", u->kw.be->material != NULL ?
+	    u->kw.be->material : u->key.location);
 	if (u->set.epoch != 0)
 		kr_json_int(&j, "retired_epoch", u->set.epoch);
 	kr_json_str_array(&j, "approved_by", names, n);
@@ -592,12 +506,10 @@ kr_authority_key_destroy(struct kr_appliance *app, const char *name,
 	if ((ret = kr_unlock_load(u, name, err)) != KR_OK ||
 	    (ret = kr_destroy_record(u, actor, err)) != KR_OK)
 		goto out;
-	if (u->token)
-		ret = kr_p11_signer_destroy_key(s, err);
-	else if ((path = kr_appliance_path(app, u->key.location)) == NULL)
+	if ((path = kr_appliance_path(app, u->key.location)) == NULL)
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 	else
-		ret = kr_file_shred(path, err);
+		ret = u->kw.be->destroy(s, path, err);
 	if (ret != KR_OK)
 		(void)kr_err_prefix(err, "key '%s' is recorded as destroyed and "
 		    "can no longer be used through keyrite, but its material "

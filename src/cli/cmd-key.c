@@ -152,23 +152,18 @@ cmd_key_generate_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = kr_authority_key_generate(ctx->app, &a.req, &src, &sink, res,
 	    &ctx->err);
 	if (ret == KR_OK && a.req.pin_prompt) {
-		cmd_printf(ctx, "Generated %s key '%s' for purpose %s on token "
-		    "%s.\nIt is guarded by the token's own access control: its "
-		    "PIN is asked at each use, and keyrite holds no quorum for "
-		    "it.\npublic key SHA-256: %s\n", kr_key_alg_name(a.req.alg),
-		    a.req.name, kr_purpose_name(a.req.purpose), res->token,
+		cmd_printf(ctx, "Generated %s key '%s' for purpose %s%s.\n"
+		    "It is guarded by the token's own access control: its PIN "
+		    "is asked at each use, and keyrite holds no quorum for "
+		    "it.\n"
+		    "public key SHA-256: %s\n", kr_key_alg_name(a.req.alg),
+		    a.req.name, kr_purpose_name(a.req.purpose), res->held,
 		    res->fingerprint);
 	} else if (ret == KR_OK) {
-		if (res->token[0] != '\0')
-			cmd_printf(ctx, "Generated %s key '%s' for purpose %s on "
-			    "token %s; the token's PINs are sealed under a "
-			    "%u-of-%zu quorum.\n", kr_key_alg_name(a.req.alg),
-			    a.req.name, kr_purpose_name(a.req.purpose),
-			    res->token, a.req.m, a.req.n);
-		else
-		cmd_printf(ctx, "Generated %s key '%s' for purpose %s, sealed "
-		    "under a %u-of-%zu quorum.\n", kr_key_alg_name(a.req.alg),
-		    a.req.name, kr_purpose_name(a.req.purpose), a.req.m, a.req.n);
+		cmd_printf(ctx, "Generated %s key '%s' for purpose %s%s under "
+		    "a %u-of-%zu quorum.\n", kr_key_alg_name(a.req.alg),
+		    a.req.name, kr_purpose_name(a.req.purpose), res->held,
+		    a.req.m, a.req.n);
 		cmd_printf(ctx, "public key SHA-256: %s\n", res->fingerprint);
 		cmd_printf(ctx, "share set: %s (epoch 1), audit entry %lld\n",
 		    res->set_id, (long long)res->audit_seq);
@@ -303,6 +298,8 @@ cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
 	struct kr_set_rec	 set;
 	char			 fp[KR_FINGERPRINT_STR_BYTES], hex[33];
 	char			 when[KR_TIME_STR_BYTES], *p;
+	char			 where[2048];
+	bool			 quorum = true;
 	size_t			 n;
 	int			 ret;
 
@@ -315,26 +312,12 @@ cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
 	    k->purpose, k->backend, k->location, k->state, when, fp);
 	if ((ret = cmd_key_show_revocation(ctx, k)) != KR_OK)
 		return ret;
-	if (strcmp(k->backend, "pkcs11") == 0) {
-		struct kr_token_rec	t;
-		char			idhex[33];
-
-		if ((ret = kr_store_token_get(st, k->id, &t, &ctx->err)) !=
-		    KR_OK)
-			return ret;
-		kr_hex_encode(idhex, t.p11_id, sizeof(t.p11_id));
-		cmd_printf(ctx, "token:       %s (%s %s, serial %s)\n"
-		    "module:      %s\nCKA_ID:      %s\n", t.token_label,
-		    t.manufacturer, t.model, t.token_serial, t.module, idhex);
-		if (strcmp(t.pin_mode, "prompt") == 0) {
-			cmd_printf(ctx, "guarded by:  the token's own access "
-			    "control (its PIN is asked at each use); keyrite "
-			    "holds no quorum for this key\n");
-			goto pem;
-		}
-		cmd_printf(ctx, "guarded by:  the quorum below (the token's "
-		    "PINs are sealed in %s)\n", t.pins_location);
-	}
+	if ((ret = kr_authority_key_where(ctx->app, k, where, sizeof(where),
+	    &quorum, &ctx->err)) != KR_OK)
+		return ret;
+	cmd_print_text(ctx, where);
+	if (!quorum)
+		goto pem;
 	if ((cust = calloc(KR_CUSTODIANS_MAX, sizeof(*cust))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	if ((ret = kr_store_set_active(st, k->id, &set, &ctx->err)) == KR_OK &&

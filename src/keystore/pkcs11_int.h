@@ -1,5 +1,5 @@
 /*
- * PKCS#11 back end internals: shared by pkcs11.c, pins.c and the unit
+ * PKCS#11 back end internals: shared by pkcs11-*.c, pins.c and the unit
  * tests only.
  */
 #ifndef KEYRITE_PKCS11_INT_H
@@ -56,5 +56,8 @@ int		 kr_p11_ec_point(const uint8_t *, size_t, size_t,
 
 /* Draws a PIN of len characters (base32 alphabet) into pin[len + 1]. */
 void		 kr_p11_pin_draw(char *, size_t);
+
+/* The PKCS#11 back end's table (pkcs11-backend.c), for kr_backend_find. */
+extern const struct kr_backend_ops kr_backend_pkcs11;
 
 #endif /* KEYRITE_PKCS11_INT_H */
