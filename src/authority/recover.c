@@ -326,11 +326,14 @@ kr_journal_parse(char *text, struct kr_journal *j)
 	return KR_OK;
 }
 
-/* Whether a staged sealed or PIN file is the one of key `id`. */
+/*
+ * Whether a staged sealed or PIN file is the one of key `id`.  Its kind
+ * comes from the final name (a temporary name ends otherwise).
+ */
 static bool
-kr_sealed_is_key(const char *path, const uint8_t *id)
+kr_sealed_is_key(const char *path, const char *final, const uint8_t *id)
 {
-	const struct kr_backend_ops	*be = kr_backend_for_file(path);
+	const struct kr_backend_ops	*be = kr_backend_for_file(final);
 	struct kr_err			 e;
 	uint8_t				*data = NULL;
 	uint8_t				 key_id[KR_KEY_ID_BYTES];
@@ -373,7 +376,7 @@ kr_recover_sealed(struct kr_appliance *app, const struct kr_journal *j,
 		(void)snprintf(shown, sizeof(shown), "%s/%s", KR_KEYS_DIR,
 		    ns.v[i]);
 		if (recorded && !kr_path_exists(final) &&
-		    kr_sealed_is_key(tmp, j->key_id)) {
+		    kr_sealed_is_key(tmp, j->sealed, j->key_id)) {
 			if (kr_file_place(tmp, final, &e) == KR_OK)
 				kr_say(app, "put %s in place: key '%s' was "
 				    "recorded, but its generation was "
