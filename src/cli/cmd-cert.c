@@ -126,19 +126,17 @@ static int
 cmd_cert_exec(struct cmd_ctx *ctx, enum kr_issue_kind kind,
     struct kr_issue_req *req)
 {
-	struct kr_issue_result	*res;
-	int			 ret;
+	struct kr_issue_result	res;
+	int			ret;
 
 	req->kind = kind;
 	if ((ret = cmd_cert_check(ctx, req)) != KR_OK)
 		return ret;
-	if ((res = calloc(1, sizeof(*res))) == NULL)
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_issue(ctx->app, req, &ctx->src, res, &ctx->err);
-	if (res->serial[0] != '\0')
-		cmd_cert_result(ctx, req, res);
+	ret = kr_authority_issue(ctx->app, req, &ctx->src, &res, &ctx->err);
+	if (res.serial[0] != '\0')
+		cmd_cert_result(ctx, req, &res);
 	cmd_note_kdf_profile(ctx);
-	free(res);
+	kr_issue_result_free(&res);
 	return ret;
 }
 

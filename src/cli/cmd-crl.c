@@ -22,7 +22,7 @@ cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
 	struct kr_notice_sink	 sink = { cmd_notice, NULL };
 	struct kr_crl_req	*req = opts;
-	struct kr_crl_result	*res;
+	struct kr_crl_result	 res;
 	int			 ret;
 
 	if (req->issuer_key == NULL || req->out_path == NULL)
@@ -31,22 +31,20 @@ cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	req->shares = ctx->q.shares;
 	req->nshares = ctx->q.n;
 	req->actor = ctx->actor;
-	if ((res = calloc(1, sizeof(*res))) == NULL)
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_crl_publish(ctx->app, req, &ctx->src, &sink, res,
+	ret = kr_authority_crl_publish(ctx->app, req, &ctx->src, &sink, &res,
 	    &ctx->err);
 	if (ret == KR_OK) {
 		cmd_printf(ctx, "Published %sCRL number %lld of '%s': %zu "
 		    "entries (%zu new), thisUpdate %s, nextUpdate %s.\n",
-		    req->delta ? "delta " : "", (long long)res->number,
-		    req->issuer_key, res->entries, res->new_entries,
-		    res->this_update, res->next_update);
+		    req->delta ? "delta " : "", (long long)res.number,
+		    req->issuer_key, res.entries, res.new_entries,
+		    res.this_update, res.next_update);
 		cmd_printf(ctx, "CRL SHA-256: %s (%zu bytes), written to %s "
-		    "(audit entry %lld).\n", res->sha256, res->der_len,
-		    req->out_path, (long long)res->audit_seq);
+		    "(audit entry %lld).\n", res.sha256, res.der_len,
+		    req->out_path, (long long)res.audit_seq);
 		cmd_note_kdf_profile(ctx);
 	}
-	free(res);
+	kr_crl_result_free(&res);
 	return ret;
 }
 

@@ -390,21 +390,19 @@ const struct cmd_entry cmd_key_show_entry = {
 static int
 cmd_key_destroy_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	struct kr_quorum_report		*rep;
+	struct kr_quorum_report		*rep = NULL;
 	int				 ret;
 
 	if (argc != 1)
 		return cmd_usage_error(ctx, "name one key");
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	ret = kr_authority_key_destroy(ctx->app, argv[0], ctx->q.shares,
-	    ctx->q.n, &ctx->src, ctx->actor, rep, &ctx->err);
+	    ctx->q.n, &ctx->src, ctx->actor, &rep, &ctx->err);
 	if (ret == KR_OK)
 		cmd_printf(ctx, "Destroyed key '%s': its material is gone%s. "
 		    "Its certificates and CRLs stay in the inventory.\n",
 		    argv[0], ctx->q.n > 0 ? " and its share set is retired, "
 		    "so its shares are worthless" : "");
-	free(rep);
+	kr_quorum_report_free(&rep);
 	return ret;
 }
 

@@ -18,7 +18,7 @@ cmd_ocsp_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
 	struct kr_notice_sink	 sink = { cmd_notice, NULL };
 	struct kr_ocsp_req	*req = opts;
-	struct kr_ocsp_result	*res;
+	struct kr_ocsp_result	 res;
 	int			 ret;
 
 	if (argc != 0 || req->issuer_key == NULL || req->out_dir == NULL)
@@ -27,18 +27,16 @@ cmd_ocsp_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	req->shares = ctx->q.shares;
 	req->nshares = ctx->q.n;
 	req->actor = ctx->actor;
-	if ((res = calloc(1, sizeof(*res))) == NULL)
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_ocsp_presign(ctx->app, req, &ctx->src, &sink, res,
+	ret = kr_authority_ocsp_presign(ctx->app, req, &ctx->src, &sink, &res,
 	    &ctx->err);
 	if (ret == KR_OK)
 		cmd_printf(ctx, "Pre-signed %zu OCSP responses for the CA "
 		    "certificates '%s' issued (%zu good, %zu revoked), valid "
 		    "until %s, in %s/SERIAL.ocsp (audit entry %lld).\n",
-		    res->good + res->revoked, req->issuer_key, res->good,
-		    res->revoked, res->next_update, req->out_dir,
-		    (long long)res->audit_seq);
-	free(res);
+		    res.good + res.revoked, req->issuer_key, res.good,
+		    res.revoked, res.next_update, req->out_dir,
+		    (long long)res.audit_seq);
+	kr_ocsp_result_free(&res);
 	return ret;
 }
 

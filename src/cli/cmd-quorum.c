@@ -44,16 +44,14 @@ cmd_quorum_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
     char **argv)
 {
 	const struct cmd_key_opts	*o = opts;
-	struct kr_quorum_report		*rep;
+	struct kr_quorum_report		*rep = NULL;
 	int				 ret;
 
 	if ((ret = cmd_key_quorum_check(ctx, o)) != KR_OK)
 		return ret;
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	ret = kr_authority_quorum_verify(ctx->app, o->key, ctx->q.shares,
-	    ctx->q.n, &ctx->src, rep, &ctx->err);
-	if (rep->m > 0) {
+	    ctx->q.n, &ctx->src, &rep, &ctx->err);
+	if (rep != NULL && rep->m > 0) {
 		cmd_printf(ctx, "key '%s': %u-of-%u quorum, share set epoch "
 		    "%u\n", o->key, rep->m, rep->n, rep->epoch);
 		cmd_quorum_print(ctx, rep);
@@ -66,7 +64,7 @@ cmd_quorum_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
 		cmd_printf(ctx, "Quorum met: %zu good shares unlock key '%s'.\n",
 		    rep->good, o->key);
 	cmd_note_kdf_profile(ctx);
-	free(rep);
+	kr_quorum_report_free(&rep);
 	return ret;
 }
 

@@ -92,6 +92,7 @@ cmd_sign_run(struct cmd_ctx *ctx, struct kr_sign_req *req)
 		    "recorded with its audit entry.\n", res.done,
 		    res.done == 1 ? "" : "s", req->key);
 	cmd_note_kdf_profile(ctx);
+	kr_sign_result_free(&res);
 	free(res.items);
 	return ret;
 }

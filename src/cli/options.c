@@ -10,7 +10,7 @@
 #include "cli.h"
 
 #define CMD_OPTS_MAX	32	/* a command's options, the quorum's included */
-#define CMD_OPT_VAL	256	/* getopt's value for row i is CMD_OPT_VAL + i */
+#define CMD_OPT_VAL	256	/* getopt_long returns it + the row's index */
 
 /* A command's rows and the getopt_long table made from them. */
 struct cmd_optset {
