@@ -18,11 +18,11 @@ cmd_cert_opt_san(struct cmd_ctx *ctx, void *opts, const char *arg)
 }
 
 /*
- * The three commands share one set of option names: a sibling's option
- * is refused as unknown once getopt has read it with its value (so
- * abbreviations resolve alike in all three).
+ * What cert root, issue and cross-sign all take (besides CMD_QUORUM's).
+ * The three share one set of option names: a sibling's option is refused
+ * as unknown once getopt has read it with its value, so abbreviations
+ * resolve, and are refused, alike in all three.
  */
-/* What cert root, issue and cross-sign all take (and CMD_QUORUM). */
 #define CMD_CERT_COMMON_OPTIONS						\
 	CMD_ROW_STR("profile", struct kr_issue_req, profile),		\
 	CMD_ROW_UINT("days", struct kr_issue_req, days, 1, 36525),	\
