@@ -221,6 +221,12 @@ struct kr_share_status {
 	char		msg[KR_ERR_MSG_MAX];
 };
 
+/*
+ * What a quorum unlock found, share by share.  It is large (a status for
+ * each of KR_CUSTODIANS_MAX shares), so the operations allocate it and
+ * hand it back by pointer: NULL until the quorum was asked (or out of
+ * memory), freed with kr_quorum_report_free or with the result holding it.
+ */
 struct kr_quorum_report {
 	char			key[KR_KEY_NAME_MAX + 1];
 	unsigned		m;
@@ -232,17 +238,21 @@ struct kr_quorum_report {
 	struct kr_share_status	shares[KR_CUSTODIANS_MAX];
 };
 
+/* Frees the report (NULL is fine) and sets the caller's pointer to NULL. */
+void		 kr_quorum_report_free(struct kr_quorum_report **);
+
 /*
  * With one share: checks it alone (structure, dealer signature, key, set,
  * epoch, custodian, passphrase).  With more: checks each, then combines
  * them and unseals the key.  KR_OK only when every share is good and, for
  * two or more, the key unlocked; KR_EQUORUM saying how many more
- * custodians are needed when fewer than m are good.
+ * custodians are needed when fewer than m are good.  *report is set
+ * whatever the outcome (NULL only when out of memory); the caller frees it.
  */
 int		 kr_authority_quorum_verify(struct kr_appliance *,
 		    const char *, const char *const *, size_t,
 		    const struct kr_passphrase_source *,
-		    struct kr_quorum_report *, struct kr_err *) KR_WUR;
+		    struct kr_quorum_report **, struct kr_err *) KR_WUR;
 
 /* Certificates: cert root | issue | cross-sign. */
 enum kr_issue_kind {
@@ -284,7 +294,7 @@ struct kr_issue_result {
 	char			not_before[KR_TIME_STR_BYTES];
 	char			not_after[KR_TIME_STR_BYTES];
 	struct kr_lint_report	lint;
-	struct kr_quorum_report	quorum;
+	struct kr_quorum_report	*quorum;	/* kr_issue_result_free */
 	int64_t			audit_seq;
 	bool			signed_ok;
 };
@@ -301,6 +311,8 @@ int		 kr_authority_issue(struct kr_appliance *,
 		    const struct kr_issue_req *,
 		    const struct kr_passphrase_source *,
 		    struct kr_issue_result *, struct kr_err *) KR_WUR;
+/* Frees what the operation put in the result (before it is used again). */
+void		 kr_issue_result_free(struct kr_issue_result *);
 
 /* Revocation (docs/revocation.md). */
 struct kr_revoke_req {
@@ -401,7 +413,7 @@ struct kr_crl_result {
 	char			sha256[65];
 	size_t			der_len;
 	int64_t			audit_seq;
-	struct kr_quorum_report	quorum;
+	struct kr_quorum_report	*quorum;	/* kr_crl_result_free */
 };
 
 /*
@@ -415,6 +427,7 @@ int		 kr_authority_crl_publish(struct kr_appliance *,
 		    const struct kr_passphrase_source *,
 		    const struct kr_notice_sink *, struct kr_crl_result *,
 		    struct kr_err *) KR_WUR;
+void		 kr_crl_result_free(struct kr_crl_result *);
 
 struct kr_ocsp_req {
 	const char		*issuer_key;
@@ -430,7 +443,7 @@ struct kr_ocsp_result {
 	size_t			revoked;
 	int64_t			audit_seq;
 	char			next_update[KR_TIME_STR_BYTES];
-	struct kr_quorum_report	quorum;
+	struct kr_quorum_report	*quorum;	/* kr_ocsp_result_free */
 };
 
 /* ocsp presign: one response per CA certificate the key issued. */
@@ -439,17 +452,19 @@ int		 kr_authority_ocsp_presign(struct kr_appliance *,
 		    const struct kr_passphrase_source *,
 		    const struct kr_notice_sink *, struct kr_ocsp_result *,
 		    struct kr_err *) KR_WUR;
+void		 kr_ocsp_result_free(struct kr_ocsp_result *);
 
 /*
  * key destroy: with the key's quorum (or its token PIN), records the key
  * as destroyed and its share set as retired (so its shares are worthless),
  * then removes the material: the sealed file overwritten and unlinked, or
  * the token objects destroyed.  Certificates and CRLs stay recorded.
+ * *report as for kr_authority_quorum_verify; the caller frees it.
  */
 int		 kr_authority_key_destroy(struct kr_appliance *, const char *,
 		    const char *const *, size_t,
 		    const struct kr_passphrase_source *, const char *,
-		    struct kr_quorum_report *, struct kr_err *) KR_WUR;
+		    struct kr_quorum_report **, struct kr_err *) KR_WUR;
 
 /* sign firmware | sign batch (docs/ota-signing.md). */
 struct kr_sign_item {
@@ -489,7 +504,7 @@ struct kr_sign_req {
 struct kr_sign_result {
 	size_t				 done;	/* items signed, recorded, written */
 	struct kr_sign_item_result	*items;	/* nitems of them, caller-owned */
-	struct kr_quorum_report		 quorum;
+	struct kr_quorum_report		*quorum; /* kr_sign_result_free */
 };
 
 /*
@@ -503,6 +518,8 @@ int		 kr_authority_sign(struct kr_appliance *,
 		    const struct kr_sign_req *,
 		    const struct kr_passphrase_source *,
 		    struct kr_sign_result *, struct kr_err *) KR_WUR;
+/* Frees the quorum report; the items stay the caller's. */
+void		 kr_sign_result_free(struct kr_sign_result *);
 
 /* A batch manifest (sign batch), parsed strictly. */
 struct kr_manifest {

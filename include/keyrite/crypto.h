@@ -74,6 +74,23 @@ const char	*kr_key_alg_name(enum kr_key_alg);	/* "p256" ... */
 int		 kr_key_alg_from_name(const char *, enum kr_key_alg *) KR_WUR;
 
 /*
+ * What a key may be used for: fixed at generation, checked on every use
+ * (keystore/).  The names are what an operator types ("ca"), named here,
+ * below the key store, so a front end reads them without it.
+ */
+enum kr_purpose {
+	KR_PURPOSE_CA = 1,
+	KR_PURPOSE_FIRMWARE,
+	KR_PURPOSE_CRL,
+	KR_PURPOSE_OCSP,
+	KR_PURPOSE_AUDIT,
+};
+
+/* Returns "unknown" for a value that is not a purpose. */
+const char	*kr_purpose_name(enum kr_purpose);
+int		 kr_purpose_from_name(const char *, enum kr_purpose *) KR_WUR;
+
+/*
  * A signature algorithm is a scheme and a hash (kr_sig_alg_scheme(),
  * kr_sig_alg_hash()); the curve is the key's, not the algorithm's.
  */

@@ -18,17 +18,7 @@
 #include <keyrite/crypto.h>
 #include <keyrite/quorum.h>
 
-/* What a key may be used for: fixed at generation, checked on every use. */
-enum kr_purpose {
-	KR_PURPOSE_CA = 1,
-	KR_PURPOSE_FIRMWARE,
-	KR_PURPOSE_CRL,
-	KR_PURPOSE_OCSP,
-	KR_PURPOSE_AUDIT,
-};
-
-const char	*kr_purpose_name(enum kr_purpose);
-int		 kr_purpose_from_name(const char *, enum kr_purpose *) KR_WUR;
+/* Key purposes (enum kr_purpose) and their names are in crypto.h. */
 
 #define KR_KEY_NAME_MAX		64
 

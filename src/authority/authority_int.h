@@ -78,6 +78,15 @@ int	kr_authority_unlock(struct kr_appliance *, const char *,
 	    const char *const *, size_t, const struct kr_passphrase_source *,
 	    struct kr_quorum_report *, struct kr_signer **, struct kr_err *)
 	    KR_WUR;
+/*
+ * The same into a report it allocates: *report is set whatever the
+ * outcome (NULL only when out of memory) and the caller frees it, most
+ * often as part of a result (kr_issue_result_free, ...).
+ */
+int	kr_authority_unlock_report(struct kr_appliance *, const char *,
+	    const char *const *, size_t, const struct kr_passphrase_source *,
+	    struct kr_quorum_report **, struct kr_signer **, struct kr_err *)
+	    KR_WUR;
 
 /*
  * home.c: where a recorded key lives.  The key row names its back end

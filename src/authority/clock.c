@@ -90,7 +90,7 @@ kr_authority_clock_recover(struct kr_appliance *app,
     const struct kr_passphrase_source *src,
     struct kr_clock_recover_result *res, struct kr_err *err)
 {
-	struct kr_quorum_report	*rep;
+	struct kr_quorum_report	*rep = NULL;
 	struct kr_signer	*s = NULL;
 	const char		*names[KR_CUSTODIANS_MAX];
 	size_t			 n;
@@ -100,10 +100,8 @@ kr_authority_clock_recover(struct kr_appliance *app,
 	memset(res, 0, sizeof(*res));
 	if ((ret = kr_recover_check(app, req, res, now, err)) != KR_OK)
 		return ret;
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_unlock(app, req->key, req->shares, req->nshares,
-	    src, rep, &s, err);
+	ret = kr_authority_unlock_report(app, req->key, req->shares,
+	    req->nshares, src, &rep, &s, err);
 	/* The quorum is what is asked for; the key is not used. */
 	kr_signer_free(&s);
 	if (ret == KR_OK) {
@@ -111,6 +109,6 @@ kr_authority_clock_recover(struct kr_appliance *app,
 		    sizeof(res->approvers));
 		ret = kr_recover_record(app, req, res, now, names, n, err);
 	}
-	free(rep);
+	kr_quorum_report_free(&rep);
 	return ret;
 }

@@ -588,7 +588,7 @@ kr_crl_audit(struct kr_crl_pub *p, struct kr_err *err)
 	size_t		 n;
 	int		 ret;
 
-	kr_quorum_approvers(&p->res->quorum, names, &n, actor, sizeof(actor));
+	kr_quorum_approvers(p->res->quorum, names, &n, actor, sizeof(actor));
 	kr_json_begin(&j);
 	kr_json_str(&j, "issuer_key", p->k.name);
 	kr_json_int(&j, "crl_number", p->res->number);
@@ -773,8 +773,9 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 	if ((ret = kr_crl_load(p, err)) != KR_OK ||
 	    (ret = kr_crl_prepare(p, err)) != KR_OK)
 		return ret;
-	if ((ret = kr_authority_unlock(p->app, p->k.name, p->req->shares,
-	    p->req->nshares, src, &p->res->quorum, &s, err)) != KR_OK)
+	if ((ret = kr_authority_unlock_report(p->app, p->k.name,
+	    p->req->shares, p->req->nshares, src, &p->res->quorum, &s,
+	    err)) != KR_OK)
 		return ret;
 	ret = kr_crl_sign(p, s, err);
 	kr_signer_free(&s);
@@ -809,4 +810,11 @@ kr_authority_crl_publish(struct kr_appliance *app, const struct kr_crl_req *req,
 	kr_chain_free(&p->chain);
 	free(p);
 	return ret;
+}
+
+void
+kr_crl_result_free(struct kr_crl_result *res)
+{
+	if (res != NULL)
+		kr_quorum_report_free(&res->quorum);
 }

@@ -597,7 +597,7 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	size_t		 k;
 	int		 ret;
 
-	kr_quorum_approvers(&is->res->quorum, names, &k, actor, sizeof(actor));
+	kr_quorum_approvers(is->res->quorum, names, &k, actor, sizeof(actor));
 	kr_json_begin(&j);
 	kr_json_str(&j, "kind", is->kind);
 	kr_json_str(&j, "serial", is->res->serial);
@@ -737,7 +737,7 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	    kr_media_pem_bound(is->tbs_len + 64 + KR_SIG_MAX_BYTES), err)) !=
 	    KR_OK)
 		return ret;
-	if ((ret = kr_authority_unlock(is->app, is->issuer.name,
+	if ((ret = kr_authority_unlock_report(is->app, is->issuer.name,
 	    is->req->shares, is->req->nshares, src, &is->res->quorum, &s,
 	    err)) != KR_OK)
 		return ret;
@@ -775,4 +775,11 @@ kr_authority_issue(struct kr_appliance *app, const struct kr_issue_req *req,
 	free(is.cert);
 	free(is.f);
 	return ret;
+}
+
+void
+kr_issue_result_free(struct kr_issue_result *res)
+{
+	if (res != NULL)
+		kr_quorum_report_free(&res->quorum);
 }

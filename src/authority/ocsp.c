@@ -188,7 +188,7 @@ kr_ocsp_audit(struct kr_ocsp_run *r, struct kr_err *err)
 	size_t		 n;
 	int		 ret;
 
-	kr_quorum_approvers(&r->res->quorum, names, &n, actor, sizeof(actor));
+	kr_quorum_approvers(r->res->quorum, names, &n, actor, sizeof(actor));
 	kr_json_begin(&j);
 	kr_json_str(&j, "issuer_key", r->k.name);
 	kr_json_int(&j, "responses", (int64_t)r->n);
@@ -274,7 +274,7 @@ kr_authority_ocsp_presign(struct kr_appliance *app,
 	r->now = kr_time_now();
 	if ((ret = kr_ocsp_prepare(r, err)) != KR_OK)
 		goto out;
-	if ((ret = kr_authority_unlock(app, r->k.name, req->shares,
+	if ((ret = kr_authority_unlock_report(app, r->k.name, req->shares,
 	    req->nshares, src, &res->quorum, &s, err)) != KR_OK)
 		goto out;
 	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) == KR_OK)
@@ -290,4 +290,11 @@ out:
 	kr_chain_free(&r->chain);
 	free(r);
 	return ret;
+}
+
+void
+kr_ocsp_result_free(struct kr_ocsp_result *res)
+{
+	if (res != NULL)
+		kr_quorum_report_free(&res->quorum);
 }

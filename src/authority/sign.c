@@ -304,10 +304,11 @@ kr_sign_run(struct kr_sign *sg, const struct kr_passphrase_source *src,
 		kr_random(id, sizeof(id));
 		kr_hex_encode(sg->batch, id, sizeof(id));
 	}
-	if ((ret = kr_authority_unlock(sg->app, sg->k.name, sg->req->shares,
-	    sg->req->nshares, src, &sg->res->quorum, &s, err)) != KR_OK)
+	if ((ret = kr_authority_unlock_report(sg->app, sg->k.name,
+	    sg->req->shares, sg->req->nshares, src, &sg->res->quorum, &s,
+	    err)) != KR_OK)
 		return ret;
-	kr_quorum_approvers(&sg->res->quorum, sg->names, &sg->nnames,
+	kr_quorum_approvers(sg->res->quorum, sg->names, &sg->nnames,
 	    sg->approvers, sizeof(sg->approvers));
 	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_FIRMWARE, err)) ==
 	    KR_OK)
@@ -333,6 +334,7 @@ kr_authority_sign(struct kr_appliance *app, const struct kr_sign_req *req,
 	int		 ret;
 
 	res->done = 0;
+	res->quorum = NULL;
 	if (req->nitems == 0)
 		return kr_err_set(err, KR_EUSAGE, "nothing to sign");
 	if ((sg = calloc(1, sizeof(*sg))) == NULL)
@@ -345,6 +347,13 @@ kr_authority_sign(struct kr_appliance *app, const struct kr_sign_req *req,
 	free(sg->chain);
 	free(sg);
 	return ret;
+}
+
+void
+kr_sign_result_free(struct kr_sign_result *res)
+{
+	if (res != NULL)
+		kr_quorum_report_free(&res->quorum);
 }
 
 int

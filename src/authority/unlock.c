@@ -413,13 +413,36 @@ out:
 }
 
 int
+kr_authority_unlock_report(struct kr_appliance *app, const char *name,
+    const char *const *files, size_t count,
+    const struct kr_passphrase_source *src, struct kr_quorum_report **rep,
+    struct kr_signer **out, struct kr_err *err)
+{
+	if (out != NULL)
+		*out = NULL;
+	if ((*rep = calloc(1, sizeof(**rep))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	return kr_authority_unlock(app, name, files, count, src, *rep, out,
+	    err);
+}
+
+void
+kr_quorum_report_free(struct kr_quorum_report **rep)
+{
+	if (rep == NULL)
+		return;
+	free(*rep);
+	*rep = NULL;
+}
+
+int
 kr_authority_quorum_verify(struct kr_appliance *app, const char *name,
     const char *const *files, size_t count,
-    const struct kr_passphrase_source *src, struct kr_quorum_report *rep,
+    const struct kr_passphrase_source *src, struct kr_quorum_report **rep,
     struct kr_err *err)
 {
-	return kr_authority_unlock(app, name, files, count, src, rep, NULL,
-	    err);
+	return kr_authority_unlock_report(app, name, files, count, src, rep,
+	    NULL, err);
 }
 
 void
@@ -486,7 +509,7 @@ int
 kr_authority_key_destroy(struct kr_appliance *app, const char *name,
     const char *const *files, size_t count,
     const struct kr_passphrase_source *src, const char *actor,
-    struct kr_quorum_report *rep, struct kr_err *err)
+    struct kr_quorum_report **rep, struct kr_err *err)
 {
 	struct kr_signer	*s = NULL;
 	struct kr_unlock	*u = NULL;
@@ -494,15 +517,15 @@ kr_authority_key_destroy(struct kr_appliance *app, const char *name,
 	int			 ret;
 
 	/* The quorum (or the token PIN) proves itself by unlocking. */
-	if ((ret = kr_authority_unlock(app, name, files, count, src, rep, &s,
-	    err)) != KR_OK)
+	if ((ret = kr_authority_unlock_report(app, name, files, count, src,
+	    rep, &s, err)) != KR_OK)
 		return ret;
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 		goto out;
 	}
 	u->app = app;
-	u->rep = rep;
+	u->rep = *rep;
 	if ((ret = kr_unlock_load(u, name, err)) != KR_OK ||
 	    (ret = kr_destroy_record(u, actor, err)) != KR_OK)
 		goto out;

@@ -6,6 +6,8 @@
 #ifndef KR_CLI_H
 #define KR_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include <keyrite/authority.h>
@@ -15,6 +17,23 @@
 #define CMD_CLOCK	0x8	/* audit clock-recover: opens a folder dated ahead */
 #define CMD_WRITES	0x4	/* changes state: one writer at a time, refused
 				   when the records do not match the chain */
+#define CMD_QUORUM	0x10	/* takes --share FILE... and --passphrase-fd N,
+				   parsed into ctx->q (options.c) */
+#define CMD_NOARGS	0x20	/* options only: a stray argument is named */
+
+/* passphrase.c: terminal (no echo) or --passphrase-fd N. */
+struct cmd_pass {
+	int	fd;		/* -1: the terminal */
+	int	line;		/* lines read from fd so far */
+	unsigned min_len;	/* asked again on the terminal when shorter */
+};
+
+/* --share FILE (repeated) and --passphrase-fd N (CMD_QUORUM). */
+struct cmd_quorum {
+	const char	*shares[KR_CUSTODIANS_MAX];
+	size_t		 n;
+	struct cmd_pass	 pass;
+};
 
 struct cmd_ctx {
 	const char		*statedir;
@@ -24,15 +43,61 @@ struct cmd_ctx {
 	struct kr_hardening	*hardening;
 	FILE			*out;
 	struct kr_err		 err;
+	/* Set up before every command; filled by CMD_QUORUM's options. */
+	struct cmd_quorum	 q;
+	struct kr_passphrase_source src;	/* reads through q.pass */
 };
 
+/*
+ * One option of a command: --NAME, and where its value goes in the
+ * command's options struct (a calloc'd struct of cmd_entry.opts_size
+ * bytes handed to exec).  Declare rows with the CMD_ROW_* macros below,
+ * which check the member's type; a CMD_OPT_CALL setter does the rest
+ * (names to enums, lists, values that need checking).
+ */
+enum cmd_opt_kind {
+	CMD_OPT_FLAG,	/* no value: the bool becomes true */
+	CMD_OPT_STR,	/* the value, a const char * */
+	CMD_OPT_UINT,	/* an unsigned from min to max ("--NAME wants ...") */
+	CMD_OPT_CALL,	/* set(ctx, opts, value) */
+	CMD_OPT_REFUSED, /* takes a value, then is refused as unknown */
+};
+
+struct cmd_opt {
+	const char		*name;		/* "issuer-key" */
+	enum cmd_opt_kind	 kind;		/* CMD_OPT_FLAG: no value */
+	size_t			 off;		/* in the options struct */
+	unsigned		 min, max;	/* CMD_OPT_UINT */
+	int			(*set)(struct cmd_ctx *, void *, const char *);
+};
+
+/* The offset of a member, which must be of type `type` (else no build). */
+#define CMD_OFF(s, m, type)						\
+	(offsetof(s, m) + 0 * sizeof(_Generic(((s *)0)->m, type: 1)))
+#define CMD_ROW_FLAG(n, s, m)						\
+	{ (n), CMD_OPT_FLAG, CMD_OFF(s, m, bool), 0, 0, NULL }
+#define CMD_ROW_STR(n, s, m)						\
+	{ (n), CMD_OPT_STR, CMD_OFF(s, m, const char *), 0, 0, NULL }
+#define CMD_ROW_UINT(n, s, m, lo, hi)					\
+	{ (n), CMD_OPT_UINT, CMD_OFF(s, m, unsigned), (lo), (hi), NULL }
+#define CMD_ROW_CALL(n, fn)						\
+	{ (n), CMD_OPT_CALL, 0, 0, 0, (fn) }
+/* A sibling command's option (cert root's --csr): refused, as getopt saw it. */
+#define CMD_ROW_REFUSED(n)						\
+	{ (n), CMD_OPT_REFUSED, 0, 0, 0, NULL }
+#define CMD_ROW_END							\
+	{ NULL, CMD_OPT_FLAG, 0, 0, 0, NULL }
+
 struct cmd_entry {
-	const char	*name;		/* "key generate" */
-	const char	*usage;		/* arguments after the name */
-	const char	*summary;	/* one line for `keyrite --help` */
-	const char	*help;		/* option list for `--help` */
-	unsigned	 flags;
-	int		(*exec)(struct cmd_ctx *, int, char **);
+	const char		*name;		/* "key generate" */
+	const char		*usage;		/* arguments after the name */
+	const char		*summary;	/* one line for `keyrite --help` */
+	const char		*help;		/* option list for `--help` */
+	unsigned		 flags;
+	const struct cmd_opt	*opts;		/* its own options, or NULL */
+	size_t			 opts_size;	/* the struct they fill */
+	/* The options struct (NULL without one) and the arguments left. */
+	int			(*exec)(struct cmd_ctx *, void *, int, char **);
 };
 
 extern const struct cmd_entry cmd_init_entry;
@@ -76,40 +141,34 @@ void			 cmd_printf(struct cmd_ctx *, const char *, ...)
 void			 cmd_print_text(struct cmd_ctx *, const char *);
 int			 cmd_usage_error(struct cmd_ctx *, const char *, ...)
 			    KR_PRINTF(2, 3);
-/* Names an option getopt refused (unknown, or missing its value). */
-int			 cmd_bad_option(struct cmd_ctx *, int, char **);
-#define CMD_OPTSTRING	":"	/* getopt reports a missing value as ':' */
 int			 cmd_parse_uint(struct cmd_ctx *, const char *,
 			    const char *, unsigned, unsigned, unsigned *);
 /* Prints the plain-words warning when the state folder uses test KDF. */
 void			 cmd_note_kdf_profile(struct cmd_ctx *);
 
-/* passphrase.c: terminal (no echo) or --passphrase-fd N. */
-struct cmd_pass {
-	int	fd;		/* -1: the terminal */
-	int	line;		/* lines read from fd so far */
-	unsigned min_len;	/* asked again on the terminal when shorter */
-};
-
+/* passphrase.c */
 void	cmd_pass_init(struct cmd_pass *, struct kr_passphrase_source *);
 int	cmd_pass_set_fd(struct cmd_ctx *, struct cmd_pass *, const char *);
 
-/* --share FILE (repeated) and --passphrase-fd N, as every quorum command takes them. */
-struct cmd_quorum {
-	const char	*shares[KR_CUSTODIANS_MAX];
-	size_t		 n;
-	struct cmd_pass	 pass;
+/*
+ * options.c: parses a command's options (its table, and --share and
+ * --passphrase-fd for CMD_QUORUM) with getopt_long, naming an unknown
+ * option, one missing its value, and (CMD_NOARGS) a stray argument; argc
+ * and argv are left holding the arguments after the options.
+ */
+int	cmd_options_parse(const struct cmd_entry *, struct cmd_ctx *, void *,
+	    int *, char ***);
+/* The setter of --passphrase-fd N: ctx->q.pass reads from N. */
+int	cmd_opt_pass_fd(struct cmd_ctx *, void *, const char *);
+
+/* cmd-quorum.c: --key NAME (quorum verify, audit clock-recover). */
+struct cmd_key_opts {
+	const char	*key;
 };
 
-void	cmd_quorum_init(struct cmd_quorum *, struct kr_passphrase_source *);
-int	cmd_quorum_share(struct cmd_ctx *, struct cmd_quorum *, const char *);
-/*
- * The options of a command that takes only a key's quorum: --key NAME,
- * --share FILE ..., --passphrase-fd N; both the key and a share are
- * required (a usage error names what is missing).
- */
-int	cmd_quorum_key_options(struct cmd_ctx *, int, char **,
-	    struct cmd_quorum *, const char **);
+extern const struct cmd_opt cmd_key_options[];
+/* --key and at least one --share are required (the usage error). */
+int	cmd_key_quorum_check(struct cmd_ctx *, const struct cmd_key_opts *);
 
 /* A notice sink writing "keyrite: MESSAGE" to stderr (progress, steps). */
 void	cmd_notice(void *, const char *);

@@ -1,14 +1,14 @@
 /*
- * keyrite audit verify | show
+ * keyrite audit verify | show | clock-recover
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
 static int
-cmd_audit_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_audit_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
+    char **argv)
 {
 	const struct kr_replay_report	*rp;
 	struct kr_audit_report		 rep;
@@ -16,8 +16,6 @@ cmd_audit_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t				 i;
 	int				 ret;
 
-	if (argc > 1)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[1]);
 	ret = kr_authority_audit_replay(ctx->app, &rep, &rp, &ctx->err);
 	for (i = 0; i < rp->shown; i++)
 		cmd_printf(ctx, "record problem: %s\n", rp->problem[i]);
@@ -46,7 +44,7 @@ const struct cmd_entry cmd_audit_verify_entry = {
 	    "and names each row that was changed, added or deleted.\n"
 	    "Exit status: 0 intact, 1 a row was changed, removed or "
 	    "reordered.\n",
-	.flags = CMD_STATE,
+	.flags = CMD_STATE | CMD_NOARGS,
 	.exec = cmd_audit_verify_exec,
 };
 
@@ -69,30 +67,23 @@ cmd_audit_show_row(const struct kr_audit_rec *r, void *vctx)
 	return 0;
 }
 
-static int
-cmd_audit_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "since", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
-	unsigned	since = 0;
-	int		c, ret;
+struct cmd_audit_show_opts {
+	unsigned	since;
+};
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
-	    NULL)) != -1) {
-		if (c != 's')
-			return cmd_bad_option(ctx, c, argv);
-		if ((ret = cmd_parse_uint(ctx, "--since", optarg, 0,
-		    2000000000U, &since)) != KR_OK)
-			return ret;
-	}
-	if (optind != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[optind]);
+static const struct cmd_opt cmd_audit_show_options[] = {
+	CMD_ROW_UINT("since", struct cmd_audit_show_opts, since, 0,
+	    2000000000U),
+	CMD_ROW_END
+};
+
+static int
+cmd_audit_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_audit_show_opts	*o = opts;
+
 	return kr_store_audit_foreach(kr_appliance_store(ctx->app),
-	    (int64_t)since, cmd_audit_show_row, ctx, &ctx->err);
+	    (int64_t)o->since, cmd_audit_show_row, ctx, &ctx->err);
 }
 
 const struct cmd_entry cmd_audit_show_entry = {
@@ -100,30 +91,31 @@ const struct cmd_entry cmd_audit_show_entry = {
 	.usage = "[--since SEQ]",
 	.summary = "print the audit log (sequence, time, event, actor, payload)",
 	.help = "  --since SEQ   start at row SEQ (default: the first row)\n",
-	.flags = CMD_STATE,
+	.flags = CMD_STATE | CMD_NOARGS,
+	.opts = cmd_audit_show_options,
+	.opts_size = sizeof(struct cmd_audit_show_opts),
 	.exec = cmd_audit_show_exec,
 };
 
 static int
-cmd_audit_clock_recover_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_audit_clock_recover_exec(struct cmd_ctx *ctx, void *opts, int argc,
+    char **argv)
 {
-	struct kr_passphrase_source	 src;
+	const struct cmd_key_opts	*o = opts;
 	struct kr_clock_recover_req	 req;
 	struct kr_clock_recover_result	 res;
-	struct cmd_quorum		 q;
 	char				 when[KR_TIME_STR_BYTES];
 	int				 ret;
 
-	memset(&req, 0, sizeof(req));
-	cmd_quorum_init(&q, &src);
-	if ((ret = cmd_quorum_key_options(ctx, argc, argv, &q, &req.key)) !=
-	    KR_OK)
+	if ((ret = cmd_key_quorum_check(ctx, o)) != KR_OK)
 		return ret;
-	req.shares = q.shares;
-	req.nshares = q.n;
+	memset(&req, 0, sizeof(req));
+	req.key = o->key;
+	req.shares = ctx->q.shares;
+	req.nshares = ctx->q.n;
 	req.confirm_date = ctx->confirm_date;
 	req.actor = ctx->actor;
-	if ((ret = kr_authority_clock_recover(ctx->app, &req, &src, &res,
+	if ((ret = kr_authority_clock_recover(ctx->app, &req, &ctx->src, &res,
 	    &ctx->err)) != KR_OK)
 		return ret;
 	kr_time_format(res.future_time, when);
@@ -152,6 +144,9 @@ const struct cmd_entry cmd_audit_clock_recover_entry = {
 	    "  --share FILE       once per custodian present\n"
 	    "  --passphrase-fd N  read the passphrases from descriptor N, "
 	    "one per line\n",
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_CLOCK,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_CLOCK | CMD_QUORUM |
+	    CMD_NOARGS,
+	.opts = cmd_key_options,
+	.opts_size = sizeof(struct cmd_key_opts),
 	.exec = cmd_audit_clock_recover_exec,
 };

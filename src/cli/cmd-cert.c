@@ -1,152 +1,87 @@
 /*
  * keyrite cert root | issue | cross-sign | list | show
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-struct cmd_cert_args {
-	struct kr_issue_req	 req;
-	struct cmd_quorum	 q;
-};
-
-enum {
-	OPT_KEY = 256, OPT_ISSUER_KEY, OPT_PROFILE, OPT_SUBJECT, OPT_DAYS,
-	OPT_OUT, OPT_CSR, OPT_PUBKEY, OPT_SUBJECT_KEY, OPT_SAN, OPT_CERT,
-	OPT_SHARE, OPT_PASSFD, OPT_DRY_RUN, OPT_ACCEPT, OPT_PSS, OPT_DER,
-};
-
-static const struct option cmd_cert_opts[] = {
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "issuer-key", required_argument, NULL, OPT_ISSUER_KEY },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ "subject", required_argument, NULL, OPT_SUBJECT },
-	{ "days", required_argument, NULL, OPT_DAYS },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "csr", required_argument, NULL, OPT_CSR },
-	{ "pubkey", required_argument, NULL, OPT_PUBKEY },
-	{ "subject-key", required_argument, NULL, OPT_SUBJECT_KEY },
-	{ "san", required_argument, NULL, OPT_SAN },
-	{ "cert", required_argument, NULL, OPT_CERT },
-	{ "share", required_argument, NULL, OPT_SHARE },
-	{ "passphrase-fd", required_argument, NULL, OPT_PASSFD },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "accept-warnings", no_argument, NULL, OPT_ACCEPT },
-	{ "rsa-pss", no_argument, NULL, OPT_PSS },
-	{ "der", no_argument, NULL, OPT_DER },
-	{ NULL, 0, NULL, 0 }
-};
-
-/* Which options each command takes (the rest are refused by name). */
-static bool
-cmd_cert_opt_allowed(enum kr_issue_kind kind, int c)
+static int
+cmd_cert_opt_san(struct cmd_ctx *ctx, void *opts, const char *arg)
 {
-	switch (c) {
-	case OPT_KEY:
-		return kind == KR_ISSUE_ROOT;
-	case OPT_ISSUER_KEY:
-		return kind != KR_ISSUE_ROOT;
-	case OPT_SUBJECT:
-		return kind != KR_ISSUE_CROSS;
-	case OPT_CSR:
-	case OPT_PUBKEY:
-	case OPT_SUBJECT_KEY:
-	case OPT_SAN:
-		return kind == KR_ISSUE_CERT;
-	case OPT_CERT:
-		return kind == KR_ISSUE_CROSS;
-	default:
-		return true;
-	}
+	struct kr_issue_req	*r = opts;
+
+	if (r->nsan == KR_SAN_MAX)
+		return cmd_usage_error(ctx, "at most %d --san", KR_SAN_MAX);
+	r->san[r->nsan++] = arg;
+	return KR_OK;
 }
 
-static int
-cmd_cert_opt(struct cmd_ctx *ctx, struct cmd_cert_args *a, int c,
-    char **argv)
-{
-	struct kr_issue_req	*r = &a->req;
+/*
+ * What cert root, issue and cross-sign all take (besides CMD_QUORUM's).
+ * The three share one set of option names: a sibling's option is refused
+ * as unknown once getopt has read it with its value, so abbreviations
+ * resolve, and are refused, alike in all three.
+ */
+#define CMD_CERT_COMMON_OPTIONS						\
+	CMD_ROW_STR("profile", struct kr_issue_req, profile),		\
+	CMD_ROW_UINT("days", struct kr_issue_req, days, 1, 36525),	\
+	CMD_ROW_STR("out", struct kr_issue_req, out_path),		\
+	CMD_ROW_FLAG("dry-run", struct kr_issue_req, dry_run),		\
+	CMD_ROW_FLAG("accept-warnings", struct kr_issue_req,		\
+	    accept_warnings),						\
+	CMD_ROW_FLAG("rsa-pss", struct kr_issue_req, rsa_pss),		\
+	CMD_ROW_FLAG("der", struct kr_issue_req, der),			\
+	CMD_ROW_END
 
-	if (c < 256 || !cmd_cert_opt_allowed(r->kind, c))
-		return cmd_bad_option(ctx, c < 256 ? c : '?', argv);
-	switch (c) {
-	case OPT_KEY:
-	case OPT_ISSUER_KEY:
-		r->issuer_key = optarg;
-		return KR_OK;
-	case OPT_PROFILE:
-		r->profile = optarg;
-		return KR_OK;
-	case OPT_SUBJECT:
-		r->subject = optarg;
-		return KR_OK;
-	case OPT_DAYS:
-		return cmd_parse_uint(ctx, "--days", optarg, 1, 36525, &r->days);
-	case OPT_OUT:
-		r->out_path = optarg;
-		return KR_OK;
-	case OPT_CSR:
-		r->csr_path = optarg;
-		return KR_OK;
-	case OPT_PUBKEY:
-		r->pubkey_path = optarg;
-		return KR_OK;
-	case OPT_SUBJECT_KEY:
-		r->subject_key = optarg;
-		return KR_OK;
-	case OPT_SAN:
-		if (r->nsan == KR_SAN_MAX)
-			return cmd_usage_error(ctx, "at most %d --san",
-			    KR_SAN_MAX);
-		r->san[r->nsan++] = optarg;
-		return KR_OK;
-	case OPT_CERT:
-		r->cross_cert_path = optarg;
-		return KR_OK;
-	case OPT_SHARE:
-		return cmd_quorum_share(ctx, &a->q, optarg);
-	case OPT_PASSFD:
-		return cmd_pass_set_fd(ctx, &a->q.pass, optarg);
-	case OPT_DRY_RUN:
-		r->dry_run = true;
-		return KR_OK;
-	case OPT_ACCEPT:
-		r->accept_warnings = true;
-		return KR_OK;
-	case OPT_PSS:
-		r->rsa_pss = true;
-		return KR_OK;
-	case OPT_DER:
-		r->der = true;
-		return KR_OK;
-	}
-	return cmd_bad_option(ctx, '?', argv);
-}
+static const struct cmd_opt cmd_cert_root_options[] = {
+	CMD_ROW_STR("key", struct kr_issue_req, issuer_key),
+	CMD_ROW_STR("subject", struct kr_issue_req, subject),
+	CMD_ROW_REFUSED("issuer-key"),
+	CMD_ROW_REFUSED("csr"),
+	CMD_ROW_REFUSED("pubkey"),
+	CMD_ROW_REFUSED("subject-key"),
+	CMD_ROW_REFUSED("san"),
+	CMD_ROW_REFUSED("cert"),
+	CMD_CERT_COMMON_OPTIONS
+};
+
+static const struct cmd_opt cmd_cert_issue_options[] = {
+	CMD_ROW_STR("issuer-key", struct kr_issue_req, issuer_key),
+	CMD_ROW_STR("subject", struct kr_issue_req, subject),
+	CMD_ROW_STR("csr", struct kr_issue_req, csr_path),
+	CMD_ROW_STR("pubkey", struct kr_issue_req, pubkey_path),
+	CMD_ROW_STR("subject-key", struct kr_issue_req, subject_key),
+	CMD_ROW_CALL("san", cmd_cert_opt_san),
+	CMD_ROW_REFUSED("key"),
+	CMD_ROW_REFUSED("cert"),
+	CMD_CERT_COMMON_OPTIONS
+};
+
+static const struct cmd_opt cmd_cert_cross_options[] = {
+	CMD_ROW_STR("issuer-key", struct kr_issue_req, issuer_key),
+	CMD_ROW_STR("cert", struct kr_issue_req, cross_cert_path),
+	CMD_ROW_REFUSED("key"),
+	CMD_ROW_REFUSED("subject"),
+	CMD_ROW_REFUSED("csr"),
+	CMD_ROW_REFUSED("pubkey"),
+	CMD_ROW_REFUSED("subject-key"),
+	CMD_ROW_REFUSED("san"),
+	CMD_CERT_COMMON_OPTIONS
+};
 
 static int
-cmd_cert_parse(struct cmd_ctx *ctx, struct cmd_cert_args *a, int argc,
-    char **argv)
+cmd_cert_check(struct cmd_ctx *ctx, struct kr_issue_req *req)
 {
-	int	c, ret;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, cmd_cert_opts,
-	    NULL)) != -1)
-		if ((ret = cmd_cert_opt(ctx, a, c, argv)) != KR_OK)
-			return ret;
-	if (optind != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[optind]);
-	if (a->req.issuer_key == NULL || a->req.profile == NULL)
+	if (req->issuer_key == NULL || req->profile == NULL)
 		return cmd_usage_error(ctx, "%s and --profile are required",
-		    a->req.kind == KR_ISSUE_ROOT ? "--key" : "--issuer-key");
-	if (!a->req.dry_run && a->req.out_path == NULL)
+		    req->kind == KR_ISSUE_ROOT ? "--key" : "--issuer-key");
+	if (!req->dry_run && req->out_path == NULL)
 		return cmd_usage_error(ctx, "--out FILE is required (or "
 		    "--dry-run)");
-	a->req.shares = a->q.shares;
-	a->req.nshares = a->q.n;
-	a->req.actor = ctx->actor;
+	req->shares = ctx->q.shares;
+	req->nshares = ctx->q.n;
+	req->actor = ctx->actor;
 	return KR_OK;
 }
 
@@ -188,49 +123,39 @@ cmd_cert_result(struct cmd_ctx *ctx, const struct kr_issue_req *req,
 }
 
 static int
-cmd_cert_exec(struct cmd_ctx *ctx, enum kr_issue_kind kind, int argc,
-    char **argv)
+cmd_cert_exec(struct cmd_ctx *ctx, enum kr_issue_kind kind,
+    struct kr_issue_req *req)
 {
-	struct kr_passphrase_source	 src;
-	struct kr_issue_result		*res;
-	struct cmd_cert_args		*a;
-	int				 ret;
+	struct kr_issue_result	res;
+	int			ret;
 
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (res = calloc(1, sizeof(*res))) == NULL) {
-		free(a);
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	}
-	a->req.kind = kind;
-	cmd_quorum_init(&a->q, &src);
-	if ((ret = cmd_cert_parse(ctx, a, argc, argv)) == KR_OK) {
-		ret = kr_authority_issue(ctx->app, &a->req, &src, res,
-		    &ctx->err);
-		if (res->serial[0] != '\0')
-			cmd_cert_result(ctx, &a->req, res);
-		cmd_note_kdf_profile(ctx);
-	}
-	free(res);
-	free(a);
+	req->kind = kind;
+	if ((ret = cmd_cert_check(ctx, req)) != KR_OK)
+		return ret;
+	ret = kr_authority_issue(ctx->app, req, &ctx->src, &res, &ctx->err);
+	if (res.serial[0] != '\0')
+		cmd_cert_result(ctx, req, &res);
+	cmd_note_kdf_profile(ctx);
+	kr_issue_result_free(&res);
 	return ret;
 }
 
 static int
-cmd_cert_root_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_cert_root_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	return cmd_cert_exec(ctx, KR_ISSUE_ROOT, argc, argv);
+	return cmd_cert_exec(ctx, KR_ISSUE_ROOT, opts);
 }
 
 static int
-cmd_cert_issue_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_cert_issue_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	return cmd_cert_exec(ctx, KR_ISSUE_CERT, argc, argv);
+	return cmd_cert_exec(ctx, KR_ISSUE_CERT, opts);
 }
 
 static int
-cmd_cert_cross_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_cert_cross_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	return cmd_cert_exec(ctx, KR_ISSUE_CROSS, argc, argv);
+	return cmd_cert_exec(ctx, KR_ISSUE_CROSS, opts);
 }
 
 #define CMD_CERT_COMMON_HELP \
@@ -252,7 +177,10 @@ const struct cmd_entry cmd_cert_root_entry = {
 	.help = "  --key NAME         the root key (purpose ca)\n"
 	    "  --subject DN       e.g. \"CN=Example Root,O=Example,C=DE\"\n"
 	    CMD_CERT_COMMON_HELP,
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
+	    CMD_NOARGS,
+	.opts = cmd_cert_root_options,
+	.opts_size = sizeof(struct kr_issue_req),
 	.exec = cmd_cert_root_exec,
 };
 
@@ -270,7 +198,10 @@ const struct cmd_entry cmd_cert_issue_entry = {
 	    "                     it from the request)\n"
 	    "  --san GN           dns:NAME, ip:ADDR, email:ADDR, uri:URI (leaves)\n"
 	    CMD_CERT_COMMON_HELP,
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
+	    CMD_NOARGS,
+	.opts = cmd_cert_issue_options,
+	.opts_size = sizeof(struct kr_issue_req),
 	.exec = cmd_cert_issue_exec,
 };
 
@@ -283,7 +214,10 @@ const struct cmd_entry cmd_cert_cross_sign_entry = {
 	    "  --cert FILE        the CA certificate to cross-sign; the result\n"
 	    "                     keeps its subject bytes, key and SKI\n"
 	    CMD_CERT_COMMON_HELP,
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
+	    CMD_NOARGS,
+	.opts = cmd_cert_cross_options,
+	.opts_size = sizeof(struct kr_issue_req),
 	.exec = cmd_cert_cross_exec,
 };
 
@@ -306,10 +240,8 @@ cmd_cert_list_row(const struct kr_cert_rec *c, void *vctx)
 }
 
 static int
-cmd_cert_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_cert_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	if (argc > 1)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[1]);
 	cmd_printf(ctx, "%-32s %-12s %-16s %-20s  %-44s %s\n", "SERIAL", "KIND",
 	    "PROFILE", "NOT AFTER", "REVOCATION", "SUBJECT");
 	return kr_store_cert_foreach(kr_appliance_store(ctx->app),
@@ -321,7 +253,7 @@ const struct cmd_entry cmd_cert_list_entry = {
 	.usage = "",
 	.summary = "list the certificates this appliance has issued",
 	.help = "",
-	.flags = CMD_STATE,
+	.flags = CMD_STATE | CMD_NOARGS,
 	.exec = cmd_cert_list_exec,
 };
 
@@ -393,41 +325,35 @@ cmd_cert_show_one(const struct kr_cert_rec *c, void *arg)
 	return 0;
 }
 
-static int
-cmd_cert_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "pem", no_argument, NULL, 'p' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "der", no_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct cmd_show	 sh = { ctx, false, 0, KR_OK };
-	const char	*out = NULL;
-	bool		 der = false;
-	char		 serial[64];
-	size_t		 i;
-	int		 c, ret;
+struct cmd_cert_show_opts {
+	bool		 pem;
+	const char	*out;
+	bool		 der;
+};
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
-	    NULL)) != -1) {
-		if (c == 'p')
-			sh.pem = true;
-		else if (c == 'o')
-			out = optarg;
-		else if (c == 'd')
-			der = true;
-		else
-			return cmd_bad_option(ctx, c, argv);
-	}
-	if (optind + 1 != argc || strlen(argv[optind]) >= sizeof(serial))
+static const struct cmd_opt cmd_cert_show_options[] = {
+	CMD_ROW_FLAG("pem", struct cmd_cert_show_opts, pem),
+	CMD_ROW_STR("out", struct cmd_cert_show_opts, out),
+	CMD_ROW_FLAG("der", struct cmd_cert_show_opts, der),
+	CMD_ROW_END
+};
+
+static int
+cmd_cert_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_cert_show_opts	*o = opts;
+	struct cmd_show			 sh = { ctx, o->pem, 0, KR_OK };
+	char				 serial[64];
+	size_t				 i;
+	int				 ret;
+
+	if (argc != 1 || strlen(argv[0]) >= sizeof(serial))
 		return cmd_usage_error(ctx, "name one serial number (hex)");
-	if (der && out == NULL)
+	if (o->der && o->out == NULL)
 		return cmd_usage_error(ctx, "--der goes with --out FILE");
-	for (i = 0; argv[optind][i] != '\0'; i++)
-		serial[i] = (char)(argv[optind][i] >= 'A' && argv[optind][i] <=
-		    'F' ? argv[optind][i] + 32 : argv[optind][i]);
+	for (i = 0; argv[0][i] != '\0'; i++)
+		serial[i] = (char)(argv[0][i] >= 'A' && argv[0][i] <= 'F' ?
+		    argv[0][i] + 32 : argv[0][i]);
 	serial[i] = '\0';
 	if ((ret = kr_store_cert_by_serial(kr_appliance_store(ctx->app),
 	    serial, cmd_cert_show_one, &sh, &ctx->err)) != KR_OK)
@@ -436,13 +362,13 @@ cmd_cert_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return kr_err_set(&ctx->err, KR_ENOENT, "no certificate with "
 		    "serial %s was issued here: `keyrite cert list` shows them",
 		    serial);
-	if (out == NULL)
+	if (o->out == NULL)
 		return KR_OK;
-	if ((ret = kr_authority_cert_release(ctx->app, serial, out, der,
+	if ((ret = kr_authority_cert_release(ctx->app, serial, o->out, o->der,
 	    &ctx->err)) == KR_OK)
 		cmd_printf(ctx, "Wrote certificate %s (%s, its SHA-256 checked "
-		    "against the record) to %s.\n", serial, der ? "DER" : "PEM",
-		    out);
+		    "against the record) to %s.\n", serial, o->der ? "DER" :
+		    "PEM", o->out);
 	return ret;
 }
 
@@ -457,5 +383,7 @@ const struct cmd_entry cmd_cert_show_entry = {
 	    "               folder, an existing writable folder with room)\n"
 	    "  --der        with --out: write DER instead of PEM\n",
 	.flags = CMD_STATE,
+	.opts = cmd_cert_show_options,
+	.opts_size = sizeof(struct cmd_cert_show_opts),
 	.exec = cmd_cert_show_exec,
 };

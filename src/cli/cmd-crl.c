@@ -1,85 +1,50 @@
 /*
  * keyrite crl publish | crl show
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static int
-cmd_crl_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "issuer-key", required_argument, NULL, 'k' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "next-update-days", required_argument, NULL, 'n' },
-		{ "delta", no_argument, NULL, 'd' },
-		{ "previous", required_argument, NULL, 'p' },
-		{ "pem", no_argument, NULL, 'P' },
-		{ "share", required_argument, NULL, 'S' },
-		{ "passphrase-fd", required_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_passphrase_source	 src;
-	struct kr_notice_sink		 sink = { cmd_notice, NULL };
-	struct cmd_quorum		 q;
-	struct kr_crl_result		*res;
-	struct kr_crl_req		 req;
-	int				 c, ret = KR_OK;
+static const struct cmd_opt cmd_crl_options[] = {
+	CMD_ROW_STR("issuer-key", struct kr_crl_req, issuer_key),
+	CMD_ROW_STR("out", struct kr_crl_req, out_path),
+	CMD_ROW_UINT("next-update-days", struct kr_crl_req, next_update_days,
+	    1, 3660),
+	CMD_ROW_FLAG("delta", struct kr_crl_req, delta),
+	CMD_ROW_STR("previous", struct kr_crl_req, previous_path),
+	CMD_ROW_FLAG("pem", struct kr_crl_req, pem),
+	CMD_ROW_END
+};
 
-	memset(&req, 0, sizeof(req));
-	cmd_quorum_init(&q, &src);
-	optind = 0;
-	while (ret == KR_OK && (c = getopt_long(argc, argv, CMD_OPTSTRING,
-	    opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': req.issuer_key = optarg; break;
-		case 'o': req.out_path = optarg; break;
-		case 'd': req.delta = true; break;
-		case 'p': req.previous_path = optarg; break;
-		case 'P': req.pem = true; break;
-		case 'n':
-			ret = cmd_parse_uint(ctx, "--next-update-days", optarg,
-			    1, 3660, &req.next_update_days);
-			break;
-		case 'S':
-			ret = cmd_quorum_share(ctx, &q, optarg);
-			break;
-		case 'F':
-			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
-			break;
-		default:
-			return cmd_bad_option(ctx, c, argv);
-		}
-	}
-	if (ret != KR_OK)
-		return ret;
-	if (optind != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[optind]);
-	if (req.issuer_key == NULL || req.out_path == NULL)
+static int
+cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct kr_notice_sink	 sink = { cmd_notice, NULL };
+	struct kr_crl_req	*req = opts;
+	struct kr_crl_result	 res;
+	int			 ret;
+
+	if (req->issuer_key == NULL || req->out_path == NULL)
 		return cmd_usage_error(ctx, "--issuer-key and --out are "
 		    "required");
-	req.shares = q.shares;
-	req.nshares = q.n;
-	req.actor = ctx->actor;
-	if ((res = calloc(1, sizeof(*res))) == NULL)
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_crl_publish(ctx->app, &req, &src, &sink, res,
+	req->shares = ctx->q.shares;
+	req->nshares = ctx->q.n;
+	req->actor = ctx->actor;
+	ret = kr_authority_crl_publish(ctx->app, req, &ctx->src, &sink, &res,
 	    &ctx->err);
 	if (ret == KR_OK) {
 		cmd_printf(ctx, "Published %sCRL number %lld of '%s': %zu "
 		    "entries (%zu new), thisUpdate %s, nextUpdate %s.\n",
-		    req.delta ? "delta " : "", (long long)res->number,
-		    req.issuer_key, res->entries, res->new_entries,
-		    res->this_update, res->next_update);
+		    req->delta ? "delta " : "", (long long)res.number,
+		    req->issuer_key, res.entries, res.new_entries,
+		    res.this_update, res.next_update);
 		cmd_printf(ctx, "CRL SHA-256: %s (%zu bytes), written to %s "
-		    "(audit entry %lld).\n", res->sha256, res->der_len,
-		    req.out_path, (long long)res->audit_seq);
+		    "(audit entry %lld).\n", res.sha256, res.der_len,
+		    req->out_path, (long long)res.audit_seq);
 		cmd_note_kdf_profile(ctx);
 	}
-	free(res);
+	kr_crl_result_free(&res);
 	return ret;
 }
 
@@ -98,7 +63,10 @@ const struct cmd_entry cmd_crl_publish_entry = {
 	    "                         lists must still be listed\n"
 	    "  --share FILE           a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N      one passphrase line per --share, in order\n",
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
+	    CMD_NOARGS,
+	.opts = cmd_crl_options,
+	.opts_size = sizeof(struct kr_crl_req),
 	.exec = cmd_crl_exec,
 };
 
@@ -124,39 +92,35 @@ cmd_crl_show_rec(struct cmd_ctx *ctx, const char *issuer,
 	    (long long)c->entries, c->sha256, made, c->location);
 }
 
-static int
-cmd_crl_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "pem", no_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_store		*st = kr_appliance_store(ctx->app);
-	struct kr_key_rec	 k;
-	struct kr_crl_rec	 c;
-	const char		*out = NULL;
-	unsigned		 number;
-	bool			 pem = false;
-	int			 ch, ret;
+struct cmd_crl_show_opts {
+	const char	*out;
+	bool		 pem;
+};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
-		if (ch == 'o')
-			out = optarg;
-		else if (ch == 'P')
-			pem = true;
-		else
-			return cmd_bad_option(ctx, ch, argv);
-	}
-	if (optind + 2 != argc)
+static const struct cmd_opt cmd_crl_show_options[] = {
+	CMD_ROW_STR("out", struct cmd_crl_show_opts, out),
+	CMD_ROW_FLAG("pem", struct cmd_crl_show_opts, pem),
+	CMD_ROW_END
+};
+
+static int
+cmd_crl_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_crl_show_opts	*o = opts;
+	struct kr_store			*st = kr_appliance_store(ctx->app);
+	struct kr_key_rec		 k;
+	struct kr_crl_rec		 c;
+	unsigned			 number;
+	int				 ret;
+
+	if (argc != 2)
 		return cmd_usage_error(ctx, "give the issuer key and the CRL "
 		    "number");
-	if (pem && out == NULL)
+	if (o->pem && o->out == NULL)
 		return cmd_usage_error(ctx, "--pem goes with --out FILE");
-	if ((ret = cmd_parse_uint(ctx, "the CRL number", argv[optind + 1], 1,
+	if ((ret = cmd_parse_uint(ctx, "the CRL number", argv[1], 1,
 	    0x7fffffffU, &number)) != KR_OK ||
-	    (ret = kr_store_key_get(st, argv[optind], &k, &ctx->err)) != KR_OK)
+	    (ret = kr_store_key_get(st, argv[0], &k, &ctx->err)) != KR_OK)
 		return ret;
 	ret = kr_store_crl_get(st, k.id, number, &c, &ctx->err);
 	if (ret == KR_ENOENT)
@@ -165,13 +129,13 @@ cmd_crl_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ret != KR_OK)
 		return ret;
 	cmd_crl_show_rec(ctx, k.name, &c);
-	if (out == NULL)
+	if (o->out == NULL)
 		return KR_OK;
-	if ((ret = kr_authority_crl_release(ctx->app, k.name, number, out, pem,
-	    &ctx->err)) == KR_OK)
+	if ((ret = kr_authority_crl_release(ctx->app, k.name, number, o->out,
+	    o->pem, &ctx->err)) == KR_OK)
 		cmd_printf(ctx, "Wrote CRL %u of '%s' (%s; the recorded copy's "
-		    "SHA-256 checked) to %s.\n", number, k.name, pem ? "PEM" :
-		    "DER", out);
+		    "SHA-256 checked) to %s.\n", number, k.name, o->pem ?
+		    "PEM" : "DER", o->out);
 	return ret;
 }
 
@@ -185,5 +149,7 @@ const struct cmd_entry cmd_crl_show_entry = {
 	    "                 record; FILE is checked as every output is\n"
 	    "  --pem          with --out: PEM instead of DER\n",
 	.flags = CMD_STATE,
+	.opts = cmd_crl_show_options,
+	.opts_size = sizeof(struct cmd_crl_show_opts),
 	.exec = cmd_crl_show_exec,
 };

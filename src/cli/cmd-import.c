@@ -1,39 +1,37 @@
 /*
  * keyrite import openssl-index
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static int
-cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "issuer-key", required_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_notice_sink	sink = { cmd_notice, NULL };
-	struct kr_import_result	res;
-	const char		*key = NULL;
-	int			 c, ret;
+struct cmd_import_opts {
+	const char	*key;
+};
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
-		if (c != 'k')
-			return cmd_bad_option(ctx, c, argv);
-		key = optarg;
-	}
-	if (key == NULL || optind + 1 != argc)
+static const struct cmd_opt cmd_import_options[] = {
+	CMD_ROW_STR("issuer-key", struct cmd_import_opts, key),
+	CMD_ROW_END
+};
+
+static int
+cmd_import_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_import_opts	*o = opts;
+	struct kr_notice_sink	 sink = { cmd_notice, NULL };
+	struct kr_import_result	 res;
+	int			 ret;
+
+	if (o->key == NULL || argc != 1)
 		return cmd_usage_error(ctx, "give --issuer-key NAME and one "
 		    "index.txt file");
-	if ((ret = kr_authority_import_openssl_index(ctx->app, key,
-	    argv[optind], ctx->actor, &sink, &res, &ctx->err)) != KR_OK)
+	if ((ret = kr_authority_import_openssl_index(ctx->app, o->key,
+	    argv[0], ctx->actor, &sink, &res, &ctx->err)) != KR_OK)
 		return ret;
 	cmd_printf(ctx, "Imported %zu lines of %s as certificates issued by "
 	    "'%s': %zu valid, %zu revoked, %zu expired (audit entry %lld).\n",
-	    res.lines, argv[optind], key, res.valid, res.revoked, res.expired,
+	    res.lines, argv[0], o->key, res.valid, res.revoked, res.expired,
 	    (long long)res.audit_seq);
 	return KR_OK;
 }
@@ -46,5 +44,7 @@ const struct cmd_entry cmd_import_index_entry = {
 	    "A malformed line refuses the whole file, naming the line; the\n"
 	    "import is one transaction.\n",
 	.flags = CMD_STATE | CMD_WRITES,
+	.opts = cmd_import_options,
+	.opts_size = sizeof(struct cmd_import_opts),
 	.exec = cmd_import_exec,
 };

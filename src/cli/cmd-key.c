@@ -1,180 +1,172 @@
 /*
  * keyrite key generate | list | show | destroy | export-public
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-struct cmd_keygen_args {
+struct cmd_keygen_opts {
 	struct kr_keygen_req	 req;
 	const char		*custodians[KR_CUSTODIANS_MAX];
-	bool			 have_alg;
-	bool			 have_purpose;
-	bool			 have_threshold;
 };
 
 static int
-cmd_keygen_opt(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
-    struct cmd_pass *pass, int c, char **argv)
+cmd_keygen_opt_alg(struct cmd_ctx *ctx, void *opts, const char *arg)
 {
-	switch (c) {
-	case 'a':
-		a->have_alg = true;
-		if (kr_key_alg_from_name(optarg, &a->req.alg) != KR_OK)
-			return cmd_usage_error(ctx, "unknown algorithm '%s': "
-			    "use p256, p384, ed25519, rsa3072 or rsa4096", optarg);
-		return KR_OK;
-	case 'p':
-		a->have_purpose = true;
-		if (kr_purpose_from_name(optarg, &a->req.purpose) != KR_OK)
-			return cmd_usage_error(ctx, "unknown purpose '%s': use "
-			    "ca, firmware, crl, ocsp or audit", optarg);
-		return KR_OK;
-	case 't':
-		a->have_threshold = true;
-		return cmd_parse_uint(ctx, "--threshold", optarg, 1, 255,
-		    &a->req.m);
-	case 'c':
-		if (a->req.n >= KR_CUSTODIANS_MAX)
-			return cmd_usage_error(ctx, "more than %d custodians "
-			    "named: a share set has at most %d",
-			    KR_CUSTODIANS_MAX, KR_CUSTODIANS_MAX);
-		a->custodians[a->req.n++] = optarg;
-		return KR_OK;
-	case 'd':
-		a->req.share_dir = optarg;
-		return KR_OK;
-	case 'f':
-	case 'P':
-		return cmd_pass_set_fd(ctx, pass, optarg);
-	case 'b':
-		if (strcmp(optarg, "sealed") == 0)
-			a->req.backend = KR_BACKEND_SEALED;
-		else if (strcmp(optarg, "pkcs11") == 0)
-			a->req.backend = KR_BACKEND_PKCS11;
-		else
-			return cmd_usage_error(ctx, "unknown backend '%s': use "
-			    "sealed or pkcs11", optarg);
-		return KR_OK;
-	case 'M':
-		a->req.module = optarg;
-		return KR_OK;
-	case 'T':
-		a->req.token = optarg;
-		return KR_OK;
-	case 'U':
-		a->req.uri = optarg;
-		return KR_OK;
-	case 'I':
-		a->req.init_token = true;
-		return KR_OK;
-	case 'S':
-		if (strcmp(optarg, "prompt") != 0)
-			return cmd_usage_error(ctx, "--pin-source takes prompt "
-			    "(or give --init-token for quorum-sealed PINs)");
-		a->req.pin_prompt = true;
-		return KR_OK;
-	default:
-		return cmd_bad_option(ctx, c, argv);
-	}
-}
+	struct cmd_keygen_opts	*a = opts;
 
-static int
-cmd_keygen_parse(struct cmd_ctx *ctx, struct cmd_keygen_args *a,
-    struct cmd_pass *pass, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "alg", required_argument, NULL, 'a' },
-		{ "purpose", required_argument, NULL, 'p' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "custodian", required_argument, NULL, 'c' },
-		{ "share-dir", required_argument, NULL, 'd' },
-		{ "passphrase-fd", required_argument, NULL, 'f' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "module", required_argument, NULL, 'M' },
-		{ "token", required_argument, NULL, 'T' },
-		{ "uri", required_argument, NULL, 'U' },
-		{ "init-token", no_argument, NULL, 'I' },
-		{ "pin-source", required_argument, NULL, 'S' },
-		{ "token-pin-fd", required_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	c, ret;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
-	    NULL)) != -1)
-		if ((ret = cmd_keygen_opt(ctx, a, pass, c, argv)) != KR_OK)
-			return ret;
-	if (optind + 1 != argc)
-		return cmd_usage_error(ctx, optind >= argc ? "name the key to "
-		    "generate" : "give exactly one key name");
-	a->req.name = argv[optind];
-	if (a->req.backend != KR_BACKEND_PKCS11 &&
-	    (a->req.module != NULL || a->req.token != NULL ||
-	    a->req.uri != NULL || a->req.init_token || a->req.pin_prompt))
-		return cmd_usage_error(ctx, "--module, --token, --uri, "
-		    "--init-token and --pin-source need --backend pkcs11");
-	if (a->req.pin_prompt) {
-		if (!a->have_alg || !a->have_purpose)
-			return cmd_usage_error(ctx, "--alg and --purpose are "
-			    "required");
-	} else if (!a->have_alg || !a->have_purpose || !a->have_threshold ||
-	    a->req.share_dir == NULL || a->req.n == 0)
-		return cmd_usage_error(ctx, "--alg, --purpose, --threshold, "
-		    "--custodian (once per custodian) and --share-dir are all "
-		    "required");
-	a->req.custodians = a->custodians;
-	a->req.actor = ctx->actor;
+	if (kr_key_alg_from_name(arg, &a->req.alg) != KR_OK)
+		return cmd_usage_error(ctx, "unknown algorithm '%s': use p256, "
+		    "p384, ed25519, rsa3072 or rsa4096", arg);
 	return KR_OK;
 }
 
 static int
-cmd_key_generate_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_keygen_opt_purpose(struct cmd_ctx *ctx, void *opts, const char *arg)
 {
-	struct kr_passphrase_source	 src;
-	struct kr_notice_sink		 sink = { cmd_notice, NULL };
-	struct kr_keygen_result		*res;
-	struct cmd_keygen_args		 a;
-	struct cmd_pass			 pass;
+	struct cmd_keygen_opts	*a = opts;
+
+	if (kr_purpose_from_name(arg, &a->req.purpose) != KR_OK)
+		return cmd_usage_error(ctx, "unknown purpose '%s': use ca, "
+		    "firmware, crl, ocsp or audit", arg);
+	return KR_OK;
+}
+
+static int
+cmd_keygen_opt_custodian(struct cmd_ctx *ctx, void *opts, const char *arg)
+{
+	struct cmd_keygen_opts	*a = opts;
+
+	if (a->req.n >= KR_CUSTODIANS_MAX)
+		return cmd_usage_error(ctx, "more than %d custodians named: a "
+		    "share set has at most %d", KR_CUSTODIANS_MAX,
+		    KR_CUSTODIANS_MAX);
+	a->custodians[a->req.n++] = arg;
+	return KR_OK;
+}
+
+static int
+cmd_keygen_opt_backend(struct cmd_ctx *ctx, void *opts, const char *arg)
+{
+	struct cmd_keygen_opts	*a = opts;
+
+	if (strcmp(arg, "sealed") == 0)
+		a->req.backend = KR_BACKEND_SEALED;
+	else if (strcmp(arg, "pkcs11") == 0)
+		a->req.backend = KR_BACKEND_PKCS11;
+	else
+		return cmd_usage_error(ctx, "unknown backend '%s': use sealed "
+		    "or pkcs11", arg);
+	return KR_OK;
+}
+
+static int
+cmd_keygen_opt_pin_source(struct cmd_ctx *ctx, void *opts, const char *arg)
+{
+	struct cmd_keygen_opts	*a = opts;
+
+	if (strcmp(arg, "prompt") != 0)
+		return cmd_usage_error(ctx, "--pin-source takes prompt (or "
+		    "give --init-token for quorum-sealed PINs)");
+	a->req.pin_prompt = true;
+	return KR_OK;
+}
+
+static const struct cmd_opt cmd_keygen_options[] = {
+	CMD_ROW_CALL("alg", cmd_keygen_opt_alg),
+	CMD_ROW_CALL("purpose", cmd_keygen_opt_purpose),
+	CMD_ROW_UINT("threshold", struct cmd_keygen_opts, req.m, 1, 255),
+	CMD_ROW_CALL("custodian", cmd_keygen_opt_custodian),
+	CMD_ROW_STR("share-dir", struct cmd_keygen_opts, req.share_dir),
+	CMD_ROW_CALL("passphrase-fd", cmd_opt_pass_fd),
+	CMD_ROW_CALL("backend", cmd_keygen_opt_backend),
+	CMD_ROW_STR("module", struct cmd_keygen_opts, req.module),
+	CMD_ROW_STR("token", struct cmd_keygen_opts, req.token),
+	CMD_ROW_STR("uri", struct cmd_keygen_opts, req.uri),
+	CMD_ROW_FLAG("init-token", struct cmd_keygen_opts, req.init_token),
+	CMD_ROW_CALL("pin-source", cmd_keygen_opt_pin_source),
+	CMD_ROW_CALL("token-pin-fd", cmd_opt_pass_fd),
+	CMD_ROW_END
+};
+
+/* What the options say together (an algorithm or purpose is never 0). */
+static int
+cmd_keygen_check(struct cmd_ctx *ctx, struct cmd_keygen_opts *a, int argc,
+    char **argv)
+{
+	struct kr_keygen_req	*r = &a->req;
+
+	if (argc != 1)
+		return cmd_usage_error(ctx, argc == 0 ? "name the key to "
+		    "generate" : "give exactly one key name");
+	r->name = argv[0];
+	if (r->backend != KR_BACKEND_PKCS11 && (r->module != NULL ||
+	    r->token != NULL || r->uri != NULL || r->init_token ||
+	    r->pin_prompt))
+		return cmd_usage_error(ctx, "--module, --token, --uri, "
+		    "--init-token and --pin-source need --backend pkcs11");
+	if (r->pin_prompt) {
+		if (r->alg == 0 || r->purpose == 0)
+			return cmd_usage_error(ctx, "--alg and --purpose are "
+			    "required");
+	} else if (r->alg == 0 || r->purpose == 0 || r->m == 0 ||
+	    r->share_dir == NULL || r->n == 0)
+		return cmd_usage_error(ctx, "--alg, --purpose, --threshold, "
+		    "--custodian (once per custodian) and --share-dir are all "
+		    "required");
+	r->custodians = a->custodians;
+	r->actor = ctx->actor;
+	return KR_OK;
+}
+
+static void
+cmd_keygen_report(struct cmd_ctx *ctx, const struct cmd_keygen_opts *a,
+    const struct kr_keygen_result *res)
+{
+	const struct kr_keygen_req	*r = &a->req;
 	size_t				 i;
+
+	cmd_printf(ctx, "Generated %s key '%s' for purpose %s%s under a "
+	    "%u-of-%zu quorum.\n", kr_key_alg_name(r->alg), r->name,
+	    kr_purpose_name(r->purpose), res->held, r->m, r->n);
+	cmd_printf(ctx, "public key SHA-256: %s\n", res->fingerprint);
+	cmd_printf(ctx, "share set: %s (epoch 1), audit entry %lld\n",
+	    res->set_id, (long long)res->audit_seq);
+	for (i = 0; i < res->shares; i++)
+		cmd_printf(ctx, "  share for %-20s %s\n", a->custodians[i],
+		    res->share_paths[i]);
+	cmd_printf(ctx, "Each custodian should now check their own share: "
+	    "keyrite quorum verify --key %s --share FILE\n", r->name);
+	cmd_note_kdf_profile(ctx);
+}
+
+static int
+cmd_key_generate_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct kr_notice_sink		 sink = { cmd_notice, NULL };
+	struct cmd_keygen_opts		*a = opts;
+	struct kr_keygen_result		*res;
 	int				 ret;
 
-	memset(&a, 0, sizeof(a));
-	cmd_pass_init(&pass, &src);
-	if ((ret = cmd_keygen_parse(ctx, &a, &pass, argc, argv)) != KR_OK)
+	if ((ret = cmd_keygen_check(ctx, a, argc, argv)) != KR_OK)
 		return ret;
-	pass.min_len = kr_appliance_policy(ctx->app)->min_passphrase_length;
+	ctx->q.pass.min_len =
+	    kr_appliance_policy(ctx->app)->min_passphrase_length;
 	if ((res = calloc(1, sizeof(*res))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_key_generate(ctx->app, &a.req, &src, &sink, res,
-	    &ctx->err);
-	if (ret == KR_OK && a.req.pin_prompt) {
+	ret = kr_authority_key_generate(ctx->app, &a->req, &ctx->src, &sink,
+	    res, &ctx->err);
+	if (ret == KR_OK && a->req.pin_prompt)
 		cmd_printf(ctx, "Generated %s key '%s' for purpose %s%s.\n"
 		    "It is guarded by the token's own access control: its PIN "
 		    "is asked at each use, and keyrite holds no quorum for "
-		    "it.\n"
-		    "public key SHA-256: %s\n", kr_key_alg_name(a.req.alg),
-		    a.req.name, kr_purpose_name(a.req.purpose), res->held,
+		    "it.\npublic key SHA-256: %s\n",
+		    kr_key_alg_name(a->req.alg), a->req.name,
+		    kr_purpose_name(a->req.purpose), res->held,
 		    res->fingerprint);
-	} else if (ret == KR_OK) {
-		cmd_printf(ctx, "Generated %s key '%s' for purpose %s%s under "
-		    "a %u-of-%zu quorum.\n", kr_key_alg_name(a.req.alg),
-		    a.req.name, kr_purpose_name(a.req.purpose), res->held,
-		    a.req.m, a.req.n);
-		cmd_printf(ctx, "public key SHA-256: %s\n", res->fingerprint);
-		cmd_printf(ctx, "share set: %s (epoch 1), audit entry %lld\n",
-		    res->set_id, (long long)res->audit_seq);
-		for (i = 0; i < res->shares; i++)
-			cmd_printf(ctx, "  share for %-20s %s\n",
-			    a.custodians[i], res->share_paths[i]);
-		cmd_printf(ctx, "Each custodian should now check their own "
-		    "share: keyrite quorum verify --key %s --share FILE\n",
-		    a.req.name);
-		cmd_note_kdf_profile(ctx);
-	}
+	else if (ret == KR_OK)
+		cmd_keygen_report(ctx, a, res);
 	free(res);
 	return ret;
 }
@@ -206,6 +198,8 @@ const struct cmd_entry cmd_key_generate_entry = {
 	    "                     --custodian; its PIN is asked at each use\n"
 	    "  --token-pin-fd N   read that PIN from descriptor N (scripts)\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.opts = cmd_keygen_options,
+	.opts_size = sizeof(struct cmd_keygen_opts),
 	.exec = cmd_key_generate_exec,
 };
 
@@ -224,12 +218,10 @@ cmd_key_list_row(const struct kr_key_rec *k, void *vctx)
 }
 
 static int
-cmd_key_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_key_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
 	int	ret;
 
-	if (argc > 1)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[1]);
 	cmd_printf(ctx, "%-24s %-8s %-9s %-7s %-10s %-20s  %s\n", "NAME", "ALG",
 	    "PURPOSE", "BACKEND", "STATE", "CREATED", "SHA-256(SPKI)");
 	ret = kr_store_key_foreach(kr_appliance_store(ctx->app),
@@ -243,7 +235,7 @@ const struct cmd_entry cmd_key_list_entry = {
 	.usage = "",
 	.summary = "list the keys recorded in this state folder",
 	.help = "",
-	.flags = CMD_STATE,
+	.flags = CMD_STATE | CMD_NOARGS,
 	.exec = cmd_key_list_exec,
 };
 
@@ -336,31 +328,29 @@ pem:
 	return ret;
 }
 
-static int
-cmd_key_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "pem", no_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_key_rec	*k;
-	bool			 pem = false;
-	int			 c, ret;
+struct cmd_key_show_opts {
+	bool	pem;
+};
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
-	    NULL)) != -1) {
-		if (c != 'p')
-			return cmd_bad_option(ctx, c, argv);
-		pem = true;
-	}
-	if (optind + 1 != argc)
+static const struct cmd_opt cmd_key_show_options[] = {
+	CMD_ROW_FLAG("pem", struct cmd_key_show_opts, pem),
+	CMD_ROW_END
+};
+
+static int
+cmd_key_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_key_show_opts	*o = opts;
+	struct kr_key_rec		*k;
+	int				 ret;
+
+	if (argc != 1)
 		return cmd_usage_error(ctx, "name one key");
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_store_key_get(kr_appliance_store(ctx->app), argv[optind],
-	    k, &ctx->err)) == KR_OK)
-		ret = cmd_key_show_body(ctx, k, pem);
+	if ((ret = kr_store_key_get(kr_appliance_store(ctx->app), argv[0], k,
+	    &ctx->err)) == KR_OK)
+		ret = cmd_key_show_body(ctx, k, o->pem);
 	free(k);
 	cmd_note_kdf_profile(ctx);
 	return ret;
@@ -374,46 +364,27 @@ const struct cmd_entry cmd_key_show_entry = {
 	.help = "  --pem   also print the public key (SubjectPublicKeyInfo) "
 	    "as PEM\n",
 	.flags = CMD_STATE,
+	.opts = cmd_key_show_options,
+	.opts_size = sizeof(struct cmd_key_show_opts),
 	.exec = cmd_key_show_exec,
 };
 
 static int
-cmd_key_destroy_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_key_destroy_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "share", required_argument, NULL, 's' },
-		{ "passphrase-fd", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_passphrase_source	 src;
-	struct kr_quorum_report		*rep;
-	struct cmd_quorum		 q;
-	int				 c, ret;
+	struct kr_quorum_report		*rep = NULL;
+	int				 ret;
 
-	cmd_quorum_init(&q, &src);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
-		if (c == 's')
-			ret = cmd_quorum_share(ctx, &q, optarg);
-		else if (c == 'f')
-			ret = cmd_pass_set_fd(ctx, &q.pass, optarg);
-		else
-			return cmd_bad_option(ctx, c, argv);
-		if (ret != KR_OK)
-			return ret;
-	}
-	if (optind + 1 != argc)
+	if (argc != 1)
 		return cmd_usage_error(ctx, "name one key");
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_key_destroy(ctx->app, argv[optind], q.shares, q.n,
-	    &src, ctx->actor, rep, &ctx->err);
+	ret = kr_authority_key_destroy(ctx->app, argv[0], ctx->q.shares,
+	    ctx->q.n, &ctx->src, ctx->actor, &rep, &ctx->err);
 	if (ret == KR_OK)
 		cmd_printf(ctx, "Destroyed key '%s': its material is gone%s. "
 		    "Its certificates and CRLs stay in the inventory.\n",
-		    argv[optind], q.n > 0 ? " and its share set is retired, so "
-		    "its shares are worthless" : "");
-	free(rep);
+		    argv[0], ctx->q.n > 0 ? " and its share set is retired, "
+		    "so its shares are worthless" : "");
+	kr_quorum_report_free(&rep);
 	return ret;
 }
 
@@ -425,31 +396,30 @@ const struct cmd_entry cmd_key_destroy_entry = {
 	    "                     present (a token key guarded by its own\n"
 	    "                     access control asks for its PIN instead)\n"
 	    "  --passphrase-fd N  one passphrase (or PIN) line per --share\n",
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
 	.exec = cmd_key_destroy_exec,
 };
 
-static int
-cmd_key_export_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char	*format = "pem";
-	char		*text;
-	int		 c, ret;
+struct cmd_key_export_opts {
+	const char	*format;
+};
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
-		if (c != 'f')
-			return cmd_bad_option(ctx, c, argv);
-		format = optarg;
-	}
-	if (optind + 1 != argc)
+static const struct cmd_opt cmd_key_export_options[] = {
+	CMD_ROW_STR("format", struct cmd_key_export_opts, format),
+	CMD_ROW_END
+};
+
+static int
+cmd_key_export_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_key_export_opts	*o = opts;
+	char				*text;
+	int				 ret;
+
+	if (argc != 1)
 		return cmd_usage_error(ctx, "name one key");
-	if ((ret = kr_authority_export_public(ctx->app, argv[optind], format,
-	    &text, &ctx->err)) != KR_OK)
+	if ((ret = kr_authority_export_public(ctx->app, argv[0],
+	    o->format != NULL ? o->format : "pem", &text, &ctx->err)) != KR_OK)
 		return ret;
 	cmd_print_text(ctx, text);
 	free(text);
@@ -464,5 +434,7 @@ const struct cmd_entry cmd_key_export_entry = {
 	    "               (minisign.pub) or mcuboot-c (a C array for\n"
 	    "               MCUboot's key table)\n",
 	.flags = CMD_STATE,
+	.opts = cmd_key_export_options,
+	.opts_size = sizeof(struct cmd_key_export_opts),
 	.exec = cmd_key_export_exec,
 };

@@ -1,8 +1,8 @@
 /*
  * keyrite quorum verify: a custodian checks their own share, or a quorum
- * checks that their shares unlock the key.
+ * checks that their shares unlock the key.  Also the --key option it
+ * shares with audit clock-recover.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,36 +25,46 @@ cmd_quorum_print(struct cmd_ctx *ctx, const struct kr_quorum_report *rep)
 	}
 }
 
-static int
-cmd_quorum_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
+const struct cmd_opt cmd_key_options[] = {
+	CMD_ROW_STR("key", struct cmd_key_opts, key),
+	CMD_ROW_END
+};
+
+int
+cmd_key_quorum_check(struct cmd_ctx *ctx, const struct cmd_key_opts *o)
 {
-	struct kr_passphrase_source	 src;
-	struct kr_quorum_report		*rep;
-	struct cmd_quorum		 q;
-	const char			*key = NULL;
+	if (o->key == NULL || ctx->q.n == 0)
+		return cmd_usage_error(ctx, "--key and the --share of each "
+		    "custodian present are required");
+	return KR_OK;
+}
+
+static int
+cmd_quorum_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
+    char **argv)
+{
+	const struct cmd_key_opts	*o = opts;
+	struct kr_quorum_report		*rep = NULL;
 	int				 ret;
 
-	cmd_quorum_init(&q, &src);
-	if ((ret = cmd_quorum_key_options(ctx, argc, argv, &q, &key)) != KR_OK)
+	if ((ret = cmd_key_quorum_check(ctx, o)) != KR_OK)
 		return ret;
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_authority_quorum_verify(ctx->app, key, q.shares, q.n, &src, rep,
-	    &ctx->err);
-	if (rep->m > 0) {
+	ret = kr_authority_quorum_verify(ctx->app, o->key, ctx->q.shares,
+	    ctx->q.n, &ctx->src, &rep, &ctx->err);
+	if (rep != NULL && rep->m > 0) {
 		cmd_printf(ctx, "key '%s': %u-of-%u quorum, share set epoch "
-		    "%u\n", key, rep->m, rep->n, rep->epoch);
+		    "%u\n", o->key, rep->m, rep->n, rep->epoch);
 		cmd_quorum_print(ctx, rep);
 	}
-	if (ret == KR_OK && q.n == 1)
+	if (ret == KR_OK && ctx->q.n == 1)
 		cmd_printf(ctx, "The share of custodian '%s' is good: it "
 		    "opens with this passphrase and was dealt for this key.\n",
 		    rep->shares[0].custodian);
 	else if (ret == KR_OK)
 		cmd_printf(ctx, "Quorum met: %zu good shares unlock key '%s'.\n",
-		    rep->good, key);
+		    rep->good, o->key);
 	cmd_note_kdf_profile(ctx);
-	free(rep);
+	kr_quorum_report_free(&rep);
 	return ret;
 }
 
@@ -71,6 +81,8 @@ const struct cmd_entry cmd_quorum_verify_entry = {
 	    "                     from descriptor N instead of the terminal\n"
 	    "\nExit status: 0 good (and, with two or more shares, unlocked);\n"
 	    "1 refused or fewer than M good shares; 2 usage or input error.\n",
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM | CMD_NOARGS,
+	.opts = cmd_key_options,
+	.opts_size = sizeof(struct cmd_key_opts),
 	.exec = cmd_quorum_verify_exec,
 };

@@ -1,7 +1,6 @@
 /*
  * keyrite revoke
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,57 +29,53 @@ cmd_parse_time(struct cmd_ctx *ctx, const char *opt, const char *s,
 	return KR_OK;
 }
 
-static int
-cmd_revoke_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "issuer-key", required_argument, NULL, 'k' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "invalidity-date", required_argument, NULL, 'i' },
-		{ "lift-hold", no_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_revoke_req	req;
-	struct kr_revoke_result	res;
-	const char		*reason = NULL;
-	int			 c, ret;
+struct cmd_revoke_opts {
+	struct kr_revoke_req	 req;
+	const char		*reason;
+};
 
-	memset(&req, 0, sizeof(req));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': req.issuer_key = optarg; break;
-		case 's': req.serial = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'l': req.lift_hold = true; break;
-		case 'i':
-			if ((ret = cmd_parse_time(ctx, "--invalidity-date",
-			    optarg, &req.invalidity)) != KR_OK)
-				return ret;
-			break;
-		default:
-			return cmd_bad_option(ctx, c, argv);
-		}
-	}
-	if (optind != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[optind]);
-	if (req.issuer_key == NULL || req.serial == NULL ||
-	    (reason == NULL) != req.lift_hold)
+static int
+cmd_revoke_opt_date(struct cmd_ctx *ctx, void *opts, const char *arg)
+{
+	struct cmd_revoke_opts	*o = opts;
+
+	return cmd_parse_time(ctx, "--invalidity-date", arg,
+	    &o->req.invalidity);
+}
+
+static const struct cmd_opt cmd_revoke_options[] = {
+	CMD_ROW_STR("issuer-key", struct cmd_revoke_opts, req.issuer_key),
+	CMD_ROW_STR("serial", struct cmd_revoke_opts, req.serial),
+	CMD_ROW_STR("reason", struct cmd_revoke_opts, reason),
+	CMD_ROW_CALL("invalidity-date", cmd_revoke_opt_date),
+	CMD_ROW_FLAG("lift-hold", struct cmd_revoke_opts, req.lift_hold),
+	CMD_ROW_END
+};
+
+static int
+cmd_revoke_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_revoke_opts	*o = opts;
+	struct kr_revoke_req	*req = &o->req;
+	struct kr_revoke_result	 res;
+	int			 ret;
+
+	if (req->issuer_key == NULL || req->serial == NULL ||
+	    (o->reason == NULL) != req->lift_hold)
 		return cmd_usage_error(ctx, "--issuer-key, --serial and either "
 		    "--reason or --lift-hold are required");
-	if (reason != NULL && kr_reason_from_name(reason, &req.reason) != KR_OK)
+	if (o->reason != NULL &&
+	    kr_reason_from_name(o->reason, &req->reason) != KR_OK)
 		return cmd_usage_error(ctx, "unknown reason '%s': use "
 		    "unspecified, keyCompromise, cACompromise, "
 		    "affiliationChanged, superseded, cessationOfOperation, "
 		    "certificateHold, privilegeWithdrawn or aACompromise",
-		    reason);
-	req.actor = ctx->actor;
-	if ((ret = kr_authority_revoke(ctx->app, &req, &res, &ctx->err)) !=
+		    o->reason);
+	req->actor = ctx->actor;
+	if ((ret = kr_authority_revoke(ctx->app, req, &res, &ctx->err)) !=
 	    KR_OK)
 		return ret;
-	if (req.lift_hold)
+	if (req->lift_hold)
 		cmd_printf(ctx, "Lifted the hold on %s (%s): it leaves the next "
 		    "base CRL and shows as removeFromCRL in the next delta "
 		    "(audit entry %lld).\n", res.serial, res.subject,
@@ -88,8 +83,8 @@ cmd_revoke_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	else
 		cmd_printf(ctx, "Revoked %s (%s), reason %s (audit entry %lld).\n"
 		    "It is listed from the next `keyrite crl publish --issuer-key "
-		    "%s`.\n", res.serial, res.subject, reason,
-		    (long long)res.audit_seq, req.issuer_key);
+		    "%s`.\n", res.serial, res.subject, o->reason,
+		    (long long)res.audit_seq, req->issuer_key);
 	return KR_OK;
 }
 
@@ -107,6 +102,8 @@ const struct cmd_entry cmd_revoke_entry = {
 	    "  --invalidity-date TIME  when the key was (suspected to be)\n"
 	    "                     compromised: 2026-11-20 or 2026-11-20T10:00:00Z\n"
 	    "  --lift-hold        lift a certificateHold (only that reason lifts)\n",
-	.flags = CMD_STATE | CMD_WRITES,
+	.flags = CMD_STATE | CMD_WRITES | CMD_NOARGS,
+	.opts = cmd_revoke_options,
+	.opts_size = sizeof(struct cmd_revoke_opts),
 	.exec = cmd_revoke_exec,
 };

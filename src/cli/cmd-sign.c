@@ -1,7 +1,6 @@
 /*
  * keyrite sign firmware | sign batch | sign show
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,22 +70,21 @@ cmd_sign_table(struct cmd_ctx *ctx, const struct kr_sign_req *req,
 }
 
 static int
-cmd_sign_run(struct cmd_ctx *ctx, struct kr_sign_req *req,
-    const struct cmd_quorum *q, struct kr_passphrase_source *src)
+cmd_sign_run(struct cmd_ctx *ctx, struct kr_sign_req *req)
 {
 	struct kr_sign_result	res;
 	struct cmd_progress	prog = { NULL, { 0, 0 }, false };
 	int			ret;
 
-	req->shares = q->shares;
-	req->nshares = q->n;
+	req->shares = ctx->q.shares;
+	req->nshares = ctx->q.n;
 	memset(&res, 0, sizeof(res));
 	if ((res.items = calloc(req->nitems, sizeof(*res.items))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	req->actor = ctx->actor;
 	req->progress = cmd_sign_progress;
 	req->progress_arg = &prog;
-	ret = kr_authority_sign(ctx->app, req, src, &res, &ctx->err);
+	ret = kr_authority_sign(ctx->app, req, &ctx->src, &res, &ctx->err);
 	if (ret == KR_OK || res.done > 0 || res.items[0].code != KR_OK)
 		cmd_sign_table(ctx, req, &res);
 	if (ret == KR_OK)
@@ -94,103 +92,77 @@ cmd_sign_run(struct cmd_ctx *ctx, struct kr_sign_req *req,
 		    "recorded with its audit entry.\n", res.done,
 		    res.done == 1 ? "" : "s", req->key);
 	cmd_note_kdf_profile(ctx);
+	kr_sign_result_free(&res);
 	free(res.items);
 	return ret;
 }
 
-enum {
-	S_KEY = 256, S_FORMAT, S_IN, S_OUT, S_CERT, S_CHAIN, S_VERSION,
-	S_HDR, S_PAD, S_ALIGN, S_SLOT, S_LOAD, S_SECCNT, S_PSS, S_SHARE, S_FD,
-	S_NAME,
+struct cmd_fw_opts {
+	struct kr_sign_req	req;
+	struct kr_sign_item	it;
+	bool			rsa_pss;
 };
 
 static int
-cmd_fw_opt(struct cmd_ctx *ctx, struct kr_sign_req *req, struct kr_sign_item *it,
-    struct cmd_quorum *q, int c, char **argv)
+cmd_fw_opt_format(struct cmd_ctx *ctx, void *opts, const char *arg)
 {
-	struct kr_mcuboot_opts	*m = &it->opts.mcuboot;
-	unsigned		 v = 0;
-	int			 ret = KR_OK;
+	struct cmd_fw_opts	*o = opts;
 
-	switch (c) {
-	case S_KEY: req->key = optarg; break;
-	case S_IN: it->in_path = optarg; break;
-	case S_OUT: it->out_path = optarg; break;
-	case S_CERT: req->cert_path = optarg; break;
-	case S_CHAIN: req->chain_path = optarg; break;
-	case S_VERSION: it->opts.version = optarg; break;
-	case S_NAME: it->opts.image_name = optarg; break;
-	case S_PAD: m->pad_header = true; break;
-	case S_PSS: it->opts.sig_alg = KR_SIG_RSA_PSS_SHA256; break;
-	case S_FD: return cmd_pass_set_fd(ctx, &q->pass, optarg);
-	case S_SHARE: return cmd_quorum_share(ctx, q, optarg);
-	case S_FORMAT:
-		if (kr_fw_format_from_name(optarg, &it->opts.format) != KR_OK)
-			return cmd_usage_error(ctx, "unknown format '%s': use "
-			    "raw, minisign, mcuboot, rauc or cms", optarg);
-		break;
-	case S_HDR: case S_ALIGN: case S_SLOT: case S_LOAD: case S_SECCNT:
-		if ((ret = cmd_parse_uint(ctx, argv[optind - 2], optarg, 0,
-		    0xffffffffU, &v)) != KR_OK)
-			return ret;
-		if (c == S_HDR) m->header_size = v;
-		if (c == S_ALIGN) m->align = v;
-		if (c == S_SLOT) m->slot_size = v;
-		if (c == S_LOAD) m->load_addr = v;
-		if (c == S_SECCNT) {
-			m->has_security_counter = true;
-			m->security_counter = v;
-		}
-		break;
-	default:
-		return cmd_bad_option(ctx, c, argv);
-	}
-	return ret;
+	if (kr_fw_format_from_name(arg, &o->it.opts.format) != KR_OK)
+		return cmd_usage_error(ctx, "unknown format '%s': use raw, "
+		    "minisign, mcuboot, rauc or cms", arg);
+	return KR_OK;
 }
 
 static int
-cmd_sign_firmware_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_fw_opt_counter(struct cmd_ctx *ctx, void *opts, const char *arg)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, S_KEY },
-		{ "format", required_argument, NULL, S_FORMAT },
-		{ "in", required_argument, NULL, S_IN },
-		{ "out", required_argument, NULL, S_OUT },
-		{ "cert", required_argument, NULL, S_CERT },
-		{ "chain", required_argument, NULL, S_CHAIN },
-		{ "version", required_argument, NULL, S_VERSION },
-		{ "name", required_argument, NULL, S_NAME },
-		{ "header-size", required_argument, NULL, S_HDR },
-		{ "pad-header", no_argument, NULL, S_PAD },
-		{ "align", required_argument, NULL, S_ALIGN },
-		{ "slot-size", required_argument, NULL, S_SLOT },
-		{ "load-addr", required_argument, NULL, S_LOAD },
-		{ "security-counter", required_argument, NULL, S_SECCNT },
-		{ "rsa-pss", no_argument, NULL, S_PSS },
-		{ "share", required_argument, NULL, S_SHARE },
-		{ "passphrase-fd", required_argument, NULL, S_FD },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_passphrase_source	 src;
-	struct kr_sign_req		 req;
-	struct kr_sign_item		 it;
-	struct cmd_quorum		 q;
-	int				 c, ret;
+	struct cmd_fw_opts	*o = opts;
+	struct kr_mcuboot_opts	*m = &o->it.opts.mcuboot;
 
-	memset(&req, 0, sizeof(req));
-	memset(&it, 0, sizeof(it));
-	cmd_quorum_init(&q, &src);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1)
-		if ((ret = cmd_fw_opt(ctx, &req, &it, &q, c, argv)) != KR_OK)
-			return ret;
-	if (optind != argc || req.key == NULL || it.opts.format == 0 ||
-	    it.in_path == NULL || it.out_path == NULL)
+	m->has_security_counter = true;
+	return cmd_parse_uint(ctx, "--security-counter", arg, 0, 0xffffffffU,
+	    &m->security_counter);
+}
+
+#define CMD_FW_MCUBOOT(n, m)						\
+	CMD_ROW_UINT((n), struct cmd_fw_opts, it.opts.mcuboot.m, 0,	\
+	    0xffffffffU)
+
+static const struct cmd_opt cmd_fw_options[] = {
+	CMD_ROW_STR("key", struct cmd_fw_opts, req.key),
+	CMD_ROW_CALL("format", cmd_fw_opt_format),
+	CMD_ROW_STR("in", struct cmd_fw_opts, it.in_path),
+	CMD_ROW_STR("out", struct cmd_fw_opts, it.out_path),
+	CMD_ROW_STR("cert", struct cmd_fw_opts, req.cert_path),
+	CMD_ROW_STR("chain", struct cmd_fw_opts, req.chain_path),
+	CMD_ROW_STR("version", struct cmd_fw_opts, it.opts.version),
+	CMD_ROW_STR("name", struct cmd_fw_opts, it.opts.image_name),
+	CMD_FW_MCUBOOT("header-size", header_size),
+	CMD_ROW_FLAG("pad-header", struct cmd_fw_opts,
+	    it.opts.mcuboot.pad_header),
+	CMD_FW_MCUBOOT("align", align),
+	CMD_FW_MCUBOOT("slot-size", slot_size),
+	CMD_FW_MCUBOOT("load-addr", load_addr),
+	CMD_ROW_CALL("security-counter", cmd_fw_opt_counter),
+	CMD_ROW_FLAG("rsa-pss", struct cmd_fw_opts, rsa_pss),
+	CMD_ROW_END
+};
+
+static int
+cmd_sign_firmware_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_fw_opts	*o = opts;
+
+	if (argc != 0 || o->req.key == NULL || o->it.opts.format == 0 ||
+	    o->it.in_path == NULL || o->it.out_path == NULL)
 		return cmd_usage_error(ctx, "--key, --format, --in and --out are "
 		    "required");
-	req.items = &it;
-	req.nitems = 1;
-	return cmd_sign_run(ctx, &req, &q, &src);
+	if (o->rsa_pss)
+		o->it.opts.sig_alg = KR_SIG_RSA_PSS_SHA256;
+	o->req.items = &o->it;
+	o->req.nitems = 1;
+	return cmd_sign_run(ctx, &o->req);
 }
 
 const struct cmd_entry cmd_sign_firmware_entry = {
@@ -213,50 +185,42 @@ const struct cmd_entry cmd_sign_firmware_entry = {
 	    "  --rsa-pss           RSASSA-PSS for an RSA key (raw, cms)\n"
 	    "  --share FILE        a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
+	.opts = cmd_fw_options,
+	.opts_size = sizeof(struct cmd_fw_opts),
 	.exec = cmd_sign_firmware_exec,
 };
 
-static int
-cmd_sign_batch_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "out-dir", required_argument, NULL, 'o' },
-		{ "share", required_argument, NULL, S_SHARE },
-		{ "passphrase-fd", required_argument, NULL, S_FD },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_passphrase_source	 src;
-	struct kr_manifest		 m;
-	struct kr_sign_req		 req;
-	struct kr_sign_item		 dummy;
-	struct cmd_quorum		 q;
-	const char			*out_dir = NULL;
-	int				 c, ret;
+struct cmd_batch_opts {
+	const char	*out_dir;
+};
 
-	memset(&req, 0, sizeof(req));
-	memset(&dummy, 0, sizeof(dummy));
-	cmd_quorum_init(&q, &src);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
-		if (c == 'o')
-			out_dir = optarg;
-		else if ((ret = cmd_fw_opt(ctx, &req, &dummy, &q, c, argv)) !=
-		    KR_OK)
-			return ret;
-	}
-	if (optind + 1 != argc)
+static const struct cmd_opt cmd_batch_options[] = {
+	CMD_ROW_STR("out-dir", struct cmd_batch_opts, out_dir),
+	CMD_ROW_END
+};
+
+static int
+cmd_sign_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_batch_opts	*o = opts;
+	struct kr_manifest	 m;
+	struct kr_sign_req	 req;
+	int			 ret;
+
+	if (argc != 1)
 		return cmd_usage_error(ctx, "give one manifest");
-	if ((ret = kr_manifest_load(argv[optind], out_dir, &m, &ctx->err)) !=
+	if ((ret = kr_manifest_load(argv[0], o->out_dir, &m, &ctx->err)) !=
 	    KR_OK)
 		return ret;
+	memset(&req, 0, sizeof(req));
 	req.key = m.key;
 	req.cert_path = m.cert;
 	req.chain_path = m.chain;
 	req.items = m.items;
 	req.nitems = m.nitems;
-	req.batch_name = argv[optind];
-	ret = cmd_sign_run(ctx, &req, &q, &src);
+	req.batch_name = argv[0];
+	ret = cmd_sign_run(ctx, &req);
 	kr_manifest_free(&m);
 	return ret;
 }
@@ -272,7 +236,9 @@ const struct cmd_entry cmd_sign_batch_entry = {
 	    "  --out-dir DIR       where outputs go (default: beside the manifest)\n"
 	    "  --share FILE        a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
-	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
+	.opts = cmd_batch_options,
+	.opts_size = sizeof(struct cmd_batch_opts),
 	.exec = cmd_sign_batch_exec,
 };
 
@@ -324,33 +290,30 @@ cmd_sign_show_rec(struct cmd_ctx *ctx, const struct kr_signature_rec *r)
 	return KR_OK;
 }
 
-static int
-cmd_sign_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "in", required_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kr_signature_rec	*r;
-	const char		*out = NULL, *in = NULL;
-	unsigned		 id;
-	int			 c, ret;
+struct cmd_sign_show_opts {
+	const char	*out;
+	const char	*in;
+};
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts, NULL)) != -1) {
-		if (c == 'o')
-			out = optarg;
-		else if (c == 'i')
-			in = optarg;
-		else
-			return cmd_bad_option(ctx, c, argv);
-	}
-	if (optind + 1 != argc)
+static const struct cmd_opt cmd_sign_show_options[] = {
+	CMD_ROW_STR("out", struct cmd_sign_show_opts, out),
+	CMD_ROW_STR("in", struct cmd_sign_show_opts, in),
+	CMD_ROW_END
+};
+
+static int
+cmd_sign_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_sign_show_opts	*o = opts;
+	struct kr_signature_rec		*r;
+	unsigned			 id;
+	int				 ret;
+
+	if (argc != 1)
 		return cmd_usage_error(ctx, "give one signature id");
-	if (in != NULL && out == NULL)
+	if (o->in != NULL && o->out == NULL)
 		return cmd_usage_error(ctx, "--in goes with --out FILE");
-	if ((ret = cmd_parse_uint(ctx, "the signature id", argv[optind], 1,
+	if ((ret = cmd_parse_uint(ctx, "the signature id", argv[0], 1,
 	    0x7fffffffU, &id)) != KR_OK)
 		return ret;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -364,13 +327,13 @@ cmd_sign_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = cmd_sign_show_rec(ctx, r);
 	kr_store_signature_clear(r);
 	free(r);
-	if (ret != KR_OK || out == NULL)
+	if (ret != KR_OK || o->out == NULL)
 		return ret;
-	if ((ret = kr_authority_sign_release(ctx->app, id, in, out,
+	if ((ret = kr_authority_sign_release(ctx->app, id, o->in, o->out,
 	    &ctx->err)) == KR_OK)
 		cmd_printf(ctx, "Wrote signature %u again to %s (the kept bytes' "
-		    "SHA-256 checked%s).\n", id, out, in != NULL ? ", and the "
-		    "image's digest" : "");
+		    "SHA-256 checked%s).\n", id, o->out, o->in != NULL ?
+		    ", and the image's digest" : "");
 	return ret;
 }
 
@@ -386,5 +349,7 @@ const struct cmd_entry cmd_sign_show_entry = {
 	    "  --in IMAGE   mcuboot and rauc: the image that was signed; its\n"
 	    "               digest must be the recorded one\n",
 	.flags = CMD_STATE,
+	.opts = cmd_sign_show_options,
+	.opts_size = sizeof(struct cmd_sign_show_opts),
 	.exec = cmd_sign_show_exec,
 };

@@ -1,7 +1,6 @@
 /*
  * keyrite status: what this appliance is and how it stands.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -73,7 +72,7 @@ cmd_status_hardening(struct cmd_ctx *ctx)
 }
 
 static int
-cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_status_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
 	struct kr_store			*st = kr_appliance_store(ctx->app);
 	const struct kr_replay_report	*rp;
@@ -84,8 +83,6 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t				 keys = 0;
 	int				 ret;
 
-	if (argc > 1)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[1]);
 	if ((ret = kr_store_meta_get(st, "appliance_id", id, sizeof(id),
 	    &ctx->err)) != KR_OK ||
 	    (ret = kr_store_key_foreach(st, cmd_status_count_key, &keys,
@@ -120,6 +117,6 @@ const struct cmd_entry cmd_status_entry = {
 	.usage = "",
 	.summary = "show the appliance, its KDF profile, keys and audit chain",
 	.help = "",
-	.flags = CMD_STATE,
+	.flags = CMD_STATE | CMD_NOARGS,
 	.exec = cmd_status_exec,
 };

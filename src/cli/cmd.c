@@ -1,10 +1,9 @@
 /*
- * The command table and what every command shares: lookup, usage, option
- * helpers and output.
+ * The command table and what every command shares: lookup, usage, running
+ * (options.c parses the options) and output.
  */
 #include <sys/types.h>
 
-#include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -319,16 +318,6 @@ cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
 }
 
 int
-cmd_bad_option(struct cmd_ctx *ctx, int c, char **argv)
-{
-	const char	*arg = optind > 0 ? argv[optind - 1] : "?";
-
-	if (c == ':')
-		return cmd_usage_error(ctx, "option %s needs a value", arg);
-	return cmd_usage_error(ctx, "unknown option '%s'", arg);
-}
-
-int
 cmd_parse_uint(struct cmd_ctx *ctx, const char *opt, const char *s,
     unsigned min, unsigned max, unsigned *out)
 {
@@ -419,6 +408,22 @@ cmd_note_recovery(struct cmd_ctx *ctx)
 	}
 }
 
+/* Options first (after the state folder is open), then the command. */
+static int
+cmd_exec(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
+    char **argv)
+{
+	void	*opts = NULL;
+	int	 ret;
+
+	if (e->opts_size > 0 && (opts = calloc(1, e->opts_size)) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	if ((ret = cmd_options_parse(e, ctx, opts, &argc, &argv)) == KR_OK)
+		ret = e->exec(ctx, opts, argc, argv);
+	free(opts);
+	return ret;
+}
+
 int
 cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
@@ -436,62 +441,9 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	if ((e->flags & CMD_SECRETS) != 0 && ctx->hardening != NULL &&
 	    ctx->hardening->warning[0] != '\0')
 		cmd_eprint("keyrite: warning: ", ctx->hardening->warning);
-	ret = e->exec(ctx, argc, argv);
+	ret = cmd_exec(e, ctx, argc, argv);
 	kr_appliance_close(&ctx->app);
 	return ret;
-}
-
-int
-cmd_quorum_key_options(struct cmd_ctx *ctx, int argc, char **argv,
-    struct cmd_quorum *q, const char **key)
-{
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "share", required_argument, NULL, 's' },
-		{ "passphrase-fd", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	c, ret = KR_OK;
-
-	*key = NULL;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, CMD_OPTSTRING, opts,
-	    NULL)) != -1) {
-		if (c == 'k')
-			*key = optarg;
-		else if (c == 's')
-			ret = cmd_quorum_share(ctx, q, optarg);
-		else if (c == 'f')
-			ret = cmd_pass_set_fd(ctx, &q->pass, optarg);
-		else
-			return cmd_bad_option(ctx, c, argv);
-		if (ret != KR_OK)
-			return ret;
-	}
-	if (optind != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[optind]);
-	if (*key == NULL || q->n == 0)
-		return cmd_usage_error(ctx, "--key and the --share of each "
-		    "custodian present are required");
-	return KR_OK;
-}
-
-void
-cmd_quorum_init(struct cmd_quorum *q, struct kr_passphrase_source *src)
-{
-	memset(q, 0, sizeof(*q));
-	cmd_pass_init(&q->pass, src);
-}
-
-int
-cmd_quorum_share(struct cmd_ctx *ctx, struct cmd_quorum *q, const char *file)
-{
-	if (q->n == KR_CUSTODIANS_MAX)
-		return cmd_usage_error(ctx, "more than %d --share",
-		    KR_CUSTODIANS_MAX);
-	q->shares[q->n++] = file;
-	return KR_OK;
 }
 
 void

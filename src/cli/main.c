@@ -139,7 +139,7 @@ dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 		    "-C STATEDIR or set KEYRITE_HOME\n", e->name);
 		return 2;
 	}
-	/* The command's own getopt sees its name as argv[0]. */
+	/* The option parser (options.c) sees the last word as argv[0]. */
 	ret = cmd_run(e, ctx, argc - used + 1, argv + used - 1);
 	(void)fflush(ctx->out);
 	if (ret == KR_OK)

@@ -1,7 +1,9 @@
 /*
- * Names of hash, key and signature algorithms, and which fits which.
+ * Names of hash, key and signature algorithms, and which fits which; and
+ * the names of key purposes.
  *
- * Key algorithm names are what an operator types ("p256"); signature
+ * Key algorithm and purpose names are what an operator types ("p256",
+ * "ca"); signature
  * algorithm names follow the X.509 / RFC 4055 names an auditor will see in
  * `openssl x509 -text` where there is one.
  */
@@ -31,6 +33,17 @@ static const struct {
 	{ KR_KEY_ED25519,	"ed25519",	KR_SIG_ED25519 },
 	{ KR_KEY_RSA3072,	"rsa3072",	KR_SIG_RSA_PKCS1_SHA256 },
 	{ KR_KEY_RSA4096,	"rsa4096",	KR_SIG_RSA_PKCS1_SHA256 },
+};
+
+static const struct {
+	enum kr_purpose	 purpose;
+	const char	*name;
+} kr_purposes[] = {
+	{ KR_PURPOSE_CA,	"ca" },
+	{ KR_PURPOSE_FIRMWARE,	"firmware" },
+	{ KR_PURPOSE_CRL,	"crl" },
+	{ KR_PURPOSE_OCSP,	"ocsp" },
+	{ KR_PURPOSE_AUDIT,	"audit" },
 };
 
 /* Key families: which key algorithms a signature algorithm can use. */
@@ -122,6 +135,33 @@ kr_key_alg_from_name(const char *name, enum kr_key_alg *alg)
 	for (i = 0; i < KR_NITEMS(kr_keys); i++) {
 		if (strcmp(kr_keys[i].name, name) == 0) {
 			*alg = kr_keys[i].alg;
+			return KR_OK;
+		}
+	}
+	return KR_EINPUT;
+}
+
+const char *
+kr_purpose_name(enum kr_purpose p)
+{
+	size_t	i;
+
+	for (i = 0; i < KR_NITEMS(kr_purposes); i++)
+		if (kr_purposes[i].purpose == p)
+			return kr_purposes[i].name;
+	return "unknown";
+}
+
+int
+kr_purpose_from_name(const char *name, enum kr_purpose *out)
+{
+	size_t	i;
+
+	if (name == NULL || out == NULL)
+		return KR_EINPUT;
+	for (i = 0; i < KR_NITEMS(kr_purposes); i++) {
+		if (strcmp(kr_purposes[i].name, name) == 0) {
+			*out = kr_purposes[i].purpose;
 			return KR_OK;
 		}
 	}

@@ -1,50 +1,9 @@
 /*
- * Key purposes and key names.
+ * Key names: what a key may be called (purposes are named in crypto/).
  */
 #include <string.h>
 
 #include <keyrite/keystore.h>
-
-static const struct {
-	enum kr_purpose	 purpose;
-	const char	*name;
-} purposes[] = {
-	{ KR_PURPOSE_CA,	"ca" },
-	{ KR_PURPOSE_FIRMWARE,	"firmware" },
-	{ KR_PURPOSE_CRL,	"crl" },
-	{ KR_PURPOSE_OCSP,	"ocsp" },
-	{ KR_PURPOSE_AUDIT,	"audit" },
-};
-
-#define NPURPOSES	(sizeof(purposes) / sizeof(purposes[0]))
-
-/* Returns "unknown" for a value that is not a purpose. */
-const char *
-kr_purpose_name(enum kr_purpose p)
-{
-	size_t	i;
-
-	for (i = 0; i < NPURPOSES; i++)
-		if (purposes[i].purpose == p)
-			return purposes[i].name;
-	return "unknown";
-}
-
-int
-kr_purpose_from_name(const char *name, enum kr_purpose *out)
-{
-	size_t	i;
-
-	if (name == NULL || out == NULL)
-		return KR_EINPUT;
-	for (i = 0; i < NPURPOSES; i++) {
-		if (strcmp(purposes[i].name, name) == 0) {
-			*out = purposes[i].purpose;
-			return KR_OK;
-		}
-	}
-	return KR_EINPUT;
-}
 
 static bool
 key_name_char_ok(char c)

@@ -175,7 +175,7 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
     enum kr_key_alg alg)
 {
 	struct kr_passphrase_source	 src;
-	struct kr_quorum_report		*rep = calloc(1, sizeof(*rep));
+	struct kr_quorum_report		*rep = NULL;
 	struct kr_share			*sh[NCUST];
 	struct kr_signer		*s = NULL;
 	struct pw_src			 pw = { 0, -1, { 0 } };
@@ -191,8 +191,8 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 	src = (struct kr_passphrase_source){ pw_get, NULL, &pw };
 	for (i = 0; i < 3; i++)
 		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
-	ck_assert_msg(kr_authority_unlock(app, name, files, 3, &src, rep, &s,
-	    &e) == KR_OK, "%s", e.msg);
+	ck_assert_msg(kr_authority_unlock_report(app, name, files, 3, &src,
+	    &rep, &s, &e) == KR_OK, "%s", e.msg);
 	ck_assert(rep->unlocked);
 	ck_assert_int_eq(kr_sealed_private_bytes(s, priv, sizeof(priv), &len),
 	    KR_OK);
@@ -221,7 +221,7 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 		free(sh[i]);
 	}
 	kr_signer_free(&s);
-	free(rep);
+	kr_quorum_report_free(&rep);
 }
 
 START_TEST(test_no_plaintext_anywhere)

@@ -63,6 +63,7 @@ issue(struct kr_appliance *app, enum kr_issue_kind kind, const char *profile,
 	char			 a[400], b[400];
 	const char		*sh[2] = { a, b };
 	struct kr_issue_req	 req;
+	int			 ret;
 
 	(void)snprintf(a, sizeof(a), "%s/a.share", shares);
 	(void)snprintf(b, sizeof(b), "%s/b.share", shares);
@@ -78,13 +79,15 @@ issue(struct kr_appliance *app, enum kr_issue_kind kind, const char *profile,
 	req.nshares = 2;
 	req.actor = "tester";
 	req.accept_warnings = true;
-	return kr_authority_issue(app, &req, &src, res, e);
+	ret = kr_authority_issue(app, &req, &src, res, e);
+	kr_issue_result_free(res);	/* the serial stays */
+	return ret;
 }
 
 START_TEST(test_thousand_serials)
 {
 	struct kr_appliance	*app;
-	struct kr_issue_result	*res = calloc(1, sizeof(*res));
+	struct kr_issue_result	 res;
 	char			(*seen)[33] = calloc(ISSUES, sizeof(*seen));
 	char			 out[400];
 	struct kr_err		 e;
@@ -93,24 +96,23 @@ START_TEST(test_thousand_serials)
 
 	make_appliance(&app);
 	(void)snprintf(out, sizeof(out), "%s/root.pem", tmp);
-	ck_assert_msg(issue(app, KR_ISSUE_ROOT, "root", out, res, &e) == KR_OK,
+	ck_assert_msg(issue(app, KR_ISSUE_ROOT, "root", out, &res, &e) == KR_OK,
 	    "%s", e.msg);
 	for (i = 0; i < ISSUES; i++) {
 		(void)snprintf(out, sizeof(out), "%s/c%04d.pem", tmp, i);
-		ck_assert_msg(issue(app, KR_ISSUE_CERT, "device", out, res,
+		ck_assert_msg(issue(app, KR_ISSUE_CERT, "device", out, &res,
 		    &e) == KR_OK, "issuance %d: %s", i, e.msg);
-		ck_assert_uint_eq(strlen(res->serial), 32);
+		ck_assert_uint_eq(strlen(res.serial), 32);
 		ck_assert_int_eq(kr_hex_decode(&first, 1, (char[3]){
-		    res->serial[0], res->serial[1], '\0' }), KR_OK);
+		    res.serial[0], res.serial[1], '\0' }), KR_OK);
 		ck_assert_msg(first >= 0x01 && first <= 0x7f, "serial %s is "
-		    "not positive and minimal", res->serial);
+		    "not positive and minimal", res.serial);
 		for (j = 0; j < i; j++)
-			ck_assert_str_ne(seen[j], res->serial);
-		memcpy(seen[i], res->serial, 33);
+			ck_assert_str_ne(seen[j], res.serial);
+		memcpy(seen[i], res.serial, 33);
 	}
 	kr_appliance_close(&app);
 	free(seen);
-	free(res);
 	(void)snprintf(out, sizeof(out), "rm -rf '%s'", tmp);
 	ck_assert_int_eq(system(out), 0);
 }
