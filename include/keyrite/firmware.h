@@ -7,7 +7,7 @@
  *   mcuboot.c   MCUboot signed images (header, protected TLVs, TLVs)
  *   cms.c       detached CMS SignedData (RFC 5652), shared with rauc.c
  *   rauc.c      RAUC plain bundles
- *   stream.c    hashing files in fixed memory; writing outputs
+ *   stream.c    hashing files in fixed memory; writing outputs to a sink
  *
  * This module formats and signs; it does not decide.  The caller
  * (authority/) checks the key's purpose, unlocks it, records the result
@@ -159,14 +159,29 @@ int		 kr_fw_sign_buf(struct kr_signer *, const struct kr_fw_opts *,
 void		 kr_fw_result_free(struct kr_fw_result **);
 
 /*
- * Writes a result's output to `out` atomically (temporary file beside it,
- * 0600, fsync, rename, folder fsync; KR_FILE_NOREPLACE refuses an existing
- * file).  The input at `in` is read again; if its image bytes no longer
- * hash to res->digest nothing is written (KR_EVERIFY).  `in` is not read
- * for detached formats and may be NULL then.  progress may be NULL.
+ * Where a written output goes: `write` takes the output's bytes in order
+ * (the firmware layer never names, syncs or creates a file).  authority/
+ * connects it to media's streaming writer (kr_media_stream_put), which
+ * checks the bytes and writes them atomically; firmware/ cannot call
+ * media/, which sits beside it (docs/architecture.md).
  */
-int		 kr_fw_write_file(const struct kr_fw_result *, const char *,
-		    const char *, unsigned, kr_fw_progress_fn *, void *,
+typedef int	 kr_fw_write_fn(void *, const void *, size_t, struct kr_err *);
+
+struct kr_fw_output {
+	kr_fw_write_fn	*write;
+	void		*arg;
+};
+
+/*
+ * Writes a result's output into `dst`: the head, the image bytes
+ * streamed from the input at `in` (read again in fixed memory), the
+ * tail.  If the image bytes no longer hash to res->digest it fails with
+ * KR_EVERIFY after some bytes went to `dst`: the caller discards the
+ * output on any failure.  `in` is not read for detached formats and may
+ * be NULL then.  progress may be NULL.
+ */
+int		 kr_fw_write(const struct kr_fw_result *, const char *,
+		    const struct kr_fw_output *, kr_fw_progress_fn *, void *,
 		    struct kr_err *) KR_WUR;
 /* The output for an image in memory, malloc'd; the digest is checked. */
 int		 kr_fw_output_buf(const struct kr_fw_result *, const uint8_t *,

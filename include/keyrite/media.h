@@ -45,6 +45,43 @@ int		 kr_media_copy(enum kr_artifact, const char *, const void *,
 		    size_t, const char *, unsigned, struct kr_err *) KR_WUR;
 
 /*
+ * A streamed artifact, for outputs too large to hold in memory (signed
+ * images): opened for a type on the allow-list, written piece by piece,
+ * then committed (fsync, name, folder fsync, as kr_media_write; the
+ * flags are kr_media_write's) or aborted (nothing is left).  Each piece
+ * is scanned for private key blocks as kr_media_write scans a buffer
+ * before any of it is written, together with the last KR_MEDIA_CARRY
+ * bytes before it, so a block split between pieces is found too.  After
+ * a refused or failed write the stream takes nothing more and commit
+ * refuses; abort is always safe, also after commit and twice.
+ */
+#define KR_MEDIA_CARRY	15
+
+struct kr_media_stream {
+	struct kr_file_out	out;
+	enum kr_artifact	type;
+	uint64_t		len;		/* bytes written */
+	uint8_t			carry[KR_MEDIA_CARRY];	/* the last ones */
+	size_t			carry_len;
+	bool			closed;		/* failed, committed, aborted */
+};
+
+int		 kr_media_stream_open(struct kr_media_stream *,
+		    enum kr_artifact, const char *, unsigned, struct kr_err *)
+		    KR_WUR;
+int		 kr_media_stream_write(struct kr_media_stream *, const void *,
+		    size_t, struct kr_err *) KR_WUR;
+/*
+ * kr_media_stream_write with the stream as a `void *`, the shape of a
+ * byte sink a lower module's writer takes (firmware's kr_fw_output).
+ */
+int		 kr_media_stream_put(void *, const void *, size_t,
+		    struct kr_err *) KR_WUR;
+int		 kr_media_stream_commit(struct kr_media_stream *,
+		    struct kr_err *) KR_WUR;
+void		 kr_media_stream_abort(struct kr_media_stream *);
+
+/*
  * Outputs checked before anything is asked or signed.  An operation adds
  * every file it will write to one plan, with a bound on its size, before
  * any passphrase is read; each add refuses, naming the path, when:

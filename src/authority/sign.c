@@ -211,20 +211,32 @@ kr_sign_record(struct kr_sign *sg, const struct kr_sign_item *it,
 	return ret;
 }
 
-/* Detached outputs go through the media writer; images are streamed. */
+/*
+ * Every output goes through media/: a detached signature as one buffer,
+ * an image (or anything with a tail) streamed from firmware/ into a
+ * media stream, which scans and writes it atomically.
+ */
 int
 kr_sign_output_write(const struct kr_fw_result *fr, const char *in,
     const char *out, kr_fw_progress_fn *progress, void *arg,
     struct kr_err *err)
 {
+	struct kr_media_stream	ms;
+	struct kr_fw_output	dst = { kr_media_stream_put, &ms };
+	int			ret;
+
 	if (fr->copy_len == 0 && fr->tail_len == 0)
 		return kr_media_write(KR_ART_SIGNATURE, out, fr->head,
 		    fr->head_len, KR_FILE_NOREPLACE, err);
-	if (kr_artifact_name(KR_ART_SIGNED_IMAGE) == NULL)
-		return kr_err_set(err, KR_EINTERNAL, "signed images are not "
-		    "on the export allow-list");
-	return kr_fw_write_file(fr, in, out, KR_FILE_NOREPLACE, progress, arg,
-	    err);
+	if ((ret = kr_media_stream_open(&ms, fr->copy_len > 0 ?
+	    KR_ART_SIGNED_IMAGE : KR_ART_SIGNATURE, out, KR_FILE_NOREPLACE,
+	    err)) != KR_OK)
+		return ret;
+	if ((ret = kr_fw_write(fr, in, &dst, progress, arg, err)) != KR_OK) {
+		kr_media_stream_abort(&ms);
+		return ret;
+	}
+	return kr_media_stream_commit(&ms, err);
 }
 
 static int

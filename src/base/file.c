@@ -9,6 +9,10 @@
  * either the old file or the new one, never a partial file under the
  * target's name.  Files a record owns are staged (kr_file_stage) before
  * the commit and placed (kr_file_place) after it.
+ *
+ * This is keyrite's only atomic writer: kr_file_write, kr_file_copy and
+ * kr_file_stage are built on kr_file_out, and media/ streams outputs
+ * through it.  One table (kr_errno_rows) says what an errno means.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,22 +28,47 @@
 
 #include <keyrite/base.h>
 
+/*
+ * The one errno mapping of keyrite's file writes.  Naming a file (open,
+ * link, rename, mkdir) takes the class from `code`; a failure while the
+ * bytes are written or synced is KR_EIO whatever the errno, in the words
+ * of `why` where the operator can act on it (strerror otherwise), and
+ * says that nothing was left behind.
+ */
+static const struct kr_errno_row {
+	int		 e;
+	int		 code;
+	const char	*why;
+} kr_errno_rows[] = {
+	{ ENOENT, KR_ENOENT, NULL },
+	{ ENOTDIR, KR_ENOENT, NULL },
+	{ EEXIST, KR_EEXIST, NULL },
+	{ EACCES, KR_ESTATE, NULL },
+	{ EPERM, KR_ESTATE, NULL },
+	{ EROFS, KR_ESTATE, NULL },
+	{ EFBIG, KR_EIO, "it would be larger than this process may write "
+	    "(the file size limit, ulimit -f)" },
+	{ ENOSPC, KR_EIO, "the device is full" },
+	{ EDQUOT, KR_EIO, "the disk quota is used up" },
+};
+
+static const struct kr_errno_row *
+kr_errno_row(int e)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(kr_errno_rows) / sizeof(kr_errno_rows[0]); i++)
+		if (kr_errno_rows[i].e == e)
+			return &kr_errno_rows[i];
+	return NULL;
+}
+
 static int
 kr_errno_code(int e)
 {
-	switch (e) {
-	case ENOENT:
-	case ENOTDIR:
-		return KR_ENOENT;
-	case EEXIST:
-		return KR_EEXIST;
-	case EACCES:
-	case EPERM:
-	case EROFS:
-		return KR_ESTATE;
-	default:
-		return KR_EIO;
-	}
+	const struct kr_errno_row	*r = kr_errno_row(e);
+
+	return r != NULL ? r->code : KR_EIO;
 }
 
 static char *
@@ -90,19 +119,17 @@ kr_write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* "cannot write PATH: why", naming the file size limit when it was hit. */
+/* "cannot write PATH: why", in the table's words where it has some. */
 static int
 kr_write_error(struct kr_err *err, const char *path, int e)
 {
-	if (e == EFBIG)
-		return kr_err_set(err, KR_EIO, "cannot write %s: it would be "
-		    "larger than this process may write (the file size "
-		    "limit, ulimit -f); nothing was left behind", path);
-	if (e == ENOSPC)
-		return kr_err_set(err, KR_EIO, "cannot write %s: the device "
-		    "is full; nothing was left behind", path);
-	return kr_err_set(err, KR_EIO, "cannot write %s: %s", path,
-	    strerror(e));
+	const struct kr_errno_row	*r = kr_errno_row(e);
+
+	if (r == NULL || r->why == NULL)
+		return kr_err_set(err, KR_EIO, "cannot write %s: %s", path,
+		    strerror(e));
+	return kr_err_set(err, KR_EIO, "cannot write %s: %s; nothing was "
+	    "left behind", path, r->why);
 }
 
 /* "PATH.tmp-" and 16 hex digits: keyrite's own temporary names. */
@@ -221,6 +248,17 @@ kr_file_out_abort(struct kr_file_out *o)
 	o->path = NULL;
 }
 
+/* "PATH already exists" or "cannot create PATH: why", naming a file. */
+static int
+kr_name_error(struct kr_err *err, const char *path, int e)
+{
+	if (e == EEXIST)
+		return kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
+		    "will not overwrite it", path);
+	return kr_err_set(err, kr_errno_code(e), "cannot create %s: %s", path,
+	    strerror(e));
+}
+
 /* Moves tmp onto path; with NOREPLACE an existing path is an error. */
 static int
 kr_tmp_commit(const char *tmp, const char *path, unsigned flags,
@@ -240,10 +278,7 @@ kr_tmp_commit(const char *tmp, const char *path, unsigned flags,
 				return KR_OK;
 			}
 		}
-		return kr_err_set(err, kr_errno_code(errno),
-		    errno == EEXIST ? "%s already exists: keyrite will not "
-		    "overwrite it%s" : "cannot create %s: %s", path,
-		    errno == EEXIST ? "" : strerror(errno));
+		return kr_name_error(err, path, errno);
 	}
 	if (rename(tmp, path) != 0)
 		return kr_err_set(err, kr_errno_code(errno),
@@ -260,10 +295,37 @@ kr_out_link(struct kr_file_out *o, struct kr_err *err)
 	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
 	if (linkat(AT_FDCWD, proc, AT_FDCWD, o->path, AT_SYMLINK_FOLLOW) == 0)
 		return KR_OK;
-	return kr_err_set(err, kr_errno_code(errno), errno == EEXIST ?
-	    "%s already exists: keyrite will not overwrite it%s" :
-	    "cannot create %s: %s", o->path, errno == EEXIST ? "" :
-	    strerror(errno));
+	return kr_name_error(err, o->path, errno);
+}
+
+/* Syncs the bytes; a file with a temporary name is closed as well. */
+static int
+kr_out_sync(struct kr_file_out *o, struct kr_err *err)
+{
+	int	fd = o->fd;
+
+	if (fsync(fd) != 0)
+		return kr_write_error(err, o->path, errno);
+	if (o->tmp == NULL)
+		return KR_OK;	/* linkat names it through the descriptor */
+	o->fd = -1;
+	if (close(fd) != 0)
+		return kr_write_error(err, o->path, errno);
+	return KR_OK;
+}
+
+/* Syncs the folder `path` lies in. */
+static int
+kr_fsync_parent(const char *path, struct kr_err *err)
+{
+	char	*dir;
+	int	 ret;
+
+	if ((dir = kr_dirname_dup(path)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_fsync_dir(dir, err);
+	free(dir);
+	return ret;
 }
 
 /*
@@ -277,23 +339,17 @@ kr_file_out_commit(struct kr_file_out *o, struct kr_err *err)
 	char	*dir = NULL;
 	int	 ret;
 
-	if (fsync(o->fd) != 0) {
-		ret = kr_write_error(err, o->path, errno);
+	if ((ret = kr_out_sync(o, err)) != KR_OK)
 		goto out;
-	}
+	/* Everything that can fail for want of memory, before the name. */
 	if ((dir = kr_dirname_dup(o->path)) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (o->tmp == NULL)
 		ret = kr_out_link(o, err);
-	else if (close(o->fd) != 0) {
-		o->fd = -1;
-		ret = kr_write_error(err, o->path, errno);
-	} else {
-		o->fd = -1;
+	else
 		ret = kr_tmp_commit(o->tmp, o->path, o->flags, err);
-	}
 	if (ret != KR_OK)
 		goto out;
 	/* A new file whose folder cannot be synced is not left behind. */
@@ -331,32 +387,18 @@ int
 kr_file_stage(const char *path, const void *data, size_t len, char **tmp,
     struct kr_err *err)
 {
-	struct kr_file_out	 o;
-	char			*dir;
-	int			 ret;
+	struct kr_file_out	o;
+	int			ret;
 
 	*tmp = NULL;
 	if ((ret = kr_file_out_open(&o, path, KR_FILE_STAGED, err)) != KR_OK)
 		return ret;
-	if ((ret = kr_file_out_write(&o, data, len, err)) != KR_OK)
-		goto out;
-	if (fsync(o.fd) != 0 || close(o.fd) != 0) {
-		o.fd = -1;
-		ret = kr_write_error(err, path, errno);
-		goto out;
-	}
-	o.fd = -1;
-	if ((dir = kr_dirname_dup(path)) == NULL) {
-		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-		goto out;
-	}
-	ret = kr_fsync_dir(dir, err);
-	free(dir);
-	if (ret == KR_OK) {
+	if ((ret = kr_file_out_write(&o, data, len, err)) == KR_OK &&
+	    (ret = kr_out_sync(&o, err)) == KR_OK &&
+	    (ret = kr_fsync_parent(path, err)) == KR_OK) {
 		*tmp = o.tmp;
 		o.tmp = NULL;
 	}
-out:
 	kr_file_out_abort(&o);
 	return ret;
 }
@@ -364,16 +406,11 @@ out:
 int
 kr_file_place(const char *tmp, const char *path, struct kr_err *err)
 {
-	char	*dir;
-	int	 ret;
+	int	ret;
 
 	if ((ret = kr_tmp_commit(tmp, path, KR_FILE_NOREPLACE, err)) != KR_OK)
 		return ret;
-	if ((dir = kr_dirname_dup(path)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_fsync_dir(dir, err);
-	free(dir);
-	return ret;
+	return kr_fsync_parent(path, err);
 }
 
 static int
@@ -456,7 +493,6 @@ kr_file_shred(const char *path, struct kr_err *err)
 {
 	struct stat	 st;
 	uint8_t		 zero[4096];
-	char		*dir;
 	off_t		 left;
 	int		 fd, ret = KR_EIO;
 
@@ -477,11 +513,7 @@ kr_file_shred(const char *path, struct kr_err *err)
 	if (unlink(path) != 0)
 		return kr_err_set(err, KR_EIO, "cannot remove %s: %s", path,
 		    strerror(errno));
-	if ((dir = kr_dirname_dup(path)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_fsync_dir(dir, err);
-	free(dir);
-	return ret;
+	return kr_fsync_parent(path, err);
 fail:
 	ret = kr_err_set(err, KR_EIO, "cannot overwrite %s: %s", path,
 	    strerror(errno));

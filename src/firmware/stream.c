@@ -1,7 +1,8 @@
 /*
  * Images in fixed memory: opening and reading inputs, hashing them
  * streaming with a reader thread ahead of the hashes, and writing outputs
- * that embed the input (MCUboot images, RAUC bundles) without holding it.
+ * that embed the input (MCUboot images, RAUC bundles) without holding it,
+ * into the caller's sink (struct kr_fw_output): no file is made here.
  *
  * The stream is a ring of KR_FW_NBUF buffers of KR_FW_CHUNK bytes.  A
  * reader thread fills them in order; each consumer (sink 0 and the output
@@ -508,7 +509,7 @@ out:
 /* ---- outputs ----------------------------------------------------------- */
 
 struct kr_fw_writer {
-	struct kr_file_out	 out;
+	const struct kr_fw_output *dst;
 	const struct kr_fw_result *res;
 	uint64_t		 pos;		/* image bytes seen */
 };
@@ -527,7 +528,8 @@ writer_out(void *arg, const uint8_t *p, size_t len, struct kr_err *err)
 	hi = b < r->copy_off + r->copy_len ? b : r->copy_off + r->copy_len;
 	if (lo >= hi)
 		return KR_OK;
-	return kr_file_out_write(&w->out, p + (lo - a), (size_t)(hi - lo), err);
+	return w->dst->write(w->dst->arg, p + (lo - a), (size_t)(hi - lo),
+	    err);
 }
 
 static int
@@ -559,7 +561,17 @@ result_check(const struct kr_fw_result *r, uint64_t insize, const char *in,
 	return KR_OK;
 }
 
-/* Writes head, the copied input (digest checked), tail into w->out. */
+/* The bytes the format added, before or after the image. */
+static int
+write_added(const struct kr_fw_output *dst, const uint8_t *p, size_t len,
+    struct kr_err *err)
+{
+	if (len == 0)
+		return KR_OK;
+	return dst->write(dst->arg, p, len, err);
+}
+
+/* Writes head, the copied input (digest checked), tail into w->dst. */
 static int
 write_parts(struct kr_fw_writer *w, struct kr_fw_input *in,
     kr_fw_progress_fn *progress, void *arg, struct kr_err *err)
@@ -573,8 +585,7 @@ write_parts(struct kr_fw_writer *w, struct kr_fw_input *in,
 	if ((ret = kr_hash_init(&k.h, r->digest_alg)) != KR_OK)
 		return kr_err_set(err, KR_EINTERNAL, "bad record digest "
 		    "algorithm (bug: report it)");
-	if ((ret = kr_file_out_write(&w->out, r->head, r->head_len, err)) !=
-	    KR_OK)
+	if ((ret = write_added(w->dst, r->head, r->head_len, err)) != KR_OK)
 		goto out;
 	memset(&st, 0, sizeof(st));
 	st.in = in;
@@ -590,34 +601,15 @@ write_parts(struct kr_fw_writer *w, struct kr_fw_input *in,
 		goto out;
 	if ((ret = check_digest(r, &k, in->label, err)) != KR_OK)
 		goto out;
-	ret = kr_file_out_write(&w->out, r->tail, r->tail_len, err);
+	ret = write_added(w->dst, r->tail, r->tail_len, err);
 out:
 	kr_wipe(&k, sizeof(k));
 	return ret;
 }
 
-static int
-write_detached(const struct kr_fw_result *r, const char *out,
-    unsigned flags, struct kr_err *err)
-{
-	uint8_t	*b;
-	size_t	 n = r->head_len + r->tail_len;
-	int	 ret;
-
-	if ((b = malloc(n > 0 ? n : 1)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if (r->head_len > 0)
-		memcpy(b, r->head, r->head_len);
-	if (r->tail_len > 0)
-		memcpy(b + r->head_len, r->tail, r->tail_len);
-	ret = kr_file_write(out, b, n, flags, err);
-	free(b);
-	return ret;
-}
-
 int
-kr_fw_write_file(const struct kr_fw_result *r, const char *in,
-    const char *out, unsigned flags, kr_fw_progress_fn *progress, void *arg,
+kr_fw_write(const struct kr_fw_result *r, const char *in,
+    const struct kr_fw_output *dst, kr_fw_progress_fn *progress, void *arg,
     struct kr_err *err)
 {
 	struct kr_fw_input	 input;
@@ -626,20 +618,20 @@ kr_fw_write_file(const struct kr_fw_result *r, const char *in,
 
 	if ((ret = result_check(r, UINT64_MAX, "", err)) != KR_OK)
 		return ret;
-	if (r->copy_len == 0)
-		return write_detached(r, out, flags, err);
+	if (r->copy_len == 0) {
+		if ((ret = write_added(dst, r->head, r->head_len, err)) !=
+		    KR_OK)
+			return ret;
+		return write_added(dst, r->tail, r->tail_len, err);
+	}
 	if ((ret = kr_fw_input_open(&input, in, err)) != KR_OK)
 		return ret;
 	if ((ret = result_check(r, input.size, in, err)) != KR_OK)
 		goto out;
 	memset(&w, 0, sizeof(w));
+	w.dst = dst;
 	w.res = r;
-	if ((ret = kr_file_out_open(&w.out, out, flags, err)) != KR_OK)
-		goto out;
-	if ((ret = write_parts(&w, &input, progress, arg, err)) == KR_OK)
-		ret = kr_file_out_commit(&w.out, err);
-	else
-		kr_file_out_abort(&w.out);
+	ret = write_parts(&w, &input, progress, arg, err);
 out:
 	kr_fw_input_close(&input);
 	return ret;

@@ -1,6 +1,7 @@
 /*
- * The export writer: an allow-list of public artifact types, and the
- * check of every output before anything is asked or signed.
+ * The export writer: an allow-list of public artifact types, the scan
+ * for private key blocks, whole-buffer writes, and the check of every
+ * output before anything is asked or signed.  Streamed outputs: stream.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -11,7 +12,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <keyrite/media.h>
+#include "media_int.h"
 
 static const char *const kr_artifact_names[] = {
 	[KR_ART_CERTIFICATE] = "certificate",
@@ -36,33 +37,56 @@ kr_artifact_name(enum kr_artifact type)
 	return kr_artifact_names[type];
 }
 
-/* True when `data` holds a PEM private key block of any flavour. */
-static bool
-kr_media_has_private_pem(const void *data, size_t len)
-{
-	static const char	 marker[] = "PRIVATE KEY-----";
-	const char		*p = data;
-	size_t			 n = sizeof(marker) - 1, i;
+/* The end of every PEM private key label (media_int.h). */
+static const char	kr_media_key_mark[] = "PRIVATE KEY-----";
 
-	for (i = 0; n <= len && i <= len - n; i++)
-		if (p[i] == 'P' && memcmp(p + i, marker, n) == 0)
+_Static_assert(sizeof(kr_media_key_mark) - 2 == KR_MEDIA_CARRY,
+    "the streaming scan keeps one byte less than the mark");
+
+bool
+kr_media_key_found(const void *data, size_t len)
+{
+	const uint8_t	*p = data, *end = p + len, *hit;
+	size_t		 n = sizeof(kr_media_key_mark) - 1;
+
+	while ((size_t)(end - p) >= n &&
+	    (hit = memchr(p, 'P', (size_t)(end - p) - n + 1)) != NULL) {
+		if (memcmp(hit, kr_media_key_mark, n) == 0)
 			return true;
+		p = hit + 1;
+	}
 	return false;
+}
+
+int
+kr_media_type_check(enum kr_artifact type, const char *path,
+    struct kr_err *err)
+{
+	if (kr_artifact_name(type) == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "refusing to write %s: "
+		    "artifact type %d is not on the export allow-list", path,
+		    (int)type);
+	return KR_OK;
+}
+
+int
+kr_media_key_refused(enum kr_artifact type, const char *path,
+    struct kr_err *err)
+{
+	return kr_err_set(err, KR_EINTERNAL, "refusing to write %s: the %s "
+	    "carries a private key block", path, kr_artifact_name(type));
 }
 
 static int
 kr_media_check(enum kr_artifact type, const char *path, const void *data,
     size_t len, struct kr_err *err)
 {
-	const char	*name = kr_artifact_name(type);
+	int	ret;
 
-	if (name == NULL)
-		return kr_err_set(err, KR_EINTERNAL, "refusing to write %s: "
-		    "artifact type %d is not on the export allow-list", path,
-		    (int)type);
-	if (kr_media_has_private_pem(data, len))
-		return kr_err_set(err, KR_EINTERNAL, "refusing to write %s: "
-		    "the %s carries a private key block", path, name);
+	if ((ret = kr_media_type_check(type, path, err)) != KR_OK)
+		return ret;
+	if (kr_media_key_found(data, len))
+		return kr_media_key_refused(type, path, err);
 	return KR_OK;
 }
 
@@ -252,10 +276,8 @@ kr_media_plan_add(struct kr_media_plan *p, enum kr_artifact type,
 	size_t		 n;
 	int		 ret;
 
-	if (kr_artifact_name(type) == NULL)
-		return kr_err_set(err, KR_EINTERNAL, "refusing to write %s: "
-		    "artifact type %d is not on the export allow-list", path,
-		    (int)type);
+	if ((ret = kr_media_type_check(type, path, err)) != KR_OK)
+		return ret;
 	if ((ret = kr_media_split(path, &dir, &base, err)) != KR_OK)
 		return ret;
 	ret = KR_ENOMEM;

@@ -20,6 +20,7 @@
 
 #include <keyrite/firmware.h>
 #include <keyrite/keystore.h>
+#include <keyrite/media.h>
 
 static double
 now(void)
@@ -127,8 +128,11 @@ sign(const char *format, const char *dir, const char *image, const char *out)
 		goto out;
 	}
 	t1 = now();
+	/* raw and minisign are detached: the head is the whole output. */
 	if (kr_fw_sign_file(s, &o, image, &r, &err) != KR_OK ||
-	    kr_fw_write_file(r, image, out, 0, NULL, NULL, &err) != KR_OK) {
+	    (r->copy_len == 0 && r->tail_len == 0 ? kr_media_write(
+	    KR_ART_SIGNATURE, out, r->head, r->head_len, 0, &err) :
+	    kr_err_set(&err, KR_EUSAGE, "only raw and minisign")) != KR_OK) {
 		ret = fail("sign", &err);
 		goto out;
 	}

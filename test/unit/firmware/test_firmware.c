@@ -32,6 +32,7 @@
 
 #include <keyrite/firmware.h>
 #include <keyrite/keystore.h>
+#include <keyrite/media.h>
 #include <keyrite/x509.h>
 
 #include "firmware_int.h"
@@ -214,6 +215,23 @@ sign_refused(int k, const struct kr_fw_opts *o, const char *in, int code,
 	    needle, err.msg);
 }
 
+/* Writes a result's output as authority/ does: into a media stream. */
+static int
+fw_write_file(const struct kr_fw_result *r, const char *in, const char *out,
+    struct kr_err *err)
+{
+	struct kr_media_stream	ms;
+	struct kr_fw_output	dst = { kr_media_stream_put, &ms };
+	int			ret;
+
+	ret = kr_media_stream_open(&ms, KR_ART_SIGNED_IMAGE, out, 0, err);
+	if (ret == KR_OK &&
+	    (ret = kr_fw_write(r, in, &dst, NULL, NULL, err)) == KR_OK)
+		return kr_media_stream_commit(&ms, err);
+	kr_media_stream_abort(&ms);
+	return ret;
+}
+
 static void
 write_out(const struct kr_fw_result *r, const char *in, const char *out)
 {
@@ -221,8 +239,8 @@ write_out(const struct kr_fw_result *r, const char *in, const char *out)
 
 	kr_err_clear(&err);
 	(void)unlink(tmp_path(out));
-	ck_assert_msg(kr_fw_write_file(r, tmp_path(in), tmp_path(out), 0,
-	    NULL, NULL, &err) == KR_OK, "write %s: %s", out, err.msg);
+	ck_assert_msg(fw_write_file(r, tmp_path(in), tmp_path(out), &err) ==
+	    KR_OK, "write %s: %s", out, err.msg);
 }
 
 static void
@@ -643,8 +661,8 @@ START_TEST(test_changed_image)
 	copy_tamper("img.bin", "img-copy.bin", 12345);
 	(void)unlink(tmp_path("changed.bin"));
 	kr_err_clear(&err);
-	ck_assert_int_eq(kr_fw_write_file(r, tmp_path("img-copy.bin"),
-	    tmp_path("changed.bin"), 0, NULL, NULL, &err), KR_EVERIFY);
+	ck_assert_int_eq(fw_write_file(r, tmp_path("img-copy.bin"),
+	    tmp_path("changed.bin"), &err), KR_EVERIFY);
 	ck_assert_ptr_nonnull(strstr(err.msg, "changed after it was signed"));
 	ck_assert(!kr_path_exists(tmp_path("changed.bin")));
 	SH_OK("! ls changed.bin.tmp-* 2>/dev/null");

@@ -3,8 +3,17 @@
  * The output plan of media/: state folder (through symbolic links),
  * missing and non-folder parents, existing files, the allow-list, room
  * counted across the outputs of one plan, and the PEM bound.
+ *
+ * The streaming writer (stream.c): a private key block split across
+ * pieces at every position is refused before its piece is written; abort
+ * leaves nothing; commit syncs the bytes before the name exists and the
+ * folder after; types off the allow-list are refused before any file is
+ * made; write errors the operator can act on (quota, full device) are
+ * named.  fsync and write are wrapped (-Wl,--wrap) to watch and to fail.
  */
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +139,297 @@ START_TEST(test_pem_bound)
 }
 END_TEST
 
+/* --- the streaming writer (stream.c) ----------------------------------- */
+
+static char	target[400];
+
+/* What the wrapped fsync saw, and the errno the wrapped write fails with. */
+static int	file_syncs, dir_syncs, file_sync_named, dir_sync_named;
+static int	write_errno;
+
+int	__real_fsync(int);
+int	__wrap_fsync(int);
+ssize_t	__real_write(int, const void *, size_t);
+ssize_t	__wrap_write(int, const void *, size_t);
+
+int
+__wrap_fsync(int fd)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) != 0)
+		return __real_fsync(fd);
+	if (S_ISREG(st.st_mode)) {
+		file_syncs++;
+		file_sync_named += kr_path_exists(target);
+	} else if (S_ISDIR(st.st_mode)) {
+		dir_syncs++;
+		dir_sync_named += kr_path_exists(target);
+	}
+	return __real_fsync(fd);
+}
+
+ssize_t
+__wrap_write(int fd, const void *p, size_t len)
+{
+	if (write_errno != 0) {
+		errno = write_errno;
+		return -1;
+	}
+	return __real_write(fd, p, len);
+}
+
+static void
+stream_setup(void)
+{
+	(void)snprintf(target, sizeof(target), "%s/app.img", out);
+	file_syncs = dir_syncs = file_sync_named = dir_sync_named = 0;
+	write_errno = 0;
+}
+
+/* Files in the output folder, temporary names included. */
+static int
+entries(void)
+{
+	struct dirent	*d;
+	DIR		*dir;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(dir = opendir(out));
+	while ((d = readdir(dir)) != NULL)
+		n += strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+	(void)closedir(dir);
+	return n;
+}
+
+static void
+open_ok(struct kr_media_stream *s, unsigned flags)
+{
+	ck_assert_msg(kr_media_stream_open(s, KR_ART_SIGNED_IMAGE, target,
+	    flags, &err) == KR_OK, "open: %s", err.msg);
+}
+
+/*
+ * Streams `text` cut at the given offsets (ascending, inside it) and
+ * returns the first failing write's code, or commit's.
+ */
+static int
+stream_cut(const char *text, const size_t *cuts, size_t ncuts)
+{
+	struct kr_media_stream	s;
+	struct kr_err		later;
+	size_t			at = 0, i, end;
+	int			ret = KR_OK;
+
+	open_ok(&s, KR_FILE_NOREPLACE);
+	for (i = 0; i <= ncuts && ret == KR_OK; i++) {
+		end = i < ncuts ? cuts[i] : strlen(text);
+		ret = kr_media_stream_write(&s, text + at, end - at, &err);
+		at = end;
+	}
+	if (ret == KR_OK)
+		return kr_media_stream_commit(&s, &err);
+	ck_assert_int_ne(kr_media_stream_commit(&s, &later), KR_OK);
+	kr_media_stream_abort(&s);
+	return ret;
+}
+
+static const char	key_text[] = "firmware header\n-----BEGIN EC PRIVATE "
+    "KEY-----\nMHcCAQEEIO\n";
+
+/* The block is found wherever the cut falls, and with one-byte pieces. */
+START_TEST(test_stream_seam)
+{
+	size_t	cuts[sizeof(key_text)], n = strlen(key_text), k;
+
+	for (k = 0; k <= n; k++) {
+		ck_assert_int_eq(stream_cut(key_text, &k, 1), KR_EINTERNAL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "carries a private key "
+		    "block"));
+		ck_assert_ptr_nonnull(strstr(err.msg, "signed image"));
+		ck_assert_int_eq(entries(), 0);
+	}
+	for (k = 0; k + 1 < n; k++)
+		cuts[k] = k + 1;
+	ck_assert_int_eq(stream_cut(key_text, cuts, n - 1), KR_EINTERNAL);
+	/* Three pieces, the middle one inside the mark. */
+	cuts[0] = 30;
+	cuts[1] = 33;
+	ck_assert_int_eq(stream_cut(key_text, cuts, 2), KR_EINTERNAL);
+	ck_assert_int_eq(entries(), 0);
+}
+END_TEST
+
+/* A near miss passes at every cut; the bytes arrive whole and in order. */
+START_TEST(test_stream_near_miss)
+{
+	static const char	text[] = "-----BEGIN PRIVATE KEY----x PRIVATE "
+	    "KEY ----- RIVATE KEY-----";
+	uint8_t			*got;
+	size_t			 n = strlen(text), k, len;
+
+	for (k = 0; k <= n; k++) {
+		ck_assert_msg(stream_cut(text, &k, 1) == KR_OK, "cut %zu: %s",
+		    k, err.msg);
+		ck_assert_int_eq(kr_file_read(target, 100, false, &got, &len,
+		    &err), KR_OK);
+		ck_assert(len == n && memcmp(got, text, n) == 0);
+		free(got);
+		ck_assert_int_eq(unlink(target), 0);
+	}
+}
+END_TEST
+
+/* The refused piece never reaches the disk, not even unnamed. */
+START_TEST(test_stream_refused_unwritten)
+{
+	struct kr_media_stream	s;
+	struct stat		st;
+	char			tmp[400], cmd[500];
+	FILE			*f;
+
+	open_ok(&s, 0);
+	ck_assert_int_eq(kr_media_stream_write(&s, "AAAA", 4, &err), KR_OK);
+	ck_assert_int_eq(kr_media_stream_write(&s, key_text, strlen(key_text),
+	    &err), KR_EINTERNAL);
+	(void)snprintf(cmd, sizeof(cmd), "ls -d '%s'/app.img.tmp-*", out);
+	ck_assert_ptr_nonnull(f = popen(cmd, "r"));
+	ck_assert_ptr_nonnull(fgets(tmp, sizeof(tmp), f));
+	(void)pclose(f);
+	tmp[strcspn(tmp, "\n")] = '\0';
+	ck_assert_int_eq(stat(tmp, &st), 0);
+	ck_assert_int_eq(st.st_size, 4);
+	ck_assert_int_eq(kr_media_stream_write(&s, "B", 1, &err),
+	    KR_EINTERNAL);
+	kr_media_stream_abort(&s);
+	ck_assert_int_eq(entries(), 0);
+}
+END_TEST
+
+/* Abort leaves nothing, named temporary file or not; twice is safe. */
+START_TEST(test_stream_abort)
+{
+	struct kr_media_stream	s;
+	unsigned		flags[] = { 0, KR_FILE_NOREPLACE };
+	size_t			i;
+
+	for (i = 0; i < 2; i++) {
+		open_ok(&s, flags[i]);
+		ck_assert_int_eq(kr_media_stream_write(&s, "abc", 3, &err),
+		    KR_OK);
+		ck_assert_int_eq(entries(), flags[i] == 0 ? 1 : 0);
+		kr_media_stream_abort(&s);
+		ck_assert_int_eq(entries(), 0);
+		kr_media_stream_abort(&s);
+		ck_assert_int_eq(kr_media_stream_write(&s, "d", 1, &err),
+		    KR_EINTERNAL);
+		ck_assert_int_ne(kr_media_stream_commit(&s, &err), KR_OK);
+		ck_assert_int_eq(entries(), 0);
+		ck_assert_int_eq(file_syncs + dir_syncs, 0);
+	}
+}
+END_TEST
+
+/* The bytes are synced before the name exists, the folder after. */
+START_TEST(test_stream_commit_syncs)
+{
+	struct kr_media_stream	s;
+	struct stat		st;
+	unsigned		flags[] = { 0, KR_FILE_NOREPLACE };
+	size_t			i;
+
+	for (i = 0; i < 2; i++) {
+		file_syncs = dir_syncs = file_sync_named = dir_sync_named = 0;
+		open_ok(&s, flags[i]);
+		ck_assert_int_eq(kr_media_stream_write(&s, "hello ", 6, &err),
+		    KR_OK);
+		ck_assert_int_eq(kr_media_stream_write(&s, "world", 5, &err),
+		    KR_OK);
+		ck_assert_uint_eq(s.len, 11);
+		ck_assert_int_eq(file_syncs + dir_syncs, 0);
+		ck_assert_int_eq(kr_media_stream_commit(&s, &err), KR_OK);
+		ck_assert_int_eq(file_syncs, 1);
+		ck_assert_int_eq(file_sync_named, 0);
+		ck_assert_int_eq(dir_syncs, 1);
+		ck_assert_int_eq(dir_sync_named, 1);
+		ck_assert_int_eq(stat(target, &st), 0);
+		ck_assert_int_eq(st.st_size, 11);
+		ck_assert_uint_eq(st.st_mode & 0777, 0600);
+		ck_assert_int_eq(entries(), 1);
+		kr_media_stream_abort(&s);
+		ck_assert_int_eq(unlink(target), 0);
+	}
+}
+END_TEST
+
+/* NOREPLACE: an existing file is kept and nothing else is left. */
+START_TEST(test_stream_noreplace)
+{
+	struct kr_media_stream	s;
+	uint8_t			*got;
+	size_t			 len;
+
+	ck_assert_int_eq(kr_file_write(target, "old", 3, 0, &err), KR_OK);
+	open_ok(&s, KR_FILE_NOREPLACE);
+	ck_assert_int_eq(kr_media_stream_write(&s, "new", 3, &err), KR_OK);
+	ck_assert_int_eq(kr_media_stream_commit(&s, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "will not overwrite"));
+	ck_assert_int_eq(entries(), 1);
+	ck_assert_int_eq(kr_file_read(target, 10, false, &got, &len, &err),
+	    KR_OK);
+	ck_assert(len == 3 && memcmp(got, "old", 3) == 0);
+	free(got);
+}
+END_TEST
+
+/* A type off the allow-list makes no file, whatever the bytes. */
+START_TEST(test_stream_allow_list)
+{
+	struct kr_media_stream	s;
+	int			types[] = { 0, KR_ART_SHARE_FILE + 1, 99, -1 };
+	size_t			i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		ck_assert_int_eq(kr_media_stream_open(&s,
+		    (enum kr_artifact)types[i], target, 0, &err),
+		    KR_EINTERNAL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "not on the export "
+		    "allow-list"));
+		ck_assert_int_eq(kr_media_stream_write(&s, "x", 1, &err),
+		    KR_EINTERNAL);
+		ck_assert_int_ne(kr_media_stream_commit(&s, &err), KR_OK);
+		kr_media_stream_abort(&s);
+		ck_assert_int_eq(entries(), 0);
+	}
+}
+END_TEST
+
+/* A full device or a used-up quota is named; nothing is left. */
+START_TEST(test_stream_write_errors)
+{
+	struct kr_media_stream	s;
+	int			e[] = { EDQUOT, ENOSPC, EIO };
+	const char		*why[] = { "the disk quota is used up; "
+	    "nothing was left behind", "the device is full; nothing was "
+	    "left behind", "Input/output error" };
+	char			want[600];
+	size_t			i;
+
+	for (i = 0; i < 3; i++) {
+		open_ok(&s, i == 0 ? 0 : KR_FILE_NOREPLACE);
+		write_errno = e[i];
+		ck_assert_int_eq(kr_media_stream_write(&s, "abc", 3, &err),
+		    KR_EIO);
+		write_errno = 0;
+		(void)snprintf(want, sizeof(want), "cannot write %s: %s",
+		    target, why[i]);
+		ck_assert_str_eq(err.msg, want);
+		ck_assert_int_ne(kr_media_stream_commit(&s, &err), KR_OK);
+		ck_assert_int_eq(entries(), 0);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -144,6 +444,18 @@ main(void)
 	tcase_add_test(tc, test_plan_folder);
 	tcase_add_test(tc, test_plan_room);
 	tcase_add_test(tc, test_pem_bound);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stream");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, stream_setup, NULL);
+	tcase_add_test(tc, test_stream_seam);
+	tcase_add_test(tc, test_stream_near_miss);
+	tcase_add_test(tc, test_stream_refused_unwritten);
+	tcase_add_test(tc, test_stream_abort);
+	tcase_add_test(tc, test_stream_commit_syncs);
+	tcase_add_test(tc, test_stream_noreplace);
+	tcase_add_test(tc, test_stream_allow_list);
+	tcase_add_test(tc, test_stream_write_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
