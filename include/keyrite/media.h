@@ -55,7 +55,7 @@ int		 kr_media_copy(enum kr_artifact, const char *, const void *,
  * a refused or failed write the stream takes nothing more and commit
  * refuses; abort is always safe, also after commit and twice.
  */
-#define KR_MEDIA_CARRY	15
+#define KR_MEDIA_CARRY	18
 
 struct kr_media_stream {
 	struct kr_file_out	out;

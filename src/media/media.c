@@ -37,11 +37,33 @@ kr_artifact_name(enum kr_artifact type)
 	return kr_artifact_names[type];
 }
 
-/* The end of every PEM private key label (media_int.h). */
+/*
+ * A PEM private key block: the end of its label ("-----BEGIN [EC |
+ * ENCRYPTED ]PRIVATE KEY-----"), a line break, then Base64.  The label
+ * alone is not a key: firmware that parses PEM keys carries it as a
+ * string constant (a NUL after it), and such an image must be signable.
+ */
 static const char	kr_media_key_mark[] = "PRIVATE KEY-----";
 
-_Static_assert(sizeof(kr_media_key_mark) - 2 == KR_MEDIA_CARRY,
-    "the streaming scan keeps one byte less than the mark");
+/* The longest match, mark + CR LF + one Base64 character, less one. */
+_Static_assert(sizeof(kr_media_key_mark) - 1 + 3 - 1 == KR_MEDIA_CARRY,
+    "the streaming scan keeps one byte less than the longest match");
+
+static bool
+kr_media_b64(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/* After the mark: a line break and the first Base64 character. */
+static bool
+kr_media_block_follows(const uint8_t *q, const uint8_t *end)
+{
+	if (q < end && *q == '\r')
+		q++;
+	return end - q >= 2 && q[0] == '\n' && kr_media_b64(q[1]);
+}
 
 bool
 kr_media_key_found(const void *data, size_t len)
@@ -51,7 +73,8 @@ kr_media_key_found(const void *data, size_t len)
 
 	while ((size_t)(end - p) >= n &&
 	    (hit = memchr(p, 'P', (size_t)(end - p) - n + 1)) != NULL) {
-		if (memcmp(hit, kr_media_key_mark, n) == 0)
+		if (memcmp(hit, kr_media_key_mark, n) == 0 &&
+		    kr_media_block_follows(hit + n, end))
 			return true;
 		p = hit + 1;
 	}

@@ -14,9 +14,9 @@
 int		 kr_media_type_check(enum kr_artifact, const char *,
 		    struct kr_err *) KR_WUR;
 /*
- * True when `data` holds the mark every PEM private key block carries
- * ("PRIVATE KEY-----", the end of "-----BEGIN [EC |ENCRYPTED ]PRIVATE
- * KEY-----"); KR_MEDIA_CARRY is its length less one.
+ * True when `data` holds a PEM private key block: the end of its label
+ * ("PRIVATE KEY-----", of "-----BEGIN [EC |ENCRYPTED ]PRIVATE KEY-----"),
+ * a line break and Base64.  KR_MEDIA_CARRY is the longest match less one.
  */
 bool		 kr_media_key_found(const void *, size_t);
 /* The refusal of an artifact that carries a private key block. */

@@ -152,6 +152,35 @@ issue root-p384 crl publish --issuer-key root-p384 --out "$T/gone.crl"
 [ ! -e "$T/gone.crl" ] && ok "... and no CRL is written" || fail "CRL written without token"
 rm -rf "$T/tokens" && mv "$T/tokens.bak" "$T/tokens"
 
+# A token key generate killed after its commit, before its sealed PIN file
+# got its name: the next command that changes state puts the PIN file in
+# place (not removed as a stray copy), and the key works with its quorum.
+if command -v strace >/dev/null 2>&1; then
+	mkdir -p "$T/sh-cut"
+	for c in a b c; do pass_of "$c"; done > "$T/gen.pw"
+	set +e
+	strace -f -qq -o /dev/null -e trace=renameat2 \
+	    -e inject=renameat2:signal=KILL:when=1 \
+	    "$KEYRITE" -C "$S" key generate cut --alg p256 --purpose ca --threshold 2 \
+	    --custodian a --custodian b --custodian c --share-dir "$T/sh-cut" \
+	    --backend pkcs11 --module "$MOD" --token tok-cut --init-token \
+	    --passphrase-fd 3 3<"$T/gen.pw" >/dev/null 2>&1
+	krc=$?
+	set -e
+	[ "$krc" -eq 137 ] &&
+	    [ "$(sqlite3 "$S/keyrite.db" "select count(*) from keys where name = 'cut'")" -eq 1 ] &&
+	    ls "$S/keys" | grep -q '\.pins\.tmp-' &&
+	    ok "a token key generate killed after its commit: recorded, its PIN file under a temporary name" ||
+	    fail "token keygen kill: exit $krc, $(ls "$S/keys")"
+	issue cut quorum verify --key cut
+	[ "$rc" -eq 0 ] && grep -q "put keys/.*\.pins in place" "$T/err" &&
+	    ! ls "$S/keys" | grep -q '\.tmp-' &&
+	    ok "the next open puts the PIN file in place, and the quorum unlocks the token key" ||
+	    fail "PIN file recovery: exit $rc, $(cat "$T/err")"
+else
+	fail "strace is missing (./run test installs it)"
+fi
+
 # Destroy: the token objects go, the key cannot be used again.
 issue root-ed25519 key destroy root-ed25519
 [ "$rc" -eq 0 ] && ok "token key destroyed with its quorum" || fail "destroy: $(cat "$T/err")"

@@ -280,6 +280,46 @@ START_TEST(test_stream_near_miss)
 }
 END_TEST
 
+/*
+ * Firmware that parses PEM keys carries their labels as string constants:
+ * a label with no line break and Base64 after it is no key block, and
+ * the image is written, split anywhere.  A block with CR LF is found.
+ */
+START_TEST(test_stream_label_constants)
+{
+	static const char	fw[] = "\x7f" "ELF\0-----BEGIN EC PRIVATE KEY-----"
+	    "\0-----END EC PRIVATE KEY-----\0-----BEGIN PRIVATE KEY-----\n"
+	    "\0PRIVATE KEY-----\r\n-";
+	static const char	crlf[] = "x-----BEGIN PRIVATE KEY-----\r\nMII";
+	struct kr_media_stream	s;
+	size_t			n = sizeof(fw) - 1, k;
+
+	for (k = 0; k <= n; k++) {
+		open_ok(&s, 0);
+		ck_assert_int_eq(kr_media_stream_write(&s, fw, k, &err), KR_OK);
+		ck_assert_msg(kr_media_stream_write(&s, fw + k, n - k, &err) ==
+		    KR_OK, "cut %zu: %s", k, err.msg);
+		ck_assert_int_eq(kr_media_stream_commit(&s, &err), KR_OK);
+		ck_assert_int_eq(unlink(target), 0);
+	}
+	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target, fw, n, 0,
+	    &err), KR_OK);
+	ck_assert_int_eq(unlink(target), 0);
+	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target, crlf,
+	    sizeof(crlf) - 1, 0, &err), KR_EINTERNAL);
+	/* Split anywhere before its first Base64 character: found at the
+	 * second piece. */
+	for (k = 0; k < sizeof(crlf) - 3; k++) {
+		open_ok(&s, 0);
+		ck_assert_int_eq(kr_media_stream_write(&s, crlf, k, &err), KR_OK);
+		ck_assert_int_eq(kr_media_stream_write(&s, crlf + k,
+		    sizeof(crlf) - 1 - k, &err), KR_EINTERNAL);
+		kr_media_stream_abort(&s);
+	}
+	ck_assert_int_eq(entries(), 0);
+}
+END_TEST
+
 /* The refused piece never reaches the disk, not even unnamed. */
 START_TEST(test_stream_refused_unwritten)
 {
@@ -450,6 +490,7 @@ main(void)
 	tcase_add_checked_fixture(tc, stream_setup, NULL);
 	tcase_add_test(tc, test_stream_seam);
 	tcase_add_test(tc, test_stream_near_miss);
+	tcase_add_test(tc, test_stream_label_constants);
 	tcase_add_test(tc, test_stream_refused_unwritten);
 	tcase_add_test(tc, test_stream_abort);
 	tcase_add_test(tc, test_stream_commit_syncs);
