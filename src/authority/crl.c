@@ -625,29 +625,55 @@ kr_crl_write(struct kr_crl_pub *p, const char *copy, struct kr_err *err)
 	return ret;
 }
 
+/* The CRL's row, all but its SHA-256 (hashed while the copy is written). */
+static void
+kr_crl_row(const struct kr_crl_pub *p, struct kr_crl_rec *c)
+{
+	char	idhex[17];
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->issuer_key_id, p->k.id, sizeof(c->issuer_key_id));
+	kr_hex_encode(idhex, p->k.id, 8);
+	(void)snprintf(c->location, sizeof(c->location), "%s/%s-%s-%lld.crl",
+	    KR_CRLS_DIR, p->k.name, idhex, (long long)p->res->number);
+	c->number = p->res->number;
+	c->is_delta = p->req->delta;
+	c->base_number = p->res->base_number;
+	c->this_update = p->f.this_update;
+	c->next_update = p->f.next_update;
+	c->entries = (int64_t)p->res->entries;
+	c->max_revocation_id = p->req->delta ? p->base.max_revocation_id :
+	    p->max_rev_id;
+	c->created = p->now;
+}
+
+/* The row and its audit row, in one transaction. */
+static int
+kr_crl_commit(struct kr_crl_pub *p, const struct kr_crl_rec *c,
+    struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_store_begin(p->app->store, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_store_crl_insert(p->app->store, c, err)) != KR_OK ||
+	    (ret = kr_crl_audit(p, err)) != KR_OK ||
+	    (ret = kr_store_commit(p->app->store, err)) != KR_OK) {
+		kr_store_rollback(p->app->store);
+		return ret;
+	}
+	return KR_OK;
+}
+
 static int
 kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 {
 	struct kr_sigmask	sig;
 	struct kr_crl_rec	c;
-	char			idhex[17], *dir = NULL, *copy = NULL;
-	char			*tmp = NULL;
+	char			*dir = NULL, *copy = NULL, *tmp = NULL;
 	int			ret;
 
-	memset(&c, 0, sizeof(c));
-	memcpy(c.issuer_key_id, p->k.id, sizeof(c.issuer_key_id));
-	kr_hex_encode(idhex, p->k.id, 8);
-	(void)snprintf(c.location, sizeof(c.location), "%s/%s-%s-%lld.crl",
-	    KR_CRLS_DIR, p->k.name, idhex, (long long)p->res->number);
-	c.number = p->res->number;
-	c.is_delta = p->req->delta;
-	c.base_number = p->res->base_number;
-	c.this_update = p->f.this_update;
-	c.next_update = p->f.next_update;
-	c.entries = (int64_t)p->res->entries;
-	c.max_revocation_id = p->req->delta ? p->base.max_revocation_id :
-	    p->max_rev_id;
-	c.created = p->now;
+	kr_crl_row(p, &c);
 	if ((dir = kr_appliance_path(p->app, KR_CRLS_DIR)) == NULL ||
 	    (copy = kr_appliance_path(p->app, c.location)) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
@@ -670,15 +696,7 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 	}
 	(void)snprintf(c.sha256, sizeof(c.sha256), "%s", p->res->sha256);
 	kr_signals_hold(&sig);
-	if ((ret = kr_store_begin(p->app->store, err)) != KR_OK) {
-		(void)unlink(tmp);
-		kr_signals_release(&sig);
-		goto out;
-	}
-	if ((ret = kr_store_crl_insert(p->app->store, &c, err)) != KR_OK ||
-	    (ret = kr_crl_audit(p, err)) != KR_OK ||
-	    (ret = kr_store_commit(p->app->store, err)) != KR_OK) {
-		kr_store_rollback(p->app->store);
+	if ((ret = kr_crl_commit(p, &c, err)) != KR_OK) {
 		(void)unlink(tmp);
 		kr_signals_release(&sig);
 		goto out;
