@@ -111,12 +111,6 @@ int		 kr_file_write(const char *, const void *, size_t, unsigned,
 int		 kr_file_read(const char *, size_t, bool, uint8_t **, size_t *,
 		    struct kr_err *) KR_WUR;
 /*
- * Copies a file of `len` bytes atomically, as kr_file_write writes one
- * (the kernel copies the bytes).
- */
-int		 kr_file_copy(const char *, const char *, size_t, unsigned,
-		    struct kr_err *) KR_WUR;
-/*
  * A file written piece by piece (large outputs), with the same guarantees
  * as kr_file_write: open, write, then commit (sync, name, sync the
  * folder) or abort (nothing left).  A new file under KR_FILE_NOREPLACE

@@ -36,13 +36,6 @@ const char	*kr_artifact_name(enum kr_artifact);
 int		 kr_media_write(enum kr_artifact, const char *, const void *,
 		    size_t, unsigned, struct kr_err *) KR_WUR;
 
-/*
- * The same for an artifact whose bytes (`data`, checked as above) were
- * already written to `src` inside the state folder: the kernel copies
- * them to the destination.
- */
-int		 kr_media_copy(enum kr_artifact, const char *, const void *,
-		    size_t, const char *, unsigned, struct kr_err *) KR_WUR;
 
 /*
  * A streamed artifact, for outputs too large to hold in memory (signed
@@ -80,6 +73,24 @@ int		 kr_media_stream_put(void *, const void *, size_t,
 int		 kr_media_stream_commit(struct kr_media_stream *,
 		    struct kr_err *) KR_WUR;
 void		 kr_media_stream_abort(struct kr_media_stream *);
+
+/*
+ * An artifact written through a stream on a second thread while the
+ * caller goes on (src/media/background.c): `data` must stay unchanged
+ * until finish.  Start opens the stream (its errors come at once);
+ * finish waits, then with `commit` names the file (the stream's commit),
+ * without it leaves nothing.  A write error found by the thread is
+ * returned by finish.
+ */
+struct kr_media_bg;
+
+int		 kr_media_bg_start(struct kr_media_bg **, enum kr_artifact,
+		    const char *path, const void *data, size_t len,
+		    unsigned flags, struct kr_err *) KR_WUR;
+int		 kr_media_bg_finish(struct kr_media_bg **, bool commit,
+		    struct kr_err *) KR_WUR;
+/* Finish without commit, its error dropped (for failure paths). */
+void		 kr_media_bg_cancel(struct kr_media_bg **);
 
 /*
  * Outputs checked before anything is asked or signed.  An operation adds

@@ -39,6 +39,8 @@ struct kr_crl_pub {
 	 * while its recorded copy is written. */
 	struct kr_hash_job		*tbs_job;
 	struct kr_hash_job		*crl_job;
+	struct kr_media_bg		*out;		/* the released file */
+	char				*pem;
 };
 
 static void
@@ -608,21 +610,25 @@ kr_crl_audit(struct kr_crl_pub *p, struct kr_err *err)
 	return ret;
 }
 
+/*
+ * The released file, written on a second thread while the recorded copy
+ * is written and the record committed; it is named after the commit.
+ */
 static int
-kr_crl_write(struct kr_crl_pub *p, const char *copy, struct kr_err *err)
+kr_crl_release_start(struct kr_crl_pub *p, struct kr_err *err)
 {
-	char	*pem;
-	int	 ret;
+	const void	*data = p->crl.p;
+	size_t		 len = p->crl.len;
 
-	if (!p->req->pem)
-		return kr_media_copy(KR_ART_CRL, p->req->out_path, p->crl.p,
-		    p->crl.len, copy, KR_FILE_NOREPLACE, err);
-	if ((pem = kr_pem_encode("X509 CRL", p->crl.p, p->crl.len)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_media_write(KR_ART_CRL, p->req->out_path, pem, strlen(pem),
-	    KR_FILE_NOREPLACE, err);
-	free(pem);
-	return ret;
+	if (p->req->pem) {
+		if ((p->pem = kr_pem_encode("X509 CRL", p->crl.p,
+		    p->crl.len)) == NULL)
+			return kr_err_set(err, KR_ENOMEM, "out of memory");
+		data = p->pem;
+		len = strlen(p->pem);
+	}
+	return kr_media_bg_start(&p->out, KR_ART_CRL, p->req->out_path, data,
+	    len, KR_FILE_NOREPLACE, err);
 }
 
 /* The CRL's row, all but its SHA-256 (hashed while the copy is written). */
@@ -674,6 +680,8 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 	int			ret;
 
 	kr_crl_row(p, &c);
+	if ((ret = kr_crl_release_start(p, err)) != KR_OK)
+		return ret;
 	if ((dir = kr_appliance_path(p->app, KR_CRLS_DIR)) == NULL ||
 	    (copy = kr_appliance_path(p->app, c.location)) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
@@ -710,7 +718,7 @@ kr_crl_record(struct kr_crl_pub *p, struct kr_err *err)
 		    "out: ", (long long)p->res->number);
 		goto out;
 	}
-	ret = kr_crl_write(p, copy, err);
+	ret = kr_media_bg_finish(&p->out, true, err);
 	kr_signals_release(&sig);
 	if (ret != KR_OK)
 		(void)kr_out_failed(err, "CRL %lld of '%s' was signed and "
@@ -823,6 +831,8 @@ kr_authority_crl_publish(struct kr_appliance *app, const struct kr_crl_req *req,
 	/* A failure may leave a hash running over the buffers freed below. */
 	kr_hash_job_cancel(&p->tbs_job);
 	kr_hash_job_cancel(&p->crl_job);
+	kr_media_bg_cancel(&p->out);
+	free(p->pem);
 	kr_store_rev_iter_close(&p->it);
 	kr_crl_builder_free(&p->b);
 	kr_chain_free(&p->chain);

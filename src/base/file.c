@@ -10,9 +10,8 @@
  * target's name.  Files a record owns are staged (kr_file_stage) before
  * the commit and placed (kr_file_place) after it.
  *
- * This is keyrite's only atomic writer: kr_file_write, kr_file_copy and
- * kr_file_stage are built on kr_file_out, and media/ streams outputs
- * through it.  One table (kr_errno_rows) says what an errno means.
+ * This is keyrite's only atomic writer: kr_file_write and kr_file_stage
+ * are built on kr_file_out, and media/ streams outputs through it.  One table (kr_errno_rows) says what an errno means.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -577,44 +576,3 @@ kr_signals_release(struct kr_sigmask *m)
 	(void)sigprocmask(SIG_SETMASK, &m->old, NULL);
 }
 
-/*
- * Copies `src` (exactly `len` bytes) to `dst` with the same atomic,
- * private, fsync'd write as kr_file_write.  The kernel copies the bytes
- * (copy_file_range), which for a large artifact already written once is
- * several times faster than writing it again from memory.
- */
-int
-kr_file_copy(const char *src, const char *dst, size_t len, unsigned flags,
-    struct kr_err *err)
-{
-	struct kr_file_out	o;
-	int			in, ret;
-	ssize_t			n;
-	size_t			done = 0;
-
-	if ((in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return kr_err_set(err, KR_EIO, "cannot open %s: %s", src,
-		    strerror(errno));
-	if ((ret = kr_file_out_open(&o, dst, flags, err)) != KR_OK) {
-		(void)close(in);
-		return ret;
-	}
-	errno = 0;
-	while (done < len) {
-		n = copy_file_range(in, NULL, o.fd, NULL, len - done, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	(void)close(in);
-	if (done != len) {
-		ret = errno != 0 ? kr_write_error(err, dst, errno) :
-		    kr_err_set(err, KR_EIO, "cannot write %s: the copy came "
-		    "up short", dst);
-		kr_file_out_abort(&o);
-		return ret;
-	}
-	return kr_file_out_commit(&o, err);
-}

@@ -88,10 +88,8 @@ kr_hash_job_finish(struct kr_hash_job **jp, uint8_t *digest)
 void
 kr_hash_job_cancel(struct kr_hash_job **jp)
 {
-	int	ret;
-
-	if (*jp != NULL && (ret = kr_hash_job_finish(jp, NULL)) != KR_OK)
-		return;		/* nothing was kept to fail on */
+	if (*jp != NULL && kr_hash_job_finish(jp, NULL) != KR_OK)
+		*jp = NULL;	/* finish has freed it either way */
 }
 
 /* Streams */

@@ -124,17 +124,6 @@ kr_media_write(enum kr_artifact type, const char *path, const void *data,
 	return kr_file_write(path, data, len, flags, err);
 }
 
-int
-kr_media_copy(enum kr_artifact type, const char *path, const void *data,
-    size_t len, const char *src, unsigned flags, struct kr_err *err)
-{
-	int	ret;
-
-	if ((ret = kr_media_check(type, path, data, len, err)) != KR_OK)
-		return ret;
-	return kr_file_copy(src, path, len, flags, err);
-}
-
 _Static_assert(KR_MEDIA_PATH_MAX >= PATH_MAX, "realpath needs PATH_MAX");
 
 int
