@@ -320,6 +320,63 @@ START_TEST(test_stream_label_constants)
 }
 END_TEST
 
+/*
+ * In the background (background.c): the file has no name until finish
+ * commits; finish without commit, or cancel, leaves nothing; a key block
+ * or a write error found on the thread is returned by finish.
+ */
+START_TEST(test_background)
+{
+	static const char	 data[] = "-----BEGIN X509 CRL-----\nMIIB\n";
+	struct kr_media_bg	*b = NULL;
+	uint8_t			*got;
+	size_t			 len;
+
+	ck_assert_int_eq(kr_media_bg_start(&b, KR_ART_CRL, target, data,
+	    strlen(data), KR_FILE_NOREPLACE, &err), KR_OK);
+	ck_assert(!kr_path_exists(target));
+	ck_assert_int_eq(kr_media_bg_finish(&b, true, &err), KR_OK);
+	ck_assert_ptr_null(b);
+	ck_assert_int_eq(kr_file_read(target, 100, false, &got, &len, &err),
+	    KR_OK);
+	ck_assert(len == strlen(data) && memcmp(got, data, len) == 0);
+	free(got);
+	ck_assert_int_gt(dir_sync_named, 0);
+	/* An existing output is not replaced: named at finish, refused. */
+	ck_assert_int_eq(kr_media_bg_start(&b, KR_ART_CRL, target, data,
+	    strlen(data), KR_FILE_NOREPLACE, &err), KR_OK);
+	ck_assert_int_eq(kr_media_bg_finish(&b, true, &err), KR_EEXIST);
+	ck_assert_int_eq(unlink(target), 0);
+	ck_assert_int_eq(entries(), 0);
+	/* Finish without commit, and cancel: nothing is left. */
+	ck_assert_int_eq(kr_media_bg_start(&b, KR_ART_CRL, target, data,
+	    strlen(data), KR_FILE_NOREPLACE, &err), KR_OK);
+	ck_assert_int_eq(kr_media_bg_finish(&b, false, &err), KR_OK);
+	ck_assert_int_eq(kr_media_bg_start(&b, KR_ART_CRL, target, data,
+	    strlen(data), KR_FILE_NOREPLACE, &err), KR_OK);
+	kr_media_bg_cancel(&b);
+	ck_assert_ptr_null(b);
+	kr_media_bg_cancel(&b);
+	ck_assert_int_eq(entries(), 0);
+	/* What the thread finds comes back at finish. */
+	ck_assert_int_eq(kr_media_bg_start(&b, KR_ART_CRL, target, key_text,
+	    strlen(key_text), KR_FILE_NOREPLACE, &err), KR_OK);
+	ck_assert_int_eq(kr_media_bg_finish(&b, true, &err), KR_EINTERNAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "carries a private key block"));
+	write_errno = ENOSPC;
+	ck_assert_int_eq(kr_media_bg_start(&b, KR_ART_CRL, target, data,
+	    strlen(data), KR_FILE_NOREPLACE, &err), KR_OK);
+	ck_assert_int_eq(kr_media_bg_finish(&b, true, &err), KR_EIO);
+	write_errno = 0;
+	ck_assert_int_eq(entries(), 0);
+	/* Off the allow-list: refused at start, no file made. */
+	ck_assert_int_eq(kr_media_bg_start(&b, (enum kr_artifact)999, target,
+	    data, strlen(data), 0, &err), KR_EINTERNAL);
+	ck_assert_ptr_null(b);
+	ck_assert_int_eq(entries(), 0);
+}
+END_TEST
+
 /* The refused piece never reaches the disk, not even unnamed. */
 START_TEST(test_stream_refused_unwritten)
 {
@@ -491,6 +548,7 @@ main(void)
 	tcase_add_test(tc, test_stream_seam);
 	tcase_add_test(tc, test_stream_near_miss);
 	tcase_add_test(tc, test_stream_label_constants);
+	tcase_add_test(tc, test_background);
 	tcase_add_test(tc, test_stream_refused_unwritten);
 	tcase_add_test(tc, test_stream_abort);
 	tcase_add_test(tc, test_stream_commit_syncs);
