@@ -1061,7 +1061,6 @@ START_TEST(test_ledger_bulk_range)
 {
 	struct kr_replay_report	 rep;
 	struct kr_import_batch	*b = NULL;
-	struct kr_revocation_rec r;
 	struct kr_key_rec	 k;
 	int			 i;
 
@@ -1070,19 +1069,8 @@ START_TEST(test_ledger_bulk_range)
 	fill_key(&k, "root", 1);
 	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
-	for (i = 0; i < 50; i++) {
-		memset(&r, 0, sizeof(r));
-		memcpy(r.issuer_key_id, k.id, sizeof(r.issuer_key_id));
-		r.serial[0] = 0x10;
-		r.serial[1] = (uint8_t)i;
-		r.serial_len = 2;
-		r.revoked_at = 1795000000;
-		r.reason = 1;
-		r.expires = 1900000000;
-		strcpy(r.source, "openssl-index");
-		ck_assert_int_eq(kr_store_import_revocation(b, &r,
-		    (uint32_t)i + 1, &err), KR_OK);
-	}
+	for (i = 0; i < 50; i++)
+		import_rev(b, &k, i, (uint32_t)i + 1, KR_OK);
 	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
 	kr_store_import_close(&b);
