@@ -36,15 +36,15 @@
  * in step with its --share arguments.
  */
 struct kr_passphrase_source {
-	int	(*get)(void *, const char *, const char *, bool, char *,
-		    size_t, struct kr_err *);
+	int	(*get)(void *ctx, const char *custodian, const char *file,
+		    bool setting, char *buf, size_t cap, struct kr_err *err);
 	void	(*skip)(void *);
 	void	 *ctx;
 };
 
 /* Progress and notices for the operator, shown by the front end. */
 struct kr_notice_sink {
-	void	(*notice)(void *, const char *);
+	void	(*notice)(void *ctx, const char *msg);
 	void	 *ctx;
 };
 
@@ -86,9 +86,9 @@ int		 kr_appliance_open(struct kr_appliance **, const char *,
  */
 #define KR_LOCK_WAIT_DEFAULT	30u
 #define KR_LOCK_WAIT_MAX	86400u
-int		 kr_appliance_open_wait(struct kr_appliance **, const char *,
-		    unsigned, unsigned, const struct kr_notice_sink *,
-		    struct kr_err *) KR_WUR;
+int		 kr_appliance_open_wait(struct kr_appliance **out,
+		    const char *dir, unsigned mode, unsigned wait_secs,
+		    const struct kr_notice_sink *ns, struct kr_err *err) KR_WUR;
 
 /*
  * The clock guard at open: a writer is refused when the clock reads
@@ -196,11 +196,11 @@ struct kr_keygen_result {
  * folder, and records key, share set, custodians and the audit row in one
  * transaction.  Any failure leaves no file and no row.
  */
-int		 kr_authority_key_generate(struct kr_appliance *,
-		    const struct kr_keygen_req *,
-		    const struct kr_passphrase_source *,
-		    const struct kr_notice_sink *, struct kr_keygen_result *,
-		    struct kr_err *) KR_WUR;
+int		 kr_authority_key_generate(struct kr_appliance *app,
+		    const struct kr_keygen_req *req,
+		    const struct kr_passphrase_source *src,
+		    const struct kr_notice_sink *notice,
+		    struct kr_keygen_result *res, struct kr_err *err) KR_WUR;
 
 /*
  * key show: what the key's back end says about where it lives (for a
@@ -208,9 +208,9 @@ int		 kr_authority_key_generate(struct kr_appliance *,
  * nothing for a sealed key), as lines for the front end to print.
  * *quorum says whether a share set guards the key.
  */
-int		 kr_authority_key_where(struct kr_appliance *,
-		    const struct kr_key_rec *, char *, size_t, bool *,
-		    struct kr_err *) KR_WUR;
+int		 kr_authority_key_where(struct kr_appliance *app,
+		    const struct kr_key_rec *k, char *lines, size_t cap,
+		    bool *quorum, struct kr_err *err) KR_WUR;
 
 /* quorum verify: what was found about each share presented. */
 struct kr_share_status {
@@ -246,13 +246,13 @@ void		 kr_quorum_report_free(struct kr_quorum_report **);
  * epoch, custodian, passphrase).  With more: checks each, then combines
  * them and unseals the key.  KR_OK only when every share is good and, for
  * two or more, the key unlocked; KR_EQUORUM saying how many more
- * custodians are needed when fewer than m are good.  *report is set
+ * custodians are needed when fewer than m are good.  *rep is set
  * whatever the outcome (NULL only when out of memory); the caller frees it.
  */
-int		 kr_authority_quorum_verify(struct kr_appliance *,
-		    const char *, const char *const *, size_t,
-		    const struct kr_passphrase_source *,
-		    struct kr_quorum_report **, struct kr_err *) KR_WUR;
+int		 kr_authority_quorum_verify(struct kr_appliance *app,
+		    const char *name, const char *const *files, size_t count,
+		    const struct kr_passphrase_source *src,
+		    struct kr_quorum_report **rep, struct kr_err *err) KR_WUR;
 
 /* Certificates: cert root | issue | cross-sign. */
 enum kr_issue_kind {
@@ -307,10 +307,10 @@ struct kr_issue_result {
  * transaction, and only then writes out_path.  Any refusal leaves no
  * output file and no row.
  */
-int		 kr_authority_issue(struct kr_appliance *,
-		    const struct kr_issue_req *,
-		    const struct kr_passphrase_source *,
-		    struct kr_issue_result *, struct kr_err *) KR_WUR;
+int		 kr_authority_issue(struct kr_appliance *app,
+		    const struct kr_issue_req *req,
+		    const struct kr_passphrase_source *src,
+		    struct kr_issue_result *res, struct kr_err *err) KR_WUR;
 /* Frees what the operation put in the result (before it is used again). */
 void		 kr_issue_result_free(struct kr_issue_result *);
 
@@ -386,10 +386,10 @@ struct kr_import_result {
  * as inventory issued by the key, and its revocations, in one
  * transaction; a malformed line refuses the whole file, naming the line.
  */
-int		 kr_authority_import_openssl_index(struct kr_appliance *,
-		    const char *, const char *, const char *,
-		    const struct kr_notice_sink *, struct kr_import_result *,
-		    struct kr_err *) KR_WUR;
+int		 kr_authority_import_openssl_index(struct kr_appliance *app,
+		    const char *issuer_key, const char *path, const char *actor,
+		    const struct kr_notice_sink *notice,
+		    struct kr_import_result *res, struct kr_err *err) KR_WUR;
 
 struct kr_crl_req {
 	const char		*issuer_key;
@@ -422,11 +422,11 @@ struct kr_crl_result {
  * the issuer key's custodians unlock it, builds the CRL streaming from
  * the records, signs, verifies, records and writes it.
  */
-int		 kr_authority_crl_publish(struct kr_appliance *,
-		    const struct kr_crl_req *,
-		    const struct kr_passphrase_source *,
-		    const struct kr_notice_sink *, struct kr_crl_result *,
-		    struct kr_err *) KR_WUR;
+int		 kr_authority_crl_publish(struct kr_appliance *app,
+		    const struct kr_crl_req *req,
+		    const struct kr_passphrase_source *src,
+		    const struct kr_notice_sink *notice,
+		    struct kr_crl_result *res, struct kr_err *err) KR_WUR;
 void		 kr_crl_result_free(struct kr_crl_result *);
 
 struct kr_ocsp_req {
@@ -447,11 +447,11 @@ struct kr_ocsp_result {
 };
 
 /* ocsp presign: one response per CA certificate the key issued. */
-int		 kr_authority_ocsp_presign(struct kr_appliance *,
-		    const struct kr_ocsp_req *,
-		    const struct kr_passphrase_source *,
-		    const struct kr_notice_sink *, struct kr_ocsp_result *,
-		    struct kr_err *) KR_WUR;
+int		 kr_authority_ocsp_presign(struct kr_appliance *app,
+		    const struct kr_ocsp_req *req,
+		    const struct kr_passphrase_source *src,
+		    const struct kr_notice_sink *notice,
+		    struct kr_ocsp_result *res, struct kr_err *err) KR_WUR;
 void		 kr_ocsp_result_free(struct kr_ocsp_result *);
 
 /*
@@ -459,12 +459,12 @@ void		 kr_ocsp_result_free(struct kr_ocsp_result *);
  * as destroyed and its share set as retired (so its shares are worthless),
  * then removes the material: the sealed file overwritten and unlinked, or
  * the token objects destroyed.  Certificates and CRLs stay recorded.
- * *report as for kr_authority_quorum_verify; the caller frees it.
+ * *rep as for kr_authority_quorum_verify; the caller frees it.
  */
-int		 kr_authority_key_destroy(struct kr_appliance *, const char *,
-		    const char *const *, size_t,
-		    const struct kr_passphrase_source *, const char *,
-		    struct kr_quorum_report **, struct kr_err *) KR_WUR;
+int		 kr_authority_key_destroy(struct kr_appliance *app,
+		    const char *name, const char *const *files, size_t count,
+		    const struct kr_passphrase_source *src, const char *actor,
+		    struct kr_quorum_report **rep, struct kr_err *err) KR_WUR;
 
 /* sign firmware | sign batch (docs/ota-signing.md). */
 struct kr_sign_item {
@@ -514,10 +514,10 @@ struct kr_sign_result {
  * failure stops the batch: earlier images stay recorded and complete, and
  * the result says which image failed.
  */
-int		 kr_authority_sign(struct kr_appliance *,
-		    const struct kr_sign_req *,
-		    const struct kr_passphrase_source *,
-		    struct kr_sign_result *, struct kr_err *) KR_WUR;
+int		 kr_authority_sign(struct kr_appliance *app,
+		    const struct kr_sign_req *req,
+		    const struct kr_passphrase_source *src,
+		    struct kr_sign_result *res, struct kr_err *err) KR_WUR;
 /* Frees the quorum report; the items stay the caller's. */
 void		 kr_sign_result_free(struct kr_sign_result *);
 
@@ -533,8 +533,8 @@ struct kr_manifest {
 };
 
 /* Outputs go to out_dir, or beside the manifest when NULL. */
-int		 kr_manifest_load(const char *, const char *,
-		    struct kr_manifest *, struct kr_err *) KR_WUR;
+int		 kr_manifest_load(const char *path, const char *out_dir,
+		    struct kr_manifest *m, struct kr_err *err) KR_WUR;
 void		 kr_manifest_free(struct kr_manifest *);
 
 /*
@@ -550,16 +550,19 @@ void		 kr_manifest_free(struct kr_manifest *);
  *        whole; images (mcuboot, rauc) need the input image again
  *        (`in`), whose digest must be the recorded one.
  */
-int		 kr_authority_cert_release(struct kr_appliance *, const char *,
-		    const char *, bool, struct kr_err *) KR_WUR;
-int		 kr_authority_crl_release(struct kr_appliance *, const char *,
-		    int64_t, const char *, bool, struct kr_err *) KR_WUR;
-int		 kr_authority_sign_release(struct kr_appliance *, int64_t,
-		    const char *, const char *, struct kr_err *) KR_WUR;
+int		 kr_authority_cert_release(struct kr_appliance *app,
+		    const char *serial, const char *out, bool der,
+		    struct kr_err *err) KR_WUR;
+int		 kr_authority_crl_release(struct kr_appliance *app,
+		    const char *issuer, int64_t number, const char *out,
+		    bool pem, struct kr_err *err) KR_WUR;
+int		 kr_authority_sign_release(struct kr_appliance *app, int64_t id,
+		    const char *in, const char *out, struct kr_err *err) KR_WUR;
 
 /* key export-public: pem, minisign or mcuboot-c text (malloc'd). */
-int		 kr_authority_export_public(struct kr_appliance *, const char *,
-		    const char *, char **, struct kr_err *) KR_WUR;
+int		 kr_authority_export_public(struct kr_appliance *app,
+		    const char *name, const char *format, char **out,
+		    struct kr_err *err) KR_WUR;
 
 /*
  * audit verify: recomputes the chain, names the first bad row, and
@@ -568,10 +571,11 @@ int		 kr_authority_export_public(struct kr_appliance *, const char *,
  */
 int		 kr_authority_audit_verify(struct kr_appliance *,
 		    struct kr_audit_report *, struct kr_err *) KR_WUR;
-int		 kr_authority_clock_recover(struct kr_appliance *,
-		    const struct kr_clock_recover_req *,
-		    const struct kr_passphrase_source *,
-		    struct kr_clock_recover_result *, struct kr_err *) KR_WUR;
+int		 kr_authority_clock_recover(struct kr_appliance *app,
+		    const struct kr_clock_recover_req *req,
+		    const struct kr_passphrase_source *src,
+		    struct kr_clock_recover_result *res, struct kr_err *err)
+		    KR_WUR;
 int		 kr_authority_audit_replay(struct kr_appliance *,
 		    struct kr_audit_report *, const struct kr_replay_report **,
 		    struct kr_err *) KR_WUR;

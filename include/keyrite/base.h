@@ -75,7 +75,7 @@ void		*kr_secure_alloc(size_t);
 void		 kr_secure_free(void *);
 void		 kr_wipe(void *, size_t);
 /* Constant-time equality for secret-derived bytes. */
-bool		 kr_ct_equal(const void *, const void *, size_t);
+bool		 kr_ct_equal(const void *a, const void *b, size_t len);
 
 /*
  * Process hardening, run first in main(): core dumps off, not dumpable,
@@ -102,14 +102,14 @@ int		 kr_harden_process(struct kr_hardening *, struct kr_err *)
  * On failure, a write over the file size limit (EFBIG) included, nothing
  * is left behind.
  */
-int		 kr_file_write(const char *, const void *, size_t, unsigned,
-		    struct kr_err *) KR_WUR;
+int		 kr_file_write(const char *path, const void *data, size_t len,
+		    unsigned flags, struct kr_err *err) KR_WUR;
 /*
  * Reads a whole regular file of at most `max` bytes into malloc'd memory
  * (sodium_malloc'd when `secure`).  Refuses symlinks and oversize files.
  */
-int		 kr_file_read(const char *, size_t, bool, uint8_t **, size_t *,
-		    struct kr_err *) KR_WUR;
+int		 kr_file_read(const char *path, size_t max, bool secure,
+		    uint8_t **out, size_t *outlen, struct kr_err *err) KR_WUR;
 /*
  * A file written piece by piece (large outputs), with the same guarantees
  * as kr_file_write: open, write, then commit (sync, name, sync the
@@ -143,10 +143,10 @@ void		 kr_file_out_abort(struct kr_file_out *);
  * folder.  Whoever finds a staged file after a crash decides from the
  * records whether to place it or remove it.
  */
-int		 kr_file_stage(const char *, const void *, size_t, char **,
-		    struct kr_err *) KR_WUR;
-int		 kr_file_place(const char *, const char *, struct kr_err *)
-		    KR_WUR;
+int		 kr_file_stage(const char *path, const void *data, size_t len,
+		    char **tmp, struct kr_err *err) KR_WUR;
+int		 kr_file_place(const char *tmp, const char *path,
+		    struct kr_err *err) KR_WUR;
 /* Whether a file name is one of keyrite's temporary names; the stem length. */
 bool		 kr_file_tmp_name(const char *, size_t *);
 /* Overwrites a file's bytes with zeros, fsyncs and unlinks it. */
@@ -155,7 +155,7 @@ int		 kr_mkdir_private(const char *, struct kr_err *) KR_WUR;
 int		 kr_fsync_dir(const char *, struct kr_err *) KR_WUR;
 bool		 kr_path_exists(const char *);
 /* Joins a folder and a name into a malloc'd string; NULL on overflow. */
-char		*kr_path_join(const char *, const char *);
+char		*kr_path_join(const char *dir, const char *name);
 
 /* Signals held across a critical section (record, then release). */
 
@@ -208,9 +208,10 @@ uint64_t	 kr_rd_u64(struct kr_rd *);
 size_t		 kr_rd_left(const struct kr_rd *);
 
 /* Hex, lower case.  `out` must hold 2 * len + 1 bytes. */
-void		 kr_hex_encode(char *, const uint8_t *, size_t);
+void		 kr_hex_encode(char *out, const uint8_t *in, size_t len);
 /* Decodes exactly `outlen` bytes from a hex string of 2 * outlen digits. */
-int		 kr_hex_decode(uint8_t *, size_t, const char *) KR_WUR;
+int		 kr_hex_decode(uint8_t *out, size_t outlen, const char *hex)
+		    KR_WUR;
 /* Decodes a hex string of any even length into malloc'd memory. */
 int		 kr_hex_decode_alloc(const char *, uint8_t **, size_t *) KR_WUR;
 
@@ -220,13 +221,14 @@ int		 kr_base64_decode(const char *, size_t, uint8_t **, size_t *)
 		    KR_WUR;
 
 /* PEM: "-----BEGIN label-----", base64 in 64-column lines, END line. */
-char		*kr_pem_encode(const char *, const uint8_t *, size_t);
+char		*kr_pem_encode(const char *label, const uint8_t *der,
+		    size_t len);
 /*
  * Finds the first PEM block with this label in `text` and decodes it.
  * KR_ENOENT if there is none, KR_EINPUT if it is malformed.
  */
-int		 kr_pem_decode(const char *, const char *, size_t, uint8_t **,
-		    size_t *) KR_WUR;
+int		 kr_pem_decode(const char *label, const char *text, size_t len,
+		    uint8_t **der, size_t *derlen) KR_WUR;
 
 /*
  * Text a person reads (src/base/text.c).  kr_utf8_decode returns the
@@ -253,13 +255,15 @@ bool		 kr_cp_printable(uint32_t);
  * text unchanged.
  */
 #define KR_TEXT_LINES	0x1u
-void		 kr_text_escape(struct kr_buf *, const char *, size_t,
-		    unsigned);
-char		*kr_text_escape_str(char *, size_t, const char *, unsigned);
+void		 kr_text_escape(struct kr_buf *b, const char *s, size_t len,
+		    unsigned flags);
+char		*kr_text_escape_str(char *out, size_t cap, const char *s,
+		    unsigned flags);
 char		*kr_text_escape_dup(const char *, unsigned);
 /* Writes `len` bytes of text to a stream, escaped. */
-void		 kr_text_fput(FILE *, const char *, size_t, unsigned);
-bool		 kr_text_safe(const char *, size_t, unsigned);
+void		 kr_text_fput(FILE *f, const char *s, size_t len,
+		    unsigned flags);
+bool		 kr_text_safe(const char *s, size_t len, unsigned flags);
 
 /* UTC time as "2026-11-23T17:35:00Z"; `out` holds 21 bytes. */
 #define KR_TIME_STR_BYTES	21

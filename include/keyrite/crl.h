@@ -102,12 +102,13 @@ struct kr_crl_builder {
  * issuingDistributionPoint, freshestCRL.  thisUpdate/nextUpdate are
  * UTCTime through 2049.  Entry serials must be positive and minimal.
  */
-int		 kr_crl_tbs_build(const struct kr_crl_fields *, kr_crl_next *,
-		    void *, struct kr_crl_builder *, struct kr_err *) KR_WUR;
+int		 kr_crl_tbs_build(const struct kr_crl_fields *f,
+		    kr_crl_next *next, void *ctx, struct kr_crl_builder *b,
+		    struct kr_err *err) KR_WUR;
 /* CertificateList ::= SEQUENCE { tbs, signatureAlgorithm, signature }. */
-int		 kr_crl_finish(struct kr_crl_builder *, enum kr_sig_alg,
-		    const uint8_t *, size_t, struct kr_slice *,
-		    struct kr_err *) KR_WUR;
+int		 kr_crl_finish(struct kr_crl_builder *b, enum kr_sig_alg alg,
+		    const uint8_t *sig, size_t siglen, struct kr_slice *out,
+		    struct kr_err *err) KR_WUR;
 void		 kr_crl_builder_free(struct kr_crl_builder *);
 
 /* What a parsed CRL says (entries go to a callback). */
@@ -144,18 +145,19 @@ typedef int kr_crl_entry_cb(const struct kr_crl_entry *, void *);
  * `label` names the input in messages.  The slices in `info` point into
  * `data` (DER) or into *der_out (PEM input, malloc'd; may be NULL for DER).
  */
-int		 kr_crl_parse(const char *, const uint8_t *, size_t,
-		    struct kr_crl_info *, uint8_t **, kr_crl_entry_cb *, void *,
-		    struct kr_err *) KR_WUR;
+int		 kr_crl_parse(const char *label, const uint8_t *data,
+		    size_t len, struct kr_crl_info *info, uint8_t **der_out,
+		    kr_crl_entry_cb *cb, void *ctx, struct kr_err *err) KR_WUR;
 /* The outer CertificateList only (TBS slice, algorithm, signature). */
-int		 kr_crl_parse_outer(const uint8_t *, size_t, struct kr_slice *,
-		    enum kr_sig_alg *, struct kr_slice *, struct kr_err *)
-		    KR_WUR;
+int		 kr_crl_parse_outer(const uint8_t *data, size_t len,
+		    struct kr_slice *tbs, enum kr_sig_alg *alg,
+		    struct kr_slice *sig, struct kr_err *err) KR_WUR;
 int		 kr_crl_verify_signature(const struct kr_crl_info *,
 		    const uint8_t *, size_t, struct kr_err *) KR_WUR;
 
 /* Compares two minimal positive big-endian integers (CRL numbers). */
-int		 kr_bigint_cmp(const uint8_t *, size_t, const uint8_t *, size_t);
+int		 kr_bigint_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
+		    size_t blen);
 
 /* OCSP (RFC 6960): one pre-signed response per certificate. */
 enum kr_ocsp_status {
@@ -194,9 +196,10 @@ int		 kr_ocsp_tbs_build(const struct kr_ocsp_fields *, uint8_t **,
  * OCSPResponse { successful, BasicOCSPResponse { tbs, sigAlg, sig,
  * certs [0] (optional: the responder's certificate DER, may be NULL) } }.
  */
-int		 kr_ocsp_assemble(const uint8_t *, size_t, enum kr_sig_alg,
-		    const uint8_t *, size_t, const uint8_t *, size_t, uint8_t **,
-		    size_t *, struct kr_err *) KR_WUR;
+int		 kr_ocsp_assemble(const uint8_t *tbs, size_t tbslen,
+		    enum kr_sig_alg alg, const uint8_t *sig, size_t siglen,
+		    const uint8_t *cert, size_t certlen, uint8_t **out,
+		    size_t *outlen, struct kr_err *err) KR_WUR;
 
 /* OpenSSL `openssl ca` database (index.txt), for migration. */
 struct kr_index_entry {
@@ -219,7 +222,7 @@ typedef int kr_index_cb(const struct kr_index_entry *, void *);
  * A malformed line stops the read with KR_EINPUT naming the file and line
  * number and what is wrong with it.
  */
-int		 kr_index_read(const char *, kr_index_cb *, void *,
-		    struct kr_err *) KR_WUR;
+int		 kr_index_read(const char *path, kr_index_cb *cb, void *ctx,
+		    struct kr_err *err) KR_WUR;
 
 #endif /* KEYRITE_CRL_H */

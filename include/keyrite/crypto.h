@@ -37,8 +37,8 @@ int		 kr_hash_init(struct kr_hash *, enum kr_hash_alg) KR_WUR;
 void		 kr_hash_update(struct kr_hash *, const void *, size_t);
 /* Writes kr_hash_len() bytes and wipes the state. */
 void		 kr_hash_final(struct kr_hash *, uint8_t *);
-int		 kr_hash(enum kr_hash_alg, const void *, size_t, uint8_t *)
-		    KR_WUR;
+int		 kr_hash(enum kr_hash_alg alg, const void *data, size_t len,
+		    uint8_t *out) KR_WUR;
 
 /*
  * Hashes on a second thread (src/crypto/hash_thread.c); each gives the
@@ -161,7 +161,7 @@ int		 kr_spki_key_alg(const struct kr_spki_info *,
 		    enum kr_key_alg *) KR_WUR;
 /* SHA-256 of the SPKI DER, as lower-case hex (65 bytes with NUL). */
 #define KR_FINGERPRINT_STR_BYTES	65
-void		 kr_spki_fingerprint(const uint8_t *, size_t, char *);
+void		 kr_spki_fingerprint(const uint8_t *der, size_t len, char *out);
 
 /*
  * Signature verification: the one check every module uses.  Returns KR_OK
@@ -185,13 +185,15 @@ void		 kr_spki_fingerprint(const uint8_t *, size_t, char *);
 #define KR_VERIFY_DIGEST	0x2
 #define KR_VERIFY_ANY_CURVE	0x4
 
-int		 kr_sig_verify(enum kr_sig_alg, const uint8_t *, size_t,
-		    const uint8_t *, size_t, const uint8_t *, size_t, unsigned,
-		    struct kr_err *) KR_WUR;
+int		 kr_sig_verify(enum kr_sig_alg alg, const uint8_t *spki,
+		    size_t spkilen, const uint8_t *data, size_t len,
+		    const uint8_t *sig, size_t siglen, unsigned flags,
+		    struct kr_err *err) KR_WUR;
 /* kr_sig_verify() with KR_VERIFY_DIGEST added to the flags. */
-int		 kr_sig_verify_digest(enum kr_sig_alg, const uint8_t *, size_t,
-		    const uint8_t *, size_t, const uint8_t *, size_t, unsigned,
-		    struct kr_err *) KR_WUR;
+int		 kr_sig_verify_digest(enum kr_sig_alg alg, const uint8_t *spki,
+		    size_t spkilen, const uint8_t *md, size_t mdlen,
+		    const uint8_t *sig, size_t siglen, unsigned flags,
+		    struct kr_err *err) KR_WUR;
 
 /*
  * ECDSA signature encodings: raw r||s (each `half` bytes) <-> DER.
@@ -200,10 +202,10 @@ int		 kr_sig_verify_digest(enum kr_sig_alg, const uint8_t *, size_t,
  * der_to_raw(der, derlen, half, raw) is the strict reader kr_sig_verify()
  * uses and writes 2 * half bytes.  r = 0 or s = 0 is refused both ways.
  */
-int		 kr_ecdsa_raw_to_der(const uint8_t *, size_t, uint8_t *,
-		    size_t *) KR_WUR;
-int		 kr_ecdsa_der_to_raw(const uint8_t *, size_t, size_t, uint8_t *)
-		    KR_WUR;
+int		 kr_ecdsa_raw_to_der(const uint8_t *raw, size_t rawlen,
+		    uint8_t *der, size_t *derlen) KR_WUR;
+int		 kr_ecdsa_der_to_raw(const uint8_t *der, size_t derlen,
+		    size_t half, uint8_t *raw) KR_WUR;
 
 /* AEAD: XChaCha20-Poly1305 (IETF). */
 #define KR_AEAD_KEY_BYTES	32
@@ -211,16 +213,16 @@ int		 kr_ecdsa_der_to_raw(const uint8_t *, size_t, size_t, uint8_t *)
 #define KR_AEAD_TAG_BYTES	16
 
 /* (c, m, mlen, ad, adlen, nonce, key); c receives mlen + KR_AEAD_TAG_BYTES. */
-int		 kr_aead_seal(uint8_t *, const uint8_t *, size_t,
-		    const uint8_t *, size_t, const uint8_t *, const uint8_t *)
-		    KR_WUR;
+int		 kr_aead_seal(uint8_t *c, const uint8_t *m, size_t mlen,
+		    const uint8_t *ad, size_t adlen, const uint8_t *nonce,
+		    const uint8_t *key) KR_WUR;
 /*
  * (m, c, clen, ad, adlen, nonce, key); m receives clen - KR_AEAD_TAG_BYTES
  * bytes; KR_EVERIFY on a bad tag.
  */
-int		 kr_aead_open(uint8_t *, const uint8_t *, size_t,
-		    const uint8_t *, size_t, const uint8_t *, const uint8_t *)
-		    KR_WUR;
+int		 kr_aead_open(uint8_t *m, const uint8_t *c, size_t clen,
+		    const uint8_t *ad, size_t adlen, const uint8_t *nonce,
+		    const uint8_t *key) KR_WUR;
 
 /* Argon2id (version 0x13, one lane, as libsodium computes it). */
 #define KR_KDF_SALT_BYTES	16
@@ -231,20 +233,21 @@ struct kr_kdf_params {
 };
 
 /* (out, outlen, passphrase, its length, salt, params, err) */
-int		 kr_kdf_argon2id(uint8_t *, size_t, const char *, size_t,
-		    const uint8_t *, const struct kr_kdf_params *,
-		    struct kr_err *) KR_WUR;
+int		 kr_kdf_argon2id(uint8_t *out, size_t outlen, const char *pw,
+		    size_t pwlen, const uint8_t *salt,
+		    const struct kr_kdf_params *p, struct kr_err *err) KR_WUR;
 /*
  * HKDF-SHA-256 (RFC 5869): (out, outlen, ikm, ikmlen, salt, saltlen, info,
  * infolen); salt may be NULL.
  */
-int		 kr_hkdf_sha256(uint8_t *, size_t, const uint8_t *, size_t,
-		    const uint8_t *, size_t, const uint8_t *, size_t) KR_WUR;
+int		 kr_hkdf_sha256(uint8_t *out, size_t outlen, const uint8_t *ikm,
+		    size_t ikmlen, const uint8_t *salt, size_t saltlen,
+		    const uint8_t *info, size_t infolen) KR_WUR;
 
 /* The operating system's CSPRNG (libsodium randombytes). */
 void		 kr_random(void *, size_t);
 /* An Mbed TLS f_rng callback over kr_random; ctx is ignored. */
-int		 kr_mbedtls_rng(void *, unsigned char *, size_t);
+int		 kr_mbedtls_rng(void *ctx, unsigned char *p, size_t len);
 
 /*
  * Start-up: sodium_init() then every known-answer test.  On failure the

@@ -87,15 +87,16 @@ bool		 kr_der_peek(const struct kr_der *, uint8_t);
  * Reads one element of any single-octet tag: its tag, its contents and
  * (optional, may be NULL) the whole element, tag and length included.
  */
-int		 kr_der_get_any(struct kr_der *, uint8_t *, struct kr_slice *,
-		    struct kr_slice *) KR_WUR;
+int		 kr_der_get_any(struct kr_der *d, uint8_t *tag,
+		    struct kr_slice *content, struct kr_slice *whole) KR_WUR;
 /* Reads one element with exactly this tag; contents into the slice. */
 int		 kr_der_get(struct kr_der *, uint8_t, struct kr_slice *) KR_WUR;
 /* The same, also giving the whole element (for TBS, Name, SPKI...). */
-int		 kr_der_get_whole(struct kr_der *, uint8_t, struct kr_slice *,
-		    struct kr_slice *) KR_WUR;
+int		 kr_der_get_whole(struct kr_der *d, uint8_t tag,
+		    struct kr_slice *content, struct kr_slice *whole) KR_WUR;
 /* Enters a constructed element: `sub` ranges over its contents. */
-int		 kr_der_enter(struct kr_der *, uint8_t, struct kr_der *) KR_WUR;
+int		 kr_der_enter(struct kr_der *d, uint8_t tag, struct kr_der *sub)
+		    KR_WUR;
 /* BOOLEAN: contents exactly 0x00 or 0xff. */
 int		 kr_der_get_bool(struct kr_der *, bool *) KR_WUR;
 /*
@@ -129,24 +130,27 @@ int		 kr_der_get_null(struct kr_der *) KR_WUR;
 /* --- Backward writer (write.c) --------------------------------------- */
 
 /* Writes a length and tag in front of `len` bytes already written. */
-int		 kr_derw_tl(uint8_t **, uint8_t *, size_t, uint8_t);
+int		 kr_derw_tl(uint8_t **p, uint8_t *start, size_t len,
+		    uint8_t tag);
 /* Writes raw bytes. */
-int		 kr_derw_raw(uint8_t **, uint8_t *, const uint8_t *, size_t);
+int		 kr_derw_raw(uint8_t **p, uint8_t *start, const uint8_t *buf,
+		    size_t len);
 /* Writes tag, length and contents. */
-int		 kr_derw_tlv(uint8_t **, uint8_t *, uint8_t, const uint8_t *,
-		    size_t);
+int		 kr_derw_tlv(uint8_t **p, uint8_t *start, uint8_t tag,
+		    const uint8_t *buf, size_t len);
 /* BOOLEAN TRUE/FALSE (0xff / 0x00). */
 int		 kr_derw_bool(uint8_t **, uint8_t *, bool);
 /* INTEGER for a small non-negative value, minimal. */
 int		 kr_derw_small_int(uint8_t **, uint8_t *, unsigned);
 /* INTEGER for a non-negative big-endian value, minimal; 0 if it is 0. */
-int		 kr_derw_uint(uint8_t **, uint8_t *, const uint8_t *,
-		    size_t);
+int		 kr_derw_uint(uint8_t **p, uint8_t *start, const uint8_t *v,
+		    size_t n);
 /* OBJECT IDENTIFIER from contents. */
-int		 kr_derw_oid(uint8_t **, uint8_t *, const uint8_t *, size_t);
+int		 kr_derw_oid(uint8_t **p, uint8_t *start, const uint8_t *oid,
+		    size_t len);
 /* BIT STRING from bytes and an unused-bits count. */
-int		 kr_derw_bitstring(uint8_t **, uint8_t *, const uint8_t *,
-		    size_t, unsigned);
+int		 kr_derw_bitstring(uint8_t **p, uint8_t *start,
+		    const uint8_t *buf, size_t len, unsigned unused);
 /*
  * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
  *	critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
@@ -154,8 +158,8 @@ int		 kr_derw_bitstring(uint8_t **, uint8_t *, const uint8_t *,
  * contents) with the OID contents given; DER leaves out the DEFAULT, so
  * FALSE is never written.
  */
-int		 kr_derw_ext(uint8_t **, uint8_t *, size_t, const uint8_t *,
-		    size_t, bool);
+int		 kr_derw_ext(uint8_t **p, uint8_t *start, size_t len,
+		    const uint8_t *oid, size_t olen, bool critical);
 /*
  * Copies the `len` bytes at `p` (the front of a backward-written buffer)
  * into a new malloc'd buffer.  KR_ENOMEM on failure.
@@ -195,8 +199,8 @@ int		 kr_der_get_gentime(struct kr_der *, int64_t *) KR_WUR;
  * KR_DER_GENERALIZED_TIME, a GeneralizedTime "YYYYMMDDHHMMSSZ" in any
  * year (OpenSSL's index.txt holds them as text).
  */
-int		 kr_der_time_text(uint8_t, const uint8_t *, size_t, int64_t *)
-		    KR_WUR;
+int		 kr_der_time_text(uint8_t tag, const uint8_t *p, size_t len,
+		    int64_t *t) KR_WUR;
 /* Time in the RFC 5280 form kr_der_get_time() reads. */
 int		 kr_derw_time(uint8_t **, uint8_t *, int64_t);
 /* GeneralizedTime "YYYYMMDDHHMMSSZ" whatever the year (RFC 5280 5.3.2). */
@@ -216,7 +220,8 @@ int		 kr_oid_parse(const char *, struct kr_oid *, struct kr_err *)
 /* The known name ("codeSigning"), else the dotted form. */
 void		 kr_oid_format(const struct kr_oid *, char *, size_t);
 /* Dotted decimal of OID contents; "(bad OID)" if malformed. */
-void		 kr_oid_dotted(const uint8_t *, size_t, char *, size_t);
+void		 kr_oid_dotted(const uint8_t *der, size_t len, char *out,
+		    size_t outsz);
 
 /* Contents of the OBJECT IDENTIFIERs keyrite uses. */
 

@@ -57,7 +57,7 @@ int		 kr_fw_format_from_name(const char *, enum kr_fw_format *)
  * Progress while an image is read: (arg, bytes done, bytes in all), on the
  * calling thread, every 16 MiB and at the end.
  */
-typedef void	 kr_fw_progress_fn(void *, uint64_t, uint64_t);
+typedef void	 kr_fw_progress_fn(void *arg, uint64_t done, uint64_t total);
 
 /* MCUboot options (imgtool's names in brackets). */
 struct kr_mcuboot_opts {
@@ -146,16 +146,17 @@ uint64_t	 kr_fw_output_bound(const struct kr_fw_opts *, uint64_t);
 
 /*
  * Signs the image at `path` (a regular file, not a symlink, not empty)
- * in the format opts->format.  On success *res holds the output and the
+ * in the format opts->format.  On success *out holds the output and the
  * description; free it with kr_fw_result_free().  Nothing is written.
  */
-int		 kr_fw_sign_file(struct kr_signer *, const struct kr_fw_opts *,
-		    const char *, struct kr_fw_result **, struct kr_err *)
-		    KR_WUR;
+int		 kr_fw_sign_file(struct kr_signer *s,
+		    const struct kr_fw_opts *opts, const char *path,
+		    struct kr_fw_result **out, struct kr_err *err) KR_WUR;
 /* The same for an image in memory; `label` names it in messages. */
-int		 kr_fw_sign_buf(struct kr_signer *, const struct kr_fw_opts *,
-		    const char *, const uint8_t *, size_t,
-		    struct kr_fw_result **, struct kr_err *) KR_WUR;
+int		 kr_fw_sign_buf(struct kr_signer *s,
+		    const struct kr_fw_opts *opts, const char *label,
+		    const uint8_t *buf, size_t len, struct kr_fw_result **out,
+		    struct kr_err *err) KR_WUR;
 void		 kr_fw_result_free(struct kr_fw_result **);
 
 /*
@@ -165,7 +166,8 @@ void		 kr_fw_result_free(struct kr_fw_result **);
  * checks the bytes and writes them atomically; firmware/ cannot call
  * media/, which sits beside it (docs/architecture.md).
  */
-typedef int	 kr_fw_write_fn(void *, const void *, size_t, struct kr_err *);
+typedef int	 kr_fw_write_fn(void *arg, const void *data, size_t len,
+		    struct kr_err *err);
 
 struct kr_fw_output {
 	kr_fw_write_fn	*write;
@@ -175,25 +177,26 @@ struct kr_fw_output {
 /*
  * Writes a result's output into `dst`: the head, the image bytes
  * streamed from the input at `in` (read again in fixed memory), the
- * tail.  If the image bytes no longer hash to res->digest it fails with
+ * tail.  If the image bytes no longer hash to r->digest it fails with
  * KR_EVERIFY after some bytes went to `dst`: the caller discards the
  * output on any failure.  `in` is not read for detached formats and may
  * be NULL then.  progress may be NULL.
  */
-int		 kr_fw_write(const struct kr_fw_result *, const char *,
-		    const struct kr_fw_output *, kr_fw_progress_fn *, void *,
-		    struct kr_err *) KR_WUR;
+int		 kr_fw_write(const struct kr_fw_result *r, const char *in,
+		    const struct kr_fw_output *dst, kr_fw_progress_fn *progress,
+		    void *arg, struct kr_err *err) KR_WUR;
 /* The output for an image in memory, malloc'd; the digest is checked. */
-int		 kr_fw_output_buf(const struct kr_fw_result *, const uint8_t *,
-		    size_t, uint8_t **, size_t *, struct kr_err *) KR_WUR;
+int		 kr_fw_output_buf(const struct kr_fw_result *r,
+		    const uint8_t *in, size_t inlen, uint8_t **out,
+		    size_t *outlen, struct kr_err *err) KR_WUR;
 
 /*
  * Hashes a file streaming in fixed memory (stream.c); *size receives its
  * length.  The file must be regular, not a symlink and not empty.
  */
-int		 kr_fw_hash_file(const char *, enum kr_hash_alg, uint8_t *,
-		    uint64_t *, kr_fw_progress_fn *, void *, struct kr_err *)
-		    KR_WUR;
+int		 kr_fw_hash_file(const char *path, enum kr_hash_alg alg,
+		    uint8_t *out, uint64_t *size, kr_fw_progress_fn *progress,
+		    void *arg, struct kr_err *err) KR_WUR;
 
 /* ---- minisign (minisign.c) --------------------------------------------- */
 
@@ -203,15 +206,15 @@ int		 kr_fw_hash_file(const char *, enum kr_hash_alg, uint8_t *,
  * minisign's key number: the first 8 bytes of the keyrite key id, written
  * as they are (minisign shows them as a little-endian 64-bit number).
  */
-void		 kr_minisign_keynum(const uint8_t *, uint8_t *);
+void		 kr_minisign_keynum(const uint8_t *key_id, uint8_t *out);
 /*
  * The public key file for an Ed25519 key: "untrusted comment: minisign
  * public key <KEYNUM>" and base64("Ed" || keynum || public key), each line
  * ending in '\n'.  Arguments: key id, SPKI DER, its length, the text
  * (malloc'd, NUL-terminated).
  */
-int		 kr_minisign_pubkey(const uint8_t *, const uint8_t *, size_t,
-		    char **, struct kr_err *) KR_WUR;
+int		 kr_minisign_pubkey(const uint8_t *key_id, const uint8_t *spki,
+		    size_t len, char **out, struct kr_err *err) KR_WUR;
 
 /* ---- MCUboot (mcuboot.c) ----------------------------------------------- */
 
@@ -231,8 +234,9 @@ int		 kr_mcuboot_version_parse(const char *,
  * the SPKI DER for EC and Ed25519 keys, the PKCS#1 RSAPublicKey for RSA.
  * Points into `spki`.
  */
-int		 kr_mcuboot_key_bytes(const uint8_t *, size_t, const uint8_t **,
-		    size_t *, struct kr_err *) KR_WUR;
+int		 kr_mcuboot_key_bytes(const uint8_t *spki, size_t len,
+		    const uint8_t **out, size_t *outlen, struct kr_err *err)
+		    KR_WUR;
 /*
  * The key as a C source file in imgtool's "getpub --lang c" form:
  * "const unsigned char ecdsa_pub_key[] = { ... };" and its length.
@@ -261,10 +265,11 @@ struct kr_mcuboot_info {
  * both TLV areas ending where they say, the image ending with the TLV
  * area) and checks its hash TLV, its KEYHASH against the SPKI given and
  * its signature.  KR_EINPUT for a malformed image, KR_EVERIFY for a hash,
- * key hash or signature that does not match.  info may be NULL.
+ * key hash or signature that does not match.  out may be NULL.
  */
-int		 kr_mcuboot_check(const uint8_t *, size_t, const uint8_t *,
-		    size_t, struct kr_mcuboot_info *, struct kr_err *) KR_WUR;
+int		 kr_mcuboot_check(const uint8_t *img, size_t len,
+		    const uint8_t *spki, size_t spki_len,
+		    struct kr_mcuboot_info *out, struct kr_err *err) KR_WUR;
 
 /* ---- RAUC (rauc.c) ----------------------------------------------------- */
 
@@ -276,7 +281,8 @@ int		 kr_mcuboot_check(const uint8_t *, size_t, const uint8_t *,
  * be replaced.  *sq_len receives the squashfs length, *bundle whether the
  * input was a bundle.  `label` names the input in messages.
  */
-int		 kr_rauc_split(const char *, const uint8_t *, size_t,
-		    uint64_t *, bool *, struct kr_err *) KR_WUR;
+int		 kr_rauc_split(const char *label, const uint8_t *buf,
+		    size_t len, uint64_t *sq_len, bool *bundle,
+		    struct kr_err *err) KR_WUR;
 
 #endif /* KEYRITE_FIRMWARE_H */

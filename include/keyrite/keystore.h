@@ -33,13 +33,13 @@ struct kr_signer_ops {
 	int		 version;	/* KR_SIGNER_OPS_VERSION */
 	const char	*backend;	/* "sealed", "pkcs11" */
 	/* Signs a digest (ECDSA, RSA); sig is DER for ECDSA. */
-	int		(*sign_digest)(struct kr_signer *, enum kr_sig_alg,
-			    const uint8_t *, size_t, uint8_t *, size_t *,
-			    struct kr_err *);
+	int		(*sign_digest)(struct kr_signer *s, enum kr_sig_alg sa,
+			    const uint8_t *md, size_t mdlen, uint8_t *sig,
+			    size_t *siglen, struct kr_err *err);
 	/* Signs a whole message (pure Ed25519); NULL if unsupported. */
-	int		(*sign_message)(struct kr_signer *, enum kr_sig_alg,
-			    const uint8_t *, size_t, uint8_t *, size_t *,
-			    struct kr_err *);
+	int		(*sign_message)(struct kr_signer *s, enum kr_sig_alg sa,
+			    const uint8_t *msg, size_t msglen, uint8_t *sig,
+			    size_t *siglen, struct kr_err *err);
 	/* Releases the back end's state, wiping any key bytes. */
 	void		(*destroy)(struct kr_signer *);
 };
@@ -60,13 +60,13 @@ struct kr_signer {
  * key (kr_sig_alg_fits).  sig must hold KR_SIG_MAX_BYTES.  The caller
  * (authority/) verifies the result before recording it.
  */
-int		 kr_signer_sign(struct kr_signer *, enum kr_sig_alg,
-		    const uint8_t *, size_t, uint8_t *, size_t *,
-		    struct kr_err *) KR_WUR;
+int		 kr_signer_sign(struct kr_signer *s, enum kr_sig_alg sa,
+		    const uint8_t *msg, size_t msglen, uint8_t *sig,
+		    size_t *siglen, struct kr_err *err) KR_WUR;
 /* Signs a digest the caller computed (streaming); not for Ed25519. */
-int		 kr_signer_sign_digest(struct kr_signer *, enum kr_sig_alg,
-		    const uint8_t *, size_t, uint8_t *, size_t *,
-		    struct kr_err *) KR_WUR;
+int		 kr_signer_sign_digest(struct kr_signer *s, enum kr_sig_alg sa,
+		    const uint8_t *md, size_t mdlen, uint8_t *sig,
+		    size_t *siglen, struct kr_err *err) KR_WUR;
 /* Refuses (KR_EREFUSED) a signer whose purpose is not the one asked. */
 int		 kr_signer_require_purpose(const struct kr_signer *,
 		    enum kr_purpose, struct kr_err *) KR_WUR;
@@ -102,22 +102,25 @@ struct kr_sealed_header {
  * HKDF-SHA-256(quorum secret, info = key id).  The sealed file's bytes are
  * returned in malloc'd memory (ciphertext only: no plaintext key).
  */
-int		 kr_sealed_generate(struct kr_sealed_header *, const uint8_t *,
-		    uint8_t **, size_t *, struct kr_err *) KR_WUR;
+int		 kr_sealed_generate(struct kr_sealed_header *h,
+		    const uint8_t *qsecret, uint8_t **out, size_t *outlen,
+		    struct kr_err *err) KR_WUR;
 /* Parses and range-checks a sealed file's header without unsealing. */
-int		 kr_sealed_parse_header(const uint8_t *, size_t, const char *,
-		    struct kr_sealed_header *, struct kr_err *) KR_WUR;
+int		 kr_sealed_parse_header(const uint8_t *file, size_t len,
+		    const char *label, struct kr_sealed_header *h,
+		    struct kr_err *err) KR_WUR;
 /*
  * Unseals with the quorum secret and returns a signer.  A wrong secret or
  * any altered byte gives KR_EVERIFY naming the file.  The public key
  * derived from the private key must equal the header's.
  */
-int		 kr_sealed_open(const uint8_t *, size_t, const char *,
-		    const uint8_t *, struct kr_signer **, struct kr_err *) KR_WUR;
+int		 kr_sealed_open(const uint8_t *file, size_t len,
+		    const char *label, const uint8_t *qsecret,
+		    struct kr_signer **out, struct kr_err *err) KR_WUR;
 
 /* The wrap key derivation, exposed for the tests and docs. */
-int		 kr_wrap_key_derive(const uint8_t *, const uint8_t *,
-		    uint8_t *) KR_WUR;
+int		 kr_wrap_key_derive(const uint8_t *qsecret,
+		    const uint8_t *key_id, uint8_t *out) KR_WUR;
 
 /* ==== PKCS#11 token back end (src/keystore/pkcs11-*.c, pins.c) ==========
  *
@@ -257,22 +260,22 @@ struct kr_p11_report {
  * k->spki and rep (may be NULL).  On a failure after generation the new
  * objects are destroyed again.
  */
-int		 kr_p11_key_generate(struct kr_p11_token *, const char *,
-		    struct kr_p11_key *, struct kr_p11_report *,
-		    struct kr_err *) KR_WUR;
+int		 kr_p11_key_generate(struct kr_p11_token *t, const char *pin,
+		    struct kr_p11_key *k, struct kr_p11_report *rep,
+		    struct kr_err *err) KR_WUR;
 
 /*
- * Opens a signer for a key on the token.  Takes ownership of *tok in every
+ * Opens a signer for a key on the token.  Takes ownership of *tp in every
  * case (NULLs it): the signer keeps the session, and kr_signer_free() logs
  * out, closes it and finalises the module.  Before the login the public
  * key object is compared with k->spki; after it the private key's origin
  * is checked, and both checks are made again before every signature.
  * rep (may be NULL) receives the token and check results.
  */
-int		 kr_p11_signer_open(struct kr_p11_token **,
-		    const struct kr_p11_key *, const char *,
-		    struct kr_signer **, struct kr_p11_report *,
-		    struct kr_err *) KR_WUR;
+int		 kr_p11_signer_open(struct kr_p11_token **tp,
+		    const struct kr_p11_key *k, const char *pin,
+		    struct kr_signer **out, struct kr_p11_report *rep,
+		    struct kr_err *err) KR_WUR;
 /* Destroys an open token signer's key objects (key destroy). */
 int		 kr_p11_signer_destroy_key(struct kr_signer *, struct kr_err *)
 		    KR_WUR;
@@ -308,22 +311,24 @@ struct kr_pins_header {
 #define KR_PINS_FILE_MAX	1024
 
 /* Seals the PINs; the file is returned in malloc'd memory. */
-int		 kr_pins_seal(struct kr_pins_header *,
-		    const struct kr_p11_pins *, const uint8_t *, uint8_t **,
-		    size_t *, struct kr_err *) KR_WUR;
+int		 kr_pins_seal(struct kr_pins_header *h,
+		    const struct kr_p11_pins *pins, const uint8_t *qsecret,
+		    uint8_t **out, size_t *outlen, struct kr_err *err) KR_WUR;
 /* Parses and range-checks a PIN file's header without opening it. */
-int		 kr_pins_parse_header(const uint8_t *, size_t, const char *,
-		    struct kr_pins_header *, struct kr_err *) KR_WUR;
+int		 kr_pins_parse_header(const uint8_t *file, size_t len,
+		    const char *label, struct kr_pins_header *h,
+		    struct kr_err *err) KR_WUR;
 /*
  * Opens a PIN file (label names it in messages) with the quorum secret.
- * A wrong secret or any altered byte gives KR_EVERIFY.  h may be NULL.
+ * A wrong secret or any altered byte gives KR_EVERIFY.  hout may be NULL.
  */
-int		 kr_pins_open(const uint8_t *, size_t, const char *,
-		    const uint8_t *, struct kr_pins_header *,
-		    struct kr_p11_pins **, struct kr_err *) KR_WUR;
+int		 kr_pins_open(const uint8_t *file, size_t len,
+		    const char *label, const uint8_t *qsecret,
+		    struct kr_pins_header *hout, struct kr_p11_pins **out,
+		    struct kr_err *err) KR_WUR;
 /* The PIN file key derivation, exposed for the tests and docs. */
-int		 kr_pins_key_derive(const uint8_t *, const uint8_t *,
-		    uint8_t *) KR_WUR;
+int		 kr_pins_key_derive(const uint8_t *qsecret,
+		    const uint8_t *key_id, uint8_t *out) KR_WUR;
 
 /* ==== end of the PKCS#11 section ======================================= */
 
@@ -395,24 +400,27 @@ struct kr_backend_ops {
 	 * or the token's PINs; with only a token PIN, *file stays NULL.
 	 * Fills h->spki and, for a token, home->p11_id and home->rep.
 	 */
-	int		(*generate)(struct kr_key_home *,
-			    struct kr_sealed_header *, const uint8_t *,
-			    const char *, uint8_t **, size_t *,
-			    struct kr_err *);
+	int		(*generate)(struct kr_key_home *home,
+			    struct kr_sealed_header *h, const uint8_t *qsecret,
+			    const char *pin, uint8_t **file, size_t *len,
+			    struct kr_err *err);
 	/* The key id in the file's header (read without the secret). */
-	int		(*file_key_id)(const uint8_t *, size_t, const char *,
-			    uint8_t *, struct kr_err *);
+	int		(*file_key_id)(const uint8_t *file, size_t len,
+			    const char *label, uint8_t *key_id,
+			    struct kr_err *err);
 	/* Opens the file just made again with the secret (a self-check). */
-	int		(*reopen)(const uint8_t *, size_t, const char *,
-			    const uint8_t *, struct kr_err *);
+	int		(*reopen)(const uint8_t *file, size_t len,
+			    const char *label, const uint8_t *qsecret,
+			    struct kr_err *err);
 	/*
 	 * Opens a signer for the key: with the file (named by label) and the
 	 * quorum secret, or with the token PIN.  The key must be the one
 	 * home records; a token key passes the origin check (home->rep).
 	 */
-	int		(*open)(struct kr_key_home *, const uint8_t *, size_t,
-			    const char *, const uint8_t *, const char *,
-			    struct kr_signer **, struct kr_err *);
+	int		(*open)(struct kr_key_home *home, const uint8_t *file,
+			    size_t len, const char *label,
+			    const uint8_t *qsecret, const char *pin,
+			    struct kr_signer **out, struct kr_err *err);
 	/* Destroys the key material: the open signer's, or the file at path. */
 	int		(*destroy)(struct kr_signer *, const char *,
 			    struct kr_err *);
@@ -420,8 +428,8 @@ struct kr_backend_ops {
 	 * Says where the key lives: "held" for messages (", sealed" or
 	 * " on token LABEL (...)"), "lines" for key show ("" or "token: ...").
 	 */
-	void		(*describe)(const struct kr_key_home *, char *, size_t,
-			    char *, size_t);
+	void		(*describe)(const struct kr_key_home *home, char *held,
+			    size_t heldcap, char *lines, size_t linescap);
 	/* The facts of an audit row (token, origin check); returns how many. */
 	size_t		(*facts)(const struct kr_key_home *, enum kr_key_event,
 			    struct kr_key_fact *);

@@ -33,8 +33,9 @@ const char	*kr_artifact_name(enum kr_artifact);
  * folder fsync; KR_FILE_NOREPLACE refuses an existing file).  Refuses an
  * unknown type and any content that carries a PEM private-key block.
  */
-int		 kr_media_write(enum kr_artifact, const char *, const void *,
-		    size_t, unsigned, struct kr_err *) KR_WUR;
+int		 kr_media_write(enum kr_artifact type, const char *path,
+		    const void *data, size_t len, unsigned flags,
+		    struct kr_err *err) KR_WUR;
 
 
 /*
@@ -59,17 +60,17 @@ struct kr_media_stream {
 	bool			closed;		/* failed, committed, aborted */
 };
 
-int		 kr_media_stream_open(struct kr_media_stream *,
-		    enum kr_artifact, const char *, unsigned, struct kr_err *)
-		    KR_WUR;
+int		 kr_media_stream_open(struct kr_media_stream *s,
+		    enum kr_artifact type, const char *path, unsigned flags,
+		    struct kr_err *err) KR_WUR;
 int		 kr_media_stream_write(struct kr_media_stream *, const void *,
 		    size_t, struct kr_err *) KR_WUR;
 /*
  * kr_media_stream_write with the stream as a `void *`, the shape of a
  * byte sink a lower module's writer takes (firmware's kr_fw_output).
  */
-int		 kr_media_stream_put(void *, const void *, size_t,
-		    struct kr_err *) KR_WUR;
+int		 kr_media_stream_put(void *s, const void *data, size_t len,
+		    struct kr_err *err) KR_WUR;
 int		 kr_media_stream_commit(struct kr_media_stream *,
 		    struct kr_err *) KR_WUR;
 void		 kr_media_stream_abort(struct kr_media_stream *);
@@ -84,9 +85,9 @@ void		 kr_media_stream_abort(struct kr_media_stream *);
  */
 struct kr_media_bg;
 
-int		 kr_media_bg_start(struct kr_media_bg **, enum kr_artifact,
-		    const char *path, const void *data, size_t len,
-		    unsigned flags, struct kr_err *) KR_WUR;
+int		 kr_media_bg_start(struct kr_media_bg **out,
+		    enum kr_artifact type, const char *path, const void *data,
+		    size_t len, unsigned flags, struct kr_err *err) KR_WUR;
 int		 kr_media_bg_finish(struct kr_media_bg **, bool commit,
 		    struct kr_err *) KR_WUR;
 /* Finish without commit, its error dropped (for failure paths). */
@@ -124,11 +125,12 @@ int		 kr_media_plan_init(struct kr_media_plan *, const char *,
  * is writable and is not the state folder nor inside it.  `what` names
  * it in messages ("the output folder", "the share folder").
  */
-int		 kr_media_plan_dir(struct kr_media_plan *, const char *,
-		    const char *, struct kr_err *) KR_WUR;
+int		 kr_media_plan_dir(struct kr_media_plan *p, const char *dir,
+		    const char *what, struct kr_err *err) KR_WUR;
 /* Adds one output file of at most `size` bytes (see above). */
-int		 kr_media_plan_add(struct kr_media_plan *, enum kr_artifact,
-		    const char *, uint64_t, struct kr_err *) KR_WUR;
+int		 kr_media_plan_add(struct kr_media_plan *p,
+		    enum kr_artifact type, const char *path, uint64_t size,
+		    struct kr_err *err) KR_WUR;
 /* A bound on the PEM text of `der_len` bytes of DER. */
 uint64_t	 kr_media_pem_bound(uint64_t);
 /*
@@ -137,9 +139,10 @@ uint64_t	 kr_media_pem_bound(uint64_t);
  * under a temporary name beside `path` (PATH.tmp-XXXXXXXXXXXXXXXX);
  * kr_media_place gives them their name after the record is committed.
  */
-int		 kr_media_stage(enum kr_artifact, const char *, const void *,
-		    size_t, char **, struct kr_err *) KR_WUR;
-int		 kr_media_place(const char *, const char *, struct kr_err *)
-		    KR_WUR;
+int		 kr_media_stage(enum kr_artifact type, const char *path,
+		    const void *data, size_t len, char **tmp,
+		    struct kr_err *err) KR_WUR;
+int		 kr_media_place(const char *tmp, const char *path,
+		    struct kr_err *err) KR_WUR;
 
 #endif /* KEYRITE_MEDIA_H */

@@ -43,8 +43,9 @@ struct kr_yaml_doc {
 };
 
 /* Parses one YAML document from memory; `label` names it in messages. */
-int		 kr_yaml_parse(const char *, const uint8_t *, size_t,
-		    struct kr_yaml_doc **, struct kr_err *) KR_WUR;
+int		 kr_yaml_parse(const char *label, const uint8_t *data,
+		    size_t len, struct kr_yaml_doc **out, struct kr_err *err)
+		    KR_WUR;
 int		 kr_yaml_load(const char *, struct kr_yaml_doc **,
 		    struct kr_err *) KR_WUR;
 void		 kr_yaml_free(struct kr_yaml_doc **);
@@ -56,17 +57,18 @@ const struct kr_yaml_node *
  * Refuses a key of `map` not in the NULL-terminated `allowed` list, and a
  * node that is not a mapping.  `where` names the section ("kdf_profiles.test").
  */
-int		 kr_yaml_expect_map(const struct kr_yaml_doc *,
-		    const struct kr_yaml_node *, const char *,
-		    const char *const *, struct kr_err *) KR_WUR;
+int		 kr_yaml_expect_map(const struct kr_yaml_doc *doc,
+		    const struct kr_yaml_node *map, const char *where,
+		    const char *const *allowed, struct kr_err *err) KR_WUR;
 /* A scalar string; KR_ENOENT if absent and not required. */
-int		 kr_yaml_str(const struct kr_yaml_doc *,
-		    const struct kr_yaml_node *, const char *, bool,
-		    const char **, struct kr_err *) KR_WUR;
+int		 kr_yaml_str(const struct kr_yaml_doc *doc,
+		    const struct kr_yaml_node *map, const char *key,
+		    bool required, const char **out, struct kr_err *err) KR_WUR;
 /* An unsigned decimal integer in [min, max]. */
-int		 kr_yaml_uint(const struct kr_yaml_doc *,
-		    const struct kr_yaml_node *, const char *, bool, uint64_t,
-		    uint64_t, uint64_t *, struct kr_err *) KR_WUR;
+int		 kr_yaml_uint(const struct kr_yaml_doc *doc,
+		    const struct kr_yaml_node *map, const char *key,
+		    bool required, uint64_t min, uint64_t max, uint64_t *out,
+		    struct kr_err *err) KR_WUR;
 
 /* The quorum policy (policy/quorum.yaml). */
 struct kr_quorum_policy {
@@ -84,8 +86,9 @@ struct kr_quorum_policy {
 
 #define KR_CLOCK_JUMP_DAYS_DEFAULT	7
 
-int		 kr_quorum_policy_parse(const char *, const uint8_t *, size_t,
-		    struct kr_quorum_policy *, struct kr_err *) KR_WUR;
+int		 kr_quorum_policy_parse(const char *label, const uint8_t *data,
+		    size_t len, struct kr_quorum_policy *qp, struct kr_err *err)
+		    KR_WUR;
 int		 kr_quorum_policy_load(const char *, struct kr_quorum_policy *,
 		    struct kr_err *) KR_WUR;
 /* Looks up a KDF profile by name ("ceremony", "test"). */
@@ -103,8 +106,9 @@ struct kr_crl_policy {
 	char		delta_uri[256];
 };
 
-int		 kr_crl_policy_parse(const char *, const uint8_t *, size_t,
-		    struct kr_crl_policy *, struct kr_err *) KR_WUR;
+int		 kr_crl_policy_parse(const char *label, const uint8_t *data,
+		    size_t len, struct kr_crl_policy *cp, struct kr_err *err)
+		    KR_WUR;
 int		 kr_crl_policy_load(const char *, struct kr_crl_policy *,
 		    struct kr_err *) KR_WUR;
 

@@ -27,7 +27,7 @@
 #define KR_SHARE_FILE_MAX	4096
 
 /* GF(2^8) with the AES polynomial x^8+x^4+x^3+x+1; constant time. */
-uint8_t		 kr_gf256_mul(uint8_t, uint8_t);
+uint8_t		 kr_gf256_mul(uint8_t a, uint8_t b);
 uint8_t		 kr_gf256_inv(uint8_t);	/* inv(0) = 0 */
 
 /*
@@ -35,15 +35,16 @@ uint8_t		 kr_gf256_inv(uint8_t);	/* inv(0) = 0 */
  * (2 <= m <= n <= 255).  xs[i] = i + 1; ys receives n * len bytes (share i
  * at ys + i * len).  Coefficients come from the CSPRNG and are wiped.
  */
-int		 kr_shamir_split(const uint8_t *, size_t, unsigned, unsigned,
-		    uint8_t *, uint8_t *) KR_WUR;
+int		 kr_shamir_split(const uint8_t *secret, size_t len, unsigned m,
+		    unsigned n, uint8_t *xs, uint8_t *ys) KR_WUR;
 /*
- * Interpolates at x = 0 from k shares.  Refuses k < 1, a zero x and
- * duplicate xs (KR_EINPUT).  It cannot know m: fewer than m shares give a
- * wrong value, which is why kr_share_combine() checks m first.
+ * Interpolates at x = 0 from k shares of len bytes (share i is x = xs[i],
+ * y = ys[i]) into secret[len].  Refuses k < 1, a zero x and duplicate xs
+ * (KR_EINPUT).  It cannot know m: fewer than m shares give a wrong value,
+ * which is why kr_share_combine() checks m first.
  */
-int		 kr_shamir_combine(const uint8_t *, const uint8_t *const *,
-		    size_t, size_t, uint8_t *) KR_WUR;
+int		 kr_shamir_combine(const uint8_t *xs, const uint8_t *const *ys,
+		    size_t k, size_t len, uint8_t *secret) KR_WUR;
 
 /* A one-time dealer key: made for one share set, wiped once it is dealt. */
 struct kr_dealer {
@@ -88,15 +89,16 @@ int		 kr_custodian_name_check(const char *, struct kr_err *) KR_WUR;
  * share value y encrypted under Argon2id(passphrase), signed by the
  * dealer.  The result is malloc'd (it holds no plaintext secret).
  */
-int		 kr_share_seal(struct kr_share_header *, const uint8_t *,
-		    const char *, size_t, const struct kr_dealer *, uint8_t **,
-		    size_t *, struct kr_err *) KR_WUR;
+int		 kr_share_seal(struct kr_share_header *h, const uint8_t *y,
+		    const char *pass, size_t passlen, const struct kr_dealer *d,
+		    uint8_t **out, size_t *outlen, struct kr_err *err) KR_WUR;
 /*
  * Parses a share file's structure (magic, version, lengths, field ranges).
  * `label` names the file in messages.  Does not check the signature.
  */
-int		 kr_share_parse(const uint8_t *, size_t, const char *,
-		    struct kr_share *, struct kr_err *) KR_WUR;
+int		 kr_share_parse(const uint8_t *buf, size_t len,
+		    const char *label, struct kr_share *s, struct kr_err *err)
+		    KR_WUR;
 /* Verifies the dealer signature against the recorded dealer key. */
 int		 kr_share_check_signature(const struct kr_share *,
 		    const uint8_t *, struct kr_err *) KR_WUR;

@@ -161,19 +161,19 @@ int	kr_store_commit(struct kr_store *, struct kr_err *) KR_WUR;
 void	kr_store_rollback(struct kr_store *);
 
 /* Appliance settings ("kdf_profile", "created", ...). */
-int	kr_store_meta_set(struct kr_store *, const char *, const char *,
-	    struct kr_err *) KR_WUR;
+int	kr_store_meta_set(struct kr_store *st, const char *name,
+	    const char *value, struct kr_err *err) KR_WUR;
 /* Copies the value into buf; KR_ENOENT if unset. */
-int	kr_store_meta_get(struct kr_store *, const char *, char *, size_t,
-	    struct kr_err *) KR_WUR;
+int	kr_store_meta_get(struct kr_store *st, const char *name, char *buf,
+	    size_t size, struct kr_err *err) KR_WUR;
 
 /* Keys.  Names are unique: inserting a second gives KR_EEXIST. */
 int	kr_store_key_insert(struct kr_store *, const struct kr_key_rec *,
 	    struct kr_err *) KR_WUR;
 int	kr_store_key_get(struct kr_store *, const char *, struct kr_key_rec *,
 	    struct kr_err *) KR_WUR;
-int	kr_store_key_set_state(struct kr_store *, const uint8_t *,
-	    const char *, struct kr_err *) KR_WUR;
+int	kr_store_key_set_state(struct kr_store *st, const uint8_t *id,
+	    const char *state, struct kr_err *err) KR_WUR;
 typedef int kr_key_cb(const struct kr_key_rec *, void *);
 /* Calls cb for every key by name; a non-zero return stops and is returned. */
 int	kr_store_key_foreach(struct kr_store *, kr_key_cb *, void *,
@@ -193,8 +193,9 @@ int	kr_store_set_retire(struct kr_store *, const uint8_t *,
 int	kr_store_custodian_insert(struct kr_store *,
 	    const struct kr_custodian_rec *, struct kr_err *) KR_WUR;
 /* Fills up to `max` records; *count receives how many there are. */
-int	kr_store_custodians(struct kr_store *, const uint8_t *,
-	    struct kr_custodian_rec *, size_t, size_t *, struct kr_err *) KR_WUR;
+int	kr_store_custodians(struct kr_store *st, const uint8_t *set_id,
+	    struct kr_custodian_rec *out, size_t max, size_t *count,
+	    struct kr_err *err) KR_WUR;
 
 /* Certificates.  A second serial for one issuer gives KR_EEXIST. */
 int	kr_store_cert_insert(struct kr_store *, const struct kr_cert_rec *,
@@ -206,22 +207,22 @@ typedef int kr_cert_cb(const struct kr_cert_rec *, void *);
 int	kr_store_cert_foreach(struct kr_store *, kr_cert_cb *, void *,
 	    struct kr_err *) KR_WUR;
 /* Certificates with this serial (any issuer), oldest first. */
-int	kr_store_cert_by_serial(struct kr_store *, const char *, kr_cert_cb *,
-	    void *, struct kr_err *) KR_WUR;
+int	kr_store_cert_by_serial(struct kr_store *st, const char *serial,
+	    kr_cert_cb *cb, void *arg, struct kr_err *err) KR_WUR;
 /* Certificates for the public key with this SHA-256, oldest first. */
-int	kr_store_cert_by_spki(struct kr_store *, const char *, kr_cert_cb *,
-	    void *, struct kr_err *) KR_WUR;
+int	kr_store_cert_by_spki(struct kr_store *st, const char *spki_sha256,
+	    kr_cert_cb *cb, void *arg, struct kr_err *err) KR_WUR;
 /*
  * The CA certificate to issue under for a key: a CA certificate whose
  * subject public key has this SHA-256 and whose validity covers `now`,
  * preferring root or intermediate over cross certificates, newest first.
  * KR_ENOENT when there is none.
  */
-int	kr_store_cert_for_key(struct kr_store *, const char *, int64_t,
-	    struct kr_cert_rec *, struct kr_err *) KR_WUR;
+int	kr_store_cert_for_key(struct kr_store *st, const char *spki_sha256,
+	    int64_t now, struct kr_cert_rec *out, struct kr_err *err) KR_WUR;
 /* Whether a serial is already used by an issuing key. */
-int	kr_store_serial_used(struct kr_store *, const uint8_t *, const char *,
-	    bool *, struct kr_err *) KR_WUR;
+int	kr_store_serial_used(struct kr_store *st, const uint8_t *issuer_key_id,
+	    const char *serial, bool *used, struct kr_err *err) KR_WUR;
 
 /* Revocation (schema v3). */
 #define KR_STORE_SERIAL_MAX	20
@@ -243,11 +244,11 @@ struct kr_revocation_rec {
 int	kr_store_revocation_insert(struct kr_store *,
 	    const struct kr_revocation_rec *, struct kr_err *) KR_WUR;
 /* KR_ENOENT when the serial is not revoked. */
-int	kr_store_revocation_get(struct kr_store *, const uint8_t *,
-	    const uint8_t *, size_t, struct kr_revocation_rec *,
-	    struct kr_err *) KR_WUR;
-int	kr_store_revocation_lift(struct kr_store *, int64_t, int64_t,
-	    struct kr_err *) KR_WUR;
+int	kr_store_revocation_get(struct kr_store *st, const uint8_t *issuer,
+	    const uint8_t *serial, size_t len, struct kr_revocation_rec *r,
+	    struct kr_err *err) KR_WUR;
+int	kr_store_revocation_lift(struct kr_store *st, int64_t id, int64_t when,
+	    struct kr_err *err) KR_WUR;
 /* The highest revocation row id so far for an issuer (0: none). */
 int	kr_store_revocation_max_id(struct kr_store *, const uint8_t *,
 	    int64_t *, struct kr_err *) KR_WUR;
@@ -261,8 +262,9 @@ int	kr_store_revocation_max_id(struct kr_store *, const uint8_t *,
  */
 struct kr_rev_iter;
 
-int	kr_store_rev_iter_open(struct kr_store *, const uint8_t *, int64_t,
-	    int64_t, int64_t, struct kr_rev_iter **, struct kr_err *) KR_WUR;
+int	kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
+	    int64_t now, int64_t delta_base_max_id, int64_t base_this_update,
+	    struct kr_rev_iter **out, struct kr_err *err) KR_WUR;
 /*
  * (The base and delta iterators prove every row of the issuer against
  * the audit chain as they stream it; the last call, which returns 0 or
@@ -273,8 +275,9 @@ int	kr_store_rev_iter_open(struct kr_store *, const uint8_t *, int64_t,
  * order keyrite writes CRL entries in): for checking a recorded CRL
  * against the records in one sequential pass.
  */
-int	kr_store_rev_iter_rows(struct kr_store *, const uint8_t *, int64_t,
-	    struct kr_rev_iter **, struct kr_err *) KR_WUR;
+int	kr_store_rev_iter_rows(struct kr_store *st, const uint8_t *issuer,
+	    int64_t max_id, struct kr_rev_iter **out, struct kr_err *err)
+	    KR_WUR;
 /*
  * 1 with the entry fields of *rec filled (id, serial, revoked_at, reason,
  * invalidity), 0 at the end, negative on error.
@@ -308,12 +311,12 @@ struct kr_import_batch;
 
 int	kr_store_import_open(struct kr_store *, struct kr_import_batch **,
 	    struct kr_err *) KR_WUR;
-int	kr_store_import_external(struct kr_import_batch *,
-	    const struct kr_external_rec *, uint32_t tag, struct kr_err *)
+int	kr_store_import_external(struct kr_import_batch *b,
+	    const struct kr_external_rec *r, uint32_t tag, struct kr_err *err)
 	    KR_WUR;
-int	kr_store_import_revocation(struct kr_import_batch *,
-	    const struct kr_revocation_rec *, uint32_t tag, struct kr_err *)
-	    KR_WUR;
+int	kr_store_import_revocation(struct kr_import_batch *b,
+	    const struct kr_revocation_rec *r, uint32_t tag,
+	    struct kr_err *err) KR_WUR;
 int	kr_store_import_flush(struct kr_import_batch *, struct kr_err *)
 	    KR_WUR;
 uint32_t kr_store_import_failed(const struct kr_import_batch *);
@@ -332,9 +335,9 @@ struct kr_serial_lookup {
 	char		subject[512];
 };
 
-int	kr_store_serial_lookup(struct kr_store *, const uint8_t *,
-	    const uint8_t *, size_t, struct kr_serial_lookup *,
-	    struct kr_err *) KR_WUR;
+int	kr_store_serial_lookup(struct kr_store *st, const uint8_t *issuer,
+	    const uint8_t *serial, size_t len, struct kr_serial_lookup *lk,
+	    struct kr_err *err) KR_WUR;
 
 struct kr_crl_rec {
 	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
@@ -357,15 +360,15 @@ int	kr_store_crl_insert(struct kr_store *, const struct kr_crl_rec *,
  * The newest CRL of an issuer (base only when `base_only`).  KR_ENOENT
  * when none was published.
  */
-int	kr_store_crl_last(struct kr_store *, const uint8_t *, bool,
-	    struct kr_crl_rec *, struct kr_err *) KR_WUR;
-/* CRL number `n` of an issuer; KR_ENOENT when there is none. */
-int	kr_store_crl_get(struct kr_store *, const uint8_t *, int64_t,
-	    struct kr_crl_rec *, struct kr_err *) KR_WUR;
+int	kr_store_crl_last(struct kr_store *st, const uint8_t *issuer,
+	    bool base_only, struct kr_crl_rec *c, struct kr_err *err) KR_WUR;
+/* The issuer's CRL with this `number`; KR_ENOENT when there is none. */
+int	kr_store_crl_get(struct kr_store *st, const uint8_t *issuer,
+	    int64_t number, struct kr_crl_rec *c, struct kr_err *err) KR_WUR;
 
 /* Rows of the revocations table up to an id (continuity of the records). */
-int	kr_store_revocation_count(struct kr_store *, const uint8_t *, int64_t,
-	    int64_t *, struct kr_err *) KR_WUR;
+int	kr_store_revocation_count(struct kr_store *st, const uint8_t *issuer,
+	    int64_t upto, int64_t *out, struct kr_err *err) KR_WUR;
 
 /*
  * A reusable lookup of one issuer's revocations by serial, for checking
@@ -375,9 +378,10 @@ struct kr_rev_lookup;
 
 int	kr_store_rev_lookup_open(struct kr_store *, const uint8_t *,
 	    struct kr_rev_lookup **, struct kr_err *) KR_WUR;
-/* 1 with *rec filled when revoked (lifted or not), 0 when not, <0 error. */
-int	kr_store_rev_lookup_find(struct kr_rev_lookup *, const uint8_t *,
-	    size_t, struct kr_revocation_rec *, struct kr_err *) KR_WUR;
+/* 1 with *r filled when revoked (lifted or not), 0 when not, <0 error. */
+int	kr_store_rev_lookup_find(struct kr_rev_lookup *lk,
+	    const uint8_t *serial, size_t len, struct kr_revocation_rec *r,
+	    struct kr_err *err) KR_WUR;
 void	kr_store_rev_lookup_close(struct kr_rev_lookup **);
 
 struct kr_ocsp_rec {
@@ -401,11 +405,12 @@ int	kr_store_ocsp_insert(struct kr_store *, const struct kr_ocsp_rec *,
  * previous row's hash and the row's fields, each length-prefixed
  * (docs/formats.md).  The first row's prev_hash is 32 zero bytes.
  */
-int	kr_store_audit_append(struct kr_store *, int64_t, const char *,
-	    const char *, const char *, int64_t *, struct kr_err *) KR_WUR;
+int	kr_store_audit_append(struct kr_store *st, int64_t time,
+	    const char *actor, const char *event, const char *payload,
+	    int64_t *seq_out, struct kr_err *err) KR_WUR;
 typedef int kr_audit_cb(const struct kr_audit_rec *, void *);
-int	kr_store_audit_foreach(struct kr_store *, int64_t, kr_audit_cb *,
-	    void *, struct kr_err *) KR_WUR;
+int	kr_store_audit_foreach(struct kr_store *st, int64_t from,
+	    kr_audit_cb *cb, void *arg, struct kr_err *err) KR_WUR;
 
 struct kr_audit_report {
 	int64_t		rows;		/* rows checked */
@@ -463,11 +468,11 @@ int	kr_store_import_check_own(struct kr_import_batch *, struct kr_err *)
  * clock-recover`, after a quorum, when that row was made with a clock
  * set in the future.
  */
-int	kr_store_audit_append_clock_back(struct kr_store *, int64_t,
-	    const char *, const char *, const char *, int64_t *,
-	    struct kr_err *) KR_WUR;
-int	kr_store_audit_newest_row(struct kr_store *, int64_t *, int64_t *,
-	    struct kr_err *) KR_WUR;
+int	kr_store_audit_append_clock_back(struct kr_store *st, int64_t time,
+	    const char *actor, const char *event, const char *payload,
+	    int64_t *seq_out, struct kr_err *err) KR_WUR;
+int	kr_store_audit_newest_row(struct kr_store *st, int64_t *seq,
+	    int64_t *time, struct kr_err *err) KR_WUR;
 /* Time of the newest audit row, 0 when there is none. */
 int	kr_store_audit_newest(struct kr_store *, int64_t *, struct kr_err *)
 	    KR_WUR;

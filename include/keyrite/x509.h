@@ -51,7 +51,8 @@
 int		 kr_dn_encode(const char *, uint8_t **, size_t *,
 		    struct kr_err *) KR_WUR;
 /* Renders a DER Name for display ("CN=...,O=...,C=..."), never failing. */
-void		 kr_dn_format(const uint8_t *, size_t, char *, size_t);
+void		 kr_dn_format(const uint8_t *der, size_t len, char *out,
+		    size_t outsz);
 
 /* General names (subjectAltName, nameConstraints). */
 enum kr_gn_type {
@@ -140,7 +141,8 @@ struct kr_cert_fields {
 };
 
 /* SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280 method 1). */
-int		 kr_key_identifier(const uint8_t *, size_t, uint8_t *) KR_WUR;
+int		 kr_key_identifier(const uint8_t *spki, size_t len,
+		    uint8_t *out) KR_WUR;
 
 /*
  * Encodes the TBSCertificate for `f` (v3, extensions in a fixed order:
@@ -152,9 +154,9 @@ int		 kr_key_identifier(const uint8_t *, size_t, uint8_t *) KR_WUR;
 int		 kr_tbs_build(const struct kr_cert_fields *, uint8_t **, size_t *,
 		    struct kr_err *) KR_WUR;
 /* Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue }. */
-int		 kr_cert_assemble(const uint8_t *, size_t, enum kr_sig_alg,
-		    const uint8_t *, size_t, uint8_t **, size_t *,
-		    struct kr_err *) KR_WUR;
+int		 kr_cert_assemble(const uint8_t *tbs, size_t tbslen,
+		    enum kr_sig_alg alg, const uint8_t *sig, size_t siglen,
+		    uint8_t **out, size_t *outlen, struct kr_err *err) KR_WUR;
 /* AlgorithmIdentifier DER for a signature algorithm (PSS with params). */
 int		 kr_sig_alg_id(enum kr_sig_alg, uint8_t *, size_t, size_t *)
 		    KR_WUR;
@@ -177,8 +179,8 @@ struct kr_cert {
  * AlgorithmIdentifiers equal, no trailing bytes, at most KR_CERT_MAX).
  * `label` names the input in messages.
  */
-int		 kr_cert_parse(const char *, const uint8_t *, size_t,
-		    struct kr_cert **, struct kr_err *) KR_WUR;
+int		 kr_cert_parse(const char *label, const uint8_t *in, size_t len,
+		    struct kr_cert **out, struct kr_err *err) KR_WUR;
 void		 kr_cert_free(struct kr_cert **);
 /* Verifies `cert`'s signature with an issuer's SPKI. */
 int		 kr_cert_verify_signature(const struct kr_cert *,
@@ -201,8 +203,8 @@ struct kr_csr {
  * Parses a PEM or DER CSR (ECDSA, RSA or Ed25519 key) and checks its
  * signature with its own key.  Refuses more than KR_CSR_MAX bytes.
  */
-int		 kr_csr_parse(const char *, const uint8_t *, size_t,
-		    struct kr_csr **, struct kr_err *) KR_WUR;
+int		 kr_csr_parse(const char *label, const uint8_t *in, size_t len,
+		    struct kr_csr **out, struct kr_err *err) KR_WUR;
 void		 kr_csr_free(struct kr_csr **);
 
 /* Certificate profiles (policy/<name>.yaml; docs/profiles.md). */
@@ -249,14 +251,15 @@ struct kr_profile {
  * Loads <dir>/<name>.yaml, `dir` being the folder of policy files (the
  * state folder's policy/); strict: unknown keys are errors.
  */
-int		 kr_profile_load(const char *, const char *, struct kr_profile *,
-		    struct kr_err *) KR_WUR;
+int		 kr_profile_load(const char *dir, const char *name,
+		    struct kr_profile *p, struct kr_err *err) KR_WUR;
 /*
  * Parses a profile from memory: `label` names it in messages, `name` is
  * the name the file must declare (NULL: `label`'s file name minus .yaml).
  */
-int		 kr_profile_parse(const char *, const char *, const uint8_t *,
-		    size_t, struct kr_profile *, struct kr_err *) KR_WUR;
+int		 kr_profile_parse(const char *label, const char *name,
+		    const uint8_t *data, size_t len, struct kr_profile *p,
+		    struct kr_err *err) KR_WUR;
 
 /* Lint (docs/lint.md). */
 enum kr_lint_level {

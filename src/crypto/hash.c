@@ -142,14 +142,14 @@ kr_hash_final(struct kr_hash *h, uint8_t *out)
 }
 
 int
-kr_hash(enum kr_hash_alg alg, const void *p, size_t len, uint8_t *out)
+kr_hash(enum kr_hash_alg alg, const void *data, size_t len, uint8_t *out)
 {
 	struct kr_hash	h;
 	int		ret;
 
 	if ((ret = kr_hash_init(&h, alg)) != KR_OK)
 		return ret;
-	kr_hash_update(&h, p, len);
+	kr_hash_update(&h, data, len);
 	kr_hash_final(&h, out);
 	return KR_OK;
 }

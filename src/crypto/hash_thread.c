@@ -47,7 +47,7 @@ hash_job_main(void *arg)
 
 int
 kr_hash_job_start(struct kr_hash_job **out, enum kr_hash_alg alg,
-    const void *p, size_t len)
+    const void *data, size_t len)
 {
 	struct kr_hash_job	*j;
 
@@ -57,7 +57,7 @@ kr_hash_job_start(struct kr_hash_job **out, enum kr_hash_alg alg,
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return KR_ENOMEM;
 	j->alg = alg;
-	j->p = p;
+	j->p = data;
 	j->len = len;
 	j->threaded = pthread_create(&j->tid, NULL, hash_job_main, j) == 0;
 	*out = j;
@@ -185,9 +185,9 @@ hash_pipe_give(struct kr_hash_pipe *hp)
 }
 
 void
-kr_hash_pipe_update(struct kr_hash_pipe *hp, const void *p, size_t len)
+kr_hash_pipe_update(struct kr_hash_pipe *hp, const void *data, size_t len)
 {
-	const uint8_t	*q = p;
+	const uint8_t	*q = data;
 	size_t		 take;
 
 	while (len > 0) {

@@ -25,14 +25,14 @@
 
 /* Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 5480) */
 int
-kr_ecdsa_der_to_raw(const uint8_t *der, size_t len, size_t half,
+kr_ecdsa_der_to_raw(const uint8_t *der, size_t derlen, size_t half,
     uint8_t *raw)
 {
 	struct kr_der	top, seq;
 
 	if (der == NULL || half == 0 || half > KR_ECDSA_HALF_MAX)
 		return KR_EINPUT;
-	kr_der_init(&top, der, len);
+	kr_der_init(&top, der, derlen);
 	if (kr_der_enter(&top, KR_DER_SEQUENCE, &seq) != KR_OK ||
 	    kr_der_done(&top) != KR_OK)
 		return KR_EINPUT;

@@ -175,8 +175,8 @@ spki_key_bits(const uint8_t *spki, size_t len, struct kr_slice *bits)
 }
 
 int
-kr_mcuboot_key_bytes(const uint8_t *spki, size_t len, const uint8_t **p,
-    size_t *n, struct kr_err *err)
+kr_mcuboot_key_bytes(const uint8_t *spki, size_t len, const uint8_t **out,
+    size_t *outlen, struct kr_err *err)
 {
 	struct kr_spki_info	info;
 	struct kr_slice		bits;
@@ -185,15 +185,15 @@ kr_mcuboot_key_bytes(const uint8_t *spki, size_t len, const uint8_t **p,
 	if ((ret = kr_spki_parse(spki, len, &info, err)) != KR_OK)
 		return ret;
 	if (info.type != KR_PK_RSA) {
-		*p = spki;
-		*n = len;
+		*out = spki;
+		*outlen = len;
 		return KR_OK;
 	}
 	if (spki_key_bits(spki, len, &bits) != KR_OK)
 		return kr_err_set(err, KR_EINPUT, "the RSA public key is not "
 		    "a well-formed SubjectPublicKeyInfo");
-	*p = bits.p;
-	*n = bits.len;
+	*out = bits.p;
+	*outlen = bits.len;
 	return KR_OK;
 }
 
@@ -717,7 +717,7 @@ check_found(const uint8_t *b, size_t hashed, const struct mb_scheme *sc,
 }
 
 int
-kr_mcuboot_check(const uint8_t *b, size_t len, const uint8_t *spki,
+kr_mcuboot_check(const uint8_t *img, size_t len, const uint8_t *spki,
     size_t spki_len, struct kr_mcuboot_info *out, struct kr_err *err)
 {
 	struct kr_mcuboot_info	 info;
@@ -727,8 +727,9 @@ kr_mcuboot_check(const uint8_t *b, size_t len, const uint8_t *spki,
 	enum kr_key_alg		 alg;
 	int			 ret;
 
-	if (b == NULL || (ret = parse_image(b, len, &info, &f, err)) != KR_OK)
-		return b == NULL ? kr_err_set(err, KR_EINPUT, "no image") :
+	if (img == NULL || (ret = parse_image(img, len, &info, &f, err)) !=
+	    KR_OK)
+		return img == NULL ? kr_err_set(err, KR_EINPUT, "no image") :
 		    ret;
 	if ((ret = kr_spki_parse(spki, spki_len, &si, err)) != KR_OK)
 		return ret;
@@ -736,7 +737,7 @@ kr_mcuboot_check(const uint8_t *b, size_t len, const uint8_t *spki,
 	    (sc = mb_scheme_for(alg)) == NULL)
 		return kr_err_set(err, KR_EINPUT, "MCUboot does not verify "
 		    "with this kind of key");
-	if ((ret = check_found(b, (size_t)info.header_size + info.img_size +
+	if ((ret = check_found(img, (size_t)info.header_size + info.img_size +
 	    info.prot_tlv_size, sc, &f, spki, spki_len, err)) != KR_OK)
 		return ret;
 	info.hash_alg = sc->hash;

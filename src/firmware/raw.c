@@ -241,26 +241,26 @@ fail:
 }
 
 int
-kr_fw_sign_file(struct kr_signer *s, const struct kr_fw_opts *o,
+kr_fw_sign_file(struct kr_signer *s, const struct kr_fw_opts *opts,
     const char *path, struct kr_fw_result **out, struct kr_err *err)
 {
 	struct kr_fw_input	in;
 	int			ret = KR_EINTERNAL;
 
 	*out = NULL;
-	if ((ret = check_call(s, o, err)) != KR_OK)
+	if ((ret = check_call(s, opts, err)) != KR_OK)
 		return ret;
 	if (path == NULL)
 		return kr_err_set(err, KR_EUSAGE, "no image file was given");
 	if ((ret = kr_fw_input_open(&in, path, err)) != KR_OK)
 		return ret;
-	ret = sign_input(s, o, &in, out, err);
+	ret = sign_input(s, opts, &in, out, err);
 	kr_fw_input_close(&in);
 	return ret;
 }
 
 int
-kr_fw_sign_buf(struct kr_signer *s, const struct kr_fw_opts *o,
+kr_fw_sign_buf(struct kr_signer *s, const struct kr_fw_opts *opts,
     const char *label, const uint8_t *buf, size_t len,
     struct kr_fw_result **out, struct kr_err *err)
 {
@@ -268,11 +268,11 @@ kr_fw_sign_buf(struct kr_signer *s, const struct kr_fw_opts *o,
 	int			ret = KR_EINTERNAL;
 
 	*out = NULL;
-	if ((ret = check_call(s, o, err)) != KR_OK)
+	if ((ret = check_call(s, opts, err)) != KR_OK)
 		return ret;
 	if ((ret = kr_fw_input_buf(&in, label, buf, len, err)) != KR_OK)
 		return ret;
-	return sign_input(s, o, &in, out, err);
+	return sign_input(s, opts, &in, out, err);
 }
 
 /* ---- raw --------------------------------------------------------------- */
