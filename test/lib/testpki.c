@@ -48,6 +48,30 @@ tl_signer_make(enum kr_key_alg alg, enum kr_purpose purpose, const char *name,
 	return s;
 }
 
+#define TL_KEPT_MAX	16
+
+static struct kr_signer	**tl_kept[TL_KEPT_MAX];
+static size_t		  tl_nkept;
+
+static void
+tl_kept_free(void)
+{
+	size_t	i;
+
+	for (i = 0; i < tl_nkept; i++)
+		kr_signer_free(tl_kept[i]);
+}
+
+void
+tl_signer_keep(struct kr_signer **sp)
+{
+	if (tl_nkept == TL_KEPT_MAX)
+		abort();
+	if (tl_nkept == 0 && atexit(tl_kept_free) != 0)
+		abort();
+	tl_kept[tl_nkept++] = sp;
+}
+
 int
 tl_dn(uint8_t *out, size_t *outlen, const char *s, struct kr_err *err)
 {

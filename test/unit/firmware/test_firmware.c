@@ -1156,6 +1156,7 @@ make_keys(void)
 		snprintf(name, sizeof(name), "fw-%s", key_tags[i]);
 		keys[i] = tl_signer_make(key_algs[i], i >= K_ROOT ?
 		    KR_PURPOSE_CA : KR_PURPOSE_FIRMWARE, name, keyerr[i]);
+		tl_signer_keep(&keys[i]);
 	}
 }
 

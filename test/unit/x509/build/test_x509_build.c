@@ -1610,6 +1610,7 @@ make_signers(void)
 		    kr_key_alg_name(key_algs[i]));
 		signers[i] = tl_signer_make(key_algs[i], KR_PURPOSE_CA, name,
 		    keyerr[i]);
+		tl_signer_keep(&signers[i]);
 	}
 }
 

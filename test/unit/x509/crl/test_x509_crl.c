@@ -2053,8 +2053,9 @@ setup_ca(struct ca *ca, enum kr_key_alg alg, const char *cn)
 
 	ca->alg = kr_sig_alg_default(alg);
 	snprintf(ca->pem, sizeof(ca->pem), "%s.pem", cn);
-	if ((ca->signer = tl_signer_make(alg, KR_PURPOSE_CA, cn, ca->err)) ==
-	    NULL)
+	ca->signer = tl_signer_make(alg, KR_PURPOSE_CA, cn, ca->err);
+	tl_signer_keep(&ca->signer);
+	if (ca->signer == NULL)
 		return;
 	kr_err_clear(&err);
 	if (make_ca_cert(ca, cn, &err) != KR_OK) {
@@ -2093,6 +2094,7 @@ main(int argc, char **argv)
 	if ((leaf_key = tl_signer_make(KR_KEY_P256, KR_PURPOSE_CA, "crl-leaf",
 	    leaf_err)) == NULL)
 		fprintf(stderr, "leaf key: %s\n", leaf_err);
+	tl_signer_keep(&leaf_key);
 	oca_setup();
 	ret = tl_run(crl_suite(), NULL);
 	kr_signer_free(&ca_p256.signer);
