@@ -314,6 +314,52 @@ tl_skip(const char *fmt, ...)
 	exit(77);
 }
 
+/* ---- scratch file for fuzz targets ------------------------------------ */
+
+static char	tl_scratch_path[64];
+static int	tl_scratch_fd = -1;
+
+static void
+tl_scratch_remove(void)
+{
+	if (tl_scratch_fd != -1) {
+		(void)unlink(tl_scratch_path);
+		(void)close(tl_scratch_fd);
+		tl_scratch_fd = -1;
+	}
+}
+
+const char *
+tl_scratch(void)
+{
+	if (tl_scratch_fd != -1)
+		return tl_scratch_path;
+	(void)snprintf(tl_scratch_path, sizeof(tl_scratch_path),
+	    "/dev/shm/kr-fuzz-XXXXXX");
+	if ((tl_scratch_fd = mkstemp(tl_scratch_path)) == -1) {
+		(void)snprintf(tl_scratch_path, sizeof(tl_scratch_path),
+		    "/tmp/kr-fuzz-XXXXXX");
+		if ((tl_scratch_fd = mkstemp(tl_scratch_path)) == -1)
+			abort();
+	}
+	if (atexit(tl_scratch_remove) != 0)
+		abort();
+	return tl_scratch_path;
+}
+
+const char *
+tl_scratch_put(const void *p, size_t len)
+{
+	const char	*path = tl_scratch();
+
+	if (ftruncate(tl_scratch_fd, 0) != 0 ||
+	    (len > 0 && pwrite(tl_scratch_fd, p, len, 0) != (ssize_t)len))
+		abort();
+	return path;
+}
+
+/* ---- running under the sanitizers -------------------------------------- */
+
 bool
 tl_sanitized(void)
 {

@@ -108,6 +108,15 @@ int		 tl_run(Suite *first, ...);
 void		 tl_skip(const char *fmt, ...) TL_PRINTF(1, 2)
 		    __attribute__((noreturn));
 
+/*
+ * For fuzz targets of parsers that read files: one scratch file, made on
+ * first use (in /dev/shm where there is one: a file per input is slow on
+ * disk) and removed at exit.  tl_scratch_put replaces what it holds and
+ * returns its path.  Both abort on failure.
+ */
+const char	*tl_scratch(void);
+const char	*tl_scratch_put(const void *p, size_t len);
+
 /* Whether the suite runs under the sanitizers (KEYRITE_SANITIZE=1). */
 bool		 tl_sanitized(void);
 
