@@ -154,22 +154,6 @@ fuzz_crl(const uint8_t *data, size_t len)
 	free(der);
 }
 
-/* Each 3 input bytes: a 16-bit position and a byte to XOR there. */
-static size_t
-apply_edits(uint8_t *buf, size_t len, const uint8_t *data, size_t dlen)
-{
-	size_t	i, pos;
-
-	for (i = 0; i + 3 <= dlen; i += 3) {
-		pos = ((size_t)data[i] << 8 | data[i + 1]) % len;
-		buf[pos] ^= data[i + 2];
-	}
-	/* an odd remainder truncates */
-	if (dlen % 3 == 1)
-		len -= data[dlen - 1] % len;
-	return len;
-}
-
 static int
 check_index_entry(const struct kr_index_entry *e, void *ctx)
 {
@@ -203,11 +187,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	fuzz_crl(data, len);
 	memcpy(buf, seed_crl, seed_crl_len);
-	n = apply_edits(buf, seed_crl_len, data, len);
+	n = tl_apply_edits(buf, seed_crl_len, data, len);
 	fuzz_crl(buf, n);
 	fuzz_index(data, len);
 	memcpy(buf, seed_index, sizeof(seed_index) - 1);
-	n = apply_edits(buf, sizeof(seed_index) - 1, data, len);
+	n = tl_apply_edits(buf, sizeof(seed_index) - 1, data, len);
 	fuzz_index(buf, n);
 	return 0;
 }

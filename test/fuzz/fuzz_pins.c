@@ -14,6 +14,8 @@
 
 #include <keyrite/keystore.h>
 
+#include "testlib.h"
+
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -86,21 +88,6 @@ fuzz_file(const uint8_t *file, size_t len, bool may_open)
 	}
 }
 
-/* Three bytes an edit: a position (two bytes) and a mask; a rest cuts. */
-static size_t
-apply_edits(uint8_t *buf, size_t len, const uint8_t *data, size_t dlen)
-{
-	size_t	i, pos;
-
-	for (i = 0; i + 3 <= dlen; i += 3) {
-		pos = ((size_t)data[i] << 8 | data[i + 1]) % len;
-		buf[pos] ^= data[i + 2];
-	}
-	if (dlen % 3 != 0)
-		len -= data[dlen - 1] % len;
-	return len;
-}
-
 static bool
 is_seed(const uint8_t *p, size_t len)
 {
@@ -117,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((buf = malloc(seed_len)) == NULL)
 		abort();
 	memcpy(buf, seed, seed_len);
-	n = apply_edits(buf, seed_len, data, len);
+	n = tl_apply_edits(buf, seed_len, data, len);
 	fuzz_file(buf, n, is_seed(buf, n));
 	free(buf);
 	return 0;

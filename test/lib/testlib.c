@@ -358,6 +358,20 @@ tl_scratch_put(const void *p, size_t len)
 	return path;
 }
 
+size_t
+tl_apply_edits(uint8_t *buf, size_t len, const uint8_t *data, size_t dlen)
+{
+	size_t	i, pos;
+
+	for (i = 0; i + 3 <= dlen; i += 3) {
+		pos = ((size_t)data[i] << 8 | data[i + 1]) % len;
+		buf[pos] ^= data[i + 2];
+	}
+	if (dlen % 3 == 1)
+		len -= data[dlen - 1] % len;
+	return len;
+}
+
 /* ---- running under the sanitizers -------------------------------------- */
 
 bool

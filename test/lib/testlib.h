@@ -117,6 +117,16 @@ void		 tl_skip(const char *fmt, ...) TL_PRINTF(1, 2)
 const char	*tl_scratch(void);
 const char	*tl_scratch_put(const void *p, size_t len);
 
+/*
+ * Reads data as an edit script on buf (len bytes, len > 0): each three
+ * bytes a 16-bit position (modulo len) and a byte to XOR there; a last
+ * single byte shortens buf by its value modulo len.  Returns the new
+ * length.  Fuzz targets use it to reach past the outer checks of a
+ * valid seed they make at start-up.
+ */
+size_t		 tl_apply_edits(uint8_t *buf, size_t len, const uint8_t *data,
+		    size_t dlen);
+
 /* Whether the suite runs under the sanitizers (KEYRITE_SANITIZE=1). */
 bool		 tl_sanitized(void);
 
