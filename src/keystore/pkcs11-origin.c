@@ -124,6 +124,11 @@ attr_bytes(struct kr_p11_token *t, CK_OBJECT_HANDLE obj,
 	if (rv != CKR_OK)
 		return kr_p11_fail(err, rv, "reading the public key on token "
 		    "'%s' (serial %s)", t->info.label, t->info.serial);
+	/* The length the module reports now is what was read: check it too. */
+	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > cap)
+		return kr_err_set(err, KR_EINPUT, "token '%s': a public key "
+		    "attribute changed its length between two reads, or is "
+		    "longer than %zu bytes", t->info.label, cap);
 	*len = a.ulValueLen;
 	return KR_OK;
 }

@@ -226,7 +226,7 @@ kr_p11_slots_match(struct kr_p11_token *t, P11KitUri *uri, bool blank,
 {
 	CK_SLOT_ID	*ids = NULL;
 	CK_TOKEN_INFO	 ti;
-	CK_ULONG	 n = 0, i;
+	CK_ULONG	 n = 0, cap, i;
 	CK_RV		 rv;
 	int		 ret = KR_EINTERNAL;
 
@@ -234,11 +234,19 @@ kr_p11_slots_match(struct kr_p11_token *t, P11KitUri *uri, bool blank,
 	rv = t->mod->C_GetSlotList(CK_TRUE, NULL, &n);
 	if (rv == CKR_OK && n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	cap = n;
 	if (rv == CKR_OK && n > 0)
 		rv = t->mod->C_GetSlotList(CK_TRUE, ids, &n);
 	if (rv != CKR_OK) {
 		ret = kr_p11_fail(err, rv, "listing the tokens of module %s",
 		    t->info.module);
+		goto out;
+	}
+	/* A module may not list more slots than it said there were. */
+	if (n > cap) {
+		ret = kr_err_set(err, KR_EIO, "module %s listed %lu tokens "
+		    "after saying there were %lu; was a token inserted? Try "
+		    "again", t->info.module, n, cap);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {

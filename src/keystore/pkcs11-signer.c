@@ -71,6 +71,11 @@ p11_sign_raw(struct kr_p11_signer *ps, CK_MECHANISM *mech, const uint8_t *in,
 		return kr_p11_fail(err, rv, "key '%s' on token '%s' (serial "
 		    "%s): signing failed", ps->key.name, t->info.label,
 		    t->info.serial);
+	/* Nothing past the buffer is the signature, whatever the module says. */
+	if (len > *outlen)
+		return kr_err_set(err, KR_EVERIFY, "key '%s' on token '%s': the "
+		    "token says it wrote a %lu-byte signature into %zu bytes",
+		    ps->key.name, t->info.label, len, *outlen);
 	*outlen = len;
 	return KR_OK;
 }

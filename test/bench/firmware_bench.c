@@ -16,23 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <keyrite/firmware.h>
 #include <keyrite/keystore.h>
 #include <keyrite/media.h>
 
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "testpki.h"
 
 static int
-fail(const char *what, const struct kr_err *err)
+bench_fail(const char *what, const struct kr_err *err)
 {
 	fprintf(stderr, "firmware_bench: %s: %s\n", what, err->msg);
 	return 1;
@@ -48,20 +40,12 @@ keygen(const char *alg, const char *dir)
 	size_t			 len;
 	int			 ret = 1;
 
-	memset(&h, 0, sizeof(h));
-	snprintf(h.name, sizeof(h.name), "bench-%s", alg);
-	kr_random(h.key_id, sizeof(h.key_id));
-	h.alg = strcmp(alg, "ed25519") == 0 ? KR_KEY_ED25519 : KR_KEY_P256;
-	h.purpose = KR_PURPOSE_FIRMWARE;
-	kr_random(h.set_id, sizeof(h.set_id));
-	h.epoch = 1;
-	h.m = 2;
-	h.n = 3;
-	kr_random(h.dealer_pk, sizeof(h.dealer_pk));
-	h.created = kr_time_now();
+	snprintf(path, sizeof(path), "bench-%s", alg);
+	tl_sealed_header(&h, strcmp(alg, "ed25519") == 0 ? KR_KEY_ED25519 :
+	    KR_KEY_P256, KR_PURPOSE_FIRMWARE, path);
 	kr_random(q, sizeof(q));
 	if (kr_sealed_generate(&h, q, &file, &len, &err) != KR_OK)
-		return fail("keygen", &err);
+		return bench_fail("keygen", &err);
 	snprintf(path, sizeof(path), "%s/key.sealed", dir);
 	if (kr_file_write(path, file, len, 0, &err) != KR_OK)
 		goto out;
@@ -87,7 +71,7 @@ keygen(const char *alg, const char *dir)
 	ret = 0;
 out:
 	if (ret != 0)
-		(void)fail("keygen", &err);
+		(void)bench_fail("keygen", &err);
 	kr_wipe(q, sizeof(q));
 	free(ms);
 	free(file);
@@ -110,11 +94,11 @@ sign(const char *format, const char *dir, const char *image, const char *out)
 	snprintf(path, sizeof(path), "%s/key.sealed", dir);
 	if (kr_file_read(path, KR_SEALED_FILE_MAX, false, &file, &len, &err) !=
 	    KR_OK)
-		return fail("key", &err);
+		return bench_fail("key", &err);
 	snprintf(path, sizeof(path), "%s/quorum.secret", dir);
 	if (kr_file_read(path, 64, true, &q, &qlen, &err) != KR_OK ||
 	    qlen != KR_QUORUM_SECRET_BYTES) {
-		ret = fail("quorum secret", &err);
+		ret = bench_fail("quorum secret", &err);
 		goto out;
 	}
 	memset(&o, 0, sizeof(o));
@@ -122,21 +106,21 @@ sign(const char *format, const char *dir, const char *image, const char *out)
 		fprintf(stderr, "firmware_bench: unknown format %s\n", format);
 		goto out;
 	}
-	t0 = now();
+	t0 = tl_seconds();
 	if (kr_sealed_open(file, len, "bench key", q, &s, &err) != KR_OK) {
-		ret = fail("unlock", &err);
+		ret = bench_fail("unlock", &err);
 		goto out;
 	}
-	t1 = now();
+	t1 = tl_seconds();
 	/* raw and minisign are detached: the head is the whole output. */
 	if (kr_fw_sign_file(s, &o, image, &r, &err) != KR_OK ||
 	    (r->copy_len == 0 && r->tail_len == 0 ? kr_media_write(
 	    KR_ART_SIGNATURE, out, r->head, r->head_len, 0, &err) :
 	    kr_err_set(&err, KR_EUSAGE, "only raw and minisign")) != KR_OK) {
-		ret = fail("sign", &err);
+		ret = bench_fail("sign", &err);
 		goto out;
 	}
-	t2 = now();
+	t2 = tl_seconds();
 	printf("unlock %.3f\nsign %.3f\n", t1 - t0, t2 - t1);
 	ret = 0;
 out:
@@ -153,7 +137,7 @@ main(int argc, char **argv)
 	struct kr_err	err;
 
 	if (kr_crypto_init(&err) != KR_OK)
-		return fail("crypto", &err);
+		return bench_fail("crypto", &err);
 	if (argc == 4 && strcmp(argv[1], "keygen") == 0)
 		return keygen(argv[2], argv[3]);
 	if (argc == 6 && strcmp(argv[1], "sign") == 0)

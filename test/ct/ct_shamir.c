@@ -23,6 +23,8 @@
 
 #include "quorum_int.h"
 
+#include "testlib.h"
+
 #define SECRET(p, n)	VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #define PUBLIC(p, n)	VALGRIND_MAKE_MEM_DEFINED((p), (n))
 
@@ -112,6 +114,10 @@ shamir(unsigned m, unsigned n)
 int
 main(void)
 {
+	if (TL_UNDER_ASAN)
+		tl_skip("ct_shamir is built with AddressSanitizer, and Valgrind "
+		    "cannot run such a binary: the constant-time check runs in "
+		    "the plain build (./run test)");
 	if (!RUNNING_ON_VALGRIND) {
 		fprintf(stderr, "ct_shamir: not under Valgrind, skipped\n");
 		return 77;

@@ -13,17 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <keyrite/crl.h>
+
+#include "testlib.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static uint8_t	seed_crl[4096];
 static size_t	seed_crl_len;
-static char	index_path[64];
-static int	index_fd = -1;
 
 static const char seed_index[] =
     "V\t271231235959Z\t\t1000\tunknown\t/CN=a/O=Example\n"
@@ -104,13 +103,6 @@ build_seed(void)
 	free(f);
 }
 
-static void
-remove_index_file(void)
-{
-	if (index_fd != -1)
-		unlink(index_path);
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -121,16 +113,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (kr_crypto_init(&err) != KR_OK)
 		abort();
 	build_seed();
-	/* tmpfs where there is one: a file per input is slow on disk */
-	snprintf(index_path, sizeof(index_path),
-	    "/dev/shm/kr-fuzz-index-XXXXXX");
-	if ((index_fd = mkstemp(index_path)) == -1) {
-		snprintf(index_path, sizeof(index_path),
-		    "/tmp/kr-fuzz-index-XXXXXX");
-		if ((index_fd = mkstemp(index_path)) == -1)
-			abort();
-	}
-	atexit(remove_index_file);
+	(void)tl_scratch();
 	return 0;
 }
 
@@ -171,22 +154,6 @@ fuzz_crl(const uint8_t *data, size_t len)
 	free(der);
 }
 
-/* Each 3 input bytes: a 16-bit position and a byte to XOR there. */
-static size_t
-apply_edits(uint8_t *buf, size_t len, const uint8_t *data, size_t dlen)
-{
-	size_t	i, pos;
-
-	for (i = 0; i + 3 <= dlen; i += 3) {
-		pos = ((size_t)data[i] << 8 | data[i + 1]) % len;
-		buf[pos] ^= data[i + 2];
-	}
-	/* an odd remainder truncates */
-	if (dlen % 3 == 1)
-		len -= data[dlen - 1] % len;
-	return len;
-}
-
 static int
 check_index_entry(const struct kr_index_entry *e, void *ctx)
 {
@@ -205,11 +172,9 @@ fuzz_index(const uint8_t *data, size_t len)
 	struct kr_err	err;
 	int		ret;
 
-	if (ftruncate(index_fd, 0) != 0 ||
-	    pwrite(index_fd, data, len, 0) != (ssize_t)len)
-		abort();
 	kr_err_clear(&err);
-	ret = kr_index_read(index_path, check_index_entry, NULL, &err);
+	ret = kr_index_read(tl_scratch_put(data, len), check_index_entry, NULL,
+	    &err);
 	if (ret != KR_OK && err.msg[0] == '\0')
 		abort();
 }
@@ -222,11 +187,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	fuzz_crl(data, len);
 	memcpy(buf, seed_crl, seed_crl_len);
-	n = apply_edits(buf, seed_crl_len, data, len);
+	n = tl_apply_edits(buf, seed_crl_len, data, len);
 	fuzz_crl(buf, n);
 	fuzz_index(data, len);
 	memcpy(buf, seed_index, sizeof(seed_index) - 1);
-	n = apply_edits(buf, sizeof(seed_index) - 1, data, len);
+	n = tl_apply_edits(buf, sizeof(seed_index) - 1, data, len);
 	fuzz_index(buf, n);
 	return 0;
 }

@@ -10,7 +10,8 @@
  *   - certificate chain files for the CMS formats: the input is the
  *     --chain file of a CMS signing with a valid signer certificate.
  *
- * The key and certificate are made at start-up through the keystore.
+ * The key and certificate are made at start-up through the keystore
+ * (test/lib).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #include <keyrite/firmware.h>
 #include <keyrite/keystore.h>
 #include <keyrite/x509.h>
+
+#include "testpki.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -31,64 +34,29 @@ static uint8_t		*image;		/* a signed MCUboot image */
 static size_t		 image_len;
 static volatile int	 sink;		/* results nobody needs */
 
-static struct kr_signer *
-make_signer(void)
-{
-	struct kr_sealed_header	 h;
-	struct kr_signer	*s = NULL;
-	struct kr_err		 err;
-	uint8_t			 q[KR_QUORUM_SECRET_BYTES], *file = NULL;
-	size_t			 len;
-
-	memset(&h, 0, sizeof(h));
-	snprintf(h.name, sizeof(h.name), "fuzz-fw");
-	kr_random(h.key_id, sizeof(h.key_id));
-	h.alg = KR_KEY_P256;
-	h.purpose = KR_PURPOSE_FIRMWARE;
-	h.epoch = 1;
-	h.m = 2;
-	h.n = 3;
-	kr_random(q, sizeof(q));
-	if (kr_sealed_generate(&h, q, &file, &len, &err) != KR_OK ||
-	    kr_sealed_open(file, len, h.name, q, &s, &err) != KR_OK) {
-		fprintf(stderr, "fuzz_firmware: key: %s\n", err.msg);
-		s = NULL;
-	}
-	free(file);
-	return s;
-}
-
 /* A self-issued certificate for the signer's own key. */
 static int
 make_cert(void)
 {
 	struct kr_cert_fields	*f = calloc(1, sizeof(*f));
 	struct kr_err		 err;
-	uint8_t			*dn = NULL, *tbs = NULL, sig[KR_SIG_MAX_BYTES];
-	size_t			 dlen, tlen, slen = sizeof(sig);
 	int			 ret = -1;
 
-	if (f == NULL || kr_dn_encode("CN=fuzz", &dn, &dlen, &err) != KR_OK)
+	if (f == NULL || tl_dn(f->subject, &f->subject_len, "CN=fuzz",
+	    &err) != KR_OK)
 		goto out;
 	f->serial[0] = 1;
 	f->serial_len = 1;
 	f->sig_alg = KR_SIG_ECDSA_P256_SHA256;
-	memcpy(f->subject, dn, dlen);
-	f->subject_len = dlen;
-	memcpy(f->issuer, dn, dlen);
-	f->issuer_len = dlen;
+	memcpy(f->issuer, f->subject, f->subject_len);
+	f->issuer_len = f->subject_len;
 	f->not_before = 1700000000;
 	f->not_after = 1900000000;
 	memcpy(f->spki, signer->spki, signer->spki_len);
 	f->spki_len = signer->spki_len;
-	if (kr_tbs_build(f, &tbs, &tlen, &err) == KR_OK &&
-	    kr_signer_sign(signer, f->sig_alg, tbs, tlen, sig, &slen, &err) ==
-	    KR_OK && kr_cert_assemble(tbs, tlen, f->sig_alg, sig, slen, &cert,
-	    &cert_len, &err) == KR_OK)
+	if (tl_cert_sign(f, signer, &cert, &cert_len, &err) == KR_OK)
 		ret = 0;
 out:
-	free(dn);
-	free(tbs);
 	free(f);
 	return ret;
 }
@@ -120,14 +88,18 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct kr_err	err;
+	char		why[KR_ERR_MSG_MAX] = "";
 
 	(void)argc;
 	(void)argv;
-	if (kr_crypto_init(&err) != KR_OK || (signer = make_signer()) == NULL ||
+	if (kr_crypto_init(&err) != KR_OK || (signer = tl_signer_make(
+	    KR_KEY_P256, KR_PURPOSE_FIRMWARE, "fuzz-fw", why)) == NULL ||
 	    make_cert() != 0 || make_image() != 0) {
-		fprintf(stderr, "fuzz_firmware: set-up failed\n");
+		fprintf(stderr, "fuzz_firmware: set-up failed %s\n", why);
 		abort();
 	}
+	/* freed at exit: LeakSanitizer would take it for a leak */
+	tl_signer_keep(&signer);
 	return 0;
 }
 

@@ -1,26 +1,38 @@
 /*
- * libFuzzer target for the strict YAML reader, the quorum policy and
- * certificate profiles (outside input: an operator's policy folder, later
- * ceremony scripts and manifests).
+ * libFuzzer target for the strict YAML reader, the quorum policy, the
+ * CRL policy and certificate profiles (outside input: an operator's
+ * policy folder, later ceremony scripts and manifests).
  *
  * Built as a real fuzzer with `meson setup build-fuzz -Dfuzzing=true`
  * (clang), and as a smoke test over fixed inputs in every `meson test`.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <keyrite/policy.h>
 #include <keyrite/x509.h>
 
-int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+/* policy/crl.yaml: what a parse promises, or a message and nothing. */
+static void
+fuzz_crl_policy(const uint8_t *data, size_t size)
 {
-	(void)argc;
-	(void)argv;
-	return 0;
+	struct kr_crl_policy	cp;
+	struct kr_err		err;
+
+	kr_err_clear(&err);
+	if (kr_crl_policy_parse("crl.yaml", data, size, &cp, &err) != KR_OK) {
+		if (err.msg[0] == '\0' || cp.next_update_days != 0)
+			abort();
+		return;
+	}
+	if (cp.next_update_days < 1 || cp.next_update_days > 3660 ||
+	    cp.publish_margin_days >= cp.next_update_days ||
+	    memchr(cp.idp_uri, '\0', sizeof(cp.idp_uri)) == NULL ||
+	    memchr(cp.delta_uri, '\0', sizeof(cp.delta_uri)) == NULL)
+		abort();
 }
 
 int
@@ -47,5 +59,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (kr_profile_parse("fuzz.yaml", NULL, data, size, &prof, &err) !=
 	    KR_OK && err.msg[0] == '\0')
 		abort();
+	fuzz_crl_policy(data, size);
 	return 0;
 }

@@ -12,16 +12,7 @@
 
 #include <keyrite/base.h>
 
-int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
 
 static void
 fuzz_check(const uint8_t *in, size_t len, unsigned flags)

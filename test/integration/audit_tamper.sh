@@ -3,6 +3,7 @@
 # fail and name that row; the clock guard refuses a clock before the
 # newest audit entry.
 . "$(dirname "$0")/lib.sh"
+needs_faketime
 set -e
 
 S="$T/state"

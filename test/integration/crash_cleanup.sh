@@ -95,7 +95,7 @@ grep -q "removed keys/ghost.sealed: its key is recorded as destroyed" "$T/err" &
 # killed by strace at its Nth SYSCALL; the exit status is in $krc.
 kill_keygen() {
 	set +e
-	strace -f -qq -o /dev/null -e trace="$1" -e inject="$1":signal=KILL:when="$2" \
+	traced -f -qq -o /dev/null -e trace="$1" -e inject="$1":signal=KILL:when="$2" \
 	    "$KEYRITE" -C "$S" key generate "$3" --alg p256 --purpose ca --threshold 2 \
 	    --custodian a --custodian b --custodian c --share-dir "$4" \
 	    --passphrase-fd 3 3<"$T/abc.pw" >/dev/null 2>&1

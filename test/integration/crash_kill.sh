@@ -229,7 +229,7 @@ if command -v strace >/dev/null 2>&1; then
 				prepare "$op" "$i"
 				set +e
 				# shellcheck disable=SC2046
-				strace -f -qq -o /dev/null -e trace="$sc" \
+				traced -f -qq -o /dev/null -e trace="$sc" \
 				    -e inject="$sc":signal=KILL:when="$n" \
 				    "$KEYRITE" $(op_args "$op" "$i") 3<"$(pw_of "$op")" \
 				    >"$T/k.out" 2>"$T/k.err"

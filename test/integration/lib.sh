@@ -24,6 +24,31 @@ finish() {
 
 kr() { "$KEYRITE" "$@"; }
 
+# --- under the sanitizers (./run test --sanitize sets KEYRITE_SANITIZE=1) ---
+
+# needs_faketime: call before the first check of a test that runs keyrite
+# under faketime.  faketime's LD_PRELOAD puts libfaketime ahead of the ASan
+# runtime, which ASan refuses at start-up; ./run passes
+# ASAN_OPTIONS=verify_asan_link_order=0, which lets them run together.
+# Should faketime still fail to start the sanitized keyrite, the test is
+# skipped (exit 77), saying why.  Without the sanitizers it does nothing.
+needs_faketime() {
+	[ "${KEYRITE_SANITIZE:-0}" = 1 ] || return 0
+	command -v faketime >/dev/null || return 0
+	faketime '2001-01-01 00:00:00' "$KEYRITE" --version >/dev/null 2>&1 &&
+	    return 0
+	echo "SKIP: under the sanitizers faketime cannot start keyrite (its" \
+	    "LD_PRELOAD comes before the ASan runtime, which ASan refuses)"
+	exit 77
+}
+
+# traced ARGS...: strace ARGS.  LeakSanitizer stops the process with ptrace
+# to look for leaks at exit, which it cannot do under strace: traced runs
+# check no leaks (the same commands run untraced in the other tests).
+traced() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"
+}
+
 pass_of() { printf 'passphrase of %s, long enough\n' "$1"; }
 
 # Runs keyrite with stdout in $T/out, stderr in $T/err; sets $rc.

@@ -7,6 +7,7 @@
 # dated in the future is brought back by `audit clock-recover` under a quorum.
 # TEST-KEY-034 (bindings), TEST-KEY-035 (damaged state), TEST-KEY-036 (clock).
 . "$(dirname "$0")/lib.sh"
+needs_faketime
 set -e
 
 S="$T/state"

@@ -11,6 +11,7 @@
 # date, and changes nothing.  cert list, cert show, key show and status
 # show the revocation state.
 . "$(dirname "$0")/lib.sh"
+needs_faketime
 set -e
 
 S="$T/state"

@@ -5,6 +5,7 @@
 # was made with the clock set ahead is brought back by custodians typing
 # their passphrases into `audit clock-recover`.  TEST-KEY-035, TEST-KEY-036.
 . "$(dirname "$0")/lib.sh"
+needs_faketime
 set -e
 
 if ! command -v tmux >/dev/null || ! command -v faketime >/dev/null; then

@@ -17,10 +17,13 @@
 
 #include "authority_int.h"
 #include "keystore_int.h"
+#include "testauth.h"
 
 #define NCUST	5
 
-static char	 tmp[256], state[300], shares[300];
+static struct tl_appliance	 ap;
+static const char		*const state = ap.state;
+static const char		*const shares = ap.shares;
 static const char *const custodians[NCUST] = {
 	"alice", "bob", "carol", "dave", "erin"
 };
@@ -30,12 +33,6 @@ struct pw_src {
 	int	fail_at;	/* return an error for this call (-1: never) */
 	int	order[NCUST];
 };
-
-static void
-passphrase_of(const char *who, char *buf, size_t cap)
-{
-	(void)snprintf(buf, cap, "passphrase of %s, long enough", who);
-}
 
 static int
 pw_get(void *vctx, const char *custodian, const char *file, bool setting,
@@ -47,32 +44,20 @@ pw_get(void *vctx, const char *custodian, const char *file, bool setting,
 	(void)setting;
 	if (p->next++ == p->fail_at)
 		return kr_err_set(err, KR_EINPUT, "test: no passphrase");
-	passphrase_of(custodian, buf, cap);
+	tl_passphrase_of(custodian, buf, cap);
 	return KR_OK;
 }
 
 static void
 setup(void)
 {
-	struct kr_init_req	req = { state, "test", "tester", NULL };
-	struct kr_err		e;
-
-	(void)snprintf(tmp, sizeof(tmp), "/tmp/kr-auth-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-	(void)snprintf(state, sizeof(state), "%s/state", tmp);
-	(void)snprintf(shares, sizeof(shares), "%s/shares", tmp);
-	ck_assert_int_eq(mkdir(shares, 0700), 0);
-	ck_assert_int_eq(kr_crypto_init(&e), KR_OK);
-	ck_assert_msg(kr_appliance_init(&req, &e) == KR_OK, "%s", e.msg);
+	tl_appliance_make(&ap, "auth");
 }
 
 static void
 teardown(void)
 {
-	char	cmd[300];
-
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	ck_assert_int_eq(system(cmd), 0);
+	tl_work_end();
 }
 
 static int
@@ -206,7 +191,7 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 		ck_assert_int_eq(kr_share_parse(file, flen, paths[0], sh[i],
 		    &e), KR_OK);
 		free(file);
-		passphrase_of(custodians[i], pass, sizeof(pass));
+		tl_passphrase_of(custodians[i], pass, sizeof(pass));
 		ck_assert_int_eq(kr_share_open(sh[i], pass, strlen(pass), &e),
 		    KR_OK);
 		assert_absent("share value", sh[i]->y, 32);
@@ -335,18 +320,11 @@ main(void)
 {
 	Suite	*s = suite_create("authority");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
-
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_no_plaintext_anywhere);
 	tcase_add_test(tc, test_failed_generation_leaves_nothing);
 	tcase_add_test(tc, test_one_writer);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s, NULL);
 }

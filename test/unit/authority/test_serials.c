@@ -12,9 +12,11 @@
 
 #include <keyrite/authority.h>
 
+#include "testauth.h"
+
 #define ISSUES	1000
 
-static char	tmp[256], state[300], shares[300];
+static struct tl_appliance	ap;
 static const char *const custodians[] = { "a", "b", "c" };
 
 static int
@@ -25,7 +27,7 @@ pw_get(void *vctx, const char *custodian, const char *file, bool setting,
 	(void)file;
 	(void)setting;
 	(void)err;
-	(void)snprintf(buf, cap, "passphrase of %s, long enough", custodian);
+	tl_passphrase_of(custodian, buf, cap);
 	return KR_OK;
 }
 
@@ -34,23 +36,16 @@ static const struct kr_passphrase_source src = { pw_get, NULL, NULL };
 static void
 make_appliance(struct kr_appliance **app)
 {
-	struct kr_init_req	 ireq = { state, "test", "tester", NULL };
 	struct kr_keygen_req	 kreq = {
 		.name = "root", .alg = KR_KEY_P256, .purpose = KR_PURPOSE_CA,
-		.m = 2, .custodians = custodians, .n = 3, .share_dir = shares,
+		.m = 2, .custodians = custodians, .n = 3, .share_dir = ap.shares,
 		.actor = "tester",
 	};
 	struct kr_keygen_result	*kres = calloc(1, sizeof(*kres));
 	struct kr_err		 e;
 
-	(void)snprintf(tmp, sizeof(tmp), "/tmp/kr-serials-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-	(void)snprintf(state, sizeof(state), "%s/state", tmp);
-	(void)snprintf(shares, sizeof(shares), "%s/shares", tmp);
-	ck_assert_int_eq(mkdir(shares, 0700), 0);
-	ck_assert_int_eq(kr_crypto_init(&e), KR_OK);
-	ck_assert_msg(kr_appliance_init(&ireq, &e) == KR_OK, "%s", e.msg);
-	ck_assert_int_eq(kr_appliance_open(app, state, &e), KR_OK);
+	tl_appliance_make(&ap, "serials");
+	ck_assert_int_eq(kr_appliance_open(app, ap.state, &e), KR_OK);
 	ck_assert_msg(kr_authority_key_generate(*app, &kreq, &src, NULL, kres,
 	    &e) == KR_OK, "%s", e.msg);
 	free(kres);
@@ -65,8 +60,8 @@ issue(struct kr_appliance *app, enum kr_issue_kind kind, const char *profile,
 	struct kr_issue_req	 req;
 	int			 ret;
 
-	(void)snprintf(a, sizeof(a), "%s/a.share", shares);
-	(void)snprintf(b, sizeof(b), "%s/b.share", shares);
+	(void)snprintf(a, sizeof(a), "%s/a.share", ap.shares);
+	(void)snprintf(b, sizeof(b), "%s/b.share", ap.shares);
 	memset(&req, 0, sizeof(req));
 	req.kind = kind;
 	req.issuer_key = "root";
@@ -95,11 +90,11 @@ START_TEST(test_thousand_serials)
 	int			 i, j;
 
 	make_appliance(&app);
-	(void)snprintf(out, sizeof(out), "%s/root.pem", tmp);
+	(void)snprintf(out, sizeof(out), "%s", tl_path("root.pem"));
 	ck_assert_msg(issue(app, KR_ISSUE_ROOT, "root", out, &res, &e) == KR_OK,
 	    "%s", e.msg);
 	for (i = 0; i < ISSUES; i++) {
-		(void)snprintf(out, sizeof(out), "%s/c%04d.pem", tmp, i);
+		(void)snprintf(out, sizeof(out), "%s/c%04d.pem", tl_work(), i);
 		ck_assert_msg(issue(app, KR_ISSUE_CERT, "device", out, &res,
 		    &e) == KR_OK, "issuance %d: %s", i, e.msg);
 		ck_assert_uint_eq(strlen(res.serial), 32);
@@ -113,8 +108,7 @@ START_TEST(test_thousand_serials)
 	}
 	kr_appliance_close(&app);
 	free(seen);
-	(void)snprintf(out, sizeof(out), "rm -rf '%s'", tmp);
-	ck_assert_int_eq(system(out), 0);
+	tl_work_end();
 }
 END_TEST
 
@@ -123,15 +117,8 @@ main(void)
 {
 	Suite	*s = suite_create("serials");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
-
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_thousand_serials);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s, NULL);
 }

@@ -16,22 +16,34 @@
 
 #include <keyrite/base.h>
 
-static char tmpdir[256];
+#include "testlib.h"
+
+static const char *tmpdir;
 
 static void
 setup(void)
 {
-	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/kr-base-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ck_assert_ptr_nonnull(tmpdir = tl_work_begin("base"));
 }
 
 static void
 teardown(void)
 {
-	char	cmd[300];
+	tl_work_end();
+}
 
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+/* How many names the work folder holds. */
+static int
+entries(void)
+{
+	char	 cmd[400], line[64];
+	FILE	*f;
+
+	(void)snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", tmpdir);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	(void)pclose(f);
+	return atoi(line);
 }
 
 START_TEST(test_err)
@@ -165,34 +177,15 @@ END_TEST
 START_TEST(test_file_no_leftovers)
 {
 	struct kr_err	 e;
-	char		*p, cmd[400];
-	FILE		*f;
-	char		 line[64];
+	char		*p;
 
 	p = kr_path_join(tmpdir, "missing/x");
 	ck_assert_int_ne(kr_file_write(p, "x", 1, 0, &e), KR_OK);
 	ck_assert_ptr_nonnull(strstr(e.msg, "missing/x"));
 	free(p);
-	(void)snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", tmpdir);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
-	(void)pclose(f);
-	ck_assert_int_eq(atoi(line), 0);
+	ck_assert_int_eq(entries(), 0);
 }
 END_TEST
-
-static int
-entries(void)
-{
-	char	 cmd[400], line[64];
-	FILE	*f;
-
-	(void)snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", tmpdir);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
-	(void)pclose(f);
-	return atoi(line);
-}
 
 START_TEST(test_file_stage_place)
 {
@@ -459,11 +452,5 @@ base_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(base_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(base_suite(), NULL);
 }

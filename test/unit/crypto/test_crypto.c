@@ -22,19 +22,12 @@
 
 #include <keyrite/crypto.h>
 
+#include "testlib.h"
+
 static const char	*txt_dir = ".";
 
 /* AddressSanitizer reserves terabytes of address space: no RLIMIT_AS. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN	1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN	0
-#endif
+#define UNDER_ASAN	TL_UNDER_ASAN
 
 /* Decodes hex ('-' is empty) into malloc'd memory. */
 static uint8_t *
@@ -1322,8 +1315,6 @@ crypto_suite(void)
 int
 main(int argc, char **argv)
 {
-	SRunner	*sr;
-	int	 failed;
 	struct kr_err	err;
 
 	if (argc > 1)
@@ -1332,9 +1323,5 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	sr = srunner_create(crypto_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(crypto_suite(), NULL);
 }

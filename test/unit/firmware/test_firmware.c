@@ -22,12 +22,10 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <keyrite/firmware.h>
@@ -36,6 +34,7 @@
 #include <keyrite/x509.h>
 
 #include "firmware_int.h"
+#include "testpki.h"
 
 enum { K_P256, K_P384, K_RSA, K_ED, K_ROOT, K_INT, NKEYS };
 
@@ -57,53 +56,10 @@ static const char	*rauc = "rauc";
 static const char	*mksquashfs = "mksquashfs";
 static const char	*python = "python3";
 static const char	*verifier = "mcuboot_verify.py";
-static char		 tmpdir[] = "/tmp/kr-firmware-XXXXXX";
 
 #define SMALL_LEN	200003		/* not a multiple of anything */
 
 /* --- helpers ------------------------------------------------------------ */
-
-static char *
-tmp_path(const char *name)
-{
-	static char	path[8][512];
-	static int	i;
-
-	i = (i + 1) % 8;
-	snprintf(path[i], sizeof(path[i]), "%s/%s", tmpdir, name);
-	return path[i];
-}
-
-static void
-write_file(const char *name, const void *p, size_t len)
-{
-	FILE	*f = fopen(tmp_path(name), "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(p, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-static uint8_t *
-read_file(const char *name, size_t *lenp)
-{
-	FILE	*f = fopen(tmp_path(name), "rb");
-	uint8_t	*b;
-	long	 n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", name);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	ck_assert_int_eq(fseek(f, 0, SEEK_SET), 0);
-	b = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(b);
-	ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	b[n] = '\0';
-	*lenp = (size_t)n;
-	return b;
-}
 
 /* Copies a file, flipping the byte at `off` (from the end if negative). */
 static void
@@ -112,53 +68,18 @@ copy_tamper(const char *src, const char *dst, long off)
 	uint8_t	*b;
 	size_t	 len;
 
-	b = read_file(src, &len);
+	b = tl_read(src, &len);
 	if (off < 0)
 		off += (long)len;
 	ck_assert_msg(off >= 0 && (size_t)off < len, "tamper offset %ld of %zu",
 	    off, len);
 	b[off] ^= 0x01;
-	write_file(dst, b, len);
+	tl_write(dst, b, len);
 	free(b);
 }
 
-/* Runs a command in tmpdir, output in cmd.log; returns the exit status. */
-static int KR_PRINTF(1, 2)
-sh(const char *fmt, ...)
-{
-	char	cmd[4096];
-	int	n, st;
-	va_list	ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && { ", tmpdir);
-	va_start(ap, fmt);
-	n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	snprintf(cmd + n, sizeof(cmd) - (size_t)n, "; } >cmd.log 2>&1");
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *
-cmd_log(void)
-{
-	static char	log[4096];
-	FILE		*f = fopen(tmp_path("cmd.log"), "r");
-	size_t		 n = 0;
-
-	log[0] = '\0';
-	if (f != NULL) {
-		n = fread(log, 1, sizeof(log) - 1, f);
-		fclose(f);
-	}
-	log[n] = '\0';
-	return log;
-}
-
-#define SH_OK(...)	ck_assert_msg(sh(__VA_ARGS__) == 0, "command failed: " \
-			    "%s", cmd_log())
-#define SH_FAIL(...)	ck_assert_msg(sh(__VA_ARGS__) != 0, "command passed " \
-			    "but should fail: %s", cmd_log())
+#define SH_OK	TL_SH_OK
+#define SH_FAIL	TL_SH_FAIL
 
 static struct kr_signer *
 key(int k)
@@ -174,7 +95,7 @@ fill_random(const char *name, size_t len)
 
 	ck_assert_ptr_nonnull(b);
 	kr_random(b, len);
-	write_file(name, b, len);
+	tl_write(name, b, len);
 	free(b);
 }
 
@@ -192,7 +113,7 @@ sign_ok(int k, const struct kr_fw_opts *o, const char *in)
 	struct kr_err		 err;
 
 	kr_err_clear(&err);
-	ck_assert_msg(kr_fw_sign_file(key(k), o, tmp_path(in), &r, &err) ==
+	ck_assert_msg(kr_fw_sign_file(key(k), o, tl_path(in), &r, &err) ==
 	    KR_OK, "sign %s with %s: %s", in, key_tags[k], err.msg);
 	return r;
 }
@@ -207,7 +128,7 @@ sign_refused(int k, const struct kr_fw_opts *o, const char *in, int code,
 	int			 ret;
 
 	kr_err_clear(&err);
-	ret = kr_fw_sign_file(key(k), o, tmp_path(in), &r, &err);
+	ret = kr_fw_sign_file(key(k), o, tl_path(in), &r, &err);
 	ck_assert_msg(ret == code, "sign %s with %s: got %d (%s), want %d",
 	    in, key_tags[k], ret, err.msg, code);
 	ck_assert_ptr_null(r);
@@ -238,8 +159,8 @@ write_out(const struct kr_fw_result *r, const char *in, const char *out)
 	struct kr_err	err;
 
 	kr_err_clear(&err);
-	(void)unlink(tmp_path(out));
-	ck_assert_msg(fw_write_file(r, tmp_path(in), tmp_path(out), &err) ==
+	(void)unlink(tl_path(out));
+	ck_assert_msg(fw_write_file(r, tl_path(in), tl_path(out), &err) ==
 	    KR_OK, "write %s: %s", out, err.msg);
 }
 
@@ -250,7 +171,7 @@ check_digest(const struct kr_fw_result *r, const char *in,
 	uint8_t	*b, md[KR_HASH_MAX_BYTES];
 	size_t	 len;
 
-	b = read_file(in, &len);
+	b = tl_read(in, &len);
 	ck_assert_int_eq(r->digest_alg, alg);
 	ck_assert_uint_eq(r->img_len, len);
 	ck_assert_int_eq(kr_hash(alg, b, len, md), KR_OK);
@@ -266,14 +187,15 @@ static int
 raw_verify(int k, enum kr_sig_alg sa, const char *img, const char *sig)
 {
 	if (k == K_ED)
-		return sh("%s pkeyutl -verify -pubin -inkey pub-ed25519.pem "
-		    "-rawin -in %s -sigfile %s", openssl, img, sig);
+		return tl_sh_logged("%s pkeyutl -verify -pubin -inkey "
+		    "pub-ed25519.pem -rawin -in %s -sigfile %s", openssl, img,
+		    sig);
 	if (sa == KR_SIG_RSA_PSS_SHA256)
-		return sh("%s dgst -sha256 -sigopt rsa_padding_mode:pss "
-		    "-sigopt rsa_pss_saltlen:32 -verify pub-rsa.pem "
-		    "-signature %s %s", openssl, sig, img);
-	return sh("%s dgst -%s -verify pub-%s.pem -signature %s %s", openssl,
-	    k == K_P384 ? "sha384" : "sha256", key_tags[k], sig, img);
+		return tl_sh_logged("%s dgst -sha256 -sigopt "
+		    "rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -verify "
+		    "pub-rsa.pem -signature %s %s", openssl, sig, img);
+	return tl_sh_logged("%s dgst -%s -verify pub-%s.pem -signature %s %s",
+	    openssl, k == K_P384 ? "sha384" : "sha256", key_tags[k], sig, img);
 }
 
 static void
@@ -290,7 +212,7 @@ raw_case(int k, enum kr_sig_alg sa)
 	ck_assert_uint_eq(r->head_len, r->sig_len);
 	write_out(r, NULL, "raw.sig");
 	ck_assert_msg(raw_verify(k, r->sig_alg, "img.bin", "raw.sig") == 0,
-	    "%s raw signature refused: %s", key_tags[k], cmd_log());
+	    "%s raw signature refused: %s", key_tags[k], tl_sh_log());
 	copy_tamper("img.bin", "img-bad.bin", SMALL_LEN / 2);
 	ck_assert_msg(raw_verify(k, r->sig_alg, "img-bad.bin", "raw.sig") != 0,
 	    "%s: a tampered image verified", key_tags[k]);
@@ -336,7 +258,7 @@ START_TEST(test_raw_ed25519_limit)
 	struct kr_fw_opts	o;
 	int			fd;
 
-	fd = open(tmp_path("big-sparse.bin"), O_WRONLY | O_CREAT | O_TRUNC,
+	fd = open(tl_path("big-sparse.bin"), O_WRONLY | O_CREAT | O_TRUNC,
 	    0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, KR_FW_PURE_MAX + 1), 0);
@@ -362,7 +284,7 @@ START_TEST(test_minisign)
 	    key(K_ED)->spki_len, &pub, &err) == KR_OK, "%s", err.msg);
 	ck_assert_ptr_nonnull(strstr(pub, "untrusted comment: minisign "
 	    "public key "));
-	write_file("ms.pub", pub, strlen(pub));
+	tl_write("ms.pub", pub, strlen(pub));
 	free(pub);
 	opts_init(&o, KR_FW_MINISIGN);
 	o.version = "1.2.3";
@@ -370,8 +292,8 @@ START_TEST(test_minisign)
 	check_digest(r, "img.bin", KR_HASH_BLAKE2B512);
 	write_out(r, NULL, "img.bin.minisig");
 	SH_OK("%s -Vm img.bin -x img.bin.minisig -p ms.pub", minisign);
-	ck_assert_msg(strstr(cmd_log(), "file:img.bin\thashed\tversion:1.2.3")
-	    != NULL, "trusted comment: %s", cmd_log());
+	ck_assert_msg(strstr(tl_sh_log(), "file:img.bin\thashed\tversion:1.2.3")
+	    != NULL, "trusted comment: %s", tl_sh_log());
 	copy_tamper("img.bin", "img-bad.bin", 7);
 	SH_FAIL("%s -Vm img-bad.bin -x img.bin.minisig -p ms.pub", minisign);
 	/* A trusted comment edited: the global signature fails. */
@@ -405,7 +327,8 @@ END_TEST
 static int
 mcuboot_verify(int k, const char *img)
 {
-	return sh("%s %s %s pub-%s.pem", python, verifier, img, key_tags[k]);
+	return tl_sh_logged("%s %s %s pub-%s.pem", python, verifier, img,
+	    key_tags[k]);
 }
 
 /* Checks an MCUboot image both ways; tampering anywhere must fail. */
@@ -420,8 +343,8 @@ mcuboot_checks(int k, const char *img, uint32_t hs)
 	size_t			 i;
 
 	ck_assert_msg(mcuboot_verify(k, img) == 0, "%s: %s", key_tags[k],
-	    cmd_log());
-	b = read_file(img, &len);
+	    tl_sh_log());
+	b = tl_read(img, &len);
 	kr_err_clear(&err);
 	ck_assert_msg(kr_mcuboot_check(b, len, key(k)->spki,
 	    key(k)->spki_len, &info, &err) == KR_OK, "%s", err.msg);
@@ -437,13 +360,13 @@ mcuboot_checks(int k, const char *img, uint32_t hs)
 		copy_tamper(img, "mcu-bad.bin", offs[i]);
 		ck_assert_msg(mcuboot_verify(k, "mcu-bad.bin") != 0, "%s: "
 		    "tampered byte %ld verified", key_tags[k], offs[i]);
-		b = read_file("mcu-bad.bin", &len);
+		b = tl_read("mcu-bad.bin", &len);
 		ck_assert_int_ne(kr_mcuboot_check(b, len, key(k)->spki,
 		    key(k)->spki_len, NULL, &err), KR_OK);
 		free(b);
 	}
 	/* Another key's hash and signature do not pass. */
-	b = read_file(img, &len);
+	b = tl_read(img, &len);
 	ck_assert_int_ne(kr_mcuboot_check(b, len, key(K_ROOT)->spki,
 	    key(K_ROOT)->spki_len, NULL, &err), KR_OK);
 	free(b);
@@ -472,7 +395,7 @@ mcuboot_case(int k)
 	check_digest(r, "img.bin", k == K_P384 ? KR_HASH_SHA384 :
 	    KR_HASH_SHA256);
 	write_out(r, "img.bin", "mcu.bin");
-	b = read_file("mcu.bin", &len);
+	b = tl_read("mcu.bin", &len);
 	ck_assert_uint_eq(len, r->out_len);
 	ck_assert_int_eq(kr_mcuboot_check(b, len, key(k)->spki,
 	    key(k)->spki_len, &info, &err), KR_OK);
@@ -481,7 +404,7 @@ mcuboot_case(int k)
 	ck_assert(info.has_security_counter && info.security_counter == 7);
 	ck_assert(info.version.major == 1 && info.version.minor == 2 &&
 	    info.version.revision == 3 && info.version.build == 4);
-	img = read_file("img.bin", &len);
+	img = tl_read("img.bin", &len);
 	ck_assert_mem_eq(b + 0x200, img, SMALL_LEN);
 	free(img);
 	free(b);
@@ -494,7 +417,7 @@ mcuboot_case(int k)
 	o.mcuboot.load_addr = 0x20000000;
 	r = sign_ok(k, &o, "img-room.bin");
 	write_out(r, "img-room.bin", "mcu2.bin");
-	b = read_file("mcu2.bin", &len);
+	b = tl_read("mcu2.bin", &len);
 	ck_assert_int_eq(kr_mcuboot_check(b, len, key(k)->spki,
 	    key(k)->spki_len, &info, &err), KR_OK);
 	ck_assert_uint_eq(info.img_size, SMALL_LEN);
@@ -659,12 +582,12 @@ START_TEST(test_changed_image)
 	o.mcuboot.pad_header = true;
 	r = sign_ok(K_P256, &o, "img-copy.bin");
 	copy_tamper("img.bin", "img-copy.bin", 12345);
-	(void)unlink(tmp_path("changed.bin"));
+	(void)unlink(tl_path("changed.bin"));
 	kr_err_clear(&err);
-	ck_assert_int_eq(fw_write_file(r, tmp_path("img-copy.bin"),
-	    tmp_path("changed.bin"), &err), KR_EVERIFY);
+	ck_assert_int_eq(fw_write_file(r, tl_path("img-copy.bin"),
+	    tl_path("changed.bin"), &err), KR_EVERIFY);
 	ck_assert_ptr_nonnull(strstr(err.msg, "changed after it was signed"));
-	ck_assert(!kr_path_exists(tmp_path("changed.bin")));
+	ck_assert(!kr_path_exists(tl_path("changed.bin")));
 	SH_OK("! ls changed.bin.tmp-* 2>/dev/null");
 	kr_fw_result_free(&r);
 }
@@ -681,7 +604,7 @@ cert_opts(struct kr_fw_opts *o, int k, bool chain)
 	o->cert = certs[k];
 	o->cert_len = cert_len[k];
 	if (chain && chainbuf == NULL)
-		chainbuf = read_file("chain.pem", &chainlen);
+		chainbuf = tl_read("chain.pem", &chainlen);
 	o->chain = chain ? chainbuf : NULL;
 	o->chain_len = chain ? chainlen : 0;
 }
@@ -689,15 +612,9 @@ cert_opts(struct kr_fw_opts *o, int k, bool chain)
 static int
 cms_verify(const char *sig, const char *content)
 {
-	return sh("%s cms -verify -binary -inform DER -in %s -content %s "
-	    "-CAfile root.pem -purpose any -out /dev/null", openssl, sig,
-	    content);
-}
-
-static bool
-contains(const uint8_t *h, size_t hl, const uint8_t *n, size_t nl)
-{
-	return nl <= hl && memmem(h, hl, n, nl) != NULL;
+	return tl_sh_logged("%s cms -verify -binary -inform DER -in %s "
+	    "-content %s -CAfile root.pem -purpose any -out /dev/null", openssl,
+	    sig, content);
 }
 
 static void
@@ -716,11 +633,11 @@ cms_case(int k, enum kr_sig_alg sa)
 	ck_assert_uint_gt(r->cert_serial_len, 0);
 	write_out(r, NULL, "img.p7s");
 	ck_assert_msg(cms_verify("img.p7s", "img.bin") == 0, "%s: %s",
-	    key_tags[k], cmd_log());
+	    key_tags[k], tl_sh_log());
 	/* the intermediate is carried, the root is not */
-	b = read_file("img.p7s", &len);
-	ck_assert(contains(b, len, certs[K_INT], cert_len[K_INT]));
-	ck_assert(!contains(b, len, certs[K_ROOT], cert_len[K_ROOT]));
+	b = tl_read("img.p7s", &len);
+	ck_assert(tl_contains(b, len, certs[K_INT], cert_len[K_INT]));
+	ck_assert(!tl_contains(b, len, certs[K_ROOT], cert_len[K_ROOT]));
 	free(b);
 	copy_tamper("img.bin", "img-bad.bin", 1);
 	ck_assert_msg(cms_verify("img.p7s", "img-bad.bin") != 0,
@@ -775,10 +692,10 @@ START_TEST(test_cms_chain_forms)
 	r = sign_ok(K_P256, &o, "img.bin");
 	write_out(r, NULL, "forms.p7s");
 	ck_assert_msg(cms_verify("forms.p7s", "img.bin") == 0, "%s",
-	    cmd_log());
-	b = read_file("forms.p7s", &len);
-	ck_assert(contains(b, len, certs[K_INT], cert_len[K_INT]));
-	ck_assert(!contains(b, len, certs[K_ROOT], cert_len[K_ROOT]));
+	    tl_sh_log());
+	b = tl_read("forms.p7s", &len);
+	ck_assert(tl_contains(b, len, certs[K_INT], cert_len[K_INT]));
+	ck_assert(!tl_contains(b, len, certs[K_ROOT], cert_len[K_ROOT]));
 	free(b);
 	kr_fw_result_free(&r);
 	/* without the intermediate, openssl cannot build the path */
@@ -839,7 +756,7 @@ make_squashfs(void)
 static int
 rauc_info(const char *bundle)
 {
-	return sh("%s info --keyring root.pem %s", rauc, bundle);
+	return tl_sh_logged("%s info --keyring root.pem %s", rauc, bundle);
 }
 
 static void
@@ -858,9 +775,9 @@ rauc_case(int k, enum kr_sig_alg sa)
 	check_digest(r, "update.sqfs", kr_sig_alg_hash(r->sig_alg));
 	snprintf(name, sizeof(name), "update-%s.raucb", key_tags[k]);
 	write_out(r, "update.sqfs", name);
-	ck_assert_msg(rauc_info(name) == 0, "%s: %s", key_tags[k], cmd_log());
-	ck_assert_ptr_nonnull(strstr(cmd_log(), "keyrite-test"));
-	ck_assert_int_eq(stat(tmp_path(name), &st), 0);
+	ck_assert_msg(rauc_info(name) == 0, "%s: %s", key_tags[k], tl_sh_log());
+	ck_assert_ptr_nonnull(strstr(tl_sh_log(), "keyrite-test"));
+	ck_assert_int_eq(stat(tl_path(name), &st), 0);
 	ck_assert_uint_eq((uint64_t)st.st_size, r->out_len);
 	copy_tamper(name, "bad.raucb", 5000);
 	ck_assert_msg(rauc_info("bad.raucb") != 0, "%s: tampered squashfs "
@@ -910,9 +827,9 @@ START_TEST(test_rauc_resign)
 	ck_assert_uint_eq(r2->img_len, r->img_len);
 	ck_assert_mem_eq(r2->digest, r->digest, r->digest_len);
 	write_out(r2, "first.raucb", "second.raucb");
-	ck_assert_msg(rauc_info("second.raucb") == 0, "%s", cmd_log());
-	ck_assert_ptr_nonnull(strstr(cmd_log(), "Firmware rsa"));
-	b = read_file("second.raucb", &len);
+	ck_assert_msg(rauc_info("second.raucb") == 0, "%s", tl_sh_log());
+	ck_assert_ptr_nonnull(strstr(tl_sh_log(), "Firmware rsa"));
+	b = tl_read("second.raucb", &len);
 	ck_assert_uint_eq(len, r->img_len + r2->tail_len);
 	kr_err_clear(&err);
 	ck_assert_int_eq(kr_rauc_split("second", b, len, &sq, &bundle, &err),
@@ -920,7 +837,7 @@ START_TEST(test_rauc_resign)
 	ck_assert(bundle);
 	ck_assert_uint_eq(sq, r->img_len);
 	free(b);
-	b = read_file("update.sqfs", &len);
+	b = tl_read("update.sqfs", &len);
 	ck_assert_int_eq(kr_rauc_split("sqfs", b, len, &sq, &bundle, &err),
 	    KR_OK);
 	ck_assert(!bundle);
@@ -958,7 +875,7 @@ START_TEST(test_bad_inputs)
 	size_t			i;
 	int			k;
 
-	write_file("empty.bin", "", 0);
+	tl_write("empty.bin", "", 0);
 	SH_OK("ln -sf img.bin link.bin && mkfifo fifo.bin");
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		opts_init(&o, f[i]);
@@ -1042,8 +959,8 @@ stream_case(size_t len, uint64_t off)
 	size_t			 i, n;
 
 	fill_random("stream.bin", len);
-	b = read_file("stream.bin", &n);
-	ck_assert_int_eq(kr_fw_input_open(&in, tmp_path("stream.bin"), &err),
+	b = tl_read("stream.bin", &n);
+	ck_assert_int_eq(kr_fw_input_open(&in, tl_path("stream.bin"), &err),
 	    KR_OK);
 	memset(k, 0, sizeof(k));
 	for (i = 0; i < 3; i++) {
@@ -1108,14 +1025,14 @@ START_TEST(test_hash_file)
 	size_t		len;
 
 	fill_random("h.bin", 3 * KR_FW_CHUNK + 1);
-	b = read_file("h.bin", &len);
-	ck_assert_int_eq(kr_fw_hash_file(tmp_path("h.bin"), KR_HASH_SHA384,
+	b = tl_read("h.bin", &len);
+	ck_assert_int_eq(kr_fw_hash_file(tl_path("h.bin"), KR_HASH_SHA384,
 	    md, &size, NULL, NULL, &err), KR_OK);
 	ck_assert_uint_eq(size, len);
 	ck_assert_int_eq(kr_hash(KR_HASH_SHA384, b, len, want), KR_OK);
 	ck_assert_mem_eq(md, want, 48);
 	free(b);
-	ck_assert_int_eq(kr_fw_hash_file(tmp_path("nope"), KR_HASH_SHA256, md,
+	ck_assert_int_eq(kr_fw_hash_file(tl_path("nope"), KR_HASH_SHA256, md,
 	    &size, NULL, NULL, &err), KR_ENOENT);
 }
 END_TEST
@@ -1150,7 +1067,7 @@ START_TEST(test_rss_bound)
 	chunk = malloc(KR_FW_CHUNK);
 	ck_assert_ptr_nonnull(chunk);
 	kr_random(chunk, KR_FW_CHUNK);
-	f = fopen(tmp_path("big.bin"), "wb");
+	f = fopen(tl_path("big.bin"), "wb");
 	ck_assert_ptr_nonnull(f);
 	for (i = 0; i < 100; i++) {
 		chunk[0] = (uint8_t)i;
@@ -1250,49 +1167,15 @@ firmware_suite(void)
 static void
 make_keys(void)
 {
-	uint8_t			 qsecret[KR_QUORUM_SECRET_BYTES];
-	struct kr_sealed_header	 h;
-	struct kr_err		 err;
-	uint8_t			*file;
-	size_t			 i, len;
+	char	name[32];
+	size_t	i;
 
-	kr_random(qsecret, sizeof(qsecret));
 	for (i = 0; i < NKEYS; i++) {
-		memset(&h, 0, sizeof(h));
-		snprintf(h.name, sizeof(h.name), "fw-%s", key_tags[i]);
-		kr_random(h.key_id, sizeof(h.key_id));
-		h.alg = key_algs[i];
-		h.purpose = i >= K_ROOT ? KR_PURPOSE_CA : KR_PURPOSE_FIRMWARE;
-		kr_random(h.set_id, sizeof(h.set_id));
-		h.epoch = 1;
-		h.m = 2;
-		h.n = 3;
-		kr_random(h.dealer_pk, sizeof(h.dealer_pk));
-		h.created = kr_time_now();
-		kr_err_clear(&err);
-		file = NULL;
-		if (kr_sealed_generate(&h, qsecret, &file, &len, &err) !=
-		    KR_OK || kr_sealed_open(file, len, h.name, qsecret,
-		    &keys[i], &err) != KR_OK)
-			snprintf(keyerr[i], sizeof(keyerr[i]), "%s", err.msg);
-		free(file);
+		snprintf(name, sizeof(name), "fw-%s", key_tags[i]);
+		keys[i] = tl_signer_make(key_algs[i], i >= K_ROOT ?
+		    KR_PURPOSE_CA : KR_PURPOSE_FIRMWARE, name, keyerr[i]);
+		tl_signer_keep(&keys[i]);
 	}
-	kr_wipe(qsecret, sizeof(qsecret));
-}
-
-static int
-set_dn(uint8_t *out, size_t *outlen, const char *s)
-{
-	struct kr_err	 err;
-	uint8_t		*der = NULL;
-	size_t		 len;
-
-	if (kr_dn_encode(s, &der, &len, &err) != KR_OK || len > KR_NAME_DER_MAX)
-		return -1;
-	memcpy(out, der, len);
-	*outlen = len;
-	free(der);
-	return 0;
 }
 
 static int
@@ -1305,8 +1188,8 @@ cert_fields(struct kr_cert_fields *f, int k, const char *subject,
 	f->serial[0] = (f->serial[0] & 0x7f) | 0x01;
 	f->serial_len = 16;
 	f->sig_alg = kr_sig_alg_default(keys[ik]->alg);
-	if (set_dn(f->subject, &f->subject_len, subject) != 0 ||
-	    set_dn(f->issuer, &f->issuer_len, issuer) != 0)
+	if (tl_dn(f->subject, &f->subject_len, subject, &err) != KR_OK ||
+	    tl_dn(f->issuer, &f->issuer_len, issuer, &err) != KR_OK)
 		return -1;
 	f->not_before = kr_time_now() - 3600;
 	f->not_after = kr_time_now() + 30 * 86400;
@@ -1340,42 +1223,20 @@ make_cert(int k, const char *subject, const char *issuer, int ik)
 {
 	struct kr_cert_fields	*f = calloc(1, sizeof(*f));
 	struct kr_err		 err;
-	uint8_t			*tbs = NULL, sig[KR_SIG_MAX_BYTES];
-	size_t			 tlen, slen = sizeof(sig);
 	int			 ret = -1;
 
 	if (f == NULL || keys[k] == NULL || keys[ik] == NULL ||
 	    cert_fields(f, k, subject, issuer, ik) != 0)
 		goto out;
 	kr_err_clear(&err);
-	if (kr_tbs_build(f, &tbs, &tlen, &err) != KR_OK ||
-	    kr_signer_sign(keys[ik], f->sig_alg, tbs, tlen, sig, &slen,
-	    &err) != KR_OK ||
-	    kr_cert_assemble(tbs, tlen, f->sig_alg, sig, slen, &certs[k],
-	    &cert_len[k], &err) != KR_OK) {
+	if (tl_cert_sign(f, keys[ik], &certs[k], &cert_len[k], &err) !=
+	    KR_OK) {
 		fprintf(stderr, "certificate %s: %s\n", subject, err.msg);
 		goto out;
 	}
 	ret = 0;
 out:
-	free(tbs);
 	free(f);
-	return ret;
-}
-
-static int
-write_pem(const char *name, const char *label, const uint8_t *der,
-    size_t len, const char *mode)
-{
-	char	*pem = kr_pem_encode(label, der, len);
-	FILE	*f = fopen(tmp_path(name), mode);
-	int	 ret = -1;
-
-	if (pem != NULL && f != NULL && fputs(pem, f) >= 0)
-		ret = 0;
-	if (f != NULL && fclose(f) != 0)
-		ret = -1;
-	free(pem);
 	return ret;
 }
 
@@ -1386,17 +1247,17 @@ fixtures(void)
 	char		 dn[64];
 	uint8_t		*b;
 	size_t		 i;
-	FILE		*f;
+	int		 ret = 0;
 
 	make_keys();
 	if (make_cert(K_ROOT, "CN=Firmware Test Root,O=keyrite",
 	    "CN=Firmware Test Root,O=keyrite", K_ROOT) != 0 ||
 	    make_cert(K_INT, "CN=Firmware Test CA,O=keyrite",
 	    "CN=Firmware Test Root,O=keyrite", K_ROOT) != 0 ||
-	    write_pem("root.pem", "CERTIFICATE", certs[K_ROOT],
-	    cert_len[K_ROOT], "w") != 0 ||
-	    write_pem("chain.pem", "CERTIFICATE", certs[K_INT],
-	    cert_len[K_INT], "w") != 0)
+	    tl_save_pem("root.pem", "CERTIFICATE", certs[K_ROOT],
+	    cert_len[K_ROOT]) != 0 ||
+	    tl_save_pem("chain.pem", "CERTIFICATE", certs[K_INT],
+	    cert_len[K_INT]) != 0)
 		return -1;
 	for (i = 0; i < K_ROOT; i++) {
 		snprintf(dn, sizeof(dn), "CN=Firmware %s,O=keyrite",
@@ -1405,27 +1266,24 @@ fixtures(void)
 		    K_INT) != 0)
 			return -1;
 		snprintf(dn, sizeof(dn), "pub-%s.pem", key_tags[i]);
-		if (write_pem(dn, "PUBLIC KEY", keys[i]->spki,
-		    keys[i]->spki_len, "w") != 0)
+		if (tl_save_pem(dn, "PUBLIC KEY", keys[i]->spki,
+		    keys[i]->spki_len) != 0)
 			return -1;
 	}
 	/* the root's public key too, for the wrong-key checks */
-	if (write_pem("pub-root.pem", "PUBLIC KEY", keys[K_ROOT]->spki,
-	    keys[K_ROOT]->spki_len, "w") != 0 ||
+	if (tl_save_pem("pub-root.pem", "PUBLIC KEY", keys[K_ROOT]->spki,
+	    keys[K_ROOT]->spki_len) != 0 ||
 	    (b = calloc(1, SMALL_LEN + 0x100)) == NULL)
 		return -1;
 	kr_random(b, SMALL_LEN);
-	if ((f = fopen(tmp_path("img.bin"), "wb")) == NULL ||
-	    fwrite(b, 1, SMALL_LEN, f) != SMALL_LEN || fclose(f) != 0)
-		return -1;
+	if (tl_save("img.bin", b, SMALL_LEN) != 0)
+		ret = -1;
 	memmove(b + 0x100, b, SMALL_LEN);
 	memset(b, 0, 0x100);
-	if ((f = fopen(tmp_path("img-room.bin"), "wb")) == NULL ||
-	    fwrite(b, 1, SMALL_LEN + 0x100, f) != SMALL_LEN + 0x100 ||
-	    fclose(f) != 0)
-		return -1;
+	if (tl_save("img-room.bin", b, SMALL_LEN + 0x100) != 0)
+		ret = -1;
 	free(b);
-	return 0;
+	return ret;
 }
 
 /* The verifier needs python3-cryptography; Debian's python3 has it. */
@@ -1443,10 +1301,8 @@ pick_python(void)
 int
 main(int argc, char **argv)
 {
-	SRunner		*sr;
 	struct kr_err	 err;
-	char		 cmd[128];
-	int		 failed;
+	int		 ret;
 	size_t		 i;
 
 	if (argc > 6) {
@@ -1462,24 +1318,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "crypto init: %s\n", err.msg);
 		return EXIT_FAILURE;
 	}
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (tl_work_begin("firmware") == NULL)
 		return EXIT_FAILURE;
-	}
 	if (fixtures() != 0)
 		fprintf(stderr, "test fixtures incomplete; tests will fail\n");
-	sr = srunner_create(firmware_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	ret = tl_run(firmware_suite(), NULL);
 	for (i = 0; i < NKEYS; i++) {
 		kr_signer_free(&keys[i]);
 		free(certs[i]);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (getenv("KEYRITE_TEST_KEEP") != NULL)
-		fprintf(stderr, "kept %s\n", tmpdir);
-	else if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	tl_work_end();
+	return ret;
 }

@@ -23,18 +23,19 @@
 
 #include <keyrite/media.h>
 
-static char	tmpdir[256];
-static char	state[300], out[300];
+#include "testlib.h"
+
+static const char	*tmpdir;
+static char		 state[300], out[300];
 static struct kr_media_plan	plan;
 static struct kr_err		err;
 
 static void
 setup(void)
 {
-	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/kr-media-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	(void)snprintf(state, sizeof(state), "%s/state", tmpdir);
-	(void)snprintf(out, sizeof(out), "%s/out", tmpdir);
+	ck_assert_ptr_nonnull(tmpdir = tl_work_begin("media"));
+	(void)snprintf(state, sizeof(state), "%s", tl_path("state"));
+	(void)snprintf(out, sizeof(out), "%s", tl_path("out"));
 	ck_assert_int_eq(mkdir(state, 0700), 0);
 	ck_assert_int_eq(mkdir(out, 0700), 0);
 	ck_assert_int_eq(kr_media_plan_init(&plan, state, &err), KR_OK);
@@ -43,20 +44,15 @@ setup(void)
 static void
 teardown(void)
 {
-	char	cmd[300];
-
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	tl_work_end();
 }
 
 /* Adds TMPDIR/rel as a certificate of `size` bytes. */
 static int
 add(const char *rel, uint64_t size)
 {
-	char	path[600];
-
-	(void)snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
-	return kr_media_plan_add(&plan, KR_ART_CERTIFICATE, path, size, &err);
+	return kr_media_plan_add(&plan, KR_ART_CERTIFICATE, tl_path(rel), size,
+	    &err);
 }
 
 START_TEST(test_plan_outside)
@@ -532,9 +528,6 @@ main(void)
 {
 	Suite	*s = suite_create("media");
 	TCase	*tc = tcase_create("plan");
-	SRunner	*sr;
-	int	 failed;
-
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_plan_outside);
 	tcase_add_test(tc, test_plan_inside);
@@ -556,9 +549,5 @@ main(void)
 	tcase_add_test(tc, test_stream_allow_list);
 	tcase_add_test(tc, test_stream_write_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s, NULL);
 }

@@ -9,6 +9,8 @@
 
 #include <keyrite/policy.h>
 
+#include "testlib.h"
+
 static const char good[] =
     "version: 1\n"
     "kdf_profiles:\n"
@@ -212,17 +214,10 @@ main(void)
 {
 	Suite	*s = suite_create("policy");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
-
 	tcase_add_test(tc, test_good_and_shipped);
 	tcase_add_test(tc, test_strictness);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_crl_policy);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s, NULL);
 }

@@ -16,6 +16,8 @@
 #include <keyrite/crypto.h>
 #include <keyrite/quorum.h>
 
+#include "testlib.h"
+
 #include "quorum_int.h"
 
 /* Offsets of the fixed header fields in a v1 share file. */
@@ -856,14 +858,7 @@ quorum_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	if (sodium_init() < 0)
 		return 1;
-	sr = srunner_create(quorum_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(quorum_suite(), NULL);
 }

@@ -19,7 +19,9 @@
 #include <keyrite/base.h>
 #include <keyrite/store.h>
 
-static char		 dir[64];
+#include "testlib.h"
+
+static const char	*dir;
 static char		 path[128];
 static struct kr_store	*st;
 static struct kr_err	 err;
@@ -27,9 +29,8 @@ static struct kr_err	 err;
 static void
 fx_setup(void)
 {
-	strcpy(dir, "/tmp/kr-store-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/keyrite.db", dir);
+	ck_assert_ptr_nonnull(dir = tl_work_begin("store"));
+	snprintf(path, sizeof(path), "%s", tl_path("keyrite.db"));
 	st = NULL;
 	kr_err_clear(&err);
 }
@@ -37,11 +38,8 @@ fx_setup(void)
 static void
 fx_teardown(void)
 {
-	char	cmd[160];
-
 	kr_store_close(&st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tl_work_end();
 }
 
 static void
@@ -1155,14 +1153,7 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	if (sodium_init() < 0)
 		return 1;
-	sr = srunner_create(store_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(store_suite(), NULL);
 }

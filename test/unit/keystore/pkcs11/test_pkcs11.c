@@ -24,6 +24,7 @@
 
 #include "keystore_int.h"
 #include "pkcs11_int.h"
+#include "testpki.h"
 
 #define SOFTHSM		"/usr/lib/softhsm/libsofthsm2.so"
 #define SOFTHSM_REG	"/usr/share/p11-kit/modules/softhsm2.module"
@@ -38,7 +39,6 @@ static const enum kr_key_alg algs[NALGS] = {
 };
 
 static const char	*shim;		/* path of the shim module */
-static char		 tmpdir[64];	/* this test's folder */
 static char		 logins[128];	/* the shim's C_Login log */
 static struct kr_p11_pins *pins;	/* this test's token PINs */
 static struct kr_p11_token_info tinfo;
@@ -48,33 +48,20 @@ static const uint8_t	msg[] = "intermediate CA certificate to be signed";
 /* ---- fixture and helpers ------------------------------------------- */
 
 static void
-write_file(const char *dir, const char *name, const void *p, size_t len)
-{
-	char	path[256];
-	FILE	*fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ck_assert_ptr_nonnull(fp = fopen(path, "wb"));
-	ck_assert_uint_eq(fwrite(p, 1, len, fp), len);
-	ck_assert_int_eq(fclose(fp), 0);
-}
-
-static void
 setup(void)
 {
-	char	conf[256], tokens[128];
+	char	conf[1024];
 	int	n;
 
-	strcpy(tmpdir, "/tmp/kr-p11-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(tokens, sizeof(tokens), "%s/tokens", tmpdir);
-	ck_assert_int_eq(mkdir(tokens, 0700), 0);
+	ck_assert_ptr_nonnull(tl_work_begin("p11"));
+	ck_assert_int_eq(mkdir(tl_path("tokens"), 0700), 0);
 	n = snprintf(conf, sizeof(conf), "directories.tokendir = %s\n"
-	    "objectstore.backend = file\nlog.level = ERROR\n", tokens);
-	write_file(tmpdir, "softhsm2.conf", conf, (size_t)n);
-	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", tmpdir);
-	ck_assert_int_eq(setenv("SOFTHSM2_CONF", conf, 1), 0);
-	snprintf(logins, sizeof(logins), "%s/logins", tmpdir);
+	    "objectstore.backend = file\nlog.level = ERROR\n",
+	    tl_path("tokens"));
+	tl_write("softhsm2.conf", conf, (size_t)n);
+	ck_assert_int_eq(setenv("SOFTHSM2_CONF", tl_path("softhsm2.conf"), 1),
+	    0);
+	snprintf(logins, sizeof(logins), "%s", tl_path("logins"));
 	ck_assert_int_eq(setenv("KR_SHIM_LOGINS", logins, 1), 0);
 	unsetenv("KR_SHIM_HIDE_MECH");
 	unsetenv("KR_SHIM_PIN_LOCKED");
@@ -84,12 +71,8 @@ setup(void)
 static void
 teardown(void)
 {
-	char	cmd[128];
-
 	kr_p11_pins_free(&pins);
-	snprintf(cmd, sizeof(cmd), "rm -rf -- %s", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	tl_work_end();
 }
 
 /* User logins (CKU_USER = 1) the shim has seen in this test. */
@@ -206,99 +189,24 @@ assert_msg_has(const struct kr_err *err, const char *needle)
 	    "'%s'", err->msg, needle);
 }
 
-static bool
-have_tool(const char *cmd)
-{
-	char	buf[256];
-
-	snprintf(buf, sizeof(buf), "%s > /dev/null 2>&1", cmd);
-	return system(buf) == 0;
-}
-
 /* ---- signing --------------------------------------------------------- */
 
 /* Signs through kr_signer_sign and the digest path; checks both. */
-static void
-sign_one(struct kr_signer *s, enum kr_sig_alg sa)
-{
-	uint8_t		sig[KR_SIG_MAX_BYTES], md[KR_HASH_MAX_BYTES];
-	size_t		siglen = 0, mdlen;
-	struct kr_err	err;
-	int		ret;
+#define sign_one(s, sa)	tl_sign_check((s), (sa), msg, sizeof(msg))
 
-	ret = kr_signer_sign(s, sa, msg, sizeof(msg), sig, &siglen, &err);
-	ck_assert_msg(ret == KR_OK, "%s: %s", kr_sig_alg_name(sa), err.msg);
-	ck_assert_int_eq(kr_sig_verify(sa, s->spki, s->spki_len, msg,
-	    sizeof(msg), sig, siglen, 0, &err), KR_OK);
-	sig[siglen / 2] ^= 0x01;
-	ck_assert_int_ne(kr_sig_verify(sa, s->spki, s->spki_len, msg,
-	    sizeof(msg), sig, siglen, 0, &err), KR_OK);
-	if (kr_sig_alg_hash(sa) == 0) {
-		ck_assert_int_eq(kr_signer_sign_digest(s, sa, msg, 32, sig,
-		    &siglen, &err), KR_EREFUSED);
-		return;
-	}
-	mdlen = kr_hash_len(kr_sig_alg_hash(sa));
-	ck_assert_int_eq(kr_hash(kr_sig_alg_hash(sa), msg, sizeof(msg), md),
-	    KR_OK);
-	ret = kr_signer_sign_digest(s, sa, md, mdlen, sig, &siglen, &err);
-	ck_assert_msg(ret == KR_OK, "%s digest: %s", kr_sig_alg_name(sa),
-	    err.msg);
-	ck_assert_int_eq(kr_sig_verify_digest(sa, s->spki, s->spki_len, md,
-	    mdlen, sig, siglen, 0, &err), KR_OK);
-}
-
-/* Runs openssl over tmpdir/{pub.pem,msg,sig}; opts "" means Ed25519. */
-static int
-run_openssl(const char *opts)
-{
-	char	cmd[1024];
-
-	if (opts[0] == '\0')
-		snprintf(cmd, sizeof(cmd), "cd %s && openssl pkeyutl -verify "
-		    "-pubin -inkey pub.pem -rawin -in msg -sigfile sig "
-		    "> /dev/null 2>&1", tmpdir);
-	else
-		snprintf(cmd, sizeof(cmd), "cd %s && openssl dgst %s -verify "
-		    "pub.pem -signature sig msg > /dev/null 2>&1", tmpdir,
-		    opts);
-	return system(cmd);
-}
-
-static void
-openssl_check(struct kr_signer *s, enum kr_sig_alg sa, const char *opts)
-{
-	uint8_t		sig[KR_SIG_MAX_BYTES];
-	size_t		siglen = 0;
-	struct kr_err	err;
-
-	ck_assert_int_eq(kr_signer_sign(s, sa, msg, sizeof(msg), sig, &siglen,
-	    &err), KR_OK);
-	write_file(tmpdir, "sig", sig, siglen);
-	write_file(tmpdir, "msg", msg, sizeof(msg));
-	ck_assert_msg(run_openssl(opts) == 0, "openssl rejected %s",
-	    kr_sig_alg_name(sa));
-	write_file(tmpdir, "msg", msg, sizeof(msg) - 1);
-	ck_assert_msg(run_openssl(opts) != 0, "openssl accepted %s over "
-	    "another message", kr_sig_alg_name(sa));
-}
-
-#define PSS	"-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:"
+/* openssl verifies a signature; a changed message must fail. */
+#define openssl_check(s, sa, opts) \
+	tl_openssl_check((s), (sa), (opts), msg, sizeof(msg))
+#define PSS	TL_PSS
 
 static void
 openssl_all(struct kr_signer *s)
 {
-	char	*pem;
-
-	if (!have_tool("openssl version")) {
+	if (!tl_have("openssl version")) {
 		fprintf(stderr, "SKIP: openssl not found: token signatures "
 		    "were not checked by an independent tool\n");
 		return;
 	}
-	ck_assert_ptr_nonnull(pem = kr_pem_encode("PUBLIC KEY", s->spki,
-	    s->spki_len));
-	write_file(tmpdir, "pub.pem", pem, strlen(pem));
-	free(pem);
 	if (s->alg == KR_KEY_P256)
 		openssl_check(s, KR_SIG_ECDSA_P256_SHA256, "-sha256");
 	else if (s->alg == KR_KEY_P384)
@@ -353,7 +261,7 @@ pkcs11_tool_check(const char *name)
 {
 	char	usage[256], access[256];
 
-	if (!have_tool("command -v pkcs11-tool")) {
+	if (!tl_have("command -v pkcs11-tool")) {
 		fprintf(stderr, "SKIP: pkcs11-tool (opensc) not found: the key "
 		    "attributes were not checked by an independent tool\n");
 		return;
@@ -603,8 +511,8 @@ START_TEST(test_wrong_module)
 	assert_msg_has(&err, "PKCS#11 module /nonexistent/libnope-pkcs11.so "
 	    "was not found");
 	ck_assert_ptr_null(t);
-	write_file(tmpdir, "notamodule.so", "hello", 5);
-	snprintf(path, sizeof(path), "%s/notamodule.so", tmpdir);
+	tl_write("notamodule.so", "hello", 5);
+	snprintf(path, sizeof(path), "%s", tl_path("notamodule.so"));
 	w.module = path;
 	ck_assert_int_eq(kr_p11_token_open(&w, &t, NULL, &err), KR_EINPUT);
 	assert_msg_has(&err, path);
@@ -635,10 +543,7 @@ END_TEST
 static void
 tokens_remove(void)
 {
-	char	cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf -- %s/tokens/*", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(tl_sh("rm -rf -- tokens/*"), 0);
 }
 
 /* The token folder disappears between two signatures. */
@@ -814,11 +719,10 @@ START_TEST(test_origin_refused)
 	struct kr_signer	*s = NULL;
 	uint8_t			*spki = NULL;
 	size_t			 len = 0;
-	char			 cmd[1024], path[128];
 	struct kr_err		 err;
 
-	if (!have_tool("command -v pkcs11-tool") ||
-	    !have_tool("openssl version")) {
+	if (!tl_have("command -v pkcs11-tool") ||
+	    !tl_have("openssl version")) {
 		fprintf(stderr, "SKIP: pkcs11-tool or openssl not found: the "
 		    "origin check was not shown to refuse an imported key\n");
 		return;
@@ -826,18 +730,16 @@ START_TEST(test_origin_refused)
 	init_token();
 	key_new(&k, "imported", KR_KEY_P256);
 	memset(k.p11_id, 0x5a, sizeof(k.p11_id));
-	snprintf(cmd, sizeof(cmd), "cd %s && openssl genpkey -algorithm EC "
+	ck_assert_int_eq(tl_sh("openssl genpkey -algorithm EC "
 	    "-pkeyopt ec_paramgen_curve:P-256 -outform DER -out k.der && "
 	    "openssl pkey -inform DER -in k.der -pubout -outform DER -out "
 	    "p.der && for o in 'k.der --type privkey --usage-sign' "
 	    "'p.der --type pubkey'; do pkcs11-tool --module %s --token-label "
 	    "%s --login --pin %s --label imported --id %s --write-object $o; "
-	    "done > /dev/null 2>&1", tmpdir, SOFTHSM, TOKEN, pins->user,
-	    "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a");
-	ck_assert_int_eq(system(cmd), 0);
-	snprintf(path, sizeof(path), "%s/p.der", tmpdir);
-	ck_assert_int_eq(kr_file_read(path, 4096, false, &spki, &len, &err),
-	    KR_OK);
+	    "done > /dev/null 2>&1", SOFTHSM, TOKEN, pins->user,
+	    "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"), 0);
+	ck_assert_int_eq(kr_file_read(tl_path("p.der"), 4096, false, &spki,
+	    &len, &err), KR_OK);
 	memcpy(k.spki, spki, len);
 	k.spki_len = len;
 	free(spki);
@@ -1183,10 +1085,9 @@ token_suite(void)
 int
 main(int argc, char **argv)
 {
-	SRunner		*sr;
 	struct kr_err	 err;
 	bool		 have_hsm = access(SOFTHSM, R_OK) == 0;
-	int		 failed;
+	int		 ret;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s SHIM-MODULE\n", argv[0]);
@@ -1202,16 +1103,11 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	kr_random(qsecret, sizeof(qsecret));
-	sr = srunner_create(offline_suite());
-	if (have_hsm)
-		srunner_add_suite(sr, token_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	ret = tl_run(offline_suite(), have_hsm ? token_suite() : NULL, NULL);
 	sodium_memzero(qsecret, sizeof(qsecret));
 	free((char *)shim);
-	if (failed != 0)
-		return EXIT_FAILURE;
+	if (ret != EXIT_SUCCESS)
+		return ret;
 	if (!have_hsm) {
 		fprintf(stderr, "SKIP: %s is missing (apt-get install "
 		    "softhsm2): the token tests did not run\n", SOFTHSM);

@@ -14,11 +14,9 @@
  * of comparing them (see test/vectors/golden/README.md).
  */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <mbedtls/hmac_drbg.h>
@@ -31,6 +29,7 @@
 #include <keyrite/x509.h>
 
 #include "keystore_int.h"
+#include "testpki.h"
 #include "x509_int.h"
 
 #define NKEYS	4
@@ -42,7 +41,6 @@ static const enum kr_key_alg key_algs[NKEYS] = {
 static struct kr_signer	*signers[NKEYS];
 static char		 keyerr[NKEYS][KR_ERR_MSG_MAX];
 static const char	*openssl = "openssl";
-static char		 tmpdir[] = "/tmp/kr-x509-build-XXXXXX";
 
 /* --- helpers ------------------------------------------------------------ */
 
@@ -59,88 +57,6 @@ signer_for(enum kr_key_alg alg)
 		}
 	ck_abort_msg("no key %d", (int)alg);
 	return NULL;
-}
-
-static bool
-contains(const uint8_t *hay, size_t hlen, const void *needle, size_t nlen)
-{
-	size_t	i;
-
-	for (i = 0; i + nlen <= hlen; i++)
-		if (memcmp(hay + i, needle, nlen) == 0)
-			return true;
-	return false;
-}
-
-#define CONTAINS(h, hl, lit)	contains((h), (hl), (lit), sizeof(lit) - 1)
-
-static char *
-tmp_path(const char *name)
-{
-	static char	path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	return path;
-}
-
-static void
-write_file(const char *name, const void *p, size_t len)
-{
-	FILE	*f = fopen(tmp_path(name), "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(p, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-/* Reads a whole file (NUL-terminated); NULL if it cannot. */
-static char *
-read_file(const char *path, size_t *lenp)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*b;
-	long	 n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (b = malloc((size_t)n + 1)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	if (fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	b[n] = '\0';
-	if (lenp != NULL)
-		*lenp = (size_t)n;
-	return b;
-}
-
-/* Runs a shell command in tmpdir; returns its exit status. */
-static int KR_PRINTF(1, 2)
-sh(const char *fmt, ...)
-{
-	char	cmd[2048];
-	int	n, st;
-	va_list	ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && ", tmpdir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void
-assert_text_has(const char *text, const char *needle, const char *what)
-{
-	ck_assert_msg(strstr(text, needle) != NULL, "%s: \"%s\" not in:\n%s",
-	    what, needle, text);
 }
 
 static uint8_t *
@@ -891,18 +807,6 @@ fields_new(void)
 	return f;
 }
 
-static void
-set_name(uint8_t *dst, size_t *dlen, const char *s)
-{
-	uint8_t	*der;
-	size_t	 len;
-
-	der = dn(s, &len);
-	memcpy(dst, der, len);
-	*dlen = len;
-	free(der);
-}
-
 /* A self-signed CA with every extension keyrite writes. */
 static void
 fill_root(struct kr_cert_fields *f, const struct kr_signer *s,
@@ -915,8 +819,8 @@ fill_root(struct kr_cert_fields *f, const struct kr_signer *s,
 	f->serial[0] = (uint8_t)(1 + f->serial[0] % 0x7f);
 	f->sig_alg = alg;
 	snprintf(subject, sizeof(subject), "C=DE,O=Example,CN=%s", cn);
-	set_name(f->subject, &f->subject_len, subject);
-	set_name(f->issuer, &f->issuer_len, subject);
+	tl_set_name(f->subject, &f->subject_len, subject);
+	tl_set_name(f->issuer, &f->issuer_len, subject);
 	f->not_before = utc(2026, 1, 1, 0, 0, 0);
 	f->not_after = utc(2046, 1, 1, 0, 0, 0);
 	memcpy(f->spki, s->spki, s->spki_len);
@@ -966,37 +870,6 @@ fill_root(struct kr_cert_fields *f, const struct kr_signer *s,
 	gn(&f->san[f->san_count++], "uri:https://pki.example.com/", false);
 }
 
-/* Builds, signs, checks the signature ourselves and assembles. */
-static uint8_t *
-sign_cert(const struct kr_cert_fields *f, struct kr_signer *s, size_t *len)
-{
-	struct kr_err	 err;
-	uint8_t		*tbs, *cert, sig[KR_SIG_MAX_BYTES];
-	size_t		 tbslen, siglen;
-
-	kr_err_clear(&err);
-	ck_assert_msg(kr_tbs_build(f, &tbs, &tbslen, &err) == KR_OK, "%s",
-	    err.msg);
-	ck_assert_msg(kr_signer_sign(s, f->sig_alg, tbs, tbslen, sig, &siglen,
-	    &err) == KR_OK, "%s", err.msg);
-	ck_assert_msg(kr_sig_verify(f->sig_alg, s->spki, s->spki_len, tbs,
-	    tbslen, sig, siglen, 0, &err) == KR_OK, "%s", err.msg);
-	ck_assert_msg(kr_cert_assemble(tbs, tbslen, f->sig_alg, sig, siglen,
-	    &cert, len, &err) == KR_OK, "%s", err.msg);
-	free(tbs);
-	return cert;
-}
-
-static void
-write_pem(const char *name, const uint8_t *der, size_t len)
-{
-	char	*pem = kr_pem_encode("CERTIFICATE", der, len);
-
-	ck_assert_ptr_nonnull(pem);
-	write_file(name, pem, strlen(pem));
-	free(pem);
-}
-
 /* Every extension value (an OCTET STRING) parses on its own. */
 static void
 asn1parse_all(const char *der_name)
@@ -1005,16 +878,16 @@ asn1parse_all(const char *der_name)
 	long	 off;
 	int	 n = 0;
 
-	ck_assert_int_eq(sh("%s asn1parse -inform DER -in %s > asn1.txt "
+	ck_assert_int_eq(tl_sh("%s asn1parse -inform DER -in %s > asn1.txt "
 	    "2>&1", openssl, der_name), 0);
-	ck_assert_ptr_nonnull(text = read_file(tmp_path("asn1.txt"), NULL));
+	ck_assert_ptr_nonnull(text = tl_read_maybe("asn1.txt", NULL));
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (strstr(line, "OCTET STRING") == NULL ||
 		    strstr(line, "[HEX DUMP]") == NULL)
 			continue;
 		off = strtol(line, NULL, 10);
-		ck_assert_msg(sh("%s asn1parse -inform DER -in %s "
+		ck_assert_msg(tl_sh("%s asn1parse -inform DER -in %s "
 		    "-strparse %ld > /dev/null 2>&1", openssl, der_name,
 		    off) == 0,
 		    "asn1parse -strparse %ld failed", off);
@@ -1082,28 +955,28 @@ root_checks(enum kr_key_alg kalg, enum kr_sig_alg alg, const char *sigtext,
 	size_t			 i;
 
 	fill_root(f, s, alg, "Example Root");
-	cert = sign_cert(f, s, &len);
-	write_file("root.der", cert, len);
-	write_pem("root.pem", cert, len);
-	ck_assert_int_eq(sh("%s x509 -inform DER -in root.der -noout -text "
+	cert = tl_cert_make(f, s, &len);
+	tl_write("root.der", cert, len);
+	tl_write_pem("root.pem", "CERTIFICATE", cert, len);
+	ck_assert_int_eq(tl_sh("%s x509 -inform DER -in root.der -noout -text "
 	    "> text.txt 2>&1", openssl), 0);
-	ck_assert_ptr_nonnull(text = read_file(tmp_path("text.txt"), NULL));
+	ck_assert_ptr_nonnull(text = tl_read_maybe("text.txt", NULL));
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_text_has(text, want[i], "openssl x509 -text");
-	assert_text_has(text, sigtext, "signature algorithm");
+		tl_assert_has(text, want[i], "openssl x509 -text");
+	tl_assert_has(text, sigtext, "signature algorithm");
 	if (params != NULL)
-		assert_text_has(text, params, "signature parameters");
+		tl_assert_has(text, params, "signature parameters");
 	hex_colon(f->ski, f->ski_len, ski);
-	assert_text_has(text, ski, "key identifier");
+	tl_assert_has(text, ski, "key identifier");
 	free(text);
 	asn1parse_all("root.der");
-	ck_assert_msg(sh("%s verify -x509_strict -CAfile root.pem root.pem "
+	ck_assert_msg(tl_sh("%s verify -x509_strict -CAfile root.pem root.pem "
 	    "> verify.txt 2>&1", openssl) == 0, "openssl verify: %s",
-	    read_file(tmp_path("verify.txt"), NULL));
+	    tl_read_maybe("verify.txt", NULL));
 	if (access("/usr/bin/certtool", X_OK) == 0)
-		ck_assert_msg(sh("certtool --verify-chain --infile root.pem "
+		ck_assert_msg(tl_sh("certtool --verify-chain --infile root.pem "
 		    "> certtool.txt 2>&1") == 0, "certtool: %s",
-		    read_file(tmp_path("certtool.txt"), NULL));
+		    tl_read_maybe("certtool.txt", NULL));
 	free(cert);
 	free(f);
 }
@@ -1159,8 +1032,8 @@ fields_min(void)
 	f->serial[0] = 0x01;
 	f->serial_len = 1;
 	f->sig_alg = KR_SIG_ED25519;
-	set_name(f->issuer, &f->issuer_len, "CN=Issuer");
-	set_name(f->subject, &f->subject_len, "CN=Subject");
+	tl_set_name(f->issuer, &f->issuer_len, "CN=Issuer");
+	tl_set_name(f->subject, &f->subject_len, "CN=Subject");
 	f->not_before = utc(2026, 1, 1, 0, 0, 0);
 	f->not_after = utc(2027, 1, 1, 0, 0, 0);
 	memcpy(f->spki, s->spki, s->spki_len);
@@ -1190,22 +1063,22 @@ START_TEST(test_tbs_time_boundary)
 	f->not_before = utc(2049, 12, 31, 23, 59, 59);
 	f->not_after = utc(2050, 1, 1, 0, 0, 0);
 	t = tbs(f, &len);
-	ck_assert(CONTAINS(t, len, "\x30\x20\x17\x0d" "491231235959Z"
+	ck_assert(TL_CONTAINS(t, len, "\x30\x20\x17\x0d" "491231235959Z"
 	    "\x18\x0f" "20500101000000Z"));
 	free(t);
-	cert = sign_cert(f, s, &len);
-	write_file("boundary.der", cert, len);
-	ck_assert_int_eq(sh("%s x509 -inform DER -in boundary.der -noout "
+	cert = tl_cert_make(f, s, &len);
+	tl_write("boundary.der", cert, len);
+	ck_assert_int_eq(tl_sh("%s x509 -inform DER -in boundary.der -noout "
 	    "-dates > dates.txt 2>&1", openssl), 0);
-	ck_assert_ptr_nonnull(text = read_file(tmp_path("dates.txt"), NULL));
-	assert_text_has(text, "notBefore=Dec 31 23:59:59 2049 GMT", "dates");
-	assert_text_has(text, "notAfter=Jan  1 00:00:00 2050 GMT", "dates");
+	ck_assert_ptr_nonnull(text = tl_read_maybe("dates.txt", NULL));
+	tl_assert_has(text, "notBefore=Dec 31 23:59:59 2049 GMT", "dates");
+	tl_assert_has(text, "notAfter=Jan  1 00:00:00 2050 GMT", "dates");
 	free(text);
 	free(cert);
 	f->not_before = utc(1949, 12, 31, 23, 59, 59);
 	f->not_after = utc(1950, 1, 1, 0, 0, 0);
 	t = tbs(f, &len);
-	ck_assert(CONTAINS(t, len, "\x30\x20\x18\x0f" "19491231235959Z"
+	ck_assert(TL_CONTAINS(t, len, "\x30\x20\x18\x0f" "19491231235959Z"
 	    "\x17\x0d" "500101000000Z"));
 	free(t);
 	free(f);
@@ -1271,7 +1144,7 @@ START_TEST(test_tbs_extension_bytes)
 	f->has_ku = true;		/* not critical: no BOOLEAN */
 	f->ku = KR_KU_DIGITAL_SIGNATURE;
 	t = tbs(f, &len);
-	ck_assert(CONTAINS(t, len, "\xa3\x20\x30\x1e"
+	ck_assert(TL_CONTAINS(t, len, "\xa3\x20\x30\x1e"
 	    "\x30\x0f\x06\x03\x55\x1d\x13\x01\x01\xff\x04\x05\x30\x03\x01\x01"
 	    "\xff"
 	    "\x30\x0b\x06\x03\x55\x1d\x0f\x04\x04\x03\x02\x07\x80"));
@@ -1281,17 +1154,18 @@ START_TEST(test_tbs_extension_bytes)
 	f->ku_critical = true;
 	f->ku = KR_KU_KEY_CERT_SIGN | KR_KU_CRL_SIGN;
 	t = tbs(f, &len);
-	ck_assert(CONTAINS(t, len, "\x30\x09\x06\x03\x55\x1d\x13\x04\x02\x30"
+	ck_assert(TL_CONTAINS(t, len, "\x30\x09\x06\x03\x55\x1d\x13\x04\x02\x30"
 	    "\x00"));
-	ck_assert(CONTAINS(t, len, "\x30\x0e\x06\x03\x55\x1d\x0f\x01\x01\xff"
+	ck_assert(TL_CONTAINS(t, len, "\x30\x0e\x06\x03\x55\x1d\x0f\x01\x01\xff"
 	    "\x04\x04\x03\x02\x01\x06"));
 	free(t);
 	f->bc_ca = true;
 	f->bc_pathlen = 0;
 	f->ku = 0x7f;
 	t = tbs(f, &len);
-	ck_assert(CONTAINS(t, len, "\x04\x08\x30\x06\x01\x01\xff\x02\x01\x00"));
-	ck_assert(CONTAINS(t, len, "\x04\x04\x03\x02\x01\xfe"));
+	ck_assert(TL_CONTAINS(t, len,
+	    "\x04\x08\x30\x06\x01\x01\xff\x02\x01\x00"));
+	ck_assert(TL_CONTAINS(t, len, "\x04\x04\x03\x02\x01\xfe"));
 	free(t);
 	/* AKI holds only [0] keyIdentifier; SKI an OCTET STRING */
 	f->has_bc = f->has_ku = false;
@@ -1300,9 +1174,9 @@ START_TEST(test_tbs_extension_bytes)
 	memset(f->aki, 0x22, 20);
 	f->ski_len = f->aki_len = 20;
 	t = tbs(f, &len);
-	ck_assert(CONTAINS(t, len, "\x30\x1d\x06\x03\x55\x1d\x0e\x04\x16\x04"
+	ck_assert(TL_CONTAINS(t, len, "\x30\x1d\x06\x03\x55\x1d\x0e\x04\x16\x04"
 	    "\x14\x11\x11"));
-	ck_assert(CONTAINS(t, len, "\x30\x1f\x06\x03\x55\x1d\x23\x04\x18\x30"
+	ck_assert(TL_CONTAINS(t, len, "\x30\x1f\x06\x03\x55\x1d\x23\x04\x18\x30"
 	    "\x16\x80\x14\x22\x22"));
 	free(t);
 	free(f);
@@ -1436,7 +1310,7 @@ START_TEST(test_empty_subject_san_critical)
 	f->has_san = true;
 	gn(&f->san[f->san_count++], "dns:a.example.com", false);
 	t = tbs(f, &len);
-	ck_assert(CONTAINS(t, len, "\x30\x1b\x06\x03\x55\x1d\x11\x01\x01\xff"
+	ck_assert(TL_CONTAINS(t, len, "\x30\x1b\x06\x03\x55\x1d\x11\x01\x01\xff"
 	    "\x04\x11\x30\x0f\x82\x0d" "a.example.com"));
 	free(t);
 	free(f);
@@ -1597,32 +1471,29 @@ golden_check(const char *file, struct kr_keypair *kp, enum kr_sig_alg alg,
 	uint8_t			*cert, *want;
 	size_t			 len, wlen, spki_len;
 	char			 path[512];
-	FILE			*fp;
 
 	golden_fields(f, kp, alg, cn);
 	cert = golden_sign(f, kp, &len);
 	/* whatever the bytes, openssl must accept them */
-	write_file("golden.der", cert, len);
-	write_pem("golden.pem", cert, len);
-	ck_assert_msg(sh("%s verify -x509_strict -CAfile golden.pem golden.pem "
-	    "> verify.txt 2>&1", openssl) == 0, "openssl verify: %s",
-	    read_file(tmp_path("verify.txt"), NULL));
+	tl_write("golden.der", cert, len);
+	tl_write_pem("golden.pem", "CERTIFICATE", cert, len);
+	ck_assert_msg(tl_sh("%s verify -x509_strict -CAfile golden.pem "
+	    "golden.pem > verify.txt 2>&1", openssl) == 0, "openssl verify: %s",
+	    tl_read_maybe("verify.txt", NULL));
 	if (wdir != NULL) {
 		snprintf(path, sizeof(path), "%s/%s", wdir, file);
-		ck_assert_ptr_nonnull(fp = fopen(path, "wb"));
-		ck_assert_uint_eq(fwrite(cert, 1, len, fp), len);
-		ck_assert_int_eq(fclose(fp), 0);
+		tl_write(path, cert, len);
 		free(cert);
 		free(f);
 		return;
 	}
 	ck_assert_msg(vec != NULL, "KEYRITE_TEST_VECTORS is not set");
 	snprintf(path, sizeof(path), "%s/golden/%s", vec, file);
-	want = (uint8_t *)read_file(path, &wlen);
+	want = (uint8_t *)tl_read_maybe(path, &wlen);
 	ck_assert_msg(want != NULL, "cannot read %s", path);
 	spki = kr_keypair_spki(kp, &spki_len);
-	ck_assert_msg(contains(want, wlen, spki, spki_len), "%s: the key made "
-	    "from the fixed seed is not the key in the golden file", file);
+	ck_assert_msg(tl_contains(want, wlen, spki, spki_len), "%s: the key "
+	    "made from the fixed seed is not the key in the golden file", file);
 	ck_assert_msg(wlen == len && memcmp(want, cert, len) == 0, "%s: the "
 	    "certificate built from fixed inputs differs from the golden "
 	    "file (%zu bytes, golden %zu)", file, len, wlen);
@@ -1731,44 +1602,23 @@ x509_build_suite(void)
 static void
 make_signers(void)
 {
-	uint8_t			 qsecret[KR_QUORUM_SECRET_BYTES];
-	struct kr_sealed_header	 h;
-	struct kr_err		 err;
-	uint8_t			*file;
-	size_t			 i, len;
+	char	name[32];
+	size_t	i;
 
-	kr_random(qsecret, sizeof(qsecret));
 	for (i = 0; i < NKEYS; i++) {
-		memset(&h, 0, sizeof(h));
-		snprintf(h.name, sizeof(h.name), "x509-%s",
+		snprintf(name, sizeof(name), "x509-%s",
 		    kr_key_alg_name(key_algs[i]));
-		kr_random(h.key_id, sizeof(h.key_id));
-		h.alg = key_algs[i];
-		h.purpose = KR_PURPOSE_CA;
-		kr_random(h.set_id, sizeof(h.set_id));
-		h.epoch = 1;
-		h.m = 2;
-		h.n = 3;
-		kr_random(h.dealer_pk, sizeof(h.dealer_pk));
-		h.created = kr_time_now();
-		kr_err_clear(&err);
-		file = NULL;
-		if (kr_sealed_generate(&h, qsecret, &file, &len, &err) !=
-		    KR_OK || kr_sealed_open(file, len, h.name, qsecret,
-		    &signers[i], &err) != KR_OK)
-			snprintf(keyerr[i], sizeof(keyerr[i]), "%s", err.msg);
-		free(file);
+		signers[i] = tl_signer_make(key_algs[i], KR_PURPOSE_CA, name,
+		    keyerr[i]);
+		tl_signer_keep(&signers[i]);
 	}
-	kr_wipe(qsecret, sizeof(qsecret));
 }
 
 int
 main(int argc, char **argv)
 {
-	SRunner		*sr;
 	struct kr_err	 err;
-	char		 cmd[128];
-	int		 failed;
+	int		 ret;
 	size_t		 i;
 
 	if (argc > 1)
@@ -1777,19 +1627,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "crypto init: %s\n", err.msg);
 		return EXIT_FAILURE;
 	}
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (tl_work_begin("x509-build") == NULL)
 		return EXIT_FAILURE;
-	}
 	make_signers();
-	sr = srunner_create(x509_build_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	ret = tl_run(x509_build_suite(), NULL);
 	for (i = 0; i < NKEYS; i++)
 		kr_signer_free(&signers[i]);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	tl_work_end();
+	return ret;
 }

@@ -11,12 +11,10 @@
  * no time is asserted.
  */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +22,7 @@
 #include <keyrite/keystore.h>
 #include <keyrite/x509.h>
 
+#include "testpki.h"
 #include "x509_int.h"
 
 #define DAY	86400
@@ -37,14 +36,13 @@ struct ca {
 	uint8_t			 ski[KR_KEYID_BYTES];
 	uint8_t			*der;
 	size_t			 der_len;
-	char			 pem[64];	/* file name in tmpdir */
+	char			 pem[64];	/* its file in the work folder */
 	char			 err[KR_ERR_MSG_MAX];
 };
 
 static struct ca		 ca_p256, ca_ed25519;
 static struct kr_signer		*leaf_key;
 static const char		*openssl = "openssl";
-static char			 tmpdir[] = "/tmp/kr-x509-crl-XXXXXX";
 static int64_t			 now;
 static bool			 oca_ok;
 static char			 oca_log[4096];
@@ -55,119 +53,6 @@ static const uint8_t		 leaf2_serial[2] = { 0x10, 0x02 };
 
 /* --- helpers ------------------------------------------------------------ */
 
-static char *
-tmp_path(const char *name)
-{
-	static char	path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	return path;
-}
-
-static void
-write_file(const char *name, const void *p, size_t len)
-{
-	FILE	*f = fopen(tmp_path(name), "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(p, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-/* Reads a whole file in tmpdir (NUL-terminated); NULL if it cannot. */
-static char *
-read_file(const char *name, size_t *lenp)
-{
-	FILE	*f = fopen(tmp_path(name), "rb");
-	char	*b;
-	long	 n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (b = malloc((size_t)n + 1)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	if (fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	b[n] = '\0';
-	if (lenp != NULL)
-		*lenp = (size_t)n;
-	return b;
-}
-
-/* Runs a shell command in tmpdir; returns its exit status. */
-static int KR_PRINTF(1, 2)
-sh(const char *fmt, ...)
-{
-	char	cmd[4096];
-	int	n, st;
-	va_list	ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && ", tmpdir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void
-assert_has(const char *text, const char *needle, const char *what)
-{
-	ck_assert_msg(text != NULL && strstr(text, needle) != NULL,
-	    "%s: \"%s\" not in:\n%s", what, needle,
-	    text != NULL ? text : "(nothing)");
-}
-
-static void
-assert_lacks(const char *text, const char *needle, const char *what)
-{
-	ck_assert_msg(text != NULL && strstr(text, needle) == NULL,
-	    "%s: \"%s\" should not be in:\n%s", what, needle,
-	    text != NULL ? text : "(nothing)");
-}
-
-static double
-seconds(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-set_name(uint8_t *dst, size_t *dlen, const char *s)
-{
-	struct kr_err	 err;
-	uint8_t		*der = NULL;
-	size_t		 len;
-
-	kr_err_clear(&err);
-	ck_assert_msg(kr_dn_encode(s, &der, &len, &err) == KR_OK, "%s: %s",
-	    s, err.msg);
-	memcpy(dst, der, len);
-	*dlen = len;
-	free(der);
-}
-
-static void
-write_pem(const char *name, const char *label, const uint8_t *der,
-    size_t len)
-{
-	char	*pem = kr_pem_encode(label, der, len);
-
-	ck_assert_ptr_nonnull(pem);
-	write_file(name, pem, strlen(pem));
-	free(pem);
-}
-
 static struct ca *
 get_ca(struct ca *ca)
 {
@@ -176,26 +61,6 @@ get_ca(struct ca *ca)
 }
 
 /* --- certificates ----------------------------------------------------- */
-
-/* Builds, signs (checking the signature) and assembles a certificate. */
-static int
-sign_cert(const struct kr_cert_fields *f, struct kr_signer *s,
-    uint8_t **out, size_t *len, struct kr_err *err)
-{
-	uint8_t	*tbs = NULL, sig[KR_SIG_MAX_BYTES];
-	size_t	 tbslen, siglen;
-	int	 ret;
-
-	if ((ret = kr_tbs_build(f, &tbs, &tbslen, err)) == KR_OK &&
-	    (ret = kr_signer_sign(s, f->sig_alg, tbs, tbslen, sig, &siglen,
-	    err)) == KR_OK &&
-	    (ret = kr_sig_verify(f->sig_alg, s->spki, s->spki_len, tbs,
-	    tbslen, sig, siglen, 0, err)) == KR_OK)
-		ret = kr_cert_assemble(tbs, tbslen, f->sig_alg, sig, siglen,
-		    out, len, err);
-	free(tbs);
-	return ret;
-}
 
 static int
 make_ca_cert(struct ca *ca, const char *cn, struct kr_err *err)
@@ -233,7 +98,7 @@ make_ca_cert(struct ca *ca, const char *cn, struct kr_err *err)
 		goto out;
 	f->ski_len = KR_KEYID_BYTES;
 	memcpy(ca->ski, f->ski, KR_KEYID_BYTES);
-	ret = sign_cert(f, ca->signer, &ca->der, &ca->der_len, err);
+	ret = tl_cert_sign(f, ca->signer, &ca->der, &ca->der_len, err);
 out:
 	free(f);
 	return ret;
@@ -258,7 +123,7 @@ make_leaf(const uint8_t *serial, size_t serial_len, const char *name)
 	memcpy(f->issuer, ca->subject, ca->subject_len);
 	f->issuer_len = ca->subject_len;
 	snprintf(subject, sizeof(subject), "C=DE,O=Example,CN=%s", name);
-	set_name(f->subject, &f->subject_len, subject);
+	tl_set_name(f->subject, &f->subject_len, subject);
 	f->not_before = now - DAY;
 	f->not_after = now + 365 * DAY;
 	memcpy(f->spki, leaf_key->spki, leaf_key->spki_len);
@@ -270,10 +135,10 @@ make_leaf(const uint8_t *serial, size_t serial_len, const char *name)
 	memcpy(f->aki, ca->ski, KR_KEYID_BYTES);
 	f->aki_len = KR_KEYID_BYTES;
 	kr_err_clear(&err);
-	ck_assert_msg(sign_cert(f, ca->signer, &der, &len, &err) == KR_OK,
+	ck_assert_msg(tl_cert_sign(f, ca->signer, &der, &len, &err) == KR_OK,
 	    "leaf %s: %s", name, err.msg);
 	snprintf(subject, sizeof(subject), "%s.pem", name);
-	write_pem(subject, "CERTIFICATE", der, len);
+	tl_write_pem(subject, "CERTIFICATE", der, len);
 	free(der);
 	free(f);
 }
@@ -397,16 +262,16 @@ openssl_crl(const uint8_t *der, size_t len, const struct ca *ca)
 {
 	char	*out;
 
-	write_file("t.crl", der, len);
-	ck_assert_msg(sh("'%s' crl -inform DER -in t.crl -CAfile %s -verify "
+	tl_write("t.crl", der, len);
+	ck_assert_msg(tl_sh("'%s' crl -inform DER -in t.crl -CAfile %s -verify "
 	    "-noout > v.txt 2>&1", openssl, ca->pem) == 0,
-	    "openssl crl -verify: %s", read_file("v.txt", NULL));
-	out = read_file("v.txt", NULL);
-	assert_has(out, "verify OK", "openssl crl -verify");
+	    "openssl crl -verify: %s", tl_read_maybe("v.txt", NULL));
+	out = tl_read_maybe("v.txt", NULL);
+	tl_assert_has(out, "verify OK", "openssl crl -verify");
 	free(out);
-	ck_assert_int_eq(sh("'%s' crl -inform DER -in t.crl -text -noout "
+	ck_assert_int_eq(tl_sh("'%s' crl -inform DER -in t.crl -text -noout "
 	    "> text.txt 2>&1", openssl), 0);
-	return read_file("text.txt", NULL);
+	return tl_read_maybe("text.txt", NULL);
 }
 
 /* --- reason names, numbers -------------------------------------------- */
@@ -499,23 +364,23 @@ START_TEST(test_crl_entries_openssl)
 		crl_fields(&f, ca, (uint8_t)(10 + i));
 		crl = sign_list(&f, ca->signer, e, counts[i], &len);
 		text = openssl_crl(crl, len, ca);
-		assert_has(text, "Version 2 (0x1)", "crl -text");
-		assert_has(text, "X509v3 CRL Number:", "crl -text");
-		assert_has(text, "X509v3 Authority Key Identifier:",
+		tl_assert_has(text, "Version 2 (0x1)", "crl -text");
+		tl_assert_has(text, "X509v3 CRL Number:", "crl -text");
+		tl_assert_has(text, "X509v3 Authority Key Identifier:",
 		    "crl -text");
 		if (counts[i] == 0) {
-			assert_has(text, "No Revoked Certificates",
+			tl_assert_has(text, "No Revoked Certificates",
 			    "crl -text");
 		} else {
-			assert_has(text, "Serial Number: 1001", "crl -text");
-			assert_has(text, "Key Compromise", "crl -text");
-			assert_has(text, "Invalidity Date:", "crl -text");
+			tl_assert_has(text, "Serial Number: 1001", "crl -text");
+			tl_assert_has(text, "Key Compromise", "crl -text");
+			tl_assert_has(text, "Invalidity Date:", "crl -text");
 		}
 		if (counts[i] == 3) {
-			assert_has(text, "Serial Number: 9ABC", "crl -text");
-			assert_has(text, "Serial Number: 71706F6E",
+			tl_assert_has(text, "Serial Number: 9ABC", "crl -text");
+			tl_assert_has(text, "Serial Number: 71706F6E",
 			    "crl -text");
-			assert_has(text, "Certificate Hold", "crl -text");
+			tl_assert_has(text, "Certificate Hold", "crl -text");
 		}
 		ck_assert_msg(parse(crl, len, &info, NULL, &err) == KR_OK,
 		    "%s", err.msg);
@@ -598,27 +463,28 @@ static void
 combo_text(const char *t, const struct combo *c)
 {
 	if (c->delta) {
-		assert_has(t, "X509v3 Delta CRL Indicator: critical", "delta");
-		assert_has(t, "Remove From CRL", "delta");
+		tl_assert_has(t, "X509v3 Delta CRL Indicator: critical",
+		    "delta");
+		tl_assert_has(t, "Remove From CRL", "delta");
 	} else
-		assert_lacks(t, "Delta CRL Indicator", "base");
+		tl_assert_lacks(t, "Delta CRL Indicator", "base");
 	if (c->idp != 0)
-		assert_has(t, "X509v3 Issuing Distribution Point: critical",
+		tl_assert_has(t, "X509v3 Issuing Distribution Point: critical",
 		    "idp");
 	else
-		assert_lacks(t, "Issuing Distribution Point", "no idp");
+		tl_assert_lacks(t, "Issuing Distribution Point", "no idp");
 	if (c->idp == 1 || c->idp == 2)
-		assert_has(t, "URI:http://pki.example.com/root.crl", "idp");
-	(c->idp == 2 ? assert_has : assert_lacks)(t, "Only CA Certificates",
-	    "idp");
-	(c->idp == 3 ? assert_has : assert_lacks)(t,
+		tl_assert_has(t, "URI:http://pki.example.com/root.crl", "idp");
+	(c->idp == 2 ? tl_assert_has : tl_assert_lacks)(t,
+	    "Only CA Certificates", "idp");
+	(c->idp == 3 ? tl_assert_has : tl_assert_lacks)(t,
 	    "Only User Certificates", "idp");
 	if (c->freshest) {
-		assert_has(t, "X509v3 Freshest CRL:", "freshest");
-		assert_has(t, "URI:http://pki.example.com/delta.crl",
+		tl_assert_has(t, "X509v3 Freshest CRL:", "freshest");
+		tl_assert_has(t, "URI:http://pki.example.com/delta.crl",
 		    "freshest");
 	} else
-		assert_lacks(t, "Freshest CRL", "no freshest");
+		tl_assert_lacks(t, "Freshest CRL", "no freshest");
 }
 
 static void
@@ -704,20 +570,20 @@ START_TEST(test_crl_verify_leaves)
 	crl_fields(&f, ca, 2);
 	f.has_idp = f.idp_only_user = true;
 	crl = sign_list(&f, ca->signer, e, 3, &len);
-	write_pem("leaves.crl.pem", "X509 CRL", crl, len);
-	ck_assert_int_ne(sh("'%s' verify -crl_check -CAfile %s -CRLfile "
+	tl_write_pem("leaves.crl.pem", "X509 CRL", crl, len);
+	ck_assert_int_ne(tl_sh("'%s' verify -crl_check -CAfile %s -CRLfile "
 	    "leaves.crl.pem leaf1.pem > v1.txt 2>&1", openssl, ca->pem), 0);
-	out = read_file("v1.txt", NULL);
-	assert_has(out, "certificate revoked", "verify leaf1");
+	out = tl_read_maybe("v1.txt", NULL);
+	tl_assert_has(out, "certificate revoked", "verify leaf1");
 	free(out);
-	ck_assert_msg(sh("'%s' verify -crl_check -CAfile %s -CRLfile "
+	ck_assert_msg(tl_sh("'%s' verify -crl_check -CAfile %s -CRLfile "
 	    "leaves.crl.pem leaf2.pem > v2.txt 2>&1", openssl, ca->pem) == 0,
-	    "verify leaf2: %s", read_file("v2.txt", NULL));
-	out = read_file("v2.txt", NULL);
-	assert_has(out, "leaf2.pem: OK", "verify leaf2");
+	    "verify leaf2: %s", tl_read_maybe("v2.txt", NULL));
+	out = tl_read_maybe("v2.txt", NULL);
+	tl_assert_has(out, "leaf2.pem: OK", "verify leaf2");
 	free(out);
 	/* without the CRL both pass, so the refusal above is the CRL's */
-	ck_assert_int_eq(sh("'%s' verify -CAfile %s leaf1.pem > /dev/null "
+	ck_assert_int_eq(tl_sh("'%s' verify -CAfile %s leaf1.pem > /dev/null "
 	    "2>&1", openssl, ca->pem), 0);
 	free(crl);
 }
@@ -739,7 +605,7 @@ START_TEST(test_crl_ed25519)
 	crl_fields(&f, ca, 3);
 	crl = sign_list(&f, ca->signer, e, 3, &len);
 	text = openssl_crl(crl, len, ca);
-	assert_has(text, "Signature Algorithm: ED25519", "crl -text");
+	tl_assert_has(text, "Signature Algorithm: ED25519", "crl -text");
 	ck_assert_int_eq(parse(crl, len, &info, NULL, &err), KR_OK);
 	ck_assert_int_eq(info.sig_alg, KR_SIG_ED25519);
 	ck_assert_int_eq(kr_crl_verify_signature(&info, ca->signer->spki,
@@ -853,7 +719,7 @@ START_TEST(test_crl_round_trip)
 	kr_err_clear(&err);
 	ck_assert_int_eq(kr_crl_parse("pem", (const uint8_t *)pem,
 	    strlen(pem), &info, NULL, NULL, NULL, &err), KR_EINPUT);
-	assert_has(err.msg, "PEM", "PEM without der_out");
+	tl_assert_has(err.msg, "PEM", "PEM without der_out");
 	free(pem);
 	/* serial 1001 turned into 1003: parses, does not verify */
 	ck_assert_ptr_nonnull(p = memmem(crl, len, "\x02\x02\x10\x01", 4));
@@ -862,7 +728,7 @@ START_TEST(test_crl_round_trip)
 	ck_assert_mem_eq(g.e[0].serial, "\x10\x03", 2);
 	ck_assert_int_eq(kr_crl_verify_signature(&info, ca->signer->spki,
 	    ca->signer->spki_len, &err), KR_EVERIFY);
-	assert_has(err.msg, "does not verify", "altered CRL");
+	tl_assert_has(err.msg, "does not verify", "altered CRL");
 	free(crl);
 }
 END_TEST
@@ -880,7 +746,7 @@ build_refused(const struct kr_crl_fields *f, const struct kr_crl_entry *e,
 	kr_err_clear(&err);
 	ck_assert_msg(kr_crl_tbs_build(f, list_next, &l, &b, &err) ==
 	    KR_EINPUT, "built although \"%s\" was expected", msg);
-	assert_has(err.msg, msg, "builder refusal");
+	tl_assert_has(err.msg, msg, "builder refusal");
 	ck_assert_ptr_null(b.buf);
 }
 
@@ -1032,7 +898,7 @@ START_TEST(test_crl_builder_source_and_finish)
 	memset(sig, 0x11, sizeof(sig));
 	ck_assert_int_eq(kr_crl_finish(&b, KR_SIG_ED25519, sig, 64, &out,
 	    &err), KR_EINPUT);
-	assert_has(err.msg, "another signature algorithm", "finish");
+	tl_assert_has(err.msg, "another signature algorithm", "finish");
 	ck_assert_int_eq(kr_crl_finish(&b, f.sig_alg, sig, 0, &out, &err),
 	    KR_EINPUT);
 	ck_assert_int_eq(kr_crl_finish(&b, f.sig_alg, sig, sizeof(sig), &out,
@@ -1162,8 +1028,9 @@ crafted_refused(const struct craft *c, const char *msg)
 
 	ck_assert_msg(parse(der, len, &info, &g, &err) == KR_EINPUT,
 	    "parsed although \"%s\" was expected", msg);
-	assert_has(err.msg, "test.crl: not a CRL keyrite accepts: ", "prefix");
-	assert_has(err.msg, msg, "parse refusal");
+	tl_assert_has(err.msg, "test.crl: not a CRL keyrite accepts: ",
+	    "prefix");
+	tl_assert_has(err.msg, msg, "parse refusal");
 	ck_assert_uint_eq(g.n, 0);	/* nothing streamed before the end */
 	ck_assert_uint_eq(info.entries, 0);
 }
@@ -1289,7 +1156,7 @@ START_TEST(test_crl_parse_structure)
 	memcpy(big, crl, len);
 	big[len] = 0x00;
 	ck_assert_int_eq(parse(big, len + 1, &info, NULL, &err), KR_EINPUT);
-	assert_has(err.msg, "1 bytes of trailing data", "trailing");
+	tl_assert_has(err.msg, "1 bytes of trailing data", "trailing");
 	/* every truncation is refused, with a message */
 	for (i = 0; i < len; i++) {
 		ck_assert_msg(parse(crl, i, &info, NULL, &err) == KR_EINPUT,
@@ -1301,13 +1168,13 @@ START_TEST(test_crl_parse_structure)
 	big = (uint8_t *)kr_pem_encode("CERTIFICATE", crl, len);
 	ck_assert_int_eq(kr_crl_parse("x.pem", big, strlen((char *)big),
 	    &info, &der, NULL, NULL, &err), KR_EINPUT);
-	assert_has(err.msg, "no block labelled X509 CRL", "PEM label");
+	tl_assert_has(err.msg, "no block labelled X509 CRL", "PEM label");
 	ck_assert_ptr_null(der);
 	/* the size limit is checked before anything is read */
 	memset(small, 0x30, sizeof(small));
 	ck_assert_int_eq(kr_crl_parse("huge", small, KR_CRL_FILE_MAX + 1,
 	    &info, NULL, NULL, NULL, &err), KR_EINPUT);
-	assert_has(err.msg, "more than the", "size limit");
+	tl_assert_has(err.msg, "more than the", "size limit");
 	free(big);
 	free(crl);
 }
@@ -1340,7 +1207,7 @@ START_TEST(test_crl_parse_callback_stop)
 	ck_assert_int_eq(kr_crl_parse("cb", crl, len, &info, NULL,
 	    stop_at_two, &n, &err), 42);
 	ck_assert_uint_eq(n, 2);
-	assert_has(err.msg, "stopped by the caller at revoked entry 2",
+	tl_assert_has(err.msg, "stopped by the caller at revoked entry 2",
 	    "callback stop");
 	free(crl);
 }
@@ -1348,11 +1215,11 @@ END_TEST
 
 /* --- CRLs and index.txt made by `openssl ca` ---------------------------- */
 
-/* Keeps the end of oca.log for the failure message (tmpdir goes away). */
+/* Keeps the end of oca.log for the failure message (the folder goes). */
 static void
 oca_log_tail(int st)
 {
-	char	*log = read_file("oca/oca.log", NULL);
+	char	*log = tl_read_maybe("oca/oca.log", NULL);
 	size_t	 n = log != NULL ? strlen(log) : 0;
 
 	snprintf(oca_log, sizeof(oca_log), "exit %d: %s", st,
@@ -1361,10 +1228,10 @@ oca_log_tail(int st)
 }
 
 /*
- * A tiny `openssl ca` in tmpdir/oca: seven certificates (serials 1000 to
- * 1006), six revoked in the ways OpenSSL records, one valid; a CRL with
- * authorityKeyIdentifier, one with an unknown critical extension, and a
- * v1 CRL from an empty database.  Runs once, in main().
+ * A tiny `openssl ca` in the work folder's oca/: seven certificates
+ * (serials 1000 to 1006), six revoked in the ways OpenSSL records, one
+ * valid; a CRL with authorityKeyIdentifier, one with an unknown critical
+ * extension, and a v1 CRL from an empty database.  Runs once, in main().
  */
 static void
 oca_setup(void)
@@ -1380,19 +1247,12 @@ oca_setup(void)
 	    "[ pol ]\ncommonName = supplied\norganizationName = optional\n"
 	    "[ crl_ext ]\nauthorityKeyIdentifier = keyid:always\n"
 	    "[ crl_bad ]\n1.2.3.4.5 = critical,ASN1:NULL\n";
-	FILE	*f;
-	char	 path[512];
-	int	 st;
+	int	st;
 
-	snprintf(path, sizeof(path), "%s/oca", tmpdir);
-	if (mkdir(path, 0700) != 0)
+	if (mkdir(tl_path("oca"), 0700) != 0 ||
+	    tl_save("oca/ca.cnf", cnf, sizeof(cnf) - 1) != 0)
 		return;
-	snprintf(path, sizeof(path), "%s/oca/ca.cnf", tmpdir);
-	if ((f = fopen(path, "w")) == NULL)
-		return;
-	fputs(cnf, f);
-	fclose(f);
-	st = sh("(cd oca && mkdir newcerts && : > index.txt && : > empty.txt "
+	st = tl_sh("(cd oca && mkdir newcerts && : > index.txt && : > empty.txt "
 	    "&& echo 01 > crlnumber && echo 1000 > serial && "
 	    "sed -e 's/index.txt/empty.txt/' -e '/^crlnumber/d' ca.cnf "
 	    "> ca1.cnf && O='%s' && "
@@ -1430,7 +1290,7 @@ oca_read(const char *name, size_t *len)
 
 	ck_assert_msg(oca_ok, "openssl ca setup failed: %s", oca_log);
 	snprintf(path, sizeof(path), "oca/%s", name);
-	b = (uint8_t *)read_file(path, len);
+	b = (uint8_t *)tl_read_maybe(path, len);
 	ck_assert_msg(b != NULL, "cannot read %s", path);
 	return b;
 }
@@ -1520,7 +1380,7 @@ START_TEST(test_openssl_ca_crl_refusals)
 	kr_err_clear(&err);
 	ck_assert_int_eq(kr_crl_parse("bad.pem", pem, len, &info, &der, NULL,
 	    NULL, &err), KR_EINPUT);
-	assert_has(err.msg, "critical extension 1.2.3.4.5", "openssl bad");
+	tl_assert_has(err.msg, "critical extension 1.2.3.4.5", "openssl bad");
 	ck_assert_ptr_null(der);
 	free(pem);
 	/* a v1 CRL (empty database, no extensions) is read */
@@ -1576,7 +1436,7 @@ START_TEST(test_openssl_ca_index)
 	txt = oca_read("index.txt", &len);
 	free(txt);
 	kr_err_clear(&err);
-	ck_assert_msg(kr_index_read(tmp_path("oca/index.txt"), icollect, g,
+	ck_assert_msg(kr_index_read(tl_path("oca/index.txt"), icollect, g,
 	    &err) == KR_OK, "%s", err.msg);
 	ck_assert_uint_eq(g->n, 7);
 	for (i = 0; i < 7; i++) {
@@ -1614,7 +1474,7 @@ index_refused(const char *bad, size_t badlen, const char *msg)
 	static const char	good2[] = "\nV\t" EXP "\t\t02\tunknown\t"
 				    "/CN=b\n";
 	struct kr_err		err;
-	FILE			*f = fopen(tmp_path("bad.txt"), "wb");
+	FILE			*f = fopen(tl_path("bad.txt"), "wb");
 	size_t			n = 0;
 
 	ck_assert_ptr_nonnull(f);
@@ -1623,10 +1483,10 @@ index_refused(const char *bad, size_t badlen, const char *msg)
 	fwrite(good2, 1, sizeof(good2) - 1, f);
 	ck_assert_int_eq(fclose(f), 0);
 	kr_err_clear(&err);
-	ck_assert_msg(kr_index_read(tmp_path("bad.txt"), icount, &n, &err) ==
+	ck_assert_msg(kr_index_read(tl_path("bad.txt"), icount, &n, &err) ==
 	    KR_EINPUT, "read although \"%s\" was expected", msg);
-	assert_has(err.msg, "bad.txt, line 3: ", "index refusal");
-	assert_has(err.msg, msg, "index refusal");
+	tl_assert_has(err.msg, "bad.txt, line 3: ", "index refusal");
+	tl_assert_has(err.msg, msg, "index refusal");
 	ck_assert_uint_eq(n, 1);	/* line 1 only; nothing after line 3 */
 }
 
@@ -1703,9 +1563,9 @@ START_TEST(test_index_forms)
 	int64_t		 exp2051;
 
 	ck_assert_ptr_nonnull(g);
-	write_file("forms.txt", txt, sizeof(txt) - 1);
+	tl_write("forms.txt", txt, sizeof(txt) - 1);
 	kr_err_clear(&err);
-	ck_assert_msg(kr_index_read(tmp_path("forms.txt"), icollect, g,
+	ck_assert_msg(kr_index_read(tl_path("forms.txt"), icollect, g,
 	    &err) == KR_OK, "%s", err.msg);
 	ck_assert_uint_eq(g->n, 5);
 	ck_assert_uint_eq(g->e[0].line, 2);
@@ -1727,17 +1587,17 @@ START_TEST(test_index_forms)
 	ck_assert_uint_eq(g->e[4].line, 6);
 	ck_assert_str_eq(g->e[4].subject, "/CN=e");
 	/* the callback stops the read */
-	ck_assert_int_eq(kr_index_read(tmp_path("forms.txt"), stop_second,
+	ck_assert_int_eq(kr_index_read(tl_path("forms.txt"), stop_second,
 	    NULL, &err), 7);
-	assert_has(err.msg, "forms.txt, line 3: reading stopped", "stop");
+	tl_assert_has(err.msg, "forms.txt, line 3: reading stopped", "stop");
 	/* missing file, a folder, a symlink */
-	ck_assert_int_eq(kr_index_read(tmp_path("nope.txt"), icount, &n,
+	ck_assert_int_eq(kr_index_read(tl_path("nope.txt"), icount, &n,
 	    &err), KR_ENOENT);
-	assert_has(err.msg, "nope.txt", "missing");
-	ck_assert_int_eq(kr_index_read(tmpdir, icount, &n, &err), KR_EINPUT);
-	assert_has(err.msg, "not a regular file", "folder");
-	ck_assert_int_eq(symlink("forms.txt", tmp_path("link.txt")), 0);
-	ck_assert_int_ne(kr_index_read(tmp_path("link.txt"), icount, &n,
+	tl_assert_has(err.msg, "nope.txt", "missing");
+	ck_assert_int_eq(kr_index_read(tl_work(), icount, &n, &err), KR_EINPUT);
+	tl_assert_has(err.msg, "not a regular file", "folder");
+	ck_assert_int_eq(symlink("forms.txt", tl_path("link.txt")), 0);
+	ck_assert_int_ne(kr_index_read(tl_path("link.txt"), icount, &n,
 	    &err), KR_OK);
 	ck_assert_uint_eq(n, 0);
 	free(g);
@@ -1766,7 +1626,7 @@ START_TEST(test_index_million)
 {
 	struct kr_err	 err;
 	struct last	 l = { 0, { 0 }, 0 };
-	FILE		*f = fopen(tmp_path("million.txt"), "w");
+	FILE		*f = fopen(tl_path("million.txt"), "w");
 	double		 t0;
 	unsigned	 i;
 
@@ -1777,15 +1637,15 @@ START_TEST(test_index_million)
 		    i, i);
 	ck_assert_int_eq(fclose(f), 0);
 	kr_err_clear(&err);
-	t0 = seconds();
-	ck_assert_msg(kr_index_read(tmp_path("million.txt"), ilast, &l,
+	t0 = tl_seconds();
+	ck_assert_msg(kr_index_read(tl_path("million.txt"), ilast, &l,
 	    &err) == KR_OK, "%s", err.msg);
 	printf("index.txt: 1000000 lines streamed in %.3f s\n",
-	    seconds() - t0);
+	    tl_seconds() - t0);
 	ck_assert_uint_eq(l.n, 1000000);
 	ck_assert_uint_eq(l.serial_len, 3);
 	ck_assert_mem_eq(l.serial, "\x0f\x42\x40", 3);
-	unlink(tmp_path("million.txt"));
+	unlink(tl_path("million.txt"));
 }
 END_TEST
 
@@ -1849,25 +1709,25 @@ START_TEST(test_crl_million)
 
 	crl_fields(&f, ca, 1);
 	kr_err_clear(&err);
-	t0 = seconds();
+	t0 = tl_seconds();
 	ck_assert_msg(kr_crl_tbs_build(&f, gen_next, &g, &b, &err) == KR_OK,
 	    "%s", err.msg);
-	t_build = seconds() - t0;
+	t_build = tl_seconds() - t0;
 	ck_assert_uint_eq(b.entries, 1000000);
-	t0 = seconds();
+	t0 = tl_seconds();
 	ck_assert_msg(kr_signer_sign(ca->signer, f.sig_alg, b.tbs.p,
 	    b.tbs.len, sig, &siglen, &err) == KR_OK, "%s", err.msg);
 	ck_assert_int_eq(kr_crl_finish(&b, f.sig_alg, sig, siglen, &out,
 	    &err), KR_OK);
-	t_sign = seconds() - t0;
-	t0 = seconds();
+	t_sign = tl_seconds() - t0;
+	t0 = tl_seconds();
 	ck_assert_msg(kr_crl_parse("million", out.p, out.len, &info, NULL,
 	    count_entries, &n, &err) == KR_OK, "%s", err.msg);
-	t_parse = seconds() - t0;
-	t0 = seconds();
+	t_parse = tl_seconds() - t0;
+	t0 = tl_seconds();
 	ck_assert_int_eq(kr_crl_verify_signature(&info, ca->signer->spki,
 	    ca->signer->spki_len, &err), KR_OK);
-	t_verify = seconds() - t0;
+	t_verify = tl_seconds() - t0;
 	ck_assert_uint_eq(info.entries, 1000000);
 	ck_assert_uint_eq(n, 1000000);
 	printf("CRL: 1000000 entries, %zu bytes (buffer %zu): built in "
@@ -1933,9 +1793,9 @@ ocsp_response(const struct kr_ocsp_fields *f, struct kr_signer *s,
 static char *
 ocsp_run(const char *resp, const char *what)
 {
-	sh("'%s' ocsp -respin %s -issuer %s -CAfile %s -resp_text %s "
+	tl_sh("'%s' ocsp -respin %s -issuer %s -CAfile %s -resp_text %s "
 	    "> o.txt 2>&1", openssl, resp, ca_p256.pem, ca_p256.pem, what);
-	return read_file("o.txt", NULL);
+	return tl_read_maybe("o.txt", NULL);
 }
 
 static void
@@ -1960,48 +1820,48 @@ START_TEST(test_ocsp_openssl)
 	ocsp_fields(&f, ca, leaf1_serial, 2, KR_OCSP_REVOKED);
 	resp = ocsp_response(&f, ca->signer, ca->der, ca->der_len, &len, NULL,
 	    NULL);
-	write_file("r1.der", resp, len);
+	tl_write("r1.der", resp, len);
 	out = ocsp_run("r1.der", "-serial 0x1001");
-	assert_has(out, "Response verify OK", "ocsp revoked");
-	assert_has(out, "0x1001: revoked", "ocsp revoked");
-	assert_has(out, "Reason: keyCompromise", "ocsp revoked");
-	assert_has(out, "Cert Status: revoked", "ocsp revoked");
+	tl_assert_has(out, "Response verify OK", "ocsp revoked");
+	tl_assert_has(out, "0x1001: revoked", "ocsp revoked");
+	tl_assert_has(out, "Reason: keyCompromise", "ocsp revoked");
+	tl_assert_has(out, "Cert Status: revoked", "ocsp revoked");
 	free(out);
 	out = ocsp_run("r1.der", "-cert leaf1.pem");
-	assert_has(out, "leaf1.pem: revoked", "ocsp -cert");
+	tl_assert_has(out, "leaf1.pem: revoked", "ocsp -cert");
 	free(out);
 	/* a byte of the signature altered */
 	resp[len - ca->der_len - 10] ^= 0x01;
-	write_file("r1bad.der", resp, len);
+	tl_write("r1bad.der", resp, len);
 	out = ocsp_run("r1bad.der", "-serial 0x1001");
-	assert_lacks(out, "Response verify OK", "ocsp altered");
+	tl_assert_lacks(out, "Response verify OK", "ocsp altered");
 	free(out);
 	free(resp);
 
 	/* good, without certs: found through -issuer */
 	ocsp_fields(&f, ca, leaf2_serial, 2, KR_OCSP_GOOD);
 	resp = ocsp_response(&f, ca->signer, NULL, 0, &len, NULL, NULL);
-	write_file("r2.der", resp, len);
+	tl_write("r2.der", resp, len);
 	out = ocsp_run("r2.der", "-serial 0x1002");
-	assert_has(out, "Response verify OK", "ocsp good");
-	assert_has(out, "0x1002: good", "ocsp good");
+	tl_assert_has(out, "Response verify OK", "ocsp good");
+	tl_assert_has(out, "0x1002: good", "ocsp good");
 	free(out);
 	out = ocsp_run("r2.der", "-cert leaf2.pem");
-	assert_has(out, "leaf2.pem: good", "ocsp good -cert");
+	tl_assert_has(out, "leaf2.pem: good", "ocsp good -cert");
 	free(out);
 	out = ocsp_run("r2.der", "-serial 0x1003");
-	assert_has(out, "No Status found", "ocsp other serial");
+	tl_assert_has(out, "No Status found", "ocsp other serial");
 	free(out);
 	free(resp);
 
 	/* the CertID hashes are the ones openssl asks with */
-	ck_assert_int_eq(sh("'%s' ocsp -issuer %s -cert leaf1.pem -no_nonce "
+	ck_assert_int_eq(tl_sh("'%s' ocsp -issuer %s -cert leaf1.pem -no_nonce "
 	    "-req_text -reqout req.der > q.txt 2>&1", openssl, ca->pem), 0);
-	out = read_file("q.txt", NULL);
+	out = tl_read_maybe("q.txt", NULL);
 	hex_upper(f.issuer_name_hash, 20, hex);
-	assert_has(out, hex, "issuer name hash");
+	tl_assert_has(out, hex, "issuer name hash");
 	hex_upper(f.issuer_key_hash, 20, hex);
-	assert_has(out, hex, "issuer key hash");
+	tl_assert_has(out, hex, "issuer key hash");
 	free(out);
 }
 END_TEST
@@ -2083,18 +1943,18 @@ START_TEST(test_ocsp_refusals)
 	f = good;
 	f.serial[0] = 0x80;
 	ck_assert_int_eq(kr_ocsp_tbs_build(&f, &out, &len, &err), KR_EINPUT);
-	assert_has(err.msg, "serial number", "ocsp serial");
+	tl_assert_has(err.msg, "serial number", "ocsp serial");
 	f = good;
 	f.serial_len = 0;
 	ck_assert_int_eq(kr_ocsp_tbs_build(&f, &out, &len, &err), KR_EINPUT);
 	f = good;
 	f.reason = KR_REASON_REMOVE_FROM_CRL;
 	ck_assert_int_eq(kr_ocsp_tbs_build(&f, &out, &len, &err), KR_EINPUT);
-	assert_has(err.msg, "reason code 8", "ocsp reason");
+	tl_assert_has(err.msg, "reason code 8", "ocsp reason");
 	f = good;
 	f.next_update = f.this_update;
 	ck_assert_int_eq(kr_ocsp_tbs_build(&f, &out, &len, &err), KR_EINPUT);
-	assert_has(err.msg, "nextUpdate", "ocsp times");
+	tl_assert_has(err.msg, "nextUpdate", "ocsp times");
 	f = good;
 	f.status = (enum kr_ocsp_status)2;
 	ck_assert_int_eq(kr_ocsp_tbs_build(&f, &out, &len, &err), KR_EINPUT);
@@ -2114,16 +1974,16 @@ START_TEST(test_ocsp_refusals)
 	memset(sig, 1, sizeof(sig));
 	ck_assert_int_eq(kr_ocsp_assemble(tbs, tbslen - 1, f.sig_alg, sig, 64,
 	    NULL, 0, &out, &len, &err), KR_EINPUT);
-	assert_has(err.msg, "ResponseData", "assemble tbs");
+	tl_assert_has(err.msg, "ResponseData", "assemble tbs");
 	ck_assert_int_eq(kr_ocsp_assemble(tbs, tbslen, f.sig_alg, sig, 0,
 	    NULL, 0, &out, &len, &err), KR_EINPUT);
-	assert_has(err.msg, "signature of 0 bytes", "assemble sig");
+	tl_assert_has(err.msg, "signature of 0 bytes", "assemble sig");
 	ck_assert_int_eq(kr_ocsp_assemble(tbs, tbslen, (enum kr_sig_alg)99,
 	    sig, 64, NULL, 0, &out, &len, &err), KR_EINPUT);
-	assert_has(err.msg, "unknown signature algorithm", "assemble alg");
+	tl_assert_has(err.msg, "unknown signature algorithm", "assemble alg");
 	ck_assert_int_eq(kr_ocsp_assemble(tbs, tbslen, f.sig_alg, sig, 64,
 	    sig, 10, &out, &len, &err), KR_EINPUT);
-	assert_has(err.msg, "responder certificate", "assemble cert");
+	tl_assert_has(err.msg, "responder certificate", "assemble cert");
 	ck_assert_ptr_null(out);
 	ck_assert_int_eq(kr_ocsp_assemble(tbs, tbslen, f.sig_alg, sig, 64,
 	    NULL, 0, &out, &len, &err), KR_OK);
@@ -2186,48 +2046,16 @@ crl_suite(void)
 	return s;
 }
 
-/* A sealed key of `alg`, opened with a random quorum secret. */
-static struct kr_signer *
-make_signer(enum kr_key_alg alg, const char *name, char *errbuf)
-{
-	uint8_t			 qsecret[KR_QUORUM_SECRET_BYTES];
-	struct kr_sealed_header	 h;
-	struct kr_signer	*s = NULL;
-	struct kr_err		 err;
-	uint8_t			*file = NULL;
-	size_t			 len;
-
-	kr_random(qsecret, sizeof(qsecret));
-	memset(&h, 0, sizeof(h));
-	snprintf(h.name, sizeof(h.name), "%s", name);
-	kr_random(h.key_id, sizeof(h.key_id));
-	h.alg = alg;
-	h.purpose = KR_PURPOSE_CA;
-	kr_random(h.set_id, sizeof(h.set_id));
-	h.epoch = 1;
-	h.m = 2;
-	h.n = 3;
-	kr_random(h.dealer_pk, sizeof(h.dealer_pk));
-	h.created = kr_time_now();
-	kr_err_clear(&err);
-	if (kr_sealed_generate(&h, qsecret, &file, &len, &err) != KR_OK ||
-	    kr_sealed_open(file, len, h.name, qsecret, &s, &err) != KR_OK)
-		snprintf(errbuf, KR_ERR_MSG_MAX, "%s", err.msg);
-	free(file);
-	kr_wipe(qsecret, sizeof(qsecret));
-	return s;
-}
-
 static void
 setup_ca(struct ca *ca, enum kr_key_alg alg, const char *cn)
 {
 	struct kr_err	 err;
-	char		*pem, path[512];
-	FILE		*f;
 
 	ca->alg = kr_sig_alg_default(alg);
 	snprintf(ca->pem, sizeof(ca->pem), "%s.pem", cn);
-	if ((ca->signer = make_signer(alg, cn, ca->err)) == NULL)
+	ca->signer = tl_signer_make(alg, KR_PURPOSE_CA, cn, ca->err);
+	tl_signer_keep(&ca->signer);
+	if (ca->signer == NULL)
 		return;
 	kr_err_clear(&err);
 	if (make_ca_cert(ca, cn, &err) != KR_OK) {
@@ -2237,27 +2065,20 @@ setup_ca(struct ca *ca, enum kr_key_alg alg, const char *cn)
 		ca->der = NULL;
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, ca->pem);
-	if ((pem = kr_pem_encode("CERTIFICATE", ca->der, ca->der_len)) ==
-	    NULL || (f = fopen(path, "w")) == NULL) {
-		snprintf(ca->err, sizeof(ca->err), "cannot write %s", path);
-		free(pem);
+	if (tl_save_pem(ca->pem, "CERTIFICATE", ca->der, ca->der_len) != 0) {
+		snprintf(ca->err, sizeof(ca->err), "cannot write %s",
+		    tl_path(ca->pem));
 		free(ca->der);
 		ca->der = NULL;
-		return;
 	}
-	fputs(pem, f);
-	fclose(f);
-	free(pem);
 }
 
 int
 main(int argc, char **argv)
 {
-	SRunner		*sr;
 	struct kr_err	 err;
-	char		 cmd[128], leaf_err[KR_ERR_MSG_MAX];
-	int		 failed;
+	char		 leaf_err[KR_ERR_MSG_MAX];
+	int		 ret;
 
 	if (argc > 1)
 		openssl = argv[1];
@@ -2265,28 +2086,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "crypto init: %s\n", err.msg);
 		return EXIT_FAILURE;
 	}
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (tl_work_begin("x509-crl") == NULL)
 		return EXIT_FAILURE;
-	}
 	now = kr_time_now();
 	setup_ca(&ca_p256, KR_KEY_P256, "crl-ca-p256");
 	setup_ca(&ca_ed25519, KR_KEY_ED25519, "crl-ca-ed25519");
-	if ((leaf_key = make_signer(KR_KEY_P256, "crl-leaf", leaf_err)) ==
-	    NULL)
+	if ((leaf_key = tl_signer_make(KR_KEY_P256, KR_PURPOSE_CA, "crl-leaf",
+	    leaf_err)) == NULL)
 		fprintf(stderr, "leaf key: %s\n", leaf_err);
+	tl_signer_keep(&leaf_key);
 	oca_setup();
-	sr = srunner_create(crl_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	ret = tl_run(crl_suite(), NULL);
 	kr_signer_free(&ca_p256.signer);
 	kr_signer_free(&ca_ed25519.signer);
 	kr_signer_free(&leaf_key);
 	free(ca_p256.der);
 	free(ca_ed25519.der);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	tl_work_end();
+	return ret;
 }

@@ -16,84 +16,25 @@
  */
 #include <check.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <keyrite/x509.h>
 
+#include "testpki.h"
 #include "x509_int.h"
 
 static const char	*openssl = "openssl";
 static const char	*lint_md = NULL;
-static char		 tmpdir[] = "/tmp/kr-x509-parse-XXXXXX";
 static int64_t		 now;
 
 /* ---------------------------------------------------------------------
  * Helpers
  */
 
-static int
-sh(const char *fmt, ...) KR_PRINTF(1, 2);
-
-/* Runs a shell command in the temporary folder; returns its exit status. */
-static int
-sh(const char *fmt, ...)
-{
-	char	cmd[4096];
-	int	n, st;
-	va_list	ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && OPENSSL='%s' && ", tmpdir,
-	    openssl);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define SH_OK(...)	ck_assert_int_eq(sh(__VA_ARGS__), 0)
-
-static uint8_t *
-slurp(const char *name, size_t *len)
-{
-	char	 path[512];
-	FILE	*fp;
-	uint8_t	*buf;
-	long	 n;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	fp = fopen(path, "rb");
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	ck_assert_int_ge(n, 0);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	buf[n] = 0;
-	*len = (size_t)n;
-	return buf;
-}
-
-static void
-spew(const char *name, const uint8_t *p, size_t len)
-{
-	char	 path[512];
-	FILE	*fp;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	fp = fopen(path, "wb");
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_uint_eq(fwrite(p, 1, len, fp), len);
-	ck_assert_int_eq(fclose(fp), 0);
-}
+#define SH_OK(...)	ck_assert_int_eq(tl_sh(__VA_ARGS__), 0)
 
 /* Offset of the first (or, with `last`, the last) occurrence; -1 if none. */
 static long
@@ -211,7 +152,7 @@ cert_ok(const char *name)
 	uint8_t		*buf;
 	size_t		 len;
 
-	buf = slurp(name, &len);
+	buf = tl_read(name, &len);
 	kr_err_clear(&err);
 	ck_assert_msg(kr_cert_parse(name, buf, len, &c, &err) == KR_OK,
 	    "%s: %s", name, err.msg);
@@ -227,7 +168,7 @@ csr_ok(const char *name)
 	uint8_t		*buf;
 	size_t		 len;
 
-	buf = slurp(name, &len);
+	buf = tl_read(name, &len);
 	kr_err_clear(&err);
 	ck_assert_msg(kr_csr_parse(name, buf, len, &r, &err) == KR_OK,
 	    "%s: %s", name, err.msg);
@@ -334,9 +275,9 @@ make_keys(void)
 	size_t	i;
 
 	for (i = 0; i < NKEYDEFS; i++)
-		if (sh("\"$OPENSSL\" req -new -newkey %s -nodes -keyout %s.key "
-		    "-subj '/CN=dev 1/O=Example/C=DE' -out %s.csr 2>/dev/null "
-		    "&& \"$OPENSSL\" req -in %s.csr -outform DER "
+		if (tl_sh("\"$OPENSSL\" req -new -newkey %s -nodes -keyout "
+		    "%s.key -subj '/CN=dev 1/O=Example/C=DE' -out %s.csr "
+		    "2>/dev/null && \"$OPENSSL\" req -in %s.csr -outform DER "
 		    "-out %s.der && "
 		    "\"$OPENSSL\" pkey -in %s.key -pubout -outform DER "
 		    "-out %s.spki", keydefs[i].newkey, keydefs[i].name,
@@ -388,15 +329,9 @@ static const char ca_cnf[] =
 static int
 make_certs(void)
 {
-	char	 path[512];
-	FILE	*fp;
-
-	snprintf(path, sizeof(path), "%s/ca.cnf", tmpdir);
-	if ((fp = fopen(path, "w")) == NULL ||
-	    fwrite(ca_cnf, 1, sizeof(ca_cnf) - 1, fp) != sizeof(ca_cnf) - 1 ||
-	    fclose(fp) != 0)
+	if (tl_save("ca.cnf", ca_cnf, sizeof(ca_cnf) - 1) != 0)
 		return -1;
-	return sh("\"$OPENSSL\" req -x509 -new -key p384.key -sha384 "
+	return tl_sh("\"$OPENSSL\" req -x509 -new -key p384.key -sha384 "
 	    "-config ca.cnf "
 	    "-extensions v3_root -subj '/C=DE/O=Example/CN=Test Root' "
 	    "-days 3650 -set_serial 0x0123456789abcdef0123 -out root.pem && "
@@ -426,7 +361,7 @@ START_TEST(test_csr_algorithms)
 	snprintf(name, sizeof(name), "%s.der", k->name);
 	der = csr_ok(name);
 	snprintf(name, sizeof(name), "%s.spki", k->name);
-	spki = slurp(name, &spkilen);
+	spki = tl_read(name, &spkilen);
 	ck_assert_int_eq(pem->sig_alg, k->sig);
 	ck_assert_int_eq(der->sig_alg, k->sig);
 	ck_assert_uint_eq(pem->spki.len, spkilen);
@@ -496,7 +431,7 @@ START_TEST(test_csr_new_label)
 	size_t		 len, n;
 	char		*p;
 
-	pem = slurp("p384.csr", &len);
+	pem = tl_read("p384.csr", &len);
 	alt = malloc(len + 16);
 	ck_assert_ptr_nonnull(alt);
 	p = strstr((char *)pem, "-----END");
@@ -533,7 +468,7 @@ START_TEST(test_csr_ecdsa_hash_mix)
 	r = csr_ok("b.csr");
 	ck_assert_int_eq(r->sig_alg, KR_SIG_ECDSA_P384_SHA384);
 	kr_csr_free(&r);
-	der = slurp("p384.der", &len);
+	der = tl_read("p384.der", &len);
 	der[len - 2] ^= 0x20;
 	csr_bad(der, len, KR_EVERIFY, "does not verify with the key it "
 	    "carries");
@@ -547,7 +482,7 @@ START_TEST(test_csr_altered)
 	size_t	 len;
 	long	 at;
 
-	der = slurp("p256.der", &len);
+	der = tl_read("p256.der", &len);
 	der[len - 1] ^= 0x01;
 	csr_bad(der, len, KR_EVERIFY, "does not verify with the key it "
 	    "carries");
@@ -557,7 +492,7 @@ START_TEST(test_csr_altered)
 	der[at + 4] = '2';
 	csr_bad(der, len, KR_EVERIFY, "it was altered or made wrongly");
 	free(der);
-	der = slurp("ed25519.der", &len);
+	der = tl_read("ed25519.der", &len);
 	der[len - 5] ^= 0x40;
 	csr_bad(der, len, KR_EVERIFY, "does not verify");
 	free(der);
@@ -569,12 +504,12 @@ START_TEST(test_csr_truncated)
 	uint8_t	*der, *pem;
 	size_t	 len, plen, n;
 
-	der = slurp("rsa3072.der", &len);
+	der = tl_read("rsa3072.der", &len);
 	for (n = 1; n < len; n++)
 		csr_bad(der, n, KR_EINPUT, "not a certificate request");
 	csr_bad(der, 0, KR_EINPUT, "empty");
 	free(der);
-	pem = slurp("p256.csr", &plen);
+	pem = tl_read("p256.csr", &plen);
 	csr_bad(pem, plen / 2, KR_EINPUT, "PEM");
 	free(pem);
 }
@@ -585,7 +520,7 @@ START_TEST(test_csr_trailing_oversize_garbage)
 	uint8_t	*der, *big, *pem;
 	size_t	 len, plen;
 
-	der = slurp("p256.der", &len);
+	der = tl_read("p256.der", &len);
 	big = calloc(1, KR_CSR_MAX + 1);
 	ck_assert_ptr_nonnull(big);
 	memcpy(big, der, len);
@@ -595,7 +530,7 @@ START_TEST(test_csr_trailing_oversize_garbage)
 	csr_bad((const uint8_t *)"hello", 5, KR_EINPUT, "not one DER SEQUENCE");
 	free(big);
 	free(der);
-	pem = slurp("root.pem", &plen);
+	pem = tl_read("root.pem", &plen);
 	csr_bad(pem, plen, KR_EINPUT, "no block labelled CERTIFICATE REQUEST");
 	free(pem);
 }
@@ -610,7 +545,7 @@ START_TEST(test_csr_unknown_sig_oid)
 	uint8_t			*der;
 	size_t			 len;
 
-	der = slurp("p256.der", &len);
+	der = tl_read("p256.der", &len);
 	replace_all(der, len, ecdsa256, ecdsa512, sizeof(ecdsa256));
 	csr_bad(der, len, KR_EINPUT, "signature algorithm 1.2.840.10045.4.3.4");
 	free(der);
@@ -631,11 +566,11 @@ START_TEST(test_csr_sig_alg_relabelled)
 	uint8_t			*der;
 	size_t			 len;
 
-	der = slurp("p256.der", &len);
+	der = tl_read("p256.der", &len);
 	replace_all(der, len, ecdsa256, ecdsa384, sizeof(ecdsa256));
 	csr_bad(der, len, KR_EVERIFY, "does not verify");
 	free(der);
-	der = slurp("rsa3072.der", &len);
+	der = tl_read("rsa3072.der", &len);
 	replace_all(der, len, rsa256, rsa384, sizeof(rsa256));
 	csr_bad(der, len, KR_EVERIFY, "does not verify");
 	free(der);
@@ -659,7 +594,7 @@ START_TEST(test_cert_root)
 
 	c = cert_ok("root.pem");
 	f = &c->f;
-	spki = slurp("p384.spki", &spkilen);
+	spki = tl_read("p384.spki", &spkilen);
 	ck_assert_int_eq(f->sig_alg, KR_SIG_ECDSA_P384_SHA384);
 	ck_assert_uint_eq(f->serial_len, 10);
 	ck_assert_mem_eq(f->serial, "\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23",
@@ -760,7 +695,7 @@ START_TEST(test_cert_signatures)
 	    root->f.spki_len, &err) == KR_OK, "%s", err.msg);
 	ck_assert_int_ne(kr_cert_verify_signature(in, in->f.spki,
 	    in->f.spki_len, &err), KR_OK);
-	p256 = slurp("p256.spki", &len);
+	p256 = tl_read("p256.spki", &len);
 	ck_assert_uint_eq(in->f.spki_len, len);
 	ck_assert_mem_eq(in->f.spki, p256, len);
 	ck_assert_uint_eq(in->f.serial_len, 1);
@@ -833,7 +768,7 @@ START_TEST(test_cert_pss_salt_refused)
 	    "-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:20 "
 	    "-config ca.cnf -extensions v3_plain -subj '/CN=Salt' -days 30 "
 	    "-out salt.pem");
-	p = slurp("salt.pem", &len);
+	p = tl_read("salt.pem", &len);
 	cert_bad(p, len, KR_EINPUT, "a 20-byte salt");
 	free(p);
 }
@@ -889,7 +824,7 @@ START_TEST(test_cert_refusals)
 	size_t			 len, n, v1len, clen;
 	long			 at;
 
-	der = slurp("root.crt", &len);
+	der = tl_read("root.crt", &len);
 	for (n = 1; n < len; n++)
 		cert_bad(der, n, KR_EINPUT, "not a certificate");
 	big = calloc(1, KR_CERT_MAX + 1);
@@ -927,7 +862,7 @@ START_TEST(test_cert_refusals)
 	cert_bad(der, len, KR_EINPUT, "appears more than once");
 	free(der);
 	/* a request is not a certificate */
-	csr = slurp("p256.csr", &clen);
+	csr = tl_read("p256.csr", &clen);
 	cert_bad(csr, clen, KR_EINPUT, "holds no block labelled CERTIFICATE");
 	free(csr);
 }
@@ -940,19 +875,19 @@ START_TEST(test_cert_v1_and_serials)
 
 	SH_OK("\"$OPENSSL\" x509 -req -in int.csr -key p256.key -days 10 "
 	    "-out v1.pem 2>/dev/null");
-	p = slurp("v1.pem", &len);
+	p = tl_read("v1.pem", &len);
 	cert_bad(p, len, KR_EINPUT, "version 1 certificate");
 	free(p);
 	SH_OK("\"$OPENSSL\" req -x509 -new -key p256.key -config ca.cnf "
 	    "-extensions v3_plain -subj '/CN=Z' -days 30 -set_serial 0 "
 	    "-out zero.pem");
-	p = slurp("zero.pem", &len);
+	p = tl_read("zero.pem", &len);
 	cert_bad(p, len, KR_EINPUT, "serial number is zero");
 	free(p);
 	SH_OK("\"$OPENSSL\" req -x509 -new -key p256.key -config ca.cnf "
 	    "-extensions v3_plain -subj '/CN=Z' -days 30 -set_serial "
 	    "0x0102030405060708090a0b0c0d0e0f1011121314ff -out long.pem");
-	p = slurp("long.pem", &len);
+	p = tl_read("long.pem", &len);
 	cert_bad(p, len, KR_EINPUT, "21 octets long");
 	free(p);
 }
@@ -983,21 +918,9 @@ load_key(struct key *k, const char *name)
 	char	 file[64];
 
 	snprintf(file, sizeof(file), "%s.spki", name);
-	p = slurp(file, &k->len);
+	p = tl_read(file, &k->len);
 	ck_assert_uint_le(k->len, sizeof(k->spki));
 	memcpy(k->spki, p, k->len);
-	free(p);
-}
-
-static void
-set_name(uint8_t *out, size_t *outlen, const char *s)
-{
-	uint8_t	*p;
-	size_t	 len;
-
-	p = dn(s, &len);
-	memcpy(out, p, len);
-	*outlen = len;
 	free(p);
 }
 
@@ -1073,8 +996,8 @@ make_root_fields(void)
 	f->bc_pathlen = -1;
 	set_serial(f, 0x11);
 	f->sig_alg = KR_SIG_ECDSA_P384_SHA384;
-	set_name(f->subject, &f->subject_len, "C=DE,O=Example,CN=Lint Root");
-	set_name(f->issuer, &f->issuer_len, "C=DE,O=Example,CN=Lint Root");
+	tl_set_name(f->subject, &f->subject_len, "C=DE,O=Example,CN=Lint Root");
+	tl_set_name(f->issuer, &f->issuer_len, "C=DE,O=Example,CN=Lint Root");
 	f->not_before = now;
 	f->not_after = now + 7300 * 86400LL;
 	set_key(f, &k_root);
@@ -1100,7 +1023,7 @@ make_int_fields(void)
 	f->bc_pathlen = -1;
 	set_serial(f, 0x22);
 	f->sig_alg = KR_SIG_ECDSA_P384_SHA384;
-	set_name(f->subject, &f->subject_len,
+	tl_set_name(f->subject, &f->subject_len,
 	    "C=DE,O=Example,CN=Lint Issuing CA");
 	f->not_before = now;
 	f->not_after = now + 3650 * 86400LL;
@@ -1120,7 +1043,7 @@ make_leaf_fields(void)
 	f->bc_pathlen = -1;
 	set_serial(f, 0x33);
 	f->sig_alg = KR_SIG_ECDSA_P256_SHA256;
-	set_name(f->subject, &f->subject_len,
+	tl_set_name(f->subject, &f->subject_len,
 	    "C=DE,O=Example,CN=dev1.example.com");
 	f->not_before = now;
 	f->not_after = now + 30 * 86400LL;
@@ -1151,7 +1074,7 @@ make_fw_fields(void)
 	f->bc_pathlen = -1;
 	set_serial(f, 0x44);
 	f->sig_alg = KR_SIG_ECDSA_P256_SHA256;
-	set_name(f->subject, &f->subject_len,
+	tl_set_name(f->subject, &f->subject_len,
 	    "C=DE,O=Example,CN=Firmware 2026");
 	f->not_before = now;
 	f->not_after = now + 1825 * 86400LL;
@@ -1336,12 +1259,12 @@ sign_with_openssl(const char *name, const uint8_t *tbs, size_t tbslen,
 	char		 file[64], *pem;
 
 	snprintf(file, sizeof(file), "%s.tbs", name);
-	spew(file, tbs, tbslen);
+	tl_write(file, tbs, tbslen);
 	SH_OK("\"$OPENSSL\" dgst -%s -sign %s.key -out %s.sig %s.tbs",
 	    alg == KR_SIG_ECDSA_P384_SHA384 ? "sha384" : "sha256", key, name,
 	    name);
 	snprintf(file, sizeof(file), "%s.sig", name);
-	sig = slurp(file, &siglen);
+	sig = tl_read(file, &siglen);
 	ck_assert_msg(kr_cert_assemble(tbs, tbslen, alg, sig, siglen, &cert,
 	    &certlen, &err) == KR_OK, "%s", err.msg);
 	ck_assert_msg(kr_cert_parse(name, cert, certlen, &c, &err) == KR_OK,
@@ -1349,7 +1272,7 @@ sign_with_openssl(const char *name, const uint8_t *tbs, size_t tbslen,
 	pem = kr_pem_encode("CERTIFICATE", cert, certlen);
 	ck_assert_ptr_nonnull(pem);
 	snprintf(file, sizeof(file), "%s.pem", name);
-	spew(file, (const uint8_t *)pem, strlen(pem));
+	tl_write(file, (const uint8_t *)pem, strlen(pem));
 	free(pem);
 	free(cert);
 	free(sig);
@@ -1444,12 +1367,12 @@ static void m_root_not_root(struct scen *s) { s->p.self_signed = false; }
 static void
 m_issuer_name(struct scen *s)
 {
-	set_name(s->f.issuer, &s->f.issuer_len, "C=DE,O=Example,CN=Other");
+	tl_set_name(s->f.issuer, &s->f.issuer_len, "C=DE,O=Example,CN=Other");
 }
 static void
 m_root_issuer(struct scen *s)
 {
-	set_name(s->f.issuer, &s->f.issuer_len, "C=DE,O=Example,CN=Other");
+	tl_set_name(s->f.issuer, &s->f.issuer_len, "C=DE,O=Example,CN=Other");
 }
 static void m_issuer_not_ca(struct scen *s) { s->cc[0].f.bc_ca = false; }
 static void
@@ -1545,7 +1468,7 @@ m_eku_any(struct scen *s)
 static void
 m_nc_subject(struct scen *s)
 {
-	set_name(s->f.subject, &s->f.subject_len,
+	tl_set_name(s->f.subject, &s->f.subject_len,
 	    "C=DE,O=Elsewhere,CN=Lint Issuing CA");
 }
 static void
@@ -2146,27 +2069,24 @@ x509_parse_suite(void)
 int
 main(int argc, char **argv)
 {
-	SRunner	*sr;
-	int	 failed;
+	int	ret;
 
 	if (argc > 1)
 		openssl = argv[1];
 	if (argc > 2)
 		lint_md = argv[2];
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	/* the commands name it "$OPENSSL" */
+	if (setenv("OPENSSL", openssl, 1) != 0 ||
+	    tl_work_begin("x509-parse") == NULL)
 		return 1;
-	}
 	now = kr_time_now();
 	if (make_keys() != 0 || make_certs() != 0) {
 		fprintf(stderr, "could not make the test keys with %s\n",
 		    openssl);
+		tl_work_end();
 		return 1;
 	}
-	sr = srunner_create(x509_parse_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	sh("cd / && rm -rf '%s'", tmpdir);
-	return failed == 0 ? 0 : 1;
+	ret = tl_run(x509_parse_suite(), NULL);
+	tl_work_end();
+	return ret;
 }

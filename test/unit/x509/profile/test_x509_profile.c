@@ -12,6 +12,8 @@
 
 #include <keyrite/x509.h>
 
+#include "testlib.h"
+
 static const char *const shipped_names[] = {
 	"root", "intermediate", "firmware-signing", "ocsp-signing", "device",
 	NULL
@@ -555,29 +557,16 @@ START_TEST(test_reader_refusals)
 }
 END_TEST
 
-static void
-write_file(const char *dir, const char *file, const char *text, size_t len)
-{
-	char	path[512];
-	FILE	*f;
-
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, file);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
 START_TEST(test_load)
 {
 	const struct kr_policy_file	*pf = shipped("device");
 	struct kr_profile		 p;
 	struct kr_err			 e;
-	char				 dir[] = "/tmp/kr-profile-XXXXXX";
-	char				 path[512];
+	const char			*dir = tl_work_begin("profile");
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	write_file(dir, "device.yaml", pf->text, pf->len);
-	write_file(dir, "renamed.yaml", pf->text, pf->len);
+	ck_assert_ptr_nonnull(dir);
+	tl_write("device.yaml", pf->text, pf->len);
+	tl_write("renamed.yaml", pf->text, pf->len);
 	kr_err_clear(&e);
 	ck_assert_msg(kr_profile_load(dir, "device", &p, &e) == KR_OK, "%s",
 	    e.msg);
@@ -592,10 +581,8 @@ START_TEST(test_load)
 	    KR_EUSAGE);
 	ck_assert_int_eq(kr_profile_load(dir, "quorum", &p, &e), KR_EUSAGE);
 	ck_assert_int_eq(kr_profile_load(dir, "", &p, &e), KR_EUSAGE);
-	(void)snprintf(path, sizeof(path), "%s/device.yaml", dir);
-	ck_assert_int_eq(unlink(path), 0);
-	(void)snprintf(path, sizeof(path), "%s/renamed.yaml", dir);
-	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(tl_path("device.yaml")), 0);
+	ck_assert_int_eq(unlink(tl_path("renamed.yaml")), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
@@ -632,11 +619,5 @@ profile_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(profile_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(profile_suite(), NULL);
 }
