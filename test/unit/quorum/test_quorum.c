@@ -557,9 +557,13 @@ START_TEST(share_parse_refusals)
 	ck_assert_int_eq(parse_patched(&st, 0, 'X', &err), KR_EINPUT);
 	ck_assert_str_eq(err.msg, "share file erin-1.share is not a keyrite "
 	    "share file (wrong magic)");
+	ck_assert_int_eq(parse_patched(&st, OFF_VERSION + 1, 3, &err),
+	    KR_EINPUT);
+	ck_assert_msg_has(err, "share file erin-1.share has format version 3");
+	/* A format 1 file read as format 2 lacks its approval key. */
 	ck_assert_int_eq(parse_patched(&st, OFF_VERSION + 1, 2, &err),
 	    KR_EINPUT);
-	ck_assert_msg_has(err, "share file erin-1.share has format version 2");
+	ck_assert_msg_has(err, "truncated");
 	ck_assert_int_eq(parse_patched(&st, OFF_M, 1, &err), KR_EINPUT);
 	ck_assert_msg_has(err, "share file erin-1.share (custodian 'erin-1') "
 	    "says 1 of 3");
