@@ -192,7 +192,7 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 	for (i = 0; i < 3; i++)
 		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
 	ck_assert_msg(kr_authority_unlock_report(app, name, files, 3, &src,
-	    &rep, &s, &e) == KR_OK, "%s", e.msg);
+	    NULL, &rep, &s, &e) == KR_OK, "%s", e.msg);
 	ck_assert(rep->unlocked);
 	ck_assert_int_eq(kr_sealed_private_bytes(s, priv, sizeof(priv), &len),
 	    KR_OK);
@@ -210,6 +210,9 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 		ck_assert_int_eq(kr_share_open(sh[i], pass, strlen(pass), &e),
 		    KR_OK);
 		assert_absent("share value", sh[i]->y, 32);
+		/* The approval key's seed: the first half of libsodium's form. */
+		ck_assert_ptr_nonnull(sh[i]->approval_sk);
+		assert_absent("approval key", sh[i]->approval_sk, 32);
 		assert_absent("passphrase", (const uint8_t *)pass, strlen(pass));
 	}
 	ck_assert_int_eq(kr_share_combine(sh, NCUST, secret, &e), KR_OK);
