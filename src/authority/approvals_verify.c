@@ -271,10 +271,12 @@ av_set_signs(const struct av_row *v)
 }
 
 static int
-av_load_set(struct av_row *v, const uint8_t *set_id)
+av_load_set(struct av_row *v, const uint8_t *id)
 {
 	struct kr_err	e;
+	uint8_t		set_id[KR_SET_ID_BYTES];
 
+	memcpy(set_id, id, sizeof(set_id));	/* id may be v->set.id */
 	kr_err_clear(&e);
 	return kr_store_set_get(v->app->store, set_id, &v->set, &e) != KR_OK ||
 	    kr_store_custodians(v->app->store, set_id, v->cust,
