@@ -75,7 +75,7 @@ kr_approvals_digests(struct kr_approvals *a, const struct kr_key_rec *k,
 		return kr_err_set(err, KR_EINTERNAL, "%zu things to approve",
 		    a->items);
 	if ((a->digests = calloc(a->items, DIGEST_BYTES)) == NULL ||
-	    (a->sigs = calloc(a->items * KR_CUSTODIANS_MAX,
+	    (a->sigs = calloc(a->items * a->slots,
 	    KR_APPROVAL_SIG_BYTES)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	if (sub != NULL && sub->digests != NULL)
@@ -90,14 +90,19 @@ kr_approvals_digests(struct kr_approvals *a, const struct kr_key_rec *k,
 int
 kr_approvals_new(struct kr_appliance *app, const struct kr_key_rec *k,
     const struct kr_set_rec *set, const struct kr_approval_subject *sub,
-    const char *op, struct kr_approvals **out, struct kr_err *err)
+    const char *op, size_t slots, struct kr_approvals **out,
+    struct kr_err *err)
 {
 	struct kr_approvals	*a;
 	int			 ret;
 
 	*out = NULL;
+	if (slots == 0 || slots > KR_CUSTODIANS_MAX)
+		return kr_err_set(err, KR_EINTERNAL, "%zu shares to approve",
+		    slots);
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	a->slots = slots;
 	(void)snprintf(a->op, sizeof(a->op), "%s", sub != NULL &&
 	    sub->op != NULL ? sub->op : op);
 	(void)snprintf(a->key, sizeof(a->key), "%s", k->name);
@@ -127,6 +132,9 @@ kr_approvals_sign(struct kr_approvals *a, size_t i, struct kr_share *sh,
 	size_t				 it;
 	int				 ret = KR_OK;
 
+	if (i >= a->slots)
+		return kr_err_set(err, KR_EINTERNAL, "share %zu of %zu", i + 1,
+		    a->slots);
 	memset(sg, 0, sizeof(*sg));
 	(void)snprintf(sg->custodian, sizeof(sg->custodian), "%s",
 	    sh->h.custodian);
@@ -148,8 +156,7 @@ kr_approvals_sign(struct kr_approvals *a, size_t i, struct kr_share *sh,
 		kr_buf_init(&b, false);
 		if ((ret = kr_approval_statement(&b, &f)) == KR_OK)
 			ret = kr_share_approve(sh, b.p, b.len, a->sigs +
-			    (it * KR_CUSTODIANS_MAX + i) * KR_APPROVAL_SIG_BYTES,
-			    err);
+			    (it * a->slots + i) * KR_APPROVAL_SIG_BYTES, err);
 		else
 			ret = kr_err_set(err, ret, "out of memory");
 		kr_buf_free(&b);
@@ -176,7 +183,7 @@ kr_approvals_signer_json(struct kr_buf *arr, const struct kr_approvals *a,
 	if (kr_hash(KR_HASH_SHA256, sg->pk, sizeof(sg->pk), pkd) != KR_OK)
 		arr->failed = true;
 	kr_json_hex(&o, "pk_sha256", pkd, sizeof(pkd));
-	kr_json_hex(&o, "sig", a->sigs + (item * KR_CUSTODIANS_MAX + i) *
+	kr_json_hex(&o, "sig", a->sigs + (item * a->slots + i) *
 	    KR_APPROVAL_SIG_BYTES, KR_APPROVAL_SIG_BYTES);
 	if ((txt = kr_json_end(&o)) != NULL)
 		kr_buf_put(arr, txt, strlen(txt));
@@ -197,7 +204,7 @@ kr_approvals_json(struct kr_json *j, const struct kr_quorum_report *q,
 
 	if (a == NULL || item >= a->items)
 		return;
-	for (i = 0; i < q->given; i++)
+	for (i = 0; i < q->given && i < a->slots; i++)
 		if (q->shares[i].code == KR_OK && !a->signer[i].has_sig)
 			all = false;
 	kr_json_begin(&o);
@@ -217,7 +224,7 @@ kr_approvals_json(struct kr_json *j, const struct kr_quorum_report *q,
 	    DIGEST_BYTES);
 	kr_buf_init(&arr, false);
 	kr_buf_put_u8(&arr, '[');
-	for (i = 0; i < q->given; i++) {
+	for (i = 0; i < q->given && i < a->slots; i++) {
 		if (q->shares[i].code != KR_OK)
 			continue;
 		if (n++ > 0)

@@ -115,6 +115,7 @@ struct kr_approvals {
 	uint8_t				key_id[KR_KEY_ID_BYTES];
 	uint8_t				set_id[KR_SET_ID_BYTES];
 	size_t				items;
+	size_t				slots;	/* shares presented */
 	uint8_t				*digests;	/* items * 32 */
 	uint8_t				*sigs;	/* [item][share slot][64] */
 	struct kr_approval_signer	signer[KR_CUSTODIANS_MAX];
@@ -126,7 +127,8 @@ int	kr_approval_statement(struct kr_buf *,
 	    const struct kr_approval_fields *) KR_WUR;
 int	kr_approvals_new(struct kr_appliance *, const struct kr_key_rec *,
 	    const struct kr_set_rec *, const struct kr_approval_subject *,
-	    const char *, struct kr_approvals **, struct kr_err *) KR_WUR;
+	    const char *, size_t, struct kr_approvals **, struct kr_err *)
+	    KR_WUR;
 int	kr_approvals_sign(struct kr_approvals *, size_t, struct kr_share *,
 	    struct kr_err *) KR_WUR;
 void	kr_approvals_free(struct kr_approvals **);

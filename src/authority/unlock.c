@@ -53,7 +53,7 @@ kr_unlock_approvals(struct kr_unlock *u, struct kr_err *err)
 	if (u->rep->approvals != NULL)
 		return KR_OK;
 	return kr_approvals_new(u->app, &u->key, &u->set, u->sub, u->op,
-	    &u->rep->approvals, err);
+	    u->rep->given, &u->rep->approvals, err);
 }
 
 static const struct kr_custodian_rec *
