@@ -108,6 +108,8 @@ kr_authority_clock_recover(struct kr_appliance *app,
 	/* The quorum is what is asked for; the key is not used. */
 	kr_signer_free(&s);
 	if (ret == KR_OK) {
+		/* Dated when recorded: after the custodians' approvals. */
+		now = kr_time_now();
 		kr_quorum_approvers(rep, names, &n, res->approvers,
 		    sizeof(res->approvers));
 		ret = kr_recover_record(app, req, res, now, rep, names, n,
