@@ -179,10 +179,14 @@ struct kr_keygen_req {
 	const char		*token;		/* --token LABEL */
 	bool			 init_token;	/* PINs sealed under the quorum */
 	bool			 pin_prompt;	/* the token's own access control */
+	/* 0: the current share file format (2); 1 makes format 1 (tests). */
+	unsigned		 share_format;
 };
 
 struct kr_keygen_result {
 	char		fingerprint[KR_FINGERPRINT_STR_BYTES];
+	/* Each custodian's approval key fingerprint, to be written down. */
+	char		approval_fp[KR_CUSTODIANS_MAX][KR_APPROVAL_FP_BYTES];
 	char		held[200];	/* ", sealed", " on token LABEL (...)" */
 	char		set_id[2 * KR_SET_ID_BYTES + 1];
 	char		share_paths[KR_CUSTODIANS_MAX][512];
@@ -227,6 +231,8 @@ struct kr_share_status {
  * hand it back by pointer: NULL until the quorum was asked (or out of
  * memory), freed with kr_quorum_report_free or with the result holding it.
  */
+struct kr_approvals;
+
 struct kr_quorum_report {
 	char			key[KR_KEY_NAME_MAX + 1];
 	unsigned		m;
@@ -236,6 +242,10 @@ struct kr_quorum_report {
 	size_t			good;
 	bool			unlocked;
 	struct kr_share_status	shares[KR_CUSTODIANS_MAX];
+	/* The approvals the custodians signed (authority/approvals.c). */
+	struct kr_approvals	*approvals;
+	/* Format 2 shares: their approval key fingerprints, by share. */
+	char			approval_fp[KR_CUSTODIANS_MAX][KR_APPROVAL_FP_BYTES];
 };
 
 /* Frees the report (NULL is fine) and sets the caller's pointer to NULL. */
@@ -411,6 +421,7 @@ struct kr_crl_result {
 	char			this_update[KR_TIME_STR_BYTES];
 	char			next_update[KR_TIME_STR_BYTES];
 	char			sha256[65];
+	char			tbs_sha256[65];	/* what the custodians approved */
 	size_t			der_len;
 	int64_t			audit_seq;
 	struct kr_quorum_report	*quorum;	/* kr_crl_result_free */
@@ -563,6 +574,28 @@ int		 kr_authority_sign_release(struct kr_appliance *app, int64_t id,
 int		 kr_authority_export_public(struct kr_appliance *app,
 		    const char *name, const char *format, char **out,
 		    struct kr_err *err) KR_WUR;
+
+/*
+ * What `audit verify` found of the signed approvals: rows whose approvals
+ * every custodian signed and whose signatures verify with the recorded
+ * approval keys, rows approved with shares of format 1 (unsigned), and
+ * rows whose approver list the signatures do not back (named).
+ */
+#define KR_APPROVALS_SHOWN	8
+
+struct kr_approval_report {
+	int64_t		signed_rows;
+	int64_t		unsigned_rows;
+	int64_t		bad_rows;
+	char		bad[KR_APPROVALS_SHOWN][400];
+	size_t		bad_shown;
+	char		unsigned_note[KR_APPROVALS_SHOWN][200];
+	size_t		unsigned_shown;
+};
+
+/* The approvals found by the last kr_authority_audit_replay. */
+const struct kr_approval_report *
+		 kr_appliance_approvals(const struct kr_appliance *);
 
 /*
  * audit verify: recomputes the chain, names the first bad row, and

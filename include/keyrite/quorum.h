@@ -25,6 +25,12 @@
 #define KR_CUSTODIAN_NAME_MAX	64	/* bytes, not counting NUL */
 #define KR_CUSTODIANS_MAX	255
 #define KR_SHARE_FILE_MAX	4096
+/* A custodian's approval key (share file format 2): Ed25519. */
+#define KR_APPROVAL_PK_BYTES	32
+#define KR_APPROVAL_SEED_BYTES	32
+#define KR_APPROVAL_SIG_BYTES	64
+/* "AB:CD:..." : 32 pairs, 31 colons, NUL */
+#define KR_APPROVAL_FP_BYTES	96
 
 /* GF(2^8) with the AES polynomial x^8+x^4+x^3+x+1; constant time. */
 uint8_t		 kr_gf256_mul(uint8_t a, uint8_t b);
@@ -69,16 +75,25 @@ struct kr_share_header {
 	uint8_t			salt[KR_KDF_SALT_BYTES];
 	uint8_t			nonce[KR_AEAD_NONCE_BYTES];
 	uint8_t			dealer_pk[KR_DEALER_PK_BYTES];
+	/* Format 2 only: the custodian's approval public key. */
+	uint8_t			approval_pk[KR_APPROVAL_PK_BYTES];
 };
 
-/* A parsed share file; `y` is set (secure memory) once it is opened. */
+/*
+ * A parsed share file; `y` is set (secure memory) once it is opened, and
+ * for format 2 also `approval_sk` (the custodian's Ed25519 approval key,
+ * secure memory, until kr_share_approval_forget).
+ */
 struct kr_share {
 	struct kr_share_header	 h;
 	char			 label[256];	/* file name, for messages */
-	uint8_t			 ct[KR_QUORUM_SECRET_BYTES + KR_AEAD_TAG_BYTES];
+	uint8_t			 ct[KR_QUORUM_SECRET_BYTES +
+				    KR_APPROVAL_SEED_BYTES + KR_AEAD_TAG_BYTES];
+	size_t			 ct_len;
 	uint8_t			 sig[KR_DEALER_SIG_BYTES];
 	size_t			 signed_len;	/* bytes the signature covers */
 	uint8_t			*y;
+	uint8_t			*approval_sk;	/* 64 bytes, libsodium form */
 };
 
 /* Checks a custodian name: 1..64 bytes of printable UTF-8, no '/' or NUL. */
@@ -92,6 +107,15 @@ int		 kr_custodian_name_check(const char *, struct kr_err *) KR_WUR;
 int		 kr_share_seal(struct kr_share_header *h, const uint8_t *y,
 		    const char *pass, size_t passlen, const struct kr_dealer *d,
 		    uint8_t **out, size_t *outlen, struct kr_err *err) KR_WUR;
+/*
+ * The same in format 2: the plaintext is y and the custodian's 32-byte
+ * approval key seed; its public key goes into the header
+ * (h->approval_pk is filled in here).
+ */
+int		 kr_share_seal_v2(struct kr_share_header *, const uint8_t *,
+		    const uint8_t *, const char *, size_t,
+		    const struct kr_dealer *, uint8_t **, size_t *,
+		    struct kr_err *) KR_WUR;
 /*
  * Parses a share file's structure (magic, version, lengths, field ranges).
  * `label` names the file in messages.  Does not check the signature.
@@ -112,7 +136,23 @@ int		 kr_share_open(struct kr_share *, const char *, size_t,
  */
 int		 kr_share_combine(struct kr_share *const *, size_t, uint8_t *,
 		    struct kr_err *) KR_WUR;
-/* Wipes and frees y. */
+/* Wipes and frees y and the approval key. */
 void		 kr_share_clear(struct kr_share *);
+
+/* Whether the share file holds an approval key (format 2). */
+bool		 kr_share_has_approval_key(const struct kr_share *);
+/*
+ * Signs a message with the opened share's approval key (pure Ed25519)
+ * and checks the signature with the header's public key.
+ */
+int		 kr_share_approve(const struct kr_share *, const uint8_t *,
+		    size_t, uint8_t *, struct kr_err *) KR_WUR;
+/* Wipes the approval key (the share value stays). */
+void		 kr_share_approval_forget(struct kr_share *);
+/*
+ * The fingerprint a custodian writes down: SHA-256 of the 32-byte
+ * approval public key, upper-case hex pairs joined by ':'.
+ */
+void		 kr_approval_fingerprint(const uint8_t *, char *);
 
 #endif /* KEYRITE_QUORUM_H */

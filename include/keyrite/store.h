@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	8
+#define KR_STORE_SCHEMA_VERSION	9
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -54,6 +54,9 @@ struct kr_custodian_rec {
 	unsigned	x;
 	char		name[KR_STORE_NAME_MAX + 1];
 	uint8_t		share_digest[32];	/* SHA-256 of the share file */
+	/* Schema v9: the approval key of a format 2 share (NULL before). */
+	bool		has_approval_pk;
+	uint8_t		approval_pk[32];
 };
 
 struct kr_audit_rec {

@@ -91,6 +91,16 @@ kr_json_str_array(struct kr_json *j, const char *key,
 	kr_buf_put_u8(&j->b, ']');
 }
 
+void
+kr_json_raw(struct kr_json *j, const char *key, const char *raw)
+{
+	kr_json_key(j, key);
+	if (raw == NULL)
+		j->b.failed = true;
+	else
+		kr_buf_put(&j->b, raw, strlen(raw));
+}
+
 const char *
 kr_json_end(struct kr_json *j)
 {
@@ -217,8 +227,10 @@ kr_authority_audit_replay(struct kr_appliance *app,
     struct kr_err *err)
 {
 	const struct kr_replay_report	*r = &app->replay;
-	int				 ret;
+	struct kr_err			 e2;
+	int				 ret, aret;
 
+	memset(&app->approvals, 0, sizeof(app->approvals));
 	/* The open counted bulk imports; here every row is hashed. */
 	if ((ret = kr_store_replay(app->store, &app->replay, true, err)) !=
 	    KR_OK)
@@ -230,12 +242,25 @@ kr_authority_audit_replay(struct kr_appliance *app,
 		return kr_err_set(err, KR_EVERIFY, "%s", r->chain.reason);
 	if ((ret = kr_audit_check_keys(app, rep, err)) != KR_OK)
 		return ret;
+	/* Every approval signature, against the custodians' keys. */
+	kr_err_clear(&e2);
+	aret = kr_approvals_verify_chain(app, &app->approvals, &e2);
 	if (r->problems > 0)
 		return kr_err_set(err, KR_EVERIFY, "%lld record%s of the "
 		    "database do%s not match the audit chain; the first: %s",
 		    (long long)r->problems, r->problems == 1 ? "" : "s",
 		    r->problems == 1 ? "es" : "", r->problem[0]);
+	if (aret != KR_OK) {
+		*err = e2;
+		return aret;
+	}
 	return KR_OK;
+}
+
+const struct kr_approval_report *
+kr_appliance_approvals(const struct kr_appliance *app)
+{
+	return &app->approvals;
 }
 
 int

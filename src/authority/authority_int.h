@@ -36,6 +36,8 @@ struct kr_appliance {
 	struct kr_replay_report	 replay;
 	int			 lock_fd;	/* the writer's lock, or -1 */
 	struct kr_recovery	 recovery;
+	/* What `audit verify` found of the approvals' signatures. */
+	struct kr_approval_report approvals;
 };
 
 /*
@@ -64,9 +66,80 @@ void	kr_json_str_array(struct kr_json *, const char *,
 const char *kr_json_end(struct kr_json *);
 void	kr_json_free(struct kr_json *);
 
+/* A member whose value is JSON text made elsewhere (NULL: ENOMEM). */
+void	kr_json_raw(struct kr_json *, const char *, const char *);
+
 /* Appends an audit row now, inside the caller's transaction. */
 int	kr_audit_record(struct kr_appliance *, const char *, const char *,
 	    const char *, int64_t *, struct kr_err *) KR_WUR;
+
+/*
+ * approvals.c: signed approvals (docs/formats.md, "Approval statements").
+ * What an operation asks the custodians to approve: its audit event and
+ * the SHA-256 of each thing it signs (a certificate's or CRL's TBS, each
+ * image of a batch ...).  digests NULL: the key's own public key (quorum
+ * verify, key destroy, clock-recover).
+ */
+struct kr_approval_subject {
+	const char	*op;
+	const uint8_t	*digests;	/* n * 32 bytes */
+	size_t		 n;
+};
+
+/* The fields of one statement, in their order. */
+struct kr_approval_fields {
+	const char	*appliance;	/* meta appliance_id, hex text */
+	const char	*op;
+	const char	*key;
+	const uint8_t	*key_id;
+	const uint8_t	*set_id;
+	const char	*custodian;
+	unsigned	 x;
+	const uint8_t	*digest;	/* SHA-256 */
+	int64_t		 time;
+};
+
+struct kr_approval_signer {
+	char		custodian[KR_CUSTODIAN_NAME_MAX + 1];
+	unsigned	x;
+	int64_t		time;
+	uint8_t		pk[KR_APPROVAL_PK_BYTES];
+	bool		has_sig;
+};
+
+/* The approvals of one unlock, kept with its quorum report. */
+struct kr_approvals {
+	char				appliance[64];
+	char				op[32];
+	char				key[KR_KEY_NAME_MAX + 1];
+	uint8_t				key_id[KR_KEY_ID_BYTES];
+	uint8_t				set_id[KR_SET_ID_BYTES];
+	size_t				items;
+	size_t				slots;	/* shares presented */
+	uint8_t				*digests;	/* items * 32 */
+	uint8_t				*sigs;	/* [item][share slot][64] */
+	struct kr_approval_signer	signer[KR_CUSTODIANS_MAX];
+};
+
+#define KR_APPROVALS_UNSIGNED	"unsigned approvals"
+
+int	kr_approval_statement(struct kr_buf *,
+	    const struct kr_approval_fields *) KR_WUR;
+int	kr_approvals_new(struct kr_appliance *, const struct kr_key_rec *,
+	    const struct kr_set_rec *, const struct kr_approval_subject *,
+	    const char *, size_t, struct kr_approvals **, struct kr_err *)
+	    KR_WUR;
+int	kr_approvals_sign(struct kr_approvals *, size_t, struct kr_share *,
+	    struct kr_err *) KR_WUR;
+void	kr_approvals_free(struct kr_approvals **);
+/* Adds the "approvals" member (of item `item`) to an audit payload. */
+void	kr_approvals_json(struct kr_json *, const struct kr_quorum_report *,
+	    size_t);
+int	kr_approval_file_digest(const char *, uint8_t *, struct kr_err *)
+	    KR_WUR;
+/* approvals_verify.c: every row's approvals against the custodians' keys. */
+int	kr_approvals_verify_chain(struct kr_appliance *,
+	    struct kr_approval_report *, struct kr_err *) KR_WUR;
 
 /*
  * Checks the shares presented and unseals the key.  With `out` NULL this
@@ -76,8 +149,8 @@ int	kr_audit_record(struct kr_appliance *, const char *, const char *,
  */
 int	kr_authority_unlock(struct kr_appliance *, const char *,
 	    const char *const *, size_t, const struct kr_passphrase_source *,
-	    struct kr_quorum_report *, struct kr_signer **, struct kr_err *)
-	    KR_WUR;
+	    const struct kr_approval_subject *, struct kr_quorum_report *,
+	    struct kr_signer **, struct kr_err *) KR_WUR;
 /*
  * The same into a report it allocates: *report is set whatever the
  * outcome (NULL only when out of memory) and the caller frees it, most
@@ -85,8 +158,8 @@ int	kr_authority_unlock(struct kr_appliance *, const char *,
  */
 int	kr_authority_unlock_report(struct kr_appliance *, const char *,
 	    const char *const *, size_t, const struct kr_passphrase_source *,
-	    struct kr_quorum_report **, struct kr_signer **, struct kr_err *)
-	    KR_WUR;
+	    const struct kr_approval_subject *, struct kr_quorum_report **,
+	    struct kr_signer **, struct kr_err *) KR_WUR;
 
 /*
  * home.c: where a recorded key lives.  The key row names its back end

@@ -55,7 +55,8 @@ kr_recover_check(struct kr_appliance *app,
 static int
 kr_recover_record(struct kr_appliance *app,
     const struct kr_clock_recover_req *req, struct kr_clock_recover_result *res,
-    int64_t now, const char *const *names, size_t n, struct kr_err *err)
+    int64_t now, const struct kr_quorum_report *rep, const char *const *names,
+    size_t n, struct kr_err *err)
 {
 	struct kr_json	j;
 	int		ret;
@@ -67,6 +68,7 @@ kr_recover_record(struct kr_appliance *app,
 	kr_json_str(&j, "confirmed_date", req->confirm_date);
 	kr_json_str(&j, "quorum_key", req->key);
 	kr_json_str_array(&j, "approved_by", names, n);
+	kr_approvals_json(&j, rep, 0);
 	kr_json_str(&j, "operator", req->actor);
 	if (kr_json_end(&j) == NULL) {
 		kr_json_free(&j);
@@ -90,6 +92,7 @@ kr_authority_clock_recover(struct kr_appliance *app,
     const struct kr_passphrase_source *src,
     struct kr_clock_recover_result *res, struct kr_err *err)
 {
+	const struct kr_approval_subject sub = { "clock.recover", NULL, 0 };
 	struct kr_quorum_report	*rep = NULL;
 	struct kr_signer	*s = NULL;
 	const char		*names[KR_CUSTODIANS_MAX];
@@ -101,13 +104,16 @@ kr_authority_clock_recover(struct kr_appliance *app,
 	if ((ret = kr_recover_check(app, req, res, now, err)) != KR_OK)
 		return ret;
 	ret = kr_authority_unlock_report(app, req->key, req->shares,
-	    req->nshares, src, &rep, &s, err);
+	    req->nshares, src, &sub, &rep, &s, err);
 	/* The quorum is what is asked for; the key is not used. */
 	kr_signer_free(&s);
 	if (ret == KR_OK) {
+		/* Dated when recorded: after the custodians' approvals. */
+		now = kr_time_now();
 		kr_quorum_approvers(rep, names, &n, res->approvers,
 		    sizeof(res->approvers));
-		ret = kr_recover_record(app, req, res, now, names, n, err);
+		ret = kr_recover_record(app, req, res, now, rep, names, n,
+		    err);
 	}
 	kr_quorum_report_free(&rep);
 	return ret;

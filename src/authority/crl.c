@@ -600,9 +600,11 @@ kr_crl_audit(struct kr_crl_pub *p, struct kr_err *err)
 	kr_json_str(&j, "this_update", p->res->this_update);
 	kr_json_str(&j, "next_update", p->res->next_update);
 	kr_json_str(&j, "crl_sha256", p->res->sha256);
+	kr_json_str(&j, "tbs_sha256", p->res->tbs_sha256);
 	kr_json_str(&j, "previous", p->req->previous_path != NULL ?
 	    p->req->previous_path : "");
 	kr_json_str_array(&j, "approved_by", names, n);
+	kr_approvals_json(&j, p->res->quorum, 0);
 	kr_json_str(&j, "operator", p->req->actor);
 	ret = kr_audit_record(p->app, actor, p->req->delta ? "crl.delta" :
 	    "crl.publish", kr_json_end(&j), &p->res->audit_seq, err);
@@ -786,7 +788,9 @@ static int
 kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
+	struct kr_approval_subject	 sub;
 	struct kr_signer	*s = NULL;
+	uint8_t			 tbs_dig[32];
 	int			 ret;
 
 	if (p->req->out_path == NULL)
@@ -799,8 +803,16 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 	if ((ret = kr_crl_load(p, err)) != KR_OK ||
 	    (ret = kr_crl_prepare(p, err)) != KR_OK)
 		return ret;
+	/* The custodians approve exactly this TBS. */
+	if (kr_hash(KR_HASH_SHA256, p->b.tbs.p, p->b.tbs.len, tbs_dig) !=
+	    KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash the CRL");
+	kr_hex_encode(p->res->tbs_sha256, tbs_dig, sizeof(tbs_dig));
+	sub.op = p->req->delta ? "crl.delta" : "crl.publish";
+	sub.digests = tbs_dig;
+	sub.n = 1;
 	if ((ret = kr_authority_unlock_report(p->app, p->k.name,
-	    p->req->shares, p->req->nshares, src, &p->res->quorum, &s,
+	    p->req->shares, p->req->nshares, src, &sub, &p->res->quorum, &s,
 	    err)) != KR_OK)
 		return ret;
 	ret = kr_crl_sign(p, s, err);

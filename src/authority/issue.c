@@ -611,6 +611,7 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	kr_json_str(&j, "not_after", is->res->not_after);
 	kr_json_int(&j, "lint_warnings_accepted", (int64_t)is->res->lint.warnings);
 	kr_json_str_array(&j, "approved_by", names, k);
+	kr_approvals_json(&j, is->res->quorum, 0);
 	kr_json_str(&j, "operator", is->req->actor);
 	ret = kr_audit_record(is->app, actor[0] != '\0' ? actor :
 	    is->req->actor, kr_issue_event(is->req->kind), kr_json_end(&j),
@@ -721,7 +722,9 @@ static int
 kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
+	struct kr_approval_subject	 sub;
 	struct kr_signer	*s = NULL;
+	uint8_t			 tbs_dig[32];
 	int			 ret;
 
 	if ((ret = kr_issue_load_issuer(is, err)) != KR_OK ||
@@ -737,8 +740,14 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	    kr_media_pem_bound(is->tbs_len + 64 + KR_SIG_MAX_BYTES), err)) !=
 	    KR_OK)
 		return ret;
+	/* The custodians approve exactly this TBS. */
+	if (kr_hash(KR_HASH_SHA256, is->tbs, is->tbs_len, tbs_dig) != KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash the TBS");
+	sub.op = kr_issue_event(is->req->kind);
+	sub.digests = tbs_dig;
+	sub.n = 1;
 	if ((ret = kr_authority_unlock_report(is->app, is->issuer.name,
-	    is->req->shares, is->req->nshares, src, &is->res->quorum, &s,
+	    is->req->shares, is->req->nshares, src, &sub, &is->res->quorum, &s,
 	    err)) != KR_OK)
 		return ret;
 	ret = kr_issue_sign(is, s, err);

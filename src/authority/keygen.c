@@ -35,6 +35,11 @@ struct kr_keygen {
 	uint8_t				*files[KR_CUSTODIANS_MAX];
 	size_t				 file_lens[KR_CUSTODIANS_MAX];
 	char				*paths[KR_CUSTODIANS_MAX];
+	/* Each custodian's approval public key (share file format 2). */
+	uint8_t				 approval_pk[KR_CUSTODIANS_MAX]
+					    [KR_APPROVAL_PK_BYTES];
+	char				 approval_fp[KR_CUSTODIANS_MAX]
+					    [KR_APPROVAL_FP_BYTES];
 	char				*sealed_path;
 	char				 sealed_rel[KR_KEY_NAME_MAX + 16];
 	char				*tmps[KR_CUSTODIANS_MAX];
@@ -272,6 +277,36 @@ kr_keygen_make_key(struct kr_keygen *kg, struct kr_err *err)
 	return kr_keygen_backend_key(kg, err);
 }
 
+/*
+ * Share i: format 2 holds a new approval key for its custodian (the seed
+ * lives in secure memory only until it is sealed); format 1 (tests of
+ * old share sets) none.
+ */
+static int
+kr_keygen_seal_share(struct kr_keygen *kg, size_t i,
+    struct kr_share_header *sh, struct kr_err *err)
+{
+	const uint8_t	*y = kg->ys + i * KR_QUORUM_SECRET_BYTES;
+	uint8_t		*seed;
+	int		 ret;
+
+	if (kg->req->share_format == 1)
+		return kr_share_seal(sh, y, kg->pass[i], strlen(kg->pass[i]),
+		    &kg->dealer, &kg->files[i], &kg->file_lens[i], err);
+	if ((seed = kr_secure_alloc(KR_APPROVAL_SEED_BYTES)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	kr_random(seed, KR_APPROVAL_SEED_BYTES);
+	ret = kr_share_seal_v2(sh, y, seed, kg->pass[i], strlen(kg->pass[i]),
+	    &kg->dealer, &kg->files[i], &kg->file_lens[i], err);
+	kr_wipe(seed, KR_APPROVAL_SEED_BYTES);
+	kr_secure_free(seed);
+	if (ret != KR_OK)
+		return ret;
+	memcpy(kg->approval_pk[i], sh->approval_pk, KR_APPROVAL_PK_BYTES);
+	kr_approval_fingerprint(sh->approval_pk, kg->approval_fp[i]);
+	return KR_OK;
+}
+
 static int
 kr_keygen_make_shares(struct kr_keygen *kg, struct kr_err *err)
 {
@@ -280,6 +315,9 @@ kr_keygen_make_shares(struct kr_keygen *kg, struct kr_err *err)
 	size_t				 i;
 	int				 ret;
 
+	if (req->share_format > 2)
+		return kr_err_set(err, KR_EUSAGE, "share file format %u does "
+		    "not exist", req->share_format);
 	if ((kg->ys = kr_secure_alloc(req->n * KR_QUORUM_SECRET_BYTES)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
 	if ((ret = kr_shamir_split(kg->secret, KR_QUORUM_SECRET_BYTES, req->m,
@@ -288,7 +326,6 @@ kr_keygen_make_shares(struct kr_keygen *kg, struct kr_err *err)
 		    "failed");
 	for (i = 0; i < req->n; i++) {
 		memset(&sh, 0, sizeof(sh));
-		sh.version = 1;
 		memcpy(sh.set_id, kg->hdr.set_id, sizeof(sh.set_id));
 		sh.epoch = kg->hdr.epoch;
 		memcpy(sh.key_id, kg->hdr.key_id, sizeof(sh.key_id));
@@ -301,9 +338,7 @@ kr_keygen_make_shares(struct kr_keygen *kg, struct kr_err *err)
 		memcpy(sh.dealer_pk, kg->dealer.pk, sizeof(sh.dealer_pk));
 		kr_keygen_say(kg, "sealing share %zu of %zu for custodian '%s'",
 		    i + 1, req->n, req->custodians[i]);
-		if ((ret = kr_share_seal(&sh, kg->ys + i * KR_QUORUM_SECRET_BYTES,
-		    kg->pass[i], strlen(kg->pass[i]), &kg->dealer,
-		    &kg->files[i], &kg->file_lens[i], err)) != KR_OK)
+		if ((ret = kr_keygen_seal_share(kg, i, &sh, err)) != KR_OK)
 			return ret;
 	}
 	return KR_OK;
@@ -403,6 +438,9 @@ kr_keygen_insert(struct kr_keygen *kg, struct kr_err *err)
 		cr.x = kg->xs[i];
 		(void)snprintf(cr.name, sizeof(cr.name), "%s",
 		    kg->req->custodians[i]);
+		cr.has_approval_pk = kg->req->share_format != 1;
+		memcpy(cr.approval_pk, kg->approval_pk[i],
+		    sizeof(cr.approval_pk));
 		if ((ret = kr_hash(KR_HASH_SHA256, kg->files[i],
 		    kg->file_lens[i], cr.share_digest)) != KR_OK ||
 		    (ret = kr_store_custodian_insert(kg->app->store, &cr,
@@ -410,6 +448,23 @@ kr_keygen_insert(struct kr_keygen *kg, struct kr_err *err)
 			return ret;
 	}
 	return KR_OK;
+}
+
+/* The share format, and the fingerprints the custodians wrote down. */
+static void
+kr_keygen_audit_approval(const struct kr_keygen *kg, struct kr_json *j)
+{
+	const char	*fps[KR_CUSTODIANS_MAX];
+	size_t		 i;
+
+	if (kg->req->n == 0)
+		return;
+	kr_json_int(j, "share_format", kg->req->share_format == 1 ? 1 : 2);
+	if (kg->req->share_format == 1)
+		return;
+	for (i = 0; i < kg->req->n; i++)
+		fps[i] = kg->approval_fp[i];
+	kr_json_str_array(j, "approval_key_fingerprints", fps, kg->req->n);
 }
 
 static int
@@ -432,6 +487,7 @@ kr_keygen_audit(struct kr_keygen *kg, struct kr_keygen_result *res,
 	kr_json_int(&j, "m", kg->hdr.m);
 	kr_json_int(&j, "n", kg->hdr.n);
 	kr_json_str_array(&j, "custodians", kg->req->custodians, kg->req->n);
+	kr_keygen_audit_approval(kg, &j);
 	kr_json_hex(&j, "dealer_pk", kg->hdr.dealer_pk, sizeof(kg->hdr.dealer_pk));
 	kr_json_str(&j, "kdf_profile", kg->app->kdf_profile);
 	kr_json_str(&j, "sealed_file", kg->sealed_rel);
@@ -697,9 +753,12 @@ kr_authority_key_generate(struct kr_appliance *app,
 	kr_hex_encode(res->set_id, kg->hdr.set_id, sizeof(kg->hdr.set_id));
 	if ((ret = kr_keygen_record(kg, res, err)) != KR_OK)
 		goto out;
-	for (i = 0; i < req->n; i++)
+	for (i = 0; i < req->n; i++) {
 		(void)snprintf(res->share_paths[i], sizeof(res->share_paths[i]),
 		    "%s", kg->paths[i]);
+		(void)snprintf(res->approval_fp[i], sizeof(res->approval_fp[i]),
+		    "%s", kg->approval_fp[i]);
+	}
 	res->shares = req->n;
 token_out:
 	if (ret == KR_OK)

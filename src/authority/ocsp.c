@@ -196,6 +196,7 @@ kr_ocsp_audit(struct kr_ocsp_run *r, struct kr_err *err)
 	kr_json_int(&j, "revoked", (int64_t)r->res->revoked);
 	kr_json_str(&j, "next_update", r->res->next_update);
 	kr_json_str_array(&j, "approved_by", names, n);
+	kr_approvals_json(&j, r->res->quorum, 0);
 	kr_json_str(&j, "operator", r->req->actor);
 	ret = kr_audit_record(r->app, actor, "ocsp.presign", kr_json_end(&j),
 	    &r->res->audit_seq, err);
@@ -253,18 +254,46 @@ kr_ocsp_record(struct kr_ocsp_run *r, struct kr_err *err)
 	return ret;
 }
 
+/*
+ * What the custodians approve: the responses prepared (a response's
+ * bytes carry its signing time and are made after the unlock), as the
+ * SHA-256 of one line "SERIAL STATUS\n" per response, in order.
+ */
+static int
+kr_ocsp_subject(const struct kr_ocsp_run *r, uint8_t *digest,
+    struct kr_err *err)
+{
+	struct kr_hash	h;
+	size_t		i;
+
+	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash the responses");
+	for (i = 0; i < r->n; i++) {
+		kr_hash_update(&h, r->items[i].serial,
+		    strlen(r->items[i].serial));
+		kr_hash_update(&h, r->items[i].f.status == KR_OCSP_GOOD ?
+		    " good\n" : " revoked\n", r->items[i].f.status ==
+		    KR_OCSP_GOOD ? 6 : 9);
+	}
+	kr_hash_final(&h, digest);
+	return KR_OK;
+}
+
 int
 kr_authority_ocsp_presign(struct kr_appliance *app,
     const struct kr_ocsp_req *req, const struct kr_passphrase_source *src,
     const struct kr_notice_sink *notice, struct kr_ocsp_result *res,
     struct kr_err *err)
 {
+	struct kr_approval_subject	 sub = { "ocsp.presign", NULL, 1 };
 	struct kr_signer	*s = NULL;
 	struct kr_ocsp_run	*r;
+	uint8_t			 dig[32];
 	size_t			 i;
 	int			 ret;
 
 	(void)notice;
+	sub.digests = dig;
 	memset(res, 0, sizeof(*res));
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
@@ -272,10 +301,11 @@ kr_authority_ocsp_presign(struct kr_appliance *app,
 	r->req = req;
 	r->res = res;
 	r->now = kr_time_now();
-	if ((ret = kr_ocsp_prepare(r, err)) != KR_OK)
+	if ((ret = kr_ocsp_prepare(r, err)) != KR_OK ||
+	    (ret = kr_ocsp_subject(r, dig, err)) != KR_OK)
 		goto out;
 	if ((ret = kr_authority_unlock_report(app, r->k.name, req->shares,
-	    req->nshares, src, &res->quorum, &s, err)) != KR_OK)
+	    req->nshares, src, &sub, &res->quorum, &s, err)) != KR_OK)
 		goto out;
 	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) == KR_OK)
 		for (i = 0; i < r->n && ret == KR_OK; i++)

@@ -30,6 +30,7 @@ struct kr_sign {
 	struct kr_media_plan		 plan;
 	const char			*names[KR_CUSTODIANS_MAX];
 	size_t				 nnames;
+	uint8_t				*digests;	/* approved, per item */
 };
 
 static bool
@@ -188,7 +189,10 @@ kr_sign_record(struct kr_sign *sg, const struct kr_sign_item *it,
 	kr_json_str(&j, "manifest_entry", r.manifest_entry);
 	kr_json_str(&j, "batch", r.batch);
 	kr_json_str(&j, "kept_sha256", r.kept_sha256);
+	kr_json_hex(&j, "input_sha256", sg->digests + (size_t)(it -
+	    sg->req->items) * 32, 32);
 	kr_json_str_array(&j, "approved_by", sg->names, sg->nnames);
+	kr_approvals_json(&j, sg->res->quorum, (size_t)(it - sg->req->items));
 	kr_json_str(&j, "operator", sg->req->actor);
 	if ((ret = kr_store_begin(sg->app->store, err)) == KR_OK) {
 		if ((ret = kr_store_signature_insert(sg->app->store, &r,
@@ -284,10 +288,30 @@ kr_sign_one(struct kr_sign *sg, struct kr_signer *s, size_t i,
 	return ret;
 }
 
+/*
+ * What the custodians approve: each input image's SHA-256, read before
+ * the quorum is asked (the format's own digest is made while signing).
+ */
+static int
+kr_sign_subject(struct kr_sign *sg, struct kr_err *err)
+{
+	size_t	i;
+	int	ret;
+
+	if ((sg->digests = calloc(sg->req->nitems, 32)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	for (i = 0; i < sg->req->nitems; i++)
+		if ((ret = kr_approval_file_digest(sg->req->items[i].in_path,
+		    sg->digests + i * 32, err)) != KR_OK)
+			return ret;
+	return KR_OK;
+}
+
 static int
 kr_sign_run(struct kr_sign *sg, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
+	struct kr_approval_subject	 sub;
 	struct kr_signer	*s = NULL;
 	uint8_t			 id[16];
 	size_t			 i;
@@ -316,8 +340,13 @@ kr_sign_run(struct kr_sign *sg, const struct kr_passphrase_source *src,
 		kr_random(id, sizeof(id));
 		kr_hex_encode(sg->batch, id, sizeof(id));
 	}
+	if ((ret = kr_sign_subject(sg, err)) != KR_OK)
+		return ret;
+	sub.op = sg->batch[0] != '\0' ? "sign.batch" : "sign.firmware";
+	sub.digests = sg->digests;
+	sub.n = sg->req->nitems;
 	if ((ret = kr_authority_unlock_report(sg->app, sg->k.name,
-	    sg->req->shares, sg->req->nshares, src, &sg->res->quorum, &s,
+	    sg->req->shares, sg->req->nshares, src, &sub, &sg->res->quorum, &s,
 	    err)) != KR_OK)
 		return ret;
 	kr_quorum_approvers(sg->res->quorum, sg->names, &sg->nnames,
@@ -357,6 +386,7 @@ kr_authority_sign(struct kr_appliance *app, const struct kr_sign_req *req,
 	ret = kr_sign_run(sg, src, err);
 	free(sg->cert);
 	free(sg->chain);
+	free(sg->digests);
 	free(sg);
 	return ret;
 }

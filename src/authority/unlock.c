@@ -1,6 +1,8 @@
 /*
  * Quorum unlock: check each presented share, combine m of them, unseal the
  * key.  `quorum verify` is this without a signing operation after it.
+ * Each share of format 2 signs the operation's approval statements with
+ * its custodian's approval key the moment it is opened (approvals.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,9 @@ struct kr_unlock {
 	struct kr_share			*shares[KR_CUSTODIANS_MAX];
 	struct kr_quorum_report		*rep;
 	struct kr_key_where		 kw;		/* its back end */
+	/* What the custodians approve; the approvals go into rep. */
+	const struct kr_approval_subject *sub;
+	const char			*op;
 };
 
 static int
@@ -39,6 +44,16 @@ kr_unlock_load(struct kr_unlock *u, const char *name, struct kr_err *err)
 		return ret;
 	return kr_store_custodians(u->app->store, u->set.id, u->cust,
 	    KR_CUSTODIANS_MAX, &u->ncust, err);
+}
+
+/* The approvals the shares will sign, once the share set is known. */
+static int
+kr_unlock_approvals(struct kr_unlock *u, struct kr_err *err)
+{
+	if (u->rep->approvals != NULL)
+		return KR_OK;
+	return kr_approvals_new(u->app, &u->key, &u->set, u->sub, u->op,
+	    u->rep->given, &u->rep->approvals, err);
 }
 
 static const struct kr_custodian_rec *
@@ -88,6 +103,14 @@ kr_unlock_match(const struct kr_unlock *u, const struct kr_share *sh,
 		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
 		    "'%s') is not the share file recorded for that custodian "
 		    "of key '%s'", sh->label, sh->h.custodian, u->key.name);
+	/* Its approval key is the one recorded with the set (or none). */
+	if (c->has_approval_pk != kr_share_has_approval_key(sh) ||
+	    (c->has_approval_pk && memcmp(c->approval_pk, sh->h.approval_pk,
+	    sizeof(c->approval_pk)) != 0))
+		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
+		    "'%s') holds another approval key than the one recorded "
+		    "for that custodian of key '%s'", sh->label,
+		    sh->h.custodian, u->key.name);
 	return KR_OK;
 }
 
@@ -141,6 +164,12 @@ kr_unlock_one(struct kr_unlock *u, size_t i, const char *path,
 	    KR_PASSPHRASE_MAX, err)) != KR_OK ||
 	    (ret = kr_share_open(sh, pass, strlen(pass), err)) != KR_OK)
 		goto out;
+	/* The passphrase was typed: the custodian's approval is signed now. */
+	if ((ret = kr_approvals_sign(u->rep->approvals, i, sh, err)) != KR_OK)
+		goto out;
+	if (kr_share_has_approval_key(sh))
+		kr_approval_fingerprint(sh->h.approval_pk,
+		    u->rep->approval_fp[i]);
 	u->shares[i] = sh;
 	sh = NULL;
 out:
@@ -255,6 +284,7 @@ kr_unlock_audit(struct kr_unlock *u, const char *event, struct kr_err *err)
 	kr_json_int(&j, "epoch", u->set.epoch);
 	kr_json_int(&j, "m", u->set.m);
 	kr_json_str_array(&j, "custodians", names, k);
+	kr_approvals_json(&j, u->rep, 0);
 	kr_key_home_audit(u->kw.be, &u->kw.home, KR_KEY_EVENT_USE, &j);
 	if (!u->kw.home.quorum && actor[0] == '\0')
 		(void)snprintf(actor, sizeof(actor), "token PIN holder");
@@ -333,7 +363,8 @@ kr_unlock_summarize(const struct kr_unlock *u, size_t count, int worst,
 int
 kr_authority_unlock(struct kr_appliance *app, const char *name,
     const char *const *files, size_t count,
-    const struct kr_passphrase_source *src, struct kr_quorum_report *rep,
+    const struct kr_passphrase_source *src,
+    const struct kr_approval_subject *sub, struct kr_quorum_report *rep,
     struct kr_signer **out, struct kr_err *err)
 {
 	struct kr_signer	*s = NULL;
@@ -350,6 +381,9 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	u->app = app;
 	u->rep = rep;
+	u->sub = sub;
+	u->op = out == NULL ? (count == 1 ? "share.check" : "quorum.verify") :
+	    "quorum.unlock";
 	rep->given = count;
 	(void)snprintf(rep->key, sizeof(rep->key), "%s", name);
 	if ((ret = kr_unlock_load(u, name, err)) != KR_OK)
@@ -375,6 +409,8 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 	rep->m = u->set.m;
 	rep->n = u->set.n;
 	rep->epoch = u->set.epoch;
+	if ((ret = kr_unlock_approvals(u, err)) != KR_OK)
+		goto out;
 	ret = kr_unlock_check_all(u, files, count, src);
 	if ((ret = kr_unlock_summarize(u, count, ret, err)) != KR_OK)
 		goto out;
@@ -415,22 +451,24 @@ out:
 int
 kr_authority_unlock_report(struct kr_appliance *app, const char *name,
     const char *const *files, size_t count,
-    const struct kr_passphrase_source *src, struct kr_quorum_report **rep,
+    const struct kr_passphrase_source *src,
+    const struct kr_approval_subject *sub, struct kr_quorum_report **rep,
     struct kr_signer **out, struct kr_err *err)
 {
 	if (out != NULL)
 		*out = NULL;
 	if ((*rep = calloc(1, sizeof(**rep))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	return kr_authority_unlock(app, name, files, count, src, *rep, out,
-	    err);
+	return kr_authority_unlock(app, name, files, count, src, sub, *rep,
+	    out, err);
 }
 
 void
 kr_quorum_report_free(struct kr_quorum_report **rep)
 {
-	if (rep == NULL)
+	if (rep == NULL || *rep == NULL)
 		return;
+	kr_approvals_free(&(*rep)->approvals);
 	free(*rep);
 	*rep = NULL;
 }
@@ -441,8 +479,8 @@ kr_authority_quorum_verify(struct kr_appliance *app, const char *name,
     const struct kr_passphrase_source *src, struct kr_quorum_report **rep,
     struct kr_err *err)
 {
-	return kr_authority_unlock_report(app, name, files, count, src, rep,
-	    NULL, err);
+	return kr_authority_unlock_report(app, name, files, count, src, NULL,
+	    rep, NULL, err);
 }
 
 void
@@ -492,6 +530,7 @@ kr_destroy_record(struct kr_unlock *u, const char *actor, struct kr_err *err)
 	if (u->set.epoch != 0)
 		kr_json_int(&j, "retired_epoch", u->set.epoch);
 	kr_json_str_array(&j, "approved_by", names, n);
+	kr_approvals_json(&j, u->rep, 0);
 	kr_json_str(&j, "operator", actor);
 	if ((ret = kr_store_key_set_state(u->app->store, u->key.id, "destroyed",
 	    err)) != KR_OK ||
@@ -511,6 +550,7 @@ kr_authority_key_destroy(struct kr_appliance *app, const char *name,
     const struct kr_passphrase_source *src, const char *actor,
     struct kr_quorum_report **rep, struct kr_err *err)
 {
+	const struct kr_approval_subject sub = { "key.destroy", NULL, 0 };
 	struct kr_signer	*s = NULL;
 	struct kr_unlock	*u = NULL;
 	char			*path = NULL;
@@ -518,7 +558,7 @@ kr_authority_key_destroy(struct kr_appliance *app, const char *name,
 
 	/* The quorum (or the token PIN) proves itself by unlocking. */
 	if ((ret = kr_authority_unlock_report(app, name, files, count, src,
-	    rep, &s, err)) != KR_OK)
+	    &sub, rep, &s, err)) != KR_OK)
 		return ret;
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");

@@ -6,6 +6,29 @@
 
 #include "cli.h"
 
+/* The signed approvals: rows named, unsigned ones noted, a count. */
+static void
+cmd_audit_verify_approvals(struct cmd_ctx *ctx)
+{
+	const struct kr_approval_report	*ap = kr_appliance_approvals(ctx->app);
+	size_t				 i;
+
+	for (i = 0; i < ap->bad_shown; i++)
+		cmd_printf(ctx, "approval problem: %s\n", ap->bad[i]);
+	if (ap->bad_rows > (int64_t)ap->bad_shown)
+		cmd_printf(ctx, "... and %lld more approval problems\n",
+		    (long long)(ap->bad_rows - (int64_t)ap->bad_shown));
+	for (i = 0; i < ap->unsigned_shown; i++)
+		cmd_printf(ctx, "unsigned approvals: %s\n",
+		    ap->unsigned_note[i]);
+	if (ap->signed_rows + ap->unsigned_rows + ap->bad_rows > 0)
+		cmd_printf(ctx, "approvals: %lld row%s signed by every "
+		    "approver, %lld with unsigned approvals, %lld not backed "
+		    "by their signatures\n", (long long)ap->signed_rows,
+		    ap->signed_rows == 1 ? "" : "s",
+		    (long long)ap->unsigned_rows, (long long)ap->bad_rows);
+}
+
 static int
 cmd_audit_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
     char **argv)
@@ -22,13 +45,16 @@ cmd_audit_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
 	if (rp->problems > (int64_t)rp->shown)
 		cmd_printf(ctx, "... and %lld more record problems\n",
 		    (long long)(rp->problems - (int64_t)rp->shown));
-	if (ret != KR_OK)
+	if (ret != KR_OK) {
+		cmd_audit_verify_approvals(ctx);
 		return ret;
+	}
 	kr_hex_encode(head, rep.head, sizeof(rep.head));
 	cmd_printf(ctx, "audit chain intact: %lld rows, head %s\n",
 	    (long long)rep.rows, head);
 	cmd_printf(ctx, "records match the chain: %lld rows replayed\n",
 	    (long long)rp->records);
+	cmd_audit_verify_approvals(ctx);
 	return KR_OK;
 }
 
@@ -41,7 +67,9 @@ const struct cmd_entry cmd_audit_verify_entry = {
 	    "database holds\n(keys, share sets, custodians, tokens, "
 	    "certificates, revocations, CRLs,\nOCSP responses, signatures, "
 	    "settings) against the audit row that made or\nlast changed it, "
-	    "and names each row that was changed, added or deleted.\n"
+	    "and names each row that was changed, added or deleted, and "
+	    "checks every\ncustodian's approval signature against the "
+	    "approval key recorded for them.\n"
 	    "Exit status: 0 intact, 1 a row was changed, removed or "
 	    "reordered.\n",
 	.flags = CMD_STATE | CMD_NOARGS,

@@ -133,9 +133,15 @@ cmd_keygen_report(struct cmd_ctx *ctx, const struct cmd_keygen_opts *a,
 	cmd_printf(ctx, "public key SHA-256: %s\n", res->fingerprint);
 	cmd_printf(ctx, "share set: %s (epoch 1), audit entry %lld\n",
 	    res->set_id, (long long)res->audit_seq);
-	for (i = 0; i < res->shares; i++)
+	for (i = 0; i < res->shares; i++) {
 		cmd_printf(ctx, "  share for %-20s %s\n", a->custodians[i],
 		    res->share_paths[i]);
+		/* 32 pairs: two lines of 16, as the custodian writes them. */
+		if (res->approval_fp[i][0] != '\0')
+			cmd_printf(ctx, "    approval key SHA-256 (write it "
+			    "down): %.47s\n%*s%s\n", res->approval_fp[i], 40,
+			    "", res->approval_fp[i] + 48);
+	}
 	cmd_printf(ctx, "Each custodian should now check their own share: "
 	    "keyrite quorum verify --key %s --share FILE\n", r->name);
 	cmd_note_kdf_profile(ctx);

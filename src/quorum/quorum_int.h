@@ -10,12 +10,15 @@
 
 #include <keyrite/quorum.h>
 
-/* Share file format v1; the layout is in docs/formats.md. */
+/* Share file formats 1 and 2; the layouts are in docs/formats.md. */
 #define KR_SHARE_MAGIC		"KRSHARE\0"
 #define KR_SHARE_MAGIC_BYTES	8
 #define KR_SHARE_VERSION	1
+#define KR_SHARE_VERSION_2	2	/* with the custodian's approval key */
 #define KR_SHARE_KDF_ARGON2ID13	1	/* Argon2id, version 0x13 */
 #define KR_SHARE_CT_BYTES	(KR_QUORUM_SECRET_BYTES + KR_AEAD_TAG_BYTES)
+#define KR_SHARE_CT2_BYTES	(KR_QUORUM_SECRET_BYTES + \
+				    KR_APPROVAL_SEED_BYTES + KR_AEAD_TAG_BYTES)
 
 /* Accepted KDF parameters (outside input, so bounded both ways). */
 #define KR_SHARE_OPS_MIN	1

@@ -1,6 +1,7 @@
 /*
- * Custodian share files (format v1, docs/formats.md): sealing, parsing,
- * dealer signature, opening with the passphrase, and combining a quorum.
+ * Custodian share files (formats 1 and 2, docs/formats.md): sealing,
+ * parsing, dealer signature, opening with the passphrase, the custodian's
+ * approval key (format 2), and combining a quorum.
  *
  * A share file is outside input: it is parsed with a size limit, every
  * field is range-checked, and every refusal names the file (and, once it
@@ -122,6 +123,16 @@ header_put(struct kr_buf *b, const struct kr_share_header *h)
 	kr_buf_put(b, h->salt, sizeof(h->salt));
 	kr_buf_put(b, h->nonce, sizeof(h->nonce));
 	kr_buf_put(b, h->dealer_pk, sizeof(h->dealer_pk));
+	if (h->version == KR_SHARE_VERSION_2)
+		kr_buf_put(b, h->approval_pk, sizeof(h->approval_pk));
+}
+
+/* The plaintext and ciphertext sizes of a version. */
+static size_t
+pt_len(unsigned version)
+{
+	return version == KR_SHARE_VERSION_2 ? KR_QUORUM_SECRET_BYTES +
+	    KR_APPROVAL_SEED_BYTES : KR_QUORUM_SECRET_BYTES;
 }
 
 /*
@@ -174,28 +185,30 @@ seal_prepare(struct kr_share_header *h, const uint8_t *y, size_t passlen,
 		return kr_err_set(err, KR_EINPUT, "the passphrase for "
 		    "custodian '%s' is empty: a share file must be protected "
 		    "by a passphrase", h->custodian);
-	h->version = KR_SHARE_VERSION;
 	memcpy(h->dealer_pk, d->pk, sizeof(h->dealer_pk));
 	kr_random(h->salt, sizeof(h->salt));
 	kr_random(h->nonce, sizeof(h->nonce));
 	return header_check(h, "being dealt", err);
 }
 
-/* Appends the encrypted share value and the dealer signature. */
+/*
+ * Appends the encrypted plaintext (y, and in format 2 the approval key
+ * seed) and the dealer signature.
+ */
 static int
 seal_body(struct kr_buf *b, const struct kr_share_header *h,
-    const uint8_t *y, const uint8_t *key, const struct kr_dealer *d,
+    const uint8_t *pt, const uint8_t *key, const struct kr_dealer *d,
     struct kr_err *err)
 {
-	uint8_t		 ct[KR_SHARE_CT_BYTES];
+	uint8_t		 ct[KR_SHARE_CT2_BYTES];
 	uint8_t		 sig[KR_DEALER_SIG_BYTES];
+	size_t		 n = pt_len(h->version);
 	int		 ret;
 
-	if (kr_aead_seal(ct, y, KR_QUORUM_SECRET_BYTES, b->p, b->len,
-	    h->nonce, key) != KR_OK)
+	if (kr_aead_seal(ct, pt, n, b->p, b->len, h->nonce, key) != KR_OK)
 		return kr_err_set(err, KR_ECRYPTO, "cannot encrypt the share "
 		    "of custodian '%s'", h->custodian);
-	kr_buf_put(b, ct, sizeof(ct));
+	kr_buf_put(b, ct, n + KR_AEAD_TAG_BYTES);
 	if ((ret = kr_buf_status(b, err)) != KR_OK)
 		return ret;
 	if (crypto_sign_detached(sig, NULL, b->p, b->len, d->sk) != 0 ||
@@ -207,19 +220,49 @@ seal_body(struct kr_buf *b, const struct kr_share_header *h,
 	return kr_buf_status(b, err);
 }
 
-int
-kr_share_seal(struct kr_share_header *h, const uint8_t *y, const char *pass,
-    size_t passlen, const struct kr_dealer *d, uint8_t **out, size_t *outlen,
-    struct kr_err *err)
+/*
+ * The plaintext in secure memory: y, then (format 2) the approval seed,
+ * whose public key goes into the header.
+ */
+static int
+seal_plaintext(struct kr_share_header *h, const uint8_t *y,
+    const uint8_t *seed, uint8_t **pt, struct kr_err *err)
+{
+	uint8_t	*sk;
+
+	if ((*pt = kr_secure_alloc(KR_QUORUM_SECRET_BYTES +
+	    KR_APPROVAL_SEED_BYTES)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "cannot allocate secure "
+		    "memory for the share of custodian '%s'", h->custodian);
+	memcpy(*pt, y, KR_QUORUM_SECRET_BYTES);
+	if (h->version != KR_SHARE_VERSION_2)
+		return KR_OK;
+	if ((sk = kr_secure_alloc(crypto_sign_SECRETKEYBYTES)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "cannot allocate secure "
+		    "memory for the approval key of custodian '%s'",
+		    h->custodian);
+	memcpy(*pt + KR_QUORUM_SECRET_BYTES, seed, KR_APPROVAL_SEED_BYTES);
+	(void)crypto_sign_seed_keypair(h->approval_pk, sk, seed);
+	kr_secure_free(sk);
+	return KR_OK;
+}
+
+static int
+share_seal(struct kr_share_header *h, const uint8_t *y, const uint8_t *seed,
+    const char *pass, size_t passlen, const struct kr_dealer *d,
+    uint8_t **out, size_t *outlen, struct kr_err *err)
 {
 	struct kr_buf	 b;
 	uint8_t		 key[KR_AEAD_KEY_BYTES];
+	uint8_t		*pt = NULL;
 	int		 ret = KR_EINTERNAL;
 
 	*out = NULL;
 	*outlen = 0;
 	kr_buf_init(&b, false);
-	if ((ret = seal_prepare(h, y, passlen, d, err)) != KR_OK)
+	h->version = seed != NULL ? KR_SHARE_VERSION_2 : KR_SHARE_VERSION;
+	if ((ret = seal_prepare(h, y, passlen, d, err)) != KR_OK ||
+	    (ret = seal_plaintext(h, y, seed, &pt, err)) != KR_OK)
 		goto wipe;
 	header_put(&b, h);
 	if ((ret = kr_buf_status(&b, err)) != KR_OK)
@@ -227,7 +270,7 @@ kr_share_seal(struct kr_share_header *h, const uint8_t *y, const char *pass,
 	if ((ret = kr_kdf_argon2id(key, sizeof(key), pass, passlen, h->salt,
 	    &h->kdf, err)) != KR_OK)
 		goto wipe;
-	if ((ret = seal_body(&b, h, y, key, d, err)) != KR_OK)
+	if ((ret = seal_body(&b, h, pt, key, d, err)) != KR_OK)
 		goto wipe;
 	if ((*out = malloc(b.len)) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
@@ -238,8 +281,31 @@ kr_share_seal(struct kr_share_header *h, const uint8_t *y, const char *pass,
 	ret = KR_OK;
 wipe:
 	sodium_memzero(key, sizeof(key));
+	kr_secure_free(pt);
 	kr_buf_free(&b);
 	return ret;
+}
+
+int
+kr_share_seal(struct kr_share_header *h, const uint8_t *y, const char *pass,
+    size_t passlen, const struct kr_dealer *d, uint8_t **out, size_t *outlen,
+    struct kr_err *err)
+{
+	return share_seal(h, y, NULL, pass, passlen, d, out, outlen, err);
+}
+
+int
+kr_share_seal_v2(struct kr_share_header *h, const uint8_t *y,
+    const uint8_t *seed, const char *pass, size_t passlen,
+    const struct kr_dealer *d, uint8_t **out, size_t *outlen,
+    struct kr_err *err)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (seed == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "kr_share_seal_v2: no "
+		    "approval key");
+	return share_seal(h, y, seed, pass, passlen, d, out, outlen, err);
 }
 
 /* Parsing. */
@@ -269,10 +335,11 @@ parse_envelope(const uint8_t *buf, size_t len, const char *file,
 		    file, len);
 	version = (unsigned)buf[KR_SHARE_MAGIC_BYTES] << 8 |
 	    buf[KR_SHARE_MAGIC_BYTES + 1];
-	if (version != KR_SHARE_VERSION)
+	if (version != KR_SHARE_VERSION && version != KR_SHARE_VERSION_2)
 		return kr_err_set(err, KR_EINPUT, "share file %s has format "
-		    "version %u, but this keyrite reads version %d only",
-		    file, version, KR_SHARE_VERSION);
+		    "version %u, but this keyrite reads versions %d and %d "
+		    "only", file, version, KR_SHARE_VERSION,
+		    KR_SHARE_VERSION_2);
 	return KR_OK;
 }
 
@@ -306,7 +373,10 @@ parse_fields(struct kr_rd *rd, struct kr_share *s, char *name,
 	kr_rd_copy(rd, h->salt, sizeof(h->salt));
 	kr_rd_copy(rd, h->nonce, sizeof(h->nonce));
 	kr_rd_copy(rd, h->dealer_pk, sizeof(h->dealer_pk));
-	kr_rd_copy(rd, s->ct, sizeof(s->ct));
+	if (h->version == KR_SHARE_VERSION_2)
+		kr_rd_copy(rd, h->approval_pk, sizeof(h->approval_pk));
+	s->ct_len = pt_len(h->version) + KR_AEAD_TAG_BYTES;
+	kr_rd_copy(rd, s->ct, s->ct_len);
 	s->signed_len = rd->off;
 	kr_rd_copy(rd, s->sig, sizeof(s->sig));
 	if (rd->bad)
@@ -390,7 +460,7 @@ kr_share_check_signature(const struct kr_share *s, const uint8_t *dealer_pk,
 		    "forged", s->label, s->h.custodian, kid);
 	kr_buf_init(&b, false);
 	header_put(&b, &s->h);
-	kr_buf_put(&b, s->ct, sizeof(s->ct));
+	kr_buf_put(&b, s->ct, s->ct_len);
 	if ((ret = kr_buf_status(&b, err)) != KR_OK)
 		goto free;
 	if (crypto_sign_verify_detached(s->sig, b.p, b.len, dealer_pk) != 0) {
@@ -407,13 +477,34 @@ free:
 
 /* Opening. */
 
+/* Format 2: the approval key from its seed, matching the header's. */
+static int
+open_approval(struct kr_share *s, const uint8_t *seed, struct kr_err *err)
+{
+	uint8_t	pk[KR_APPROVAL_PK_BYTES];
+
+	if ((s->approval_sk = kr_secure_alloc(crypto_sign_SECRETKEYBYTES)) ==
+	    NULL)
+		return kr_err_set(err, KR_ENOMEM, "cannot allocate secure "
+		    "memory for the approval key of custodian '%s'",
+		    s->h.custodian);
+	(void)crypto_sign_seed_keypair(pk, s->approval_sk, seed);
+	if (sodium_memcmp(pk, s->h.approval_pk, sizeof(pk)) != 0)
+		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
+		    "'%s') holds an approval key that does not match its "
+		    "public key: the file was made wrongly or forged",
+		    s->label, s->h.custodian);
+	return KR_OK;
+}
+
 int
 kr_share_open(struct kr_share *s, const char *pass, size_t passlen,
     struct kr_err *err)
 {
 	struct kr_buf	 aad;
 	uint8_t		 key[KR_AEAD_KEY_BYTES];
-	uint8_t		*y = NULL;
+	uint8_t		*pt = NULL, *y = NULL;
+	size_t		 n = pt_len(s->h.version);
 	int		 ret = KR_EINTERNAL;
 
 	kr_share_clear(s);
@@ -421,7 +512,9 @@ kr_share_open(struct kr_share *s, const char *pass, size_t passlen,
 	header_put(&aad, &s->h);
 	if ((ret = kr_buf_status(&aad, err)) != KR_OK)
 		goto wipe;
-	if ((y = kr_secure_alloc(KR_QUORUM_SECRET_BYTES)) == NULL) {
+	if ((pt = kr_secure_alloc(KR_QUORUM_SECRET_BYTES +
+	    KR_APPROVAL_SEED_BYTES)) == NULL ||
+	    (y = kr_secure_alloc(KR_QUORUM_SECRET_BYTES)) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "cannot allocate secure "
 		    "memory for the share of custodian '%s'", s->h.custodian);
 		goto wipe;
@@ -432,11 +525,17 @@ kr_share_open(struct kr_share *s, const char *pass, size_t passlen,
 		    s->label, s->h.custodian);
 		goto wipe;
 	}
-	if (kr_aead_open(y, s->ct, sizeof(s->ct), aad.p, aad.len, s->h.nonce,
-	    key) != KR_OK) {
+	if (s->ct_len != n + KR_AEAD_TAG_BYTES || kr_aead_open(pt, s->ct,
+	    s->ct_len, aad.p, aad.len, s->h.nonce, key) != KR_OK) {
 		ret = kr_err_set(err, KR_EAUTH, "the passphrase for custodian "
 		    "'%s' (share file %s) is wrong: ask the custodian to "
 		    "enter it again", s->h.custodian, s->label);
+		goto wipe;
+	}
+	memcpy(y, pt, KR_QUORUM_SECRET_BYTES);
+	if (s->h.version == KR_SHARE_VERSION_2 && (ret = open_approval(s,
+	    pt + KR_QUORUM_SECRET_BYTES, err)) != KR_OK) {
+		kr_share_approval_forget(s);
 		goto wipe;
 	}
 	s->y = y;
@@ -444,6 +543,7 @@ kr_share_open(struct kr_share *s, const char *pass, size_t passlen,
 	ret = KR_OK;
 wipe:
 	sodium_memzero(key, sizeof(key));
+	kr_secure_free(pt);
 	kr_secure_free(y);
 	kr_buf_free(&aad);
 	return ret;
@@ -458,6 +558,59 @@ kr_share_clear(struct kr_share *s)
 		kr_wipe(s->y, KR_QUORUM_SECRET_BYTES);
 	kr_secure_free(s->y);
 	s->y = NULL;
+	kr_share_approval_forget(s);
+}
+
+/* Approvals. */
+
+bool
+kr_share_has_approval_key(const struct kr_share *s)
+{
+	return s->h.version == KR_SHARE_VERSION_2;
+}
+
+int
+kr_share_approve(const struct kr_share *s, const uint8_t *msg, size_t len,
+    uint8_t *sig, struct kr_err *err)
+{
+	if (s->approval_sk == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "share file %s (custodian "
+		    "'%s') has no opened approval key", s->label,
+		    s->h.custodian);
+	if (crypto_sign_detached(sig, NULL, msg, len, s->approval_sk) != 0 ||
+	    crypto_sign_verify_detached(sig, msg, len, s->h.approval_pk) !=
+	    0) {
+		sodium_memzero(sig, KR_APPROVAL_SIG_BYTES);
+		return kr_err_set(err, KR_ECRYPTO, "the approval signature of "
+		    "custodian '%s' failed or does not verify",
+		    s->h.custodian);
+	}
+	return KR_OK;
+}
+
+void
+kr_share_approval_forget(struct kr_share *s)
+{
+	if (s == NULL || s->approval_sk == NULL)
+		return;
+	kr_wipe(s->approval_sk, crypto_sign_SECRETKEYBYTES);
+	kr_secure_free(s->approval_sk);
+	s->approval_sk = NULL;
+}
+
+void
+kr_approval_fingerprint(const uint8_t *pk, char *out)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	uint8_t			 d[crypto_hash_sha256_BYTES];
+	size_t			 i;
+
+	(void)crypto_hash_sha256(d, pk, KR_APPROVAL_PK_BYTES);
+	for (i = 0; i < sizeof(d); i++) {
+		out[3 * i] = hex[d[i] >> 4];
+		out[3 * i + 1] = hex[d[i] & 0xf];
+		out[3 * i + 2] = i + 1 < sizeof(d) ? ':' : '\0';
+	}
 }
 
 /* Combining. */

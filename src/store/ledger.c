@@ -59,28 +59,35 @@ struct store_table {
 	int		 ncols;
 	int		 label;
 	bool		 ranged;	/* bulk imports bind ranges of rows */
+	/*
+	 * Columns from this one on were added by a later schema: when they
+	 * are NULL at the end of a row they are left out of its encoding,
+	 * so a row bound before they existed keeps its binding.  0: none.
+	 */
+	int		 added;
 };
 
 static const struct store_table store_tables[] = {
 	{ "meta", "SELECT name, name, value FROM meta", "",
-	    { "name", "value" }, 2, 0, false },
+	    { "name", "value" }, 2, 0, false, 0 },
 	{ "keys", "SELECT lower(hex(id)), id, name, alg, purpose, backend, "
 	    "state, location, spki, created FROM keys", "",
 	    { "id", "name", "alg", "purpose", "backend", "state", "location",
-	    "public key", "created" }, 9, 1, false },
+	    "public key", "created" }, 9, 1, false, 0 },
 	{ "share_sets", "SELECT lower(hex(id)), id, key_id, epoch, m, n, "
 	    "dealer_pk, kdf_ops, kdf_mem_kib, state, created FROM share_sets",
 	    "", { "id", "key id", "epoch", "m", "n", "dealer key", "kdf ops",
-	    "kdf memory", "state", "created" }, 10, -1, false },
+	    "kdf memory", "state", "created" }, 10, -1, false, 0 },
 	{ "custodians", "SELECT lower(hex(set_id)) || ':' || x, set_id, x, "
-	    "name, share_digest FROM custodians", "",
-	    { "share set", "x", "name", "share digest" }, 4, 2, false },
+	    "name, share_digest, approval_pk FROM custodians", "",
+	    { "share set", "x", "name", "share digest", "approval key" }, 5, 2,
+	    false, 4 },
 	{ "token_keys", "SELECT lower(hex(key_id)), key_id, module, uri, "
 	    "token_label, token_serial, manufacturer, model, p11_id, pin_mode, "
 	    "pins_location FROM token_keys", "",
 	    { "key id", "module", "uri", "token label", "token serial",
 	    "manufacturer", "model", "CKA_ID", "pin mode", "pins file" }, 10,
-	    3, false },
+	    3, false, 0 },
 	{ "certificates", "SELECT id, id, issuer_key_id, serial, subject, "
 	    "subject_der, issuer_der, not_before, not_after, spki_sha256, "
 	    "subject_key_id, profile, kind, is_ca, der, sha256, created FROM "
@@ -88,30 +95,30 @@ static const struct store_table store_tables[] = {
 	    { "id", "issuer key", "serial", "subject", "subject DER",
 	    "issuer DER", "notBefore", "notAfter", "public key hash",
 	    "subject key", "profile", "kind", "is_ca", "DER", "sha256",
-	    "created" }, 16, 2, false },
+	    "created" }, 16, 2, false, 0 },
 	{ "external_certs", "SELECT id, id, issuer_key_id, serial, status, "
 	    "expires, subject, source FROM external_certs", "",
 	    { "id", "issuer key", "serial", "status", "expires", "subject",
-	    "source" }, 7, -1, true },
+	    "source" }, 7, -1, true, 0 },
 	{ "revocations", "SELECT id, id, issuer_key_id, serial, revoked_at, "
 	    "reason, invalidity, expires, source FROM revocations", "",
 	    { "id", "issuer key", "serial", "revocation time", "reason",
-	    "invalidity date", "expires", "source" }, 8, -1, true },
+	    "invalidity date", "expires", "source" }, 8, -1, true, 0 },
 	/* A lifted certificateHold is bound on its own (the row is not). */
 	{ "revocations.lifted", "SELECT id, id, lifted_at FROM revocations",
-	    "lifted_at IS NOT NULL", { "id", "lifted at" }, 2, -1, false },
+	    "lifted_at IS NOT NULL", { "id", "lifted at" }, 2, -1, false, 0 },
 	{ "crls", "SELECT lower(hex(issuer_key_id)) || ':' || number, id, "
 	    "issuer_key_id, number, is_delta, "
 	    "base_number, this_update, next_update, entries, "
 	    "max_revocation_id, sha256, created, location FROM crls", "",
 	    { "id", "issuer key", "number", "is_delta", "base number",
 	    "thisUpdate", "nextUpdate", "entries", "max revocation id",
-	    "sha256", "created", "location" }, 12, -1, false },
+	    "sha256", "created", "location" }, 12, -1, false, 0 },
 	{ "ocsp_responses", "SELECT id, id, issuer_key_id, serial, status, "
 	    "this_update, next_update, sha256, der, created FROM "
 	    "ocsp_responses", "",
 	    { "id", "issuer key", "serial", "status", "thisUpdate",
-	    "nextUpdate", "sha256", "DER", "created" }, 9, 2, false },
+	    "nextUpdate", "sha256", "DER", "created" }, 9, 2, false, 0 },
 	{ "signatures", "SELECT id, id, key_id, image_name, image_size, "
 	    "digest_alg, digest, format, output, signature, cert_serial, "
 	    "manifest_entry, batch, created, out_head, out_tail, out_img_off, "
@@ -120,7 +127,7 @@ static const struct store_table store_tables[] = {
 	    "digest", "format", "output", "signature", "certificate serial",
 	    "manifest entry", "batch", "created", "kept head", "kept tail",
 	    "image offset", "copy offset", "copy length", "kept sha256" }, 19,
-	    2, false },
+	    2, false, 0 },
 };
 
 #define STORE_NTABLES	(sizeof(store_tables) / sizeof(store_tables[0]))
@@ -135,7 +142,7 @@ static const struct store_table store_crl_view = {
 	"revocations.crl", "SELECT id, id, serial, revoked_at, reason, "
 	    "invalidity, expires FROM revocations", "",
 	{ "id", "serial", "revocation time", "reason", "invalidity date",
-	    "expires" }, 6, -1, true };
+	    "expires" }, 6, -1, true, 0 };
 
 /*
  * One binding the chain holds: an identity's newest digest.  The column
@@ -315,6 +322,21 @@ enc_cols(struct enc *e, sqlite3_stmt *stmt, const int *cols, int ncols)
 	enc_put(e, b, n);
 }
 
+/*
+ * How many bound columns a row's encoding has: all, less the columns a
+ * later schema added that are NULL at the end of the row.
+ */
+static int
+row_ncols(const struct store_table *t, sqlite3_stmt *stmt)
+{
+	int	n = t->ncols;
+
+	while (t->added > 0 && n > t->added &&
+	    sqlite3_column_type(stmt, n) == SQLITE_NULL)
+		n--;
+	return n;
+}
+
 /* Columns 1..ncols of the statement's row (column 0 is the identity). */
 static void
 enc_row(struct enc *e, const struct store_table *t, sqlite3_stmt *stmt)
@@ -322,7 +344,7 @@ enc_row(struct enc *e, const struct store_table *t, sqlite3_stmt *stmt)
 	static const int	all[COLS_MAX] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
 				    11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
 
-	enc_cols(e, stmt, all, t->ncols);
+	enc_cols(e, stmt, all, row_ncols(t, stmt));
 }
 
 static struct enc *
@@ -397,7 +419,7 @@ row_digest(const struct store_table *t, sqlite3_stmt *stmt, uint8_t *digest,
 		return KR_ECRYPTO;
 	enc_row(e, t, stmt);
 	enc_final(&e, digest);
-	for (i = 0; tags != NULL && i < t->ncols; i++) {
+	for (i = 0; tags != NULL && i < row_ncols(t, stmt); i++) {
 		if ((e = enc_new(&h, t->cols[i], t->name)) == NULL)
 			return KR_ECRYPTO;
 		enc_column(e, stmt, i + 1);
@@ -580,7 +602,7 @@ bind_stmt_rows(struct kr_store *st, const struct store_table *t,
 		row_ident(t, stmt, ident, sizeof(ident));
 		if ((ret = row_digest(t, stmt, digest, tags)) != KR_OK)
 			return kr_err_set(err, ret, "cannot hash a record");
-		value_format(value, digest, tags, t->ncols);
+		value_format(value, digest, tags, row_ncols(t, stmt));
 		ret = pending_add(st, ident, value, err);
 	}
 	if (ret == KR_OK && rc != SQLITE_DONE)
@@ -989,33 +1011,38 @@ replay_label(const struct store_table *t, sqlite3_stmt *stmt,
 		    strchr(ident, ':') + 1);
 }
 
-/* The column tags an audit row bound for an identity (false: none). */
-static bool
+/*
+ * The column tags an audit row bound for an identity: how many (0: none;
+ * fewer than the table's columns when later ones were left out).
+ */
+static int
 replay_bound_tags(struct replay *r, int64_t seq, const char *ident,
     uint8_t *tags, int ncols)
 {
 	sqlite3_stmt		*stmt = NULL;
 	const unsigned char	*payload = NULL;
-	const char		*p;
+	const char		*p, *q;
 	char			 key[IDENT_MAX + 4];
-	bool			 ok = false;
+	int			 n = 0;
 
 	(void)snprintf(key, sizeof(key), "\"%s\":\"", ident);
 	if (store_prepare(r->st, "SELECT payload FROM audit WHERE seq = ?1",
 	    &stmt, NULL) != KR_OK)
-		return false;
+		return 0;
 	sqlite3_bind_int64(stmt, 1, seq);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		payload = sqlite3_column_text(stmt, 0);
 	if (payload != NULL &&
-	    (p = strstr((const char *)payload, key)) != NULL) {
-		p += strlen(key);
-		ok = strlen(p) > 65 + (size_t)ncols * 2 * TAG_BYTES &&
-		    p[64] == '.' && parse_hex(p + 65, (size_t)ncols * 2 *
-		    TAG_BYTES, tags);
+	    (p = strstr((const char *)payload, key)) != NULL &&
+	    (q = strchr(p += strlen(key), '"')) != NULL && q - p > 65 &&
+	    p[64] == '.') {
+		n = (int)((q - p - 65) / (2 * TAG_BYTES));
+		if (n > ncols || !parse_hex(p + 65, (size_t)n * 2 * TAG_BYTES,
+		    tags))
+			n = 0;
 	}
 	sqlite3_finalize(stmt);
-	return ok;
+	return n;
 }
 
 static void
@@ -1026,16 +1053,17 @@ replay_changed(struct replay *r, const struct store_table *t,
 	uint8_t	bound[COLS_MAX * TAG_BYTES];
 	char	label[192], row[96], cols[160];
 	size_t	used = 0;
-	int	i;
+	int	i, nb, nr = row_ncols(t, stmt);
 
 	replay_label(t, stmt, ident, label, sizeof(label));
 	replay_row_name(r, e->seq, row, sizeof(row));
 	cols[0] = '\0';
-	if (replay_bound_tags(r, e->seq, ident, bound, t->ncols) &&
+	if ((nb = replay_bound_tags(r, e->seq, ident, bound, t->ncols)) > 0 &&
 	    row_digest(t, stmt, digest, tags) == KR_OK)
 		for (i = 0; i < t->ncols && used < sizeof(cols); i++)
-			if (memcmp(tags + i * TAG_BYTES, bound + i *
-			    TAG_BYTES, TAG_BYTES) != 0)
+			if ((i < nb) != (i < nr) || (i < nb && memcmp(tags +
+			    i * TAG_BYTES, bound + i * TAG_BYTES,
+			    TAG_BYTES) != 0))
 				used += (size_t)snprintf(cols + used,
 				    sizeof(cols) - used, "%s%s",
 				    used > 0 ? ", " : "", t->cols[i]);

@@ -486,9 +486,14 @@ kr_store_custodian_insert(struct kr_store *st,
 		return kr_err_set(err, KR_EINPUT, "a custodian name must be 1 "
 		    "to %d bytes long", KR_STORE_NAME_MAX);
 	if ((ret = store_prepare(st, "INSERT INTO custodians (set_id, x, "
-	    "name, share_digest) VALUES (?1, ?2, ?3, ?4)", &stmt, err)) !=
-	    KR_OK)
+	    "name, share_digest, approval_pk) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    &stmt, err)) != KR_OK)
 		return ret;
+	if (c->has_approval_pk)
+		sqlite3_bind_blob(stmt, 5, c->approval_pk,
+		    sizeof(c->approval_pk), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 5);
 	sqlite3_bind_blob(stmt, 1, c->set_id, KR_STORE_ID_BYTES,
 	    SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, c->x);
@@ -519,6 +524,11 @@ store_custodian_row(struct kr_store *st, sqlite3_stmt *stmt,
 	    (ret = store_col_blob(st, stmt, 3, c->share_digest,
 	    sizeof(c->share_digest), "a share digest", err)) != KR_OK)
 		return ret;
+	c->has_approval_pk = sqlite3_column_type(stmt, 4) != SQLITE_NULL;
+	if (c->has_approval_pk && (ret = store_col_blob(st, stmt, 4,
+	    c->approval_pk, sizeof(c->approval_pk), "a custodian's approval "
+	    "key", err)) != KR_OK)
+		return ret;
 	c->x = (unsigned)sqlite3_column_int(stmt, 1);
 	return KR_OK;
 }
@@ -533,8 +543,9 @@ kr_store_custodians(struct kr_store *st, const uint8_t *set_id,
 	int		 rc = SQLITE_DONE, ret = KR_EINTERNAL;
 
 	*count = 0;
-	if ((ret = store_prepare(st, "SELECT set_id, x, name, share_digest "
-	    "FROM custodians WHERE set_id = ?1 ORDER BY x", &stmt, err)) !=
+	if ((ret = store_prepare(st, "SELECT set_id, x, name, share_digest, "
+	    "approval_pk FROM custodians WHERE set_id = ?1 ORDER BY x", &stmt,
+	    err)) !=
 	    KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, set_id, KR_STORE_ID_BYTES, SQLITE_STATIC);

@@ -305,6 +305,20 @@ static const char store_schema_v8[] =
 	"  WHERE lifted_at IS NOT NULL;"
 	"PRAGMA user_version = 8;";
 
+/*
+ * Version 9: each custodian's Ed25519 approval public key, from a share
+ * file of format 2 (docs/formats.md).  Custodians of sets dealt before
+ * (format 1 shares) keep NULL: their approvals are unsigned.  The column
+ * is bound to the audit chain like the others; a NULL in it is left out
+ * of the record hash, so rows bound before version 9 keep their binding
+ * (src/store/ledger.c).
+ */
+static const char store_schema_v9[] =
+	"ALTER TABLE custodians ADD COLUMN approval_pk BLOB"
+	"  CHECK (approval_pk IS NULL OR (typeof(approval_pk) = 'blob'"
+	"  AND length(approval_pk) = 32));"
+	"PRAGMA user_version = 9;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
@@ -315,6 +329,7 @@ static const char *const store_migrations[] = {
 	store_schema_v6,
 	store_schema_v7,
 	store_schema_v8,
+	store_schema_v9,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

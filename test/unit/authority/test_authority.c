@@ -61,14 +61,14 @@ teardown(void)
 }
 
 static int
-generate(struct kr_appliance *app, const char *name, enum kr_key_alg alg,
-    struct pw_src *pw, struct kr_err *e)
+generate_format(struct kr_appliance *app, const char *name,
+    enum kr_key_alg alg, unsigned format, struct pw_src *pw, struct kr_err *e)
 {
 	struct kr_passphrase_source	src = { pw_get, NULL, pw };
 	struct kr_keygen_req		req = {
 		.name = name, .alg = alg, .purpose = KR_PURPOSE_CA, .m = 3,
 		.custodians = custodians, .n = NCUST, .share_dir = shares,
-		.actor = "tester",
+		.actor = "tester", .share_format = format,
 	};
 	struct kr_keygen_result		*res = calloc(1, sizeof(*res));
 	int				 ret;
@@ -76,6 +76,13 @@ generate(struct kr_appliance *app, const char *name, enum kr_key_alg alg,
 	ret = kr_authority_key_generate(app, &req, &src, NULL, res, e);
 	free(res);
 	return ret;
+}
+
+static int
+generate(struct kr_appliance *app, const char *name, enum kr_key_alg alg,
+    struct pw_src *pw, struct kr_err *e)
+{
+	return generate_format(app, name, alg, 0, pw, e);
 }
 
 /* Does `needle` occur in any file under `dir`, recursively? */
@@ -177,7 +184,7 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 	for (i = 0; i < 3; i++)
 		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
 	ck_assert_msg(kr_authority_unlock_report(app, name, files, 3, &src,
-	    &rep, &s, &e) == KR_OK, "%s", e.msg);
+	    NULL, &rep, &s, &e) == KR_OK, "%s", e.msg);
 	ck_assert(rep->unlocked);
 	ck_assert_int_eq(kr_sealed_private_bytes(s, priv, sizeof(priv), &len),
 	    KR_OK);
@@ -195,6 +202,9 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 		ck_assert_int_eq(kr_share_open(sh[i], pass, strlen(pass), &e),
 		    KR_OK);
 		assert_absent("share value", sh[i]->y, 32);
+		/* The approval key's seed: the first half of libsodium's form. */
+		ck_assert_ptr_nonnull(sh[i]->approval_sk);
+		assert_absent("approval key", sh[i]->approval_sk, 32);
 		assert_absent("passphrase", (const uint8_t *)pass, strlen(pass));
 	}
 	ck_assert_int_eq(kr_share_combine(sh, NCUST, secret, &e), KR_OK);
@@ -315,6 +325,76 @@ START_TEST(test_one_writer)
 }
 END_TEST
 
+static int
+find_unsigned(const struct kr_audit_rec *r, void *arg)
+{
+	if (strcmp(r->event, "quorum.verify") == 0 && strstr(r->payload,
+	    "\"approvals\":{\"share_set\":") != NULL && strstr(r->payload,
+	    "\"status\":\"unsigned approvals\"}") != NULL)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * TEST-KEY-064: a share set of format 1 (no approval keys) keeps working:
+ * its quorum verifies and destroys its key, its rows say "unsigned
+ * approvals", and audit verify counts them as such beside the signed
+ * rows of a format 2 set, without calling them an error.
+ */
+START_TEST(test_format_1_unsigned_approvals)
+{
+	const struct kr_approval_report	*apr;
+	struct kr_passphrase_source	 src;
+	struct kr_quorum_report		*rep = NULL;
+	struct kr_appliance		*app;
+	struct kr_audit_report		 arep;
+	struct pw_src			 pw = { 0, -1, { 0 } };
+	struct kr_err			 e;
+	char				 paths[3][512];
+	const char			*files[3] = { paths[0], paths[1], paths[2] };
+	int				 i, found = 0;
+
+	src = (struct kr_passphrase_source){ pw_get, NULL, &pw };
+	ck_assert_int_eq(kr_appliance_open(&app, state, &e), KR_OK);
+	ck_assert_msg(generate_format(app, "old", KR_KEY_P256, 1, &pw, &e) ==
+	    KR_OK, "%s", e.msg);
+	for (i = 0; i < 3; i++)
+		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
+	ck_assert_msg(kr_authority_quorum_verify(app, "old", files, 3, &src,
+	    &rep, &e) == KR_OK, "%s", e.msg);
+	ck_assert_str_eq(rep->approval_fp[0], "");
+	kr_quorum_report_free(&rep);
+	ck_assert_int_eq(kr_store_audit_foreach(kr_appliance_store(app), 0,
+	    find_unsigned, &found, &e), KR_OK);
+	ck_assert_int_eq(found, 1);
+	ck_assert_msg(kr_authority_key_destroy(app, "old", files, 3, &src,
+	    "tester", &rep, &e) == KR_OK, "%s", e.msg);
+	kr_quorum_report_free(&rep);
+	/* The shares of "old" are gone with it; a format 2 set now. */
+	for (i = 0; i < NCUST; i++) {
+		share_path(paths[0], sizeof(paths[0]), custodians[i]);
+		ck_assert_int_eq(unlink(paths[0]), 0);
+	}
+	ck_assert_msg(generate(app, "new", KR_KEY_P256, &pw, &e) == KR_OK, "%s",
+	    e.msg);
+	for (i = 0; i < 3; i++)
+		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
+	ck_assert_msg(kr_authority_quorum_verify(app, "new", files, 3, &src,
+	    &rep, &e) == KR_OK, "%s", e.msg);
+	ck_assert_uint_eq(strlen(rep->approval_fp[0]), 95);
+	kr_quorum_report_free(&rep);
+	ck_assert_msg(kr_authority_audit_verify(app, &arep, &e) == KR_OK, "%s",
+	    e.msg);
+	apr = kr_appliance_approvals(app);
+	ck_assert_int_eq(apr->signed_rows, 1);
+	ck_assert_int_eq(apr->unsigned_rows, 2);
+	ck_assert_int_eq(apr->bad_rows, 0);
+	ck_assert_ptr_nonnull(strstr(apr->unsigned_note[0],
+	    "unsigned approvals"));
+	kr_appliance_close(&app);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -325,6 +405,7 @@ main(void)
 	tcase_add_test(tc, test_no_plaintext_anywhere);
 	tcase_add_test(tc, test_failed_generation_leaves_nothing);
 	tcase_add_test(tc, test_one_writer);
+	tcase_add_test(tc, test_format_1_unsigned_approvals);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }

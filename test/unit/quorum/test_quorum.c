@@ -559,9 +559,13 @@ START_TEST(share_parse_refusals)
 	ck_assert_int_eq(parse_patched(&st, 0, 'X', &err), KR_EINPUT);
 	ck_assert_str_eq(err.msg, "share file erin-1.share is not a keyrite "
 	    "share file (wrong magic)");
+	ck_assert_int_eq(parse_patched(&st, OFF_VERSION + 1, 3, &err),
+	    KR_EINPUT);
+	ck_assert_msg_has(err, "share file erin-1.share has format version 3");
+	/* A format 1 file read as format 2 lacks its approval key. */
 	ck_assert_int_eq(parse_patched(&st, OFF_VERSION + 1, 2, &err),
 	    KR_EINPUT);
-	ck_assert_msg_has(err, "share file erin-1.share has format version 2");
+	ck_assert_msg_has(err, "truncated");
 	ck_assert_int_eq(parse_patched(&st, OFF_M, 1, &err), KR_EINPUT);
 	ck_assert_msg_has(err, "share file erin-1.share (custodian 'erin-1') "
 	    "says 1 of 3");
@@ -763,6 +767,95 @@ START_TEST(share_seal_refusals)
 }
 END_TEST
 
+/*
+ * TEST-KEY-060: format 2 holds the custodian's approval key, sealed with
+ * the share; it signs once opened and is gone once forgotten; every byte
+ * of the file is covered (parse, dealer signature or AEAD refuse a flip).
+ */
+static int
+v2_read(const uint8_t *f, size_t len, const uint8_t *dpk, const char *pass,
+    struct kr_share *s, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_share_parse(f, len, "ivy.share", s, err)) != KR_OK ||
+	    (ret = kr_share_check_signature(s, dpk, err)) != KR_OK)
+		return ret;
+	return kr_share_open(s, pass, strlen(pass), err);
+}
+
+START_TEST(share_v2_approval_key)
+{
+	static const char	 pass[] = "ivy's passphrase";
+	struct kr_share_header	 h;
+	struct kr_share		 s;
+	struct kr_dealer	 d;
+	struct kr_err		 err;
+	uint8_t			 y[32], seed[32], pk[32], sk[64], sig[64];
+	uint8_t			*out = NULL, f[KR_SHARE_FILE_MAX];
+	char			 fp[KR_APPROVAL_FP_BYTES];
+	size_t			 len = 0, i;
+
+	kr_random(y, sizeof(y));
+	kr_random(seed, sizeof(seed));
+	ck_assert_int_eq(crypto_sign_seed_keypair(pk, sk, seed), 0);
+	ck_assert_int_eq(kr_dealer_new(&d, &err), KR_OK);
+	memset(&h, 0, sizeof(h));
+	h.m = 2;
+	h.n = 3;
+	h.x = 2;
+	h.kdf = cheap;
+	(void)snprintf(h.custodian, sizeof(h.custodian), "ivy");
+	ck_assert_int_eq(kr_share_seal_v2(&h, y, NULL, pass, strlen(pass), &d,
+	    &out, &len, &err), KR_EINTERNAL);
+	ck_assert_int_eq(kr_share_seal_v2(&h, y, seed, pass, strlen(pass), &d,
+	    &out, &len, &err), KR_OK);
+	ck_assert_uint_eq(len, 307 + 3);
+	ck_assert_uint_eq(out[OFF_VERSION + 1], 2);
+	ck_assert_mem_eq(h.approval_pk, pk, 32);
+	/* the public key sits after the dealer key, in the clear */
+	ck_assert_mem_eq(out + 99 + 3 + 32, pk, 32);
+	memset(&s, 0, sizeof(s));
+	ck_assert_msg(v2_read(out, len, d.pk, pass, &s, &err) == KR_OK, "%s",
+	    err.msg);
+	ck_assert(kr_share_has_approval_key(&s));
+	ck_assert_mem_eq(s.y, y, 32);
+	ck_assert_ptr_nonnull(s.approval_sk);
+	ck_assert_int_eq(kr_share_approve(&s, (const uint8_t *)"stmt", 4, sig,
+	    &err), KR_OK);
+	ck_assert_int_eq(crypto_sign_verify_detached(sig,
+	    (const uint8_t *)"stmt", 4, pk), 0);
+	kr_share_approval_forget(&s);
+	ck_assert_ptr_null(s.approval_sk);
+	ck_assert_ptr_nonnull(s.y);
+	ck_assert_int_eq(kr_share_approve(&s, (const uint8_t *)"stmt", 4, sig,
+	    &err), KR_EINTERNAL);
+	kr_share_clear(&s);
+	/* a wrong passphrase opens neither the share nor the key */
+	ck_assert_int_eq(v2_read(out, len, d.pk, "not ivy's", &s, &err),
+	    KR_EAUTH);
+	ck_assert_ptr_null(s.approval_sk);
+	/* every byte flipped is refused */
+	for (i = 0; i < len; i++) {
+		memcpy(f, out, len);
+		f[i] ^= 0x01;
+		memset(&s, 0, sizeof(s));
+		ck_assert_msg(v2_read(f, len, d.pk, pass, &s, &err) != KR_OK,
+		    "byte %zu flipped was accepted", i);
+		kr_share_clear(&s);
+	}
+	kr_approval_fingerprint(pk, fp);
+	ck_assert_uint_eq(strlen(fp), 95);
+	for (i = 0; i < 32; i++) {
+		ck_assert(strchr("0123456789ABCDEF", fp[3 * i]) != NULL);
+		if (i < 31)
+			ck_assert_int_eq(fp[3 * i + 2], ':');
+	}
+	free(out);
+	kr_dealer_free(&d);
+}
+END_TEST
+
 START_TEST(custodian_names)
 {
 	static const char *const good[] = {
@@ -847,6 +940,7 @@ quorum_suite(void)
 	tcase_add_test(fi, share_foreign);
 	tcase_add_test(fi, share_duplicates);
 	tcase_add_test(fi, share_seal_refusals);
+	tcase_add_test(fi, share_v2_approval_key);
 	tcase_add_test(fi, custodian_names);
 	tcase_add_test(fi, dealer_lifecycle);
 	suite_add_tcase(s, gf);
