@@ -26,6 +26,7 @@ struct cmd_pass {
 	int	fd;		/* -1: the terminal */
 	int	line;		/* lines read from fd so far */
 	unsigned min_len;	/* asked again on the terminal when shorter */
+	bool	told;		/* the passphrase rules were said */
 };
 
 /* --share FILE (repeated) and --passphrase-fd N (CMD_QUORUM). */
@@ -128,6 +129,7 @@ extern const struct cmd_entry cmd_sign_show_entry;
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);
 void			 cmd_list(FILE *);
+size_t			 cmd_group(const char *, char *, size_t);
 void			 cmd_usage(FILE *, const struct cmd_entry *);
 int			 cmd_run(const struct cmd_entry *, struct cmd_ctx *,
 			    int, char **);
