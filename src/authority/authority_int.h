@@ -89,6 +89,14 @@ int	kr_authority_unlock_report(struct kr_appliance *, const char *,
 	    KR_WUR;
 
 /*
+ * preview.c: shows what is about to be signed through the source's
+ * confirm (and asks, unless `ask` is false: a dry run).  Called after the
+ * operation is prepared and before the quorum is asked.
+ */
+int	kr_preview_confirm(const struct kr_passphrase_source *,
+	    const struct kr_preview *, bool, struct kr_err *) KR_WUR;
+
+/*
  * home.c: where a recorded key lives.  The key row names its back end
  * (the keystore's table of operations); a token key also has a token
  * row, which home's PKCS#11 fields point into.

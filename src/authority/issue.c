@@ -717,6 +717,81 @@ kr_issue_describe(struct kr_issue *is)
 	kr_time_format(is->f->not_after, r->not_after);
 }
 
+static const char *
+kr_issue_key_desc(const uint8_t *spki, size_t len, char *buf, size_t cap)
+{
+	struct kr_spki_info	info;
+	struct kr_err		e;
+
+	if (kr_spki_parse(spki, len, &info, &e) != KR_OK)
+		return "unknown";
+	switch (info.type) {
+	case KR_PK_EC_P256:
+		return "ECDSA P-256";
+	case KR_PK_EC_P384:
+		return "ECDSA P-384";
+	case KR_PK_ED25519:
+		return "Ed25519";
+	case KR_PK_RSA:
+		(void)snprintf(buf, cap, "RSA %u bits", info.bits);
+		return buf;
+	}
+	return "unknown";
+}
+
+/* See, then approve: the certificate as the custodians will sign it. */
+static void
+kr_issue_preview(struct kr_issue *is, struct kr_preview *pv)
+{
+	const struct kr_cert_fields	*f = is->f;
+	const struct kr_issue_result	*r = is->res;
+	uint8_t				 dig[32];
+	char				 buf[512], alg[32];
+	size_t				 i;
+
+	kr_preview_init(pv, "%c%s certificate to be signed by key '%s'",
+	    is->kind[0] - 32, is->kind + 1, is->issuer.name);
+	kr_preview_text(pv, "subject", "%s", r->subject);
+	kr_dn_format(f->issuer, f->issuer_len, buf, sizeof(buf));
+	kr_preview_text(pv, "issuer", "%s", buf);
+	kr_preview_hash(pv, "serial", f->serial, f->serial_len);
+	kr_preview_text(pv, "not before", "%s", r->not_before);
+	kr_preview_text(pv, "not after", "%s (%lld days)", r->not_after,
+	    (long long)((f->not_after - f->not_before) / 86400));
+	kr_preview_text(pv, "profile", "%s (%s)", is->profile.name, is->kind);
+	kr_preview_text(pv, "key", "%s", kr_issue_key_desc(f->spki,
+	    f->spki_len, alg, sizeof(alg)));
+	if (kr_hash(KR_HASH_SHA256, f->spki, f->spki_len, dig) == KR_OK)
+		kr_preview_hash(pv, "key SHA-256", dig, sizeof(dig));
+	for (i = 0; i < f->san_count; i++) {
+		kr_gn_format(&f->san[i], buf, sizeof(buf));
+		kr_preview_text(pv, "alt. name", "%s", buf);
+	}
+	kr_preview_text(pv, "signed with", "key '%s' (%s), %s",
+	    is->issuer.name, is->issuer.alg, kr_sig_alg_name(f->sig_alg));
+	if (kr_hash(KR_HASH_SHA256, is->tbs, is->tbs_len, dig) == KR_OK)
+		kr_preview_hash(pv, "TBS SHA-256", dig, sizeof(dig));
+	if (r->lint.warnings > 0)
+		kr_preview_text(pv, "lint", "%zu warning%s%s", r->lint.warnings,
+		    r->lint.warnings == 1 ? "" : "s", is->req->accept_warnings ?
+		    ", accepted with --accept-warnings" : "");
+	else
+		kr_preview_text(pv, "lint", "no findings");
+}
+
+static int
+kr_issue_confirm(struct kr_issue *is, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_preview	pv;
+	int			ret;
+
+	kr_issue_preview(is, &pv);
+	ret = kr_preview_confirm(src, &pv, !is->req->dry_run, err);
+	kr_preview_free(&pv);
+	return ret;
+}
+
 static int
 kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
     struct kr_err *err)
@@ -730,12 +805,14 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 		return ret;
 	is->kind = kr_issue_kind(is);
 	kr_issue_describe(is);
-	if ((ret = kr_issue_lint(is, err)) != KR_OK || is->req->dry_run)
+	if ((ret = kr_issue_lint(is, err)) != KR_OK)
 		return ret;
+	if (is->req->dry_run)
+		return kr_issue_confirm(is, src, err);
 	/* The certificate is the TBS, two AlgorithmIdentifiers, a signature. */
 	if ((ret = kr_out_check(is->app, KR_ART_CERTIFICATE, is->req->out_path,
 	    kr_media_pem_bound(is->tbs_len + 64 + KR_SIG_MAX_BYTES), err)) !=
-	    KR_OK)
+	    KR_OK || (ret = kr_issue_confirm(is, src, err)) != KR_OK)
 		return ret;
 	if ((ret = kr_authority_unlock_report(is->app, is->issuer.name,
 	    is->req->shares, is->req->nshares, src, &is->res->quorum, &s,

@@ -133,6 +133,7 @@ cmd_cert_exec(struct cmd_ctx *ctx, enum kr_issue_kind kind,
 	if ((ret = cmd_cert_check(ctx, req)) != KR_OK)
 		return ret;
 	ret = kr_authority_issue(ctx->app, req, &ctx->src, &res, &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
 	if (res.serial[0] != '\0')
 		cmd_cert_result(ctx, req, &res);
 	cmd_note_kdf_profile(ctx);

@@ -33,6 +33,7 @@ cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	req->actor = ctx->actor;
 	ret = kr_authority_crl_publish(ctx->app, req, &ctx->src, &sink, &res,
 	    &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
 	if (ret == KR_OK) {
 		cmd_printf(ctx, "Published %sCRL number %lld of '%s': %zu "
 		    "entries (%zu new), thisUpdate %s, nextUpdate %s.\n",

@@ -379,6 +379,7 @@ cmd_key_destroy_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		return cmd_usage_error(ctx, "name one key");
 	ret = kr_authority_key_destroy(ctx->app, argv[0], ctx->q.shares,
 	    ctx->q.n, &ctx->src, ctx->actor, &rep, &ctx->err);
+	cmd_quorum_table(ctx, rep);
 	if (ret == KR_OK)
 		cmd_printf(ctx, "Destroyed key '%s': its material is gone%s. "
 		    "Its certificates and CRLs stay in the inventory.\n",

@@ -29,6 +29,7 @@ cmd_ocsp_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	req->actor = ctx->actor;
 	ret = kr_authority_ocsp_presign(ctx->app, req, &ctx->src, &sink, &res,
 	    &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
 	if (ret == KR_OK)
 		cmd_printf(ctx, "Pre-signed %zu OCSP responses for the CA "
 		    "certificates '%s' issued (%zu good, %zu revoked), valid "

@@ -85,6 +85,7 @@ cmd_sign_run(struct cmd_ctx *ctx, struct kr_sign_req *req)
 	req->progress = cmd_sign_progress;
 	req->progress_arg = &prog;
 	ret = kr_authority_sign(ctx->app, req, &ctx->src, &res, &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
 	if (ret == KR_OK || res.done > 0 || res.items[0].code != KR_OK)
 		cmd_sign_table(ctx, req, &res);
 	if (ret == KR_OK)

@@ -209,6 +209,29 @@ pass_skip(void *vctx)
 	kr_secure_free(tmp);
 }
 
+/*
+ * A wrong passphrase typed at the terminal is asked again, up to
+ * CMD_PASS_TRIES times for that share; the shares already opened are
+ * kept.  From --passphrase-fd it is not: the next line is the next
+ * share's.
+ */
+static bool
+pass_retry(void *vctx, const char *custodian, const char *file,
+    unsigned tries)
+{
+	struct cmd_pass	*p = vctx;
+	char		 who[256], where[768];
+
+	if (p->fd >= 0 || tries >= CMD_PASS_TRIES)
+		return false;
+	(void)fprintf(stderr, "That passphrase does not open the share of "
+	    "custodian '%s' (%s): type it again (try %u of %u).\n",
+	    kr_text_escape_str(who, sizeof(who), custodian, 0),
+	    kr_text_escape_str(where, sizeof(where), file, 0), tries + 1,
+	    CMD_PASS_TRIES);
+	return true;
+}
+
 void
 cmd_pass_init(struct cmd_pass *p, struct kr_passphrase_source *src)
 {
@@ -218,6 +241,7 @@ cmd_pass_init(struct cmd_pass *p, struct kr_passphrase_source *src)
 	p->told = false;
 	src->get = pass_get;
 	src->skip = pass_skip;
+	src->retry = pass_retry;
 	src->ctx = p;
 }
 

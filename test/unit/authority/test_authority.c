@@ -79,7 +79,8 @@ static int
 generate(struct kr_appliance *app, const char *name, enum kr_key_alg alg,
     struct pw_src *pw, struct kr_err *e)
 {
-	struct kr_passphrase_source	src = { pw_get, NULL, pw };
+	struct kr_passphrase_source	src = {
+	    .get = pw_get, .skip = NULL, .ctx = pw };
 	struct kr_keygen_req		req = {
 		.name = name, .alg = alg, .purpose = KR_PURPOSE_CA, .m = 3,
 		.custodians = custodians, .n = NCUST, .share_dir = shares,
@@ -188,7 +189,8 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 	int				 i;
 
 	ck_assert_msg(generate(app, name, alg, &pw, &e) == KR_OK, "%s", e.msg);
-	src = (struct kr_passphrase_source){ pw_get, NULL, &pw };
+	src = (struct kr_passphrase_source){ .get = pw_get, .skip = NULL,
+	    .ctx = &pw };
 	for (i = 0; i < 3; i++)
 		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
 	ck_assert_msg(kr_authority_unlock_report(app, name, files, 3, &src,
