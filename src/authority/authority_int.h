@@ -95,6 +95,11 @@ int	kr_authority_unlock_report(struct kr_appliance *, const char *,
  */
 int	kr_preview_confirm(const struct kr_passphrase_source *,
 	    const struct kr_preview *, bool, struct kr_err *) KR_WUR;
+/* key destroy: the key shown (and asked) before its quorum. */
+int	kr_destroy_confirm(struct kr_appliance *, const char *,
+	    const struct kr_passphrase_source *, struct kr_err *) KR_WUR;
+/* The last row moved up to a position (a count before its list). */
+void	kr_preview_move_last(struct kr_preview *, size_t);
 
 /*
  * home.c: where a recorded key lives.  The key row names its back end

@@ -90,6 +90,20 @@ kr_preview_head(struct kr_preview *pv, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The last row moved up to `pos` (a count before the list it counts). */
+void
+kr_preview_move_last(struct kr_preview *pv, size_t pos)
+{
+	struct kr_preview_row	last;
+
+	if (pv->failed || pv->n == 0 || pos >= pv->n - 1)
+		return;
+	last = pv->rows[pv->n - 1];
+	memmove(&pv->rows[pos + 1], &pv->rows[pos],
+	    (pv->n - 1 - pos) * sizeof(last));
+	pv->rows[pos] = last;
+}
+
 void
 kr_preview_free(struct kr_preview *pv)
 {
@@ -114,4 +128,36 @@ kr_preview_confirm(const struct kr_passphrase_source *src,
 	if (src == NULL || src->confirm == NULL)
 		return KR_OK;
 	return src->confirm(src->confirm_ctx, pv, ask, err);
+}
+
+/*
+ * key destroy: what is about to be destroyed, before any passphrase.  A
+ * key that cannot be found is left to the unlock to refuse in its words.
+ */
+int
+kr_destroy_confirm(struct kr_appliance *app, const char *name,
+    const struct kr_passphrase_source *src, struct kr_err *err)
+{
+	struct kr_key_rec	k;
+	struct kr_preview	pv;
+	struct kr_err		e;
+	uint8_t			dig[32];
+	char			when[KR_TIME_STR_BYTES];
+	int			ret;
+
+	if (kr_store_key_get(app->store, name, &k, &e) != KR_OK)
+		return KR_OK;
+	kr_preview_init(&pv, "Key to be DESTROYED: '%s'", k.name);
+	kr_preview_text(&pv, "algorithm", "%s", k.alg);
+	kr_preview_text(&pv, "purpose", "%s", k.purpose);
+	kr_preview_text(&pv, "held", "%s (%s)", k.backend, k.location);
+	if (kr_hash(KR_HASH_SHA256, k.spki, k.spki_len, dig) == KR_OK)
+		kr_preview_hash(&pv, "key SHA-256", dig, sizeof(dig));
+	kr_time_format(k.created, when);
+	kr_preview_text(&pv, "created", "%s", when);
+	kr_preview_text(&pv, "afterwards", "its material is removed and its "
+	    "share set retired; its certificates and CRLs stay recorded");
+	ret = kr_preview_confirm(src, &pv, true, err);
+	kr_preview_free(&pv);
+	return ret;
 }

@@ -516,8 +516,9 @@ kr_authority_key_destroy(struct kr_appliance *app, const char *name,
 	char			*path = NULL;
 	int			 ret;
 
-	/* The quorum (or the token PIN) proves itself by unlocking. */
-	if ((ret = kr_authority_unlock_report(app, name, files, count, src,
+	/* Shown first; the quorum (or token PIN) proves itself by unlocking. */
+	if ((ret = kr_destroy_confirm(app, name, src, err)) != KR_OK ||
+	    (ret = kr_authority_unlock_report(app, name, files, count, src,
 	    rep, &s, err)) != KR_OK)
 		return ret;
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
