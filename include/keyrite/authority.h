@@ -338,6 +338,13 @@ struct kr_issue_req {
 	bool			 der;		/* write DER instead of PEM */
 	const char		*out_path;
 	bool			 dry_run;	/* lint and show; sign nothing */
+	/*
+	 * cert issue: with dry_run, write the prepared request (serial,
+	 * times, TBS and what they depend on) to save_request; or sign the
+	 * request in `request`, prepared earlier, exactly (docs/formats.md).
+	 */
+	const char		*save_request;
+	const char		*request;
 	bool			 accept_warnings;
 	const char *const	*shares;
 	size_t			 nshares;
@@ -353,6 +360,8 @@ struct kr_issue_result {
 	char			not_before[KR_TIME_STR_BYTES];
 	char			not_after[KR_TIME_STR_BYTES];
 	struct kr_lint_report	lint;
+	char			request_sha256[65];	/* --request FILE's */
+	bool			saved;		/* save_request written */
 	struct kr_quorum_report	*quorum;	/* kr_issue_result_free */
 	int64_t			audit_seq;
 	bool			signed_ok;
