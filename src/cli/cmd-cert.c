@@ -212,7 +212,7 @@ cmd_cert_cross_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 const struct cmd_entry cmd_cert_root_entry = {
 	.name = "cert root",
 	.usage = "--key NAME --profile root --subject DN [--days N] --out FILE "
-	    "--share FILE... [--passphrase-fd N] [--dry-run]",
+	    "--share FILE... [--passphrase-fd N] [--dry-run] [--yes]",
 	.summary = "make a self-signed root certificate for a key of purpose ca",
 	.help = "  --key NAME         the root key (purpose ca)\n"
 	    "  --subject DN       e.g. \"CN=Example Root,O=Example,C=DE\"\n"
@@ -254,7 +254,7 @@ const struct cmd_entry cmd_cert_issue_entry = {
 const struct cmd_entry cmd_cert_cross_sign_entry = {
 	.name = "cert cross-sign",
 	.usage = "--issuer-key NAME --cert FILE --profile PROFILE [--days N] "
-	    "--out FILE --share FILE... [--passphrase-fd N]",
+	    "--out FILE --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "issue a cross certificate for an existing CA's subject and key",
 	.help = "  --issuer-key NAME  the signing CA key (purpose ca)\n"
 	    "  --cert FILE        the CA certificate to cross-sign; the result\n"
