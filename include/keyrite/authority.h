@@ -35,12 +35,69 @@
  * was refused before its passphrase was needed, so a script's lines stay
  * in step with its --share arguments.
  */
+struct kr_preview;
+
 struct kr_passphrase_source {
 	int	(*get)(void *ctx, const char *custodian, const char *file,
 		    bool setting, char *buf, size_t cap, struct kr_err *err);
 	void	(*skip)(void *);
 	void	 *ctx;
+	/*
+	 * A wrong passphrase (the share does not open with it): may the
+	 * custodian type it again?  Told the custodian, the file and how
+	 * many tries were made.  NULL or false: the share is refused (a
+	 * script's next line belongs to the next share).
+	 */
+	bool	(*retry)(void *, const char *, const char *, unsigned);
+	/*
+	 * See, then approve: shown what the operation is about to sign,
+	 * before any passphrase is asked; `ask` is false for a dry run
+	 * (shown only).  KR_OK goes on; anything else stops the operation
+	 * with nothing signed or recorded.  NULL: go on.
+	 */
+	int	(*confirm)(void *, const struct kr_preview *, bool,
+		    struct kr_err *);
+	void	 *confirm_ctx;
 };
+
+/*
+ * What an operation is about to sign, made when it is prepared (before
+ * the quorum is asked) for the operator and the witness to read: rows of
+ * a label and a text, or a label and the bytes of a hash or fingerprint,
+ * which the front end shows whole (upper-case pairs joined by ':', as
+ * openssl prints fingerprints).  A heading row starts a group (one image
+ * of a batch).
+ */
+enum kr_preview_kind {
+	KR_PREVIEW_TEXT = 0,
+	KR_PREVIEW_HASH,
+	KR_PREVIEW_HEAD,
+};
+
+struct kr_preview_row {
+	enum kr_preview_kind	kind;
+	char			label[32];
+	char			text[600];
+	uint8_t			hash[KR_HASH_MAX_BYTES];
+	size_t			hash_len;
+};
+
+struct kr_preview {
+	char			 title[300];
+	struct kr_preview_row	*rows;
+	size_t			 n;
+	size_t			 cap;
+	bool			 failed;	/* a row was lost: out of memory */
+};
+
+void	kr_preview_init(struct kr_preview *, const char *, ...) KR_PRINTF(2, 3);
+void	kr_preview_text(struct kr_preview *, const char *, const char *, ...)
+	    KR_PRINTF(3, 4);
+void	kr_preview_hash(struct kr_preview *, const char *, const uint8_t *,
+	    size_t);
+void	kr_preview_head(struct kr_preview *, const char *, ...)
+	    KR_PRINTF(2, 3);
+void	kr_preview_free(struct kr_preview *);
 
 /* Progress and notices for the operator, shown by the front end. */
 struct kr_notice_sink {
@@ -131,6 +188,8 @@ struct kr_clock_recover_result {
 	int64_t		future_seq;
 	char		approvers[1024];
 	int64_t		audit_seq;
+	/* The shares, as checked (the caller frees it; NULL when not asked). */
+	struct kr_quorum_report	*quorum;
 };
 void		 kr_appliance_close(struct kr_appliance **);
 /*
@@ -289,6 +348,13 @@ struct kr_issue_req {
 	bool			 der;		/* write DER instead of PEM */
 	const char		*out_path;
 	bool			 dry_run;	/* lint and show; sign nothing */
+	/*
+	 * cert issue: with dry_run, write the prepared request (serial,
+	 * times, TBS and what they depend on) to save_request; or sign the
+	 * request in `request`, prepared earlier, exactly (docs/formats.md).
+	 */
+	const char		*save_request;
+	const char		*request;
 	bool			 accept_warnings;
 	const char *const	*shares;
 	size_t			 nshares;
@@ -304,6 +370,8 @@ struct kr_issue_result {
 	char			not_before[KR_TIME_STR_BYTES];
 	char			not_after[KR_TIME_STR_BYTES];
 	struct kr_lint_report	lint;
+	char			request_sha256[65];	/* --request FILE's */
+	bool			saved;		/* save_request written */
 	struct kr_quorum_report	*quorum;	/* kr_issue_result_free */
 	int64_t			audit_seq;
 	bool			signed_ok;

@@ -214,6 +214,15 @@ int		 kr_hex_decode(uint8_t *out, size_t outlen, const char *hex)
 		    KR_WUR;
 /* Decodes a hex string of any even length into malloc'd memory. */
 int		 kr_hex_decode_alloc(const char *, uint8_t **, size_t *) KR_WUR;
+/*
+ * Hex as `openssl x509 -fingerprint` prints it, for a witness to read
+ * aloud: upper-case pairs joined by ':', `per_line` pairs a line (0: all
+ * on one), each later line begun with `indent`.  False (and "") when
+ * `cap` is too small; KR_HEX_COLONS_BYTES(len, indent_len) always fits.
+ */
+#define KR_HEX_COLONS_BYTES(n, ind)	(3 * (n) + (n) * (ind) + 1)
+bool		 kr_hex_colons(char *, size_t, const uint8_t *, size_t,
+		    size_t, const char *);
 
 /* Base64 (standard alphabet, padded); malloc'd, NUL-terminated. */
 char		*kr_base64_encode(const uint8_t *, size_t);

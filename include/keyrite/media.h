@@ -24,6 +24,7 @@ enum kr_artifact {
 	KR_ART_AUDIT_EXPORT,
 	KR_ART_CEREMONY_REPORT,
 	KR_ART_SHARE_FILE,	/* a custodian's encrypted share */
+	KR_ART_CERT_REQUEST,	/* a prepared certificate request (public) */
 };
 
 const char	*kr_artifact_name(enum kr_artifact);

@@ -153,6 +153,13 @@ int		 kr_key_identifier(const uint8_t *spki, size_t len,
  */
 int		 kr_tbs_build(const struct kr_cert_fields *, uint8_t **, size_t *,
 		    struct kr_err *) KR_WUR;
+/*
+ * The fields of a TBSCertificate alone (a prepared request's), read as
+ * strictly as a certificate's; trailing bytes and a repeated extension
+ * are refused.
+ */
+int		 kr_tbs_fields(const uint8_t *, size_t, struct kr_cert_fields *,
+		    struct kr_err *) KR_WUR;
 /* Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue }. */
 int		 kr_cert_assemble(const uint8_t *tbs, size_t tbslen,
 		    enum kr_sig_alg alg, const uint8_t *sig, size_t siglen,

@@ -237,33 +237,3 @@ kr_approvals_json(struct kr_json *j, const struct kr_quorum_report *q,
 	kr_buf_free(&arr);
 	kr_json_free(&o);
 }
-
-/* SHA-256 of a file read in pieces (an image approved before its unlock). */
-int
-kr_approval_file_digest(const char *path, uint8_t *digest, struct kr_err *err)
-{
-	struct kr_hash	 h;
-	uint8_t		*buf;
-	FILE		*fp;
-	size_t		 n;
-	int		 ret = KR_OK;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		return kr_err_set(err, KR_EINPUT, "cannot read image %s",
-		    path);
-	if ((buf = malloc(1 << 20)) == NULL) {
-		(void)fclose(fp);
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	}
-	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
-		ret = kr_err_set(err, KR_ECRYPTO, "cannot hash image %s", path);
-	while (ret == KR_OK && (n = fread(buf, 1, 1 << 20, fp)) > 0)
-		kr_hash_update(&h, buf, n);
-	if (ret == KR_OK && ferror(fp))
-		ret = kr_err_set(err, KR_EINPUT, "cannot read image %s", path);
-	if (ret == KR_OK)
-		kr_hash_final(&h, digest);
-	free(buf);
-	(void)fclose(fp);
-	return ret;
-}

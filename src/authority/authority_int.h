@@ -135,8 +135,6 @@ void	kr_approvals_free(struct kr_approvals **);
 /* Adds the "approvals" member (of item `item`) to an audit payload. */
 void	kr_approvals_json(struct kr_json *, const struct kr_quorum_report *,
 	    size_t);
-int	kr_approval_file_digest(const char *, uint8_t *, struct kr_err *)
-	    KR_WUR;
 /* approvals_verify.c: every row's approvals against the custodians' keys. */
 int	kr_approvals_verify_chain(struct kr_appliance *,
 	    struct kr_approval_report *, struct kr_err *) KR_WUR;
@@ -160,6 +158,46 @@ int	kr_authority_unlock_report(struct kr_appliance *, const char *,
 	    const char *const *, size_t, const struct kr_passphrase_source *,
 	    const struct kr_approval_subject *, struct kr_quorum_report **,
 	    struct kr_signer **, struct kr_err *) KR_WUR;
+
+/*
+ * preview.c: shows what is about to be signed through the source's
+ * confirm (and asks, unless `ask` is false: a dry run).  Called after the
+ * operation is prepared and before the quorum is asked.
+ */
+int	kr_preview_confirm(const struct kr_passphrase_source *,
+	    const struct kr_preview *, bool, struct kr_err *) KR_WUR;
+/*
+ * request.c: a prepared certificate request (cert issue --save-request,
+ * --request; docs/formats.md), written and read; what it depends on is
+ * checked in issue.c.
+ */
+#define KR_REQUEST_FILE_MAX	(128 * 1024)
+
+struct kr_cert_request {
+	char		 issuer_key[KR_STORE_NAME_MAX + 1];
+	uint8_t		 issuer_key_id[KR_STORE_ID_BYTES];
+	uint8_t		 issuer_cert_sha256[32];
+	char		 profile[KR_PROFILE_NAME_MAX + 1];
+	uint8_t		 profile_sha256[32];
+	char		 source[8];		/* csr, pubkey, key */
+	char		 source_value[KR_STORE_NAME_MAX + 1]; /* SHA-256 or name */
+	uint8_t		 serial[16];
+	size_t		 serial_len;
+	uint8_t		*tbs;
+	size_t		 tbs_len;
+};
+
+int	kr_request_format(const struct kr_cert_request *, char **, size_t *,
+	    struct kr_err *) KR_WUR;
+int	kr_request_parse(const char *, const uint8_t *, size_t,
+	    struct kr_cert_request *, struct kr_err *) KR_WUR;
+void	kr_request_free(struct kr_cert_request *);
+
+/* key destroy: the key shown (and asked) before its quorum. */
+int	kr_destroy_confirm(struct kr_appliance *, const char *,
+	    const struct kr_passphrase_source *, struct kr_err *) KR_WUR;
+/* The last row moved up to a position (a count before its list). */
+void	kr_preview_move_last(struct kr_preview *, size_t);
 
 /*
  * home.c: where a recorded key lives.  The key row names its back end

@@ -93,7 +93,6 @@ kr_authority_clock_recover(struct kr_appliance *app,
     struct kr_clock_recover_result *res, struct kr_err *err)
 {
 	const struct kr_approval_subject sub = { "clock.recover", NULL, 0 };
-	struct kr_quorum_report	*rep = NULL;
 	struct kr_signer	*s = NULL;
 	const char		*names[KR_CUSTODIANS_MAX];
 	size_t			 n;
@@ -104,17 +103,16 @@ kr_authority_clock_recover(struct kr_appliance *app,
 	if ((ret = kr_recover_check(app, req, res, now, err)) != KR_OK)
 		return ret;
 	ret = kr_authority_unlock_report(app, req->key, req->shares,
-	    req->nshares, src, &sub, &rep, &s, err);
+	    req->nshares, src, &sub, &res->quorum, &s, err);
 	/* The quorum is what is asked for; the key is not used. */
 	kr_signer_free(&s);
 	if (ret == KR_OK) {
 		/* Dated when recorded: after the custodians' approvals. */
 		now = kr_time_now();
-		kr_quorum_approvers(rep, names, &n, res->approvers,
+		kr_quorum_approvers(res->quorum, names, &n, res->approvers,
 		    sizeof(res->approvers));
-		ret = kr_recover_record(app, req, res, now, rep, names, n,
-		    err);
+		ret = kr_recover_record(app, req, res, now, res->quorum, names,
+		    n, err);
 	}
-	kr_quorum_report_free(&rep);
 	return ret;
 }

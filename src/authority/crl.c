@@ -16,6 +16,7 @@
 #include "authority_int.h"
 
 #define KR_MISSING_SHOWN	8
+#define KR_NEW_SHOWN		100	/* new entries listed before approval */
 
 struct kr_crl_pub {
 	struct kr_appliance		*app;
@@ -41,6 +42,8 @@ struct kr_crl_pub {
 	struct kr_hash_job		*crl_job;
 	struct kr_media_bg		*out;		/* the released file */
 	char				*pem;
+	struct kr_preview		 pv;		/* see, then approve */
+	size_t				 pv_list;	/* its first new entry */
 };
 
 static void
@@ -439,6 +442,21 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 	return KR_OK;
 }
 
+/* A new entry: counted, and the first KR_NEW_SHOWN listed for approval. */
+static void
+kr_crl_preview_new(struct kr_crl_pub *p, const struct kr_crl_entry *e)
+{
+	char	hex[KR_HEX_COLONS_BYTES(KR_SERIAL_MAX, 0)];
+	char	when[KR_TIME_STR_BYTES];
+
+	if (p->res->new_entries++ >= KR_NEW_SHOWN)
+		return;
+	(void)kr_hex_colons(hex, sizeof(hex), e->serial, e->serial_len, 0, "");
+	kr_time_format(e->revoked_at, when);
+	kr_preview_text(&p->pv, "new entry", "%s  %s, %s", hex,
+	    kr_reason_name(e->reason), when);
+}
+
 static int
 kr_crl_next_entry(void *arg, struct kr_crl_entry *e, struct kr_err *err)
 {
@@ -453,10 +471,8 @@ kr_crl_next_entry(void *arg, struct kr_crl_entry *e, struct kr_err *err)
 	e->revoked_at = r.revoked_at;
 	e->reason = (enum kr_reason)r.reason;
 	e->invalidity = r.invalidity;
-	if (p->has_base && r.id > p->base.max_revocation_id)
-		p->res->new_entries++;
-	else if (!p->has_base)
-		p->res->new_entries++;
+	if (!p->has_base || r.id > p->base.max_revocation_id)
+		kr_crl_preview_new(p, e);
 	p->res->entries++;
 	return 1;
 }
@@ -757,6 +773,43 @@ kr_crl_check_out(struct kr_crl_pub *p, struct kr_err *err)
 	    p->req->pem ? kr_media_pem_bound(size) : size, err);
 }
 
+/* See, then approve: the rows before the new entries the build lists. */
+static void
+kr_crl_preview_begin(struct kr_crl_pub *p)
+{
+	char	dn[512];
+
+	kr_preview_init(&p->pv, "%s to be signed by key '%s'", p->req->delta ?
+	    "Delta CRL" : "CRL", p->k.name);
+	kr_dn_format(p->f.issuer, p->f.issuer_len, dn, sizeof(dn));
+	kr_preview_text(&p->pv, "issuer", "%s", dn);
+	if (p->req->delta)
+		kr_preview_text(&p->pv, "CRL number", "%lld (delta of base "
+		    "CRL %lld)", (long long)p->res->number,
+		    (long long)p->res->base_number);
+	else
+		kr_preview_text(&p->pv, "CRL number", "%lld",
+		    (long long)p->res->number);
+	kr_preview_text(&p->pv, "this update", "%s", p->res->this_update);
+	kr_preview_text(&p->pv, "next update", "%s", p->res->next_update);
+	kr_preview_text(&p->pv, "signed with", "key '%s' (%s), %s", p->k.name,
+	    p->k.alg, kr_sig_alg_name(p->f.sig_alg));
+	p->pv_list = p->pv.n;
+}
+
+/* The counts, once the build has listed the new entries. */
+static void
+kr_crl_preview_end(struct kr_crl_pub *p)
+{
+	kr_preview_text(&p->pv, "entries", "%zu in all, %zu new since %s",
+	    p->res->entries, p->res->new_entries, p->has_base ?
+	    "the last base CRL" : "the start (no CRL before)");
+	kr_preview_move_last(&p->pv, p->pv_list);
+	if (p->res->new_entries > KR_NEW_SHOWN)
+		kr_preview_text(&p->pv, "", "(%zu more new entries not listed "
+		    "here)", p->res->new_entries - KR_NEW_SHOWN);
+}
+
 /* Everything before the quorum: output, dates, continuity, fields, build. */
 static int
 kr_crl_prepare(struct kr_crl_pub *p, struct kr_err *err)
@@ -774,8 +827,10 @@ kr_crl_prepare(struct kr_crl_pub *p, struct kr_err *err)
 	if (ret != KR_OK || (ret = kr_crl_fields(p, prev_number, err)) != KR_OK)
 		return ret;
 	kr_crl_say(p, "building the CRL from the revocation records");
+	kr_crl_preview_begin(p);
 	if ((ret = kr_crl_build(p, err)) != KR_OK)
 		return ret;
+	kr_crl_preview_end(p);
 	/* Its digest is made while the custodians' shares are opened. */
 	if (kr_sig_alg_hash(p->f.sig_alg) != 0 && (ret = kr_hash_job_start(
 	    &p->tbs_job, kr_sig_alg_hash(p->f.sig_alg), p->b.tbs.p,
@@ -801,7 +856,8 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 	 * reads it.
 	 */
 	if ((ret = kr_crl_load(p, err)) != KR_OK ||
-	    (ret = kr_crl_prepare(p, err)) != KR_OK)
+	    (ret = kr_crl_prepare(p, err)) != KR_OK ||
+	    (ret = kr_preview_confirm(src, &p->pv, true, err)) != KR_OK)
 		return ret;
 	/* The custodians approve exactly this TBS. */
 	if (kr_hash(KR_HASH_SHA256, p->b.tbs.p, p->b.tbs.len, tbs_dig) !=
@@ -848,6 +904,7 @@ kr_authority_crl_publish(struct kr_appliance *app, const struct kr_crl_req *req,
 	kr_store_rev_iter_close(&p->it);
 	kr_crl_builder_free(&p->b);
 	kr_chain_free(&p->chain);
+	kr_preview_free(&p->pv);
 	free(p);
 	return ret;
 }

@@ -31,7 +31,14 @@ struct kr_issue {
 	size_t				 cert_len;
 	int64_t				 now;
 	const char			*kind;	/* root, intermediate, cross, leaf */
+	uint8_t				 src_sha[32];	/* CSR or key file */
+	struct kr_issue_req		 rq_req;	/* --request: its names */
+	struct kr_cert_request		 rq;
 };
+
+/* How long a prepared request may wait to be signed (its notBefore). */
+#define KR_REQUEST_MAX_AGE	(48 * 3600)
+#define KR_REQUEST_SKEW		300
 
 static const char *
 kr_issue_event(enum kr_issue_kind k)
@@ -144,6 +151,8 @@ kr_issue_from_csr(struct kr_issue *is, struct kr_err *err)
 	if ((ret = kr_file_read(is->req->csr_path, KR_CSR_MAX, false, &data,
 	    &len, err)) != KR_OK)
 		return ret;
+	if (kr_hash(KR_HASH_SHA256, data, len, is->src_sha) != KR_OK)
+		memset(is->src_sha, 0, sizeof(is->src_sha));
 	ret = kr_csr_parse(is->req->csr_path, data, len, &is->csr, err);
 	free(data);
 	if (ret != KR_OK)
@@ -164,6 +173,8 @@ kr_issue_from_pubkey(struct kr_issue *is, struct kr_err *err)
 	if ((ret = kr_file_read(is->req->pubkey_path, KR_SPKI_MAX_BYTES * 4,
 	    false, &data, &len, err)) != KR_OK)
 		return ret;
+	if (kr_hash(KR_HASH_SHA256, data, len, is->src_sha) != KR_OK)
+		memset(is->src_sha, 0, sizeof(is->src_sha));
 	ret = kr_pem_decode("PUBLIC KEY", (const char *)data, len, &der, &dlen);
 	if (ret == KR_ENOENT && memmem(data, len, "-----BEGIN ", 11) != NULL)
 		ret = kr_err_set(err, KR_EINPUT, "%s is %s, not a public key: "
@@ -527,7 +538,12 @@ kr_issue_lint(struct kr_issue *is, struct kr_err *err)
 	in.chain_len = is->chain.len;
 	in.issuer_spki = is->issuer.spki;
 	in.issuer_spki_len = is->issuer.spki_len;
-	in.now = is->now;
+	/*
+	 * A prepared request is linted as of when it was prepared (its
+	 * notBefore, what the custodians saw); how long it may wait is
+	 * KR_REQUEST_MAX_AGE, checked against now with the chain.
+	 */
+	in.now = is->req->request != NULL ? is->f->not_before : is->now;
 	kr_lint_run(&in, rep);
 	kr_issue_lint_summary(rep, list, sizeof(list));
 	if (rep->errors > 0)
@@ -610,6 +626,8 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	kr_json_str(&j, "not_before", is->res->not_before);
 	kr_json_str(&j, "not_after", is->res->not_after);
 	kr_json_int(&j, "lint_warnings_accepted", (int64_t)is->res->lint.warnings);
+	if (is->req->request != NULL)
+		kr_json_str(&j, "prepared_request", is->res->request_sha256);
 	kr_json_str_array(&j, "approved_by", names, k);
 	kr_approvals_json(&j, is->res->quorum, 0);
 	kr_json_str(&j, "operator", is->req->actor);
@@ -718,6 +736,281 @@ kr_issue_describe(struct kr_issue *is)
 	kr_time_format(is->f->not_after, r->not_after);
 }
 
+/* SHA-256 of the profile file as the state folder holds it now. */
+static int
+kr_issue_profile_sha(struct kr_issue *is, uint8_t *dig, struct kr_err *err)
+{
+	uint8_t	*data = NULL;
+	char	 rel[KR_PROFILE_NAME_MAX + 32], *path;
+	size_t	 len;
+	int	 ret;
+
+	(void)snprintf(rel, sizeof(rel), "%s/%s.yaml", KR_POLICY_DIR,
+	    is->profile.name);
+	if ((path = kr_appliance_path(is->app, rel)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_file_read(path, KR_YAML_FILE_MAX, false, &data, &len,
+	    err)) == KR_OK && (ret = kr_hash(KR_HASH_SHA256, data, len, dig)) !=
+	    KR_OK)
+		ret = kr_err_set(err, ret, "cannot hash %s", path);
+	free(data);
+	free(path);
+	return ret;
+}
+
+/* --dry-run --save-request FILE: the request as prepared and shown. */
+static int
+kr_issue_save_request(struct kr_issue *is, struct kr_err *err)
+{
+	const struct kr_cert	*ic = is->chain.certs[0];
+	struct kr_cert_request	 rq;
+	char			*text = NULL;
+	size_t			 len;
+	int			 ret;
+
+	if (is->req->kind != KR_ISSUE_CERT || ic == NULL)
+		return kr_err_set(err, KR_EUSAGE, "--save-request is for `cert "
+		    "issue`");
+	memset(&rq, 0, sizeof(rq));
+	(void)snprintf(rq.issuer_key, sizeof(rq.issuer_key), "%s",
+	    is->issuer.name);
+	memcpy(rq.issuer_key_id, is->issuer.id, sizeof(rq.issuer_key_id));
+	(void)snprintf(rq.profile, sizeof(rq.profile), "%s", is->profile.name);
+	(void)snprintf(rq.source, sizeof(rq.source), "%s",
+	    is->req->csr_path != NULL ? "csr" : is->req->pubkey_path != NULL ?
+	    "pubkey" : "key");
+	if (is->has_subject_key)
+		(void)snprintf(rq.source_value, sizeof(rq.source_value), "%s",
+		    is->subject_key.name);
+	else
+		kr_hex_encode(rq.source_value, is->src_sha, sizeof(is->src_sha));
+	memcpy(rq.serial, is->f->serial, sizeof(rq.serial));
+	rq.serial_len = sizeof(rq.serial);
+	rq.tbs = is->tbs;
+	rq.tbs_len = is->tbs_len;
+	if (is->f->serial_len != sizeof(rq.serial) ||
+	    (ret = kr_hash(KR_HASH_SHA256, ic->der, ic->der_len,
+	    rq.issuer_cert_sha256)) != KR_OK)
+		return kr_err_set(err, KR_EINTERNAL, "cannot prepare the "
+		    "request");
+	if ((ret = kr_issue_profile_sha(is, rq.profile_sha256, err)) != KR_OK ||
+	    (ret = kr_request_format(&rq, &text, &len, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_out_check(is->app, KR_ART_CERT_REQUEST,
+	    is->req->save_request, len, err)) == KR_OK)
+		ret = kr_media_write(KR_ART_CERT_REQUEST, is->req->save_request,
+		    text, len, KR_FILE_NOREPLACE, err);
+	free(text);
+	return ret;
+}
+
+/* What the request names is still what it was: key, profile, issuer. */
+static int
+kr_issue_request_deps(struct kr_issue *is, struct kr_err *err)
+{
+	const char	*file = is->req->request;
+	uint8_t		 dig[32];
+	int		 ret;
+
+	if ((ret = kr_issue_load_issuer(is, err)) != KR_OK)
+		return ret;
+	if (memcmp(is->issuer.id, is->rq.issuer_key_id, KR_STORE_ID_BYTES) != 0)
+		return kr_err_set(err, KR_EREFUSED, "%s was prepared for another "
+		    "key named '%s' (its key id differs): nothing was signed",
+		    file, is->issuer.name);
+	if ((ret = kr_issue_load_profile(is, err)) != KR_OK ||
+	    (ret = kr_issue_profile_sha(is, dig, err)) != KR_OK)
+		return ret;
+	if (memcmp(dig, is->rq.profile_sha256, sizeof(dig)) != 0)
+		return kr_err_set(err, KR_EREFUSED, "profile '%s' changed since "
+		    "%s was prepared: nothing was signed; prepare the request "
+		    "again", is->profile.name, file);
+	if ((ret = kr_chain_for_key(is->app, is->issuer.name, is->issuer.spki,
+	    is->issuer.spki_len, is->now, &is->chain, err)) != KR_OK)
+		return ret;
+	if (kr_hash(KR_HASH_SHA256, is->chain.certs[0]->der,
+	    is->chain.certs[0]->der_len, dig) != KR_OK ||
+	    memcmp(dig, is->rq.issuer_cert_sha256, sizeof(dig)) != 0)
+		return kr_err_set(err, KR_EREFUSED, "the certificate of key '%s' "
+		    "is not the one %s was prepared under (it was renewed or "
+		    "replaced since): nothing was signed", is->issuer.name,
+		    file);
+	return KR_OK;
+}
+
+/* The held subject key named by the request: still there, same key. */
+static int
+kr_issue_request_key(struct kr_issue *is, struct kr_err *err)
+{
+	const char	*need;
+	int		 ret;
+
+	if (strcmp(is->rq.source, "key") != 0)
+		return KR_OK;
+	if ((ret = kr_store_key_get(is->app->store, is->rq.source_value,
+	    &is->subject_key, err)) != KR_OK)
+		return ret;
+	need = kr_issue_purpose_for(&is->profile);
+	if (is->subject_key.spki_len != is->f->spki_len ||
+	    memcmp(is->subject_key.spki, is->f->spki, is->f->spki_len) != 0 ||
+	    (need != NULL && strcmp(is->subject_key.purpose, need) != 0))
+		return kr_err_set(err, KR_EREFUSED, "key '%s' is not the key %s "
+		    "was prepared for: nothing was signed",
+		    is->subject_key.name, is->req->request);
+	is->has_subject_key = true;
+	return KR_OK;
+}
+
+/* The TBS against now: its serial unused, its times still good. */
+static int
+kr_issue_request_tbs(struct kr_issue *is, struct kr_err *err)
+{
+	const struct kr_cert_fields	*f = is->f, *up = &is->chain.certs[0]->f;
+	const char			*file = is->req->request;
+	enum kr_key_alg			 alg;
+	char				 hex[2 * 20 + 1];
+	bool				 used;
+	int				 ret;
+
+	if (f->serial_len != is->rq.serial_len ||
+	    memcmp(f->serial, is->rq.serial, f->serial_len) != 0 ||
+	    f->issuer_len != up->subject_len ||
+	    memcmp(f->issuer, up->subject, f->issuer_len) != 0 ||
+	    kr_key_alg_from_name(is->issuer.alg, &alg) != KR_OK ||
+	    (f->sig_alg != kr_sig_alg_default(alg) &&
+	    !(f->sig_alg == KR_SIG_RSA_PSS_SHA256 && (alg == KR_KEY_RSA3072 ||
+	    alg == KR_KEY_RSA4096))))
+		return kr_err_set(err, KR_EREFUSED, "%s: its TBS does not go "
+		    "with its serial line, the issuer's name or key '%s': "
+		    "nothing was signed", file, is->issuer.name);
+	if (f->not_before > is->now + KR_REQUEST_SKEW ||
+	    is->now - f->not_before > KR_REQUEST_MAX_AGE ||
+	    f->not_after <= is->now)
+		return kr_err_set(err, KR_EREFUSED, "%s was prepared for a "
+		    "notBefore that is no longer within 48 hours of now: nothing "
+		    "was signed; prepare the request again", file);
+	kr_hex_encode(hex, f->serial, f->serial_len);
+	if ((ret = kr_store_serial_used(is->app->store, is->issuer.id, hex,
+	    &used, err)) != KR_OK)
+		return ret;
+	if (used)
+		return kr_err_set(err, KR_EREFUSED, "serial %s of %s has been "
+		    "used since it was prepared (a certificate with it was "
+		    "issued): nothing was signed", hex, file);
+	return KR_OK;
+}
+
+/* cert issue --request FILE: the prepared TBS, checked against now. */
+static int
+kr_issue_from_request(struct kr_issue *is, struct kr_err *err)
+{
+	uint8_t	*data = NULL, dig[32];
+	size_t	 len;
+	int	 ret;
+
+	if (is->req->kind != KR_ISSUE_CERT)
+		return kr_err_set(err, KR_EUSAGE, "--request is for `cert "
+		    "issue`");
+	if ((ret = kr_file_read(is->req->request, KR_REQUEST_FILE_MAX, false,
+	    &data, &len, err)) != KR_OK)
+		return ret;
+	if (kr_hash(KR_HASH_SHA256, data, len, dig) == KR_OK)
+		kr_hex_encode(is->res->request_sha256, dig, sizeof(dig));
+	ret = kr_request_parse(is->req->request, data, len, &is->rq, err);
+	free(data);
+	if (ret != KR_OK)
+		return ret;
+	is->rq_req.issuer_key = is->rq.issuer_key;
+	is->rq_req.profile = is->rq.profile;
+	if ((ret = kr_issue_request_deps(is, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_tbs_fields(is->rq.tbs, is->rq.tbs_len, is->f, err)) !=
+	    KR_OK)
+		return kr_err_prefix(err, "%s: ", is->req->request);
+	if ((is->tbs = malloc(is->rq.tbs_len)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	memcpy(is->tbs, is->rq.tbs, is->rq.tbs_len);
+	is->tbs_len = is->rq.tbs_len;
+	if ((ret = kr_issue_request_key(is, err)) != KR_OK)
+		return ret;
+	return kr_issue_request_tbs(is, err);
+}
+
+static const char *
+kr_issue_key_desc(const uint8_t *spki, size_t len, char *buf, size_t cap)
+{
+	struct kr_spki_info	info;
+	struct kr_err		e;
+
+	if (kr_spki_parse(spki, len, &info, &e) != KR_OK)
+		return "unknown";
+	switch (info.type) {
+	case KR_PK_EC_P256:
+		return "ECDSA P-256";
+	case KR_PK_EC_P384:
+		return "ECDSA P-384";
+	case KR_PK_ED25519:
+		return "Ed25519";
+	case KR_PK_RSA:
+		(void)snprintf(buf, cap, "RSA %u bits", info.bits);
+		return buf;
+	}
+	return "unknown";
+}
+
+/* See, then approve: the certificate as the custodians will sign it. */
+static void
+kr_issue_preview(struct kr_issue *is, struct kr_preview *pv)
+{
+	const struct kr_cert_fields	*f = is->f;
+	const struct kr_issue_result	*r = is->res;
+	uint8_t				 dig[32];
+	char				 buf[512], alg[32];
+	size_t				 i;
+
+	kr_preview_init(pv, "%c%s certificate to be signed by key '%s'",
+	    is->kind[0] - 32, is->kind + 1, is->issuer.name);
+	kr_preview_text(pv, "subject", "%s", r->subject);
+	kr_dn_format(f->issuer, f->issuer_len, buf, sizeof(buf));
+	kr_preview_text(pv, "issuer", "%s", buf);
+	kr_preview_hash(pv, "serial", f->serial, f->serial_len);
+	kr_preview_text(pv, "not before", "%s", r->not_before);
+	kr_preview_text(pv, "not after", "%s (%lld days)", r->not_after,
+	    (long long)((f->not_after - f->not_before) / 86400));
+	kr_preview_text(pv, "profile", "%s (%s)", is->profile.name, is->kind);
+	kr_preview_text(pv, "key", "%s", kr_issue_key_desc(f->spki,
+	    f->spki_len, alg, sizeof(alg)));
+	if (kr_hash(KR_HASH_SHA256, f->spki, f->spki_len, dig) == KR_OK)
+		kr_preview_hash(pv, "key SHA-256", dig, sizeof(dig));
+	for (i = 0; i < f->san_count; i++) {
+		kr_gn_format(&f->san[i], buf, sizeof(buf));
+		kr_preview_text(pv, "alt. name", "%s", buf);
+	}
+	kr_preview_text(pv, "signed with", "key '%s' (%s), %s",
+	    is->issuer.name, is->issuer.alg, kr_sig_alg_name(f->sig_alg));
+	if (kr_hash(KR_HASH_SHA256, is->tbs, is->tbs_len, dig) == KR_OK)
+		kr_preview_hash(pv, "TBS SHA-256", dig, sizeof(dig));
+	if (r->lint.warnings > 0)
+		kr_preview_text(pv, "lint", "%zu warning%s%s", r->lint.warnings,
+		    r->lint.warnings == 1 ? "" : "s", is->req->accept_warnings ?
+		    ", accepted with --accept-warnings" : "");
+	else
+		kr_preview_text(pv, "lint", "no findings");
+}
+
+static int
+kr_issue_confirm(struct kr_issue *is, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_preview	pv;
+	int			ret;
+
+	kr_issue_preview(is, &pv);
+	ret = kr_preview_confirm(src, &pv, !is->req->dry_run, err);
+	kr_preview_free(&pv);
+	return ret;
+}
+
 static int
 kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
     struct kr_err *err)
@@ -727,18 +1020,29 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	uint8_t			 tbs_dig[32];
 	int			 ret;
 
-	if ((ret = kr_issue_load_issuer(is, err)) != KR_OK ||
-	    (ret = kr_issue_load_profile(is, err)) != KR_OK ||
-	    (ret = kr_issue_fields(is, err)) != KR_OK)
+	if (is->req->request != NULL)
+		ret = kr_issue_from_request(is, err);
+	else if ((ret = kr_issue_load_issuer(is, err)) == KR_OK &&
+	    (ret = kr_issue_load_profile(is, err)) == KR_OK)
+		ret = kr_issue_fields(is, err);
+	if (ret != KR_OK)
 		return ret;
 	is->kind = kr_issue_kind(is);
 	kr_issue_describe(is);
-	if ((ret = kr_issue_lint(is, err)) != KR_OK || is->req->dry_run)
+	if ((ret = kr_issue_lint(is, err)) != KR_OK)
 		return ret;
+	if (is->req->dry_run) {
+		if ((ret = kr_issue_confirm(is, src, err)) != KR_OK ||
+		    is->req->save_request == NULL)
+			return ret;
+		if ((ret = kr_issue_save_request(is, err)) == KR_OK)
+			is->res->saved = true;
+		return ret;
+	}
 	/* The certificate is the TBS, two AlgorithmIdentifiers, a signature. */
 	if ((ret = kr_out_check(is->app, KR_ART_CERTIFICATE, is->req->out_path,
 	    kr_media_pem_bound(is->tbs_len + 64 + KR_SIG_MAX_BYTES), err)) !=
-	    KR_OK)
+	    KR_OK || (ret = kr_issue_confirm(is, src, err)) != KR_OK)
 		return ret;
 	/* The custodians approve exactly this TBS. */
 	if (kr_hash(KR_HASH_SHA256, is->tbs, is->tbs_len, tbs_dig) != KR_OK)
@@ -773,6 +1077,10 @@ kr_authority_issue(struct kr_appliance *app, const struct kr_issue_req *req,
 	is.app = app;
 	is.req = req;
 	is.res = res;
+	if (req->request != NULL) {
+		is.rq_req = *req;	/* its names come from the file */
+		is.req = &is.rq_req;
+	}
 	is.now = kr_time_now();
 	if ((is.f = calloc(1, sizeof(*is.f))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
@@ -780,6 +1088,7 @@ kr_authority_issue(struct kr_appliance *app, const struct kr_issue_req *req,
 	kr_chain_free(&is.chain);
 	kr_csr_free(&is.csr);
 	kr_cert_free(&is.cross);
+	kr_request_free(&is.rq);
 	free(is.tbs);
 	free(is.cert);
 	free(is.f);

@@ -279,6 +279,45 @@ kr_ocsp_subject(const struct kr_ocsp_run *r, uint8_t *digest,
 	return KR_OK;
 }
 
+/* See, then approve: each response's certificate and status. */
+static int
+kr_ocsp_confirm(struct kr_ocsp_run *r, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_preview	 pv;
+	const struct kr_ocsp_item *it;
+	char			 hex[KR_HEX_COLONS_BYTES(KR_SERIAL_MAX, 0)];
+	char			 a[KR_TIME_STR_BYTES], b[KR_TIME_STR_BYTES];
+	size_t			 i;
+	int			 ret;
+
+	kr_preview_init(&pv, "%zu OCSP response%s to be signed by key '%s'",
+	    r->n, r->n == 1 ? "" : "s", r->k.name);
+	kr_time_format(r->tmpl.this_update, a);
+	kr_time_format(r->tmpl.next_update, b);
+	kr_preview_text(&pv, "this update", "%s", a);
+	kr_preview_text(&pv, "next update", "%s", b);
+	kr_preview_text(&pv, "signed with", "key '%s' (%s), %s", r->k.name,
+	    r->k.alg, kr_sig_alg_name(r->tmpl.sig_alg));
+	kr_preview_text(&pv, "responses", "%zu good, %zu revoked",
+	    r->res->good, r->res->revoked);
+	for (i = 0; i < r->n; i++) {
+		it = &r->items[i];
+		(void)kr_hex_colons(hex, sizeof(hex), it->f.serial,
+		    it->f.serial_len, 0, "");
+		if (it->f.status == KR_OCSP_GOOD) {
+			kr_preview_text(&pv, "certificate", "%s  good", hex);
+			continue;
+		}
+		kr_time_format(it->f.revoked_at, a);
+		kr_preview_text(&pv, "certificate", "%s  revoked (%s) at %s",
+		    hex, kr_reason_name(it->f.reason), a);
+	}
+	ret = kr_preview_confirm(src, &pv, true, err);
+	kr_preview_free(&pv);
+	return ret;
+}
+
 int
 kr_authority_ocsp_presign(struct kr_appliance *app,
     const struct kr_ocsp_req *req, const struct kr_passphrase_source *src,
@@ -302,7 +341,8 @@ kr_authority_ocsp_presign(struct kr_appliance *app,
 	r->res = res;
 	r->now = kr_time_now();
 	if ((ret = kr_ocsp_prepare(r, err)) != KR_OK ||
-	    (ret = kr_ocsp_subject(r, dig, err)) != KR_OK)
+	    (ret = kr_ocsp_subject(r, dig, err)) != KR_OK ||
+	    (ret = kr_ocsp_confirm(r, src, err)) != KR_OK)
 		goto out;
 	if ((ret = kr_authority_unlock_report(app, r->k.name, req->shares,
 	    req->nshares, src, &sub, &res->quorum, &s, err)) != KR_OK)

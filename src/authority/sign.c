@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "authority_int.h"
 
@@ -30,7 +33,8 @@ struct kr_sign {
 	struct kr_media_plan		 plan;
 	const char			*names[KR_CUSTODIANS_MAX];
 	size_t				 nnames;
-	uint8_t				*digests;	/* approved, per item */
+	struct stat			*shown;	/* each image as shown */
+	uint8_t				*digests;	/* its SHA-256, approved */
 };
 
 static bool
@@ -262,6 +266,114 @@ kr_sign_write(struct kr_sign *sg, const struct kr_sign_item *it,
 	    "");
 }
 
+/* An image's SHA-256 as it is shown for approval, and its file's stat. */
+static int
+kr_sign_image_hash(const char *path, struct stat *st, uint8_t *dig,
+    struct kr_err *err)
+{
+	struct kr_hash	 h;
+	uint8_t		*buf;
+	ssize_t		 n;
+	int		 fd, ret = KR_OK;
+
+	if ((buf = malloc(1 << 20)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, st) != 0) {
+		ret = kr_err_set(err, KR_EINPUT, "cannot read image %s: %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK) {
+		ret = kr_err_set(err, KR_ECRYPTO, "cannot hash image %s", path);
+		goto out;
+	}
+	while ((n = read(fd, buf, 1 << 20)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			kr_hash_update(&h, buf, (size_t)n);
+	kr_hash_final(&h, dig);
+	if (n < 0)
+		ret = kr_err_set(err, KR_EIO, "cannot read image %s: %s", path,
+		    strerror(errno));
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	free(buf);
+	return ret;
+}
+
+/* Is the image still the file that was shown (same inode, size, times)? */
+static int
+kr_sign_same_image(const struct kr_sign *sg, size_t i, struct kr_err *err)
+{
+	const struct stat	*a = &sg->shown[i];
+	struct stat		 b;
+
+	if (stat(sg->req->items[i].in_path, &b) != 0 ||
+	    a->st_dev != b.st_dev || a->st_ino != b.st_ino ||
+	    a->st_size != b.st_size ||
+	    a->st_mtim.tv_sec != b.st_mtim.tv_sec ||
+	    a->st_mtim.tv_nsec != b.st_mtim.tv_nsec ||
+	    a->st_ctim.tv_sec != b.st_ctim.tv_sec ||
+	    a->st_ctim.tv_nsec != b.st_ctim.tv_nsec)
+		return kr_err_set(err, KR_EREFUSED, "image %s changed after it "
+		    "was shown for approval: its signature was not recorded",
+		    sg->req->items[i].in_path);
+	return KR_OK;
+}
+
+/* See, then approve: each image with its size and SHA-256. */
+static int
+kr_sign_preview(struct kr_sign *sg, struct kr_preview *pv,
+    struct kr_err *err)
+{
+	const struct kr_sign_item	*it;
+	uint8_t				*dig;
+	size_t				 i;
+	int				 ret;
+
+	/* Each image's SHA-256, shown here, is what the custodians sign. */
+	if ((sg->shown = calloc(sg->req->nitems, sizeof(*sg->shown))) == NULL ||
+	    (sg->digests = calloc(sg->req->nitems, 32)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	kr_preview_init(pv, "%zu image%s to be signed by key '%s'%s%s",
+	    sg->req->nitems, sg->req->nitems == 1 ? "" : "s", sg->k.name,
+	    sg->req->batch_name != NULL ? ", batch " : "",
+	    sg->req->batch_name != NULL ? sg->req->batch_name : "");
+	kr_preview_text(pv, "signed with", "key '%s' (%s)%s%s", sg->k.name,
+	    sg->k.alg, sg->req->cert_path != NULL ? ", certificate " : "",
+	    sg->req->cert_path != NULL ? sg->req->cert_path : "");
+	for (i = 0; i < sg->req->nitems; i++) {
+		it = &sg->req->items[i];
+		dig = sg->digests + i * 32;
+		if ((ret = kr_sign_image_hash(it->in_path, &sg->shown[i], dig,
+		    err)) != KR_OK)
+			return ret;
+		kr_preview_head(pv, "image %zu of %zu: %s", i + 1,
+		    sg->req->nitems, it->in_path);
+		kr_preview_text(pv, "size", "%lld bytes",
+		    (long long)sg->shown[i].st_size);
+		kr_preview_hash(pv, "SHA-256", dig, 32);
+		kr_preview_text(pv, "format", "%s",
+		    kr_fw_format_name(it->opts.format));
+		kr_preview_text(pv, "output", "%s", it->out_path);
+	}
+	return KR_OK;
+}
+
+static int
+kr_sign_confirm(struct kr_sign *sg, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_preview	pv;
+	int			ret;
+
+	memset(&pv, 0, sizeof(pv));
+	if ((ret = kr_sign_preview(sg, &pv, err)) == KR_OK)
+		ret = kr_preview_confirm(src, &pv, true, err);
+	kr_preview_free(&pv);
+	return ret;
+}
+
 static int
 kr_sign_one(struct kr_sign *sg, struct kr_signer *s, size_t i,
     struct kr_err *err)
@@ -279,6 +391,7 @@ kr_sign_one(struct kr_sign *sg, struct kr_signer *s, size_t i,
 	o.progress = sg->req->progress;
 	o.progress_arg = sg->req->progress_arg;
 	if ((ret = kr_fw_sign_file(s, &o, it->in_path, &fr, err)) == KR_OK &&
+	    (ret = kr_sign_same_image(sg, i, err)) == KR_OK &&
 	    (ret = kr_sign_record(sg, it, fr, ir, err)) == KR_OK)
 		ret = kr_sign_write(sg, it, fr, ir, err);
 	kr_fw_result_free(&fr);
@@ -286,25 +399,6 @@ kr_sign_one(struct kr_sign *sg, struct kr_signer *s, size_t i,
 	if (ret != KR_OK)
 		(void)snprintf(ir->msg, sizeof(ir->msg), "%s", err->msg);
 	return ret;
-}
-
-/*
- * What the custodians approve: each input image's SHA-256, read before
- * the quorum is asked (the format's own digest is made while signing).
- */
-static int
-kr_sign_subject(struct kr_sign *sg, struct kr_err *err)
-{
-	size_t	i;
-	int	ret;
-
-	if ((sg->digests = calloc(sg->req->nitems, 32)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	for (i = 0; i < sg->req->nitems; i++)
-		if ((ret = kr_approval_file_digest(sg->req->items[i].in_path,
-		    sg->digests + i * 32, err)) != KR_OK)
-			return ret;
-	return KR_OK;
 }
 
 static int
@@ -340,8 +434,9 @@ kr_sign_run(struct kr_sign *sg, const struct kr_passphrase_source *src,
 		kr_random(id, sizeof(id));
 		kr_hex_encode(sg->batch, id, sizeof(id));
 	}
-	if ((ret = kr_sign_subject(sg, err)) != KR_OK)
+	if ((ret = kr_sign_confirm(sg, src, err)) != KR_OK)
 		return ret;
+	/* The custodians approve the digests they were shown. */
 	sub.op = sg->batch[0] != '\0' ? "sign.batch" : "sign.firmware";
 	sub.digests = sg->digests;
 	sub.n = sg->req->nitems;
@@ -387,6 +482,7 @@ kr_authority_sign(struct kr_appliance *app, const struct kr_sign_req *req,
 	free(sg->cert);
 	free(sg->chain);
 	free(sg->digests);
+	free(sg->shown);
 	free(sg);
 	return ret;
 }

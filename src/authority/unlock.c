@@ -136,6 +136,78 @@ kr_unlock_duplicate(const struct kr_unlock *u, size_t upto,
 	return KR_OK;
 }
 
+/*
+ * A wrong passphrase is an audit row of its own, committed at once, so it
+ * stays whatever follows: the custodian, the share file and its SHA-256,
+ * the try (never the passphrase).  If it cannot be recorded the unlock
+ * stops.
+ */
+static int
+kr_unlock_refused(struct kr_unlock *u, const struct kr_share *sh,
+    const uint8_t *file, size_t len, unsigned tries, struct kr_err *err)
+{
+	struct kr_json	j;
+	struct kr_err	e;
+	uint8_t		dig[32];
+	int		ret;
+
+	if ((ret = kr_hash(KR_HASH_SHA256, file, len, dig)) != KR_OK)
+		return kr_err_set(err, ret, "cannot hash share file %s",
+		    sh->label);
+	kr_err_clear(&e);
+	kr_json_begin(&j);
+	kr_json_str(&j, "key", u->key.name);
+	kr_json_str(&j, "custodian", sh->h.custodian);
+	kr_json_str(&j, "share_file", sh->label);
+	kr_json_hex(&j, "share_sha256", dig, sizeof(dig));
+	kr_json_int(&j, "try", tries);
+	kr_json_str(&j, "reason", "wrong passphrase");
+	if ((ret = kr_store_begin(u->app->store, &e)) == KR_OK) {
+		if ((ret = kr_audit_record(u->app, sh->h.custodian,
+		    "quorum.refused", kr_json_end(&j), NULL, &e)) == KR_OK)
+			ret = kr_store_commit(u->app->store, &e);
+		else
+			kr_store_rollback(u->app->store);
+	}
+	kr_json_free(&j);
+	if (ret != KR_OK)
+		return kr_err_set(err, ret, "the wrong passphrase given for "
+		    "custodian '%s' (share file %s) could not be recorded, so "
+		    "nothing was unlocked: %s", sh->h.custodian, sh->label,
+		    e.msg);
+	return KR_OK;
+}
+
+/*
+ * The passphrase for an opened share file: a wrong one is recorded and,
+ * where the source allows (the terminal), asked again.
+ */
+static int
+kr_unlock_open(struct kr_unlock *u, struct kr_share *sh, const uint8_t *file,
+    size_t len, const char *path, const struct kr_passphrase_source *src,
+    char *pass, struct kr_err *err)
+{
+	unsigned	tries;
+	int		ret;
+
+	for (tries = 1;; tries++) {
+		if ((ret = src->get(src->ctx, sh->h.custodian, path, false,
+		    pass, KR_PASSPHRASE_MAX, err)) != KR_OK)
+			return ret;
+		ret = kr_share_open(sh, pass, strlen(pass), err);
+		kr_wipe(pass, KR_PASSPHRASE_MAX);
+		if (ret != KR_EAUTH)
+			return ret;
+		if ((ret = kr_unlock_refused(u, sh, file, len, tries, err)) !=
+		    KR_OK)
+			return ret;
+		if (src->retry == NULL || !src->retry(src->ctx,
+		    sh->h.custodian, path, tries))
+			return KR_EAUTH;
+		kr_err_clear(err);
+	}
+}
+
 static int
 kr_unlock_one(struct kr_unlock *u, size_t i, const char *path,
     const struct kr_passphrase_source *src, struct kr_err *err)
@@ -160,9 +232,8 @@ kr_unlock_one(struct kr_unlock *u, size_t i, const char *path,
 		goto out;
 	}
 	asked = true;
-	if ((ret = src->get(src->ctx, sh->h.custodian, path, false, pass,
-	    KR_PASSPHRASE_MAX, err)) != KR_OK ||
-	    (ret = kr_share_open(sh, pass, strlen(pass), err)) != KR_OK)
+	if ((ret = kr_unlock_open(u, sh, file, len, path, src, pass, err)) !=
+	    KR_OK)
 		goto out;
 	/* The passphrase was typed: the custodian's approval is signed now. */
 	if ((ret = kr_approvals_sign(u->rep->approvals, i, sh, err)) != KR_OK)
@@ -556,8 +627,9 @@ kr_authority_key_destroy(struct kr_appliance *app, const char *name,
 	char			*path = NULL;
 	int			 ret;
 
-	/* The quorum (or the token PIN) proves itself by unlocking. */
-	if ((ret = kr_authority_unlock_report(app, name, files, count, src,
+	/* Shown first; the quorum (or token PIN) proves itself by unlocking. */
+	if ((ret = kr_destroy_confirm(app, name, src, err)) != KR_OK ||
+	    (ret = kr_authority_unlock_report(app, name, files, count, src,
 	    &sub, rep, &s, err)) != KR_OK)
 		return ret;
 	if ((u = calloc(1, sizeof(*u))) == NULL) {

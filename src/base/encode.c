@@ -16,6 +16,40 @@ kr_hex_encode(char *out, const uint8_t *in, size_t len)
 	(void)sodium_bin2hex(out, 2 * len + 1, in, len);
 }
 
+bool
+kr_hex_colons(char *out, size_t cap, const uint8_t *in, size_t len,
+    size_t per_line, const char *indent)
+{
+	static const char	digits[] = "0123456789ABCDEF";
+	size_t			i, o = 0, ind = strlen(indent);
+
+	if (cap == 0)
+		return false;
+	out[0] = '\0';
+	for (i = 0; i < len; i++) {
+		if (i > 0 && per_line > 0 && i % per_line == 0) {
+			if (o + 1 + ind >= cap)
+				goto small;
+			out[o++] = '\n';
+			memcpy(out + o, indent, ind);
+			o += ind;
+		} else if (i > 0) {
+			if (o + 1 >= cap)
+				goto small;
+			out[o++] = ':';
+		}
+		if (o + 2 >= cap)
+			goto small;
+		out[o++] = digits[in[i] >> 4];
+		out[o++] = digits[in[i] & 0x0f];
+	}
+	out[o] = '\0';
+	return true;
+small:
+	out[0] = '\0';
+	return false;
+}
+
 int
 kr_hex_decode(uint8_t *out, size_t outlen, const char *hex)
 {

@@ -22,10 +22,12 @@
 #define CMD_NOARGS	0x20	/* options only: a stray argument is named */
 
 /* passphrase.c: terminal (no echo) or --passphrase-fd N. */
+#define CMD_PASS_TRIES	3	/* a wrong passphrase at the terminal */
 struct cmd_pass {
 	int	fd;		/* -1: the terminal */
 	int	line;		/* lines read from fd so far */
 	unsigned min_len;	/* asked again on the terminal when shorter */
+	bool	told;		/* the passphrase rules were said */
 };
 
 /* --share FILE (repeated) and --passphrase-fd N (CMD_QUORUM). */
@@ -33,6 +35,7 @@ struct cmd_quorum {
 	const char	*shares[KR_CUSTODIANS_MAX];
 	size_t		 n;
 	struct cmd_pass	 pass;
+	bool		 yes;		/* --yes: approved without asking */
 };
 
 struct cmd_ctx {
@@ -61,6 +64,7 @@ enum cmd_opt_kind {
 	CMD_OPT_UINT,	/* an unsigned from min to max ("--NAME wants ...") */
 	CMD_OPT_CALL,	/* set(ctx, opts, value) */
 	CMD_OPT_REFUSED, /* takes a value, then is refused as unknown */
+	CMD_OPT_SWITCH,	/* no value: set(ctx, opts, NULL) */
 };
 
 struct cmd_opt {
@@ -82,6 +86,8 @@ struct cmd_opt {
 	{ (n), CMD_OPT_UINT, CMD_OFF(s, m, unsigned), (lo), (hi), NULL }
 #define CMD_ROW_CALL(n, fn)						\
 	{ (n), CMD_OPT_CALL, 0, 0, 0, (fn) }
+#define CMD_ROW_SWITCH(n, fn)						\
+	{ (n), CMD_OPT_SWITCH, 0, 0, 0, (fn) }
 /* A sibling command's option (cert root's --csr): refused, as getopt saw it. */
 #define CMD_ROW_REFUSED(n)						\
 	{ (n), CMD_OPT_REFUSED, 0, 0, 0, NULL }
@@ -128,6 +134,7 @@ extern const struct cmd_entry cmd_sign_show_entry;
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);
 void			 cmd_list(FILE *);
+size_t			 cmd_group(const char *, char *, size_t);
 void			 cmd_usage(FILE *, const struct cmd_entry *);
 int			 cmd_run(const struct cmd_entry *, struct cmd_ctx *,
 			    int, char **);
@@ -160,6 +167,16 @@ int	cmd_options_parse(const struct cmd_entry *, struct cmd_ctx *, void *,
 	    int *, char ***);
 /* The setter of --passphrase-fd N: ctx->q.pass reads from N. */
 int	cmd_opt_pass_fd(struct cmd_ctx *, void *, const char *);
+
+/*
+ * approve.c: see, then approve.  cmd_confirm is the passphrase source's
+ * confirm: it prints the preview and, at a terminal without --yes, asks
+ * `Proceed? [y/N]`.  cmd_quorum_table prints what was found about each
+ * share (every quorum command, after its operation).
+ */
+void	cmd_preview_print(struct cmd_ctx *, const struct kr_preview *);
+int	cmd_confirm(void *, const struct kr_preview *, bool, struct kr_err *);
+void	cmd_quorum_table(struct cmd_ctx *, const struct kr_quorum_report *);
 
 /* cmd-quorum.c: --key NAME (quorum verify, audit clock-recover). */
 struct cmd_key_opts {

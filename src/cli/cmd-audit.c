@@ -143,8 +143,11 @@ cmd_audit_clock_recover_exec(struct cmd_ctx *ctx, void *opts, int argc,
 	req.nshares = ctx->q.n;
 	req.confirm_date = ctx->confirm_date;
 	req.actor = ctx->actor;
-	if ((ret = kr_authority_clock_recover(ctx->app, &req, &ctx->src, &res,
-	    &ctx->err)) != KR_OK)
+	ret = kr_authority_clock_recover(ctx->app, &req, &ctx->src, &res,
+	    &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
+	kr_quorum_report_free(&res.quorum);
+	if (ret != KR_OK)
 		return ret;
 	kr_time_format(res.future_time, when);
 	cmd_printf(ctx, "Recovered: audit row %lld records that the clock is "

@@ -43,6 +43,8 @@ static const struct cmd_opt cmd_cert_root_options[] = {
 	CMD_ROW_REFUSED("subject-key"),
 	CMD_ROW_REFUSED("san"),
 	CMD_ROW_REFUSED("cert"),
+	CMD_ROW_REFUSED("save-request"),
+	CMD_ROW_REFUSED("request"),
 	CMD_CERT_COMMON_OPTIONS
 };
 
@@ -53,6 +55,8 @@ static const struct cmd_opt cmd_cert_issue_options[] = {
 	CMD_ROW_STR("pubkey", struct kr_issue_req, pubkey_path),
 	CMD_ROW_STR("subject-key", struct kr_issue_req, subject_key),
 	CMD_ROW_CALL("san", cmd_cert_opt_san),
+	CMD_ROW_STR("save-request", struct kr_issue_req, save_request),
+	CMD_ROW_STR("request", struct kr_issue_req, request),
 	CMD_ROW_REFUSED("key"),
 	CMD_ROW_REFUSED("cert"),
 	CMD_CERT_COMMON_OPTIONS
@@ -67,13 +71,41 @@ static const struct cmd_opt cmd_cert_cross_options[] = {
 	CMD_ROW_REFUSED("pubkey"),
 	CMD_ROW_REFUSED("subject-key"),
 	CMD_ROW_REFUSED("san"),
+	CMD_ROW_REFUSED("save-request"),
+	CMD_ROW_REFUSED("request"),
 	CMD_CERT_COMMON_OPTIONS
 };
+
+/* --request FILE holds everything the certificate is made of. */
+static int
+cmd_cert_check_request(struct cmd_ctx *ctx, const struct kr_issue_req *req)
+{
+	if (req->save_request != NULL && !req->dry_run)
+		return cmd_usage_error(ctx, "--save-request FILE goes with "
+		    "--dry-run");
+	if (req->request == NULL)
+		return KR_OK;
+	if (req->issuer_key != NULL || req->profile != NULL ||
+	    req->subject != NULL || req->csr_path != NULL ||
+	    req->pubkey_path != NULL || req->subject_key != NULL ||
+	    req->nsan > 0 || req->days != 0 || req->rsa_pss ||
+	    req->save_request != NULL)
+		return cmd_usage_error(ctx, "--request FILE holds the issuer "
+		    "key, profile, subject, key, serial and validity: give "
+		    "only --out, --der, --accept-warnings, --dry-run and the "
+		    "quorum with it");
+	return KR_OK;
+}
 
 static int
 cmd_cert_check(struct cmd_ctx *ctx, struct kr_issue_req *req)
 {
-	if (req->issuer_key == NULL || req->profile == NULL)
+	int	ret;
+
+	if ((ret = cmd_cert_check_request(ctx, req)) != KR_OK)
+		return ret;
+	if (req->request == NULL &&
+	    (req->issuer_key == NULL || req->profile == NULL))
 		return cmd_usage_error(ctx, "%s and --profile are required",
 		    req->kind == KR_ISSUE_ROOT ? "--key" : "--issuer-key");
 	if (!req->dry_run && req->out_path == NULL)
@@ -111,10 +143,16 @@ cmd_cert_result(struct cmd_ctx *ctx, const struct kr_issue_req *req,
 	    res->serial, res->not_before, res->not_after, res->spki_sha256,
 	    res->tbs_sha256);
 	cmd_cert_lint(ctx, &res->lint);
-	if (req->dry_run) {
+	if (req->dry_run && req->save_request != NULL && res->saved)
+		cmd_printf(ctx, "Dry run: nothing was signed or recorded. The "
+		    "prepared request is in %s: `keyrite cert issue --request "
+		    "%s --out FILE --share FILE...` signs exactly this TBS, "
+		    "serial and validity.\n", req->save_request,
+		    req->save_request);
+	else if (req->dry_run)
 		cmd_printf(ctx, "Dry run: nothing was signed or recorded.\n");
+	if (req->dry_run)
 		return;
-	}
 	if (!res->signed_ok)
 		return;
 	cmd_printf(ctx, "cert SHA-256: %s\nWritten to %s (audit entry "
@@ -133,6 +171,7 @@ cmd_cert_exec(struct cmd_ctx *ctx, enum kr_issue_kind kind,
 	if ((ret = cmd_cert_check(ctx, req)) != KR_OK)
 		return ret;
 	ret = kr_authority_issue(ctx->app, req, &ctx->src, &res, &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
 	if (res.serial[0] != '\0')
 		cmd_cert_result(ctx, req, &res);
 	cmd_note_kdf_profile(ctx);
@@ -166,13 +205,14 @@ cmd_cert_cross_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	"                     custodian present\n" \
 	"  --passphrase-fd N  one passphrase line per --share, in order\n" \
 	"  --dry-run          lint and show the TBS hash; sign nothing\n" \
+	"  --yes              do not ask `Proceed? [y/N]` at a terminal\n" \
 	"  --accept-warnings  sign despite lint warnings (shown first)\n" \
 	"  --rsa-pss          RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
 
 const struct cmd_entry cmd_cert_root_entry = {
 	.name = "cert root",
 	.usage = "--key NAME --profile root --subject DN [--days N] --out FILE "
-	    "--share FILE... [--passphrase-fd N] [--dry-run]",
+	    "--share FILE... [--passphrase-fd N] [--dry-run] [--yes]",
 	.summary = "make a self-signed root certificate for a key of purpose ca",
 	.help = "  --key NAME         the root key (purpose ca)\n"
 	    "  --subject DN       e.g. \"CN=Example Root,O=Example,C=DE\"\n"
@@ -188,7 +228,9 @@ const struct cmd_entry cmd_cert_issue_entry = {
 	.name = "cert issue",
 	.usage = "--issuer-key NAME (--csr FILE | --pubkey FILE | "
 	    "--subject-key NAME) --profile PROFILE [--subject DN] [--san GN...] "
-	    "[--days N] --out FILE --share FILE... [--passphrase-fd N]",
+	    "[--days N] (--out FILE | --dry-run [--save-request FILE]) "
+	    "--share FILE... [--passphrase-fd N] [--yes] | --request FILE "
+	    "--out FILE --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "issue an intermediate or leaf certificate under a CA key",
 	.help = "  --issuer-key NAME  the signing CA key (purpose ca)\n"
 	    "  --csr FILE         a PKCS#10 request, PEM or DER (signature checked)\n"
@@ -197,6 +239,10 @@ const struct cmd_entry cmd_cert_issue_entry = {
 	    "  --subject DN       the subject (required unless the profile takes\n"
 	    "                     it from the request)\n"
 	    "  --san GN           dns:NAME, ip:ADDR, email:ADDR, uri:URI (leaves)\n"
+	    "  --save-request FILE  with --dry-run: write the prepared request\n"
+	    "                     (serial, validity, TBS and what they depend on)\n"
+	    "  --request FILE     sign a prepared request exactly, refusing if\n"
+	    "                     anything it depends on changed\n"
 	    CMD_CERT_COMMON_HELP,
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
 	    CMD_NOARGS,
@@ -208,7 +254,7 @@ const struct cmd_entry cmd_cert_issue_entry = {
 const struct cmd_entry cmd_cert_cross_sign_entry = {
 	.name = "cert cross-sign",
 	.usage = "--issuer-key NAME --cert FILE --profile PROFILE [--days N] "
-	    "--out FILE --share FILE... [--passphrase-fd N]",
+	    "--out FILE --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "issue a cross certificate for an existing CA's subject and key",
 	.help = "  --issuer-key NAME  the signing CA key (purpose ca)\n"
 	    "  --cert FILE        the CA certificate to cross-sign; the result\n"

@@ -33,6 +33,7 @@ cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	req->actor = ctx->actor;
 	ret = kr_authority_crl_publish(ctx->app, req, &ctx->src, &sink, &res,
 	    &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
 	if (ret == KR_OK) {
 		cmd_printf(ctx, "Published %sCRL number %lld of '%s': %zu "
 		    "entries (%zu new), thisUpdate %s, nextUpdate %s.\n",
@@ -51,7 +52,7 @@ cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 const struct cmd_entry cmd_crl_publish_entry = {
 	.name = "crl publish",
 	.usage = "--issuer-key NAME --out FILE [--next-update-days N] [--delta] "
-	    "[--previous FILE] [--pem] --share FILE... [--passphrase-fd N]",
+	    "[--previous FILE] [--pem] --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "publish the next CRL of a CA key (quorum of its custodians)",
 	.help = "  --issuer-key NAME      the CA key whose CRL this is\n"
 	    "  --out FILE             where the CRL is written (DER; --pem)\n"
@@ -62,7 +63,8 @@ const struct cmd_entry cmd_crl_publish_entry = {
 	    "                         number are checked and every serial it\n"
 	    "                         lists must still be listed\n"
 	    "  --share FILE           a custodian's share, once per custodian\n"
-	    "  --passphrase-fd N      one passphrase line per --share, in order\n",
+	    "  --passphrase-fd N      one passphrase line per --share, in order\n"
+	    "  --yes                  do not ask `Proceed? [y/N]` at a terminal\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
 	    CMD_NOARGS,
 	.opts = cmd_crl_options,

@@ -385,6 +385,7 @@ cmd_key_destroy_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		return cmd_usage_error(ctx, "name one key");
 	ret = kr_authority_key_destroy(ctx->app, argv[0], ctx->q.shares,
 	    ctx->q.n, &ctx->src, ctx->actor, &rep, &ctx->err);
+	cmd_quorum_table(ctx, rep);
 	if (ret == KR_OK)
 		cmd_printf(ctx, "Destroyed key '%s': its material is gone%s. "
 		    "Its certificates and CRLs stay in the inventory.\n",
@@ -396,12 +397,13 @@ cmd_key_destroy_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 
 const struct cmd_entry cmd_key_destroy_entry = {
 	.name = "key destroy",
-	.usage = "NAME --share FILE... [--passphrase-fd N]",
+	.usage = "NAME --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "destroy a key (sealed file or token objects) with its quorum",
 	.help = "  --share FILE       a custodian's share, once per custodian\n"
 	    "                     present (a token key guarded by its own\n"
 	    "                     access control asks for its PIN instead)\n"
-	    "  --passphrase-fd N  one passphrase (or PIN) line per --share\n",
+	    "  --passphrase-fd N  one passphrase (or PIN) line per --share\n"
+	    "  --yes              do not ask `Proceed? [y/N]` at a terminal\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
 	.exec = cmd_key_destroy_exec,
 };

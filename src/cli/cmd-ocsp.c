@@ -29,6 +29,7 @@ cmd_ocsp_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	req->actor = ctx->actor;
 	ret = kr_authority_ocsp_presign(ctx->app, req, &ctx->src, &sink, &res,
 	    &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
 	if (ret == KR_OK)
 		cmd_printf(ctx, "Pre-signed %zu OCSP responses for the CA "
 		    "certificates '%s' issued (%zu good, %zu revoked), valid "
@@ -43,13 +44,14 @@ cmd_ocsp_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 const struct cmd_entry cmd_ocsp_presign_entry = {
 	.name = "ocsp presign",
 	.usage = "--issuer-key NAME --out-dir DIR [--valid-days N] "
-	    "--share FILE... [--passphrase-fd N]",
+	    "--share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "pre-sign OCSP responses for the CA certificates a key issued",
 	.help = "  --issuer-key NAME  the CA key (it is also the responder)\n"
 	    "  --out-dir DIR      an existing folder; one SERIAL.ocsp (DER) each\n"
 	    "  --valid-days N     nextUpdate (default 7)\n"
 	    "  --share FILE       a custodian's share, once per custodian\n"
-	    "  --passphrase-fd N  one passphrase line per --share, in order\n",
+	    "  --passphrase-fd N  one passphrase line per --share, in order\n"
+	    "  --yes              do not ask `Proceed? [y/N]` at a terminal\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
 	.opts = cmd_ocsp_options,
 	.opts_size = sizeof(struct kr_ocsp_req),

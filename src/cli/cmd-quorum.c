@@ -8,23 +8,6 @@
 
 #include "cli.h"
 
-static void
-cmd_quorum_print(struct cmd_ctx *ctx, const struct kr_quorum_report *rep)
-{
-	const struct kr_share_status	*s;
-	size_t				 i;
-
-	for (i = 0; i < rep->given; i++) {
-		s = &rep->shares[i];
-		if (s->code == KR_OK)
-			cmd_printf(ctx, "  ok       %-20s x=%-3u %s\n",
-			    s->custodian, s->x, s->file);
-		else
-			cmd_printf(ctx, "  REFUSED  %s\n           %s\n", s->file,
-			    s->msg);
-	}
-}
-
 const struct cmd_opt cmd_key_options[] = {
 	CMD_ROW_STR("key", struct cmd_key_opts, key),
 	CMD_ROW_END
@@ -51,11 +34,7 @@ cmd_quorum_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
 		return ret;
 	ret = kr_authority_quorum_verify(ctx->app, o->key, ctx->q.shares,
 	    ctx->q.n, &ctx->src, &rep, &ctx->err);
-	if (rep != NULL && rep->m > 0) {
-		cmd_printf(ctx, "key '%s': %u-of-%u quorum, share set epoch "
-		    "%u\n", o->key, rep->m, rep->n, rep->epoch);
-		cmd_quorum_print(ctx, rep);
-	}
+	cmd_quorum_table(ctx, rep);
 	if (ret == KR_OK && ctx->q.n == 1)
 		cmd_printf(ctx, "The share of custodian '%s' is good: it "
 		    "opens with this passphrase and was dealt for this key.\n",

@@ -85,6 +85,7 @@ cmd_sign_run(struct cmd_ctx *ctx, struct kr_sign_req *req)
 	req->progress = cmd_sign_progress;
 	req->progress_arg = &prog;
 	ret = kr_authority_sign(ctx->app, req, &ctx->src, &res, &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
 	if (ret == KR_OK || res.done > 0 || res.items[0].code != KR_OK)
 		cmd_sign_table(ctx, req, &res);
 	if (ret == KR_OK)
@@ -169,7 +170,7 @@ const struct cmd_entry cmd_sign_firmware_entry = {
 	.name = "sign firmware",
 	.usage = "--key NAME --format raw|minisign|mcuboot|rauc|cms --in IMAGE "
 	    "--out FILE [--cert FILE] [--chain FILE] [--version V] [format "
-	    "options] --share FILE... [--passphrase-fd N]",
+	    "options] --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "sign one firmware or OTA image with a key of purpose firmware",
 	.help =
 	    "  --key NAME          a key of purpose firmware\n"
@@ -184,7 +185,8 @@ const struct cmd_entry cmd_sign_firmware_entry = {
 	    "  --load-addr N --security-counter N    MCUboot options\n"
 	    "  --rsa-pss           RSASSA-PSS for an RSA key (raw, cms)\n"
 	    "  --share FILE        a custodian's share, once per custodian\n"
-	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
+	    "  --passphrase-fd N   one passphrase line per --share, in order\n"
+	    "  --yes               do not ask `Proceed? [y/N]` at a terminal\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
 	.opts = cmd_fw_options,
 	.opts_size = sizeof(struct cmd_fw_opts),
@@ -227,7 +229,8 @@ cmd_sign_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 
 const struct cmd_entry cmd_sign_batch_entry = {
 	.name = "sign batch",
-	.usage = "MANIFEST [--out-dir DIR] --share FILE... [--passphrase-fd N]",
+	.usage = "MANIFEST [--out-dir DIR] --share FILE... [--passphrase-fd N]"
+	    " [--yes]",
 	.summary = "sign every image a manifest lists, with one quorum unlock",
 	.help =
 	    "  MANIFEST            YAML (docs/ota-signing.md): key, cert, chain\n"
@@ -235,7 +238,8 @@ const struct cmd_entry cmd_sign_batch_entry = {
 	    "                      name, mcuboot options); unknown keys are errors\n"
 	    "  --out-dir DIR       where outputs go (default: beside the manifest)\n"
 	    "  --share FILE        a custodian's share, once per custodian\n"
-	    "  --passphrase-fd N   one passphrase line per --share, in order\n",
+	    "  --passphrase-fd N   one passphrase line per --share, in order\n"
+	    "  --yes               do not ask `Proceed? [y/N]` at a terminal\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
 	.opts = cmd_batch_options,
 	.opts_size = sizeof(struct cmd_batch_opts),

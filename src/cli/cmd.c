@@ -67,6 +67,30 @@ cmd_find(int argc, char **argv, int *used)
 	return NULL;
 }
 
+/*
+ * The commands of a group ("quorum"): their last words, comma-separated,
+ * in `out`; how many there are (0: no such group).
+ */
+size_t
+cmd_group(const char *group, char *out, size_t cap)
+{
+	const struct cmd_entry	*e;
+	size_t			 i, k = 0, len = strlen(group);
+	int			 n;
+
+	out[0] = '\0';
+	for (i = 0; (e = cmd_table[i]) != NULL; i++) {
+		if (strncmp(e->name, group, len) != 0 || e->name[len] != ' ')
+			continue;
+		n = snprintf(out + strlen(out), cap - strlen(out), "%s%s",
+		    k > 0 ? ", " : "", e->name + len + 1);
+		if (n < 0 || (size_t)n >= cap - strlen(out))
+			break;
+		k++;
+	}
+	return k;
+}
+
 void
 cmd_list(FILE *f)
 {

@@ -117,6 +117,35 @@ global_options(int argc, char **argv, const char **statedir, int *exit_now)
 	return i;
 }
 
+/*
+ * "unknown command 'quorum reshare'; the quorum commands are: verify":
+ * a group's word names the whole command and lists its commands.
+ */
+static int
+unknown_command(int argc, char **argv)
+{
+	char	what[128], two[256], shown[512], list[512];
+
+	if (cmd_group(argv[0], list, sizeof(list)) == 0) {
+		(void)fprintf(stderr, "keyrite: unknown command '%s'\n\n",
+		    kr_text_escape_str(what, sizeof(what), argv[0], 0));
+		usage(stderr);
+		return 2;
+	}
+	(void)kr_text_escape_str(what, sizeof(what), argv[0], 0);
+	if (argc < 2 || argv[1][0] == '-')
+		(void)fprintf(stderr, "keyrite: '%s' needs a command after it; "
+		    "the %s commands are: %s\n", what, what, list);
+	else {
+		(void)snprintf(two, sizeof(two), "%s %s", argv[0], argv[1]);
+		(void)fprintf(stderr, "keyrite: unknown command '%s'; the %s "
+		    "commands are: %s\n", kr_text_escape_str(shown,
+		    sizeof(shown), two, 0), what, list);
+	}
+	(void)fprintf(stderr, "`keyrite --help` lists every command.\n");
+	return 2;
+}
+
 static int
 dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -124,12 +153,8 @@ dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	char			 what[128];
 	int			 used, ret;
 
-	if ((e = cmd_find(argc, argv, &used)) == NULL) {
-		(void)fprintf(stderr, "keyrite: unknown command '%s'\n\n",
-		    kr_text_escape_str(what, sizeof(what), argv[0], 0));
-		usage(stderr);
-		return 2;
-	}
+	if ((e = cmd_find(argc, argv, &used)) == NULL)
+		return unknown_command(argc, argv);
 	if (wants_help(argc - used, argv + used)) {
 		cmd_usage(stdout, e);
 		return 0;

@@ -20,10 +20,12 @@ struct cmd_optset {
 };
 
 static void
-cmd_quorum_init(struct cmd_quorum *q, struct kr_passphrase_source *src)
+cmd_quorum_init(struct cmd_ctx *ctx)
 {
-	memset(q, 0, sizeof(*q));
-	cmd_pass_init(&q->pass, src);
+	memset(&ctx->q, 0, sizeof(ctx->q));
+	cmd_pass_init(&ctx->q.pass, &ctx->src);
+	ctx->src.confirm = cmd_confirm;
+	ctx->src.confirm_ctx = ctx;
 }
 
 static int
@@ -44,9 +46,19 @@ cmd_opt_pass_fd(struct cmd_ctx *ctx, void *opts, const char *arg)
 	return cmd_pass_set_fd(ctx, &ctx->q.pass, arg);
 }
 
+static int
+cmd_opt_yes(struct cmd_ctx *ctx, void *opts, const char *arg)
+{
+	(void)opts;
+	(void)arg;
+	ctx->q.yes = true;
+	return KR_OK;
+}
+
 static const struct cmd_opt cmd_quorum_opts[] = {
 	CMD_ROW_CALL("share", cmd_opt_share),
 	CMD_ROW_CALL("passphrase-fd", cmd_opt_pass_fd),
+	CMD_ROW_SWITCH("yes", cmd_opt_yes),
 	CMD_ROW_END
 };
 
@@ -60,8 +72,9 @@ cmd_optset_add(struct cmd_ctx *ctx, struct cmd_optset *s,
 			    "has more than %d options", CMD_OPTS_MAX);
 		s->row[s->n] = rows;
 		s->lo[s->n].name = rows->name;
-		s->lo[s->n].has_arg = rows->kind == CMD_OPT_FLAG ?
-		    no_argument : required_argument;
+		s->lo[s->n].has_arg = rows->kind == CMD_OPT_FLAG ||
+		    rows->kind == CMD_OPT_SWITCH ? no_argument :
+		    required_argument;
 		s->lo[s->n].flag = NULL;
 		s->lo[s->n].val = CMD_OPT_VAL + (int)s->n;
 		s->n++;
@@ -101,6 +114,8 @@ cmd_opt_apply(struct cmd_ctx *ctx, const struct cmd_opt *row, void *opts,
 		    (unsigned *)(void *)at);
 	case CMD_OPT_CALL:
 		return row->set(ctx, opts, arg);
+	case CMD_OPT_SWITCH:
+		return row->set(ctx, opts, NULL);
 	case CMD_OPT_REFUSED:
 		break;
 	}
@@ -139,7 +154,7 @@ cmd_options_parse(const struct cmd_entry *e, struct cmd_ctx *ctx, void *opts,
 	struct cmd_optset	s;
 	int			ret;
 
-	cmd_quorum_init(&ctx->q, &ctx->src);
+	cmd_quorum_init(ctx);
 	s.n = 0;
 	optind = 1;
 	if ((ret = cmd_optset_add(ctx, &s, e->opts)) != KR_OK ||

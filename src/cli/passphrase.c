@@ -118,7 +118,7 @@ pass_tty_read(const char *prompt, char *buf, size_t cap, struct kr_err *err)
 
 static int
 pass_tty_get(const char *custodian, const char *file, bool setting,
-    unsigned min_len, char *buf, size_t cap, struct kr_err *err)
+    unsigned min_len, bool *told, char *buf, size_t cap, struct kr_err *err)
 {
 	char	 prompt[768];
 	char	*again;
@@ -131,6 +131,13 @@ pass_tty_get(const char *custodian, const char *file, bool setting,
 	}
 	if ((again = kr_secure_alloc(cap)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	if (!*told) {
+		/* The rules before the first prompt, not after two. */
+		(void)fprintf(stderr, "Each custodian now chooses a passphrase "
+		    "for their share: at least %u characters, typed twice, "
+		    "not shown.\n", min_len);
+		*told = true;
+	}
 	for (tries = 0; tries < 3; tries++) {
 		(void)snprintf(prompt, sizeof(prompt), "Custodian '%s', choose "
 		    "the passphrase for your share (%s): ", custodian, file);
@@ -168,8 +175,8 @@ pass_get(void *vctx, const char *custodian, const char *file, bool setting,
 	int		 ret;
 
 	if (p->fd < 0)
-		return pass_tty_get(custodian, file, setting, p->min_len, buf,
-		    cap, err);
+		return pass_tty_get(custodian, file, setting, p->min_len,
+		    &p->told, buf, cap, err);
 	p->line++;
 	ret = pass_read_line(p->fd, buf, cap, &len);
 	if (ret == KR_ENOENT)
@@ -202,14 +209,39 @@ pass_skip(void *vctx)
 	kr_secure_free(tmp);
 }
 
+/*
+ * A wrong passphrase typed at the terminal is asked again, up to
+ * CMD_PASS_TRIES times for that share; the shares already opened are
+ * kept.  From --passphrase-fd it is not: the next line is the next
+ * share's.
+ */
+static bool
+pass_retry(void *vctx, const char *custodian, const char *file,
+    unsigned tries)
+{
+	struct cmd_pass	*p = vctx;
+	char		 who[256], where[768];
+
+	if (p->fd >= 0 || tries >= CMD_PASS_TRIES)
+		return false;
+	(void)fprintf(stderr, "That passphrase does not open the share of "
+	    "custodian '%s' (%s): type it again (try %u of %u).\n",
+	    kr_text_escape_str(who, sizeof(who), custodian, 0),
+	    kr_text_escape_str(where, sizeof(where), file, 0), tries + 1,
+	    CMD_PASS_TRIES);
+	return true;
+}
+
 void
 cmd_pass_init(struct cmd_pass *p, struct kr_passphrase_source *src)
 {
 	p->fd = -1;
 	p->line = 0;
 	p->min_len = 0;
+	p->told = false;
 	src->get = pass_get;
 	src->skip = pass_skip;
+	src->retry = pass_retry;
 	src->ctx = p;
 }
 

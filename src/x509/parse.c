@@ -275,6 +275,29 @@ kr_tbs_parse(const uint8_t *p, size_t len, struct kr_cert *c,
 	return kr_tbs_exts(&tbs, c, err);
 }
 
+int
+kr_tbs_fields(const uint8_t *p, size_t len, struct kr_cert_fields *f,
+    struct kr_err *err)
+{
+	struct kr_cert	*c;
+	struct kr_slice	 algid;
+	size_t		 i;
+	int		 ret;
+
+	if (len == 0 || len > KR_CERT_MAX)
+		return kr_bad(err, "a TBSCertificate of %zu bytes", len);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_tbs_parse(p, len, c, &algid, err)) == KR_OK &&
+	    kr_ext_duplicate(c, &i))
+		ret = kr_bad(err, "an extension appears more than once "
+		    "(RFC 5280 4.2)");
+	if (ret == KR_OK)
+		*f = c->f;
+	free(c);
+	return ret;
+}
+
 /* ---------------------------------------------------------------------
  * Input: size limit, then PEM (any of `labels`) or DER
  */

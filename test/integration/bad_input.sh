@@ -23,6 +23,14 @@ printf 'not the passphrase at all\n' > "$T/wrong.pw"
 expect 1 "passphrase for custodian 'bob'" "wrong passphrase names the custodian" -- \
     -C "$S" quorum verify --key root --share "$T/shares/bob.share" \
     --passphrase-fd 3 3<"$T/wrong.pw"
+# TEST-KEY-067: the failed attempt is an audit row of its own (custodian,
+# share file digest, time; never the passphrase); nothing else changes.
+bobsum=$(sha256sum "$T/shares/bob.share" | cut -d' ' -f1)
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE event = 'quorum.refused' AND actor = 'bob' AND payload LIKE '%$bobsum%' AND time > 0")" = 1 ] &&
+    ! sqlite3 "$DB" "SELECT payload FROM audit" | grep -q "not the passphrase" &&
+    ok "the wrong passphrase is recorded: custodian, share digest, time, no passphrase" ||
+    fail "no quorum.refused row for bob: $(sqlite3 "$DB" "SELECT event, actor, payload FROM audit" | tail -n 2)"
+before=$(snap)
 
 pass_of alice > "$T/a.pw"
 expect 1 "made for another key" "a share of another key is named" -- \

@@ -64,7 +64,8 @@ static int
 generate_format(struct kr_appliance *app, const char *name,
     enum kr_key_alg alg, unsigned format, struct pw_src *pw, struct kr_err *e)
 {
-	struct kr_passphrase_source	src = { pw_get, NULL, pw };
+	struct kr_passphrase_source	src = {
+	    .get = pw_get, .skip = NULL, .ctx = pw };
 	struct kr_keygen_req		req = {
 		.name = name, .alg = alg, .purpose = KR_PURPOSE_CA, .m = 3,
 		.custodians = custodians, .n = NCUST, .share_dir = shares,
@@ -180,7 +181,8 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 	int				 i;
 
 	ck_assert_msg(generate(app, name, alg, &pw, &e) == KR_OK, "%s", e.msg);
-	src = (struct kr_passphrase_source){ pw_get, NULL, &pw };
+	src = (struct kr_passphrase_source){ .get = pw_get, .skip = NULL,
+	    .ctx = &pw };
 	for (i = 0; i < 3; i++)
 		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
 	ck_assert_msg(kr_authority_unlock_report(app, name, files, 3, &src,
@@ -354,7 +356,7 @@ START_TEST(test_format_1_unsigned_approvals)
 	const char			*files[3] = { paths[0], paths[1], paths[2] };
 	int				 i, found = 0;
 
-	src = (struct kr_passphrase_source){ pw_get, NULL, &pw };
+	src = (struct kr_passphrase_source){ .get = pw_get, .ctx = &pw };
 	ck_assert_int_eq(kr_appliance_open(&app, state, &e), KR_OK);
 	ck_assert_msg(generate_format(app, "old", KR_KEY_P256, 1, &pw, &e) ==
 	    KR_OK, "%s", e.msg);

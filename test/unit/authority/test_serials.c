@@ -31,7 +31,8 @@ pw_get(void *vctx, const char *custodian, const char *file, bool setting,
 	return KR_OK;
 }
 
-static const struct kr_passphrase_source src = { pw_get, NULL, NULL };
+static const struct kr_passphrase_source src = {
+	.get = pw_get, .skip = NULL, .ctx = NULL };
 
 static void
 make_appliance(struct kr_appliance **app)

@@ -95,6 +95,24 @@ START_TEST(test_buf_reader)
 }
 END_TEST
 
+/* Fingerprints as openssl prints them, grouped on lines for reading aloud. */
+START_TEST(test_hex_colons)
+{
+	static const uint8_t	in[] = { 0x00, 0x0a, 0xff, 0x7f, 0x10 };
+	char			out[KR_HEX_COLONS_BYTES(5, 2)];
+	char			small[8];
+
+	ck_assert(kr_hex_colons(out, sizeof(out), in, sizeof(in), 0, ""));
+	ck_assert_str_eq(out, "00:0A:FF:7F:10");
+	ck_assert(kr_hex_colons(out, sizeof(out), in, sizeof(in), 2, "  "));
+	ck_assert_str_eq(out, "00:0A\n  FF:7F\n  10");
+	ck_assert(kr_hex_colons(out, sizeof(out), in, 0, 2, "  "));
+	ck_assert_str_eq(out, "");
+	ck_assert(!kr_hex_colons(small, sizeof(small), in, sizeof(in), 0, ""));
+	ck_assert_str_eq(small, "");
+}
+END_TEST
+
 START_TEST(test_hex_base64_pem)
 {
 	const uint8_t	 in[] = { 0x00, 0x01, 0xfe, 0xff, 0x42 };
@@ -434,6 +452,7 @@ base_suite(void)
 	tcase_add_test(tc, test_err);
 	tcase_add_test(tc, test_buf_reader);
 	tcase_add_test(tc, test_hex_base64_pem);
+	tcase_add_test(tc, test_hex_colons);
 	tcase_add_test(tc, test_file_write_read);
 	tcase_add_test(tc, test_file_no_leftovers);
 	tcase_add_test(tc, test_file_stage_place);

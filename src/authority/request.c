@@ -1,0 +1,326 @@
+/*
+ * A prepared certificate request (docs/formats.md, "Prepared certificate
+ * request"): what `cert issue --dry-run --save-request FILE` prepared, so
+ * that `cert issue --request FILE` signs exactly that TBS, with the serial
+ * and times the dry run showed.  A text file of fixed lines:
+ *
+ *   keyrite-cert-request 1
+ *   issuer-key NAME
+ *   issuer-key-id HEX (16 bytes)
+ *   issuer-cert-sha256 HEX
+ *   profile NAME
+ *   profile-sha256 HEX
+ *   subject-key csr HEX | pubkey HEX | key NAME
+ *   serial HEX
+ *   tbs-sha256 HEX
+ *   tbs BASE64 (the DER TBSCertificate)
+ *   sha256 HEX (of every byte before this line)
+ *
+ * Hex is lower case; every line ends with a line feed; nothing follows
+ * the last.  The reader checks the last line first, so a changed byte is
+ * said as such, then reads the rest strictly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authority_int.h"
+
+#define KR_REQ_MAGIC	"keyrite-cert-request 1"
+
+/* "NAME VALUE\n" */
+static void
+kr_req_line(struct kr_buf *b, const char *name, const char *value)
+{
+	kr_buf_put(b, name, strlen(name));
+	kr_buf_put_u8(b, ' ');
+	kr_buf_put(b, value, strlen(value));
+	kr_buf_put_u8(b, '\n');
+}
+
+static void
+kr_req_hexline(struct kr_buf *b, const char *name, const uint8_t *p,
+    size_t len)
+{
+	char	hex[2 * 64 + 1];
+
+	kr_hex_encode(hex, p, len);
+	kr_req_line(b, name, hex);
+}
+
+int
+kr_request_format(const struct kr_cert_request *rq, char **out, size_t *len,
+    struct kr_err *err)
+{
+	struct kr_buf	 b;
+	uint8_t		 dig[32];
+	char		*b64;
+	int		 ret;
+
+	*out = NULL;
+	if ((b64 = kr_base64_encode(rq->tbs, rq->tbs_len)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	kr_buf_init(&b, false);
+	kr_buf_put(&b, KR_REQ_MAGIC "\n", sizeof(KR_REQ_MAGIC));
+	kr_req_line(&b, "issuer-key", rq->issuer_key);
+	kr_req_hexline(&b, "issuer-key-id", rq->issuer_key_id,
+	    sizeof(rq->issuer_key_id));
+	kr_req_hexline(&b, "issuer-cert-sha256", rq->issuer_cert_sha256, 32);
+	kr_req_line(&b, "profile", rq->profile);
+	kr_req_hexline(&b, "profile-sha256", rq->profile_sha256, 32);
+	kr_buf_put(&b, "subject-key ", 12);
+	kr_req_line(&b, rq->source, rq->source_value);
+	kr_req_hexline(&b, "serial", rq->serial, rq->serial_len);
+	if (kr_hash(KR_HASH_SHA256, rq->tbs, rq->tbs_len, dig) != KR_OK)
+		b.failed = true;
+	kr_req_hexline(&b, "tbs-sha256", dig, sizeof(dig));
+	kr_req_line(&b, "tbs", b64);
+	free(b64);
+	if (!b.failed && kr_hash(KR_HASH_SHA256, b.p, b.len, dig) != KR_OK)
+		b.failed = true;
+	kr_req_hexline(&b, "sha256", dig, sizeof(dig));
+	kr_buf_put_u8(&b, '\0');
+	if ((ret = kr_buf_status(&b, err)) != KR_OK) {
+		kr_buf_free(&b);
+		return ret;
+	}
+	*len = b.len - 1;
+	*out = (char *)b.p;	/* the caller frees it */
+	return KR_OK;
+}
+
+/* One "NAME VALUE" line: printable ASCII, the name as expected. */
+struct kr_req_reader {
+	const char	*path;
+	const char	*p, *end;
+	unsigned	 line;
+	char		 val[KR_REQUEST_FILE_MAX];
+};
+
+static int
+kr_req_next(struct kr_req_reader *r, const char *name, struct kr_err *err)
+{
+	const char	*nl, *q;
+	size_t		 n = strlen(name), vlen;
+
+	r->line++;
+	if ((nl = memchr(r->p, '\n', (size_t)(r->end - r->p))) == NULL)
+		goto bad;
+	for (q = r->p; q < nl; q++)
+		if (*q < 0x21 && *q != ' ')
+			goto bad;
+		else if ((unsigned char)*q > 0x7e)
+			goto bad;
+	if ((size_t)(nl - r->p) <= n + 1 || memcmp(r->p, name, n) != 0 ||
+	    r->p[n] != ' ')
+		goto bad;
+	vlen = (size_t)(nl - r->p) - n - 1;
+	if (vlen >= sizeof(r->val))
+		goto bad;
+	memcpy(r->val, r->p + n + 1, vlen);
+	r->val[vlen] = '\0';
+	r->p = nl + 1;
+	return KR_OK;
+bad:
+	return kr_err_set(err, KR_EINPUT, "%s, line %u: not the '%s' line of "
+	    "a prepared certificate request: nothing was signed", r->path,
+	    r->line, name);
+}
+
+/* Lower-case hex of exactly `len` bytes. */
+static int
+kr_req_hex(struct kr_req_reader *r, const char *name, uint8_t *out,
+    size_t len, struct kr_err *err)
+{
+	size_t	i;
+	int	ret;
+
+	if ((ret = kr_req_next(r, name, err)) != KR_OK)
+		return ret;
+	for (i = 0; r->val[i] != '\0'; i++)
+		if (!((r->val[i] >= '0' && r->val[i] <= '9') ||
+		    (r->val[i] >= 'a' && r->val[i] <= 'f')))
+			break;
+	if (r->val[i] != '\0' || i != 2 * len ||
+	    kr_hex_decode(out, len, r->val) != KR_OK)
+		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' wants %zu "
+		    "bytes of lower-case hex: nothing was signed", r->path,
+		    r->line, name, len);
+	return KR_OK;
+}
+
+static int
+kr_req_name(struct kr_req_reader *r, const char *name, char *out, size_t cap,
+    struct kr_err *err)
+{
+	size_t	i;
+	int	ret;
+
+	if ((ret = kr_req_next(r, name, err)) != KR_OK)
+		return ret;
+	for (i = 0; r->val[i] != '\0'; i++)
+		if (r->val[i] == ' ')
+			break;
+	if (r->val[i] != '\0' || i >= cap)
+		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' is not a "
+		    "name: nothing was signed", r->path, r->line, name);
+	memcpy(out, r->val, i + 1);
+	return KR_OK;
+}
+
+/* The last line first: the checksum of every byte before it. */
+static int
+kr_req_checksum(const char *path, const uint8_t *data, size_t len,
+    size_t *body, struct kr_err *err)
+{
+	const char	*s = (const char *)data;
+	uint8_t		 want[32], got[32];
+	char		 hex[65];
+	size_t		 start;
+	size_t		 i;
+
+	if (len < 72 || s[len - 1] != '\n')
+		goto changed;
+	start = len - 72;	/* "sha256 " + 64 + "\n" */
+	if (start > 0 && s[start - 1] != '\n')
+		goto changed;
+	if (memcmp(s + start, "sha256 ", 7) != 0)
+		goto changed;
+	memcpy(hex, s + start + 7, 64);
+	hex[64] = '\0';
+	for (i = 0; i < 64; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') ||
+		    (hex[i] >= 'a' && hex[i] <= 'f')))
+			goto changed;
+	if (kr_hex_decode(want, sizeof(want), hex) != KR_OK ||
+	    kr_hash(KR_HASH_SHA256, data, start, got) != KR_OK ||
+	    memcmp(want, got, sizeof(got)) != 0)
+		goto changed;
+	*body = start;
+	return KR_OK;
+changed:
+	return kr_err_set(err, KR_EVERIFY, "%s is not the prepared request "
+	    "it was: its sha256 line does not match its contents (the file "
+	    "was changed or cut). Nothing was signed; prepare it again with "
+	    "`keyrite cert issue ... --dry-run --save-request FILE`", path);
+}
+
+static int
+kr_req_source(struct kr_req_reader *r, struct kr_cert_request *rq,
+    struct kr_err *err)
+{
+	char	*sp;
+	size_t	 i;
+	int	 ret;
+
+	if ((ret = kr_req_next(r, "subject-key", err)) != KR_OK)
+		return ret;
+	if ((sp = strchr(r->val, ' ')) == NULL)
+		goto bad;
+	*sp++ = '\0';
+	if (strcmp(r->val, "csr") != 0 && strcmp(r->val, "pubkey") != 0 &&
+	    strcmp(r->val, "key") != 0)
+		goto bad;
+	if (strcmp(r->val, "key") == 0 && kr_key_name_check(sp, err) != KR_OK)
+		goto bad;
+	for (i = 0; strcmp(r->val, "key") != 0 && sp[i] != '\0'; i++)
+		if (!((sp[i] >= '0' && sp[i] <= '9') ||
+		    (sp[i] >= 'a' && sp[i] <= 'f')))
+			goto bad;
+	if (strcmp(r->val, "key") != 0 && i != 64)
+		goto bad;
+	if (strlen(sp) >= sizeof(rq->source_value) ||
+	    strlen(r->val) >= sizeof(rq->source))
+		goto bad;
+	memcpy(rq->source, r->val, strlen(r->val) + 1);
+	memcpy(rq->source_value, sp, strlen(sp) + 1);
+	return KR_OK;
+bad:
+	return kr_err_set(err, KR_EINPUT, "%s, line %u: 'subject-key' wants "
+	    "csr or pubkey and a SHA-256, or key and a key name: nothing was "
+	    "signed", r->path, r->line);
+}
+
+static int
+kr_req_tbs(struct kr_req_reader *r, struct kr_cert_request *rq,
+    const uint8_t *want, struct kr_err *err)
+{
+	uint8_t	dig[32];
+	int	ret;
+
+	if ((ret = kr_req_next(r, "tbs", err)) != KR_OK)
+		return ret;
+	if (kr_base64_decode(r->val, strlen(r->val), &rq->tbs,
+	    &rq->tbs_len) != KR_OK || rq->tbs_len == 0)
+		return kr_err_set(err, KR_EINPUT, "%s, line %u: 'tbs' is not "
+		    "base64: nothing was signed", r->path, r->line);
+	if (kr_hash(KR_HASH_SHA256, rq->tbs, rq->tbs_len, dig) != KR_OK ||
+	    memcmp(dig, want, sizeof(dig)) != 0)
+		return kr_err_set(err, KR_EVERIFY, "%s: its TBS does not have "
+		    "the SHA-256 its tbs-sha256 line says: nothing was signed",
+		    r->path);
+	return KR_OK;
+}
+
+int
+kr_request_parse(const char *path, const uint8_t *data, size_t len,
+    struct kr_cert_request *rq, struct kr_err *err)
+{
+	struct kr_req_reader	*r;
+	uint8_t			 tbs_sha[32];
+	size_t			 body = 0;
+	int			 ret;
+
+	memset(rq, 0, sizeof(*rq));
+	if ((ret = kr_req_checksum(path, data, len, &body, err)) != KR_OK)
+		return ret;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	r->path = path;
+	r->p = (const char *)data;
+	r->end = r->p + body;
+	if (body < sizeof(KR_REQ_MAGIC) || memcmp(r->p, KR_REQ_MAGIC "\n",
+	    sizeof(KR_REQ_MAGIC)) != 0) {
+		ret = kr_err_set(err, KR_EINPUT, "%s is not a prepared "
+		    "certificate request of format 1: nothing was signed",
+		    path);
+		goto out;
+	}
+	r->p += sizeof(KR_REQ_MAGIC);
+	r->line = 1;
+	if ((ret = kr_req_name(r, "issuer-key", rq->issuer_key,
+	    sizeof(rq->issuer_key), err)) != KR_OK ||
+	    (ret = kr_req_hex(r, "issuer-key-id", rq->issuer_key_id,
+	    sizeof(rq->issuer_key_id), err)) != KR_OK ||
+	    (ret = kr_req_hex(r, "issuer-cert-sha256", rq->issuer_cert_sha256,
+	    32, err)) != KR_OK ||
+	    (ret = kr_req_name(r, "profile", rq->profile, sizeof(rq->profile),
+	    err)) != KR_OK ||
+	    (ret = kr_req_hex(r, "profile-sha256", rq->profile_sha256, 32,
+	    err)) != KR_OK ||
+	    (ret = kr_req_source(r, rq, err)) != KR_OK ||
+	    (ret = kr_req_hex(r, "serial", rq->serial, 16, err)) != KR_OK ||
+	    (ret = kr_req_hex(r, "tbs-sha256", tbs_sha, 32, err)) != KR_OK ||
+	    (ret = kr_req_tbs(r, rq, tbs_sha, err)) != KR_OK)
+		goto out;
+	rq->serial_len = 16;
+	if (r->p != r->end)
+		ret = kr_err_set(err, KR_EINPUT, "%s, line %u: more lines than "
+		    "a prepared certificate request has: nothing was signed",
+		    path, r->line + 1);
+out:
+	free(r);
+	if (ret != KR_OK)
+		kr_request_free(rq);
+	return ret;
+}
+
+void
+kr_request_free(struct kr_cert_request *rq)
+{
+	if (rq == NULL)
+		return;
+	free(rq->tbs);
+	rq->tbs = NULL;
+	rq->tbs_len = 0;
+}
