@@ -19,9 +19,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/keyrite-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
 # measure LABEL CMD...: wall seconds and peak RSS (MiB) from GNU time.
+# The previous step's writes are flushed first (sync), so that neither
+# tool pays for the other's, or the import's, writeback.
 measure() {
 	label=$1
 	shift
+	sync
 	/usr/bin/time -f '%e %M' -o "$T/time" "$@" >"$T/$label.out" 2>"$T/$label.err" || {
 		echo "$label failed:" >&2
 		cat "$T/$label.err" >&2
