@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	9
+#define KR_STORE_SCHEMA_VERSION	10
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -45,8 +45,9 @@ struct kr_set_rec {
 	uint8_t		dealer_pk[32];
 	uint32_t	kdf_ops;
 	uint32_t	kdf_mem_kib;
-	char		state[16];		/* "active", "retired" */
+	char		state[16];		/* "pending", "active", "retired" */
 	int64_t		created;
+	int64_t		retired;		/* when retired; 0: not */
 };
 
 struct kr_custodian_rec {
@@ -57,6 +58,8 @@ struct kr_custodian_rec {
 	/* Schema v9: the approval key of a format 2 share (NULL before). */
 	bool		has_approval_pk;
 	uint8_t		approval_pk[32];
+	/* Schema v10: when a pending set's holder checked the share (0: not). */
+	int64_t		checked;
 };
 
 struct kr_audit_rec {
@@ -189,8 +192,18 @@ int	kr_store_set_active(struct kr_store *, const uint8_t *,
 	    struct kr_set_rec *, struct kr_err *) KR_WUR;
 int	kr_store_set_get(struct kr_store *, const uint8_t *,
 	    struct kr_set_rec *, struct kr_err *) KR_WUR;
-int	kr_store_set_retire(struct kr_store *, const uint8_t *,
+/* A key's pending set (dealt by a reshare, not yet verified); KR_ENOENT. */
+int	kr_store_set_pending(struct kr_store *, const uint8_t *,
+	    struct kr_set_rec *, struct kr_err *) KR_WUR;
+/* An active or pending set becomes 'retired', dated `when`. */
+int	kr_store_set_retire(struct kr_store *, const uint8_t *, int64_t,
 	    struct kr_err *) KR_WUR;
+/* A pending set becomes 'active' (retire the active one first). */
+int	kr_store_set_activate(struct kr_store *, const uint8_t *,
+	    struct kr_err *) KR_WUR;
+/* A key's share sets, every state, by epoch (fills up to max). */
+int	kr_store_sets_of_key(struct kr_store *, const uint8_t *,
+	    struct kr_set_rec *, size_t, size_t *, struct kr_err *) KR_WUR;
 
 /* Custodians of a share set, in x order. */
 int	kr_store_custodian_insert(struct kr_store *,
@@ -199,6 +212,9 @@ int	kr_store_custodian_insert(struct kr_store *,
 int	kr_store_custodians(struct kr_store *st, const uint8_t *set_id,
 	    struct kr_custodian_rec *out, size_t max, size_t *count,
 	    struct kr_err *err) KR_WUR;
+/* Dates a custodian's check of their share (kept if already dated). */
+int	kr_store_custodian_checked(struct kr_store *, const uint8_t *,
+	    unsigned, int64_t, struct kr_err *) KR_WUR;
 
 /* Certificates.  A second serial for one issuer gives KR_EEXIST. */
 int	kr_store_cert_insert(struct kr_store *, const struct kr_cert_rec *,

@@ -606,7 +606,7 @@ kr_destroy_record(struct kr_unlock *u, const char *actor, struct kr_err *err)
 	if ((ret = kr_store_key_set_state(u->app->store, u->key.id, "destroyed",
 	    err)) != KR_OK ||
 	    (u->set.epoch != 0 && (ret = kr_store_set_retire(u->app->store,
-	    u->set.id, err)) != KR_OK) ||
+	    u->set.id, kr_time_now(), err)) != KR_OK) ||
 	    (ret = kr_audit_record(u->app, who[0] != '\0' ? who : actor,
 	    "key.destroy", kr_json_end(&j), NULL, err)) != KR_OK ||
 	    (ret = kr_store_commit(u->app->store, err)) != KR_OK)

@@ -75,13 +75,14 @@ static const struct store_table store_tables[] = {
 	    { "id", "name", "alg", "purpose", "backend", "state", "location",
 	    "public key", "created" }, 9, 1, false, 0 },
 	{ "share_sets", "SELECT lower(hex(id)), id, key_id, epoch, m, n, "
-	    "dealer_pk, kdf_ops, kdf_mem_kib, state, created FROM share_sets",
-	    "", { "id", "key id", "epoch", "m", "n", "dealer key", "kdf ops",
-	    "kdf memory", "state", "created" }, 10, -1, false, 0 },
+	    "dealer_pk, kdf_ops, kdf_mem_kib, state, created, retired FROM "
+	    "share_sets", "", { "id", "key id", "epoch", "m", "n", "dealer key",
+	    "kdf ops", "kdf memory", "state", "created", "retired" }, 11, -1,
+	    false, 10 },
 	{ "custodians", "SELECT lower(hex(set_id)) || ':' || x, set_id, x, "
-	    "name, share_digest, approval_pk FROM custodians", "",
-	    { "share set", "x", "name", "share digest", "approval key" }, 5, 2,
-	    false, 4 },
+	    "name, share_digest, approval_pk, checked FROM custodians", "",
+	    { "share set", "x", "name", "share digest", "approval key",
+	    "checked" }, 6, 2, false, 4 },
 	{ "token_keys", "SELECT lower(hex(key_id)), key_id, module, uri, "
 	    "token_label, token_serial, manufacturer, model, p11_id, pin_mode, "
 	    "pins_location FROM token_keys", "",

@@ -20,7 +20,7 @@
 	"id, name, alg, purpose, backend, state, location, spki, created"
 #define SET_COLUMNS \
 	"id, key_id, epoch, m, n, dealer_pk, kdf_ops, kdf_mem_kib, state, " \
-	"created"
+	"created, retired"
 
 static void
 store_id_hex(char *out, const uint8_t *id)
@@ -304,14 +304,19 @@ store_set_row(struct kr_store *st, sqlite3_stmt *stmt, struct kr_set_rec *s,
 	s->kdf_ops = (uint32_t)sqlite3_column_int64(stmt, 6);
 	s->kdf_mem_kib = (uint32_t)sqlite3_column_int64(stmt, 7);
 	s->created = sqlite3_column_int64(stmt, 9);
+	s->retired = sqlite3_column_int64(stmt, 10);	/* NULL: 0 */
 	return KR_OK;
 }
 
-/* Fetches one share set by its id, or a key's active one (by_key). */
+/*
+ * Fetches one share set by its id (state NULL), or a key's set in that
+ * state ("active", "pending").
+ */
 static int
-store_set_one(struct kr_store *st, bool by_key, const uint8_t *id,
+store_set_one(struct kr_store *st, const char *state, const uint8_t *id,
     struct kr_set_rec *s, struct kr_err *err)
 {
+	bool		 by_key = state != NULL;
 	sqlite3_stmt	*stmt = NULL;
 	char		 hex[STORE_ID_HEX];
 	int		 rc, ret = KR_EINTERNAL;
@@ -319,17 +324,19 @@ store_set_one(struct kr_store *st, bool by_key, const uint8_t *id,
 	memset(s, 0, sizeof(*s));
 	store_id_hex(hex, id);
 	if ((ret = store_prepare(st, by_key ? "SELECT " SET_COLUMNS
-	    " FROM share_sets WHERE key_id = ?1 AND state = 'active'" :
+	    " FROM share_sets WHERE key_id = ?1 AND state = ?2" :
 	    "SELECT " SET_COLUMNS " FROM share_sets WHERE id = ?1", &stmt,
 	    err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	if (by_key)
+		sqlite3_bind_text(stmt, 2, state, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		ret = store_set_row(st, stmt, s, err);
 	else if (rc == SQLITE_DONE && by_key)
-		ret = kr_err_set(err, KR_ENOENT, "key %s has no active share "
-		    "set", hex);
+		ret = kr_err_set(err, KR_ENOENT, "key %s has no %s share "
+		    "set", hex, state);
 	else if (rc == SQLITE_DONE)
 		ret = kr_err_set(err, KR_ENOENT, "no share set %s in this "
 		    "state folder", hex);
@@ -344,14 +351,21 @@ int
 kr_store_set_active(struct kr_store *st, const uint8_t *key_id,
     struct kr_set_rec *s, struct kr_err *err)
 {
-	return store_set_one(st, true, key_id, s, err);
+	return store_set_one(st, "active", key_id, s, err);
+}
+
+int
+kr_store_set_pending(struct kr_store *st, const uint8_t *key_id,
+    struct kr_set_rec *s, struct kr_err *err)
+{
+	return store_set_one(st, "pending", key_id, s, err);
 }
 
 int
 kr_store_set_get(struct kr_store *st, const uint8_t *id,
     struct kr_set_rec *s, struct kr_err *err)
 {
-	return store_set_one(st, false, id, s, err);
+	return store_set_one(st, NULL, id, s, err);
 }
 
 /* Why a share set insert hit a uniqueness rule: which one. */
@@ -374,6 +388,10 @@ store_set_refused(struct kr_store *st, const struct kr_set_rec *s, int rc,
 	if (rc != SQLITE_CONSTRAINT_UNIQUE)
 		return store_sqlite_err(st, rc, err, "recording share set %s "
 		    "(m=%u, n=%u)", set, s->m, s->n);
+	if (strcmp(s->state, "pending") == 0 &&
+	    kr_store_set_pending(st, s->key_id, &active, &ignored) == KR_OK)
+		return kr_err_set(err, KR_EEXIST, "key %s already has a "
+		    "pending share set (epoch %u)", key, active.epoch);
 	if (strcmp(s->state, "active") == 0 &&
 	    kr_store_set_active(st, s->key_id, &active, &ignored) == KR_OK)
 		return kr_err_set(err, KR_EEXIST, "key %s already has an "
@@ -394,7 +412,7 @@ kr_store_set_insert(struct kr_store *st, const struct kr_set_rec *s,
 		return kr_err_set(err, KR_EINTERNAL, "share set state not "
 		    "terminated: this is a bug in keyrite");
 	if ((ret = store_prepare(st, "INSERT INTO share_sets (" SET_COLUMNS
-	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &stmt,
+	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)", &stmt,
 	    err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, s->id, KR_STORE_ID_BYTES, SQLITE_STATIC);
@@ -420,7 +438,7 @@ kr_store_set_insert(struct kr_store *st, const struct kr_set_rec *s,
 }
 
 int
-kr_store_set_retire(struct kr_store *st, const uint8_t *id,
+kr_store_set_retire(struct kr_store *st, const uint8_t *id, int64_t when,
     struct kr_err *err)
 {
 	sqlite3_stmt		*stmt = NULL;
@@ -429,10 +447,12 @@ kr_store_set_retire(struct kr_store *st, const uint8_t *id,
 	int			 rc, ret = KR_EINTERNAL;
 
 	store_id_hex(hex, id);
-	if ((ret = store_prepare(st, "UPDATE share_sets SET state = 'retired' "
-	    "WHERE id = ?1 AND state = 'active'", &stmt, err)) != KR_OK)
+	if ((ret = store_prepare(st, "UPDATE share_sets SET state = 'retired', "
+	    "retired = ?2 WHERE id = ?1 AND state IN ('active', 'pending')",
+	    &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, when);
 	ret = store_step_done(st, stmt, &rc, err, "retiring a share set");
 	sqlite3_finalize(stmt);
 	if (ret != KR_OK)
@@ -444,6 +464,60 @@ kr_store_set_retire(struct kr_store *st, const uint8_t *id,
 		return ret;
 	return kr_err_set(err, KR_EREFUSED, "share set %s (epoch %u) is "
 	    "already %s", hex, s.epoch, s.state);
+}
+
+int
+kr_store_set_activate(struct kr_store *st, const uint8_t *id,
+    struct kr_err *err)
+{
+	sqlite3_stmt		*stmt = NULL;
+	struct kr_set_rec	 s;
+	char			 hex[STORE_ID_HEX];
+	int			 rc, ret = KR_EINTERNAL;
+
+	store_id_hex(hex, id);
+	if ((ret = store_prepare(st, "UPDATE share_sets SET state = 'active' "
+	    "WHERE id = ?1 AND state = 'pending'", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	ret = store_step_done(st, stmt, &rc, err, "activating a share set");
+	sqlite3_finalize(stmt);
+	if (ret != KR_OK)
+		return kr_err_prefix(err, "share set %s: ", hex);
+	if (sqlite3_changes(st->db) == 1)
+		return store_bind_blob(st, "share_sets", "id", id,
+		    KR_STORE_ID_BYTES, err);
+	if ((ret = kr_store_set_get(st, id, &s, err)) != KR_OK)
+		return ret;
+	return kr_err_set(err, KR_EREFUSED, "share set %s (epoch %u) is %s, "
+	    "not pending", hex, s.epoch, s.state);
+}
+
+int
+kr_store_sets_of_key(struct kr_store *st, const uint8_t *key_id,
+    struct kr_set_rec *out, size_t max, size_t *count, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	size_t		 n = 0;
+	int		 rc = SQLITE_DONE, ret = KR_EINTERNAL;
+
+	*count = 0;
+	if ((ret = store_prepare(st, "SELECT " SET_COLUMNS " FROM share_sets "
+	    "WHERE key_id = ?1 ORDER BY epoch", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, key_id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	ret = KR_OK;
+	while (ret == KR_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n < max)
+			ret = store_set_row(st, stmt, &out[n], err);
+		n++;
+	}
+	if (ret == KR_OK && rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "listing share sets");
+	if (ret == KR_OK)
+		*count = n < max ? n : max;
+	sqlite3_finalize(stmt);
+	return ret;
 }
 
 /* Custodians */
@@ -530,6 +604,7 @@ store_custodian_row(struct kr_store *st, sqlite3_stmt *stmt,
 	    "key", err)) != KR_OK)
 		return ret;
 	c->x = (unsigned)sqlite3_column_int(stmt, 1);
+	c->checked = sqlite3_column_int64(stmt, 5);	/* NULL: 0 */
 	return KR_OK;
 }
 
@@ -544,7 +619,8 @@ kr_store_custodians(struct kr_store *st, const uint8_t *set_id,
 
 	*count = 0;
 	if ((ret = store_prepare(st, "SELECT set_id, x, name, share_digest, "
-	    "approval_pk FROM custodians WHERE set_id = ?1 ORDER BY x", &stmt,
+	    "approval_pk, checked FROM custodians WHERE set_id = ?1 ORDER BY x",
+	    &stmt,
 	    err)) !=
 	    KR_OK)
 		return ret;
@@ -561,4 +637,33 @@ kr_store_custodians(struct kr_store *st, const uint8_t *set_id,
 		*count = n;
 	sqlite3_finalize(stmt);
 	return ret;
+}
+
+int
+kr_store_custodian_checked(struct kr_store *st, const uint8_t *set_id,
+    unsigned x, int64_t when, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int64_t		 rowid = 0;
+	int		 rc, ret = KR_EINTERNAL;
+
+	if ((ret = store_prepare(st, "UPDATE custodians SET checked = ?3 "
+	    "WHERE set_id = ?1 AND x = ?2 AND checked IS NULL RETURNING rowid",
+	    &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, set_id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, x);
+	sqlite3_bind_int64(stmt, 3, when);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rowid = sqlite3_column_int64(stmt, 0);
+		rc = sqlite3_step(stmt);
+	}
+	ret = KR_OK;
+	if (rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "recording the check of "
+		    "share %u", x);
+	sqlite3_finalize(stmt);
+	if (ret != KR_OK || rowid == 0)
+		return ret;	/* checked before: the first date stays */
+	return store_bind_rowid(st, "custodians", rowid, err);
 }

@@ -319,6 +319,71 @@ static const char store_schema_v9[] =
 	"  AND length(approval_pk) = 32));"
 	"PRAGMA user_version = 9;";
 
+/*
+ * Version 10: reshare (docs/formats.md, "Reshare").  A share set may be
+ * 'pending' (dealt by a reshare, not yet verified by m of its holders);
+ * share_sets.retired dates the retirement of a set; custodians.checked
+ * dates the first `quorum verify` of a pending set's share by its holder.
+ * SQLite cannot change a CHECK in place, so both tables are made again
+ * (custodians references share_sets), rows kept: they are bound by their
+ * ids, and the new columns, NULL in every old row, are left out of the
+ * record hash (src/store/ledger.c).  At most one pending set per key.
+ */
+static const char store_schema_v10[] =
+	"CREATE TABLE share_sets_v10 ("
+	"  id BLOB PRIMARY KEY NOT NULL"
+	"    CHECK (typeof(id) = 'blob' AND length(id) = 16),"
+	"  key_id BLOB NOT NULL REFERENCES keys (id),"
+	"  epoch INTEGER NOT NULL CHECK (typeof(epoch) = 'integer')"
+	"    CHECK (epoch BETWEEN 0 AND 4294967295),"
+	"  m INTEGER NOT NULL CHECK (typeof(m) = 'integer') CHECK (m >= 2),"
+	"  n INTEGER NOT NULL CHECK (typeof(n) = 'integer')"
+	"    CHECK (n >= m) CHECK (n <= 255),"
+	"  dealer_pk BLOB NOT NULL"
+	"    CHECK (typeof(dealer_pk) = 'blob' AND length(dealer_pk) = 32),"
+	"  kdf_ops INTEGER NOT NULL CHECK (typeof(kdf_ops) = 'integer')"
+	"    CHECK (kdf_ops BETWEEN 1 AND 4294967295),"
+	"  kdf_mem_kib INTEGER NOT NULL CHECK (typeof(kdf_mem_kib) = 'integer')"
+	"    CHECK (kdf_mem_kib BETWEEN 8 AND 4294967295),"
+	"  state TEXT NOT NULL"
+	"    CHECK (state IN ('pending', 'active', 'retired')),"
+	"  created INTEGER NOT NULL CHECK (typeof(created) = 'integer'),"
+	"  retired INTEGER CHECK (retired IS NULL OR"
+	"    (typeof(retired) = 'integer' AND state = 'retired')),"
+	"  UNIQUE (key_id, epoch));"
+	"INSERT INTO share_sets_v10 SELECT id, key_id, epoch, m, n, dealer_pk,"
+	"  kdf_ops, kdf_mem_kib, state, created, NULL FROM share_sets;"
+	"CREATE TABLE custodians_v10 ("
+	"  set_id BLOB NOT NULL REFERENCES share_sets_v10 (id),"
+	"  x INTEGER NOT NULL CHECK (typeof(x) = 'integer')"
+	"    CHECK (x BETWEEN 1 AND 255),"
+	"  name TEXT NOT NULL"
+	"    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 64),"
+	"  share_digest BLOB NOT NULL CHECK (typeof(share_digest) = 'blob'"
+	"    AND length(share_digest) = 32),"
+	"  approval_pk BLOB"
+	"    CHECK (approval_pk IS NULL OR (typeof(approval_pk) = 'blob'"
+	"    AND length(approval_pk) = 32)),"
+	"  checked INTEGER"
+	"    CHECK (checked IS NULL OR typeof(checked) = 'integer'),"
+	"  PRIMARY KEY (set_id, x),"
+	"  UNIQUE (set_id, name));"
+	"INSERT INTO custodians_v10 SELECT set_id, x, name, share_digest,"
+	"  approval_pk, NULL FROM custodians;"
+	"DROP TABLE custodians;"
+	"DROP TABLE share_sets;"
+	"ALTER TABLE share_sets_v10 RENAME TO share_sets;"
+	"ALTER TABLE custodians_v10 RENAME TO custodians;"
+	"CREATE UNIQUE INDEX share_sets_one_active ON share_sets (key_id)"
+	"  WHERE state = 'active';"
+	"CREATE UNIQUE INDEX share_sets_one_pending ON share_sets (key_id)"
+	"  WHERE state = 'pending';"
+	"CREATE TRIGGER custodians_x_within_n BEFORE INSERT ON custodians"
+	"  WHEN NEW.x > (SELECT n FROM share_sets WHERE id = NEW.set_id)"
+	"  BEGIN SELECT RAISE(ABORT, 'custodian x is larger than the share"
+	" set''s n'); END;"
+	"PRAGMA user_version = 10;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
@@ -330,6 +395,7 @@ static const char *const store_migrations[] = {
 	store_schema_v7,
 	store_schema_v8,
 	store_schema_v9,
+	store_schema_v10,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

@@ -223,8 +223,8 @@ START_TEST(test_open_refuses_foreign)
 END_TEST
 
 /* One past what this keyrite understands. */
-#define NEWER_VERSION	"10"
-_Static_assert(KR_STORE_SCHEMA_VERSION == 9, "raise NEWER_VERSION with the schema");
+#define NEWER_VERSION	"11"
+_Static_assert(KR_STORE_SCHEMA_VERSION == 10, "raise NEWER_VERSION with the schema");
 
 START_TEST(test_open_refuses_newer)
 {
@@ -393,10 +393,10 @@ START_TEST(test_set_round_trip)
 	ck_assert_int_eq(kr_store_set_get(st, s.id, &got, &err), KR_OK);
 	ck_assert_mem_eq(&got, &s, sizeof(s));
 
-	ck_assert_int_eq(kr_store_set_retire(st, s.id, &err), KR_OK);
+	ck_assert_int_eq(kr_store_set_retire(st, s.id, 1700000000, &err), KR_OK);
 	ck_assert_int_eq(kr_store_set_active(st, k.id, &got, &err),
 	    KR_ENOENT);
-	ck_assert_int_eq(kr_store_set_retire(st, s.id, &err), KR_EREFUSED);
+	ck_assert_int_eq(kr_store_set_retire(st, s.id, 1700000000, &err), KR_EREFUSED);
 	ck_assert_int_eq(kr_store_set_get(st, s.id, &got, &err), KR_OK);
 	ck_assert_str_eq(got.state, "retired");
 
@@ -445,14 +445,14 @@ START_TEST(test_set_refusals)
 	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "n <= 255"));
 	fill_set(&s, 0x16, k.id, 6, 3, 5);
-	strcpy(s.state, "pending");
+	strcpy(s.state, "unknown");
 	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_EINPUT);
 
 	memset(nobody, 0xee, sizeof(nobody));
 	fill_set(&s, 0x17, nobody, 1, 2, 3);	/* unknown key */
 	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_ENOENT);
 	ck_assert_int_eq(kr_store_set_get(st, nobody, &s, &err), KR_ENOENT);
-	ck_assert_int_eq(kr_store_set_retire(st, nobody, &err), KR_ENOENT);
+	ck_assert_int_eq(kr_store_set_retire(st, nobody, 1700000000, &err), KR_ENOENT);
 
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM share_sets"), 1);
 }
