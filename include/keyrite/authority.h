@@ -305,6 +305,15 @@ struct kr_quorum_report {
 	struct kr_approvals	*approvals;
 	/* Format 2 shares: their approval key fingerprints, by share. */
 	char			approval_fp[KR_CUSTODIANS_MAX][KR_APPROVAL_FP_BYTES];
+	/*
+	 * quorum verify of a reshare's pending set: how many of its holders
+	 * have checked their shares so far, and whether this check made the
+	 * set current (the epoch retired with it in retired_epoch).
+	 */
+	bool			pending;
+	unsigned		checked;
+	bool			activated;
+	uint32_t		retired_epoch;
 };
 
 /* Frees the report (NULL is fine) and sets the caller's pointer to NULL. */
@@ -322,6 +331,47 @@ int		 kr_authority_quorum_verify(struct kr_appliance *app,
 		    const char *name, const char *const *files, size_t count,
 		    const struct kr_passphrase_source *src,
 		    struct kr_quorum_report **rep, struct kr_err *err) KR_WUR;
+
+/*
+ * quorum reshare: a quorum of the key's current shares deals a new share
+ * set (next epoch, new m, n and holders, share files of format 2) of the
+ * same quorum secret.  The new set is recorded as pending; it becomes
+ * current, and the old set is retired, once m of its holders have checked
+ * their shares with quorum verify (docs/custodians.md).
+ */
+struct kr_reshare_req {
+	const char		*key;
+	unsigned		 m;
+	const char *const	*custodians;	/* the new holders */
+	size_t			 n;
+	const char		*share_dir;
+	const char		*actor;
+	bool			 new_secret;	/* --new-secret (not yet) */
+	const char *const	*shares;	/* the current quorum's files */
+	size_t			 nshares;
+	unsigned		 share_format;	/* 0: current (2); 1: tests */
+};
+
+struct kr_reshare_result {
+	char			 set_id[2 * KR_SET_ID_BYTES + 1];
+	uint32_t		 epoch;
+	uint32_t		 from_epoch;
+	uint32_t		 abandoned_epoch;	/* a pending set replaced */
+	unsigned		 m;
+	size_t			 shares;
+	char			 share_paths[KR_CUSTODIANS_MAX][512];
+	char			 approval_fp[KR_CUSTODIANS_MAX]
+				    [KR_APPROVAL_FP_BYTES];
+	struct kr_quorum_report	*quorum;	/* kr_reshare_result_free */
+	int64_t			 audit_seq;
+};
+
+int		 kr_authority_quorum_reshare(struct kr_appliance *app,
+		    const struct kr_reshare_req *req,
+		    const struct kr_passphrase_source *src,
+		    const struct kr_notice_sink *notice,
+		    struct kr_reshare_result *res, struct kr_err *err) KR_WUR;
+void		 kr_reshare_result_free(struct kr_reshare_result *);
 
 /* Certificates: cert root | issue | cross-sign. */
 enum kr_issue_kind {

@@ -316,6 +316,8 @@ av_artifact_member(const char *op)
 		return "tbs_sha256";
 	if (strncmp(op, "sign.", 5) == 0)
 		return "input_sha256";
+	if (strcmp(op, "quorum.reshare") == 0)
+		return "new_set_sha256";
 	return NULL;
 }
 

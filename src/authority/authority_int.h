@@ -160,6 +160,24 @@ int	kr_authority_unlock_report(struct kr_appliance *, const char *,
 	    struct kr_signer **, struct kr_err *) KR_WUR;
 
 /*
+ * The current quorum's secret, for quorum reshare (unlock.c): the shares
+ * checked and combined, approvals signed for sub, the key opened with
+ * the secret, which is copied to `secret`; nothing recorded.
+ */
+int	kr_authority_unlock_secret(struct kr_appliance *, const char *,
+	    const char *const *, size_t, const struct kr_passphrase_source *,
+	    const struct kr_approval_subject *, struct kr_quorum_report **,
+	    uint8_t *, struct kr_err *) KR_WUR;
+/*
+ * reshare.c: inside the transaction of a pending set's quorum verify row:
+ * once m of its holders have checked their shares, the active set is
+ * retired (dated) and the pending one made active, in a row of its own
+ * (quorum.activate); rep says what happened.
+ */
+int	kr_reshare_activate_due(struct kr_appliance *, const struct kr_key_rec *,
+	    const struct kr_set_rec *, struct kr_quorum_report *,
+	    struct kr_err *) KR_WUR;
+/*
  * preview.c: shows what is about to be signed through the source's
  * confirm (and asks, unless `ask` is false: a dry run).  Called after the
  * operation is prepared and before the quorum is asked.
@@ -310,5 +328,65 @@ int	kr_crl_copies_max(struct kr_appliance *, const char *, const uint8_t *,
 
 /* Full path of a file inside the state folder (malloc'd). */
 char	*kr_appliance_path(const struct kr_appliance *, const char *);
+
+/*
+ * deal.c: dealing a share set, shared by key generate and quorum reshare.
+ * The caller fills the request fields (and key_id, epoch, m), calls
+ * kr_deal_begin (new set id and one-time dealer key), then checks paths,
+ * asks passphrases, makes and self-checks the shares; inside its
+ * transaction kr_deal_insert records them; around it, kr_deal_journal,
+ * kr_deal_stage before and kr_deal_place after the commit (or
+ * kr_deal_unstage).  The one-time dealer key is freed by kr_deal_selfcheck
+ * (its public half stays in dealer_pk).  kr_deal_share_file is the one place that names a
+ * custodian's share file.
+ */
+struct kr_deal {
+	/* The request. */
+	struct kr_appliance		*app;
+	const struct kr_notice_sink	*notice;
+	const char			*key;		/* the key's name */
+	uint8_t				 key_id[KR_KEY_ID_BYTES];
+	uint32_t			 epoch;
+	unsigned			 m;
+	const char *const		*custodians;
+	size_t				 n;
+	const char			*share_dir;
+	unsigned			 share_format;	/* 0 or 2; 1 (tests) */
+	/* What is made. */
+	uint8_t				 set_id[KR_SET_ID_BYTES];
+	struct kr_dealer		 dealer;	/* gone after selfcheck */
+	uint8_t				 dealer_pk[KR_DEALER_PK_BYTES];
+	char				*pass[KR_CUSTODIANS_MAX];
+	uint8_t				*ys;
+	uint8_t				 xs[KR_CUSTODIANS_MAX];
+	uint8_t				*files[KR_CUSTODIANS_MAX];
+	size_t				 file_lens[KR_CUSTODIANS_MAX];
+	char				*paths[KR_CUSTODIANS_MAX];
+	uint8_t				 approval_pk[KR_CUSTODIANS_MAX]
+					    [KR_APPROVAL_PK_BYTES];
+	char				 approval_fp[KR_CUSTODIANS_MAX]
+					    [KR_APPROVAL_FP_BYTES];
+	char				*tmps[KR_CUSTODIANS_MAX];
+};
+
+void	kr_deal_share_file(const struct kr_deal *, size_t, char *, size_t);
+int	kr_deal_begin(struct kr_deal *, struct kr_err *) KR_WUR;
+int	kr_deal_check_custodians(const struct kr_deal *, struct kr_err *)
+	    KR_WUR;
+int	kr_deal_check_paths(struct kr_deal *, struct kr_err *) KR_WUR;
+int	kr_deal_passphrases(struct kr_deal *,
+	    const struct kr_passphrase_source *, struct kr_err *) KR_WUR;
+int	kr_deal_make_shares(struct kr_deal *, const uint8_t *,
+	    struct kr_err *) KR_WUR;
+int	kr_deal_selfcheck(struct kr_deal *, struct kr_err *) KR_WUR;
+int	kr_deal_insert(struct kr_deal *, const char *, int64_t,
+	    struct kr_err *) KR_WUR;
+void	kr_deal_audit(const struct kr_deal *, struct kr_json *);
+int	kr_deal_journal(const struct kr_deal *, struct kr_journal *,
+	    struct kr_err *) KR_WUR;
+int	kr_deal_stage(struct kr_deal *, struct kr_err *) KR_WUR;
+int	kr_deal_place(struct kr_deal *, struct kr_err *) KR_WUR;
+void	kr_deal_unstage(struct kr_deal *);
+void	kr_deal_free(struct kr_deal *);
 
 #endif /* KR_AUTHORITY_INT_H */

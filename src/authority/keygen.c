@@ -24,25 +24,14 @@ struct kr_keygen {
 	struct kr_appliance		*app;
 	const struct kr_keygen_req	*req;
 	const struct kr_notice_sink	*notice;
-	char				*pass[KR_CUSTODIANS_MAX];
 	uint8_t				*secret;
-	uint8_t				*ys;
-	uint8_t				 xs[KR_CUSTODIANS_MAX];
-	struct kr_dealer		 dealer;
+	/* The share set: dealt as quorum reshare deals (deal.c). */
+	struct kr_deal			 deal;
 	struct kr_sealed_header		 hdr;
 	uint8_t				*sealed;
 	size_t				 sealed_len;
-	uint8_t				*files[KR_CUSTODIANS_MAX];
-	size_t				 file_lens[KR_CUSTODIANS_MAX];
-	char				*paths[KR_CUSTODIANS_MAX];
-	/* Each custodian's approval public key (share file format 2). */
-	uint8_t				 approval_pk[KR_CUSTODIANS_MAX]
-					    [KR_APPROVAL_PK_BYTES];
-	char				 approval_fp[KR_CUSTODIANS_MAX]
-					    [KR_APPROVAL_FP_BYTES];
 	char				*sealed_path;
 	char				 sealed_rel[KR_KEY_NAME_MAX + 16];
-	char				*tmps[KR_CUSTODIANS_MAX];
 	char				*sealed_tmp;
 	char				*journal;
 	/* Where the key is made: its back end, and what that records. */
@@ -70,84 +59,14 @@ kr_keygen_say(const struct kr_keygen *kg, const char *fmt, ...)
 }
 
 static int
-kr_keygen_check_custodians(const struct kr_keygen *kg, struct kr_err *err)
-{
-	const struct kr_keygen_req	*req = kg->req;
-	const struct kr_quorum_policy	*qp = &kg->app->policy;
-	size_t				 i, j;
-	int				 ret;
-
-	if (req->n > KR_CUSTODIANS_MAX || req->n > qp->max_custodians)
-		return kr_err_set(err, KR_EUSAGE, "%zu custodians named; a "
-		    "share set has at most %u", req->n,
-		    qp->max_custodians < KR_CUSTODIANS_MAX ?
-		    qp->max_custodians : KR_CUSTODIANS_MAX);
-	if (req->m < 2 || req->m < qp->min_threshold)
-		return kr_err_set(err, KR_EUSAGE, "a threshold of %u is too "
-		    "low: the quorum policy needs at least %u custodians to "
-		    "act together", req->m, qp->min_threshold < 2 ? 2 :
-		    qp->min_threshold);
-	if (req->m > req->n)
-		return kr_err_set(err, KR_EUSAGE, "a threshold of %u needs at "
-		    "least %u custodians, but %zu were named (--custodian)",
-		    req->m, req->m, req->n);
-	for (i = 0; i < req->n; i++) {
-		if ((ret = kr_custodian_name_check(req->custodians[i], err)) !=
-		    KR_OK)
-			return ret;
-		/* Case-blind: FAT media would put both in one file. */
-		for (j = 0; j < i; j++)
-			if (strcasecmp(req->custodians[i],
-			    req->custodians[j]) == 0)
-				return kr_err_set(err, KR_EUSAGE, "custodian "
-				    "'%s' is named twice%s%s%s: each custodian "
-				    "holds exactly one share, in a file named "
-				    "after them", req->custodians[i],
-				    strcmp(req->custodians[i],
-				    req->custodians[j]) != 0 ? " (as '" : "",
-				    strcmp(req->custodians[i],
-				    req->custodians[j]) != 0 ?
-				    req->custodians[j] : "",
-				    strcmp(req->custodians[i],
-				    req->custodians[j]) != 0 ? "')" : "");
-	}
-	return KR_OK;
-}
-
-static int
 kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
 {
 	const struct kr_keygen_req	*req = kg->req;
-	struct kr_media_plan		*plan;
-	char				 name[KR_CUSTODIAN_NAME_MAX + 8];
-	size_t				 i;
+	struct kr_deal			*d = &kg->deal;
 	int				 ret;
 
-	/* The share folder is checked as every output is (media/). */
-	if ((plan = malloc(sizeof(*plan))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_media_plan_init(plan, kg->app->dir, err)) != KR_OK ||
-	    (ret = kr_media_plan_dir(plan, req->share_dir, "the share folder",
-	    err)) != KR_OK) {
-		free(plan);
-		return ret;
-	}
-	for (i = 0; i < req->n && ret == KR_OK; i++) {
-		(void)snprintf(name, sizeof(name), "%s.share",
-		    req->custodians[i]);
-		if ((kg->paths[i] = kr_path_join(req->share_dir, name)) == NULL)
-			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-		else if (kr_path_exists(kg->paths[i]))
-			ret = kr_err_set(err, KR_EEXIST, "%s already exists: "
-			    "keyrite will not overwrite a custodian's share "
-			    "file; move it away or choose another --share-dir",
-			    kg->paths[i]);
-		else
-			ret = kr_media_plan_add(plan, KR_ART_SHARE_FILE,
-			    kg->paths[i], KR_SHARE_FILE_MAX, err);
-	}
-	free(plan);
-	if (ret != KR_OK)
+	/* The share files: named and checked where reshare's are (deal.c). */
+	if ((ret = kr_deal_check_paths(d, err)) != KR_OK)
 		return ret;
 	(void)snprintf(kg->sealed_rel, sizeof(kg->sealed_rel), "%s/%s.%s",
 	    KR_KEYS_DIR, req->name, kg->be->file_ext);
@@ -165,12 +84,23 @@ kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
 static int
 kr_keygen_check(struct kr_keygen *kg, struct kr_err *err)
 {
-	struct kr_key_rec	rec;
-	struct kr_err		e2;
-	int			ret;
+	const struct kr_keygen_req	*req = kg->req;
+	struct kr_deal			*d = &kg->deal;
+	struct kr_key_rec		 rec;
+	struct kr_err			 e2;
+	int				 ret;
 
+	d->app = kg->app;
+	d->notice = kg->notice;
+	d->key = req->name;
+	d->m = req->m;
+	d->custodians = req->custodians;
+	d->n = req->n;
+	d->share_dir = req->share_dir;
+	d->share_format = req->share_format;
+	d->epoch = 1;
 	if ((ret = kr_key_name_check(kg->req->name, err)) != KR_OK ||
-	    (ret = kr_keygen_check_custodians(kg, err)) != KR_OK)
+	    (ret = kr_deal_check_custodians(d, err)) != KR_OK)
 		return ret;
 	kr_err_clear(&e2);
 	ret = kr_store_key_get(kg->app->store, kg->req->name, &rec, &e2);
@@ -183,31 +113,6 @@ kr_keygen_check(struct kr_keygen *kg, struct kr_err *err)
 		return ret;
 	}
 	return kr_keygen_check_paths(kg, err);
-}
-
-static int
-kr_keygen_passphrases(struct kr_keygen *kg,
-    const struct kr_passphrase_source *src, struct kr_err *err)
-{
-	unsigned	min = kg->app->policy.min_passphrase_length;
-	size_t		i, len;
-	int		ret;
-
-	for (i = 0; i < kg->req->n; i++) {
-		if ((kg->pass[i] = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
-			return kr_err_set(err, KR_ENOMEM, "out of secure memory");
-		if ((ret = src->get(src->ctx, kg->req->custodians[i],
-		    kg->paths[i], true, kg->pass[i], KR_PASSPHRASE_MAX,
-		    err)) != KR_OK)
-			return ret;
-		len = strlen(kg->pass[i]);
-		if (len < min)
-			return kr_err_set(err, KR_EINPUT, "the passphrase for "
-			    "custodian '%s' is %zu characters; the quorum "
-			    "policy asks for at least %u", kg->req->custodians[i],
-			    len, min);
-	}
-	return KR_OK;
 }
 
 /*
@@ -256,18 +161,19 @@ kr_keygen_make_key(struct kr_keygen *kg, struct kr_err *err)
 	if ((kg->secret = kr_secure_alloc(KR_QUORUM_SECRET_BYTES)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
 	kr_random(kg->secret, KR_QUORUM_SECRET_BYTES);
-	if ((ret = kr_dealer_new(&kg->dealer, err)) != KR_OK)
+	if ((ret = kr_deal_begin(&kg->deal, err)) != KR_OK)
 		return ret;
 	h->version = 1;
 	kr_random(h->key_id, sizeof(h->key_id));
-	kr_random(h->set_id, sizeof(h->set_id));
+	memcpy(kg->deal.key_id, h->key_id, sizeof(kg->deal.key_id));
+	memcpy(h->set_id, kg->deal.set_id, sizeof(h->set_id));
 	(void)snprintf(h->name, sizeof(h->name), "%s", kg->req->name);
 	h->alg = kg->req->alg;
 	h->purpose = kg->req->purpose;
 	h->epoch = 1;
 	h->m = (uint8_t)kg->req->m;
 	h->n = (uint8_t)kg->req->n;
-	memcpy(h->dealer_pk, kg->dealer.pk, sizeof(h->dealer_pk));
+	memcpy(h->dealer_pk, kg->deal.dealer_pk, sizeof(h->dealer_pk));
 	h->created = kr_time_now();
 	kr_keygen_say(kg, "generating the %s key '%s'%s%s",
 	    kr_key_alg_name(h->alg), h->name, kg->be->on_token ?
@@ -277,90 +183,14 @@ kr_keygen_make_key(struct kr_keygen *kg, struct kr_err *err)
 	return kr_keygen_backend_key(kg, err);
 }
 
-/*
- * Share i: format 2 holds a new approval key for its custodian (the seed
- * lives in secure memory only until it is sealed); format 1 (tests of
- * old share sets) none.
- */
-static int
-kr_keygen_seal_share(struct kr_keygen *kg, size_t i,
-    struct kr_share_header *sh, struct kr_err *err)
-{
-	const uint8_t	*y = kg->ys + i * KR_QUORUM_SECRET_BYTES;
-	uint8_t		*seed;
-	int		 ret;
-
-	if (kg->req->share_format == 1)
-		return kr_share_seal(sh, y, kg->pass[i], strlen(kg->pass[i]),
-		    &kg->dealer, &kg->files[i], &kg->file_lens[i], err);
-	if ((seed = kr_secure_alloc(KR_APPROVAL_SEED_BYTES)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
-	kr_random(seed, KR_APPROVAL_SEED_BYTES);
-	ret = kr_share_seal_v2(sh, y, seed, kg->pass[i], strlen(kg->pass[i]),
-	    &kg->dealer, &kg->files[i], &kg->file_lens[i], err);
-	kr_wipe(seed, KR_APPROVAL_SEED_BYTES);
-	kr_secure_free(seed);
-	if (ret != KR_OK)
-		return ret;
-	memcpy(kg->approval_pk[i], sh->approval_pk, KR_APPROVAL_PK_BYTES);
-	kr_approval_fingerprint(sh->approval_pk, kg->approval_fp[i]);
-	return KR_OK;
-}
-
-static int
-kr_keygen_make_shares(struct kr_keygen *kg, struct kr_err *err)
-{
-	const struct kr_keygen_req	*req = kg->req;
-	struct kr_share_header		 sh;
-	size_t				 i;
-	int				 ret;
-
-	if (req->share_format > 2)
-		return kr_err_set(err, KR_EUSAGE, "share file format %u does "
-		    "not exist", req->share_format);
-	if ((kg->ys = kr_secure_alloc(req->n * KR_QUORUM_SECRET_BYTES)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
-	if ((ret = kr_shamir_split(kg->secret, KR_QUORUM_SECRET_BYTES, req->m,
-	    (unsigned)req->n, kg->xs, kg->ys)) != KR_OK)
-		return kr_err_set(err, ret, "splitting the quorum secret "
-		    "failed");
-	for (i = 0; i < req->n; i++) {
-		memset(&sh, 0, sizeof(sh));
-		memcpy(sh.set_id, kg->hdr.set_id, sizeof(sh.set_id));
-		sh.epoch = kg->hdr.epoch;
-		memcpy(sh.key_id, kg->hdr.key_id, sizeof(sh.key_id));
-		sh.m = (uint8_t)req->m;
-		sh.n = (uint8_t)req->n;
-		sh.x = kg->xs[i];
-		(void)snprintf(sh.custodian, sizeof(sh.custodian), "%s",
-		    req->custodians[i]);
-		sh.kdf = kg->app->kdf;
-		memcpy(sh.dealer_pk, kg->dealer.pk, sizeof(sh.dealer_pk));
-		kr_keygen_say(kg, "sealing share %zu of %zu for custodian '%s'",
-		    i + 1, req->n, req->custodians[i]);
-		if ((ret = kr_keygen_seal_share(kg, i, &sh, err)) != KR_OK)
-			return ret;
-	}
-	return KR_OK;
-}
-
 /* Reads back what was made before anything is recorded. */
 static int
 kr_keygen_selfcheck(struct kr_keygen *kg, struct kr_err *err)
 {
-	struct kr_share		 sh;
-	size_t			 i;
-	int			 ret;
+	int	ret;
 
-	for (i = 0; i < kg->req->n; i++) {
-		memset(&sh, 0, sizeof(sh));
-		if ((ret = kr_share_parse(kg->files[i], kg->file_lens[i],
-		    kg->paths[i], &sh, err)) != KR_OK ||
-		    (ret = kr_share_check_signature(&sh, kg->dealer.pk, err)) !=
-		    KR_OK)
-			return kr_err_prefix(err, "self-check of a new share "
-			    "failed: ");
-	}
+	if ((ret = kr_deal_selfcheck(&kg->deal, err)) != KR_OK)
+		return ret;
 	return kg->be->reopen(kg->sealed, kg->sealed_len, kg->sealed_path,
 	    kg->secret, err);
 }
@@ -396,9 +226,6 @@ static int
 kr_keygen_insert(struct kr_keygen *kg, struct kr_err *err)
 {
 	struct kr_key_rec	kr;
-	struct kr_set_rec	sr;
-	struct kr_custodian_rec	cr;
-	size_t			i;
 	int			ret;
 
 	memset(&kr, 0, sizeof(kr));
@@ -419,52 +246,7 @@ kr_keygen_insert(struct kr_keygen *kg, struct kr_err *err)
 		return ret;
 	if (kg->req->pin_prompt)
 		return KR_OK;	/* no share set: the token guards the key */
-	memset(&sr, 0, sizeof(sr));
-	memcpy(sr.id, kg->hdr.set_id, sizeof(sr.id));
-	memcpy(sr.key_id, kg->hdr.key_id, sizeof(sr.key_id));
-	sr.epoch = kg->hdr.epoch;
-	sr.m = kg->hdr.m;
-	sr.n = kg->hdr.n;
-	memcpy(sr.dealer_pk, kg->hdr.dealer_pk, sizeof(sr.dealer_pk));
-	sr.kdf_ops = kg->app->kdf.opslimit;
-	sr.kdf_mem_kib = kg->app->kdf.mem_kib;
-	(void)snprintf(sr.state, sizeof(sr.state), "active");
-	sr.created = kg->hdr.created;
-	if ((ret = kr_store_set_insert(kg->app->store, &sr, err)) != KR_OK)
-		return ret;
-	for (i = 0; i < kg->req->n; i++) {
-		memset(&cr, 0, sizeof(cr));
-		memcpy(cr.set_id, sr.id, sizeof(cr.set_id));
-		cr.x = kg->xs[i];
-		(void)snprintf(cr.name, sizeof(cr.name), "%s",
-		    kg->req->custodians[i]);
-		cr.has_approval_pk = kg->req->share_format != 1;
-		memcpy(cr.approval_pk, kg->approval_pk[i],
-		    sizeof(cr.approval_pk));
-		if ((ret = kr_hash(KR_HASH_SHA256, kg->files[i],
-		    kg->file_lens[i], cr.share_digest)) != KR_OK ||
-		    (ret = kr_store_custodian_insert(kg->app->store, &cr,
-		    err)) != KR_OK)
-			return ret;
-	}
-	return KR_OK;
-}
-
-/* The share format, and the fingerprints the custodians wrote down. */
-static void
-kr_keygen_audit_approval(const struct kr_keygen *kg, struct kr_json *j)
-{
-	const char	*fps[KR_CUSTODIANS_MAX];
-	size_t		 i;
-
-	if (kg->req->n == 0)
-		return;
-	kr_json_int(j, "share_format", kg->req->share_format == 1 ? 1 : 2);
-	if (kg->req->share_format == 1)
-		return;
-	for (i = 0; i < kg->req->n; i++)
-		fps[i] = kg->approval_fp[i];
-	kr_json_str_array(j, "approval_key_fingerprints", fps, kg->req->n);
+	return kr_deal_insert(&kg->deal, "active", kg->hdr.created, err);
 }
 
 static int
@@ -487,7 +269,7 @@ kr_keygen_audit(struct kr_keygen *kg, struct kr_keygen_result *res,
 	kr_json_int(&j, "m", kg->hdr.m);
 	kr_json_int(&j, "n", kg->hdr.n);
 	kr_json_str_array(&j, "custodians", kg->req->custodians, kg->req->n);
-	kr_keygen_audit_approval(kg, &j);
+	kr_deal_audit(&kg->deal, &j);
 	kr_json_hex(&j, "dealer_pk", kg->hdr.dealer_pk, sizeof(kg->hdr.dealer_pk));
 	kr_json_str(&j, "kdf_profile", kg->app->kdf_profile);
 	kr_json_str(&j, "sealed_file", kg->sealed_rel);
@@ -502,8 +284,6 @@ static int
 kr_keygen_journal(struct kr_keygen *kg, struct kr_err *err)
 {
 	struct kr_journal	*j;
-	char			 dir[PATH_MAX];
-	size_t			 i;
 	int			 ret;
 
 	if (kg->sealed == NULL && kg->req->n == 0)
@@ -515,20 +295,8 @@ kr_keygen_journal(struct kr_keygen *kg, struct kr_err *err)
 	if (kg->sealed != NULL)
 		(void)snprintf(j->sealed, sizeof(j->sealed), "%s",
 		    kg->sealed_rel);
-	if (kg->req->n > 0 && realpath(kg->req->share_dir, dir) == NULL) {
-		free(j);
-		return kr_err_set(err, KR_ESTATE, "cannot resolve the share "
-		    "folder %s: %s", kg->req->share_dir, strerror(errno));
-	}
-	if (kg->req->n > 0)
-		(void)snprintf(j->share_dir, sizeof(j->share_dir), "%s", dir);
-	for (i = 0; i < kg->req->n; i++) {
-		j->x[i] = kg->xs[i];
-		(void)snprintf(j->share[i], sizeof(j->share[i]), "%s.share",
-		    kg->req->custodians[i]);
-	}
-	j->n = kg->req->n;
-	ret = kr_journal_begin(kg->app, j, &kg->journal, err);
+	if ((ret = kr_deal_journal(&kg->deal, j, err)) == KR_OK)
+		ret = kr_journal_begin(kg->app, j, &kg->journal, err);
 	free(j);
 	return ret;
 }
@@ -537,25 +305,18 @@ kr_keygen_journal(struct kr_keygen *kg, struct kr_err *err)
 static int
 kr_keygen_stage(struct kr_keygen *kg, struct kr_err *err)
 {
-	size_t	i;
 	int	ret;
 
 	if (kg->sealed != NULL && (ret = kr_file_stage(kg->sealed_path,
 	    kg->sealed, kg->sealed_len, &kg->sealed_tmp, err)) != KR_OK)
 		return ret;
-	for (i = 0; i < kg->req->n; i++)
-		if ((ret = kr_media_stage(KR_ART_SHARE_FILE, kg->paths[i],
-		    kg->files[i], kg->file_lens[i], &kg->tmps[i], err)) !=
-		    KR_OK)
-			return ret;
-	return KR_OK;
+	return kr_deal_stage(&kg->deal, err);
 }
 
 /* After the commit: each file gets its name. */
 static int
 kr_keygen_place(struct kr_keygen *kg, struct kr_err *err)
 {
-	size_t	i;
 	int	ret;
 
 	if (kg->sealed_tmp != NULL) {
@@ -565,14 +326,7 @@ kr_keygen_place(struct kr_keygen *kg, struct kr_err *err)
 		free(kg->sealed_tmp);
 		kg->sealed_tmp = NULL;
 	}
-	for (i = 0; i < kg->req->n; i++) {
-		if ((ret = kr_media_place(kg->tmps[i], kg->paths[i], err)) !=
-		    KR_OK)
-			return ret;
-		free(kg->tmps[i]);
-		kg->tmps[i] = NULL;
-	}
-	return KR_OK;
+	return kr_deal_place(&kg->deal, err);
 }
 
 /* Nothing was recorded: the staged files and the journal go. */
@@ -580,14 +334,8 @@ static void
 kr_keygen_unstage(struct kr_keygen *kg)
 {
 	struct kr_err	e;
-	size_t		i;
 
-	for (i = 0; i < KR_CUSTODIANS_MAX; i++) {
-		if (kg->tmps[i] != NULL)
-			(void)unlink(kg->tmps[i]);
-		free(kg->tmps[i]);
-		kg->tmps[i] = NULL;
-	}
+	kr_deal_unstage(&kg->deal);
 	/* Best effort: the first error is the one reported. */
 	if (kg->sealed_tmp != NULL && kr_file_shred(kg->sealed_tmp, &e) !=
 	    KR_OK)
@@ -635,25 +383,14 @@ undo:
 static void
 kr_keygen_wipe(struct kr_keygen *kg)
 {
-	size_t	i;
-
-	for (i = 0; i < KR_CUSTODIANS_MAX; i++) {
-		kr_secure_free(kg->pass[i]);
-		free(kg->files[i]);
-		free(kg->paths[i]);
-	}
+	kr_deal_free(&kg->deal);
 	kr_secure_free(kg->secret);
-	kr_secure_free(kg->ys);
-	kr_dealer_free(&kg->dealer);
 	kr_secure_free(kg->token_pin);
 	free(kg->sealed);
 	free(kg->sealed_path);
-	/* Left only when the key is recorded: the journal finishes them. */
-	for (i = 0; i < KR_CUSTODIANS_MAX; i++)
-		free(kg->tmps[i]);
+	/* Left only when the key is recorded: the journal finishes it. */
 	free(kg->sealed_tmp);
 	free(kg->journal);
-	kr_wipe(kg->xs, sizeof(kg->xs));
 }
 
 /* What the PKCS#11 options must say, before anything is asked or made. */
@@ -742,22 +479,21 @@ kr_authority_key_generate(struct kr_appliance *app,
 		goto token_out;
 	}
 	if ((ret = kr_keygen_check(kg, err)) != KR_OK ||
-	    (ret = kr_keygen_passphrases(kg, src, err)) != KR_OK ||
+	    (ret = kr_deal_passphrases(&kg->deal, src, err)) != KR_OK ||
 	    (ret = kr_keygen_make_key(kg, err)) != KR_OK ||
-	    (ret = kr_keygen_make_shares(kg, err)) != KR_OK ||
+	    (ret = kr_deal_make_shares(&kg->deal, kg->secret, err)) != KR_OK ||
 	    (ret = kr_keygen_selfcheck(kg, err)) != KR_OK)
 		goto out;
-	/* The dealer key is one-time: gone before anything is recorded. */
-	kr_dealer_free(&kg->dealer);
+	/* The dealer key is one-time: kr_deal_selfcheck freed it. */
 	kr_spki_fingerprint(kg->hdr.spki, kg->hdr.spki_len, res->fingerprint);
 	kr_hex_encode(res->set_id, kg->hdr.set_id, sizeof(kg->hdr.set_id));
 	if ((ret = kr_keygen_record(kg, res, err)) != KR_OK)
 		goto out;
 	for (i = 0; i < req->n; i++) {
 		(void)snprintf(res->share_paths[i], sizeof(res->share_paths[i]),
-		    "%s", kg->paths[i]);
+		    "%s", kg->deal.paths[i]);
 		(void)snprintf(res->approval_fp[i], sizeof(res->approval_fp[i]),
-		    "%s", kg->approval_fp[i]);
+		    "%s", kg->deal.approval_fp[i]);
 	}
 	res->shares = req->n;
 token_out:

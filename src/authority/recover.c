@@ -472,6 +472,7 @@ kr_recover_shares(struct kr_appliance *app, const struct kr_journal *j,
 	struct kr_custodian_rec	*cs = NULL;
 	struct kr_set_rec	 set;
 	struct kr_names		 ns;
+	struct kr_err		 e;
 	size_t			 n = 0, i;
 	int			 ret;
 
@@ -500,8 +501,12 @@ kr_recover_shares(struct kr_appliance *app, const struct kr_journal *j,
 		kr_names_free(&ns);
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	}
-	if (k != NULL && ((ret = kr_store_set_active(app->store, k->id, &set,
-	    err)) != KR_OK || (ret = kr_store_custodians(app->store, set.id,
+	/* A reshare's journal: its share files are of the pending set. */
+	if (k != NULL && kr_store_set_pending(app->store, k->id, &set, &e) !=
+	    KR_OK && (ret = kr_store_set_active(app->store, k->id, &set,
+	    err)) != KR_OK)
+		goto out;
+	if (k != NULL && ((ret = kr_store_custodians(app->store, set.id,
 	    cs, KR_CUSTODIANS_MAX, &n, err)) != KR_OK))
 		goto out;
 	for (i = 0; i < j->n; i++)

@@ -22,6 +22,8 @@ struct kr_unlock {
 	/* What the custodians approve; the approvals go into rep. */
 	const struct kr_approval_subject *sub;
 	const char			*op;
+	/* quorum verify of a pending set's shares (reshare.c activates). */
+	bool				 pending;
 };
 
 static int
@@ -46,6 +48,42 @@ kr_unlock_load(struct kr_unlock *u, const char *name, struct kr_err *err)
 	    KR_CUSTODIANS_MAX, &u->ncust, err);
 }
 
+/*
+ * quorum verify with the shares of a reshare's pending set: that set is
+ * the one checked (its holders' checks activate it, reshare.c).  Decided
+ * by the first share file's header; anything unreadable is left to the
+ * checks that follow.
+ */
+static int
+kr_unlock_pick_pending(struct kr_unlock *u, const char *path,
+    struct kr_err *err)
+{
+	struct kr_set_rec	 p;
+	struct kr_share		*sh;
+	struct kr_err		 e;
+	uint8_t			*file = NULL;
+	size_t			 len;
+	int			 ret = KR_OK;
+
+	kr_err_clear(&e);
+	if (kr_store_set_pending(u->app->store, u->key.id, &p, &e) != KR_OK)
+		return KR_OK;
+	if ((sh = calloc(1, sizeof(*sh))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if (kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len, &e) ==
+	    KR_OK && kr_share_parse(file, len, path, sh, &e) == KR_OK &&
+	    memcmp(sh->h.set_id, p.id, KR_SET_ID_BYTES) == 0) {
+		u->set = p;
+		u->pending = true;
+		ret = kr_store_custodians(u->app->store, u->set.id, u->cust,
+		    KR_CUSTODIANS_MAX, &u->ncust, err);
+	}
+	kr_share_clear(sh);
+	free(sh);
+	free(file);
+	return ret;
+}
+
 /* The approvals the shares will sign, once the share set is known. */
 static int
 kr_unlock_approvals(struct kr_unlock *u, struct kr_err *err)
@@ -65,6 +103,44 @@ kr_unlock_custodian(const struct kr_unlock *u, unsigned x)
 		if (u->cust[i].x == x)
 			return &u->cust[i];
 	return NULL;
+}
+
+/*
+ * A share of another set of the key: retired (refused, with the date),
+ * pending (not yet current), or unknown.
+ */
+static int
+kr_unlock_other_set(const struct kr_unlock *u, const struct kr_share *sh,
+    struct kr_err *err)
+{
+	struct kr_set_rec	o;
+	struct kr_err		e;
+	char			when[KR_TIME_STR_BYTES];
+
+	kr_err_clear(&e);
+	if (kr_store_set_get(u->app->store, sh->h.set_id, &o, &e) != KR_OK ||
+	    memcmp(o.key_id, u->key.id, KR_KEY_ID_BYTES) != 0 ||
+	    o.epoch != sh->h.epoch)
+		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
+		    "'%s') is from share set epoch %u, which is not a share "
+		    "set recorded for key '%s' (its current one is epoch %u)",
+		    sh->label, sh->h.custodian, sh->h.epoch, u->key.name,
+		    u->set.epoch);
+	if (strcmp(o.state, "retired") == 0) {
+		kr_time_format(o.retired, when);
+		when[10] = '\0';	/* the date */
+		return kr_err_set(err, KR_EREFUSED, "share file %s (custodian "
+		    "'%s'): epoch %u was retired on %s: ask for your new "
+		    "share (key '%s' is now held by share set epoch %u)",
+		    sh->label, sh->h.custodian, o.epoch, o.retired != 0 ? when :
+		    "an unrecorded date", u->key.name, u->set.epoch);
+	}
+	return kr_err_set(err, KR_EREFUSED, "share file %s (custodian '%s') is "
+	    "of the pending share set epoch %u of key '%s': it counts once %u "
+	    "of its holders have checked their new shares with `keyrite "
+	    "quorum verify --key %s --share FILE`; until then the current "
+	    "shares (epoch %u) unlock the key", sh->label, sh->h.custodian,
+	    o.epoch, u->key.name, o.m, u->key.name, u->set.epoch);
 }
 
 /* Does the share belong to this key's active set, as dealt? */
@@ -89,11 +165,7 @@ kr_unlock_match(const struct kr_unlock *u, const struct kr_share *sh,
 		    "epoch is %u: the file was altered", sh->label,
 		    sh->h.custodian, sh->h.epoch, u->key.name, u->set.epoch);
 	if (memcmp(sh->h.set_id, u->set.id, KR_SET_ID_BYTES) != 0)
-		return kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
-		    "'%s') is from share set epoch %u, which is not the active "
-		    "share set of key '%s' (epoch %u): a share of a retired "
-		    "set no longer counts", sh->label, sh->h.custodian,
-		    sh->h.epoch, u->key.name, u->set.epoch);
+		return kr_unlock_other_set(u, sh, err);
 	if (kr_share_check_signature(sh, u->set.dealer_pk, err) != KR_OK)
 		return err->code;
 	c = kr_unlock_custodian(u, sh->h.x);
@@ -299,9 +371,10 @@ kr_unlock_token_prompt(struct kr_unlock *u, size_t count,
 	return ret;
 }
 
+/* Combines the good shares and opens the key; keep: a copy of the secret. */
 static int
 kr_unlock_unseal(struct kr_unlock *u, size_t good, struct kr_signer **out,
-    struct kr_err *err)
+    uint8_t *keep, struct kr_err *err)
 {
 	struct kr_share	*use[KR_CUSTODIANS_MAX];
 	uint8_t		*secret = NULL, *file = NULL;
@@ -323,11 +396,29 @@ kr_unlock_unseal(struct kr_unlock *u, size_t good, struct kr_signer **out,
 		goto out;
 	ret = u->kw.be->open(&u->kw.home, file, len, path, secret, NULL, out,
 	    err);
+	if (ret == KR_OK && keep != NULL)
+		memcpy(keep, secret, KR_QUORUM_SECRET_BYTES);
 out:
 	kr_secure_free(secret);
 	free(file);
 	free(path);
 	return ret;
+}
+
+/* Each good share of the pending set: its holder has checked it now. */
+static int
+kr_unlock_mark_checked(struct kr_unlock *u, struct kr_err *err)
+{
+	int64_t	now = kr_time_now();
+	size_t	i;
+	int	ret;
+
+	for (i = 0; i < KR_CUSTODIANS_MAX; i++)
+		if (u->shares[i] != NULL && (ret = kr_store_custodian_checked(
+		    u->app->store, u->set.id, u->shares[i]->h.x, now, err)) !=
+		    KR_OK)
+			return ret;
+	return KR_OK;
 }
 
 static int
@@ -357,11 +448,20 @@ kr_unlock_audit(struct kr_unlock *u, const char *event, struct kr_err *err)
 	kr_json_str_array(&j, "custodians", names, k);
 	kr_approvals_json(&j, u->rep, 0);
 	kr_key_home_audit(u->kw.be, &u->kw.home, KR_KEY_EVENT_USE, &j);
+	if (u->pending)
+		kr_json_str(&j, "set_state", "pending");
 	if (!u->kw.home.quorum && actor[0] == '\0')
 		(void)snprintf(actor, sizeof(actor), "token PIN holder");
 	if ((ret = kr_store_begin(u->app->store, err)) == KR_OK) {
-		ret = kr_audit_record(u->app, actor, event, kr_json_end(&j),
-		    NULL, err);
+		/* A pending set's checks are dated in the same row. */
+		if (u->pending)
+			ret = kr_unlock_mark_checked(u, err);
+		if (ret == KR_OK)
+			ret = kr_audit_record(u->app, actor, event,
+			    kr_json_end(&j), NULL, err);
+		if (ret == KR_OK && u->pending)
+			ret = kr_reshare_activate_due(u->app, &u->key, &u->set,
+			    u->rep, err);
 		if (ret == KR_OK)
 			ret = kr_store_commit(u->app->store, err);
 		else
@@ -457,8 +557,11 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 	    "quorum.unlock";
 	rep->given = count;
 	(void)snprintf(rep->key, sizeof(rep->key), "%s", name);
-	if ((ret = kr_unlock_load(u, name, err)) != KR_OK)
+	if ((ret = kr_unlock_load(u, name, err)) != KR_OK ||
+	    (out == NULL && count > 0 && u->kw.home.quorum &&
+	    (ret = kr_unlock_pick_pending(u, files[0], err)) != KR_OK))
 		goto out;
+	rep->pending = u->pending;
 	if (!u->kw.home.quorum) {
 		ret = kr_unlock_token_prompt(u, count, src, &s, err);
 		/* The token's origin check is recorded at every use. */
@@ -495,7 +598,7 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 		    u->set.m);
 		goto out;
 	}
-	if ((ret = kr_unlock_unseal(u, rep->good, &s, err)) != KR_OK)
+	if ((ret = kr_unlock_unseal(u, rep->good, &s, NULL, err)) != KR_OK)
 		goto out;
 	rep->unlocked = true;
 	/*
@@ -653,5 +756,63 @@ out:
 	kr_signer_free(&s);
 	free(path);
 	free(u);
+	return ret;
+}
+
+/*
+ * quorum reshare: the current quorum's shares are checked and combined as
+ * for any unlock (each custodian's approval signed for sub), the key is
+ * opened with the secret to prove it, and the secret is handed back in
+ * `secret` (KR_QUORUM_SECRET_BYTES of the caller's secure memory).
+ * Nothing is recorded: the reshare's own row names the approvers.
+ */
+int
+kr_authority_unlock_secret(struct kr_appliance *app, const char *name,
+    const char *const *files, size_t count,
+    const struct kr_passphrase_source *src,
+    const struct kr_approval_subject *sub, struct kr_quorum_report **rep,
+    uint8_t *secret, struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	struct kr_unlock	*u;
+	int			 ret;
+
+	if ((*rep = calloc(1, sizeof(**rep))) == NULL ||
+	    (u = calloc(1, sizeof(*u))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	u->app = app;
+	u->rep = *rep;
+	u->sub = sub;
+	u->op = sub->op;
+	(*rep)->given = count;
+	(void)snprintf((*rep)->key, sizeof((*rep)->key), "%s", name);
+	if ((ret = kr_unlock_load(u, name, err)) != KR_OK)
+		goto out;
+	if (!u->kw.home.quorum) {
+		ret = kr_err_set(err, KR_EREFUSED, "key '%s' is guarded by its "
+		    "token's own access control, not by a keyrite quorum: it "
+		    "has no shares to reshare", name);
+		goto out;
+	}
+	if (count < 2 || count > KR_CUSTODIANS_MAX) {
+		ret = kr_err_set(err, KR_EUSAGE, "key '%s' needs %u of its "
+		    "current custodians to approve: give their share files "
+		    "with --share", name, u->set.m);
+		goto out;
+	}
+	(*rep)->m = u->set.m;
+	(*rep)->n = u->set.n;
+	(*rep)->epoch = u->set.epoch;
+	if ((ret = kr_unlock_approvals(u, err)) != KR_OK)
+		goto out;
+	ret = kr_unlock_check_all(u, files, count, src);
+	if ((ret = kr_unlock_summarize(u, count, ret, err)) != KR_OK ||
+	    (ret = kr_unlock_unseal(u, (*rep)->good, &s, secret, err)) !=
+	    KR_OK)
+		goto out;
+	(*rep)->unlocked = true;
+out:
+	kr_signer_free(&s);
+	kr_unlock_free(u);
 	return ret;
 }

@@ -116,6 +116,7 @@ extern const struct cmd_entry cmd_key_export_entry;
 extern const struct cmd_entry cmd_sign_firmware_entry;
 extern const struct cmd_entry cmd_sign_batch_entry;
 extern const struct cmd_entry cmd_quorum_verify_entry;
+extern const struct cmd_entry cmd_quorum_reshare_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
 extern const struct cmd_entry cmd_audit_show_entry;
 extern const struct cmd_entry cmd_audit_clock_recover_entry;

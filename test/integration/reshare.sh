@@ -1,0 +1,132 @@
+#!/bin/sh
+# TEST-KEY-070..073: quorum reshare.  A 3-of-5 key is reshared to 2-of-3
+# with two new holders; the new set is pending until 2 of its holders
+# have checked their shares; the old shares unlock while it is pending
+# and are refused, naming the retirement, once it is current; every step
+# is an audit row and audit verify checks the approvals.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+S="$T/state"
+make_state "$S" && ok "init" || fail "init"
+gen_key "$S" root 3 "$T/shares" c1 c2 c3 c4 c5 && ok "3-of-5 key generated" ||
+    fail "key generate: $(cat "$T/gen.err")"
+
+# reshare KEY NEWDIR "old custodians" new custodians...: sets $rc
+reshare() {
+	key=$1 dir=$2 olds=$3
+	shift 3
+	args="" news=""
+	: > "$T/rs.pw"
+	for c in $olds; do
+		args="$args --share $T/shares/$c.share"
+		pass_of "$c" >> "$T/rs.pw"
+	done
+	for c in "$@"; do
+		news="$news --custodian $c"
+		pass_of "$c" >> "$T/rs.pw"
+	done
+	mkdir -p "$dir"
+	set +e
+	# shellcheck disable=SC2086
+	"$KEYRITE" -C "$S" quorum reshare --key "$key" --threshold 2 $news \
+	    --share-dir "$dir" $args --passphrase-fd 3 3<"$T/rs.pw" \
+	    >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+}
+
+# TEST-KEY-070: fewer than m current shares deal nothing.
+before=$(state_snapshot "$S/keyrite.db" "$S")
+reshare root "$T/none" "c1 c2" c1 d1 d2
+now=$(state_snapshot "$S/keyrite.db" "$S")
+[ "$rc" -ne 0 ] && grep -q "more custodian" "$T/err" &&
+    [ ! -e "$T/none/d1.share" ] &&
+    ok "2 of the 3 current shares are refused, no share file written" ||
+    fail "reshare with 2 of 3: exit $rc"
+
+reshare root "$T/new" "c1 c2 c3" c1 d1 d2
+[ "$rc" -eq 0 ] && grep -q "epoch 2, 2-of-3" "$T/out" &&
+    grep -q "pending" "$T/out" && ok "3-of-5 reshared to 2-of-3 (epoch 2)" ||
+    fail "reshare: exit $rc: $(cat "$T/err")"
+for c in c1 d1 d2; do
+	[ -f "$T/new/$c.share" ] && ok "new share file for $c" ||
+	    fail "no new share file for $c"
+done
+
+# TEST-KEY-071: while pending, the old shares still unlock; the new ones
+# do not yet count for an operation.
+verify_shares "$S" root "$T/shares" c1 c2 c3
+[ "$rc" -eq 0 ] && grep -q "Quorum met" "$T/out" &&
+    ok "old shares still unlock while the new set is pending" ||
+    fail "old shares while pending: exit $rc"
+mkdir -p "$T/out1"
+for c in c1 d1; do pass_of "$c"; done > "$T/new.pw"
+run -C "$S" cert root --key root --profile root --subject "CN=Root" \
+    --out "$T/out1/root.pem" --share "$T/new/c1.share" \
+    --share "$T/new/d1.share" --passphrase-fd 3 3<"$T/new.pw"
+[ "$rc" -ne 0 ] && grep -q "pending share set epoch 2" "$T/err" &&
+    ok "a pending set's shares do not sign (named as pending)" ||
+    fail "pending shares signing: exit $rc: $(head -3 "$T/err")"
+
+# TEST-KEY-072: m of the new holders check their shares: the set is current.
+verify_shares "$S" root "$T/new" d1
+[ "$rc" -eq 0 ] && grep -q "epoch 2 is pending: 1 of the 2" "$T/out" &&
+    ok "first new holder's check recorded, set still pending" ||
+    fail "d1 check: exit $rc: $(cat "$T/out" "$T/err")"
+verify_shares "$S" root "$T/new" d1
+[ "$rc" -eq 0 ] && grep -q "1 of the 2" "$T/out" &&
+    ok "the same holder checking twice counts once" ||
+    fail "d1 twice: exit $rc"
+verify_shares "$S" root "$T/shares" c1 c2 c3
+[ "$rc" -eq 0 ] && ok "old shares unlock until activation" ||
+    fail "old shares before activation: exit $rc"
+verify_shares "$S" root "$T/new" d2
+[ "$rc" -eq 0 ] && grep -q "epoch 2 is now current" "$T/out" &&
+    grep -q "Epoch 1 is retired" "$T/out" &&
+    ok "second new holder's check activates epoch 2, retires epoch 1" ||
+    fail "d2 check: exit $rc: $(cat "$T/out" "$T/err")"
+
+# TEST-KEY-073: after activation the new shares unlock, the old are refused.
+verify_shares "$S" root "$T/new" c1 d2
+[ "$rc" -eq 0 ] && grep -q "Quorum met: 2 good shares" "$T/out" &&
+    ok "2 of the new shares unlock the key" || fail "new shares: exit $rc"
+today=$(date -u +%Y-%m-%d)
+verify_shares "$S" root "$T/shares" c1 c2 c3
+[ "$rc" -ne 0 ] &&
+    grep -q "epoch 1 was retired on $today: ask for your new share" "$T/err" &&
+    ok "old shares refused: epoch 1 was retired on $today" ||
+    fail "old shares after activation: exit $rc: $(cat "$T/err")"
+verify_shares "$S" root "$T/shares" c4
+[ "$rc" -ne 0 ] && grep -q "ask for your new share" "$T/err" &&
+    ok "an old share checked alone is refused the same way" ||
+    fail "old share alone: exit $rc"
+
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && ok "audit verify passes (reshare approvals signed)" ||
+    fail "audit verify: exit $rc: $(cat "$T/err")"
+run -C "$S" audit show
+grep -q '"quorum.reshare"\|quorum.reshare' "$T/out" &&
+    grep -q 'quorum.activate' "$T/out" &&
+    grep -q '"new_set_sha256"' "$T/out" &&
+    ok "audit shows quorum.reshare and quorum.activate" ||
+    fail "audit rows missing"
+n=$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM share_sets WHERE state = 'retired' AND retired IS NOT NULL")
+[ "$n" -eq 1 ] && ok "epoch 1 recorded as retired, dated" ||
+    fail "retired sets: $n"
+run -C "$S" key show root
+grep -q "epoch 2" "$T/out" && ok "key show names epoch 2" ||
+    fail "key show: $(cat "$T/out")"
+
+# TEST-KEY-074: --new-secret is refused for now, nothing changes.
+before=$(state_snapshot "$S/keyrite.db" "$S")
+mkdir -p "$T/ns"
+run -C "$S" quorum reshare --key root --threshold 2 --custodian e1 \
+    --custodian e2 --share-dir "$T/ns" --new-secret \
+    --share "$T/new/c1.share" --share "$T/new/d1.share" --passphrase-fd 3 \
+    3<"$T/new.pw"
+now=$(state_snapshot "$S/keyrite.db" "$S")
+[ "$rc" -ne 0 ] && grep -q "new-secret" "$T/err" && [ "$now" = "$before" ] &&
+    ok "--new-secret refused, state unchanged" ||
+    fail "--new-secret: exit $rc"
+finish
