@@ -24,8 +24,8 @@ done
 expect 2 "unknown command" "an unknown command exits 2" -- frobnicate
 # TEST-KEY-068: an unknown subcommand names the whole command and lists
 # the group's commands.
-expect 2 "unknown command 'quorum reshare'; the quorum commands are: verify" \
-    "an unknown subcommand names the whole command and lists the group" -- quorum reshare
+expect 2 "unknown command 'quorum rotate'; the quorum commands are: verify, reshare" \
+    "an unknown subcommand names the whole command and lists the group" -- quorum rotate
 expect 2 "the cert commands are: root, issue, cross-sign, list, show" \
     "a group without a subcommand lists its commands" -- cert
 expect 2 "no state folder" "no -C and no KEYRITE_HOME exits 2" -- key list
