@@ -262,7 +262,9 @@ cmd_key_show_set(struct cmd_ctx *ctx, const struct kr_set_rec *set,
 	cmd_printf(ctx, "dealer key:  Ed25519 %s\n", hex);
 	cmd_printf(ctx, "custodians:\n");
 	for (i = 0; i < n; i++)
-		cmd_printf(ctx, "  %3u  %s\n", cust[i].x, cust[i].name);
+		cmd_printf(ctx, "  %3u  %s%s\n", cust[i].x, cust[i].name,
+		    strcmp(set->state, "pending") != 0 ? "" : cust[i].checked !=
+		    0 ? "  (checked the new share)" : "  (not checked yet)");
 }
 
 /* The worst revocation among the key's own certificates, and its effect. */
@@ -298,6 +300,7 @@ cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
 	char			 when[KR_TIME_STR_BYTES], *p;
 	char			 where[2048];
 	bool			 quorum = true;
+	struct kr_err		 e;
 	size_t			 n;
 	int			 ret;
 
@@ -322,6 +325,15 @@ cmd_key_show_body(struct cmd_ctx *ctx, const struct kr_key_rec *k, bool pem)
 	    (ret = kr_store_custodians(st, set.id, cust, KR_CUSTODIANS_MAX, &n,
 	    &ctx->err)) == KR_OK)
 		cmd_key_show_set(ctx, &set, cust, n);
+	/* A reshare's set waiting for its holders' checks. */
+	if (ret == KR_OK && kr_store_set_pending(st, k->id, &set, &e) ==
+	    KR_OK && (ret = kr_store_custodians(st, set.id, cust,
+	    KR_CUSTODIANS_MAX, &n, &ctx->err)) == KR_OK) {
+		cmd_printf(ctx, "pending reshare: it becomes current when %u of "
+		    "its holders have checked their shares (quorum verify)\n",
+		    set.m);
+		cmd_key_show_set(ctx, &set, cust, n);
+	}
 	free(cust);
 pem:
 	if (ret == KR_OK && pem) {

@@ -54,6 +54,12 @@ for c in c1 d1 d2; do
 	    fail "no new share file for $c"
 done
 
+run -C "$S" key show root
+grep -q "epoch 1 (active)" "$T/out" && grep -q "pending reshare" "$T/out" &&
+    grep -q "epoch 2 (pending)" "$T/out" && grep -q "d1  (not checked yet)" "$T/out" &&
+    ok "key show: epoch 1 active, epoch 2 pending, its holders unchecked" ||
+    fail "key show while pending: $(cat "$T/out")"
+
 # TEST-KEY-071: while pending, the old shares still unlock; the new ones
 # do not yet count for an operation.
 verify_shares "$S" root "$T/shares" c1 c2 c3
