@@ -118,6 +118,26 @@ int		 kr_sealed_open(const uint8_t *file, size_t len,
 		    const char *label, const uint8_t *qsecret,
 		    struct kr_signer **out, struct kr_err *err) KR_WUR;
 
+/*
+ * quorum reshare --new-secret: the share set a re-wrapped file names in
+ * its header (the AEAD associated data).
+ */
+struct kr_rewrap_set {
+	uint8_t		set_id[KR_SET_ID_BYTES];
+	uint32_t	epoch;
+	uint8_t		m;
+	uint8_t		n;
+	uint8_t		dealer_pk[KR_DEALER_PK_BYTES];
+};
+/*
+ * Opens a sealed file with the old quorum secret and seals the same
+ * private key under the new one, its header naming the new share set
+ * (key id, name, algorithm, purpose, public key and creation time kept).
+ */
+int		 kr_sealed_rewrap(const uint8_t *file, size_t len,
+		    const char *label, const uint8_t *old_qsecret,
+		    const struct kr_rewrap_set *set, const uint8_t *new_qsecret,
+		    uint8_t **out, size_t *outlen, struct kr_err *err) KR_WUR;
 /* The wrap key derivation, exposed for the tests and docs. */
 int		 kr_wrap_key_derive(const uint8_t *qsecret,
 		    const uint8_t *key_id, uint8_t *out) KR_WUR;
@@ -326,6 +346,11 @@ int		 kr_pins_open(const uint8_t *file, size_t len,
 		    const char *label, const uint8_t *qsecret,
 		    struct kr_pins_header *hout, struct kr_p11_pins **out,
 		    struct kr_err *err) KR_WUR;
+/* The same for a PIN file: the same PINs, the new set in its header. */
+int		 kr_pins_rewrap(const uint8_t *file, size_t len,
+		    const char *label, const uint8_t *old_qsecret,
+		    const struct kr_rewrap_set *set, const uint8_t *new_qsecret,
+		    uint8_t **out, size_t *outlen, struct kr_err *err) KR_WUR;
 /* The PIN file key derivation, exposed for the tests and docs. */
 int		 kr_pins_key_derive(const uint8_t *qsecret,
 		    const uint8_t *key_id, uint8_t *out) KR_WUR;
@@ -433,6 +458,12 @@ struct kr_backend_ops {
 	/* The facts of an audit row (token, origin check); returns how many. */
 	size_t		(*facts)(const struct kr_key_home *, enum kr_key_event,
 			    struct kr_key_fact *);
+	/* The file under a new quorum secret (kr_sealed_rewrap, ...). */
+	int		(*rewrap)(const uint8_t *file, size_t len,
+			    const char *label, const uint8_t *old_qsecret,
+			    const struct kr_rewrap_set *set,
+			    const uint8_t *new_qsecret, uint8_t **out,
+			    size_t *outlen, struct kr_err *err);
 };
 
 /* The back end recorded as name ("sealed", "pkcs11"); NULL if none. */

@@ -174,6 +174,16 @@ int	kr_authority_unlock_secret(struct kr_appliance *, const char *,
  * retired (dated) and the pending one made active, in a row of its own
  * (quorum.activate); rep says what happened.
  */
+/*
+ * quorum reshare --new-secret: the key's file re-wrapped for the pending
+ * set of `epoch`, keys/NAME+epochN.EXT (a '+' is in no key name), until
+ * activation moves it over the key's file (kr_reshare_switch, after the
+ * commit; recover.c finishes a switch cut short).
+ */
+void	kr_reshare_next_rel(const struct kr_key_rec *, uint32_t, char *,
+	    size_t);
+int	kr_reshare_switch(struct kr_appliance *, const struct kr_key_rec *,
+	    uint32_t, struct kr_err *) KR_WUR;
 int	kr_reshare_activate_due(struct kr_appliance *, const struct kr_key_rec *,
 	    const struct kr_set_rec *, struct kr_quorum_report *,
 	    struct kr_err *) KR_WUR;

@@ -575,6 +575,9 @@ struct kr_rkey {
 	bool		destroyed;
 	struct kr_crl_rec last;		/* newest CRL, when has_crl */
 	bool		has_crl;
+	/* Epochs of its active and pending share sets (0: none). */
+	uint32_t	active_epoch;
+	uint32_t	pending_epoch;
 };
 
 struct kr_rkeys {
@@ -614,6 +617,15 @@ kr_rkeys_load(struct kr_appliance *app, struct kr_rkeys *ks,
 	if (ret != KR_OK)
 		return ret;
 	for (i = 0; i < ks->n; i++) {
+		struct kr_set_rec	set;
+		struct kr_err		e;
+
+		if (kr_store_set_active(app->store, ks->v[i].id, &set, &e) ==
+		    KR_OK)
+			ks->v[i].active_epoch = set.epoch;
+		if (kr_store_set_pending(app->store, ks->v[i].id, &set, &e) ==
+		    KR_OK)
+			ks->v[i].pending_epoch = set.epoch;
 		ret = kr_store_crl_last(app->store, ks->v[i].id, false,
 		    &ks->v[i].last, err);
 		if (ret == KR_OK)
@@ -625,6 +637,60 @@ kr_rkeys_load(struct kr_appliance *app, struct kr_rkeys *ks,
 	return KR_OK;
 }
 
+/*
+ * keys/NAME+epochN.EXT, a reshare's re-wrapped key file (reshare.c):
+ * kept while set N is pending; put over the key's file when set N is
+ * active (an activation cut short before the switch); else stray.
+ * Returns why it goes, or NULL.
+ */
+static const char *
+kr_recover_next(struct kr_appliance *app, const struct kr_rkeys *ks,
+    const char *name, bool *owned)
+{
+	struct kr_key_rec	 k;
+	struct kr_err		 e;
+	const struct kr_rkey	*rk;
+	const char		*plus = strchr(name, '+');
+	char			*end;
+	unsigned long		 n;
+	size_t			 i;
+
+	*owned = false;
+	if (plus == NULL || strncmp(plus, "+epoch", 6) != 0)
+		return NULL;
+	n = strtoul(plus + 6, &end, 10);
+	for (i = 0; i < ks->n; i++) {
+		rk = &ks->v[i];
+		if (strlen(rk->name) != (size_t)(plus - name) ||
+		    strncmp(rk->name, name, (size_t)(plus - name)) != 0)
+			continue;
+		*owned = true;
+		if (rk->destroyed)
+			return "its key is recorded as destroyed";
+		if (n == rk->pending_epoch && n != 0)
+			return NULL;	/* waiting for its holders' checks */
+		if (n != rk->active_epoch || n == 0)
+			return "a re-wrapped key file of a share set that is "
+			    "no longer pending (a reshare interrupted before "
+			    "its record, or replaced)";
+		memset(&k, 0, sizeof(k));
+		(void)snprintf(k.name, sizeof(k.name), "%s", rk->name);
+		(void)snprintf(k.location, sizeof(k.location), "%s",
+		    rk->location);
+		if (kr_reshare_switch(app, &k, (uint32_t)n, &e) == KR_OK)
+			kr_say(app, "put %s/%s over %s: share set epoch %lu of "
+			    "key '%s' was made current, but its re-wrapped key "
+			    "file had not yet replaced the old one", KR_KEYS_DIR,
+			    name, rk->location, n, rk->name);
+		else
+			kr_say(app, "could not put %s/%s over %s: %s",
+			    KR_KEYS_DIR, name, rk->location, e.msg);
+		return NULL;
+	}
+	(void)end;
+	return "no key record owns it";
+}
+
 static void
 kr_recover_keys(struct kr_appliance *app, const struct kr_rkeys *ks)
 {
@@ -632,6 +698,7 @@ kr_recover_keys(struct kr_appliance *app, const struct kr_rkeys *ks)
 	const char	*why;
 	char		*dir, *path, rel[300];
 	size_t		 i, k;
+	bool		 owned;
 
 	if ((dir = kr_appliance_path(app, KR_KEYS_DIR)) == NULL)
 		return;
@@ -644,6 +711,10 @@ kr_recover_keys(struct kr_appliance *app, const struct kr_rkeys *ks)
 		why = NULL;
 		if (kr_file_tmp_name(ns.v[i], NULL))
 			why = "a temporary file of an interrupted run";
+		else if (strchr(ns.v[i], '+') != NULL &&
+		    (kr_has_suffix(ns.v[i], ".sealed") ||
+		    kr_has_suffix(ns.v[i], ".pins")))
+			why = kr_recover_next(app, ks, ns.v[i], &owned);
 		else if (kr_has_suffix(ns.v[i], ".sealed") ||
 		    kr_has_suffix(ns.v[i], ".pins")) {
 			for (k = 0; k < ks->n; k++)

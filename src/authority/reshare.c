@@ -21,9 +21,11 @@
  * refused from then on by record (they still reconstruct the secret
  * mathematically: the record is what refuses them).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "authority_int.h"
 
@@ -39,7 +41,52 @@ struct kr_reshare {
 	uint8_t				*secret;
 	uint8_t				 digest[32];	/* of the description */
 	char				*journal;
+	/* --new-secret: the fresh secret and the key's file under it. */
+	uint8_t				*new_secret;
+	uint8_t				*next;
+	size_t				 next_len;
+	char				 next_rel[KR_KEY_NAME_MAX + 48];
+	char				*next_path;
+	char				*next_tmp;
 };
+
+/* keys/NAME+epochN.EXT: the key's file re-wrapped for epoch N. */
+void
+kr_reshare_next_rel(const struct kr_key_rec *k, uint32_t epoch, char *rel,
+    size_t cap)
+{
+	const char	*dot = strrchr(k->location, '.');
+
+	(void)snprintf(rel, cap, "%s/%s+epoch%u%s", KR_KEYS_DIR, k->name,
+	    epoch, dot != NULL ? dot : "");
+}
+
+/*
+ * After the commit that activated `epoch`: its re-wrapped file, if the
+ * reshare made one, replaces the key's file (rename: atomic).
+ */
+int
+kr_reshare_switch(struct kr_appliance *app, const struct kr_key_rec *k,
+    uint32_t epoch, struct kr_err *err)
+{
+	char	 rel[KR_KEY_NAME_MAX + 48], *next, *path = NULL, *dir = NULL;
+	int	 ret = KR_OK;
+
+	kr_reshare_next_rel(k, epoch, rel, sizeof(rel));
+	if ((next = kr_appliance_path(app, rel)) == NULL ||
+	    (path = kr_appliance_path(app, k->location)) == NULL ||
+	    (dir = kr_appliance_path(app, KR_KEYS_DIR)) == NULL)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	else if (kr_path_exists(next) && rename(next, path) != 0)
+		ret = kr_err_set(err, KR_EIO, "cannot move %s over %s: %s", rel,
+		    k->location, strerror(errno));
+	else if (kr_path_exists(path))
+		ret = kr_fsync_dir(dir, err);
+	free(next);
+	free(path);
+	free(dir);
+	return ret;
+}
 
 /* The next epoch: above every set the key ever had. */
 static int
@@ -100,11 +147,6 @@ kr_reshare_check(struct kr_reshare *r, struct kr_err *err)
 	struct kr_deal			*d = &r->deal;
 	int				 ret;
 
-	if (req->new_secret)
-		return kr_err_set(err, KR_EUSAGE, "--new-secret is not "
-		    "available yet: reshare without it gives the new holders "
-		    "shares of the same quorum secret, and the old shares are "
-		    "refused by record once the new set is active");
 	if (req->nshares < 2)
 		return kr_err_set(err, KR_EUSAGE, "a reshare needs a quorum of "
 		    "the key's current custodians: give their share files "
@@ -120,7 +162,59 @@ kr_reshare_check(struct kr_reshare *r, struct kr_err *err)
 	    (ret = kr_deal_check_custodians(d, err)) != KR_OK)
 		return ret;
 	memcpy(d->key_id, r->key.id, sizeof(d->key_id));
+	if (req->new_secret && r->kw.be->rewrap == NULL)
+		return kr_err_set(err, KR_EUSAGE, "the %s back end of key '%s' "
+		    "cannot re-wrap its file: reshare without --new-secret",
+		    r->kw.be->name, req->key);
+	if (req->new_secret) {
+		kr_reshare_next_rel(&r->key, d->epoch, r->next_rel,
+		    sizeof(r->next_rel));
+		if ((r->next_path = kr_appliance_path(r->app, r->next_rel)) ==
+		    NULL)
+			return kr_err_set(err, KR_ENOMEM, "out of memory");
+		if (kr_path_exists(r->next_path))
+			return kr_err_set(err, KR_EEXIST, "%s already exists "
+			    "although no share set of epoch %u is recorded: "
+			    "the state folder needs attention", r->next_rel,
+			    d->epoch);
+	}
 	return kr_deal_check_paths(d, err);
+}
+
+/*
+ * --new-secret: a fresh quorum secret, and the key's file (sealed key or
+ * token PINs) re-wrapped under it for the new set, then opened again.
+ */
+static int
+kr_reshare_rewrap(struct kr_reshare *r, struct kr_err *err)
+{
+	const struct kr_backend_ops	*be = r->kw.be;
+	struct kr_rewrap_set		 set;
+	uint8_t				*file = NULL;
+	char				*path;
+	size_t				 len;
+	int				 ret;
+
+	if ((r->new_secret = kr_secure_alloc(KR_QUORUM_SECRET_BYTES)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	kr_random(r->new_secret, KR_QUORUM_SECRET_BYTES);
+	memset(&set, 0, sizeof(set));
+	memcpy(set.set_id, r->deal.set_id, sizeof(set.set_id));
+	set.epoch = r->deal.epoch;
+	set.m = (uint8_t)r->deal.m;
+	set.n = (uint8_t)r->deal.n;
+	memcpy(set.dealer_pk, r->deal.dealer_pk, sizeof(set.dealer_pk));
+	if ((path = kr_appliance_path(r->app, r->key.location)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_file_read(path, be->file_max, false, &file, &len,
+	    err)) == KR_OK &&
+	    (ret = be->rewrap(file, len, r->key.location, r->secret, &set,
+	    r->new_secret, &r->next, &r->next_len, err)) == KR_OK)
+		ret = be->reopen(r->next, r->next_len, r->next_rel,
+		    r->new_secret, err);
+	free(file);
+	free(path);
+	return ret;
 }
 
 /*
@@ -150,7 +244,8 @@ kr_reshare_describe(struct kr_reshare *r, struct kr_err *err)
 	kr_hex_encode(hex, d->set_id, KR_SET_ID_BYTES);
 	KR_LINE("set %s\nepoch %u\nm %u\nn %zu\n", hex, d->epoch, d->m, d->n);
 	kr_hex_encode(hex, d->dealer_pk, sizeof(d->dealer_pk));
-	KR_LINE("dealer_pk %s\nnew_secret no\n", hex);
+	KR_LINE("dealer_pk %s\nnew_secret %s\n", hex, r->req->new_secret ?
+	    "yes" : "no");
 	for (i = 0; i < d->n; i++)
 		KR_LINE("custodian %s\n", d->custodians[i]);
 #undef KR_LINE
@@ -185,7 +280,9 @@ kr_reshare_audit(struct kr_reshare *r, struct kr_reshare_result *res,
 	kr_json_str_array(&j, "custodians", d->custodians, d->n);
 	kr_deal_audit(d, &j);
 	kr_json_hex(&j, "dealer_pk", d->dealer_pk, sizeof(d->dealer_pk));
-	kr_json_str(&j, "new_secret", "no");
+	kr_json_str(&j, "new_secret", r->req->new_secret ? "yes" : "no");
+	if (r->req->new_secret)
+		kr_json_str(&j, "next_file", r->next_rel);
 	if (r->has_pending) {
 		kr_json_hex(&j, "abandoned_share_set", r->pending.id,
 		    sizeof(r->pending.id));
@@ -212,6 +309,9 @@ kr_reshare_journal(struct kr_reshare *r, struct kr_err *err)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	(void)snprintf(j->key, sizeof(j->key), "%s", r->key.name);
 	memcpy(j->key_id, r->key.id, sizeof(j->key_id));
+	if (r->next != NULL)
+		(void)snprintf(j->sealed, sizeof(j->sealed), "%s",
+		    r->next_rel);
 	if ((ret = kr_deal_journal(&r->deal, j, err)) == KR_OK)
 		ret = kr_journal_begin(r->app, j, &r->journal, err);
 	free(j);
@@ -227,6 +327,8 @@ kr_reshare_record(struct kr_reshare *r, struct kr_reshare_result *res,
 
 	kr_signals_hold(&sig);
 	if ((ret = kr_reshare_journal(r, err)) != KR_OK ||
+	    (r->next != NULL && (ret = kr_file_stage(r->next_path, r->next,
+	    r->next_len, &r->next_tmp, err)) != KR_OK) ||
 	    (ret = kr_deal_stage(&r->deal, err)) != KR_OK ||
 	    (ret = kr_store_begin(r->app->store, err)) != KR_OK)
 		goto undo;
@@ -240,7 +342,12 @@ kr_reshare_record(struct kr_reshare *r, struct kr_reshare_result *res,
 		kr_store_rollback(r->app->store);
 		goto undo;
 	}
-	if ((ret = kr_deal_place(&r->deal, err)) != KR_OK)
+	if (r->next_tmp != NULL && (ret = kr_file_place(r->next_tmp,
+	    r->next_path, err)) == KR_OK) {
+		free(r->next_tmp);
+		r->next_tmp = NULL;
+	}
+	if (ret != KR_OK || (ret = kr_deal_place(&r->deal, err)) != KR_OK)
 		(void)kr_err_prefix(err, "the new share set of key '%s' was "
 		    "recorded, but not every share file has its name yet "
 		    "(keyrite finishes this the next time a command that "
@@ -251,6 +358,8 @@ kr_reshare_record(struct kr_reshare *r, struct kr_reshare_result *res,
 	return ret;
 undo:
 	kr_deal_unstage(&r->deal);
+	if (r->next_tmp != NULL)
+		(void)unlink(r->next_tmp);
 	kr_journal_end(r->app, &r->journal);
 	kr_signals_release(&sig);
 	return ret;
@@ -304,16 +413,22 @@ kr_authority_quorum_reshare(struct kr_appliance *app,
 	/* The current custodians approve first; then the new holders. */
 	if ((ret = kr_authority_unlock_secret(app, req->key, req->shares,
 	    req->nshares, src, &sub, &res->quorum, r->secret, err)) != KR_OK ||
+	    (req->new_secret && (ret = kr_reshare_rewrap(r, err)) != KR_OK) ||
 	    (ret = kr_deal_passphrases(&r->deal, src, err)) != KR_OK ||
-	    (ret = kr_deal_make_shares(&r->deal, r->secret, err)) != KR_OK ||
+	    (ret = kr_deal_make_shares(&r->deal, req->new_secret ?
+	    r->new_secret : r->secret, err)) != KR_OK ||
 	    (ret = kr_deal_selfcheck(&r->deal, err)) != KR_OK)
 		goto out;
 	if ((ret = kr_reshare_record(r, res, err)) == KR_OK)
 		kr_reshare_fill(r, res);
 out:
 	kr_secure_free(r->secret);
+	kr_secure_free(r->new_secret);
 	kr_deal_free(&r->deal);
 	free(r->journal);
+	free(r->next);
+	free(r->next_path);
+	free(r->next_tmp);
 	free(r);
 	return ret;
 }

@@ -378,7 +378,7 @@ kr_unlock_unseal(struct kr_unlock *u, size_t good, struct kr_signer **out,
 {
 	struct kr_share	*use[KR_CUSTODIANS_MAX];
 	uint8_t		*secret = NULL, *file = NULL;
-	char		*path = NULL;
+	char		*path = NULL, next[KR_KEY_NAME_MAX + 48];
 	size_t		 i, k = 0, len;
 	int		 ret = KR_ENOMEM;
 
@@ -389,6 +389,23 @@ kr_unlock_unseal(struct kr_unlock *u, size_t good, struct kr_signer **out,
 	    (path = kr_appliance_path(u->app, u->key.location)) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 		goto out;
+	}
+	/* A pending set of --new-secret opens its re-wrapped file. */
+	kr_reshare_next_rel(&u->key, u->set.epoch, next, sizeof(next));
+	if (u->pending) {
+		free(path);
+		if ((path = kr_appliance_path(u->app, next)) == NULL) {
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (!kr_path_exists(path)) {
+			free(path);
+			path = kr_appliance_path(u->app, u->key.location);
+		}
+		if (path == NULL) {
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	if ((ret = kr_share_combine(use, k, secret, err)) != KR_OK ||
 	    (ret = kr_file_read(path, u->kw.be->file_max, false, &file, &len,
@@ -468,6 +485,14 @@ kr_unlock_audit(struct kr_unlock *u, const char *event, struct kr_err *err)
 			kr_store_rollback(u->app->store);
 	}
 	kr_json_free(&j);
+	/* Activated: a --new-secret set's file now replaces the key's. */
+	if (ret == KR_OK && u->rep->activated && (ret = kr_reshare_switch(
+	    u->app, &u->key, u->set.epoch, err)) != KR_OK)
+		(void)kr_err_prefix(err, "share set epoch %u of key '%s' is now "
+		    "current, but its re-wrapped key file is not yet in place "
+		    "(keyrite finishes this the next time a command that "
+		    "changes state opens the state folder): ", u->set.epoch,
+		    u->key.name);
 	return ret;
 }
 

@@ -140,6 +140,10 @@ cmd_reshare_report(struct cmd_ctx *ctx, const struct cmd_reshare_opts *a,
 			    "down): %.47s\n%*s%s\n", res->approval_fp[i], 40,
 			    "", res->approval_fp[i] + 48);
 	}
+	if (a->req.new_secret)
+		cmd_printf(ctx, "The key was re-wrapped under a fresh quorum "
+		    "secret for epoch %u; it replaces the key's file when the "
+		    "new set becomes current.\n", res->epoch);
 	cmd_printf(ctx, "The new set is pending: epoch %u stays current until "
 	    "%u of the new holders have checked their shares with\n"
 	    "  keyrite quorum verify --key %s --share FILE\n"
@@ -198,8 +202,9 @@ const struct cmd_entry cmd_quorum_reshare_entry = {
 	    "                     custodian present; a quorum approves)\n"
 	    "  --passphrase-fd N  read the passphrases from descriptor N: one\n"
 	    "                     line per --share, then one per --custodian\n"
-	    "  --new-secret       re-wrap the key under a fresh quorum secret\n"
-	    "                     (not available yet)\n"
+	    "  --new-secret       re-wrap the key under a fresh quorum secret:\n"
+	    "                     once the new set is current, the old shares\n"
+	    "                     cannot open the key even together\n"
 	    "\nThe new set is pending until M of its holders have run quorum\n"
 	    "verify with their new shares; then it becomes current and the old\n"
 	    "epoch is retired (its shares are refused).\n",

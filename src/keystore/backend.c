@@ -104,6 +104,7 @@ static const struct kr_backend_ops kr_backend_sealed = {
 	.destroy = sealed_destroy,
 	.describe = sealed_describe,
 	.facts = sealed_facts,
+	.rewrap = kr_sealed_rewrap,
 };
 
 static const struct kr_backend_ops *const all[] = {

@@ -373,3 +373,25 @@ kr_pins_open(const uint8_t *file, size_t len, const char *label,
 	*out = pins;
 	return KR_OK;
 }
+
+int
+kr_pins_rewrap(const uint8_t *file, size_t len, const char *label,
+    const uint8_t *old_qsecret, const struct kr_rewrap_set *set,
+    const uint8_t *new_qsecret, uint8_t **out, size_t *outlen,
+    struct kr_err *err)
+{
+	struct kr_pins_header	 h;
+	struct kr_p11_pins	*pins = NULL;
+	int			 ret;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((ret = kr_pins_open(file, len, label, old_qsecret, &h, &pins,
+	    err)) != KR_OK)
+		return ret;
+	memcpy(h.set_id, set->set_id, sizeof(h.set_id));
+	h.epoch = set->epoch;
+	ret = kr_pins_seal(&h, pins, new_qsecret, out, outlen, err);
+	kr_p11_pins_free(&pins);
+	return ret;
+}

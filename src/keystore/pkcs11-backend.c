@@ -240,4 +240,5 @@ const struct kr_backend_ops kr_backend_pkcs11 = {
 	.destroy = p11be_destroy,
 	.describe = p11be_describe,
 	.facts = p11be_facts,
+	.rewrap = kr_pins_rewrap,
 };

@@ -488,3 +488,49 @@ out:
 	kr_keypair_free(&kp);
 	return ret;
 }
+
+int
+kr_sealed_rewrap(const uint8_t *file, size_t len, const char *label,
+    const uint8_t *old_qsecret, const struct kr_rewrap_set *set,
+    const uint8_t *new_qsecret, uint8_t **out, size_t *outlen,
+    struct kr_err *err)
+{
+	struct kr_sealed_header	 h;
+	struct sealed_layout	 lay;
+	struct kr_keypair	*kp = NULL;
+	const uint8_t		*spki, *priv;
+	size_t			 spki_len, plen;
+	int			 ret = KR_EINTERNAL;
+
+	*out = NULL;
+	*outlen = 0;
+	if (file == NULL || label == NULL || old_qsecret == NULL ||
+	    new_qsecret == NULL || set == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "no sealed key file or "
+		    "quorum secret was given (bug: report it)");
+	if ((ret = sealed_parse(file, len, label, &h, &lay, err)) != KR_OK ||
+	    (ret = unseal(file, &lay, label, &h, old_qsecret, &kp, err)) !=
+	    KR_OK)
+		goto out;
+	spki = kr_keypair_spki(kp, &spki_len);
+	if (spki_len != h.spki_len || !kr_ct_equal(spki, h.spki, spki_len)) {
+		ret = kr_err_set(err, KR_EVERIFY, "sealed key file %s: the "
+		    "private key inside does not match the public key in its "
+		    "header; do not use this file", label);
+		goto out;
+	}
+	memcpy(h.set_id, set->set_id, sizeof(h.set_id));
+	h.epoch = set->epoch;
+	h.m = set->m;
+	h.n = set->n;
+	memcpy(h.dealer_pk, set->dealer_pk, sizeof(h.dealer_pk));
+	if ((ret = fields_check(&h, err)) != KR_OK) {
+		(void)kr_err_prefix(err, "re-wrapping %s: ", label);
+		goto out;
+	}
+	priv = kr_keypair_private(kp, &plen);
+	ret = seal(&h, priv, plen, new_qsecret, out, outlen, err);
+out:
+	kr_keypair_free(&kp);
+	return ret;
+}

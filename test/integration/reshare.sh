@@ -1,5 +1,5 @@
 #!/bin/sh
-# TEST-KEY-070..073: quorum reshare.  A 3-of-5 key is reshared to 2-of-3
+# TEST-KEY-070..074: quorum reshare.  A 3-of-5 key is reshared to 2-of-3
 # with two new holders; the new set is pending until 2 of its holders
 # have checked their shares; the old shares unlock while it is pending
 # and are refused, naming the retirement, once it is current; every step
@@ -124,15 +124,66 @@ run -C "$S" key show root
 grep -q "epoch 2" "$T/out" && ok "key show names epoch 2" ||
     fail "key show: $(cat "$T/out")"
 
-# TEST-KEY-074: --new-secret is refused for now, nothing changes.
-before=$(state_snapshot "$S/keyrite.db" "$S")
+# TEST-KEY-074: --new-secret.  Epoch 2 (c1 d1 d2) reshares to e1 e2 under
+# a fresh secret: the re-wrapped file waits beside the key's file while
+# the set is pending, replaces it on activation, and then the epoch 2
+# quorum cannot open the current sealed file even where the records
+# would let it (a copy of the state from before the activation).
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+old_sealed=$(sha "$S/keys/root.sealed")
 mkdir -p "$T/ns"
+{ pass_of c1; pass_of d1; pass_of e1; pass_of e2; } > "$T/ns.pw"
 run -C "$S" quorum reshare --key root --threshold 2 --custodian e1 \
     --custodian e2 --share-dir "$T/ns" --new-secret \
     --share "$T/new/c1.share" --share "$T/new/d1.share" --passphrase-fd 3 \
-    3<"$T/new.pw"
-now=$(state_snapshot "$S/keyrite.db" "$S")
-[ "$rc" -ne 0 ] && grep -q "new-secret" "$T/err" && [ "$now" = "$before" ] &&
-    ok "--new-secret refused, state unchanged" ||
-    fail "--new-secret: exit $rc"
+    3<"$T/ns.pw"
+[ "$rc" -eq 0 ] && grep -q "re-wrapped under a fresh quorum secret" "$T/out" &&
+    [ -f "$S/keys/root+epoch3.sealed" ] &&
+    [ "$(sha "$S/keys/root.sealed")" = "$old_sealed" ] &&
+    ok "--new-secret: epoch 3 dealt, key re-wrapped beside the current file" ||
+    fail "--new-secret reshare: exit $rc: $(cat "$T/err")"
+verify_shares "$S" root "$T/new" c1 d2
+[ "$rc" -eq 0 ] && ok "epoch 2 shares unlock while epoch 3 is pending" ||
+    fail "epoch 2 while pending: exit $rc: $(cat "$T/err")"
+verify_shares "$S" root "$T/ns" e1 e2
+[ "$rc" -eq 0 ] && grep -q "Quorum met" "$T/out" &&
+    grep -q "epoch 3 is now current" "$T/out" &&
+    [ ! -e "$S/keys/root+epoch3.sealed" ] &&
+    [ "$(sha "$S/keys/root.sealed")" != "$old_sealed" ] &&
+    ok "the new holders' quorum verify opens the re-wrapped key and activates it" ||
+    fail "e1 e2 verify: exit $rc: $(cat "$T/out" "$T/err")"
+verify_shares "$S" root "$T/ns" e2 e1
+[ "$rc" -eq 0 ] && ok "epoch 3 shares unlock the current key" ||
+    fail "epoch 3 unlock: exit $rc"
+verify_shares "$S" root "$T/new" c1 d1
+[ "$rc" -ne 0 ] && grep -q "epoch 2 was retired on" "$T/err" &&
+    ok "epoch 2 shares refused after activation" || fail "epoch 2: exit $rc"
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && ok "audit verify passes after the --new-secret reshare" ||
+    fail "audit verify: $(cat "$T/err")"
+
+# The old quorum with the current sealed file: a copy of the state as it
+# was before epoch 3 was activated, given the current sealed file.
+rm -rf "$T/ns2"
+mkdir -p "$T/ns2"
+{ pass_of e1; pass_of e2; pass_of f1; pass_of f2; } > "$T/ns2.pw"
+run -C "$S" quorum reshare --key root --threshold 2 --custodian f1 \
+    --custodian f2 --share-dir "$T/ns2" --new-secret \
+    --share "$T/ns/e1.share" --share "$T/ns/e2.share" --passphrase-fd 3 \
+    3<"$T/ns2.pw"
+[ "$rc" -eq 0 ] && ok "a second --new-secret reshare (epoch 4) is pending" ||
+    fail "epoch 4 reshare: exit $rc: $(cat "$T/err")"
+cp -a "$S" "$T/pre"
+verify_shares "$S" root "$T/ns2" f1
+verify_shares "$S" root "$T/ns2" f2
+[ "$rc" -eq 0 ] && grep -q "epoch 4 is now current" "$T/out" &&
+    ok "epoch 4 activated" || fail "epoch 4 activation: exit $rc"
+verify_shares "$T/pre" root "$T/ns" e1 e2
+[ "$rc" -eq 0 ] && ok "in the copy, epoch 3 still unlocks its own file" ||
+    fail "copy, epoch 3: exit $rc: $(cat "$T/err")"
+cp "$S/keys/root.sealed" "$T/pre/keys/root.sealed"
+verify_shares "$T/pre" root "$T/ns" e1 e2
+[ "$rc" -ne 0 ] && grep -q "could not be opened with this quorum secret" "$T/err" &&
+    ok "--new-secret: the old quorum cannot open the current sealed file" ||
+    fail "old quorum with the new sealed file: exit $rc: $(cat "$T/err")"
 finish
