@@ -256,6 +256,51 @@ START_TEST(test_wrong_secret)
 }
 END_TEST
 
+/*
+ * quorum reshare --new-secret: the same private key under a new secret,
+ * its header naming the new set; the old secret cannot open the new file.
+ */
+START_TEST(test_rewrap)
+{
+	const struct gen	*g = gen_ok(_i);
+	struct kr_rewrap_set	 set;
+	struct kr_sealed_header	 h;
+	struct kr_signer	*s = NULL;
+	uint8_t			 fresh[KR_QUORUM_SECRET_BYTES], *f = NULL;
+	size_t			 flen = 0;
+	struct kr_err		 err;
+
+	memset(&set, 0, sizeof(set));
+	memset(set.set_id, 0x5e, sizeof(set.set_id));
+	set.epoch = 4;
+	set.m = 2;
+	set.n = 3;
+	memset(set.dealer_pk, 0xd4, sizeof(set.dealer_pk));
+	kr_random(fresh, sizeof(fresh));
+	kr_err_clear(&err);
+	ck_assert_int_eq(kr_sealed_rewrap(g->file, g->len, LABEL, fresh, &set,
+	    fresh, &f, &flen, &err), KR_EVERIFY);	/* wrong old secret */
+	ck_assert_ptr_null(f);
+	ck_assert_int_eq(kr_sealed_rewrap(g->file, g->len, LABEL, qsecret,
+	    &set, fresh, &f, &flen, &err), KR_OK);
+	ck_assert_int_eq(kr_sealed_parse_header(f, flen, LABEL, &h, &err),
+	    KR_OK);
+	ck_assert_mem_eq(h.set_id, set.set_id, sizeof(h.set_id));
+	ck_assert_uint_eq(h.epoch, 4);
+	ck_assert_uint_eq(h.m, 2);
+	ck_assert_uint_eq(h.n, 3);
+	ck_assert_mem_eq(h.key_id, g->h.key_id, sizeof(h.key_id));
+	ck_assert_mem_eq(h.spki, g->h.spki, g->h.spki_len);
+	ck_assert_int_eq(kr_sealed_open(f, flen, LABEL, qsecret, &s, &err),
+	    KR_EVERIFY);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(kr_sealed_open(f, flen, LABEL, fresh, &s, &err),
+	    KR_OK);
+	kr_signer_free(&s);
+	free(f);
+}
+END_TEST
+
 /* Open with one byte changed: refused by the parser or by the AEAD tag. */
 static void
 flip_check(uint8_t *buf, size_t len, size_t pos, uint8_t mask)
@@ -704,6 +749,7 @@ keystore_suite(void)
 	tcase_add_loop_test(tc, test_sign_verify, 0, NALGS);
 	tcase_add_loop_test(tc, test_determinism, 0, NALGS);
 	tcase_add_loop_test(tc, test_wrong_secret, 0, NALGS);
+	tcase_add_loop_test(tc, test_rewrap, 0, NALGS);
 	tcase_add_loop_test(tc, test_every_byte_flipped, 0, NALGS);
 	tcase_add_loop_test(tc, test_truncated_and_trailing, 0, NALGS);
 	tcase_add_loop_test(tc, test_no_secret_in_file, 0, NALGS);

@@ -407,6 +407,68 @@ START_TEST(test_set_round_trip)
 }
 END_TEST
 
+/* Schema 10: a reshare's pending set, its checks, its activation. */
+START_TEST(test_set_pending)
+{
+	struct kr_key_rec	k;
+	struct kr_set_rec	s, p, got, all[4];
+	struct kr_custodian_rec	c, cs[4];
+	size_t			n;
+
+	create_and_open();
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	fill_set(&s, 0x10, k.id, 1, 3, 5);
+	ck_assert_int_eq(kr_store_set_insert(st, &s, &err), KR_OK);
+	ck_assert_int_eq(kr_store_set_pending(st, k.id, &got, &err),
+	    KR_ENOENT);
+	fill_set(&p, 0x11, k.id, 2, 2, 3);
+	strcpy(p.state, "pending");
+	ck_assert_int_eq(kr_store_set_insert(st, &p, &err), KR_OK);
+	fill_set(&got, 0x12, k.id, 3, 2, 3);
+	strcpy(got.state, "pending");
+	ck_assert_int_eq(kr_store_set_insert(st, &got, &err), KR_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "already has a pending"));
+	ck_assert_int_eq(kr_store_set_pending(st, k.id, &got, &err), KR_OK);
+	ck_assert_uint_eq(got.epoch, 2);
+	ck_assert_int_eq(got.retired, 0);
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.set_id, p.id, sizeof(c.set_id));
+	c.x = 1;
+	strcpy(c.name, "d1");
+	ck_assert_int_eq(kr_store_custodian_insert(st, &c, &err), KR_OK);
+	ck_assert_int_eq(kr_store_custodian_checked(st, p.id, 1, 1700000100,
+	    &err), KR_OK);
+	ck_assert_int_eq(kr_store_custodian_checked(st, p.id, 1, 1700000200,
+	    &err), KR_OK);
+	ck_assert_int_eq(kr_store_custodians(st, p.id, cs, 4, &n, &err),
+	    KR_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(cs[0].checked, 1700000100);	/* the first stays */
+
+	/* One active set per key: the old one is retired first. */
+	ck_assert_int_ne(kr_store_set_activate(st, p.id, &err), KR_OK);
+	ck_assert_int_eq(kr_store_set_retire(st, s.id, 1700000300, &err),
+	    KR_OK);
+	ck_assert_int_eq(kr_store_set_activate(st, p.id, &err), KR_OK);
+	ck_assert_int_eq(kr_store_set_activate(st, p.id, &err), KR_EREFUSED);
+	ck_assert_int_eq(kr_store_set_active(st, k.id, &got, &err), KR_OK);
+	ck_assert_uint_eq(got.epoch, 2);
+	ck_assert_int_eq(kr_store_set_get(st, s.id, &got, &err), KR_OK);
+	ck_assert_str_eq(got.state, "retired");
+	ck_assert_int_eq(got.retired, 1700000300);
+	ck_assert_int_eq(kr_store_sets_of_key(st, k.id, all, 4, &n, &err),
+	    KR_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(all[0].epoch, 1);
+	ck_assert_uint_eq(all[1].epoch, 2);
+	/* A retirement date only on a retired set. */
+	ck_assert_int_ne(raw_exec("UPDATE share_sets SET retired = 5 WHERE "
+	    "epoch = 2"), SQLITE_OK);
+}
+END_TEST
+
 START_TEST(test_set_refusals)
 {
 	struct kr_key_rec	k;
@@ -1120,6 +1182,7 @@ store_suite(void)
 	tcase_add_test(tc, test_key_refusals);
 	tcase_add_test(tc, test_set_round_trip);
 	tcase_add_test(tc, test_set_refusals);
+	tcase_add_test(tc, test_set_pending);
 	tcase_add_test(tc, test_custodians);
 	tcase_add_test(tc, test_rollback_leaves_nothing);
 	suite_add_tcase(s, tc);
