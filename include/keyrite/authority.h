@@ -346,7 +346,7 @@ struct kr_reshare_req {
 	size_t			 n;
 	const char		*share_dir;
 	const char		*actor;
-	bool			 new_secret;	/* --new-secret (not yet) */
+	bool			 new_secret;	/* --new-secret: a fresh secret */
 	const char *const	*shares;	/* the current quorum's files */
 	size_t			 nshares;
 	unsigned		 share_format;	/* 0: current (2); 1: tests */
