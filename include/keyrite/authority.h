@@ -335,7 +335,8 @@ int		 kr_authority_quorum_verify(struct kr_appliance *app,
 /*
  * quorum reshare: a quorum of the key's current shares deals a new share
  * set (next epoch, new m, n and holders, share files of format 2) of the
- * same quorum secret.  The new set is recorded as pending; it becomes
+ * same quorum secret, or (new_secret) of a fresh one under which the
+ * key's file is re-wrapped, switched in on activation.  The new set is recorded as pending; it becomes
  * current, and the old set is retired, once m of its holders have checked
  * their shares with quorum verify (docs/custodians.md).
  */

@@ -1,13 +1,18 @@
 /*
  * quorum reshare (issue 11 point 5): a quorum of the key's current shares
  * deals a new share set of the same quorum secret: the next epoch, new m,
- * n and holders, share files of format 2.
+ * n and holders, share files of format 2.  With --new-secret a fresh
+ * secret is dealt instead, and the key's file (sealed key or token PINs)
+ * is re-wrapped under it as keys/NAME+epochN.EXT, which replaces the
+ * key's file when the set is activated (kr_reshare_switch, after that
+ * commit; recover.c finishes a switch cut short).
  *
  * Order of work: check the request (key, current set, new holders, share
  * folder) -> describe the new set and hash the description (what the
  * current custodians approve, op "quorum.reshare") -> the current quorum
  * unlocks (approvals signed, secret recovered, the key opened with it) ->
- * the new holders' passphrases -> deal and self-check the new shares in
+ * (--new-secret: a fresh secret, the key's file re-wrapped and reopened)
+ * -> the new holders' passphrases -> deal and self-check the new shares in
  * memory -> journal, stage the share files -> record the new set as
  * 'pending' and the quorum.reshare row (one transaction) -> name the
  * files -> remove the journal.  This is keygen's pattern (deal.c), so an
