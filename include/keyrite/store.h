@@ -201,7 +201,7 @@ int	kr_store_set_retire(struct kr_store *, const uint8_t *, int64_t,
 /* A pending set becomes 'active' (retire the active one first). */
 int	kr_store_set_activate(struct kr_store *, const uint8_t *,
 	    struct kr_err *) KR_WUR;
-/* A key's share sets, every state, by epoch (fills up to max). */
+/* A key's share sets, every state, newest epoch first (up to max). */
 int	kr_store_sets_of_key(struct kr_store *, const uint8_t *,
 	    struct kr_set_rec *, size_t, size_t *, struct kr_err *) KR_WUR;
 

@@ -93,23 +93,19 @@ kr_reshare_switch(struct kr_appliance *app, const struct kr_key_rec *k,
 	return ret;
 }
 
-/* The next epoch: above every set the key ever had. */
+/* The next epoch: above every set the key ever had (newest first). */
 static int
 kr_reshare_epoch(struct kr_reshare *r, struct kr_err *err)
 {
-	struct kr_set_rec	*sets;
-	size_t			 n, i;
+	struct kr_set_rec	 newest;
+	size_t			 n;
 	uint32_t		 top = r->from.epoch;
 	int			 ret;
 
-	if ((sets = calloc(256, sizeof(*sets))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_store_sets_of_key(r->app->store, r->key.id, sets, 256, &n,
+	ret = kr_store_sets_of_key(r->app->store, r->key.id, &newest, 1, &n,
 	    err);
-	for (i = 0; ret == KR_OK && i < n; i++)
-		if (sets[i].epoch > top)
-			top = sets[i].epoch;
-	free(sets);
+	if (ret == KR_OK && n == 1 && newest.epoch > top)
+		top = newest.epoch;
 	if (ret == KR_OK && top == UINT32_MAX)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' has no epoch "
 		    "left to reshare into", r->key.name);

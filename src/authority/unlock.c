@@ -135,6 +135,12 @@ kr_unlock_other_set(const struct kr_unlock *u, const struct kr_share *sh,
 		    sh->label, sh->h.custodian, o.epoch, o.retired != 0 ? when :
 		    "an unrecorded date", u->key.name, u->set.epoch);
 	}
+	if (strcmp(o.state, "active") == 0)
+		return kr_err_set(err, KR_EREFUSED, "share file %s (custodian "
+		    "'%s') is of the current share set epoch %u of key '%s', "
+		    "while the first share given is of the pending set epoch "
+		    "%u: check the shares of one set at a time", sh->label,
+		    sh->h.custodian, o.epoch, u->key.name, u->set.epoch);
 	return kr_err_set(err, KR_EREFUSED, "share file %s (custodian '%s') is "
 	    "of the pending share set epoch %u of key '%s': it counts once %u "
 	    "of its holders have checked their new shares with `keyrite "
@@ -709,16 +715,35 @@ kr_quorum_approvers(const struct kr_quorum_report *q, const char **names,
  * unlinked, or the token objects destroyed.  If removal fails the key is
  * already unusable through keyrite and the message says what to remove.
  */
+/*
+ * A reshare's pending set is retired with the key; its re-wrapped file,
+ * if any, is removed by the next open's cleanup (recover.c).
+ */
+static int
+kr_destroy_pending(struct kr_unlock *u, const struct kr_set_rec *p,
+    struct kr_err *err)
+{
+	if (p->epoch == 0)
+		return KR_OK;
+	return kr_store_set_retire(u->app->store, p->id, kr_time_now(), err);
+}
+
 static int
 kr_destroy_record(struct kr_unlock *u, const char *actor, struct kr_err *err)
 {
-	const char	*names[KR_CUSTODIANS_MAX];
-	char		 who[1024];
-	struct kr_json	 j;
-	size_t		 n;
-	int		 ret;
+	const char		*names[KR_CUSTODIANS_MAX];
+	char			 who[1024];
+	struct kr_set_rec	 pending;
+	struct kr_err		 e;
+	struct kr_json		 j;
+	size_t			 n;
+	int			 ret;
 
 	kr_quorum_approvers(u->rep, names, &n, who, sizeof(who));
+	kr_err_clear(&e);
+	if (kr_store_set_pending(u->app->store, u->key.id, &pending, &e) !=
+	    KR_OK)
+		memset(&pending, 0, sizeof(pending));
 	if ((ret = kr_store_begin(u->app->store, err)) != KR_OK)
 		return ret;
 	kr_json_begin(&j);
@@ -728,6 +753,8 @@ kr_destroy_record(struct kr_unlock *u, const char *actor, struct kr_err *err)
 	    u->kw.be->material : u->key.location);
 	if (u->set.epoch != 0)
 		kr_json_int(&j, "retired_epoch", u->set.epoch);
+	if (pending.epoch != 0)
+		kr_json_int(&j, "retired_pending_epoch", pending.epoch);
 	kr_json_str_array(&j, "approved_by", names, n);
 	kr_approvals_json(&j, u->rep, 0);
 	kr_json_str(&j, "operator", actor);
@@ -735,6 +762,7 @@ kr_destroy_record(struct kr_unlock *u, const char *actor, struct kr_err *err)
 	    err)) != KR_OK ||
 	    (u->set.epoch != 0 && (ret = kr_store_set_retire(u->app->store,
 	    u->set.id, kr_time_now(), err)) != KR_OK) ||
+	    (ret = kr_destroy_pending(u, &pending, err)) != KR_OK ||
 	    (ret = kr_audit_record(u->app, who[0] != '\0' ? who : actor,
 	    "key.destroy", kr_json_end(&j), NULL, err)) != KR_OK ||
 	    (ret = kr_store_commit(u->app->store, err)) != KR_OK)

@@ -503,7 +503,7 @@ kr_store_sets_of_key(struct kr_store *st, const uint8_t *key_id,
 
 	*count = 0;
 	if ((ret = store_prepare(st, "SELECT " SET_COLUMNS " FROM share_sets "
-	    "WHERE key_id = ?1 ORDER BY epoch", &stmt, err)) != KR_OK)
+	    "WHERE key_id = ?1 ORDER BY epoch DESC", &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, key_id, KR_STORE_ID_BYTES, SQLITE_STATIC);
 	ret = KR_OK;

@@ -75,6 +75,16 @@ run -C "$S" cert root --key root --profile root --subject "CN=Root" \
     ok "a pending set's shares do not sign (named as pending)" ||
     fail "pending shares signing: exit $rc: $(head -3 "$T/err")"
 
+# Shares of two sets at once: the one of the other set is named.
+: > "$T/mix.pw"; pass_of d1 >> "$T/mix.pw"; pass_of c2 >> "$T/mix.pw"
+run -C "$S" quorum verify --key root --share "$T/new/d1.share" \
+    --share "$T/shares/c2.share" --passphrase-fd 3 3<"$T/mix.pw"
+[ "$rc" -ne 0 ] && grep -q "check the shares of one set at a time" "$T/err" &&
+    ok "a current share given with a pending one is named" ||
+    fail "mixed sets: exit $rc: $(cat "$T/err")"
+n=$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM custodians WHERE checked IS NOT NULL")
+[ "$n" -eq 0 ] && ok "a refused check dates nothing" || fail "checked: $n"
+
 # TEST-KEY-072: m of the new holders check their shares: the set is current.
 verify_shares "$S" root "$T/new" d1
 [ "$rc" -eq 0 ] && grep -q "epoch 2 is pending: 1 of the 2" "$T/out" &&
@@ -186,4 +196,31 @@ verify_shares "$T/pre" root "$T/ns" e1 e2
 [ "$rc" -ne 0 ] && grep -q "could not be opened with this quorum secret" "$T/err" &&
     ok "--new-secret: the old quorum cannot open the current sealed file" ||
     fail "old quorum with the new sealed file: exit $rc: $(cat "$T/err")"
+
+# Destroying the key retires a pending set too; the next open removes its
+# re-wrapped file.
+mkdir -p "$T/ns3"
+{ pass_of f1; pass_of f2; pass_of g1; pass_of g2; } > "$T/ns3.pw"
+run -C "$S" quorum reshare --key root --threshold 2 --custodian g1 \
+    --custodian g2 --share-dir "$T/ns3" --new-secret \
+    --share "$T/ns2/f1.share" --share "$T/ns2/f2.share" --passphrase-fd 3 \
+    3<"$T/ns3.pw"
+[ "$rc" -eq 0 ] && [ -f "$S/keys/root+epoch5.sealed" ] &&
+    ok "epoch 5 pending, its re-wrapped file waiting" ||
+    fail "epoch 5: exit $rc: $(cat "$T/err")"
+{ pass_of f1; pass_of f2; } > "$T/f.pw"
+run -C "$S" key destroy root --share "$T/ns2/f1.share" \
+    --share "$T/ns2/f2.share" --passphrase-fd 3 --yes 3<"$T/f.pw"
+n=$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM share_sets WHERE state <> 'retired'")
+[ "$rc" -eq 0 ] && [ "$n" -eq 0 ] &&
+    ok "key destroy retires the active and the pending set" ||
+    fail "destroy: exit $rc, $n sets not retired: $(cat "$T/err")"
+gen_key "$S" other 2 "$T/other" o1 o2 || fail "key generate: $(cat "$T/gen.err")"
+grep -q "root+epoch5.sealed" "$T/gen.err" "$T/gen.out" &&
+    ok "the next open for writing says it removed the re-wrapped file" ||
+    fail "no word of root+epoch5.sealed: $(cat "$T/gen.err")"
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && [ ! -e "$S/keys/root+epoch5.sealed" ] &&
+    ok "the pending set's re-wrapped file is gone, audit verify passes" ||
+    fail "after destroy: exit $rc: $(ls "$S/keys") $(cat "$T/err")"
 finish

@@ -461,8 +461,8 @@ START_TEST(test_set_pending)
 	ck_assert_int_eq(kr_store_sets_of_key(st, k.id, all, 4, &n, &err),
 	    KR_OK);
 	ck_assert_uint_eq(n, 2);
-	ck_assert_uint_eq(all[0].epoch, 1);
-	ck_assert_uint_eq(all[1].epoch, 2);
+	ck_assert_uint_eq(all[0].epoch, 2);	/* newest first */
+	ck_assert_uint_eq(all[1].epoch, 1);
 	/* A retirement date only on a retired set. */
 	ck_assert_int_ne(raw_exec("UPDATE share_sets SET retired = 5 WHERE "
 	    "epoch = 2"), SQLITE_OK);
