@@ -223,4 +223,95 @@ run -C "$S" audit verify
 [ "$rc" -eq 0 ] && [ ! -e "$S/keys/root+epoch5.sealed" ] &&
     ok "the pending set's re-wrapped file is gone, audit verify passes" ||
     fail "after destroy: exit $rc: $(ls "$S/keys") $(cat "$T/err")"
+
+# TEST-KEY-074 (crash consistency): kills at each fsync, rename and link of a --new-secret
+# reshare, and at the rename of its activation.  After each kill the next
+# open for writing leaves: a pending set with its re-wrapped file and its
+# share files under their names, or no new set and no file of it; never
+# a temporary file; the audit chain intact; the current quorum unlocks.
+if command -v strace >/dev/null 2>&1; then
+	K="$T/kill"
+	mkdir -p "$K"
+	make_state "$K/st"
+	gen_key "$K/st" kk 2 "$K/sh" a b c || fail "kill key: $(cat "$T/gen.err")"
+	kills=0 bad=0 placed=0 i=0 prev="" pdir=""
+	for sc in fsync fdatasync renameat2 linkat; do
+		n=1
+		while [ "$n" -le 30 ]; do
+			i=$((i + 1))
+			mkdir -p "$K/n$i"
+			{ pass_of a; pass_of b; pass_of x; pass_of y; } > "$K/pw"
+			set +e
+			traced -f -qq -o /dev/null -e trace="$sc" \
+			    -e inject="$sc":signal=KILL:when="$n" \
+			    "$KEYRITE" -C "$K/st" quorum reshare --key kk \
+			    --threshold 2 --custodian x --custodian y \
+			    --share-dir "$K/n$i" --new-secret \
+			    --share "$K/sh/a.share" --share "$K/sh/b.share" \
+			    --passphrase-fd 3 3<"$K/pw" >"$K/out" 2>"$K/err"
+			krc=$?
+			set -e
+			if [ "$krc" -ne 137 ]; then	# ran to the end
+				prev=$(sqlite3 "$K/st/keyrite.db" "SELECT epoch FROM share_sets WHERE state = 'pending'")
+				pdir="$K/n$i"
+				break
+			fi
+			kills=$((kills + 1))
+			# The next open for writing cleans up; a and b unlock.
+			verify_shares "$K/st" kk "$K/sh" a b
+			[ "$rc" -eq 0 ] || { bad=$((bad + 1)); echo "# $sc $n: unlock: $(head -n 2 "$T/err")"; }
+			grep -q "put .* in place" "$T/err" "$T/out" && placed=$((placed + 1))
+			pend=$(sqlite3 "$K/st/keyrite.db" "SELECT epoch FROM share_sets WHERE state = 'pending'")
+			tmps=$(find "$K" -name '*.tmp-*' | head -n 3)
+			[ -z "$tmps" ] || { bad=$((bad + 1)); echo "# $sc $n: temporary files: $tmps"; }
+			nf=$(ls "$K/st/keys" | grep -c '+epoch' || true)
+			# A pending set is this run's, or an earlier one's.
+			[ "$pend" = "$prev" ] || pdir="$K/n$i"
+			prev=$pend
+			[ -z "$pend" ] || [ "$pdir" = "$K/n$i" ] ||
+			    [ ! -e "$K/n$i/x.share" ] ||
+			    { bad=$((bad + 1)); echo "# $sc $n: share files of an unrecorded set: $(ls "$K/n$i")"; }
+			if [ -n "$pend" ]; then
+				[ -f "$K/st/keys/kk+epoch$pend.sealed" ] && [ "$nf" -eq 1 ] &&
+				    [ -f "$pdir/x.share" ] && [ -f "$pdir/y.share" ] ||
+				    { bad=$((bad + 1)); echo "# $sc $n: pending epoch $pend incomplete: $(ls "$K/st/keys" "$K/n$i")"; }
+			else
+				[ "$nf" -eq 0 ] && [ ! -e "$K/n$i/x.share" ] ||
+				    { bad=$((bad + 1)); echo "# $sc $n: no pending set, but: $(ls "$K/st/keys" "$K/n$i")"; }
+			fi
+			run -C "$K/st" audit verify
+			[ "$rc" -eq 0 ] || { bad=$((bad + 1)); echo "# $sc $n: audit verify: $(head -n 2 "$T/err")"; }
+			n=$((n + 1))
+		done
+		[ "$krc" -eq 0 ] || fail "reshare under strace ($sc $n): exit $krc $(head -n 2 "$K/err")"
+	done
+	[ "$kills" -ge 10 ] && [ "$bad" -eq 0 ] &&
+	    ok "$kills kills at each fsync, rename and link of a --new-secret reshare ($placed put in place): nothing half-made, the current quorum unlocks" ||
+	    fail "$bad problems after $kills reshare kills"
+	# The activation's switch cut short: the next open finishes it.
+	{ pass_of x; } > "$K/x.pw"
+	"$KEYRITE" -C "$K/st" quorum verify --key kk --share "$K/n$i/x.share" \
+	    --passphrase-fd 3 3<"$K/x.pw" >/dev/null 2>&1 || fail "x check"
+	{ pass_of y; } > "$K/y.pw"
+	set +e
+	traced -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
+	    "$KEYRITE" -C "$K/st" quorum verify --key kk --share "$K/n$i/y.share" \
+	    --passphrase-fd 3 3<"$K/y.pw" >"$K/out" 2>"$K/err"
+	krc=$?
+	set -e
+	e=$(sqlite3 "$K/st/keyrite.db" "SELECT epoch FROM share_sets WHERE state = 'active'")
+	[ "$krc" -eq 137 ] && [ -f "$K/st/keys/kk+epoch$e.sealed" ] &&
+	    ok "killed between the activation's commit and its rename" ||
+	    fail "activation kill: exit $krc, active epoch $e, $(ls "$K/st/keys")"
+	{ pass_of x; pass_of y; } > "$K/xy.pw"
+	run -C "$K/st" quorum verify --key kk --share "$K/n$i/x.share" \
+	    --share "$K/n$i/y.share" --passphrase-fd 3 3<"$K/xy.pw"
+	[ "$rc" -eq 0 ] && grep -q "over keys/kk.sealed" "$T/err" "$T/out" &&
+	    [ ! -e "$K/st/keys/kk+epoch$e.sealed" ] &&
+	    ok "the next open put the re-wrapped file over the key's file; the new quorum unlocks" ||
+	    fail "after the activation kill: exit $rc: $(cat "$T/err" "$T/out" | head -n 4)"
+else
+	fail "strace is missing (./run test installs it)"
+fi
 finish
