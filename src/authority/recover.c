@@ -645,7 +645,7 @@ kr_rkeys_load(struct kr_appliance *app, struct kr_rkeys *ks,
  */
 static const char *
 kr_recover_next(struct kr_appliance *app, const struct kr_rkeys *ks,
-    const char *name, bool *owned)
+    const char *name)
 {
 	struct kr_key_rec	 k;
 	struct kr_err		 e;
@@ -655,16 +655,16 @@ kr_recover_next(struct kr_appliance *app, const struct kr_rkeys *ks,
 	unsigned long		 n;
 	size_t			 i;
 
-	*owned = false;
 	if (plus == NULL || strncmp(plus, "+epoch", 6) != 0)
 		return NULL;
 	n = strtoul(plus + 6, &end, 10);
+	if (*end != '.' || n == 0)
+		return "not a name keyrite gives a file";
 	for (i = 0; i < ks->n; i++) {
 		rk = &ks->v[i];
 		if (strlen(rk->name) != (size_t)(plus - name) ||
 		    strncmp(rk->name, name, (size_t)(plus - name)) != 0)
 			continue;
-		*owned = true;
 		if (rk->destroyed)
 			return "its key is recorded as destroyed";
 		if (n == rk->pending_epoch && n != 0)
@@ -687,7 +687,6 @@ kr_recover_next(struct kr_appliance *app, const struct kr_rkeys *ks,
 			    KR_KEYS_DIR, name, rk->location, e.msg);
 		return NULL;
 	}
-	(void)end;
 	return "no key record owns it";
 }
 
@@ -698,7 +697,6 @@ kr_recover_keys(struct kr_appliance *app, const struct kr_rkeys *ks)
 	const char	*why;
 	char		*dir, *path, rel[300];
 	size_t		 i, k;
-	bool		 owned;
 
 	if ((dir = kr_appliance_path(app, KR_KEYS_DIR)) == NULL)
 		return;
@@ -714,7 +712,7 @@ kr_recover_keys(struct kr_appliance *app, const struct kr_rkeys *ks)
 		else if (strchr(ns.v[i], '+') != NULL &&
 		    (kr_has_suffix(ns.v[i], ".sealed") ||
 		    kr_has_suffix(ns.v[i], ".pins")))
-			why = kr_recover_next(app, ks, ns.v[i], &owned);
+			why = kr_recover_next(app, ks, ns.v[i]);
 		else if (kr_has_suffix(ns.v[i], ".sealed") ||
 		    kr_has_suffix(ns.v[i], ".pins")) {
 			for (k = 0; k < ks->n; k++)

@@ -256,6 +256,46 @@ kr_reshare_describe(struct kr_reshare *r, struct kr_err *err)
 	return ret;
 }
 
+/* See, then approve: the new set, before any passphrase is asked. */
+static int
+kr_reshare_confirm(struct kr_reshare *r, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	const struct kr_deal	*d = &r->deal;
+	struct kr_preview	 pv;
+	char			 names[KR_CUSTODIANS_MAX * 20];
+	size_t			 i;
+	int			 ret;
+
+	names[0] = '\0';
+	for (i = 0; i < d->n && strlen(names) + strlen(d->custodians[i]) + 3 <
+	    sizeof(names); i++) {
+		if (i > 0)
+			(void)strcat(names, ", ");
+		(void)strcat(names, d->custodians[i]);
+	}
+	kr_preview_init(&pv, "New share set for key '%s' (quorum reshare)",
+	    r->key.name);
+	kr_preview_text(&pv, "current set", "epoch %u, %u of %u custodians",
+	    r->from.epoch, r->from.m, r->from.n);
+	kr_preview_text(&pv, "new set", "epoch %u, %u of %zu: %s", d->epoch,
+	    d->m, d->n, names);
+	kr_preview_text(&pv, "quorum secret", "%s", r->req->new_secret ?
+	    "a fresh one: the key is re-wrapped under it" : "the same one, "
+	    "dealt again");
+	if (r->has_pending)
+		kr_preview_text(&pv, "replaces", "the pending set of epoch %u "
+		    "(never activated)", r->pending.epoch);
+	kr_preview_hash(&pv, "description SHA-256", r->digest,
+	    sizeof(r->digest));
+	kr_preview_text(&pv, "afterwards", "the new set is pending until %u of "
+	    "its holders have checked their shares; then epoch %u is retired",
+	    d->m, r->from.epoch);
+	ret = kr_preview_confirm(src, &pv, true, err);
+	kr_preview_free(&pv);
+	return ret;
+}
+
 static int
 kr_reshare_audit(struct kr_reshare *r, struct kr_reshare_result *res,
     struct kr_err *err)
@@ -404,7 +444,8 @@ kr_authority_quorum_reshare(struct kr_appliance *app,
 	r->deal.notice = notice;
 	if ((ret = kr_reshare_check(r, err)) != KR_OK ||
 	    (ret = kr_deal_begin(&r->deal, err)) != KR_OK ||
-	    (ret = kr_reshare_describe(r, err)) != KR_OK)
+	    (ret = kr_reshare_describe(r, err)) != KR_OK ||
+	    (ret = kr_reshare_confirm(r, src, err)) != KR_OK)
 		goto out;
 	sub.digests = r->digest;
 	if ((r->secret = kr_secure_alloc(KR_QUORUM_SECRET_BYTES)) == NULL) {

@@ -178,8 +178,7 @@ cmd_quorum_reshare_exec(struct cmd_ctx *ctx, void *opts, int argc,
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
 	ret = kr_authority_quorum_reshare(ctx->app, &a->req, &ctx->src, &sink,
 	    res, &ctx->err);
-	if (res->quorum != NULL && ret != KR_OK)
-		cmd_quorum_table(ctx, res->quorum);
+	cmd_quorum_table(ctx, res->quorum);
 	if (ret == KR_OK)
 		cmd_reshare_report(ctx, a, res);
 	cmd_note_kdf_profile(ctx);
