@@ -190,7 +190,7 @@ cmd_quorum_reshare_exec(struct cmd_ctx *ctx, void *opts, int argc,
 const struct cmd_entry cmd_quorum_reshare_entry = {
 	.name = "quorum reshare",
 	.usage = "--key NAME --threshold M --custodian NAME... --share-dir DIR "
-	    "--share FILE... [--passphrase-fd N] [--new-secret]",
+	    "--share FILE... [--passphrase-fd N] [--new-secret] [--yes]",
 	.summary = "deal a key's quorum secret to a new set of custodians",
 	.help =
 	    "  --key NAME         the key whose shares are dealt anew\n"
