@@ -192,6 +192,10 @@ int	kr_store_set_get(struct kr_store *, const uint8_t *,
 int	kr_store_set_retire(struct kr_store *, const uint8_t *,
 	    struct kr_err *) KR_WUR;
 
+/* The key with this id; KR_ENOENT (message naming the id) when none. */
+int	kr_store_key_by_id(struct kr_store *, const uint8_t *,
+	    struct kr_key_rec *, struct kr_err *) KR_WUR;
+
 /* Custodians of a share set, in x order. */
 int	kr_store_custodian_insert(struct kr_store *,
 	    const struct kr_custodian_rec *, struct kr_err *) KR_WUR;
@@ -199,6 +203,25 @@ int	kr_store_custodian_insert(struct kr_store *,
 int	kr_store_custodians(struct kr_store *st, const uint8_t *set_id,
 	    struct kr_custodian_rec *out, size_t max, size_t *count,
 	    struct kr_err *err) KR_WUR;
+
+/* One share a custodian holds: the custodian row, its set and its key. */
+struct kr_holding_rec {
+	struct kr_custodian_rec	c;
+	char			key[KR_STORE_NAME_MAX + 1];
+	char			key_state[16];
+	uint32_t		epoch;
+	unsigned		m;
+	unsigned		n;
+	char			set_state[16];
+};
+typedef int kr_holding_cb(const struct kr_holding_rec *, void *);
+/*
+ * Calls cb for every share held, by custodian name, key name and epoch;
+ * only `custodian`'s when not NULL.  A non-zero return stops and is
+ * returned.
+ */
+int	kr_store_holdings_foreach(struct kr_store *st, const char *custodian,
+	    kr_holding_cb *cb, void *arg, struct kr_err *err) KR_WUR;
 
 /* Certificates.  A second serial for one issuer gives KR_EEXIST. */
 int	kr_store_cert_insert(struct kr_store *, const struct kr_cert_rec *,

@@ -284,6 +284,13 @@ int	kr_sign_output_write(const struct kr_fw_result *, const char *,
  * are in place; the open-time cleanup finishes or undoes what a journal
  * left behind, and removes keyrite's stale temporary files.
  */
+/* A share file's name inside the share folder: CUSTODIAN/KEY.share. */
+#define KR_SHARE_REL_MAX	(KR_CUSTODIAN_NAME_MAX + KR_KEY_NAME_MAX + 16)
+
+int	kr_keygen_share_path(const char *share_dir, const char *custodian,
+	    const char *key, char **path, char *rel, size_t cap,
+	    struct kr_err *err) KR_WUR;
+
 struct kr_journal {
 	char		key[KR_KEY_NAME_MAX + 1];
 	uint8_t		key_id[KR_STORE_ID_BYTES];
@@ -291,7 +298,8 @@ struct kr_journal {
 	char		share_dir[4096];	/* "" when none */
 	size_t		n;
 	unsigned	x[KR_CUSTODIANS_MAX];
-	char		share[KR_CUSTODIANS_MAX][KR_CUSTODIAN_NAME_MAX + 8];
+	/* CUSTODIAN/KEY.share (CUSTODIAN.share in journals of before). */
+	char		share[KR_CUSTODIANS_MAX][KR_SHARE_REL_MAX];
 };
 
 int	kr_journal_begin(struct kr_appliance *, const struct kr_journal *,

@@ -114,12 +114,33 @@ kr_keygen_check_custodians(const struct kr_keygen *kg, struct kr_err *err)
 	return KR_OK;
 }
 
+/*
+ * Where a custodian's share of key `key` goes: SHARE_DIR/CUSTODIAN/KEY.share
+ * (one folder per custodian, to hand over; files named by key).  `rel`
+ * receives the name the journal records, relative to the share folder;
+ * *path (malloc'd) the full path, unless path is NULL.
+ */
+int
+kr_keygen_share_path(const char *share_dir, const char *custodian,
+    const char *key, char **path, char *rel, size_t cap, struct kr_err *err)
+{
+	int	n;
+
+	n = snprintf(rel, cap, "%s/%s.share", custodian, key);
+	if (n < 0 || (size_t)n >= cap)
+		return kr_err_set(err, KR_EINTERNAL, "the share file name of "
+		    "custodian '%s' is too long", custodian);
+	if (path != NULL && (*path = kr_path_join(share_dir, rel)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	return KR_OK;
+}
+
 static int
 kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
 {
 	const struct kr_keygen_req	*req = kg->req;
 	struct kr_media_plan		*plan;
-	char				 name[KR_CUSTODIAN_NAME_MAX + 8];
+	char				 rel[KR_SHARE_REL_MAX];
 	size_t				 i;
 	int				 ret;
 
@@ -132,18 +153,19 @@ kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
 		free(plan);
 		return ret;
 	}
+	/* A custodian's folder may exist (other keys' shares), a file not. */
 	for (i = 0; i < req->n && ret == KR_OK; i++) {
-		(void)snprintf(name, sizeof(name), "%s.share",
-		    req->custodians[i]);
-		if ((kg->paths[i] = kr_path_join(req->share_dir, name)) == NULL)
-			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-		else if (kr_path_exists(kg->paths[i]))
+		if ((ret = kr_keygen_share_path(req->share_dir,
+		    req->custodians[i], req->name, &kg->paths[i], rel,
+		    sizeof(rel), err)) != KR_OK)
+			break;
+		if (kr_path_exists(kg->paths[i]))
 			ret = kr_err_set(err, KR_EEXIST, "%s already exists: "
 			    "keyrite will not overwrite a custodian's share "
 			    "file; move it away or choose another --share-dir",
 			    kg->paths[i]);
 		else
-			ret = kr_media_plan_add(plan, KR_ART_SHARE_FILE,
+			ret = kr_media_plan_add_sub(plan, KR_ART_SHARE_FILE,
 			    kg->paths[i], KR_SHARE_FILE_MAX, err);
 	}
 	free(plan);
@@ -522,13 +544,15 @@ kr_keygen_journal(struct kr_keygen *kg, struct kr_err *err)
 	}
 	if (kg->req->n > 0)
 		(void)snprintf(j->share_dir, sizeof(j->share_dir), "%s", dir);
-	for (i = 0; i < kg->req->n; i++) {
+	for (i = 0, ret = KR_OK; i < kg->req->n && ret == KR_OK; i++) {
 		j->x[i] = kg->xs[i];
-		(void)snprintf(j->share[i], sizeof(j->share[i]), "%s.share",
-		    kg->req->custodians[i]);
+		ret = kr_keygen_share_path(kg->req->share_dir,
+		    kg->req->custodians[i], kg->hdr.name, NULL, j->share[i],
+		    sizeof(j->share[i]), err);
 	}
 	j->n = kg->req->n;
-	ret = kr_journal_begin(kg->app, j, &kg->journal, err);
+	if (ret == KR_OK)
+		ret = kr_journal_begin(kg->app, j, &kg->journal, err);
 	free(j);
 	return ret;
 }
@@ -584,7 +608,7 @@ kr_keygen_unstage(struct kr_keygen *kg)
 
 	for (i = 0; i < KR_CUSTODIANS_MAX; i++) {
 		if (kg->tmps[i] != NULL)
-			(void)unlink(kg->tmps[i]);
+			kr_media_unstage(kg->tmps[i]);
 		free(kg->tmps[i]);
 		kg->tmps[i] = NULL;
 	}

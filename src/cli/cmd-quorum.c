@@ -34,7 +34,7 @@ cmd_quorum_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
 		return ret;
 	ret = kr_authority_quorum_verify(ctx->app, o->key, ctx->q.shares,
 	    ctx->q.n, &ctx->src, &rep, &ctx->err);
-	cmd_quorum_table(ctx, rep);
+	cmd_quorum_table_fp(ctx, rep);
 	if (ret == KR_OK && ctx->q.n == 1)
 		cmd_printf(ctx, "The share of custodian '%s' is good: it "
 		    "opens with this passphrase and was dealt for this key.\n",

@@ -50,7 +50,7 @@ session() {
 # A damaged folder: the refusal comes before any passphrase prompt.
 cp -a "$S" "$T/good"
 sqlite3 "$S/keyrite.db" "UPDATE keys SET purpose = 'firmware' WHERE name = 'root'"
-session "'$KEYRITE' -C '$S' cert root --key root --profile root --subject 'CN=Tty Root' --out '$T/root.pem' --share '$T/sh-root/a.share' --share '$T/sh-root/b.share'"
+session "'$KEYRITE' -C '$S' cert root --key root --profile root --subject 'CN=Tty Root' --out '$T/root.pem' --share '$T/sh-root/a/root.share' --share '$T/sh-root/b/root.share'"
 wait_for "EXIT=" || true
 grep -q "EXIT=1" "$T/pane" && grep -q "do not match" "$T/pane" &&
     ! grep -q "custodian 'a'" "$T/pane" &&
@@ -64,11 +64,11 @@ faketime "$later 12:00:00" "$KEYRITE" -C "$S" --confirm-date "$later" revoke \
     --issuer-key root --serial 0102 --reason superseded >/dev/null 2>&1 || true
 faketime "$later 12:00:00" "$KEYRITE" -C "$S" --confirm-date "$later" status \
     >/dev/null 2>&1 || true
-run -C "$S" quorum verify --key root --share "$T/sh-root/a.share" --passphrase-fd 0 </dev/null
+run -C "$S" quorum verify --key root --share "$T/sh-root/a/root.share" --passphrase-fd 0 </dev/null
 grep -q "clock-recover" "$T/err" && ok "the next writer names audit clock-recover" ||
     fail "no pointer to clock-recover: $(cat "$T/err")"
 today=$(date -u +%Y-%m-%d)
-session "'$KEYRITE' -C '$S' --confirm-date $today audit clock-recover --key root --share '$T/sh-root/a.share' --share '$T/sh-root/b.share'"
+session "'$KEYRITE' -C '$S' --confirm-date $today audit clock-recover --key root --share '$T/sh-root/a/root.share' --share '$T/sh-root/b/root.share'"
 wait_for "custodian 'a'" && ok "clock-recover asks custodian a at the terminal" ||
     fail "no prompt for a"
 tm send-keys "$(pass_of a)" Enter
