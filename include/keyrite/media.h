@@ -50,7 +50,7 @@ int		 kr_media_write(enum kr_artifact type, const char *path,
  * a refused or failed write the stream takes nothing more and commit
  * refuses; abort is always safe, also after commit and twice.
  */
-#define KR_MEDIA_CARRY	18
+#define KR_MEDIA_CARRY	24
 
 struct kr_media_stream {
 	struct kr_file_out	out;

@@ -40,15 +40,21 @@ kr_artifact_name(enum kr_artifact type)
 
 /*
  * A PEM private key block: the end of its label ("-----BEGIN [EC |
- * ENCRYPTED ]PRIVATE KEY-----"), a line break, then Base64.  The label
- * alone is not a key: firmware that parses PEM keys carries it as a
- * string constant (a NUL after it), and such an image must be signable.
+ * ENCRYPTED ]PRIVATE KEY-----"), then up to KR_MEDIA_KEY_GAP bytes of
+ * spaces, tabs and line breaks holding at least one line feed (OpenSSL
+ * reads a BEGIN line with trailing blanks, and a blank line after it),
+ * then Base64.  The label alone is not a key: firmware that parses PEM
+ * keys carries it as a string constant (a NUL after it), and such an
+ * image must be signable.
  */
 static const char	kr_media_key_mark[] = "PRIVATE KEY-----";
 
-/* The longest match, mark + CR LF + one Base64 character, less one. */
-_Static_assert(sizeof(kr_media_key_mark) - 1 + 3 - 1 == KR_MEDIA_CARRY,
-    "the streaming scan keeps one byte less than the longest match");
+#define KR_MEDIA_KEY_GAP	8
+
+/* The longest match, mark + gap + one Base64 character, less one. */
+_Static_assert(sizeof(kr_media_key_mark) - 1 + KR_MEDIA_KEY_GAP + 1 - 1 ==
+    KR_MEDIA_CARRY, "the streaming scan keeps one byte less than the "
+    "longest match");
 
 static bool
 kr_media_b64(uint8_t c)
@@ -57,13 +63,18 @@ kr_media_b64(uint8_t c)
 	    (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
-/* After the mark: a line break and the first Base64 character. */
+/* After the mark: blanks holding a line feed, then Base64. */
 static bool
 kr_media_block_follows(const uint8_t *q, const uint8_t *end)
 {
-	if (q < end && *q == '\r')
-		q++;
-	return end - q >= 2 && q[0] == '\n' && kr_media_b64(q[1]);
+	const uint8_t	*stop = end - q > KR_MEDIA_KEY_GAP ?
+			    q + KR_MEDIA_KEY_GAP : end;
+	bool		 lf = false;
+
+	for (; q < stop && (*q == ' ' || *q == '\t' || *q == '\r' ||
+	    *q == '\n'); q++)
+		lf = lf || *q == '\n';
+	return lf && q < end && kr_media_b64(*q);
 }
 
 bool
