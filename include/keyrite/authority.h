@@ -305,6 +305,12 @@ struct kr_quorum_report {
 	struct kr_approvals	*approvals;
 	/* Format 2 shares: their approval key fingerprints, by share. */
 	char			approval_fp[KR_CUSTODIANS_MAX][KR_APPROVAL_FP_BYTES];
+	/*
+	 * Wrong passphrases not recorded as rows of their own: during
+	 * `audit clock-recover` no row can precede the recovery's, so they
+	 * are counted here and go into its row.
+	 */
+	unsigned		refused_unrecorded;
 };
 
 /* Frees the report (NULL is fine) and sets the caller's pointer to NULL. */

@@ -71,6 +71,11 @@ today=$(date -u +%Y-%m-%d)
 session "'$KEYRITE' -C '$S' --confirm-date $today audit clock-recover --key root --share '$T/sh-root/a/root.share' --share '$T/sh-root/b/root.share'"
 wait_for "custodian 'a'" && ok "clock-recover asks custodian a at the terminal" ||
     fail "no prompt for a"
+# A mistyped passphrase is asked again here too; no row may precede the
+# recovery's, so it is counted in that row.
+tm send-keys "not the passphrase of a" Enter
+wait_for "again" && ok "a mistyped passphrase is asked again during clock-recover" ||
+    fail "no second try: $(cat "$T/pane")"
 tm send-keys "$(pass_of a)" Enter
 wait_for "custodian 'b'" && ok "then custodian b" || fail "no prompt for b"
 tm send-keys "$(pass_of b)" Enter
@@ -82,4 +87,8 @@ grep -q "EXIT=0" "$T/pane" && grep -q "Recovered" "$T/pane" &&
     ok "no passphrase was echoed" || fail "a passphrase was echoed"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit verify intact afterwards" || fail "verify: $(cat "$T/err")"
+sqlite3 "$S/keyrite.db" "SELECT payload FROM audit WHERE event = 'clock.recover'" |
+    grep -q '"wrong_passphrases":1' &&
+    ok "the clock.recover row counts the wrong passphrase" ||
+    fail "wrong passphrase not counted: $(sqlite3 "$S/keyrite.db" "SELECT payload FROM audit WHERE event = 'clock.recover'")"
 finish
