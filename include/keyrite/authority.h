@@ -314,6 +314,12 @@ struct kr_quorum_report {
 	unsigned		checked;
 	bool			activated;
 	uint32_t		retired_epoch;
+	/*
+	 * Wrong passphrases not recorded as rows of their own: during
+	 * `audit clock-recover` no row can precede the recovery's, so they
+	 * are counted here and go into its row.
+	 */
+	unsigned		refused_unrecorded;
 };
 
 /* Frees the report (NULL is fine) and sets the caller's pointer to NULL. */

@@ -8,6 +8,7 @@
 #ifndef KEYRITE_BASE_H
 #define KEYRITE_BASE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -165,6 +166,8 @@ struct kr_sigmask {
 
 void		 kr_signals_hold(struct kr_sigmask *);
 void		 kr_signals_release(struct kr_sigmask *);
+/* pthread_create for a worker that takes no signal; false: none started. */
+bool		 kr_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 /*
  * A growable byte buffer.  A secure buffer lives in sodium_malloc memory

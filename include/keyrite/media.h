@@ -50,7 +50,7 @@ int		 kr_media_write(enum kr_artifact type, const char *path,
  * a refused or failed write the stream takes nothing more and commit
  * refuses; abort is always safe, also after commit and twice.
  */
-#define KR_MEDIA_CARRY	18
+#define KR_MEDIA_CARRY	24
 
 struct kr_media_stream {
 	struct kr_file_out	out;
@@ -132,6 +132,15 @@ int		 kr_media_plan_dir(struct kr_media_plan *p, const char *dir,
 int		 kr_media_plan_add(struct kr_media_plan *p,
 		    enum kr_artifact type, const char *path, uint64_t size,
 		    struct kr_err *err) KR_WUR;
+/*
+ * kr_media_plan_add for a file in a folder of its own inside a checked
+ * folder (a custodian's folder in the share folder: DIR/SUB/FILE).  SUB
+ * may be missing: then DIR is checked in its place, and kr_media_stage
+ * creates SUB (0700).  An existing SUB is checked as any output folder.
+ */
+int		 kr_media_plan_add_sub(struct kr_media_plan *p,
+		    enum kr_artifact type, const char *path, uint64_t size,
+		    struct kr_err *err) KR_WUR;
 /* A bound on the PEM text of `der_len` bytes of DER. */
 uint64_t	 kr_media_pem_bound(uint64_t);
 /*
@@ -139,11 +148,16 @@ uint64_t	 kr_media_pem_bound(uint64_t);
  * custodian's share file): the bytes are checked as above and written
  * under a temporary name beside `path` (PATH.tmp-XXXXXXXXXXXXXXXX);
  * kr_media_place gives them their name after the record is committed.
+ * A missing folder of `path` is created (0700, its parent synced), as a
+ * custodian's folder planned by kr_media_plan_add_sub.  kr_media_unstage
+ * removes a staged file that is not to be placed, and its folder when
+ * that is left empty.
  */
 int		 kr_media_stage(enum kr_artifact type, const char *path,
 		    const void *data, size_t len, char **tmp,
 		    struct kr_err *err) KR_WUR;
 int		 kr_media_place(const char *tmp, const char *path,
 		    struct kr_err *err) KR_WUR;
+void		 kr_media_unstage(const char *tmp);
 
 #endif /* KEYRITE_MEDIA_H */

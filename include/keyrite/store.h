@@ -205,6 +205,10 @@ int	kr_store_set_activate(struct kr_store *, const uint8_t *,
 int	kr_store_sets_of_key(struct kr_store *, const uint8_t *,
 	    struct kr_set_rec *, size_t, size_t *, struct kr_err *) KR_WUR;
 
+/* The key with this id; KR_ENOENT (message naming the id) when none. */
+int	kr_store_key_by_id(struct kr_store *, const uint8_t *,
+	    struct kr_key_rec *, struct kr_err *) KR_WUR;
+
 /* Custodians of a share set, in x order. */
 int	kr_store_custodian_insert(struct kr_store *,
 	    const struct kr_custodian_rec *, struct kr_err *) KR_WUR;
@@ -215,6 +219,25 @@ int	kr_store_custodians(struct kr_store *st, const uint8_t *set_id,
 /* Dates a custodian's check of their share (kept if already dated). */
 int	kr_store_custodian_checked(struct kr_store *, const uint8_t *,
 	    unsigned, int64_t, struct kr_err *) KR_WUR;
+
+/* One share a custodian holds: the custodian row, its set and its key. */
+struct kr_holding_rec {
+	struct kr_custodian_rec	c;
+	char			key[KR_STORE_NAME_MAX + 1];
+	char			key_state[16];
+	uint32_t		epoch;
+	unsigned		m;
+	unsigned		n;
+	char			set_state[16];
+};
+typedef int kr_holding_cb(const struct kr_holding_rec *, void *);
+/*
+ * Calls cb for every share held, by custodian name, key name and epoch;
+ * only `custodian`'s when not NULL.  A non-zero return stops and is
+ * returned.
+ */
+int	kr_store_holdings_foreach(struct kr_store *st, const char *custodian,
+	    kr_holding_cb *cb, void *arg, struct kr_err *err) KR_WUR;
 
 /* Certificates.  A second serial for one issuer gives KR_EEXIST. */
 int	kr_store_cert_insert(struct kr_store *, const struct kr_cert_rec *,

@@ -312,6 +312,13 @@ int	kr_sign_output_write(const struct kr_fw_result *, const char *,
  * are in place; the open-time cleanup finishes or undoes what a journal
  * left behind, and removes keyrite's stale temporary files.
  */
+/* A share file's name inside the share folder: CUSTODIAN/KEY.share. */
+#define KR_SHARE_REL_MAX	(KR_CUSTODIAN_NAME_MAX + KR_KEY_NAME_MAX + 16)
+
+int	kr_keygen_share_path(const char *share_dir, const char *custodian,
+	    const char *key, char **path, char *rel, size_t cap,
+	    struct kr_err *err) KR_WUR;
+
 struct kr_journal {
 	char		key[KR_KEY_NAME_MAX + 1];
 	uint8_t		key_id[KR_STORE_ID_BYTES];
@@ -319,7 +326,8 @@ struct kr_journal {
 	char		share_dir[4096];	/* "" when none */
 	size_t		n;
 	unsigned	x[KR_CUSTODIANS_MAX];
-	char		share[KR_CUSTODIANS_MAX][KR_CUSTODIAN_NAME_MAX + 8];
+	/* CUSTODIAN/KEY.share (CUSTODIAN.share in journals of before). */
+	char		share[KR_CUSTODIANS_MAX][KR_SHARE_REL_MAX];
 };
 
 int	kr_journal_begin(struct kr_appliance *, const struct kr_journal *,
@@ -347,8 +355,8 @@ char	*kr_appliance_path(const struct kr_appliance *, const char *);
  * transaction kr_deal_insert records them; around it, kr_deal_journal,
  * kr_deal_stage before and kr_deal_place after the commit (or
  * kr_deal_unstage).  The one-time dealer key is freed by kr_deal_selfcheck
- * (its public half stays in dealer_pk).  kr_deal_share_file is the one place that names a
- * custodian's share file.
+ * (its public half stays in dealer_pk).  kr_keygen_share_path (keygen.c)
+ * is the one place that names a custodian's share file.
  */
 struct kr_deal {
 	/* The request. */
@@ -379,7 +387,6 @@ struct kr_deal {
 	char				*tmps[KR_CUSTODIANS_MAX];
 };
 
-void	kr_deal_share_file(const struct kr_deal *, size_t, char *, size_t);
 int	kr_deal_begin(struct kr_deal *, struct kr_err *) KR_WUR;
 int	kr_deal_check_custodians(const struct kr_deal *, struct kr_err *)
 	    KR_WUR;

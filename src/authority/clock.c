@@ -68,6 +68,8 @@ kr_recover_record(struct kr_appliance *app,
 	kr_json_str(&j, "confirmed_date", req->confirm_date);
 	kr_json_str(&j, "quorum_key", req->key);
 	kr_json_str_array(&j, "approved_by", names, n);
+	kr_json_int(&j, "wrong_passphrases", rep != NULL ?
+	    (int64_t)rep->refused_unrecorded : 0);
 	kr_approvals_json(&j, rep, 0);
 	kr_json_str(&j, "operator", req->actor);
 	if (kr_json_end(&j) == NULL) {

@@ -7,7 +7,8 @@
  * after it, the files named in the caller's journal (recover.c).
  *
  * Where a custodian's share file goes is decided in ONE place:
- * kr_deal_share_file().  The checks, the journal and the writes all ask it.
+ * kr_keygen_share_path() (keygen.c).  The checks, the journal and the
+ * writes all ask it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -35,16 +36,6 @@ kr_deal_say(const struct kr_deal *d, const char *fmt, ...)
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	d->notice->notice(d->notice->ctx, msg);
-}
-
-/*
- * The share file of custodian i, relative to the share folder.  The one
- * place that decides it: checks, journal and writes all come here.
- */
-void
-kr_deal_share_file(const struct kr_deal *d, size_t i, char *rel, size_t cap)
-{
-	(void)snprintf(rel, cap, "%s.share", d->custodians[i]);
 }
 
 int
@@ -109,8 +100,7 @@ int
 kr_deal_check_paths(struct kr_deal *d, struct kr_err *err)
 {
 	struct kr_media_plan	*plan;
-	char			 name[KR_CUSTODIAN_NAME_MAX + KR_KEY_NAME_MAX +
-				    16];
+	char			 rel[KR_SHARE_REL_MAX];
 	size_t			 i;
 	int			 ret;
 
@@ -122,17 +112,18 @@ kr_deal_check_paths(struct kr_deal *d, struct kr_err *err)
 		free(plan);
 		return ret;
 	}
+	/* A custodian's folder may exist (other keys' shares), a file not. */
 	for (i = 0; i < d->n && ret == KR_OK; i++) {
-		kr_deal_share_file(d, i, name, sizeof(name));
-		if ((d->paths[i] = kr_path_join(d->share_dir, name)) == NULL)
-			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-		else if (kr_path_exists(d->paths[i]))
+		if ((ret = kr_keygen_share_path(d->share_dir, d->custodians[i],
+		    d->key, &d->paths[i], rel, sizeof(rel), err)) != KR_OK)
+			break;
+		if (kr_path_exists(d->paths[i]))
 			ret = kr_err_set(err, KR_EEXIST, "%s already exists: "
 			    "keyrite will not overwrite a custodian's share "
 			    "file; move it away or choose another --share-dir",
 			    d->paths[i]);
 		else
-			ret = kr_media_plan_add(plan, KR_ART_SHARE_FILE,
+			ret = kr_media_plan_add_sub(plan, KR_ART_SHARE_FILE,
 			    d->paths[i], KR_SHARE_FILE_MAX, err);
 	}
 	free(plan);
@@ -321,6 +312,7 @@ kr_deal_journal(const struct kr_deal *d, struct kr_journal *j,
 {
 	char	dir[PATH_MAX];
 	size_t	i;
+	int	ret = KR_OK;
 
 	if (d->n == 0)
 		return KR_OK;
@@ -328,12 +320,13 @@ kr_deal_journal(const struct kr_deal *d, struct kr_journal *j,
 		return kr_err_set(err, KR_ESTATE, "cannot resolve the share "
 		    "folder %s: %s", d->share_dir, strerror(errno));
 	(void)snprintf(j->share_dir, sizeof(j->share_dir), "%s", dir);
-	for (i = 0; i < d->n; i++) {
+	for (i = 0; i < d->n && ret == KR_OK; i++) {
 		j->x[i] = d->xs[i];
-		kr_deal_share_file(d, i, j->share[i], sizeof(j->share[i]));
+		ret = kr_keygen_share_path(d->share_dir, d->custodians[i],
+		    d->key, NULL, j->share[i], sizeof(j->share[i]), err);
 	}
 	j->n = d->n;
-	return KR_OK;
+	return ret;
 }
 
 /* Every share file under a temporary name, synced, before the commit. */
@@ -375,7 +368,7 @@ kr_deal_unstage(struct kr_deal *d)
 
 	for (i = 0; i < KR_CUSTODIANS_MAX; i++) {
 		if (d->tmps[i] != NULL)
-			(void)unlink(d->tmps[i]);
+			kr_media_unstage(d->tmps[i]);
 		free(d->tmps[i]);
 		d->tmps[i] = NULL;
 	}

@@ -58,6 +58,27 @@ kr_keygen_say(const struct kr_keygen *kg, const char *fmt, ...)
 	kg->notice->notice(kg->notice->ctx, msg);
 }
 
+/*
+ * Where a custodian's share of key `key` goes: SHARE_DIR/CUSTODIAN/KEY.share
+ * (one folder per custodian, to hand over; files named by key).  `rel`
+ * receives the name the journal records, relative to the share folder;
+ * *path (malloc'd) the full path, unless path is NULL.
+ */
+int
+kr_keygen_share_path(const char *share_dir, const char *custodian,
+    const char *key, char **path, char *rel, size_t cap, struct kr_err *err)
+{
+	int	n;
+
+	n = snprintf(rel, cap, "%s/%s.share", custodian, key);
+	if (n < 0 || (size_t)n >= cap)
+		return kr_err_set(err, KR_EINTERNAL, "the share file name of "
+		    "custodian '%s' is too long", custodian);
+	if (path != NULL && (*path = kr_path_join(share_dir, rel)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	return KR_OK;
+}
+
 static int
 kr_keygen_check_paths(struct kr_keygen *kg, struct kr_err *err)
 {

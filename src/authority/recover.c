@@ -290,6 +290,27 @@ kr_jget(char **line, const char *label, void *out, size_t cap, size_t *len)
 	return KR_OK;
 }
 
+/* One name of a path: not empty, not "." nor "..". */
+static bool
+kr_journal_name_ok(const char *s, size_t n)
+{
+	return n > 0 && !(n == 1 && s[0] == '.') &&
+	    !(n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+/* A share file's name: CUSTODIAN/KEY.share, or CUSTODIAN.share (before). */
+static bool
+kr_journal_share_ok(const char *rel)
+{
+	const char	*slash = strchr(rel, '/');
+
+	if (slash == NULL)
+		return kr_journal_name_ok(rel, strlen(rel));
+	return strchr(slash + 1, '/') == NULL &&
+	    kr_journal_name_ok(rel, (size_t)(slash - rel)) &&
+	    kr_journal_name_ok(slash + 1, strlen(slash + 1));
+}
+
 static int
 kr_journal_parse(char *text, struct kr_journal *j)
 {
@@ -314,7 +335,7 @@ kr_journal_parse(char *text, struct kr_journal *j)
 		if (j->n == KR_CUSTODIANS_MAX ||
 		    kr_jget(&p, "share", x, sizeof(x), NULL) != KR_OK ||
 		    kr_jget(&p, "file", j->share[j->n], sizeof(j->share[0]),
-		    NULL) != KR_OK || strchr(j->share[j->n], '/') != NULL)
+		    NULL) != KR_OK || !kr_journal_share_ok(j->share[j->n]))
 			return KR_EINPUT;
 		j->x[j->n++] = (unsigned)strtoul(x, NULL, 10);
 	}
@@ -408,17 +429,21 @@ kr_custodian_of(const struct kr_custodian_rec *cs, size_t n, unsigned x)
 	return NULL;
 }
 
-/* One share file of a recorded key: the temporary whose digest matches. */
+/*
+ * One share file of a recorded key: the temporary whose digest matches.
+ * `dir` is the folder the file lies in (its custodian's), `ns` its names.
+ */
 static bool
 kr_recover_share(struct kr_appliance *app, const struct kr_journal *j,
-    size_t i, const struct kr_names *ns, const struct kr_custodian_rec *c)
+    const char *dir, const char *base, const struct kr_names *ns,
+    const struct kr_custodian_rec *c)
 {
 	struct kr_err	 e;
 	char		*final, *tmp, hex[65], want[65];
 	bool		 placed, ok = true;
 	size_t		 k;
 
-	if ((final = kr_path_join(j->share_dir, j->share[i])) == NULL)
+	if ((final = kr_path_join(dir, base)) == NULL)
 		return false;
 	/* Named already only when the file there is the recorded one. */
 	placed = kr_path_exists(final);
@@ -428,8 +453,8 @@ kr_recover_share(struct kr_appliance *app, const struct kr_journal *j,
 		    hex) == KR_OK && strcmp(hex, want) == 0;
 	}
 	for (k = 0; k < ns->n; k++) {
-		if (!kr_is_tmp_of(ns->v[k], j->share[i]) ||
-		    (tmp = kr_path_join(j->share_dir, ns->v[k])) == NULL)
+		if (!kr_is_tmp_of(ns->v[k], base) ||
+		    (tmp = kr_path_join(dir, ns->v[k])) == NULL)
 			continue;
 		if (c != NULL && !placed && kr_file_sha256(tmp,
 		    KR_SHARE_FILE_MAX, hex) == KR_OK &&
@@ -458,6 +483,41 @@ kr_recover_share(struct kr_appliance *app, const struct kr_journal *j,
 		    "removed before keyrite could give it its name): that "
 		    "custodian has no share", final, j->key);
 	free(final);
+	return ok;
+}
+
+/*
+ * Share i of a journal in its custodian's folder (SHARE_DIR/CUSTODIAN, or
+ * the share folder itself for a journal of before).  A custodian folder
+ * that holds nothing once an unrecorded key's files are gone goes too.
+ */
+static bool
+kr_recover_share_in(struct kr_appliance *app, const struct kr_journal *j,
+    size_t i, const struct kr_names *top, const struct kr_custodian_rec *c)
+{
+	const char	*slash = strchr(j->share[i], '/');
+	struct kr_names	 ns;
+	char		*dir;
+	bool		 ok;
+
+	if (slash == NULL)
+		return kr_recover_share(app, j, j->share_dir, j->share[i], top,
+		    c);
+	if ((dir = malloc(strlen(j->share_dir) + strlen(j->share[i]) + 2)) ==
+	    NULL)
+		return false;
+	(void)sprintf(dir, "%s/%.*s", j->share_dir,
+	    (int)(slash - j->share[i]), j->share[i]);
+	/* No custodian folder: no file (KR_ENOENT leaves ns empty). */
+	if (kr_names_read(dir, &ns) == KR_ENOMEM) {
+		free(dir);
+		return false;
+	}
+	ok = kr_recover_share(app, j, dir, slash + 1, &ns, c);
+	kr_names_free(&ns);
+	if (c == NULL)
+		(void)rmdir(dir);	/* only when empty */
+	free(dir);
 	return ok;
 }
 
@@ -492,7 +552,7 @@ kr_recover_shares(struct kr_appliance *app, const struct kr_journal *j,
 			kr_say(app, "a key generate of '%s' was interrupted "
 			    "before it was recorded; its share files may "
 			    "remain in %s (not readable now) as "
-			    "CUSTODIAN.share.tmp-...: they belong to no key, "
+			    "CUSTODIAN/KEY.share.tmp-...: they belong to no key, "
 			    "delete them", j->key, j->share_dir);
 		return KR_OK;
 	}
@@ -510,7 +570,7 @@ kr_recover_shares(struct kr_appliance *app, const struct kr_journal *j,
 	    cs, KR_CUSTODIANS_MAX, &n, err)) != KR_OK))
 		goto out;
 	for (i = 0; i < j->n; i++)
-		if (!kr_recover_share(app, j, i, &ns, k != NULL ?
+		if (!kr_recover_share_in(app, j, i, &ns, k != NULL ?
 		    kr_custodian_of(cs, n, j->x[i]) : NULL))
 			*keep = true;
 out:

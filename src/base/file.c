@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -567,12 +568,31 @@ kr_signals_hold(struct kr_sigmask *m)
 	(void)sigaddset(&set, SIGINT);
 	(void)sigaddset(&set, SIGTERM);
 	(void)sigaddset(&set, SIGHUP);
-	(void)sigprocmask(SIG_BLOCK, &set, &m->old);
+	(void)pthread_sigmask(SIG_BLOCK, &set, &m->old);
 }
 
 void
 kr_signals_release(struct kr_sigmask *m)
 {
-	(void)sigprocmask(SIG_SETMASK, &m->old, NULL);
+	(void)pthread_sigmask(SIG_SETMASK, &m->old, NULL);
+}
+
+/*
+ * Starts a worker thread that takes no signal: an operator's Ctrl-C is
+ * delivered to the main thread, which holds it across a record-and-
+ * release step (kr_signals_hold); a worker taking it would end the
+ * process in the middle of that step.
+ */
+bool
+kr_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	sigset_t	all, old;
+	int		rc;
+
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(tid, NULL, fn, arg);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0;
 }
 

@@ -100,9 +100,14 @@ cmd_confirm(void *vctx, const struct kr_preview *pv, bool ask,
 	    "nothing was signed or recorded");
 }
 
-/* The table `quorum verify` prints, printed by every quorum command. */
-void
-cmd_quorum_table(struct cmd_ctx *ctx, const struct kr_quorum_report *rep)
+/*
+ * The table of each share; with `fps`, each good share's approval key
+ * fingerprint under it, on two lines of 16 pairs as key generate printed
+ * it for the custodian to write down.
+ */
+static void
+cmd_quorum_rows(struct cmd_ctx *ctx, const struct kr_quorum_report *rep,
+    bool fps)
 {
 	const struct kr_share_status	*s;
 	size_t				 i;
@@ -113,11 +118,33 @@ cmd_quorum_table(struct cmd_ctx *ctx, const struct kr_quorum_report *rep)
 	    rep->key, rep->m, rep->n, rep->epoch);
 	for (i = 0; i < rep->given; i++) {
 		s = &rep->shares[i];
-		if (s->code == KR_OK)
-			cmd_printf(ctx, "  ok       %-20s x=%-3u %s\n",
-			    s->custodian, s->x, s->file);
-		else
+		if (s->code != KR_OK) {
 			cmd_printf(ctx, "  REFUSED  %s\n           %s\n", s->file,
 			    s->msg);
+			continue;
+		}
+		cmd_printf(ctx, "  ok       %-20s x=%-3u %s\n", s->custodian,
+		    s->x, s->file);
+		if (fps && rep->approval_fp[i][0] != '\0')
+			cmd_printf(ctx, "           approval key SHA-256: "
+			    "%.47s\n%*s%s\n", rep->approval_fp[i], 33, "",
+			    rep->approval_fp[i] + 48);
+		else if (fps)
+			cmd_printf(ctx, "           no approval key (share "
+			    "file format 1)\n");
 	}
+}
+
+/* The table printed by every quorum command. */
+void
+cmd_quorum_table(struct cmd_ctx *ctx, const struct kr_quorum_report *rep)
+{
+	cmd_quorum_rows(ctx, rep, false);
+}
+
+/* quorum verify's: with each share's approval key fingerprint. */
+void
+cmd_quorum_table_fp(struct cmd_ctx *ctx, const struct kr_quorum_report *rep)
+{
+	cmd_quorum_rows(ctx, rep, true);
 }

@@ -117,6 +117,8 @@ extern const struct cmd_entry cmd_sign_firmware_entry;
 extern const struct cmd_entry cmd_sign_batch_entry;
 extern const struct cmd_entry cmd_quorum_verify_entry;
 extern const struct cmd_entry cmd_quorum_reshare_entry;
+extern const struct cmd_entry cmd_custodian_list_entry;
+extern const struct cmd_entry cmd_custodian_show_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
 extern const struct cmd_entry cmd_audit_show_entry;
 extern const struct cmd_entry cmd_audit_clock_recover_entry;
@@ -178,6 +180,8 @@ int	cmd_opt_pass_fd(struct cmd_ctx *, void *, const char *);
 void	cmd_preview_print(struct cmd_ctx *, const struct kr_preview *);
 int	cmd_confirm(void *, const struct kr_preview *, bool, struct kr_err *);
 void	cmd_quorum_table(struct cmd_ctx *, const struct kr_quorum_report *);
+/* The same with each good share's approval key fingerprint (quorum verify). */
+void	cmd_quorum_table_fp(struct cmd_ctx *, const struct kr_quorum_report *);
 
 /* cmd-quorum.c: --key NAME (quorum verify, audit clock-recover). */
 struct cmd_key_opts {

@@ -57,7 +57,7 @@ cmd_quorum_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
 		return ret;
 	ret = kr_authority_quorum_verify(ctx->app, o->key, ctx->q.shares,
 	    ctx->q.n, &ctx->src, &rep, &ctx->err);
-	cmd_quorum_table(ctx, rep);
+	cmd_quorum_table_fp(ctx, rep);
 	if (ret == KR_OK && ctx->q.n == 1)
 		cmd_printf(ctx, "The share of custodian '%s' is good: it "
 		    "opens with this passphrase and was dealt for this key.\n",
@@ -196,7 +196,8 @@ const struct cmd_entry cmd_quorum_reshare_entry = {
 	    "  --key NAME         the key whose shares are dealt anew\n"
 	    "  --threshold M      new holders needed to use the key (>= 2)\n"
 	    "  --custodian NAME   once per new holder (n times, n >= M)\n"
-	    "  --share-dir DIR    where NAME.share is written per new holder\n"
+	    "  --share-dir DIR    where DIR/CUSTODIAN/KEY.share is written per\n"
+	    "                     new holder\n"
 	    "  --share FILE       a current custodian's share file (once per\n"
 	    "                     custodian present; a quorum approves)\n"
 	    "  --passphrase-fd N  read the passphrases from descriptor N: one\n"

@@ -22,6 +22,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_key_export_entry,
 	&cmd_quorum_verify_entry,
 	&cmd_quorum_reshare_entry,
+	&cmd_custodian_list_entry,
+	&cmd_custodian_show_entry,
 	&cmd_cert_root_entry,
 	&cmd_cert_issue_entry,
 	&cmd_cert_cross_sign_entry,

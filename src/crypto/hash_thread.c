@@ -59,7 +59,7 @@ kr_hash_job_start(struct kr_hash_job **out, enum kr_hash_alg alg,
 	j->alg = alg;
 	j->p = data;
 	j->len = len;
-	j->threaded = pthread_create(&j->tid, NULL, hash_job_main, j) == 0;
+	j->threaded = kr_thread_start(&j->tid, hash_job_main, j);
 	*out = j;
 	return KR_OK;
 }
@@ -156,8 +156,7 @@ kr_hash_pipe_new(struct kr_hash_pipe **out, enum kr_hash_alg alg)
 	}
 	(void)pthread_mutex_init(&hp->mu, NULL);
 	(void)pthread_cond_init(&hp->cv, NULL);
-	hp->threaded = pthread_create(&hp->tid, NULL, hash_pipe_main, hp) ==
-	    0;
+	hp->threaded = kr_thread_start(&hp->tid, hash_pipe_main, hp);
 	*out = hp;
 	return KR_OK;
 }

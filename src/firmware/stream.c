@@ -395,13 +395,13 @@ stream_threads(struct kr_fw_pipe *pp, struct kr_err *err)
 	int			 ret = KR_EINTERNAL;
 
 	memset(w, 0, sizeof(w));
-	if (pthread_create(&reader, NULL, reader_main, pp) != 0)
+	if (!kr_thread_start(&reader, reader_main, pp))
 		return kr_err_set(err, KR_ENOMEM, "cannot start the thread "
 		    "that reads image %s", st->in->label);
 	for (i = 1; i + 1 < st->nsinks; i++) {
 		w[i].pp = pp;
 		w[i].sink = &st->sinks[i];
-		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0) {
+		if (!kr_thread_start(&w[i].tid, worker_main, &w[i])) {
 			ret = kr_err_set(err, KR_ENOMEM, "cannot start a "
 			    "hashing thread for image %s", st->in->label);
 			pipe_fail(pp);

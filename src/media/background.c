@@ -53,7 +53,7 @@ kr_media_bg_start(struct kr_media_bg **out, enum kr_artifact type,
 	}
 	b->data = data;
 	b->len = len;
-	b->threaded = pthread_create(&b->tid, NULL, kr_media_bg_main, b) == 0;
+	b->threaded = kr_thread_start(&b->tid, kr_media_bg_main, b);
 	*out = b;
 	return KR_OK;
 }

@@ -40,15 +40,21 @@ kr_artifact_name(enum kr_artifact type)
 
 /*
  * A PEM private key block: the end of its label ("-----BEGIN [EC |
- * ENCRYPTED ]PRIVATE KEY-----"), a line break, then Base64.  The label
- * alone is not a key: firmware that parses PEM keys carries it as a
- * string constant (a NUL after it), and such an image must be signable.
+ * ENCRYPTED ]PRIVATE KEY-----"), then up to KR_MEDIA_KEY_GAP bytes of
+ * spaces, tabs and line breaks holding at least one line feed (OpenSSL
+ * reads a BEGIN line with trailing blanks, and a blank line after it),
+ * then Base64.  The label alone is not a key: firmware that parses PEM
+ * keys carries it as a string constant (a NUL after it), and such an
+ * image must be signable.
  */
 static const char	kr_media_key_mark[] = "PRIVATE KEY-----";
 
-/* The longest match, mark + CR LF + one Base64 character, less one. */
-_Static_assert(sizeof(kr_media_key_mark) - 1 + 3 - 1 == KR_MEDIA_CARRY,
-    "the streaming scan keeps one byte less than the longest match");
+#define KR_MEDIA_KEY_GAP	8
+
+/* The longest match, mark + gap + one Base64 character, less one. */
+_Static_assert(sizeof(kr_media_key_mark) - 1 + KR_MEDIA_KEY_GAP + 1 - 1 ==
+    KR_MEDIA_CARRY, "the streaming scan keeps one byte less than the "
+    "longest match");
 
 static bool
 kr_media_b64(uint8_t c)
@@ -57,13 +63,18 @@ kr_media_b64(uint8_t c)
 	    (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
-/* After the mark: a line break and the first Base64 character. */
+/* After the mark: blanks holding a line feed, then Base64. */
 static bool
 kr_media_block_follows(const uint8_t *q, const uint8_t *end)
 {
-	if (q < end && *q == '\r')
-		q++;
-	return end - q >= 2 && q[0] == '\n' && kr_media_b64(q[1]);
+	const uint8_t	*stop = end - q > KR_MEDIA_KEY_GAP ?
+			    q + KR_MEDIA_KEY_GAP : end;
+	bool		 lf = false;
+
+	for (; q < stop && (*q == ' ' || *q == '\t' || *q == '\r' ||
+	    *q == '\n'); q++)
+		lf = lf || *q == '\n';
+	return lf && q < end && kr_media_b64(*q);
 }
 
 bool
@@ -326,12 +337,84 @@ out:
 	return ret;
 }
 
+/* A missing SUB of DIR/SUB/FILE: DIR is checked, and its room. */
+static int
+kr_media_plan_new_sub(struct kr_media_plan *p, const char *path,
+    const char *sub, uint64_t size, struct kr_err *err)
+{
+	const char	*name;
+	char		*dir = NULL, *real = NULL, *full = NULL;
+	int		 ret;
+
+	if ((ret = kr_media_split(sub, &dir, &name, err)) != KR_OK)
+		return ret;
+	if ((real = malloc(KR_MEDIA_PATH_MAX)) == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = kr_media_dir_resolve(p, dir, "the output folder", dir, real,
+	    err)) != KR_OK)
+		goto out;
+	if ((full = kr_path_join(real, name)) == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (kr_media_inside(p, full))
+		ret = kr_media_refuse_inside(p, "the output", path, full, err);
+	else
+		ret = kr_media_room(p, real, path, size, err);
+out:
+	free(full);
+	free(real);
+	free(dir);
+	return ret;
+}
+
+int
+kr_media_plan_add_sub(struct kr_media_plan *p, enum kr_artifact type,
+    const char *path, uint64_t size, struct kr_err *err)
+{
+	struct stat	 st;
+	const char	*base;
+	char		*sub = NULL;
+	int		 ret;
+
+	if ((ret = kr_media_type_check(type, path, err)) != KR_OK ||
+	    (ret = kr_media_split(path, &sub, &base, err)) != KR_OK)
+		return ret;
+	if (lstat(sub, &st) != 0 && errno == ENOENT)
+		ret = kr_media_plan_new_sub(p, path, sub, size, err);
+	else
+		ret = kr_media_plan_add(p, type, path, size, err);
+	free(sub);
+	return ret;
+}
+
 uint64_t
 kr_media_pem_bound(uint64_t der_len)
 {
 	uint64_t	b64 = (der_len + 2) / 3 * 4;
 
 	return b64 + b64 / 64 + 1 + 128;
+}
+
+/* The folder of `path`, created 0700 when missing (its parent synced). */
+static int
+kr_media_folder(const char *path, struct kr_err *err)
+{
+	const char	*base, *name;
+	char		*dir = NULL, *parent = NULL;
+	int		 ret;
+
+	if ((ret = kr_media_split(path, &dir, &base, err)) != KR_OK)
+		return ret;
+	if (!kr_path_exists(dir) &&
+	    (ret = kr_mkdir_private(dir, err)) == KR_OK &&
+	    (ret = kr_media_split(dir, &parent, &name, err)) == KR_OK)
+		ret = kr_fsync_dir(parent, err);
+	free(parent);
+	free(dir);
+	return ret;
 }
 
 int
@@ -341,9 +424,25 @@ kr_media_stage(enum kr_artifact type, const char *path, const void *data,
 	int	ret;
 
 	*tmp = NULL;
-	if ((ret = kr_media_check(type, path, data, len, err)) != KR_OK)
+	if ((ret = kr_media_check(type, path, data, len, err)) != KR_OK ||
+	    (ret = kr_media_folder(path, err)) != KR_OK)
 		return ret;
 	return kr_file_stage(path, data, len, tmp, err);
+}
+
+void
+kr_media_unstage(const char *tmp)
+{
+	const char	*base;
+	char		*dir;
+	struct kr_err	 e;
+
+	(void)unlink(tmp);
+	/* A custodian's folder that holds nothing else goes too. */
+	if (kr_media_split(tmp, &dir, &base, &e) != KR_OK)
+		return;
+	(void)rmdir(dir);
+	free(dir);
 }
 
 int

@@ -16,7 +16,8 @@ int		 kr_media_type_check(enum kr_artifact, const char *,
 /*
  * True when `data` holds a PEM private key block: the end of its label
  * ("PRIVATE KEY-----", of "-----BEGIN [EC |ENCRYPTED ]PRIVATE KEY-----"),
- * a line break and Base64.  KR_MEDIA_CARRY is the longest match less one.
+ * a few blanks holding a line feed, and Base64.  KR_MEDIA_CARRY is the
+ * longest match less one.
  */
 bool		 kr_media_key_found(const void *, size_t);
 /* The refusal of an artifact that carries a private key block. */

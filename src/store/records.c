@@ -232,6 +232,32 @@ kr_store_key_get(struct kr_store *st, const char *name, struct kr_key_rec *k,
 }
 
 int
+kr_store_key_by_id(struct kr_store *st, const uint8_t *id,
+    struct kr_key_rec *k, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	char		 hex[STORE_ID_HEX];
+	int		 rc, ret = KR_EINTERNAL;
+
+	memset(k, 0, sizeof(*k));
+	store_id_hex(hex, id);
+	if ((ret = store_prepare(st, "SELECT " KEY_COLUMNS " FROM keys "
+	    "WHERE id = ?1", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		ret = store_key_row(st, stmt, k, err);
+	else if (rc == SQLITE_DONE)
+		ret = kr_err_set(err, KR_ENOENT, "no key with id %s in this "
+		    "state folder", hex);
+	else
+		ret = store_sqlite_err(st, rc, err, "looking up key %s", hex);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
 kr_store_key_set_state(struct kr_store *st, const uint8_t *id,
     const char *state, struct kr_err *err)
 {
@@ -604,7 +630,6 @@ store_custodian_row(struct kr_store *st, sqlite3_stmt *stmt,
 	    "key", err)) != KR_OK)
 		return ret;
 	c->x = (unsigned)sqlite3_column_int(stmt, 1);
-	c->checked = sqlite3_column_int64(stmt, 5);	/* NULL: 0 */
 	return KR_OK;
 }
 
@@ -627,8 +652,9 @@ kr_store_custodians(struct kr_store *st, const uint8_t *set_id,
 	sqlite3_bind_blob(stmt, 1, set_id, KR_STORE_ID_BYTES, SQLITE_STATIC);
 	ret = KR_OK;
 	while (ret == KR_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n < max)
-			ret = store_custodian_row(st, stmt, &out[n], err);
+		if (n < max && (ret = store_custodian_row(st, stmt, &out[n],
+		    err)) == KR_OK)
+			out[n].checked = sqlite3_column_int64(stmt, 5);
 		n++;
 	}
 	if (ret == KR_OK && rc != SQLITE_DONE)
@@ -666,4 +692,55 @@ kr_store_custodian_checked(struct kr_store *st, const uint8_t *set_id,
 	if (ret != KR_OK || rowid == 0)
 		return ret;	/* checked before: the first date stays */
 	return store_bind_rowid(st, "custodians", rowid, err);
+}
+
+/* The custodian columns first, as store_custodian_row reads them. */
+static int
+store_holding_row(struct kr_store *st, sqlite3_stmt *stmt,
+    struct kr_holding_rec *h, struct kr_err *err)
+{
+	int	ret = KR_EINTERNAL;
+
+	memset(h, 0, sizeof(*h));
+	if ((ret = store_custodian_row(st, stmt, &h->c, err)) != KR_OK ||
+	    (ret = store_col_text(st, stmt, 5, h->key, sizeof(h->key),
+	    "a key name", err)) != KR_OK ||
+	    (ret = store_col_text(st, stmt, 6, h->key_state,
+	    sizeof(h->key_state), "a key's state", err)) != KR_OK ||
+	    (ret = store_col_text(st, stmt, 10, h->set_state,
+	    sizeof(h->set_state), "a share set's state", err)) != KR_OK)
+		return ret;
+	h->epoch = (uint32_t)sqlite3_column_int64(stmt, 7);
+	h->m = (unsigned)sqlite3_column_int(stmt, 8);
+	h->n = (unsigned)sqlite3_column_int(stmt, 9);
+	return KR_OK;
+}
+
+int
+kr_store_holdings_foreach(struct kr_store *st, const char *custodian,
+    kr_holding_cb *cb, void *arg, struct kr_err *err)
+{
+	sqlite3_stmt		*stmt = NULL;
+	struct kr_holding_rec	 h;
+	int			 rc = SQLITE_DONE, ret = KR_EINTERNAL;
+
+	if ((ret = store_prepare(st, "SELECT c.set_id, c.x, c.name, "
+	    "c.share_digest, c.approval_pk, k.name, k.state, s.epoch, s.m, "
+	    "s.n, s.state FROM custodians c JOIN share_sets s ON s.id = "
+	    "c.set_id JOIN keys k ON k.id = s.key_id WHERE ?1 IS NULL OR "
+	    "c.name = ?1 ORDER BY c.name, k.name, s.epoch", &stmt, err)) !=
+	    KR_OK)
+		return ret;
+	if (custodian != NULL)
+		sqlite3_bind_text(stmt, 1, custodian, -1, SQLITE_STATIC);
+	ret = KR_OK;
+	while (ret == KR_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if ((ret = store_holding_row(st, stmt, &h, err)) == KR_OK)
+			ret = cb(&h, arg);
+	}
+	if (ret == KR_OK && rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "listing the custodians' "
+		    "shares");
+	sqlite3_finalize(stmt);
+	return ret;
 }

@@ -545,28 +545,92 @@ import_one(struct kr_import_batch *b, struct import_table *t, size_t i,
 	return store_sqlite_err(b->st, rc, err, "%s", t->what);
 }
 
-/* Writes the gathered rows: a full batch at once, else one by one. */
+/* A full batch in one statement, else row by row: the SQLite result. */
 static int
-import_flush(struct kr_import_batch *b, struct import_table *t,
-    struct kr_err *err)
+import_write(struct kr_import_batch *b, struct import_table *t)
 {
-	size_t	i, n = t->n;
-	int	rc, ret = KR_OK;
+	size_t	i;
+	int	rc = SQLITE_DONE;
 
-	t->n = 0;
-	if (n == IMPORT_ROWS) {
-		for (i = 0; i < n; i++)
+	if (t->n == IMPORT_ROWS) {
+		for (i = 0; i < t->n; i++)
 			t->bind(t->many, (int)i * t->nparams,
 			    t->rows + i * t->size);
 		rc = sqlite3_step(t->many);
 		sqlite3_reset(t->many);
-		if (rc == SQLITE_DONE) {
-			import_wrote(b->st, t, n);
-			return KR_OK;
-		}
+		if (rc == SQLITE_DONE)
+			import_wrote(b->st, t, t->n);
+		return rc;
 	}
-	for (i = 0; i < n && ret == KR_OK; i++)
-		ret = import_one(b, t, i, err);
+	for (i = 0; i < t->n && rc == SQLITE_DONE; i++) {
+		t->bind(t->one, 0, t->rows + i * t->size);
+		rc = sqlite3_step(t->one);
+		sqlite3_reset(t->one);
+		if (rc == SQLITE_DONE)
+			import_wrote(b->st, t, 1);
+	}
+	return rc;
+}
+
+/*
+ * After a constraint failed: the gathered rows of both tables one by one,
+ * in input order (a line's certificate before its revocation), so the
+ * error is the first the file holds, as a row-by-row import would say.
+ */
+static int
+import_in_order(struct kr_import_batch *b, struct kr_err *err)
+{
+	size_t	ie = 0, ir = 0;
+	int	ret = KR_OK;
+
+	while (ret == KR_OK && (ie < b->ext.n || ir < b->rev.n)) {
+		if (ie < b->ext.n && (ir == b->rev.n ||
+		    b->ext.tags[ie] <= b->rev.tags[ir]))
+			ret = import_one(b, &b->ext, ie++, err);
+		else
+			ret = import_one(b, &b->rev, ir++, err);
+	}
+	return ret;
+}
+
+/*
+ * Writes what both tables have gathered inside a savepoint.  A failed
+ * constraint rolls the savepoint back and writes the rows again in input
+ * order to name the line; any other failure (a full disk, no memory) is
+ * returned as it is: SQLite may have ended the transaction.
+ */
+static int
+import_flush(struct kr_import_batch *b, struct kr_err *err)
+{
+	struct import_table	 ext = b->ext, rev = b->rev;
+	sqlite3			*db = b->st->db;
+	int			 rc, ret;
+
+	if (b->ext.n == 0 && b->rev.n == 0)
+		return KR_OK;
+	if ((ret = store_exec(b->st, "SAVEPOINT kr_import", "importing",
+	    err)) != KR_OK)
+		return ret;
+	if ((rc = import_write(b, &b->ext)) == SQLITE_DONE)
+		rc = import_write(b, &b->rev);
+	if (rc == SQLITE_DONE)
+		ret = KR_OK;
+	else if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_get_autocommit(db)) {
+		b->failed = b->ext.n > 0 ? b->ext.tags[0] : b->rev.tags[0];
+		ret = store_sqlite_err(b->st, rc, err, "%s", b->ext.what);
+		b->ext.n = b->rev.n = 0;
+		return ret;
+	} else if ((ret = store_exec(b->st, "ROLLBACK TO kr_import",
+	    "importing", err)) == KR_OK) {
+		b->ext.first = ext.first;
+		b->ext.last = ext.last;
+		b->rev.first = rev.first;
+		b->rev.last = rev.last;
+		ret = import_in_order(b, err);
+	}
+	b->ext.n = b->rev.n = 0;
+	if (ret == KR_OK)
+		ret = store_exec(b->st, "RELEASE kr_import", "importing", err);
 	return ret;
 }
 
@@ -576,7 +640,7 @@ import_add(struct kr_import_batch *b, struct import_table *t,
 {
 	memcpy(t->rows + t->n * t->size, rec, t->size);
 	t->tags[t->n++] = tag;
-	return t->n == IMPORT_ROWS ? import_flush(b, t, err) : KR_OK;
+	return t->n == IMPORT_ROWS ? import_flush(b, err) : KR_OK;
 }
 
 int
@@ -598,11 +662,7 @@ kr_store_import_revocation(struct kr_import_batch *b,
 int
 kr_store_import_flush(struct kr_import_batch *b, struct kr_err *err)
 {
-	int	ret;
-
-	if ((ret = import_flush(b, &b->ext, err)) != KR_OK)
-		return ret;
-	return import_flush(b, &b->rev, err);
+	return import_flush(b, err);
 }
 
 uint32_t

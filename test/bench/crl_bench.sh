@@ -53,7 +53,7 @@ printf 'bench passphrase a\nbench passphrase b\nbench passphrase c\n' > "$T/pw3"
     --custodian a --custodian b --custodian c --share-dir "$T/sh" \
     --passphrase-fd 3 3<"$T/pw3" >/dev/null 2>&1
 printf 'bench passphrase a\nbench passphrase b\n' > "$T/pw2"
-Q="--share $T/sh/a.share --share $T/sh/b.share --passphrase-fd 3"
+Q="--share $T/sh/a/bench-root.share --share $T/sh/b/bench-root.share --passphrase-fd 3"
 # shellcheck disable=SC2086
 "$KR" -C "$S" cert root --key bench-root --profile root --subject "CN=Bench Root" \
     --out "$T/root.pem" $Q 3<"$T/pw2" >/dev/null

@@ -66,8 +66,8 @@ mkdir -p "$T/p256" "$T/ed"
 ksign() {
 	rm -f "$3"
 	wall sh -c "exec \"$KR\" -C \"$S\" sign firmware --key bench-$2 --format $1 \
-	    --in \"$T/image.bin\" --out \"$3\" --share \"$T/sh-$2/a.share\" \
-	    --share \"$T/sh-$2/b.share\" --passphrase-fd 3 3<\"$T/pw2\""
+	    --in \"$T/image.bin\" --out \"$3\" --share \"$T/sh-$2/a/bench-$2.share\" \
+	    --share \"$T/sh-$2/b/bench-$2.share\" --passphrase-fd 3 3<\"$T/pw2\""
 }
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
     -out "$T/openssl.pem" 2>/dev/null
@@ -78,8 +78,8 @@ i=0
 while [ "$i" -lt "$RUNS" ]; do
 	kr_raw="$kr_raw $(ksign raw p256 "$T/kr.sig")"
 	unlock="$unlock $(wall sh -c "exec \"$KR\" -C \"$S\" quorum verify \
-	    --key bench-p256 --share \"$T/sh-p256/a.share\" \
-	    --share \"$T/sh-p256/b.share\" --passphrase-fd 3 3<\"$T/pw2\"")"
+	    --key bench-p256 --share \"$T/sh-p256/a/bench-p256.share\" \
+	    --share \"$T/sh-p256/b/bench-p256.share\" --passphrase-fd 3 3<\"$T/pw2\"")"
 	ossl="$ossl $(wall openssl dgst -sha256 -sign "$T/openssl.pem" \
 	    -out "$T/ossl.sig" "$T/image.bin")"
 	kr_ms="$kr_ms $(ksign minisign ed25519 "$T/kr.minisig")"

@@ -21,7 +21,7 @@ cp "$T/gen.out" "$T/gen.root"
 n=$(grep -c "approval key SHA-256 (write it down)" "$T/gen.root")
 [ "$n" -eq 3 ] && ok "key generate prints an approval key fingerprint per custodian" ||
     fail "key generate printed $n fingerprints"
-grep -q "^  share for a  *$T/sh-root/a.share\$" "$T/gen.root" &&
+grep -q "^  share for a  *$T/sh-root/a/root.share\$" "$T/gen.root" &&
     ok "the share lines are unchanged" || fail "share line changed"
 for c in a b c; do
 	# The two printed lines, joined, against SHA-256 of the recorded key.
@@ -37,10 +37,10 @@ for c in a b c; do
 	    ok "custodian $c's fingerprint is SHA-256 of the recorded approval key" ||
 	    fail "custodian $c: printed '$fp:$fp2', recorded '$want'"
 done
-size=$(stat -c %s "$T/sh-root/a.share")
+size=$(stat -c %s "$T/sh-root/a/root.share")
 [ "$size" -eq 308 ] && ok "a format 2 share file is 307 + L bytes" ||
     fail "share file is $size bytes"
-ver=$(od -An -tx1 -j8 -N2 "$T/sh-root/a.share" | tr -d ' ')
+ver=$(od -An -tx1 -j8 -N2 "$T/sh-root/a/root.share" | tr -d ' ')
 [ "$ver" = 0002 ] && ok "the share file says format version 2" || fail "version $ver"
 run -C "$S" audit show
 grep -q '"share_format":2,"approval_key_fingerprints":\[' "$T/out" &&

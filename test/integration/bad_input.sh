@@ -21,11 +21,11 @@ unchanged() {
 # --- shares presented to quorum verify ---------------------------------
 printf 'not the passphrase at all\n' > "$T/wrong.pw"
 expect 1 "passphrase for custodian 'bob'" "wrong passphrase names the custodian" -- \
-    -C "$S" quorum verify --key root --share "$T/shares/bob.share" \
+    -C "$S" quorum verify --key root --share "$T/shares/bob/root.share" \
     --passphrase-fd 3 3<"$T/wrong.pw"
 # TEST-KEY-067: the failed attempt is an audit row of its own (custodian,
 # share file digest, time; never the passphrase); nothing else changes.
-bobsum=$(sha256sum "$T/shares/bob.share" | cut -d' ' -f1)
+bobsum=$(sha256sum "$T/shares/bob/root.share" | cut -d' ' -f1)
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE event = 'quorum.refused' AND actor = 'bob' AND payload LIKE '%$bobsum%' AND time > 0")" = 1 ] &&
     ! sqlite3 "$DB" "SELECT payload FROM audit" | grep -q "not the passphrase" &&
     ok "the wrong passphrase is recorded: custodian, share digest, time, no passphrase" ||
@@ -34,11 +34,11 @@ before=$(snap)
 
 pass_of alice > "$T/a.pw"
 expect 1 "made for another key" "a share of another key is named" -- \
-    -C "$S" quorum verify --key root --share "$T/other/alice.share" \
+    -C "$S" quorum verify --key root --share "$T/other/alice/other.share" \
     --passphrase-fd 3 3<"$T/a.pw"
 
 # Flip one byte in the middle of carol's share (a copy).
-cp "$T/shares/carol.share" "$T/carol-flipped.share"
+cp "$T/shares/carol/root.share" "$T/carol-flipped.share"
 size=$(stat -c %s "$T/carol-flipped.share")
 off=$((size / 2))
 orig=$(od -An -tu1 -j "$off" -N1 "$T/carol-flipped.share" | tr -d ' ')
@@ -51,7 +51,7 @@ expect 1 "carol" "a share with one byte changed is refused, naming carol" -- \
 grep -q "carol-flipped.share" "$T/err" && ok "... and naming the file" ||
     fail "altered share message does not name the file"
 
-head -c 40 "$T/shares/dave.share" > "$T/dave-short.share"
+head -c 40 "$T/shares/dave/root.share" > "$T/dave-short.share"
 pass_of dave > "$T/d.pw"
 expect 2 "dave-short.share" "a truncated share file is named" -- \
     -C "$S" quorum verify --key root --share "$T/dave-short.share" \
@@ -59,14 +59,14 @@ expect 2 "dave-short.share" "a truncated share file is named" -- \
 
 printf '%s\n%s\n%s\n' "$(pass_of alice)" "$(pass_of alice)" "$(pass_of bob)" > "$T/dup.pw"
 expect 1 "given twice" "the same share twice is refused" -- \
-    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
-    --share "$T/shares/alice.share" --share "$T/shares/bob.share" \
+    -C "$S" quorum verify --key root --share "$T/shares/alice/root.share" \
+    --share "$T/shares/alice/root.share" --share "$T/shares/bob/root.share" \
     --passphrase-fd 3 3<"$T/dup.pw"
 
 printf '%s\n%s\n' "$(pass_of alice)" "$(pass_of bob)" > "$T/two.pw"
 expect 1 "1 more custodian" "fewer than m shares says how many more" -- \
-    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
-    --share "$T/shares/bob.share" --passphrase-fd 3 3<"$T/two.pw"
+    -C "$S" quorum verify --key root --share "$T/shares/alice/root.share" \
+    --share "$T/shares/bob/root.share" --passphrase-fd 3 3<"$T/two.pw"
 
 # A sealed key file altered on disk: the quorum is met, unsealing fails.
 cp "$S/keys/root.sealed" "$T/root.sealed.orig"
@@ -74,8 +74,8 @@ size=$(stat -c %s "$S/keys/root.sealed")
 head -c $((size - 7)) "$T/root.sealed.orig" > "$S/keys/root.sealed"
 printf '%s\n%s\n%s\n' "$(pass_of alice)" "$(pass_of bob)" "$(pass_of carol)" > "$T/three.pw"
 expect 2 "root.sealed" "a truncated sealed key file is named" -- \
-    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
-    --share "$T/shares/bob.share" --share "$T/shares/carol.share" \
+    -C "$S" quorum verify --key root --share "$T/shares/alice/root.share" \
+    --share "$T/shares/bob/root.share" --share "$T/shares/carol/root.share" \
     --passphrase-fd 3 3<"$T/three.pw"
 cp "$T/root.sealed.orig" "$S/keys/root.sealed"
 off=$((size - 20))
@@ -83,8 +83,8 @@ orig=$(od -An -tu1 -j "$off" -N1 "$S/keys/root.sealed" | tr -d ' ')
 printf "$(printf '\\%03o' $(( (orig ^ 128) & 255 )))" |
     dd of="$S/keys/root.sealed" bs=1 seek="$off" conv=notrunc 2>/dev/null
 expect 1 "root.sealed" "an altered sealed key file is named" -- \
-    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
-    --share "$T/shares/bob.share" --share "$T/shares/carol.share" \
+    -C "$S" quorum verify --key root --share "$T/shares/alice/root.share" \
+    --share "$T/shares/bob/root.share" --share "$T/shares/carol/root.share" \
     --passphrase-fd 3 3<"$T/three.pw"
 cp "$T/root.sealed.orig" "$S/keys/root.sealed"
 
@@ -92,8 +92,8 @@ cp "$T/root.sealed.orig" "$S/keys/root.sealed"
 # custodians' lines out of step: bob and carol are still good.
 { head -c 1500 /dev/zero | tr '\0' x; echo; pass_of bob; pass_of carol; } > "$T/long.pw"
 expect 2 "longer than" "an over-long passphrase line is refused" -- \
-    -C "$S" quorum verify --key root --share "$T/shares/alice.share" \
-    --share "$T/shares/bob.share" --share "$T/shares/carol.share" \
+    -C "$S" quorum verify --key root --share "$T/shares/alice/root.share" \
+    --share "$T/shares/bob/root.share" --share "$T/shares/carol/root.share" \
     --passphrase-fd 3 3<"$T/long.pw"
 grep -c "^  ok " "$T/out" | grep -q '^2$' && ok "... and the next two shares are still read as good" ||
     fail "the lines after an over-long one were misread"

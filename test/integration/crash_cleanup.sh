@@ -80,7 +80,7 @@ run -C "$S" key generate ghost --alg p256 --purpose ca --threshold 2 --custodian
 # A destroy cut short after its record: the file goes at the next open.
 cp "$S/keys/ghost.sealed" "$T/ghost.sealed"
 # shellcheck disable=SC2046
-run -C "$S" key destroy ghost --share "$T/sh-ghost/a.share" --share "$T/sh-ghost/b.share" \
+run -C "$S" key destroy ghost --share "$T/sh-ghost/a/ghost.share" --share "$T/sh-ghost/b/ghost.share" \
     --passphrase-fd 3 3<"$T/ab.pw"
 [ "$rc" -eq 0 ] || fail "key destroy: $(cat "$T/err")"
 cp "$T/ghost.sealed" "$S/keys/ghost.sealed"
@@ -106,7 +106,7 @@ if command -v strace >/dev/null 2>&1; then
 	mkdir -p "$T/media"
 	kill_keygen renameat2 1 away "$T/media"
 	[ "$krc" -eq 137 ] && [ "$(db "select count(*) from keys where name = 'away'")" -eq 1 ] &&
-	    [ ! -e "$T/media/a.share" ] && ls "$T/media" | grep -q '^a\.share\.tmp-' &&
+	    [ ! -e "$T/media/a/away.share" ] && ls "$T/media/a" | grep -q '^away\.share\.tmp-' &&
 	    ok "a key generate killed after its commit: recorded, share files under temporary names" ||
 	    fail "kill after commit: exit $krc"
 	mv "$T/media" "$T/media.away"
@@ -117,7 +117,7 @@ if command -v strace >/dev/null 2>&1; then
 	    fail "share folder away: $(cat "$T/err")"
 	mv "$T/media.away" "$T/media"
 	verify_shares "$S" root "$T/sh-root" a
-	[ "$(grep -c "put $T/media/.\.share in place" "$T/err")" -eq 3 ] && [ -z "$(ls "$S/pending")" ] &&
+	[ "$(grep -c "put $T/media/./away\.share in place" "$T/err")" -eq 3 ] && [ -z "$(ls "$S/pending")" ] &&
 	    [ -z "$(find "$T/media" -name '*.tmp-*')" ] &&
 	    ok "with the folder back: the three share files get their names, the journal is gone" ||
 	    fail "share folder back: $(cat "$T/err")"
@@ -128,7 +128,7 @@ if command -v strace >/dev/null 2>&1; then
 	mkdir -p "$T/media2"
 	kill_keygen fsync 8 gone "$T/media2"
 	[ "$krc" -eq 137 ] && [ "$(db "select count(*) from keys where name = 'gone'")" -eq 0 ] &&
-	    ls "$T/media2" | grep -q '^a\.share\.tmp-' && ! ls "$T/media2" | grep -q '\.share$' &&
+	    ls "$T/media2/a" | grep -q '^gone\.share\.tmp-' && ! ls "$T/media2/a" | grep -q '\.share$' &&
 	    ok "a key generate killed before its commit: nothing recorded, no share under its final name" ||
 	    fail "kill before commit: exit $krc, $(ls "$T/media2")"
 	mv "$T/media2" "$T/media2.away"

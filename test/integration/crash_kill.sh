@@ -47,13 +47,13 @@ op_args() {
 	    "--share-dir $G/g$2 --passphrase-fd 3" ;;
 	issue) echo "-C $S cert issue --issuer-key root --csr $T/leaf.csr" \
 	    "--profile firmware-signing --subject CN=Leaf$2,C=DE" \
-	    "--out $O/c$2.pem --share $T/sh-root/a.share" \
-	    "--share $T/sh-root/b.share --passphrase-fd 3" ;;
+	    "--out $O/c$2.pem --share $T/sh-root/a/root.share" \
+	    "--share $T/sh-root/b/root.share --passphrase-fd 3" ;;
 	crl) echo "-C $S crl publish --issuer-key root --out $O/crl$2.der" \
-	    "--share $T/sh-root/a.share --share $T/sh-root/b.share" \
+	    "--share $T/sh-root/a/root.share --share $T/sh-root/b/root.share" \
 	    "--passphrase-fd 3" ;;
 	batch) echo "-C $S sign batch $B/b$2/manifest.yaml" \
-	    "--share $T/sh-fw/a.share --share $T/sh-fw/b.share" \
+	    "--share $T/sh-fw/a/fw.share --share $T/sh-fw/b/fw.share" \
 	    "--passphrase-fd 3" ;;
 	esac
 }
@@ -97,9 +97,9 @@ released_recorded() {
 
 # Every share file under its final name is the one recorded for it.
 shares_recorded() {
-	for f in "$G/g$1"/*.share; do
+	for f in "$G/g$1"/*/"g$1".share; do
 		[ -e "$f" ] || continue
-		c=$(basename "$f" .share)
+		c=$(basename "$(dirname "$f")")
 		want=$(db "select lower(hex(c.share_digest)) from custodians c join share_sets s on c.set_id = s.id join keys k on s.key_id = k.id where k.name = 'g$1' and c.name = '$c'")
 		[ -n "$want" ] && [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$want" ] || return 1
 	done

@@ -112,7 +112,7 @@ verify_shares() {
 	args=""
 	: > "$T/ver.pw"
 	for c in "$@"; do
-		args="$args --share $dir/$c.share"
+		args="$args --share $dir/$c/$key.share"
 		pass_of "$c" >> "$T/ver.pw"
 	done
 	set +e
@@ -124,7 +124,8 @@ verify_shares() {
 }
 
 # gen_ca STATE NAME ALG PURPOSE: a 2-of-3 key (custodians a, b, c) whose
-# shares are in $T/sh-NAME; quorum NAME then gives its unlock arguments.
+# shares are in $T/sh-NAME/CUSTODIAN/NAME.share; quorum NAME then gives
+# its unlock arguments.
 gen_ca() {
 	mkdir -p "$T/sh-$2"
 	for c in a b c; do pass_of "$c"; done > "$T/gen.pw"
@@ -136,7 +137,7 @@ gen_ca() {
 # Custodians a and b present: --share options (passphrases on fd 3: $T/ab.pw).
 quorum() {
 	printf -- '--share %s --share %s --passphrase-fd 3' \
-	    "$T/sh-$1/a.share" "$T/sh-$1/b.share"
+	    "$T/sh-$1/a/$1.share" "$T/sh-$1/b/$1.share"
 	{ pass_of a; pass_of b; } > "$T/ab.pw"
 }
 # issue KEY keyrite-args...: runs keyrite -C "$S" with the quorum of KEY
@@ -154,8 +155,8 @@ issue() {
 unasked() {
 	key=$1
 	shift
-	run -C "$S" "$@" --share "$T/sh-$key/a.share" \
-	    --share "$T/sh-$key/b.share" --passphrase-fd 3 3</dev/null
+	run -C "$S" "$@" --share "$T/sh-$key/a/$key.share" \
+	    --share "$T/sh-$key/b/$key.share" --passphrase-fd 3 3</dev/null
 }
 # refused RC WHAT PATTERN...: the command run by `unasked` exited RC, its
 # stderr matches every PATTERN (case-insensitive) and never mentions a

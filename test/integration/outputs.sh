@@ -102,7 +102,7 @@ run -C "$S" key generate nk --alg p256 --purpose ca --threshold 2 \
     --custodian a --custodian b --share-dir "$T/pol" --passphrase-fd 3 3</dev/null
 refused 2 "key generate --share-dir in the state folder is refused" \
     "inside the state folder"
-[ ! -e "$S/policy/a.share" ] || fail "a share file was written into policy/"
+[ ! -e "$S/policy/a/nk.share" ] || fail "a share file was written into policy/"
 
 # --- 045: missing output folders ----------------------------------------------
 unasked int cert issue --issuer-key int --csr "$O/leaf.csr" \

@@ -76,7 +76,7 @@ grep -q '"origin_check":"passed: local, always sensitive, never extractable, sig
 # m-1 shares: refused before the token is touched (no failed login).
 pass_of a > "$T/a.pw"
 run -C "$S" cert root --key root-p256 --profile root --subject "CN=x" \
-    --out "$T/x.pem" --share "$T/sh-root-p256/a.share" --passphrase-fd 3 3<"$T/a.pw"
+    --out "$T/x.pem" --share "$T/sh-root-p256/a/root-p256.share" --passphrase-fd 3 3<"$T/a.pw"
 [ "$rc" -eq 1 ] && grep -q "custodians must present" "$T/err" &&
     ok "one share of a 2-of-3 token key is refused" || fail "m-1 shares: exit $rc"
 pkcs11-tool --module "$MOD" --list-token-slots 2>/dev/null |
@@ -109,7 +109,7 @@ openssl verify -CAfile "$T/own.pem" "$T/own.pem" >/dev/null 2>&1 &&
     ok "the token's PIN unlocks it, no shares" || fail "own root: $(cat "$T/err")"
 expect 2 "give no --share" "shares are refused for a token-guarded key" -- \
     -C "$S" cert root --key own --profile root --subject "CN=x" --out "$T/x.pem" \
-    --share "$T/sh-root-p256/a.share" --passphrase-fd 3 3<"$T/pin"
+    --share "$T/sh-root-p256/a/root-p256.share" --passphrase-fd 3 3<"$T/pin"
 expect 2 "are refused with --pin-source prompt" "a quorum is refused in prompt mode" -- \
     -C "$S" key generate own2 --alg p256 --purpose ca --backend pkcs11 \
     --module "$MOD" --token own --pin-source prompt --threshold 2 \

@@ -9,9 +9,9 @@ make_state "$S" && ok "init with the test KDF profile" || fail "init"
 gen_key "$S" root 3 "$T/shares" c1 c2 c3 c4 c5 && ok "3-of-5 key generated" ||
     fail "key generate: $(cat "$T/gen.err")"
 for c in c1 c2 c3 c4 c5; do
-	[ -f "$T/shares/$c.share" ] && ok "share file for $c written" ||
+	[ -f "$T/shares/$c/root.share" ] && ok "share file for $c written" ||
 	    fail "no share file for $c"
-	perm=$(stat -c %a "$T/shares/$c.share")
+	perm=$(stat -c %a "$T/shares/$c/root.share")
 	[ "$perm" = 600 ] && ok "share file for $c is mode 600" ||
 	    fail "share file for $c is mode $perm"
 	verify_shares "$S" root "$T/shares" "$c"

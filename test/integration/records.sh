@@ -216,17 +216,17 @@ if command -v faketime >/dev/null; then
 	run -C "$S" audit verify
 	[ "$rc" -eq 0 ] && grep -q "earlier than the newest audit entry" "$T/err" &&
 	    ok "audit verify still works and warns about the clock" || fail "verify: exit $rc"
-	run -C "$S" audit clock-recover --key root --share "$T/sh-root/a.share" \
-	    --share "$T/sh-root/b.share" --passphrase-fd 3 3<"$T/ab.pw"
+	run -C "$S" audit clock-recover --key root --share "$T/sh-root/a/root.share" \
+	    --share "$T/sh-root/b/root.share" --passphrase-fd 3 3<"$T/ab.pw"
 	[ "$rc" -eq 2 ] && grep -q -- "--confirm-date $(date -u +%Y-%m-%d)" "$T/err" &&
 	    ok "clock-recover asks for today's date first" || fail "recover w/o date: exit $rc"
 	run -C "$S" --confirm-date "$(date -u +%Y-%m-%d)" audit clock-recover --key root \
-	    --share "$T/sh-root/a.share" --passphrase-fd 3 3<"$T/ab.pw"
+	    --share "$T/sh-root/a/root.share" --passphrase-fd 3 3<"$T/ab.pw"
 	[ "$rc" -eq 1 ] && [ "$(snap)" = "$before" ] &&
 	    ok "clock-recover needs a quorum (1 of 2 refused, nothing recorded)" ||
 	    fail "recover with one share: exit $rc"
 	run -C "$S" --confirm-date "$(date -u +%Y-%m-%d)" audit clock-recover --key root \
-	    --share "$T/sh-root/a.share" --share "$T/sh-root/b.share" --passphrase-fd 3 3<"$T/ab.pw"
+	    --share "$T/sh-root/a/root.share" --share "$T/sh-root/b/root.share" --passphrase-fd 3 3<"$T/ab.pw"
 	[ "$rc" -eq 0 ] && grep -q "Recovered" "$T/out" &&
 	    ok "a quorum recovers the folder" || fail "recover: exit $rc $(cat "$T/err")"
 	run -C "$S" revoke --issuer-key root --serial 0e0f --reason superseded

@@ -19,7 +19,7 @@ reshare() {
 	args="" news=""
 	: > "$T/rs.pw"
 	for c in $olds; do
-		args="$args --share $T/shares/$c.share"
+		args="$args --share $T/shares/$c/$key.share"
 		pass_of "$c" >> "$T/rs.pw"
 	done
 	for c in "$@"; do
@@ -41,7 +41,7 @@ before=$(state_snapshot "$S/keyrite.db" "$S")
 reshare root "$T/none" "c1 c2" c1 d1 d2
 now=$(state_snapshot "$S/keyrite.db" "$S")
 [ "$rc" -ne 0 ] && grep -q "more custodian" "$T/err" &&
-    [ ! -e "$T/none/d1.share" ] &&
+    [ ! -e "$T/none/d1/root.share" ] &&
     ok "2 of the 3 current shares are refused, no share file written" ||
     fail "reshare with 2 of 3: exit $rc"
 
@@ -50,7 +50,7 @@ reshare root "$T/new" "c1 c2 c3" c1 d1 d2
     grep -q "pending" "$T/out" && ok "3-of-5 reshared to 2-of-3 (epoch 2)" ||
     fail "reshare: exit $rc: $(cat "$T/err")"
 for c in c1 d1 d2; do
-	[ -f "$T/new/$c.share" ] && ok "new share file for $c" ||
+	[ -f "$T/new/$c/root.share" ] && ok "new share file for $c" ||
 	    fail "no new share file for $c"
 done
 
@@ -69,16 +69,16 @@ verify_shares "$S" root "$T/shares" c1 c2 c3
 mkdir -p "$T/out1"
 for c in c1 d1; do pass_of "$c"; done > "$T/new.pw"
 run -C "$S" cert root --key root --profile root --subject "CN=Root" \
-    --out "$T/out1/root.pem" --share "$T/new/c1.share" \
-    --share "$T/new/d1.share" --passphrase-fd 3 3<"$T/new.pw"
+    --out "$T/out1/root.pem" --share "$T/new/c1/root.share" \
+    --share "$T/new/d1/root.share" --passphrase-fd 3 3<"$T/new.pw"
 [ "$rc" -ne 0 ] && grep -q "pending share set epoch 2" "$T/err" &&
     ok "a pending set's shares do not sign (named as pending)" ||
     fail "pending shares signing: exit $rc: $(head -3 "$T/err")"
 
 # Shares of two sets at once: the one of the other set is named.
 : > "$T/mix.pw"; pass_of d1 >> "$T/mix.pw"; pass_of c2 >> "$T/mix.pw"
-run -C "$S" quorum verify --key root --share "$T/new/d1.share" \
-    --share "$T/shares/c2.share" --passphrase-fd 3 3<"$T/mix.pw"
+run -C "$S" quorum verify --key root --share "$T/new/d1/root.share" \
+    --share "$T/shares/c2/root.share" --passphrase-fd 3 3<"$T/mix.pw"
 [ "$rc" -ne 0 ] && grep -q "check the shares of one set at a time" "$T/err" &&
     ok "a current share given with a pending one is named" ||
     fail "mixed sets: exit $rc: $(cat "$T/err")"
@@ -145,7 +145,7 @@ mkdir -p "$T/ns"
 { pass_of c1; pass_of d1; pass_of e1; pass_of e2; } > "$T/ns.pw"
 run -C "$S" quorum reshare --key root --threshold 2 --custodian e1 \
     --custodian e2 --share-dir "$T/ns" --new-secret \
-    --share "$T/new/c1.share" --share "$T/new/d1.share" --passphrase-fd 3 \
+    --share "$T/new/c1/root.share" --share "$T/new/d1/root.share" --passphrase-fd 3 \
     3<"$T/ns.pw"
 [ "$rc" -eq 0 ] && grep -q "re-wrapped under a fresh quorum secret" "$T/out" &&
     [ -f "$S/keys/root+epoch3.sealed" ] &&
@@ -179,7 +179,7 @@ mkdir -p "$T/ns2"
 { pass_of e1; pass_of e2; pass_of f1; pass_of f2; } > "$T/ns2.pw"
 run -C "$S" quorum reshare --key root --threshold 2 --custodian f1 \
     --custodian f2 --share-dir "$T/ns2" --new-secret \
-    --share "$T/ns/e1.share" --share "$T/ns/e2.share" --passphrase-fd 3 \
+    --share "$T/ns/e1/root.share" --share "$T/ns/e2/root.share" --passphrase-fd 3 \
     3<"$T/ns2.pw"
 [ "$rc" -eq 0 ] && ok "a second --new-secret reshare (epoch 4) is pending" ||
     fail "epoch 4 reshare: exit $rc: $(cat "$T/err")"
@@ -203,14 +203,14 @@ mkdir -p "$T/ns3"
 { pass_of f1; pass_of f2; pass_of g1; pass_of g2; } > "$T/ns3.pw"
 run -C "$S" quorum reshare --key root --threshold 2 --custodian g1 \
     --custodian g2 --share-dir "$T/ns3" --new-secret \
-    --share "$T/ns2/f1.share" --share "$T/ns2/f2.share" --passphrase-fd 3 \
+    --share "$T/ns2/f1/root.share" --share "$T/ns2/f2/root.share" --passphrase-fd 3 \
     3<"$T/ns3.pw"
 [ "$rc" -eq 0 ] && [ -f "$S/keys/root+epoch5.sealed" ] &&
     ok "epoch 5 pending, its re-wrapped file waiting" ||
     fail "epoch 5: exit $rc: $(cat "$T/err")"
 { pass_of f1; pass_of f2; } > "$T/f.pw"
-run -C "$S" key destroy root --share "$T/ns2/f1.share" \
-    --share "$T/ns2/f2.share" --passphrase-fd 3 --yes 3<"$T/f.pw"
+run -C "$S" key destroy root --share "$T/ns2/f1/root.share" \
+    --share "$T/ns2/f2/root.share" --passphrase-fd 3 --yes 3<"$T/f.pw"
 n=$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM share_sets WHERE state <> 'retired'")
 [ "$rc" -eq 0 ] && [ "$n" -eq 0 ] &&
     ok "key destroy retires the active and the pending set" ||
@@ -247,7 +247,7 @@ if command -v strace >/dev/null 2>&1; then
 			    "$KEYRITE" -C "$K/st" quorum reshare --key kk \
 			    --threshold 2 --custodian x --custodian y \
 			    --share-dir "$K/n$i" --new-secret \
-			    --share "$K/sh/a.share" --share "$K/sh/b.share" \
+			    --share "$K/sh/a/kk.share" --share "$K/sh/b/kk.share" \
 			    --passphrase-fd 3 3<"$K/pw" >"$K/out" 2>"$K/err"
 			krc=$?
 			set -e
@@ -269,14 +269,14 @@ if command -v strace >/dev/null 2>&1; then
 			[ "$pend" = "$prev" ] || pdir="$K/n$i"
 			prev=$pend
 			[ -z "$pend" ] || [ "$pdir" = "$K/n$i" ] ||
-			    [ ! -e "$K/n$i/x.share" ] ||
+			    [ ! -e "$K/n$i/x/kk.share" ] ||
 			    { bad=$((bad + 1)); echo "# $sc $n: share files of an unrecorded set: $(ls "$K/n$i")"; }
 			if [ -n "$pend" ]; then
 				[ -f "$K/st/keys/kk+epoch$pend.sealed" ] && [ "$nf" -eq 1 ] &&
-				    [ -f "$pdir/x.share" ] && [ -f "$pdir/y.share" ] ||
+				    [ -f "$pdir/x/kk.share" ] && [ -f "$pdir/y/kk.share" ] ||
 				    { bad=$((bad + 1)); echo "# $sc $n: pending epoch $pend incomplete: $(ls "$K/st/keys" "$K/n$i")"; }
 			else
-				[ "$nf" -eq 0 ] && [ ! -e "$K/n$i/x.share" ] ||
+				[ "$nf" -eq 0 ] && [ ! -e "$K/n$i/x/kk.share" ] ||
 				    { bad=$((bad + 1)); echo "# $sc $n: no pending set, but: $(ls "$K/st/keys" "$K/n$i")"; }
 			fi
 			run -C "$K/st" audit verify
@@ -290,13 +290,13 @@ if command -v strace >/dev/null 2>&1; then
 	    fail "$bad problems after $kills reshare kills"
 	# The activation's switch cut short: the next open finishes it.
 	{ pass_of x; } > "$K/x.pw"
-	"$KEYRITE" -C "$K/st" quorum verify --key kk --share "$K/n$i/x.share" \
+	"$KEYRITE" -C "$K/st" quorum verify --key kk --share "$K/n$i/x/kk.share" \
 	    --passphrase-fd 3 3<"$K/x.pw" >/dev/null 2>&1 || fail "x check"
 	{ pass_of y; } > "$K/y.pw"
 	set +e
 	traced -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
-	    "$KEYRITE" -C "$K/st" quorum verify --key kk --share "$K/n$i/y.share" \
+	    "$KEYRITE" -C "$K/st" quorum verify --key kk --share "$K/n$i/y/kk.share" \
 	    --passphrase-fd 3 3<"$K/y.pw" >"$K/out" 2>"$K/err"
 	krc=$?
 	set -e
@@ -305,8 +305,8 @@ if command -v strace >/dev/null 2>&1; then
 	    ok "killed between the activation's commit and its rename" ||
 	    fail "activation kill: exit $krc, active epoch $e, $(ls "$K/st/keys")"
 	{ pass_of x; pass_of y; } > "$K/xy.pw"
-	run -C "$K/st" quorum verify --key kk --share "$K/n$i/x.share" \
-	    --share "$K/n$i/y.share" --passphrase-fd 3 3<"$K/xy.pw"
+	run -C "$K/st" quorum verify --key kk --share "$K/n$i/x/kk.share" \
+	    --share "$K/n$i/y/kk.share" --passphrase-fd 3 3<"$K/xy.pw"
 	[ "$rc" -eq 0 ] && grep -q "over keys/kk.sealed" "$T/err" "$T/out" &&
 	    [ ! -e "$K/st/keys/kk+epoch$e.sealed" ] &&
 	    ok "the next open put the re-wrapped file over the key's file; the new quorum unlocks" ||

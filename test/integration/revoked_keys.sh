@@ -170,7 +170,7 @@ refused 1 "... and its key signs nothing, even with its other, good certificate"
 if command -v faketime >/dev/null; then
 	faketime -f '+3d' "$KEYRITE" -C "$S" sign firmware --key fwe --format cms \
 	    --in "$O/app.bin" --out "$O/app-e.p7s" --cert "$O/fwe.pem" \
-	    --share "$T/sh-fwe/a.share" --share "$T/sh-fwe/b.share" \
+	    --share "$T/sh-fwe/a/fwe.share" --share "$T/sh-fwe/b/fwe.share" \
 	    --passphrase-fd 3 3</dev/null >"$T/out" 2>"$T/err" && rc=0 || rc=$?
 	refused 1 "an expired certificate (faketime, 3 days on) is refused as --cert" \
 	    "signer certificate" "expired on"

@@ -50,7 +50,7 @@ session() {
 	tm new-session -d -x 200 -y 80 "$1; echo EXIT=\$?; sleep 60"
 }
 audit_rows() { sqlite3 "$DB" "SELECT count(*) FROM audit WHERE event = '$1'"; }
-ROOT="'$KEYRITE' -C '$S' cert root --key root --profile root --subject 'CN=Tty Root' --out '$T/root.pem' --share '$T/sh-root/a.share' --share '$T/sh-root/b.share'"
+ROOT="'$KEYRITE' -C '$S' cert root --key root --profile root --subject 'CN=Tty Root' --out '$T/root.pem' --share '$T/sh-root/a/root.share' --share '$T/sh-root/b/root.share'"
 
 # Answered n: nothing signed, nothing recorded, no passphrase asked.
 before=$(state_snapshot "$DB" "$S")
@@ -104,7 +104,7 @@ sqlite3 "$DB" "SELECT payload FROM audit" | grep -q "wrong passphrase for" &&
     fail "a passphrase reached the audit log" || ok "no passphrase in the audit log"
 
 # Three wrong tries refuse the share (quorum verify asks no approval).
-session "'$KEYRITE' -C '$S' quorum verify --key root --share '$T/sh-root/c.share'"
+session "'$KEYRITE' -C '$S' quorum verify --key root --share '$T/sh-root/c/root.share'"
 for t in 1 2 3; do
 	wait_for "Passphrase of custodian 'c'" "$t" || true
 	tm send-keys "wrong try $t of c" Enter

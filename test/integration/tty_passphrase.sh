@@ -67,7 +67,7 @@ tm kill-server >/dev/null 2>&1 || true
 sock="$sock-2"	# a fresh server: the old one may still be exiting
 
 tm new-session -d -x 200 -y 50 \
-    "'$KEYRITE' -C '$S' quorum verify --key tk --share '$T/sh/ben.share'; echo EXIT=\$?; sleep 60"
+    "'$KEYRITE' -C '$S' quorum verify --key tk --share '$T/sh/ben/tk.share'; echo EXIT=\$?; sleep 60"
 wait_for "Passphrase of custodian 'ben'" && ok "quorum verify asks ben once" ||
     fail "no passphrase prompt in quorum verify"
 tm send-keys "ben-secret-words-2" Enter

@@ -29,8 +29,8 @@ hold() {
 	rm -f "$T/pw.fifo"
 	mkfifo "$T/pw.fifo"
 	exec 4<>"$T/pw.fifo"
-	"$KEYRITE" -C "$S" quorum verify --key root --share "$T/sh-root/a.share" \
-	    --share "$T/sh-root/b.share" --passphrase-fd 3 3<"$T/pw.fifo" \
+	"$KEYRITE" -C "$S" quorum verify --key root --share "$T/sh-root/a/root.share" \
+	    --share "$T/sh-root/b/root.share" --passphrase-fd 3 3<"$T/pw.fifo" \
 	    >"$T/holder.out" 2>"$T/holder.err" &
 	holder=$!
 	i=0
@@ -123,7 +123,7 @@ set +e
 wait "$waiter"
 wrc=$?
 set -e
-[ "$hrc" -eq 0 ] && [ "$wrc" -eq 0 ] && [ -s "$T/sh-k3/x.share" ] &&
+[ "$hrc" -eq 0 ] && [ "$wrc" -eq 0 ] && [ -s "$T/sh-k3/x/k3.share" ] &&
     ok "... and generates its key once the first has finished" ||
     fail "waiter: holder $hrc, waiter $wrc: $(cat "$T/w.err")"
 

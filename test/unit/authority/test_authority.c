@@ -158,9 +158,9 @@ assert_absent(const char *what, const uint8_t *secret, size_t len)
 }
 
 static void
-share_path(char *buf, size_t cap, const char *who)
+share_path(char *buf, size_t cap, const char *who, const char *key)
 {
-	(void)snprintf(buf, cap, "%s/%s.share", shares, who);
+	(void)snprintf(buf, cap, "%s/%s/%s.share", shares, who, key);
 }
 
 static void
@@ -184,7 +184,7 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 	src = (struct kr_passphrase_source){ .get = pw_get, .skip = NULL,
 	    .ctx = &pw };
 	for (i = 0; i < 3; i++)
-		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
+		share_path(paths[i], sizeof(paths[i]), custodians[i * 2], name);
 	ck_assert_msg(kr_authority_unlock_report(app, name, files, 3, &src,
 	    NULL, &rep, &s, &e) == KR_OK, "%s", e.msg);
 	ck_assert(rep->unlocked);
@@ -194,7 +194,7 @@ check_no_plaintext(struct kr_appliance *app, const char *name,
 	/* Open all five shares by hand: their values and the secret. */
 	for (i = 0; i < NCUST; i++) {
 		sh[i] = calloc(1, sizeof(*sh[i]));
-		share_path(paths[0], sizeof(paths[0]), custodians[i]);
+		share_path(paths[0], sizeof(paths[0]), custodians[i], name);
 		ck_assert_int_eq(kr_file_read(paths[0], 4096, false, &file,
 		    &flen, &e), KR_OK);
 		ck_assert_int_eq(kr_share_parse(file, flen, paths[0], sh[i],
@@ -238,7 +238,7 @@ START_TEST(test_no_plaintext_anywhere)
 		(void)snprintf(name, sizeof(name), "key-%s",
 		    kr_key_alg_name(algs[i]));
 		check_no_plaintext(app, name, algs[i]);
-		(void)snprintf(cmd, sizeof(cmd), "rm -f '%s'/*.share", shares);
+		(void)snprintf(cmd, sizeof(cmd), "rm -f '%s'/*/*.share", shares);
 		ck_assert_int_eq(system(cmd), 0);
 	}
 	kr_appliance_close(&app);
@@ -361,7 +361,7 @@ START_TEST(test_format_1_unsigned_approvals)
 	ck_assert_msg(generate_format(app, "old", KR_KEY_P256, 1, &pw, &e) ==
 	    KR_OK, "%s", e.msg);
 	for (i = 0; i < 3; i++)
-		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
+		share_path(paths[i], sizeof(paths[i]), custodians[i * 2], "old");
 	ck_assert_msg(kr_authority_quorum_verify(app, "old", files, 3, &src,
 	    &rep, &e) == KR_OK, "%s", e.msg);
 	ck_assert_str_eq(rep->approval_fp[0], "");
@@ -374,13 +374,13 @@ START_TEST(test_format_1_unsigned_approvals)
 	kr_quorum_report_free(&rep);
 	/* The shares of "old" are gone with it; a format 2 set now. */
 	for (i = 0; i < NCUST; i++) {
-		share_path(paths[0], sizeof(paths[0]), custodians[i]);
+		share_path(paths[0], sizeof(paths[0]), custodians[i], "old");
 		ck_assert_int_eq(unlink(paths[0]), 0);
 	}
 	ck_assert_msg(generate(app, "new", KR_KEY_P256, &pw, &e) == KR_OK, "%s",
 	    e.msg);
 	for (i = 0; i < 3; i++)
-		share_path(paths[i], sizeof(paths[i]), custodians[i * 2]);
+		share_path(paths[i], sizeof(paths[i]), custodians[i * 2], "new");
 	ck_assert_msg(kr_authority_quorum_verify(app, "new", files, 3, &src,
 	    &rep, &e) == KR_OK, "%s", e.msg);
 	ck_assert_uint_eq(strlen(rep->approval_fp[0]), 95);

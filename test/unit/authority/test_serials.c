@@ -61,8 +61,8 @@ issue(struct kr_appliance *app, enum kr_issue_kind kind, const char *profile,
 	struct kr_issue_req	 req;
 	int			 ret;
 
-	(void)snprintf(a, sizeof(a), "%s/a.share", ap.shares);
-	(void)snprintf(b, sizeof(b), "%s/b.share", ap.shares);
+	(void)snprintf(a, sizeof(a), "%s/a/root.share", ap.shares);
+	(void)snprintf(b, sizeof(b), "%s/b/root.share", ap.shares);
 	memset(&req, 0, sizeof(req));
 	req.kind = kind;
 	req.issuer_key = "root";

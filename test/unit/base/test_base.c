@@ -440,6 +440,37 @@ START_TEST(test_code_points)
 	ck_assert(kr_cp_printable(0xe9) && kr_cp_printable(0x6771) &&
 	    !kr_cp_printable(0x200f) && !kr_cp_printable(0xad));
 }
+
+/* What a worker thread's signal mask holds. */
+static void *
+mask_of_worker(void *arg)
+{
+	(void)pthread_sigmask(SIG_BLOCK, NULL, (sigset_t *)arg);
+	return NULL;
+}
+
+/*
+ * A worker started by kr_thread_start takes no signal (Ctrl-C must reach
+ * the main thread, which holds it across a record); the caller's own
+ * mask is left as it was.
+ */
+START_TEST(test_thread_start_no_signals)
+{
+	sigset_t	in_worker, before, after;
+	pthread_t	tid;
+
+	(void)pthread_sigmask(SIG_BLOCK, NULL, &before);
+	ck_assert(!sigismember(&before, SIGINT));
+	ck_assert(kr_thread_start(&tid, mask_of_worker, &in_worker));
+	ck_assert_int_eq(pthread_join(tid, NULL), 0);
+	ck_assert(sigismember(&in_worker, SIGINT));
+	ck_assert(sigismember(&in_worker, SIGTERM));
+	ck_assert(sigismember(&in_worker, SIGHUP));
+	(void)pthread_sigmask(SIG_BLOCK, NULL, &after);
+	ck_assert(!sigismember(&after, SIGINT));
+}
+END_TEST
+
 END_TEST
 
 static Suite *
@@ -464,6 +495,7 @@ base_suite(void)
 	tcase_add_test(tc, test_text_escape_all_bytes);
 	tcase_add_test(tc, test_text_escape_truncate);
 	tcase_add_test(tc, test_code_points);
+	tcase_add_test(tc, test_thread_start_no_signals);
 	suite_add_tcase(s, tc);
 	return s;
 }

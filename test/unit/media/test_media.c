@@ -287,6 +287,12 @@ START_TEST(test_stream_label_constants)
 	    "\0-----END EC PRIVATE KEY-----\0-----BEGIN PRIVATE KEY-----\n"
 	    "\0PRIVATE KEY-----\r\n-";
 	static const char	crlf[] = "x-----BEGIN PRIVATE KEY-----\r\nMII";
+	/* What OpenSSL reads too: blanks after the label, a blank line. */
+	static const char	*const loose[] = {
+	    "-----BEGIN PRIVATE KEY-----  \nMC4C",
+	    "-----BEGIN PRIVATE KEY-----\t\r\n\r\nMC4C",
+	    "-----BEGIN EC PRIVATE KEY-----\n\nMHcC" };
+	size_t			 j;
 	struct kr_media_stream	s;
 	size_t			n = sizeof(fw) - 1, k;
 
@@ -303,6 +309,16 @@ START_TEST(test_stream_label_constants)
 	ck_assert_int_eq(unlink(target), 0);
 	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target, crlf,
 	    sizeof(crlf) - 1, 0, &err), KR_EINTERNAL);
+	for (j = 0; j < sizeof(loose) / sizeof(loose[0]); j++)
+		ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target,
+		    loose[j], strlen(loose[j]), 0, &err), KR_EINTERNAL);
+	/* Blanks without a line break, or too many: no block. */
+	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target,
+	    "PRIVATE KEY----- MII", 20, 0, &err), KR_OK);
+	ck_assert_int_eq(unlink(target), 0);
+	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target,
+	    "PRIVATE KEY-----\n         MII", 29, 0, &err), KR_OK);
+	ck_assert_int_eq(unlink(target), 0);
 	/* Split anywhere before its first Base64 character: found at the
 	 * second piece. */
 	for (k = 0; k < sizeof(crlf) - 3; k++) {

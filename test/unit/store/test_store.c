@@ -1117,6 +1117,65 @@ START_TEST(test_import_batches)
 }
 END_TEST
 
+static void
+import_ext(struct kr_import_batch *b, const struct kr_key_rec *k, int i,
+    uint32_t tag, int want)
+{
+	struct kr_external_rec	x;
+
+	memset(&x, 0, sizeof(x));
+	memcpy(x.issuer_key_id, k->id, sizeof(x.issuer_key_id));
+	x.serial[0] = 0x20;
+	x.serial[1] = (uint8_t)(i >> 8);
+	x.serial[2] = (uint8_t)i;
+	x.serial_len = 3;
+	x.status = 'R';
+	x.expires = 1900000000;
+	strcpy(x.subject, "/CN=x");
+	strcpy(x.source, "openssl-index");
+	ck_assert_int_eq(kr_store_import_external(b, &x, tag, &err), want);
+}
+
+/*
+ * Two tables gathered apart still fail in file order: a revocation
+ * already recorded at line 3 is named, not a certificate repeated at
+ * line 60 that the first full batch meets first; nothing is kept.
+ */
+START_TEST(test_import_first_error)
+{
+	struct kr_import_batch	*b = NULL;
+	struct kr_key_rec	 k;
+	int			 i;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
+	import_rev(b, &k, 3, 1, KR_OK);
+	import_ext(b, &k, 60, 2, KR_OK);
+	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
+	kr_store_import_close(&b);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
+	/* Lines 1 to 63 gathered; the 64th certificate fills the batch. */
+	for (i = 1; i < 64; i++) {
+		import_ext(b, &k, i == 3 ? 1000 : i, (uint32_t)i, KR_OK);
+		import_rev(b, &k, i, (uint32_t)i, KR_OK);
+	}
+	import_ext(b, &k, 64, 64, KR_EEXIST);
+	ck_assert_uint_eq(kr_store_import_failed(b), 3);
+	ck_assert_ptr_nonnull(strstr(err.msg, "already revoked"));
+	kr_store_import_close(&b);
+	kr_store_rollback(st);
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM revocations"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM external_certs"), 1);
+}
+END_TEST
+
 START_TEST(test_ledger_bulk_range)
 {
 	struct kr_replay_report	 rep;
@@ -1209,6 +1268,7 @@ store_suite(void)
 	tcase_add_test(tc, test_ledger_crl_number_from_chain);
 	tcase_add_test(tc, test_ledger_bulk_range);
 	tcase_add_test(tc, test_import_batches);
+	tcase_add_test(tc, test_import_first_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
