@@ -181,6 +181,36 @@ else
 	fail "strace is missing (./run test installs it)"
 fi
 
+# TEST-KEY-074 for a token key: --new-secret re-wraps the token's PIN
+# file; once the new holders have checked their shares, they log in to
+# the token and sign, and the old set is refused.
+gen_token rs p256
+[ "$rc" -eq 0 ] && ok "a token key to reshare" || fail "gen rs: $(cat "$T/err")"
+{ pass_of a; pass_of b; pass_of e; pass_of f; } > "$T/rs.pw"
+mkdir -p "$T/sh-rs2"
+run -C "$S" quorum reshare --key rs --threshold 2 --custodian e --custodian f \
+    --share-dir "$T/sh-rs2" --new-secret --share "$T/sh-rs/a/rs.share" \
+    --share "$T/sh-rs/b/rs.share" --passphrase-fd 3 3<"$T/rs.pw"
+[ "$rc" -eq 0 ] && ls "$S/keys" | grep -q 'rs+epoch2\.pins' &&
+    ok "token key reshared under a new secret: the re-wrapped PIN file waits" ||
+    fail "token reshare: exit $rc $(cat "$T/err") $(ls "$S/keys")"
+verify_shares "$S" rs "$T/sh-rs2" e
+verify_shares "$S" rs "$T/sh-rs2" f
+[ "$rc" -eq 0 ] && grep -q "is now current" "$T/out" &&
+    ! ls "$S/keys" | grep -q '+epoch' &&
+    ok "two checks activate it; the PIN file is replaced" ||
+    fail "token activation: exit $rc $(cat "$T/out" "$T/err")"
+{ pass_of e; pass_of f; } > "$T/ef.pw"
+run -C "$S" cert root --key rs --profile root --subject "CN=Token Reshared,C=DE" \
+    --out "$T/rs.pem" --share "$T/sh-rs2/e/rs.share" --share "$T/sh-rs2/f/rs.share" \
+    --passphrase-fd 3 3<"$T/ef.pw"
+[ "$rc" -eq 0 ] && openssl verify -CAfile "$T/rs.pem" "$T/rs.pem" >/dev/null 2>&1 &&
+    ok "the new holders open the re-wrapped PINs and the token signs" ||
+    fail "token after reshare: exit $rc $(cat "$T/err")"
+verify_shares "$S" rs "$T/sh-rs" a b
+[ "$rc" -ne 0 ] && grep -q "ask for your new share" "$T/err" &&
+    ok "the old token quorum is refused" || fail "old token quorum: exit $rc"
+
 # Destroy: the token objects go, the key cannot be used again.
 issue root-ed25519 key destroy root-ed25519
 [ "$rc" -eq 0 ] && ok "token key destroyed with its quorum" || fail "destroy: $(cat "$T/err")"
