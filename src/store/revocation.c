@@ -593,44 +593,59 @@ import_in_order(struct kr_import_batch *b, struct kr_err *err)
 	return ret;
 }
 
+/* Removes the rows a batch wrote after `from` (the table's last id then). */
+static int
+import_undo(struct kr_import_batch *b, struct import_table *t,
+    const struct import_table *from, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	char		 sql[128];
+	int		 ret;
+
+	if (t->last == from->last)
+		return KR_OK;
+	(void)snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id > ?1 AND "
+	    "id <= ?2", t == &b->ext ? "external_certs" : "revocations");
+	if ((ret = store_prepare(b->st, sql, &stmt, err)) != KR_OK)
+		return ret;
+	/* This flush wrote the ids after the last one before it. */
+	sqlite3_bind_int64(stmt, 1, from->last != 0 ? from->last :
+	    t->first - 1);
+	sqlite3_bind_int64(stmt, 2, t->last);
+	ret = store_done(b->st, stmt, "importing", NULL, NULL, err);
+	t->first = from->first;
+	t->last = from->last;
+	return ret;
+}
+
 /*
- * Writes what both tables have gathered inside a savepoint.  A failed
- * constraint rolls the savepoint back and writes the rows again in input
- * order to name the line; any other failure (a full disk, no memory) is
- * returned as it is: SQLite may have ended the transaction.
+ * Writes what both tables have gathered.  When a constraint fails, the
+ * rows this flush wrote are taken out again (the import's transaction
+ * is rolled back after any error anyway) and all are written one by one
+ * in input order, to name the first line at fault.  Any other failure (a
+ * full disk, no memory) is returned as it is: SQLite may have ended the
+ * transaction.
  */
 static int
 import_flush(struct kr_import_batch *b, struct kr_err *err)
 {
 	struct import_table	 ext = b->ext, rev = b->rev;
-	sqlite3			*db = b->st->db;
 	int			 rc, ret;
 
 	if (b->ext.n == 0 && b->rev.n == 0)
 		return KR_OK;
-	if ((ret = store_exec(b->st, "SAVEPOINT kr_import", "importing",
-	    err)) != KR_OK)
-		return ret;
 	if ((rc = import_write(b, &b->ext)) == SQLITE_DONE)
 		rc = import_write(b, &b->rev);
 	if (rc == SQLITE_DONE)
 		ret = KR_OK;
-	else if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_get_autocommit(db)) {
+	else if ((rc & 0xff) != SQLITE_CONSTRAINT ||
+	    sqlite3_get_autocommit(b->st->db)) {
 		b->failed = b->ext.n > 0 ? b->ext.tags[0] : b->rev.tags[0];
 		ret = store_sqlite_err(b->st, rc, err, "%s", b->ext.what);
-		b->ext.n = b->rev.n = 0;
-		return ret;
-	} else if ((ret = store_exec(b->st, "ROLLBACK TO kr_import",
-	    "importing", err)) == KR_OK) {
-		b->ext.first = ext.first;
-		b->ext.last = ext.last;
-		b->rev.first = rev.first;
-		b->rev.last = rev.last;
+	} else if ((ret = import_undo(b, &b->ext, &ext, err)) == KR_OK &&
+	    (ret = import_undo(b, &b->rev, &rev, err)) == KR_OK)
 		ret = import_in_order(b, err);
-	}
 	b->ext.n = b->rev.n = 0;
-	if (ret == KR_OK)
-		ret = store_exec(b->st, "RELEASE kr_import", "importing", err);
 	return ret;
 }
 

@@ -1170,6 +1170,19 @@ START_TEST(test_import_first_error)
 	ck_assert_ptr_nonnull(strstr(err.msg, "already revoked"));
 	kr_store_import_close(&b);
 	kr_store_rollback(st);
+	/* The certificates' batch written, the revocations' failing: the
+	 * written rows are taken out again and line 3 is still named. */
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
+	for (i = 1; i < 64; i++) {
+		import_ext(b, &k, i + 2000, (uint32_t)i, KR_OK);
+		import_rev(b, &k, i, (uint32_t)i, KR_OK);
+	}
+	import_ext(b, &k, 2064, 64, KR_EEXIST);
+	ck_assert_uint_eq(kr_store_import_failed(b), 3);
+	ck_assert_ptr_nonnull(strstr(err.msg, "already revoked"));
+	kr_store_import_close(&b);
+	kr_store_rollback(st);
 	kr_store_close(&st);
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM revocations"), 1);
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM external_certs"), 1);
