@@ -463,9 +463,14 @@ kr_store_set_insert(struct kr_store *st, const struct kr_set_rec *s,
 	return ret;
 }
 
-int
-kr_store_set_retire(struct kr_store *st, const uint8_t *id, int64_t when,
-    struct kr_err *err)
+/*
+ * A share set's state changed by `sql` (?1 the set id, ?2 `when` if not
+ * 0) and bound again; a set not in a state the change allows is refused,
+ * saying its state and what was expected (`wanted`).
+ */
+static int
+store_set_change(struct kr_store *st, const uint8_t *id, const char *sql,
+    int64_t when, const char *what, const char *wanted, struct kr_err *err)
 {
 	sqlite3_stmt		*stmt = NULL;
 	struct kr_set_rec	 s;
@@ -473,40 +478,12 @@ kr_store_set_retire(struct kr_store *st, const uint8_t *id, int64_t when,
 	int			 rc, ret = KR_EINTERNAL;
 
 	store_id_hex(hex, id);
-	if ((ret = store_prepare(st, "UPDATE share_sets SET state = 'retired', "
-	    "retired = ?2 WHERE id = ?1 AND state IN ('active', 'pending')",
-	    &stmt, err)) != KR_OK)
+	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, when);
-	ret = store_step_done(st, stmt, &rc, err, "retiring a share set");
-	sqlite3_finalize(stmt);
-	if (ret != KR_OK)
-		return kr_err_prefix(err, "share set %s: ", hex);
-	if (sqlite3_changes(st->db) == 1)
-		return store_bind_blob(st, "share_sets", "id", id,
-		    KR_STORE_ID_BYTES, err);
-	if ((ret = kr_store_set_get(st, id, &s, err)) != KR_OK)
-		return ret;
-	return kr_err_set(err, KR_EREFUSED, "share set %s (epoch %u) is "
-	    "already %s", hex, s.epoch, s.state);
-}
-
-int
-kr_store_set_activate(struct kr_store *st, const uint8_t *id,
-    struct kr_err *err)
-{
-	sqlite3_stmt		*stmt = NULL;
-	struct kr_set_rec	 s;
-	char			 hex[STORE_ID_HEX];
-	int			 rc, ret = KR_EINTERNAL;
-
-	store_id_hex(hex, id);
-	if ((ret = store_prepare(st, "UPDATE share_sets SET state = 'active' "
-	    "WHERE id = ?1 AND state = 'pending'", &stmt, err)) != KR_OK)
-		return ret;
-	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
-	ret = store_step_done(st, stmt, &rc, err, "activating a share set");
+	if (when != 0)
+		sqlite3_bind_int64(stmt, 2, when);
+	ret = store_step_done(st, stmt, &rc, err, what);
 	sqlite3_finalize(stmt);
 	if (ret != KR_OK)
 		return kr_err_prefix(err, "share set %s: ", hex);
@@ -516,7 +493,26 @@ kr_store_set_activate(struct kr_store *st, const uint8_t *id,
 	if ((ret = kr_store_set_get(st, id, &s, err)) != KR_OK)
 		return ret;
 	return kr_err_set(err, KR_EREFUSED, "share set %s (epoch %u) is %s, "
-	    "not pending", hex, s.epoch, s.state);
+	    "not %s", hex, s.epoch, s.state, wanted);
+}
+
+int
+kr_store_set_retire(struct kr_store *st, const uint8_t *id, int64_t when,
+    struct kr_err *err)
+{
+	return store_set_change(st, id, "UPDATE share_sets SET state = "
+	    "'retired', retired = ?2 WHERE id = ?1 AND state IN ('active', "
+	    "'pending')", when, "retiring a share set", "active or pending",
+	    err);
+}
+
+int
+kr_store_set_activate(struct kr_store *st, const uint8_t *id,
+    struct kr_err *err)
+{
+	return store_set_change(st, id, "UPDATE share_sets SET state = "
+	    "'active' WHERE id = ?1 AND state = 'pending'", 0,
+	    "activating a share set", "pending", err);
 }
 
 int
