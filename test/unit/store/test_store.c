@@ -1136,6 +1136,18 @@ import_ext(struct kr_import_batch *b, const struct kr_key_rec *k, int i,
 	ck_assert_int_eq(kr_store_import_external(b, &x, tag, &err), want);
 }
 
+/* Lines 1 to 63: a certificate (serial i + off) and its revocation (i). */
+static void
+import_pairs(struct kr_import_batch *b, const struct kr_key_rec *k, int off)
+{
+	int	i;
+
+	for (i = 1; i < 64; i++) {
+		import_ext(b, k, i + off, (uint32_t)i, KR_OK);
+		import_rev(b, k, i, (uint32_t)i, KR_OK);
+	}
+}
+
 /*
  * Two tables gathered apart still fail in file order: a revocation
  * already recorded at line 3 is named, not a certificate repeated at
@@ -1145,7 +1157,6 @@ START_TEST(test_import_first_error)
 {
 	struct kr_import_batch	*b = NULL;
 	struct kr_key_rec	 k;
-	int			 i;
 
 	create_and_open();
 	bound_key("root", 1);
@@ -1161,10 +1172,7 @@ START_TEST(test_import_first_error)
 	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
 	/* Lines 1 to 63 gathered; the 64th certificate fills the batch. */
-	for (i = 1; i < 64; i++) {
-		import_ext(b, &k, i == 3 ? 1000 : i, (uint32_t)i, KR_OK);
-		import_rev(b, &k, i, (uint32_t)i, KR_OK);
-	}
+	import_pairs(b, &k, 0);
 	import_ext(b, &k, 64, 64, KR_EEXIST);
 	ck_assert_uint_eq(kr_store_import_failed(b), 3);
 	ck_assert_ptr_nonnull(strstr(err.msg, "already revoked"));
@@ -1174,10 +1182,7 @@ START_TEST(test_import_first_error)
 	 * written rows are taken out again and line 3 is still named. */
 	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
-	for (i = 1; i < 64; i++) {
-		import_ext(b, &k, i + 2000, (uint32_t)i, KR_OK);
-		import_rev(b, &k, i, (uint32_t)i, KR_OK);
-	}
+	import_pairs(b, &k, 2000);
 	import_ext(b, &k, 2064, 64, KR_EEXIST);
 	ck_assert_uint_eq(kr_store_import_failed(b), 3);
 	ck_assert_ptr_nonnull(strstr(err.msg, "already revoked"));
