@@ -592,6 +592,60 @@ kr_unlock_summarize(const struct kr_unlock *u, size_t count, int worst,
 	return KR_OK;
 }
 
+/* A token-guarded key: the token's own PIN, its origin check recorded. */
+static int
+kr_unlock_token(struct kr_unlock *u, size_t count,
+    const struct kr_passphrase_source *src, struct kr_signer **out,
+    struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	int			 ret;
+
+	ret = kr_unlock_token_prompt(u, count, src, &s, err);
+	/* The token's origin check is recorded at every use. */
+	if (ret == KR_OK)
+		ret = kr_unlock_audit(u, "token.unlock", err);
+	if (ret == KR_OK && out != NULL) {
+		*out = s;
+		s = NULL;
+	}
+	u->rep->unlocked = ret == KR_OK;
+	kr_signer_free(&s);
+	return ret;
+}
+
+/*
+ * m good shares: the key unsealed.  `quorum verify` is its own audit row.
+ * An operation that unlocks a sealed key records the approvers in its own
+ * row, in the same transaction as what it made, so a refusal after the
+ * unlock (bad input found late) leaves no row at all.  A token key's
+ * unlock is a row of its own: the token and its key-origin check are
+ * recorded at every use.
+ */
+static int
+kr_unlock_quorum(struct kr_unlock *u, struct kr_signer **out,
+    struct kr_err *err)
+{
+	struct kr_signer	*s = NULL;
+	int			 ret;
+
+	if ((ret = kr_unlock_unseal(u, u->rep->good, &s, NULL, err)) != KR_OK) {
+		kr_signer_free(&s);
+		return ret;
+	}
+	u->rep->unlocked = true;
+	if ((out == NULL || u->kw.be->on_token) && (ret = kr_unlock_audit(u,
+	    out == NULL ? "quorum.verify" : "quorum.unlock", err)) != KR_OK) {
+		kr_signer_free(&s);
+		return ret;
+	}
+	if (out != NULL)
+		*out = s;
+	else
+		kr_signer_free(&s);
+	return KR_OK;
+}
+
 int
 kr_authority_unlock(struct kr_appliance *app, const char *name,
     const char *const *files, size_t count,
@@ -599,7 +653,6 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
     const struct kr_approval_subject *sub, struct kr_quorum_report *rep,
     struct kr_signer **out, struct kr_err *err)
 {
-	struct kr_signer	*s = NULL;
 	struct kr_unlock	*u;
 	int			 ret;
 
@@ -624,15 +677,7 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 		goto out;
 	rep->pending = u->pending;
 	if (!u->kw.home.quorum) {
-		ret = kr_unlock_token_prompt(u, count, src, &s, err);
-		/* The token's origin check is recorded at every use. */
-		if (ret == KR_OK)
-			ret = kr_unlock_audit(u, "token.unlock", err);
-		if (ret == KR_OK && out != NULL) {
-			*out = s;
-			s = NULL;
-		}
-		rep->unlocked = ret == KR_OK;
+		ret = kr_unlock_token(u, count, src, out, err);
 		goto out;
 	}
 	if (count == 0) {
@@ -659,26 +704,8 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 		    u->set.m);
 		goto out;
 	}
-	if ((ret = kr_unlock_unseal(u, rep->good, &s, NULL, err)) != KR_OK)
-		goto out;
-	rep->unlocked = true;
-	/*
-	 * `quorum verify` is its own audit row.  An operation that unlocks
-	 * a sealed key records the approvers in its own row, in the same
-	 * transaction as what it made, so a refusal after the unlock (bad
-	 * input found late) leaves no row at all.  A token key's unlock is a
-	 * row of its own: the token and its key-origin check are recorded at
-	 * every use.
-	 */
-	if ((out == NULL || u->kw.be->on_token) && (ret = kr_unlock_audit(u,
-	    out == NULL ? "quorum.verify" : "quorum.unlock", err)) != KR_OK)
-		goto out;
-	if (out != NULL) {
-		*out = s;
-		s = NULL;
-	}
+	ret = kr_unlock_quorum(u, out, err);
 out:
-	kr_signer_free(&s);
 	kr_unlock_free(u);
 	return ret;
 }
