@@ -126,13 +126,24 @@ cmd_quorum_rows(struct cmd_ctx *ctx, const struct kr_quorum_report *rep,
 		cmd_printf(ctx, "  ok       %-20s x=%-3u %s\n", s->custodian,
 		    s->x, s->file);
 		if (fps && rep->approval_fp[i][0] != '\0')
-			cmd_printf(ctx, "           approval key SHA-256: "
-			    "%.47s\n%*s%s\n", rep->approval_fp[i], 33, "",
-			    rep->approval_fp[i] + 48);
+			cmd_fp_lines(ctx, "           approval key SHA-256: ",
+			    rep->approval_fp[i]);
 		else if (fps)
 			cmd_printf(ctx, "           no approval key (share "
 			    "file format 1)\n");
 	}
+}
+
+/*
+ * An approval key fingerprint (32 colon-separated pairs) after `label`,
+ * on two lines of 16 pairs, the second under the first, as a custodian
+ * writes it down and compares it.
+ */
+void
+cmd_fp_lines(struct cmd_ctx *ctx, const char *label, const char *fp)
+{
+	cmd_printf(ctx, "%s%.47s\n%*s%s\n", label, fp, (int)strlen(label), "",
+	    strlen(fp) > 48 ? fp + 48 : "");
 }
 
 /* The table printed by every quorum command. */

@@ -182,6 +182,8 @@ int	cmd_confirm(void *, const struct kr_preview *, bool, struct kr_err *);
 void	cmd_quorum_table(struct cmd_ctx *, const struct kr_quorum_report *);
 /* The same with each good share's approval key fingerprint (quorum verify). */
 void	cmd_quorum_table_fp(struct cmd_ctx *, const struct kr_quorum_report *);
+/* An approval key fingerprint on two aligned lines after `label`. */
+void	cmd_fp_lines(struct cmd_ctx *ctx, const char *label, const char *fp);
 
 /* cmd-quorum.c: --key NAME (quorum verify, audit clock-recover). */
 struct cmd_key_opts {

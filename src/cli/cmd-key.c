@@ -138,9 +138,8 @@ cmd_keygen_report(struct cmd_ctx *ctx, const struct cmd_keygen_opts *a,
 		    res->share_paths[i]);
 		/* 32 pairs: two lines of 16, as the custodian writes them. */
 		if (res->approval_fp[i][0] != '\0')
-			cmd_printf(ctx, "    approval key SHA-256 (write it "
-			    "down): %.47s\n%*s%s\n", res->approval_fp[i], 40,
-			    "", res->approval_fp[i] + 48);
+			cmd_fp_lines(ctx, "    approval key SHA-256 (write "
+			    "it down): ", res->approval_fp[i]);
 	}
 	cmd_printf(ctx, "Each custodian should now check their own share: "
 	    "keyrite quorum verify --key %s --share FILE\n", r->name);

@@ -136,9 +136,8 @@ cmd_reshare_report(struct cmd_ctx *ctx, const struct cmd_reshare_opts *a,
 		cmd_printf(ctx, "  share for %-20s %s\n", a->custodians[i],
 		    res->share_paths[i]);
 		if (res->approval_fp[i][0] != '\0')
-			cmd_printf(ctx, "    approval key SHA-256 (write it "
-			    "down): %.47s\n%*s%s\n", res->approval_fp[i], 40,
-			    "", res->approval_fp[i] + 48);
+			cmd_fp_lines(ctx, "    approval key SHA-256 (write "
+			    "it down): ", res->approval_fp[i]);
 	}
 	if (a->req.new_secret)
 		cmd_printf(ctx, "The key was re-wrapped under a fresh quorum "
