@@ -257,23 +257,36 @@ kr_ocsp_record(struct kr_ocsp_run *r, struct kr_err *err)
 /*
  * What the custodians approve: the responses prepared (a response's
  * bytes carry its signing time and are made after the unlock), as the
- * SHA-256 of one line "SERIAL STATUS\n" per response, in order.
+ * SHA-256 of one line per response, in order, holding what the summary
+ * showed: "SERIAL good THISUPDATE NEXTUPDATE\n" or "SERIAL revoked
+ * REVOKEDAT REASON THISUPDATE NEXTUPDATE\n" (Unix times and the RFC 5280
+ * reason code in decimal; -1: no reason).
  */
 static int
 kr_ocsp_subject(const struct kr_ocsp_run *r, uint8_t *digest,
     struct kr_err *err)
 {
-	struct kr_hash	h;
-	size_t		i;
+	const struct kr_ocsp_fields	*f;
+	struct kr_hash			 h;
+	char				 line[2 * KR_SERIAL_MAX + 128];
+	size_t				 i;
+	int				 n;
 
 	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
 		return kr_err_set(err, KR_ECRYPTO, "cannot hash the responses");
 	for (i = 0; i < r->n; i++) {
-		kr_hash_update(&h, r->items[i].serial,
-		    strlen(r->items[i].serial));
-		kr_hash_update(&h, r->items[i].f.status == KR_OCSP_GOOD ?
-		    " good\n" : " revoked\n", r->items[i].f.status ==
-		    KR_OCSP_GOOD ? 6 : 9);
+		f = &r->items[i].f;
+		if (f->status == KR_OCSP_GOOD)
+			n = snprintf(line, sizeof(line), "%s good %lld %lld\n",
+			    r->items[i].serial, (long long)f->this_update,
+			    (long long)f->next_update);
+		else
+			n = snprintf(line, sizeof(line), "%s revoked %lld %d "
+			    "%lld %lld\n", r->items[i].serial,
+			    (long long)f->revoked_at, (int)f->reason,
+			    (long long)f->this_update,
+			    (long long)f->next_update);
+		kr_hash_update(&h, line, (size_t)n);
 	}
 	kr_hash_final(&h, digest);
 	return KR_OK;
