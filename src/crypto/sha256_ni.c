@@ -9,6 +9,7 @@
  * ABEF and CDGH; SHA256RNDS2 runs two rounds, SHA256MSG1/MSG2 extend the
  * message schedule four words at a time (FIPS 180-4 6.2.2).
  */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,28 +34,29 @@ static const uint32_t kr_sha256_k[64] = {
 	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static int	kr_sha_ni_state;	/* 0 unknown, 1 yes, -1 no or disabled */
+/* 0 unknown, 1 yes, -1 no or disabled; read by the hashing threads too. */
+static _Atomic int	kr_sha_ni_state;
 
 bool
 kr_sha256_ni_available(void)
 {
 	unsigned int	a, b, c, d;
+	int		st = atomic_load(&kr_sha_ni_state);
 
-	if (kr_sha_ni_state == 0) {
-		kr_sha_ni_state = -1;
-		if (__get_cpuid(1, &a, &b, &c, &d) != 0 &&
+	if (st == 0) {
+		st = __get_cpuid(1, &a, &b, &c, &d) != 0 &&
 		    (c & bit_SSSE3) != 0 && (c & bit_SSE4_1) != 0 &&
 		    __get_cpuid_count(7, 0, &a, &b, &c, &d) != 0 &&
-		    (b & bit_SHA) != 0)
-			kr_sha_ni_state = 1;
+		    (b & bit_SHA) != 0 ? 1 : -1;
+		atomic_store(&kr_sha_ni_state, st);
 	}
-	return kr_sha_ni_state == 1;
+	return st == 1;
 }
 
 void
 kr_sha256_ni_disable(bool off)
 {
-	kr_sha_ni_state = off ? -1 : 0;
+	atomic_store(&kr_sha_ni_state, off ? -1 : 0);
 }
 
 /* Four message words of group g (rounds 4g..4g+3) plus their constants. */
