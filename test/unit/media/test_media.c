@@ -230,14 +230,61 @@ stream_cut(const char *text, const size_t *cuts, size_t ncuts)
 	return ret;
 }
 
-static const char	key_text[] = "firmware header\n-----BEGIN EC PRIVATE "
-    "KEY-----\nMHcCAQEEIO\n";
+/*
+ * Private keys for the scan are made here, at run time, by OpenSSL
+ * (pkcs8: the PKCS#8 form, sec1: the EC form); nothing of a key, not
+ * even its PEM label, is written in this file.  Returned NUL-terminated
+ * and malloc'd.
+ */
+static char *
+key_pem(const char *form)
+{
+	char	*pem;
+
+	TL_SH_OK("%s", strcmp(form, "sec1") == 0 ?
+	    "openssl ecparam -name prime256v1 -genkey -noout -out key.pem "
+	    ">cmd.log 2>&1" :
+	    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+	    "-out key.pem >cmd.log 2>&1");
+	pem = (char *)tl_read("key.pem", NULL);
+	(void)unlink(tl_path("key.pem"));
+	return pem;
+}
+
+/* The first line of a PEM text (its BEGIN label), malloc'd. */
+static char *
+first_line(const char *pem)
+{
+	return strndup(pem, strcspn(pem, "\n"));
+}
+
+/* `a` then `b`, malloc'd. */
+static char *
+cat2(const char *a, const char *b)
+{
+	char	*ab;
+
+	ck_assert_int_ge(asprintf(&ab, "%s%s", a, b), 0);
+	return ab;
+}
+
+/* A private key inside what looks like an image: "firmware header\n" + PEM. */
+static char *
+key_text_make(void)
+{
+	char	*pem = key_pem("pkcs8"), *t = cat2("firmware header\n", pem);
+
+	free(pem);
+	return t;
+}
 
 /* The block is found wherever the cut falls, and with one-byte pieces. */
 START_TEST(test_stream_seam)
 {
-	size_t	cuts[sizeof(key_text)], n = strlen(key_text), k;
+	char	*key_text = key_text_make();
+	size_t	*cuts, n = strlen(key_text), k;
 
+	ck_assert_ptr_nonnull(cuts = calloc(n, sizeof(*cuts)));
 	for (k = 0; k <= n; k++) {
 		ck_assert_int_eq(stream_cut(key_text, &k, 1), KR_EINTERNAL);
 		ck_assert_ptr_nonnull(strstr(err.msg, "carries a private key "
@@ -253,17 +300,25 @@ START_TEST(test_stream_seam)
 	cuts[1] = 33;
 	ck_assert_int_eq(stream_cut(key_text, cuts, 2), KR_EINTERNAL);
 	ck_assert_int_eq(entries(), 0);
+	free(cuts);
+	free(key_text);
 }
 END_TEST
 
 /* A near miss passes at every cut; the bytes arrive whole and in order. */
 START_TEST(test_stream_near_miss)
 {
-	static const char	text[] = "-----BEGIN PRIVATE KEY----x PRIVATE "
-	    "KEY ----- RIVATE KEY-----";
-	uint8_t			*got;
-	size_t			 n = strlen(text), k, len;
+	char		*pem = key_pem("pkcs8"), *label = first_line(pem);
+	const char	*mark = label + strlen("-----BEGIN ");
+	char		*text;
+	uint8_t		*got;
+	size_t		 n, k, len, m = strlen(mark);
 
+	/* The mark with its last dash changed, with a blank before its
+	 * dashes, and without its first letter. */
+	ck_assert_int_ge(asprintf(&text, "-----BEGIN %.*sx %.*s %s %s",
+	    (int)m - 1, mark, (int)m - 5, mark, mark + m - 5, mark + 1), 0);
+	n = strlen(text);
 	for (k = 0; k <= n; k++) {
 		ck_assert_msg(stream_cut(text, &k, 1) == KR_OK, "cut %zu: %s",
 		    k, err.msg);
@@ -273,29 +328,74 @@ START_TEST(test_stream_near_miss)
 		free(got);
 		ck_assert_int_eq(unlink(target), 0);
 	}
+	free(text);
+	free(label);
+	free(pem);
 }
 END_TEST
+
+/* The last line of a PEM text (its END label), malloc'd. */
+static char *
+last_line(const char *pem)
+{
+	size_t	n = strlen(pem);
+	size_t	end = n > 0 && pem[n - 1] == '\n' ? n - 1 : n, start = end;
+
+	while (start > 0 && pem[start - 1] != '\n')
+		start--;
+	return strndup(pem + start, end - start);
+}
+
+/* Appends n bytes (NULs included) to a buffer of *len bytes. */
+static void
+put(uint8_t *buf, size_t cap, size_t *len, const void *p, size_t n)
+{
+	ck_assert_uint_le(*len + n, cap);
+	memcpy(buf + *len, p, n);
+	*len += n;
+}
+
+/* Writes a + b as a signed image: the result of kr_media_write. */
+static int
+write_image(const char *a, const char *b)
+{
+	char	*text = cat2(a, b);
+	int	 ret = kr_media_write(KR_ART_SIGNED_IMAGE, target, text,
+		    strlen(text), 0, &err);
+
+	free(text);
+	if (ret == KR_OK)
+		ck_assert_int_eq(unlink(target), 0);
+	return ret;
+}
 
 /*
  * Firmware that parses PEM keys carries their labels as string constants:
  * a label with no line break and Base64 after it is no key block, and
- * the image is written, split anywhere.  A block with CR LF is found.
+ * the image is written, split anywhere.  A block with CR LF is found,
+ * and so are the blanks after the label that OpenSSL reads too.  The keys
+ * and their labels come from OpenSSL at run time.
  */
 START_TEST(test_stream_label_constants)
 {
-	static const char	fw[] = "\x7f" "ELF\0-----BEGIN EC PRIVATE KEY-----"
-	    "\0-----END EC PRIVATE KEY-----\0-----BEGIN PRIVATE KEY-----\n"
-	    "\0PRIVATE KEY-----\r\n-";
-	static const char	crlf[] = "x-----BEGIN PRIVATE KEY-----\r\nMII";
-	/* What OpenSSL reads too: blanks after the label, a blank line. */
-	static const char	*const loose[] = {
-	    "-----BEGIN PRIVATE KEY-----  \nMC4C",
-	    "-----BEGIN PRIVATE KEY-----\t\r\n\r\nMC4C",
-	    "-----BEGIN EC PRIVATE KEY-----\n\nMHcC" };
-	size_t			 j;
-	struct kr_media_stream	s;
-	size_t			n = sizeof(fw) - 1, k;
+	char			*p8 = key_pem("pkcs8"), *ec = key_pem("sec1");
+	char			*l8 = first_line(p8), *lec = first_line(ec);
+	char			*eec = last_line(ec), *crlf, *t;
+	const char		*mark = l8 + strlen("-----BEGIN ");
+	const char		*b8 = p8 + strlen(l8) + 1, *bec = ec + strlen(lec) + 1;
+	uint8_t			 fw[512];
+	size_t			 n = 0, k, i, first_b64;
+	struct kr_media_stream	 s;
 
+	/* "\x7fELF", the labels each ended by a NUL, a label and a line
+	 * break then a NUL, the mark then CR LF and a dash. */
+	put(fw, sizeof(fw), &n, "\x7f" "ELF", 5);
+	put(fw, sizeof(fw), &n, lec, strlen(lec) + 1);
+	put(fw, sizeof(fw), &n, eec, strlen(eec) + 1);
+	put(fw, sizeof(fw), &n, l8, strlen(l8));
+	put(fw, sizeof(fw), &n, "\n", 2);
+	put(fw, sizeof(fw), &n, mark, strlen(mark));
+	put(fw, sizeof(fw), &n, "\r\n-", 3);
 	for (k = 0; k <= n; k++) {
 		open_ok(&s, 0);
 		ck_assert_int_eq(kr_media_stream_write(&s, fw, k, &err), KR_OK);
@@ -307,28 +407,49 @@ START_TEST(test_stream_label_constants)
 	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target, fw, n, 0,
 	    &err), KR_OK);
 	ck_assert_int_eq(unlink(target), 0);
-	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target, crlf,
-	    sizeof(crlf) - 1, 0, &err), KR_EINTERNAL);
-	for (j = 0; j < sizeof(loose) / sizeof(loose[0]); j++)
-		ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target,
-		    loose[j], strlen(loose[j]), 0, &err), KR_EINTERNAL);
+	/* The whole key with CR LF line ends. */
+	ck_assert_ptr_nonnull(crlf = calloc(2 * strlen(p8) + 2, 1));
+	crlf[0] = 'x';
+	for (i = 0, k = 1; p8[i] != '\0'; i++) {
+		if (p8[i] == '\n')
+			crlf[k++] = '\r';
+		crlf[k++] = p8[i];
+	}
+	ck_assert_int_eq(write_image(crlf, ""), KR_EINTERNAL);
+	/* What OpenSSL reads too: blanks after the label, a blank line. */
+	t = cat2(l8, "  \n");
+	ck_assert_int_eq(write_image(t, b8), KR_EINTERNAL);
+	free(t);
+	t = cat2(l8, "\t\r\n\r\n");
+	ck_assert_int_eq(write_image(t, b8), KR_EINTERNAL);
+	free(t);
+	t = cat2(lec, "\n\n");
+	ck_assert_int_eq(write_image(t, bec), KR_EINTERNAL);
+	free(t);
 	/* Blanks without a line break, or too many: no block. */
-	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target,
-	    "PRIVATE KEY----- MII", 20, 0, &err), KR_OK);
-	ck_assert_int_eq(unlink(target), 0);
-	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target,
-	    "PRIVATE KEY-----\n         MII", 29, 0, &err), KR_OK);
-	ck_assert_int_eq(unlink(target), 0);
+	ck_assert_int_ge(asprintf(&t, "%s %.3s", mark, b8), 0);
+	ck_assert_int_eq(write_image(t, ""), KR_OK);
+	free(t);
+	ck_assert_int_ge(asprintf(&t, "%s\n         %.3s", mark, b8), 0);
+	ck_assert_int_eq(write_image(t, ""), KR_OK);
+	free(t);
 	/* Split anywhere before its first Base64 character: found at the
 	 * second piece. */
-	for (k = 0; k < sizeof(crlf) - 3; k++) {
+	first_b64 = 1 + strlen(l8) + 2;
+	for (k = 0; k <= first_b64; k++) {
 		open_ok(&s, 0);
 		ck_assert_int_eq(kr_media_stream_write(&s, crlf, k, &err), KR_OK);
 		ck_assert_int_eq(kr_media_stream_write(&s, crlf + k,
-		    sizeof(crlf) - 1 - k, &err), KR_EINTERNAL);
+		    strlen(crlf) - k, &err), KR_EINTERNAL);
 		kr_media_stream_abort(&s);
 	}
 	ck_assert_int_eq(entries(), 0);
+	free(crlf);
+	free(eec);
+	free(lec);
+	free(l8);
+	free(ec);
+	free(p8);
 }
 END_TEST
 
@@ -341,6 +462,7 @@ START_TEST(test_background)
 {
 	static const char	 data[] = "-----BEGIN X509 CRL-----\nMIIB\n";
 	struct kr_media_bg	*b = NULL;
+	char			*key_text = key_text_make();
 	uint8_t			*got;
 	size_t			 len;
 
@@ -386,6 +508,7 @@ START_TEST(test_background)
 	    data, strlen(data), 0, &err), KR_EINTERNAL);
 	ck_assert_ptr_null(b);
 	ck_assert_int_eq(entries(), 0);
+	free(key_text);
 }
 END_TEST
 
@@ -396,6 +519,7 @@ START_TEST(test_stream_refused_unwritten)
 	struct stat		st;
 	char			tmp[400], cmd[500];
 	FILE			*f;
+	char			*key_text = key_text_make();
 
 	open_ok(&s, 0);
 	ck_assert_int_eq(kr_media_stream_write(&s, "AAAA", 4, &err), KR_OK);
@@ -412,6 +536,7 @@ START_TEST(test_stream_refused_unwritten)
 	    KR_EINTERNAL);
 	kr_media_stream_abort(&s);
 	ck_assert_int_eq(entries(), 0);
+	free(key_text);
 }
 END_TEST
 
