@@ -222,6 +222,9 @@ enum kr_backend {
 	KR_BACKEND_PKCS11,
 };
 
+/* A share file's path as a result reports it. */
+#define KR_SHARE_PATH_BYTES	512
+
 struct kr_keygen_req {
 	const char		*name;
 	enum kr_key_alg		 alg;
@@ -248,7 +251,7 @@ struct kr_keygen_result {
 	char		approval_fp[KR_CUSTODIANS_MAX][KR_APPROVAL_FP_BYTES];
 	char		held[200];	/* ", sealed", " on token LABEL (...)" */
 	char		set_id[2 * KR_SET_ID_BYTES + 1];
-	char		share_paths[KR_CUSTODIANS_MAX][512];
+	char		share_paths[KR_CUSTODIANS_MAX][KR_SHARE_PATH_BYTES];
 	size_t		shares;
 	int64_t		audit_seq;
 };
@@ -366,7 +369,8 @@ struct kr_reshare_result {
 	uint32_t		 abandoned_epoch;	/* a pending set replaced */
 	unsigned		 m;
 	size_t			 shares;
-	char			 share_paths[KR_CUSTODIANS_MAX][512];
+	char			 share_paths[KR_CUSTODIANS_MAX]
+				    [KR_SHARE_PATH_BYTES];
 	char			 approval_fp[KR_CUSTODIANS_MAX]
 				    [KR_APPROVAL_FP_BYTES];
 	struct kr_quorum_report	*quorum;	/* kr_reshare_result_free */

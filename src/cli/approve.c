@@ -146,6 +146,39 @@ cmd_fp_lines(struct cmd_ctx *ctx, const char *label, const char *fp)
 	    strlen(fp) > 48 ? fp + 48 : "");
 }
 
+/* A --custodian value added to a list of at most KR_CUSTODIANS_MAX. */
+int
+cmd_custodian_add(struct cmd_ctx *ctx, const char **list, size_t *n,
+    const char *name)
+{
+	if (*n >= KR_CUSTODIANS_MAX)
+		return cmd_usage_error(ctx, "more than %d custodians named: a "
+		    "share set has at most %d", KR_CUSTODIANS_MAX,
+		    KR_CUSTODIANS_MAX);
+	list[(*n)++] = name;
+	return KR_OK;
+}
+
+/*
+ * The share files just dealt, each with its custodian and, for format 2,
+ * the approval key fingerprint the custodian writes down.
+ */
+void
+cmd_share_lines(struct cmd_ctx *ctx, const char *const *custodians,
+    const char (*paths)[KR_SHARE_PATH_BYTES],
+    const char (*fps)[KR_APPROVAL_FP_BYTES], size_t count)
+{
+	size_t	i;
+
+	for (i = 0; i < count; i++) {
+		cmd_printf(ctx, "  share for %-20s %s\n", custodians[i],
+		    paths[i]);
+		if (fps[i][0] != '\0')
+			cmd_fp_lines(ctx, "    approval key SHA-256 (write "
+			    "it down): ", fps[i]);
+	}
+}
+
 /* The table printed by every quorum command. */
 void
 cmd_quorum_table(struct cmd_ctx *ctx, const struct kr_quorum_report *rep)

@@ -184,6 +184,13 @@ void	cmd_quorum_table(struct cmd_ctx *, const struct kr_quorum_report *);
 void	cmd_quorum_table_fp(struct cmd_ctx *, const struct kr_quorum_report *);
 /* An approval key fingerprint on two aligned lines after `label`. */
 void	cmd_fp_lines(struct cmd_ctx *ctx, const char *label, const char *fp);
+/* --custodian NAME added to a list (at most KR_CUSTODIANS_MAX). */
+int	cmd_custodian_add(struct cmd_ctx *ctx, const char **list, size_t *n,
+	    const char *name);
+/* The share files just dealt: custodian, path, approval fingerprint. */
+void	cmd_share_lines(struct cmd_ctx *ctx, const char *const *custodians,
+	    const char (*paths)[KR_SHARE_PATH_BYTES],
+	    const char (*fps)[KR_APPROVAL_FP_BYTES], size_t count);
 
 /* cmd-quorum.c: --key NAME (quorum verify, audit clock-recover). */
 struct cmd_key_opts {

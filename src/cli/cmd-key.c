@@ -38,12 +38,7 @@ cmd_keygen_opt_custodian(struct cmd_ctx *ctx, void *opts, const char *arg)
 {
 	struct cmd_keygen_opts	*a = opts;
 
-	if (a->req.n >= KR_CUSTODIANS_MAX)
-		return cmd_usage_error(ctx, "more than %d custodians named: a "
-		    "share set has at most %d", KR_CUSTODIANS_MAX,
-		    KR_CUSTODIANS_MAX);
-	a->custodians[a->req.n++] = arg;
-	return KR_OK;
+	return cmd_custodian_add(ctx, a->custodians, &a->req.n, arg);
 }
 
 static int
@@ -125,7 +120,6 @@ cmd_keygen_report(struct cmd_ctx *ctx, const struct cmd_keygen_opts *a,
     const struct kr_keygen_result *res)
 {
 	const struct kr_keygen_req	*r = &a->req;
-	size_t				 i;
 
 	cmd_printf(ctx, "Generated %s key '%s' for purpose %s%s under a "
 	    "%u-of-%zu quorum.\n", kr_key_alg_name(r->alg), r->name,
@@ -133,14 +127,8 @@ cmd_keygen_report(struct cmd_ctx *ctx, const struct cmd_keygen_opts *a,
 	cmd_printf(ctx, "public key SHA-256: %s\n", res->fingerprint);
 	cmd_printf(ctx, "share set: %s (epoch 1), audit entry %lld\n",
 	    res->set_id, (long long)res->audit_seq);
-	for (i = 0; i < res->shares; i++) {
-		cmd_printf(ctx, "  share for %-20s %s\n", a->custodians[i],
-		    res->share_paths[i]);
-		/* 32 pairs: two lines of 16, as the custodian writes them. */
-		if (res->approval_fp[i][0] != '\0')
-			cmd_fp_lines(ctx, "    approval key SHA-256 (write "
-			    "it down): ", res->approval_fp[i]);
-	}
+	cmd_share_lines(ctx, a->custodians, res->share_paths,
+	    res->approval_fp, res->shares);
 	cmd_printf(ctx, "Each custodian should now check their own share: "
 	    "keyrite quorum verify --key %s --share FILE\n", r->name);
 	cmd_note_kdf_profile(ctx);

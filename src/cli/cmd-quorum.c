@@ -102,12 +102,7 @@ cmd_reshare_opt_custodian(struct cmd_ctx *ctx, void *opts, const char *arg)
 {
 	struct cmd_reshare_opts	*a = opts;
 
-	if (a->req.n >= KR_CUSTODIANS_MAX)
-		return cmd_usage_error(ctx, "more than %d custodians named: a "
-		    "share set has at most %d", KR_CUSTODIANS_MAX,
-		    KR_CUSTODIANS_MAX);
-	a->custodians[a->req.n++] = arg;
-	return KR_OK;
+	return cmd_custodian_add(ctx, a->custodians, &a->req.n, arg);
 }
 
 static const struct cmd_opt cmd_reshare_options[] = {
@@ -123,8 +118,6 @@ static void
 cmd_reshare_report(struct cmd_ctx *ctx, const struct cmd_reshare_opts *a,
     const struct kr_reshare_result *res)
 {
-	size_t	i;
-
 	cmd_printf(ctx, "Reshared key '%s': new share set %s, epoch %u, "
 	    "%u-of-%zu (audit entry %lld).\n", a->req.key, res->set_id,
 	    res->epoch, res->m, res->shares, (long long)res->audit_seq);
@@ -132,13 +125,8 @@ cmd_reshare_report(struct cmd_ctx *ctx, const struct cmd_reshare_opts *a,
 		cmd_printf(ctx, "The earlier pending set (epoch %u) was "
 		    "replaced: its shares will never count.\n",
 		    res->abandoned_epoch);
-	for (i = 0; i < res->shares; i++) {
-		cmd_printf(ctx, "  share for %-20s %s\n", a->custodians[i],
-		    res->share_paths[i]);
-		if (res->approval_fp[i][0] != '\0')
-			cmd_fp_lines(ctx, "    approval key SHA-256 (write "
-			    "it down): ", res->approval_fp[i]);
-	}
+	cmd_share_lines(ctx, a->custodians, res->share_paths,
+	    res->approval_fp, res->shares);
 	if (a->req.new_secret)
 		cmd_printf(ctx, "The key was re-wrapped under a fresh quorum "
 		    "secret for epoch %u; it replaces the key's file when the "
