@@ -179,3 +179,46 @@ refused() {
 		    echo unchanged || echo CHANGED)"
 	fi
 }
+
+# --- tests at a terminal (tmux) ----------------------------------------
+# tty_begin TAG: each `session` runs in a tmux server of its own (socket
+# kr-TAG-PID-N); all are killed and their sockets removed at exit.
+tty_begin() {
+	tty_tag="kr-$1-$$"
+	n=0
+	sock="$tty_tag-0"
+	trap tty_cleanup EXIT
+}
+tm() { tmux -L "$sock" "$@"; }
+tty_cleanup() {
+	i=0
+	while [ "$i" -le "$n" ]; do
+		tmux -L "$tty_tag-$i" kill-server >/dev/null 2>&1 || true
+		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$tty_tag-$i"
+		i=$((i + 1))
+	done
+	rm -rf "$T"
+}
+# session CMD: a fresh server (the last one may still be exiting) running
+# CMD, then "EXIT=status".
+session() {
+	tm kill-server >/dev/null 2>&1 || true
+	n=$((n + 1))
+	sock="$tty_tag-$n"
+	tm new-session -d -x 200 -y 80 "$1; echo EXIT=\$?; sleep 60"
+}
+# wait_for TEXT [N]: until the pane shows TEXT N times (10 s at most),
+# the pane kept in $T/pane.  keyrite flushes typed-ahead input when it
+# switches echo off, so each answer is sent once its prompt is shown.
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		tm capture-pane -p -S -200 > "$T/pane" 2>/dev/null || true
+		[ "$(grep -c -- "$1" "$T/pane")" -ge "${2:-1}" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# pane never showed: $1"
+	sed 's/^/#   pane: /' "$T/pane"
+	return 1
+}

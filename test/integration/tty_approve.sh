@@ -17,38 +17,7 @@ S="$T/state"
 make_state "$S"
 gen_ca "$S" root p256 ca || fail "root key: $(cat "$T/gen.err")"
 DB="$S/keyrite.db"
-n=0
-sock="kr-apr-$$-$n"
-tm() { tmux -L "$sock" "$@"; }
-cleanup() {
-	i=0
-	while [ $i -le $n ]; do
-		tmux -L "kr-apr-$$-$i" kill-server >/dev/null 2>&1 || true
-		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/kr-apr-$$-$i"
-		i=$((i + 1))
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-# wait_for TEXT [N]: until the pane shows TEXT N times (10 s at most).
-wait_for() {
-	i=0
-	while [ $i -lt 100 ]; do
-		tm capture-pane -p -S -200 > "$T/pane" 2>/dev/null || true
-		[ "$(grep -c -- "$1" "$T/pane")" -ge "${2:-1}" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "# pane never showed: $1"
-	sed 's/^/#   pane: /' "$T/pane"
-	return 1
-}
-session() {
-	tm kill-server >/dev/null 2>&1 || true
-	n=$((n + 1))
-	sock="kr-apr-$$-$n"
-	tm new-session -d -x 200 -y 80 "$1; echo EXIT=\$?; sleep 60"
-}
+tty_begin apr
 audit_rows() { sqlite3 "$DB" "SELECT count(*) FROM audit WHERE event = '$1'"; }
 ROOT="'$KEYRITE' -C '$S' cert root --key root --profile root --subject 'CN=Tty Root' --out '$T/root.pem' --share '$T/sh-root/a/root.share' --share '$T/sh-root/b/root.share'"
 

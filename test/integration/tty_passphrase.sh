@@ -12,36 +12,9 @@ fi
 S="$T/state"
 make_state "$S"
 mkdir -p "$T/sh"
-sock="kr-tty-$$"
-base_sock=$sock
-tm() { tmux -L "$sock" "$@"; }
-cleanup() {
-	for s in "$base_sock" "$base_sock-2"; do
-		tmux -L "$s" kill-server || true
-		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
-	done >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
+tty_begin tty
 
-# wait_for TEXT [N]: until the pane shows TEXT N times (10 s at most).
-# keyrite flushes typed-ahead input when it switches echo off, so each
-# answer is sent only once its prompt is on the screen.
-wait_for() {
-	i=0
-	while [ $i -lt 100 ]; do
-		tm capture-pane -p -S -100 > "$T/pane" 2>/dev/null || true
-		[ "$(grep -c -- "$1" "$T/pane")" -ge "${2:-1}" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "# pane never showed: $1"
-	sed 's/^/#   pane: /' "$T/pane"
-	return 1
-}
-
-tm new-session -d -x 200 -y 50 \
-    "'$KEYRITE' -C '$S' key generate tk --alg ed25519 --purpose ca --threshold 2 --custodian ann --custodian ben --share-dir '$T/sh'; echo EXIT=\$?; sleep 60"
+session "'$KEYRITE' -C '$S' key generate tk --alg ed25519 --purpose ca --threshold 2 --custodian ann --custodian ben --share-dir '$T/sh'"
 wait_for "Custodian 'ann', choose" && ok "asks ann to choose a passphrase" || fail "no prompt for ann"
 tm send-keys "ann-secret-words-1" Enter
 wait_for "Custodian 'ann', enter it again" && ok "asks ann a second time" || fail "no second prompt"
@@ -63,11 +36,7 @@ if grep -q "secret-words" "$T/pane"; then
 else
 	ok "no passphrase was echoed"
 fi
-tm kill-server >/dev/null 2>&1 || true
-sock="$sock-2"	# a fresh server: the old one may still be exiting
-
-tm new-session -d -x 200 -y 50 \
-    "'$KEYRITE' -C '$S' quorum verify --key tk --share '$T/sh/ben/tk.share'; echo EXIT=\$?; sleep 60"
+session "'$KEYRITE' -C '$S' quorum verify --key tk --share '$T/sh/ben/tk.share'"
 wait_for "Passphrase of custodian 'ben'" && ok "quorum verify asks ben once" ||
     fail "no passphrase prompt in quorum verify"
 tm send-keys "ben-secret-words-2" Enter

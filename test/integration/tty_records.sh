@@ -15,37 +15,7 @@ fi
 S="$T/state"
 make_state "$S"
 gen_ca "$S" root p256 ca
-n=0
-sock="kr-rec-$$-$n"
-tm() { tmux -L "$sock" "$@"; }
-cleanup() {
-	i=0
-	while [ $i -le $n ]; do
-		tmux -L "kr-rec-$$-$i" kill-server >/dev/null 2>&1 || true
-		i=$((i + 1))
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-wait_for() {
-	i=0
-	while [ $i -lt 100 ]; do
-		tm capture-pane -p -S -100 > "$T/pane" 2>/dev/null || true
-		grep -q -- "$1" "$T/pane" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "# pane never showed: $1"
-	sed 's/^/#   pane: /' "$T/pane"
-	return 1
-}
-# session CMD: a new tmux server (its own socket) running CMD.
-session() {
-	tm kill-server >/dev/null 2>&1 || true
-	n=$((n + 1))
-	sock="kr-rec-$$-$n"
-	tm new-session -d -x 200 -y 50 "$1; echo EXIT=\$?; sleep 60"
-}
+tty_begin rec
 
 # A damaged folder: the refusal comes before any passphrase prompt.
 cp -a "$S" "$T/good"
