@@ -1054,6 +1054,16 @@ START_TEST(test_ledger_crl_number_from_chain)
 }
 END_TEST
 
+/* The serial of imported row i: 0x20, then i in two bytes. */
+static void
+import_serial(uint8_t *serial, size_t *len, int i)
+{
+	serial[0] = 0x20;
+	serial[1] = (uint8_t)(i >> 8);
+	serial[2] = (uint8_t)i;
+	*len = 3;
+}
+
 static void
 import_rev(struct kr_import_batch *b, const struct kr_key_rec *k, int i,
     uint32_t tag, int want)
@@ -1062,10 +1072,7 @@ import_rev(struct kr_import_batch *b, const struct kr_key_rec *k, int i,
 
 	memset(&r, 0, sizeof(r));
 	memcpy(r.issuer_key_id, k->id, sizeof(r.issuer_key_id));
-	r.serial[0] = 0x20;
-	r.serial[1] = (uint8_t)(i >> 8);
-	r.serial[2] = (uint8_t)i;
-	r.serial_len = 3;
+	import_serial(r.serial, &r.serial_len, i);
 	r.revoked_at = 1795000000;
 	r.reason = 1;
 	r.expires = 1900000000;
@@ -1125,10 +1132,7 @@ import_ext(struct kr_import_batch *b, const struct kr_key_rec *k, int i,
 
 	memset(&x, 0, sizeof(x));
 	memcpy(x.issuer_key_id, k->id, sizeof(x.issuer_key_id));
-	x.serial[0] = 0x20;
-	x.serial[1] = (uint8_t)(i >> 8);
-	x.serial[2] = (uint8_t)i;
-	x.serial_len = 3;
+	import_serial(x.serial, &x.serial_len, i);
 	x.status = 'R';
 	x.expires = 1900000000;
 	strcpy(x.subject, "/CN=x");
