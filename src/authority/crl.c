@@ -36,9 +36,10 @@ struct kr_crl_pub {
 	struct kr_crl_builder		 b;
 	struct kr_slice			 crl;
 	struct kr_rev_iter		*it;
-	/* Hashed on a second thread: the TBS during the unlock, the CRL
-	 * while its recorded copy is written. */
+	/* Hashed on a second thread: the TBS while the summary is read,
+	 * the CRL while its recorded copy is written. */
 	struct kr_hash_job		*tbs_job;
+	uint8_t				 tbs_sha256[32];
 	struct kr_hash_job		*crl_job;
 	struct kr_media_bg		*out;		/* the released file */
 	char				*pem;
@@ -525,8 +526,9 @@ kr_crl_sign_digest(struct kr_crl_pub *p, struct kr_signer *s, uint8_t *sig,
 		    p->b.tbs.p, p->b.tbs.len, sig, *siglen, 0, err);
 	}
 	*diglen = kr_hash_len(h);
-	if ((ret = p->tbs_job != NULL ? kr_hash_job_finish(&p->tbs_job, dig) :
-	    kr_hash(h, p->b.tbs.p, p->b.tbs.len, dig)) != KR_OK)
+	if (h == KR_HASH_SHA256)
+		memcpy(dig, p->tbs_sha256, 32);
+	else if ((ret = kr_hash(h, p->b.tbs.p, p->b.tbs.len, dig)) != KR_OK)
 		return kr_err_set(err, ret, "cannot hash the CRL");
 	if ((ret = kr_signer_sign_digest(s, p->f.sig_alg, dig, *diglen, sig,
 	    siglen, err)) != KR_OK)
@@ -831,9 +833,11 @@ kr_crl_prepare(struct kr_crl_pub *p, struct kr_err *err)
 	if ((ret = kr_crl_build(p, err)) != KR_OK)
 		return ret;
 	kr_crl_preview_end(p);
-	/* Its digest is made while the custodians' shares are opened. */
-	if (kr_sig_alg_hash(p->f.sig_alg) != 0 && (ret = kr_hash_job_start(
-	    &p->tbs_job, kr_sig_alg_hash(p->f.sig_alg), p->b.tbs.p,
+	/*
+	 * Its SHA-256 (what the custodians approve, and the signed digest
+	 * of a SHA-256 algorithm) is made while the summary is read.
+	 */
+	if ((ret = kr_hash_job_start(&p->tbs_job, KR_HASH_SHA256, p->b.tbs.p,
 	    p->b.tbs.len)) != KR_OK)
 		return kr_err_set(err, ret, "cannot hash the CRL");
 	return KR_OK;
@@ -845,7 +849,6 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 {
 	struct kr_approval_subject	 sub;
 	struct kr_signer	*s = NULL;
-	uint8_t			 tbs_dig[32];
 	int			 ret;
 
 	if (p->req->out_path == NULL)
@@ -860,12 +863,12 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 	    (ret = kr_preview_confirm(src, &p->pv, true, err)) != KR_OK)
 		return ret;
 	/* The custodians approve exactly this TBS. */
-	if (kr_hash(KR_HASH_SHA256, p->b.tbs.p, p->b.tbs.len, tbs_dig) !=
-	    KR_OK)
-		return kr_err_set(err, KR_ECRYPTO, "cannot hash the CRL");
-	kr_hex_encode(p->res->tbs_sha256, tbs_dig, sizeof(tbs_dig));
+	if ((ret = kr_hash_job_finish(&p->tbs_job, p->tbs_sha256)) != KR_OK)
+		return kr_err_set(err, ret, "cannot hash the CRL");
+	kr_hex_encode(p->res->tbs_sha256, p->tbs_sha256,
+	    sizeof(p->tbs_sha256));
 	sub.op = p->req->delta ? "crl.delta" : "crl.publish";
-	sub.digests = tbs_dig;
+	sub.digests = p->tbs_sha256;
 	sub.n = 1;
 	if ((ret = kr_authority_unlock_report(p->app, p->k.name,
 	    p->req->shares, p->req->nshares, src, &sub, &p->res->quorum, &s,
