@@ -84,6 +84,12 @@ struct kr_approval_subject {
 	const char	*op;
 	const uint8_t	*digests;	/* n * 32 bytes */
 	size_t		 n;
+	/*
+	 * No row may come before the operation's own (clock-recover): a
+	 * wrong passphrase is counted in the report for that row instead
+	 * of being a quorum.refused row of its own.
+	 */
+	bool		 refusals_in_row;
 };
 
 /* The fields of one statement, in their order. */

@@ -94,7 +94,8 @@ kr_authority_clock_recover(struct kr_appliance *app,
     const struct kr_passphrase_source *src,
     struct kr_clock_recover_result *res, struct kr_err *err)
 {
-	const struct kr_approval_subject sub = { "clock.recover", NULL, 0 };
+	const struct kr_approval_subject sub = { .op = "clock.recover",
+	    .refusals_in_row = true };
 	struct kr_signer	*s = NULL;
 	const char		*names[KR_CUSTODIANS_MAX];
 	size_t			 n;

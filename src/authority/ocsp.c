@@ -337,7 +337,7 @@ kr_authority_ocsp_presign(struct kr_appliance *app,
     const struct kr_notice_sink *notice, struct kr_ocsp_result *res,
     struct kr_err *err)
 {
-	struct kr_approval_subject	 sub = { "ocsp.presign", NULL, 1 };
+	struct kr_approval_subject	 sub = { .op = "ocsp.presign", .n = 1 };
 	struct kr_signer	*s = NULL;
 	struct kr_ocsp_run	*r;
 	uint8_t			 dig[32];

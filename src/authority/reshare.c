@@ -432,7 +432,8 @@ kr_authority_quorum_reshare(struct kr_appliance *app,
     const struct kr_notice_sink *notice, struct kr_reshare_result *res,
     struct kr_err *err)
 {
-	struct kr_approval_subject	 sub = { "quorum.reshare", NULL, 1 };
+	struct kr_approval_subject	 sub = { .op = "quorum.reshare",
+	    .n = 1 };
 	struct kr_reshare		*r;
 	int				 ret;
 

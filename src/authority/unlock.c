@@ -254,8 +254,8 @@ kr_unlock_refused(struct kr_unlock *u, const struct kr_share *sh,
 	uint8_t		dig[32];
 	int		ret;
 
-	/* The clock's recovery must be the next row: counted for it instead. */
-	if (u->sub != NULL && strcmp(u->sub->op, "clock.recover") == 0) {
+	/* The operation's row must be the next one: counted for it instead. */
+	if (u->sub != NULL && u->sub->refusals_in_row) {
 		u->rep->refused_unrecorded++;
 		return KR_OK;
 	}
@@ -834,7 +834,7 @@ kr_authority_key_destroy(struct kr_appliance *app, const char *name,
     const struct kr_passphrase_source *src, const char *actor,
     struct kr_quorum_report **rep, struct kr_err *err)
 {
-	const struct kr_approval_subject sub = { "key.destroy", NULL, 0 };
+	const struct kr_approval_subject sub = { .op = "key.destroy" };
 	struct kr_signer	*s = NULL;
 	struct kr_unlock	*u = NULL;
 	char			*path = NULL;
