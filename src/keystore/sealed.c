@@ -451,31 +451,46 @@ unseal(const uint8_t *file, const struct sealed_layout *lay,
 	return ret;
 }
 
+/*
+ * Parses and unseals a sealed file with a quorum secret, and checks that
+ * the private key inside is the public key its header names.
+ */
+static int
+sealed_open_checked(const uint8_t *file, size_t len, const char *label,
+    const uint8_t *qsecret, struct kr_sealed_header *h,
+    struct kr_keypair **kp, struct kr_err *err)
+{
+	struct sealed_layout	 lay;
+	const uint8_t		*spki;
+	size_t			 spki_len;
+	int			 ret;
+
+	if ((ret = sealed_parse(file, len, label, h, &lay, err)) != KR_OK ||
+	    (ret = unseal(file, &lay, label, h, qsecret, kp, err)) != KR_OK)
+		return ret;
+	spki = kr_keypair_spki(*kp, &spki_len);
+	if (spki_len != h->spki_len || !kr_ct_equal(spki, h->spki, spki_len))
+		return kr_err_set(err, KR_EVERIFY, "sealed key file %s: the "
+		    "private key inside does not match the public key in its "
+		    "header; do not use this file", label);
+	return KR_OK;
+}
+
 int
 kr_sealed_open(const uint8_t *file, size_t len, const char *label,
     const uint8_t *qsecret, struct kr_signer **out, struct kr_err *err)
 {
 	struct kr_sealed_header	 h;
-	struct sealed_layout	 lay;
 	struct kr_keypair	*kp = NULL;
-	const uint8_t		*spki;
-	size_t			 spki_len;
 	int			 ret = KR_EINTERNAL;
 
 	*out = NULL;
 	if (file == NULL || label == NULL || qsecret == NULL)
 		return kr_err_set(err, KR_EINTERNAL, "no sealed key file or "
 		    "quorum secret was given (bug: report it)");
-	if ((ret = sealed_parse(file, len, label, &h, &lay, err)) != KR_OK ||
-	    (ret = unseal(file, &lay, label, &h, qsecret, &kp, err)) != KR_OK)
+	if ((ret = sealed_open_checked(file, len, label, qsecret, &h, &kp,
+	    err)) != KR_OK)
 		goto out;
-	spki = kr_keypair_spki(kp, &spki_len);
-	if (spki_len != h.spki_len || !kr_ct_equal(spki, h.spki, spki_len)) {
-		ret = kr_err_set(err, KR_EVERIFY, "sealed key file %s: the "
-		    "private key inside does not match the public key in its "
-		    "header; do not use this file", label);
-		goto out;
-	}
 	*out = kr_signer_new(&sealed_ops, kp, h.name, h.key_id, h.alg,
 	    h.purpose, h.spki, h.spki_len);
 	if (*out == NULL) {
@@ -496,10 +511,9 @@ kr_sealed_rewrap(const uint8_t *file, size_t len, const char *label,
     struct kr_err *err)
 {
 	struct kr_sealed_header	 h;
-	struct sealed_layout	 lay;
 	struct kr_keypair	*kp = NULL;
-	const uint8_t		*spki, *priv;
-	size_t			 spki_len, plen;
+	const uint8_t		*priv;
+	size_t			 plen;
 	int			 ret = KR_EINTERNAL;
 
 	*out = NULL;
@@ -508,17 +522,9 @@ kr_sealed_rewrap(const uint8_t *file, size_t len, const char *label,
 	    new_qsecret == NULL || set == NULL)
 		return kr_err_set(err, KR_EINTERNAL, "no sealed key file or "
 		    "quorum secret was given (bug: report it)");
-	if ((ret = sealed_parse(file, len, label, &h, &lay, err)) != KR_OK ||
-	    (ret = unseal(file, &lay, label, &h, old_qsecret, &kp, err)) !=
-	    KR_OK)
+	if ((ret = sealed_open_checked(file, len, label, old_qsecret, &h, &kp,
+	    err)) != KR_OK)
 		goto out;
-	spki = kr_keypair_spki(kp, &spki_len);
-	if (spki_len != h.spki_len || !kr_ct_equal(spki, h.spki, spki_len)) {
-		ret = kr_err_set(err, KR_EVERIFY, "sealed key file %s: the "
-		    "private key inside does not match the public key in its "
-		    "header; do not use this file", label);
-		goto out;
-	}
 	memcpy(h.set_id, set->set_id, sizeof(h.set_id));
 	h.epoch = set->epoch;
 	h.m = set->m;
