@@ -75,6 +75,16 @@ int		 kr_exit_status(int);
 void		*kr_secure_alloc(size_t);
 void		 kr_secure_free(void *);
 void		 kr_wipe(void *, size_t);
+/*
+ * Bulk memory, for large public buffers only (a CRL of a million
+ * entries): its own mapping, backed by huge pages where the kernel
+ * gives them, which takes a small fraction of the page faults of
+ * malloc'd memory.  Locked like the rest of the process as it is touched
+ * (mlockall).  The caller keeps the length; kr_bulk_free is safe on NULL.
+ */
+void		*kr_bulk_alloc(size_t);
+void		*kr_bulk_realloc(void *, size_t oldlen, size_t newlen);
+void		 kr_bulk_free(void *, size_t);
 /* Constant-time equality for secret-derived bytes. */
 bool		 kr_ct_equal(const void *a, const void *b, size_t len);
 

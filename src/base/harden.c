@@ -84,6 +84,25 @@ kr_mlock_limit_ok(void)
 	return false;
 }
 
+/*
+ * Every page of the process is locked as it is first touched
+ * (MCL_ONFAULT), not when it is mapped: a page never touched holds
+ * nothing to protect, and a large buffer can then take huge pages
+ * (kr_bulk_alloc) before it is filled.  A kernel without MCL_ONFAULT
+ * (before Linux 4.4) locks at mapping time.
+ */
+static int
+kr_lock_all(void)
+{
+#ifdef MCL_ONFAULT
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+#endif
+	return mlockall(MCL_CURRENT | MCL_FUTURE);
+}
+
 int
 kr_harden_process(struct kr_hardening *h, struct kr_err *err)
 {
@@ -111,7 +130,7 @@ kr_harden_process(struct kr_hardening *h, struct kr_err *err)
 		    "could reach swap. Raise the limit (ulimit -l) or run "
 		    "with CAP_IPC_LOCK, and use a machine without swap for "
 		    "ceremonies.");
-	} else if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+	} else if (kr_lock_all() == 0) {
 		h->locked = true;
 	} else {
 		(void)snprintf(h->warning, sizeof(h->warning),

@@ -204,7 +204,7 @@ builder_reserve(struct kr_crl_builder *b, size_t need, struct kr_err *err)
 		cap *= 2;
 	if (b->tbs.p != NULL)
 		tbs_off = (size_t)(b->tbs.p - b->buf);
-	if ((nb = realloc(b->buf, cap)) == NULL)
+	if ((nb = kr_bulk_realloc(b->buf, b->cap, cap)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, CRL_BUILD_FMT "out of memory "
 		    "at %zu bytes", b->end);
 	b->buf = nb;
@@ -237,7 +237,7 @@ kr_crl_builder_free(struct kr_crl_builder *b)
 {
 	if (b == NULL)
 		return;
-	free(b->buf);
+	kr_bulk_free(b->buf, b->cap);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -573,7 +573,7 @@ kr_crl_tbs_build(const struct kr_crl_fields *f, kr_crl_next *next,
 	b->cap = CRL_INITIAL;
 	if (f->entries_hint > 0 && f->entries_hint < KR_CRL_FILE_MAX / 64)
 		b->cap += f->entries_hint * 64;
-	if ((b->buf = malloc(b->cap)) == NULL)
+	if ((b->buf = kr_bulk_alloc(b->cap)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	b->start = b->end = CRL_HEADROOM;
 	if ((ret = write_entries(f, next, ctx, b, err)) != KR_OK ||
