@@ -201,6 +201,41 @@ void		 kr_buf_put_u64(struct kr_buf *, uint64_t);
 int		 kr_buf_status(const struct kr_buf *, struct kr_err *) KR_WUR;
 
 /*
+ * Canonical JSON (json.c): the audit payloads and transcripts.  The
+ * writer builds one object, members in the order added, no spaces.
+ */
+struct kr_json {
+	struct kr_buf	b;
+	bool		first;
+};
+
+void		 kr_json_begin(struct kr_json *);
+void		 kr_json_str(struct kr_json *, const char *, const char *);
+void		 kr_json_int(struct kr_json *, const char *, int64_t);
+void		 kr_json_hex(struct kr_json *, const char *, const uint8_t *,
+		    size_t);
+void		 kr_json_str_array(struct kr_json *, const char *,
+		    const char *const *, size_t);
+/* A member whose value is JSON text made elsewhere (NULL: ENOMEM). */
+void		 kr_json_raw(struct kr_json *, const char *, const char *);
+/* The NUL-terminated text (owned by the json), or NULL when out of memory. */
+const char	*kr_json_end(struct kr_json *);
+void		 kr_json_free(struct kr_json *);
+
+/*
+ * The reader, for that form only.  kr_js_member: the value of member
+ * `key` of the object at p, or NULL.  kr_js_next walks an array: first
+ * with *p at '[', then at each element; NULL after the last.
+ */
+const char	*kr_js_skip(const char *, int depth);
+const char	*kr_js_member(const char *, const char *);
+bool		 kr_js_str(const char *, char *, size_t);
+char		*kr_js_str_dup(const char *);
+bool		 kr_js_int(const char *, int64_t *);
+bool		 kr_js_hex(const char *, uint8_t *, size_t);
+const char	*kr_js_next(const char **, bool);
+
+/*
  * A bounds-checked big-endian reader for file formats.  Any read past the
  * end sets `bad` and yields zeros; check `bad` once at the end.
  */

@@ -24,147 +24,6 @@
 #define JS_DEPTH	16
 #define NAME_CAP	(KR_CUSTODIAN_NAME_MAX + 1)
 
-/* Reading canonical JSON */
-
-static const char *js_skip(const char *, int);
-
-static const char *
-js_skip_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	for (; *p != '\0' && *p != '"'; p++)
-		if (*p == '\\' && *++p == '\0')
-			return NULL;
-	return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *
-js_skip_list(const char *p, char close, bool object, int depth)
-{
-	if (*++p == close)
-		return p + 1;
-	for (;;) {
-		if (object && ((p = js_skip_string(p)) == NULL || *p++ != ':'))
-			return NULL;
-		if ((p = js_skip(p, depth + 1)) == NULL)
-			return NULL;
-		if (*p == close)
-			return p + 1;
-		if (*p++ != ',')
-			return NULL;
-	}
-}
-
-static const char *
-js_skip(const char *p, int depth)
-{
-	if (depth > JS_DEPTH)
-		return NULL;
-	if (*p == '"')
-		return js_skip_string(p);
-	if (*p == '{')
-		return js_skip_list(p, '}', true, depth);
-	if (*p == '[')
-		return js_skip_list(p, ']', false, depth);
-	if (*p == '-')
-		p++;
-	if (*p < '0' || *p > '9')
-		return NULL;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	return p;
-}
-
-/* The value of member `key` of the object at p, or NULL. */
-static const char *
-js_member(const char *p, const char *key)
-{
-	const char	*k, *v;
-	size_t		 n = strlen(key);
-
-	if (p == NULL || *p++ != '{')
-		return NULL;
-	while (*p == '"') {
-		k = p + 1;
-		if ((p = js_skip_string(p)) == NULL || *p != ':')
-			return NULL;
-		v = p + 1;
-		if ((size_t)(p - 1 - k) == n && memcmp(k, key, n) == 0)
-			return v;
-		if ((p = js_skip(v, 1)) == NULL || *p != ',')
-			return NULL;
-		p++;
-	}
-	return NULL;
-}
-
-/* A string value, unescaped (keyrite writes \" \\ and \u00XX only). */
-static bool
-js_str(const char *p, char *out, size_t cap)
-{
-	size_t		n = 0;
-	unsigned	c;
-
-	if (p == NULL || *p++ != '"')
-		return false;
-	for (; *p != '"'; p++) {
-		if (*p == '\0' || n + 1 >= cap)
-			return false;
-		c = (unsigned char)*p;
-		if (c == '\\') {
-			p++;
-			if (*p == 'u' && sscanf(p + 1, "00%2x", &c) == 1)
-				p += 4;
-			else if (*p != '"' && *p != '\\')
-				return false;
-			else
-				c = (unsigned char)*p;
-		}
-		out[n++] = (char)c;
-	}
-	out[n] = '\0';
-	return true;
-}
-
-static bool
-js_int(const char *p, int64_t *v)
-{
-	long long	x;
-
-	if (p == NULL || sscanf(p, "%lld", &x) != 1)
-		return false;
-	*v = x;
-	return true;
-}
-
-static bool
-js_hex(const char *p, uint8_t *out, size_t n)
-{
-	char	buf[2 * 64 + 1];
-
-	return n <= 64 && js_str(p, buf, sizeof(buf)) &&
-	    strlen(buf) == 2 * n && kr_hex_decode(out, n, buf) == KR_OK;
-}
-
-/* The elements of an array: *p at '[' first, then at the element. */
-static const char *
-js_next(const char **p, bool first)
-{
-	const char	*e = *p;
-
-	if (first) {
-		if (e == NULL || *e != '[' || e[1] == ']')
-			return NULL;
-		*p = e + 1;
-		return *p;
-	}
-	if ((e = js_skip(e, 1)) == NULL || *e != ',')
-		return NULL;
-	*p = e + 1;
-	return *p;
-}
-
 /* One row */
 
 struct av_names {
@@ -194,9 +53,9 @@ av_names_read(const char *p, struct av_names *out)
 	out->n = 0;
 	if (p == NULL || *p != '[')
 		return false;
-	while (js_next(&e, first) != NULL) {
+	while (kr_js_next(&e, first) != NULL) {
 		first = false;
-		if (out->n == KR_CUSTODIANS_MAX || !js_str(e, out->name[out->n],
+		if (out->n == KR_CUSTODIANS_MAX || !kr_js_str(e, out->name[out->n],
 		    NAME_CAP))
 			return false;
 		out->n++;
@@ -287,17 +146,17 @@ av_load_set(struct av_row *v, const uint8_t *id)
 static int
 av_legacy(struct av_row *v)
 {
-	const char	*k = js_member(v->r->payload, "key");
+	const char	*k = kr_js_member(v->r->payload, "key");
 	char		 name[KR_KEY_NAME_MAX + 1];
 	struct kr_key_rec key;
 	struct kr_err	 e;
 
 	if (k == NULL)
-		k = js_member(v->r->payload, "issuer_key");
+		k = kr_js_member(v->r->payload, "issuer_key");
 	if (k == NULL)
-		k = js_member(v->r->payload, "quorum_key");
+		k = kr_js_member(v->r->payload, "quorum_key");
 	kr_err_clear(&e);
-	if (js_str(k, name, sizeof(name)) && kr_store_key_get(v->app->store,
+	if (kr_js_str(k, name, sizeof(name)) && kr_store_key_get(v->app->store,
 	    name, &key, &e) == KR_OK && kr_store_set_active(v->app->store,
 	    key.id, &v->set, &e) == KR_OK && av_load_set(v, v->set.id) == 0 &&
 	    av_set_signs(v))
@@ -333,7 +192,7 @@ av_check_digest(struct av_row *v, const char *op, const uint8_t *digest,
 	    strcmp(op, "ocsp.presign") == 0)
 		return 1;
 	if (m != NULL) {
-		if (!js_hex(js_member(v->r->payload, m), want, sizeof(want)))
+		if (!kr_js_hex(kr_js_member(v->r->payload, m), want, sizeof(want)))
 			return av_bad(v, "the row has no %s for its approvals",
 			    m);
 	} else if (kr_hash(KR_HASH_SHA256, k->spki, k->spki_len, want) !=
@@ -370,10 +229,10 @@ av_signature(struct av_row *v, const char *s, struct kr_approval_fields *f)
 	int64_t				 x, t;
 	int				 ok;
 
-	if (!js_str(js_member(s, "custodian"), name, sizeof(name)) ||
-	    !js_int(js_member(s, "x"), &x) ||
-	    !js_int(js_member(s, "time"), &t) ||
-	    !js_hex(js_member(s, "sig"), sig, sizeof(sig)))
+	if (!kr_js_str(kr_js_member(s, "custodian"), name, sizeof(name)) ||
+	    !kr_js_int(kr_js_member(s, "x"), &x) ||
+	    !kr_js_int(kr_js_member(s, "time"), &t) ||
+	    !kr_js_hex(kr_js_member(s, "sig"), sig, sizeof(sig)))
 		return av_bad(v, "an approval signature cannot be read");
 	if ((c = av_custodian(v, x)) == NULL || strcmp(c->name, name) != 0)
 		return av_bad(v, "the approval signed as custodian '%s' (x = "
@@ -413,12 +272,12 @@ av_fields(struct av_row *v, struct kr_approval_fields *f, char *op,
 	struct kr_err		e;
 	char			alg[16];
 
-	if (!js_str(js_member(v->ap, "op"), op, 32) ||
-	    !js_str(js_member(v->ap, "key"), key, KR_KEY_NAME_MAX + 1) ||
-	    !js_hex(js_member(v->ap, "key_id"), key_id, KR_KEY_ID_BYTES) ||
-	    !js_str(js_member(v->ap, "digest_alg"), alg, sizeof(alg)) ||
+	if (!kr_js_str(kr_js_member(v->ap, "op"), op, 32) ||
+	    !kr_js_str(kr_js_member(v->ap, "key"), key, KR_KEY_NAME_MAX + 1) ||
+	    !kr_js_hex(kr_js_member(v->ap, "key_id"), key_id, KR_KEY_ID_BYTES) ||
+	    !kr_js_str(kr_js_member(v->ap, "digest_alg"), alg, sizeof(alg)) ||
 	    strcmp(alg, "sha256") != 0 ||
-	    !js_hex(js_member(v->ap, "digest"), digest, 32))
+	    !kr_js_hex(kr_js_member(v->ap, "digest"), digest, 32))
 		return av_bad(v, "its approvals member cannot be read");
 	if (strcmp(v->r->event, "quorum.unlock") != 0 &&
 	    strcmp(op, v->r->event) != 0)
@@ -456,8 +315,8 @@ av_signed(struct av_row *v)
 	if (av_fields(v, &f, op, key, key_id, digest) == 0)
 		return 0;
 	v->signers.n = 0;
-	e = sigs = js_member(v->ap, "signatures");
-	while (js_next(&e, first) != NULL) {
+	e = sigs = kr_js_member(v->ap, "signatures");
+	while (kr_js_next(&e, first) != NULL) {
 		first = false;
 		if (v->signers.n == KR_CUSTODIANS_MAX ||
 		    av_signature(v, e, &f) == 0)
@@ -487,20 +346,20 @@ av_row_check(const struct kr_audit_rec *r, void *arg)
 	char		 status[32];
 
 	v->r = r;
-	names = js_member(r->payload, "approved_by");
+	names = kr_js_member(r->payload, "approved_by");
 	if (names == NULL && (strcmp(r->event, "quorum.verify") == 0 ||
 	    strcmp(r->event, "share.check") == 0 ||
 	    strcmp(r->event, "quorum.unlock") == 0))
-		names = js_member(r->payload, "custodians");
-	v->ap = js_member(r->payload, "approvals");
+		names = kr_js_member(r->payload, "custodians");
+	v->ap = kr_js_member(r->payload, "approvals");
 	if (names == NULL && v->ap == NULL)
 		return 0;
 	if (!av_names_read(names, &v->listed))
 		return av_bad(v, "its approver list cannot be read");
 	if (v->ap == NULL)
 		return v->listed.n == 0 ? 0 : av_legacy(v);
-	if (!js_hex(js_member(v->ap, "share_set"), set_id, sizeof(set_id)) ||
-	    !js_str(js_member(v->ap, "status"), status, sizeof(status)))
+	if (!kr_js_hex(kr_js_member(v->ap, "share_set"), set_id, sizeof(set_id)) ||
+	    !kr_js_str(kr_js_member(v->ap, "status"), status, sizeof(status)))
 		return av_bad(v, "its approvals member cannot be read");
 	if (av_load_set(v, set_id) != 0)
 		return av_bad(v, "its approvals name a share set that is not "

@@ -49,26 +49,6 @@ int	kr_lock_take(const char *, bool, unsigned,
 	    const struct kr_notice_sink *, int *, struct kr_err *) KR_WUR;
 void	kr_lock_release(int *);
 
-/* A canonical JSON object for audit payloads: keys in the order added. */
-struct kr_json {
-	struct kr_buf	b;
-	bool		first;
-};
-
-void	kr_json_begin(struct kr_json *);
-void	kr_json_str(struct kr_json *, const char *, const char *);
-void	kr_json_int(struct kr_json *, const char *, int64_t);
-void	kr_json_hex(struct kr_json *, const char *, const uint8_t *, size_t);
-/* Opens/closes an array of strings under a key. */
-void	kr_json_str_array(struct kr_json *, const char *,
-	    const char *const *, size_t);
-/* Returns the NUL-terminated text (owned by the json) or NULL on ENOMEM. */
-const char *kr_json_end(struct kr_json *);
-void	kr_json_free(struct kr_json *);
-
-/* A member whose value is JSON text made elsewhere (NULL: ENOMEM). */
-void	kr_json_raw(struct kr_json *, const char *, const char *);
-
 /* Appends an audit row now, inside the caller's transaction. */
 int	kr_audit_record(struct kr_appliance *, const char *, const char *,
 	    const char *, int64_t *, struct kr_err *) KR_WUR;
