@@ -245,6 +245,16 @@ struct kr_keygen_req {
 	unsigned		 share_format;
 };
 
+/*
+ * A share file's path: SHARE_DIR/CUSTODIAN/KEY.share (malloc'd in *path);
+ * `rel` (cap bytes) receives CUSTODIAN/KEY.share.
+ */
+#define KR_SHARE_REL_MAX	(KR_CUSTODIAN_NAME_MAX + KR_KEY_NAME_MAX + 16)
+
+int		 kr_keygen_share_path(const char *share_dir,
+		    const char *custodian, const char *key, char **path,
+		    char *rel, size_t cap, struct kr_err *err) KR_WUR;
+
 struct kr_keygen_result {
 	char		fingerprint[KR_FINGERPRINT_STR_BYTES];
 	/* Each custodian's approval key fingerprint, to be written down. */
@@ -702,6 +712,43 @@ int		 kr_authority_sign_release(struct kr_appliance *app, int64_t id,
 /* key export-public: pem, minisign or mcuboot-c text (malloc'd). */
 int		 kr_authority_export_public(struct kr_appliance *app,
 		    const char *name, const char *format, char **out,
+		    struct kr_err *err) KR_WUR;
+
+/*
+ * Ceremonies (docs/ceremonies.md) are recorded in the audit chain only.
+ * The start row holds the script itself, its SHA-256 and the parameters;
+ * while a step runs (kr_authority_ceremony_step), every audit row the
+ * operations append carries the ceremony's id and the step's id (members
+ * "ceremony" and "ceremony_step", last in the payload); checkpoints,
+ * expectations, a step's completion, the end and an abort are rows of
+ * their own (kr_authority_ceremony_record).
+ */
+#define KR_CEREMONY_ID_BYTES	20	/* "20261205-1a2b3c4d" */
+#define KR_CEREMONY_STEP_BYTES	33	/* [a-z0-9_-], 1 to 32 */
+
+struct kr_ceremony_begin {
+	const char	*name;
+	const uint8_t	*script;	/* the script file's bytes */
+	size_t		 script_len;
+	const char	*params;	/* canonical JSON object */
+	const char	*actor;
+};
+
+int		 kr_authority_ceremony_begin(struct kr_appliance *app,
+		    const struct kr_ceremony_begin *req,
+		    char id[KR_CEREMONY_ID_BYTES], int64_t *seq,
+		    struct kr_err *err) KR_WUR;
+/* The step whose rows follow; NULL (or "") ends the tagging. */
+void		 kr_authority_ceremony_step(struct kr_appliance *app,
+		    const char *id, const char *step);
+/*
+ * One of the ceremony's own rows: "ceremony.checkpoint",
+ * "ceremony.expect", "ceremony.step", "ceremony.end" or
+ * "ceremony.abort"; `payload` is a canonical JSON object of its details.
+ */
+int		 kr_authority_ceremony_record(struct kr_appliance *app,
+		    const char *id, const char *step, const char *event,
+		    const char *payload, const char *actor, int64_t *seq,
 		    struct kr_err *err) KR_WUR;
 
 /*

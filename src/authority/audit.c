@@ -13,11 +13,20 @@ kr_audit_record(struct kr_appliance *app, const char *actor,
 {
 	int64_t	dummy;
 
+	char	*tagged = NULL;
+	int	 ret;
+
 	if (payload == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory building the "
 		    "audit entry for %s", event);
-	return kr_store_audit_append(app->store, kr_time_now(), actor, event,
+	if (app->ceremony[0] != '\0' &&
+	    (payload = tagged = kr_ceremony_tag(app, payload)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory building the "
+		    "audit entry for %s", event);
+	ret = kr_store_audit_append(app->store, kr_time_now(), actor, event,
 	    payload, seq != NULL ? seq : &dummy, err);
+	free(tagged);
+	return ret;
 }
 
 /*

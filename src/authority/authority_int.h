@@ -38,6 +38,9 @@ struct kr_appliance {
 	struct kr_recovery	 recovery;
 	/* What `audit verify` found of the approvals' signatures. */
 	struct kr_approval_report approvals;
+	/* The ceremony step running now: every audit row names it. */
+	char			 ceremony[KR_CEREMONY_ID_BYTES];
+	char			 ceremony_step[KR_CEREMONY_STEP_BYTES];
 };
 
 /*
@@ -48,6 +51,9 @@ struct kr_appliance {
 int	kr_lock_take(const char *, bool, unsigned,
 	    const struct kr_notice_sink *, int *, struct kr_err *) KR_WUR;
 void	kr_lock_release(int *);
+
+/* ceremony.c: the payload with the running ceremony step added (malloc'd). */
+char	*kr_ceremony_tag(const struct kr_appliance *, const char *);
 
 /* Appends an audit row now, inside the caller's transaction. */
 int	kr_audit_record(struct kr_appliance *, const char *, const char *,
@@ -298,12 +304,6 @@ int	kr_sign_output_write(const struct kr_fw_result *, const char *,
  * are in place; the open-time cleanup finishes or undoes what a journal
  * left behind, and removes keyrite's stale temporary files.
  */
-/* A share file's name inside the share folder: CUSTODIAN/KEY.share. */
-#define KR_SHARE_REL_MAX	(KR_CUSTODIAN_NAME_MAX + KR_KEY_NAME_MAX + 16)
-
-int	kr_keygen_share_path(const char *share_dir, const char *custodian,
-	    const char *key, char **path, char *rel, size_t cap,
-	    struct kr_err *err) KR_WUR;
 
 struct kr_journal {
 	char		key[KR_KEY_NAME_MAX + 1];

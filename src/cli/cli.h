@@ -133,6 +133,11 @@ extern const struct cmd_entry cmd_crl_publish_entry;
 extern const struct cmd_entry cmd_ocsp_presign_entry;
 extern const struct cmd_entry cmd_crl_show_entry;
 extern const struct cmd_entry cmd_sign_show_entry;
+extern const struct cmd_entry cmd_ceremony_check_entry;
+extern const struct cmd_entry cmd_ceremony_run_entry;
+extern const struct cmd_entry cmd_ceremony_abort_entry;
+extern const struct cmd_entry cmd_ceremony_list_entry;
+extern const struct cmd_entry cmd_ceremony_show_entry;
 
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);

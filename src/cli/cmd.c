@@ -15,6 +15,11 @@
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_init_entry,
 	&cmd_status_entry,
+	&cmd_ceremony_check_entry,
+	&cmd_ceremony_run_entry,
+	&cmd_ceremony_abort_entry,
+	&cmd_ceremony_list_entry,
+	&cmd_ceremony_show_entry,
 	&cmd_key_generate_entry,
 	&cmd_key_list_entry,
 	&cmd_key_show_entry,

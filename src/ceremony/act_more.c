@@ -1,0 +1,345 @@
+/*
+ * Running the actions of several commits (every due CRL, an OTA batch)
+ * and the ceremony's own steps (checkpoint, expect).  A step of several
+ * commits that was interrupted goes on from what its rows say was done.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony_int.h"
+
+struct kr_cer_q {
+	const char	*files[KR_CUSTODIANS_MAX];
+	char		*owned[KR_CUSTODIANS_MAX];
+	size_t		 n;
+};
+
+static int
+kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    const char *key, const char *out, struct kr_err *err)
+{
+	struct kr_crl_req	req;
+	struct kr_crl_result	res;
+	struct kr_cer_q		q;
+	int			ret;
+
+	memset(&req, 0, sizeof(req));
+	req.issuer_key = key;
+	req.out_path = out;
+	req.delta = kr_cer_bool(st, "delta");
+	req.pem = kr_cer_bool(st, "pem");
+	req.next_update_days = kr_cer_uint(st, "next_update_days");
+	req.actor = c->io->actor;
+	if ((ret = kr_cer_shares(st, key, &q.files, q.owned, &q.n, err)) !=
+	    KR_OK)
+		return ret;
+	req.shares = q.files;
+	req.nshares = q.n;
+	ret = kr_authority_crl_publish(c->app, &req, c->io->src,
+	    c->io->notice, &res, err);
+	kr_cer_shares_free(q.owned, q.n);
+	if (ret == KR_OK) {
+		kr_cer_print(c, "CRL %lld of '%s': %zu entries, next update "
+		    "%s", (long long)res.number, key, res.entries,
+		    res.next_update);
+		kr_cer_print(c, "  CRL SHA-256: %s", res.sha256);
+		kr_cer_print(c, "  written to %s", out);
+	}
+	kr_crl_result_free(&res);
+	return ret;
+}
+
+static int
+kr_cer_due_key(const struct kr_key_rec *k, void *arg)
+{
+	struct kr_cer_due	*d = arg;
+	struct kr_crl_rec	 last;
+	struct kr_err		 e;
+	int64_t			 margin;
+	int			 ret;
+
+	if (strcmp(k->purpose, "ca") != 0 || strcmp(k->state, "active") != 0 ||
+	    d->n == KR_CER_KEYS_MAX)
+		return 0;
+	ret = kr_store_crl_last(kr_appliance_store(d->app), k->id, true,
+	    &last, &e);
+	margin = (int64_t)d->pol.publish_margin_days * 86400;
+	if (ret == KR_OK && kr_time_now() < last.next_update - margin)
+		return 0;
+	if (ret != KR_OK && ret != KR_ENOENT)
+		return ret;
+	(void)snprintf(d->names[d->n++], sizeof(d->names[0]), "%s", k->name);
+	return 0;
+}
+
+int
+kr_cer_crl_due(struct kr_appliance *app, struct kr_cer_due *d,
+    struct kr_err *err)
+{
+	char	path[4096];
+	int	ret;
+
+	memset(d, 0, sizeof(*d));
+	d->app = app;
+	(void)snprintf(path, sizeof(path), "%s/policy/crl.yaml",
+	    kr_appliance_dir(app));
+	if ((ret = kr_crl_policy_load(path, &d->pol, err)) != KR_OK)
+		return ret;
+	return kr_store_key_foreach(kr_appliance_store(app), kr_cer_due_key, d,
+	    err);
+}
+
+int
+kr_cer_run_crl(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_cer_due	*d;
+	char			 out[4096], day[KR_TIME_STR_BYTES];
+	size_t			 i, done = 0;
+	int			 ret;
+
+	if (!kr_cer_bool(st, "due")) {
+		if ((ret = kr_cer_crl_one(c, st, kr_cer_arg(st, "issuer_key"),
+		    kr_cer_arg(st, "out"), err)) != KR_OK)
+			return ret;
+		kr_json_str(&c->sum, "issuer_key", kr_cer_arg(st, "issuer_key"));
+		kr_json_int(&c->sum, "crls", 1);
+		return KR_OK;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	/* Every CA key whose CRL is due now; one already published is not. */
+	if ((ret = kr_cer_crl_due(c->app, d, err)) == KR_OK) {
+		kr_time_format(kr_time_now(), day);
+		for (i = 0; ret == KR_OK && i < d->n; i++) {
+			(void)snprintf(out, sizeof(out), "%s/%s-%.10s.crl",
+			    kr_cer_arg(st, "out_dir"), d->names[i], day);
+			if ((ret = kr_cer_crl_one(c, st, d->names[i], out,
+			    err)) == KR_OK)
+				done++;
+		}
+	}
+	free(d);
+	if (ret != KR_OK)
+		return ret;
+	if (done == 0)
+		kr_cer_print(c, "no CA key's CRL is due");
+	kr_json_int(&c->sum, "crls", (int64_t)done);
+	return KR_OK;
+}
+
+/* Whether a row of this step already signed this output. */
+struct kr_cer_signed {
+	const char	*id;
+	const char	*step;
+	char		 want[4200];
+	bool		 found;
+};
+
+static int
+kr_cer_signed_row(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_cer_signed	*s = arg;
+	char			 tag[128];
+
+	(void)snprintf(tag, sizeof(tag), "\"ceremony\":\"%s\","
+	    "\"ceremony_step\":\"%s\"}", s->id, s->step);
+	if (strcmp(r->event, "sign.batch") == 0 && strstr(r->payload, tag) !=
+	    NULL && strstr(r->payload, s->want) != NULL)
+		s->found = true;
+	return 0;
+}
+
+static int
+kr_cer_batch_skip(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_manifest *m, struct kr_err *err)
+{
+	struct kr_cer_signed	 s;
+	struct kr_json		 j;
+	size_t			 i, k = 0;
+	int			 ret = KR_OK;
+
+	if (c->rec == NULL || c->rec->rows == 0)
+		return KR_OK;
+	for (i = 0; ret == KR_OK && i < m->nitems; i++) {
+		memset(&s, 0, sizeof(s));
+		s.id = c->id;
+		s.step = st->id;
+		kr_json_begin(&j);
+		kr_json_str(&j, "output", m->items[i].out_path);
+		(void)snprintf(s.want, sizeof(s.want), "%s",
+		    kr_json_end(&j) != NULL ? (const char *)j.b.p + 1 : "-");
+		s.want[strlen(s.want) > 0 ? strlen(s.want) - 1 : 0] = '\0';
+		kr_json_free(&j);
+		ret = kr_store_audit_foreach(kr_appliance_store(c->app),
+		    c->rec->first_seq, kr_cer_signed_row, &s, err);
+		if (s.found) {
+			kr_cer_print(c, "  %s was signed before the "
+			    "interruption: not signed again", m->items[i].out_path);
+			continue;
+		}
+		m->items[k++] = m->items[i];
+	}
+	m->nitems = k;
+	return ret;
+}
+
+int
+kr_cer_run_batch(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_manifest	m;
+	struct kr_sign_req	req;
+	struct kr_sign_result	res;
+	struct kr_cer_q		q;
+	size_t			i;
+	int			ret;
+
+	memset(&res, 0, sizeof(res));
+	if ((ret = kr_manifest_load(kr_cer_arg(st, "manifest"),
+	    kr_cer_arg(st, "out_dir"), &m, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_cer_batch_skip(c, st, &m, err)) != KR_OK ||
+	    m.nitems == 0 ||
+	    (ret = kr_cer_shares(st, m.key, &q.files, q.owned, &q.n, err)) !=
+	    KR_OK)
+		goto out;
+	memset(&req, 0, sizeof(req));
+	req.key = m.key;
+	req.cert_path = m.cert;
+	req.chain_path = m.chain;
+	req.items = m.items;
+	req.nitems = m.nitems;
+	req.batch_name = kr_cer_arg(st, "manifest");
+	req.shares = q.files;
+	req.nshares = q.n;
+	req.actor = c->io->actor;
+	if ((res.items = calloc(m.nitems, sizeof(*res.items))) == NULL)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	else
+		ret = kr_authority_sign(c->app, &req, c->io->src, &res, err);
+	kr_cer_shares_free(q.owned, q.n);
+	for (i = 0; res.items != NULL && i < res.done; i++)
+		kr_cer_print(c, "  %s: %s %s, written to %s", res.items[i].image,
+		    res.items[i].digest_alg, res.items[i].digest,
+		    res.items[i].output);
+	kr_json_int(&c->sum, "images", (int64_t)res.done);
+	free(res.items);
+	kr_sign_result_free(&res);
+out:
+	kr_manifest_free(&m);
+	return ret;
+}
+
+int
+kr_cer_run_checkpoint(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	const char	*obs = kr_cer_arg(st, "observation");
+	struct kr_json	 j;
+	int		 ret;
+
+	if (c->io->witness == NULL)
+		return kr_err_set(err, KR_EUSAGE, "this front end cannot ask "
+		    "the witness");
+	if ((ret = c->io->witness(c->io->ctx, c->s->witness, obs, err)) !=
+	    KR_OK)
+		return ret;
+	kr_json_begin(&j);
+	kr_json_str(&j, "observation", obs);
+	kr_json_str(&j, "witness", c->s->witness);
+	kr_json_str(&j, "confirmed", "yes");
+	ret = kr_authority_ceremony_record(c->app, c->id, st->id,
+	    "ceremony.checkpoint", kr_json_end(&j), c->s->witness, NULL, err);
+	kr_json_free(&j);
+	if (ret == KR_OK)
+		kr_cer_print(c, "%s confirmed: %s", c->s->witness, obs);
+	return ret;
+}
+
+/* Fingerprints and hashes compared as hex, ':' and case ignored. */
+static void
+kr_cer_hex_norm(const char *in, char *out, size_t cap)
+{
+	size_t	n = 0;
+
+	for (; *in != '\0' && n + 1 < cap; in++)
+		if (*in != ':' && *in != ' ')
+			out[n++] = (char)(*in >= 'A' && *in <= 'F' ?
+			    *in - 'A' + 'a' : *in);
+	out[n] = '\0';
+}
+
+static int
+kr_cer_expect_found(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    char *found, size_t cap, const char **what, struct kr_err *err)
+{
+	struct kr_key_rec	k;
+	uint8_t			*data = NULL, d[32];
+	size_t			 len = 0;
+	int			 ret;
+
+	if ((*what = kr_cer_arg(st, "key")) != NULL) {
+		if ((ret = kr_store_key_get(kr_appliance_store(c->app), *what,
+		    &k, err)) != KR_OK)
+			return ret;
+		kr_spki_fingerprint(k.spki, k.spki_len, found);
+		return KR_OK;
+	}
+	*what = kr_cer_arg(st, "file");
+	if ((ret = kr_file_read(*what, 64u << 20, false, &data, &len, err)) !=
+	    KR_OK)
+		return ret;
+	ret = kr_hash(KR_HASH_SHA256, data, len, d);
+	free(data);
+	if (ret != KR_OK || cap < 65)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash %s", *what);
+	kr_hex_encode(found, d, sizeof(d));
+	return KR_OK;
+}
+
+/* The comparison alone (the rehearsal makes it too, for what is there). */
+int
+kr_cer_run_expect_compare(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	const char	*want = kr_cer_arg(st, kr_cer_arg(st, "key") != NULL ?
+			    "fingerprint" : "sha256"), *what;
+	char		 found[KR_FINGERPRINT_STR_BYTES + 64], a[160], b[160];
+	int		 ret;
+
+	if ((ret = kr_cer_expect_found(c, st, found, sizeof(found), &what,
+	    err)) != KR_OK)
+		return ret;
+	kr_cer_hex_norm(want, a, sizeof(a));
+	kr_cer_hex_norm(found, b, sizeof(b));
+	if (strcmp(a, b) != 0)
+		return kr_err_set(err, KR_EVERIFY, "%s is %s, not the %s this "
+		    "ceremony expects (%s): stop, and find out why before going "
+		    "on", what, found, kr_cer_arg(st, "key") != NULL ?
+		    "fingerprint" : "SHA-256", want);
+	kr_cer_print(c, "  %s matches: %s", what, found);
+	return KR_OK;
+}
+
+int
+kr_cer_run_expect(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	const char	*key = kr_cer_arg(st, "key");
+	struct kr_json	 j;
+	int		 ret;
+
+	if ((ret = kr_cer_run_expect_compare(c, st, err)) != KR_OK)
+		return ret;
+	kr_json_begin(&j);
+	kr_json_str(&j, key != NULL ? "key" : "file", key != NULL ? key :
+	    kr_cer_arg(st, "file"));
+	kr_json_str(&j, "expected", kr_cer_arg(st, key != NULL ?
+	    "fingerprint" : "sha256"));
+	ret = kr_authority_ceremony_record(c->app, c->id, st->id,
+	    "ceremony.expect", kr_json_end(&j), c->io->actor, NULL, err);
+	kr_json_free(&j);
+	return ret;
+}

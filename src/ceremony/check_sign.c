@@ -1,0 +1,168 @@
+/*
+ * The rehearsal of the steps that sign: certificates (prepared through
+ * the authority's dry run when their keys exist now), CRLs and OTA
+ * batches.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ceremony_int.h"
+
+static int
+kr_cer_need_file(const char *path, const char *what, struct kr_err *err)
+{
+	if (path == NULL || access(path, R_OK) == 0)
+		return KR_OK;
+	return kr_err_set(err, KR_EINPUT, "%s %s cannot be read (is the "
+	    "medium in?)", what, path);
+}
+
+/* Prepared now, exactly as the run will sign it. */
+static int
+kr_cer_prepare(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_issue_req *req, struct kr_err *err)
+{
+	struct kr_issue_result	res;
+	char			path[4096];
+	int			ret;
+
+	req->dry_run = true;
+	if (c->requests_dir != NULL && req->kind == KR_ISSUE_CERT) {
+		(void)snprintf(path, sizeof(path), "%s/%s.request",
+		    c->requests_dir, st->id);
+		req->save_request = path;
+	}
+	ret = kr_authority_issue(c->app, req, NULL, &res, err);
+	if (res.serial[0] != '\0') {
+		kr_cer_print(c, "  will sign: %s, serial %s, %s to %s",
+		    res.subject, res.serial, res.not_before, res.not_after);
+		kr_cer_print(c, "  TBS SHA-256: %s", res.tbs_sha256);
+		kr_cer_print(c, "  lint: %zu error(s), %zu warning(s)",
+		    res.lint.errors, res.lint.warnings);
+		if (res.saved)
+			kr_cer_print(c, "  prepared request: %s (the run signs "
+			    "exactly this TBS, serial and validity)", path);
+	}
+	kr_issue_result_free(&res);
+	return ret;
+}
+
+int
+kr_cer_check_cert(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_issue_req	 req;
+	struct kr_cer_key	*k, *sk = NULL;
+	int			 ret;
+
+	kr_cer_issue_req(c, st, &req, NULL, 0);
+	if ((ret = kr_cer_need_key(c, req.issuer_key, "ca", &k, err)) !=
+	    KR_OK || (ret = kr_cer_need_quorum(c, st, k, err)) != KR_OK ||
+	    (ret = kr_cer_need_out(req.out_path, false, err)) != KR_OK ||
+	    (ret = kr_cer_need_file(req.csr_path, "the CSR", err)) != KR_OK ||
+	    (ret = kr_cer_need_file(req.pubkey_path, "the public key",
+	    err)) != KR_OK ||
+	    (ret = kr_cer_need_file(req.cross_cert_path, "the certificate",
+	    err)) != KR_OK)
+		return ret;
+	if (req.kind != KR_ISSUE_ROOT && !k->has_cert)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' has no CA "
+		    "certificate now and no earlier step makes one", k->name);
+	if (req.subject_key != NULL && (ret = kr_cer_need_key(c,
+	    req.subject_key, NULL, &sk, err)) != KR_OK)
+		return ret;
+	if (k->exists && (req.kind == KR_ISSUE_ROOT || k->cert_now) &&
+	    (sk == NULL || sk->exists))
+		ret = kr_cer_prepare(c, st, &req, err);
+	else
+		kr_cer_print(c, "  will be prepared when it runs: %s is made "
+		    "by an earlier step", !k->exists ? "its issuer key" :
+		    !k->cert_now ? "its issuer's certificate" : "its key");
+	if (ret != KR_OK)
+		return ret;
+	if (req.kind == KR_ISSUE_ROOT)
+		k->has_cert = true;
+	if (sk != NULL && strcmp(sk->purpose, "ca") == 0)
+		sk->has_cert = true;
+	return KR_OK;
+}
+
+static int
+kr_cer_check_crl_key(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    const char *name, struct kr_err *err)
+{
+	struct kr_cer_key	*k;
+	int			 ret;
+
+	if ((ret = kr_cer_need_key(c, name, "ca", &k, err)) != KR_OK ||
+	    (ret = kr_cer_need_quorum(c, st, k, err)) != KR_OK)
+		return ret;
+	if (!k->has_cert)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' has no CA "
+		    "certificate now and no earlier step makes one", name);
+	kr_cer_print(c, "  will publish the next CRL of '%s'", name);
+	return KR_OK;
+}
+
+int
+kr_cer_check_crl(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_cer_due	*d;
+	size_t			 i;
+	int			 ret;
+
+	if (!kr_cer_bool(st, "due")) {
+		if (kr_cer_arg(st, "issuer_key") == NULL ||
+		    kr_cer_arg(st, "out") == NULL)
+			return kr_err_set(err, KR_EINPUT, "crl.publish takes "
+			    "issuer_key and out, or due: true and out_dir");
+		if ((ret = kr_cer_check_crl_key(c, st, kr_cer_arg(st,
+		    "issuer_key"), err)) != KR_OK)
+			return ret;
+		return kr_cer_need_out(kr_cer_arg(st, "out"), false, err);
+	}
+	if (kr_cer_arg(st, "out_dir") == NULL)
+		return kr_err_set(err, KR_EINPUT, "crl.publish with due: true "
+		    "takes out_dir");
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_cer_crl_due(c->app, d, err);
+	for (i = 0; ret == KR_OK && i < d->n; i++)
+		ret = kr_cer_check_crl_key(c, st, d->names[i], err);
+	if (ret == KR_OK && d->n == 0)
+		kr_cer_print(c, "  no CA key's CRL is due now");
+	free(d);
+	if (ret != KR_OK)
+		return ret;
+	return kr_cer_need_out(kr_cer_arg(st, "out_dir"), true, err);
+}
+
+int
+kr_cer_check_batch(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_manifest	 m;
+	struct kr_cer_key	*k;
+	size_t			 i;
+	int			 ret;
+
+	if ((ret = kr_manifest_load(kr_cer_arg(st, "manifest"),
+	    kr_cer_arg(st, "out_dir"), &m, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_cer_need_key(c, m.key, "firmware", &k, err)) == KR_OK &&
+	    (ret = kr_cer_need_quorum(c, st, k, err)) == KR_OK)
+		for (i = 0; ret == KR_OK && i < m.nitems; i++) {
+			if ((ret = kr_cer_need_file(m.items[i].in_path,
+			    "image", err)) == KR_OK)
+				ret = kr_cer_need_out(m.items[i].out_path,
+				    false, err);
+			if (ret == KR_OK)
+				kr_cer_print(c, "  will sign %s -> %s",
+				    m.items[i].in_path, m.items[i].out_path);
+		}
+	kr_manifest_free(&m);
+	return ret;
+}
