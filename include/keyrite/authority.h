@@ -719,7 +719,7 @@ int		 kr_authority_export_public(struct kr_appliance *app,
  * The start row holds the script itself, its SHA-256 and the parameters;
  * while a step runs (kr_authority_ceremony_step), every audit row the
  * operations append carries the ceremony's id and the step's id (members
- * "ceremony" and "ceremony_step", last in the payload); checkpoints,
+ * "ceremony" and "ceremony_step"); checkpoints,
  * expectations, a step's completion, the end and an abort are rows of
  * their own (kr_authority_ceremony_record).
  */

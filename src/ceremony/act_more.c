@@ -144,7 +144,7 @@ kr_cer_signed_row(const struct kr_audit_rec *r, void *arg)
 	char			 tag[128];
 
 	(void)snprintf(tag, sizeof(tag), "\"ceremony\":\"%s\","
-	    "\"ceremony_step\":\"%s\"}", s->id, s->step);
+	    "\"ceremony_step\":\"%s\"", s->id, s->step);
 	if (strcmp(r->event, "sign.batch") == 0 && strstr(r->payload, tag) !=
 	    NULL && strstr(r->payload, s->want) != NULL)
 		s->found = true;

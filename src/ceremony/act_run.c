@@ -45,7 +45,7 @@ kr_cer_quorum_lines(struct kr_cer_ctx *c, const struct kr_quorum_report *q)
 		if (q->shares[i].code == KR_OK)
 			names[n++] = q->shares[i].custodian;
 	}
-	kr_json_str_array(&c->sum, "approved_by", names, n);
+	kr_json_str_array(&c->sum, "shares_from", names, n);
 }
 
 int

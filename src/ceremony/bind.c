@@ -83,6 +83,19 @@ kr_cer_subst(const struct kr_cer_script *s, const char *v)
 	return (char *)b.p;
 }
 
+/* Whether `v` is exactly "${p}" for a list parameter p. */
+static bool
+kr_cer_list_ref(const struct kr_cer_script *s, const char *v)
+{
+	const struct kr_cer_param	*p;
+	size_t				 n = strlen(v);
+
+	if (n <= 3 || v[0] != '$' || v[1] != '{' || v[n - 1] != '}')
+		return false;
+	p = kr_cer_param_named(s, v + 2, n - 3);
+	return p != NULL && p->type == KR_CER_LIST;
+}
+
 /* A list element that is exactly "${list-parameter}" becomes its names. */
 static int
 kr_cer_list_expand(const struct kr_cer_script *s, struct kr_cer_arg *a,
@@ -127,6 +140,15 @@ kr_cer_arg_subst(const struct kr_cer_script *s, struct kr_cer_arg *a,
 	size_t		 i, n;
 	int		 ret;
 
+	if (!a->is_list && a->value != NULL && kr_cer_list_ref(s, a->value)) {
+		/* "custodians: ${custodians}" with a list parameter. */
+		items[0] = a->value;
+		a->value = NULL;
+		a->is_list = true;
+		a->owned = true;
+		a->n = 0;
+		return kr_cer_list_expand(s, a, items[0], err);
+	}
 	if (!a->is_list) {
 		if (a->value != NULL && (a->value = kr_cer_subst(s, a->value)) ==
 		    NULL)

@@ -207,6 +207,9 @@ kr_cer_check_verify(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	if ((ret = kr_cer_need_key(c, kr_cer_arg(st, "key"), NULL, &k, err)) !=
 	    KR_OK)
 		return ret;
+	kr_cer_print(c, "  will check shares of '%s'%s", k->name,
+	    kr_cer_arg(st, "each") == NULL || kr_cer_bool(st, "each") ?
+	    ", each custodian alone" : " together");
 	/* Each custodian alone: one is enough. */
 	if (kr_cer_arg(st, "each") == NULL || kr_cer_bool(st, "each")) {
 		unsigned m = k->m;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ceremony_int.h"
 
@@ -218,6 +219,8 @@ struct kr_cer_event_find {
 	const char	*event;
 	char		 tag[128];
 	int64_t		 seq;
+	char		 serial[2 * KR_SERIAL_MAX + 1];	/* cert.* */
+	int64_t		 crl_number;			/* crl.publish */
 };
 
 static int
@@ -225,10 +228,44 @@ kr_cer_event_row(const struct kr_audit_rec *r, void *arg)
 {
 	struct kr_cer_event_find	*f = arg;
 
-	if (f->seq == 0 && strcmp(r->event, f->event) == 0 &&
-	    strstr(r->payload, f->tag) != NULL)
-		f->seq = r->seq;
+	if (f->seq != 0 || strcmp(r->event, f->event) != 0 ||
+	    strstr(r->payload, f->tag) == NULL)
+		return 0;
+	f->seq = r->seq;
+	(void)kr_js_str(kr_js_member(r->payload, "serial"), f->serial,
+	    sizeof(f->serial));
+	(void)kr_js_int(kr_js_member(r->payload, "crl_number"),
+	    &f->crl_number);
 	return 0;
+}
+
+/*
+ * The output of a step recorded before the interruption but perhaps
+ * not written (it is named only after the commit): written again from
+ * the record, as `cert release` / `crl release` would.
+ */
+static int
+kr_cer_step_release(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    const struct kr_cer_event_find *f, struct kr_err *err)
+{
+	const char	*out = kr_cer_arg(st, "out");
+	int		 ret;
+
+	if (out == NULL || access(out, F_OK) == 0)
+		return KR_OK;
+	if (f->serial[0] != '\0')
+		ret = kr_authority_cert_release(c->app, f->serial, out,
+		    kr_cer_bool(st, "der"), err);
+	else if (f->crl_number > 0)
+		ret = kr_authority_crl_release(c->app,
+		    kr_cer_arg(st, "issuer_key"), f->crl_number, out,
+		    kr_cer_bool(st, "pem"), err);
+	else
+		return KR_OK;
+	if (ret == KR_OK)
+		kr_cer_print(c, "  %s was not written before the interruption: "
+		    "written now from the record", out);
+	return ret;
 }
 
 /*
@@ -244,15 +281,20 @@ kr_cer_step_recover(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	int				ret;
 
 	*done = false;
-	if (c->rec == NULL || c->rec->rows == 0 || st->def->done_event == NULL)
-		return KR_OK;
 	memset(&f, 0, sizeof(f));
 	f.event = st->def->done_event;
+	/* One CRL is one commit; every due CRL is several (run again). */
+	if (strcmp(st->def->name, "crl.publish") == 0 &&
+	    !kr_cer_bool(st, "due"))
+		f.event = kr_cer_bool(st, "delta") ? "crl.delta" :
+		    "crl.publish";
+	if (c->rec == NULL || c->rec->rows == 0 || f.event == NULL)
+		return KR_OK;
 	(void)snprintf(f.tag, sizeof(f.tag), "\"ceremony\":\"%s\","
-	    "\"ceremony_step\":\"%s\"}", c->id, st->id);
+	    "\"ceremony_step\":\"%s\"", c->id, st->id);
 	if ((ret = kr_store_audit_foreach(kr_appliance_store(c->app),
 	    c->rec->first_seq, kr_cer_event_row, &f, err)) != KR_OK ||
-	    f.seq == 0)
+	    f.seq == 0 || (ret = kr_cer_step_release(c, st, &f, err)) != KR_OK)
 		return ret;
 	kr_json_begin(&j);
 	kr_json_str(&j, "action", st->def->name);

@@ -195,8 +195,8 @@ cmd_cer_script(struct cmd_ctx *ctx, struct cmd_cer_opts *o, const char *path,
 	cmd_printf(ctx, "Ceremony:  %s\nPurpose:   %s\nScript:    %s\n"
 	    "SHA-256:   ", (*s)->name, (*s)->purpose, (*s)->label);
 	for (i = 0; i < sizeof((*s)->sha256); i++)
-		cmd_printf(ctx, "%02X%s", (*s)->sha256[i], i + 1 <
-		    sizeof((*s)->sha256) ? ":" : "\n");
+		cmd_printf(ctx, i + 1 < sizeof((*s)->sha256) ? "%02X:" :
+		    "%02X\n", (*s)->sha256[i]);
 	cmd_printf(ctx, "Roles:     administrator %s, witness %s\n",
 	    (*s)->administrator, (*s)->witness);
 	for (i = 0; i < (*s)->nparams; i++)
