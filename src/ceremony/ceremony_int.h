@@ -32,6 +32,9 @@ struct kr_cer_key {
 	unsigned	m;
 	char		custodians[KR_CUSTODIANS_MAX][KR_CUSTODIAN_NAME_MAX + 1];
 	size_t		n;
+	/* Holders of a set an earlier step dealt (shares not there yet). */
+	char		pending[KR_CUSTODIANS_MAX][KR_CUSTODIAN_NAME_MAX + 1];
+	size_t		npending;
 	bool		exists;		/* now, in the records */
 	bool		made;		/* by an earlier step */
 	bool		destroyed;	/* by an earlier step */

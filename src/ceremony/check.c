@@ -100,6 +100,7 @@ kr_cer_need_quorum(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	const char		*files[KR_CUSTODIANS_MAX];
 	char			*owned[KR_CUSTODIANS_MAX];
 	size_t			 i, j, n;
+	bool			 pending = false;
 	int			 ret = KR_OK;
 
 	if (k->pkcs11 && k->m == 0)
@@ -112,11 +113,17 @@ kr_cer_need_quorum(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 		for (j = 0; j < k->n; j++)
 			if (strcmp(k->custodians[j], who->list[i]) == 0)
 				break;
-		if (j == k->n)
+		if (j < k->n)
+			continue;
+		for (j = 0; j < k->npending; j++)
+			if (strcmp(k->pending[j], who->list[i]) == 0)
+				break;
+		if (j == k->npending)
 			return kr_err_set(err, KR_EREFUSED, "'%s' holds no "
 			    "share of key '%s'", who->list[i], k->name);
+		pending = true;
 	}
-	if (!k->exists)
+	if (!k->exists || pending)
 		return KR_OK;		/* its shares are dealt by then */
 	if ((ret = kr_cer_shares(st, k->name, &files, owned, &n, err)) !=
 	    KR_OK)
@@ -237,6 +244,10 @@ kr_cer_check_reshare(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	if (m < kr_appliance_policy(c->app)->min_threshold || m > h->n)
 		return kr_err_set(err, KR_EREFUSED, "a %u-of-%zu quorum is not "
 		    "allowed", m, h->n);
+	k->npending = 0;
+	for (size_t i = 0; i < h->n; i++)
+		(void)snprintf(k->pending[k->npending++], sizeof(k->pending[0]),
+		    "%s", h->list[i]);
 	kr_cer_print(c, "  will deal '%s' again, %u of %zu, into %s", k->name,
 	    m, h->n, kr_cer_arg(st, "new_share_dir"));
 	return kr_cer_need_out(kr_cer_arg(st, "new_share_dir"), true, err);
