@@ -39,6 +39,13 @@ void		 kr_hash_update(struct kr_hash *, const void *, size_t);
 void		 kr_hash_final(struct kr_hash *, uint8_t *);
 int		 kr_hash(enum kr_hash_alg alg, const void *data, size_t len,
 		    uint8_t *out) KR_WUR;
+/*
+ * A file's digest, read in pieces (an image of any size); `st` (may be
+ * NULL) receives what fstat said of the file that was read.
+ */
+struct stat;
+int		 kr_hash_file(const char *path, enum kr_hash_alg alg,
+		    uint8_t *out, struct stat *st, struct kr_err *err) KR_WUR;
 
 /*
  * Hashes on a second thread (src/crypto/hash_thread.c); each gives the

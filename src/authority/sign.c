@@ -267,40 +267,6 @@ kr_sign_write(struct kr_sign *sg, const struct kr_sign_item *it,
 }
 
 /* An image's SHA-256 as it is shown for approval, and its file's stat. */
-static int
-kr_sign_image_hash(const char *path, struct stat *st, uint8_t *dig,
-    struct kr_err *err)
-{
-	struct kr_hash	 h;
-	uint8_t		*buf;
-	ssize_t		 n;
-	int		 fd, ret = KR_OK;
-
-	if ((buf = malloc(1 << 20)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, st) != 0) {
-		ret = kr_err_set(err, KR_EINPUT, "cannot read image %s: %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK) {
-		ret = kr_err_set(err, KR_ECRYPTO, "cannot hash image %s", path);
-		goto out;
-	}
-	while ((n = read(fd, buf, 1 << 20)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			kr_hash_update(&h, buf, (size_t)n);
-	kr_hash_final(&h, dig);
-	if (n < 0)
-		ret = kr_err_set(err, KR_EIO, "cannot read image %s: %s", path,
-		    strerror(errno));
-out:
-	if (fd >= 0)
-		(void)close(fd);
-	free(buf);
-	return ret;
-}
-
 /* Is the image still the file that was shown (same inode, size, times)? */
 static int
 kr_sign_same_image(const struct kr_sign *sg, size_t i, struct kr_err *err)
@@ -345,7 +311,7 @@ kr_sign_preview(struct kr_sign *sg, struct kr_preview *pv,
 	for (i = 0; i < sg->req->nitems; i++) {
 		it = &sg->req->items[i];
 		dig = sg->digests + i * 32;
-		if ((ret = kr_sign_image_hash(it->in_path, &sg->shown[i], dig,
+		if ((ret = kr_hash_file(it->in_path, KR_HASH_SHA256, dig, &sg->shown[i],
 		    err)) != KR_OK)
 			return ret;
 		kr_preview_head(pv, "image %zu of %zu: %s", i + 1,

@@ -45,6 +45,7 @@ kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 		    res.next_update);
 		kr_cer_print(c, "  CRL SHA-256: %s", res.sha256);
 		kr_cer_print(c, "  written to %s", out);
+		kr_cer_output(c, out);
 	}
 	kr_crl_result_free(&res);
 	return ret;
@@ -220,10 +221,12 @@ kr_cer_run_batch(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	else
 		ret = kr_authority_sign(c->app, &req, c->io->src, &res, err);
 	kr_cer_shares_free(q.owned, q.n);
-	for (i = 0; res.items != NULL && i < res.done; i++)
+	for (i = 0; res.items != NULL && i < res.done; i++) {
 		kr_cer_print(c, "  %s: %s %s, written to %s", res.items[i].image,
 		    res.items[i].digest_alg, res.items[i].digest,
 		    res.items[i].output);
+		kr_cer_output(c, res.items[i].output);
+	}
 	kr_json_int(&c->sum, "images", (int64_t)res.done);
 	free(res.items);
 	kr_sign_result_free(&res);
@@ -276,8 +279,7 @@ kr_cer_expect_found(struct kr_cer_ctx *c, const struct kr_cer_step *st,
     char *found, size_t cap, const char **what, struct kr_err *err)
 {
 	struct kr_key_rec	k;
-	uint8_t			*data = NULL, d[32];
-	size_t			 len = 0;
+	uint8_t			 d[32];
 	int			 ret;
 
 	if ((*what = kr_cer_arg(st, "key")) != NULL) {
@@ -288,13 +290,10 @@ kr_cer_expect_found(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 		return KR_OK;
 	}
 	*what = kr_cer_arg(st, "file");
-	if ((ret = kr_file_read(*what, 64u << 20, false, &data, &len, err)) !=
-	    KR_OK)
+	if (cap < 65)
+		return kr_err_set(err, KR_EINTERNAL, "no room for a SHA-256");
+	if ((ret = kr_hash_file(*what, KR_HASH_SHA256, d, NULL, err)) != KR_OK)
 		return ret;
-	ret = kr_hash(KR_HASH_SHA256, data, len, d);
-	free(data);
-	if (ret != KR_OK || cap < 65)
-		return kr_err_set(err, KR_ECRYPTO, "cannot hash %s", *what);
 	kr_hex_encode(found, d, sizeof(d));
 	return KR_OK;
 }

@@ -18,6 +18,14 @@ struct kr_cer_q {
 };
 
 void
+kr_cer_output(struct kr_cer_ctx *c, const char *path)
+{
+	if (c->nouts < KR_CER_OUTS_MAX)
+		(void)snprintf(c->outs[c->nouts++], sizeof(c->outs[0]), "%s",
+		    path);
+}
+
+void
 kr_cer_print(const struct kr_cer_ctx *c, const char *fmt, ...)
 {
 	char	line[2048];
@@ -235,6 +243,7 @@ kr_cer_run_cert(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 		kr_cer_print(c, "  cert SHA-256: %s", res.cert_sha256);
 		kr_cer_print(c, "  TBS SHA-256:  %s", res.tbs_sha256);
 		kr_cer_print(c, "  written to %s", req.out_path);
+		kr_cer_output(c, req.out_path);
 		kr_json_str(&c->sum, "serial", res.serial);
 		kr_json_str(&c->sum, "tbs_sha256", res.tbs_sha256);
 		kr_json_str(&c->sum, "cert_sha256", res.cert_sha256);

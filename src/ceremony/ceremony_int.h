@@ -23,6 +23,8 @@ struct kr_cer_argdef {
 	bool			 required;
 };
 
+#define KR_CER_OUTS_MAX	64
+
 /* The rehearsal's picture of the keys, as each step will find them. */
 #define KR_CER_KEYS_MAX	256
 
@@ -55,7 +57,14 @@ struct kr_cer_ctx {
 	const char		*id;
 	const struct kr_cer_step_rec *rec;	/* the step's rows so far */
 	struct kr_json		 sum;	/* the step's result, for its row */
+	int64_t			 begin_seq;
+	/* The public files the step wrote, listed with their SHA-256. */
+	char			 outs[KR_CER_OUTS_MAX][KR_CER_VALUE_MAX + 64];
+	size_t			 nouts;
 };
+
+/* A public file the running step wrote (kept for its row). */
+void	kr_cer_output(struct kr_cer_ctx *, const char *);
 
 /* A result line for the room (io->print), formatted. */
 void	kr_cer_print(const struct kr_cer_ctx *, const char *, ...)

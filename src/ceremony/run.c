@@ -268,6 +268,36 @@ kr_cer_step_release(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	return ret;
 }
 
+/* The step's public files as sha256sum lines, for its row. */
+static int
+kr_cer_outputs_json(struct kr_cer_ctx *c, struct kr_json *j,
+    struct kr_err *err)
+{
+	const char	*lines[KR_CER_OUTS_MAX];
+	char		(*text)[KR_CER_VALUE_MAX + 200];
+	uint8_t		 d[32];
+	char		 hex[65];
+	size_t		 i;
+	int		 ret = KR_OK;
+
+	if ((text = calloc(KR_CER_OUTS_MAX, sizeof(*text))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	for (i = 0; ret == KR_OK && i < c->nouts; i++) {
+		if ((ret = kr_hash_file(c->outs[i], KR_HASH_SHA256, d, NULL,
+		    err)) != KR_OK)
+			break;
+		kr_hex_encode(hex, d, sizeof(d));
+		(void)snprintf(text[i], sizeof(text[0]), "%s  %s", hex,
+		    c->outs[i]);
+		lines[i] = text[i];
+	}
+	if (ret == KR_OK)
+		kr_json_str_array(j, "outputs", lines, c->nouts);
+	free(text);
+	c->nouts = 0;
+	return ret;
+}
+
 /*
  * A step not recorded as done whose action's own row is there: the run
  * was cut between the two commits.  Its completion is recorded now.
@@ -300,6 +330,13 @@ kr_cer_step_recover(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	kr_json_str(&j, "action", st->def->name);
 	kr_json_str(&j, "title", st->title);
 	kr_json_int(&j, "recovered_from", f.seq);
+	c->nouts = 0;
+	if (kr_cer_arg(st, "out") != NULL)
+		kr_cer_output(c, kr_cer_arg(st, "out"));
+	if ((ret = kr_cer_outputs_json(c, &j, err)) != KR_OK) {
+		kr_json_free(&j);
+		return ret;
+	}
 	ret = kr_authority_ceremony_record(c->app, c->id, st->id,
 	    "ceremony.step", kr_json_end(&j), c->io->actor, NULL, err);
 	kr_json_free(&j);
@@ -326,8 +363,11 @@ kr_cer_step_run(struct kr_cer_ctx *c, size_t i, struct kr_err *err)
 	kr_json_str(&c->sum, "action", st->def->name);
 	kr_json_str(&c->sum, "title", st->title);
 	kr_authority_ceremony_step(c->app, c->id, st->id);
+	c->nouts = 0;
 	ret = st->def->run(c, st, err);
 	kr_authority_ceremony_step(c->app, NULL, NULL);
+	if (ret == KR_OK)
+		ret = kr_cer_outputs_json(c, &c->sum, err);
 	if (ret == KR_OK)
 		ret = kr_authority_ceremony_record(c->app, c->id, st->id,
 		    "ceremony.step", kr_json_end(&c->sum), c->io->actor, NULL,
@@ -366,12 +406,72 @@ kr_cer_resume_script(const struct kr_cer_info *ci, struct kr_cer_script **s,
 	return kr_cer_bind(*s, err);
 }
 
+/* Every public file the ceremony's steps wrote, from their rows. */
+struct kr_cer_outs {
+	char	tag[128];
+	char	(*lines)[KR_CER_VALUE_MAX + 200];
+	size_t	n;
+};
+
+static int
+kr_cer_outs_row(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_cer_outs	*o = arg;
+	const char		*p;
+	bool			 first = true;
+
+	if (strcmp(r->event, "ceremony.step") != 0 ||
+	    strstr(r->payload, o->tag) == NULL)
+		return 0;
+	p = kr_js_member(r->payload, "outputs");
+	while (o->n < KR_CER_OUTS_MAX && kr_js_next(&p, first) != NULL) {
+		first = false;
+		if (kr_js_str(p, o->lines[o->n], sizeof(o->lines[0])))
+			o->n++;
+	}
+	return 0;
+}
+
+static int
+kr_cer_end(struct kr_cer_ctx *c, struct kr_err *err)
+{
+	const char		*lines[KR_CER_OUTS_MAX];
+	struct kr_cer_outs	 o;
+	struct kr_json		 j;
+	size_t			 i;
+	int			 ret;
+
+	memset(&o, 0, sizeof(o));
+	(void)snprintf(o.tag, sizeof(o.tag), "\"ceremony\":\"%s\",", c->id);
+	if ((o.lines = calloc(KR_CER_OUTS_MAX, sizeof(*o.lines))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_store_audit_foreach(kr_appliance_store(c->app), c->begin_seq,
+	    kr_cer_outs_row, &o, err);
+	if (ret == KR_OK && o.n > 0) {
+		kr_cer_print(c, "\nPublic artifacts of ceremony %s "
+		    "(`sha256sum -c` checks these lines):", c->id);
+		for (i = 0; i < o.n; i++) {
+			kr_cer_print(c, "%s", o.lines[i]);
+			lines[i] = o.lines[i];
+		}
+	}
+	if (ret == KR_OK) {
+		kr_json_begin(&j);
+		kr_json_int(&j, "steps", (int64_t)c->s->nsteps);
+		kr_json_str_array(&j, "outputs", lines, o.n);
+		ret = kr_authority_ceremony_record(c->app, c->id, NULL,
+		    "ceremony.end", kr_json_end(&j), c->io->actor, NULL, err);
+		kr_json_free(&j);
+	}
+	free(o.lines);
+	return ret;
+}
+
 static int
 kr_cer_steps_run(struct kr_cer_ctx *c, const struct kr_cer_info *ci,
     struct kr_err *err)
 {
 	const struct kr_cer_step_rec	*rec;
-	struct kr_json			 j;
 	size_t				 i, k;
 	bool				 done;
 	int				 ret;
@@ -389,12 +489,7 @@ kr_cer_steps_run(struct kr_cer_ctx *c, const struct kr_cer_info *ci,
 		if (!done && (ret = kr_cer_step_run(c, i, err)) != KR_OK)
 			return ret;
 	}
-	kr_json_begin(&j);
-	kr_json_int(&j, "steps", (int64_t)c->s->nsteps);
-	ret = kr_authority_ceremony_record(c->app, c->id, NULL, "ceremony.end",
-	    kr_json_end(&j), c->io->actor, NULL, err);
-	kr_json_free(&j);
-	return ret;
+	return kr_cer_end(c, err);
 }
 
 int
@@ -429,6 +524,7 @@ kr_cer_run(struct kr_appliance *app, const struct kr_cer_run_req *req,
 			goto out;
 		c->s = own;
 		(void)snprintf(id, KR_CEREMONY_ID_BYTES, "%s", ci.id);
+		c->begin_seq = ci.begin_seq;
 	} else {
 		c->s = req->script;
 		if ((params = kr_cer_params_json(c->s)) == NULL) {
@@ -440,8 +536,8 @@ kr_cer_run(struct kr_appliance *app, const struct kr_cer_run_req *req,
 		b.script_len = c->s->len;
 		b.params = params;
 		b.actor = io->actor;
-		if ((ret = kr_authority_ceremony_begin(app, &b, id, NULL,
-		    err)) != KR_OK)
+		if ((ret = kr_authority_ceremony_begin(app, &b, id,
+		    &c->begin_seq, err)) != KR_OK)
 			goto out;
 	}
 	c->id = id;

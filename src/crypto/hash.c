@@ -2,7 +2,14 @@
  * Streaming hashes: SHA-2 from Mbed TLS, BLAKE2b-512 from libsodium, all
  * behind one opaque state so callers can hash a file in pieces.
  */
+#include <sys/stat.h>
+
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
@@ -152,4 +159,40 @@ kr_hash(enum kr_hash_alg alg, const void *data, size_t len, uint8_t *out)
 	kr_hash_update(&h, data, len);
 	kr_hash_final(&h, out);
 	return KR_OK;
+}
+
+int
+kr_hash_file(const char *path, enum kr_hash_alg alg, uint8_t *out,
+    struct stat *st, struct kr_err *err)
+{
+	struct kr_hash	 h;
+	struct stat	 sb;
+	uint8_t		*buf;
+	ssize_t		 n = 0;
+	int		 fd, ret = KR_OK;
+
+	if ((buf = malloc(1 << 20)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, st != NULL ? st : &sb) != 0) {
+		ret = kr_err_set(err, KR_EINPUT, "cannot read %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (kr_hash_init(&h, alg) != KR_OK) {
+		ret = kr_err_set(err, KR_ECRYPTO, "cannot hash %s", path);
+		goto out;
+	}
+	while ((n = read(fd, buf, 1 << 20)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			kr_hash_update(&h, buf, (size_t)n);
+	kr_hash_final(&h, out);
+	if (n < 0)
+		ret = kr_err_set(err, KR_EIO, "cannot read %s: %s", path,
+		    strerror(errno));
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	free(buf);
+	return ret;
 }

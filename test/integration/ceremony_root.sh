@@ -2,7 +2,8 @@
 # TEST-KEY-080: the shipped root key ceremony, rehearsed then run in
 # scripted mode: the rehearsal records nothing; the run makes the key,
 # checks every share, signs the root certificate (openssl and certtool
-# accept it), and every audit row of a step carries the ceremony's and
+# accept it), lists the public artifacts it wrote in a form `sha256sum
+# -c` checks, and every audit row of a step carries the ceremony's and
 # the step's id; `ceremony list` and `show` say it is done.
 # TEST-KEY-081: resume after kill -9.  The run is killed by strace at
 # each of its commits in turn (every fdatasync, so the moments between a
@@ -46,6 +47,11 @@ run $(ceremony_args "$S" "$T/sh" "$T/pub") 3<"$T/pw" 4<"$T/wit"
 id=$(sed -n 's/^Ceremony \([0-9a-f-]*\) is complete.*/\1/p' "$T/out")
 [ -n "$id" ] || fail "no ceremony id in the output"
 ok "root ceremony ran to the end ($id)"
+grep -A5 '^Public artifacts of ceremony' "$T/out" |
+    grep '^[0-9a-f]\{64\}  /' > "$T/sums" || true
+[ "$(wc -l < "$T/sums")" -eq 1 ] && grep -q "fleet-root.pem" "$T/sums" &&
+    sha256sum -c "$T/sums" >/dev/null && ok "the public artifacts are listed; sha256sum -c accepts them" ||
+    fail "public artifacts: $(cat "$T/sums")"
 openssl verify -x509_strict -CAfile "$T/pub/fleet-root.pem" \
     "$T/pub/fleet-root.pem" >/dev/null || fail "openssl verify"
 certtool --verify-chain --infile "$T/pub/fleet-root.pem" >"$T/c.out" 2>&1 &&
