@@ -448,7 +448,8 @@ kr_cer_end(struct kr_cer_ctx *c, struct kr_err *err)
 	ret = kr_store_audit_foreach(kr_appliance_store(c->app), c->begin_seq,
 	    kr_cer_outs_row, &o, err);
 	if (ret == KR_OK && o.n > 0) {
-		kr_cer_print(c, "\nPublic artifacts of ceremony %s "
+		kr_cer_print(c, "%s", "");
+		kr_cer_print(c, "Public artifacts of ceremony %s "
 		    "(`sha256sum -c` checks these lines):", c->id);
 		for (i = 0; i < o.n; i++) {
 			kr_cer_print(c, "%s", o.lines[i]);
