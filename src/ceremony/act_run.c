@@ -39,6 +39,25 @@ kr_cer_print(const struct kr_cer_ctx *c, const char *fmt, ...)
 	c->io->print(c->io->ctx, line);
 }
 
+/*
+ * A fingerprint grouped for reading aloud: colon pairs, 16 to a line,
+ * the second line under the first.
+ */
+static void
+kr_cer_print_fp(const struct kr_cer_ctx *c, const char *label,
+    const char *hex)
+{
+	uint8_t	b[32];
+	char	pairs[KR_HEX_COLONS_BYTES(32, 0)];
+
+	if (strlen(hex) == 64 && kr_hex_decode(b, sizeof(b), hex) == KR_OK &&
+	    kr_hex_colons(pairs, sizeof(pairs), b, sizeof(b), 0, ""))
+		hex = pairs;
+	kr_cer_print(c, "%s%.47s", label, hex);
+	if (strlen(hex) > 48)
+		kr_cer_print(c, "%*s%s", (int)strlen(label), "", hex + 48);
+}
+
 static void
 kr_cer_quorum_lines(struct kr_cer_ctx *c, const struct kr_quorum_report *q)
 {
@@ -62,7 +81,7 @@ kr_cer_run_keygen(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 {
 	const struct kr_cer_arg	*who = kr_cer_arg_get(st, "custodians");
 	struct kr_keygen_req	 req;
-	struct kr_keygen_result	 res;
+	struct kr_keygen_result	*res;
 	const char		*be = kr_cer_arg(st, "backend");
 	size_t			 i;
 	int			 ret;
@@ -85,19 +104,27 @@ kr_cer_run_keygen(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	req.token = kr_cer_arg(st, "token");
 	req.uri = kr_cer_arg(st, "uri");
 	req.init_token = kr_cer_bool(st, "init_token");
+	if ((res = calloc(1, sizeof(*res))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	if ((ret = kr_authority_key_generate(c->app, &req, c->io->src,
-	    c->io->notice, &res, err)) != KR_OK)
+	    c->io->notice, res, err)) != KR_OK) {
+		free(res);
 		return ret;
+	}
 	kr_cer_print(c, "key '%s' generated%s, %u-of-%zu quorum", req.name,
-	    res.held, req.m, req.n);
-	kr_cer_print(c, "  fingerprint (SHA-256 of its public key): %s",
-	    res.fingerprint);
-	for (i = 0; i < res.shares; i++)
+	    res->held, req.m, req.n);
+	kr_cer_print_fp(c, "  public key SHA-256:  ", res->fingerprint);
+	for (i = 0; i < res->shares; i++) {
 		kr_cer_print(c, "  share of %s: %s", req.custodians[i],
-		    res.share_paths[i]);
+		    res->share_paths[i]);
+		if (res->approval_fp[i][0] != '\0')
+			kr_cer_print_fp(c, "    approval key SHA-256 (write it "
+			    "down): ", res->approval_fp[i]);
+	}
 	kr_json_str(&c->sum, "key", req.name);
-	kr_json_str(&c->sum, "fingerprint", res.fingerprint);
-	kr_json_int(&c->sum, "audit_seq", res.audit_seq);
+	kr_json_str(&c->sum, "fingerprint", res->fingerprint);
+	kr_json_int(&c->sum, "audit_seq", res->audit_seq);
+	free(res);
 	return KR_OK;
 }
 
@@ -240,7 +267,7 @@ kr_cer_run_cert(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	if (ret == KR_OK) {
 		kr_cer_print(c, "certificate %s for %s, %s to %s", res.serial,
 		    res.subject, res.not_before, res.not_after);
-		kr_cer_print(c, "  cert SHA-256: %s", res.cert_sha256);
+		kr_cer_print_fp(c, "  certificate SHA-256: ", res.cert_sha256);
 		kr_cer_print(c, "  TBS SHA-256:  %s", res.tbs_sha256);
 		kr_cer_print(c, "  written to %s", req.out_path);
 		kr_cer_output(c, req.out_path);

@@ -244,6 +244,9 @@ cmd_cer_run_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		return cmd_usage_error(ctx, "a resumed ceremony keeps the "
 		    "parameters it started with: no --set");
 	cmd_cer_io_init(ctx, o, &cio, &io);
+	/* Custodians choose passphrases at key generation and reshare. */
+	ctx->q.pass.min_len =
+	    kr_appliance_policy(ctx->app)->min_passphrase_length;
 	memset(&req, 0, sizeof(req));
 	req.resume_id = o->resume;
 	req.requests_dir = o->requests;
