@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ceremony_int.h"
 
@@ -230,11 +231,13 @@ kr_cer_issue_req(const struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	req->accept_warnings = kr_cer_bool(st, "accept_warnings");
 	req->out_path = kr_cer_arg(st, "out");
 	req->actor = c->io->actor;
+	/* Prepared by the rehearsal when its keys existed then. */
 	if (request != NULL && c->requests_dir != NULL &&
 	    req->kind == KR_ISSUE_CERT) {
 		(void)snprintf(request, cap, "%s/%s.request", c->requests_dir,
 		    st->id);
-		req->request = request;
+		if (access(request, F_OK) == 0)
+			req->request = request;
 	}
 }
 
