@@ -140,7 +140,7 @@ open(p, "w").write(json.dumps(d, separators=(",", ":")))
 PY
 refuse "a removed signature" "approved a step but did not sign"
 
-# TEST-KEY-204: a running ceremony has no transcript yet.
+# TEST-KEY-204: an unknown ceremony is named.
 run -C "$S" ceremony report nosuch-id --out "$T/r1"
 [ "$rc" -ne 0 ] && grep -q "no ceremony nosuch-id" "$T/err" &&
     ok "an unknown ceremony is named" || fail "unknown id: exit $rc"
