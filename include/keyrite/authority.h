@@ -752,6 +752,45 @@ int		 kr_authority_ceremony_record(struct kr_appliance *app,
 		    struct kr_err *err) KR_WUR;
 
 /*
+ * ceremony report (docs/transcript.md).  kr_authority_transcript_sign: a
+ * custodian signs a ceremony transcript with the approval key in their
+ * share file.  The file is checked against the records (its share set,
+ * the dealer's signature, the file digest and approval key recorded for
+ * that custodian); `who` is then told the custodian and approval key
+ * (it refuses one who need not sign and builds the statement into
+ * `msg`); only then is the passphrase asked.  The approval key signs
+ * `msg` and is wiped at once.  Nothing is recorded: a wrong passphrase
+ * refuses the transcript.  kr_authority_transcript_write writes the
+ * transcript's files into `dir` (created 0700 when missing) through
+ * media/: all are staged first, none over an existing file, and named
+ * only when every one was written.
+ */
+struct kr_transcript_sig {
+	char		custodian[KR_CUSTODIAN_NAME_MAX + 1];
+	uint8_t		pk[KR_APPROVAL_PK_BYTES];
+	uint8_t		sig[KR_APPROVAL_SIG_BYTES];
+};
+
+typedef int kr_transcript_who_cb(void *arg, const char *custodian,
+		    const uint8_t *pk, struct kr_buf *msg, struct kr_err *err);
+
+int		 kr_authority_transcript_sign(struct kr_appliance *app,
+		    const char *share_file,
+		    const struct kr_passphrase_source *src,
+		    kr_transcript_who_cb *who, void *arg,
+		    struct kr_transcript_sig *out, struct kr_err *err) KR_WUR;
+
+struct kr_transcript_file {
+	const char	*name;		/* "report.txt" */
+	const void	*data;
+	size_t		 len;
+};
+
+int		 kr_authority_transcript_write(struct kr_appliance *app,
+		    const char *dir, const struct kr_transcript_file *files,
+		    size_t n, struct kr_err *err) KR_WUR;
+
+/*
  * What `audit verify` found of the signed approvals: rows whose approvals
  * every custodian signed and whose signatures verify with the recorded
  * approval keys, rows approved with shares of format 1 (unsigned), and

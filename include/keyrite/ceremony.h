@@ -228,4 +228,57 @@ int	kr_cer_get(struct kr_appliance *app, const char *id,
 void	kr_cer_info_free(struct kr_cer_info *);
 const char *kr_cer_state_name(enum kr_cer_state);
 
+/*
+ * ceremony report (docs/transcript.md): the transcript of a ceremony
+ * that ended or was aborted, written to DIR as report.txt (for the room
+ * and for print), report.json (the same facts and every audit row from
+ * the ceremony's start to its last row, so the chain can be recomputed)
+ * and signatures.json (each custodian who approved a step signs a
+ * statement binding both files' SHA-256 with the approval key in their
+ * share file).  A custodian whose share is not given is named and
+ * nothing is written.
+ */
+#define KR_CER_TRANSCRIPT	"keyrite-transcript-v1"
+#define KR_CER_SIGNERS_MAX	KR_CUSTODIANS_MAX
+
+struct kr_cer_report_req {
+	const char				*id;
+	const char				*out_dir;
+	const char *const			*shares;
+	size_t					 nshares;
+	const struct kr_passphrase_source	*src;
+};
+
+struct kr_cer_signer {
+	char	custodian[KR_CUSTODIAN_NAME_MAX + 1];
+	char	fp[KR_APPROVAL_FP_BYTES];	/* of the approval key */
+	bool	good;				/* verify: it verifies */
+};
+
+struct kr_cer_report_result {
+	char			id[KR_CEREMONY_ID_BYTES];
+	uint8_t			txt_sha256[32];
+	uint8_t			json_sha256[32];
+	int64_t			rows;
+	int64_t			before_seq, after_seq;
+	struct kr_cer_signer	signers[KR_CER_SIGNERS_MAX];
+	size_t			nsigners;
+	/* verify-report: what failed, one line each */
+	char			failed[8][400];
+	size_t			nfailed;
+};
+
+int	kr_cer_report(struct kr_appliance *app,
+	    const struct kr_cer_report_req *req,
+	    struct kr_cer_report_result *res, struct kr_err *err) KR_WUR;
+/*
+ * ceremony verify-report: checks a transcript folder alone, with no
+ * state folder: report.json is canonical and whole, the rows chain from
+ * the head before to the head after, every custodian who approved a
+ * step signed, and every signature verifies over the statement of both
+ * files' SHA-256.  KR_EVERIFY naming the first failure (all in `res`).
+ */
+int	kr_cer_report_verify(const char *dir, struct kr_cer_report_result *res,
+	    struct kr_err *err) KR_WUR;
+
 #endif /* KEYRITE_CEREMONY_H */

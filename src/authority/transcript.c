@@ -1,0 +1,183 @@
+/*
+ * ceremony report: the custodians' signatures over a transcript, and
+ * writing its files (docs/transcript.md).
+ *
+ * A custodian signs with the approval key sealed in their share file
+ * (format 2), the key whose fingerprint they wrote down when the share
+ * was dealt.  The share file must be the one recorded for them; the
+ * passphrase is asked only once the file passed every check and the
+ * caller said this custodian is one who signs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authority_int.h"
+
+#define TRANSCRIPT_FILES_MAX	8
+
+/* The share file is the one dealt to its custodian, with that key. */
+static int
+kr_transcript_share_check(struct kr_appliance *app, const struct kr_share *sh,
+    const uint8_t *file, size_t len, struct kr_err *err)
+{
+	struct kr_set_rec	 set;
+	struct kr_custodian_rec	*cust;
+	uint8_t			 dig[32];
+	size_t			 i, n = 0;
+	int			 ret;
+
+	if ((ret = kr_store_set_get(app->store, sh->h.set_id, &set, err)) !=
+	    KR_OK)
+		return ret == KR_ENOENT ? kr_err_set(err, KR_EVERIFY, "share "
+		    "file %s (custodian '%s') is of no share set this state "
+		    "folder records", sh->label, sh->h.custodian) : ret;
+	if (kr_share_check_signature(sh, set.dealer_pk, err) != KR_OK)
+		return err->code;
+	if ((cust = calloc(KR_CUSTODIANS_MAX, sizeof(*cust))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_store_custodians(app->store, set.id, cust,
+	    KR_CUSTODIANS_MAX, &n, err)) == KR_OK &&
+	    (ret = kr_hash(KR_HASH_SHA256, file, len, dig)) != KR_OK)
+		ret = kr_err_set(err, ret, "cannot hash share file %s",
+		    sh->label);
+	for (i = 0; ret == KR_OK && i < n; i++)
+		if (cust[i].x == sh->h.x)
+			break;
+	if (ret == KR_OK && (i == n || strcmp(cust[i].name,
+	    sh->h.custodian) != 0 || memcmp(dig, cust[i].share_digest,
+	    sizeof(dig)) != 0))
+		ret = kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
+		    "'%s') is not the share file recorded for that custodian",
+		    sh->label, sh->h.custodian);
+	else if (ret == KR_OK && (!cust[i].has_approval_pk ||
+	    !kr_share_has_approval_key(sh) || memcmp(cust[i].approval_pk,
+	    sh->h.approval_pk, KR_APPROVAL_PK_BYTES) != 0))
+		ret = kr_err_set(err, KR_EREFUSED, "share file %s (custodian "
+		    "'%s') holds no approval key recorded for that custodian "
+		    "(a share file of format 1 cannot sign a transcript)",
+		    sh->label, sh->h.custodian);
+	free(cust);
+	return ret;
+}
+
+/* The passphrase, then the signature; the approval key is wiped. */
+static int
+kr_transcript_open_sign(struct kr_share *sh, const char *path,
+    const struct kr_passphrase_source *src, const struct kr_buf *msg,
+    struct kr_transcript_sig *out, struct kr_err *err)
+{
+	char	*pass;
+	int	 ret;
+
+	if ((pass = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	if ((ret = src->get(src->ctx, sh->h.custodian, path, false, pass,
+	    KR_PASSPHRASE_MAX, err)) == KR_OK)
+		ret = kr_share_open(sh, pass, strlen(pass), err);
+	kr_wipe(pass, KR_PASSPHRASE_MAX);
+	kr_secure_free(pass);
+	if (ret == KR_EAUTH)
+		(void)kr_err_prefix(err, "the transcript was not signed: ");
+	if (ret == KR_OK)
+		ret = kr_share_approve(sh, msg->p, msg->len, out->sig, err);
+	kr_share_clear(sh);
+	if (ret != KR_OK)
+		kr_wipe(out->sig, sizeof(out->sig));
+	return ret;
+}
+
+int
+kr_authority_transcript_sign(struct kr_appliance *app, const char *path,
+    const struct kr_passphrase_source *src, kr_transcript_who_cb *who,
+    void *arg, struct kr_transcript_sig *out, struct kr_err *err)
+{
+	struct kr_share	*sh;
+	struct kr_buf	 msg;
+	uint8_t		*file = NULL;
+	size_t		 len = 0;
+	bool		 asked = false;
+	int		 ret;
+
+	memset(out, 0, sizeof(*out));
+	kr_buf_init(&msg, false);
+	if ((sh = calloc(1, sizeof(*sh))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
+	    err)) != KR_OK ||
+	    (ret = kr_share_parse(file, len, path, sh, err)) != KR_OK ||
+	    (ret = kr_transcript_share_check(app, sh, file, len, err)) !=
+	    KR_OK ||
+	    (ret = who(arg, sh->h.custodian, sh->h.approval_pk, &msg, err)) !=
+	    KR_OK)
+		goto out;
+	if ((ret = kr_buf_status(&msg, err)) != KR_OK)
+		goto out;
+	(void)snprintf(out->custodian, sizeof(out->custodian), "%s",
+	    sh->h.custodian);
+	memcpy(out->pk, sh->h.approval_pk, sizeof(out->pk));
+	asked = true;
+	ret = kr_transcript_open_sign(sh, path, src, &msg, out, err);
+out:
+	if (!asked && src->skip != NULL)
+		src->skip(src->ctx);
+	kr_share_clear(sh);
+	free(sh);
+	free(file);
+	kr_buf_free(&msg);
+	return ret;
+}
+
+/* Every file planned (folder, no file there, room) before any is made. */
+static int
+kr_transcript_plan(struct kr_appliance *app, char *const *paths,
+    const struct kr_transcript_file *files, size_t n, struct kr_err *err)
+{
+	struct kr_media_plan	*plan;
+	size_t			 i;
+	int			 ret;
+
+	if ((plan = malloc(sizeof(*plan))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_media_plan_init(plan, app->dir, err);
+	for (i = 0; ret == KR_OK && i < n; i++)
+		ret = kr_media_plan_add_sub(plan, KR_ART_CEREMONY_REPORT,
+		    paths[i], files[i].len, err);
+	free(plan);
+	return ret;
+}
+
+int
+kr_authority_transcript_write(struct kr_appliance *app, const char *dir,
+    const struct kr_transcript_file *files, size_t n, struct kr_err *err)
+{
+	char	*paths[TRANSCRIPT_FILES_MAX] = { NULL };
+	char	*tmps[TRANSCRIPT_FILES_MAX] = { NULL };
+	size_t	 i;
+	int	 ret = KR_OK;
+
+	if (n == 0 || n > TRANSCRIPT_FILES_MAX)
+		return kr_err_set(err, KR_EINTERNAL, "%zu transcript files", n);
+	for (i = 0; i < n && ret == KR_OK; i++)
+		if ((paths[i] = kr_path_join(dir, files[i].name)) == NULL)
+			ret = kr_err_set(err, KR_EINPUT, "the folder name %s "
+			    "is too long", dir);
+	if (ret == KR_OK)
+		ret = kr_transcript_plan(app, paths, files, n, err);
+	for (i = 0; i < n && ret == KR_OK; i++)
+		ret = kr_media_stage(KR_ART_CEREMONY_REPORT, paths[i],
+		    files[i].data, files[i].len, &tmps[i], err);
+	for (i = 0; i < n && ret == KR_OK; i++) {
+		if ((ret = kr_media_place(tmps[i], paths[i], err)) == KR_OK) {
+			free(tmps[i]);
+			tmps[i] = NULL;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (tmps[i] != NULL)
+			kr_media_unstage(tmps[i]);
+		free(tmps[i]);
+		free(paths[i]);
+	}
+	return ret;
+}
