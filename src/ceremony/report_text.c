@@ -72,6 +72,20 @@ tx_skip(const char *key)
 	return false;
 }
 
+/* A list of strings, one a line (files written: "SHA-256  PATH"). */
+static void
+tx_list(struct kr_buf *b, const char *key, const char *v)
+{
+	char	 s[KR_CER_VALUE_MAX + 200];
+	bool	 first = true;
+
+	while (kr_js_next(&v, first) != NULL) {
+		if (kr_js_str(v, s, sizeof(s)))
+			tx_val(b, "      ", first ? key : "", s);
+		first = false;
+	}
+}
+
 /* One member of a row: hashes grouped, text and numbers as they are. */
 static void
 tx_member(struct kr_buf *b, const char *key, const char *v)
@@ -80,6 +94,10 @@ tx_member(struct kr_buf *b, const char *key, const char *v)
 	uint8_t	 h[64];
 	size_t	 n;
 
+	if (!tx_skip(key) && *v == '[') {
+		tx_list(b, key, v);
+		return;
+	}
 	if (tx_skip(key) || !kr_js_str(v, s, sizeof(s))) {
 		if (!tx_skip(key) && (*v == '-' || (*v >= '0' && *v <= '9'))) {
 			n = strspn(v, "-0123456789");
@@ -228,6 +246,13 @@ rp_text(struct rp *rp, struct kr_err *err)
 	tx_put(&rp->txt, "\nSTEPS\n");
 	for (i = 0; i < rp->s->nsteps; i++)
 		tx_step(rp, &rp->txt, i, ap);
+	/* The end: every public file the ceremony wrote, with its SHA-256. */
+	for (i = 0; i < rp->nrows; i++)
+		if (rp->rows[i].tagged && strcmp(rp->rows[i].event,
+		    "ceremony.end") == 0) {
+			tx_put(&rp->txt, "\nEND\n");
+			tx_row(&rp->txt, &rp->rows[i]);
+		}
 	tx_signers(rp, &rp->txt);
 	free(ap);
 	return kr_buf_status(&rp->txt, err);
