@@ -685,6 +685,9 @@ struct kr_manifest {
 /* Outputs go to out_dir, or beside the manifest when NULL. */
 int		 kr_manifest_load(const char *path, const char *out_dir,
 		    struct kr_manifest *m, struct kr_err *err) KR_WUR;
+/* The signing request of a loaded manifest (its items stay the manifest's). */
+void		 kr_manifest_sign_req(const struct kr_manifest *m,
+		    const char *batch_name, struct kr_sign_req *req);
 void		 kr_manifest_free(struct kr_manifest *);
 
 /*

@@ -262,3 +262,16 @@ out:
 		kr_manifest_free(m);
 	return ret;
 }
+
+void
+kr_manifest_sign_req(const struct kr_manifest *m, const char *batch_name,
+    struct kr_sign_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->key = m->key;
+	req->cert_path = m->cert;
+	req->chain_path = m->chain;
+	req->items = m->items;
+	req->nitems = m->nitems;
+	req->batch_name = batch_name;
+}

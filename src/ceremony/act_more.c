@@ -9,12 +9,6 @@
 
 #include "ceremony_int.h"
 
-struct kr_cer_q {
-	const char	*files[KR_CUSTODIANS_MAX];
-	char		*owned[KR_CUSTODIANS_MAX];
-	size_t		 n;
-};
-
 static int
 kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
     const char *key, const char *out, struct kr_err *err)
@@ -206,13 +200,7 @@ kr_cer_run_batch(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	    (ret = kr_cer_shares(st, m.key, &q.files, q.owned, &q.n, err)) !=
 	    KR_OK)
 		goto out;
-	memset(&req, 0, sizeof(req));
-	req.key = m.key;
-	req.cert_path = m.cert;
-	req.chain_path = m.chain;
-	req.items = m.items;
-	req.nitems = m.nitems;
-	req.batch_name = kr_cer_arg(st, "manifest");
+	kr_manifest_sign_req(&m, kr_cer_arg(st, "manifest"), &req);
 	req.shares = q.files;
 	req.nshares = q.n;
 	req.actor = c->io->actor;

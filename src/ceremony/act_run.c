@@ -11,13 +11,6 @@
 
 #include "ceremony_int.h"
 
-/* The quorum's shares for one step and key, owned until freed. */
-struct kr_cer_q {
-	const char	*files[KR_CUSTODIANS_MAX];
-	char		*owned[KR_CUSTODIANS_MAX];
-	size_t		 n;
-};
-
 void
 kr_cer_output(struct kr_cer_ctx *c, const char *path)
 {

@@ -158,6 +158,13 @@ int	kr_cer_need_out(const char *, bool, struct kr_err *) KR_WUR;
 /* Who must be present at a step, in words (plan.c). */
 void	kr_cer_present(const struct kr_cer_ctx *, const struct kr_cer_step *,
 	    char *, size_t);
+/* The quorum's shares for one step and key, owned until freed. */
+struct kr_cer_q {
+	const char	*files[KR_CUSTODIANS_MAX];
+	char		*owned[KR_CUSTODIANS_MAX];
+	size_t		 n;
+};
+
 /* The share files of a step's custodians for `key` (run.c, check.c). */
 int	kr_cer_shares(const struct kr_cer_step *, const char *key,
 	    const char *(*files)[KR_CUSTODIANS_MAX], char **owned, size_t *n,

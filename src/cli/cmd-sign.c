@@ -215,13 +215,7 @@ cmd_sign_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if ((ret = kr_manifest_load(argv[0], o->out_dir, &m, &ctx->err)) !=
 	    KR_OK)
 		return ret;
-	memset(&req, 0, sizeof(req));
-	req.key = m.key;
-	req.cert_path = m.cert;
-	req.chain_path = m.chain;
-	req.items = m.items;
-	req.nitems = m.nitems;
-	req.batch_name = argv[0];
+	kr_manifest_sign_req(&m, argv[0], &req);
 	ret = cmd_sign_run(ctx, &req);
 	kr_manifest_free(&m);
 	return ret;
