@@ -187,19 +187,22 @@ int	kr_reshare_activate_due(struct kr_appliance *, const struct kr_key_rec *,
 int	kr_preview_confirm(const struct kr_passphrase_source *,
 	    const struct kr_preview *, bool, struct kr_err *) KR_WUR;
 /*
- * request.c: a prepared certificate request (cert issue --save-request,
- * --request; docs/formats.md), written and read; what it depends on is
- * checked in issue.c.
+ * request.c: a prepared certificate request (cert root, issue and
+ * cross-sign --save-request, --request; docs/formats.md), written and
+ * read; what it depends on is checked in issue.c.
  */
 #define KR_REQUEST_FILE_MAX	(128 * 1024)
 
 struct kr_cert_request {
+	unsigned	 version;		/* 2; 1 (kind issue) as read */
+	enum kr_issue_kind kind;		/* root, issue, cross */
 	char		 issuer_key[KR_STORE_NAME_MAX + 1];
 	uint8_t		 issuer_key_id[KR_STORE_ID_BYTES];
+	bool		 has_issuer_cert;	/* false for a root: "none" */
 	uint8_t		 issuer_cert_sha256[32];
 	char		 profile[KR_PROFILE_NAME_MAX + 1];
 	uint8_t		 profile_sha256[32];
-	char		 source[8];		/* csr, pubkey, key */
+	char		 source[8];		/* csr, pubkey, key, cert */
 	char		 source_value[KR_STORE_NAME_MAX + 1]; /* SHA-256 or name */
 	uint8_t		 serial[16];
 	size_t		 serial_len;

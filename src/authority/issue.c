@@ -758,6 +758,39 @@ kr_issue_profile_sha(struct kr_issue *is, uint8_t *dig, struct kr_err *err)
 	return ret;
 }
 
+/* The command a kind of request goes with, for messages. */
+static const char *
+kr_issue_command(enum kr_issue_kind k)
+{
+	return k == KR_ISSUE_ROOT ? "cert root" : k == KR_ISSUE_CROSS ?
+	    "cert cross-sign" : "cert issue";
+}
+
+/* What the subject key came from: a file's SHA-256 or a key's name. */
+static void
+kr_issue_request_source(struct kr_issue *is, struct kr_cert_request *rq)
+{
+	const char	*src;
+	uint8_t		 dig[32];
+
+	src = is->req->kind == KR_ISSUE_CROSS ? "cert" :
+	    is->req->kind == KR_ISSUE_ROOT || is->has_subject_key ? "key" :
+	    is->req->csr_path != NULL ? "csr" : "pubkey";
+	(void)snprintf(rq->source, sizeof(rq->source), "%s", src);
+	if (is->req->kind == KR_ISSUE_ROOT)
+		(void)snprintf(rq->source_value, sizeof(rq->source_value),
+		    "%s", is->issuer.name);
+	else if (is->has_subject_key)
+		(void)snprintf(rq->source_value, sizeof(rq->source_value),
+		    "%s", is->subject_key.name);
+	else if (is->cross != NULL && kr_hash(KR_HASH_SHA256, is->cross->der,
+	    is->cross->der_len, dig) == KR_OK)
+		kr_hex_encode(rq->source_value, dig, sizeof(dig));
+	else
+		kr_hex_encode(rq->source_value, is->src_sha,
+		    sizeof(is->src_sha));
+}
+
 /* --dry-run --save-request FILE: the request as prepared and shown. */
 static int
 kr_issue_save_request(struct kr_issue *is, struct kr_err *err)
@@ -768,29 +801,22 @@ kr_issue_save_request(struct kr_issue *is, struct kr_err *err)
 	size_t			 len;
 	int			 ret;
 
-	if (is->req->kind != KR_ISSUE_CERT || ic == NULL)
-		return kr_err_set(err, KR_EUSAGE, "--save-request is for `cert "
-		    "issue`");
 	memset(&rq, 0, sizeof(rq));
+	rq.version = 2;
+	rq.kind = is->req->kind;
 	(void)snprintf(rq.issuer_key, sizeof(rq.issuer_key), "%s",
 	    is->issuer.name);
 	memcpy(rq.issuer_key_id, is->issuer.id, sizeof(rq.issuer_key_id));
 	(void)snprintf(rq.profile, sizeof(rq.profile), "%s", is->profile.name);
-	(void)snprintf(rq.source, sizeof(rq.source), "%s",
-	    is->req->csr_path != NULL ? "csr" : is->req->pubkey_path != NULL ?
-	    "pubkey" : "key");
-	if (is->has_subject_key)
-		(void)snprintf(rq.source_value, sizeof(rq.source_value), "%s",
-		    is->subject_key.name);
-	else
-		kr_hex_encode(rq.source_value, is->src_sha, sizeof(is->src_sha));
+	kr_issue_request_source(is, &rq);
 	memcpy(rq.serial, is->f->serial, sizeof(rq.serial));
 	rq.serial_len = sizeof(rq.serial);
 	rq.tbs = is->tbs;
 	rq.tbs_len = is->tbs_len;
-	if (is->f->serial_len != sizeof(rq.serial) ||
-	    (ret = kr_hash(KR_HASH_SHA256, ic->der, ic->der_len,
-	    rq.issuer_cert_sha256)) != KR_OK)
+	rq.has_issuer_cert = is->req->kind != KR_ISSUE_ROOT;
+	if (is->f->serial_len != sizeof(rq.serial) || (rq.has_issuer_cert &&
+	    (ic == NULL || kr_hash(KR_HASH_SHA256, ic->der, ic->der_len,
+	    rq.issuer_cert_sha256) != KR_OK)))
 		return kr_err_set(err, KR_EINTERNAL, "cannot prepare the "
 		    "request");
 	if ((ret = kr_issue_profile_sha(is, rq.profile_sha256, err)) != KR_OK ||
@@ -825,6 +851,8 @@ kr_issue_request_deps(struct kr_issue *is, struct kr_err *err)
 		return kr_err_set(err, KR_EREFUSED, "profile '%s' changed since "
 		    "%s was prepared: nothing was signed; prepare the request "
 		    "again", is->profile.name, file);
+	if (!is->rq.has_issuer_cert)
+		return KR_OK;	/* a root: it is its own issuer */
 	if ((ret = kr_chain_for_key(is->app, is->issuer.name, is->issuer.spki,
 	    is->issuer.spki_len, is->now, &is->chain, err)) != KR_OK)
 		return ret;
@@ -865,13 +893,15 @@ kr_issue_request_key(struct kr_issue *is, struct kr_err *err)
 static int
 kr_issue_request_tbs(struct kr_issue *is, struct kr_err *err)
 {
-	const struct kr_cert_fields	*f = is->f, *up = &is->chain.certs[0]->f;
+	const struct kr_cert_fields	*f = is->f, *up;
 	const char			*file = is->req->request;
 	enum kr_key_alg			 alg;
 	char				 hex[2 * 20 + 1];
 	bool				 used;
 	int				 ret;
 
+	/* A root names itself as its issuer. */
+	up = is->rq.has_issuer_cert ? &is->chain.certs[0]->f : f;
 	if (f->serial_len != is->rq.serial_len ||
 	    memcmp(f->serial, is->rq.serial, f->serial_len) != 0 ||
 	    f->issuer_len != up->subject_len ||
@@ -900,7 +930,61 @@ kr_issue_request_tbs(struct kr_issue *is, struct kr_err *err)
 	return KR_OK;
 }
 
-/* cert issue --request FILE: the prepared TBS, checked against now. */
+/*
+ * cert cross-sign --request FILE --cert CERT: CERT is the certificate the
+ * request was prepared for, and the TBS carries its subject, key and SKI.
+ */
+static int
+kr_issue_request_cross(struct kr_issue *is, struct kr_err *err)
+{
+	const struct kr_cert_fields	*f = is->f, *cf;
+	const char			*path = is->req->cross_cert_path;
+	uint8_t				*data, dig[32];
+	char				 hex[65];
+	size_t				 len;
+	int				 ret;
+
+	if (is->req->kind != KR_ISSUE_CROSS || path == NULL)
+		return KR_OK;
+	if ((ret = kr_file_read(path, KR_CERT_MAX, false, &data, &len,
+	    err)) != KR_OK)
+		return ret;
+	ret = kr_cert_parse(path, data, len, &is->cross, err);
+	free(data);
+	if (ret != KR_OK)
+		return ret;
+	cf = &is->cross->f;
+	if (kr_hash(KR_HASH_SHA256, is->cross->der, is->cross->der_len,
+	    dig) != KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash %s", path);
+	kr_hex_encode(hex, dig, sizeof(dig));
+	if (strcmp(hex, is->rq.source_value) != 0 ||
+	    f->subject_len != cf->subject_len ||
+	    memcmp(f->subject, cf->subject, f->subject_len) != 0 ||
+	    f->spki_len != cf->spki_len ||
+	    memcmp(f->spki, cf->spki, f->spki_len) != 0 ||
+	    f->ski_len != cf->ski_len ||
+	    memcmp(f->ski, cf->ski, f->ski_len) != 0)
+		return kr_err_set(err, KR_EREFUSED, "%s is not the certificate "
+		    "%s was prepared to cross-sign (its SHA-256, or the "
+		    "subject, key or SKI the TBS carries, differ): nothing was "
+		    "signed", path, is->req->request);
+	return KR_OK;
+}
+
+/* The request is of the kind the command makes: root, issue, cross. */
+static int
+kr_issue_request_kind(struct kr_issue *is, struct kr_err *err)
+{
+	if (is->rq.kind == is->req->kind)
+		return KR_OK;
+	return kr_err_set(err, KR_EREFUSED, "%s was prepared by `keyrite %s`, "
+	    "not `keyrite %s`: nothing was signed; give it to `keyrite %s "
+	    "--request FILE`", is->req->request, kr_issue_command(is->rq.kind),
+	    kr_issue_command(is->req->kind), kr_issue_command(is->rq.kind));
+}
+
+/* cert root|issue|cross-sign --request FILE: the prepared TBS, now. */
 static int
 kr_issue_from_request(struct kr_issue *is, struct kr_err *err)
 {
@@ -908,9 +992,6 @@ kr_issue_from_request(struct kr_issue *is, struct kr_err *err)
 	size_t	 len;
 	int	 ret;
 
-	if (is->req->kind != KR_ISSUE_CERT)
-		return kr_err_set(err, KR_EUSAGE, "--request is for `cert "
-		    "issue`");
 	if ((ret = kr_file_read(is->req->request, KR_REQUEST_FILE_MAX, false,
 	    &data, &len, err)) != KR_OK)
 		return ret;
@@ -918,7 +999,7 @@ kr_issue_from_request(struct kr_issue *is, struct kr_err *err)
 		kr_hex_encode(is->res->request_sha256, dig, sizeof(dig));
 	ret = kr_request_parse(is->req->request, data, len, &is->rq, err);
 	free(data);
-	if (ret != KR_OK)
+	if (ret != KR_OK || (ret = kr_issue_request_kind(is, err)) != KR_OK)
 		return ret;
 	is->rq_req.issuer_key = is->rq.issuer_key;
 	is->rq_req.profile = is->rq.profile;
@@ -931,7 +1012,8 @@ kr_issue_from_request(struct kr_issue *is, struct kr_err *err)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	memcpy(is->tbs, is->rq.tbs, is->rq.tbs_len);
 	is->tbs_len = is->rq.tbs_len;
-	if ((ret = kr_issue_request_key(is, err)) != KR_OK)
+	if ((ret = kr_issue_request_key(is, err)) != KR_OK ||
+	    (ret = kr_issue_request_cross(is, err)) != KR_OK)
 		return ret;
 	return kr_issue_request_tbs(is, err);
 }

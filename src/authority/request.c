@@ -1,16 +1,20 @@
 /*
  * A prepared certificate request (docs/formats.md, "Prepared certificate
- * request"): what `cert issue --dry-run --save-request FILE` prepared, so
- * that `cert issue --request FILE` signs exactly that TBS, with the serial
- * and times the dry run showed.  A text file of fixed lines:
+ * request"): what `cert root|issue|cross-sign --dry-run --save-request
+ * FILE` prepared, so that the same command with `--request FILE` signs
+ * exactly that TBS, with the serial and times the dry run showed.  A text
+ * file of fixed lines:
  *
- *   keyrite-cert-request 1
+ *   keyrite-cert-request 2
+ *   kind root | issue | cross
  *   issuer-key NAME
  *   issuer-key-id HEX (16 bytes)
- *   issuer-cert-sha256 HEX
+ *   issuer-cert-sha256 HEX | none (a root: it has no issuer certificate)
  *   profile NAME
  *   profile-sha256 HEX
- *   subject-key csr HEX | pubkey HEX | key NAME
+ *   subject-key csr HEX | pubkey HEX | key NAME (issue); key NAME, the
+ *       issuer key itself (root); cert HEX, the SHA-256 of the DER of the
+ *       certificate cross-signed (cross)
  *   serial HEX
  *   tbs-sha256 HEX
  *   tbs BASE64 (the DER TBSCertificate)
@@ -18,7 +22,9 @@
  *
  * Hex is lower case; every line ends with a line feed; nothing follows
  * the last.  The reader checks the last line first, so a changed byte is
- * said as such, then reads the rest strictly.
+ * said as such, then reads the rest strictly.  Format 1 (what keyrite
+ * wrote before) has no kind line and is read, and written back, as kind
+ * issue.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +32,34 @@
 
 #include "authority_int.h"
 
-#define KR_REQ_MAGIC	"keyrite-cert-request 1"
+/* Both the same length. */
+#define KR_REQ_MAGIC1	"keyrite-cert-request 1"
+#define KR_REQ_MAGIC2	"keyrite-cert-request 2"
+
+/* Each kind: its name in the file and the subject-key sources it takes. */
+static const struct {
+	enum kr_issue_kind	 kind;
+	const char		*name;
+	const char		*sources;	/* " csr pubkey key " */
+	const char		*want;
+} kr_req_kinds[] = {
+	{ KR_ISSUE_ROOT, "root", " key ", "key and the root key's own name" },
+	{ KR_ISSUE_CERT, "issue", " csr pubkey key ", "csr or pubkey and a "
+	    "SHA-256, or key and a key name" },
+	{ KR_ISSUE_CROSS, "cross", " cert ", "cert and the SHA-256 of the "
+	    "certificate cross-signed" },
+};
+
+static size_t
+kr_req_kind_index(enum kr_issue_kind kind)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(kr_req_kinds) / sizeof(kr_req_kinds[0]); i++)
+		if (kr_req_kinds[i].kind == kind)
+			return i;
+	return 1;	/* not reached: every kind is in the table */
+}
 
 /* "NAME VALUE\n" */
 static void
@@ -58,14 +91,27 @@ kr_request_format(const struct kr_cert_request *rq, char **out, size_t *len,
 	int		 ret;
 
 	*out = NULL;
+	if (rq->version == 1 && rq->kind != KR_ISSUE_CERT)
+		return kr_err_set(err, KR_EINTERNAL, "a prepared request of "
+		    "format 1 is for `cert issue` only");
 	if ((b64 = kr_base64_encode(rq->tbs, rq->tbs_len)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	kr_buf_init(&b, false);
-	kr_buf_put(&b, KR_REQ_MAGIC "\n", sizeof(KR_REQ_MAGIC));
+	if (rq->version == 1)
+		kr_buf_put(&b, KR_REQ_MAGIC1 "\n", sizeof(KR_REQ_MAGIC1));
+	else {
+		kr_buf_put(&b, KR_REQ_MAGIC2 "\n", sizeof(KR_REQ_MAGIC2));
+		kr_req_line(&b, "kind",
+		    kr_req_kinds[kr_req_kind_index(rq->kind)].name);
+	}
 	kr_req_line(&b, "issuer-key", rq->issuer_key);
 	kr_req_hexline(&b, "issuer-key-id", rq->issuer_key_id,
 	    sizeof(rq->issuer_key_id));
-	kr_req_hexline(&b, "issuer-cert-sha256", rq->issuer_cert_sha256, 32);
+	if (rq->has_issuer_cert)
+		kr_req_hexline(&b, "issuer-cert-sha256",
+		    rq->issuer_cert_sha256, 32);
+	else
+		kr_req_line(&b, "issuer-cert-sha256", "none");
 	kr_req_line(&b, "profile", rq->profile);
 	kr_req_hexline(&b, "profile-sha256", rq->profile_sha256, 32);
 	kr_buf_put(&b, "subject-key ", 12);
@@ -127,26 +173,41 @@ bad:
 	    r->line, name);
 }
 
-/* Lower-case hex of exactly `len` bytes. */
-static int
-kr_req_hex(struct kr_req_reader *r, const char *name, uint8_t *out,
-    size_t len, struct kr_err *err)
+/* `s` is lower-case hex of exactly `n` digits. */
+static bool
+kr_req_is_hex(const char *s, size_t n)
 {
 	size_t	i;
-	int	ret;
 
-	if ((ret = kr_req_next(r, name, err)) != KR_OK)
-		return ret;
-	for (i = 0; r->val[i] != '\0'; i++)
-		if (!((r->val[i] >= '0' && r->val[i] <= '9') ||
-		    (r->val[i] >= 'a' && r->val[i] <= 'f')))
-			break;
-	if (r->val[i] != '\0' || i != 2 * len ||
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == n;
+}
+
+/* The value read: lower-case hex of exactly `len` bytes. */
+static int
+kr_req_hexval(struct kr_req_reader *r, const char *name, uint8_t *out,
+    size_t len, struct kr_err *err)
+{
+	if (!kr_req_is_hex(r->val, 2 * len) ||
 	    kr_hex_decode(out, len, r->val) != KR_OK)
 		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' wants %zu "
 		    "bytes of lower-case hex: nothing was signed", r->path,
 		    r->line, name, len);
 	return KR_OK;
+}
+
+static int
+kr_req_hex(struct kr_req_reader *r, const char *name, uint8_t *out,
+    size_t len, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_req_next(r, name, err)) != KR_OK)
+		return ret;
+	return kr_req_hexval(r, name, out, len, err);
 }
 
 static int
@@ -202,32 +263,90 @@ changed:
 	return kr_err_set(err, KR_EVERIFY, "%s is not the prepared request "
 	    "it was: its sha256 line does not match its contents (the file "
 	    "was changed or cut). Nothing was signed; prepare it again with "
-	    "`keyrite cert issue ... --dry-run --save-request FILE`", path);
+	    "the same `keyrite cert ...` command and --dry-run "
+	    "--save-request FILE", path);
 }
 
+/* The first line after the magic: the kind (format 1 has none: issue). */
+static int
+kr_req_magic(struct kr_req_reader *r, struct kr_cert_request *rq,
+    struct kr_err *err)
+{
+	const size_t	n = sizeof(KR_REQ_MAGIC2);	/* with its \n */
+	size_t		i;
+	int		ret;
+
+	if ((size_t)(r->end - r->p) >= n &&
+	    memcmp(r->p, KR_REQ_MAGIC2 "\n", n) == 0)
+		rq->version = 2;
+	else if ((size_t)(r->end - r->p) >= n &&
+	    memcmp(r->p, KR_REQ_MAGIC1 "\n", n) == 0)
+		rq->version = 1;
+	else
+		return kr_err_set(err, KR_EINPUT, "%s is not a prepared "
+		    "certificate request of format 1 or 2: nothing was signed",
+		    r->path);
+	r->p += n;
+	r->line = 1;
+	rq->kind = KR_ISSUE_CERT;
+	if (rq->version == 1)
+		return KR_OK;
+	if ((ret = kr_req_next(r, "kind", err)) != KR_OK)
+		return ret;
+	for (i = 0; i < sizeof(kr_req_kinds) / sizeof(kr_req_kinds[0]); i++)
+		if (strcmp(r->val, kr_req_kinds[i].name) == 0) {
+			rq->kind = kr_req_kinds[i].kind;
+			return KR_OK;
+		}
+	return kr_err_set(err, KR_EINPUT, "%s, line %u: 'kind' wants root, "
+	    "issue or cross: nothing was signed", r->path, r->line);
+}
+
+/* A root has no issuer certificate ("none"); the others its SHA-256. */
+static int
+kr_req_issuer_cert(struct kr_req_reader *r, struct kr_cert_request *rq,
+    struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_req_next(r, "issuer-cert-sha256", err)) != KR_OK)
+		return ret;
+	if (rq->kind == KR_ISSUE_ROOT) {
+		if (strcmp(r->val, "none") == 0)
+			return KR_OK;
+		return kr_err_set(err, KR_EINPUT, "%s, line %u: a root's "
+		    "request says 'issuer-cert-sha256 none' (a root has no "
+		    "issuer certificate): nothing was signed", r->path,
+		    r->line);
+	}
+	rq->has_issuer_cert = true;
+	return kr_req_hexval(r, "issuer-cert-sha256", rq->issuer_cert_sha256,
+	    32, err);
+}
+
+/* Where the subject key came from, as the request's kind allows. */
 static int
 kr_req_source(struct kr_req_reader *r, struct kr_cert_request *rq,
     struct kr_err *err)
 {
-	char	*sp;
-	size_t	 i;
+	size_t	 k = kr_req_kind_index(rq->kind);
+	char	*sp, word[10];
 	int	 ret;
 
 	if ((ret = kr_req_next(r, "subject-key", err)) != KR_OK)
 		return ret;
-	if ((sp = strchr(r->val, ' ')) == NULL)
+	if ((sp = strchr(r->val, ' ')) == NULL || sp - r->val > 6)
 		goto bad;
 	*sp++ = '\0';
-	if (strcmp(r->val, "csr") != 0 && strcmp(r->val, "pubkey") != 0 &&
-	    strcmp(r->val, "key") != 0)
+	word[0] = ' ';
+	memcpy(word + 1, r->val, strlen(r->val));
+	memcpy(word + 1 + strlen(r->val), " ", 2);
+	if (strstr(kr_req_kinds[k].sources, word) == NULL)
 		goto bad;
-	if (strcmp(r->val, "key") == 0 && kr_key_name_check(sp, err) != KR_OK)
+	if (strcmp(r->val, "key") == 0 ? kr_key_name_check(sp, err) != KR_OK :
+	    !kr_req_is_hex(sp, 64))
 		goto bad;
-	for (i = 0; strcmp(r->val, "key") != 0 && sp[i] != '\0'; i++)
-		if (!((sp[i] >= '0' && sp[i] <= '9') ||
-		    (sp[i] >= 'a' && sp[i] <= 'f')))
-			goto bad;
-	if (strcmp(r->val, "key") != 0 && i != 64)
+	if (rq->kind == KR_ISSUE_ROOT && strcmp(sp, rq->issuer_key) != 0)
 		goto bad;
 	if (strlen(sp) >= sizeof(rq->source_value) ||
 	    strlen(r->val) >= sizeof(rq->source))
@@ -236,9 +355,9 @@ kr_req_source(struct kr_req_reader *r, struct kr_cert_request *rq,
 	memcpy(rq->source_value, sp, strlen(sp) + 1);
 	return KR_OK;
 bad:
-	return kr_err_set(err, KR_EINPUT, "%s, line %u: 'subject-key' wants "
-	    "csr or pubkey and a SHA-256, or key and a key name: nothing was "
-	    "signed", r->path, r->line);
+	return kr_err_set(err, KR_EINPUT, "%s, line %u: 'subject-key' of a "
+	    "request of kind %s wants %s: nothing was signed", r->path,
+	    r->line, kr_req_kinds[k].name, kr_req_kinds[k].want);
 }
 
 static int
@@ -279,21 +398,12 @@ kr_request_parse(const char *path, const uint8_t *data, size_t len,
 	r->path = path;
 	r->p = (const char *)data;
 	r->end = r->p + body;
-	if (body < sizeof(KR_REQ_MAGIC) || memcmp(r->p, KR_REQ_MAGIC "\n",
-	    sizeof(KR_REQ_MAGIC)) != 0) {
-		ret = kr_err_set(err, KR_EINPUT, "%s is not a prepared "
-		    "certificate request of format 1: nothing was signed",
-		    path);
-		goto out;
-	}
-	r->p += sizeof(KR_REQ_MAGIC);
-	r->line = 1;
-	if ((ret = kr_req_name(r, "issuer-key", rq->issuer_key,
+	if ((ret = kr_req_magic(r, rq, err)) != KR_OK ||
+	    (ret = kr_req_name(r, "issuer-key", rq->issuer_key,
 	    sizeof(rq->issuer_key), err)) != KR_OK ||
 	    (ret = kr_req_hex(r, "issuer-key-id", rq->issuer_key_id,
 	    sizeof(rq->issuer_key_id), err)) != KR_OK ||
-	    (ret = kr_req_hex(r, "issuer-cert-sha256", rq->issuer_cert_sha256,
-	    32, err)) != KR_OK ||
+	    (ret = kr_req_issuer_cert(r, rq, err)) != KR_OK ||
 	    (ret = kr_req_name(r, "profile", rq->profile, sizeof(rq->profile),
 	    err)) != KR_OK ||
 	    (ret = kr_req_hex(r, "profile-sha256", rq->profile_sha256, 32,

@@ -43,8 +43,8 @@ static const struct cmd_opt cmd_cert_root_options[] = {
 	CMD_ROW_REFUSED("subject-key"),
 	CMD_ROW_REFUSED("san"),
 	CMD_ROW_REFUSED("cert"),
-	CMD_ROW_REFUSED("save-request"),
-	CMD_ROW_REFUSED("request"),
+	CMD_ROW_STR("save-request", struct kr_issue_req, save_request),
+	CMD_ROW_STR("request", struct kr_issue_req, request),
 	CMD_CERT_COMMON_OPTIONS
 };
 
@@ -71,12 +71,16 @@ static const struct cmd_opt cmd_cert_cross_options[] = {
 	CMD_ROW_REFUSED("pubkey"),
 	CMD_ROW_REFUSED("subject-key"),
 	CMD_ROW_REFUSED("san"),
-	CMD_ROW_REFUSED("save-request"),
-	CMD_ROW_REFUSED("request"),
+	CMD_ROW_STR("save-request", struct kr_issue_req, save_request),
+	CMD_ROW_STR("request", struct kr_issue_req, request),
 	CMD_CERT_COMMON_OPTIONS
 };
 
-/* --request FILE holds everything the certificate is made of. */
+/*
+ * --request FILE holds everything the certificate is made of.  Only
+ * cross-sign may name its --cert again, which must then be the one the
+ * request was prepared for.
+ */
 static int
 cmd_cert_check_request(struct cmd_ctx *ctx, const struct kr_issue_req *req)
 {
@@ -90,10 +94,12 @@ cmd_cert_check_request(struct cmd_ctx *ctx, const struct kr_issue_req *req)
 	    req->pubkey_path != NULL || req->subject_key != NULL ||
 	    req->nsan > 0 || req->days != 0 || req->rsa_pss ||
 	    req->save_request != NULL)
-		return cmd_usage_error(ctx, "--request FILE holds the issuer "
-		    "key, profile, subject, key, serial and validity: give "
-		    "only --out, --der, --accept-warnings, --dry-run and the "
-		    "quorum with it");
+		return cmd_usage_error(ctx, "--request FILE holds the %s, "
+		    "serial and validity: give only --out, --der, "
+		    "--accept-warnings, --dry-run%s and the quorum with it",
+		    req->kind == KR_ISSUE_ROOT ? "key, profile, subject" :
+		    "issuer key, profile, subject, key",
+		    req->kind == KR_ISSUE_CROSS ? ", --cert" : "");
 	return KR_OK;
 }
 
@@ -106,8 +112,13 @@ cmd_cert_check(struct cmd_ctx *ctx, struct kr_issue_req *req)
 		return ret;
 	if (req->request == NULL &&
 	    (req->issuer_key == NULL || req->profile == NULL))
-		return cmd_usage_error(ctx, "%s and --profile are required",
-		    req->kind == KR_ISSUE_ROOT ? "--key" : "--issuer-key");
+		return cmd_usage_error(ctx, "%s and --profile are required "
+		    "(or --request FILE)", req->kind == KR_ISSUE_ROOT ?
+		    "--key" : "--issuer-key");
+	if (req->kind == KR_ISSUE_CROSS && req->request == NULL &&
+	    req->cross_cert_path == NULL)
+		return cmd_usage_error(ctx, "--cert FILE is required: the CA "
+		    "certificate to cross-sign");
 	if (!req->dry_run && req->out_path == NULL)
 		return cmd_usage_error(ctx, "--out FILE is required (or "
 		    "--dry-run)");
@@ -138,6 +149,9 @@ static void
 cmd_cert_result(struct cmd_ctx *ctx, const struct kr_issue_req *req,
     const struct kr_issue_result *res)
 {
+	const char	*cmd = req->kind == KR_ISSUE_ROOT ? "root" :
+			    req->kind == KR_ISSUE_CROSS ? "cross-sign" : "issue";
+
 	cmd_printf(ctx, "subject:     %s\nserial:      %s\nvalidity:    %s "
 	    "to %s\nkey SHA-256: %s\nTBS SHA-256: %s\n", res->subject,
 	    res->serial, res->not_before, res->not_after, res->spki_sha256,
@@ -145,9 +159,9 @@ cmd_cert_result(struct cmd_ctx *ctx, const struct kr_issue_req *req,
 	cmd_cert_lint(ctx, &res->lint);
 	if (req->dry_run && req->save_request != NULL && res->saved)
 		cmd_printf(ctx, "Dry run: nothing was signed or recorded. The "
-		    "prepared request is in %s: `keyrite cert issue --request "
+		    "prepared request is in %s: `keyrite cert %s --request "
 		    "%s --out FILE --share FILE...` signs exactly this TBS, "
-		    "serial and validity.\n", req->save_request,
+		    "serial and validity.\n", req->save_request, cmd,
 		    req->save_request);
 	else if (req->dry_run)
 		cmd_printf(ctx, "Dry run: nothing was signed or recorded.\n");
@@ -209,13 +223,22 @@ cmd_cert_cross_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	"  --accept-warnings  sign despite lint warnings (shown first)\n" \
 	"  --rsa-pss          RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
 
+#define CMD_CERT_REQUEST_HELP \
+	"  --save-request FILE  with --dry-run: write the prepared request\n" \
+	"                     (serial, validity, TBS and what they depend on)\n" \
+	"  --request FILE     sign a prepared request exactly, refusing if\n" \
+	"                     anything it depends on changed\n"
+
 const struct cmd_entry cmd_cert_root_entry = {
 	.name = "cert root",
-	.usage = "--key NAME --profile root --subject DN [--days N] --out FILE "
-	    "--share FILE... [--passphrase-fd N] [--dry-run] [--yes]",
+	.usage = "--key NAME --profile root --subject DN [--days N] (--out FILE "
+	    "| --dry-run [--save-request FILE]) --share FILE... "
+	    "[--passphrase-fd N] [--yes] | --request FILE --out FILE "
+	    "--share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "make a self-signed root certificate for a key of purpose ca",
 	.help = "  --key NAME         the root key (purpose ca)\n"
 	    "  --subject DN       e.g. \"CN=Example Root,O=Example,C=DE\"\n"
+	    CMD_CERT_REQUEST_HELP
 	    CMD_CERT_COMMON_HELP,
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
 	    CMD_NOARGS,
@@ -239,10 +262,7 @@ const struct cmd_entry cmd_cert_issue_entry = {
 	    "  --subject DN       the subject (required unless the profile takes\n"
 	    "                     it from the request)\n"
 	    "  --san GN           dns:NAME, ip:ADDR, email:ADDR, uri:URI (leaves)\n"
-	    "  --save-request FILE  with --dry-run: write the prepared request\n"
-	    "                     (serial, validity, TBS and what they depend on)\n"
-	    "  --request FILE     sign a prepared request exactly, refusing if\n"
-	    "                     anything it depends on changed\n"
+	    CMD_CERT_REQUEST_HELP
 	    CMD_CERT_COMMON_HELP,
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
 	    CMD_NOARGS,
@@ -254,11 +274,15 @@ const struct cmd_entry cmd_cert_issue_entry = {
 const struct cmd_entry cmd_cert_cross_sign_entry = {
 	.name = "cert cross-sign",
 	.usage = "--issuer-key NAME --cert FILE --profile PROFILE [--days N] "
+	    "(--out FILE | --dry-run [--save-request FILE]) --share FILE... "
+	    "[--passphrase-fd N] [--yes] | --request FILE [--cert FILE] "
 	    "--out FILE --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "issue a cross certificate for an existing CA's subject and key",
 	.help = "  --issuer-key NAME  the signing CA key (purpose ca)\n"
 	    "  --cert FILE        the CA certificate to cross-sign; the result\n"
-	    "                     keeps its subject bytes, key and SKI\n"
+	    "                     keeps its subject bytes, key and SKI (with\n"
+	    "                     --request: must be the one it was prepared for)\n"
+	    CMD_CERT_REQUEST_HELP
 	    CMD_CERT_COMMON_HELP,
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
 	    CMD_NOARGS,

@@ -1,6 +1,8 @@
 /*
  * libFuzzer target for the prepared certificate request reader
- * (`cert issue --request FILE`: a file brought back from a rehearsal).
+ * (`cert root|issue|cross-sign --request FILE`: a file brought back from a
+ * rehearsal; the seeds are of format 1 and of format 2, kinds root and
+ * cross).
  *
  * Each input is read as it is, and again with a correct `sha256` line
  * appended, so the line reader behind the checksum is reached too.  Every

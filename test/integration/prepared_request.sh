@@ -32,7 +32,7 @@ tbs=$(sed -n '/^  TBS SHA-256 /{s/^  TBS SHA-256  *//;N;s/\n *//;p;}' "$T/out" |
 [ ${#serial} -eq 32 ] && [ ${#tbs} -eq 64 ] &&
     ok "the dry run shows the serial and TBS SHA-256 as colon-separated pairs" ||
     fail "serial '$serial' or TBS '$tbs' not shown: $(cat "$T/out")"
-grep -q "^sha256 " "$T/int.req" && head -n 1 "$T/int.req" | grep -q "^keyrite-cert-request 1$" &&
+grep -q "^sha256 " "$T/int.req" && head -n 1 "$T/int.req" | grep -q "^keyrite-cert-request 2$" &&
     ok "the request file has its format line and checksum" || fail "request format"
 
 # One byte changed anywhere: refused, naming the file; nothing changes.
@@ -63,7 +63,7 @@ expect 2 "holds the issuer" "--request with --csr is a usage error" -- \
 expect 2 "goes with --dry-run" "--save-request without --dry-run is a usage error" -- \
     -C "$S" cert issue --issuer-key root --csr "$T/int.csr" \
     --profile intermediate --save-request "$T/y.req" --out "$T/y.pem"
-expect 2 "unknown option" "cert root has no --request" -- \
+expect 2 "holds the key, profile" "cert root --request with --key is a usage error" -- \
     -C "$S" cert root --key root --profile root --request "$T/int.req" --out "$T/z.pem"
 
 # The signing: exactly the TBS the dry run showed.
