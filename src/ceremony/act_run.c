@@ -225,8 +225,7 @@ kr_cer_issue_req(const struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	req->out_path = kr_cer_arg(st, "out");
 	req->actor = c->io->actor;
 	/* Prepared by the rehearsal when its keys existed then. */
-	if (request != NULL && c->requests_dir != NULL &&
-	    req->kind == KR_ISSUE_CERT) {
+	if (request != NULL && c->requests_dir != NULL) {
 		(void)snprintf(request, cap, "%s/%s.request", c->requests_dir,
 		    st->id);
 		if (access(request, F_OK) == 0)
@@ -249,7 +248,10 @@ kr_cer_run_cert(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	    err)) != KR_OK)
 		return ret;
 	if (req.request != NULL) {
-		/* The request holds issuer, profile, subject, key and times. */
+		/*
+		 * The request holds issuer, profile, subject, key and times;
+		 * a cross step's cert is kept: it is checked against it.
+		 */
 		req.issuer_key = req.profile = req.subject = NULL;
 		req.csr_path = req.pubkey_path = req.subject_key = NULL;
 		req.days = 0;

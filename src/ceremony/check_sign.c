@@ -29,7 +29,7 @@ kr_cer_prepare(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	int			ret;
 
 	req->dry_run = true;
-	if (c->requests_dir != NULL && req->kind == KR_ISSUE_CERT) {
+	if (c->requests_dir != NULL) {
 		(void)snprintf(path, sizeof(path), "%s/%s.request",
 		    c->requests_dir, st->id);
 		req->save_request = path;
