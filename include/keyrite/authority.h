@@ -734,6 +734,7 @@ struct kr_ceremony_begin {
 	const uint8_t	*script;	/* the script file's bytes */
 	size_t		 script_len;
 	const char	*params;	/* canonical JSON object */
+	const char	*requests;	/* the rehearsal's requests, or NULL */
 	const char	*actor;
 };
 

@@ -213,6 +213,7 @@ struct kr_cer_info {
 	char			 actor[128];
 	char			*script;	/* malloc'd text */
 	char			*params;	/* malloc'd JSON */
+	char			 requests[KR_CER_VALUE_MAX];	/* or "" */
 	struct kr_cer_step_rec	 steps[KR_CER_STEPS_MAX];
 	size_t			 nsteps;	/* steps seen in the rows */
 };

@@ -126,6 +126,8 @@ kr_authority_ceremony_begin(struct kr_appliance *app,
 	kr_json_str(&j, "name", req->name);
 	kr_json_hex(&j, "script_sha256", sha, sizeof(sha));
 	kr_json_raw(&j, "params", req->params);
+	kr_json_str(&j, "requests", req->requests != NULL ? req->requests :
+	    "");
 	kr_json_str(&j, "script", text);
 	free(text);
 	ret = kr_ceremony_append(app, req->actor, "ceremony.begin",

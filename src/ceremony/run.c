@@ -93,6 +93,8 @@ kr_cer_scan_begin(struct kr_cer_scan *sc, const struct kr_audit_rec *r)
 	ci->state = KR_CER_RUNNING;
 	ci->begin_seq = r->seq;
 	ci->begin_time = r->time;
+	(void)kr_js_str(kr_js_member(r->payload, "requests"), ci->requests,
+	    sizeof(ci->requests));
 	if (sc->only != NULL) {
 		ci->script = kr_js_str_dup(kr_js_member(r->payload, "script"));
 		ci->params = kr_js_member(r->payload, "params") != NULL ?
@@ -525,6 +527,9 @@ kr_cer_run(struct kr_appliance *app, const struct kr_cer_run_req *req,
 			goto out;
 		c->s = own;
 		(void)snprintf(id, KR_CEREMONY_ID_BYTES, "%s", ci.id);
+		/* The rehearsal's requests the ceremony started with. */
+		if (c->requests_dir == NULL && ci.requests[0] != '\0')
+			c->requests_dir = ci.requests;
 		c->begin_seq = ci.begin_seq;
 	} else {
 		c->s = req->script;
@@ -536,6 +541,7 @@ kr_cer_run(struct kr_appliance *app, const struct kr_cer_run_req *req,
 		b.script = c->s->text;
 		b.script_len = c->s->len;
 		b.params = params;
+		b.requests = req->requests_dir;
 		b.actor = io->actor;
 		if ((ret = kr_authority_ceremony_begin(app, &b, id,
 		    &c->begin_seq, err)) != KR_OK)

@@ -2,6 +2,8 @@
  * keyrite ceremony check | run | abort | list | show (docs/ceremonies.md)
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -235,6 +237,7 @@ cmd_cer_run_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	struct cmd_cer_io	 cio;
 	struct kr_cer_io	 io;
 	char			 id[KR_CEREMONY_ID_BYTES];
+	char			 requests[PATH_MAX];
 	int			 ret;
 
 	if ((o->resume == NULL) != (argc == 1) || argc > 1)
@@ -249,7 +252,11 @@ cmd_cer_run_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	    kr_appliance_policy(ctx->app)->min_passphrase_length;
 	memset(&req, 0, sizeof(req));
 	req.resume_id = o->resume;
-	req.requests_dir = o->requests;
+	/* Recorded with the start, for a resume from another folder. */
+	if (o->requests != NULL && realpath(o->requests, requests) == NULL)
+		return kr_err_set(&ctx->err, KR_EINPUT, "--requests %s: %s",
+		    o->requests, strerror(errno));
+	req.requests_dir = o->requests != NULL ? requests : NULL;
 	if (o->resume == NULL &&
 	    (ret = cmd_cer_script(ctx, o, argv[0], &s)) != KR_OK)
 		goto out;
@@ -325,6 +332,8 @@ cmd_cer_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	    "%s\nparameters:     %s\n", ci.id, ci.name,
 	    kr_cer_state_name(ci.state), when, ci.actor,
 	    (long long)ci.begin_seq, ci.script_sha256, ci.params);
+	if (ci.requests[0] != '\0')
+		cmd_printf(ctx, "requests:       %s\n", ci.requests);
 	if (ci.end_seq != 0) {
 		kr_time_format(ci.end_time, when);
 		cmd_printf(ctx, "%-15s %s (audit entry %lld)\n",

@@ -11,6 +11,9 @@
 # exactly as the run signs it: the signed certificate's TBS (cut out by
 # openssl asn1parse) has the SHA-256 the rehearsal printed, and its
 # serial is the prepared request's.
+# TEST-KEY-089: the same for a root of a key that exists and a cross
+# certificate (prepared requests of kinds root and cross); a certificate
+# file swapped between rehearsal and run stops the cross step.
 # TEST-KEY-084: an `expect` whose fingerprint does not match stops the
 # ceremony before anything is signed.
 . "$(dirname "$0")/lib.sh"
@@ -179,6 +182,76 @@ ceremony key-destruction --set key=fleet-issuing-hsm --set fingerprint="$hsmfp" 
 run -C "$S" key list
 grep "fleet-issuing-hsm" "$T/out" | grep -q destroyed &&
     ok "the token key is destroyed" || fail "key list: $(cat "$T/out")"
+
+# A root for a key that exists, and a cross certificate from it: both
+# prepared by the rehearsal, signed exactly by the run; a certificate
+# file swapped between the two stops the run with nothing written.
+run -C "$S" key generate r2 --alg p256 --purpose ca --threshold 2 \
+    --custodian alice --custodian bob --share-dir "$SH" --passphrase-fd 3 \
+    3<"$T/pw"
+[ "$rc" -eq 0 ] || fail "key r2: $(cat "$T/err")"
+cat > "$T/rootcross.yaml" <<EOF
+keyrite-ceremony: 1
+name: root-and-cross
+purpose: A second root, and a cross certificate for the issuing CA.
+roles: {administrator: ann, witness: walt}
+params:
+  shares: {type: path}
+  out: {type: path}
+  cert: {type: path}
+steps:
+  - id: root
+    title: The second root
+    cert.root: {key: r2, profile: root, subject: "CN=Second Root,C=NL",
+      out: "\${out}/r2.pem", custodians: [alice, bob], share_dir: "\${shares}"}
+  - id: cross
+    title: The issuing CA under the fleet root again
+    cert.cross-sign: {issuer_key: fleet-root, cert: "\${cert}",
+      profile: intermediate, out: "\${out}/cross.pem",
+      custodians: [alice, bob], share_dir: "\${shares}"}
+EOF
+mkdir -p "$T/req2" "$O/rc"
+cp "$O/fleet-issuing.pem" "$T/issuing.pem"
+set -- --set shares="$SH" --set out="$O/rc" --set cert="$T/issuing.pem"
+run -C "$S" ceremony check "$T/rootcross.yaml" "$@" --requests "$T/req2"
+cp "$T/out" "$T/check2"
+[ "$rc" -eq 0 ] && [ -f "$T/req2/root.request" ] && [ -f "$T/req2/cross.request" ] &&
+    ok "the rehearsal prepares a root and a cross certificate" ||
+    fail "root and cross rehearsal: $(cat "$T/err")"
+tbs_of() {
+	openssl x509 -in "$1" -outform DER -out "$T/x.der"
+	openssl asn1parse -inform DER -in "$T/x.der" -strparse 4 -noout \
+	    -out "$T/x.tbs" 2>/dev/null
+	sha256sum "$T/x.tbs" | cut -d' ' -f1
+}
+# The cross certificate's file swapped after the rehearsal: refused.
+cp "$O/fw.pem" "$T/issuing.pem"
+run -C "$S" ceremony run "$T/rootcross.yaml" "$@" --requests "$T/req2" \
+    --passphrase-fd 3 --witness-fd 4 --yes 3<"$T/pw" 4<"$T/wit"
+sid=$(sed -n 's/^Ceremony \([0-9a-f-]*\) stopped.*/\1/p' "$T/out")
+[ "$rc" -ne 0 ] && [ -n "$sid" ] && [ ! -e "$O/rc/cross.pem" ] &&
+    ok "a certificate file changed since the rehearsal stops the cross step, nothing written" ||
+    fail "swapped cert: exit $rc"
+cp "$O/fleet-issuing.pem" "$T/issuing.pem"
+run -C "$S" ceremony run --resume "$sid" --passphrase-fd 3 --witness-fd 4 \
+    --yes 3<"$T/pw" 4<"$T/wit"
+[ "$rc" -eq 0 ] || fail "resume root and cross: $(cat "$T/err")"
+n=0
+for f in r2 cross; do
+	got=$(tbs_of "$O/rc/$f.pem" 2>&1 || true)
+	if grep -q "TBS SHA-256: $got" "$T/check2"; then
+		n=$((n + 1))
+	else
+		echo "# $f: signed TBS $got; the rehearsal said:"
+		grep "TBS SHA-256" "$T/check2" | sed 's/^/#   /'
+	fi
+done
+[ "$n" -eq 2 ] && ok "the root and the cross certificate carry the rehearsal's TBS" ||
+    fail "root/cross TBS differ from the rehearsal ($n of 2)"
+openssl verify -CAfile "$O/rc/r2.pem" "$O/rc/r2.pem" >/dev/null 2>&1 &&
+    openssl verify -CAfile "$O/fleet-root.pem" "$O/rc/cross.pem" >/dev/null 2>&1 &&
+    ok "openssl verifies the second root and the cross certificate" ||
+    fail "openssl verify root/cross"
 
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit verify: intact after every ceremony" ||
