@@ -210,6 +210,31 @@ struct kr_cert_request {
 	size_t		 tbs_len;
 };
 
+/* reqfile.c: the text form of prepared requests (certificates, CRLs). */
+struct kr_reqf_reader {
+	const char	*path;
+	const char	*what;		/* "prepared CRL request" */
+	const char	*p, *end;
+	unsigned	 line;
+	char		 val[KR_REQUEST_FILE_MAX];
+};
+
+void	kr_reqf_line(struct kr_buf *, const char *, const char *);
+void	kr_reqf_hexline(struct kr_buf *, const char *, const uint8_t *,
+	    size_t);
+/* Checks the last line; *body is where it starts.  `again` says how. */
+int	kr_reqf_checksum(const char *, const uint8_t *, size_t, size_t *,
+	    const char *, struct kr_err *) KR_WUR;
+int	kr_reqf_next(struct kr_reqf_reader *, const char *, struct kr_err *)
+	    KR_WUR;
+bool	kr_reqf_is_hex(const char *, size_t);
+int	kr_reqf_hexval(struct kr_reqf_reader *, const char *, uint8_t *,
+	    size_t, struct kr_err *) KR_WUR;
+int	kr_reqf_hex(struct kr_reqf_reader *, const char *, uint8_t *, size_t,
+	    struct kr_err *) KR_WUR;
+int	kr_reqf_name(struct kr_reqf_reader *, const char *, char *, size_t,
+	    struct kr_err *) KR_WUR;
+
 int	kr_request_format(const struct kr_cert_request *, char **, size_t *,
 	    struct kr_err *) KR_WUR;
 int	kr_request_parse(const char *, const uint8_t *, size_t,

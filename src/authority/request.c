@@ -61,26 +61,6 @@ kr_req_kind_index(enum kr_issue_kind kind)
 	return 1;	/* not reached: every kind is in the table */
 }
 
-/* "NAME VALUE\n" */
-static void
-kr_req_line(struct kr_buf *b, const char *name, const char *value)
-{
-	kr_buf_put(b, name, strlen(name));
-	kr_buf_put_u8(b, ' ');
-	kr_buf_put(b, value, strlen(value));
-	kr_buf_put_u8(b, '\n');
-}
-
-static void
-kr_req_hexline(struct kr_buf *b, const char *name, const uint8_t *p,
-    size_t len)
-{
-	char	hex[2 * 64 + 1];
-
-	kr_hex_encode(hex, p, len);
-	kr_req_line(b, name, hex);
-}
-
 int
 kr_request_format(const struct kr_cert_request *rq, char **out, size_t *len,
     struct kr_err *err)
@@ -101,30 +81,30 @@ kr_request_format(const struct kr_cert_request *rq, char **out, size_t *len,
 		kr_buf_put(&b, KR_REQ_MAGIC1 "\n", sizeof(KR_REQ_MAGIC1));
 	else {
 		kr_buf_put(&b, KR_REQ_MAGIC2 "\n", sizeof(KR_REQ_MAGIC2));
-		kr_req_line(&b, "kind",
+		kr_reqf_line(&b, "kind",
 		    kr_req_kinds[kr_req_kind_index(rq->kind)].name);
 	}
-	kr_req_line(&b, "issuer-key", rq->issuer_key);
-	kr_req_hexline(&b, "issuer-key-id", rq->issuer_key_id,
+	kr_reqf_line(&b, "issuer-key", rq->issuer_key);
+	kr_reqf_hexline(&b, "issuer-key-id", rq->issuer_key_id,
 	    sizeof(rq->issuer_key_id));
 	if (rq->has_issuer_cert)
-		kr_req_hexline(&b, "issuer-cert-sha256",
+		kr_reqf_hexline(&b, "issuer-cert-sha256",
 		    rq->issuer_cert_sha256, 32);
 	else
-		kr_req_line(&b, "issuer-cert-sha256", "none");
-	kr_req_line(&b, "profile", rq->profile);
-	kr_req_hexline(&b, "profile-sha256", rq->profile_sha256, 32);
+		kr_reqf_line(&b, "issuer-cert-sha256", "none");
+	kr_reqf_line(&b, "profile", rq->profile);
+	kr_reqf_hexline(&b, "profile-sha256", rq->profile_sha256, 32);
 	kr_buf_put(&b, "subject-key ", 12);
-	kr_req_line(&b, rq->source, rq->source_value);
-	kr_req_hexline(&b, "serial", rq->serial, rq->serial_len);
+	kr_reqf_line(&b, rq->source, rq->source_value);
+	kr_reqf_hexline(&b, "serial", rq->serial, rq->serial_len);
 	if (kr_hash(KR_HASH_SHA256, rq->tbs, rq->tbs_len, dig) != KR_OK)
 		b.failed = true;
-	kr_req_hexline(&b, "tbs-sha256", dig, sizeof(dig));
-	kr_req_line(&b, "tbs", b64);
+	kr_reqf_hexline(&b, "tbs-sha256", dig, sizeof(dig));
+	kr_reqf_line(&b, "tbs", b64);
 	free(b64);
 	if (!b.failed && kr_hash(KR_HASH_SHA256, b.p, b.len, dig) != KR_OK)
 		b.failed = true;
-	kr_req_hexline(&b, "sha256", dig, sizeof(dig));
+	kr_reqf_hexline(&b, "sha256", dig, sizeof(dig));
 	kr_buf_put_u8(&b, '\0');
 	if ((ret = kr_buf_status(&b, err)) != KR_OK) {
 		kr_buf_free(&b);
@@ -135,141 +115,9 @@ kr_request_format(const struct kr_cert_request *rq, char **out, size_t *len,
 	return KR_OK;
 }
 
-/* One "NAME VALUE" line: printable ASCII, the name as expected. */
-struct kr_req_reader {
-	const char	*path;
-	const char	*p, *end;
-	unsigned	 line;
-	char		 val[KR_REQUEST_FILE_MAX];
-};
-
-static int
-kr_req_next(struct kr_req_reader *r, const char *name, struct kr_err *err)
-{
-	const char	*nl, *q;
-	size_t		 n = strlen(name), vlen;
-
-	r->line++;
-	if ((nl = memchr(r->p, '\n', (size_t)(r->end - r->p))) == NULL)
-		goto bad;
-	for (q = r->p; q < nl; q++)
-		if (*q < 0x21 && *q != ' ')
-			goto bad;
-		else if ((unsigned char)*q > 0x7e)
-			goto bad;
-	if ((size_t)(nl - r->p) <= n + 1 || memcmp(r->p, name, n) != 0 ||
-	    r->p[n] != ' ')
-		goto bad;
-	vlen = (size_t)(nl - r->p) - n - 1;
-	if (vlen >= sizeof(r->val))
-		goto bad;
-	memcpy(r->val, r->p + n + 1, vlen);
-	r->val[vlen] = '\0';
-	r->p = nl + 1;
-	return KR_OK;
-bad:
-	return kr_err_set(err, KR_EINPUT, "%s, line %u: not the '%s' line of "
-	    "a prepared certificate request: nothing was signed", r->path,
-	    r->line, name);
-}
-
-/* `s` is lower-case hex of exactly `n` digits. */
-static bool
-kr_req_is_hex(const char *s, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return i == n;
-}
-
-/* The value read: lower-case hex of exactly `len` bytes. */
-static int
-kr_req_hexval(struct kr_req_reader *r, const char *name, uint8_t *out,
-    size_t len, struct kr_err *err)
-{
-	if (!kr_req_is_hex(r->val, 2 * len) ||
-	    kr_hex_decode(out, len, r->val) != KR_OK)
-		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' wants %zu "
-		    "bytes of lower-case hex: nothing was signed", r->path,
-		    r->line, name, len);
-	return KR_OK;
-}
-
-static int
-kr_req_hex(struct kr_req_reader *r, const char *name, uint8_t *out,
-    size_t len, struct kr_err *err)
-{
-	int	ret;
-
-	if ((ret = kr_req_next(r, name, err)) != KR_OK)
-		return ret;
-	return kr_req_hexval(r, name, out, len, err);
-}
-
-static int
-kr_req_name(struct kr_req_reader *r, const char *name, char *out, size_t cap,
-    struct kr_err *err)
-{
-	size_t	i;
-	int	ret;
-
-	if ((ret = kr_req_next(r, name, err)) != KR_OK)
-		return ret;
-	for (i = 0; r->val[i] != '\0'; i++)
-		if (r->val[i] == ' ')
-			break;
-	if (r->val[i] != '\0' || i >= cap)
-		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' is not a "
-		    "name: nothing was signed", r->path, r->line, name);
-	memcpy(out, r->val, i + 1);
-	return KR_OK;
-}
-
-/* The last line first: the checksum of every byte before it. */
-static int
-kr_req_checksum(const char *path, const uint8_t *data, size_t len,
-    size_t *body, struct kr_err *err)
-{
-	const char	*s = (const char *)data;
-	uint8_t		 want[32], got[32];
-	char		 hex[65];
-	size_t		 start;
-	size_t		 i;
-
-	if (len < 72 || s[len - 1] != '\n')
-		goto changed;
-	start = len - 72;	/* "sha256 " + 64 + "\n" */
-	if (start > 0 && s[start - 1] != '\n')
-		goto changed;
-	if (memcmp(s + start, "sha256 ", 7) != 0)
-		goto changed;
-	memcpy(hex, s + start + 7, 64);
-	hex[64] = '\0';
-	for (i = 0; i < 64; i++)
-		if (!((hex[i] >= '0' && hex[i] <= '9') ||
-		    (hex[i] >= 'a' && hex[i] <= 'f')))
-			goto changed;
-	if (kr_hex_decode(want, sizeof(want), hex) != KR_OK ||
-	    kr_hash(KR_HASH_SHA256, data, start, got) != KR_OK ||
-	    memcmp(want, got, sizeof(got)) != 0)
-		goto changed;
-	*body = start;
-	return KR_OK;
-changed:
-	return kr_err_set(err, KR_EVERIFY, "%s is not the prepared request "
-	    "it was: its sha256 line does not match its contents (the file "
-	    "was changed or cut). Nothing was signed; prepare it again with "
-	    "the same `keyrite cert ...` command and --dry-run "
-	    "--save-request FILE", path);
-}
-
 /* The first line after the magic: the kind (format 1 has none: issue). */
 static int
-kr_req_magic(struct kr_req_reader *r, struct kr_cert_request *rq,
+kr_req_magic(struct kr_reqf_reader *r, struct kr_cert_request *rq,
     struct kr_err *err)
 {
 	const size_t	n = sizeof(KR_REQ_MAGIC2);	/* with its \n */
@@ -291,7 +139,7 @@ kr_req_magic(struct kr_req_reader *r, struct kr_cert_request *rq,
 	rq->kind = KR_ISSUE_CERT;
 	if (rq->version == 1)
 		return KR_OK;
-	if ((ret = kr_req_next(r, "kind", err)) != KR_OK)
+	if ((ret = kr_reqf_next(r, "kind", err)) != KR_OK)
 		return ret;
 	for (i = 0; i < sizeof(kr_req_kinds) / sizeof(kr_req_kinds[0]); i++)
 		if (strcmp(r->val, kr_req_kinds[i].name) == 0) {
@@ -304,12 +152,12 @@ kr_req_magic(struct kr_req_reader *r, struct kr_cert_request *rq,
 
 /* A root has no issuer certificate ("none"); the others its SHA-256. */
 static int
-kr_req_issuer_cert(struct kr_req_reader *r, struct kr_cert_request *rq,
+kr_req_issuer_cert(struct kr_reqf_reader *r, struct kr_cert_request *rq,
     struct kr_err *err)
 {
 	int	ret;
 
-	if ((ret = kr_req_next(r, "issuer-cert-sha256", err)) != KR_OK)
+	if ((ret = kr_reqf_next(r, "issuer-cert-sha256", err)) != KR_OK)
 		return ret;
 	if (rq->kind == KR_ISSUE_ROOT) {
 		if (strcmp(r->val, "none") == 0)
@@ -320,20 +168,20 @@ kr_req_issuer_cert(struct kr_req_reader *r, struct kr_cert_request *rq,
 		    r->line);
 	}
 	rq->has_issuer_cert = true;
-	return kr_req_hexval(r, "issuer-cert-sha256", rq->issuer_cert_sha256,
+	return kr_reqf_hexval(r, "issuer-cert-sha256", rq->issuer_cert_sha256,
 	    32, err);
 }
 
 /* Where the subject key came from, as the request's kind allows. */
 static int
-kr_req_source(struct kr_req_reader *r, struct kr_cert_request *rq,
+kr_req_source(struct kr_reqf_reader *r, struct kr_cert_request *rq,
     struct kr_err *err)
 {
 	size_t	 k = kr_req_kind_index(rq->kind);
 	char	*sp, word[10];
 	int	 ret;
 
-	if ((ret = kr_req_next(r, "subject-key", err)) != KR_OK)
+	if ((ret = kr_reqf_next(r, "subject-key", err)) != KR_OK)
 		return ret;
 	if ((sp = strchr(r->val, ' ')) == NULL || sp - r->val > 6)
 		goto bad;
@@ -344,7 +192,7 @@ kr_req_source(struct kr_req_reader *r, struct kr_cert_request *rq,
 	if (strstr(kr_req_kinds[k].sources, word) == NULL)
 		goto bad;
 	if (strcmp(r->val, "key") == 0 ? kr_key_name_check(sp, err) != KR_OK :
-	    !kr_req_is_hex(sp, 64))
+	    !kr_reqf_is_hex(sp, 64))
 		goto bad;
 	if (rq->kind == KR_ISSUE_ROOT && strcmp(sp, rq->issuer_key) != 0)
 		goto bad;
@@ -361,13 +209,13 @@ bad:
 }
 
 static int
-kr_req_tbs(struct kr_req_reader *r, struct kr_cert_request *rq,
+kr_req_tbs(struct kr_reqf_reader *r, struct kr_cert_request *rq,
     const uint8_t *want, struct kr_err *err)
 {
 	uint8_t	dig[32];
 	int	ret;
 
-	if ((ret = kr_req_next(r, "tbs", err)) != KR_OK)
+	if ((ret = kr_reqf_next(r, "tbs", err)) != KR_OK)
 		return ret;
 	if (kr_base64_decode(r->val, strlen(r->val), &rq->tbs,
 	    &rq->tbs_len) != KR_OK || rq->tbs_len == 0)
@@ -385,32 +233,33 @@ int
 kr_request_parse(const char *path, const uint8_t *data, size_t len,
     struct kr_cert_request *rq, struct kr_err *err)
 {
-	struct kr_req_reader	*r;
+	struct kr_reqf_reader	*r;
 	uint8_t			 tbs_sha[32];
 	size_t			 body = 0;
 	int			 ret;
 
 	memset(rq, 0, sizeof(*rq));
-	if ((ret = kr_req_checksum(path, data, len, &body, err)) != KR_OK)
+	if ((ret = kr_reqf_checksum(path, data, len, &body, "the same `keyrite cert ...` command and --dry-run --save-request FILE", err)) != KR_OK)
 		return ret;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	r->path = path;
+	r->what = "prepared certificate request";
 	r->p = (const char *)data;
 	r->end = r->p + body;
 	if ((ret = kr_req_magic(r, rq, err)) != KR_OK ||
-	    (ret = kr_req_name(r, "issuer-key", rq->issuer_key,
+	    (ret = kr_reqf_name(r, "issuer-key", rq->issuer_key,
 	    sizeof(rq->issuer_key), err)) != KR_OK ||
-	    (ret = kr_req_hex(r, "issuer-key-id", rq->issuer_key_id,
+	    (ret = kr_reqf_hex(r, "issuer-key-id", rq->issuer_key_id,
 	    sizeof(rq->issuer_key_id), err)) != KR_OK ||
 	    (ret = kr_req_issuer_cert(r, rq, err)) != KR_OK ||
-	    (ret = kr_req_name(r, "profile", rq->profile, sizeof(rq->profile),
+	    (ret = kr_reqf_name(r, "profile", rq->profile, sizeof(rq->profile),
 	    err)) != KR_OK ||
-	    (ret = kr_req_hex(r, "profile-sha256", rq->profile_sha256, 32,
+	    (ret = kr_reqf_hex(r, "profile-sha256", rq->profile_sha256, 32,
 	    err)) != KR_OK ||
 	    (ret = kr_req_source(r, rq, err)) != KR_OK ||
-	    (ret = kr_req_hex(r, "serial", rq->serial, 16, err)) != KR_OK ||
-	    (ret = kr_req_hex(r, "tbs-sha256", tbs_sha, 32, err)) != KR_OK ||
+	    (ret = kr_reqf_hex(r, "serial", rq->serial, 16, err)) != KR_OK ||
+	    (ret = kr_reqf_hex(r, "tbs-sha256", tbs_sha, 32, err)) != KR_OK ||
 	    (ret = kr_req_tbs(r, rq, tbs_sha, err)) != KR_OK)
 		goto out;
 	rq->serial_len = 16;
