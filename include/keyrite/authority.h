@@ -541,12 +541,21 @@ int		 kr_authority_import_openssl_index(struct kr_appliance *app,
 		    struct kr_import_result *res, struct kr_err *err) KR_WUR;
 
 struct kr_crl_req {
-	const char		*issuer_key;
-	const char		*out_path;
+	const char		*issuer_key;	/* NULL with `request` */
+	const char		*out_path;	/* NULL with dry_run */
 	unsigned		 next_update_days;	/* 0: policy/crl.yaml */
 	bool			 delta;
 	const char		*previous_path;		/* a CRL made elsewhere */
 	bool			 pem;
+	/*
+	 * dry_run: build and show, sign nothing; with save_request, write
+	 * the prepared CRL request (number, times, SHA-256 of the TBS).
+	 * request: sign exactly what such a request prepared, if the
+	 * records still give that TBS (docs/formats.md).
+	 */
+	bool			 dry_run;
+	const char		*save_request;
+	const char		*request;
 	const char *const	*shares;
 	size_t			 nshares;
 	const char		*actor;
@@ -564,6 +573,8 @@ struct kr_crl_result {
 	size_t			der_len;
 	int64_t			audit_seq;
 	struct kr_quorum_report	*quorum;	/* kr_crl_result_free */
+	bool			saved;		/* save_request written */
+	char			request_sha256[65];	/* `request`'s */
 };
 
 /*

@@ -25,6 +25,7 @@ enum kr_artifact {
 	KR_ART_CEREMONY_REPORT,
 	KR_ART_SHARE_FILE,	/* a custodian's encrypted share */
 	KR_ART_CERT_REQUEST,	/* a prepared certificate request (public) */
+	KR_ART_CRL_REQUEST,	/* a prepared CRL request (public) */
 };
 
 const char	*kr_artifact_name(enum kr_artifact);

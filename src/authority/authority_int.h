@@ -192,6 +192,9 @@ int	kr_preview_confirm(const struct kr_passphrase_source *,
  * read; what it depends on is checked in issue.c.
  */
 #define KR_REQUEST_FILE_MAX	(128 * 1024)
+/* How long a prepared request may wait to be signed (its time). */
+#define KR_REQUEST_MAX_AGE	(48 * 3600)
+#define KR_REQUEST_SKEW		300
 
 struct kr_cert_request {
 	unsigned	 version;		/* 2; 1 (kind issue) as read */
@@ -240,6 +243,24 @@ int	kr_request_format(const struct kr_cert_request *, char **, size_t *,
 int	kr_request_parse(const char *, const uint8_t *, size_t,
 	    struct kr_cert_request *, struct kr_err *) KR_WUR;
 void	kr_request_free(struct kr_cert_request *);
+
+/* crl_request.c: a prepared CRL request (docs/formats.md). */
+struct kr_crl_request {
+	char		issuer_key[KR_STORE_NAME_MAX + 1];
+	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
+	uint8_t		issuer_cert_sha256[32];
+	bool		delta;
+	int64_t		number;
+	int64_t		this_update;
+	int64_t		next_update;
+	size_t		entries;
+	uint8_t		tbs_sha256[32];
+};
+
+int	kr_crl_request_format(const struct kr_crl_request *, char **,
+	    size_t *, struct kr_err *) KR_WUR;
+int	kr_crl_request_parse(const char *, const uint8_t *, size_t,
+	    struct kr_crl_request *, struct kr_err *) KR_WUR;
 
 /* key destroy: the key shown (and asked) before its quorum. */
 int	kr_destroy_confirm(struct kr_appliance *, const char *,

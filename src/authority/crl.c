@@ -20,7 +20,8 @@
 
 struct kr_crl_pub {
 	struct kr_appliance		*app;
-	const struct kr_crl_req		*req;
+	const struct kr_crl_req		*req;	/* &own, with a request's */
+	struct kr_crl_req		 own;	/* issuer and kind */
 	struct kr_crl_result		*res;
 	const struct kr_notice_sink	*notice;
 	struct kr_key_rec		 k;
@@ -33,6 +34,9 @@ struct kr_crl_pub {
 	bool				 has_base;
 	int64_t				 max_rev_id;
 	int64_t				 now;
+	int64_t				 at;	/* what the CRL speaks for */
+	struct kr_crl_request		 rq;	/* --request FILE */
+	bool				 has_rq;
 	struct kr_crl_builder		 b;
 	struct kr_slice			 crl;
 	struct kr_rev_iter		*it;
@@ -46,6 +50,8 @@ struct kr_crl_pub {
 	struct kr_preview		 pv;		/* see, then approve */
 	size_t				 pv_list;	/* its first new entry */
 };
+
+static int	kr_crl_request_check(struct kr_crl_pub *, struct kr_err *);
 
 static void
 kr_crl_say(const struct kr_crl_pub *p, const char *msg)
@@ -105,6 +111,8 @@ kr_crl_load(struct kr_crl_pub *p, struct kr_err *err)
 	free(path);
 	if (ret != KR_OK)
 		return ret;
+	if ((ret = kr_crl_request_check(p, err)) != KR_OK)
+		return ret;
 	ret = kr_store_crl_last(p->app->store, p->k.id, false, &p->last, err);
 	if (ret == KR_OK)
 		p->has_last = true;
@@ -129,8 +137,10 @@ kr_crl_dates(struct kr_crl_pub *p, struct kr_err *err)
 	days = p->req->next_update_days != 0 ? p->req->next_update_days :
 	    p->req->delta ? p->policy.delta_next_update_days :
 	    p->policy.next_update_days;
-	p->f.this_update = p->now;
-	p->f.next_update = p->now + (int64_t)days * 86400;
+	p->f.this_update = p->at;
+	p->f.next_update = p->at + (int64_t)days * 86400;
+	if (p->has_rq)
+		p->f.next_update = p->rq.next_update;
 	if (p->f.next_update > ic->f.not_after) {
 		kr_time_format(p->f.next_update, a);
 		kr_time_format(ic->f.not_after, b);
@@ -172,7 +182,7 @@ kr_continuity_entry(const struct kr_crl_entry *e, void *arg)
 	    KR_REASON_CERTIFICATE_HOLD) && (r.lifted_at == 0 ||
 	    e->reason == KR_REASON_CERTIFICATE_HOLD))
 		return 0;
-	if (found == 1 && r.expires < c->p->now)
+	if (found == 1 && r.expires < c->p->at)
 		return 0;
 	if (c->missing++ < KR_MISSING_SHOWN) {
 		kr_hex_encode(hex, e->serial, e->serial_len);
@@ -421,6 +431,12 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 	if (prev_number > n)
 		n = prev_number;
 	p->res->number = n + 1;
+	if (p->has_rq && p->rq.number != n + 1)
+		return kr_err_set(err, KR_EREFUSED, "%s prepared CRL number "
+		    "%lld, and the next number of '%s' is now %lld (a CRL was "
+		    "published since): nothing was signed; prepare it again",
+		    p->req->request, (long long)p->rq.number, p->k.name,
+		    (long long)(n + 1));
 	kr_crl_number_set(f->number, &f->number_len, n + 1);
 	/* RFC 5280 5.2.5: an issuingDistributionPoint is never empty. */
 	(void)snprintf(f->idp_uri, sizeof(f->idp_uri), "%s",
@@ -484,7 +500,7 @@ kr_crl_build(struct kr_crl_pub *p, struct kr_err *err)
 	int64_t	hint;
 	int	ret;
 
-	if ((ret = kr_store_rev_iter_open(p->app->store, p->k.id, p->now,
+	if ((ret = kr_store_rev_iter_open(p->app->store, p->k.id, p->at,
 	    p->req->delta ? p->base.max_revocation_id : 0,
 	    p->req->delta ? p->base.this_update : 0, &p->it, err)) != KR_OK)
 		return ret;
@@ -492,7 +508,7 @@ kr_crl_build(struct kr_crl_pub *p, struct kr_err *err)
 	if (p->req->delta && p->base.max_revocation_id == 0) {
 		kr_store_rev_iter_close(&p->it);
 		if ((ret = kr_store_rev_iter_open(p->app->store, p->k.id,
-		    p->now, 0, 0, &p->it, err)) != KR_OK)
+		    p->at, 0, 0, &p->it, err)) != KR_OK)
 			return ret;
 	}
 	p->res->entries = 0;
@@ -621,6 +637,8 @@ kr_crl_audit(struct kr_crl_pub *p, struct kr_err *err)
 	kr_json_str(&j, "tbs_sha256", p->res->tbs_sha256);
 	kr_json_str(&j, "previous", p->req->previous_path != NULL ?
 	    p->req->previous_path : "");
+	if (p->has_rq)
+		kr_json_str(&j, "prepared_request", p->res->request_sha256);
 	kr_json_str_array(&j, "approved_by", names, n);
 	kr_approvals_json(&j, p->res->quorum, 0);
 	kr_json_str(&j, "operator", p->req->actor);
@@ -767,6 +785,8 @@ kr_crl_check_out(struct kr_crl_pub *p, struct kr_err *err)
 	uint64_t	size;
 	int64_t		rows;
 
+	if (p->req->out_path == NULL)
+		return KR_OK;	/* a dry run */
 	rows = p->has_base ? p->base.entries + p->max_rev_id -
 	    p->base.max_revocation_id : p->max_rev_id;
 	size = 4096 + 2 * KR_SIG_MAX_BYTES + (uint64_t)(rows > 0 ? rows : 0) *
@@ -843,6 +863,121 @@ kr_crl_prepare(struct kr_crl_pub *p, struct kr_err *err)
 	return KR_OK;
 }
 
+/*
+ * --request FILE, read first: it names the issuer and the kind (base or
+ * delta) that the command then takes as given.
+ */
+static int
+kr_crl_request_read(struct kr_crl_pub *p, struct kr_err *err)
+{
+	uint8_t	*data = NULL, dig[32];
+	size_t	 len = 0;
+	int	 ret;
+
+	if (p->req->request == NULL)
+		return KR_OK;
+	if ((ret = kr_file_read(p->req->request, KR_REQUEST_FILE_MAX, false,
+	    &data, &len, err)) != KR_OK)
+		return ret;
+	ret = kr_crl_request_parse(p->req->request, data, len, &p->rq, err);
+	if (ret == KR_OK && (ret = kr_hash(KR_HASH_SHA256, data, len, dig)) !=
+	    KR_OK)
+		ret = kr_err_set(err, ret, "cannot hash %s", p->req->request);
+	free(data);
+	if (ret != KR_OK)
+		return ret;
+	kr_hex_encode(p->res->request_sha256, dig, sizeof(dig));
+	if (p->req->issuer_key != NULL &&
+	    strcmp(p->req->issuer_key, p->rq.issuer_key) != 0)
+		return kr_err_set(err, KR_EUSAGE, "%s was prepared for key "
+		    "'%s', not '%s'", p->req->request, p->rq.issuer_key,
+		    p->req->issuer_key);
+	p->own = *p->req;
+	p->own.issuer_key = p->rq.issuer_key;
+	p->own.delta = p->rq.delta;
+	p->req = &p->own;
+	p->has_rq = true;
+	p->at = p->rq.this_update;	/* entries as of then, too */
+	return KR_OK;
+}
+
+/* The request still fits: same key, same issuer certificate, in time. */
+static int
+kr_crl_request_check(struct kr_crl_pub *p, struct kr_err *err)
+{
+	const struct kr_cert	*ic = p->chain.certs[0];
+	uint8_t			 dig[32];
+	char			 when[KR_TIME_STR_BYTES];
+	const char		*file = p->req->request;
+
+	if (!p->has_rq)
+		return KR_OK;
+	if (memcmp(p->rq.issuer_key_id, p->k.id, sizeof(p->k.id)) != 0)
+		return kr_err_set(err, KR_EREFUSED, "%s was prepared for "
+		    "another key named '%s' (a key of that name was made "
+		    "since): nothing was signed", file, p->k.name);
+	if (kr_hash(KR_HASH_SHA256, ic->der, ic->der_len, dig) != KR_OK ||
+	    memcmp(dig, p->rq.issuer_cert_sha256, sizeof(dig)) != 0)
+		return kr_err_set(err, KR_EREFUSED, "%s was prepared under "
+		    "another certificate of '%s' than the one in force now: "
+		    "nothing was signed; prepare it again", file, p->k.name);
+	if (p->rq.this_update > p->now + KR_REQUEST_SKEW ||
+	    p->now - p->rq.this_update > KR_REQUEST_MAX_AGE) {
+		kr_time_format(p->rq.this_update, when);
+		return kr_err_set(err, KR_EREFUSED, "%s was prepared for "
+		    "%s, more than 48 hours from now: nothing was signed; "
+		    "prepare it again", file, when);
+	}
+	return KR_OK;
+}
+
+/* The TBS the records give now is the one the request prepared. */
+static int
+kr_crl_request_same(struct kr_crl_pub *p, struct kr_err *err)
+{
+	if (!p->has_rq || memcmp(p->tbs_sha256, p->rq.tbs_sha256, 32) == 0)
+		return KR_OK;
+	return kr_err_set(err, KR_EREFUSED, "the revocation records give "
+	    "another CRL than %s prepared (%zu entries now, %zu then): "
+	    "revocations were recorded or lifted since. Nothing was signed; "
+	    "prepare it again", p->req->request, p->res->entries,
+	    p->rq.entries);
+}
+
+/* --dry-run --save-request FILE: the CRL as built and shown. */
+static int
+kr_crl_request_save(struct kr_crl_pub *p, struct kr_err *err)
+{
+	const struct kr_cert	*ic = p->chain.certs[0];
+	struct kr_crl_request	 rq;
+	char			*text = NULL;
+	size_t			 len = 0;
+	int			 ret;
+
+	if (p->req->save_request == NULL)
+		return KR_OK;
+	memset(&rq, 0, sizeof(rq));
+	(void)snprintf(rq.issuer_key, sizeof(rq.issuer_key), "%s", p->k.name);
+	memcpy(rq.issuer_key_id, p->k.id, sizeof(rq.issuer_key_id));
+	rq.delta = p->req->delta;
+	rq.number = p->res->number;
+	rq.this_update = p->f.this_update;
+	rq.next_update = p->f.next_update;
+	rq.entries = p->res->entries;
+	memcpy(rq.tbs_sha256, p->tbs_sha256, 32);
+	if ((ret = kr_hash(KR_HASH_SHA256, ic->der, ic->der_len,
+	    rq.issuer_cert_sha256)) != KR_OK)
+		return kr_err_set(err, ret, "cannot hash the issuer certificate");
+	if ((ret = kr_crl_request_format(&rq, &text, &len, err)) == KR_OK &&
+	    (ret = kr_out_check(p->app, KR_ART_CRL_REQUEST,
+	    p->req->save_request, len, err)) == KR_OK &&
+	    (ret = kr_media_write(KR_ART_CRL_REQUEST, p->req->save_request,
+	    text, len, KR_FILE_NOREPLACE, err)) == KR_OK)
+		p->res->saved = true;
+	free(text);
+	return ret;
+}
+
 static int
 kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
     struct kr_err *err)
@@ -851,22 +986,31 @@ kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
 	struct kr_signer	*s = NULL;
 	int			 ret;
 
-	if (p->req->out_path == NULL)
+	if (p->req->out_path == NULL && !p->req->dry_run)
 		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
+	if (p->req->save_request != NULL && !p->req->dry_run)
+		return kr_err_set(err, KR_EUSAGE, "--save-request FILE goes "
+		    "with --dry-run");
 	/*
 	 * The CRL is built before the quorum is asked, and the build proves
 	 * every revocation of the issuer against the audit chain as it
 	 * reads it.
 	 */
-	if ((ret = kr_crl_load(p, err)) != KR_OK ||
+	if ((ret = kr_crl_request_read(p, err)) != KR_OK ||
+	    (ret = kr_crl_load(p, err)) != KR_OK ||
 	    (ret = kr_crl_prepare(p, err)) != KR_OK ||
-	    (ret = kr_preview_confirm(src, &p->pv, true, err)) != KR_OK)
+	    (ret = kr_preview_confirm(src, &p->pv, !p->req->dry_run, err)) !=
+	    KR_OK)
 		return ret;
 	/* The custodians approve exactly this TBS. */
 	if ((ret = kr_hash_job_finish(&p->tbs_job, p->tbs_sha256)) != KR_OK)
 		return kr_err_set(err, ret, "cannot hash the CRL");
 	kr_hex_encode(p->res->tbs_sha256, p->tbs_sha256,
 	    sizeof(p->tbs_sha256));
+	if ((ret = kr_crl_request_same(p, err)) != KR_OK)
+		return ret;
+	if (p->req->dry_run)
+		return kr_crl_request_save(p, err);
 	sub.op = p->req->delta ? "crl.delta" : "crl.publish";
 	sub.digests = p->tbs_sha256;
 	sub.n = 1;
@@ -898,6 +1042,7 @@ kr_authority_crl_publish(struct kr_appliance *app, const struct kr_crl_req *req,
 	p->res = res;
 	p->notice = notice;
 	p->now = kr_time_now();
+	p->at = p->now;
 	ret = kr_crl_run(p, src, err);
 	/* A failure may leave a hash running over the buffers freed below. */
 	kr_hash_job_cancel(&p->tbs_job);

@@ -36,9 +36,6 @@ struct kr_issue {
 	struct kr_cert_request		 rq;
 };
 
-/* How long a prepared request may wait to be signed (its notBefore). */
-#define KR_REQUEST_MAX_AGE	(48 * 3600)
-#define KR_REQUEST_SKEW		300
 
 static const char *
 kr_issue_event(enum kr_issue_kind k)

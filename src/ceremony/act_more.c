@@ -6,8 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ceremony_int.h"
+
+void
+kr_cer_crl_request_path(const char *dir, const struct kr_cer_step *st,
+    const char *key, char *out, size_t cap)
+{
+	if (kr_cer_bool(st, "due"))
+		(void)snprintf(out, cap, "%s/%s-%s.request", dir, st->id, key);
+	else
+		(void)snprintf(out, cap, "%s/%s.request", dir, st->id);
+}
 
 static int
 kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
@@ -16,6 +27,7 @@ kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	struct kr_crl_req	req;
 	struct kr_crl_result	res;
 	struct kr_cer_q		q;
+	char			path[4096];
 	int			ret;
 
 	memset(&req, 0, sizeof(req));
@@ -25,6 +37,17 @@ kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	req.pem = kr_cer_bool(st, "pem");
 	req.next_update_days = kr_cer_uint(st, "next_update_days");
 	req.actor = c->io->actor;
+	/* Prepared by the rehearsal when its key and certificate existed. */
+	if (c->requests_dir != NULL) {
+		kr_cer_crl_request_path(c->requests_dir, st, key, path,
+		    sizeof(path));
+		if (access(path, F_OK) == 0) {
+			req.request = path;
+			req.issuer_key = NULL;
+			req.delta = false;
+			req.next_update_days = 0;
+		}
+	}
 	if ((ret = kr_cer_shares(st, key, &q.files, q.owned, &q.n, err)) !=
 	    KR_OK)
 		return ret;
@@ -38,6 +61,7 @@ kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 		    "%s", (long long)res.number, key, res.entries,
 		    res.next_update);
 		kr_cer_print(c, "  CRL SHA-256: %s", res.sha256);
+		kr_cer_print(c, "  TBS SHA-256: %s", res.tbs_sha256);
 		kr_cer_print(c, "  written to %s", out);
 		kr_cer_output(c, out);
 	}

@@ -42,6 +42,8 @@ struct kr_cer_key {
 	bool		destroyed;	/* by an earlier step */
 	bool		has_cert;	/* a CA certificate now or by then */
 	bool		cert_now;	/* one in the records now */
+	bool		crl_made;	/* an earlier step publishes a CRL */
+	bool		revokes;	/* an earlier step revokes under it */
 	bool		pkcs11;
 };
 
@@ -142,6 +144,9 @@ struct kr_cer_due {
 int	kr_cer_crl_due(struct kr_appliance *, struct kr_cer_due *,
 	    struct kr_err *) KR_WUR;
 
+/* DIR/STEP.request, or DIR/STEP-KEY.request for every due CRL. */
+void	kr_cer_crl_request_path(const char *, const struct kr_cer_step *,
+	    const char *, char *, size_t);
 /* act_run.c, act_more.c: shared by the rehearsal. */
 void	kr_cer_issue_req(const struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_issue_req *, char *, size_t);

@@ -259,9 +259,14 @@ kr_cer_check_revoke(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 {
 	struct kr_cer_key	*k;
 
+	int			 ret;
+
 	kr_cer_print(c, "  will revoke %s of '%s'", kr_cer_arg(st, "serial"),
 	    kr_cer_arg(st, "issuer_key"));
-	return kr_cer_need_key(c, kr_cer_arg(st, "issuer_key"), "ca", &k, err);
+	if ((ret = kr_cer_need_key(c, kr_cer_arg(st, "issuer_key"), "ca", &k,
+	    err)) == KR_OK)
+		k->revokes = true;	/* its next CRL lists one more */
+	return ret;
 }
 
 int

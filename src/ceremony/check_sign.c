@@ -89,6 +89,41 @@ kr_cer_check_cert(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	return KR_OK;
 }
 
+/* The CRL prepared now, as the run will sign it if nothing changes. */
+static int
+kr_cer_prepare_crl(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    const char *name, struct kr_err *err)
+{
+	struct kr_crl_req	req;
+	struct kr_crl_result	res;
+	char			path[4096];
+	int			ret;
+
+	memset(&req, 0, sizeof(req));
+	req.issuer_key = name;
+	req.delta = kr_cer_bool(st, "delta");
+	req.next_update_days = kr_cer_uint(st, "next_update_days");
+	req.dry_run = true;
+	if (c->requests_dir != NULL) {
+		kr_cer_crl_request_path(c->requests_dir, st, name, path,
+		    sizeof(path));
+		req.save_request = path;
+	}
+	ret = kr_authority_crl_publish(c->app, &req, NULL, NULL, &res, err);
+	if (ret == KR_OK) {
+		kr_cer_print(c, "  will sign CRL %lld of '%s': %zu entries, "
+		    "%s to %s", (long long)res.number, name, res.entries,
+		    res.this_update, res.next_update);
+		kr_cer_print(c, "  TBS SHA-256: %s", res.tbs_sha256);
+		if (res.saved)
+			kr_cer_print(c, "  prepared request: %s (the run signs "
+			    "exactly this CRL if no revocation is recorded "
+			    "before it)", path);
+	}
+	kr_crl_result_free(&res);
+	return ret;
+}
+
 static int
 kr_cer_check_crl_key(struct kr_cer_ctx *c, const struct kr_cer_step *st,
     const char *name, struct kr_err *err)
@@ -102,8 +137,16 @@ kr_cer_check_crl_key(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	if (!k->has_cert)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' has no CA "
 		    "certificate now and no earlier step makes one", name);
-	kr_cer_print(c, "  will publish the next CRL of '%s'", name);
-	return KR_OK;
+	if (k->exists && k->cert_now && !k->crl_made && !k->revokes)
+		ret = kr_cer_prepare_crl(c, st, name, err);
+	else
+		kr_cer_print(c, "  will publish the next CRL of '%s' (prepared "
+		    "when it runs: %s)", name, k->crl_made ? "an earlier step "
+		    "publishes one first" : k->revokes ? "an earlier step "
+		    "revokes a certificate it issued" : "its key or "
+		    "certificate is made by an earlier step");
+	k->crl_made = true;
+	return ret;
 }
 
 int

@@ -14,8 +14,55 @@ static const struct cmd_opt cmd_crl_options[] = {
 	CMD_ROW_FLAG("delta", struct kr_crl_req, delta),
 	CMD_ROW_STR("previous", struct kr_crl_req, previous_path),
 	CMD_ROW_FLAG("pem", struct kr_crl_req, pem),
+	CMD_ROW_FLAG("dry-run", struct kr_crl_req, dry_run),
+	CMD_ROW_STR("save-request", struct kr_crl_req, save_request),
+	CMD_ROW_STR("request", struct kr_crl_req, request),
 	CMD_ROW_END
 };
+
+/* --request FILE holds the issuer, the kind, the number and the times. */
+static int
+cmd_crl_check(struct cmd_ctx *ctx, const struct kr_crl_req *req)
+{
+	if (req->request != NULL && (req->issuer_key != NULL || req->delta ||
+	    req->next_update_days != 0 || req->previous_path != NULL ||
+	    req->save_request != NULL))
+		return cmd_usage_error(ctx, "--request FILE holds the issuer "
+		    "key, kind, number and times: give only --out, --pem, "
+		    "--dry-run and the quorum with it");
+	if (req->request == NULL && req->issuer_key == NULL)
+		return cmd_usage_error(ctx, "--issuer-key NAME is required");
+	if (!req->dry_run && req->out_path == NULL)
+		return cmd_usage_error(ctx, "--out FILE is required (or "
+		    "--dry-run)");
+	if (req->save_request != NULL && !req->dry_run)
+		return cmd_usage_error(ctx, "--save-request FILE goes with "
+		    "--dry-run");
+	return KR_OK;
+}
+
+static void
+cmd_crl_result(struct cmd_ctx *ctx, const struct kr_crl_req *req,
+    const struct kr_crl_result *res)
+{
+	cmd_printf(ctx, "%s %sCRL number %lld: %zu entries (%zu new), "
+	    "thisUpdate %s, nextUpdate %s.\nTBS SHA-256: %s\n", req->dry_run ?
+	    "Prepared" : "Published", req->delta ? "delta " : "",
+	    (long long)res->number, res->entries, res->new_entries,
+	    res->this_update, res->next_update, res->tbs_sha256);
+	if (req->dry_run && res->saved)
+		cmd_printf(ctx, "Dry run: nothing was signed or recorded. The "
+		    "prepared request is in %s: `keyrite crl publish --request "
+		    "%s --out FILE --share FILE...` signs exactly this CRL, "
+		    "while the revocation records stay as they are.\n",
+		    req->save_request, req->save_request);
+	else if (req->dry_run)
+		cmd_printf(ctx, "Dry run: nothing was signed or recorded.\n");
+	else
+		cmd_printf(ctx, "CRL SHA-256: %s (%zu bytes), written to %s "
+		    "(audit entry %lld).\n", res->sha256, res->der_len,
+		    req->out_path, (long long)res->audit_seq);
+}
 
 static int
 cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
@@ -25,9 +72,8 @@ cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	struct kr_crl_result	 res;
 	int			 ret;
 
-	if (req->issuer_key == NULL || req->out_path == NULL)
-		return cmd_usage_error(ctx, "--issuer-key and --out are "
-		    "required");
+	if ((ret = cmd_crl_check(ctx, req)) != KR_OK)
+		return ret;
 	req->shares = ctx->q.shares;
 	req->nshares = ctx->q.n;
 	req->actor = ctx->actor;
@@ -35,14 +81,7 @@ cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	    &ctx->err);
 	cmd_quorum_table(ctx, res.quorum);
 	if (ret == KR_OK) {
-		cmd_printf(ctx, "Published %sCRL number %lld of '%s': %zu "
-		    "entries (%zu new), thisUpdate %s, nextUpdate %s.\n",
-		    req->delta ? "delta " : "", (long long)res.number,
-		    req->issuer_key, res.entries, res.new_entries,
-		    res.this_update, res.next_update);
-		cmd_printf(ctx, "CRL SHA-256: %s (%zu bytes), written to %s "
-		    "(audit entry %lld).\n", res.sha256, res.der_len,
-		    req->out_path, (long long)res.audit_seq);
+		cmd_crl_result(ctx, req, &res);
 		cmd_note_kdf_profile(ctx);
 	}
 	kr_crl_result_free(&res);
@@ -52,7 +91,9 @@ cmd_crl_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 const struct cmd_entry cmd_crl_publish_entry = {
 	.name = "crl publish",
 	.usage = "--issuer-key NAME --out FILE [--next-update-days N] [--delta] "
-	    "[--previous FILE] [--pem] --share FILE... [--passphrase-fd N] [--yes]",
+	    "[--previous FILE] [--pem] --share FILE... [--passphrase-fd N] [--yes]"
+	    " | --issuer-key NAME --dry-run [--save-request FILE] | "
+	    "--request FILE --out FILE --share FILE...",
 	.summary = "publish the next CRL of a CA key (quorum of its custodians)",
 	.help = "  --issuer-key NAME      the CA key whose CRL this is\n"
 	    "  --out FILE             where the CRL is written (DER; --pem)\n"
@@ -62,6 +103,11 @@ const struct cmd_entry cmd_crl_publish_entry = {
 	    "                         `openssl ca`): its signature, issuer and\n"
 	    "                         number are checked and every serial it\n"
 	    "                         lists must still be listed\n"
+	    "  --dry-run              build and show the CRL, sign nothing\n"
+	    "  --save-request FILE    with --dry-run: keep what was prepared\n"
+	    "                         (number, times, TBS SHA-256)\n"
+	    "  --request FILE         sign exactly the CRL a dry run prepared\n"
+	    "                         (refused if the records changed since)\n"
 	    "  --share FILE           a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N      one passphrase line per --share, in order\n"
 	    "  --yes                  do not ask `Proceed? [y/N]` at a terminal\n",

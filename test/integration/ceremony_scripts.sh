@@ -11,6 +11,8 @@
 # exactly as the run signs it: the signed certificate's TBS (cut out by
 # openssl asn1parse) has the SHA-256 the rehearsal printed, and its
 # serial is the prepared request's.
+# TEST-KEY-091: the rehearsal of CRL publication prepares each due CRL
+# (DIR/STEP-KEY.request) and the run signs CRLs with exactly those TBS.
 # TEST-KEY-089: the same for a root of a key that exists and a cross
 # certificate (prepared requests of kinds root and cross); a certificate
 # file swapped between rehearsal and run stops the cross step.
@@ -127,9 +129,7 @@ run -C "$S" ceremony run "$C/certify-key.yaml" "$@" --requests "$T/req" \
 [ "$rc" -eq 0 ] || fail "certify-key run: $(cat "$T/err")"
 ok "certify-key: rehearsed with --requests and run"
 openssl x509 -in "$O/fw.pem" -outform DER -out "$T/fw.der"
-openssl asn1parse -inform DER -in "$T/fw.der" -strparse 4 -noout \
-    -out "$T/fw.tbs" 2>/dev/null
-signed=$(sha256sum "$T/fw.tbs" | cut -d' ' -f1)
+signed=$(tbs_sha256 "$T/fw.der")
 [ "$signed" = "$tbs" ] && ok "the signed TBS is the rehearsal's, byte for byte" ||
     fail "TBS: rehearsal $tbs, signed $signed"
 verify_cert "$O/fw.pem" "firmware signer" "-untrusted $O/fleet-issuing.pem" \
@@ -154,16 +154,19 @@ ok "the release's signatures verify (openssl dgst)"
 
 # CRL publication: the two issuing CAs are due (none yet); the root,
 # just published, is not.
-mkdir -p "$O/crls"
-ceremony crl-publication --set shares="$SH" --set out="$O/crls"
+mkdir -p "$O/crls" "$T/req3"
+ceremony crl-publication --set shares="$SH" --set out="$O/crls" \
+    --requests "$T/req3"
 n=0
 for k in fleet-issuing fleet-issuing-hsm; do
-	f=$(find "$O/crls" -name "$k-*.crl" | head -n 1)
+	f=$(find "$O/crls" -name "$k-2*.crl" | head -n 1)
 	[ -n "$f" ] && openssl crl -in "$f" -inform DER -noout -CAfile \
-	    "$O/$k.pem" 2>&1 | grep -q "verify OK" && n=$((n + 1))
+	    "$O/$k.pem" 2>&1 | grep -q "verify OK" &&
+	    grep -q "TBS SHA-256: $(tbs_sha256 "$f")" "$T/check" &&
+	    [ -f "$T/req3/publish-$k.request" ] && n=$((n + 1))
 done
 [ "$n" -eq 2 ] && [ "$(find "$O/crls" -name '*.crl' | wc -l)" -eq 2 ] &&
-    ok "every due CRL published and verified, the root's not again" ||
+    ok "every due CRL prepared by the rehearsal, published with its TBS and verified; the root's not again" ||
     fail "due CRLs: $(ls "$O/crls")"
 
 # A reshare of the sealed issuing key to bob, carol and dave.
@@ -220,9 +223,7 @@ cp "$T/out" "$T/check2"
     fail "root and cross rehearsal: $(cat "$T/err")"
 tbs_of() {
 	openssl x509 -in "$1" -outform DER -out "$T/x.der"
-	openssl asn1parse -inform DER -in "$T/x.der" -strparse 4 -noout \
-	    -out "$T/x.tbs" 2>/dev/null
-	sha256sum "$T/x.tbs" | cut -d' ' -f1
+	tbs_sha256 "$T/x.der"
 }
 # The cross certificate's file swapped after the rehearsal: refused.
 cp "$O/fw.pem" "$T/issuing.pem"

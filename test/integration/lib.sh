@@ -222,3 +222,14 @@ wait_for() {
 	sed 's/^/#   pane: /' "$T/pane"
 	return 1
 }
+
+# tbs_sha256 DER-FILE: the SHA-256 of the signed part (the first element
+# inside the outer SEQUENCE) of a DER certificate or CRL, cut out with
+# openssl asn1parse wherever its header ends.
+tbs_sha256() {
+	off=$(openssl asn1parse -inform DER -in "$1" 2>/dev/null |
+	    awk -F: 'NR == 2 { print $1 + 0 }')
+	openssl asn1parse -inform DER -in "$1" -strparse "$off" -noout \
+	    -out "$T/.tbs" 2>/dev/null
+	sha256sum "$T/.tbs" | cut -d' ' -f1
+}
