@@ -27,6 +27,7 @@ enum kr_artifact {
 	KR_ART_CERT_REQUEST,	/* a prepared certificate request (public) */
 	KR_ART_CRL_REQUEST,	/* a prepared CRL request (public) */
 };
+#define KR_ART_LAST	KR_ART_CRL_REQUEST	/* one past it is no type */
 
 const char	*kr_artifact_name(enum kr_artifact);
 

@@ -620,7 +620,7 @@ END_TEST
 START_TEST(test_stream_allow_list)
 {
 	struct kr_media_stream	s;
-	int			types[] = { 0, KR_ART_CERT_REQUEST + 1, 99, -1 };
+	int			types[] = { 0, KR_ART_LAST + 1, 99, -1 };
 	size_t			i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
