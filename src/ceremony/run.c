@@ -270,10 +270,10 @@ kr_cer_step_release(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	return ret;
 }
 
-/* The step's public files as sha256sum lines, for its row. */
+/* Files as sha256sum lines ("HEX  PATH") in a member of a step's row. */
 static int
-kr_cer_outputs_json(struct kr_cer_ctx *c, struct kr_json *j,
-    struct kr_err *err)
+kr_cer_sums_json(struct kr_json *j, const char *member,
+    const char *const *paths, size_t n, struct kr_err *err)
 {
 	const char	*lines[KR_CER_OUTS_MAX];
 	char		(*text)[KR_CER_VALUE_MAX + 200];
@@ -284,20 +284,54 @@ kr_cer_outputs_json(struct kr_cer_ctx *c, struct kr_json *j,
 
 	if ((text = calloc(KR_CER_OUTS_MAX, sizeof(*text))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	for (i = 0; ret == KR_OK && i < c->nouts; i++) {
-		if ((ret = kr_hash_file(c->outs[i], KR_HASH_SHA256, d, NULL,
+	for (i = 0; ret == KR_OK && i < n && i < KR_CER_OUTS_MAX; i++) {
+		if ((ret = kr_hash_file(paths[i], KR_HASH_SHA256, d, NULL,
 		    err)) != KR_OK)
 			break;
 		kr_hex_encode(hex, d, sizeof(d));
 		(void)snprintf(text[i], sizeof(text[0]), "%s  %s", hex,
-		    c->outs[i]);
+		    paths[i]);
 		lines[i] = text[i];
 	}
 	if (ret == KR_OK)
-		kr_json_str_array(j, "outputs", lines, c->nouts);
+		kr_json_str_array(j, member, lines, i);
 	free(text);
+	return ret;
+}
+
+/* The step's public files, for its row. */
+static int
+kr_cer_outputs_json(struct kr_cer_ctx *c, struct kr_json *j,
+    struct kr_err *err)
+{
+	const char	*paths[KR_CER_OUTS_MAX];
+	size_t		 i;
+	int		 ret;
+
+	for (i = 0; i < c->nouts; i++)
+		paths[i] = c->outs[i];
+	ret = kr_cer_sums_json(j, "outputs", paths, c->nouts, err);
 	c->nouts = 0;
 	return ret;
+}
+
+/*
+ * The files the step reads (a CSR, a public key, a certificate to
+ * cross-sign, a manifest, a file to compare), as they are when it runs.
+ */
+static int
+kr_cer_inputs_json(const struct kr_cer_step *st, struct kr_json *j,
+    struct kr_err *err)
+{
+	static const char *const keys[] = { "csr", "pubkey", "cert",
+	    "manifest", "file", NULL };
+	const char	*paths[8];
+	size_t		 i, n = 0;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (kr_cer_arg(st, keys[i]) != NULL)
+			paths[n++] = kr_cer_arg(st, keys[i]);
+	return kr_cer_sums_json(j, "inputs", paths, n, err);
 }
 
 /*
@@ -364,6 +398,10 @@ kr_cer_step_run(struct kr_cer_ctx *c, size_t i, struct kr_err *err)
 	kr_json_begin(&c->sum);
 	kr_json_str(&c->sum, "action", st->def->name);
 	kr_json_str(&c->sum, "title", st->title);
+	if ((ret = kr_cer_inputs_json(st, &c->sum, err)) != KR_OK) {
+		kr_json_free(&c->sum);
+		return kr_cer_step_err(c, st, ret, err);
+	}
 	kr_authority_ceremony_step(c->app, c->id, st->id);
 	c->nouts = 0;
 	ret = st->def->run(c, st, err);

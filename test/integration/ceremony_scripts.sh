@@ -6,7 +6,8 @@
 # publication of every due CA, a custodian reshare, key destruction.
 # Each output is checked by an independent tool: certificates by openssl
 # verify and certtool, CRLs by openssl crl -verify, signed images by
-# openssl dgst, shares by keyrite's own quorum verify.
+# openssl dgst, shares by keyrite's own quorum verify; CRLs also by
+# certtool --verify-crl.
 # TEST-KEY-083: the rehearsal prepares a certificate whose keys exist
 # exactly as the run signs it: the signed certificate's TBS (cut out by
 # openssl asn1parse) has the SHA-256 the rehearsal printed, and its
@@ -101,7 +102,11 @@ grep -q "will be prepared when it runs" "$T/check" ||
 verify_cert "$O/fleet-issuing.pem" "issuing CA (sealed)" "" ""
 openssl crl -in "$O/fleet-root.crl" -inform DER -noout -CAfile \
     "$O/fleet-root.pem" 2>&1 | grep -q "verify OK" &&
-    ok "the root's CRL verifies (openssl crl)" || fail "root CRL"
+    openssl crl -in "$O/fleet-root.crl" -inform DER -out "$T/root-crl.pem" &&
+    certtool --verify-crl --load-ca-certificate "$O/fleet-root.pem" \
+    --infile "$T/root-crl.pem" 2>&1 | grep -q "Verification output: Verified" &&
+    ok "the root's CRL verifies (openssl crl, certtool --verify-crl)" ||
+    fail "root CRL"
 
 ceremony issuing-ca-token --set root_fingerprint="$rootfp" --set shares="$SH" \
     --set out="$O" --set alg=p256 --set module="$MOD" --set token=issuing-2
@@ -162,6 +167,9 @@ for k in fleet-issuing fleet-issuing-hsm; do
 	f=$(find "$O/crls" -name "$k-2*.crl" | head -n 1)
 	[ -n "$f" ] && openssl crl -in "$f" -inform DER -noout -CAfile \
 	    "$O/$k.pem" 2>&1 | grep -q "verify OK" &&
+	    openssl crl -in "$f" -inform DER -out "$T/due.pem" &&
+	    certtool --verify-crl --load-ca-certificate "$O/$k.pem" \
+	    --infile "$T/due.pem" 2>&1 | grep -q "Verification output: Verified" &&
 	    grep -q "TBS SHA-256: $(tbs_sha256 "$f")" "$T/check" &&
 	    [ -f "$T/req3/publish-$k.request" ] && n=$((n + 1))
 done
