@@ -1,6 +1,6 @@
 #!/bin/sh
 # keyrite backup and restore: a consistent copy, checked on the way back,
-# the fork guard and a quorum-approved rollback (TEST-KEY-340..345).
+# the fork guard and a quorum-approved rollback (TEST-KEY-340..346).
 . "$(dirname "$0")/lib.sh"
 set -e
 S="$T/state"
@@ -98,6 +98,14 @@ run restore --from "$T/b3" --to "$T/r3" --expect-head "$H1"
 [ "$rc" -ne 0 ] && grep -q "extra.sealed" "$T/err" && [ ! -e "$T/r3" ] &&
     ok "a file the MANIFEST does not name is refused" ||
     fail "extra file: exit $rc"
+# TEST-KEY-346: key destroy names the backups that still hold the key.
+issue root key destroy root --yes
+if [ "$rc" -eq 0 ] && grep -q "$T/b1" "$T/out" && grep -q "still holds" "$T/out"; then
+	ok "key destroy lists the backup that holds the key"
+else
+	fail "key destroy: exit $rc, no backup named"
+fi
+S=$S1
 mkdir "$T/r4"
 run restore --from "$T/b1" --to "$T/r4" --expect-head "$H1"
 [ "$rc" -ne 0 ] && grep -q "already exists" "$T/err" &&

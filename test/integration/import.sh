@@ -1,6 +1,6 @@
 #!/bin/sh
 # keyrite import --from DIR: a job's inputs into the intake area, every
-# file checked first (TEST-KEY-346..348).
+# file checked first (TEST-KEY-347..349).
 . "$(dirname "$0")/lib.sh"
 set -e
 S="$T/state"
@@ -27,7 +27,7 @@ intake_same() {
 	fi
 }
 
-# TEST-KEY-346: each bad file refuses the whole import, naming it.
+# TEST-KEY-347: each bad file refuses the whole import, naming it.
 before=$(state_snapshot "$S/keyrite.db" "$S")
 head -c 70000 /dev/urandom > "$M/big.csr"
 run -C "$S" import --from "$M"
@@ -64,7 +64,7 @@ run -C "$S" import --from "$M"
 intake_same "an unknown type" notes.doc
 rm "$M/notes.doc"
 
-# TEST-KEY-347: a good import is listed and recorded.
+# TEST-KEY-348: a good import is listed and recorded.
 run -C "$S" import --from "$M"
 [ "$rc" -eq 0 ] && ok "good import (exit 0)" || fail "good import: exit $rc"
 D=$(ls -d "$S"/intake/*/ | head -n 1)
@@ -82,7 +82,7 @@ sqlite3 "$S/keyrite.db" "select payload from audit where event = 'import.files'"
     grep -q "$sha" && ok "the import.files row holds each SHA-256" ||
     fail "no import.files row with the image's SHA-256"
 
-# TEST-KEY-348: an intake file is usable by path.
+# TEST-KEY-349: an intake file is usable by path.
 issue root cert issue --issuer-key root --csr "$D/leaf.csr" --profile device \
     --subject "CN=leaf" --out "$T/leaf.pem"
 [ "$rc" -eq 0 ] && ok "cert issue --csr from the intake path" ||
