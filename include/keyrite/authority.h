@@ -849,7 +849,7 @@ int		 kr_authority_audit_replay(struct kr_appliance *,
  * backup), the sealed key and PIN files (encrypted under their quorums),
  * the policy and the recorded CRLs, each written through media/, and a
  * MANIFEST with the SHA-256 of each file and the audit head the copy
- * holds (docs/formats.md, "Backup folder").  Recorded as a "backup" row;
+ * holds (docs/operations.md, "What a backup holds").  Recorded as a "backup" row;
  * the folder gets its name after the record.  Nothing is left on failure.
  */
 #define KR_HEAD_HEX_BYTES	(2 * KR_AUDIT_HASH_BYTES + 1)
