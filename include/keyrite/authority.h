@@ -843,4 +843,116 @@ int		 kr_authority_audit_replay(struct kr_appliance *,
 		    struct kr_audit_report *, const struct kr_replay_report **,
 		    struct kr_err *) KR_WUR;
 
+/*
+ * backup (backup.c): a consistent copy of the state folder in a new
+ * folder `to` (outside the state folder): the database (SQLite's online
+ * backup), the sealed key and PIN files (encrypted under their quorums),
+ * the policy and the recorded CRLs, each written through media/, and a
+ * MANIFEST with the SHA-256 of each file and the audit head the copy
+ * holds (docs/operations.md, "What a backup holds").  Recorded as a "backup" row;
+ * the folder gets its name after the record.  Nothing is left on failure.
+ */
+#define KR_HEAD_HEX_BYTES	(2 * KR_AUDIT_HASH_BYTES + 1)
+
+struct kr_backup_req {
+	const char	*to;
+	const char	*actor;
+};
+
+struct kr_backup_result {
+	char		head[KR_HEAD_HEX_BYTES];	/* the copy's audit head */
+	int64_t		rows;				/* its audit rows */
+	char		manifest_sha256[KR_HEAD_HEX_BYTES];
+	size_t		files;
+	uint64_t	bytes;
+	char		keys[1024];	/* the keys it holds, comma-separated */
+	int64_t		audit_seq;	/* the backup row */
+};
+
+int		 kr_authority_backup(struct kr_appliance *app,
+		    const struct kr_backup_req *req,
+		    struct kr_backup_result *res, struct kr_err *err) KR_WUR;
+
+/* The recorded backups that hold a key: "row N, DATE, FOLDER" each. */
+typedef int kr_backup_cb(int64_t seq, int64_t time, const char *to,
+    void *arg);
+int		 kr_authority_backups_of_key(struct kr_appliance *app,
+		    const char *key, kr_backup_cb *cb, void *arg,
+		    struct kr_err *err) KR_WUR;
+
+/*
+ * restore (restore.c): a backup folder checked (MANIFEST, SQLite's
+ * integrity check, then opened as a state folder: the chain and the
+ * replay of every record) and written to a new state folder `to`
+ * (staged beside it, then renamed; never over anything).  `expect_head`
+ * is the newest audit head known outside the appliance: a copy whose
+ * chain does not hold it is a rollback or a fork and is refused unless
+ * `approve_rollback` with a quorum of `key`'s custodians, recorded in
+ * the restored chain as "restore.rollback".  Otherwise a "restore" row.
+ */
+struct kr_restore_req {
+	const char		*from;
+	const char		*to;
+	const char		*expect_head;	/* 64 hex digits */
+	bool			 approve_rollback;
+	const char		*key;
+	const char *const	*shares;
+	size_t			 nshares;
+	const char		*confirm_date;
+	const char		*actor;
+};
+
+struct kr_restore_result {
+	char		head[KR_HEAD_HEX_BYTES];	/* the copy's head */
+	int64_t		rows;
+	bool		rollback;	/* the expected head was not in it */
+	size_t		files;
+	char		approvers[1024];
+	int64_t		audit_seq;	/* the restore or rollback row */
+	struct kr_quorum_report	*quorum;	/* the caller frees it */
+};
+
+int		 kr_authority_restore(const struct kr_restore_req *req,
+		    const struct kr_passphrase_source *src,
+		    struct kr_restore_result *res, struct kr_err *err) KR_WUR;
+
+/*
+ * import (intake.c): the inputs of a job copied from a medium into
+ * STATE/intake/ID/ (docs/media-import.md).  Every file of `from` is
+ * checked first (a regular file, a known type within its size bound,
+ * parsed as that type); one refusal names the file and nothing is
+ * copied.  One "import.files" row lists each file's name, type, size
+ * and SHA-256.
+ */
+struct kr_intake_req {
+	const char	*from;
+	const char	*actor;
+};
+
+struct kr_intake_result {
+	char		id[32];		/* the intake folder's name */
+	char		dir[1024];	/* STATE/intake/ID */
+	size_t		files;
+	uint64_t	bytes;
+	int64_t		audit_seq;
+};
+
+int		 kr_authority_import_files(struct kr_appliance *app,
+		    const struct kr_intake_req *req,
+		    struct kr_intake_result *res, struct kr_err *err) KR_WUR;
+
+/* One intake file, as `import list` shows it. */
+struct kr_intake_file {
+	const char	*id;
+	const char	*name;
+	const char	*path;		/* STATE/intake/ID/NAME */
+	const char	*type;		/* "csr", ... or "unknown" */
+	uint64_t	 size;
+	char		 sha256[KR_HEAD_HEX_BYTES];
+	bool		 recorded;	/* an import.files row names it so */
+};
+typedef int kr_intake_cb(const struct kr_intake_file *, void *);
+int		 kr_authority_intake_list(struct kr_appliance *app,
+		    kr_intake_cb *cb, void *arg, struct kr_err *err) KR_WUR;
+
 #endif /* KEYRITE_AUTHORITY_H */

@@ -26,8 +26,14 @@ enum kr_artifact {
 	KR_ART_SHARE_FILE,	/* a custodian's encrypted share */
 	KR_ART_CERT_REQUEST,	/* a prepared certificate request (public) */
 	KR_ART_CRL_REQUEST,	/* a prepared CRL request (public) */
+	/*
+	 * A file of a state folder's backup: the database copy (no secret),
+	 * a sealed key or PIN file (encrypted under its quorum), the policy,
+	 * the backup's MANIFEST.  Scanned as any other artifact.
+	 */
+	KR_ART_BACKUP_FILE,
 };
-#define KR_ART_LAST	KR_ART_CRL_REQUEST	/* one past it is no type */
+#define KR_ART_LAST	KR_ART_BACKUP_FILE	/* one past it is no type */
 
 const char	*kr_artifact_name(enum kr_artifact);
 

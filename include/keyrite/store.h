@@ -522,4 +522,13 @@ int	kr_store_audit_newest(struct kr_store *, int64_t *, struct kr_err *)
 /* The canonical bytes an audit row's hash covers (for tests and docs). */
 int	kr_audit_row_hash(const struct kr_audit_rec *, uint8_t *) KR_WUR;
 
+/*
+ * backup.c: a consistent copy of the whole database into a new file
+ * `path` (SQLite's online backup API, in one step), and SQLite's
+ * integrity check (KR_EVERIFY naming the first problem).
+ */
+int	kr_store_backup(struct kr_store *, const char *path, struct kr_err *)
+	    KR_WUR;
+int	kr_store_integrity(struct kr_store *, struct kr_err *) KR_WUR;
+
 #endif /* KEYRITE_STORE_H */

@@ -441,4 +441,25 @@ int	kr_deal_place(struct kr_deal *, struct kr_err *) KR_WUR;
 void	kr_deal_unstage(struct kr_deal *);
 void	kr_deal_free(struct kr_deal *);
 
+/*
+ * folder.c: a folder made as FINAL.tmp-XXXXXXXXXXXXXXXX beside FINAL
+ * (which must not exist; `what` names it in messages: "the backup
+ * folder"), its sub-folders, and its placing (synced, renamed, never
+ * over anything); kr_folder_remove removes a staged folder and all in it.
+ */
+int	kr_folder_stage(const char *, const char *, char **, struct kr_err *)
+	    KR_WUR;
+int	kr_folder_sub(const char *, const char *, struct kr_err *) KR_WUR;
+int	kr_folder_place(const char *, const char *, struct kr_err *) KR_WUR;
+void	kr_folder_remove(const char *);
+/*
+ * Copies (or, `put` NULL, only reads) a regular file of at most `max`
+ * bytes, never through a symbolic link: its SHA-256 and size.
+ */
+typedef int kr_copy_put(void *, const void *, size_t, struct kr_err *);
+int	kr_file_copy(const char *, uint64_t, kr_copy_put *, void *, uint8_t *,
+	    uint64_t *, struct kr_err *) KR_WUR;
+/* kr_file_out_write as a kr_copy_put. */
+int	kr_file_out_put(void *, const void *, size_t, struct kr_err *) KR_WUR;
+
 #endif /* KR_AUTHORITY_INT_H */

@@ -130,6 +130,42 @@ kr_preview_confirm(const struct kr_passphrase_source *src,
 	return src->confirm(src->confirm_ctx, pv, ask, err);
 }
 
+struct kr_destroy_backups {
+	struct kr_preview	*pv;
+	size_t			 n;
+};
+
+static int
+kr_destroy_backup_cb(int64_t seq, int64_t time, const char *to, void *arg)
+{
+	struct kr_destroy_backups	*db = arg;
+	char				 when[KR_TIME_STR_BYTES];
+
+	kr_time_format(time, when);
+	kr_preview_text(db->pv, "backup holding it", "%s (audit row %lld, %s)",
+	    to, (long long)seq, when);
+	db->n++;
+	return 0;
+}
+
+/* The recorded backups that still hold the key's sealed file. */
+static void
+kr_destroy_backups(struct kr_appliance *app, const char *name,
+    struct kr_preview *pv)
+{
+	struct kr_destroy_backups	db = { pv, 0 };
+	struct kr_err			e;
+
+	if (kr_authority_backups_of_key(app, name, kr_destroy_backup_cb, &db,
+	    &e) != KR_OK || db.n == 0)
+		return;
+	kr_preview_text(pv, "backups", "%zu recorded backup%s hold%s this "
+	    "key's sealed file: destroy %s too, or the key lives on in %s "
+	    "(docs/threat-model.md)", db.n, db.n == 1 ? "" : "s",
+	    db.n == 1 ? "s" : "", db.n == 1 ? "it" : "them",
+	    db.n == 1 ? "it" : "them");
+}
+
 /*
  * key destroy: what is about to be destroyed, before any passphrase.  A
  * key that cannot be found is left to the unlock to refuse in its words.
@@ -157,6 +193,7 @@ kr_destroy_confirm(struct kr_appliance *app, const char *name,
 	kr_preview_text(&pv, "created", "%s", when);
 	kr_preview_text(&pv, "afterwards", "its material is removed and its "
 	    "share set retired; its certificates and CRLs stay recorded");
+	kr_destroy_backups(app, k.name, &pv);
 	ret = kr_preview_confirm(src, &pv, true, err);
 	kr_preview_free(&pv);
 	return ret;

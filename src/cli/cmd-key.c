@@ -375,9 +375,24 @@ const struct cmd_entry cmd_key_show_entry = {
 };
 
 static int
+cmd_key_destroy_backup(int64_t seq, int64_t time, const char *to, void *arg)
+{
+	struct cmd_ctx	*ctx = arg;
+	char		 when[KR_TIME_STR_BYTES];
+
+	kr_time_format(time, when);
+	cmd_printf(ctx, "The backup %s (audit row %lld, %s) still holds this "
+	    "key, sealed under its old quorum: restored with the old shares it "
+	    "brings the key back. Destroy that backup (or its keys/ files) "
+	    "too; see docs/threat-model.md.\n", to, (long long)seq, when);
+	return 0;
+}
+
+static int
 cmd_key_destroy_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
 	struct kr_quorum_report		*rep = NULL;
+	struct kr_err			 e;
 	int				 ret;
 
 	if (argc != 1)
@@ -390,6 +405,10 @@ cmd_key_destroy_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		    "Its certificates and CRLs stay in the inventory.\n",
 		    argv[0], ctx->q.n > 0 ? " and its share set is retired, "
 		    "so its shares are worthless" : "");
+	if (ret == KR_OK && kr_authority_backups_of_key(ctx->app, argv[0],
+	    cmd_key_destroy_backup, ctx, &e) != KR_OK)
+		cmd_eprint("keyrite: warning: the backups could not be listed: ",
+		    e.msg);
 	kr_quorum_report_free(&rep);
 	return ret;
 }

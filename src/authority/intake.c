@@ -1,0 +1,486 @@
+/*
+ * import: the inputs of a job brought in from a medium into the state
+ * folder's intake area, STATE/intake/ID/ (docs/media-import.md).
+ *
+ * Every file of the medium's folder is checked before anything is
+ * copied: a regular file (no link, device, FIFO, socket or sub-folder),
+ * a FAT-safe name, a known type by its extension within that type's size
+ * bound, and parsed as that type.  The first refusal names the file and
+ * nothing is copied.  Then the files are copied into a staged folder,
+ * each checked again against the SHA-256 read before, one "import.files"
+ * row records them, and the folder gets its name.  No table: the row is
+ * the record, and `import list` checks each file against it.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "authority_int.h"
+
+#define KR_INTAKE_DIR		"intake"
+#define KR_INTAKE_FILES_MAX	256
+#define KR_INTAKE_NAME_MAX	64
+#define KR_INTAKE_IMAGE_MAX	((uint64_t)1 << 30)
+#define KR_INTAKE_MANIFEST_MAX	(1024 * 1024)
+#define KR_INTAKE_INDEX_MAX	((uint64_t)256 << 20)
+
+typedef int kr_intake_check(const char *, struct kr_err *);
+
+struct kr_intake_type {
+	const char	*ext;
+	const char	*type;
+	uint64_t	 max;
+	kr_intake_check	*check;
+};
+
+static int
+kr_intake_csr(const char *path, struct kr_err *err)
+{
+	struct kr_csr	*csr = NULL;
+	uint8_t		*data = NULL;
+	size_t		 len;
+	int		 ret;
+
+	if ((ret = kr_file_read(path, KR_CSR_MAX, false, &data, &len,
+	    err)) != KR_OK)
+		return ret;
+	ret = kr_csr_parse(path, data, len, &csr, err);
+	kr_csr_free(&csr);
+	free(data);
+	return ret;
+}
+
+static int
+kr_intake_crl(const char *path, struct kr_err *err)
+{
+	struct kr_crl_info	 info;
+	uint8_t			*data = NULL, *der = NULL;
+	size_t			 len;
+	int			 ret;
+
+	if ((ret = kr_file_read(path, KR_CRL_FILE_MAX, false, &data, &len,
+	    err)) != KR_OK)
+		return ret;
+	ret = kr_crl_parse(path, data, len, &info, &der, NULL, NULL, err);
+	free(der);
+	free(data);
+	return ret;
+}
+
+static int
+kr_intake_manifest(const char *path, struct kr_err *err)
+{
+	struct kr_manifest	m;
+	int			ret;
+
+	memset(&m, 0, sizeof(m));
+	ret = kr_manifest_load(path, NULL, &m, err);
+	kr_manifest_free(&m);
+	return ret;
+}
+
+static int
+kr_intake_index_cb(const struct kr_index_entry *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	return 0;
+}
+
+static int
+kr_intake_index(const char *path, struct kr_err *err)
+{
+	return kr_index_read(path, kr_intake_index_cb, NULL, err);
+}
+
+static const struct kr_intake_type kr_intake_types[] = {
+	{ ".csr", "csr", KR_CSR_MAX, kr_intake_csr },
+	{ ".req", "csr", KR_CSR_MAX, kr_intake_csr },
+	{ ".crl", "crl", KR_CRL_FILE_MAX, kr_intake_crl },
+	{ ".yaml", "manifest", KR_INTAKE_MANIFEST_MAX, kr_intake_manifest },
+	{ ".yml", "manifest", KR_INTAKE_MANIFEST_MAX, kr_intake_manifest },
+	{ "index.txt", "openssl-index", KR_INTAKE_INDEX_MAX, kr_intake_index },
+	{ ".index", "openssl-index", KR_INTAKE_INDEX_MAX, kr_intake_index },
+	{ ".bin", "image", KR_INTAKE_IMAGE_MAX, NULL },
+	{ ".img", "image", KR_INTAKE_IMAGE_MAX, NULL },
+	{ ".hex", "image", KR_INTAKE_IMAGE_MAX, NULL },
+	{ ".elf", "image", KR_INTAKE_IMAGE_MAX, NULL },
+	{ ".fw", "image", KR_INTAKE_IMAGE_MAX, NULL },
+	{ ".raucb", "image", KR_INTAKE_IMAGE_MAX, NULL },
+	{ NULL, NULL, 0, NULL }
+};
+
+static const struct kr_intake_type *
+kr_intake_type_of(const char *name)
+{
+	size_t	i, n = strlen(name), e;
+
+	for (i = 0; kr_intake_types[i].ext != NULL; i++) {
+		e = strlen(kr_intake_types[i].ext);
+		if (n > e && strcasecmp(name + n - e, kr_intake_types[i].ext) ==
+		    0)
+			return &kr_intake_types[i];
+	}
+	return NULL;
+}
+
+/* Letters, digits, '.', '-', '_'; not starting with '.'; not too long. */
+static bool
+kr_intake_name_ok(const char *name)
+{
+	const char	*p;
+
+	if (name[0] == '.' || name[0] == '\0' ||
+	    strlen(name) > KR_INTAKE_NAME_MAX)
+		return false;
+	for (p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' &&
+		    *p != '_')
+			return false;
+	return true;
+}
+
+struct kr_intake_file_rec {
+	char				 name[KR_INTAKE_NAME_MAX + 1];
+	const struct kr_intake_type	*t;
+	uint8_t				 sha[32];
+	uint64_t			 size;
+};
+
+struct kr_intake {
+	struct kr_appliance		*app;
+	const struct kr_intake_req	*req;
+	struct kr_intake_result		*res;
+	struct kr_intake_file_rec	*f;
+	size_t				 n;
+	char				*stage;
+};
+
+static const char *
+kr_intake_kind(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISDIR(m))
+		return "a sub-folder";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* One file of the medium, checked; nothing is copied yet. */
+static int
+kr_intake_check_one(struct kr_intake *in, const char *name, struct kr_err *err)
+{
+	struct kr_intake_file_rec	*r = &in->f[in->n];
+	struct stat			 st;
+	char				*path, why[sizeof(err->msg)];
+	size_t				 i;
+	int				 ret = KR_OK;
+
+	memset(&st, 0, sizeof(st));
+	if ((path = kr_path_join(in->req->from, name)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		ret = kr_err_set(err, KR_EINPUT, "%s is %s: only regular files "
+		    "are imported", path, kr_intake_kind(st.st_mode));
+	else if (!kr_intake_name_ok(name))
+		ret = kr_err_set(err, KR_EINPUT, "%s: the name is not FAT-safe "
+		    "(letters, digits, '.', '-' and '_', at most %d, not "
+		    "starting with '.'): rename it on the medium", path,
+		    KR_INTAKE_NAME_MAX);
+	else if ((r->t = kr_intake_type_of(name)) == NULL)
+		ret = kr_err_set(err, KR_EINPUT, "%s: not a type keyrite "
+		    "imports (.csr, .req, .crl, .yaml, index.txt, .index, "
+		    "images: .bin .img .hex .elf .fw .raucb)", path);
+	else if ((uint64_t)st.st_size > r->t->max)
+		ret = kr_err_set(err, KR_EINPUT, "%s is %llu bytes, more than "
+		    "the %llu a %s may have", path,
+		    (unsigned long long)st.st_size,
+		    (unsigned long long)r->t->max, r->t->type);
+	for (i = 0; ret == KR_OK && i < in->n; i++)
+		if (strcasecmp(in->f[i].name, name) == 0)
+			ret = kr_err_set(err, KR_EINPUT, "%s and %s differ only "
+			    "in case: a FAT medium cannot hold both", path,
+			    in->f[i].name);
+	if (ret == KR_OK && r->t->check != NULL &&
+	    (ret = r->t->check(path, err)) != KR_OK) {
+		(void)snprintf(why, sizeof(why), "%s", err->msg);
+		(void)kr_err_set(err, ret, "%s is not a %s keyrite can read: "
+		    "%.300s", path, r->t->type, why);
+	}
+	if (ret == KR_OK)
+		ret = kr_file_copy(path, r->t->max, NULL, NULL, r->sha,
+		    &r->size, err);
+	if (ret == KR_OK) {
+		(void)snprintf(r->name, sizeof(r->name), "%s", name);
+		in->n++;
+	}
+	free(path);
+	return ret;
+}
+
+static int
+kr_intake_check_all(struct kr_intake *in, struct kr_err *err)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 ret = KR_OK;
+
+	if ((d = opendir(in->req->from)) == NULL)
+		return kr_err_set(err, KR_ENOENT, "cannot read the folder %s: "
+		    "%s", in->req->from, strerror(errno));
+	while (ret == KR_OK && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (in->n == KR_INTAKE_FILES_MAX)
+			ret = kr_err_set(err, KR_EINPUT, "%s holds more than %d "
+			    "files: import them in parts", in->req->from,
+			    KR_INTAKE_FILES_MAX);
+		else
+			ret = kr_intake_check_one(in, de->d_name, err);
+	}
+	(void)closedir(d);
+	if (ret == KR_OK && in->n == 0)
+		ret = kr_err_set(err, KR_EINPUT, "%s holds no file to import",
+		    in->req->from);
+	return ret;
+}
+
+/* Each file copied and found again as it was checked. */
+static int
+kr_intake_copy(struct kr_intake *in, struct kr_err *err)
+{
+	struct kr_file_out	 out;
+	uint8_t			 sha[32];
+	uint64_t		 size;
+	char			*src, *dst;
+	size_t			 i;
+	int			 ret = KR_OK;
+
+	for (i = 0; ret == KR_OK && i < in->n; i++) {
+		src = kr_path_join(in->req->from, in->f[i].name);
+		dst = kr_path_join(in->stage, in->f[i].name);
+		if (src == NULL || dst == NULL)
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		else if ((ret = kr_file_out_open(&out, dst, KR_FILE_NOREPLACE,
+		    err)) == KR_OK) {
+			ret = kr_file_copy(src, in->f[i].t->max,
+			    kr_file_out_put, &out, sha, &size, err);
+			if (ret == KR_OK && memcmp(sha, in->f[i].sha, 32) != 0)
+				ret = kr_err_set(err, KR_EINPUT, "%s changed "
+				    "while it was imported: nothing was "
+				    "imported; run the import again", src);
+			if (ret == KR_OK)
+				ret = kr_file_out_commit(&out, err);
+			kr_file_out_abort(&out);
+		}
+		in->res->bytes += in->f[i].size;
+		free(src);
+		free(dst);
+	}
+	in->res->files = in->n;
+	return ret;
+}
+
+static int
+kr_intake_record(struct kr_intake *in, struct kr_err *err)
+{
+	struct kr_json	 j;
+	struct kr_buf	 a;
+	char		 hex[65], line[KR_INTAKE_NAME_MAX + 200];
+	size_t		 i;
+	int		 ret;
+
+	kr_buf_init(&a, false);
+	kr_buf_put_u8(&a, '[');
+	for (i = 0; i < in->n; i++) {
+		kr_hex_encode(hex, in->f[i].sha, 32);
+		(void)snprintf(line, sizeof(line), "%s{\"name\":\"%s\","
+		    "\"type\":\"%s\",\"size\":%llu,\"sha256\":\"%s\"}",
+		    i > 0 ? "," : "", in->f[i].name, in->f[i].t->type,
+		    (unsigned long long)in->f[i].size, hex);
+		kr_buf_put(&a, line, strlen(line));
+	}
+	kr_buf_put(&a, "]", 2);
+	kr_json_begin(&j);
+	kr_json_str(&j, "import_id", in->res->id);
+	kr_json_str(&j, "from", in->req->from);
+	kr_json_raw(&j, "files", a.failed ? NULL : (const char *)a.p);
+	if (kr_json_end(&j) == NULL)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	else if ((ret = kr_store_begin(in->app->store, err)) == KR_OK) {
+		if ((ret = kr_audit_record(in->app, in->req->actor,
+		    "import.files", kr_json_end(&j), &in->res->audit_seq,
+		    err)) == KR_OK)
+			ret = kr_store_commit(in->app->store, err);
+		else
+			kr_store_rollback(in->app->store);
+	}
+	kr_json_free(&j);
+	kr_buf_free(&a);
+	return ret;
+}
+
+static int
+kr_intake_stage(struct kr_intake *in, struct kr_err *err)
+{
+	char	*top, rel[64], when[KR_TIME_STR_BYTES], *final;
+	uint8_t	 rnd[2];
+	int	 ret;
+
+	if ((top = kr_appliance_path(in->app, KR_INTAKE_DIR)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_path_exists(top) ? KR_OK : kr_mkdir_private(top, err);
+	free(top);
+	if (ret != KR_OK)
+		return ret;
+	kr_time_format(kr_time_now(), when);
+	kr_random(rnd, sizeof(rnd));
+	(void)snprintf(in->res->id, sizeof(in->res->id),
+	    "%.4s%.2s%.2s-%.2s%.2s%.2s-%02x%02x", when, when + 5, when + 8,
+	    when + 11, when + 14, when + 17, rnd[0], rnd[1]);
+	(void)snprintf(rel, sizeof(rel), KR_INTAKE_DIR "/%s", in->res->id);
+	if ((final = kr_appliance_path(in->app, rel)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	(void)snprintf(in->res->dir, sizeof(in->res->dir), "%s", final);
+	ret = kr_folder_stage(final, "the intake folder", &in->stage, err);
+	free(final);
+	return ret;
+}
+
+int
+kr_authority_import_files(struct kr_appliance *app,
+    const struct kr_intake_req *req, struct kr_intake_result *res,
+    struct kr_err *err)
+{
+	struct kr_intake	in;
+	int			ret;
+
+	memset(res, 0, sizeof(*res));
+	memset(&in, 0, sizeof(in));
+	in.app = app;
+	in.req = req;
+	in.res = res;
+	if ((in.f = calloc(KR_INTAKE_FILES_MAX, sizeof(*in.f))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_intake_check_all(&in, err)) == KR_OK &&
+	    (ret = kr_intake_stage(&in, err)) == KR_OK &&
+	    (ret = kr_intake_copy(&in, err)) == KR_OK &&
+	    (ret = kr_fsync_dir(in.stage, err)) == KR_OK &&
+	    (ret = kr_intake_record(&in, err)) == KR_OK)
+		ret = kr_folder_place(in.stage, res->dir, err);
+	else if (in.stage != NULL)
+		kr_folder_remove(in.stage);
+	free(in.stage);
+	free(in.f);
+	return ret;
+}
+
+/* ---- import list ---------------------------------------------------------- */
+
+struct kr_intake_seen {
+	const char	*id;
+	const char	*sha;
+	bool		 found;
+};
+
+static int
+kr_intake_seen_cb(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_intake_seen	*s = arg;
+	char			 pat[64];
+
+	if (strcmp(r->event, "import.files") != 0)
+		return 0;
+	(void)snprintf(pat, sizeof(pat), "\"import_id\":\"%s\"", s->id);
+	if (strstr(r->payload, pat) != NULL && strstr(r->payload, s->sha) !=
+	    NULL) {
+		s->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+kr_intake_list_one(struct kr_appliance *app, const char *id, const char *dir,
+    kr_intake_cb *cb, void *arg, struct kr_err *err)
+{
+	struct kr_intake_file		 f;
+	struct kr_intake_seen		 seen;
+	const struct kr_intake_type	*t;
+	struct dirent			*de;
+	uint8_t				 sha[32];
+	DIR				*d;
+	char				*path;
+	int				 ret = KR_OK;
+
+	if ((d = opendir(dir)) == NULL)
+		return KR_OK;
+	while (ret == KR_OK && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((path = kr_path_join(dir, de->d_name)) == NULL) {
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+			break;
+		}
+		memset(&f, 0, sizeof(f));
+		t = kr_intake_type_of(de->d_name);
+		f.id = id;
+		f.name = de->d_name;
+		f.path = path;
+		f.type = t != NULL ? t->type : "unknown";
+		if (kr_file_copy(path, UINT64_MAX, NULL, NULL, sha, &f.size,
+		    err) == KR_OK) {
+			kr_hex_encode(f.sha256, sha, sizeof(sha));
+			seen = (struct kr_intake_seen){ id, f.sha256, false };
+			if (kr_store_audit_foreach(app->store, 1,
+			    kr_intake_seen_cb, &seen, err) >= 0)
+				f.recorded = seen.found;
+		}
+		ret = cb(&f, arg);
+		free(path);
+	}
+	(void)closedir(d);
+	return ret;
+}
+
+int
+kr_authority_intake_list(struct kr_appliance *app, kr_intake_cb *cb,
+    void *arg, struct kr_err *err)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*top, *dir;
+	int		 ret = KR_OK;
+
+	if ((top = kr_appliance_path(app, KR_INTAKE_DIR)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((d = opendir(top)) == NULL) {
+		free(top);
+		return KR_OK;	/* nothing imported yet */
+	}
+	while (ret == KR_OK && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-") != NULL)
+			continue;
+		if ((dir = kr_path_join(top, de->d_name)) == NULL) {
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+			break;
+		}
+		ret = kr_intake_list_one(app, de->d_name, dir, cb, arg, err);
+		free(dir);
+	}
+	(void)closedir(d);
+	free(top);
+	return ret;
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# keyrite import --from DIR: a job's inputs into the intake area, every
+# file checked first (TEST-KEY-347..349).
+. "$(dirname "$0")/lib.sh"
+set -e
+S="$T/state"
+make_state "$S"
+gen_ca "$S" root p256 ca
+issue root cert root --key root --profile root --subject "CN=Import Root" \
+    --out "$T/root.pem"
+[ "$rc" -eq 0 ] && ok "root certificate" || fail "cert root: exit $rc"
+
+M="$T/medium"
+mkdir -p "$M"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/leaf.key" -subj "/CN=leaf" -out "$M/leaf.csr" 2>/dev/null
+head -c 4096 /dev/urandom > "$M/fw.bin"
+
+# refused IMPORT-CHECK NAME: the import failed naming NAME, intake unchanged
+intake_same() {
+	now=$(state_snapshot "$S/keyrite.db" "$S")
+	if [ "$rc" -ne 0 ] && grep -q -- "$2" "$T/err" && [ "$now" = "$before" ] &&
+	    [ -z "$(ls "$S/intake" 2>/dev/null)" ]; then
+		ok "$1 refused naming $2, intake unchanged (exit $rc)"
+	else
+		fail "$1: exit $rc"
+	fi
+}
+
+# TEST-KEY-347: each bad file refuses the whole import, naming it.
+before=$(state_snapshot "$S/keyrite.db" "$S")
+head -c 70000 /dev/urandom > "$M/big.csr"
+run -C "$S" import --from "$M"
+intake_same "an oversize CSR" big.csr
+rm "$M/big.csr"
+ln -s /etc/passwd "$M/link.bin"
+run -C "$S" import --from "$M"
+intake_same "a symbolic link" link.bin
+rm "$M/link.bin"
+if mknod "$M/dev.bin" c 1 3 2>/dev/null; then
+	run -C "$S" import --from "$M"
+	intake_same "a device" dev.bin
+	rm "$M/dev.bin"
+else
+	ln -s /dev/null "$M/dev.bin"
+	run -C "$S" import --from "$M"
+	intake_same "a link to a device" dev.bin
+	rm "$M/dev.bin"
+fi
+mkfifo "$M/pipe.bin"
+run -C "$S" import --from "$M"
+intake_same "a FIFO" pipe.bin
+rm "$M/pipe.bin"
+echo "not a request" > "$M/text.csr"
+run -C "$S" import --from "$M"
+intake_same "text named .csr" text.csr
+rm "$M/text.csr"
+mkdir "$M/sub"
+run -C "$S" import --from "$M"
+intake_same "a sub-folder" sub
+rmdir "$M/sub"
+echo x > "$M/notes.doc"
+run -C "$S" import --from "$M"
+intake_same "an unknown type" notes.doc
+rm "$M/notes.doc"
+
+# TEST-KEY-348: a good import is listed and recorded.
+run -C "$S" import --from "$M"
+[ "$rc" -eq 0 ] && ok "good import (exit 0)" || fail "good import: exit $rc"
+D=$(ls -d "$S"/intake/*/ | head -n 1)
+cmp -s "$M/leaf.csr" "$D/leaf.csr" && cmp -s "$M/fw.bin" "$D/fw.bin" &&
+    ok "the intake holds the files as they were" || fail "intake copies differ"
+run -C "$S" import list
+if [ "$rc" -eq 0 ] && grep -q "leaf.csr" "$T/out" && grep -q "csr" "$T/out" &&
+    ! grep -q "NOT AS RECORDED" "$T/out"; then
+	ok "import list shows the files as recorded"
+else
+	fail "import list: exit $rc"
+fi
+sha=$(sha256sum "$M/fw.bin" | cut -d' ' -f1)
+sqlite3 "$S/keyrite.db" "select payload from audit where event = 'import.files'" |
+    grep -q "$sha" && ok "the import.files row holds each SHA-256" ||
+    fail "no import.files row with the image's SHA-256"
+
+# TEST-KEY-349: an intake file is usable by path.
+issue root cert issue --issuer-key root --csr "$D/leaf.csr" --profile device \
+    --subject "CN=leaf" --out "$T/leaf.pem"
+[ "$rc" -eq 0 ] && ok "cert issue --csr from the intake path" ||
+    fail "cert issue from the intake: $(cat "$T/err")"
+finish
