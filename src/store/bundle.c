@@ -441,15 +441,21 @@ rd_line(struct bundle_rd *r, const char *const *cols, int ncols,
 	struct bundle_val	v;
 	char			key[48];
 	int			c;
+	bool			hex;
 
 	memset(&v, 0, sizeof(v));
 	for (c = 0; c < ncols; c++) {
+		hex = cols[c][0] == '#';	/* a plain hex string: a blob */
 		(void)snprintf(key, sizeof(key), "%s\"%s\":", c == 0 ? "{" :
-		    ",", cols[c]);
-		if (!rd_lit(r, key) || !rd_value(r, &v) || v.n > INT32_MAX) {
+		    ",", cols[c] + hex);
+		if (!rd_lit(r, key) ||
+		    !(hex ? rd_hex(r, &v.b, &v.n) : rd_value(r, &v)) ||
+		    v.n > INT32_MAX) {
 			free(v.b);
 			return false;
 		}
+		if (hex)
+			v.type = SQLITE_BLOB;
 		val_bind(stmt, c + 1, &v);
 	}
 	return rd_lit(r, "}") && r->p == r->end;
@@ -671,7 +677,7 @@ bundle_load_all(struct kr_store *st, const struct kr_bundle *bd,
     struct kr_err *err)
 {
 	static const char *const audit_cols[] = { "seq", "time", "actor",
-	    "event", "payload", "prev_hash", "hash" };
+	    "event", "payload", "#prev_hash", "#hash" };
 	struct store_bound	 t;
 	size_t			 i;
 	int			 ret;
