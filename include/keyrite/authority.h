@@ -878,6 +878,9 @@ struct kr_bundle_check {
 	uint8_t			head[32];
 	int64_t			records;	/* compared with the chain */
 	uint8_t			manifest_sha256[32];
+	/* Files whose SHA-256 is not MANIFEST's, or that are missing. */
+	char			changed[16][64];
+	size_t			nchanged;
 	int64_t			problems;
 	char			problem[KR_BUNDLE_SHOWN][400];
 	size_t			shown;

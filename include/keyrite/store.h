@@ -535,6 +535,8 @@ struct kr_bundle_file {
 	char		name[64];
 	struct kr_buf	data;
 	int64_t		lines;
+	int		added;		/* columns from here on, NULL at the
+					   end of a row, are not hashed */
 };
 struct kr_bundle {
 	struct kr_bundle_file	files[KR_BUNDLE_FILES_MAX];

@@ -41,6 +41,7 @@ bundle_info(struct kr_bundle *bd, const char *appliance, struct kr_err *err)
 		kr_json_str(&j, "table", name);
 		kr_json_str(&j, "file", bd->files[i].name);
 		kr_json_int(&j, "records", bd->files[i].lines);
+		kr_json_int(&j, "added", bd->files[i].added);
 		if ((text = kr_json_end(&j)) != NULL) {
 			if (i > 1)
 				kr_buf_put_u8(&tables, ',');
@@ -247,6 +248,25 @@ bundle_problem(struct kr_bundle_check *c, const char *fmt, ...)
 	    sizeof(c->problem[0]), raw, 0);
 }
 
+static void
+bundle_changed(struct kr_bundle_check *c, const char *name)
+{
+	if (c->nchanged < sizeof(c->changed) / sizeof(c->changed[0]))
+		(void)snprintf(c->changed[c->nchanged++], sizeof(c->changed[0]),
+		    "%s", name);
+}
+
+/* After what the chain and records say: the files MANIFEST refuses. */
+static void
+bundle_changed_note(struct kr_bundle_check *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nchanged; i++)
+		bundle_problem(c, "the file %s is missing or does not have the "
+		    "SHA-256 MANIFEST gives it: it was changed", c->changed[i]);
+}
+
 /* One MANIFEST line: 64 hex digits, two spaces, a plain name. */
 static bool
 bundle_manifest_line(const char *p, const char *nl, uint8_t *d, char *name,
@@ -327,15 +347,19 @@ bundle_read(const char *dir, struct kr_bundle *bd, struct kr_bundle_check *c,
 		}
 		(void)snprintf(bd->files[bd->nfiles].name, 64, "%s", name);
 		if ((ret = bundle_read_file(dir, name,
-		    &bd->files[bd->nfiles].data, err)) != KR_OK)
+		    &bd->files[bd->nfiles].data, err)) == KR_ENOENT) {
+			ret = KR_OK;	/* named below, with the changed */
+			bundle_changed(c, name);
+			continue;
+		}
+		if (ret != KR_OK)
 			break;
 		if (kr_hash(KR_HASH_SHA256, bd->files[bd->nfiles].data.p,
 		    bd->files[bd->nfiles].data.len, got) != KR_OK)
 			memset(got, 0, sizeof(got));
 		bd->nfiles++;
 		if (memcmp(want, got, 32) != 0)
-			bundle_problem(c, "the file %s does not have the "
-			    "SHA-256 MANIFEST gives it: it was changed", name);
+			bundle_changed(c, name);
 	}
 	kr_buf_free(&man);
 	return ret;
@@ -449,14 +473,18 @@ kr_authority_audit_bundle_verify(const char *dir, struct kr_bundle_check *c,
 	    (ret = bundle_said(dir, &bd, &said_rows, said_head, err)) !=
 	    KR_OK ||
 	    (ret = kr_store_bundle_load(&st, label, &bd, err)) != KR_OK ||
-	    (ret = bundle_replay(st, c, err)) != KR_OK)
+	    (ret = bundle_replay(st, c, err)) != KR_OK) {
+		if (ret == KR_EVERIFY)
+			bundle_changed_note(c);
 		goto out;
+	}
 	bundle_authority(st, c);
 	if (said_rows != c->rows || memcmp(said_head, c->head, 32) != 0)
 		bundle_problem(c, "%s says the chain has %lld rows and ends "
 		    "at another head than the %lld rows of %s give: rows were "
 		    "added or removed at the end", BUNDLE_INFO,
 		    (long long)said_rows, (long long)c->rows, "audit.jsonl");
+	bundle_changed_note(c);
 	if (c->problems > 0)
 		ret = kr_err_set(err, KR_EVERIFY, "%s does not check: %lld "
 		    "problem%s; the first: %s", label, (long long)c->problems,

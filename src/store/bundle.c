@@ -201,6 +201,7 @@ bundle_table(struct kr_store *st, const struct store_bound *t,
 	(void)snprintf(name, sizeof(name), "%s.jsonl", t->name);
 	if ((f = bundle_file_new(bd, name)) == NULL)
 		return kr_err_set(err, KR_EINTERNAL, "too many bundle files");
+	f->added = t->added;
 	(void)snprintf(sql, sizeof(sql), "%s%s%s ORDER BY 1", t->select,
 	    t->where[0] != '\0' ? " WHERE " : "", t->where);
 	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
