@@ -955,4 +955,50 @@ typedef int kr_intake_cb(const struct kr_intake_file *, void *);
 int		 kr_authority_intake_list(struct kr_appliance *app,
 		    kr_intake_cb *cb, void *arg, struct kr_err *err) KR_WUR;
 
+/*
+ * audit export --out DIR (docs/audit-bundle.md): the audit chain and the
+ * public records it binds, as a folder written whole or not at all
+ * (outside the state folder, never over an existing one), then recorded
+ * as an "audit.export" row, which the bundle does not hold: it ends at
+ * the row before.
+ */
+struct kr_audit_export_req {
+	const char	*out;
+	const char	*actor;
+};
+struct kr_audit_export_result {
+	int64_t		rows;		/* in the bundle */
+	uint8_t		head[32];	/* the bundle's last row's hash */
+	uint8_t		manifest_sha256[32];
+	size_t		files;
+	int64_t		seq;		/* the audit.export row */
+};
+int		 kr_authority_audit_export(struct kr_appliance *,
+		    const struct kr_audit_export_req *,
+		    struct kr_audit_export_result *, struct kr_err *) KR_WUR;
+
+/*
+ * audit verify --bundle DIR, with no state folder: every file against
+ * MANIFEST, the chain from row 1, every record against its binding (the
+ * replay the open runs), every key's key.generate row, the approvals'
+ * signatures, and bundle.json's row count and head.  KR_EVERIFY when
+ * anything does not match, the problems named in the report.
+ */
+#define KR_BUNDLE_SHOWN		16
+struct kr_bundle_check {
+	int64_t			rows;		/* recomputed */
+	uint8_t			head[32];
+	int64_t			records;	/* compared with the chain */
+	uint8_t			manifest_sha256[32];
+	/* Files whose SHA-256 is not MANIFEST's, or that are missing. */
+	char			changed[16][64];
+	size_t			nchanged;
+	int64_t			problems;
+	char			problem[KR_BUNDLE_SHOWN][400];
+	size_t			shown;
+	struct kr_approval_report approvals;
+};
+int		 kr_authority_audit_bundle_verify(const char *,
+		    struct kr_bundle_check *, struct kr_err *) KR_WUR;
+
 #endif /* KEYRITE_AUTHORITY_H */

@@ -168,4 +168,19 @@ int		 kr_media_place(const char *tmp, const char *path,
 		    struct kr_err *err) KR_WUR;
 void		 kr_media_unstage(const char *tmp);
 
+/*
+ * A folder of artifacts released whole or not at all (folder.c): stage
+ * makes PATH.tmp-XXXXXXXXXXXXXXXX beside PATH (0700), put writes one
+ * file into it (as kr_media_write), place syncs it and names it PATH
+ * (never over an existing one), unstage removes it with its files.
+ */
+int		 kr_media_dir_stage(const char *path, char **tmp,
+		    struct kr_err *err) KR_WUR;
+int		 kr_media_dir_put(enum kr_artifact type, const char *tmp,
+		    const char *name, const void *data, size_t len,
+		    struct kr_err *err) KR_WUR;
+int		 kr_media_dir_place(const char *tmp, const char *path,
+		    struct kr_err *err) KR_WUR;
+void		 kr_media_dir_unstage(const char *tmp);
+
 #endif /* KEYRITE_MEDIA_H */

@@ -531,4 +531,32 @@ int	kr_store_backup(struct kr_store *, const char *path, struct kr_err *)
 	    KR_WUR;
 int	kr_store_integrity(struct kr_store *, struct kr_err *) KR_WUR;
 
+/*
+ * The audit bundle (bundle.c, docs/audit-bundle.md): the audit chain and
+ * every bound record as JSON lines, one file per table ("audit.jsonl",
+ * then "TABLE.jsonl" for each bound table).  export reads them from the
+ * store (the chain's links checked on the way); load makes a store in
+ * memory of a bundle's files, on which kr_store_replay and the record
+ * readers run as on a state folder (`label` names the bundle).
+ */
+#define KR_BUNDLE_FILES_MAX	16
+struct kr_bundle_file {
+	char		name[64];
+	struct kr_buf	data;
+	int64_t		lines;
+	int		added;		/* columns from here on, NULL at the
+					   end of a row, are not hashed */
+};
+struct kr_bundle {
+	struct kr_bundle_file	files[KR_BUNDLE_FILES_MAX];
+	size_t			nfiles;
+	int64_t			rows;		/* export: the chain's rows */
+	uint8_t			head[KR_AUDIT_HASH_BYTES];
+};
+int	kr_store_bundle_export(struct kr_store *, struct kr_bundle *,
+	    struct kr_err *) KR_WUR;
+int	kr_store_bundle_load(struct kr_store **, const char *,
+	    const struct kr_bundle *, struct kr_err *) KR_WUR;
+void	kr_bundle_free(struct kr_bundle *);
+
 #endif /* KEYRITE_STORE_H */

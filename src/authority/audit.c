@@ -80,7 +80,7 @@ kr_count_keys(const struct kr_key_rec *k, void *arg)
 	return 0;
 }
 
-static int
+int
 kr_audit_check_keys(struct kr_appliance *app, struct kr_audit_report *rep,
     struct kr_err *err)
 {

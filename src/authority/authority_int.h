@@ -55,6 +55,13 @@ void	kr_lock_release(int *);
 /* ceremony.c: the payload with the running ceremony step added (malloc'd). */
 char	*kr_ceremony_tag(const struct kr_appliance *, const char *);
 
+/*
+ * audit.c: every recorded key has its key.generate row (rows cut from
+ * the end of the log leave the chain intact); KR_EVERIFY naming it.
+ */
+int	kr_audit_check_keys(struct kr_appliance *, struct kr_audit_report *,
+	    struct kr_err *) KR_WUR;
+
 /* Appends an audit row now, inside the caller's transaction. */
 int	kr_audit_record(struct kr_appliance *, const char *, const char *,
 	    const char *, int64_t *, struct kr_err *) KR_WUR;

@@ -102,9 +102,17 @@ struct cmd_entry {
 	unsigned		 flags;
 	const struct cmd_opt	*opts;		/* its own options, or NULL */
 	size_t			 opts_size;	/* the struct they fill */
+	/*
+	 * An option with which the command opens no state folder, even
+	 * with CMD_STATE (`audit verify --bundle`), or NULL.
+	 */
+	const char		*nostate;
 	/* The options struct (NULL without one) and the arguments left. */
 	int			(*exec)(struct cmd_ctx *, void *, int, char **);
 };
+
+/* CMD_STATE, unless the entry's `nostate` option is among the arguments. */
+bool	cmd_wants_state(const struct cmd_entry *, int, char **);
 
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_status_entry;
@@ -120,6 +128,7 @@ extern const struct cmd_entry cmd_quorum_reshare_entry;
 extern const struct cmd_entry cmd_custodian_list_entry;
 extern const struct cmd_entry cmd_custodian_show_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
+extern const struct cmd_entry cmd_audit_export_entry;
 extern const struct cmd_entry cmd_audit_show_entry;
 extern const struct cmd_entry cmd_audit_clock_recover_entry;
 extern const struct cmd_entry cmd_cert_root_entry;

@@ -1,5 +1,5 @@
 /*
- * keyrite audit verify | show | clock-recover
+ * keyrite audit verify [--bundle DIR] | export | show | clock-recover
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +8,10 @@
 
 /* The signed approvals: rows named, unsigned ones noted, a count. */
 static void
-cmd_audit_verify_approvals(struct cmd_ctx *ctx)
+cmd_audit_verify_approvals(struct cmd_ctx *ctx,
+    const struct kr_approval_report *ap)
 {
-	const struct kr_approval_report	*ap = kr_appliance_approvals(ctx->app);
-	size_t				 i;
+	size_t	i;
 
 	for (i = 0; i < ap->bad_shown; i++)
 		cmd_printf(ctx, "approval problem: %s\n", ap->bad[i]);
@@ -29,16 +29,69 @@ cmd_audit_verify_approvals(struct cmd_ctx *ctx)
 		    (long long)ap->unsigned_rows, (long long)ap->bad_rows);
 }
 
+/* The head as a witness reads it aloud: two lines of 16 pairs. */
+static void
+cmd_audit_head(struct cmd_ctx *ctx, const char *label, const uint8_t *head)
+{
+	char	a[KR_HEX_COLONS_BYTES(16, 0)], b[KR_HEX_COLONS_BYTES(16, 0)];
+
+	if (kr_hex_colons(a, sizeof(a), head, 16, 0, "") &&
+	    kr_hex_colons(b, sizeof(b), head + 16, 16, 0, ""))
+		cmd_printf(ctx, "%s\n        %s\n        %s\n", label, a, b);
+}
+
+static int
+cmd_audit_bundle_verify(struct cmd_ctx *ctx, const char *dir)
+{
+	struct kr_bundle_check	*c;
+	char			 hex[65];
+	size_t			 i;
+	int			 ret;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
+	ret = kr_authority_audit_bundle_verify(dir, c, &ctx->err);
+	for (i = 0; i < c->shown; i++)
+		cmd_printf(ctx, "bundle problem: %s\n", c->problem[i]);
+	if (c->problems > (int64_t)c->shown)
+		cmd_printf(ctx, "... and %lld more problems\n",
+		    (long long)(c->problems - (int64_t)c->shown));
+	if (ret == KR_OK) {
+		kr_hex_encode(hex, c->manifest_sha256, 32);
+		cmd_printf(ctx, "audit bundle intact: %lld rows, records "
+		    "match the chain: %lld replayed\nMANIFEST SHA-256 %s\n",
+		    (long long)c->rows, (long long)c->records, hex);
+		cmd_audit_head(ctx, "head (the hash of the last row):",
+		    c->head);
+	}
+	if (ret == KR_OK || ret == KR_EVERIFY)
+		cmd_audit_verify_approvals(ctx, &c->approvals);
+	free(c);
+	return ret;
+}
+
+struct cmd_audit_verify_opts {
+	const char	*bundle;
+};
+
+static const struct cmd_opt cmd_audit_verify_options[] = {
+	CMD_ROW_STR("bundle", struct cmd_audit_verify_opts, bundle),
+	CMD_ROW_END
+};
+
 static int
 cmd_audit_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
     char **argv)
 {
+	struct cmd_audit_verify_opts	*o = opts;
 	const struct kr_replay_report	*rp;
 	struct kr_audit_report		 rep;
 	char				 head[2 * KR_AUDIT_HASH_BYTES + 1];
 	size_t				 i;
 	int				 ret;
 
+	if (o->bundle != NULL)
+		return cmd_audit_bundle_verify(ctx, o->bundle);
 	ret = kr_authority_audit_replay(ctx->app, &rep, &rp, &ctx->err);
 	for (i = 0; i < rp->shown; i++)
 		cmd_printf(ctx, "record problem: %s\n", rp->problem[i]);
@@ -46,7 +99,7 @@ cmd_audit_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
 		cmd_printf(ctx, "... and %lld more record problems\n",
 		    (long long)(rp->problems - (int64_t)rp->shown));
 	if (ret != KR_OK) {
-		cmd_audit_verify_approvals(ctx);
+		cmd_audit_verify_approvals(ctx, kr_appliance_approvals(ctx->app));
 		return ret;
 	}
 	kr_hex_encode(head, rep.head, sizeof(rep.head));
@@ -54,13 +107,13 @@ cmd_audit_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
 	    (long long)rep.rows, head);
 	cmd_printf(ctx, "records match the chain: %lld rows replayed\n",
 	    (long long)rp->records);
-	cmd_audit_verify_approvals(ctx);
+	cmd_audit_verify_approvals(ctx, kr_appliance_approvals(ctx->app));
 	return KR_OK;
 }
 
 const struct cmd_entry cmd_audit_verify_entry = {
 	.name = "audit verify",
-	.usage = "",
+	.usage = "[--bundle DIR]",
 	.summary = "recompute the audit hash chain and replay it against "
 	    "every record",
 	.help = "Checks every link of the audit chain, then every record the "
@@ -70,10 +123,72 @@ const struct cmd_entry cmd_audit_verify_entry = {
 	    "and names each row that was changed, added or deleted, and "
 	    "checks every\ncustodian's approval signature against the "
 	    "approval key recorded for them.\n"
+	    "  --bundle DIR  check an audit bundle (`keyrite audit export`) "
+	    "instead, on\n                its own: no state folder is "
+	    "opened or needed\n"
 	    "Exit status: 0 intact, 1 a row was changed, removed or "
 	    "reordered.\n",
 	.flags = CMD_STATE | CMD_NOARGS,
+	.nostate = "bundle",
+	.opts = cmd_audit_verify_options,
+	.opts_size = sizeof(struct cmd_audit_verify_opts),
 	.exec = cmd_audit_verify_exec,
+};
+
+struct cmd_audit_export_opts {
+	const char	*out;
+};
+
+static const struct cmd_opt cmd_audit_export_options[] = {
+	CMD_ROW_STR("out", struct cmd_audit_export_opts, out),
+	CMD_ROW_END
+};
+
+static int
+cmd_audit_export_exec(struct cmd_ctx *ctx, void *opts, int argc,
+    char **argv)
+{
+	struct cmd_audit_export_opts	*o = opts;
+	struct kr_audit_export_req	 req;
+	struct kr_audit_export_result	 res;
+	char				 hex[65];
+	int				 ret;
+
+	if (o->out == NULL)
+		return kr_err_set(&ctx->err, KR_EUSAGE, "give the folder to "
+		    "make with --out DIR");
+	req.out = o->out;
+	req.actor = ctx->actor;
+	if ((ret = kr_authority_audit_export(ctx->app, &req, &res,
+	    &ctx->err)) != KR_OK)
+		return ret;
+	kr_hex_encode(hex, res.manifest_sha256, 32);
+	cmd_printf(ctx, "Exported the audit chain (rows 1 to %lld) and the "
+	    "records it binds to %s: %zu files.\nMANIFEST SHA-256 %s\n",
+	    (long long)res.rows, o->out, res.files, hex);
+	cmd_audit_head(ctx, "head (the hash of the last row):", res.head);
+	cmd_printf(ctx, "Recorded as audit row %lld (audit.export), which "
+	    "the bundle does not hold.\n", (long long)res.seq);
+	return KR_OK;
+}
+
+const struct cmd_entry cmd_audit_export_entry = {
+	.name = "audit export",
+	.usage = "--out DIR",
+	.summary = "write the audit chain and the public records it binds to "
+	    "a folder",
+	.help = "Writes every audit row and every record the chain binds "
+	    "(public parts only:\nno sealed key, share or PIN file) to a new "
+	    "folder DIR, with bundle.json and\na MANIFEST of SHA-256 sums "
+	    "(docs/audit-bundle.md), then records the export\nas an "
+	    "audit.export row. Check it anywhere with `keyrite audit verify "
+	    "--bundle DIR`.\n"
+	    "  --out DIR   the folder to make: outside the state folder, not "
+	    "existing yet\n",
+	.flags = CMD_STATE | CMD_WRITES | CMD_NOARGS,
+	.opts = cmd_audit_export_options,
+	.opts_size = sizeof(struct cmd_audit_export_opts),
+	.exec = cmd_audit_export_exec,
 };
 
 /*

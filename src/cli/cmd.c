@@ -49,6 +49,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_sign_batch_entry,
 	&cmd_sign_show_entry,
 	&cmd_audit_verify_entry,
+	&cmd_audit_export_entry,
 	&cmd_audit_show_entry,
 	&cmd_audit_clock_recover_entry,
 	NULL
@@ -462,13 +463,32 @@ cmd_exec(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	return ret;
 }
 
+bool
+cmd_wants_state(const struct cmd_entry *e, int argc, char **argv)
+{
+	size_t	n;
+	int	i;
+
+	if ((e->flags & CMD_STATE) == 0)
+		return false;
+	if (e->nostate == NULL)
+		return true;
+	n = strlen(e->nostate);
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--", 2) == 0 &&
+		    strncmp(argv[i] + 2, e->nostate, n) == 0 &&
+		    (argv[i][2 + n] == '\0' || argv[i][2 + n] == '='))
+			return false;
+	return true;
+}
+
 int
 cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
 {
 	int	ret;
 
-	if ((e->flags & CMD_STATE) != 0 && (ret = cmd_open(e, ctx)) != KR_OK)
+	if (cmd_wants_state(e, argc, argv) && (ret = cmd_open(e, ctx)) != KR_OK)
 		return ret;
 	if (ctx->app != NULL && kr_appliance_clock_note(ctx->app) != NULL)
 		(void)fprintf(stderr, "keyrite: WARNING: %s\n",

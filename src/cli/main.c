@@ -159,7 +159,8 @@ dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_usage(stdout, e);
 		return 0;
 	}
-	if ((e->flags & CMD_STATE) != 0 && ctx->statedir == NULL) {
+	if (cmd_wants_state(e, argc - used + 1, argv + used - 1) &&
+	    ctx->statedir == NULL) {
 		(void)fprintf(stderr, "keyrite %s: no state folder: give "
 		    "-C STATEDIR or set KEYRITE_HOME\n", e->name);
 		return 2;

@@ -1737,3 +1737,64 @@ store_pwalk_free(struct store_pwalk **wp)
 	free(*wp);
 	*wp = NULL;
 }
+
+/*
+ * The bound tables as the audit bundle exports them: for each, the
+ * columns the record hash encodes, named as in the table (parsed from
+ * the select above, so the list is the one the ledger hashes), the
+ * table they are read from and the rows the binding covers.
+ */
+size_t
+store_bound_count(void)
+{
+	return STORE_NTABLES;
+}
+
+static bool
+bound_word(const char **p, const char *end, char *out, size_t cap)
+{
+	size_t	n = 0;
+
+	while (*p < end && **p == ' ')
+		(*p)++;
+	while (*p < end && **p != ',' && **p != ' ') {
+		if (n + 1 >= cap)
+			return false;
+		out[n++] = *(*p)++;
+	}
+	out[n] = '\0';
+	if (*p < end && **p == ',')
+		(*p)++;
+	return n > 0;
+}
+
+int
+store_bound_get(size_t i, struct store_bound *b)
+{
+	const struct store_table	*t;
+	const char			*p, *from;
+	int				 c;
+
+	if (i >= STORE_NTABLES)
+		return KR_EINTERNAL;
+	t = &store_tables[i];
+	memset(b, 0, sizeof(*b));
+	b->name = t->name;
+	b->select = t->select;
+	b->where = t->where;
+	b->ncols = t->ncols;
+	b->ranged = t->ranged;
+	b->added = t->added;
+	if (strncmp(t->select, "SELECT ", 7) != 0 ||
+	    (from = strstr(t->select, " FROM ")) == NULL ||
+	    (p = strchr(t->select, ',')) == NULL || p > from)
+		return KR_EINTERNAL;
+	p++;	/* past the identity */
+	for (c = 0; c < t->ncols; c++)
+		if (!bound_word(&p, from, b->cols[c], sizeof(b->cols[c])))
+			return KR_EINTERNAL;
+	p = from + 6;
+	if (!bound_word(&p, p + strlen(p), b->base, sizeof(b->base)))
+		return KR_EINTERNAL;
+	return KR_OK;
+}

@@ -111,6 +111,24 @@ int	store_check_id(struct kr_store *, const char *, int64_t,
 int	store_check_absent(struct kr_store *, const uint8_t *,
 	    struct kr_err *) KR_WUR;
 
+/*
+ * ledger.c: the bound tables, for the audit bundle (bundle.c): the name
+ * of the binding, the table read, the columns hashed in their order.
+ */
+#define STORE_BOUND_COLS	20
+struct store_bound {
+	const char	*name;		/* "revocations.lifted" */
+	char		 base[32];	/* "revocations" */
+	const char	*select;	/* identity, then the columns */
+	const char	*where;		/* rows covered, or "" */
+	int		 ncols;
+	char		 cols[STORE_BOUND_COLS][32];
+	bool		 ranged;
+	int		 added;
+};
+size_t	store_bound_count(void);
+int	store_bound_get(size_t, struct store_bound *) KR_WUR;
+
 /* schema.c */
 int	store_schema_migrate(struct kr_store *, bool, struct kr_err *) KR_WUR;
 

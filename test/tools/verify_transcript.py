@@ -11,26 +11,14 @@ everything holds; otherwise each failure is printed and the exit is 1.
 """
 import hashlib
 import json
-import struct
 import sys
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from audit_rows import field, row_hash
+
 TAG = b"keyrite-transcript-v1"
-
-
-def field(b):
-    return struct.pack(">I", len(b)) + b
-
-
-def row_hash(prev, r):
-    h = hashlib.sha256(b"keyrite-audit-v1" + prev)
-    h.update(struct.pack(">Q", r["seq"] & (2**64 - 1)))
-    h.update(struct.pack(">Q", r["time"] & (2**64 - 1)))
-    for k in ("actor", "event", "payload"):
-        h.update(field(r[k].encode("utf-8")))
-    return h.digest()
 
 
 def approvers(rows, cid):
