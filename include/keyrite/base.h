@@ -167,6 +167,8 @@ int		 kr_fsync_dir(const char *, struct kr_err *) KR_WUR;
 bool		 kr_path_exists(const char *);
 /* Joins a folder and a name into a malloc'd string; NULL on overflow. */
 char		*kr_path_join(const char *dir, const char *name);
+/* The folder part of a path (as dirname(3)), malloc'd; NULL: no memory. */
+char		*kr_path_dir(const char *path);
 
 /* Signals held across a critical section (record, then release). */
 

@@ -232,6 +232,9 @@ struct kr_reqf_reader {
 void	kr_reqf_line(struct kr_buf *, const char *, const char *);
 void	kr_reqf_hexline(struct kr_buf *, const char *, const uint8_t *,
 	    size_t);
+/* Appends the checksum line and hands the text over (request.c). */
+int	kr_reqf_finish(struct kr_buf *, char **, size_t *, struct kr_err *)
+	    KR_WUR;
 /* Checks the last line; *body is where it starts.  `again` says how. */
 int	kr_reqf_checksum(const char *, const uint8_t *, size_t, size_t *,
 	    const char *, struct kr_err *) KR_WUR;

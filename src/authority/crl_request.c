@@ -45,9 +45,7 @@ kr_crl_request_format(const struct kr_crl_request *rq, char **out,
     size_t *len, struct kr_err *err)
 {
 	struct kr_buf	b;
-	uint8_t		dig[32];
 	char		when[KR_TIME_STR_BYTES];
-	int		ret;
 
 	*out = NULL;
 	kr_buf_init(&b, false);
@@ -64,17 +62,7 @@ kr_crl_request_format(const struct kr_crl_request *rq, char **out,
 	kr_reqf_line(&b, "next-update", when);
 	kr_crl_req_int(&b, "entries", (int64_t)rq->entries);
 	kr_reqf_hexline(&b, "tbs-sha256", rq->tbs_sha256, 32);
-	if (!b.failed && kr_hash(KR_HASH_SHA256, b.p, b.len, dig) != KR_OK)
-		b.failed = true;
-	kr_reqf_hexline(&b, "sha256", dig, sizeof(dig));
-	kr_buf_put_u8(&b, '\0');
-	if ((ret = kr_buf_status(&b, err)) != KR_OK) {
-		kr_buf_free(&b);
-		return ret;
-	}
-	*len = b.len - 1;
-	*out = (char *)b.p;	/* the caller frees it */
-	return KR_OK;
+	return kr_reqf_finish(&b, out, len, err);
 }
 
 /* A decimal of at most 15 digits, no sign, no leading zero. */

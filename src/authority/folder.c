@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +18,6 @@
 #include "authority_int.h"
 
 #define KR_COPY_CHUNK	(256 * 1024)
-
-static char *
-kr_folder_parent(const char *path)
-{
-	char	*copy, *dir;
-
-	if ((copy = strdup(path)) == NULL)
-		return NULL;
-	dir = strdup(dirname(copy));
-	free(copy);
-	return dir;
-}
 
 int
 kr_folder_stage(const char *final, const char *what, char **stage,
@@ -45,7 +32,7 @@ kr_folder_stage(const char *final, const char *what, char **stage,
 	if (lstat(final, &st) == 0 || errno != ENOENT)
 		return kr_err_set(err, KR_EEXIST, "%s %s already exists: keyrite "
 		    "never writes over a folder; name a new one", what, final);
-	if ((parent = kr_folder_parent(final)) == NULL)
+	if ((parent = kr_path_dir(final)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode) ||
 	    access(parent, W_OK) != 0) {
@@ -116,7 +103,7 @@ kr_folder_place(const char *stage, const char *final, struct kr_err *err)
 	if (renameat2(AT_FDCWD, stage, AT_FDCWD, final, RENAME_NOREPLACE) != 0)
 		return kr_err_set(err, errno == EEXIST ? KR_EEXIST : KR_ESTATE,
 		    "cannot name %s as %s: %s", stage, final, strerror(errno));
-	if ((parent = kr_folder_parent(final)) == NULL)
+	if ((parent = kr_path_dir(final)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	ret = kr_fsync_dir(parent, err);
 	free(parent);

@@ -156,3 +156,27 @@ changed:
 	    "%s", path, again);
 }
 
+
+/*
+ * The last line, the SHA-256 of every byte before it; the text is
+ * handed over NUL-terminated (its length without the NUL in *len).
+ */
+int
+kr_reqf_finish(struct kr_buf *b, char **out, size_t *len, struct kr_err *err)
+{
+	uint8_t	dig[32];
+	int	ret;
+
+	*out = NULL;
+	if (!b->failed && kr_hash(KR_HASH_SHA256, b->p, b->len, dig) != KR_OK)
+		b->failed = true;
+	kr_reqf_hexline(b, "sha256", dig, sizeof(dig));
+	kr_buf_put_u8(b, '\0');
+	if ((ret = kr_buf_status(b, err)) != KR_OK) {
+		kr_buf_free(b);
+		return ret;
+	}
+	*len = b->len - 1;
+	*out = (char *)b->p;	/* the caller frees it */
+	return KR_OK;
+}

@@ -68,7 +68,6 @@ kr_request_format(const struct kr_cert_request *rq, char **out, size_t *len,
 	struct kr_buf	 b;
 	uint8_t		 dig[32];
 	char		*b64;
-	int		 ret;
 
 	*out = NULL;
 	if (rq->version == 1 && rq->kind != KR_ISSUE_CERT)
@@ -102,17 +101,7 @@ kr_request_format(const struct kr_cert_request *rq, char **out, size_t *len,
 	kr_reqf_hexline(&b, "tbs-sha256", dig, sizeof(dig));
 	kr_reqf_line(&b, "tbs", b64);
 	free(b64);
-	if (!b.failed && kr_hash(KR_HASH_SHA256, b.p, b.len, dig) != KR_OK)
-		b.failed = true;
-	kr_reqf_hexline(&b, "sha256", dig, sizeof(dig));
-	kr_buf_put_u8(&b, '\0');
-	if ((ret = kr_buf_status(&b, err)) != KR_OK) {
-		kr_buf_free(&b);
-		return ret;
-	}
-	*len = b.len - 1;
-	*out = (char *)b.p;	/* the caller frees it */
-	return KR_OK;
+	return kr_reqf_finish(&b, out, len, err);
 }
 
 /* The first line after the magic: the kind (format 1 has none: issue). */

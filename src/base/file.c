@@ -555,6 +555,18 @@ kr_path_join(const char *dir, const char *name)
 	return out;
 }
 
+char *
+kr_path_dir(const char *path)
+{
+	char	*copy, *dir;
+
+	if ((copy = strdup(path)) == NULL)
+		return NULL;
+	dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
 /*
  * Holds SIGINT, SIGTERM and SIGHUP while a record-and-release step runs,
  * so an operator's Ctrl-C lands after commit or rollback, not between.

@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,13 +61,13 @@ kr_media_dir_put(enum kr_artifact type, const char *tmp, const char *name,
 static int
 kr_media_dir_sync_parent(const char *path, struct kr_err *err)
 {
-	char	*copy;
+	char	*dir;
 	int	 ret;
 
-	if ((copy = strdup(path)) == NULL)
+	if ((dir = kr_path_dir(path)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_fsync_dir(dirname(copy), err);
-	free(copy);
+	ret = kr_fsync_dir(dir, err);
+	free(dir);
 	return ret;
 }
 

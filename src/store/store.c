@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,19 +290,6 @@ store_connect(struct kr_store *st, struct kr_err *err)
 	return store_foreign_keys_on(st, err);
 }
 
-/* The folder part of a path, malloc'd. */
-static char *
-store_dirname(const char *path)
-{
-	char	*copy, *dir;
-
-	if ((copy = strdup(path)) == NULL)
-		return NULL;
-	dir = strdup(dirname(copy));
-	free(copy);
-	return dir;
-}
-
 /* Clear wording for why the folder or file cannot be written. */
 static int
 store_check_writable(const char *path, struct kr_err *err)
@@ -316,7 +302,7 @@ store_check_writable(const char *path, struct kr_err *err)
 		    "cannot be written (%s): keyrite must be able to write "
 		    "it; check its permissions and that the disk is not "
 		    "mounted read-only", path, strerror(errno));
-	if ((dir = store_dirname(path)) == NULL)
+	if ((dir = kr_path_dir(path)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	ret = KR_OK;
 	if (access(dir, W_OK | X_OK) == -1)
@@ -446,7 +432,7 @@ store_sync_folder(const char *path, struct kr_err *err)
 	char	*dir;
 	int	 ret = KR_EINTERNAL;
 
-	if ((dir = store_dirname(path)) == NULL)
+	if ((dir = kr_path_dir(path)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	ret = kr_fsync_dir(dir, err);
 	free(dir);
