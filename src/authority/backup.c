@@ -336,41 +336,27 @@ struct kr_backups_of {
 	void		*arg;
 };
 
-/* The text of a JSON string member `"name":"...` (no escapes kept). */
-static void
-kr_json_member(const char *payload, const char *name, char *out, size_t cap)
-{
-	char		 pat[64];
-	const char	*p, *q;
-
-	out[0] = '\0';
-	(void)snprintf(pat, sizeof(pat), "\"%s\":\"", name);
-	if ((p = strstr(payload, pat)) == NULL)
-		return;
-	p += strlen(pat);
-	for (q = p; *q != '\0' && *q != '"'; q++)
-		if (*q == '\\' && q[1] != '\0')
-			q++;
-	(void)snprintf(out, cap, "%.*s", (int)(q - p), p);
-}
-
 static int
 kr_backups_of_cb(const struct kr_audit_rec *r, void *arg)
 {
 	struct kr_backups_of	*bo = arg;
-	const char		*keys, *end;
-	char			 pat[KR_STORE_NAME_MAX + 8], to[1024];
+	const char		*p;
+	char			 name[KR_STORE_NAME_MAX + 1], to[1024];
+	bool			 first = true;
 
-	if (strcmp(r->event, "backup") != 0 ||
-	    (keys = strstr(r->payload, "\"keys\":[")) == NULL ||
-	    (end = strchr(keys, ']')) == NULL)
+	if (strcmp(r->event, "backup") != 0)
 		return 0;
-	(void)snprintf(pat, sizeof(pat), "\"%s\"", bo->key);
-	keys = strstr(keys, pat);
-	if (keys == NULL || keys > end)
-		return 0;
-	kr_json_member(r->payload, "to", to, sizeof(to));
-	return bo->cb(r->seq, r->time, to, bo->arg);
+	p = kr_js_member(r->payload, "keys");
+	while (kr_js_next(&p, first) != NULL) {
+		first = false;
+		if (!kr_js_str(p, name, sizeof(name)) ||
+		    strcmp(name, bo->key) != 0)
+			continue;
+		if (!kr_js_str(kr_js_member(r->payload, "to"), to, sizeof(to)))
+			to[0] = '\0';
+		return bo->cb(r->seq, r->time, to, bo->arg);
+	}
+	return 0;
 }
 
 int
