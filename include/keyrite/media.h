@@ -34,7 +34,10 @@ const char	*kr_artifact_name(enum kr_artifact);
 /*
  * Writes an artifact atomically (0600 temporary file, fsync, rename,
  * folder fsync; KR_FILE_NOREPLACE refuses an existing file).  Refuses an
- * unknown type and any content that carries a PEM private-key block.
+ * unknown type and any content that carries a private key: a PEM block
+ * or a minisign secret key line anywhere, or a file that is a DER
+ * (PKCS#8, SEC1, PKCS#1), OpenSSH or minisign private key (src/media/
+ * scan.c); the message names which and at which byte.
  */
 int		 kr_media_write(enum kr_artifact type, const char *path,
 		    const void *data, size_t len, unsigned flags,
@@ -50,9 +53,14 @@ int		 kr_media_write(enum kr_artifact type, const char *path,
  * before any of it is written, together with the last KR_MEDIA_CARRY
  * bytes before it, so a block split between pieces is found too.  After
  * a refused or failed write the stream takes nothing more and commit
- * refuses; abort is always safe, also after commit and twice.
+ * refuses; abort is always safe, also after commit and twice.  The
+ * first KR_MEDIA_HEAD bytes are kept too: commit checks them for a
+ * private key a file holds from its start (DER, OpenSSH, minisign),
+ * whose lengths must agree with the stream's, and refuses one before
+ * the file has a name.
  */
 #define KR_MEDIA_CARRY	24
+#define KR_MEDIA_HEAD	8192
 
 struct kr_media_stream {
 	struct kr_file_out	out;
@@ -60,6 +68,8 @@ struct kr_media_stream {
 	uint64_t		len;		/* bytes written */
 	uint8_t			carry[KR_MEDIA_CARRY];	/* the last ones */
 	size_t			carry_len;
+	uint8_t			head[KR_MEDIA_HEAD];	/* the first ones */
+	size_t			head_len;
 	bool			closed;		/* failed, committed, aborted */
 };
 
