@@ -6,6 +6,7 @@
 #ifndef KEYRITE_MEDIA_H
 #define KEYRITE_MEDIA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -26,8 +27,9 @@ enum kr_artifact {
 	KR_ART_SHARE_FILE,	/* a custodian's encrypted share */
 	KR_ART_CERT_REQUEST,	/* a prepared certificate request (public) */
 	KR_ART_CRL_REQUEST,	/* a prepared CRL request (public) */
+	KR_ART_CHECKSUMS,	/* an export's SHA256SUMS */
 };
-#define KR_ART_LAST	KR_ART_CRL_REQUEST	/* one past it is no type */
+#define KR_ART_LAST	KR_ART_CHECKSUMS	/* one past it is no type */
 
 const char	*kr_artifact_name(enum kr_artifact);
 
@@ -171,5 +173,65 @@ int		 kr_media_stage(enum kr_artifact type, const char *path,
 int		 kr_media_place(const char *tmp, const char *path,
 		    struct kr_err *err) KR_WUR;
 void		 kr_media_unstage(const char *tmp);
+
+/*
+ * An export folder (keyrite export, src/media/export.c, docs/media.md):
+ * files staged one by one under names a FAT file system keeps
+ * ([A-Za-z0-9._-], no leading or trailing dot, unique as FAT compares
+ * them), each checked and scanned as kr_media_stage checks it; no file
+ * is written where anything (a symbolic link included) already is.
+ * Seal adds MANIFEST.json (canonical JSON: "format", "about" as given,
+ * and per file its name, type, record, size and SHA-256) and SHA256SUMS
+ * (as sha256sum writes it, MANIFEST.json last).  Place names them all,
+ * syncs the folder and its file system, and reads every file back from
+ * the medium.  Undo removes whatever was staged or placed; finish syncs
+ * once more, after which the medium may be removed.
+ */
+#define KR_MEDIA_NAME_MAX	128
+#define KR_MEDIA_MANIFEST	"MANIFEST.json"
+#define KR_MEDIA_SUMS		"SHA256SUMS"
+#define KR_MEDIA_EXPORT_FORMAT	"keyrite-export-1"
+
+struct kr_media_export;
+
+bool		 kr_media_name_ok(const char *);
+/* `in` with every character a FAT name may not hold made '_'. */
+void		 kr_media_name_clean(char *out, size_t cap, const char *in);
+int		 kr_media_export_open(struct kr_media_export **, const char *dir,
+		    struct kr_err *) KR_WUR;
+/* `record`: JSON object text naming where the bytes came from. */
+int		 kr_media_export_add(struct kr_media_export *,
+		    enum kr_artifact, const char *name, const void *data,
+		    size_t len, const char *record, struct kr_err *) KR_WUR;
+size_t		 kr_media_export_count(const struct kr_media_export *);
+int		 kr_media_export_seal(struct kr_media_export *,
+		    const char *about, char manifest_sha256[65],
+		    struct kr_err *) KR_WUR;
+int		 kr_media_export_place(struct kr_media_export *,
+		    struct kr_err *) KR_WUR;
+int		 kr_media_export_finish(struct kr_media_export *,
+		    struct kr_err *) KR_WUR;
+void		 kr_media_export_undo(struct kr_media_export *);
+void		 kr_media_export_free(struct kr_media_export **);
+
+/*
+ * Checks an export folder with no state folder: KR_OK when every file
+ * MANIFEST.json lists is there with its size and SHA-256, nothing else is
+ * there but MANIFEST.json and SHA256SUMS, and SHA256SUMS agrees;
+ * KR_EVERIFY with each problem in the report otherwise.
+ */
+#define KR_MEDIA_VERIFY_SHOWN	64
+
+struct kr_media_export_report {
+	size_t	files;			/* listed in the manifest */
+	size_t	files_ok;
+	bool	manifest_in_sums;
+	char	manifest_sha256[65];
+	size_t	nfailed;
+	char	failed[KR_MEDIA_VERIFY_SHOWN][400];
+};
+
+int		 kr_media_export_verify(const char *dir,
+		    struct kr_media_export_report *, struct kr_err *) KR_WUR;
 
 #endif /* KEYRITE_MEDIA_H */

@@ -28,6 +28,7 @@ static const char *const kr_artifact_names[] = {
 	[KR_ART_SHARE_FILE] = "encrypted share file",
 	[KR_ART_CERT_REQUEST] = "prepared certificate request",
 	[KR_ART_CRL_REQUEST] = "prepared CRL request",
+	[KR_ART_CHECKSUMS] = "checksum list",
 };
 
 const char *
