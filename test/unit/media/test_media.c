@@ -10,6 +10,10 @@
  * folder after; types off the allow-list are refused before any file is
  * made; write errors the operator can act on (quota, full device) are
  * named.  fsync and write are wrapped (-Wl,--wrap) to watch and to fail.
+ *
+ * TEST-KEY-304: the private key scan (scan.c): every key form, made at
+ * run time, is refused whole and streamed, named with its offset; look-
+ * alikes (certificates, a CRL, random bytes, key labels as text) pass.
  */
 #include <check.h>
 #include <dirent.h>
