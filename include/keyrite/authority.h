@@ -723,6 +723,35 @@ int		 kr_authority_crl_release(struct kr_appliance *app,
 int		 kr_authority_sign_release(struct kr_appliance *app, int64_t id,
 		    const char *in, const char *out, struct kr_err *err) KR_WUR;
 
+/*
+ * export --to DIR (authority/export.c, docs/media.md): the recorded
+ * certificates, CRLs, detached signatures and public keys the selectors
+ * choose (all given must hold; `all` alone: everything), each checked
+ * against its record and audit row, written with MANIFEST.json and
+ * SHA256SUMS, read back, and recorded as one audit row "export".  On
+ * failure nothing is left in DIR and nothing is recorded.
+ */
+struct kr_export_req {
+	const char	*dir;
+	bool		 all;
+	const char	*key;
+	const char	*ceremony;
+	const char	*since_text;	/* YYYY-MM-DD, as given */
+	int64_t		 since;		/* its midnight UTC; 0: none */
+	const char	*actor;
+};
+
+struct kr_export_result {
+	size_t		 files;		/* artifacts, without the two lists */
+	size_t		 certs, crls, sigs, pubkeys;
+	char		 manifest_sha256[65];
+	int64_t		 audit_seq;
+};
+
+int		 kr_authority_export(struct kr_appliance *,
+		    const struct kr_export_req *, struct kr_export_result *,
+		    struct kr_err *) KR_WUR;
+
 /* key export-public: pem, minisign or mcuboot-c text (malloc'd). */
 int		 kr_authority_export_public(struct kr_appliance *app,
 		    const char *name, const char *format, char **out,

@@ -6,6 +6,7 @@
 #ifndef KEYRITE_MEDIA_H
 #define KEYRITE_MEDIA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,15 +33,19 @@ enum kr_artifact {
 	 * the backup's MANIFEST.  Scanned as any other artifact.
 	 */
 	KR_ART_BACKUP_FILE,
+	KR_ART_CHECKSUMS,	/* an export's SHA256SUMS */
 };
-#define KR_ART_LAST	KR_ART_BACKUP_FILE	/* one past it is no type */
+#define KR_ART_LAST	KR_ART_CHECKSUMS	/* one past it is no type */
 
 const char	*kr_artifact_name(enum kr_artifact);
 
 /*
  * Writes an artifact atomically (0600 temporary file, fsync, rename,
  * folder fsync; KR_FILE_NOREPLACE refuses an existing file).  Refuses an
- * unknown type and any content that carries a PEM private-key block.
+ * unknown type and any content that carries a private key: a PEM block
+ * or a minisign secret key line anywhere, or a file that is a DER
+ * (PKCS#8, SEC1, PKCS#1), OpenSSH or minisign private key (src/media/
+ * scan.c); the message names which and at which byte.
  */
 int		 kr_media_write(enum kr_artifact type, const char *path,
 		    const void *data, size_t len, unsigned flags,
@@ -56,9 +61,14 @@ int		 kr_media_write(enum kr_artifact type, const char *path,
  * before any of it is written, together with the last KR_MEDIA_CARRY
  * bytes before it, so a block split between pieces is found too.  After
  * a refused or failed write the stream takes nothing more and commit
- * refuses; abort is always safe, also after commit and twice.
+ * refuses; abort is always safe, also after commit and twice.  The
+ * first KR_MEDIA_HEAD bytes are kept too: commit checks them for a
+ * private key a file holds from its start (DER, OpenSSH, minisign),
+ * whose lengths must agree with the stream's, and refuses one before
+ * the file has a name.
  */
 #define KR_MEDIA_CARRY	24
+#define KR_MEDIA_HEAD	8192
 
 struct kr_media_stream {
 	struct kr_file_out	out;
@@ -66,6 +76,8 @@ struct kr_media_stream {
 	uint64_t		len;		/* bytes written */
 	uint8_t			carry[KR_MEDIA_CARRY];	/* the last ones */
 	size_t			carry_len;
+	uint8_t			head[KR_MEDIA_HEAD];	/* the first ones */
+	size_t			head_len;
 	bool			closed;		/* failed, committed, aborted */
 };
 
@@ -182,5 +194,65 @@ int		 kr_media_dir_put(enum kr_artifact type, const char *tmp,
 int		 kr_media_dir_place(const char *tmp, const char *path,
 		    struct kr_err *err) KR_WUR;
 void		 kr_media_dir_unstage(const char *tmp);
+
+/*
+ * An export folder (keyrite export, src/media/export.c, docs/media.md):
+ * files staged one by one under names a FAT file system keeps
+ * ([A-Za-z0-9._-], no leading or trailing dot, unique as FAT compares
+ * them), each checked and scanned as kr_media_stage checks it; no file
+ * is written where anything (a symbolic link included) already is.
+ * Seal adds MANIFEST.json (canonical JSON: "format", "about" as given,
+ * and per file its name, type, record, size and SHA-256) and SHA256SUMS
+ * (as sha256sum writes it, MANIFEST.json last).  Place names them all,
+ * syncs the folder and its file system, and reads every file back from
+ * the medium.  Undo removes whatever was staged or placed; finish syncs
+ * once more, after which the medium may be removed.
+ */
+#define KR_MEDIA_NAME_MAX	128
+#define KR_MEDIA_MANIFEST	"MANIFEST.json"
+#define KR_MEDIA_SUMS		"SHA256SUMS"
+#define KR_MEDIA_EXPORT_FORMAT	"keyrite-export-1"
+
+struct kr_media_export;
+
+bool		 kr_media_name_ok(const char *);
+/* `in` with every character a FAT name may not hold made '_'. */
+void		 kr_media_name_clean(char *out, size_t cap, const char *in);
+int		 kr_media_export_open(struct kr_media_export **, const char *dir,
+		    struct kr_err *) KR_WUR;
+/* `record`: JSON object text naming where the bytes came from. */
+int		 kr_media_export_add(struct kr_media_export *,
+		    enum kr_artifact, const char *name, const void *data,
+		    size_t len, const char *record, struct kr_err *) KR_WUR;
+size_t		 kr_media_export_count(const struct kr_media_export *);
+int		 kr_media_export_seal(struct kr_media_export *,
+		    const char *about, char manifest_sha256[65],
+		    struct kr_err *) KR_WUR;
+int		 kr_media_export_place(struct kr_media_export *,
+		    struct kr_err *) KR_WUR;
+int		 kr_media_export_finish(struct kr_media_export *,
+		    struct kr_err *) KR_WUR;
+void		 kr_media_export_undo(struct kr_media_export *);
+void		 kr_media_export_free(struct kr_media_export **);
+
+/*
+ * Checks an export folder with no state folder: KR_OK when every file
+ * MANIFEST.json lists is there with its size and SHA-256, nothing else is
+ * there but MANIFEST.json and SHA256SUMS, and SHA256SUMS agrees;
+ * KR_EVERIFY with each problem in the report otherwise.
+ */
+#define KR_MEDIA_VERIFY_SHOWN	64
+
+struct kr_media_export_report {
+	size_t	files;			/* listed in the manifest */
+	size_t	files_ok;
+	bool	manifest_in_sums;
+	char	manifest_sha256[65];
+	size_t	nfailed;
+	char	failed[KR_MEDIA_VERIFY_SHOWN][400];
+};
+
+int		 kr_media_export_verify(const char *dir,
+		    struct kr_media_export_report *, struct kr_err *) KR_WUR;
 
 #endif /* KEYRITE_MEDIA_H */

@@ -48,6 +48,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_sign_firmware_entry,
 	&cmd_sign_batch_entry,
 	&cmd_sign_show_entry,
+	&cmd_export_entry,
+	&cmd_export_verify_entry,
 	&cmd_audit_verify_entry,
 	&cmd_audit_export_entry,
 	&cmd_audit_show_entry,

@@ -29,6 +29,7 @@ static const char *const kr_artifact_names[] = {
 	[KR_ART_CERT_REQUEST] = "prepared certificate request",
 	[KR_ART_CRL_REQUEST] = "prepared CRL request",
 	[KR_ART_BACKUP_FILE] = "backup file",
+	[KR_ART_CHECKSUMS] = "checksum list",
 };
 
 const char *
@@ -38,61 +39,6 @@ kr_artifact_name(enum kr_artifact type)
 	    sizeof(kr_artifact_names[0]) || kr_artifact_names[type] == NULL)
 		return NULL;
 	return kr_artifact_names[type];
-}
-
-/*
- * A PEM private key block: the end of its label ("-----BEGIN [EC |
- * ENCRYPTED ]PRIVATE KEY-----"), then up to KR_MEDIA_KEY_GAP bytes of
- * spaces, tabs and line breaks holding at least one line feed (OpenSSL
- * reads a BEGIN line with trailing blanks, and a blank line after it),
- * then Base64.  The label alone is not a key: firmware that parses PEM
- * keys carries it as a string constant (a NUL after it), and such an
- * image must be signable.
- */
-static const char	kr_media_key_mark[] = "PRIVATE KEY-----";
-
-#define KR_MEDIA_KEY_GAP	8
-
-/* The longest match, mark + gap + one Base64 character, less one. */
-_Static_assert(sizeof(kr_media_key_mark) - 1 + KR_MEDIA_KEY_GAP + 1 - 1 ==
-    KR_MEDIA_CARRY, "the streaming scan keeps one byte less than the "
-    "longest match");
-
-static bool
-kr_media_b64(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-/* After the mark: blanks holding a line feed, then Base64. */
-static bool
-kr_media_block_follows(const uint8_t *q, const uint8_t *end)
-{
-	const uint8_t	*stop = end - q > KR_MEDIA_KEY_GAP ?
-			    q + KR_MEDIA_KEY_GAP : end;
-	bool		 lf = false;
-
-	for (; q < stop && (*q == ' ' || *q == '\t' || *q == '\r' ||
-	    *q == '\n'); q++)
-		lf = lf || *q == '\n';
-	return lf && q < end && kr_media_b64(*q);
-}
-
-bool
-kr_media_key_found(const void *data, size_t len)
-{
-	const uint8_t	*p = data, *end = p + len, *hit;
-	size_t		 n = sizeof(kr_media_key_mark) - 1;
-
-	while ((size_t)(end - p) >= n &&
-	    (hit = memchr(p, 'P', (size_t)(end - p) - n + 1)) != NULL) {
-		if (memcmp(hit, kr_media_key_mark, n) == 0 &&
-		    kr_media_block_follows(hit + n, end))
-			return true;
-		p = hit + 1;
-	}
-	return false;
 }
 
 int
@@ -108,22 +54,34 @@ kr_media_type_check(enum kr_artifact type, const char *path,
 
 int
 kr_media_key_refused(enum kr_artifact type, const char *path,
-    struct kr_err *err)
+    const struct kr_media_hit *hit, struct kr_err *err)
 {
 	return kr_err_set(err, KR_EINTERNAL, "refusing to write %s: the %s "
-	    "carries a private key block", path, kr_artifact_name(type));
+	    "carries a private key block: %s at byte %llu. Nothing was "
+	    "written; a private key never leaves keyrite: check where these "
+	    "bytes came from", path, kr_artifact_name(type), hit->what,
+	    (unsigned long long)hit->off);
+}
+
+/* A private key anywhere in a whole buffer, or one at its start. */
+bool
+kr_media_key_scan(const void *data, size_t len, struct kr_media_hit *hit)
+{
+	return kr_media_key_head(data, len, len, hit) ||
+	    kr_media_key_found(data, len, true, hit);
 }
 
 static int
 kr_media_check(enum kr_artifact type, const char *path, const void *data,
     size_t len, struct kr_err *err)
 {
-	int	ret;
+	struct kr_media_hit	hit;
+	int			ret;
 
 	if ((ret = kr_media_type_check(type, path, err)) != KR_OK)
 		return ret;
-	if (kr_media_key_found(data, len))
-		return kr_media_key_refused(type, path, err);
+	if (kr_media_key_scan(data, len, &hit))
+		return kr_media_key_refused(type, path, &hit, err);
 	return KR_OK;
 }
 

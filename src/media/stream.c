@@ -28,10 +28,13 @@ kr_media_stream_open(struct kr_media_stream *s, enum kr_artifact type,
 	return KR_OK;
 }
 
-/* A private key block in a piece, or across its seam with the last one. */
+/*
+ * A private key block in a piece, or across its seam with the last one;
+ * hit->off is its offset in the stream.
+ */
 static bool
 kr_media_stream_scan(const struct kr_media_stream *s, const uint8_t *p,
-    size_t len)
+    size_t len, struct kr_media_hit *hit)
 {
 	uint8_t	seam[2 * KR_MEDIA_CARRY];
 	size_t	head = len < KR_MEDIA_CARRY ? len : KR_MEDIA_CARRY;
@@ -39,10 +42,16 @@ kr_media_stream_scan(const struct kr_media_stream *s, const uint8_t *p,
 	if (s->carry_len > 0) {
 		memcpy(seam, s->carry, s->carry_len);
 		memcpy(seam + s->carry_len, p, head);
-		if (kr_media_key_found(seam, s->carry_len + head))
+		if (kr_media_key_found(seam, s->carry_len + head,
+		    s->len == s->carry_len, hit)) {
+			hit->off += s->len - s->carry_len;
 			return true;
+		}
 	}
-	return kr_media_key_found(p, len);
+	if (!kr_media_key_found(p, len, s->len == 0, hit))
+		return false;
+	hit->off += s->len;
+	return true;
 }
 
 /* Keeps the last KR_MEDIA_CARRY bytes of the stream for the next seam. */
@@ -68,21 +77,27 @@ int
 kr_media_stream_write(struct kr_media_stream *s, const void *data,
     size_t len, struct kr_err *err)
 {
-	int	ret;
+	struct kr_media_hit	hit;
+	size_t			n;
+	int			ret;
 
 	if (s->closed)
 		return kr_err_set(err, KR_EINTERNAL, "refusing to write to an "
 		    "output already refused, failed or closed (bug: report "
 		    "it)");
-	if (kr_media_stream_scan(s, data, len)) {
+	if (kr_media_stream_scan(s, data, len, &hit)) {
 		s->closed = true;
-		return kr_media_key_refused(s->type, s->out.path, err);
+		return kr_media_key_refused(s->type, s->out.path, &hit, err);
 	}
 	if ((ret = kr_file_out_write(&s->out, data, len, err)) != KR_OK) {
 		s->closed = true;
 		return ret;
 	}
 	kr_media_stream_keep(s, data, len);
+	n = KR_MEDIA_HEAD - s->head_len < len ? KR_MEDIA_HEAD - s->head_len :
+	    len;
+	memcpy(s->head + s->head_len, data, n);
+	s->head_len += n;
 	s->len += len;
 	return KR_OK;
 }
@@ -97,6 +112,13 @@ kr_media_stream_put(void *s, const void *data, size_t len,
 int
 kr_media_stream_commit(struct kr_media_stream *s, struct kr_err *err)
 {
+	struct kr_media_hit	hit;
+
+	if (!s->closed && kr_media_key_head(s->head, s->head_len, s->len,
+	    &hit)) {
+		kr_media_stream_abort(s);
+		return kr_media_key_refused(s->type, s->out.path, &hit, err);
+	}
 	if (s->closed) {
 		kr_media_stream_abort(s);
 		return kr_err_set(err, KR_EINTERNAL, "refusing to name an "

@@ -10,6 +10,10 @@
  * folder after; types off the allow-list are refused before any file is
  * made; write errors the operator can act on (quota, full device) are
  * named.  fsync and write are wrapped (-Wl,--wrap) to watch and to fail.
+ *
+ * TEST-KEY-304: the private key scan (scan.c): every key form, made at
+ * run time, is refused whole and streamed, named with its offset; look-
+ * alikes (certificates, a CRL, random bytes, key labels as text) pass.
  */
 #include <check.h>
 #include <dirent.h>
@@ -664,6 +668,190 @@ START_TEST(test_stream_write_errors)
 }
 END_TEST
 
+
+/* --- the private key scan (scan.c) -------------------------------------- */
+
+/*
+ * Keys in every form the scan knows, made at run time (openssl, ssh-keygen,
+ * minisign); nothing of a key is written in this file.  Each row: the
+ * command that writes key.bin, and what the refusal must name.
+ */
+static const struct {
+	const char	*make;
+	const char	*what;
+} key_forms[] = {
+	{ "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+	    "-out k.pem && openssl pkcs8 -topk8 -nocrypt -in k.pem -outform "
+	    "DER -out key.bin", "DER PKCS#8 private key" },
+	{ "openssl genpkey -algorithm ED25519 -outform DER -out key.bin",
+	    "DER PKCS#8 private key" },
+	{ "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
+	    "-out k.pem && openssl pkcs8 -topk8 -nocrypt -in k.pem -outform "
+	    "DER -out key.bin", "DER PKCS#8 private key" },
+	{ "openssl ecparam -name prime256v1 -genkey -noout -outform DER "
+	    "-out key.bin", "DER SEC1 EC private key" },
+	{ "openssl ecparam -name secp384r1 -genkey -outform DER -out key.bin",
+	    "DER SEC1 EC private key" },
+	{ "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
+	    "-out k.pem && openssl rsa -in k.pem -traditional -outform DER "
+	    "-out key.bin", "DER PKCS#1 RSA private key" },
+	{ "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+	    "-out k.pem && openssl pkcs8 -topk8 -in k.pem -passout pass:pw "
+	    "-outform DER -out key.bin", "DER encrypted PKCS#8 private key" },
+	{ "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+	    "-out k.pem && openssl ec -in k.pem -out key.bin",
+	    "PEM SEC1 EC private key" },
+	{ "ssh-keygen -q -t ed25519 -N '' -f k && mv k key.bin",
+	    "OpenSSH private key" },
+	{ "ssh-keygen -q -t ed25519 -N '' -f k && sed '1d;$d' k | "
+	    "base64 -d > key.bin", "OpenSSH private key (binary" },
+	{ "ssh-keygen -q -t ecdsa -N pw -f k && sed '1d;$d' k | "
+	    "base64 -d > key.bin", "OpenSSH private key (binary" },
+	{ "minisign -G -W -p k.pub -s key.bin", "minisign secret key" },
+	{ "printf 'pw\\npw\\n' | minisign -G -p k.pub -s key.bin",
+	    "minisign secret key" },
+	{ "minisign -G -W -p k.pub -s k && sed 1d k | base64 -d > key.bin",
+	    "minisign secret key (binary)" },
+	{ "minisign -G -W -p k.pub -s k && { printf 'header\\n'; sed 1d k; } "
+	    "> key.bin", "minisign secret key (its Base64" },
+};
+
+static uint8_t *
+key_make(size_t i, size_t *len)
+{
+	uint8_t	*k;
+
+	if (strncmp(key_forms[i].make, "ssh", 3) == 0 && tl_sh("command -v "
+	    "ssh-keygen >/dev/null") != 0)
+		return NULL;
+	if (strncmp(key_forms[i].make, "minisign", 8) == 0 && tl_sh("command "
+	    "-v minisign >/dev/null") != 0)
+		return NULL;
+	TL_SH_OK("rm -f k k.pub k.pem key.bin; { %s; } >cmd.log 2>&1",
+	    key_forms[i].make);
+	k = tl_read("key.bin", len);
+	TL_SH_OK("rm -f k k.pub k.pem key.bin");
+	return k;
+}
+
+/* Each form is refused whole, streamed in one-byte pieces and in two. */
+START_TEST(test_scan_keys)
+{
+	struct kr_media_stream	 s;
+	uint8_t			*k;
+	size_t			 len, i, j;
+
+	for (i = 0; i < sizeof(key_forms) / sizeof(key_forms[0]); i++) {
+		if ((k = key_make(i, &len)) == NULL)
+			continue;
+		ck_assert_msg(kr_media_write(KR_ART_CRL, target, k, len, 0,
+		    &err) == KR_EINTERNAL, "form %zu written", i);
+		ck_assert_msg(strstr(err.msg, key_forms[i].what) != NULL &&
+		    strstr(err.msg, "carries a private key block") != NULL &&
+		    strstr(err.msg, target) != NULL, "form %zu: %s", i,
+		    err.msg);
+		open_ok(&s, KR_FILE_NOREPLACE);
+		for (j = 0; j < len && kr_media_stream_write(&s, k + j, 1,
+		    &err) == KR_OK; j++)
+			continue;
+		if (j == len)
+			ck_assert_int_eq(kr_media_stream_commit(&s, &err),
+			    KR_EINTERNAL);
+		/* (A stream names a PEM block's kind when it saw the label
+		 * in the same piece: here it names the block.) */
+		ck_assert_msg(strstr(err.msg, "carries a private key block") !=
+		    NULL, "form %zu streamed: %s", i, err.msg);
+		kr_media_stream_abort(&s);
+		ck_assert_int_eq(entries(), 0);
+		free(k);
+	}
+}
+END_TEST
+
+/* A DER key with bytes after it (its lengths still fit): refused. */
+START_TEST(test_scan_key_trailing)
+{
+	uint8_t	*k, buf[4096];
+	size_t	 len;
+
+	ck_assert_ptr_nonnull(k = key_make(0, &len));
+	ck_assert_uint_lt(len + 100, sizeof(buf));
+	memcpy(buf, k, len);
+	memset(buf + len, 0xee, 100);
+	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target, buf,
+	    len + 100, 0, &err), KR_EINTERNAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "at byte 0"));
+	/* Cut short, its lengths no longer fit: no key, written. */
+	ck_assert_int_eq(kr_media_write(KR_ART_SIGNED_IMAGE, target, k,
+	    len - 1, 0, &err), KR_OK);
+	ck_assert_int_eq(unlink(target), 0);
+	free(k);
+}
+END_TEST
+
+/* Writes `len` bytes as a signed image, whole and streamed; must pass. */
+static void
+passes(const char *what, const void *p, size_t len)
+{
+	struct kr_media_stream	s;
+	size_t			half = len / 2;
+
+	ck_assert_msg(kr_media_write(KR_ART_SIGNED_IMAGE, target, p, len, 0,
+	    &err) == KR_OK, "%s: %s", what, err.msg);
+	ck_assert_int_eq(unlink(target), 0);
+	open_ok(&s, KR_FILE_NOREPLACE);
+	ck_assert_int_eq(kr_media_stream_write(&s, p, half, &err), KR_OK);
+	ck_assert_int_eq(kr_media_stream_write(&s, (const uint8_t *)p + half,
+	    len - half, &err), KR_OK);
+	ck_assert_msg(kr_media_stream_commit(&s, &err) == KR_OK, "%s "
+	    "streamed: %s", what, err.msg);
+	ck_assert_int_eq(unlink(target), 0);
+}
+
+/* Look-alikes: certificates, public keys, random bytes, labels. */
+START_TEST(test_scan_lookalikes)
+{
+	static const char	*files[] = { "c.der", "c.pem", "crl.der",
+				    "pub.der", "sig.der", "rand.bin" };
+	uint8_t			*p, img[600];
+	size_t			 len, i, n = 0;
+
+	TL_SH_OK("openssl req -x509 -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -subj /CN=x "
+	    "-outform DER -out c.der >cmd.log 2>&1 && openssl x509 -inform "
+	    "DER -in c.der -out c.pem && openssl pkey -in ca.key -pubout "
+	    "-outform DER -out pub.der && printf '' > idx && printf '01\\n' > "
+	    "crlnum && printf '[ca]\\ndefault_ca=c\\n[c]\\ndatabase=idx\\n"
+	    "crlnumber=crlnum\\ndefault_md=sha256\\ndefault_crl_days=1\\n' > "
+	    "ca.cnf && openssl ca -config ca.cnf -gencrl -keyfile ca.key "
+	    "-cert c.pem -out crl.pem >>cmd.log 2>&1 && openssl crl -in "
+	    "crl.pem -outform DER -out crl.der && printf x > m && openssl "
+	    "dgst -sha256 -sign ca.key -out sig.der m && head -c 65536 "
+	    "/dev/urandom > rand.bin && rm -f ca.key");
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		p = tl_read(files[i], &len);
+		passes(files[i], p, len);
+		free(p);
+	}
+	/* Random bytes that start as a SEQUENCE of an INTEGER 0. */
+	p = tl_read("rand.bin", &len);
+	memcpy(p, "\x30\x82\x01\x00\x02\x01\x00\x30", 8);
+	passes("random after a key's first bytes", p, len);
+	free(p);
+	/* An image with the label as text but no block, the OpenSSH magic
+	 * as a string constant, a minisign comment without a key line. */
+	put(img, sizeof(img), &n, "\x7f" "ELF\0\0", 6);
+	put(img, sizeof(img), &n, "no PRIVATE KEY here\n", 20);
+	put(img, sizeof(img), &n, "openssh-key-v1", 15);
+	put(img, sizeof(img), &n, "\0\0\0\0", 4);
+	put(img, sizeof(img), &n, "untrusted comment: minisign encrypted "
+	    "secret key\nRWQAAEIy!", 57);
+	passes("an image with key labels as text", img, n);
+	passes("the OpenSSH magic alone", img + 26, n - 26);
+	passes("a minisign comment alone", img + 45, n - 45);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -689,6 +877,13 @@ main(void)
 	tcase_add_test(tc, test_stream_noreplace);
 	tcase_add_test(tc, test_stream_allow_list);
 	tcase_add_test(tc, test_stream_write_errors);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("scan");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, stream_setup, NULL);
+	tcase_add_test(tc, test_scan_keys);
+	tcase_add_test(tc, test_scan_key_trailing);
+	tcase_add_test(tc, test_scan_lookalikes);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }
