@@ -452,16 +452,15 @@ void	kr_deal_unstage(struct kr_deal *);
 void	kr_deal_free(struct kr_deal *);
 
 /*
- * folder.c: a folder made as FINAL.tmp-XXXXXXXXXXXXXXXX beside FINAL
- * (which must not exist; `what` names it in messages: "the backup
- * folder"), its sub-folders, and its placing (synced, renamed, never
- * over anything); kr_folder_remove removes a staged folder and all in it.
+ * folder.c: media's staged folder (FINAL.tmp-XXXXXXXXXXXXXXXX beside
+ * FINAL, placed with kr_media_dir_place, removed with
+ * kr_media_dir_unstage) once FINAL is known not to exist and its folder
+ * to be writable (`what` names it in messages: "the backup folder"),
+ * and its sub-folders.
  */
 int	kr_folder_stage(const char *, const char *, char **, struct kr_err *)
 	    KR_WUR;
 int	kr_folder_sub(const char *, const char *, struct kr_err *) KR_WUR;
-int	kr_folder_place(const char *, const char *, struct kr_err *) KR_WUR;
-void	kr_folder_remove(const char *);
 /*
  * Copies (or, `put` NULL, only reads) a regular file of at most `max`
  * bytes, never through a symbolic link: its SHA-256 and size.

@@ -310,10 +310,10 @@ kr_authority_backup(struct kr_appliance *app, const struct kr_backup_req *req,
 	    (ret = kr_backup_fill(bk, err)) != KR_OK ||
 	    (ret = kr_fsync_dir(bk->stage, err)) != KR_OK ||
 	    (ret = kr_backup_record(bk, err)) != KR_OK) {
-		kr_folder_remove(bk->stage);
+		kr_media_dir_unstage(bk->stage);
 		goto out;
 	}
-	if ((ret = kr_folder_place(bk->stage, req->to, err)) != KR_OK) {
+	if ((ret = kr_media_dir_place(bk->stage, req->to, err)) != KR_OK) {
 		(void)snprintf(why, sizeof(why), "%s", err->msg);
 		(void)kr_err_set(err, ret, "the backup was recorded (audit row "
 		    "%lld) and is complete in %s, but could not be given its "

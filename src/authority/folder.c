@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +18,16 @@
 
 #define KR_COPY_CHUNK	(256 * 1024)
 
+/*
+ * A folder made beside `final` (media's staged folder), after checking
+ * that `final` is not there and its folder is writable.
+ */
 int
 kr_folder_stage(const char *final, const char *what, char **stage,
     struct kr_err *err)
 {
 	struct stat	 st;
-	uint8_t		 rnd[8];
-	char		 hex[17], *parent;
-	size_t		 n;
+	char		*parent;
 
 	*stage = NULL;
 	if (lstat(final, &st) == 0 || errno != ENOENT)
@@ -42,20 +43,7 @@ kr_folder_stage(const char *final, const char *what, char **stage,
 		return KR_ENOENT;
 	}
 	free(parent);
-	kr_random(rnd, sizeof(rnd));
-	kr_hex_encode(hex, rnd, sizeof(rnd));
-	n = strlen(final) + 6 + sizeof(hex);
-	if ((*stage = malloc(n)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	(void)snprintf(*stage, n, "%s.tmp-%s", final, hex);
-	if (mkdir(*stage, 0700) != 0) {
-		(void)kr_err_set(err, KR_ESTATE, "cannot create %s: %s", *stage,
-		    strerror(errno));
-		free(*stage);
-		*stage = NULL;
-		return KR_ESTATE;
-	}
-	return KR_OK;
+	return kr_media_dir_stage(final, stage, err);
 }
 
 int
@@ -68,45 +56,6 @@ kr_folder_sub(const char *stage, const char *sub, struct kr_err *err)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	ret = kr_mkdir_private(p, err);
 	free(p);
-	return ret;
-}
-
-static int
-kr_folder_rm_one(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
-void
-kr_folder_remove(const char *dir)
-{
-	if (dir != NULL)
-		(void)nftw(dir, kr_folder_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The staged folder, synced, takes its final name (never over one). */
-int
-kr_folder_place(const char *stage, const char *final, struct kr_err *err)
-{
-	char	*parent;
-	int	 ret;
-
-	if ((ret = kr_fsync_dir(stage, err)) != KR_OK)
-		return ret;
-	if (renameat2(AT_FDCWD, stage, AT_FDCWD, final, RENAME_NOREPLACE) != 0)
-		return kr_err_set(err, errno == EEXIST ? KR_EEXIST : KR_ESTATE,
-		    "cannot name %s as %s: %s", stage, final, strerror(errno));
-	if ((parent = kr_path_dir(final)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_fsync_dir(parent, err);
-	free(parent);
 	return ret;
 }
 

@@ -1,6 +1,6 @@
 /*
  * import: the inputs of a job brought in from a medium into the state
- * folder's intake area, STATE/intake/ID/ (docs/media-import.md).
+ * folder's intake area, STATE/intake/ID/ (docs/media.md, What comes in).
  *
  * Every file of the medium's folder is checked before anything is
  * copied: a regular file (no link, device, FIFO, socket or sub-folder),
@@ -379,9 +379,9 @@ kr_authority_import_files(struct kr_appliance *app,
 	    (ret = kr_intake_copy(&in, err)) == KR_OK &&
 	    (ret = kr_fsync_dir(in.stage, err)) == KR_OK &&
 	    (ret = kr_intake_record(&in, err)) == KR_OK)
-		ret = kr_folder_place(in.stage, res->dir, err);
+		ret = kr_media_dir_place(in.stage, res->dir, err);
 	else if (in.stage != NULL)
-		kr_folder_remove(in.stage);
+		kr_media_dir_unstage(in.stage);
 	free(in.stage);
 	free(in.f);
 	return ret;

@@ -445,9 +445,9 @@ kr_authority_restore(const struct kr_restore_req *req,
 		ret = kr_restore_guard(&rs, src, err);
 	kr_appliance_close(&rs.app);
 	if (ret == KR_OK)
-		ret = kr_folder_place(rs.stage, req->to, err);
+		ret = kr_media_dir_place(rs.stage, req->to, err);
 	if (ret != KR_OK && rs.stage != NULL)
-		kr_folder_remove(rs.stage);
+		kr_media_dir_unstage(rs.stage);
 	free(rs.stage);
 	free(rs.files);
 	return ret;

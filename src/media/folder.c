@@ -7,8 +7,8 @@
  * RENAME_NOREPLACE), then syncs its parent.  Unstaging removes the
  * files and the folder, so a failure leaves nothing at DIR.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,22 +86,23 @@ kr_media_dir_place(const char *tmp, const char *path, struct kr_err *err)
 	return kr_media_dir_sync_parent(path, err);
 }
 
+static int
+kr_media_dir_rm(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		(void)rmdir(path);
+	else
+		(void)unlink(path);
+	return 0;
+}
+
+/* The staged folder and all it holds, sub-folders too; links not followed. */
 void
 kr_media_dir_unstage(const char *tmp)
 {
-	DIR		*d;
-	struct dirent	*e;
-	char		 path[KR_MEDIA_PATH_MAX];
-
-	if (tmp == NULL || (d = opendir(tmp)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", tmp,
-		    e->d_name) < sizeof(path))
-			(void)unlink(path);
-	}
-	closedir(d);
-	(void)rmdir(tmp);
+	if (tmp != NULL)
+		(void)nftw(tmp, kr_media_dir_rm, 8, FTW_DEPTH | FTW_PHYS);
 }
