@@ -290,6 +290,55 @@ kr_backup_fill(struct kr_backup *bk, struct kr_err *err)
 	return kr_backup_manifest(bk, err);
 }
 
+/*
+ * RECORD: the backup's own audit row, exactly as the chain holds it
+ * (canonical JSON: seq, time, actor, event, payload, prev_hash, hash).
+ * The copy ends the row before it; a restore checks the row against the
+ * copy's head and MANIFEST and appends it, so the restored chain reaches
+ * the head the live folder had right after the backup (the head an
+ * operator notes from `keyrite status` after backing up).
+ */
+static int
+kr_backup_row_cb(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_json	*j = arg;
+	char		 hex[2 * KR_AUDIT_HASH_BYTES + 1];
+
+	kr_json_begin(j);
+	kr_json_int(j, "seq", r->seq);
+	kr_json_int(j, "time", r->time);
+	kr_json_str(j, "actor", r->actor);
+	kr_json_str(j, "event", r->event);
+	kr_json_str(j, "payload", r->payload);
+	kr_hex_encode(hex, r->prev_hash, KR_AUDIT_HASH_BYTES);
+	kr_json_str(j, "prev_hash", hex);
+	kr_hex_encode(hex, r->hash, KR_AUDIT_HASH_BYTES);
+	kr_json_str(j, "hash", hex);
+	return 1;	/* that row only */
+}
+
+static int
+kr_backup_row_file(struct kr_backup *bk, struct kr_err *err)
+{
+	struct kr_json	j;
+	const char	*text;
+	int		ret;
+
+	memset(&j, 0, sizeof(j));
+	ret = kr_store_audit_foreach(bk->app->store, bk->res->audit_seq,
+	    kr_backup_row_cb, &j, err);
+	if (ret < 0)
+		return ret;
+	if (j.b.p == NULL || (text = kr_json_end(&j)) == NULL) {
+		kr_json_free(&j);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
+	ret = kr_media_dir_put(KR_ART_BACKUP_FILE, bk->stage, "RECORD", text,
+	    strlen(text), err);
+	kr_json_free(&j);
+	return ret;
+}
+
 int
 kr_authority_backup(struct kr_appliance *app, const struct kr_backup_req *req,
     struct kr_backup_result *res, struct kr_err *err)
@@ -313,7 +362,8 @@ kr_authority_backup(struct kr_appliance *app, const struct kr_backup_req *req,
 		kr_media_dir_unstage(bk->stage);
 		goto out;
 	}
-	if ((ret = kr_media_dir_place(bk->stage, req->to, err)) != KR_OK) {
+	if ((ret = kr_backup_row_file(bk, err)) != KR_OK ||
+	    (ret = kr_media_dir_place(bk->stage, req->to, err)) != KR_OK) {
 		(void)snprintf(why, sizeof(why), "%s", err->msg);
 		(void)kr_err_set(err, ret, "the backup was recorded (audit row "
 		    "%lld) and is complete in %s, but could not be given its "

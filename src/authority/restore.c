@@ -47,6 +47,8 @@ struct kr_restore {
 	bool			 found;
 };
 
+static int	kr_restore_own_row(struct kr_restore *, struct kr_err *);
+
 static const char *const kr_restore_dirs[] = {
 	KR_KEYS_DIR, KR_POLICY_DIR, KR_CRLS_DIR, KR_PENDING_DIR, NULL
 };
@@ -147,7 +149,7 @@ kr_restore_named(const struct kr_restore *rs, const char *rel)
 {
 	size_t	i;
 
-	if (strcmp(rel, "MANIFEST") == 0)
+	if (strcmp(rel, "MANIFEST") == 0 || strcmp(rel, "RECORD") == 0)
 		return true;
 	for (i = 0; i < rs->nfiles; i++)
 		if (strcmp(rs->files[i].path, rel) == 0)
@@ -324,8 +326,91 @@ kr_restore_open(struct kr_restore *rs, struct kr_err *err)
 	    rs, err);
 	if (ret < 0)
 		return ret;
+	if ((ret = kr_restore_own_row(rs, err)) != KR_OK)
+		return ret;
 	rs->res->rollback = !rs->found;
 	return KR_OK;
+}
+
+/* The backup's own row (RECORD), read and checked against the copy. */
+struct kr_restore_row {
+	struct kr_audit_rec	 r;
+	char			*actor, *event, *payload;
+};
+
+static bool
+kr_restore_row_read(struct kr_restore *rs, const char *text,
+    struct kr_restore_row *w)
+{
+	uint8_t	 mf[32], hash[32], head[32];
+	char	 hex[65];
+	char	*m;
+
+	memset(w, 0, sizeof(*w));
+	w->actor = kr_js_str_dup(kr_js_member(text, "actor"));
+	w->event = kr_js_str_dup(kr_js_member(text, "event"));
+	w->payload = kr_js_str_dup(kr_js_member(text, "payload"));
+	if (w->actor == NULL || w->event == NULL || w->payload == NULL ||
+	    !kr_js_int(kr_js_member(text, "seq"), &w->r.seq) ||
+	    !kr_js_int(kr_js_member(text, "time"), &w->r.time) ||
+	    !kr_js_hex(kr_js_member(text, "prev_hash"), w->r.prev_hash, 32) ||
+	    !kr_js_hex(kr_js_member(text, "hash"), w->r.hash, 32) ||
+	    strcmp(w->event, "backup") != 0 ||
+	    (m = kr_js_str_dup(kr_js_member(w->payload, "manifest_sha256"))) ==
+	    NULL)
+		return false;
+	(void)snprintf(hex, sizeof(hex), "%s", m);
+	free(m);
+	w->r.actor = w->actor;
+	w->r.event = w->event;
+	w->r.payload = w->payload;
+	/* Its place: right after the copy's head, naming this MANIFEST. */
+	return kr_hex_decode(mf, sizeof(mf), hex) == KR_OK &&
+	    memcmp(mf, rs->mf_sha, sizeof(mf)) == 0 &&
+	    kr_hex_decode(head, sizeof(head), rs->res->head) == KR_OK &&
+	    memcmp(head, w->r.prev_hash, sizeof(head)) == 0 &&
+	    w->r.seq == rs->res->rows + 1 &&
+	    kr_audit_row_hash(&w->r, hash) == KR_OK &&
+	    memcmp(hash, w->r.hash, sizeof(hash)) == 0;
+}
+
+/*
+ * The expected head is the backup's own row (noted after the backup):
+ * that row is appended as it was, so the restored chain reaches it.
+ */
+static int
+kr_restore_own_row(struct kr_restore *rs, struct kr_err *err)
+{
+	struct kr_restore_row	 w;
+	uint8_t			*text = NULL;
+	size_t			 len = 0;
+	char			*path, *str = NULL;
+	int64_t			 seq;
+	int			 ret = KR_OK;
+
+	if (rs->found)
+		return KR_OK;
+	if ((path = kr_path_join(rs->req->from, "RECORD")) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	memset(&w, 0, sizeof(w));
+	if (kr_path_exists(path) &&
+	    (ret = kr_file_read(path, 64 * 1024, false, &text, &len, err)) ==
+	    KR_OK && memchr(text, '\0', len) == NULL &&
+	    (str = strndup((const char *)text, len)) != NULL) {
+		if (kr_restore_row_read(rs, str, &w) &&
+		    memcmp(w.r.hash, rs->expect, sizeof(rs->expect)) == 0) {
+			ret = kr_store_audit_append(rs->app->store, w.r.time,
+			    w.r.actor, w.r.event, w.r.payload, &seq, err);
+			rs->found = ret == KR_OK;
+		}
+	}
+	free(w.actor);
+	free(w.event);
+	free(w.payload);
+	free(str);
+	free(text);
+	free(path);
+	return ret;
 }
 
 static int

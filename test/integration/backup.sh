@@ -18,6 +18,8 @@ else
 	fail "backup: exit $rc"
 fi
 H1=$(awk '/audit head in the copy/ { print $6 }' "$T/out")
+# The head an operator notes right after the backup: its own row's.
+HB=$("$KEYRITE" -C "$S" status | awk '/audit head:/ { print $3 }')
 if sqlite3 "$S/keyrite.db" "select payload from audit where event = 'backup'" |
     grep -q "\"head\":\"$H1\""; then
 	ok "the backup row names the head the copy holds"
@@ -53,6 +55,24 @@ run -C "$T/r1" audit verify
 sqlite3 "$T/r1/keyrite.db" "select event from audit" | grep -qx restore &&
     ok "the restored chain records the restore" || fail "no restore row"
 S=$S1
+
+# TEST-KEY-350: restored with the head noted right after the backup (the
+# backup's own row, kept in RECORD): no rollback, and the restored chain
+# reaches that head; a RECORD changed by one byte is not taken for it.
+run restore --from "$T/b1" --to "$T/r5" --expect-head "$HB"
+if [ "$rc" -eq 0 ] && sqlite3 "$T/r5/keyrite.db" "select hex(hash) from audit
+    where event = 'backup'" | tr 'A-F' 'a-f' | grep -qx "$HB" &&
+    "$KEYRITE" -C "$T/r5" audit verify >/dev/null; then
+	ok "restored with the head noted after the backup: its row is appended, no rollback"
+else
+	fail "restore with the post-backup head: exit $rc $(cat "$T/err")"
+fi
+cp -r "$T/b1" "$T/b5"
+sed -i 's/"actor":"/"actor":"x/' "$T/b5/RECORD"
+run restore --from "$T/b5" --to "$T/r6" --expect-head "$HB"
+[ "$rc" -ne 0 ] && grep -q "rollback" "$T/err" && [ ! -e "$T/r6" ] &&
+    ok "a changed RECORD is not the backup's row: refused as a rollback" ||
+    fail "changed RECORD: exit $rc"
 
 # TEST-KEY-342: no --expect-head is refused with an explanation.
 run restore --from "$T/b1" --to "$T/r0"
