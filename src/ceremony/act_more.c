@@ -247,6 +247,55 @@ out:
 	return ret;
 }
 
+/*
+ * Public artifacts onto the removable medium: this ceremony's (by
+ * default), a key's, or everything recorded.  Its row carries the
+ * ceremony's id, so the transcript lists the export and its manifest.
+ */
+int
+kr_cer_run_export(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_export_req	 req;
+	struct kr_export_result	 res;
+	char			 path[KR_CER_VALUE_MAX + 32];
+	char			 dir[KR_CER_VALUE_MAX + 32];
+	unsigned		 n;
+	int			 ret;
+
+	/*
+	 * Into a folder of the ceremony's own on the medium.  An attempt cut
+	 * before its row left one that holds nothing recorded: the next
+	 * attempt takes the next name (ID-2, ...) and says so.
+	 */
+	(void)snprintf(dir, sizeof(dir), "%s/%s", kr_cer_arg(st, "to"), c->id);
+	for (n = 2; kr_path_exists(dir) && n < 100; n++)
+		(void)snprintf(dir, sizeof(dir), "%s/%s-%u",
+		    kr_cer_arg(st, "to"), c->id, n);
+	if (n > 2)
+		kr_cer_print(c, "  an earlier attempt of this step was cut "
+		    "before it was recorded: its folder is not the export; "
+		    "this one is %s", dir);
+	if ((ret = kr_mkdir_private(dir, err)) != KR_OK)
+		return ret;
+	memset(&req, 0, sizeof(req));
+	req.dir = dir;
+	req.all = kr_cer_bool(st, "all");
+	req.key = kr_cer_arg(st, "key");
+	if (!req.all && req.key == NULL)
+		req.ceremony = c->id;
+	req.actor = c->io->actor;
+	if ((ret = kr_authority_export(c->app, &req, &res, err)) != KR_OK)
+		return ret;
+	kr_cer_print(c, "%zu files exported to %s (MANIFEST.json SHA-256 %s); "
+	    "safe to remove", res.files, req.dir, res.manifest_sha256);
+	(void)snprintf(path, sizeof(path), "%s/MANIFEST.json", req.dir);
+	kr_cer_output(c, path);
+	kr_json_int(&c->sum, "files", (int64_t)res.files);
+	kr_json_str(&c->sum, "manifest_sha256", res.manifest_sha256);
+	return KR_OK;
+}
+
 int
 kr_cer_run_checkpoint(struct kr_cer_ctx *c, const struct kr_cer_step *st,
     struct kr_err *err)

@@ -77,6 +77,10 @@ static const struct kr_cer_argdef kr_args_batch[] = {
 static const struct kr_cer_argdef kr_args_destroy[] = {
 	{ "key", KR_CA_NAME, true }, QUORUM_ARGS, { NULL, 0, false }
 };
+static const struct kr_cer_argdef kr_args_export[] = {
+	{ "to", KR_CA_PATH, true }, { "all", KR_CA_BOOL, false },
+	{ "key", KR_CA_NAME, false }, { NULL, 0, false }
+};
 static const struct kr_cer_argdef kr_args_checkpoint[] = {
 	{ "observation", KR_CA_STR, true }, { NULL, 0, false }
 };
@@ -115,6 +119,8 @@ static const struct kr_cer_action_def kr_cer_actions[] = {
 	    kr_cer_check_batch, kr_cer_run_batch },
 	{ "key.destroy", kr_args_destroy, "key.destroy",
 	    kr_cer_check_destroy, kr_cer_run_destroy },
+	{ "export", kr_args_export, "export",
+	    kr_cer_check_export, kr_cer_run_export },
 	{ "checkpoint", kr_args_checkpoint, "ceremony.checkpoint",
 	    kr_cer_check_checkpoint, kr_cer_run_checkpoint },
 	{ "expect", kr_args_expect, "ceremony.expect",

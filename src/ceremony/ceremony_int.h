@@ -102,6 +102,10 @@ int	kr_cer_check_batch(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
 int	kr_cer_check_destroy(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
+int	kr_cer_check_export(struct kr_cer_ctx *, const struct kr_cer_step *,
+	    struct kr_err *);
+int	kr_cer_run_export(struct kr_cer_ctx *, const struct kr_cer_step *,
+	    struct kr_err *);
 int	kr_cer_check_checkpoint(struct kr_cer_ctx *,
 	    const struct kr_cer_step *, struct kr_err *);
 int	kr_cer_check_expect(struct kr_cer_ctx *, const struct kr_cer_step *,

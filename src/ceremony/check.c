@@ -301,6 +301,24 @@ kr_cer_check_destroy(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 }
 
 int
+kr_cer_check_export(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_cer_key	*k;
+	const char		*key = kr_cer_arg(st, "key");
+	int			 ret;
+
+	if (key != NULL && (ret = kr_cer_need_key(c, key, NULL, &k, err)) !=
+	    KR_OK)
+		return ret;
+	kr_cer_print(c, "  will export %s to %s/CEREMONY-ID", kr_cer_bool(st, "all") ?
+	    "every public artifact recorded" : key != NULL ? "what the key "
+	    "issued and signed" : "the public artifacts of this ceremony",
+	    kr_cer_arg(st, "to"));
+	return kr_cer_need_out(kr_cer_arg(st, "to"), true, err);
+}
+
+int
 kr_cer_check_checkpoint(struct kr_cer_ctx *c, const struct kr_cer_step *st,
     struct kr_err *err)
 {

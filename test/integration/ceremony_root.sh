@@ -35,7 +35,7 @@ before=$(state_snapshot "$S/keyrite.db" "$S")
 run -C "$S" ceremony check "$SCRIPT" --set shares="$T/sh" \
     --set out="$T/pub" --set alg=p256
 [ "$rc" -eq 0 ] || fail "rehearsal: $(cat "$T/err")"
-grep -q "Rehearsal passed: 5 steps" "$T/out" || fail "rehearsal summary"
+grep -q "Rehearsal passed: 6 steps" "$T/out" || fail "rehearsal summary"
 grep -q "will make key 'fleet-root'" "$T/out" || fail "rehearsal lists the key"
 [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] ||
     fail "the rehearsal changed the state folder"
@@ -47,10 +47,13 @@ run $(ceremony_args "$S" "$T/sh" "$T/pub") 3<"$T/pw" 4<"$T/wit"
 id=$(sed -n 's/^Ceremony \([0-9a-f-]*\) is complete.*/\1/p' "$T/out")
 [ -n "$id" ] || fail "no ceremony id in the output"
 ok "root ceremony ran to the end ($id)"
-grep -A5 '^Public artifacts of ceremony' "$T/out" |
+grep -A8 '^Public artifacts of ceremony' "$T/out" |
     grep '^[0-9a-f]\{64\}  /' > "$T/sums" || true
-[ "$(wc -l < "$T/sums")" -eq 1 ] && grep -q "fleet-root.pem" "$T/sums" &&
-    sha256sum -c "$T/sums" >/dev/null && ok "the public artifacts are listed; sha256sum -c accepts them" ||
+[ "$(wc -l < "$T/sums")" -eq 2 ] && grep -q "fleet-root.pem" "$T/sums" &&
+    grep -q "/MANIFEST.json$" "$T/sums" &&
+    "$KEYRITE" export verify "$(dirname "$(grep MANIFEST.json "$T/sums" |
+    cut -c67-)")" >/dev/null &&
+    sha256sum -c "$T/sums" >/dev/null && ok "the public artifacts are listed (sha256sum -c accepts them) and exported (export verify accepts the folder)" ||
     fail "public artifacts: $(cat "$T/sums")"
 openssl verify -x509_strict -CAfile "$T/pub/fleet-root.pem" \
     "$T/pub/fleet-root.pem" >/dev/null || fail "openssl verify"
@@ -69,7 +72,7 @@ tagged=$(db "$S" "SELECT count(*) FROM audit WHERE event = 'cert.root' AND
 ok "every audit row of the ceremony carries its id and step"
 run -C "$S" ceremony show "$id"
 grep -q "state: *done" "$T/out" || fail "ceremony show: $(cat "$T/out")"
-[ "$(grep -c ' yes ' "$T/out")" -eq 5 ] || fail "five steps done"
+[ "$(grep -c ' yes ' "$T/out")" -eq 6 ] || fail "six steps done"
 run -C "$S" ceremony list
 grep -q "$id *done" "$T/out" || fail "ceremony list"
 run -C "$S" audit verify

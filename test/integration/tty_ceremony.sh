@@ -21,7 +21,7 @@ P="a ceremony passphrase at the terminal"
 session "'$KEYRITE' -C '$S' ceremony run '$SRCDIR/ceremonies/root-key-generation.yaml' --set shares='$T/sh' --set out='$T/pub' --set alg=p256"
 
 wait_for "type yes if you saw this" || true
-grep -q "== Step 1 of 5: The room is ready" "$T/pane" &&
+grep -q "== Step 1 of 6: The room is ready" "$T/pane" &&
     grep -q "present: administrator" "$T/pane" &&
     grep -q "Read aloud: The administrator reads the purpose aloud" "$T/pane" &&
     ok "step 1: heading, who is present, the words to read aloud" ||
