@@ -1,6 +1,7 @@
 /*
  * Revocations, imported certificates, CRLs and OCSP responses (schema v3).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,9 +235,38 @@ kr_store_revocation_max_id(struct kr_store *st, const uint8_t *issuer,
  * as it passes (store_pwalk), and return the rows the CRL lists.  The
  * proof ends with the last row: a caller uses nothing before the
  * iterator has said 0.
+ *
+ * Reading and proving a million rows costs about as much as encoding
+ * their CRL entries, so a proving iterator reads on a second thread (the
+ * producer): it fills one of two batches with listed rows while the
+ * caller takes the rows of the other.  The producer owns the connection
+ * (opened without SQLite's mutexes) from the first kr_store_rev_iter_next
+ * until the iterator has ended or is closed.  Its end (0, or the error of
+ * the row that failed, message and all) comes after the rows before it,
+ * as it did when the caller's thread read them.  With no thread to be
+ * had, each batch is read on the caller's thread when it is wanted.
  */
 #define BUILD_COLUMNS \
 	"id, serial, revoked_at, reason, invalidity, expires, lifted_at"
+#define ITER_BATCH	4096			/* listed rows */
+#define ITER_STEPS	(4 * ITER_BATCH)	/* rows read (a delta lists few) */
+
+/* What a CRL entry needs of a listed row. */
+struct iter_row {
+	int64_t		 id;
+	int64_t		 revoked_at;
+	int64_t		 invalidity;
+	int		 reason;
+	uint8_t		 serial_len;
+	uint8_t		 serial[KR_STORE_SERIAL_MAX];
+};
+
+struct iter_batch {
+	struct iter_row	 rows[ITER_BATCH];
+	size_t		 n;
+	int		 end;		/* 1: more follow; else the last (ret) */
+	bool		 ready;		/* the caller's (under mu) */
+};
 
 struct kr_rev_iter {
 	struct kr_store		*st;
@@ -245,6 +275,17 @@ struct kr_rev_iter {
 	int64_t			 now;
 	int64_t			 base_max_id;	/* a delta: > 0 */
 	int64_t			 base_this_update;
+	/* A proving iterator's two batches (see above). */
+	struct iter_batch	*b;
+	struct iter_batch	*cur;		/* ready, being read */
+	int			 take;		/* the one read next */
+	size_t			 pos;		/* cur's next row */
+	bool			 started, threaded;
+	bool			 stop;		/* under mu */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	pthread_t		 tid;
+	struct kr_err		 perr;		/* the producer's */
 };
 
 int
@@ -274,6 +315,12 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 		kr_store_rev_iter_close(&it);
 		return ret;
 	}
+	if ((it->b = calloc(2, sizeof(*it->b))) == NULL) {
+		kr_store_rev_iter_close(&it);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
+	(void)pthread_mutex_init(&it->mu, NULL);
+	(void)pthread_cond_init(&it->cv, NULL);
 	sqlite3_bind_blob(it->stmt, 1, issuer, KR_STORE_ID_BYTES,
 	    SQLITE_TRANSIENT);
 	*out = it;
@@ -319,6 +366,143 @@ store_build_row(struct kr_rev_iter *it, struct store_crl_row *r,
 	r->lifted = sqlite3_column_type(stmt, 6) != SQLITE_NULL;
 	r->lifted_at = sqlite3_column_int64(stmt, 6);
 	return store_pwalk_row(it->w, r, err);
+}
+
+/*
+ * Reads and proves rows into a batch, up to ITER_BATCH listed or
+ * ITER_STEPS read (so that a close is heard soon).  1: more may follow;
+ * 0: the last row was read and the proof is complete; negative: the
+ * error, in it->perr.
+ */
+static int
+iter_fill(struct kr_rev_iter *it, struct iter_batch *bt)
+{
+	struct store_crl_row	 row;
+	struct iter_row		*o;
+	int			 rc = SQLITE_ROW, reason, ret, steps;
+
+	bt->n = 0;
+	for (steps = 0; bt->n < ITER_BATCH && steps < ITER_STEPS; steps++) {
+		if ((rc = sqlite3_step(it->stmt)) != SQLITE_ROW)
+			break;
+		if ((ret = store_build_row(it, &row, &it->perr)) != KR_OK)
+			return ret;
+		if (!store_build_listed(it, &row, &reason))
+			continue;
+		o = &bt->rows[bt->n++];
+		o->id = row.id;
+		o->revoked_at = row.revoked_at;
+		o->invalidity = row.invalidity;
+		o->reason = reason;
+		o->serial_len = (uint8_t)row.serial_len;
+		memcpy(o->serial, row.serial, row.serial_len);
+	}
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(it->st, rc, &it->perr, "reading the "
+		    "revocations");
+	return store_pwalk_end(it->w, &it->perr);
+}
+
+/* Waits until a batch is the producer's to fill; false: stop. */
+static bool
+iter_wait_free(struct kr_rev_iter *it, struct iter_batch *bt)
+{
+	bool	go;
+
+	(void)pthread_mutex_lock(&it->mu);
+	while (bt->ready && !it->stop)
+		(void)pthread_cond_wait(&it->cv, &it->mu);
+	go = !it->stop;
+	(void)pthread_mutex_unlock(&it->mu);
+	return go;
+}
+
+/* The producer: batches, alternately, until the end or a stop. */
+static void *
+iter_main(void *arg)
+{
+	struct kr_rev_iter	*it = arg;
+	struct iter_batch	*bt = &it->b[0];
+	int			 end = 1;
+
+	while (end == 1 && iter_wait_free(it, bt)) {
+		end = iter_fill(it, bt);
+		(void)pthread_mutex_lock(&it->mu);
+		bt->end = end;
+		bt->ready = true;
+		(void)pthread_cond_broadcast(&it->cv);
+		(void)pthread_mutex_unlock(&it->mu);
+		bt = bt == &it->b[0] ? &it->b[1] : &it->b[0];
+	}
+	return NULL;
+}
+
+/* The caller's next batch: once the producer has it ready, or read here. */
+static struct iter_batch *
+iter_take(struct kr_rev_iter *it)
+{
+	struct iter_batch	*bt = &it->b[it->take];
+
+	if (!it->started) {
+		it->started = true;
+		it->threaded = kr_thread_start(&it->tid, iter_main, it);
+	}
+	if (!it->threaded) {
+		if (!bt->ready) {
+			bt->end = iter_fill(it, bt);
+			bt->ready = true;
+		}
+		return bt;
+	}
+	(void)pthread_mutex_lock(&it->mu);
+	while (!bt->ready)
+		(void)pthread_cond_wait(&it->cv, &it->mu);
+	(void)pthread_mutex_unlock(&it->mu);
+	return bt;
+}
+
+/* Gives a spent batch back to the producer; the other is read next. */
+static void
+iter_give(struct kr_rev_iter *it)
+{
+	(void)pthread_mutex_lock(&it->mu);
+	it->cur->ready = false;
+	(void)pthread_cond_broadcast(&it->cv);
+	(void)pthread_mutex_unlock(&it->mu);
+	it->cur = NULL;
+	it->take ^= 1;
+	it->pos = 0;
+}
+
+static int
+iter_next_proven(struct kr_rev_iter *it, struct kr_revocation_rec *r,
+    struct kr_err *err)
+{
+	const struct iter_row	*o;
+
+	for (;;) {
+		if (it->cur == NULL)
+			it->cur = iter_take(it);
+		if (it->pos < it->cur->n)
+			break;
+		if (it->cur->end != 1) {
+			/* Kept: a call after the end says it again. */
+			if (it->cur->end < 0)
+				*err = it->perr;
+			return it->cur->end;
+		}
+		iter_give(it);
+	}
+	o = &it->cur->rows[it->pos++];
+	r->id = o->id;
+	memcpy(r->serial, o->serial, o->serial_len);
+	r->serial_len = o->serial_len;
+	r->revoked_at = o->revoked_at;
+	r->reason = o->reason;
+	r->invalidity = o->invalidity;
+	return 1;
 }
 
 int
@@ -370,42 +554,43 @@ int
 kr_store_rev_iter_next(struct kr_rev_iter *it, struct kr_revocation_rec *r,
     struct kr_err *err)
 {
-	struct store_crl_row	row;
-	int			rc, reason, ret;
+	int	rc;
 
-	while ((rc = sqlite3_step(it->stmt)) == SQLITE_ROW) {
-		if (it->w == NULL) {
-			store_iter_row(it->stmt, r);
-			return 1;
-		}
-		if ((ret = store_build_row(it, &row, err)) != KR_OK)
-			return ret;
-		if (!store_build_listed(it, &row, &reason))
-			continue;
-		r->id = row.id;
-		memcpy(r->serial, row.serial, row.serial_len);
-		r->serial_len = row.serial_len;
-		r->revoked_at = row.revoked_at;
-		r->reason = reason;
-		r->invalidity = row.invalidity;
+	if (it->w != NULL)
+		return iter_next_proven(it, r, err);
+	if ((rc = sqlite3_step(it->stmt)) == SQLITE_ROW) {
+		store_iter_row(it->stmt, r);
 		return 1;
 	}
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(it->st, rc, err, "reading the "
 		    "revocations");
-	if (it->w != NULL && (ret = store_pwalk_end(it->w, err)) != KR_OK)
-		return ret;
 	return 0;
 }
 
+/* Stops the producer, if any, before the statement and proof go. */
 void
 kr_store_rev_iter_close(struct kr_rev_iter **itp)
 {
-	if (itp == NULL || *itp == NULL)
+	struct kr_rev_iter	*it;
+
+	if (itp == NULL || (it = *itp) == NULL)
 		return;
-	sqlite3_finalize((*itp)->stmt);
-	store_pwalk_free(&(*itp)->w);
-	free(*itp);
+	if (it->threaded) {
+		(void)pthread_mutex_lock(&it->mu);
+		it->stop = true;
+		(void)pthread_cond_broadcast(&it->cv);
+		(void)pthread_mutex_unlock(&it->mu);
+		(void)pthread_join(it->tid, NULL);
+	}
+	if (it->b != NULL) {
+		(void)pthread_cond_destroy(&it->cv);
+		(void)pthread_mutex_destroy(&it->mu);
+		free(it->b);
+	}
+	sqlite3_finalize(it->stmt);
+	store_pwalk_free(&it->w);
+	free(it);
 	*itp = NULL;
 }
 
