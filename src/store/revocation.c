@@ -238,17 +238,23 @@ kr_store_revocation_max_id(struct kr_store *st, const uint8_t *issuer,
  *
  * Reading and proving a million rows costs about as much as encoding
  * their CRL entries, so a proving iterator reads on a second thread (the
- * producer): it fills one of two batches with listed rows while the
- * caller takes the rows of the other.  The producer owns the connection
- * (opened without SQLite's mutexes) from the first kr_store_rev_iter_next
- * until the iterator has ended or is closed.  Its end (0, or the error of
- * the row that failed, message and all) comes after the rows before it,
- * as it did when the caller's thread read them.  With no thread to be
- * had, each batch is read on the caller's thread when it is wanted.
+ * producer): it fills a ring of batches with listed rows, in turn, while
+ * the caller takes the rows of the filled ones.  The ring is deep (about
+ * 12 ms of reading) because the caller stalls for milliseconds at a time
+ * while the kernel finds fresh pages for its CRL buffer; with two batches
+ * the producer waited through each stall (a build of 1M entries with
+ * memory fresh from the host: 0.40 s against 0.23 s).  The producer owns
+ * the connection (opened without SQLite's mutexes) from the first
+ * kr_store_rev_iter_next until the iterator has ended or is closed.  Its
+ * end (0, or the error of the row that failed, message and all) comes
+ * after the rows before it, as it did when the caller's thread read them.
+ * With no thread to be had, each batch is read on the caller's thread
+ * when it is wanted.
  */
 #define BUILD_COLUMNS \
 	"id, serial, revoked_at, reason, invalidity, expires, lifted_at"
 #define ITER_BATCH	4096			/* listed rows */
+#define ITER_BATCHES	16			/* in the ring: 3.7 MB */
 #define ITER_STEPS	(4 * ITER_BATCH)	/* rows read (a delta lists few) */
 
 /* What a CRL entry needs of a listed row. */
@@ -275,7 +281,7 @@ struct kr_rev_iter {
 	int64_t			 now;
 	int64_t			 base_max_id;	/* a delta: > 0 */
 	int64_t			 base_this_update;
-	/* A proving iterator's two batches (see above). */
+	/* A proving iterator's ring of batches (see above). */
 	struct iter_batch	*b;
 	struct iter_batch	*cur;		/* ready, being read */
 	int			 take;		/* the one read next */
@@ -315,7 +321,7 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 		kr_store_rev_iter_close(&it);
 		return ret;
 	}
-	if ((it->b = calloc(2, sizeof(*it->b))) == NULL) {
+	if ((it->b = calloc(ITER_BATCHES, sizeof(*it->b))) == NULL) {
 		kr_store_rev_iter_close(&it);
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	}
@@ -419,13 +425,13 @@ iter_wait_free(struct kr_rev_iter *it, struct iter_batch *bt)
 	return go;
 }
 
-/* The producer: batches, alternately, until the end or a stop. */
+/* The producer: the ring's batches in turn, until the end or a stop. */
 static void *
 iter_main(void *arg)
 {
 	struct kr_rev_iter	*it = arg;
 	struct iter_batch	*bt = &it->b[0];
-	int			 end = 1;
+	int			 end = 1, fill = 0;
 
 	while (end == 1 && iter_wait_free(it, bt)) {
 		end = iter_fill(it, bt);
@@ -434,7 +440,8 @@ iter_main(void *arg)
 		bt->ready = true;
 		(void)pthread_cond_broadcast(&it->cv);
 		(void)pthread_mutex_unlock(&it->mu);
-		bt = bt == &it->b[0] ? &it->b[1] : &it->b[0];
+		fill = (fill + 1) % ITER_BATCHES;
+		bt = &it->b[fill];
 	}
 	return NULL;
 }
@@ -463,7 +470,7 @@ iter_take(struct kr_rev_iter *it)
 	return bt;
 }
 
-/* Gives a spent batch back to the producer; the other is read next. */
+/* Gives a spent batch back to the producer; the next is read next. */
 static void
 iter_give(struct kr_rev_iter *it)
 {
@@ -472,7 +479,7 @@ iter_give(struct kr_rev_iter *it)
 	(void)pthread_cond_broadcast(&it->cv);
 	(void)pthread_mutex_unlock(&it->mu);
 	it->cur = NULL;
-	it->take ^= 1;
+	it->take = (it->take + 1) % ITER_BATCHES;
 	it->pos = 0;
 }
 

@@ -1238,23 +1238,45 @@ START_TEST(test_ledger_bulk_range)
 END_TEST
 
 /*
- * The CRL iterator reads and proves rows on a second thread, in batches
- * of a few thousand: these tests cross several batches and their ends.
+ * The CRL iterator reads and proves rows on a second thread, into a ring
+ * of 16 batches of 4096: these tests go round the ring (the reader waits
+ * for the caller) and cross the batches' ends.
  */
-#define ITER_ROWS	20000
+#define ITER_ROWS	100000
 #define ITER_NOW	1796000000
 
-/* Rows [from, from + n) of import_serial, bound as one imported range. */
+/* More rows than import_serial numbers: 0x30, then i in three bytes. */
+static void
+iter_serial(uint8_t *serial, size_t *len, int i)
+{
+	serial[0] = 0x30;
+	serial[1] = (uint8_t)(i >> 16);
+	serial[2] = (uint8_t)(i >> 8);
+	serial[3] = (uint8_t)i;
+	*len = 4;
+}
+
+/* Rows [from, from + n) of iter_serial, bound as one imported range. */
 static void
 import_range(const struct kr_key_rec *k, int from, int n)
 {
-	struct kr_import_batch	*b = NULL;
-	int			 i;
+	struct kr_import_batch		*b = NULL;
+	struct kr_revocation_rec	 r;
+	int				 i;
 
+	memset(&r, 0, sizeof(r));
+	memcpy(r.issuer_key_id, k->id, sizeof(r.issuer_key_id));
+	r.revoked_at = 1795000000;
+	r.reason = 1;
+	r.expires = 1900000000;
+	strcpy(r.source, "openssl-index");
 	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
-	for (i = from; i < from + n; i++)
-		import_rev(b, k, i, (uint32_t)i + 1, KR_OK);
+	for (i = from; i < from + n; i++) {
+		iter_serial(r.serial, &r.serial_len, i);
+		ck_assert_int_eq(kr_store_import_revocation(b, &r,
+		    (uint32_t)i + 1, &err), KR_OK);
+	}
 	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
 	kr_store_import_close(&b);
@@ -1277,7 +1299,7 @@ iter_count(struct kr_rev_iter *it, int64_t *last_id, int *ret)
 		ck_assert_int_gt(r.id, *last_id);
 		*last_id = r.id;
 		/* Imported rows only here: row id i + 1 has serial i. */
-		import_serial(s, &len, (int)r.id - 1);
+		iter_serial(s, &len, (int)r.id - 1);
 		ck_assert_uint_eq(r.serial_len, len);
 		ck_assert_mem_eq(r.serial, s, len);
 		ck_assert_int_eq(r.reason, 1);
@@ -1335,9 +1357,12 @@ START_TEST(test_rev_iter_tampered)
 	struct kr_rev_iter		*it = NULL;
 	struct kr_revocation_rec	 r;
 	struct kr_key_rec		 k;
+	char				 range[64];
 	int64_t				 last;
 	int				 ret;
 
+	(void)snprintf(range, sizeof(range), "revocations rows 1 to %d",
+	    ITER_ROWS / 2);
 	create_and_open();
 	bound_key("root", 1);
 	fill_key(&k, "root", 1);
@@ -1345,17 +1370,17 @@ START_TEST(test_rev_iter_tampered)
 	import_range(&k, ITER_ROWS / 2, ITER_ROWS / 2);
 	kr_store_close(&st);
 	ck_assert_int_eq(raw_exec("UPDATE revocations SET revoked_at = "
-	    "revoked_at + 1 WHERE id = 7000"), SQLITE_OK);
+	    "revoked_at + 1 WHERE id = 40000"), SQLITE_OK);
 	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
 	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
 	    &err), KR_OK);
 	ck_assert_int_eq(iter_count(it, &last, &ret), ITER_ROWS / 2);
 	ck_assert_int_eq(ret, KR_EVERIFY);
-	ck_assert_ptr_nonnull(strstr(err.msg, "revocations rows 1 to 10000"));
+	ck_assert_ptr_nonnull(strstr(err.msg, range));
 	ck_assert_ptr_nonnull(strstr(err.msg, "import.openssl-index"));
 	kr_err_clear(&err);
 	ck_assert_int_eq(kr_store_rev_iter_next(it, &r, &err), KR_EVERIFY);
-	ck_assert_ptr_nonnull(strstr(err.msg, "revocations rows 1 to 10000"));
+	ck_assert_ptr_nonnull(strstr(err.msg, range));
 	kr_store_rev_iter_close(&it);
 }
 END_TEST
