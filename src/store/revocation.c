@@ -256,6 +256,8 @@ kr_store_revocation_max_id(struct kr_store *st, const uint8_t *issuer,
 #define ITER_BATCH	4096			/* listed rows */
 #define ITER_BATCHES	16			/* in the ring: 3.7 MB */
 #define ITER_STEPS	(4 * ITER_BATCH)	/* rows read (a delta lists few) */
+#define ITER_FN		"kr_rev_row"
+#define ITER_PTR	"kr_rev_iter"
 
 /* What a CRL entry needs of a listed row. */
 struct iter_row {
@@ -292,6 +294,11 @@ struct kr_rev_iter {
 	pthread_cond_t		 cv;
 	pthread_t		 tid;
 	struct kr_err		 perr;		/* the producer's */
+	/* The producer's, for iter_row_fn during its sqlite3_step. */
+	uint8_t			 issuer[KR_STORE_ID_BYTES];
+	struct iter_batch	*fill;		/* the batch being filled */
+	int			 steps;		/* rows read into it */
+	int			 fret;		/* a row's failure */
 };
 
 int
@@ -309,14 +316,15 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 	it->now = now;
 	it->base_max_id = delta_base_max_id;
 	it->base_this_update = base_this_update;
+	memcpy(it->issuer, issuer, sizeof(it->issuer));
 	/*
-	 * "+issuer_key_id": read the table in row order instead of going
-	 * through the serial index row by row, which is several times
-	 * faster for the large CRLs this streams.
+	 * The table in row order (not through the serial index row by row,
+	 * several times slower for the large CRLs this streams), each row
+	 * handed to iter_row_fn; a result row ends a batch.
 	 */
-	if ((ret = store_prepare(st, "SELECT " BUILD_COLUMNS " FROM "
-	    "revocations WHERE +issuer_key_id = ?1 ORDER BY id", &it->stmt,
-	    err)) != KR_OK ||
+	if ((ret = store_prepare(st, "SELECT 1 FROM revocations WHERE "
+	    ITER_FN "(?1, issuer_key_id, " BUILD_COLUMNS ") ORDER BY id",
+	    &it->stmt, err)) != KR_OK ||
 	    (ret = store_pwalk_new(st, issuer, &it->w, err)) != KR_OK) {
 		kr_store_rev_iter_close(&it);
 		return ret;
@@ -327,8 +335,7 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 	}
 	(void)pthread_mutex_init(&it->mu, NULL);
 	(void)pthread_cond_init(&it->cv, NULL);
-	sqlite3_bind_blob(it->stmt, 1, issuer, KR_STORE_ID_BYTES,
-	    SQLITE_TRANSIENT);
+	sqlite3_bind_pointer(it->stmt, 1, it, ITER_PTR, NULL);
 	*out = it;
 	return KR_OK;
 }
@@ -351,60 +358,117 @@ store_build_listed(const struct kr_rev_iter *it, const struct store_crl_row *r,
 }
 
 static int
-store_build_row(struct kr_rev_iter *it, struct store_crl_row *r,
-    struct kr_err *err)
+store_build_row(struct kr_rev_iter *it, sqlite3_value **v,
+    struct store_crl_row *r, struct kr_err *err)
 {
-	sqlite3_stmt	*stmt = it->stmt;
-	int		 n = sqlite3_column_bytes(stmt, 1);
+	int	n = sqlite3_value_bytes(v[1]);
 
-	r->id = sqlite3_column_int64(stmt, 0);
-	r->serial = sqlite3_column_blob(stmt, 1);
+	r->id = sqlite3_value_int64(v[0]);
+	r->serial = sqlite3_value_blob(v[1]);
 	if (r->serial == NULL || n <= 0 || n > KR_STORE_SERIAL_MAX)
 		return store_damaged(it->st, err, "revocations row %lld: its "
 		    "serial is missing or longer than %d bytes (`keyrite audit "
 		    "verify` says more)", (long long)r->id,
 		    KR_STORE_SERIAL_MAX);
 	r->serial_len = (size_t)n;
-	r->revoked_at = sqlite3_column_int64(stmt, 2);
-	r->reason = sqlite3_column_int64(stmt, 3);
-	r->invalidity = sqlite3_column_int64(stmt, 4);
-	r->expires = sqlite3_column_int64(stmt, 5);
-	r->lifted = sqlite3_column_type(stmt, 6) != SQLITE_NULL;
-	r->lifted_at = sqlite3_column_int64(stmt, 6);
+	r->revoked_at = sqlite3_value_int64(v[2]);
+	r->reason = sqlite3_value_int64(v[3]);
+	r->invalidity = sqlite3_value_int64(v[4]);
+	r->expires = sqlite3_value_int64(v[5]);
+	r->lifted = sqlite3_value_type(v[6]) != SQLITE_NULL;
+	r->lifted_at = sqlite3_value_int64(v[6]);
 	return store_pwalk_row(it->w, r, err);
 }
 
+static void
+iter_put(struct iter_batch *bt, const struct store_crl_row *row, int reason)
+{
+	struct iter_row	*o = &bt->rows[bt->n++];
+
+	o->id = row->id;
+	o->revoked_at = row->revoked_at;
+	o->invalidity = row->invalidity;
+	o->reason = reason;
+	o->serial_len = (uint8_t)row->serial_len;
+	memcpy(o->serial, row->serial, row->serial_len);
+}
+
 /*
- * Reads and proves rows into a batch, up to ITER_BATCH listed or
- * ITER_STEPS read (so that a close is heard soon).  1: more may follow;
- * 0: the last row was read and the proof is complete; negative: the
- * error, in it->perr.
+ * ITER_FN, an SQL function the scan calls with each revocation row (the
+ * iterator, bound as a pointer, then issuer_key_id and BUILD_COLUMNS):
+ * SQLite hands the columns over as values, which takes a million rows
+ * about 40% less time than a sqlite3_step and eight sqlite3_column_*
+ * calls per row (each takes and checks the statement's state).  A row of
+ * the issuer is proven and, when the CRL lists it, put in the batch being
+ * filled.  The answer is 1 (a result row: sqlite3_step returns) once the
+ * batch is full or ITER_STEPS rows were read, otherwise 0; a row that
+ * fails fails the statement, its error kept in it->perr.
+ */
+static void
+iter_row_fn(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+	struct kr_rev_iter	*it = sqlite3_value_pointer(v[0], ITER_PTR);
+	struct store_crl_row	 row;
+	const void		*id;
+	int			 reason;
+
+	if (it == NULL || it->fill == NULL) {
+		sqlite3_result_error(ctx, ITER_FN ": misused", -1);
+		return;
+	}
+	it->steps++;
+	/* Here, not in SQL: this function sees every row, in id order. */
+	id = sqlite3_value_blob(v[1]);
+	if (sqlite3_value_type(v[1]) == SQLITE_BLOB &&
+	    sqlite3_value_bytes(v[1]) == KR_STORE_ID_BYTES &&
+	    memcmp(id, it->issuer, KR_STORE_ID_BYTES) == 0) {
+		if ((it->fret = store_build_row(it, v + 2, &row,
+		    &it->perr)) != KR_OK) {
+			sqlite3_result_error(ctx, ITER_FN ": a row failed", -1);
+			return;
+		}
+		if (store_build_listed(it, &row, &reason))
+			iter_put(it->fill, &row, reason);
+	}
+	sqlite3_result_int(ctx, it->fill->n == ITER_BATCH ||
+	    it->steps == ITER_STEPS);
+}
+
+/* At every connection: ITER_FN, for keyrite's own queries only. */
+int
+store_rev_functions(struct kr_store *st, struct kr_err *err)
+{
+	int	rc;
+
+	rc = sqlite3_create_function_v2(st->db, ITER_FN, 9, SQLITE_UTF8 |
+	    SQLITE_DIRECTONLY, NULL, iter_row_fn, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sqlite_err(st, rc, err, "setting up the "
+		    "connection");
+	return KR_OK;
+}
+
+/*
+ * Reads and proves rows into a batch: one step of the scan, which
+ * iter_row_fn ends after ITER_BATCH listed rows or ITER_STEPS read (so
+ * that a close is heard soon).  1: more may follow; 0: the last row was
+ * read and the proof is complete; negative: the error, in it->perr.
  */
 static int
 iter_fill(struct kr_rev_iter *it, struct iter_batch *bt)
 {
-	struct store_crl_row	 row;
-	struct iter_row		*o;
-	int			 rc = SQLITE_ROW, reason, ret, steps;
+	int	rc;
 
 	bt->n = 0;
-	for (steps = 0; bt->n < ITER_BATCH && steps < ITER_STEPS; steps++) {
-		if ((rc = sqlite3_step(it->stmt)) != SQLITE_ROW)
-			break;
-		if ((ret = store_build_row(it, &row, &it->perr)) != KR_OK)
-			return ret;
-		if (!store_build_listed(it, &row, &reason))
-			continue;
-		o = &bt->rows[bt->n++];
-		o->id = row.id;
-		o->revoked_at = row.revoked_at;
-		o->invalidity = row.invalidity;
-		o->reason = reason;
-		o->serial_len = (uint8_t)row.serial_len;
-		memcpy(o->serial, row.serial, row.serial_len);
-	}
+	it->fill = bt;
+	it->steps = 0;
+	it->fret = KR_OK;
+	rc = sqlite3_step(it->stmt);
+	it->fill = NULL;
 	if (rc == SQLITE_ROW)
 		return 1;
+	if (it->fret != KR_OK)
+		return it->fret;
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(it->st, rc, &it->perr, "reading the "
 		    "revocations");

@@ -1385,6 +1385,59 @@ START_TEST(test_rev_iter_tampered)
 }
 END_TEST
 
+/*
+ * Rows revoked one by one are proven by a query of their own, made from
+ * inside the scan: listed, or not when expired; one changed afterwards
+ * fails the stream where it stands, after the rows before it.
+ */
+START_TEST(test_rev_iter_single_rows)
+{
+	struct kr_rev_iter		*it = NULL;
+	struct kr_revocation_rec	 r;
+	struct kr_key_rec		 k;
+	int64_t				 last;
+	int				 i, ret;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	import_range(&k, 0, ITER_ROWS / 2);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		memcpy(r.issuer_key_id, k.id, sizeof(r.issuer_key_id));
+		iter_serial(r.serial, &r.serial_len, ITER_ROWS / 2 + i);
+		r.revoked_at = 1795000000;
+		r.reason = 1;
+		r.expires = i == 0 ? 1900000000 : ITER_NOW - 1;
+		strcpy(r.source, "keyrite");
+		ck_assert_int_eq(kr_store_revocation_insert(st, &r, &err),
+		    KR_OK);
+	}
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
+	    "revoke", "{}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	import_range(&k, ITER_ROWS / 2 + 2, ITER_ROWS / 2 - 2);
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
+	    &err), KR_OK);
+	ck_assert_int_eq(iter_count(it, &last, &ret), ITER_ROWS - 1);
+	ck_assert_msg(ret == 0, "%s", err.msg);
+	kr_store_rev_iter_close(&it);
+	/* The listed one changed behind keyrite's back. */
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 4 WHERE "
+	    "id = 50001"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
+	    &err), KR_OK);
+	ck_assert_int_eq(iter_count(it, &last, &ret), ITER_ROWS / 2);
+	ck_assert_int_eq(ret, KR_EVERIFY);
+	ck_assert_ptr_nonnull(strstr(err.msg, "revocations row 50001: reason "
+	    "differs"));
+	kr_store_rev_iter_close(&it);
+}
+END_TEST
+
 /* A caller that stops early (a bad entry) closes; the reader stops. */
 START_TEST(test_rev_iter_close_early)
 {
@@ -1469,6 +1522,7 @@ store_suite(void)
 	tcase_add_test(tc, test_import_first_error);
 	tcase_add_test(tc, test_rev_iter_batches);
 	tcase_add_test(tc, test_rev_iter_tampered);
+	tcase_add_test(tc, test_rev_iter_single_rows);
 	tcase_add_test(tc, test_rev_iter_close_early);
 	suite_add_tcase(s, tc);
 	return s;
