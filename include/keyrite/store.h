@@ -310,7 +310,10 @@ int	kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 /*
  * (The base and delta iterators prove every row of the issuer against
  * the audit chain as they stream it; the last call, which returns 0 or
- * KR_EVERIFY, ends the proof.  Use nothing built from them before.)
+ * KR_EVERIFY, ends the proof.  Use nothing built from them before.
+ * They read on a second thread, which owns the store's connection from
+ * the first kr_store_rev_iter_next until one returns 0 or an error, or
+ * the iterator is closed: make no other call on the store meanwhile.)
  */
 /*
  * Every revocation row of an issuer with id <= max_id, in row order (the

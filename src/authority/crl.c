@@ -474,6 +474,10 @@ kr_crl_preview_new(struct kr_crl_pub *p, const struct kr_crl_entry *e)
 	    kr_reason_name(e->reason), when);
 }
 
+/*
+ * One entry of the build.  The iterator's thread holds the store until
+ * the last row: this uses nothing of it.
+ */
 static int
 kr_crl_next_entry(void *arg, struct kr_crl_entry *e, struct kr_err *err)
 {

@@ -1,6 +1,7 @@
 /*
  * Revocations, imported certificates, CRLs and OCSP responses (schema v3).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,9 +235,46 @@ kr_store_revocation_max_id(struct kr_store *st, const uint8_t *issuer,
  * as it passes (store_pwalk), and return the rows the CRL lists.  The
  * proof ends with the last row: a caller uses nothing before the
  * iterator has said 0.
+ *
+ * Reading and proving a million rows costs about as much as encoding
+ * their CRL entries, so a proving iterator reads on a second thread (the
+ * producer): it fills a ring of batches with listed rows, in turn, while
+ * the caller takes the rows of the filled ones.  The ring is deep (about
+ * 12 ms of reading) because the caller stalls for milliseconds at a time
+ * while the kernel finds fresh pages for its CRL buffer; with two batches
+ * the producer waited through each stall (a build of 1M entries with
+ * memory fresh from the host: 0.40 s against 0.23 s).  The producer owns
+ * the connection (opened without SQLite's mutexes) from the first
+ * kr_store_rev_iter_next until the iterator has ended or is closed.  Its
+ * end (0, or the error of the row that failed, message and all) comes
+ * after the rows before it, as it did when the caller's thread read them.
+ * With no thread to be had, each batch is read on the caller's thread
+ * when it is wanted.
  */
 #define BUILD_COLUMNS \
 	"id, serial, revoked_at, reason, invalidity, expires, lifted_at"
+#define ITER_BATCH	4096			/* listed rows */
+#define ITER_BATCHES	16			/* in the ring: 3.7 MB */
+#define ITER_STEPS	(4 * ITER_BATCH)	/* rows read (a delta lists few) */
+#define ITER_FN		"kr_rev_row"
+#define ITER_PTR	"kr_rev_iter"
+
+/* What a CRL entry needs of a listed row. */
+struct iter_row {
+	int64_t		 id;
+	int64_t		 revoked_at;
+	int64_t		 invalidity;
+	int		 reason;
+	uint8_t		 serial_len;
+	uint8_t		 serial[KR_STORE_SERIAL_MAX];
+};
+
+struct iter_batch {
+	struct iter_row	 rows[ITER_BATCH];
+	size_t		 n;
+	int		 end;		/* 1: more follow; else the last (ret) */
+	bool		 ready;		/* the caller's (under mu) */
+};
 
 struct kr_rev_iter {
 	struct kr_store		*st;
@@ -245,6 +283,22 @@ struct kr_rev_iter {
 	int64_t			 now;
 	int64_t			 base_max_id;	/* a delta: > 0 */
 	int64_t			 base_this_update;
+	/* A proving iterator's ring of batches (see above). */
+	struct iter_batch	*b;
+	struct iter_batch	*cur;		/* ready, being read */
+	int			 take;		/* the one read next */
+	size_t			 pos;		/* cur's next row */
+	bool			 started, threaded;
+	bool			 stop;		/* under mu */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	pthread_t		 tid;
+	struct kr_err		 perr;		/* the producer's */
+	/* The producer's, for iter_row_fn during its sqlite3_step. */
+	uint8_t			 issuer[KR_STORE_ID_BYTES];
+	struct iter_batch	*fill;		/* the batch being filled */
+	int			 steps;		/* rows read into it */
+	int			 fret;		/* a row's failure */
 };
 
 int
@@ -262,20 +316,26 @@ kr_store_rev_iter_open(struct kr_store *st, const uint8_t *issuer,
 	it->now = now;
 	it->base_max_id = delta_base_max_id;
 	it->base_this_update = base_this_update;
+	memcpy(it->issuer, issuer, sizeof(it->issuer));
 	/*
-	 * "+issuer_key_id": read the table in row order instead of going
-	 * through the serial index row by row, which is several times
-	 * faster for the large CRLs this streams.
+	 * The table in row order (not through the serial index row by row,
+	 * several times slower for the large CRLs this streams), each row
+	 * handed to iter_row_fn; a result row ends a batch.
 	 */
-	if ((ret = store_prepare(st, "SELECT " BUILD_COLUMNS " FROM "
-	    "revocations WHERE +issuer_key_id = ?1 ORDER BY id", &it->stmt,
-	    err)) != KR_OK ||
+	if ((ret = store_prepare(st, "SELECT 1 FROM revocations WHERE "
+	    ITER_FN "(?1, issuer_key_id, " BUILD_COLUMNS ") ORDER BY id",
+	    &it->stmt, err)) != KR_OK ||
 	    (ret = store_pwalk_new(st, issuer, &it->w, err)) != KR_OK) {
 		kr_store_rev_iter_close(&it);
 		return ret;
 	}
-	sqlite3_bind_blob(it->stmt, 1, issuer, KR_STORE_ID_BYTES,
-	    SQLITE_TRANSIENT);
+	if ((it->b = calloc(ITER_BATCHES, sizeof(*it->b))) == NULL) {
+		kr_store_rev_iter_close(&it);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
+	(void)pthread_mutex_init(&it->mu, NULL);
+	(void)pthread_cond_init(&it->cv, NULL);
+	sqlite3_bind_pointer(it->stmt, 1, it, ITER_PTR, NULL);
 	*out = it;
 	return KR_OK;
 }
@@ -298,27 +358,222 @@ store_build_listed(const struct kr_rev_iter *it, const struct store_crl_row *r,
 }
 
 static int
-store_build_row(struct kr_rev_iter *it, struct store_crl_row *r,
-    struct kr_err *err)
+store_build_row(struct kr_rev_iter *it, sqlite3_value **v,
+    struct store_crl_row *r, struct kr_err *err)
 {
-	sqlite3_stmt	*stmt = it->stmt;
-	int		 n = sqlite3_column_bytes(stmt, 1);
+	int	n = sqlite3_value_bytes(v[1]);
 
-	r->id = sqlite3_column_int64(stmt, 0);
-	r->serial = sqlite3_column_blob(stmt, 1);
+	r->id = sqlite3_value_int64(v[0]);
+	r->serial = sqlite3_value_blob(v[1]);
 	if (r->serial == NULL || n <= 0 || n > KR_STORE_SERIAL_MAX)
 		return store_damaged(it->st, err, "revocations row %lld: its "
 		    "serial is missing or longer than %d bytes (`keyrite audit "
 		    "verify` says more)", (long long)r->id,
 		    KR_STORE_SERIAL_MAX);
 	r->serial_len = (size_t)n;
-	r->revoked_at = sqlite3_column_int64(stmt, 2);
-	r->reason = sqlite3_column_int64(stmt, 3);
-	r->invalidity = sqlite3_column_int64(stmt, 4);
-	r->expires = sqlite3_column_int64(stmt, 5);
-	r->lifted = sqlite3_column_type(stmt, 6) != SQLITE_NULL;
-	r->lifted_at = sqlite3_column_int64(stmt, 6);
+	r->revoked_at = sqlite3_value_int64(v[2]);
+	r->reason = sqlite3_value_int64(v[3]);
+	r->invalidity = sqlite3_value_int64(v[4]);
+	r->expires = sqlite3_value_int64(v[5]);
+	r->lifted = sqlite3_value_type(v[6]) != SQLITE_NULL;
+	r->lifted_at = sqlite3_value_int64(v[6]);
 	return store_pwalk_row(it->w, r, err);
+}
+
+static void
+iter_put(struct iter_batch *bt, const struct store_crl_row *row, int reason)
+{
+	struct iter_row	*o = &bt->rows[bt->n++];
+
+	o->id = row->id;
+	o->revoked_at = row->revoked_at;
+	o->invalidity = row->invalidity;
+	o->reason = reason;
+	o->serial_len = (uint8_t)row->serial_len;
+	memcpy(o->serial, row->serial, row->serial_len);
+}
+
+/*
+ * ITER_FN, an SQL function the scan calls with each revocation row (the
+ * iterator, bound as a pointer, then issuer_key_id and BUILD_COLUMNS):
+ * SQLite hands the columns over as values, which takes a million rows
+ * about 40% less time than a sqlite3_step and eight sqlite3_column_*
+ * calls per row (each takes and checks the statement's state).  A row of
+ * the issuer is proven and, when the CRL lists it, put in the batch being
+ * filled.  The answer is 1 (a result row: sqlite3_step returns) once the
+ * batch is full or ITER_STEPS rows were read, otherwise 0; a row that
+ * fails fails the statement, its error kept in it->perr.
+ */
+static void
+iter_row_fn(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+	struct kr_rev_iter	*it = sqlite3_value_pointer(v[0], ITER_PTR);
+	struct store_crl_row	 row;
+	const void		*id;
+	int			 reason;
+
+	if (it == NULL || it->fill == NULL) {
+		sqlite3_result_error(ctx, ITER_FN ": misused", -1);
+		return;
+	}
+	it->steps++;
+	/* Here, not in SQL: this function sees every row, in id order. */
+	id = sqlite3_value_blob(v[1]);
+	if (sqlite3_value_type(v[1]) == SQLITE_BLOB &&
+	    sqlite3_value_bytes(v[1]) == KR_STORE_ID_BYTES &&
+	    memcmp(id, it->issuer, KR_STORE_ID_BYTES) == 0) {
+		if ((it->fret = store_build_row(it, v + 2, &row,
+		    &it->perr)) != KR_OK) {
+			sqlite3_result_error(ctx, ITER_FN ": a row failed", -1);
+			return;
+		}
+		if (store_build_listed(it, &row, &reason))
+			iter_put(it->fill, &row, reason);
+	}
+	sqlite3_result_int(ctx, it->fill->n == ITER_BATCH ||
+	    it->steps == ITER_STEPS);
+}
+
+/* At every connection: ITER_FN, for keyrite's own queries only. */
+int
+store_rev_functions(struct kr_store *st, struct kr_err *err)
+{
+	int	rc;
+
+	rc = sqlite3_create_function_v2(st->db, ITER_FN, 9, SQLITE_UTF8 |
+	    SQLITE_DIRECTONLY, NULL, iter_row_fn, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sqlite_err(st, rc, err, "setting up the "
+		    "connection");
+	return KR_OK;
+}
+
+/*
+ * Reads and proves rows into a batch: one step of the scan, which
+ * iter_row_fn ends after ITER_BATCH listed rows or ITER_STEPS read (so
+ * that a close is heard soon).  1: more may follow; 0: the last row was
+ * read and the proof is complete; negative: the error, in it->perr.
+ */
+static int
+iter_fill(struct kr_rev_iter *it, struct iter_batch *bt)
+{
+	int	rc;
+
+	bt->n = 0;
+	it->fill = bt;
+	it->steps = 0;
+	it->fret = KR_OK;
+	rc = sqlite3_step(it->stmt);
+	it->fill = NULL;
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (it->fret != KR_OK)
+		return it->fret;
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(it->st, rc, &it->perr, "reading the "
+		    "revocations");
+	return store_pwalk_end(it->w, &it->perr);
+}
+
+/* Waits until a batch is the producer's to fill; false: stop. */
+static bool
+iter_wait_free(struct kr_rev_iter *it, struct iter_batch *bt)
+{
+	bool	go;
+
+	(void)pthread_mutex_lock(&it->mu);
+	while (bt->ready && !it->stop)
+		(void)pthread_cond_wait(&it->cv, &it->mu);
+	go = !it->stop;
+	(void)pthread_mutex_unlock(&it->mu);
+	return go;
+}
+
+/* The producer: the ring's batches in turn, until the end or a stop. */
+static void *
+iter_main(void *arg)
+{
+	struct kr_rev_iter	*it = arg;
+	struct iter_batch	*bt = &it->b[0];
+	int			 end = 1, fill = 0;
+
+	while (end == 1 && iter_wait_free(it, bt)) {
+		end = iter_fill(it, bt);
+		(void)pthread_mutex_lock(&it->mu);
+		bt->end = end;
+		bt->ready = true;
+		(void)pthread_cond_broadcast(&it->cv);
+		(void)pthread_mutex_unlock(&it->mu);
+		fill = (fill + 1) % ITER_BATCHES;
+		bt = &it->b[fill];
+	}
+	return NULL;
+}
+
+/* The caller's next batch: once the producer has it ready, or read here. */
+static struct iter_batch *
+iter_take(struct kr_rev_iter *it)
+{
+	struct iter_batch	*bt = &it->b[it->take];
+
+	if (!it->started) {
+		it->started = true;
+		it->threaded = kr_thread_start(&it->tid, iter_main, it);
+	}
+	if (!it->threaded) {
+		if (!bt->ready) {
+			bt->end = iter_fill(it, bt);
+			bt->ready = true;
+		}
+		return bt;
+	}
+	(void)pthread_mutex_lock(&it->mu);
+	while (!bt->ready)
+		(void)pthread_cond_wait(&it->cv, &it->mu);
+	(void)pthread_mutex_unlock(&it->mu);
+	return bt;
+}
+
+/* Gives a spent batch back to the producer; the next is read next. */
+static void
+iter_give(struct kr_rev_iter *it)
+{
+	(void)pthread_mutex_lock(&it->mu);
+	it->cur->ready = false;
+	(void)pthread_cond_broadcast(&it->cv);
+	(void)pthread_mutex_unlock(&it->mu);
+	it->cur = NULL;
+	it->take = (it->take + 1) % ITER_BATCHES;
+	it->pos = 0;
+}
+
+static int
+iter_next_proven(struct kr_rev_iter *it, struct kr_revocation_rec *r,
+    struct kr_err *err)
+{
+	const struct iter_row	*o;
+
+	for (;;) {
+		if (it->cur == NULL)
+			it->cur = iter_take(it);
+		if (it->pos < it->cur->n)
+			break;
+		if (it->cur->end != 1) {
+			/* Kept: a call after the end says it again. */
+			if (it->cur->end < 0)
+				*err = it->perr;
+			return it->cur->end;
+		}
+		iter_give(it);
+	}
+	o = &it->cur->rows[it->pos++];
+	r->id = o->id;
+	memcpy(r->serial, o->serial, o->serial_len);
+	r->serial_len = o->serial_len;
+	r->revoked_at = o->revoked_at;
+	r->reason = o->reason;
+	r->invalidity = o->invalidity;
+	return 1;
 }
 
 int
@@ -370,42 +625,43 @@ int
 kr_store_rev_iter_next(struct kr_rev_iter *it, struct kr_revocation_rec *r,
     struct kr_err *err)
 {
-	struct store_crl_row	row;
-	int			rc, reason, ret;
+	int	rc;
 
-	while ((rc = sqlite3_step(it->stmt)) == SQLITE_ROW) {
-		if (it->w == NULL) {
-			store_iter_row(it->stmt, r);
-			return 1;
-		}
-		if ((ret = store_build_row(it, &row, err)) != KR_OK)
-			return ret;
-		if (!store_build_listed(it, &row, &reason))
-			continue;
-		r->id = row.id;
-		memcpy(r->serial, row.serial, row.serial_len);
-		r->serial_len = row.serial_len;
-		r->revoked_at = row.revoked_at;
-		r->reason = reason;
-		r->invalidity = row.invalidity;
+	if (it->w != NULL)
+		return iter_next_proven(it, r, err);
+	if ((rc = sqlite3_step(it->stmt)) == SQLITE_ROW) {
+		store_iter_row(it->stmt, r);
 		return 1;
 	}
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(it->st, rc, err, "reading the "
 		    "revocations");
-	if (it->w != NULL && (ret = store_pwalk_end(it->w, err)) != KR_OK)
-		return ret;
 	return 0;
 }
 
+/* Stops the producer, if any, before the statement and proof go. */
 void
 kr_store_rev_iter_close(struct kr_rev_iter **itp)
 {
-	if (itp == NULL || *itp == NULL)
+	struct kr_rev_iter	*it;
+
+	if (itp == NULL || (it = *itp) == NULL)
 		return;
-	sqlite3_finalize((*itp)->stmt);
-	store_pwalk_free(&(*itp)->w);
-	free(*itp);
+	if (it->threaded) {
+		(void)pthread_mutex_lock(&it->mu);
+		it->stop = true;
+		(void)pthread_cond_broadcast(&it->cv);
+		(void)pthread_mutex_unlock(&it->mu);
+		(void)pthread_join(it->tid, NULL);
+	}
+	if (it->b != NULL) {
+		(void)pthread_cond_destroy(&it->cv);
+		(void)pthread_mutex_destroy(&it->mu);
+		free(it->b);
+	}
+	sqlite3_finalize(it->stmt);
+	store_pwalk_free(&it->w);
+	free(it);
 	*itp = NULL;
 }
 

@@ -285,7 +285,8 @@ store_connect(struct kr_store *st, struct kr_err *err)
 	if ((ret = store_journal_wal(st, err)) != KR_OK)
 		return ret;
 	if ((ret = store_exec(st, store_pragmas, "setting up the "
-	    "connection", err)) != KR_OK)
+	    "connection", err)) != KR_OK ||
+	    (ret = store_rev_functions(st, err)) != KR_OK)
 		return ret;
 	return store_foreign_keys_on(st, err);
 }

@@ -97,6 +97,9 @@ struct store_crl_row {
 	int64_t		 lifted_at;
 };
 
+/* revocation.c: the SQL function of the CRL iterator's scan. */
+int	store_rev_functions(struct kr_store *, struct kr_err *) KR_WUR;
+
 struct store_pwalk;
 int	store_pwalk_new(struct kr_store *, const uint8_t *,
 	    struct store_pwalk **, struct kr_err *) KR_WUR;

@@ -276,6 +276,52 @@ START_TEST(test_file_size_limit)
 }
 END_TEST
 
+/*
+ * A write of more than 8 MiB goes around the page cache where it can, an
+ * aligned chunk at a time, and its tail the usual way: the bytes read
+ * back are the bytes given, from any address, staged or not; a size
+ * limit hit on the way is reported as any other and leaves nothing.
+ */
+START_TEST(test_file_write_large)
+{
+	struct rlimit	 rl = { 1 << 20, 1 << 20 };
+	struct kr_err	 e;
+	const size_t	 n = ((size_t)9 << 20) + 4097;
+	uint8_t		*big, *data;
+	size_t		 i, len;
+	char		*p, *tmp;
+
+	ck_assert_ptr_nonnull(big = malloc(n + 1));
+	for (i = 0; i < n + 1; i++)
+		big[i] = (uint8_t)(i * 131 + (i >> 12));
+	p = kr_path_join(tmpdir, "big");
+	/* big + 1: the bytes do not start on any boundary. */
+	ck_assert_int_eq(kr_file_write(p, big + 1, n, KR_FILE_NOREPLACE, &e),
+	    KR_OK);
+	ck_assert_int_eq(kr_file_read(p, n, false, &data, &len, &e), KR_OK);
+	ck_assert(len == n && memcmp(data, big + 1, n) == 0);
+	free(data);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(kr_file_stage(p, big, n, &tmp, &e), KR_OK);
+	ck_assert_int_eq(kr_file_place(tmp, p, &e), KR_OK);
+	free(tmp);
+	ck_assert_int_eq(kr_file_read(p, n, false, &data, &len, &e), KR_OK);
+	ck_assert(len == n && memcmp(data, big, n) == 0);
+	free(data);
+	ck_assert_int_eq(unlink(p), 0);
+	(void)signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(kr_file_write(p, big, n, KR_FILE_NOREPLACE, &e),
+	    KR_EIO);
+	ck_assert_ptr_nonnull(strstr(e.msg, "ulimit -f"));
+	ck_assert_int_eq(kr_file_stage(p, big, n, &tmp, &e), KR_EIO);
+	ck_assert_ptr_null(tmp);
+	ck_assert_int_eq(entries(), 0);
+	free(p);
+	free(big);
+}
+END_TEST
+
 START_TEST(test_secure_memory)
 {
 	uint8_t	*p = kr_secure_alloc(64);
@@ -488,6 +534,7 @@ base_suite(void)
 	tcase_add_test(tc, test_file_no_leftovers);
 	tcase_add_test(tc, test_file_stage_place);
 	tcase_add_test(tc, test_file_size_limit);
+	tcase_add_test(tc, test_file_write_large);
 	tcase_add_test(tc, test_secure_memory);
 	tcase_add_test(tc, test_harden);
 	tcase_add_test(tc, test_time);

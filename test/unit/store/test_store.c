@@ -1237,6 +1237,235 @@ START_TEST(test_ledger_bulk_range)
 }
 END_TEST
 
+/*
+ * The CRL iterator reads and proves rows on a second thread, into a ring
+ * of 16 batches of 4096: these tests go round the ring (the reader waits
+ * for the caller) and cross the batches' ends.
+ */
+#define ITER_ROWS	100000
+#define ITER_NOW	1796000000
+
+/* More rows than import_serial numbers: 0x30, then i in three bytes. */
+static void
+iter_serial(uint8_t *serial, size_t *len, int i)
+{
+	serial[0] = 0x30;
+	serial[1] = (uint8_t)(i >> 16);
+	serial[2] = (uint8_t)(i >> 8);
+	serial[3] = (uint8_t)i;
+	*len = 4;
+}
+
+/* Rows [from, from + n) of iter_serial, bound as one imported range. */
+static void
+import_range(const struct kr_key_rec *k, int from, int n)
+{
+	struct kr_import_batch		*b = NULL;
+	struct kr_revocation_rec	 r;
+	int				 i;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.issuer_key_id, k->id, sizeof(r.issuer_key_id));
+	r.revoked_at = 1795000000;
+	r.reason = 1;
+	r.expires = 1900000000;
+	strcpy(r.source, "openssl-index");
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
+	for (i = from; i < from + n; i++) {
+		iter_serial(r.serial, &r.serial_len, i);
+		ck_assert_int_eq(kr_store_import_revocation(b, &r,
+		    (uint32_t)i + 1, &err), KR_OK);
+	}
+	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
+	kr_store_import_close(&b);
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
+	    "import.openssl-index", "{}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+}
+
+/* Counts what the iterator gives; *ret gets its last answer. */
+static int
+iter_count(struct kr_rev_iter *it, int64_t *last_id, int *ret)
+{
+	struct kr_revocation_rec	r;
+	uint8_t				s[KR_STORE_SERIAL_MAX];
+	size_t				len;
+	int				n = 0;
+
+	*last_id = 0;
+	while ((*ret = kr_store_rev_iter_next(it, &r, &err)) == 1) {
+		ck_assert_int_gt(r.id, *last_id);
+		*last_id = r.id;
+		/* Imported rows only here: row id i + 1 has serial i. */
+		iter_serial(s, &len, (int)r.id - 1);
+		ck_assert_uint_eq(r.serial_len, len);
+		ck_assert_mem_eq(r.serial, s, len);
+		ck_assert_int_eq(r.reason, 1);
+		n++;
+	}
+	return n;
+}
+
+START_TEST(test_rev_iter_batches)
+{
+	struct kr_rev_iter		*it = NULL;
+	struct kr_revocation_rec	 r;
+	struct kr_key_rec		 k;
+	int64_t				 last, max;
+	int				 ret;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	import_range(&k, 0, ITER_ROWS);
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
+	    &err), KR_OK);
+	ck_assert_int_eq(iter_count(it, &last, &ret), ITER_ROWS);
+	ck_assert_msg(ret == 0, "%s", err.msg);
+	ck_assert_int_eq(last, ITER_ROWS);
+	/* The end is said again; the connection is the caller's again. */
+	ck_assert_int_eq(kr_store_rev_iter_next(it, &r, &err), 0);
+	kr_store_rev_iter_close(&it);
+	ck_assert_int_eq(kr_store_revocation_max_id(st, k.id, &max, &err),
+	    KR_OK);
+	ck_assert_int_eq(max, ITER_ROWS);
+	/* A delta lists the last ten: whole batches read list nothing. */
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW,
+	    ITER_ROWS - 10, ITER_NOW - 1, &it, &err), KR_OK);
+	ck_assert_int_eq(iter_count(it, &last, &ret), 10);
+	ck_assert_msg(ret == 0, "%s", err.msg);
+	ck_assert_int_eq(last, ITER_ROWS);
+	kr_store_rev_iter_close(&it);
+	/* Expired certificates are read and proven, not listed. */
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, 1900000001, 0, 0,
+	    &it, &err), KR_OK);
+	ck_assert_int_eq(iter_count(it, &last, &ret), 0);
+	ck_assert_msg(ret == 0, "%s", err.msg);
+	kr_store_rev_iter_close(&it);
+}
+END_TEST
+
+/*
+ * A changed row fails the proof of its range when the range ends: in the
+ * middle of the stream, after the rows before it, with the message the
+ * proof wrote.
+ */
+START_TEST(test_rev_iter_tampered)
+{
+	struct kr_rev_iter		*it = NULL;
+	struct kr_revocation_rec	 r;
+	struct kr_key_rec		 k;
+	char				 range[64];
+	int64_t				 last;
+	int				 ret;
+
+	(void)snprintf(range, sizeof(range), "revocations rows 1 to %d",
+	    ITER_ROWS / 2);
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	import_range(&k, 0, ITER_ROWS / 2);
+	import_range(&k, ITER_ROWS / 2, ITER_ROWS / 2);
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET revoked_at = "
+	    "revoked_at + 1 WHERE id = 40000"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
+	    &err), KR_OK);
+	ck_assert_int_eq(iter_count(it, &last, &ret), ITER_ROWS / 2);
+	ck_assert_int_eq(ret, KR_EVERIFY);
+	ck_assert_ptr_nonnull(strstr(err.msg, range));
+	ck_assert_ptr_nonnull(strstr(err.msg, "import.openssl-index"));
+	kr_err_clear(&err);
+	ck_assert_int_eq(kr_store_rev_iter_next(it, &r, &err), KR_EVERIFY);
+	ck_assert_ptr_nonnull(strstr(err.msg, range));
+	kr_store_rev_iter_close(&it);
+}
+END_TEST
+
+/*
+ * Rows revoked one by one are proven by a query of their own, made from
+ * inside the scan: listed, or not when expired; one changed afterwards
+ * fails the stream where it stands, after the rows before it.
+ */
+START_TEST(test_rev_iter_single_rows)
+{
+	struct kr_rev_iter		*it = NULL;
+	struct kr_revocation_rec	 r;
+	struct kr_key_rec		 k;
+	int64_t				 last;
+	int				 i, ret;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	import_range(&k, 0, ITER_ROWS / 2);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		memcpy(r.issuer_key_id, k.id, sizeof(r.issuer_key_id));
+		iter_serial(r.serial, &r.serial_len, ITER_ROWS / 2 + i);
+		r.revoked_at = 1795000000;
+		r.reason = 1;
+		r.expires = i == 0 ? 1900000000 : ITER_NOW - 1;
+		strcpy(r.source, "keyrite");
+		ck_assert_int_eq(kr_store_revocation_insert(st, &r, &err),
+		    KR_OK);
+	}
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
+	    "revoke", "{}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	import_range(&k, ITER_ROWS / 2 + 2, ITER_ROWS / 2 - 2);
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
+	    &err), KR_OK);
+	ck_assert_int_eq(iter_count(it, &last, &ret), ITER_ROWS - 1);
+	ck_assert_msg(ret == 0, "%s", err.msg);
+	kr_store_rev_iter_close(&it);
+	/* The listed one changed behind keyrite's back. */
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 4 WHERE "
+	    "id = 50001"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
+	    &err), KR_OK);
+	ck_assert_int_eq(iter_count(it, &last, &ret), ITER_ROWS / 2);
+	ck_assert_int_eq(ret, KR_EVERIFY);
+	ck_assert_ptr_nonnull(strstr(err.msg, "revocations row 50001: reason "
+	    "differs"));
+	kr_store_rev_iter_close(&it);
+}
+END_TEST
+
+/* A caller that stops early (a bad entry) closes; the reader stops. */
+START_TEST(test_rev_iter_close_early)
+{
+	struct kr_rev_iter		*it = NULL;
+	struct kr_revocation_rec	 r;
+	struct kr_key_rec		 k;
+	int64_t				 max;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	import_range(&k, 0, ITER_ROWS);
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
+	    &err), KR_OK);
+	ck_assert_int_eq(kr_store_rev_iter_next(it, &r, &err), 1);
+	ck_assert_int_eq(r.id, 1);
+	kr_store_rev_iter_close(&it);
+	ck_assert_ptr_null(it);
+	/* Opened and closed unread: no reader was started. */
+	ck_assert_int_eq(kr_store_rev_iter_open(st, k.id, ITER_NOW, 0, 0, &it,
+	    &err), KR_OK);
+	kr_store_rev_iter_close(&it);
+	ck_assert_int_eq(kr_store_revocation_max_id(st, k.id, &max, &err),
+	    KR_OK);
+	ck_assert_int_eq(max, ITER_ROWS);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1291,6 +1520,10 @@ store_suite(void)
 	tcase_add_test(tc, test_ledger_bulk_range);
 	tcase_add_test(tc, test_import_batches);
 	tcase_add_test(tc, test_import_first_error);
+	tcase_add_test(tc, test_rev_iter_batches);
+	tcase_add_test(tc, test_rev_iter_tampered);
+	tcase_add_test(tc, test_rev_iter_single_rows);
+	tcase_add_test(tc, test_rev_iter_close_early);
 	suite_add_tcase(s, tc);
 	return s;
 }
