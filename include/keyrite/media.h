@@ -68,7 +68,7 @@ int		 kr_media_write(enum kr_artifact type, const char *path,
  * the file has a name.
  */
 #define KR_MEDIA_CARRY	24
-#define KR_MEDIA_HEAD	8192
+#define KR_MEDIA_HEAD	16384
 
 struct kr_media_stream {
 	struct kr_file_out	out;

@@ -204,11 +204,13 @@ kr_media_tlv(const uint8_t *p, const uint8_t *end, struct kr_media_tlv *t)
 
 /*
  * Walks the elements inside a SEQUENCE whose contents run from `p` to
- * `lim` (its declared end) of which the bytes up to `end` are at hand.
- * `tags` are the tags expected in order; a tag with 0x100 set is
- * optional.  Every element must lie inside the SEQUENCE; those wholly at
- * hand must fill it exactly.  `ints`: the value of a first INTEGER must
- * be this (-1: any).
+ * `lim` (its declared end), all of it at hand (`end` >= `lim`: a private
+ * key is a few kilobytes; a structure longer than what is at hand is a
+ * certificate, a CRL or an image, never refused as a key).  `tags` are
+ * the tags expected in order; a tag with 0x100 set is optional.  Every
+ * element must lie inside the SEQUENCE and together they fill it
+ * exactly.  `first_int`: the value of a first INTEGER must be this (-1:
+ * any).
  */
 static bool
 kr_media_seq_is(const uint8_t *p, const uint8_t *lim, const uint8_t *end,
@@ -217,9 +219,9 @@ kr_media_seq_is(const uint8_t *p, const uint8_t *lim, const uint8_t *end,
 	struct kr_media_tlv	t;
 	size_t			i;
 
+	if (lim > end)
+		return false;
 	for (i = 0; i < ntags && p < lim; i++) {
-		if (p >= end)
-			return true;	/* the rest is beyond what is at hand */
 		if (!kr_media_tlv(p, end, &t) ||
 		    t.tag != (uint8_t)tags[i]) {
 			if ((tags[i] & 0x100) != 0)
@@ -229,7 +231,7 @@ kr_media_seq_is(const uint8_t *p, const uint8_t *lim, const uint8_t *end,
 		if (t.len > (uint64_t)(lim - t.val))
 			return false;
 		if (i == 0 && first_int >= 0 && (t.len != 1 ||
-		    (t.val < end && t.val[0] != first_int)))
+		    t.val[0] != first_int))
 			return false;
 		p = t.val + t.len;
 	}

@@ -116,8 +116,10 @@ kr_media_stream_commit(struct kr_media_stream *s, struct kr_err *err)
 
 	if (!s->closed && kr_media_key_head(s->head, s->head_len, s->len,
 	    &hit)) {
+		/* Said while the stream still knows its path. */
+		(void)kr_media_key_refused(s->type, s->out.path, &hit, err);
 		kr_media_stream_abort(s);
-		return kr_media_key_refused(s->type, s->out.path, &hit, err);
+		return err->code;
 	}
 	if (s->closed) {
 		kr_media_stream_abort(s);

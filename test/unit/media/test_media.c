@@ -812,7 +812,8 @@ passes(const char *what, const void *p, size_t len)
 START_TEST(test_scan_lookalikes)
 {
 	static const char	*files[] = { "c.der", "c.pem", "crl.der",
-				    "pub.der", "sig.der", "rand.bin" };
+				    "bigcrl.der", "pub.der", "sig.der",
+				    "rand.bin" };
 	uint8_t			*p, img[600];
 	size_t			 len, i, n = 0;
 
@@ -827,7 +828,16 @@ START_TEST(test_scan_lookalikes)
 	    "-cert c.pem -out crl.pem >>cmd.log 2>&1 && openssl crl -in "
 	    "crl.pem -outform DER -out crl.der && printf x > m && openssl "
 	    "dgst -sha256 -sign ca.key -out sig.der m && head -c 65536 "
-	    "/dev/urandom > rand.bin && rm -f ca.key");
+	    "/dev/urandom > rand.bin && i=1 && while [ $i -le 900 ]; do "
+	    "printf 'R\\t351231000000Z\\t261101120000Z\\t%%04X\\tunknown"
+	    "\\t/CN=d%%d\\n' $i $i; i=$((i + 1)); done > idx && openssl ca "
+	    "-config ca.cnf -gencrl -keyfile ca.key -cert c.pem -out big.pem "
+	    ">>cmd.log 2>&1 && openssl crl -in big.pem -outform DER -out "
+	    "bigcrl.der && rm -f ca.key");
+	/* A CRL longer than a stream keeps of its start (KR_MEDIA_HEAD). */
+	p = tl_read("bigcrl.der", &len);
+	ck_assert_uint_gt(len, KR_MEDIA_HEAD);
+	free(p);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		p = tl_read(files[i], &len);
 		passes(files[i], p, len);
