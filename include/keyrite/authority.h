@@ -23,6 +23,7 @@
 #include <keyrite/x509.h>
 #include <keyrite/crl.h>
 #include <keyrite/firmware.h>
+#include <keyrite/media.h>
 
 #define KR_PASSPHRASE_MAX	1024
 
@@ -751,6 +752,12 @@ struct kr_export_result {
 int		 kr_authority_export(struct kr_appliance *,
 		    const struct kr_export_req *, struct kr_export_result *,
 		    struct kr_err *) KR_WUR;
+/*
+ * export verify DIR: an export folder checked on any machine, with no
+ * state folder (media/export_verify.c does the reading).
+ */
+int		 kr_authority_export_verify(const char *dir,
+		    struct kr_media_export_report *, struct kr_err *) KR_WUR;
 
 /* key export-public: pem, minisign or mcuboot-c text (malloc'd). */
 int		 kr_authority_export_public(struct kr_appliance *app,
@@ -818,6 +825,9 @@ struct kr_transcript_sig {
 typedef int kr_transcript_who_cb(void *arg, const char *custodian,
 		    const uint8_t *pk, struct kr_buf *msg, struct kr_err *err);
 
+/* The custodian a share file names (its public header), or an error. */
+int		 kr_authority_share_holder(const char *path, char *custodian,
+		    size_t cap, struct kr_err *err) KR_WUR;
 int		 kr_authority_transcript_sign(struct kr_appliance *app,
 		    const char *share_file,
 		    const struct kr_passphrase_source *src,

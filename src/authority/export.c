@@ -496,3 +496,10 @@ out:
 	free(e.refs);
 	return ret;
 }
+
+int
+kr_authority_export_verify(const char *dir, struct kr_media_export_report *r,
+    struct kr_err *err)
+{
+	return kr_media_export_verify(dir, r, err);
+}

@@ -181,3 +181,24 @@ kr_authority_transcript_write(struct kr_appliance *app, const char *dir,
 	}
 	return ret;
 }
+
+int
+kr_authority_share_holder(const char *path, char *custodian, size_t cap,
+    struct kr_err *err)
+{
+	struct kr_share	*sh;
+	uint8_t		*file = NULL;
+	size_t		 len = 0;
+	int		 ret;
+
+	if ((sh = calloc(1, sizeof(*sh))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
+	    err)) == KR_OK &&
+	    (ret = kr_share_parse(file, len, path, sh, err)) == KR_OK)
+		(void)snprintf(custodian, cap, "%s", sh->h.custodian);
+	kr_share_clear(sh);
+	free(sh);
+	free(file);
+	return ret;
+}

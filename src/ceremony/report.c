@@ -465,11 +465,9 @@ static int
 rp_sign_precheck(struct rp *rp, const char *const *files, size_t n,
     struct kr_err *err)
 {
-	struct kr_share	 sh;
 	struct kr_err	 e;
-	uint8_t		*buf;
-	size_t		 i, k, len;
-	char		 missing[512] = "";
+	size_t		 i, k;
+	char		 missing[512] = "", who[KR_CUSTODIAN_NAME_MAX + 1];
 
 	for (i = 0; i < rp->ap.n; i++)
 		if (rp->ap.a[i].npk == 0)
@@ -481,13 +479,10 @@ rp_sign_precheck(struct rp *rp, const char *const *files, size_t n,
 	for (i = 0; i < rp->ap.n; i++) {
 		for (k = 0; k < n; k++) {
 			kr_err_clear(&e);
-			buf = NULL;
-			if (kr_file_read(files[k], KR_SHARE_FILE_MAX, false,
-			    &buf, &len, &e) == KR_OK && kr_share_parse(buf,
-			    len, files[k], &sh, &e) == KR_OK &&
-			    strcmp(sh.h.custodian, rp->ap.a[i].name) == 0)
+			if (kr_authority_share_holder(files[k], who,
+			    sizeof(who), &e) == KR_OK &&
+			    strcmp(who, rp->ap.a[i].name) == 0)
 				k = n + 1;
-			free(buf);
 		}
 		if (k == n)
 			(void)snprintf(missing + strlen(missing),

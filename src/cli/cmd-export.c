@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <keyrite/media.h>
 
 #include "cli.h"
 
@@ -126,7 +125,7 @@ cmd_export_verify_exec(struct cmd_ctx *ctx, void *opts, int argc,
 		return cmd_usage_error(ctx, "name one export folder");
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return kr_err_set(&ctx->err, KR_ENOMEM, "out of memory");
-	ret = kr_media_export_verify(argv[0], r, &ctx->err);
+	ret = kr_authority_export_verify(argv[0], r, &ctx->err);
 	if (r->manifest_sha256[0] != '\0')
 		cmd_printf(ctx, "Export %s: %zu files listed, %zu match; "
 		    "MANIFEST.json SHA-256 %s\n", argv[0], r->files,
