@@ -328,5 +328,12 @@ bool		 kr_text_safe(const char *s, size_t len, unsigned flags);
 #define KR_TIME_STR_BYTES	21
 void		 kr_time_format(int64_t, char *);
 int64_t		 kr_time_now(void);
+/*
+ * The reverse: "YYYY-MM-DD" (midnight) and/or "YYYY-MM-DDTHH:MM:SSZ", as
+ * `forms` allows, a real UTC date and time from 1970 on; false if not.
+ */
+#define KR_TIME_DAY	0x1u
+#define KR_TIME_SECOND	0x2u
+bool		 kr_time_parse(const char *, unsigned forms, int64_t *);
 
 #endif /* KEYRITE_BASE_H */

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "authority_int.h"
 
@@ -89,21 +88,12 @@ static int
 kr_crl_req_time(struct kr_reqf_reader *r, const char *name, int64_t *out,
     struct kr_err *err)
 {
-	struct tm	 tm;
-	char		 back[KR_TIME_STR_BYTES];
-	const char	*end;
-	int		 ret;
+	int	ret;
 
 	if ((ret = kr_reqf_next(r, name, err)) != KR_OK)
 		return ret;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(r->val, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0' || (*out = timegm(&tm)) <= 0)
-		goto bad;
-	kr_time_format(*out, back);
-	if (strcmp(back, r->val) == 0)
+	if (kr_time_parse(r->val, KR_TIME_SECOND, out) && *out > 0)
 		return KR_OK;
-bad:
 	return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' wants a time "
 	    "as YYYY-MM-DDTHH:MM:SSZ: nothing was signed", r->path, r->line,
 	    name);

@@ -32,23 +32,14 @@ static const struct cmd_opt cmd_export_options[] = {
 static int
 cmd_export_date(struct cmd_ctx *ctx, const char *s, int64_t *out)
 {
-	struct tm	tm, back;
-	time_t		t;
-	int		y, m, d, n = 0;
+	int	y, m, d, n = 0;
 
-	memset(&tm, 0, sizeof(tm));
 	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) !=
 	    3 || n != 10 || y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
 		return cmd_usage_error(ctx, "--since wants a date as "
 		    "YYYY-MM-DD, not '%s'", s);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	t = timegm(&tm);
-	if (gmtime_r(&t, &back) == NULL || back.tm_mday != d ||
-	    back.tm_mon != m - 1)
+	if (!kr_time_parse(s, KR_TIME_DAY, out))
 		return cmd_usage_error(ctx, "--since: there is no day %s", s);
-	*out = (int64_t)t;
 	return KR_OK;
 }
 

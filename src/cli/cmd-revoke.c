@@ -12,20 +12,9 @@ static int
 cmd_parse_time(struct cmd_ctx *ctx, const char *opt, const char *s,
     int64_t *out)
 {
-	struct tm	tm;
-	const char	*end;
-	time_t		t;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0') {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, "%Y-%m-%d", &tm);
-	}
-	if (end == NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+	if (!kr_time_parse(s, KR_TIME_DAY | KR_TIME_SECOND, out))
 		return cmd_usage_error(ctx, "%s wants a UTC time such as "
 		    "2026-11-20 or 2026-11-20T10:00:00Z, not '%.40s'", opt, s);
-	*out = (int64_t)t;
 	return KR_OK;
 }
 

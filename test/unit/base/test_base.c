@@ -367,6 +367,26 @@ START_TEST(test_time)
 }
 END_TEST
 
+/* kr_time_parse reads back what kr_time_format writes, and real days only. */
+START_TEST(test_time_parse)
+{
+	int64_t	t = -1;
+
+	ck_assert(kr_time_parse("2026-11-23T09:35:00Z", KR_TIME_SECOND, &t));
+	ck_assert_int_eq(t, 1795426500);
+	ck_assert(kr_time_parse("2026-11-23", KR_TIME_DAY, &t));
+	ck_assert_int_eq(t, 1795392000);
+	ck_assert(!kr_time_parse("2026-11-23", KR_TIME_SECOND, &t));
+	ck_assert(!kr_time_parse("2026-11-23T09:35:00Z", KR_TIME_DAY, &t));
+	ck_assert(!kr_time_parse("2026-02-30", KR_TIME_DAY, &t));
+	ck_assert(!kr_time_parse("2026-11-23T24:00:00Z", KR_TIME_SECOND, &t));
+	ck_assert(!kr_time_parse("1969-12-31", KR_TIME_DAY, &t));
+	ck_assert(!kr_time_parse("2026-11-23 09:35:00", KR_TIME_DAY |
+	    KR_TIME_SECOND, &t));
+	ck_assert(!kr_time_parse("", KR_TIME_DAY, &t));
+}
+END_TEST
+
 /* TEST-KEY-040: the one terminal-escaping function. */
 static const struct {
 	const char	*in;
@@ -538,6 +558,7 @@ base_suite(void)
 	tcase_add_test(tc, test_secure_memory);
 	tcase_add_test(tc, test_harden);
 	tcase_add_test(tc, test_time);
+	tcase_add_test(tc, test_time_parse);
 	tcase_add_test(tc, test_text_escape);
 	tcase_add_test(tc, test_text_escape_all_bytes);
 	tcase_add_test(tc, test_text_escape_truncate);
