@@ -13,23 +13,7 @@
 set -e
 TOOLS="$SRCDIR/test/tools"
 
-S="$T/s"
-make_state "$S"
-gen_ca "$S" root p256 ca || fail "root key: $(cat "$T/gen.err")"
-issue root cert root --key root --profile root --subject "CN=Bundle Root" \
-    --out "$T/root.pem"
-[ "$rc" -eq 0 ] || fail "root: $(cat "$T/err")"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$T/l.key" -subj "/CN=leaf" -out "$T/l.csr" 2>/dev/null
-for i in 1 2; do
-	issue root cert issue --issuer-key root --csr "$T/l.csr" \
-	    --profile intermediate --subject "CN=Sub $i" --out "$T/sub$i.pem"
-	[ "$rc" -eq 0 ] || fail "sub $i: $(cat "$T/err")"
-done
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
-run -C "$S" revoke --issuer-key root --serial "$(serial "$T/sub1.pem")" \
-    --reason keyCompromise
-[ "$rc" -eq 0 ] || fail "revoke: $(cat "$T/err")"
+revoking_ca "$T/s" "CN=Bundle Root"
 issue root crl publish --issuer-key root --out "$T/1.crl"
 [ "$rc" -eq 0 ] || fail "crl publish: $(cat "$T/err")"
 rows=$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM audit")

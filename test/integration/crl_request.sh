@@ -11,23 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 set -e
 
-S="$T/s"
-make_state "$S"
-gen_ca "$S" root p256 ca || fail "root key: $(cat "$T/gen.err")"
-issue root cert root --key root --profile root --subject "CN=CRL Req Root" \
-    --out "$T/root.pem"
-[ "$rc" -eq 0 ] || fail "root: $(cat "$T/err")"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$T/l.key" -subj "/CN=leaf" -out "$T/l.csr" 2>/dev/null
-for i in 1 2; do
-	issue root cert issue --issuer-key root --csr "$T/l.csr" \
-	    --profile intermediate --subject "CN=Sub $i" --out "$T/sub$i.pem"
-	[ "$rc" -eq 0 ] || fail "sub $i: $(cat "$T/err")"
-done
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
-run -C "$S" revoke --issuer-key root --serial "$(serial "$T/sub1.pem")" \
-    --reason keyCompromise
-[ "$rc" -eq 0 ] || fail "revoke: $(cat "$T/err")"
+revoking_ca "$T/s" "CN=CRL Req Root"
 
 snap=$(state_snapshot "$S/keyrite.db" "$S")
 run -C "$S" crl publish --issuer-key root --dry-run --save-request "$T/r1.req"
@@ -81,7 +65,7 @@ refused_req "the same request again (its number is used)" "a CRL was published s
     crl publish --request "$T/r1.req" --out "$T/no.crl"
 
 run -C "$S" crl publish --issuer-key root --dry-run --save-request "$T/r2.req"
-run -C "$S" revoke --issuer-key root --serial "$(serial "$T/sub2.pem")" \
+run -C "$S" revoke --issuer-key root --serial "$(cert_serial "$T/sub2.pem")" \
     --reason superseded
 refused_req "a revocation recorded since the request" "revocations were recorded or lifted since" -- \
     crl publish --request "$T/r2.req" --out "$T/no.crl"

@@ -233,3 +233,30 @@ tbs_sha256() {
 	    -out "$T/.tbs" 2>/dev/null
 	sha256sum "$T/.tbs" | cut -d' ' -f1
 }
+
+# cert_serial PEM: a certificate's serial as openssl prints it.
+cert_serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+
+# revoking_ca STATE SUBJECT: a state folder with a P-256 root key `root`
+# (custodians a, b, c; gen_ca), its certificate $T/root.pem, two
+# intermediates $T/sub1.pem and $T/sub2.pem from one CSR, and sub1
+# revoked for keyCompromise.  Sets S; each step's failure is reported.
+revoking_ca() {
+	S=$1
+	make_state "$S"
+	gen_ca "$S" root p256 ca || fail "root key: $(cat "$T/gen.err")"
+	issue root cert root --key root --profile root --subject "$2" \
+	    --out "$T/root.pem"
+	[ "$rc" -eq 0 ] || fail "root: $(cat "$T/err")"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/l.key" -subj "/CN=leaf" -out "$T/l.csr" 2>/dev/null
+	for i in 1 2; do
+		issue root cert issue --issuer-key root --csr "$T/l.csr" \
+		    --profile intermediate --subject "CN=Sub $i" \
+		    --out "$T/sub$i.pem"
+		[ "$rc" -eq 0 ] || fail "sub $i: $(cat "$T/err")"
+	done
+	run -C "$S" revoke --issuer-key root --serial \
+	    "$(cert_serial "$T/sub1.pem")" --reason keyCompromise
+	[ "$rc" -eq 0 ] || fail "revoke: $(cat "$T/err")"
+}
