@@ -201,6 +201,9 @@ void		 kr_buf_put_u16(struct kr_buf *, uint16_t);
 void		 kr_buf_put_u32(struct kr_buf *, uint32_t);
 void		 kr_buf_put_u64(struct kr_buf *, uint64_t);
 int		 kr_buf_status(const struct kr_buf *, struct kr_err *) KR_WUR;
+/* One line of sha256sum's output: 64 hex digits, two spaces, the name. */
+void		 kr_buf_put_sum(struct kr_buf *, const char *hex,
+		    const char *name);
 
 /*
  * Canonical JSON (json.c): the audit payloads and transcripts.  The

@@ -106,10 +106,7 @@ bundle_manifest(struct kr_bundle *bd, uint8_t *digest, struct kr_err *err)
 			return kr_err_set(err, KR_ECRYPTO, "cannot hash %s",
 			    names[i]);
 		kr_hex_encode(hex, d, sizeof(d));
-		kr_buf_put(&f->data, hex, 64);
-		kr_buf_put(&f->data, "  ", 2);
-		kr_buf_put(&f->data, names[i], strlen(names[i]));
-		kr_buf_put_u8(&f->data, '\n');
+		kr_buf_put_sum(&f->data, hex, names[i]);
 	}
 	if (kr_buf_status(&f->data, err) != KR_OK)
 		return KR_ENOMEM;

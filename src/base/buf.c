@@ -191,3 +191,12 @@ kr_rd_u64(struct kr_rd *r)
 {
 	return kr_rd_be(r, 8);
 }
+
+void
+kr_buf_put_sum(struct kr_buf *b, const char *hex, const char *name)
+{
+	kr_buf_put(b, hex, 64);
+	kr_buf_put(b, "  ", 2);
+	kr_buf_put(b, name, strlen(name));
+	kr_buf_put_u8(b, '\n');
+}

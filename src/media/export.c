@@ -229,14 +229,9 @@ kr_export_sums(const struct kr_media_export *x, const char *manifest_hex)
 	size_t		 i;
 
 	kr_buf_init(&b, false);
-	for (i = 0; i < x->n; i++) {
-		kr_buf_put(&b, x->f[i].sha256, 64);
-		kr_buf_put(&b, "  ", 2);
-		kr_buf_put(&b, x->f[i].name, strlen(x->f[i].name));
-		kr_buf_put(&b, "\n", 1);
-	}
-	kr_buf_put(&b, manifest_hex, 64);
-	kr_buf_put(&b, "  " KR_MEDIA_MANIFEST "\n", 3 + strlen(KR_MEDIA_MANIFEST));
+	for (i = 0; i < x->n; i++)
+		kr_buf_put_sum(&b, x->f[i].sha256, x->f[i].name);
+	kr_buf_put_sum(&b, manifest_hex, KR_MEDIA_MANIFEST);
 	kr_buf_put(&b, "", 1);
 	if (!b.failed)
 		out = strdup((const char *)b.p);
