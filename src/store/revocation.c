@@ -289,6 +289,7 @@ struct kr_rev_iter {
 	int			 take;		/* the one read next */
 	size_t			 pos;		/* cur's next row */
 	bool			 started, threaded;
+	bool			 done;		/* rows as selected: spent */
 	bool			 stop;		/* under mu */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -629,10 +630,14 @@ kr_store_rev_iter_next(struct kr_rev_iter *it, struct kr_revocation_rec *r,
 
 	if (it->w != NULL)
 		return iter_next_proven(it, r, err);
+	/* SQLite would start the statement over after its end. */
+	if (it->done)
+		return 0;
 	if ((rc = sqlite3_step(it->stmt)) == SQLITE_ROW) {
 		store_iter_row(it->stmt, r);
 		return 1;
 	}
+	it->done = true;
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(it->st, rc, err, "reading the "
 		    "revocations");

@@ -1386,6 +1386,33 @@ START_TEST(test_rev_iter_tampered)
 END_TEST
 
 /*
+ * The rows iterator (the continuity check's) stays at its end: a call
+ * after the last row says 0 again instead of starting over, so a CRL
+ * entry after a missing one is counted missing too.
+ */
+START_TEST(test_rev_iter_rows_spent)
+{
+	struct kr_rev_iter		*it = NULL;
+	struct kr_revocation_rec	 r;
+	struct kr_key_rec		 k;
+	int				 n = 0;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	import_range(&k, 0, 3);
+	ck_assert_int_eq(kr_store_rev_iter_rows(st, k.id, 3, &it, &err),
+	    KR_OK);
+	while (kr_store_rev_iter_next(it, &r, &err) == 1)
+		n++;
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(kr_store_rev_iter_next(it, &r, &err), 0);
+	ck_assert_int_eq(kr_store_rev_iter_next(it, &r, &err), 0);
+	kr_store_rev_iter_close(&it);
+}
+END_TEST
+
+/*
  * Rows revoked one by one are proven by a query of their own, made from
  * inside the scan: listed, or not when expired; one changed afterwards
  * fails the stream where it stands, after the rows before it.
@@ -1523,6 +1550,7 @@ store_suite(void)
 	tcase_add_test(tc, test_rev_iter_batches);
 	tcase_add_test(tc, test_rev_iter_tampered);
 	tcase_add_test(tc, test_rev_iter_single_rows);
+	tcase_add_test(tc, test_rev_iter_rows_spent);
 	tcase_add_test(tc, test_rev_iter_close_early);
 	suite_add_tcase(s, tc);
 	return s;
