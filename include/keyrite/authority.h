@@ -114,6 +114,11 @@ struct kr_init_req {
 	const char	*kdf_profile;	/* "ceremony" (default) or "test" */
 	const char	*actor;		/* who ran it, for the audit row */
 	const char	*policy_dir;	/* NULL: the shipped policy files */
+	/* Written into the copied profiles of every CA and leaf (and the
+	 * CRL policy's distribution_point); "{issuer}": the issuing key. */
+	const char	*crl_url;
+	const char	*ca_issuers_url;
+	const char	*ocsp_url;
 };
 
 int		 kr_appliance_init(const struct kr_init_req *, struct kr_err *)

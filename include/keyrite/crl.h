@@ -82,6 +82,16 @@ struct kr_crl_fields {
 };
 
 /*
+ * Lint of a CRL's scope against one certificate it covers (one of its
+ * issuer's certificates that has not expired), before the CRL is signed:
+ * the issuingDistributionPoint's URL must be in the certificate's CRL
+ * distribution point, and onlyContainsUserCerts / onlyContainsCACerts
+ * must hold for it (docs/lint.md).  Findings are added to `r`.
+ */
+void		 kr_lint_crl_cert(const struct kr_crl_fields *,
+		    const struct kr_cert *, struct kr_lint_report *);
+
+/*
  * A CRL under construction.  The buffer holds the whole CRL; the TBS is a
  * contiguous slice of it, to be signed, after which kr_crl_finish appends
  * the signature and prepends the outer header in place.

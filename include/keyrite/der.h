@@ -237,6 +237,8 @@ void		 kr_oid_dotted(const uint8_t *der, size_t len, char *out,
 #define KR_OID_EXT_EKU		"\x55\x1d\x25"		/* 2.5.29.37 */
 /* 1.3.6.1.5.5.7.1.1 */
 #define KR_OID_EXT_AIA		"\x2b\x06\x01\x05\x05\x07\x01\x01"
+/* 1.3.6.1.5.5.7.48.1 */
+#define KR_OID_AD_OCSP		"\x2b\x06\x01\x05\x05\x07\x30\x01"
 /* 1.3.6.1.5.5.7.48.2 */
 #define KR_OID_AD_CA_ISSUERS	"\x2b\x06\x01\x05\x05\x07\x30\x02"
 /* 1.3.6.1.5.5.7.2.1 */

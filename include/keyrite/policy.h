@@ -96,14 +96,50 @@ int		 kr_quorum_policy_kdf(const struct kr_quorum_policy *,
 		    const char *, struct kr_kdf_params *, struct kr_err *)
 		    KR_WUR;
 
-/* The CRL policy (policy/crl.yaml; docs/revocation.md). */
+/*
+ * The CRL policy (policy/crl.yaml; docs/revocation.md).  Version 2 gives
+ * each CA its own distribution point, delta location and scope: a
+ * default for every CA, in which "{issuer}" stands for the CA key's name,
+ * and sections under `issuers:` by key name.  Version 1 (folders made
+ * before) had one idp_uri and delta_uri for every CA.
+ */
+#define KR_CRL_URL_MAX		256
+#define KR_CRL_ISSUERS_MAX	32
+#define KR_CRL_KEY_NAME_MAX	64
+
+enum kr_crl_scope {
+	KR_CRL_SCOPE_AUTO = 0,	/* from what the CA issued */
+	KR_CRL_SCOPE_CA,	/* onlyContainsCACerts */
+	KR_CRL_SCOPE_USER,	/* onlyContainsUserCerts */
+	KR_CRL_SCOPE_ALL,	/* neither */
+};
+
+struct kr_crl_issuer {
+	char		key[KR_CRL_KEY_NAME_MAX + 1];
+	bool		has_dp, has_delta;
+	char		dp[KR_CRL_URL_MAX];
+	char		delta[KR_CRL_URL_MAX];
+	enum kr_crl_scope scope;
+};
+
 struct kr_crl_policy {
+	unsigned	version;
 	unsigned	next_update_days;
 	unsigned	delta_next_update_days;
 	unsigned	publish_margin_days;
 	bool		idp;
-	char		idp_uri[256];
-	char		delta_uri[256];
+	char		idp_uri[KR_CRL_URL_MAX];	/* may hold {issuer} */
+	char		delta_uri[KR_CRL_URL_MAX];	/* may hold {issuer} */
+	struct kr_crl_issuer issuers[KR_CRL_ISSUERS_MAX];
+	size_t		nissuers;
+};
+
+/* What one CA's CRLs carry: its section or the defaults, expanded. */
+struct kr_crl_site {
+	char		dp[KR_CRL_URL_MAX];	/* "": no fullName */
+	char		delta[KR_CRL_URL_MAX];	/* "": no freshestCRL */
+	enum kr_crl_scope scope;
+	bool		own;			/* from issuers: */
 };
 
 int		 kr_crl_policy_parse(const char *label, const uint8_t *data,
@@ -111,6 +147,17 @@ int		 kr_crl_policy_parse(const char *label, const uint8_t *data,
 		    KR_WUR;
 int		 kr_crl_policy_load(const char *, struct kr_crl_policy *,
 		    struct kr_err *) KR_WUR;
+int		 kr_crl_policy_site(const struct kr_crl_policy *,
+		    const char *key, struct kr_crl_site *, struct kr_err *)
+		    KR_WUR;
+const char	*kr_crl_scope_name(enum kr_crl_scope);
+/*
+ * A policy URL with "{issuer}" replaced by a key name; KR_EINPUT (and a
+ * message naming `what`) when the result does not fit in `cap`.
+ */
+int		 kr_policy_url_expand(const char *tmpl, const char *key,
+		    char *out, size_t cap, const char *what, struct kr_err *)
+		    KR_WUR;
 
 /* The policy files shipped with keyrite, built into the binary. */
 struct kr_policy_file {

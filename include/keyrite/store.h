@@ -254,6 +254,10 @@ int	kr_store_cert_by_serial(struct kr_store *st, const char *serial,
 /* Certificates for the public key with this SHA-256, oldest first. */
 int	kr_store_cert_by_spki(struct kr_store *st, const char *spki_sha256,
 	    kr_cert_cb *cb, void *arg, struct kr_err *err) KR_WUR;
+/* Certificates a key issued that have not expired at `at`, oldest first. */
+int	kr_store_cert_by_issuer(struct kr_store *st,
+	    const uint8_t *issuer_key_id, int64_t at, kr_cert_cb *cb,
+	    void *arg, struct kr_err *err) KR_WUR;
 /*
  * The CA certificate to issue under for a key: a CA certificate whose
  * subject public key has this SHA-256 and whose validity covers `now`,
@@ -454,6 +458,10 @@ int	kr_store_audit_append(struct kr_store *st, int64_t time,
 	    const char *actor, const char *event, const char *payload,
 	    int64_t *seq_out, struct kr_err *err) KR_WUR;
 typedef int kr_audit_cb(const struct kr_audit_rec *, void *);
+/* The newest row of event a or b, through cb; KR_ENOENT when none. */
+int	kr_store_audit_last_event(struct kr_store *st, const char *a,
+	    const char *b, kr_audit_cb *cb, void *arg, struct kr_err *err)
+	    KR_WUR;
 int	kr_store_audit_foreach(struct kr_store *st, int64_t from,
 	    kr_audit_cb *cb, void *arg, struct kr_err *err) KR_WUR;
 

@@ -135,6 +135,8 @@ struct kr_cert_fields {
 	bool			has_aia;
 	char			aia_ca_issuers[4][KR_URI_MAX];
 	size_t			aia_count;
+	char			aia_ocsp[4][KR_URI_MAX];	/* id-ad-ocsp */
+	size_t			aia_ocsp_count;
 	bool			has_san;
 	struct kr_gn		san[KR_GN_MAX];
 	size_t			san_count;
@@ -249,6 +251,8 @@ struct kr_profile {
 	size_t		crldp_count;
 	char		aia_ca_issuers[4][KR_URI_MAX];
 	size_t		aia_count;
+	char		aia_ocsp[4][KR_URI_MAX];
+	size_t		aia_ocsp_count;
 	unsigned	subject_from_request;	/* enum kr_subject_field bits */
 	bool		san_allowed;		/* SANs for leaves */
 	bool		san_from_request;	/* take SANs the CSR asks for */

@@ -192,8 +192,7 @@ kr_appliance_init(const struct kr_init_req *req, struct kr_err *err)
 	    (keys = kr_path_join(req->statedir, KR_KEYS_DIR)) == NULL)
 		goto fail;
 	if ((ret = kr_mkdir_private(keys, err)) != KR_OK ||
-	    (ret = kr_policy_install(req->statedir, req->policy_dir, &j,
-	    err)) != KR_OK ||
+	    (ret = kr_policy_install(req, &j, err)) != KR_OK ||
 	    (ret = kr_store_create(db, err)) != KR_OK ||
 	    (ret = kr_store_open(&app.store, db, err)) != KR_OK ||
 	    (ret = kr_init_record(&app, req, &j, err)) != KR_OK)
@@ -334,6 +333,42 @@ kr_init_row_cb(const struct kr_audit_rec *r, void *arg)
 	return 1;	/* the first row is all we need */
 }
 
+struct kr_pin_row {
+	char	*payload;
+	int64_t	 seq;
+};
+
+static int
+kr_pin_row_cb(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_pin_row	*row = arg;
+
+	row->seq = r->seq;
+	return (row->payload = strdup(r->payload)) == NULL ? KR_ENOMEM : KR_OK;
+}
+
+/*
+ * The policy copy against the row that pinned it last: audit row 1, or
+ * the newest policy.update (the hash chain protects both).
+ */
+static int
+kr_appliance_check_policy(struct kr_appliance *app, struct kr_err *err)
+{
+	struct kr_pin_row	row;
+	int			ret;
+
+	memset(&row, 0, sizeof(row));
+	ret = kr_store_audit_last_event(app->store, "appliance.init",
+	    KR_POLICY_UPDATE_EVENT, kr_pin_row_cb, &row, err);
+	if (ret == KR_ENOMEM)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	if (ret == KR_OK)
+		ret = kr_policy_verify(app->dir, row.payload, row.seq,
+		    app->mode == KR_OPEN_WRITE, err);
+	free(row.payload);
+	return ret;
+}
+
 /*
  * The policy copy and the KDF profile must be what `init` recorded in the
  * first audit row (which the hash chain protects): a weakened policy or a
@@ -354,7 +389,7 @@ kr_appliance_check_init(struct kr_appliance *app, struct kr_err *err)
 		return kr_err_set(err, KR_ESTATE, "the audit log of %s does not "
 		    "start with its appliance.init row: the database was "
 		    "altered; run `keyrite audit verify`", app->dir);
-	if ((ret = kr_policy_verify(app->dir, row.payload, err)) != KR_OK)
+	if ((ret = kr_appliance_check_policy(app, err)) != KR_OK)
 		return ret;
 	(void)snprintf(want, sizeof(want), "\"kdf_profile\":\"%s\"",
 	    app->kdf_profile);

@@ -307,11 +307,51 @@ int	kr_chain_for_key(struct kr_appliance *, const char *, const uint8_t *,
 	    size_t, int64_t, struct kr_chain *, struct kr_err *) KR_WUR;
 void	kr_chain_free(struct kr_chain *);
 
-/* policyset.c: install at init, verify at every open. */
-int	kr_policy_install(const char *, const char *, struct kr_json *,
+/*
+ * policyset.c: the policy files as a set: chosen and installed at init,
+ * pinned by their SHA-256 in audit row 1 or the newest policy.update row,
+ * checked against that row at every open.
+ */
+#define KR_POLICY_FILES_MAX	64
+#define KR_POLICY_NEXT_DIR	"policy.next"	/* an update being written */
+#define KR_POLICY_UPDATE_EVENT	"policy.update"
+
+struct kr_policy_doc {
+	char	 name[64];
+	uint8_t	*data;
+	size_t	 len;
+	uint8_t	 sha256[32];
+};
+
+struct kr_policy_set {
+	struct kr_policy_doc	doc[KR_POLICY_FILES_MAX];
+	size_t			n;
+};
+
+void	kr_policy_set_free(struct kr_policy_set *);
+/* Adds dir's NAME.yaml files, replacing those of the same name. */
+int	kr_policy_set_dir(struct kr_policy_set *, const char *,
+	    struct kr_err *) KR_WUR;
+/* Each file parses as what its name says; `origin` names the folder. */
+int	kr_policy_set_check(const struct kr_policy_set *, const char *,
+	    struct kr_err *) KR_WUR;
+const struct kr_policy_doc *
+	kr_policy_set_find(const struct kr_policy_set *, const char *);
+/* "policy_files":N and "NAME.yaml":"SHA-256" of each, as the pin rows. */
+void	kr_policy_set_pin(const struct kr_policy_set *, struct kr_json *);
+int	kr_policy_install(const struct kr_init_req *, struct kr_json *,
 	    struct kr_err *) KR_WUR;
 void	kr_policy_uninstall(const char *);
-int	kr_policy_verify(const char *, const char *, struct kr_err *) KR_WUR;
+/*
+ * The policy copy against the pin row (payload, seq).  `finish`: an
+ * update written to policy.next/ and recorded is moved into place, one
+ * not recorded is removed (a writer holding the lock).
+ */
+int	kr_policy_verify(const char *, const char *, int64_t, bool,
+	    struct kr_err *) KR_WUR;
+/* policy_urls.c: init's --crl-url, --ca-issuers-url, --ocsp-url. */
+int	kr_policy_set_urls(struct kr_policy_set *, const struct kr_init_req *,
+	    struct kr_err *) KR_WUR;
 
 /* revoke.c: shared by the revocation operations. */
 int	kr_serial_parse(const char *, uint8_t *, size_t *, struct kr_err *)
@@ -347,6 +387,15 @@ int	kr_signer_cert_check(struct kr_appliance *, const struct kr_cert *,
 int	kr_out_check(struct kr_appliance *, enum kr_artifact, const char *,
 	    uint64_t, struct kr_err *) KR_WUR;
 int	kr_out_failed(struct kr_err *, const char *, ...) KR_PRINTF(2, 3);
+/*
+ * crl_scope.c: a CRL's issuingDistributionPoint and freshestCRL from the
+ * CA's settings in policy/crl.yaml, linted against every certificate it
+ * covers (docs/revocation.md).
+ */
+int	kr_crl_scope(struct kr_appliance *, const struct kr_key_rec *,
+	    const struct kr_crl_policy *, size_t chain_len, int64_t at,
+	    struct kr_crl_fields *, struct kr_err *) KR_WUR;
+
 /* crl.c: the recorded copy of a CRL, checked against its SHA-256. */
 int	kr_crl_copy_read(struct kr_appliance *, const char *,
 	    const struct kr_crl_rec *, uint8_t **, size_t *, struct kr_err *)

@@ -438,11 +438,6 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 		    p->req->request, (long long)p->rq.number, p->k.name,
 		    (long long)(n + 1));
 	kr_crl_number_set(f->number, &f->number_len, n + 1);
-	/* RFC 5280 5.2.5: an issuingDistributionPoint is never empty. */
-	(void)snprintf(f->idp_uri, sizeof(f->idp_uri), "%s",
-	    p->policy.idp_uri);
-	f->idp_only_ca = p->policy.idp && p->chain.len == 1;
-	f->has_idp = p->policy.idp && (f->idp_only_ca || f->idp_uri[0] != '\0');
 	if (p->req->delta) {
 		if (!p->has_base)
 			return kr_err_set(err, KR_EREFUSED, "a delta CRL needs a "
@@ -452,11 +447,9 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 		kr_crl_number_set(f->base_number, &f->base_number_len,
 		    p->base.number);
 		p->res->base_number = p->base.number;
-	} else {
-		(void)snprintf(f->freshest_uri, sizeof(f->freshest_uri), "%s",
-		    p->policy.delta_uri);
 	}
-	return KR_OK;
+	return kr_crl_scope(p->app, &p->k, &p->policy, p->chain.len, p->at, f,
+	    err);
 }
 
 /* A new entry: counted, and the first KR_NEW_SHOWN listed for approval. */

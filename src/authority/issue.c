@@ -378,12 +378,45 @@ kr_issue_profile_exts(struct kr_issue *is)
 	memcpy(f->policies, p->policies, sizeof(f->policies));
 	f->policies_count = p->policies_count;
 	memcpy(f->cps_uri, p->cps_uri, sizeof(f->cps_uri));
-	f->has_crldp = p->crldp_count > 0;
-	memcpy(f->crldp, p->crldp, sizeof(f->crldp));
-	f->crldp_count = p->crldp_count;
-	f->has_aia = p->aia_count > 0;
-	memcpy(f->aia_ca_issuers, p->aia_ca_issuers, sizeof(f->aia_ca_issuers));
-	f->aia_count = p->aia_count;
+}
+
+/* A profile's list of URLs, "{issuer}" standing for the issuing key. */
+static int
+kr_issue_urls(const struct kr_issue *is, const char (*in)[KR_URI_MAX],
+    size_t n, char (*out)[KR_URI_MAX], size_t *count, const char *what,
+    struct kr_err *err)
+{
+	size_t	i;
+	int	ret;
+
+	for (i = 0; i < n; i++)
+		if ((ret = kr_policy_url_expand(in[i], is->issuer.name, out[i],
+		    KR_URI_MAX, what, err)) != KR_OK)
+			return kr_err_prefix(err, "profile '%s': ",
+			    is->profile.name);
+	*count = n;
+	return KR_OK;
+}
+
+/* cRLDistributionPoints and authorityInfoAccess, for this issuer. */
+static int
+kr_issue_profile_urls(struct kr_issue *is, struct kr_err *err)
+{
+	const struct kr_profile	*p = &is->profile;
+	struct kr_cert_fields	*f = is->f;
+	int			 ret;
+
+	if ((ret = kr_issue_urls(is, p->crldp, p->crldp_count, f->crldp,
+	    &f->crldp_count, "crl_distribution_points", err)) != KR_OK ||
+	    (ret = kr_issue_urls(is, p->aia_ca_issuers, p->aia_count,
+	    f->aia_ca_issuers, &f->aia_count, "aia_ca_issuers", err)) !=
+	    KR_OK ||
+	    (ret = kr_issue_urls(is, p->aia_ocsp, p->aia_ocsp_count,
+	    f->aia_ocsp, &f->aia_ocsp_count, "aia_ocsp", err)) != KR_OK)
+		return ret;
+	f->has_crldp = f->crldp_count > 0;
+	f->has_aia = f->aia_count + f->aia_ocsp_count > 0;
+	return KR_OK;
 }
 
 /* Key usages a profile grants only to ECDSA keys (keyAgreement). */
@@ -492,7 +525,8 @@ kr_issue_fields(struct kr_issue *is, struct kr_err *err)
 		return ret;
 	kr_issue_profile_exts(is);
 	kr_issue_ec_usage(is);
-	if ((ret = kr_issue_serial(is, err)) != KR_OK ||
+	if ((ret = kr_issue_profile_urls(is, err)) != KR_OK ||
+	    (ret = kr_issue_serial(is, err)) != KR_OK ||
 	    (ret = kr_issue_sig_alg(is, err)) != KR_OK ||
 	    (ret = kr_issue_sans(is, err)) != KR_OK ||
 	    (ret = kr_issue_validity(is, err)) != KR_OK ||

@@ -1,30 +1,20 @@
 /*
  * The policy files of an appliance: chosen at `init` (the shipped ones,
- * or an operator's folder of them), validated, copied into the state
- * folder, and pinned by their SHA-256 in the first audit row.  Every open
- * checks the copies against that row.
+ * or an operator's folder of them, with the URLs init was given),
+ * validated, copied into the state folder, and pinned by their SHA-256 in
+ * the first audit row; `policy update` pins a new set in a policy.update
+ * row (policy_update.c).  Every open checks the copies against the newest
+ * of those rows.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "authority_int.h"
 
-#define KR_POLICY_FILES_MAX	64
-
-struct kr_policy_doc {
-	char	 name[64];
-	uint8_t	*data;
-	size_t	 len;
-};
-
-struct kr_policy_set {
-	struct kr_policy_doc	doc[KR_POLICY_FILES_MAX];
-	size_t			n;
-};
-
-static void
+void
 kr_policy_set_free(struct kr_policy_set *ps)
 {
 	size_t	i;
@@ -94,8 +84,8 @@ kr_policy_set_shipped(struct kr_policy_set *ps, struct kr_err *err)
 	return KR_OK;
 }
 
-/* An operator's folder: its *.yaml files replace or add to the shipped. */
-static int
+/* A folder's *.yaml files replace or add to those of the set. */
+int
 kr_policy_set_dir(struct kr_policy_set *ps, const char *dir,
     struct kr_err *err)
 {
@@ -133,7 +123,7 @@ kr_policy_set_dir(struct kr_policy_set *ps, const char *dir,
 }
 
 /* Each file must parse as what its name says it is. */
-static int
+int
 kr_policy_set_check(const struct kr_policy_set *ps, const char *origin,
     struct kr_err *err)
 {
@@ -166,14 +156,66 @@ kr_policy_set_check(const struct kr_policy_set *ps, const char *origin,
 	return ret;
 }
 
+const struct kr_policy_doc *
+kr_policy_set_find(const struct kr_policy_set *ps, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < ps->n; i++)
+		if (strcmp(ps->doc[i].name, name) == 0)
+			return &ps->doc[i];
+	return NULL;
+}
+
+void
+kr_policy_set_pin(const struct kr_policy_set *ps, struct kr_json *j)
+{
+	size_t	i;
+
+	kr_json_int(j, "policy_files", (int64_t)ps->n);
+	for (i = 0; i < ps->n; i++)
+		kr_json_hex(j, ps->doc[i].name, ps->doc[i].sha256,
+		    sizeof(ps->doc[i].sha256));
+}
+
+static int
+kr_policy_set_hash(struct kr_policy_set *ps, struct kr_err *err)
+{
+	size_t	i;
+
+	for (i = 0; i < ps->n; i++)
+		if (kr_hash(KR_HASH_SHA256, ps->doc[i].data, ps->doc[i].len,
+		    ps->doc[i].sha256) != KR_OK)
+			return kr_err_set(err, KR_EINTERNAL, "cannot hash %s",
+			    ps->doc[i].name);
+	return KR_OK;
+}
+
+static int
+kr_policy_set_write(const struct kr_policy_set *ps, const char *pdir,
+    struct kr_err *err)
+{
+	char	*path;
+	size_t	 i;
+	int	 ret = KR_OK;
+
+	for (i = 0; i < ps->n && ret == KR_OK; i++) {
+		if ((path = kr_path_join(pdir, ps->doc[i].name)) == NULL)
+			return kr_err_set(err, KR_ENOMEM, "out of memory");
+		ret = kr_file_write(path, ps->doc[i].data, ps->doc[i].len,
+		    KR_FILE_NOREPLACE, err);
+		free(path);
+	}
+	return ret;
+}
+
 int
-kr_policy_install(const char *statedir, const char *from, struct kr_json *j,
+kr_policy_install(const struct kr_init_req *req, struct kr_json *j,
     struct kr_err *err)
 {
 	struct kr_policy_set	*ps;
-	uint8_t			 dig[32];
-	char			*pdir = NULL, *path;
-	size_t			 i;
+	const char		*from = req->policy_dir;
+	char			*pdir = NULL;
 	int			 ret;
 
 	if ((ps = calloc(1, sizeof(*ps))) == NULL)
@@ -181,28 +223,18 @@ kr_policy_install(const char *statedir, const char *from, struct kr_json *j,
 	if ((ret = kr_policy_set_shipped(ps, err)) != KR_OK ||
 	    (from != NULL && (ret = kr_policy_set_dir(ps, from, err)) !=
 	    KR_OK) ||
+	    (ret = kr_policy_set_urls(ps, req, err)) != KR_OK ||
 	    (ret = kr_policy_set_check(ps, from != NULL ? from : "(shipped)",
-	    err)) != KR_OK)
+	    err)) != KR_OK || (ret = kr_policy_set_hash(ps, err)) != KR_OK)
 		goto out;
-	if ((pdir = kr_path_join(statedir, KR_POLICY_DIR)) == NULL) {
+	if ((pdir = kr_path_join(req->statedir, KR_POLICY_DIR)) == NULL) {
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((ret = kr_mkdir_private(pdir, err)) != KR_OK)
+	if ((ret = kr_mkdir_private(pdir, err)) != KR_OK ||
+	    (ret = kr_policy_set_write(ps, pdir, err)) != KR_OK)
 		goto out;
-	kr_json_int(j, "policy_files", (int64_t)ps->n);
-	for (i = 0; i < ps->n && ret == KR_OK; i++) {
-		if ((path = kr_path_join(pdir, ps->doc[i].name)) == NULL) {
-			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-			break;
-		}
-		ret = kr_file_write(path, ps->doc[i].data, ps->doc[i].len,
-		    KR_FILE_NOREPLACE, err);
-		free(path);
-		if (ret == KR_OK && (ret = kr_hash(KR_HASH_SHA256,
-		    ps->doc[i].data, ps->doc[i].len, dig)) == KR_OK)
-			kr_json_hex(j, ps->doc[i].name, dig, sizeof(dig));
-	}
+	kr_policy_set_pin(ps, j);
 out:
 	kr_policy_set_free(ps);
 	free(ps);
@@ -235,64 +267,131 @@ kr_policy_uninstall(const char *statedir)
 	free(pdir);
 }
 
-static int
-kr_policy_verify_one(const char *pdir, const char *name, const char *payload,
-    struct kr_err *err)
+/* The first file of the set the pin row does not name with its hash. */
+static const char *
+kr_policy_set_unpinned(const struct kr_policy_set *ps, const char *payload)
 {
-	uint8_t	*data, dig[32];
-	char	*path, hex[65], want[384];
-	size_t	 len;
-	int	 ret;
+	char	hex[65], want[384];
+	size_t	i;
 
-	if ((path = kr_path_join(pdir, name)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_file_read(path, KR_YAML_FILE_MAX, false, &data, &len, err);
-	if (ret == KR_OK) {
-		ret = kr_hash(KR_HASH_SHA256, data, len, dig);
-		free(data);
-		kr_hex_encode(hex, dig, sizeof(dig));
-		(void)snprintf(want, sizeof(want), "\"%s\":\"%s\"", name, hex);
-		if (ret == KR_OK && strstr(payload, want) == NULL)
-			ret = kr_err_set(err, KR_ESTATE, "%s has changed since "
-			    "this state folder was created (its SHA-256 is in "
-			    "audit row 1): keyrite will not work under an "
-			    "altered or added policy. Restore the original "
-			    "file", path);
+	for (i = 0; i < ps->n; i++) {
+		kr_hex_encode(hex, ps->doc[i].sha256, 32);
+		(void)snprintf(want, sizeof(want), "\"%s\":\"%s\"",
+		    ps->doc[i].name, hex);
+		if (strstr(payload, want) == NULL)
+			return ps->doc[i].name;
 	}
-	free(path);
-	return ret;
+	return NULL;
 }
 
-int
-kr_policy_verify(const char *statedir, const char *payload,
+static bool
+kr_policy_set_pinned(const struct kr_policy_set *ps, const char *payload)
+{
+	char	want[64];
+
+	(void)snprintf(want, sizeof(want), "\"policy_files\":%zu,", ps->n);
+	return strstr(payload, want) != NULL &&
+	    kr_policy_set_unpinned(ps, payload) == NULL;
+}
+
+/* policy.next/ over policy/: moved into place, or removed. */
+static int
+kr_policy_next_settle(const char *pdir, const char *ndir, bool recorded,
     struct kr_err *err)
 {
 	struct dirent	*de;
-	char		*pdir, want[64];
-	size_t		 n = 0;
+	char		*from, *to;
 	DIR		*d;
 	int		 ret = KR_OK;
 
-	if ((pdir = kr_path_join(statedir, KR_POLICY_DIR)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((d = opendir(pdir)) == NULL) {
-		ret = kr_err_set(err, KR_ESTATE, "cannot read %s: the state "
-		    "folder is damaged", pdir);
-		free(pdir);
-		return ret;
-	}
+	if ((d = opendir(ndir)) == NULL)
+		return kr_err_set(err, KR_ESTATE, "cannot read %s: %s", ndir,
+		    strerror(errno));
 	while (ret == KR_OK && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		n++;
-		ret = kr_policy_verify_one(pdir, de->d_name, payload, err);
+		from = kr_path_join(ndir, de->d_name);
+		to = kr_path_join(pdir, de->d_name);
+		if (from == NULL || to == NULL)
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		else if (recorded && rename(from, to) != 0)
+			ret = kr_err_set(err, KR_ESTATE, "cannot move %s to "
+			    "%s: %s", from, to, strerror(errno));
+		else if (!recorded)
+			(void)unlink(from);
+		free(from);
+		free(to);
 	}
 	(void)closedir(d);
-	(void)snprintf(want, sizeof(want), "\"policy_files\":%zu", n);
-	if (ret == KR_OK && strstr(payload, want) == NULL)
-		ret = kr_err_set(err, KR_ESTATE, "%s does not hold the policy "
-		    "files recorded in audit row 1 (a file was removed): "
-		    "restore them", pdir);
+	if (ret == KR_OK && (ret = kr_fsync_dir(pdir, err)) == KR_OK &&
+	    rmdir(ndir) != 0)
+		ret = kr_err_set(err, KR_ESTATE, "cannot remove %s: %s", ndir,
+		    strerror(errno));
+	return ret;
+}
+
+static int
+kr_policy_verify_sets(const char *pdir, const char *ndir,
+    struct kr_policy_set *cur, struct kr_policy_set *next, bool has_next,
+    const char *payload, int64_t seq, bool finish, struct kr_err *err)
+{
+	const char	*bad;
+
+	if (has_next && kr_policy_set_pinned(next, payload))
+		return finish ? kr_policy_next_settle(pdir, ndir, true, err) :
+		    KR_OK;
+	if (kr_policy_set_pinned(cur, payload))
+		return has_next && finish ? kr_policy_next_settle(pdir, ndir,
+		    false, err) : KR_OK;
+	if ((bad = kr_policy_set_unpinned(cur, payload)) != NULL)
+		return kr_err_set(err, KR_ESTATE, "%s/%s has changed since "
+		    "audit row %lld pinned the policy (its SHA-256 is there): "
+		    "keyrite will not work under an altered or added policy. "
+		    "Restore the file; a new policy comes in only with "
+		    "`keyrite policy update --from DIR` under a quorum", pdir,
+		    bad, (long long)seq);
+	return kr_err_set(err, KR_ESTATE, "%s does not hold the policy files "
+	    "audit row %lld pinned (a file was removed): restore them", pdir,
+	    (long long)seq);
+}
+
+int
+kr_policy_verify(const char *statedir, const char *payload, int64_t seq,
+    bool finish, struct kr_err *err)
+{
+	struct kr_policy_set	*cur, *next;
+	char			*pdir, *ndir;
+	bool			 has_next;
+	int			 ret;
+
+	pdir = kr_path_join(statedir, KR_POLICY_DIR);
+	ndir = kr_path_join(statedir, KR_POLICY_NEXT_DIR);
+	cur = calloc(1, sizeof(*cur));
+	next = calloc(1, sizeof(*next));
+	ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	if (pdir == NULL || ndir == NULL || cur == NULL || next == NULL)
+		goto out;
+	has_next = kr_path_exists(ndir);
+	if ((ret = kr_policy_set_dir(cur, pdir, err)) != KR_OK) {
+		(void)kr_err_prefix(err, "the state folder is damaged: ");
+		ret = KR_ESTATE;
+		goto out;
+	}
+	if ((ret = kr_policy_set_hash(cur, err)) != KR_OK ||
+	    (has_next && ((ret = kr_policy_set_dir(next, pdir, err)) != KR_OK ||
+	    (ret = kr_policy_set_dir(next, ndir, err)) != KR_OK ||
+	    (ret = kr_policy_set_hash(next, err)) != KR_OK)))
+		goto out;
+	ret = kr_policy_verify_sets(pdir, ndir, cur, next, has_next, payload,
+	    seq, finish, err);
+out:
+	if (next != NULL)
+		kr_policy_set_free(next);
+	if (cur != NULL)
+		kr_policy_set_free(cur);
+	free(next);
+	free(cur);
+	free(ndir);
 	free(pdir);
 	return ret;
 }

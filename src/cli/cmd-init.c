@@ -8,6 +8,9 @@
 static const struct cmd_opt cmd_init_options[] = {
 	CMD_ROW_STR("kdf-profile", struct kr_init_req, kdf_profile),
 	CMD_ROW_STR("policy-dir", struct kr_init_req, policy_dir),
+	CMD_ROW_STR("crl-url", struct kr_init_req, crl_url),
+	CMD_ROW_STR("ca-issuers-url", struct kr_init_req, ca_issuers_url),
+	CMD_ROW_STR("ocsp-url", struct kr_init_req, ocsp_url),
 	CMD_ROW_END
 };
 
@@ -40,7 +43,8 @@ cmd_init_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 
 const struct cmd_entry cmd_init_entry = {
 	.name = "init",
-	.usage = "[--kdf-profile ceremony|test] [--policy-dir DIR]",
+	.usage = "[--kdf-profile ceremony|test] [--policy-dir DIR] "
+	    "[--crl-url URL] [--ca-issuers-url URL] [--ocsp-url URL]",
 	.summary = "create an appliance state folder (database, policy copy, "
 	    "audit chain)",
 	.help =
@@ -49,7 +53,15 @@ const struct cmd_entry cmd_init_entry = {
 	    "                   test (cheap; for tests and benchmarks only)\n"
 	    "  --policy-dir DIR NAME.yaml files that replace or add to the\n"
 	    "                   shipped policy and profiles (each is checked;\n"
-	    "                   they are fixed for the folder's life)\n",
+	    "                   `keyrite policy update` changes them under a\n"
+	    "                   quorum)\n"
+	    "  --crl-url URL    the CRL distribution point of every certificate\n"
+	    "                   but a root, and where each CA's CRL says it is\n"
+	    "                   (crl.yaml distribution_point); {issuer} stands\n"
+	    "                   for the issuing key's name\n"
+	    "  --ca-issuers-url URL  where the issuer's certificate is\n"
+	    "                   (authorityInfoAccess caIssuers), {issuer} too\n"
+	    "  --ocsp-url URL   the OCSP responder (authorityInfoAccess OCSP)\n",
 	.flags = CMD_NOARGS,
 	.opts = cmd_init_options,
 	.opts_size = sizeof(struct kr_init_req),

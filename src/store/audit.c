@@ -453,3 +453,28 @@ kr_store_audit_foreach(struct kr_store *st, int64_t from, kr_audit_cb *cb,
 	sqlite3_finalize(stmt);
 	return ret;
 }
+
+int
+kr_store_audit_last_event(struct kr_store *st, const char *a, const char *b,
+    kr_audit_cb *cb, void *arg, struct kr_err *err)
+{
+	sqlite3_stmt		*stmt = NULL;
+	struct kr_audit_rec	 r;
+	int			 rc, ret;
+
+	if ((ret = store_prepare(st, "SELECT " AUDIT_COLUMNS " FROM audit "
+	    "WHERE event = ?1 OR event = ?2 ORDER BY seq DESC LIMIT 1", &stmt,
+	    err)) != KR_OK)
+		return ret;
+	sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if ((ret = audit_row_get(st, stmt, &r, err)) == KR_OK)
+			ret = cb(&r, arg);
+	} else if (rc == SQLITE_DONE)
+		ret = KR_ENOENT;
+	else
+		ret = store_sqlite_err(st, rc, err, "reading the audit log");
+	sqlite3_finalize(stmt);
+	return ret;
+}

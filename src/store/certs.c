@@ -203,6 +203,25 @@ kr_store_cert_by_spki(struct kr_store *st, const char *spki_sha256,
 	return ret;
 }
 
+int
+kr_store_cert_by_issuer(struct kr_store *st, const uint8_t *issuer_key_id,
+    int64_t at, kr_cert_cb *cb, void *arg, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 ret;
+
+	if ((ret = store_prepare(st, "SELECT " CERT_COLUMNS " FROM "
+	    "certificates WHERE issuer_key_id = ?1 AND not_after >= ?2 ORDER "
+	    "BY id", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, issuer_key_id, KR_STORE_ID_BYTES,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, at);
+	ret = store_cert_rows(st, stmt, cb, arg, err);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
 static int
 store_cert_take_first(const struct kr_cert_rec *c, void *arg)
 {

@@ -262,26 +262,37 @@ ext_crldp(uint8_t **p, uint8_t *start, const struct kr_cert_fields *f)
 /*
  * AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF AccessDescription
  * AccessDescription ::= SEQUENCE {
- *      accessMethod     OBJECT IDENTIFIER,	-- id-ad-caIssuers
+ *      accessMethod     OBJECT IDENTIFIER,	-- id-ad-ocsp, id-ad-caIssuers
  *      accessLocation   GeneralName }		-- a URI
+ * The OCSP responders first, then where the issuer's certificate is.
  */
+static int
+ext_access(uint8_t **p, uint8_t *start, const char *oid, size_t oidlen,
+    const char *uri)
+{
+	int	ret;
+	size_t	len = 0;
+
+	MBEDTLS_ASN1_CHK_ADD(len, write_uri(p, start, uri));
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_oid(p, start, (const uint8_t *)oid,
+	    oidlen));
+	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
+	return (int)len;
+}
+
 static int
 ext_aia(uint8_t **p, uint8_t *start, const struct kr_cert_fields *f)
 {
 	int	ret;
-	size_t	len = 0, sub, i;
+	size_t	len = 0, i;
 
-	for (i = f->aia_count; i-- > 0;) {
-		sub = 0;
-		MBEDTLS_ASN1_CHK_ADD(sub, write_uri(p, start,
+	for (i = f->aia_count; i-- > 0;)
+		MBEDTLS_ASN1_CHK_ADD(len, ext_access(p, start,
+		    KR_OID_AD_CA_ISSUERS, sizeof(KR_OID_AD_CA_ISSUERS) - 1,
 		    f->aia_ca_issuers[i]));
-		MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_oid(p, start,
-		    (const uint8_t *)KR_OID_AD_CA_ISSUERS,
-		    sizeof(KR_OID_AD_CA_ISSUERS) - 1));
-		MBEDTLS_ASN1_CHK_ADD(sub, kr_derw_tl(p, start, sub,
-		    KR_DER_SEQUENCE));
-		len += sub;
-	}
+	for (i = f->aia_ocsp_count; i-- > 0;)
+		MBEDTLS_ASN1_CHK_ADD(len, ext_access(p, start, KR_OID_AD_OCSP,
+		    sizeof(KR_OID_AD_OCSP) - 1, f->aia_ocsp[i]));
 	MBEDTLS_ASN1_CHK_ADD(len, kr_derw_tl(p, start, len, KR_DER_SEQUENCE));
 	return EXT_WRAP(p, start, len, KR_OID_EXT_AIA, false);
 }
@@ -538,8 +549,10 @@ fields_check(const struct kr_cert_fields *f, struct kr_err *err)
 	if (f->has_crldp && (ret = check_uris(f->crldp, f->crldp_count,
 	    "cRLDistributionPoints", err)) != KR_OK)
 		return ret;
-	if (f->has_aia && (ret = check_uris(f->aia_ca_issuers, f->aia_count,
-	    "authorityInfoAccess", err)) != KR_OK)
+	if (f->has_aia && ((ret = check_uris(f->aia_ca_issuers, f->aia_count,
+	    "authorityInfoAccess", err)) != KR_OK ||
+	    (ret = check_uris(f->aia_ocsp, f->aia_ocsp_count,
+	    "authorityInfoAccess", err)) != KR_OK))
 		return ret;
 	if (f->has_san && f->san_count == 0)
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "subjectAltName "

@@ -438,8 +438,22 @@ kr_ext_crldp(struct kr_der *d, struct kr_cert_fields *f, bool crit,
  * AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF
  *	AccessDescription ::= SEQUENCE { accessMethod OID,
  *	accessLocation GeneralName }
- * keyrite keeps the caIssuers URIs.
+ * keyrite keeps the OCSP and caIssuers URIs.
  */
+static int
+kr_ext_ocsp_uri(struct kr_cert_fields *f, const struct kr_gn *gn,
+    struct kr_err *err)
+{
+	if (f->aia_ocsp_count == 4)
+		return kr_bad(err, "more than 4 OCSP URIs");
+	if (!kr_text_copy(f->aia_ocsp[f->aia_ocsp_count], KR_URI_MAX,
+	    gn->value, gn->len))
+		return kr_bad(err, "an OCSP URI is not printable or longer "
+		    "than %d bytes", KR_URI_MAX - 1);
+	f->aia_ocsp_count++;
+	return KR_OK;
+}
+
 static int
 kr_ext_aia(struct kr_der *d, struct kr_cert_fields *f, bool crit,
     struct kr_err *err)
@@ -459,6 +473,12 @@ kr_ext_aia(struct kr_der *d, struct kr_cert_fields *f, bool crit,
 		    kr_der_done(&ad) != KR_OK)
 			return kr_bad(err, "an access description is "
 			    "malformed");
+		if (KR_OID_IS(&method, KR_OID_AD_OCSP) && modelled &&
+		    gn.type == KR_GN_URI) {
+			if (kr_ext_ocsp_uri(f, &gn, err) != KR_OK)
+				return KR_EINPUT;
+			continue;
+		}
 		if (!KR_OID_IS(&method, KR_OID_AD_CA_ISSUERS) || !modelled ||
 		    gn.type != KR_GN_URI)
 			continue;

@@ -22,6 +22,8 @@
 #include <keyrite/crypto.h>
 #include <keyrite/x509.h>
 
+#include <keyrite/crl.h>
+
 #include "x509_int.h"
 #include "parse_int.h"
 
@@ -85,6 +87,9 @@ enum kr_rule {
 	R_SAN_NOT_ALLOWED,
 	R_SUBJECT_EMPTY_NO_SAN,
 	R_NAME_CONTROL,
+	R_CRL_IDP_NOT_IN_CDP,
+	R_CRL_ONLY_USER_CA,
+	R_CRL_ONLY_CA_LEAF,
 	R_COUNT
 };
 
@@ -225,6 +230,13 @@ static const struct kr_lint_rule {
 	    "no DN attribute or general name holds a control character (C0, "
 	    "DEL, C1) or a bidirectional override or isolate (U+202A..U+202E, "
 	    "U+2066..U+2069), and every value reads as its string type" },
+	[R_CRL_IDP_NOT_IN_CDP] = { "e_crl_idp_not_in_cdp", E,
+	    "a CRL whose issuingDistributionPoint names a URL is named by the "
+	    "CRL distribution point of every certificate it covers" },
+	[R_CRL_ONLY_USER_CA] = { "e_crl_only_user_covers_ca", E,
+	    "a CRL marked onlyContainsUserCerts covers no CA certificate" },
+	[R_CRL_ONLY_CA_LEAF] = { "e_crl_only_ca_covers_leaf", E,
+	    "a CRL marked onlyContainsCACerts covers no leaf certificate" },
 };
 
 #undef E
@@ -1174,4 +1186,69 @@ kr_lint_run(const struct kr_lint_input *in, struct kr_lint_report *r)
 	kr_check_san(&x);
 	kr_check_names(&x);
 	free(x.tbs_cert);
+}
+
+/* ---------------------------------------------------------------------
+ * A CRL's scope, against each certificate it covers
+ */
+
+static void
+kr_lint_crl_add(struct kr_lint_report *r, enum kr_rule rule,
+    const struct kr_cert *c, const char *fmt, ...) KR_PRINTF(4, 5);
+
+static void
+kr_lint_crl_add(struct kr_lint_report *r, enum kr_rule rule,
+    const struct kr_cert *c, const char *fmt, ...)
+{
+	struct kr_lint_finding	*f;
+	char			 serial[2 * KR_SERIAL_MAX + 1], what[160];
+	va_list			 ap;
+
+	r->errors++;
+	if (r->count == KR_NITEMS(r->f))
+		return;
+	f = &r->f[r->count++];
+	(void)snprintf(f->id, sizeof(f->id), "%s", kr_rules[rule].id);
+	f->level = kr_rules[rule].level;
+	kr_hex_encode(serial, c->f.serial, c->f.serial_len);
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	(void)snprintf(f->msg, sizeof(f->msg), "certificate %s %s", serial,
+	    what);
+}
+
+static bool
+kr_cdp_names(const struct kr_cert *c, const char *uri)
+{
+	size_t	i;
+
+	for (i = 0; c->f.has_crldp && i < c->f.crldp_count; i++)
+		if (strcmp(c->f.crldp[i], uri) == 0)
+			return true;
+	return false;
+}
+
+void
+kr_lint_crl_cert(const struct kr_crl_fields *crl, const struct kr_cert *c,
+    struct kr_lint_report *r)
+{
+	bool	ca = c->f.has_bc && c->f.bc_ca;
+
+	if (!crl->has_idp)
+		return;
+	if (crl->idp_only_user && ca)
+		kr_lint_crl_add(r, R_CRL_ONLY_USER_CA, c, "is a CA "
+		    "certificate, and the CRL says it covers leaves only "
+		    "(onlyContainsUserCerts)");
+	if (crl->idp_only_ca && !ca)
+		kr_lint_crl_add(r, R_CRL_ONLY_CA_LEAF, c, "is a leaf "
+		    "certificate, and the CRL says it covers CAs only "
+		    "(onlyContainsCACerts)");
+	if (crl->idp_uri[0] != '\0' && !kr_cdp_names(c, crl->idp_uri))
+		kr_lint_crl_add(r, R_CRL_IDP_NOT_IN_CDP, c, "%s%.64s, not "
+		    "this CRL's %.64s", c->f.has_crldp ? "names the CRL "
+		    "distribution point " : "names no CRL distribution point",
+		    c->f.has_crldp && c->f.crldp_count > 0 ? c->f.crldp[0] :
+		    "", crl->idp_uri);
 }

@@ -49,6 +49,7 @@ static const char *const kr_prof_top_keys[] = {
 	"rsa_min_bits", "max_days", "default_days", "backdate_max_seconds",
 	"key_usage", "key_usage_ec", "extended_key_usage", "name_constraints",
 	"policies", "cps_uri", "crl_distribution_points", "aia_ca_issuers",
+	"aia_ocsp",
 	"subject_from_request", "san_allowed", "san_from_request", NULL
 };
 static const char *const kr_prof_nc_keys[] = {
@@ -700,7 +701,9 @@ kr_prof_body(const struct kr_prof *pc, const char *expect)
 	    (ret = kr_prof_urls(pc, "crl_distribution_points", p->crldp,
 	    &p->crldp_count)) != KR_OK ||
 	    (ret = kr_prof_urls(pc, "aia_ca_issuers", p->aia_ca_issuers,
-	    &p->aia_count)) != KR_OK)
+	    &p->aia_count)) != KR_OK ||
+	    (ret = kr_prof_urls(pc, "aia_ocsp", p->aia_ocsp,
+	    &p->aia_ocsp_count)) != KR_OK)
 		return ret;
 	return kr_prof_subject(pc);
 }

@@ -9,7 +9,8 @@
 void
 tl_appliance_make(struct tl_appliance *a, const char *tag)
 {
-	struct kr_init_req	req = { a->state, "test", "tester", NULL };
+	struct kr_init_req	req = { .statedir = a->state,
+	    .kdf_profile = "test", .actor = "tester" };
 	struct kr_err		e;
 
 	ck_assert_ptr_nonnull(tl_work_begin(tag));
