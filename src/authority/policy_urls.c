@@ -1,7 +1,9 @@
 /*
  * init --crl-url, --ca-issuers-url, --ocsp-url: the URLs most operators
  * need, written into the policy files before they are checked and copied:
- * the CRL distribution point, the caIssuers and OCSP access of every
+ * the CRL distribution point of every profile (a root's too: `openssl
+ * verify -crl_check_all` checks the root against its own CRL, whose
+ * scope must then name it), the caIssuers and OCSP access of every
  * profile that is not a root's (a root is found by trust, not fetched),
  * and the CRL URL as the CRL policy's distribution_point, so that every
  * CA's CRL names the URL its certificates carry.  "{issuer}" in a URL
@@ -99,7 +101,7 @@ kr_doc_set_list(struct kr_policy_doc *d, const char *key, const char *url,
 	return kr_doc_set(d, key, value, opt, err);
 }
 
-/* A profile that is not a root's; the others are left as they are. */
+/* A root's profile gets the CRL distribution point only. */
 static int
 kr_profile_urls(struct kr_policy_doc *d, const struct kr_init_req *req,
     struct kr_profile *prof, struct kr_err *err)
@@ -110,11 +112,11 @@ kr_profile_urls(struct kr_policy_doc *d, const struct kr_init_req *req,
 	(void)snprintf(base, sizeof(base), "%.*s", (int)(strlen(d->name) - 5),
 	    d->name);
 	if ((ret = kr_profile_parse(d->name, base, d->data, d->len, prof,
-	    err)) != KR_OK || prof->self_signed)
+	    err)) != KR_OK ||
+	    (ret = kr_doc_set_list(d, "crl_distribution_points", req->crl_url,
+	    "--crl-url", err)) != KR_OK || prof->self_signed)
 		return ret;
-	if ((ret = kr_doc_set_list(d, "crl_distribution_points", req->crl_url,
-	    "--crl-url", err)) != KR_OK ||
-	    (ret = kr_doc_set_list(d, "aia_ca_issuers", req->ca_issuers_url,
+	if ((ret = kr_doc_set_list(d, "aia_ca_issuers", req->ca_issuers_url,
 	    "--ca-issuers-url", err)) != KR_OK)
 		return ret;
 	return kr_doc_set_list(d, "aia_ocsp", req->ocsp_url, "--ocsp-url",

@@ -1,0 +1,161 @@
+#!/bin/sh
+# TEST-KEY-400: CRL settings per CA.  A root and an issuing CA made with
+# `init --crl-url` (and a delta location in crl.yaml) each publish a base
+# and a delta CRL naming their own distribution point and scope
+# (onlyContainsCACerts on the root's, onlyContainsUserCerts on the
+# issuing CA's), and `openssl verify -crl_check_all`, with and without
+# `-extended_crl -use_deltas`, accepts a leaf, the intermediate and the
+# root, and refuses the leaf once it is revoked in a delta.
+# TEST-KEY-401: lint refuses a CRL whose issuingDistributionPoint is not
+# the CRL distribution point of the certificates it covers, and one whose
+# scope is wrong, naming the certificate, before any passphrase is asked
+# and with the state unchanged.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+S="$T/state"
+P="$T/policy"
+O="$T/o"
+mkdir -p "$P" "$O"
+# The shipped crl.yaml with a delta location for every CA.
+"$KEYRITE" -C "$T/shipped" init --kdf-profile test >/dev/null
+sed 's|^delta_distribution_point: ""|delta_distribution_point: "http://pki.example.com/{issuer}-delta.crl"|' \
+    "$T/shipped/policy/crl.yaml" > "$P/crl.yaml"
+run -C "$S" init --kdf-profile test --policy-dir "$P" \
+    --crl-url 'http://pki.example.com/{issuer}.crl' \
+    --ca-issuers-url 'http://pki.example.com/{issuer}.crt' \
+    --ocsp-url 'http://ocsp.example.com/'
+[ "$rc" -eq 0 ] && ok "init with --crl-url, --ca-issuers-url, --ocsp-url" ||
+    fail "init: $(cat "$T/err")"
+grep -q '^distribution_point: "http://pki.example.com/{issuer}.crl"' \
+    "$S/policy/crl.yaml" && ok "--crl-url is the CRL policy's distribution_point" ||
+    fail "crl.yaml: $(grep distribution_point "$S/policy/crl.yaml")"
+
+gen_ca "$S" root p256 ca && gen_ca "$S" issuing p384 ca || fail "keys"
+issue root cert root --key root --profile root --subject "CN=Scope Root,C=DE" \
+    --out "$O/root.pem"
+[ "$rc" -eq 0 ] || fail "root: $(cat "$T/err")"
+issue root cert issue --issuer-key root --subject-key issuing \
+    --profile intermediate --subject "CN=Scope Issuing,C=DE" --out "$O/int.pem"
+[ "$rc" -eq 0 ] || fail "intermediate: $(cat "$T/err")"
+for i in 1 2; do
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$O/l$i.key" -subj "/CN=device $i" -out "$O/l$i.csr" 2>/dev/null
+	issue issuing cert issue --issuer-key issuing --csr "$O/l$i.csr" \
+	    --profile device --out "$O/leaf$i.pem"
+	[ "$rc" -eq 0 ] || fail "leaf $i: $(cat "$T/err")"
+done
+
+# --- what the certificates say ----------------------------------------------
+ext() { openssl x509 -in "$1" -noout -ext crlDistributionPoints,authorityInfoAccess; }
+ext "$O/int.pem" > "$T/int.ext"
+ext "$O/leaf1.pem" > "$T/leaf.ext"
+ext "$O/root.pem" > "$T/root.ext"
+grep -q "URI:http://pki.example.com/root.crl" "$T/int.ext" &&
+    grep -q "CA Issuers - URI:http://pki.example.com/root.crt" "$T/int.ext" &&
+    grep -q "OCSP - URI:http://ocsp.example.com/" "$T/int.ext" &&
+    ok "the intermediate names the root's CRL, certificate and the OCSP responder" ||
+    fail "intermediate: $(cat "$T/int.ext")"
+grep -q "URI:http://pki.example.com/issuing.crl" "$T/leaf.ext" &&
+    grep -q "CA Issuers - URI:http://pki.example.com/issuing.crt" "$T/leaf.ext" &&
+    ok "a leaf names the issuing CA's CRL and certificate" || fail "leaf: $(cat "$T/leaf.ext")"
+grep -q "URI:http://pki.example.com/root.crl" "$T/root.ext" &&
+    ! grep -q "Authority Information Access" "$T/root.ext" &&
+    ok "the root names its own CRL and no issuer" || fail "root: $(cat "$T/root.ext")"
+
+# --- base and delta CRLs of both CAs ----------------------------------------
+publish() { # KEY OUT [--delta]
+	k=$1 out=$2
+	shift 2
+	issue "$k" crl publish --issuer-key "$k" --out "$O/$out.der" "$@"
+	[ "$rc" -eq 0 ] || fail "crl publish $k $*: $(cat "$T/err")"
+	openssl crl -inform DER -in "$O/$out.der" -out "$O/$out.pem"
+	openssl crl -in "$O/$out.pem" -noout -text > "$O/$out.txt"
+}
+publish root root-base
+publish issuing int-base
+run -C "$S" revoke --issuer-key issuing --serial "$(cert_serial "$O/leaf2.pem")" \
+    --reason keyCompromise
+[ "$rc" -eq 0 ] || fail "revoke: $(cat "$T/err")"
+publish root root-delta --delta
+publish issuing int-delta --delta
+
+idp() { grep -A3 "Issuing Distribution Point" "$O/$1.txt" | tr -s ' \n' ' '; }
+for c in root-base root-delta; do
+	idp $c | grep -q "URI:http://pki.example.com/root.crl Only CA Certificates" &&
+	    ! grep -q "issuing" "$O/$c.txt" &&
+	    ok "$c: the root's own URL, onlyContainsCACerts, nothing of the issuing CA" ||
+	    fail "$c: $(idp $c)"
+done
+for c in int-base int-delta; do
+	idp $c | grep -q "URI:http://pki.example.com/issuing.crl Only User Certificates" &&
+	    ok "$c: the issuing CA's URL, onlyContainsUserCerts" || fail "$c: $(idp $c)"
+done
+grep -A2 "Freshest CRL" "$O/root-base.txt" | grep -q "URI:http://pki.example.com/root-delta.crl" &&
+    grep -A2 "Freshest CRL" "$O/int-base.txt" | grep -q "URI:http://pki.example.com/issuing-delta.crl" &&
+    ok "each base CRL points at its own CA's delta" ||
+    fail "freshestCRL: $(grep -A2 'Freshest CRL' "$O/root-base.txt" "$O/int-base.txt")"
+grep -q "Delta CRL Indicator" "$O/int-delta.txt" && ! grep -q "Freshest CRL" "$O/int-delta.txt" &&
+    ok "the delta CRLs carry a Delta CRL Indicator" || fail "delta: $(cat "$O/int-delta.txt")"
+
+cat "$O/root-base.pem" "$O/int-base.pem" > "$O/bases.pem"
+cat "$O/bases.pem" "$O/root-delta.pem" "$O/int-delta.pem" > "$O/all.pem"
+check() { # WHAT CRLS CERT [openssl args]
+	what=$1 crls=$2 cert=$3
+	shift 3
+	if openssl verify -crl_check_all "$@" -CRLfile "$crls" -CAfile "$O/root.pem" \
+	    -untrusted "$O/int.pem" "$cert" > "$T/v" 2>&1; then
+		ok "$what"
+	else
+		fail "$what: $(cat "$T/v")"
+	fi
+}
+for c in leaf1 int root; do
+	check "openssl verify -crl_check_all accepts $c" "$O/bases.pem" "$O/$c.pem"
+	check "openssl verify -crl_check_all -extended_crl -use_deltas accepts $c" \
+	    "$O/all.pem" "$O/$c.pem" -extended_crl -use_deltas
+done
+check "the base CRLs alone still accept leaf 2 (revoked after them)" \
+    "$O/bases.pem" "$O/leaf2.pem"
+set +e
+openssl verify -crl_check_all -extended_crl -use_deltas -CRLfile "$O/all.pem" \
+    -CAfile "$O/root.pem" -untrusted "$O/int.pem" "$O/leaf2.pem" > "$T/v" 2>&1
+r=$?
+set -e
+[ "$r" -ne 0 ] && grep -q "certificate revoked" "$T/v" &&
+    ok "with the deltas, openssl refuses leaf 2 as revoked" || fail "leaf 2: $(cat "$T/v")"
+
+# --- lint refuses a CRL its certificates do not name -------------------------
+# A second folder whose crl.yaml gives the root the issuing CA's URL (the
+# mistake one idp_uri for every CA made) and says the issuing CA's CRLs
+# cover CAs only, though it issues leaves.
+S3="$T/state3"
+P3="$T/policy3"
+mkdir -p "$P3"
+{
+	sed '/^issuers:/d' "$T/shipped/policy/crl.yaml"
+	printf 'issuers:\n  root3:\n    distribution_point: "http://pki.example.com/issuing3.crl"\n'
+	printf '  issuing3:\n    scope: ca\n'
+} > "$P3/crl.yaml"
+run -C "$S3" init --kdf-profile test --policy-dir "$P3" \
+    --crl-url 'http://pki.example.com/{issuer}.crl'
+[ "$rc" -eq 0 ] || fail "init 3: $(cat "$T/err")"
+S=$S3
+gen_ca "$S" root3 p256 ca && gen_ca "$S" issuing3 p256 ca || fail "keys 3"
+issue root3 cert root --key root3 --profile root --subject "CN=Root 3,C=DE" \
+    --out "$O/root3.pem"
+issue root3 cert issue --issuer-key root3 --subject-key issuing3 \
+    --profile intermediate --subject "CN=Issuing 3,C=DE" --out "$O/int3.pem"
+issue issuing3 cert issue --issuer-key issuing3 --csr "$O/l1.csr" \
+    --profile device --out "$O/leaf3.pem"
+[ "$rc" -eq 0 ] || fail "leaf 3: $(cat "$T/err")"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked root3 crl publish --issuer-key root3 --out "$O/bad-root.crl"
+refused 1 "lint refuses the root's CRL naming the issuing CA's URL" \
+    "e_crl_idp_not_in_cdp" "$(cert_serial "$O/int3.pem")" \
+    "http://pki.example.com/root3.crl" "nothing was signed"
+[ ! -e "$O/bad-root.crl" ] && ok "no CRL file was written" || fail "a refused CRL was written"
+unasked issuing3 crl publish --issuer-key issuing3 --out "$O/bad-int.crl"
+refused 1 "lint refuses onlyContainsCACerts on a CA that issued a leaf" \
+    "e_crl_only_ca_covers_leaf" "$(cert_serial "$O/leaf3.pem")"
+finish
