@@ -197,6 +197,46 @@ struct kr_clock_recover_result {
 	/* The shares, as checked (the caller frees it; NULL when not asked). */
 	struct kr_quorum_report	*quorum;
 };
+/*
+ * policy show / policy update (docs/operations.md): the policy files in
+ * force, pinned by audit row 1 or the newest policy.update row; an update
+ * validates a folder of new files, shows the differences, and is recorded
+ * with the old and new SHA-256 of each file under a quorum of a CA key.
+ */
+struct kr_policy_info {
+	int64_t		pin_seq;	/* the audit row that pins them */
+	int64_t		pin_time;
+	char		pin_event[32];
+	size_t		n;
+	struct {
+		char	name[64];
+		char	what[96];	/* "profile device (leaf)", ... */
+		uint8_t	sha256[32];
+	}		file[64];
+};
+int		 kr_authority_policy_show(struct kr_appliance *,
+		    struct kr_policy_info *, struct kr_err *) KR_WUR;
+
+struct kr_policy_update_req {
+	const char		*from;		/* folder of NAME.yaml files */
+	const char		*key;		/* a CA key; its quorum approves */
+	const char *const	*shares;
+	size_t			 nshares;
+	bool			 dry_run;
+	const char		*actor;
+};
+
+struct kr_policy_update_result {
+	size_t			 changed;	/* files added or changed */
+	int64_t			 audit_seq;
+	char			 approvers[1024];
+	struct kr_quorum_report	*quorum;	/* the caller frees it */
+};
+int		 kr_authority_policy_update(struct kr_appliance *,
+		    const struct kr_policy_update_req *,
+		    const struct kr_passphrase_source *,
+		    struct kr_policy_update_result *, struct kr_err *) KR_WUR;
+
 void		 kr_appliance_close(struct kr_appliance **);
 /*
  * What the replay at open found: NULL when every record matches the audit

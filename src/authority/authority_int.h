@@ -337,6 +337,7 @@ int	kr_policy_set_check(const struct kr_policy_set *, const char *,
 	    struct kr_err *) KR_WUR;
 const struct kr_policy_doc *
 	kr_policy_set_find(const struct kr_policy_set *, const char *);
+int	kr_policy_set_hash(struct kr_policy_set *, struct kr_err *) KR_WUR;
 /* "policy_files":N and "NAME.yaml":"SHA-256" of each, as the pin rows. */
 void	kr_policy_set_pin(const struct kr_policy_set *, struct kr_json *);
 int	kr_policy_install(const struct kr_init_req *, struct kr_json *,
@@ -349,6 +350,8 @@ void	kr_policy_uninstall(const char *);
  */
 int	kr_policy_verify(const char *, const char *, int64_t, bool,
 	    struct kr_err *) KR_WUR;
+/* Settles policy.next/: moved into policy/ (recorded) or removed. */
+int	kr_policy_next_settle(const char *, bool, struct kr_err *) KR_WUR;
 /* policy_urls.c: init's --crl-url, --ca-issuers-url, --ocsp-url. */
 int	kr_policy_set_urls(struct kr_policy_set *, const struct kr_init_req *,
 	    struct kr_err *) KR_WUR;

@@ -178,7 +178,7 @@ kr_policy_set_pin(const struct kr_policy_set *ps, struct kr_json *j)
 		    sizeof(ps->doc[i].sha256));
 }
 
-static int
+int
 kr_policy_set_hash(struct kr_policy_set *ps, struct kr_err *err)
 {
 	size_t	i;
@@ -296,7 +296,7 @@ kr_policy_set_pinned(const struct kr_policy_set *ps, const char *payload)
 
 /* policy.next/ over policy/: moved into place, or removed. */
 static int
-kr_policy_next_settle(const char *pdir, const char *ndir, bool recorded,
+kr_policy_next_move(const char *pdir, const char *ndir, bool recorded,
     struct kr_err *err)
 {
 	struct dirent	*de;
@@ -330,6 +330,24 @@ kr_policy_next_settle(const char *pdir, const char *ndir, bool recorded,
 	return ret;
 }
 
+int
+kr_policy_next_settle(const char *statedir, bool recorded,
+    struct kr_err *err)
+{
+	char	*pdir, *ndir;
+	int	 ret;
+
+	pdir = kr_path_join(statedir, KR_POLICY_DIR);
+	ndir = kr_path_join(statedir, KR_POLICY_NEXT_DIR);
+	if (pdir == NULL || ndir == NULL)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	else
+		ret = kr_policy_next_move(pdir, ndir, recorded, err);
+	free(pdir);
+	free(ndir);
+	return ret;
+}
+
 static int
 kr_policy_verify_sets(const char *pdir, const char *ndir,
     struct kr_policy_set *cur, struct kr_policy_set *next, bool has_next,
@@ -338,10 +356,10 @@ kr_policy_verify_sets(const char *pdir, const char *ndir,
 	const char	*bad;
 
 	if (has_next && kr_policy_set_pinned(next, payload))
-		return finish ? kr_policy_next_settle(pdir, ndir, true, err) :
+		return finish ? kr_policy_next_move(pdir, ndir, true, err) :
 		    KR_OK;
 	if (kr_policy_set_pinned(cur, payload))
-		return has_next && finish ? kr_policy_next_settle(pdir, ndir,
+		return has_next && finish ? kr_policy_next_move(pdir, ndir,
 		    false, err) : KR_OK;
 	if ((bad = kr_policy_set_unpinned(cur, payload)) != NULL)
 		return kr_err_set(err, KR_ESTATE, "%s/%s has changed since "

@@ -130,6 +130,8 @@ extern const struct cmd_entry cmd_custodian_show_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
 extern const struct cmd_entry cmd_audit_export_entry;
 extern const struct cmd_entry cmd_audit_show_entry;
+extern const struct cmd_entry cmd_policy_show_entry;
+extern const struct cmd_entry cmd_policy_update_entry;
 extern const struct cmd_entry cmd_audit_clock_recover_entry;
 extern const struct cmd_entry cmd_cert_root_entry;
 extern const struct cmd_entry cmd_cert_issue_entry;

@@ -54,6 +54,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_audit_export_entry,
 	&cmd_audit_show_entry,
 	&cmd_audit_clock_recover_entry,
+	&cmd_policy_show_entry,
+	&cmd_policy_update_entry,
 	NULL
 };
 

@@ -549,10 +549,13 @@ fields_check(const struct kr_cert_fields *f, struct kr_err *err)
 	if (f->has_crldp && (ret = check_uris(f->crldp, f->crldp_count,
 	    "cRLDistributionPoints", err)) != KR_OK)
 		return ret;
-	if (f->has_aia && ((ret = check_uris(f->aia_ca_issuers, f->aia_count,
-	    "authorityInfoAccess", err)) != KR_OK ||
-	    (ret = check_uris(f->aia_ocsp, f->aia_ocsp_count,
-	    "authorityInfoAccess", err)) != KR_OK))
+	if (f->has_aia && f->aia_count + f->aia_ocsp_count == 0)
+		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT
+		    "authorityInfoAccess with no URIs");
+	if (f->has_aia && ((f->aia_count > 0 && (ret = check_uris(
+	    f->aia_ca_issuers, f->aia_count, "authorityInfoAccess", err)) !=
+	    KR_OK) || (f->aia_ocsp_count > 0 && (ret = check_uris(f->aia_ocsp,
+	    f->aia_ocsp_count, "authorityInfoAccess", err)) != KR_OK)))
 		return ret;
 	if (f->has_san && f->san_count == 0)
 		return kr_err_set(err, KR_EINPUT, EXT_NAME_FMT "subjectAltName "

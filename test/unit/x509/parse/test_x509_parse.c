@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <keyrite/crl.h>
 #include <keyrite/x509.h>
 
 #include "testpki.h"
@@ -1809,6 +1810,70 @@ START_TEST(test_lint_name_text)
 }
 END_TEST
 
+/* The rules of a CRL's scope, checked against one certificate it covers. */
+static const char *const crl_lint_rules[] = {
+	"e_crl_idp_not_in_cdp", "e_crl_only_user_covers_ca",
+	"e_crl_only_ca_covers_leaf",
+};
+
+static const char *
+crl_lint(const struct kr_crl_fields *crl, const struct kr_cert *c,
+    const char *id)
+{
+	static struct kr_lint_report	r;
+
+	memset(&r, 0, sizeof(r));
+	kr_lint_crl_cert(crl, c, &r);
+	if (id == NULL) {
+		ck_assert_msg(r.errors == 0, "%s", report_str(&r));
+		return NULL;
+	}
+	ck_assert_msg(r.errors == 1 && has_finding(&r, id), "want %s:%s", id,
+	    report_str(&r));
+	return finding_msg(&r, id);
+}
+
+/* TEST-KEY-401 */
+START_TEST(test_lint_crl_scope)
+{
+	struct kr_crl_fields	 crl;
+	struct kr_cert		*c = calloc(1, sizeof(*c));
+	const char		*m;
+
+	ck_assert_ptr_nonnull(c);
+	memset(&crl, 0, sizeof(crl));
+	c->f.serial[0] = 0x42;
+	c->f.serial_len = 1;
+	c->f.has_crldp = true;
+	c->f.crldp_count = 2;
+	strcpy(c->f.crldp[0], "ldap://dir.example.com/cn=issuing");
+	strcpy(c->f.crldp[1], "http://pki.example.com/issuing.crl");
+	crl.has_idp = true;
+	crl.idp_only_user = true;
+	strcpy(crl.idp_uri, "http://pki.example.com/issuing.crl");
+	(void)crl_lint(&crl, c, NULL);
+	strcpy(crl.idp_uri, "http://pki.example.com/root.crl");
+	m = crl_lint(&crl, c, "e_crl_idp_not_in_cdp");
+	ck_assert_msg(strstr(m, "certificate 42 ") != NULL &&
+	    strstr(m, "root.crl") != NULL, "%s", m);
+	c->f.has_crldp = false;
+	m = crl_lint(&crl, c, "e_crl_idp_not_in_cdp");
+	ck_assert_ptr_nonnull(strstr(m, "names no CRL distribution point"));
+	crl.idp_uri[0] = '\0';
+	(void)crl_lint(&crl, c, NULL);
+	c->f.has_bc = c->f.bc_ca = true;
+	(void)crl_lint(&crl, c, "e_crl_only_user_covers_ca");
+	crl.idp_only_user = false;
+	crl.idp_only_ca = true;
+	(void)crl_lint(&crl, c, NULL);
+	c->f.bc_ca = false;
+	(void)crl_lint(&crl, c, "e_crl_only_ca_covers_leaf");
+	crl.has_idp = false;
+	(void)crl_lint(&crl, c, NULL);
+	free(c);
+}
+END_TEST
+
 /* Every rule in the table has a case above, and no case is for nothing. */
 START_TEST(test_lint_table)
 {
@@ -1831,6 +1896,9 @@ START_TEST(test_lint_table)
 			ck_assert_str_ne(kr_lint_rule_id(k), id);
 		for (found = false, k = 0; k < NLINT_CASES && !found; k++)
 			found = strcmp(lint_cases[k].rule, id) == 0;
+		for (k = 0; k < sizeof(crl_lint_rules) /
+		    sizeof(crl_lint_rules[0]) && !found; k++)
+			found = strcmp(crl_lint_rules[k], id) == 0;
 		ck_assert_msg(found, "rule %s has no test case", id);
 	}
 	ck_assert_ptr_null(kr_lint_rule_id(n));
@@ -2054,6 +2122,7 @@ x509_parse_suite(void)
 	tcase_add_test(tc, test_lint_clean_chain_verifies);
 	tcase_add_loop_test(tc, test_lint_rule, 0, (int)NLINT_CASES);
 	tcase_add_test(tc, test_lint_table);
+	tcase_add_test(tc, test_lint_crl_scope);
 	tcase_add_loop_test(tc, test_lint_name_text, 0, (int)NNAME_CASES);
 	tcase_add_test(tc, test_lint_many);
 	tcase_add_test(tc, test_lint_doc);
