@@ -256,6 +256,7 @@ struct kr_profile {
 	unsigned	subject_from_request;	/* enum kr_subject_field bits */
 	bool		san_allowed;		/* SANs for leaves */
 	bool		san_from_request;	/* take SANs the CSR asks for */
+	uint8_t		sha256[32];		/* of the file, its version */
 };
 
 /*

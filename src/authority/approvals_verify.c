@@ -177,6 +177,8 @@ av_artifact_member(const char *op)
 		return "input_sha256";
 	if (strcmp(op, "quorum.reshare") == 0)
 		return "new_set_sha256";
+	if (strcmp(op, "policy.update") == 0)
+		return "approved_digest";
 	return NULL;
 }
 

@@ -650,6 +650,8 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	kr_json_str(&j, "serial", is->res->serial);
 	kr_json_str(&j, "subject", is->res->subject);
 	kr_json_str(&j, "profile", is->profile.name);
+	kr_json_hex(&j, "profile_sha256", is->profile.sha256,
+	    sizeof(is->profile.sha256));
 	kr_json_str(&j, "issuer_key", is->issuer.name);
 	kr_json_str(&j, "spki_sha256", is->res->spki_sha256);
 	kr_json_str(&j, "tbs_sha256", is->res->tbs_sha256);

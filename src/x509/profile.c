@@ -749,6 +749,9 @@ kr_profile_parse(const char *label, const char *name, const uint8_t *data,
 	pc.err = err;
 	ret = kr_prof_body(&pc, expect);
 	kr_yaml_free(&doc);
+	if (ret == KR_OK && kr_hash(KR_HASH_SHA256, data, len, p->sha256) !=
+	    KR_OK)
+		ret = kr_err_set(err, KR_EINTERNAL, "cannot hash %s", label);
 	if (ret != KR_OK) {
 		memset(p, 0, sizeof(*p));
 		p->pathlen = -1;
