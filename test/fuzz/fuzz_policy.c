@@ -19,8 +19,11 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static void
 fuzz_crl_policy(const uint8_t *data, size_t size)
 {
-	struct kr_crl_policy	cp;
-	struct kr_err		err;
+	static struct kr_crl_policy	cp;
+	const struct kr_crl_issuer	*is;
+	struct kr_crl_site		 site;
+	struct kr_err			 err;
+	size_t				 i;
 
 	kr_err_clear(&err);
 	if (kr_crl_policy_parse("crl.yaml", data, size, &cp, &err) != KR_OK) {
@@ -30,9 +33,26 @@ fuzz_crl_policy(const uint8_t *data, size_t size)
 	}
 	if (cp.next_update_days < 1 || cp.next_update_days > 3660 ||
 	    cp.publish_margin_days >= cp.next_update_days ||
+	    (cp.version != 1 && cp.version != 2) ||
+	    (cp.version == 1 && cp.nissuers != 0) ||
+	    cp.nissuers > KR_CRL_ISSUERS_MAX ||
 	    memchr(cp.idp_uri, '\0', sizeof(cp.idp_uri)) == NULL ||
 	    memchr(cp.delta_uri, '\0', sizeof(cp.delta_uri)) == NULL)
 		abort();
+	for (i = 0; i < cp.nissuers; i++) {
+		is = &cp.issuers[i];
+		if (is->key[0] == '\0' || is->scope > KR_CRL_SCOPE_ALL ||
+		    memchr(is->dp, '\0', sizeof(is->dp)) == NULL ||
+		    memchr(is->delta, '\0', sizeof(is->delta)) == NULL)
+			abort();
+		/* Each CA's settings expand, or say why not. */
+		kr_err_clear(&err);
+		if (kr_crl_policy_site(&cp, is->key, &site, &err) != KR_OK &&
+		    err.msg[0] == '\0')
+			abort();
+		if (site.dp[0] != '\0' && strstr(site.dp, "{issuer}") != NULL)
+			abort();
+	}
 }
 
 int

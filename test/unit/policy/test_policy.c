@@ -160,6 +160,89 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* TEST-KEY-400: version 2, a distribution point, delta and scope per CA. */
+static int
+crl_v2_parse(const char *text, struct kr_crl_policy *cp, struct kr_err *e)
+{
+	return kr_crl_policy_parse("crl.yaml", (const uint8_t *)text,
+	    strlen(text), cp, e);
+}
+
+START_TEST(test_crl_policy_issuers)
+{
+	static const char head[] =
+	    "version: 2\n"
+	    "next_update_days: 30\n"
+	    "delta_next_update_days: 1\n"
+	    "publish_margin_days: 7\n"
+	    "issuing_distribution_point: true\n";
+	static struct kr_crl_policy	cp;
+	struct kr_crl_site		site;
+	struct kr_err			e;
+	char				t[2048], big[300];
+
+	(void)snprintf(t, sizeof(t), "%s"
+	    "distribution_point: \"http://pki.example.com/{issuer}.crl\"\n"
+	    "delta_distribution_point: \"http://pki.example.com/{issuer}-d."
+	    "crl\"\n"
+	    "issuers:\n"
+	    "  root:\n"
+	    "    distribution_point: \"http://pki.example.com/r.crl\"\n"
+	    "    delta_distribution_point: \"\"\n"
+	    "    scope: ca\n"
+	    "  issuing-2026:\n"
+	    "    scope: user\n", head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_OK);
+	ck_assert_uint_eq(cp.version, 2);
+	ck_assert_uint_eq(cp.nissuers, 2);
+	ck_assert_int_eq(kr_crl_policy_site(&cp, "root", &site, &e), KR_OK);
+	ck_assert_str_eq(site.dp, "http://pki.example.com/r.crl");
+	ck_assert_str_eq(site.delta, "");
+	ck_assert_int_eq(site.scope, KR_CRL_SCOPE_CA);
+	ck_assert(site.own);
+	ck_assert_int_eq(kr_crl_policy_site(&cp, "issuing-2026", &site, &e),
+	    KR_OK);
+	ck_assert_str_eq(site.dp, "http://pki.example.com/issuing-2026.crl");
+	ck_assert_str_eq(site.delta, "http://pki.example.com/issuing-2026-d.crl");
+	ck_assert_int_eq(site.scope, KR_CRL_SCOPE_USER);
+	ck_assert_int_eq(kr_crl_policy_site(&cp, "other", &site, &e), KR_OK);
+	ck_assert_str_eq(site.dp, "http://pki.example.com/other.crl");
+	ck_assert_int_eq(site.scope, KR_CRL_SCOPE_AUTO);
+	ck_assert(!site.own);
+	/* {issuer} replaced past the length of a URL */
+	memset(big, 'k', 64);
+	big[64] = '\0';
+	ck_assert_int_eq(kr_policy_url_expand("http://x/{issuer}{issuer}"
+	    "{issuer}{issuer}/{issuer}", big, site.dp, sizeof(site.dp), "the "
+	    "CRL distribution point", &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "longer than 255"));
+	/* refusals, each naming what is wrong */
+	(void)snprintf(t, sizeof(t), "%sdistribution_point: \"http://x/"
+	    "{issuers}.crl\"\ndelta_distribution_point: \"\"\n", head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "'distribution_point' must be"));
+	(void)snprintf(t, sizeof(t), "%sdistribution_point: \"\"\n"
+	    "delta_distribution_point: \"\"\nissuers:\n  root:\n"
+	    "    scope: some\n", head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "'issuers.root.scope' must be"));
+	(void)snprintf(t, sizeof(t), "%sdistribution_point: \"\"\n"
+	    "delta_distribution_point: \"\"\nissuers:\n  -root:\n"
+	    "    scope: ca\n", head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "is not a key name"));
+	(void)snprintf(t, sizeof(t), "%sdistribution_point: \"\"\n"
+	    "delta_distribution_point: \"\"\nissuers:\n  root:\n"
+	    "    url: \"http://x/r.crl\"\n", head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "unknown key 'url'"));
+	(void)snprintf(t, sizeof(t), "%sidp_uri: \"\"\ndelta_uri: \"\"\n",
+	    head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "unknown key 'idp_uri'"));
+}
+END_TEST
+
 START_TEST(test_crl_policy)
 {
 	static const char crl[] =
@@ -218,6 +301,7 @@ main(void)
 	tcase_add_test(tc, test_strictness);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_crl_policy);
+	tcase_add_test(tc, test_crl_policy_issuers);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }
