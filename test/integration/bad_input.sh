@@ -177,7 +177,7 @@ expect 2 "no keyrite state folder" "a missing state folder is named" -- \
 expect 2 "not empty" "init refuses a folder in use" -- -C "$S" init
 cp "$S/policy/quorum.yaml" "$T/quorum.yaml.orig"
 sed -i 's/min_passphrase_length: 12/min_passphrase_length: 1/' "$S/policy/quorum.yaml"
-expect 2 "has changed since this state folder was created" \
+expect 2 "quorum.yaml has changed since audit row 1 pinned the policy" \
     "a policy file weakened after init is refused" -- -C "$S" key list
 cp "$T/quorum.yaml.orig" "$S/policy/quorum.yaml"
 # A read-only state folder, as an unprivileged user would see it.
