@@ -397,7 +397,8 @@ int	kr_out_failed(struct kr_err *, const char *, ...) KR_PRINTF(2, 3);
  */
 int	kr_crl_scope(struct kr_appliance *, const struct kr_key_rec *,
 	    const struct kr_crl_policy *, size_t chain_len, int64_t at,
-	    struct kr_crl_fields *, struct kr_err *) KR_WUR;
+	    const struct kr_crl_rec *base, struct kr_crl_fields *,
+	    struct kr_err *) KR_WUR;
 
 /* crl.c: the recorded copy of a CRL, checked against its SHA-256. */
 int	kr_crl_copy_read(struct kr_appliance *, const char *,

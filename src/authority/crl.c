@@ -448,8 +448,8 @@ kr_crl_fields(struct kr_crl_pub *p, int64_t prev_number, struct kr_err *err)
 		    p->base.number);
 		p->res->base_number = p->base.number;
 	}
-	return kr_crl_scope(p->app, &p->k, &p->policy, p->chain.len, p->at, f,
-	    err);
+	return kr_crl_scope(p->app, &p->k, &p->policy, p->chain.len, p->at,
+	    p->req->delta ? &p->base : NULL, f, err);
 }
 
 /* A new entry: counted, and the first KR_NEW_SHOWN listed for approval. */

@@ -80,6 +80,32 @@ kr_crl_scope_flags(const struct kr_crl_site *site, size_t chain_len,
 	f->idp_only_user = s == KR_CRL_SCOPE_USER;
 }
 
+/* A delta keeps its base's scope: RFC 5280 5.2.4 wants the same IDP. */
+static int
+kr_crl_base_scope(struct kr_appliance *app, const struct kr_key_rec *k,
+    const struct kr_crl_rec *base, struct kr_crl_fields *f,
+    struct kr_err *err)
+{
+	struct kr_crl_info	 info;
+	uint8_t			*der = NULL;
+	char			 what[96];
+	size_t			 len;
+	int			 ret;
+
+	if ((ret = kr_crl_copy_read(app, k->name, base, &der, &len, err)) !=
+	    KR_OK)
+		return kr_err_prefix(err, "nothing was signed: ");
+	(void)snprintf(what, sizeof(what), "CRL %lld of '%s'",
+	    (long long)base->number, k->name);
+	ret = kr_crl_parse(what, der, len, &info, NULL, NULL, NULL, err);
+	free(der);
+	if (ret != KR_OK)
+		return ret;
+	f->idp_only_ca = info.has_idp && info.idp_only_ca;
+	f->idp_only_user = info.has_idp && info.idp_only_user;
+	return KR_OK;
+}
+
 static int
 kr_crl_scope_refuse(const struct kr_key_rec *k, const struct kr_crl_cover *cv,
     struct kr_err *err)
@@ -94,16 +120,19 @@ kr_crl_scope_refuse(const struct kr_key_rec *k, const struct kr_crl_cover *cv,
 	return kr_err_set(err, KR_EREFUSED, "lint refused the CRL of '%s' "
 	    "(%zu finding%s): %s%s. Relying parties would refuse this CRL for "
 	    "those certificates (different CRL scope). Nothing was signed: "
-	    "give '%s' the distribution point its certificates name in "
+	    "%sgive '%s' the distribution point its certificates name in "
 	    "policy/crl.yaml (keyrite policy update; docs/revocation.md)",
 	    k->name, cv->r.errors, cv->r.errors == 1 ? "" : "s", shown,
-	    cv->r.errors > KR_SCOPE_SHOWN ? "; ..." : "", k->name);
+	    cv->r.errors > KR_SCOPE_SHOWN ? "; ..." : "", cv->f->is_delta ?
+	    "a delta keeps its base CRL's scope, so publish a new base CRL; "
+	    "or " : "", k->name);
 }
 
 int
 kr_crl_scope(struct kr_appliance *app, const struct kr_key_rec *k,
     const struct kr_crl_policy *cp, size_t chain_len, int64_t at,
-    struct kr_crl_fields *f, struct kr_err *err)
+    const struct kr_crl_rec *base, struct kr_crl_fields *f,
+    struct kr_err *err)
 {
 	struct kr_crl_site	site;
 	struct kr_crl_cover	cv;
@@ -117,10 +146,13 @@ kr_crl_scope(struct kr_appliance *app, const struct kr_key_rec *k,
 		    site.delta);
 	if (!cp->idp)
 		return KR_OK;
-	if ((ret = kr_crl_cover_pass(app, k, at, &cv, err)) != KR_OK)
+	if (base != NULL)
+		ret = kr_crl_base_scope(app, k, base, f, err);
+	else if ((ret = kr_crl_cover_pass(app, k, at, &cv, err)) == KR_OK)
+		kr_crl_scope_flags(&site, chain_len, &cv, f);
+	if (ret != KR_OK)
 		return ret;
 	(void)snprintf(f->idp_uri, sizeof(f->idp_uri), "%s", site.dp);
-	kr_crl_scope_flags(&site, chain_len, &cv, f);
 	/* RFC 5280 5.2.5: an issuingDistributionPoint is never empty. */
 	f->has_idp = f->idp_only_ca || f->idp_only_user || f->idp_uri[0] != '\0';
 	cv.f = f;

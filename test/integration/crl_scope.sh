@@ -9,7 +9,8 @@
 # TEST-KEY-401: lint refuses a CRL whose issuingDistributionPoint is not
 # the CRL distribution point of the certificates it covers, and one whose
 # scope is wrong, naming the certificate, before any passphrase is asked
-# and with the state unchanged.
+# and with the state unchanged; a delta keeps its base's scope and is
+# refused when that no longer fits, until a new base is published.
 . "$(dirname "$0")/lib.sh"
 set -e
 
@@ -124,6 +125,34 @@ r=$?
 set -e
 [ "$r" -ne 0 ] && grep -q "certificate revoked" "$T/v" &&
     ok "with the deltas, openssl refuses leaf 2 as revoked" || fail "leaf 2: $(cat "$T/v")"
+
+# --- a scope that changes: deltas keep their base's -------------------------
+# The root certifies a leaf (an OCSP signer): its CRLs no longer cover CAs
+# only.  A delta keeps the base's onlyContainsCACerts, so lint refuses it;
+# a new base drops the mark and its delta follows.
+issue root cert issue --issuer-key root --csr "$O/l1.csr" --profile ocsp-signing \
+    --subject "CN=Root OCSP,C=DE" --out "$O/ocsp.pem"
+[ "$rc" -eq 0 ] || fail "ocsp signer: $(cat "$T/err")"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked root crl publish --issuer-key root --delta --out "$O/stale.der"
+refused 1 "a delta over a base whose scope no longer fits is refused" \
+    "e_crl_only_ca_covers_leaf" "$(cert_serial "$O/ocsp.pem")" "publish a new base CRL"
+publish root root-base2
+publish root root-delta2 --delta
+for c in root-base2 root-delta2; do
+	idp $c | grep -q "URI:http://pki.example.com/root.crl" && ! idp $c | grep -q "Only" &&
+	    ok "$c: the root's URL, no scope mark now that it covers a leaf" ||
+	    fail "$c: $(idp $c)"
+done
+cat "$O/root-base2.pem" "$O/int-base.pem" "$O/root-delta2.pem" "$O/int-delta.pem" > "$O/all2.pem"
+check "the new base and delta still let openssl accept leaf 1" "$O/all2.pem" \
+    "$O/leaf1.pem" -extended_crl -use_deltas
+if openssl verify -crl_check_all -extended_crl -use_deltas -CRLfile "$O/all2.pem" \
+    -CAfile "$O/root.pem" "$O/ocsp.pem" > "$T/v" 2>&1; then
+	ok "and the root's leaf"
+else
+	fail "root's leaf: $(cat "$T/v")"
+fi
 
 # --- lint refuses a CRL its certificates do not name -------------------------
 # A second folder whose crl.yaml gives the root the issuing CA's URL (the
