@@ -355,9 +355,13 @@ kr_policy_verify_sets(const char *pdir, const char *ndir,
 {
 	const char	*bad;
 
+	if (has_next && kr_policy_set_pinned(next, payload) && !finish)
+		return kr_err_set(err, KR_ESTATE, "the policy update of audit "
+		    "row %lld stopped before its files were moved from %s into "
+		    "place: `keyrite policy show` (or any command that changes "
+		    "the state folder) finishes it", (long long)seq, ndir);
 	if (has_next && kr_policy_set_pinned(next, payload))
-		return finish ? kr_policy_next_move(pdir, ndir, true, err) :
-		    KR_OK;
+		return kr_policy_next_move(pdir, ndir, true, err);
 	if (kr_policy_set_pinned(cur, payload))
 		return has_next && finish ? kr_policy_next_move(pdir, ndir,
 		    false, err) : KR_OK;

@@ -41,7 +41,8 @@ const struct cmd_entry cmd_policy_show_entry = {
 	.help = "Each file of the state folder's policy copy, what it is, and "
 	    "its SHA-256, with\nthe audit row that pins them (init or the "
 	    "newest policy update).\n",
-	.flags = CMD_STATE | CMD_NOARGS,
+	/* A writer: it finishes an update that stopped half-way. */
+	.flags = CMD_STATE | CMD_WRITES | CMD_NOARGS,
 	.exec = cmd_policy_show_exec,
 };
 
