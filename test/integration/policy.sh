@@ -10,8 +10,8 @@
 # TEST-KEY-404: certificates keep the SHA-256 of the profile they were
 # issued under in their audit row: the one issued before the update names
 # the old file, the one after names the new one and follows it.
-# TEST-KEY-405: an update interrupted after its row is finished by the
-# next writer, one interrupted before it is dropped; a policy file changed
+# TEST-KEY-405: an update interrupted after its row makes readers refuse
+# and is finished by policy show, one interrupted before it is dropped; a policy file changed
 # in place still stops every command, naming the file and the way to
 # change the policy.
 . "$(dirname "$0")/lib.sh"
