@@ -30,6 +30,11 @@ kr_url_arg_check(const char *opt, const char *url, struct kr_err *err)
 			return kr_err_set(err, KR_EUSAGE, "%s: the URL has a "
 			    "blank, quote, backslash or non-ASCII character at "
 			    "position %zu", opt, i + 1);
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "ldap://", 7) != 0)
+		return kr_err_set(err, KR_EUSAGE, "%s: give an http:// or "
+		    "ldap:// URL (relying parties fetch CRLs, certificates and "
+		    "OCSP answers before they can check TLS), not '%.64s'", opt,
+		    url);
 	return KR_OK;
 }
 

@@ -220,11 +220,14 @@ kr_policy_install(const struct kr_init_req *req, struct kr_json *j,
 
 	if ((ps = calloc(1, sizeof(*ps))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	/* Checked as given, then again with the URLs written in. */
 	if ((ret = kr_policy_set_shipped(ps, err)) != KR_OK ||
 	    (from != NULL && (ret = kr_policy_set_dir(ps, from, err)) !=
 	    KR_OK) ||
-	    (ret = kr_policy_set_urls(ps, req, err)) != KR_OK ||
 	    (ret = kr_policy_set_check(ps, from != NULL ? from : "(shipped)",
+	    err)) != KR_OK ||
+	    (ret = kr_policy_set_urls(ps, req, err)) != KR_OK ||
+	    (ret = kr_policy_set_check(ps, "the policy with init's URLs",
 	    err)) != KR_OK || (ret = kr_policy_set_hash(ps, err)) != KR_OK)
 		goto out;
 	if ((pdir = kr_path_join(req->statedir, KR_POLICY_DIR)) == NULL) {

@@ -1,5 +1,6 @@
 #!/bin/sh
-# TEST-KEY-400: CRL settings per CA.  A root and an issuing CA made with
+# TEST-KEY-400: CRL settings per CA.  init refuses URLs it cannot write
+# (https, a blank, a profile that sets its own) and makes nothing.  A root and an issuing CA made with
 # `init --crl-url` (and a delta location in crl.yaml) each publish a base
 # and a delta CRL naming their own distribution point and scope
 # (onlyContainsCACerts on the root's, onlyContainsUserCerts on the
@@ -31,6 +32,21 @@ run -C "$S" init --kdf-profile test --policy-dir "$P" \
 grep -q '^distribution_point: "http://pki.example.com/{issuer}.crl"' \
     "$S/policy/crl.yaml" && ok "--crl-url is the CRL policy's distribution_point" ||
     fail "crl.yaml: $(grep distribution_point "$S/policy/crl.yaml")"
+
+# init refuses URLs it cannot write, and makes nothing.
+expect 2 "\-\-crl-url: give an http:// or ldap:// URL" \
+    "init refuses an https CRL URL (validators fetch CRLs without TLS)" -- \
+    -C "$T/bad1" init --kdf-profile test --crl-url 'https://pki.example.com/x.crl'
+expect 2 "\-\-ocsp-url: the URL has a blank" "init refuses a URL with a blank" -- \
+    -C "$T/bad2" init --kdf-profile test --ocsp-url 'http://ocsp example.com/'
+mkdir -p "$T/p4"
+sed 's|^crl_distribution_points: \[\]|crl_distribution_points: ["http://elsewhere.example.com/x.crl"]|' \
+    "$T/shipped/policy/device.yaml" > "$T/p4/device.yaml"
+expect 2 "device.yaml already sets 'crl_distribution_points'" \
+    "init refuses --crl-url over a profile that sets its own" -- \
+    -C "$T/bad3" init --kdf-profile test --policy-dir "$T/p4" --crl-url 'http://x.example.com/c.crl'
+[ ! -e "$T/bad1/keyrite.db" ] && [ ! -e "$T/bad2/keyrite.db" ] && [ ! -e "$T/bad3/policy" ] &&
+    ok "the refused inits left no state folder" || fail "a refused init left files"
 
 gen_ca "$S" root p256 ca && gen_ca "$S" issuing p384 ca || fail "keys"
 issue root cert root --key root --profile root --subject "CN=Scope Root,C=DE" \
