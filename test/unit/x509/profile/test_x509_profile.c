@@ -226,7 +226,8 @@ static const char full[] =
     "cps_uri: https://pki.example.com/cps\n"
     "crl_distribution_points: [\"http://pki.example.com/a.crl\",\n"
     "                          \"ldap://ldap.example.com/cn=a\"]\n"
-    "aia_ca_issuers: [\"http://pki.example.com/a.crt\"]\n"
+    "aia_ca_issuers: [\"http://pki.example.com/{issuer}.crt\"]\n"
+    "aia_ocsp: [\"http://ocsp.example.com/\"]\n"
     "subject_from_request: [CN, DC, emailAddress, ST, L]\n"
     "san_allowed: false\n";
 
@@ -267,7 +268,10 @@ START_TEST(test_full)
 	ck_assert_uint_eq(p.crldp_count, 2);
 	ck_assert_str_eq(p.crldp[1], "ldap://ldap.example.com/cn=a");
 	ck_assert_uint_eq(p.aia_count, 1);
-	ck_assert_str_eq(p.aia_ca_issuers[0], "http://pki.example.com/a.crt");
+	ck_assert_str_eq(p.aia_ca_issuers[0],
+	    "http://pki.example.com/{issuer}.crt");
+	ck_assert_uint_eq(p.aia_ocsp_count, 1);
+	ck_assert_str_eq(p.aia_ocsp[0], "http://ocsp.example.com/");
 	ck_assert_uint_eq(p.subject_from_request, KR_SUBJ_CN | KR_SUBJ_DC |
 	    KR_SUBJ_EMAIL | KR_SUBJ_ST | KR_SUBJ_L);
 	ck_assert(!p.san_allowed && !p.san_from_request);
