@@ -120,8 +120,9 @@ kr_crl_scope_refuse(const struct kr_key_rec *k, const struct kr_crl_cover *cv,
 	return kr_err_set(err, KR_EREFUSED, "lint refused the CRL of '%s' "
 	    "(%zu finding%s): %s%s. Relying parties would refuse this CRL for "
 	    "those certificates (different CRL scope). Nothing was signed: "
-	    "%sgive '%s' the distribution point its certificates name in "
-	    "policy/crl.yaml (keyrite policy update; docs/revocation.md)",
+	    "%sgive '%s' the distribution point and scope that fit its "
+	    "certificates in policy/crl.yaml (keyrite policy update; "
+	    "docs/revocation.md)",
 	    k->name, cv->r.errors, cv->r.errors == 1 ? "" : "s", shown,
 	    cv->r.errors > KR_SCOPE_SHOWN ? "; ..." : "", cv->f->is_delta ?
 	    "a delta keeps its base CRL's scope, so publish a new base CRL; "
