@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <keyrite/authority.h>
@@ -65,6 +66,7 @@ enum cmd_opt_kind {
 	CMD_OPT_CALL,	/* set(ctx, opts, value) */
 	CMD_OPT_REFUSED, /* takes a value, then is refused as unknown */
 	CMD_OPT_SWITCH,	/* no value: set(ctx, opts, NULL) */
+	CMD_OPT_SIZE,	/* a size or address, decimal or 0x hex, to max */
 };
 
 struct cmd_opt {
@@ -84,6 +86,9 @@ struct cmd_opt {
 	{ (n), CMD_OPT_STR, CMD_OFF(s, m, const char *), 0, 0, NULL }
 #define CMD_ROW_UINT(n, s, m, lo, hi)					\
 	{ (n), CMD_OPT_UINT, CMD_OFF(s, m, unsigned), (lo), (hi), NULL }
+/* A size or an address (uint32_t): 512 or 0x200, as imgtool takes them. */
+#define CMD_ROW_SIZE(n, s, m)						\
+	{ (n), CMD_OPT_SIZE, CMD_OFF(s, m, uint32_t), 0, 0, NULL }
 #define CMD_ROW_CALL(n, fn)						\
 	{ (n), CMD_OPT_CALL, 0, 0, 0, (fn) }
 #define CMD_ROW_SWITCH(n, fn)						\
@@ -177,6 +182,9 @@ int			 cmd_usage_error(struct cmd_ctx *, const char *, ...)
 			    KR_PRINTF(2, 3);
 int			 cmd_parse_uint(struct cmd_ctx *, const char *,
 			    const char *, unsigned, unsigned, unsigned *);
+/* A size or address: decimal, or 0x and hex digits (options.c). */
+int			 cmd_parse_size(struct cmd_ctx *, const char *,
+			    const char *, uint32_t *);
 /* Prints the plain-words warning when the state folder uses test KDF. */
 void			 cmd_note_kdf_profile(struct cmd_ctx *);
 

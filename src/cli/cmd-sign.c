@@ -122,13 +122,12 @@ cmd_fw_opt_counter(struct cmd_ctx *ctx, void *opts, const char *arg)
 	struct kr_mcuboot_opts	*m = &o->it.opts.mcuboot;
 
 	m->has_security_counter = true;
-	return cmd_parse_uint(ctx, "--security-counter", arg, 0, 0xffffffffU,
+	return cmd_parse_size(ctx, "--security-counter", arg,
 	    &m->security_counter);
 }
 
 #define CMD_FW_MCUBOOT(n, m)						\
-	CMD_ROW_UINT((n), struct cmd_fw_opts, it.opts.mcuboot.m, 0,	\
-	    0xffffffffU)
+	CMD_ROW_SIZE((n), struct cmd_fw_opts, it.opts.mcuboot.m)
 
 static const struct cmd_opt cmd_fw_options[] = {
 	CMD_ROW_STR("key", struct cmd_fw_opts, req.key),
@@ -182,7 +181,8 @@ const struct cmd_entry cmd_sign_firmware_entry = {
 	    "  --version V         minisign trusted comment; MCUboot 1.2.3+4\n"
 	    "  --name NAME         the image name in records and comments\n"
 	    "  --header-size N --pad-header --align N --slot-size N\n"
-	    "  --load-addr N --security-counter N    MCUboot options\n"
+	    "  --load-addr N --security-counter N    MCUboot options; sizes,\n"
+	    "                      addresses and the counter decimal or 0x hex\n"
 	    "  --rsa-pss           RSASSA-PSS for an RSA key (raw, cms)\n"
 	    "  --share FILE        a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N   one passphrase line per --share, in order\n"

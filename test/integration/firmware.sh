@@ -67,6 +67,52 @@ for k in fw fw384 fwed; do
 	    fail "a tampered MCUboot image passed" || ok "... and refuses it with one byte changed"
 done
 
+# TEST-KEY-470: sizes and addresses in hex, as imgtool takes them.  Ed25519
+# signs deterministically, so the image made with hex options is the one
+# made with the same values in decimal, byte for byte.
+for k in fw fwed; do
+	issue "$k" sign firmware --key "$k" --format mcuboot --in "$O/app.bin" \
+	    --out "$O/app.$k.hex.mcuboot" --version 1.2.3+4 --header-size 0x200 \
+	    --pad-header --align 0x4 --slot-size 0x70000 --security-counter 0x10
+	[ "$rc" -eq 0 ] && python3 "$TOOLS/mcuboot_verify.py" \
+	    "$O/app.$k.hex.mcuboot" "$O/$k.pub.pem" >"$T/v" 2>&1 &&
+	    ok "MCUboot $k with --header-size 0x200 --slot-size 0x70000 verifies" ||
+	    fail "mcuboot $k hex options: $(cat "$T/v" "$T/err")"
+done
+issue fwed sign firmware --key fwed --format mcuboot --in "$O/app.bin" \
+    --out "$O/app.fwed.dec.mcuboot" --version 1.2.3+4 --header-size 512 \
+    --pad-header --align 4 --slot-size 458752 --security-counter 16
+cmp -s "$O/app.fwed.dec.mcuboot" "$O/app.fwed.hex.mcuboot" &&
+    ok "... the hex options make the very image the decimal ones make" ||
+    fail "hex and decimal MCUboot options gave different images"
+# The security counter TLV (0x50, 4 bytes little-endian) holds 16.
+python3 - "$O/app.fwed.hex.mcuboot" >"$T/v" 2>&1 <<'EOF' &&
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+hs = struct.unpack_from("<H", d, 8)[0]
+isz = struct.unpack_from("<I", d, 12)[0]
+off = hs + isz
+magic, plen = struct.unpack_from("<HH", d, off)
+assert magic == 0x6908, hex(magic)
+p = off + 4
+while p < off + 4 + plen:
+    t, l = struct.unpack_from("<HH", d, p)
+    if t == 0x50:
+        print(struct.unpack_from("<I", d, p + 4)[0])
+    p += 4 + l
+EOF
+    [ "$(cat "$T/v")" = 16 ] && ok "... with security counter 0x10 read back as 16" ||
+    fail "security counter TLV: $(cat "$T/v")"
+before=$(state_snapshot "$S/keyrite.db" "$O")
+for bad in 0x 0x1g 0x100000000 -0x10 " 512" 512k 4294967296; do
+	unasked fw sign firmware --key fw --format mcuboot --in "$O/app.bin" \
+	    --out "$O/bad.mcuboot" --header-size "$bad" --pad-header
+	[ "$rc" -eq 2 ] && grep -q -- "--header-size wants a size or address" "$T/err" &&
+	    [ "$(state_snapshot "$S/keyrite.db" "$O")" = "$before" ] &&
+	    ok "--header-size '$bad' refused (exit 2), nothing written" ||
+	    fail "--header-size '$bad': exit $rc $(cat "$T/err")"
+done
+
 # CMS
 for k in fw fwrsa; do
 	issue "$k" sign firmware --key "$k" --format cms --in "$O/app.bin" \
