@@ -59,7 +59,18 @@ struct kr_passphrase_source {
 	int	(*confirm)(void *, const struct kr_preview *, bool,
 		    struct kr_err *);
 	void	 *confirm_ctx;
+	/*
+	 * The user PIN of a token that guards its key itself
+	 * (`--pin-source prompt`), at generation and at every use; `token`
+	 * names it.  NULL: asked through get, as a passphrase.
+	 */
+	int	(*pin)(void *ctx, const char *token, char *buf, size_t cap,
+		    struct kr_err *err);
 };
+
+/* A token's PIN from the source: its pin, else its get (authority). */
+int		 kr_passphrase_pin(const struct kr_passphrase_source *,
+		    const char *, char *, size_t, struct kr_err *) KR_WUR;
 
 /*
  * What an operation is about to sign, made when it is prepared (before

@@ -446,7 +446,6 @@ kr_keygen_prompt(struct kr_keygen *kg, const struct kr_passphrase_source *src,
 {
 	struct kr_key_rec	rec;
 	struct kr_err		e2;
-	char			who[96];
 	int			ret;
 
 	if ((ret = kr_key_name_check(kg->req->name, err)) != KR_OK)
@@ -458,10 +457,9 @@ kr_keygen_prompt(struct kr_keygen *kg, const struct kr_passphrase_source *src,
 	(void)snprintf(kg->sealed_rel, sizeof(kg->sealed_rel), "token");
 	if ((kg->token_pin = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
-	(void)snprintf(who, sizeof(who), "token '%s'", kg->req->token != NULL ?
-	    kg->req->token : "(from the URI)");
-	if ((ret = src->get(src->ctx, who, "its user PIN", false,
-	    kg->token_pin, KR_PASSPHRASE_MAX, err)) != KR_OK)
+	if ((ret = kr_passphrase_pin(src, kg->req->token != NULL ?
+	    kg->req->token : "(from the URI)", kg->token_pin,
+	    KR_PASSPHRASE_MAX, err)) != KR_OK)
 		return ret;
 	kr_random(kg->hdr.key_id, sizeof(kg->hdr.key_id));
 	(void)snprintf(kg->hdr.name, sizeof(kg->hdr.name), "%s", kg->req->name);

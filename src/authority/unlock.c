@@ -383,13 +383,25 @@ kr_unlock_report_share(struct kr_unlock *u, size_t i, const char *path,
 	}
 }
 
+int
+kr_passphrase_pin(const struct kr_passphrase_source *src, const char *token,
+    char *buf, size_t cap, struct kr_err *err)
+{
+	char	who[96];
+
+	if (src->pin != NULL)
+		return src->pin(src->ctx, token, buf, cap, err);
+	(void)snprintf(who, sizeof(who), "token '%s'", token);
+	return src->get(src->ctx, who, "its user PIN", false, buf, cap, err);
+}
+
 /* --pin-source prompt: the token's own access control, PIN asked now. */
 static int
 kr_unlock_token_prompt(struct kr_unlock *u, size_t count,
     const struct kr_passphrase_source *src, struct kr_signer **out,
     struct kr_err *err)
 {
-	char	*pin, who[96];
+	char	*pin;
 	int	 ret;
 
 	if (count > 0)
@@ -398,8 +410,7 @@ kr_unlock_token_prompt(struct kr_unlock *u, size_t count,
 		    "no --share; the token PIN is asked instead", u->key.name);
 	if ((pin = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
-	(void)snprintf(who, sizeof(who), "token '%s'", u->kw.tok.token_label);
-	if ((ret = src->get(src->ctx, who, "its user PIN", false, pin,
+	if ((ret = kr_passphrase_pin(src, u->kw.tok.token_label, pin,
 	    KR_PASSPHRASE_MAX, err)) == KR_OK)
 		ret = u->kw.be->open(&u->kw.home, NULL, 0, NULL, NULL, pin, out,
 		    err);

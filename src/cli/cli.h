@@ -18,14 +18,16 @@
 #define CMD_CLOCK	0x8	/* audit clock-recover: opens a folder dated ahead */
 #define CMD_WRITES	0x4	/* changes state: one writer at a time, refused
 				   when the records do not match the chain */
-#define CMD_QUORUM	0x10	/* takes --share FILE... and --passphrase-fd N,
-				   parsed into ctx->q (options.c) */
+#define CMD_QUORUM	0x10	/* takes --share FILE..., --passphrase-fd N and
+				   --token-pin-fd N, parsed into ctx->q
+				   (options.c) */
 #define CMD_NOARGS	0x20	/* options only: a stray argument is named */
 
 /* passphrase.c: terminal (no echo) or --passphrase-fd N. */
 #define CMD_PASS_TRIES	3	/* a wrong passphrase at the terminal */
 struct cmd_pass {
 	int	fd;		/* -1: the terminal */
+	int	pin_fd;		/* --token-pin-fd N; -1: the terminal */
 	int	line;		/* lines read from fd so far */
 	unsigned min_len;	/* asked again on the terminal when shorter */
 	bool	told;		/* the passphrase rules were said */
@@ -191,6 +193,7 @@ void			 cmd_note_kdf_profile(struct cmd_ctx *);
 /* passphrase.c */
 void	cmd_pass_init(struct cmd_pass *, struct kr_passphrase_source *);
 int	cmd_pass_set_fd(struct cmd_ctx *, struct cmd_pass *, const char *);
+int	cmd_pass_set_pin_fd(struct cmd_ctx *, struct cmd_pass *, const char *);
 
 /*
  * options.c: parses a command's options (its table, and --share and
@@ -202,6 +205,8 @@ int	cmd_options_parse(const struct cmd_entry *, struct cmd_ctx *, void *,
 	    int *, char ***);
 /* The setter of --passphrase-fd N: ctx->q.pass reads from N. */
 int	cmd_opt_pass_fd(struct cmd_ctx *, void *, const char *);
+/* --token-pin-fd N: a token's PIN (--pin-source prompt) is read from N. */
+int	cmd_opt_token_pin_fd(struct cmd_ctx *, void *, const char *);
 
 /*
  * approve.c: see, then approve.  cmd_confirm is the passphrase source's

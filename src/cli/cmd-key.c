@@ -81,7 +81,7 @@ static const struct cmd_opt cmd_keygen_options[] = {
 	CMD_ROW_STR("uri", struct cmd_keygen_opts, req.uri),
 	CMD_ROW_FLAG("init-token", struct cmd_keygen_opts, req.init_token),
 	CMD_ROW_CALL("pin-source", cmd_keygen_opt_pin_source),
-	CMD_ROW_CALL("token-pin-fd", cmd_opt_pass_fd),
+	CMD_ROW_CALL("token-pin-fd", cmd_opt_token_pin_fd),
 	CMD_ROW_END
 };
 
@@ -420,7 +420,7 @@ const struct cmd_entry cmd_key_destroy_entry = {
 	.help = "  --share FILE       a custodian's share, once per custodian\n"
 	    "                     present (a token key guarded by its own\n"
 	    "                     access control asks for its PIN instead)\n"
-	    "  --passphrase-fd N  one passphrase (or PIN) line per --share\n"
+	    "  --passphrase-fd N  one passphrase line per --share\n"
 	    "  --yes              do not ask `Proceed? [y/N]` at a terminal\n",
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
 	.exec = cmd_key_destroy_exec,

@@ -128,6 +128,10 @@ cmd_usage(FILE *f, const struct cmd_entry *e)
 	(void)fprintf(f, "\n%s\n", e->summary);
 	if (e->help != NULL && e->help[0] != '\0')
 		(void)fprintf(f, "\n%s", e->help);
+	if ((e->flags & CMD_QUORUM) != 0)
+		(void)fprintf(f, "  --token-pin-fd N   for a key its token guards "
+		    "(--pin-source prompt):\n                     read the "
+		    "token PIN from descriptor N\n");
 	(void)fprintf(f, "\nSee keyrite(1) for the full description.\n");
 }
 

@@ -46,6 +46,13 @@ cmd_opt_pass_fd(struct cmd_ctx *ctx, void *opts, const char *arg)
 	return cmd_pass_set_fd(ctx, &ctx->q.pass, arg);
 }
 
+int
+cmd_opt_token_pin_fd(struct cmd_ctx *ctx, void *opts, const char *arg)
+{
+	(void)opts;
+	return cmd_pass_set_pin_fd(ctx, &ctx->q.pass, arg);
+}
+
 static int
 cmd_opt_yes(struct cmd_ctx *ctx, void *opts, const char *arg)
 {
@@ -58,6 +65,7 @@ cmd_opt_yes(struct cmd_ctx *ctx, void *opts, const char *arg)
 static const struct cmd_opt cmd_quorum_opts[] = {
 	CMD_ROW_CALL("share", cmd_opt_share),
 	CMD_ROW_CALL("passphrase-fd", cmd_opt_pass_fd),
+	CMD_ROW_CALL("token-pin-fd", cmd_opt_token_pin_fd),
 	CMD_ROW_SWITCH("yes", cmd_opt_yes),
 	CMD_ROW_END
 };

@@ -81,7 +81,8 @@ pass_write(int fd, const char *s)
 }
 
 static int
-pass_tty_read(const char *prompt, char *buf, size_t cap, struct kr_err *err)
+pass_tty_read(const char *prompt, const char *what, char *buf, size_t cap,
+    struct kr_err *err)
 {
 	struct termios	noecho;
 	size_t		len;
@@ -89,12 +90,12 @@ pass_tty_read(const char *prompt, char *buf, size_t cap, struct kr_err *err)
 	int		fd, ret;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
-		return kr_err_set(err, KR_EUSAGE, "no terminal to ask for a "
-		    "passphrase: in scripts give --passphrase-fd N");
+		return kr_err_set(err, KR_EUSAGE, "no terminal to ask for %s",
+		    what);
 	if (tcgetattr(fd, &pass_saved) != 0) {
 		(void)close(fd);
 		return kr_err_set(err, KR_EUSAGE, "cannot switch the terminal "
-		    "echo off to ask for a passphrase");
+		    "echo off to ask for %s", what);
 	}
 	pass_tty = fd;
 	(void)signal(SIGINT, pass_restore);
@@ -112,9 +113,13 @@ pass_tty_read(const char *prompt, char *buf, size_t cap, struct kr_err *err)
 	pass_tty = -1;
 	(void)close(fd);
 	if (ret != KR_OK)
-		return kr_err_set(err, KR_EINPUT, "no passphrase was entered");
+		return kr_err_set(err, KR_EINPUT, "nothing was entered");
 	return KR_OK;
 }
+
+#define PASS_WHAT	"a passphrase: in scripts give --passphrase-fd N"
+#define PASS_WHAT_PIN	"the token PIN: in scripts give --token-pin-fd N"
+
 
 static int
 pass_tty_get(const char *custodian, const char *file, bool setting,
@@ -127,7 +132,7 @@ pass_tty_get(const char *custodian, const char *file, bool setting,
 	if (!setting) {
 		(void)snprintf(prompt, sizeof(prompt), "Passphrase of custodian "
 		    "'%s' for %s: ", custodian, file);
-		return pass_tty_read(prompt, buf, cap, err);
+		return pass_tty_read(prompt, PASS_WHAT, buf, cap, err);
 	}
 	if ((again = kr_secure_alloc(cap)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
@@ -141,11 +146,13 @@ pass_tty_get(const char *custodian, const char *file, bool setting,
 	for (tries = 0; tries < 3; tries++) {
 		(void)snprintf(prompt, sizeof(prompt), "Custodian '%s', choose "
 		    "the passphrase for your share (%s): ", custodian, file);
-		if ((ret = pass_tty_read(prompt, buf, cap, err)) != KR_OK)
+		if ((ret = pass_tty_read(prompt, PASS_WHAT, buf, cap, err)) !=
+		    KR_OK)
 			break;
 		(void)snprintf(prompt, sizeof(prompt), "Custodian '%s', enter "
 		    "it again: ", custodian);
-		if ((ret = pass_tty_read(prompt, again, cap, err)) != KR_OK)
+		if ((ret = pass_tty_read(prompt, PASS_WHAT, again, cap, err)) !=
+		    KR_OK)
 			break;
 		if (strlen(buf) < min_len) {
 			ret = kr_err_set(err, KR_EINPUT, "the passphrase for "
@@ -194,6 +201,39 @@ pass_get(void *vctx, const char *custodian, const char *file, bool setting,
 	return KR_OK;
 }
 
+/*
+ * A token's PIN (--pin-source prompt keys): the first line of
+ * --token-pin-fd N, or asked on the terminal; never from --passphrase-fd,
+ * whose lines are the custodians'.
+ */
+static int
+pass_pin(void *vctx, const char *token, char *buf, size_t cap,
+    struct kr_err *err)
+{
+	struct cmd_pass	*p = vctx;
+	char		 prompt[256];
+	size_t		 len;
+	int		 ret;
+
+	if (p->pin_fd < 0) {
+		(void)snprintf(prompt, sizeof(prompt), "PIN of token '%s' "
+		    "(its own access control guards the key): ", token);
+		return pass_tty_read(prompt, PASS_WHAT_PIN, buf, cap, err);
+	}
+	ret = pass_read_line(p->pin_fd, buf, cap, &len);
+	if (ret == KR_ENOENT)
+		return kr_err_set(err, KR_EINPUT, "--token-pin-fd %d is empty: "
+		    "give the PIN of token '%s' on one line", p->pin_fd, token);
+	if (ret == KR_EINPUT)
+		return kr_err_set(err, KR_EINPUT, "the line of --token-pin-fd "
+		    "%d is longer than %zu bytes or holds a NUL byte",
+		    p->pin_fd, cap - 1);
+	if (ret != KR_OK)
+		return kr_err_set(err, KR_EIO, "cannot read --token-pin-fd "
+		    "%d: %s", p->pin_fd, strerror(errno));
+	return KR_OK;
+}
+
 /* A refused share's line is read and wiped, so the next lines line up. */
 static void
 pass_skip(void *vctx)
@@ -236,27 +276,41 @@ void
 cmd_pass_init(struct cmd_pass *p, struct kr_passphrase_source *src)
 {
 	p->fd = -1;
+	p->pin_fd = -1;
 	p->line = 0;
 	p->min_len = 0;
 	p->told = false;
 	src->get = pass_get;
 	src->skip = pass_skip;
 	src->retry = pass_retry;
+	src->pin = pass_pin;
 	src->ctx = p;
+}
+
+/* --passphrase-fd N or --token-pin-fd N: an open descriptor. */
+static int
+pass_fd_parse(struct cmd_ctx *ctx, const char *opt, const char *arg, int *out)
+{
+	unsigned	fd;
+	int		ret;
+
+	if ((ret = cmd_parse_uint(ctx, opt, arg, 0, 1023, &fd)) != KR_OK)
+		return ret;
+	if (fcntl((int)fd, F_GETFD) < 0)
+		return cmd_usage_error(ctx, "%s %u is not an open file "
+		    "descriptor", opt, fd);
+	*out = (int)fd;
+	return KR_OK;
 }
 
 int
 cmd_pass_set_fd(struct cmd_ctx *ctx, struct cmd_pass *p, const char *arg)
 {
-	unsigned	fd;
-	int		ret;
+	return pass_fd_parse(ctx, "--passphrase-fd", arg, &p->fd);
+}
 
-	if ((ret = cmd_parse_uint(ctx, "--passphrase-fd", arg, 0, 1023, &fd)) !=
-	    KR_OK)
-		return ret;
-	if (fcntl((int)fd, F_GETFD) < 0)
-		return cmd_usage_error(ctx, "--passphrase-fd %u is not an open "
-		    "file descriptor", fd);
-	p->fd = (int)fd;
-	return KR_OK;
+int
+cmd_pass_set_pin_fd(struct cmd_ctx *ctx, struct cmd_pass *p, const char *arg)
+{
+	return pass_fd_parse(ctx, "--token-pin-fd", arg, &p->pin_fd);
 }

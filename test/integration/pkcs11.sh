@@ -103,13 +103,33 @@ grep -q "Usage: *sign$" "$T/priv" &&
     grep -q "Access: *sensitive, always sensitive, never extractable, local" "$T/priv" &&
     ok "pkcs11-tool: sensitive, always sensitive, never extractable, local, sign only" ||
     fail "pkcs11-tool shows: $(cat "$T/priv")"
+# TEST-KEY-471: at use, as at generation, the PIN comes from --token-pin-fd;
+# --passphrase-fd carries custodians' passphrases only.
+snap=$(state_snapshot "$S/keyrite.db" "$S")
 run -C "$S" cert root --key own --profile root --subject "CN=Own,C=DE" \
-    --out "$T/own.pem" --passphrase-fd 3 3<"$T/pin"
+    --out "$T/own.pem" --passphrase-fd 3 3<"$T/pin" </dev/null
+[ "$rc" -eq 2 ] && grep -q "no terminal to ask for the token PIN: in scripts give --token-pin-fd N" "$T/err" &&
+    [ ! -e "$T/own.pem" ] && [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
+    ok "the PIN is not taken from --passphrase-fd; --token-pin-fd is named (exit 2, nothing changed)" ||
+    fail "PIN from --passphrase-fd: exit $rc $(cat "$T/err")"
+: > "$T/nopin"
+run -C "$S" cert root --key own --profile root --subject "CN=Own,C=DE" \
+    --out "$T/own.pem" --token-pin-fd 3 3<"$T/nopin"
+[ "$rc" -ne 0 ] && grep -q -- "--token-pin-fd 3 is empty: give the PIN of token 'own'" "$T/err" &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
+    ok "an empty --token-pin-fd names the token (exit $rc, nothing changed)" ||
+    fail "empty PIN fd: exit $rc $(cat "$T/err")"
+run -C "$S" cert root --key own --profile root --subject "CN=Own,C=DE" \
+    --out "$T/own.pem" --token-pin-fd 3 3<"$T/pin"
 openssl verify -CAfile "$T/own.pem" "$T/own.pem" >/dev/null 2>&1 &&
-    ok "the token's PIN unlocks it, no shares" || fail "own root: $(cat "$T/err")"
+    ok "the token's PIN from --token-pin-fd unlocks it, no shares" ||
+    fail "own root: $(cat "$T/err")"
+run -C "$S" cert root --help
+grep -q -- "--token-pin-fd N" "$T/out" && ok "the quorum commands' help names --token-pin-fd" ||
+    fail "help: $(cat "$T/out")"
 expect 2 "give no --share" "shares are refused for a token-guarded key" -- \
     -C "$S" cert root --key own --profile root --subject "CN=x" --out "$T/x.pem" \
-    --share "$T/sh-root-p256/a/root-p256.share" --passphrase-fd 3 3<"$T/pin"
+    --share "$T/sh-root-p256/a/root-p256.share" --token-pin-fd 3 3<"$T/pin"
 expect 2 "are refused with --pin-source prompt" "a quorum is refused in prompt mode" -- \
     -C "$S" key generate own2 --alg p256 --purpose ca --backend pkcs11 \
     --module "$MOD" --token own --pin-source prompt --threshold 2 \
@@ -133,7 +153,7 @@ run -C "$S" key generate own --alg p256 --purpose ca --backend pkcs11 \
 [ "$rc" -ne 0 ] && ok "a taken key name is refused (exit $rc)" || fail "taken name"
 echo 99999999 > "$T/badpin"
 run -C "$S" cert root --key own --profile root --subject "CN=x" --out "$T/x.pem" \
-    --passphrase-fd 3 3<"$T/badpin"
+    --token-pin-fd 3 3<"$T/badpin"
 [ "$rc" -eq 1 ] && grep -q "CKR_PIN_INCORRECT" "$T/err" && grep -q "does not retry" "$T/err" &&
     ok "a wrong PIN is refused once, never retried" || fail "wrong PIN: exit $rc $(cat "$T/err")"
 pkcs11-tool --module "$MOD" --list-token-slots 2>/dev/null | sed -n '/label.*: own/,/serial/p' |
@@ -214,7 +234,7 @@ verify_shares "$S" rs "$T/sh-rs" a b
 # Destroy: the token objects go, the key cannot be used again.
 issue root-ed25519 key destroy root-ed25519
 [ "$rc" -eq 0 ] && ok "token key destroyed with its quorum" || fail "destroy: $(cat "$T/err")"
-run -C "$S" key destroy own --passphrase-fd 3 3<"$T/pin"
+run -C "$S" key destroy own --token-pin-fd 3 3<"$T/pin"
 pkcs11-tool --module "$MOD" --token-label own --login --pin 24680135 --list-objects \
     2>/dev/null | grep -q "Private Key" && fail "objects left on the token" ||
     ok "key destroy removes the token objects"
