@@ -579,6 +579,81 @@ void		 kr_rev_status_format(const struct kr_rev_status *, char *,
 const char	*kr_rev_status_standing(const struct kr_rev_status *,
 		    const char *);
 
+/*
+ * What is due (status and the console; due.c): certificates that expire
+ * within KR_DUE_CERT_DAYS (not revoked; a hold is said), soonest first;
+ * each certified CA key whose next base CRL is due within the CRL
+ * policy's publish_margin_days (or was never published); active keys with
+ * no certificate; keys whose own certificate is revoked or on hold; and
+ * reshares waiting for their holders' checks.  Every fact comes from the
+ * records the audit chain proved at open; `damaged` says they did not
+ * match it (then nothing here is fact).  kr_due_free frees the lists.
+ */
+#define KR_DUE_CERT_DAYS	90u
+
+struct kr_due_cert {
+	char		serial[41];
+	char		subject[512];
+	char		kind[16];
+	char		profile[33];
+	char		issuer[KR_STORE_NAME_MAX + 1];	/* "" not held here */
+	int64_t		not_after;
+	bool		held;			/* certificateHold in force */
+};
+
+struct kr_due_crl {
+	char		issuer[KR_STORE_NAME_MAX + 1];
+	bool		published;		/* false: never; due now */
+	int64_t		number;			/* the newest base CRL's */
+	int64_t		this_update;
+	int64_t		next_update;
+	int64_t		publish_by;		/* next_update - the margin */
+};
+
+struct kr_due_key {
+	char		key[KR_STORE_NAME_MAX + 1];
+	char		alg[16];
+	char		purpose[16];
+	char		backend[16];
+	int64_t		created;
+};
+
+struct kr_due_rev {
+	char			key[KR_STORE_NAME_MAX + 1];
+	char			purpose[16];
+	struct kr_rev_status	status;
+	const char		*standing;	/* what the key still may do */
+};
+
+struct kr_due_reshare {
+	char		key[KR_STORE_NAME_MAX + 1];
+	uint32_t	epoch;
+	unsigned	m, n;
+	unsigned	checked;		/* holders who checked so far */
+	int64_t		created;
+};
+
+struct kr_due {
+	int64_t			 now;
+	unsigned		 cert_days;
+	unsigned		 crl_margin_days;
+	bool			 damaged;
+	struct kr_due_cert	*certs;
+	size_t			 ncerts, cap_certs;
+	struct kr_due_crl	*crls;
+	size_t			 ncrls, cap_crls;
+	struct kr_due_key	*uncertified;
+	size_t			 nuncertified, cap_uncertified;
+	struct kr_due_rev	*revoked;
+	size_t			 nrevoked, cap_revoked;
+	struct kr_due_reshare	*reshares;
+	size_t			 nreshares, cap_reshares;
+};
+
+int		 kr_authority_due(struct kr_appliance *, int64_t now,
+		    struct kr_due *, struct kr_err *) KR_WUR;
+void		 kr_due_free(struct kr_due *);
+
 struct kr_import_result {
 	size_t		lines;
 	size_t		valid;

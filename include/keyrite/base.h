@@ -221,8 +221,17 @@ void		 kr_json_hex(struct kr_json *, const char *, const uint8_t *,
 		    size_t);
 void		 kr_json_str_array(struct kr_json *, const char *,
 		    const char *const *, size_t);
+void		 kr_json_bool(struct kr_json *, const char *, bool);
 /* A member whose value is JSON text made elsewhere (NULL: ENOMEM). */
 void		 kr_json_raw(struct kr_json *, const char *, const char *);
+/*
+ * An array of objects in a buffer (kr_buf_init'd), for kr_json_raw:
+ * kr_json_list_add appends an object, which it ends and frees;
+ * kr_json_list_end closes the array and returns its text (NULL when out
+ * of memory); kr_buf_free frees it.
+ */
+void		 kr_json_list_add(struct kr_buf *, struct kr_json *);
+const char	*kr_json_list_end(struct kr_buf *);
 /* The NUL-terminated text (owned by the json), or NULL when out of memory. */
 const char	*kr_json_end(struct kr_json *);
 void		 kr_json_free(struct kr_json *);
@@ -317,6 +326,12 @@ bool		 kr_cp_printable(uint32_t);
  * text unchanged.
  */
 #define KR_TEXT_LINES	0x1u
+/*
+ * KR_TEXT_JSON: for JSON text keyrite wrote (kr_json), escapes in JSON's
+ * own form instead, so the output stays valid JSON: \u202e, a surrogate
+ * pair above U+FFFF, and U+FFFD for a byte that is not UTF-8.
+ */
+#define KR_TEXT_JSON	0x2u
 void		 kr_text_escape(struct kr_buf *b, const char *s, size_t len,
 		    unsigned flags);
 char		*kr_text_escape_str(char *out, size_t cap, const char *s,

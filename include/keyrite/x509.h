@@ -86,6 +86,8 @@ void		 kr_gn_format(const struct kr_gn *, char *, size_t);
 #define KR_KU_KEY_AGREEMENT	0x0010
 #define KR_KU_KEY_CERT_SIGN	0x0020
 #define KR_KU_CRL_SIGN		0x0040
+/* "digitalSignature, keyCertSign, cRLSign": the bits set, by name. */
+void		 kr_ku_format(uint16_t, char *, size_t);
 
 /*
  * Everything a certificate says, as keyrite builds it and as the parser

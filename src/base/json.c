@@ -100,6 +100,35 @@ kr_json_str_array(struct kr_json *j, const char *key,
 }
 
 void
+kr_json_bool(struct kr_json *j, const char *key, bool val)
+{
+	kr_json_key(j, key);
+	kr_buf_put(&j->b, val ? "true" : "false", val ? 4 : 5);
+}
+
+void
+kr_json_list_add(struct kr_buf *list, struct kr_json *obj)
+{
+	const char	*t = kr_json_end(obj);
+
+	kr_buf_put_u8(list, list->len == 0 ? '[' : ',');
+	if (t != NULL)
+		kr_buf_put(list, t, strlen(t));
+	else
+		list->failed = true;
+	kr_json_free(obj);
+}
+
+const char *
+kr_json_list_end(struct kr_buf *list)
+{
+	if (list->len == 0)
+		kr_buf_put_u8(list, '[');
+	kr_buf_put(list, "]", 2);	/* with its NUL */
+	return list->failed ? NULL : (const char *)list->p;
+}
+
+void
 kr_json_raw(struct kr_json *j, const char *key, const char *raw)
 {
 	kr_json_key(j, key);

@@ -83,7 +83,7 @@ kr_cp_printable(uint32_t cp)
  * itself or its escape.  Returns the bytes of input consumed (at least 1);
  * `out` (KR_TEXT_UNIT_MAX bytes) receives *outlen bytes.
  */
-#define KR_TEXT_UNIT_MAX	12
+#define KR_TEXT_UNIT_MAX	16
 
 static size_t
 kr_text_unit(const uint8_t *p, size_t len, unsigned flags, char *out,
@@ -94,9 +94,19 @@ kr_text_unit(const uint8_t *p, size_t len, unsigned flags, char *out,
 	int		w;
 
 	if ((n = kr_utf8_decode(p, len, &cp)) == 0) {
-		w = snprintf(out, KR_TEXT_UNIT_MAX, "\\x%02x", p[0]);
+		w = snprintf(out, KR_TEXT_UNIT_MAX, (flags & KR_TEXT_JSON) != 0 ?
+		    "\\ufffd" : "\\x%02x", p[0]);
 		*outlen = (size_t)w;
 		return 1;
+	}
+	if ((flags & KR_TEXT_JSON) != 0 && !kr_cp_printable(cp) &&
+	    !((flags & KR_TEXT_LINES) != 0 && cp == '\n')) {
+		w = cp > 0xffff ? snprintf(out, KR_TEXT_UNIT_MAX,
+		    "\\u%04x\\u%04x", 0xd800 + ((cp - 0x10000) >> 10),
+		    0xdc00 + ((cp - 0x10000) & 0x3ff)) :
+		    snprintf(out, KR_TEXT_UNIT_MAX, "\\u%04x", cp);
+		*outlen = (size_t)w;
+		return n;
 	}
 	if ((flags & KR_TEXT_LINES) != 0 && (cp == '\n' || cp == '\t')) {
 		out[0] = (char)cp;

@@ -180,6 +180,18 @@ int			 cmd_run(const struct cmd_entry *, struct cmd_ctx *,
 void			 cmd_printf(struct cmd_ctx *, const char *, ...)
 			    KR_PRINTF(2, 3);
 void			 cmd_print_text(struct cmd_ctx *, const char *);
+/*
+ * --json (docs/formats.md): JSON keyrite made with kr_json, escaped so it
+ * stays valid JSON (KR_TEXT_JSON).  A list is one document printed as it
+ * is read, {"format":F,"version":1,LIST:[ one object a line ]}: begin,
+ * an item per object (ended and freed; *n counts them), end.
+ */
+void			 cmd_print_json(struct cmd_ctx *, const char *);
+void			 cmd_json_list_begin(struct cmd_ctx *, const char *,
+			    const char *);
+int			 cmd_json_list_item(struct cmd_ctx *, size_t *,
+			    struct kr_json *);
+void			 cmd_json_list_end(struct cmd_ctx *, size_t);
 int			 cmd_usage_error(struct cmd_ctx *, const char *, ...)
 			    KR_PRINTF(2, 3);
 int			 cmd_parse_uint(struct cmd_ctx *, const char *,

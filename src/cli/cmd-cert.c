@@ -340,13 +340,18 @@ cmd_cert_show_exts(struct cmd_ctx *ctx, const struct kr_cert_fields *f)
 	char	buf[512];
 	size_t	i;
 
-	if (f->has_bc)
+	if (f->has_bc && f->bc_pathlen >= 0)
 		cmd_printf(ctx, "basic constraints: %s%s, pathLen %d\n",
 		    f->bc_critical ? "critical, " : "", f->bc_ca ? "CA" :
 		    "not a CA", f->bc_pathlen);
-	if (f->has_ku)
-		cmd_printf(ctx, "key usage:   0x%04x%s\n", f->ku,
+	else if (f->has_bc)
+		cmd_printf(ctx, "basic constraints: %s%s\n", f->bc_critical ?
+		    "critical, " : "", f->bc_ca ? "CA" : "not a CA");
+	if (f->has_ku) {
+		kr_ku_format(f->ku, buf, sizeof(buf));
+		cmd_printf(ctx, "key usage:   %s%s\n", buf,
 		    f->ku_critical ? " (critical)" : "");
+	}
 	for (i = 0; i < f->eku_count; i++) {
 		kr_oid_format(&f->eku[i], buf, sizeof(buf));
 		cmd_printf(ctx, "ext. usage:  %s\n", buf);

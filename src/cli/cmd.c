@@ -353,6 +353,40 @@ cmd_print_text(struct cmd_ctx *ctx, const char *text)
 	kr_text_fput(ctx->out, text, strlen(text), KR_TEXT_LINES);
 }
 
+void
+cmd_print_json(struct cmd_ctx *ctx, const char *text)
+{
+	kr_text_fput(ctx->out, text, strlen(text), KR_TEXT_JSON | KR_TEXT_LINES);
+}
+
+void
+cmd_json_list_begin(struct cmd_ctx *ctx, const char *format, const char *list)
+{
+	(void)fprintf(ctx->out, "{\"format\":\"%s\",\"version\":1,\"%s\":[\n",
+	    format, list);
+}
+
+int
+cmd_json_list_item(struct cmd_ctx *ctx, size_t *n, struct kr_json *j)
+{
+	const char	*t = kr_json_end(j);
+
+	if (t != NULL) {
+		if ((*n)++ > 0)
+			(void)fputs(",\n", ctx->out);
+		cmd_print_json(ctx, t);
+	}
+	kr_json_free(j);
+	return t != NULL ? KR_OK : kr_err_set(&ctx->err, KR_ENOMEM,
+	    "out of memory");
+}
+
+void
+cmd_json_list_end(struct cmd_ctx *ctx, size_t n)
+{
+	(void)fputs(n > 0 ? "\n]}\n" : "]}\n", ctx->out);
+}
+
 int
 cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
 {

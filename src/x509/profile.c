@@ -133,6 +133,35 @@ kr_prof_words_list(const struct kr_prof_word *w, char *out, size_t outlen)
 }
 
 /*
+ * keyUsage bits by the names profiles use (the first name of each bit),
+ * then encipherOnly and decipherOnly, which no profile sets.
+ */
+void
+kr_ku_format(uint16_t ku, char *out, size_t outlen)
+{
+	static const char *const only[] = { "encipherOnly", "decipherOnly" };
+	const struct kr_prof_word	*w;
+	unsigned			 done = 0;
+	size_t				 used = 0;
+	int				 n;
+
+	out[0] = '\0';
+	for (w = kr_prof_ku_words; w->word != NULL && used < outlen; w++) {
+		if ((ku & w->bit) == 0 || (done & w->bit) != 0)
+			continue;
+		done |= w->bit;
+		if ((n = snprintf(out + used, outlen - used, "%s%s",
+		    used == 0 ? "" : ", ", w->word)) < 0)
+			return;
+		used += (size_t)n;
+	}
+	for (n = 0; n < 2 && used < outlen; n++)
+		if ((ku & (0x80u << n)) != 0)
+			used += (size_t)snprintf(out + used, outlen - used,
+			    "%s%s", used == 0 ? "" : ", ", only[n]);
+}
+
+/*
  * The sequence `key` of `map`: KR_ENOENT when absent, an error unless it
  * is a list of at most `max` non-empty single values.  `where` names it.
  */
