@@ -69,44 +69,23 @@ kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	return ret;
 }
 
-static int
-kr_cer_due_key(const struct kr_key_rec *k, void *arg)
-{
-	struct kr_cer_due	*d = arg;
-	struct kr_crl_rec	 last;
-	struct kr_err		 e;
-	int64_t			 margin;
-	int			 ret;
-
-	if (strcmp(k->purpose, "ca") != 0 || strcmp(k->state, "active") != 0 ||
-	    d->n == KR_CER_KEYS_MAX)
-		return 0;
-	ret = kr_store_crl_last(kr_appliance_store(d->app), k->id, true,
-	    &last, &e);
-	margin = (int64_t)d->pol.publish_margin_days * 86400;
-	if (ret == KR_OK && kr_time_now() < last.next_update - margin)
-		return 0;
-	if (ret != KR_OK && ret != KR_ENOENT)
-		return ret;
-	(void)snprintf(d->names[d->n++], sizeof(d->names[0]), "%s", k->name);
-	return 0;
-}
-
+/* The CA keys whose CRL is due: what `status` lists (kr_authority_due). */
 int
 kr_cer_crl_due(struct kr_appliance *app, struct kr_cer_due *d,
     struct kr_err *err)
 {
-	char	path[4096];
-	int	ret;
+	struct kr_due	due;
+	size_t		i;
+	int		ret;
 
 	memset(d, 0, sizeof(*d));
-	d->app = app;
-	(void)snprintf(path, sizeof(path), "%s/policy/crl.yaml",
-	    kr_appliance_dir(app));
-	if ((ret = kr_crl_policy_load(path, &d->pol, err)) != KR_OK)
+	if ((ret = kr_authority_due(app, kr_time_now(), &due, err)) != KR_OK)
 		return ret;
-	return kr_store_key_foreach(kr_appliance_store(app), kr_cer_due_key, d,
-	    err);
+	for (i = 0; i < due.ncrls && d->n < KR_CER_KEYS_MAX; i++)
+		(void)snprintf(d->names[d->n++], sizeof(d->names[0]), "%s",
+		    due.crls[i].issuer);
+	kr_due_free(&due);
+	return KR_OK;
 }
 
 int

@@ -139,8 +139,6 @@ const char			*kr_cer_action_list(void);
 
 /* The CA keys whose CRL is due now: none yet, or inside the margin. */
 struct kr_cer_due {
-	struct kr_appliance	*app;
-	struct kr_crl_policy	 pol;
 	char			 names[KR_CER_KEYS_MAX][KR_KEY_NAME_MAX + 1];
 	size_t			 n;
 };
