@@ -191,32 +191,115 @@ const struct cmd_entry cmd_audit_export_entry = {
 	.exec = cmd_audit_export_exec,
 };
 
+/* Payload members that hold a time as seconds since 1970 (UTC). */
+static bool
+cmd_audit_time_key(const char *quoted, size_t len)
+{
+	static const char *const keys[] = { "invalidity_date", "future_time",
+	    "time", NULL };
+	size_t			 i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (len == strlen(keys[i]) + 2 &&
+		    memcmp(quoted + 1, keys[i], len - 2) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The payload as a person reads it: as recorded, but each time member's
+ * number written as an ISO 8601 UTC time.  (A string followed by ':' is
+ * a member name; the hash covers the payload as recorded.)
+ */
+static void
+cmd_audit_payload_text(const char *p, struct kr_buf *b)
+{
+	const char	*e;
+	char		*end, when[KR_TIME_STR_BYTES];
+	long long	 t;
+
+	while (*p != '\0') {
+		if (*p != '"' || (e = kr_js_skip(p, 0)) == NULL) {
+			kr_buf_put_u8(b, (uint8_t)*p++);
+			continue;
+		}
+		kr_buf_put(b, p, (size_t)(e - p));
+		if (e[0] == ':' && ((e[1] >= '0' && e[1] <= '9') ||
+		    e[1] == '-') && cmd_audit_time_key(p, (size_t)(e - p))) {
+			t = strtoll(e + 1, &end, 10);
+			kr_time_format((int64_t)t, when);
+			kr_buf_put(b, ":\"", 2);
+			kr_buf_put(b, when, strlen(when));
+			kr_buf_put_u8(b, '"');
+			e = end;
+		}
+		p = e;
+	}
+	kr_buf_put_u8(b, '\0');
+}
+
+struct cmd_audit_show {
+	struct cmd_ctx	*ctx;
+	bool		 json;
+	size_t		 n;
+};
+
+static int
+cmd_audit_show_json(struct cmd_audit_show *sh, const struct kr_audit_rec *r,
+    const char *when)
+{
+	struct kr_json	 j;
+	const char	*end = kr_js_skip(r->payload, 0);
+
+	kr_json_begin(&j);
+	kr_json_int(&j, "seq", r->seq);
+	kr_json_str(&j, "time", when);
+	kr_json_str(&j, "actor", r->actor);
+	kr_json_str(&j, "event", r->event);
+	/* A payload that is not one JSON value (an edited row): as text. */
+	if (end != NULL && *end == '\0')
+		kr_json_raw(&j, "payload", r->payload);
+	else
+		kr_json_str(&j, "payload_text", r->payload);
+	kr_json_hex(&j, "prev_hash", r->prev_hash, sizeof(r->prev_hash));
+	kr_json_hex(&j, "hash", r->hash, sizeof(r->hash));
+	return cmd_json_list_item(sh->ctx, &sh->n, &j);
+}
+
 /*
  * cmd_printf escapes the row's text in full: a tampered row cannot smuggle
  * controls or forged lines to the auditor.
  */
 static int
-cmd_audit_show_row(const struct kr_audit_rec *r, void *vctx)
+cmd_audit_show_row(const struct kr_audit_rec *r, void *arg)
 {
-	struct cmd_ctx	*ctx = vctx;
-	char		 when[KR_TIME_STR_BYTES];
-	char		 hash[2 * KR_AUDIT_HASH_BYTES + 1];
+	struct cmd_audit_show	*sh = arg;
+	struct kr_buf		 b;
+	char			 when[KR_TIME_STR_BYTES];
+	char			 hash[2 * KR_AUDIT_HASH_BYTES + 1];
 
 	kr_time_format(r->time, when);
+	if (sh->json)
+		return cmd_audit_show_json(sh, r, when);
 	kr_hex_encode(hash, r->hash, sizeof(r->hash));
-	cmd_printf(ctx, "%6lld  %s  %-16s by %s\n        %s\n        hash "
-	    "%.16s\n", (long long)r->seq, when, r->event, r->actor,
-	    r->payload, hash);
+	kr_buf_init(&b, false);
+	cmd_audit_payload_text(r->payload, &b);
+	cmd_printf(sh->ctx, "%6lld  %s  %-16s by %s\n        %s\n        hash "
+	    "%s\n", (long long)r->seq, when, r->event, r->actor, b.failed ?
+	    r->payload : (const char *)b.p, hash);
+	kr_buf_free(&b);
 	return 0;
 }
 
 struct cmd_audit_show_opts {
 	unsigned	since;
+	bool		json;
 };
 
 static const struct cmd_opt cmd_audit_show_options[] = {
 	CMD_ROW_UINT("since", struct cmd_audit_show_opts, since, 0,
 	    2000000000U),
+	CMD_ROW_FLAG("json", struct cmd_audit_show_opts, json),
 	CMD_ROW_END
 };
 
@@ -224,16 +307,25 @@ static int
 cmd_audit_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
 	struct cmd_audit_show_opts	*o = opts;
+	struct cmd_audit_show		 sh = { ctx, o->json, 0 };
+	int				 ret;
 
-	return kr_store_audit_foreach(kr_appliance_store(ctx->app),
-	    (int64_t)o->since, cmd_audit_show_row, ctx, &ctx->err);
+	if (o->json)
+		cmd_json_list_begin(ctx, "keyrite-audit-show", "rows");
+	ret = kr_store_audit_foreach(kr_appliance_store(ctx->app),
+	    (int64_t)o->since, cmd_audit_show_row, &sh, &ctx->err);
+	if (o->json && ret == KR_OK)
+		cmd_json_list_end(ctx, sh.n);
+	return ret;
 }
 
 const struct cmd_entry cmd_audit_show_entry = {
 	.name = "audit show",
-	.usage = "[--since SEQ]",
+	.usage = "[--since SEQ] [--json]",
 	.summary = "print the audit log (sequence, time, event, actor, payload)",
-	.help = "  --since SEQ   start at row SEQ (default: the first row)\n",
+	.help = "  --since SEQ   start at row SEQ (default: the first row)\n"
+	    "  --json        one JSON document, a row an object, its payload "
+	    "as recorded\n                (docs/formats.md)\n",
 	.flags = CMD_STATE | CMD_NOARGS,
 	.opts = cmd_audit_show_options,
 	.opts_size = sizeof(struct cmd_audit_show_opts),

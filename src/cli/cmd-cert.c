@@ -291,39 +291,106 @@ const struct cmd_entry cmd_cert_cross_sign_entry = {
 	.exec = cmd_cert_cross_exec,
 };
 
+struct cmd_cert_list {
+	struct cmd_ctx	*ctx;
+	bool		 json;
+	size_t		 n;
+};
+
 static int
-cmd_cert_list_row(const struct kr_cert_rec *c, void *vctx)
+cmd_cert_list_json(struct cmd_cert_list *l, const struct kr_cert_rec *c,
+    const struct kr_rev_status *rs)
 {
-	struct cmd_ctx		*ctx = vctx;
+	struct kr_key_rec	*k;
+	struct kr_json		 j;
+	struct kr_err		 e;
+	char			 when[KR_TIME_STR_BYTES];
+
+	kr_json_begin(&j);
+	kr_json_str(&j, "serial", c->serial);
+	/* The issuing key's name; a certificate imported under none: no member. */
+	if ((k = calloc(1, sizeof(*k))) != NULL &&
+	    kr_store_key_by_id(kr_appliance_store(l->ctx->app),
+	    c->issuer_key_id, k, &e) == KR_OK)
+		kr_json_str(&j, "issuer_key", k->name);
+	free(k);
+	kr_json_str(&j, "kind", c->kind);
+	kr_json_str(&j, "profile", c->profile);
+	kr_json_str(&j, "subject", c->subject);
+	kr_time_format(c->not_before, when);
+	kr_json_str(&j, "not_before", when);
+	kr_time_format(c->not_after, when);
+	kr_json_str(&j, "not_after", when);
+	kr_json_str(&j, "spki_sha256", c->spki_sha256);
+	kr_json_str(&j, "sha256", c->sha256);
+	kr_json_str(&j, "revocation", rs->state == KR_REV_NONE ? "none" :
+	    rs->state == KR_REV_HELD ? "on hold" : "revoked");
+	if (rs->state != KR_REV_NONE) {
+		kr_json_str(&j, "reason", kr_reason_name(rs->reason));
+		kr_time_format(rs->since, when);
+		kr_json_str(&j, "since", when);
+	}
+	return cmd_json_list_item(l->ctx, &l->n, &j);
+}
+
+static int
+cmd_cert_list_row(const struct kr_cert_rec *c, void *arg)
+{
+	struct cmd_cert_list	*l = arg;
 	struct kr_rev_status	 rs;
 	char			 until[KR_TIME_STR_BYTES], rev[96];
 	int			 ret;
 
-	if ((ret = kr_authority_cert_status(ctx->app, c, &rs, &ctx->err)) !=
-	    KR_OK)
+	if ((ret = kr_authority_cert_status(l->ctx->app, c, &rs,
+	    &l->ctx->err)) != KR_OK)
 		return ret;
+	if (l->json)
+		return cmd_cert_list_json(l, c, &rs);
 	kr_rev_status_format(&rs, rev, sizeof(rev));
 	kr_time_format(c->not_after, until);
-	cmd_printf(ctx, "%-32s %-12s %-16s %s  %-44s %s\n", c->serial, c->kind,
-	    c->profile, until, rev, c->subject);
+	cmd_printf(l->ctx, "%-32s %-12s %-16s %s  %-44s %s\n", c->serial,
+	    c->kind, c->profile, until, rev, c->subject);
 	return 0;
 }
+
+struct cmd_cert_list_opts {
+	bool	json;
+};
+
+static const struct cmd_opt cmd_cert_list_options[] = {
+	CMD_ROW_FLAG("json", struct cmd_cert_list_opts, json),
+	CMD_ROW_END
+};
 
 static int
 cmd_cert_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	cmd_printf(ctx, "%-32s %-12s %-16s %-20s  %-44s %s\n", "SERIAL", "KIND",
-	    "PROFILE", "NOT AFTER", "REVOCATION", "SUBJECT");
-	return kr_store_cert_foreach(kr_appliance_store(ctx->app),
-	    cmd_cert_list_row, ctx, &ctx->err);
+	struct cmd_cert_list_opts	*o = opts;
+	struct cmd_cert_list		 l = { ctx, o->json, 0 };
+	int				 ret;
+
+	if (o->json)
+		cmd_json_list_begin(ctx, "keyrite-cert-list", "certificates");
+	else
+		cmd_printf(ctx, "%-32s %-12s %-16s %-20s  %-44s %s\n",
+		    "SERIAL", "KIND", "PROFILE", "NOT AFTER", "REVOCATION",
+		    "SUBJECT");
+	ret = kr_store_cert_foreach(kr_appliance_store(ctx->app),
+	    cmd_cert_list_row, &l, &ctx->err);
+	if (o->json && ret == KR_OK)
+		cmd_json_list_end(ctx, l.n);
+	return ret;
 }
 
 const struct cmd_entry cmd_cert_list_entry = {
 	.name = "cert list",
-	.usage = "",
+	.usage = "[--json]",
 	.summary = "list the certificates this appliance has issued",
-	.help = "",
+	.help = "  --json   one JSON document, a certificate an object "
+	    "(docs/formats.md)\n",
 	.flags = CMD_STATE | CMD_NOARGS,
+	.opts = cmd_cert_list_options,
+	.opts_size = sizeof(struct cmd_cert_list_opts),
 	.exec = cmd_cert_list_exec,
 };
 

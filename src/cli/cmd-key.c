@@ -196,39 +196,85 @@ const struct cmd_entry cmd_key_generate_entry = {
 	.exec = cmd_key_generate_exec,
 };
 
+struct cmd_key_list {
+	struct cmd_ctx	*ctx;
+	bool		 json;
+	size_t		 n;
+};
+
 static int
-cmd_key_list_row(const struct kr_key_rec *k, void *vctx)
+cmd_key_list_json(struct cmd_key_list *l, const struct kr_key_rec *k,
+    const char *fp, const char *when)
 {
-	struct cmd_ctx	*ctx = vctx;
-	char		 fp[KR_FINGERPRINT_STR_BYTES];
-	char		 when[KR_TIME_STR_BYTES];
+	struct kr_json	j;
+
+	kr_json_begin(&j);
+	kr_json_str(&j, "name", k->name);
+	kr_json_hex(&j, "key_id", k->id, sizeof(k->id));
+	kr_json_str(&j, "alg", k->alg);
+	kr_json_str(&j, "purpose", k->purpose);
+	kr_json_str(&j, "backend", k->backend);
+	kr_json_str(&j, "state", k->state);
+	kr_json_str(&j, "created", when);
+	kr_json_str(&j, "spki_sha256", fp);
+	return cmd_json_list_item(l->ctx, &l->n, &j);
+}
+
+static int
+cmd_key_list_row(const struct kr_key_rec *k, void *arg)
+{
+	struct cmd_key_list	*l = arg;
+	char			 fp[KR_FINGERPRINT_STR_BYTES];
+	char			 when[KR_TIME_STR_BYTES];
 
 	kr_spki_fingerprint(k->spki, k->spki_len, fp);
 	kr_time_format(k->created, when);
-	cmd_printf(ctx, "%-24s %-8s %-9s %-7s %-10s %s  %.16s\n", k->name,
+	if (l->json)
+		return cmd_key_list_json(l, k, fp, when);
+	cmd_printf(l->ctx, "%-24s %-8s %-9s %-7s %-10s %s  %.16s\n", k->name,
 	    k->alg, k->purpose, k->backend, k->state, when, fp);
 	return 0;
 }
 
+struct cmd_list_opts {
+	bool	json;
+};
+
+static const struct cmd_opt cmd_list_options[] = {
+	CMD_ROW_FLAG("json", struct cmd_list_opts, json),
+	CMD_ROW_END
+};
+
 static int
 cmd_key_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	int	ret;
+	struct cmd_list_opts	*o = opts;
+	struct cmd_key_list	 l = { ctx, o->json, 0 };
+	int			 ret;
 
-	cmd_printf(ctx, "%-24s %-8s %-9s %-7s %-10s %-20s  %s\n", "NAME", "ALG",
-	    "PURPOSE", "BACKEND", "STATE", "CREATED", "SHA-256(SPKI)");
+	if (o->json)
+		cmd_json_list_begin(ctx, "keyrite-key-list", "keys");
+	else
+		cmd_printf(ctx, "%-24s %-8s %-9s %-7s %-10s %-20s  %s\n",
+		    "NAME", "ALG", "PURPOSE", "BACKEND", "STATE", "CREATED",
+		    "SHA-256(SPKI)");
 	ret = kr_store_key_foreach(kr_appliance_store(ctx->app),
-	    cmd_key_list_row, ctx, &ctx->err);
-	cmd_note_kdf_profile(ctx);
+	    cmd_key_list_row, &l, &ctx->err);
+	if (o->json && ret == KR_OK)
+		cmd_json_list_end(ctx, l.n);
+	else if (!o->json)
+		cmd_note_kdf_profile(ctx);
 	return ret;
 }
 
 const struct cmd_entry cmd_key_list_entry = {
 	.name = "key list",
-	.usage = "",
+	.usage = "[--json]",
 	.summary = "list the keys recorded in this state folder",
-	.help = "",
+	.help = "  --json   one JSON document, a key an object (docs/formats.md)\n",
 	.flags = CMD_STATE | CMD_NOARGS,
+	.opts = cmd_list_options,
+	.opts_size = sizeof(struct cmd_list_opts),
 	.exec = cmd_key_list_exec,
 };
 
