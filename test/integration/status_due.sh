@@ -1,0 +1,230 @@
+#!/bin/sh
+# TEST-KEY-460..465: `status` says what is due, from the records the audit
+# chain proved: certificates expiring within 90 days (not revoked; a hold
+# said), CRLs due within the CRL policy's margin (publish_margin_days, 7),
+# keys whose certificate is revoked or on hold, keys with no certificate,
+# and pending reshares.  `status --json` is parsed by python3's json
+# module and compared with what sqlite3 and openssl read from the
+# database and the files; faketime moves the clock through the list.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+command -v faketime >/dev/null || { echo "SKIP: faketime is not installed"; exit 77; }
+needs_faketime
+
+S="$T/state"
+make_state "$S"
+for k in root:ca sub:ca fw:firmware fw2:firmware lonely:firmware; do
+	gen_ca "$S" "${k%%:*}" p256 "${k#*:}" || fail "key ${k%%:*}: $(cat "$T/gen.err")"
+done
+issue root cert root --key root --profile root --subject "CN=Due Root,C=DE" --out "$T/root.pem"
+issue root cert issue --issuer-key root --subject-key sub --profile intermediate \
+    --subject "CN=Due Sub,C=DE" --days 100 --out "$T/sub.pem"
+issue sub cert issue --issuer-key sub --subject-key fw --profile firmware-signing \
+    --subject "CN=FW 60,C=DE" --days 60 --out "$T/fw.pem"
+issue sub cert issue --issuer-key sub --subject-key fw2 --profile firmware-signing \
+    --subject "CN=FW2 80,C=DE" --days 80 --out "$T/fw2.pem"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/l.key" -subj "/CN=ignored" -out "$T/l.csr" 2>/dev/null
+issue sub cert issue --issuer-key sub --csr "$T/l.csr" --profile firmware-signing \
+    --subject "CN=Leaf 70,C=DE" --days 70 --out "$T/gone.pem"
+[ "$rc" -eq 0 ] || fail "set-up: $(cat "$T/err")"
+run -C "$S" revoke --issuer-key sub --serial "$(cert_serial "$T/gone.pem")" --reason keyCompromise
+run -C "$S" revoke --issuer-key sub --serial "$(cert_serial "$T/fw2.pem")" --reason certificateHold
+issue root crl publish --issuer-key root --out "$T/root.crl"
+[ "$rc" -eq 0 ] || fail "root CRL: $(cat "$T/err")"
+# A reshare of lonely's key to a, b and d, not yet checked: pending.
+{ pass_of a; pass_of b; pass_of a; pass_of b; pass_of d; } > "$T/rs.pw"
+mkdir -p "$T/rs"
+run -C "$S" quorum reshare --key lonely --threshold 2 --custodian a --custodian b \
+    --custodian d --share-dir "$T/rs" --share "$T/sh-lonely/a/lonely.share" \
+    --share "$T/sh-lonely/b/lonely.share" --passphrase-fd 3 3<"$T/rs.pw"
+[ "$rc" -eq 0 ] || fail "reshare: $(cat "$T/err")"
+
+DB="$S/keyrite.db"
+# status_at DAYS: `status --json` (and the text) with the clock DAYS ahead.
+status_at() {
+	when=$(date -u -d "+$1 days" '+%Y-%m-%d %H:%M:%S')
+	set +e
+	faketime "$when" "$KEYRITE" -C "$S" status --json >"$T/s.json" 2>"$T/err"
+	rc=$?
+	faketime "$when" "$KEYRITE" -C "$S" status >"$T/s.txt" 2>>"$T/err"
+	set -e
+}
+
+# check.py DAYS: the JSON against sqlite3's rows and openssl's reading of
+# the files; prints what differs, nothing when all agrees.
+cat > "$T/check.py" <<'EOF'
+import datetime, hashlib, json, sqlite3, subprocess, sys
+days = int(sys.argv[1]); db = sys.argv[2]; top = sys.argv[3]
+d = json.load(open(top + "/s.json"))
+due = d["due"]
+iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+unix = lambda s: int(datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp())
+now = unix(due["as_of"])
+bad = []
+if d["format"] != "keyrite-status" or d["version"] != 1:
+    bad.append("format")
+c = sqlite3.connect(db)
+keyname = {bytes(r[0]): r[1] for r in c.execute("SELECT id, name FROM keys")}
+# Certificates: not after within (now, now + 90 days], not revoked (a hold is).
+revoked = {(bytes(r[0]), r[1]): r[2] for r in c.execute(
+    "SELECT issuer_key_id, lower(hex(serial)), reason FROM revocations WHERE lifted_at IS NULL OR lifted_at = 0")}
+want = []
+for kid, serial, na, subj in c.execute("SELECT issuer_key_id, serial, not_after, subject FROM certificates ORDER BY not_after"):
+    s = serial.lstrip("0")
+    r = revoked.get((bytes(kid), s), revoked.get((bytes(kid), serial)))
+    if now < na <= now + 90 * 86400 and r != 1:
+        want.append((serial, iso(na), keyname.get(bytes(kid), ""), r == 6))
+got = [(x["serial"], x["not_after"], x["issuer_key"], x["on_hold"]) for x in due["certificates"]]
+if got != want:
+    bad.append("certificates %s != %s" % (got, want))
+# notAfter as openssl reads it from the released files.
+for x in due["certificates"]:
+    for f in ("sub", "fw", "fw2", "gone", "root"):
+        o = subprocess.run(["openssl", "x509", "-in", "%s/%s.pem" % (top, f), "-noout", "-serial", "-enddate"],
+                           capture_output=True, text=True).stdout
+        if "serial=" + x["serial"].upper() in o.upper():
+            end = o.split("notAfter=")[1].strip()
+            t = datetime.datetime.strptime(end, "%b %d %H:%M:%S %Y GMT").replace(tzinfo=datetime.timezone.utc)
+            if t.strftime("%Y-%m-%dT%H:%M:%SZ") != x["not_after"]:
+                bad.append("openssl notAfter of %s: %s" % (f, end))
+# CRLs: every certified CA key whose newest base CRL's nextUpdate is within 7 days, or none.
+certified = {r[0] for r in c.execute("SELECT spki_sha256 FROM certificates")}
+want = []
+for kid, name, spki in c.execute("SELECT id, name, spki FROM keys WHERE purpose = 'ca' AND state = 'active' ORDER BY name"):
+    if hashlib.sha256(spki).hexdigest() not in certified:
+        continue
+    row = c.execute("SELECT number, next_update FROM crls WHERE issuer_key_id = ? AND is_delta = 0 ORDER BY number DESC LIMIT 1", (kid,)).fetchone()
+    if row is None:
+        want.append((name, False, None, None))
+    elif row[1] - 7 * 86400 <= now:
+        want.append((name, True, row[0], iso(row[1])))
+got = sorted((x["issuer_key"], x["published"], x.get("number"), x.get("next_update")) for x in due["crls"])
+if got != sorted(want):
+    bad.append("crls %s != %s" % (got, want))
+for x in due["crls"]:
+    if x["published"] and x["publish_by"] != iso(unix(x["next_update"]) - 7 * 86400):
+        bad.append("publish_by " + x["publish_by"])
+    if x["overdue"] != (not x["published"] or unix(x["next_update"]) <= now):
+        bad.append("overdue")
+# Keys with no certificate for their public key.
+want = sorted(r[0] for r in c.execute("SELECT name, spki FROM keys WHERE state = 'active'")
+              if hashlib.sha256(r[1]).hexdigest() not in certified)
+got = sorted(x["key"] for x in due["uncertified_keys"])
+if got != want:
+    bad.append("uncertified %s != %s" % (got, want))
+# Keys whose own certificate is revoked or on hold.
+want = []
+for kid, name, spki in c.execute("SELECT id, name, spki FROM keys WHERE state = 'active'"):
+    for ik, serial in c.execute("SELECT issuer_key_id, serial FROM certificates WHERE spki_sha256 = ?", (hashlib.sha256(spki).hexdigest(),)):
+        r = revoked.get((bytes(ik), serial.lstrip("0")), revoked.get((bytes(ik), serial)))
+        if r is not None:
+            want.append((name, serial, "on hold" if r == 6 else "revoked"))
+got = sorted((x["key"], x["serial"], x["state"]) for x in due["revoked_keys"])
+if got != sorted(want):
+    bad.append("revoked %s != %s" % (got, want))
+# Pending reshares.
+want = sorted((r[0], r[1], r[2], r[3]) for r in c.execute(
+    "SELECT k.name, s.epoch, s.m, s.n FROM share_sets s JOIN keys k ON k.id = s.key_id WHERE s.state = 'pending'"))
+got = sorted((x["key"], x["epoch"], x["m"], x["n"]) for x in due["pending_reshares"])
+if got != want or any(x["checked"] != 0 for x in due["pending_reshares"]):
+    bad.append("reshares %s != %s" % (got, want))
+if abs(now - (int(datetime.datetime.now(datetime.timezone.utc).timestamp()) + days * 86400)) > 600:
+    bad.append("as_of %s is not the clock" % due["as_of"])
+if bad:
+    print("\n".join(bad))
+EOF
+
+# check DAYS WHAT: the JSON agrees with sqlite3 and openssl.
+check() {
+	python3 "$T/check.py" "$1" "$DB" "$T" > "$T/diff" 2>&1 || true
+	[ "$rc" -eq 0 ] && [ ! -s "$T/diff" ] && ok "$2" ||
+	    fail "$2: exit $rc $(cat "$T/diff" "$T/err")"
+}
+# in_json DAYS PYTHON-EXPRESSION WHAT: the expression over d["due"] is true.
+in_json() {
+	python3 -c 'import json,sys; due = json.load(open(sys.argv[1]))["due"]; sys.exit(0 if eval(sys.argv[2]) else 1)' \
+	    "$T/s.json" "$1" && ok "$2" || fail "$2: $(cat "$T/s.json")"
+}
+FW=$(cert_serial "$T/fw.pem" | tr 'A-F' 'a-f')
+FW2=$(cert_serial "$T/fw2.pem" | tr 'A-F' 'a-f')
+SUB=$(cert_serial "$T/sub.pem" | tr 'A-F' 'a-f')
+
+# TEST-KEY-460: today.
+status_at 0
+check 0 "status --json today agrees with sqlite3 and openssl"
+in_json "[c['serial'] for c in due['certificates']] == ['$FW', '$FW2']" \
+    "expiring within 90 days: the 60- and 80-day certificates, soonest first; the revoked one and the 100-day CA not"
+in_json "[c['on_hold'] for c in due['certificates']] == [False, True]" "... the held one says so"
+in_json "[(c['issuer_key'], c['published']) for c in due['crls']] == [('sub', False)]" \
+    "CRLs: the issuing CA never published is due; the root's fresh CRL is not"
+in_json "[k['key'] for k in due['uncertified_keys']] == ['lonely']" "the key with no certificate"
+in_json "[(k['key'], k['state']) for k in due['revoked_keys']] == [('fw2', 'on hold')]" \
+    "the key whose certificate is on hold"
+in_json "[(r['key'], r['epoch'], r['m'], r['n'], r['checked']) for r in due['pending_reshares']] == [('lonely', 2, 2, 3, 0)]" \
+    "the pending reshare: epoch 2, 2 of 3, none checked"
+grep -q "^expiring:        firmware-signing\|^expiring:        leaf" "$T/s.txt" &&
+    grep -q "$FW2.*on hold" "$T/s.txt" &&
+    grep -q "^CRLs due:        'sub': no CRL published yet" "$T/s.txt" &&
+    grep -q "keyrite crl publish --issuer-key sub" "$T/s.txt" &&
+    grep -q "^uncertified:     lonely (p256, purpose firmware, sealed): no certificate" "$T/s.txt" &&
+    grep -q "^revoked keys:    fw2: certificate $FW2 on hold since" "$T/s.txt" &&
+    grep -q "^reshares:        lonely: epoch 2 (2 of 3) is pending: 0 of its holders checked" "$T/s.txt" &&
+    ok "the text says the same, with the command to run" || fail "status text: $(cat "$T/s.txt")"
+
+# TEST-KEY-461: 24 days on, the root's CRL (nextUpdate in 30 days) is
+# within the 7-day margin, and the 100-day CA certificate within 90 days.
+status_at 24
+check 24 "status --json in 24 days agrees with sqlite3 and openssl"
+in_json "[(c['issuer_key'], c['published'], c.get('number'), c['overdue']) for c in due['crls']] == [('root', True, 1, False), ('sub', False, None, True)]" \
+    "the root's CRL 1 is due within the margin, not yet overdue"
+NEXT=$(openssl crl -inform DER -in "$T/root.crl" -noout -nextupdate | cut -d= -f2)
+NEXT=$(date -u -d "$NEXT" '+%Y-%m-%dT%H:%M:%SZ')
+in_json "due['crls'][0]['next_update'] == '$NEXT'" "... its nextUpdate is the one openssl reads from the CRL ($NEXT)"
+in_json "'$SUB' in [c['serial'] for c in due['certificates']]" "the 100-day CA certificate now expires within 90 days"
+grep -q "^CRLs due:        'root': CRL 1's nextUpdate is $NEXT (in [56] days), publish by" "$T/s.txt" &&
+    ok "the text names CRL 1, its nextUpdate and the publish-by date" || fail "text: $(cat "$T/s.txt")"
+
+# TEST-KEY-462: 31 days on, the root's CRL is overdue.
+status_at 31
+check 31 "status --json in 31 days agrees"
+in_json "due['crls'][0]['issuer_key'] == 'root' and due['crls'][0]['overdue']" "the root's CRL is overdue"
+grep -q "'root': CRL 1's nextUpdate is $NEXT (1 day ago), OVERDUE" "$T/s.txt" &&
+    ok "the text says OVERDUE" || fail "text: $(cat "$T/s.txt")"
+
+# TEST-KEY-463: 61 days on, the 60-day certificate has expired: no longer due.
+status_at 61
+check 61 "status --json in 61 days agrees"
+in_json "'$FW' not in [c['serial'] for c in due['certificates']] and '$FW2' in [c['serial'] for c in due['certificates']]" \
+    "an expired certificate is no longer listed; the 80-day one still is"
+
+# TEST-KEY-464: a hold lifted and a reshare checked leave the lists; a
+# fresh CRL for the issuing CA takes it off the CRL list.
+run -C "$S" revoke --issuer-key sub --serial "$(cert_serial "$T/fw2.pem")" --lift-hold
+[ "$rc" -eq 0 ] || fail "lift: $(cat "$T/err")"
+for c in a b; do
+	printf '%s\n' "$(pass_of "$c")" > "$T/one.pw"
+	run -C "$S" quorum verify --key lonely --share "$T/rs/$c/lonely.share" --passphrase-fd 3 3<"$T/one.pw"
+done
+issue sub crl publish --issuer-key sub --out "$T/sub.crl"
+status_at 0
+check 0 "status --json after the changes agrees"
+in_json "due['revoked_keys'] == [] and due['pending_reshares'] == [] and due['crls'] == []" \
+    "lifted hold, checked reshare and published CRLs are no longer due"
+in_json "[c['on_hold'] for c in due['certificates']] == [False, False]" "... and the certificate is no longer on hold"
+
+# TEST-KEY-465: a record changed behind keyrite's back: status still
+# answers, says the list is not fact, and exits 1.
+cp "$DB" "$T/db.saved"
+sqlite3 "$DB" "UPDATE certificates SET not_after = not_after + 86400 * 400 WHERE serial = '$FW'"
+status_at 0
+[ "$rc" -eq 1 ] && python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); sys.exit(0 if d["due"]["damaged"] and not d["audit"]["records_match"] and "head" not in d["audit"] else 1)' "$T/s.json" &&
+    grep -q "not fact" "$T/s.txt" &&
+    ok "a damaged state: exit 1, damaged: true, the text says not fact" ||
+    fail "damaged: exit $rc $(cat "$T/s.json")"
+cp "$T/db.saved" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify: $(cat "$T/out")"
+finish
