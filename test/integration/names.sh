@@ -143,6 +143,24 @@ run -C "$S" audit show
 grep -q 'by mallory\\x1b\[8m' "$T/out" && grep -q '\\u202e\\x07' "$T/out" &&
     ok "\`audit show\` shows the actor and payload escaped" ||
     fail "audit show: $(cat "$T/out")"
+# TEST-KEY-472: --json escapes in JSON's own form: still no raw control,
+# still one JSON document, and the string read back is the one recorded.
+for cmd in "cert list --json" "audit show --json" "key list --json" "status --json"; do
+	# shellcheck disable=SC2086
+	run -C "$S" $cmd
+	raw_free && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" &&
+	    ok "\`$cmd\` prints no raw control and parses as JSON (exit $rc)" ||
+	    fail "$cmd: $(od -c "$T/out" | head -n 20)"
+done
+run -C "$S" cert list --json
+sqlite3 "$S/keyrite.db" "SELECT hex(subject) FROM certificates WHERE id = (SELECT min(id) FROM certificates)" > "$T/subj"
+python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); want = bytes.fromhex(open(sys.argv[2]).read().strip()).decode(); sys.exit(0 if d["certificates"][0]["subject"] == want else 1)' \
+    "$T/out" "$T/subj" && ok "... the subject read back from cert list --json is the one in the database" ||
+    fail "subject round trip: $(head -c 600 "$T/out")"
+run -C "$S" audit show --json
+python3 -c 'import json,sys; r = json.load(open(sys.argv[1]))["rows"][1]; sys.exit(0 if r["actor"] == "mallory\x1b[8m" and r["payload_text"].endswith("\u202e\x07") else 1)' \
+    "$T/out" && ok "... an edited payload that is no longer JSON is given as payload_text, exact" ||
+    fail "audit show --json row 2: $(sed -n 3p "$T/out")"
 run -C "$S" audit verify
 [ "$rc" -eq 1 ] && grep -q "row 2" "$T/out" "$T/err" && raw_free &&
     ok "\`audit verify\` names the row and prints no raw control" ||
