@@ -356,6 +356,32 @@ START_TEST(test_harden)
 }
 END_TEST
 
+/* An array of objects for kr_json_raw: [] when empty, the objects in order. */
+START_TEST(test_json_list)
+{
+	struct kr_json	 j, o;
+	struct kr_buf	 l;
+
+	kr_buf_init(&l, false);
+	ck_assert_str_eq(kr_json_list_end(&l), "[]");
+	kr_buf_free(&l);
+	kr_buf_init(&l, false);
+	kr_json_begin(&o);
+	kr_json_int(&o, "a", 1);
+	kr_json_list_add(&l, &o);
+	kr_json_begin(&o);
+	kr_json_bool(&o, "b", true);
+	kr_json_bool(&o, "c", false);
+	kr_json_list_add(&l, &o);
+	kr_json_begin(&j);
+	kr_json_raw(&j, "list", kr_json_list_end(&l));
+	ck_assert_str_eq(kr_json_end(&j),
+	    "{\"list\":[{\"a\":1},{\"b\":true,\"c\":false}]}");
+	kr_json_free(&j);
+	kr_buf_free(&l);
+}
+END_TEST
+
 START_TEST(test_time)
 {
 	char	s[KR_TIME_STR_BYTES];
@@ -410,6 +436,12 @@ static const struct {
 	{ "two\nlines\tand\rcr", KR_TEXT_LINES, "two\nlines\tand\\x0dcr" },
 	{ "back\\slash \\x1b stays", 0, "back\\slash \\x1b stays" },
 	{ "", 0, "" },
+	/* KR_TEXT_JSON: JSON's own escapes, so --json output stays JSON */
+	{ "\xe2\x80\xaegnp \xc2\x9b", KR_TEXT_JSON, "\\u202egnp \\u009b" },
+	{ "tag \xf3\xa0\x80\x81", KR_TEXT_JSON, "tag \\udb40\\udc01" },
+	{ "bad \xff\xc0", KR_TEXT_JSON, "bad \\ufffd\\ufffd" },
+	{ "{\"a\":1,\n\"b\":\"\\u001b\"}\tM\xc3\xbcller",
+	    KR_TEXT_JSON | KR_TEXT_LINES, "{\"a\":1,\n\"b\":\"\\u001b\"}\\u0009M\xc3\xbcller" },
 };
 
 START_TEST(test_text_escape)
@@ -558,6 +590,7 @@ base_suite(void)
 	tcase_add_test(tc, test_secure_memory);
 	tcase_add_test(tc, test_harden);
 	tcase_add_test(tc, test_time);
+	tcase_add_test(tc, test_json_list);
 	tcase_add_test(tc, test_time_parse);
 	tcase_add_test(tc, test_text_escape);
 	tcase_add_test(tc, test_text_escape_all_bytes);
