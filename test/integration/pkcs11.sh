@@ -85,6 +85,17 @@ grep -q "count low\|locked" "$T/slot.txt" &&
     fail "a failed login was counted on the token" ||
     ok "... before the token was touched (no failed login counted)"
 
+# TEST-KEY-475: `./run demo` shows a token key's back end, token and guard
+# with its own filter of `key show`, each line once ("guarded by" too,
+# though that line names the token's PINs).
+filter=$(sed -n 's/.*key show issuing-demo | //p' "$SRCDIR/run")
+run -C "$S" key show root-p256
+[ -n "$filter" ] && sh -c "$filter" < "$T/out" > "$T/demo" &&
+    [ "$(grep -c 'guarded by' "$T/demo")" -eq 1 ] && [ "$(grep -c '^token:' "$T/demo")" -eq 1 ] &&
+    [ "$(grep -c '^backend:' "$T/demo")" -eq 1 ] &&
+    ok "the demo's filter of key show prints guarded by, token and backend once each" ||
+    fail "the demo's filter ($filter): $(cat "$T/demo")"
+
 # --pin-source prompt: the token's own access control.
 softhsm2-util --init-token --free --label own --so-pin 0000 --pin 24680135 >/dev/null
 echo 24680135 > "$T/pin"
