@@ -187,6 +187,8 @@ void			 cmd_print_text(struct cmd_ctx *, const char *);
  * an item per object (ended and freed; *n counts them), end.
  */
 void			 cmd_print_json(struct cmd_ctx *, const char *);
+/* A time member, ISO 8601 UTC. */
+void			 cmd_json_time(struct kr_json *, const char *, int64_t);
 void			 cmd_json_list_begin(struct cmd_ctx *, const char *,
 			    const char *);
 int			 cmd_json_list_item(struct cmd_ctx *, size_t *,
@@ -240,6 +242,13 @@ int	cmd_custodian_add(struct cmd_ctx *ctx, const char **list, size_t *n,
 void	cmd_share_lines(struct cmd_ctx *ctx, const char *const *custodians,
 	    const char (*paths)[KR_SHARE_PATH_BYTES],
 	    const char (*fps)[KR_APPROVAL_FP_BYTES], size_t count);
+
+/* options.c: --json alone (status, key list, cert list). */
+struct cmd_json_opts {
+	bool	json;
+};
+
+extern const struct cmd_opt cmd_json_options[];
 
 /* cmd-quorum.c: --key NAME (quorum verify, audit clock-recover). */
 struct cmd_key_opts {

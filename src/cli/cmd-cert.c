@@ -304,7 +304,6 @@ cmd_cert_list_json(struct cmd_cert_list *l, const struct kr_cert_rec *c,
 	struct kr_key_rec	*k;
 	struct kr_json		 j;
 	struct kr_err		 e;
-	char			 when[KR_TIME_STR_BYTES];
 
 	kr_json_begin(&j);
 	kr_json_str(&j, "serial", c->serial);
@@ -317,18 +316,15 @@ cmd_cert_list_json(struct cmd_cert_list *l, const struct kr_cert_rec *c,
 	kr_json_str(&j, "kind", c->kind);
 	kr_json_str(&j, "profile", c->profile);
 	kr_json_str(&j, "subject", c->subject);
-	kr_time_format(c->not_before, when);
-	kr_json_str(&j, "not_before", when);
-	kr_time_format(c->not_after, when);
-	kr_json_str(&j, "not_after", when);
+	cmd_json_time(&j, "not_before", c->not_before);
+	cmd_json_time(&j, "not_after", c->not_after);
 	kr_json_str(&j, "spki_sha256", c->spki_sha256);
 	kr_json_str(&j, "sha256", c->sha256);
 	kr_json_str(&j, "revocation", rs->state == KR_REV_NONE ? "none" :
 	    rs->state == KR_REV_HELD ? "on hold" : "revoked");
 	if (rs->state != KR_REV_NONE) {
 		kr_json_str(&j, "reason", kr_reason_name(rs->reason));
-		kr_time_format(rs->since, when);
-		kr_json_str(&j, "since", when);
+		cmd_json_time(&j, "since", rs->since);
 	}
 	return cmd_json_list_item(l->ctx, &l->n, &j);
 }
@@ -353,19 +349,10 @@ cmd_cert_list_row(const struct kr_cert_rec *c, void *arg)
 	return 0;
 }
 
-struct cmd_cert_list_opts {
-	bool	json;
-};
-
-static const struct cmd_opt cmd_cert_list_options[] = {
-	CMD_ROW_FLAG("json", struct cmd_cert_list_opts, json),
-	CMD_ROW_END
-};
-
 static int
 cmd_cert_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	struct cmd_cert_list_opts	*o = opts;
+	struct cmd_json_opts		*o = opts;
 	struct cmd_cert_list		 l = { ctx, o->json, 0 };
 	int				 ret;
 
@@ -389,8 +376,8 @@ const struct cmd_entry cmd_cert_list_entry = {
 	.help = "  --json   one JSON document, a certificate an object "
 	    "(docs/formats.md)\n",
 	.flags = CMD_STATE | CMD_NOARGS,
-	.opts = cmd_cert_list_options,
-	.opts_size = sizeof(struct cmd_cert_list_opts),
+	.opts = cmd_json_options,
+	.opts_size = sizeof(struct cmd_json_opts),
 	.exec = cmd_cert_list_exec,
 };
 

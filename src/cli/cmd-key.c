@@ -236,19 +236,10 @@ cmd_key_list_row(const struct kr_key_rec *k, void *arg)
 	return 0;
 }
 
-struct cmd_list_opts {
-	bool	json;
-};
-
-static const struct cmd_opt cmd_list_options[] = {
-	CMD_ROW_FLAG("json", struct cmd_list_opts, json),
-	CMD_ROW_END
-};
-
 static int
 cmd_key_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	struct cmd_list_opts	*o = opts;
+	struct cmd_json_opts	*o = opts;
 	struct cmd_key_list	 l = { ctx, o->json, 0 };
 	int			 ret;
 
@@ -273,8 +264,8 @@ const struct cmd_entry cmd_key_list_entry = {
 	.summary = "list the keys recorded in this state folder",
 	.help = "  --json   one JSON document, a key an object (docs/formats.md)\n",
 	.flags = CMD_STATE | CMD_NOARGS,
-	.opts = cmd_list_options,
-	.opts_size = sizeof(struct cmd_list_opts),
+	.opts = cmd_json_options,
+	.opts_size = sizeof(struct cmd_json_opts),
 	.exec = cmd_key_list_exec,
 };
 

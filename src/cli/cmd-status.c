@@ -9,15 +9,6 @@
 
 #define CMD_DAY		86400
 
-struct cmd_status_opts {
-	bool	json;
-};
-
-static const struct cmd_opt cmd_status_options[] = {
-	CMD_ROW_FLAG("json", struct cmd_status_opts, json),
-	CMD_ROW_END
-};
-
 /* What the folder is and how its chain stands, for both outputs. */
 struct cmd_status_facts {
 	char			 id[64];
@@ -233,15 +224,6 @@ cmd_status_text(struct cmd_ctx *ctx, const struct cmd_status_facts *f)
 
 /* --json (docs/formats.md, "status --json") */
 static void
-cmd_json_time(struct kr_json *j, const char *key, int64_t t)
-{
-	char	when[KR_TIME_STR_BYTES];
-
-	kr_time_format(t, when);
-	kr_json_str(j, key, when);
-}
-
-static void
 cmd_status_json_certs(const struct kr_due *d, struct kr_buf *l)
 {
 	struct kr_json	j;
@@ -406,7 +388,7 @@ cmd_status_json(struct cmd_ctx *ctx, const struct cmd_status_facts *f)
 static int
 cmd_status_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	struct cmd_status_opts	*o = opts;
+	struct cmd_json_opts	*o = opts;
 	struct cmd_status_facts	*f;
 	int			 ret;
 
@@ -438,7 +420,7 @@ const struct cmd_entry cmd_status_entry = {
 	    "hold, keys with no certificate, pending reshares.\n"
 	    "  --json   the same as one JSON document (docs/formats.md)\n",
 	.flags = CMD_STATE | CMD_NOARGS,
-	.opts = cmd_status_options,
-	.opts_size = sizeof(struct cmd_status_opts),
+	.opts = cmd_json_options,
+	.opts_size = sizeof(struct cmd_json_opts),
 	.exec = cmd_status_exec,
 };

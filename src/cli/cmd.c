@@ -360,6 +360,15 @@ cmd_print_json(struct cmd_ctx *ctx, const char *text)
 }
 
 void
+cmd_json_time(struct kr_json *j, const char *key, int64_t t)
+{
+	char	when[KR_TIME_STR_BYTES];
+
+	kr_time_format(t, when);
+	kr_json_str(j, key, when);
+}
+
+void
 cmd_json_list_begin(struct cmd_ctx *ctx, const char *format, const char *list)
 {
 	(void)fprintf(ctx->out, "{\"format\":\"%s\",\"version\":1,\"%s\":[\n",

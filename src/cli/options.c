@@ -62,6 +62,11 @@ cmd_opt_yes(struct cmd_ctx *ctx, void *opts, const char *arg)
 	return KR_OK;
 }
 
+const struct cmd_opt cmd_json_options[] = {
+	CMD_ROW_FLAG("json", struct cmd_json_opts, json),
+	CMD_ROW_END
+};
+
 static const struct cmd_opt cmd_quorum_opts[] = {
 	CMD_ROW_CALL("share", cmd_opt_share),
 	CMD_ROW_CALL("passphrase-fd", cmd_opt_pass_fd),
