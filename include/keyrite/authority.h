@@ -458,6 +458,10 @@ struct kr_issue_req {
 	const char		*pubkey_path;
 	const char		*subject_key;
 	const char		*cross_cert_path;
+	/* Or the certificate itself, named `cross_what` (rotate root). */
+	const uint8_t		*cross_der;
+	size_t			 cross_der_len;
+	const char		*cross_what;
 	const char		*san[KR_SAN_MAX];
 	size_t			 nsan;
 	unsigned		 days;		/* 0: the profile's default */

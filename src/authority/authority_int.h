@@ -295,6 +295,29 @@ int	kr_key_where_load(struct kr_appliance *, const struct kr_key_rec *,
 void	kr_key_home_audit(const struct kr_backend_ops *,
 	    const struct kr_key_home *, enum kr_key_event, struct kr_json *);
 
+/*
+ * issue.c by steps, for an operation that signs several certificates
+ * under one unlock per key (rotate.c): prepare (fields and lint), check
+ * the output, show; then sign with the caller's signer (the approvals of
+ * item `item` of its unlock go into the audit row), store (the row and
+ * its audit row, in the caller's transaction) and write.
+ */
+struct kr_issue;
+int	kr_issue_prepare(struct kr_appliance *, const struct kr_issue_req *,
+	    struct kr_issue_result *, struct kr_issue **, struct kr_err *)
+	    KR_WUR;
+int	kr_issue_out_check(struct kr_issue *, struct kr_err *) KR_WUR;
+int	kr_issue_show(struct kr_issue *, const struct kr_passphrase_source *,
+	    struct kr_err *) KR_WUR;
+int	kr_issue_tbs_sha256(const struct kr_issue *, uint8_t *,
+	    struct kr_err *) KR_WUR;
+int	kr_issue_sign_as(struct kr_issue *, struct kr_signer *,
+	    const struct kr_quorum_report *, size_t, struct kr_err *) KR_WUR;
+int	kr_issue_store(struct kr_issue *, struct kr_err *) KR_WUR;
+int	kr_issue_write(struct kr_issue *, struct kr_err *) KR_WUR;
+const uint8_t *kr_issue_der(const struct kr_issue *, size_t *);
+void	kr_issue_free(struct kr_issue **);
+
 /* An issuer chain: certs[0] is the direct issuer, the last the root. */
 #define KR_CHAIN_MAX	8
 
