@@ -37,6 +37,7 @@ struct kr_issue {
 	/* The unlock whose approvals the audit row carries, and its item. */
 	const struct kr_quorum_report	*q;
 	size_t				 item;
+	const char			*event;	/* NULL: the kind's */
 };
 
 
@@ -668,7 +669,8 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	kr_approvals_json(&j, is->q, is->item);
 	kr_json_str(&j, "operator", is->req->actor);
 	ret = kr_audit_record(is->app, actor[0] != '\0' ? actor :
-	    is->req->actor, kr_issue_event(is->req->kind), kr_json_end(&j),
+	    is->req->actor, is->event != NULL ? is->event :
+	    kr_issue_event(is->req->kind), kr_json_end(&j),
 	    &is->res->audit_seq, err);
 	kr_json_free(&j);
 	return ret;
@@ -1191,10 +1193,12 @@ kr_issue_tbs_sha256(const struct kr_issue *is, uint8_t *dig,
 
 int
 kr_issue_sign_as(struct kr_issue *is, struct kr_signer *s,
-    const struct kr_quorum_report *q, size_t item, struct kr_err *err)
+    const struct kr_quorum_report *q, size_t item, const char *event,
+    struct kr_err *err)
 {
 	is->q = q;
 	is->item = item;
+	is->event = event;
 	return kr_issue_sign(is, s, err);
 }
 
@@ -1236,7 +1240,7 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	    is->req->shares, is->req->nshares, src, &sub, &is->res->quorum, &s,
 	    err)) != KR_OK)
 		return ret;
-	ret = kr_issue_sign_as(is, s, is->res->quorum, 0, err);
+	ret = kr_issue_sign_as(is, s, is->res->quorum, 0, NULL, err);
 	kr_signer_free(&s);
 	if (ret != KR_OK)
 		return ret;
