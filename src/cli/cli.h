@@ -157,6 +157,10 @@ extern const struct cmd_entry cmd_ceremony_report_entry;
 extern const struct cmd_entry cmd_ceremony_verify_report_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_export_verify_entry;
+extern const struct cmd_entry cmd_rotate_root_entry;
+extern const struct cmd_entry cmd_rotate_finish_entry;
+extern const struct cmd_entry cmd_pinset_show_entry;
+extern const struct cmd_entry cmd_pinset_verify_entry;
 
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);
@@ -215,6 +219,9 @@ int	cmd_custodian_add(struct cmd_ctx *ctx, const char **list, size_t *n,
 void	cmd_share_lines(struct cmd_ctx *ctx, const char *const *custodians,
 	    const char (*paths)[KR_SHARE_PATH_BYTES],
 	    const char (*fps)[KR_APPROVAL_FP_BYTES], size_t count);
+
+/* cmd-pinset.c: a pin set's pins, one block each. */
+void	cmd_pinset_print(struct cmd_ctx *, const struct kr_pinset *);
 
 /* cmd-quorum.c: --key NAME (quorum verify, audit clock-recover). */
 struct cmd_key_opts {
