@@ -29,7 +29,6 @@ cmd_pinset_print(struct cmd_ctx *ctx, const struct kr_pinset *ps)
 	}
 }
 
-/* pinset show FILE | pinset verify FILE --root CERT... (no state folder) */
 struct cmd_pinset_opts {
 	const char	*roots[KR_PINSET_PINS_MAX];
 	size_t		 n;
