@@ -307,3 +307,93 @@ out:
 	free(data);
 	return ret;
 }
+
+/* One file of a pin set row into the export, with where it came from. */
+static int
+kr_pinset_export_add(struct kr_media_export *x, const struct kr_audit_rec *r,
+    enum kr_artifact type, const char *name, const void *data, size_t len,
+    int64_t seq, struct kr_err *err)
+{
+	struct kr_json	j;
+	const char	*t;
+	int		ret;
+
+	kr_json_begin(&j);
+	kr_json_str(&j, "table", "audit");
+	kr_json_str(&j, "event", r->event);
+	kr_json_int(&j, "pinset_sequence", seq);
+	kr_json_int(&j, "audit_seq", r->seq);
+	if ((t = kr_json_end(&j)) == NULL)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	else
+		ret = kr_media_export_add(x, type, name, data, len, t, err);
+	kr_json_free(&j);
+	return ret;
+}
+
+/* The row's pin set bytes, checked against the SHA-256 it records. */
+static int
+kr_pinset_row_text(const struct kr_audit_rec *r, char **text,
+    struct kr_err *err)
+{
+	uint8_t	dig[32], want[32];
+
+	if ((*text = kr_js_str_dup(kr_js_member(r->payload, "pinset"))) ==
+	    NULL || !kr_js_hex(kr_js_member(r->payload, "tbs_sha256"), want,
+	    sizeof(want)) || kr_hash(KR_HASH_SHA256, (const uint8_t *)*text,
+	    strlen(*text), dig) != KR_OK || memcmp(dig, want, 32) != 0)
+		return kr_err_set(err, KR_EVERIFY, "the pin set of audit row "
+		    "%lld does not have the SHA-256 its row records: nothing was "
+		    "exported. `keyrite audit verify` names the rows",
+		    (long long)r->seq);
+	return KR_OK;
+}
+
+/*
+ * export: a pin set signature row's files, pinset-N.json (once per
+ * sequence: `*done` is the last added) and pinset-N.json.PIN.sig; with
+ * `key`, only the rows of that key's signatures.
+ */
+int
+kr_pinset_export(struct kr_media_export *x, const struct kr_audit_rec *r,
+    const char *key, int64_t *done, size_t *files, struct kr_err *err)
+{
+	char	 kind[32], who[KR_KEY_NAME_MAX + 1], name[64], *hex, *text;
+	uint8_t	*sig = NULL;
+	int64_t	 seq, pin;
+	size_t	 slen = 0;
+	int	 ret;
+
+	if (!kr_js_str(kr_js_member(r->payload, "kind"), kind, sizeof(kind)) ||
+	    strcmp(kind, "pinset-signature") != 0 ||
+	    !kr_js_int(kr_js_member(r->payload, "pinset_sequence"), &seq) ||
+	    !kr_js_int(kr_js_member(r->payload, "pin"), &pin) ||
+	    !kr_js_str(kr_js_member(r->payload, "key"), who, sizeof(who)) ||
+	    (key != NULL && strcmp(key, who) != 0))
+		return KR_OK;
+	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK)
+		goto out;
+	if ((hex = kr_js_str_dup(kr_js_member(r->payload, "signature"))) ==
+	    NULL || kr_hex_decode_alloc(hex, &sig, &slen) != KR_OK)
+		ret = kr_err_set(err, KR_EVERIFY, "the signature in audit row "
+		    "%lld cannot be read", (long long)r->seq);
+	free(hex);
+	if (ret == KR_OK && *done != seq) {
+		(void)snprintf(name, sizeof(name), "pinset-%lld.json",
+		    (long long)seq);
+		if ((ret = kr_pinset_export_add(x, r, KR_ART_PIN_SET, name,
+		    text, strlen(text), seq, err)) == KR_OK) {
+			(*files)++;
+			*done = seq;
+		}
+	}
+	(void)snprintf(name, sizeof(name), "pinset-%lld.json.%lld.sig",
+	    (long long)seq, (long long)pin);
+	if (ret == KR_OK && (ret = kr_pinset_export_add(x, r, KR_ART_SIGNATURE,
+	    name, sig, slen, seq, err)) == KR_OK)
+		(*files)++;
+out:
+	free(sig);
+	free(text);
+	return ret;
+}
