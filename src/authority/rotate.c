@@ -142,6 +142,9 @@ kr_rot_split(struct kr_rot *r, bool need_old, struct kr_err *err)
 			    "of one root, then all of the other's (share %s "
 			    "breaks the order), so the passphrases follow the "
 			    "--share arguments", r->req->shares[i]);
+		if (r->nsh[k] == KR_CUSTODIANS_MAX)
+			return kr_err_set(err, KR_EUSAGE, "give at most %d "
+			    "shares of each root", KR_CUSTODIANS_MAX);
 		prev = k;
 		r->shares[k][r->nsh[k]++] = r->req->shares[i];
 	}
