@@ -295,6 +295,43 @@ if [ "$rc" -eq 0 ] && cmp -s "$T/exp/pinset-1.json" "$O/pinset-1.json" &&
 else
 	fail "TEST-KEY-434: export: exit $rc $(cat "$T/err") $(ls "$T/exp" 2>/dev/null)"
 fi
+# --- an issuing CA rotated under the same root (TEST-KEY-436) ---
+gen_ca "$S" ica-old-b p256 ca || fail "key ica-old-b"
+issue old cert issue --issuer-key old --subject-key ica-old-b \
+    --profile intermediate --subject "CN=ica-old-b" --out "$T/ica-old-b.pem"
+[ "$rc" -eq 0 ] || fail "ica-old-b: $(cat "$T/err")"
+run -C "$S" revoke --issuer-key old --serial "$(cert_serial "$T/ica-old.pem")" \
+    --reason superseded
+[ "$rc" -eq 0 ] || fail "revoke ica-old: $(cat "$T/err")"
+leaf leaf-b ica-old-b
+pv "TEST-KEY-436: a leaf of the new issuing CA verifies under the same root" \
+    -CAfile "$T/old.pem" -untrusted "$T/ica-old-b.pem" "$T/leaf-b.pem"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/late.key" -subj "/CN=late" -out "$T/late.csr" 2>/dev/null
+before=$(snap)
+issue ica-old cert issue --issuer-key ica-old --csr "$T/late.csr" \
+    --profile device --out "$T/late.pem"
+if [ "$rc" -eq 1 ] && grep -q "superseded" "$T/err" && [ ! -e "$T/late.pem" ]; then
+	ok "TEST-KEY-436: the superseded issuing CA issues nothing more (exit 1)"
+else
+	fail "TEST-KEY-436: the old issuing CA still issued: exit $rc"
+fi
+unchanged "TEST-KEY-436"
+issue ica-old crl publish --issuer-key ica-old --out "$T/ica-old.crl"
+if [ "$rc" -eq 0 ] && openssl crl -in "$T/ica-old.crl" -inform DER -noout \
+    -CAfile "$T/ica-old.pem" 2>&1 | grep -q "verify OK"; then
+	ok "TEST-KEY-436: the superseded issuing CA still publishes its CRL (openssl crl -verify)"
+else
+	fail "TEST-KEY-436: CRL of the old issuing CA: exit $rc $(cat "$T/err")"
+fi
+run -C "$S" status
+if grep -q "ica-old: certificate .*superseded.*may only publish its last CRLs" \
+    "$T/out"; then
+	ok "TEST-KEY-436: status shows the old issuing CA kept for its CRLs"
+else
+	fail "TEST-KEY-436: status: $(cat "$T/out")"
+fi
+
 mkdir -p "$T/fin2"
 if command -v faketime >/dev/null; then
 	set +e
