@@ -280,11 +280,9 @@ fi
 expect 1 "is not pinned" "TEST-KEY-432: the old root is not in pin set 2" -- \
     pinset verify "$T/fin/pinset-2.json" --root "$T/new.pem" --root "$T/old.pem"
 # --- the records: audit verify (approvals included) and export ---
-expect 0 "" "TEST-KEY-434: audit verify after the rotation (approvals of each root checked)" -- \
+expect 0 " 0 not backed by their signatures" \
+    "TEST-KEY-434: audit verify after the rotation: every approval of each root backed by its signature" -- \
     -C "$S" audit verify
-if grep -q "bad" "$T/out" && ! grep -q " 0 bad\|bad: 0\|0 with bad" "$T/out"; then
-	sed 's/^/# /' "$T/out"
-fi
 mkdir -p "$T/exp"
 run -C "$S" export --to "$T/exp" --all
 if [ "$rc" -eq 0 ] && cmp -s "$T/exp/pinset-1.json" "$O/pinset-1.json" &&
