@@ -283,6 +283,21 @@ expect 1 "is not pinned" "TEST-KEY-432: the old root is not in pin set 2" -- \
 expect 0 " 0 not backed by their signatures" \
     "TEST-KEY-434: audit verify after the rotation: every approval of each root backed by its signature" -- \
     -C "$S" audit verify
+# The pin set rows, read with sqlite3: each approved digest is the SHA-256
+# of the file (sha256sum), and the custodians' approval signatures verify
+# with the independent checker (test/tools/approval_check.py).
+pinsha=$(sha256sum "$O/pinset-1.json" | cut -c1-64)
+n=0
+for seq in $(sqlite3 "$S/keyrite.db" "SELECT seq FROM audit WHERE event = \
+    'cert.rotate' AND payload LIKE '%\"kind\":\"pinset-signature\"%'"); do
+	sqlite3 "$S/keyrite.db" "SELECT payload FROM audit WHERE seq = $seq" |
+	    grep -q "\"tbs_sha256\":\"$pinsha\"" &&
+	    python3 "$SRCDIR/test/tools/approval_check.py" "$S/keyrite.db" \
+	    "$seq" 2>&1 | grep -q "approval signature OK" && n=$((n + 1))
+done
+[ "$n" -eq 2 ] &&
+    ok "TEST-KEY-434: both pin set rows approve the file's SHA-256 (sha256sum), checked by approval_check.py" ||
+    fail "TEST-KEY-434: pin set rows: $n of 2"
 mkdir -p "$T/exp"
 run -C "$S" export --to "$T/exp" --all
 if [ "$rc" -eq 0 ] && cmp -s "$T/exp/pinset-1.json" "$O/pinset-1.json" &&
