@@ -320,6 +320,10 @@ int	kr_issue_write(struct kr_issue *, struct kr_err *) KR_WUR;
 const uint8_t *kr_issue_der(const struct kr_issue *, size_t *);
 void	kr_issue_free(struct kr_issue **);
 
+/* transcript.c: a share file's public header, parsed (not opened). */
+int	kr_share_header_read(const char *, struct kr_share_header *,
+	    struct kr_err *) KR_WUR;
+
 /* pinset.c: a pin set's bytes (malloc'd, NUL after) and its SHA-256. */
 int	kr_pinset_format(struct kr_pinset *, char **, size_t *,
 	    struct kr_err *) KR_WUR;

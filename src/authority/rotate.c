@@ -88,27 +88,6 @@ kr_rot_root(struct kr_rot *r, int k, const char *name, struct kr_err *err)
 	return ret;
 }
 
-/* The key id in a share file's header (read, not opened). */
-static int
-kr_rot_share_key(const char *path, uint8_t *key_id, struct kr_err *err)
-{
-	struct kr_share	*sh;
-	uint8_t		*file = NULL;
-	size_t		 len = 0;
-	int		 ret;
-
-	if ((sh = calloc(1, sizeof(*sh))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
-	    err)) == KR_OK &&
-	    (ret = kr_share_parse(file, len, path, sh, err)) == KR_OK)
-		memcpy(key_id, sh->h.key_id, KR_KEY_ID_BYTES);
-	kr_share_clear(sh);
-	free(sh);
-	free(file);
-	return ret;
-}
-
 /*
  * The shares, told apart by key: all of one root's first, then the
  * other's, so --passphrase-fd's lines follow the --share arguments.
@@ -116,18 +95,18 @@ kr_rot_share_key(const char *path, uint8_t *key_id, struct kr_err *err)
 static int
 kr_rot_split(struct kr_rot *r, bool need_old, struct kr_err *err)
 {
-	uint8_t	id[KR_KEY_ID_BYTES];
-	size_t	i;
-	int	k, prev = -1, ret;
+	struct kr_share_header	h;
+	size_t			i;
+	int			k, prev = -1, ret;
 
 	r->order[0] = KR_ROT_OLD;
 	r->order[1] = KR_ROT_NEW;
 	for (i = 0; i < r->req->nshares; i++) {
-		if ((ret = kr_rot_share_key(r->req->shares[i], id, err)) !=
+		if ((ret = kr_share_header_read(r->req->shares[i], &h, err)) !=
 		    KR_OK)
 			return ret;
 		for (k = 0; k < 2; k++)
-			if (memcmp(id, r->key[k].id, KR_KEY_ID_BYTES) == 0)
+			if (memcmp(h.key_id, r->key[k].id, KR_KEY_ID_BYTES) == 0)
 				break;
 		if (k == 2 || (k == KR_ROT_OLD && !need_old))
 			return kr_err_set(err, KR_EUSAGE, "share %s is not for "
@@ -597,19 +576,27 @@ kr_rot_free(struct kr_rot *r)
 	free(r);
 }
 
-int
-kr_authority_rotate_root(struct kr_appliance *app,
-    const struct kr_rotate_req *req, const struct kr_passphrase_source *src,
-    struct kr_rotate_result *res, struct kr_err *err)
+static int
+kr_rot_call(struct kr_appliance *app, const struct kr_rotate_req *req,
+    const struct kr_passphrase_source *src, struct kr_rotate_result *res,
+    int (*run)(struct kr_rot *, struct kr_err *), struct kr_err *err)
 {
 	struct kr_rot	*r;
 	int		 ret;
 
 	if ((r = kr_rot_new(app, req, src, res)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_rot_root_run(r, err);
+	ret = run(r, err);
 	kr_rot_free(r);
 	return ret;
+}
+
+int
+kr_authority_rotate_root(struct kr_appliance *app,
+    const struct kr_rotate_req *req, const struct kr_passphrase_source *src,
+    struct kr_rotate_result *res, struct kr_err *err)
+{
+	return kr_rot_call(app, req, src, res, kr_rot_root_run, err);
 }
 
 /* The transition pin set from the old root to the new, and its end. */
@@ -691,14 +678,7 @@ kr_authority_rotate_finish(struct kr_appliance *app,
     const struct kr_rotate_req *req, const struct kr_passphrase_source *src,
     struct kr_rotate_result *res, struct kr_err *err)
 {
-	struct kr_rot	*r;
-	int		 ret;
-
-	if ((r = kr_rot_new(app, req, src, res)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_rot_finish_run(r, err);
-	kr_rot_free(r);
-	return ret;
+	return kr_rot_call(app, req, src, res, kr_rot_finish_run, err);
 }
 
 void
