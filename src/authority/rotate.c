@@ -427,6 +427,26 @@ kr_rot_write(struct kr_rot *r, size_t nlinks, const int *signer,
 }
 
 /* One transaction for every row, then the release. */
+/* The rows: links and both signatures, or the final pin set's. */
+static int
+kr_rot_rows(struct kr_rot *r, bool links, bool consent, struct kr_err *err)
+{
+	int	ret;
+
+	if (links) {
+		if ((ret = kr_issue_store(r->is[0], err)) != KR_OK ||
+		    (ret = kr_issue_store(r->is[1], err)) != KR_OK ||
+		    (ret = kr_rot_pin_row(r, KR_ROT_OLD, 1, 1, KR_ROT_EVENT,
+		    err)) != KR_OK)
+			return ret;
+		return kr_rot_pin_row(r, KR_ROT_NEW, 2, 1, KR_ROT_EVENT, err);
+	}
+	if (consent && (ret = kr_rot_pin_row(r, KR_ROT_OLD, 0, 0,
+	    KR_ROT_FINISH_EVENT, err)) != KR_OK)
+		return ret;
+	return kr_rot_pin_row(r, KR_ROT_NEW, 1, 0, KR_ROT_FINISH_EVENT, err);
+}
+
 static int
 kr_rot_record(struct kr_rot *r, bool links, bool consent,
     struct kr_err *err)
@@ -439,19 +459,8 @@ kr_rot_record(struct kr_rot *r, bool links, bool consent,
 	if ((ret = kr_store_begin(r->app->store, err)) != KR_OK)
 		return ret;
 	kr_signals_hold(&sig);
-	if (links)
-		ret = kr_issue_store(r->is[0], err) != KR_OK ||
-		    kr_issue_store(r->is[1], err) != KR_OK ||
-		    kr_rot_pin_row(r, KR_ROT_OLD, 1, 1, KR_ROT_EVENT, err) !=
-		    KR_OK || kr_rot_pin_row(r, KR_ROT_NEW, 2, 1, KR_ROT_EVENT,
-		    err) != KR_OK ? err->code : KR_OK;
-	else
-		ret = (consent && kr_rot_pin_row(r, KR_ROT_OLD, 0, 0,
-		    KR_ROT_FINISH_EVENT, err) != KR_OK) ||
-		    kr_rot_pin_row(r, KR_ROT_NEW, 1, 0, KR_ROT_FINISH_EVENT,
-		    err) != KR_OK ? err->code : KR_OK;
-	if (ret != KR_OK || (ret = kr_store_commit(r->app->store, err)) !=
-	    KR_OK) {
+	if ((ret = kr_rot_rows(r, links, consent, err)) != KR_OK ||
+	    (ret = kr_store_commit(r->app->store, err)) != KR_OK) {
 		kr_store_rollback(r->app->store);
 		kr_signals_release(&sig);
 		return ret;
