@@ -139,6 +139,10 @@ kr_rot_path(struct kr_rot *r, char *buf, const char *name,
 
 	if (r->res->nfiles == KR_ROTATE_FILES)
 		return kr_err_set(err, KR_EINTERNAL, "too many outputs");
+	if (r->req->out_dir == NULL) {		/* a dry run's: named only */
+		(void)snprintf(buf, 1024, "%s", name);
+		return KR_OK;
+	}
 	if ((p = kr_path_join(r->req->out_dir, name)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	(void)snprintf(buf, 1024, "%s", p);

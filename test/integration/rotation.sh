@@ -98,6 +98,15 @@ else
 fi
 unchanged "TEST-KEY-422"
 
+run -C "$S" rotate root --old old --new new --overlap-days 3 --dry-run
+if [ "$rc" -eq 0 ] && grep -q "Pin set 1 to be signed by keys 'old' and 'new'" \
+    "$T/out" && grep -q "Dry run: nothing was signed or recorded" "$T/out"; then
+	ok "TEST-KEY-423: --dry-run shows both link certificates and the pin set"
+else
+	fail "TEST-KEY-423: --dry-run: exit $rc"
+fi
+unchanged "TEST-KEY-423 (dry run)"
+
 # --- the rotation ---
 # shellcheck disable=SC2046
 run -C "$S" rotate root --old old --new new --overlap-days 3 \
