@@ -469,6 +469,10 @@ struct kr_issue_req {
 	const char		*pubkey_path;
 	const char		*subject_key;
 	const char		*cross_cert_path;
+	/* Or the certificate itself, named `cross_what` (rotate root). */
+	const uint8_t		*cross_der;
+	size_t			 cross_der_len;
+	const char		*cross_what;
 	const char		*san[KR_SAN_MAX];
 	size_t			 nsan;
 	unsigned		 days;		/* 0: the profile's default */
@@ -889,6 +893,90 @@ int		 kr_authority_export(struct kr_appliance *,
  */
 int		 kr_authority_export_verify(const char *dir,
 		    struct kr_media_export_report *, struct kr_err *) KR_WUR;
+
+/*
+ * Root rotation and pin sets (rotate.c, pinset.c; docs/rotation.md).  A
+ * pin set names the roots a device may trust, each by the SHA-256 of its
+ * SubjectPublicKeyInfo with the times it is trusted between; the file's
+ * bytes as written are signed by every pinned root (FILE.N.sig for pin N:
+ * ECDSA as DER, Ed25519 raw, RSA PKCS#1 v1.5).
+ */
+#define KR_PINSET_PINS_MAX	4
+#define KR_PINSET_FILE_MAX	(16 * 1024)
+#define KR_PINSET_FORMAT	"keyrite-pinset"
+
+struct kr_pin {
+	char		key[KR_KEY_NAME_MAX + 1];
+	char		subject[512];
+	char		spki_sha256[65];
+	char		sig_alg[32];		/* kr_sig_alg_name */
+	int64_t		not_before;
+	int64_t		not_after;
+};
+
+struct kr_pinset {
+	int64_t		sequence;
+	int64_t		issued;
+	struct kr_pin	pins[KR_PINSET_PINS_MAX];
+	size_t		n;
+	uint8_t		sha256[32];		/* of the file's bytes */
+};
+
+/* pinset show FILE: read and checked for form (signatures not checked). */
+int		 kr_authority_pinset_read(const char *path,
+		    struct kr_pinset *ps, struct kr_err *err) KR_WUR;
+/*
+ * pinset verify FILE --root CERT...: every pin's signature (FILE.N.sig)
+ * with the root certificate given for it, every root given pinned.
+ */
+int		 kr_authority_pinset_verify(const char *path,
+		    const char *const *roots, size_t nroots,
+		    struct kr_pinset *ps, struct kr_err *err) KR_WUR;
+
+/*
+ * rotate root: with the new root's certificate made (cert root), the
+ * link certificates both ways (old root over the new root's key, new
+ * root over the old's, for the overlap) and the transition pin set
+ * (both roots, signed by both), all shown first, then each root's quorum
+ * (shares told apart by the key they are for), one transaction, and the
+ * files into out_dir.  rotate finish: the pin set of the new root alone,
+ * refused before the overlap ends unless forced with the old root's
+ * quorum as well.
+ */
+struct kr_rotate_req {
+	const char		*old_key;
+	const char		*new_key;
+	unsigned		 overlap_days;	/* 0: 365 */
+	const char		*profile;	/* NULL: root-link */
+	const char		*out_dir;
+	bool			 force;		/* rotate finish */
+	bool			 dry_run;
+	const char *const	*shares;
+	size_t			 nshares;
+	const char		*actor;
+};
+
+#define KR_ROTATE_FILES		6
+
+struct kr_rotate_result {
+	struct kr_pinset	 pinset;
+	char			 link_serial[2][2 * 20 + 1]; /* by old, by new */
+	char			 files[KR_ROTATE_FILES][1024];
+	size_t			 nfiles;
+	int64_t			 overlap_end;
+	int64_t			 audit_seq;	/* the last row */
+	struct kr_quorum_report	*quorum[2];	/* old, new */
+};
+
+int		 kr_authority_rotate_root(struct kr_appliance *app,
+		    const struct kr_rotate_req *req,
+		    const struct kr_passphrase_source *src,
+		    struct kr_rotate_result *res, struct kr_err *err) KR_WUR;
+int		 kr_authority_rotate_finish(struct kr_appliance *app,
+		    const struct kr_rotate_req *req,
+		    const struct kr_passphrase_source *src,
+		    struct kr_rotate_result *res, struct kr_err *err) KR_WUR;
+void		 kr_rotate_result_free(struct kr_rotate_result *);
 
 /* key export-public: pem, minisign or mcuboot-c text (malloc'd). */
 int		 kr_authority_export_public(struct kr_appliance *app,

@@ -295,6 +295,48 @@ int	kr_key_where_load(struct kr_appliance *, const struct kr_key_rec *,
 void	kr_key_home_audit(const struct kr_backend_ops *,
 	    const struct kr_key_home *, enum kr_key_event, struct kr_json *);
 
+/*
+ * issue.c by steps, for an operation that signs several certificates
+ * under one unlock per key (rotate.c): prepare (fields and lint), check
+ * the output, show; then sign with the caller's signer (the approvals of
+ * item `item` of its unlock go into the audit row, whose event is the
+ * unlock's op, or the kind's when NULL), store (the row and
+ * its audit row, in the caller's transaction) and write.
+ */
+struct kr_issue;
+int	kr_issue_prepare(struct kr_appliance *, const struct kr_issue_req *,
+	    struct kr_issue_result *, struct kr_issue **, struct kr_err *)
+	    KR_WUR;
+int	kr_issue_out_check(struct kr_issue *, struct kr_err *) KR_WUR;
+int	kr_issue_show(struct kr_issue *, const struct kr_passphrase_source *,
+	    struct kr_err *) KR_WUR;
+int	kr_issue_tbs_sha256(const struct kr_issue *, uint8_t *,
+	    struct kr_err *) KR_WUR;
+int	kr_issue_sign_as(struct kr_issue *, struct kr_signer *,
+	    const struct kr_quorum_report *, size_t, const char *,
+	    struct kr_err *) KR_WUR;
+int	kr_issue_store(struct kr_issue *, struct kr_err *) KR_WUR;
+int	kr_issue_write(struct kr_issue *, struct kr_err *) KR_WUR;
+const uint8_t *kr_issue_der(const struct kr_issue *, size_t *);
+void	kr_issue_free(struct kr_issue **);
+
+/* transcript.c: a share file's public header, parsed (not opened). */
+int	kr_share_header_read(const char *, struct kr_share_header *,
+	    struct kr_err *) KR_WUR;
+
+/* pinset.c: a pin set's bytes (malloc'd, NUL after) and its SHA-256. */
+int	kr_pinset_format(struct kr_pinset *, char **, size_t *,
+	    struct kr_err *) KR_WUR;
+int	kr_pinset_parse(const char *, const uint8_t *, size_t,
+	    struct kr_pinset *, struct kr_err *) KR_WUR;
+/*
+ * export: the pin set files an audit row holds (the pin set once per
+ * sequence, `*done` the last one added, and the row's signature).
+ */
+int	kr_pinset_export(struct kr_media_export *, const struct kr_audit_rec *,
+	    const char *key, int64_t *done, size_t *files, struct kr_err *)
+	    KR_WUR;
+
 /* An issuer chain: certs[0] is the direct issuer, the last the root. */
 #define KR_CHAIN_MAX	8
 

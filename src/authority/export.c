@@ -46,6 +46,7 @@ struct kr_exp {
 	char				 key_spki_sha256[65];
 	struct kr_exp_ref		*refs;
 	size_t				 n, cap;
+	int64_t				 pinset_done;	/* last pin set added */
 	struct kr_err			*err;
 };
 
@@ -105,14 +106,18 @@ kr_exp_row(const struct kr_audit_rec *r, void *arg)
 	bool		 sel = true;
 	int		 ret;
 
-	if (p == NULL || *p++ != '{')
-		return 0;
 	if (e->req->since > 0 && r->time < e->req->since)
 		sel = false;
 	if (e->req->ceremony != NULL && (!kr_js_str(kr_js_member(r->payload,
 	    "ceremony"), cer, sizeof(cer)) || strcmp(cer, e->req->ceremony) !=
 	    0))
 		sel = false;
+	/* Pin sets (rotate.c) are held by their rows, not by a table. */
+	if (sel && (ret = kr_pinset_export(e->x, r, e->req->key,
+	    &e->pinset_done, &e->res->files, e->err)) != KR_OK)
+		return ret;
+	if (p == NULL || *p++ != '{')
+		return 0;
 	while (*p == '"') {
 		if (!kr_js_str(p, key, sizeof(key)))
 			key[0] = '\0';

@@ -34,6 +34,10 @@ struct kr_issue {
 	uint8_t				 src_sha[32];	/* CSR or key file */
 	struct kr_issue_req		 rq_req;	/* --request: its names */
 	struct kr_cert_request		 rq;
+	/* The unlock whose approvals the audit row carries, and its item. */
+	const struct kr_quorum_report	*q;
+	size_t				 item;
+	const char			*event;	/* NULL: the kind's */
 };
 
 
@@ -248,38 +252,38 @@ static int
 kr_issue_from_cross(struct kr_issue *is, struct kr_err *err)
 {
 	const struct kr_cert_fields	*cf;
-	uint8_t				*data, ski[KR_KEYID_BYTES];
+	const char			*what = is->req->cross_cert_path;
+	uint8_t				*data = NULL, ski[KR_KEYID_BYTES];
 	size_t				 len;
 	int				 ret;
 
-	if ((ret = kr_file_read(is->req->cross_cert_path, KR_CERT_MAX, false,
-	    &data, &len, err)) != KR_OK)
-		return ret;
-	ret = kr_cert_parse(is->req->cross_cert_path, data, len, &is->cross,
-	    err);
+	if (is->req->cross_der != NULL) {
+		what = is->req->cross_what;
+		ret = kr_cert_parse(what, is->req->cross_der,
+		    is->req->cross_der_len, &is->cross, err);
+	} else if ((ret = kr_file_read(what, KR_CERT_MAX, false, &data, &len,
+	    err)) == KR_OK)
+		ret = kr_cert_parse(what, data, len, &is->cross, err);
 	free(data);
 	if (ret != KR_OK)
 		return ret;
 	cf = &is->cross->f;
 	if (!cf->has_bc || !cf->bc_ca)
 		return kr_err_set(err, KR_EREFUSED, "%s is not a CA "
-		    "certificate: only CAs are cross-signed",
-		    is->req->cross_cert_path);
+		    "certificate: only CAs are cross-signed", what);
 	if ((ret = kr_key_identifier(cf->spki, cf->spki_len, ski)) != KR_OK)
 		return kr_err_set(err, ret, "cannot compute the key identifier");
 	if (!cf->has_ski || cf->ski_len != sizeof(ski) ||
 	    memcmp(cf->ski, ski, sizeof(ski)) != 0)
 		return kr_err_set(err, KR_EREFUSED, "%s: its subjectKeyIdentifier "
 		    "is missing or is not the SHA-1 of its key, so a cross "
-		    "certificate could not carry the same SKI",
-		    is->req->cross_cert_path);
+		    "certificate could not carry the same SKI", what);
 	if (is->req->subject != NULL)
 		return kr_err_set(err, KR_EUSAGE, "--subject cannot be given "
 		    "when cross-signing: the subject is the certificate's own");
 	memcpy(is->f->subject, cf->subject, cf->subject_len);
 	is->f->subject_len = cf->subject_len;
-	return kr_issue_set_spki(is, cf->spki, cf->spki_len,
-	    is->req->cross_cert_path, err);
+	return kr_issue_set_spki(is, cf->spki, cf->spki_len, what, err);
 }
 
 static int
@@ -644,7 +648,7 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	size_t		 k;
 	int		 ret;
 
-	kr_quorum_approvers(is->res->quorum, names, &k, actor, sizeof(actor));
+	kr_quorum_approvers(is->q, names, &k, actor, sizeof(actor));
 	kr_json_begin(&j);
 	kr_json_str(&j, "kind", is->kind);
 	kr_json_str(&j, "serial", is->res->serial);
@@ -662,10 +666,11 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	if (is->req->request != NULL)
 		kr_json_str(&j, "prepared_request", is->res->request_sha256);
 	kr_json_str_array(&j, "approved_by", names, k);
-	kr_approvals_json(&j, is->res->quorum, 0);
+	kr_approvals_json(&j, is->q, is->item);
 	kr_json_str(&j, "operator", is->req->actor);
 	ret = kr_audit_record(is->app, actor[0] != '\0' ? actor :
-	    is->req->actor, kr_issue_event(is->req->kind), kr_json_end(&j),
+	    is->req->actor, is->event != NULL ? is->event :
+	    kr_issue_event(is->req->kind), kr_json_end(&j),
 	    &is->res->audit_seq, err);
 	kr_json_free(&j);
 	return ret;
@@ -719,31 +724,27 @@ kr_issue_output(struct kr_issue *is, struct kr_err *err)
 	return ret;
 }
 
-/* Record first, then release: a crash between leaves it unreleased. */
-static int
-kr_issue_record(struct kr_issue *is, struct kr_err *err)
+/* The certificate row and its audit row, in the caller's transaction. */
+int
+kr_issue_store(struct kr_issue *is, struct kr_err *err)
 {
-	struct kr_sigmask	sig;
-	uint8_t			dig[32];
-	int			ret;
+	uint8_t	dig[32];
+	int	ret;
 
 	if ((ret = kr_hash(KR_HASH_SHA256, is->cert, is->cert_len, dig)) !=
 	    KR_OK)
 		return kr_err_set(err, ret, "cannot hash the certificate");
 	kr_hex_encode(is->res->cert_sha256, dig, sizeof(dig));
-	if ((ret = kr_store_begin(is->app->store, err)) != KR_OK)
+	if ((ret = kr_issue_insert(is, err)) != KR_OK)
 		return ret;
-	kr_signals_hold(&sig);
-	if ((ret = kr_issue_insert(is, err)) != KR_OK ||
-	    (ret = kr_issue_audit(is, err)) != KR_OK ||
-	    (ret = kr_store_commit(is->app->store, err)) != KR_OK) {
-		kr_store_rollback(is->app->store);
-		kr_signals_release(&sig);
-		return ret;
-	}
-	ret = kr_issue_output(is, err);
-	kr_signals_release(&sig);
-	if (ret != KR_OK)
+	return kr_issue_audit(is, err);
+}
+
+/* The release, once recorded; a failure says how to write it again. */
+int
+kr_issue_write(struct kr_issue *is, struct kr_err *err)
+{
+	if (kr_issue_output(is, err) != KR_OK)
 		return kr_out_failed(err, "certificate %s was signed and "
 		    "recorded (audit entry %lld) but not written. Write it "
 		    "again with `keyrite -C %s cert show %s --out %s%s`.",
@@ -751,6 +752,27 @@ kr_issue_record(struct kr_issue *is, struct kr_err *err)
 		    is->app->dir, is->res->serial, is->req->out_path,
 		    is->req->der ? " --der" : "");
 	return KR_OK;
+}
+
+/* Record first, then release: a crash between leaves it unreleased. */
+static int
+kr_issue_record(struct kr_issue *is, struct kr_err *err)
+{
+	struct kr_sigmask	sig;
+	int			ret;
+
+	if ((ret = kr_store_begin(is->app->store, err)) != KR_OK)
+		return ret;
+	kr_signals_hold(&sig);
+	if ((ret = kr_issue_store(is, err)) != KR_OK ||
+	    (ret = kr_store_commit(is->app->store, err)) != KR_OK) {
+		kr_store_rollback(is->app->store);
+		kr_signals_release(&sig);
+		return ret;
+	}
+	ret = kr_issue_write(is, err);
+	kr_signals_release(&sig);
+	return ret;
 }
 
 static void
@@ -1126,14 +1148,11 @@ kr_issue_confirm(struct kr_issue *is, const struct kr_passphrase_source *src,
 	return ret;
 }
 
+/* Everything before the custodians see it: fields, description, lint. */
 static int
-kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
-    struct kr_err *err)
+kr_issue_build(struct kr_issue *is, struct kr_err *err)
 {
-	struct kr_approval_subject	 sub;
-	struct kr_signer	*s = NULL;
-	uint8_t			 tbs_dig[32];
-	int			 ret;
+	int	ret;
 
 	if (is->req->request != NULL)
 		ret = kr_issue_from_request(is, err);
@@ -1144,7 +1163,62 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 		return ret;
 	is->kind = kr_issue_kind(is);
 	kr_issue_describe(is);
-	if ((ret = kr_issue_lint(is, err)) != KR_OK)
+	return kr_issue_lint(is, err);
+}
+
+int
+kr_issue_out_check(struct kr_issue *is, struct kr_err *err)
+{
+	/* The certificate is the TBS, two AlgorithmIdentifiers, a signature. */
+	return kr_out_check(is->app, KR_ART_CERTIFICATE, is->req->out_path,
+	    kr_media_pem_bound(is->tbs_len + 64 + KR_SIG_MAX_BYTES), err);
+}
+
+int
+kr_issue_show(struct kr_issue *is, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	return kr_issue_confirm(is, src, err);
+}
+
+/* What the custodians approve: the SHA-256 of exactly this TBS. */
+int
+kr_issue_tbs_sha256(const struct kr_issue *is, uint8_t *dig,
+    struct kr_err *err)
+{
+	if (kr_hash(KR_HASH_SHA256, is->tbs, is->tbs_len, dig) != KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash the TBS");
+	return KR_OK;
+}
+
+int
+kr_issue_sign_as(struct kr_issue *is, struct kr_signer *s,
+    const struct kr_quorum_report *q, size_t item, const char *event,
+    struct kr_err *err)
+{
+	is->q = q;
+	is->item = item;
+	is->event = event;
+	return kr_issue_sign(is, s, err);
+}
+
+const uint8_t *
+kr_issue_der(const struct kr_issue *is, size_t *len)
+{
+	*len = is->cert_len;
+	return is->cert;
+}
+
+static int
+kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_approval_subject	 sub;
+	struct kr_signer	*s = NULL;
+	uint8_t			 tbs_dig[32];
+	int			 ret;
+
+	if ((ret = kr_issue_build(is, err)) != KR_OK)
 		return ret;
 	if (is->req->dry_run) {
 		if ((ret = kr_issue_confirm(is, src, err)) != KR_OK ||
@@ -1154,14 +1228,11 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 			is->res->saved = true;
 		return ret;
 	}
-	/* The certificate is the TBS, two AlgorithmIdentifiers, a signature. */
-	if ((ret = kr_out_check(is->app, KR_ART_CERTIFICATE, is->req->out_path,
-	    kr_media_pem_bound(is->tbs_len + 64 + KR_SIG_MAX_BYTES), err)) !=
-	    KR_OK || (ret = kr_issue_confirm(is, src, err)) != KR_OK)
+	if ((ret = kr_issue_out_check(is, err)) != KR_OK ||
+	    (ret = kr_issue_confirm(is, src, err)) != KR_OK ||
+	    (ret = kr_issue_tbs_sha256(is, tbs_dig, err)) != KR_OK)
 		return ret;
 	/* The custodians approve exactly this TBS. */
-	if (kr_hash(KR_HASH_SHA256, is->tbs, is->tbs_len, tbs_dig) != KR_OK)
-		return kr_err_set(err, KR_ECRYPTO, "cannot hash the TBS");
 	sub.op = kr_issue_event(is->req->kind);
 	sub.digests = tbs_dig;
 	sub.n = 1;
@@ -1169,7 +1240,7 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	    is->req->shares, is->req->nshares, src, &sub, &is->res->quorum, &s,
 	    err)) != KR_OK)
 		return ret;
-	ret = kr_issue_sign(is, s, err);
+	ret = kr_issue_sign_as(is, s, is->res->quorum, 0, NULL, err);
 	kr_signer_free(&s);
 	if (ret != KR_OK)
 		return ret;
@@ -1179,34 +1250,70 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	return KR_OK;
 }
 
+static struct kr_issue *
+kr_issue_new(struct kr_appliance *app, const struct kr_issue_req *req,
+    struct kr_issue_result *res)
+{
+	struct kr_issue	*is;
+
+	memset(res, 0, sizeof(*res));
+	if ((is = calloc(1, sizeof(*is))) == NULL)
+		return NULL;
+	if ((is->f = calloc(1, sizeof(*is->f))) == NULL) {
+		free(is);
+		return NULL;
+	}
+	is->app = app;
+	is->req = req;
+	is->res = res;
+	if (req->request != NULL) {
+		is->rq_req = *req;	/* its names come from the file */
+		is->req = &is->rq_req;
+	}
+	is->now = kr_time_now();
+	return is;
+}
+
+void
+kr_issue_free(struct kr_issue **isp)
+{
+	struct kr_issue	*is = *isp;
+
+	if (is == NULL)
+		return;
+	kr_chain_free(&is->chain);
+	kr_csr_free(&is->csr);
+	kr_cert_free(&is->cross);
+	kr_request_free(&is->rq);
+	free(is->tbs);
+	free(is->cert);
+	free(is->f);
+	free(is);
+	*isp = NULL;
+}
+
+/* Prepared and linted, not shown: the caller shows, signs, records. */
+int
+kr_issue_prepare(struct kr_appliance *app, const struct kr_issue_req *req,
+    struct kr_issue_result *res, struct kr_issue **out, struct kr_err *err)
+{
+	if ((*out = kr_issue_new(app, req, res)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	return kr_issue_build(*out, err);
+}
+
 int
 kr_authority_issue(struct kr_appliance *app, const struct kr_issue_req *req,
     const struct kr_passphrase_source *src, struct kr_issue_result *res,
     struct kr_err *err)
 {
-	struct kr_issue	is;
-	int		ret;
+	struct kr_issue	*is;
+	int		 ret;
 
-	memset(res, 0, sizeof(*res));
-	memset(&is, 0, sizeof(is));
-	is.app = app;
-	is.req = req;
-	is.res = res;
-	if (req->request != NULL) {
-		is.rq_req = *req;	/* its names come from the file */
-		is.req = &is.rq_req;
-	}
-	is.now = kr_time_now();
-	if ((is.f = calloc(1, sizeof(*is.f))) == NULL)
+	if ((is = kr_issue_new(app, req, res)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_issue_run(&is, src, err);
-	kr_chain_free(&is.chain);
-	kr_csr_free(&is.csr);
-	kr_cert_free(&is.cross);
-	kr_request_free(&is.rq);
-	free(is.tbs);
-	free(is.cert);
-	free(is.f);
+	ret = kr_issue_run(is, src, err);
+	kr_issue_free(&is);
 	return ret;
 }
 

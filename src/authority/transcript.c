@@ -186,6 +186,19 @@ int
 kr_authority_share_holder(const char *path, char *custodian, size_t cap,
     struct kr_err *err)
 {
+	struct kr_share_header	h;
+	int			ret;
+
+	if ((ret = kr_share_header_read(path, &h, err)) == KR_OK)
+		(void)snprintf(custodian, cap, "%s", h.custodian);
+	return ret;
+}
+
+/* A share file's public header, parsed and checked (not opened). */
+int
+kr_share_header_read(const char *path, struct kr_share_header *h,
+    struct kr_err *err)
+{
 	struct kr_share	*sh;
 	uint8_t		*file = NULL;
 	size_t		 len = 0;
@@ -196,7 +209,7 @@ kr_authority_share_holder(const char *path, char *custodian, size_t cap,
 	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
 	    err)) == KR_OK &&
 	    (ret = kr_share_parse(file, len, path, sh, err)) == KR_OK)
-		(void)snprintf(custodian, cap, "%s", sh->h.custodian);
+		*h = sh->h;
 	kr_share_clear(sh);
 	free(sh);
 	free(file);

@@ -363,3 +363,65 @@ kr_cer_run_destroy(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	}
 	return ret;
 }
+
+/* The rotation a rotate.root step asks for (its run and its rehearsal). */
+void
+kr_cer_rotate_req(const struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_rotate_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->old_key = kr_cer_arg(st, "old");
+	req->new_key = kr_cer_arg(st, "new");
+	req->overlap_days = kr_cer_uint(st, "overlap_days");
+	req->profile = kr_cer_arg(st, "profile");
+	req->out_dir = kr_cer_arg(st, "out_dir");
+	req->actor = c->io->actor;
+}
+
+/*
+ * A root rotation: the step's custodians present their shares of the old
+ * root, then of the new one (the same custodians hold both).
+ */
+int
+kr_cer_run_rotate(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_rotate_req	 req;
+	struct kr_rotate_result	 res;
+	struct kr_cer_q		 q[2];
+	const char		*all[2 * KR_CUSTODIANS_MAX];
+	size_t			 i, n = 0;
+	int			 ret;
+
+	kr_cer_rotate_req(c, st, &req);
+	if ((ret = kr_cer_shares(st, req.old_key, &q[0].files, q[0].owned,
+	    &q[0].n, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_cer_shares(st, req.new_key, &q[1].files, q[1].owned,
+	    &q[1].n, err)) != KR_OK) {
+		kr_cer_shares_free(q[0].owned, q[0].n);
+		return ret;
+	}
+	for (i = 0; i < q[0].n; i++)
+		all[n++] = q[0].files[i];
+	for (i = 0; i < q[1].n; i++)
+		all[n++] = q[1].files[i];
+	req.shares = all;
+	req.nshares = n;
+	ret = kr_authority_rotate_root(c->app, &req, c->io->src, &res, err);
+	kr_cer_shares_free(q[0].owned, q[0].n);
+	kr_cer_shares_free(q[1].owned, q[1].n);
+	kr_cer_quorum_lines(c, res.quorum[0]);
+	kr_cer_quorum_lines(c, res.quorum[1]);
+	if (ret == KR_OK) {
+		kr_cer_print(c, "link certificates %s (by '%s') and %s (by "
+		    "'%s'), pin set %lld, in %s", res.link_serial[0],
+		    req.old_key, res.link_serial[1], req.new_key,
+		    (long long)res.pinset.sequence, req.out_dir);
+		for (i = 0; i < res.nfiles; i++)
+			kr_cer_output(c, res.files[i]);
+		kr_json_int(&c->sum, "pinset_sequence", res.pinset.sequence);
+	}
+	kr_rotate_result_free(&res);
+	return ret;
+}

@@ -81,6 +81,11 @@ static const struct kr_cer_argdef kr_args_export[] = {
 	{ "to", KR_CA_PATH, true }, { "all", KR_CA_BOOL, false },
 	{ "key", KR_CA_NAME, false }, { NULL, 0, false }
 };
+static const struct kr_cer_argdef kr_args_rotate[] = {
+	{ "old", KR_CA_NAME, true }, { "new", KR_CA_NAME, true },
+	{ "overlap_days", KR_CA_UINT, false }, { "profile", KR_CA_NAME, false },
+	{ "out_dir", KR_CA_PATH, true }, QUORUM_ARGS, { NULL, 0, false }
+};
 static const struct kr_cer_argdef kr_args_checkpoint[] = {
 	{ "observation", KR_CA_STR, true }, { NULL, 0, false }
 };
@@ -121,6 +126,8 @@ static const struct kr_cer_action_def kr_cer_actions[] = {
 	    kr_cer_check_destroy, kr_cer_run_destroy },
 	{ "export", kr_args_export, "export",
 	    kr_cer_check_export, kr_cer_run_export },
+	{ "rotate.root", kr_args_rotate, "cert.rotate",
+	    kr_cer_check_rotate, kr_cer_run_rotate },
 	{ "checkpoint", kr_args_checkpoint, "ceremony.checkpoint",
 	    kr_cer_check_checkpoint, kr_cer_run_checkpoint },
 	{ "expect", kr_args_expect, "ceremony.expect",

@@ -104,6 +104,12 @@ int	kr_cer_check_destroy(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
 int	kr_cer_check_export(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
+void	kr_cer_rotate_req(const struct kr_cer_ctx *, const struct kr_cer_step *,
+	    struct kr_rotate_req *);
+int	kr_cer_check_rotate(struct kr_cer_ctx *, const struct kr_cer_step *,
+	    struct kr_err *) KR_WUR;
+int	kr_cer_run_rotate(struct kr_cer_ctx *, const struct kr_cer_step *,
+	    struct kr_err *) KR_WUR;
 int	kr_cer_run_export(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
 int	kr_cer_check_checkpoint(struct kr_cer_ctx *,

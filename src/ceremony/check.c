@@ -402,3 +402,42 @@ kr_cer_check(struct kr_appliance *app, struct kr_cer_script *s,
 	free(c);
 	return ret;
 }
+
+/*
+ * rotate.root: both roots are CA keys whose quorum the step's custodians
+ * hold, each with a root certificate now or from an earlier step; when
+ * both are in the records, the rotation is prepared as a dry run.
+ */
+int
+kr_cer_check_rotate(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	struct kr_rotate_req	 req;
+	struct kr_rotate_result	 res;
+	struct kr_cer_key	*k[2];
+	int			 i, ret;
+
+	kr_cer_rotate_req(c, st, &req);
+	for (i = 0; i < 2; i++) {
+		if ((ret = kr_cer_need_key(c, i == 0 ? req.old_key :
+		    req.new_key, "ca", &k[i], err)) != KR_OK ||
+		    (ret = kr_cer_need_quorum(c, st, k[i], err)) != KR_OK)
+			return ret;
+		if (!k[i]->has_cert)
+			return kr_err_set(err, KR_EREFUSED, "key '%s' has no "
+			    "root certificate now and no earlier step makes "
+			    "one (cert.root)", k[i]->name);
+	}
+	if ((ret = kr_cer_need_out(req.out_dir, true, err)) != KR_OK)
+		return ret;
+	if (!k[0]->exists || !k[0]->cert_now || !k[1]->exists ||
+	    !k[1]->cert_now) {
+		kr_cer_print(c, "  will be prepared when it runs: a root or its "
+		    "certificate is made by an earlier step");
+		return KR_OK;
+	}
+	req.dry_run = true;
+	ret = kr_authority_rotate_root(c->app, &req, c->io->src, &res, err);
+	kr_rotate_result_free(&res);
+	return ret;
+}

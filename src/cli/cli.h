@@ -164,6 +164,10 @@ extern const struct cmd_entry cmd_ceremony_report_entry;
 extern const struct cmd_entry cmd_ceremony_verify_report_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_export_verify_entry;
+extern const struct cmd_entry cmd_rotate_root_entry;
+extern const struct cmd_entry cmd_rotate_finish_entry;
+extern const struct cmd_entry cmd_pinset_show_entry;
+extern const struct cmd_entry cmd_pinset_verify_entry;
 
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);
@@ -249,6 +253,8 @@ struct cmd_json_opts {
 };
 
 extern const struct cmd_opt cmd_json_options[];
+/* cmd-pinset.c: a pin set's pins, one block each. */
+void	cmd_pinset_print(struct cmd_ctx *, const struct kr_pinset *);
 
 /* cmd-quorum.c: --key NAME (quorum verify, audit clock-recover). */
 struct cmd_key_opts {

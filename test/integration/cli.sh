@@ -13,7 +13,8 @@ for c in "init" "status" "key generate" "key list" "key show" "key destroy" \
     "quorum verify" "audit verify" "audit show" "cert root" "cert issue" \
     "cert cross-sign" "cert list" "cert show" "revoke" "crl publish" \
     "ocsp presign" "import openssl-index" "key export-public" \
-    "sign firmware" "sign batch" "crl show" "sign show"; do
+    "sign firmware" "sign batch" "crl show" "sign show" "rotate root" \
+    "rotate finish" "pinset show" "pinset verify"; do
 	# shellcheck disable=SC2086
 	run $c --help
 	[ "$rc" -eq 0 ] && grep -q "usage: keyrite \[-C STATEDIR\] $c" "$T/out" &&

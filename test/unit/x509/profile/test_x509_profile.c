@@ -16,7 +16,7 @@
 
 static const char *const shipped_names[] = {
 	"root", "intermediate", "firmware-signing", "ocsp-signing", "device",
-	NULL
+	"root-link", NULL
 };
 
 /* The embedded text of policy/<name>.yaml. */
@@ -175,6 +175,23 @@ START_TEST(test_device)
 }
 END_TEST
 
+/* A rotation's link certificates: CA, no path length limit, one year. */
+START_TEST(test_root_link)
+{
+	struct kr_profile	p;
+
+	load_shipped("root-link", &p);
+	ck_assert(p.is_ca && !p.self_signed);
+	ck_assert_int_eq(p.pathlen, -1);
+	ck_assert_uint_eq(p.key_usage, KR_KU_KEY_CERT_SIGN | KR_KU_CRL_SIGN);
+	ck_assert_uint_eq(p.eku_count, 0);
+	ck_assert_uint_eq(p.max_days, 1826);
+	ck_assert_uint_eq(p.default_days, 365);
+	ck_assert(!p.san_allowed);
+	ck_assert_uint_eq(p.subject_from_request, 0);
+}
+END_TEST
+
 /* Every embedded file but quorum.yaml and crl.yaml is a profile, and each parses. */
 START_TEST(test_all_embedded)
 {
@@ -193,7 +210,7 @@ START_TEST(test_all_embedded)
 		    "%s: %s", pf->name, e.msg);
 		n++;
 	}
-	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(n, 6);
 	for (i = 0; shipped_names[i] != NULL; i++)
 		ck_assert_ptr_nonnull(shipped(shipped_names[i]));
 }
@@ -602,6 +619,7 @@ profile_suite(void)
 	tcase_add_test(tc, test_firmware_signing);
 	tcase_add_test(tc, test_ocsp_signing);
 	tcase_add_test(tc, test_device);
+	tcase_add_test(tc, test_root_link);
 	tcase_add_test(tc, test_all_embedded);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_unknown_key);

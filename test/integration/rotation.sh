@@ -1,0 +1,375 @@
+#!/bin/sh
+# TEST-KEY-420..434: root rotation with a pin set (docs/rotation.md).
+# An old P-256 root and a new Ed25519 root, each with an issuing CA and a
+# leaf made by openssl; `rotate root` links them both ways and signs the
+# transition pin set with both.  openssl verify builds a path for the new
+# root's leaf with only the old root as trust anchor (through the link
+# certificate) and the reverse; openssl checks both pin set signatures
+# over the file's bytes (dgst -verify for ECDSA, pkeyutl -rawin for
+# Ed25519); a pin set changed by one byte is refused; refusals leave the
+# state unchanged; `rotate finish` drops the old root (forced before the
+# overlap ends with both quorums, and after it under faketime); the audit
+# chain and the approvals verify, and export carries the pin sets.
+. "$(dirname "$0")/lib.sh"
+set -e
+needs_faketime
+
+S="$T/state"
+O="$T/rot"
+mkdir -p "$O"
+make_state "$S"
+
+# both OLD NEW: --share of custodians a and b of OLD, then of NEW
+# (passphrases in $T/both.pw).
+both() {
+	printf -- '--share %s --share %s --share %s --share %s --passphrase-fd 3' \
+	    "$T/sh-$1/a/$1.share" "$T/sh-$1/b/$1.share" \
+	    "$T/sh-$2/a/$2.share" "$T/sh-$2/b/$2.share"
+	{ pass_of a; pass_of b; pass_of a; pass_of b; } > "$T/both.pw"
+}
+snap() { state_snapshot "$S/keyrite.db" "$S" "$O"; }
+unchanged() {
+	if [ "$(snap)" = "$before" ]; then
+		ok "$1: state and outputs unchanged"
+	else
+		fail "$1: the state or the output folder CHANGED"
+	fi
+}
+leaf() {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/$1.key" -subj "/CN=$1" -out "$T/$1.csr" 2>/dev/null
+	issue "$2" cert issue --issuer-key "$2" --csr "$T/$1.csr" \
+	    --profile device --out "$T/$1.pem"
+	[ "$rc" -eq 0 ] || fail "leaf $1: $(cat "$T/err")"
+}
+# A root, its issuing CA and a leaf: ROOT ALG SUBJECT ICA LEAF
+hierarchy() {
+	gen_ca "$S" "$1" "$2" ca || fail "key $1: $(cat "$T/gen.err")"
+	issue "$1" cert root --key "$1" --profile root --subject "$3" \
+	    --out "$T/$1.pem"
+	[ "$rc" -eq 0 ] || fail "root $1: $(cat "$T/err")"
+	gen_ca "$S" "$4" p256 ca || fail "key $4: $(cat "$T/gen.err")"
+	issue "$1" cert issue --issuer-key "$1" --subject-key "$4" \
+	    --profile intermediate --subject "CN=$4" --out "$T/$4.pem"
+	[ "$rc" -eq 0 ] || fail "issuing CA $4: $(cat "$T/err")"
+	leaf "$5" "$4"
+}
+
+hierarchy old p256 "CN=Old Root,O=Example" ica-old leaf-old
+hierarchy new ed25519 "CN=New Root,O=Example" ica-new leaf-new
+gen_ca "$S" spare p256 ca || fail "spare key"
+
+# --- refusals before anything is signed: nothing asked, nothing changed ---
+before=$(snap)
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old old --new spare --out-dir "$O" \
+    $(both old spare) 3<"$T/both.pw"
+if [ "$rc" -eq 1 ] && grep -q "key 'spare' has no root certificate" "$T/err" &&
+    grep -q "cert root --key spare" "$T/err"; then
+	ok "TEST-KEY-420: a new root without its certificate is refused, naming the command that makes it (exit 1)"
+else
+	fail "TEST-KEY-420: exit $rc"
+fi
+unchanged "TEST-KEY-420"
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old old --new new --overlap-days 9000 \
+    --out-dir "$O" $(both old new) 3<"$T/both.pw"
+if [ "$rc" -eq 1 ] && grep -q "after the old root's certificate expires" \
+    "$T/err"; then
+	ok "TEST-KEY-421: an overlap past the old root's expiry is refused (exit 1)"
+else
+	fail "TEST-KEY-421: exit $rc"
+fi
+unchanged "TEST-KEY-421"
+run -C "$S" rotate root --old old --new new --out-dir "$O" \
+    --share "$T/sh-old/a/old.share" --share "$T/sh-new/a/new.share" \
+    --share "$T/sh-old/b/old.share" --passphrase-fd 3 3</dev/null
+if [ "$rc" -eq 2 ] && grep -q "breaks the order" "$T/err"; then
+	ok "TEST-KEY-422: shares of the two roots interleaved are refused before any passphrase (exit 2)"
+else
+	fail "TEST-KEY-422: exit $rc"
+fi
+run -C "$S" rotate root --old old --new new --out-dir "$O" \
+    --share "$T/sh-spare/a/spare.share" --passphrase-fd 3 3</dev/null
+if [ "$rc" -eq 2 ] && grep -q "spare.share is not for either root" "$T/err"; then
+	ok "TEST-KEY-422: a share of another key is named and refused (exit 2)"
+else
+	fail "TEST-KEY-422: exit $rc"
+fi
+unchanged "TEST-KEY-422"
+
+run -C "$S" rotate root --old old --new new --overlap-days 3 --dry-run
+if [ "$rc" -eq 0 ] && grep -q "Pin set 1 to be signed by keys 'old' and 'new'" \
+    "$T/out" && grep -q "Dry run: nothing was signed or recorded" "$T/out"; then
+	ok "TEST-KEY-423: --dry-run shows both link certificates and the pin set"
+else
+	fail "TEST-KEY-423: --dry-run: exit $rc"
+fi
+unchanged "TEST-KEY-423 (dry run)"
+
+# --- the rotation ---
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old old --new new --overlap-days 3 \
+    --out-dir "$O" $(both old new) 3<"$T/both.pw"
+if [ "$rc" -eq 0 ] && [ -f "$O/link-old-to-new.pem" ] &&
+    [ -f "$O/link-new-to-old.pem" ] && [ -f "$O/pinset-1.json" ] &&
+    [ -f "$O/pinset-1.json.1.sig" ] && [ -f "$O/pinset-1.json.2.sig" ]; then
+	ok "TEST-KEY-423: rotate root wrote both link certificates, the pin set and its two signatures"
+else
+	fail "TEST-KEY-423: exit $rc: $(ls "$O")"
+fi
+grep -q "Cross certificate to be signed by key 'old'" "$T/out" &&
+    grep -q "Cross certificate to be signed by key 'new'" "$T/out" &&
+    grep -q "Pin set 1 to be signed by keys 'old' and 'new'" "$T/out" &&
+    ok "TEST-KEY-423: each signature was shown before the quorums were asked" ||
+    fail "TEST-KEY-423: previews missing"
+
+# --- paths through the link certificates ---
+pv() {
+	what=$1
+	shift
+	if openssl verify -x509_strict "$@" >"$T/v.out" 2>&1; then
+		ok "$what"
+	else
+		fail "$what: $(tail -n 2 "$T/v.out")"
+	fi
+}
+pv "TEST-KEY-424: the new root's leaf verifies with only the old root trusted (link old->new)" \
+    -CAfile "$T/old.pem" -untrusted "$O/link-old-to-new.pem" \
+    -untrusted "$T/ica-new.pem" "$T/leaf-new.pem"
+pv "TEST-KEY-425: the old root's leaf verifies with only the new root trusted (link new->old)" \
+    -CAfile "$T/new.pem" -untrusted "$O/link-new-to-old.pem" \
+    -untrusted "$T/ica-old.pem" "$T/leaf-old.pem"
+if openssl verify -CAfile "$T/old.pem" -untrusted "$T/ica-new.pem" \
+    "$T/leaf-new.pem" >/dev/null 2>&1; then
+	fail "TEST-KEY-424: the new leaf verified under the old root without the link"
+else
+	ok "TEST-KEY-424: without the link certificate the path cannot be built"
+fi
+cat "$T/ica-new.pem" "$O/link-old-to-new.pem" "$T/old.pem" > "$T/chain.pem"
+if certtool --verify-chain --infile "$T/chain.pem" 2>/dev/null |
+    grep -q "Chain verification output: Verified"; then
+	ok "TEST-KEY-424: certtool verifies ica-new <- link <- old root"
+else
+	fail "TEST-KEY-424: certtool refused the chain through the link"
+fi
+if openssl x509 -in "$O/link-old-to-new.pem" -noout -subject |
+    grep -q "New Root" && openssl x509 -in "$O/link-old-to-new.pem" \
+    -noout -issuer | grep -q "Old Root"; then
+	ok "TEST-KEY-424: the link old->new names the new root as subject and the old as issuer"
+else
+	fail "TEST-KEY-424: link names"
+fi
+
+# --- the pin set, checked by openssl and python3 from the documented bytes ---
+openssl x509 -in "$T/old.pem" -pubkey -noout > "$T/old.pub"
+openssl x509 -in "$T/new.pem" -pubkey -noout > "$T/new.pub"
+if openssl dgst -sha256 -verify "$T/old.pub" -signature \
+    "$O/pinset-1.json.1.sig" "$O/pinset-1.json" >/dev/null 2>&1; then
+	ok "TEST-KEY-426: openssl dgst -verify: the old root's ECDSA (DER) signature of the pin set's bytes"
+else
+	fail "TEST-KEY-426: ECDSA pin set signature refused by openssl"
+fi
+if openssl pkeyutl -verify -pubin -inkey "$T/new.pub" -rawin \
+    -in "$O/pinset-1.json" -sigfile "$O/pinset-1.json.2.sig" >/dev/null 2>&1
+then
+	ok "TEST-KEY-427: openssl pkeyutl -verify -rawin: the new root's Ed25519 (raw) signature of the pin set's bytes"
+else
+	fail "TEST-KEY-427: Ed25519 pin set signature refused by openssl"
+fi
+spki() { openssl pkey -pubin -in "$1" -outform DER | sha256sum | cut -c1-64; }
+if python3 - "$O/pinset-1.json" "$(spki "$T/old.pub")" \
+    "$(spki "$T/new.pub")" "$(openssl x509 -in "$T/old.pem" -noout -enddate)" <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+ps = json.loads(raw)
+assert raw.endswith(b"}\n") and raw.count(b"\n") == 1, "one line and a line feed"
+assert ps["format"] == "keyrite-pinset" and ps["version"] == 1
+assert ps["sequence"] == 1
+pins = ps["pins"]
+assert [p["spki_sha256"] for p in pins] == [sys.argv[2], sys.argv[3]], pins
+assert [p["key"] for p in pins] == ["old", "new"]
+assert pins[0]["sig_alg"] == "ecdsa-with-SHA256" and pins[1]["sig_alg"] == "ed25519"
+# the old root is trusted until the overlap ends (3 days), not to its expiry
+import datetime
+nb = datetime.datetime.strptime(ps["issued"], "%Y-%m-%dT%H:%M:%SZ")
+na = datetime.datetime.strptime(pins[0]["not_after"], "%Y-%m-%dT%H:%M:%SZ")
+assert na - nb == datetime.timedelta(days=3), (nb, na)
+PY
+then
+	ok "TEST-KEY-428: python3 json: the pins are the SHA-256 of each root's SPKI (as openssl computes it), the old one until the overlap's end"
+else
+	fail "TEST-KEY-428: pin set contents"
+fi
+expect 0 "Pin set verified" "TEST-KEY-429: pinset verify with both roots" -- \
+    pinset verify "$O/pinset-1.json" --root "$T/old.pem" --root "$T/new.pem"
+expect 0 "pin 2: key 'new'" "TEST-KEY-429: pinset show" -- \
+    pinset show "$O/pinset-1.json"
+
+# --- a pin set changed by one byte ---
+mkdir -p "$T/bad"
+for f in pinset-1.json pinset-1.json.1.sig pinset-1.json.2.sig; do
+	cp "$O/$f" "$T/bad/$f"
+done
+# change1 OFFSET-PATTERN NEW: one byte after the pattern, still well-formed
+change1() {
+	cp "$O/pinset-1.json" "$T/bad/pinset-1.json"
+	python3 - "$T/bad/pinset-1.json" "$1" "$2" <<'PY'
+import sys
+p, pat, new = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
+b = bytearray(open(p, "rb").read())
+i = b.rindex(pat) + len(pat)
+assert b[i] != new[0]
+b[i] = new[0]
+open(p, "wb").write(bytes(b))
+PY
+}
+change1 '"sequence":' 2
+expect 1 "does not verify with the key of pin 1" \
+    "TEST-KEY-430: a pin set with one byte changed (its sequence) is refused by pinset verify" -- \
+    pinset verify "$T/bad/pinset-1.json" --root "$T/old.pem" --root "$T/new.pem"
+if openssl dgst -sha256 -verify "$T/old.pub" -signature \
+    "$T/bad/pinset-1.json.1.sig" "$T/bad/pinset-1.json" >/dev/null 2>&1; then
+	fail "TEST-KEY-430: openssl accepted the changed pin set"
+else
+	ok "TEST-KEY-430: openssl refuses the changed pin set too"
+fi
+change1 '"spki_sha256":"' f
+expect 1 "is not pinned" \
+    "TEST-KEY-430: a pin set with one byte of a pin changed no longer pins that root" -- \
+    pinset verify "$T/bad/pinset-1.json" --root "$T/old.pem" --root "$T/new.pem"
+cp "$O/pinset-1.json" "$T/bad/pinset-1.json"
+printf ' ' >> "$T/bad/pinset-1.json"
+expect 2 "not byte for byte" \
+    "TEST-KEY-430: a pin set with a byte added is refused as edited" -- \
+    pinset verify "$T/bad/pinset-1.json" --root "$T/old.pem" --root "$T/new.pem"
+cp "$O/pinset-1.json" "$T/bad/pinset-1.json"
+cp "$O/pinset-1.json.2.sig" "$T/bad/pinset-1.json.1.sig"
+expect 1 "pinset-1.json.1.sig does not verify" \
+    "TEST-KEY-430: the signatures swapped are refused" -- \
+    pinset verify "$T/bad/pinset-1.json" --root "$T/old.pem" --root "$T/new.pem"
+expect 2 "has no --root certificate" \
+    "TEST-KEY-430: a pin without its root given is named" -- \
+    pinset verify "$O/pinset-1.json" --root "$T/old.pem"
+expect 1 "is not pinned" "TEST-KEY-430: a root given that is not pinned is named" -- \
+    pinset verify "$O/pinset-1.json" --root "$T/old.pem" --root "$T/new.pem" \
+    --root "$T/ica-old.pem"
+
+# --- rotate finish ---
+mkdir -p "$T/fin"
+before=$(snap)
+issue new rotate finish --old old --new new --out-dir "$T/fin"
+if [ "$rc" -eq 1 ] && grep -q "the overlap of pin set 1 ends on" "$T/err"; then
+	ok "TEST-KEY-431: rotate finish before the overlap ends is refused (exit 1)"
+else
+	fail "TEST-KEY-431: exit $rc"
+fi
+unchanged "TEST-KEY-431"
+issue new rotate finish --old old --new new --out-dir "$T/fin" --force
+if [ "$rc" -eq 2 ] && grep -q "key 'old' needs 2 of its custodians" "$T/err"; then
+	ok "TEST-KEY-431: --force without the old root's quorum is refused (exit 2)"
+else
+	fail "TEST-KEY-431: --force alone: exit $rc"
+fi
+unchanged "TEST-KEY-431"
+# shellcheck disable=SC2046
+run -C "$S" rotate finish --old old --new new --out-dir "$T/fin" --force \
+    $(both old new) 3<"$T/both.pw"
+if [ "$rc" -eq 0 ] && openssl pkeyutl -verify -pubin -inkey "$T/new.pub" \
+    -rawin -in "$T/fin/pinset-2.json" -sigfile "$T/fin/pinset-2.json.1.sig" \
+    >/dev/null 2>&1 && python3 -c '
+import json, sys
+ps = json.load(open(sys.argv[1]))
+assert ps["sequence"] == 2 and [p["key"] for p in ps["pins"]] == ["new"]
+' "$T/fin/pinset-2.json"; then
+	ok "TEST-KEY-432: rotate finish --force with both quorums: pin set 2 pins the new root alone, its signature checked by openssl"
+else
+	fail "TEST-KEY-432: exit $rc $(cat "$T/err")"
+fi
+expect 1 "is not pinned" "TEST-KEY-432: the old root is not in pin set 2" -- \
+    pinset verify "$T/fin/pinset-2.json" --root "$T/new.pem" --root "$T/old.pem"
+# --- the records: audit verify (approvals included) and export ---
+expect 0 " 0 not backed by their signatures" \
+    "TEST-KEY-434: audit verify after the rotation: every approval of each root backed by its signature" -- \
+    -C "$S" audit verify
+# The pin set rows, read with sqlite3: each approved digest is the SHA-256
+# of the file (sha256sum), and the custodians' approval signatures verify
+# with the independent checker (test/tools/approval_check.py).
+pinsha=$(sha256sum "$O/pinset-1.json" | cut -c1-64)
+n=0
+for seq in $(sqlite3 "$S/keyrite.db" "SELECT seq FROM audit WHERE event = \
+    'cert.rotate' AND payload LIKE '%\"kind\":\"pinset-signature\"%'"); do
+	sqlite3 "$S/keyrite.db" "SELECT payload FROM audit WHERE seq = $seq" |
+	    grep -q "\"tbs_sha256\":\"$pinsha\"" &&
+	    python3 "$SRCDIR/test/tools/approval_check.py" "$S/keyrite.db" \
+	    "$seq" 2>&1 | grep -q "approval signature OK" && n=$((n + 1))
+done
+[ "$n" -eq 2 ] &&
+    ok "TEST-KEY-434: both pin set rows approve the file's SHA-256 (sha256sum), checked by approval_check.py" ||
+    fail "TEST-KEY-434: pin set rows: $n of 2"
+mkdir -p "$T/exp"
+run -C "$S" export --to "$T/exp" --all
+if [ "$rc" -eq 0 ] && cmp -s "$T/exp/pinset-1.json" "$O/pinset-1.json" &&
+    cmp -s "$T/exp/pinset-1.json.2.sig" "$O/pinset-1.json.2.sig" &&
+    cmp -s "$T/exp/pinset-2.json" "$T/fin/pinset-2.json" &&
+    (cd "$T/exp" && sha256sum -c SHA256SUMS >/dev/null 2>&1); then
+	ok "TEST-KEY-434: export --all carries the pin sets and their signatures (sha256sum -c)"
+else
+	fail "TEST-KEY-434: export: exit $rc $(cat "$T/err") $(ls "$T/exp" 2>/dev/null)"
+fi
+# --- an issuing CA rotated under the same root (TEST-KEY-436) ---
+gen_ca "$S" ica-old-b p256 ca || fail "key ica-old-b"
+issue old cert issue --issuer-key old --subject-key ica-old-b \
+    --profile intermediate --subject "CN=ica-old-b" --out "$T/ica-old-b.pem"
+[ "$rc" -eq 0 ] || fail "ica-old-b: $(cat "$T/err")"
+run -C "$S" revoke --issuer-key old --serial "$(cert_serial "$T/ica-old.pem")" \
+    --reason superseded
+[ "$rc" -eq 0 ] || fail "revoke ica-old: $(cat "$T/err")"
+leaf leaf-b ica-old-b
+pv "TEST-KEY-436: a leaf of the new issuing CA verifies under the same root" \
+    -CAfile "$T/old.pem" -untrusted "$T/ica-old-b.pem" "$T/leaf-b.pem"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/late.key" -subj "/CN=late" -out "$T/late.csr" 2>/dev/null
+before=$(snap)
+issue ica-old cert issue --issuer-key ica-old --csr "$T/late.csr" \
+    --profile device --out "$T/late.pem"
+if [ "$rc" -eq 1 ] && grep -q "superseded" "$T/err" && [ ! -e "$T/late.pem" ]; then
+	ok "TEST-KEY-436: the superseded issuing CA issues nothing more (exit 1)"
+else
+	fail "TEST-KEY-436: the old issuing CA still issued: exit $rc"
+fi
+unchanged "TEST-KEY-436"
+issue ica-old crl publish --issuer-key ica-old --out "$T/ica-old.crl"
+if [ "$rc" -eq 0 ] && openssl crl -in "$T/ica-old.crl" -inform DER -noout \
+    -CAfile "$T/ica-old.pem" 2>&1 | grep -q "verify OK"; then
+	ok "TEST-KEY-436: the superseded issuing CA still publishes its CRL (openssl crl -verify)"
+else
+	fail "TEST-KEY-436: CRL of the old issuing CA: exit $rc $(cat "$T/err")"
+fi
+run -C "$S" status
+if grep -q "ica-old: certificate .*superseded.*may only publish its last CRLs" \
+    "$T/out"; then
+	ok "TEST-KEY-436: status shows the old issuing CA kept for its CRLs"
+else
+	fail "TEST-KEY-436: status: $(cat "$T/out")"
+fi
+
+mkdir -p "$T/fin2"
+if command -v faketime >/dev/null; then
+	set +e
+	# shellcheck disable=SC2046
+	faketime -f '+4d' "$KEYRITE" -C "$S" rotate finish --old old --new new \
+	    --out-dir "$T/fin2" $(quorum new) 3<"$T/ab.pw" >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	if [ "$rc" -eq 0 ] && kr pinset verify "$T/fin2/pinset-3.json" \
+	    --root "$T/new.pem" >/dev/null 2>&1; then
+		ok "TEST-KEY-433: after the overlap (faketime +4 days) rotate finish needs only the new root's quorum"
+	else
+		fail "TEST-KEY-433: exit $rc $(cat "$T/err")"
+	fi
+else
+	fail "faketime is not installed (./run test installs it)"
+fi
+
+finish
