@@ -185,6 +185,23 @@ int	kr_cer_run(struct kr_appliance *app, const struct kr_cer_run_req *req,
 int	kr_cer_abort(struct kr_appliance *app, const char *id,
 	    const char *reason, const char *actor, struct kr_err *err) KR_WUR;
 
+/*
+ * The CA keys whose CRL is due now: none published yet, or the newest
+ * one's next update inside the CRL policy's publish margin (the `due`
+ * of crl.publish; the console's home screen).
+ */
+#define KR_CER_DUE_MAX	256
+
+struct kr_cer_due {
+	struct kr_appliance	*app;
+	struct kr_crl_policy	 pol;
+	char			 names[KR_CER_DUE_MAX][KR_KEY_NAME_MAX + 1];
+	size_t			 n;
+};
+
+int	kr_cer_crl_due(struct kr_appliance *, struct kr_cer_due *,
+	    struct kr_err *) KR_WUR;
+
 /* What the chain says of one ceremony (ceremony list, show, report). */
 enum kr_cer_state {
 	KR_CER_RUNNING = 1,	/* started, neither ended nor aborted */

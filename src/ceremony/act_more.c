@@ -79,7 +79,7 @@ kr_cer_due_key(const struct kr_key_rec *k, void *arg)
 	int			 ret;
 
 	if (strcmp(k->purpose, "ca") != 0 || strcmp(k->state, "active") != 0 ||
-	    d->n == KR_CER_KEYS_MAX)
+	    d->n == KR_CER_DUE_MAX)
 		return 0;
 	ret = kr_store_crl_last(kr_appliance_store(d->app), k->id, true,
 	    &last, &e);

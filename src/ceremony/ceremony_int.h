@@ -137,17 +137,6 @@ const struct kr_cer_action_def	*kr_cer_action_find(const char *);
 /* "key.generate, quorum.verify, ..." for messages. */
 const char			*kr_cer_action_list(void);
 
-/* The CA keys whose CRL is due now: none yet, or inside the margin. */
-struct kr_cer_due {
-	struct kr_appliance	*app;
-	struct kr_crl_policy	 pol;
-	char			 names[KR_CER_KEYS_MAX][KR_KEY_NAME_MAX + 1];
-	size_t			 n;
-};
-
-int	kr_cer_crl_due(struct kr_appliance *, struct kr_cer_due *,
-	    struct kr_err *) KR_WUR;
-
 /* DIR/STEP.request, or DIR/STEP-KEY.request for every due CRL. */
 void	kr_cer_crl_request_path(const char *, const struct kr_cer_step *,
 	    const char *, char *, size_t);

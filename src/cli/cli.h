@@ -157,6 +157,7 @@ extern const struct cmd_entry cmd_ceremony_report_entry;
 extern const struct cmd_entry cmd_ceremony_verify_report_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_export_verify_entry;
+extern const struct cmd_entry cmd_console_entry;
 
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);
