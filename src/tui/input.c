@@ -217,11 +217,11 @@ tui_secret(struct tui *t, char *buf, size_t cap)
 	return KR_OK;
 }
 
+/* A line of any length, copied. */
 void
-tui_lines_add(struct tui_lines *l, const char *fmt, ...)
+tui_lines_put(struct tui_lines *l, const char *line)
 {
-	char	line[1024], **v;
-	va_list	ap;
+	char	**v;
 
 	if (l->n == l->cap) {
 		if ((v = realloc(l->v, (l->cap ? 2 * l->cap : 32) *
@@ -230,11 +230,20 @@ tui_lines_add(struct tui_lines *l, const char *fmt, ...)
 		l->v = v;
 		l->cap = l->cap ? 2 * l->cap : 32;
 	}
+	if ((l->v[l->n] = strdup(line)) != NULL)
+		l->n++;
+}
+
+void
+tui_lines_add(struct tui_lines *l, const char *fmt, ...)
+{
+	char	line[1024];
+	va_list	ap;
+
 	va_start(ap, fmt);
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if ((l->v[l->n] = strdup(line)) != NULL)
-		l->n++;
+	tui_lines_put(l, line);
 }
 
 void

@@ -82,6 +82,7 @@ struct tui_lines {
 };
 
 void	tui_lines_add(struct tui_lines *, const char *, ...) KR_PRINTF(2, 3);
+void	tui_lines_put(struct tui_lines *, const char *);
 void	tui_lines_free(struct tui_lines *);
 void	tui_pager(struct tui *, const char *title, struct tui_lines *);
 /* Draws lines [top, ...) in rows y.. y+h-1. */
@@ -101,9 +102,14 @@ void	tui_form(struct tui *, const char *path);
 int	tui_rehearse(struct tui *, struct kr_cer_script *);
 int	tui_run(struct tui *, struct kr_cer_script *, const char *resume);
 void	tui_inventory(struct tui *);
-void	tui_detail_key(struct tui *, const struct kr_key_rec *);
-void	tui_detail_cert(struct tui *, const struct kr_cer_info *,
-	    const struct kr_cert_rec *);
+void	tui_detail_key(struct tui *, const struct kr_key_rec *,
+	    struct tui_lines *);
+void	tui_detail_cert(struct tui *, const struct kr_cert_rec *,
+	    struct tui_lines *);
+void	tui_detail_crl(const char *, const struct kr_crl_rec *,
+	    struct tui_lines *);
+void	tui_detail_sig(const struct kr_signature_rec *, struct tui_lines *);
+void	tui_detail_holding(const struct kr_holding_rec *, struct tui_lines *);
 void	tui_audit(struct tui *);
 
 /* tui.c: the writer's handle for a rehearsal or a run. */
