@@ -22,7 +22,6 @@
 #define CMD_NOARGS	0x20	/* options only: a stray argument is named */
 
 /* passphrase.c: terminal (no echo) or --passphrase-fd N. */
-#define CMD_PASS_TRIES	3	/* a wrong passphrase at the terminal */
 struct cmd_pass {
 	int	fd;		/* -1: the terminal */
 	int	line;		/* lines read from fd so far */

@@ -17,8 +17,6 @@
 
 #include "tui_int.h"
 
-#define TUI_PASS_TRIES	3
-
 enum tui_step_state { TUI_TODO = 0, TUI_CURRENT, TUI_DONE };
 
 struct tui_share {
@@ -51,7 +49,7 @@ struct tui_run {
 	/* the approval view */
 	const struct kr_preview		*pv;
 	size_t				 pv_top;
-	char				 note[600];	/* a retry's words */
+	char				 note[KR_ERR_MSG_MAX + 32];
 	unsigned			 min_len;
 	struct kr_passphrase_source	 src;
 	struct kr_notice_sink		 ns;
@@ -407,34 +405,27 @@ tui_run_choose(struct tui_run *r, const char *who, const char *file,
 		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
 	(void)snprintf(what, sizeof(what), "choose the passphrase for your "
 	    "share (at least %u characters)", r->min_len);
-	for (tries = 0; tries < TUI_PASS_TRIES; tries++) {
+	for (tries = 0; tries < KR_PASSPHRASE_TRIES; tries++) {
 		if ((ret = tui_run_ask(r, "Choose a passphrase", who, what,
 		    file, buf, cap, err)) != KR_OK ||
 		    (ret = tui_run_ask(r, "Choose a passphrase", who,
 		    "type the same passphrase again", file, again, cap,
 		    err)) != KR_OK)
 			break;
-		ret = KR_EINPUT;
-		if (strlen(buf) < r->min_len)
-			(void)snprintf(r->note, sizeof(r->note), "That "
-			    "passphrase is too short: at least %u characters. "
-			    "Choose again.", r->min_len);
-		else if (strlen(buf) != strlen(again) ||
-		    !kr_ct_equal(buf, again, strlen(buf)))
-			(void)snprintf(r->note, sizeof(r->note), "The two "
-			    "passphrases did not match. Choose again.");
-		else {
-			ret = KR_OK;
+		if ((ret = kr_passphrase_chosen(buf, again, r->min_len, who,
+		    err)) == KR_OK)
 			break;
-		}
+		(void)snprintf(r->note, sizeof(r->note), "%s. Choose again.",
+		    err->msg);
 	}
 	kr_secure_free(again);
 	r->note[0] = '\0';
-	if (ret == KR_EINPUT)
+	if (ret == KR_EINPUT) {
 		kr_wipe(buf, cap);
-	if (ret == KR_EINPUT)
 		return kr_err_set(err, KR_EINPUT, "custodian '%s' did not "
-		    "choose a passphrase in %d tries", who, TUI_PASS_TRIES);
+		    "choose a passphrase in %d tries", who,
+		    KR_PASSPHRASE_TRIES);
+	}
 	return ret;
 }
 
@@ -463,13 +454,13 @@ tui_run_retry(void *arg, const char *who, const char *file, unsigned tries)
 {
 	struct tui_run	*r = arg;
 
-	if (tries >= TUI_PASS_TRIES)
+	if (tries >= KR_PASSPHRASE_TRIES)
 		return false;
 	(void)snprintf(tui_run_share(r, who)->state, sizeof(r->sh[0].state),
-	    "WRONG passphrase (try %u of %d)", tries, TUI_PASS_TRIES);
+	    "WRONG passphrase (try %u of %d)", tries, KR_PASSPHRASE_TRIES);
 	(void)snprintf(r->note, sizeof(r->note), "That passphrase does not "
 	    "open the share of custodian '%s': type it again (try %u of %d).",
-	    who, tries + 1, TUI_PASS_TRIES);
+	    who, tries + 1, KR_PASSPHRASE_TRIES);
 	tui_lines_add(&r->log, "  a wrong passphrase for %s's share: asked "
 	    "again", who);
 	return true;
