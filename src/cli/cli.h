@@ -8,7 +8,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <keyrite/authority.h>
 
@@ -224,6 +226,19 @@ struct cmd_key_opts {
 extern const struct cmd_opt cmd_key_options[];
 /* --key and at least one --share are required (the usage error). */
 int	cmd_key_quorum_check(struct cmd_ctx *, const struct cmd_key_opts *);
+
+/*
+ * cmd-sign.c: progress of a large image (bytes and rate) on stderr at a
+ * terminal; `arg` is a struct cmd_progress (sign firmware, sign batch,
+ * and a ceremony's sign step).
+ */
+struct cmd_progress {
+	const char	*name;
+	struct timespec	 start;
+	bool		 shown;
+};
+
+void	cmd_sign_progress(void *arg, uint64_t done, uint64_t total);
 
 /* A notice sink writing "keyrite: MESSAGE" to stderr (progress, steps). */
 void	cmd_notice(void *, const char *);

@@ -289,7 +289,7 @@ tui_run_progress(void *arg, uint64_t done, uint64_t total)
 	struct timespec	 now;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!r->prog || done < r->done) {
+	if (!r->prog || done < r->done || r->done == r->total) {
 		r->prog = true;
 		r->t0 = now;
 	}
