@@ -7,7 +7,9 @@
 # now / to do, the witness's checkpoint, passphrases typed twice.
 # TEST-KEY-362: a resize (100x30 to 80x24) mid-ceremony redraws the run
 # screen whole.
-# TEST-KEY-363: a mistyped passphrase is re-asked, saying so.
+# TEST-KEY-363: a mistyped passphrase is re-asked, saying so: a new one
+# typed differently the second time is chosen again, a wrong one at a
+# share check is asked again.
 # TEST-KEY-364: what will be signed is shown whole; Esc there signs
 # nothing (state dump unchanged) and the ceremony stops.
 # TEST-KEY-365: an interrupted ceremony is offered for resume at start;
@@ -94,7 +96,18 @@ see "Custodian 'alice', choose the passphrase" &&
     grep -q "Enter: done   Esc: stop this step" "$T/pane" &&
     ok "resized to 80x24 mid-ceremony: the run screen is drawn again whole" ||
     fail "resize"
-for p in "$P1" "$P2" "$P3"; do
+typed "$P1"
+see "type the same passphrase again" || fail "asked again"
+typed "$P1"
+see "Custodian 'bob', choose the passphrase" || fail "bob chooses"
+typed "$P2"
+see "type the same passphrase again" || fail "asked again"
+typed "$WRONG"
+see "did not match. Choose again" &&
+    grep -q "Custodian 'bob', choose the passphrase" "$T/pane" &&
+    ok "a second typing that differs: said, and bob chooses again" ||
+    fail "mismatch"
+for p in "$P2" "$P3"; do
 	typed "$p"
 	see "type the same passphrase again" || fail "asked again"
 	typed "$p"

@@ -13,13 +13,14 @@ mkdir -p "$T/screens"
 shots=0
 
 # console ARGS...: a fresh 80x24 terminal running `keyrite ARGS`, then
-# "EXIT=status".
+# "EXIT=status"; $CONSOLE_ENV (NAME=VALUE ...) is its environment's.
 console() {
 	tm kill-server >/dev/null 2>&1 || true
 	n=$((n + 1))
 	sock="$tty_tag-$n"
 	tm new-session -d -x "${COLS_:-80}" -y "${ROWS_:-24}" \
-	    "cd '$SRCDIR' && '$KEYRITE' $*; echo EXIT=\$?; sleep 60"
+	    "cd '$SRCDIR' && ${CONSOLE_ENV:-} '$KEYRITE' $*; echo EXIT=\$?; \
+	    sleep 60"
 }
 
 # snap: the screen now, kept in $T/pane and among the screens.
