@@ -16,6 +16,7 @@ struct kr_tui_opts {
 	const char	*actor;
 	const char	*confirm_date;	/* --confirm-date, or NULL */
 	bool		 ascii;		/* line drawing in ASCII */
+	const char	*warning;	/* the process's hardening, or "" */
 };
 
 /*

@@ -137,9 +137,9 @@ kr_passphrase_chosen(const char *first, const char *again, unsigned min_len,
 	size_t	len = strlen(first);
 
 	if (len < min_len)
-		return kr_err_set(err, KR_EINPUT, "the passphrase for custodian "
-		    "'%s' is too short: a passphrase must have at least %u "
-		    "characters", custodian, min_len);
+		return kr_err_set(err, KR_EINPUT, "the passphrase for "
+		    "custodian '%s' is too short: a passphrase must have at "
+		    "least %u characters", custodian, min_len);
 	if (len != strlen(again) || !kr_ct_equal(first, again, len))
 		return kr_err_set(err, KR_EINPUT, "the two passphrases for "
 		    "custodian '%s' did not match", custodian);

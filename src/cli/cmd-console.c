@@ -34,6 +34,7 @@ cmd_console_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	to.actor = ctx->actor;
 	to.confirm_date = ctx->confirm_date;
 	to.ascii = o->ascii;
+	to.warning = ctx->hardening != NULL ? ctx->hardening->warning : "";
 	return kr_tui_main(&to, &ctx->err);
 }
 

@@ -34,17 +34,12 @@ static void
 tui_audit_draw(struct tui *t, void *arg)
 {
 	struct tui_audit	*a = arg;
-	size_t			 i;
-	int			 h = LINES - 5;
 
 	tui_frame(t, "Audit log", "Enter: the row  v: verify  ?: keys  "
 	    "Esc: back");
-	(void)tui_text(2, 1, COLS - 2, TUI_BOLD, "   SEQ  TIME (UTC)            "
-	    "ACTOR      EVENT");
-	for (i = a->sel.top; i < a->rows.n && (int)(i - a->sel.top) < h; i++)
-		(void)tui_textf(3 + (int)(i - a->sel.top), 0, COLS, i ==
-		    a->sel.cur ? TUI_TITLE : TUI_NORMAL, "%s%s", i == a->sel.cur ?
-		    ">" : " ", a->rows.v[i]);
+	(void)tui_text(2, 1, COLS - 2, TUI_BOLD, "   SEQ  TIME (UTC)"
+	    "            ACTOR      EVENT");
+	tui_sel_draw(&a->sel, &a->rows, 3, LINES - 5);
 }
 
 static void

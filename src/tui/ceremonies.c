@@ -15,15 +15,15 @@
 #define TUI_SCRIPTS_MAX	64
 
 struct tui_pick {
-	char		 names[TUI_SCRIPTS_MAX][256];
-	struct tui_sel	 sel;
-	char		 note[600];
+	struct tui_lines	 names;
+	struct tui_sel		 sel;
+	char			 note[600];
 };
 
 static int
 tui_name_cmp(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void
@@ -40,15 +40,17 @@ tui_pick_load(struct tui *t, struct tui_pick *p)
 		    t->o->ceremonies);
 		return;
 	}
-	while ((e = readdir(d)) != NULL && p->sel.n < TUI_SCRIPTS_MAX) {
+	while ((e = readdir(d)) != NULL && p->names.n < TUI_SCRIPTS_MAX) {
 		len = strlen(e->d_name);
-		if (len > 5 && len < sizeof(p->names[0]) && e->d_name[0] !=
-		    '.' && strcmp(e->d_name + len - 5, ".yaml") == 0)
-			(void)snprintf(p->names[p->sel.n++], sizeof(p->names[0]),
-			    "%s", e->d_name);
+		if (len > 5 && e->d_name[0] != '.' &&
+		    strcmp(e->d_name + len - 5, ".yaml") == 0)
+			tui_lines_put(&p->names, e->d_name);
 	}
 	(void)closedir(d);
-	qsort(p->names, p->sel.n, sizeof(p->names[0]), tui_name_cmp);
+	if (p->names.n > 0)
+		qsort(p->names.v, p->names.n, sizeof(p->names.v[0]),
+		    tui_name_cmp);
+	p->sel.n = p->names.n;
 	if (p->sel.n == 0)
 		(void)snprintf(p->note, sizeof(p->note), "No ceremony scripts "
 		    "(*.yaml) in %s.", t->o->ceremonies);
@@ -58,18 +60,14 @@ static void
 tui_pick_draw(struct tui *t, void *arg)
 {
 	struct tui_pick	*p = arg;
-	size_t		 i;
-	int		 h = LINES - 5;
 
 	tui_frame(t, "Ceremonies", "Enter: open  ?: keys  Esc: back");
 	(void)tui_textf(2, 1, COLS - 2, TUI_BOLD, "Ceremony scripts in %s",
 	    t->o->ceremonies);
 	if (p->note[0] != '\0')
 		(void)tui_wrap(4, 1, COLS - 2, 3, TUI_WARN, p->note);
-	for (i = p->sel.top; i < p->sel.n && (int)(i - p->sel.top) < h; i++)
-		(void)tui_textf(3 + (int)(i - p->sel.top), 1, COLS - 2,
-		    i == p->sel.cur ? TUI_TITLE : TUI_NORMAL, "%s %s",
-		    i == p->sel.cur ? ">" : " ", p->names[i]);
+	else
+		tui_sel_draw(&p->sel, &p->names, 3, LINES - 5);
 }
 
 static const char *const tui_pick_keys[] = {
@@ -95,13 +93,14 @@ tui_ceremonies(struct tui *t)
 		if ((ch == '\r' || ch == '\n' || ch == KEY_ENTER) &&
 		    p->sel.n > 0) {
 			(void)snprintf(path, sizeof(path), "%s/%s",
-			    t->o->ceremonies, p->names[p->sel.cur]);
+			    t->o->ceremonies, p->names.v[p->sel.cur]);
 			tui_form(t, path);
 		} else
 			(void)tui_sel_key(&p->sel, ch, LINES - 5);
 		tui_redraw(t);
 	}
 	tui_pop(t, &sv);
+	tui_lines_free(&p->names);
 	free(p);
 }
 
@@ -156,8 +155,9 @@ tui_form_draw(struct tui *t, void *arg)
 		pm = &f->s->params[i];
 		(void)tui_textf(y + (int)(i - f->sel.top), 1, COLS - 2,
 		    i == f->sel.cur ? TUI_TITLE : TUI_NORMAL, "%s %-12s %s%s",
-		    i == f->sel.cur ? ">" : " ", pm->name, f->set[i] ? f->val[i] :
-		    pm->def != NULL ? pm->def : "(not set)",
+		    i == f->sel.cur ? ">" : " ", pm->name,
+		    f->set[i] ? f->val[i] : pm->def != NULL ? pm->def :
+		    "(not set)",
 		    f->set[i] || pm->def == NULL ? "" : "  (default)");
 	}
 }

@@ -147,6 +147,12 @@ tui_home_draw(struct tui *t, void *arg)
 		(void)tui_text(y++, 1, COLS - 2, TUI_WARN, "Records are shown "
 		    "as held, not as fact; nothing can be signed.");
 	}
+	if (kr_appliance_clock_note(t->app) != NULL)
+		(void)tui_textf(y++, 1, COLS - 2, TUI_WARN, "CLOCK: %s",
+		    kr_appliance_clock_note(t->app));
+	if (t->o->warning != NULL && t->o->warning[0] != '\0')
+		(void)tui_textf(y++, 1, COLS - 2, TUI_WARN, "WARNING: %s",
+		    t->o->warning);
 	(void)tui_textf(y++, 1, COLS - 2, TUI_NORMAL, "Appliance   %s", h->id);
 	(void)tui_textf(y++, 1, COLS - 2, TUI_NORMAL, "KDF profile %s%s",
 	    kr_appliance_kdf_profile(t->app), kr_appliance_is_test(t->app) ?

@@ -277,14 +277,15 @@ static void
 tui_pager_draw(struct tui *t, void *arg)
 {
 	struct tui_pager	*p = arg;
+	size_t			 h = (size_t)(LINES > 5 ? LINES - 4 : 1);
 
 	tui_frame(t, p->title, "?: keys   arrows/PgUp/PgDn: scroll   Esc: "
 	    "back");
-	tui_lines_draw(p->l, p->top, 2, LINES - 4);
-	if (p->l->n > (size_t)(LINES - 4))
-		(void)tui_textf(LINES - 2, 1, COLS - 2, TUI_DIM, "lines %zu-%zu "
-		    "of %zu", p->top + 1, p->top + (size_t)(LINES - 4) < p->l->n ?
-		    p->top + (size_t)(LINES - 4) : p->l->n, p->l->n);
+	tui_lines_draw(p->l, p->top, 2, (int)h);
+	if (p->l->n > h)
+		(void)tui_textf(LINES - 2, 1, COLS - 2, TUI_DIM, "lines "
+		    "%zu-%zu of %zu", p->top + 1, p->top + h < p->l->n ?
+		    p->top + h : p->l->n, p->l->n);
 }
 
 static const char *const tui_pager_keys[] = {
@@ -316,6 +317,20 @@ tui_pager(struct tui *t, const char *title, struct tui_lines *l)
 		tui_redraw(t);
 	}
 	tui_pop(t, &sv);
+}
+
+/* The visible rows of a list from row y, the chosen one marked '>'. */
+void
+tui_sel_draw(const struct tui_sel *s, const struct tui_lines *l, int y, int h)
+{
+	size_t	i;
+
+	if (l->n == 0)
+		(void)tui_text(y, 1, COLS - 2, TUI_DIM, "(none)");
+	for (i = s->top; i < l->n && (int)(i - s->top) < h; i++)
+		(void)tui_textf(y + (int)(i - s->top), 0, COLS, i == s->cur ?
+		    TUI_TITLE : TUI_NORMAL, "%s%s", i == s->cur ? ">" : " ",
+		    l->v[i]);
 }
 
 /* Moves a selection; true when the key was one of the moving keys. */

@@ -115,8 +115,8 @@ tui_inv_sigs(struct tui_inv *v)
 
 	for (id = 1; id < 1000000; id++) {
 		memset(&s, 0, sizeof(s));
-		if (kr_store_signature_get(kr_appliance_store(v->t->app), id, &s,
-		    &e) != KR_OK)
+		if (kr_store_signature_get(kr_appliance_store(v->t->app), id,
+		    &s, &e) != KR_OK)
 			break;
 		tui_detail_sig(&s, &d);
 		(void)snprintf(row, sizeof(row), "%-6lld %-8s %-12lld %s",
@@ -172,7 +172,7 @@ tui_inv_draw(struct tui *t, void *arg)
 {
 	struct tui_inv	*v = arg;
 	size_t		 i;
-	int		 x = 1, h = LINES - 6;
+	int		 x = 1;
 
 	tui_frame(t, "Inventory", "1-5, Tab: lists  Enter: details  ?: keys  "
 	    "Esc: back");
@@ -180,12 +180,7 @@ tui_inv_draw(struct tui *t, void *arg)
 		x += tui_textf(2, x, COLS - x, (int)i == v->tab ? TUI_TITLE :
 		    TUI_NORMAL, " %s ", tui_inv_names[i]) + 1;
 	(void)tui_text(3, 1, COLS - 2, TUI_BOLD, tui_inv_heads[v->tab]);
-	if (v->rows.n == 0)
-		(void)tui_text(4, 1, COLS - 2, TUI_DIM, "(none)");
-	for (i = v->sel.top; i < v->rows.n && (int)(i - v->sel.top) < h; i++)
-		(void)tui_textf(4 + (int)(i - v->sel.top), 0, COLS, i ==
-		    v->sel.cur ? TUI_TITLE : TUI_NORMAL, "%s%s", i == v->sel.cur ?
-		    ">" : " ", v->rows.v[i]);
+	tui_sel_draw(&v->sel, &v->rows, 4, LINES - 6);
 }
 
 static void

@@ -62,8 +62,8 @@ tui_rehearse(struct tui *t, struct kr_cer_script *s)
 	/* The verdict first, then every step's findings. */
 	memset(&v, 0, sizeof(v));
 	if (ret == KR_OK)
-		tui_lines_add(&v, "Rehearsal passed: %zu steps checked; nothing "
-		    "was signed or recorded.", s->nsteps);
+		tui_lines_add(&v, "Rehearsal passed: %zu steps checked; "
+		    "nothing was signed or recorded.", s->nsteps);
 	else
 		tui_lines_add(&v, "REHEARSAL FAILED: %s", t->err.msg);
 	tui_lines_add(&v, "%s", "");

@@ -564,11 +564,16 @@ tui_run_go(struct tui_run *r, struct kr_cer_script *s, const char *resume)
 {
 	struct kr_cer_run_req	 req;
 	struct kr_appliance	*w = NULL;
+	const char		*line;
+	size_t			 i;
 	int			 ret, ch;
 
 	if ((ret = tui_open_writer(r->t, &w)) != KR_OK)
 		return ret;
 	r->min_len = kr_appliance_policy(w)->min_passphrase_length;
+	for (i = 0; (line = kr_appliance_recovery(w, i)) != NULL; i++)
+		tui_lines_add(&r->log, "state folder cleanup after an "
+		    "interrupted run: %s", line);
 	memset(&req, 0, sizeof(req));
 	req.script = s;
 	req.resume_id = resume;

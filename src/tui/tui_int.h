@@ -94,6 +94,8 @@ struct tui_sel {
 };
 
 bool	tui_sel_key(struct tui_sel *, int ch, int h);
+void	tui_sel_draw(const struct tui_sel *, const struct tui_lines *, int y,
+	    int h);
 
 /* The screens. */
 void	tui_home(struct tui *);

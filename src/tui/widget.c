@@ -41,9 +41,9 @@ tui_start(struct tui *t, struct kr_err *err)
 
 	(void)setlocale(LC_ALL, "");
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return kr_err_set(err, KR_EUSAGE, "the console needs a terminal "
-		    "on standard input and output; in scripts use the "
-		    "`keyrite ceremony` commands");
+		return kr_err_set(err, KR_EUSAGE, "the console needs a "
+		    "terminal on standard input and output; in scripts use "
+		    "the `keyrite ceremony` commands");
 	t->utf8 = !tui_want_ascii(t);
 	if (initscr() == NULL)
 		return kr_err_set(err, KR_EUSAGE, "cannot start the console on "
