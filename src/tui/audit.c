@@ -63,20 +63,16 @@ tui_audit_verify(struct tui *t)
 	tui_message(t, "Audit verify", msg);
 }
 
-/* One row in full: its payload, wrapped. */
+/* One row in full: its payload, wrapped by the pager. */
 static void
 tui_audit_one(struct tui *t, struct tui_audit *a)
 {
 	struct tui_lines	l = { NULL, 0, 0 };
-	const char		*p;
-	size_t			 w = (size_t)(COLS > 10 ? COLS - 4 : 60);
 
 	if (a->sel.cur >= a->rows.n)
 		return;
 	tui_lines_put(&l, a->rows.v[a->sel.cur]);
-	for (p = a->payloads.v[a->sel.cur]; *p != '\0'; p += strlen(p) > w ?
-	    w : strlen(p))
-		tui_lines_add(&l, "  %.*s", (int)w, p);
+	tui_lines_put(&l, a->payloads.v[a->sel.cur]);
 	tui_pager(t, "Audit row", &l);
 	tui_lines_free(&l);
 }

@@ -270,6 +270,7 @@ tui_lines_draw(const struct tui_lines *l, size_t top, int y, int h)
 struct tui_pager {
 	const char		*title;
 	struct tui_lines	*l;
+	struct tui_lines	 w;		/* l wrapped to the screen */
 	size_t			 top;
 };
 
@@ -279,13 +280,17 @@ tui_pager_draw(struct tui *t, void *arg)
 	struct tui_pager	*p = arg;
 	size_t			 h = (size_t)(LINES > 5 ? LINES - 4 : 1);
 
+	tui_lines_free(&p->w);
+	tui_lines_wrap(p->l, 0, COLS - 2, &p->w);
+	if (p->top + h > p->w.n)
+		p->top = p->w.n > h ? p->w.n - h : 0;
 	tui_frame(t, p->title, "?: keys   arrows/PgUp/PgDn: scroll   Esc: "
 	    "back");
-	tui_lines_draw(p->l, p->top, 2, (int)h);
-	if (p->l->n > h)
-		(void)tui_textf(LINES - 2, 1, COLS - 2, TUI_DIM, "lines "
-		    "%zu-%zu of %zu", p->top + 1, p->top + h < p->l->n ?
-		    p->top + h : p->l->n, p->l->n);
+	tui_lines_draw(&p->w, p->top, 2, (int)h);
+	if (p->w.n > h)
+		(void)tui_textf(LINES - 2, 1, COLS - 2, TUI_DIM, "rows "
+		    "%zu-%zu of %zu", p->top + 1, p->top + h < p->w.n ?
+		    p->top + h : p->w.n, p->w.n);
 }
 
 static const char *const tui_pager_keys[] = {
@@ -299,7 +304,7 @@ static const char *const tui_pager_keys[] = {
 void
 tui_pager(struct tui *t, const char *title, struct tui_lines *l)
 {
-	struct tui_pager	p = { title, l, 0 };
+	struct tui_pager	p = { title, l, { NULL, 0, 0 }, 0 };
 	struct tui_screen_save	sv;
 	struct tui_sel		s;
 	int			ch;
@@ -309,14 +314,15 @@ tui_pager(struct tui *t, const char *title, struct tui_lines *l)
 		ch = tui_key(t);
 		if (ch == TUI_ESC || ch == 'q')
 			break;
-		s.n = l->n > (size_t)(LINES - 4) ? l->n - (size_t)(LINES - 4) +
-		    1 : 1;
+		s.n = p.w.n > (size_t)(LINES - 4) ? p.w.n -
+		    (size_t)(LINES - 4) + 1 : 1;
 		s.cur = s.top = p.top;
 		if (tui_sel_key(&s, ch, 1))
 			p.top = s.cur;
 		tui_redraw(t);
 	}
 	tui_pop(t, &sv);
+	tui_lines_free(&p.w);
 }
 
 /* The visible rows of a list from row y, the chosen one marked '>'. */

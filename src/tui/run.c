@@ -195,14 +195,16 @@ tui_run_approval(struct tui_run *r)
 static void
 tui_run_draw(struct tui *t, void *arg)
 {
-	struct tui_run	*r = arg;
-	char		 title[256];
-	int		 split = r->ended ? LINES / 2 : LINES - 9, lw = 27;
+	struct tui_run		*r = arg;
+	struct tui_lines	 w;
+	char			 title[256];
+	int			 split, lw = 27;
 
 	if (r->pv != NULL) {
 		tui_run_approval(r);
 		return;
 	}
+	split = r->ended ? LINES / 2 : LINES - 9;
 	(void)snprintf(title, sizeof(title), "Ceremony %s  %s",
 	    r->s != NULL ? r->s->name : "", r->id);
 	tui_frame(t, title, r->boxed ? "?: keys" : "?: keys   (the ceremony "
@@ -213,8 +215,11 @@ tui_run_draw(struct tui *t, void *arg)
 		tui_run_box(r, split - 1, LINES - split);
 	else {
 		tui_hline(t, split - 1, 0, COLS);
-		tui_lines_draw(&r->log, r->log.n > 7 ? r->log.n - 7 : 0, split,
-		    7);
+		memset(&w, 0, sizeof(w));
+		tui_lines_wrap(&r->log, r->log.n > 7 ? r->log.n - 7 : 0,
+		    COLS - 2, &w);
+		tui_lines_draw(&w, w.n > 7 ? w.n - 7 : 0, split, 7);
+		tui_lines_free(&w);
 	}
 }
 

@@ -83,6 +83,8 @@ struct tui_lines {
 
 void	tui_lines_add(struct tui_lines *, const char *, ...) KR_PRINTF(2, 3);
 void	tui_lines_put(struct tui_lines *, const char *);
+void	tui_lines_wrap(const struct tui_lines *, size_t from, int w,
+	    struct tui_lines *);
 void	tui_lines_free(struct tui_lines *);
 void	tui_pager(struct tui *, const char *title, struct tui_lines *);
 /* Draws lines [top, ...) in rows y.. y+h-1. */

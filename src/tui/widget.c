@@ -212,28 +212,55 @@ tui_wrap_cut(const char *s, int w)
 	return off;
 }
 
+/* The next row of *s wrapped to w columns, into line; *s moves past it. */
+static void
+tui_wrap_next(const char **s, int w, char *line, size_t cap)
+{
+	size_t	k = tui_wrap_cut(*s, w);
+
+	if (k == 0 && **s != '\n')
+		k = 1;
+	if (k >= cap)
+		k = cap - 1;
+	memcpy(line, *s, k);
+	line[k] = '\0';
+	*s += k;
+	while (**s == ' ' || **s == '\n')
+		(*s)++;
+}
+
 /* Word-wrapped into at most `rows` rows; returns the rows used. */
 int
 tui_wrap(int y, int x, int w, int rows, enum tui_attr a, const char *s)
 {
 	char	line[TUI_LINE_MAX];
-	size_t	k;
 	int	used = 0;
 
 	while (*s != '\0' && used < rows && w > 0) {
-		k = tui_wrap_cut(s, w);
-		if (k == 0 && *s != '\n')
-			k = 1;
-		if (k >= sizeof(line))
-			k = sizeof(line) - 1;
-		memcpy(line, s, k);
-		line[k] = '\0';
+		tui_wrap_next(&s, w, line, sizeof(line));
 		(void)tui_text(y + used++, x, w, a, line);
-		s += k;
-		while (*s == ' ' || *s == '\n')
-			s++;
 	}
 	return used;
+}
+
+/* Lines [from, ...) of `in`, each wrapped to w columns, added to `out`. */
+void
+tui_lines_wrap(const struct tui_lines *in, size_t from, int w,
+    struct tui_lines *out)
+{
+	char		 line[TUI_LINE_MAX];
+	const char	*s;
+	size_t		 i;
+
+	for (i = from; i < in->n && w > 0; i++) {
+		s = in->v[i];
+		if (*s == '\0')
+			tui_lines_put(out, "");
+		while (*s != '\0') {
+			tui_wrap_next(&s, w, line, sizeof(line));
+			tui_lines_put(out, line);
+		}
+	}
 }
 
 void

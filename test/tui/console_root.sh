@@ -14,7 +14,9 @@
 # nothing (state dump unchanged) and the ceremony stops.
 # TEST-KEY-365: an interrupted ceremony is offered for resume at start;
 # kill -9 mid-ceremony, then resumed from the console to its end, which
-# shows the transcript's place, the audit head and "safe to remove".
+# shows the transcript's place, the audit head and "safe to remove"
+# (issue 13: said only after the ceremony's end is committed, the export
+# step itself saying only what it wrote; so does the command line).
 # TEST-KEY-366: the certificate made at the console passes openssl
 # verify; the audit rows' kinds and steps are those of the same ceremony
 # run from the command line (plus the row of the mistyped passphrase).
@@ -174,7 +176,23 @@ see "The ceremony is complete" &&
     has "is synced and the ceremony's end recorded: safe to remove" &&
     ok "resumed after kill -9 to its end: transcript, audit head, safe to remove" ||
     fail "end screen"
-keys Enter Escape Escape q
+# safe_last FILE: the export's line says what it wrote, and "safe to
+# remove" comes after the list of public artifacts, which follows it.
+safe_last() {
+	pub=$(grep -n "Public artifacts of ceremony" "$1" | cut -d: -f1)
+	safe=$(grep -n "safe to remove" "$1" | cut -d: -f1)
+	[ -n "$pub" ] && [ -n "$safe" ] && [ "$safe" -gt "$pub" ] &&
+	    grep -q "files exported to" "$1" &&
+	    ! grep "files exported to" "$1" | grep -q "safe to"
+}
+keys l
+see "The ceremony's log" || fail "the log"
+keys End
+see "safe to remove" || fail "the log's end"
+safe_last "$T/pane" &&
+    ok "the export step says what it wrote; 'safe to remove' comes after the end" ||
+    fail "safe to remove before the end"
+keys Escape Enter Escape Escape q
 see "EXIT=0" || fail "exit"
 
 openssl verify -x509_strict -CAfile "$T/pub/fleet-root.pem" \
@@ -194,6 +212,11 @@ run -C "$C" ceremony run "$SRCDIR/ceremonies/root-key-generation.yaml" \
     --set shares="$T/csh" --set out="$T/cpub" --set alg=p256 \
     --passphrase-fd 3 --witness-fd 4 --yes 3<"$T/pw" 4<"$T/wit"
 [ "$rc" -eq 0 ] || fail "the CLI ceremony: $(cat "$T/err")"
+safe_last "$T/out" &&
+    grep -q "is synced and the ceremony's end recorded: safe to remove" \
+    "$T/out" &&
+    ok "the CLI too says 'safe to remove' only after the ceremony's end" ||
+    fail "CLI: $(tail -n 3 "$T/out")"
 kinds() {
 	sqlite3 "$1/keyrite.db" "SELECT event || ' ' || coalesce(
 	    json_extract(payload, '\$.ceremony_step'), '-') FROM audit
