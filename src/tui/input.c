@@ -57,21 +57,27 @@ tui_raw_key(struct tui *t)
 	}
 }
 
+/* The keys of the screen on top until a key is pressed (taken). */
+void
+tui_show_keys(struct tui *t)
+{
+	tui_help(t);
+	while (getch() == KEY_RESIZE) {
+		tui_redraw(t);
+		tui_help(t);
+	}
+	tui_redraw(t);
+}
+
 /* One key; '?' and F1 show the keys of the screen on top. */
 int
 tui_key(struct tui *t)
 {
 	int	ch;
 
-	for (;;) {
-		ch = tui_raw_key(t);
-		if (ch != '?' && ch != TUI_KEY_F1)
-			return ch;
-		tui_help(t);
-		while ((ch = getch()) == KEY_RESIZE)
-			tui_redraw(t), tui_help(t);
-		tui_redraw(t);
-	}
+	while ((ch = tui_raw_key(t)) == '?' || ch == TUI_KEY_F1)
+		tui_show_keys(t);
+	return ch;
 }
 
 struct tui_dialog {
@@ -164,10 +170,9 @@ tui_field(struct tui *t, int y, int x, int w, char *buf, size_t cap)
 		    buf + len - (size_t)w + 1);
 		(void)refresh();
 		ch = tui_raw_key(t);
-		if (ch == TUI_KEY_F1) {
-			(void)ungetch('?');
-			(void)tui_key(t);
-		} else if (ch == TUI_ESC || tui_is_enter(ch))
+		if (ch == TUI_KEY_F1)
+			tui_show_keys(t);
+		else if (ch == TUI_ESC || tui_is_enter(ch))
 			break;
 		else if (tui_is_erase(ch) && len > 0)
 			buf[--len] = '\0';
@@ -196,10 +201,9 @@ tui_secret(struct tui *t, char *buf, size_t cap)
 	(void)flushinp();
 	for (;;) {
 		ch = tui_raw_key(t);
-		if (ch == TUI_KEY_F1) {
-			(void)ungetch('?');
-			(void)tui_key(t);
-		} else if (ch == TUI_ESC) {
+		if (ch == TUI_KEY_F1)
+			tui_show_keys(t);
+		else if (ch == TUI_ESC) {
 			kr_wipe(buf, cap);
 			return KR_EREFUSED;
 		} else if (tui_is_enter(ch))

@@ -54,6 +54,7 @@ void	tui_push(struct tui *, struct tui_screen_save *, tui_draw_fn *,
 void	tui_pop(struct tui *, const struct tui_screen_save *);
 void	tui_redraw(struct tui *);
 int	tui_key(struct tui *);
+void	tui_show_keys(struct tui *);
 int	tui_raw_key(struct tui *);
 int	tui_rows(void);
 int	tui_cols(void);

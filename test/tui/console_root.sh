@@ -22,6 +22,8 @@
 # run from the command line (plus the row of the mistyped passphrase).
 # TEST-KEY-367: no passphrase is on any screen captured.
 # TEST-KEY-368: the screen is cleared when the console exits.
+# TEST-KEY-376: F1 shows the keys at a passphrase field (where '?' is a
+# character), and takes no key of the passphrase typed after it.
 . "$(dirname "$0")/lib.sh"
 set -e
 
@@ -98,10 +100,16 @@ see "Custodian 'alice', choose the passphrase" &&
     grep -q "Enter: done   Esc: stop this step" "$T/pane" &&
     ok "resized to 80x24 mid-ceremony: the run screen is drawn again whole" ||
     fail "resize"
+keys F1
+see "Keys on this screen" && has "typed blind (nothing is drawn)" ||
+    fail "F1 at a passphrase field"
+keys Escape
 typed "$P1"
 see "type the same passphrase again" || fail "asked again"
 typed "$P1"
-see "Custodian 'bob', choose the passphrase" || fail "bob chooses"
+see "Custodian 'bob', choose the passphrase" &&
+    ok "F1 shows the keys at a passphrase field ('?' is a character there), and the passphrase typed after it is whole" ||
+    fail "bob chooses"
 typed "$P2"
 see "type the same passphrase again" || fail "asked again"
 typed "$WRONG"
