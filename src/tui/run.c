@@ -66,7 +66,7 @@ static const char *const tui_run_keys[] = {
 	"  checkpoint    y: the witness saw it; n or Esc: the ceremony stops",
 	"Up, Down, PgUp, PgDn  scroll what will be signed",
 	"F1 shows these keys while a passphrase is typed ('?' is a letter)",
-	"After the end: l  the whole log   Enter, Esc  back to home",
+	"After the end: l  the whole log   Enter, Esc  back",
 	NULL
 };
 
@@ -94,7 +94,7 @@ tui_run_steps(struct tui_run *r, int y, int h, int w)
 	size_t	i, first = 0;
 
 	(void)tui_text(y++, 1, w, TUI_BOLD, "Steps");
-	if (r->s == NULL)
+	if (r->s == NULL || h < 3)
 		return;
 	if (r->cur >= (size_t)h - 1)
 		first = r->cur - (size_t)h + 2;
@@ -112,7 +112,7 @@ tui_run_current(struct tui_run *r, int y, int x, int w, int bottom)
 	struct timespec			 now;
 	size_t				 i;
 
-	/* The run's own copy of a resumed script is gone after the run. */
+	/* The console's copy of the steps: the engine's ends with the run. */
 	if (!r->stepping || r->s == NULL || r->cur >= r->s->nsteps) {
 		(void)tui_text(y, x, w, TUI_DIM, "Starting ...");
 		return;
@@ -471,6 +471,7 @@ tui_run_retry(void *arg, const char *who, const char *file, unsigned tries)
 	return true;
 }
 
+/* Each share's passphrase is asked when its share comes up: no lines. */
 static void
 tui_run_skip(void *arg)
 {
@@ -521,6 +522,34 @@ tui_run_resume_load(struct tui_run *r, const char *id)
 	return ret;
 }
 
+/* The outcome, and where the transcript is or what to do next. */
+static void
+tui_run_outcome(struct tui_run *r, int ret)
+{
+	size_t	i;
+
+	if (ret == KR_OK) {
+		for (i = 0; r->s != NULL && i < r->s->nsteps; i++)
+			r->st[i] = TUI_DONE;
+		(void)snprintf(r->btext[0], sizeof(r->btext[0]), "Ceremony %s "
+		    "is complete: every step is recorded as done.", r->id);
+		(void)snprintf(r->btext[1], sizeof(r->btext[1]), "Transcript: "
+		    "in the audit log as ceremony %s; `keyrite ceremony report "
+		    "%s --out DIR` writes it for the custodians to sign.",
+		    r->id, r->id);
+		return;
+	}
+	(void)snprintf(r->btext[0], sizeof(r->btext[0]), "%s", r->t->err.msg);
+	if (r->id[0] == '\0')
+		(void)snprintf(r->btext[1], sizeof(r->btext[1]), "The ceremony "
+		    "did not start: nothing was recorded.");
+	else
+		(void)snprintf(r->btext[1], sizeof(r->btext[1]), "Nothing of "
+		    "the stopped step was recorded. The console offers the "
+		    "ceremony for resume at its next start (or: keyrite "
+		    "ceremony abort %s).", r->id);
+}
+
 /* The end: the outcome, where the transcript is, the audit head. */
 static void
 tui_run_end(struct tui_run *r, struct kr_appliance *w, int ret)
@@ -534,20 +563,7 @@ tui_run_end(struct tui_run *r, struct kr_appliance *w, int ret)
 	    "The ceremony stopped", "l: the whole log   Enter or Esc: back   "
 	    "?: keys");
 	r->ended = true;
-	if (ret == KR_OK) {
-		for (i = 0; r->s != NULL && i < r->s->nsteps; i++)
-			r->st[i] = TUI_DONE;
-		(void)snprintf(r->btext[0], sizeof(r->btext[0]), "Ceremony %s "
-		    "is complete: every step is recorded as done.", r->id);
-	} else
-		(void)snprintf(r->btext[0], sizeof(r->btext[0]), "%s",
-		    r->t->err.msg);
-	(void)snprintf(r->btext[1], sizeof(r->btext[1]), ret == KR_OK ?
-	    "Transcript: in the audit log as ceremony %s; `keyrite ceremony "
-	    "report %s --out DIR` writes it for the custodians to sign." :
-	    "Nothing of the stopped step was recorded. The console offers it "
-	    "for resume at its next start (or: keyrite ceremony abort %s).",
-	    r->id, r->id);
+	tui_run_outcome(r, ret);
 	memset(&rep, 0, sizeof(rep));
 	if (kr_authority_audit_verify(w, &rep, &e) != KR_OK &&
 	    rep.first_bad == 0)
@@ -556,10 +572,10 @@ tui_run_end(struct tui_run *r, struct kr_appliance *w, int ret)
 	tui_group_hex(hex, grouped, sizeof(grouped));
 	(void)snprintf(r->btext[2], sizeof(r->btext[2]), "Audit head "
 	    "(%lld rows, %s): %s", (long long)rep.rows, rep.first_bad == 0 ?
-	    "intact" : "BROKEN", grouped);
-	for (i = 0; i < r->log.n && m < 6; i++)
-		if (ret == KR_OK && strstr(r->log.v[i], "safe to remove") !=
-		    NULL)
+	    "intact" : "NOT INTACT", grouped);
+	/* The exports, said safe to remove after the ceremony's end. */
+	for (i = 0; ret == KR_OK && i < r->log.n && m < 6; i++)
+		if (strstr(r->log.v[i], "safe to remove") != NULL)
 			(void)snprintf(r->btext[m++], sizeof(r->btext[0]),
 			    "%s", r->log.v[i]);
 }
