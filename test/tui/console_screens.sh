@@ -14,8 +14,12 @@
 # TEST-KEY-374: a record that does not match the chain: the home screen
 # says DAMAGED STATE (in words, coloured red, without colour under
 # NO_COLOR), and a rehearsal is refused with nothing changed.
+# TEST-KEY-377: the console refused, exit 2 and nothing changed: without
+# a terminal, without a state folder, with a folder that is none, with a
+# stray argument.
 . "$(dirname "$0")/lib.sh"
 set -e
+unset KEYRITE_HOME
 
 revoking_ca "$T/s" "CN=Screens Root,O=Example Devices,C=NL"
 S="$T/s"
@@ -33,6 +37,17 @@ records() {
 	} | sha256sum
 }
 before=$(records)
+
+expect 2 "the console needs a terminal" "no terminal: refused" -- \
+    -C "$S" console </dev/null
+expect 2 "no state folder: give -C STATEDIR" "no state folder: refused" -- \
+    console
+expect 2 "no keyrite state folder at $T/none" "not a state folder: refused" \
+    -- -C "$T/none" console
+expect 2 "unexpected argument 'extra'" "a stray argument: refused" -- \
+    -C "$S" console extra
+[ "$(records)" = "$before" ] && [ ! -e "$T/none" ] &&
+    ok "the refused consoles changed nothing" || fail "state changed"
 
 console "-C '$S' console"
 see "Audit head" || fail "home"
