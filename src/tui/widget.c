@@ -17,6 +17,9 @@
 
 #include "tui_int.h"
 
+/* After keyrite's headers: its capability macros (lines, ...) are many. */
+#include <term.h>
+
 #define TUI_LINE_MAX	1024
 
 static const char *const tui_box_utf8[] = {
@@ -68,6 +71,8 @@ tui_start(struct tui *t, struct kr_err *err)
 void
 tui_end(struct tui *t)
 {
+	char	*cl;
+
 	(void)t;
 	if (isendwin())
 		return;
@@ -75,7 +80,8 @@ tui_end(struct tui *t)
 	(void)refresh();
 	(void)endwin();
 	/* The terminal's own screen, cleared too: nothing stays behind. */
-	(void)fputs("\033[H\033[2J", stdout);
+	if ((cl = tigetstr("clear")) != NULL && cl != (char *)-1)
+		(void)putp(cl);
 	(void)fflush(stdout);
 }
 
