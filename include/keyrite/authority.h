@@ -26,6 +26,8 @@
 #include <keyrite/media.h>
 
 #define KR_PASSPHRASE_MAX	1024
+/* Tries a custodian at a keyboard gets for one passphrase. */
+#define KR_PASSPHRASE_TRIES	3
 
 /*
  * Where passphrases come from: the terminal without echo, a file
@@ -110,6 +112,14 @@ void	kr_preview_hash(struct kr_preview *, const char *, const uint8_t *,
 void	kr_preview_head(struct kr_preview *, const char *, ...)
 	    KR_PRINTF(2, 3);
 void	kr_preview_free(struct kr_preview *);
+
+/*
+ * A new passphrase typed twice at a keyboard (terminal or console): KR_OK
+ * when both are the same and at least `min_len` long; otherwise KR_EINPUT
+ * saying which, for the custodian to choose again.
+ */
+int	kr_passphrase_chosen(const char *first, const char *again,
+	    unsigned min_len, const char *custodian, struct kr_err *err) KR_WUR;
 
 /* Progress and notices for the operator, shown by the front end. */
 struct kr_notice_sink {

@@ -150,6 +150,11 @@ struct kr_cer_io {
 		    struct kr_err *);
 	void	*ctx;
 	const char	*actor;
+	/*
+	 * Bytes done of a long step (a large image), with ctx; NULL: not
+	 * shown.
+	 */
+	kr_fw_progress_fn	*progress;
 };
 
 /*

@@ -130,6 +130,22 @@ kr_deal_check_paths(struct kr_deal *d, struct kr_err *err)
 	return ret;
 }
 
+int
+kr_passphrase_chosen(const char *first, const char *again, unsigned min_len,
+    const char *custodian, struct kr_err *err)
+{
+	size_t	len = strlen(first);
+
+	if (len < min_len)
+		return kr_err_set(err, KR_EINPUT, "the passphrase for "
+		    "custodian '%s' is too short: a passphrase must have at "
+		    "least %u characters", custodian, min_len);
+	if (len != strlen(again) || !kr_ct_equal(first, again, len))
+		return kr_err_set(err, KR_EINPUT, "the two passphrases for "
+		    "custodian '%s' did not match", custodian);
+	return KR_OK;
+}
+
 /* Each new holder's passphrase, asked once, as long as the policy says. */
 int
 kr_deal_passphrases(struct kr_deal *d, const struct kr_passphrase_source *src,

@@ -81,7 +81,7 @@ kr_cer_crl_due(struct kr_appliance *app, struct kr_cer_due *d,
 	memset(d, 0, sizeof(*d));
 	if ((ret = kr_authority_due(app, kr_time_now(), &due, err)) != KR_OK)
 		return ret;
-	for (i = 0; i < due.ncrls && d->n < KR_CER_KEYS_MAX; i++)
+	for (i = 0; i < due.ncrls && d->n < KR_CER_DUE_MAX; i++)
 		(void)snprintf(d->names[d->n++], sizeof(d->names[0]), "%s",
 		    due.crls[i].issuer);
 	kr_due_free(&due);
@@ -207,6 +207,8 @@ kr_cer_run_batch(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	req.shares = q.files;
 	req.nshares = q.n;
 	req.actor = c->io->actor;
+	req.progress = c->io->progress;
+	req.progress_arg = c->io->ctx;
 	if ((res.items = calloc(m.nitems, sizeof(*res.items))) == NULL)
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 	else
@@ -266,8 +268,9 @@ kr_cer_run_export(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	req.actor = c->io->actor;
 	if ((ret = kr_authority_export(c->app, &req, &res, err)) != KR_OK)
 		return ret;
-	kr_cer_print(c, "%zu files exported to %s (MANIFEST.json SHA-256 %s); "
-	    "safe to remove", res.files, req.dir, res.manifest_sha256);
+	/* "safe to remove" only once the ceremony's end is recorded. */
+	kr_cer_print(c, "%zu files exported to %s (MANIFEST.json SHA-256 %s)",
+	    res.files, req.dir, res.manifest_sha256);
 	(void)snprintf(path, sizeof(path), "%s/MANIFEST.json", req.dir);
 	kr_cer_output(c, path);
 	kr_json_int(&c->sum, "files", (int64_t)res.files);

@@ -126,6 +126,17 @@ int	kr_cer_run_cert(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
 int	kr_cer_run_revoke(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
+/* The CA keys whose CRL is due now: what `status` lists (kr_authority_due). */
+#define KR_CER_DUE_MAX	256
+
+struct kr_cer_due {
+	char			 names[KR_CER_DUE_MAX][KR_KEY_NAME_MAX + 1];
+	size_t			 n;
+};
+
+int	kr_cer_crl_due(struct kr_appliance *, struct kr_cer_due *,
+	    struct kr_err *) KR_WUR;
+
 int	kr_cer_run_crl(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
 int	kr_cer_run_ocsp(struct kr_cer_ctx *, const struct kr_cer_step *,
@@ -142,15 +153,6 @@ int	kr_cer_run_expect(struct kr_cer_ctx *, const struct kr_cer_step *,
 const struct kr_cer_action_def	*kr_cer_action_find(const char *);
 /* "key.generate, quorum.verify, ..." for messages. */
 const char			*kr_cer_action_list(void);
-
-/* The CA keys whose CRL is due now: none yet, or inside the margin. */
-struct kr_cer_due {
-	char			 names[KR_CER_KEYS_MAX][KR_KEY_NAME_MAX + 1];
-	size_t			 n;
-};
-
-int	kr_cer_crl_due(struct kr_appliance *, struct kr_cer_due *,
-	    struct kr_err *) KR_WUR;
 
 /* DIR/STEP.request, or DIR/STEP-KEY.request for every due CRL. */
 void	kr_cer_crl_request_path(const char *, const struct kr_cer_step *,

@@ -472,6 +472,27 @@ kr_cer_outs_row(const struct kr_audit_rec *r, void *arg)
 	return 0;
 }
 
+/*
+ * After the last sync (the end row committed): each export's folder, its
+ * files synced when it was written, may now leave the room.
+ */
+static void
+kr_cer_media_done(struct kr_cer_ctx *c, const struct kr_cer_outs *o)
+{
+	const char	*p;
+	size_t		 i, len;
+
+	for (i = 0; i < o->n; i++) {
+		len = strlen(o->lines[i]);
+		if (len < 80 || strcmp(o->lines[i] + len - 14,
+		    "/MANIFEST.json") != 0)
+			continue;
+		p = o->lines[i] + 66;
+		kr_cer_print(c, "The export %.*s is synced and the ceremony's "
+		    "end recorded: safe to remove", (int)(len - 66 - 14), p);
+	}
+}
+
 static int
 kr_cer_end(struct kr_cer_ctx *c, struct kr_err *err)
 {
@@ -504,6 +525,8 @@ kr_cer_end(struct kr_cer_ctx *c, struct kr_err *err)
 		    "ceremony.end", kr_json_end(&j), c->io->actor, NULL, err);
 		kr_json_free(&j);
 	}
+	if (ret == KR_OK)
+		kr_cer_media_done(c, &o);
 	free(o.lines);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <keyrite/authority.h>
 
@@ -24,7 +25,6 @@
 #define CMD_NOARGS	0x20	/* options only: a stray argument is named */
 
 /* passphrase.c: terminal (no echo) or --passphrase-fd N. */
-#define CMD_PASS_TRIES	3	/* a wrong passphrase at the terminal */
 struct cmd_pass {
 	int	fd;		/* -1: the terminal */
 	int	pin_fd;		/* --token-pin-fd N; -1: the terminal */
@@ -168,6 +168,7 @@ extern const struct cmd_entry cmd_rotate_root_entry;
 extern const struct cmd_entry cmd_rotate_finish_entry;
 extern const struct cmd_entry cmd_pinset_show_entry;
 extern const struct cmd_entry cmd_pinset_verify_entry;
+extern const struct cmd_entry cmd_console_entry;
 
 /* cmd.c */
 const struct cmd_entry	*cmd_find(int, char **, int *);
@@ -264,6 +265,19 @@ struct cmd_key_opts {
 extern const struct cmd_opt cmd_key_options[];
 /* --key and at least one --share are required (the usage error). */
 int	cmd_key_quorum_check(struct cmd_ctx *, const struct cmd_key_opts *);
+
+/*
+ * cmd-sign.c: progress of a large image (bytes and rate) on stderr at a
+ * terminal; `arg` is a struct cmd_progress (sign firmware, sign batch,
+ * and a ceremony's sign step).
+ */
+struct cmd_progress {
+	const char	*name;
+	struct timespec	 start;
+	bool		 shown;
+};
+
+void	cmd_sign_progress(void *arg, uint64_t done, uint64_t total);
 
 /* A notice sink writing "keyrite: MESSAGE" to stderr (progress, steps). */
 void	cmd_notice(void *, const char *);

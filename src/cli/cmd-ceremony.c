@@ -75,6 +75,7 @@ struct cmd_cer_io {
 	struct cmd_ctx		*ctx;
 	struct cmd_cer_opts	*o;
 	struct kr_notice_sink	 ns;
+	struct cmd_progress	 prog;
 };
 
 static void
@@ -97,6 +98,17 @@ cmd_cer_say(void *arg, const struct kr_cer_step *st, size_t i, size_t n,
 	if (st->say != NULL)
 		cmd_printf(io->ctx, "   Read aloud: %s\n", st->say);
 	(void)fflush(io->ctx->out);
+}
+
+/* A long step (a large image to sign): bytes and rate, as sign batch. */
+static void
+cmd_cer_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct cmd_cer_io	*io = arg;
+
+	cmd_sign_progress(&io->prog, done, total);
+	if (done == total)
+		io->prog.shown = false;		/* the next image starts */
 }
 
 static void
@@ -176,6 +188,7 @@ cmd_cer_io_init(struct cmd_ctx *ctx, struct cmd_cer_opts *o,
 	io->say = cmd_cer_say;
 	io->print = cmd_cer_print;
 	io->witness = cmd_cer_witness;
+	io->progress = cmd_cer_progress;
 	io->ctx = cio;
 	io->actor = ctx->actor;
 }

@@ -11,14 +11,8 @@
 
 #define CMD_PROGRESS_MIN	(64ULL * 1024 * 1024)
 
-struct cmd_progress {
-	const char	*name;
-	struct timespec	 start;
-	bool		 shown;
-};
-
 /* Bytes and rate on stderr, for large images, when it is a terminal. */
-static void
+void
 cmd_sign_progress(void *arg, uint64_t done, uint64_t total)
 {
 	struct cmd_progress	*p = arg;

@@ -22,6 +22,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_ceremony_show_entry,
 	&cmd_ceremony_report_entry,
 	&cmd_ceremony_verify_report_entry,
+	&cmd_console_entry,
 	&cmd_key_generate_entry,
 	&cmd_key_list_entry,
 	&cmd_key_show_entry,

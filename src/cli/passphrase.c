@@ -143,7 +143,7 @@ pass_tty_get(const char *custodian, const char *file, bool setting,
 		    "not shown.\n", min_len);
 		*told = true;
 	}
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < KR_PASSPHRASE_TRIES; tries++) {
 		(void)snprintf(prompt, sizeof(prompt), "Custodian '%s', choose "
 		    "the passphrase for your share (%s): ", custodian, file);
 		if ((ret = pass_tty_read(prompt, PASS_WHAT, buf, cap, err)) !=
@@ -154,20 +154,11 @@ pass_tty_get(const char *custodian, const char *file, bool setting,
 		if ((ret = pass_tty_read(prompt, PASS_WHAT, again, cap, err)) !=
 		    KR_OK)
 			break;
-		if (strlen(buf) < min_len) {
-			ret = kr_err_set(err, KR_EINPUT, "the passphrase for "
-			    "custodian '%s' is too short", custodian);
-			(void)fprintf(stderr, "A passphrase must have at least "
-			    "%u characters; try again.\n", min_len);
-			continue;
-		}
-		if (strlen(buf) == strlen(again) &&
-		    kr_ct_equal(buf, again, strlen(buf)))
+		if ((ret = kr_passphrase_chosen(buf, again, min_len, custodian,
+		    err)) == KR_OK)
 			break;
-		ret = kr_err_set(err, KR_EINPUT, "the two passphrases for "
-		    "custodian '%s' did not match", custodian);
-		(void)fprintf(stderr, "The passphrases did not match; try "
-		    "again.\n");
+		kr_text_fput(stderr, err->msg, strlen(err->msg), 0);
+		(void)fputs("; try again.\n", stderr);
 	}
 	kr_secure_free(again);
 	return ret;
@@ -251,7 +242,7 @@ pass_skip(void *vctx)
 
 /*
  * A wrong passphrase typed at the terminal is asked again, up to
- * CMD_PASS_TRIES times for that share; the shares already opened are
+ * KR_PASSPHRASE_TRIES times for that share; the shares already opened are
  * kept.  From --passphrase-fd it is not: the next line is the next
  * share's.
  */
@@ -262,13 +253,13 @@ pass_retry(void *vctx, const char *custodian, const char *file,
 	struct cmd_pass	*p = vctx;
 	char		 who[256], where[768];
 
-	if (p->fd >= 0 || tries >= CMD_PASS_TRIES)
+	if (p->fd >= 0 || tries >= KR_PASSPHRASE_TRIES)
 		return false;
 	(void)fprintf(stderr, "That passphrase does not open the share of "
 	    "custodian '%s' (%s): type it again (try %u of %u).\n",
 	    kr_text_escape_str(who, sizeof(who), custodian, 0),
 	    kr_text_escape_str(where, sizeof(where), file, 0), tries + 1,
-	    CMD_PASS_TRIES);
+	    KR_PASSPHRASE_TRIES);
 	return true;
 }
 

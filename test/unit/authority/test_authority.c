@@ -397,6 +397,30 @@ START_TEST(test_format_1_unsigned_approvals)
 }
 END_TEST
 
+/* A new passphrase typed twice: the rule the terminal and console share. */
+START_TEST(test_passphrase_chosen)
+{
+	struct kr_err	e;
+
+	ck_assert_int_eq(kr_passphrase_chosen("twelve chars", "twelve chars",
+	    12, "alice", &e), KR_OK);
+	ck_assert_int_eq(kr_passphrase_chosen("eleven char", "eleven char",
+	    12, "alice", &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "custodian 'alice' is too short"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "at least 12 characters"));
+	ck_assert_int_eq(kr_passphrase_chosen("twelve chars", "twelve charz",
+	    12, "bob", &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "for custodian 'bob' did not "
+	    "match"));
+	/* a prefix is not the same passphrase */
+	ck_assert_int_eq(kr_passphrase_chosen("twelve chars", "twelve chars!",
+	    12, "bob", &e), KR_EINPUT);
+	ck_assert_int_eq(kr_passphrase_chosen("twelve chars!", "twelve chars",
+	    12, "bob", &e), KR_EINPUT);
+	ck_assert_int_eq(KR_PASSPHRASE_TRIES, 3);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -408,6 +432,7 @@ main(void)
 	tcase_add_test(tc, test_failed_generation_leaves_nothing);
 	tcase_add_test(tc, test_one_writer);
 	tcase_add_test(tc, test_format_1_unsigned_approvals);
+	tcase_add_test(tc, test_passphrase_chosen);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }

@@ -1,0 +1,229 @@
+#!/bin/sh
+# TEST-KEY-369: the inventory at the console: keys (with their quorum),
+# certificates with their revocation state (a revoked intermediate says
+# REVOKED, its detail the reason), CRLs, custodians' shares.
+# TEST-KEY-370: the audit log at the console: every row, a row's payload,
+# and verify, whose head is the one `keyrite status` prints.
+# TEST-KEY-371: '?' shows the keys on every screen, and Esc backs out of
+# every screen (also the question before a run) with nothing changed.
+# TEST-KEY-372: a ceremony's long step at the console (ota-release, a 48
+# MiB image): a progress bar with bytes and rate; the signature verifies
+# with openssl.
+# TEST-KEY-373: lines in ASCII with KEYRITE_ASCII=1, with --ascii and in
+# a locale that is not UTF-8; in UTF-8 otherwise.
+# TEST-KEY-374: a record that does not match the chain: the home screen
+# says DAMAGED STATE (in words, coloured red, without colour under
+# NO_COLOR), and a rehearsal is refused with nothing changed.
+# TEST-KEY-377: the console refused, exit 2 and nothing changed: without
+# a terminal, without a state folder, with a folder that is none, with a
+# stray argument.
+. "$(dirname "$0")/lib.sh"
+set -e
+unset KEYRITE_HOME
+
+revoking_ca "$T/s" "CN=Screens Root,O=Example Devices,C=NL"
+S="$T/s"
+run -C "$S" crl publish --issuer-key root --out "$T/root.crl" \
+    --share "$T/sh-root/a/root.share" --share "$T/sh-root/b/root.share" \
+    --passphrase-fd 3 3<"$T/ab.pw"
+[ "$rc" -eq 0 ] || fail "crl publish: $(cat "$T/err")"
+# What Esc may not change (the database's file and the writers' lock
+# aside: a close may checkpoint the one, the other names its holder).
+records() {
+	{
+		sqlite3 "$S/keyrite.db" .dump
+		find "$S" -type f ! -name 'keyrite.db*' ! -name keyrite.lock |
+		    sort | xargs sha256sum
+	} | sha256sum
+}
+before=$(records)
+
+expect 2 "the console needs a terminal" "no terminal: refused" -- \
+    -C "$S" console </dev/null
+expect 2 "no state folder: give -C STATEDIR" "no state folder: refused" -- \
+    console
+expect 2 "no keyrite state folder at $T/none" "not a state folder: refused" \
+    -- -C "$T/none" console
+expect 2 "unexpected argument 'extra'" "a stray argument: refused" -- \
+    -C "$S" console extra
+[ "$(records)" = "$before" ] && [ ! -e "$T/none" ] &&
+    ok "the refused consoles changed nothing" || fail "state changed"
+
+console "-C '$S' console"
+see "Audit head" || fail "home"
+helps=0
+# help SCREEN TEXT: '?' on the screen shows its keys, any key closes.
+help() {
+	keys '?'
+	see "Keys on this screen" && has "$2" && helps=$((helps + 1)) ||
+	    fail "no keys shown on $1"
+	keys Escape
+	sleep 0.2
+}
+help home "inventory: keys, certificates"
+keys i
+see "1 Keys" && grep -q "root  *ca  *p256  *sealed  *active" "$T/pane" ||
+    fail "keys list"
+help inventory "Tab the next list"
+keys Enter
+see "quorum  *2 of 3, share set epoch 1" && grep -q "share 1   a" "$T/pane" &&
+    ok "inventory: a key in full, with its quorum and custodians" ||
+    fail "key detail"
+help "key detail" "PgUp, PgDn"
+keys Escape 2
+see "REVOCATION" &&
+    [ "$(grep -c ' good ' "$T/pane")" -eq 2 ] &&
+    [ "$(grep -c ' REVOKED ' "$T/pane")" -eq 1 ] ||
+    fail "certificates list"
+keys Down Enter
+see "revocation  *revoked" && grep -q "subject  *CN=Sub 1" "$T/pane" &&
+    has "keyCompromise" &&
+    ok "inventory: the revoked intermediate says REVOKED, in full with its reason" ||
+    fail "revoked certificate detail"
+keys Escape 3
+see "ISSUER KEY" && grep -q "root  *1  *20" "$T/pane" &&
+    ok "inventory: the CA key's newest CRL" || fail "CRLs list"
+keys 5
+see "CUSTODIAN" && [ "$(grep -c ' root  *[123] ' "$T/pane")" -eq 3 ] &&
+    ok "inventory: the custodians' shares" || fail "custodians list"
+keys Escape a
+see "ACTOR" && grep -q "appliance.init" "$T/pane" &&
+    grep -q "crl.publish" "$T/pane" || fail "audit log"
+help "audit log" "verify: the chain"
+keys Enter
+see "Audit row" && grep -q "crl.publish" "$T/pane" &&
+    has '"crl_number":1' &&
+    ok "audit log: the rows, and one in full" || fail "audit row"
+keys Escape v
+see "INTACT" || fail "audit verify"
+head=$("$KEYRITE" -C "$S" status | sed -n 's/^audit head: *//p' |
+    sed 's/..../& /g; s/ $//')
+has "$head" && ok "audit verify at the console: intact, the head status prints" ||
+    fail "head: $head"
+keys Enter Escape c
+see "Ceremony scripts in" || fail "ceremonies"
+help ceremonies "open it"
+keys End Enter
+see "Parameters" || fail "form"
+help form "rehearse: every step checked"
+keys g
+see "parameters are not complete" && has "shares" &&
+    ok "a run with a parameter not set is refused, naming it" ||
+    fail "unset parameter"
+keys Enter
+keys End Enter
+typed "$T/pub"
+keys Up Enter
+typed "$T/newsh"
+mkdir -p "$T/pub" "$T/newsh"
+keys r
+see "Rehearsal passed" || fail "rehearsal"
+help rehearsal "Home, End"
+keys Escape g
+see "Start ceremony" || fail "run asked"
+keys Escape
+sleep 0.3
+keys Escape Escape
+see "c: ceremonies" || fail "back home"
+[ "$helps" -eq 7 ] && ok "'?' shows the keys on each of 7 screens" ||
+    fail "keys shown on $helps screens"
+[ "$(records)" = "$before" ] &&
+    ok "Esc out of every screen, the run's question included: nothing changed" ||
+    fail "the state changed"
+keys q
+see "EXIT=0" || fail "exit"
+
+# Lines: UTF-8 by default, ASCII on request or without a UTF-8 locale.
+lines() {
+	keys '?'
+	see "Keys on this screen" || return 1
+	grep -q "$1" "$T/pane" && ! grep -q "$2" "$T/pane"
+}
+console "-C '$S' console"
+lines "┌─ Keys" "+- Keys" && ok "UTF-8 lines in a UTF-8 locale" ||
+    fail "UTF-8 lines"
+console "-C '$S' console --ascii"
+lines "+- Keys" "┌" && ok "ASCII lines with --ascii" || fail "--ascii"
+CONSOLE_ENV=KEYRITE_ASCII=1
+console "-C '$S' console"
+lines "+- Keys" "┌" && ok "ASCII lines with KEYRITE_ASCII=1" ||
+    fail "KEYRITE_ASCII"
+CONSOLE_ENV=LC_ALL=C
+console "-C '$S' console"
+lines "+- Keys" "┌" && ok "ASCII lines in a locale that is not UTF-8" ||
+    fail "LC_ALL=C"
+CONSOLE_ENV=
+
+# A long step: ota-release with a 48 MiB image.
+mkdir -p "$T/rel" "$T/fwout" "$T/fwsh"
+for c in alice bob; do pass_of "$c"; done > "$T/fw.pw"
+run -C "$S" key generate fw --alg p256 --purpose firmware --threshold 2 \
+    --custodian alice --custodian bob --share-dir "$T/fwsh" \
+    --passphrase-fd 3 3<"$T/fw.pw"
+[ "$rc" -eq 0 ] || fail "firmware key: $(cat "$T/err")"
+head -c 50331648 /dev/urandom > "$T/rel/app.bin"
+printf 'version: 1\nkey: fw\nimages:\n  - file: app.bin\n    format: raw\n    output: app.sig\n' \
+    > "$T/rel/manifest.yaml"
+msha=$(sha256sum "$T/rel/manifest.yaml" | cut -d' ' -f1)
+console "-C '$S' console"
+see "Audit head" || fail "home"
+keys c
+see "Ceremony scripts in" || fail "ceremonies"
+keys Down Down Down Down Down Down Enter
+see "ota-release" || fail "ota-release form"
+for v in "$T/rel/manifest.yaml" "$msha" "$T/fwout"; do
+	keys Enter BSpace
+	typed "$v"
+	keys Down
+done
+keys Down Enter
+typed "$T/fwsh"
+keys g
+see "Start ceremony ota-release" || fail "start"
+keys y
+see "Approve what will be signed" || fail "batch approval"
+keys y
+see "Custodian 'alice', type the passphrase" || fail "alice"
+typed "$(pass_of alice)"
+see "Custodian 'bob', type the passphrase" || fail "bob"
+typed "$(pass_of bob)"
+see "The ceremony is complete" &&
+    grep -Eq '\[#+\] 48 of 48 MiB, [0-9.]+ MiB/s' "$T/pane" &&
+    ok "a long step shows a progress bar with bytes and rate" ||
+    fail "no progress bar"
+"$KEYRITE" -C "$S" key export-public fw --format pem > "$T/fw.pub"
+openssl dgst -sha256 -verify "$T/fw.pub" -signature "$T/fwout/app.sig" \
+    "$T/rel/app.bin" 2>&1 | grep -q "Verified OK" &&
+    ok "the image signed at the console verifies (openssl dgst)" ||
+    fail "openssl dgst"
+keys Enter Escape Escape q
+see "EXIT=0" || fail "exit"
+
+# A record that does not match the chain.
+sqlite3 "$S/keyrite.db" "UPDATE certificates SET subject = 'CN=Forged'
+    WHERE kind = 'root'"
+before=$(records)
+console "-C '$S' console"
+see "DAMAGED STATE" && has "nothing can be signed" || fail "no banner"
+tm capture-pane -e -p > "$T/colour"
+grep -q "$(printf '\033')\[[0-9;]*31m.*DAMAGED STATE" "$T/colour" &&
+    ok "damaged: the home screen says DAMAGED STATE, in red" ||
+    fail "banner colour"
+keys c End Enter
+see "Parameters" || fail "form"
+keys End Enter
+typed "$T/pub"
+keys Up Enter
+typed "$T/newsh"
+keys r
+see "cannot be changed now" && [ "$(records)" = "$before" ] &&
+    ok "damaged: a rehearsal is refused, nothing changed" ||
+    fail "damaged rehearsal"
+CONSOLE_ENV=NO_COLOR=1
+console "-C '$S' console"
+see "DAMAGED STATE" || fail "banner"
+tm capture-pane -e -p > "$T/colour"
+! grep -q "$(printf '\033')\[[0-9;]*3[0-7]m" "$T/colour" &&
+    ok "NO_COLOR: no colour, the banner's words the same" ||
+    fail "colour under NO_COLOR"
+finish
