@@ -51,6 +51,12 @@
 int		 kr_dn_encode(const char *, uint8_t **, size_t *,
 		    struct kr_err *) KR_WUR;
 /* Renders a DER Name for display ("CN=...,O=...,C=..."), never failing. */
+/*
+ * The value of the one attribute named `attr` ("CN", "serialNumber") in a
+ * DER Name: KR_ENOENT absent, KR_EEXIST twice, KR_EINPUT malformed.
+ */
+int		 kr_dn_value(const uint8_t *der, size_t len, const char *attr,
+		    char *out, size_t cap) KR_WUR;
 void		 kr_dn_format(const uint8_t *der, size_t len, char *out,
 		    size_t outsz);
 
@@ -257,6 +263,7 @@ struct kr_profile {
 	bool		san_allowed;		/* SANs for leaves */
 	bool		san_from_request;	/* take SANs the CSR asks for */
 	uint8_t		sha256[32];		/* of the file, its version */
+	char		device_id[16];	/* "serialNumber" (default) or "CN" */
 };
 
 /*
