@@ -220,6 +220,12 @@ struct kr_csr {
  */
 int		 kr_csr_parse(const char *label, const uint8_t *in, size_t len,
 		    struct kr_csr **out, struct kr_err *err) KR_WUR;
+/*
+ * The same without the signature check, only for bytes whose SHA-256 is
+ * that of a request kr_csr_parse accepted (a batch reads each twice).
+ */
+int		 kr_csr_parse_again(const char *label, const uint8_t *in,
+		    size_t len, struct kr_csr **out, struct kr_err *err) KR_WUR;
 void		 kr_csr_free(struct kr_csr **);
 
 /* Certificate profiles (policy/<name>.yaml; docs/profiles.md). */
