@@ -158,7 +158,6 @@ cmd_prov_end(struct cmd_prov_view *v)
 {
 	if (v->json)
 		cmd_printf(v->ctx, "%s]\n", v->n == 0 ? "[" : "");
-
 }
 
 struct cmd_prov_list_opts {
