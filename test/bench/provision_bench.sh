@@ -40,52 +40,61 @@ C=${PROVBENCH_CSRS:-/tmp/keyrite-provbench-csrs}
 T=$(mktemp -d "${TMPDIR:-/tmp}/keyrite-provbench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-# csrs ALG: N CSRs in $C/ALG (made once), device ids D0000001...
+# csrs ALG: N CSRs in $C/ALG (made once), device ids P0000001... (P-256)
+# and E0000001... (Ed25519)
 csrs() {
 	mkdir -p "$C/$1"
 	have=$(find "$C/$1" -name '*.csr' | wc -l)
 	[ "$have" -ge "$N" ] && return 0
 	echo "making $N $1 CSRs with openssl (once, kept in $C/$1)"
 	if [ "$1" = p256 ]; then
-		newkey="-newkey ec -pkeyopt ec_paramgen_curve:P-256"
+		newkey="-newkey ec -pkeyopt ec_paramgen_curve:P-256" id=P
 	else
-		newkey="-newkey ed25519"
+		newkey="-newkey ed25519" id=E
 	fi
-	export newkey C
 	seq -f '%07g' 1 "$N" | xargs -P 2 -I{} sh -c "[ -f \"$C/$1/d{}.csr\" ] ||
 	    openssl req -new $newkey -nodes -keyout /dev/null \
-	    -subj /serialNumber=D{} -out \"$C/$1/d{}.csr\" 2>/dev/null"
+	    -subj /serialNumber=$id{} -out \"$C/$1/d{}.csr\" 2>/dev/null"
 }
 
-# A folder holding the first K CSRs of ALG (links, not copies).
+# A folder holding the first K CSRs of ALG (hard links where it can).
 subset() {
 	mkdir -p "$T/in-$1-$2"
 	find "$C/$1" -name '*.csr' | sort | head -n "$2" |
-	    while read -r f; do ln -s "$f" "$T/in-$1-$2/"; done
+	    while read -r f; do ln "$f" "$T/in-$1-$2/" 2>/dev/null ||
+	    cp "$f" "$T/in-$1-$2/"; done
 }
 
-S="$T/state"
-"$KR" -C "$S" init --kdf-profile test >/dev/null
 printf 'bench passphrase a\nbench passphrase b\nbench passphrase c\n' > "$T/pw3"
 printf 'bench passphrase a\nbench passphrase b\n' > "$T/pw2"
-for k in p256 ed25519; do
-	mkdir -p "$T/sh-$k"
-	"$KR" -C "$S" key generate "ca-$k" --alg "$k" --purpose ca \
-	    --threshold 2 --custodian a --custodian b --custodian c \
-	    --share-dir "$T/sh-$k" --passphrase-fd 3 3<"$T/pw3" >/dev/null 2>&1
-	"$KR" -C "$S" cert root --key "ca-$k" --profile root \
-	    --subject "CN=Bench $k" --out "$T/ca-$k.pem" --yes \
-	    --share "$T/sh-$k/a/ca-$k.share" --share "$T/sh-$k/b/ca-$k.share" \
-	    --passphrase-fd 3 3<"$T/pw2" >/dev/null 2>&1
-done
+# state K: a state folder for the batches of K devices (a device key is
+# certified once per appliance), with a root key of each algorithm.
+state() {
+	S="$T/state-$1"
+	[ -d "$S" ] && return 0
+	"$KR" -C "$S" init --kdf-profile test >/dev/null
+	for k in p256 ed25519; do
+		mkdir -p "$T/sh-$k-$1"
+		"$KR" -C "$S" key generate "ca-$k" --alg "$k" --purpose ca \
+		    --threshold 2 --custodian a --custodian b --custodian c \
+		    --share-dir "$T/sh-$k-$1" --passphrase-fd 3 3<"$T/pw3" \
+		    >/dev/null 2>&1
+		"$KR" -C "$S" cert root --key "ca-$k" --profile root \
+		    --subject "CN=Bench $k" --out "$T/ca-$k-$1.pem" --yes \
+		    --share "$T/sh-$k-$1/a/ca-$k.share" \
+		    --share "$T/sh-$k-$1/b/ca-$k.share" \
+		    --passphrase-fd 3 3<"$T/pw2" >/dev/null 2>&1
+	done
+}
 
 # batch ALG K: provision K devices; prints "SECONDS MAXRSS_KIB"
 batch() {
+	state "$2"
 	mkdir -p "$T/out-$1-$2"
 	/usr/bin/time -f '%e %M' -o "$T/time" "$KR" -C "$S" provision batch \
 	    --issuer-key "ca-$1" --csr-dir "$T/in-$1-$2" --out-dir "$T/out-$1-$2" \
-	    --operator bench --yes --share "$T/sh-$1/a/ca-$1.share" \
-	    --share "$T/sh-$1/b/ca-$1.share" --passphrase-fd 3 3<"$T/pw2" \
+	    --operator bench --yes --share "$T/sh-$1-$2/a/ca-$1.share" \
+	    --share "$T/sh-$1-$2/b/ca-$1.share" --passphrase-fd 3 3<"$T/pw2" \
 	    >/dev/null 2>"$T/err" || { cat "$T/err" >&2; exit 1; }
 	cat "$T/time"
 }
