@@ -20,11 +20,11 @@
 #
 #   test/bench/provision_bench.sh [N]            (after ./run build)
 #
-# The device keys and CSRs are made once by openssl, two at a time, and
-# kept in $PROVBENCH_CSRS (default /tmp/keyrite-provbench-csrs) for the
-# next run: P-256 CSRs for the P-256 issuer, Ed25519 CSRs for the Ed25519
-# one.  The state folder uses `--kdf-profile test` (passphrase stretching
-# is slow on purpose and not what this measures).
+# The device keys (P-256) and CSRs are made once with Mbed TLS by
+# provision_bench and kept in $PROVBENCH_CSRS (default
+# /tmp/keyrite-provbench-csrs) for the next run; both issuers certify
+# them.  The state folders use `--kdf-profile test` (passphrase
+# stretching is slow on purpose and not what this measures).
 set -eu
 
 N=${1:-10000}
@@ -40,59 +40,51 @@ C=${PROVBENCH_CSRS:-/tmp/keyrite-provbench-csrs}
 T=$(mktemp -d "${TMPDIR:-/tmp}/keyrite-provbench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-# csrs ALG: N CSRs in $C/ALG (made once), device ids P0000001... (P-256)
-# and E0000001... (Ed25519)
+# csrs: N P-256 device CSRs in $C (made once by provision_bench csrs,
+# Mbed TLS), device ids P0000001...; both issuers certify the same set,
+# each in state folders of its own.
 csrs() {
-	mkdir -p "$C/$1"
-	have=$(find "$C/$1" -name '*.csr' | wc -l)
+	mkdir -p "$C"
+	have=$(find "$C" -name '*.csr' | wc -l)
 	[ "$have" -ge "$N" ] && return 0
-	echo "making $N $1 CSRs with openssl (once, kept in $C/$1)"
-	if [ "$1" = p256 ]; then
-		newkey="-newkey ec -pkeyopt ec_paramgen_curve:P-256" id=P
-	else
-		newkey="-newkey ed25519" id=E
-	fi
-	seq -f '%07g' 1 "$N" | xargs -P 2 -I{} sh -c "[ -f \"$C/$1/d{}.csr\" ] ||
-	    openssl req -new $newkey -nodes -keyout /dev/null \
-	    -subj /serialNumber=$id{} -out \"$C/$1/d{}.csr\" 2>/dev/null"
+	echo "making $N P-256 CSRs (once, kept in $C)"
+	rm -f "$C"/*.csr
+	"$PB" csrs "$C" "$N"
 }
 
-# A folder holding the first K CSRs of ALG (hard links where it can).
+# subset K: a folder holding the first K CSRs (hard links where it can).
 subset() {
-	mkdir -p "$T/in-$1-$2"
-	find "$C/$1" -name '*.csr' | sort | head -n "$2" |
-	    while read -r f; do ln "$f" "$T/in-$1-$2/" 2>/dev/null ||
-	    cp "$f" "$T/in-$1-$2/"; done
+	mkdir -p "$T/in-$1"
+	find "$C" -name '*.csr' | sort | head -n "$1" |
+	    while read -r f; do ln "$f" "$T/in-$1/" 2>/dev/null ||
+	    cp "$f" "$T/in-$1/"; done
 }
 
 printf 'bench passphrase a\nbench passphrase b\nbench passphrase c\n' > "$T/pw3"
 printf 'bench passphrase a\nbench passphrase b\n' > "$T/pw2"
-# state K: a state folder for the batches of K devices (a device key is
-# certified once per appliance), with a root key of each algorithm.
+# state ALG K: a state folder for the batch of K devices under a root
+# key of ALG (a device key is certified once per appliance).
 state() {
-	S="$T/state-$1"
-	[ -d "$S" ] && return 0
+	S="$T/state-$1-$2"
 	"$KR" -C "$S" init --kdf-profile test >/dev/null
-	for k in p256 ed25519; do
-		mkdir -p "$T/sh-$k-$1"
-		"$KR" -C "$S" key generate "ca-$k" --alg "$k" --purpose ca \
-		    --threshold 2 --custodian a --custodian b --custodian c \
-		    --share-dir "$T/sh-$k-$1" --passphrase-fd 3 3<"$T/pw3" \
-		    >/dev/null 2>&1
-		"$KR" -C "$S" cert root --key "ca-$k" --profile root \
-		    --subject "CN=Bench $k" --out "$T/ca-$k-$1.pem" --yes \
-		    --share "$T/sh-$k-$1/a/ca-$k.share" \
-		    --share "$T/sh-$k-$1/b/ca-$k.share" \
-		    --passphrase-fd 3 3<"$T/pw2" >/dev/null 2>&1
-	done
+	mkdir -p "$T/sh-$1-$2"
+	"$KR" -C "$S" key generate "ca-$1" --alg "$1" --purpose ca \
+	    --threshold 2 --custodian a --custodian b --custodian c \
+	    --share-dir "$T/sh-$1-$2" --passphrase-fd 3 3<"$T/pw3" \
+	    >/dev/null 2>&1
+	"$KR" -C "$S" cert root --key "ca-$1" --profile root \
+	    --subject "CN=Bench $1" --out "$T/ca-$1-$2.pem" --yes \
+	    --share "$T/sh-$1-$2/a/ca-$1.share" \
+	    --share "$T/sh-$1-$2/b/ca-$1.share" \
+	    --passphrase-fd 3 3<"$T/pw2" >/dev/null 2>&1
 }
 
 # batch ALG K: provision K devices; prints "SECONDS MAXRSS_KIB"
 batch() {
-	state "$2"
+	state "$1" "$2"
 	mkdir -p "$T/out-$1-$2"
 	/usr/bin/time -f '%e %M' -o "$T/time" "$KR" -C "$S" provision batch \
-	    --issuer-key "ca-$1" --csr-dir "$T/in-$1-$2" --out-dir "$T/out-$1-$2" \
+	    --issuer-key "ca-$1" --csr-dir "$T/in-$2" --out-dir "$T/out-$1-$2" \
 	    --operator bench --yes --share "$T/sh-$1-$2/a/ca-$1.share" \
 	    --share "$T/sh-$1-$2/b/ca-$1.share" --passphrase-fd 3 3<"$T/pw2" \
 	    >/dev/null 2>"$T/err" || { cat "$T/err" >&2; exit 1; }
@@ -109,7 +101,7 @@ ossl() {
 	fi
 	openssl req -new -x509 -key "$T/o-$1.key" -subj "/CN=OpenSSL $1" \
 	    -days 30 -out "$T/o-$1.pem" 2>/dev/null
-	find "$C/$1" -name '*.csr' | sort | head -n "$SAMPLE" > "$T/o-list"
+	find "$C" -name '*.csr' | sort | head -n "$SAMPLE" > "$T/o-list"
 	mkdir -p "$T/o-$1"
 	/usr/bin/time -f '%e' -o "$T/time" sh -c "i=0; while read -r f; do
 	    i=\$((i + 1)); openssl x509 -req -in \"\$f\" -CA \"$T/o-$1.pem\" \
@@ -118,11 +110,9 @@ ossl() {
 	cat "$T/time"
 }
 
-for k in p256 ed25519; do
-	csrs "$k"
-	subset "$k" "$SMALL"
-	subset "$k" "$N"
-done
+csrs
+subset "$SMALL"
+subset "$N"
 
 echo
 printf '%-8s %12s %12s %12s %10s %10s %9s %9s\n' issuer "batch/s" \
