@@ -602,7 +602,7 @@ int	kr_store_integrity(struct kr_store *, struct kr_err *) KR_WUR;
  * memory of a bundle's files, on which kr_store_replay and the record
  * readers run as on a state folder (`label` names the bundle).
  */
-#define KR_BUNDLE_FILES_MAX	16
+#define KR_BUNDLE_FILES_MAX	32
 struct kr_bundle_file {
 	char		name[64];
 	struct kr_buf	data;
