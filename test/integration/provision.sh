@@ -1,12 +1,13 @@
 #!/bin/sh
-# TEST-KEY-440..452: manufacturing provisioning and short-lived device
+# TEST-KEY-440..455: manufacturing provisioning and short-lived device
 # certificates (docs/provisioning.md).  1,000 CSRs made by openssl with
 # distinct keys certified under an issuing CA in one quorum unlock, each
 # certificate verified by openssl and each record's hashes compared with
 # sha256sum; device keys reused from an earlier batch or twice in a batch
 # refused and named with the state unchanged; renewal keeps the key and
 # the device id, is refused after expiry (faketime), for a revoked
-# certificate and twice; --json read by python3.
+# certificate and twice; --json read by python3; the reuse check rests
+# on records the audit chain proves; the audit bundle carries them.
 . "$(dirname "$0")/lib.sh"
 set -e
 
@@ -259,4 +260,33 @@ run -C "$S" audit verify
 [ "$rc" -eq 0 ] && grep -q "0 not backed" "$T/out" &&
     ok "TEST-KEY-452: audit verify accepts every batch's approvals" ||
     fail "TEST-KEY-452: audit verify after renewals (exit $rc)"
+
+# --- TEST-KEY-454: the reuse check rests on records the chain proves -------
+# A certificate row deleted behind keyrite's back (to let its key be
+# certified again) stops the batch before anything is asked.
+cp -a "$S" "$T/tampered"
+sqlite3 "$T/tampered/keyrite.db" "DELETE FROM provisioning WHERE cert_id =
+    (SELECT id FROM certificates WHERE serial = '$(lower "$(cert_serial_der \
+    "$T/devs/SN0011.crt")")'); DELETE FROM certificates WHERE serial =
+    '$(lower "$(cert_serial_der "$T/devs/SN0011.crt")")'"
+mkdir -p "$T/csr4" "$T/devs4"
+cp "$T/csr/d0011.csr" "$T/csr4/"
+S_REAL=$S S="$T/tampered"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr4" --out-dir "$T/devs4" --yes
+refused 1 "TEST-KEY-454: a deleted certificate record does not let its key be certified again" \
+    "do not match its audit chain" "certificates"
+S=$S_REAL
+
+# --- TEST-KEY-455: the audit bundle carries the provisioning records ------
+run -C "$S" audit export --out "$T/bundle"
+[ "$rc" -eq 0 ] && [ -s "$T/bundle/provisioning.jsonl" ] &&
+    [ -s "$T/bundle/renewals.jsonl" ] &&
+    run audit verify --bundle "$T/bundle" && [ "$rc" -eq 0 ] &&
+    python3 "$SRCDIR/test/tools/verify_bundle.py" "$T/bundle" >/dev/null &&
+    [ "$(wc -l < "$T/bundle/provisioning.jsonl")" -eq \
+    "$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM provisioning")" ] &&
+    ok "TEST-KEY-455: audit export carries provisioning and renewals; both verifiers accept it" ||
+    fail "TEST-KEY-455: audit bundle with provisioning records (exit $rc)"
 finish
