@@ -309,15 +309,19 @@ kr_prov_spki_cmp(const void *a, const void *b)
 {
 	const struct kr_prov_item	*x = *(const struct kr_prov_item *const *)a;
 	const struct kr_prov_item	*y = *(const struct kr_prov_item *const *)b;
+	int				 c = memcmp(x->spki_sha, y->spki_sha, 32);
 
-	return memcmp(x->spki_sha, y->spki_sha, 32);
+	return c != 0 ? c : strcmp(x->name, y->name);
 }
 
 static int
 kr_prov_dev_cmp(const void *a, const void *b)
 {
-	return strcmp((*(const struct kr_prov_item *const *)a)->device,
-	    (*(const struct kr_prov_item *const *)b)->device);
+	const struct kr_prov_item	*x = *(const struct kr_prov_item *const *)a;
+	const struct kr_prov_item	*y = *(const struct kr_prov_item *const *)b;
+	int				 c = strcmp(x->device, y->device);
+
+	return c != 0 ? c : strcmp(x->name, y->name);
 }
 
 /* No key and no device twice in the batch (both named). */
@@ -332,6 +336,7 @@ kr_prov_twice(struct kr_prov *pv, struct kr_err *err)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	for (i = 0; i < pv->n; i++)
 		ix[i] = &pv->items[i];
+	/* Ties are broken by file name, so the pair is named in order. */
 	qsort(ix, pv->n, sizeof(*ix), kr_prov_spki_cmp);
 	for (i = 1; i < pv->n && ret == KR_OK; i++)
 		if (memcmp(ix[i - 1]->spki_sha, ix[i]->spki_sha, 32) == 0)
