@@ -519,7 +519,7 @@ void		 kr_issue_result_free(struct kr_issue_result *);
  * provisioning record, audit row) and write the certificate and its
  * record file.  A failure half-way keeps the devices before it.
  */
-#define KR_PROV_BATCH_MAX	100000
+#define KR_PROV_BATCH_MAX	50000
 
 struct kr_prov_req {
 	const char	*issuer_key;
