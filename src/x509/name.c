@@ -479,20 +479,31 @@ dn_scan_value(uint8_t tag, const struct kr_slice *v, struct kr_dn_text *t)
 	}
 }
 
+/* One AttributeTypeAndValue of a SET: its type, and its value's tag. */
+static int
+dn_atav_read(struct kr_der *set, struct kr_oid *oid, uint8_t *tag,
+    struct kr_slice *v, struct kr_slice *whole)
+{
+	struct kr_der	atav;
+
+	if (kr_der_enter(set, KR_DER_SEQUENCE, &atav) != KR_OK ||
+	    kr_der_get_oid(&atav, oid) != KR_OK ||
+	    kr_der_get_any(&atav, tag, v, whole) != KR_OK ||
+	    kr_der_done(&atav) != KR_OK)
+		return KR_EINPUT;
+	return KR_OK;
+}
+
 static int
 dn_walk_atav(struct kr_der *set, struct dn_out *o, struct kr_dn_text *t)
 {
-	struct kr_der	 atav;
 	struct kr_oid	 oid;
 	struct kr_slice	 v, whole;
 	const char	*name;
 	char		 dotted[96];
 	uint8_t		 tag;
 
-	if (kr_der_enter(set, KR_DER_SEQUENCE, &atav) != KR_OK ||
-	    kr_der_get_oid(&atav, &oid) != KR_OK ||
-	    kr_der_get_any(&atav, &tag, &v, &whole) != KR_OK ||
-	    kr_der_done(&atav) != KR_OK)
+	if (dn_atav_read(set, &oid, &tag, &v, &whole) != KR_OK)
 		return KR_EINPUT;
 	if ((name = kr_dn_attr_name(&oid)) == NULL) {
 		kr_oid_dotted(oid.der, oid.len, dotted, sizeof(dotted));
@@ -603,16 +614,12 @@ static int
 dn_value_atav(struct kr_der *set, const char *attr, char *out, size_t cap,
     int *found)
 {
-	struct kr_der	 atav;
 	struct kr_oid	 oid;
 	struct kr_slice	 v, whole;
 	const char	*name;
 	uint8_t		 tag;
 
-	if (kr_der_enter(set, KR_DER_SEQUENCE, &atav) != KR_OK ||
-	    kr_der_get_oid(&atav, &oid) != KR_OK ||
-	    kr_der_get_any(&atav, &tag, &v, &whole) != KR_OK ||
-	    kr_der_done(&atav) != KR_OK)
+	if (dn_atav_read(set, &oid, &tag, &v, &whole) != KR_OK)
 		return KR_EINPUT;
 	if ((name = kr_dn_attr_name(&oid)) == NULL || strcmp(name, attr) != 0)
 		return KR_OK;
