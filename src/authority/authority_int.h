@@ -332,6 +332,9 @@ int	kr_issue_leaf(struct kr_issue *, const struct kr_leaf *,
 int	kr_issue_leaf_sign(struct kr_issue *, struct kr_signer *,
 	    struct kr_err *) KR_WUR;
 int	kr_issue_leaf_insert(struct kr_issue *, struct kr_err *) KR_WUR;
+int	kr_issue_leaf_record(struct kr_issue *, const char *, int64_t,
+	    const struct kr_issue_req *, struct kr_quorum_report *,
+	    struct kr_err *) KR_WUR;
 void	kr_issue_leaf_cert(const struct kr_issue *, const uint8_t **,
 	    size_t *);
 const struct kr_cert_fields *kr_issue_leaf_fields_get(const struct kr_issue *);

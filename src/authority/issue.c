@@ -36,6 +36,8 @@ struct kr_issue {
 	struct kr_cert_request		 rq;
 	struct kr_issue_req		 leaf_req;	/* kr_issue_open */
 	struct kr_issue_result		 leaf_res;
+	const char			*renews;	/* cert renew: the old serial */
+	int64_t				 renews_id;	/* and its record */
 };
 
 
@@ -653,6 +655,8 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	kr_json_begin(&j);
 	kr_json_str(&j, "kind", is->kind);
 	kr_json_str(&j, "serial", is->res->serial);
+	if (is->renews != NULL)
+		kr_json_str(&j, "renews", is->renews);
 	kr_json_str(&j, "subject", is->res->subject);
 	kr_json_str(&j, "profile", is->profile.name);
 	kr_json_hex(&j, "profile_sha256", is->profile.sha256,
@@ -670,7 +674,8 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	kr_approvals_json(&j, is->res->quorum, 0);
 	kr_json_str(&j, "operator", is->req->actor);
 	ret = kr_audit_record(is->app, actor[0] != '\0' ? actor :
-	    is->req->actor, kr_issue_event(is->req->kind), kr_json_end(&j),
+	    is->req->actor, is->renews != NULL ? "cert.renew" :
+	    kr_issue_event(is->req->kind), kr_json_end(&j),
 	    &is->res->audit_seq, err);
 	kr_json_free(&j);
 	return ret;
@@ -724,6 +729,22 @@ kr_issue_output(struct kr_issue *is, struct kr_err *err)
 	return ret;
 }
 
+/* cert renew: the new certificate's record points to the old one. */
+static int
+kr_issue_renewal(struct kr_issue *is, struct kr_err *err)
+{
+	int64_t	id;
+	int	ret;
+
+	if (is->renews == NULL)
+		return KR_OK;
+	if ((ret = kr_store_cert_id(is->app->store, is->issuer.id,
+	    is->res->serial, &id, err)) != KR_OK)
+		return ret;
+	return kr_store_renewal_insert(is->app->store, id, is->renews_id,
+	    is->now, err);
+}
+
 /* Record first, then release: a crash between leaves it unreleased. */
 static int
 kr_issue_record(struct kr_issue *is, struct kr_err *err)
@@ -740,6 +761,7 @@ kr_issue_record(struct kr_issue *is, struct kr_err *err)
 		return ret;
 	kr_signals_hold(&sig);
 	if ((ret = kr_issue_insert(is, err)) != KR_OK ||
+	    (ret = kr_issue_renewal(is, err)) != KR_OK ||
 	    (ret = kr_issue_audit(is, err)) != KR_OK ||
 	    (ret = kr_store_commit(is->app->store, err)) != KR_OK) {
 		kr_store_rollback(is->app->store);
@@ -1390,4 +1412,27 @@ kr_issue_close(struct kr_issue **isp)
 	free(is->f);
 	free(is);
 	*isp = NULL;
+}
+
+/*
+ * cert renew: the leaf just signed recorded as a renewal of certificate
+ * `renews` (its row `renews_id`) with its audit row (`cert.renew`, the
+ * approvals of quorum q), then written to `out`, as `cert issue` does.
+ */
+int
+kr_issue_leaf_record(struct kr_issue *is, const char *renews,
+    int64_t renews_id, const struct kr_issue_req *out,
+    struct kr_quorum_report *q, struct kr_err *err)
+{
+	int	ret;
+
+	is->renews = renews;
+	is->renews_id = renews_id;
+	is->leaf_req.out_path = out->out_path;
+	is->leaf_req.der = out->der;
+	is->leaf_req.actor = out->actor;
+	is->leaf_res.quorum = q;
+	ret = kr_issue_record(is, err);
+	is->leaf_res.quorum = NULL;
+	return ret;
 }

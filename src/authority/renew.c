@@ -149,88 +149,54 @@ kr_renew_preview(struct kr_renew *rn, struct kr_preview *pv)
 	kr_preview_text(pv, "TBS SHA-256", "%s", r->tbs_sha256);
 }
 
+/* The new certificate recorded as a renewal, then written. */
 static int
-kr_renew_audit(struct kr_renew *rn, struct kr_err *err)
+kr_renew_record(struct kr_renew *rn, const struct kr_issue_result *r,
+    struct kr_err *err)
 {
-	const char	*names[KR_CUSTODIANS_MAX];
-	char		 actor[1024];
-	struct kr_json	 j;
-	size_t		 k;
-	int		 ret;
+	struct kr_quorum_report	*q = rn->res->quorum;
+	struct kr_issue_req	 out;
+	int			 ret;
 
-	kr_quorum_approvers(rn->res->quorum, names, &k, actor, sizeof(actor));
-	kr_json_begin(&j);
-	kr_json_str(&j, "kind", "leaf");
-	kr_json_str(&j, "serial", rn->res->serial);
-	kr_json_str(&j, "renews", rn->old.serial);
-	kr_json_str(&j, "subject", rn->res->subject);
-	kr_json_str(&j, "profile", rn->old.profile);
-	kr_json_str(&j, "issuer_key", rn->issuer.name);
-	kr_json_str(&j, "spki_sha256", rn->res->spki_sha256);
-	kr_json_str(&j, "tbs_sha256", rn->res->tbs_sha256);
-	kr_json_str(&j, "cert_sha256", rn->res->cert_sha256);
-	kr_json_str(&j, "not_before", rn->res->not_before);
-	kr_json_str(&j, "not_after", rn->res->not_after);
-	kr_json_str_array(&j, "approved_by", names, k);
-	kr_approvals_json(&j, rn->res->quorum, 0);
-	kr_json_str(&j, "operator", rn->req->actor);
-	ret = kr_audit_record(rn->app, actor[0] != '\0' ? actor :
-	    rn->req->actor, "cert.renew", kr_json_end(&j), &rn->res->audit_seq,
+	memset(&out, 0, sizeof(out));
+	out.out_path = rn->req->out_path;
+	out.der = rn->req->der;
+	out.actor = rn->req->actor;
+	ret = kr_issue_leaf_record(rn->is, rn->old.serial, rn->old.id, &out, q,
 	    err);
-	kr_json_free(&j);
+	/* Its hashes and audit entry, as recorded. */
+	*rn->res = *r;
+	rn->res->quorum = q;
+	rn->res->signed_ok = ret == KR_OK;
 	return ret;
 }
 
+/* The custodians approve the TBS they were shown; then sign, record. */
 static int
-kr_renew_output(struct kr_renew *rn, struct kr_err *err)
+kr_renew_sign(struct kr_renew *rn, const struct kr_passphrase_source *src,
+    const struct kr_issue_result *r, struct kr_err *err)
 {
-	const uint8_t	*der;
-	char		*pem;
-	size_t		 len;
-	int		 ret;
+	struct kr_approval_subject	 sub;
+	struct kr_signer		*s = NULL;
+	uint8_t				 tbs_dig[32];
+	int				 ret;
 
-	kr_issue_leaf_cert(rn->is, &der, &len);
-	if (rn->req->der)
-		return kr_media_write(KR_ART_CERTIFICATE, rn->req->out_path,
-		    der, len, KR_FILE_NOREPLACE, err);
-	if ((pem = kr_pem_encode("CERTIFICATE", der, len)) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_media_write(KR_ART_CERTIFICATE, rn->req->out_path, pem,
-	    strlen(pem), KR_FILE_NOREPLACE, err);
-	free(pem);
-	return ret;
-}
-
-static int
-kr_renew_record(struct kr_renew *rn, struct kr_err *err)
-{
-	struct kr_sigmask	sig;
-	int64_t			id;
-	int			ret;
-
-	if ((ret = kr_store_begin(rn->app->store, err)) != KR_OK)
+	if ((ret = kr_hex_decode(tbs_dig, sizeof(tbs_dig), r->tbs_sha256)) !=
+	    KR_OK)
+		return kr_err_set(err, KR_EINTERNAL, "the TBS hash is not hex");
+	memset(&sub, 0, sizeof(sub));
+	sub.op = "cert.renew";
+	sub.digests = tbs_dig;
+	sub.n = 1;
+	if ((ret = kr_authority_unlock_report(rn->app, rn->issuer.name,
+	    rn->req->shares, rn->req->nshares, src, &sub, &rn->res->quorum, &s,
+	    err)) != KR_OK)
 		return ret;
-	kr_signals_hold(&sig);
-	if ((ret = kr_issue_leaf_insert(rn->is, err)) != KR_OK ||
-	    (ret = kr_store_cert_id(rn->app->store, rn->issuer.id,
-	    rn->res->serial, &id, err)) != KR_OK ||
-	    (ret = kr_store_renewal_insert(rn->app->store, id, rn->old.id,
-	    kr_time_now(), err)) != KR_OK ||
-	    (ret = kr_renew_audit(rn, err)) != KR_OK ||
-	    (ret = kr_store_commit(rn->app->store, err)) != KR_OK) {
-		kr_store_rollback(rn->app->store);
-		kr_signals_release(&sig);
-		return ret;
-	}
-	ret = kr_renew_output(rn, err);
-	kr_signals_release(&sig);
+	ret = kr_issue_leaf_sign(rn->is, s, err);
+	kr_signer_free(&s);
 	if (ret != KR_OK)
-		return kr_out_failed(err, "certificate %s (renewing %s) was "
-		    "signed and recorded but not written. Write it again with "
-		    "`keyrite -C %s cert show %s --out %s%s`.", rn->res->serial,
-		    rn->old.serial, rn->app->dir, rn->res->serial,
-		    rn->req->out_path, rn->req->der ? " --der" : "");
-	return KR_OK;
+		return ret;
+	return kr_renew_record(rn, r, err);
 }
 
 static int
@@ -238,12 +204,9 @@ kr_renew_run(struct kr_renew *rn, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
 	const struct kr_issue_result	*r;
-	struct kr_approval_subject	 sub;
 	struct kr_preview		 pv;
-	struct kr_signer		*s = NULL;
 	struct kr_cert			*c = NULL;
 	struct kr_leaf			 lf;
-	uint8_t				 tbs_dig[32];
 	int				 ret;
 
 	if ((ret = kr_renew_find(rn, err)) != KR_OK ||
@@ -263,24 +226,8 @@ kr_renew_run(struct kr_renew *rn, const struct kr_passphrase_source *src,
 	kr_renew_preview(rn, &pv);
 	ret = kr_preview_confirm(src, &pv, true, err);
 	kr_preview_free(&pv);
-	if (ret != KR_OK || (ret = kr_hex_decode(tbs_dig, sizeof(tbs_dig),
-	    r->tbs_sha256)) != KR_OK)
-		goto out;
-	memset(&sub, 0, sizeof(sub));
-	sub.op = "cert.renew";
-	sub.digests = tbs_dig;
-	sub.n = 1;
-	if ((ret = kr_authority_unlock_report(rn->app, rn->issuer.name,
-	    rn->req->shares, rn->req->nshares, src, &sub, &rn->res->quorum, &s,
-	    err)) != KR_OK)
-		goto out;
-	ret = kr_issue_leaf_sign(rn->is, s, err);
-	kr_signer_free(&s);
-	if (ret != KR_OK)
-		goto out;
-	memcpy(rn->res->cert_sha256, r->cert_sha256, sizeof(r->cert_sha256));
-	if ((ret = kr_renew_record(rn, err)) == KR_OK)
-		rn->res->signed_ok = true;
+	if (ret == KR_OK)
+		ret = kr_renew_sign(rn, src, r, err);
 out:
 	kr_cert_free(&c);
 	return ret;
