@@ -589,6 +589,8 @@ kr_prov_audit(struct kr_prov *pv, const struct kr_prov_item *it,
 	kr_json_str(&j, "serial", r->serial);
 	kr_json_str(&j, "subject", r->subject);
 	kr_json_str(&j, "profile", kr_issue_profile(pv->is)->name);
+	kr_json_hex(&j, "profile_sha256", kr_issue_profile(pv->is)->sha256,
+	    sizeof(kr_issue_profile(pv->is)->sha256));
 	kr_json_str(&j, "issuer_key", kr_issue_issuer(pv->is)->name);
 	kr_json_str(&j, "spki_sha256", r->spki_sha256);
 	kr_json_str(&j, "tbs_sha256", r->tbs_sha256);
