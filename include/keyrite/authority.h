@@ -534,6 +534,70 @@ int		 kr_authority_issue(struct kr_appliance *app,
 /* Frees what the operation put in the result (before it is used again). */
 void		 kr_issue_result_free(struct kr_issue_result *);
 
+/*
+ * Manufacturing provisioning (docs/provisioning.md): device certificates
+ * for a folder of CSRs, or renewals of the device certificates expiring
+ * soon, with one quorum unlock.  Every CSR is checked first (signature,
+ * device id, a key never certified here before, no key or device twice
+ * in the batch, every output); the custodians approve the batch's
+ * digest; then per device: sign, verify, record (certificate,
+ * provisioning record, audit row) and write the certificate and its
+ * record file.  A failure half-way keeps the devices before it.
+ */
+#define KR_PROV_BATCH_MAX	50000
+
+struct kr_prov_req {
+	const char	*issuer_key;
+	const char	*profile;
+	const char	*csr_dir;	/* new devices; NULL when renewing */
+	unsigned	 renew_within_days;	/* renewals (csr_dir NULL) */
+	const char	*out_dir;
+	const char	*operator;
+	const char	*line;		/* NULL: none */
+	unsigned	 days;		/* 0: the profile's default */
+	const char *const *shares;
+	size_t		 nshares;
+	const char	*actor;
+	bool		 dry_run;	/* check and show; sign nothing */
+};
+
+struct kr_prov_result {
+	char			 batch[33];
+	char			 batch_sha256[65];
+	size_t			 total;
+	size_t			 done;
+	char			 failed[KR_DEVICE_ID_MAX + 1];	/* device */
+	struct kr_quorum_report	*quorum;	/* kr_prov_result_free */
+};
+
+int		 kr_authority_provision(struct kr_appliance *,
+		    const struct kr_prov_req *,
+		    const struct kr_passphrase_source *,
+		    struct kr_prov_result *, struct kr_err *) KR_WUR;
+void		 kr_prov_result_free(struct kr_prov_result *);
+
+/*
+ * cert renew: the same key and subject certified again with a new
+ * validity (the profile's), before the old certificate expires; refused
+ * for a revoked or held one, or one already renewed.  Recorded as a
+ * renewal of the old serial.
+ */
+struct kr_renew_req {
+	const char	*serial;
+	const char	*issuer_key;	/* NULL: the one issuer with it */
+	unsigned	 days;		/* 0: the profile's default */
+	const char	*out_path;
+	bool		 der;
+	const char *const *shares;
+	size_t		 nshares;
+	const char	*actor;
+};
+
+int		 kr_authority_renew(struct kr_appliance *,
+		    const struct kr_renew_req *,
+		    const struct kr_passphrase_source *,
+		    struct kr_issue_result *, struct kr_err *) KR_WUR;
+
 /* Revocation (docs/revocation.md). */
 struct kr_revoke_req {
 	const char	*issuer_key;

@@ -34,8 +34,9 @@ enum kr_artifact {
 	 */
 	KR_ART_BACKUP_FILE,
 	KR_ART_CHECKSUMS,	/* an export's SHA256SUMS */
+	KR_ART_PROV_RECORD,	/* a device's provisioning record (YAML) */
 };
-#define KR_ART_LAST	KR_ART_CHECKSUMS	/* one past it is no type */
+#define KR_ART_LAST	KR_ART_PROV_RECORD	/* one past it is no type */
 
 const char	*kr_artifact_name(enum kr_artifact);
 

@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	10
+#define KR_STORE_SCHEMA_VERSION	11
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -269,6 +269,58 @@ int	kr_store_cert_for_key(struct kr_store *st, const char *spki_sha256,
 /* Whether a serial is already used by an issuing key. */
 int	kr_store_serial_used(struct kr_store *st, const uint8_t *issuer_key_id,
 	    const char *serial, bool *used, struct kr_err *err) KR_WUR;
+
+/*
+ * Manufacturing provisioning (schema v11): a device certificate made by
+ * `provision batch`, with the hashes of what was written for it.
+ */
+#define KR_DEVICE_ID_MAX	64
+#define KR_OPERATOR_MAX		128
+#define KR_LINE_MAX		64
+
+struct kr_prov_rec {
+	int64_t		id;
+	char		device_id[KR_DEVICE_ID_MAX + 1];
+	int64_t		cert_id;
+	char		identity_sha256[65];	/* the device certificate */
+	char		bootstrap_sha256[65];	/* its issuing CA's certificate */
+	char		operator[KR_OPERATOR_MAX + 1];
+	char		line[KR_LINE_MAX + 1];	/* "" when none */
+	char		batch[33];
+	char		record_sha256[65];	/* the record file */
+	int64_t		created;
+	/* On read, from the certificate and renewal records: */
+	char		serial[41];
+	uint8_t		issuer_key_id[KR_STORE_ID_BYTES];
+	int64_t		not_after;
+	char		renews[41];		/* serial renewed, "" if none */
+};
+
+/* Inserts a row (its cert_id a recorded certificate) and binds it. */
+int	kr_store_prov_insert(struct kr_store *, const struct kr_prov_rec *,
+	    struct kr_err *) KR_WUR;
+typedef int kr_prov_cb(const struct kr_prov_rec *, void *);
+/* A device's records, oldest first. */
+int	kr_store_prov_by_device(struct kr_store *, const char *, kr_prov_cb *,
+	    void *, struct kr_err *) KR_WUR;
+/* A batch's records, in the order they were made. */
+int	kr_store_prov_by_batch(struct kr_store *, const char *, kr_prov_cb *,
+	    void *, struct kr_err *) KR_WUR;
+/* The record of a certificate; KR_ENOENT when it has none. */
+int	kr_store_prov_by_cert(struct kr_store *, int64_t, struct kr_prov_rec *,
+	    struct kr_err *) KR_WUR;
+/*
+ * Renewals: certificate cert_id renews certificate renews_id (one renewal
+ * per certificate: KR_EEXIST otherwise).  kr_store_renewal_of gives the
+ * id of the certificate that renewed `renews_id` (KR_ENOENT: none).
+ */
+int	kr_store_renewal_insert(struct kr_store *, int64_t, int64_t, int64_t,
+	    struct kr_err *) KR_WUR;
+int	kr_store_renewal_of(struct kr_store *, int64_t, int64_t *,
+	    struct kr_err *) KR_WUR;
+/* The id of the certificate an issuer recorded with this serial. */
+int	kr_store_cert_id(struct kr_store *, const uint8_t *, const char *,
+	    int64_t *, struct kr_err *) KR_WUR;
 
 /* Revocation (schema v3). */
 #define KR_STORE_SERIAL_MAX	20
@@ -550,7 +602,7 @@ int	kr_store_integrity(struct kr_store *, struct kr_err *) KR_WUR;
  * memory of a bundle's files, on which kr_store_replay and the record
  * readers run as on a state folder (`label` names the bundle).
  */
-#define KR_BUNDLE_FILES_MAX	16
+#define KR_BUNDLE_FILES_MAX	32
 struct kr_bundle_file {
 	char		name[64];
 	struct kr_buf	data;

@@ -51,6 +51,12 @@
 int		 kr_dn_encode(const char *, uint8_t **, size_t *,
 		    struct kr_err *) KR_WUR;
 /* Renders a DER Name for display ("CN=...,O=...,C=..."), never failing. */
+/*
+ * The value of the one attribute named `attr` ("CN", "serialNumber") in a
+ * DER Name: KR_ENOENT absent, KR_EEXIST twice, KR_EINPUT malformed.
+ */
+int		 kr_dn_value(const uint8_t *der, size_t len, const char *attr,
+		    char *out, size_t cap) KR_WUR;
 void		 kr_dn_format(const uint8_t *der, size_t len, char *out,
 		    size_t outsz);
 
@@ -216,6 +222,12 @@ struct kr_csr {
  */
 int		 kr_csr_parse(const char *label, const uint8_t *in, size_t len,
 		    struct kr_csr **out, struct kr_err *err) KR_WUR;
+/*
+ * The same without the signature check, only for bytes whose SHA-256 is
+ * that of a request kr_csr_parse accepted (a batch reads each twice).
+ */
+int		 kr_csr_parse_again(const char *label, const uint8_t *in,
+		    size_t len, struct kr_csr **out, struct kr_err *err) KR_WUR;
 void		 kr_csr_free(struct kr_csr **);
 
 /* Certificate profiles (policy/<name>.yaml; docs/profiles.md). */
@@ -259,6 +271,7 @@ struct kr_profile {
 	bool		san_allowed;		/* SANs for leaves */
 	bool		san_from_request;	/* take SANs the CSR asks for */
 	uint8_t		sha256[32];		/* of the file, its version */
+	char		device_id[16];	/* "serialNumber" (default) or "CN" */
 };
 
 /*

@@ -175,6 +175,8 @@ av_artifact_member(const char *op)
 		return "tbs_sha256";
 	if (strncmp(op, "sign.", 5) == 0)
 		return "input_sha256";
+	if (strncmp(op, "provision.", 10) == 0)
+		return "batch_sha256";
 	if (strcmp(op, "quorum.reshare") == 0)
 		return "new_set_sha256";
 	if (strcmp(op, "policy.update") == 0)

@@ -350,6 +350,44 @@ int	kr_chain_for_key(struct kr_appliance *, const char *, const uint8_t *,
 void	kr_chain_free(struct kr_chain *);
 
 /*
+ * issue.c: leaves issued in a loop (provision batch, cert renew): the
+ * issuer, profile and chain loaded once by kr_issue_open, then for each
+ * leaf kr_issue_leaf (fields, TBS, lint: nothing signed yet),
+ * kr_issue_leaf_sign (after the quorum) and kr_issue_leaf_insert (inside
+ * the caller's transaction).
+ */
+struct kr_issue;
+struct kr_leaf {
+	const char		*label;		/* names it in messages */
+	const uint8_t		*subject;	/* DER Name */
+	size_t			 subject_len;
+	const uint8_t		*spki;
+	size_t			 spki_len;
+	const struct kr_gn	*san;
+	size_t			 nsan;
+};
+
+int	kr_issue_open(struct kr_appliance *, const char *, const char *,
+	    unsigned, struct kr_issue **, struct kr_err *) KR_WUR;
+int	kr_issue_leaf(struct kr_issue *, const struct kr_leaf *,
+	    const struct kr_issue_result **, struct kr_err *) KR_WUR;
+int	kr_issue_leaf_sign(struct kr_issue *, struct kr_signer *,
+	    struct kr_err *) KR_WUR;
+int	kr_issue_leaf_insert(struct kr_issue *, struct kr_err *) KR_WUR;
+int	kr_issue_leaf_record(struct kr_issue *, const char *, int64_t,
+	    const struct kr_issue_req *, struct kr_quorum_report *,
+	    struct kr_err *) KR_WUR;
+void	kr_issue_leaf_cert(const struct kr_issue *, const uint8_t **,
+	    size_t *);
+const struct kr_cert_fields *kr_issue_leaf_fields_get(const struct kr_issue *);
+const struct kr_key_rec *kr_issue_issuer(const struct kr_issue *);
+const struct kr_profile *kr_issue_profile(const struct kr_issue *);
+const struct kr_cert *kr_issue_ca_cert(const struct kr_issue *);
+void	kr_issue_close(struct kr_issue **);
+/* renew.c: the leaf an existing certificate renews (subject, key, SANs). */
+void	kr_renew_leaf(const struct kr_cert *, const char *, struct kr_leaf *);
+
+/*
  * policyset.c: the policy files as a set: chosen and installed at init,
  * pinned by their SHA-256 in audit row 1 or the newest policy.update row,
  * checked against that row at every open.

@@ -38,6 +38,10 @@ struct kr_issue {
 	const struct kr_quorum_report	*q;
 	size_t				 item;
 	const char			*event;	/* NULL: the kind's */
+	struct kr_issue_req		 leaf_req;	/* kr_issue_open */
+	struct kr_issue_result		 leaf_res;
+	const char			*renews;	/* cert renew: the old serial */
+	int64_t				 renews_id;	/* and its record */
 };
 
 
@@ -618,13 +622,16 @@ kr_issue_sign(struct kr_issue *is, struct kr_signer *s, struct kr_err *err)
 	if ((ret = kr_cert_parse("the new certificate", is->cert,
 	    is->cert_len, &back, err)) != KR_OK)
 		return ret;
+	/* The verified signature over the linted TBS, as parsed back. */
 	if (back->tbs.len != is->tbs_len ||
 	    memcmp(back->tbs.p, is->tbs, is->tbs_len) != 0)
 		ret = kr_err_set(err, KR_EINTERNAL, "the signed certificate's "
 		    "TBS differs from the linted one: nothing was recorded");
-	else
-		ret = kr_cert_verify_signature(back, is->issuer.spki,
-		    is->issuer.spki_len, err);
+	else if (back->f.sig_alg != is->f->sig_alg || back->sig.len != siglen ||
+	    memcmp(back->sig.p, sig, siglen) != 0)
+		ret = kr_err_set(err, KR_EINTERNAL, "the signed certificate "
+		    "does not carry the signature that was verified: nothing "
+		    "was recorded");
 	kr_cert_free(&back);
 	return ret;
 }
@@ -652,6 +659,8 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	kr_json_begin(&j);
 	kr_json_str(&j, "kind", is->kind);
 	kr_json_str(&j, "serial", is->res->serial);
+	if (is->renews != NULL)
+		kr_json_str(&j, "renews", is->renews);
 	kr_json_str(&j, "subject", is->res->subject);
 	kr_json_str(&j, "profile", is->profile.name);
 	kr_json_hex(&j, "profile_sha256", is->profile.sha256,
@@ -669,7 +678,8 @@ kr_issue_audit(struct kr_issue *is, struct kr_err *err)
 	kr_approvals_json(&j, is->q, is->item);
 	kr_json_str(&j, "operator", is->req->actor);
 	ret = kr_audit_record(is->app, actor[0] != '\0' ? actor :
-	    is->req->actor, is->event != NULL ? is->event :
+	    is->req->actor, is->renews != NULL ? "cert.renew" :
+	    is->event != NULL ? is->event :
 	    kr_issue_event(is->req->kind), kr_json_end(&j),
 	    &is->res->audit_seq, err);
 	kr_json_free(&j);
@@ -724,6 +734,22 @@ kr_issue_output(struct kr_issue *is, struct kr_err *err)
 	return ret;
 }
 
+/* cert renew: the new certificate's record points to the old one. */
+static int
+kr_issue_renewal(struct kr_issue *is, struct kr_err *err)
+{
+	int64_t	id;
+	int	ret;
+
+	if (is->renews == NULL)
+		return KR_OK;
+	if ((ret = kr_store_cert_id(is->app->store, is->issuer.id,
+	    is->res->serial, &id, err)) != KR_OK)
+		return ret;
+	return kr_store_renewal_insert(is->app->store, id, is->renews_id,
+	    is->now, err);
+}
+
 /* The certificate row and its audit row, in the caller's transaction. */
 int
 kr_issue_store(struct kr_issue *is, struct kr_err *err)
@@ -736,6 +762,8 @@ kr_issue_store(struct kr_issue *is, struct kr_err *err)
 		return kr_err_set(err, ret, "cannot hash the certificate");
 	kr_hex_encode(is->res->cert_sha256, dig, sizeof(dig));
 	if ((ret = kr_issue_insert(is, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_issue_renewal(is, err)) != KR_OK)
 		return ret;
 	return kr_issue_audit(is, err);
 }
@@ -1322,4 +1350,198 @@ kr_issue_result_free(struct kr_issue_result *res)
 {
 	if (res != NULL)
 		kr_quorum_report_free(&res->quorum);
+}
+
+/*
+ * Leaves issued in a loop (provision.c, renew.c): the issuer, profile and
+ * chain loaded once, then one leaf after another from a subject name, a
+ * key and alternative names, each built and linted like `cert issue`.
+ */
+int
+kr_issue_open(struct kr_appliance *app, const char *issuer_key,
+    const char *profile, unsigned days, struct kr_issue **out,
+    struct kr_err *err)
+{
+	struct kr_issue	*is;
+	int		 ret;
+
+	if ((is = calloc(1, sizeof(*is))) == NULL ||
+	    (is->f = calloc(1, sizeof(*is->f))) == NULL) {
+		free(is);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
+	is->app = app;
+	is->leaf_req.kind = KR_ISSUE_CERT;
+	is->leaf_req.issuer_key = issuer_key;
+	is->leaf_req.profile = profile;
+	is->leaf_req.days = days;
+	is->req = &is->leaf_req;
+	is->res = &is->leaf_res;
+	is->now = kr_time_now();
+	*out = is;
+	if ((ret = kr_issue_load_issuer(is, err)) != KR_OK ||
+	    (ret = kr_issue_load_profile(is, err)) != KR_OK)
+		return ret;
+	if (is->profile.is_ca)
+		return kr_err_set(err, KR_EUSAGE, "profile '%s' makes CA "
+		    "certificates: devices get leaf certificates (profile "
+		    "device)", is->profile.name);
+	if (days > is->profile.max_days)
+		return kr_err_set(err, KR_EUSAGE, "%u days is longer than "
+		    "profile '%s' allows (max_days %u)", days, is->profile.name,
+		    is->profile.max_days);
+	return kr_chain_for_key(app, is->issuer.name, is->issuer.spki,
+	    is->issuer.spki_len, is->now, &is->chain, err);
+}
+
+static int
+kr_issue_leaf_fields(struct kr_issue *is, const struct kr_leaf *lf,
+    struct kr_err *err)
+{
+	size_t	i;
+	int	ret;
+
+	memset(is->f, 0, sizeof(*is->f));
+	if (lf->subject_len > sizeof(is->f->subject))
+		return kr_err_set(err, KR_EINPUT, "%s: the subject is too long",
+		    lf->label);
+	memcpy(is->f->subject, lf->subject, lf->subject_len);
+	is->f->subject_len = lf->subject_len;
+	if ((ret = kr_issue_set_spki(is, lf->spki, lf->spki_len, lf->label,
+	    err)) != KR_OK)
+		return ret;
+	kr_issue_profile_exts(is);
+	kr_issue_ec_usage(is);
+	if (lf->nsan > 0 && !is->profile.san_allowed)
+		return kr_err_set(err, KR_EREFUSED, "%s: profile '%s' puts no "
+		    "subjectAltName in its certificates", lf->label,
+		    is->profile.name);
+	for (i = 0; i < lf->nsan && i < KR_GN_MAX; i++)
+		is->f->san[i] = lf->san[i];
+	is->f->san_count = i;
+	is->f->has_san = i > 0;
+	if ((ret = kr_issue_serial(is, err)) != KR_OK ||
+	    (ret = kr_issue_sig_alg(is, err)) != KR_OK ||
+	    (ret = kr_issue_validity(is, err)) != KR_OK ||
+	    (ret = kr_issue_key_ids(is, err)) != KR_OK)
+		return ret;
+	return kr_tbs_build(is->f, &is->tbs, &is->tbs_len, err);
+}
+
+/* Builds and lints the next leaf; its description in *res. */
+int
+kr_issue_leaf(struct kr_issue *is, const struct kr_leaf *lf,
+    const struct kr_issue_result **res, struct kr_err *err)
+{
+	int	ret;
+
+	free(is->tbs);
+	free(is->cert);
+	is->tbs = is->cert = NULL;
+	is->tbs_len = is->cert_len = 0;
+	memset(&is->leaf_res, 0, sizeof(is->leaf_res));
+	*res = &is->leaf_res;
+	is->now = kr_time_now();
+	if ((ret = kr_issue_leaf_fields(is, lf, err)) != KR_OK)
+		return ret;
+	is->kind = "leaf";
+	kr_issue_describe(is);
+	if ((ret = kr_issue_lint(is, err)) != KR_OK)
+		return kr_err_prefix(err, "%s: ", lf->label);
+	return KR_OK;
+}
+
+/* Signs the leaf just built (verified after signing), and records it. */
+int
+kr_issue_leaf_sign(struct kr_issue *is, struct kr_signer *s,
+    struct kr_err *err)
+{
+	uint8_t	dig[32];
+	int	ret;
+
+	if ((ret = kr_issue_sign(is, s, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_hash(KR_HASH_SHA256, is->cert, is->cert_len, dig)) !=
+	    KR_OK)
+		return kr_err_set(err, ret, "cannot hash the certificate");
+	kr_hex_encode(is->leaf_res.cert_sha256, dig, sizeof(dig));
+	return KR_OK;
+}
+
+int
+kr_issue_leaf_insert(struct kr_issue *is, struct kr_err *err)
+{
+	return kr_issue_insert(is, err);
+}
+
+void
+kr_issue_leaf_cert(const struct kr_issue *is, const uint8_t **der,
+    size_t *len)
+{
+	*der = is->cert;
+	*len = is->cert_len;
+}
+
+const struct kr_key_rec *
+kr_issue_issuer(const struct kr_issue *is)
+{
+	return &is->issuer;
+}
+
+const struct kr_profile *
+kr_issue_profile(const struct kr_issue *is)
+{
+	return &is->profile;
+}
+
+/* The certificate of the issuing CA the leaves chain to. */
+const struct kr_cert *
+kr_issue_ca_cert(const struct kr_issue *is)
+{
+	return is->chain.len > 0 ? is->chain.certs[0] : NULL;
+}
+
+const struct kr_cert_fields *
+kr_issue_leaf_fields_get(const struct kr_issue *is)
+{
+	return is->f;
+}
+
+void
+kr_issue_close(struct kr_issue **isp)
+{
+	struct kr_issue	*is;
+
+	if (isp == NULL || (is = *isp) == NULL)
+		return;
+	kr_chain_free(&is->chain);
+	free(is->tbs);
+	free(is->cert);
+	free(is->f);
+	free(is);
+	*isp = NULL;
+}
+
+/*
+ * cert renew: the leaf just signed recorded as a renewal of certificate
+ * `renews` (its row `renews_id`) with its audit row (`cert.renew`, the
+ * approvals of quorum q), then written to `out`, as `cert issue` does.
+ */
+int
+kr_issue_leaf_record(struct kr_issue *is, const char *renews,
+    int64_t renews_id, const struct kr_issue_req *out,
+    struct kr_quorum_report *q, struct kr_err *err)
+{
+	int	ret;
+
+	is->renews = renews;
+	is->renews_id = renews_id;
+	is->leaf_req.out_path = out->out_path;
+	is->leaf_req.der = out->der;
+	is->leaf_req.actor = out->actor;
+	is->q = q;
+	is->item = 0;
+	ret = kr_issue_record(is, err);
+	is->q = NULL;
+	return ret;
 }

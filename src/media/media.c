@@ -30,6 +30,7 @@ static const char *const kr_artifact_names[] = {
 	[KR_ART_CRL_REQUEST] = "prepared CRL request",
 	[KR_ART_BACKUP_FILE] = "backup file",
 	[KR_ART_CHECKSUMS] = "checksum list",
+	[KR_ART_PROV_RECORD] = "provisioning record",
 };
 
 const char *

@@ -129,6 +129,15 @@ static const struct store_table store_tables[] = {
 	    "manifest entry", "batch", "created", "kept head", "kept tail",
 	    "image offset", "copy offset", "copy length", "kept sha256" }, 19,
 	    2, false, 0 },
+	{ "provisioning", "SELECT id, id, device_id, cert_id, "
+	    "identity_sha256, bootstrap_sha256, operator, line, batch, "
+	    "record_sha256, created FROM provisioning", "",
+	    { "id", "device id", "certificate", "identity certificate sha256",
+	    "bootstrap CA sha256", "operator", "line", "batch",
+	    "record sha256", "created" }, 10, 1, false, 0 },
+	{ "renewals", "SELECT id, id, cert_id, renews_id, created FROM "
+	    "renewals", "", { "id", "certificate", "renews", "created" }, 4,
+	    -1, false, 0 },
 };
 
 #define STORE_NTABLES	(sizeof(store_tables) / sizeof(store_tables[0]))

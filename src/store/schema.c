@@ -384,6 +384,40 @@ static const char store_schema_v10[] =
 	" set''s n'); END;"
 	"PRAGMA user_version = 10;";
 
+/*
+ * Version 11: manufacturing provisioning.  One row per device certificate
+ * made by `provision batch` (its device id, the SHA-256 of the identity
+ * certificate, of the issuing CA certificate and of the record file
+ * written beside them, operator, line, batch); and renewals: a
+ * certificate that renews another (same key, new validity), each old
+ * certificate renewed at most once.
+ */
+static const char store_schema_v11[] =
+	"CREATE TABLE provisioning ("
+	"  id INTEGER PRIMARY KEY,"
+	"  device_id TEXT NOT NULL"
+	"    CHECK (length(CAST(device_id AS BLOB)) BETWEEN 1 AND 64),"
+	"  cert_id INTEGER NOT NULL UNIQUE REFERENCES certificates (id),"
+	"  identity_sha256 TEXT NOT NULL CHECK (length(identity_sha256) = 64),"
+	"  bootstrap_sha256 TEXT NOT NULL"
+	"    CHECK (length(bootstrap_sha256) = 64),"
+	"  operator TEXT NOT NULL"
+	"    CHECK (length(CAST(operator AS BLOB)) BETWEEN 1 AND 128),"
+	"  line TEXT NOT NULL CHECK (length(CAST(line AS BLOB)) <= 64),"
+	"  batch TEXT NOT NULL CHECK (length(batch) = 32"
+	"    AND batch NOT GLOB '*[^0-9a-f]*'),"
+	"  record_sha256 TEXT NOT NULL CHECK (length(record_sha256) = 64),"
+	"  created INTEGER NOT NULL CHECK (typeof(created) = 'integer'));"
+	"CREATE INDEX provisioning_device ON provisioning (device_id);"
+	"CREATE INDEX provisioning_batch ON provisioning (batch);"
+	"CREATE TABLE renewals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  cert_id INTEGER NOT NULL UNIQUE REFERENCES certificates (id),"
+	"  renews_id INTEGER NOT NULL UNIQUE REFERENCES certificates (id)"
+	"    CHECK (renews_id <> cert_id),"
+	"  created INTEGER NOT NULL CHECK (typeof(created) = 'integer'));"
+	"PRAGMA user_version = 11;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
@@ -396,6 +430,7 @@ static const char *const store_migrations[] = {
 	store_schema_v8,
 	store_schema_v9,
 	store_schema_v10,
+	store_schema_v11,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

@@ -165,8 +165,26 @@ kr_csr_check_signature(const struct kr_csr *r, struct kr_err *err)
 	return ret;
 }
 
+static int
+kr_csr_parse_as(const char *label, const uint8_t *in, size_t len, bool check,
+    struct kr_csr **out, struct kr_err *err);
+
 int
 kr_csr_parse(const char *label, const uint8_t *in, size_t len,
+    struct kr_csr **out, struct kr_err *err)
+{
+	return kr_csr_parse_as(label, in, len, true, out, err);
+}
+
+int
+kr_csr_parse_again(const char *label, const uint8_t *in, size_t len,
+    struct kr_csr **out, struct kr_err *err)
+{
+	return kr_csr_parse_as(label, in, len, false, out, err);
+}
+
+static int
+kr_csr_parse_as(const char *label, const uint8_t *in, size_t len, bool check,
     struct kr_csr **out, struct kr_err *err)
 {
 	static const char *const	 labels[] = { "CERTIFICATE REQUEST",
@@ -188,7 +206,7 @@ kr_csr_parse(const char *label, const uint8_t *in, size_t len,
 	if ((ret = kr_input_der(in, len, KR_CSR_MAX, labels, &r->der,
 	    &r->der_len, err)) != KR_OK ||
 	    (ret = kr_csr_decode(r, tmp, err)) != KR_OK ||
-	    (ret = kr_csr_check_signature(r, err)) != KR_OK)
+	    (check && (ret = kr_csr_check_signature(r, err)) != KR_OK))
 		goto fail;
 	free(tmp);
 	*out = r;

@@ -479,20 +479,31 @@ dn_scan_value(uint8_t tag, const struct kr_slice *v, struct kr_dn_text *t)
 	}
 }
 
+/* One AttributeTypeAndValue of a SET: its type, and its value's tag. */
+static int
+dn_atav_read(struct kr_der *set, struct kr_oid *oid, uint8_t *tag,
+    struct kr_slice *v, struct kr_slice *whole)
+{
+	struct kr_der	atav;
+
+	if (kr_der_enter(set, KR_DER_SEQUENCE, &atav) != KR_OK ||
+	    kr_der_get_oid(&atav, oid) != KR_OK ||
+	    kr_der_get_any(&atav, tag, v, whole) != KR_OK ||
+	    kr_der_done(&atav) != KR_OK)
+		return KR_EINPUT;
+	return KR_OK;
+}
+
 static int
 dn_walk_atav(struct kr_der *set, struct dn_out *o, struct kr_dn_text *t)
 {
-	struct kr_der	 atav;
 	struct kr_oid	 oid;
 	struct kr_slice	 v, whole;
 	const char	*name;
 	char		 dotted[96];
 	uint8_t		 tag;
 
-	if (kr_der_enter(set, KR_DER_SEQUENCE, &atav) != KR_OK ||
-	    kr_der_get_oid(&atav, &oid) != KR_OK ||
-	    kr_der_get_any(&atav, &tag, &v, &whole) != KR_OK ||
-	    kr_der_done(&atav) != KR_OK)
+	if (dn_atav_read(set, &oid, &tag, &v, &whole) != KR_OK)
 		return KR_EINPUT;
 	if ((name = kr_dn_attr_name(&oid)) == NULL) {
 		kr_oid_dotted(oid.der, oid.len, dotted, sizeof(dotted));
@@ -591,4 +602,58 @@ kr_dn_format(const uint8_t *der, size_t len, char *out, size_t outsz)
 	}
 	if (o.trunc && outsz >= 4)
 		memcpy(out + outsz - 4, "...", 4);
+}
+
+/*
+ * The value of the one attribute `attr` ("serialNumber", "CN") of a Name,
+ * as its bytes (a one-byte string or UTF8String).  KR_ENOENT when it is
+ * absent, KR_EEXIST when it appears more than once, KR_EINPUT when the
+ * Name is malformed or the value is of another string type or too long.
+ */
+static int
+dn_value_atav(struct kr_der *set, const char *attr, char *out, size_t cap,
+    int *found)
+{
+	struct kr_oid	 oid;
+	struct kr_slice	 v, whole;
+	const char	*name;
+	uint8_t		 tag;
+
+	if (dn_atav_read(set, &oid, &tag, &v, &whole) != KR_OK)
+		return KR_EINPUT;
+	if ((name = kr_dn_attr_name(&oid)) == NULL || strcmp(name, attr) != 0)
+		return KR_OK;
+	if (++*found > 1)
+		return KR_EEXIST;
+	if ((tag != KR_DER_UTF8_STRING && tag != KR_DER_PRINTABLE_STRING &&
+	    tag != KR_DER_IA5_STRING) || v.len >= cap || v.len == 0 ||
+	    memchr(v.p, '\0', v.len) != NULL)
+		return KR_EINPUT;
+	memcpy(out, v.p, v.len);
+	out[v.len] = '\0';
+	return KR_OK;
+}
+
+int
+kr_dn_value(const uint8_t *der, size_t len, const char *attr, char *out,
+    size_t cap)
+{
+	struct kr_der	top, seq, set;
+	int		found = 0, ret;
+
+	if (cap == 0 || dn_walk(der, len, NULL, NULL) != KR_OK)
+		return KR_EINPUT;
+	out[0] = '\0';
+	kr_der_init(&top, der, len);
+	if (kr_der_enter(&top, KR_DER_SEQUENCE, &seq) != KR_OK)
+		return KR_EINPUT;
+	while (!kr_der_at_end(&seq)) {
+		if (kr_der_enter(&seq, KR_DER_SET, &set) != KR_OK)
+			return KR_EINPUT;
+		while (!kr_der_at_end(&set))
+			if ((ret = dn_value_atav(&set, attr, out, cap,
+			    &found)) != KR_OK)
+				return ret;
+	}
+	return found == 1 ? KR_OK : KR_ENOENT;
 }

@@ -50,7 +50,8 @@ static const char *const kr_prof_top_keys[] = {
 	"key_usage", "key_usage_ec", "extended_key_usage", "name_constraints",
 	"policies", "cps_uri", "crl_distribution_points", "aia_ca_issuers",
 	"aia_ocsp",
-	"subject_from_request", "san_allowed", "san_from_request", NULL
+	"subject_from_request", "san_allowed", "san_from_request",
+	"device_id", NULL
 };
 static const char *const kr_prof_nc_keys[] = {
 	"permitted", "excluded", NULL
@@ -673,6 +674,32 @@ kr_prof_policies(const struct kr_prof *pc)
 	return KR_OK;
 }
 
+/* device_id: the subject attribute `provision batch` names a device by. */
+static int
+kr_prof_device_id(const struct kr_prof *pc)
+{
+	struct kr_profile	*p = pc->p;
+	const char		*s;
+	int			 ret;
+
+	(void)snprintf(p->device_id, sizeof(p->device_id), "serialNumber");
+	if ((ret = kr_yaml_str(pc->doc, pc->root, "device_id", false, &s,
+	    pc->err)) == KR_ENOENT)
+		return KR_OK;
+	if (ret != KR_OK)
+		return ret;
+	if (strcmp(s, "serialNumber") != 0 && strcmp(s, "CN") != 0)
+		return kr_prof_fail(pc, kr_prof_line(pc->root, "device_id"),
+		    "device_id", "must be serialNumber or CN (the subject "
+		    "attribute a device is named by)");
+	if (p->is_ca)
+		return kr_prof_fail(pc, kr_prof_line(pc->root, "device_id"),
+		    "device_id", "is for leaf profiles: devices get leaf "
+		    "certificates");
+	(void)snprintf(p->device_id, sizeof(p->device_id), "%s", s);
+	return KR_OK;
+}
+
 static int
 kr_prof_subject(const struct kr_prof *pc)
 {
@@ -703,7 +730,7 @@ kr_prof_subject(const struct kr_prof *pc)
 		return kr_prof_fail(pc, kr_prof_line(pc->root,
 		    "san_from_request"), "san_from_request", "is true but "
 		    "san_allowed is false");
-	return KR_OK;
+	return kr_prof_device_id(pc);
 }
 
 static int

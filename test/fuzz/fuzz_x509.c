@@ -49,6 +49,20 @@ fuzz_lint(const struct kr_cert *c)
 		abort();
 }
 
+/* The device id of a Name: NUL-terminated, within its buffer. */
+static void
+fuzz_device_id(const uint8_t *der, size_t len)
+{
+	char	id[65];	/* KR_DEVICE_ID_MAX + 1 */
+
+	if (kr_dn_value(der, len, "serialNumber", id, sizeof(id)) == KR_OK &&
+	    strlen(id) >= sizeof(id))
+		abort();
+	if (kr_dn_value(der, len, "CN", id, sizeof(id)) == KR_OK &&
+	    strlen(id) == 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -72,5 +86,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		kr_csr_free(&r);
 	else if (err.msg[0] == '\0' || r != NULL)
 		abort();
+	/* provision batch: a CSR read again, and a device id from a Name. */
+	kr_err_clear(&err);
+	if (kr_csr_parse_again("fuzz", data, len, &r, &err) == KR_OK) {
+		fuzz_device_id(r->subject.p, r->subject.len);
+		kr_csr_free(&r);
+	} else if (err.msg[0] == '\0' || r != NULL)
+		abort();
+	fuzz_device_id(data, len);
 	return 0;
 }

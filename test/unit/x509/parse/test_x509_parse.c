@@ -349,6 +349,45 @@ make_certs(void)
  * Requests
  */
 
+/* The device id provision batch takes from a subject (kr_dn_value). */
+START_TEST(test_dn_value)
+{
+	static const struct {
+		const char	*dn, *attr, *want;
+		int		 ret;
+	} cases[] = {
+		{ "CN=sensor,serialNumber=SN0001", "serialNumber", "SN0001",
+		    KR_OK },
+		{ "CN=sensor,serialNumber=SN0001", "CN", "sensor", KR_OK },
+		{ "CN=sensor", "serialNumber", "", KR_ENOENT },
+		{ "serialNumber=A,serialNumber=B", "serialNumber", "",
+		    KR_EEXIST },
+		{ "O=Example,CN=dev-7", "CN", "dev-7", KR_OK },
+	};
+	uint8_t	*d, junk[] = { 0x30, 0x05, 0x31, 0x03, 0x30, 0x01, 0x06 };
+	char	 out[65], small[4];
+	size_t	 i, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		d = dn(cases[i].dn, &len);
+		ck_assert_int_eq(kr_dn_value(d, len, cases[i].attr, out,
+		    sizeof(out)), cases[i].ret);
+		if (cases[i].ret == KR_OK)
+			ck_assert_str_eq(out, cases[i].want);
+		free(d);
+	}
+	/* Too long for the buffer, malformed, cut short: refused. */
+	d = dn("serialNumber=SN0001", &len);
+	ck_assert_int_eq(kr_dn_value(d, len, "serialNumber", small,
+	    sizeof(small)), KR_EINPUT);
+	ck_assert_int_eq(kr_dn_value(d, len - 1, "serialNumber", out,
+	    sizeof(out)), KR_EINPUT);
+	free(d);
+	ck_assert_int_eq(kr_dn_value(junk, sizeof(junk), "CN", out,
+	    sizeof(out)), KR_EINPUT);
+}
+END_TEST
+
 START_TEST(test_csr_algorithms)
 {
 	const struct keydef	*k = &keydefs[_i];
@@ -2096,6 +2135,7 @@ x509_parse_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("csr");
+	tcase_add_test(tc, test_dn_value);
 	tcase_add_loop_test(tc, test_csr_algorithms, 0, 4);
 	tcase_add_test(tc, test_csr_extension_request);
 	tcase_add_test(tc, test_csr_new_label);

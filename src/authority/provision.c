@@ -1,0 +1,908 @@
+/*
+ * provision batch: device certificates for a manufacturing line.
+ *
+ * every CSR checked (signature, device id, key never certified here, no
+ * key or device twice, the leaf linted, every output) -> the batch's
+ * digest shown -> one quorum unlock approving that digest -> per device:
+ * the CSR read again (same SHA-256), sign, verify, record (certificate,
+ * provisioning record, audit row: one transaction) -> write the
+ * certificate and its record file.  Renewals (--renew-within-days) take
+ * the same path with the expiring certificates in place of CSRs.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "authority_int.h"
+
+#define PROV_CA_FILE		"bootstrap-ca.crt"
+#define PROV_CERT_BOUND		8192
+#define PROV_RECORD_BOUND	2048
+#define PROV_PREVIEW_DEVICES	20
+
+struct kr_prov_item {
+	char	*name;		/* the CSR's file name, or the old serial */
+	uint8_t	 src_sha[32];	/* the CSR file, or the old certificate */
+	uint8_t	 spki_sha[32];
+	char	 device[KR_DEVICE_ID_MAX + 1];
+};
+
+struct kr_prov {
+	struct kr_appliance		*app;
+	const struct kr_prov_req	*req;
+	struct kr_prov_result		*res;
+	struct kr_issue			*is;
+	struct kr_prov_item		*items;
+	size_t				 n, cap;
+	uint8_t				 batch_dig[32];
+	char				 ca_sha[65];
+	bool				 ca_there;	/* bootstrap-ca.crt */
+	const char			*names[KR_CUSTODIANS_MAX];
+	size_t				 nnames;
+	char				 approvers[1024];
+	struct kr_media_plan		 plan;
+};
+
+static bool
+kr_prov_renewing(const struct kr_prov *pv)
+{
+	return pv->req->csr_dir == NULL;
+}
+
+static const char *
+kr_prov_event(const struct kr_prov *pv)
+{
+	return kr_prov_renewing(pv) ? "provision.renew" : "provision.device";
+}
+
+/* Operator and line go into YAML and records: printable, no quotes. */
+static int
+kr_prov_text_ok(const char *what, const char *s, size_t max, bool need,
+    struct kr_err *err)
+{
+	size_t	len = s != NULL ? strlen(s) : 0;
+
+	if (len == 0 && need)
+		return kr_err_set(err, KR_EUSAGE, "give %s", what);
+	if (len > max)
+		return kr_err_set(err, KR_EUSAGE, "%s is longer than %zu bytes",
+		    what, max);
+	if (len > 0 && (!kr_text_safe(s, len, 0) || strpbrk(s, "\"\\") !=
+	    NULL))
+		return kr_err_set(err, KR_EUSAGE, "%s holds a control "
+		    "character, a quote or a backslash: give plain text", what);
+	return KR_OK;
+}
+
+/* A device id names files: letters, digits, '.', '-', '_'. */
+static bool
+kr_prov_id_ok(const char *id)
+{
+	const char	*p;
+
+	if (id[0] == '\0' || id[0] == '.' || id[0] == '-')
+		return false;
+	for (p = id; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+		    *p == '_'))
+			return false;
+	return true;
+}
+
+static int
+kr_prov_device_id(const struct kr_prov *pv, const char *label,
+    const uint8_t *subject, size_t len, char *out, struct kr_err *err)
+{
+	const char	*attr = kr_issue_profile(pv->is)->device_id;
+	int		 ret;
+
+	ret = kr_dn_value(subject, len, attr, out, KR_DEVICE_ID_MAX + 1);
+	if (ret == KR_ENOENT)
+		return kr_err_set(err, KR_EINPUT, "%s: its subject has no %s, "
+		    "which names the device (profile '%s', device_id)", label,
+		    attr, kr_issue_profile(pv->is)->name);
+	if (ret == KR_EEXIST)
+		return kr_err_set(err, KR_EINPUT, "%s: its subject has two %s "
+		    "attributes: which one names the device?", label, attr);
+	if (ret != KR_OK || !kr_prov_id_ok(out))
+		return kr_err_set(err, KR_EINPUT, "%s: its %s is not a device "
+		    "id: 1 to %d letters, digits, '.', '-' or '_', not "
+		    "starting with '.' or '-'", label, attr, KR_DEVICE_ID_MAX);
+	return KR_OK;
+}
+
+static int
+kr_prov_grow(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_item	*n;
+	size_t			 cap;
+
+	if (pv->n < pv->cap)
+		return KR_OK;
+	if (pv->n >= KR_PROV_BATCH_MAX)
+		return kr_err_set(err, KR_EUSAGE, "more than %d devices in one "
+		    "batch: split the folder", KR_PROV_BATCH_MAX);
+	cap = pv->cap == 0 ? 256 : pv->cap * 2;
+	if ((n = reallocarray(pv->items, cap, sizeof(*n))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	memset(n + pv->n, 0, (cap - pv->n) * sizeof(*n));
+	pv->items = n;
+	pv->cap = cap;
+	return KR_OK;
+}
+
+static int
+kr_prov_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kr_prov_item *)a)->name,
+	    ((const struct kr_prov_item *)b)->name);
+}
+
+/* The CSR folder's files (not starting with '.'), sorted by name. */
+static int
+kr_prov_list(struct kr_prov *pv, struct kr_err *err)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 ret = KR_OK;
+
+	if ((d = opendir(pv->req->csr_dir)) == NULL)
+		return kr_err_set(err, KR_ENOENT, "cannot open the CSR folder "
+		    "%s", pv->req->csr_dir);
+	while (ret == KR_OK && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((ret = kr_prov_grow(pv, err)) != KR_OK)
+			break;
+		if ((pv->items[pv->n].name = strdup(de->d_name)) == NULL)
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		else
+			pv->n++;
+	}
+	closedir(d);
+	if (ret == KR_OK && pv->n == 0)
+		ret = kr_err_set(err, KR_EINPUT, "the CSR folder %s holds no "
+		    "request", pv->req->csr_dir);
+	if (ret == KR_OK)
+		qsort(pv->items, pv->n, sizeof(*pv->items), kr_prov_name_cmp);
+	return ret;
+}
+
+static int
+kr_prov_path(const char *dir, const char *name, const char *ext, char *out,
+    size_t cap, struct kr_err *err)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s%s", dir, name, ext) >= cap)
+		return kr_err_set(err, KR_EUSAGE, "%s/%s%s: the path is too "
+		    "long", dir, name, ext);
+	return KR_OK;
+}
+
+/* The leaf a request asks for: its subject, key and (by profile) SANs. */
+static void
+kr_prov_leaf_csr(const struct kr_prov *pv, const char *label,
+    const struct kr_csr *csr, struct kr_leaf *lf)
+{
+	const struct kr_profile	*p = kr_issue_profile(pv->is);
+
+	memset(lf, 0, sizeof(*lf));
+	lf->label = label;
+	lf->subject = csr->subject.p;
+	lf->subject_len = csr->subject.len;
+	lf->spki = csr->spki.p;
+	lf->spki_len = csr->spki.len;
+	if (p->san_allowed && p->san_from_request && csr->requested.has_san) {
+		lf->san = csr->requested.san;
+		lf->nsan = csr->requested.san_count;
+	}
+}
+
+/* A key certified here before (by any issuer) is another unit's key. */
+static int
+kr_prov_seen_cb(const struct kr_cert_rec *c, void *arg)
+{
+	(void)snprintf(arg, 41, "%s", c->serial);
+	return 1;
+}
+
+static int
+kr_prov_key_unused(struct kr_prov *pv, const char *label, const char *spki,
+    struct kr_err *err)
+{
+	char	serial[41] = "";
+	int	ret;
+
+	if ((ret = kr_store_cert_by_spki(pv->app->store, spki,
+	    kr_prov_seen_cb, serial, err)) < 0)
+		return ret;
+	if (serial[0] != '\0')
+		return kr_err_set(err, KR_EREFUSED, "%s: its public key (SHA-256 "
+		    "%s) was already certified by this appliance (certificate "
+		    "%s): a device key is never used by two units; the device "
+		    "must make a new key. Nothing was signed", label, spki,
+		    serial);
+	return KR_OK;
+}
+
+static int
+kr_prov_dev_cb(const struct kr_prov_rec *r, void *arg)
+{
+	(void)snprintf(arg, 33, "%s", r->batch);
+	return 1;
+}
+
+static int
+kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
+    struct kr_err *err)
+{
+	char	batch[33] = "";
+	int	ret;
+
+	if ((ret = kr_store_prov_by_device(pv->app->store, id, kr_prov_dev_cb,
+	    batch, err)) < 0)
+		return ret;
+	if (batch[0] != '\0')
+		return kr_err_set(err, KR_EREFUSED, "%s: device %s was already "
+		    "provisioned (batch %s): renew its certificate with `keyrite "
+		    "cert renew` instead. Nothing was signed", label, id, batch);
+	return KR_OK;
+}
+
+/* One CSR: read, signature, device id, key, lint, outputs. */
+static int
+kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
+    struct kr_err *err)
+{
+	const struct kr_issue_result	*r;
+	struct kr_csr			*csr = NULL;
+	struct kr_leaf			 lf;
+	char				 path[KR_MEDIA_PATH_MAX];
+	uint8_t				*data = NULL;
+	size_t				 len;
+	int				 ret;
+
+	if ((ret = kr_prov_path(pv->req->csr_dir, it->name, "", path,
+	    sizeof(path), err)) != KR_OK ||
+	    (ret = kr_file_read(path, KR_CSR_MAX, false, &data, &len,
+	    err)) != KR_OK)
+		return ret;
+	if ((ret = kr_hash(KR_HASH_SHA256, data, len, it->src_sha)) == KR_OK)
+		ret = kr_csr_parse(path, data, len, &csr, err);
+	free(data);
+	if (ret != KR_OK)
+		return ret;
+	kr_prov_leaf_csr(pv, path, csr, &lf);
+	if ((ret = kr_prov_device_id(pv, path, csr->subject.p,
+	    csr->subject.len, it->device, err)) == KR_OK &&
+	    (ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK &&
+	    (ret = kr_hex_decode(it->spki_sha, 32, r->spki_sha256)) == KR_OK &&
+	    (ret = kr_prov_key_unused(pv, path, r->spki_sha256, err)) == KR_OK)
+		ret = kr_prov_device_new(pv, path, it->device, err);
+	kr_csr_free(&csr);
+	return ret;
+}
+
+/* Both outputs of a device, checked as every output is. */
+static int
+kr_prov_plan_item(struct kr_prov *pv, const struct kr_prov_item *it,
+    struct kr_err *err)
+{
+	char	path[KR_MEDIA_PATH_MAX];
+	int	ret;
+
+	if ((ret = kr_prov_path(pv->req->out_dir, it->device, ".crt", path,
+	    sizeof(path), err)) != KR_OK ||
+	    (ret = kr_media_plan_add(&pv->plan, KR_ART_CERTIFICATE, path,
+	    PROV_CERT_BOUND, err)) != KR_OK ||
+	    (ret = kr_prov_path(pv->req->out_dir, it->device, ".yaml", path,
+	    sizeof(path), err)) != KR_OK)
+		return ret;
+	return kr_media_plan_add(&pv->plan, KR_ART_PROV_RECORD, path,
+	    PROV_RECORD_BOUND, err);
+}
+
+static int
+kr_prov_spki_cmp(const void *a, const void *b)
+{
+	const struct kr_prov_item	*x = *(const struct kr_prov_item *const *)a;
+	const struct kr_prov_item	*y = *(const struct kr_prov_item *const *)b;
+	int				 c = memcmp(x->spki_sha, y->spki_sha, 32);
+
+	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+static int
+kr_prov_dev_cmp(const void *a, const void *b)
+{
+	const struct kr_prov_item	*x = *(const struct kr_prov_item *const *)a;
+	const struct kr_prov_item	*y = *(const struct kr_prov_item *const *)b;
+	int				 c = strcmp(x->device, y->device);
+
+	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+/* No key and no device twice in the batch (both named). */
+static int
+kr_prov_twice(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_item	**ix;
+	size_t			  i;
+	int			  ret = KR_OK;
+
+	if ((ix = calloc(pv->n, sizeof(*ix))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	for (i = 0; i < pv->n; i++)
+		ix[i] = &pv->items[i];
+	/* Ties are broken by file name, so the pair is named in order. */
+	qsort(ix, pv->n, sizeof(*ix), kr_prov_spki_cmp);
+	for (i = 1; i < pv->n && ret == KR_OK; i++)
+		if (memcmp(ix[i - 1]->spki_sha, ix[i]->spki_sha, 32) == 0)
+			ret = kr_err_set(err, KR_EREFUSED, "%s and %s carry the "
+			    "same public key: a device key is never used by two "
+			    "units. Nothing was signed", ix[i - 1]->name,
+			    ix[i]->name);
+	qsort(ix, pv->n, sizeof(*ix), kr_prov_dev_cmp);
+	for (i = 1; i < pv->n && ret == KR_OK; i++)
+		if (strcmp(ix[i - 1]->device, ix[i]->device) == 0)
+			ret = kr_err_set(err, KR_EREFUSED, "%s and %s name the "
+			    "same device %s. Nothing was signed", ix[i - 1]->name,
+			    ix[i]->name, ix[i]->device);
+	free(ix);
+	return ret;
+}
+
+/* The issuing CA's certificate beside the devices': there, or planned. */
+static int
+kr_prov_plan_ca(struct kr_prov *pv, struct kr_err *err)
+{
+	const struct kr_cert	*ca = kr_issue_ca_cert(pv->is);
+	char			 path[KR_MEDIA_PATH_MAX], hex[65];
+	uint8_t			 dig[32];
+	int			 ret;
+
+	if (ca == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "no issuing CA certificate");
+	if ((ret = kr_hash(KR_HASH_SHA256, ca->der, ca->der_len, dig)) !=
+	    KR_OK)
+		return kr_err_set(err, ret, "cannot hash the CA certificate");
+	kr_hex_encode(pv->ca_sha, dig, sizeof(dig));
+	if ((ret = kr_prov_path(pv->req->out_dir, PROV_CA_FILE, "", path,
+	    sizeof(path), err)) != KR_OK)
+		return ret;
+	if (kr_hash_file(path, KR_HASH_SHA256, dig, NULL, err) != KR_OK)
+		return kr_media_plan_add(&pv->plan, KR_ART_CERTIFICATE, path,
+		    ca->der_len, err);
+	kr_hex_encode(hex, dig, sizeof(dig));
+	if (strcmp(hex, pv->ca_sha) != 0)
+		return kr_err_set(err, KR_EREFUSED, "%s is not the certificate "
+		    "of key '%s' that these devices chain to: use another "
+		    "output folder", path, kr_issue_issuer(pv->is)->name);
+	pv->ca_there = true;
+	return KR_OK;
+}
+
+/* Renewals: this issuer's device certificates expiring within N days. */
+struct kr_prov_due {
+	struct kr_prov	*pv;
+	struct kr_err	*err;
+	int64_t		 now, until;
+};
+
+static int
+kr_prov_due_item(struct kr_prov_due *d, const struct kr_cert_rec *c)
+{
+	struct kr_prov		*pv = d->pv;
+	struct kr_prov_item	*it;
+	struct kr_prov_rec	 pr;
+	int			 ret;
+
+	if ((ret = kr_prov_grow(pv, d->err)) != KR_OK)
+		return ret;
+	it = &pv->items[pv->n];
+	if ((it->name = strdup(c->serial)) == NULL)
+		return kr_err_set(d->err, KR_ENOMEM, "out of memory");
+	pv->n++;
+	if (kr_hex_decode(it->src_sha, 32, c->sha256) != KR_OK ||
+	    kr_hex_decode(it->spki_sha, 32, c->spki_sha256) != KR_OK)
+		return kr_err_set(d->err, KR_ESTATE, "certificate %s: its "
+		    "recorded hashes are not hex", c->serial);
+	ret = kr_store_prov_by_cert(pv->app->store, c->id, &pr, d->err);
+	if (ret == KR_OK)
+		(void)snprintf(it->device, sizeof(it->device), "%s",
+		    pr.device_id);
+	else if (ret == KR_ENOENT)
+		ret = kr_prov_device_id(pv, c->serial, c->subject_der,
+		    c->subject_der_len, it->device, d->err);
+	return ret;
+}
+
+static int
+kr_prov_due_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_prov_due	*d = arg;
+	struct kr_rev_status	 rs;
+	int64_t			 next;
+	int			 ret;
+
+	if (c->is_ca || c->has_subject_key || c->not_after <= d->now ||
+	    c->not_after > d->until || memcmp(c->issuer_key_id,
+	    kr_issue_issuer(d->pv->is)->id, KR_STORE_ID_BYTES) != 0 ||
+	    strcmp(c->profile, kr_issue_profile(d->pv->is)->name) != 0)
+		return 0;
+	if ((ret = kr_store_renewal_of(d->pv->app->store, c->id, &next,
+	    d->err)) != KR_ENOENT)
+		return ret == KR_OK ? 0 : ret;
+	if ((ret = kr_authority_cert_status(d->pv->app, c, &rs, d->err)) !=
+	    KR_OK)
+		return ret;
+	if (rs.state != KR_REV_NONE)
+		return 0;
+	return kr_prov_due_item(d, c);
+}
+
+static int
+kr_prov_collect_due(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_due	d = { pv, err, kr_time_now(), 0 };
+	int			ret;
+
+	d.until = d.now + (int64_t)pv->req->renew_within_days * 86400;
+	if ((ret = kr_store_cert_foreach(pv->app->store, kr_prov_due_cb, &d,
+	    err)) < 0)
+		return ret;
+	if (pv->n == 0)
+		return kr_err_set(err, KR_ENOENT, "no certificate of key '%s' "
+		    "under profile '%s' expires within %u days (expired, "
+		    "revoked, held and already renewed ones are not renewed): "
+		    "nothing to do", kr_issue_issuer(pv->is)->name,
+		    kr_issue_profile(pv->is)->name, pv->req->renew_within_days);
+	return KR_OK;
+}
+
+static int
+kr_prov_collect(struct kr_prov *pv, struct kr_err *err)
+{
+	size_t	i;
+	int	ret;
+
+	if (kr_prov_renewing(pv))
+		ret = kr_prov_collect_due(pv, err);
+	else if ((ret = kr_prov_list(pv, err)) == KR_OK)
+		for (i = 0; i < pv->n && ret == KR_OK; i++)
+			ret = kr_prov_check_csr(pv, &pv->items[i], err);
+	if (ret != KR_OK || (ret = kr_prov_twice(pv, err)) != KR_OK ||
+	    (ret = kr_prov_plan_ca(pv, err)) != KR_OK)
+		return ret;
+	for (i = 0; i < pv->n && ret == KR_OK; i++)
+		ret = kr_prov_plan_item(pv, &pv->items[i], err);
+	return ret;
+}
+
+/*
+ * What the custodians approve (docs/provisioning.md): the SHA-256 of
+ * these lines, one per device after the batch's own.
+ */
+static int
+kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
+{
+	const struct kr_key_rec	*k = kr_issue_issuer(pv->is);
+	struct kr_hash		 h;
+	char			 line[512], a[65], b[65], id[33];
+	size_t			 i;
+
+	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
+		return kr_err_set(err, KR_ECRYPTO, "cannot hash the batch");
+	kr_hex_encode(id, k->id, KR_STORE_ID_BYTES);
+	(void)snprintf(line, sizeof(line), "keyrite-provision-batch-v1\n"
+	    "batch %s\nevent %s\nissuer %s %s\nprofile %s\ndays %u\n"
+	    "bootstrap_ca %s\noperator %s\nline %s\n", pv->res->batch,
+	    kr_prov_event(pv), id, k->name, kr_issue_profile(pv->is)->name,
+	    pv->req->days, pv->ca_sha, pv->req->operator,
+	    pv->req->line != NULL ? pv->req->line : "");
+	kr_hash_update(&h, line, strlen(line));
+	for (i = 0; i < pv->n; i++) {
+		kr_hex_encode(a, pv->items[i].src_sha, 32);
+		kr_hex_encode(b, pv->items[i].spki_sha, 32);
+		(void)snprintf(line, sizeof(line), "device %s %s %s %s %s\n",
+		    pv->items[i].device, kr_prov_renewing(pv) ? "renews" :
+		    "csr", pv->items[i].name, a, b);
+		kr_hash_update(&h, line, strlen(line));
+	}
+	kr_hash_final(&h, pv->batch_dig);
+	kr_hex_encode(pv->res->batch_sha256, pv->batch_dig, 32);
+	return KR_OK;
+}
+
+static int
+kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	const struct kr_profile	*p = kr_issue_profile(pv->is);
+	struct kr_preview	 pw;
+	size_t			 i;
+	int			 ret;
+
+	kr_preview_init(&pw, "%zu device certificate%s (%s) to be signed by key "
+	    "'%s', batch %s", pv->n, pv->n == 1 ? "" : "s",
+	    kr_prov_renewing(pv) ? "renewals" : "new devices",
+	    kr_issue_issuer(pv->is)->name, pv->res->batch);
+	kr_preview_text(&pw, "profile", "%s, %u days", p->name,
+	    pv->req->days != 0 ? pv->req->days : p->default_days);
+	kr_preview_text(&pw, "operator", "%s", pv->req->operator);
+	kr_preview_text(&pw, "line", "%s", pv->req->line != NULL ?
+	    pv->req->line : "(none)");
+	kr_preview_text(&pw, "bootstrap CA", "sha256:%s", pv->ca_sha);
+	for (i = 0; i < pv->n && i < PROV_PREVIEW_DEVICES; i++)
+		kr_preview_text(&pw, "device", "%s (%s)", pv->items[i].device,
+		    pv->items[i].name);
+	if (pv->n > PROV_PREVIEW_DEVICES)
+		kr_preview_text(&pw, "device", "... and %zu more (each in the "
+		    "batch digest)", pv->n - PROV_PREVIEW_DEVICES);
+	kr_preview_hash(&pw, "batch SHA-256", pv->batch_dig, 32);
+	ret = kr_preview_confirm(src, &pw, !pv->req->dry_run, err);
+	kr_preview_free(&pw);
+	return ret;
+}
+
+/* The device's record file, in the checklist's shape. */
+static int
+kr_prov_yaml(const struct kr_prov *pv, const struct kr_prov_item *it,
+    const struct kr_issue_result *r, int64_t now, struct kr_buf *b,
+    struct kr_err *err)
+{
+	char	when[KR_TIME_STR_BYTES], text[1024];
+	int	n;
+
+	kr_time_format(now, when);
+	n = snprintf(text, sizeof(text), "# keyrite provisioning record "
+	    "(docs/provisioning.md)\ndevice_id: \"%s\"\nkeys:\n"
+	    "  identity_cert: sha256:%s\n  bootstrap_ca: sha256:%s\n"
+	    "date: %s\noperator: \"%s\"\nline: \"%s\"\nbatch: %s\n"
+	    "serial: %s\nnot_after: %s\n%s%s%s", it->device, r->cert_sha256,
+	    pv->ca_sha, when, pv->req->operator, pv->req->line != NULL ?
+	    pv->req->line : "", pv->res->batch, r->serial, r->not_after,
+	    kr_prov_renewing(pv) ? "renews: " : "", kr_prov_renewing(pv) ?
+	    it->name : "", kr_prov_renewing(pv) ? "\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return kr_err_set(err, KR_EINTERNAL, "the record of device %s "
+		    "is too long", it->device);
+	kr_buf_put(b, text, (size_t)n);
+	return kr_buf_status(b, err);
+}
+
+static int
+kr_prov_audit(struct kr_prov *pv, const struct kr_prov_item *it,
+    const struct kr_issue_result *r, const struct kr_prov_rec *pr,
+    struct kr_err *err)
+{
+	struct kr_json	j;
+	char		src[65];
+	int64_t		seq;
+	int		ret;
+
+	kr_hex_encode(src, it->src_sha, 32);
+	kr_json_begin(&j);
+	kr_json_str(&j, "device_id", it->device);
+	kr_json_str(&j, "serial", r->serial);
+	kr_json_str(&j, "subject", r->subject);
+	kr_json_str(&j, "profile", kr_issue_profile(pv->is)->name);
+	kr_json_hex(&j, "profile_sha256", kr_issue_profile(pv->is)->sha256,
+	    sizeof(kr_issue_profile(pv->is)->sha256));
+	kr_json_str(&j, "issuer_key", kr_issue_issuer(pv->is)->name);
+	kr_json_str(&j, "spki_sha256", r->spki_sha256);
+	kr_json_str(&j, "tbs_sha256", r->tbs_sha256);
+	kr_json_str(&j, "cert_sha256", r->cert_sha256);
+	kr_json_str(&j, "not_before", r->not_before);
+	kr_json_str(&j, "not_after", r->not_after);
+	kr_json_str(&j, kr_prov_renewing(pv) ? "renews" : "csr_sha256",
+	    kr_prov_renewing(pv) ? it->name : src);
+	kr_json_str(&j, "bootstrap_ca_sha256", pr->bootstrap_sha256);
+	kr_json_str(&j, "record_sha256", pr->record_sha256);
+	kr_json_str(&j, "line_operator", pr->operator);
+	kr_json_str(&j, "line", pr->line);
+	kr_json_str(&j, "batch", pr->batch);
+	kr_json_str(&j, "batch_sha256", pv->res->batch_sha256);
+	kr_json_str_array(&j, "approved_by", pv->names, pv->nnames);
+	kr_approvals_json(&j, pv->res->quorum, 0);
+	kr_json_str(&j, "operator", pv->req->actor);
+	ret = kr_audit_record(pv->app, pv->approvers[0] != '\0' ?
+	    pv->approvers : pv->req->actor, kr_prov_event(pv), kr_json_end(&j),
+	    &seq, err);
+	kr_json_free(&j);
+	return ret;
+}
+
+/* The certificate, its provisioning record, its renewal: one row each. */
+static int
+kr_prov_rows(struct kr_prov *pv, const struct kr_prov_item *it,
+    const struct kr_issue_result *r, struct kr_prov_rec *pr,
+    struct kr_err *err)
+{
+	const uint8_t	*issuer = kr_issue_issuer(pv->is)->id;
+	int64_t		 old;
+	int		 ret;
+
+	if ((ret = kr_issue_leaf_insert(pv->is, err)) != KR_OK ||
+	    (ret = kr_store_cert_id(pv->app->store, issuer, r->serial,
+	    &pr->cert_id, err)) != KR_OK ||
+	    (ret = kr_store_prov_insert(pv->app->store, pr, err)) != KR_OK)
+		return ret;
+	if (kr_prov_renewing(pv) && ((ret = kr_store_cert_id(pv->app->store,
+	    issuer, it->name, &old, err)) != KR_OK ||
+	    (ret = kr_store_renewal_insert(pv->app->store, pr->cert_id, old,
+	    pr->created, err)) != KR_OK))
+		return ret;
+	return kr_prov_audit(pv, it, r, pr, err);
+}
+
+static int
+kr_prov_write(struct kr_prov *pv, const struct kr_prov_item *it,
+    const struct kr_buf *yaml, struct kr_err *err)
+{
+	const uint8_t	*der;
+	char		 path[KR_MEDIA_PATH_MAX];
+	size_t		 len;
+	int		 ret;
+
+	kr_issue_leaf_cert(pv->is, &der, &len);
+	if ((ret = kr_prov_path(pv->req->out_dir, it->device, ".crt", path,
+	    sizeof(path), err)) != KR_OK ||
+	    (ret = kr_media_write(KR_ART_CERTIFICATE, path, der, len,
+	    KR_FILE_NOREPLACE, err)) != KR_OK ||
+	    (ret = kr_prov_path(pv->req->out_dir, it->device, ".yaml", path,
+	    sizeof(path), err)) != KR_OK)
+		return ret;
+	return kr_media_write(KR_ART_PROV_RECORD, path, yaml->p, yaml->len,
+	    KR_FILE_NOREPLACE, err);
+}
+
+/* Record first, then release; a crash between leaves it unreleased. */
+static int
+kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
+    const struct kr_issue_result *r, struct kr_err *err)
+{
+	struct kr_prov_rec	pr;
+	struct kr_sigmask	sig;
+	struct kr_buf		yaml;
+	uint8_t			dig[32];
+	int			ret;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.created = kr_time_now();
+	kr_buf_init(&yaml, false);
+	if ((ret = kr_prov_yaml(pv, it, r, pr.created, &yaml, err)) != KR_OK ||
+	    (ret = kr_hash(KR_HASH_SHA256, yaml.p, yaml.len, dig)) != KR_OK) {
+		kr_buf_free(&yaml);
+		return ret == KR_OK ? ret : kr_err_set(err, ret, "cannot hash");
+	}
+	kr_hex_encode(pr.record_sha256, dig, sizeof(dig));
+	(void)snprintf(pr.device_id, sizeof(pr.device_id), "%s", it->device);
+	(void)snprintf(pr.identity_sha256, sizeof(pr.identity_sha256), "%s",
+	    r->cert_sha256);
+	(void)snprintf(pr.bootstrap_sha256, sizeof(pr.bootstrap_sha256), "%s",
+	    pv->ca_sha);
+	(void)snprintf(pr.operator, sizeof(pr.operator), "%s",
+	    pv->req->operator);
+	(void)snprintf(pr.line, sizeof(pr.line), "%s", pv->req->line != NULL ?
+	    pv->req->line : "");
+	(void)snprintf(pr.batch, sizeof(pr.batch), "%s", pv->res->batch);
+	if ((ret = kr_store_begin(pv->app->store, err)) == KR_OK) {
+		kr_signals_hold(&sig);
+		if ((ret = kr_prov_rows(pv, it, r, &pr, err)) != KR_OK ||
+		    (ret = kr_store_commit(pv->app->store, err)) != KR_OK)
+			kr_store_rollback(pv->app->store);
+		else if ((ret = kr_prov_write(pv, it, &yaml, err)) != KR_OK)
+			ret = kr_out_failed(err, "device %s: certificate %s was "
+			    "signed and recorded but its files were not all "
+			    "written. `keyrite -C %s provision show %s` shows its "
+			    "record; `keyrite -C %s cert show %s --out FILE --der` "
+			    "writes the certificate again.", it->device,
+			    r->serial, pv->app->dir, it->device, pv->app->dir,
+			    r->serial);
+		kr_signals_release(&sig);
+	}
+	kr_buf_free(&yaml);
+	return ret;
+}
+
+/* The CSR as approved: the same bytes (its signature was checked then). */
+static int
+kr_prov_csr_again(struct kr_prov *pv, const struct kr_prov_item *it,
+    struct kr_csr **csr, struct kr_err *err)
+{
+	char	 path[KR_MEDIA_PATH_MAX];
+	uint8_t	*data = NULL, dig[32];
+	size_t	 len;
+	int	 ret;
+
+	if ((ret = kr_prov_path(pv->req->csr_dir, it->name, "", path,
+	    sizeof(path), err)) != KR_OK ||
+	    (ret = kr_file_read(path, KR_CSR_MAX, false, &data, &len,
+	    err)) != KR_OK)
+		return ret;
+	if (kr_hash(KR_HASH_SHA256, data, len, dig) != KR_OK ||
+	    memcmp(dig, it->src_sha, 32) != 0)
+		ret = kr_err_set(err, KR_EREFUSED, "%s changed after the batch "
+		    "was approved: it was not signed", path);
+	else
+		ret = kr_csr_parse_again(path, data, len, csr, err);
+	free(data);
+	return ret;
+}
+
+/* The certificate being renewed, as recorded. */
+struct kr_prov_old {
+	const uint8_t	*issuer;
+	struct kr_cert	*cert;
+	struct kr_err	*err;
+	int		 ret;
+};
+
+static int
+kr_prov_old_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_prov_old	*o = arg;
+
+	if (memcmp(c->issuer_key_id, o->issuer, KR_STORE_ID_BYTES) != 0)
+		return 0;
+	o->ret = kr_cert_parse(c->serial, c->der, c->der_len, &o->cert,
+	    o->err);
+	return 1;
+}
+
+static int
+kr_prov_one(struct kr_prov *pv, struct kr_signer *s,
+    const struct kr_prov_item *it, struct kr_err *err)
+{
+	const struct kr_issue_result	*r;
+	struct kr_prov_old		 o = { NULL, NULL, err, KR_ENOENT };
+	struct kr_csr			*csr = NULL;
+	struct kr_leaf			 lf;
+	int				 ret;
+
+	if (!kr_prov_renewing(pv)) {
+		if ((ret = kr_prov_csr_again(pv, it, &csr, err)) != KR_OK)
+			return ret;
+		kr_prov_leaf_csr(pv, it->name, csr, &lf);
+	} else {
+		o.issuer = kr_issue_issuer(pv->is)->id;
+		if ((ret = kr_store_cert_by_serial(pv->app->store, it->name,
+		    kr_prov_old_cb, &o, err)) < 0 || (ret = o.ret) != KR_OK)
+			return ret;
+		kr_renew_leaf(o.cert, it->name, &lf);
+	}
+	if ((ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK &&
+	    (ret = kr_issue_leaf_sign(pv->is, s, err)) == KR_OK)
+		ret = kr_prov_record(pv, it, r, err);
+	kr_csr_free(&csr);
+	kr_cert_free(&o.cert);
+	return ret;
+}
+
+/* bootstrap-ca.crt, once per output folder (the same bytes after). */
+static int
+kr_prov_write_ca(struct kr_prov *pv, struct kr_err *err)
+{
+	const struct kr_cert	*ca = kr_issue_ca_cert(pv->is);
+	char			 path[KR_MEDIA_PATH_MAX];
+	int			 ret;
+
+	if (pv->ca_there)
+		return KR_OK;
+	if ((ret = kr_prov_path(pv->req->out_dir, PROV_CA_FILE, "", path,
+	    sizeof(path), err)) != KR_OK)
+		return ret;
+	return kr_media_write(KR_ART_CERTIFICATE, path, ca->der, ca->der_len,
+	    KR_FILE_NOREPLACE, err);
+}
+
+static int
+kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	struct kr_approval_subject	 sub;
+	struct kr_signer		*s = NULL;
+	size_t				 i;
+	int				 ret;
+
+	memset(&sub, 0, sizeof(sub));
+	sub.op = kr_prov_event(pv);
+	sub.digests = pv->batch_dig;
+	sub.n = 1;
+	if ((ret = kr_authority_unlock_report(pv->app,
+	    kr_issue_issuer(pv->is)->name, pv->req->shares, pv->req->nshares,
+	    src, &sub, &pv->res->quorum, &s, err)) != KR_OK)
+		return ret;
+	kr_quorum_approvers(pv->res->quorum, pv->names, &pv->nnames,
+	    pv->approvers, sizeof(pv->approvers));
+	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) == KR_OK)
+		ret = kr_prov_write_ca(pv, err);
+	for (i = 0; i < pv->n && ret == KR_OK; i++)
+		if ((ret = kr_prov_one(pv, s, &pv->items[i], err)) == KR_OK)
+			pv->res->done++;
+	/* The unlocked key is wiped when the batch ends. */
+	kr_signer_free(&s);
+	if (ret != KR_OK && pv->res->done < pv->n) {
+		(void)snprintf(pv->res->failed, sizeof(pv->res->failed), "%s",
+		    pv->items[pv->res->done].device);
+		(void)kr_err_prefix(err, "device %s (%zu of %zu, %s) failed; "
+		    "the %zu before it are signed, recorded and written: ",
+		    pv->res->failed, pv->res->done + 1, pv->n,
+		    pv->items[pv->res->done].name, pv->res->done);
+	}
+	return ret;
+}
+
+static int
+kr_prov_args(const struct kr_prov_req *req, struct kr_err *err)
+{
+	int	ret;
+
+	if ((req->csr_dir == NULL) == (req->renew_within_days == 0))
+		return kr_err_set(err, KR_EUSAGE, "give --csr-dir DIR (new "
+		    "devices) or --renew-within-days N (renewals), not both");
+	if (req->issuer_key == NULL || req->out_dir == NULL)
+		return kr_err_set(err, KR_EUSAGE, "give --issuer-key NAME and "
+		    "--out-dir DIR");
+	if ((ret = kr_prov_text_ok("--operator", req->operator,
+	    KR_OPERATOR_MAX, true, err)) != KR_OK)
+		return ret;
+	return kr_prov_text_ok("--line", req->line, KR_LINE_MAX, false, err);
+}
+
+static int
+kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	uint8_t	id[16];
+	int	ret;
+
+	kr_random(id, sizeof(id));
+	kr_hex_encode(pv->res->batch, id, sizeof(id));
+	if ((ret = kr_prov_args(pv->req, err)) != KR_OK ||
+	    (ret = kr_issue_open(pv->app, pv->req->issuer_key,
+	    pv->req->profile != NULL ? pv->req->profile : "device",
+	    pv->req->days, &pv->is, err)) != KR_OK ||
+	    (ret = kr_media_plan_init(&pv->plan, pv->app->dir, err)) != KR_OK ||
+	    (ret = kr_media_plan_dir(&pv->plan, pv->req->out_dir,
+	    "the output folder", err)) != KR_OK ||
+	    (ret = kr_prov_collect(pv, err)) != KR_OK)
+		return ret;
+	pv->res->total = pv->n;
+	if ((ret = kr_prov_digest(pv, err)) != KR_OK ||
+	    (ret = kr_prov_confirm(pv, src, err)) != KR_OK || pv->req->dry_run)
+		return ret;
+	return kr_prov_sign_all(pv, src, err);
+}
+
+int
+kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
+    const struct kr_passphrase_source *src, struct kr_prov_result *res,
+    struct kr_err *err)
+{
+	struct kr_prov	pv;
+	size_t		i;
+	int		ret;
+
+	memset(res, 0, sizeof(*res));
+	memset(&pv, 0, sizeof(pv));
+	pv.app = app;
+	pv.req = req;
+	pv.res = res;
+	ret = kr_prov_run(&pv, src, err);
+	for (i = 0; i < pv.n; i++)
+		free(pv.items[i].name);
+	free(pv.items);
+	kr_issue_close(&pv.is);
+	return ret;
+}
+
+void
+kr_prov_result_free(struct kr_prov_result *res)
+{
+	if (res != NULL)
+		kr_quorum_report_free(&res->quorum);
+}

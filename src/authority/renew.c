@@ -1,0 +1,256 @@
+/*
+ * cert renew: a device certificate certified again for the same key.
+ *
+ * the recorded certificate (leaf, key not held here, not expired, not
+ * revoked or held, not renewed before) -> the same subject, key and
+ * alternative names under its issuer and profile with a new validity ->
+ * lint -> see, then approve -> quorum unlock -> sign, verify -> record
+ * the certificate, the renewal (new -> old) and the audit row in one
+ * transaction -> write the output.  Renewal is the one case where a
+ * device key is certified again (provision batch refuses any other).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authority_int.h"
+
+struct kr_renew {
+	struct kr_appliance		*app;
+	const struct kr_renew_req	*req;
+	struct kr_issue_result		*res;
+	struct kr_issue			*is;
+	struct kr_cert_rec		 old;
+	bool				 found;
+	size_t				 matches;
+	uint8_t				 issuer_id[KR_STORE_ID_BYTES];
+	char				 serial[2 * 20 + 1];
+	struct kr_key_rec		 issuer;
+	struct kr_err			*err;
+};
+
+/* The leaf of an existing certificate: its subject, key and SANs. */
+void
+kr_renew_leaf(const struct kr_cert *c, const char *label, struct kr_leaf *lf)
+{
+	memset(lf, 0, sizeof(*lf));
+	lf->label = label;
+	lf->subject = c->f.subject;
+	lf->subject_len = c->f.subject_len;
+	lf->spki = c->f.spki;
+	lf->spki_len = c->f.spki_len;
+	if (c->f.has_san) {
+		lf->san = c->f.san;
+		lf->nsan = c->f.san_count;
+	}
+}
+
+static int
+kr_renew_find_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_renew	*rn = arg;
+
+	if (rn->req->issuer_key != NULL &&
+	    memcmp(c->issuer_key_id, rn->issuer.id, KR_STORE_ID_BYTES) != 0)
+		return 0;
+	rn->matches++;
+	if (rn->found)
+		return 0;
+	rn->old = *c;
+	rn->old.der = rn->old.subject_der = rn->old.issuer_der = NULL;
+	if ((rn->old.der = malloc(c->der_len)) == NULL)
+		return kr_err_set(rn->err, KR_ENOMEM, "out of memory");
+	memcpy(rn->old.der, c->der, c->der_len);
+	rn->found = true;
+	return 0;
+}
+
+static int
+kr_renew_find(struct kr_renew *rn, struct kr_err *err)
+{
+	uint8_t	b[21];
+	size_t	len;
+	int	ret;
+
+	if ((ret = kr_serial_parse(rn->req->serial, b, &len, err)) != KR_OK)
+		return ret;
+	kr_hex_encode(rn->serial, b, len);
+	if (rn->req->issuer_key != NULL && (ret = kr_store_key_get(
+	    rn->app->store, rn->req->issuer_key, &rn->issuer, err)) != KR_OK)
+		return ret;
+	if ((ret = kr_store_cert_by_serial(rn->app->store, rn->serial,
+	    kr_renew_find_cb, rn, err)) != KR_OK)
+		return ret;
+	if (!rn->found)
+		return kr_err_set(err, KR_ENOENT, "no certificate with serial "
+		    "%s was issued here%s%s", rn->serial, rn->req->issuer_key !=
+		    NULL ? " by key " : "", rn->req->issuer_key != NULL ?
+		    rn->req->issuer_key : "");
+	if (rn->matches > 1)
+		return kr_err_set(err, KR_EUSAGE, "two issuers used serial %s: "
+		    "give --issuer-key NAME", rn->serial);
+	return kr_store_key_by_id(rn->app->store, rn->old.issuer_key_id,
+	    &rn->issuer, err);
+}
+
+/* Only a device's certificate in force, and only once. */
+static int
+kr_renew_check(struct kr_renew *rn, struct kr_err *err)
+{
+	const struct kr_cert_rec	*c = &rn->old;
+	struct kr_rev_status		 rs;
+	char				 when[KR_TIME_STR_BYTES], st[96];
+	int64_t				 next;
+	int				 ret;
+
+	if (c->is_ca || c->has_subject_key)
+		return kr_err_set(err, KR_EREFUSED, "certificate %s is %s: only "
+		    "device certificates (leaves for keys not held here) are "
+		    "renewed", c->serial, c->is_ca ? "a CA certificate" :
+		    "for a key this appliance holds");
+	kr_time_format(c->not_after, when);
+	if (c->not_after <= kr_time_now())
+		return kr_err_set(err, KR_EREFUSED, "certificate %s expired at "
+		    "%s: a certificate is renewed only before it expires. The "
+		    "device must make a new key and be provisioned again",
+		    c->serial, when);
+	if ((ret = kr_authority_cert_status(rn->app, c, &rs, err)) != KR_OK)
+		return ret;
+	if (rs.state != KR_REV_NONE) {
+		kr_rev_status_format(&rs, st, sizeof(st));
+		return kr_err_set(err, KR_EREFUSED, "certificate %s is %s: a "
+		    "revoked or held certificate is not renewed", c->serial,
+		    st);
+	}
+	ret = kr_store_renewal_of(rn->app->store, c->id, &next, err);
+	if (ret == KR_OK)
+		return kr_err_set(err, KR_EREFUSED, "certificate %s was already "
+		    "renewed (certificate id %lld): renew the newest one",
+		    c->serial, (long long)next);
+	return ret == KR_ENOENT ? KR_OK : ret;
+}
+
+static void
+kr_renew_preview(struct kr_renew *rn, struct kr_preview *pv)
+{
+	const struct kr_issue_result	*r = rn->res;
+	char				 old[KR_TIME_STR_BYTES];
+
+	kr_time_format(rn->old.not_after, old);
+	kr_preview_init(pv, "Renewal of certificate %s to be signed by key "
+	    "'%s'", rn->old.serial, rn->issuer.name);
+	kr_preview_text(pv, "subject", "%s", r->subject);
+	kr_preview_text(pv, "serial", "%s (renews %s, not after %s)",
+	    r->serial, rn->old.serial, old);
+	kr_preview_text(pv, "not before", "%s", r->not_before);
+	kr_preview_text(pv, "not after", "%s", r->not_after);
+	kr_preview_text(pv, "profile", "%s", rn->old.profile);
+	kr_preview_text(pv, "key SHA-256", "%s (the same key)", r->spki_sha256);
+	kr_preview_text(pv, "TBS SHA-256", "%s", r->tbs_sha256);
+}
+
+/* The new certificate recorded as a renewal, then written. */
+static int
+kr_renew_record(struct kr_renew *rn, const struct kr_issue_result *r,
+    struct kr_err *err)
+{
+	struct kr_quorum_report	*q = rn->res->quorum;
+	struct kr_issue_req	 out;
+	int			 ret;
+
+	memset(&out, 0, sizeof(out));
+	out.out_path = rn->req->out_path;
+	out.der = rn->req->der;
+	out.actor = rn->req->actor;
+	ret = kr_issue_leaf_record(rn->is, rn->old.serial, rn->old.id, &out, q,
+	    err);
+	/* Its hashes and audit entry, as recorded. */
+	*rn->res = *r;
+	rn->res->quorum = q;
+	rn->res->signed_ok = ret == KR_OK;
+	return ret;
+}
+
+/* The custodians approve the TBS they were shown; then sign, record. */
+static int
+kr_renew_sign(struct kr_renew *rn, const struct kr_passphrase_source *src,
+    const struct kr_issue_result *r, struct kr_err *err)
+{
+	struct kr_approval_subject	 sub;
+	struct kr_signer		*s = NULL;
+	uint8_t				 tbs_dig[32];
+	int				 ret;
+
+	if ((ret = kr_hex_decode(tbs_dig, sizeof(tbs_dig), r->tbs_sha256)) !=
+	    KR_OK)
+		return kr_err_set(err, KR_EINTERNAL, "the TBS hash is not hex");
+	memset(&sub, 0, sizeof(sub));
+	sub.op = "cert.renew";
+	sub.digests = tbs_dig;
+	sub.n = 1;
+	if ((ret = kr_authority_unlock_report(rn->app, rn->issuer.name,
+	    rn->req->shares, rn->req->nshares, src, &sub, &rn->res->quorum, &s,
+	    err)) != KR_OK)
+		return ret;
+	ret = kr_issue_leaf_sign(rn->is, s, err);
+	kr_signer_free(&s);
+	if (ret != KR_OK)
+		return ret;
+	return kr_renew_record(rn, r, err);
+}
+
+static int
+kr_renew_run(struct kr_renew *rn, const struct kr_passphrase_source *src,
+    struct kr_err *err)
+{
+	const struct kr_issue_result	*r;
+	struct kr_preview		 pv;
+	struct kr_cert			*c = NULL;
+	struct kr_leaf			 lf;
+	int				 ret;
+
+	if ((ret = kr_renew_find(rn, err)) != KR_OK ||
+	    (ret = kr_renew_check(rn, err)) != KR_OK ||
+	    (ret = kr_issue_open(rn->app, rn->issuer.name, rn->old.profile,
+	    rn->req->days, &rn->is, err)) != KR_OK ||
+	    (ret = kr_cert_parse(rn->old.serial, rn->old.der, rn->old.der_len,
+	    &c, err)) != KR_OK)
+		goto out;
+	kr_renew_leaf(c, rn->old.serial, &lf);
+	if ((ret = kr_issue_leaf(rn->is, &lf, &r, err)) != KR_OK)
+		goto out;
+	*rn->res = *r;
+	if ((ret = kr_out_check(rn->app, KR_ART_CERTIFICATE, rn->req->out_path,
+	    kr_media_pem_bound(8192), err)) != KR_OK)
+		goto out;
+	kr_renew_preview(rn, &pv);
+	ret = kr_preview_confirm(src, &pv, true, err);
+	kr_preview_free(&pv);
+	if (ret == KR_OK)
+		ret = kr_renew_sign(rn, src, r, err);
+out:
+	kr_cert_free(&c);
+	return ret;
+}
+
+int
+kr_authority_renew(struct kr_appliance *app, const struct kr_renew_req *req,
+    const struct kr_passphrase_source *src, struct kr_issue_result *res,
+    struct kr_err *err)
+{
+	struct kr_renew	rn;
+	int		ret;
+
+	memset(res, 0, sizeof(*res));
+	memset(&rn, 0, sizeof(rn));
+	rn.app = app;
+	rn.req = req;
+	rn.res = res;
+	rn.err = err;
+	if (req->out_path == NULL)
+		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
+	ret = kr_renew_run(&rn, src, err);
+	kr_issue_close(&rn.is);
+	free(rn.old.der);
+	return ret;
+}

@@ -1,0 +1,240 @@
+/*
+ * keyrite provision batch | provision show | provision list
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct cmd_prov_opts {
+	struct kr_prov_req	req;
+};
+
+static const struct cmd_opt cmd_prov_options[] = {
+	CMD_ROW_STR("issuer-key", struct kr_prov_req, issuer_key),
+	CMD_ROW_STR("profile", struct kr_prov_req, profile),
+	CMD_ROW_STR("csr-dir", struct kr_prov_req, csr_dir),
+	CMD_ROW_UINT("renew-within-days", struct kr_prov_req,
+	    renew_within_days, 1, 3650),
+	CMD_ROW_STR("out-dir", struct kr_prov_req, out_dir),
+	CMD_ROW_STR("operator", struct kr_prov_req, operator),
+	CMD_ROW_STR("line", struct kr_prov_req, line),
+	CMD_ROW_UINT("days", struct kr_prov_req, days, 1, 36500),
+	CMD_ROW_FLAG("dry-run", struct kr_prov_req, dry_run),
+	CMD_ROW_END
+};
+
+static int
+cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct kr_prov_req	*req = opts;
+	struct kr_prov_result	 res;
+	int			 ret;
+
+	if (req->issuer_key == NULL || req->out_dir == NULL ||
+	    req->operator == NULL)
+		return cmd_usage_error(ctx, "--issuer-key NAME, --out-dir DIR "
+		    "and --operator TEXT are required");
+	if ((req->csr_dir == NULL) == (req->renew_within_days == 0))
+		return cmd_usage_error(ctx, "give --csr-dir DIR (new devices) "
+		    "or --renew-within-days N (renewals)");
+	req->shares = ctx->q.shares;
+	req->nshares = ctx->q.n;
+	req->actor = ctx->actor;
+	ret = kr_authority_provision(ctx->app, req, &ctx->src, &res,
+	    &ctx->err);
+	cmd_quorum_table(ctx, res.quorum);
+	if (res.batch_sha256[0] != '\0')
+		cmd_printf(ctx, "batch:         %s\nbatch SHA-256: %s\n",
+		    res.batch, res.batch_sha256);
+	if (req->dry_run && ret == KR_OK)
+		cmd_printf(ctx, "Dry run: %zu device%s checked; nothing was "
+		    "signed or recorded.\n", res.total, res.total == 1 ? "" :
+		    "s");
+	else if (ret == KR_OK)
+		cmd_printf(ctx, "Provisioned %zu device%s into %s: each has "
+		    "DEVICE.crt and DEVICE.yaml beside bootstrap-ca.crt, "
+		    "recorded with its audit entry. `keyrite provision list "
+		    "--batch %s` lists them.\n", res.done, res.done == 1 ? "" :
+		    "s", req->out_dir, res.batch);
+	else if (res.done > 0)
+		cmd_printf(ctx, "%zu of %zu devices were provisioned before the "
+		    "failure (batch %s).\n", res.done, res.total, res.batch);
+	cmd_note_kdf_profile(ctx);
+	kr_prov_result_free(&res);
+	return ret;
+}
+
+const struct cmd_entry cmd_provision_batch_entry = {
+	.name = "provision batch",
+	.usage = "--issuer-key NAME [--profile device] (--csr-dir DIR | "
+	    "--renew-within-days N) --out-dir DIR --operator TEXT [--line TEXT] "
+	    "[--days N] [--dry-run] --share FILE... [--passphrase-fd N] [--yes]",
+	.summary = "certify a folder of device CSRs (or renew expiring device "
+	    "certificates) with one quorum unlock",
+	.help = "  --issuer-key NAME    the issuing CA key (purpose ca)\n"
+	    "  --profile NAME       the leaf profile (default device); its\n"
+	    "                       device_id names the subject attribute\n"
+	    "                       (serialNumber or CN) a device is named by\n"
+	    "  --csr-dir DIR        one PKCS#10 request per device (PEM or DER);\n"
+	    "                       a key certified here before, or twice in the\n"
+	    "                       folder, is refused and named\n"
+	    "  --renew-within-days N  instead: renew every device certificate\n"
+	    "                       of the key and profile expiring within N days\n"
+	    "  --out-dir DIR        DEVICE.crt (DER), DEVICE.yaml (the record)\n"
+	    "                       and bootstrap-ca.crt are written there\n"
+	    "  --operator TEXT      who runs the line (in every record)\n"
+	    "  --line TEXT          the manufacturing line (in every record)\n"
+	    "  --days N             validity (default: the profile's)\n"
+	    "  --dry-run            check the whole batch and show it; sign "
+	    "nothing\n"
+	    "  --share FILE         a custodian's share, once per custodian\n"
+	    "  --passphrase-fd N    one passphrase line per --share, in order\n"
+	    "  --yes                do not ask `Proceed? [y/N]` at a terminal\n",
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |
+	    CMD_NOARGS,
+	.opts = cmd_prov_options,
+	.opts_size = sizeof(struct kr_prov_req),
+	.exec = cmd_prov_batch_exec,
+};
+
+struct cmd_prov_view {
+	struct cmd_ctx	*ctx;
+	bool		 json;
+	size_t		 n;
+};
+
+static void
+cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r)
+{
+	struct kr_json	 j;
+	const char	*text;
+	char		 when[KR_TIME_STR_BYTES], until[KR_TIME_STR_BYTES];
+
+	kr_time_format(r->created, when);
+	kr_time_format(r->not_after, until);
+	kr_json_begin(&j);
+	kr_json_str(&j, "device_id", r->device_id);
+	kr_json_str(&j, "serial", r->serial);
+	kr_json_str(&j, "identity_cert_sha256", r->identity_sha256);
+	kr_json_str(&j, "bootstrap_ca_sha256", r->bootstrap_sha256);
+	kr_json_str(&j, "record_sha256", r->record_sha256);
+	kr_json_str(&j, "date", when);
+	kr_json_str(&j, "not_after", until);
+	kr_json_str(&j, "operator", r->operator);
+	kr_json_str(&j, "line", r->line);
+	kr_json_str(&j, "batch", r->batch);
+	kr_json_str(&j, "renews", r->renews);
+	text = kr_json_end(&j);
+	cmd_printf(v->ctx, "%s%s\n", v->n++ == 0 ? "[" : ",", text != NULL ?
+	    text : "{}");
+	kr_json_free(&j);
+}
+
+static int
+cmd_prov_row(const struct kr_prov_rec *r, void *arg)
+{
+	struct cmd_prov_view	*v = arg;
+	char			 when[KR_TIME_STR_BYTES];
+	char			 until[KR_TIME_STR_BYTES];
+
+	if (v->json) {
+		cmd_prov_json(v, r);
+		return 0;
+	}
+	kr_time_format(r->created, when);
+	kr_time_format(r->not_after, until);
+	if (v->n++ == 0)
+		cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %s\n", "DEVICE",
+		    "SERIAL", "DATE", "NOT AFTER", "RENEWS");
+	cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %s\n", r->device_id,
+	    r->serial, when, until, r->renews[0] != '\0' ? r->renews : "-");
+	return 0;
+}
+
+static void
+cmd_prov_end(struct cmd_prov_view *v)
+{
+	if (v->json)
+		cmd_printf(v->ctx, "%s]\n", v->n == 0 ? "[" : "");
+}
+
+struct cmd_prov_list_opts {
+	const char	*batch;
+	bool		 json;
+};
+
+static const struct cmd_opt cmd_prov_list_options[] = {
+	CMD_ROW_STR("batch", struct cmd_prov_list_opts, batch),
+	CMD_ROW_FLAG("json", struct cmd_prov_list_opts, json),
+	CMD_ROW_END
+};
+
+static int
+cmd_prov_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_prov_list_opts	*o = opts;
+	struct cmd_prov_view		 v = { ctx, o->json, 0 };
+	int				 ret;
+
+	if (o->batch == NULL)
+		return cmd_usage_error(ctx, "give --batch ID (`provision batch` "
+		    "prints it)");
+	if ((ret = kr_store_prov_by_batch(kr_appliance_store(ctx->app),
+	    o->batch, cmd_prov_row, &v, &ctx->err)) != KR_OK)
+		return ret;
+	cmd_prov_end(&v);
+	if (v.n == 0 && !o->json)
+		return kr_err_set(&ctx->err, KR_ENOENT, "no device was "
+		    "provisioned in batch %s", o->batch);
+	return KR_OK;
+}
+
+const struct cmd_entry cmd_provision_list_entry = {
+	.name = "provision list",
+	.usage = "--batch ID [--json]",
+	.summary = "list the devices of a provisioning batch",
+	.help = "  --batch ID   the batch id `provision batch` printed\n"
+	    "  --json       one JSON array of records, for scripts\n",
+	.flags = CMD_STATE | CMD_NOARGS,
+	.opts = cmd_prov_list_options,
+	.opts_size = sizeof(struct cmd_prov_list_opts),
+	.exec = cmd_prov_list_exec,
+};
+
+static const struct cmd_opt cmd_prov_show_options[] = {
+	CMD_ROW_FLAG("json", struct cmd_prov_list_opts, json),
+	CMD_ROW_END
+};
+
+static int
+cmd_prov_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct cmd_prov_list_opts	*o = opts;
+	struct cmd_prov_view		 v = { ctx, o->json, 0 };
+	int				 ret;
+
+	if (argc != 1)
+		return cmd_usage_error(ctx, "give one device id");
+	if ((ret = kr_store_prov_by_device(kr_appliance_store(ctx->app),
+	    argv[0], cmd_prov_row, &v, &ctx->err)) != KR_OK)
+		return ret;
+	cmd_prov_end(&v);
+	if (v.n == 0 && !o->json)
+		return kr_err_set(&ctx->err, KR_ENOENT, "device %s was never "
+		    "provisioned here", argv[0]);
+	return KR_OK;
+}
+
+const struct cmd_entry cmd_provision_show_entry = {
+	.name = "provision show",
+	.usage = "DEVICE_ID [--json]",
+	.summary = "show a device's provisioning records (and renewals)",
+	.help = "  DEVICE_ID    the device id (the subject's serialNumber or CN)\n"
+	    "  --json       one JSON array of records, for scripts\n",
+	.flags = CMD_STATE,
+	.opts = cmd_prov_show_options,
+	.opts_size = sizeof(struct cmd_prov_list_opts),
+	.exec = cmd_prov_show_exec,
+};

@@ -1,0 +1,135 @@
+#!/bin/sh
+# Benchmark: `keyrite provision batch` against the signing rate of its own
+# back end and against OpenSSL, in one run, for a P-256 (Mbed TLS) and an
+# Ed25519 (libsodium) issuing key:
+#
+#   batch     `provision batch` of N CSRs (default 10,000), whole wall
+#             time: every CSR read and its signature checked, the reuse
+#             and duplicate checks, the quorum unlock, per device sign,
+#             verify, record (one transaction and audit row) and write
+#             DEVICE.crt and DEVICE.yaml through the media writer
+#   backend   the same kind of sealed key signing TBS-sized messages
+#             through kr_signer_sign alone (test/bench/provision_bench.c)
+#   openssl   `openssl x509 -req -CA` run once per CSR (a sample of
+#             OPENSSL_SAMPLE CSRs, default 300; the rate is per CSR)
+#
+# and the peak memory (maximum resident set, /usr/bin/time) of batches of
+# N/10 and N devices.  Not a test: it prints the rates and the ratios
+# (batch / backend, target >= 0.8; batch / openssl, target >= 40; peak
+# memory, target <= 64 MB whatever N); docs/performance.md records them.
+#
+#   test/bench/provision_bench.sh [N]            (after ./run build)
+#
+# The device keys (P-256) and CSRs are made once with Mbed TLS by
+# provision_bench and kept in $PROVBENCH_CSRS (default
+# /tmp/keyrite-provbench-csrs) for the next run; both issuers certify
+# them.  The state folders use `--kdf-profile test` (passphrase
+# stretching is slow on purpose and not what this measures).
+set -eu
+
+N=${1:-10000}
+SMALL=$((N / 10))
+SAMPLE=${OPENSSL_SAMPLE:-300}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+KR=${KEYRITE:-$top/build/src/cli/keyrite}
+PB=${PROVISION_BENCH:-$top/build/test/unit/keystore/provision_bench}
+for f in "$KR" "$PB"; do
+	[ -x "$f" ] || { echo "build first: ./run build (needs $f)" >&2; exit 2; }
+done
+C=${PROVBENCH_CSRS:-/tmp/keyrite-provbench-csrs}
+T=$(mktemp -d "${TMPDIR:-/tmp}/keyrite-provbench.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+# csrs: N P-256 device CSRs in $C (made once by provision_bench csrs,
+# Mbed TLS), device ids P0000001...; both issuers certify the same set,
+# each in state folders of its own.
+csrs() {
+	mkdir -p "$C"
+	have=$(find "$C" -name '*.csr' | wc -l)
+	[ "$have" -ge "$N" ] && return 0
+	echo "making $N P-256 CSRs (once, kept in $C)"
+	rm -f "$C"/*.csr
+	"$PB" csrs "$C" "$N"
+}
+
+# subset K: a folder holding the first K CSRs (hard links where it can).
+subset() {
+	mkdir -p "$T/in-$1"
+	find "$C" -name '*.csr' | sort | head -n "$1" |
+	    while read -r f; do ln "$f" "$T/in-$1/" 2>/dev/null ||
+	    cp "$f" "$T/in-$1/"; done
+}
+
+printf 'bench passphrase a\nbench passphrase b\nbench passphrase c\n' > "$T/pw3"
+printf 'bench passphrase a\nbench passphrase b\n' > "$T/pw2"
+# state ALG K: a state folder for the batch of K devices under a root
+# key of ALG (a device key is certified once per appliance).
+state() {
+	S="$T/state-$1-$2"
+	"$KR" -C "$S" init --kdf-profile test >/dev/null
+	mkdir -p "$T/sh-$1-$2"
+	"$KR" -C "$S" key generate "ca-$1" --alg "$1" --purpose ca \
+	    --threshold 2 --custodian a --custodian b --custodian c \
+	    --share-dir "$T/sh-$1-$2" --passphrase-fd 3 3<"$T/pw3" \
+	    >/dev/null 2>&1
+	"$KR" -C "$S" cert root --key "ca-$1" --profile root \
+	    --subject "CN=Bench $1" --out "$T/ca-$1-$2.pem" --yes \
+	    --share "$T/sh-$1-$2/a/ca-$1.share" \
+	    --share "$T/sh-$1-$2/b/ca-$1.share" \
+	    --passphrase-fd 3 3<"$T/pw2" >/dev/null 2>&1
+}
+
+# batch ALG K: provision K devices; prints "SECONDS MAXRSS_KIB"
+batch() {
+	state "$1" "$2"
+	mkdir -p "$T/out-$1-$2"
+	/usr/bin/time -f '%e %M' -o "$T/time" "$KR" -C "$S" provision batch \
+	    --issuer-key "ca-$1" --csr-dir "$T/in-$2" --out-dir "$T/out-$1-$2" \
+	    --operator bench --yes --share "$T/sh-$1-$2/a/ca-$1.share" \
+	    --share "$T/sh-$1-$2/b/ca-$1.share" --passphrase-fd 3 3<"$T/pw2" \
+	    >/dev/null 2>"$T/err" || { cat "$T/err" >&2; exit 1; }
+	cat "$T/time"
+}
+
+# openssl ALG: SAMPLE CSRs, one `openssl x509 -req -CA` each; seconds
+ossl() {
+	if [ "$1" = p256 ]; then
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		    -out "$T/o-$1.key" 2>/dev/null
+	else
+		openssl genpkey -algorithm ed25519 -out "$T/o-$1.key" 2>/dev/null
+	fi
+	openssl req -new -x509 -key "$T/o-$1.key" -subj "/CN=OpenSSL $1" \
+	    -days 30 -out "$T/o-$1.pem" 2>/dev/null
+	find "$C" -name '*.csr' | sort | head -n "$SAMPLE" > "$T/o-list"
+	mkdir -p "$T/o-$1"
+	/usr/bin/time -f '%e' -o "$T/time" sh -c "i=0; while read -r f; do
+	    i=\$((i + 1)); openssl x509 -req -in \"\$f\" -CA \"$T/o-$1.pem\" \
+	    -CAkey \"$T/o-$1.key\" -days 30 -set_serial \$i \
+	    -out \"$T/o-$1/\$i.pem\" 2>/dev/null || exit 1; done < \"$T/o-list\""
+	cat "$T/time"
+}
+
+csrs
+subset "$SMALL"
+subset "$N"
+
+echo
+printf '%-8s %12s %12s %12s %10s %10s %9s %9s\n' issuer "batch/s" \
+    "backend/s" "openssl/s" "vs back" "vs ossl" "MB@$SMALL" "MB@$N"
+for k in p256 ed25519; do
+	small=$(batch "$k" "$SMALL")
+	big=$(batch "$k" "$N")
+	secs=${big% *}
+	back=$("$PB" sign "$k" "$N" | sed -n 's/^rate //p')
+	os=$(ossl "$k")
+	awk -v k="$k" -v n="$N" -v s="$secs" -v b="$back" -v o="$os" \
+	    -v m="$SAMPLE" -v r1="${small#* }" -v r2="${big#* }" 'BEGIN {
+		rate = n / s; orate = m / o
+		printf "%-8s %12.0f %12.0f %12.1f %9.2fx %9.1fx %9.1f %9.1f\n",
+		    k, rate, b, orate, rate / b, rate / orate, r1 / 1024,
+		    r2 / 1024
+	}'
+done
+echo
+echo "targets: batch/backend >= 0.8, batch/openssl >= 40, peak memory <= 64 MB"
