@@ -86,6 +86,11 @@ struct kr_share_rec {
 	struct kr_custodian_rec	c;
 };
 
+/* A share file read and parsed (its header), not opened; free both. */
+int	kr_share_file_load(const char *, struct kr_share **, uint8_t **,
+	    size_t *, struct kr_err *) KR_WUR;
+void	kr_share_file_free(struct kr_share **, uint8_t **);
+
 int	kr_share_recorded(struct kr_appliance *, const struct kr_share *,
 	    const uint8_t *, size_t, struct kr_share_rec *, struct kr_err *)
 	    KR_WUR;

@@ -56,6 +56,48 @@ kr_share_recorded(struct kr_appliance *app, const struct kr_share *sh,
 	return ret;
 }
 
+int
+kr_share_file_load(const char *path, struct kr_share **sh, uint8_t **file,
+    size_t *len, struct kr_err *err)
+{
+	int	ret;
+
+	*file = NULL;
+	*len = 0;
+	if ((*sh = calloc(1, sizeof(**sh))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, file, len,
+	    err)) == KR_OK)
+		ret = kr_share_parse(*file, *len, path, *sh, err);
+	return ret;
+}
+
+void
+kr_share_file_free(struct kr_share **sh, uint8_t **file)
+{
+	if (*sh != NULL)
+		kr_share_clear(*sh);
+	free(*sh);
+	free(*file);
+	*sh = NULL;
+	*file = NULL;
+}
+
+int
+kr_authority_share_holder(const char *path, char *custodian, size_t cap,
+    struct kr_err *err)
+{
+	struct kr_share	*sh;
+	uint8_t		*file;
+	size_t		 len;
+	int		 ret;
+
+	if ((ret = kr_share_file_load(path, &sh, &file, &len, err)) == KR_OK)
+		(void)snprintf(custodian, cap, "%s", sh->h.custodian);
+	kr_share_file_free(&sh, &file);
+	return ret;
+}
+
 /* One file of the folder: a share file of `custodian`, as recorded. */
 static int
 kr_shares_one(struct kr_appliance *app, const char *path,
@@ -64,15 +106,11 @@ kr_shares_one(struct kr_appliance *app, const char *path,
 {
 	struct kr_share		*sh;
 	struct kr_share_rec	 rec;
-	uint8_t			*file = NULL;
-	size_t			 len = 0;
+	uint8_t			*file;
+	size_t			 len;
 	int			 ret;
 
-	if ((sh = calloc(1, sizeof(*sh))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
-	    err)) != KR_OK ||
-	    (ret = kr_share_parse(file, len, path, sh, err)) != KR_OK)
+	if ((ret = kr_share_file_load(path, &sh, &file, &len, err)) != KR_OK)
 		goto out;
 	if (strcmp(sh->h.custodian, custodian) != 0) {
 		ret = kr_err_set(err, KR_EREFUSED, "%s is a share of custodian "
@@ -84,9 +122,7 @@ kr_shares_one(struct kr_appliance *app, const char *path,
 	if ((ret = kr_share_recorded(app, sh, file, len, &rec, err)) == KR_OK)
 		ret = cb(arg, path, file, len, &rec, err);
 out:
-	kr_share_clear(sh);
-	free(sh);
-	free(file);
+	kr_share_file_free(&sh, &file);
 	return ret;
 }
 

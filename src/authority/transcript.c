@@ -69,18 +69,14 @@ kr_authority_transcript_sign(struct kr_appliance *app, const char *path,
 {
 	struct kr_share	*sh;
 	struct kr_buf	 msg;
-	uint8_t		*file = NULL;
-	size_t		 len = 0;
+	uint8_t		*file;
+	size_t		 len;
 	bool		 asked = false;
 	int		 ret;
 
 	memset(out, 0, sizeof(*out));
 	kr_buf_init(&msg, false);
-	if ((sh = calloc(1, sizeof(*sh))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
-	    err)) != KR_OK ||
-	    (ret = kr_share_parse(file, len, path, sh, err)) != KR_OK ||
+	if ((ret = kr_share_file_load(path, &sh, &file, &len, err)) != KR_OK ||
 	    (ret = kr_transcript_share_check(app, sh, file, len, err)) !=
 	    KR_OK ||
 	    (ret = who(arg, sh->h.custodian, sh->h.approval_pk, &msg, err)) !=
@@ -96,9 +92,7 @@ kr_authority_transcript_sign(struct kr_appliance *app, const char *path,
 out:
 	if (!asked && src->skip != NULL)
 		src->skip(src->ctx);
-	kr_share_clear(sh);
-	free(sh);
-	free(file);
+	kr_share_file_free(&sh, &file);
 	kr_buf_free(&msg);
 	return ret;
 }
@@ -196,26 +190,5 @@ kr_authority_transcript_write(struct kr_appliance *app, const char *actor,
 		free(paths[i]);
 	}
 	kr_released_clear(&k);
-	return ret;
-}
-
-int
-kr_authority_share_holder(const char *path, char *custodian, size_t cap,
-    struct kr_err *err)
-{
-	struct kr_share	*sh;
-	uint8_t		*file = NULL;
-	size_t		 len = 0;
-	int		 ret;
-
-	if ((sh = calloc(1, sizeof(*sh))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
-	    err)) == KR_OK &&
-	    (ret = kr_share_parse(file, len, path, sh, err)) == KR_OK)
-		(void)snprintf(custodian, cap, "%s", sh->h.custodian);
-	kr_share_clear(sh);
-	free(sh);
-	free(file);
 	return ret;
 }
