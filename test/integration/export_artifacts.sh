@@ -165,7 +165,9 @@ before=$(state_snapshot "$S/keyrite.db" "$S")
 n0=$(rows)
 h=$(sha256sum "$T/rep/report.txt" | cut -c1-64)
 cp "$S/released/$h" "$T/save"
-printf 'X' | dd of="$S/released/$h" bs=1 seek=10 conv=notrunc 2>/dev/null
+python3 -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[10] ^= 1
+open(p, "wb").write(b)' "$S/released/$h"
 run -C "$S" export --to "$T/e4" --ceremony "$ID"
 [ "$rc" -eq 1 ] && grep -q "released/$h.*does not have the SHA-256" "$T/err" &&
     [ -z "$(ls -A "$T/e4")" ] && [ "$(rows)" -eq "$n0" ] &&
@@ -201,8 +203,9 @@ run -C "$S" export --to "$T/e6" --custodian a --share-dir "$T/sh-root"
     fail "another custodian's share: exit $rc $(cat "$T/err")"
 rm "$T/sh-root/a/stray.share"
 cp "$T/sh-root/a/root.share" "$T/a.save"
-sz=$(stat -c %s "$T/a.save")
-printf '\001' | dd of="$T/sh-root/a/root.share" bs=1 seek=$((sz - 1)) conv=notrunc 2>/dev/null
+python3 -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[-1] ^= 1
+open(p, "wb").write(b)' "$T/sh-root/a/root.share"
 run -C "$S" export --to "$T/e6" --custodian a --share-dir "$T/sh-root"
 [ "$rc" -eq 1 ] && grep -q "a/root.share (custodian 'a') has been altered" "$T/err" &&
     [ -z "$(ls -A "$T/e6")" ] && [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
