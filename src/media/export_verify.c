@@ -222,6 +222,23 @@ kr_vsub_listed(const struct kr_verify *v, const char *sub)
 	return false;
 }
 
+/* A real folder at the top (no link), also where d_type is not known. */
+static bool
+kr_vis_dir(const struct kr_verify *v, const struct dirent *d)
+{
+	struct stat	 st;
+	char		*path;
+	bool		 yes;
+
+	if (d->d_type != DT_UNKNOWN)
+		return d->d_type == DT_DIR;
+	if ((path = kr_path_join(v->dir, d->d_name)) == NULL)
+		return false;
+	yes = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	free(path);
+	return yes;
+}
+
 /*
  * Nothing in folder `rel` ("" for the top) but what the manifest lists,
  * its two files at the top, and the sub-folders of listed names.
@@ -251,7 +268,7 @@ kr_vextra_in(struct kr_verify *v, const char *rel, struct kr_err *err)
 		    0 || strcmp(d->d_name, KR_MEDIA_SUMS) == 0)) ||
 		    kr_vlisted(v, name, NULL))
 			continue;
-		if (rel[0] == '\0' && d->d_type == DT_DIR &&
+		if (rel[0] == '\0' && kr_vis_dir(v, d) &&
 		    kr_vsub_listed(v, d->d_name))
 			ret = kr_vextra_in(v, d->d_name, err);
 		else
