@@ -31,7 +31,7 @@ struct kr_verify {
 	const char			*dir;
 	struct kr_media_export_report	*r;
 	struct kr_vfile			*f;
-	size_t				 n;
+	size_t				 n, cap;
 	char				 manifest_sha256[65];
 };
 
@@ -104,6 +104,25 @@ kr_vparse_one(struct kr_verify *v, const char *e)
 	return true;
 }
 
+/* Room for one more file (the array grows as the manifest is read). */
+static int
+kr_vgrow(struct kr_verify *v)
+{
+	struct kr_vfile	*f;
+	size_t		 cap = v->cap != 0 ? 2 * v->cap : 64;
+
+	if (v->n < v->cap || v->cap == KR_VERIFY_FILES_MAX)
+		return KR_OK;
+	if (cap > KR_VERIFY_FILES_MAX)
+		cap = KR_VERIFY_FILES_MAX;
+	if ((f = reallocarray(v->f, cap, sizeof(*f))) == NULL)
+		return KR_ENOMEM;
+	memset(f + v->cap, 0, (cap - v->cap) * sizeof(*f));
+	v->f = f;
+	v->cap = cap;
+	return KR_OK;
+}
+
 static int
 kr_vparse(struct kr_verify *v, const char *m, struct kr_err *err)
 {
@@ -115,10 +134,10 @@ kr_vparse(struct kr_verify *v, const char *m, struct kr_err *err)
 		return kr_err_set(err, KR_EVERIFY, "%s/MANIFEST.json is not a "
 		    "keyrite export manifest (format %s)", v->dir,
 		    KR_MEDIA_EXPORT_FORMAT);
-	if ((v->f = calloc(KR_VERIFY_FILES_MAX, sizeof(*v->f))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	p = kr_js_member(m, "files");
 	for (e = kr_js_next(&p, true); e != NULL; e = kr_js_next(&p, false)) {
+		if (kr_vgrow(v) != KR_OK)
+			return kr_err_set(err, KR_ENOMEM, "out of memory");
 		if (v->n == KR_VERIFY_FILES_MAX || !kr_vparse_one(v, e))
 			return kr_err_set(err, KR_EVERIFY, "%s/MANIFEST.json "
 			    "is malformed (file entry %zu)", v->dir, v->n + 1);
