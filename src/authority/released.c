@@ -50,7 +50,11 @@ kr_released_stage(struct kr_appliance *app, struct kr_released *k,
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 		goto out;
 	}
-	ret = kr_path_exists(dir) ? KR_OK : kr_mkdir_private(dir, err);
+	/* A new folder's name synced too, before anything relies on it. */
+	ret = KR_OK;
+	if (!kr_path_exists(dir) && (ret = kr_mkdir_private(dir, err)) ==
+	    KR_OK)
+		ret = kr_fsync_dir(app->dir, err);
 	/* The same bytes kept already: read back and checked at export. */
 	if (ret == KR_OK && !kr_path_exists(path))
 		ret = kr_file_stage(path, data, len, &f->tmp, err);
