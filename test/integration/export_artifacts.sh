@@ -9,7 +9,8 @@
 # TEST-KEY-307: `audit export` keeps its bundle; `export --all` copies it
 # into audit-SEQ/, which `keyrite audit verify --bundle` and
 # verify_bundle.py accept; sha256sum -c and export verify accept the
-# whole medium, and export verify names a file added in a sub-folder.
+# whole medium, and export verify names a file added in a sub-folder;
+# `--key root` takes the key's OCSP responses but no transcript or bundle.
 # TEST-KEY-308: a kept copy changed or removed behind keyrite's back
 # refuses the export, naming it: no file left, no audit row.
 # TEST-KEY-309: `export --custodian NAME --share-dir DIR` copies exactly
@@ -158,6 +159,13 @@ python3 "$TOOLS/verify_bundle.py" "$A/audit-$bseq" >"$T/py" 2>&1 &&
 echo extra > "$A/audit-$bseq/notes.txt"
 expect 1 "audit-$bseq/notes.txt: not in the manifest" "a file added in a sub-folder is named" -- \
     export verify "$A"
+
+mkdir "$T/k"
+run -C "$S" export --to "$T/k" --key root
+[ "$rc" -eq 0 ] && [ "$(ls "$T/k" | grep -c '^ocsp-')" -eq 2 ] &&
+    [ -z "$(ls "$T/k" | grep '^transcript-\|^audit-')" ] &&
+    ok "--key root: its OCSP responses, no transcript or bundle (no key's artifacts)" ||
+    fail "--key root: exit $rc $(ls "$T/k")"
 
 # --- TEST-KEY-308: kept copies changed or removed -----------------------------
 mkdir "$T/e4"
