@@ -143,7 +143,8 @@ kr_transcript_record(struct kr_appliance *app, const char *actor,
 	if (ret == KR_OK && (ret = kr_released_place(app, k, err)) != KR_OK)
 		(void)kr_err_prefix(err, "the transcript was recorded (audit "
 		    "row %lld) but its kept copy could not be named (the next "
-		    "keyrite command that changes state does it): ",
+		    "keyrite command that changes state does it) and its files "
+		    "were not written; run `keyrite ceremony report` again: ",
 		    (long long)*seq);
 	return ret;
 }
