@@ -948,12 +948,19 @@ struct kr_export_req {
 	const char	*ceremony;
 	const char	*since_text;	/* YYYY-MM-DD, as given */
 	int64_t		 since;		/* its midnight UTC; 0: none */
+	/*
+	 * A custodian's own share files (docs/media.md): those in
+	 * share_dir/custodian/, each checked against its custodian record.
+	 */
+	const char	*custodian;
+	const char	*share_dir;
 	const char	*actor;
 };
 
 struct kr_export_result {
 	size_t		 files;		/* artifacts, without the two lists */
-	size_t		 certs, crls, sigs, pubkeys;
+	size_t		 certs, crls, sigs, pubkeys, ocsp;
+	size_t		 transcripts, bundles, shares;	/* folders, files */
 	char		 manifest_sha256[65];
 	int64_t		 audit_seq;
 };
@@ -1133,9 +1140,15 @@ struct kr_transcript_file {
 	size_t		 len;
 };
 
+/*
+ * Records the transcript of `ceremony` (a "ceremony.report" row listing
+ * each file's name, size and SHA-256, kept in the state folder for
+ * `keyrite export`), then names the files in `dir`; *seq is the row.
+ */
 int		 kr_authority_transcript_write(struct kr_appliance *app,
-		    const char *dir, const struct kr_transcript_file *files,
-		    size_t n, struct kr_err *err) KR_WUR;
+		    const char *actor, const char *ceremony, const char *dir,
+		    const struct kr_transcript_file *files, size_t n,
+		    int64_t *seq, struct kr_err *err) KR_WUR;
 
 /*
  * What `audit verify` found of the signed approvals: rows whose approvals

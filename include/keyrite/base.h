@@ -158,6 +158,15 @@ int		 kr_file_stage(const char *path, const void *data, size_t len,
 		    char **tmp, struct kr_err *err) KR_WUR;
 int		 kr_file_place(const char *tmp, const char *path,
 		    struct kr_err *err) KR_WUR;
+/*
+ * Renames `from` to `to`, never over anything there: renameat2 with
+ * RENAME_NOREPLACE (FAT and exFAT media have no hard links).  Where the
+ * file system lacks it (EINVAL: FUSE file systems such as fusefat,
+ * exFAT or NTFS through FUSE), link() then unlink; where it has no hard
+ * links either (a folder, or FAT through FUSE), the name is checked to be
+ * free, then rename().  0, or -1 with errno.
+ */
+int		 kr_rename_noreplace(const char *from, const char *to);
 /* Whether a file name is one of keyrite's temporary names; the stem length. */
 bool		 kr_file_tmp_name(const char *, size_t *);
 /* Overwrites a file's bytes with zeros, fsyncs and unlinks it. */

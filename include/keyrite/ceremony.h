@@ -253,6 +253,7 @@ struct kr_cer_report_req {
 	const char *const			*shares;
 	size_t					 nshares;
 	const struct kr_passphrase_source	*src;
+	const char				*actor;
 };
 
 struct kr_cer_signer {
@@ -267,6 +268,7 @@ struct kr_cer_report_result {
 	uint8_t			json_sha256[32];
 	int64_t			rows;
 	int64_t			before_seq, after_seq;
+	int64_t			seq;	/* report: the ceremony.report row */
 	struct kr_cer_signer	signers[KR_CER_SIGNERS_MAX];
 	size_t			nsigners;
 	/* verify-report: what failed, one line each */

@@ -217,11 +217,20 @@ void		 kr_media_dir_unstage(const char *tmp);
 struct kr_media_export;
 
 bool		 kr_media_name_ok(const char *);
+/*
+ * An export path: a name, or "SUB/NAME" (one sub-folder, for artifacts
+ * that are folders: a transcript, an audit bundle, a custodian's shares),
+ * each part a name kr_media_name_ok accepts.
+ */
+bool		 kr_media_path_ok(const char *);
 /* `in` with every character a FAT name may not hold made '_'. */
 void		 kr_media_name_clean(char *out, size_t cap, const char *in);
 int		 kr_media_export_open(struct kr_media_export **, const char *dir,
 		    struct kr_err *) KR_WUR;
-/* `record`: JSON object text naming where the bytes came from. */
+/*
+ * `record`: JSON object text naming where the bytes came from.  `name`
+ * may be "SUB/NAME": the export makes SUB, which must not exist before.
+ */
 int		 kr_media_export_add(struct kr_media_export *,
 		    enum kr_artifact, const char *name, const void *data,
 		    size_t len, const char *record, struct kr_err *) KR_WUR;

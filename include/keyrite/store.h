@@ -499,6 +499,12 @@ struct kr_ocsp_rec {
 
 int	kr_store_ocsp_insert(struct kr_store *, const struct kr_ocsp_rec *,
 	    struct kr_err *) KR_WUR;
+/*
+ * Response `id`, its row proven against the audit chain first; *der
+ * (malloc'd, also o->der) holds its bytes.  KR_ENOENT when none.
+ */
+int	kr_store_ocsp_get(struct kr_store *st, int64_t id,
+	    struct kr_ocsp_rec *o, uint8_t **der, struct kr_err *err) KR_WUR;
 
 /*
  * Audit chain.  Every state change appends one row inside the same

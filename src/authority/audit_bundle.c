@@ -154,9 +154,24 @@ bundle_stage(const char *out, const struct kr_bundle *bd, char **tmp,
 	return ret;
 }
 
+/* Every file kept in the state folder too, for `keyrite export`. */
+static int
+bundle_keep(struct kr_appliance *app, const struct kr_bundle *bd,
+    struct kr_released *k, struct kr_err *err)
+{
+	size_t	i;
+	int	ret = KR_OK;
+
+	for (i = 0; i < bd->nfiles && ret == KR_OK; i++)
+		ret = kr_released_stage(app, k, bd->files[i].name,
+		    bd->files[i].data.p, bd->files[i].data.len, err);
+	return ret;
+}
+
 static int
 bundle_record(struct kr_appliance *app, const struct kr_audit_export_req *req,
-    struct kr_audit_export_result *res, struct kr_err *err)
+    struct kr_audit_export_result *res, const struct kr_released *k,
+    struct kr_err *err)
 {
 	struct kr_json	j;
 	int		ret;
@@ -168,6 +183,7 @@ bundle_record(struct kr_appliance *app, const struct kr_audit_export_req *req,
 	kr_json_hex(&j, "manifest_sha256", res->manifest_sha256,
 	    sizeof(res->manifest_sha256));
 	kr_json_int(&j, "files", (int64_t)res->files);
+	kr_released_json(k, &j);
 	ret = kr_audit_record(app, req->actor, "audit.export", kr_json_end(&j),
 	    &res->seq, err);
 	kr_json_free(&j);
@@ -193,10 +209,12 @@ kr_authority_audit_export(struct kr_appliance *app,
     struct kr_err *err)
 {
 	struct kr_bundle	 bd;
+	struct kr_released	 k;
 	char			 appliance[64], *tmp = NULL;
 	int			 ret;
 
 	memset(res, 0, sizeof(*res));
+	memset(&k, 0, sizeof(k));
 	if ((ret = kr_store_meta_get(app->store, "appliance_id", appliance,
 	    sizeof(appliance), err)) != KR_OK)
 		return ret;
@@ -211,13 +229,16 @@ kr_authority_audit_export(struct kr_appliance *app,
 		goto out;
 	res->files = bd.nfiles;
 	/* Record, then release: the row is not in the bundle it names. */
-	if ((ret = bundle_record(app, req, res, err)) != KR_OK) {
+	if ((ret = bundle_keep(app, &bd, &k, err)) != KR_OK ||
+	    (ret = bundle_record(app, req, res, &k, err)) != KR_OK) {
 		kr_media_dir_unstage(tmp);
 		goto out;
 	}
-	if ((ret = kr_media_dir_place(tmp, req->out, err)) != KR_OK)
+	if ((ret = kr_released_place(app, &k, err)) != KR_OK ||
+	    (ret = kr_media_dir_place(tmp, req->out, err)) != KR_OK)
 		ret = bundle_unplaced(tmp, res->seq, err);
 out:
+	kr_released_clear(&k);
 	free(tmp);
 	kr_bundle_free(&bd);
 	return ret;

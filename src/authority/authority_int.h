@@ -13,6 +13,8 @@
 #define KR_CRLS_DIR		"crls"
 #define KR_LOCK_FILE		"keyrite.lock"
 #define KR_PENDING_DIR		"pending"
+#define KR_RELEASED_DIR		"released"
+#define KR_INTAKE_DIR		"intake"
 
 /* What the open-time cleanup did (recover.c), for the front end to show. */
 #define KR_RECOVERY_LINES	32
@@ -63,6 +65,76 @@ int	kr_audit_check_keys(struct kr_appliance *, struct kr_audit_report *,
 	    struct kr_err *) KR_WUR;
 
 /* Appends an audit row now, inside the caller's transaction. */
+/* recover.c: one line of what the open-time cleanup did. */
+void	kr_recovery_note(struct kr_appliance *, const char *, ...)
+	    KR_PRINTF(2, 3);
+/*
+ * intake.c: an import's staged folder left by a run cut short, named
+ * when its row is recorded and its files match, removed otherwise.
+ */
+void	kr_intake_recover(struct kr_appliance *);
+
+/*
+ * shares.c: a share file checked against the records (its set, the
+ * dealer's signature, the SHA-256 and place recorded for its custodian),
+ * without opening it; and the share files of one custodian's folder
+ * (SHARE_DIR/CUSTODIAN/NAME.share), each checked so, handed to `cb`.  A
+ * share of another custodian is refused, naming the file.
+ */
+struct kr_share_rec {
+	struct kr_set_rec	set;
+	struct kr_custodian_rec	c;
+};
+
+/* A share file read and parsed (its header), not opened; free both. */
+int	kr_share_file_load(const char *, struct kr_share **, uint8_t **,
+	    size_t *, struct kr_err *) KR_WUR;
+void	kr_share_file_free(struct kr_share **, uint8_t **);
+/* Its public header only, checked (not opened). */
+int	kr_share_header_read(const char *, struct kr_share_header *,
+	    struct kr_err *) KR_WUR;
+
+int	kr_share_recorded(struct kr_appliance *, const struct kr_share *,
+	    const uint8_t *, size_t, struct kr_share_rec *, struct kr_err *)
+	    KR_WUR;
+typedef int kr_share_file_cb(void *arg, const char *path,
+	    const uint8_t *file, size_t len, const struct kr_share_rec *rec,
+	    struct kr_err *err);
+int	kr_shares_of(struct kr_appliance *, const char *share_dir,
+	    const char *custodian, kr_share_file_cb *, void *,
+	    struct kr_err *) KR_WUR;
+
+/*
+ * released.c: kept copies of released transcripts and audit bundles,
+ * STATE/released/SHA256HEX.  Stage each file before the row that records
+ * the release (kr_released_json adds its "kept" list), place them after
+ * its commit; clear removes what was not placed.  Read finds a copy by
+ * the SHA-256 a row lists and checks it (`seq` names the row).
+ */
+#define KR_RELEASED_MAX		16
+#define KR_RELEASED_FILE_MAX	((size_t)2 << 30)
+
+struct kr_released_file {
+	char		 name[64];
+	char		 sha256[65];
+	uint64_t	 size;
+	char		*tmp;		/* staged, not yet placed */
+};
+
+struct kr_released {
+	struct kr_released_file	f[KR_RELEASED_MAX];
+	size_t			n;
+};
+
+int	kr_released_stage(struct kr_appliance *, struct kr_released *,
+	    const char *, const void *, size_t, struct kr_err *) KR_WUR;
+void	kr_released_json(const struct kr_released *, struct kr_json *);
+int	kr_released_place(struct kr_appliance *, struct kr_released *,
+	    struct kr_err *) KR_WUR;
+void	kr_released_clear(struct kr_released *);
+int	kr_released_read(struct kr_appliance *, const char *, int64_t,
+	    uint8_t **, size_t *, struct kr_err *) KR_WUR;
+
 int	kr_audit_record(struct kr_appliance *, const char *, const char *,
 	    const char *, int64_t *, struct kr_err *) KR_WUR;
 
@@ -320,9 +392,6 @@ int	kr_issue_write(struct kr_issue *, struct kr_err *) KR_WUR;
 const uint8_t *kr_issue_der(const struct kr_issue *, size_t *);
 void	kr_issue_free(struct kr_issue **);
 
-/* transcript.c: a share file's public header, parsed (not opened). */
-int	kr_share_header_read(const char *, struct kr_share_header *,
-	    struct kr_err *) KR_WUR;
 
 /* pinset.c: a pin set's bytes (malloc'd, NUL after) and its SHA-256. */
 int	kr_pinset_format(struct kr_pinset *, char **, size_t *,

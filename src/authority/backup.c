@@ -5,7 +5,8 @@
  * database is copied with SQLite's online backup API into pending/ (a
  * temporary name the open-time cleanup removes), then every file goes
  * out through media/ as a backup file: the database copy, keys/ (sealed
- * key and PIN files, encrypted under their quorums), policy/ and crls/.
+ * key and PIN files, encrypted under their quorums), policy/, crls/ and
+ * released/ (kept transcripts and audit bundles).
  * The MANIFEST names the audit head the copy holds and the SHA-256 of
  * each file.  The folder is staged beside its name, the "backup" row
  * recorded, and only then is the folder named.
@@ -25,7 +26,7 @@
 #define KR_KEYS_HELD_MAX	64
 
 static const char *const kr_backup_dirs[] = {
-	KR_KEYS_DIR, KR_POLICY_DIR, KR_CRLS_DIR, NULL
+	KR_KEYS_DIR, KR_POLICY_DIR, KR_CRLS_DIR, KR_RELEASED_DIR, NULL
 };
 
 struct kr_backup {

@@ -16,7 +16,12 @@
 
 #include "authority_int.h"
 
-enum kr_exp_table { KR_EXP_CERT, KR_EXP_CRL, KR_EXP_KEY, KR_EXP_SIG };
+enum kr_exp_table {
+	KR_EXP_CERT, KR_EXP_CRL, KR_EXP_KEY, KR_EXP_SIG, KR_EXP_OCSP,
+	KR_EXP_CUST, KR_EXP_NBOUND,
+	/* Releases whose files the state folder keeps (released.c). */
+	KR_EXP_REPORT = KR_EXP_NBOUND, KR_EXP_BUNDLE
+};
 
 static const struct {
 	const char	*table;
@@ -26,7 +31,12 @@ static const struct {
 	[KR_EXP_CRL] = { "crls", "crl_sha256" },
 	[KR_EXP_KEY] = { "keys", "spki_sha256" },
 	[KR_EXP_SIG] = { "signatures", "kept_sha256" },
+	/* The row binds the response's DER whole (kr_store_ocsp_get). */
+	[KR_EXP_OCSP] = { "ocsp_responses", "" },
+	/* A share file's SHA-256 is a bound column of its custodian's row. */
+	[KR_EXP_CUST] = { "custodians", "" },
 };
+#define KR_EXP_NTABLES	(sizeof(kr_exp_tables) / sizeof(kr_exp_tables[0]))
 
 /* A record some audit row made, the first row that bound it. */
 struct kr_exp_ref {
@@ -35,6 +45,7 @@ struct kr_exp_ref {
 	int64_t			 seq;
 	bool			 selected;	/* by --ceremony and --since */
 	char			 row_sha256[65];	/* "" when the row has none */
+	char			*kept;		/* a release's "kept" list */
 };
 
 struct kr_exp {
@@ -47,6 +58,7 @@ struct kr_exp {
 	struct kr_exp_ref		*refs;
 	size_t				 n, cap;
 	int64_t				 pinset_done;	/* last pin set added */
+	bool				 pub;	/* a selector of records */
 	struct kr_err			*err;
 };
 
@@ -61,6 +73,56 @@ kr_exp_seen(const struct kr_exp *e, enum kr_exp_table t, const char *id)
 	return false;
 }
 
+static struct kr_exp_ref *
+kr_exp_ref_new(struct kr_exp *e, enum kr_exp_table t)
+{
+	struct kr_exp_ref	*ref;
+	size_t			 n;
+
+	if (e->n == e->cap) {
+		n = e->cap != 0 ? 2 * e->cap : 64;
+		if ((ref = reallocarray(e->refs, n, sizeof(*ref))) == NULL)
+			return NULL;
+		e->refs = ref;
+		e->cap = n;
+	}
+	ref = &e->refs[e->n++];
+	memset(ref, 0, sizeof(*ref));
+	ref->table = t;
+	return ref;
+}
+
+/*
+ * A transcript ("ceremony.report", chosen by the ceremony it is of) or
+ * an audit bundle ("audit.export") whose files the state folder keeps;
+ * not a key's artifact, so never chosen by --key.
+ */
+static int
+kr_exp_release(struct kr_exp *e, const struct kr_audit_rec *r, bool sel_time,
+    bool sel)
+{
+	struct kr_exp_ref	*ref;
+	const char		*k = kr_js_member(r->payload, "kept"), *end;
+	char			 of[KR_CEREMONY_ID_BYTES + 1] = "";
+	bool			 report = strcmp(r->event, "ceremony.report") == 0;
+
+	if (k == NULL || (!report && strcmp(r->event, "audit.export") != 0) ||
+	    (end = kr_js_skip(k, 1)) == NULL)
+		return 0;
+	if (report && !kr_js_str(kr_js_member(r->payload, "report_of"), of,
+	    sizeof(of)))
+		return 0;
+	if ((ref = kr_exp_ref_new(e, report ? KR_EXP_REPORT : KR_EXP_BUNDLE)) ==
+	    NULL || (ref->kept = strndup(k, (size_t)(end - k))) == NULL)
+		return KR_ENOMEM;
+	(void)snprintf(ref->id, sizeof(ref->id), "%s", of);
+	ref->seq = r->seq;
+	ref->selected = e->req->key == NULL && (report ? sel_time &&
+	    (e->req->ceremony == NULL || strcmp(of, e->req->ceremony) == 0) :
+	    sel);
+	return 0;
+}
+
 /* One member "table:id" of a row's "bind": a reference, if new. */
 static int
 kr_exp_bound(struct kr_exp *e, const struct kr_audit_rec *r, const char *key,
@@ -69,31 +131,25 @@ kr_exp_bound(struct kr_exp *e, const struct kr_audit_rec *r, const char *key,
 	struct kr_exp_ref	*ref;
 	size_t			 t, n;
 
-	for (t = 0; t < sizeof(kr_exp_tables) / sizeof(kr_exp_tables[0]); t++) {
+	for (t = 0; t < KR_EXP_NTABLES; t++) {
 		n = strlen(kr_exp_tables[t].table);
 		if (strncmp(key, kr_exp_tables[t].table, n) == 0 &&
 		    key[n] == ':' && strlen(key + n + 1) < sizeof(ref->id))
 			break;
 	}
-	if (t == sizeof(kr_exp_tables) / sizeof(kr_exp_tables[0]) ||
+	if (t == KR_EXP_NTABLES ||
 	    kr_exp_seen(e, (enum kr_exp_table)t, key + n + 1))
 		return 0;
-	if (e->n == e->cap) {
-		n = e->cap != 0 ? 2 * e->cap : 64;
-		if ((ref = reallocarray(e->refs, n, sizeof(*ref))) == NULL)
-			return KR_ENOMEM;
-		e->refs = ref;
-		e->cap = n;
-	}
-	ref = &e->refs[e->n++];
-	memset(ref, 0, sizeof(*ref));
-	ref->table = (enum kr_exp_table)t;
+	if ((ref = kr_exp_ref_new(e, (enum kr_exp_table)t)) == NULL)
+		return KR_ENOMEM;
 	(void)snprintf(ref->id, sizeof(ref->id), "%s", key + strlen(
 	    kr_exp_tables[t].table) + 1);
 	ref->seq = r->seq;
 	ref->selected = selected;
-	(void)kr_js_str(kr_js_member(r->payload, kr_exp_tables[t].hash_member),
-	    ref->row_sha256, sizeof(ref->row_sha256));
+	if (kr_exp_tables[t].hash_member[0] != '\0')
+		(void)kr_js_str(kr_js_member(r->payload,
+		    kr_exp_tables[t].hash_member), ref->row_sha256,
+		    sizeof(ref->row_sha256));
 	return 0;
 }
 
@@ -103,11 +159,12 @@ kr_exp_row(const struct kr_audit_rec *r, void *arg)
 	struct kr_exp	*e = arg;
 	const char	*p = kr_js_member(r->payload, "bind");
 	char		 key[160], cer[64];
-	bool		 sel = true;
+	bool		 sel = e->pub, sel_time;
 	int		 ret;
 
 	if (e->req->since > 0 && r->time < e->req->since)
 		sel = false;
+	sel_time = sel;
 	if (e->req->ceremony != NULL && (!kr_js_str(kr_js_member(r->payload,
 	    "ceremony"), cer, sizeof(cer)) || strcmp(cer, e->req->ceremony) !=
 	    0))
@@ -115,6 +172,8 @@ kr_exp_row(const struct kr_audit_rec *r, void *arg)
 	/* Pin sets (rotate.c) are held by their rows, not by a table. */
 	if (sel && (ret = kr_pinset_export(e->x, r, e->req->key,
 	    &e->pinset_done, &e->res->files, e->err)) != KR_OK)
+		return ret;
+	if ((ret = kr_exp_release(e, r, sel_time, sel)) != 0)
 		return ret;
 	if (p == NULL || *p++ != '{')
 		return 0;
@@ -354,6 +413,145 @@ out:
 	return ret;
 }
 
+/* A pre-signed OCSP response: its DER as recorded (and bound). */
+static int
+kr_exp_ocsp(struct kr_exp *e, const struct kr_exp_ref *ref,
+    struct kr_err *err)
+{
+	struct kr_ocsp_rec	 o;
+	struct kr_key_rec	 k;
+	struct kr_json		 j;
+	uint8_t			*der = NULL;
+	char			 name[160], what[256];
+	int			 ret;
+
+	if ((ret = kr_store_ocsp_get(e->app->store, strtoll(ref->id, NULL, 10),
+	    &o, &der, err)) != KR_OK)
+		return kr_err_prefix(err, "nothing was exported: ");
+	if (!kr_exp_key_match(e, o.issuer_key_id))
+		goto out;
+	if ((ret = kr_store_key_by_id(e->app->store, o.issuer_key_id, &k,
+	    err)) != KR_OK)
+		goto out;
+	(void)snprintf(what, sizeof(what), "the OCSP response for %s by '%s'",
+	    o.serial, k.name);
+	(void)snprintf(name, sizeof(name), "ocsp-%s-%s.ocsp", o.serial,
+	    ref->id);
+	kr_json_begin(&j);
+	kr_json_str(&j, "table", "ocsp_responses");
+	kr_json_int(&j, "id", strtoll(ref->id, NULL, 10));
+	kr_json_str(&j, "issuer_key", k.name);
+	kr_json_str(&j, "serial", o.serial);
+	kr_json_str(&j, "status", o.status);
+	if ((ret = kr_exp_hash_check(ref, der, o.der_len, o.sha256, what,
+	    err)) == KR_OK && (ret = kr_exp_add(e, ref, KR_ART_OCSP_RESPONSE,
+	    name, der, o.der_len, &j, err)) == KR_OK)
+		e->res->ocsp++;
+	kr_json_free(&j);
+out:
+	free(der);
+	return ret;
+}
+
+/*
+ * The files of a transcript or bundle, each re-read from its kept copy
+ * and checked against the SHA-256 its audit row lists, into a folder of
+ * their own: transcript-CEREMONY-SEQ/ or audit-SEQ/, under their names.
+ */
+static int
+kr_exp_kept(struct kr_exp *e, const struct kr_exp_ref *ref,
+    struct kr_err *err)
+{
+	const bool	 report = ref->table == KR_EXP_REPORT;
+	const char	*p = ref->kept, *it;
+	struct kr_json	 j;
+	uint8_t		*data = NULL;
+	char		 name[64], sha[65], dir[128], path[200];
+	size_t		 len;
+	int		 ret = KR_OK;
+
+	if (report)
+		(void)snprintf(dir, sizeof(dir), "transcript-%s-%lld", ref->id,
+		    (long long)ref->seq);
+	else
+		(void)snprintf(dir, sizeof(dir), "audit-%lld",
+		    (long long)ref->seq);
+	for (it = kr_js_next(&p, true); it != NULL && ret == KR_OK;
+	    it = kr_js_next(&p, false)) {
+		if (!kr_js_str(kr_js_member(it, "name"), name, sizeof(name)) ||
+		    !kr_js_str(kr_js_member(it, "sha256"), sha, sizeof(sha)))
+			return kr_err_set(err, KR_ESTATE, "audit row %lld lists "
+			    "a kept file it does not name", (long long)ref->seq);
+		if ((ret = kr_released_read(e->app, sha, ref->seq, &data, &len,
+		    err)) != KR_OK)
+			return kr_err_prefix(err, "nothing was exported: ");
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+		kr_json_begin(&j);
+		kr_json_str(&j, "table", "audit");
+		kr_json_str(&j, "event", report ? "ceremony.report" :
+		    "audit.export");
+		if (report)
+			kr_json_str(&j, "ceremony", ref->id);
+		kr_json_str(&j, "file", name);
+		ret = kr_exp_add(e, ref, report ? KR_ART_CEREMONY_REPORT :
+		    KR_ART_AUDIT_EXPORT, path, data, len, &j, err);
+		kr_json_free(&j);
+		free(data);
+	}
+	if (ret == KR_OK && report)
+		e->res->transcripts++;
+	else if (ret == KR_OK)
+		e->res->bundles++;
+	return ret;
+}
+
+/* One share file of the custodian asked for, checked by kr_shares_of. */
+static int
+kr_exp_share_cb(void *arg, const char *path, const uint8_t *file, size_t len,
+    const struct kr_share_rec *rec, struct kr_err *err)
+{
+	struct kr_exp		*e = arg;
+	const struct kr_exp_ref	*ref = NULL;
+	struct kr_key_rec	 k;
+	struct kr_json		 j;
+	char			 id[80], hex[2 * KR_STORE_ID_BYTES + 1];
+	char			 clean[KR_MEDIA_NAME_MAX + 1], name[300];
+	const char		*base = strrchr(path, '/') + 1;
+	size_t			 i;
+	int			 ret;
+
+	kr_hex_encode(hex, rec->set.id, KR_STORE_ID_BYTES);
+	(void)snprintf(id, sizeof(id), "%s:%u", hex, rec->c.x);
+	for (i = 0; i < e->n && ref == NULL; i++)
+		if (e->refs[i].table == KR_EXP_CUST &&
+		    strcmp(e->refs[i].id, id) == 0)
+			ref = &e->refs[i];
+	if (ref == NULL)
+		return kr_err_set(err, KR_ESTATE, "%s: no audit row records "
+		    "custodian '%s' of share set %s: nothing was exported; "
+		    "`keyrite audit verify` names the rows", path, rec->c.name,
+		    hex);
+	if ((ret = kr_store_key_by_id(e->app->store, rec->set.key_id, &k,
+	    err)) != KR_OK)
+		return ret;
+	kr_media_name_clean(clean, sizeof(clean), rec->c.name);
+	(void)snprintf(name, sizeof(name), "shares-%s/", clean);
+	kr_media_name_clean(name + strlen(name), sizeof(name) - strlen(name),
+	    base);
+	kr_json_begin(&j);
+	kr_json_str(&j, "table", "custodians");
+	kr_json_str(&j, "share_set", hex);
+	kr_json_int(&j, "x", rec->c.x);
+	kr_json_str(&j, "custodian", rec->c.name);
+	kr_json_str(&j, "key", k.name);
+	kr_json_int(&j, "epoch", rec->set.epoch);
+	if ((ret = kr_exp_add(e, ref, KR_ART_SHARE_FILE, name, file, len, &j,
+	    err)) == KR_OK)
+		e->res->shares++;
+	kr_json_free(&j);
+	return ret;
+}
+
 /* Every selected record, public keys first, then CRLs and signatures. */
 static int
 kr_exp_collect(struct kr_exp *e, struct kr_err *err)
@@ -377,7 +575,14 @@ kr_exp_collect(struct kr_exp *e, struct kr_err *err)
 			ret = kr_exp_crl(e, &e->refs[i], err);
 		else if (e->refs[i].table == KR_EXP_SIG)
 			ret = kr_exp_sig(e, &e->refs[i], err);
+		else if (e->refs[i].table == KR_EXP_OCSP)
+			ret = kr_exp_ocsp(e, &e->refs[i], err);
+		else if (e->refs[i].table >= KR_EXP_NBOUND)
+			ret = kr_exp_kept(e, &e->refs[i], err);
 	}
+	if (ret == KR_OK && e->req->custodian != NULL)
+		ret = kr_shares_of(e->app, e->req->share_dir,
+		    e->req->custodian, kr_exp_share_cb, e, err);
 	return ret;
 }
 
@@ -393,6 +598,8 @@ kr_exp_selectors(const struct kr_export_req *req, struct kr_json *j)
 		kr_json_str(j, "ceremony", req->ceremony);
 	if (req->since_text != NULL)
 		kr_json_str(j, "since", req->since_text);
+	if (req->custodian != NULL)
+		kr_json_str(j, "custodian", req->custodian);
 }
 
 static int
@@ -473,6 +680,7 @@ kr_authority_export(struct kr_appliance *app, const struct kr_export_req *req,
     struct kr_export_result *res, struct kr_err *err)
 {
 	struct kr_exp	e;
+	size_t		i;
 	int		ret;
 
 	memset(res, 0, sizeof(*res));
@@ -481,10 +689,16 @@ kr_authority_export(struct kr_appliance *app, const struct kr_export_req *req,
 	e.req = req;
 	e.res = res;
 	e.err = err;
-	if (!req->all && req->key == NULL && req->ceremony == NULL &&
-	    req->since_text == NULL)
+	e.pub = req->all || req->key != NULL || req->ceremony != NULL ||
+	    req->since_text != NULL;
+	if (!e.pub && req->custodian == NULL)
 		return kr_err_set(err, KR_EUSAGE, "say what to export: --all, "
-		    "or --key NAME, --ceremony ID, --since YYYY-MM-DD");
+		    "or --key NAME, --ceremony ID, --since YYYY-MM-DD, or "
+		    "--custodian NAME --share-dir DIR");
+	if ((req->custodian == NULL) != (req->share_dir == NULL))
+		return kr_err_set(err, KR_EUSAGE, "--custodian NAME and "
+		    "--share-dir DIR go together: the custodian's share files "
+		    "are in DIR/NAME");
 	if ((ret = kr_exp_prepare(&e, err)) != KR_OK)
 		goto out;
 	if ((ret = kr_exp_collect(&e, err)) == KR_OK && res->files == 0)
@@ -498,6 +712,8 @@ kr_authority_export(struct kr_appliance *app, const struct kr_export_req *req,
 		kr_media_export_undo(e.x);
 out:
 	kr_media_export_free(&e.x);
+	for (i = 0; i < e.n; i++)
+		free(e.refs[i].kept);
 	free(e.refs);
 	return ret;
 }

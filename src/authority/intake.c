@@ -23,7 +23,6 @@
 
 #include "authority_int.h"
 
-#define KR_INTAKE_DIR		"intake"
 #define KR_INTAKE_FILES_MAX	256
 #define KR_INTAKE_NAME_MAX	64
 #define KR_INTAKE_IMAGE_MAX	((uint64_t)1 << 30)
@@ -483,4 +482,130 @@ kr_authority_intake_list(struct kr_appliance *app, kr_intake_cb *cb,
 	(void)closedir(d);
 	free(top);
 	return ret;
+}
+
+/* ---- recovery ------------------------------------------------------------- */
+
+struct kr_intake_row {
+	const char	*id;
+	char		*files;		/* the row's "files", or NULL */
+};
+
+static int
+kr_intake_row_cb(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_intake_row	*w = arg;
+	const char		*f, *end;
+	char			 id[64];
+
+	if (strcmp(r->event, "import.files") != 0 || !kr_js_str(
+	    kr_js_member(r->payload, "import_id"), id, sizeof(id)) ||
+	    strcmp(id, w->id) != 0)
+		return 0;
+	if ((f = kr_js_member(r->payload, "files")) != NULL &&
+	    (end = kr_js_skip(f, 1)) != NULL)
+		w->files = strndup(f, (size_t)(end - f));
+	return 1;
+}
+
+/* The staged folder holds exactly the row's files, each as recorded. */
+static bool
+kr_intake_matches(const char *stage, const char *files)
+{
+	struct kr_err	 e;
+	struct dirent	*de;
+	DIR		*d;
+	const char	*p = files, *it;
+	uint8_t		 sha[32];
+	uint64_t	 size;
+	char		 name[KR_INTAKE_NAME_MAX + 1], want[65], hex[65], *path;
+	size_t		 listed = 0, found = 0;
+	bool		 ok = true;
+
+	for (it = kr_js_next(&p, true); it != NULL && ok;
+	    it = kr_js_next(&p, false), listed++) {
+		ok = kr_js_str(kr_js_member(it, "name"), name, sizeof(name)) &&
+		    kr_js_str(kr_js_member(it, "sha256"), want, sizeof(want)) &&
+		    (path = kr_path_join(stage, name)) != NULL;
+		if (ok) {
+			ok = kr_file_copy(path, UINT64_MAX, NULL, NULL, sha,
+			    &size, &e) == KR_OK;
+			kr_hex_encode(hex, sha, sizeof(sha));
+			ok = ok && strcmp(hex, want) == 0;
+			free(path);
+		}
+	}
+	if (!ok || (d = opendir(stage)) == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			found++;
+	(void)closedir(d);
+	return found == listed;
+}
+
+static void
+kr_intake_recover_one(struct kr_appliance *app, const char *top,
+    const char *name, size_t stem)
+{
+	struct kr_intake_row	 w;
+	struct kr_err		 e;
+	char			 id[64], *stage, *final;
+
+	(void)snprintf(id, sizeof(id), "%.*s", (int)stem, name);
+	w = (struct kr_intake_row){ id, NULL };
+	stage = kr_path_join(top, name);
+	final = kr_path_join(top, id);
+	if (stage == NULL || final == NULL)
+		goto out;
+	if (kr_store_audit_foreach(app->store, 1, kr_intake_row_cb, &w, &e) >=
+	    0 && w.files != NULL && !kr_path_exists(final) &&
+	    kr_intake_matches(stage, w.files)) {
+		if (kr_media_dir_place(stage, final, &e) == KR_OK)
+			kr_recovery_note(app, "put %s/%s in place: the import "
+			    "was recorded, but it was interrupted before its "
+			    "folder got its name", KR_INTAKE_DIR, id);
+		else
+			kr_recovery_note(app, "could not put %s/%s in place: %s",
+			    KR_INTAKE_DIR, id, e.msg);
+		goto out;
+	}
+	kr_media_dir_unstage(stage);
+	kr_recovery_note(app, "removed %s/%s and its files: an import "
+	    "interrupted before it was recorded (import it again)",
+	    KR_INTAKE_DIR, name);
+out:
+	free(w.files);
+	free(stage);
+	free(final);
+}
+
+void
+kr_intake_recover(struct kr_appliance *app)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*top, **names = NULL, **v;
+	size_t		 n = 0, i, stem;
+
+	if ((top = kr_appliance_path(app, KR_INTAKE_DIR)) == NULL)
+		return;
+	if ((d = opendir(top)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!kr_file_tmp_name(de->d_name, NULL) ||
+			    (v = realloc(names, (n + 1) * sizeof(*v))) == NULL)
+				continue;
+			names = v;
+			if ((names[n] = strdup(de->d_name)) != NULL)
+				n++;
+		}
+		(void)closedir(d);
+	}
+	for (i = 0; i < n; i++) {
+		if (kr_file_tmp_name(names[i], &stem))
+			kr_intake_recover_one(app, top, names[i], stem);
+		free(names[i]);
+	}
+	free(names);
+	free(top);
 }

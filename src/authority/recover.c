@@ -25,6 +25,13 @@
  *                     removed; a named copy numbered above the issuer's
  *                     last recorded CRL has no record: it is kept and
  *                     reported, and the next CRL is numbered above it.
+ *  released/          a kept copy of a transcript or audit bundle
+ *                     (released.c) under a temporary name is named when
+ *                     a row lists its SHA-256, else removed.
+ *  intake/            an import's folder under a temporary name
+ *                     (ID.tmp-...) is named when its import.files row is
+ *                     recorded and every file has the SHA-256 the row
+ *                     gives; else it is removed with its files.
  *  ., pending/        stale temporary files are removed.
  *
  * Opening for reading changes nothing.
@@ -62,6 +69,18 @@ kr_say(struct kr_appliance *app, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(r->lines[r->n++], sizeof(r->lines[0]), fmt, ap);
 	va_end(ap);
+}
+
+void
+kr_recovery_note(struct kr_appliance *app, const char *fmt, ...)
+{
+	char	line[sizeof(app->recovery.lines[0])];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	kr_say(app, "%s", line);
 }
 
 const char *
@@ -968,6 +987,80 @@ kr_recover_plain(struct kr_appliance *app, const char *rel)
 	free(dir);
 }
 
+/* Whether an audit row lists a kept file of this SHA-256 (released.c). */
+struct kr_kept_find {
+	const char	*hex;
+	bool		 found;
+};
+
+static int
+kr_kept_find_cb(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_kept_find	*f = arg;
+	const char		*k = kr_js_member(r->payload, "kept");
+
+	if (k != NULL && (strcmp(r->event, "ceremony.report") == 0 ||
+	    strcmp(r->event, "audit.export") == 0) && strstr(k, f->hex) !=
+	    NULL) {
+		f->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * released/HEX.tmp-...: a kept copy staged before its row.  Named when
+ * a row lists it (the run was cut after its commit) and its bytes have
+ * that SHA-256; removed otherwise (cut before: never released).
+ */
+static void
+kr_recover_released(struct kr_appliance *app)
+{
+	struct kr_names		 ns;
+	struct kr_kept_find	 f;
+	struct kr_err		 e;
+	char			*dir, *tmp, *final, stem[65], hex[65];
+	char			 shown[300];
+	size_t			 i, n;
+
+	if ((dir = kr_appliance_path(app, KR_RELEASED_DIR)) == NULL)
+		return;
+	if (kr_names_read(dir, &ns) != KR_OK) {
+		free(dir);
+		return;
+	}
+	for (i = 0; i < ns.n; i++) {
+		if (!kr_file_tmp_name(ns.v[i], &n) || n != 64)
+			continue;
+		(void)snprintf(stem, sizeof(stem), "%.64s", ns.v[i]);
+		(void)snprintf(shown, sizeof(shown), "%s/%s", KR_RELEASED_DIR,
+		    ns.v[i]);
+		f = (struct kr_kept_find){ stem, false };
+		tmp = kr_path_join(dir, ns.v[i]);
+		final = kr_path_join(dir, stem);
+		if (tmp != NULL && final != NULL && !kr_path_exists(final) &&
+		    kr_file_sha256(tmp, KR_RELEASED_FILE_MAX, hex) == KR_OK &&
+		    strcmp(hex, stem) == 0 && kr_store_audit_foreach(app->store,
+		    1, kr_kept_find_cb, &f, &e) >= 0 && f.found) {
+			if (kr_file_place(tmp, final, &e) == KR_OK)
+				kr_say(app, "put %s/%s in place: a transcript or "
+				    "audit bundle was recorded, but the run was "
+				    "interrupted before its kept copy got its "
+				    "name", KR_RELEASED_DIR, stem);
+			else
+				kr_say(app, "could not put %s/%s in place: %s",
+				    KR_RELEASED_DIR, stem, e.msg);
+		} else if (tmp != NULL)
+			kr_remove(app, tmp, false, shown, "a kept copy of a "
+			    "transcript or audit bundle whose release was "
+			    "interrupted before it was recorded");
+		free(tmp);
+		free(final);
+	}
+	kr_names_free(&ns);
+	free(dir);
+}
+
 static int
 kr_recover_journals(struct kr_appliance *app, struct kr_err *err)
 {
@@ -993,7 +1086,8 @@ static void
 kr_recover_sync(struct kr_appliance *app)
 {
 	static const char *const dirs[] = {
-		"", KR_KEYS_DIR, KR_CRLS_DIR, KR_PENDING_DIR
+		"", KR_KEYS_DIR, KR_CRLS_DIR, KR_PENDING_DIR, KR_RELEASED_DIR,
+		KR_INTAKE_DIR
 	};
 	struct kr_err	 e;
 	char		*p;
@@ -1023,6 +1117,8 @@ kr_recover_run(struct kr_appliance *app, struct kr_err *err)
 	if ((ret = kr_rkeys_load(app, &ks, err)) == KR_OK) {
 		kr_recover_keys(app, &ks);
 		kr_recover_crls(app, &ks);
+		kr_recover_released(app);
+		kr_intake_recover(app);
 		kr_recover_plain(app, "");
 		kr_recover_plain(app, KR_PENDING_DIR);
 	}

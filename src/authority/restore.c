@@ -50,7 +50,8 @@ struct kr_restore {
 static int	kr_restore_own_row(struct kr_restore *, struct kr_err *);
 
 static const char *const kr_restore_dirs[] = {
-	KR_KEYS_DIR, KR_POLICY_DIR, KR_CRLS_DIR, KR_PENDING_DIR, NULL
+	KR_KEYS_DIR, KR_POLICY_DIR, KR_CRLS_DIR, KR_PENDING_DIR,
+	KR_RELEASED_DIR, NULL
 };
 
 /* "keyrite.db" or DIR/NAME with DIR one of a state folder's. */

@@ -21,44 +21,19 @@ static int
 kr_transcript_share_check(struct kr_appliance *app, const struct kr_share *sh,
     const uint8_t *file, size_t len, struct kr_err *err)
 {
-	struct kr_set_rec	 set;
-	struct kr_custodian_rec	*cust;
-	uint8_t			 dig[32];
-	size_t			 i, n = 0;
-	int			 ret;
+	struct kr_share_rec	rec;
+	int			ret;
 
-	if ((ret = kr_store_set_get(app->store, sh->h.set_id, &set, err)) !=
-	    KR_OK)
-		return ret == KR_ENOENT ? kr_err_set(err, KR_EVERIFY, "share "
-		    "file %s (custodian '%s') is of no share set this state "
-		    "folder records", sh->label, sh->h.custodian) : ret;
-	if (kr_share_check_signature(sh, set.dealer_pk, err) != KR_OK)
-		return err->code;
-	if ((cust = calloc(KR_CUSTODIANS_MAX, sizeof(*cust))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_store_custodians(app->store, set.id, cust,
-	    KR_CUSTODIANS_MAX, &n, err)) == KR_OK &&
-	    (ret = kr_hash(KR_HASH_SHA256, file, len, dig)) != KR_OK)
-		ret = kr_err_set(err, ret, "cannot hash share file %s",
-		    sh->label);
-	for (i = 0; ret == KR_OK && i < n; i++)
-		if (cust[i].x == sh->h.x)
-			break;
-	if (ret == KR_OK && (i == n || strcmp(cust[i].name,
-	    sh->h.custodian) != 0 || memcmp(dig, cust[i].share_digest,
-	    sizeof(dig)) != 0))
-		ret = kr_err_set(err, KR_EVERIFY, "share file %s (custodian "
-		    "'%s') is not the share file recorded for that custodian",
-		    sh->label, sh->h.custodian);
-	else if (ret == KR_OK && (!cust[i].has_approval_pk ||
-	    !kr_share_has_approval_key(sh) || memcmp(cust[i].approval_pk,
-	    sh->h.approval_pk, KR_APPROVAL_PK_BYTES) != 0))
-		ret = kr_err_set(err, KR_EREFUSED, "share file %s (custodian "
+	if ((ret = kr_share_recorded(app, sh, file, len, &rec, err)) != KR_OK)
+		return ret;
+	if (!rec.c.has_approval_pk || !kr_share_has_approval_key(sh) ||
+	    memcmp(rec.c.approval_pk, sh->h.approval_pk,
+	    KR_APPROVAL_PK_BYTES) != 0)
+		return kr_err_set(err, KR_EREFUSED, "share file %s (custodian "
 		    "'%s') holds no approval key recorded for that custodian "
 		    "(a share file of format 1 cannot sign a transcript)",
 		    sh->label, sh->h.custodian);
-	free(cust);
-	return ret;
+	return KR_OK;
 }
 
 /* The passphrase, then the signature; the approval key is wiped. */
@@ -94,18 +69,14 @@ kr_authority_transcript_sign(struct kr_appliance *app, const char *path,
 {
 	struct kr_share	*sh;
 	struct kr_buf	 msg;
-	uint8_t		*file = NULL;
-	size_t		 len = 0;
+	uint8_t		*file;
+	size_t		 len;
 	bool		 asked = false;
 	int		 ret;
 
 	memset(out, 0, sizeof(*out));
 	kr_buf_init(&msg, false);
-	if ((sh = calloc(1, sizeof(*sh))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
-	    err)) != KR_OK ||
-	    (ret = kr_share_parse(file, len, path, sh, err)) != KR_OK ||
+	if ((ret = kr_share_file_load(path, &sh, &file, &len, err)) != KR_OK ||
 	    (ret = kr_transcript_share_check(app, sh, file, len, err)) !=
 	    KR_OK ||
 	    (ret = who(arg, sh->h.custodian, sh->h.approval_pk, &msg, err)) !=
@@ -121,9 +92,7 @@ kr_authority_transcript_sign(struct kr_appliance *app, const char *path,
 out:
 	if (!asked && src->skip != NULL)
 		src->skip(src->ctx);
-	kr_share_clear(sh);
-	free(sh);
-	free(file);
+	kr_share_file_free(&sh, &file);
 	kr_buf_free(&msg);
 	return ret;
 }
@@ -147,15 +116,51 @@ kr_transcript_plan(struct kr_appliance *app, char *const *paths,
 	return ret;
 }
 
-int
-kr_authority_transcript_write(struct kr_appliance *app, const char *dir,
-    const struct kr_transcript_file *files, size_t n, struct kr_err *err)
+/*
+ * The transcript recorded ("ceremony.report": the ceremony, the folder,
+ * each file kept), the kept copies named after the commit.
+ */
+static int
+kr_transcript_record(struct kr_appliance *app, const char *actor,
+    const char *ceremony, const char *dir, struct kr_released *k,
+    int64_t *seq, struct kr_err *err)
 {
-	char	*paths[TRANSCRIPT_FILES_MAX] = { NULL };
-	char	*tmps[TRANSCRIPT_FILES_MAX] = { NULL };
-	size_t	 i;
-	int	 ret = KR_OK;
+	struct kr_json	j;
+	int		ret;
 
+	kr_json_begin(&j);
+	kr_json_str(&j, "report_of", ceremony);
+	kr_json_str(&j, "out", dir);
+	kr_released_json(k, &j);
+	if ((ret = kr_store_begin(app->store, err)) == KR_OK) {
+		if ((ret = kr_audit_record(app, actor != NULL ? actor :
+		    "keyrite", "ceremony.report",
+		    kr_json_end(&j), seq, err)) != KR_OK ||
+		    (ret = kr_store_commit(app->store, err)) != KR_OK)
+			kr_store_rollback(app->store);
+	}
+	kr_json_free(&j);
+	if (ret == KR_OK && (ret = kr_released_place(app, k, err)) != KR_OK)
+		(void)kr_err_prefix(err, "the transcript was recorded (audit "
+		    "row %lld) but its kept copy could not be named (the next "
+		    "keyrite command that changes state does it) and its files "
+		    "were not written; run `keyrite ceremony report` again: ",
+		    (long long)*seq);
+	return ret;
+}
+
+int
+kr_authority_transcript_write(struct kr_appliance *app, const char *actor,
+    const char *ceremony, const char *dir, const struct kr_transcript_file *files, size_t n,
+    int64_t *seq, struct kr_err *err)
+{
+	char			*paths[TRANSCRIPT_FILES_MAX] = { NULL };
+	char			*tmps[TRANSCRIPT_FILES_MAX] = { NULL };
+	struct kr_released	 k;
+	size_t			 i;
+	int			 ret = KR_OK;
+
+	memset(&k, 0, sizeof(k));
 	if (n == 0 || n > TRANSCRIPT_FILES_MAX)
 		return kr_err_set(err, KR_EINTERNAL, "%zu transcript files", n);
 	for (i = 0; i < n && ret == KR_OK; i++)
@@ -165,8 +170,14 @@ kr_authority_transcript_write(struct kr_appliance *app, const char *dir,
 	if (ret == KR_OK)
 		ret = kr_transcript_plan(app, paths, files, n, err);
 	for (i = 0; i < n && ret == KR_OK; i++)
-		ret = kr_media_stage(KR_ART_CEREMONY_REPORT, paths[i],
-		    files[i].data, files[i].len, &tmps[i], err);
+		if ((ret = kr_media_stage(KR_ART_CEREMONY_REPORT, paths[i],
+		    files[i].data, files[i].len, &tmps[i], err)) == KR_OK)
+			ret = kr_released_stage(app, &k, files[i].name,
+			    files[i].data, files[i].len, err);
+	/* Record, then release. */
+	if (ret == KR_OK)
+		ret = kr_transcript_record(app, actor, ceremony, dir, &k, seq,
+		    err);
 	for (i = 0; i < n && ret == KR_OK; i++) {
 		if ((ret = kr_media_place(tmps[i], paths[i], err)) == KR_OK) {
 			free(tmps[i]);
@@ -179,39 +190,6 @@ kr_authority_transcript_write(struct kr_appliance *app, const char *dir,
 		free(tmps[i]);
 		free(paths[i]);
 	}
-	return ret;
-}
-
-int
-kr_authority_share_holder(const char *path, char *custodian, size_t cap,
-    struct kr_err *err)
-{
-	struct kr_share_header	h;
-	int			ret;
-
-	if ((ret = kr_share_header_read(path, &h, err)) == KR_OK)
-		(void)snprintf(custodian, cap, "%s", h.custodian);
-	return ret;
-}
-
-/* A share file's public header, parsed and checked (not opened). */
-int
-kr_share_header_read(const char *path, struct kr_share_header *h,
-    struct kr_err *err)
-{
-	struct kr_share	*sh;
-	uint8_t		*file = NULL;
-	size_t		 len = 0;
-	int		 ret;
-
-	if ((sh = calloc(1, sizeof(*sh))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
-	    err)) == KR_OK &&
-	    (ret = kr_share_parse(file, len, path, sh, err)) == KR_OK)
-		*h = sh->h;
-	kr_share_clear(sh);
-	free(sh);
-	free(file);
+	kr_released_clear(&k);
 	return ret;
 }

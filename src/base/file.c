@@ -312,25 +312,39 @@ kr_name_error(struct kr_err *err, const char *path, int e)
 	    strerror(e));
 }
 
+int
+kr_rename_noreplace(const char *from, const char *to)
+{
+	struct stat	st;
+
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(from, to) == 0) {
+		(void)unlink(from);
+		return 0;
+	}
+	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS &&
+	    errno != EISDIR)
+		return -1;
+	if (lstat(to, &st) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	return rename(from, to);
+}
+
 /* Moves tmp onto path; with NOREPLACE an existing path is an error. */
 static int
 kr_tmp_commit(const char *tmp, const char *path, unsigned flags,
     struct kr_err *err)
 {
 	if ((flags & KR_FILE_NOREPLACE) != 0) {
-		/*
-		 * renameat2 works on FAT and exFAT media, which have no hard
-		 * links; link() is the fallback for file systems without it.
-		 */
-		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
-		    RENAME_NOREPLACE) == 0)
+		if (kr_rename_noreplace(tmp, path) == 0)
 			return KR_OK;
-		if (errno == EINVAL || errno == ENOSYS) {
-			if (link(tmp, path) == 0) {
-				(void)unlink(tmp);
-				return KR_OK;
-			}
-		}
 		return kr_name_error(err, path, errno);
 	}
 	if (rename(tmp, path) != 0)

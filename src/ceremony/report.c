@@ -629,8 +629,8 @@ rp_sign_write(struct rp *rp, const struct kr_cer_report_req *req,
 	    strlen(json) };
 	f[2] = (struct kr_transcript_file){ "signatures.json", sigs,
 	    strlen(sigs) };
-	if ((ret = kr_authority_transcript_write(rp->app, req->out_dir, f, 3,
-	    err)) != KR_OK)
+	if ((ret = kr_authority_transcript_write(rp->app, req->actor, rp->ci.id,
+	    req->out_dir, f, 3, &res->seq, err)) != KR_OK)
 		goto out;
 	memcpy(res->txt_sha256, sg.txt_sha, 32);
 	memcpy(res->json_sha256, sg.json_sha, 32);

@@ -67,11 +67,15 @@ cmd_report_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	req.shares = ctx->q.shares;
 	req.nshares = ctx->q.n;
 	req.src = &ctx->src;
+	req.actor = ctx->actor;
 	if ((ret = kr_cer_report(ctx->app, &req, res, &ctx->err)) == KR_OK) {
 		cmd_printf(ctx, "Transcript of ceremony %s written to %s "
 		    "(report.txt, report.json, signatures.json); audit entries "
 		    "%lld to %lld.\n", res->id, o->out,
 		    (long long)res->before_seq + 1, (long long)res->after_seq);
+		cmd_printf(ctx, "Recorded as audit row %lld (ceremony.report); "
+		    "`keyrite export --ceremony %s` copies it again.\n",
+		    (long long)res->seq, res->id);
 		cmd_report_hash(ctx, "report.txt SHA-256", res->txt_sha256);
 		cmd_report_hash(ctx, "report.json SHA-256", res->json_sha256);
 		cmd_printf(ctx, "Signed by:\n");
@@ -126,7 +130,7 @@ const struct cmd_entry cmd_ceremony_report_entry = {
 	    "a step (one each)\n"
 	    "  --passphrase-fd N  their passphrases, one line each, in the "
 	    "order of --share\n",
-	.flags = CMD_STATE | CMD_SECRETS | CMD_QUORUM,
+	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM,
 	.opts = cmd_report_options,
 	.opts_size = sizeof(struct cmd_report_opts),
 	.exec = cmd_report_exec,

@@ -17,6 +17,8 @@ struct cmd_export_opts {
 	const char	*key;
 	const char	*ceremony;
 	const char	*since;
+	const char	*custodian;
+	const char	*share_dir;
 };
 
 static const struct cmd_opt cmd_export_options[] = {
@@ -25,6 +27,8 @@ static const struct cmd_opt cmd_export_options[] = {
 	CMD_ROW_STR("key", struct cmd_export_opts, key),
 	CMD_ROW_STR("ceremony", struct cmd_export_opts, ceremony),
 	CMD_ROW_STR("since", struct cmd_export_opts, since),
+	CMD_ROW_STR("custodian", struct cmd_export_opts, custodian),
+	CMD_ROW_STR("share-dir", struct cmd_export_opts, share_dir),
 	CMD_ROW_END
 };
 
@@ -63,21 +67,31 @@ cmd_export_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	req.key = o->key;
 	req.ceremony = o->ceremony;
 	req.since_text = o->since;
+	req.custodian = o->custodian;
+	req.share_dir = o->share_dir;
 	req.actor = ctx->actor;
 	if (o->since != NULL && (ret = cmd_export_date(ctx, o->since,
 	    &req.since)) != KR_OK)
 		return ret;
 	if (!o->all && o->key == NULL && o->ceremony == NULL &&
-	    o->since == NULL)
+	    o->since == NULL && o->custodian == NULL)
 		return cmd_usage_error(ctx, "say what to export: --all, or "
-		    "--key NAME, --ceremony ID, --since YYYY-MM-DD");
+		    "--key NAME, --ceremony ID, --since YYYY-MM-DD, or "
+		    "--custodian NAME --share-dir DIR");
+	if ((o->custodian == NULL) != (o->share_dir == NULL))
+		return cmd_usage_error(ctx, "--custodian NAME and --share-dir "
+		    "DIR go together: the custodian's share files are in "
+		    "DIR/NAME");
 	if ((ret = kr_authority_export(ctx->app, &req, &res, &ctx->err)) !=
 	    KR_OK)
 		return ret;
 	cmd_printf(ctx, "Exported to %s: %zu files (%zu certificates, %zu "
-	    "CRLs, %zu signatures, %zu public keys), MANIFEST.json and "
-	    "SHA256SUMS; audit entry %lld.\n", o->to, res.files, res.certs,
-	    res.crls, res.sigs, res.pubkeys, (long long)res.audit_seq);
+	    "CRLs, %zu signatures, %zu public keys, %zu OCSP responses, %zu "
+	    "transcripts, %zu audit bundles, %zu share files), MANIFEST.json "
+	    "and SHA256SUMS; audit entry %lld.\n", o->to, res.files,
+	    res.certs, res.crls, res.sigs, res.pubkeys, res.ocsp,
+	    res.transcripts, res.bundles, res.shares,
+	    (long long)res.audit_seq);
 	cmd_printf(ctx, "MANIFEST.json SHA-256: %s\n", res.manifest_sha256);
 	cmd_printf(ctx, "Every file was read back and matches; the folder and "
 	    "its file system are synced: safe to remove.\n");
@@ -87,16 +101,23 @@ cmd_export_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 const struct cmd_entry cmd_export_entry = {
 	.name = "export",
 	.usage = "--to DIR (--all | [--key NAME] [--ceremony ID] "
-	    "[--since YYYY-MM-DD])",
-	.summary = "copy recorded certificates, CRLs, signatures and public "
-	    "keys to removable media, with MANIFEST.json and SHA256SUMS",
+	    "[--since YYYY-MM-DD]) [--custodian NAME --share-dir DIR]",
+	.summary = "copy recorded public artifacts (certificates, CRLs, OCSP "
+	    "responses, signatures, public keys, transcripts, audit "
+	    "bundles) or a custodian's share files to removable media, with "
+	    "MANIFEST.json and SHA256SUMS",
 	.help = "  --to DIR            the folder on the medium (no file in "
 	    "it is overwritten)\n"
 	    "  --all               everything recorded\n"
 	    "  --key NAME          what the key issued or signed, its "
 	    "certificates and its public key\n"
-	    "  --ceremony ID       what that ceremony's steps recorded\n"
-	    "  --since YYYY-MM-DD  what was recorded from that day on (UTC)\n",
+	    "  --ceremony ID       what that ceremony's steps recorded, and "
+	    "its transcripts\n"
+	    "  --since YYYY-MM-DD  what was recorded from that day on (UTC)\n"
+	    "  --custodian NAME    that custodian's own share files (from "
+	    "DIR/NAME/*.share),\n"
+	    "  --share-dir DIR     each checked against its custodian "
+	    "record\n",
 	.flags = CMD_STATE | CMD_WRITES,
 	.opts = cmd_export_options,
 	.opts_size = sizeof(struct cmd_export_opts),

@@ -23,9 +23,10 @@
 #include "media_int.h"
 
 #define KR_EXPORT_FILE_MAX	(1024UL * 1024 * 1024)
+#define KR_EXPORT_SUBS_MAX	256
 
 struct kr_export_file {
-	char		 name[KR_MEDIA_NAME_MAX + 1];
+	char		 name[2 * KR_MEDIA_NAME_MAX + 2];	/* [SUB/]NAME */
 	char		*path;
 	char		*tmp;		/* staged, not yet placed */
 	bool		 placed;
@@ -39,6 +40,8 @@ struct kr_media_export {
 	char			*dir;
 	struct kr_export_file	*f;
 	size_t			 n, cap;
+	char			 sub[KR_EXPORT_SUBS_MAX][KR_MEDIA_NAME_MAX + 1];
+	size_t			 nsub;		/* sub-folders it made */
 };
 
 bool
@@ -68,6 +71,20 @@ kr_media_name_clean(char *out, size_t cap, const char *in)
 		    (in[i] == '.' && i > 0) ? in[i] : '_';
 	if (cap > 0)
 		out[i] = '\0';
+}
+
+bool
+kr_media_path_ok(const char *path)
+{
+	const char	*slash = strchr(path, '/');
+	char		 sub[KR_MEDIA_NAME_MAX + 1];
+
+	if (slash == NULL)
+		return kr_media_name_ok(path);
+	if ((size_t)(slash - path) > KR_MEDIA_NAME_MAX)
+		return false;
+	(void)snprintf(sub, sizeof(sub), "%.*s", (int)(slash - path), path);
+	return kr_media_name_ok(sub) && kr_media_name_ok(slash + 1);
 }
 
 int
@@ -103,31 +120,87 @@ kr_media_export_count(const struct kr_media_export *x)
 	return x->n;
 }
 
+/* Whether the export made sub-folder `sub` already. */
+static bool
+kr_export_has_sub(const struct kr_media_export *x, const char *sub)
+{
+	size_t	i;
+
+	for (i = 0; i < x->nsub; i++)
+		if (strcmp(x->sub[i], sub) == 0)
+			return true;
+	return false;
+}
+
+/* Nothing (a symbolic link included) stands at `path` yet. */
+static int
+kr_export_absent(const char *path, struct kr_err *err)
+{
+	struct stat	st;
+
+	if (lstat(path, &st) == 0)
+		return kr_err_set(err, KR_EEXIST, S_ISLNK(st.st_mode) ?
+		    "%s is a symbolic link where keyrite would write: it "
+		    "writes through no link; remove it or export to an empty "
+		    "folder" : "%s already exists: keyrite overwrites nothing; "
+		    "export to an empty folder", path);
+	if (errno != ENOENT)
+		return kr_err_set(err, KR_EIO, "cannot check %s: %s", path,
+		    strerror(errno));
+	return KR_OK;
+}
+
+/*
+ * A sub-folder of a name "SUB/FILE": new in the folder (the export makes
+ * it, so it can be no link), or one this export made; noted as made.
+ */
+static int
+kr_export_sub(struct kr_media_export *x, const char *name, struct kr_err *err)
+{
+	const char	*slash = strchr(name, '/');
+	char		 sub[KR_MEDIA_NAME_MAX + 1], *path;
+	size_t		 i;
+	int		 ret;
+
+	if (slash == NULL)
+		return KR_OK;
+	(void)snprintf(sub, sizeof(sub), "%.*s", (int)(slash - name), name);
+	if (kr_export_has_sub(x, sub))
+		return KR_OK;
+	for (i = 0; i < x->n; i++)
+		if (strcasecmp(x->f[i].name, sub) == 0)
+			return kr_err_set(err, KR_EINTERNAL, "an exported file "
+			    "and folder would be named %s (bug: report it)", sub);
+	if (x->nsub == KR_EXPORT_SUBS_MAX)
+		return kr_err_set(err, KR_EREFUSED, "more than %d folders in "
+		    "one export: export in parts", KR_EXPORT_SUBS_MAX);
+	if ((path = kr_path_join(x->dir, sub)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_export_absent(path, err);
+	free(path);
+	if (ret == KR_OK)
+		(void)snprintf(x->sub[x->nsub++], sizeof(x->sub[0]), "%s", sub);
+	return ret;
+}
+
 /* `name` is free in the folder and in the export (as FAT compares). */
 static int
 kr_export_name_free(struct kr_media_export *x, const char *name,
     const char *path, struct kr_err *err)
 {
-	struct stat	st;
-	size_t		i;
+	size_t	i;
+	int	ret;
 
-	if (!kr_media_name_ok(name))
+	if (!kr_media_path_ok(name))
 		return kr_err_set(err, KR_EINTERNAL, "refusing the export name "
 		    "'%s': only A-Z a-z 0-9 . _ - (bug: report it)", name);
 	for (i = 0; i < x->n; i++)
 		if (strcasecmp(x->f[i].name, name) == 0)
 			return kr_err_set(err, KR_EINTERNAL, "two exported files "
 			    "would be named %s (bug: report it)", name);
-	if (lstat(path, &st) == 0)
-		return kr_err_set(err, KR_EEXIST, S_ISLNK(st.st_mode) ?
-		    "%s is a symbolic link where keyrite would write a file: "
-		    "it writes through no link; remove it or export to an "
-		    "empty folder" : "%s already exists: keyrite overwrites "
-		    "nothing; export to an empty folder", path);
-	if (errno != ENOENT)
-		return kr_err_set(err, KR_EIO, "cannot check %s: %s", path,
-		    strerror(errno));
-	return KR_OK;
+	if ((ret = kr_export_sub(x, name, err)) != KR_OK)
+		return ret;
+	return kr_export_absent(path, err);
 }
 
 static int
@@ -345,6 +418,20 @@ kr_media_export_finish(struct kr_media_export *x, struct kr_err *err)
 	return kr_export_sync(x->dir, err);
 }
 
+/* The sub-folders the export made, once emptied. */
+static void
+kr_export_rm_subs(struct kr_media_export *x)
+{
+	char	*path;
+	size_t	 i;
+
+	for (i = 0; i < x->nsub; i++)
+		if ((path = kr_path_join(x->dir, x->sub[i])) != NULL) {
+			(void)rmdir(path);
+			free(path);
+		}
+}
+
 void
 kr_media_export_undo(struct kr_media_export *x)
 {
@@ -360,6 +447,7 @@ kr_media_export_undo(struct kr_media_export *x)
 		x->f[i].tmp = NULL;
 		x->f[i].placed = false;
 	}
+	kr_export_rm_subs(x);
 	(void)kr_export_sync(x->dir, &e);
 }
 
@@ -378,6 +466,8 @@ kr_media_export_free(struct kr_media_export **xp)
 		free(x->f[i].path);
 		free(x->f[i].record);
 	}
+	if (x->n > 0 && !x->f[0].placed)
+		kr_export_rm_subs(x);
 	free(x->f);
 	free(x->dir);
 	free(x);

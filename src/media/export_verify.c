@@ -21,7 +21,7 @@
 #define KR_VERIFY_FILES_MAX	100000
 
 struct kr_vfile {
-	char	name[KR_MEDIA_NAME_MAX + 1];
+	char	name[2 * KR_MEDIA_NAME_MAX + 2];	/* [SUB/]NAME */
 	char	sha256[65];
 	int64_t	size;
 	bool	in_sums;
@@ -31,7 +31,7 @@ struct kr_verify {
 	const char			*dir;
 	struct kr_media_export_report	*r;
 	struct kr_vfile			*f;
-	size_t				 n;
+	size_t				 n, cap;
 	char				 manifest_sha256[65];
 };
 
@@ -93,7 +93,7 @@ kr_vparse_one(struct kr_verify *v, const char *e)
 	    sizeof(f->sha256)) || strlen(f->sha256) != 64 ||
 	    !kr_js_int(kr_js_member(e, "size"), &f->size) || f->size < 0)
 		return false;
-	if (!kr_media_name_ok(f->name) || kr_vlisted(v, f->name, NULL) ||
+	if (!kr_media_path_ok(f->name) || kr_vlisted(v, f->name, NULL) ||
 	    strcmp(f->name, KR_MEDIA_MANIFEST) == 0 ||
 	    strcmp(f->name, KR_MEDIA_SUMS) == 0) {
 		kr_vfail(v, "MANIFEST.json lists a file name keyrite never "
@@ -102,6 +102,25 @@ kr_vparse_one(struct kr_verify *v, const char *e)
 	}
 	v->n++;
 	return true;
+}
+
+/* Room for one more file (the array grows as the manifest is read). */
+static int
+kr_vgrow(struct kr_verify *v)
+{
+	struct kr_vfile	*f;
+	size_t		 cap = v->cap != 0 ? 2 * v->cap : 64;
+
+	if (v->n < v->cap || v->cap == KR_VERIFY_FILES_MAX)
+		return KR_OK;
+	if (cap > KR_VERIFY_FILES_MAX)
+		cap = KR_VERIFY_FILES_MAX;
+	if ((f = reallocarray(v->f, cap, sizeof(*f))) == NULL)
+		return KR_ENOMEM;
+	memset(f + v->cap, 0, (cap - v->cap) * sizeof(*f));
+	v->f = f;
+	v->cap = cap;
+	return KR_OK;
 }
 
 static int
@@ -115,10 +134,10 @@ kr_vparse(struct kr_verify *v, const char *m, struct kr_err *err)
 		return kr_err_set(err, KR_EVERIFY, "%s/MANIFEST.json is not a "
 		    "keyrite export manifest (format %s)", v->dir,
 		    KR_MEDIA_EXPORT_FORMAT);
-	if ((v->f = calloc(KR_VERIFY_FILES_MAX, sizeof(*v->f))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	p = kr_js_member(m, "files");
 	for (e = kr_js_next(&p, true); e != NULL; e = kr_js_next(&p, false)) {
+		if (kr_vgrow(v) != KR_OK)
+			return kr_err_set(err, KR_ENOMEM, "out of memory");
 		if (v->n == KR_VERIFY_FILES_MAX || !kr_vparse_one(v, e))
 			return kr_err_set(err, KR_EVERIFY, "%s/MANIFEST.json "
 			    "is malformed (file entry %zu)", v->dir, v->n + 1);
@@ -210,26 +229,74 @@ kr_vsums(struct kr_verify *v)
 			kr_vfail(v, "SHA256SUMS does not list %s", v->f[i].name);
 }
 
-/* Nothing in the folder but what the manifest lists and its two files. */
+/* Whether a listed name lies in sub-folder `sub`. */
+static bool
+kr_vsub_listed(const struct kr_verify *v, const char *sub)
+{
+	size_t	i, n = strlen(sub);
+
+	for (i = 0; i < v->n; i++)
+		if (strncmp(v->f[i].name, sub, n) == 0 && v->f[i].name[n] == '/')
+			return true;
+	return false;
+}
+
+/* A real folder at the top (no link), also where d_type is not known. */
+static bool
+kr_vis_dir(const struct kr_verify *v, const struct dirent *d)
+{
+	struct stat	 st;
+	char		*path;
+	bool		 yes;
+
+	if (d->d_type != DT_UNKNOWN)
+		return d->d_type == DT_DIR;
+	if ((path = kr_path_join(v->dir, d->d_name)) == NULL)
+		return false;
+	yes = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	free(path);
+	return yes;
+}
+
+/*
+ * Nothing in folder `rel` ("" for the top) but what the manifest lists,
+ * its two files at the top, and the sub-folders of listed names.
+ */
 static int
-kr_vextra(struct kr_verify *v, struct kr_err *err)
+kr_vextra_in(struct kr_verify *v, const char *rel, struct kr_err *err)
 {
 	struct dirent	*d;
 	DIR		*dir;
+	char		*path, name[2 * KR_MEDIA_NAME_MAX + 258];
+	int		 ret = KR_OK;
 
-	if ((dir = opendir(v->dir)) == NULL)
-		return kr_err_set(err, KR_EIO, "cannot list %s: %s", v->dir,
+	if ((path = rel[0] != '\0' ? kr_path_join(v->dir, rel) :
+	    strdup(v->dir)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((dir = opendir(path)) == NULL) {
+		ret = kr_err_set(err, KR_EIO, "cannot list %s: %s", path,
 		    strerror(errno));
-	while ((d = readdir(dir)) != NULL) {
+		free(path);
+		return ret;
+	}
+	while (ret == KR_OK && (d = readdir(dir)) != NULL) {
+		(void)snprintf(name, sizeof(name), "%s%s%s", rel,
+		    rel[0] != '\0' ? "/" : "", d->d_name);
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
-		    strcmp(d->d_name, KR_MEDIA_MANIFEST) == 0 ||
-		    strcmp(d->d_name, KR_MEDIA_SUMS) == 0 ||
-		    kr_vlisted(v, d->d_name, NULL))
+		    (rel[0] == '\0' && (strcmp(d->d_name, KR_MEDIA_MANIFEST) ==
+		    0 || strcmp(d->d_name, KR_MEDIA_SUMS) == 0)) ||
+		    kr_vlisted(v, name, NULL))
 			continue;
-		kr_vfail(v, "%.*s: not in the manifest (added)", 255, d->d_name);
+		if (rel[0] == '\0' && kr_vis_dir(v, d) &&
+		    kr_vsub_listed(v, d->d_name))
+			ret = kr_vextra_in(v, d->d_name, err);
+		else
+			kr_vfail(v, "%.*s: not in the manifest (added)", 255,
+			    name);
 	}
 	(void)closedir(dir);
-	return KR_OK;
+	free(path);
+	return ret;
 }
 
 int
@@ -256,7 +323,7 @@ kr_media_export_verify(const char *dir, struct kr_media_export_report *r,
 	else if ((ret = kr_vparse(&v, (const char *)m, err)) == KR_OK) {
 		kr_vfiles(&v);
 		kr_vsums(&v);
-		ret = kr_vextra(&v, err);
+		ret = kr_vextra_in(&v, "", err);
 	}
 	r->files = v.n;
 	(void)snprintf(r->manifest_sha256, sizeof(r->manifest_sha256), "%s",

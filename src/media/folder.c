@@ -78,7 +78,7 @@ kr_media_dir_place(const char *tmp, const char *path, struct kr_err *err)
 
 	if ((ret = kr_fsync_dir(tmp, err)) != KR_OK)
 		return ret;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0)
+	if (kr_rename_noreplace(tmp, path) != 0)
 		return kr_err_set(err, errno == EEXIST ? KR_EEXIST : KR_EIO,
 		    "cannot name the folder %s: %s", path, errno == EEXIST ?
 		    "something of that name appeared meanwhile" :

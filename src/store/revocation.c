@@ -1254,6 +1254,50 @@ kr_store_ocsp_insert(struct kr_store *st, const struct kr_ocsp_rec *o,
 	    "ocsp_responses", err);
 }
 
+/*
+ * An OCSP response as recorded, proven against the binding of its audit
+ * row first (its DER is one of the bound columns).
+ */
+int
+kr_store_ocsp_get(struct kr_store *st, int64_t id, struct kr_ocsp_rec *o,
+    uint8_t **der, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	size_t		 len = 0;
+	int		 rc, ret;
+
+	memset(o, 0, sizeof(*o));
+	*der = NULL;
+	if ((ret = store_check_id(st, "ocsp_responses", id, err)) != KR_OK ||
+	    (ret = store_prepare(st, "SELECT issuer_key_id, serial, status, "
+	    "this_update, next_update, sha256, der, created FROM "
+	    "ocsp_responses WHERE id = ?1", &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, id);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
+		ret = rc == SQLITE_DONE ? kr_err_set(err, KR_ENOENT, "no OCSP "
+		    "response %lld is recorded", (long long)id) :
+		    store_sqlite_err(st, rc, err, "reading an OCSP response");
+	else if ((ret = store_col_blob(st, stmt, 0, o->issuer_key_id,
+	    KR_STORE_ID_BYTES, "an OCSP response's issuer", err)) == KR_OK &&
+	    (ret = store_col_text(st, stmt, 1, o->serial, sizeof(o->serial),
+	    "an OCSP response's serial", err)) == KR_OK &&
+	    (ret = store_col_text(st, stmt, 2, o->status, sizeof(o->status),
+	    "an OCSP response's status", err)) == KR_OK &&
+	    (ret = store_col_text(st, stmt, 5, o->sha256, sizeof(o->sha256),
+	    "an OCSP response's SHA-256", err)) == KR_OK) {
+		o->this_update = sqlite3_column_int64(stmt, 3);
+		o->next_update = sqlite3_column_int64(stmt, 4);
+		o->created = sqlite3_column_int64(stmt, 7);
+		if (store_blob_dup(stmt, 6, der, &len) != KR_OK)
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		o->der = *der;
+		o->der_len = len;
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
 int
 kr_store_revocation_count(struct kr_store *st, const uint8_t *issuer,
     int64_t upto, int64_t *out, struct kr_err *err)

@@ -1,10 +1,14 @@
 /*
  * TEST-KEY-014, TEST-KEY-040, TEST-KEY-052 (staged files, temporary names,
- * the file size limit) (docs/traceability.md).
+ * the file size limit), TEST-KEY-315 (a rename that never replaces, also
+ * where the file system lacks RENAME_NOREPLACE and hard links: renameat2
+ * and link are wrapped, -Wl,--wrap, to answer as FAT through FUSE does)
+ * (docs/traceability.md).
  * Unit tests for base/: errors, buffers, reader, encodings, atomic files,
  * hardening, terminal text.
  */
 #include <check.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,6 +575,92 @@ END_TEST
 
 END_TEST
 
+/* As FAT through FUSE answers: no RENAME_NOREPLACE, no hard links. */
+static int	no_noreplace;
+
+int	__real_renameat2(int, const char *, int, const char *, unsigned);
+int	__wrap_renameat2(int, const char *, int, const char *, unsigned);
+int	__real_link(const char *, const char *);
+int	__wrap_link(const char *, const char *);
+
+int
+__wrap_renameat2(int a, const char *from, int b, const char *to,
+    unsigned flags)
+{
+	if (no_noreplace && flags != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return __real_renameat2(a, from, b, to, flags);
+}
+
+int
+__wrap_link(const char *from, const char *to)
+{
+	if (no_noreplace) {
+		errno = EPERM;
+		return -1;
+	}
+	return __real_link(from, to);
+}
+
+/* Renames a file and a folder; never over a file or folder there. */
+static void
+rename_cases(void)
+{
+	uint8_t	*got;
+	size_t	 len;
+
+	tl_write("a", "one", 3);
+	ck_assert_int_eq(kr_rename_noreplace(tl_path("a"), tl_path("b")), 0);
+	ck_assert_int_ne(access(tl_path("a"), F_OK), 0);
+	got = tl_read("b", &len);
+	ck_assert(len == 3 && memcmp(got, "one", 3) == 0);
+	free(got);
+	tl_write("c", "two", 3);
+	ck_assert_int_eq(kr_rename_noreplace(tl_path("c"), tl_path("b")), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	got = tl_read("b", &len);
+	ck_assert(len == 3 && memcmp(got, "one", 3) == 0);
+	free(got);
+	ck_assert_int_eq(access(tl_path("c"), F_OK), 0);
+	ck_assert_int_eq(mkdir(tl_path("d"), 0700), 0);
+	ck_assert_int_eq(mkdir(tl_path("e"), 0700), 0);
+	ck_assert_int_eq(kr_rename_noreplace(tl_path("d"), tl_path("e")), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(kr_rename_noreplace(tl_path("d"), tl_path("f")), 0);
+	ck_assert_int_eq(access(tl_path("f"), F_OK), 0);
+}
+
+START_TEST(test_rename_noreplace)
+{
+	struct kr_err	 err;
+	char		*tmp;
+
+	no_noreplace = 0;
+	rename_cases();
+	/* The same with renameat2 refusing the flag and no hard links. */
+	no_noreplace = 1;
+	(void)rmdir(tl_path("f"));
+	(void)rmdir(tl_path("e"));
+	(void)unlink(tl_path("b"));
+	(void)unlink(tl_path("c"));
+	rename_cases();
+	/* A staged file placed; never over one that appeared meanwhile. */
+	ck_assert_int_eq(kr_file_stage(tl_path("g"), "x", 1, &tmp, &err),
+	    KR_OK);
+	ck_assert_int_eq(kr_file_place(tmp, tl_path("g"), &err), KR_OK);
+	free(tmp);
+	ck_assert_int_eq(kr_file_stage(tl_path("h"), "y", 1, &tmp, &err),
+	    KR_OK);
+	tl_write("h", "z", 1);
+	ck_assert_int_eq(kr_file_place(tmp, tl_path("h"), &err), KR_EEXIST);
+	(void)unlink(tmp);
+	free(tmp);
+	no_noreplace = 0;
+}
+END_TEST
+
 static Suite *
 base_suite(void)
 {
@@ -597,6 +687,7 @@ base_suite(void)
 	tcase_add_test(tc, test_text_escape_truncate);
 	tcase_add_test(tc, test_code_points);
 	tcase_add_test(tc, test_thread_start_no_signals);
+	tcase_add_test(tc, test_rename_noreplace);
 	suite_add_tcase(s, tc);
 	return s;
 }

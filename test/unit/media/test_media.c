@@ -14,6 +14,12 @@
  * TEST-KEY-304: the private key scan (scan.c): every key form, made at
  * run time, is refused whole and streamed, named with its offset; look-
  * alikes (certificates, a CRL, random bytes, key labels as text) pass.
+ *
+ * TEST-KEY-314: export folders with sub-folders (export.c): the path
+ * rule (one sub-folder, FAT-safe parts), files placed in a sub-folder the
+ * export makes and checked by export verify, a sub-folder that exists
+ * already (a symbolic link included) refused, and an export undone
+ * leaving neither its files nor its sub-folders.
  */
 #include <check.h>
 #include <dirent.h>
@@ -862,6 +868,87 @@ START_TEST(test_scan_lookalikes)
 }
 END_TEST
 
+START_TEST(test_export_paths)
+{
+	ck_assert(kr_media_path_ok("cert-01.pem"));
+	ck_assert(kr_media_path_ok("audit-12/audit.jsonl"));
+	ck_assert(kr_media_path_ok("transcript-20270105-1a2b3c4d-9/report.txt"));
+	ck_assert(!kr_media_path_ok("a/b/c"));
+	ck_assert(!kr_media_path_ok("../x"));
+	ck_assert(!kr_media_path_ok("a/../x"));
+	ck_assert(!kr_media_path_ok(".a/x"));
+	ck_assert(!kr_media_path_ok("a/"));
+	ck_assert(!kr_media_path_ok("/x"));
+	ck_assert(!kr_media_path_ok("a b/x"));
+	ck_assert(!kr_media_path_ok("a/x y"));
+}
+END_TEST
+
+static const char kr_pem_text[] = "-----BEGIN CERTIFICATE-----\nAAAA\n"
+    "-----END CERTIFICATE-----\n";
+
+static int
+export_two(struct kr_media_export *x, const char *sub)
+{
+	char	a[64], b[64];
+	int	ret;
+
+	(void)snprintf(a, sizeof(a), "%s/one.pem", sub);
+	(void)snprintf(b, sizeof(b), "%s/two.pem", sub);
+	if ((ret = kr_media_export_add(x, KR_ART_CERTIFICATE, a, kr_pem_text,
+	    strlen(kr_pem_text), "{}", &err)) != KR_OK)
+		return ret;
+	return kr_media_export_add(x, KR_ART_CERTIFICATE, b, kr_pem_text,
+	    strlen(kr_pem_text), "{}", &err);
+}
+
+START_TEST(test_export_subfolder)
+{
+	struct kr_media_export		*x = NULL;
+	struct kr_media_export_report	*r;
+	char				 sums[65];
+	struct stat			 st;
+
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
+	ck_assert_int_eq(export_two(x, "sub"), KR_OK);
+	ck_assert_int_eq(kr_media_export_seal(x, "{}", sums, &err), KR_OK);
+	ck_assert_int_eq(kr_media_export_place(x, &err), KR_OK);
+	ck_assert_int_eq(kr_media_export_finish(x, &err), KR_OK);
+	kr_media_export_free(&x);
+	ck_assert_int_eq(stat(tl_path("out/sub/two.pem"), &st), 0);
+	ck_assert_ptr_nonnull(r = calloc(1, sizeof(*r)));
+	ck_assert_int_eq(kr_media_export_verify(out, r, &err), KR_OK);
+	ck_assert_uint_eq(r->files_ok, 2);
+	tl_write("out/sub/added.txt", "x", 1);
+	ck_assert_int_eq(kr_media_export_verify(out, r, &err), KR_EVERIFY);
+	ck_assert_str_eq(r->failed[0], "sub/added.txt: not in the manifest "
+	    "(added)");
+	free(r);
+}
+END_TEST
+
+START_TEST(test_export_subfolder_refused)
+{
+	struct kr_media_export	*x = NULL;
+
+	/* A sub-folder there before the export, here a symbolic link. */
+	ck_assert_int_eq(mkdir(tl_path("elsewhere"), 0700), 0);
+	ck_assert_int_eq(symlink(tl_path("elsewhere"), tl_path("out/sub")), 0);
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
+	ck_assert_int_eq(export_two(x, "sub"), KR_EEXIST);
+	ck_assert(strstr(err.msg, "symbolic link") != NULL);
+	kr_media_export_free(&x);
+	ck_assert_int_eq(unlink(tl_path("out/sub")), 0);
+	/* Undone: neither the files nor the sub-folder stay. */
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
+	ck_assert_int_eq(export_two(x, "sub"), KR_OK);
+	kr_media_export_undo(x);
+	kr_media_export_free(&x);
+	ck_assert_int_ne(access(tl_path("out/sub"), F_OK), 0);
+	ck_assert_int_eq(rmdir(out), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -894,6 +981,12 @@ main(void)
 	tcase_add_test(tc, test_scan_keys);
 	tcase_add_test(tc, test_scan_key_trailing);
 	tcase_add_test(tc, test_scan_lookalikes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("export");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_export_paths);
+	tcase_add_test(tc, test_export_subfolder);
+	tcase_add_test(tc, test_export_subfolder_refused);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }
