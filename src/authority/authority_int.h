@@ -111,7 +111,8 @@ int	kr_shares_of(struct kr_appliance *, const char *share_dir,
  * its commit; clear removes what was not placed.  Read finds a copy by
  * the SHA-256 a row lists and checks it (`seq` names the row).
  */
-#define KR_RELEASED_MAX		16
+/* The largest release is an audit bundle: one file per table and more. */
+#define KR_RELEASED_MAX		KR_BUNDLE_FILES_MAX
 #define KR_RELEASED_FILE_MAX	((size_t)2 << 30)
 
 struct kr_released_file {

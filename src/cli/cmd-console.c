@@ -4,9 +4,11 @@
  * for writing only while a ceremony is rehearsed or run.
  */
 #include <stdio.h>
+#include <unistd.h>
 
 #include <keyrite/tui.h>
 
+#include "keyrite-config.h"
 #include "cli.h"
 
 struct cmd_console_opts {
@@ -30,7 +32,11 @@ cmd_console_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		return cmd_usage_error(ctx, "no state folder: give -C STATEDIR "
 		    "or set KEYRITE_HOME");
 	to.statedir = ctx->statedir;
-	to.ceremonies = o->ceremonies != NULL ? o->ceremonies : "ceremonies";
+	/* --ceremonies, else ./ceremonies, else the installed scripts. */
+	to.ceremonies = o->ceremonies;
+	if (to.ceremonies == NULL)
+		to.ceremonies = access("ceremonies", F_OK) == 0 ? "ceremonies" :
+		    KEYRITE_CEREMONIES_DIR;
 	to.actor = ctx->actor;
 	to.confirm_date = ctx->confirm_date;
 	to.ascii = o->ascii;

@@ -71,7 +71,7 @@ tui_pick_draw(struct tui *t, void *arg)
 }
 
 static const char *const tui_pick_keys[] = {
-	"Up, Down  choose a script",
+	"Up, Down  choose a script (or its first letter)",
 	"Enter     open it: its parameters, rehearse, run",
 	"Esc       back to home",
 	NULL
@@ -95,8 +95,8 @@ tui_ceremonies(struct tui *t)
 			(void)snprintf(path, sizeof(path), "%s/%s",
 			    t->o->ceremonies, p->names.v[p->sel.cur]);
 			tui_form(t, path);
-		} else
-			(void)tui_sel_key(&p->sel, ch, LINES - 5);
+		} else if (!tui_sel_key(&p->sel, ch, LINES - 5))
+			(void)tui_sel_jump(&p->sel, &p->names, ch, LINES - 5);
 		tui_redraw(t);
 	}
 	tui_pop(t, &sv);

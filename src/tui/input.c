@@ -4,6 +4,7 @@
  * questions, a text field, a secret field that draws nothing, a pager
  * and list selections.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,16 @@ tui_sel_draw(const struct tui_sel *s, const struct tui_lines *l, int y, int h)
 }
 
 /* Moves a selection; true when the key was one of the moving keys. */
+/* Scrolls so that the chosen line is in the h lines shown. */
+static void
+tui_sel_show(struct tui_sel *s, int h)
+{
+	if (s->cur < s->top)
+		s->top = s->cur;
+	if (h > 0 && s->cur >= s->top + (size_t)h)
+		s->top = s->cur - (size_t)h + 1;
+}
+
 bool
 tui_sel_key(struct tui_sel *s, int ch, int h)
 {
@@ -365,9 +376,24 @@ tui_sel_key(struct tui_sel *s, int ch, int h)
 		s->cur = s->n - 1;
 	else if (ch != KEY_UP && ch != KEY_DOWN)
 		return false;
-	if (s->cur < s->top)
-		s->top = s->cur;
-	if (h > 0 && s->cur >= s->top + (size_t)h)
-		s->top = s->cur - (size_t)h + 1;
+	tui_sel_show(s, h);
 	return true;
+}
+
+bool
+tui_sel_jump(struct tui_sel *s, const struct tui_lines *l, int ch, int h)
+{
+	size_t	i, k;
+
+	if (ch < 0 || ch > 0x7f || !isalnum(ch) || l->n == 0 || s->n == 0)
+		return false;
+	for (i = 1; i <= s->n && i <= l->n; i++) {
+		k = (s->cur + i) % s->n;
+		if (tolower((unsigned char)l->v[k][0]) == tolower(ch)) {
+			s->cur = k;
+			tui_sel_show(s, h);
+			return true;
+		}
+	}
+	return false;
 }

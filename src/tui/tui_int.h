@@ -97,6 +97,8 @@ struct tui_sel {
 };
 
 bool	tui_sel_key(struct tui_sel *, int ch, int h);
+/* A letter or digit: to the next line starting with it, round the end. */
+bool	tui_sel_jump(struct tui_sel *, const struct tui_lines *, int ch, int h);
 void	tui_sel_draw(const struct tui_sel *, const struct tui_lines *, int y,
 	    int h);
 

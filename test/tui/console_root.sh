@@ -58,7 +58,7 @@ see "Keys on this screen" && grep -q "c  *ceremonies" "$T/pane" &&
     ok "'?' shows the home screen's keys" || fail "keys on home"
 keys Escape c
 see "Ceremony scripts in ceremonies" || fail "ceremonies list"
-keys End Enter
+keys r Enter
 see "Parameters" && grep -q "shares  *(not set)" "$T/pane" &&
     ok "the form: the script, its SHA-256, its parameters" ||
     fail "form"

@@ -103,7 +103,7 @@ has "$head" && ok "audit verify at the console: intact, the head status prints" 
 keys Enter Escape c
 see "Ceremony scripts in" || fail "ceremonies"
 help ceremonies "open it"
-keys End Enter
+keys r Enter
 see "Parameters" || fail "form"
 help form "rehearse: every step checked"
 keys g
@@ -209,7 +209,7 @@ tm capture-pane -e -p > "$T/colour"
 grep -q "$(printf '\033')\[[0-9;]*31m.*DAMAGED STATE" "$T/colour" &&
     ok "damaged: the home screen says DAMAGED STATE, in red" ||
     fail "banner colour"
-keys c End Enter
+keys c r Enter
 see "Parameters" || fail "form"
 keys End Enter
 typed "$T/pub"
