@@ -443,6 +443,18 @@ kr_issue_ec_usage(struct kr_issue *is)
 	}
 }
 
+/*
+ * The profile's extensions for this certificate: one place for `cert
+ * issue` and the leaves of provision batch and cert renew.
+ */
+static int
+kr_issue_exts(struct kr_issue *is, struct kr_err *err)
+{
+	kr_issue_profile_exts(is);
+	kr_issue_ec_usage(is);
+	return kr_issue_profile_urls(is, err);
+}
+
 static int
 kr_issue_sans(struct kr_issue *is, struct kr_err *err)
 {
@@ -531,9 +543,7 @@ kr_issue_fields(struct kr_issue *is, struct kr_err *err)
 	    is->issuer.spki, is->issuer.spki_len, is->now, &is->chain,
 	    err)) != KR_OK)
 		return ret;
-	kr_issue_profile_exts(is);
-	kr_issue_ec_usage(is);
-	if ((ret = kr_issue_profile_urls(is, err)) != KR_OK ||
+	if ((ret = kr_issue_exts(is, err)) != KR_OK ||
 	    (ret = kr_issue_serial(is, err)) != KR_OK ||
 	    (ret = kr_issue_sig_alg(is, err)) != KR_OK ||
 	    (ret = kr_issue_sans(is, err)) != KR_OK ||
@@ -1410,8 +1420,8 @@ kr_issue_leaf_fields(struct kr_issue *is, const struct kr_leaf *lf,
 	if ((ret = kr_issue_set_spki(is, lf->spki, lf->spki_len, lf->label,
 	    err)) != KR_OK)
 		return ret;
-	kr_issue_profile_exts(is);
-	kr_issue_ec_usage(is);
+	if ((ret = kr_issue_exts(is, err)) != KR_OK)
+		return ret;
 	if (lf->nsan > 0 && !is->profile.san_allowed)
 		return kr_err_set(err, KR_EREFUSED, "%s: profile '%s' puts no "
 		    "subjectAltName in its certificates", lf->label,
