@@ -158,8 +158,12 @@ kr_released_read(struct kr_appliance *app, const char *sha256, int64_t seq,
 		    "audit row %lld released, is missing: it was removed "
 		    "behind keyrite's back (a backup holds it)", path,
 		    (long long)seq);
-	if (ret == KR_OK && kr_hash(KR_HASH_SHA256, *data, *len, dig) ==
-	    KR_OK) {
+	if (ret == KR_OK && kr_hash(KR_HASH_SHA256, *data, *len, dig) !=
+	    KR_OK)
+		ret = kr_err_set(err, KR_ECRYPTO, "cannot hash %s, the kept "
+		    "copy of a file audit row %lld released: it was not "
+		    "checked, so it is not used", path, (long long)seq);
+	if (ret == KR_OK) {
 		kr_hex_encode(hex, dig, sizeof(dig));
 		if (strcmp(hex, sha256) != 0)
 			ret = kr_err_set(err, KR_EVERIFY, "%s, the kept copy of "
