@@ -505,6 +505,23 @@ kr_exp_kept(struct kr_exp *e, const struct kr_exp_ref *ref,
 	return ret;
 }
 
+/* A share that unlocks nothing (retired set, destroyed key) stays put. */
+static int
+kr_exp_share_live(const char *path, const struct kr_share_rec *rec,
+    const struct kr_key_rec *k, struct kr_err *err)
+{
+	if (strcmp(k->state, "destroyed") == 0)
+		return kr_err_set(err, KR_EREFUSED, "%s is a share of epoch %u "
+		    "of '%s', a destroyed key: not exported; destroy it", path,
+		    rec->set.epoch, k->name);
+	if (strcmp(rec->set.state, "active") != 0 &&
+	    strcmp(rec->set.state, "pending") != 0)
+		return kr_err_set(err, KR_EREFUSED, "%s is a share of %s epoch "
+		    "%u of '%s': not exported; destroy it", path,
+		    rec->set.state, rec->set.epoch, k->name);
+	return KR_OK;
+}
+
 /* One share file of the custodian asked for, checked by kr_shares_of. */
 static int
 kr_exp_share_cb(void *arg, const char *path, const uint8_t *file, size_t len,
@@ -533,6 +550,8 @@ kr_exp_share_cb(void *arg, const char *path, const uint8_t *file, size_t len,
 		    hex);
 	if ((ret = kr_store_key_by_id(e->app->store, rec->set.key_id, &k,
 	    err)) != KR_OK)
+		return ret;
+	if ((ret = kr_exp_share_live(path, rec, &k, err)) != KR_OK)
 		return ret;
 	kr_media_name_clean(clean, sizeof(clean), rec->c.name);
 	(void)snprintf(name, sizeof(name), "shares-%s/", clean);

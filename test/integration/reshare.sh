@@ -4,6 +4,8 @@
 # have checked their shares; the old shares unlock while it is pending
 # and are refused, naming the retirement, once it is current; every step
 # is an audit row and audit verify checks the approvals.
+# TEST-KEY-316: `export --custodian` refuses a share of the retired set,
+# naming the file and epoch, with nothing written and the state unchanged.
 . "$(dirname "$0")/lib.sh"
 set -e
 
@@ -117,6 +119,20 @@ verify_shares "$S" root "$T/shares" c4
 [ "$rc" -ne 0 ] && grep -q "ask for your new share" "$T/err" &&
     ok "an old share checked alone is refused the same way" ||
     fail "old share alone: exit $rc"
+
+# TEST-KEY-316: `export --custodian` copies no share of a retired set.
+mkdir "$T/x1" "$T/x2"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+run -C "$S" export --to "$T/x1" --custodian c1 --share-dir "$T/shares"
+[ "$rc" -eq 1 ] &&
+    grep -q "c1/root.share is a share of retired epoch 1 of 'root': not exported; destroy it" "$T/err" &&
+    [ -z "$(ls -A "$T/x1")" ] && [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
+    ok "export of a retired epoch's share is refused, named; nothing written, state unchanged" ||
+    fail "export of a retired share: exit $rc $(cat "$T/err") $(ls -A "$T/x1")"
+run -C "$S" export --to "$T/x2" --custodian c1 --share-dir "$T/new"
+[ "$rc" -eq 0 ] && cmp -s "$T/x2/shares-c1/root.share" "$T/new/c1/root.share" &&
+    ok "the current epoch's share of the same custodian exports" ||
+    fail "export of the current share: exit $rc $(cat "$T/err")"
 
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit verify passes (reshare approvals signed)" ||
