@@ -190,17 +190,21 @@ bundle_record(struct kr_appliance *app, const struct kr_audit_export_req *req,
 	return ret;
 }
 
+/* After the commit: kept copies not named are left for the next open. */
 static int
-bundle_unplaced(const char *tmp, int64_t seq, struct kr_err *err)
+bundle_unplaced(const char *tmp, struct kr_released *k, int64_t seq,
+    struct kr_err *err)
 {
 	char	why[KR_ERR_MSG_MAX];
 	int	ret = err->code;
 
+	kr_released_forget(k);
 	kr_media_dir_unstage(tmp);
 	(void)snprintf(why, sizeof(why), "%s", err->msg);
-	return kr_err_set(err, ret, "the export was recorded (audit row %lld) "
-	    "but its folder could not be named: %s; nothing was left behind: "
-	    "export again to get the bundle", (long long)seq, why);
+	return kr_err_set(err, ret, "the bundle is recorded as audit row %lld "
+	    "but its folder could not be written: %s; nothing was left on "
+	    "the output: `keyrite export --all` writes it again (audit-%lld/)",
+	    (long long)seq, why, (long long)seq);
 }
 
 int
@@ -236,7 +240,7 @@ kr_authority_audit_export(struct kr_appliance *app,
 	}
 	if ((ret = kr_released_place(app, &k, err)) != KR_OK ||
 	    (ret = kr_media_dir_place(tmp, req->out, err)) != KR_OK)
-		ret = bundle_unplaced(tmp, res->seq, err);
+		ret = bundle_unplaced(tmp, &k, res->seq, err);
 out:
 	kr_released_clear(&k);
 	free(tmp);

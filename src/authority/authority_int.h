@@ -108,7 +108,8 @@ int	kr_shares_of(struct kr_appliance *, const char *share_dir,
  * released.c: kept copies of released transcripts and audit bundles,
  * STATE/released/SHA256HEX.  Stage each file before the row that records
  * the release (kr_released_json adds its "kept" list), place them after
- * its commit; clear removes what was not placed.  Read finds a copy by
+ * its commit; clear removes what was not placed (before the commit),
+ * forget leaves it for the next open to name (after).  Read finds a copy by
  * the SHA-256 a row lists and checks it (`seq` names the row).
  */
 /* The largest release is an audit bundle: one file per table and more. */
@@ -132,6 +133,7 @@ int	kr_released_stage(struct kr_appliance *, struct kr_released *,
 void	kr_released_json(const struct kr_released *, struct kr_json *);
 int	kr_released_place(struct kr_appliance *, struct kr_released *,
 	    struct kr_err *) KR_WUR;
+void	kr_released_forget(struct kr_released *);
 void	kr_released_clear(struct kr_released *);
 int	kr_released_read(struct kr_appliance *, const char *, int64_t,
 	    uint8_t **, size_t *, struct kr_err *) KR_WUR;

@@ -94,6 +94,22 @@ kr_released_place(struct kr_appliance *app, struct kr_released *k,
 	return ret;
 }
 
+/*
+ * Once the row is committed, copies not yet named are the row's: their
+ * temporary names are dropped, not the files, and the next open names
+ * them (kr_recover_released).
+ */
+void
+kr_released_forget(struct kr_released *k)
+{
+	size_t	i;
+
+	for (i = 0; i < k->n; i++) {
+		free(k->f[i].tmp);
+		k->f[i].tmp = NULL;
+	}
+}
+
 void
 kr_released_clear(struct kr_released *k)
 {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "authority_int.h"
 
@@ -140,13 +141,40 @@ kr_transcript_record(struct kr_appliance *app, const char *actor,
 			kr_store_rollback(app->store);
 	}
 	kr_json_free(&j);
-	if (ret == KR_OK && (ret = kr_released_place(app, k, err)) != KR_OK)
-		(void)kr_err_prefix(err, "the transcript was recorded (audit "
-		    "row %lld) but its kept copy could not be named (the next "
-		    "keyrite command that changes state does it) and its files "
-		    "were not written; run `keyrite ceremony report` again: ",
-		    (long long)*seq);
 	return ret;
+}
+
+/*
+ * After the commit: the kept copy named, then the files.  On a failure
+ * the kept copy's temporary names stay for the next open to name (the
+ * row lists them) and no file is left on the output, so no report.txt
+ * stands there without its signatures.json.
+ */
+static int
+kr_transcript_release(struct kr_appliance *app, const char *ceremony,
+    struct kr_released *k, char **paths, char **tmps, size_t n, int64_t seq,
+    struct kr_err *err)
+{
+	size_t	i, placed = 0;
+	int	ret;
+
+	if ((ret = kr_released_place(app, k, err)) != KR_OK)
+		kr_released_forget(k);
+	for (i = 0; i < n && ret == KR_OK; i++) {
+		if ((ret = kr_media_place(tmps[i], paths[i], err)) == KR_OK) {
+			free(tmps[i]);
+			tmps[i] = NULL;
+			placed++;
+		}
+	}
+	if (ret == KR_OK)
+		return KR_OK;
+	for (i = 0; i < placed; i++)
+		(void)unlink(paths[i]);
+	return kr_err_prefix(err, "the transcript is recorded as audit row "
+	    "%lld, but its files were not written (none is left on the "
+	    "output); `keyrite export --ceremony %s` writes it again: ",
+	    (long long)seq, ceremony);
 }
 
 int
@@ -175,15 +203,10 @@ kr_authority_transcript_write(struct kr_appliance *app, const char *actor,
 			ret = kr_released_stage(app, &k, files[i].name,
 			    files[i].data, files[i].len, err);
 	/* Record, then release. */
-	if (ret == KR_OK)
-		ret = kr_transcript_record(app, actor, ceremony, dir, &k, seq,
-		    err);
-	for (i = 0; i < n && ret == KR_OK; i++) {
-		if ((ret = kr_media_place(tmps[i], paths[i], err)) == KR_OK) {
-			free(tmps[i]);
-			tmps[i] = NULL;
-		}
-	}
+	if (ret == KR_OK && (ret = kr_transcript_record(app, actor, ceremony,
+	    dir, &k, seq, err)) == KR_OK)
+		ret = kr_transcript_release(app, ceremony, &k, paths, tmps, n,
+		    *seq, err);
 	for (i = 0; i < n; i++) {
 		if (tmps[i] != NULL)
 			kr_media_unstage(tmps[i]);

@@ -12,6 +12,7 @@
 # listed by a row with its SHA-256 (and every file a row lists is kept).
 # Kills between the commit and the rename happen, and the open says it
 # put the folder or the copy in place.
+# TEST-KEY-317: see below (a rename that fails after the commit).
 . "$(dirname "$0")/lib.sh"
 set -e
 command -v strace >/dev/null || { echo "SKIP: strace is missing"; exit 77; }
@@ -129,6 +130,57 @@ printf '# %d kills; put in place by the next open: intake folders %d, kept copie
     fail "no kill landed between an import's commit and its rename"
 [ "$pr" -gt 0 ] && ok "a recorded bundle's or transcript's kept copy was put in place ($pr)" ||
     fail "no kill landed between a release's commit and its copy's rename"
+# TEST-KEY-317: a rename that fails (EIO, injected by strace) after the
+# row of `audit export` or `ceremony report` is committed leaves the kept
+# copies under their temporary names for the next open to name, and no
+# file of the release on the output; the message names the row and the
+# export that writes the release again, and that export does.
+named=0
+for op in bundle report; do
+	n=1
+	while [ "$n" -le 20 ]; do
+		i=$((i + 1))
+		r0=$(db "SELECT max(seq) FROM audit")
+		set +e
+		# shellcheck disable=SC2046
+		traced -f -qq -o /dev/null -e trace=renameat2 \
+		    -e inject=renameat2:error=EIO:when="$n" \
+		    "$KEYRITE" $(op_args "$op" "$i") 3<"$T/ab.pw" \
+		    >"$T/k.out" 2>"$T/k.err"
+		krc=$?
+		set -e
+		[ "$krc" -ne 0 ] || break
+		seq=$(db "SELECT max(seq) FROM audit")
+		[ "$seq" -gt "$r0" ] || fail "$op with rename $n failing: no row ($(cat "$T/k.err"))"
+		if [ "$op" = bundle ]; then
+			what="--all"
+			left=$(ls -A "$O/b$i" 2>/dev/null || true)
+		else
+			what="--ceremony $CID"
+			left=$(ls -A "$O/r$i" 2>/dev/null || true)
+		fi
+		tmps=$(find "$S/released" -name '*.tmp-*' | wc -l)
+		i=$((i + 1))
+		mkdir "$T/x$i"
+		# shellcheck disable=SC2086
+		run -C "$S" export --to "$T/x$i" $what
+		if [ "$op" = bundle ]; then got="$T/x$i/audit-$seq"; else got="$T/x$i/transcript-$CID-$seq"; fi
+		if grep -q "recorded as audit row $seq.*keyrite export $what" "$T/k.err" &&
+		    [ -z "$left" ] && [ "$rc" -eq 0 ] && [ -n "$(ls -A "$got")" ] &&
+		    { [ "$tmps" -eq 0 ] ||
+		    grep -q "put released/.* in place" "$T/err"; } &&
+		    [ -z "$(find "$S" -name '*.tmp-*')" ] && consistent; then
+			ok "$op with rename $n failing after row $seq: message names the row and \`keyrite export $what\`; nothing on the output; $tmps kept copies named at the next open; exported again"
+			[ "$tmps" -eq 0 ] || named=$((named + 1))
+		else
+			fail "$op with rename $n failing: exit $krc $(cat "$T/k.err"); output left: $left; temporary kept copies: $tmps; export: exit $rc $(head -n 2 "$T/err")"
+		fi
+		n=$((n + 1))
+	done
+	[ "$n" -gt 1 ] || fail "$op: no rename failed"
+done
+[ "$named" -gt 0 ] && ok "a failed rename of a kept copy after its commit left it for the next open, which named it ($named)" ||
+    fail "no injected failure hit a kept copy's rename"
 ls "$S/intake" | grep -q "tmp-" && fail "a staged intake folder is left" ||
     ok "no staged intake folder is left"
 finish
