@@ -135,6 +135,8 @@ int	kr_released_place(struct kr_appliance *, struct kr_released *,
 	    struct kr_err *) KR_WUR;
 void	kr_released_forget(struct kr_released *);
 void	kr_released_clear(struct kr_released *);
+const char *kr_released_kept(const struct kr_audit_rec *);
+bool	kr_released_listed(const struct kr_audit_rec *, const char *);
 int	kr_released_read(struct kr_appliance *, const char *, int64_t,
 	    uint8_t **, size_t *, struct kr_err *) KR_WUR;
 

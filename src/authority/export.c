@@ -102,12 +102,11 @@ kr_exp_release(struct kr_exp *e, const struct kr_audit_rec *r, bool sel_time,
     bool sel)
 {
 	struct kr_exp_ref	*ref;
-	const char		*k = kr_js_member(r->payload, "kept"), *end;
+	const char		*k = kr_released_kept(r), *end;
 	char			 of[KR_CEREMONY_ID_BYTES + 1] = "";
 	bool			 report = strcmp(r->event, "ceremony.report") == 0;
 
-	if (k == NULL || (!report && strcmp(r->event, "audit.export") != 0) ||
-	    (end = kr_js_skip(k, 1)) == NULL)
+	if (k == NULL || (end = kr_js_skip(k, 1)) == NULL)
 		return 0;
 	if (report && !kr_js_str(kr_js_member(r->payload, "report_of"), of,
 	    sizeof(of)))

@@ -488,6 +488,7 @@ kr_authority_intake_list(struct kr_appliance *app, kr_intake_cb *cb,
 
 struct kr_intake_row {
 	const char	*id;
+	int64_t		 seq;		/* the row, 0 when none */
 	char		*files;		/* the row's "files", or NULL */
 };
 
@@ -502,15 +503,20 @@ kr_intake_row_cb(const struct kr_audit_rec *r, void *arg)
 	    kr_js_member(r->payload, "import_id"), id, sizeof(id)) ||
 	    strcmp(id, w->id) != 0)
 		return 0;
+	w->seq = r->seq;
 	if ((f = kr_js_member(r->payload, "files")) != NULL &&
 	    (end = kr_js_skip(f, 1)) != NULL)
 		w->files = strndup(f, (size_t)(end - f));
 	return 1;
 }
 
-/* The staged folder holds exactly the row's files, each as recorded. */
+/*
+ * The staged folder holds exactly the row's files, each as recorded; if
+ * not, `bad` names a file that differs (or one the row does not list).
+ */
 static bool
-kr_intake_matches(const char *stage, const char *files)
+kr_intake_matches(const char *stage, const char *files, char *bad,
+    size_t cap)
 {
 	struct kr_err	 e;
 	struct dirent	*de;
@@ -522,12 +528,14 @@ kr_intake_matches(const char *stage, const char *files)
 	size_t		 listed = 0, found = 0;
 	bool		 ok = true;
 
+	(void)snprintf(bad, cap, "(the folder itself)");
 	for (it = kr_js_next(&p, true); it != NULL && ok;
 	    it = kr_js_next(&p, false), listed++) {
 		ok = kr_js_str(kr_js_member(it, "name"), name, sizeof(name)) &&
 		    kr_js_str(kr_js_member(it, "sha256"), want, sizeof(want)) &&
 		    (path = kr_path_join(stage, name)) != NULL;
 		if (ok) {
+			(void)snprintf(bad, cap, "%s", name);
 			ok = kr_file_copy(path, UINT64_MAX, NULL, NULL, sha,
 			    &size, &e) == KR_OK;
 			kr_hex_encode(hex, sha, sizeof(sha));
@@ -538,42 +546,63 @@ kr_intake_matches(const char *stage, const char *files)
 	if (!ok || (d = opendir(stage)) == NULL)
 		return false;
 	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			found++;
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0 && found++ >= listed)
+			(void)snprintf(bad, cap, "%s", de->d_name);
 	(void)closedir(d);
 	return found == listed;
 }
 
+/*
+ * A staged intake folder: named when its row lists it and it holds the
+ * row's files; removed only when the audit walk succeeded and no row
+ * lists it (cut before the commit); otherwise kept, and said why.
+ */
 static void
 kr_intake_recover_one(struct kr_appliance *app, const char *top,
     const char *name, size_t stem)
 {
 	struct kr_intake_row	 w;
 	struct kr_err		 e;
-	char			 id[64], *stage, *final;
+	char			 id[64], bad[256] = "(its row lists none)";
+	char			*stage, *final;
 
 	(void)snprintf(id, sizeof(id), "%.*s", (int)stem, name);
-	w = (struct kr_intake_row){ id, NULL };
+	w = (struct kr_intake_row){ id, 0, NULL };
 	stage = kr_path_join(top, name);
 	final = kr_path_join(top, id);
 	if (stage == NULL || final == NULL)
 		goto out;
-	if (kr_store_audit_foreach(app->store, 1, kr_intake_row_cb, &w, &e) >=
-	    0 && w.files != NULL && !kr_path_exists(final) &&
-	    kr_intake_matches(stage, w.files)) {
-		if (kr_media_dir_place(stage, final, &e) == KR_OK)
-			kr_recovery_note(app, "put %s/%s in place: the import "
-			    "was recorded, but it was interrupted before its "
-			    "folder got its name", KR_INTAKE_DIR, id);
-		else
-			kr_recovery_note(app, "could not put %s/%s in place: %s",
-			    KR_INTAKE_DIR, id, e.msg);
-		goto out;
-	}
-	kr_media_dir_unstage(stage);
-	kr_recovery_note(app, "removed %s/%s and its files: an import "
-	    "interrupted before it was recorded (import it again)",
-	    KR_INTAKE_DIR, name);
+	if (kr_store_audit_foreach(app->store, 1, kr_intake_row_cb, &w, &e) <
+	    0)
+		kr_recovery_note(app, "%s/%s was left by an interrupted import, "
+		    "but the audit records could not be read (%s): nothing "
+		    "removed; run keyrite audit verify", KR_INTAKE_DIR, name,
+		    e.msg);
+	else if (w.seq == 0) {
+		kr_media_dir_unstage(stage);
+		kr_recovery_note(app, "removed %s/%s and its files: an import "
+		    "interrupted before it was recorded (import it again)",
+		    KR_INTAKE_DIR, name);
+	} else if (kr_path_exists(final))
+		kr_recovery_note(app, "audit row %lld records %s/%s, which is in "
+		    "place; %s/%s is beside it: nothing removed; compare them, "
+		    "then remove %s/%s", (long long)w.seq, KR_INTAKE_DIR, id,
+		    KR_INTAKE_DIR, name, KR_INTAKE_DIR, name);
+	else if (w.files == NULL || !kr_intake_matches(stage, w.files, bad,
+	    sizeof(bad)))
+		kr_recovery_note(app, "audit row %lld records %s/%s but its file "
+		    "%s/%s/%s differs; nothing removed; run keyrite audit verify; "
+		    "restore %s/%s/%s from a backup", (long long)w.seq,
+		    KR_INTAKE_DIR, id, KR_INTAKE_DIR, name, bad, KR_INTAKE_DIR,
+		    id, bad);
+	else if (kr_media_dir_place(stage, final, &e) == KR_OK)
+		kr_recovery_note(app, "put %s/%s in place: the import was "
+		    "recorded, but it was interrupted before its folder got its "
+		    "name", KR_INTAKE_DIR, id);
+	else
+		kr_recovery_note(app, "could not put %s/%s in place: %s",
+		    KR_INTAKE_DIR, id, e.msg);
 out:
 	free(w.files);
 	free(stage);

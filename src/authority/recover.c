@@ -987,31 +987,66 @@ kr_recover_plain(struct kr_appliance *app, const char *rel)
 	free(dir);
 }
 
-/* Whether an audit row lists a kept file of this SHA-256 (released.c). */
+/* The first audit row listing a kept file of this SHA-256 (released.c). */
 struct kr_kept_find {
 	const char	*hex;
-	bool		 found;
+	int64_t		 seq;
 };
 
 static int
 kr_kept_find_cb(const struct kr_audit_rec *r, void *arg)
 {
 	struct kr_kept_find	*f = arg;
-	const char		*k = kr_js_member(r->payload, "kept");
 
-	if (k != NULL && (strcmp(r->event, "ceremony.report") == 0 ||
-	    strcmp(r->event, "audit.export") == 0) && strstr(k, f->hex) !=
-	    NULL) {
-		f->found = true;
-		return 1;
-	}
-	return 0;
+	if (!kr_released_listed(r, f->hex))
+		return 0;
+	f->seq = r->seq;
+	return 1;
 }
 
 /*
- * released/HEX.tmp-...: a kept copy staged before its row.  Named when
- * a row lists it (the run was cut after its commit) and its bytes have
- * that SHA-256; removed otherwise (cut before: never released).
+ * A kept copy's temporary file a row lists: named when its bytes have
+ * that SHA-256, removed when the copy in place has them; otherwise kept.
+ */
+static void
+kr_recover_kept(struct kr_appliance *app, const char *tmp, const char *final,
+    const char *stem, const char *shown, int64_t seq)
+{
+	struct kr_err	e;
+	char		hex[65];
+
+	if (kr_path_exists(final)) {
+		if (kr_file_sha256(final, KR_RELEASED_FILE_MAX, hex) == KR_OK &&
+		    strcmp(hex, stem) == 0)
+			kr_remove(app, tmp, false, shown, "a second copy of a "
+			    "kept file already in place");
+		else
+			kr_say(app, "audit row %lld records %s/%s, which is in "
+			    "place but differs from the SHA-256 it gives; %s is "
+			    "beside it: nothing removed; run keyrite audit "
+			    "verify; restore %s/%s from a backup", (long long)seq,
+			    KR_RELEASED_DIR, stem, shown, KR_RELEASED_DIR, stem);
+		return;
+	}
+	if (kr_file_sha256(tmp, KR_RELEASED_FILE_MAX, hex) != KR_OK ||
+	    strcmp(hex, stem) != 0)
+		kr_say(app, "audit row %lld records %s/%s but its file %s differs "
+		    "or cannot be read; nothing removed; run keyrite audit "
+		    "verify; restore %s/%s from a backup", (long long)seq,
+		    KR_RELEASED_DIR, stem, shown, KR_RELEASED_DIR, stem);
+	else if (kr_file_place(tmp, final, &e) == KR_OK)
+		kr_say(app, "put %s/%s in place: a transcript or audit bundle "
+		    "was recorded, but the run was interrupted before its kept "
+		    "copy got its name", KR_RELEASED_DIR, stem);
+	else
+		kr_say(app, "could not put %s/%s in place: %s",
+		    KR_RELEASED_DIR, stem, e.msg);
+}
+
+/*
+ * released/HEX.tmp-...: a kept copy staged before its row.  Removed only
+ * when the audit walk succeeded and no row lists it (cut before the
+ * commit: never released); else kr_recover_kept.
  */
 static void
 kr_recover_released(struct kr_appliance *app)
@@ -1019,8 +1054,7 @@ kr_recover_released(struct kr_appliance *app)
 	struct kr_names		 ns;
 	struct kr_kept_find	 f;
 	struct kr_err		 e;
-	char			*dir, *tmp, *final, stem[65], hex[65];
-	char			 shown[300];
+	char			*dir, *tmp, *final, stem[65], shown[300];
 	size_t			 i, n;
 
 	if ((dir = kr_appliance_path(app, KR_RELEASED_DIR)) == NULL)
@@ -1035,22 +1069,19 @@ kr_recover_released(struct kr_appliance *app)
 		(void)snprintf(stem, sizeof(stem), "%.64s", ns.v[i]);
 		(void)snprintf(shown, sizeof(shown), "%s/%s", KR_RELEASED_DIR,
 		    ns.v[i]);
-		f = (struct kr_kept_find){ stem, false };
+		f = (struct kr_kept_find){ stem, 0 };
 		tmp = kr_path_join(dir, ns.v[i]);
 		final = kr_path_join(dir, stem);
-		if (tmp != NULL && final != NULL && !kr_path_exists(final) &&
-		    kr_file_sha256(tmp, KR_RELEASED_FILE_MAX, hex) == KR_OK &&
-		    strcmp(hex, stem) == 0 && kr_store_audit_foreach(app->store,
-		    1, kr_kept_find_cb, &f, &e) >= 0 && f.found) {
-			if (kr_file_place(tmp, final, &e) == KR_OK)
-				kr_say(app, "put %s/%s in place: a transcript or "
-				    "audit bundle was recorded, but the run was "
-				    "interrupted before its kept copy got its "
-				    "name", KR_RELEASED_DIR, stem);
-			else
-				kr_say(app, "could not put %s/%s in place: %s",
-				    KR_RELEASED_DIR, stem, e.msg);
-		} else if (tmp != NULL)
+		if (tmp == NULL || final == NULL)
+			kr_say(app, "out of memory: %s left as it is", shown);
+		else if (kr_store_audit_foreach(app->store, 1, kr_kept_find_cb,
+		    &f, &e) < 0)
+			kr_say(app, "%s was left by an interrupted release, but "
+			    "the audit records could not be read (%s): nothing "
+			    "removed; run keyrite audit verify", shown, e.msg);
+		else if (f.seq != 0)
+			kr_recover_kept(app, tmp, final, stem, shown, f.seq);
+		else
 			kr_remove(app, tmp, false, shown, "a kept copy of a "
 			    "transcript or audit bundle whose release was "
 			    "interrupted before it was recorded");

@@ -154,6 +154,32 @@ kr_released_json(const struct kr_released *k, struct kr_json *j)
 	kr_buf_free(&a);
 }
 
+/* The "kept" list of a release row (a transcript, a bundle), or NULL. */
+const char *
+kr_released_kept(const struct kr_audit_rec *r)
+{
+	if (strcmp(r->event, "ceremony.report") != 0 &&
+	    strcmp(r->event, "audit.export") != 0)
+		return NULL;
+	return kr_js_member(r->payload, "kept");
+}
+
+/* Whether release row `r` lists a kept file of SHA-256 `hex`. */
+bool
+kr_released_listed(const struct kr_audit_rec *r, const char *hex)
+{
+	const char	*p = kr_released_kept(r), *it;
+	char		 sha[65];
+
+	if (p == NULL)
+		return false;
+	for (it = kr_js_next(&p, true); it != NULL; it = kr_js_next(&p, false))
+		if (kr_js_str(kr_js_member(it, "sha256"), sha, sizeof(sha)) &&
+		    strcmp(sha, hex) == 0)
+			return true;
+	return false;
+}
+
 int
 kr_released_read(struct kr_appliance *app, const char *sha256, int64_t seq,
     uint8_t **data, size_t *len, struct kr_err *err)

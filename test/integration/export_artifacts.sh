@@ -13,6 +13,8 @@
 # `--key root` takes the key's OCSP responses but no transcript or bundle.
 # TEST-KEY-308: a kept copy changed or removed behind keyrite's back
 # refuses the export, naming it: no file left, no audit row.
+# TEST-KEY-318: a temporary kept copy its row lists but whose bytes differ
+# is kept by the open-time cleanup and named with its row.
 # TEST-KEY-309: `export --custodian NAME --share-dir DIR` copies exactly
 # that custodian's share files, each the bytes whose SHA-256 the
 # custodian rows hold; a share of another custodian in the folder and a
@@ -187,6 +189,20 @@ run -C "$S" export --to "$T/e4" --all
     [ -z "$(ls -A "$T/e4")" ] && [ "$(rows)" -eq "$n0" ] &&
     ok "a removed kept copy is refused, named; nothing written, no row" ||
     fail "removed kept copy: exit $rc $(cat "$T/err")"
+# TEST-KEY-318: a temporary kept copy a row lists whose bytes differ is
+# kept by the open-time cleanup, named with its row, not removed.
+cp "$T/save" "$S/released/$h.tmp-0123456789abcdef"
+printf x >> "$S/released/$h.tmp-0123456789abcdef"
+sum=$(sha256sum "$S/released/$h.tmp-0123456789abcdef")
+mkdir "$T/e4b"
+run -C "$S" export --to "$T/e4b" --key root
+[ "$rc" -eq 0 ] &&
+    grep -q "audit row $seq records released/$h but its file released/$h.tmp-0123456789abcdef differs or cannot be read; nothing removed; run keyrite audit verify; restore released/$h from a backup" "$T/err" &&
+    [ "$(sha256sum "$S/released/$h.tmp-0123456789abcdef")" = "$sum" ] &&
+    [ ! -e "$S/released/$h" ] &&
+    ok "a temporary kept copy its row lists, changed: kept, named with row $seq" ||
+    fail "changed temporary kept copy: exit $rc $(cat "$T/err")"
+rm "$S/released/$h.tmp-0123456789abcdef"
 cp "$T/save" "$S/released/$h"
 chmod 600 "$S/released/$h"
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # keyrite import --from DIR: a job's inputs into the intake area, every
-# file checked first (TEST-KEY-347..349).
+# file checked first (TEST-KEY-347..349); the open-time cleanup keeps a
+# staged folder its row lists when it differs (TEST-KEY-318).
 . "$(dirname "$0")/lib.sh"
 set -e
 S="$T/state"
@@ -87,4 +88,25 @@ issue root cert issue --issuer-key root --csr "$D/leaf.csr" --profile device \
     --subject "CN=leaf" --out "$T/leaf.pem"
 [ "$rc" -eq 0 ] && ok "cert issue --csr from the intake path" ||
     fail "cert issue from the intake: $(cat "$T/err")"
+
+# TEST-KEY-318: the open-time cleanup removes a staged intake folder only
+# when no row lists it; one a row lists whose file differs is kept, named.
+id=$(basename "$D")
+stage="$S/intake/$id.tmp-0123456789abcdef"
+seq=$(sqlite3 "$S/keyrite.db" "SELECT seq FROM audit WHERE event = 'import.files' AND json_extract(payload, '\$.import_id') = '$id'")
+mv "$S/intake/$id" "$stage"
+printf x >> "$stage/fw.bin"
+sum=$(sha256sum "$stage/fw.bin")
+mkdir "$S/intake/20990101-0000.tmp-0123456789abcdef"
+echo stray > "$S/intake/20990101-0000.tmp-0123456789abcdef/a.csr"
+run -C "$S" import --from "$M"
+[ "$rc" -eq 0 ] &&
+    grep -q "audit row $seq records intake/$id but its file intake/$id.tmp-0123456789abcdef/fw.bin differs; nothing removed; run keyrite audit verify; restore intake/$id/fw.bin from a backup" "$T/err" &&
+    [ "$(sha256sum "$stage/fw.bin")" = "$sum" ] && [ ! -e "$S/intake/$id" ] &&
+    ok "a staged intake folder its row lists, one file changed: kept as it was, named with its row" ||
+    fail "recorded intake folder that differs: exit $rc $(cat "$T/err")"
+[ ! -e "$S/intake/20990101-0000.tmp-0123456789abcdef" ] &&
+    grep -q "removed intake/20990101-0000.tmp-0123456789abcdef" "$T/err" &&
+    ok "a staged intake folder no row lists is removed, said" ||
+    fail "unrecorded staged folder: $(cat "$T/err")"
 finish
