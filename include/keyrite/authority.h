@@ -1141,6 +1141,16 @@ struct kr_transcript_file {
 };
 
 /*
+ * Whether the files `names` (of about `sizes` bytes) can be written into
+ * `dir` as kr_authority_transcript_write checks it (a folder outside the
+ * state folder, writable, no such file there, room): called before the
+ * custodians sign, so a bad --out asks no one for a passphrase.
+ */
+int		 kr_authority_transcript_check(struct kr_appliance *app,
+		    const char *dir, const char *const *names,
+		    const uint64_t *sizes, size_t n, struct kr_err *err) KR_WUR;
+
+/*
  * Records the transcript of `ceremony` (a "ceremony.report" row listing
  * each file's name, size and SHA-256, kept in the state folder for
  * `keyrite export`), then names the files in `dir`; *seq is the row.

@@ -17,6 +17,10 @@
 
 #define TRANSCRIPT_FILES_MAX	8
 
+/* Every file of a transcript is kept (released.c). */
+_Static_assert(KR_RELEASED_MAX >= TRANSCRIPT_FILES_MAX,
+    "a transcript's files do not fit struct kr_released");
+
 /* The share file is the one dealt to its custodian, with that key. */
 static int
 kr_transcript_share_check(struct kr_appliance *app, const struct kr_share *sh,
@@ -98,21 +102,30 @@ out:
 	return ret;
 }
 
-/* Every file planned (folder, no file there, room) before any is made. */
-static int
-kr_transcript_plan(struct kr_appliance *app, char *const *paths,
-    const struct kr_transcript_file *files, size_t n, struct kr_err *err)
+int
+kr_authority_transcript_check(struct kr_appliance *app, const char *dir,
+    const char *const *names, const uint64_t *sizes, size_t n,
+    struct kr_err *err)
 {
 	struct kr_media_plan	*plan;
+	char			*path;
 	size_t			 i;
 	int			 ret;
 
+	if (n == 0 || n > TRANSCRIPT_FILES_MAX)
+		return kr_err_set(err, KR_EINTERNAL, "%zu transcript files", n);
 	if ((plan = malloc(sizeof(*plan))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	ret = kr_media_plan_init(plan, app->dir, err);
-	for (i = 0; ret == KR_OK && i < n; i++)
-		ret = kr_media_plan_add_sub(plan, KR_ART_CEREMONY_REPORT,
-		    paths[i], files[i].len, err);
+	for (i = 0; ret == KR_OK && i < n; i++) {
+		if ((path = kr_path_join(dir, names[i])) == NULL)
+			ret = kr_err_set(err, KR_EINPUT, "the folder name %s "
+			    "is too long", dir);
+		else
+			ret = kr_media_plan_add_sub(plan,
+			    KR_ART_CEREMONY_REPORT, path, sizes[i], err);
+		free(path);
+	}
 	free(plan);
 	return ret;
 }
@@ -184,19 +197,23 @@ kr_authority_transcript_write(struct kr_appliance *app, const char *actor,
 {
 	char			*paths[TRANSCRIPT_FILES_MAX] = { NULL };
 	char			*tmps[TRANSCRIPT_FILES_MAX] = { NULL };
+	const char		*names[TRANSCRIPT_FILES_MAX] = { NULL };
+	uint64_t		 sizes[TRANSCRIPT_FILES_MAX] = { 0 };
 	struct kr_released	 k;
 	size_t			 i;
 	int			 ret = KR_OK;
 
 	memset(&k, 0, sizeof(k));
-	if (n == 0 || n > TRANSCRIPT_FILES_MAX)
-		return kr_err_set(err, KR_EINTERNAL, "%zu transcript files", n);
+	for (i = 0; i < n && i < TRANSCRIPT_FILES_MAX; i++) {
+		names[i] = files[i].name;
+		sizes[i] = files[i].len;
+	}
+	if ((ret = kr_authority_transcript_check(app, dir, names, sizes, n,
+	    err)) != KR_OK)
+		return ret;
 	for (i = 0; i < n && ret == KR_OK; i++)
 		if ((paths[i] = kr_path_join(dir, files[i].name)) == NULL)
-			ret = kr_err_set(err, KR_EINPUT, "the folder name %s "
-			    "is too long", dir);
-	if (ret == KR_OK)
-		ret = kr_transcript_plan(app, paths, files, n, err);
+			ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 	for (i = 0; i < n && ret == KR_OK; i++)
 		if ((ret = kr_media_stage(KR_ART_CEREMONY_REPORT, paths[i],
 		    files[i].data, files[i].len, &tmps[i], err)) == KR_OK)

@@ -648,6 +648,25 @@ out:
 	return ret;
 }
 
+/*
+ * The output folder checked before any custodian is asked: the sizes of
+ * report.txt and report.json, and a bound on signatures.json's.
+ */
+static int
+rp_out_check(struct rp *rp, const char *dir, struct kr_err *err)
+{
+	static const char *const names[] = {
+		"report.txt", "report.json", "signatures.json"
+	};
+	uint64_t	sizes[3];
+
+	sizes[0] = rp->txt.len;
+	sizes[1] = strlen((const char *)rp->json.b.p);
+	sizes[2] = 1024 + (uint64_t)rp->ap.n * 1024;
+	return kr_authority_transcript_check(rp->app, dir, names, sizes, 3,
+	    err);
+}
+
 int
 kr_cer_report(struct kr_appliance *app, const struct kr_cer_report_req *req,
     struct kr_cer_report_result *res, struct kr_err *err)
@@ -668,6 +687,7 @@ kr_cer_report(struct kr_appliance *app, const struct kr_cer_report_req *req,
 	kr_json_free(&rp->json);
 	if ((ret = rp_json(rp, err)) != KR_OK ||
 	    (ret = rp_text(rp, err)) != KR_OK ||
+	    (ret = rp_out_check(rp, req->out_dir, err)) != KR_OK ||
 	    (ret = rp_sign_write(rp, req, res, err)) != KR_OK)
 		goto out;
 	(void)snprintf(res->id, sizeof(res->id), "%s", rp->ci.id);

@@ -6,6 +6,8 @@
 # no state folder) and test/tools/verify_transcript.py (python3 +
 # cryptography, from the documented format) accept it, and both refuse
 # one changed byte in either file and a removed signature.
+# TEST-KEY-319: a report to a folder holding its files, under a file, or
+# inside the state folder is refused before any passphrase is read.
 . "$(dirname "$0")/lib.sh"
 set -e
 TOOLS="$(dirname "$0")/../tools"
@@ -86,6 +88,24 @@ run -C "$S" ceremony report "$ID" --out "$R" --share "$T/sh/b/root.share" \
 [ "$rc" -ne 0 ] && grep -qi "exists" "$T/err" &&
     ok "an existing transcript is not overwritten" ||
     fail "overwrite: exit $rc $(cat "$T/err")"
+
+# TEST-KEY-319: the output folder is checked before any custodian is
+# asked: no passphrase on fd 3, and the refusal names the folder.
+before=$(state_snapshot "$S/keyrite.db" "$S")
+for out in "$R" "$T/pub/root.pem/t" "$S/t"; do
+	run -C "$S" ceremony report "$ID" --out "$out" --share "$T/sh/b/root.share" \
+	    --share "$T/sh/a/root.share" --passphrase-fd 3 3</dev/null
+	case $out in
+	"$R") want="$R/report.txt already exists" ;;
+	"$S"/*) want="is inside the state folder" ;;
+	*) want="$out" ;;
+	esac
+	[ "$rc" -eq 2 ] && grep -q "$want" "$T/err" &&
+	    ! grep -qi "passphrase" "$T/err" &&
+	    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
+	    ok "--out $out refused before anyone is asked (exit $rc): $(head -n 1 "$T/err" | cut -c1-90)" ||
+	    fail "--out $out: exit $rc $(cat "$T/err")"
+done
 
 # TEST-KEY-202: both verifiers accept it, with no state folder.
 cp -r "$R" "$T/copy"
