@@ -87,12 +87,54 @@ kr_media_path_ok(const char *path)
 	return kr_media_name_ok(sub) && kr_media_name_ok(slash + 1);
 }
 
+/*
+ * No temporary file of an interrupted export (NAME.tmp-HEX) in the
+ * export folder `top`, or in its sub-folder `sub` when not NULL.
+ */
+static int
+kr_export_leftovers(const char *top, const char *sub, struct kr_err *err)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*dir, *path;
+	int		 ret = KR_OK;
+
+	if ((dir = sub != NULL ? kr_path_join(top, sub) : strdup(top)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if ((d = opendir(dir)) == NULL) {
+		ret = kr_err_set(err, KR_EIO, "cannot read the export folder "
+		    "%s: %s", dir, strerror(errno));
+		free(dir);
+		return ret;
+	}
+	while (ret == KR_OK && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (kr_file_tmp_name(de->d_name, NULL))
+			ret = kr_err_set(err, KR_EEXIST, "an interrupted export "
+			    "left %s%s%s in %s; remove it or use an empty folder",
+			    sub != NULL ? sub : "", sub != NULL ? "/" : "",
+			    de->d_name, top);
+		else if (sub == NULL && (path = kr_path_join(dir,
+		    de->d_name)) != NULL) {
+			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				ret = kr_export_leftovers(top, de->d_name, err);
+			free(path);
+		}
+	}
+	(void)closedir(d);
+	free(dir);
+	return ret;
+}
+
 int
 kr_media_export_open(struct kr_media_export **out, const char *dir,
     struct kr_err *err)
 {
 	struct kr_media_export	*x;
 	struct stat		 st;
+	int			 ret;
 
 	*out = NULL;
 	if (lstat(dir, &st) != 0)
@@ -105,6 +147,8 @@ kr_media_export_open(struct kr_media_export **out, const char *dir,
 	if (!S_ISDIR(st.st_mode))
 		return kr_err_set(err, KR_EINPUT, "the export folder %s is not "
 		    "a folder", dir);
+	if ((ret = kr_export_leftovers(dir, NULL, err)) != KR_OK)
+		return ret;
 	if ((x = calloc(1, sizeof(*x))) == NULL ||
 	    (x->dir = strdup(dir)) == NULL) {
 		free(x);

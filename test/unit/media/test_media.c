@@ -949,6 +949,33 @@ START_TEST(test_export_subfolder_refused)
 }
 END_TEST
 
+/* A temporary file a killed export left, in the folder or a sub-folder. */
+START_TEST(test_export_leftover)
+{
+	struct kr_media_export	*x = NULL;
+
+	tl_write("out/one.pem.tmp-0123456789abcdef", "x", 1);
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_EEXIST);
+	ck_assert_ptr_null(x);
+	ck_assert(strstr(err.msg, "an interrupted export left "
+	    "one.pem.tmp-0123456789abcdef in ") != NULL);
+	ck_assert(strstr(err.msg, "remove it or use an empty folder") != NULL);
+	ck_assert_int_eq(unlink(tl_path("out/one.pem.tmp-0123456789abcdef")),
+	    0);
+	ck_assert_int_eq(mkdir(tl_path("out/sub"), 0700), 0);
+	tl_write("out/sub/two.pem.tmp-fedcba9876543210", "x", 1);
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_EEXIST);
+	ck_assert(strstr(err.msg, "left sub/two.pem.tmp-fedcba9876543210 in ")
+	    != NULL);
+	ck_assert_int_eq(unlink(tl_path("out/sub/two.pem.tmp-fedcba9876543210")),
+	    0);
+	/* A name that only looks like one (not 16 hex digits) is no leftover. */
+	tl_write("out/sub/notes.tmp-draft", "x", 1);
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
+	kr_media_export_free(&x);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -987,6 +1014,7 @@ main(void)
 	tcase_add_test(tc, test_export_paths);
 	tcase_add_test(tc, test_export_subfolder);
 	tcase_add_test(tc, test_export_subfolder_refused);
+	tcase_add_test(tc, test_export_leftover);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }
