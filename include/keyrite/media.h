@@ -213,6 +213,8 @@ void		 kr_media_dir_unstage(const char *tmp);
 #define KR_MEDIA_MANIFEST	"MANIFEST.json"
 #define KR_MEDIA_SUMS		"SHA256SUMS"
 #define KR_MEDIA_EXPORT_FORMAT	"keyrite-export-1"
+/* The largest file an export writes (and so the largest kept copy). */
+#define KR_MEDIA_EXPORT_FILE_MAX	((size_t)1 << 30)
 
 struct kr_media_export;
 

@@ -114,7 +114,8 @@ int	kr_shares_of(struct kr_appliance *, const char *share_dir,
  */
 /* The largest release is an audit bundle: one file per table and more. */
 #define KR_RELEASED_MAX		KR_BUNDLE_FILES_MAX
-#define KR_RELEASED_FILE_MAX	((size_t)2 << 30)
+/* A kept copy is exported again: no larger than an exported file. */
+#define KR_RELEASED_FILE_MAX	KR_MEDIA_EXPORT_FILE_MAX
 
 struct kr_released_file {
 	char		 name[64];

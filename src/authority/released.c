@@ -37,7 +37,15 @@ kr_released_stage(struct kr_appliance *app, struct kr_released *k,
 	int			 ret;
 
 	if (k->n == KR_RELEASED_MAX)
-		return kr_err_set(err, KR_EINTERNAL, "too many kept files");
+		return kr_err_set(err, KR_EINTERNAL, "%s would be kept file "
+		    "number %d, more than one release may keep (bug: report "
+		    "it): nothing was released or recorded", name,
+		    KR_RELEASED_MAX + 1);
+	if (len > KR_RELEASED_FILE_MAX)
+		return kr_err_set(err, KR_EREFUSED, "%s is %zu bytes, more than "
+		    "a kept copy may be (%zu, what `keyrite export` writes): "
+		    "nothing was released or recorded", name, len,
+		    (size_t)KR_RELEASED_FILE_MAX);
 	f = &k->f[k->n];
 	memset(f, 0, sizeof(*f));
 	if (kr_hash(KR_HASH_SHA256, data, len, dig) != KR_OK)

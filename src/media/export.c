@@ -22,7 +22,6 @@
 
 #include "media_int.h"
 
-#define KR_EXPORT_FILE_MAX	(1024UL * 1024 * 1024)
 #define KR_EXPORT_SUBS_MAX	256
 
 struct kr_export_file {
@@ -271,6 +270,10 @@ kr_media_export_add(struct kr_media_export *x, enum kr_artifact type,
 	uint8_t			 dig[32];
 	int			 ret;
 
+	if (len > KR_MEDIA_EXPORT_FILE_MAX)
+		return kr_err_set(err, KR_EREFUSED, "%s is %zu bytes, more than "
+		    "an exported file may be (%zu): nothing was exported", name,
+		    len, (size_t)KR_MEDIA_EXPORT_FILE_MAX);
 	if ((ret = kr_export_grow(x, err)) != KR_OK)
 		return ret;
 	f = &x->f[x->n];
@@ -399,7 +402,7 @@ kr_export_read_back(const struct kr_export_file *f, struct kr_err *err)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 		(void)close(fd);
 	}
-	if ((ret = kr_file_read(f->path, KR_EXPORT_FILE_MAX, false, &got,
+	if ((ret = kr_file_read(f->path, KR_MEDIA_EXPORT_FILE_MAX, false, &got,
 	    &len, err)) != KR_OK)
 		return kr_err_prefix(err, "reading back what was written: ");
 	ret = kr_hash(KR_HASH_SHA256, got, len, dig);

@@ -976,6 +976,28 @@ START_TEST(test_export_leftover)
 }
 END_TEST
 
+/*
+ * A file over the limit is refused by its length, naming it, before a
+ * byte is read or staged (so a short buffer stands in for a large one).
+ */
+START_TEST(test_export_too_large)
+{
+	struct kr_media_export	*x = NULL;
+	char			 want[128];
+
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
+	ck_assert_int_eq(kr_media_export_add(x, KR_ART_CERTIFICATE, "big.pem",
+	    kr_pem_text, KR_MEDIA_EXPORT_FILE_MAX + 1, "{}", &err),
+	    KR_EREFUSED);
+	(void)snprintf(want, sizeof(want), "big.pem is %zu bytes, more than "
+	    "an exported file may be", (size_t)KR_MEDIA_EXPORT_FILE_MAX + 1);
+	ck_assert(strstr(err.msg, want) != NULL);
+	ck_assert_uint_eq(kr_media_export_count(x), 0);
+	kr_media_export_free(&x);
+	ck_assert_int_eq(rmdir(out), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1015,6 +1037,7 @@ main(void)
 	tcase_add_test(tc, test_export_subfolder);
 	tcase_add_test(tc, test_export_subfolder_refused);
 	tcase_add_test(tc, test_export_leftover);
+	tcase_add_test(tc, test_export_too_large);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }
