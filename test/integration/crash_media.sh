@@ -63,9 +63,12 @@ consistent() {
 		id=$(basename "$d")
 		for f in "$d"/*; do
 			h=$(sha256sum "$f" | cut -c1-64)
-			[ "$(db "SELECT count(*) FROM audit WHERE event = 'import.files' \
-			    AND json_extract(payload, '\$.import_id') = '$id' AND \
-			    payload LIKE '%\"name\":\"$(basename "$f")\"%\"sha256\":\"$h\"%'")" -ge 1 ] ||
+			[ "$(db "SELECT count(*) FROM audit, \
+			    json_each(audit.payload, '\$.files') AS j \
+			    WHERE event = 'import.files' AND \
+			    json_extract(payload, '\$.import_id') = '$id' AND \
+			    j.value ->> 'name' = '$(basename "$f")' AND \
+			    j.value ->> 'sha256' = '$h'")" -ge 1 ] ||
 			    return 1
 		done
 	done
@@ -73,7 +76,11 @@ consistent() {
 		[ -f "$f" ] || continue
 		h=$(sha256sum "$f" | cut -c1-64)
 		[ "$h" = "$(basename "$f")" ] || return 1
-		[ "$(db "SELECT count(*) FROM audit WHERE payload LIKE '%\"kept\":%$h%'")" -ge 1 ] ||
+		[ "$(db "SELECT count(*) FROM audit, \
+		    json_each(audit.payload, '\$.kept') AS j \
+		    WHERE event IN ('ceremony.report', 'audit.export') AND \
+		    j.value ->> 'sha256' = '$h' AND \
+		    j.value ->> 'size' = $(wc -c < "$f")")" -ge 1 ] ||
 		    return 1
 	done
 	for h in $(db "SELECT j.value ->> 'sha256' FROM audit, json_each(audit.payload, '\$.kept') AS j"); do

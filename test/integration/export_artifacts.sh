@@ -171,23 +171,26 @@ run -C "$S" export --to "$T/k" --key root
 
 # --- TEST-KEY-308: kept copies changed or removed -----------------------------
 mkdir "$T/e4"
-before=$(state_snapshot "$S/keyrite.db" "$S")
 n0=$(rows)
 h=$(sha256sum "$T/rep/report.txt" | cut -c1-64)
 cp "$S/released/$h" "$T/save"
 python3 -c 'import sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[10] ^= 1
 open(p, "wb").write(b)' "$S/released/$h"
+before=$(state_snapshot "$S/keyrite.db" "$S")
 run -C "$S" export --to "$T/e4" --ceremony "$ID"
 [ "$rc" -eq 1 ] && grep -q "released/$h.*does not have the SHA-256" "$T/err" &&
     [ -z "$(ls -A "$T/e4")" ] && [ "$(rows)" -eq "$n0" ] &&
-    ok "a changed kept transcript is refused, named; nothing written, no row" ||
+    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
+    ok "a changed kept transcript is refused, named; nothing written, state unchanged" ||
     fail "changed kept copy: exit $rc $(cat "$T/err") $(ls -A "$T/e4")"
 rm "$S/released/$h"
+before=$(state_snapshot "$S/keyrite.db" "$S")
 run -C "$S" export --to "$T/e4" --all
 [ "$rc" -eq 1 ] && grep -q "released/$h.*missing" "$T/err" &&
     [ -z "$(ls -A "$T/e4")" ] && [ "$(rows)" -eq "$n0" ] &&
-    ok "a removed kept copy is refused, named; nothing written, no row" ||
+    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
+    ok "a removed kept copy is refused, named; nothing written, state unchanged" ||
     fail "removed kept copy: exit $rc $(cat "$T/err")"
 # TEST-KEY-318: a temporary kept copy a row lists whose bytes differ is
 # kept by the open-time cleanup, named with its row, not removed.
