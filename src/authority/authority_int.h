@@ -68,6 +68,9 @@ int	kr_audit_check_keys(struct kr_appliance *, struct kr_audit_report *,
 /* recover.c: one line of what the open-time cleanup did. */
 void	kr_recovery_note(struct kr_appliance *, const char *, ...)
 	    KR_PRINTF(2, 3);
+/* Row `seq` records `recorded`, but `file` differs: kept, and said so. */
+void	kr_recovery_differs(struct kr_appliance *, int64_t, const char *,
+	    const char *, const char *);
 /*
  * intake.c: an import's staged folder left by a run cut short, named
  * when its row is recorded and its files match, removed otherwise.

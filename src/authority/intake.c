@@ -553,6 +553,20 @@ kr_intake_matches(const char *stage, const char *files, char *bad,
 	return found == listed;
 }
 
+static void
+kr_intake_differs(struct kr_appliance *app, int64_t seq, const char *id,
+    const char *name, const char *bad)
+{
+	char	rec[128], file[600], restore[400];
+
+	(void)snprintf(rec, sizeof(rec), "%s/%s", KR_INTAKE_DIR, id);
+	(void)snprintf(file, sizeof(file), "%s/%s/%s", KR_INTAKE_DIR, name,
+	    bad);
+	(void)snprintf(restore, sizeof(restore), "%s/%s/%s", KR_INTAKE_DIR, id,
+	    bad);
+	kr_recovery_differs(app, seq, rec, file, restore);
+}
+
 /*
  * A staged intake folder: named when its row lists it and it holds the
  * row's files; removed only when the audit walk succeeded and no row
@@ -591,11 +605,7 @@ kr_intake_recover_one(struct kr_appliance *app, const char *top,
 		    KR_INTAKE_DIR, name, KR_INTAKE_DIR, name);
 	else if (w.files == NULL || !kr_intake_matches(stage, w.files, bad,
 	    sizeof(bad)))
-		kr_recovery_note(app, "audit row %lld records %s/%s but its file "
-		    "%s/%s/%s differs; nothing removed; run keyrite audit verify; "
-		    "restore %s/%s/%s from a backup", (long long)w.seq,
-		    KR_INTAKE_DIR, id, KR_INTAKE_DIR, name, bad, KR_INTAKE_DIR,
-		    id, bad);
+		kr_intake_differs(app, w.seq, id, name, bad);
 	else if (kr_media_dir_place(stage, final, &e) == KR_OK)
 		kr_recovery_note(app, "put %s/%s in place: the import was "
 		    "recorded, but it was interrupted before its folder got its "

@@ -83,6 +83,16 @@ kr_recovery_note(struct kr_appliance *app, const char *fmt, ...)
 	kr_say(app, "%s", line);
 }
 
+void
+kr_recovery_differs(struct kr_appliance *app, int64_t seq,
+    const char *recorded, const char *file, const char *restore)
+{
+	kr_say(app, "audit row %lld records %s but its file %s differs or "
+	    "cannot be read; nothing removed; run keyrite audit verify; "
+	    "restore %s from a backup", (long long)seq, recorded, file,
+	    restore);
+}
+
 const char *
 kr_appliance_recovery(const struct kr_appliance *app, size_t i)
 {
@@ -1013,7 +1023,7 @@ kr_recover_kept(struct kr_appliance *app, const char *tmp, const char *final,
     const char *stem, const char *shown, int64_t seq)
 {
 	struct kr_err	e;
-	char		hex[65];
+	char		hex[65], rec[sizeof(KR_RELEASED_DIR) + 65];
 
 	if (kr_path_exists(final)) {
 		if (kr_file_sha256(final, KR_RELEASED_FILE_MAX, hex) == KR_OK &&
@@ -1028,12 +1038,10 @@ kr_recover_kept(struct kr_appliance *app, const char *tmp, const char *final,
 			    KR_RELEASED_DIR, stem, shown, KR_RELEASED_DIR, stem);
 		return;
 	}
+	(void)snprintf(rec, sizeof(rec), "%s/%s", KR_RELEASED_DIR, stem);
 	if (kr_file_sha256(tmp, KR_RELEASED_FILE_MAX, hex) != KR_OK ||
 	    strcmp(hex, stem) != 0)
-		kr_say(app, "audit row %lld records %s/%s but its file %s differs "
-		    "or cannot be read; nothing removed; run keyrite audit "
-		    "verify; restore %s/%s from a backup", (long long)seq,
-		    KR_RELEASED_DIR, stem, shown, KR_RELEASED_DIR, stem);
+		kr_recovery_differs(app, seq, rec, shown, rec);
 	else if (kr_file_place(tmp, final, &e) == KR_OK)
 		kr_say(app, "put %s/%s in place: a transcript or audit bundle "
 		    "was recorded, but the run was interrupted before its kept "

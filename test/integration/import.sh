@@ -101,7 +101,7 @@ mkdir "$S/intake/20990101-0000.tmp-0123456789abcdef"
 echo stray > "$S/intake/20990101-0000.tmp-0123456789abcdef/a.csr"
 run -C "$S" import --from "$M"
 [ "$rc" -eq 0 ] &&
-    grep -q "audit row $seq records intake/$id but its file intake/$id.tmp-0123456789abcdef/fw.bin differs; nothing removed; run keyrite audit verify; restore intake/$id/fw.bin from a backup" "$T/err" &&
+    grep -q "audit row $seq records intake/$id but its file intake/$id.tmp-0123456789abcdef/fw.bin differs or cannot be read; nothing removed; run keyrite audit verify; restore intake/$id/fw.bin from a backup" "$T/err" &&
     [ "$(sha256sum "$stage/fw.bin")" = "$sum" ] && [ ! -e "$S/intake/$id" ] &&
     ok "a staged intake folder its row lists, one file changed: kept as it was, named with its row" ||
     fail "recorded intake folder that differs: exit $rc $(cat "$T/err")"
