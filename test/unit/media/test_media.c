@@ -19,7 +19,9 @@
  * rule (one sub-folder, FAT-safe parts), files placed in a sub-folder the
  * export makes and checked by export verify, a sub-folder that exists
  * already (a symbolic link included) refused, and an export undone
- * leaving neither its files nor its sub-folders.
+ * leaving neither its files nor its sub-folders; a folder holding an
+ * interrupted export's temporary file refused at open, naming it; a file
+ * over KR_MEDIA_EXPORT_FILE_MAX refused before staging, named.
  */
 #include <check.h>
 #include <dirent.h>
