@@ -1,7 +1,8 @@
 #!/bin/sh
 # TEST-KEY-369: the inventory at the console: keys (with their quorum),
 # certificates with their revocation state (a revoked intermediate says
-# REVOKED, its detail the reason), CRLs, custodians' shares.
+# REVOKED, its detail the reason), CRLs, custodians' shares, signatures
+# (listed by the store, kr_store_signature_foreach).
 # TEST-KEY-370: the audit log at the console: every row, a row's payload,
 # and verify, whose head is the one `keyrite status` prints.
 # TEST-KEY-371: '?' shows the keys on every screen, and Esc backs out of
@@ -196,7 +197,11 @@ openssl dgst -sha256 -verify "$T/fw.pub" -signature "$T/fwout/app.sig" \
     "$T/rel/app.bin" 2>&1 | grep -q "Verified OK" &&
     ok "the image signed at the console verifies (openssl dgst)" ||
     fail "openssl dgst"
-keys Enter Escape Escape q
+keys Enter Escape Escape i 4
+see "FORMAT" && grep -Eq "^[> ]*[0-9]+ +raw +50331648 +app.bin" "$T/pane" &&
+    ok "inventory: the signature made at the console, from the store's list" ||
+    fail "signatures list"
+keys Escape q
 see "EXIT=0" || fail "exit"
 
 # A record that does not match the chain.
