@@ -212,7 +212,8 @@ tui_home(struct tui *t)
 		tui_home_load(t, &h);
 		tui_redraw(t);
 		ch = tui_key(t);
-		if (ch == 'q' || (ch == TUI_ESC && tui_yesno(t, "Leave",
+		if (tui_leaving(t) || ch == 'q' || (ch == TUI_ESC &&
+		    tui_yesno(t, "Leave",
 		    "Leave the console? The screen is cleared.")))
 			break;
 		if (ch == 'c')

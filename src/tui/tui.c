@@ -107,5 +107,11 @@ kr_tui_main(const struct kr_tui_opts *o, struct kr_err *err)
 	tui_home(&t);
 	tui_end(&t);
 	kr_appliance_close(&t.app);
+	if (tui_signal() != 0 || t.gone)
+		return kr_err_set(err, KR_EREFUSED, "the console was stopped "
+		    "(%s): a prompt open then was given up, nothing of its "
+		    "step recorded; an interrupted ceremony is offered for "
+		    "resume at the next start", tui_signal() != 0 ?
+		    strsignal(tui_signal()) : "the terminal was closed");
 	return KR_OK;
 }

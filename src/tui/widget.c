@@ -6,6 +6,7 @@
  */
 #include <langinfo.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,48 @@ static const char *const tui_box_utf8[] = {
 	"\u250c", "\u2510", "\u2514", "\u2518", "\u2500", "\u2502"
 };
 static const char *const tui_box_ascii[] = { "+", "+", "+", "+", "-", "|" };
+
+/* The signal that asked the console to leave (0: none). */
+static volatile sig_atomic_t tui_signalled;
+
+static void
+tui_on_signal(int sig)
+{
+	tui_signalled = sig;
+}
+
+/*
+ * SIGTERM, SIGHUP and SIGINT set a flag: the key readers then answer Esc
+ * (a prompt gives up, nothing of its step is recorded) until home, which
+ * leaves through tui_end, so the terminal is put back.  No SA_RESTART: a
+ * read waiting for a key returns.  A signal ignored (nohup) stays so.
+ */
+static void
+tui_catch(int sig)
+{
+	struct sigaction	sa, old;
+
+	if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tui_on_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(sig, &sa, NULL);
+}
+
+int
+tui_signal(void)
+{
+	return tui_signalled;
+}
+
+bool
+tui_leaving(struct tui *t)
+{
+	if (tui_signalled != 0)
+		t->gone = true;
+	return t->gone;
+}
 
 static bool
 tui_want_ascii(const struct tui *t)
@@ -48,6 +91,9 @@ tui_start(struct tui *t, struct kr_err *err)
 		    "terminal on standard input and output; in scripts use "
 		    "the `keyrite ceremony` commands");
 	t->utf8 = !tui_want_ascii(t);
+	tui_catch(SIGTERM);
+	tui_catch(SIGHUP);
+	tui_catch(SIGINT);
 	if (initscr() == NULL)
 		return kr_err_set(err, KR_EUSAGE, "cannot start the console on "
 		    "this terminal (TERM=%s)", getenv("TERM") != NULL ?
