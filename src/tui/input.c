@@ -113,7 +113,7 @@ tui_dialog_draw(struct tui *t, void *arg)
 {
 	struct tui_dialog	*d = arg;
 	int			 w = COLS - 8 < 70 ? COLS - 8 : 70;
-	int			 h = 9, y = (LINES - 9) / 2, x = (COLS - w) / 2;
+	int			 h = 10, y = (LINES - 10) / 2, x = (COLS - w) / 2;
 
 	if (d->under != NULL)
 		d->under(t, d->under_arg);
