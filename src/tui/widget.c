@@ -209,9 +209,13 @@ tui_text(int y, int x, int w, enum tui_attr a, const char *s)
 
 	if (w <= 0 || y < 0 || y >= LINES)
 		return 0;
+	/* A locale that is not UTF-8: non-ASCII text drawn escaped. */
 	(void)kr_text_escape_str(esc, sizeof(esc), s, 0);
-	if ((n = mbstowcs(wc, esc, TUI_LINE_MAX - 1)) == (size_t)-1)
-		return 0;
+	if ((n = mbstowcs(wc, esc, TUI_LINE_MAX - 1)) == (size_t)-1) {
+		(void)kr_text_escape_str(esc, sizeof(esc), s, KR_TEXT_ASCII);
+		if ((n = mbstowcs(wc, esc, TUI_LINE_MAX - 1)) == (size_t)-1)
+			return 0;
+	}
 	for (i = 0; i < n; i++) {
 		if ((cw = wcwidth(wc[i])) < 0)
 			cw = 1;
