@@ -147,7 +147,11 @@ tui_home_draw(struct tui *t, void *arg)
 
 	tui_frame(t, "Home", "c: ceremonies  i: inventory  a: audit log  "
 	    "r: refresh  ?: keys  q: quit");
-	if (h->damaged) {
+	/* The frame's banner says DAMAGED when a record does not match. */
+	if (h->damaged && kr_appliance_damage(t->app) != NULL)
+		(void)tui_textf(y++, 1, COLS - 2, TUI_WARN, "Damage: %s",
+		    h->damage);
+	else if (h->damaged) {
 		(void)tui_textf(y++, 1, COLS - 2, TUI_WARN, "DAMAGED STATE: %s",
 		    h->damage);
 		(void)tui_text(y++, 1, COLS - 2, TUI_WARN, "Records are shown "

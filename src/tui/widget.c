@@ -359,7 +359,11 @@ tui_box(struct tui *t, int y, int x, int h, int w, const char *title)
 		(void)tui_textf(y, x + 2, w - 4, TUI_BOLD, " %s ", title);
 }
 
-/* The title bar, and the hint on the last row. */
+/*
+ * The title bar, the hint on the last row, and on every screen, when a
+ * record does not match the audit chain, the DAMAGED banner under the
+ * title (home says which record).
+ */
 void
 tui_frame(struct tui *t, const char *title, const char *hint)
 {
@@ -368,6 +372,10 @@ tui_frame(struct tui *t, const char *title, const char *hint)
 	(void)attr_set(A_NORMAL, 0, NULL);
 	(void)tui_textf(0, 1, COLS - 2, TUI_TITLE, "keyrite console | %s",
 	    title);
+	if (t->app != NULL && kr_appliance_damage(t->app) != NULL)
+		(void)tui_text(1, 1, COLS - 2, TUI_WARN, "DAMAGED STATE: "
+		    "records shown as held, not as fact; nothing can be "
+		    "signed");
 	(void)tui_text(LINES - 1, 0, COLS, TUI_DIM, hint != NULL ? hint :
 	    "?: keys   Esc: back");
 }
