@@ -168,7 +168,8 @@ tui_home_draw(struct tui *t, void *arg)
 	    kr_appliance_kdf_profile(t->app), kr_appliance_is_test(t->app) ?
 	    " (TEST ONLY: share files are cheap to attack)" : "");
 	(void)tui_textf(y++, 1, COLS - 2, TUI_NORMAL, "Self-tests  %zu "
-	    "known-answer tests passed at start", kr_selftest_count());
+	    "known-answer tests passed at start",
+	    kr_appliance_selftests(t->app));
 	(void)tui_textf(y++, 1, COLS - 2, h->rep.first_bad != 0 ? TUI_WARN :
 	    TUI_NORMAL, "Audit chain %lld rows, %s", (long long)h->rep.rows,
 	    h->rep.first_bad != 0 ? "BROKEN" : h->damaged ?
