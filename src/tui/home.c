@@ -200,12 +200,17 @@ static const char *const tui_home_keys[] = {
 	NULL
 };
 
+/*
+ * The replay and the lists of what is due are read on entry, after a
+ * rehearsal or a run (a writer was opened), and on 'r'; not at every key.
+ */
 void
 tui_home(struct tui *t)
 {
 	struct tui_home		h;
 	struct tui_screen_save	sv;
-	int			ch;
+	unsigned		seen = t->writes;
+	int			ch = 0;
 
 	memset(&h, 0, sizeof(h));
 	tui_home_load(t, &h);
@@ -214,7 +219,9 @@ tui_home(struct tui *t)
 	for (;;) {
 		if (t->app == NULL)
 			break;
-		tui_home_load(t, &h);
+		if (ch == 'r' || t->writes != seen)
+			tui_home_load(t, &h);
+		seen = t->writes;
 		tui_redraw(t);
 		ch = tui_key(t);
 		if (tui_leaving(t) || ch == 'q' || (ch == TUI_ESC &&

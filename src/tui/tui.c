@@ -29,6 +29,7 @@ tui_open_writer(struct tui *t, struct kr_appliance **w)
 	int	ret;
 
 	kr_appliance_close(&t->app);
+	t->writes++;
 	if ((ret = tui_open(t, w, KR_OPEN_WRITE, &t->err)) != KR_OK) {
 		tui_message(t, "The state folder cannot be changed now",
 		    t->err.msg);
