@@ -493,7 +493,6 @@ tui_sel_draw(const struct tui_sel *s, const struct tui_lines *l, int y, int h)
 		    l->v[i]);
 }
 
-/* Moves a selection; true when the key was one of the moving keys. */
 /* Scrolls so that the chosen line is in the h lines shown. */
 static void
 tui_sel_show(struct tui_sel *s, int h)
@@ -504,6 +503,7 @@ tui_sel_show(struct tui_sel *s, int h)
 		s->top = s->cur - (size_t)h + 1;
 }
 
+/* Moves a selection; true when the key was one of the moving keys. */
 bool
 tui_sel_key(struct tui_sel *s, int ch, int h)
 {

@@ -616,8 +616,12 @@ tui_run(struct tui *t, struct kr_cer_script *s, const char *resume)
 	struct tui_screen_save	 sv;
 	int			 ret;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		tui_message(t, "Out of memory", "The ceremony was not started "
+		    "or resumed: out of memory. Leave the console, then start "
+		    "it again; nothing was recorded.");
 		return KR_ENOMEM;
+	}
 	r->t = t;
 	r->s = s;
 	tui_run_io(r);
