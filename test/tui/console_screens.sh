@@ -20,6 +20,8 @@
 # says DAMAGED STATE (in words, coloured red, without colour under
 # NO_COLOR), so do the inventory, a record in full and the audit log;
 # a rehearsal is refused with nothing changed.
+# TEST-KEY-372 (the end): t writes the transcript, signed by the
+# approvers typing at the console; verify-report passes.
 # TEST-KEY-379: see, then approve: the run's question shows the script's
 # SHA-256; a script changed on disk after its form was opened is refused
 # (run and rehearsal), nothing recorded.
@@ -51,6 +53,12 @@ records() {
 	} | sha256sum
 }
 before=$(records)
+# A dialog's box only (columns 7-74), its lines joined, no blanks.
+boxed() {
+	python3 -c 'import sys
+print("".join(l[6:74] for l in open(sys.argv[1]).read().splitlines()))' \
+	    "$T/pane" | tr -d ' │|'
+}
 
 expect 2 "the console needs a terminal" "no terminal: refused" -- \
     -C "$S" console </dev/null
@@ -244,6 +252,25 @@ openssl dgst -sha256 -verify "$T/fw.pub" -signature "$T/fwout/app.sig" \
     "$T/rel/app.bin" 2>&1 | grep -q "Verified OK" &&
     ok "the image signed at the console verifies (openssl dgst)" ||
     fail "openssl dgst"
+# t at the end: the transcript, signed by the approvers at the console.
+keys t
+see "The folder for report.txt" || fail "transcript folder asked"
+typed "$T/report"
+see "Custodian 'alice', type the passphrase" || fail "alice signs"
+secret "$FA"
+see "Custodian 'bob', type the passphrase" || fail "bob signs"
+secret "$FB"
+see "The signed transcript" && boxed | grep -qF "signedby2approvers" &&
+    boxed | grep -qF "writtento$T/report(" &&
+    row=$(sqlite3 "$S/keyrite.db" "SELECT seq FROM audit WHERE event =
+    'ceremony.report'") && [ -n "$row" ] &&
+    boxed | grep -qF "recordedasauditrow$row(ceremony.report)" &&
+    "$KEYRITE" ceremony verify-report "$T/report" >"$T/vr" 2>&1 &&
+    grep -q "Transcript verified" "$T/vr" &&
+    ok "t: the transcript written and signed at the console; verify-report passes" ||
+    fail "transcript at the console: $(cat "$T/vr" 2>/dev/null)"
+keys Enter
+see "The ceremony is complete" || fail "back to the end"
 keys Enter Escape Escape i 4
 see "FORMAT" && grep -Eq "^[> ]*[0-9]+ +raw +50331648 +app.bin" "$T/pane" &&
     ok "inventory: the signature made at the console, from the store's list" ||
@@ -269,12 +296,6 @@ typed "$T/pub"
 keys Up Enter
 typed "$T/newsh"
 keys g
-# The question's box only (columns 7-74), its lines joined, no blanks.
-boxed() {
-	python3 -c 'import sys
-print("".join(l[6:74] for l in open(sys.argv[1]).read().splitlines()))' \
-	    "$T/pane" | tr -d ' │|'
-}
 see "Start ceremony" && has "as shown)?" &&
     boxed | grep -qF "scriptSHA-256$(printf '%s' "$grouped" | tr -d ' ')," &&
     ok "the run's question shows the script's SHA-256 in groups" ||
