@@ -282,6 +282,8 @@ const struct kr_quorum_policy *
 /* "ceremony" or "test"; a test profile is said plainly in every report. */
 const char	*kr_appliance_kdf_profile(const struct kr_appliance *);
 bool		 kr_appliance_is_test(const struct kr_appliance *);
+/* The known-answer self-tests passed when the appliance started. */
+size_t		 kr_appliance_selftests(const struct kr_appliance *);
 
 /* key generate */
 enum kr_backend {

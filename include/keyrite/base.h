@@ -341,6 +341,11 @@ bool		 kr_cp_printable(uint32_t);
  * pair above U+FFFF, and U+FFFD for a byte that is not UTF-8.
  */
 #define KR_TEXT_JSON	0x2u
+/*
+ * KR_TEXT_ASCII: every code point above U+007F escaped too (\u00fc), for
+ * a terminal whose locale is not UTF-8 (the console under LC_ALL=C).
+ */
+#define KR_TEXT_ASCII	0x4u
 void		 kr_text_escape(struct kr_buf *b, const char *s, size_t len,
 		    unsigned flags);
 char		*kr_text_escape_str(char *out, size_t cap, const char *s,

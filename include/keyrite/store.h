@@ -110,6 +110,10 @@ int	kr_store_signature_get(struct kr_store *, int64_t,
 	    struct kr_signature_rec *, struct kr_err *) KR_WUR;
 /* Frees what a read allocated (safe on a zeroed record). */
 void	kr_store_signature_clear(struct kr_signature_rec *);
+typedef int kr_signature_cb(const struct kr_signature_rec *, void *);
+/* Every signature, oldest first; a callback's non-zero return stops. */
+int	kr_store_signature_foreach(struct kr_store *, kr_signature_cb *,
+	    void *, struct kr_err *) KR_WUR;
 
 /* A key held on a PKCS#11 token (schema v4). */
 struct kr_token_rec {

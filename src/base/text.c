@@ -114,7 +114,8 @@ kr_text_unit(const uint8_t *p, size_t len, unsigned flags, char *out,
 	} else if (cp < 0x80 && kr_cp_is_control(cp)) {
 		*outlen = (size_t)snprintf(out, KR_TEXT_UNIT_MAX, "\\x%02x",
 		    (unsigned)cp);
-	} else if (!kr_cp_printable(cp)) {
+	} else if (!kr_cp_printable(cp) ||
+	    ((flags & KR_TEXT_ASCII) != 0 && cp >= 0x80)) {
 		w = snprintf(out, KR_TEXT_UNIT_MAX, cp > 0xffff ?
 		    "\\U%08x" : "\\u%04x", (unsigned)cp);
 		*outlen = (size_t)w;

@@ -188,7 +188,7 @@ cmd_status_hardening(struct cmd_ctx *ctx)
 	const struct kr_hardening	*h = ctx->hardening;
 
 	cmd_printf(ctx, "self-tests:      %zu known-answer tests passed\n",
-	    kr_selftest_count());
+	    kr_appliance_selftests(ctx->app));
 	if (h == NULL)
 		return;
 	cmd_printf(ctx, "core dumps:      %s\n", h->core_off ? "off" : "ON");

@@ -188,6 +188,32 @@ store_sig_row(struct kr_store *st, sqlite3_stmt *stmt,
 	return KR_OK;
 }
 
+/* Every signature, oldest first; read-only (the inventory's list). */
+int
+kr_store_signature_foreach(struct kr_store *st, kr_signature_cb *cb,
+    void *arg, struct kr_err *err)
+{
+	struct kr_signature_rec	 r;
+	sqlite3_stmt		*stmt = NULL;
+	int			 rc = SQLITE_DONE, ret;
+
+	if ((ret = store_prepare(st, "SELECT " SIG_COLUMNS ", id FROM "
+	    "signatures ORDER BY id", &stmt, err)) != KR_OK)
+		return ret;
+	while (ret == KR_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(stmt, 18);
+		if ((ret = store_sig_row(st, stmt, &r, err)) != KR_OK)
+			break;
+		ret = cb(&r, arg);
+		kr_store_signature_clear(&r);
+	}
+	if (ret == KR_OK && rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "reading signatures");
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
 int
 kr_store_signature_get(struct kr_store *st, int64_t id,
     struct kr_signature_rec *r, struct kr_err *err)

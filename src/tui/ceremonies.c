@@ -205,11 +205,28 @@ tui_form_edit(struct tui *t, struct tui_form *f)
 	}
 }
 
+/*
+ * The script as read again for a rehearsal or a run must be the one the
+ * form shows (see, then approve): the same SHA-256, or refused.
+ */
+static bool
+tui_form_same(struct tui *t, const struct tui_form *f,
+    const struct kr_cer_script *s)
+{
+	if (memcmp(s->sha256, f->s->sha256, sizeof(s->sha256)) == 0)
+		return true;
+	tui_message(t, "The script changed on disk", "The script changed on "
+	    "disk since it was opened; open it again (Esc, then Enter on it) "
+	    "to see what it says now. Nothing was rehearsed, run or "
+	    "recorded.");
+	return false;
+}
+
 static void
 tui_form_go(struct tui *t, struct tui_form *f, bool run)
 {
 	struct kr_cer_script	*s = NULL;
-	char			 q[512];
+	char			 q[512], hex[65], grouped[96];
 
 	if (tui_form_bind(t, f, &s) != KR_OK) {
 		tui_message(t, "The script's parameters are not complete",
@@ -217,9 +234,16 @@ tui_form_go(struct tui *t, struct tui_form *f, bool run)
 		kr_cer_free(&s);
 		return;
 	}
-	(void)snprintf(q, sizeof(q), "Start ceremony %s now? Its start, with "
-	    "the script and these parameters, is recorded in the audit log; "
-	    "it can then be resumed or aborted, not undone.", s->name);
+	if (!tui_form_same(t, f, s)) {
+		kr_cer_free(&s);
+		return;
+	}
+	kr_hex_encode(hex, s->sha256, sizeof(s->sha256));
+	tui_group_hex(hex, grouped, sizeof(grouped));
+	(void)snprintf(q, sizeof(q), "Start ceremony %s now (script SHA-256 "
+	    "%s, as shown)? Its start, with the script and these parameters, "
+	    "is recorded in the audit log; it can then be resumed or "
+	    "aborted, not undone.", s->name, grouped);
 	if (!run)
 		(void)tui_rehearse(t, s);
 	else if (tui_yesno(t, "Run the ceremony", q))

@@ -147,7 +147,11 @@ tui_home_draw(struct tui *t, void *arg)
 
 	tui_frame(t, "Home", "c: ceremonies  i: inventory  a: audit log  "
 	    "r: refresh  ?: keys  q: quit");
-	if (h->damaged) {
+	/* The frame's banner says DAMAGED when a record does not match. */
+	if (h->damaged && kr_appliance_damage(t->app) != NULL)
+		(void)tui_textf(y++, 1, COLS - 2, TUI_WARN, "Damage: %s",
+		    h->damage);
+	else if (h->damaged) {
 		(void)tui_textf(y++, 1, COLS - 2, TUI_WARN, "DAMAGED STATE: %s",
 		    h->damage);
 		(void)tui_text(y++, 1, COLS - 2, TUI_WARN, "Records are shown "
@@ -164,7 +168,8 @@ tui_home_draw(struct tui *t, void *arg)
 	    kr_appliance_kdf_profile(t->app), kr_appliance_is_test(t->app) ?
 	    " (TEST ONLY: share files are cheap to attack)" : "");
 	(void)tui_textf(y++, 1, COLS - 2, TUI_NORMAL, "Self-tests  %zu "
-	    "known-answer tests passed at start", kr_selftest_count());
+	    "known-answer tests passed at start",
+	    kr_appliance_selftests(t->app));
 	(void)tui_textf(y++, 1, COLS - 2, h->rep.first_bad != 0 ? TUI_WARN :
 	    TUI_NORMAL, "Audit chain %lld rows, %s", (long long)h->rep.rows,
 	    h->rep.first_bad != 0 ? "BROKEN" : h->damaged ?
@@ -195,12 +200,17 @@ static const char *const tui_home_keys[] = {
 	NULL
 };
 
+/*
+ * The replay and the lists of what is due are read on entry, after a
+ * rehearsal or a run (a writer was opened), and on 'r'; not at every key.
+ */
 void
 tui_home(struct tui *t)
 {
 	struct tui_home		h;
 	struct tui_screen_save	sv;
-	int			ch;
+	unsigned		seen = t->writes;
+	int			ch = 0;
 
 	memset(&h, 0, sizeof(h));
 	tui_home_load(t, &h);
@@ -209,10 +219,13 @@ tui_home(struct tui *t)
 	for (;;) {
 		if (t->app == NULL)
 			break;
-		tui_home_load(t, &h);
+		if (ch == 'r' || t->writes != seen)
+			tui_home_load(t, &h);
+		seen = t->writes;
 		tui_redraw(t);
 		ch = tui_key(t);
-		if (ch == 'q' || (ch == TUI_ESC && tui_yesno(t, "Leave",
+		if (tui_leaving(t) || ch == 'q' || (ch == TUI_ESC &&
+		    tui_yesno(t, "Leave",
 		    "Leave the console? The screen is cleared.")))
 			break;
 		if (ch == 'c')

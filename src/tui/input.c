@@ -4,15 +4,26 @@
  * questions, a text field, a secret field that draws nothing, a pager
  * and list selections.
  */
+#include <sys/ioctl.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curses.h>
 
 #include "tui_int.h"
+
+/* After keyrite's headers: its capability macros (lines, ...) are many. */
+#include <term.h>
+
+#define TUI_ESC_WAIT_MS	50		/* the rest of a key's escape sequence */
+#define TUI_KEY_GONE	(-1)		/* the console must leave */
 
 /* The keys of the screen on top, in a box over it. */
 static void
@@ -39,13 +50,19 @@ tui_help(struct tui *t)
 	(void)refresh();
 }
 
-/* One key, with resizes redrawn; nothing else interpreted. */
+/*
+ * One key, with resizes redrawn; nothing else interpreted.  When the
+ * console must leave (a signal, or ERR again and again: the terminal is
+ * gone), Esc: every prompt gives up, and home leaves.
+ */
 int
 tui_raw_key(struct tui *t)
 {
-	int	ch;
+	int	ch, errs = 0;
 
 	for (;;) {
+		if (tui_leaving(t))
+			return TUI_ESC;
 		ch = getch();
 		if (ch == KEY_RESIZE) {
 			tui_redraw(t);
@@ -55,6 +72,8 @@ tui_raw_key(struct tui *t)
 			return TUI_KEY_F1;
 		if (ch != ERR)
 			return ch;
+		if (++errs >= TUI_ERR_MAX)
+			t->gone = true;
 	}
 }
 
@@ -94,7 +113,7 @@ tui_dialog_draw(struct tui *t, void *arg)
 {
 	struct tui_dialog	*d = arg;
 	int			 w = COLS - 8 < 70 ? COLS - 8 : 70;
-	int			 h = 9, y = (LINES - 9) / 2, x = (COLS - w) / 2;
+	int			 h = 10, y = (LINES - 10) / 2, x = (COLS - w) / 2;
 
 	if (d->under != NULL)
 		d->under(t, d->under_arg);
@@ -187,39 +206,169 @@ tui_field(struct tui *t, int y, int x, int w, char *buf, size_t cap)
 	return ch == TUI_ESC ? KR_EREFUSED : KR_OK;
 }
 
+/* A resize while a secret is typed: curses told, the screen redrawn. */
+static void
+tui_tty_resized(struct tui *t)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 ||
+	    (ws.ws_row == LINES && ws.ws_col == COLS))
+		return;
+	(void)resizeterm(ws.ws_row, ws.ws_col);
+	tui_redraw(t);
+}
+
 /*
- * A secret: read key by key into `buf` (secure memory) and never drawn,
- * not even as a count.  Backspace and Ctrl-U edit blind; Enter ends it;
- * Esc gives it up (the buffer wiped).
+ * One byte read(2) from the terminal itself, past curses' buffers: 1
+ * with it, 0 when none came in ms milliseconds (ms < 0: wait), -1 when
+ * the console must leave (a signal; the terminal gone).
+ */
+static int
+tui_tty_byte(struct tui *t, unsigned char *c, int ms)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+	int		rc, step, waited = 0;
+
+	for (;;) {
+		if (tui_leaving(t))
+			return -1;
+		step = ms >= 0 && ms - waited < 250 ? ms - waited : 250;
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if ((rc = poll(&pfd, 1, step)) > 0) {
+			if ((n = read(STDIN_FILENO, c, 1)) == 1)
+				return 1;
+			if (n < 0 && errno == EINTR)
+				continue;
+			t->gone = true;		/* end of file: hung up */
+		} else if (rc < 0 && errno != EINTR)
+			t->gone = true;
+		else if (rc == 0 && ms >= 0 && (waited += step) >= ms)
+			return 0;
+		tui_tty_resized(t);
+	}
+}
+
+/* The terminal's F1: terminfo's kf1, or the usual xterm or Linux one. */
+static bool
+tui_is_f1(const char *seq)
+{
+	static const char *const f1[] = { "\033OP", "\033[11~", "\033[[A" };
+	const char	*kf1 = tigetstr("kf1");
+	size_t		 i;
+
+	if (kf1 != NULL && kf1 != (char *)-1 && strcmp(seq, kf1) == 0)
+		return true;
+	for (i = 0; i < sizeof(f1) / sizeof(f1[0]); i++)
+		if (strcmp(seq, f1[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * After an Esc byte: Esc alone (what came next, if anything, is the next
+ * key's, in *pend), F1 (TUI_KEY_F1), another key's escape sequence (0,
+ * ignored: SS3 and one byte, CSI up to its final byte), or gone.
+ */
+static int
+tui_tty_esc(struct tui *t, int *pend)
+{
+	char		seq[16] = "\033";
+	unsigned char	c = 0;
+	size_t		n = 1;
+	int		k, key = 0;
+
+	if ((k = tui_tty_byte(t, &c, TUI_ESC_WAIT_MS)) <= 0)
+		return k < 0 ? TUI_KEY_GONE : TUI_ESC;
+	if (c != '[' && c != 'O') {
+		*pend = c;
+		kr_wipe(&c, sizeof(c));
+		return TUI_ESC;
+	}
+	seq[n++] = (char)c;
+	while (n + 1 < sizeof(seq) && (k = tui_tty_byte(t, &c,
+	    TUI_ESC_WAIT_MS)) == 1) {
+		seq[n++] = (char)c;
+		if (seq[1] == 'O' || (c >= 0x40 && c <= 0x7e &&
+		    !(n == 3 && c == '[')))
+			break;
+	}
+	if (k < 0)
+		key = TUI_KEY_GONE;
+	else if (tui_is_f1(seq))
+		key = TUI_KEY_F1;
+	kr_wipe(seq, sizeof(seq));
+	kr_wipe(&c, sizeof(c));
+	return key;
+}
+
+/* One key of a secret, from the terminal: a byte, Esc, F1, 0 or gone. */
+static int
+tui_secret_key(struct tui *t, unsigned char *c, int *pend)
+{
+	if (*pend >= 0) {
+		*c = (unsigned char)*pend;
+		*pend = -1;
+		return *c == TUI_ESC ? tui_tty_esc(t, pend) : *c;
+	}
+	if (tui_tty_byte(t, c, -1) < 0)
+		return TUI_KEY_GONE;
+	return *c == TUI_ESC ? tui_tty_esc(t, pend) : *c;
+}
+
+/* F1 at a secret: the keys, closed by a key read as the secret is. */
+static void
+tui_secret_help(struct tui *t, unsigned char *c, int *pend)
+{
+	tui_help(t);
+	(void)tui_secret_key(t, c, pend);
+	tui_redraw(t);
+}
+
+/*
+ * A secret: read byte by byte with read(2) from the terminal (raw, no
+ * echo: curses set it so) straight into `buf` (secure memory), never
+ * through curses' input buffer, and never drawn, not even as a count.
+ * Backspace and Ctrl-U edit blind; Enter ends it; Esc gives it up (the
+ * buffer wiped); F1 shows the keys.  What is typed after it is dropped.
  */
 int
 tui_secret(struct tui *t, char *buf, size_t cap)
 {
-	size_t	len = 0;
-	int	ch;
+	unsigned char	c = 0;
+	size_t		len = 0;
+	int		k, pend = -1, ret = KR_OK;
 
 	kr_wipe(buf, cap);
 	(void)flushinp();
 	for (;;) {
-		ch = tui_raw_key(t);
-		if (ch == TUI_KEY_F1)
-			tui_show_keys(t);
-		else if (ch == TUI_ESC) {
-			kr_wipe(buf, cap);
-			return KR_EREFUSED;
-		} else if (tui_is_enter(ch))
+		k = tui_secret_key(t, &c, &pend);
+		if (k == TUI_KEY_F1)
+			tui_secret_help(t, &c, &pend);
+		else if (k == TUI_KEY_GONE || k == TUI_ESC) {
+			ret = KR_EREFUSED;
 			break;
-		else if (tui_is_erase(ch) && len > 0)
+		} else if (tui_is_enter(k))
+			break;
+		else if (tui_is_erase(k) && len > 0)
 			buf[--len] = '\0';
-		else if (ch == 21)
-			kr_wipe(buf, cap), len = 0;
-		else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f &&
-		    len + 1 < cap)
-			buf[len++] = (char)ch;
+		else if (k == 21) {
+			kr_wipe(buf, cap);
+			len = 0;
+		} else if (k >= 0x20 && k != 0x7f && len + 1 < cap)
+			buf[len++] = (char)k;
 	}
-	buf[len] = '\0';
-	ch = 0;
-	return KR_OK;
+	if (ret == KR_OK)
+		buf[len] = '\0';
+	else
+		kr_wipe(buf, cap);
+	kr_wipe(&c, sizeof(c));
+	kr_wipe(&k, sizeof(k));
+	kr_wipe(&pend, sizeof(pend));
+	(void)flushinp();
+	return ret;
 }
 
 /* A line of any length, copied. */
@@ -344,7 +493,6 @@ tui_sel_draw(const struct tui_sel *s, const struct tui_lines *l, int y, int h)
 		    l->v[i]);
 }
 
-/* Moves a selection; true when the key was one of the moving keys. */
 /* Scrolls so that the chosen line is in the h lines shown. */
 static void
 tui_sel_show(struct tui_sel *s, int h)
@@ -355,6 +503,7 @@ tui_sel_show(struct tui_sel *s, int h)
 		s->top = s->cur - (size_t)h + 1;
 }
 
+/* Moves a selection; true when the key was one of the moving keys. */
 bool
 tui_sel_key(struct tui_sel *s, int ch, int h)
 {

@@ -104,27 +104,19 @@ tui_inv_crl(const struct kr_key_rec *k, void *arg)
 	return 0;
 }
 
-static void
-tui_inv_sigs(struct tui_inv *v)
+static int
+tui_inv_sig(const struct kr_signature_rec *s, void *arg)
 {
-	struct kr_signature_rec	 s;
+	struct tui_inv		*v = arg;
 	struct tui_lines	 d = { NULL, 0, 0 };
-	struct kr_err		 e;
 	char			 row[512];
-	int64_t			 id;
 
-	for (id = 1; id < 1000000; id++) {
-		memset(&s, 0, sizeof(s));
-		if (kr_store_signature_get(kr_appliance_store(v->t->app), id,
-		    &s, &e) != KR_OK)
-			break;
-		tui_detail_sig(&s, &d);
-		(void)snprintf(row, sizeof(row), "%-6lld %-8s %-12lld %s",
-		    (long long)id, s.format, (long long)s.image_size,
-		    s.image_name);
-		tui_inv_add(v, &d, row);
-		kr_store_signature_clear(&s);
-	}
+	tui_detail_sig(s, &d);
+	(void)snprintf(row, sizeof(row), "%-6lld %-8s %-12lld %s",
+	    (long long)s->id, s->format, (long long)s->image_size,
+	    s->image_name);
+	tui_inv_add(v, &d, row);
+	return 0;
 }
 
 static int
@@ -157,7 +149,8 @@ tui_inv_load(struct tui_inv *v)
 	else if (v->tab == TUI_INV_CRLS)
 		ret = kr_store_key_foreach(st, tui_inv_crl, v, &v->t->err);
 	else if (v->tab == TUI_INV_SIGS)
-		tui_inv_sigs(v);
+		ret = kr_store_signature_foreach(st, tui_inv_sig, v,
+		    &v->t->err);
 	else
 		ret = kr_store_holdings_foreach(st, NULL, tui_inv_holding, v,
 		    &v->t->err);

@@ -55,8 +55,10 @@ tui_rehearse(struct tui *t, struct kr_cer_script *s)
 	for (i = 0; i < s->nparams; i++)
 		tui_lines_add(&l, "  parameter %s = %s", s->params[i].name,
 		    s->params[i].value);
-	if ((ret = tui_open_writer(t, &w)) != KR_OK)
+	if ((ret = tui_open_writer(t, &w)) != KR_OK) {
+		tui_lines_free(&l);
 		return ret;
+	}
 	ret = kr_cer_check(w, s, NULL, &io, &t->err);
 	tui_close_writer(t, &w);
 	/* The verdict first, then every step's findings. */

@@ -35,6 +35,10 @@ struct tui_run {
 	char				 present[1024];
 	struct tui_share		 sh[KR_CUSTODIANS_MAX];
 	size_t				 nsh;
+	/* the share files that approved, for the signed transcript */
+	char				 files[KR_CUSTODIANS_MAX][1024];
+	const char			*fileptr[KR_CUSTODIANS_MAX];
+	size_t				 nfiles;
 	struct tui_lines		 log;
 	/* progress of a long step */
 	bool				 prog;
@@ -67,6 +71,7 @@ static const char *const tui_run_keys[] = {
 	"Up, Down, PgUp, PgDn  scroll what will be signed",
 	"F1 shows these keys while a passphrase is typed ('?' is a letter)",
 	"After the end: l  the whole log   Enter, Esc  back",
+	"               t  write the transcript, signed by the approvers",
 	NULL
 };
 
@@ -434,6 +439,22 @@ tui_run_choose(struct tui_run *r, const char *who, const char *file,
 	return ret;
 }
 
+/* A share file that approved a step (each once). */
+static void
+tui_run_file(struct tui_run *r, const char *file)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nfiles; i++)
+		if (strcmp(r->files[i], file) == 0)
+			return;
+	if (r->nfiles == KR_CUSTODIANS_MAX)
+		return;
+	(void)snprintf(r->files[r->nfiles], sizeof(r->files[0]), "%s", file);
+	r->fileptr[r->nfiles] = r->files[r->nfiles];
+	r->nfiles++;
+}
+
 static int
 tui_run_get(void *arg, const char *who, const char *file, bool setting,
     char *buf, size_t cap, struct kr_err *err)
@@ -450,6 +471,8 @@ tui_run_get(void *arg, const char *who, const char *file, bool setting,
 		    "of your share", file, buf, cap, err);
 	(void)snprintf(sh->state, sizeof(sh->state), "%s", ret == KR_OK ?
 	    "given" : "not given");
+	if (ret == KR_OK && !setting)
+		tui_run_file(r, file);
 	tui_run_show(r);
 	return ret;
 }
@@ -560,8 +583,9 @@ tui_run_end(struct tui_run *r, struct kr_appliance *w, int ret)
 	size_t			i, m = 3;
 
 	tui_box_set(r, ret == KR_OK ? "The ceremony is complete" :
-	    "The ceremony stopped", "l: the whole log   Enter or Esc: back   "
-	    "?: keys");
+	    "The ceremony stopped", ret == KR_OK ? "l: the whole log   t: "
+	    "write the signed transcript   Enter or Esc: back" : "l: the "
+	    "whole log   Enter or Esc: back   ?: keys");
 	r->ended = true;
 	tui_run_outcome(r, ret);
 	memset(&rep, 0, sizeof(rep));
@@ -578,6 +602,68 @@ tui_run_end(struct tui_run *r, struct kr_appliance *w, int ret)
 		if (strstr(r->log.v[i], "safe to remove") != NULL)
 			(void)snprintf(r->btext[m++], sizeof(r->btext[0]),
 			    "%s", r->log.v[i]);
+}
+
+/* The transcript's folder, typed in a field; false on Esc. */
+static bool
+tui_run_report_dir(struct tui_run *r, char *dir, size_t cap)
+{
+	tui_box(r->t, LINES - 6, 0, 5, COLS, "Write the signed transcript");
+	(void)tui_text(LINES - 5, 2, COLS - 4, TUI_NORMAL, "The folder for "
+	    "report.txt, report.json and signatures.json (made if missing):");
+	(void)tui_text(LINES - 3, 2, COLS - 4, TUI_DIM, "Enter: write it   "
+	    "Esc: do not");
+	dir[0] = '\0';
+	return tui_field(r->t, LINES - 4, 2, COLS - 4, dir, cap) == KR_OK &&
+	    dir[0] != '\0';
+}
+
+/*
+ * t at the end: `ceremony report` at the console.  The approvers type
+ * their passphrases as during the run (the same passphrase source) to
+ * sign the transcript; the end box is put back after.
+ */
+static void
+tui_run_report(struct tui_run *r)
+{
+	struct kr_cer_report_req	 req;
+	struct kr_cer_report_result	*res;
+	struct kr_appliance		*w = NULL;
+	char				 dir[1024], msg[1400];
+	char				 bt[sizeof(r->btext)], bti[128], bh[160];
+
+	if (!tui_run_report_dir(r, dir, sizeof(dir)) ||
+	    (res = calloc(1, sizeof(*res))) == NULL)
+		return;
+	memcpy(bt, r->btext, sizeof(bt));
+	memcpy(bti, r->btitle, sizeof(bti));
+	memcpy(bh, r->bhint, sizeof(bh));
+	memset(&req, 0, sizeof(req));
+	req.id = r->id;
+	req.out_dir = dir;
+	req.shares = r->fileptr;
+	req.nshares = r->nfiles;
+	req.src = &r->src;
+	req.actor = r->t->o->actor;
+	if (tui_open_writer(r->t, &w) == KR_OK) {
+		if (kr_cer_report(w, &req, res, &r->t->err) == KR_OK)
+			(void)snprintf(msg, sizeof(msg), "Transcript of ceremony "
+			    "%s written to %s (report.txt, report.json, "
+			    "signatures.json), signed by %zu approver%s; "
+			    "recorded as audit row %lld (ceremony.report).",
+			    res->id, dir, res->nsigners, res->nsigners == 1 ?
+			    "" : "s", (long long)res->seq);
+		else
+			(void)snprintf(msg, sizeof(msg), "No transcript was "
+			    "written: %s", r->t->err.msg);
+		tui_close_writer(r->t, &w);
+		memcpy(r->btext, bt, sizeof(bt));
+		memcpy(r->btitle, bti, sizeof(bti));
+		memcpy(r->bhint, bh, sizeof(bh));
+		r->boxed = true;
+		tui_message(r->t, "The signed transcript", msg);
+	}
+	free(res);
 }
 
 static int
@@ -606,6 +692,8 @@ tui_run_go(struct tui_run *r, struct kr_cer_script *s, const char *resume)
 	    ch != KEY_ENTER)
 		if (ch == 'l')
 			tui_pager(r->t, "The ceremony's log", &r->log);
+		else if (ch == 't' && ret == KR_OK)
+			tui_run_report(r);
 	return ret;
 }
 
@@ -616,8 +704,12 @@ tui_run(struct tui *t, struct kr_cer_script *s, const char *resume)
 	struct tui_screen_save	 sv;
 	int			 ret;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		tui_message(t, "Out of memory", "The ceremony was not started "
+		    "or resumed: out of memory. Leave the console, then start "
+		    "it again; nothing was recorded.");
 		return KR_ENOMEM;
+	}
 	r->t = t;
 	r->s = s;
 	tui_run_io(r);

@@ -29,6 +29,7 @@ tui_open_writer(struct tui *t, struct kr_appliance **w)
 	int	ret;
 
 	kr_appliance_close(&t->app);
+	t->writes++;
 	if ((ret = tui_open(t, w, KR_OPEN_WRITE, &t->err)) != KR_OK) {
 		tui_message(t, "The state folder cannot be changed now",
 		    t->err.msg);
@@ -107,5 +108,11 @@ kr_tui_main(const struct kr_tui_opts *o, struct kr_err *err)
 	tui_home(&t);
 	tui_end(&t);
 	kr_appliance_close(&t.app);
+	if (tui_signal() != 0 || t.gone)
+		return kr_err_set(err, KR_EREFUSED, "the console was stopped "
+		    "(%s): a prompt open then was given up, nothing of its "
+		    "step recorded; an interrupted ceremony is offered for "
+		    "resume at the next start", tui_signal() != 0 ?
+		    strsignal(tui_signal()) : "the terminal was closed");
 	return KR_OK;
 }

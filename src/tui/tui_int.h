@@ -14,6 +14,7 @@
 
 #define TUI_ESC		27
 #define TUI_KEY_F1	(-2)		/* tui_key's value for F1 */
+#define TUI_ERR_MAX	8		/* getch's ERRs in a row: no terminal */
 
 struct tui;
 typedef void tui_draw_fn(struct tui *, void *);
@@ -28,6 +29,8 @@ struct tui {
 	void			*draw_arg;
 	const char *const	*keys;
 	struct kr_err		 err;
+	bool			 gone;		/* the terminal is gone */
+	unsigned		 writes;	/* writer handles opened */
 };
 
 /* A screen: its title bar, its keys, how it is drawn. */
@@ -49,6 +52,9 @@ enum tui_attr {
 /* widget.c */
 int	tui_start(struct tui *, struct kr_err *);
 void	tui_end(struct tui *);
+/* A signal (SIGTERM, SIGHUP, SIGINT) or the terminal gone: leave. */
+bool	tui_leaving(struct tui *);
+int	tui_signal(void);
 void	tui_push(struct tui *, struct tui_screen_save *, tui_draw_fn *,
 	    void *, const char *const *);
 void	tui_pop(struct tui *, const struct tui_screen_save *);

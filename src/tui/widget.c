@@ -6,6 +6,7 @@
  */
 #include <langinfo.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,48 @@ static const char *const tui_box_utf8[] = {
 	"\u250c", "\u2510", "\u2514", "\u2518", "\u2500", "\u2502"
 };
 static const char *const tui_box_ascii[] = { "+", "+", "+", "+", "-", "|" };
+
+/* The signal that asked the console to leave (0: none). */
+static volatile sig_atomic_t tui_signalled;
+
+static void
+tui_on_signal(int sig)
+{
+	tui_signalled = sig;
+}
+
+/*
+ * SIGTERM, SIGHUP and SIGINT set a flag: the key readers then answer Esc
+ * (a prompt gives up, nothing of its step is recorded) until home, which
+ * leaves through tui_end, so the terminal is put back.  No SA_RESTART: a
+ * read waiting for a key returns.  A signal ignored (nohup) stays so.
+ */
+static void
+tui_catch(int sig)
+{
+	struct sigaction	sa, old;
+
+	if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tui_on_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(sig, &sa, NULL);
+}
+
+int
+tui_signal(void)
+{
+	return tui_signalled;
+}
+
+bool
+tui_leaving(struct tui *t)
+{
+	if (tui_signalled != 0)
+		t->gone = true;
+	return t->gone;
+}
 
 static bool
 tui_want_ascii(const struct tui *t)
@@ -48,6 +91,9 @@ tui_start(struct tui *t, struct kr_err *err)
 		    "terminal on standard input and output; in scripts use "
 		    "the `keyrite ceremony` commands");
 	t->utf8 = !tui_want_ascii(t);
+	tui_catch(SIGTERM);
+	tui_catch(SIGHUP);
+	tui_catch(SIGINT);
 	if (initscr() == NULL)
 		return kr_err_set(err, KR_EUSAGE, "cannot start the console on "
 		    "this terminal (TERM=%s)", getenv("TERM") != NULL ?
@@ -163,9 +209,13 @@ tui_text(int y, int x, int w, enum tui_attr a, const char *s)
 
 	if (w <= 0 || y < 0 || y >= LINES)
 		return 0;
+	/* A locale that is not UTF-8: non-ASCII text drawn escaped. */
 	(void)kr_text_escape_str(esc, sizeof(esc), s, 0);
-	if ((n = mbstowcs(wc, esc, TUI_LINE_MAX - 1)) == (size_t)-1)
-		return 0;
+	if ((n = mbstowcs(wc, esc, TUI_LINE_MAX - 1)) == (size_t)-1) {
+		(void)kr_text_escape_str(esc, sizeof(esc), s, KR_TEXT_ASCII);
+		if ((n = mbstowcs(wc, esc, TUI_LINE_MAX - 1)) == (size_t)-1)
+			return 0;
+	}
 	for (i = 0; i < n; i++) {
 		if ((cw = wcwidth(wc[i])) < 0)
 			cw = 1;
@@ -309,7 +359,11 @@ tui_box(struct tui *t, int y, int x, int h, int w, const char *title)
 		(void)tui_textf(y, x + 2, w - 4, TUI_BOLD, " %s ", title);
 }
 
-/* The title bar, and the hint on the last row. */
+/*
+ * The title bar, the hint on the last row, and on every screen, when a
+ * record does not match the audit chain, the DAMAGED banner under the
+ * title (home says which record).
+ */
 void
 tui_frame(struct tui *t, const char *title, const char *hint)
 {
@@ -318,6 +372,10 @@ tui_frame(struct tui *t, const char *title, const char *hint)
 	(void)attr_set(A_NORMAL, 0, NULL);
 	(void)tui_textf(0, 1, COLS - 2, TUI_TITLE, "keyrite console | %s",
 	    title);
+	if (t->app != NULL && kr_appliance_damage(t->app) != NULL)
+		(void)tui_text(1, 1, COLS - 2, TUI_WARN, "DAMAGED STATE: "
+		    "records shown as held, not as fact; nothing can be "
+		    "signed");
 	(void)tui_text(LINES - 1, 0, COLS, TUI_DIM, hint != NULL ? hint :
 	    "?: keys   Esc: back");
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # TEST-KEY-369: the inventory at the console: keys (with their quorum),
 # certificates with their revocation state (a revoked intermediate says
-# REVOKED, its detail the reason), CRLs, custodians' shares.
+# REVOKED, its detail the reason), CRLs, custodians' shares, signatures
+# (listed by the store, kr_store_signature_foreach).
 # TEST-KEY-370: the audit log at the console: every row, a row's payload,
 # and verify, whose head is the one `keyrite status` prints.
 # TEST-KEY-371: '?' shows the keys on every screen, and Esc backs out of
@@ -10,10 +11,25 @@
 # MiB image): a progress bar with bytes and rate; the signature verifies
 # with openssl.
 # TEST-KEY-373: lines in ASCII with KEYRITE_ASCII=1, with --ascii and in
-# a locale that is not UTF-8; in UTF-8 otherwise.
+# a locale that is not UTF-8; in UTF-8 otherwise.  Text that is not
+# ASCII is drawn escaped in a locale that is not UTF-8 (CN=Z\u00fcrich).
+# TEST-KEY-360 (home, what is due): a certificate expiring within 90 days
+# and a CA key with no CRL are listed on home after r; home is read on
+# entry, after a rehearsal or run, and on r, not at every key.
 # TEST-KEY-374: a record that does not match the chain: the home screen
 # says DAMAGED STATE (in words, coloured red, without colour under
-# NO_COLOR), and a rehearsal is refused with nothing changed.
+# NO_COLOR), so do the inventory, a record in full and the audit log;
+# a rehearsal is refused with nothing changed.
+# TEST-KEY-372 (the end): t writes the transcript, signed by the
+# approvers typing at the console; verify-report passes.
+# TEST-KEY-379: see, then approve: the run's question shows the script's
+# SHA-256; a script changed on disk after its form was opened is refused
+# (run and rehearsal), nothing recorded.
+# TEST-KEY-378: SIGTERM at the console: it leaves through its own exit,
+# the terminal sane again; a hang-up with SIGHUP ignored: it leaves too.
+# TEST-KEY-367: no passphrase typed at the console (each half typed, the
+# screen captured, then the rest) is on a screen captured: no '*', no 6
+# characters in a row of one.
 # TEST-KEY-377: the console refused, exit 2 and nothing changed: without
 # a terminal, without a state folder, with a folder that is none, with a
 # stray argument.
@@ -21,7 +37,7 @@
 set -e
 unset KEYRITE_HOME
 
-revoking_ca "$T/s" "CN=Screens Root,O=Example Devices,C=NL"
+revoking_ca "$T/s" "CN=Zürich Root,O=Example Devices,C=NL"
 S="$T/s"
 run -C "$S" crl publish --issuer-key root --out "$T/root.crl" \
     --share "$T/sh-root/a/root.share" --share "$T/sh-root/b/root.share" \
@@ -37,6 +53,12 @@ records() {
 	} | sha256sum
 }
 before=$(records)
+# A dialog's box only (columns 7-74), its lines joined, no blanks.
+boxed() {
+	python3 -c 'import sys
+print("".join(l[6:74] for l in open(sys.argv[1]).read().splitlines()))' \
+	    "$T/pane" | tr -d ' │|'
+}
 
 expect 2 "the console needs a terminal" "no terminal: refused" -- \
     -C "$S" console </dev/null
@@ -130,6 +152,27 @@ see "c: ceremonies" || fail "back home"
 [ "$(records)" = "$before" ] &&
     ok "Esc out of every screen, the run's question included: nothing changed" ||
     fail "the state changed"
+# What is due, on home: read on entry, after a rehearsal or run, and on
+# r; not at every key.  A CA key certified for 20 days (expiring within
+# 90) with no CRL published yet, made from the command line meanwhile.
+grep -A1 "Certificates expiring within 90 days" "$T/pane" | grep -q "none" &&
+    grep -A1 "CRLs due" "$T/pane" | grep -q "none" ||
+    fail "due lists not empty at first"
+gen_ca "$S" short p256 ca || fail "short key: $(cat "$T/gen.err")"
+issue root cert issue --issuer-key root --subject-key short \
+    --profile intermediate --subject "CN=Short Sub" --days 20 \
+    --out "$T/short.pem"
+[ "$rc" -eq 0 ] || fail "short-lived certificate: $(cat "$T/err")"
+keys x
+sleep 0.5
+snap
+! grep -q "Short Sub" "$T/pane" &&
+    ok "home is not read again at every key" ||
+    fail "home read again at a key that is not r"
+keys r
+see "expires CN=Short Sub" && grep -q "short: no CRL yet" "$T/pane" &&
+    ok "r: home lists the certificate expiring within 90 days and the CRL due" ||
+    fail "due lists"
 keys q
 see "EXIT=0" || fail "exit"
 
@@ -152,11 +195,24 @@ CONSOLE_ENV=LC_ALL=C
 console "-C '$S' console"
 lines "+- Keys" "┌" && ok "ASCII lines in a locale that is not UTF-8" ||
     fail "LC_ALL=C"
+# Text that is not ASCII, in that locale: drawn escaped, not left out.
+keys Escape i 2
+see "REVOCATION" && grep -qF 'CN=Z\u00fcrich Root' "$T/pane" &&
+    ok "a subject CN=Zürich in a locale that is not UTF-8: shown escaped" ||
+    fail "non-ASCII subject under LC_ALL=C"
 CONSOLE_ENV=
+console "-C '$S' console"
+see "Audit head" || fail "home"
+keys i 2
+see "REVOCATION" && grep -qF 'CN=Zürich Root' "$T/pane" &&
+    ok "and as it is in a UTF-8 locale" || fail "UTF-8 subject"
 
 # A long step: ota-release with a 48 MiB image.
 mkdir -p "$T/rel" "$T/fwout" "$T/fwsh"
-for c in alice bob; do pass_of "$c"; done > "$T/fw.pw"
+# Words that are nowhere on a screen: no 6 characters of one may show.
+FA="Tq4 ember Wyl 6021 oak"
+FB="Jn8 grove Pux 3375 elm"
+printf '%s\n%s\n' "$FA" "$FB" > "$T/fw.pw"
 run -C "$S" key generate fw --alg p256 --purpose firmware --threshold 2 \
     --custodian alice --custodian bob --share-dir "$T/fwsh" \
     --passphrase-fd 3 3<"$T/fw.pw"
@@ -184,9 +240,9 @@ keys y
 see "Approve what will be signed" || fail "batch approval"
 keys y
 see "Custodian 'alice', type the passphrase" || fail "alice"
-typed "$(pass_of alice)"
+secret "$FA"
 see "Custodian 'bob', type the passphrase" || fail "bob"
-typed "$(pass_of bob)"
+secret "$FB"
 see "The ceremony is complete" &&
     grep -Eq '\[#+\] 48 of 48 MiB, [0-9.]+ MiB/s' "$T/pane" &&
     ok "a long step shows a progress bar with bytes and rate" ||
@@ -196,8 +252,99 @@ openssl dgst -sha256 -verify "$T/fw.pub" -signature "$T/fwout/app.sig" \
     "$T/rel/app.bin" 2>&1 | grep -q "Verified OK" &&
     ok "the image signed at the console verifies (openssl dgst)" ||
     fail "openssl dgst"
+# t at the end: the transcript, signed by the approvers at the console.
+keys t
+see "The folder for report.txt" || fail "transcript folder asked"
+typed "$T/report"
+see "Custodian 'alice', type the passphrase" || fail "alice signs"
+secret "$FA"
+see "Custodian 'bob', type the passphrase" || fail "bob signs"
+secret "$FB"
+see "The signed transcript" && boxed | grep -qF "signedby2approvers" &&
+    boxed | grep -qF "writtento$T/report(" &&
+    row=$(sqlite3 "$S/keyrite.db" "SELECT seq FROM audit WHERE event =
+    'ceremony.report'") && [ -n "$row" ] &&
+    boxed | grep -qF "recordedasauditrow$row(ceremony.report)" &&
+    "$KEYRITE" ceremony verify-report "$T/report" >"$T/vr" 2>&1 &&
+    grep -q "Transcript verified" "$T/vr" &&
+    ok "t: the transcript written and signed at the console; verify-report passes" ||
+    fail "transcript at the console: $(cat "$T/vr" 2>/dev/null)"
+keys Enter
+see "The ceremony is complete" || fail "back to the end"
+keys Enter Escape Escape i 4
+see "FORMAT" && grep -Eq "^[> ]*[0-9]+ +raw +50331648 +app.bin" "$T/pane" &&
+    ok "inventory: the signature made at the console, from the store's list" ||
+    fail "signatures list"
+keys Escape q
+see "EXIT=0" || fail "exit"
+
+# See, then approve: the script run is the one shown.  Its SHA-256 is in
+# the run's question; changed on disk after the form opened, a rehearsal
+# and a run are refused and nothing is recorded.
+mkdir -p "$T/cer" "$T/pub" "$T/newsh"
+cp "$SRCDIR/ceremonies/root-key-generation.yaml" "$T/cer/"
+grouped=$(sha256sum "$T/cer/root-key-generation.yaml" | cut -c1-64 |
+    sed 's/..../& /g; s/ $//')
+console "-C '$S' console --ceremonies '$T/cer'"
+see "Audit head" || fail "home"
+keys c
+see "root-key-generation.yaml" || fail "the copied script"
+keys Enter
+see "Parameters" || fail "form"
+keys End Enter
+typed "$T/pub"
+keys Up Enter
+typed "$T/newsh"
+keys g
+see "Start ceremony" && has "as shown)?" &&
+    boxed | grep -qF "scriptSHA-256$(printf '%s' "$grouped" | tr -d ' ')," &&
+    ok "the run's question shows the script's SHA-256 in groups" ||
+    fail "no SHA-256 in the question ($grouped)"
+keys n
+sleep 0.3
+before=$(records)
+printf '# changed after the form was opened\n' >> "$T/cer/root-key-generation.yaml"
+keys g
+see "The script changed on disk" && has "open it again" &&
+    [ "$(records)" = "$before" ] &&
+    ok "the script changed on disk after it was shown: the run is refused, nothing recorded" ||
+    fail "a changed script was not refused"
+keys Enter r
+see "The script changed on disk" && [ "$(records)" = "$before" ] &&
+    ok "and so is its rehearsal" || fail "changed script rehearsed"
 keys Enter Escape Escape q
 see "EXIT=0" || fail "exit"
+
+# Signals: SIGTERM at home leaves through the console's own exit, the
+# terminal put back (main screen, cursor, echo and line editing on).
+console "-C '$S' console"
+see "Audit head" || fail "home"
+ptty=$(tm display -p '#{pane_tty}')
+pid=$(console_pid)
+[ -n "$pid" ] && kill -TERM "$pid"
+see "EXIT=1" && has "the console was stopped (Terminated)" &&
+    [ "$(tm display -p '#{alternate_on}#{cursor_flag}')" = 01 ] &&
+    stty -F "$ptty" -a | grep -q ' icanon ' &&
+    stty -F "$ptty" -a | grep -q ' echo ' &&
+    ok "SIGTERM at home: the console leaves, the terminal is sane again" ||
+    fail "SIGTERM: $(stty -F "$ptty" -a 2>&1 | tr '\n' ' ')"
+# The terminal hung up under a console that ignores SIGHUP (nohup): its
+# key reader gets ERR again and again, and the console leaves (before,
+# it spun on ERR for ever, holding the state folder).
+CONSOLE_ENV="trap '' HUP;"
+console "-C '$S' console"
+see "Audit head" || fail "home"
+pid=$(console_pid)
+tm kill-server
+i=0
+while [ "$i" -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+! kill -0 "$pid" 2>/dev/null &&
+    ok "the terminal hung up (SIGHUP ignored): the console leaves" ||
+    { kill -9 "$pid"; fail "the console stayed after a hang-up"; }
+CONSOLE_ENV=
 
 # A record that does not match the chain.
 sqlite3 "$S/keyrite.db" "UPDATE certificates SET subject = 'CN=Forged'
@@ -209,6 +356,18 @@ tm capture-pane -e -p > "$T/colour"
 grep -q "$(printf '\033')\[[0-9;]*31m.*DAMAGED STATE" "$T/colour" &&
     ok "damaged: the home screen says DAMAGED STATE, in red" ||
     fail "banner colour"
+keys i 2
+see "REVOCATION" && grep -q "^ DAMAGED STATE: records shown as held" \
+    "$T/pane" || fail "no banner on the inventory"
+keys Enter
+see "not before" && grep -q "^ DAMAGED STATE: records shown as held" \
+    "$T/pane" &&
+    ok "damaged: the inventory and a record in full say DAMAGED STATE too" ||
+    fail "no banner on a detail view"
+keys Escape Escape a
+see "ACTOR" && grep -q "^ DAMAGED STATE" "$T/pane" ||
+    fail "no banner on the audit log"
+keys Escape
 keys c r Enter
 see "Parameters" || fail "form"
 keys End Enter
@@ -226,4 +385,7 @@ tm capture-pane -e -p > "$T/colour"
 ! grep -q "$(printf '\033')\[[0-9;]*3[0-7]m" "$T/colour" &&
     ok "NO_COLOR: no colour, the banner's words the same" ||
     fail "colour under NO_COLOR"
+no_secrets &&
+    ok "no passphrase on any of the $shots screens captured: no '*' and no 6 characters of one, also while half typed" ||
+    fail "a passphrase was on a screen"
 finish

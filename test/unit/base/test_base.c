@@ -446,6 +446,9 @@ static const struct {
 	{ "bad \xff\xc0", KR_TEXT_JSON, "bad \\ufffd\\ufffd" },
 	{ "{\"a\":1,\n\"b\":\"\\u001b\"}\tM\xc3\xbcller",
 	    KR_TEXT_JSON | KR_TEXT_LINES, "{\"a\":1,\n\"b\":\"\\u001b\"}\\u0009M\xc3\xbcller" },
+	/* KR_TEXT_ASCII: a terminal that is not UTF-8 (the console) */
+	{ "CN=Z\xc3\xbcrich \xe6\x9d\xb1 \xf0\x9f\x94\x91\x1b", KR_TEXT_ASCII,
+	    "CN=Z\\u00fcrich \\u6771 \\U0001f511\\x1b" },
 };
 
 START_TEST(test_text_escape)
