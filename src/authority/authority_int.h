@@ -550,6 +550,13 @@ int	kr_crl_scope(struct kr_appliance *, const struct kr_key_rec *,
 	    const struct kr_crl_rec *base, struct kr_crl_fields *,
 	    struct kr_err *) KR_WUR;
 
+/*
+ * ... and a policy update's new set, before its quorum: refused when it
+ * would make crl publish of an active CA key fail lint (crl_scope.c).
+ */
+int	kr_crl_policy_recheck(struct kr_appliance *,
+	    const struct kr_policy_set *cur, const struct kr_policy_set *next,
+	    const char *from, int64_t now, struct kr_err *) KR_WUR;
 /* crl.c: the recorded copy of a CRL, checked against its SHA-256. */
 int	kr_crl_copy_read(struct kr_appliance *, const char *,
 	    const struct kr_crl_rec *, uint8_t **, size_t *, struct kr_err *)

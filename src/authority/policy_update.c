@@ -156,6 +156,9 @@ kr_policy_update_prepare(struct kr_pol_upd *u, struct kr_err *err)
 		ret = kr_err_set(err, KR_EREFUSED, "%s holds no file that "
 		    "differs from the policy in force: nothing to update",
 		    u->req->from);
+	if (ret == KR_OK)
+		ret = kr_crl_policy_recheck(u->app, &u->cur, &u->next,
+		    u->req->from, kr_time_now(), err);
 	return ret;
 }
 
