@@ -418,6 +418,8 @@ struct kr_chain {
 int	kr_chain_for_key(struct kr_appliance *, const char *, const uint8_t *,
 	    size_t, int64_t, struct kr_chain *, struct kr_err *) KR_WUR;
 void	kr_chain_free(struct kr_chain *);
+/* Issuer and subject are the same name (a root's certificate). */
+bool	kr_cert_self_signed(const struct kr_cert *);
 
 /*
  * issue.c: leaves issued in a loop (provision batch, cert renew): the

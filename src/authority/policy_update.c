@@ -25,6 +25,7 @@ struct kr_pol_upd {
 	struct kr_policy_set			 cur, next;
 	struct kr_key_rec			 k;
 	int64_t					 pin_seq;
+	char					 root_file[64];
 	uint8_t					 digest[32];
 	struct kr_preview			 pv;
 };
@@ -121,6 +122,69 @@ kr_policy_diff_file(struct kr_pol_upd *u, const struct kr_policy_doc *old,
 	return ret;
 }
 
+/* quorum.yaml, crl.yaml and root profiles: a root's custodians approve. */
+static bool
+kr_policy_root_only(const struct kr_policy_doc *d)
+{
+	struct kr_profile	*p;
+	struct kr_err		 e;
+	char			 base[64];
+	bool			 root;
+
+	if (d == NULL)
+		return false;
+	if (strcmp(d->name, "quorum.yaml") == 0 ||
+	    strcmp(d->name, "crl.yaml") == 0)
+		return true;
+	(void)snprintf(base, sizeof(base), "%.*s", (int)(strlen(d->name) - 5),
+	    d->name);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return true;
+	root = kr_profile_parse(d->name, base, d->data, d->len, p, &e) !=
+	    KR_OK || p->self_signed;
+	free(p);
+	return root;
+}
+
+/*
+ * Who may approve: the custodians of an active CA key sealed in a file
+ * whose certificates are not revoked; of a root key (its self-signed
+ * certificate recorded here) when a root-only file changes.
+ */
+static int
+kr_policy_update_approver(struct kr_pol_upd *u, struct kr_err *err)
+{
+	struct kr_chain	chain;
+	struct kr_err	e;
+	bool		root;
+	int		ret;
+
+	if (strcmp(u->k.backend, "sealed") != 0)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' is held on a %s "
+		    "token: its PIN is not a custodian quorum, and a policy "
+		    "update is approved by the custodians of a CA key sealed in "
+		    "a file. Give --key such a key (keyrite key list). Nothing "
+		    "was asked", u->k.name, u->k.backend);
+	if ((ret = kr_key_standing_check(u->app, &u->k, KR_USE_ISSUE, err)) !=
+	    KR_OK)
+		return kr_err_prefix(err, "the policy was not changed: ");
+	if (u->root_file[0] == '\0')
+		return KR_OK;
+	root = kr_chain_for_key(u->app, u->k.name, u->k.spki, u->k.spki_len,
+	    kr_time_now(), &chain, &e) == KR_OK &&
+	    kr_cert_self_signed(chain.certs[0]);
+	kr_chain_free(&chain);
+	if (!root)
+		return kr_err_set(err, KR_EREFUSED, "the policy was not changed: "
+		    "%s/%s changes, and only the custodians of a root key (one "
+		    "whose self-signed certificate is recorded here) approve "
+		    "quorum.yaml, crl.yaml and root profiles; '%s' is not one. "
+		    "Give --key a root key, or leave %s out of the update. "
+		    "Nothing was asked", u->req->from, u->root_file, u->k.name,
+		    u->root_file);
+	return KR_OK;
+}
+
 /* The new set, checked, and what differs from the one in force. */
 static int
 kr_policy_update_prepare(struct kr_pol_upd *u, struct kr_err *err)
@@ -150,12 +214,18 @@ kr_policy_update_prepare(struct kr_pol_upd *u, struct kr_err *err)
 		if (old != NULL && memcmp(old->sha256, nd->sha256, 32) == 0)
 			continue;
 		u->res->changed++;
+		if (u->root_file[0] == '\0' && (kr_policy_root_only(nd) ||
+		    kr_policy_root_only(old)))
+			(void)snprintf(u->root_file, sizeof(u->root_file),
+			    "%s", nd->name);
 		ret = kr_policy_diff_file(u, old, nd, err);
 	}
 	if (ret == KR_OK && u->res->changed == 0)
 		ret = kr_err_set(err, KR_EREFUSED, "%s holds no file that "
 		    "differs from the policy in force: nothing to update",
 		    u->req->from);
+	if (ret == KR_OK)
+		ret = kr_policy_update_approver(u, err);
 	if (ret == KR_OK)
 		ret = kr_crl_policy_recheck(u->app, &u->cur, &u->next,
 		    u->req->from, kr_time_now(), err);
