@@ -16,7 +16,7 @@
 
 #include "authority_int.h"
 
-#define KR_DIFF_VALUE_MAX	160
+#define KR_DIFF_VALUE_MAX	200
 
 struct kr_pol_upd {
 	struct kr_appliance			*app;
@@ -30,71 +30,177 @@ struct kr_pol_upd {
 	struct kr_preview			 pv;
 };
 
-/* A value as one short line: scalars as they are, [a, b], {k: v}. */
+/*
+ * What the custodians approve is what they read: the difference, path by
+ * path (issuers.root3.distribution_point: A -> B), each value on one line
+ * of at most KR_DIFF_VALUE_MAX bytes; a value or path that does not fit
+ * ends in "..." and the whole new file is shown after the differences.
+ */
+struct kr_diff {
+	struct kr_preview	*pv;
+	const char		*file;
+	bool			 cut;		/* something ended in "..." */
+};
+
+static void
+kr_diff_put(char *out, size_t cap, size_t *len, const char *s, bool *cut)
+{
+	size_t	n;
+
+	if (*len + 4 > cap)
+		return;		/* ended in "..." already */
+	n = strlen(s);
+	if (*len + n + 4 <= cap) {
+		memcpy(out + *len, s, n);
+		*len += n;
+		out[*len] = '\0';
+		return;
+	}
+	n = cap - 4 - *len;
+	memcpy(out + *len, s, n);
+	memcpy(out + *len + n, "...", 4);
+	*len = cap;
+	*cut = true;
+}
+
+/* A value as one line: scalars as they are, [a, b], {k: v}. */
 static void
 kr_yaml_render(const struct kr_yaml_node *n, char *out, size_t cap,
-    size_t *len)
+    size_t *len, bool *cut)
 {
 	size_t	i;
 
-	if (n == NULL || *len + 1 >= cap)
-		return;
 	if (n->kind == KR_YAML_SCALAR) {
-		*len += (size_t)snprintf(out + *len, cap - *len, "%s",
-		    n->scalar[0] != '\0' ? n->scalar : "\"\"");
-	} else {
-		*len += (size_t)snprintf(out + *len, cap - *len, "%c",
-		    n->kind == KR_YAML_MAP ? '{' : '[');
-		for (i = 0; i < n->count && *len + 1 < cap; i++) {
-			if (i > 0)
-				*len += (size_t)snprintf(out + *len, cap - *len,
-				    ", ");
-			if (n->kind == KR_YAML_MAP && *len + 1 < cap)
-				*len += (size_t)snprintf(out + *len, cap - *len,
-				    "%s: ", n->keys[i]);
-			kr_yaml_render(n->items[i], out, cap, len);
-		}
-		if (*len + 1 < cap)
-			*len += (size_t)snprintf(out + *len, cap - *len, "%c",
-			    n->kind == KR_YAML_MAP ? '}' : ']');
+		if (strpbrk(n->scalar, "\n\r\t") != NULL)
+			*cut = true;	/* shown in the whole file */
+		kr_diff_put(out, cap, len, n->scalar[0] != '\0' ? n->scalar :
+		    "\"\"", cut);
+		return;
 	}
-	if (*len >= cap)
-		*len = cap - 1;
+	kr_diff_put(out, cap, len, n->kind == KR_YAML_MAP ? "{" : "[", cut);
+	for (i = 0; i < n->count; i++) {
+		if (i > 0)
+			kr_diff_put(out, cap, len, ", ", cut);
+		if (n->kind == KR_YAML_MAP) {
+			kr_diff_put(out, cap, len, n->keys[i], cut);
+			kr_diff_put(out, cap, len, ": ", cut);
+		}
+		kr_yaml_render(n->items[i], out, cap, len, cut);
+	}
+	kr_diff_put(out, cap, len, n->kind == KR_YAML_MAP ? "}" : "]", cut);
 }
 
 static void
-kr_yaml_value(const struct kr_yaml_node *map, const char *key, char *out)
-{
-	size_t	len = 0;
-
-	out[0] = '\0';
-	kr_yaml_render(kr_yaml_get(map, key), out, KR_DIFF_VALUE_MAX, &len);
-}
-
-/* One row per top-level key that differs. */
-static void
-kr_policy_diff_keys(struct kr_preview *pv, const char *file,
-    const struct kr_yaml_node *a, const struct kr_yaml_node *b)
+kr_diff_row(struct kr_diff *d, const char *path, const struct kr_yaml_node *a,
+    const struct kr_yaml_node *b)
 {
 	char	va[KR_DIFF_VALUE_MAX], vb[KR_DIFF_VALUE_MAX];
+	size_t	la = 0, lb = 0;
+
+	va[0] = vb[0] = '\0';
+	if (a != NULL)
+		kr_yaml_render(a, va, sizeof(va), &la, &d->cut);
+	if (b != NULL)
+		kr_yaml_render(b, vb, sizeof(vb), &lb, &d->cut);
+	if (a == NULL)
+		kr_preview_text(d->pv, d->file, "%s: added, %s", path, vb);
+	else if (b == NULL)
+		kr_preview_text(d->pv, d->file, "%s: removed (was %s)", path, va);
+	else
+		kr_preview_text(d->pv, d->file, "%s: %s -> %s", path, va, vb);
+}
+
+static bool
+kr_yaml_same(const struct kr_yaml_node *a, const struct kr_yaml_node *b)
+{
 	size_t	i;
 
-	for (i = 0; i < b->count; i++) {
-		kr_yaml_value(a, b->keys[i], va);
-		kr_yaml_value(b, b->keys[i], vb);
-		if (kr_yaml_get(a, b->keys[i]) == NULL)
-			kr_preview_text(pv, file, "%s: added, %s", b->keys[i],
-			    vb);
-		else if (strcmp(va, vb) != 0)
-			kr_preview_text(pv, file, "%s: %s -> %s", b->keys[i],
-			    va, vb);
-	}
+	if (a->kind != b->kind || a->count != b->count)
+		return false;
+	if (a->kind == KR_YAML_SCALAR)
+		return strcmp(a->scalar, b->scalar) == 0;
 	for (i = 0; i < a->count; i++)
-		if (kr_yaml_get(b, a->keys[i]) == NULL) {
-			kr_yaml_value(a, a->keys[i], va);
-			kr_preview_text(pv, file, "%s: removed (was %s)",
-			    a->keys[i], va);
-		}
+		if ((a->kind == KR_YAML_MAP && strcmp(a->keys[i],
+		    b->keys[i]) != 0) || !kr_yaml_same(a->items[i], b->items[i]))
+			return false;
+	return true;
+}
+
+static void kr_diff_node(struct kr_diff *, const char *,
+    const struct kr_yaml_node *, const struct kr_yaml_node *);
+
+/* PATH.KEY or PATH[I]; a path that does not fit ends in "...". */
+static void
+kr_diff_child(struct kr_diff *d, const char *path, const char *key, size_t i,
+    const struct kr_yaml_node *a, const struct kr_yaml_node *b)
+{
+	char	sub[KR_DIFF_VALUE_MAX], idx[32];
+	size_t	len = 0;
+
+	sub[0] = '\0';
+	kr_diff_put(sub, sizeof(sub), &len, path, &d->cut);
+	if (key != NULL) {
+		kr_diff_put(sub, sizeof(sub), &len, path[0] != '\0' ? "." : "",
+		    &d->cut);
+		kr_diff_put(sub, sizeof(sub), &len, key, &d->cut);
+	} else {
+		(void)snprintf(idx, sizeof(idx), "[%zu]", i);
+		kr_diff_put(sub, sizeof(sub), &len, idx, &d->cut);
+	}
+	kr_diff_node(d, sub, a, b);
+}
+
+static void
+kr_diff_node(struct kr_diff *d, const char *path, const struct kr_yaml_node *a,
+    const struct kr_yaml_node *b)
+{
+	size_t	i;
+
+	if (a != NULL && b != NULL && kr_yaml_same(a, b))
+		return;
+	if (a == NULL || b == NULL || a->kind != b->kind ||
+	    a->kind == KR_YAML_SCALAR) {
+		kr_diff_row(d, path, a, b);
+		return;
+	}
+	if (a->kind == KR_YAML_SEQ) {
+		for (i = 0; i < a->count || i < b->count; i++)
+			kr_diff_child(d, path, NULL, i, i < a->count ?
+			    a->items[i] : NULL, i < b->count ? b->items[i] :
+			    NULL);
+		return;
+	}
+	for (i = 0; i < b->count; i++)
+		kr_diff_child(d, path, b->keys[i], 0, kr_yaml_get(a,
+		    b->keys[i]), b->items[i]);
+	for (i = 0; i < a->count; i++)
+		if (kr_yaml_get(b, a->keys[i]) == NULL)
+			kr_diff_child(d, path, a->keys[i], 0, a->items[i],
+			    NULL);
+}
+
+/* The new file line by line, when a difference could not be shown whole. */
+static void
+kr_diff_whole(struct kr_diff *d, const struct kr_policy_doc *nd)
+{
+	const char	*p = (const char *)nd->data, *end = p + nd->len, *nl;
+	unsigned	 line = 1;
+	int		 n;
+
+	kr_preview_text(d->pv, d->file, "a value above ends in \"...\": the "
+	    "whole new file follows");
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		do {
+			n = nl - p > 500 ? 500 : (int)(nl - p);
+			kr_preview_text(d->pv, d->file, "%4u%c %.*s", line,
+			    nl - p > 500 ? '+' : '|', n, p);
+			p += n;
+		} while (p < nl);
+		p = nl + 1;
+		line++;
+	}
 }
 
 static int
@@ -102,6 +208,7 @@ kr_policy_diff_file(struct kr_pol_upd *u, const struct kr_policy_doc *old,
     const struct kr_policy_doc *nd, struct kr_err *err)
 {
 	struct kr_yaml_doc	*a = NULL, *b = NULL;
+	struct kr_diff		 d;
 	int			 ret;
 
 	kr_preview_head(&u->pv, "%s (%s)", nd->name, old == NULL ? "new file" :
@@ -114,8 +221,12 @@ kr_policy_diff_file(struct kr_pol_upd *u, const struct kr_policy_doc *old,
 	if ((ret = kr_yaml_parse(old->name, old->data, old->len, &a, err)) ==
 	    KR_OK && (ret = kr_yaml_parse(nd->name, nd->data, nd->len, &b,
 	    err)) == KR_OK) {
-		if (a->root->kind == KR_YAML_MAP && b->root->kind == KR_YAML_MAP)
-			kr_policy_diff_keys(&u->pv, nd->name, a->root, b->root);
+		d.pv = &u->pv;
+		d.file = nd->name;
+		d.cut = false;
+		kr_diff_node(&d, "", a->root, b->root);
+		if (d.cut)
+			kr_diff_whole(&d, nd);
 	}
 	kr_yaml_free(&a);
 	kr_yaml_free(&b);

@@ -245,7 +245,8 @@ publish spare3 spare-base
 sed 's|spare3-a.crl|spare3-b.crl|' "$S/policy/crl.yaml" > "$U/crl.yaml"
 rm -f "$U/device.yaml"
 issue root3 policy update --from "$U" --key root3 --yes
-[ "$rc" -eq 0 ] && ok "moving the URL of a CA that issued nothing is accepted" ||
+[ "$rc" -eq 0 ] && grep -q "issuers.spare3.distribution_point: http://pki.example.com/spare3-a.crl -> http://pki.example.com/spare3-b.crl" "$T/out" &&
+    ok "moving the URL of a CA that issued nothing is accepted, the preview naming the nested key" ||
     fail "update spare3: $(cat "$T/err")"
 publish spare3 spare-delta --delta
 publish spare3 spare-base2

@@ -7,6 +7,8 @@
 # time with the state unchanged; with a quorum of a CA key's custodians it
 # is recorded (old and new SHA-256 of each file, checked by python3 and
 # sha256sum), the new files are in force, and the audit chain verifies.
+# TEST-KEY-408: the differences are shown path by path into nested maps and
+# lists; a value too long to show ends in "..." and the whole new file follows.
 # TEST-KEY-407: only a root key's custodians approve quorum.yaml, crl.yaml
 # and root profiles; a CA key whose certificate is revoked approves nothing.
 # TEST-KEY-404: certificates keep the SHA-256 of the profile they were
@@ -65,6 +67,24 @@ run -C "$S" policy update --from "$N" --key root --dry-run
     [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
     ok "--dry-run shows each changed key of each file and records nothing" ||
     fail "dry run: $rc $(cat "$T/out" "$T/err")"
+
+# A long nested change: shown by its path, cut with "...", and then the
+# whole new file, so nothing approved goes unseen.
+L="$T/long"
+mkdir -p "$L"
+long="http://pki.example.com/$(printf '%0210d' 7)/root-delta.crl"
+sed "s|^issuers: {}|issuers:\\n  root:\\n    delta_distribution_point: \"$long\"\\n    scope: all|" \
+    "$S/policy/crl.yaml" | sed 's/\\n/\n/g' > "$L/crl.yaml"
+sed 's/^key_algorithms: \[p256, p384, ed25519, rsa\]/key_algorithms: [p256, p384, rsa]/' \
+    "$S/policy/device.yaml" > "$L/device.yaml"
+run -C "$S" policy update --from "$L" --key root --dry-run
+[ "$rc" -eq 0 ] && grep -q "issuers.root: added, {delta_distribution_point: http://pki.example.com/0000" "$T/out" &&
+    grep -q '\.\.\.$' "$T/out" && grep -q "whole new file follows" "$T/out" &&
+    grep -q "delta_distribution_point: \"$long\"" "$T/out" &&
+    grep -q "key_algorithms\[2\]: ed25519 -> rsa" "$T/out" &&
+    grep -q "key_algorithms\[3\]: removed (was rsa)" "$T/out" &&
+    ok "a long nested change is shown by path, cut with ..., and the whole new file follows" ||
+    fail "long change: $rc $(cat "$T/out" "$T/err")"
 
 # --- refusals -------------------------------------------------------------------
 run -C "$S" policy update --from "$N" --key root
