@@ -399,6 +399,9 @@ int	kr_pinset_format(struct kr_pinset *, char **, size_t *,
 	    struct kr_err *) KR_WUR;
 int	kr_pinset_parse(const char *, const uint8_t *, size_t,
 	    struct kr_pinset *, struct kr_err *) KR_WUR;
+/* A pin set row's "pinset" (malloc'd), checked against its tbs_sha256. */
+int	kr_pinset_row_text(const struct kr_audit_rec *, char **,
+	    struct kr_err *) KR_WUR;
 /*
  * export: the pin set files an audit row holds (the pin set once per
  * sequence, `*done` the last one added, and the row's signature).

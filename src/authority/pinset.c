@@ -332,7 +332,7 @@ kr_pinset_export_add(struct kr_media_export *x, const struct kr_audit_rec *r,
 }
 
 /* The row's pin set bytes, checked against the SHA-256 it records. */
-static int
+int
 kr_pinset_row_text(const struct kr_audit_rec *r, char **text,
     struct kr_err *err)
 {
@@ -343,8 +343,9 @@ kr_pinset_row_text(const struct kr_audit_rec *r, char **text,
 	    sizeof(want)) || kr_hash(KR_HASH_SHA256, (const uint8_t *)*text,
 	    strlen(*text), dig) != KR_OK || memcmp(dig, want, 32) != 0)
 		return kr_err_set(err, KR_EVERIFY, "the pin set of audit row "
-		    "%lld does not have the SHA-256 its row records: nothing was "
-		    "exported. `keyrite audit verify` names the rows",
+		    "%lld does not have the SHA-256 its row records (the "
+		    "database was altered): `keyrite audit verify` names the "
+		    "rows; restore the state folder from a backup",
 		    (long long)r->seq);
 	return KR_OK;
 }
@@ -371,8 +372,10 @@ kr_pinset_export(struct kr_media_export *x, const struct kr_audit_rec *r,
 	    !kr_js_str(kr_js_member(r->payload, "key"), who, sizeof(who)) ||
 	    (key != NULL && strcmp(key, who) != 0))
 		return KR_OK;
-	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK)
+	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK) {
+		(void)kr_err_prefix(err, "nothing was exported: ");
 		goto out;
+	}
 	if ((hex = kr_js_str_dup(kr_js_member(r->payload, "signature"))) ==
 	    NULL || kr_hex_decode_alloc(hex, &sig, &slen) != KR_OK)
 		ret = kr_err_set(err, KR_EVERIFY, "the signature in audit row "
