@@ -484,6 +484,16 @@ struct kr_policy_set {
 };
 
 void	kr_policy_set_free(struct kr_policy_set *);
+/* The audit row pinning the policy in force (appliance.init or update). */
+struct kr_policy_pin {
+	int64_t	 seq;
+	int64_t	 time;
+	char	 event[32];
+	char	*payload;		/* malloc'd */
+};
+int	kr_policy_pin_row(struct kr_appliance *, struct kr_policy_pin *,
+	    struct kr_err *) KR_WUR;
+void	kr_policy_pin_free(struct kr_policy_pin *);
 /* Adds dir's NAME.yaml files, replacing those of the same name. */
 int	kr_policy_set_dir(struct kr_policy_set *, const char *,
 	    struct kr_err *) KR_WUR;

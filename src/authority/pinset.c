@@ -32,7 +32,6 @@ kr_pinset_pin_json(struct kr_buf *b, const struct kr_pin *p)
 {
 	struct kr_json	j;
 	char		nb[KR_TIME_STR_BYTES], na[KR_TIME_STR_BYTES];
-	const char	*t;
 
 	kr_time_format(p->not_before, nb);
 	kr_time_format(p->not_after, na);
@@ -43,11 +42,7 @@ kr_pinset_pin_json(struct kr_buf *b, const struct kr_pin *p)
 	kr_json_str(&j, "sig_alg", p->sig_alg);
 	kr_json_str(&j, "not_before", nb);
 	kr_json_str(&j, "not_after", na);
-	if ((t = kr_json_end(&j)) != NULL)
-		kr_buf_put(b, t, strlen(t));
-	else
-		b->failed = true;
-	kr_json_free(&j);
+	kr_json_list_add(b, &j);
 }
 
 /* The file's bytes (malloc'd, NUL after them) and their SHA-256. */
@@ -65,13 +60,9 @@ kr_pinset_format(struct kr_pinset *ps, char **text, size_t *len,
 	*text = NULL;
 	kr_time_format(ps->issued, issued);
 	kr_buf_init(&arr, false);
-	kr_buf_put_u8(&arr, '[');
-	for (i = 0; i < ps->n; i++) {
-		if (i > 0)
-			kr_buf_put_u8(&arr, ',');
+	for (i = 0; i < ps->n; i++)
 		kr_pinset_pin_json(&arr, &ps->pins[i]);
-	}
-	kr_buf_put(&arr, "]", 2);
+	(void)kr_json_list_end(&arr);
 	kr_json_begin(&j);
 	kr_json_str(&j, "format", KR_PINSET_FORMAT);
 	kr_json_int(&j, "version", 1);

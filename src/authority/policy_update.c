@@ -343,38 +343,6 @@ kr_policy_update_prepare(struct kr_pol_upd *u, struct kr_err *err)
 	return ret;
 }
 
-struct kr_pin_seq {
-	int64_t	seq;
-	int64_t	time;
-	char	event[32];
-};
-
-static int
-kr_pin_seq_cb(const struct kr_audit_rec *r, void *arg)
-{
-	struct kr_pin_seq	*p = arg;
-
-	p->seq = r->seq;
-	p->time = r->time;
-	(void)snprintf(p->event, sizeof(p->event), "%s", r->event);
-	return KR_OK;
-}
-
-static int
-kr_policy_pin_row(struct kr_appliance *app, struct kr_pin_seq *pin,
-    struct kr_err *err)
-{
-	int	ret;
-
-	memset(pin, 0, sizeof(*pin));
-	ret = kr_store_audit_last_event(app->store, "appliance.init",
-	    KR_POLICY_UPDATE_EVENT, kr_pin_seq_cb, pin, err);
-	if (ret == KR_ENOENT)
-		ret = kr_err_set(err, KR_ESTATE, "no audit row pins the "
-		    "policy: the database was altered");
-	return ret;
-}
-
 /* What the custodians approve: every file in force after, and the row. */
 static int
 kr_policy_update_digest(struct kr_pol_upd *u, struct kr_err *err)
@@ -436,25 +404,24 @@ static void
 kr_policy_update_changes(const struct kr_pol_upd *u, struct kr_buf *b)
 {
 	const struct kr_policy_doc	*old, *nd;
-	char				 ho[65], hn[65], item[256];
-	size_t				 i, k = 0;
+	struct kr_json			 j;
+	size_t				 i;
 
-	kr_buf_put(b, "[", 1);
 	for (i = 0; i < u->next.n; i++) {
 		nd = &u->next.doc[i];
 		old = kr_policy_set_find(&u->cur, nd->name);
 		if (old != NULL && memcmp(old->sha256, nd->sha256, 32) == 0)
 			continue;
-		ho[0] = '\0';
+		kr_json_begin(&j);
+		kr_json_str(&j, "file", nd->name);
 		if (old != NULL)
-			kr_hex_encode(ho, old->sha256, 32);
-		kr_hex_encode(hn, nd->sha256, 32);
-		(void)snprintf(item, sizeof(item), "%s{\"file\":\"%s\","
-		    "\"old_sha256\":\"%s\",\"new_sha256\":\"%s\"}",
-		    k++ > 0 ? "," : "", nd->name, ho, hn);
-		kr_buf_put(b, item, strlen(item));
+			kr_json_hex(&j, "old_sha256", old->sha256, 32);
+		else
+			kr_json_str(&j, "old_sha256", "");
+		kr_json_hex(&j, "new_sha256", nd->sha256, 32);
+		kr_json_list_add(b, &j);
 	}
-	kr_buf_put(b, "]", 2);	/* with its NUL */
+	(void)kr_json_list_end(b);
 }
 
 static int
@@ -524,7 +491,7 @@ kr_policy_update_run(struct kr_pol_upd *u, const struct kr_passphrase_source *sr
     struct kr_err *err)
 {
 	struct kr_approval_subject	 sub;
-	struct kr_pin_seq		 pin;
+	struct kr_policy_pin		 pin;
 	struct kr_signer		*s = NULL;
 	int				 ret;
 
@@ -535,6 +502,7 @@ kr_policy_update_run(struct kr_pol_upd *u, const struct kr_passphrase_source *sr
 	    (ret = kr_policy_pin_row(u->app, &pin, err)) != KR_OK)
 		return ret;
 	u->pin_seq = pin.seq;
+	kr_policy_pin_free(&pin);
 	if ((ret = kr_policy_update_prepare(u, err)) != KR_OK ||
 	    (ret = kr_policy_update_digest(u, err)) != KR_OK ||
 	    (ret = kr_preview_confirm(src, &u->pv, !u->req->dry_run, err)) !=
@@ -607,7 +575,7 @@ kr_authority_policy_show(struct kr_appliance *app, struct kr_policy_info *pi,
     struct kr_err *err)
 {
 	struct kr_policy_set	*ps;
-	struct kr_pin_seq	 pin;
+	struct kr_policy_pin	 pin;
 	char			*pdir;
 	size_t			 i;
 	int			 ret;
@@ -618,6 +586,7 @@ kr_authority_policy_show(struct kr_appliance *app, struct kr_policy_info *pi,
 	pi->pin_seq = pin.seq;
 	pi->pin_time = pin.time;
 	(void)snprintf(pi->pin_event, sizeof(pi->pin_event), "%s", pin.event);
+	kr_policy_pin_free(&pin);
 	if ((ps = calloc(1, sizeof(*ps))) == NULL ||
 	    (pdir = kr_appliance_path(app, KR_POLICY_DIR)) == NULL) {
 		free(ps);
