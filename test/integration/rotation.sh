@@ -111,9 +111,14 @@ fi
 unchanged "TEST-KEY-423 (dry run)"
 
 # --- the rotation ---
+# stdout and stderr in one capture, in the order they were written.
+set +e
 # shellcheck disable=SC2046
-run -C "$S" rotate root --old old --new new --overlap-days 3 \
-    --out-dir "$O" $(both old new) 3<"$T/both.pw"
+"$KEYRITE" -C "$S" rotate root --old old --new new --overlap-days 3 \
+    --out-dir "$O" $(both old new) 3<"$T/both.pw" >"$T/out" 2>&1
+rc=$?
+set -e
+cp "$T/out" "$T/err"
 if [ "$rc" -eq 0 ] && [ -f "$O/link-old-to-new.pem" ] &&
     [ -f "$O/link-new-to-old.pem" ] && [ -f "$O/pinset-1.json" ] &&
     [ -f "$O/pinset-1.json.1.sig" ] && [ -f "$O/pinset-1.json.2.sig" ]; then
@@ -121,11 +126,18 @@ if [ "$rc" -eq 0 ] && [ -f "$O/link-old-to-new.pem" ] &&
 else
 	fail "TEST-KEY-423: exit $rc: $(ls "$O")"
 fi
-grep -q "Cross certificate to be signed by key 'old'" "$T/out" &&
-    grep -q "Cross certificate to be signed by key 'new'" "$T/out" &&
-    grep -q "Pin set 1 to be signed by keys 'old' and 'new'" "$T/out" &&
-    ok "TEST-KEY-423: each signature was shown before the quorums were asked" ||
-    fail "TEST-KEY-423: previews missing"
+# line PATTERN: the first line of the capture matching PATTERN (0: none).
+line() { grep -n -m 1 -- "$1" "$T/out" | cut -d: -f1 || true; }
+c1=$(line "Cross certificate to be signed by key 'old'")
+c2=$(line "Cross certificate to be signed by key 'new'")
+p1=$(line "Pin set 1 to be signed by keys 'old' and 'new'")
+q1=$(line "^key '[a-z]*': [0-9]-of-[0-9] quorum")
+if [ -n "$c1" ] && [ -n "$c2" ] && [ -n "$p1" ] && [ -n "$q1" ] &&
+    [ "$c1" -lt "$q1" ] && [ "$c2" -lt "$q1" ] && [ "$p1" -lt "$q1" ]; then
+	ok "TEST-KEY-423: each signature was shown (lines $c1, $c2, $p1) before the first quorum was opened (line $q1)"
+else
+	fail "TEST-KEY-423: previews at lines '$c1' '$c2' '$p1', first quorum at '$q1': $(cat "$T/out")"
+fi
 
 # --- paths through the link certificates ---
 pv() {
