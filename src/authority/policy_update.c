@@ -258,24 +258,28 @@ kr_policy_root_only(const struct kr_policy_doc *d)
 }
 
 /*
- * Who may approve: the custodians of an active CA key sealed in a file
- * whose certificates are not revoked; of a root key (its self-signed
+ * Who may approve: the custodians of an active CA key with a quorum (not
+ * a --pin-source prompt token key) whose certificates are not revoked; of a root key (its self-signed
  * certificate recorded here) when a root-only file changes.
  */
 static int
 kr_policy_update_approver(struct kr_pol_upd *u, struct kr_err *err)
 {
-	struct kr_chain	chain;
-	struct kr_err	e;
-	bool		root;
-	int		ret;
+	struct kr_key_where	kw;
+	struct kr_chain		chain;
+	struct kr_err		e;
+	bool			root;
+	int			ret;
 
-	if (strcmp(u->k.backend, "sealed") != 0)
-		return kr_err_set(err, KR_EREFUSED, "key '%s' is held on a %s "
-		    "token: its PIN is not a custodian quorum, and a policy "
-		    "update is approved by the custodians of a CA key sealed in "
-		    "a file. Give --key such a key (keyrite key list). Nothing "
-		    "was asked", u->k.name, u->k.backend);
+	if ((ret = kr_key_where_load(u->app, &u->k, &kw, err)) != KR_OK)
+		return ret;
+	if (!kw.home.quorum)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' has no custodian "
+		    "quorum (its token's own PIN guards it, --pin-source "
+		    "prompt): a policy update is approved by the custodians of "
+		    "a CA key whose shares they hold. Give --key such a key "
+		    "(keyrite key list shows the quorum of each). Nothing was "
+		    "asked", u->k.name);
 	if ((ret = kr_key_standing_check(u->app, &u->k, KR_USE_ISSUE, err)) !=
 	    KR_OK)
 		return kr_err_prefix(err, "the policy was not changed: ");
