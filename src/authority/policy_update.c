@@ -179,16 +179,16 @@ kr_diff_node(struct kr_diff *d, const char *path, const struct kr_yaml_node *a,
 			    NULL);
 }
 
-/* The new file line by line, when a difference could not be shown whole. */
+/* The new file line by line: an added file, or a difference cut short. */
 static void
-kr_diff_whole(struct kr_diff *d, const struct kr_policy_doc *nd)
+kr_diff_whole(struct kr_diff *d, const struct kr_policy_doc *nd,
+    const char *why)
 {
 	const char	*p = (const char *)nd->data, *end = p + nd->len, *nl;
 	unsigned	 line = 1;
 	int		 n;
 
-	kr_preview_text(d->pv, d->file, "a value above ends in \"...\": the "
-	    "whole new file follows");
+	kr_preview_text(d->pv, d->file, "%s", why);
 	while (p < end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
@@ -216,17 +216,20 @@ kr_policy_diff_file(struct kr_pol_upd *u, const struct kr_policy_doc *old,
 	if (old != NULL)
 		kr_preview_hash(&u->pv, "old SHA-256", old->sha256, 32);
 	kr_preview_hash(&u->pv, "new SHA-256", nd->sha256, 32);
-	if (old == NULL)
+	d.pv = &u->pv;
+	d.file = nd->name;
+	d.cut = false;
+	if (old == NULL) {
+		kr_diff_whole(&d, nd, "the new file, line by line:");
 		return KR_OK;
+	}
 	if ((ret = kr_yaml_parse(old->name, old->data, old->len, &a, err)) ==
 	    KR_OK && (ret = kr_yaml_parse(nd->name, nd->data, nd->len, &b,
 	    err)) == KR_OK) {
-		d.pv = &u->pv;
-		d.file = nd->name;
-		d.cut = false;
 		kr_diff_node(&d, "", a->root, b->root);
 		if (d.cut)
-			kr_diff_whole(&d, nd);
+			kr_diff_whole(&d, nd, "a value above ends in \"...\": "
+			    "the whole new file follows");
 	}
 	kr_yaml_free(&a);
 	kr_yaml_free(&b);

@@ -63,9 +63,10 @@ run -C "$S" policy update --from "$N" --key root --dry-run
 [ "$rc" -eq 0 ] && grep -q "device.yaml (changed)" "$T/out" &&
     grep -q "max_days: 90 -> 60" "$T/out" && grep -q "default_days: 30 -> 20" "$T/out" &&
     grep -q "sensor.yaml (new file)" "$T/out" && ! grep -q "root.yaml" "$T/out" &&
+    grep -q "the new file, line by line" "$T/out" && grep -q "sensor.yaml *9| name: sensor$" "$T/out" &&
     grep -q "2 files would change" "$T/out" &&
     [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
-    ok "--dry-run shows each changed key of each file and records nothing" ||
+    ok "--dry-run shows each changed key of each file, a new file whole, and records nothing" ||
     fail "dry run: $rc $(cat "$T/out" "$T/err")"
 
 # A long nested change: shown by its path, cut with "...", and then the
