@@ -283,6 +283,10 @@ kr_policy_update_approver(struct kr_pol_upd *u, struct kr_err *err)
 		    "a CA key whose shares they hold. Give --key such a key "
 		    "(keyrite key list shows the quorum of each). Nothing was "
 		    "asked", u->k.name);
+	if (!u->req->dry_run && u->req->nshares == 0)
+		return kr_err_set(err, KR_EUSAGE, "the policy was not changed: "
+		    "give the --share of each custodian of key '%s' present "
+		    "(or --dry-run to see the update)", u->k.name);
 	if ((ret = kr_key_standing_check(u->app, &u->k, KR_USE_ISSUE, err)) !=
 	    KR_OK)
 		return kr_err_prefix(err, "the policy was not changed: ");

@@ -139,7 +139,7 @@ openssl verify -CAfile "$T/own.pem" "$T/own.pem" >/dev/null 2>&1 &&
 mkdir -p "$T/pol"
 sed 's/^max_days: 90/max_days: 60/' "$S/policy/device.yaml" > "$T/pol/device.yaml"
 snap=$(state_snapshot "$S/keyrite.db" "$S")
-run -C "$S" policy update --from "$T/pol" --key own --dry-run
+run -C "$S" policy update --from "$T/pol" --key own --yes
 [ "$rc" -eq 1 ] && grep -q "key 'own' has no custodian quorum" "$T/err" &&
     grep -q "Nothing was asked" "$T/err" &&
     [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
