@@ -279,6 +279,12 @@ struct kr_store	*kr_appliance_store(struct kr_appliance *);
 const char	*kr_appliance_dir(const struct kr_appliance *);
 const struct kr_quorum_policy *
 		 kr_appliance_policy(const struct kr_appliance *);
+/*
+ * An audit payload as a person reads it (audit show, the console): as
+ * recorded, each member of kr_audit_time_members as an ISO 8601 UTC time.
+ */
+extern const char *const kr_audit_time_members[];
+void		 kr_audit_payload_text(const char *, struct kr_buf *);
 /* "ceremony" or "test"; a test profile is said plainly in every report. */
 const char	*kr_appliance_kdf_profile(const struct kr_appliance *);
 bool		 kr_appliance_is_test(const struct kr_appliance *);

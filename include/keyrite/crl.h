@@ -140,6 +140,7 @@ struct kr_crl_info {
 	uint8_t		base_number[KR_CRL_NUMBER_MAX];
 	size_t		base_number_len;
 	bool		has_idp;
+	char		idp_uri[KR_URI_MAX];	/* first fullName URI; "": none */
 	bool		idp_only_ca;
 	bool		idp_only_user;
 	size_t		entries;

@@ -340,20 +340,6 @@ kr_init_row_cb(const struct kr_audit_rec *r, void *arg)
 	return 1;	/* the first row is all we need */
 }
 
-struct kr_pin_row {
-	char	*payload;
-	int64_t	 seq;
-};
-
-static int
-kr_pin_row_cb(const struct kr_audit_rec *r, void *arg)
-{
-	struct kr_pin_row	*row = arg;
-
-	row->seq = r->seq;
-	return (row->payload = strdup(r->payload)) == NULL ? KR_ENOMEM : KR_OK;
-}
-
 /*
  * The policy copy against the row that pinned it last: audit row 1, or
  * the newest policy.update (the hash chain protects both).
@@ -361,18 +347,14 @@ kr_pin_row_cb(const struct kr_audit_rec *r, void *arg)
 static int
 kr_appliance_check_policy(struct kr_appliance *app, struct kr_err *err)
 {
-	struct kr_pin_row	row;
+	struct kr_policy_pin	pin;
 	int			ret;
 
-	memset(&row, 0, sizeof(row));
-	ret = kr_store_audit_last_event(app->store, "appliance.init",
-	    KR_POLICY_UPDATE_EVENT, kr_pin_row_cb, &row, err);
-	if (ret == KR_ENOMEM)
-		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-	if (ret == KR_OK)
-		ret = kr_policy_verify(app->dir, row.payload, row.seq,
-		    app->mode == KR_OPEN_WRITE, err);
-	free(row.payload);
+	if ((ret = kr_policy_pin_row(app, &pin, err)) != KR_OK)
+		return ret;
+	ret = kr_policy_verify(app->dir, pin.payload, pin.seq,
+	    app->mode == KR_OPEN_WRITE, err);
+	kr_policy_pin_free(&pin);
 	return ret;
 }
 

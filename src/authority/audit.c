@@ -7,6 +7,59 @@
 
 #include "authority_int.h"
 
+/*
+ * Payload members that hold a time as seconds since 1970 (UTC): every
+ * front end that shows a payload writes these as ISO 8601 times.
+ */
+const char *const kr_audit_time_members[] = {
+	"invalidity_date", "future_time", "time", "clock",
+	"newest_entry_before", NULL
+};
+
+static bool
+kr_audit_time_key(const char *quoted, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; kr_audit_time_members[i] != NULL; i++)
+		if (len == strlen(kr_audit_time_members[i]) + 2 &&
+		    memcmp(quoted + 1, kr_audit_time_members[i], len - 2) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The payload as a person reads it: as recorded, but each time member's
+ * number written as an ISO 8601 UTC time.  (A string followed by ':' is
+ * a member name; the hash covers the payload as recorded.)
+ */
+void
+kr_audit_payload_text(const char *p, struct kr_buf *b)
+{
+	const char	*e;
+	char		*end, when[KR_TIME_STR_BYTES];
+	long long	 t;
+
+	while (*p != '\0') {
+		if (*p != '"' || (e = kr_js_skip(p, 0)) == NULL) {
+			kr_buf_put_u8(b, (uint8_t)*p++);
+			continue;
+		}
+		kr_buf_put(b, p, (size_t)(e - p));
+		if (e[0] == ':' && ((e[1] >= '0' && e[1] <= '9') ||
+		    e[1] == '-') && kr_audit_time_key(p, (size_t)(e - p))) {
+			t = strtoll(e + 1, &end, 10);
+			kr_time_format((int64_t)t, when);
+			kr_buf_put(b, ":\"", 2);
+			kr_buf_put(b, when, strlen(when));
+			kr_buf_put_u8(b, '"');
+			e = end;
+		}
+		p = e;
+	}
+	kr_buf_put_u8(b, '\0');
+}
+
 int
 kr_audit_record(struct kr_appliance *app, const char *actor,
     const char *event, const char *payload, int64_t *seq, struct kr_err *err)

@@ -407,6 +407,9 @@ int	kr_pinset_format(struct kr_pinset *, char **, size_t *,
 	    struct kr_err *) KR_WUR;
 int	kr_pinset_parse(const char *, const uint8_t *, size_t,
 	    struct kr_pinset *, struct kr_err *) KR_WUR;
+/* A pin set row's "pinset" (malloc'd), checked against its tbs_sha256. */
+int	kr_pinset_row_text(const struct kr_audit_rec *, char **,
+	    struct kr_err *) KR_WUR;
 /*
  * export: the pin set files an audit row holds (the pin set once per
  * sequence, `*done` the last one added, and the row's signature).
@@ -426,6 +429,8 @@ struct kr_chain {
 int	kr_chain_for_key(struct kr_appliance *, const char *, const uint8_t *,
 	    size_t, int64_t, struct kr_chain *, struct kr_err *) KR_WUR;
 void	kr_chain_free(struct kr_chain *);
+/* Issuer and subject are the same name (a root's certificate). */
+bool	kr_cert_self_signed(const struct kr_cert *);
 
 /*
  * issue.c: leaves issued in a loop (provision batch, cert renew): the
@@ -487,6 +492,16 @@ struct kr_policy_set {
 };
 
 void	kr_policy_set_free(struct kr_policy_set *);
+/* The audit row pinning the policy in force (appliance.init or update). */
+struct kr_policy_pin {
+	int64_t	 seq;
+	int64_t	 time;
+	char	 event[32];
+	char	*payload;		/* malloc'd */
+};
+int	kr_policy_pin_row(struct kr_appliance *, struct kr_policy_pin *,
+	    struct kr_err *) KR_WUR;
+void	kr_policy_pin_free(struct kr_policy_pin *);
 /* Adds dir's NAME.yaml files, replacing those of the same name. */
 int	kr_policy_set_dir(struct kr_policy_set *, const char *,
 	    struct kr_err *) KR_WUR;
@@ -558,6 +573,13 @@ int	kr_crl_scope(struct kr_appliance *, const struct kr_key_rec *,
 	    const struct kr_crl_rec *base, struct kr_crl_fields *,
 	    struct kr_err *) KR_WUR;
 
+/*
+ * ... and a policy update's new set, before its quorum: refused when it
+ * would make crl publish of an active CA key fail lint (crl_scope.c).
+ */
+int	kr_crl_policy_recheck(struct kr_appliance *,
+	    const struct kr_policy_set *cur, const struct kr_policy_set *next,
+	    const char *from, int64_t now, struct kr_err *) KR_WUR;
 /* crl.c: the recorded copy of a CRL, checked against its SHA-256. */
 int	kr_crl_copy_read(struct kr_appliance *, const char *,
 	    const struct kr_crl_rec *, uint8_t **, size_t *, struct kr_err *)

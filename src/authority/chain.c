@@ -14,7 +14,7 @@ struct kr_parent_search {
 	struct kr_err		*err;
 };
 
-static bool
+bool
 kr_cert_self_signed(const struct kr_cert *c)
 {
 	return c->f.issuer_len == c->f.subject_len &&

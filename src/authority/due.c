@@ -70,10 +70,18 @@ kr_due_cert(const struct kr_cert_rec *c, void *arg)
 	struct kr_due_walk	*w = arg;
 	struct kr_due_cert	*d;
 	struct kr_rev_status	 rs;
+	int64_t			 renewed;
 
 	if (c->not_after <= w->due->now ||
 	    c->not_after > w->due->now + (int64_t)w->due->cert_days * KR_DAY)
 		return 0;
+	/* Renewed already: its successor is what is due next. */
+	if ((w->status = kr_store_renewal_of(w->app->store, c->id, &renewed,
+	    w->err)) == KR_OK)
+		return 0;
+	if (w->status != KR_ENOENT)
+		return w->status;
+	w->status = KR_OK;
 	if ((w->status = kr_authority_cert_status(w->app, c, &rs, w->err)) !=
 	    KR_OK)
 		return w->status;
@@ -100,26 +108,64 @@ kr_due_cert_cmp(const void *a, const void *b)
 	return x->not_after < y->not_after ? -1 : x->not_after > y->not_after;
 }
 
-/* Whether the key's public key is certified by a certificate held here. */
+/*
+ * Whether the key's public key is certified by a certificate held here
+ * (has), and by one that has not expired (live).
+ */
+struct kr_due_certified {
+	int64_t	now;
+	bool	has, live;
+};
+
 static int
 kr_due_has_cert_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_due_certified	*dc = arg;
+
+	dc->has = true;
+	dc->live = dc->live || c->not_after > dc->now;
+	return dc->live ? 1 : 0;
+}
+
+static int
+kr_due_has_cert(struct kr_due_walk *w, const struct kr_key_rec *k,
+    struct kr_due_certified *dc)
+{
+	char	fp[KR_FINGERPRINT_STR_BYTES];
+	int	ret;
+
+	memset(dc, 0, sizeof(*dc));
+	dc->now = w->due->now;
+	kr_spki_fingerprint(k->spki, k->spki_len, fp);
+	ret = kr_store_cert_by_spki(w->app->store, fp, kr_due_has_cert_cb, dc,
+	    w->err);
+	return ret == 1 ? KR_OK : ret;
+}
+
+/* Whether a CA key issued a certificate that has not expired. */
+static int
+kr_due_issued_cb(const struct kr_cert_rec *c, void *arg)
 {
 	(void)c;
 	*(bool *)arg = true;
 	return 1;
 }
 
+/*
+ * A CA's CRLs are due while its own certificate or one it issued is
+ * still valid: a CA whose certificates have all expired is done.
+ */
 static int
-kr_due_has_cert(struct kr_due_walk *w, const struct kr_key_rec *k,
-    bool *has)
+kr_due_crl_live(struct kr_due_walk *w, const struct kr_key_rec *k,
+    const struct kr_due_certified *dc, bool *live)
 {
-	char	fp[KR_FINGERPRINT_STR_BYTES];
 	int	ret;
 
-	*has = false;
-	kr_spki_fingerprint(k->spki, k->spki_len, fp);
-	ret = kr_store_cert_by_spki(w->app->store, fp, kr_due_has_cert_cb, has,
-	    w->err);
+	*live = dc->live;
+	if (*live)
+		return KR_OK;
+	ret = kr_store_cert_by_issuer(w->app->store, k->id, w->due->now,
+	    kr_due_issued_cb, live, w->err);
 	return ret == 1 ? KR_OK : ret;
 }
 
@@ -216,16 +262,19 @@ kr_due_key(const struct kr_key_rec *k, void *arg)
 {
 	struct kr_due_walk	*w = arg;
 	struct kr_due_key	*d;
-	bool			 has;
+	struct kr_due_certified	 dc;
+	bool			 has, live = false;
 
 	if (strcmp(k->state, "active") != 0)
 		return 0;
-	if ((w->status = kr_due_has_cert(w, k, &has)) != KR_OK ||
-	    (has && strcmp(k->purpose, "ca") == 0 &&
-	    (w->status = kr_due_crl(w, k)) != KR_OK) ||
+	if ((w->status = kr_due_has_cert(w, k, &dc)) != KR_OK ||
+	    (dc.has && strcmp(k->purpose, "ca") == 0 &&
+	    (w->status = kr_due_crl_live(w, k, &dc, &live)) != KR_OK) ||
+	    (live && (w->status = kr_due_crl(w, k)) != KR_OK) ||
 	    (w->status = kr_due_revoked(w, k)) != KR_OK ||
 	    (w->status = kr_due_reshare(w, k)) != KR_OK)
 		return w->status;
+	has = dc.has;
 	if (has)
 		return 0;
 	if ((d = KR_DUE_PUSH(w, uncertified, nuncertified,

@@ -32,7 +32,6 @@ kr_pinset_pin_json(struct kr_buf *b, const struct kr_pin *p)
 {
 	struct kr_json	j;
 	char		nb[KR_TIME_STR_BYTES], na[KR_TIME_STR_BYTES];
-	const char	*t;
 
 	kr_time_format(p->not_before, nb);
 	kr_time_format(p->not_after, na);
@@ -43,11 +42,7 @@ kr_pinset_pin_json(struct kr_buf *b, const struct kr_pin *p)
 	kr_json_str(&j, "sig_alg", p->sig_alg);
 	kr_json_str(&j, "not_before", nb);
 	kr_json_str(&j, "not_after", na);
-	if ((t = kr_json_end(&j)) != NULL)
-		kr_buf_put(b, t, strlen(t));
-	else
-		b->failed = true;
-	kr_json_free(&j);
+	kr_json_list_add(b, &j);
 }
 
 /* The file's bytes (malloc'd, NUL after them) and their SHA-256. */
@@ -65,13 +60,9 @@ kr_pinset_format(struct kr_pinset *ps, char **text, size_t *len,
 	*text = NULL;
 	kr_time_format(ps->issued, issued);
 	kr_buf_init(&arr, false);
-	kr_buf_put_u8(&arr, '[');
-	for (i = 0; i < ps->n; i++) {
-		if (i > 0)
-			kr_buf_put_u8(&arr, ',');
+	for (i = 0; i < ps->n; i++)
 		kr_pinset_pin_json(&arr, &ps->pins[i]);
-	}
-	kr_buf_put(&arr, "]", 2);
+	(void)kr_json_list_end(&arr);
 	kr_json_begin(&j);
 	kr_json_str(&j, "format", KR_PINSET_FORMAT);
 	kr_json_int(&j, "version", 1);
@@ -332,7 +323,7 @@ kr_pinset_export_add(struct kr_media_export *x, const struct kr_audit_rec *r,
 }
 
 /* The row's pin set bytes, checked against the SHA-256 it records. */
-static int
+int
 kr_pinset_row_text(const struct kr_audit_rec *r, char **text,
     struct kr_err *err)
 {
@@ -343,8 +334,9 @@ kr_pinset_row_text(const struct kr_audit_rec *r, char **text,
 	    sizeof(want)) || kr_hash(KR_HASH_SHA256, (const uint8_t *)*text,
 	    strlen(*text), dig) != KR_OK || memcmp(dig, want, 32) != 0)
 		return kr_err_set(err, KR_EVERIFY, "the pin set of audit row "
-		    "%lld does not have the SHA-256 its row records: nothing was "
-		    "exported. `keyrite audit verify` names the rows",
+		    "%lld does not have the SHA-256 its row records (the "
+		    "database was altered): `keyrite audit verify` names the "
+		    "rows; restore the state folder from a backup",
 		    (long long)r->seq);
 	return KR_OK;
 }
@@ -371,8 +363,10 @@ kr_pinset_export(struct kr_media_export *x, const struct kr_audit_rec *r,
 	    !kr_js_str(kr_js_member(r->payload, "key"), who, sizeof(who)) ||
 	    (key != NULL && strcmp(key, who) != 0))
 		return KR_OK;
-	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK)
+	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK) {
+		(void)kr_err_prefix(err, "nothing was exported: ");
 		goto out;
+	}
 	if ((hex = kr_js_str_dup(kr_js_member(r->payload, "signature"))) ==
 	    NULL || kr_hex_decode_alloc(hex, &sig, &slen) != KR_OK)
 		ret = kr_err_set(err, KR_EVERIFY, "the signature in audit row "

@@ -16,7 +16,7 @@
 
 #include "authority_int.h"
 
-#define KR_DIFF_VALUE_MAX	160
+#define KR_DIFF_VALUE_MAX	200
 
 struct kr_pol_upd {
 	struct kr_appliance			*app;
@@ -25,75 +25,182 @@ struct kr_pol_upd {
 	struct kr_policy_set			 cur, next;
 	struct kr_key_rec			 k;
 	int64_t					 pin_seq;
+	char					 root_file[64];
 	uint8_t					 digest[32];
 	struct kr_preview			 pv;
 };
 
-/* A value as one short line: scalars as they are, [a, b], {k: v}. */
+/*
+ * What the custodians approve is what they read: the difference, path by
+ * path (issuers.root3.distribution_point: A -> B), each value on one line
+ * of at most KR_DIFF_VALUE_MAX bytes; a value or path that does not fit
+ * ends in "..." and the whole new file is shown after the differences.
+ */
+struct kr_diff {
+	struct kr_preview	*pv;
+	const char		*file;
+	bool			 cut;		/* something ended in "..." */
+};
+
+static void
+kr_diff_put(char *out, size_t cap, size_t *len, const char *s, bool *cut)
+{
+	size_t	n;
+
+	if (*len + 4 > cap)
+		return;		/* ended in "..." already */
+	n = strlen(s);
+	if (*len + n + 4 <= cap) {
+		memcpy(out + *len, s, n);
+		*len += n;
+		out[*len] = '\0';
+		return;
+	}
+	n = cap - 4 - *len;
+	memcpy(out + *len, s, n);
+	memcpy(out + *len + n, "...", 4);
+	*len = cap;
+	*cut = true;
+}
+
+/* A value as one line: scalars as they are, [a, b], {k: v}. */
 static void
 kr_yaml_render(const struct kr_yaml_node *n, char *out, size_t cap,
-    size_t *len)
+    size_t *len, bool *cut)
 {
 	size_t	i;
 
-	if (n == NULL || *len + 1 >= cap)
-		return;
 	if (n->kind == KR_YAML_SCALAR) {
-		*len += (size_t)snprintf(out + *len, cap - *len, "%s",
-		    n->scalar[0] != '\0' ? n->scalar : "\"\"");
-	} else {
-		*len += (size_t)snprintf(out + *len, cap - *len, "%c",
-		    n->kind == KR_YAML_MAP ? '{' : '[');
-		for (i = 0; i < n->count && *len + 1 < cap; i++) {
-			if (i > 0)
-				*len += (size_t)snprintf(out + *len, cap - *len,
-				    ", ");
-			if (n->kind == KR_YAML_MAP && *len + 1 < cap)
-				*len += (size_t)snprintf(out + *len, cap - *len,
-				    "%s: ", n->keys[i]);
-			kr_yaml_render(n->items[i], out, cap, len);
-		}
-		if (*len + 1 < cap)
-			*len += (size_t)snprintf(out + *len, cap - *len, "%c",
-			    n->kind == KR_YAML_MAP ? '}' : ']');
+		if (strpbrk(n->scalar, "\n\r\t") != NULL)
+			*cut = true;	/* shown in the whole file */
+		kr_diff_put(out, cap, len, n->scalar[0] != '\0' ? n->scalar :
+		    "\"\"", cut);
+		return;
 	}
-	if (*len >= cap)
-		*len = cap - 1;
+	kr_diff_put(out, cap, len, n->kind == KR_YAML_MAP ? "{" : "[", cut);
+	for (i = 0; i < n->count; i++) {
+		if (i > 0)
+			kr_diff_put(out, cap, len, ", ", cut);
+		if (n->kind == KR_YAML_MAP) {
+			kr_diff_put(out, cap, len, n->keys[i], cut);
+			kr_diff_put(out, cap, len, ": ", cut);
+		}
+		kr_yaml_render(n->items[i], out, cap, len, cut);
+	}
+	kr_diff_put(out, cap, len, n->kind == KR_YAML_MAP ? "}" : "]", cut);
 }
 
 static void
-kr_yaml_value(const struct kr_yaml_node *map, const char *key, char *out)
-{
-	size_t	len = 0;
-
-	out[0] = '\0';
-	kr_yaml_render(kr_yaml_get(map, key), out, KR_DIFF_VALUE_MAX, &len);
-}
-
-/* One row per top-level key that differs. */
-static void
-kr_policy_diff_keys(struct kr_preview *pv, const char *file,
-    const struct kr_yaml_node *a, const struct kr_yaml_node *b)
+kr_diff_row(struct kr_diff *d, const char *path, const struct kr_yaml_node *a,
+    const struct kr_yaml_node *b)
 {
 	char	va[KR_DIFF_VALUE_MAX], vb[KR_DIFF_VALUE_MAX];
+	size_t	la = 0, lb = 0;
+
+	va[0] = vb[0] = '\0';
+	if (a != NULL)
+		kr_yaml_render(a, va, sizeof(va), &la, &d->cut);
+	if (b != NULL)
+		kr_yaml_render(b, vb, sizeof(vb), &lb, &d->cut);
+	if (a == NULL)
+		kr_preview_text(d->pv, d->file, "%s: added, %s", path, vb);
+	else if (b == NULL)
+		kr_preview_text(d->pv, d->file, "%s: removed (was %s)", path, va);
+	else
+		kr_preview_text(d->pv, d->file, "%s: %s -> %s", path, va, vb);
+}
+
+static bool
+kr_yaml_same(const struct kr_yaml_node *a, const struct kr_yaml_node *b)
+{
 	size_t	i;
 
-	for (i = 0; i < b->count; i++) {
-		kr_yaml_value(a, b->keys[i], va);
-		kr_yaml_value(b, b->keys[i], vb);
-		if (kr_yaml_get(a, b->keys[i]) == NULL)
-			kr_preview_text(pv, file, "%s: added, %s", b->keys[i],
-			    vb);
-		else if (strcmp(va, vb) != 0)
-			kr_preview_text(pv, file, "%s: %s -> %s", b->keys[i],
-			    va, vb);
-	}
+	if (a->kind != b->kind || a->count != b->count)
+		return false;
+	if (a->kind == KR_YAML_SCALAR)
+		return strcmp(a->scalar, b->scalar) == 0;
 	for (i = 0; i < a->count; i++)
-		if (kr_yaml_get(b, a->keys[i]) == NULL) {
-			kr_yaml_value(a, a->keys[i], va);
-			kr_preview_text(pv, file, "%s: removed (was %s)",
-			    a->keys[i], va);
-		}
+		if ((a->kind == KR_YAML_MAP && strcmp(a->keys[i],
+		    b->keys[i]) != 0) || !kr_yaml_same(a->items[i], b->items[i]))
+			return false;
+	return true;
+}
+
+static void kr_diff_node(struct kr_diff *, const char *,
+    const struct kr_yaml_node *, const struct kr_yaml_node *);
+
+/* PATH.KEY or PATH[I]; a path that does not fit ends in "...". */
+static void
+kr_diff_child(struct kr_diff *d, const char *path, const char *key, size_t i,
+    const struct kr_yaml_node *a, const struct kr_yaml_node *b)
+{
+	char	sub[KR_DIFF_VALUE_MAX], idx[32];
+	size_t	len = 0;
+
+	sub[0] = '\0';
+	kr_diff_put(sub, sizeof(sub), &len, path, &d->cut);
+	if (key != NULL) {
+		kr_diff_put(sub, sizeof(sub), &len, path[0] != '\0' ? "." : "",
+		    &d->cut);
+		kr_diff_put(sub, sizeof(sub), &len, key, &d->cut);
+	} else {
+		(void)snprintf(idx, sizeof(idx), "[%zu]", i);
+		kr_diff_put(sub, sizeof(sub), &len, idx, &d->cut);
+	}
+	kr_diff_node(d, sub, a, b);
+}
+
+static void
+kr_diff_node(struct kr_diff *d, const char *path, const struct kr_yaml_node *a,
+    const struct kr_yaml_node *b)
+{
+	size_t	i;
+
+	if (a != NULL && b != NULL && kr_yaml_same(a, b))
+		return;
+	if (a == NULL || b == NULL || a->kind != b->kind ||
+	    a->kind == KR_YAML_SCALAR) {
+		kr_diff_row(d, path, a, b);
+		return;
+	}
+	if (a->kind == KR_YAML_SEQ) {
+		for (i = 0; i < a->count || i < b->count; i++)
+			kr_diff_child(d, path, NULL, i, i < a->count ?
+			    a->items[i] : NULL, i < b->count ? b->items[i] :
+			    NULL);
+		return;
+	}
+	for (i = 0; i < b->count; i++)
+		kr_diff_child(d, path, b->keys[i], 0, kr_yaml_get(a,
+		    b->keys[i]), b->items[i]);
+	for (i = 0; i < a->count; i++)
+		if (kr_yaml_get(b, a->keys[i]) == NULL)
+			kr_diff_child(d, path, a->keys[i], 0, a->items[i],
+			    NULL);
+}
+
+/* The new file line by line: an added file, or a difference cut short. */
+static void
+kr_diff_whole(struct kr_diff *d, const struct kr_policy_doc *nd,
+    const char *why)
+{
+	const char	*p = (const char *)nd->data, *end = p + nd->len, *nl;
+	unsigned	 line = 1;
+	int		 n;
+
+	kr_preview_text(d->pv, d->file, "%s", why);
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		do {
+			n = nl - p > 500 ? 500 : (int)(nl - p);
+			kr_preview_text(d->pv, d->file, "%4u%c %.*s", line,
+			    nl - p > 500 ? '+' : '|', n, p);
+			p += n;
+		} while (p < nl);
+		p = nl + 1;
+		line++;
+	}
 }
 
 static int
@@ -101,6 +208,7 @@ kr_policy_diff_file(struct kr_pol_upd *u, const struct kr_policy_doc *old,
     const struct kr_policy_doc *nd, struct kr_err *err)
 {
 	struct kr_yaml_doc	*a = NULL, *b = NULL;
+	struct kr_diff		 d;
 	int			 ret;
 
 	kr_preview_head(&u->pv, "%s (%s)", nd->name, old == NULL ? "new file" :
@@ -108,17 +216,95 @@ kr_policy_diff_file(struct kr_pol_upd *u, const struct kr_policy_doc *old,
 	if (old != NULL)
 		kr_preview_hash(&u->pv, "old SHA-256", old->sha256, 32);
 	kr_preview_hash(&u->pv, "new SHA-256", nd->sha256, 32);
-	if (old == NULL)
+	d.pv = &u->pv;
+	d.file = nd->name;
+	d.cut = false;
+	if (old == NULL) {
+		kr_diff_whole(&d, nd, "the new file, line by line:");
 		return KR_OK;
+	}
 	if ((ret = kr_yaml_parse(old->name, old->data, old->len, &a, err)) ==
 	    KR_OK && (ret = kr_yaml_parse(nd->name, nd->data, nd->len, &b,
 	    err)) == KR_OK) {
-		if (a->root->kind == KR_YAML_MAP && b->root->kind == KR_YAML_MAP)
-			kr_policy_diff_keys(&u->pv, nd->name, a->root, b->root);
+		kr_diff_node(&d, "", a->root, b->root);
+		if (d.cut)
+			kr_diff_whole(&d, nd, "a value above ends in \"...\": "
+			    "the whole new file follows");
 	}
 	kr_yaml_free(&a);
 	kr_yaml_free(&b);
 	return ret;
+}
+
+/* quorum.yaml, crl.yaml and root profiles: a root's custodians approve. */
+static bool
+kr_policy_root_only(const struct kr_policy_doc *d)
+{
+	struct kr_profile	*p;
+	struct kr_err		 e;
+	char			 base[64];
+	bool			 root;
+
+	if (d == NULL)
+		return false;
+	if (strcmp(d->name, "quorum.yaml") == 0 ||
+	    strcmp(d->name, "crl.yaml") == 0)
+		return true;
+	(void)snprintf(base, sizeof(base), "%.*s", (int)(strlen(d->name) - 5),
+	    d->name);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return true;
+	root = kr_profile_parse(d->name, base, d->data, d->len, p, &e) !=
+	    KR_OK || p->self_signed;
+	free(p);
+	return root;
+}
+
+/*
+ * Who may approve: the custodians of an active CA key with a quorum (not
+ * a --pin-source prompt token key) whose certificates are not revoked; of a root key (its self-signed
+ * certificate recorded here) when a root-only file changes.
+ */
+static int
+kr_policy_update_approver(struct kr_pol_upd *u, struct kr_err *err)
+{
+	struct kr_key_where	kw;
+	struct kr_chain		chain;
+	struct kr_err		e;
+	bool			root;
+	int			ret;
+
+	if ((ret = kr_key_where_load(u->app, &u->k, &kw, err)) != KR_OK)
+		return ret;
+	if (!kw.home.quorum)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' has no custodian "
+		    "quorum (its token's own PIN guards it, --pin-source "
+		    "prompt): a policy update is approved by the custodians of "
+		    "a CA key whose shares they hold. Give --key such a key "
+		    "(keyrite key list shows the quorum of each). Nothing was "
+		    "asked", u->k.name);
+	if (!u->req->dry_run && u->req->nshares == 0)
+		return kr_err_set(err, KR_EUSAGE, "the policy was not changed: "
+		    "give the --share of each custodian of key '%s' present "
+		    "(or --dry-run to see the update)", u->k.name);
+	if ((ret = kr_key_standing_check(u->app, &u->k, KR_USE_ISSUE, err)) !=
+	    KR_OK)
+		return kr_err_prefix(err, "the policy was not changed: ");
+	if (u->root_file[0] == '\0')
+		return KR_OK;
+	root = kr_chain_for_key(u->app, u->k.name, u->k.spki, u->k.spki_len,
+	    kr_time_now(), &chain, &e) == KR_OK &&
+	    kr_cert_self_signed(chain.certs[0]);
+	kr_chain_free(&chain);
+	if (!root)
+		return kr_err_set(err, KR_EREFUSED, "the policy was not changed: "
+		    "%s/%s changes, and only the custodians of a root key (one "
+		    "whose self-signed certificate is recorded here) approve "
+		    "quorum.yaml, crl.yaml and root profiles; '%s' is not one. "
+		    "Give --key a root key, or leave %s out of the update. "
+		    "Nothing was asked", u->req->from, u->root_file, u->k.name,
+		    u->root_file);
+	return KR_OK;
 }
 
 /* The new set, checked, and what differs from the one in force. */
@@ -150,44 +336,21 @@ kr_policy_update_prepare(struct kr_pol_upd *u, struct kr_err *err)
 		if (old != NULL && memcmp(old->sha256, nd->sha256, 32) == 0)
 			continue;
 		u->res->changed++;
+		if (u->root_file[0] == '\0' && (kr_policy_root_only(nd) ||
+		    kr_policy_root_only(old)))
+			(void)snprintf(u->root_file, sizeof(u->root_file),
+			    "%s", nd->name);
 		ret = kr_policy_diff_file(u, old, nd, err);
 	}
 	if (ret == KR_OK && u->res->changed == 0)
 		ret = kr_err_set(err, KR_EREFUSED, "%s holds no file that "
 		    "differs from the policy in force: nothing to update",
 		    u->req->from);
-	return ret;
-}
-
-struct kr_pin_seq {
-	int64_t	seq;
-	int64_t	time;
-	char	event[32];
-};
-
-static int
-kr_pin_seq_cb(const struct kr_audit_rec *r, void *arg)
-{
-	struct kr_pin_seq	*p = arg;
-
-	p->seq = r->seq;
-	p->time = r->time;
-	(void)snprintf(p->event, sizeof(p->event), "%s", r->event);
-	return KR_OK;
-}
-
-static int
-kr_policy_pin_row(struct kr_appliance *app, struct kr_pin_seq *pin,
-    struct kr_err *err)
-{
-	int	ret;
-
-	memset(pin, 0, sizeof(*pin));
-	ret = kr_store_audit_last_event(app->store, "appliance.init",
-	    KR_POLICY_UPDATE_EVENT, kr_pin_seq_cb, pin, err);
-	if (ret == KR_ENOENT)
-		ret = kr_err_set(err, KR_ESTATE, "no audit row pins the "
-		    "policy: the database was altered");
+	if (ret == KR_OK)
+		ret = kr_policy_update_approver(u, err);
+	if (ret == KR_OK)
+		ret = kr_crl_policy_recheck(u->app, &u->cur, &u->next,
+		    u->req->from, kr_time_now(), err);
 	return ret;
 }
 
@@ -252,25 +415,24 @@ static void
 kr_policy_update_changes(const struct kr_pol_upd *u, struct kr_buf *b)
 {
 	const struct kr_policy_doc	*old, *nd;
-	char				 ho[65], hn[65], item[256];
-	size_t				 i, k = 0;
+	struct kr_json			 j;
+	size_t				 i;
 
-	kr_buf_put(b, "[", 1);
 	for (i = 0; i < u->next.n; i++) {
 		nd = &u->next.doc[i];
 		old = kr_policy_set_find(&u->cur, nd->name);
 		if (old != NULL && memcmp(old->sha256, nd->sha256, 32) == 0)
 			continue;
-		ho[0] = '\0';
+		kr_json_begin(&j);
+		kr_json_str(&j, "file", nd->name);
 		if (old != NULL)
-			kr_hex_encode(ho, old->sha256, 32);
-		kr_hex_encode(hn, nd->sha256, 32);
-		(void)snprintf(item, sizeof(item), "%s{\"file\":\"%s\","
-		    "\"old_sha256\":\"%s\",\"new_sha256\":\"%s\"}",
-		    k++ > 0 ? "," : "", nd->name, ho, hn);
-		kr_buf_put(b, item, strlen(item));
+			kr_json_hex(&j, "old_sha256", old->sha256, 32);
+		else
+			kr_json_str(&j, "old_sha256", "");
+		kr_json_hex(&j, "new_sha256", nd->sha256, 32);
+		kr_json_list_add(b, &j);
 	}
-	kr_buf_put(b, "]", 2);	/* with its NUL */
+	(void)kr_json_list_end(b);
 }
 
 static int
@@ -340,7 +502,7 @@ kr_policy_update_run(struct kr_pol_upd *u, const struct kr_passphrase_source *sr
     struct kr_err *err)
 {
 	struct kr_approval_subject	 sub;
-	struct kr_pin_seq		 pin;
+	struct kr_policy_pin		 pin;
 	struct kr_signer		*s = NULL;
 	int				 ret;
 
@@ -351,6 +513,7 @@ kr_policy_update_run(struct kr_pol_upd *u, const struct kr_passphrase_source *sr
 	    (ret = kr_policy_pin_row(u->app, &pin, err)) != KR_OK)
 		return ret;
 	u->pin_seq = pin.seq;
+	kr_policy_pin_free(&pin);
 	if ((ret = kr_policy_update_prepare(u, err)) != KR_OK ||
 	    (ret = kr_policy_update_digest(u, err)) != KR_OK ||
 	    (ret = kr_preview_confirm(src, &u->pv, !u->req->dry_run, err)) !=
@@ -423,7 +586,7 @@ kr_authority_policy_show(struct kr_appliance *app, struct kr_policy_info *pi,
     struct kr_err *err)
 {
 	struct kr_policy_set	*ps;
-	struct kr_pin_seq	 pin;
+	struct kr_policy_pin	 pin;
 	char			*pdir;
 	size_t			 i;
 	int			 ret;
@@ -434,6 +597,7 @@ kr_authority_policy_show(struct kr_appliance *app, struct kr_policy_info *pi,
 	pi->pin_seq = pin.seq;
 	pi->pin_time = pin.time;
 	(void)snprintf(pi->pin_event, sizeof(pi->pin_event), "%s", pin.event);
+	kr_policy_pin_free(&pin);
 	if ((ps = calloc(1, sizeof(*ps))) == NULL ||
 	    (pdir = kr_appliance_path(app, KR_POLICY_DIR)) == NULL) {
 		free(ps);

@@ -420,3 +420,45 @@ out:
 	free(pdir);
 	return ret;
 }
+
+static int
+kr_policy_pin_cb(const struct kr_audit_rec *r, void *arg)
+{
+	struct kr_policy_pin	*pin = arg;
+
+	pin->seq = r->seq;
+	pin->time = r->time;
+	(void)snprintf(pin->event, sizeof(pin->event), "%s", r->event);
+	free(pin->payload);
+	return (pin->payload = strdup(r->payload)) == NULL ? KR_ENOMEM : KR_OK;
+}
+
+/* The row that pins the policy: audit row 1, or the newest update. */
+int
+kr_policy_pin_row(struct kr_appliance *app, struct kr_policy_pin *pin,
+    struct kr_err *err)
+{
+	int	ret;
+
+	memset(pin, 0, sizeof(*pin));
+	ret = kr_store_audit_last_event(app->store, "appliance.init",
+	    KR_POLICY_UPDATE_EVENT, kr_policy_pin_cb, pin, err);
+	if (ret == KR_ENOMEM)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+	else if (ret == KR_ENOENT)
+		ret = kr_err_set(err, KR_ESTATE, "no audit row of %s pins the "
+		    "policy (neither appliance.init nor %s): the database was "
+		    "altered. Run `keyrite -C %s audit verify` to see which "
+		    "rows, and restore the state folder from a backup",
+		    app->dir, KR_POLICY_UPDATE_EVENT, app->dir);
+	if (ret != KR_OK)
+		kr_policy_pin_free(pin);
+	return ret;
+}
+
+void
+kr_policy_pin_free(struct kr_policy_pin *pin)
+{
+	free(pin->payload);
+	pin->payload = NULL;
+}

@@ -49,6 +49,9 @@ struct kr_rot {
 	struct kr_pinset		 last;		/* finish: the transition */
 	int64_t				 last_seq;	/* its sequence, or 0 */
 	int64_t				 max_seq;
+	struct kr_pinset		 prev;		/* the newest recorded */
+	int64_t				 prev_row;	/* its audit row, or 0 */
+	struct kr_err			*err;
 	char				*pin_text;
 	size_t				 pin_len;
 	struct kr_signer		*s[2];
@@ -170,42 +173,51 @@ kr_rot_pin(struct kr_rot *r, int k, int64_t not_after, struct kr_pin *p)
 	p->not_after = not_after;
 }
 
-/* Every pin set the chain records: the highest sequence, and the newest
- * transition from the old root to the new one. */
+/*
+ * Every pin set the chain records, each checked against the SHA-256 its
+ * row records: the newest (the previous pin set of the next one), and
+ * the newest transition from the old root to the new one.
+ */
 static int
 kr_rot_row(const struct kr_audit_rec *a, void *arg)
 {
 	struct kr_rot		*r = arg;
 	struct kr_pinset	 ps;
-	struct kr_err		 e;
-	char			*text, what[64];
+	char			*text = NULL, what[64];
 	int64_t			 seq;
+	int			 ret;
 
 	if (!kr_js_int(kr_js_member(a->payload, "pinset_sequence"), &seq))
-		return 0;
-	if (seq > r->max_seq)
-		r->max_seq = seq;
-	if ((text = kr_js_str_dup(kr_js_member(a->payload, "pinset"))) ==
-	    NULL)
-		return 0;
+		return KR_OK;
 	(void)snprintf(what, sizeof(what), "the pin set of audit row %lld",
 	    (long long)a->seq);
-	kr_err_clear(&e);
-	if (kr_pinset_parse(what, (const uint8_t *)text, strlen(text), &ps,
-	    &e) == KR_OK && ps.n == 2 &&
+	if ((ret = kr_pinset_row_text(a, &text, r->err)) != KR_OK ||
+	    (ret = kr_pinset_parse(what, (const uint8_t *)text, strlen(text),
+	    &ps, r->err)) != KR_OK) {
+		free(text);
+		return kr_err_prefix(r->err, "nothing was asked or signed: ");
+	}
+	free(text);
+	if (seq > r->max_seq)
+		r->max_seq = seq;
+	if (ps.sequence >= r->prev.sequence) {
+		r->prev = ps;
+		r->prev_row = a->seq;
+	}
+	if (ps.n == 2 &&
 	    strcmp(ps.pins[0].spki_sha256, r->fp[KR_ROT_OLD]) == 0 &&
 	    strcmp(ps.pins[1].spki_sha256, r->fp[KR_ROT_NEW]) == 0 &&
 	    ps.sequence >= r->last_seq) {
 		r->last = ps;
 		r->last_seq = ps.sequence;
 	}
-	free(text);
-	return 0;
+	return KR_OK;
 }
 
 static int
 kr_rot_scan(struct kr_rot *r, struct kr_err *err)
 {
+	r->err = err;
 	return kr_store_audit_foreach(r->app->store, 1, kr_rot_row, r, err);
 }
 
@@ -287,6 +299,30 @@ kr_rot_pin_paths(struct kr_rot *r, size_t nsig, struct kr_err *err)
 	return KR_OK;
 }
 
+/* The pin set it follows, and what of it is kept or dropped. */
+static void
+kr_rot_pin_prev(const struct kr_rot *r, struct kr_preview *pv)
+{
+	const struct kr_pinset	*ps = &r->res->pinset, *pp = &r->prev;
+	size_t			 i, j;
+
+	if (r->prev_row == 0) {
+		kr_preview_head(pv, "previous pin set: none recorded");
+		return;
+	}
+	kr_preview_head(pv, "previous pin set %lld (audit row %lld)",
+	    (long long)pp->sequence, (long long)r->prev_row);
+	for (i = 0; i < pp->n; i++) {
+		for (j = 0; j < ps->n; j++)
+			if (strcmp(ps->pins[j].spki_sha256,
+			    pp->pins[i].spki_sha256) == 0)
+				break;
+		kr_preview_text(pv, j < ps->n ? "kept" : "dropped",
+		    "key '%s' (%s), key SHA-256 %s", pp->pins[i].key,
+		    pp->pins[i].subject, pp->pins[i].spki_sha256);
+	}
+}
+
 /* See, then approve: the pin set as the roots will sign it. */
 static int
 kr_rot_pin_show(struct kr_rot *r, const char *signers, struct kr_err *err)
@@ -312,6 +348,7 @@ kr_rot_pin_show(struct kr_rot *r, const char *signers, struct kr_err *err)
 		kr_preview_text(&pv, "trusted", "from %s until %s", nb, na);
 	}
 	kr_preview_hash(&pv, "file SHA-256", ps->sha256, sizeof(ps->sha256));
+	kr_rot_pin_prev(r, &pv);
 	ret = kr_preview_confirm(r->src, &pv, !r->req->dry_run, err);
 	kr_preview_free(&pv);
 	return ret;
@@ -612,6 +649,38 @@ kr_authority_rotate_root(struct kr_appliance *app,
 	return kr_rot_call(app, req, src, res, kr_rot_root_run, err);
 }
 
+/*
+ * A later pin set than the transition (a rotation from the new root to a
+ * third one, say) that pins another key than the new root: finishing
+ * now would sign a higher sequence without it, rolling devices back.
+ */
+static int
+kr_rot_finish_later(struct kr_rot *r, struct kr_err *err)
+{
+	const struct kr_pinset	*pp = &r->prev;
+	size_t			 i;
+
+	if (pp->sequence <= r->last_seq)
+		return KR_OK;
+	for (i = 0; i < pp->n; i++)
+		if (strcmp(pp->pins[i].spki_sha256, r->fp[KR_ROT_NEW]) != 0)
+			break;
+	if (i == pp->n)
+		return KR_OK;
+	return kr_err_set(err, KR_EREFUSED, "pin set %lld (audit row %lld) "
+	    "came after the rotation from key '%s' to key '%s' (pin set %lld) "
+	    "and pins key '%s' too: finishing that rotation now would sign pin "
+	    "set %lld without it, and devices would stop trusting it. Nothing "
+	    "was asked or signed. Finish the newest rotation instead%s%s%s%s%s",
+	    (long long)pp->sequence, (long long)r->prev_row,
+	    r->key[KR_ROT_OLD].name, r->key[KR_ROT_NEW].name,
+	    (long long)r->last_seq, pp->pins[i].key,
+	    (long long)(r->max_seq + 1), pp->n == 2 ? " (`keyrite rotate "
+	    "finish --old " : "", pp->n == 2 ? pp->pins[0].key : "",
+	    pp->n == 2 ? " --new " : "", pp->n == 2 ? pp->pins[1].key : "",
+	    pp->n == 2 ? "`)" : "");
+}
+
 /* The transition pin set from the old root to the new, and its end. */
 static int
 kr_rot_finish_check(struct kr_rot *r, struct kr_err *err)
@@ -639,6 +708,8 @@ kr_rot_finish_check(struct kr_rot *r, struct kr_err *err)
 		    "from key '%s' to key '%s' is recorded: run `keyrite rotate "
 		    "root --old %s --new %s` first", q->old_key, q->new_key,
 		    q->old_key, q->new_key);
+	if ((ret = kr_rot_finish_later(r, err)) != KR_OK)
+		return ret;
 	r->res->overlap_end = r->last.pins[0].not_after;
 	kr_time_format(r->res->overlap_end, end);
 	if (r->now < r->res->overlap_end && !q->force)

@@ -191,53 +191,6 @@ const struct cmd_entry cmd_audit_export_entry = {
 	.exec = cmd_audit_export_exec,
 };
 
-/* Payload members that hold a time as seconds since 1970 (UTC). */
-static bool
-cmd_audit_time_key(const char *quoted, size_t len)
-{
-	static const char *const keys[] = { "invalidity_date", "future_time",
-	    "time", NULL };
-	size_t			 i;
-
-	for (i = 0; keys[i] != NULL; i++)
-		if (len == strlen(keys[i]) + 2 &&
-		    memcmp(quoted + 1, keys[i], len - 2) == 0)
-			return true;
-	return false;
-}
-
-/*
- * The payload as a person reads it: as recorded, but each time member's
- * number written as an ISO 8601 UTC time.  (A string followed by ':' is
- * a member name; the hash covers the payload as recorded.)
- */
-static void
-cmd_audit_payload_text(const char *p, struct kr_buf *b)
-{
-	const char	*e;
-	char		*end, when[KR_TIME_STR_BYTES];
-	long long	 t;
-
-	while (*p != '\0') {
-		if (*p != '"' || (e = kr_js_skip(p, 0)) == NULL) {
-			kr_buf_put_u8(b, (uint8_t)*p++);
-			continue;
-		}
-		kr_buf_put(b, p, (size_t)(e - p));
-		if (e[0] == ':' && ((e[1] >= '0' && e[1] <= '9') ||
-		    e[1] == '-') && cmd_audit_time_key(p, (size_t)(e - p))) {
-			t = strtoll(e + 1, &end, 10);
-			kr_time_format((int64_t)t, when);
-			kr_buf_put(b, ":\"", 2);
-			kr_buf_put(b, when, strlen(when));
-			kr_buf_put_u8(b, '"');
-			e = end;
-		}
-		p = e;
-	}
-	kr_buf_put_u8(b, '\0');
-}
-
 struct cmd_audit_show {
 	struct cmd_ctx	*ctx;
 	bool		 json;
@@ -283,7 +236,7 @@ cmd_audit_show_row(const struct kr_audit_rec *r, void *arg)
 		return cmd_audit_show_json(sh, r, when);
 	kr_hex_encode(hash, r->hash, sizeof(r->hash));
 	kr_buf_init(&b, false);
-	cmd_audit_payload_text(r->payload, &b);
+	kr_audit_payload_text(r->payload, &b);
 	cmd_printf(sh->ctx, "%6lld  %s  %-16s by %s\n        %s\n        hash "
 	    "%s\n", (long long)r->seq, when, r->event, r->actor, b.failed ?
 	    r->payload : (const char *)b.p, hash);

@@ -68,10 +68,12 @@ cmd_policy_update_exec(struct cmd_ctx *ctx, void *opts, int argc,
 	struct kr_policy_update_result		 res;
 	int					 ret;
 
-	if (o->from == NULL || o->key == NULL || (!o->dry_run && ctx->q.n == 0))
-		return cmd_usage_error(ctx, "--from DIR, --key NAME and the "
-		    "--share of each custodian present are required (the "
-		    "shares not with --dry-run)");
+	/* The shares: the authority says which the key needs (it may have
+	 * no custodian quorum at all). */
+	if (o->from == NULL || o->key == NULL)
+		return cmd_usage_error(ctx, "--from DIR and --key NAME are "
+		    "required, and the --share of each custodian present "
+		    "(not with --dry-run)");
 	memset(&req, 0, sizeof(req));
 	req.from = o->from;
 	req.key = o->key;

@@ -283,6 +283,36 @@ idp_flag(struct kr_der *seq, unsigned n, bool *v)
 }
 
 /*
+ * DistributionPointName: the first uniformResourceIdentifier [6] of a
+ * fullName [0], which a delta CRL copies from its base.
+ */
+static int
+idp_uri(const struct kr_slice *dpn, struct kr_crl_info *info)
+{
+	struct kr_der	d, full;
+	struct kr_slice	v;
+	uint8_t		tag;
+
+	kr_der_init(&d, dpn->p, dpn->len);
+	if (!kr_der_peek(&d, KR_DER_CTX_CONS(0)))
+		return KR_OK;
+	if (kr_der_enter(&d, KR_DER_CTX_CONS(0), &full) != KR_OK)
+		return KR_EINPUT;
+	while (!kr_der_at_end(&full)) {
+		if (kr_der_get_any(&full, &tag, &v, NULL) != KR_OK)
+			return KR_EINPUT;
+		if (tag != KR_DER_CTX(6) || info->idp_uri[0] != '\0')
+			continue;
+		if (v.len == 0 || v.len >= sizeof(info->idp_uri) ||
+		    memchr(v.p, '\0', v.len) != NULL)
+			return KR_EINPUT;
+		memcpy(info->idp_uri, v.p, v.len);
+		info->idp_uri[v.len] = '\0';
+	}
+	return KR_OK;
+}
+
+/*
  * IssuingDistributionPoint (grammar at ext_idp above).  keyrite keeps
  * the two scope flags and refuses the scopes it cannot honour
  * (onlySomeReasons, indirectCRL, onlyContainsAttributeCerts).
@@ -299,7 +329,8 @@ idp_value(const struct kr_slice *val, struct kr_crl_info *info)
 	    kr_der_done(&d) != KR_OK)
 		return KR_EINPUT;
 	if (kr_der_peek(&seq, KR_DER_CTX_CONS(0))) {
-		if (kr_der_get(&seq, KR_DER_CTX_CONS(0), &c) != KR_OK)
+		if (kr_der_get(&seq, KR_DER_CTX_CONS(0), &c) != KR_OK ||
+		    idp_uri(&c, info) != KR_OK)
 			return KR_EINPUT;
 		dp = true;
 	}

@@ -12,6 +12,10 @@
 # scope is wrong, naming the certificate, before any passphrase is asked
 # and with the state unchanged; a delta keeps its base's scope and is
 # refused when that no longer fits, until a new base is published.
+# TEST-KEY-406: policy update refuses, before its quorum, a crl.yaml or a
+# profile under which crl publish of an active CA would fail lint, naming
+# the CA, a certificate and its URL; a delta CRL keeps its base's
+# distribution point after the CA's URL moved.
 . "$(dirname "$0")/lib.sh"
 set -e
 
@@ -170,6 +174,31 @@ else
 	fail "root's leaf: $(cat "$T/v")"
 fi
 
+# --- a policy update may not make crl publish impossible -----------------------
+# A new default distribution point: the certificates already issued name
+# the old one, so the next CRL of their CA would fail lint.  A profile
+# whose certificates would stop naming their CA's CRL is refused too.
+U="$T/upd"
+mkdir -p "$U"
+sed 's|^distribution_point: .*|distribution_point: "http://pki.example.com/{issuer}-v2.crl"|' \
+    "$S/policy/crl.yaml" > "$U/crl.yaml"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked root policy update --from "$U" --key root --yes
+refused 1 "an update moving the CRL URL away from issued certificates is refused" \
+    "policy was not changed" "CRLs of '[a-z]*'" "e_crl_idp_not_in_cdp" \
+    "names the CRL distribution point http://pki.example.com/[a-z]*.crl" \
+    "http://pki.example.com/[a-z]*-v2.crl" "keep the distribution point"
+grep -qi "$(cert_serial "$O/root.pem")\|$(cert_serial "$O/int.pem")\|$(cert_serial "$O/leaf1.pem")" \
+    "$T/err" && ok "the refusal names a certificate by serial" || fail "serial: $(cat "$T/err")"
+rm "$U/crl.yaml"
+sed 's|^crl_distribution_points: .*|crl_distribution_points: ["http://pki.example.com/other.crl"]|' \
+    "$S/policy/device.yaml" > "$U/device.yaml"
+unasked root policy update --from "$U" --key root --yes
+refused 1 "an update giving a profile another CRL URL than its CA's is refused" \
+    "profile 'device' would name http://pki.example.com/other.crl" \
+    "name http://pki.example.com/[a-z]*.crl" "crl publish --issuer-key" \
+    "Keep the profile's crl_distribution_points"
+
 # --- lint refuses a CRL its certificates do not name -------------------------
 # A second folder whose crl.yaml gives the root the issuing CA's URL (the
 # mistake one idp_uri for every CA made) and says the issuing CA's CRLs
@@ -181,6 +210,7 @@ mkdir -p "$P3"
 	sed '/^issuers:/d' "$T/shipped/policy/crl.yaml"
 	printf 'issuers:\n  root3:\n    distribution_point: "http://pki.example.com/issuing3.crl"\n'
 	printf '  issuing3:\n    scope: ca\n'
+	printf '  spare3:\n    distribution_point: "http://pki.example.com/spare3-a.crl"\n'
 } > "$P3/crl.yaml"
 run -C "$S3" init --kdf-profile test --policy-dir "$P3" \
     --crl-url 'http://pki.example.com/{issuer}.crl'
@@ -203,4 +233,26 @@ refused 1 "lint refuses the root's CRL naming the issuing CA's URL" \
 unasked issuing3 crl publish --issuer-key issuing3 --out "$O/bad-int.crl"
 refused 1 "lint refuses onlyContainsCACerts on a CA that issued a leaf" \
     "e_crl_only_ca_covers_leaf" "$(cert_serial "$O/leaf3.pem")"
+
+# --- a delta keeps its base's distribution point -----------------------------
+# spare3 issued nothing, so its URL may move; the delta over the base
+# published before still names the base's URL (RFC 5280 5.2.4).
+gen_ca "$S" spare3 p256 ca || fail "spare3 key"
+issue root3 cert issue --issuer-key root3 --subject-key spare3 \
+    --profile intermediate --subject "CN=Spare 3,C=DE" --out "$O/spare3.pem"
+[ "$rc" -eq 0 ] || fail "spare3 cert: $(cat "$T/err")"
+publish spare3 spare-base
+sed 's|spare3-a.crl|spare3-b.crl|' "$S/policy/crl.yaml" > "$U/crl.yaml"
+rm -f "$U/device.yaml"
+issue root3 policy update --from "$U" --key root3 --yes
+[ "$rc" -eq 0 ] && grep -q "issuers.spare3.distribution_point: http://pki.example.com/spare3-a.crl -> http://pki.example.com/spare3-b.crl" "$T/out" &&
+    ok "moving the URL of a CA that issued nothing is accepted, the preview naming the nested key" ||
+    fail "update spare3: $(cat "$T/err")"
+publish spare3 spare-delta --delta
+publish spare3 spare-base2
+idp spare-base | grep -q "URI:http://pki.example.com/spare3-a.crl" &&
+    idp spare-delta | grep -q "URI:http://pki.example.com/spare3-a.crl" &&
+    idp spare-base2 | grep -q "URI:http://pki.example.com/spare3-b.crl" &&
+    ok "the delta names its base's distribution point, the next base the new one" ||
+    fail "spare3 IDPs: $(idp spare-base) / $(idp spare-delta) / $(idp spare-base2)"
 finish

@@ -141,6 +141,7 @@ for f in root sub1 fw; do
 	case "$want" in
 	*"$ku;"*) kuok=1 ;; *) kuok=0 ;;
 	esac
+	[ -n "$ku" ] || kuok=0		# "" is in every string: a usage is shown
 	[ -z "$eku" ] || case "$want" in *"$eku;"*) ;; *) kuok=0 ;; esac
 	case "$want" in
 	*"pathlen:"*) echo "$bc" | grep -q "pathLen $(echo "$want" | sed 's/.*pathlen:\([0-9]*\).*/\1/')$" || kuok=0 ;;

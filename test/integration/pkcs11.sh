@@ -135,6 +135,16 @@ run -C "$S" cert root --key own --profile root --subject "CN=Own,C=DE" \
 openssl verify -CAfile "$T/own.pem" "$T/own.pem" >/dev/null 2>&1 &&
     ok "the token's PIN from --token-pin-fd unlocks it, no shares" ||
     fail "own root: $(cat "$T/err")"
+# TEST-KEY-414: a key with no custodian quorum approves no policy update.
+mkdir -p "$T/pol"
+sed 's/^max_days: 90/max_days: 60/' "$S/policy/device.yaml" > "$T/pol/device.yaml"
+snap=$(state_snapshot "$S/keyrite.db" "$S")
+run -C "$S" policy update --from "$T/pol" --key own --yes
+[ "$rc" -eq 1 ] && grep -q "key 'own' has no custodian quorum" "$T/err" &&
+    grep -q "Nothing was asked" "$T/err" &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
+    ok "policy update refuses a token key guarded by its PIN alone, in one message (exit 1, nothing changed)" ||
+    fail "policy update by a PIN key: exit $rc $(cat "$T/err")"
 run -C "$S" cert root --help
 grep -q -- "--token-pin-fd N" "$T/out" && ok "the quorum commands' help names --token-pin-fd" ||
     fail "help: $(cat "$T/out")"

@@ -7,6 +7,10 @@
 # time with the state unchanged; with a quorum of a CA key's custodians it
 # is recorded (old and new SHA-256 of each file, checked by python3 and
 # sha256sum), the new files are in force, and the audit chain verifies.
+# TEST-KEY-408: the differences are shown path by path into nested maps and
+# lists; a value too long to show ends in "..." and the whole new file follows.
+# TEST-KEY-407: only a root key's custodians approve quorum.yaml, crl.yaml
+# and root profiles; a CA key whose certificate is revoked approves nothing.
 # TEST-KEY-404: certificates keep the SHA-256 of the profile they were
 # issued under in their audit row: the one issued before the update names
 # the old file, the one after names the new one and follows it.
@@ -59,10 +63,29 @@ run -C "$S" policy update --from "$N" --key root --dry-run
 [ "$rc" -eq 0 ] && grep -q "device.yaml (changed)" "$T/out" &&
     grep -q "max_days: 90 -> 60" "$T/out" && grep -q "default_days: 30 -> 20" "$T/out" &&
     grep -q "sensor.yaml (new file)" "$T/out" && ! grep -q "root.yaml" "$T/out" &&
+    grep -q "the new file, line by line" "$T/out" && grep -q "sensor.yaml *9| name: sensor$" "$T/out" &&
     grep -q "2 files would change" "$T/out" &&
     [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
-    ok "--dry-run shows each changed key of each file and records nothing" ||
+    ok "--dry-run shows each changed key of each file, a new file whole, and records nothing" ||
     fail "dry run: $rc $(cat "$T/out" "$T/err")"
+
+# A long nested change: shown by its path, cut with "...", and then the
+# whole new file, so nothing approved goes unseen.
+L="$T/long"
+mkdir -p "$L"
+long="http://pki.example.com/$(printf '%0210d' 7)/root-delta.crl"
+sed "s|^issuers: {}|issuers:\\n  root:\\n    delta_distribution_point: \"$long\"\\n    scope: all|" \
+    "$S/policy/crl.yaml" | sed 's/\\n/\n/g' > "$L/crl.yaml"
+sed 's/^key_algorithms: \[p256, p384, ed25519, rsa\]/key_algorithms: [p256, p384, rsa]/' \
+    "$S/policy/device.yaml" > "$L/device.yaml"
+run -C "$S" policy update --from "$L" --key root --dry-run
+[ "$rc" -eq 0 ] && grep -q "issuers.root: added, {delta_distribution_point: http://pki.example.com/0000" "$T/out" &&
+    grep -q '\.\.\.$' "$T/out" && grep -q "whole new file follows" "$T/out" &&
+    grep -q "delta_distribution_point: \"$long\"" "$T/out" &&
+    grep -q "key_algorithms\[2\]: ed25519 -> rsa" "$T/out" &&
+    grep -q "key_algorithms\[3\]: removed (was rsa)" "$T/out" &&
+    ok "a long nested change is shown by path, cut with ..., and the whole new file follows" ||
+    fail "long change: $rc $(cat "$T/out" "$T/err")"
 
 # --- refusals -------------------------------------------------------------------
 run -C "$S" policy update --from "$N" --key root
@@ -96,6 +119,36 @@ rm "$B/Bad Name.yaml"
 cp "$S/policy/device.yaml" "$B/device.yaml"
 unasked root policy update --from "$B" --key root
 refused 1 "a folder with nothing new is refused" "nothing to update"
+
+# --- who approves what ------------------------------------------------------------
+# A CA key below the root approves profiles, not quorum.yaml, crl.yaml or a
+# root profile; once its certificate is revoked it approves nothing.
+gen_ca "$S" sub p256 ca || fail "sub key: $(cat "$T/gen.err")"
+issue root cert issue --issuer-key root --subject-key sub --profile intermediate \
+    --subject "CN=Policy Sub,C=DE" --out "$O/sub.pem"
+[ "$rc" -eq 0 ] || fail "sub: $(cat "$T/err")"
+R="$T/rootonly"
+mkdir -p "$R"
+sed 's/^next_update_days: 30/next_update_days: 20/' "$S/policy/crl.yaml" > "$R/crl.yaml"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked sub policy update --from "$R" --key sub
+refused 1 "a CA key that is not a root may not approve a crl.yaml change" \
+    "$R/crl.yaml changes" "only the custodians of a root key" "'sub' is not one"
+rm "$R/crl.yaml"
+sed 's/^max_days: \([0-9]*\)/max_days: 1\1/' "$S/policy/root.yaml" > "$R/root.yaml"
+cmp -s "$R/root.yaml" "$S/policy/root.yaml" && fail "root.yaml: sed changed nothing"
+unasked sub policy update --from "$R" --key sub
+refused 1 "nor a root profile" "root.yaml changes" "'sub' is not one"
+run -C "$S" policy update --from "$N" --key sub --dry-run
+[ "$rc" -eq 0 ] && grep -q "device.yaml (changed)" "$T/out" &&
+    ok "it may approve leaf profiles (dry run)" || fail "sub dry run: $rc $(cat "$T/err")"
+run -C "$S" revoke --issuer-key root --serial "$(cert_serial "$O/sub.pem")" \
+    --reason keyCompromise
+[ "$rc" -eq 0 ] || fail "revoke sub: $(cat "$T/err")"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked sub policy update --from "$N" --key sub
+refused 1 "a CA key whose certificate is revoked approves nothing" \
+    "key 'sub' may not" "revoked for keyCompromise" "policy was not changed"
 
 # --- accepted with a quorum --------------------------------------------------------
 issue root policy update --from "$N" --key root --yes

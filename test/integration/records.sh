@@ -208,6 +208,12 @@ if command -v faketime >/dev/null; then
 	[ "$rc2" -eq 0 ] && [ "$(db "SELECT count(*) FROM audit WHERE event = 'clock.jump'")" = 1 ] &&
 	    ok "with today's date confirmed the command runs and the jump is recorded" ||
 	    fail "confirmed: exit $rc2 $(cat "$T/err2")"
+	# TEST-KEY-413: audit show writes the jump row's times as ISO 8601.
+	faketime "$later 12:00:00" "$KEYRITE" -C "$S" audit show > "$T/show" 2>&1 || true
+	grep "clock.jump" "$T/show" | grep -q "\"newest_entry_before\":\"20[0-9-]*T[0-9:]*Z\"" &&
+	    grep "clock.jump" "$T/show" | grep -q "\"clock\":\"${later}T12:00:[0-9]*Z\"" &&
+	    ok "audit show writes the clock.jump row's clock and newest_entry_before as ISO 8601" ||
+	    fail "clock.jump times: $(grep clock.jump "$T/show")"
 	# Back at the real date: the newest entry is 10 years ahead.
 	before=$(snap)
 	run -C "$S" revoke --issuer-key root --serial 0e0f

@@ -10,6 +10,9 @@
 # state unchanged; `rotate finish` drops the old root (forced before the
 # overlap ends with both quorums, and after it under faketime); the audit
 # chain and the approvals verify, and export carries the pin sets.
+# TEST-KEY-409: each pin set preview shows the previous pin set and what it
+# drops; a finish of an earlier rotation that a later one superseded is
+# refused (it would drop the newer root).
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
@@ -108,9 +111,14 @@ fi
 unchanged "TEST-KEY-423 (dry run)"
 
 # --- the rotation ---
+# stdout and stderr in one capture, in the order they were written.
+set +e
 # shellcheck disable=SC2046
-run -C "$S" rotate root --old old --new new --overlap-days 3 \
-    --out-dir "$O" $(both old new) 3<"$T/both.pw"
+"$KEYRITE" -C "$S" rotate root --old old --new new --overlap-days 3 \
+    --out-dir "$O" $(both old new) 3<"$T/both.pw" >"$T/out" 2>&1
+rc=$?
+set -e
+cp "$T/out" "$T/err"
 if [ "$rc" -eq 0 ] && [ -f "$O/link-old-to-new.pem" ] &&
     [ -f "$O/link-new-to-old.pem" ] && [ -f "$O/pinset-1.json" ] &&
     [ -f "$O/pinset-1.json.1.sig" ] && [ -f "$O/pinset-1.json.2.sig" ]; then
@@ -118,11 +126,18 @@ if [ "$rc" -eq 0 ] && [ -f "$O/link-old-to-new.pem" ] &&
 else
 	fail "TEST-KEY-423: exit $rc: $(ls "$O")"
 fi
-grep -q "Cross certificate to be signed by key 'old'" "$T/out" &&
-    grep -q "Cross certificate to be signed by key 'new'" "$T/out" &&
-    grep -q "Pin set 1 to be signed by keys 'old' and 'new'" "$T/out" &&
-    ok "TEST-KEY-423: each signature was shown before the quorums were asked" ||
-    fail "TEST-KEY-423: previews missing"
+# line PATTERN: the first line of the capture matching PATTERN (0: none).
+line() { grep -n -m 1 -- "$1" "$T/out" | cut -d: -f1 || true; }
+c1=$(line "Cross certificate to be signed by key 'old'")
+c2=$(line "Cross certificate to be signed by key 'new'")
+p1=$(line "Pin set 1 to be signed by keys 'old' and 'new'")
+q1=$(line "^key '[a-z]*': [0-9]-of-[0-9] quorum")
+if [ -n "$c1" ] && [ -n "$c2" ] && [ -n "$p1" ] && [ -n "$q1" ] &&
+    [ "$c1" -lt "$q1" ] && [ "$c2" -lt "$q1" ] && [ "$p1" -lt "$q1" ]; then
+	ok "TEST-KEY-423: each signature was shown (lines $c1, $c2, $p1) before the first quorum was opened (line $q1)"
+else
+	fail "TEST-KEY-423: previews at lines '$c1' '$c2' '$p1', first quorum at '$q1': $(cat "$T/out")"
+fi
 
 # --- paths through the link certificates ---
 pv() {
@@ -283,6 +298,11 @@ ps = json.load(open(sys.argv[1]))
 assert ps["sequence"] == 2 and [p["key"] for p in ps["pins"]] == ["new"]
 ' "$T/fin/pinset-2.json"; then
 	ok "TEST-KEY-432: rotate finish --force with both quorums: pin set 2 pins the new root alone, its signature checked by openssl"
+	grep -q "previous pin set 1 (audit row [0-9]*)" "$T/out" &&
+	    grep -q "dropped *key 'old' (CN=Old Root" "$T/out" &&
+	    grep -q "kept *key 'new' (CN=New Root" "$T/out" &&
+	    ok "TEST-KEY-409: the finish's preview shows pin set 1 and the pin it drops" ||
+	    fail "TEST-KEY-409: finish preview: $(cat "$T/out")"
 else
 	fail "TEST-KEY-432: exit $rc $(cat "$T/err")"
 fi
@@ -355,21 +375,56 @@ else
 fi
 
 mkdir -p "$T/fin2"
-if command -v faketime >/dev/null; then
-	set +e
-	# shellcheck disable=SC2046
-	faketime -f '+4d' "$KEYRITE" -C "$S" rotate finish --old old --new new \
-	    --out-dir "$T/fin2" $(quorum new) 3<"$T/ab.pw" >"$T/out" 2>"$T/err"
-	rc=$?
-	set -e
-	if [ "$rc" -eq 0 ] && kr pinset verify "$T/fin2/pinset-3.json" \
-	    --root "$T/new.pem" >/dev/null 2>&1; then
-		ok "TEST-KEY-433: after the overlap (faketime +4 days) rotate finish needs only the new root's quorum"
-	else
-		fail "TEST-KEY-433: exit $rc $(cat "$T/err")"
-	fi
+set +e
+# shellcheck disable=SC2046
+faketime -f '+4d' "$KEYRITE" -C "$S" rotate finish --old old --new new \
+    --out-dir "$T/fin2" $(quorum new) 3<"$T/ab.pw" >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+if [ "$rc" -eq 0 ] && kr pinset verify "$T/fin2/pinset-3.json" \
+    --root "$T/new.pem" >/dev/null 2>&1; then
+	ok "TEST-KEY-433: after the overlap (faketime +4 days) rotate finish needs only the new root's quorum"
 else
-	fail "faketime is not installed (./run test installs it)"
+	fail "TEST-KEY-433: exit $rc $(cat "$T/err")"
 fi
+
+# --- a finish after a later rotation would roll the pins back (TEST-KEY-409) ---
+# From here on the clock is 5 days ahead, after the entries of the finish.
+printf '#!/bin/sh\nexec faketime -f +5d "%s" "$@"\n' "$KEYRITE" > "$T/kr5"
+chmod +x "$T/kr5"
+KEYRITE="$T/kr5"
+gen_ca "$S" third p256 ca || fail "key third"
+issue third cert root --key third --profile root --subject "CN=Third Root" \
+    --out "$T/third.pem"
+[ "$rc" -eq 0 ] || fail "root third: $(cat "$T/err")"
+mkdir -p "$T/rot3"
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old new --new third --overlap-days 3 \
+    --out-dir "$T/rot3" $(both new third) 3<"$T/both.pw"
+if [ "$rc" -eq 0 ] && grep -q "previous pin set 3 (audit row [0-9]*)" "$T/out" &&
+    grep -q "kept *key 'new' (CN=New Root" "$T/out" &&
+    python3 -c '
+import json, sys
+ps = json.load(open(sys.argv[1]))
+assert ps["sequence"] == 4 and [p["key"] for p in ps["pins"]] == ["new", "third"]
+' "$T/rot3/pinset-4.json"; then
+	ok "TEST-KEY-409: rotate root new -> third signs pin set 4, its preview showing pin set 3 and the key it keeps"
+else
+	fail "TEST-KEY-409: rotate new -> third: exit $rc $(cat "$T/err")"
+fi
+mkdir -p "$T/fin3"
+before=$(snap)
+# shellcheck disable=SC2046
+run -C "$S" rotate finish --old old --new new --out-dir "$T/fin3" --force \
+    $(both old new) 3<"$T/both.pw"
+if [ "$rc" -eq 1 ] && grep -q "pin set 4 (audit row [0-9]*) came after the rotation from key 'old' to key 'new'" "$T/err" &&
+    grep -q "pins key 'third' too" "$T/err" &&
+    grep -q "rotate finish --old new --new third" "$T/err" &&
+    ! grep -qi "passphrase" "$T/err" && [ ! -e "$T/fin3/pinset-5.json" ]; then
+	ok "TEST-KEY-409: rotate finish of the earlier rotation is refused: it would drop the third root (exit 1)"
+else
+	fail "TEST-KEY-409: finish old -> new after new -> third: exit $rc $(cat "$T/err")"
+fi
+unchanged "TEST-KEY-409"
 
 finish

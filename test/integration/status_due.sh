@@ -6,11 +6,15 @@
 # and pending reshares.  `status --json` is parsed by python3's json
 # module and compared with what sqlite3 and openssl read from the
 # database and the files; faketime moves the clock through the list.
+# TEST-KEY-411: a renewed certificate leaves the list (its renewal is in it).
+# TEST-KEY-412: a CA whose own certificate and issued certificates have all
+# expired has no CRL due.
 . "$(dirname "$0")/lib.sh"
 set -e
 
-command -v faketime >/dev/null || { echo "SKIP: faketime is not installed"; exit 77; }
 needs_faketime
+command -v faketime >/dev/null ||
+    { fail "faketime is not installed (./run test installs it)"; finish; }
 
 S="$T/state"
 make_state "$S"
@@ -70,11 +74,12 @@ keyname = {bytes(r[0]): r[1] for r in c.execute("SELECT id, name FROM keys")}
 # Certificates: not after within (now, now + 90 days], not revoked (a hold is).
 revoked = {(bytes(r[0]), r[1]): r[2] for r in c.execute(
     "SELECT issuer_key_id, lower(hex(serial)), reason FROM revocations WHERE lifted_at IS NULL OR lifted_at = 0")}
+renewed = {r[0] for r in c.execute("SELECT renews_id FROM renewals")}
 want = []
-for kid, serial, na, subj in c.execute("SELECT issuer_key_id, serial, not_after, subject FROM certificates ORDER BY not_after"):
+for cid, kid, serial, na, subj in c.execute("SELECT id, issuer_key_id, serial, not_after, subject FROM certificates ORDER BY not_after"):
     s = serial.lstrip("0")
     r = revoked.get((bytes(kid), s), revoked.get((bytes(kid), serial)))
-    if now < na <= now + 90 * 86400 and r != 1:
+    if now < na <= now + 90 * 86400 and r != 1 and cid not in renewed:
         want.append((serial, iso(na), keyname.get(bytes(kid), ""), r == 6))
 got = [(x["serial"], x["not_after"], x["issuer_key"], x["on_hold"]) for x in due["certificates"]]
 if got != want:
@@ -94,6 +99,11 @@ certified = {r[0] for r in c.execute("SELECT spki_sha256 FROM certificates")}
 want = []
 for kid, name, spki in c.execute("SELECT id, name, spki FROM keys WHERE purpose = 'ca' AND state = 'active' ORDER BY name"):
     if hashlib.sha256(spki).hexdigest() not in certified:
+        continue
+    # Due only while its own certificate or one it issued has not expired.
+    own = c.execute("SELECT count(*) FROM certificates WHERE spki_sha256 = ? AND not_after > ?", (hashlib.sha256(spki).hexdigest(), now)).fetchone()[0]
+    issued = c.execute("SELECT count(*) FROM certificates WHERE issuer_key_id = ? AND not_after > ?", (kid, now)).fetchone()[0]
+    if own == 0 and issued == 0:
         continue
     row = c.execute("SELECT number, next_update FROM crls WHERE issuer_key_id = ? AND is_delta = 0 ORDER BY number DESC LIMIT 1", (kid,)).fetchone()
     if row is None:
@@ -227,4 +237,31 @@ cp "$T/db.saved" "$DB"
 rm -f "$DB-wal" "$DB-shm"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify: $(cat "$T/out")"
+
+# TEST-KEY-411: a renewed certificate is no longer due, its renewal is.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/d.key" -subj "/CN=device 9" -out "$T/d.csr" 2>/dev/null
+issue sub cert issue --issuer-key sub --csr "$T/d.csr" --profile device --days 40 \
+    --out "$T/dev.pem"
+[ "$rc" -eq 0 ] || fail "device: $(cat "$T/err")"
+DEV=$(cert_serial "$T/dev.pem" | tr 'A-F' 'a-f')
+status_at 0
+in_json "'$DEV' in [c['serial'] for c in due['certificates']]" "a 40-day device certificate is due"
+issue sub cert renew "$DEV" --out "$T/dev2.pem" --yes
+[ "$rc" -eq 0 ] || fail "renew: $(cat "$T/err")"
+DEV2=$(cert_serial "$T/dev2.pem" | tr 'A-F' 'a-f')
+status_at 0
+check 0 "status --json after a renewal agrees (renewals read with sqlite3)"
+in_json "'$DEV' not in [c['serial'] for c in due['certificates']] and '$DEV2' in [c['serial'] for c in due['certificates']]" \
+    "once renewed it is no longer listed; its renewal is"
+! grep -q "$DEV " "$T/s.txt" && ok "... nor in the text" || fail "text: $(cat "$T/s.txt")"
+
+# TEST-KEY-412: 120 days on, the issuing CA's certificate (100 days) and
+# every certificate it issued have expired: its CRLs are no longer due,
+# while the root's (its certificate valid for years) is overdue.
+status_at 120
+check 120 "status --json in 120 days agrees"
+in_json "[(c['issuer_key'], c['overdue']) for c in due['crls']] == [('root', True)]" \
+    "a CA whose certificates have all expired has no CRL due; the root's is overdue"
+! grep -q "'sub'" "$T/s.txt" && ok "... and the text does not name it" || fail "text: $(cat "$T/s.txt")"
 finish

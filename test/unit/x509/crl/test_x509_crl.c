@@ -504,6 +504,9 @@ combo_parsed(const struct kr_crl_info *info, const struct combo *c,
 	ck_assert_int_eq(info->has_idp, c->idp != 0);
 	ck_assert_int_eq(info->idp_only_ca, c->idp == 2);
 	ck_assert_int_eq(info->idp_only_user, c->idp == 3);
+	/* The URI a delta copies from its base (crl_scope.c). */
+	ck_assert_str_eq(info->idp_uri, c->idp == 1 || c->idp == 2 ?
+	    "http://pki.example.com/root.crl" : "");
 	ck_assert_uint_eq(info->entries, 1);
 }
 
