@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "authority_int.h"
@@ -26,6 +27,8 @@ struct kr_prov_item {
 	char	*name;		/* the CSR's file name, or the old serial */
 	uint8_t	 src_sha[32];	/* the CSR file, or the old certificate */
 	uint8_t	 spki_sha[32];
+	uint8_t	 neg_sha[32];	/* the negated point's SPKI (EC, Ed25519) */
+	bool	 has_neg;
 	char	 device[KR_DEVICE_ID_MAX + 1];
 };
 
@@ -111,6 +114,11 @@ kr_prov_device_id(const struct kr_prov *pv, const char *label,
 		return kr_err_set(err, KR_EINPUT, "%s: its %s is not a device "
 		    "id: 1 to %d letters, digits, '.', '-' or '_', not "
 		    "starting with '.' or '-'", label, attr, KR_DEVICE_ID_MAX);
+	/* Its file would be the issuing CA's (FAT ignores case). */
+	if (strcasecmp(out, "bootstrap-ca") == 0)
+		return kr_err_set(err, KR_EINPUT, "%s: its %s %s is the name "
+		    "of the issuing CA's file beside the devices' (%s): it "
+		    "cannot name a device", label, attr, out, PROV_CA_FILE);
 	return KR_OK;
 }
 
@@ -208,13 +216,24 @@ kr_prov_seen_cb(const struct kr_cert_rec *c, void *arg)
 	return 1;
 }
 
+/*
+ * The key, and its negation (the same EC or Ed25519 secret answers for
+ * both), never certified here before.
+ */
 static int
-kr_prov_key_unused(struct kr_prov *pv, const char *label, const char *spki,
-    struct kr_err *err)
+kr_prov_key_unused(struct kr_prov *pv, const char *label,
+    struct kr_prov_item *it, struct kr_err *err)
 {
-	char	serial[41] = "";
-	int	ret;
+	const struct kr_cert_fields	*f = kr_issue_leaf_fields_get(pv->is);
+	char				 spki[65], neg[65], serial[41] = "";
+	int				 ret;
 
+	ret = kr_spki_negated_sha256(f->spki, f->spki_len, it->neg_sha, err);
+	if (ret != KR_OK && ret != KR_ENOENT)
+		return kr_err_prefix(err, "%s: ", label);
+	it->has_neg = ret == KR_OK;
+	kr_hex_encode(spki, it->spki_sha, 32);
+	kr_hex_encode(neg, it->neg_sha, 32);
 	if ((ret = kr_store_cert_by_spki(pv->app->store, spki,
 	    kr_prov_seen_cb, serial, err)) < 0)
 		return ret;
@@ -224,13 +243,22 @@ kr_prov_key_unused(struct kr_prov *pv, const char *label, const char *spki,
 		    "%s): a device key is never used by two units; the device "
 		    "must make a new key. Nothing was signed", label, spki,
 		    serial);
+	if (it->has_neg && (ret = kr_store_cert_by_spki(pv->app->store, neg,
+	    kr_prov_seen_cb, serial, err)) < 0)
+		return ret;
+	if (serial[0] != '\0')
+		return kr_err_set(err, KR_EREFUSED, "%s: its public key is the "
+		    "negation of the key of certificate %s (SHA-256 %s): the "
+		    "same private key, so the same device key; a device key is "
+		    "never used by two units; the device must make a new key. "
+		    "Nothing was signed", label, serial, neg);
 	return KR_OK;
 }
 
 static int
 kr_prov_dev_cb(const struct kr_prov_rec *r, void *arg)
 {
-	(void)snprintf(arg, 33, "%s", r->batch);
+	(void)snprintf(arg, 128, "%s (batch %s)", r->device_id, r->batch);
 	return 1;
 }
 
@@ -238,15 +266,16 @@ static int
 kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
     struct kr_err *err)
 {
-	char	batch[33] = "";
+	char	batch[128] = "";
 	int	ret;
 
+	/* Compared without case: FAT media do not tell SN1 from sn1. */
 	if ((ret = kr_store_prov_by_device(pv->app->store, id, kr_prov_dev_cb,
 	    batch, err)) < 0)
 		return ret;
 	if (batch[0] != '\0')
 		return kr_err_set(err, KR_EREFUSED, "%s: device %s was already "
-		    "provisioned (batch %s): renew its certificate with `keyrite "
+		    "provisioned as %s: renew its certificate with `keyrite "
 		    "cert renew` instead. Nothing was signed", label, id, batch);
 	return KR_OK;
 }
@@ -279,7 +308,7 @@ kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
 	    csr->subject.len, it->device, err)) == KR_OK &&
 	    (ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK &&
 	    (ret = kr_hex_decode(it->spki_sha, 32, r->spki_sha256)) == KR_OK &&
-	    (ret = kr_prov_key_unused(pv, path, r->spki_sha256, err)) == KR_OK)
+	    (ret = kr_prov_key_unused(pv, path, it, err)) == KR_OK)
 		ret = kr_prov_device_new(pv, path, it->device, err);
 	kr_csr_free(&csr);
 	return ret;
@@ -319,9 +348,40 @@ kr_prov_dev_cmp(const void *a, const void *b)
 {
 	const struct kr_prov_item	*x = *(const struct kr_prov_item *const *)a;
 	const struct kr_prov_item	*y = *(const struct kr_prov_item *const *)b;
-	int				 c = strcmp(x->device, y->device);
+	int				 c = strcasecmp(x->device, y->device);
 
 	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+static int
+kr_prov_spki_find(const void *key, const void *elem)
+{
+	const struct kr_prov_item	*y = *(const struct kr_prov_item *const *)elem;
+
+	return memcmp(key, y->spki_sha, 32);
+}
+
+/* No key whose negation (the same secret) is another's in the batch. */
+static int
+kr_prov_twins(struct kr_prov *pv, struct kr_prov_item **ix,
+    struct kr_err *err)
+{
+	struct kr_prov_item	**hit;
+	size_t			  i;
+
+	for (i = 0; i < pv->n; i++) {
+		if (!ix[i]->has_neg || (hit = bsearch(ix[i]->neg_sha, ix, pv->n,
+		    sizeof(*ix), kr_prov_spki_find)) == NULL)
+			continue;
+		return kr_err_set(err, KR_EREFUSED, "%s and %s carry the same "
+		    "device key: one public key is the other's negation, made "
+		    "by the same private key; a device key is never used by "
+		    "two units. Nothing was signed", strcmp(ix[i]->name,
+		    (*hit)->name) < 0 ? ix[i]->name : (*hit)->name,
+		    strcmp(ix[i]->name, (*hit)->name) < 0 ? (*hit)->name :
+		    ix[i]->name);
+	}
+	return KR_OK;
 }
 
 /* No key and no device twice in the batch (both named). */
@@ -344,12 +404,15 @@ kr_prov_twice(struct kr_prov *pv, struct kr_err *err)
 			    "same public key: a device key is never used by two "
 			    "units. Nothing was signed", ix[i - 1]->name,
 			    ix[i]->name);
+	if (ret == KR_OK)
+		ret = kr_prov_twins(pv, ix, err);
 	qsort(ix, pv->n, sizeof(*ix), kr_prov_dev_cmp);
 	for (i = 1; i < pv->n && ret == KR_OK; i++)
-		if (strcmp(ix[i - 1]->device, ix[i]->device) == 0)
+		if (strcasecmp(ix[i - 1]->device, ix[i]->device) == 0)
 			ret = kr_err_set(err, KR_EREFUSED, "%s and %s name the "
-			    "same device %s. Nothing was signed", ix[i - 1]->name,
-			    ix[i]->name, ix[i]->device);
+			    "same device %s (%s; case is not told apart, as on "
+			    "FAT media). Nothing was signed", ix[i - 1]->name,
+			    ix[i]->name, ix[i - 1]->device, ix[i]->device);
 	free(ix);
 	return ret;
 }

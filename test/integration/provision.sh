@@ -31,6 +31,28 @@ cert_serial_der() {
 	openssl x509 -inform DER -in "$1" -noout -serial | cut -d= -f2
 }
 lower() { echo "$1" | tr 'A-F' 'a-f'; }
+# negcsr KEY OUT SERIALNUMBER: a CSR for -Q = (x, p - y), the other public
+# key of KEY's P-256 secret d (private key n - d), by python3's cryptography.
+negcsr() {
+	python3 - "$@" <<'EOF'
+import sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+p = 2**256 - 2**224 + 2**192 + 2**96 - 1
+n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+k = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+neg = ec.derive_private_key(n - k.private_numbers().private_value,
+    ec.SECP256R1())
+a, b = k.public_key().public_numbers(), neg.public_key().public_numbers()
+assert a.x == b.x and a.y + b.y == p
+name = x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, sys.argv[3])])
+req = x509.CertificateSigningRequestBuilder().subject_name(name).sign(neg,
+    hashes.SHA256())
+open(sys.argv[2], "wb").write(req.public_bytes(serialization.Encoding.PEM))
+EOF
+}
 mkdir -p "$T/keys" "$T/csr" "$T/devs"
 export T
 seq -f '%04g' 1 "$N" | xargs -P 2 -I{} sh -c 'openssl req -new -newkey ec \
@@ -148,6 +170,28 @@ unasked issuing provision batch --issuer-key issuing --operator op \
 refused 1 "TEST-KEY-445: one device id in two CSRs of a batch is refused" \
     "twin-a.csr and twin-c.csr" "same device NEW2"
 rm "$T/csr2/twin-c.csr"
+csr "$T/csr2" twin-d "/serialNumber=new2"
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 1 "TEST-KEY-445: device ids differing only in case (FAT) are one device" \
+    "twin-a.csr and twin-d.csr" "same device NEW2"
+rm "$T/csr2/twin-d.csr"
+
+# --- TEST-KEY-456: the negated key (the same secret) is the same key -------
+# -Q = (x, p - y) is another valid public key for a P-256 secret d (as
+# n - d): a CSR for it is refused against the records and within a batch.
+negcsr "$T/keys/d0013.key" "$T/csr2/neg.csr" NEG1
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 1 "TEST-KEY-456: a CSR for the negation of a certified device key is refused" \
+    "neg.csr" "negation" "$(lower "$(cert_serial_der "$T/devs/SN0013.crt")")"
+rm "$T/csr2/neg.csr"
+negcsr "$T/keys/twin-a.key" "$T/csr2/twin-n.csr" NEG2
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 1 "TEST-KEY-456: a key and its negation in one batch are refused" \
+    "twin-a.csr and twin-n.csr" "negation"
+rm "$T/csr2/twin-n.csr"
 
 # --- TEST-KEY-446: bad CSRs refused before the quorum, named ----------------
 csr "$T/csr2" noid "/CN=no-serial"
@@ -180,6 +224,18 @@ unasked issuing provision batch --issuer-key issuing --operator op \
 refused 1 "TEST-KEY-446: a device provisioned before is refused" \
     "again2.csr" "SN0003 was already provisioned"
 rm "$T/csr2/again2.csr"
+csr "$T/csr2" again3 "/serialNumber=sn0004"
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 1 "TEST-KEY-446: a device provisioned before, in another case, is refused" \
+    "again3.csr" "sn0004 was already provisioned as SN0004"
+rm "$T/csr2/again3.csr"
+csr "$T/csr2" caname "/serialNumber=Bootstrap-CA"
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 2 "TEST-KEY-446: the device id bootstrap-ca (any case) is reserved" \
+    "caname.csr" "bootstrap-ca.crt"
+rm "$T/csr2/caname.csr"
 
 # --- TEST-KEY-447: the batch of the others goes through ---------------------
 provision --csr-dir "$T/csr2" --out-dir "$T/devs2" --days 1
