@@ -566,6 +566,7 @@ struct kr_prov_result {
 	char			 batch_sha256[65];
 	size_t			 total;
 	size_t			 done;
+	size_t			 skipped;	/* renewals left out */
 	char			 failed[KR_DEVICE_ID_MAX + 1];	/* device */
 	struct kr_quorum_report	*quorum;	/* kr_prov_result_free */
 };

@@ -456,6 +456,12 @@ const struct kr_cert *kr_issue_ca_cert(const struct kr_issue *);
 void	kr_issue_close(struct kr_issue **);
 /* renew.c: the leaf an existing certificate renews (subject, key, SANs). */
 void	kr_renew_leaf(const struct kr_cert *, const char *, struct kr_leaf *);
+/*
+ * renew.c: KR_EREFUSED, and the serial, if a certificate of the key with
+ * this SHA-256 was revoked for keyCompromise.
+ */
+int	kr_renew_key_compromised(struct kr_appliance *, const char *, char *,
+	    struct kr_err *);
 
 /*
  * policyset.c: the policy files as a set: chosen and installed at init,

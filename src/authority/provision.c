@@ -32,6 +32,12 @@ struct kr_prov_item {
 	char	 device[KR_DEVICE_ID_MAX + 1];
 };
 
+/* A certificate left out of a renewal batch, and why. */
+struct kr_prov_skip {
+	char	serial[2 * 20 + 1];
+	char	reason[200];
+};
+
 struct kr_prov {
 	struct kr_appliance		*app;
 	const struct kr_prov_req	*req;
@@ -46,6 +52,8 @@ struct kr_prov {
 	size_t				 nnames;
 	char				 approvers[1024];
 	struct kr_media_plan		 plan;
+	struct kr_prov_skip		*skips;
+	size_t				 nskips;
 };
 
 static bool
@@ -447,6 +455,24 @@ kr_prov_plan_ca(struct kr_prov *pv, struct kr_err *err)
 	return KR_OK;
 }
 
+static int
+kr_prov_skip(struct kr_prov *pv, const char *serial, const char *why,
+    struct kr_err *err)
+{
+	struct kr_prov_skip	*n;
+	char			 reason[sizeof(n->reason)];
+
+	(void)snprintf(reason, sizeof(reason), "%s", why);
+	if ((n = reallocarray(pv->skips, pv->nskips + 1, sizeof(*n))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	pv->skips = n;
+	n += pv->nskips++;
+	(void)snprintf(n->serial, sizeof(n->serial), "%s", serial);
+	(void)snprintf(n->reason, sizeof(n->reason), "%s", reason);
+	kr_err_clear(err);
+	return KR_OK;
+}
+
 /* Renewals: this issuer's device certificates expiring within N days. */
 struct kr_prov_due {
 	struct kr_prov	*pv;
@@ -476,9 +502,15 @@ kr_prov_due_item(struct kr_prov_due *d, const struct kr_cert_rec *c)
 	if (ret == KR_OK)
 		(void)snprintf(it->device, sizeof(it->device), "%s",
 		    pr.device_id);
-	else if (ret == KR_ENOENT)
-		ret = kr_prov_device_id(pv, c->serial, c->subject_der,
-		    c->subject_der_len, it->device, d->err);
+	else if (ret == KR_ENOENT && (ret = kr_prov_device_id(pv, c->serial,
+	    c->subject_der, c->subject_der_len, it->device, d->err)) !=
+	    KR_OK) {
+		/* Left out and listed; the others are renewed. */
+		free(it->name);
+		memset(it, 0, sizeof(*it));
+		pv->n--;
+		ret = kr_prov_skip(pv, c->serial, d->err->msg, d->err);
+	}
 	return ret;
 }
 
@@ -487,6 +519,7 @@ kr_prov_due_cb(const struct kr_cert_rec *c, void *arg)
 {
 	struct kr_prov_due	*d = arg;
 	struct kr_rev_status	 rs;
+	char			 why[96];
 	int64_t			 next;
 	int			 ret;
 
@@ -503,7 +536,51 @@ kr_prov_due_cb(const struct kr_cert_rec *c, void *arg)
 		return ret;
 	if (rs.state != KR_REV_NONE)
 		return 0;
+	if ((ret = kr_renew_key_compromised(d->pv->app, c->spki_sha256,
+	    rs.serial, d->err)) == KR_EREFUSED) {
+		(void)snprintf(why, sizeof(why), "its key was revoked for "
+		    "keyCompromise in certificate %s", rs.serial);
+		return kr_prov_skip(d->pv, c->serial, why, d->err);
+	}
+	if (ret != KR_OK)
+		return ret;
 	return kr_prov_due_item(d, c);
+}
+
+/* Certificates naming one device are all left out, each listed. */
+static int
+kr_prov_due_twice(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_item	**ix;
+	char			  why[sizeof(pv->skips->reason)];
+	size_t			  i, j, k;
+	int			  ret = KR_OK;
+
+	if ((ix = calloc(pv->n, sizeof(*ix))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	for (i = 0; i < pv->n; i++)
+		ix[i] = &pv->items[i];
+	qsort(ix, pv->n, sizeof(*ix), kr_prov_dev_cmp);
+	for (i = 0; i < pv->n && ret == KR_OK; i = j) {
+		for (j = i + 1; j < pv->n && strcasecmp(ix[i]->device,
+		    ix[j]->device) == 0; j++)
+			;
+		for (k = i; j - i > 1 && k < j && ret == KR_OK; k++) {
+			(void)snprintf(why, sizeof(why), "%zu certificates in "
+			    "force name device %s: renew the one meant with "
+			    "`keyrite cert renew SERIAL`", j - i, ix[k]->device);
+			ret = kr_prov_skip(pv, ix[k]->name, why, err);
+			ix[k]->device[0] = '\0';
+		}
+	}
+	free(ix);
+	for (i = j = 0; i < pv->n; i++)
+		if (pv->items[i].device[0] != '\0')
+			pv->items[j++] = pv->items[i];
+		else
+			free(pv->items[i].name);
+	pv->n = j;
+	return ret;
 }
 
 static int
@@ -516,13 +593,8 @@ kr_prov_collect_due(struct kr_prov *pv, struct kr_err *err)
 	if ((ret = kr_store_cert_foreach(pv->app->store, kr_prov_due_cb, &d,
 	    err)) < 0)
 		return ret;
-	if (pv->n == 0)
-		return kr_err_set(err, KR_ENOENT, "no certificate of key '%s' "
-		    "under profile '%s' expires within %u days (expired, "
-		    "revoked, held and already renewed ones are not renewed): "
-		    "nothing to do", kr_issue_issuer(pv->is)->name,
-		    kr_issue_profile(pv->is)->name, pv->req->renew_within_days);
-	return KR_OK;
+	/* Nothing to renew is no failure: the command says so, exit 0. */
+	return pv->n > 1 ? kr_prov_due_twice(pv, err) : KR_OK;
 }
 
 static int
@@ -604,8 +676,12 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	if (pv->n > PROV_PREVIEW_DEVICES)
 		kr_preview_text(&pw, "device", "... and %zu more (each in the "
 		    "batch digest)", pv->n - PROV_PREVIEW_DEVICES);
+	for (i = 0; i < pv->nskips; i++)
+		kr_preview_text(&pw, "not renewed", "%s: %s",
+		    pv->skips[i].serial, pv->skips[i].reason);
 	kr_preview_hash(&pw, "batch SHA-256", pv->batch_dig, 32);
-	ret = kr_preview_confirm(src, &pw, !pv->req->dry_run, err);
+	ret = kr_preview_confirm(src, &pw, !pv->req->dry_run && pv->n > 0,
+	    err);
 	kr_preview_free(&pw);
 	return ret;
 }
@@ -935,8 +1011,10 @@ kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    (ret = kr_prov_collect(pv, err)) != KR_OK)
 		return ret;
 	pv->res->total = pv->n;
+	pv->res->skipped = pv->nskips;
 	if ((ret = kr_prov_digest(pv, err)) != KR_OK ||
-	    (ret = kr_prov_confirm(pv, src, err)) != KR_OK || pv->req->dry_run)
+	    (ret = kr_prov_confirm(pv, src, err)) != KR_OK || pv->req->dry_run ||
+	    pv->n == 0)
 		return ret;
 	return kr_prov_sign_all(pv, src, err);
 }
@@ -959,6 +1037,7 @@ kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
 	for (i = 0; i < pv.n; i++)
 		free(pv.items[i].name);
 	free(pv.items);
+	free(pv.skips);
 	kr_issue_close(&pv.is);
 	return ret;
 }

@@ -48,7 +48,14 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if (res.batch_sha256[0] != '\0')
 		cmd_printf(ctx, "batch:         %s\nbatch SHA-256: %s\n",
 		    res.batch, res.batch_sha256);
-	if (req->dry_run && ret == KR_OK)
+	if (ret == KR_OK && res.total == 0)
+		cmd_printf(ctx, "Nothing to renew: no certificate of key '%s' "
+		    "under profile '%s' to renew within %u days (expired, "
+		    "revoked, held and already renewed ones are not renewed%s).\n",
+		    req->issuer_key, req->profile != NULL ? req->profile :
+		    "device", req->renew_within_days, res.skipped > 0 ?
+		    "; the ones left out are listed above" : "");
+	else if (req->dry_run && ret == KR_OK)
 		cmd_printf(ctx, "Dry run: %zu device%s checked; nothing was "
 		    "signed or recorded.\n", res.total, res.total == 1 ? "" :
 		    "s");

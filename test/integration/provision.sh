@@ -317,6 +317,59 @@ run -C "$S" audit verify
     ok "TEST-KEY-452: audit verify accepts every batch's approvals" ||
     fail "TEST-KEY-452: audit verify after renewals (exit $rc)"
 
+# --- TEST-KEY-457: one odd certificate does not stop a renewal batch -------
+# Under profile device, expiring within 2 days: one naming no device
+# (CN only), two naming one device DUP1, and one for the key of KC1.
+mkdir -p "$T/csr5" "$T/devs5"
+csr "$T/csr5" plain "/CN=plain"
+csr "$T/csr5" dup-a "/serialNumber=DUP1"
+csr "$T/csr5" dup-b "/serialNumber=dup1"
+csr "$T/csr5" kc "/serialNumber=KC1"
+csr "$T/csr5" ok1 "/serialNumber=OK1"
+for f in plain dup-a dup-b kc ok1; do
+	issue issuing cert issue --issuer-key issuing --profile device \
+	    --csr "$T/csr5/$f.csr" --days 1 --out "$T/csr5/$f.pem"
+	[ "$rc" -eq 0 ] || fail "cert issue $f: $(cat "$T/err")"
+done
+openssl req -new -key "$T/keys/kc.key" -subj "/serialNumber=KC2" \
+    -out "$T/csr5/kc2.csr"
+issue issuing cert issue --issuer-key issuing --profile device \
+    --csr "$T/csr5/kc2.csr" --days 1 --out "$T/csr5/kc2.pem"
+[ "$rc" -eq 0 ] || fail "cert issue kc2: $(cat "$T/err")"
+run -C "$S" revoke --issuer-key issuing --serial \
+    "$(cert_serial "$T/csr5/kc.pem")" --reason keyCompromise
+[ "$rc" -eq 0 ] || fail "revoke kc: $(cat "$T/err")"
+provision --renew-within-days 2 --out-dir "$T/devs5"
+if [ "$rc" -eq 0 ] && [ -f "$T/devs5/OK1.crt" ] &&
+    [ "$(ls "$T/devs5" | grep -c '\.crt$')" -eq 2 ] &&
+    grep -qi "not renewed.*$(lower "$(cert_serial "$T/csr5/plain.pem")").*no serialNumber" "$T/out" &&
+    grep -qi "not renewed.*$(lower "$(cert_serial "$T/csr5/dup-a.pem")").*2 certificates in force name device" "$T/out" &&
+    grep -qi "not renewed.*$(lower "$(cert_serial "$T/csr5/dup-b.pem")").*2 certificates" "$T/out" &&
+    grep -qi "not renewed.*$(lower "$(cert_serial "$T/csr5/kc2.pem")").*keyCompromise in certificate $(lower "$(cert_serial "$T/csr5/kc.pem")")" "$T/out" &&
+    openssl verify -CAfile "$T/root.pem" -untrusted "$T/int.pem" \
+    "$T/csr5/ok1.pem" >/dev/null; then
+	ok "TEST-KEY-457: the renewal batch renews OK1 and lists the certificates it left out (no device id, one device twice, a compromised key) by serial and reason"
+else
+	fail "TEST-KEY-457: renewal batch with odd certificates (exit $rc): $(cat "$T/err")"
+fi
+before=$(state_snapshot "$S/keyrite.db" "$S")
+provision --renew-within-days 2 --out-dir "$T/devs5"
+[ "$rc" -eq 0 ] && grep -q "Nothing to renew" "$T/out" &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
+    ok "TEST-KEY-457: nothing left to renew: said, exit 0, nothing recorded" ||
+    fail "TEST-KEY-457: nothing to renew (exit $rc): $(cat "$T/err")"
+
+# --- TEST-KEY-458: cert renew: a compromised key, a certificate of no device
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked issuing cert renew "$(cert_serial "$T/csr5/kc2.pem")" \
+    --out "$T/kc2-new.pem" --yes
+refused 1 "TEST-KEY-458: cert renew of a certificate whose key was revoked for keyCompromise in another is refused" \
+    "keyCompromise" "$(lower "$(cert_serial "$T/csr5/kc.pem")")"
+unasked issuing cert renew "$(cert_serial "$T/csr5/plain.pem")" \
+    --out "$T/plain-new.pem" --yes
+refused 1 "TEST-KEY-458: cert renew of a certificate naming no device is refused" \
+    "names no device" "serialNumber"
+
 # --- TEST-KEY-454: the reuse check rests on records the chain proves -------
 # A certificate row deleted behind keyrite's back (to let its key be
 # certified again) stops the batch before anything is asked.
