@@ -398,4 +398,60 @@ run -C "$S" audit export --out "$T/bundle"
     "$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM provisioning")" ] &&
     ok "TEST-KEY-455: audit export carries provisioning and renewals; both verifiers accept it" ||
     fail "TEST-KEY-455: audit bundle with provisioning records (exit $rc)"
+# --- TEST-KEY-459: device certificates carry the profile's CDP and AIA -----
+# A folder made with --crl-url and --ocsp-url: a provisioned device's
+# certificate and its renewal name them, and openssl checks both against
+# the published CRLs of the root and the issuing CA (-crl_check_all).
+S_REAL=$S S="$T/urls"
+mkdir -p "$T/pol"
+sed -e 's/^name: device$/name: nosubject/' \
+    -e 's/^subject_from_request: .*/subject_from_request: []/' \
+    "$SRCDIR/policy/device.yaml" > "$T/pol/nosubject.yaml"
+"$KEYRITE" -C "$S" init --kdf-profile test --policy-dir "$T/pol" \
+    --crl-url 'http://crl.example/{issuer}.crl' \
+    --ocsp-url 'http://ocsp.example/' >/dev/null
+gen_ca "$S" uroot p256 ca && gen_ca "$S" uiss p256 ca || fail "keys (urls)"
+issue uroot cert root --key uroot --profile root --subject "CN=URL Root" \
+    --out "$T/uroot.pem"
+issue uroot cert issue --issuer-key uroot --subject-key uiss \
+    --profile intermediate --subject "CN=URL Issuing" --out "$T/uiss.pem"
+[ "$rc" -eq 0 ] || fail "issuing CA (urls): $(cat "$T/err")"
+mkdir -p "$T/csr6" "$T/devs6"
+csr "$T/csr6" u1 "/serialNumber=URL1"
+issue uiss provision batch --issuer-key uiss --operator op \
+    --csr-dir "$T/csr6" --out-dir "$T/devs6" --yes
+[ "$rc" -eq 0 ] || fail "provision (urls): $(cat "$T/err")"
+openssl x509 -inform DER -in "$T/devs6/URL1.crt" -out "$T/url1.pem"
+issue uiss cert renew "$(cert_serial "$T/url1.pem")" --out "$T/url1-new.pem" \
+    --yes
+[ "$rc" -eq 0 ] || fail "cert renew (urls): $(cat "$T/err")"
+issue uroot crl publish --issuer-key uroot --out "$T/uroot.crl"
+issue uiss crl publish --issuer-key uiss --out "$T/uiss.crl"
+for c in uroot uiss; do
+	openssl crl -inform DER -in "$T/$c.crl" -out "$T/$c.crl.pem" 2>/dev/null ||
+	    cp "$T/$c.crl" "$T/$c.crl.pem"
+done
+good=1
+for f in "$T/url1.pem" "$T/url1-new.pem"; do
+	openssl verify -crl_check_all -CAfile "$T/uroot.pem" -untrusted \
+	    "$T/uiss.pem" -CRLfile "$T/uroot.crl.pem" -CRLfile \
+	    "$T/uiss.crl.pem" "$f" >/dev/null 2>&1 || good=0
+	openssl x509 -in "$f" -noout -ext \
+	    crlDistributionPoints,authorityInfoAccess > "$T/ext" 2>&1
+	grep -q 'URI:http://crl.example/uiss.crl' "$T/ext" &&
+	    grep -q 'OCSP - URI:http://ocsp.example/' "$T/ext" || good=0
+done
+[ "$good" -eq 1 ] &&
+    ok "TEST-KEY-459: a provisioned certificate and its renewal carry the CDP and OCSP URL and pass openssl verify -crl_check_all" ||
+    fail "TEST-KEY-459: CDP/AIA on device certificates: $(cat "$T/ext")"
+# A leaf profile that takes no subject from a request certifies no device.
+mkdir -p "$T/devs7"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+csr "$T/csr6" u2 "/serialNumber=URL2"
+rm "$T/csr6/u1.csr"
+unasked uiss provision batch --issuer-key uiss --profile nosubject \
+    --operator op --csr-dir "$T/csr6" --out-dir "$T/devs7" --yes
+refused 1 "TEST-KEY-446: a profile whose subject_from_request is empty certifies no device from its CSR" \
+    "u2.csr" "subject_from_request"
+S=$S_REAL
 finish
