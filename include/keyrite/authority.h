@@ -559,6 +559,7 @@ struct kr_prov_req {
 	size_t		 nshares;
 	const char	*actor;
 	bool		 dry_run;	/* check and show; sign nothing */
+	bool		 accept_warnings;	/* sign despite lint warnings */
 };
 
 struct kr_prov_result {
@@ -589,6 +590,7 @@ struct kr_renew_req {
 	unsigned	 days;		/* 0: the profile's default */
 	const char	*out_path;
 	bool		 der;
+	bool		 accept_warnings;	/* sign despite lint warnings */
 	const char *const *shares;
 	size_t		 nshares;
 	const char	*actor;

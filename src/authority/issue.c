@@ -1526,6 +1526,13 @@ kr_issue_leaf_fields_get(const struct kr_issue *is)
 	return is->f;
 }
 
+int
+kr_issue_accept_warnings(struct kr_issue *is, bool yes)
+{
+	is->leaf_req.accept_warnings = yes;
+	return KR_OK;
+}
+
 void
 kr_issue_close(struct kr_issue **isp)
 {

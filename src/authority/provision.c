@@ -616,36 +616,66 @@ kr_prov_collect(struct kr_prov *pv, struct kr_err *err)
 	return ret;
 }
 
+/* One line of the batch digest: its fields, space separated, hashed. */
+static void
+kr_prov_line(struct kr_hash *h, const char *const *f, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			kr_hash_update(h, " ", 1);
+		kr_hash_update(h, f[i], strlen(f[i]));
+	}
+	kr_hash_update(h, "\n", 1);
+}
+
+#define KR_PROV_LINE(h, ...) do {					\
+	const char *const kr_f_[] = { __VA_ARGS__ };			\
+	kr_prov_line((h), kr_f_, sizeof(kr_f_) / sizeof(kr_f_[0]));	\
+} while (0)
+
 /*
  * What the custodians approve (docs/provisioning.md): the SHA-256 of
- * these lines, one per device after the batch's own.
+ * these lines, one per device after the batch's own (each field hashed
+ * as it is, never cut short).
  */
 static int
 kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 {
 	const struct kr_key_rec	*k = kr_issue_issuer(pv->is);
+	const struct kr_profile	*p = kr_issue_profile(pv->is);
 	struct kr_hash		 h;
-	char			 line[512], a[65], b[65], id[33];
+	char			 a[65], b[65], id[33], days[16], psha[65];
 	size_t			 i;
 
 	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
 		return kr_err_set(err, KR_ECRYPTO, "cannot hash the batch");
 	kr_hex_encode(id, k->id, KR_STORE_ID_BYTES);
-	(void)snprintf(line, sizeof(line), "keyrite-provision-batch-v1\n"
-	    "batch %s\nevent %s\nissuer %s %s\nprofile %s\ndays %u\n"
-	    "bootstrap_ca %s\noperator %s\nline %s\n", pv->res->batch,
-	    kr_prov_event(pv), id, k->name, kr_issue_profile(pv->is)->name,
-	    pv->req->days, pv->ca_sha, pv->req->operator,
-	    pv->req->line != NULL ? pv->req->line : "");
-	kr_hash_update(&h, line, strlen(line));
+	kr_hex_encode(psha, p->sha256, sizeof(p->sha256));
+	(void)snprintf(days, sizeof(days), "%u", pv->req->days != 0 ?
+	    pv->req->days : p->default_days);
+	KR_PROV_LINE(&h, "keyrite-provision-batch-v2");
+	KR_PROV_LINE(&h, "batch", pv->res->batch);
+	KR_PROV_LINE(&h, "event", kr_prov_event(pv));
+	KR_PROV_LINE(&h, "issuer", id, k->name);
+	KR_PROV_LINE(&h, "profile", p->name);
+	KR_PROV_LINE(&h, "profile_sha256", psha);
+	KR_PROV_LINE(&h, "days", days);
+	KR_PROV_LINE(&h, "accept_warnings", pv->req->accept_warnings ? "1" :
+	    "0");
+	KR_PROV_LINE(&h, "bootstrap_ca", pv->ca_sha);
+	KR_PROV_LINE(&h, "operator", pv->req->operator);
+	KR_PROV_LINE(&h, "line", pv->req->line != NULL ? pv->req->line : "");
 	for (i = 0; i < pv->n; i++) {
 		kr_hex_encode(a, pv->items[i].src_sha, 32);
 		kr_hex_encode(b, pv->items[i].spki_sha, 32);
-		(void)snprintf(line, sizeof(line), "device %s %s %s %s %s\n",
-		    pv->items[i].device, kr_prov_renewing(pv) ? "renews" :
-		    "csr", pv->items[i].name, a, b);
-		kr_hash_update(&h, line, strlen(line));
+		KR_PROV_LINE(&h, "device", pv->items[i].device,
+		    kr_prov_renewing(pv) ? "renews" : "csr", pv->items[i].name,
+		    a, b);
 	}
+	for (i = 0; i < pv->nskips; i++)
+		KR_PROV_LINE(&h, "not_renewed", pv->skips[i].serial);
 	kr_hash_final(&h, pv->batch_dig);
 	kr_hex_encode(pv->res->batch_sha256, pv->batch_dig, 32);
 	return KR_OK;
@@ -666,6 +696,8 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    kr_issue_issuer(pv->is)->name, pv->res->batch);
 	kr_preview_text(&pw, "profile", "%s, %u days", p->name,
 	    pv->req->days != 0 ? pv->req->days : p->default_days);
+	kr_preview_text(&pw, "lint warnings", "%s", pv->req->accept_warnings ?
+	    "accepted (--accept-warnings)" : "refused");
 	kr_preview_text(&pw, "operator", "%s", pv->req->operator);
 	kr_preview_text(&pw, "line", "%s", pv->req->line != NULL ?
 	    pv->req->line : "(none)");
@@ -1005,6 +1037,8 @@ kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    (ret = kr_issue_open(pv->app, pv->req->issuer_key,
 	    pv->req->profile != NULL ? pv->req->profile : "device",
 	    pv->req->days, &pv->is, err)) != KR_OK ||
+	    (ret = kr_issue_accept_warnings(pv->is,
+	    pv->req->accept_warnings)) != KR_OK ||
 	    (ret = kr_media_plan_init(&pv->plan, pv->app->dir, err)) != KR_OK ||
 	    (ret = kr_media_plan_dir(&pv->plan, pv->req->out_dir,
 	    "the output folder", err)) != KR_OK ||

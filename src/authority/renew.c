@@ -221,6 +221,9 @@ kr_renew_preview(struct kr_renew *rn, struct kr_preview *pv)
 	kr_preview_text(pv, "not after", "%s", r->not_after);
 	kr_preview_text(pv, "profile", "%s", rn->old.profile);
 	kr_preview_text(pv, "key SHA-256", "%s (the same key)", r->spki_sha256);
+	kr_preview_text(pv, "lint", "%zu warning%s%s", r->lint.warnings,
+	    r->lint.warnings == 1 ? "" : "s", r->lint.warnings == 0 ? "" :
+	    " (accepted with --accept-warnings)");
 	kr_preview_text(pv, "TBS SHA-256", "%s", r->tbs_sha256);
 }
 
@@ -288,7 +291,8 @@ kr_renew_run(struct kr_renew *rn, const struct kr_passphrase_source *src,
 	    (ret = kr_renew_check(rn, err)) != KR_OK ||
 	    (ret = kr_issue_open(rn->app, rn->issuer.name, rn->old.profile,
 	    rn->req->days, &rn->is, err)) != KR_OK ||
-	    (ret = kr_cert_parse(rn->old.serial, rn->old.der, rn->old.der_len,
+	    (ret = kr_issue_accept_warnings(rn->is, rn->req->accept_warnings)) !=
+	    KR_OK || (ret = kr_cert_parse(rn->old.serial, rn->old.der, rn->old.der_len,
 	    &c, err)) != KR_OK)
 		goto out;
 	kr_renew_leaf(c, rn->old.serial, &lf);

@@ -22,6 +22,7 @@ static const struct cmd_opt cmd_prov_options[] = {
 	CMD_ROW_STR("line", struct kr_prov_req, line),
 	CMD_ROW_UINT("days", struct kr_prov_req, days, 1, 36500),
 	CMD_ROW_FLAG("dry-run", struct kr_prov_req, dry_run),
+	CMD_ROW_FLAG("accept-warnings", struct kr_prov_req, accept_warnings),
 	CMD_ROW_END
 };
 
@@ -77,7 +78,7 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	.name = "provision batch",
 	.usage = "--issuer-key NAME [--profile device] (--csr-dir DIR | "
 	    "--renew-within-days N) --out-dir DIR --operator TEXT [--line TEXT] "
-	    "[--days N] [--dry-run] --share FILE... [--passphrase-fd N] [--yes]",
+	    "[--days N] [--dry-run] [--accept-warnings] --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "certify a folder of device CSRs (or renew expiring device "
 	    "certificates) with one quorum unlock",
 	.help = "  --issuer-key NAME    the issuing CA key (purpose ca)\n"
@@ -96,6 +97,9 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "  --days N             validity (default: the profile's)\n"
 	    "  --dry-run            check the whole batch and show it; sign "
 	    "nothing\n"
+	    "  --accept-warnings  sign despite lint warnings (each device's\n"
+	    "                       are checked before the quorum; in the\n"
+	    "                       batch digest)\n"
 	    "  --share FILE         a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N    one passphrase line per --share, in order\n"
 	    "  --yes                do not ask `Proceed? [y/N]` at a terminal\n",

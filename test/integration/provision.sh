@@ -407,6 +407,8 @@ mkdir -p "$T/pol"
 sed -e 's/^name: device$/name: nosubject/' \
     -e 's/^subject_from_request: .*/subject_from_request: []/' \
     "$SRCDIR/policy/device.yaml" > "$T/pol/nosubject.yaml"
+sed -e 's/^name: device$/name: longdev/' -e 's/^max_days: .*/max_days: 400/' \
+    "$SRCDIR/policy/device.yaml" > "$T/pol/longdev.yaml"
 "$KEYRITE" -C "$S" init --kdf-profile test --policy-dir "$T/pol" \
     --crl-url 'http://crl.example/{issuer}.crl' \
     --ocsp-url 'http://ocsp.example/' >/dev/null
@@ -422,6 +424,42 @@ issue uiss provision batch --issuer-key uiss --operator op \
     --csr-dir "$T/csr6" --out-dir "$T/devs6" --yes
 [ "$rc" -eq 0 ] || fail "provision (urls): $(cat "$T/err")"
 openssl x509 -inform DER -in "$T/devs6/URL1.crt" -out "$T/url1.pem"
+# TEST-KEY-440: the batch digest, recomputed by python3 from the files as
+# docs/provisioning.md says (a 200-byte CSR file name, a 128-byte
+# operator, a 64-byte line: more than 512 bytes before the devices).
+long=$(printf 'c%.0s' $(seq 1 196)).csr
+op=$(printf 'o%.0s' $(seq 1 128))
+ln=$(printf 'l%.0s' $(seq 1 64))
+mv "$T/csr6/u1.csr" "$T/u1.csr"
+csr "$T/csr6" u3 "/serialNumber=URL3"
+mv "$T/csr6/u3.csr" "$T/csr6/$long"
+issue uiss provision batch --issuer-key uiss --operator "$op" \
+    --line "$ln" --csr-dir "$T/csr6" --out-dir "$T/devs6" --yes
+[ "$rc" -eq 0 ] || fail "provision (digest): $(cat "$T/err")"
+bid=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
+bsha=$(sed -n 's/^batch SHA-256: *\([0-9a-f]*\)$/\1/p' "$T/out")
+kid=$(sqlite3 "$S/keyrite.db" "SELECT lower(hex(id)) FROM keys WHERE name = 'uiss'")
+spki=$(openssl req -in "$T/csr6/$long" -noout -pubkey |
+    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+mv "$T/csr6/$long" "$T/long.csr"
+if python3 - "$bid" "$kid" "$S/policy/device.yaml" "$T/devs6/bootstrap-ca.crt" \
+    "$op" "$T/long.csr" "$long" "$spki" "$bsha" "$ln" <<'EOF'
+import hashlib, sys
+bid, kid, prof, ca, op, csr, name, spki, want, ln = sys.argv[1:]
+h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+text = ("keyrite-provision-batch-v2\nbatch %s\nevent provision.device\n"
+    "issuer %s uiss\nprofile device\nprofile_sha256 %s\ndays 30\n"
+    "accept_warnings 0\nbootstrap_ca %s\noperator %s\nline %s\n"
+    "device URL3 csr %s %s %s\n") % (bid, kid, h(prof), h(ca), op, ln,
+    name, h(csr), spki)
+assert len(text.split("device ")[0]) > 512
+assert hashlib.sha256(text.encode()).hexdigest() == want, want
+EOF
+then
+	ok "TEST-KEY-440: python3 recomputes the approved batch digest from the documented lines (long file name and operator)"
+else
+	fail "TEST-KEY-440: the batch digest differs from the documented lines"
+fi
 issue uiss cert renew "$(cert_serial "$T/url1.pem")" --out "$T/url1-new.pem" \
     --yes
 [ "$rc" -eq 0 ] || fail "cert renew (urls): $(cat "$T/err")"
@@ -444,11 +482,36 @@ done
 [ "$good" -eq 1 ] &&
     ok "TEST-KEY-459: a provisioned certificate and its renewal carry the CDP and OCSP URL and pass openssl verify -crl_check_all" ||
     fail "TEST-KEY-459: CDP/AIA on device certificates: $(cat "$T/ext")"
+# TEST-KEY-447: a lint warning (a clientAuth leaf over 398 days) stops a
+# batch and a renewal unless --accept-warnings is given, which is in the
+# batch digest and shown.
+mkdir -p "$T/csr8" "$T/devs8"
+csr "$T/csr8" w1 "/serialNumber=WARN1"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked uiss provision batch --issuer-key uiss --profile longdev --days 399 \
+    --operator op --csr-dir "$T/csr8" --out-dir "$T/devs8" --yes
+refused 1 "TEST-KEY-447: a lint warning stops the batch before the quorum, naming --accept-warnings" \
+    "w1.csr" "w_validity_long_tls_leaf" "--accept-warnings"
+issue uiss provision batch --issuer-key uiss --profile longdev --days 399 \
+    --operator op --csr-dir "$T/csr8" --out-dir "$T/devs8" --accept-warnings \
+    --yes
+openssl x509 -inform DER -in "$T/devs8/WARN1.crt" -out "$T/warn1.pem"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked uiss cert renew "$(cert_serial "$T/warn1.pem")" --days 399 \
+    --out "$T/warn1-new.pem" --yes
+refused 1 "TEST-KEY-447: a lint warning stops cert renew, naming --accept-warnings" \
+    "w_validity_long_tls_leaf" "--accept-warnings"
+issue uiss cert renew "$(cert_serial "$T/warn1.pem")" --days 399 \
+    --out "$T/warn1-new.pem" --accept-warnings --yes
+[ "$rc" -eq 0 ] && grep -q "accepted with --accept-warnings" "$T/out" &&
+    openssl verify -CAfile "$T/uroot.pem" -untrusted "$T/uiss.pem" \
+    "$T/warn1.pem" "$T/warn1-new.pem" >/dev/null &&
+    ok "TEST-KEY-447: --accept-warnings signs the batch and the renewal (openssl verifies both), the preview says so" ||
+    fail "TEST-KEY-447: --accept-warnings (exit $rc): $(cat "$T/err")"
 # A leaf profile that takes no subject from a request certifies no device.
 mkdir -p "$T/devs7"
 before=$(state_snapshot "$S/keyrite.db" "$S")
 csr "$T/csr6" u2 "/serialNumber=URL2"
-rm "$T/csr6/u1.csr"
 unasked uiss provision batch --issuer-key uiss --profile nosubject \
     --operator op --csr-dir "$T/csr6" --out-dir "$T/devs7" --yes
 refused 1 "TEST-KEY-446: a profile whose subject_from_request is empty certifies no device from its CSR" \
