@@ -129,15 +129,26 @@ run -C "$S" audit verify
 run -C "$S" provision list --batch "$B1" --json
 if [ "$rc" -eq 0 ] && python3 -c '
 import json, sys
-recs = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[1]))
+assert doc["format"] == "keyrite-provision-list" and doc["version"] == 1
+recs = doc["records"]
 assert len(recs) == int(sys.argv[2]), len(recs)
+assert all(r["date"].endswith("Z") and r["not_after"].endswith("Z")
+    for r in recs)
 assert recs[0]["device_id"] == "SN0001"
 assert all(r["operator"] == "Ana Ops" and r["line"] == "L3" for r in recs)
 assert len({r["serial"] for r in recs}) == len(recs)
 ' "$T/out" "$N" && run -C "$S" provision show SN0002 --json &&
-    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]));
-assert r[0]["device_id"] == "SN0002"' "$T/out"; then
-	ok "TEST-KEY-443: provision list --json and show --json parse with python3"
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
+assert d["format"] == "keyrite-provision-list"
+assert d["records"][0]["device_id"] == "SN0002"' "$T/out" &&
+    run -C "$S" provision show sn0002 --json &&
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
+assert [r["device_id"] for r in d["records"]] == ["SN0002"]' "$T/out" &&
+    run -C "$S" provision show NOSUCH --json &&
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
+assert d["records"] == []' "$T/out"; then
+	ok "TEST-KEY-443: provision list --json and show --json (keyrite-provision-list; show without case) parse with python3"
 else
 	fail "TEST-KEY-443: --json output (exit $rc)"
 fi
