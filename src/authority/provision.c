@@ -54,6 +54,7 @@ struct kr_prov {
 	struct kr_media_plan		 plan;
 	struct kr_prov_skip		*skips;
 	size_t				 nskips;
+	size_t				 recorded;	/* 1: the failed one was */
 };
 
 static bool
@@ -865,14 +866,17 @@ kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
 		if ((ret = kr_prov_rows(pv, it, r, &pr, err)) != KR_OK ||
 		    (ret = kr_store_commit(pv->app->store, err)) != KR_OK)
 			kr_store_rollback(pv->app->store);
-		else if ((ret = kr_prov_write(pv, it, &yaml, err)) != KR_OK)
+		else if ((ret = kr_prov_write(pv, it, &yaml, err)) != KR_OK) {
+			pv->recorded = 1;
 			ret = kr_out_failed(err, "device %s: certificate %s was "
 			    "signed and recorded but its files were not all "
 			    "written. `keyrite -C %s provision show %s` shows its "
-			    "record; `keyrite -C %s cert show %s --out FILE --der` "
+			    "record (DEVICE.yaml's SHA-256 is recorded there); "
+			    "`keyrite -C %s cert show %s --out %s/%s.crt --der` "
 			    "writes the certificate again.", it->device,
 			    r->serial, pv->app->dir, it->device, pv->app->dir,
-			    r->serial);
+			    r->serial, pv->req->out_dir, it->device);
+		}
 		kr_signals_release(&sig);
 	}
 	kr_buf_free(&yaml);
@@ -970,6 +974,37 @@ kr_prov_write_ca(struct kr_prov *pv, struct kr_err *err)
 	    KR_FILE_NOREPLACE, err);
 }
 
+/* A device failed half way: which, what is done, and how to go on. */
+static void
+kr_prov_failed(struct kr_prov *pv, struct kr_err *err)
+{
+	const struct kr_prov_item	*it = &pv->items[pv->res->done];
+	size_t				 done = pv->res->done + pv->recorded;
+	char				 next[640], cause[KR_ERR_MSG_MAX];
+
+	(void)snprintf(pv->res->failed, sizeof(pv->res->failed), "%s",
+	    it->device);
+	if (kr_prov_renewing(pv))
+		(void)snprintf(next, sizeof(next), "run the same renewal batch "
+		    "again for the rest (the certificates renewed are no longer "
+		    "due)");
+	else if (done == 0)
+		(void)snprintf(next, sizeof(next), "no CSR is done: once the "
+		    "cause is fixed, run the same command again");
+	else
+		(void)snprintf(next, sizeof(next), "the CSRs %s to %s (in "
+		    "file-name order) are done: move them out of %s, then run "
+		    "the same command again for the rest", pv->items[0].name,
+		    pv->items[done - 1].name, pv->req->csr_dir);
+	(void)snprintf(cause, sizeof(cause), "%s", err->msg);
+	(void)kr_err_set(err, err->code, "device %s (%zu of %zu, %s) %s; the "
+	    "%zu before it are signed, recorded and written; to go on, %s. "
+	    "What happened: %s", it->device, pv->res->done + 1, pv->n,
+	    it->name, pv->recorded ? "was signed and recorded but its files "
+	    "were not all written" : "failed and was not recorded",
+	    pv->res->done, next, cause);
+}
+
 static int
 kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
     struct kr_err *err)
@@ -989,21 +1024,18 @@ kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
 		return ret;
 	kr_quorum_approvers(pv->res->quorum, pv->names, &pv->nnames,
 	    pv->approvers, sizeof(pv->approvers));
-	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) == KR_OK)
-		ret = kr_prov_write_ca(pv, err);
+	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) ==
+	    KR_OK && (ret = kr_prov_write_ca(pv, err)) != KR_OK)
+		(void)kr_err_prefix(err, "%s was not written, so no device was "
+		    "signed or recorded; once the output folder takes it, run "
+		    "the same command again: ", PROV_CA_FILE);
 	for (i = 0; i < pv->n && ret == KR_OK; i++)
 		if ((ret = kr_prov_one(pv, s, &pv->items[i], err)) == KR_OK)
 			pv->res->done++;
 	/* The unlocked key is wiped when the batch ends. */
 	kr_signer_free(&s);
-	if (ret != KR_OK && pv->res->done < pv->n) {
-		(void)snprintf(pv->res->failed, sizeof(pv->res->failed), "%s",
-		    pv->items[pv->res->done].device);
-		(void)kr_err_prefix(err, "device %s (%zu of %zu, %s) failed; "
-		    "the %zu before it are signed, recorded and written: ",
-		    pv->res->failed, pv->res->done + 1, pv->n,
-		    pv->items[pv->res->done].name, pv->res->done);
-	}
+	if (ret != KR_OK && i > 0)
+		kr_prov_failed(pv, err);
 	return ret;
 }
 

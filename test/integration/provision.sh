@@ -519,6 +519,29 @@ issue uiss cert renew "$(cert_serial "$T/warn1.pem")" --days 399 \
     "$T/warn1.pem" "$T/warn1-new.pem" >/dev/null &&
     ok "TEST-KEY-447: --accept-warnings signs the batch and the renewal (openssl verifies both), the preview says so" ||
     fail "TEST-KEY-447: --accept-warnings (exit $rc): $(cat "$T/err")"
+# TEST-KEY-440: a device failing half way (a trigger makes the second
+# record fail) is named with what is done and how to go on; moving the
+# done CSRs out and running the command again finishes the batch.
+mkdir -p "$T/csr9" "$T/devs9" "$T/done9"
+for i in 1 2 3; do csr "$T/csr9" "f$i" "/serialNumber=HALF$i"; done
+sqlite3 "$S/keyrite.db" "CREATE TRIGGER fixc_half BEFORE INSERT ON
+    provisioning WHEN NEW.device_id = 'HALF2' BEGIN SELECT RAISE(ABORT,
+    'disk full (test)'); END"
+issue uiss provision batch --issuer-key uiss --operator op \
+    --csr-dir "$T/csr9" --out-dir "$T/devs9" --yes
+half_rc=$rc
+grep -q "device HALF2 (2 of 3, f2.csr) failed and was not recorded; the 1 before it are signed, recorded and written; to go on, the CSRs f1.csr to f1.csr (in file-name order) are done: move them out of $T/csr9, then run the same command again for the rest. What happened: .*disk full (test)" "$T/err" &&
+    half_msg=1 || half_msg=0
+sqlite3 "$S/keyrite.db" "DROP TRIGGER fixc_half"
+mv "$T/csr9/f1.csr" "$T/done9/"
+issue uiss provision batch --issuer-key uiss --operator op \
+    --csr-dir "$T/csr9" --out-dir "$T/devs9" --yes
+if [ "$half_rc" -ne 0 ] && [ "$half_msg" -eq 1 ] && [ "$rc" -eq 0 ] &&
+    [ "$(ls "$T/devs9" | grep -c '^HALF[123]\.crt$')" -eq 3 ]; then
+	ok "TEST-KEY-440: a device failing half way is named with the CSRs done and how to go on; the rest then go through"
+else
+	fail "TEST-KEY-440: half-way failure (exit $half_rc, then $rc): $(cat "$T/err")"
+fi
 # A leaf profile that takes no subject from a request certifies no device.
 mkdir -p "$T/devs7"
 before=$(state_snapshot "$S/keyrite.db" "$S")
