@@ -461,15 +461,14 @@ kr_prov_skip(struct kr_prov *pv, const char *serial, const char *why,
     struct kr_err *err)
 {
 	struct kr_prov_skip	*n;
-	char			 reason[sizeof(n->reason)];
 
-	(void)snprintf(reason, sizeof(reason), "%s", why);
 	if ((n = reallocarray(pv->skips, pv->nskips + 1, sizeof(*n))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	pv->skips = n;
 	n += pv->nskips++;
 	(void)snprintf(n->serial, sizeof(n->serial), "%s", serial);
-	(void)snprintf(n->reason, sizeof(n->reason), "%s", reason);
+	/* `why` may be err's message: copied before err is cleared. */
+	(void)snprintf(n->reason, sizeof(n->reason), "%s", why);
 	kr_err_clear(err);
 	return KR_OK;
 }
@@ -503,9 +502,9 @@ kr_prov_due_item(struct kr_prov_due *d, const struct kr_cert_rec *c)
 	if (ret == KR_OK)
 		(void)snprintf(it->device, sizeof(it->device), "%s",
 		    pr.device_id);
-	else if (ret == KR_ENOENT && (ret = kr_prov_device_id(pv, c->serial,
-	    c->subject_der, c->subject_der_len, it->device, d->err)) !=
-	    KR_OK) {
+	else if (ret == KR_ENOENT && (ret = kr_prov_device_id(pv,
+	    "the certificate", c->subject_der, c->subject_der_len, it->device,
+	    d->err)) != KR_OK) {
 		/* Left out and listed; the others are renewed. */
 		free(it->name);
 		memset(it, 0, sizeof(*it));

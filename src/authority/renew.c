@@ -95,9 +95,10 @@ kr_renew_find(struct kr_renew *rn, struct kr_err *err)
 
 /* A certificate for the same key revoked as keyCompromise, if any. */
 struct kr_renew_kc {
-	struct kr_renew	*rn;
-	char		 serial[2 * 20 + 1];
-	int		 ret;
+	struct kr_appliance	*app;
+	struct kr_err		*err;
+	char			 serial[2 * 20 + 1];
+	int			 ret;
 };
 
 static int
@@ -106,8 +107,8 @@ kr_renew_kc_cb(const struct kr_cert_rec *c, void *arg)
 	struct kr_renew_kc	*kc = arg;
 	struct kr_rev_status	 rs;
 
-	if ((kc->ret = kr_authority_cert_status(kc->rn->app, c, &rs,
-	    kc->rn->err)) != KR_OK)
+	if ((kc->ret = kr_authority_cert_status(kc->app, c, &rs, kc->err)) !=
+	    KR_OK)
 		return 1;
 	if (rs.state != KR_REV_REVOKED || rs.reason != KR_REASON_KEY_COMPROMISE)
 		return 0;
@@ -123,15 +124,12 @@ int
 kr_renew_key_compromised(struct kr_appliance *app, const char *spki_sha256,
     char *serial, struct kr_err *err)
 {
-	struct kr_renew		rn;
 	struct kr_renew_kc	kc;
 	int			ret;
 
-	memset(&rn, 0, sizeof(rn));
 	memset(&kc, 0, sizeof(kc));
-	rn.app = app;
-	rn.err = err;
-	kc.rn = &rn;
+	kc.app = app;
+	kc.err = err;
 	if ((ret = kr_store_cert_by_spki(app->store, spki_sha256,
 	    kr_renew_kc_cb, &kc, err)) < 0)
 		return ret;
