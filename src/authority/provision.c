@@ -1071,6 +1071,7 @@ kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    (ret = kr_issue_accept_warnings(pv->is,
 	    pv->req->accept_warnings)) != KR_OK ||
 	    (ret = kr_media_plan_init(&pv->plan, pv->app->dir, err)) != KR_OK ||
+	    (ret = kr_media_plan_distinct(&pv->plan, err)) != KR_OK ||
 	    (ret = kr_media_plan_dir(&pv->plan, pv->req->out_dir,
 	    "the output folder", err)) != KR_OK ||
 	    (ret = kr_prov_collect(pv, err)) != KR_OK)
@@ -1103,6 +1104,7 @@ kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
 		free(pv.items[i].name);
 	free(pv.items);
 	free(pv.skips);
+	kr_media_plan_free(&pv.plan);
 	kr_issue_close(&pv.is);
 	return ret;
 }
