@@ -54,7 +54,8 @@ struct kr_prov {
 	struct kr_media_plan		 plan;
 	struct kr_prov_skip		*skips;
 	size_t				 nskips;
-	size_t				 recorded;	/* 1: the failed one was */
+	size_t				 recorded;	/* from the failed one on,
+							   recorded, not written */
 };
 
 static bool
