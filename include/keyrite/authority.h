@@ -567,6 +567,7 @@ struct kr_prov_req {
 	size_t		 nshares;
 	const char	*actor;
 	bool		 dry_run;	/* check and show; sign nothing */
+	bool		 accept_warnings;	/* sign despite lint warnings */
 };
 
 struct kr_prov_result {
@@ -574,6 +575,7 @@ struct kr_prov_result {
 	char			 batch_sha256[65];
 	size_t			 total;
 	size_t			 done;
+	size_t			 skipped;	/* renewals left out */
 	char			 failed[KR_DEVICE_ID_MAX + 1];	/* device */
 	struct kr_quorum_report	*quorum;	/* kr_prov_result_free */
 };
@@ -596,6 +598,7 @@ struct kr_renew_req {
 	unsigned	 days;		/* 0: the profile's default */
 	const char	*out_path;
 	bool		 der;
+	bool		 accept_warnings;	/* sign despite lint warnings */
 	const char *const *shares;
 	size_t		 nshares;
 	const char	*actor;

@@ -169,6 +169,12 @@ int		 kr_spki_key_alg(const struct kr_spki_info *,
 /* SHA-256 of the SPKI DER, as lower-case hex (65 bytes with NUL). */
 #define KR_FINGERPRINT_STR_BYTES	65
 void		 kr_spki_fingerprint(const uint8_t *der, size_t len, char *out);
+/*
+ * SHA-256 (32 bytes) of the SPKI of the negated point, the other public
+ * key of the same EC or Ed25519 secret; KR_ENOENT for an RSA key.
+ */
+int		 kr_spki_negated_sha256(const uint8_t *der, size_t len,
+		    uint8_t *out, struct kr_err *) KR_WUR;
 
 /*
  * Signature verification: the one check every module uses.  Returns KR_OK

@@ -137,7 +137,20 @@ struct kr_media_plan {
 		uint64_t	files;
 	}		fs[KR_MEDIA_PLAN_FS];
 	size_t		nfs;
+	struct {	/* kr_media_plan_distinct: the planned paths, folded */
+		char	**slot;
+		size_t	  n, cap;
+	}		seen;
 };
+
+/*
+ * From now on the plan also refuses a path it holds already, compared
+ * without case (FAT media, where outputs go, do not tell A.crt from
+ * a.crt); kr_media_plan_free then frees what it keeps.
+ */
+int		 kr_media_plan_distinct(struct kr_media_plan *,
+		    struct kr_err *) KR_WUR;
+void		 kr_media_plan_free(struct kr_media_plan *);
 
 /* Resolves the state folder (`statedir`) the plan keeps outputs out of. */
 int		 kr_media_plan_init(struct kr_media_plan *, const char *,

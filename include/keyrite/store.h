@@ -15,7 +15,7 @@
 
 #include <keyrite/base.h>
 
-#define KR_STORE_SCHEMA_VERSION	11
+#define KR_STORE_SCHEMA_VERSION	12
 #define KR_STORE_ID_BYTES	16
 #define KR_STORE_NAME_MAX	64
 #define KR_STORE_SPKI_MAX	1024
@@ -304,7 +304,7 @@ struct kr_prov_rec {
 int	kr_store_prov_insert(struct kr_store *, const struct kr_prov_rec *,
 	    struct kr_err *) KR_WUR;
 typedef int kr_prov_cb(const struct kr_prov_rec *, void *);
-/* A device's records, oldest first. */
+/* A device's records, oldest first (the id compared without case). */
 int	kr_store_prov_by_device(struct kr_store *, const char *, kr_prov_cb *,
 	    void *, struct kr_err *) KR_WUR;
 /* A batch's records, in the order they were made. */

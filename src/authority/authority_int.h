@@ -467,8 +467,16 @@ const struct kr_key_rec *kr_issue_issuer(const struct kr_issue *);
 const struct kr_profile *kr_issue_profile(const struct kr_issue *);
 const struct kr_cert *kr_issue_ca_cert(const struct kr_issue *);
 void	kr_issue_close(struct kr_issue **);
+/* Leaves with lint warnings are signed (--accept-warnings). */
+int	kr_issue_accept_warnings(struct kr_issue *, bool);
 /* renew.c: the leaf an existing certificate renews (subject, key, SANs). */
 void	kr_renew_leaf(const struct kr_cert *, const char *, struct kr_leaf *);
+/*
+ * renew.c: KR_EREFUSED, and the serial, if a certificate of the key with
+ * this SHA-256 was revoked for keyCompromise.
+ */
+int	kr_renew_key_compromised(struct kr_appliance *, const char *, char *,
+	    struct kr_err *);
 
 /*
  * policyset.c: the policy files as a set: chosen and installed at init,

@@ -1412,6 +1412,15 @@ kr_issue_leaf_fields(struct kr_issue *is, const struct kr_leaf *lf,
 	int	ret;
 
 	memset(is->f, 0, sizeof(*is->f));
+	/*
+	 * The subject comes from the request (or its certificate), as for
+	 * `cert issue --csr` without --subject.
+	 */
+	if (is->profile.subject_from_request == 0)
+		return kr_err_set(err, KR_EREFUSED, "%s: profile '%s' takes no "
+		    "subject from the request (subject_from_request is empty): "
+		    "devices are certified under a profile that does, such as "
+		    "device", lf->label, is->profile.name);
 	if (lf->subject_len > sizeof(is->f->subject))
 		return kr_err_set(err, KR_EINPUT, "%s: the subject is too long",
 		    lf->label);
@@ -1515,6 +1524,13 @@ const struct kr_cert_fields *
 kr_issue_leaf_fields_get(const struct kr_issue *is)
 {
 	return is->f;
+}
+
+int
+kr_issue_accept_warnings(struct kr_issue *is, bool yes)
+{
+	is->leaf_req.accept_warnings = yes;
+	return KR_OK;
 }
 
 void

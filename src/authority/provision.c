@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "authority_int.h"
@@ -26,7 +27,15 @@ struct kr_prov_item {
 	char	*name;		/* the CSR's file name, or the old serial */
 	uint8_t	 src_sha[32];	/* the CSR file, or the old certificate */
 	uint8_t	 spki_sha[32];
+	uint8_t	 neg_sha[32];	/* the negated point's SPKI (EC, Ed25519) */
+	bool	 has_neg;
 	char	 device[KR_DEVICE_ID_MAX + 1];
+};
+
+/* A certificate left out of a renewal batch, and why. */
+struct kr_prov_skip {
+	char	serial[2 * 20 + 1];
+	char	reason[200];
 };
 
 struct kr_prov {
@@ -43,6 +52,10 @@ struct kr_prov {
 	size_t				 nnames;
 	char				 approvers[1024];
 	struct kr_media_plan		 plan;
+	struct kr_prov_skip		*skips;
+	size_t				 nskips;
+	size_t				 recorded;	/* from the failed one on,
+							   recorded, not written */
 };
 
 static bool
@@ -111,6 +124,11 @@ kr_prov_device_id(const struct kr_prov *pv, const char *label,
 		return kr_err_set(err, KR_EINPUT, "%s: its %s is not a device "
 		    "id: 1 to %d letters, digits, '.', '-' or '_', not "
 		    "starting with '.' or '-'", label, attr, KR_DEVICE_ID_MAX);
+	/* Its file would be the issuing CA's (FAT ignores case). */
+	if (strcasecmp(out, "bootstrap-ca") == 0)
+		return kr_err_set(err, KR_EINPUT, "%s: its %s %s is the name "
+		    "of the issuing CA's file beside the devices' (%s): it "
+		    "cannot name a device", label, attr, out, PROV_CA_FILE);
 	return KR_OK;
 }
 
@@ -208,13 +226,24 @@ kr_prov_seen_cb(const struct kr_cert_rec *c, void *arg)
 	return 1;
 }
 
+/*
+ * The key, and its negation (the same EC or Ed25519 secret answers for
+ * both), never certified here before.
+ */
 static int
-kr_prov_key_unused(struct kr_prov *pv, const char *label, const char *spki,
-    struct kr_err *err)
+kr_prov_key_unused(struct kr_prov *pv, const char *label,
+    struct kr_prov_item *it, struct kr_err *err)
 {
-	char	serial[41] = "";
-	int	ret;
+	const struct kr_cert_fields	*f = kr_issue_leaf_fields_get(pv->is);
+	char				 spki[65], neg[65], serial[41] = "";
+	int				 ret;
 
+	ret = kr_spki_negated_sha256(f->spki, f->spki_len, it->neg_sha, err);
+	if (ret != KR_OK && ret != KR_ENOENT)
+		return kr_err_prefix(err, "%s: ", label);
+	it->has_neg = ret == KR_OK;
+	kr_hex_encode(spki, it->spki_sha, 32);
+	kr_hex_encode(neg, it->neg_sha, 32);
 	if ((ret = kr_store_cert_by_spki(pv->app->store, spki,
 	    kr_prov_seen_cb, serial, err)) < 0)
 		return ret;
@@ -224,13 +253,22 @@ kr_prov_key_unused(struct kr_prov *pv, const char *label, const char *spki,
 		    "%s): a device key is never used by two units; the device "
 		    "must make a new key. Nothing was signed", label, spki,
 		    serial);
+	if (it->has_neg && (ret = kr_store_cert_by_spki(pv->app->store, neg,
+	    kr_prov_seen_cb, serial, err)) < 0)
+		return ret;
+	if (serial[0] != '\0')
+		return kr_err_set(err, KR_EREFUSED, "%s: its public key is the "
+		    "negation of the key of certificate %s (SHA-256 %s): the "
+		    "same private key, so the same device key; a device key is "
+		    "never used by two units; the device must make a new key. "
+		    "Nothing was signed", label, serial, neg);
 	return KR_OK;
 }
 
 static int
 kr_prov_dev_cb(const struct kr_prov_rec *r, void *arg)
 {
-	(void)snprintf(arg, 33, "%s", r->batch);
+	(void)snprintf(arg, 128, "%s (batch %s)", r->device_id, r->batch);
 	return 1;
 }
 
@@ -238,15 +276,16 @@ static int
 kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
     struct kr_err *err)
 {
-	char	batch[33] = "";
+	char	batch[128] = "";
 	int	ret;
 
+	/* Compared without case: FAT media do not tell SN1 from sn1. */
 	if ((ret = kr_store_prov_by_device(pv->app->store, id, kr_prov_dev_cb,
 	    batch, err)) < 0)
 		return ret;
 	if (batch[0] != '\0')
 		return kr_err_set(err, KR_EREFUSED, "%s: device %s was already "
-		    "provisioned (batch %s): renew its certificate with `keyrite "
+		    "provisioned as %s: renew its certificate with `keyrite "
 		    "cert renew` instead. Nothing was signed", label, id, batch);
 	return KR_OK;
 }
@@ -279,7 +318,7 @@ kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
 	    csr->subject.len, it->device, err)) == KR_OK &&
 	    (ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK &&
 	    (ret = kr_hex_decode(it->spki_sha, 32, r->spki_sha256)) == KR_OK &&
-	    (ret = kr_prov_key_unused(pv, path, r->spki_sha256, err)) == KR_OK)
+	    (ret = kr_prov_key_unused(pv, path, it, err)) == KR_OK)
 		ret = kr_prov_device_new(pv, path, it->device, err);
 	kr_csr_free(&csr);
 	return ret;
@@ -319,9 +358,40 @@ kr_prov_dev_cmp(const void *a, const void *b)
 {
 	const struct kr_prov_item	*x = *(const struct kr_prov_item *const *)a;
 	const struct kr_prov_item	*y = *(const struct kr_prov_item *const *)b;
-	int				 c = strcmp(x->device, y->device);
+	int				 c = strcasecmp(x->device, y->device);
 
 	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+static int
+kr_prov_spki_find(const void *key, const void *elem)
+{
+	const struct kr_prov_item	*y = *(const struct kr_prov_item *const *)elem;
+
+	return memcmp(key, y->spki_sha, 32);
+}
+
+/* No key whose negation (the same secret) is another's in the batch. */
+static int
+kr_prov_twins(struct kr_prov *pv, struct kr_prov_item **ix,
+    struct kr_err *err)
+{
+	struct kr_prov_item	**hit;
+	size_t			  i;
+
+	for (i = 0; i < pv->n; i++) {
+		if (!ix[i]->has_neg || (hit = bsearch(ix[i]->neg_sha, ix, pv->n,
+		    sizeof(*ix), kr_prov_spki_find)) == NULL)
+			continue;
+		return kr_err_set(err, KR_EREFUSED, "%s and %s carry the same "
+		    "device key: one public key is the other's negation, made "
+		    "by the same private key; a device key is never used by "
+		    "two units. Nothing was signed", strcmp(ix[i]->name,
+		    (*hit)->name) < 0 ? ix[i]->name : (*hit)->name,
+		    strcmp(ix[i]->name, (*hit)->name) < 0 ? (*hit)->name :
+		    ix[i]->name);
+	}
+	return KR_OK;
 }
 
 /* No key and no device twice in the batch (both named). */
@@ -344,12 +414,15 @@ kr_prov_twice(struct kr_prov *pv, struct kr_err *err)
 			    "same public key: a device key is never used by two "
 			    "units. Nothing was signed", ix[i - 1]->name,
 			    ix[i]->name);
+	if (ret == KR_OK)
+		ret = kr_prov_twins(pv, ix, err);
 	qsort(ix, pv->n, sizeof(*ix), kr_prov_dev_cmp);
 	for (i = 1; i < pv->n && ret == KR_OK; i++)
-		if (strcmp(ix[i - 1]->device, ix[i]->device) == 0)
+		if (strcasecmp(ix[i - 1]->device, ix[i]->device) == 0)
 			ret = kr_err_set(err, KR_EREFUSED, "%s and %s name the "
-			    "same device %s. Nothing was signed", ix[i - 1]->name,
-			    ix[i]->name, ix[i]->device);
+			    "same device %s (%s; case is not told apart, as on "
+			    "FAT media). Nothing was signed", ix[i - 1]->name,
+			    ix[i]->name, ix[i - 1]->device, ix[i]->device);
 	free(ix);
 	return ret;
 }
@@ -384,6 +457,23 @@ kr_prov_plan_ca(struct kr_prov *pv, struct kr_err *err)
 	return KR_OK;
 }
 
+static int
+kr_prov_skip(struct kr_prov *pv, const char *serial, const char *why,
+    struct kr_err *err)
+{
+	struct kr_prov_skip	*n;
+
+	if ((n = reallocarray(pv->skips, pv->nskips + 1, sizeof(*n))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	pv->skips = n;
+	n += pv->nskips++;
+	(void)snprintf(n->serial, sizeof(n->serial), "%s", serial);
+	/* `why` may be err's message: copied before err is cleared. */
+	(void)snprintf(n->reason, sizeof(n->reason), "%s", why);
+	kr_err_clear(err);
+	return KR_OK;
+}
+
 /* Renewals: this issuer's device certificates expiring within N days. */
 struct kr_prov_due {
 	struct kr_prov	*pv;
@@ -413,9 +503,15 @@ kr_prov_due_item(struct kr_prov_due *d, const struct kr_cert_rec *c)
 	if (ret == KR_OK)
 		(void)snprintf(it->device, sizeof(it->device), "%s",
 		    pr.device_id);
-	else if (ret == KR_ENOENT)
-		ret = kr_prov_device_id(pv, c->serial, c->subject_der,
-		    c->subject_der_len, it->device, d->err);
+	else if (ret == KR_ENOENT && (ret = kr_prov_device_id(pv,
+	    "the certificate", c->subject_der, c->subject_der_len, it->device,
+	    d->err)) != KR_OK) {
+		/* Left out and listed; the others are renewed. */
+		free(it->name);
+		memset(it, 0, sizeof(*it));
+		pv->n--;
+		ret = kr_prov_skip(pv, c->serial, d->err->msg, d->err);
+	}
 	return ret;
 }
 
@@ -424,6 +520,7 @@ kr_prov_due_cb(const struct kr_cert_rec *c, void *arg)
 {
 	struct kr_prov_due	*d = arg;
 	struct kr_rev_status	 rs;
+	char			 why[96];
 	int64_t			 next;
 	int			 ret;
 
@@ -440,7 +537,51 @@ kr_prov_due_cb(const struct kr_cert_rec *c, void *arg)
 		return ret;
 	if (rs.state != KR_REV_NONE)
 		return 0;
+	if ((ret = kr_renew_key_compromised(d->pv->app, c->spki_sha256,
+	    rs.serial, d->err)) == KR_EREFUSED) {
+		(void)snprintf(why, sizeof(why), "its key was revoked for "
+		    "keyCompromise in certificate %s", rs.serial);
+		return kr_prov_skip(d->pv, c->serial, why, d->err);
+	}
+	if (ret != KR_OK)
+		return ret;
 	return kr_prov_due_item(d, c);
+}
+
+/* Certificates naming one device are all left out, each listed. */
+static int
+kr_prov_due_twice(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_item	**ix;
+	char			  why[sizeof(pv->skips->reason)];
+	size_t			  i, j, k;
+	int			  ret = KR_OK;
+
+	if ((ix = calloc(pv->n, sizeof(*ix))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	for (i = 0; i < pv->n; i++)
+		ix[i] = &pv->items[i];
+	qsort(ix, pv->n, sizeof(*ix), kr_prov_dev_cmp);
+	for (i = 0; i < pv->n && ret == KR_OK; i = j) {
+		for (j = i + 1; j < pv->n && strcasecmp(ix[i]->device,
+		    ix[j]->device) == 0; j++)
+			;
+		for (k = i; j - i > 1 && k < j && ret == KR_OK; k++) {
+			(void)snprintf(why, sizeof(why), "%zu certificates in "
+			    "force name device %s: renew the one meant with "
+			    "`keyrite cert renew SERIAL`", j - i, ix[k]->device);
+			ret = kr_prov_skip(pv, ix[k]->name, why, err);
+			ix[k]->device[0] = '\0';
+		}
+	}
+	free(ix);
+	for (i = j = 0; i < pv->n; i++)
+		if (pv->items[i].device[0] != '\0')
+			pv->items[j++] = pv->items[i];
+		else
+			free(pv->items[i].name);
+	pv->n = j;
+	return ret;
 }
 
 static int
@@ -453,13 +594,8 @@ kr_prov_collect_due(struct kr_prov *pv, struct kr_err *err)
 	if ((ret = kr_store_cert_foreach(pv->app->store, kr_prov_due_cb, &d,
 	    err)) < 0)
 		return ret;
-	if (pv->n == 0)
-		return kr_err_set(err, KR_ENOENT, "no certificate of key '%s' "
-		    "under profile '%s' expires within %u days (expired, "
-		    "revoked, held and already renewed ones are not renewed): "
-		    "nothing to do", kr_issue_issuer(pv->is)->name,
-		    kr_issue_profile(pv->is)->name, pv->req->renew_within_days);
-	return KR_OK;
+	/* Nothing to renew is no failure: the command says so, exit 0. */
+	return pv->n > 1 ? kr_prov_due_twice(pv, err) : KR_OK;
 }
 
 static int
@@ -481,36 +617,66 @@ kr_prov_collect(struct kr_prov *pv, struct kr_err *err)
 	return ret;
 }
 
+/* One line of the batch digest: its fields, space separated, hashed. */
+static void
+kr_prov_line(struct kr_hash *h, const char *const *f, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			kr_hash_update(h, " ", 1);
+		kr_hash_update(h, f[i], strlen(f[i]));
+	}
+	kr_hash_update(h, "\n", 1);
+}
+
+#define KR_PROV_LINE(h, ...) do {					\
+	const char *const kr_f_[] = { __VA_ARGS__ };			\
+	kr_prov_line((h), kr_f_, sizeof(kr_f_) / sizeof(kr_f_[0]));	\
+} while (0)
+
 /*
  * What the custodians approve (docs/provisioning.md): the SHA-256 of
- * these lines, one per device after the batch's own.
+ * these lines, one per device after the batch's own (each field hashed
+ * as it is, never cut short).
  */
 static int
 kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 {
 	const struct kr_key_rec	*k = kr_issue_issuer(pv->is);
+	const struct kr_profile	*p = kr_issue_profile(pv->is);
 	struct kr_hash		 h;
-	char			 line[512], a[65], b[65], id[33];
+	char			 a[65], b[65], id[33], days[16], psha[65];
 	size_t			 i;
 
 	if (kr_hash_init(&h, KR_HASH_SHA256) != KR_OK)
 		return kr_err_set(err, KR_ECRYPTO, "cannot hash the batch");
 	kr_hex_encode(id, k->id, KR_STORE_ID_BYTES);
-	(void)snprintf(line, sizeof(line), "keyrite-provision-batch-v1\n"
-	    "batch %s\nevent %s\nissuer %s %s\nprofile %s\ndays %u\n"
-	    "bootstrap_ca %s\noperator %s\nline %s\n", pv->res->batch,
-	    kr_prov_event(pv), id, k->name, kr_issue_profile(pv->is)->name,
-	    pv->req->days, pv->ca_sha, pv->req->operator,
-	    pv->req->line != NULL ? pv->req->line : "");
-	kr_hash_update(&h, line, strlen(line));
+	kr_hex_encode(psha, p->sha256, sizeof(p->sha256));
+	(void)snprintf(days, sizeof(days), "%u", pv->req->days != 0 ?
+	    pv->req->days : p->default_days);
+	KR_PROV_LINE(&h, "keyrite-provision-batch-v2");
+	KR_PROV_LINE(&h, "batch", pv->res->batch);
+	KR_PROV_LINE(&h, "event", kr_prov_event(pv));
+	KR_PROV_LINE(&h, "issuer", id, k->name);
+	KR_PROV_LINE(&h, "profile", p->name);
+	KR_PROV_LINE(&h, "profile_sha256", psha);
+	KR_PROV_LINE(&h, "days", days);
+	KR_PROV_LINE(&h, "accept_warnings", pv->req->accept_warnings ? "1" :
+	    "0");
+	KR_PROV_LINE(&h, "bootstrap_ca", pv->ca_sha);
+	KR_PROV_LINE(&h, "operator", pv->req->operator);
+	KR_PROV_LINE(&h, "line", pv->req->line != NULL ? pv->req->line : "");
 	for (i = 0; i < pv->n; i++) {
 		kr_hex_encode(a, pv->items[i].src_sha, 32);
 		kr_hex_encode(b, pv->items[i].spki_sha, 32);
-		(void)snprintf(line, sizeof(line), "device %s %s %s %s %s\n",
-		    pv->items[i].device, kr_prov_renewing(pv) ? "renews" :
-		    "csr", pv->items[i].name, a, b);
-		kr_hash_update(&h, line, strlen(line));
+		KR_PROV_LINE(&h, "device", pv->items[i].device,
+		    kr_prov_renewing(pv) ? "renews" : "csr", pv->items[i].name,
+		    a, b);
 	}
+	for (i = 0; i < pv->nskips; i++)
+		KR_PROV_LINE(&h, "not_renewed", pv->skips[i].serial);
 	kr_hash_final(&h, pv->batch_dig);
 	kr_hex_encode(pv->res->batch_sha256, pv->batch_dig, 32);
 	return KR_OK;
@@ -531,6 +697,8 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    kr_issue_issuer(pv->is)->name, pv->res->batch);
 	kr_preview_text(&pw, "profile", "%s, %u days", p->name,
 	    pv->req->days != 0 ? pv->req->days : p->default_days);
+	kr_preview_text(&pw, "lint warnings", "%s", pv->req->accept_warnings ?
+	    "accepted (--accept-warnings)" : "refused");
 	kr_preview_text(&pw, "operator", "%s", pv->req->operator);
 	kr_preview_text(&pw, "line", "%s", pv->req->line != NULL ?
 	    pv->req->line : "(none)");
@@ -541,8 +709,12 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	if (pv->n > PROV_PREVIEW_DEVICES)
 		kr_preview_text(&pw, "device", "... and %zu more (each in the "
 		    "batch digest)", pv->n - PROV_PREVIEW_DEVICES);
+	for (i = 0; i < pv->nskips; i++)
+		kr_preview_text(&pw, "not renewed", "%s: %s",
+		    pv->skips[i].serial, pv->skips[i].reason);
 	kr_preview_hash(&pw, "batch SHA-256", pv->batch_dig, 32);
-	ret = kr_preview_confirm(src, &pw, !pv->req->dry_run, err);
+	ret = kr_preview_confirm(src, &pw, !pv->req->dry_run && pv->n > 0,
+	    err);
 	kr_preview_free(&pw);
 	return ret;
 }
@@ -694,14 +866,17 @@ kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
 		if ((ret = kr_prov_rows(pv, it, r, &pr, err)) != KR_OK ||
 		    (ret = kr_store_commit(pv->app->store, err)) != KR_OK)
 			kr_store_rollback(pv->app->store);
-		else if ((ret = kr_prov_write(pv, it, &yaml, err)) != KR_OK)
+		else if ((ret = kr_prov_write(pv, it, &yaml, err)) != KR_OK) {
+			pv->recorded = 1;
 			ret = kr_out_failed(err, "device %s: certificate %s was "
 			    "signed and recorded but its files were not all "
 			    "written. `keyrite -C %s provision show %s` shows its "
-			    "record; `keyrite -C %s cert show %s --out FILE --der` "
+			    "record (DEVICE.yaml's SHA-256 is recorded there); "
+			    "`keyrite -C %s cert show %s --out %s/%s.crt --der` "
 			    "writes the certificate again.", it->device,
 			    r->serial, pv->app->dir, it->device, pv->app->dir,
-			    r->serial);
+			    r->serial, pv->req->out_dir, it->device);
+		}
 		kr_signals_release(&sig);
 	}
 	kr_buf_free(&yaml);
@@ -799,6 +974,37 @@ kr_prov_write_ca(struct kr_prov *pv, struct kr_err *err)
 	    KR_FILE_NOREPLACE, err);
 }
 
+/* A device failed half way: which, what is done, and how to go on. */
+static void
+kr_prov_failed(struct kr_prov *pv, struct kr_err *err)
+{
+	const struct kr_prov_item	*it = &pv->items[pv->res->done];
+	size_t				 done = pv->res->done + pv->recorded;
+	char				 next[640], cause[KR_ERR_MSG_MAX];
+
+	(void)snprintf(pv->res->failed, sizeof(pv->res->failed), "%s",
+	    it->device);
+	if (kr_prov_renewing(pv))
+		(void)snprintf(next, sizeof(next), "run the same renewal batch "
+		    "again for the rest (the certificates renewed are no longer "
+		    "due)");
+	else if (done == 0)
+		(void)snprintf(next, sizeof(next), "no CSR is done: once the "
+		    "cause is fixed, run the same command again");
+	else
+		(void)snprintf(next, sizeof(next), "the CSRs %s to %s (in "
+		    "file-name order) are done: move them out of %s, then run "
+		    "the same command again for the rest", pv->items[0].name,
+		    pv->items[done - 1].name, pv->req->csr_dir);
+	(void)snprintf(cause, sizeof(cause), "%s", err->msg);
+	(void)kr_err_set(err, err->code, "device %s (%zu of %zu, %s) %s; the "
+	    "%zu before it are signed, recorded and written; to go on, %s. "
+	    "What happened: %s", it->device, pv->res->done + 1, pv->n,
+	    it->name, pv->recorded ? "was signed and recorded but its files "
+	    "were not all written" : "failed and was not recorded",
+	    pv->res->done, next, cause);
+}
+
 static int
 kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
     struct kr_err *err)
@@ -818,21 +1024,18 @@ kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
 		return ret;
 	kr_quorum_approvers(pv->res->quorum, pv->names, &pv->nnames,
 	    pv->approvers, sizeof(pv->approvers));
-	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) == KR_OK)
-		ret = kr_prov_write_ca(pv, err);
+	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) ==
+	    KR_OK && (ret = kr_prov_write_ca(pv, err)) != KR_OK)
+		(void)kr_err_prefix(err, "%s was not written, so no device was "
+		    "signed or recorded; once the output folder takes it, run "
+		    "the same command again: ", PROV_CA_FILE);
 	for (i = 0; i < pv->n && ret == KR_OK; i++)
 		if ((ret = kr_prov_one(pv, s, &pv->items[i], err)) == KR_OK)
 			pv->res->done++;
 	/* The unlocked key is wiped when the batch ends. */
 	kr_signer_free(&s);
-	if (ret != KR_OK && pv->res->done < pv->n) {
-		(void)snprintf(pv->res->failed, sizeof(pv->res->failed), "%s",
-		    pv->items[pv->res->done].device);
-		(void)kr_err_prefix(err, "device %s (%zu of %zu, %s) failed; "
-		    "the %zu before it are signed, recorded and written: ",
-		    pv->res->failed, pv->res->done + 1, pv->n,
-		    pv->items[pv->res->done].name, pv->res->done);
-	}
+	if (ret != KR_OK && i > 0)
+		kr_prov_failed(pv, err);
 	return ret;
 }
 
@@ -866,14 +1069,19 @@ kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    (ret = kr_issue_open(pv->app, pv->req->issuer_key,
 	    pv->req->profile != NULL ? pv->req->profile : "device",
 	    pv->req->days, &pv->is, err)) != KR_OK ||
+	    (ret = kr_issue_accept_warnings(pv->is,
+	    pv->req->accept_warnings)) != KR_OK ||
 	    (ret = kr_media_plan_init(&pv->plan, pv->app->dir, err)) != KR_OK ||
+	    (ret = kr_media_plan_distinct(&pv->plan, err)) != KR_OK ||
 	    (ret = kr_media_plan_dir(&pv->plan, pv->req->out_dir,
 	    "the output folder", err)) != KR_OK ||
 	    (ret = kr_prov_collect(pv, err)) != KR_OK)
 		return ret;
 	pv->res->total = pv->n;
+	pv->res->skipped = pv->nskips;
 	if ((ret = kr_prov_digest(pv, err)) != KR_OK ||
-	    (ret = kr_prov_confirm(pv, src, err)) != KR_OK || pv->req->dry_run)
+	    (ret = kr_prov_confirm(pv, src, err)) != KR_OK || pv->req->dry_run ||
+	    pv->n == 0)
 		return ret;
 	return kr_prov_sign_all(pv, src, err);
 }
@@ -896,6 +1104,8 @@ kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
 	for (i = 0; i < pv.n; i++)
 		free(pv.items[i].name);
 	free(pv.items);
+	free(pv.skips);
+	kr_media_plan_free(&pv.plan);
 	kr_issue_close(&pv.is);
 	return ret;
 }

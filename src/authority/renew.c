@@ -93,6 +93,52 @@ kr_renew_find(struct kr_renew *rn, struct kr_err *err)
 	    &rn->issuer, err);
 }
 
+/* A certificate for the same key revoked as keyCompromise, if any. */
+struct kr_renew_kc {
+	struct kr_appliance	*app;
+	struct kr_err		*err;
+	char			 serial[2 * 20 + 1];
+	int			 ret;
+};
+
+static int
+kr_renew_kc_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_renew_kc	*kc = arg;
+	struct kr_rev_status	 rs;
+
+	if ((kc->ret = kr_authority_cert_status(kc->app, c, &rs, kc->err)) !=
+	    KR_OK)
+		return 1;
+	if (rs.state != KR_REV_REVOKED || rs.reason != KR_REASON_KEY_COMPROMISE)
+		return 0;
+	(void)snprintf(kc->serial, sizeof(kc->serial), "%s", c->serial);
+	return 1;
+}
+
+/*
+ * A key revoked for keyCompromise in any certificate (of any issuer) is
+ * never certified again, by renewal of another of its certificates either.
+ */
+int
+kr_renew_key_compromised(struct kr_appliance *app, const char *spki_sha256,
+    char *serial, struct kr_err *err)
+{
+	struct kr_renew_kc	kc;
+	int			ret;
+
+	memset(&kc, 0, sizeof(kc));
+	kc.app = app;
+	kc.err = err;
+	if ((ret = kr_store_cert_by_spki(app->store, spki_sha256,
+	    kr_renew_kc_cb, &kc, err)) < 0)
+		return ret;
+	if (kc.ret != KR_OK)
+		return kc.ret;
+	(void)snprintf(serial, 2 * 20 + 1, "%s", kc.serial);
+	return kc.serial[0] != '\0' ? KR_EREFUSED : KR_OK;
+}
+
 /* Only a device's certificate in force, and only once. */
 static int
 kr_renew_check(struct kr_renew *rn, struct kr_err *err)
@@ -122,12 +168,39 @@ kr_renew_check(struct kr_renew *rn, struct kr_err *err)
 		    "revoked or held certificate is not renewed", c->serial,
 		    st);
 	}
+	if ((ret = kr_renew_key_compromised(rn->app, c->spki_sha256, st,
+	    err)) == KR_EREFUSED)
+		return kr_err_set(err, KR_EREFUSED, "the key of certificate %s "
+		    "(SHA-256 %s) was revoked for keyCompromise in certificate "
+		    "%s: a compromised key is never certified again; the device "
+		    "must make a new key and be provisioned again", c->serial,
+		    c->spki_sha256, st);
+	if (ret != KR_OK)
+		return ret;
 	ret = kr_store_renewal_of(rn->app->store, c->id, &next, err);
 	if (ret == KR_OK)
 		return kr_err_set(err, KR_EREFUSED, "certificate %s was already "
 		    "renewed (certificate id %lld): renew the newest one",
 		    c->serial, (long long)next);
 	return ret == KR_ENOENT ? KR_OK : ret;
+}
+
+/* Only certificates naming a device under their profile's device_id. */
+static int
+kr_renew_device(struct kr_renew *rn, const struct kr_leaf *lf,
+    struct kr_err *err)
+{
+	const struct kr_profile	*p = kr_issue_profile(rn->is);
+	char			 id[KR_DEVICE_ID_MAX + 1];
+
+	if (kr_dn_value(lf->subject, lf->subject_len, p->device_id, id,
+	    sizeof(id)) != KR_OK)
+		return kr_err_set(err, KR_EREFUSED, "certificate %s names no "
+		    "device: its subject has no single %s (profile '%s', "
+		    "device_id); only device certificates are renewed, others "
+		    "are issued again with `cert issue`", rn->old.serial,
+		    p->device_id, p->name);
+	return KR_OK;
 }
 
 static void
@@ -146,6 +219,9 @@ kr_renew_preview(struct kr_renew *rn, struct kr_preview *pv)
 	kr_preview_text(pv, "not after", "%s", r->not_after);
 	kr_preview_text(pv, "profile", "%s", rn->old.profile);
 	kr_preview_text(pv, "key SHA-256", "%s (the same key)", r->spki_sha256);
+	kr_preview_text(pv, "lint", "%zu warning%s%s", r->lint.warnings,
+	    r->lint.warnings == 1 ? "" : "s", r->lint.warnings == 0 ? "" :
+	    " (accepted with --accept-warnings)");
 	kr_preview_text(pv, "TBS SHA-256", "%s", r->tbs_sha256);
 }
 
@@ -213,11 +289,13 @@ kr_renew_run(struct kr_renew *rn, const struct kr_passphrase_source *src,
 	    (ret = kr_renew_check(rn, err)) != KR_OK ||
 	    (ret = kr_issue_open(rn->app, rn->issuer.name, rn->old.profile,
 	    rn->req->days, &rn->is, err)) != KR_OK ||
-	    (ret = kr_cert_parse(rn->old.serial, rn->old.der, rn->old.der_len,
+	    (ret = kr_issue_accept_warnings(rn->is, rn->req->accept_warnings)) !=
+	    KR_OK || (ret = kr_cert_parse(rn->old.serial, rn->old.der, rn->old.der_len,
 	    &c, err)) != KR_OK)
 		goto out;
 	kr_renew_leaf(c, rn->old.serial, &lf);
-	if ((ret = kr_issue_leaf(rn->is, &lf, &r, err)) != KR_OK)
+	if ((ret = kr_renew_device(rn, &lf, err)) != KR_OK ||
+	    (ret = kr_issue_leaf(rn->is, &lf, &r, err)) != KR_OK)
 		goto out;
 	*rn->res = *r;
 	if ((ret = kr_out_check(rn->app, KR_ART_CERTIFICATE, rn->req->out_path,

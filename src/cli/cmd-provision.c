@@ -22,6 +22,7 @@ static const struct cmd_opt cmd_prov_options[] = {
 	CMD_ROW_STR("line", struct kr_prov_req, line),
 	CMD_ROW_UINT("days", struct kr_prov_req, days, 1, 36500),
 	CMD_ROW_FLAG("dry-run", struct kr_prov_req, dry_run),
+	CMD_ROW_FLAG("accept-warnings", struct kr_prov_req, accept_warnings),
 	CMD_ROW_END
 };
 
@@ -48,7 +49,14 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if (res.batch_sha256[0] != '\0')
 		cmd_printf(ctx, "batch:         %s\nbatch SHA-256: %s\n",
 		    res.batch, res.batch_sha256);
-	if (req->dry_run && ret == KR_OK)
+	if (ret == KR_OK && res.total == 0)
+		cmd_printf(ctx, "Nothing to renew: no certificate of key '%s' "
+		    "under profile '%s' to renew within %u days (expired, "
+		    "revoked, held and already renewed ones are not renewed%s).\n",
+		    req->issuer_key, req->profile != NULL ? req->profile :
+		    "device", req->renew_within_days, res.skipped > 0 ?
+		    "; the ones left out are listed above" : "");
+	else if (req->dry_run && ret == KR_OK)
 		cmd_printf(ctx, "Dry run: %zu device%s checked; nothing was "
 		    "signed or recorded.\n", res.total, res.total == 1 ? "" :
 		    "s");
@@ -70,7 +78,7 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	.name = "provision batch",
 	.usage = "--issuer-key NAME [--profile device] (--csr-dir DIR | "
 	    "--renew-within-days N) --out-dir DIR --operator TEXT [--line TEXT] "
-	    "[--days N] [--dry-run] --share FILE... [--passphrase-fd N] [--yes]",
+	    "[--days N] [--dry-run] [--accept-warnings] --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "certify a folder of device CSRs (or renew expiring device "
 	    "certificates) with one quorum unlock",
 	.help = "  --issuer-key NAME    the issuing CA key (purpose ca)\n"
@@ -89,6 +97,9 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "  --days N             validity (default: the profile's)\n"
 	    "  --dry-run            check the whole batch and show it; sign "
 	    "nothing\n"
+	    "  --accept-warnings  sign despite lint warnings (each device's\n"
+	    "                       are checked before the quorum; in the\n"
+	    "                       batch digest)\n"
 	    "  --share FILE         a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N    one passphrase line per --share, in order\n"
 	    "  --yes                do not ask `Proceed? [y/N]` at a terminal\n",
@@ -105,31 +116,24 @@ struct cmd_prov_view {
 	size_t		 n;
 };
 
-static void
+static int
 cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r)
 {
-	struct kr_json	 j;
-	const char	*text;
-	char		 when[KR_TIME_STR_BYTES], until[KR_TIME_STR_BYTES];
+	struct kr_json	j;
 
-	kr_time_format(r->created, when);
-	kr_time_format(r->not_after, until);
 	kr_json_begin(&j);
 	kr_json_str(&j, "device_id", r->device_id);
 	kr_json_str(&j, "serial", r->serial);
 	kr_json_str(&j, "identity_cert_sha256", r->identity_sha256);
 	kr_json_str(&j, "bootstrap_ca_sha256", r->bootstrap_sha256);
 	kr_json_str(&j, "record_sha256", r->record_sha256);
-	kr_json_str(&j, "date", when);
-	kr_json_str(&j, "not_after", until);
+	cmd_json_time(&j, "date", r->created);
+	cmd_json_time(&j, "not_after", r->not_after);
 	kr_json_str(&j, "operator", r->operator);
 	kr_json_str(&j, "line", r->line);
 	kr_json_str(&j, "batch", r->batch);
 	kr_json_str(&j, "renews", r->renews);
-	text = kr_json_end(&j);
-	cmd_printf(v->ctx, "%s%s\n", v->n++ == 0 ? "[" : ",", text != NULL ?
-	    text : "{}");
-	kr_json_free(&j);
+	return cmd_json_list_item(v->ctx, &v->n, &j);
 }
 
 static int
@@ -139,10 +143,8 @@ cmd_prov_row(const struct kr_prov_rec *r, void *arg)
 	char			 when[KR_TIME_STR_BYTES];
 	char			 until[KR_TIME_STR_BYTES];
 
-	if (v->json) {
-		cmd_prov_json(v, r);
-		return 0;
-	}
+	if (v->json)
+		return cmd_prov_json(v, r);
 	kr_time_format(r->created, when);
 	kr_time_format(r->not_after, until);
 	if (v->n++ == 0)
@@ -153,11 +155,20 @@ cmd_prov_row(const struct kr_prov_rec *r, void *arg)
 	return 0;
 }
 
-static void
-cmd_prov_end(struct cmd_prov_view *v)
+/* The records one reader gives, as a table or one JSON document. */
+static int
+cmd_prov_view(struct cmd_prov_view *v, int (*rd)(struct kr_store *,
+    const char *, kr_prov_cb *, void *, struct kr_err *), const char *key)
 {
+	int	ret;
+
 	if (v->json)
-		cmd_printf(v->ctx, "%s]\n", v->n == 0 ? "[" : "");
+		cmd_json_list_begin(v->ctx, "keyrite-provision-list", "records");
+	ret = rd(kr_appliance_store(v->ctx->app), key, cmd_prov_row, v,
+	    &v->ctx->err);
+	if (v->json && ret == KR_OK)
+		cmd_json_list_end(v->ctx, v->n);
+	return ret;
 }
 
 struct cmd_prov_list_opts {
@@ -181,10 +192,9 @@ cmd_prov_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if (o->batch == NULL)
 		return cmd_usage_error(ctx, "give --batch ID (`provision batch` "
 		    "prints it)");
-	if ((ret = kr_store_prov_by_batch(kr_appliance_store(ctx->app),
-	    o->batch, cmd_prov_row, &v, &ctx->err)) != KR_OK)
+	if ((ret = cmd_prov_view(&v, kr_store_prov_by_batch, o->batch)) !=
+	    KR_OK)
 		return ret;
-	cmd_prov_end(&v);
 	if (v.n == 0 && !o->json)
 		return kr_err_set(&ctx->err, KR_ENOENT, "no device was "
 		    "provisioned in batch %s", o->batch);
@@ -196,31 +206,26 @@ const struct cmd_entry cmd_provision_list_entry = {
 	.usage = "--batch ID [--json]",
 	.summary = "list the devices of a provisioning batch",
 	.help = "  --batch ID   the batch id `provision batch` printed\n"
-	    "  --json       one JSON array of records, for scripts\n",
+	    "  --json       one JSON document, a record an object "
+	    "(docs/formats.md)\n",
 	.flags = CMD_STATE | CMD_NOARGS,
 	.opts = cmd_prov_list_options,
 	.opts_size = sizeof(struct cmd_prov_list_opts),
 	.exec = cmd_prov_list_exec,
 };
 
-static const struct cmd_opt cmd_prov_show_options[] = {
-	CMD_ROW_FLAG("json", struct cmd_prov_list_opts, json),
-	CMD_ROW_END
-};
-
 static int
 cmd_prov_show_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	struct cmd_prov_list_opts	*o = opts;
-	struct cmd_prov_view		 v = { ctx, o->json, 0 };
-	int				 ret;
+	struct cmd_json_opts	*o = opts;
+	struct cmd_prov_view	 v = { ctx, o->json, 0 };
+	int			 ret;
 
 	if (argc != 1)
 		return cmd_usage_error(ctx, "give one device id");
-	if ((ret = kr_store_prov_by_device(kr_appliance_store(ctx->app),
-	    argv[0], cmd_prov_row, &v, &ctx->err)) != KR_OK)
+	if ((ret = cmd_prov_view(&v, kr_store_prov_by_device, argv[0])) !=
+	    KR_OK)
 		return ret;
-	cmd_prov_end(&v);
 	if (v.n == 0 && !o->json)
 		return kr_err_set(&ctx->err, KR_ENOENT, "device %s was never "
 		    "provisioned here", argv[0]);
@@ -231,10 +236,12 @@ const struct cmd_entry cmd_provision_show_entry = {
 	.name = "provision show",
 	.usage = "DEVICE_ID [--json]",
 	.summary = "show a device's provisioning records (and renewals)",
-	.help = "  DEVICE_ID    the device id (the subject's serialNumber or CN)\n"
-	    "  --json       one JSON array of records, for scripts\n",
+	.help = "  DEVICE_ID    the device id (the subject's serialNumber or CN;\n"
+	    "               case is not told apart)\n"
+	    "  --json       one JSON document, a record an object "
+	    "(docs/formats.md)\n",
 	.flags = CMD_STATE,
-	.opts = cmd_prov_show_options,
-	.opts_size = sizeof(struct cmd_prov_list_opts),
+	.opts = cmd_json_options,
+	.opts_size = sizeof(struct cmd_json_opts),
 	.exec = cmd_prov_show_exec,
 };

@@ -12,6 +12,7 @@ static const struct cmd_opt cmd_renew_options[] = {
 	CMD_ROW_UINT("days", struct kr_renew_req, days, 1, 36500),
 	CMD_ROW_STR("out", struct kr_renew_req, out_path),
 	CMD_ROW_FLAG("der", struct kr_renew_req, der),
+	CMD_ROW_FLAG("accept-warnings", struct kr_renew_req, accept_warnings),
 	CMD_ROW_END
 };
 
@@ -48,7 +49,7 @@ cmd_renew_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 const struct cmd_entry cmd_cert_renew_entry = {
 	.name = "cert renew",
 	.usage = "SERIAL [--issuer-key NAME] [--days N] --out FILE [--der] "
-	    "--share FILE... [--passphrase-fd N] [--yes]",
+	    "[--accept-warnings] --share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "reissue a device certificate for the same key, before it "
 	    "expires",
 	.help = "  SERIAL             the certificate to renew (hex, as openssl "
@@ -58,6 +59,7 @@ const struct cmd_entry cmd_cert_renew_entry = {
 	    "its max_days)\n"
 	    "  --out FILE         where the new certificate is written (PEM; "
 	    "--der)\n"
+	    "  --accept-warnings  sign despite lint warnings (shown first)\n"
 	    "  --share FILE       a custodian's share of the issuing key, once "
 	    "per custodian\n"
 	    "  --passphrase-fd N  one passphrase line per --share, in order\n"

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include <mbedtls/bignum.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/rsa.h>
 #include <sodium.h>
@@ -207,4 +208,48 @@ kr_spki_fingerprint(const uint8_t *der, size_t len, char *out)
 		return;
 	}
 	kr_hex_encode(out, md, sizeof(md));
+}
+
+/*
+ * The same secret answers for a second public key: an EC secret d for
+ * -Q = (x, p - y) (as n - d), an Ed25519 scalar a for -A (the encoded
+ * point with the sign bit of its last byte flipped).  The SHA-256 of that
+ * key's SubjectPublicKeyInfo, so a check for a key certified before finds
+ * its negation too.  RSA keys have none here (KR_ENOENT).
+ */
+int
+kr_spki_negated_sha256(const uint8_t *der, size_t len, uint8_t *out,
+    struct kr_err *err)
+{
+	struct kr_pubkey	 key;
+	mbedtls_ecp_keypair	*ec;
+	uint8_t			 buf[KR_SPKI_MAX_BYTES];
+	int			 n, ret;
+
+	if ((ret = kr_pubkey_load(&key, der, len, err)) != KR_OK)
+		goto out;
+	if (key.info.type == KR_PK_RSA) {
+		ret = KR_ENOENT;
+		goto out;
+	}
+	if (key.info.type == KR_PK_ED25519) {
+		memcpy(buf, der, len);
+		buf[len - 1] ^= 0x80;
+		ret = kr_hash(KR_HASH_SHA256, buf, len, out);
+		goto out;
+	}
+	ec = mbedtls_pk_ec(key.pk);
+	n = mbedtls_mpi_sub_mpi(&ec->Q.Y, &ec->grp.P, &ec->Q.Y);
+	if (n == 0)
+		n = mbedtls_pk_write_pubkey_der(&key.pk, buf, sizeof(buf));
+	if (n <= 0)
+		ret = kr_err_set(err, KR_ECRYPTO, "public key: cannot negate "
+		    "the EC point (Mbed TLS error -0x%04x)", (unsigned)-n);
+	else
+		ret = kr_hash(KR_HASH_SHA256, buf + sizeof(buf) - (size_t)n,
+		    (size_t)n, out);
+out:
+	kr_pubkey_free(&key);
+	sodium_memzero(buf, sizeof(buf));
+	return ret;
 }

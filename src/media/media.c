@@ -110,6 +110,95 @@ kr_media_plan_init(struct kr_media_plan *p, const char *statedir,
 	return KR_OK;
 }
 
+#define KR_MEDIA_SEEN_FIRST	256
+
+int
+kr_media_plan_distinct(struct kr_media_plan *p, struct kr_err *err)
+{
+	if (p->seen.slot != NULL)
+		return KR_OK;
+	if ((p->seen.slot = calloc(KR_MEDIA_SEEN_FIRST,
+	    sizeof(*p->seen.slot))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	p->seen.cap = KR_MEDIA_SEEN_FIRST;
+	return KR_OK;
+}
+
+void
+kr_media_plan_free(struct kr_media_plan *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->seen.cap; i++)
+		free(p->seen.slot[i]);
+	free(p->seen.slot);
+	memset(&p->seen, 0, sizeof(p->seen));
+}
+
+/* FNV-1a of the path, letters folded to lower case. */
+static size_t
+kr_media_seen_slot(char *const *slot, size_t cap, const char *folded)
+{
+	const unsigned char	*c;
+	uint64_t		 h = 14695981039346656037ULL;
+	size_t			 i;
+
+	for (c = (const unsigned char *)folded; *c != '\0'; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	for (i = (size_t)h & (cap - 1); slot[i] != NULL &&
+	    strcmp(slot[i], folded) != 0; i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
+
+static int
+kr_media_seen_grow(struct kr_media_plan *p, struct kr_err *err)
+{
+	char	**old = p->seen.slot, **n;
+	size_t	  i, cap = p->seen.cap * 2;
+
+	if ((n = calloc(cap, sizeof(*n))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	for (i = 0; i < p->seen.cap; i++)
+		if (old[i] != NULL)
+			n[kr_media_seen_slot(n, cap, old[i])] = old[i];
+	free(old);
+	p->seen.slot = n;
+	p->seen.cap = cap;
+	return KR_OK;
+}
+
+/* A path planned twice, apart from case, is refused (one file on FAT). */
+static int
+kr_media_seen_add(struct kr_media_plan *p, const char *path,
+    const char *full, struct kr_err *err)
+{
+	char	*f, *c;
+	size_t	 i;
+	int	 ret;
+
+	if (p->seen.slot == NULL)
+		return KR_OK;
+	if (2 * (p->seen.n + 1) > p->seen.cap &&
+	    (ret = kr_media_seen_grow(p, err)) != KR_OK)
+		return ret;
+	if ((f = strdup(full)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	for (c = f; *c != '\0'; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	i = kr_media_seen_slot(p->seen.slot, p->seen.cap, f);
+	if (p->seen.slot[i] != NULL) {
+		free(f);
+		return kr_err_set(err, KR_EINPUT, "%s: another output of this "
+		    "operation has the same name apart from case, one file on "
+		    "FAT media: give the outputs distinct names", path);
+	}
+	p->seen.slot[i] = f;
+	p->seen.n++;
+	return KR_OK;
+}
+
 /* `real` (resolved) is the state folder or lies inside it. */
 static bool
 kr_media_inside(const struct kr_media_plan *p, const char *real)
@@ -281,6 +370,8 @@ kr_media_plan_add(struct kr_media_plan *p, enum kr_artifact type,
 		ret = kr_media_refuse_inside(p, "the output", path, full, err);
 		goto out;
 	}
+	if ((ret = kr_media_seen_add(p, path, full, err)) != KR_OK)
+		goto out;
 	if (kr_path_exists(path)) {
 		ret = kr_err_set(err, KR_EEXIST, "%s already exists: keyrite "
 		    "will not overwrite it", path);

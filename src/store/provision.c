@@ -120,7 +120,8 @@ int
 kr_store_prov_by_device(struct kr_store *st, const char *device_id,
     kr_prov_cb *cb, void *arg, struct kr_err *err)
 {
-	return store_prov_rows(st, "p.device_id", device_id, cb, arg, err);
+	return store_prov_rows(st, "p.device_id COLLATE NOCASE", device_id,
+	    cb, arg, err);
 }
 
 int

@@ -418,6 +418,16 @@ static const char store_schema_v11[] =
 	"  created INTEGER NOT NULL CHECK (typeof(created) = 'integer'));"
 	"PRAGMA user_version = 11;";
 
+/*
+ * Version 12: device ids looked up without regard to case (FAT media,
+ * where device files are written, do not tell SN1 from sn1).
+ */
+static const char store_schema_v12[] =
+	"DROP INDEX provisioning_device;"
+	"CREATE INDEX provisioning_device ON provisioning"
+	"  (device_id COLLATE NOCASE);"
+	"PRAGMA user_version = 12;";
+
 static const char *const store_migrations[] = {
 	NULL,			/* 0: the empty file kr_store_create makes */
 	store_schema_v1,
@@ -431,6 +441,7 @@ static const char *const store_migrations[] = {
 	store_schema_v9,
 	store_schema_v10,
 	store_schema_v11,
+	store_schema_v12,
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

@@ -31,6 +31,28 @@ cert_serial_der() {
 	openssl x509 -inform DER -in "$1" -noout -serial | cut -d= -f2
 }
 lower() { echo "$1" | tr 'A-F' 'a-f'; }
+# negcsr KEY OUT SERIALNUMBER: a CSR for -Q = (x, p - y), the other public
+# key of KEY's P-256 secret d (private key n - d), by python3's cryptography.
+negcsr() {
+	python3 - "$@" <<'EOF'
+import sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+p = 2**256 - 2**224 + 2**192 + 2**96 - 1
+n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+k = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+neg = ec.derive_private_key(n - k.private_numbers().private_value,
+    ec.SECP256R1())
+a, b = k.public_key().public_numbers(), neg.public_key().public_numbers()
+assert a.x == b.x and a.y + b.y == p
+name = x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, sys.argv[3])])
+req = x509.CertificateSigningRequestBuilder().subject_name(name).sign(neg,
+    hashes.SHA256())
+open(sys.argv[2], "wb").write(req.public_bytes(serialization.Encoding.PEM))
+EOF
+}
 mkdir -p "$T/keys" "$T/csr" "$T/devs"
 export T
 seq -f '%04g' 1 "$N" | xargs -P 2 -I{} sh -c 'openssl req -new -newkey ec \
@@ -107,15 +129,26 @@ run -C "$S" audit verify
 run -C "$S" provision list --batch "$B1" --json
 if [ "$rc" -eq 0 ] && python3 -c '
 import json, sys
-recs = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[1]))
+assert doc["format"] == "keyrite-provision-list" and doc["version"] == 1
+recs = doc["records"]
 assert len(recs) == int(sys.argv[2]), len(recs)
+assert all(r["date"].endswith("Z") and r["not_after"].endswith("Z")
+    for r in recs)
 assert recs[0]["device_id"] == "SN0001"
 assert all(r["operator"] == "Ana Ops" and r["line"] == "L3" for r in recs)
 assert len({r["serial"] for r in recs}) == len(recs)
 ' "$T/out" "$N" && run -C "$S" provision show SN0002 --json &&
-    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]));
-assert r[0]["device_id"] == "SN0002"' "$T/out"; then
-	ok "TEST-KEY-443: provision list --json and show --json parse with python3"
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
+assert d["format"] == "keyrite-provision-list"
+assert d["records"][0]["device_id"] == "SN0002"' "$T/out" &&
+    run -C "$S" provision show sn0002 --json &&
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
+assert [r["device_id"] for r in d["records"]] == ["SN0002"]' "$T/out" &&
+    run -C "$S" provision show NOSUCH --json &&
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
+assert d["records"] == []' "$T/out"; then
+	ok "TEST-KEY-443: provision list --json and show --json (keyrite-provision-list; show without case) parse with python3"
 else
 	fail "TEST-KEY-443: --json output (exit $rc)"
 fi
@@ -148,6 +181,28 @@ unasked issuing provision batch --issuer-key issuing --operator op \
 refused 1 "TEST-KEY-445: one device id in two CSRs of a batch is refused" \
     "twin-a.csr and twin-c.csr" "same device NEW2"
 rm "$T/csr2/twin-c.csr"
+csr "$T/csr2" twin-d "/serialNumber=new2"
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 1 "TEST-KEY-445: device ids differing only in case (FAT) are one device" \
+    "twin-a.csr and twin-d.csr" "same device NEW2"
+rm "$T/csr2/twin-d.csr"
+
+# --- TEST-KEY-456: the negated key (the same secret) is the same key -------
+# -Q = (x, p - y) is another valid public key for a P-256 secret d (as
+# n - d): a CSR for it is refused against the records and within a batch.
+negcsr "$T/keys/d0013.key" "$T/csr2/neg.csr" NEG1
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 1 "TEST-KEY-456: a CSR for the negation of a certified device key is refused" \
+    "neg.csr" "negation" "$(lower "$(cert_serial_der "$T/devs/SN0013.crt")")"
+rm "$T/csr2/neg.csr"
+negcsr "$T/keys/twin-a.key" "$T/csr2/twin-n.csr" NEG2
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 1 "TEST-KEY-456: a key and its negation in one batch are refused" \
+    "twin-a.csr and twin-n.csr" "negation"
+rm "$T/csr2/twin-n.csr"
 
 # --- TEST-KEY-446: bad CSRs refused before the quorum, named ----------------
 csr "$T/csr2" noid "/CN=no-serial"
@@ -180,6 +235,18 @@ unasked issuing provision batch --issuer-key issuing --operator op \
 refused 1 "TEST-KEY-446: a device provisioned before is refused" \
     "again2.csr" "SN0003 was already provisioned"
 rm "$T/csr2/again2.csr"
+csr "$T/csr2" again3 "/serialNumber=sn0004"
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 1 "TEST-KEY-446: a device provisioned before, in another case, is refused" \
+    "again3.csr" "sn0004 was already provisioned as SN0004"
+rm "$T/csr2/again3.csr"
+csr "$T/csr2" caname "/serialNumber=Bootstrap-CA"
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
+refused 2 "TEST-KEY-446: the device id bootstrap-ca (any case) is reserved" \
+    "caname.csr" "bootstrap-ca.crt"
+rm "$T/csr2/caname.csr"
 
 # --- TEST-KEY-447: the batch of the others goes through ---------------------
 provision --csr-dir "$T/csr2" --out-dir "$T/devs2" --days 1
@@ -261,6 +328,59 @@ run -C "$S" audit verify
     ok "TEST-KEY-452: audit verify accepts every batch's approvals" ||
     fail "TEST-KEY-452: audit verify after renewals (exit $rc)"
 
+# --- TEST-KEY-457: one odd certificate does not stop a renewal batch -------
+# Under profile device, expiring within 2 days: one naming no device
+# (CN only), two naming one device DUP1, and one for the key of KC1.
+mkdir -p "$T/csr5" "$T/devs5"
+csr "$T/csr5" plain "/CN=plain"
+csr "$T/csr5" dup-a "/serialNumber=DUP1"
+csr "$T/csr5" dup-b "/serialNumber=dup1"
+csr "$T/csr5" kc "/serialNumber=KC1"
+csr "$T/csr5" ok1 "/serialNumber=OK1"
+for f in plain dup-a dup-b kc ok1; do
+	issue issuing cert issue --issuer-key issuing --profile device \
+	    --csr "$T/csr5/$f.csr" --days 1 --out "$T/csr5/$f.pem"
+	[ "$rc" -eq 0 ] || fail "cert issue $f: $(cat "$T/err")"
+done
+openssl req -new -key "$T/keys/kc.key" -subj "/serialNumber=KC2" \
+    -out "$T/csr5/kc2.csr"
+issue issuing cert issue --issuer-key issuing --profile device \
+    --csr "$T/csr5/kc2.csr" --days 1 --out "$T/csr5/kc2.pem"
+[ "$rc" -eq 0 ] || fail "cert issue kc2: $(cat "$T/err")"
+run -C "$S" revoke --issuer-key issuing --serial \
+    "$(cert_serial "$T/csr5/kc.pem")" --reason keyCompromise
+[ "$rc" -eq 0 ] || fail "revoke kc: $(cat "$T/err")"
+provision --renew-within-days 2 --out-dir "$T/devs5"
+if [ "$rc" -eq 0 ] && [ -f "$T/devs5/OK1.crt" ] &&
+    [ "$(ls "$T/devs5" | grep -c '\.crt$')" -eq 2 ] &&
+    grep -qi "not renewed.*$(lower "$(cert_serial "$T/csr5/plain.pem")"): the certificate: its subject has no serialNumber" "$T/out" &&
+    grep -qi "not renewed.*$(lower "$(cert_serial "$T/csr5/dup-a.pem")").*2 certificates in force name device" "$T/out" &&
+    grep -qi "not renewed.*$(lower "$(cert_serial "$T/csr5/dup-b.pem")").*2 certificates" "$T/out" &&
+    grep -qi "not renewed.*$(lower "$(cert_serial "$T/csr5/kc2.pem")").*keyCompromise in certificate $(lower "$(cert_serial "$T/csr5/kc.pem")")" "$T/out" &&
+    openssl verify -CAfile "$T/root.pem" -untrusted "$T/int.pem" \
+    "$T/csr5/ok1.pem" >/dev/null; then
+	ok "TEST-KEY-457: the renewal batch renews OK1 and lists the certificates it left out (no device id, one device twice, a compromised key) by serial and reason"
+else
+	fail "TEST-KEY-457: renewal batch with odd certificates (exit $rc): $(cat "$T/err")"
+fi
+before=$(state_snapshot "$S/keyrite.db" "$S")
+provision --renew-within-days 2 --out-dir "$T/devs5"
+[ "$rc" -eq 0 ] && grep -q "Nothing to renew" "$T/out" &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
+    ok "TEST-KEY-457: nothing left to renew: said, exit 0, nothing recorded" ||
+    fail "TEST-KEY-457: nothing to renew (exit $rc): $(cat "$T/err")"
+
+# --- TEST-KEY-458: cert renew: a compromised key, a certificate of no device
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked issuing cert renew "$(cert_serial "$T/csr5/kc2.pem")" \
+    --out "$T/kc2-new.pem" --yes
+refused 1 "TEST-KEY-458: cert renew of a certificate whose key was revoked for keyCompromise in another is refused" \
+    "keyCompromise" "$(lower "$(cert_serial "$T/csr5/kc.pem")")"
+unasked issuing cert renew "$(cert_serial "$T/csr5/plain.pem")" \
+    --out "$T/plain-new.pem" --yes
+refused 1 "TEST-KEY-458: cert renew of a certificate naming no device is refused" \
+    "names no device" "serialNumber"
+
 # --- TEST-KEY-454: the reuse check rests on records the chain proves -------
 # A certificate row deleted behind keyrite's back (to let its key be
 # certified again) stops the batch before anything is asked.
@@ -289,4 +409,146 @@ run -C "$S" audit export --out "$T/bundle"
     "$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM provisioning")" ] &&
     ok "TEST-KEY-455: audit export carries provisioning and renewals; both verifiers accept it" ||
     fail "TEST-KEY-455: audit bundle with provisioning records (exit $rc)"
+# --- TEST-KEY-459: device certificates carry the profile's CDP and AIA -----
+# A folder made with --crl-url and --ocsp-url: a provisioned device's
+# certificate and its renewal name them, and openssl checks both against
+# the published CRLs of the root and the issuing CA (-crl_check_all).
+S_REAL=$S S="$T/urls"
+mkdir -p "$T/pol"
+sed -e 's/^name: device$/name: nosubject/' \
+    -e 's/^subject_from_request: .*/subject_from_request: []/' \
+    "$SRCDIR/policy/device.yaml" > "$T/pol/nosubject.yaml"
+sed -e 's/^name: device$/name: longdev/' -e 's/^max_days: .*/max_days: 400/' \
+    "$SRCDIR/policy/device.yaml" > "$T/pol/longdev.yaml"
+"$KEYRITE" -C "$S" init --kdf-profile test --policy-dir "$T/pol" \
+    --crl-url 'http://crl.example/{issuer}.crl' \
+    --ocsp-url 'http://ocsp.example/' >/dev/null
+gen_ca "$S" uroot p256 ca && gen_ca "$S" uiss p256 ca || fail "keys (urls)"
+issue uroot cert root --key uroot --profile root --subject "CN=URL Root" \
+    --out "$T/uroot.pem"
+issue uroot cert issue --issuer-key uroot --subject-key uiss \
+    --profile intermediate --subject "CN=URL Issuing" --out "$T/uiss.pem"
+[ "$rc" -eq 0 ] || fail "issuing CA (urls): $(cat "$T/err")"
+mkdir -p "$T/csr6" "$T/devs6"
+csr "$T/csr6" u1 "/serialNumber=URL1"
+issue uiss provision batch --issuer-key uiss --operator op \
+    --csr-dir "$T/csr6" --out-dir "$T/devs6" --yes
+[ "$rc" -eq 0 ] || fail "provision (urls): $(cat "$T/err")"
+openssl x509 -inform DER -in "$T/devs6/URL1.crt" -out "$T/url1.pem"
+# TEST-KEY-440: the batch digest, recomputed by python3 from the files as
+# docs/provisioning.md says (a 200-byte CSR file name, a 128-byte
+# operator, a 64-byte line: more than 512 bytes before the devices).
+long=$(printf 'c%.0s' $(seq 1 196)).csr
+op=$(printf 'o%.0s' $(seq 1 128))
+ln=$(printf 'l%.0s' $(seq 1 64))
+mv "$T/csr6/u1.csr" "$T/u1.csr"
+csr "$T/csr6" u3 "/serialNumber=URL3"
+mv "$T/csr6/u3.csr" "$T/csr6/$long"
+issue uiss provision batch --issuer-key uiss --operator "$op" \
+    --line "$ln" --csr-dir "$T/csr6" --out-dir "$T/devs6" --yes
+[ "$rc" -eq 0 ] || fail "provision (digest): $(cat "$T/err")"
+bid=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
+bsha=$(sed -n 's/^batch SHA-256: *\([0-9a-f]*\)$/\1/p' "$T/out")
+kid=$(sqlite3 "$S/keyrite.db" "SELECT lower(hex(id)) FROM keys WHERE name = 'uiss'")
+spki=$(openssl req -in "$T/csr6/$long" -noout -pubkey |
+    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+mv "$T/csr6/$long" "$T/long.csr"
+if python3 - "$bid" "$kid" "$S/policy/device.yaml" "$T/devs6/bootstrap-ca.crt" \
+    "$op" "$T/long.csr" "$long" "$spki" "$bsha" "$ln" <<'EOF'
+import hashlib, sys
+bid, kid, prof, ca, op, csr, name, spki, want, ln = sys.argv[1:]
+h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+text = ("keyrite-provision-batch-v2\nbatch %s\nevent provision.device\n"
+    "issuer %s uiss\nprofile device\nprofile_sha256 %s\ndays 30\n"
+    "accept_warnings 0\nbootstrap_ca %s\noperator %s\nline %s\n"
+    "device URL3 csr %s %s %s\n") % (bid, kid, h(prof), h(ca), op, ln,
+    name, h(csr), spki)
+assert len(text.split("device ")[0]) > 512
+assert hashlib.sha256(text.encode()).hexdigest() == want, want
+EOF
+then
+	ok "TEST-KEY-440: python3 recomputes the approved batch digest from the documented lines (long file name and operator)"
+else
+	fail "TEST-KEY-440: the batch digest differs from the documented lines"
+fi
+issue uiss cert renew "$(cert_serial "$T/url1.pem")" --out "$T/url1-new.pem" \
+    --yes
+[ "$rc" -eq 0 ] || fail "cert renew (urls): $(cat "$T/err")"
+issue uroot crl publish --issuer-key uroot --out "$T/uroot.crl"
+issue uiss crl publish --issuer-key uiss --out "$T/uiss.crl"
+for c in uroot uiss; do
+	openssl crl -inform DER -in "$T/$c.crl" -out "$T/$c.crl.pem" 2>/dev/null ||
+	    cp "$T/$c.crl" "$T/$c.crl.pem"
+done
+good=1
+for f in "$T/url1.pem" "$T/url1-new.pem"; do
+	openssl verify -crl_check_all -CAfile "$T/uroot.pem" -untrusted \
+	    "$T/uiss.pem" -CRLfile "$T/uroot.crl.pem" -CRLfile \
+	    "$T/uiss.crl.pem" "$f" >/dev/null 2>&1 || good=0
+	openssl x509 -in "$f" -noout -ext \
+	    crlDistributionPoints,authorityInfoAccess > "$T/ext" 2>&1
+	grep -q 'URI:http://crl.example/uiss.crl' "$T/ext" &&
+	    grep -q 'OCSP - URI:http://ocsp.example/' "$T/ext" || good=0
+done
+[ "$good" -eq 1 ] &&
+    ok "TEST-KEY-459: a provisioned certificate and its renewal carry the CDP and OCSP URL and pass openssl verify -crl_check_all" ||
+    fail "TEST-KEY-459: CDP/AIA on device certificates: $(cat "$T/ext")"
+# TEST-KEY-447: a lint warning (a clientAuth leaf over 398 days) stops a
+# batch and a renewal unless --accept-warnings is given, which is in the
+# batch digest and shown.
+mkdir -p "$T/csr8" "$T/devs8"
+csr "$T/csr8" w1 "/serialNumber=WARN1"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked uiss provision batch --issuer-key uiss --profile longdev --days 399 \
+    --operator op --csr-dir "$T/csr8" --out-dir "$T/devs8" --yes
+refused 1 "TEST-KEY-447: a lint warning stops the batch before the quorum, naming --accept-warnings" \
+    "w1.csr" "w_validity_long_tls_leaf" "--accept-warnings"
+issue uiss provision batch --issuer-key uiss --profile longdev --days 399 \
+    --operator op --csr-dir "$T/csr8" --out-dir "$T/devs8" --accept-warnings \
+    --yes
+openssl x509 -inform DER -in "$T/devs8/WARN1.crt" -out "$T/warn1.pem"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked uiss cert renew "$(cert_serial "$T/warn1.pem")" --days 399 \
+    --out "$T/warn1-new.pem" --yes
+refused 1 "TEST-KEY-447: a lint warning stops cert renew, naming --accept-warnings" \
+    "w_validity_long_tls_leaf" "--accept-warnings"
+issue uiss cert renew "$(cert_serial "$T/warn1.pem")" --days 399 \
+    --out "$T/warn1-new.pem" --accept-warnings --yes
+[ "$rc" -eq 0 ] && grep -q "accepted with --accept-warnings" "$T/out" &&
+    openssl verify -CAfile "$T/uroot.pem" -untrusted "$T/uiss.pem" \
+    "$T/warn1.pem" "$T/warn1-new.pem" >/dev/null &&
+    ok "TEST-KEY-447: --accept-warnings signs the batch and the renewal (openssl verifies both), the preview says so" ||
+    fail "TEST-KEY-447: --accept-warnings (exit $rc): $(cat "$T/err")"
+# TEST-KEY-440: a device failing half way (a trigger makes the second
+# record fail) is named with what is done and how to go on; moving the
+# done CSRs out and running the command again finishes the batch.
+mkdir -p "$T/csr9" "$T/devs9" "$T/done9"
+for i in 1 2 3; do csr "$T/csr9" "f$i" "/serialNumber=HALF$i"; done
+sqlite3 "$S/keyrite.db" "CREATE TRIGGER fixc_half BEFORE INSERT ON
+    provisioning WHEN NEW.device_id = 'HALF2' BEGIN SELECT RAISE(ABORT,
+    'disk full (test)'); END"
+issue uiss provision batch --issuer-key uiss --operator op \
+    --csr-dir "$T/csr9" --out-dir "$T/devs9" --yes
+half_rc=$rc
+grep -q "device HALF2 (2 of 3, f2.csr) failed and was not recorded; the 1 before it are signed, recorded and written; to go on, the CSRs f1.csr to f1.csr (in file-name order) are done: move them out of $T/csr9, then run the same command again for the rest. What happened: .*disk full (test)" "$T/err" &&
+    half_msg=1 || half_msg=0
+sqlite3 "$S/keyrite.db" "DROP TRIGGER fixc_half"
+mv "$T/csr9/f1.csr" "$T/done9/"
+issue uiss provision batch --issuer-key uiss --operator op \
+    --csr-dir "$T/csr9" --out-dir "$T/devs9" --yes
+if [ "$half_rc" -ne 0 ] && [ "$half_msg" -eq 1 ] && [ "$rc" -eq 0 ] &&
+    [ "$(ls "$T/devs9" | grep -c '^HALF[123]\.crt$')" -eq 3 ]; then
+	ok "TEST-KEY-440: a device failing half way is named with the CSRs done and how to go on; the rest then go through"
+else
+	fail "TEST-KEY-440: half-way failure (exit $half_rc, then $rc): $(cat "$T/err")"
+fi
+# A leaf profile that takes no subject from a request certifies no device.
+mkdir -p "$T/devs7"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+csr "$T/csr6" u2 "/serialNumber=URL2"
+unasked uiss provision batch --issuer-key uiss --profile nosubject \
+    --operator op --csr-dir "$T/csr6" --out-dir "$T/devs7" --yes
+refused 1 "TEST-KEY-446: a profile whose subject_from_request is empty certifies no device from its CSR" \
+    "u2.csr" "subject_from_request"
+S=$S_REAL
 finish

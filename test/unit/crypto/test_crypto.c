@@ -12,6 +12,8 @@
 
 #include <check.h>
 #include "crypto_int.h"
+#include <mbedtls/ecp.h>
+#include <keyrite/der.h>
 #include <sodium.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -741,6 +743,57 @@ START_TEST(test_spki_misc)
 }
 END_TEST
 
+/*
+ * The negated key's SPKI hash: Ed25519 -A made as (L - a)B, EC -Q as
+ * (n - d)G, each by scalar multiplication (not by the sign bit or p - y
+ * that kr_spki_negated_sha256 uses).
+ */
+START_TEST(test_spki_negated)
+{
+	static const uint8_t	 pre[] = KR_ED25519_SPKI_PREFIX;
+	uint8_t			 a[32], na[32], spki[44], want[32], got[32];
+	uint8_t			 buf[KR_SPKI_MAX_BYTES];
+	mbedtls_pk_context	 pk;
+	mbedtls_ecp_keypair	*ec;
+	mbedtls_mpi		 nd;
+	struct kr_err		 err;
+	int			 n;
+
+	crypto_core_ed25519_scalar_random(a);
+	crypto_core_ed25519_scalar_negate(na, a);
+	memcpy(spki, pre, sizeof(pre));
+	ck_assert_int_eq(crypto_scalarmult_ed25519_base_noclamp(spki + 12,
+	    na), 0);
+	ck_assert_int_eq(kr_hash(KR_HASH_SHA256, spki, 44, want), KR_OK);
+	ck_assert_int_eq(crypto_scalarmult_ed25519_base_noclamp(spki + 12, a),
+	    0);
+	ck_assert_int_eq(kr_spki_negated_sha256(spki, 44, got, &err), KR_OK);
+	ck_assert_mem_eq(got, want, 32);
+
+	mbedtls_pk_init(&pk);
+	mbedtls_mpi_init(&nd);
+	ck_assert_int_eq(mbedtls_pk_setup(&pk,
+	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
+	ec = mbedtls_pk_ec(pk);
+	ck_assert_int_eq(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, ec,
+	    kr_mbedtls_rng, NULL), 0);
+	n = mbedtls_pk_write_pubkey_der(&pk, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(kr_spki_negated_sha256(buf + sizeof(buf) - n,
+	    (size_t)n, got, &err), KR_OK);
+	ck_assert_int_eq(mbedtls_mpi_sub_mpi(&nd, &ec->grp.N, &ec->d), 0);
+	ck_assert_int_eq(mbedtls_ecp_mul(&ec->grp, &ec->Q, &nd, &ec->grp.G,
+	    kr_mbedtls_rng, NULL), 0);
+	n = mbedtls_pk_write_pubkey_der(&pk, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(kr_hash(KR_HASH_SHA256, buf + sizeof(buf) - n,
+	    (size_t)n, want), KR_OK);
+	ck_assert_mem_eq(got, want, 32);
+	mbedtls_mpi_free(&nd);
+	mbedtls_pk_free(&pk);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------
  * ECDSA encodings
  */
@@ -1297,6 +1350,7 @@ crypto_suite(void)
 	tcase_add_loop_test(tc, test_spki_bad, 0,
 	    (int)(sizeof(spki_bad) / sizeof(spki_bad[0])));
 	tcase_add_test(tc, test_spki_misc);
+	tcase_add_test(tc, test_spki_negated);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ecdsa");

@@ -3,6 +3,8 @@
  * The output plan of media/: state folder (through symbolic links),
  * missing and non-folder parents, existing files, the allow-list, room
  * counted across the outputs of one plan, and the PEM bound.
+ * TEST-KEY-445, the unit half: a distinct plan refuses a path twice
+ * apart from case.
  *
  * The streaming writer (stream.c): a private key block split across
  * pieces at every position is refused before its piece is written; abort
@@ -115,6 +117,32 @@ START_TEST(test_plan_folder)
 	ck_assert_int_eq(add("out/..", 10), KR_EUSAGE);
 	ck_assert_int_eq(kr_media_plan_add(&plan, (enum kr_artifact)99,
 	    file, 10, &err), KR_EINTERNAL);
+}
+END_TEST
+
+/*
+ * A distinct plan refuses a path it holds, apart from case (FAT), through
+ * its table growing past its first 256 slots; a plain plan does not.
+ */
+START_TEST(test_plan_distinct)
+{
+	char	rel[64];
+	int	i;
+
+	ck_assert_int_eq(add("out/SN1.crt", 10), KR_OK);
+	ck_assert_int_eq(add("out/SN1.crt", 10), KR_OK);
+	ck_assert_int_eq(kr_media_plan_distinct(&plan, &err), KR_OK);
+	for (i = 0; i < 600; i++) {
+		(void)snprintf(rel, sizeof(rel), "out/Dev%d.crt", i);
+		ck_assert_int_eq(add(rel, 10), KR_OK);
+	}
+	ck_assert_int_eq(add("out/dev599.CRT", 10), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "dev599.CRT"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "apart from case"));
+	ck_assert_int_eq(add("out/../out/DEV0.crt", 10), KR_EINPUT);
+	ck_assert_int_eq(add("out/dev600.crt", 10), KR_OK);
+	kr_media_plan_free(&plan);
+	ck_assert_int_eq(add("out/dev0.crt", 10), KR_OK);
 }
 END_TEST
 
@@ -1010,6 +1038,7 @@ main(void)
 	tcase_add_test(tc, test_plan_inside);
 	tcase_add_test(tc, test_plan_folder);
 	tcase_add_test(tc, test_plan_room);
+	tcase_add_test(tc, test_plan_distinct);
 	tcase_add_test(tc, test_pem_bound);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stream");

@@ -223,8 +223,8 @@ START_TEST(test_open_refuses_foreign)
 END_TEST
 
 /* One past what this keyrite understands. */
-#define NEWER_VERSION	"12"
-_Static_assert(KR_STORE_SCHEMA_VERSION == 11, "raise NEWER_VERSION with the schema");
+#define NEWER_VERSION	"13"
+_Static_assert(KR_STORE_SCHEMA_VERSION == 12, "raise NEWER_VERSION with the schema");
 
 START_TEST(test_open_refuses_newer)
 {
