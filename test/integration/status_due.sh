@@ -240,7 +240,7 @@ run -C "$S" audit verify
 
 # TEST-KEY-411: a renewed certificate is no longer due, its renewal is.
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$T/d.key" -subj "/CN=device 9" -out "$T/d.csr" 2>/dev/null
+    -keyout "$T/d.key" -subj "/CN=device 9/serialNumber=dev-9" -out "$T/d.csr" 2>/dev/null
 issue sub cert issue --issuer-key sub --csr "$T/d.csr" --profile device --days 40 \
     --out "$T/dev.pem"
 [ "$rc" -eq 0 ] || fail "device: $(cat "$T/err")"
