@@ -290,6 +290,27 @@ kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
 	return KR_OK;
 }
 
+
+/* A device's CSR file: its path, its bytes and their SHA-256. */
+static int
+kr_prov_csr_read(struct kr_prov *pv, const struct kr_prov_item *it,
+    char path[KR_MEDIA_PATH_MAX], uint8_t **data, size_t *len,
+    uint8_t dig[32], struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_prov_path(pv->req->csr_dir, it->name, "", path,
+	    KR_MEDIA_PATH_MAX, err)) != KR_OK ||
+	    (ret = kr_file_read(path, KR_CSR_MAX, false, data, len,
+	    err)) != KR_OK)
+		return ret;
+	if ((ret = kr_hash(KR_HASH_SHA256, *data, *len, dig)) != KR_OK) {
+		free(*data);
+		*data = NULL;
+		return kr_err_set(err, ret, "cannot hash %s", path);
+	}
+	return KR_OK;
+}
 /* One CSR: read, signature, device id, key, lint, outputs. */
 static int
 kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
@@ -303,13 +324,10 @@ kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
 	size_t				 len;
 	int				 ret;
 
-	if ((ret = kr_prov_path(pv->req->csr_dir, it->name, "", path,
-	    sizeof(path), err)) != KR_OK ||
-	    (ret = kr_file_read(path, KR_CSR_MAX, false, &data, &len,
+	if ((ret = kr_prov_csr_read(pv, it, path, &data, &len, it->src_sha,
 	    err)) != KR_OK)
 		return ret;
-	if ((ret = kr_hash(KR_HASH_SHA256, data, len, it->src_sha)) == KR_OK)
-		ret = kr_csr_parse(path, data, len, &csr, err);
+	ret = kr_csr_parse(path, data, len, &csr, err);
 	free(data);
 	if (ret != KR_OK)
 		return ret;
@@ -893,13 +911,10 @@ kr_prov_csr_again(struct kr_prov *pv, const struct kr_prov_item *it,
 	size_t	 len;
 	int	 ret;
 
-	if ((ret = kr_prov_path(pv->req->csr_dir, it->name, "", path,
-	    sizeof(path), err)) != KR_OK ||
-	    (ret = kr_file_read(path, KR_CSR_MAX, false, &data, &len,
+	if ((ret = kr_prov_csr_read(pv, it, path, &data, &len, dig,
 	    err)) != KR_OK)
 		return ret;
-	if (kr_hash(KR_HASH_SHA256, data, len, dig) != KR_OK ||
-	    memcmp(dig, it->src_sha, 32) != 0)
+	if (memcmp(dig, it->src_sha, 32) != 0)
 		ret = kr_err_set(err, KR_EREFUSED, "%s changed after the batch "
 		    "was approved: it was not signed", path);
 	else
