@@ -21,6 +21,12 @@
 #define PROV_CERT_BOUND		8192
 #define PROV_RECORD_BOUND	2048
 #define PROV_PREVIEW_DEVICES	20
+/*
+ * Devices recorded in one transaction and released together (their
+ * files made durable by one writeback, their folder synced once): two
+ * open files each while the group is written.
+ */
+#define PROV_GROUP		128
 
 struct kr_prov_item {
 	char	*name;		/* the CSR's file name, or the old serial */
@@ -43,6 +49,7 @@ struct kr_prov {
 	size_t				 nnames;
 	char				 approvers[1024];
 	struct kr_media_plan		 plan;
+	struct kr_media_group		*group;
 };
 
 static bool
@@ -638,6 +645,7 @@ kr_prov_rows(struct kr_prov *pv, const struct kr_prov_item *it,
 	return kr_prov_audit(pv, it, r, pr, err);
 }
 
+/* A device's two files, written with no name into the batch's group. */
 static int
 kr_prov_write(struct kr_prov *pv, const struct kr_prov_item *it,
     const struct kr_buf *yaml, struct kr_err *err)
@@ -650,24 +658,46 @@ kr_prov_write(struct kr_prov *pv, const struct kr_prov_item *it,
 	kr_issue_leaf_cert(pv->is, &der, &len);
 	if ((ret = kr_prov_path(pv->req->out_dir, it->device, ".crt", path,
 	    sizeof(path), err)) != KR_OK ||
-	    (ret = kr_media_write(KR_ART_CERTIFICATE, path, der, len,
-	    KR_FILE_NOREPLACE, err)) != KR_OK ||
+	    (ret = kr_media_group_add(pv->group, KR_ART_CERTIFICATE, path, der,
+	    len, err)) != KR_OK ||
 	    (ret = kr_prov_path(pv->req->out_dir, it->device, ".yaml", path,
 	    sizeof(path), err)) != KR_OK)
 		return ret;
-	return kr_media_write(KR_ART_PROV_RECORD, path, yaml->p, yaml->len,
-	    KR_FILE_NOREPLACE, err);
+	return kr_media_group_add(pv->group, KR_ART_PROV_RECORD, path, yaml->p,
+	    yaml->len, err);
 }
 
-/* Record first, then release; a crash between leaves it unreleased. */
+static void
+kr_prov_rec_fill(const struct kr_prov *pv, const struct kr_prov_item *it,
+    const struct kr_issue_result *r, const uint8_t *dig,
+    struct kr_prov_rec *pr)
+{
+	kr_hex_encode(pr->record_sha256, dig, 32);
+	(void)snprintf(pr->device_id, sizeof(pr->device_id), "%s", it->device);
+	(void)snprintf(pr->identity_sha256, sizeof(pr->identity_sha256), "%s",
+	    r->cert_sha256);
+	(void)snprintf(pr->bootstrap_sha256, sizeof(pr->bootstrap_sha256), "%s",
+	    pv->ca_sha);
+	(void)snprintf(pr->operator, sizeof(pr->operator), "%s",
+	    pv->req->operator);
+	(void)snprintf(pr->line, sizeof(pr->line), "%s", pv->req->line != NULL ?
+	    pv->req->line : "");
+	(void)snprintf(pr->batch, sizeof(pr->batch), "%s", pv->res->batch);
+}
+
+/*
+ * The device's files written with no name, then its rows in the group's
+ * open transaction (after a mark: a failure undoes this device only).
+ * Its files get their names after the group's commit (kr_prov_group).
+ */
 static int
 kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
     const struct kr_issue_result *r, struct kr_err *err)
 {
 	struct kr_prov_rec	pr;
-	struct kr_sigmask	sig;
 	struct kr_buf		yaml;
 	uint8_t			dig[32];
+	size_t			files = kr_media_group_count(pv->group);
 	int			ret;
 
 	memset(&pr, 0, sizeof(pr));
@@ -678,32 +708,15 @@ kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
 		kr_buf_free(&yaml);
 		return ret == KR_OK ? ret : kr_err_set(err, ret, "cannot hash");
 	}
-	kr_hex_encode(pr.record_sha256, dig, sizeof(dig));
-	(void)snprintf(pr.device_id, sizeof(pr.device_id), "%s", it->device);
-	(void)snprintf(pr.identity_sha256, sizeof(pr.identity_sha256), "%s",
-	    r->cert_sha256);
-	(void)snprintf(pr.bootstrap_sha256, sizeof(pr.bootstrap_sha256), "%s",
-	    pv->ca_sha);
-	(void)snprintf(pr.operator, sizeof(pr.operator), "%s",
-	    pv->req->operator);
-	(void)snprintf(pr.line, sizeof(pr.line), "%s", pv->req->line != NULL ?
-	    pv->req->line : "");
-	(void)snprintf(pr.batch, sizeof(pr.batch), "%s", pv->res->batch);
-	if ((ret = kr_store_begin(pv->app->store, err)) == KR_OK) {
-		kr_signals_hold(&sig);
+	kr_prov_rec_fill(pv, it, r, dig, &pr);
+	if ((ret = kr_prov_write(pv, it, &yaml, err)) == KR_OK &&
+	    (ret = kr_store_mark(pv->app->store, err)) == KR_OK) {
 		if ((ret = kr_prov_rows(pv, it, r, &pr, err)) != KR_OK ||
-		    (ret = kr_store_commit(pv->app->store, err)) != KR_OK)
-			kr_store_rollback(pv->app->store);
-		else if ((ret = kr_prov_write(pv, it, &yaml, err)) != KR_OK)
-			ret = kr_out_failed(err, "device %s: certificate %s was "
-			    "signed and recorded but its files were not all "
-			    "written. `keyrite -C %s provision show %s` shows its "
-			    "record; `keyrite -C %s cert show %s --out FILE --der` "
-			    "writes the certificate again.", it->device,
-			    r->serial, pv->app->dir, it->device, pv->app->dir,
-			    r->serial);
-		kr_signals_release(&sig);
+		    (ret = kr_store_mark_keep(pv->app->store, err)) != KR_OK)
+			kr_store_mark_undo(pv->app->store);
 	}
+	if (ret != KR_OK)
+		kr_media_group_drop(pv->group, files);
 	kr_buf_free(&yaml);
 	return ret;
 }
@@ -799,20 +812,77 @@ kr_prov_write_ca(struct kr_prov *pv, struct kr_err *err)
 	    KR_FILE_NOREPLACE, err);
 }
 
+/* After the commit: devices recorded whose files have no name yet. */
+static int
+kr_prov_unreleased(struct kr_prov *pv, size_t left, struct kr_err *err)
+{
+	const struct kr_prov_item	*it = &pv->items[pv->res->done];
+
+	return kr_out_failed(err, "device %s was signed and recorded but its "
+	    "files were not all written%s%zu%s. `keyrite -C %s provision list "
+	    "--batch %s` lists the batch's records and `keyrite -C %s "
+	    "provision show DEVICE` each one's certificate serial; `keyrite -C "
+	    "%s cert show SERIAL --out FILE --der` writes a certificate "
+	    "again.", it->device, left > 1 ? " (nor those of the " : "",
+	    left - 1, left > 1 ? " devices after it in its group, recorded "
+	    "too)" : "", pv->app->dir, pv->res->batch, pv->app->dir,
+	    pv->app->dir);
+}
+
+/*
+ * Devices from res->done up to `end`, recorded in one transaction and
+ * released together: record first, then release.  A device that fails
+ * is undone alone; the ones before it are committed, then named.  A
+ * crash before the names leaves them recorded and unreleased.
+ */
+static int
+kr_prov_group(struct kr_prov *pv, struct kr_signer *s, size_t end,
+    struct kr_err *err)
+{
+	struct kr_sigmask	sig;
+	struct kr_err		e2;
+	size_t			k = pv->res->done, named = 0;
+	int			ret, r2;
+
+	if ((ret = kr_store_begin(pv->app->store, err)) != KR_OK)
+		return ret;
+	kr_signals_hold(&sig);
+	while (k < end && (ret = kr_prov_one(pv, s, &pv->items[k], err)) ==
+	    KR_OK)
+		k++;
+	kr_err_clear(&e2);
+	if (k == pv->res->done)
+		kr_store_rollback(pv->app->store);
+	else if ((r2 = kr_store_commit(pv->app->store, &e2)) != KR_OK) {
+		kr_media_group_drop(pv->group, 0);
+		*err = e2;
+		ret = r2;
+	} else if ((r2 = kr_media_group_release(pv->group,
+	    2 * (k - pv->res->done), &named, &e2)) != KR_OK) {
+		pv->res->done += named / 2;
+		*err = e2;
+		ret = kr_prov_unreleased(pv, k - pv->res->done, err);
+	} else
+		pv->res->done = k;
+	kr_signals_release(&sig);
+	return ret;
+}
+
 static int
 kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
 	struct kr_approval_subject	 sub;
 	struct kr_signer		*s = NULL;
-	size_t				 i;
+	size_t				 end;
 	int				 ret;
 
 	memset(&sub, 0, sizeof(sub));
 	sub.op = kr_prov_event(pv);
 	sub.digests = pv->batch_dig;
 	sub.n = 1;
-	if ((ret = kr_authority_unlock_report(pv->app,
+	if ((ret = kr_media_group_new(&pv->group, 2 * PROV_GROUP, err)) !=
+	    KR_OK || (ret = kr_authority_unlock_report(pv->app,
 	    kr_issue_issuer(pv->is)->name, pv->req->shares, pv->req->nshares,
 	    src, &sub, &pv->res->quorum, &s, err)) != KR_OK)
 		return ret;
@@ -820,9 +890,10 @@ kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    pv->approvers, sizeof(pv->approvers));
 	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) == KR_OK)
 		ret = kr_prov_write_ca(pv, err);
-	for (i = 0; i < pv->n && ret == KR_OK; i++)
-		if ((ret = kr_prov_one(pv, s, &pv->items[i], err)) == KR_OK)
-			pv->res->done++;
+	while (ret == KR_OK && pv->res->done < pv->n) {
+		end = pv->res->done + PROV_GROUP;
+		ret = kr_prov_group(pv, s, end < pv->n ? end : pv->n, err);
+	}
 	/* The unlocked key is wiped when the batch ends. */
 	kr_signer_free(&s);
 	if (ret != KR_OK && pv->res->done < pv->n) {
@@ -896,6 +967,7 @@ kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
 	for (i = 0; i < pv.n; i++)
 		free(pv.items[i].name);
 	free(pv.items);
+	kr_media_group_free(&pv.group);
 	kr_issue_close(&pv.is);
 	return ret;
 }
