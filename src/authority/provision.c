@@ -10,6 +10,7 @@
  * the same path with the expiring certificates in place of CSRs.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
  * open files each while the group is written.
  */
 #define PROV_GROUP		128
+#define PROV_CHECK_CHUNK	256	/* CSRs parsed on two threads at once */
 
 struct kr_prov_item {
 	char	*name;		/* the CSR's file name, or the old serial */
@@ -258,28 +260,42 @@ kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
 	return KR_OK;
 }
 
-/* One CSR: read, signature, device id, key, lint, outputs. */
+/* One CSR read, hashed and parsed, its signature checked (any thread). */
 static int
-kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
-    struct kr_err *err)
+kr_prov_parse_csr(const struct kr_prov *pv, struct kr_prov_item *it,
+    struct kr_csr **csr, struct kr_err *err)
 {
-	const struct kr_issue_result	*r;
-	struct kr_csr			*csr = NULL;
-	struct kr_leaf			 lf;
-	char				 path[KR_MEDIA_PATH_MAX];
-	uint8_t				*data = NULL;
-	size_t				 len;
-	int				 ret;
+	char	 path[KR_MEDIA_PATH_MAX];
+	uint8_t	*data = NULL;
+	size_t	 len;
+	int	 ret;
 
+	*csr = NULL;
 	if ((ret = kr_prov_path(pv->req->csr_dir, it->name, "", path,
 	    sizeof(path), err)) != KR_OK ||
 	    (ret = kr_file_read(path, KR_CSR_MAX, false, &data, &len,
 	    err)) != KR_OK)
 		return ret;
 	if ((ret = kr_hash(KR_HASH_SHA256, data, len, it->src_sha)) == KR_OK)
-		ret = kr_csr_parse(path, data, len, &csr, err);
+		ret = kr_csr_parse(path, data, len, csr, err);
+	else
+		ret = kr_err_set(err, ret, "%s: cannot hash it", path);
 	free(data);
-	if (ret != KR_OK)
+	return ret;
+}
+
+/* The parsed CSR: device id, key, lint (the store: main thread only). */
+static int
+kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
+    const struct kr_csr *csr, struct kr_err *err)
+{
+	const struct kr_issue_result	*r;
+	struct kr_leaf			 lf;
+	char				 path[KR_MEDIA_PATH_MAX];
+	int				 ret;
+
+	if ((ret = kr_prov_path(pv->req->csr_dir, it->name, "", path,
+	    sizeof(path), err)) != KR_OK)
 		return ret;
 	kr_prov_leaf_csr(pv, path, csr, &lf);
 	if ((ret = kr_prov_device_id(pv, path, csr->subject.p,
@@ -288,7 +304,81 @@ kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
 	    (ret = kr_hex_decode(it->spki_sha, 32, r->spki_sha256)) == KR_OK &&
 	    (ret = kr_prov_key_unused(pv, path, r->spki_sha256, err)) == KR_OK)
 		ret = kr_prov_device_new(pv, path, it->device, err);
-	kr_csr_free(&csr);
+	return ret;
+}
+
+/*
+ * The CSRs of a chunk parsed on two threads (the signature check, the
+ * proof of possession, is most of a CSR's cost): the worker takes every
+ * other one.  The results are then checked in order on this thread, so
+ * the first CSR in file-name order that fails is the one named.
+ */
+struct kr_prov_chunk {
+	struct kr_prov	*pv;
+	size_t		 first, n;
+	struct kr_csr	*csr[PROV_CHECK_CHUNK];
+	int		 ret[PROV_CHECK_CHUNK];
+	struct kr_err	 err[PROV_CHECK_CHUNK];
+};
+
+static void
+kr_prov_parse_every(struct kr_prov_chunk *c, size_t from, size_t step)
+{
+	size_t	i;
+
+	for (i = from; i < c->n; i += step)
+		c->ret[i] = kr_prov_parse_csr(c->pv, &c->pv->items[c->first +
+		    i], &c->csr[i], &c->err[i]);
+}
+
+static void *
+kr_prov_parse_main(void *arg)
+{
+	kr_prov_parse_every(arg, 1, 2);
+	return NULL;
+}
+
+static int
+kr_prov_check_chunk(struct kr_prov_chunk *c, struct kr_err *err)
+{
+	pthread_t	tid;
+	bool		threaded;
+	size_t		i;
+	int		ret = KR_OK;
+
+	memset(c->csr, 0, sizeof(c->csr));
+	threaded = c->n > 1 && kr_thread_start(&tid, kr_prov_parse_main, c);
+	kr_prov_parse_every(c, 0, threaded ? 2 : 1);
+	if (threaded)
+		(void)pthread_join(tid, NULL);
+	for (i = 0; i < c->n && ret == KR_OK; i++) {
+		if ((ret = c->ret[i]) != KR_OK)
+			*err = c->err[i];
+		else
+			ret = kr_prov_check_csr(c->pv,
+			    &c->pv->items[c->first + i], c->csr[i], err);
+	}
+	for (i = 0; i < c->n; i++)
+		kr_csr_free(&c->csr[i]);
+	return ret;
+}
+
+static int
+kr_prov_check_all(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_chunk	*c;
+	int			 ret = KR_OK;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	c->pv = pv;
+	for (c->first = 0; c->first < pv->n && ret == KR_OK;
+	    c->first += c->n) {
+		c->n = pv->n - c->first < PROV_CHECK_CHUNK ?
+		    pv->n - c->first : PROV_CHECK_CHUNK;
+		ret = kr_prov_check_chunk(c, err);
+	}
+	free(c);
 	return ret;
 }
 
@@ -478,8 +568,7 @@ kr_prov_collect(struct kr_prov *pv, struct kr_err *err)
 	if (kr_prov_renewing(pv))
 		ret = kr_prov_collect_due(pv, err);
 	else if ((ret = kr_prov_list(pv, err)) == KR_OK)
-		for (i = 0; i < pv->n && ret == KR_OK; i++)
-			ret = kr_prov_check_csr(pv, &pv->items[i], err);
+		ret = kr_prov_check_all(pv, err);
 	if (ret != KR_OK || (ret = kr_prov_twice(pv, err)) != KR_OK ||
 	    (ret = kr_prov_plan_ca(pv, err)) != KR_OK)
 		return ret;
