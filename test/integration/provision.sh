@@ -279,6 +279,88 @@ refused 1 "TEST-KEY-454: a deleted certificate record does not let its key be ce
     "do not match its audit chain" "certificates"
 S=$S_REAL
 
+# --- TEST-KEY-456/457: kills in a batch's groups (record first, release) --
+# Devices are recorded 128 to a transaction and their files, written with
+# no name, are named after the commit.  A kill while a group's files are
+# being named leaves the group recorded, the devices before the kill
+# released, the rest recorded and unreleased (written again from their
+# records); a kill before the commit leaves nothing of the group.
+if command -v strace >/dev/null 2>&1; then
+	mkdir -p "$T/csr5" "$T/devs5" "$T/devs6"
+	seq -f '%03g' 1 130 | xargs -P 2 -I{} sh -c 'openssl req -new -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+	    -subj "/CN=sensor/serialNumber=KL{}" -out "$T/csr5/k{}.csr" \
+	    2>/dev/null'
+	# kbatch OUT SYSCALL N: the batch of csr5 killed at SYSCALL number N.
+	kbatch() {
+		set +e
+		# shellcheck disable=SC2046
+		traced -f -qq -o /dev/null -e trace="$2" \
+		    -e inject="$2":signal=KILL:when="$3" "$KEYRITE" -C "$S" \
+		    provision batch --issuer-key issuing --operator "Ana Ops" \
+		    --csr-dir "$T/csr5" --out-dir "$1" --yes $(quorum issuing) \
+		    3<"$T/ab.pw" >"$T/out" 2>"$T/err"
+		rc=$?
+		set -e
+	}
+	recs() {
+		sqlite3 "$S/keyrite.db" "SELECT count(*) FROM provisioning WHERE
+		    device_id GLOB 'KL*'"
+	}
+	# Killed at the 100th file write (the 50th device's), before the
+	# first group's commit: nothing of it.
+	kbatch "$T/devs6" write 100
+	kill_rc=$rc
+	left=$(ls -a "$T/devs6" | grep -v '^\.\.*$' |
+	    grep -v '^bootstrap-ca\.crt$' || true)
+	run -C "$S" audit verify
+	if [ "$kill_rc" -eq 137 ] && [ "$rc" -eq 0 ] && [ "$(recs)" -eq 0 ] &&
+	    [ -z "$left" ]; then
+		ok "TEST-KEY-457: a batch killed before its first group's commit leaves no record and no device file (audit verify exit 0)"
+	else
+		fail "TEST-KEY-457: kill before the commit (exit $kill_rc): $(recs) records, files: $left"
+	fi
+	rm -rf "$T/devs6"
+	# Killed at the 60th name (the bootstrap CA's, then two per device).
+	kbatch "$T/devs5" linkat 60
+	kill_rc=$rc
+	nrec=$(recs)
+	ncrt=$(ls "$T/devs5" | grep -c '^KL.*\.crt$' || true)
+	extra=$(ls -a "$T/devs5" | grep -v '^\.\.*$' |
+	    grep -v '^KL[0-9]*\.\(crt\|yaml\)$' | grep -v '^bootstrap-ca\.crt$' ||
+	    true)
+	good=1
+	# Every released certificate is recorded with its file's SHA-256.
+	for f in "$T/devs5"/KL*.crt; do
+		d=$(basename "$f" .crt)
+		want=$(sqlite3 "$S/keyrite.db" "SELECT identity_sha256 FROM
+		    provisioning WHERE device_id = '$d'")
+		[ "$want" = "$(sha256sum < "$f" | cut -d' ' -f1)" ] || good=0
+	done
+	# An unreleased device: its certificate written again from its record.
+	d=$(sqlite3 "$S/keyrite.db" "SELECT device_id FROM provisioning WHERE
+	    device_id GLOB 'KL*' ORDER BY device_id DESC LIMIT 1")
+	sn=$(sqlite3 "$S/keyrite.db" "SELECT c.serial FROM provisioning p JOIN
+	    certificates c ON c.id = p.cert_id WHERE p.device_id = '$d'")
+	want=$(sqlite3 "$S/keyrite.db" "SELECT identity_sha256 FROM provisioning
+	    WHERE device_id = '$d'")
+	run -C "$S" cert show "$sn" --out "$T/again.der" --der
+	[ "$rc" -eq 0 ] && [ ! -e "$T/devs5/$d.crt" ] &&
+	    [ "$(sha256sum < "$T/again.der" | cut -d' ' -f1)" = "$want" ] &&
+	    openssl verify -CAfile "$T/root.pem" -untrusted "$T/int.pem" \
+	    "$T/again.der" >/dev/null 2>&1 || good=0
+	run -C "$S" audit verify
+	if [ "$kill_rc" -eq 137 ] && [ "$rc" -eq 0 ] && [ "$good" -eq 1 ] &&
+	    [ "$nrec" -eq 128 ] && [ "$ncrt" -ge 1 ] && [ "$ncrt" -lt 128 ] &&
+	    [ -z "$extra" ]; then
+		ok "TEST-KEY-456: a batch killed while naming its first group's files: the group's 128 devices recorded, the $ncrt released ones with the recorded hashes, an unreleased one written again by cert show and verified by openssl, no other file, audit verify exit 0"
+	else
+		fail "TEST-KEY-456: kill while naming (exit $kill_rc): $nrec records, $ncrt certificates, other files: $extra, checks $good"
+	fi
+else
+	fail "strace is missing (./run test installs it)"
+fi
+
 # --- TEST-KEY-455: the audit bundle carries the provisioning records ------
 run -C "$S" audit export --out "$T/bundle"
 [ "$rc" -eq 0 ] && [ -s "$T/bundle/provisioning.jsonl" ] &&
