@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ struct kr_prov {
 	char				 approvers[1024];
 	struct kr_media_plan		 plan;
 	struct kr_media_group		*group;
+	struct kr_prov_checker		*checker;
 };
 
 static bool
@@ -855,9 +857,141 @@ kr_prov_old_cb(const struct kr_cert_rec *c, void *arg)
 	return 1;
 }
 
+/*
+ * The fault check (each signature verified with the issuer's public key)
+ * on a second thread, while this one records the device and signs the
+ * next: a group is committed only after every signature in it verified.
+ */
+struct kr_prov_checker {
+	pthread_t		tid;
+	bool			threaded;
+	pthread_mutex_t		mu;
+	pthread_cond_t		cv;
+	struct kr_sig_check	chk[PROV_GROUP];
+	int			ret[PROV_GROUP];
+	struct kr_err		err[PROV_GROUP];
+	size_t			posted, done;
+	bool			quit;
+};
+
+static void *
+kr_prov_checker_main(void *arg)
+{
+	struct kr_prov_checker	*c = arg;
+	size_t			 i;
+
+	(void)pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->done == c->posted && !c->quit)
+			(void)pthread_cond_wait(&c->cv, &c->mu);
+		if (c->done == c->posted)
+			break;
+		i = c->done;
+		(void)pthread_mutex_unlock(&c->mu);
+		c->ret[i] = kr_issue_sig_check(&c->chk[i], &c->err[i]);
+		(void)pthread_mutex_lock(&c->mu);
+		c->done++;
+		(void)pthread_cond_broadcast(&c->cv);
+	}
+	(void)pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static int
+kr_prov_checker_start(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_checker	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	pv->checker = c;
+	if (pthread_mutex_init(&c->mu, NULL) != 0)
+		return KR_OK;		/* checked on this thread instead */
+	if (pthread_cond_init(&c->cv, NULL) != 0) {
+		(void)pthread_mutex_destroy(&c->mu);
+		return KR_OK;
+	}
+	if (!(c->threaded = kr_thread_start(&c->tid, kr_prov_checker_main,
+	    c))) {
+		(void)pthread_cond_destroy(&c->cv);
+		(void)pthread_mutex_destroy(&c->mu);
+	}
+	return KR_OK;
+}
+
+/* The signature just put in chk[posted], to be checked. */
+static void
+kr_prov_checker_post(struct kr_prov_checker *c)
+{
+	size_t	i = c->posted;
+
+	if (!c->threaded) {
+		c->ret[i] = kr_issue_sig_check(&c->chk[i], &c->err[i]);
+		c->posted++;
+		c->done++;
+		return;
+	}
+	(void)pthread_mutex_lock(&c->mu);
+	c->posted++;
+	(void)pthread_cond_broadcast(&c->cv);
+	(void)pthread_mutex_unlock(&c->mu);
+}
+
+/* Waits for every check posted; the first of the first n that failed. */
+static size_t
+kr_prov_checker_wait(struct kr_prov_checker *c, size_t n)
+{
+	size_t	i;
+
+	if (c->threaded) {
+		(void)pthread_mutex_lock(&c->mu);
+		while (c->done < c->posted)
+			(void)pthread_cond_wait(&c->cv, &c->mu);
+		(void)pthread_mutex_unlock(&c->mu);
+	}
+	for (i = 0; i < n && i < c->posted; i++)
+		if (c->ret[i] != KR_OK)
+			return i;
+	return n;
+}
+
+/* After a wait: the group's checks forgotten. */
+static void
+kr_prov_checker_reset(struct kr_prov_checker *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->posted; i++)
+		kr_issue_sig_check_free(&c->chk[i]);
+	c->posted = c->done = 0;
+}
+
+static void
+kr_prov_checker_stop(struct kr_prov *pv)
+{
+	struct kr_prov_checker	*c = pv->checker;
+
+	if (c == NULL)
+		return;
+	if (c->threaded) {
+		(void)pthread_mutex_lock(&c->mu);
+		c->quit = true;
+		(void)pthread_cond_broadcast(&c->cv);
+		(void)pthread_mutex_unlock(&c->mu);
+		(void)pthread_join(c->tid, NULL);
+		(void)pthread_cond_destroy(&c->cv);
+		(void)pthread_mutex_destroy(&c->mu);
+	}
+	kr_prov_checker_reset(c);
+	free(c);
+	pv->checker = NULL;
+}
+
+/* One device: sign (its check posted to `c`, or made here), record. */
 static int
 kr_prov_one(struct kr_prov *pv, struct kr_signer *s,
-    const struct kr_prov_item *it, struct kr_err *err)
+    struct kr_prov_checker *c, const struct kr_prov_item *it,
+    struct kr_err *err)
 {
 	const struct kr_issue_result	*r;
 	struct kr_prov_old		 o = { NULL, NULL, err, KR_ENOENT };
@@ -876,8 +1010,16 @@ kr_prov_one(struct kr_prov *pv, struct kr_signer *s,
 			return ret;
 		kr_renew_leaf(o.cert, it->name, &lf);
 	}
-	if ((ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK &&
-	    (ret = kr_issue_leaf_sign(pv->is, s, err)) == KR_OK)
+	if ((ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK) {
+		if (c == NULL)
+			ret = kr_issue_leaf_sign(pv->is, s, NULL, err);
+		else if ((ret = kr_issue_leaf_sign(pv->is, s,
+		    &c->chk[c->posted], err)) != KR_OK)
+			kr_issue_sig_check_free(&c->chk[c->posted]);
+		else
+			kr_prov_checker_post(c);
+	}
+	if (ret == KR_OK)
 		ret = kr_prov_record(pv, it, r, err);
 	kr_csr_free(&csr);
 	kr_cert_free(&o.cert);
@@ -921,25 +1063,38 @@ kr_prov_unreleased(struct kr_prov *pv, size_t left, struct kr_err *err)
 /*
  * Devices from res->done up to `end`, recorded in one transaction and
  * released together: record first, then release.  A device that fails
- * is undone alone; the ones before it are committed, then named.  A
- * crash before the names leaves them recorded and unreleased.
+ * is undone alone; the ones before it are committed, then named.  With
+ * `c`, the signatures are verified on the checker's thread and the
+ * group is committed only when all have verified; a signature that did
+ * not leaves the group undone and *fault at its device.  A crash before
+ * the names leaves the group recorded and unreleased.
  */
 static int
-kr_prov_group(struct kr_prov *pv, struct kr_signer *s, size_t end,
-    struct kr_err *err)
+kr_prov_group(struct kr_prov *pv, struct kr_signer *s,
+    struct kr_prov_checker *c, size_t end, size_t *fault, struct kr_err *err)
 {
 	struct kr_sigmask	sig;
 	struct kr_err		e2;
-	size_t			k = pv->res->done, named = 0;
+	size_t			k = pv->res->done, named = 0, bad;
 	int			ret, r2;
 
 	if ((ret = kr_store_begin(pv->app->store, err)) != KR_OK)
 		return ret;
 	kr_signals_hold(&sig);
-	while (k < end && (ret = kr_prov_one(pv, s, &pv->items[k], err)) ==
+	while (k < end && (ret = kr_prov_one(pv, s, c, &pv->items[k], err)) ==
 	    KR_OK)
 		k++;
 	kr_err_clear(&e2);
+	if (c != NULL && (bad = kr_prov_checker_wait(c, k - pv->res->done)) <
+	    k - pv->res->done) {
+		*fault = pv->res->done + bad;
+		*err = c->err[bad];
+		ret = c->ret[bad];
+		k = pv->res->done;	/* the whole group undone */
+		kr_media_group_drop(pv->group, 0);
+	}
+	if (c != NULL)
+		kr_prov_checker_reset(c);
 	if (k == pv->res->done)
 		kr_store_rollback(pv->app->store);
 	else if ((r2 = kr_store_commit(pv->app->store, &e2)) != KR_OK) {
@@ -957,13 +1112,42 @@ kr_prov_group(struct kr_prov *pv, struct kr_signer *s, size_t end,
 	return ret;
 }
 
+/*
+ * The groups in turn.  After a signature that did not verify, the
+ * devices of its group before it are signed again, each checked at once,
+ * and the batch stops at that device with the check's message.
+ */
+static int
+kr_prov_groups(struct kr_prov *pv, struct kr_signer *s, struct kr_err *err)
+{
+	struct kr_err	fe;
+	size_t		end, fault;
+	int		ret = KR_OK, fret;
+
+	while (ret == KR_OK && pv->res->done < pv->n) {
+		end = pv->res->done + PROV_GROUP < pv->n ?
+		    pv->res->done + PROV_GROUP : pv->n;
+		fault = SIZE_MAX;
+		ret = kr_prov_group(pv, s, pv->checker, end, &fault, err);
+		if (fault == SIZE_MAX)
+			continue;
+		fe = *err;
+		fret = ret;
+		if ((ret = kr_prov_group(pv, s, NULL, fault, &fault, err)) ==
+		    KR_OK) {
+			*err = fe;
+			ret = fret;
+		}
+	}
+	return ret;
+}
+
 static int
 kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
 	struct kr_approval_subject	 sub;
 	struct kr_signer		*s = NULL;
-	size_t				 end;
 	int				 ret;
 
 	memset(&sub, 0, sizeof(sub));
@@ -979,10 +1163,9 @@ kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    pv->approvers, sizeof(pv->approvers));
 	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) == KR_OK)
 		ret = kr_prov_write_ca(pv, err);
-	while (ret == KR_OK && pv->res->done < pv->n) {
-		end = pv->res->done + PROV_GROUP;
-		ret = kr_prov_group(pv, s, end < pv->n ? end : pv->n, err);
-	}
+	if (ret == KR_OK && (ret = kr_prov_checker_start(pv, err)) == KR_OK)
+		ret = kr_prov_groups(pv, s, err);
+	kr_prov_checker_stop(pv);
 	/* The unlocked key is wiped when the batch ends. */
 	kr_signer_free(&s);
 	if (ret != KR_OK && pv->res->done < pv->n) {
