@@ -1,13 +1,16 @@
 /*
  * provision batch: device certificates for a manufacturing line.
  *
- * every CSR checked (signature, device id, key never certified here, no
- * key or device twice, the leaf linted, every output) -> the batch's
- * digest shown -> one quorum unlock approving that digest -> per device:
- * the CSR read again (same SHA-256), sign, verify, record (certificate,
- * provisioning record, audit row: one transaction) -> write the
- * certificate and its record file.  Renewals (--renew-within-days) take
- * the same path with the expiring certificates in place of CSRs.
+ * every CSR checked (signature, on two threads; device id, key never
+ * certified here, no key or device twice, the leaf linted, every output)
+ * -> the batch's digest shown -> one quorum unlock approving that digest
+ * -> per group of PROV_GROUP devices: per device the CSR read again (same
+ * SHA-256), sign (the signature verified on a second thread), the
+ * certificate and its record file written with no name, the certificate,
+ * provisioning record and audit row into the group's transaction; then
+ * commit (once every signature verified), the files made durable and
+ * named, the folder synced.  Renewals (--renew-within-days) take the same
+ * path with the expiring certificates in place of CSRs.
  */
 #include <dirent.h>
 #include <pthread.h>

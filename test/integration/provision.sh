@@ -1,5 +1,5 @@
 #!/bin/sh
-# TEST-KEY-440..455: manufacturing provisioning and short-lived device
+# TEST-KEY-440..457: manufacturing provisioning and short-lived device
 # certificates (docs/provisioning.md).  1,000 CSRs made by openssl with
 # distinct keys certified under an issuing CA in one quorum unlock, each
 # certificate verified by openssl and each record's hashes compared with
@@ -7,7 +7,9 @@
 # refused and named with the state unchanged; renewal keeps the key and
 # the device id, is refused after expiry (faketime), for a revoked
 # certificate and twice; --json read by python3; the reuse check rests
-# on records the audit chain proves; the audit bundle carries them.
+# on records the audit chain proves; the audit bundle carries them; a
+# batch killed before a group's commit leaves nothing of it, one killed
+# while naming its files leaves it recorded, partly released.
 . "$(dirname "$0")/lib.sh"
 set -e
 
