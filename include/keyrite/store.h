@@ -165,13 +165,6 @@ void	kr_store_close(struct kr_store **);
 int	kr_store_begin(struct kr_store *, struct kr_err *) KR_WUR;
 int	kr_store_commit(struct kr_store *, struct kr_err *) KR_WUR;
 void	kr_store_rollback(struct kr_store *);
-/*
- * A mark inside an open transaction (SAVEPOINT): undo goes back to it,
- * keeping what was written before it for the commit; keep forgets it.
- */
-int	kr_store_mark(struct kr_store *, struct kr_err *) KR_WUR;
-int	kr_store_mark_keep(struct kr_store *, struct kr_err *) KR_WUR;
-void	kr_store_mark_undo(struct kr_store *);
 
 /* Appliance settings ("kdf_profile", "created", ...). */
 int	kr_store_meta_set(struct kr_store *st, const char *name,

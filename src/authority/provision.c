@@ -781,8 +781,8 @@ kr_prov_rec_fill(const struct kr_prov *pv, const struct kr_prov_item *it,
 
 /*
  * The device's files written with no name, then its rows in the group's
- * open transaction (after a mark: a failure undoes this device only).
- * Its files get their names after the group's commit (kr_prov_group).
+ * open transaction; its files get their names after the group's commit
+ * (kr_prov_group).
  */
 static int
 kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
@@ -803,12 +803,8 @@ kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
 		return ret == KR_OK ? ret : kr_err_set(err, ret, "cannot hash");
 	}
 	kr_prov_rec_fill(pv, it, r, dig, &pr);
-	if ((ret = kr_prov_write(pv, it, &yaml, err)) == KR_OK &&
-	    (ret = kr_store_mark(pv->app->store, err)) == KR_OK) {
-		if ((ret = kr_prov_rows(pv, it, r, &pr, err)) != KR_OK ||
-		    (ret = kr_store_mark_keep(pv->app->store, err)) != KR_OK)
-			kr_store_mark_undo(pv->app->store);
-	}
+	if ((ret = kr_prov_write(pv, it, &yaml, err)) == KR_OK)
+		ret = kr_prov_rows(pv, it, r, &pr, err);
 	if (ret != KR_OK)
 		kr_media_group_drop(pv->group, files);
 	kr_buf_free(&yaml);
@@ -1065,16 +1061,16 @@ kr_prov_unreleased(struct kr_prov *pv, size_t left, struct kr_err *err)
 
 /*
  * Devices from res->done up to `end`, recorded in one transaction and
- * released together: record first, then release.  A device that fails
- * is undone alone; the ones before it are committed, then named.  With
- * `c`, the signatures are verified on the checker's thread and the
- * group is committed only when all have verified; a signature that did
- * not leaves the group undone and *fault at its device.  A crash before
- * the names leaves the group recorded and unreleased.
+ * released together: record first, then release.  With `c`, the
+ * signatures are verified on the checker's thread, and the group is
+ * committed only when all have verified.  A device that fails, or whose
+ * signature did not verify, leaves the whole group undone (nothing of it
+ * committed, its files never named) and *stop at that device.  A crash
+ * before the names leaves the group recorded and unreleased.
  */
 static int
 kr_prov_group(struct kr_prov *pv, struct kr_signer *s,
-    struct kr_prov_checker *c, size_t end, size_t *fault, struct kr_err *err)
+    struct kr_prov_checker *c, size_t end, size_t *stop, struct kr_err *err)
 {
 	struct kr_sigmask	sig;
 	struct kr_err		e2;
@@ -1087,20 +1083,20 @@ kr_prov_group(struct kr_prov *pv, struct kr_signer *s,
 	while (k < end && (ret = kr_prov_one(pv, s, c, &pv->items[k], err)) ==
 	    KR_OK)
 		k++;
-	kr_err_clear(&e2);
 	if (c != NULL && (bad = kr_prov_checker_wait(c, k - pv->res->done)) <
 	    k - pv->res->done) {
-		*fault = pv->res->done + bad;
+		k = pv->res->done + bad;
 		*err = c->err[bad];
 		ret = c->ret[bad];
-		k = pv->res->done;	/* the whole group undone */
-		kr_media_group_drop(pv->group, 0);
 	}
 	if (c != NULL)
 		kr_prov_checker_reset(c);
-	if (k == pv->res->done)
+	kr_err_clear(&e2);
+	if (ret != KR_OK) {
+		*stop = k;
 		kr_store_rollback(pv->app->store);
-	else if ((r2 = kr_store_commit(pv->app->store, &e2)) != KR_OK) {
+		kr_media_group_drop(pv->group, 0);
+	} else if ((r2 = kr_store_commit(pv->app->store, &e2)) != KR_OK) {
 		kr_media_group_drop(pv->group, 0);
 		*err = e2;
 		ret = r2;
@@ -1116,30 +1112,40 @@ kr_prov_group(struct kr_prov *pv, struct kr_signer *s,
 }
 
 /*
- * The groups in turn.  After a signature that did not verify, the
- * devices of its group before it are signed again, each checked at once,
- * and the batch stops at that device with the check's message.
+ * The groups in turn.  After a device that failed (or whose signature
+ * did not verify), the devices of its group before it are signed again,
+ * each verified at once, recorded and written, and the batch stops at
+ * that device with its message.
  */
 static int
 kr_prov_groups(struct kr_prov *pv, struct kr_signer *s, struct kr_err *err)
 {
-	struct kr_err	fe;
-	size_t		end, fault;
-	int		ret = KR_OK, fret;
+	struct kr_prov_checker	*c;
+	struct kr_err		 fe;
+	size_t			 end, stop;
+	bool			 stopped;
+	int			 ret = KR_OK, fret = KR_OK;
 
 	while (ret == KR_OK && pv->res->done < pv->n) {
 		end = pv->res->done + PROV_GROUP < pv->n ?
 		    pv->res->done + PROV_GROUP : pv->n;
-		fault = SIZE_MAX;
-		ret = kr_prov_group(pv, s, pv->checker, end, &fault, err);
-		if (fault == SIZE_MAX)
-			continue;
-		fe = *err;
-		fret = ret;
-		if ((ret = kr_prov_group(pv, s, NULL, fault, &fault, err)) ==
-		    KR_OK) {
-			*err = fe;
-			ret = fret;
+		c = pv->checker;
+		stopped = false;
+		for (;;) {
+			stop = SIZE_MAX;
+			ret = kr_prov_group(pv, s, c, end, &stop, err);
+			if (ret == KR_OK && stopped) {
+				*err = fe;
+				ret = fret;
+			}
+			if (stop == SIZE_MAX || stop == pv->res->done)
+				break;
+			/* The devices before it again, each checked at once. */
+			fe = *err;
+			fret = ret;
+			stopped = true;
+			end = stop;
+			c = NULL;
 		}
 	}
 	return ret;

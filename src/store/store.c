@@ -543,36 +543,6 @@ kr_store_rollback(struct kr_store *st)
 	sqlite3_finalize(stmt);
 }
 
-int
-kr_store_mark(struct kr_store *st, struct kr_err *err)
-{
-	if (!st->in_tx)
-		return kr_err_set(err, KR_EINTERNAL, "a mark outside a store "
-		    "transaction on %s: this is a bug in keyrite", st->path);
-	return store_exec(st, "SAVEPOINT kr_mark", "marking a change", err);
-}
-
-int
-kr_store_mark_keep(struct kr_store *st, struct kr_err *err)
-{
-	return store_exec(st, "RELEASE kr_mark", "keeping a change", err);
-}
-
-/* Back to the mark; the ledger in memory is read again when needed. */
-void
-kr_store_mark_undo(struct kr_store *st)
-{
-	struct kr_err	err;
-
-	store_pending_clear(st);
-	if (st->ledger_tx)
-		store_ledger_drop(st);
-	if (store_exec(st, "ROLLBACK TO kr_mark", "undoing a change",
-	    &err) != KR_OK || store_exec(st, "RELEASE kr_mark",
-	    "undoing a change", &err) != KR_OK)
-		kr_store_rollback(st);
-}
-
 /*
  * For functions that must run in a transaction: joins the caller's open
  * one, or opens one of its own (*own set) for store_tx_leave to finish.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# TEST-KEY-440..457: manufacturing provisioning and short-lived device
+# TEST-KEY-440..458: manufacturing provisioning and short-lived device
 # certificates (docs/provisioning.md).  1,000 CSRs made by openssl with
 # distinct keys certified under an issuing CA in one quorum unlock, each
 # certificate verified by openssl and each record's hashes compared with
@@ -358,6 +358,38 @@ if command -v strace >/dev/null 2>&1; then
 		ok "TEST-KEY-456: a batch killed while naming its first group's files: the group's 128 devices recorded, the $ncrt released ones with the recorded hashes, an unreleased one written again by cert show and verified by openssl, no other file, audit verify exit 0"
 	else
 		fail "TEST-KEY-456: kill while naming (exit $kill_rc): $nrec records, $ncrt certificates, other files: $extra, checks $good"
+	fi
+	# A device that fails in the middle of a group (its CSR cannot be
+	# read again: strace makes its second open fail; strace counts per
+	# thread, and the check pass reads every even-numbered file of 256 on
+	# the main thread, as the signing pass does): the devices before it
+	# complete, it and the ones after it not recorded, no file.
+	mkdir -p "$T/csr7" "$T/devs7"
+	seq -f '%03g' 1 40 | xargs -P 2 -I{} sh -c 'openssl req -new -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+	    -subj "/CN=sensor/serialNumber=HW{}" -out "$T/csr7/h{}.csr" \
+	    2>/dev/null'
+	set +e
+	# shellcheck disable=SC2046
+	traced -f -qq -o /dev/null -P "$T/csr7/h021.csr" \
+	    -e inject=openat:error=EIO:when=2 "$KEYRITE" -C "$S" provision \
+	    batch --issuer-key issuing --operator "Ana Ops" --csr-dir "$T/csr7" \
+	    --out-dir "$T/devs7" --yes $(quorum issuing) 3<"$T/ab.pw" \
+	    >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	nrec=$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM provisioning WHERE
+	    device_id GLOB 'HW*'")
+	last=$(sqlite3 "$S/keyrite.db" "SELECT max(device_id) FROM provisioning
+	    WHERE device_id GLOB 'HW*'")
+	nfiles=$(ls "$T/devs7" | grep -c '^HW' || true)
+	if [ "$rc" -ne 0 ] && grep -q "device HW021 (21 of 40" "$T/err" &&
+	    grep -q "the 20 before it are signed, recorded and written" \
+	    "$T/err" && [ "$nrec" -eq 20 ] && [ "$last" = HW020 ] &&
+	    [ "$nfiles" -eq 40 ]; then
+		ok "TEST-KEY-458: a device failing in the middle of a group is named; the 20 before it are recorded and written, nothing of it or after it (exit $rc)"
+	else
+		fail "TEST-KEY-458: a failure in a group (exit $rc): $nrec records up to $last, $nfiles files: $(head -c 300 "$T/err")"
 	fi
 else
 	fail "strace is missing (./run test installs it)"
