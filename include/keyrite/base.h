@@ -159,6 +159,18 @@ int		 kr_file_stage(const char *path, const void *data, size_t len,
 int		 kr_file_place(const char *tmp, const char *path,
 		    struct kr_err *err) KR_WUR;
 /*
+ * Files written in groups (provision batch): each opened and written with
+ * kr_file_out_open/write as above, then made durable together by
+ * kr_file_out_sync_group (writeback of all started, then fdatasync of
+ * each: one journal commit for the group instead of one per file), then
+ * each given its name by kr_file_out_name, which does not sync again and
+ * does not sync the folder: the caller syncs it once (kr_fsync_dir)
+ * after the group's last name.  Always closes.
+ */
+int		 kr_file_out_sync_group(struct kr_file_out *, size_t,
+		    struct kr_err *) KR_WUR;
+int		 kr_file_out_name(struct kr_file_out *, struct kr_err *) KR_WUR;
+/*
  * Renames `from` to `to`, never over anything there: renameat2 with
  * RENAME_NOREPLACE (FAT and exFAT media have no hard links).  Where the
  * file system lacks it (EINVAL: FUSE file systems such as fusefat,

@@ -116,6 +116,29 @@ int		 kr_media_bg_finish(struct kr_media_bg **, bool commit,
 void		 kr_media_bg_cancel(struct kr_media_bg **);
 
 /*
+ * Artifacts released in groups (provision batch, src/media/group.c):
+ * each is checked as kr_media_write checks it and written with no name
+ * (KR_FILE_NOREPLACE); release makes the first n durable together (one
+ * writeback, then fdatasync of each), names them in order and syncs
+ * their folder once; the others are dropped, nothing of them left.  A
+ * name that fails stops the release: *named says how many have theirs.
+ * drop(g, n) leaves only the first n (the files of a device that failed
+ * before its record was kept).
+ */
+struct kr_media_group;
+
+int		 kr_media_group_new(struct kr_media_group **, size_t max,
+		    struct kr_err *) KR_WUR;
+int		 kr_media_group_add(struct kr_media_group *, enum kr_artifact,
+		    const char *path, const void *data, size_t len,
+		    struct kr_err *) KR_WUR;
+size_t		 kr_media_group_count(const struct kr_media_group *);
+void		 kr_media_group_drop(struct kr_media_group *, size_t n);
+int		 kr_media_group_release(struct kr_media_group *, size_t n,
+		    size_t *named, struct kr_err *) KR_WUR;
+void		 kr_media_group_free(struct kr_media_group **);
+
+/*
  * Outputs checked before anything is asked or signed.  An operation adds
  * every file it will write to one plan, with a bound on its size, before
  * any passphrase is read; each add refuses, naming the path, when:

@@ -454,8 +454,25 @@ int	kr_issue_open(struct kr_appliance *, const char *, const char *,
 	    unsigned, struct kr_issue **, struct kr_err *) KR_WUR;
 int	kr_issue_leaf(struct kr_issue *, const struct kr_leaf *,
 	    const struct kr_issue_result **, struct kr_err *) KR_WUR;
+/*
+ * A leaf's signature to be verified later, on another thread (provision
+ * batch), before anything of the leaf is committed: the TBS (a copy),
+ * the signature and the issuer's public key (the kr_issue's).
+ */
+struct kr_sig_check {
+	enum kr_sig_alg	 alg;
+	const uint8_t	*spki;
+	size_t		 spki_len;
+	const char	*issuer;
+	uint8_t		*tbs;
+	size_t		 tbs_len;
+	uint8_t		 sig[KR_SIG_MAX_BYTES];
+	size_t		 siglen;
+};
 int	kr_issue_leaf_sign(struct kr_issue *, struct kr_signer *,
-	    struct kr_err *) KR_WUR;
+	    struct kr_sig_check *, struct kr_err *) KR_WUR;
+int	kr_issue_sig_check(struct kr_sig_check *, struct kr_err *) KR_WUR;
+void	kr_issue_sig_check_free(struct kr_sig_check *);
 int	kr_issue_leaf_insert(struct kr_issue *, struct kr_err *) KR_WUR;
 int	kr_issue_leaf_record(struct kr_issue *, const char *, int64_t,
 	    const struct kr_issue_req *, struct kr_quorum_report *,

@@ -608,24 +608,28 @@ kr_issue_lint(struct kr_issue *is, struct kr_err *err)
 }
 
 /* Signs, verifies, assembles, and re-parses to compare the TBS bytes. */
+/* The signature over the linted TBS, verified with the issuer's key. */
 static int
-kr_issue_sign(struct kr_issue *is, struct kr_signer *s, struct kr_err *err)
+kr_issue_sig_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
+    const uint8_t *tbs, size_t tbslen, const uint8_t *sig, size_t siglen,
+    const char *issuer, struct kr_err *err)
 {
-	struct kr_cert	*back = NULL;
-	uint8_t		 sig[KR_SIG_MAX_BYTES];
-	size_t		 siglen = sizeof(sig);
-	int		 ret;
-
-	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) != KR_OK ||
-	    (ret = kr_signer_sign(s, is->f->sig_alg, is->tbs, is->tbs_len, sig,
-	    &siglen, err)) != KR_OK)
-		return ret;
-	if (kr_sig_verify(is->f->sig_alg, is->issuer.spki, is->issuer.spki_len,
-	    is->tbs, is->tbs_len, sig, siglen, 0, err) != KR_OK)
+	if (kr_sig_verify(alg, spki, spkilen, tbs, tbslen, sig, siglen, 0,
+	    err) != KR_OK)
 		return kr_err_set(err, KR_EVERIFY, "the signature key '%s' just "
 		    "made does not verify with its public key: nothing was "
-		    "recorded. The key store or token is faulty",
-		    is->issuer.name);
+		    "recorded. The key store or token is faulty", issuer);
+	return KR_OK;
+}
+
+/* The certificate from the TBS and its signature, as parsed back. */
+static int
+kr_issue_assemble(struct kr_issue *is, const uint8_t *sig, size_t siglen,
+    struct kr_err *err)
+{
+	struct kr_cert	*back = NULL;
+	int		 ret;
+
 	if ((ret = kr_cert_assemble(is->tbs, is->tbs_len, is->f->sig_alg, sig,
 	    siglen, &is->cert, &is->cert_len, err)) != KR_OK)
 		return ret;
@@ -644,6 +648,63 @@ kr_issue_sign(struct kr_issue *is, struct kr_signer *s, struct kr_err *err)
 		    "was recorded");
 	kr_cert_free(&back);
 	return ret;
+}
+
+/*
+ * Signs the TBS; verifies the signature here, or with `later` leaves
+ * the check to the caller (kr_issue_sig_check), which makes it before
+ * anything of the certificate is committed.
+ */
+static int
+kr_issue_sign_as_later(struct kr_issue *is, struct kr_signer *s,
+    struct kr_sig_check *later, struct kr_err *err)
+{
+	uint8_t	sig[KR_SIG_MAX_BYTES];
+	size_t	siglen = sizeof(sig);
+	int	ret;
+
+	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) != KR_OK ||
+	    (ret = kr_signer_sign(s, is->f->sig_alg, is->tbs, is->tbs_len, sig,
+	    &siglen, err)) != KR_OK)
+		return ret;
+	if (later == NULL && (ret = kr_issue_sig_verify(is->f->sig_alg,
+	    is->issuer.spki, is->issuer.spki_len, is->tbs, is->tbs_len, sig,
+	    siglen, is->issuer.name, err)) != KR_OK)
+		return ret;
+	if (later != NULL) {
+		memset(later, 0, sizeof(*later));
+		if ((later->tbs = malloc(is->tbs_len)) == NULL)
+			return kr_err_set(err, KR_ENOMEM, "out of memory");
+		memcpy(later->tbs, is->tbs, is->tbs_len);
+		later->tbs_len = is->tbs_len;
+		memcpy(later->sig, sig, siglen);
+		later->siglen = siglen;
+		later->alg = is->f->sig_alg;
+		later->spki = is->issuer.spki;
+		later->spki_len = is->issuer.spki_len;
+		later->issuer = is->issuer.name;
+	}
+	return kr_issue_assemble(is, sig, siglen, err);
+}
+
+static int
+kr_issue_sign(struct kr_issue *is, struct kr_signer *s, struct kr_err *err)
+{
+	return kr_issue_sign_as_later(is, s, NULL, err);
+}
+
+int
+kr_issue_sig_check(struct kr_sig_check *c, struct kr_err *err)
+{
+	return kr_issue_sig_verify(c->alg, c->spki, c->spki_len, c->tbs,
+	    c->tbs_len, c->sig, c->siglen, c->issuer, err);
+}
+
+void
+kr_issue_sig_check_free(struct kr_sig_check *c)
+{
+	free(c->tbs);
+	c->tbs = NULL;
 }
 
 static const char *
@@ -1470,15 +1531,18 @@ kr_issue_leaf(struct kr_issue *is, const struct kr_leaf *lf,
 	return KR_OK;
 }
 
-/* Signs the leaf just built (verified after signing), and records it. */
+/*
+ * Signs the leaf just built, verified after signing here or, with
+ * `later`, by the caller (kr_issue_sig_check) before it commits the leaf.
+ */
 int
 kr_issue_leaf_sign(struct kr_issue *is, struct kr_signer *s,
-    struct kr_err *err)
+    struct kr_sig_check *later, struct kr_err *err)
 {
 	uint8_t	dig[32];
 	int	ret;
 
-	if ((ret = kr_issue_sign(is, s, err)) != KR_OK)
+	if ((ret = kr_issue_sign_as_later(is, s, later, err)) != KR_OK)
 		return ret;
 	if ((ret = kr_hash(KR_HASH_SHA256, is->cert, is->cert_len, dig)) !=
 	    KR_OK)

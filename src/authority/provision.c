@@ -1,15 +1,20 @@
 /*
  * provision batch: device certificates for a manufacturing line.
  *
- * every CSR checked (signature, device id, key never certified here, no
- * key or device twice, the leaf linted, every output) -> the batch's
- * digest shown -> one quorum unlock approving that digest -> per device:
- * the CSR read again (same SHA-256), sign, verify, record (certificate,
- * provisioning record, audit row: one transaction) -> write the
- * certificate and its record file.  Renewals (--renew-within-days) take
- * the same path with the expiring certificates in place of CSRs.
+ * every CSR checked (signature, on two threads; device id, key never
+ * certified here, no key or device twice, the leaf linted, every output)
+ * -> the batch's digest shown -> one quorum unlock approving that digest
+ * -> per group of PROV_GROUP devices: per device the CSR read again (same
+ * SHA-256), sign (the signature verified on a second thread), the
+ * certificate and its record file written with no name, the certificate,
+ * provisioning record and audit row into the group's transaction; then
+ * commit (once every signature verified), the files made durable and
+ * named, the folder synced.  Renewals (--renew-within-days) take the same
+ * path with the expiring certificates in place of CSRs.
  */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,13 @@
 #define PROV_CERT_BOUND		8192
 #define PROV_RECORD_BOUND	2048
 #define PROV_PREVIEW_DEVICES	20
+/*
+ * Devices recorded in one transaction and released together (their
+ * files made durable by one writeback, their folder synced once): two
+ * open files each while the group is written.
+ */
+#define PROV_GROUP		128
+#define PROV_CHECK_CHUNK	256	/* CSRs parsed on two threads at once */
 
 struct kr_prov_item {
 	char	*name;		/* the CSR's file name, or the old serial */
@@ -56,6 +68,8 @@ struct kr_prov {
 	size_t				 nskips;
 	size_t				 recorded;	/* from the failed one on,
 							   recorded, not written */
+	struct kr_media_group		*group;
+	struct kr_prov_checker		*checker;
 };
 
 static bool
@@ -293,7 +307,7 @@ kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
 
 /* A device's CSR file: its path, its bytes and their SHA-256. */
 static int
-kr_prov_csr_read(struct kr_prov *pv, const struct kr_prov_item *it,
+kr_prov_csr_read(const struct kr_prov *pv, const struct kr_prov_item *it,
     char path[KR_MEDIA_PATH_MAX], uint8_t **data, size_t *len,
     uint8_t dig[32], struct kr_err *err)
 {
@@ -311,25 +325,37 @@ kr_prov_csr_read(struct kr_prov *pv, const struct kr_prov_item *it,
 	}
 	return KR_OK;
 }
-/* One CSR: read, signature, device id, key, lint, outputs. */
+/* One CSR read, hashed and parsed, its signature checked (any thread). */
 static int
-kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
-    struct kr_err *err)
+kr_prov_parse_csr(const struct kr_prov *pv, struct kr_prov_item *it,
+    struct kr_csr **csr, struct kr_err *err)
 {
-	const struct kr_issue_result	*r;
-	struct kr_csr			*csr = NULL;
-	struct kr_leaf			 lf;
-	char				 path[KR_MEDIA_PATH_MAX];
-	uint8_t				*data = NULL;
-	size_t				 len;
-	int				 ret;
+	char	 path[KR_MEDIA_PATH_MAX];
+	uint8_t	*data = NULL;
+	size_t	 len;
+	int	 ret;
 
+	*csr = NULL;
 	if ((ret = kr_prov_csr_read(pv, it, path, &data, &len, it->src_sha,
 	    err)) != KR_OK)
 		return ret;
-	ret = kr_csr_parse(path, data, len, &csr, err);
+	ret = kr_csr_parse(path, data, len, csr, err);
 	free(data);
-	if (ret != KR_OK)
+	return ret;
+}
+
+/* The parsed CSR: device id, key, lint (the store: main thread only). */
+static int
+kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
+    const struct kr_csr *csr, struct kr_err *err)
+{
+	const struct kr_issue_result	*r;
+	struct kr_leaf			 lf;
+	char				 path[KR_MEDIA_PATH_MAX];
+	int				 ret;
+
+	if ((ret = kr_prov_path(pv->req->csr_dir, it->name, "", path,
+	    sizeof(path), err)) != KR_OK)
 		return ret;
 	kr_prov_leaf_csr(pv, path, csr, &lf);
 	if ((ret = kr_prov_device_id(pv, path, csr->subject.p,
@@ -338,7 +364,81 @@ kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
 	    (ret = kr_hex_decode(it->spki_sha, 32, r->spki_sha256)) == KR_OK &&
 	    (ret = kr_prov_key_unused(pv, path, it, err)) == KR_OK)
 		ret = kr_prov_device_new(pv, path, it->device, err);
-	kr_csr_free(&csr);
+	return ret;
+}
+
+/*
+ * The CSRs of a chunk parsed on two threads (the signature check, the
+ * proof of possession, is most of a CSR's cost): the worker takes every
+ * other one.  The results are then checked in order on this thread, so
+ * the first CSR in file-name order that fails is the one named.
+ */
+struct kr_prov_chunk {
+	struct kr_prov	*pv;
+	size_t		 first, n;
+	struct kr_csr	*csr[PROV_CHECK_CHUNK];
+	int		 ret[PROV_CHECK_CHUNK];
+	struct kr_err	 err[PROV_CHECK_CHUNK];
+};
+
+static void
+kr_prov_parse_every(struct kr_prov_chunk *c, size_t from, size_t step)
+{
+	size_t	i;
+
+	for (i = from; i < c->n; i += step)
+		c->ret[i] = kr_prov_parse_csr(c->pv, &c->pv->items[c->first +
+		    i], &c->csr[i], &c->err[i]);
+}
+
+static void *
+kr_prov_parse_main(void *arg)
+{
+	kr_prov_parse_every(arg, 1, 2);
+	return NULL;
+}
+
+static int
+kr_prov_check_chunk(struct kr_prov_chunk *c, struct kr_err *err)
+{
+	pthread_t	tid;
+	bool		threaded;
+	size_t		i;
+	int		ret = KR_OK;
+
+	memset(c->csr, 0, sizeof(c->csr));
+	threaded = c->n > 1 && kr_thread_start(&tid, kr_prov_parse_main, c);
+	kr_prov_parse_every(c, 0, threaded ? 2 : 1);
+	if (threaded)
+		(void)pthread_join(tid, NULL);
+	for (i = 0; i < c->n && ret == KR_OK; i++) {
+		if ((ret = c->ret[i]) != KR_OK)
+			*err = c->err[i];
+		else
+			ret = kr_prov_check_csr(c->pv,
+			    &c->pv->items[c->first + i], c->csr[i], err);
+	}
+	for (i = 0; i < c->n; i++)
+		kr_csr_free(&c->csr[i]);
+	return ret;
+}
+
+static int
+kr_prov_check_all(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_chunk	*c;
+	int			 ret = KR_OK;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	c->pv = pv;
+	for (c->first = 0; c->first < pv->n && ret == KR_OK;
+	    c->first += c->n) {
+		c->n = pv->n - c->first < PROV_CHECK_CHUNK ?
+		    pv->n - c->first : PROV_CHECK_CHUNK;
+		ret = kr_prov_check_chunk(c, err);
+	}
+	free(c);
 	return ret;
 }
 
@@ -625,8 +725,7 @@ kr_prov_collect(struct kr_prov *pv, struct kr_err *err)
 	if (kr_prov_renewing(pv))
 		ret = kr_prov_collect_due(pv, err);
 	else if ((ret = kr_prov_list(pv, err)) == KR_OK)
-		for (i = 0; i < pv->n && ret == KR_OK; i++)
-			ret = kr_prov_check_csr(pv, &pv->items[i], err);
+		ret = kr_prov_check_all(pv, err);
 	if (ret != KR_OK || (ret = kr_prov_twice(pv, err)) != KR_OK ||
 	    (ret = kr_prov_plan_ca(pv, err)) != KR_OK)
 		return ret;
@@ -828,6 +927,7 @@ kr_prov_rows(struct kr_prov *pv, const struct kr_prov_item *it,
 	return kr_prov_audit(pv, it, r, pr, err);
 }
 
+/* A device's two files, written with no name into the batch's group. */
 static int
 kr_prov_write(struct kr_prov *pv, const struct kr_prov_item *it,
     const struct kr_buf *yaml, struct kr_err *err)
@@ -840,24 +940,46 @@ kr_prov_write(struct kr_prov *pv, const struct kr_prov_item *it,
 	kr_issue_leaf_cert(pv->is, &der, &len);
 	if ((ret = kr_prov_path(pv->req->out_dir, it->device, ".crt", path,
 	    sizeof(path), err)) != KR_OK ||
-	    (ret = kr_media_write(KR_ART_CERTIFICATE, path, der, len,
-	    KR_FILE_NOREPLACE, err)) != KR_OK ||
+	    (ret = kr_media_group_add(pv->group, KR_ART_CERTIFICATE, path, der,
+	    len, err)) != KR_OK ||
 	    (ret = kr_prov_path(pv->req->out_dir, it->device, ".yaml", path,
 	    sizeof(path), err)) != KR_OK)
 		return ret;
-	return kr_media_write(KR_ART_PROV_RECORD, path, yaml->p, yaml->len,
-	    KR_FILE_NOREPLACE, err);
+	return kr_media_group_add(pv->group, KR_ART_PROV_RECORD, path, yaml->p,
+	    yaml->len, err);
 }
 
-/* Record first, then release; a crash between leaves it unreleased. */
+static void
+kr_prov_rec_fill(const struct kr_prov *pv, const struct kr_prov_item *it,
+    const struct kr_issue_result *r, const uint8_t *dig,
+    struct kr_prov_rec *pr)
+{
+	kr_hex_encode(pr->record_sha256, dig, 32);
+	(void)snprintf(pr->device_id, sizeof(pr->device_id), "%s", it->device);
+	(void)snprintf(pr->identity_sha256, sizeof(pr->identity_sha256), "%s",
+	    r->cert_sha256);
+	(void)snprintf(pr->bootstrap_sha256, sizeof(pr->bootstrap_sha256), "%s",
+	    pv->ca_sha);
+	(void)snprintf(pr->operator, sizeof(pr->operator), "%s",
+	    pv->req->operator);
+	(void)snprintf(pr->line, sizeof(pr->line), "%s", pv->req->line != NULL ?
+	    pv->req->line : "");
+	(void)snprintf(pr->batch, sizeof(pr->batch), "%s", pv->res->batch);
+}
+
+/*
+ * The device's files written with no name, then its rows in the group's
+ * open transaction; its files get their names after the group's commit
+ * (kr_prov_group).
+ */
 static int
 kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
     const struct kr_issue_result *r, struct kr_err *err)
 {
 	struct kr_prov_rec	pr;
-	struct kr_sigmask	sig;
 	struct kr_buf		yaml;
 	uint8_t			dig[32];
+	size_t			files = kr_media_group_count(pv->group);
 	int			ret;
 
 	memset(&pr, 0, sizeof(pr));
@@ -868,35 +990,11 @@ kr_prov_record(struct kr_prov *pv, const struct kr_prov_item *it,
 		kr_buf_free(&yaml);
 		return ret == KR_OK ? ret : kr_err_set(err, ret, "cannot hash");
 	}
-	kr_hex_encode(pr.record_sha256, dig, sizeof(dig));
-	(void)snprintf(pr.device_id, sizeof(pr.device_id), "%s", it->device);
-	(void)snprintf(pr.identity_sha256, sizeof(pr.identity_sha256), "%s",
-	    r->cert_sha256);
-	(void)snprintf(pr.bootstrap_sha256, sizeof(pr.bootstrap_sha256), "%s",
-	    pv->ca_sha);
-	(void)snprintf(pr.operator, sizeof(pr.operator), "%s",
-	    pv->req->operator);
-	(void)snprintf(pr.line, sizeof(pr.line), "%s", pv->req->line != NULL ?
-	    pv->req->line : "");
-	(void)snprintf(pr.batch, sizeof(pr.batch), "%s", pv->res->batch);
-	if ((ret = kr_store_begin(pv->app->store, err)) == KR_OK) {
-		kr_signals_hold(&sig);
-		if ((ret = kr_prov_rows(pv, it, r, &pr, err)) != KR_OK ||
-		    (ret = kr_store_commit(pv->app->store, err)) != KR_OK)
-			kr_store_rollback(pv->app->store);
-		else if ((ret = kr_prov_write(pv, it, &yaml, err)) != KR_OK) {
-			pv->recorded = 1;
-			ret = kr_out_failed(err, "device %s: certificate %s was "
-			    "signed and recorded but its files were not all "
-			    "written. `keyrite -C %s provision show %s` shows its "
-			    "record (DEVICE.yaml's SHA-256 is recorded there); "
-			    "`keyrite -C %s cert show %s --out %s/%s.crt --der` "
-			    "writes the certificate again.", it->device,
-			    r->serial, pv->app->dir, it->device, pv->app->dir,
-			    r->serial, pv->req->out_dir, it->device);
-		}
-		kr_signals_release(&sig);
-	}
+	kr_prov_rec_fill(pv, it, r, dig, &pr);
+	if ((ret = kr_prov_write(pv, it, &yaml, err)) == KR_OK)
+		ret = kr_prov_rows(pv, it, r, &pr, err);
+	if (ret != KR_OK)
+		kr_media_group_drop(pv->group, files);
 	kr_buf_free(&yaml);
 	return ret;
 }
@@ -943,9 +1041,141 @@ kr_prov_old_cb(const struct kr_cert_rec *c, void *arg)
 	return 1;
 }
 
+/*
+ * The fault check (each signature verified with the issuer's public key)
+ * on a second thread, while this one records the device and signs the
+ * next: a group is committed only after every signature in it verified.
+ */
+struct kr_prov_checker {
+	pthread_t		tid;
+	bool			threaded;
+	pthread_mutex_t		mu;
+	pthread_cond_t		cv;
+	struct kr_sig_check	chk[PROV_GROUP];
+	int			ret[PROV_GROUP];
+	struct kr_err		err[PROV_GROUP];
+	size_t			posted, done;
+	bool			quit;
+};
+
+static void *
+kr_prov_checker_main(void *arg)
+{
+	struct kr_prov_checker	*c = arg;
+	size_t			 i;
+
+	(void)pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->done == c->posted && !c->quit)
+			(void)pthread_cond_wait(&c->cv, &c->mu);
+		if (c->done == c->posted)
+			break;
+		i = c->done;
+		(void)pthread_mutex_unlock(&c->mu);
+		c->ret[i] = kr_issue_sig_check(&c->chk[i], &c->err[i]);
+		(void)pthread_mutex_lock(&c->mu);
+		c->done++;
+		(void)pthread_cond_broadcast(&c->cv);
+	}
+	(void)pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static int
+kr_prov_checker_start(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_checker	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	pv->checker = c;
+	if (pthread_mutex_init(&c->mu, NULL) != 0)
+		return KR_OK;		/* checked on this thread instead */
+	if (pthread_cond_init(&c->cv, NULL) != 0) {
+		(void)pthread_mutex_destroy(&c->mu);
+		return KR_OK;
+	}
+	if (!(c->threaded = kr_thread_start(&c->tid, kr_prov_checker_main,
+	    c))) {
+		(void)pthread_cond_destroy(&c->cv);
+		(void)pthread_mutex_destroy(&c->mu);
+	}
+	return KR_OK;
+}
+
+/* The signature just put in chk[posted], to be checked. */
+static void
+kr_prov_checker_post(struct kr_prov_checker *c)
+{
+	size_t	i = c->posted;
+
+	if (!c->threaded) {
+		c->ret[i] = kr_issue_sig_check(&c->chk[i], &c->err[i]);
+		c->posted++;
+		c->done++;
+		return;
+	}
+	(void)pthread_mutex_lock(&c->mu);
+	c->posted++;
+	(void)pthread_cond_broadcast(&c->cv);
+	(void)pthread_mutex_unlock(&c->mu);
+}
+
+/* Waits for every check posted; the first of the first n that failed. */
+static size_t
+kr_prov_checker_wait(struct kr_prov_checker *c, size_t n)
+{
+	size_t	i;
+
+	if (c->threaded) {
+		(void)pthread_mutex_lock(&c->mu);
+		while (c->done < c->posted)
+			(void)pthread_cond_wait(&c->cv, &c->mu);
+		(void)pthread_mutex_unlock(&c->mu);
+	}
+	for (i = 0; i < n && i < c->posted; i++)
+		if (c->ret[i] != KR_OK)
+			return i;
+	return n;
+}
+
+/* After a wait: the group's checks forgotten. */
+static void
+kr_prov_checker_reset(struct kr_prov_checker *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->posted; i++)
+		kr_issue_sig_check_free(&c->chk[i]);
+	c->posted = c->done = 0;
+}
+
+static void
+kr_prov_checker_stop(struct kr_prov *pv)
+{
+	struct kr_prov_checker	*c = pv->checker;
+
+	if (c == NULL)
+		return;
+	if (c->threaded) {
+		(void)pthread_mutex_lock(&c->mu);
+		c->quit = true;
+		(void)pthread_cond_broadcast(&c->cv);
+		(void)pthread_mutex_unlock(&c->mu);
+		(void)pthread_join(c->tid, NULL);
+		(void)pthread_cond_destroy(&c->cv);
+		(void)pthread_mutex_destroy(&c->mu);
+	}
+	kr_prov_checker_reset(c);
+	free(c);
+	pv->checker = NULL;
+}
+
+/* One device: sign (its check posted to `c`, or made here), record. */
 static int
 kr_prov_one(struct kr_prov *pv, struct kr_signer *s,
-    const struct kr_prov_item *it, struct kr_err *err)
+    struct kr_prov_checker *c, const struct kr_prov_item *it,
+    struct kr_err *err)
 {
 	const struct kr_issue_result	*r;
 	struct kr_prov_old		 o = { NULL, NULL, err, KR_ENOENT };
@@ -964,8 +1194,16 @@ kr_prov_one(struct kr_prov *pv, struct kr_signer *s,
 			return ret;
 		kr_renew_leaf(o.cert, it->name, &lf);
 	}
-	if ((ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK &&
-	    (ret = kr_issue_leaf_sign(pv->is, s, err)) == KR_OK)
+	if ((ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK) {
+		if (c == NULL)
+			ret = kr_issue_leaf_sign(pv->is, s, NULL, err);
+		else if ((ret = kr_issue_leaf_sign(pv->is, s,
+		    &c->chk[c->posted], err)) != KR_OK)
+			kr_issue_sig_check_free(&c->chk[c->posted]);
+		else
+			kr_prov_checker_post(c);
+	}
+	if (ret == KR_OK)
 		ret = kr_prov_record(pv, it, r, err);
 	kr_csr_free(&csr);
 	kr_cert_free(&o.cert);
@@ -1020,20 +1258,131 @@ kr_prov_failed(struct kr_prov *pv, struct kr_err *err)
 	    pv->res->done, next, cause);
 }
 
+/* After the commit: devices recorded whose files have no name yet. */
+static int
+kr_prov_unreleased(struct kr_prov *pv, size_t left, struct kr_err *err)
+{
+	char	after[96] = "";
+
+	if (left > 1)
+		(void)snprintf(after, sizeof(after), " (nor were those of the "
+		    "%zu devices after it in its group, recorded too)",
+		    left - 1);
+	return kr_out_failed(err, "its certificate and record files were not "
+	    "all written%s. `keyrite -C %s provision list --batch %s` lists "
+	    "the batch's records and `keyrite -C %s provision show DEVICE` "
+	    "each one's certificate serial; `keyrite -C %s cert show SERIAL "
+	    "--out FILE --der` writes a certificate again.", after,
+	    pv->app->dir, pv->res->batch, pv->app->dir, pv->app->dir);
+}
+
+/*
+ * Devices from res->done up to `end`, recorded in one transaction and
+ * released together: record first, then release.  With `c`, the
+ * signatures are verified on the checker's thread, and the group is
+ * committed only when all have verified.  A device that fails, or whose
+ * signature did not verify, leaves the whole group undone (nothing of it
+ * committed, its files never named) and *stop at that device.  A crash
+ * before the names leaves the group recorded and unreleased.
+ */
+static int
+kr_prov_group(struct kr_prov *pv, struct kr_signer *s,
+    struct kr_prov_checker *c, size_t end, size_t *stop, struct kr_err *err)
+{
+	struct kr_sigmask	sig;
+	struct kr_err		e2;
+	size_t			k = pv->res->done, named = 0, bad;
+	int			ret, r2;
+
+	if ((ret = kr_store_begin(pv->app->store, err)) != KR_OK)
+		return ret;
+	kr_signals_hold(&sig);
+	while (k < end && (ret = kr_prov_one(pv, s, c, &pv->items[k], err)) ==
+	    KR_OK)
+		k++;
+	if (c != NULL && (bad = kr_prov_checker_wait(c, k - pv->res->done)) <
+	    k - pv->res->done) {
+		k = pv->res->done + bad;
+		*err = c->err[bad];
+		ret = c->ret[bad];
+	}
+	if (c != NULL)
+		kr_prov_checker_reset(c);
+	kr_err_clear(&e2);
+	if (ret != KR_OK) {
+		*stop = k;
+		kr_store_rollback(pv->app->store);
+		kr_media_group_drop(pv->group, 0);
+	} else if ((r2 = kr_store_commit(pv->app->store, &e2)) != KR_OK) {
+		kr_media_group_drop(pv->group, 0);
+		*err = e2;
+		ret = r2;
+	} else if ((r2 = kr_media_group_release(pv->group,
+	    2 * (k - pv->res->done), &named, &e2)) != KR_OK) {
+		pv->res->done += named / 2;
+		pv->recorded = k - pv->res->done;
+		*err = e2;
+		ret = kr_prov_unreleased(pv, pv->recorded, err);
+	} else
+		pv->res->done = k;
+	kr_signals_release(&sig);
+	return ret;
+}
+
+/*
+ * The groups in turn.  After a device that failed (or whose signature
+ * did not verify), the devices of its group before it are signed again,
+ * each verified at once, recorded and written, and the batch stops at
+ * that device with its message.
+ */
+static int
+kr_prov_groups(struct kr_prov *pv, struct kr_signer *s, struct kr_err *err)
+{
+	struct kr_prov_checker	*c;
+	struct kr_err		 fe;
+	size_t			 end, stop;
+	bool			 stopped;
+	int			 ret = KR_OK, fret = KR_OK;
+
+	while (ret == KR_OK && pv->res->done < pv->n) {
+		end = pv->res->done + PROV_GROUP < pv->n ?
+		    pv->res->done + PROV_GROUP : pv->n;
+		c = pv->checker;
+		stopped = false;
+		for (;;) {
+			stop = SIZE_MAX;
+			ret = kr_prov_group(pv, s, c, end, &stop, err);
+			if (ret == KR_OK && stopped) {
+				*err = fe;
+				ret = fret;
+			}
+			if (stop == SIZE_MAX || stop == pv->res->done)
+				break;
+			/* The devices before it again, each checked at once. */
+			fe = *err;
+			fret = ret;
+			stopped = true;
+			end = stop;
+			c = NULL;
+		}
+	}
+	return ret;
+}
+
 static int
 kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
 	struct kr_approval_subject	 sub;
 	struct kr_signer		*s = NULL;
-	size_t				 i;
 	int				 ret;
 
 	memset(&sub, 0, sizeof(sub));
 	sub.op = kr_prov_event(pv);
 	sub.digests = pv->batch_dig;
 	sub.n = 1;
-	if ((ret = kr_authority_unlock_report(pv->app,
+	if ((ret = kr_media_group_new(&pv->group, 2 * PROV_GROUP, err)) !=
+	    KR_OK || (ret = kr_authority_unlock_report(pv->app,
 	    kr_issue_issuer(pv->is)->name, pv->req->shares, pv->req->nshares,
 	    src, &sub, &pv->res->quorum, &s, err)) != KR_OK)
 		return ret;
@@ -1044,13 +1393,14 @@ kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
 		(void)kr_err_prefix(err, "%s was not written, so no device was "
 		    "signed or recorded; once the output folder takes it, run "
 		    "the same command again: ", PROV_CA_FILE);
-	for (i = 0; i < pv->n && ret == KR_OK; i++)
-		if ((ret = kr_prov_one(pv, s, &pv->items[i], err)) == KR_OK)
-			pv->res->done++;
+	else if (ret == KR_OK &&
+	    (ret = kr_prov_checker_start(pv, err)) == KR_OK &&
+	    (ret = kr_prov_groups(pv, s, err)) != KR_OK &&
+	    pv->res->done < pv->n)
+		kr_prov_failed(pv, err);
+	kr_prov_checker_stop(pv);
 	/* The unlocked key is wiped when the batch ends. */
 	kr_signer_free(&s);
-	if (ret != KR_OK && i > 0)
-		kr_prov_failed(pv, err);
 	return ret;
 }
 
@@ -1121,6 +1471,7 @@ kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
 	free(pv.items);
 	free(pv.skips);
 	kr_media_plan_free(&pv.plan);
+	kr_media_group_free(&pv.group);
 	kr_issue_close(&pv.is);
 	return ret;
 }

@@ -268,7 +268,7 @@ kr_renew_sign(struct kr_renew *rn, const struct kr_passphrase_source *src,
 	    rn->req->shares, rn->req->nshares, src, &sub, &rn->res->quorum, &s,
 	    err)) != KR_OK)
 		return ret;
-	ret = kr_issue_leaf_sign(rn->is, s, err);
+	ret = kr_issue_leaf_sign(rn->is, s, NULL, err);
 	kr_signer_free(&s);
 	if (ret != KR_OK)
 		return ret;

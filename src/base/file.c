@@ -430,6 +430,37 @@ out:
 }
 
 int
+kr_file_out_sync_group(struct kr_file_out *o, size_t n, struct kr_err *err)
+{
+	size_t	i;
+
+	/* Writeback of every file first, so one journal commit covers all. */
+	for (i = 0; i < n; i++)
+		(void)sync_file_range(o[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	for (i = 0; i < n; i++)
+		if (fdatasync(o[i].fd) != 0)
+			return kr_write_error(err, o[i].path, errno);
+	return KR_OK;
+}
+
+int
+kr_file_out_name(struct kr_file_out *o, struct kr_err *err)
+{
+	int	ret = KR_OK;
+
+	if (o->tmp == NULL)
+		ret = kr_out_link(o, err);
+	else if (close(o->fd) != 0)
+		ret = kr_write_error(err, o->path, errno);
+	else {
+		o->fd = -1;
+		ret = kr_tmp_commit(o->tmp, o->path, o->flags, err);
+	}
+	kr_file_out_abort(o);
+	return ret;
+}
+
+int
 kr_file_write(const char *path, const void *data, size_t len,
     unsigned flags, struct kr_err *err)
 {

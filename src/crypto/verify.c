@@ -9,6 +9,9 @@
  * TLS's own reader is lenient) or fixed-width r||s, RSA exactly as long as
  * the modulus, PSS with a salt as long as the hash.
  */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/bignum.h>
@@ -93,12 +96,84 @@ kr_ecdsa_read_rs(const mbedtls_ecp_group *grp, const uint8_t *raw,
 	return true;
 }
 
+/*
+ * The curves of ECDSA checks, kept per thread.  Mbed TLS keeps the
+ * generator's precomputed multiples in the group the first time it
+ * multiplies the generator; a key read from its SPKI brings a fresh
+ * group, so each check computed them again (about half of a P-256
+ * check).  The group of the key's curve is taken from here instead
+ * (the same named curve, loaded by Mbed TLS from its own constants); a
+ * thread's groups are freed when it ends.
+ */
+#define KR_EC_CACHED	2	/* P-256, P-384 */
+
+struct kr_ec_cache {
+	mbedtls_ecp_group	grp[KR_EC_CACHED];
+	bool			loaded[KR_EC_CACHED];
+};
+
+static pthread_key_t	kr_ec_key;
+static pthread_once_t	kr_ec_once = PTHREAD_ONCE_INIT;
+static bool		kr_ec_key_ok;
+
+static void
+kr_ec_cache_free(void *arg)
+{
+	struct kr_ec_cache	*c = arg;
+	size_t			 i;
+
+	for (i = 0; i < KR_EC_CACHED; i++)
+		mbedtls_ecp_group_free(&c->grp[i]);
+	free(c);
+}
+
+static void
+kr_ec_key_make(void)
+{
+	kr_ec_key_ok = pthread_key_create(&kr_ec_key, kr_ec_cache_free) == 0;
+}
+
+/* This thread's group for curve `id`, or NULL: use the key's own. */
+static mbedtls_ecp_group *
+kr_ec_group(mbedtls_ecp_group_id id)
+{
+	struct kr_ec_cache	*c;
+	size_t			 i;
+
+	if (id == MBEDTLS_ECP_DP_SECP256R1)
+		i = 0;
+	else if (id == MBEDTLS_ECP_DP_SECP384R1)
+		i = 1;
+	else
+		return NULL;
+	if (pthread_once(&kr_ec_once, kr_ec_key_make) != 0 || !kr_ec_key_ok)
+		return NULL;
+	if ((c = pthread_getspecific(kr_ec_key)) == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return NULL;
+		if (pthread_setspecific(kr_ec_key, c) != 0) {
+			free(c);
+			return NULL;
+		}
+	}
+	if (!c->loaded[i]) {
+		mbedtls_ecp_group_init(&c->grp[i]);
+		if (mbedtls_ecp_group_load(&c->grp[i], id) != 0) {
+			mbedtls_ecp_group_free(&c->grp[i]);
+			return NULL;
+		}
+		c->loaded[i] = true;
+	}
+	return &c->grp[i];
+}
+
 static int
 kr_verify_ecdsa(struct kr_pubkey *key, enum kr_sig_alg alg,
     const uint8_t *md, size_t mdlen, const uint8_t *sig, size_t siglen,
     unsigned flags, struct kr_err *err)
 {
 	mbedtls_ecp_keypair	*ec = mbedtls_pk_ec(key->pk);
+	mbedtls_ecp_group	*grp;
 	mbedtls_mpi		 r, s;
 	uint8_t			 raw[2 * KR_ECDSA_HALF_MAX];
 	size_t			 half;
@@ -125,7 +200,9 @@ kr_verify_ecdsa(struct kr_pubkey *key, enum kr_sig_alg alg,
 		ret = kr_verify_fail(err, alg, "r or s is out of range");
 		goto out;
 	}
-	if (mbedtls_ecdsa_verify(&ec->grp, md, mdlen, &ec->Q, &r, &s) != 0) {
+	if ((grp = kr_ec_group(ec->grp.id)) == NULL)
+		grp = &ec->grp;
+	if (mbedtls_ecdsa_verify(grp, md, mdlen, &ec->Q, &r, &s) != 0) {
 		ret = kr_verify_fail(err, alg, "it does not match the data "
 		    "and the public key");
 		goto out;

@@ -72,7 +72,7 @@ kr_media_key_scan(const void *data, size_t len, struct kr_media_hit *hit)
 	    kr_media_key_found(data, len, true, hit);
 }
 
-static int
+int
 kr_media_check(enum kr_artifact type, const char *path, const void *data,
     size_t len, struct kr_err *err)
 {

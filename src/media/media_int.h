@@ -43,6 +43,9 @@ bool		 kr_media_key_head(const void *, size_t, uint64_t,
 /* Both, on a whole buffer. */
 bool		 kr_media_key_scan(const void *, size_t, struct kr_media_hit *);
 /* The refusal of an artifact that carries a private key, naming it. */
+/* The type's allow-list and the key scan of a whole buffer. */
+int		 kr_media_check(enum kr_artifact, const char *, const void *,
+		    size_t, struct kr_err *) KR_WUR;
 int		 kr_media_key_refused(enum kr_artifact, const char *,
 		    const struct kr_media_hit *, struct kr_err *);
 

@@ -10,6 +10,15 @@
  *       kr_signer_sign, the call `provision batch` makes; prints
  *       "signatures N", "seconds S" and "rate R" (signatures per second).
  *
+ *   provision_bench crypto p256|ed25519 N DIR
+ *       the least cryptography any correct issuer does per device, alone:
+ *       for each of the first N requests DIR/d0000001.csr... (read
+ *       beforehand, not timed) the CSR's signature checked with the key it
+ *       carries (kr_csr_parse: proof of possession), a TBS-sized message
+ *       signed through kr_signer_sign, and that signature verified with
+ *       the issuer's public key (kr_sig_verify: the fault check); on one
+ *       thread; prints "devices N", "seconds S" and "rate R".
+ *
  *   provision_bench csrs DIR N
  *       writes N PKCS#10 requests DIR/d0000001.csr... for fresh P-256
  *       keys (subject serialNumber=P0000001...) made with Mbed TLS: the
@@ -28,6 +37,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include <keyrite/keystore.h>
+#include <keyrite/x509.h>
 
 #include "testpki.h"
 
@@ -75,6 +85,93 @@ bench_sign(enum kr_key_alg alg, unsigned long n)
 	printf("signatures %lu\nseconds %.3f\nrate %.1f\n", n, t,
 	    (double)n / t);
 	return 0;
+}
+
+static uint8_t **
+bench_read_csrs(const char *dir, unsigned long n, size_t *lens)
+{
+	uint8_t		**d;
+	char		  path[4096];
+	struct kr_err	  err;
+	unsigned long	  i;
+
+	if ((d = calloc(n, sizeof(*d))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		(void)snprintf(path, sizeof(path), "%s/d%07lu.csr", dir, i + 1);
+		if (kr_file_read(path, KR_CSR_MAX, false, &d[i], &lens[i],
+		    &err) != KR_OK) {
+			fprintf(stderr, "provision_bench: %s\n", err.msg);
+			while (i-- > 0)
+				free(d[i]);
+			free(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+/* One device's cryptography: CSR check, signature, its verification. */
+static int
+bench_device(struct kr_signer *s, enum kr_key_alg alg, const uint8_t *csrd,
+    size_t csrlen, uint8_t *msg, struct kr_err *err)
+{
+	struct kr_csr	*csr = NULL;
+	uint8_t		 sig[KR_SIG_MAX_BYTES];
+	size_t		 siglen = sizeof(sig);
+	int		 ret;
+
+	if ((ret = kr_csr_parse("csr", csrd, csrlen, &csr, err)) != KR_OK)
+		return ret;
+	memcpy(msg, csr->spki.p, 32);	/* each message different */
+	kr_csr_free(&csr);
+	if ((ret = kr_signer_sign(s, kr_sig_alg_default(alg), msg,
+	    BENCH_TBS_BYTES, sig, &siglen, err)) != KR_OK)
+		return ret;
+	return kr_sig_verify(kr_sig_alg_default(alg), s->spki, s->spki_len,
+	    msg, BENCH_TBS_BYTES, sig, siglen, 0, err);
+}
+
+static int
+bench_crypto(enum kr_key_alg alg, unsigned long n, const char *dir)
+{
+	struct kr_signer	*s;
+	struct kr_err		 err;
+	uint8_t			 msg[BENCH_TBS_BYTES], **csrs;
+	char			 errbuf[KR_ERR_MSG_MAX];
+	size_t			*lens;
+	unsigned long		 i;
+	double			 t0, t;
+	int			 rc = 0;
+
+	if ((lens = calloc(n, sizeof(*lens))) == NULL ||
+	    (csrs = bench_read_csrs(dir, n, lens)) == NULL) {
+		free(lens);
+		return 1;
+	}
+	if ((s = tl_signer_make(alg, KR_PURPOSE_CA, "bench-ca", errbuf)) ==
+	    NULL) {
+		fprintf(stderr, "provision_bench: %s\n", errbuf);
+		rc = 1;
+	}
+	kr_random(msg, sizeof(msg));
+	t0 = bench_now();
+	for (i = 0; i < n && rc == 0; i++)
+		if (bench_device(s, alg, csrs[i], lens[i], msg, &err) !=
+		    KR_OK) {
+			fprintf(stderr, "provision_bench: %s\n", err.msg);
+			rc = 1;
+		}
+	t = bench_now() - t0;
+	if (rc == 0)
+		printf("devices %lu\nseconds %.3f\nrate %.1f\n", n, t,
+		    (double)n / t);
+	kr_signer_free(&s);
+	for (i = 0; i < n; i++)
+		free(csrs[i]);
+	free(csrs);
+	free(lens);
+	return rc;
 }
 
 static int
@@ -183,12 +280,18 @@ main(int argc, char **argv)
 {
 	unsigned long	n;
 
+	if (argc == 5 && strcmp(argv[1], "crypto") == 0 &&
+	    (n = strtoul(argv[3], NULL, 10)) != 0 &&
+	    (strcmp(argv[2], "p256") == 0 || strcmp(argv[2], "ed25519") == 0))
+		return bench_crypto(strcmp(argv[2], "p256") == 0 ? KR_KEY_P256 :
+		    KR_KEY_ED25519, n, argv[4]);
 	if (argc == 4 && strcmp(argv[1], "csrs") == 0 &&
 	    (n = strtoul(argv[3], NULL, 10)) != 0)
 		return bench_csrs(argv[2], n);
 	if (argc != 4 || strcmp(argv[1], "sign") != 0 ||
 	    (n = strtoul(argv[3], NULL, 10)) == 0) {
 		fprintf(stderr, "usage: provision_bench sign p256|ed25519 N\n"
+		    "       provision_bench crypto p256|ed25519 N DIR\n"
 		    "       provision_bench csrs DIR N\n");
 		return 2;
 	}

@@ -10,13 +10,19 @@
 #             DEVICE.crt and DEVICE.yaml through the media writer
 #   backend   the same kind of sealed key signing TBS-sized messages
 #             through kr_signer_sign alone (test/bench/provision_bench.c)
+#   crypto    the least cryptography any correct issuer does per device,
+#             alone, on one thread: the CSR's signature checked (proof of
+#             possession), a TBS-sized message signed, that signature
+#             verified (the fault check)
 #   openssl   `openssl x509 -req -CA` run once per CSR (a sample of
 #             OPENSSL_SAMPLE CSRs, default 300; the rate is per CSR)
 #
 # and the peak memory (maximum resident set, /usr/bin/time) of batches of
 # N/10 and N devices.  Not a test: it prints the rates and the ratios
-# (batch / backend, target >= 0.8; batch / openssl, target >= 40; peak
-# memory, target <= 64 MB whatever N); docs/performance.md records them.
+# (batch / backend, target >= 0.8; batch / crypto, what keyrite adds to
+# the cryptography; batch / openssl, target >= 40; peak memory, target
+# <= 64 MB whatever N) and the load average before and after each
+# issuer's runs; docs/performance.md records them.
 #
 #   test/bench/provision_bench.sh [N]            (after ./run build)
 #
@@ -114,22 +120,26 @@ csrs
 subset "$SMALL"
 subset "$N"
 
-echo
-printf '%-8s %12s %12s %12s %10s %10s %9s %9s\n' issuer "batch/s" \
-    "backend/s" "openssl/s" "vs back" "vs ossl" "MB@$SMALL" "MB@$N"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %9s %9s %9s %9s %8s %8s %8s %7s %7s\n' issuer "batch/s" \
+    "backend/s" "crypto/s" "openssl/s" "c/back" "c/crypto" "c/ossl" \
+    "MB@$SMALL" "MB@$N"
 for k in p256 ed25519; do
 	small=$(batch "$k" "$SMALL")
 	big=$(batch "$k" "$N")
 	secs=${big% *}
 	back=$("$PB" sign "$k" "$N" | sed -n 's/^rate //p')
+	cry=$("$PB" crypto "$k" "$N" "$C" | sed -n 's/^rate //p')
 	os=$(ossl "$k")
-	awk -v k="$k" -v n="$N" -v s="$secs" -v b="$back" -v o="$os" \
-	    -v m="$SAMPLE" -v r1="${small#* }" -v r2="${big#* }" 'BEGIN {
+	awk -v k="$k" -v n="$N" -v s="$secs" -v b="$back" -v c="$cry" \
+	    -v o="$os" -v m="$SAMPLE" -v r1="${small#* }" -v r2="${big#* }" \
+	    'BEGIN {
 		rate = n / s; orate = m / o
-		printf "%-8s %12.0f %12.0f %12.1f %9.2fx %9.1fx %9.1f %9.1f\n",
-		    k, rate, b, orate, rate / b, rate / orate, r1 / 1024,
-		    r2 / 1024
+		printf "%-8s %9.0f %9.0f %9.0f %9.1f %7.2fx %7.2fx %7.1fx " \
+		    "%7.1f %7.1f\n", k, rate, b, c, orate, rate / b, rate / c,
+		    rate / orate, r1 / 1024, r2 / 1024
 	}'
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "targets: batch/backend >= 0.8, batch/openssl >= 40, peak memory <= 64 MB"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# TEST-KEY-440..455: manufacturing provisioning and short-lived device
+# TEST-KEY-440..458: manufacturing provisioning and short-lived device
 # certificates (docs/provisioning.md).  1,000 CSRs made by openssl with
 # distinct keys certified under an issuing CA in one quorum unlock, each
 # certificate verified by openssl and each record's hashes compared with
@@ -7,7 +7,9 @@
 # refused and named with the state unchanged; renewal keeps the key and
 # the device id, is refused after expiry (faketime), for a revoked
 # certificate and twice; --json read by python3; the reuse check rests
-# on records the audit chain proves; the audit bundle carries them.
+# on records the audit chain proves; the audit bundle carries them; a
+# batch killed before a group's commit leaves nothing of it, one killed
+# while naming its files leaves it recorded, partly released.
 . "$(dirname "$0")/lib.sh"
 set -e
 
@@ -398,6 +400,120 @@ unasked issuing provision batch --issuer-key issuing --operator op \
 refused 1 "TEST-KEY-454: a deleted certificate record does not let its key be certified again" \
     "do not match its audit chain" "certificates"
 S=$S_REAL
+
+# --- TEST-KEY-415/416: kills in a batch's groups (record first, release) --
+# Devices are recorded 128 to a transaction and their files, written with
+# no name, are named after the commit.  A kill while a group's files are
+# being named leaves the group recorded, the devices before the kill
+# released, the rest recorded and unreleased (written again from their
+# records); a kill before the commit leaves nothing of the group.
+if command -v strace >/dev/null 2>&1; then
+	mkdir -p "$T/csrg" "$T/devsg1" "$T/devsg2"
+	seq -f '%03g' 1 130 | xargs -P 2 -I{} sh -c 'openssl req -new -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+	    -subj "/CN=sensor/serialNumber=KL{}" -out "$T/csrg/k{}.csr" \
+	    2>/dev/null'
+	# kbatch OUT SYSCALL N: the batch of csrg killed at SYSCALL number N.
+	kbatch() {
+		set +e
+		# shellcheck disable=SC2046
+		traced -f -qq -o /dev/null -e trace="$2" \
+		    -e inject="$2":signal=KILL:when="$3" "$KEYRITE" -C "$S" \
+		    provision batch --issuer-key issuing --operator "Ana Ops" \
+		    --csr-dir "$T/csrg" --out-dir "$1" --yes $(quorum issuing) \
+		    3<"$T/ab.pw" >"$T/out" 2>"$T/err"
+		rc=$?
+		set -e
+	}
+	recs() {
+		sqlite3 "$S/keyrite.db" "SELECT count(*) FROM provisioning WHERE
+		    device_id GLOB 'KL*'"
+	}
+	# Killed at the 100th file write (the 50th device's), before the
+	# first group's commit: nothing of it.
+	kbatch "$T/devsg2" write 100
+	kill_rc=$rc
+	left=$(ls -a "$T/devsg2" | grep -v '^\.\.*$' |
+	    grep -v '^bootstrap-ca\.crt$' || true)
+	run -C "$S" audit verify
+	if [ "$kill_rc" -eq 137 ] && [ "$rc" -eq 0 ] && [ "$(recs)" -eq 0 ] &&
+	    [ -z "$left" ]; then
+		ok "TEST-KEY-416: a batch killed before its first group's commit leaves no record and no device file (audit verify exit 0)"
+	else
+		fail "TEST-KEY-416: kill before the commit (exit $kill_rc): $(recs) records, files: $left: $(head -c 400 "$T/err")"
+	fi
+	rm -rf "$T/devsg2"
+	# Killed at the 60th name (the bootstrap CA's, then two per device).
+	kbatch "$T/devsg1" linkat 60
+	kill_rc=$rc
+	nrec=$(recs)
+	ncrt=$(ls "$T/devsg1" | grep -c '^KL.*\.crt$' || true)
+	extra=$(ls -a "$T/devsg1" | grep -v '^\.\.*$' |
+	    grep -v '^KL[0-9]*\.\(crt\|yaml\)$' | grep -v '^bootstrap-ca\.crt$' ||
+	    true)
+	good=1
+	# Every released certificate is recorded with its file's SHA-256.
+	for f in "$T/devsg1"/KL*.crt; do
+		d=$(basename "$f" .crt)
+		want=$(sqlite3 "$S/keyrite.db" "SELECT identity_sha256 FROM
+		    provisioning WHERE device_id = '$d'")
+		[ "$want" = "$(sha256sum < "$f" | cut -d' ' -f1)" ] || good=0
+	done
+	# An unreleased device: its certificate written again from its record.
+	d=$(sqlite3 "$S/keyrite.db" "SELECT device_id FROM provisioning WHERE
+	    device_id GLOB 'KL*' ORDER BY device_id DESC LIMIT 1")
+	sn=$(sqlite3 "$S/keyrite.db" "SELECT c.serial FROM provisioning p JOIN
+	    certificates c ON c.id = p.cert_id WHERE p.device_id = '$d'")
+	want=$(sqlite3 "$S/keyrite.db" "SELECT identity_sha256 FROM provisioning
+	    WHERE device_id = '$d'")
+	run -C "$S" cert show "$sn" --out "$T/again.der" --der
+	[ "$rc" -eq 0 ] && [ ! -e "$T/devsg1/$d.crt" ] &&
+	    [ "$(sha256sum < "$T/again.der" | cut -d' ' -f1)" = "$want" ] &&
+	    openssl verify -CAfile "$T/root.pem" -untrusted "$T/int.pem" \
+	    "$T/again.der" >/dev/null 2>&1 || good=0
+	run -C "$S" audit verify
+	if [ "$kill_rc" -eq 137 ] && [ "$rc" -eq 0 ] && [ "$good" -eq 1 ] &&
+	    [ "$nrec" -eq 128 ] && [ "$ncrt" -ge 1 ] && [ "$ncrt" -lt 128 ] &&
+	    [ -z "$extra" ]; then
+		ok "TEST-KEY-415: a batch killed while naming its first group's files: the group's 128 devices recorded, the $ncrt released ones with the recorded hashes, an unreleased one written again by cert show and verified by openssl, no other file, audit verify exit 0"
+	else
+		fail "TEST-KEY-415: kill while naming (exit $kill_rc): $nrec records, $ncrt certificates, other files: $extra, checks $good"
+	fi
+	# A device that fails in the middle of a group (its CSR cannot be
+	# read again: strace makes its second open fail; strace counts per
+	# thread, and the check pass reads every even-numbered file of 256 on
+	# the main thread, as the signing pass does): the devices before it
+	# complete, it and the ones after it not recorded, no file.
+	mkdir -p "$T/csrh" "$T/devsh"
+	seq -f '%03g' 1 40 | xargs -P 2 -I{} sh -c 'openssl req -new -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+	    -subj "/CN=sensor/serialNumber=HW{}" -out "$T/csrh/h{}.csr" \
+	    2>/dev/null'
+	set +e
+	# shellcheck disable=SC2046
+	traced -f -qq -o /dev/null -P "$T/csrh/h021.csr" \
+	    -e inject=openat:error=EIO:when=2 "$KEYRITE" -C "$S" provision \
+	    batch --issuer-key issuing --operator "Ana Ops" --csr-dir "$T/csrh" \
+	    --out-dir "$T/devsh" --yes $(quorum issuing) 3<"$T/ab.pw" \
+	    >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	nrec=$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM provisioning WHERE
+	    device_id GLOB 'HW*'")
+	last=$(sqlite3 "$S/keyrite.db" "SELECT max(device_id) FROM provisioning
+	    WHERE device_id GLOB 'HW*'")
+	nfiles=$(ls "$T/devsh" | grep -c '^HW' || true)
+	if [ "$rc" -ne 0 ] && grep -q "device HW021 (21 of 40" "$T/err" &&
+	    grep -q "the 20 before it are signed, recorded and written" \
+	    "$T/err" && [ "$nrec" -eq 20 ] && [ "$last" = HW020 ] &&
+	    [ "$nfiles" -eq 40 ]; then
+		ok "TEST-KEY-417: a device failing in the middle of a group is named; the 20 before it are recorded and written, nothing of it or after it (exit $rc)"
+	else
+		fail "TEST-KEY-417: a failure in a group (exit $rc): $nrec records up to $last, $nfiles files: $(head -c 300 "$T/err")"
+	fi
+else
+	fail "strace is missing (./run test installs it)"
+fi
 
 # --- TEST-KEY-455: the audit bundle carries the provisioning records ------
 run -C "$S" audit export --out "$T/bundle"
