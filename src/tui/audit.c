@@ -1,7 +1,8 @@
 /*
- * The audit log: every row, newest last, each shown in full with Enter;
- * v verifies the chain and replays it against every record (`audit
- * verify`), and says the head.
+ * The audit log: every row, newest last, each shown in full with Enter
+ * (its payload as `audit show` prints it, kr_audit_payload_text: times
+ * in ISO 8601, and the row's whole hash); v verifies the chain and
+ * replays it against every record (`audit verify`), and says the head.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 
 struct tui_audit {
 	struct tui_lines	rows;
+	struct tui_lines	heads;
 	struct tui_lines	payloads;
+	struct tui_lines	hashes;
 	struct tui_sel		sel;
 };
 
@@ -20,13 +23,24 @@ static int
 tui_audit_row(const struct kr_audit_rec *r, void *arg)
 {
 	struct tui_audit	*a = arg;
-	char			 when[KR_TIME_STR_BYTES], row[256];
+	struct kr_buf		 b;
+	char			 when[KR_TIME_STR_BYTES], row[512];
+	char			 hash[2 * KR_AUDIT_HASH_BYTES + 1];
 
 	kr_time_format(r->time, when);
 	(void)snprintf(row, sizeof(row), "%6lld  %s  %-10.10s %s",
 	    (long long)r->seq, when, r->actor, r->event);
 	tui_lines_put(&a->rows, row);
-	tui_lines_put(&a->payloads, r->payload);
+	(void)snprintf(row, sizeof(row), "row %lld  %s  %s by %s",
+	    (long long)r->seq, when, r->event, r->actor);
+	tui_lines_put(&a->heads, row);
+	kr_buf_init(&b, false);
+	kr_audit_payload_text(r->payload, &b);
+	tui_lines_put(&a->payloads, b.failed ? r->payload : (const char *)b.p);
+	kr_buf_free(&b);
+	kr_hex_encode(hash, r->hash, sizeof(r->hash));
+	(void)snprintf(row, sizeof(row), "hash %s", hash);
+	tui_lines_put(&a->hashes, row);
 	return 0;
 }
 
@@ -63,7 +77,7 @@ tui_audit_verify(struct tui *t)
 	tui_message(t, "Audit verify", msg);
 }
 
-/* One row in full: its payload, wrapped by the pager. */
+/* One row in full: its payload and its hash, wrapped by the pager. */
 static void
 tui_audit_one(struct tui *t, struct tui_audit *a)
 {
@@ -71,15 +85,16 @@ tui_audit_one(struct tui *t, struct tui_audit *a)
 
 	if (a->sel.cur >= a->rows.n)
 		return;
-	tui_lines_put(&l, a->rows.v[a->sel.cur]);
+	tui_lines_put(&l, a->heads.v[a->sel.cur]);
 	tui_lines_put(&l, a->payloads.v[a->sel.cur]);
+	tui_lines_put(&l, a->hashes.v[a->sel.cur]);
 	tui_pager(t, "Audit row", &l);
 	tui_lines_free(&l);
 }
 
 static const char *const tui_audit_keys[] = {
 	"Up, Down  choose a row; PgUp, PgDn, Home, End",
-	"Enter     the row in full (its payload)",
+	"Enter     the row in full: its payload (UTC times), its hash",
 	"v         verify: the chain, and every record against it",
 	"Esc       back to home",
 	NULL
@@ -111,5 +126,7 @@ tui_audit(struct tui *t)
 	}
 	tui_pop(t, &sv);
 	tui_lines_free(&a.rows);
+	tui_lines_free(&a.heads);
 	tui_lines_free(&a.payloads);
+	tui_lines_free(&a.hashes);
 }

@@ -5,6 +5,11 @@
 # (listed by the store, kr_store_signature_foreach).
 # TEST-KEY-370: the audit log at the console: every row, a row's payload,
 # and verify, whose head is the one `keyrite status` prints.
+# TEST-KEY-438: the audit log at the console as `audit show` prints it
+# (kr_audit_payload_text): the row's time, and the times in its payload,
+# in ISO 8601 UTC (checked against the audit table read by sqlite3, the
+# epoch numbers turned into times by python3), the row's whole hash, and
+# no bare 10-digit epoch number on the screen.
 # TEST-KEY-371: '?' shows the keys on every screen, and Esc backs out of
 # every screen (also the question before a run) with nothing changed.
 # TEST-KEY-372: a ceremony's long step at the console (ota-release, a 48
@@ -111,11 +116,64 @@ see "CUSTODIAN" && [ "$(grep -c ' root  *[123] ' "$T/pane")" -eq 3 ] &&
 keys Escape a
 see "ACTOR" && grep -q "appliance.init" "$T/pane" &&
     grep -q "crl.publish" "$T/pane" || fail "audit log"
+# The crl.publish row as sqlite3 reads it: its sequence, its time and the
+# times in its payload (epoch numbers, made ISO 8601 by python3), and its
+# hash.
+sqlite3 -json "$S/keyrite.db" "SELECT seq, time, payload,
+    lower(hex(hash)) AS hash FROM audit WHERE event = 'crl.publish'" \
+    > "$T/crlrow.json"
+# shows_row PANE...: the panes (the list, or the row in full, page by
+# page) show the row's ISO times and no bare 10-digit number.
+shows_row() {
+	python3 - "$T/crlrow.json" "$@" <<'PY'
+import datetime, json, re, sys
+row = json.load(open(sys.argv[1]))[0]
+iso = lambda t: datetime.datetime.fromtimestamp(
+    t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+pay = json.loads(row["payload"])
+want = ['"time":"%s"' % iso(a["time"]) for a in pay["approvals"]["signatures"]]
+pages = [open(f).read().splitlines() for f in sys.argv[2:]]
+lines = [l for p in pages for l in p]
+# The text in the frame, wrapped rows joined again (per page).
+text = ["".join(l[1:79].rstrip() for l in p[2:22]) for p in pages]
+bad = 0
+if len(sys.argv) == 3:
+    # The list: the row's line, its time in ISO 8601.
+    hit = [l for l in lines if re.search(r"^[> ] *%d  %s  .*crl\.publish"
+           % (row["seq"], re.escape(iso(row["time"]))), l)]
+    bad |= not hit
+else:
+    bad |= not any(("row %d  %s  crl.publish by a,b" %
+                    (row["seq"], iso(row["time"]))) in l for l in lines)
+    bad |= not all(any(w in t for t in text) for w in want) or not want
+    bad |= not any("hash " + row["hash"] in t for t in text)
+for t in text:
+    for m in re.finditer(r"(?<![0-9A-Za-z])[0-9]{10}(?![0-9A-Za-z])", t):
+        print("# a bare 10-digit number on the screen:", m.group(0))
+        bad = 1
+if bad:
+    print("# wanted the row's time %s, %s, hash %s" %
+          (iso(row["time"]), want, row["hash"]))
+sys.exit(bad)
+PY
+}
+cp "$T/pane" "$T/list"
+shows_row "$T/list" &&
+    ok "audit log: the row's time in ISO 8601 UTC (sqlite3's epoch number, made ISO by python3)" ||
+    fail "the audit log's times"
 help "audit log" "verify: the chain"
 keys Enter
 see "Audit row" && grep -q "crl.publish" "$T/pane" &&
     has '"crl_number":1' &&
     ok "audit log: the rows, and one in full" || fail "audit row"
+cp "$T/pane" "$T/row1"
+keys End
+sleep 0.3
+snap
+cp "$T/pane" "$T/row2"
+shows_row "$T/row1" "$T/row2" &&
+    ok "a row in full as audit show prints it: its payload's times in ISO 8601, its whole hash, no bare epoch number" ||
+    { fail "the row in full"; sed 's/^/#   | /' "$T/row1" "$T/row2"; }
 keys Escape v
 see "INTACT" || fail "audit verify"
 head=$("$KEYRITE" -C "$S" status | sed -n 's/^audit head: *//p' |
