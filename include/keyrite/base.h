@@ -307,6 +307,13 @@ int		 kr_hex_decode_alloc(const char *, uint8_t **, size_t *) KR_WUR;
 bool		 kr_hex_colons(char *, size_t, const uint8_t *, size_t,
 		    size_t, const char *);
 
+/*
+ * A size or an address in bytes as MCUboot's imgtool takes one: decimal
+ * or 0x hex, at most 0xffffffff (KR_SIZE_FORMS says so in messages).
+ */
+#define KR_SIZE_FORMS	"decimal (512) or hex (0x200), at most 0xffffffff"
+bool		 kr_size_parse(const char *, uint32_t *);
+
 /* Base64 (standard alphabet, padded); malloc'd, NUL-terminated. */
 char		*kr_base64_encode(const uint8_t *, size_t);
 int		 kr_base64_decode(const char *, size_t, uint8_t **, size_t *)

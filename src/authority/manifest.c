@@ -11,8 +11,11 @@
  *       format: mcuboot       # raw, minisign, mcuboot, rauc, cms
  *       output: app.signed.bin
  *       version: 1.2.3
- *       mcuboot: {header_size: 512, pad_header: true, align: 4,
+ *       mcuboot: {header_size: 0x200, pad_header: true, align: 4,
  *                 slot_size: 458752, load_addr: 0, security_counter: 3}
+ *
+ * Sizes, addresses and the security counter are decimal or 0x hex, as on
+ * the command line (kr_size_parse).
  */
 #include <libgen.h>
 #include <stdio.h>
@@ -94,9 +97,32 @@ kr_manifest_u32(const struct kr_yaml_doc *doc, const struct kr_yaml_node *n,
 	return ret == KR_ENOENT ? KR_OK : ret;
 }
 
+/*
+ * A size or an address, in the forms the command line's options take
+ * (kr_size_parse: decimal or 0x hex, as MCUboot's imgtool).
+ */
+static int
+kr_manifest_size(const struct kr_yaml_doc *doc, const struct kr_yaml_node *n,
+    const char *file, const char *key, uint32_t *out, struct kr_err *err)
+{
+	const char	*v;
+	int		 ret;
+
+	if ((ret = kr_yaml_str(doc, n, key, false, &v, err)) == KR_ENOENT)
+		return KR_OK;
+	if (ret != KR_OK)
+		return ret;
+	if (!kr_size_parse(v, out))
+		return kr_err_set(err, KR_EINPUT, "%s, line %u, the entry for "
+		    "%.64s: mcuboot %s wants a size or address in bytes, "
+		    KR_SIZE_FORMS ", not '%.32s'; nothing was signed",
+		    doc->label, kr_yaml_get(n, key)->line, file, key, v);
+	return KR_OK;
+}
+
 static int
 kr_manifest_mcuboot(const struct kr_yaml_doc *doc,
-    const struct kr_yaml_node *n, struct kr_mcuboot_opts *o,
+    const struct kr_yaml_node *n, const char *file, struct kr_mcuboot_opts *o,
     struct kr_err *err)
 {
 	int	ret;
@@ -105,15 +131,16 @@ kr_manifest_mcuboot(const struct kr_yaml_doc *doc,
 		return KR_OK;
 	if ((ret = kr_yaml_expect_map(doc, n, "mcuboot",
 	    kr_manifest_mcuboot_keys, err)) != KR_OK ||
-	    (ret = kr_manifest_u32(doc, n, "header_size", &o->header_size,
-	    err)) != KR_OK ||
+	    (ret = kr_manifest_size(doc, n, file, "header_size",
+	    &o->header_size, err)) != KR_OK ||
 	    (ret = kr_manifest_bool(doc, n, "pad_header", &o->pad_header,
 	    err)) != KR_OK ||
-	    (ret = kr_manifest_u32(doc, n, "align", &o->align, err)) != KR_OK ||
-	    (ret = kr_manifest_u32(doc, n, "slot_size", &o->slot_size, err)) !=
+	    (ret = kr_manifest_size(doc, n, file, "align", &o->align, err)) !=
 	    KR_OK ||
-	    (ret = kr_manifest_u32(doc, n, "load_addr", &o->load_addr, err)) !=
-	    KR_OK ||
+	    (ret = kr_manifest_size(doc, n, file, "slot_size", &o->slot_size,
+	    err)) != KR_OK ||
+	    (ret = kr_manifest_size(doc, n, file, "load_addr", &o->load_addr,
+	    err)) != KR_OK ||
 	    (ret = kr_manifest_u32(doc, n, "max_sectors", &o->max_sectors,
 	    err)) != KR_OK ||
 	    (ret = kr_manifest_bool(doc, n, "overwrite_only",
@@ -121,7 +148,7 @@ kr_manifest_mcuboot(const struct kr_yaml_doc *doc,
 		return ret;
 	if (kr_yaml_get(n, "security_counter") != NULL) {
 		o->has_security_counter = true;
-		return kr_manifest_u32(doc, n, "security_counter",
+		return kr_manifest_size(doc, n, file, "security_counter",
 		    &o->security_counter, err);
 	}
 	return KR_OK;
@@ -179,7 +206,7 @@ kr_manifest_image(struct kr_manifest *m, const char *dir,
 	    (ret = kr_manifest_opt_str(doc, n, "comment", &it->opts.comment,
 	    err)) != KR_OK ||
 	    (ret = kr_manifest_bool(doc, n, "rsa_pss", &pss, err)) != KR_OK ||
-	    (ret = kr_manifest_mcuboot(doc, kr_yaml_get(n, "mcuboot"),
+	    (ret = kr_manifest_mcuboot(doc, kr_yaml_get(n, "mcuboot"), file,
 	    &it->opts.mcuboot, err)) != KR_OK)
 		return ret;
 	if (pss)

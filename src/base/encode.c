@@ -186,3 +186,36 @@ kr_pem_decode(const char *label, const char *text, size_t len, uint8_t **der,
 	}
 	return KR_OK;
 }
+
+/*
+ * A size or an address as MCUboot's imgtool takes one: decimal (512), or
+ * 0x and hex digits (0x200), up to 0xffffffff.  No sign, blank or suffix.
+ * One reader for the command line's options and `sign batch` manifests.
+ */
+bool
+kr_size_parse(const char *s, uint32_t *out)
+{
+	uint64_t	v = 0;
+	unsigned	base = 10, digit;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s >= '0' && *s <= '9')
+			digit = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			digit = (unsigned)(*s - 'a') + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			digit = (unsigned)(*s - 'A') + 10;
+		else
+			return false;
+		if ((v = v * base + digit) > UINT32_MAX)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}

@@ -96,42 +96,15 @@ cmd_optset_add(struct cmd_ctx *ctx, struct cmd_optset *s,
 	return KR_OK;
 }
 
-/*
- * A size or an address as MCUboot's imgtool takes one: decimal (512), or
- * 0x and hex digits (0x200), up to 0xffffffff.  No sign, blank or suffix.
- */
+/* A size or an address as MCUboot's imgtool takes one (kr_size_parse). */
 int
 cmd_parse_size(struct cmd_ctx *ctx, const char *opt, const char *s,
     uint32_t *out)
 {
-	const char	*d = s;
-	uint64_t	 v = 0;
-	unsigned	 base = 10, digit;
-
-	if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
-		base = 16;
-		d += 2;
-	}
-	if (*d == '\0')
-		goto bad;
-	for (; *d != '\0'; d++) {
-		if (*d >= '0' && *d <= '9')
-			digit = (unsigned)(*d - '0');
-		else if (base == 16 && *d >= 'a' && *d <= 'f')
-			digit = (unsigned)(*d - 'a') + 10;
-		else if (base == 16 && *d >= 'A' && *d <= 'F')
-			digit = (unsigned)(*d - 'A') + 10;
-		else
-			goto bad;
-		if ((v = v * base + digit) > UINT32_MAX)
-			goto bad;
-	}
-	*out = (uint32_t)v;
-	return KR_OK;
-bad:
+	if (kr_size_parse(s, out))
+		return KR_OK;
 	return cmd_usage_error(ctx, "%s wants a size or address in bytes, "
-	    "decimal (512) or hex (0x200), at most 0xffffffff, not '%.32s'",
-	    opt, s);
+	    KR_SIZE_FORMS ", not '%.32s'", opt, s);
 }
 
 /* Names an option getopt refused: unknown, or missing its value. */

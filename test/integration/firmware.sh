@@ -230,6 +230,54 @@ badcase 2 "slot" "an image larger than the MCUboot slot is refused" -- -C "$S" \
 [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
     ok "refusals changed nothing" || fail "a refusal changed the state"
 
+# TEST-KEY-439: a manifest's sizes and addresses in hex, as on the command
+# line (one reader, kr_size_parse).  Ed25519 signs deterministically: the
+# batch with hex sizes makes the very images the one in decimal makes.
+mkdir -p "$T/hex" "$T/dec"
+head -c 70000 /dev/urandom > "$T/hex/a.bin"
+head -c 90000 /dev/urandom > "$T/hex/b.bin"
+cp "$T/hex/a.bin" "$T/hex/b.bin" "$T/dec/"
+mcuboot_manifest() {
+	printf 'version: 1\nkey: fwed\nimages:\n'
+	printf '  - file: a.bin\n    format: mcuboot\n    output: a.img\n'
+	printf '    version: 1.0.0\n    mcuboot: {header_size: %s, ' "$1"
+	printf 'pad_header: true, align: %s, slot_size: %s}\n' "$2" "$3"
+	printf '  - file: b.bin\n    format: mcuboot\n    output: b.img\n'
+	printf '    version: 1.0.1\n    mcuboot: {header_size: %s, ' "$1"
+	printf 'pad_header: true, slot_size: %s, load_addr: %s, ' "$4" "$5"
+	printf 'security_counter: %s}\n' "$6"
+}
+mcuboot_manifest 0x200 0x8 0x20000 0x40000 0x8000 0x2A > "$T/hex/manifest.yaml"
+mcuboot_manifest 512 8 131072 262144 32768 42 > "$T/dec/manifest.yaml"
+issue fwed sign batch "$T/hex/manifest.yaml"
+hrc=$rc
+issue fwed sign batch "$T/dec/manifest.yaml"
+[ "$hrc" -eq 0 ] && [ "$rc" -eq 0 ] &&
+    python3 "$TOOLS/mcuboot_verify.py" "$T/hex/a.img" "$O/fwed.pub.pem" \
+    >"$T/v" 2>&1 &&
+    python3 "$TOOLS/mcuboot_verify.py" "$T/hex/b.img" "$O/fwed.pub.pem" \
+    >>"$T/v" 2>&1 &&
+    ok "a manifest with hex sizes (header_size: 0x200, slot_size: 0x40000): MCUboot images the independent verifier accepts" ||
+    fail "hex manifest: exit $hrc/$rc $(cat "$T/v" "$T/err")"
+cmp -s "$T/hex/a.img" "$T/dec/a.img" && cmp -s "$T/hex/b.img" "$T/dec/b.img" &&
+    ok "... byte for byte the images of the same manifest in decimal" ||
+    fail "hex and decimal manifests gave different images"
+# A bad value in the second entry: refused naming the manifest, the entry
+# and the field; nothing signed, nothing recorded.
+mkdir -p "$T/badhex"
+cp "$T/hex/a.bin" "$T/hex/b.bin" "$T/badhex/"
+for bad in 0x4000g 0x 0x100000000 -0x10; do
+	mcuboot_manifest 0x200 0x8 0x20000 "$bad" 0 1 > "$T/badhex/manifest.yaml"
+	before=$(state_snapshot "$S/keyrite.db" "$S" "$T/badhex")
+	issue fwed sign batch "$T/badhex/manifest.yaml"
+	[ "$rc" -eq 2 ] &&
+	    grep -qF "$T/badhex/manifest.yaml, line 13, the entry for b.bin: mcuboot slot_size wants a size or address in bytes" "$T/err" &&
+	    grep -qF "not '$bad'" "$T/err" &&
+	    [ "$(state_snapshot "$S/keyrite.db" "$S" "$T/badhex")" = "$before" ] &&
+	    ok "a manifest with slot_size: $bad refused naming the file, the entry and the field (exit 2), nothing signed or recorded" ||
+	    fail "bad manifest slot_size $bad: exit $rc $(cat "$T/err")"
+done
+
 # A batch failing half way: the images before stay signed and recorded.
 mkdir -p "$T/half"
 head -c 2000 /dev/urandom > "$T/half/a.bin"
