@@ -568,6 +568,8 @@ struct kr_prov_req {
 	const char	*actor;
 	bool		 dry_run;	/* check and show; sign nothing */
 	bool		 accept_warnings;	/* sign despite lint warnings */
+	/* a CSR of a device provisioned with its key: skipped, listed */
+	bool		 skip_provisioned;
 };
 
 struct kr_prov_result {
@@ -575,7 +577,8 @@ struct kr_prov_result {
 	char			 batch_sha256[65];
 	size_t			 total;
 	size_t			 done;
-	size_t			 skipped;	/* renewals left out */
+	size_t			 skipped;	/* renewals left out, or CSRs
+						   of devices done before */
 	char			 failed[KR_DEVICE_ID_MAX + 1];	/* device */
 	struct kr_quorum_report	*quorum;	/* kr_prov_result_free */
 };

@@ -42,6 +42,7 @@ struct kr_prov_item {
 	uint8_t	 neg_sha[32];	/* the negated point's SPKI (EC, Ed25519) */
 	bool	 has_neg;
 	char	 device[KR_DEVICE_ID_MAX + 1];
+	char	*done;		/* --skip-provisioned: where it was, or NULL */
 };
 
 /* A certificate left out of a renewal batch, and why. */
@@ -57,6 +58,7 @@ struct kr_prov {
 	struct kr_issue			*is;
 	struct kr_prov_item		*items;
 	size_t				 n, cap;
+	size_t				 ndone;		/* skipped, after n */
 	uint8_t				 batch_dig[32];
 	char				 ca_sha[65];
 	bool				 ca_there;	/* bootstrap-ca.crt */
@@ -240,22 +242,29 @@ kr_prov_seen_cb(const struct kr_cert_rec *c, void *arg)
 	return 1;
 }
 
-/*
- * The key, and its negation (the same EC or Ed25519 secret answers for
- * both), never certified here before.
- */
+/* The key's negation: the same EC or Ed25519 secret answers for both. */
 static int
-kr_prov_key_unused(struct kr_prov *pv, const char *label,
+kr_prov_key_neg(struct kr_prov *pv, const char *label,
     struct kr_prov_item *it, struct kr_err *err)
 {
 	const struct kr_cert_fields	*f = kr_issue_leaf_fields_get(pv->is);
-	char				 spki[65], neg[65], serial[41] = "";
 	int				 ret;
 
 	ret = kr_spki_negated_sha256(f->spki, f->spki_len, it->neg_sha, err);
 	if (ret != KR_OK && ret != KR_ENOENT)
 		return kr_err_prefix(err, "%s: ", label);
 	it->has_neg = ret == KR_OK;
+	return KR_OK;
+}
+
+/* The key, and its negation, never certified here before. */
+static int
+kr_prov_key_unused(struct kr_prov *pv, const char *label,
+    struct kr_prov_item *it, struct kr_err *err)
+{
+	char	spki[65], neg[65], serial[41] = "";
+	int	ret;
+
 	kr_hex_encode(spki, it->spki_sha, 32);
 	kr_hex_encode(neg, it->neg_sha, 32);
 	if ((ret = kr_store_cert_by_spki(pv->app->store, spki,
@@ -301,6 +310,92 @@ kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
 		return kr_err_set(err, KR_EREFUSED, "%s: device %s was already "
 		    "provisioned as %s: renew its certificate with `keyrite "
 		    "cert renew` instead. Nothing was signed", label, id, batch);
+	return KR_OK;
+}
+
+/*
+ * --skip-provisioned: the device done before with this very key.  Every
+ * certificate of the key (and none of its negation) is one this issuer
+ * made for this device, provisioned under this device id, in force (not
+ * revoked, held or expired), and every provisioning record of the device
+ * is one of them.  Anything else is checked, and refused, as without the
+ * option.  The rows are the store's, which the audit chain proved when
+ * the appliance opened.
+ */
+struct kr_prov_done {
+	struct kr_prov			*pv;
+	const struct kr_prov_item	*it;
+	struct kr_err			*err;
+	size_t				 certs, mine, records;
+	char				 serial[41], batch[33];
+};
+
+static int
+kr_prov_done_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_prov_done	*d = arg;
+	struct kr_prov_rec	 pr;
+	struct kr_rev_status	 rs;
+	int			 ret;
+
+	d->certs++;
+	if (memcmp(c->issuer_key_id, kr_issue_issuer(d->pv->is)->id,
+	    KR_STORE_ID_BYTES) != 0 || c->not_after <= kr_time_now())
+		return 0;
+	if ((ret = kr_store_prov_by_cert(d->pv->app->store, c->id, &pr,
+	    d->err)) != KR_OK)
+		return ret == KR_ENOENT ? 0 : ret;
+	if (strcmp(pr.device_id, d->it->device) != 0)
+		return 0;
+	if ((ret = kr_authority_cert_status(d->pv->app, c, &rs, d->err)) !=
+	    KR_OK)
+		return ret;
+	if (rs.state != KR_REV_NONE)
+		return 0;
+	d->mine++;
+	(void)snprintf(d->serial, sizeof(d->serial), "%s", c->serial);
+	(void)snprintf(d->batch, sizeof(d->batch), "%s", pr.batch);
+	return 0;
+}
+
+static int
+kr_prov_done_rec_cb(const struct kr_prov_rec *r, void *arg)
+{
+	(void)r;
+	((struct kr_prov_done *)arg)->records++;
+	return 0;
+}
+
+static int
+kr_prov_already(struct kr_prov *pv, struct kr_prov_item *it,
+    struct kr_err *err)
+{
+	struct kr_prov_done	d;
+	char			spki[65], serial[41] = "";
+	int			ret;
+
+	memset(&d, 0, sizeof(d));
+	d.pv = pv;
+	d.it = it;
+	d.err = err;
+	kr_hex_encode(spki, it->spki_sha, 32);
+	if ((ret = kr_store_cert_by_spki(pv->app->store, spki,
+	    kr_prov_done_cb, &d, err)) < 0 ||
+	    (ret = kr_store_prov_by_device(pv->app->store, it->device,
+	    kr_prov_done_rec_cb, &d, err)) < 0)
+		return ret;
+	kr_hex_encode(spki, it->neg_sha, 32);
+	if (it->has_neg && (ret = kr_store_cert_by_spki(pv->app->store, spki,
+	    kr_prov_seen_cb, serial, err)) < 0)
+		return ret;
+	if (d.mine == 0 || d.mine != d.certs || d.records != d.mine ||
+	    serial[0] != '\0')
+		return KR_OK;
+	if (asprintf(&it->done, "already provisioned in batch %s as serial "
+	    "%s", d.batch, d.serial) < 0) {
+		it->done = NULL;
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
 	return KR_OK;
 }
 
@@ -359,10 +454,15 @@ kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
 		return ret;
 	kr_prov_leaf_csr(pv, path, csr, &lf);
 	if ((ret = kr_prov_device_id(pv, path, csr->subject.p,
-	    csr->subject.len, it->device, err)) == KR_OK &&
-	    (ret = kr_issue_leaf(pv->is, &lf, &r, err)) == KR_OK &&
-	    (ret = kr_hex_decode(it->spki_sha, 32, r->spki_sha256)) == KR_OK &&
-	    (ret = kr_prov_key_unused(pv, path, it, err)) == KR_OK)
+	    csr->subject.len, it->device, err)) != KR_OK ||
+	    (ret = kr_issue_leaf(pv->is, &lf, &r, err)) != KR_OK ||
+	    (ret = kr_hex_decode(it->spki_sha, 32, r->spki_sha256)) != KR_OK ||
+	    (ret = kr_prov_key_neg(pv, path, it, err)) != KR_OK)
+		return ret;
+	if (pv->req->skip_provisioned &&
+	    ((ret = kr_prov_already(pv, it, err)) != KR_OK || it->done != NULL))
+		return ret;
+	if ((ret = kr_prov_key_unused(pv, path, it, err)) == KR_OK)
 		ret = kr_prov_device_new(pv, path, it->device, err);
 	return ret;
 }
@@ -716,6 +816,35 @@ kr_prov_collect_due(struct kr_prov *pv, struct kr_err *err)
 	return pv->n > 1 ? kr_prov_due_twice(pv, err) : KR_OK;
 }
 
+/*
+ * The CSRs of devices done before (--skip-provisioned) moved after the
+ * ones to sign, both in file-name order: items [n, n + ndone).  They
+ * took part in the checks for twins first.
+ */
+static int
+kr_prov_set_aside(struct kr_prov *pv, struct kr_err *err)
+{
+	struct kr_prov_item	*done;
+	size_t			 i, j = 0, k = 0;
+
+	for (i = 0; i < pv->n; i++)
+		k += pv->items[i].done != NULL;
+	if (k == 0)
+		return KR_OK;
+	if ((done = calloc(k, sizeof(*done))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	for (i = k = 0; i < pv->n; i++)
+		if (pv->items[i].done != NULL)
+			done[k++] = pv->items[i];
+		else
+			pv->items[j++] = pv->items[i];
+	memcpy(&pv->items[j], done, k * sizeof(*done));
+	free(done);
+	pv->n = j;
+	pv->ndone = k;
+	return KR_OK;
+}
+
 static int
 kr_prov_collect(struct kr_prov *pv, struct kr_err *err)
 {
@@ -727,6 +856,7 @@ kr_prov_collect(struct kr_prov *pv, struct kr_err *err)
 	else if ((ret = kr_prov_list(pv, err)) == KR_OK)
 		ret = kr_prov_check_all(pv, err);
 	if (ret != KR_OK || (ret = kr_prov_twice(pv, err)) != KR_OK ||
+	    (ret = kr_prov_set_aside(pv, err)) != KR_OK ||
 	    (ret = kr_prov_plan_ca(pv, err)) != KR_OK)
 		return ret;
 	for (i = 0; i < pv->n && ret == KR_OK; i++)
@@ -773,7 +903,7 @@ kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 	kr_hex_encode(psha, p->sha256, sizeof(p->sha256));
 	(void)snprintf(days, sizeof(days), "%u", pv->req->days != 0 ?
 	    pv->req->days : p->default_days);
-	KR_PROV_LINE(&h, "keyrite-provision-batch-v2");
+	KR_PROV_LINE(&h, "keyrite-provision-batch-v3");
 	KR_PROV_LINE(&h, "batch", pv->res->batch);
 	KR_PROV_LINE(&h, "event", kr_prov_event(pv));
 	KR_PROV_LINE(&h, "issuer", id, k->name);
@@ -781,6 +911,8 @@ kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 	KR_PROV_LINE(&h, "profile_sha256", psha);
 	KR_PROV_LINE(&h, "days", days);
 	KR_PROV_LINE(&h, "accept_warnings", pv->req->accept_warnings ? "1" :
+	    "0");
+	KR_PROV_LINE(&h, "skip_provisioned", pv->req->skip_provisioned ? "1" :
 	    "0");
 	KR_PROV_LINE(&h, "bootstrap_ca", pv->ca_sha);
 	KR_PROV_LINE(&h, "operator", pv->req->operator);
@@ -791,6 +923,12 @@ kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 		KR_PROV_LINE(&h, "device", pv->items[i].device,
 		    kr_prov_renewing(pv) ? "renews" : "csr", pv->items[i].name,
 		    a, b);
+	}
+	for (i = pv->n; i < pv->n + pv->ndone; i++) {
+		kr_hex_encode(a, pv->items[i].src_sha, 32);
+		kr_hex_encode(b, pv->items[i].spki_sha, 32);
+		KR_PROV_LINE(&h, "skipped", pv->items[i].device, "csr",
+		    pv->items[i].name, a, b);
 	}
 	for (i = 0; i < pv->nskips; i++)
 		KR_PROV_LINE(&h, "not_renewed", pv->skips[i].serial);
@@ -816,6 +954,10 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    pv->req->days != 0 ? pv->req->days : p->default_days);
 	kr_preview_text(&pw, "lint warnings", "%s", pv->req->accept_warnings ?
 	    "accepted (--accept-warnings)" : "refused");
+	if (!kr_prov_renewing(pv))
+		kr_preview_text(&pw, "devices done before", "%s",
+		    pv->req->skip_provisioned ? "skipped when provisioned "
+		    "with the same key (--skip-provisioned)" : "refused");
 	kr_preview_text(&pw, "operator", "%s", pv->req->operator);
 	kr_preview_text(&pw, "line", "%s", pv->req->line != NULL ?
 	    pv->req->line : "(none)");
@@ -829,6 +971,9 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	for (i = 0; i < pv->nskips; i++)
 		kr_preview_text(&pw, "not renewed", "%s: %s",
 		    pv->skips[i].serial, pv->skips[i].reason);
+	for (i = pv->n; i < pv->n + pv->ndone; i++)
+		kr_preview_text(&pw, "skipped", "%s: %s, skipped (%s)",
+		    pv->items[i].device, pv->items[i].done, pv->items[i].name);
 	kr_preview_hash(&pw, "batch SHA-256", pv->batch_dig, 32);
 	ret = kr_preview_confirm(src, &pw, !pv->req->dry_run && pv->n > 0,
 	    err);
@@ -1246,9 +1391,11 @@ kr_prov_failed(struct kr_prov *pv, struct kr_err *err)
 		    "cause is fixed, run the same command again");
 	else
 		(void)snprintf(next, sizeof(next), "the CSRs %s to %s (in "
-		    "file-name order) are done: move them out of %s, then run "
-		    "the same command again for the rest", pv->items[0].name,
-		    pv->items[done - 1].name, pv->req->csr_dir);
+		    "file-name order) are done: run the same command again "
+		    "with --skip-provisioned, which lists them as skipped and "
+		    "certifies the rest (leave the folder %s as it is)",
+		    pv->items[0].name, pv->items[done - 1].name,
+		    pv->req->csr_dir);
 	(void)snprintf(cause, sizeof(cause), "%s", err->msg);
 	(void)kr_err_set(err, err->code, "device %s (%zu of %zu, %s) %s; the "
 	    "%zu before it are signed, recorded and written; to go on, %s. "
@@ -1443,7 +1590,7 @@ kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    (ret = kr_prov_collect(pv, err)) != KR_OK)
 		return ret;
 	pv->res->total = pv->n;
-	pv->res->skipped = pv->nskips;
+	pv->res->skipped = pv->nskips + pv->ndone;
 	if ((ret = kr_prov_digest(pv, err)) != KR_OK ||
 	    (ret = kr_prov_confirm(pv, src, err)) != KR_OK || pv->req->dry_run ||
 	    pv->n == 0)
@@ -1466,8 +1613,10 @@ kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
 	pv.req = req;
 	pv.res = res;
 	ret = kr_prov_run(&pv, src, err);
-	for (i = 0; i < pv.n; i++)
+	for (i = 0; i < pv.n + pv.ndone; i++) {
 		free(pv.items[i].name);
+		free(pv.items[i].done);
+	}
 	free(pv.items);
 	free(pv.skips);
 	kr_media_plan_free(&pv.plan);

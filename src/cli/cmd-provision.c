@@ -23,6 +23,7 @@ static const struct cmd_opt cmd_prov_options[] = {
 	CMD_ROW_UINT("days", struct kr_prov_req, days, 1, 36500),
 	CMD_ROW_FLAG("dry-run", struct kr_prov_req, dry_run),
 	CMD_ROW_FLAG("accept-warnings", struct kr_prov_req, accept_warnings),
+	CMD_ROW_FLAG("skip-provisioned", struct kr_prov_req, skip_provisioned),
 	CMD_ROW_END
 };
 
@@ -40,6 +41,10 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if ((req->csr_dir == NULL) == (req->renew_within_days == 0))
 		return cmd_usage_error(ctx, "give --csr-dir DIR (new devices) "
 		    "or --renew-within-days N (renewals)");
+	if (req->skip_provisioned && req->csr_dir == NULL)
+		return cmd_usage_error(ctx, "--skip-provisioned goes with "
+		    "--csr-dir DIR (a renewal batch skips by itself what was "
+		    "renewed)");
 	req->shares = ctx->q.shares;
 	req->nshares = ctx->q.n;
 	req->actor = ctx->actor;
@@ -49,7 +54,11 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if (res.batch_sha256[0] != '\0')
 		cmd_printf(ctx, "batch:         %s\nbatch SHA-256: %s\n",
 		    res.batch, res.batch_sha256);
-	if (ret == KR_OK && res.total == 0)
+	if (ret == KR_OK && res.total == 0 && req->csr_dir != NULL)
+		cmd_printf(ctx, "Nothing to provision: every CSR in %s is for "
+		    "a device provisioned before with the same key (%zu "
+		    "skipped, listed above).\n", req->csr_dir, res.skipped);
+	else if (ret == KR_OK && res.total == 0)
 		cmd_printf(ctx, "Nothing to renew: no certificate of key '%s' "
 		    "under profile '%s' to renew within %u days (expired, "
 		    "revoked, held and already renewed ones are not renewed%s).\n",
@@ -64,8 +73,10 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		cmd_printf(ctx, "Provisioned %zu device%s into %s: each has "
 		    "DEVICE.crt and DEVICE.yaml beside bootstrap-ca.crt, "
 		    "recorded with its audit entry. `keyrite provision list "
-		    "--batch %s` lists them.\n", res.done, res.done == 1 ? "" :
-		    "s", req->out_dir, res.batch);
+		    "--batch %s` lists them.%s\n", res.done, res.done == 1 ? "" :
+		    "s", req->out_dir, res.batch, req->csr_dir != NULL &&
+		    res.skipped > 0 ? " The devices provisioned before are "
+		    "listed above as skipped." : "");
 	else if (res.done > 0)
 		cmd_printf(ctx, "%zu of %zu devices were provisioned before the "
 		    "failure (batch %s).\n", res.done, res.total, res.batch);
@@ -78,7 +89,8 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	.name = "provision batch",
 	.usage = "--issuer-key NAME [--profile device] (--csr-dir DIR | "
 	    "--renew-within-days N) --out-dir DIR --operator TEXT [--line TEXT] "
-	    "[--days N] [--dry-run] [--accept-warnings] --share FILE... [--passphrase-fd N] [--yes]",
+	    "[--days N] [--dry-run] [--accept-warnings] [--skip-provisioned] "
+	    "--share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "certify a folder of device CSRs (or renew expiring device "
 	    "certificates) with one quorum unlock",
 	.help = "  --issuer-key NAME    the issuing CA key (purpose ca)\n"
@@ -100,6 +112,10 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "  --accept-warnings  sign despite lint warnings (each device's\n"
 	    "                       are checked before the quorum; in the\n"
 	    "                       batch digest)\n"
+	    "  --skip-provisioned   skip, and list, each CSR whose device this\n"
+	    "                       issuer provisioned with the same key (to\n"
+	    "                       go on after a batch failed half way); any\n"
+	    "                       other reuse is still refused\n"
 	    "  --share FILE         a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N    one passphrase line per --share, in order\n"
 	    "  --yes                do not ask `Proceed? [y/N]` at a terminal\n",
