@@ -955,9 +955,9 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	kr_preview_text(&pw, "lint warnings", "%s", pv->req->accept_warnings ?
 	    "accepted (--accept-warnings)" : "refused");
 	if (!kr_prov_renewing(pv))
-		kr_preview_text(&pw, "devices done before", "%s",
-		    pv->req->skip_provisioned ? "skipped when provisioned "
-		    "with the same key (--skip-provisioned)" : "refused");
+		kr_preview_text(&pw, "done before", "%s",
+		    pv->req->skip_provisioned ? "skipped if provisioned with "
+		    "the same key (--skip-provisioned)" : "refused");
 	kr_preview_text(&pw, "operator", "%s", pv->req->operator);
 	kr_preview_text(&pw, "line", "%s", pv->req->line != NULL ?
 	    pv->req->line : "(none)");

@@ -1,5 +1,5 @@
 #!/bin/sh
-# TEST-KEY-440..458: manufacturing provisioning and short-lived device
+# TEST-KEY-440..458, 476, 477: manufacturing provisioning and short-lived device
 # certificates (docs/provisioning.md).  1,000 CSRs made by openssl with
 # distinct keys certified under an issuing CA in one quorum unlock, each
 # certificate verified by openssl and each record's hashes compared with
@@ -574,9 +574,10 @@ if python3 - "$bid" "$kid" "$S/policy/device.yaml" "$T/devs6/bootstrap-ca.crt" \
 import hashlib, sys
 bid, kid, prof, ca, op, csr, name, spki, want, ln = sys.argv[1:]
 h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
-text = ("keyrite-provision-batch-v2\nbatch %s\nevent provision.device\n"
+text = ("keyrite-provision-batch-v3\nbatch %s\nevent provision.device\n"
     "issuer %s uiss\nprofile device\nprofile_sha256 %s\ndays 30\n"
-    "accept_warnings 0\nbootstrap_ca %s\noperator %s\nline %s\n"
+    "accept_warnings 0\nskip_provisioned 0\nbootstrap_ca %s\noperator %s\n"
+    "line %s\n"
     "device URL3 csr %s %s %s\n") % (bid, kid, h(prof), h(ca), op, ln,
     name, h(csr), spki)
 assert len(text.split("device ")[0]) > 512
@@ -636,8 +637,9 @@ issue uiss cert renew "$(cert_serial "$T/warn1.pem")" --days 399 \
     ok "TEST-KEY-447: --accept-warnings signs the batch and the renewal (openssl verifies both), the preview says so" ||
     fail "TEST-KEY-447: --accept-warnings (exit $rc): $(cat "$T/err")"
 # TEST-KEY-440: a device failing half way (a trigger makes the second
-# record fail) is named with what is done and how to go on; moving the
-# done CSRs out and running the command again finishes the batch.
+# record fail) is named with what is done and how to go on (with
+# --skip-provisioned, TEST-KEY-476); moving the done CSRs out and running
+# the command again without it finishes the batch too.
 mkdir -p "$T/csr9" "$T/devs9" "$T/done9"
 for i in 1 2 3; do csr "$T/csr9" "f$i" "/serialNumber=HALF$i"; done
 sqlite3 "$S/keyrite.db" "CREATE TRIGGER fixc_half BEFORE INSERT ON
@@ -646,7 +648,7 @@ sqlite3 "$S/keyrite.db" "CREATE TRIGGER fixc_half BEFORE INSERT ON
 issue uiss provision batch --issuer-key uiss --operator op \
     --csr-dir "$T/csr9" --out-dir "$T/devs9" --yes
 half_rc=$rc
-grep -q "device HALF2 (2 of 3, f2.csr) failed and was not recorded; the 1 before it are signed, recorded and written; to go on, the CSRs f1.csr to f1.csr (in file-name order) are done: move them out of $T/csr9, then run the same command again for the rest. What happened: .*disk full (test)" "$T/err" &&
+grep -q "device HALF2 (2 of 3, f2.csr) failed and was not recorded; the 1 before it are signed, recorded and written; to go on, the CSRs f1.csr to f1.csr (in file-name order) are done: run the same command again with --skip-provisioned, which lists them as skipped and certifies the rest (leave the folder $T/csr9 as it is). What happened: .*disk full (test)" "$T/err" &&
     half_msg=1 || half_msg=0
 sqlite3 "$S/keyrite.db" "DROP TRIGGER fixc_half"
 mv "$T/csr9/f1.csr" "$T/done9/"
@@ -666,5 +668,139 @@ unasked uiss provision batch --issuer-key uiss --profile nosubject \
     --operator op --csr-dir "$T/csr6" --out-dir "$T/devs7" --yes
 refused 1 "TEST-KEY-446: a profile whose subject_from_request is empty certifies no device from its CSR" \
     "u2.csr" "subject_from_request"
+# --- TEST-KEY-476: --skip-provisioned after a batch failed half way --------
+# A batch of 5 fails at device 3 (a trigger makes its record fail); run
+# again as it was, with --skip-provisioned, it certifies exactly devices
+# 3 to 5 and lists 1 and 2 as skipped with the batch and serial they got.
+mkdir -p "$T/csr10" "$T/devs10"
+for i in 1 2 3 4 5; do
+	csr "$T/csr10" "s$i" "/CN=sensor/serialNumber=SKIP$i"
+done
+sqlite3 "$S/keyrite.db" "CREATE TRIGGER ux_half BEFORE INSERT ON
+    provisioning WHEN NEW.device_id = 'SKIP3' BEGIN SELECT RAISE(ABORT,
+    'disk full (test)'); END"
+issue uiss provision batch --issuer-key uiss --operator op \
+    --csr-dir "$T/csr10" --out-dir "$T/devs10" --yes
+half_rc=$rc
+sqlite3 "$S/keyrite.db" "DROP TRIGGER ux_half"
+[ "$half_rc" -ne 0 ] &&
+    grep -q "device SKIP3 (3 of 5, s3.csr) failed and was not recorded; the 2 before it are signed, recorded and written; to go on, the CSRs s1.csr to s2.csr (in file-name order) are done: run the same command again with --skip-provisioned" "$T/err" &&
+    ok "TEST-KEY-476: the batch failing at device 3 of 5 says to go on with --skip-provisioned" ||
+    fail "TEST-KEY-476: half-way message (exit $half_rc): $(cat "$T/err")"
+B10=$(sqlite3 "$S/keyrite.db" "SELECT DISTINCT batch FROM provisioning
+    WHERE device_id IN ('SKIP1', 'SKIP2')")
+issue uiss provision batch --issuer-key uiss --operator op \
+    --csr-dir "$T/csr10" --out-dir "$T/devs10" --skip-provisioned --yes
+B11=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
+good=1
+[ "$rc" -eq 0 ] && grep -q "Provisioned 3 devices" "$T/out" || good=0
+for i in 1 2; do
+	sn=$(lower "$(cert_serial_der "$T/devs10/SKIP$i.crt")")
+	grep -qF "SKIP$i: already provisioned in batch $B10 as serial $sn, skipped (s$i.csr)" \
+	    "$T/out" || good=0
+done
+[ "$(grep -c 'already provisioned in batch' "$T/out")" -eq 2 ] || good=0
+[ "$(sqlite3 "$S/keyrite.db" "SELECT group_concat(device_id, ' ') FROM
+    (SELECT device_id FROM provisioning WHERE batch = '$B11' ORDER BY
+    device_id)")" = "SKIP3 SKIP4 SKIP5" ] || good=0
+[ "$(sqlite3 "$S/keyrite.db" "SELECT count(*), count(DISTINCT device_id)
+    FROM provisioning WHERE device_id LIKE 'SKIP%'")" = "5|5" ] || good=0
+[ "$good" -eq 1 ] &&
+    ok "TEST-KEY-476: run again with --skip-provisioned: devices 3 to 5 certified in a new batch, 1 and 2 listed as skipped with their batch and serial, each device recorded once" ||
+    fail "TEST-KEY-476: --skip-provisioned run (exit $rc): $(cat "$T/out" "$T/err")"
+# Every record's hashes are sha256sum of the files; openssl verifies the
+# new certificates, each holding its CSR's key.
+ca=$(sha256sum "$T/devs10/bootstrap-ca.crt" | cut -d' ' -f1)
+good=1
+for i in 1 2 3 4 5; do
+	d="$T/devs10/SKIP$i"
+	crt=$(sha256sum "$d.crt" | cut -d' ' -f1)
+	yml=$(sha256sum "$d.yaml" | cut -d' ' -f1)
+	grep -q "^  identity_cert: sha256:$crt\$" "$d.yaml" &&
+	    grep -q "^  bootstrap_ca: sha256:$ca\$" "$d.yaml" &&
+	    [ "$(sqlite3 "$S/keyrite.db" "SELECT identity_sha256 || ' ' ||
+	    record_sha256 FROM provisioning WHERE device_id = 'SKIP$i'")" = \
+	    "$crt $yml" ] || good=0
+done
+for i in 3 4 5; do
+	openssl x509 -inform DER -in "$T/devs10/SKIP$i.crt" -out "$T/skip$i.pem"
+	openssl verify -CAfile "$T/uroot.pem" -untrusted "$T/uiss.pem" \
+	    "$T/skip$i.pem" >/dev/null 2>&1 || good=0
+	[ "$(openssl pkey -in "$T/keys/s$i.key" -pubout | sha256sum)" = \
+	    "$(openssl x509 -in "$T/skip$i.pem" -noout -pubkey | sha256sum)" ] ||
+	    good=0
+	grep -q "^batch: $B11\$" "$T/devs10/SKIP$i.yaml" || good=0
+done
+[ "$good" -eq 1 ] &&
+    ok "TEST-KEY-476: every record's hashes equal sha256sum of the files; openssl verifies the 3 new certificates, each with its CSR's key" ||
+    fail "TEST-KEY-476: records or certificates after --skip-provisioned"
+# The approved digest, recomputed by python3 from the documented lines:
+# the devices signed, then one `skipped` line per CSR skipped.
+for i in 1 2 3 4 5; do
+	printf '%s %s %s\n' "s$i.csr" \
+	    "$(sha256sum "$T/csr10/s$i.csr" | cut -d' ' -f1)" \
+	    "$(openssl req -in "$T/csr10/s$i.csr" -noout -pubkey |
+	    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)"
+done > "$T/csr10.sums"
+bsha=$(sed -n 's/^batch SHA-256: *\([0-9a-f]*\)$/\1/p' "$T/out")
+if python3 - "$B11" "$kid" "$S/policy/device.yaml" \
+    "$T/devs10/bootstrap-ca.crt" "$T/csr10.sums" "$bsha" <<'EOF'
+import hashlib, sys
+bid, kid, prof, ca, sums, want = sys.argv[1:]
+h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+rows = [l.split() for l in open(sums)]
+text = ("keyrite-provision-batch-v3\nbatch %s\nevent provision.device\n"
+    "issuer %s uiss\nprofile device\nprofile_sha256 %s\ndays 30\n"
+    "accept_warnings 0\nskip_provisioned 1\nbootstrap_ca %s\noperator op\n"
+    "line \n") % (bid, kid, h(prof), h(ca))
+for n, (name, csr, spki) in enumerate(rows[2:], 3):
+    text += "device SKIP%d csr %s %s %s\n" % (n, name, csr, spki)
+for n, (name, csr, spki) in enumerate(rows[:2], 1):
+    text += "skipped SKIP%d csr %s %s %s\n" % (n, name, csr, spki)
+assert hashlib.sha256(text.encode()).hexdigest() == want, want
+EOF
+then
+	ok "TEST-KEY-476: python3 recomputes the approved digest, the skipped CSRs in it as documented (v3)"
+else
+	fail "TEST-KEY-476: the digest with skipped CSRs differs from the documented lines"
+fi
+
+# --- TEST-KEY-477: --skip-provisioned refuses every other reuse ------------
+# Beside CSRs it would skip or sign: a CSR of device SKIP1 with a new key,
+# one for device OTHER1 with SKIP2's key, the same CSR twice, a device
+# whose certificate was revoked: each refused naming the file, exit 1,
+# before the quorum, nothing changed.
+skipref() {
+	before=$(state_snapshot "$S/keyrite.db" "$S")
+	outs=$(state_snapshot /dev/null "$T/devs10")
+	unasked uiss provision batch --issuer-key uiss --operator op \
+	    --csr-dir "$1" --out-dir "$T/devs10" --skip-provisioned --yes
+	shift
+	refused 1 "$@"
+	[ "$(state_snapshot /dev/null "$T/devs10")" = "$outs" ] ||
+	    fail "$1: the output folder changed"
+}
+mkdir -p "$T/csr11a" "$T/csr11b" "$T/csr11c" "$T/csr11d"
+cp "$T/csr10/s1.csr" "$T/csr10/s2.csr" "$T/csr11a/"
+csr "$T/csr11a" new1 "/serialNumber=SKIP1"
+csr "$T/csr11a" fresh1 "/serialNumber=FRESH1"
+skipref "$T/csr11a" "TEST-KEY-477: a CSR of a device provisioned with another key is refused with --skip-provisioned" \
+    "new1.csr: device SKIP1 was already provisioned" "cert renew"
+cp "$T/csr10/s1.csr" "$T/csr11b/"
+openssl req -new -key "$T/keys/s2.key" -subj "/serialNumber=OTHER1" \
+    -out "$T/csr11b/other.csr"
+skipref "$T/csr11b" "TEST-KEY-477: a CSR whose key was certified for another device is refused with --skip-provisioned" \
+    "other.csr: its public key" "already certified by this appliance" \
+    "$(lower "$(cert_serial_der "$T/devs10/SKIP2.crt")")"
+cp "$T/csr10/s2.csr" "$T/csr11c/"
+cp "$T/csr10/s2.csr" "$T/csr11c/s2-again.csr"
+skipref "$T/csr11c" "TEST-KEY-477: the same CSR twice in the folder is refused with --skip-provisioned" \
+    "s2-again.csr and s2.csr carry the same public key"
+run -C "$S" revoke --issuer-key uiss --serial \
+    "$(cert_serial_der "$T/devs10/SKIP1.crt")" --reason superseded
+[ "$rc" -eq 0 ] || fail "revoke SKIP1: $(cat "$T/err")"
+cp "$T/csr10/s1.csr" "$T/csr10/s2.csr" "$T/csr11d/"
+skipref "$T/csr11d" "TEST-KEY-477: a device whose certificate was revoked is not skipped: refused with --skip-provisioned" \
+    "s1.csr: its public key" "already certified"
 S=$S_REAL
 finish
