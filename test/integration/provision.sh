@@ -640,17 +640,22 @@ issue uiss cert renew "$(cert_serial "$T/warn1.pem")" --days 399 \
 # record fail) is named with what is done and how to go on (with
 # --skip-provisioned, TEST-KEY-476); moving the done CSRs out and running
 # the command again without it finishes the batch too.
+# fail_at DEVICE ARGS...: provision batch under uiss whose record of
+# DEVICE fails (an sqlite3 trigger, dropped after); sets $rc.
+fail_at() {
+	sqlite3 "$S/keyrite.db" "CREATE TRIGGER half_way BEFORE INSERT ON
+	    provisioning WHEN NEW.device_id = '$1' BEGIN SELECT RAISE(ABORT,
+	    'disk full (test)'); END"
+	shift
+	issue uiss provision batch --issuer-key uiss --operator op "$@" --yes
+	sqlite3 "$S/keyrite.db" "DROP TRIGGER half_way"
+}
 mkdir -p "$T/csr9" "$T/devs9" "$T/done9"
 for i in 1 2 3; do csr "$T/csr9" "f$i" "/serialNumber=HALF$i"; done
-sqlite3 "$S/keyrite.db" "CREATE TRIGGER fixc_half BEFORE INSERT ON
-    provisioning WHEN NEW.device_id = 'HALF2' BEGIN SELECT RAISE(ABORT,
-    'disk full (test)'); END"
-issue uiss provision batch --issuer-key uiss --operator op \
-    --csr-dir "$T/csr9" --out-dir "$T/devs9" --yes
+fail_at HALF2 --csr-dir "$T/csr9" --out-dir "$T/devs9"
 half_rc=$rc
 grep -q "device HALF2 (2 of 3, f2.csr) failed and was not recorded; the 1 before it are signed, recorded and written; to go on, the CSRs f1.csr to f1.csr (in file-name order) are done: run the same command again with --skip-provisioned, which lists them as skipped and certifies the rest (leave the folder $T/csr9 as it is). What happened: .*disk full (test)" "$T/err" &&
     half_msg=1 || half_msg=0
-sqlite3 "$S/keyrite.db" "DROP TRIGGER fixc_half"
 mv "$T/csr9/f1.csr" "$T/done9/"
 issue uiss provision batch --issuer-key uiss --operator op \
     --csr-dir "$T/csr9" --out-dir "$T/devs9" --yes
@@ -676,13 +681,8 @@ mkdir -p "$T/csr10" "$T/devs10"
 for i in 1 2 3 4 5; do
 	csr "$T/csr10" "s$i" "/CN=sensor/serialNumber=SKIP$i"
 done
-sqlite3 "$S/keyrite.db" "CREATE TRIGGER ux_half BEFORE INSERT ON
-    provisioning WHEN NEW.device_id = 'SKIP3' BEGIN SELECT RAISE(ABORT,
-    'disk full (test)'); END"
-issue uiss provision batch --issuer-key uiss --operator op \
-    --csr-dir "$T/csr10" --out-dir "$T/devs10" --yes
+fail_at SKIP3 --csr-dir "$T/csr10" --out-dir "$T/devs10"
 half_rc=$rc
-sqlite3 "$S/keyrite.db" "DROP TRIGGER ux_half"
 [ "$half_rc" -ne 0 ] &&
     grep -q "device SKIP3 (3 of 5, s3.csr) failed and was not recorded; the 2 before it are signed, recorded and written; to go on, the CSRs s1.csr to s2.csr (in file-name order) are done: run the same command again with --skip-provisioned" "$T/err" &&
     ok "TEST-KEY-476: the batch failing at device 3 of 5 says to go on with --skip-provisioned" ||
