@@ -417,6 +417,40 @@ START_TEST(test_time_parse)
 }
 END_TEST
 
+/*
+ * TEST-KEY-478: kr_size_parse, the one reader of sizes and addresses (the
+ * options and `sign batch` manifests): decimal or 0x hex as imgtool takes
+ * them, up to 0xffffffff; the value untouched when refused.
+ */
+START_TEST(test_size_parse)
+{
+	static const char *const bad[] = {
+		"", "0x", "0X", "x10", "-1", "+1", "-0x10", " 512", "512 ",
+		"512k", "0x1g", "0x 10", "0b101", "1e3", "0x100000000",
+		"4294967296", "99999999999999999999", "0x0000000100000000",
+		"12\n", NULL
+	};
+	uint32_t	v;
+	size_t		i;
+
+	ck_assert(kr_size_parse("512", &v) && v == 512);
+	ck_assert(kr_size_parse("0x200", &v) && v == 0x200);
+	ck_assert(kr_size_parse("0X40000", &v) && v == 0x40000);
+	ck_assert(kr_size_parse("0xaBcD", &v) && v == 0xabcd);
+	ck_assert(kr_size_parse("0", &v) && v == 0);
+	ck_assert(kr_size_parse("0x0", &v) && v == 0);
+	ck_assert(kr_size_parse("007", &v) && v == 7);
+	ck_assert(kr_size_parse("4294967295", &v) && v == UINT32_MAX);
+	ck_assert(kr_size_parse("0xffffffff", &v) && v == UINT32_MAX);
+	ck_assert(kr_size_parse("0x00000000ffffffff", &v) && v == UINT32_MAX);
+	for (i = 0; bad[i] != NULL; i++) {
+		v = 77;
+		ck_assert_msg(!kr_size_parse(bad[i], &v), "'%s' read", bad[i]);
+		ck_assert_uint_eq(v, 77);
+	}
+}
+END_TEST
+
 /* TEST-KEY-040: the one terminal-escaping function. */
 static const struct {
 	const char	*in;
@@ -685,6 +719,7 @@ base_suite(void)
 	tcase_add_test(tc, test_time);
 	tcase_add_test(tc, test_json_list);
 	tcase_add_test(tc, test_time_parse);
+	tcase_add_test(tc, test_size_parse);
 	tcase_add_test(tc, test_text_escape);
 	tcase_add_test(tc, test_text_escape_all_bytes);
 	tcase_add_test(tc, test_text_escape_truncate);
