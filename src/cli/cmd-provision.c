@@ -73,8 +73,9 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		cmd_printf(ctx, "Provisioned %zu device%s into %s: each has "
 		    "DEVICE.crt and DEVICE.yaml beside bootstrap-ca.crt, "
 		    "recorded with its audit entry. `keyrite provision list "
-		    "--batch %s` lists them.%s\n", res.done, res.done == 1 ? "" :
-		    "s", req->out_dir, res.batch, req->csr_dir != NULL &&
+		    "--batch %s` lists them.%s\n", res.done,
+		    res.done == 1 ? "" : "s", req->out_dir, res.batch,
+		    req->csr_dir != NULL &&
 		    res.skipped > 0 ? " The devices provisioned before are "
 		    "listed above as skipped." : "");
 	else if (res.done > 0)
@@ -112,10 +113,10 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "  --accept-warnings  sign despite lint warnings (each device's\n"
 	    "                       are checked before the quorum; in the\n"
 	    "                       batch digest)\n"
-	    "  --skip-provisioned   skip, and list, each CSR whose device this\n"
-	    "                       issuer provisioned with the same key (to\n"
-	    "                       go on after a batch failed half way); any\n"
-	    "                       other reuse is still refused\n"
+	    "  --skip-provisioned   skip, and list, each CSR whose device\n"
+	    "                       this issuer provisioned with the same key\n"
+	    "                       (to go on after a batch failed half way);\n"
+	    "                       any other reuse is still refused\n"
 	    "  --share FILE         a custodian's share, once per custodian\n"
 	    "  --passphrase-fd N    one passphrase line per --share, in order\n"
 	    "  --yes                do not ask `Proceed? [y/N]` at a terminal\n",
