@@ -30,7 +30,8 @@ kr_audit_time_key(const char *quoted, size_t len)
 
 /*
  * The payload as a person reads it: as recorded, but each time member's
- * number written as an ISO 8601 UTC time.  (A string followed by ':' is
+ * number written as an ISO 8601 UTC time (an invalidity date of 0, none
+ * given, as "none").  (A string followed by ':' is
  * a member name; the hash covers the payload as recorded.)
  */
 void
@@ -49,7 +50,12 @@ kr_audit_payload_text(const char *p, struct kr_buf *b)
 		if (e[0] == ':' && ((e[1] >= '0' && e[1] <= '9') ||
 		    e[1] == '-') && kr_audit_time_key(p, (size_t)(e - p))) {
 			t = strtoll(e + 1, &end, 10);
-			kr_time_format((int64_t)t, when);
+			/* revoke records 0 when no invalidity date was given */
+			if (t == 0 && e - p == 17 &&
+			    memcmp(p, "\"invalidity_date\"", 17) == 0)
+				(void)snprintf(when, sizeof(when), "none");
+			else
+				kr_time_format((int64_t)t, when);
 			kr_buf_put(b, ":\"", 2);
 			kr_buf_put(b, when, strlen(when));
 			kr_buf_put_u8(b, '"');

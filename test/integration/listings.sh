@@ -105,6 +105,18 @@ sqlite3 "$DB" "SELECT payload FROM audit" | grep -q '"invalidity_date":176732304
     ok "... while the row holds it as recorded (1767323045)" || fail "the recorded payload changed"
 grep -E '^ *[0-9]+  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z  ' "$T/out" | wc -l |
     grep -qx "$n" && ok "... every row's time in ISO 8601" || fail "row times"
+# A revocation given no invalidity date records 0: shown as "none".
+run -C "$S" revoke --issuer-key root --serial "$(cert_serial "$T/fw.pem")" \
+    --reason superseded
+[ "$rc" -eq 0 ] || fail "revoke fw: $(cat "$T/err")"
+run -C "$S" audit show
+zero=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE
+    json_extract(payload, '$.invalidity_date') = 0")
+[ "$zero" -ge 1 ] &&
+    [ "$(grep -c '"invalidity_date":"none"' "$T/out")" -eq "$zero" ] &&
+    ! grep -q '1970-01-01' "$T/out" &&
+    ok "... and an invalidity date not given (recorded 0, $zero rows) as \"none\", not 1970" ||
+    fail "invalidity date 0: $(grep -n 'invalidity' "$T/out")"
 run -C "$S" audit show --json
 python3 - "$T/out" "$DB" > "$T/diff" 2>&1 <<'EOF' && [ ! -s "$T/diff" ] &&
 import datetime, json, sqlite3, sys
