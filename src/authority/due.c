@@ -47,22 +47,6 @@ kr_due_nomem(struct kr_due_walk *w)
 	return w->status = kr_err_set(w->err, KR_ENOMEM, "out of memory");
 }
 
-/* The name of the key with this id ("" when it is not held here). */
-static void
-kr_due_key_name(struct kr_due_walk *w, const uint8_t *id, char *out,
-    size_t cap)
-{
-	struct kr_key_rec	*k;
-	struct kr_err		 e;
-
-	out[0] = '\0';
-	if ((k = malloc(sizeof(*k))) == NULL)
-		return;
-	if (kr_store_key_by_id(w->app->store, id, k, &e) == KR_OK)
-		(void)snprintf(out, cap, "%s", k->name);
-	free(k);
-}
-
 /* A certificate, not revoked, whose notAfter falls within the window. */
 static int
 kr_due_cert(const struct kr_cert_rec *c, void *arg)
@@ -94,7 +78,11 @@ kr_due_cert(const struct kr_cert_rec *c, void *arg)
 	(void)snprintf(d->subject, sizeof(d->subject), "%s", c->subject);
 	(void)snprintf(d->kind, sizeof(d->kind), "%s", c->kind);
 	(void)snprintf(d->profile, sizeof(d->profile), "%s", c->profile);
-	kr_due_key_name(w, c->issuer_key_id, d->issuer, sizeof(d->issuer));
+	if ((w->status = kr_store_key_name(w->app->store, c->issuer_key_id,
+	    d->issuer, sizeof(d->issuer), w->err)) == KR_ENOENT)
+		w->status = KR_OK;	/* imported under no key held here */
+	else if (w->status != KR_OK)
+		return w->status;
 	d->not_after = c->not_after;
 	d->held = rs.state == KR_REV_HELD;
 	return 0;
