@@ -117,8 +117,8 @@ cmd_status_groups(struct cmd_ctx *ctx, const struct kr_due *d)
 		g = &d->groups[i];
 		kr_time_format(g->soonest, when);
 		cmd_printf(ctx, "%s'%s', profile %s: %zu certificate%s expire%s "
-		    "within %u days, %zu within %u; the soonest, %s, expires "
-		    "%s (%s)\n", i == 0 ? "short-lived:     " : CMD_STATUS_CONT,
+		    "within %u days, %zu of them within %u days; the soonest, "
+		    "%s, expires %s (%s)\n", i == 0 ? "short-lived:     " : CMD_STATUS_CONT,
 		    g->issuer, g->profile, g->count, g->count == 1 ? "" : "s",
 		    g->count == 1 ? "s" : "", d->cert_days, g->soon,
 		    d->soon_days, g->soonest_serial, when, cmd_status_days(
