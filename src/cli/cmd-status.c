@@ -49,20 +49,25 @@ cmd_status_gather(struct cmd_ctx *ctx, struct cmd_status_facts *f)
 	return kr_authority_due(ctx->app, kr_time_now(), &f->due, &ctx->err);
 }
 
-/* "in 36 days", "today", "3 days ago" */
+/* "in 36 days", "in 5 hours", "within an hour", "1 hour ago" */
 static const char *
 cmd_status_days(int64_t when, int64_t now, char *buf, size_t cap)
 {
-	int64_t	d = (when - now) / CMD_DAY;
+	int64_t		 n = (when - now) / CMD_DAY;
+	const char	*unit = "day";
 
-	if (d == 0)
-		(void)snprintf(buf, cap, "within a day");
-	else if (d > 0)
-		(void)snprintf(buf, cap, "in %lld day%s", (long long)d,
-		    d == 1 ? "" : "s");
+	if (n == 0) {
+		n = (when - now) / 3600;
+		unit = "hour";
+	}
+	if (n == 0)
+		(void)snprintf(buf, cap, "within an hour");
+	else if (n > 0)
+		(void)snprintf(buf, cap, "in %lld %s%s", (long long)n, unit,
+		    n == 1 ? "" : "s");
 	else
-		(void)snprintf(buf, cap, "%lld day%s ago", (long long)-d,
-		    d == -1 ? "" : "s");
+		(void)snprintf(buf, cap, "%lld %s%s ago", (long long)-n, unit,
+		    n == -1 ? "" : "s");
 	return buf;
 }
 

@@ -46,9 +46,11 @@ run -C "$S" quorum reshare --key lonely --threshold 2 --custodian a --custodian 
 [ "$rc" -eq 0 ] || fail "reshare: $(cat "$T/err")"
 
 DB="$S/keyrite.db"
-# status_at DAYS: `status --json` (and the text) with the clock DAYS ahead.
-status_at() {
-	when=$(date -u -d "+$1 days" '+%Y-%m-%d %H:%M:%S')
+# status_in WHEN: `status --json` (and the text) with the clock at `date
+# -d WHEN` ("+20 hours"); status_at DAYS: with the clock DAYS ahead.
+status_at() { status_in "+$1 days"; }
+status_in() {
+	when=$(date -u -d "$1" '+%Y-%m-%d %H:%M:%S')
 	set +e
 	faketime "$when" "$KEYRITE" -C "$S" status --json >"$T/s.json" 2>"$T/err"
 	rc=$?
@@ -428,5 +430,95 @@ status_at 24
     "TEST-KEY-483: the command shown renews the 4 (openssl verifies them); then 13, none within 7 days" ||
     fail "TEST-KEY-483: exit $prc, $good verified: $(cat "$T/ren.err" "$T/out")"
 check 24 "TEST-KEY-483: status --json after the renewal batch agrees with sqlite3"
+
+# A second folder whose crl.yaml gives every CA a delta location, and a
+# leaf profile device-long (max_days 400) beside the shipped ones.
+mkdir -p "$T/pol"
+sed 's#^delta_distribution_point: ""$#delta_distribution_point: "http://pki.example.com/{issuer}-delta.crl"#' \
+    "$S/policy/crl.yaml" > "$T/pol/crl.yaml"
+sed -e 's/^name: device$/name: device-long/' -e 's/^max_days: 90$/max_days: 400/' \
+    "$S/policy/device.yaml" > "$T/pol/device-long.yaml"
+grep -q '^delta_distribution_point: "http' "$T/pol/crl.yaml" &&
+    grep -q '^max_days: 400$' "$T/pol/device-long.yaml" || fail "policy set-up"
+S="$T/state2"
+DB="$S/keyrite.db"
+"$KEYRITE" -C "$S" init --kdf-profile test --policy-dir "$T/pol" >/dev/null ||
+    fail "init --policy-dir"
+gen_ca "$S" top p256 ca && gen_ca "$S" ica p256 ca || fail "keys: $(cat "$T/gen.err")"
+issue top cert root --key top --profile root --subject "CN=Delta Root,C=DE" \
+    --out "$T/top.pem"
+issue top cert issue --issuer-key top --subject-key ica --profile intermediate \
+    --subject "CN=Delta ICA,C=DE" --days 400 --out "$T/ica.pem"
+issue ica crl publish --issuer-key ica --out "$T/ica-1.crl"
+issue ica crl publish --issuer-key ica --delta --out "$T/ica-2.crl"
+[ "$rc" -eq 0 ] || fail "set-up: $(cat "$T/err")"
+# crl_time CRL -lastupdate|-nextupdate: as openssl reads it, ISO 8601.
+crl_time() {
+	date -u -d "$(openssl crl -inform DER -in "$1" -noout "$2" | cut -d= -f2)" \
+	    '+%Y-%m-%dT%H:%M:%SZ'
+}
+DNEXT=$(crl_time "$T/ica-2.crl" -nextupdate)
+DTHIS=$(crl_time "$T/ica-2.crl" -lastupdate)
+# The delta's margin: 7/30 of its life (publish_margin_days of
+# next_update_days), a 1-day delta's 5 h 36 min.
+DBY=$(date -u -d "@$(( $(date -u -d "$DNEXT" +%s) - ($(date -u -d "$DNEXT" +%s) - $(date -u -d "$DTHIS" +%s)) * 7 / 30 ))" '+%Y-%m-%dT%H:%M:%SZ')
+
+# TEST-KEY-482: the issuing CA's delta CRL 2 (of base 1), nextUpdate a
+# day after it was made: not due now; due 20 hours on (past publish-by,
+# before nextUpdate); OVERDUE 25 hours on.  The root, which has a delta
+# location but no base CRL yet, has its base due and no delta.
+status_at 0
+check 0 "TEST-KEY-482: status --json with a delta location agrees with sqlite3"
+in_json "due['delta_crls'] == [] and [c['issuer_key'] for c in due['crls']] == ['top']" \
+    "TEST-KEY-482: a fresh delta is not due; the root without a base CRL has only its base due"
+grep -q "^delta CRLs due:  none" "$T/s.txt" && ok "TEST-KEY-482: ... the text says none" ||
+    fail "TEST-KEY-482: text: $(cat "$T/s.txt")"
+status_in "+20 hours"
+check 0.8333 "TEST-KEY-482: status --json 20 hours on agrees"
+in_json "[(c['issuer_key'], c['published'], c['number'], c['base_number'], c['next_update'], c['publish_by'], c['overdue'], c['location']) for c in due['delta_crls']] == [('ica', True, 2, 1, '$DNEXT', '$DBY', False, 'http://pki.example.com/ica-delta.crl')]" \
+    "TEST-KEY-482: 20 hours on the delta is due: nextUpdate as openssl reads it ($DNEXT), publish by 7/30 of its day before, not overdue"
+grep -q "^delta CRLs due:  'ica': delta CRL 2 (of base 1)'s nextUpdate is $DNEXT (in [34] hours), publish by $DBY\$" "$T/s.txt" &&
+    grep -A1 "^delta CRLs due:" "$T/s.txt" | grep -q '`keyrite crl publish --issuer-key ica --delta --out FILE --share FILE...`' &&
+    ok "TEST-KEY-482: the text names the delta, its nextUpdate, publish-by and the command" ||
+    fail "TEST-KEY-482: text: $(cat "$T/s.txt")"
+status_in "+25 hours"
+in_json "[(c['issuer_key'], c['overdue']) for c in due['delta_crls']] == [('ica', True)]" \
+    "TEST-KEY-482: 25 hours on the delta is overdue"
+grep -q "^delta CRLs due:  'ica': delta CRL 2 (of base 1)'s nextUpdate is $DNEXT (1 hour ago), OVERDUE" "$T/s.txt" &&
+    ok "TEST-KEY-482: ... the text says OVERDUE" || fail "TEST-KEY-482: text: $(cat "$T/s.txt")"
+# A new base: the delta of the old one no longer serves; one of the new
+# base is due at once.  Published, nothing is due.
+issue ica crl publish --issuer-key ica --out "$T/ica-3.crl"
+status_at 0
+in_json "[(c['issuer_key'], c['published'], c['base_number'], c['overdue']) for c in due['delta_crls']] == [('ica', False, 3, True)]" \
+    "TEST-KEY-482: after base CRL 3 a delta of it is due"
+grep -q "^delta CRLs due:  'ica': no delta CRL since base CRL 3 (deltas go to http://pki.example.com/ica-delta.crl)" "$T/s.txt" &&
+    ok "TEST-KEY-482: ... the text says so" || fail "TEST-KEY-482: text: $(cat "$T/s.txt")"
+issue ica crl publish --issuer-key ica --delta --out "$T/ica-4.crl"
+[ "$rc" -eq 0 ] || fail "delta 4: $(cat "$T/err")"
+status_at 0
+in_json "due['delta_crls'] == []" "TEST-KEY-482: once delta CRL 4 is published nothing is due"
+[ "$(openssl crl -inform DER -in "$T/ica-4.crl" -noout -text | grep -A1 'Delta CRL Indicator' | tail -n 1 | tr -d ' ')" = 3 ] &&
+    ok "TEST-KEY-482: openssl reads delta CRL 4 as a delta of base 3" ||
+    fail "TEST-KEY-482: $(openssl crl -inform DER -in "$T/ica-4.crl" -noout -text)"
+
+# TEST-KEY-484: under device-long (max_days 400, not short-lived) the
+# two certificates `provision batch` made (provisioning records) are
+# summarised; one made by `cert issue` (none) is listed one by one.
+csrs "$T/csr-c" C 2
+mkdir -p "$T/devs-c"
+issue ica provision batch --issuer-key ica --profile device-long \
+    --operator "Ana Ops" --csr-dir "$T/csr-c" --out-dir "$T/devs-c" --days 200 --yes
+[ "$rc" -eq 0 ] || fail "batch C: $(cat "$T/err")"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/keys/c9.key" -subj "/CN=sensor/serialNumber=C9" -out "$T/c9.csr" 2>/dev/null
+issue ica cert issue --issuer-key ica --csr "$T/c9.csr" --profile device-long \
+    --days 200 --out "$T/c9.pem"
+[ "$rc" -eq 0 ] || fail "C9: $(cat "$T/err")"
+C9=$(cert_serial "$T/c9.pem" | tr 'A-F' 'a-f')
+status_at 120
+check 120 "TEST-KEY-484: status --json 120 days on agrees with sqlite3 (provisioning rows)"
+in_json "[(g['issuer_key'], g['profile'], g['count']) for g in due['certificate_groups']] == [('ica', 'device-long', 2)] and [c['serial'] for c in due['certificates']] == ['$C9']" \
+    "TEST-KEY-484: the 2 provisioned device-long certificates are one group; the one without a provisioning record is listed"
 
 finish
