@@ -9,6 +9,10 @@
 # TEST-KEY-411: a renewed certificate leaves the list (its renewal is in it).
 # TEST-KEY-412: a CA whose own certificate and issued certificates have all
 # expired has no CRL due.
+# TEST-KEY-480..485: short-lived device certificates counted per issuing
+# key and profile (counts against sqlite3 and openssl, the command shown
+# renews them), delta CRLs due and overdue, the provisioning-record rule
+# (485, the console's home, is in test/tui/console_screens.sh).
 . "$(dirname "$0")/lib.sh"
 set -e
 
