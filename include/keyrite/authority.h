@@ -706,6 +706,18 @@ struct kr_due_crl {
 };
 
 /*
+ * A CA's next delta CRL: none published since its newest base (then
+ * crl.published is false), or the newest delta's nextUpdate less its
+ * margin (the base margin's share of the delta's life: its period *
+ * publish_margin_days / next_update_days) has come.
+ */
+struct kr_due_delta {
+	struct kr_due_crl	crl;		/* the newest delta's */
+	char			location[KR_CRL_URL_MAX]; /* where deltas go */
+	int64_t			base_number;	/* the newest base CRL's */
+};
+
+/*
  * Short-lived certificates, one group per issuing key and profile instead
  * of a line each: leaves whose subject key is not held here, issued by a
  * key held here, not on hold, under a profile (the one in force) whose
@@ -721,23 +733,6 @@ struct kr_due_group {
 	size_t		soon;			/* within KR_DUE_SOON_DAYS */
 	int64_t		soonest;		/* its notAfter */
 	char		soonest_serial[41];
-};
-
-/*
- * A CA's next delta CRL: none published since its newest base, or the
- * newest delta's nextUpdate less its margin (the base margin's share of
- * the delta's life: period * publish_margin_days / next_update_days) has
- * come.
- */
-struct kr_due_delta {
-	char		issuer[KR_STORE_NAME_MAX + 1];
-	char		location[KR_CRL_URL_MAX];	/* where deltas go */
-	int64_t		base_number;		/* the newest base CRL's */
-	bool		published;		/* a delta of that base */
-	int64_t		number;			/* when published */
-	int64_t		this_update;
-	int64_t		next_update;
-	int64_t		publish_by;
 };
 
 struct kr_due_key {

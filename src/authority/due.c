@@ -283,6 +283,22 @@ kr_due_crl_live(struct kr_due_walk *w, const struct kr_key_rec *k,
 	return ret == 1 ? KR_OK : ret;
 }
 
+/* A CRL that is due: the newest one (NULL: none) and when to publish. */
+static void
+kr_due_crl_fill(struct kr_due_crl *d, const struct kr_key_rec *k,
+    const struct kr_crl_rec *last, int64_t by)
+{
+	memset(d, 0, sizeof(*d));
+	(void)snprintf(d->issuer, sizeof(d->issuer), "%s", k->name);
+	d->published = last != NULL;
+	if (last != NULL) {
+		d->number = last->number;
+		d->this_update = last->this_update;
+		d->next_update = last->next_update;
+		d->publish_by = by;
+	}
+}
+
 /*
  * A CA with a delta location: its next delta CRL, due when none was
  * published since the base, or within the delta's margin (the base
@@ -317,16 +333,9 @@ kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
 	if ((d = KR_DUE_PUSH(w, deltas, ndeltas, cap_deltas)) == NULL)
 		return kr_due_nomem(w);
 	memset(d, 0, sizeof(*d));
-	(void)snprintf(d->issuer, sizeof(d->issuer), "%s", k->name);
+	kr_due_crl_fill(&d->crl, k, last.is_delta ? &last : NULL, by);
 	(void)snprintf(d->location, sizeof(d->location), "%s", site.delta);
 	d->base_number = base->number;
-	d->published = last.is_delta;
-	if (d->published) {
-		d->number = last.number;
-		d->this_update = last.this_update;
-		d->next_update = last.next_update;
-		d->publish_by = by;
-	}
 	return KR_OK;
 }
 
@@ -353,15 +362,7 @@ kr_due_crl(struct kr_due_walk *w, const struct kr_key_rec *k)
 		return KR_OK;
 	if ((d = KR_DUE_PUSH(w, crls, ncrls, cap_crls)) == NULL)
 		return kr_due_nomem(w);
-	memset(d, 0, sizeof(*d));
-	(void)snprintf(d->issuer, sizeof(d->issuer), "%s", k->name);
-	d->published = ret == KR_OK;
-	if (d->published) {
-		d->number = last.number;
-		d->this_update = last.this_update;
-		d->next_update = last.next_update;
-		d->publish_by = by;
-	}
+	kr_due_crl_fill(d, k, ret == KR_OK ? &last : NULL, by);
 	return KR_OK;
 }
 

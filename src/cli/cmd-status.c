@@ -81,8 +81,9 @@ cmd_status_certs(struct cmd_ctx *ctx, const struct kr_due *d)
 	size_t				 i;
 
 	if (d->ncerts == 0)
-		cmd_printf(ctx, "expiring:        no %scertificate expires within "
-		    "%u days\n", d->ngroups > 0 ? "other " : "", d->cert_days);
+		cmd_printf(ctx, "expiring:        no %scertificate expires "
+		    "within %u days\n", d->ngroups > 0 ? "other " : "",
+		    d->cert_days);
 	for (i = 0; i < d->ncerts; i++) {
 		c = &d->certs[i];
 		kr_time_format(c->not_after, when);
@@ -121,10 +122,11 @@ cmd_status_groups(struct cmd_ctx *ctx, const struct kr_due *d)
 	for (i = 0; i < d->ngroups; i++) {
 		g = &d->groups[i];
 		kr_time_format(g->soonest, when);
-		cmd_printf(ctx, "%s'%s', profile %s: %zu certificate%s expire%s "
-		    "within %u days, %zu of them within %u days; the soonest, "
-		    "%s, expires %s (%s)\n", i == 0 ? "short-lived:     " : CMD_STATUS_CONT,
-		    g->issuer, g->profile, g->count, g->count == 1 ? "" : "s",
+		cmd_printf(ctx, "%s'%s', profile %s: %zu certificate%s "
+		    "expire%s within %u days, %zu of them within %u days; the "
+		    "soonest, %s, expires %s (%s)\n", i == 0 ?
+		    "short-lived:     " : CMD_STATUS_CONT, g->issuer,
+		    g->profile, g->count, g->count == 1 ? "" : "s",
 		    g->count == 1 ? "s" : "", d->cert_days, g->soon,
 		    d->soon_days, g->soonest_serial, when, cmd_status_days(
 		    g->soonest, d->now, in, sizeof(in)));
@@ -166,7 +168,8 @@ cmd_status_crls(struct cmd_ctx *ctx, const struct kr_due *d)
 static void
 cmd_status_deltas(struct cmd_ctx *ctx, const struct kr_due *d)
 {
-	const struct kr_due_delta	*c;
+	const struct kr_due_delta	*dl;
+	const struct kr_due_crl		*c;
 	char				 next[KR_TIME_STR_BYTES];
 	char				 by[KR_TIME_STR_BYTES], in[32];
 	size_t				 i;
@@ -175,19 +178,21 @@ cmd_status_deltas(struct cmd_ctx *ctx, const struct kr_due *d)
 		cmd_printf(ctx, "delta CRLs due:  none (each CA's next delta "
 		    "CRL is not due yet)\n");
 	for (i = 0; i < d->ndeltas; i++) {
-		c = &d->deltas[i];
+		dl = &d->deltas[i];
+		c = &dl->crl;
 		kr_time_format(c->next_update, next);
 		kr_time_format(c->publish_by, by);
 		if (!c->published)
 			cmd_printf(ctx, "%s'%s': no delta CRL since base CRL "
 			    "%lld (deltas go to %s)\n", i == 0 ?
 			    "delta CRLs due:  " : CMD_STATUS_CONT, c->issuer,
-			    (long long)c->base_number, c->location);
+			    (long long)dl->base_number, dl->location);
 		else
-			cmd_printf(ctx, "%s'%s': delta CRL %lld (of base %lld)'s "
-			    "nextUpdate is %s (%s)%s, publish by %s\n", i == 0 ?
-			    "delta CRLs due:  " : CMD_STATUS_CONT, c->issuer,
-			    (long long)c->number, (long long)c->base_number,
+			cmd_printf(ctx, "%s'%s': delta CRL %lld (of base "
+			    "%lld)'s nextUpdate is %s (%s)%s, publish by %s\n",
+			    i == 0 ? "delta CRLs due:  " : CMD_STATUS_CONT,
+			    c->issuer,
+			    (long long)c->number, (long long)dl->base_number,
 			    next, cmd_status_days(c->next_update, d->now, in,
 			    sizeof(in)), c->next_update <= d->now ?
 			    ", OVERDUE" : "", by);
@@ -322,26 +327,31 @@ cmd_status_json_certs(const struct kr_due *d, struct kr_buf *l)
 	}
 }
 
+/* A base or delta CRL that is due, after the members before it. */
+static void
+cmd_status_json_crl(struct kr_json *j, const struct kr_due_crl *c,
+    int64_t now)
+{
+	kr_json_bool(j, "published", c->published);
+	if (c->published) {
+		kr_json_int(j, "number", c->number);
+		cmd_json_time(j, "this_update", c->this_update);
+		cmd_json_time(j, "next_update", c->next_update);
+		cmd_json_time(j, "publish_by", c->publish_by);
+	}
+	kr_json_bool(j, "overdue", !c->published || c->next_update <= now);
+}
+
 static void
 cmd_status_json_crls(const struct kr_due *d, struct kr_buf *l)
 {
-	const struct kr_due_crl	*c;
-	struct kr_json		 j;
-	size_t			 i;
+	struct kr_json	j;
+	size_t		i;
 
 	for (i = 0; i < d->ncrls; i++) {
-		c = &d->crls[i];
 		kr_json_begin(&j);
-		kr_json_str(&j, "issuer_key", c->issuer);
-		kr_json_bool(&j, "published", c->published);
-		if (c->published) {
-			kr_json_int(&j, "number", c->number);
-			cmd_json_time(&j, "this_update", c->this_update);
-			cmd_json_time(&j, "next_update", c->next_update);
-			cmd_json_time(&j, "publish_by", c->publish_by);
-		}
-		kr_json_bool(&j, "overdue", !c->published ||
-		    c->next_update <= d->now);
+		kr_json_str(&j, "issuer_key", d->crls[i].issuer);
+		cmd_status_json_crl(&j, &d->crls[i], d->now);
 		kr_json_list_add(l, &j);
 	}
 }
@@ -379,18 +389,10 @@ cmd_status_json_deltas(const struct kr_due *d, struct kr_buf *l)
 	for (i = 0; i < d->ndeltas; i++) {
 		c = &d->deltas[i];
 		kr_json_begin(&j);
-		kr_json_str(&j, "issuer_key", c->issuer);
+		kr_json_str(&j, "issuer_key", c->crl.issuer);
 		kr_json_str(&j, "location", c->location);
 		kr_json_int(&j, "base_number", c->base_number);
-		kr_json_bool(&j, "published", c->published);
-		if (c->published) {
-			kr_json_int(&j, "number", c->number);
-			cmd_json_time(&j, "this_update", c->this_update);
-			cmd_json_time(&j, "next_update", c->next_update);
-			cmd_json_time(&j, "publish_by", c->publish_by);
-		}
-		kr_json_bool(&j, "overdue", !c->published ||
-		    c->next_update <= d->now);
+		cmd_status_json_crl(&j, &c->crl, d->now);
 		kr_json_list_add(l, &j);
 	}
 }

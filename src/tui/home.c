@@ -52,20 +52,21 @@ tui_home_key(const struct kr_key_rec *k, void *arg)
 static void
 tui_home_deltas(struct tui_home *h, const struct kr_due *d)
 {
-	char	when[KR_TIME_STR_BYTES];
-	size_t	i;
+	const struct kr_due_crl	*c;
+	char			 when[KR_TIME_STR_BYTES];
+	size_t			 i;
 
 	for (i = 0; i < d->ndeltas; i++) {
-		kr_time_format(d->deltas[i].publish_by, when);
-		if (!d->deltas[i].published)
-			tui_lines_add(&h->due, "%s: no delta CRL since base %lld",
-			    d->deltas[i].issuer,
+		c = &d->deltas[i].crl;
+		kr_time_format(c->publish_by, when);
+		if (!c->published)
+			tui_lines_add(&h->due, "%s: no delta CRL since base "
+			    "%lld", c->issuer,
 			    (long long)d->deltas[i].base_number);
 		else
 			tui_lines_add(&h->due, "%s: delta CRL %lld, publish by "
-			    "%.10s %.5s%s", d->deltas[i].issuer,
-			    (long long)d->deltas[i].number, when, when + 11,
-			    d->deltas[i].next_update < d->now ?
+			    "%.10s %.5s%s", c->issuer, (long long)c->number,
+			    when, when + 11, c->next_update < d->now ?
 			    " (OVERDUE)" : "");
 	}
 }
