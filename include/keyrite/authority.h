@@ -673,15 +673,18 @@ const char	*kr_rev_status_standing(const struct kr_rev_status *,
 
 /*
  * What is due (status and the console; due.c): certificates that expire
- * within KR_DUE_CERT_DAYS (not revoked; a hold is said), soonest first;
- * each certified CA key whose next base CRL is due within the CRL
- * policy's publish_margin_days (or was never published); active keys with
- * no certificate; keys whose own certificate is revoked or on hold; and
- * reshares waiting for their holders' checks.  Every fact comes from the
- * records the audit chain proved at open; `damaged` says they did not
- * match it (then nothing here is fact).  kr_due_free frees the lists.
+ * within KR_DUE_CERT_DAYS (not revoked; a hold is said), soonest first,
+ * short-lived ones summarised in groups (below); each certified CA key
+ * whose next base CRL is due within the CRL policy's publish_margin_days
+ * (or was never published), and whose next delta CRL is due (a CA with a
+ * delta location); active keys with no certificate; keys whose own
+ * certificate is revoked or on hold; and reshares waiting for their
+ * holders' checks.  Every fact comes from the records the audit chain
+ * proved at open; `damaged` says they did not match it (then nothing here
+ * is fact).  kr_due_free frees the lists.
  */
 #define KR_DUE_CERT_DAYS	90u
+#define KR_DUE_SOON_DAYS	7u
 
 struct kr_due_cert {
 	char		serial[41];
@@ -700,6 +703,36 @@ struct kr_due_crl {
 	int64_t		this_update;
 	int64_t		next_update;
 	int64_t		publish_by;		/* next_update - the margin */
+};
+
+/*
+ * A CA's next delta CRL: none published since its newest base (then
+ * crl.published is false), or the newest delta's nextUpdate less its
+ * margin (the base margin's share of the delta's life: its period *
+ * publish_margin_days / next_update_days) has come.
+ */
+struct kr_due_delta {
+	struct kr_due_crl	crl;		/* the newest delta's */
+	char			location[KR_CRL_URL_MAX]; /* where deltas go */
+	int64_t			base_number;	/* the newest base CRL's */
+};
+
+/*
+ * Short-lived certificates, one group per issuing key and profile instead
+ * of a line each: leaves whose subject key is not held here, issued by a
+ * key held here, not on hold, under a profile (the one in force) whose
+ * max_days is at most KR_DUE_CERT_DAYS, or made by `provision batch` (a
+ * provisioning record): what `provision batch --renew-within-days`
+ * renews.  Soonest group first.
+ */
+struct kr_due_group {
+	uint8_t		issuer_id[KR_STORE_ID_BYTES];
+	char		issuer[KR_STORE_NAME_MAX + 1];
+	char		profile[KR_PROFILE_NAME_MAX + 1];
+	size_t		count;			/* expiring within cert_days */
+	size_t		soon;			/* within KR_DUE_SOON_DAYS */
+	int64_t		soonest;		/* its notAfter */
+	char		soonest_serial[41];
 };
 
 struct kr_due_key {
@@ -729,11 +762,17 @@ struct kr_due {
 	int64_t			 now;
 	unsigned		 cert_days;
 	unsigned		 crl_margin_days;
+	unsigned		 soon_days;	/* KR_DUE_SOON_DAYS */
 	bool			 damaged;
-	struct kr_due_cert	*certs;
+	struct kr_due_cert	*certs;		/* listed one by one */
 	size_t			 ncerts, cap_certs;
+	struct kr_due_group	*groups;	/* short-lived, summarised */
+	size_t			 ngroups, cap_groups;
 	struct kr_due_crl	*crls;
 	size_t			 ncrls, cap_crls;
+	struct kr_due_delta	*deltas;
+	size_t			 ndeltas, cap_deltas;
+	size_t			 delta_cas;	/* CAs with a delta location */
 	struct kr_due_key	*uncertified;
 	size_t			 nuncertified, cap_uncertified;
 	struct kr_due_rev	*revoked;

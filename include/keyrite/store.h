@@ -212,6 +212,12 @@ int	kr_store_sets_of_key(struct kr_store *, const uint8_t *,
 /* The key with this id; KR_ENOENT (message naming the id) when none. */
 int	kr_store_key_by_id(struct kr_store *, const uint8_t *,
 	    struct kr_key_rec *, struct kr_err *) KR_WUR;
+/*
+ * The name of the key with this id, copied into out (cap bytes, cut short
+ * if need be); KR_ENOENT, out "", when no key here has that id.
+ */
+int	kr_store_key_name(struct kr_store *, const uint8_t *, char *, size_t,
+	    struct kr_err *) KR_WUR;
 
 /* Custodians of a share set, in x order. */
 int	kr_store_custodian_insert(struct kr_store *,

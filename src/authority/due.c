@@ -1,5 +1,6 @@
 /*
- * What is due: certificates that expire soon, CRLs to publish, keys with
+ * What is due: certificates that expire soon (short-lived ones counted
+ * per issuing key and profile), base and delta CRLs to publish, keys with
  * no certificate, keys whose certificate is revoked or on hold, and
  * reshares waiting for their holders.  Gathered here for `status` and the
  * console; every fact comes from records the audit chain proved when the
@@ -13,11 +14,23 @@
 
 #define KR_DAY		86400
 
+/* Whether a profile is short-lived, read once per name. */
+struct kr_due_prof {
+	char	name[KR_PROFILE_NAME_MAX + 1];
+	bool	short_lived;
+};
+
+#define KR_DUE_PROFILES	32
+
 struct kr_due_walk {
-	struct kr_appliance	*app;
-	struct kr_due		*due;
-	struct kr_err		*err;
-	int			 status;
+	struct kr_appliance		*app;
+	struct kr_due			*due;
+	struct kr_err			*err;
+	int				 status;
+	const struct kr_crl_policy	*cp;
+	char				*policy_dir;
+	struct kr_due_prof		 prof[KR_DUE_PROFILES];
+	size_t				 nprof;
 };
 
 /* Room for one more element of a list, grown by doubling. */
@@ -47,20 +60,115 @@ kr_due_nomem(struct kr_due_walk *w)
 	return w->status = kr_err_set(w->err, KR_ENOMEM, "out of memory");
 }
 
-/* The name of the key with this id ("" when it is not held here). */
-static void
-kr_due_key_name(struct kr_due_walk *w, const uint8_t *id, char *out,
-    size_t cap)
+/*
+ * Whether certificates of this profile are short-lived: a leaf profile
+ * (the one in force) whose max_days fits in the window.  A profile that
+ * cannot be read (a name from an import) is not.
+ */
+static bool
+kr_due_short_profile(struct kr_due_walk *w, const char *name)
 {
-	struct kr_key_rec	*k;
+	struct kr_profile	*p;
 	struct kr_err		 e;
+	size_t			 i;
+	bool			 yes;
 
-	out[0] = '\0';
-	if ((k = malloc(sizeof(*k))) == NULL)
-		return;
-	if (kr_store_key_by_id(w->app->store, id, k, &e) == KR_OK)
-		(void)snprintf(out, cap, "%s", k->name);
-	free(k);
+	for (i = 0; i < w->nprof; i++)
+		if (strcmp(w->prof[i].name, name) == 0)
+			return w->prof[i].short_lived;
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return false;
+	yes = kr_profile_load(w->policy_dir, name, p, &e) == KR_OK &&
+	    !p->is_ca && p->max_days <= w->due->cert_days;
+	free(p);
+	if (w->nprof < KR_DUE_PROFILES) {
+		(void)snprintf(w->prof[w->nprof].name,
+		    sizeof(w->prof[0].name), "%s", name);
+		w->prof[w->nprof++].short_lived = yes;
+	}
+	return yes;
+}
+
+/*
+ * The group a certificate is summarised in (struct kr_due_group says
+ * which are), made when it is the first; *g NULL: listed one by one.
+ */
+static int
+kr_due_group_of(struct kr_due_walk *w, const struct kr_cert_rec *c,
+    struct kr_due_group **g)
+{
+	struct kr_prov_rec	*pr;
+	size_t			 i;
+	int			 ret = KR_OK;
+
+	*g = NULL;
+	if (c->is_ca || c->has_subject_key)
+		return KR_OK;
+	if (!kr_due_short_profile(w, c->profile)) {
+		if ((pr = malloc(sizeof(*pr))) == NULL)
+			return kr_due_nomem(w);
+		ret = kr_store_prov_by_cert(w->app->store, c->id, pr, w->err);
+		free(pr);
+		if (ret != KR_OK)
+			return ret == KR_ENOENT ? KR_OK : ret;
+	}
+	for (i = 0; i < w->due->ngroups; i++)
+		if (memcmp(w->due->groups[i].issuer_id, c->issuer_key_id,
+		    KR_STORE_ID_BYTES) == 0 && strcmp(w->due->groups[i].profile,
+		    c->profile) == 0) {
+			*g = &w->due->groups[i];
+			return KR_OK;
+		}
+	if ((*g = KR_DUE_PUSH(w, groups, ngroups, cap_groups)) == NULL)
+		return kr_due_nomem(w);
+	memset(*g, 0, sizeof(**g));
+	ret = kr_store_key_name(w->app->store, c->issuer_key_id, (*g)->issuer,
+	    sizeof((*g)->issuer), w->err);
+	if (ret != KR_OK) {
+		/* Imported under no key held here: nothing renews it here. */
+		w->due->ngroups--;
+		*g = NULL;
+		return ret == KR_ENOENT ? KR_OK : ret;
+	}
+	memcpy((*g)->issuer_id, c->issuer_key_id, KR_STORE_ID_BYTES);
+	(void)snprintf((*g)->profile, sizeof((*g)->profile), "%s", c->profile);
+	return KR_OK;
+}
+
+static void
+kr_due_group_add(struct kr_due_walk *w, struct kr_due_group *g,
+    const struct kr_cert_rec *c)
+{
+	g->count++;
+	if (c->not_after <= w->due->now + (int64_t)w->due->soon_days * KR_DAY)
+		g->soon++;
+	if (g->count == 1 || c->not_after < g->soonest) {
+		g->soonest = c->not_after;
+		(void)snprintf(g->soonest_serial, sizeof(g->soonest_serial),
+		    "%s", c->serial);
+	}
+}
+
+static int
+kr_due_cert_push(struct kr_due_walk *w, const struct kr_cert_rec *c,
+    bool held)
+{
+	struct kr_due_cert	*d;
+	int			 ret;
+
+	if ((d = KR_DUE_PUSH(w, certs, ncerts, cap_certs)) == NULL)
+		return kr_due_nomem(w);
+	memset(d, 0, sizeof(*d));
+	(void)snprintf(d->serial, sizeof(d->serial), "%s", c->serial);
+	(void)snprintf(d->subject, sizeof(d->subject), "%s", c->subject);
+	(void)snprintf(d->kind, sizeof(d->kind), "%s", c->kind);
+	(void)snprintf(d->profile, sizeof(d->profile), "%s", c->profile);
+	d->not_after = c->not_after;
+	d->held = held;
+	/* "" when imported under no key held here. */
+	ret = kr_store_key_name(w->app->store, c->issuer_key_id, d->issuer,
+	    sizeof(d->issuer), w->err);
+	return ret == KR_ENOENT ? KR_OK : ret;
 }
 
 /* A certificate, not revoked, whose notAfter falls within the window. */
@@ -68,7 +176,7 @@ static int
 kr_due_cert(const struct kr_cert_rec *c, void *arg)
 {
 	struct kr_due_walk	*w = arg;
-	struct kr_due_cert	*d;
+	struct kr_due_group	*g = NULL;
 	struct kr_rev_status	 rs;
 	int64_t			 renewed;
 
@@ -87,17 +195,15 @@ kr_due_cert(const struct kr_cert_rec *c, void *arg)
 		return w->status;
 	if (rs.state == KR_REV_REVOKED)
 		return 0;
-	if ((d = KR_DUE_PUSH(w, certs, ncerts, cap_certs)) == NULL)
-		return kr_due_nomem(w);
-	memset(d, 0, sizeof(*d));
-	(void)snprintf(d->serial, sizeof(d->serial), "%s", c->serial);
-	(void)snprintf(d->subject, sizeof(d->subject), "%s", c->subject);
-	(void)snprintf(d->kind, sizeof(d->kind), "%s", c->kind);
-	(void)snprintf(d->profile, sizeof(d->profile), "%s", c->profile);
-	kr_due_key_name(w, c->issuer_key_id, d->issuer, sizeof(d->issuer));
-	d->not_after = c->not_after;
-	d->held = rs.state == KR_REV_HELD;
-	return 0;
+	/* A hold is listed: the renewal batch leaves it out. */
+	if (rs.state == KR_REV_NONE &&
+	    (w->status = kr_due_group_of(w, c, &g)) != KR_OK)
+		return w->status;
+	if (g != NULL) {
+		kr_due_group_add(w, g, c);
+		return 0;
+	}
+	return w->status = kr_due_cert_push(w, c, rs.state == KR_REV_HELD);
 }
 
 static int
@@ -106,6 +212,14 @@ kr_due_cert_cmp(const void *a, const void *b)
 	const struct kr_due_cert	*x = a, *y = b;
 
 	return x->not_after < y->not_after ? -1 : x->not_after > y->not_after;
+}
+
+static int
+kr_due_group_cmp(const void *a, const void *b)
+{
+	const struct kr_due_group	*x = a, *y = b;
+
+	return x->soonest < y->soonest ? -1 : x->soonest > y->soonest;
 }
 
 /*
@@ -169,7 +283,66 @@ kr_due_crl_live(struct kr_due_walk *w, const struct kr_key_rec *k,
 	return ret == 1 ? KR_OK : ret;
 }
 
-/* A certified CA key's next base CRL: due within the policy's margin. */
+/* A CRL that is due: the newest one (NULL: none) and when to publish. */
+static void
+kr_due_crl_fill(struct kr_due_crl *d, const struct kr_key_rec *k,
+    const struct kr_crl_rec *last, int64_t by)
+{
+	memset(d, 0, sizeof(*d));
+	(void)snprintf(d->issuer, sizeof(d->issuer), "%s", k->name);
+	d->published = last != NULL;
+	if (last != NULL) {
+		d->number = last->number;
+		d->this_update = last->this_update;
+		d->next_update = last->next_update;
+		d->publish_by = by;
+	}
+}
+
+/*
+ * A CA with a delta location: its next delta CRL, due when none was
+ * published since the base, or within the delta's margin (the base
+ * margin's share of the delta's life: publish_margin_days of
+ * next_update_days).
+ */
+static int
+kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
+    const struct kr_crl_rec *base)
+{
+	struct kr_due_delta	*d;
+	struct kr_crl_site	 site;
+	struct kr_crl_rec	 last;
+	int64_t			 by = 0;
+	int			 ret;
+
+	if ((ret = kr_crl_policy_site(w->cp, k->name, &site, w->err)) !=
+	    KR_OK || site.delta[0] == '\0')
+		return ret;
+	w->due->delta_cas++;
+	if ((ret = kr_store_crl_last(w->app->store, k->id, false, &last,
+	    w->err)) != KR_OK)
+		return ret;
+	if (last.is_delta) {
+		by = last.next_update - (w->cp->next_update_days == 0 ? 0 :
+		    (last.next_update - last.this_update) *
+		    (int64_t)w->cp->publish_margin_days /
+		    (int64_t)w->cp->next_update_days);
+		if (by > w->due->now)
+			return KR_OK;
+	}
+	if ((d = KR_DUE_PUSH(w, deltas, ndeltas, cap_deltas)) == NULL)
+		return kr_due_nomem(w);
+	memset(d, 0, sizeof(*d));
+	kr_due_crl_fill(&d->crl, k, last.is_delta ? &last : NULL, by);
+	(void)snprintf(d->location, sizeof(d->location), "%s", site.delta);
+	d->base_number = base->number;
+	return KR_OK;
+}
+
+/*
+ * A certified CA key's next base CRL: due within the policy's margin;
+ * then its next delta, once it has a base.
+ */
 static int
 kr_due_crl(struct kr_due_walk *w, const struct kr_key_rec *k)
 {
@@ -181,21 +354,15 @@ kr_due_crl(struct kr_due_walk *w, const struct kr_key_rec *k)
 	ret = kr_store_crl_last(w->app->store, k->id, true, &last, w->err);
 	if (ret != KR_OK && ret != KR_ENOENT)
 		return ret;
+	if (ret == KR_OK && (ret = kr_due_delta(w, k, &last)) != KR_OK)
+		return ret;
 	by = ret == KR_OK ? last.next_update -
 	    (int64_t)w->due->crl_margin_days * KR_DAY : 0;
 	if (ret == KR_OK && by > w->due->now)
 		return KR_OK;
 	if ((d = KR_DUE_PUSH(w, crls, ncrls, cap_crls)) == NULL)
 		return kr_due_nomem(w);
-	memset(d, 0, sizeof(*d));
-	(void)snprintf(d->issuer, sizeof(d->issuer), "%s", k->name);
-	d->published = ret == KR_OK;
-	if (d->published) {
-		d->number = last.number;
-		d->this_update = last.this_update;
-		d->next_update = last.next_update;
-		d->publish_by = by;
-	}
+	kr_due_crl_fill(d, k, ret == KR_OK ? &last : NULL, by);
 	return KR_OK;
 }
 
@@ -288,54 +455,94 @@ kr_due_key(const struct kr_key_rec *k, void *arg)
 	return 0;
 }
 
+/* The CRL policy and the policy folder the walk reads profiles from. */
+static int
+kr_due_policy(struct kr_due_walk *w, struct kr_crl_policy *cp)
+{
+	char	*path;
+	int	 ret;
+
+	if ((path = kr_appliance_path(w->app, KR_POLICY_DIR "/crl.yaml")) ==
+	    NULL || (w->policy_dir = kr_appliance_path(w->app,
+	    KR_POLICY_DIR)) == NULL) {
+		free(path);
+		return kr_err_set(w->err, KR_ENOMEM, "out of memory");
+	}
+	ret = kr_crl_policy_load(path, cp, w->err);
+	free(path);
+	w->cp = cp;
+	w->due->crl_margin_days = cp->publish_margin_days;
+	return ret;
+}
+
+static void
+kr_due_sort(struct kr_due *due)
+{
+	if (due->ncerts > 1)
+		qsort(due->certs, due->ncerts, sizeof(*due->certs),
+		    kr_due_cert_cmp);
+	if (due->ngroups > 1)
+		qsort(due->groups, due->ngroups, sizeof(*due->groups),
+		    kr_due_group_cmp);
+}
+
 int
 kr_authority_due(struct kr_appliance *app, int64_t now, struct kr_due *due,
     struct kr_err *err)
 {
-	struct kr_due_walk	 w = { app, due, err, KR_OK };
-	struct kr_crl_policy	 cp;
-	char			*path;
+	struct kr_due_walk	*w;
+	struct kr_crl_policy	*cp;
 	int			 ret;
 
 	memset(due, 0, sizeof(*due));
 	due->now = now;
 	due->cert_days = KR_DUE_CERT_DAYS;
+	due->soon_days = KR_DUE_SOON_DAYS;
 	due->damaged = kr_appliance_damage(app) != NULL;
-	if ((path = kr_appliance_path(app, KR_POLICY_DIR "/crl.yaml")) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_crl_policy_load(path, &cp, err);
-	free(path);
-	if (ret != KR_OK)
-		return ret;
-	due->crl_margin_days = cp.publish_margin_days;
-	if ((ret = kr_store_cert_foreach(app->store, kr_due_cert, &w, err)) ==
-	    KR_OK)
-		ret = kr_store_key_foreach(app->store, kr_due_key, &w, err);
-	if (w.status != KR_OK)
-		ret = w.status;
-	if (ret != KR_OK) {
-		kr_due_free(due);
-		return ret;
+	w = calloc(1, sizeof(*w));
+	cp = calloc(1, sizeof(*cp));
+	if (w == NULL || cp == NULL) {
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+		goto out;
 	}
-	if (due->ncerts > 1)
-		qsort(due->certs, due->ncerts, sizeof(*due->certs),
-		    kr_due_cert_cmp);
-	return KR_OK;
+	w->app = app;
+	w->due = due;
+	w->err = err;
+	if ((ret = kr_due_policy(w, cp)) == KR_OK &&
+	    (ret = kr_store_cert_foreach(app->store, kr_due_cert, w, err)) ==
+	    KR_OK)
+		ret = kr_store_key_foreach(app->store, kr_due_key, w, err);
+	if (w->status != KR_OK)
+		ret = w->status;
+	if (ret == KR_OK)
+		kr_due_sort(due);
+out:
+	if (ret != KR_OK)
+		kr_due_free(due);
+	if (w != NULL)
+		free(w->policy_dir);
+	free(w);
+	free(cp);
+	return ret;
 }
 
 void
 kr_due_free(struct kr_due *due)
 {
 	free(due->certs);
+	free(due->groups);
 	free(due->crls);
+	free(due->deltas);
 	free(due->uncertified);
 	free(due->revoked);
 	free(due->reshares);
 	due->certs = NULL;
+	due->groups = NULL;
 	due->crls = NULL;
+	due->deltas = NULL;
 	due->uncertified = NULL;
 	due->revoked = NULL;
 	due->reshares = NULL;
-	due->ncerts = due->ncrls = due->nuncertified = due->nrevoked =
-	    due->nreshares = 0;
+	due->ncerts = due->ngroups = due->ncrls = due->ndeltas =
+	    due->nuncertified = due->nrevoked = due->nreshares = 0;
 }

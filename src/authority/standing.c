@@ -48,34 +48,18 @@ kr_status_rank(const struct kr_rev_status *s)
 	    KR_RANK_STOPPED;
 }
 
-struct kr_name_find {
-	const uint8_t	*id;
-	char		*out;
-	size_t		 cap;
-};
-
-static int
-kr_name_find_cb(const struct kr_key_rec *k, void *arg)
-{
-	struct kr_name_find	*f = arg;
-
-	if (memcmp(k->id, f->id, KR_STORE_ID_BYTES) != 0)
-		return 0;
-	(void)snprintf(f->out, f->cap, "%s", k->name);
-	return 1;
-}
-
 /* The name of the key with this id ("(unknown key)" when none). */
 static int
 kr_key_name_of(struct kr_appliance *app, const uint8_t *id, char *out,
     size_t cap, struct kr_err *err)
 {
-	struct kr_name_find	f = { id, out, cap };
-	int			ret;
+	int	ret;
 
+	if ((ret = kr_store_key_name(app->store, id, out, cap, err)) !=
+	    KR_ENOENT)
+		return ret;
 	(void)snprintf(out, cap, "(unknown key)");
-	ret = kr_store_key_foreach(app->store, kr_name_find_cb, &f, err);
-	return ret < 0 ? ret : KR_OK;
+	return KR_OK;
 }
 
 /* The revocation of one certificate (issuer key id + serial bytes). */

@@ -301,18 +301,16 @@ static int
 cmd_cert_list_json(struct cmd_cert_list *l, const struct kr_cert_rec *c,
     const struct kr_rev_status *rs)
 {
-	struct kr_key_rec	*k;
 	struct kr_json		 j;
 	struct kr_err		 e;
+	char			 issuer[KR_STORE_NAME_MAX + 1];
 
 	kr_json_begin(&j);
 	kr_json_str(&j, "serial", c->serial);
 	/* The issuing key's name; a certificate imported under none: no member. */
-	if ((k = calloc(1, sizeof(*k))) != NULL &&
-	    kr_store_key_by_id(kr_appliance_store(l->ctx->app),
-	    c->issuer_key_id, k, &e) == KR_OK)
-		kr_json_str(&j, "issuer_key", k->name);
-	free(k);
+	if (kr_store_key_name(kr_appliance_store(l->ctx->app),
+	    c->issuer_key_id, issuer, sizeof(issuer), &e) == KR_OK)
+		kr_json_str(&j, "issuer_key", issuer);
 	kr_json_str(&j, "kind", c->kind);
 	kr_json_str(&j, "profile", c->profile);
 	kr_json_str(&j, "subject", c->subject);

@@ -234,36 +234,21 @@ const struct cmd_entry cmd_sign_batch_entry = {
 	.exec = cmd_sign_batch_exec,
 };
 
-struct cmd_key_name {
-	const uint8_t	*id;
-	char		 name[KR_STORE_NAME_MAX + 1];
-};
-
-static int
-cmd_key_name_cb(const struct kr_key_rec *k, void *arg)
-{
-	struct cmd_key_name	*kn = arg;
-
-	if (memcmp(k->id, kn->id, KR_STORE_ID_BYTES) != 0)
-		return 0;
-	(void)snprintf(kn->name, sizeof(kn->name), "%s", k->name);
-	return 1;
-}
-
 static int
 cmd_sign_show_rec(struct cmd_ctx *ctx, const struct kr_signature_rec *r)
 {
-	struct cmd_key_name	kn = { r->key_id, "(unknown key)" };
-	char			when[KR_TIME_STR_BYTES];
-	int			ret;
+	char	key[KR_STORE_NAME_MAX + 1], when[KR_TIME_STR_BYTES];
+	int	ret;
 
-	if ((ret = kr_store_key_foreach(kr_appliance_store(ctx->app),
-	    cmd_key_name_cb, &kn, &ctx->err)) < 0)
+	if ((ret = kr_store_key_name(kr_appliance_store(ctx->app), r->key_id,
+	    key, sizeof(key), &ctx->err)) == KR_ENOENT)
+		(void)snprintf(key, sizeof(key), "(unknown key)");
+	else if (ret != KR_OK)
 		return ret;
 	kr_time_format(r->created, when);
 	cmd_printf(ctx, "signature:   %lld\nkey:         %s\nimage:       %s "
 	    "(%lld bytes)\ndigest:      %s:%s\nformat:      %s\n"
-	    "written to:  %s\nsigned:      %s\n", (long long)r->id, kn.name,
+	    "written to:  %s\nsigned:      %s\n", (long long)r->id, key,
 	    r->image_name, (long long)r->image_size, r->digest_alg, r->digest,
 	    r->format, r->output, when);
 	if (r->cert_serial[0] != '\0')

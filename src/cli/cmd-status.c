@@ -49,20 +49,25 @@ cmd_status_gather(struct cmd_ctx *ctx, struct cmd_status_facts *f)
 	return kr_authority_due(ctx->app, kr_time_now(), &f->due, &ctx->err);
 }
 
-/* "in 36 days", "today", "3 days ago" */
+/* "in 36 days", "in 5 hours", "within an hour", "1 hour ago" */
 static const char *
 cmd_status_days(int64_t when, int64_t now, char *buf, size_t cap)
 {
-	int64_t	d = (when - now) / CMD_DAY;
+	int64_t		 n = (when - now) / CMD_DAY;
+	const char	*unit = "day";
 
-	if (d == 0)
-		(void)snprintf(buf, cap, "within a day");
-	else if (d > 0)
-		(void)snprintf(buf, cap, "in %lld day%s", (long long)d,
-		    d == 1 ? "" : "s");
+	if (n == 0) {
+		n = (when - now) / 3600;
+		unit = "hour";
+	}
+	if (n == 0)
+		(void)snprintf(buf, cap, "within an hour");
+	else if (n > 0)
+		(void)snprintf(buf, cap, "in %lld %s%s", (long long)n, unit,
+		    n == 1 ? "" : "s");
 	else
-		(void)snprintf(buf, cap, "%lld day%s ago", (long long)-d,
-		    d == -1 ? "" : "s");
+		(void)snprintf(buf, cap, "%lld %s%s ago", (long long)-n, unit,
+		    n == -1 ? "" : "s");
 	return buf;
 }
 
@@ -76,8 +81,9 @@ cmd_status_certs(struct cmd_ctx *ctx, const struct kr_due *d)
 	size_t				 i;
 
 	if (d->ncerts == 0)
-		cmd_printf(ctx, "expiring:        no certificate expires within "
-		    "%u days\n", d->cert_days);
+		cmd_printf(ctx, "expiring:        no %scertificate expires "
+		    "within %u days\n", d->ngroups > 0 ? "other " : "",
+		    d->cert_days);
 	for (i = 0; i < d->ncerts; i++) {
 		c = &d->certs[i];
 		kr_time_format(c->not_after, when);
@@ -86,6 +92,46 @@ cmd_status_certs(struct cmd_ctx *ctx, const struct kr_due *d)
 		    c->kind, c->serial, c->subject, c->profile, c->issuer[0] !=
 		    '\0' ? c->issuer : "?", when, cmd_status_days(c->not_after,
 		    d->now, in, sizeof(in)), c->held ? ", on hold" : "");
+	}
+}
+
+/* The renewal command a group's line shows, for scripts too. */
+static const char *
+cmd_status_renew_command(const struct kr_due *d, const struct kr_due_group *g,
+    char *buf, size_t cap)
+{
+	(void)snprintf(buf, cap, "keyrite provision batch --issuer-key %s "
+	    "--profile %s --renew-within-days %u --out-dir DIR --operator "
+	    "TEXT --share FILE...", g->issuer, g->profile, d->soon_days);
+	return buf;
+}
+
+/* Short-lived certificates: one line per issuing key and profile. */
+static void
+cmd_status_groups(struct cmd_ctx *ctx, const struct kr_due *d)
+{
+	const struct kr_due_group	*g;
+	char				 when[KR_TIME_STR_BYTES], in[32];
+	char				 cmd[512];
+	size_t				 i;
+
+	if (d->ngroups == 0)
+		cmd_printf(ctx, "short-lived:     none (no certificate of a "
+		    "short-lived profile expires within %u days)\n",
+		    d->cert_days);
+	for (i = 0; i < d->ngroups; i++) {
+		g = &d->groups[i];
+		kr_time_format(g->soonest, when);
+		cmd_printf(ctx, "%s'%s', profile %s: %zu certificate%s "
+		    "expire%s within %u days, %zu of them within %u days; the "
+		    "soonest, %s, expires %s (%s)\n", i == 0 ?
+		    "short-lived:     " : CMD_STATUS_CONT, g->issuer,
+		    g->profile, g->count, g->count == 1 ? "" : "s",
+		    g->count == 1 ? "s" : "", d->cert_days, g->soon,
+		    d->soon_days, g->soonest_serial, when, cmd_status_days(
+		    g->soonest, d->now, in, sizeof(in)));
+		cmd_printf(ctx, CMD_STATUS_CONT "  `%s`\n",
+		    cmd_status_renew_command(d, g, cmd, sizeof(cmd)));
 	}
 }
 
@@ -116,6 +162,43 @@ cmd_status_crls(struct cmd_ctx *ctx, const struct kr_due *d)
 			    c->next_update <= d->now ? ", OVERDUE" : "", by);
 		cmd_printf(ctx, CMD_STATUS_CONT "  `keyrite crl publish "
 		    "--issuer-key %s --out FILE --share FILE...`\n", c->issuer);
+	}
+}
+
+static void
+cmd_status_deltas(struct cmd_ctx *ctx, const struct kr_due *d)
+{
+	const struct kr_due_delta	*dl;
+	const struct kr_due_crl		*c;
+	char				 next[KR_TIME_STR_BYTES];
+	char				 by[KR_TIME_STR_BYTES], in[32];
+	size_t				 i;
+
+	if (d->ndeltas == 0 && d->delta_cas > 0)
+		cmd_printf(ctx, "delta CRLs due:  none (each CA's next delta "
+		    "CRL is not due yet)\n");
+	for (i = 0; i < d->ndeltas; i++) {
+		dl = &d->deltas[i];
+		c = &dl->crl;
+		kr_time_format(c->next_update, next);
+		kr_time_format(c->publish_by, by);
+		if (!c->published)
+			cmd_printf(ctx, "%s'%s': no delta CRL since base CRL "
+			    "%lld (deltas go to %s)\n", i == 0 ?
+			    "delta CRLs due:  " : CMD_STATUS_CONT, c->issuer,
+			    (long long)dl->base_number, dl->location);
+		else
+			cmd_printf(ctx, "%s'%s': delta CRL %lld (of base "
+			    "%lld)'s nextUpdate is %s (%s)%s, publish by %s\n",
+			    i == 0 ? "delta CRLs due:  " : CMD_STATUS_CONT,
+			    c->issuer,
+			    (long long)c->number, (long long)dl->base_number,
+			    next, cmd_status_days(c->next_update, d->now, in,
+			    sizeof(in)), c->next_update <= d->now ?
+			    ", OVERDUE" : "", by);
+		cmd_printf(ctx, CMD_STATUS_CONT "  `keyrite crl publish "
+		    "--issuer-key %s --delta --out FILE --share FILE...`\n",
+		    c->issuer);
 	}
 }
 
@@ -177,7 +260,9 @@ cmd_status_due(struct cmd_ctx *ctx, const struct kr_due *d)
 	    " (from records that do NOT match the audit chain: not fact)" :
 	    "");
 	cmd_status_certs(ctx, d);
+	cmd_status_groups(ctx, d);
 	cmd_status_crls(ctx, d);
+	cmd_status_deltas(ctx, d);
 	cmd_status_revoked(ctx, d);
 	cmd_status_keys(ctx, d);
 }
@@ -242,26 +327,72 @@ cmd_status_json_certs(const struct kr_due *d, struct kr_buf *l)
 	}
 }
 
+/* A base or delta CRL that is due, after the members before it. */
+static void
+cmd_status_json_crl(struct kr_json *j, const struct kr_due_crl *c,
+    int64_t now)
+{
+	kr_json_bool(j, "published", c->published);
+	if (c->published) {
+		kr_json_int(j, "number", c->number);
+		cmd_json_time(j, "this_update", c->this_update);
+		cmd_json_time(j, "next_update", c->next_update);
+		cmd_json_time(j, "publish_by", c->publish_by);
+	}
+	kr_json_bool(j, "overdue", !c->published || c->next_update <= now);
+}
+
 static void
 cmd_status_json_crls(const struct kr_due *d, struct kr_buf *l)
 {
-	const struct kr_due_crl	*c;
-	struct kr_json		 j;
-	size_t			 i;
+	struct kr_json	j;
+	size_t		i;
 
 	for (i = 0; i < d->ncrls; i++) {
-		c = &d->crls[i];
 		kr_json_begin(&j);
-		kr_json_str(&j, "issuer_key", c->issuer);
-		kr_json_bool(&j, "published", c->published);
-		if (c->published) {
-			kr_json_int(&j, "number", c->number);
-			cmd_json_time(&j, "this_update", c->this_update);
-			cmd_json_time(&j, "next_update", c->next_update);
-			cmd_json_time(&j, "publish_by", c->publish_by);
-		}
-		kr_json_bool(&j, "overdue", !c->published ||
-		    c->next_update <= d->now);
+		kr_json_str(&j, "issuer_key", d->crls[i].issuer);
+		cmd_status_json_crl(&j, &d->crls[i], d->now);
+		kr_json_list_add(l, &j);
+	}
+}
+
+static void
+cmd_status_json_groups(const struct kr_due *d, struct kr_buf *l)
+{
+	const struct kr_due_group	*g;
+	struct kr_json			 j;
+	char				 cmd[512];
+	size_t				 i;
+
+	for (i = 0; i < d->ngroups; i++) {
+		g = &d->groups[i];
+		kr_json_begin(&j);
+		kr_json_str(&j, "issuer_key", g->issuer);
+		kr_json_str(&j, "profile", g->profile);
+		kr_json_int(&j, "count", (int64_t)g->count);
+		kr_json_int(&j, "soon", (int64_t)g->soon);
+		cmd_json_time(&j, "soonest", g->soonest);
+		kr_json_str(&j, "soonest_serial", g->soonest_serial);
+		kr_json_str(&j, "command", cmd_status_renew_command(d, g, cmd,
+		    sizeof(cmd)));
+		kr_json_list_add(l, &j);
+	}
+}
+
+static void
+cmd_status_json_deltas(const struct kr_due *d, struct kr_buf *l)
+{
+	const struct kr_due_delta	*c;
+	struct kr_json			 j;
+	size_t				 i;
+
+	for (i = 0; i < d->ndeltas; i++) {
+		c = &d->deltas[i];
+		kr_json_begin(&j);
+		kr_json_str(&j, "issuer_key", c->crl.issuer);
+		kr_json_str(&j, "location", c->location);
+		kr_json_int(&j, "base_number", c->base_number);
+		cmd_status_json_crl(&j, &c->crl, d->now);
 		kr_json_list_add(l, &j);
 	}
 }
@@ -317,7 +448,9 @@ cmd_status_json_keys(const struct kr_due *d, struct kr_buf *l,
 	}
 }
 
-/* The "due" member: five lists, each [] when nothing is due. */
+#define CMD_STATUS_LISTS	7
+
+/* The "due" member: seven lists, each [] when nothing is due. */
 static const char *
 cmd_status_json_due(const struct kr_due *d, struct kr_json *j,
     struct kr_buf *l)
@@ -326,16 +459,21 @@ cmd_status_json_due(const struct kr_due *d, struct kr_json *j,
 	cmd_json_time(j, "as_of", d->now);
 	kr_json_bool(j, "damaged", d->damaged);
 	kr_json_int(j, "certificate_days", d->cert_days);
+	kr_json_int(j, "soon_days", d->soon_days);
 	kr_json_int(j, "crl_margin_days", d->crl_margin_days);
 	cmd_status_json_certs(d, &l[0]);
-	cmd_status_json_crls(d, &l[1]);
-	cmd_status_json_revoked(d, &l[2]);
-	cmd_status_json_keys(d, &l[3], &l[4]);
+	cmd_status_json_groups(d, &l[1]);
+	cmd_status_json_crls(d, &l[2]);
+	cmd_status_json_deltas(d, &l[3]);
+	cmd_status_json_revoked(d, &l[4]);
+	cmd_status_json_keys(d, &l[5], &l[6]);
 	kr_json_raw(j, "certificates", kr_json_list_end(&l[0]));
-	kr_json_raw(j, "crls", kr_json_list_end(&l[1]));
-	kr_json_raw(j, "revoked_keys", kr_json_list_end(&l[2]));
-	kr_json_raw(j, "uncertified_keys", kr_json_list_end(&l[3]));
-	kr_json_raw(j, "pending_reshares", kr_json_list_end(&l[4]));
+	kr_json_raw(j, "certificate_groups", kr_json_list_end(&l[1]));
+	kr_json_raw(j, "crls", kr_json_list_end(&l[2]));
+	kr_json_raw(j, "delta_crls", kr_json_list_end(&l[3]));
+	kr_json_raw(j, "revoked_keys", kr_json_list_end(&l[4]));
+	kr_json_raw(j, "uncertified_keys", kr_json_list_end(&l[5]));
+	kr_json_raw(j, "pending_reshares", kr_json_list_end(&l[6]));
 	return kr_json_end(j);
 }
 
@@ -356,11 +494,11 @@ static int
 cmd_status_json(struct cmd_ctx *ctx, const struct cmd_status_facts *f)
 {
 	struct kr_json	 j, a, d;
-	struct kr_buf	 l[5];
+	struct kr_buf	 l[CMD_STATUS_LISTS];
 	const char	*t;
 	size_t		 i;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < CMD_STATUS_LISTS; i++)
 		kr_buf_init(&l[i], false);
 	kr_json_begin(&j);
 	kr_json_str(&j, "format", "keyrite-status");
@@ -379,7 +517,7 @@ cmd_status_json(struct cmd_ctx *ctx, const struct cmd_status_facts *f)
 	kr_json_free(&j);
 	kr_json_free(&a);
 	kr_json_free(&d);
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < CMD_STATUS_LISTS; i++)
 		kr_buf_free(&l[i]);
 	return t != NULL ? KR_OK : kr_err_set(&ctx->err, KR_ENOMEM,
 	    "out of memory");
@@ -415,9 +553,11 @@ const struct cmd_entry cmd_status_entry = {
 	.usage = "[--json]",
 	.summary = "show the appliance, its audit chain, and what is due",
 	.help = "Shows the state folder, KDF profile, keys and audit chain, "
-	    "then what is due:\ncertificates expiring within 90 days, CRLs "
-	    "to publish within the CRL policy's\nmargin, keys revoked or on "
-	    "hold, keys with no certificate, pending reshares.\n"
+	    "then what is due:\ncertificates expiring within 90 days "
+	    "(short-lived device certificates counted\nper issuing key and "
+	    "profile, with the command that renews them), base and\ndelta "
+	    "CRLs to publish, keys revoked or on hold, keys with no "
+	    "certificate,\npending reshares.\n"
 	    "  --json   the same as one JSON document (docs/formats.md)\n",
 	.flags = CMD_STATE | CMD_NOARGS,
 	.opts = cmd_json_options,

@@ -258,6 +258,34 @@ kr_store_key_by_id(struct kr_store *st, const uint8_t *id,
 }
 
 int
+kr_store_key_name(struct kr_store *st, const uint8_t *id, char *out,
+    size_t cap, struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	char		 hex[STORE_ID_HEX], name[KR_STORE_NAME_MAX + 1];
+	int		 rc, ret = KR_EINTERNAL;
+
+	if (cap > 0)
+		out[0] = '\0';
+	store_id_hex(hex, id);
+	if ((ret = store_prepare(st, "SELECT name FROM keys WHERE id = ?1",
+	    &stmt, err)) != KR_OK)
+		return ret;
+	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && (ret = store_col_text(st, stmt, 0, name,
+	    sizeof(name), "a key name", err)) == KR_OK)
+		(void)snprintf(out, cap, "%s", name);
+	else if (rc == SQLITE_DONE)
+		ret = kr_err_set(err, KR_ENOENT, "no key with id %s in this "
+		    "state folder", hex);
+	else if (rc != SQLITE_ROW)
+		ret = store_sqlite_err(st, rc, err, "looking up key %s", hex);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
 kr_store_key_set_state(struct kr_store *st, const uint8_t *id,
     const char *state, struct kr_err *err)
 {

@@ -2,8 +2,9 @@
  * Home: the appliance at a glance.  Its id and KDF profile, the
  * self-tests, the audit chain (its head in groups of four, for reading
  * aloud), the keys with purpose, back end and quorum, the certificates
- * expiring within 90 days, the CRLs due, and a banner when a record
- * does not match the chain.
+ * expiring within 90 days (short-lived ones counted per issuing key and
+ * profile), the base and delta CRLs due, and a banner when a record does
+ * not match the chain.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,28 @@ tui_home_key(const struct kr_key_rec *k, void *arg)
 	return 0;
 }
 
+static void
+tui_home_deltas(struct tui_home *h, const struct kr_due *d)
+{
+	const struct kr_due_crl	*c;
+	char			 when[KR_TIME_STR_BYTES];
+	size_t			 i;
+
+	for (i = 0; i < d->ndeltas; i++) {
+		c = &d->deltas[i].crl;
+		kr_time_format(c->publish_by, when);
+		if (!c->published)
+			tui_lines_add(&h->due, "%s: no delta CRL since base "
+			    "%lld", c->issuer,
+			    (long long)d->deltas[i].base_number);
+		else
+			tui_lines_add(&h->due, "%s: delta CRL %lld, publish by "
+			    "%.10s %.5s%s", c->issuer, (long long)c->number,
+			    when, when + 11, c->next_update < d->now ?
+			    " (OVERDUE)" : "");
+	}
+}
+
 /* What `status` lists as due (kr_authority_due): one source for both. */
 static void
 tui_home_due(struct tui *t, struct tui_home *h)
@@ -59,6 +82,13 @@ tui_home_due(struct tui *t, struct tui_home *h)
 	if (kr_authority_due(t->app, kr_time_now(), &d, &t->err) != KR_OK) {
 		tui_lines_add(&h->soon, "cannot tell: %s", t->err.msg);
 		return;
+	}
+	for (i = 0; i < d.ngroups; i++) {
+		kr_time_format(d.groups[i].soonest, when);
+		tui_lines_add(&h->soon, "%s/%s: %zu short-lived, %zu within %u "
+		    "days, soonest %.10s", d.groups[i].issuer,
+		    d.groups[i].profile, d.groups[i].count, d.groups[i].soon,
+		    d.soon_days, when);
 	}
 	for (i = 0; i < d.ncerts; i++) {
 		kr_time_format(d.certs[i].not_after, when);
@@ -76,6 +106,7 @@ tui_home_due(struct tui *t, struct tui_home *h)
 			    d.crls[i].issuer, (long long)d.crls[i].number, when,
 			    d.crls[i].next_update < d.now ? " (OVERDUE)" : "");
 	}
+	tui_home_deltas(h, &d);
 	kr_due_free(&d);
 }
 

@@ -21,6 +21,8 @@
 # TEST-KEY-360 (home, what is due): a certificate expiring within 90 days
 # and a CA key with no CRL are listed on home after r; home is read on
 # entry, after a rehearsal or run, and on r, not at every key.
+# TEST-KEY-485: a short-lived device certificate is counted on home, one
+# line for its issuing key and profile within 80 columns, not listed.
 # TEST-KEY-374: a record that does not match the chain: the home screen
 # says DAMAGED STATE (in words, coloured red, without colour under
 # NO_COLOR), so do the inventory, a record in full and the audit log;
@@ -221,16 +223,30 @@ issue root cert issue --issuer-key root --subject-key short \
     --profile intermediate --subject "CN=Short Sub" --days 20 \
     --out "$T/short.pem"
 [ "$rc" -eq 0 ] || fail "short-lived certificate: $(cat "$T/err")"
+# A 10-day device certificate under it: counted, not listed (TEST-KEY-485).
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/dev.key" -subj "/CN=sensor/serialNumber=D1" \
+    -out "$T/dev.csr" 2>/dev/null
+issue short cert issue --issuer-key short --csr "$T/dev.csr" \
+    --profile device --days 10 --out "$T/dev.pem"
+[ "$rc" -eq 0 ] || fail "device certificate: $(cat "$T/err")"
+DEV_END=$(date -u -d "$(openssl x509 -in "$T/dev.pem" -noout -enddate |
+    cut -d= -f2)" +%Y-%m-%d)
 keys x
 sleep 0.5
 snap
-! grep -q "Short Sub" "$T/pane" &&
+! grep -q "Short Sub\|short/device" "$T/pane" &&
     ok "home is not read again at every key" ||
     fail "home read again at a key that is not r"
 keys r
 see "expires CN=Short Sub" && grep -q "short: no CRL yet" "$T/pane" &&
     ok "r: home lists the certificate expiring within 90 days and the CRL due" ||
     fail "due lists"
+grep -A2 "Certificates expiring within 90 days" "$T/pane" |
+    grep -q "^   short/device: 1 short-lived, 0 within 7 days, soonest $DEV_END *\$" &&
+    ! grep -q "CN=sensor" "$T/pane" &&
+    ok "TEST-KEY-485: home counts the device certificate in one line within 80 columns (soonest as openssl reads it), not listed" ||
+    fail "TEST-KEY-485: home: $(grep -A3 "Certificates expiring" "$T/pane")"
 keys q
 see "EXIT=0" || fail "exit"
 

@@ -340,6 +340,18 @@ START_TEST(test_key_round_trip)
 	ck_assert_int_eq(kr_store_key_foreach(st, collect_names, names, &err),
 	    42);
 	ck_assert_str_eq(names, "b-fw,root-2026,stop,");
+
+	/* A key's name by its id, cut to the room given; none: "". */
+	ck_assert_int_eq(kr_store_key_name(st, k.id, names, sizeof(names),
+	    &err), KR_OK);
+	ck_assert_str_eq(names, "zz-after");
+	ck_assert_int_eq(kr_store_key_name(st, k.id, names, 3, &err), KR_OK);
+	ck_assert_str_eq(names, "zz");
+	memset(k.id, 0xee, sizeof(k.id));
+	ck_assert_int_eq(kr_store_key_name(st, k.id, names, sizeof(names),
+	    &err), KR_ENOENT);
+	ck_assert_str_eq(names, "");
+	ck_assert_ptr_nonnull(strstr(err.msg, "eeeeeeee"));
 }
 END_TEST
 
