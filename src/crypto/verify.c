@@ -79,6 +79,14 @@ kr_verify_fail(struct kr_err *err, enum kr_sig_alg alg, const char *why)
 	    kr_sig_alg_name(alg), why);
 }
 
+/* Whether x is in [1, n - 1]. */
+static bool
+kr_ecdsa_in_range(const mbedtls_ecp_group *grp, const mbedtls_mpi *x)
+{
+	return mbedtls_mpi_cmp_int(x, 1) >= 0 &&
+	    mbedtls_mpi_cmp_mpi(x, &grp->N) < 0;
+}
+
 /* r and s from raw, each in [1, n - 1]. */
 static bool
 kr_ecdsa_read_rs(const mbedtls_ecp_group *grp, const uint8_t *raw,
@@ -87,13 +95,7 @@ kr_ecdsa_read_rs(const mbedtls_ecp_group *grp, const uint8_t *raw,
 	if (mbedtls_mpi_read_binary(r, raw, half) != 0 ||
 	    mbedtls_mpi_read_binary(s, raw + half, half) != 0)
 		return false;
-	if (mbedtls_mpi_cmp_int(r, 1) < 0 ||
-	    mbedtls_mpi_cmp_mpi(r, &grp->N) >= 0)
-		return false;
-	if (mbedtls_mpi_cmp_int(s, 1) < 0 ||
-	    mbedtls_mpi_cmp_mpi(s, &grp->N) >= 0)
-		return false;
-	return true;
+	return kr_ecdsa_in_range(grp, r) && kr_ecdsa_in_range(grp, s);
 }
 
 /*
@@ -167,8 +169,130 @@ kr_ec_group(mbedtls_ecp_group_id id)
 	return &c->grp[i];
 }
 
+/*
+ * A group of the key's curve whose generator is the key Q, for a
+ * verifier: Mbed TLS keeps precomputed multiples only of a group's
+ * generator (ecp_mul_comb), so u2 * Q is computed from a kept table
+ * after the first check, as u1 * G is.  A loaded group's constants are
+ * Mbed TLS's static data (h == 1): mbedtls_ecp_group_free() leaves them
+ * alone, so G is forgotten, not freed, and Q is copied into a fresh
+ * point, which kr_ecq_free() frees.  A loaded group may also point T at
+ * the static table of the real generator (T_size == 0); that table is
+ * forgotten too, or u2 * Q would be computed as u2 * G.
+ */
+static mbedtls_ecp_group *
+kr_ecq_new(const mbedtls_ecp_keypair *ec)
+{
+	mbedtls_ecp_group	*q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	mbedtls_ecp_group_init(q);
+	if (mbedtls_ecp_group_load(q, ec->grp.id) != 0 || q->h != 1 ||
+	    q->T_size != 0) {
+		mbedtls_ecp_group_free(q);
+		free(q);
+		return NULL;
+	}
+	q->T = NULL;
+	mbedtls_ecp_point_init(&q->G);
+	if (mbedtls_ecp_copy(&q->G, &ec->Q) != 0) {
+		mbedtls_ecp_point_free(&q->G);
+		mbedtls_ecp_group_free(q);
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
+static void
+kr_ecq_free(mbedtls_ecp_group *q)
+{
+	if (q == NULL)
+		return;
+	mbedtls_ecp_point_free(&q->G);
+	mbedtls_ecp_group_free(q);
+	free(q);
+}
+
+/*
+ * The digest as an integer mod n, as Mbed TLS's ECDSA takes it (SEC1
+ * 4.1.4 step 5): its leftmost nbits bits, less n once if it is n or more.
+ */
 static int
-kr_verify_ecdsa(struct kr_pubkey *key, enum kr_sig_alg alg,
+kr_ecq_digest(const mbedtls_ecp_group *grp, const uint8_t *md, size_t mdlen,
+    mbedtls_mpi *e)
+{
+	size_t	use = (grp->nbits + 7) / 8;
+	int	rc;
+
+	if (use > mdlen)
+		use = mdlen;
+	if ((rc = mbedtls_mpi_read_binary(e, md, use)) != 0)
+		return rc;
+	if (use * 8 > grp->nbits &&
+	    (rc = mbedtls_mpi_shift_r(e, use * 8 - grp->nbits)) != 0)
+		return rc;
+	if (mbedtls_mpi_cmp_mpi(e, &grp->N) >= 0)
+		return mbedtls_mpi_sub_mpi(e, e, &grp->N);
+	return 0;
+}
+
+/*
+ * mbedtls_ecdsa_verify() with u2 * Q from the key's group `q`: w = 1/s,
+ * u1 = e w, u2 = r w (mod n), R = u1 G + u2 Q, not zero, R.x = r (mod n).
+ * 0 or an Mbed TLS error; r and s are public, so nothing here needs to
+ * take the same time whatever they are.
+ */
+static int
+kr_ecq_verify(mbedtls_ecp_group *q, mbedtls_ecp_group *grp,
+    const uint8_t *md, size_t mdlen, const mbedtls_mpi *r,
+    const mbedtls_mpi *s)
+{
+	mbedtls_mpi		e, w, u1, u2, one;
+	mbedtls_ecp_point	X, R;
+	int			rc;
+
+	mbedtls_mpi_init(&e);
+	mbedtls_mpi_init(&w);
+	mbedtls_mpi_init(&u1);
+	mbedtls_mpi_init(&u2);
+	mbedtls_mpi_init(&one);
+	mbedtls_ecp_point_init(&X);
+	mbedtls_ecp_point_init(&R);
+	if (!kr_ecdsa_in_range(grp, r) || !kr_ecdsa_in_range(grp, s)) {
+		rc = MBEDTLS_ERR_ECP_VERIFY_FAILED;
+		goto out;
+	}
+	if ((rc = kr_ecq_digest(grp, md, mdlen, &e)) != 0 ||
+	    (rc = mbedtls_mpi_inv_mod(&w, s, &grp->N)) != 0 ||
+	    (rc = mbedtls_mpi_mul_mpi(&u1, &e, &w)) != 0 ||
+	    (rc = mbedtls_mpi_mod_mpi(&u1, &u1, &grp->N)) != 0 ||
+	    (rc = mbedtls_mpi_mul_mpi(&u2, r, &w)) != 0 ||
+	    (rc = mbedtls_mpi_mod_mpi(&u2, &u2, &grp->N)) != 0 ||
+	    (rc = mbedtls_mpi_lset(&one, 1)) != 0)
+		goto out;
+	/* X = u2 Q from q's table, then R = u1 G + 1 X from grp's */
+	if ((rc = mbedtls_ecp_mul(q, &X, &u2, &q->G, NULL, NULL)) != 0 ||
+	    (rc = mbedtls_ecp_muladd(grp, &R, &u1, &grp->G, &one, &X)) != 0)
+		goto out;
+	if (mbedtls_ecp_is_zero(&R) ||
+	    (rc = mbedtls_mpi_mod_mpi(&R.X, &R.X, &grp->N)) != 0 ||
+	    mbedtls_mpi_cmp_mpi(&R.X, r) != 0)
+		rc = MBEDTLS_ERR_ECP_VERIFY_FAILED;
+out:
+	mbedtls_mpi_free(&e);
+	mbedtls_mpi_free(&w);
+	mbedtls_mpi_free(&u1);
+	mbedtls_mpi_free(&u2);
+	mbedtls_mpi_free(&one);
+	mbedtls_ecp_point_free(&X);
+	mbedtls_ecp_point_free(&R);
+	return rc;
+}
+
+static int
+kr_verify_ecdsa(const struct kr_pubkey *key, enum kr_sig_alg alg,
     const uint8_t *md, size_t mdlen, const uint8_t *sig, size_t siglen,
     unsigned flags, struct kr_err *err)
 {
@@ -202,7 +326,8 @@ kr_verify_ecdsa(struct kr_pubkey *key, enum kr_sig_alg alg,
 	}
 	if ((grp = kr_ec_group(ec->grp.id)) == NULL)
 		grp = &ec->grp;
-	if (mbedtls_ecdsa_verify(grp, md, mdlen, &ec->Q, &r, &s) != 0) {
+	if ((key->ecq != NULL ? kr_ecq_verify(key->ecq, grp, md, mdlen, &r,
+	    &s) : mbedtls_ecdsa_verify(grp, md, mdlen, &ec->Q, &r, &s)) != 0) {
 		ret = kr_verify_fail(err, alg, "it does not match the data "
 		    "and the public key");
 		goto out;
@@ -263,16 +388,11 @@ kr_verify_ed25519(struct kr_pubkey *key, const uint8_t *msg, size_t msglen,
 #define KR_VERIFY_FLAGS \
 	(KR_VERIFY_ECDSA_RAW | KR_VERIFY_DIGEST | KR_VERIFY_ANY_CURVE)
 
-/* Loads the key and checks it and the arguments suit `alg`. */
+/* Checks the key and the arguments suit `alg`. */
 static int
-kr_verify_setup(struct kr_pubkey *key, enum kr_sig_alg alg,
-    const uint8_t *spki, size_t spkilen, const uint8_t *sig, unsigned flags,
-    struct kr_err *err)
+kr_verify_args(const struct kr_pubkey *key, enum kr_sig_alg alg,
+    const uint8_t *sig, unsigned flags, struct kr_err *err)
 {
-	int	ret;
-
-	if ((ret = kr_pubkey_load(key, spki, spkilen, err)) != KR_OK)
-		return ret;
 	if (kr_sig_alg_scheme(alg) == 0)
 		return kr_err_set(err, KR_EINPUT, "signature algorithm %d is "
 		    "not one keyrite knows", (int)alg);
@@ -341,12 +461,106 @@ kr_sig_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
 	struct kr_pubkey	key;
 	int			ret;
 
-	ret = kr_verify_setup(&key, alg, spki, spkilen, sig, flags, err);
-	if (ret == KR_OK)
+	if ((ret = kr_pubkey_load(&key, spki, spkilen, err)) == KR_OK &&
+	    (ret = kr_verify_args(&key, alg, sig, flags, err)) == KR_OK)
 		ret = kr_verify_data(&key, alg, data, len, sig, siglen, flags,
 		    err);
 	kr_pubkey_free(&key);
 	return ret;
+}
+
+struct kr_verifier {
+	uint8_t			*spki;		/* NULL: no key loaded */
+	size_t			 spkilen;
+	struct kr_pubkey	 key;
+	mbedtls_ecp_group	*ecq;		/* key.ecq */
+};
+
+int
+kr_verifier_new(struct kr_verifier **vp, struct kr_err *err)
+{
+	if ((*vp = calloc(1, sizeof(**vp))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	return KR_OK;
+}
+
+static void
+kr_verifier_forget(struct kr_verifier *v)
+{
+	if (v->spki == NULL)
+		return;
+	kr_pubkey_free(&v->key);
+	kr_ecq_free(v->ecq);
+	free(v->spki);
+	v->spki = NULL;
+	v->ecq = NULL;
+}
+
+void
+kr_verifier_free(struct kr_verifier **vp)
+{
+	if (*vp == NULL)
+		return;
+	kr_verifier_forget(*vp);
+	free(*vp);
+	*vp = NULL;
+}
+
+/*
+ * The key of `spki` loaded in `v`, kept from the last check if it is the
+ * same; an ECDSA key with its group (without one, if it cannot be made,
+ * the checks take kr_sig_verify()'s way).
+ */
+static int
+kr_verifier_load(struct kr_verifier *v, const uint8_t *spki, size_t spkilen,
+    struct kr_err *err)
+{
+	mbedtls_ecp_keypair	*ec;
+	int			 ret;
+
+	if (v->spki != NULL && spki != NULL && spkilen == v->spkilen &&
+	    memcmp(spki, v->spki, spkilen) == 0)
+		return KR_OK;
+	kr_verifier_forget(v);
+	if ((ret = kr_pubkey_load(&v->key, spki, spkilen, err)) != KR_OK) {
+		kr_pubkey_free(&v->key);
+		return ret;
+	}
+	if ((v->spki = malloc(spkilen)) == NULL) {
+		kr_pubkey_free(&v->key);
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	}
+	memcpy(v->spki, spki, spkilen);
+	v->spkilen = spkilen;
+	if ((v->key.info.type == KR_PK_EC_P256 ||
+	    v->key.info.type == KR_PK_EC_P384) &&
+	    (ec = mbedtls_pk_ec(v->key.pk)) != NULL)
+		v->ecq = kr_ecq_new(ec);
+	v->key.ecq = v->ecq;
+	return KR_OK;
+}
+
+int
+kr_verifier_check(struct kr_verifier *v, enum kr_sig_alg alg,
+    const uint8_t *spki, size_t spkilen, const uint8_t *data, size_t len,
+    const uint8_t *sig, size_t siglen, unsigned flags, struct kr_err *err)
+{
+	int	ret;
+
+	if (v == NULL)
+		return kr_err_set(err, KR_EINTERNAL, "signature check: no "
+		    "verifier");
+	if ((ret = kr_verifier_load(v, spki, spkilen, err)) != KR_OK ||
+	    (ret = kr_verify_args(&v->key, alg, sig, flags, err)) != KR_OK)
+		return ret;
+	return kr_verify_data(&v->key, alg, data, len, sig, siglen, flags,
+	    err);
+}
+
+size_t
+kr_verifier_table_points(const struct kr_verifier *v)
+{
+	return v->ecq != NULL && v->ecq->T != NULL ? v->ecq->T_size : 0;
 }
 
 int

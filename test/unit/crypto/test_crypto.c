@@ -1,8 +1,9 @@
 /*
- * TEST-KEY-001, TEST-KEY-004 (HKDF) (docs/traceability.md).
+ * TEST-KEY-001, TEST-KEY-004 (HKDF), TEST-KEY-418 (kr_verifier)
+ * (docs/traceability.md).
  * Unit tests for src/crypto: Wycheproof signature vectors, hashes, AEAD,
- * HKDF, Argon2id limits, SPKI parsing, ECDSA encodings and the power-on
- * self-tests.
+ * HKDF, Argon2id limits, SPKI parsing, ECDSA encodings, the verifier and
+ * the power-on self-tests.
  *
  * argv[1] is the folder holding the Wycheproof vectors converted to lines
  * by test/vectors/wycheproof2txt.py (meson passes the build folder).
@@ -12,6 +13,7 @@
 
 #include <check.h>
 #include "crypto_int.h"
+#include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 #include <keyrite/der.h>
 #include <sodium.h>
@@ -1314,6 +1316,317 @@ START_TEST(test_sha256_ni_matches_software)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------
+ * TEST-KEY-418: a kr_verifier answers as kr_sig_verify() does
+ */
+
+/* The same code, and for a refusal the same message, both ways. */
+static int
+verify_both(struct kr_verifier *v, enum kr_sig_alg alg, const uint8_t *spki,
+    size_t spkilen, const uint8_t *data, size_t len, const uint8_t *sig,
+    size_t siglen, unsigned flags, const char *what)
+{
+	struct kr_err	e1, e2;
+	int		r1, r2;
+
+	kr_err_clear(&e1);
+	kr_err_clear(&e2);
+	r1 = kr_sig_verify(alg, spki, spkilen, data, len, sig, siglen, flags,
+	    &e1);
+	r2 = kr_verifier_check(v, alg, spki, spkilen, data, len, sig, siglen,
+	    flags, &e2);
+	ck_assert_msg(r1 == r2, "%s: kr_sig_verify %d, kr_verifier_check %d "
+	    "(%s | %s)", what, r1, r2, e1.msg, e2.msg);
+	if (r1 != KR_OK)
+		ck_assert_str_eq(e1.msg, e2.msg);
+	return r1;
+}
+
+/*
+ * Every case of every Wycheproof file through one verifier (the keys
+ * change from group to group, and each is used for the group's cases in
+ * a row); RSA and Ed25519 take kr_sig_verify()'s own way.
+ */
+START_TEST(test_verifier_wycheproof)
+{
+	const struct wyche_file	*wf = &wyche_files[_i];
+	struct kr_verifier	*v = NULL;
+	struct kr_err		 err;
+	char			 path[1024], what[128], *line = NULL;
+	char			 res[16], flags[512], key[2048], params[128];
+	char			*msgh = NULL, *sigh = NULL;
+	uint8_t			*k, *m, *sg;
+	size_t			 cap = 0, klen, mlen, slen;
+	int			 tc, n = 0, ok = 0, tables = 0;
+	FILE			*f;
+
+	ck_assert_int_eq(kr_verifier_new(&v, &err), KR_OK);
+	(void)snprintf(path, sizeof(path), "%s/%s.txt", txt_dir, wf->name);
+	ck_assert_msg((f = fopen(path, "r")) != NULL, "cannot open %s", path);
+	ck_assert(getline(&line, &cap, f) > 0);
+	while (getline(&line, &cap, f) > 0) {
+		msgh = realloc(msgh, strlen(line));
+		sigh = realloc(sigh, strlen(line));
+		ck_assert(msgh != NULL && sigh != NULL);
+		ck_assert_int_eq(sscanf(line, "%d %15s %511s %2047s %s %s "
+		    "%127s", &tc, res, flags, key, msgh, sigh, params), 7);
+		k = unhex(key, &klen);
+		m = unhex(msgh, &mlen);
+		sg = unhex(sigh, &slen);
+		(void)snprintf(what, sizeof(what), "%s tcId %d", wf->name, tc);
+		if (verify_both(v, wf->alg, k, klen, m, mlen, sg, slen,
+		    wf->flags, what) == KR_OK)
+			ok++;
+		if (kr_verifier_table_points(v) > 0)
+			tables++;
+		n++;
+		free(k);
+		free(m);
+		free(sg);
+	}
+	free(line);
+	free(msgh);
+	free(sigh);
+	fclose(f);
+	kr_verifier_free(&v);
+	ck_assert_ptr_null(v);
+	ck_assert_int_gt(n, 100);
+	ck_assert_int_gt(ok, 0);
+	/* the ECDSA keys' multiples were kept and used */
+	if (kr_sig_alg_scheme(wf->alg) == KR_SCHEME_ECDSA)
+		ck_assert_int_gt(tables, n / 2);
+	else
+		ck_assert_int_eq(tables, 0);
+	printf("verifier %s: %d cases, %d verified, the same answers as "
+	    "kr_sig_verify\n", wf->name, n, ok);
+}
+END_TEST
+
+/* A fresh EC key, its SPKI at *spki (in buf). */
+static void
+ec_key(mbedtls_pk_context *pk, mbedtls_ecp_group_id id, uint8_t *buf,
+    size_t cap, const uint8_t **spki, size_t *spkilen)
+{
+	int	n;
+
+	mbedtls_pk_init(pk);
+	ck_assert_int_eq(mbedtls_pk_setup(pk,
+	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
+	ck_assert_int_eq(mbedtls_ecp_gen_key(id, mbedtls_pk_ec(*pk),
+	    kr_mbedtls_rng, NULL), 0);
+	n = mbedtls_pk_write_pubkey_der(pk, buf, cap);
+	ck_assert_int_gt(n, 0);
+	*spki = buf + cap - n;
+	*spkilen = (size_t)n;
+}
+
+/* Signs the digest md: raw r||s, each `half` bytes. */
+static void
+ec_sign(mbedtls_pk_context *pk, const uint8_t *md, size_t mdlen,
+    uint8_t *raw, size_t half)
+{
+	mbedtls_ecp_keypair	*ec = mbedtls_pk_ec(*pk);
+	mbedtls_mpi		 r, s;
+
+	mbedtls_mpi_init(&r);
+	mbedtls_mpi_init(&s);
+	ck_assert_int_eq(mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, md,
+	    mdlen, kr_mbedtls_rng, NULL), 0);
+	ck_assert_int_eq(mbedtls_mpi_write_binary(&r, raw, half), 0);
+	ck_assert_int_eq(mbedtls_mpi_write_binary(&s, raw + half, half), 0);
+	mbedtls_mpi_free(&r);
+	mbedtls_mpi_free(&s);
+}
+
+struct ec_case {
+	struct kr_verifier	*v;
+	enum kr_sig_alg		 alg;
+	const uint8_t		*spki;
+	size_t			 spkilen, half;
+	uint8_t			 n[48];		/* the group order */
+};
+
+/*
+ * A valid raw signature `raw` over digest md and its variants: r or s
+ * 0 or n, n - s, one bit of r or s flipped, one bit of the DER flipped.
+ */
+static void
+ec_variants(const struct ec_case *c, const uint8_t *md, size_t mdlen,
+    const uint8_t *raw, unsigned flags)
+{
+	uint8_t	sig[96], der[112];
+	size_t	h = c->half, derlen = sizeof(der), i;
+	int	b;
+
+	flags |= KR_VERIFY_DIGEST;
+	ck_assert_int_eq(verify_both(c->v, c->alg, c->spki, c->spkilen, md,
+	    mdlen, raw, 2 * h, flags | KR_VERIFY_ECDSA_RAW, "valid"), KR_OK);
+	ck_assert_int_eq(kr_ecdsa_raw_to_der(raw, 2 * h, der, &derlen), KR_OK);
+	ck_assert_int_eq(verify_both(c->v, c->alg, c->spki, c->spkilen, md,
+	    mdlen, der, derlen, flags, "valid DER"), KR_OK);
+	for (i = 0; i < 4; i++) {	/* r = n, s = n, r = 0, s = 0 */
+		memcpy(sig, raw, 2 * h);
+		if (i < 2)
+			memcpy(sig + h * i, c->n, h);
+		else
+			memset(sig + h * (i - 2), 0, h);
+		ck_assert_int_eq(verify_both(c->v, c->alg, c->spki, c->spkilen,
+		    md, mdlen, sig, 2 * h, flags | KR_VERIFY_ECDSA_RAW,
+		    "r or s 0 or n"), KR_EVERIFY);
+	}
+	memcpy(sig, raw, 2 * h);	/* n - s: the other valid one */
+	for (b = 0, i = h; i-- > 0;) {
+		b = (int)c->n[i] - (int)raw[h + i] - b;
+		sig[h + i] = (uint8_t)b;
+		b = b < 0;
+	}
+	ck_assert_int_eq(verify_both(c->v, c->alg, c->spki, c->spkilen, md,
+	    mdlen, sig, 2 * h, flags | KR_VERIFY_ECDSA_RAW, "n - s"), KR_OK);
+	memcpy(sig, raw, 2 * h);
+	i = randombytes_uniform((uint32_t)(16 * h));
+	sig[i / 8] ^= (uint8_t)(1u << (i % 8));
+	ck_assert_int_eq(verify_both(c->v, c->alg, c->spki, c->spkilen, md,
+	    mdlen, sig, 2 * h, flags | KR_VERIFY_ECDSA_RAW, "r/s bit"),
+	    KR_EVERIFY);
+	i = randombytes_uniform((uint32_t)(8 * derlen));
+	der[i / 8] ^= (uint8_t)(1u << (i % 8));
+	ck_assert_int_eq(verify_both(c->v, c->alg, c->spki, c->spkilen, md,
+	    mdlen, der, derlen, flags, "DER bit"), KR_EVERIFY);
+}
+
+/*
+ * Random P-256 (3 of 4) and P-384 keys through one verifier: per key a
+ * signature by the previous key (the wrong key), then two messages with
+ * their variants and the other message, all with the key's table after
+ * the first; a digest of 0, and of n (0 mod n); a P-256 key checking a
+ * SHA-384 digest (cut to 256 bits) and a P-384 key a SHA-256 one.
+ */
+START_TEST(test_verifier_random)
+{
+	uint8_t			 bufs[2][KR_SPKI_MAX_BYTES], md[48], md2[48];
+	uint8_t			 raw[96], prev[96], prevmd[48];
+	mbedtls_pk_context	 pk[2];
+	struct ec_case		 c;
+	struct kr_err		 err;
+	size_t			 mdlen, prevlen = 0;
+	int			 i, j, cur;
+
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(kr_verifier_new(&c.v, &err), KR_OK);
+	for (i = 0; i < 160; i++) {
+		cur = i & 1;
+		if (i >= 2)
+			mbedtls_pk_free(&pk[cur]);
+		c.half = i % 4 == 3 ? 48 : 32;
+		c.alg = c.half == 48 ? KR_SIG_ECDSA_P384_SHA384 :
+		    KR_SIG_ECDSA_P256_SHA256;
+		mdlen = c.half;
+		ec_key(&pk[cur], c.half == 48 ? MBEDTLS_ECP_DP_SECP384R1 :
+		    MBEDTLS_ECP_DP_SECP256R1, bufs[cur], sizeof(bufs[cur]),
+		    &c.spki, &c.spkilen);
+		ck_assert_int_eq(mbedtls_mpi_write_binary(
+		    &mbedtls_pk_ec(pk[cur])->grp.N, c.n, c.half), 0);
+		if (prevlen == 2 * c.half)	/* the previous key's */
+			ck_assert_int_eq(verify_both(c.v, c.alg, c.spki,
+			    c.spkilen, prevmd, mdlen, prev, prevlen,
+			    KR_VERIFY_DIGEST | KR_VERIFY_ECDSA_RAW,
+			    "wrong key"), KR_EVERIFY);
+		for (j = 0; j < 2; j++) {
+			kr_random(md, sizeof(md));
+			ec_sign(&pk[cur], md, mdlen, raw, c.half);
+			ec_variants(&c, md, mdlen, raw, 0);
+			memcpy(md2, md, sizeof(md2));
+			md2[randombytes_uniform((uint32_t)mdlen)] ^= 0x10;
+			ck_assert_int_eq(verify_both(c.v, c.alg, c.spki,
+			    c.spkilen, md2, mdlen, raw, 2 * c.half,
+			    KR_VERIFY_DIGEST | KR_VERIFY_ECDSA_RAW,
+			    "wrong message"), KR_EVERIFY);
+			ck_assert_uint_gt(kr_verifier_table_points(c.v), 0);
+		}
+		memcpy(prev, raw, 2 * c.half);
+		memcpy(prevmd, md, mdlen);
+		prevlen = 2 * c.half;
+		memset(md, 0, sizeof(md));	/* e = 0 */
+		if (i % 8 == 0) {
+			ec_sign(&pk[cur], md, mdlen, raw, c.half);
+			ec_variants(&c, md, mdlen, raw, 0);
+			ec_variants(&c, c.n, mdlen, raw, 0);	/* e = n */
+		}
+		if (i % 8 == 1 || i % 8 == 3) {	/* the other hash */
+			mdlen = 80 - c.half;
+			c.alg = mdlen == 48 ? KR_SIG_ECDSA_P384_SHA384 :
+			    KR_SIG_ECDSA_P256_SHA256;
+			kr_random(md, sizeof(md));
+			ec_sign(&pk[cur], md, mdlen, raw, c.half);
+			ec_variants(&c, md, mdlen, raw, KR_VERIFY_ANY_CURVE);
+		}
+	}
+	mbedtls_pk_free(&pk[0]);
+	mbedtls_pk_free(&pk[1]);
+	kr_verifier_free(&c.v);
+}
+END_TEST
+
+/*
+ * The key's group forgets the table of the curve's generator: a
+ * signature made with the private key 1 (public key G) is refused under
+ * a key Q, which it would not be if u2 * Q were computed from G's
+ * multiples; it verifies under G's own SPKI, and Q's own signatures
+ * under Q, with Q's table kept (8 points: Mbed TLS's window of 4).
+ */
+START_TEST(test_verifier_not_g)
+{
+	static const mbedtls_ecp_group_id ids[] = { MBEDTLS_ECP_DP_SECP256R1,
+					    MBEDTLS_ECP_DP_SECP384R1 };
+	static const enum kr_sig_alg algs[] = { KR_SIG_ECDSA_P256_SHA256,
+					    KR_SIG_ECDSA_P384_SHA384 };
+	uint8_t			 qbuf[KR_SPKI_MAX_BYTES], gbuf[KR_SPKI_MAX_BYTES];
+	uint8_t			 md[48], byq[96], byg[96];
+	const uint8_t		*qspki, *gspki;
+	size_t			 qlen, glen, half, i;
+	mbedtls_pk_context	 q, g;
+	mbedtls_ecp_keypair	*ge;
+	struct kr_verifier	*v = NULL;
+	struct kr_err		 err;
+	int			 k, n;
+
+	for (k = 0; k < 2; k++) {
+		half = k == 0 ? 32 : 48;
+		ec_key(&q, ids[k], qbuf, sizeof(qbuf), &qspki, &qlen);
+		ec_key(&g, ids[k], gbuf, sizeof(gbuf), &gspki, &glen);
+		ge = mbedtls_pk_ec(g);
+		ck_assert_int_eq(mbedtls_mpi_lset(&ge->d, 1), 0);
+		ck_assert_int_eq(mbedtls_ecp_copy(&ge->Q, &ge->grp.G), 0);
+		n = mbedtls_pk_write_pubkey_der(&g, gbuf, sizeof(gbuf));
+		ck_assert_int_gt(n, 0);
+		gspki = gbuf + sizeof(gbuf) - n;
+		glen = (size_t)n;
+		ck_assert_int_eq(kr_verifier_new(&v, &err), KR_OK);
+		for (i = 0; i < 20; i++) {
+			kr_random(md, sizeof(md));
+			ec_sign(&q, md, half, byq, half);
+			ec_sign(&g, md, half, byg, half);
+			ck_assert_int_eq(kr_verifier_check(v, algs[k], qspki,
+			    qlen, md, half, byq, 2 * half, KR_VERIFY_DIGEST |
+			    KR_VERIFY_ECDSA_RAW, &err), KR_OK);
+			ck_assert_uint_eq(kr_verifier_table_points(v), 8);
+			ck_assert_int_eq(kr_verifier_check(v, algs[k], qspki,
+			    qlen, md, half, byg, 2 * half, KR_VERIFY_DIGEST |
+			    KR_VERIFY_ECDSA_RAW, &err), KR_EVERIFY);
+			ck_assert_int_eq(kr_sig_verify_digest(algs[k], gspki,
+			    glen, md, half, byg, 2 * half, KR_VERIFY_ECDSA_RAW,
+			    &err), KR_OK);
+		}
+		kr_verifier_free(&v);
+		mbedtls_pk_free(&q);
+		mbedtls_pk_free(&g);
+	}
+	ck_assert_int_eq(kr_verifier_check(NULL, algs[0], qspki, qlen, md, 32,
+	    byq, 64, 0, &err), KR_EINTERNAL);
+	kr_verifier_free(&v);
+}
+END_TEST
+
 static Suite *
 crypto_suite(void)
 {
@@ -1362,6 +1675,12 @@ crypto_suite(void)
 	tcase_add_test(tc, test_sha256_ni_matches_software);
 	tcase_add_loop_test(tc, test_verify_rsa_params, 0,
 	    (int)(sizeof(rsa_cases) / sizeof(rsa_cases[0])));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("verifier");
+	tcase_add_loop_test(tc, test_verifier_wycheproof, 0, (int)NWYCHE);
+	tcase_add_test(tc, test_verifier_random);
+	tcase_add_test(tc, test_verifier_not_g);
 	suite_add_tcase(s, tc);
 	return s;
 }
