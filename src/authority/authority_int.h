@@ -471,7 +471,9 @@ struct kr_sig_check {
 };
 int	kr_issue_leaf_sign(struct kr_issue *, struct kr_signer *,
 	    struct kr_sig_check *, struct kr_err *) KR_WUR;
-int	kr_issue_sig_check(struct kr_sig_check *, struct kr_err *) KR_WUR;
+/* The check, with a verifier (kr_verifier_check) or NULL (kr_sig_verify). */
+int	kr_issue_sig_check(struct kr_sig_check *, struct kr_verifier *,
+	    struct kr_err *) KR_WUR;
 void	kr_issue_sig_check_free(struct kr_sig_check *);
 int	kr_issue_leaf_insert(struct kr_issue *, struct kr_err *) KR_WUR;
 int	kr_issue_leaf_record(struct kr_issue *, const char *, int64_t,

@@ -608,14 +608,18 @@ kr_issue_lint(struct kr_issue *is, struct kr_err *err)
 }
 
 /* Signs, verifies, assembles, and re-parses to compare the TBS bytes. */
-/* The signature over the linted TBS, verified with the issuer's key. */
+/*
+ * The signature over the linted TBS, verified with the issuer's key (by
+ * the verifier `v` if there is one).
+ */
 static int
-kr_issue_sig_verify(enum kr_sig_alg alg, const uint8_t *spki, size_t spkilen,
-    const uint8_t *tbs, size_t tbslen, const uint8_t *sig, size_t siglen,
-    const char *issuer, struct kr_err *err)
+kr_issue_sig_verify(struct kr_verifier *v, enum kr_sig_alg alg,
+    const uint8_t *spki, size_t spkilen, const uint8_t *tbs, size_t tbslen,
+    const uint8_t *sig, size_t siglen, const char *issuer, struct kr_err *err)
 {
-	if (kr_sig_verify(alg, spki, spkilen, tbs, tbslen, sig, siglen, 0,
-	    err) != KR_OK)
+	if ((v != NULL ? kr_verifier_check(v, alg, spki, spkilen, tbs, tbslen,
+	    sig, siglen, 0, err) : kr_sig_verify(alg, spki, spkilen, tbs,
+	    tbslen, sig, siglen, 0, err)) != KR_OK)
 		return kr_err_set(err, KR_EVERIFY, "the signature key '%s' just "
 		    "made does not verify with its public key: nothing was "
 		    "recorded. The key store or token is faulty", issuer);
@@ -667,7 +671,7 @@ kr_issue_sign_as_later(struct kr_issue *is, struct kr_signer *s,
 	    (ret = kr_signer_sign(s, is->f->sig_alg, is->tbs, is->tbs_len, sig,
 	    &siglen, err)) != KR_OK)
 		return ret;
-	if (later == NULL && (ret = kr_issue_sig_verify(is->f->sig_alg,
+	if (later == NULL && (ret = kr_issue_sig_verify(NULL, is->f->sig_alg,
 	    is->issuer.spki, is->issuer.spki_len, is->tbs, is->tbs_len, sig,
 	    siglen, is->issuer.name, err)) != KR_OK)
 		return ret;
@@ -694,9 +698,10 @@ kr_issue_sign(struct kr_issue *is, struct kr_signer *s, struct kr_err *err)
 }
 
 int
-kr_issue_sig_check(struct kr_sig_check *c, struct kr_err *err)
+kr_issue_sig_check(struct kr_sig_check *c, struct kr_verifier *v,
+    struct kr_err *err)
 {
-	return kr_issue_sig_verify(c->alg, c->spki, c->spki_len, c->tbs,
+	return kr_issue_sig_verify(v, c->alg, c->spki, c->spki_len, c->tbs,
 	    c->tbs_len, c->sig, c->siglen, c->issuer, err);
 }
 

@@ -1190,8 +1190,11 @@ kr_prov_old_cb(const struct kr_cert_rec *c, void *arg)
  * The fault check (each signature verified with the issuer's public key)
  * on a second thread, while this one records the device and signs the
  * next: a group is committed only after every signature in it verified.
+ * One verifier keeps the issuer's key ready for the whole batch; only
+ * the thread that makes the checks uses it.
  */
 struct kr_prov_checker {
+	struct kr_verifier	*ver;
 	pthread_t		tid;
 	bool			threaded;
 	pthread_mutex_t		mu;
@@ -1217,7 +1220,8 @@ kr_prov_checker_main(void *arg)
 			break;
 		i = c->done;
 		(void)pthread_mutex_unlock(&c->mu);
-		c->ret[i] = kr_issue_sig_check(&c->chk[i], &c->err[i]);
+		c->ret[i] = kr_issue_sig_check(&c->chk[i], c->ver,
+		    &c->err[i]);
 		(void)pthread_mutex_lock(&c->mu);
 		c->done++;
 		(void)pthread_cond_broadcast(&c->cv);
@@ -1234,6 +1238,8 @@ kr_prov_checker_start(struct kr_prov *pv, struct kr_err *err)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	pv->checker = c;
+	if (kr_verifier_new(&c->ver, err) != KR_OK)
+		return KR_ENOMEM;
 	if (pthread_mutex_init(&c->mu, NULL) != 0)
 		return KR_OK;		/* checked on this thread instead */
 	if (pthread_cond_init(&c->cv, NULL) != 0) {
@@ -1255,7 +1261,8 @@ kr_prov_checker_post(struct kr_prov_checker *c)
 	size_t	i = c->posted;
 
 	if (!c->threaded) {
-		c->ret[i] = kr_issue_sig_check(&c->chk[i], &c->err[i]);
+		c->ret[i] = kr_issue_sig_check(&c->chk[i], c->ver,
+		    &c->err[i]);
 		c->posted++;
 		c->done++;
 		return;
@@ -1312,6 +1319,7 @@ kr_prov_checker_stop(struct kr_prov *pv)
 		(void)pthread_mutex_destroy(&c->mu);
 	}
 	kr_prov_checker_reset(c);
+	kr_verifier_free(&c->ver);
 	free(c);
 	pv->checker = NULL;
 }

@@ -1,5 +1,6 @@
 /*
- * TEST-KEY-016, TEST-KEY-043 (docs/traceability.md).
+ * TEST-KEY-016, TEST-KEY-043, TEST-KEY-419 (the fault check)
+ * (docs/traceability.md).
  * Unit tests for authority/: key generation and unlock end to end, and the
  * invariant that no secret (private key, share value, quorum secret, wrap
  * key, passphrase) appears in plaintext anywhere in the state folder or
@@ -12,6 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <mbedtls/pk.h>
+#include <sodium.h>
 
 #include <keyrite/authority.h>
 
@@ -421,6 +425,67 @@ START_TEST(test_passphrase_chosen)
 }
 END_TEST
 
+/*
+ * The fault check provision batch's checker makes with its verifier
+ * (kr_issue_sig_check): a signature with one bit changed, or made with
+ * another key, is refused naming the issuer and the faulty key store,
+ * between good ones that pass, the same with and without a verifier.
+ */
+START_TEST(test_fault_check)
+{
+	uint8_t			 buf[2][200], md[32], tbs[300];
+	mbedtls_pk_context	 pk[2];
+	struct kr_sig_check	 c;
+	struct kr_verifier	*v = NULL;
+	struct kr_err		 e;
+	size_t			 len, bit;
+	int			 i, k, n, want;
+
+	for (k = 0; k < 2; k++) {
+		mbedtls_pk_init(&pk[k]);
+		ck_assert_int_eq(mbedtls_pk_setup(&pk[k],
+		    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
+		ck_assert_int_eq(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1,
+		    mbedtls_pk_ec(pk[k]), kr_mbedtls_rng, NULL), 0);
+	}
+	n = mbedtls_pk_write_pubkey_der(&pk[0], buf[0], sizeof(buf[0]));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(kr_verifier_new(&v, &e), KR_OK);
+	for (i = 0; i < 60; i++) {
+		memset(&c, 0, sizeof(c));
+		kr_random(tbs, sizeof(tbs));
+		c.alg = KR_SIG_ECDSA_P256_SHA256;
+		c.spki = buf[0] + sizeof(buf[0]) - n;
+		c.spki_len = (size_t)n;
+		c.issuer = "issuing-ca";
+		c.tbs = tbs;
+		c.tbs_len = sizeof(tbs);
+		ck_assert_int_eq(kr_hash(KR_HASH_SHA256, tbs, sizeof(tbs), md),
+		    KR_OK);
+		k = i % 3 == 2;		/* every third by the other key */
+		ck_assert_int_eq(mbedtls_pk_sign(&pk[k], MBEDTLS_MD_SHA256, md,
+		    32, c.sig, &len, kr_mbedtls_rng, NULL), 0);
+		c.siglen = len;
+		if (i % 3 == 1) {	/* one bit changed */
+			bit = randombytes_uniform((uint32_t)(8 * len));
+			c.sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		}
+		want = i % 3 == 0 ? KR_OK : KR_EVERIFY;
+		kr_err_clear(&e);
+		ck_assert_int_eq(kr_issue_sig_check(&c, v, &e), want);
+		if (want != KR_OK)
+			ck_assert_msg(strstr(e.msg, "'issuing-ca' just made "
+			    "does not verify with its public key: nothing was "
+			    "recorded. The key store or token is faulty") !=
+			    NULL, "%s", e.msg);
+		ck_assert_int_eq(kr_issue_sig_check(&c, NULL, &e), want);
+	}
+	kr_verifier_free(&v);
+	mbedtls_pk_free(&pk[0]);
+	mbedtls_pk_free(&pk[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -433,6 +498,9 @@ main(void)
 	tcase_add_test(tc, test_one_writer);
 	tcase_add_test(tc, test_format_1_unsigned_approvals);
 	tcase_add_test(tc, test_passphrase_chosen);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fault_check");
+	tcase_add_test(tc, test_fault_check);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }
