@@ -16,8 +16,15 @@
  *       beforehand, not timed) the CSR's signature checked with the key it
  *       carries (kr_csr_parse: proof of possession), a TBS-sized message
  *       signed through kr_signer_sign, and that signature verified with
- *       the issuer's public key (kr_sig_verify: the fault check); on one
- *       thread; prints "devices N", "seconds S" and "rate R".
+ *       the issuer's public key (the fault check) by one kr_verifier, as
+ *       provision batch does; on one thread; prints "devices N", "seconds
+ *       S" and "rate R"; then the same with the fault check made by
+ *       kr_sig_verify (no kept key), "rate_oneshot R".
+ *
+ *   provision_bench verify p256|ed25519 N
+ *       the fault check alone: N signatures by one key (made beforehand,
+ *       not timed) verified by kr_sig_verify, then by one kr_verifier;
+ *       prints "oneshot_ms T" and "verifier_ms T" (per signature).
  *
  *   provision_bench csrs DIR N
  *       writes N PKCS#10 requests DIR/d0000001.csr... for fresh P-256
@@ -111,10 +118,13 @@ bench_read_csrs(const char *dir, unsigned long n, size_t *lens)
 	return d;
 }
 
-/* One device's cryptography: CSR check, signature, its verification. */
+/*
+ * One device's cryptography: CSR check, signature, its verification (by
+ * v, or with v NULL by kr_sig_verify).
+ */
 static int
-bench_device(struct kr_signer *s, enum kr_key_alg alg, const uint8_t *csrd,
-    size_t csrlen, uint8_t *msg, struct kr_err *err)
+bench_device(struct kr_signer *s, struct kr_verifier *v, enum kr_key_alg alg,
+    const uint8_t *csrd, size_t csrlen, uint8_t *msg, struct kr_err *err)
 {
 	struct kr_csr	*csr = NULL;
 	uint8_t		 sig[KR_SIG_MAX_BYTES];
@@ -128,21 +138,46 @@ bench_device(struct kr_signer *s, enum kr_key_alg alg, const uint8_t *csrd,
 	if ((ret = kr_signer_sign(s, kr_sig_alg_default(alg), msg,
 	    BENCH_TBS_BYTES, sig, &siglen, err)) != KR_OK)
 		return ret;
+	if (v != NULL)
+		return kr_verifier_check(v, kr_sig_alg_default(alg), s->spki,
+		    s->spki_len, msg, BENCH_TBS_BYTES, sig, siglen, 0, err);
 	return kr_sig_verify(kr_sig_alg_default(alg), s->spki, s->spki_len,
 	    msg, BENCH_TBS_BYTES, sig, siglen, 0, err);
+}
+
+/* Seconds for the n devices, their fault check by v (or kr_sig_verify). */
+static double
+bench_devices(struct kr_signer *s, struct kr_verifier *v, enum kr_key_alg alg,
+    uint8_t **csrs, const size_t *lens, unsigned long n)
+{
+	struct kr_err	err;
+	uint8_t		msg[BENCH_TBS_BYTES];
+	unsigned long	i;
+	double		t0;
+
+	kr_random(msg, sizeof(msg));
+	t0 = bench_now();
+	for (i = 0; i < n; i++)
+		if (bench_device(s, v, alg, csrs[i], lens[i], msg, &err) !=
+		    KR_OK) {
+			fprintf(stderr, "provision_bench: %s\n", err.msg);
+			return -1;
+		}
+	return bench_now() - t0;
 }
 
 static int
 bench_crypto(enum kr_key_alg alg, unsigned long n, const char *dir)
 {
 	struct kr_signer	*s;
+	struct kr_verifier	*v = NULL;
 	struct kr_err		 err;
-	uint8_t			 msg[BENCH_TBS_BYTES], **csrs;
+	uint8_t			**csrs;
 	char			 errbuf[KR_ERR_MSG_MAX];
 	size_t			*lens;
 	unsigned long		 i;
-	double			 t0, t;
-	int			 rc = 0;
+	double			 t, t1;
+	int			 rc = 1;
 
 	if ((lens = calloc(n, sizeof(*lens))) == NULL ||
 	    (csrs = bench_read_csrs(dir, n, lens)) == NULL) {
@@ -150,28 +185,94 @@ bench_crypto(enum kr_key_alg alg, unsigned long n, const char *dir)
 		return 1;
 	}
 	if ((s = tl_signer_make(alg, KR_PURPOSE_CA, "bench-ca", errbuf)) ==
-	    NULL) {
+	    NULL)
 		fprintf(stderr, "provision_bench: %s\n", errbuf);
-		rc = 1;
+	else if (kr_verifier_new(&v, &err) != KR_OK)
+		fprintf(stderr, "provision_bench: %s\n", err.msg);
+	else if ((t = bench_devices(s, v, alg, csrs, lens, n)) > 0 &&
+	    (t1 = bench_devices(s, NULL, alg, csrs, lens, n)) > 0) {
+		printf("devices %lu\nseconds %.3f\nrate %.1f\n"
+		    "rate_oneshot %.1f\n", n, t, (double)n / t,
+		    (double)n / t1);
+		rc = 0;
 	}
-	kr_random(msg, sizeof(msg));
-	t0 = bench_now();
-	for (i = 0; i < n && rc == 0; i++)
-		if (bench_device(s, alg, csrs[i], lens[i], msg, &err) !=
-		    KR_OK) {
-			fprintf(stderr, "provision_bench: %s\n", err.msg);
-			rc = 1;
-		}
-	t = bench_now() - t0;
-	if (rc == 0)
-		printf("devices %lu\nseconds %.3f\nrate %.1f\n", n, t,
-		    (double)n / t);
+	kr_verifier_free(&v);
 	kr_signer_free(&s);
 	for (i = 0; i < n; i++)
 		free(csrs[i]);
 	free(csrs);
 	free(lens);
 	return rc;
+}
+
+/* Seconds to verify the n signatures of sigs (by v, or kr_sig_verify). */
+static double
+bench_verify_all(struct kr_signer *s, struct kr_verifier *v,
+    enum kr_sig_alg sa, const uint8_t *msgs, const uint8_t *sigs,
+    const size_t *lens, unsigned long n)
+{
+	struct kr_err	err;
+	unsigned long	i;
+	double		t0 = bench_now();
+	int		rc;
+
+	for (i = 0; i < n; i++) {
+		rc = v != NULL ? kr_verifier_check(v, sa, s->spki, s->spki_len,
+		    msgs + i * BENCH_TBS_BYTES, BENCH_TBS_BYTES,
+		    sigs + i * KR_SIG_MAX_BYTES, lens[i], 0, &err) :
+		    kr_sig_verify(sa, s->spki, s->spki_len, msgs + i *
+		    BENCH_TBS_BYTES, BENCH_TBS_BYTES, sigs + i *
+		    KR_SIG_MAX_BYTES, lens[i], 0, &err);
+		if (rc != KR_OK) {
+			fprintf(stderr, "provision_bench: %s\n", err.msg);
+			return -1;
+		}
+	}
+	return bench_now() - t0;
+}
+
+static int
+bench_verify(enum kr_key_alg alg, unsigned long n)
+{
+	struct kr_signer	*s;
+	struct kr_verifier	*v = NULL;
+	struct kr_err		 err;
+	enum kr_sig_alg		 sa = kr_sig_alg_default(alg);
+	uint8_t			*msgs, *sigs;
+	char			 errbuf[KR_ERR_MSG_MAX];
+	size_t			*lens;
+	unsigned long		 i;
+	double			 t1 = -1, t2 = -1;
+
+	msgs = calloc(n, BENCH_TBS_BYTES);
+	sigs = calloc(n, KR_SIG_MAX_BYTES);
+	lens = calloc(n, sizeof(*lens));
+	s = tl_signer_make(alg, KR_PURPOSE_CA, "bench-ca", errbuf);
+	if (msgs != NULL && sigs != NULL && lens != NULL && s != NULL &&
+	    kr_verifier_new(&v, &err) == KR_OK) {
+		kr_random(msgs, n * BENCH_TBS_BYTES);
+		for (i = 0; i < n; i++) {
+			lens[i] = KR_SIG_MAX_BYTES;
+			if (kr_signer_sign(s, sa, msgs + i * BENCH_TBS_BYTES,
+			    BENCH_TBS_BYTES, sigs + i * KR_SIG_MAX_BYTES,
+			    &lens[i], &err) != KR_OK)
+				break;
+		}
+		if (i == n && (t1 = bench_verify_all(s, NULL, sa, msgs, sigs,
+		    lens, n)) > 0)
+			t2 = bench_verify_all(s, v, sa, msgs, sigs, lens, n);
+	}
+	if (t2 > 0)
+		printf("oneshot_ms %.3f\nverifier_ms %.3f\n", t1 * 1e3 /
+		    (double)n, t2 * 1e3 / (double)n);
+	else
+		fprintf(stderr, "provision_bench: verify failed\n");
+	kr_verifier_free(&v);
+	kr_signer_free(&s);
+	free(msgs);
+	free(sigs);
+	free(lens);
+	return t2 > 0 ? 0 : 1;
 }
 
 static int
@@ -285,6 +386,11 @@ main(int argc, char **argv)
 	    (strcmp(argv[2], "p256") == 0 || strcmp(argv[2], "ed25519") == 0))
 		return bench_crypto(strcmp(argv[2], "p256") == 0 ? KR_KEY_P256 :
 		    KR_KEY_ED25519, n, argv[4]);
+	if (argc == 4 && strcmp(argv[1], "verify") == 0 &&
+	    (n = strtoul(argv[3], NULL, 10)) != 0 &&
+	    (strcmp(argv[2], "p256") == 0 || strcmp(argv[2], "ed25519") == 0))
+		return bench_verify(strcmp(argv[2], "p256") == 0 ? KR_KEY_P256 :
+		    KR_KEY_ED25519, n);
 	if (argc == 4 && strcmp(argv[1], "csrs") == 0 &&
 	    (n = strtoul(argv[3], NULL, 10)) != 0)
 		return bench_csrs(argv[2], n);
@@ -292,6 +398,7 @@ main(int argc, char **argv)
 	    (n = strtoul(argv[3], NULL, 10)) == 0) {
 		fprintf(stderr, "usage: provision_bench sign p256|ed25519 N\n"
 		    "       provision_bench crypto p256|ed25519 N DIR\n"
+		    "       provision_bench verify p256|ed25519 N\n"
 		    "       provision_bench csrs DIR N\n");
 		return 2;
 	}

@@ -13,12 +13,16 @@
 #   crypto    the least cryptography any correct issuer does per device,
 #             alone, on one thread: the CSR's signature checked (proof of
 #             possession), a TBS-sized message signed, that signature
-#             verified (the fault check)
+#             verified (the fault check) by one kr_verifier, which keeps
+#             the issuer key's multiples, as provision batch does
+#   crypto1   the same with the fault check by kr_sig_verify alone (the
+#             key loaded and its multiples computed for each signature)
 #   openssl   `openssl x509 -req -CA` run once per CSR (a sample of
 #             OPENSSL_SAMPLE CSRs, default 300; the rate is per CSR)
 #
 # and the peak memory (maximum resident set, /usr/bin/time) of batches of
-# N/10 and N devices.  Not a test: it prints the rates and the ratios
+# N/10 and N devices; then the fault check alone, per signature, both
+# ways (provision_bench verify).  Not a test: it prints the rates and the ratios
 # (batch / backend, target >= 0.8; batch / crypto, what keyrite adds to
 # the cryptography; batch / openssl, target >= 40; peak memory, target
 # <= 64 MB whatever N) and the load average before and after each
@@ -121,25 +125,33 @@ subset "$SMALL"
 subset "$N"
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %9s %9s %9s %9s %8s %8s %8s %7s %7s\n' issuer "batch/s" \
-    "backend/s" "crypto/s" "openssl/s" "c/back" "c/crypto" "c/ossl" \
-    "MB@$SMALL" "MB@$N"
+printf '%-8s %9s %9s %9s %9s %9s %8s %8s %8s %7s %7s\n' issuer \
+    "batch/s" "backend/s" "crypto/s" "crypto1/s" "openssl/s" "c/back" \
+    "c/crypto" "c/ossl" "MB@$SMALL" "MB@$N"
 for k in p256 ed25519; do
 	small=$(batch "$k" "$SMALL")
 	big=$(batch "$k" "$N")
 	secs=${big% *}
 	back=$("$PB" sign "$k" "$N" | sed -n 's/^rate //p')
-	cry=$("$PB" crypto "$k" "$N" "$C" | sed -n 's/^rate //p')
+	"$PB" crypto "$k" "$N" "$C" > "$T/crypto"
+	cry=$(sed -n 's/^rate //p' "$T/crypto")
+	cry1=$(sed -n 's/^rate_oneshot //p' "$T/crypto")
 	os=$(ossl "$k")
 	awk -v k="$k" -v n="$N" -v s="$secs" -v b="$back" -v c="$cry" \
-	    -v o="$os" -v m="$SAMPLE" -v r1="${small#* }" -v r2="${big#* }" \
-	    'BEGIN {
+	    -v c1="$cry1" -v o="$os" -v m="$SAMPLE" -v r1="${small#* }" \
+	    -v r2="${big#* }" 'BEGIN {
 		rate = n / s; orate = m / o
-		printf "%-8s %9.0f %9.0f %9.0f %9.1f %7.2fx %7.2fx %7.1fx " \
-		    "%7.1f %7.1f\n", k, rate, b, c, orate, rate / b, rate / c,
-		    rate / orate, r1 / 1024, r2 / 1024
+		printf "%-8s %9.0f %9.0f %9.0f %9.0f %9.1f %7.2fx %7.2fx " \
+		    "%7.1fx %7.1f %7.1f\n", k, rate, b, c, c1, orate,
+		    rate / b, rate / c, rate / orate, r1 / 1024, r2 / 1024
 	}'
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+for k in p256 ed25519; do
+	"$PB" verify "$k" 2000 | awk -v k="$k" '
+	    /^oneshot_ms/ { o = $2 } /^verifier_ms/ { v = $2 }
+	    END { printf "fault check alone, %s: kr_sig_verify %.3f ms, " \
+		"kr_verifier %.3f ms\n", k, o, v }'
+done
 echo
 echo "targets: batch/backend >= 0.8, batch/openssl >= 40, peak memory <= 64 MB"
