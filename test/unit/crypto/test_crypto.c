@@ -1494,6 +1494,19 @@ ec_variants(const struct ec_case *c, const uint8_t *md, size_t mdlen,
 	    mdlen, der, derlen, flags, "DER bit"), KR_EVERIFY);
 }
 
+/* A fresh P-256 (or P-384) key for c, in pk, its SPKI in buf. */
+static void
+ec_case_key(struct ec_case *c, mbedtls_pk_context *pk, bool p384,
+    uint8_t *buf, size_t cap)
+{
+	c->half = p384 ? 48 : 32;
+	c->alg = p384 ? KR_SIG_ECDSA_P384_SHA384 : KR_SIG_ECDSA_P256_SHA256;
+	ec_key(pk, p384 ? MBEDTLS_ECP_DP_SECP384R1 : MBEDTLS_ECP_DP_SECP256R1,
+	    buf, cap, &c->spki, &c->spkilen);
+	ck_assert_int_eq(mbedtls_mpi_write_binary(&mbedtls_pk_ec(*pk)->grp.N,
+	    c->n, c->half), 0);
+}
+
 /*
  * Random P-256 (3 of 4) and P-384 keys through one verifier: per key a
  * signature by the previous key (the wrong key), then two messages with
@@ -1517,15 +1530,9 @@ START_TEST(test_verifier_random)
 		cur = i & 1;
 		if (i >= 2)
 			mbedtls_pk_free(&pk[cur]);
-		c.half = i % 4 == 3 ? 48 : 32;
-		c.alg = c.half == 48 ? KR_SIG_ECDSA_P384_SHA384 :
-		    KR_SIG_ECDSA_P256_SHA256;
+		ec_case_key(&c, &pk[cur], i % 4 == 3, bufs[cur],
+		    sizeof(bufs[cur]));
 		mdlen = c.half;
-		ec_key(&pk[cur], c.half == 48 ? MBEDTLS_ECP_DP_SECP384R1 :
-		    MBEDTLS_ECP_DP_SECP256R1, bufs[cur], sizeof(bufs[cur]),
-		    &c.spki, &c.spkilen);
-		ck_assert_int_eq(mbedtls_mpi_write_binary(
-		    &mbedtls_pk_ec(pk[cur])->grp.N, c.n, c.half), 0);
 		if (prevlen == 2 * c.half)	/* the previous key's */
 			ck_assert_int_eq(verify_both(c.v, c.alg, c.spki,
 			    c.spkilen, prevmd, mdlen, prev, prevlen,
@@ -1580,8 +1587,8 @@ START_TEST(test_verifier_not_g)
 					    MBEDTLS_ECP_DP_SECP384R1 };
 	static const enum kr_sig_alg algs[] = { KR_SIG_ECDSA_P256_SHA256,
 					    KR_SIG_ECDSA_P384_SHA384 };
-	uint8_t			 qbuf[KR_SPKI_MAX_BYTES], gbuf[KR_SPKI_MAX_BYTES];
-	uint8_t			 md[48], byq[96], byg[96];
+	uint8_t			 qbuf[KR_SPKI_MAX_BYTES], md[48], byq[96];
+	uint8_t			 gbuf[KR_SPKI_MAX_BYTES], byg[96];
 	const uint8_t		*qspki, *gspki;
 	size_t			 qlen, glen, half, i;
 	mbedtls_pk_context	 q, g;
