@@ -30,10 +30,13 @@
 #
 #   test/bench/provision_bench.sh [N]            (after ./run build)
 #
-# The device keys (P-256) and CSRs are made once with Mbed TLS by
+# Three runs: a P-256 issuer certifying P-256 device keys, an Ed25519
+# issuer certifying the same P-256 keys, and an Ed25519 issuer certifying
+# Ed25519 device keys (a line whose devices use the issuer's algorithm).
+# The P-256 device keys and CSRs are made once with Mbed TLS by
 # provision_bench and kept in $PROVBENCH_CSRS (default
-# /tmp/keyrite-provbench-csrs) for the next run; both issuers certify
-# them.  The state folders use `--kdf-profile test` (passphrase
+# /tmp/keyrite-provbench-csrs), the Ed25519 ones by python3's cryptography
+# in $PROVBENCH_CSRS-ed25519, for the next run.  The state folders use `--kdf-profile test` (passphrase
 # stretching is slow on purpose and not what this measures).
 set -eu
 
@@ -62,12 +65,40 @@ csrs() {
 	"$PB" csrs "$C" "$N"
 }
 
-# subset K: a folder holding the first K CSRs (hard links where it can).
+# csrs_ed: N Ed25519 device CSRs in $C-ed25519 (made once by python3's
+# cryptography: Mbed TLS 2.28 has no Ed25519), device ids E0000001...
+csrs_ed() {
+	mkdir -p "$C-ed25519"
+	have=$(find "$C-ed25519" -name '*.csr' | wc -l)
+	[ "$have" -ge "$N" ] && return 0
+	echo "making $N Ed25519 CSRs (once, kept in $C-ed25519)"
+	rm -f "$C-ed25519"/*.csr
+	python3 - "$C-ed25519" "$N" <<'PY'
+import sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(1, n + 1):
+    k = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, "E%07d" % i)])
+    req = x509.CertificateSigningRequestBuilder().subject_name(name).sign(k,
+        None)
+    with open("%s/d%07d.csr" % (d, i), "xb") as f:
+        f.write(req.public_bytes(serialization.Encoding.PEM))
+PY
+}
+
+# subset DEV K: a folder holding the first K CSRs of device keys DEV
+# (p256, ed25519), hard links where it can.
 subset() {
-	mkdir -p "$T/in-$1"
-	find "$C" -name '*.csr' | sort | head -n "$1" |
-	    while read -r f; do ln "$f" "$T/in-$1/" 2>/dev/null ||
-	    cp "$f" "$T/in-$1/"; done
+	src=$C
+	[ "$1" = p256 ] || src=$C-$1
+	mkdir -p "$T/in-$1-$2"
+	find "$src" -name '*.csr' | sort | head -n "$2" |
+	    while read -r f; do ln "$f" "$T/in-$1-$2/" 2>/dev/null ||
+	    cp "$f" "$T/in-$1-$2/"; done
 }
 
 printf 'bench passphrase a\nbench passphrase b\nbench passphrase c\n' > "$T/pw3"
@@ -89,19 +120,22 @@ state() {
 	    --passphrase-fd 3 3<"$T/pw2" >/dev/null 2>&1
 }
 
-# batch ALG K: provision K devices; prints "SECONDS MAXRSS_KIB"
+# batch ALG DEV K: provision K devices (keys DEV) under ALG; prints
+# "SECONDS MAXRSS_KIB"
 batch() {
-	state "$1" "$2"
-	mkdir -p "$T/out-$1-$2"
+	state "$1" "$3-$2"
+	mkdir -p "$T/out-$1-$2-$3"
 	/usr/bin/time -f '%e %M' -o "$T/time" "$KR" -C "$S" provision batch \
-	    --issuer-key "ca-$1" --csr-dir "$T/in-$2" --out-dir "$T/out-$1-$2" \
-	    --operator bench --yes --share "$T/sh-$1-$2/a/ca-$1.share" \
-	    --share "$T/sh-$1-$2/b/ca-$1.share" --passphrase-fd 3 3<"$T/pw2" \
+	    --issuer-key "ca-$1" --csr-dir "$T/in-$2-$3" \
+	    --out-dir "$T/out-$1-$2-$3" \
+	    --operator bench --yes --share "$T/sh-$1-$3-$2/a/ca-$1.share" \
+	    --share "$T/sh-$1-$3-$2/b/ca-$1.share" --passphrase-fd 3 3<"$T/pw2" \
 	    >/dev/null 2>"$T/err" || { cat "$T/err" >&2; exit 1; }
 	cat "$T/time"
 }
 
-# openssl ALG: SAMPLE CSRs, one `openssl x509 -req -CA` each; seconds
+# openssl ALG DEV: SAMPLE CSRs of keys DEV, one `openssl x509 -req -CA`
+# each under an OpenSSL key of ALG; seconds
 ossl() {
 	if [ "$1" = p256 ]; then
 		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
@@ -111,7 +145,8 @@ ossl() {
 	fi
 	openssl req -new -x509 -key "$T/o-$1.key" -subj "/CN=OpenSSL $1" \
 	    -days 30 -out "$T/o-$1.pem" 2>/dev/null
-	find "$C" -name '*.csr' | sort | head -n "$SAMPLE" > "$T/o-list"
+	find "$T/in-$2-$N" -name '*.csr' | sort | head -n "$SAMPLE" > "$T/o-list"
+	rm -rf "$T/o-$1"
 	mkdir -p "$T/o-$1"
 	/usr/bin/time -f '%e' -o "$T/time" sh -c "i=0; while read -r f; do
 	    i=\$((i + 1)); openssl x509 -req -in \"\$f\" -CA \"$T/o-$1.pem\" \
@@ -121,27 +156,32 @@ ossl() {
 }
 
 csrs
-subset "$SMALL"
-subset "$N"
+csrs_ed
+for d in p256 ed25519; do
+	subset "$d" "$SMALL"
+	subset "$d" "$N"
+done
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %9s %9s %9s %9s %9s %8s %8s %8s %7s %7s\n' issuer \
-    "batch/s" "backend/s" "crypto/s" "crypto1/s" "openssl/s" "c/back" \
+printf '%-16s %9s %9s %9s %9s %9s %8s %8s %8s %7s %7s\n' \
+    "issuer/devices" "batch/s" "backend/s" "crypto/s" "crypto1/s" "openssl/s" "c/back" \
     "c/crypto" "c/ossl" "MB@$SMALL" "MB@$N"
-for k in p256 ed25519; do
-	small=$(batch "$k" "$SMALL")
-	big=$(batch "$k" "$N")
+for kd in p256/p256 ed25519/p256 ed25519/ed25519; do
+	k=${kd%/*}
+	d=${kd#*/}
+	small=$(batch "$k" "$d" "$SMALL")
+	big=$(batch "$k" "$d" "$N")
 	secs=${big% *}
 	back=$("$PB" sign "$k" "$N" | sed -n 's/^rate //p')
-	"$PB" crypto "$k" "$N" "$C" > "$T/crypto"
+	"$PB" crypto "$k" "$N" "$T/in-$d-$N" > "$T/crypto"
 	cry=$(sed -n 's/^rate //p' "$T/crypto")
 	cry1=$(sed -n 's/^rate_oneshot //p' "$T/crypto")
-	os=$(ossl "$k")
-	awk -v k="$k" -v n="$N" -v s="$secs" -v b="$back" -v c="$cry" \
+	os=$(ossl "$k" "$d")
+	awk -v k="$kd" -v n="$N" -v s="$secs" -v b="$back" -v c="$cry" \
 	    -v c1="$cry1" -v o="$os" -v m="$SAMPLE" -v r1="${small#* }" \
 	    -v r2="${big#* }" 'BEGIN {
 		rate = n / s; orate = m / o
-		printf "%-8s %9.0f %9.0f %9.0f %9.0f %9.1f %7.2fx %7.2fx " \
+		printf "%-16s %9.0f %9.0f %9.0f %9.0f %9.1f %7.2fx %7.2fx " \
 		    "%7.1fx %7.1f %7.1f\n", k, rate, b, c, c1, orate,
 		    rate / b, rate / c, rate / orate, r1 / 1024, r2 / 1024
 	}'
