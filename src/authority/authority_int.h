@@ -437,7 +437,7 @@ bool	kr_cert_self_signed(const struct kr_cert *);
  * issuer, profile and chain loaded once by kr_issue_open, then for each
  * leaf kr_issue_leaf (fields, TBS, lint: nothing signed yet),
  * kr_issue_leaf_sign (after the quorum) and kr_issue_leaf_insert (inside
- * the caller's transaction).
+ * the caller's transaction); kr_issue_free frees it, as any kr_issue.
  */
 struct kr_issue;
 struct kr_leaf {
@@ -485,7 +485,6 @@ const struct kr_cert_fields *kr_issue_leaf_fields_get(const struct kr_issue *);
 const struct kr_key_rec *kr_issue_issuer(const struct kr_issue *);
 const struct kr_profile *kr_issue_profile(const struct kr_issue *);
 const struct kr_cert *kr_issue_ca_cert(const struct kr_issue *);
-void	kr_issue_close(struct kr_issue **);
 /* Leaves with lint warnings are signed (--accept-warnings). */
 int	kr_issue_accept_warnings(struct kr_issue *, bool);
 /* renew.c: the leaf an existing certificate renews (subject, key, SANs). */

@@ -1354,13 +1354,19 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	return KR_OK;
 }
 
+/*
+ * The one way to open an issuance context: for `req` (its result in
+ * `res`), or with both NULL for leaves issued in a loop (kr_issue_open),
+ * whose request and result are the context's own.
+ */
 static struct kr_issue *
 kr_issue_new(struct kr_appliance *app, const struct kr_issue_req *req,
     struct kr_issue_result *res)
 {
 	struct kr_issue	*is;
 
-	memset(res, 0, sizeof(*res));
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
 	if ((is = calloc(1, sizeof(*is))) == NULL)
 		return NULL;
 	if ((is->f = calloc(1, sizeof(*is->f))) == NULL) {
@@ -1368,22 +1374,23 @@ kr_issue_new(struct kr_appliance *app, const struct kr_issue_req *req,
 		return NULL;
 	}
 	is->app = app;
-	is->req = req;
-	is->res = res;
-	if (req->request != NULL) {
-		is->rq_req = *req;	/* its names come from the file */
+	is->req = req != NULL ? req : &is->leaf_req;
+	is->res = res != NULL ? res : &is->leaf_res;
+	if (is->req->request != NULL) {
+		is->rq_req = *is->req;	/* its names come from the file */
 		is->req = &is->rq_req;
 	}
 	is->now = kr_time_now();
 	return is;
 }
 
+/* The one way to free it (either kind); safe on NULL. */
 void
 kr_issue_free(struct kr_issue **isp)
 {
-	struct kr_issue	*is = *isp;
+	struct kr_issue	*is;
 
-	if (is == NULL)
+	if (isp == NULL || (is = *isp) == NULL)
 		return;
 	kr_chain_free(&is->chain);
 	kr_csr_free(&is->csr);
@@ -1441,20 +1448,12 @@ kr_issue_open(struct kr_appliance *app, const char *issuer_key,
 	struct kr_issue	*is;
 	int		 ret;
 
-	if ((is = calloc(1, sizeof(*is))) == NULL ||
-	    (is->f = calloc(1, sizeof(*is->f))) == NULL) {
-		free(is);
+	if ((*out = is = kr_issue_new(app, NULL, NULL)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	}
-	is->app = app;
 	is->leaf_req.kind = KR_ISSUE_CERT;
 	is->leaf_req.issuer_key = issuer_key;
 	is->leaf_req.profile = profile;
 	is->leaf_req.days = days;
-	is->req = &is->leaf_req;
-	is->res = &is->leaf_res;
-	is->now = kr_time_now();
-	*out = is;
 	if ((ret = kr_issue_load_issuer(is, err)) != KR_OK ||
 	    (ret = kr_issue_load_profile(is, err)) != KR_OK)
 		return ret;
@@ -1600,21 +1599,6 @@ kr_issue_accept_warnings(struct kr_issue *is, bool yes)
 {
 	is->leaf_req.accept_warnings = yes;
 	return KR_OK;
-}
-
-void
-kr_issue_close(struct kr_issue **isp)
-{
-	struct kr_issue	*is;
-
-	if (isp == NULL || (is = *isp) == NULL)
-		return;
-	kr_chain_free(&is->chain);
-	free(is->tbs);
-	free(is->cert);
-	free(is->f);
-	free(is);
-	*isp = NULL;
 }
 
 /*

@@ -1629,7 +1629,7 @@ kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
 	free(pv.skips);
 	kr_media_plan_free(&pv.plan);
 	kr_media_group_free(&pv.group);
-	kr_issue_close(&pv.is);
+	kr_issue_free(&pv.is);
 	return ret;
 }
 

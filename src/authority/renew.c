@@ -328,7 +328,7 @@ kr_authority_renew(struct kr_appliance *app, const struct kr_renew_req *req,
 	if (req->out_path == NULL)
 		return kr_err_set(err, KR_EUSAGE, "give --out FILE");
 	ret = kr_renew_run(&rn, src, err);
-	kr_issue_close(&rn.is);
+	kr_issue_free(&rn.is);
 	free(rn.old.der);
 	return ret;
 }
