@@ -485,6 +485,21 @@ const struct kr_cert_fields *kr_issue_leaf_fields_get(const struct kr_issue *);
 const struct kr_key_rec *kr_issue_issuer(const struct kr_issue *);
 const struct kr_profile *kr_issue_profile(const struct kr_issue *);
 const struct kr_cert *kr_issue_ca_cert(const struct kr_issue *);
+/*
+ * provision batch: a leaf's audit row (kr_issue_leaf_audit, after
+ * kr_issue_leaf_insert) is a certificate's with the batch's members: `lead`
+ * in place of the kind, `more` (key, value) in place of the lint count,
+ * its event and operator; the approvals are item 0 of the quorum's.
+ */
+struct kr_issue_row {
+	const char		 *event;
+	const char		 *actor;
+	const char		 *lead[2];
+	const char		*(*more)[2];
+	size_t			  nmore;
+};
+int	kr_issue_leaf_audit(struct kr_issue *, const struct kr_issue_row *,
+	    const struct kr_quorum_report *, struct kr_err *) KR_WUR;
 /* Leaves with lint warnings are signed (--accept-warnings). */
 int	kr_issue_accept_warnings(struct kr_issue *, bool);
 /* renew.c: the leaf an existing certificate renews (subject, key, SANs). */

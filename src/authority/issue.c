@@ -722,42 +722,63 @@ kr_issue_kind(const struct kr_issue *is)
 	return is->profile.is_ca ? "intermediate" : "leaf";
 }
 
-static int
-kr_issue_audit(struct kr_issue *is, struct kr_err *err)
+/* What every certificate's audit row says of it, serial to validity. */
+static void
+kr_issue_audit_cert(const struct kr_issue *is, struct kr_json *j)
 {
-	const char	*names[KR_CUSTODIANS_MAX];
+	kr_json_str(j, "serial", is->res->serial);
+	if (is->renews != NULL)
+		kr_json_str(j, "renews", is->renews);
+	kr_json_str(j, "subject", is->res->subject);
+	kr_json_str(j, "profile", is->profile.name);
+	kr_json_hex(j, "profile_sha256", is->profile.sha256,
+	    sizeof(is->profile.sha256));
+	kr_json_str(j, "issuer_key", is->issuer.name);
+	kr_json_str(j, "spki_sha256", is->res->spki_sha256);
+	kr_json_str(j, "tbs_sha256", is->res->tbs_sha256);
+	kr_json_str(j, "cert_sha256", is->res->cert_sha256);
+	kr_json_str(j, "not_before", is->res->not_before);
+	kr_json_str(j, "not_after", is->res->not_after);
+}
+
+/*
+ * The one builder of a certificate's audit row: the kind (or the row's
+ * lead member), the certificate, the lint count and prepared request (or
+ * the row's members), who approved (item `item` of quorum q) and the
+ * operator.
+ */
+static int
+kr_issue_audit(struct kr_issue *is, const struct kr_issue_row *row,
+    struct kr_err *err)
+{
+	const char	*names[KR_CUSTODIANS_MAX], *op;
 	char		 actor[1024];
 	struct kr_json	 j;
-	size_t		 k;
+	size_t		 i, k;
 	int		 ret;
 
 	kr_quorum_approvers(is->q, names, &k, actor, sizeof(actor));
+	op = row != NULL ? row->actor : is->req->actor;
 	kr_json_begin(&j);
-	kr_json_str(&j, "kind", is->kind);
-	kr_json_str(&j, "serial", is->res->serial);
-	if (is->renews != NULL)
-		kr_json_str(&j, "renews", is->renews);
-	kr_json_str(&j, "subject", is->res->subject);
-	kr_json_str(&j, "profile", is->profile.name);
-	kr_json_hex(&j, "profile_sha256", is->profile.sha256,
-	    sizeof(is->profile.sha256));
-	kr_json_str(&j, "issuer_key", is->issuer.name);
-	kr_json_str(&j, "spki_sha256", is->res->spki_sha256);
-	kr_json_str(&j, "tbs_sha256", is->res->tbs_sha256);
-	kr_json_str(&j, "cert_sha256", is->res->cert_sha256);
-	kr_json_str(&j, "not_before", is->res->not_before);
-	kr_json_str(&j, "not_after", is->res->not_after);
-	kr_json_int(&j, "lint_warnings_accepted", (int64_t)is->res->lint.warnings);
-	if (is->req->request != NULL)
+	if (row != NULL)
+		kr_json_str(&j, row->lead[0], row->lead[1]);
+	else
+		kr_json_str(&j, "kind", is->kind);
+	kr_issue_audit_cert(is, &j);
+	for (i = 0; row != NULL && i < row->nmore; i++)
+		kr_json_str(&j, row->more[i][0], row->more[i][1]);
+	if (row == NULL)
+		kr_json_int(&j, "lint_warnings_accepted",
+		    (int64_t)is->res->lint.warnings);
+	if (row == NULL && is->req->request != NULL)
 		kr_json_str(&j, "prepared_request", is->res->request_sha256);
 	kr_json_str_array(&j, "approved_by", names, k);
 	kr_approvals_json(&j, is->q, is->item);
-	kr_json_str(&j, "operator", is->req->actor);
-	ret = kr_audit_record(is->app, actor[0] != '\0' ? actor :
-	    is->req->actor, is->renews != NULL ? "cert.renew" :
-	    is->event != NULL ? is->event :
-	    kr_issue_event(is->req->kind), kr_json_end(&j),
-	    &is->res->audit_seq, err);
+	kr_json_str(&j, "operator", op);
+	ret = kr_audit_record(is->app, actor[0] != '\0' ? actor : op,
+	    row != NULL ? row->event : is->renews != NULL ? "cert.renew" :
+	    is->event != NULL ? is->event : kr_issue_event(is->req->kind),
+	    kr_json_end(&j), &is->res->audit_seq, err);
 	kr_json_free(&j);
 	return ret;
 }
@@ -841,7 +862,7 @@ kr_issue_store(struct kr_issue *is, struct kr_err *err)
 		return ret;
 	if ((ret = kr_issue_renewal(is, err)) != KR_OK)
 		return ret;
-	return kr_issue_audit(is, err);
+	return kr_issue_audit(is, NULL, err);
 }
 
 /* The release, once recorded; a failure says how to write it again. */
@@ -1599,6 +1620,23 @@ kr_issue_accept_warnings(struct kr_issue *is, bool yes)
 {
 	is->leaf_req.accept_warnings = yes;
 	return KR_OK;
+}
+
+/*
+ * provision batch: the leaf just inserted, its audit row (the approvals
+ * of item 0 of quorum q) with the batch's members.
+ */
+int
+kr_issue_leaf_audit(struct kr_issue *is, const struct kr_issue_row *row,
+    const struct kr_quorum_report *q, struct kr_err *err)
+{
+	int	ret;
+
+	is->q = q;
+	is->item = 0;
+	ret = kr_issue_audit(is, row, err);
+	is->q = NULL;
+	return ret;
 }
 
 /*

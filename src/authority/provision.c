@@ -62,9 +62,6 @@ struct kr_prov {
 	uint8_t				 batch_dig[32];
 	char				 ca_sha[65];
 	bool				 ca_there;	/* bootstrap-ca.crt */
-	const char			*names[KR_CUSTODIANS_MAX];
-	size_t				 nnames;
-	char				 approvers[1024];
 	struct kr_media_plan		 plan;
 	struct kr_prov_skip		*skips;
 	size_t				 nskips;
@@ -1007,46 +1004,27 @@ kr_prov_yaml(const struct kr_prov *pv, const struct kr_prov_item *it,
 	return kr_buf_status(b, err);
 }
 
+/* The device's audit row: the certificate's (issue.c) and the batch's. */
 static int
 kr_prov_audit(struct kr_prov *pv, const struct kr_prov_item *it,
-    const struct kr_issue_result *r, const struct kr_prov_rec *pr,
-    struct kr_err *err)
+    const struct kr_prov_rec *pr, struct kr_err *err)
 {
-	struct kr_json	j;
-	char		src[65];
-	int64_t		seq;
-	int		ret;
+	char			 src[65];
+	const char		*more[][2] = {
+		{ kr_prov_renewing(pv) ? "renews" : "csr_sha256",
+		    kr_prov_renewing(pv) ? it->name : src },
+		{ "bootstrap_ca_sha256", pr->bootstrap_sha256 },
+		{ "record_sha256", pr->record_sha256 },
+		{ "line_operator", pr->operator },
+		{ "line", pr->line },
+		{ "batch", pr->batch },
+		{ "batch_sha256", pv->res->batch_sha256 },
+	};
+	struct kr_issue_row	 row = { kr_prov_event(pv), pv->req->actor,
+	    { "device_id", it->device }, more, sizeof(more) / sizeof(more[0]) };
 
 	kr_hex_encode(src, it->src_sha, 32);
-	kr_json_begin(&j);
-	kr_json_str(&j, "device_id", it->device);
-	kr_json_str(&j, "serial", r->serial);
-	kr_json_str(&j, "subject", r->subject);
-	kr_json_str(&j, "profile", kr_issue_profile(pv->is)->name);
-	kr_json_hex(&j, "profile_sha256", kr_issue_profile(pv->is)->sha256,
-	    sizeof(kr_issue_profile(pv->is)->sha256));
-	kr_json_str(&j, "issuer_key", kr_issue_issuer(pv->is)->name);
-	kr_json_str(&j, "spki_sha256", r->spki_sha256);
-	kr_json_str(&j, "tbs_sha256", r->tbs_sha256);
-	kr_json_str(&j, "cert_sha256", r->cert_sha256);
-	kr_json_str(&j, "not_before", r->not_before);
-	kr_json_str(&j, "not_after", r->not_after);
-	kr_json_str(&j, kr_prov_renewing(pv) ? "renews" : "csr_sha256",
-	    kr_prov_renewing(pv) ? it->name : src);
-	kr_json_str(&j, "bootstrap_ca_sha256", pr->bootstrap_sha256);
-	kr_json_str(&j, "record_sha256", pr->record_sha256);
-	kr_json_str(&j, "line_operator", pr->operator);
-	kr_json_str(&j, "line", pr->line);
-	kr_json_str(&j, "batch", pr->batch);
-	kr_json_str(&j, "batch_sha256", pv->res->batch_sha256);
-	kr_json_str_array(&j, "approved_by", pv->names, pv->nnames);
-	kr_approvals_json(&j, pv->res->quorum, 0);
-	kr_json_str(&j, "operator", pv->req->actor);
-	ret = kr_audit_record(pv->app, pv->approvers[0] != '\0' ?
-	    pv->approvers : pv->req->actor, kr_prov_event(pv), kr_json_end(&j),
-	    &seq, err);
-	kr_json_free(&j);
-	return ret;
+	return kr_issue_leaf_audit(pv->is, &row, pv->res->quorum, err);
 }
 
 /* The certificate, its provisioning record, its renewal: one row each. */
@@ -1069,7 +1047,7 @@ kr_prov_rows(struct kr_prov *pv, const struct kr_prov_item *it,
 	    (ret = kr_store_renewal_insert(pv->app->store, pr->cert_id, old,
 	    pr->created, err)) != KR_OK))
 		return ret;
-	return kr_prov_audit(pv, it, r, pr, err);
+	return kr_prov_audit(pv, it, pr, err);
 }
 
 /* A device's two files, written with no name into the batch's group. */
@@ -1541,8 +1519,6 @@ kr_prov_sign_all(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    kr_issue_issuer(pv->is)->name, pv->req->shares, pv->req->nshares,
 	    src, &sub, &pv->res->quorum, &s, err)) != KR_OK)
 		return ret;
-	kr_quorum_approvers(pv->res->quorum, pv->names, &pv->nnames,
-	    pv->approvers, sizeof(pv->approvers));
 	if ((ret = kr_signer_require_purpose(s, KR_PURPOSE_CA, err)) ==
 	    KR_OK && (ret = kr_prov_write_ca(pv, err)) != KR_OK)
 		(void)kr_err_prefix(err, "%s was not written, so no device was "
