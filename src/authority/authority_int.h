@@ -505,6 +505,25 @@ int	kr_issue_accept_warnings(struct kr_issue *, bool);
 /* renew.c: the leaf an existing certificate renews (subject, key, SANs). */
 void	kr_renew_leaf(const struct kr_cert *, const char *, struct kr_leaf *);
 /*
+ * renew.c: whether a certificate may be renewed (cert renew, provision
+ * batch --renew-within-days): KR_EREFUSED, the reason naming it by the
+ * label, and which rule refused it.  The device id its subject must
+ * carry: kr_prov_device_id (provision.c: a CSR's, a certificate's; KR_EINPUT
+ * or the code given).
+ */
+enum kr_renew_bar {
+	KR_RENEW_OK,
+	KR_RENEW_NOT_DEVICE,		/* a CA's, or for a key held here */
+	KR_RENEW_EXPIRED,
+	KR_RENEW_REVOKED,		/* or on hold */
+	KR_RENEW_RENEWED,
+	KR_RENEW_KEY_COMPROMISED,	/* in this or another certificate */
+};
+int	kr_renew_check(struct kr_appliance *, const struct kr_cert_rec *,
+	    const char *, enum kr_renew_bar *, struct kr_err *) KR_WUR;
+int	kr_prov_device_id(const struct kr_profile *, const char *,
+	    const uint8_t *, size_t, char *, int, struct kr_err *) KR_WUR;
+/*
  * renew.c: KR_EREFUSED, and the serial, if a certificate of the key with
  * this SHA-256 was revoked for keyCompromise.
  */

@@ -48,7 +48,7 @@ struct kr_prov_item {
 /* A certificate left out of a renewal batch, and why. */
 struct kr_prov_skip {
 	char	serial[2 * 20 + 1];
-	char	reason[200];
+	char	reason[320];
 };
 
 struct kr_prov {
@@ -118,28 +118,33 @@ kr_prov_id_ok(const char *id)
 	return true;
 }
 
-static int
-kr_prov_device_id(const struct kr_prov *pv, const char *label,
-    const uint8_t *subject, size_t len, char *out, struct kr_err *err)
+/*
+ * The device a subject names under profile p: a CSR's (KR_EINPUT), or a
+ * certificate's to be renewed (cert renew, the renewal batch: `code`).
+ */
+int
+kr_prov_device_id(const struct kr_profile *p, const char *label,
+    const uint8_t *subject, size_t len, char *out, int code,
+    struct kr_err *err)
 {
-	const char	*attr = kr_issue_profile(pv->is)->device_id;
+	const char	*attr = p->device_id;
 	int		 ret;
 
 	ret = kr_dn_value(subject, len, attr, out, KR_DEVICE_ID_MAX + 1);
 	if (ret == KR_ENOENT)
-		return kr_err_set(err, KR_EINPUT, "%s: its subject has no %s, "
+		return kr_err_set(err, code, "%s: its subject has no %s, "
 		    "which names the device (profile '%s', device_id)", label,
-		    attr, kr_issue_profile(pv->is)->name);
+		    attr, p->name);
 	if (ret == KR_EEXIST)
-		return kr_err_set(err, KR_EINPUT, "%s: its subject has two %s "
+		return kr_err_set(err, code, "%s: its subject has two %s "
 		    "attributes: which one names the device?", label, attr);
 	if (ret != KR_OK || !kr_prov_id_ok(out))
-		return kr_err_set(err, KR_EINPUT, "%s: its %s is not a device "
+		return kr_err_set(err, code, "%s: its %s is not a device "
 		    "id: 1 to %d letters, digits, '.', '-' or '_', not "
 		    "starting with '.' or '-'", label, attr, KR_DEVICE_ID_MAX);
 	/* Its file would be the issuing CA's (FAT ignores case). */
 	if (strcasecmp(out, "bootstrap-ca") == 0)
-		return kr_err_set(err, KR_EINPUT, "%s: its %s %s is the name "
+		return kr_err_set(err, code, "%s: its %s %s is the name "
 		    "of the issuing CA's file beside the devices' (%s): it "
 		    "cannot name a device", label, attr, out, PROV_CA_FILE);
 	return KR_OK;
@@ -450,8 +455,9 @@ kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
 	    sizeof(path), err)) != KR_OK)
 		return ret;
 	kr_prov_leaf_csr(pv, path, csr, &lf);
-	if ((ret = kr_prov_device_id(pv, path, csr->subject.p,
-	    csr->subject.len, it->device, err)) != KR_OK ||
+	if ((ret = kr_prov_device_id(kr_issue_profile(pv->is), path,
+	    csr->subject.p, csr->subject.len, it->device, KR_EINPUT, err)) !=
+	    KR_OK ||
 	    (ret = kr_issue_leaf(pv->is, &lf, &r, err)) != KR_OK ||
 	    (ret = kr_hex_decode(it->spki_sha, 32, r->spki_sha256)) != KR_OK ||
 	    (ret = kr_prov_key_neg(pv, path, it, err)) != KR_OK)
@@ -701,7 +707,6 @@ kr_prov_due_item(struct kr_prov_due *d, const struct kr_cert_rec *c)
 {
 	struct kr_prov		*pv = d->pv;
 	struct kr_prov_item	*it;
-	struct kr_prov_rec	 pr;
 	int			 ret;
 
 	if ((ret = kr_prov_grow(pv, d->err)) != KR_OK)
@@ -714,13 +719,9 @@ kr_prov_due_item(struct kr_prov_due *d, const struct kr_cert_rec *c)
 	    kr_hex_decode(it->spki_sha, 32, c->spki_sha256) != KR_OK)
 		return kr_err_set(d->err, KR_ESTATE, "certificate %s: its "
 		    "recorded hashes are not hex", c->serial);
-	ret = kr_store_prov_by_cert(pv->app->store, c->id, &pr, d->err);
-	if (ret == KR_OK)
-		(void)snprintf(it->device, sizeof(it->device), "%s",
-		    pr.device_id);
-	else if (ret == KR_ENOENT && (ret = kr_prov_device_id(pv,
+	if ((ret = kr_prov_device_id(kr_issue_profile(pv->is),
 	    "the certificate", c->subject_der, c->subject_der_len, it->device,
-	    d->err)) != KR_OK) {
+	    KR_EREFUSED, d->err)) != KR_OK) {
 		/* Left out and listed; the others are renewed. */
 		free(it->name);
 		memset(it, 0, sizeof(*it));
@@ -734,33 +735,22 @@ static int
 kr_prov_due_cb(const struct kr_cert_rec *c, void *arg)
 {
 	struct kr_prov_due	*d = arg;
-	struct kr_rev_status	 rs;
-	char			 why[96];
-	int64_t			 next;
+	enum kr_renew_bar	 bar;
 	int			 ret;
 
-	if (c->is_ca || c->has_subject_key || c->not_after <= d->now ||
-	    c->not_after > d->until || memcmp(c->issuer_key_id,
+	if (c->not_after > d->until || memcmp(c->issuer_key_id,
 	    kr_issue_issuer(d->pv->is)->id, KR_STORE_ID_BYTES) != 0 ||
 	    strcmp(c->profile, kr_issue_profile(d->pv->is)->name) != 0)
 		return 0;
-	if ((ret = kr_store_renewal_of(d->pv->app->store, c->id, &next,
-	    d->err)) != KR_ENOENT)
-		return ret == KR_OK ? 0 : ret;
-	if ((ret = kr_authority_cert_status(d->pv->app, c, &rs, d->err)) !=
-	    KR_OK)
-		return ret;
-	if (rs.state != KR_REV_NONE)
+	/* Not due: no device's, expired, revoked, held, renewed. */
+	ret = kr_renew_check(d->pv->app, c, "the certificate", &bar, d->err);
+	if (ret == KR_EREFUSED && bar == KR_RENEW_KEY_COMPROMISED)
+		return kr_prov_skip(d->pv, c->serial, d->err->msg, d->err);
+	if (ret == KR_EREFUSED) {
+		kr_err_clear(d->err);
 		return 0;
-	if ((ret = kr_renew_key_compromised(d->pv->app, c->spki_sha256,
-	    rs.serial, d->err)) == KR_EREFUSED) {
-		(void)snprintf(why, sizeof(why), "its key was revoked for "
-		    "keyCompromise in certificate %s", rs.serial);
-		return kr_prov_skip(d->pv, c->serial, why, d->err);
 	}
-	if (ret != KR_OK)
-		return ret;
-	return kr_prov_due_item(d, c);
+	return ret != KR_OK ? ret : kr_prov_due_item(d, c);
 }
 
 /* Certificates naming one device are all left out, each listed. */

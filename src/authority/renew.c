@@ -139,68 +139,63 @@ kr_renew_key_compromised(struct kr_appliance *app, const char *spki_sha256,
 	return kc.serial[0] != '\0' ? KR_EREFUSED : KR_OK;
 }
 
-/* Only a device's certificate in force, and only once. */
-static int
-kr_renew_check(struct kr_renew *rn, struct kr_err *err)
+/*
+ * Whether certificate c may be renewed, for `cert renew` and the renewal
+ * batch alike: a device's (a leaf for a key not held here), in force,
+ * neither revoked nor on hold, not renewed before, and its key never
+ * revoked for keyCompromise in any certificate.  KR_OK; KR_EREFUSED with
+ * the reason in err (the certificate named as `label`) and the rule in
+ * *bar; another code when the records cannot be read.  Its subject must
+ * also name a device: kr_prov_device_id, once its profile is loaded.
+ */
+int
+kr_renew_check(struct kr_appliance *app, const struct kr_cert_rec *c,
+    const char *label, enum kr_renew_bar *bar, struct kr_err *err)
 {
-	const struct kr_cert_rec	*c = &rn->old;
-	struct kr_rev_status		 rs;
-	char				 when[KR_TIME_STR_BYTES], st[96];
-	int64_t				 next;
-	int				 ret;
+	struct kr_rev_status	rs;
+	char			when[KR_TIME_STR_BYTES], st[96];
+	int64_t			next;
+	int			ret;
 
+	*bar = KR_RENEW_NOT_DEVICE;
 	if (c->is_ca || c->has_subject_key)
-		return kr_err_set(err, KR_EREFUSED, "certificate %s is %s: only "
-		    "device certificates (leaves for keys not held here) are "
-		    "renewed", c->serial, c->is_ca ? "a CA certificate" :
+		return kr_err_set(err, KR_EREFUSED, "%s is %s: only device "
+		    "certificates (leaves for keys not held here) are renewed",
+		    label, c->is_ca ? "a CA certificate" :
 		    "for a key this appliance holds");
+	*bar = KR_RENEW_EXPIRED;
 	kr_time_format(c->not_after, when);
 	if (c->not_after <= kr_time_now())
-		return kr_err_set(err, KR_EREFUSED, "certificate %s expired at "
-		    "%s: a certificate is renewed only before it expires. The "
-		    "device must make a new key and be provisioned again",
-		    c->serial, when);
-	if ((ret = kr_authority_cert_status(rn->app, c, &rs, err)) != KR_OK)
+		return kr_err_set(err, KR_EREFUSED, "%s expired at %s: a "
+		    "certificate is renewed only before it expires. The device "
+		    "must make a new key and be provisioned again", label,
+		    when);
+	*bar = KR_RENEW_REVOKED;
+	if ((ret = kr_authority_cert_status(app, c, &rs, err)) != KR_OK)
 		return ret;
 	if (rs.state != KR_REV_NONE) {
 		kr_rev_status_format(&rs, st, sizeof(st));
-		return kr_err_set(err, KR_EREFUSED, "certificate %s is %s: a "
-		    "revoked or held certificate is not renewed", c->serial,
-		    st);
+		return kr_err_set(err, KR_EREFUSED, "%s is %s: a revoked or "
+		    "held certificate is not renewed", label, st);
 	}
-	if ((ret = kr_renew_key_compromised(rn->app, c->spki_sha256, st,
-	    err)) == KR_EREFUSED)
-		return kr_err_set(err, KR_EREFUSED, "the key of certificate %s "
-		    "(SHA-256 %s) was revoked for keyCompromise in certificate "
-		    "%s: a compromised key is never certified again; the device "
-		    "must make a new key and be provisioned again", c->serial,
-		    c->spki_sha256, st);
-	if (ret != KR_OK)
+	*bar = KR_RENEW_RENEWED;
+	if ((ret = kr_store_renewal_of(app->store, c->id, &next, err)) ==
+	    KR_OK)
+		return kr_err_set(err, KR_EREFUSED, "%s was already renewed "
+		    "(certificate id %lld): renew the newest one", label,
+		    (long long)next);
+	if (ret != KR_ENOENT)
 		return ret;
-	ret = kr_store_renewal_of(rn->app->store, c->id, &next, err);
-	if (ret == KR_OK)
-		return kr_err_set(err, KR_EREFUSED, "certificate %s was already "
-		    "renewed (certificate id %lld): renew the newest one",
-		    c->serial, (long long)next);
-	return ret == KR_ENOENT ? KR_OK : ret;
-}
-
-/* Only certificates naming a device under their profile's device_id. */
-static int
-kr_renew_device(struct kr_renew *rn, const struct kr_leaf *lf,
-    struct kr_err *err)
-{
-	const struct kr_profile	*p = kr_issue_profile(rn->is);
-	char			 id[KR_DEVICE_ID_MAX + 1];
-
-	if (kr_dn_value(lf->subject, lf->subject_len, p->device_id, id,
-	    sizeof(id)) != KR_OK)
-		return kr_err_set(err, KR_EREFUSED, "certificate %s names no "
-		    "device: its subject has no single %s (profile '%s', "
-		    "device_id); only device certificates are renewed, others "
-		    "are issued again with `cert issue`", rn->old.serial,
-		    p->device_id, p->name);
-	return KR_OK;
+	*bar = KR_RENEW_KEY_COMPROMISED;
+	if ((ret = kr_renew_key_compromised(app, c->spki_sha256, st,
+	    err)) == KR_EREFUSED)
+		return kr_err_set(err, KR_EREFUSED, "the key of %s (SHA-256 %s) "
+		    "was revoked for keyCompromise in certificate %s: a "
+		    "compromised key is never certified again; the device must "
+		    "make a new key and be provisioned again", label,
+		    c->spki_sha256, st);
+	*bar = KR_RENEW_OK;
+	return ret;
 }
 
 static void
@@ -280,13 +275,18 @@ kr_renew_run(struct kr_renew *rn, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
 	const struct kr_issue_result	*r;
+	enum kr_renew_bar		 bar;
 	struct kr_preview		 pv;
 	struct kr_cert			*c = NULL;
 	struct kr_leaf			 lf;
+	char				 label[80], id[KR_DEVICE_ID_MAX + 1];
 	int				 ret;
 
-	if ((ret = kr_renew_find(rn, err)) != KR_OK ||
-	    (ret = kr_renew_check(rn, err)) != KR_OK ||
+	if ((ret = kr_renew_find(rn, err)) != KR_OK)
+		return ret;
+	(void)snprintf(label, sizeof(label), "certificate %s", rn->old.serial);
+	if ((ret = kr_renew_check(rn->app, &rn->old, label, &bar, err)) !=
+	    KR_OK ||
 	    (ret = kr_issue_open(rn->app, rn->issuer.name, rn->old.profile,
 	    rn->req->days, &rn->is, err)) != KR_OK ||
 	    (ret = kr_issue_accept_warnings(rn->is, rn->req->accept_warnings)) !=
@@ -294,7 +294,10 @@ kr_renew_run(struct kr_renew *rn, const struct kr_passphrase_source *src,
 	    &c, err)) != KR_OK)
 		goto out;
 	kr_renew_leaf(c, rn->old.serial, &lf);
-	if ((ret = kr_renew_device(rn, &lf, err)) != KR_OK ||
+	(void)snprintf(label, sizeof(label), "certificate %s names no device",
+	    rn->old.serial);
+	if ((ret = kr_prov_device_id(kr_issue_profile(rn->is), label,
+	    lf.subject, lf.subject_len, id, KR_EREFUSED, err)) != KR_OK ||
 	    (ret = kr_issue_leaf(rn->is, &lf, &r, err)) != KR_OK)
 		goto out;
 	*rn->res = *r;

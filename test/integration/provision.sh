@@ -383,6 +383,28 @@ unasked issuing cert renew "$(cert_serial "$T/csr5/plain.pem")" \
 refused 1 "TEST-KEY-458: cert renew of a certificate naming no device is refused" \
     "names no device" "serialNumber"
 
+# --- TEST-KEY-486: cert renew and the renewal batch agree on a device id --
+# A certificate whose serialNumber is no device id (it holds a space): the
+# renewal batch leaves it out, naming why, and cert renew, which used to
+# renew it, refuses it with the same reason (one check: kr_renew_check and
+# kr_prov_device_id).
+csr "$T/csr5" spaced "/serialNumber=SN 1"
+issue issuing cert issue --issuer-key issuing --profile device \
+    --csr "$T/csr5/spaced.csr" --days 1 --out "$T/csr5/spaced.pem"
+[ "$rc" -eq 0 ] || fail "cert issue spaced: $(cat "$T/err")"
+spaced=$(lower "$(cert_serial "$T/csr5/spaced.pem")")
+before=$(state_snapshot "$S/keyrite.db" "$S")
+mkdir -p "$T/dry486"
+provision --renew-within-days 2 --out-dir "$T/dry486" --dry-run
+[ "$rc" -eq 0 ] && grep -qi "not renewed.*$spaced: the certificate: its serialNumber is not a device id" "$T/out" &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
+    ok "TEST-KEY-486: the renewal batch leaves out a certificate whose serialNumber is no device id" ||
+    fail "TEST-KEY-486: renewal batch (exit $rc): $(cat "$T/out" "$T/err")"
+unasked issuing cert renew "$spaced" --out "$T/spaced-new.pem" --yes
+refused 1 "TEST-KEY-486: cert renew refuses the same certificate, for the same reason" \
+    "certificate $spaced names no device" "serialNumber is not a device id"
+[ ! -e "$T/spaced-new.pem" ] || fail "TEST-KEY-486: an output was left"
+
 # --- TEST-KEY-454: the reuse check rests on records the chain proves -------
 # A certificate row deleted behind keyrite's back (to let its key be
 # certified again) stops the batch before anything is asked.
