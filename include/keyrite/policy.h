@@ -152,6 +152,17 @@ int		 kr_crl_policy_site(const struct kr_crl_policy *,
 		    KR_WUR;
 const char	*kr_crl_scope_name(enum kr_crl_scope);
 /*
+ * The one rule for a URL keyrite puts where relying parties fetch before
+ * they can check TLS (a CRL distribution point, caIssuers, OCSP; given to
+ * init, in a profile or in crl.yaml), and for a CPS pointer (`cps`):
+ * shorter than `cap` bytes, printable ASCII without blanks, quotes or
+ * backslashes (it is written into YAML), http:// or ldap:// (http:// or
+ * https:// for a CPS) and a host.  When it is not, *why (unless NULL)
+ * says how, after "it".
+ */
+bool		 kr_policy_url_ok(const char *, size_t cap, bool cps,
+		    const char **why);
+/*
  * A policy URL with "{issuer}" replaced by a key name; KR_EINPUT (and a
  * message naming `what`) when the result does not fit in `cap`.
  */

@@ -15,26 +15,18 @@
 
 #include "authority_int.h"
 
-/* Printable ASCII without blanks, quotes or backslashes; a YAML string. */
+/* The URL rule of the policy files (kr_policy_url_ok), for an option. */
 static int
 kr_url_arg_check(const char *opt, const char *url, struct kr_err *err)
 {
-	size_t	i, len = strlen(url);
+	const char	*why;
 
-	if (len == 0 || len >= KR_URI_MAX)
-		return kr_err_set(err, KR_EUSAGE, "%s: give a URL of 1 to %d "
-		    "characters", opt, KR_URI_MAX - 1);
-	for (i = 0; i < len; i++)
-		if (url[i] <= 0x20 || url[i] >= 0x7f || url[i] == '"' ||
-		    url[i] == '\\')
-			return kr_err_set(err, KR_EUSAGE, "%s: the URL has a "
-			    "blank, quote, backslash or non-ASCII character at "
-			    "position %zu", opt, i + 1);
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "ldap://", 7) != 0)
+	if (!kr_policy_url_ok(url, KR_URI_MAX, false, &why))
 		return kr_err_set(err, KR_EUSAGE, "%s: give an http:// or "
-		    "ldap:// URL (relying parties fetch CRLs, certificates and "
-		    "OCSP answers before they can check TLS), not '%.64s'", opt,
-		    url);
+		    "ldap:// URL of printable ASCII without blanks, quotes or "
+		    "backslashes, under %d characters (relying parties fetch "
+		    "CRLs, certificates and OCSP answers before they can check "
+		    "TLS): '%.64s' %s", opt, KR_URI_MAX, url, why);
 	return KR_OK;
 }
 

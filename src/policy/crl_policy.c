@@ -72,7 +72,7 @@ kr_crl_policy_marks_ok(const char *v)
 	return true;
 }
 
-/* "" or an http:// or ldap:// URI without spaces; absent: KR_ENOENT. */
+/* "" or a URL kr_policy_url_ok takes; absent: KR_ENOENT. */
 static int
 kr_crl_policy_uri(const struct kr_yaml_doc *doc,
     const struct kr_yaml_node *map, const char *where, const char *key,
@@ -83,9 +83,8 @@ kr_crl_policy_uri(const struct kr_yaml_doc *doc,
 
 	if ((ret = kr_yaml_str(doc, map, key, required, &v, err)) != KR_OK)
 		return ret;
-	if (v[0] != '\0' && ((strncmp(v, "http://", 7) != 0 &&
-	    strncmp(v, "ldap://", 7) != 0) || strpbrk(v, " \t\"") != NULL ||
-	    !kr_crl_policy_marks_ok(v) || strlen(v) >= cap))
+	if (v[0] != '\0' && (!kr_policy_url_ok(v, cap, false, NULL) ||
+	    !kr_crl_policy_marks_ok(v)))
 		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s%s' must be "
 		    "empty or an http:// or ldap:// URL (relying parties fetch "
 		    "CRLs without TLS; \"{issuer}\" stands for the CA key's "
@@ -279,6 +278,40 @@ kr_crl_policy_load(const char *path, struct kr_crl_policy *cp,
 	ret = kr_crl_policy_parse(path, data, len, cp, err);
 	free(data);
 	return ret;
+}
+
+bool
+kr_policy_url_ok(const char *s, size_t cap, bool cps, const char **why)
+{
+	const char	*rest, *dummy;
+	size_t		 i, n = strnlen(s, cap);
+
+	if (why == NULL)
+		why = &dummy;
+	*why = "is empty";
+	if (n == 0)
+		return false;
+	*why = "is too long";
+	if (n == cap)
+		return false;
+	*why = "has a blank, control, quote, backslash or non-ASCII character";
+	for (i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '"' || s[i] == '\\')
+			return false;
+	*why = cps ? "is not http:// or https://" : "is not http:// or ldap://";
+	if (strncmp(s, "http://", 7) == 0)
+		rest = s + 7;
+	else if (cps && strncmp(s, "https://", 8) == 0)
+		rest = s + 8;
+	else if (!cps && strncmp(s, "ldap://", 7) == 0)
+		rest = s + 7;
+	else
+		return false;
+	*why = "names no host";
+	if (rest[0] == '\0' || rest[0] == '/')
+		return false;
+	*why = NULL;
+	return true;
 }
 
 int

@@ -594,29 +594,6 @@ kr_prof_nc(const struct kr_prof *pc)
 	return KR_OK;
 }
 
-/* An http:// or ldap:// URL (or an http(s) one for the CPS) in IA5. */
-static bool
-kr_prof_url_ok(const char *s, bool cps)
-{
-	const char	*rest;
-	size_t		 i, len = strlen(s);
-
-	if (len >= KR_URI_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (s[i] <= 0x20 || s[i] >= 0x7f)
-			return false;
-	if (strncmp(s, "http://", 7) == 0)
-		rest = s + 7;
-	else if (cps && strncmp(s, "https://", 8) == 0)
-		rest = s + 8;
-	else if (!cps && strncmp(s, "ldap://", 7) == 0)
-		rest = s + 7;
-	else
-		return false;
-	return rest[0] != '\0' && rest[0] != '/';
-}
-
 static int
 kr_prof_urls(const struct kr_prof *pc, const char *key,
     char out[][KR_URI_MAX], size_t *count)
@@ -630,12 +607,14 @@ kr_prof_urls(const struct kr_prof *pc, const char *key,
 	if (ret != KR_OK)
 		return ret == KR_ENOENT ? KR_OK : ret;
 	for (i = 0; i < n->count; i++) {
-		if (!kr_prof_url_ok(n->items[i]->scalar, false))
+		if (!kr_policy_url_ok(n->items[i]->scalar, KR_URI_MAX, false,
+		    NULL))
 			return kr_prof_fail(pc, n->items[i]->line, key,
 			    "entry '%.64s' is not an http:// or ldap:// URL "
-			    "(printable ASCII, under %d characters; validators "
-			    "fetch these before they can check TLS, so not "
-			    "https)", n->items[i]->scalar, KR_URI_MAX);
+			    "with a host (printable ASCII without blanks, "
+			    "quotes or backslashes, under %d characters; "
+			    "validators fetch these before they can check TLS, "
+			    "so not https)", n->items[i]->scalar, KR_URI_MAX);
 		for (j = 0; j < i; j++)
 			if (strcmp(out[j], n->items[i]->scalar) == 0)
 				return kr_prof_fail(pc, n->items[i]->line, key,
@@ -666,9 +645,10 @@ kr_prof_policies(const struct kr_prof *pc)
 		return kr_prof_fail(pc, line, "cps_uri", "is set but policies "
 		    "is empty: the CPS pointer is a qualifier of the first "
 		    "policy");
-	if (!kr_prof_url_ok(s, true))
+	if (!kr_policy_url_ok(s, KR_URI_MAX, true, NULL))
 		return kr_prof_fail(pc, line, "cps_uri", "'%.64s' is not an "
-		    "http:// or https:// URL (printable ASCII, under %d "
+		    "http:// or https:// URL with a host (printable ASCII "
+		    "without blanks, quotes or backslashes, under %d "
 		    "characters)", s, KR_URI_MAX);
 	(void)snprintf(p->cps_uri, sizeof(p->cps_uri), "%s", s);
 	return KR_OK;

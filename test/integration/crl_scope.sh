@@ -41,7 +41,7 @@ grep -q '^distribution_point: "http://pki.example.com/{issuer}.crl"' \
 expect 2 "\-\-crl-url: give an http:// or ldap:// URL" \
     "init refuses an https CRL URL (validators fetch CRLs without TLS)" -- \
     -C "$T/bad1" init --kdf-profile test --crl-url 'https://pki.example.com/x.crl'
-expect 2 "\-\-ocsp-url: the URL has a blank" "init refuses a URL with a blank" -- \
+expect 2 "\-\-ocsp-url: give an http:// or ldap:// URL.*has a blank" "init refuses a URL with a blank" -- \
     -C "$T/bad2" init --kdf-profile test --ocsp-url 'http://ocsp example.com/'
 mkdir -p "$T/p4"
 sed 's|^crl_distribution_points: \[\]|crl_distribution_points: ["http://elsewhere.example.com/x.crl"]|' \

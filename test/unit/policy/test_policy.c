@@ -292,6 +292,69 @@ START_TEST(test_crl_policy)
 }
 END_TEST
 
+/*
+ * TEST-KEY-487: one URL rule for init's options, profiles and crl.yaml;
+ * crl.yaml used to take a URL naming no host, or holding a control
+ * character or a backslash.
+ */
+START_TEST(test_url_rule)
+{
+	static const char head[] =
+	    "version: 2\n"
+	    "next_update_days: 30\n"
+	    "delta_next_update_days: 1\n"
+	    "publish_margin_days: 7\n"
+	    "issuing_distribution_point: true\n"
+	    "delta_distribution_point: \"\"\n";
+	static const char *const bad[] = {
+	    "", "http://", "http:///x.crl", "https://pki.example.com/x.crl",
+	    "ftp://pki.example.com/x.crl", "http://pki example.com/",
+	    "http://pki.example.com/\001", "http://pki.example.com/\"x",
+	    "http://pki.example.com/\\x", "http://pki.example.com/\303\251",
+	};
+	static struct kr_crl_policy	cp;
+	struct kr_err			e;
+	const char			*why;
+	char				t[1024], big[300];
+	size_t				i;
+
+	ck_assert(kr_policy_url_ok("http://pki.example.com/{issuer}.crl",
+	    256, false, &why));
+	ck_assert_ptr_null(why);
+	ck_assert(kr_policy_url_ok("ldap://dir.example.com/cn=x", 256, false,
+	    NULL));
+	ck_assert(kr_policy_url_ok("https://pki.example.com/cps", 256, true,
+	    NULL));
+	ck_assert(!kr_policy_url_ok("ldap://dir.example.com/", 256, true,
+	    &why));
+	ck_assert_str_eq(why, "is not http:// or https://");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(!kr_policy_url_ok(bad[i], 256, false, &why),
+		    "%s", bad[i]);
+		ck_assert_ptr_nonnull(why);
+	}
+	ck_assert(!kr_policy_url_ok("http:///x.crl", 256, false, &why));
+	ck_assert_str_eq(why, "names no host");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "http://", 7);
+	ck_assert(!kr_policy_url_ok(big, 256, false, &why));
+	ck_assert_str_eq(why, "is too long");
+	/* crl.yaml: a distribution point naming no host is refused. */
+	(void)snprintf(t, sizeof(t), "%sdistribution_point: "
+	    "\"http:///{issuer}.crl\"\n", head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "'distribution_point' must be"));
+	(void)snprintf(t, sizeof(t), "%sdistribution_point: "
+	    "'http://pki.example.com/\\{issuer}.crl'\n", head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_EINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "'distribution_point' must be"));
+	(void)snprintf(t, sizeof(t), "%sdistribution_point: "
+	    "\"http://pki.example.com/{issuer}.crl\"\n", head);
+	ck_assert_int_eq(crl_v2_parse(t, &cp, &e), KR_OK);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -302,6 +365,7 @@ main(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_crl_policy);
 	tcase_add_test(tc, test_crl_policy_issuers);
+	tcase_add_test(tc, test_url_rule);
 	suite_add_tcase(s, tc);
 	return tl_run(s, NULL);
 }

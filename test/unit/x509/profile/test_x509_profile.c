@@ -554,6 +554,10 @@ START_TEST(test_nc_url_refusals)
 	refuse("intermediate", "crl_distribution_points: []",
 	    "crl_distribution_points: [\"http://a b/\"]", NULL,
 	    "crl_distribution_points", "not an http");
+	/* TEST-KEY-487: the one URL rule (kr_policy_url_ok): no backslash. */
+	refuse("intermediate", "crl_distribution_points: []",
+	    "crl_distribution_points: ['http://a/\\x.crl']", NULL,
+	    "crl_distribution_points", "not an http");
 	refuse("intermediate", "policies: []", "policies:\n  - [1.2.3]",
 	    "- [1.2.3]",
 	    "policies", "entry 1");
