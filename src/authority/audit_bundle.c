@@ -32,7 +32,6 @@ bundle_info(struct kr_bundle *bd, const char *appliance, struct kr_err *err)
 	if (bd->nfiles >= KR_BUNDLE_FILES_MAX)
 		return kr_err_set(err, KR_EINTERNAL, "too many bundle files");
 	kr_buf_init(&tables, false);
-	kr_buf_put_u8(&tables, '[');
 	for (i = 1; i < bd->nfiles; i++) {
 		(void)snprintf(name, sizeof(name), "%s", bd->files[i].name);
 		if ((dot = strstr(name, ".jsonl")) != NULL)
@@ -42,14 +41,8 @@ bundle_info(struct kr_bundle *bd, const char *appliance, struct kr_err *err)
 		kr_json_str(&j, "file", bd->files[i].name);
 		kr_json_int(&j, "records", bd->files[i].lines);
 		kr_json_int(&j, "added", bd->files[i].added);
-		if ((text = kr_json_end(&j)) != NULL) {
-			if (i > 1)
-				kr_buf_put_u8(&tables, ',');
-			kr_buf_put(&tables, text, strlen(text));
-		}
-		kr_json_free(&j);
+		kr_json_list_add(&tables, &j);
 	}
-	kr_buf_put(&tables, "]", 2);	/* with its NUL */
 	kr_json_begin(&j);
 	kr_json_str(&j, "format", BUNDLE_FORMAT);
 	kr_json_int(&j, "version", BUNDLE_VERSION);
@@ -57,8 +50,7 @@ bundle_info(struct kr_bundle *bd, const char *appliance, struct kr_err *err)
 	kr_json_int(&j, "rows", bd->rows);
 	kr_json_hex(&j, "head", bd->head, sizeof(bd->head));
 	kr_json_str(&j, "audit", bd->files[0].name);
-	kr_json_raw(&j, "tables", tables.failed ? NULL :
-	    (const char *)tables.p);
+	kr_json_raw(&j, "tables", kr_json_list_end(&tables));
 	f = &bd->files[bd->nfiles++];
 	memset(f, 0, sizeof(*f));
 	(void)snprintf(f->name, sizeof(f->name), "%s", BUNDLE_INFO);

@@ -311,7 +311,6 @@ kr_export_manifest(const struct kr_media_export *x, const char *about)
 	size_t		 i;
 
 	kr_buf_init(&b, false);
-	kr_buf_put(&b, "[", 1);
 	for (i = 0; i < x->n; i++) {
 		kr_json_begin(&e);
 		kr_json_str(&e, "name", x->f[i].name);
@@ -319,20 +318,13 @@ kr_export_manifest(const struct kr_media_export *x, const char *about)
 		kr_json_raw(&e, "record", x->f[i].record);
 		kr_json_int(&e, "size", (int64_t)x->f[i].size);
 		kr_json_str(&e, "sha256", x->f[i].sha256);
-		if (i > 0)
-			kr_buf_put(&b, ",", 1);
-		if ((t = kr_json_end(&e)) != NULL)
-			kr_buf_put(&b, t, strlen(t));
-		else
-			b.failed = true;
-		kr_json_free(&e);
+		kr_json_list_add(&b, &e);
 	}
-	kr_buf_put(&b, "]", 2);
 	kr_json_begin(&j);
 	kr_json_str(&j, "format", KR_MEDIA_EXPORT_FORMAT);
 	kr_json_raw(&j, "about", about);
-	kr_json_raw(&j, "files", b.failed ? NULL : (const char *)b.p);
-	if ((t = kr_json_end(&j)) != NULL && !b.failed &&
+	kr_json_raw(&j, "files", kr_json_list_end(&b));
+	if ((t = kr_json_end(&j)) != NULL &&
 	    asprintf(&out, "%s\n", t) < 0)
 		out = NULL;
 	kr_json_free(&j);
