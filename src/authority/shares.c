@@ -87,14 +87,11 @@ int
 kr_authority_share_holder(const char *path, char *custodian, size_t cap,
     struct kr_err *err)
 {
-	struct kr_share	*sh;
-	uint8_t		*file;
-	size_t		 len;
-	int		 ret;
+	struct kr_share_header	h;
+	int			ret;
 
-	if ((ret = kr_share_file_load(path, &sh, &file, &len, err)) == KR_OK)
-		(void)snprintf(custodian, cap, "%s", sh->h.custodian);
-	kr_share_file_free(&sh, &file);
+	if ((ret = kr_share_header_read(path, &h, err)) == KR_OK)
+		(void)snprintf(custodian, cap, "%s", h.custodian);
 	return ret;
 }
 
