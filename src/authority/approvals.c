@@ -174,7 +174,6 @@ kr_approvals_signer_json(struct kr_buf *arr, const struct kr_approvals *a,
 	const struct kr_approval_signer	*sg = &a->signer[i];
 	uint8_t				 pkd[DIGEST_BYTES];
 	struct kr_json			 o;
-	const char			*txt;
 
 	kr_json_begin(&o);
 	kr_json_str(&o, "custodian", sg->custodian);
@@ -185,11 +184,7 @@ kr_approvals_signer_json(struct kr_buf *arr, const struct kr_approvals *a,
 	kr_json_hex(&o, "pk_sha256", pkd, sizeof(pkd));
 	kr_json_hex(&o, "sig", a->sigs + (item * a->slots + i) *
 	    KR_APPROVAL_SIG_BYTES, KR_APPROVAL_SIG_BYTES);
-	if ((txt = kr_json_end(&o)) != NULL)
-		kr_buf_put(arr, txt, strlen(txt));
-	else
-		arr->failed = true;
-	kr_json_free(&o);
+	kr_json_list_add(arr, &o);
 }
 
 void
@@ -199,7 +194,7 @@ kr_approvals_json(struct kr_json *j, const struct kr_quorum_report *q,
 	const struct kr_approvals	*a = q != NULL ? q->approvals : NULL;
 	struct kr_json			 o;
 	struct kr_buf			 arr;
-	size_t				 i, n = 0;
+	size_t				 i;
 	bool				 all = true;
 
 	if (a == NULL || item >= a->items)
@@ -223,16 +218,10 @@ kr_approvals_json(struct kr_json *j, const struct kr_quorum_report *q,
 	kr_json_hex(&o, "digest", a->digests + item * DIGEST_BYTES,
 	    DIGEST_BYTES);
 	kr_buf_init(&arr, false);
-	kr_buf_put_u8(&arr, '[');
-	for (i = 0; i < q->given && i < a->slots; i++) {
-		if (q->shares[i].code != KR_OK)
-			continue;
-		if (n++ > 0)
-			kr_buf_put_u8(&arr, ',');
-		kr_approvals_signer_json(&arr, a, i, item);
-	}
-	kr_buf_put(&arr, "]", 2);
-	kr_json_raw(&o, "signatures", arr.failed ? NULL : (char *)arr.p);
+	for (i = 0; i < q->given && i < a->slots; i++)
+		if (q->shares[i].code == KR_OK)
+			kr_approvals_signer_json(&arr, a, i, item);
+	kr_json_raw(&o, "signatures", kr_json_list_end(&arr));
 	kr_json_raw(j, "approvals", kr_json_end(&o));
 	kr_buf_free(&arr);
 	kr_json_free(&o);

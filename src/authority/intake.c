@@ -295,27 +295,24 @@ kr_intake_copy(struct kr_intake *in, struct kr_err *err)
 static int
 kr_intake_record(struct kr_intake *in, struct kr_err *err)
 {
-	struct kr_json	 j;
+	struct kr_json	 j, o;
 	struct kr_buf	 a;
-	char		 hex[65], line[KR_INTAKE_NAME_MAX + 200];
 	size_t		 i;
 	int		 ret;
 
 	kr_buf_init(&a, false);
-	kr_buf_put_u8(&a, '[');
 	for (i = 0; i < in->n; i++) {
-		kr_hex_encode(hex, in->f[i].sha, 32);
-		(void)snprintf(line, sizeof(line), "%s{\"name\":\"%s\","
-		    "\"type\":\"%s\",\"size\":%llu,\"sha256\":\"%s\"}",
-		    i > 0 ? "," : "", in->f[i].name, in->f[i].t->type,
-		    (unsigned long long)in->f[i].size, hex);
-		kr_buf_put(&a, line, strlen(line));
+		kr_json_begin(&o);
+		kr_json_str(&o, "name", in->f[i].name);
+		kr_json_str(&o, "type", in->f[i].t->type);
+		kr_json_int(&o, "size", (int64_t)in->f[i].size);
+		kr_json_hex(&o, "sha256", in->f[i].sha, 32);
+		kr_json_list_add(&a, &o);
 	}
-	kr_buf_put(&a, "]", 2);
 	kr_json_begin(&j);
 	kr_json_str(&j, "import_id", in->res->id);
 	kr_json_str(&j, "from", in->req->from);
-	kr_json_raw(&j, "files", a.failed ? NULL : (const char *)a.p);
+	kr_json_raw(&j, "files", kr_json_list_end(&a));
 	if (kr_json_end(&j) == NULL)
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
 	else if ((ret = kr_store_begin(in->app->store, err)) == KR_OK) {

@@ -138,27 +138,17 @@ kr_released_json(const struct kr_released *k, struct kr_json *j)
 {
 	struct kr_json	 o;
 	struct kr_buf	 a;
-	const char	*t;
 	size_t		 i;
 
 	kr_buf_init(&a, false);
-	kr_buf_put_u8(&a, '[');
 	for (i = 0; i < k->n; i++) {
 		kr_json_begin(&o);
 		kr_json_str(&o, "name", k->f[i].name);
 		kr_json_int(&o, "size", (int64_t)k->f[i].size);
 		kr_json_str(&o, "sha256", k->f[i].sha256);
-		if ((t = kr_json_end(&o)) == NULL)
-			a.failed = true;
-		else {
-			if (i > 0)
-				kr_buf_put_u8(&a, ',');
-			kr_buf_put(&a, t, strlen(t));
-		}
-		kr_json_free(&o);
+		kr_json_list_add(&a, &o);
 	}
-	kr_buf_put(&a, "]", 2);
-	kr_json_raw(j, "kept", a.failed ? NULL : (const char *)a.p);
+	kr_json_raw(j, "kept", kr_json_list_end(&a));
 	kr_buf_free(&a);
 }
 

@@ -243,26 +243,6 @@ rp_free(struct rp *rp)
 
 /* report.json */
 
-static void
-rp_json_list(struct kr_buf *arr, const char *item, bool *first)
-{
-	if (item == NULL) {
-		arr->failed = true;
-		return;
-	}
-	kr_buf_put_u8(arr, *first ? '[' : ',');
-	*first = false;
-	kr_buf_put(arr, item, strlen(item));
-}
-
-static void
-rp_json_list_end(struct kr_buf *arr, bool first)
-{
-	if (first)
-		kr_buf_put_u8(arr, '[');
-	kr_buf_put(arr, "]", 2);
-}
-
 /* The approvers of one step (its tagged rows). */
 void
 rp_step_approvers(const struct rp *rp, const char *step,
@@ -322,7 +302,6 @@ rp_json_steps(struct rp *rp, struct kr_buf *arr, struct rp_approvers *ap)
 	struct kr_json			 o;
 	char				*names;
 	size_t				 i;
-	bool				 first = true;
 
 	for (i = 0; i < rp->s->nsteps; i++) {
 		st = &rp->s->steps[i];
@@ -339,10 +318,8 @@ rp_json_steps(struct rp *rp, struct kr_buf *arr, struct rp_approvers *ap)
 		    rec->time : 0);
 		kr_json_raw(&o, "approved_by", names = rp_names_json(ap));
 		free(names);
-		rp_json_list(arr, kr_json_end(&o), &first);
-		kr_json_free(&o);
+		kr_json_list_add(arr, &o);
 	}
-	rp_json_list_end(arr, first);
 }
 
 static void
@@ -353,7 +330,6 @@ rp_json_approvers(const struct rp *rp, struct kr_buf *arr)
 	char				 hex[RP_KEYS_MAX][65];
 	const char			*keys[RP_KEYS_MAX];
 	size_t				 i, k;
-	bool				 first = true;
 
 	for (i = 0; i < rp->ap.n; i++) {
 		a = &rp->ap.a[i];
@@ -364,10 +340,8 @@ rp_json_approvers(const struct rp *rp, struct kr_buf *arr)
 		kr_json_begin(&o);
 		kr_json_str(&o, "custodian", a->name);
 		kr_json_str_array(&o, "approval_keys", keys, a->npk);
-		rp_json_list(arr, kr_json_end(&o), &first);
-		kr_json_free(&o);
+		kr_json_list_add(arr, &o);
 	}
-	rp_json_list_end(arr, first);
 }
 
 static void
@@ -376,7 +350,6 @@ rp_json_rows(const struct rp *rp, struct kr_buf *arr)
 	const struct rp_row	*r;
 	struct kr_json		 o;
 	size_t			 i;
-	bool			 first = true;
 
 	for (i = 0; i < rp->nrows; i++) {
 		r = &rp->rows[i];
@@ -387,10 +360,8 @@ rp_json_rows(const struct rp *rp, struct kr_buf *arr)
 		kr_json_str(&o, "event", r->event);
 		kr_json_str(&o, "payload", r->payload);
 		kr_json_hex(&o, "hash", r->hash, 32);
-		rp_json_list(arr, kr_json_end(&o), &first);
-		kr_json_free(&o);
+		kr_json_list_add(arr, &o);
 	}
-	rp_json_list_end(arr, first);
 }
 
 static void
@@ -440,9 +411,8 @@ rp_json(struct rp *rp, struct kr_err *err)
 	rp_json_head(j, "head_after", rp->rows[rp->nrows - 1].seq,
 	    rp->rows[rp->nrows - 1].hash);
 	for (i = 0; i < 3; i++) {
-		kr_buf_put_u8(&arr[i], '\0');
 		kr_json_raw(j, (const char *[]){ "steps", "approvers",
-		    "rows" }[i], arr[i].failed ? NULL : (char *)arr[i].p);
+		    "rows" }[i], kr_json_list_end(&arr[i]));
 		kr_buf_free(&arr[i]);
 	}
 	if (kr_json_end(j) == NULL)
@@ -565,7 +535,6 @@ rp_signatures_json(const struct rp_sign *sg)
 	uint8_t		 d[32];
 	size_t		 i;
 	char		*out;
-	bool		 first = true;
 
 	kr_buf_init(&arr, false);
 	for (i = 0; i < sg->rp->ap.n; i++) {
@@ -576,17 +545,15 @@ rp_signatures_json(const struct rp_sign *sg)
 		kr_json_hex(&o, "approval_pk", sg->sigs[i].pk, 32);
 		kr_json_hex(&o, "approval_pk_sha256", d, 32);
 		kr_json_hex(&o, "sig", sg->sigs[i].sig, 64);
-		rp_json_list(&arr, kr_json_end(&o), &first);
-		kr_json_free(&o);
+		kr_json_list_add(&arr, &o);
 	}
-	rp_json_list_end(&arr, first);
 	kr_json_begin(&j);
 	kr_json_str(&j, "format", KR_CER_TRANSCRIPT);
 	kr_json_str(&j, "appliance", sg->rp->appliance);
 	kr_json_str(&j, "ceremony", sg->rp->ci.id);
 	kr_json_hex(&j, "report_txt_sha256", sg->txt_sha, 32);
 	kr_json_hex(&j, "report_json_sha256", sg->json_sha, 32);
-	kr_json_raw(&j, "signatures", arr.failed ? NULL : (char *)arr.p);
+	kr_json_raw(&j, "signatures", kr_json_list_end(&arr));
 	out = kr_json_end(&j) != NULL ? strdup((char *)j.b.p) : NULL;
 	kr_json_free(&j);
 	kr_buf_free(&arr);
