@@ -190,9 +190,19 @@ tty_begin() {
 	trap tty_cleanup EXIT
 }
 tm() { tmux -L "$sock" "$@"; }
+# tm_reap SOCKET: SIGKILL whatever still runs in the server's panes before
+# the server goes.  A keyrite hung up with its terminal deleted leaves
+# by itself, but under LeakSanitizer its leak check at exit can hang on
+# that terminal for ever, spinning a core long after the test.
+tm_reap() {
+	for p in $(tmux -L "$1" list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+		pkill -KILL -P "$p" 2>/dev/null || true
+	done
+}
 tty_cleanup() {
 	i=0
 	while [ "$i" -le "$n" ]; do
+		tm_reap "$tty_tag-$i"
 		tmux -L "$tty_tag-$i" kill-server >/dev/null 2>&1 || true
 		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$tty_tag-$i"
 		i=$((i + 1))

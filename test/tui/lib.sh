@@ -17,6 +17,7 @@ shots=0
 # With ALTSCREEN_OFF set, tmux has no alternate screen: what the console
 # leaves on the terminal stays in the pane.
 console() {
+	tm_reap "$sock"
 	tm kill-server >/dev/null 2>&1 || true
 	n=$((n + 1))
 	sock="$tty_tag-$n"
