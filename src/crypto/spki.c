@@ -7,6 +7,7 @@
  * and must come out byte for byte as it came in: one key, one encoding.
  * Ed25519 (RFC 8410) has exactly one encoding and is compared directly.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include <mbedtls/bignum.h>
@@ -21,12 +22,42 @@
 #define KR_RSA_MIN_BITS	2048
 #define KR_RSA_MAX_BITS	4096
 
+/*
+ * crypto_core_ed25519_is_valid_point() multiplies the point by the group
+ * order, as long as a signature check.  A key read again and again (a
+ * device's key in its CSR, in its certificate's TBS, in lint) is checked
+ * once per thread: the last points found valid are kept, per thread.
+ * Only valid points are kept, so a refusal is never remembered, and
+ * public keys are no secret.
+ */
+#define KR_ED25519_VALID_KEPT	8
+
+static bool
+kr_ed25519_valid(const uint8_t *pk)
+{
+	static _Thread_local uint8_t	kept[KR_ED25519_VALID_KEPT]
+					    [KR_ED25519_PK_BYTES];
+	static _Thread_local unsigned	nkept, next;
+	unsigned			i;
+
+	for (i = 0; i < nkept; i++)
+		if (memcmp(kept[i], pk, KR_ED25519_PK_BYTES) == 0)
+			return true;
+	if (crypto_core_ed25519_is_valid_point(pk) != 1)
+		return false;
+	memcpy(kept[next], pk, KR_ED25519_PK_BYTES);
+	next = (next + 1) % KR_ED25519_VALID_KEPT;
+	if (nkept < KR_ED25519_VALID_KEPT)
+		nkept++;
+	return true;
+}
+
 static int
 kr_pubkey_load_ed25519(struct kr_pubkey *key, const uint8_t *der,
     struct kr_err *err)
 {
 	memcpy(key->ed, der + KR_ED25519_SPKI_PREFIX_BYTES, KR_ED25519_PK_BYTES);
-	if (crypto_core_ed25519_is_valid_point(key->ed) != 1)
+	if (!kr_ed25519_valid(key->ed))
 		return kr_err_set(err, KR_EINPUT, "public key: the Ed25519 "
 		    "point is not a valid public key (not canonical, not on "
 		    "the curve, or of small order)");

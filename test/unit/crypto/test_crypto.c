@@ -746,6 +746,58 @@ START_TEST(test_spki_misc)
 END_TEST
 
 /*
+ * TEST-KEY-479: Ed25519 points found valid are kept per thread (the
+ * subgroup check costs a signature check): a kept key is accepted again,
+ * one pushed out by eight others is checked again and accepted, and
+ * the same key plus a point of order 2 (on the curve, not in the prime
+ * order subgroup) is still refused after the key itself was kept.
+ */
+static void
+spki_ed25519(const uint8_t *pk, uint8_t *spki)
+{
+	static const uint8_t	prefix[12] = { 0x30, 0x2a, 0x30, 0x05, 0x06,
+				    0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00 };
+
+	memcpy(spki, prefix, sizeof(prefix));
+	memcpy(spki + sizeof(prefix), pk, crypto_sign_PUBLICKEYBYTES);
+}
+
+START_TEST(test_spki_ed25519_kept)
+{
+	uint8_t			pk[10][crypto_sign_PUBLICKEYBYTES], two[32];
+	uint8_t			sk[crypto_sign_SECRETKEYBYTES], mixed[32];
+	uint8_t			spki[44];
+	struct kr_spki_info	info;
+	struct kr_err		err;
+	int			i, round;
+
+	/* (0, -1), of order 2: y = p - 1, little-endian */
+	memset(two, 0xff, sizeof(two));
+	two[0] = 0xec;
+	two[31] = 0x7f;
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(crypto_sign_keypair(pk[i], sk), 0);
+	sodium_memzero(sk, sizeof(sk));
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 10; i++) {
+			spki_ed25519(pk[i], spki);
+			kr_err_clear(&err);
+			ck_assert_msg(kr_spki_parse(spki, sizeof(spki), &info,
+			    &err) == KR_OK, "key %d, round %d: %s", i, round,
+			    err.msg);
+		}
+	ck_assert_int_eq(crypto_core_ed25519_add(mixed, pk[9], two), 0);
+	ck_assert_int_eq(crypto_core_ed25519_is_valid_point(mixed), 0);
+	spki_ed25519(mixed, spki);
+	spki_refused(spki, sizeof(spki), "a kept key plus a point of order 2");
+	spki_ed25519(two, spki);
+	spki_refused(spki, sizeof(spki), "the point of order 2");
+	spki_ed25519(pk[9], spki);
+	ck_assert_int_eq(kr_spki_parse(spki, sizeof(spki), &info, &err), KR_OK);
+}
+END_TEST
+
+/*
  * The negated key's SPKI hash: Ed25519 -A made as (L - a)B, EC -Q as
  * (n - d)G, each by scalar multiplication (not by the sign bit or p - y
  * that kr_spki_negated_sha256 uses).
@@ -1671,6 +1723,7 @@ crypto_suite(void)
 	    (int)(sizeof(spki_bad) / sizeof(spki_bad[0])));
 	tcase_add_test(tc, test_spki_misc);
 	tcase_add_test(tc, test_spki_negated);
+	tcase_add_test(tc, test_spki_ed25519_kept);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ecdsa");
