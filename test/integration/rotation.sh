@@ -234,7 +234,10 @@ import sys
 p, pat, new = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
 b = bytearray(open(p, "rb").read())
 i = b.rindex(pat) + len(pat)
-assert b[i] != new[0]
+# a hash's first digit may already be the one asked for (1 run in 16):
+# then another digit, so that one byte always changes
+if b[i] == new[0]:
+    new = b"0" if new != b"0" else b"1"
 b[i] = new[0]
 open(p, "wb").write(bytes(b))
 PY
