@@ -491,6 +491,12 @@ struct kr_issue_req {
 	const uint8_t		*cross_der;
 	size_t			 cross_der_len;
 	const char		*cross_what;
+	/*
+	 * rotate root: the issuer's certificate when it is prepared in the
+	 * same operation and not recorded yet (only its fields are read).
+	 */
+	const uint8_t		*issuer_der;
+	size_t			 issuer_der_len;
 	const char		*san[KR_SAN_MAX];
 	size_t			 nsan;
 	unsigned		 days;		/* 0: the profile's default */
@@ -1082,6 +1088,9 @@ struct kr_rotate_req {
 	const char		*new_key;
 	unsigned		 overlap_days;	/* 0: 365 */
 	const char		*profile;	/* NULL: root-link */
+	/* The new key has no root certificate: rotate root makes it. */
+	const char		*new_subject;
+	const char		*new_profile;	/* NULL: root */
 	const char		*out_dir;
 	bool			 force;		/* rotate finish */
 	bool			 dry_run;
@@ -1090,11 +1099,12 @@ struct kr_rotate_req {
 	const char		*actor;
 };
 
-#define KR_ROTATE_FILES		6
+#define KR_ROTATE_FILES		7
 
 struct kr_rotate_result {
 	struct kr_pinset	 pinset;
 	char			 link_serial[2][2 * 20 + 1]; /* by old, by new */
+	char			 root_serial[2 * 20 + 1]; /* --new-subject */
 	char			 files[KR_ROTATE_FILES][1024];
 	size_t			 nfiles;
 	int64_t			 overlap_end;

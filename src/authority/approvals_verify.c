@@ -283,8 +283,11 @@ av_fields(struct av_row *v, struct kr_approval_fields *f, char *op,
 	    strcmp(alg, "sha256") != 0 ||
 	    !kr_js_hex(kr_js_member(v->ap, "digest"), digest, 32))
 		return av_bad(v, "its approvals member cannot be read");
+	/* A root made by `rotate root` was approved with its rotation. */
 	if (strcmp(v->r->event, "quorum.unlock") != 0 &&
-	    strcmp(op, v->r->event) != 0)
+	    strcmp(op, v->r->event) != 0 &&
+	    (strcmp(v->r->event, "cert.root") != 0 ||
+	    strcmp(op, "cert.rotate") != 0))
 		return av_bad(v, "the custodians approved %s, not %s", op,
 		    v->r->event);
 	kr_err_clear(&e);

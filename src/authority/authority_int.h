@@ -399,6 +399,8 @@ int	kr_issue_sign_as(struct kr_issue *, struct kr_signer *,
 int	kr_issue_store(struct kr_issue *, struct kr_err *) KR_WUR;
 int	kr_issue_write(struct kr_issue *, struct kr_err *) KR_WUR;
 const uint8_t *kr_issue_der(const struct kr_issue *, size_t *);
+int	kr_issue_template(const struct kr_issue *, uint8_t **, size_t *,
+	    struct kr_err *) KR_WUR;
 void	kr_issue_free(struct kr_issue **);
 
 

@@ -529,6 +529,30 @@ kr_issue_key_ids(struct kr_issue *is, struct kr_err *err)
 	return KR_OK;
 }
 
+/*
+ * rotate root: the issuer is a root prepared in the same operation, its
+ * certificate a template of its fields (kr_issue_template), not recorded.
+ */
+static int
+kr_issue_chain_given(struct kr_issue *is, struct kr_err *err)
+{
+	const struct kr_cert	*c;
+	int			 ret;
+
+	memset(&is->chain, 0, sizeof(is->chain));
+	if ((ret = kr_cert_parse("the issuer certificate", is->req->issuer_der,
+	    is->req->issuer_der_len, &is->chain.certs[0], err)) != KR_OK)
+		return ret;
+	is->chain.len = 1;
+	c = is->chain.certs[0];
+	if (!kr_cert_self_signed(c) || c->f.spki_len != is->issuer.spki_len ||
+	    memcmp(c->f.spki, is->issuer.spki, c->f.spki_len) != 0)
+		return kr_err_set(err, KR_EINTERNAL, "the issuer certificate "
+		    "given is not a root certificate of key '%s'",
+		    is->issuer.name);
+	return KR_OK;
+}
+
 static int
 kr_issue_fields(struct kr_issue *is, struct kr_err *err)
 {
@@ -539,6 +563,9 @@ kr_issue_fields(struct kr_issue *is, struct kr_err *err)
 	if (is->req->kind == KR_ISSUE_ROOT) {
 		memcpy(is->f->issuer, is->f->subject, is->f->subject_len);
 		is->f->issuer_len = is->f->subject_len;
+	} else if (is->req->issuer_der != NULL) {
+		if ((ret = kr_issue_chain_given(is, err)) != KR_OK)
+			return ret;
 	} else if ((ret = kr_chain_for_key(is->app, is->issuer.name,
 	    is->issuer.spki, is->issuer.spki_len, is->now, &is->chain,
 	    err)) != KR_OK)
@@ -1332,6 +1359,22 @@ kr_issue_der(const struct kr_issue *is, size_t *len)
 {
 	*len = is->cert_len;
 	return is->cert;
+}
+
+/*
+ * rotate root: the prepared TBS as a certificate with a placeholder
+ * signature, from which the link certificates read the new root's
+ * subject, key, key identifier and validity before it is signed.  The
+ * caller frees it; it is never recorded or written.
+ */
+int
+kr_issue_template(const struct kr_issue *is, uint8_t **der, size_t *len,
+    struct kr_err *err)
+{
+	static const uint8_t	placeholder[1];
+
+	return kr_cert_assemble(is->tbs, is->tbs_len, is->f->sig_alg,
+	    placeholder, sizeof(placeholder), der, len, err);
 }
 
 static int

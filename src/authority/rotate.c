@@ -24,8 +24,10 @@
 
 #define KR_ROT_OLD		0
 #define KR_ROT_NEW		1
+#define KR_ROT_ROOT		2	/* the new root's certificate, made here */
 #define KR_ROT_DAYS_DEFAULT	365
 #define KR_ROT_PROFILE		"root-link"
+#define KR_ROT_ROOT_PROFILE	"root"
 #define KR_ROT_EVENT		"cert.rotate"
 #define KR_ROT_FINISH_EVENT	"cert.pinset"
 
@@ -35,6 +37,7 @@ struct kr_rot {
 	struct kr_rotate_result		*res;
 	const struct kr_passphrase_source *src;
 	int64_t				 now;
+	bool				 rotating;	/* rotate root */
 	unsigned			 days;		/* the overlap */
 	struct kr_key_rec		 key[2];
 	struct kr_cert_rec		 root[2];
@@ -44,8 +47,9 @@ struct kr_rot {
 	int				 order[2];	/* unlock order */
 	struct kr_issue_req		 ireq[2];	/* link by old, by new */
 	char				 what[2][KR_KEY_NAME_MAX + 64];
-	struct kr_issue_result		 ires[2];
-	struct kr_issue			*is[2];
+	struct kr_issue_result		 ires[3];
+	struct kr_issue			*is[3];		/* and the new root */
+	struct kr_issue_req		 rreq;		/* the new root's */
 	struct kr_pinset		 last;		/* finish: the transition */
 	int64_t				 last_seq;	/* its sequence, or 0 */
 	int64_t				 max_seq;
@@ -65,6 +69,26 @@ kr_rot_which(int k)
 	return k == KR_ROT_OLD ? "old" : "new";
 }
 
+/*
+ * --new-subject: the new key must have no certificate valid now; its
+ * root certificate is made here (kr_rot_make).
+ */
+static int
+kr_rot_root_new(struct kr_rot *r, const char *name, int found,
+    struct kr_err *err)
+{
+	if (found == KR_OK)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' already has a%s "
+		    "certificate valid now (serial %s): give --new-subject "
+		    "only for a new key without one", name,
+		    strcmp(r->root[KR_ROT_NEW].kind, "root") == 0 ? " root" :
+		    "", r->root[KR_ROT_NEW].serial);
+	if (found != KR_ENOENT)
+		return found;
+	kr_err_clear(err);
+	return KR_OK;
+}
+
 /* A key of purpose ca and the self-signed root certificate it has now. */
 static int
 kr_rot_root(struct kr_rot *r, int k, const char *name, struct kr_err *err)
@@ -81,6 +105,15 @@ kr_rot_root(struct kr_rot *r, int k, const char *name, struct kr_err *err)
 	kr_spki_fingerprint(r->key[k].spki, r->key[k].spki_len, r->fp[k]);
 	ret = kr_store_cert_for_key(r->app->store, r->fp[k], r->now,
 	    &r->root[k], err);
+	if (k == KR_ROT_NEW && r->req->new_subject != NULL)
+		return kr_rot_root_new(r, name, ret, err);
+	if (ret == KR_ENOENT && k == KR_ROT_NEW && r->rotating)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' has no root "
+		    "certificate valid now: give --new-subject DN (and "
+		    "--new-profile NAME if not root) and `rotate root` makes "
+		    "it, approved with the rotation (or make it first with "
+		    "`keyrite cert root --key %s --profile root --subject DN "
+		    "--out FILE`)", name, name);
 	if (ret == KR_ENOENT || (ret == KR_OK &&
 	    strcmp(r->root[k].kind, "root") != 0))
 		return kr_err_set(err, KR_EREFUSED, "key '%s' has no root "
@@ -233,6 +266,67 @@ kr_rot_pinset(struct kr_rot *r, struct kr_pinset *ps, struct kr_err *err)
 	return KR_OK;
 }
 
+/*
+ * The new root's fields, from a template of its prepared certificate
+ * (kr_issue_template): what the links and the pin set read of it.
+ */
+static int
+kr_rot_made(struct kr_rot *r, struct kr_err *err)
+{
+	struct kr_cert_rec		*c = &r->root[KR_ROT_NEW];
+	const struct kr_issue_result	*res = &r->ires[KR_ROT_ROOT];
+	struct kr_cert			*t = NULL;
+	int				 ret;
+
+	if ((ret = kr_issue_template(r->is[KR_ROT_ROOT], &c->der, &c->der_len,
+	    err)) != KR_OK || (ret = kr_cert_parse("the new root certificate",
+	    c->der, c->der_len, &t, err)) != KR_OK)
+		return ret;
+	(void)snprintf(c->subject, sizeof(c->subject), "%s", res->subject);
+	(void)snprintf(c->spki_sha256, sizeof(c->spki_sha256), "%s",
+	    res->spki_sha256);
+	(void)snprintf(c->kind, sizeof(c->kind), "root");
+	c->not_before = t->f.not_before;
+	c->not_after = t->f.not_after;
+	kr_cert_free(&t);
+	return KR_OK;
+}
+
+/* --new-subject: the new root's certificate, prepared and linted. */
+static int
+kr_rot_make(struct kr_rot *r, struct kr_err *err)
+{
+	struct kr_issue_req	*q = &r->rreq;
+	char			 name[KR_KEY_NAME_MAX + 16];
+	int			 ret;
+
+	(void)snprintf(name, sizeof(name), "root-%s.pem",
+	    r->key[KR_ROT_NEW].name);
+	memset(q, 0, sizeof(*q));
+	q->kind = KR_ISSUE_ROOT;
+	q->issuer_key = r->key[KR_ROT_NEW].name;
+	q->profile = r->req->new_profile != NULL ? r->req->new_profile :
+	    KR_ROT_ROOT_PROFILE;
+	q->subject = r->req->new_subject;
+	q->dry_run = r->req->dry_run;
+	q->actor = r->req->actor;
+	q->out_path = r->res->files[r->res->nfiles];
+	if ((ret = kr_rot_path(r, r->res->files[r->res->nfiles], name,
+	    KR_ART_CERTIFICATE, 0, err)) != KR_OK)
+		return ret;
+	r->res->nfiles++;
+	if ((ret = kr_issue_prepare(r->app, q, &r->ires[KR_ROT_ROOT],
+	    &r->is[KR_ROT_ROOT], err)) != KR_OK)
+		return kr_err_prefix(err, "the root certificate of key '%s': ",
+		    r->key[KR_ROT_NEW].name);
+	if (!q->dry_run && (ret = kr_issue_out_check(r->is[KR_ROT_ROOT],
+	    err)) != KR_OK)
+		return ret;
+	memcpy(r->res->root_serial, r->ires[KR_ROT_ROOT].serial,
+	    sizeof(r->res->root_serial));
+	return kr_rot_made(r, err);
+}
+
 /* A link certificate: `by` certifies the other root's subject and key. */
 static int
 kr_rot_link(struct kr_rot *r, int by, struct kr_err *err)
@@ -255,6 +349,10 @@ kr_rot_link(struct kr_rot *r, int by, struct kr_err *err)
 	q->cross_der = r->root[other].der;
 	q->cross_der_len = r->root[other].der_len;
 	q->cross_what = r->what[by];
+	if (by == KR_ROT_NEW && r->is[KR_ROT_ROOT] != NULL) {
+		q->issuer_der = r->root[by].der;	/* not recorded yet */
+		q->issuer_der_len = r->root[by].der_len;
+	}
 	q->days = r->days;
 	q->dry_run = r->req->dry_run;
 	q->actor = r->req->actor;
@@ -354,13 +452,16 @@ kr_rot_pin_show(struct kr_rot *r, const char *signers, struct kr_err *err)
 	return ret;
 }
 
-/* One root's quorum approves what it signs: its link's TBS, the pin set. */
+/*
+ * One root's quorum approves what it signs: its link's TBS, the pin set
+ * and, for a new root made here, its own certificate's TBS.
+ */
 static int
 kr_rot_unlock(struct kr_rot *r, int k, const char *op, bool with_link,
     struct kr_err *err)
 {
 	struct kr_approval_subject	sub;
-	uint8_t				dig[2][32];
+	uint8_t				dig[3][32];
 	int				ret;
 
 	memset(&sub, 0, sizeof(sub));
@@ -370,6 +471,11 @@ kr_rot_unlock(struct kr_rot *r, int k, const char *op, bool with_link,
 	    err)) != KR_OK)
 		return ret;
 	memcpy(dig[sub.n++], r->res->pinset.sha256, 32);
+	/* Item 2: the new root's own certificate, when it is made here. */
+	if (with_link && k == KR_ROT_NEW && r->is[KR_ROT_ROOT] != NULL &&
+	    (ret = kr_issue_tbs_sha256(r->is[KR_ROT_ROOT], dig[sub.n++],
+	    err)) != KR_OK)
+		return ret;
 	sub.digests = &dig[0][0];
 	return kr_authority_unlock_report(r->app, r->key[k].name,
 	    r->shares[k], r->nsh[k], r->src, &sub, &r->res->quorum[k],
@@ -447,6 +553,10 @@ kr_rot_write(struct kr_rot *r, size_t nlinks, const int *signer,
 	size_t	i, f = 0;
 	int	ret = KR_OK;
 
+	if (r->is[KR_ROT_ROOT] != NULL) {
+		ret = kr_issue_write(r->is[KR_ROT_ROOT], err);
+		f++;
+	}
 	for (i = 0; ret == KR_OK && i < nlinks; i++, f++)
 		ret = kr_issue_write(r->is[i], err);
 	if (ret == KR_OK)
@@ -475,7 +585,9 @@ kr_rot_rows(struct kr_rot *r, bool links, bool consent, struct kr_err *err)
 	int	ret;
 
 	if (links) {
-		if ((ret = kr_issue_store(r->is[0], err)) != KR_OK ||
+		if ((r->is[KR_ROT_ROOT] != NULL && (ret = kr_issue_store(
+		    r->is[KR_ROT_ROOT], err)) != KR_OK) ||
+		    (ret = kr_issue_store(r->is[0], err)) != KR_OK ||
 		    (ret = kr_issue_store(r->is[1], err)) != KR_OK ||
 		    (ret = kr_rot_pin_row(r, KR_ROT_OLD, 1, 1, KR_ROT_EVENT,
 		    err)) != KR_OK)
@@ -527,6 +639,7 @@ kr_rot_root_check(struct kr_rot *r, struct kr_err *err)
 	    strcmp(q->old_key, q->new_key) == 0)
 		return kr_err_set(err, KR_EUSAGE, "--old and --new name the "
 		    "same key '%s'", q->old_key);
+	r->rotating = true;
 	if ((ret = kr_rot_root(r, KR_ROT_OLD, q->old_key, err)) != KR_OK ||
 	    (ret = kr_rot_root(r, KR_ROT_NEW, q->new_key, err)) != KR_OK)
 		return ret;
@@ -553,6 +666,9 @@ kr_rot_root_prepare(struct kr_rot *r, struct kr_err *err)
 	int			ret;
 
 	memset(&ps, 0, sizeof(ps));
+	if (r->req->new_subject != NULL && (ret = kr_rot_make(r, err)) !=
+	    KR_OK)
+		return ret;
 	if ((ret = kr_rot_link(r, KR_ROT_OLD, err)) != KR_OK ||
 	    (ret = kr_rot_link(r, KR_ROT_NEW, err)) != KR_OK)
 		return ret;
@@ -576,7 +692,9 @@ kr_rot_root_run(struct kr_rot *r, struct kr_err *err)
 		return ret;
 	(void)snprintf(who, sizeof(who), "keys '%s' and '%s'",
 	    r->key[KR_ROT_OLD].name, r->key[KR_ROT_NEW].name);
-	if ((ret = kr_issue_show(r->is[KR_ROT_OLD], r->src, err)) != KR_OK ||
+	if ((r->is[KR_ROT_ROOT] != NULL && (ret = kr_issue_show(
+	    r->is[KR_ROT_ROOT], r->src, err)) != KR_OK) ||
+	    (ret = kr_issue_show(r->is[KR_ROT_OLD], r->src, err)) != KR_OK ||
 	    (ret = kr_issue_show(r->is[KR_ROT_NEW], r->src, err)) != KR_OK ||
 	    (ret = kr_rot_pin_show(r, who, err)) != KR_OK || r->req->dry_run)
 		return ret;
@@ -584,6 +702,10 @@ kr_rot_root_run(struct kr_rot *r, struct kr_err *err)
 		if ((ret = kr_rot_unlock(r, r->order[i], KR_ROT_EVENT, true,
 		    err)) != KR_OK)
 			return ret;
+	if (r->is[KR_ROT_ROOT] != NULL && (ret = kr_issue_sign_as(
+	    r->is[KR_ROT_ROOT], r->s[KR_ROT_NEW], r->res->quorum[KR_ROT_NEW], 2,
+	    NULL, err)) != KR_OK)
+		return ret;
 	for (k = 0; k < 2; k++)
 		if ((ret = kr_issue_sign_as(r->is[k], r->s[k],
 		    r->res->quorum[k], 0, KR_ROT_EVENT, err)) != KR_OK ||
@@ -619,8 +741,9 @@ kr_rot_free(struct kr_rot *r)
 	for (k = 0; k < 2; k++) {
 		kr_signer_free(&r->s[k]);
 		kr_issue_free(&r->is[k]);
-		kr_store_cert_clear(&r->root[k]);
+		kr_store_cert_clear(&r->root[k]);	/* and a template */
 	}
+	kr_issue_free(&r->is[KR_ROT_ROOT]);
 	free(r->pin_text);
 	sodium_memzero(r, sizeof(*r));
 	free(r);

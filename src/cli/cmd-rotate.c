@@ -12,6 +12,8 @@ static const struct cmd_opt cmd_rotate_root_options[] = {
 	CMD_ROW_UINT("overlap-days", struct kr_rotate_req, overlap_days, 1,
 	    36525),
 	CMD_ROW_STR("profile", struct kr_rotate_req, profile),
+	CMD_ROW_STR("new-subject", struct kr_rotate_req, new_subject),
+	CMD_ROW_STR("new-profile", struct kr_rotate_req, new_profile),
 	CMD_ROW_STR("out-dir", struct kr_rotate_req, out_dir),
 	CMD_ROW_FLAG("dry-run", struct kr_rotate_req, dry_run),
 	CMD_ROW_REFUSED("force"),
@@ -26,6 +28,8 @@ static const struct cmd_opt cmd_rotate_finish_options[] = {
 	CMD_ROW_FLAG("dry-run", struct kr_rotate_req, dry_run),
 	CMD_ROW_REFUSED("overlap-days"),
 	CMD_ROW_REFUSED("profile"),
+	CMD_ROW_REFUSED("new-subject"),
+	CMD_ROW_REFUSED("new-profile"),
 	CMD_ROW_END
 };
 
@@ -45,6 +49,9 @@ cmd_rotate_result(struct cmd_ctx *ctx, const struct kr_rotate_req *req,
 	if (res->audit_seq == 0)
 		return;
 	kr_time_format(res->overlap_end, end);
+	if (links && req->new_subject != NULL)
+		cmd_printf(ctx, "new root certificate: serial %s (key '%s')\n",
+		    res->root_serial, req->new_key);
 	if (links)
 		cmd_printf(ctx, "link certificates: serial %s (by key '%s'), "
 		    "serial %s (by key '%s')\noverlap ends: %s (then `keyrite "
@@ -69,6 +76,10 @@ cmd_rotate_exec(struct cmd_ctx *ctx, struct kr_rotate_req *req, bool root)
 	if (req->out_dir == NULL && !req->dry_run)
 		return cmd_usage_error(ctx, "--out-dir DIR is required (or "
 		    "--dry-run)");
+	if (req->new_profile != NULL && req->new_subject == NULL)
+		return cmd_usage_error(ctx, "--new-profile goes with "
+		    "--new-subject: the new root's certificate is made only "
+		    "when its key has none");
 	req->shares = ctx->q.shares;
 	req->nshares = ctx->q.n;
 	req->actor = ctx->actor;
@@ -106,18 +117,21 @@ cmd_rotate_finish_exec(struct cmd_ctx *ctx, void *opts, int argc,
 
 const struct cmd_entry cmd_rotate_root_entry = {
 	.name = "rotate root",
-	.usage = "--old KEY --new KEY [--overlap-days N] [--profile NAME] "
-	    "(--out-dir DIR | --dry-run) --share FILE... [--passphrase-fd N] "
-	    "[--yes]",
+	.usage = "--old KEY --new KEY [--new-subject DN [--new-profile NAME]] "
+	    "[--overlap-days N] [--profile NAME] (--out-dir DIR | --dry-run) "
+	    "--share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "link an old and a new root both ways and sign the "
 	    "transition pin set with both",
 	.help = "  --old KEY          the root in use (its root certificate "
 	    "valid)\n"
-	    "  --new KEY          the new root (its certificate made first with\n"
-	    "                     `cert root`)\n"
+	    "  --new KEY          the new root\n"
+	    "  --new-subject DN   the new key has no root certificate: make it\n"
+	    "                     here (root-NEW.pem), approved with the rest\n"
+	    "  --new-profile NAME its profile (root)\n"
 	    "  --overlap-days N   how long both roots are trusted (default 365)\n"
 	    "  --profile NAME     the link certificates' profile (root-link)\n"
-	    "  --out-dir DIR      where link-OLD-to-NEW.pem, link-NEW-to-OLD.pem,\n"
+	    "  --out-dir DIR      where [root-NEW.pem,] link-OLD-to-NEW.pem,\n"
+	    "                     link-NEW-to-OLD.pem,\n"
 	    "                     pinset-N.json and its .1.sig, .2.sig go\n"
 	    CMD_ROTATE_QUORUM_HELP,
 	.flags = CMD_STATE | CMD_WRITES | CMD_SECRETS | CMD_QUORUM |

@@ -13,6 +13,9 @@
 # TEST-KEY-409: each pin set preview shows the previous pin set and what it
 # drops; a finish of an earlier rotation that a later one superseded is
 # refused (it would drop the newer root).
+# TEST-KEY-490..492: on a second appliance, `rotate root --new-subject`
+# makes the new root's certificate too, each root's quorum asked once;
+# refusals of --new-subject; a wrong passphrase records nothing.
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
@@ -390,6 +393,197 @@ if [ "$rc" -eq 0 ] && kr pinset verify "$T/fin2/pinset-3.json" \
 else
 	fail "TEST-KEY-433: exit $rc $(cat "$T/err")"
 fi
+
+# --- TEST-KEY-490..492: rotate root --new-subject makes the new root too ---
+# A second appliance: an old P-256 root with an issuing CA and a leaf, and
+# a new Ed25519 key with no certificate; one command makes the new root's
+# certificate, both links and the pin set, each root's quorum asked once.
+S="$T/state2"
+O="$T/rot2"
+mkdir -p "$O"
+make_state "$S"
+hierarchy m-old p256 "CN=Old Root M,O=Example" m-ica-old m-leaf-old
+gen_ca "$S" m-new ed25519 ca || fail "key m-new: $(cat "$T/gen.err")"
+gen_ca "$S" m-ref ed25519 ca || fail "key m-ref: $(cat "$T/gen.err")"
+issue m-ref cert root --key m-ref --profile root --subject \
+    "CN=New Root M,O=Example" --out "$T/m-ref.pem"
+[ "$rc" -eq 0 ] || fail "root m-ref: $(cat "$T/err")"
+
+before=$(snap)
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old m-old --new m-new --out-dir "$O" \
+    $(both m-old m-new) 3<"$T/both.pw"
+if [ "$rc" -eq 1 ] && grep -q "key 'm-new' has no root certificate valid now: give --new-subject DN" "$T/err"; then
+	ok "TEST-KEY-491: a new key without a root certificate and no --new-subject is refused, naming --new-subject (exit 1)"
+else
+	fail "TEST-KEY-491: no --new-subject: exit $rc"
+fi
+unchanged "TEST-KEY-491 (no --new-subject)"
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old m-old --new m-ref --new-subject "CN=Again" \
+    --out-dir "$O" $(both m-old m-ref) 3<"$T/both.pw"
+if [ "$rc" -eq 1 ] && grep -q "key 'm-ref' already has a root certificate valid now" "$T/err" &&
+    ! grep -q "quorum" "$T/err"; then
+	ok "TEST-KEY-491: --new-subject for a key that has its root certificate is refused before any passphrase (exit 1)"
+else
+	fail "TEST-KEY-491: --new-subject with a root: exit $rc"
+fi
+unchanged "TEST-KEY-491 (--new-subject with a root)"
+run -C "$S" rotate root --old m-old --new m-new --new-profile root \
+    --dry-run
+if [ "$rc" -eq 2 ] && grep -q "new-profile goes with --new-subject" "$T/err"; then
+	ok "TEST-KEY-491: --new-profile without --new-subject is a usage error (exit 2)"
+else
+	fail "TEST-KEY-491: --new-profile alone: exit $rc"
+fi
+run -C "$S" rotate root --old m-old --new m-new --new-subject \
+    "CN=New Root M,O=Example" --overlap-days 3 --dry-run
+if [ "$rc" -eq 0 ] && grep -q "Root certificate to be signed by key 'm-new'" "$T/out" &&
+    grep -q "Cross certificate to be signed by key 'm-new'" "$T/out" &&
+    grep -q "Pin set 1 to be signed by keys 'm-old' and 'm-new'" "$T/out" &&
+    grep -q "Dry run: nothing was signed" "$T/out"; then
+	ok "TEST-KEY-490: --dry-run --new-subject shows the new root, both links and the pin set"
+else
+	fail "TEST-KEY-490: dry run: exit $rc $(cat "$T/out")"
+fi
+unchanged "TEST-KEY-490 (dry run)"
+
+# TEST-KEY-492: a wrong passphrase of the new root's custodian b.  The one
+# row it leaves is the appliance's record of the refused share.
+certs() { sqlite3 "$S/keyrite.db" "SELECT * FROM certificates" | sha256sum; }
+rows() { sqlite3 "$S/keyrite.db" "SELECT count(*) FROM audit $1"; }
+c0=$(certs)
+n0=$(rows "")
+# shellcheck disable=SC2046
+set -- $(both m-old m-new)
+{ pass_of a; pass_of b; pass_of a; echo "not the passphrase of b"; } \
+    > "$T/both.pw"
+run -C "$S" rotate root --old m-old --new m-new --new-subject \
+    "CN=New Root M,O=Example" --overlap-days 3 --out-dir "$O" "$@" \
+    3<"$T/both.pw"
+if [ "$rc" -eq 1 ] && grep -q "custodian 'b' (share file .*m-new.share) is wrong" "$T/err" &&
+    [ -z "$(ls "$O")" ] && [ "$(certs)" = "$c0" ] &&
+    [ "$(rows "")" -eq $((n0 + 1)) ] &&
+    [ "$(rows "WHERE seq > $n0 AND event = 'quorum.refused' AND payload LIKE '%\"key\":\"m-new\",\"custodian\":\"b\"%'")" = 1 ]; then
+	ok "TEST-KEY-492: a wrong passphrase of the new root's quorum: refused (exit 1), nothing written, no certificate, link or pin set recorded (only the quorum.refused row of m-new's custodian b)"
+else
+	fail "TEST-KEY-492: wrong passphrase: exit $rc, files: $(ls "$O"), rows $n0 -> $(rows "")"
+fi
+
+set +e
+# shellcheck disable=SC2046
+"$KEYRITE" -C "$S" rotate root --old m-old --new m-new --new-subject \
+    "CN=New Root M,O=Example" --overlap-days 3 --out-dir "$O" \
+    $(both m-old m-new) 3<"$T/both.pw" >"$T/out" 2>&1
+rc=$?
+set -e
+cp "$T/out" "$T/err"
+cp "$T/out" "$T/rot2.out"
+if [ "$rc" -eq 0 ] && [ -f "$O/root-m-new.pem" ] &&
+    [ -f "$O/link-m-old-to-m-new.pem" ] && [ -f "$O/link-m-new-to-m-old.pem" ] &&
+    [ -f "$O/pinset-1.json.2.sig" ]; then
+	ok "TEST-KEY-490: one rotate root --new-subject wrote the new root, both links, the pin set and its signatures"
+else
+	fail "TEST-KEY-490: exit $rc: $(ls "$O")"
+fi
+# The new root: self-signed, verified by openssl, and in its fields what
+# `cert root` makes (m-ref: the same profile and subject, another key).
+pv "TEST-KEY-490: openssl verify: the new root certificate is self-signed" \
+    -CAfile "$O/root-m-new.pem" "$O/root-m-new.pem"
+kr -C "$S" key export-public m-new > "$T/m-new.pub"
+openssl x509 -in "$O/root-m-new.pem" -noout -pubkey > "$T/m-new.cpub"
+fields() {
+	openssl x509 -in "$1" -noout -text -certopt \
+	    no_serial,no_sigdump,no_pubkey,no_validity |
+	    sed '/Key Identifier:/{n;d;}'
+	openssl x509 -in "$1" -noout -startdate -enddate | python3 -c '
+import sys, datetime
+d = [datetime.datetime.strptime(l.split("=", 1)[1].strip(),
+    "%b %d %H:%M:%S %Y %Z") for l in sys.stdin]
+print("days", (d[1] - d[0]).days)'
+}
+fields "$O/root-m-new.pem" > "$T/m-new.fields"
+if cmp -s "$T/m-new.pub" "$T/m-new.cpub" &&
+    grep -q "Subject: CN *= *New Root M" "$T/m-new.fields" &&
+    grep -q "X509v3 Basic Constraints: critical" "$T/m-new.fields" &&
+    grep -q "^days [1-9]" "$T/m-new.fields" &&
+    [ "$(fields "$O/root-m-new.pem")" = "$(fields "$T/m-ref.pem")" ] &&
+    openssl x509 -in "$O/root-m-new.pem" -noout -subject -issuer |
+    grep -c "CN *= *New Root M, *O *= *Example" | grep -q 2; then
+	ok "TEST-KEY-490: the new root holds key m-new (key export-public) and, but for serial, key, validity dates and key identifiers, the fields of a cert root certificate (openssl x509 -text)"
+else
+	fail "TEST-KEY-490: new root fields: $(fields "$O/root-m-new.pem" | diff - "$(fields "$T/m-ref.pem")" 2>&1 | head -5)"
+fi
+gen_ca "$S" m-ica-new p256 ca || fail "key m-ica-new"
+issue m-new cert issue --issuer-key m-new --subject-key m-ica-new \
+    --profile intermediate --subject "CN=m-ica-new" --out "$T/m-ica-new.pem"
+[ "$rc" -eq 0 ] || fail "issuing CA m-ica-new: $(cat "$T/err")"
+leaf m-leaf-new m-ica-new
+pv "TEST-KEY-490: a leaf under the new root verifies with only the old root trusted (link old->new)" \
+    -CAfile "$T/m-old.pem" -untrusted "$O/link-m-old-to-m-new.pem" \
+    -untrusted "$T/m-ica-new.pem" "$T/m-leaf-new.pem"
+pv "TEST-KEY-490: a leaf under the old root verifies with only the new root trusted (link new->old)" \
+    -CAfile "$O/root-m-new.pem" -untrusted "$O/link-m-new-to-m-old.pem" \
+    -untrusted "$T/m-ica-old.pem" "$T/m-leaf-old.pem"
+openssl x509 -in "$T/m-old.pem" -pubkey -noout > "$T/m-old.pub"
+if openssl dgst -sha256 -verify "$T/m-old.pub" -signature \
+    "$O/pinset-1.json.1.sig" "$O/pinset-1.json" >/dev/null 2>&1 &&
+    openssl pkeyutl -verify -pubin -inkey "$T/m-new.cpub" -rawin \
+    -in "$O/pinset-1.json" -sigfile "$O/pinset-1.json.2.sig" >/dev/null 2>&1 &&
+    python3 -c '
+import json, sys
+ps = json.load(open(sys.argv[1]))
+assert [p["key"] for p in ps["pins"]] == ["m-old", "m-new"]
+assert ps["pins"][1]["subject"] == "CN=New Root M,O=Example"
+' "$O/pinset-1.json"; then
+	ok "TEST-KEY-490: openssl checks both pin set signatures over the file's bytes; pin 2 is the new root made here"
+else
+	fail "TEST-KEY-490: pin set signatures"
+fi
+# The records (sqlite3): the new root's cert.root row, approved with the
+# rotation (op cert.rotate), and the four cert.rotate rows; each root's
+# quorum opened once (one quorum table per key, four passphrase lines for
+# four shares), and audit verify backs every approval by its signature.
+rootseq=$(sqlite3 "$S/keyrite.db" "SELECT seq FROM audit WHERE event = \
+    'cert.root' AND payload LIKE '%\"issuer_key\":\"m-new\"%'")
+tbs=$(openssl x509 -in "$O/root-m-new.pem" -outform DER | python3 -c '
+import sys, hashlib
+d = sys.stdin.buffer.read()
+def tl(b, i):
+    n = b[i + 1]
+    if n < 0x80:
+        return i + 2, n
+    k = n & 0x7f
+    return i + 2 + k, int.from_bytes(b[i + 2:i + 2 + k], "big")
+i, _ = tl(d, 0)
+j, n = tl(d, i)
+print(hashlib.sha256(d[i:j + n]).hexdigest())')
+if [ -n "$rootseq" ] &&
+    sqlite3 "$S/keyrite.db" "SELECT payload FROM audit WHERE seq = $rootseq" |
+    grep -q "\"tbs_sha256\":\"$tbs\".*\"op\":\"cert.rotate\",\"key\":\"m-new\"" &&
+    python3 "$SRCDIR/test/tools/approval_check.py" "$S/keyrite.db" \
+    "$rootseq" 2>&1 | grep -q "approval signature OK" &&
+    [ "$(rows "WHERE seq > $rootseq AND event = 'cert.rotate'")" = 4 ] &&
+    [ "$(rows "WHERE event = 'cert.rotate'")" = 4 ]; then
+	ok "TEST-KEY-490: sqlite3: the cert.root row of the new root (its TBS SHA-256, approved as part of the rotation, checked by approval_check.py) and after it the four cert.rotate rows"
+else
+	fail "TEST-KEY-490: rows: cert.root at '$rootseq', $(rows "WHERE event = 'cert.rotate'") cert.rotate"
+fi
+if [ "$(grep -c "^key 'm-new': [0-9]-of-[0-9] quorum" "$T/rot2.out")" = 1 ] &&
+    [ "$(grep -c "^key 'm-old': [0-9]-of-[0-9] quorum" "$T/rot2.out")" = 1 ] &&
+    [ "$(wc -l < "$T/both.pw")" = 4 ] &&
+    [ "$(grep -n -m 1 "Root certificate to be signed by key 'm-new'" \
+    "$T/rot2.out" | cut -d: -f1)" -lt "$(grep -n -m 1 "quorum, share set" \
+    "$T/rot2.out" | cut -d: -f1)" ]; then
+	ok "TEST-KEY-490: the new root was shown before any quorum opened, and each root's custodians were asked once (one quorum per root, four passphrases for four shares)"
+else
+	fail "TEST-KEY-490: quorums: $(grep "quorum" "$T/rot2.out")"
+fi
+expect 0 " 0 not backed by their signatures" \
+    "TEST-KEY-490: audit verify: every approval backed by its signature, the new root's included" -- \
+    -C "$S" audit verify
+S="$T/state"
+O="$T/rot"
 
 # --- a finish after a later rotation would roll the pins back (TEST-KEY-409) ---
 # From here on the clock is 5 days ahead, after the entries of the finish.
