@@ -292,6 +292,29 @@ kr_rot_made(struct kr_rot *r, struct kr_err *err)
 	return KR_OK;
 }
 
+/*
+ * A certificate of the rotation (the new root's, a link): its output
+ * path checked, then prepared and linted into slot `slot`.
+ */
+static int
+kr_rot_cert(struct kr_rot *r, int slot, struct kr_issue_req *q,
+    const char *name, struct kr_err *err)
+{
+	int	ret;
+
+	q->dry_run = r->req->dry_run;
+	q->actor = r->req->actor;
+	q->out_path = r->res->files[r->res->nfiles];
+	if ((ret = kr_rot_path(r, r->res->files[r->res->nfiles], name,
+	    KR_ART_CERTIFICATE, 0, err)) != KR_OK)
+		return ret;
+	r->res->nfiles++;
+	if ((ret = kr_issue_prepare(r->app, q, &r->ires[slot], &r->is[slot],
+	    err)) != KR_OK || q->dry_run)
+		return ret;
+	return kr_issue_out_check(r->is[slot], err);
+}
+
 /* --new-subject: the new root's certificate, prepared and linted. */
 static int
 kr_rot_make(struct kr_rot *r, struct kr_err *err)
@@ -308,20 +331,9 @@ kr_rot_make(struct kr_rot *r, struct kr_err *err)
 	q->profile = r->req->new_profile != NULL ? r->req->new_profile :
 	    KR_ROT_ROOT_PROFILE;
 	q->subject = r->req->new_subject;
-	q->dry_run = r->req->dry_run;
-	q->actor = r->req->actor;
-	q->out_path = r->res->files[r->res->nfiles];
-	if ((ret = kr_rot_path(r, r->res->files[r->res->nfiles], name,
-	    KR_ART_CERTIFICATE, 0, err)) != KR_OK)
-		return ret;
-	r->res->nfiles++;
-	if ((ret = kr_issue_prepare(r->app, q, &r->ires[KR_ROT_ROOT],
-	    &r->is[KR_ROT_ROOT], err)) != KR_OK)
+	if ((ret = kr_rot_cert(r, KR_ROT_ROOT, q, name, err)) != KR_OK)
 		return kr_err_prefix(err, "the root certificate of key '%s': ",
 		    r->key[KR_ROT_NEW].name);
-	if (!q->dry_run && (ret = kr_issue_out_check(r->is[KR_ROT_ROOT],
-	    err)) != KR_OK)
-		return ret;
 	memcpy(r->res->root_serial, r->ires[KR_ROT_ROOT].serial,
 	    sizeof(r->res->root_serial));
 	return kr_rot_made(r, err);
@@ -354,19 +366,9 @@ kr_rot_link(struct kr_rot *r, int by, struct kr_err *err)
 		q->issuer_der_len = r->root[by].der_len;
 	}
 	q->days = r->days;
-	q->dry_run = r->req->dry_run;
-	q->actor = r->req->actor;
-	q->out_path = r->res->files[r->res->nfiles];
-	if ((ret = kr_rot_path(r, r->res->files[r->res->nfiles], name,
-	    KR_ART_CERTIFICATE, 0, err)) != KR_OK)
-		return ret;
-	r->res->nfiles++;
-	if ((ret = kr_issue_prepare(r->app, q, &r->ires[by], &r->is[by],
-	    err)) != KR_OK)
+	if ((ret = kr_rot_cert(r, by, q, name, err)) != KR_OK)
 		return kr_err_prefix(err, "the link certificate of key '%s' "
 		    "over key '%s': ", r->key[by].name, r->key[other].name);
-	if (!q->dry_run && (ret = kr_issue_out_check(r->is[by], err)) != KR_OK)
-		return ret;
 	(void)snprintf(r->res->link_serial[by], sizeof(r->res->link_serial[by]),
 	    "%s", r->ires[by].serial);
 	return KR_OK;
