@@ -573,7 +573,8 @@ kr_rot_write(struct kr_rot *r, size_t nlinks, const int *signer,
 		    "recorded (audit entry %lld) but not all its files were "
 		    "written. Write them again with `keyrite -C %s export --to "
 		    "EMPTY-FOLDER --key %s`.", (long long)r->res->pinset.sequence,
-		    nlinks > 0 ? " and the link certificates" : "",
+		    r->is[KR_ROT_ROOT] != NULL ? ", the new root and the link "
+	    "certificates" : nlinks > 0 ? " and the link certificates" : "",
 		    (long long)r->res->audit_seq, r->app->dir,
 		    r->key[KR_ROT_NEW].name);
 	return KR_OK;

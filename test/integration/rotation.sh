@@ -481,7 +481,9 @@ cp "$T/out" "$T/err"
 cp "$T/out" "$T/rot2.out"
 if [ "$rc" -eq 0 ] && [ -f "$O/root-m-new.pem" ] &&
     [ -f "$O/link-m-old-to-m-new.pem" ] && [ -f "$O/link-m-new-to-m-old.pem" ] &&
-    [ -f "$O/pinset-1.json.2.sig" ]; then
+    [ -f "$O/pinset-1.json.2.sig" ] &&
+    grep -q "new root certificate: serial $(cert_serial "$O/root-m-new.pem" |
+    tr 'A-F' 'a-f') (key 'm-new')" "$T/rot2.out"; then
 	ok "TEST-KEY-490: one rotate root --new-subject wrote the new root, both links, the pin set and its signatures"
 else
 	fail "TEST-KEY-490: exit $rc: $(ls "$O")"
