@@ -516,6 +516,23 @@ if cmp -s "$T/m-new.pub" "$T/m-new.cpub" &&
 else
 	fail "TEST-KEY-490: new root fields: $(fields "$O/root-m-new.pem" | diff - "$(fields "$T/m-ref.pem")" 2>&1 | head -5)"
 fi
+# The links carry the new root's subject, key and key identifier as the
+# signed root has them (prepared before it was signed, from its TBS).
+xv() { openssl x509 -in "$1" -noout "$2" "$3" 2>/dev/null |
+    sed -e 's/^[a-z]*=//' -e 's/keyid://' -e '/Identifier/d' | tr -d ' '; }
+if [ "$(xv "$O/link-m-old-to-m-new.pem" -subject -pubkey)" = \
+    "$(xv "$O/root-m-new.pem" -subject -pubkey)" ] &&
+    [ "$(xv "$O/link-m-old-to-m-new.pem" -ext subjectKeyIdentifier)" = \
+    "$(xv "$O/root-m-new.pem" -ext subjectKeyIdentifier)" ] &&
+    [ "$(xv "$O/link-m-new-to-m-old.pem" -issuer)" = \
+    "$(xv "$O/root-m-new.pem" -subject)" ] &&
+    [ "$(xv "$O/link-m-new-to-m-old.pem" -ext authorityKeyIdentifier)" = \
+    "$(xv "$O/root-m-new.pem" -ext subjectKeyIdentifier)" ] &&
+    [ -n "$(xv "$O/root-m-new.pem" -ext subjectKeyIdentifier)" ]; then
+	ok "TEST-KEY-490: link old->new has the signed new root's subject, key and SKI; link new->old its subject as issuer and its SKI as AKI (openssl x509)"
+else
+	fail "TEST-KEY-490: link fields differ from the new root's"
+fi
 gen_ca "$S" m-ica-new p256 ca || fail "key m-ica-new"
 issue m-new cert issue --issuer-key m-new --subject-key m-ica-new \
     --profile intermediate --subject "CN=m-ica-new" --out "$T/m-ica-new.pem"
