@@ -429,6 +429,16 @@ else
 	fail "TEST-KEY-491: --new-subject with a root: exit $rc"
 fi
 unchanged "TEST-KEY-491 (--new-subject with a root)"
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old m-old --new m-new --new-subject "New Root M" \
+    --out-dir "$O" $(both m-old m-new) 3<"$T/both.pw"
+if [ "$rc" -eq 2 ] && grep -q "the root certificate of key 'm-new': .*\"New Root M\" has no '='" "$T/err" &&
+    ! grep -q "quorum" "$T/err"; then
+	ok "TEST-KEY-491: a --new-subject that is no DN is refused before any quorum, naming the new root (exit 2)"
+else
+	fail "TEST-KEY-491: bad --new-subject: exit $rc"
+fi
+unchanged "TEST-KEY-491 (bad --new-subject)"
 run -C "$S" rotate root --old m-old --new m-new --new-profile root \
     --dry-run
 if [ "$rc" -eq 2 ] && grep -q "new-profile goes with --new-subject" "$T/err"; then
