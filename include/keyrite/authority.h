@@ -1091,6 +1091,7 @@ struct kr_rotate_req {
 	/* The new key has no root certificate: rotate root makes it. */
 	const char		*new_subject;
 	const char		*new_profile;	/* NULL: root */
+	unsigned		 new_days;	/* 0: the profile's default */
 	const char		*out_dir;
 	bool			 force;		/* rotate finish */
 	bool			 dry_run;

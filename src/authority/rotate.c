@@ -331,6 +331,7 @@ kr_rot_make(struct kr_rot *r, struct kr_err *err)
 	q->profile = r->req->new_profile != NULL ? r->req->new_profile :
 	    KR_ROT_ROOT_PROFILE;
 	q->subject = r->req->new_subject;
+	q->days = r->req->new_days;
 	if ((ret = kr_rot_cert(r, KR_ROT_ROOT, q, name, err)) != KR_OK)
 		return kr_err_prefix(err, "the root certificate of key '%s': ",
 		    r->key[KR_ROT_NEW].name);

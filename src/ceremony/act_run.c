@@ -374,6 +374,8 @@ kr_cer_rotate_req(const struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	req->new_key = kr_cer_arg(st, "new");
 	req->overlap_days = kr_cer_uint(st, "overlap_days");
 	req->profile = kr_cer_arg(st, "profile");
+	req->new_subject = kr_cer_arg(st, "new_subject");
+	req->new_days = kr_cer_uint(st, "new_days");
 	req->out_dir = kr_cer_arg(st, "out_dir");
 	req->actor = c->io->actor;
 }

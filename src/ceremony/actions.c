@@ -84,6 +84,7 @@ static const struct kr_cer_argdef kr_args_export[] = {
 static const struct kr_cer_argdef kr_args_rotate[] = {
 	{ "old", KR_CA_NAME, true }, { "new", KR_CA_NAME, true },
 	{ "overlap_days", KR_CA_UINT, false }, { "profile", KR_CA_NAME, false },
+	{ "new_subject", KR_CA_STR, false }, { "new_days", KR_CA_UINT, false },
 	{ "out_dir", KR_CA_PATH, true }, QUORUM_ARGS, { NULL, 0, false }
 };
 static const struct kr_cer_argdef kr_args_checkpoint[] = {

@@ -405,8 +405,10 @@ kr_cer_check(struct kr_appliance *app, struct kr_cer_script *s,
 
 /*
  * rotate.root: both roots are CA keys whose quorum the step's custodians
- * hold, each with a root certificate now or from an earlier step; when
- * both are in the records, the rotation is prepared as a dry run.
+ * hold, each with a root certificate now or from an earlier step, or the
+ * new one given new_subject (the rotation makes its certificate; then it
+ * must have none); when both keys are in the records, the rotation is
+ * prepared as a dry run.
  */
 int
 kr_cer_check_rotate(struct kr_cer_ctx *c, const struct kr_cer_step *st,
@@ -423,15 +425,21 @@ kr_cer_check_rotate(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 		    req.new_key, "ca", &k[i], err)) != KR_OK ||
 		    (ret = kr_cer_need_quorum(c, st, k[i], err)) != KR_OK)
 			return ret;
-		if (!k[i]->has_cert)
+		if (i == 1 && req.new_subject != NULL && k[i]->has_cert)
+			return kr_err_set(err, KR_EREFUSED, "key '%s' has a "
+			    "root certificate now or from an earlier step: "
+			    "drop new_subject, or the cert.root step",
+			    k[i]->name);
+		if (!k[i]->has_cert && (i == 0 || req.new_subject == NULL))
 			return kr_err_set(err, KR_EREFUSED, "key '%s' has no "
 			    "root certificate now and no earlier step makes "
-			    "one (cert.root)", k[i]->name);
+			    "one (cert.root%s)", k[i]->name, i == 1 ?
+			    ", or new_subject in this step" : "");
 	}
 	if ((ret = kr_cer_need_out(req.out_dir, true, err)) != KR_OK)
 		return ret;
 	if (!k[0]->exists || !k[0]->cert_now || !k[1]->exists ||
-	    !k[1]->cert_now) {
+	    (!k[1]->cert_now && req.new_subject == NULL)) {
 		kr_cer_print(c, "  will be prepared when it runs: a root or its "
 		    "certificate is made by an earlier step");
 		return KR_OK;

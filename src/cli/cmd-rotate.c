@@ -14,6 +14,7 @@ static const struct cmd_opt cmd_rotate_root_options[] = {
 	CMD_ROW_STR("profile", struct kr_rotate_req, profile),
 	CMD_ROW_STR("new-subject", struct kr_rotate_req, new_subject),
 	CMD_ROW_STR("new-profile", struct kr_rotate_req, new_profile),
+	CMD_ROW_UINT("new-days", struct kr_rotate_req, new_days, 1, 36525),
 	CMD_ROW_STR("out-dir", struct kr_rotate_req, out_dir),
 	CMD_ROW_FLAG("dry-run", struct kr_rotate_req, dry_run),
 	CMD_ROW_REFUSED("force"),
@@ -30,6 +31,7 @@ static const struct cmd_opt cmd_rotate_finish_options[] = {
 	CMD_ROW_REFUSED("profile"),
 	CMD_ROW_REFUSED("new-subject"),
 	CMD_ROW_REFUSED("new-profile"),
+	CMD_ROW_REFUSED("new-days"),
 	CMD_ROW_END
 };
 
@@ -76,10 +78,11 @@ cmd_rotate_exec(struct cmd_ctx *ctx, struct kr_rotate_req *req, bool root)
 	if (req->out_dir == NULL && !req->dry_run)
 		return cmd_usage_error(ctx, "--out-dir DIR is required (or "
 		    "--dry-run)");
-	if (req->new_profile != NULL && req->new_subject == NULL)
-		return cmd_usage_error(ctx, "--new-profile goes with "
-		    "--new-subject: the new root's certificate is made only "
-		    "when its key has none");
+	if ((req->new_profile != NULL || req->new_days != 0) &&
+	    req->new_subject == NULL)
+		return cmd_usage_error(ctx, "--new-profile and --new-days go "
+		    "with --new-subject: the new root's certificate is made "
+		    "only when its key has none");
 	req->shares = ctx->q.shares;
 	req->nshares = ctx->q.n;
 	req->actor = ctx->actor;

@@ -272,17 +272,42 @@ run -C "$S" audit verify
 mkdir -p "$O/rot"
 ceremony root-rotation --set shares="$SH" --set out="$O/rot" --set alg=p256 \
     --set overlap=30
-if openssl verify -x509_strict -CAfile "$O/rot/fleet-root-2.pem" -untrusted \
+if openssl verify -x509_strict -CAfile "$O/rot/root-fleet-root-2.pem" -untrusted \
     "$O/rot/link-fleet-root-2-to-fleet-root.pem" "$O/fleet-issuing.pem" \
-    >/dev/null 2>&1 && ! openssl verify -CAfile "$O/rot/fleet-root-2.pem" \
+    >/dev/null 2>&1 && ! openssl verify -CAfile "$O/rot/root-fleet-root-2.pem" \
     "$O/fleet-issuing.pem" >/dev/null 2>&1; then
 	ok "TEST-KEY-435: the old root's issuing CA verifies under the new root through the link"
 else
 	fail "TEST-KEY-435: no path through the link"
 fi
+# The new root was made by the rotate.root step itself (new_subject):
+# self-signed with the ceremony's subject and validity, one cert.root row.
+subj=$(openssl x509 -in "$O/rot/root-fleet-root-2.pem" -noout -subject \
+    -nameopt RFC2253 2>/dev/null)
+days=$(python3 - "$O/rot/root-fleet-root-2.pem" <<'PY'
+import datetime, subprocess, sys
+out = subprocess.run(["openssl", "x509", "-in", sys.argv[1], "-noout",
+    "-startdate", "-enddate"], capture_output=True, text=True).stdout
+d = dict(l.split("=", 1) for l in out.split("\n") if "=" in l)
+f = "%b %d %H:%M:%S %Y %Z"
+a = datetime.datetime.strptime(" ".join(d["notBefore"].split()), f)
+b = datetime.datetime.strptime(" ".join(d["notAfter"].split()), f)
+print(round((b - a).total_seconds() / 86400))
+PY
+)
+rows=$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM audit WHERE
+    event = 'cert.root' AND payload LIKE '%Fleet Root CA 2%'")
+if openssl verify -x509_strict -CAfile "$O/rot/root-fleet-root-2.pem" \
+    "$O/rot/root-fleet-root-2.pem" >/dev/null 2>&1 &&
+    [ "$subj" = "subject=C=NL,O=Example Devices,CN=Fleet Root CA 2" ] &&
+    [ "$days" -ge 7300 ] && [ "$days" -le 7301 ] && [ "$rows" -eq 1 ]; then
+	ok "TEST-KEY-435: the rotate.root step made the new root (new_subject, new_days): self-signed, the ceremony's subject, 7300 days, one cert.root row"
+else
+	fail "TEST-KEY-435: the new root: '$subj', $days days, $rows rows"
+fi
 n=0
 for i in 1 2; do
-	r=$([ "$i" = 1 ] && echo "$O/fleet-root.pem" || echo "$O/rot/fleet-root-2.pem")
+	r=$([ "$i" = 1 ] && echo "$O/fleet-root.pem" || echo "$O/rot/root-fleet-root-2.pem")
 	openssl x509 -in "$r" -pubkey -noout > "$T/r.pub"
 	openssl dgst -sha256 -verify "$T/r.pub" -signature \
 	    "$O/rot/pinset-1.json.$i.sig" "$O/rot/pinset-1.json" >/dev/null 2>&1 &&

@@ -441,10 +441,16 @@ fi
 unchanged "TEST-KEY-491 (bad --new-subject)"
 run -C "$S" rotate root --old m-old --new m-new --new-profile root \
     --dry-run
-if [ "$rc" -eq 2 ] && grep -q "new-profile goes with --new-subject" "$T/err"; then
+if [ "$rc" -eq 2 ] && grep -q "new-days go with --new-subject" "$T/err"; then
 	ok "TEST-KEY-491: --new-profile without --new-subject is a usage error (exit 2)"
 else
 	fail "TEST-KEY-491: --new-profile alone: exit $rc"
+fi
+run -C "$S" rotate root --old m-old --new m-new --new-days 3650 --dry-run
+if [ "$rc" -eq 2 ] && grep -q "new-days go with --new-subject" "$T/err"; then
+	ok "TEST-KEY-491: --new-days without --new-subject is a usage error (exit 2)"
+else
+	fail "TEST-KEY-491: --new-days alone: exit $rc"
 fi
 run -C "$S" rotate root --old m-old --new m-new --new-subject \
     "CN=New Root M,O=Example" --overlap-days 3 --dry-run
