@@ -98,11 +98,23 @@ see "Custodian 'alice', choose the passphrase" &&
     ok "step 2: a passphrase field for alice, the room step done" ||
     fail "step 2"
 tm resize-window -x 80 -y 24
-see "Custodian 'alice', choose the passphrase" &&
-    [ "$(tm display -p '#{window_width}x#{window_height}')" = 80x24 ] &&
-    grep -q "Step 2 of 6: Generate the root key" "$T/pane" &&
-    grep -q "\[>\] generate  *now" "$T/pane" &&
-    grep -q "Enter: done   Esc: stop this step" "$T/pane" &&
+# redrawn whole: the screen is captured until every part is there (the
+# text before the resize is there at once; a slow console, under the
+# sanitizers, may still be drawing the rest), 15 s at most
+redrawn() {
+	snap
+	[ "$(tm display -p '#{window_width}x#{window_height}')" = 80x24 ] &&
+	    grep -q "Custodian 'alice', choose the passphrase" "$T/pane" &&
+	    grep -q "Step 2 of 6: Generate the root key" "$T/pane" &&
+	    grep -q "\[>\] generate  *now" "$T/pane" &&
+	    grep -q "Enter: done   Esc: stop this step" "$T/pane"
+}
+i=0
+until redrawn || [ "$i" -ge 150 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+redrawn &&
     ok "resized to 80x24 mid-ceremony: the run screen is drawn again whole" ||
     fail "resize"
 keys F1
