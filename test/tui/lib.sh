@@ -38,13 +38,24 @@ snap() {
 	cp "$T/pane" "$T/screens/$shots"
 }
 
-# see TEXT [SECS]: until the screen shows TEXT (grep -E), 15 s at most.
+# see TEXT [SECS]: until the screen shows TEXT (grep -E), 15 s at most,
+# and has stopped changing: two captures 0.1 s apart alike.  A console
+# slowed by the sanitizers may be caught halfway through drawing a
+# screen (its header there, its rows not yet), and a test reads the rows
+# of $T/pane right after see.
 see() {
 	i=0
 	while [ "$i" -lt "$((${2:-15} * 10))" ]; do
 		snap
-		grep -Eq -- "$1" "$T/pane" && return 0
-		sleep 0.1
+		if grep -Eq -- "$1" "$T/pane"; then
+			cp "$T/pane" "$T/pane.seen"
+			sleep 0.1
+			snap
+			cmp -s "$T/pane" "$T/pane.seen" &&
+			    grep -Eq -- "$1" "$T/pane" && return 0
+		else
+			sleep 0.1
+		fi
 		i=$((i + 1))
 	done
 	echo "# the screen never showed: $1"
