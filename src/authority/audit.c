@@ -30,8 +30,9 @@ kr_audit_time_key(const char *quoted, size_t len)
 
 /*
  * The payload as a person reads it: as recorded, but each time member's
- * number written as an ISO 8601 UTC time (an invalidity date of 0, none
- * given, as "none").  (A string followed by ':' is
+ * number written as an ISO 8601 UTC time (an invalidity date of 0 as
+ * "none": a revocation given none now leaves the member out, but older
+ * rows hold 0).  (A string followed by ':' is
  * a member name; the hash covers the payload as recorded.)
  */
 void
@@ -50,7 +51,7 @@ kr_audit_payload_text(const char *p, struct kr_buf *b)
 		if (e[0] == ':' && ((e[1] >= '0' && e[1] <= '9') ||
 		    e[1] == '-') && kr_audit_time_key(p, (size_t)(e - p))) {
 			t = strtoll(e + 1, &end, 10);
-			/* revoke records 0 when no invalidity date was given */
+			/* older revocations: 0 when none was given */
 			if (t == 0 && e - p == 17 &&
 			    memcmp(p, "\"invalidity_date\"", 17) == 0)
 				(void)snprintf(when, sizeof(when), "none");

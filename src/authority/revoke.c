@@ -86,7 +86,9 @@ kr_revoke_audit(struct kr_appliance *app, const struct kr_revoke_req *req,
 	if (!req->lift_hold) {
 		kr_json_str(&j, "reason", req->reason == KR_REASON_NONE ?
 		    "unspecified" : kr_reason_name(req->reason));
-		kr_json_int(&j, "invalidity_date", req->invalidity);
+		/* A member only when one was given. */
+		if (req->invalidity != 0)
+			kr_json_int(&j, "invalidity_date", req->invalidity);
 	}
 	ret = kr_audit_record(app, req->actor, req->lift_hold ?
 	    "revoke.lift-hold" : "revoke", kr_json_end(&j), &res->audit_seq,

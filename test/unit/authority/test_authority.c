@@ -401,6 +401,39 @@ START_TEST(test_format_1_unsigned_approvals)
 }
 END_TEST
 
+/*
+ * TEST-KEY-488: a payload as `audit show` and the console print it
+ * (kr_audit_payload_text): time members in ISO 8601 UTC, an invalidity
+ * date of 0 (older revocations given none) as "none", other numbers and
+ * strings as recorded, a time-like name inside a string left alone.
+ */
+START_TEST(test_payload_text)
+{
+	static const struct {
+		const char	*in, *out;
+	} c[] = {
+		{ "{\"serial\":\"0a\",\"invalidity_date\":1767323045}",
+		  "{\"serial\":\"0a\",\"invalidity_date\":"
+		  "\"2026-01-02T03:04:05Z\"}" },
+		{ "{\"reason\":\"superseded\",\"invalidity_date\":0}",
+		  "{\"reason\":\"superseded\",\"invalidity_date\":\"none\"}" },
+		{ "{\"time\":0,\"count\":1767323045}",
+		  "{\"time\":\"1970-01-01T00:00:00Z\",\"count\":1767323045}" },
+		{ "{\"note\":\"time\",\"n\":5}",
+		  "{\"note\":\"time\",\"n\":5}" },
+	};
+	struct kr_buf	b;
+	size_t		i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		kr_buf_init(&b, false);
+		kr_audit_payload_text(c[i].in, &b);
+		ck_assert_str_eq((const char *)b.p, c[i].out);
+		kr_buf_free(&b);
+	}
+}
+END_TEST
+
 /* A new passphrase typed twice: the rule the terminal and console share. */
 START_TEST(test_passphrase_chosen)
 {
@@ -498,6 +531,7 @@ main(void)
 	tcase_add_test(tc, test_one_writer);
 	tcase_add_test(tc, test_format_1_unsigned_approvals);
 	tcase_add_test(tc, test_passphrase_chosen);
+	tcase_add_test(tc, test_payload_text);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fault_check");
 	tcase_add_test(tc, test_fault_check);
