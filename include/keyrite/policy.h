@@ -64,6 +64,10 @@ int		 kr_yaml_expect_map(const struct kr_yaml_doc *doc,
 int		 kr_yaml_str(const struct kr_yaml_doc *doc,
 		    const struct kr_yaml_node *map, const char *key,
 		    bool required, const char **out, struct kr_err *err) KR_WUR;
+/* "true" or "false"; KR_ENOENT if absent and not required. */
+int		 kr_yaml_bool(const struct kr_yaml_doc *doc,
+		    const struct kr_yaml_node *map, const char *key,
+		    bool required, bool *out, struct kr_err *err) KR_WUR;
 /* An unsigned decimal integer in [min, max]. */
 int		 kr_yaml_uint(const struct kr_yaml_doc *doc,
 		    const struct kr_yaml_node *map, const char *key,

@@ -70,18 +70,9 @@ static int
 kr_manifest_bool(const struct kr_yaml_doc *doc, const struct kr_yaml_node *n,
     const char *key, bool *out, struct kr_err *err)
 {
-	const char	*v;
-	int		 ret;
+	int	ret = kr_yaml_bool(doc, n, key, false, out, err);
 
-	if ((ret = kr_yaml_str(doc, n, key, false, &v, err)) == KR_ENOENT)
-		return KR_OK;
-	if (ret != KR_OK)
-		return ret;
-	if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
-		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' must be "
-		    "true or false", doc->label, kr_yaml_get(n, key)->line, key);
-	*out = strcmp(v, "true") == 0;
-	return KR_OK;
+	return ret == KR_ENOENT ? KR_OK : ret;
 }
 
 static int

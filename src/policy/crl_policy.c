@@ -34,26 +34,6 @@ kr_crl_scope_name(enum kr_crl_scope s)
 	return (size_t)s < 4 ? kr_crl_scope_names[s] : "?";
 }
 
-static int
-kr_crl_policy_bool(const struct kr_yaml_doc *doc, const char *key, bool *out,
-    struct kr_err *err)
-{
-	const char	*v;
-	int		 ret;
-
-	if ((ret = kr_yaml_str(doc, doc->root, key, true, &v, err)) != KR_OK)
-		return ret;
-	if (strcmp(v, "true") == 0)
-		*out = true;
-	else if (strcmp(v, "false") == 0)
-		*out = false;
-	else
-		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' must be "
-		    "true or false, not '%.32s'", doc->label,
-		    kr_yaml_get(doc->root, key)->line, key, v);
-	return KR_OK;
-}
-
 /* Every '{' opens "{issuer}", every '}' closes one. */
 static bool
 kr_crl_policy_marks_ok(const char *v)
@@ -117,8 +97,8 @@ kr_crl_policy_dates(const struct kr_yaml_doc *doc, struct kr_crl_policy *cp,
 		return kr_err_set(err, KR_EINPUT, "%s: publish_margin_days "
 		    "(%u) must be less than next_update_days (%u)", doc->label,
 		    cp->publish_margin_days, cp->next_update_days);
-	return kr_crl_policy_bool(doc, "issuing_distribution_point", &cp->idp,
-	    err);
+	return kr_yaml_bool(doc, doc->root, "issuing_distribution_point", true,
+	    &cp->idp, err);
 }
 
 /* A key name as keyrite accepts it: A-Z a-z 0-9 . _ -, not first . or -. */

@@ -389,6 +389,26 @@ kr_yaml_str(const struct kr_yaml_doc *doc, const struct kr_yaml_node *map,
 }
 
 int
+kr_yaml_bool(const struct kr_yaml_doc *doc, const struct kr_yaml_node *map,
+    const char *key, bool required, bool *out, struct kr_err *err)
+{
+	const char	*s;
+	int		 ret;
+
+	if ((ret = kr_yaml_str(doc, map, key, required, &s, err)) != KR_OK)
+		return ret;
+	if (strcmp(s, "true") == 0)
+		*out = true;
+	else if (strcmp(s, "false") == 0)
+		*out = false;
+	else
+		return kr_err_set(err, KR_EINPUT, "%s, line %u: '%s' must be "
+		    "true or false, not '%.32s'", doc->label,
+		    kr_yaml_get(map, key)->line, key, s);
+	return KR_OK;
+}
+
+int
 kr_yaml_uint(const struct kr_yaml_doc *doc, const struct kr_yaml_node *map,
     const char *key, bool required, uint64_t min, uint64_t max,
     uint64_t *out, struct kr_err *err)

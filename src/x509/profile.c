@@ -235,23 +235,11 @@ kr_prof_words(const struct kr_prof *pc, const char *key, bool required,
 static int
 kr_prof_bool(const struct kr_prof *pc, const char *key, bool def, bool *out)
 {
-	const char	*s;
-	int		 ret;
+	int	ret;
 
 	*out = def;
-	ret = kr_yaml_str(pc->doc, pc->root, key, false, &s, pc->err);
-	if (ret == KR_ENOENT)
-		return KR_OK;
-	if (ret != KR_OK)
-		return ret;
-	if (strcmp(s, "true") == 0)
-		*out = true;
-	else if (strcmp(s, "false") == 0)
-		*out = false;
-	else
-		return kr_prof_fail(pc, kr_prof_line(pc->root, key), key,
-		    "must be true or false, not '%.32s'", s);
-	return KR_OK;
+	ret = kr_yaml_bool(pc->doc, pc->root, key, false, out, pc->err);
+	return ret == KR_ENOENT ? KR_OK : ret;
 }
 
 /* Profile names are file names: [a-z0-9-], starting with a letter or digit. */

@@ -223,6 +223,10 @@ badcase 2 "unknown format" "a manifest with an unknown format is refused" -- \
 printf 'version: 1\nkey: fw\nimages:\n  - file: a\n    format: raw\n    output: o\n  - file: b\n    format: raw\n    output: o\n' > "$T/m3.yaml"
 badcase 2 "named twice" "a manifest with a duplicate output is refused" -- \
     -C "$S" sign batch "$T/m3.yaml"
+printf 'version: 1\nkey: fw\nimages:\n  - file: x\n    format: mcuboot\n    output: o\n    mcuboot: {header_size: 512, pad_header: yes}\n' > "$T/m4.yaml"
+badcase 2 "line 7: 'pad_header' must be true or false, not 'yes'" \
+    "a manifest with pad_header: yes is refused, naming the line and value (kr_yaml_bool)" -- \
+    -C "$S" sign batch "$T/m4.yaml"
 # shellcheck disable=SC2046
 badcase 2 "slot" "an image larger than the MCUboot slot is refused" -- -C "$S" \
     sign firmware --key fw --format mcuboot --in "$O/big.bin" --out "$O/bad.out" \
