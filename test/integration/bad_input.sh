@@ -40,10 +40,7 @@ expect 1 "made for another key" "a share of another key is named" -- \
 # Flip one byte in the middle of carol's share (a copy).
 cp "$T/shares/carol/root.share" "$T/carol-flipped.share"
 size=$(stat -c %s "$T/carol-flipped.share")
-off=$((size / 2))
-orig=$(od -An -tu1 -j "$off" -N1 "$T/carol-flipped.share" | tr -d ' ')
-printf "$(printf '\\%03o' $(( (orig ^ 1) & 255 )))" |
-    dd of="$T/carol-flipped.share" bs=1 seek="$off" conv=notrunc 2>/dev/null
+flip "$T/carol-flipped.share" $((size / 2))
 pass_of carol > "$T/c.pw"
 expect 1 "carol" "a share with one byte changed is refused, naming carol" -- \
     -C "$S" quorum verify --key root --share "$T/carol-flipped.share" \
@@ -78,10 +75,7 @@ expect 2 "root.sealed" "a truncated sealed key file is named" -- \
     --share "$T/shares/bob/root.share" --share "$T/shares/carol/root.share" \
     --passphrase-fd 3 3<"$T/three.pw"
 cp "$T/root.sealed.orig" "$S/keys/root.sealed"
-off=$((size - 20))
-orig=$(od -An -tu1 -j "$off" -N1 "$S/keys/root.sealed" | tr -d ' ')
-printf "$(printf '\\%03o' $(( (orig ^ 128) & 255 )))" |
-    dd of="$S/keys/root.sealed" bs=1 seek="$off" conv=notrunc 2>/dev/null
+flip "$S/keys/root.sealed" $((size - 20)) 128
 expect 1 "root.sealed" "an altered sealed key file is named" -- \
     -C "$S" quorum verify --key root --share "$T/shares/alice/root.share" \
     --share "$T/shares/bob/root.share" --share "$T/shares/carol/root.share" \

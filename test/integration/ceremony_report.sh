@@ -138,11 +138,6 @@ refuse() {
 		ok "verify_transcript.py refuses $what"
 	fi
 }
-flip() {	# flip FILE OFFSET: one byte changed
-	b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $(( b ^ 1 )))" |
-	    dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
 rm -rf "$T/bad"; cp -r "$R" "$T/bad"
 flip "$T/bad/report.txt" 100
 refuse "a changed byte in report.txt" "report.txt is not the file that was signed"

@@ -59,10 +59,7 @@ refused 2 "trunc.csr" "a truncated CSR is named" -- -C "$S" cert issue \
     --subject "CN=x" --out "$T/x.pem" $(q int) 3<"$T/ab.pw"
 cp "$T/good.der" "$T/badsig.csr"
 size=$(stat -c %s "$T/badsig.csr")
-off=$((size - 5))
-orig=$(od -An -tu1 -j "$off" -N1 "$T/badsig.csr" | tr -d ' ')
-printf "$(printf '\\%03o' $(( (orig ^ 1) & 255 )))" |
-    dd of="$T/badsig.csr" bs=1 seek="$off" conv=notrunc 2>/dev/null
+flip "$T/badsig.csr" $((size - 5))
 # shellcheck disable=SC2046
 refused 1 "signature does not verify" "a CSR whose signature fails is refused" -- -C "$S" \
     cert issue --issuer-key int --csr "$T/badsig.csr" --profile firmware-signing \

@@ -244,6 +244,16 @@ tbs_sha256() {
 	sha256sum "$T/.tbs" | cut -d' ' -f1
 }
 
+# flip FILE OFFSET [MASK]: the byte at OFFSET xored with MASK (1): always
+# a change (a fixed value written over a random byte is no change 1 time
+# in 256).
+flip() {
+	_b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$_b" ] || fail "flip: $1 has no byte at $2"
+	printf "$(printf '\\%03o' $(( (_b ^ ${3:-1}) & 255 )))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 # cert_serial PEM: a certificate's serial as openssl prints it.
 cert_serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 

@@ -195,7 +195,7 @@ run -C "$S" crl show int 1 --out "$T/pol/int1.crl"
 refused 2 "crl show --out into the state folder is refused" "inside the state folder"
 copy=$(ls "$S"/crls/int-*-1.crl)
 cp "$copy" "$T/copy.save"
-printf '\001' | dd of="$copy" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip "$copy" 100
 run -C "$S" crl show int 1 --out "$O/bad.crl"
 [ "$rc" -eq 1 ] && grep -q "altered or damaged" "$T/err" && [ ! -e "$O/bad.crl" ] &&
     ok "a recorded CRL copy whose SHA-256 does not match is refused, no file" ||

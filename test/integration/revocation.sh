@@ -137,7 +137,7 @@ issue int crl publish --issuer-key int --previous "$O/crl1.der" --out "$O/x.der"
 [ ! -e "$O/x.der" ] || fail "continuity refusal wrote a file"
 cp "$O/crl1.der" "$O/corrupt.der"
 size=$(stat -c %s "$O/corrupt.der")
-printf '\001' | dd of="$O/corrupt.der" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null
+flip "$O/corrupt.der" $((size - 3))
 issue int crl publish --issuer-key int --previous "$O/corrupt.der" --out "$O/x.der"
 [ "$rc" -ne 0 ] && grep -q "corrupt.der" "$T/err" &&
     ok "a corrupted --previous CRL is refused (exit $rc)" || fail "corrupted previous: exit $rc"
