@@ -157,11 +157,15 @@ static const struct store_table store_crl_view = {
 /*
  * One binding the chain holds: an identity's newest digest.  The column
  * tags are read back from the binding's audit row only when a row differs.
+ * A ledger holds a binding for every record the appliance ever wrote (two
+ * per provisioned device), so it is kept small: the entries in one dense
+ * array, their identities in one block of text, and the hash table of
+ * 4-byte entry numbers.
  */
 struct ledger_entry {
-	char		*ident;		/* "keys:1a2b..." */
-	uint8_t		 digest[32];
 	int64_t		 seq;		/* the audit row that bound it */
+	uint8_t		 digest[32];
+	uint32_t	 ident;		/* "keys:1a2b...", at names + ident */
 	bool		 seen;		/* found in the table by the replay */
 };
 
@@ -179,8 +183,12 @@ struct ledger_range {
 };
 
 struct store_ledger {
-	struct ledger_entry	*slots;
-	size_t			 cap, used;
+	uint32_t		*slots;		/* entry number + 1; 0: free */
+	size_t			 cap;		/* slots, a power of 2 */
+	struct ledger_entry	*ents;
+	size_t			 used, ecap;
+	char			*names;		/* identities, NUL-ended */
+	size_t			 nlen, ncap;
 	struct ledger_range	*ranges;
 	size_t			 nranges, rcap;
 };
@@ -461,25 +469,46 @@ ledger_hash(const char *s)
 	return h;
 }
 
+static const char *
+ledger_ident(const struct store_ledger *l, const struct ledger_entry *e)
+{
+	return l->names + e->ident;
+}
+
 static struct ledger_entry *
 ledger_find(const struct store_ledger *l, const char *ident)
 {
-	size_t	i;
+	struct ledger_entry	*e;
+	size_t			 i;
 
 	if (l->cap == 0)
 		return NULL;
-	for (i = ledger_hash(ident) & (l->cap - 1); l->slots[i].ident != NULL;
-	    i = (i + 1) & (l->cap - 1))
-		if (strcmp(l->slots[i].ident, ident) == 0)
-			return &l->slots[i];
+	for (i = ledger_hash(ident) & (l->cap - 1); l->slots[i] != 0;
+	    i = (i + 1) & (l->cap - 1)) {
+		e = &l->ents[l->slots[i] - 1];
+		if (strcmp(ledger_ident(l, e), ident) == 0)
+			return e;
+	}
 	return NULL;
+}
+
+/* The slot where `ident` goes (not there yet). */
+static size_t
+ledger_slot(const struct store_ledger *l, const char *ident)
+{
+	size_t	i;
+
+	for (i = ledger_hash(ident) & (l->cap - 1); l->slots[i] != 0;
+	    i = (i + 1) & (l->cap - 1))
+		;
+	return i;
 }
 
 static int
 ledger_grow(struct store_ledger *l)
 {
-	struct ledger_entry	*old = l->slots, *e;
-	size_t			 oldcap = l->cap, i, j;
+	uint32_t	*old = l->slots;
+	size_t		 oldcap = l->cap, i;
 
 	l->cap = oldcap == 0 ? 256 : oldcap * 2;
 	if ((l->slots = calloc(l->cap, sizeof(*l->slots))) == NULL) {
@@ -487,16 +516,40 @@ ledger_grow(struct store_ledger *l)
 		l->cap = oldcap;
 		return KR_ENOMEM;
 	}
-	for (i = 0; i < oldcap; i++) {
-		if (old[i].ident == NULL)
-			continue;
-		for (j = ledger_hash(old[i].ident) & (l->cap - 1);
-		    l->slots[j].ident != NULL; j = (j + 1) & (l->cap - 1))
-			;
-		e = &l->slots[j];
-		*e = old[i];
-	}
+	for (i = 0; i < l->used; i++)
+		l->slots[ledger_slot(l, ledger_ident(l, &l->ents[i]))] =
+		    (uint32_t)i + 1;
 	free(old);
+	return KR_OK;
+}
+
+/* Room for one more entry and an identity of `len` bytes. */
+static int
+ledger_room(struct store_ledger *l, size_t len)
+{
+	void	*p;
+	size_t	 cap;
+
+	if (l->used >= UINT32_MAX - 1 || l->nlen + len + 1 > UINT32_MAX)
+		return KR_ENOMEM;
+	if ((l->used + 1) * 2 > l->cap && ledger_grow(l) != KR_OK)
+		return KR_ENOMEM;
+	if (l->used == l->ecap) {
+		cap = l->ecap == 0 ? 256 : l->ecap * 2;
+		if ((p = realloc(l->ents, cap * sizeof(*l->ents))) == NULL)
+			return KR_ENOMEM;
+		l->ents = p;
+		l->ecap = cap;
+	}
+	if (l->nlen + len + 1 > l->ncap) {
+		for (cap = l->ncap == 0 ? 16384 : l->ncap; cap < l->nlen +
+		    len + 1; cap *= 2)
+			;
+		if ((p = realloc(l->names, cap)) == NULL)
+			return KR_ENOMEM;
+		l->names = p;
+		l->ncap = cap;
+	}
 	return KR_OK;
 }
 
@@ -504,29 +557,27 @@ static struct ledger_entry *
 ledger_put(struct store_ledger *l, const char *ident)
 {
 	struct ledger_entry	*e;
-	size_t			 i;
+	size_t			 len = strlen(ident);
 
 	if ((e = ledger_find(l, ident)) != NULL)
 		return e;
-	if ((l->used + 1) * 2 > l->cap && ledger_grow(l) != KR_OK)
+	if (ledger_room(l, len) != KR_OK)
 		return NULL;
-	for (i = ledger_hash(ident) & (l->cap - 1); l->slots[i].ident != NULL;
-	    i = (i + 1) & (l->cap - 1))
-		;
-	if ((l->slots[i].ident = strdup(ident)) == NULL)
-		return NULL;
-	l->used++;
-	return &l->slots[i];
+	e = &l->ents[l->used];
+	memset(e, 0, sizeof(*e));
+	e->ident = (uint32_t)l->nlen;
+	memcpy(l->names + l->nlen, ident, len + 1);
+	l->nlen += len + 1;
+	l->slots[ledger_slot(l, ident)] = (uint32_t)++l->used;
+	return e;
 }
 
 static void
 ledger_free(struct store_ledger *l)
 {
-	size_t	i;
-
-	for (i = 0; i < l->cap; i++)
-		free(l->slots[i].ident);
 	free(l->slots);
+	free(l->ents);
+	free(l->names);
 	free(l->ranges);
 	memset(l, 0, sizeof(*l));
 }
@@ -1315,12 +1366,13 @@ replay_missing(struct replay *r)
 	char			 row[96];
 	size_t			 i;
 
-	for (i = 0; i < l->cap; i++) {
-		if (l->slots[i].ident == NULL || l->slots[i].seen)
+	for (i = 0; i < l->used; i++) {
+		if (l->ents[i].seen)
 			continue;
-		replay_row_name(r, l->slots[i].seq, row, sizeof(row));
+		replay_row_name(r, l->ents[i].seq, row, sizeof(row));
 		replay_note(r, "%s, recorded by %s, is missing from the "
-		    "database: the row was deleted", l->slots[i].ident, row);
+		    "database: the row was deleted", ledger_ident(l,
+		    &l->ents[i]), row);
 	}
 	(void)row;
 }
@@ -1424,10 +1476,10 @@ kr_store_crl_number_bound(struct kr_store *st, const uint8_t *issuer,
 	n = strlen(prefix);
 	prefix[n++] = ':';
 	prefix[n] = '\0';
-	for (i = 0; i < l->cap; i++)
-		if (l->slots[i].ident != NULL &&
-		    strncmp(l->slots[i].ident, prefix, n) == 0 &&
-		    sscanf(l->slots[i].ident + n, "%lld", &v) == 1 && v > *max)
+	for (i = 0; i < l->used; i++)
+		if (strncmp(ledger_ident(l, &l->ents[i]), prefix, n) == 0 &&
+		    sscanf(ledger_ident(l, &l->ents[i]) + n, "%lld", &v) == 1 &&
+		    v > *max)
 			*max = v;
 	return KR_OK;
 }
