@@ -858,6 +858,12 @@ int		 kr_authority_crl_publish(struct kr_appliance *app,
 		    const struct kr_notice_sink *notice,
 		    struct kr_crl_result *res, struct kr_err *err) KR_WUR;
 void		 kr_crl_result_free(struct kr_crl_result *);
+/*
+ * One CA key's CRL settings in policy/crl.yaml, as its CRLs would carry
+ * them (site->delta "": it has no delta location); crl_scope.c.
+ */
+int		 kr_authority_crl_site(struct kr_appliance *, const char *key,
+		    struct kr_crl_site *, struct kr_err *) KR_WUR;
 
 struct kr_ocsp_req {
 	const char		*issuer_key;

@@ -1,7 +1,8 @@
 /*
- * Running the actions of several commits (every due CRL, an OTA batch)
- * and the ceremony's own steps (checkpoint, expect).  A step of several
- * commits that was interrupted goes on from what its rows say was done.
+ * Running the actions of several commits (an OTA batch; every due CRL is
+ * act_crl.c) and the ceremony's own steps (checkpoint, expect).  A step of
+ * several commits that was interrupted goes on from what its rows say was
+ * done.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,123 +10,6 @@
 #include <unistd.h>
 
 #include "ceremony_int.h"
-
-void
-kr_cer_crl_request_path(const char *dir, const struct kr_cer_step *st,
-    const char *key, char *out, size_t cap)
-{
-	if (kr_cer_bool(st, "due"))
-		(void)snprintf(out, cap, "%s/%s-%s.request", dir, st->id, key);
-	else
-		(void)snprintf(out, cap, "%s/%s.request", dir, st->id);
-}
-
-static int
-kr_cer_crl_one(struct kr_cer_ctx *c, const struct kr_cer_step *st,
-    const char *key, const char *out, struct kr_err *err)
-{
-	struct kr_crl_req	req;
-	struct kr_crl_result	res;
-	struct kr_cer_q		q;
-	char			path[4096];
-	int			ret;
-
-	memset(&req, 0, sizeof(req));
-	req.issuer_key = key;
-	req.out_path = out;
-	req.delta = kr_cer_bool(st, "delta");
-	req.pem = kr_cer_bool(st, "pem");
-	req.next_update_days = kr_cer_uint(st, "next_update_days");
-	req.actor = c->io->actor;
-	/* Prepared by the rehearsal when its key and certificate existed. */
-	if (c->requests_dir != NULL) {
-		kr_cer_crl_request_path(c->requests_dir, st, key, path,
-		    sizeof(path));
-		if (access(path, F_OK) == 0) {
-			req.request = path;
-			req.issuer_key = NULL;
-			req.delta = false;
-			req.next_update_days = 0;
-		}
-	}
-	if ((ret = kr_cer_shares(st, key, &q.files, q.owned, &q.n, err)) !=
-	    KR_OK)
-		return ret;
-	req.shares = q.files;
-	req.nshares = q.n;
-	ret = kr_authority_crl_publish(c->app, &req, c->io->src,
-	    c->io->notice, &res, err);
-	kr_cer_shares_free(q.owned, q.n);
-	if (ret == KR_OK) {
-		kr_cer_print(c, "CRL %lld of '%s': %zu entries, next update "
-		    "%s", (long long)res.number, key, res.entries,
-		    res.next_update);
-		kr_cer_print(c, "  CRL SHA-256: %s", res.sha256);
-		kr_cer_print(c, "  TBS SHA-256: %s", res.tbs_sha256);
-		kr_cer_print(c, "  written to %s", out);
-		kr_cer_output(c, out);
-	}
-	kr_crl_result_free(&res);
-	return ret;
-}
-
-/* The CA keys whose CRL is due: what `status` lists (kr_authority_due). */
-int
-kr_cer_crl_due(struct kr_appliance *app, struct kr_cer_due *d,
-    struct kr_err *err)
-{
-	struct kr_due	due;
-	size_t		i;
-	int		ret;
-
-	memset(d, 0, sizeof(*d));
-	if ((ret = kr_authority_due(app, kr_time_now(), &due, err)) != KR_OK)
-		return ret;
-	for (i = 0; i < due.ncrls && d->n < KR_CER_DUE_MAX; i++)
-		(void)snprintf(d->names[d->n++], sizeof(d->names[0]), "%s",
-		    due.crls[i].issuer);
-	kr_due_free(&due);
-	return KR_OK;
-}
-
-int
-kr_cer_run_crl(struct kr_cer_ctx *c, const struct kr_cer_step *st,
-    struct kr_err *err)
-{
-	struct kr_cer_due	*d;
-	char			 out[4096], day[KR_TIME_STR_BYTES];
-	size_t			 i, done = 0;
-	int			 ret;
-
-	if (!kr_cer_bool(st, "due")) {
-		if ((ret = kr_cer_crl_one(c, st, kr_cer_arg(st, "issuer_key"),
-		    kr_cer_arg(st, "out"), err)) != KR_OK)
-			return ret;
-		kr_json_str(&c->sum, "issuer_key", kr_cer_arg(st, "issuer_key"));
-		kr_json_int(&c->sum, "crls", 1);
-		return KR_OK;
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	/* Every CA key whose CRL is due now; one already published is not. */
-	if ((ret = kr_cer_crl_due(c->app, d, err)) == KR_OK) {
-		kr_time_format(kr_time_now(), day);
-		for (i = 0; ret == KR_OK && i < d->n; i++) {
-			(void)snprintf(out, sizeof(out), "%s/%s-%.10s.crl",
-			    kr_cer_arg(st, "out_dir"), d->names[i], day);
-			if ((ret = kr_cer_crl_one(c, st, d->names[i], out,
-			    err)) == KR_OK)
-				done++;
-		}
-	}
-	free(d);
-	if (ret != KR_OK)
-		return ret;
-	if (done == 0)
-		kr_cer_print(c, "no CA key's CRL is due");
-	kr_json_int(&c->sum, "crls", (int64_t)done);
-	return KR_OK;
-}
 
 /* Whether a row of this step already signed this output. */
 struct kr_cer_signed {

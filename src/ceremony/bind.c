@@ -259,6 +259,8 @@ kr_cer_bind(struct kr_cer_script *s, struct kr_err *err)
 	for (i = 0; i < s->nsteps; i++)
 		if ((ret = kr_cer_step_bind(s, &s->steps[i], err)) != KR_OK)
 			return ret;
+	if ((ret = kr_cer_crl_rules(s, err)) != KR_OK)
+		return ret;
 	s->bound = true;
 	return KR_OK;
 }

@@ -43,6 +43,8 @@ struct kr_cer_key {
 	bool		has_cert;	/* a CA certificate now or by then */
 	bool		cert_now;	/* one in the records now */
 	bool		crl_made;	/* an earlier step publishes a CRL */
+	const char	*base_by;	/* the earlier step publishing its base */
+	const char	*delta_by;	/* ... its delta */
 	bool		revokes;	/* an earlier step revokes under it */
 	bool		pkcs11;
 };
@@ -126,16 +128,37 @@ int	kr_cer_run_cert(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
 int	kr_cer_run_revoke(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
-/* The CA keys whose CRL is due now: what `status` lists (kr_authority_due). */
+/*
+ * The CA keys whose base CRL is due now, or whose delta CRL is (delta):
+ * what `status` lists (kr_authority_due); a delta whose base is due too
+ * is held back (`held`: a delta follows its base).  `done`: the CRLs a
+ * resumed step recorded before the interruption (act_crl.c).
+ */
 #define KR_CER_DUE_MAX	256
 
 struct kr_cer_due {
 	char			 names[KR_CER_DUE_MAX][KR_KEY_NAME_MAX + 1];
 	size_t			 n;
+	struct kr_due_crl	 held[KR_CER_DUE_MAX];
+	size_t			 nheld;
+	struct {
+		char		 key[KR_KEY_NAME_MAX + 1];
+		int64_t		 number;
+	}			 done[KR_CER_DUE_MAX];
+	size_t			 ndone;
 };
 
-int	kr_cer_crl_due(struct kr_appliance *, struct kr_cer_due *,
+int	kr_cer_crl_due(struct kr_appliance *, bool delta, struct kr_cer_due *,
 	    struct kr_err *) KR_WUR;
+/* Why a held delta is not published, and what to run first. */
+void	kr_cer_delta_skip_say(const struct kr_cer_ctx *,
+	    const struct kr_due_crl *);
+/*
+ * crl.publish's arguments together, and a step publishing the due delta
+ * CRLs never before one publishing the due base CRLs (at bind).
+ */
+int	kr_cer_crl_rules(const struct kr_cer_script *, struct kr_err *)
+	    KR_WUR;
 
 int	kr_cer_run_crl(struct kr_cer_ctx *, const struct kr_cer_step *,
 	    struct kr_err *);
@@ -154,7 +177,10 @@ const struct kr_cer_action_def	*kr_cer_action_find(const char *);
 /* "key.generate, quorum.verify, ..." for messages. */
 const char			*kr_cer_action_list(void);
 
-/* DIR/STEP.request, or DIR/STEP-KEY.request for every due CRL. */
+/*
+ * DIR/STEP.request, or DIR/STEP-KEY.request for every due CRL
+ * (DIR/STEP-KEY-delta.request for every due delta CRL).
+ */
 void	kr_cer_crl_request_path(const char *, const struct kr_cer_step *,
 	    const char *, char *, size_t);
 /* act_run.c, act_more.c: shared by the rehearsal. */

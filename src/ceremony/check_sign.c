@@ -129,6 +129,7 @@ kr_cer_check_crl_key(struct kr_cer_ctx *c, const struct kr_cer_step *st,
     const char *name, struct kr_err *err)
 {
 	struct kr_cer_key	*k;
+	bool			 delta = kr_cer_bool(st, "delta");
 	int			 ret;
 
 	if ((ret = kr_cer_need_key(c, name, "ca", &k, err)) != KR_OK ||
@@ -140,12 +141,104 @@ kr_cer_check_crl_key(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	if (k->exists && k->cert_now && !k->crl_made && !k->revokes)
 		ret = kr_cer_prepare_crl(c, st, name, err);
 	else
-		kr_cer_print(c, "  will publish the next CRL of '%s' (prepared "
-		    "when it runs: %s)", name, k->crl_made ? "an earlier step "
-		    "publishes one first" : k->revokes ? "an earlier step "
-		    "revokes a certificate it issued" : "its key or "
-		    "certificate is made by an earlier step");
+		kr_cer_print(c, "  will publish the next %sCRL of '%s' (prepared "
+		    "when it runs: %s)", delta ? "delta " : "", name,
+		    k->crl_made ? "an earlier step publishes one first" :
+		    k->revokes ? "an earlier step revokes a certificate it "
+		    "issued" : "its key or certificate is made by an earlier "
+		    "step");
 	k->crl_made = true;
+	k->delta_by = delta ? st->id : NULL;
+	k->base_by = delta ? NULL : st->id;
+	return ret;
+}
+
+/*
+ * A CA key whose base CRL an earlier step publishes: its delta is due
+ * then (none since that base) if it has a delta location.
+ */
+static int
+kr_cer_check_after_base(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    struct kr_cer_key *k, size_t *n, struct kr_err *err)
+{
+	int	ret;
+
+	if ((ret = kr_cer_need_key(c, k->name, "ca", &k, err)) != KR_OK ||
+	    (ret = kr_cer_need_quorum(c, st, k, err)) != KR_OK)
+		return ret;
+	kr_cer_print(c, "  will publish a delta CRL of '%s' over the base CRL "
+	    "step %s publishes (prepared when it runs)", k->name, k->base_by);
+	k->crl_made = true;
+	k->delta_by = st->id;
+	k->base_by = NULL;
+	(*n)++;
+	return KR_OK;
+}
+
+static bool
+kr_cer_due_held(const struct kr_cer_due *d, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nheld; i++)
+		if (strcmp(d->held[i].issuer, name) == 0)
+			return true;
+	return false;
+}
+
+static int
+kr_cer_check_delta(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    const char *name, size_t *n, struct kr_err *err)
+{
+	struct kr_cer_key	*k = kr_cer_key(c, name);
+
+	if (k != NULL && k->base_by != NULL)
+		return kr_cer_check_after_base(c, st, k, n, err);
+	if (k != NULL && k->delta_by != NULL) {
+		kr_cer_print(c, "  '%s': step %s publishes its delta CRL first; "
+		    "none will be due then", name, k->delta_by);
+		return KR_OK;
+	}
+	(*n)++;
+	return kr_cer_check_crl_key(c, st, name, err);
+}
+
+/*
+ * Every due delta CRL, as the state will be when the step runs: the CAs
+ * `status` lists whose base CRL is not due, those whose base CRL is due
+ * and an earlier step publishes, and any other CA with a delta location
+ * whose base an earlier step publishes.  A CA whose base is due and no
+ * earlier step publishes it gets no delta: said, not refused.
+ */
+static int
+kr_cer_check_deltas(struct kr_cer_ctx *c, const struct kr_cer_step *st,
+    const struct kr_cer_due *d, size_t *n, struct kr_err *err)
+{
+	struct kr_crl_site	 site;
+	struct kr_cer_key	*k;
+	size_t			 i, j;
+	int			 ret = KR_OK;
+
+	for (i = 0; ret == KR_OK && i < d->nheld; i++) {
+		k = kr_cer_key(c, d->held[i].issuer);
+		if (k != NULL && k->base_by != NULL)
+			ret = kr_cer_check_after_base(c, st, k, n, err);
+		else
+			kr_cer_delta_skip_say(c, &d->held[i]);
+	}
+	for (i = 0; ret == KR_OK && i < d->n; i++)
+		ret = kr_cer_check_delta(c, st, d->names[i], n, err);
+	for (i = 0; ret == KR_OK && i < c->nkeys; i++) {
+		k = &c->keys[i];
+		for (j = 0; j < d->n && strcmp(d->names[j], k->name) != 0; j++)
+			;
+		if (k->base_by == NULL || j < d->n || kr_cer_due_held(d,
+		    k->name))
+			continue;
+		if ((ret = kr_authority_crl_site(c->app, k->name, &site,
+		    err)) == KR_OK && site.delta[0] != '\0')
+			ret = kr_cer_check_after_base(c, st, k, n, err);
+	}
 	return ret;
 }
 
@@ -154,29 +247,25 @@ kr_cer_check_crl(struct kr_cer_ctx *c, const struct kr_cer_step *st,
     struct kr_err *err)
 {
 	struct kr_cer_due	*d;
-	size_t			 i;
+	bool			 delta = kr_cer_bool(st, "delta");
+	size_t			 i, n = 0;
 	int			 ret;
 
 	if (!kr_cer_bool(st, "due")) {
-		if (kr_cer_arg(st, "issuer_key") == NULL ||
-		    kr_cer_arg(st, "out") == NULL)
-			return kr_err_set(err, KR_EINPUT, "crl.publish takes "
-			    "issuer_key and out, or due: true and out_dir");
 		if ((ret = kr_cer_check_crl_key(c, st, kr_cer_arg(st,
 		    "issuer_key"), err)) != KR_OK)
 			return ret;
 		return kr_cer_need_out(kr_cer_arg(st, "out"), false, err);
 	}
-	if (kr_cer_arg(st, "out_dir") == NULL)
-		return kr_err_set(err, KR_EINPUT, "crl.publish with due: true "
-		    "takes out_dir");
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_cer_crl_due(c->app, d, err);
-	for (i = 0; ret == KR_OK && i < d->n; i++)
+	if ((ret = kr_cer_crl_due(c->app, delta, d, err)) == KR_OK && delta)
+		ret = kr_cer_check_deltas(c, st, d, &n, err);
+	for (i = 0; ret == KR_OK && !delta && i < d->n; i++, n++)
 		ret = kr_cer_check_crl_key(c, st, d->names[i], err);
-	if (ret == KR_OK && d->n == 0)
-		kr_cer_print(c, "  no CA key's CRL is due now");
+	if (ret == KR_OK && n == 0)
+		kr_cer_print(c, "  no CA key's %s is due now", delta ?
+		    "delta CRL" : "CRL");
 	free(d);
 	if (ret != KR_OK)
 		return ret;
@@ -208,4 +297,72 @@ kr_cer_check_batch(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 		}
 	kr_manifest_free(&m);
 	return ret;
+}
+
+/* Where a crl.publish step is refused at bind: "FILE, line N: step 'ID'". */
+static int
+kr_cer_crl_refuse(const struct kr_cer_script *s, const struct kr_cer_step *st,
+    const char *why, struct kr_err *err)
+{
+	return kr_err_set(err, KR_EINPUT, "%s, line %u: step '%s' "
+	    "(crl.publish) %s", s->label, st->line, st->id, why);
+}
+
+/* One step's arguments: one key's CRL, or every due one. */
+static int
+kr_cer_crl_args(const struct kr_cer_script *s, const struct kr_cer_step *st,
+    struct kr_err *err)
+{
+	bool	key = kr_cer_arg(st, "issuer_key") != NULL;
+	bool	out = kr_cer_arg(st, "out") != NULL;
+
+	if (kr_cer_bool(st, "due") && (key || out))
+		return kr_cer_crl_refuse(s, st, "has due: true and names "
+		    "issuer_key or out: due: true publishes the CRL of every CA "
+		    "key that is due, into out_dir. Drop issuer_key and out, "
+		    "or drop due to publish one key's CRL", err);
+	if (kr_cer_bool(st, "due") && kr_cer_arg(st, "out_dir") == NULL)
+		return kr_cer_crl_refuse(s, st, "has due: true and no "
+		    "out_dir: name the folder the due CRLs are written to",
+		    err);
+	if (!kr_cer_bool(st, "due") && (!key || !out))
+		return kr_cer_crl_refuse(s, st, "needs issuer_key and out (one "
+		    "key's CRL), or due: true and out_dir (every due CRL)",
+		    err);
+	if (!kr_cer_bool(st, "due") && kr_cer_arg(st, "out_dir") != NULL)
+		return kr_cer_crl_refuse(s, st, "has out_dir without due: "
+		    "true: one key's CRL is written to out", err);
+	return KR_OK;
+}
+
+int
+kr_cer_crl_rules(const struct kr_cer_script *s, struct kr_err *err)
+{
+	const struct kr_cer_step	*st, *delta = NULL;
+	char				 why[256];
+	size_t				 i;
+	int				 ret;
+
+	for (i = 0; i < s->nsteps; i++) {
+		st = &s->steps[i];
+		if (strcmp(kr_cer_action_name(st), "crl.publish") != 0)
+			continue;
+		if ((ret = kr_cer_crl_args(s, st, err)) != KR_OK)
+			return ret;
+		if (!kr_cer_bool(st, "due"))
+			continue;
+		if (kr_cer_bool(st, "delta")) {
+			if (delta == NULL)
+				delta = st;
+			continue;
+		}
+		if (delta == NULL)
+			continue;
+		(void)snprintf(why, sizeof(why), "publishes the due base CRLs "
+		    "after step '%s' (line %u) publishes the due delta CRLs: a "
+		    "delta CRL follows its base, so put step '%s' before step "
+		    "'%s'", delta->id, delta->line, st->id, delta->id);
+		return kr_cer_crl_refuse(s, st, why, err);
+	}
+	return KR_OK;
 }
