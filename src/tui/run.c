@@ -33,6 +33,8 @@ struct tui_run {
 	bool				 stepping;	/* cur is set */
 	size_t				 cur;
 	char				 present[1024];
+	/* what the step signs now (a step of several: each due CRL) */
+	char				 signing[sizeof(((struct kr_preview *)0)->title)];
 	struct tui_share		 sh[KR_CUSTODIANS_MAX];
 	size_t				 nsh;
 	/* the share files that approved, for the signed transcript */
@@ -126,6 +128,8 @@ tui_run_current(struct tui_run *r, int y, int x, int w, int bottom)
 	(void)tui_textf(y++, x, w, TUI_BOLD, "Step %zu of %zu: %s",
 	    r->cur + 1, r->s->nsteps, st->title);
 	y += tui_wrap(y, x, w, 2, TUI_NORMAL, r->present);
+	if (r->signing[0] != '\0' && y < bottom)
+		(void)tui_textf(y++, x, w, TUI_NORMAL, "Now: %s", r->signing);
 	if (st->say != NULL && y < bottom) {
 		(void)tui_text(y++, x, w, TUI_BOLD, "Read aloud:");
 		y += tui_wrap(y, x + 2, w - 2, bottom - y - (int)r->nsh - 1,
@@ -265,6 +269,7 @@ tui_run_say(void *arg, const struct kr_cer_step *st, size_t i, size_t n,
 	r->st[i] = TUI_CURRENT;
 	r->nsh = 0;
 	r->prog = false;
+	r->signing[0] = '\0';
 	(void)snprintf(r->present, sizeof(r->present), "Present: %s", present);
 	for (k = 0; who != NULL && k < who->n; k++)
 		(void)snprintf(tui_run_share(r, who->list[k])->state,
@@ -350,12 +355,18 @@ tui_run_confirm(void *arg, const struct kr_preview *pv, bool ask,
 	struct tui_run		*r = arg;
 	struct tui_screen_save	 sv;
 	struct tui_sel		 sel = { pv->n, 0, 0 };
+	size_t			 i;
 	int			 ch;
 
 	if (!ask) {
 		tui_lines_add(&r->log, "%s (shown only)", pv->title);
 		return KR_OK;
 	}
+	/* Each signing of a step has its own quorum: its shares start anew. */
+	(void)snprintf(r->signing, sizeof(r->signing), "%s", pv->title);
+	for (i = 0; i < r->nsh; i++)
+		(void)snprintf(r->sh[i].state, sizeof(r->sh[0].state), "%s",
+		    "waiting");
 	r->pv = pv;
 	tui_push(r->t, &sv, tui_run_draw, r, tui_approval_keys);
 	while ((ch = tui_key(r->t)) != 'y' && ch != 'n' && ch != TUI_ESC) {
