@@ -22,40 +22,12 @@
 . "$(dirname "$0")/lib.sh"
 set -e
 
-S="$T/s"
 SH="$T/sh"
 O="$T/o"
-mkdir -p "$T/p" "$SH" "$O"
-# The shipped crl.yaml with a delta location for every CA.
-"$KEYRITE" -C "$T/shipped" init --kdf-profile test >/dev/null
-sed 's|^delta_distribution_point: ""|delta_distribution_point: "http://pki.example.com/{issuer}-delta.crl"|' \
-    "$T/shipped/policy/crl.yaml" > "$T/p/crl.yaml"
-run -C "$S" init --kdf-profile test --policy-dir "$T/p" \
-    --crl-url 'http://pki.example.com/{issuer}.crl'
-[ "$rc" -eq 0 ] || fail "init: $(cat "$T/err")"
-db() { sqlite3 "$S/keyrite.db" "$1"; }
-
-# Both CA keys' shares in one folder: SH/CUSTODIAN/KEY.share.
 for c in a b c; do pass_of "$c"; done > "$T/gen.pw"
-for k in root issuing; do
-	run -C "$S" key generate "$k" --alg p256 --purpose ca --threshold 2 \
-	    --custodian a --custodian b --custodian c --share-dir "$SH" \
-	    --passphrase-fd 3 3<"$T/gen.pw"
-	[ "$rc" -eq 0 ] || fail "key $k: $(cat "$T/err")"
-done
+delta_cas "$T/s" "$SH" "$O" "$T/gen.pw"
+db() { sqlite3 "$S/keyrite.db" "$1"; }
 { pass_of a; pass_of b; } > "$T/ab.pw"
-# with KEY ARGS...: keyrite with custodians a and b of KEY.
-with() {
-	k=$1
-	shift
-	run -C "$S" "$@" --share "$SH/a/$k.share" --share "$SH/b/$k.share" \
-	    --passphrase-fd 3 3<"$T/ab.pw"
-	[ "$rc" -eq 0 ] || fail "$*: $(cat "$T/err")"
-}
-with root cert root --key root --profile root --subject "CN=Delta Root" \
-    --out "$O/root.pem"
-with root cert issue --issuer-key root --subject-key issuing \
-    --profile intermediate --subject "CN=Delta Issuing" --out "$O/int.pem"
 for i in 1 2; do
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -keyout "$T/l$i.key" -subj "/CN=device $i" -out "$T/l$i.csr" \

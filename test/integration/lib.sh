@@ -280,3 +280,40 @@ revoking_ca() {
 	    "$(cert_serial "$T/sub1.pem")" --reason keyCompromise
 	[ "$rc" -eq 0 ] || fail "revoke: $(cat "$T/err")"
 }
+
+# delta_cas STATE SHARES OUT PWFILE: an appliance whose crl.yaml gives
+# every CA a delta location (http://pki.example.com/{issuer}-delta.crl;
+# --crl-url the base's), a P-256 root key `root` and issuing CA key
+# `issuing` (2 of custodians a, b, c, whose passphrases are PWFILE's
+# three lines), both keys' shares in SHARES/CUSTODIAN/KEY.share, the root
+# certificate OUT/root.pem and the issuing CA's OUT/int.pem.  Sets S;
+# `with KEY ARGS...` then runs keyrite there with custodians a and b.
+delta_cas() {
+	S=$1 DSH=$2 DPW=$4
+	mkdir -p "$T/dp" "$2" "$3"
+	"$KEYRITE" -C "$T/dshipped" init --kdf-profile test >/dev/null
+	sed 's|^delta_distribution_point: ""|delta_distribution_point: "http://pki.example.com/{issuer}-delta.crl"|' \
+	    "$T/dshipped/policy/crl.yaml" > "$T/dp/crl.yaml"
+	run -C "$S" init --kdf-profile test --policy-dir "$T/dp" \
+	    --crl-url 'http://pki.example.com/{issuer}.crl'
+	[ "$rc" -eq 0 ] || fail "init: $(cat "$T/err")"
+	for k in root issuing; do
+		run -C "$S" key generate "$k" --alg p256 --purpose ca \
+		    --threshold 2 --custodian a --custodian b --custodian c \
+		    --share-dir "$DSH" --passphrase-fd 3 3<"$DPW"
+		[ "$rc" -eq 0 ] || fail "key $k: $(cat "$T/err")"
+	done
+	with root cert root --key root --profile root \
+	    --subject "CN=Delta Root" --out "$3/root.pem"
+	with root cert issue --issuer-key root --subject-key issuing \
+	    --profile intermediate --subject "CN=Delta Issuing" \
+	    --out "$3/int.pem"
+}
+with() {
+	k=$1
+	shift
+	head -n 2 "$DPW" > "$T/with.pw"
+	run -C "$S" "$@" --share "$DSH/a/$k.share" --share "$DSH/b/$k.share" \
+	    --passphrase-fd 3 3<"$T/with.pw"
+	[ "$rc" -eq 0 ] || fail "$*: $(cat "$T/err")"
+}

@@ -11,37 +11,13 @@
 . "$(dirname "$0")/lib.sh"
 set -e
 
-S="$T/s"
 SH="$T/sh"
 O="$T/o"
-mkdir -p "$T/p" "$SH" "$O" "$T/cer" "$T/pub"
-"$KEYRITE" -C "$T/shipped" init --kdf-profile test >/dev/null
-sed 's|^delta_distribution_point: ""|delta_distribution_point: "http://pki.example.com/{issuer}-delta.crl"|' \
-    "$T/shipped/policy/crl.yaml" > "$T/p/crl.yaml"
-run -C "$S" init --kdf-profile test --policy-dir "$T/p" \
-    --crl-url 'http://pki.example.com/{issuer}.crl'
-[ "$rc" -eq 0 ] || fail "init: $(cat "$T/err")"
+mkdir -p "$T/cer" "$T/pub"
 PA="Tq7 marl Ubo 5521 pear"
 PB="Jd3 cove Wix 9034 lime"
 printf '%s\n%s\n%s\n' "$PA" "$PB" "$PB" > "$T/gen.pw"
-for k in root issuing; do
-	run -C "$S" key generate "$k" --alg p256 --purpose ca --threshold 2 \
-	    --custodian a --custodian b --custodian c --share-dir "$SH" \
-	    --passphrase-fd 3 3<"$T/gen.pw"
-	[ "$rc" -eq 0 ] || fail "key $k: $(cat "$T/err")"
-done
-printf '%s\n%s\n' "$PA" "$PB" > "$T/ab.pw"
-with() {
-	k=$1
-	shift
-	run -C "$S" "$@" --share "$SH/a/$k.share" --share "$SH/b/$k.share" \
-	    --passphrase-fd 3 3<"$T/ab.pw"
-	[ "$rc" -eq 0 ] || fail "$*: $(cat "$T/err")"
-}
-with root cert root --key root --profile root --subject "CN=Console Root" \
-    --out "$O/root.pem"
-with root cert issue --issuer-key root --subject-key issuing \
-    --profile intermediate --subject "CN=Console Issuing" --out "$O/int.pem"
+delta_cas "$T/s" "$SH" "$O" "$T/gen.pw"
 with root crl publish --issuer-key root --out "$O/root-base.der"
 with issuing crl publish --issuer-key issuing --out "$O/int-base.der"
 cat > "$T/cer/delta-crls.yaml" <<'EOF'
