@@ -95,7 +95,14 @@ indicator() {
 }
 yes "$(pass_of a)
 $(pass_of b)" 2>/dev/null | head -n 40 > "$T/pw" || true
-day=$(date -u +%Y-%m-%d)
+# dated DIR NAME: DIR/NAME-YYYY-MM-DD.crl, the file a due step wrote
+# (dated the day the step began).
+dated() {
+	for f in "$1/$2"-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].crl; do
+		[ -f "$f" ] && echo "$f"
+	done
+	return 0
+}
 
 # --- TEST-KEY-497: the due deltas, prepared and published -----------------
 script deltas d:delta
@@ -115,12 +122,12 @@ tbs=$(sed -n "s/^  TBS SHA-256: \([0-9a-f]*\)$/\1/p" "$T/out")
     fail "rehearsal: exit $rc $(cat "$T/out" "$T/err")"
 run -C "$S" ceremony run "$T/deltas.yaml" --set shares="$SH" \
     --set out="$O/d1" --requests "$T/req" --passphrase-fd 3 --yes 3<"$T/pw"
-D="$O/d1/issuing-delta-$day.crl"
-[ "$rc" -eq 0 ] && [ -f "$D" ] && [ "$(find "$O/d1" -type f | wc -l)" -eq 1 ] &&
+D=$(dated "$O/d1" issuing-delta)
+[ "$rc" -eq 0 ] && [ -n "$D" ] && [ "$(find "$O/d1" -type f | wc -l)" -eq 1 ] &&
     grep -q "'root': no delta CRL: its base CRL 1 is due" "$T/out" &&
     grep -q "delta CRL 2 of 'issuing' (over base CRL 1)" "$T/out" &&
     [ "$(tbs_sha256 "$D")" = "$tbs" ] &&
-    ok "the run publishes issuing-delta-$day.crl only, with the rehearsal's TBS; the root is said, not published" ||
+    ok "the run publishes issuing-delta-DATE.crl only, with the rehearsal's TBS; the root is said, not published" ||
     fail "run: exit $rc $(cat "$T/out" "$T/err"); files: $(ls "$O/d1")"
 cid=$(ceremony_id)
 crl_text "$D"
@@ -148,7 +155,7 @@ echo "$row" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
 ok = (r["kind"] == "delta" and r["crls"] == 1 and r["base_due_first"] == ["root"]
-      and len(r["outputs"]) == 1 and r["outputs"][0].endswith("-delta-'"$day"'.crl"))
+      and len(r["outputs"]) == 1 and r["outputs"][0].endswith("/'"$(basename "$D")"'"))
 sys.exit(0 if ok else 1)' &&
     [ "$(db "SELECT count(*) FROM audit WHERE event = 'crl.delta' AND
         json_extract(payload, '\$.ceremony') = '$cid'")" -eq 1 ] &&
@@ -173,9 +180,9 @@ run -C "$S" ceremony check "$T/both.yaml" --set shares="$SH" --set out="$O/d2"
     fail "rehearsal both: exit $rc $(cat "$T/out" "$T/err")"
 run -C "$S" ceremony run "$T/both.yaml" --set shares="$SH" --set out="$O/d2" \
     --passphrase-fd 3 --yes 3<"$T/pw"
-RB="$O/d2/root-$day.crl"
-RD="$O/d2/root-delta-$day.crl"
-[ "$rc" -eq 0 ] && [ -f "$RB" ] && [ -f "$RD" ] &&
+RB=$(dated "$O/d2" root)
+RD=$(dated "$O/d2" root-delta)
+[ "$rc" -eq 0 ] && [ -n "$RB" ] && [ -n "$RD" ] &&
     [ "$(find "$O/d2" -type f | wc -l)" -eq 2 ] &&
     ok "the base step publishes the root's base, the delta step then its delta" ||
     fail "run both: exit $rc $(cat "$T/out" "$T/err"); $(ls "$O/d2")"
@@ -222,8 +229,8 @@ run -C "$S" ceremony run "$T/deltas.yaml" --set shares="$SH" --set out="$O/d4" \
 cid=$(ceremony_id)
 first=$(db "SELECT json_extract(payload, '\$.issuer_key') FROM audit WHERE
     event = 'crl.delta' AND json_extract(payload, '\$.ceremony') = '$cid'")
-F="$O/d4/$first-delta-$day.crl"
-[ "$rc" -ne 0 ] && [ -n "$first" ] && [ -f "$F" ] &&
+F=$(dated "$O/d4" "$first-delta")
+[ "$rc" -ne 0 ] && [ -n "$first" ] && [ -n "$F" ] &&
     [ "$(find "$O/d4" -type f | wc -l)" -eq 1 ] &&
     ok "the step stops after its first delta ('$first') when the second quorum is missing" ||
     fail "stop: exit $rc first=$first $(ls "$O/d4") $(cat "$T/err")"

@@ -88,10 +88,9 @@ see "The ceremony is complete" && ok "the ceremony ran to its end at the console
 keys Enter Escape Escape Escape q y
 see "EXIT=0" || fail "exit"
 
-day=$(date -u +%Y-%m-%d)
 good=0
 for k in root issuing; do
-	f="$T/pub/$k-delta-$day.crl"
+	f=$(find "$T/pub" -name "$k-delta-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].crl")
 	ca="$O/int.pem"
 	[ "$k" = root ] && ca="$O/root.pem"
 	[ -f "$f" ] && openssl crl -inform DER -in "$f" -noout -text > "$T/$k.txt" &&
@@ -100,7 +99,7 @@ for k in root issuing; do
 	    grep -q "verify OK" && good=$((good + 1))
 done
 [ "$good" -eq 2 ] && [ "$(find "$T/pub" -type f | wc -l)" -eq 2 ] &&
-    ok "root-delta-$day.crl and issuing-delta-$day.crl: openssl verifies each, its Delta CRL Indicator naming base CRL 1" ||
+    ok "root-delta-DATE.crl and issuing-delta-DATE.crl: openssl verifies each, its Delta CRL Indicator naming base CRL 1" ||
     fail "delta files: $(ls "$T/pub")"
 [ "$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '\$.kind') ||
     ' ' || json_extract(payload, '\$.crls') FROM audit WHERE
