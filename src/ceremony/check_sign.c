@@ -167,7 +167,8 @@ kr_cer_check_after_base(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	    (ret = kr_cer_need_quorum(c, st, k, err)) != KR_OK)
 		return ret;
 	kr_cer_print(c, "  will publish a delta CRL of '%s' over the base CRL "
-	    "step %s publishes (prepared when it runs)", k->name, k->base_by);
+	    "that step '%s' publishes (prepared when it runs)", k->name,
+	    k->base_by);
 	k->crl_made = true;
 	k->delta_by = st->id;
 	k->base_by = NULL;
@@ -195,8 +196,8 @@ kr_cer_check_delta(struct kr_cer_ctx *c, const struct kr_cer_step *st,
 	if (k != NULL && k->base_by != NULL)
 		return kr_cer_check_after_base(c, st, k, n, err);
 	if (k != NULL && k->delta_by != NULL) {
-		kr_cer_print(c, "  '%s': step %s publishes its delta CRL first; "
-		    "none will be due then", name, k->delta_by);
+		kr_cer_print(c, "  '%s': step '%s' publishes its delta CRL "
+		    "first; none will be due then", name, k->delta_by);
 		return KR_OK;
 	}
 	(*n)++;
@@ -339,7 +340,7 @@ int
 kr_cer_crl_rules(const struct kr_cer_script *s, struct kr_err *err)
 {
 	const struct kr_cer_step	*st, *delta = NULL;
-	char				 why[256];
+	char				 why[384];
 	size_t				 i;
 	int				 ret;
 

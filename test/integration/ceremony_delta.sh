@@ -174,7 +174,7 @@ script both b:base d:delta
 mkdir -p "$O/d2"
 run -C "$S" ceremony check "$T/both.yaml" --set shares="$SH" --set out="$O/d2"
 [ "$rc" -eq 0 ] &&
-    grep -q "will publish a delta CRL of 'root' over the base CRL step b publishes" "$T/out" &&
+    grep -q "will publish a delta CRL of 'root' over the base CRL that step 'b' publishes" "$T/out" &&
     ! grep -q "no delta CRL" "$T/out" &&
     ok "rehearsed: the root's delta follows the base step b publishes" ||
     fail "rehearsal both: exit $rc $(cat "$T/out" "$T/err")"
