@@ -77,29 +77,33 @@ struct cmd_opt {
 	size_t			 off;		/* in the options struct */
 	unsigned		 min, max;	/* CMD_OPT_UINT */
 	int			(*set)(struct cmd_ctx *, void *, const char *);
+	bool			 many;		/* may be given more than once */
 };
 
 /* The offset of a member, which must be of type `type` (else no build). */
 #define CMD_OFF(s, m, type)						\
 	(offsetof(s, m) + 0 * sizeof(_Generic(((s *)0)->m, type: 1)))
 #define CMD_ROW_FLAG(n, s, m)						\
-	{ (n), CMD_OPT_FLAG, CMD_OFF(s, m, bool), 0, 0, NULL }
+	{ (n), CMD_OPT_FLAG, CMD_OFF(s, m, bool), 0, 0, NULL, false }
 #define CMD_ROW_STR(n, s, m)						\
-	{ (n), CMD_OPT_STR, CMD_OFF(s, m, const char *), 0, 0, NULL }
+	{ (n), CMD_OPT_STR, CMD_OFF(s, m, const char *), 0, 0, NULL, false }
 #define CMD_ROW_UINT(n, s, m, lo, hi)					\
-	{ (n), CMD_OPT_UINT, CMD_OFF(s, m, unsigned), (lo), (hi), NULL }
+	{ (n), CMD_OPT_UINT, CMD_OFF(s, m, unsigned), (lo), (hi), NULL, false }
 /* A size or an address (uint32_t): 512 or 0x200, as imgtool takes them. */
 #define CMD_ROW_SIZE(n, s, m)						\
-	{ (n), CMD_OPT_SIZE, CMD_OFF(s, m, uint32_t), 0, 0, NULL }
+	{ (n), CMD_OPT_SIZE, CMD_OFF(s, m, uint32_t), 0, 0, NULL, false }
 #define CMD_ROW_CALL(n, fn)						\
-	{ (n), CMD_OPT_CALL, 0, 0, 0, (fn) }
+	{ (n), CMD_OPT_CALL, 0, 0, 0, (fn), false }
+/* An option given once per value (--share, --custodian, --set...). */
+#define CMD_ROW_CALL_MANY(n, fn)					\
+	{ (n), CMD_OPT_CALL, 0, 0, 0, (fn), true }
 #define CMD_ROW_SWITCH(n, fn)						\
-	{ (n), CMD_OPT_SWITCH, 0, 0, 0, (fn) }
+	{ (n), CMD_OPT_SWITCH, 0, 0, 0, (fn), true }
 /* A sibling command's option (cert root's --csr): refused, as getopt saw it. */
 #define CMD_ROW_REFUSED(n)						\
-	{ (n), CMD_OPT_REFUSED, 0, 0, 0, NULL }
+	{ (n), CMD_OPT_REFUSED, 0, 0, 0, NULL, false }
 #define CMD_ROW_END							\
-	{ NULL, CMD_OPT_FLAG, 0, 0, 0, NULL }
+	{ NULL, CMD_OPT_FLAG, 0, 0, 0, NULL, false }
 
 struct cmd_entry {
 	const char		*name;		/* "key generate" */

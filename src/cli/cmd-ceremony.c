@@ -52,13 +52,13 @@ cmd_cer_opt_witness(struct cmd_ctx *ctx, void *opts, const char *arg)
 }
 
 static const struct cmd_opt cmd_cer_check_options[] = {
-	CMD_ROW_CALL("set", cmd_cer_opt_set),
+	CMD_ROW_CALL_MANY("set", cmd_cer_opt_set),
 	CMD_ROW_STR("requests", struct cmd_cer_opts, requests),
 	CMD_ROW_END
 };
 
 static const struct cmd_opt cmd_cer_run_options[] = {
-	CMD_ROW_CALL("set", cmd_cer_opt_set),
+	CMD_ROW_CALL_MANY("set", cmd_cer_opt_set),
 	CMD_ROW_STR("requests", struct cmd_cer_opts, requests),
 	CMD_ROW_STR("resume", struct cmd_cer_opts, resume),
 	CMD_ROW_CALL("witness-fd", cmd_cer_opt_witness),

@@ -54,7 +54,7 @@ static const struct cmd_opt cmd_cert_issue_options[] = {
 	CMD_ROW_STR("csr", struct kr_issue_req, csr_path),
 	CMD_ROW_STR("pubkey", struct kr_issue_req, pubkey_path),
 	CMD_ROW_STR("subject-key", struct kr_issue_req, subject_key),
-	CMD_ROW_CALL("san", cmd_cert_opt_san),
+	CMD_ROW_CALL_MANY("san", cmd_cert_opt_san),
 	CMD_ROW_STR("save-request", struct kr_issue_req, save_request),
 	CMD_ROW_STR("request", struct kr_issue_req, request),
 	CMD_ROW_REFUSED("key"),

@@ -72,7 +72,7 @@ static const struct cmd_opt cmd_keygen_options[] = {
 	CMD_ROW_CALL("alg", cmd_keygen_opt_alg),
 	CMD_ROW_CALL("purpose", cmd_keygen_opt_purpose),
 	CMD_ROW_UINT("threshold", struct cmd_keygen_opts, req.m, 1, 255),
-	CMD_ROW_CALL("custodian", cmd_keygen_opt_custodian),
+	CMD_ROW_CALL_MANY("custodian", cmd_keygen_opt_custodian),
 	CMD_ROW_STR("share-dir", struct cmd_keygen_opts, req.share_dir),
 	CMD_ROW_CALL("passphrase-fd", cmd_opt_pass_fd),
 	CMD_ROW_CALL("backend", cmd_keygen_opt_backend),

@@ -47,7 +47,7 @@ cmd_pinset_opt_root(struct cmd_ctx *ctx, void *opts, const char *arg)
 }
 
 static const struct cmd_opt cmd_pinset_verify_options[] = {
-	CMD_ROW_CALL("root", cmd_pinset_opt_root),
+	CMD_ROW_CALL_MANY("root", cmd_pinset_opt_root),
 	CMD_ROW_END
 };
 

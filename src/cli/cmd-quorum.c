@@ -108,7 +108,7 @@ cmd_reshare_opt_custodian(struct cmd_ctx *ctx, void *opts, const char *arg)
 static const struct cmd_opt cmd_reshare_options[] = {
 	CMD_ROW_STR("key", struct cmd_reshare_opts, req.key),
 	CMD_ROW_UINT("threshold", struct cmd_reshare_opts, req.m, 1, 255),
-	CMD_ROW_CALL("custodian", cmd_reshare_opt_custodian),
+	CMD_ROW_CALL_MANY("custodian", cmd_reshare_opt_custodian),
 	CMD_ROW_STR("share-dir", struct cmd_reshare_opts, req.share_dir),
 	CMD_ROW_FLAG("new-secret", struct cmd_reshare_opts, new_secret),
 	CMD_ROW_END

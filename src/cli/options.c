@@ -68,7 +68,7 @@ const struct cmd_opt cmd_json_options[] = {
 };
 
 static const struct cmd_opt cmd_quorum_opts[] = {
-	CMD_ROW_CALL("share", cmd_opt_share),
+	CMD_ROW_CALL_MANY("share", cmd_opt_share),
 	CMD_ROW_CALL("passphrase-fd", cmd_opt_pass_fd),
 	CMD_ROW_CALL("token-pin-fd", cmd_opt_token_pin_fd),
 	CMD_ROW_SWITCH("yes", cmd_opt_yes),
@@ -155,16 +155,24 @@ static int
 cmd_getopt(struct cmd_ctx *ctx, const struct cmd_optset *s, void *opts,
     int argc, char **argv)
 {
-	int	c, ret;
+	const struct cmd_opt	*row;
+	bool			 seen[CMD_OPTS_MAX] = { false };
+	int			 c, ret;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":", s->lo, NULL)) != -1) {
 		if (c < CMD_OPT_VAL || c >= CMD_OPT_VAL + (int)s->n)
 			return cmd_bad_option(ctx, c, argv);
-		if (s->row[c - CMD_OPT_VAL]->kind == CMD_OPT_REFUSED)
+		row = s->row[c - CMD_OPT_VAL];
+		if (row->kind == CMD_OPT_REFUSED)
 			return cmd_bad_option(ctx, '?', argv);
-		if ((ret = cmd_opt_apply(ctx, s->row[c - CMD_OPT_VAL], opts,
-		    optarg)) != KR_OK)
+		/* A value given twice: the last would win, unseen. */
+		if (seen[c - CMD_OPT_VAL] && !row->many &&
+		    row->kind != CMD_OPT_FLAG)
+			return cmd_usage_error(ctx, "--%s is given more than "
+			    "once: give it once", row->name);
+		seen[c - CMD_OPT_VAL] = true;
+		if ((ret = cmd_opt_apply(ctx, row, opts, optarg)) != KR_OK)
 			return ret;
 	}
 	return KR_OK;

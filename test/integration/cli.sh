@@ -63,4 +63,35 @@ for alg in p256 p384 ed25519 rsa3072; do
 done
 run -C "$S" key list
 [ "$(grep -c '^k-' "$T/out")" -eq 4 ] && ok "key list shows the 4 keys" || fail "key list"
+
+# TEST-KEY-489: an option that takes one value, given twice, is a usage
+# error naming it (the last one used to win, unseen); options given once
+# per value (--custodian, --share, --san, --set, --root) still repeat.
+snap=$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")
+mkdir -p "$T/sh-twice" "$T/ex"
+for pw in a b; do pass_of "$pw"; done > "$T/pw"
+expect 2 "--alg is given more than once: give it once" \
+    "key generate --alg p256 --alg ed25519 refused, naming --alg" -- \
+    -C "$S" key generate twice --alg p256 --alg ed25519 --purpose firmware \
+    --threshold 2 --custodian a --custodian b --share-dir "$T/sh-twice" \
+    --passphrase-fd 3 3<"$T/pw"
+expect 2 "--key is given more than once" \
+    "export --key twice refused, naming --key" -- \
+    -C "$S" export --to "$T/ex" --key k-p256 --key k-p384
+expect 2 "--threshold is given more than once" \
+    "a number option (--threshold) twice refused" -- \
+    -C "$S" key generate twice --alg p256 --purpose firmware \
+    --threshold 2 --threshold 3 --custodian a --custodian b --custodian c \
+    --share-dir "$T/sh-twice" --passphrase-fd 3 3<"$T/pw"
+[ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$snap" ] &&
+    [ -z "$(find "$T/sh-twice" "$T/ex" -mindepth 1)" ] &&
+    ok "... each refused before anything was made or written" ||
+    fail "a refused repeated option changed the state"
+run -C "$S" key generate twice --alg p256 --purpose firmware --threshold 2 \
+    --custodian a --custodian b --share-dir "$T/sh-twice" \
+    --passphrase-fd 3 3<"$T/pw"
+[ "$rc" -eq 0 ] && [ -s "$T/sh-twice/a/twice.share" ] &&
+    [ -s "$T/sh-twice/b/twice.share" ] &&
+    ok "--custodian given once per custodian still works" ||
+    fail "repeated --custodian: exit $rc $(cat "$T/err")"
 finish
