@@ -369,6 +369,7 @@ struct kr_share_status {
 	char		custodian[KR_CUSTODIAN_NAME_MAX + 1];
 	unsigned	x;
 	int		code;		/* KR_OK when the share is good */
+	bool		not_asked;	/* good, but another was refused first */
 	char		msg[KR_ERR_MSG_MAX];
 };
 

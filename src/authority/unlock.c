@@ -17,6 +17,10 @@ struct kr_unlock {
 	struct kr_custodian_rec		 cust[KR_CUSTODIANS_MAX];
 	size_t				 ncust;
 	struct kr_share			*shares[KR_CUSTODIANS_MAX];
+	/* Read and matched to the key, before any passphrase is asked. */
+	struct kr_share			*read[KR_CUSTODIANS_MAX];
+	uint8_t				*file[KR_CUSTODIANS_MAX];
+	size_t				 flen[KR_CUSTODIANS_MAX];
 	struct kr_quorum_report		*rep;
 	struct kr_key_where		 kw;		/* its back end */
 	/* What the custodians approve; the approvals go into rep. */
@@ -225,7 +229,7 @@ kr_unlock_duplicate(const struct kr_unlock *u, size_t upto,
 	size_t	i;
 
 	for (i = 0; i < upto; i++) {
-		const struct kr_share *o = u->shares[i];
+		const struct kr_share *o = u->read[i];
 
 		if (o == NULL)
 			continue;
@@ -316,51 +320,56 @@ kr_unlock_open(struct kr_unlock *u, struct kr_share *sh, const uint8_t *file,
 	}
 }
 
+/* A share file read, parsed and matched to the key: nobody asked yet. */
 static int
-kr_unlock_one(struct kr_unlock *u, size_t i, const char *path,
-    const struct kr_passphrase_source *src, struct kr_err *err)
+kr_unlock_read(struct kr_unlock *u, size_t i, const char *path,
+    struct kr_err *err)
 {
 	struct kr_share	*sh;
-	uint8_t		*file = NULL;
-	char		*pass = NULL;
-	size_t		 len = 0;
-	bool		 asked = false;
 	int		 ret;
 
 	if ((sh = calloc(1, sizeof(*sh))) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &file, &len,
+	if ((ret = kr_file_read(path, KR_SHARE_FILE_MAX, false, &u->file[i],
+	    &u->flen[i], err)) != KR_OK ||
+	    (ret = kr_share_parse(u->file[i], u->flen[i], path, sh,
 	    err)) != KR_OK ||
-	    (ret = kr_share_parse(file, len, path, sh, err)) != KR_OK ||
-	    (ret = kr_unlock_match(u, sh, file, len, err)) != KR_OK ||
-	    (ret = kr_unlock_duplicate(u, i, sh, err)) != KR_OK)
-		goto out;
-	if ((pass = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL) {
-		ret = kr_err_set(err, KR_ENOMEM, "out of secure memory");
-		goto out;
+	    (ret = kr_unlock_match(u, sh, u->file[i], u->flen[i],
+	    err)) != KR_OK ||
+	    (ret = kr_unlock_duplicate(u, i, sh, err)) != KR_OK) {
+		kr_share_clear(sh);
+		free(sh);
+		return ret;
 	}
-	asked = true;
-	if ((ret = kr_unlock_open(u, sh, file, len, path, src, pass, err)) !=
-	    KR_OK)
-		goto out;
+	u->read[i] = sh;
+	return KR_OK;
+}
+
+/* The custodian of a share read: the passphrase, then the approval. */
+static int
+kr_unlock_one(struct kr_unlock *u, size_t i, const char *path,
+    const struct kr_passphrase_source *src, struct kr_err *err)
+{
+	struct kr_share	*sh = u->read[i];
+	char		*pass;
+	int		 ret;
+
+	if ((pass = kr_secure_alloc(KR_PASSPHRASE_MAX)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of secure memory");
+	ret = kr_unlock_open(u, sh, u->file[i], u->flen[i], path, src, pass,
+	    err);
+	kr_secure_free(pass);
+	if (ret != KR_OK)
+		return ret;
 	/* The passphrase was typed: the custodian's approval is signed now. */
 	if ((ret = kr_approvals_sign(u->rep->approvals, i, sh, err)) != KR_OK)
-		goto out;
+		return ret;
 	if (kr_share_has_approval_key(sh))
 		kr_approval_fingerprint(sh->h.approval_pk,
 		    u->rep->approval_fp[i]);
 	u->shares[i] = sh;
-	sh = NULL;
-out:
-	if (!asked && src->skip != NULL)
-		src->skip(src->ctx);
-	if (sh != NULL) {
-		kr_share_clear(sh);
-		free(sh);
-	}
-	kr_secure_free(pass);
-	free(file);
-	return ret;
+	u->read[i] = NULL;
+	return KR_OK;
 }
 
 static void
@@ -371,6 +380,11 @@ kr_unlock_report_share(struct kr_unlock *u, size_t i, const char *path,
 
 	(void)snprintf(st->file, sizeof(st->file), "%s", path);
 	st->code = ret;
+	if (u->read[i] != NULL && ret != KR_OK) {
+		(void)snprintf(st->custodian, sizeof(st->custodian), "%s",
+		    u->read[i]->h.custodian);
+		st->x = u->read[i]->h.x;
+	}
 	if (u->shares[i] != NULL) {
 		(void)snprintf(st->custodian, sizeof(st->custodian), "%s",
 		    u->shares[i]->h.custodian);
@@ -548,17 +562,29 @@ kr_unlock_free(struct kr_unlock *u)
 {
 	size_t	i;
 
-	for (i = 0; i < KR_CUSTODIANS_MAX; i++)
+	for (i = 0; i < KR_CUSTODIANS_MAX; i++) {
 		if (u->shares[i] != NULL) {
 			kr_share_clear(u->shares[i]);
 			free(u->shares[i]);
 		}
+		if (u->read[i] != NULL) {
+			kr_share_clear(u->read[i]);
+			free(u->read[i]);
+		}
+		free(u->file[i]);
+	}
 	free(u);
 }
 
+/*
+ * Every share file is read and matched to the key before anyone is asked
+ * for a passphrase.  For an operation (not `quorum verify`, which checks
+ * each share), one refusal means nothing is unlocked: nobody is asked
+ * once a share was refused; the shares left are reported "not asked".
+ */
 static int
 kr_unlock_check_all(struct kr_unlock *u, const char *const *files,
-    size_t count, const struct kr_passphrase_source *src)
+    size_t count, const struct kr_passphrase_source *src, bool op)
 {
 	struct kr_err	e;
 	size_t		i;
@@ -566,6 +592,29 @@ kr_unlock_check_all(struct kr_unlock *u, const char *const *files,
 
 	for (i = 0; i < count; i++) {
 		kr_err_clear(&e);
+		if ((ret = kr_unlock_read(u, i, files[i], &e)) == KR_OK)
+			continue;
+		kr_unlock_report_share(u, i, files[i], ret, &e);
+		if (worst == KR_OK)
+			worst = ret;
+	}
+	for (i = 0; i < count; i++) {
+		if (u->read[i] == NULL) {
+			if (src->skip != NULL)
+				src->skip(src->ctx);
+			continue;
+		}
+		kr_err_clear(&e);
+		if (op && worst != KR_OK) {
+			if (src->skip != NULL)
+				src->skip(src->ctx);
+			(void)kr_err_set(&e, KR_EQUORUM, "not asked for its "
+			    "passphrase: another share was refused, so this "
+			    "unlock could not succeed");
+			kr_unlock_report_share(u, i, files[i], KR_EQUORUM, &e);
+			u->rep->shares[i].not_asked = true;
+			continue;
+		}
 		ret = kr_unlock_one(u, i, files[i], src, &e);
 		kr_unlock_report_share(u, i, files[i], ret, &e);
 		if (ret != KR_OK && worst == KR_OK)
@@ -579,21 +628,27 @@ kr_unlock_summarize(const struct kr_unlock *u, size_t count, int worst,
     struct kr_err *err)
 {
 	const struct kr_quorum_report	*rep = u->rep;
-	size_t				 i;
+	size_t				 i, skipped = 0, refused;
 
 	if (worst != KR_OK) {
 		for (i = 0; i < count; i++)
-			if (rep->shares[i].code != KR_OK)
+			skipped += rep->shares[i].not_asked;
+		for (i = 0; i < count; i++)
+			if (rep->shares[i].code != KR_OK &&
+			    !rep->shares[i].not_asked)
 				break;
 		if (count == 1)
 			return kr_err_set(err, worst, "%s", rep->shares[0].msg);
+		refused = count - rep->good - skipped;
 		return kr_err_set(err, worst, "%zu of the %zu shares presented "
 		    "%s refused, so nothing was unlocked (%zu good share%s; "
-		    "%u needed%s). First refusal: %s", count - rep->good,
-		    count, count - rep->good == 1 ? "was" : "were",
-		    rep->good, rep->good == 1 ? "" : "s", u->set.m,
-		    rep->good >= u->set.m ? ": run again without the refused "
-		    "file" : "", rep->shares[i].msg);
+		    "%u needed%s%s). First refusal: %s", refused,
+		    count, refused == 1 ? "was" : "were",
+		    rep->good + skipped, rep->good + skipped == 1 ? "" : "s",
+		    u->set.m, rep->good + skipped >= u->set.m ? ": run again "
+		    "without the refused file" : "", skipped > 0 ? "; the "
+		    "custodians of the good ones were not asked for their "
+		    "passphrases" : "", rep->shares[i].msg);
 	}
 	if (count >= 2 && rep->good < u->set.m)
 		return kr_err_set(err, KR_EQUORUM, "%zu good shares of the %u "
@@ -702,7 +757,7 @@ kr_authority_unlock(struct kr_appliance *app, const char *name,
 	rep->epoch = u->set.epoch;
 	if ((ret = kr_unlock_approvals(u, err)) != KR_OK)
 		goto out;
-	ret = kr_unlock_check_all(u, files, count, src);
+	ret = kr_unlock_check_all(u, files, count, src, out != NULL);
 	if ((ret = kr_unlock_summarize(u, count, ret, err)) != KR_OK)
 		goto out;
 	if (count == 1 && out == NULL) {
@@ -926,7 +981,7 @@ kr_authority_unlock_secret(struct kr_appliance *app, const char *name,
 	(*rep)->epoch = u->set.epoch;
 	if ((ret = kr_unlock_approvals(u, err)) != KR_OK)
 		goto out;
-	ret = kr_unlock_check_all(u, files, count, src);
+	ret = kr_unlock_check_all(u, files, count, src, true);
 	if ((ret = kr_unlock_summarize(u, count, ret, err)) != KR_OK ||
 	    (ret = kr_unlock_unseal(u, (*rep)->good, &s, secret, err)) !=
 	    KR_OK)

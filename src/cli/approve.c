@@ -119,7 +119,8 @@ cmd_quorum_rows(struct cmd_ctx *ctx, const struct kr_quorum_report *rep,
 	for (i = 0; i < rep->given; i++) {
 		s = &rep->shares[i];
 		if (s->code != KR_OK) {
-			cmd_printf(ctx, "  REFUSED  %s\n           %s\n", s->file,
+			cmd_printf(ctx, "  %-8s %s\n           %s\n",
+			    s->not_asked ? "unasked" : "REFUSED", s->file,
 			    s->msg);
 			continue;
 		}

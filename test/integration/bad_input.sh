@@ -92,6 +92,38 @@ expect 2 "longer than" "an over-long passphrase line is refused" -- \
 grep -c "^  ok " "$T/out" | grep -q '^2$' && ok "... and the next two shares are still read as good" ||
     fail "the lines after an over-long one were misread"
 
+# TEST-KEY-410: an operation's shares are all read and matched to the key
+# before anyone is asked: alice's share with a wrong passphrase line and
+# a share of another key refuse the root certificate before alice is
+# asked (no quorum.refused row for her), her share reported "unasked";
+# a wrong passphrase for the first custodian stops the asking (carol,
+# the third, is not asked: one refusal means nothing is unlocked).
+refusals() { sqlite3 "$DB" "SELECT count(*) FROM audit WHERE event = 'quorum.refused'"; }
+r0=$(refusals)
+printf 'not alice passphrase at all\n%s\n' "$(pass_of alice)" > "$T/op.pw"
+expect 1 "made for another key" \
+    "an operation with a share of another key is refused before any passphrase" -- \
+    -C "$S" cert root --key root --profile root --subject "CN=Never" \
+    --out "$T/never.pem" --yes --share "$T/shares/alice/root.share" \
+    --share "$T/other/alice/other.share" --passphrase-fd 3 3<"$T/op.pw"
+[ "$(refusals)" = "$r0" ] && [ ! -e "$T/never.pem" ] &&
+    grep -q "^  unasked  $T/shares/alice/root.share" "$T/out" &&
+    grep -q "were not asked for their passphrases" "$T/err" &&
+    ok "... alice was not asked (no quorum.refused row) and is listed as unasked" ||
+    fail "alice asked before the other key's share was refused: $(refusals) refusals; $(cat "$T/out" "$T/err")"
+printf 'not alice passphrase at all\n%s\n%s\n' "$(pass_of bob)" "$(pass_of carol)" > "$T/op.pw"
+expect 1 "passphrase for custodian 'alice'" \
+    "an operation whose first custodian gives a wrong passphrase is refused" -- \
+    -C "$S" cert root --key root --profile root --subject "CN=Never" \
+    --out "$T/never.pem" --yes --share "$T/shares/alice/root.share" \
+    --share "$T/shares/bob/root.share" --share "$T/shares/carol/root.share" \
+    --passphrase-fd 3 3<"$T/op.pw"
+[ "$(refusals)" = "$((r0 + 1))" ] && [ ! -e "$T/never.pem" ] &&
+    [ "$(grep -c '^  unasked ' "$T/out")" -eq 2 ] &&
+    ok "... bob and carol were not asked after it (one quorum.refused row, two unasked)" ||
+    fail "custodians asked after a refusal: $(cat "$T/out" "$T/err")"
+before=$(snap)
+
 mkfifo "$T/fifo.share"
 set +e
 timeout 10 "$KEYRITE" -C "$S" quorum verify --key root --share "$T/fifo.share" \
