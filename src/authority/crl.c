@@ -979,7 +979,7 @@ static int
 kr_crl_run(struct kr_crl_pub *p, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
-	struct kr_approval_subject	 sub;
+	struct kr_approval_subject	 sub = { .op = NULL };
 	struct kr_signer	*s = NULL;
 	int			 ret;
 

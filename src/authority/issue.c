@@ -1381,7 +1381,7 @@ static int
 kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
-	struct kr_approval_subject	 sub;
+	struct kr_approval_subject	 sub = { .op = NULL };
 	struct kr_signer	*s = NULL;
 	uint8_t			 tbs_dig[32];
 	int			 ret;

@@ -371,7 +371,7 @@ static int
 kr_sign_run(struct kr_sign *sg, const struct kr_passphrase_source *src,
     struct kr_err *err)
 {
-	struct kr_approval_subject	 sub;
+	struct kr_approval_subject	 sub = { .op = NULL };
 	struct kr_signer	*s = NULL;
 	uint8_t			 id[16];
 	size_t			 i;

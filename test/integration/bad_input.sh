@@ -122,6 +122,28 @@ expect 1 "passphrase for custodian 'alice'" \
     [ "$(grep -c '^  unasked ' "$T/out")" -eq 2 ] &&
     ok "... bob and carol were not asked after it (one quorum.refused row, two unasked)" ||
     fail "custodians asked after a refusal: $(cat "$T/out" "$T/err")"
+# A wrong passphrase at `sign firmware` is a quorum.refused row of its
+# own, committed at once although the command fails (its approval
+# subject was not zeroed: the row was left out when stack garbage said
+# the operation's own row counts refusals).
+mkdir -p "$T/fw"
+for c in alice bob; do pass_of "$c"; done > "$T/fw.pw"
+run -C "$S" key generate fwk --alg p256 --purpose firmware --threshold 2 \
+    --custodian alice --custodian bob --share-dir "$T/fw" \
+    --passphrase-fd 3 3<"$T/fw.pw"
+[ "$rc" -eq 0 ] || fail "firmware key: $(cat "$T/err")"
+head -c 1000 /dev/urandom > "$T/img.bin"
+r1=$(refusals)
+printf 'not alice passphrase at all\n%s\n' "$(pass_of bob)" > "$T/op.pw"
+expect 1 "passphrase for custodian 'alice'" \
+    "sign firmware with a wrong passphrase is refused" -- \
+    -C "$S" sign firmware --key fwk --format raw --in "$T/img.bin" \
+    --out "$T/img.sig" --share "$T/fw/alice/fwk.share" \
+    --share "$T/fw/bob/fwk.share" --passphrase-fd 3 3<"$T/op.pw"
+[ "$(refusals)" = "$((r1 + 1))" ] && [ ! -e "$T/img.sig" ] &&
+    [ "$(sqlite3 "$DB" "SELECT actor FROM audit ORDER BY seq DESC LIMIT 1")" = alice ] &&
+    ok "... and recorded as alice's quorum.refused row, nothing written" ||
+    fail "sign firmware's wrong passphrase not recorded: $r1 -> $(refusals)"
 before=$(snap)
 
 mkfifo "$T/fifo.share"
@@ -192,7 +214,7 @@ expect 2 "does not exist" "a missing share folder is refused" -- \
     --passphrase-fd 3 3<"$T/five.pw"
 [ -z "$(ls -A "$T/new")" ] && ok "no share file left behind by refusals" ||
     fail "files left in the share folder: $(ls "$T/new")"
-[ "$(ls "$S/keys")" = "$(printf 'other.sealed\nroot.sealed')" ] &&
+[ "$(ls "$S/keys")" = "$(printf 'fwk.sealed\nother.sealed\nroot.sealed')" ] &&
     ok "no sealed file left behind by refusals" ||
     fail "sealed files: $(ls "$S/keys")"
 unchanged "refused key generations"
