@@ -1558,7 +1558,7 @@ store_check_id(struct kr_store *st, const char *table, int64_t id,
 	if ((g = range_of(st->ledger, (size_t)(t - store_tables), id)) != NULL)
 		return range_verify(st, g, err);
 	(void)snprintf(sql, sizeof(sql), "%s WHERE id = ?1", t->select);
-	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
+	if ((ret = store_prepare_kept(st, sql, &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_int64(stmt, 1, id);
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
@@ -1569,7 +1569,7 @@ store_check_id(struct kr_store *st, const char *table, int64_t id,
 		replay_one(&c.r, t, stmt);
 		ret = one_check_result(&c, err);
 	}
-	sqlite3_finalize(stmt);
+	store_release(st, stmt);
 	return ret;
 }
 

@@ -22,6 +22,18 @@
 struct store_ledger;
 struct store_pending;
 
+/*
+ * A point query a reader runs once per row of a long walk (what is due
+ * over 50,000 certificates), prepared once and kept for the connection.
+ */
+#define STORE_KEPT	8
+
+struct store_kept {
+	char		*sql;
+	sqlite3_stmt	*stmt;
+	bool		 busy;		/* handed out, not yet released */
+};
+
 struct kr_store {
 	sqlite3			*db;
 	char			*path;
@@ -31,6 +43,7 @@ struct kr_store {
 	struct store_pending	*pending;
 	size_t			 npending, pcap;
 	bool			 ledger_tx;	/* changed in this transaction */
+	struct store_kept	 kept[STORE_KEPT];
 };
 
 /* store.c: the error boundary and statement helpers. */
@@ -40,6 +53,14 @@ int	store_prepare(struct kr_store *, const char *, sqlite3_stmt **,
 	    struct kr_err *) KR_WUR;
 int	store_exec(struct kr_store *, const char *, const char *,
 	    struct kr_err *) KR_WUR;
+/*
+ * The same as store_prepare, from the connection's kept statements (one
+ * per SQL text, reset between uses); store_release hands it back (and
+ * finalizes one that was not kept: the text's statement was in use).
+ */
+int	store_prepare_kept(struct kr_store *, const char *, sqlite3_stmt **,
+	    struct kr_err *) KR_WUR;
+void	store_release(struct kr_store *, sqlite3_stmt *);
 int	store_damaged(struct kr_store *, struct kr_err *, const char *, ...)
 	    KR_PRINTF(3, 4);
 int	store_col_text(struct kr_store *, sqlite3_stmt *, int, char *, size_t,
