@@ -585,6 +585,8 @@ ledger_free(struct store_ledger *l)
 void
 store_ledger_drop(struct kr_store *st)
 {
+	free(st->replayed);
+	st->replayed = NULL;
 	if (st->ledger != NULL) {
 		ledger_free(st->ledger);
 		free(st->ledger);
@@ -1001,6 +1003,8 @@ store_ledger_row(struct kr_store *st, int64_t seq, const char *payload)
 int
 store_ledger_reset(struct kr_store *st, struct kr_err *err)
 {
+	free(st->replayed);
+	st->replayed = NULL;
 	if (st->ledger != NULL)
 		ledger_free(st->ledger);
 	else if ((st->ledger = calloc(1, sizeof(*st->ledger))) == NULL)
@@ -1142,27 +1146,35 @@ struct range_walk {
 	bool			 open;
 };
 
+/* A bulk range's rows hashed (count of them found): compared. */
 static void
-range_walk_close(struct replay *r, const struct store_table *t,
-    struct range_walk *w)
+range_judge(struct replay *r, struct ledger_range *g, const uint8_t *digest,
+    int64_t count)
+{
+	char	row[96];
+
+	if (memcmp(digest, g->digest, 32) == 0 &&
+	    count == g->last - g->first + 1) {
+		g->verified = true;
+		return;
+	}
+	replay_row_name(r, g->seq, row, sizeof(row));
+	replay_note(r, "%s rows %lld to %lld (%lld found), imported by %s: "
+	    "rows in that range were changed, added or deleted after the "
+	    "import", store_tables[g->table].name, (long long)g->first,
+	    (long long)g->last, (long long)count, row);
+}
+
+static void
+range_walk_close(struct replay *r, struct range_walk *w)
 {
 	uint8_t	digest[32];
-	char	row[96];
 
 	if (!w->open)
 		return;
 	w->open = false;
 	enc_final(&w->e, digest);
-	if (memcmp(digest, w->r->digest, 32) == 0 &&
-	    w->count == w->r->last - w->r->first + 1) {
-		w->r->verified = true;
-		return;
-	}
-	replay_row_name(r, w->r->seq, row, sizeof(row));
-	replay_note(r, "%s rows %lld to %lld (%lld found), imported by %s: "
-	    "rows in that range were changed, added or deleted after the "
-	    "import", t->name, (long long)w->r->first, (long long)w->r->last,
-	    (long long)w->count, row);
+	range_judge(r, w->r, digest, w->count);
 }
 
 static struct ledger_range *
@@ -1191,7 +1203,7 @@ replay_range_row(struct replay *r, size_t ti, sqlite3_stmt *stmt,
 		w->count++;
 		return 1;
 	}
-	range_walk_close(r, t, w);
+	range_walk_close(r, w);
 	if ((rg = range_of(r->st->ledger, ti, id)) == NULL)
 		return 0;
 	w->r = rg;
@@ -1313,7 +1325,7 @@ replay_table(struct replay *r, size_t ti, bool full, struct kr_err *err)
 		else
 			replay_one(r, t, stmt);
 	}
-	range_walk_close(r, t, &w);
+	range_walk_close(r, &w);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(r->st, rc, err, "reading the %s "
@@ -1417,18 +1429,105 @@ store_ledger_load(struct kr_store *st, struct kr_err *err)
 	return ret;
 }
 
+/*
+ * PRAGMA data_version and the connection's change count: both as they
+ * were, and nothing was written to the database in between.
+ */
+static int
+replay_mark(struct kr_store *st, int64_t *version, int64_t *changes,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret;
+
+	if ((ret = store_prepare(st, "PRAGMA data_version", &stmt, err)) !=
+	    KR_OK)
+		return ret;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		*version = sqlite3_column_int64(stmt, 0);
+	else
+		ret = store_sqlite_err(st, rc, err, "reading the database's "
+		    "version");
+	sqlite3_finalize(stmt);
+	*changes = sqlite3_total_changes64(st->db);
+	return ret;
+}
+
+/*
+ * A quick replay made full: the bulk ranges not proven since in this
+ * process hashed and compared, and every range counted, as the full
+ * replay's walk does.  The chain and every other row were compared by
+ * the quick replay, over the same database.
+ */
+static int
+replay_finish(struct replay *r, struct kr_err *err)
+{
+	struct store_ledger	*l = r->st->ledger;
+	struct ledger_range	*g;
+	uint8_t			 d[32];
+	int64_t			 count;
+	size_t			 i;
+	int			 ret;
+
+	for (i = 0; i < l->nranges; i++) {
+		g = &l->ranges[i];
+		if (g->verified)
+			continue;
+		if ((ret = range_digest(r->st, &store_tables[g->table],
+		    g->first, g->last, d, NULL, &count, err)) != KR_OK)
+			return ret;
+		/* The quick replay counted the range whole; the full, its rows. */
+		r->rep->records += count - (g->last - g->first + 1);
+		range_judge(r, g, d, count);
+	}
+	if ((ret = replay_range_counts(r, err)) != KR_OK)
+		return ret;
+	r->rep->damaged = r->rep->chain.first_bad != 0 || r->rep->problems > 0;
+	return KR_OK;
+}
+
+/*
+ * The last replay's report again when nothing was written since (1), made
+ * full first when it was quick and a full one is asked; 0: replay.  (A
+ * quick replay asked after a full one is made again: it says less.)
+ */
+static int
+replay_again(struct replay *r, bool full, int64_t version, int64_t changes,
+    struct kr_err *err)
+{
+	struct kr_store	*st = r->st;
+	int		 ret;
+
+	if (st->replayed == NULL || st->ledger == NULL ||
+	    version != st->replayed_version ||
+	    changes != st->replayed_changes || (!full && st->replayed_full))
+		return 0;
+	*r->rep = *st->replayed;
+	if (full == st->replayed_full)
+		return 1;
+	if ((ret = replay_finish(r, err)) != KR_OK)
+		return ret;
+	*st->replayed = *r->rep;
+	st->replayed_full = true;
+	return 1;
+}
+
 int
 kr_store_replay(struct kr_store *st, struct kr_replay_report *rep, bool full,
     struct kr_err *err)
 {
 	struct replay	r;
 	struct kr_err	e2;
+	int64_t		version = 0, changes = 0;
 	size_t		i;
 	int		ret;
 
 	memset(rep, 0, sizeof(*rep));
 	r.st = st;
 	r.rep = rep;
+	if ((ret = replay_mark(st, &version, &changes, err)) != KR_OK ||
+	    (ret = replay_again(&r, full, version, changes, err)) != 0)
+		return ret == 1 ? KR_OK : ret;
 	if ((ret = store_ledger_reset(st, err)) != KR_OK)
 		return ret;
 	kr_err_clear(&e2);
@@ -1448,6 +1547,12 @@ kr_store_replay(struct kr_store *st, struct kr_replay_report *rep, bool full,
 	if (full && (ret = replay_range_counts(&r, err)) != KR_OK)
 		return ret;
 	rep->damaged = rep->chain.first_bad != 0 || rep->problems > 0;
+	if ((st->replayed = malloc(sizeof(*st->replayed))) != NULL) {
+		*st->replayed = *rep;
+		st->replayed_full = full;
+		st->replayed_version = version;
+		st->replayed_changes = changes;
+	}
 	return KR_OK;
 }
 

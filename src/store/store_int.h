@@ -44,6 +44,15 @@ struct kr_store {
 	size_t			 npending, pcap;
 	bool			 ledger_tx;	/* changed in this transaction */
 	struct store_kept	 kept[STORE_KEPT];
+	/*
+	 * The last replay's report (ledger.c), kept while nothing wrote to
+	 * the database since (its data_version and this connection's change
+	 * count as they were when it began): `full` says whether bulk
+	 * ranges were hashed too.
+	 */
+	struct kr_replay_report	*replayed;
+	bool			 replayed_full;
+	int64_t			 replayed_version, replayed_changes;
 };
 
 /* store.c: the error boundary and statement helpers. */

@@ -1250,6 +1250,83 @@ START_TEST(test_ledger_bulk_range)
 END_TEST
 
 /*
+ * TEST-KEY-494: a full replay asked after the open's quick one, with
+ * nothing written in between, completes it (the bulk ranges hashed and
+ * counted) instead of walking the chain again; a write by another
+ * connection or by this one makes it start over.
+ */
+static void
+bulk_revocations(struct kr_key_rec *k)
+{
+	struct kr_import_batch	*b = NULL;
+	int			 i;
+
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
+	for (i = 0; i < 50; i++)
+		import_rev(b, k, i, (uint32_t)i + 1, KR_OK);
+	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
+	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
+	kr_store_import_close(&b);
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
+	    "import.openssl-index", "{}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+}
+
+START_TEST(test_ledger_replay_again)
+{
+	struct kr_replay_report	rep;
+	struct kr_key_rec	k;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	bulk_revocations(&k);
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 4 WHERE "
+	    "id = 20"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert(!rep.damaged);
+	ck_assert_int_eq(rep.records, 51);
+	/* Made full: the changed import is named, once, however often. */
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(rep.records, 51);
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "revocations rows 1 to "
+	    "50 (50 found)"));
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(rep.problems, 1);
+	/* Put back by another connection: replayed anew. */
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 1 WHERE "
+	    "id = 20"), SQLITE_OK);
+	replay(&rep);
+	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
+	/* Changed by another connection after the quick replay. */
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 4 WHERE "
+	    "id = 33"), SQLITE_OK);
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 1 WHERE "
+	    "id = 33"), SQLITE_OK);
+	/* A row written by this connection after the quick replay is seen. */
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(rep.records, 51);
+	fill_key(&k, "fw", 2);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000010, "test",
+	    "key.generate", "{\"key\":\"fw\"}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	replay(&rep);
+	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
+	ck_assert_int_eq(rep.records, 52);
+}
+END_TEST
+
+/*
  * The CRL iterator reads and proves rows on a second thread, into a ring
  * of 16 batches of 4096: these tests go round the ring (the reader waits
  * for the caller) and cross the batches' ends.
@@ -1557,6 +1634,7 @@ store_suite(void)
 	tcase_add_test(tc, test_ledger_rollback_forgets);
 	tcase_add_test(tc, test_ledger_crl_number_from_chain);
 	tcase_add_test(tc, test_ledger_bulk_range);
+	tcase_add_test(tc, test_ledger_replay_again);
 	tcase_add_test(tc, test_import_batches);
 	tcase_add_test(tc, test_import_first_error);
 	tcase_add_test(tc, test_rev_iter_batches);
