@@ -1210,26 +1210,34 @@ START_TEST(test_import_first_error)
 }
 END_TEST
 
-START_TEST(test_ledger_bulk_range)
+/* 50 revocations of key k imported as one bulk range, at 1795000003. */
+static void
+bulk_revocations(struct kr_key_rec *k)
 {
-	struct kr_replay_report	 rep;
 	struct kr_import_batch	*b = NULL;
-	struct kr_key_rec	 k;
 	int			 i;
 
-	create_and_open();
-	bound_key("root", 1);
-	fill_key(&k, "root", 1);
 	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
 	for (i = 0; i < 50; i++)
-		import_rev(b, &k, i, (uint32_t)i + 1, KR_OK);
+		import_rev(b, k, i, (uint32_t)i + 1, KR_OK);
 	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
 	kr_store_import_close(&b);
 	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
 	    "import.openssl-index", "{}", NULL, &err), KR_OK);
 	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+}
+
+START_TEST(test_ledger_bulk_range)
+{
+	struct kr_replay_report	rep;
+	struct kr_key_rec	k;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	bulk_revocations(&k);
 	replay(&rep);
 	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
 	ck_assert_int_eq(rep.records, 51);
@@ -1255,24 +1263,6 @@ END_TEST
  * counted) instead of walking the chain again; a write by another
  * connection or by this one makes it start over.
  */
-static void
-bulk_revocations(struct kr_key_rec *k)
-{
-	struct kr_import_batch	*b = NULL;
-	int			 i;
-
-	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
-	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
-	for (i = 0; i < 50; i++)
-		import_rev(b, k, i, (uint32_t)i + 1, KR_OK);
-	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
-	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
-	kr_store_import_close(&b);
-	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
-	    "import.openssl-index", "{}", NULL, &err), KR_OK);
-	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
-}
-
 START_TEST(test_ledger_replay_again)
 {
 	struct kr_replay_report	rep;
