@@ -193,6 +193,14 @@ struct store_ledger {
 	size_t			 nranges, rcap;
 };
 
+/* An event name and the newest audit row of it the replay walked. */
+#define STORE_EVENTS_MAX	256
+
+struct store_event {
+	char	*name;
+	int64_t	 seq;
+};
+
 /* A binding queued by an insert or update, waiting for its audit row. */
 struct store_pending {
 	char	ident[IDENT_MAX];
@@ -582,11 +590,53 @@ ledger_free(struct store_ledger *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void
+events_clear(struct kr_store *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nevents; i++)
+		free(st->events[i].name);
+	free(st->events);
+	st->events = NULL;
+	st->nevents = 0;
+	st->events_ok = false;
+}
+
+/* Row seq of event `name`, in chain order: the newest so far. */
+static void
+events_note(struct kr_store *st, const char *name, int64_t seq)
+{
+	struct store_event	*e;
+	size_t			 i;
+
+	/* Rows of one kind come in runs: the last one noted first. */
+	for (i = st->nevents; i > 0; i--)
+		if (strcmp(st->events[i - 1].name, name) == 0) {
+			st->events[i - 1].seq = seq;
+			return;
+		}
+	if (!st->events_ok)
+		return;
+	if (st->nevents == STORE_EVENTS_MAX || (e = reallocarray(st->events,
+	    st->nevents + 1, sizeof(*e))) == NULL) {
+		st->events_ok = false;
+		return;
+	}
+	st->events = e;
+	if ((e[st->nevents].name = strdup(name)) == NULL) {
+		st->events_ok = false;
+		return;
+	}
+	e[st->nevents++].seq = seq;
+}
+
 void
 store_ledger_drop(struct kr_store *st)
 {
 	free(st->replayed);
 	st->replayed = NULL;
+	events_clear(st);
 	if (st->ledger != NULL) {
 		ledger_free(st->ledger);
 		free(st->ledger);
@@ -1005,6 +1055,7 @@ store_ledger_reset(struct kr_store *st, struct kr_err *err)
 {
 	free(st->replayed);
 	st->replayed = NULL;
+	events_clear(st);
 	if (st->ledger != NULL)
 		ledger_free(st->ledger);
 	else if ((st->ledger = calloc(1, sizeof(*st->ledger))) == NULL)
@@ -1395,6 +1446,7 @@ replay_chain_cb(const struct kr_audit_rec *a, void *arg)
 	struct replay	*r = arg;
 	char		 row[96];
 
+	events_note(r->st, a->event, a->seq);
 	if (store_ledger_row(r->st, a->seq, a->payload) == KR_OK)
 		return KR_OK;
 	(void)snprintf(row, sizeof(row), "audit row %lld (%s)",
@@ -1530,6 +1582,7 @@ kr_store_replay(struct kr_store *st, struct kr_replay_report *rep, bool full,
 		return ret == 1 ? KR_OK : ret;
 	if ((ret = store_ledger_reset(st, err)) != KR_OK)
 		return ret;
+	st->events_ok = true;
 	kr_err_clear(&e2);
 	ret = store_audit_walk(st, &rep->chain, replay_chain_cb, &r, &e2);
 	if (ret != KR_OK && ret != KR_EVERIFY) {
@@ -1553,7 +1606,33 @@ kr_store_replay(struct kr_store *st, struct kr_replay_report *rep, bool full,
 		st->replayed_version = version;
 		st->replayed_changes = changes;
 	}
+	/* A walk cut short by a bad link did not read every row. */
+	st->events_ok = st->events_ok && rep->chain.first_bad == 0;
 	return KR_OK;
+}
+
+int
+store_replayed_newest(struct kr_store *st, const char *a, const char *b,
+    int64_t *seq, struct kr_err *err)
+{
+	int64_t	version = 0, changes = 0;
+	size_t	i;
+	int	ret;
+
+	*seq = 0;
+	if (st->replayed == NULL || !st->events_ok)
+		return 0;
+	if ((ret = replay_mark(st, &version, &changes, err)) != KR_OK)
+		return ret;
+	if (version != st->replayed_version ||
+	    changes != st->replayed_changes)
+		return 0;
+	for (i = 0; i < st->nevents; i++)
+		if ((strcmp(st->events[i].name, a) == 0 ||
+		    strcmp(st->events[i].name, b) == 0) &&
+		    st->events[i].seq > *seq)
+			*seq = st->events[i].seq;
+	return 1;
 }
 
 /*

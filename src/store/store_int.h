@@ -53,6 +53,14 @@ struct kr_store {
 	struct kr_replay_report	*replayed;
 	bool			 replayed_full;
 	int64_t			 replayed_version, replayed_changes;
+	/*
+	 * The newest audit row of each event the last replay's walk read,
+	 * for kr_store_audit_last_event while that replay is kept (unusable
+	 * after a broken link, or past STORE_EVENTS_MAX names).
+	 */
+	struct store_event	*events;
+	size_t			 nevents;
+	bool			 events_ok;
 };
 
 /* store.c: the error boundary and statement helpers. */
@@ -105,6 +113,13 @@ int	store_bind_range(struct kr_store *, const char *, int64_t, int64_t,
 	    const uint8_t *, struct kr_err *) KR_WUR;
 int	store_pending_payload(struct kr_store *, const char *, char **,
 	    struct kr_err *) KR_WUR;
+/*
+ * The newest seq of an audit row of event a or b (0: none) as the kept
+ * replay read the chain, nothing written since: 1; 0 when there is no
+ * such replay (the caller reads the table).
+ */
+int	store_replayed_newest(struct kr_store *, const char *, const char *,
+	    int64_t *, struct kr_err *) KR_WUR;
 void	store_pending_clear(struct kr_store *);
 /* Adds the bindings an audit row carries to a loaded ledger. */
 int	store_ledger_row(struct kr_store *, int64_t, const char *) KR_WUR;

@@ -1317,6 +1317,67 @@ START_TEST(test_ledger_replay_again)
 END_TEST
 
 /*
+ * TEST-KEY-496: the newest row of an event, which the open reads to pin
+ * the policy: from the replay's walk while nothing was written since it,
+ * from the table otherwise (a row added by another connection, or by
+ * this one, and after a replay cut short by a bad link).
+ */
+static int
+newest_cb(const struct kr_audit_rec *r, void *arg)
+{
+	*(int64_t *)arg = r->seq;
+	return KR_OK;
+}
+
+static int64_t
+newest_policy(void)
+{
+	int64_t	seq = -1;
+
+	ck_assert_int_eq(kr_store_audit_last_event(st, "appliance.init",
+	    "policy.update", newest_cb, &seq, &err), KR_OK);
+	return seq;
+}
+
+START_TEST(test_ledger_newest_event)
+{
+	struct kr_replay_report	rep;
+	int64_t			seq;
+	int			i;
+	static const char *const ev[] = { "appliance.init", "key.generate",
+	    "policy.update", "key.generate" };
+
+	create_and_open();
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(kr_store_audit_append(st, 2000 + i, "a", ev[i],
+		    "{}", &seq, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_last_event(st, "cert.root", "x",
+	    newest_cb, &seq, &err), KR_ENOENT);
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(newest_policy(), 3);
+	ck_assert_int_eq(kr_store_audit_last_event(st, "cert.root", "x",
+	    newest_cb, &seq, &err), KR_ENOENT);
+	/* Another connection adds one (its hash is no link). */
+	ck_assert_int_eq(raw_exec("INSERT INTO audit (seq, time, actor, event, "
+	    "payload, prev_hash, hash) VALUES (5, 2010, 'a', 'policy.update', "
+	    "'{}', zeroblob(32), zeroblob(32))"), SQLITE_OK);
+	ck_assert_int_eq(newest_policy(), 5);
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(rep.chain.first_bad, 5);
+	ck_assert_int_eq(newest_policy(), 5);
+	/* This connection adds one after a good replay. */
+	ck_assert_int_eq(raw_exec("DROP TRIGGER audit_no_delete; DELETE FROM "
+	    "audit WHERE seq = 5"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(rep.chain.first_bad, 0);
+	ck_assert_int_eq(newest_policy(), 3);
+	ck_assert_int_eq(kr_store_audit_append(st, 2020, "a", "appliance.init",
+	    "{}", &seq, &err), KR_OK);
+	ck_assert_int_eq(newest_policy(), seq);
+}
+END_TEST
+
+/*
  * The CRL iterator reads and proves rows on a second thread, into a ring
  * of 16 batches of 4096: these tests go round the ring (the reader waits
  * for the caller) and cross the batches' ends.
@@ -1625,6 +1686,7 @@ store_suite(void)
 	tcase_add_test(tc, test_ledger_crl_number_from_chain);
 	tcase_add_test(tc, test_ledger_bulk_range);
 	tcase_add_test(tc, test_ledger_replay_again);
+	tcase_add_test(tc, test_ledger_newest_event);
 	tcase_add_test(tc, test_import_batches);
 	tcase_add_test(tc, test_import_first_error);
 	tcase_add_test(tc, test_rev_iter_batches);
