@@ -359,9 +359,9 @@ kr_appliance_check_policy(struct kr_appliance *app, struct kr_err *err)
 }
 
 /*
- * The policy copy and the KDF profile must be what `init` recorded in the
- * first audit row (which the hash chain protects): a weakened policy or a
- * profile switched to "test" after the fact is refused.
+ * The KDF profile must be what `init` recorded in the first audit row
+ * (which the hash chain protects): a profile switched to "test" after the
+ * fact is refused.  (The policy copy is checked after the replay.)
  */
 static int
 kr_appliance_check_init(struct kr_appliance *app, struct kr_err *err)
@@ -378,8 +378,6 @@ kr_appliance_check_init(struct kr_appliance *app, struct kr_err *err)
 		return kr_err_set(err, KR_ESTATE, "the audit log of %s does not "
 		    "start with its appliance.init row: the database was "
 		    "altered; run `keyrite audit verify`", app->dir);
-	if ((ret = kr_appliance_check_policy(app, err)) != KR_OK)
-		return ret;
 	(void)snprintf(want, sizeof(want), "\"kdf_profile\":\"%s\"",
 	    app->kdf_profile);
 	if (strstr(row.payload, want) == NULL)
@@ -444,12 +442,16 @@ kr_appliance_load(struct kr_appliance *app, struct kr_err *err)
 		    "recorded: the database is damaged", db);
 		goto out;
 	}
+	/*
+	 * The policy after the replay: the row that pins it is the newest
+	 * the replay's walk of the chain read (no scan of the audit table).
+	 */
 	if ((ret = kr_appliance_check_init(app, err)) != KR_OK ||
+	    (ret = kr_appliance_replay(app, err)) != KR_OK ||
+	    (ret = kr_appliance_check_policy(app, err)) != KR_OK ||
 	    (ret = kr_quorum_policy_load(pol, &app->policy, err)) != KR_OK ||
 	    (ret = kr_quorum_policy_kdf(&app->policy, app->kdf_profile,
 	    &app->kdf, err)) != KR_OK)
-		goto out;
-	if ((ret = kr_appliance_replay(app, err)) != KR_OK)
 		goto out;
 	ret = kr_clock_guard(app, err);
 out:

@@ -31,6 +31,22 @@ struct av_names {
 	size_t	n;
 };
 
+/*
+ * A signature that verified earlier in the walk: every device row of a
+ * provisioning batch carries the batch's approvals, the same statements
+ * signed once.  The entry is all that was checked (the key, the whole
+ * statement, the signature), compared byte for byte before the earlier
+ * result is reused; only signatures that verified are kept.
+ */
+#define AV_SEEN		8
+
+struct av_seen {
+	uint8_t	 spki[KR_ED25519_SPKI_BYTES];
+	uint8_t	 sig[KR_APPROVAL_SIG_BYTES];
+	uint8_t	*msg;
+	size_t	 len;
+};
+
 struct av_row {
 	struct kr_appliance		*app;
 	struct kr_approval_report	*rep;
@@ -42,6 +58,12 @@ struct av_row {
 	struct kr_custodian_rec		 cust[KR_CUSTODIANS_MAX];
 	size_t				 ncust;
 	char				 appliance[64];
+	/* The walk reads the store only: what it read last is reused. */
+	bool				 set_loaded;	/* set and cust */
+	struct kr_key_rec		 key;
+	bool				 key_loaded;
+	struct av_seen			 seen[AV_SEEN];
+	size_t				 nseen;
 };
 
 static bool
@@ -135,11 +157,61 @@ av_load_set(struct av_row *v, const uint8_t *id)
 	struct kr_err	e;
 	uint8_t		set_id[KR_SET_ID_BYTES];
 
+	if (v->set_loaded && memcmp(v->set.id, id, sizeof(set_id)) == 0)
+		return 0;
 	memcpy(set_id, id, sizeof(set_id));	/* id may be v->set.id */
 	kr_err_clear(&e);
-	return kr_store_set_get(v->app->store, set_id, &v->set, &e) != KR_OK ||
-	    kr_store_custodians(v->app->store, set_id, v->cust,
-	    KR_CUSTODIANS_MAX, &v->ncust, &e) != KR_OK ? -1 : 0;
+	v->set_loaded = kr_store_set_get(v->app->store, set_id, &v->set,
+	    &e) == KR_OK && kr_store_custodians(v->app->store, set_id, v->cust,
+	    KR_CUSTODIANS_MAX, &v->ncust, &e) == KR_OK;
+	return v->set_loaded ? 0 : -1;
+}
+
+/* A key by name, as kr_store_key_get, the last one kept. */
+static const struct kr_key_rec *
+av_key(struct av_row *v, const char *name)
+{
+	struct kr_err	e;
+
+	if (v->key_loaded && strcmp(v->key.name, name) == 0)
+		return &v->key;
+	kr_err_clear(&e);
+	v->key_loaded = kr_store_key_get(v->app->store, name, &v->key, &e) ==
+	    KR_OK;
+	return v->key_loaded ? &v->key : NULL;
+}
+
+/* An approval signature: verified, or the same bytes verified before. */
+static bool
+av_verify(struct av_row *v, const uint8_t *spki, const struct kr_buf *b,
+    const uint8_t *sig)
+{
+	struct av_seen	*s;
+	struct kr_err	 e;
+	uint8_t		*m;
+	size_t		 i;
+
+	for (i = 0; i < v->nseen && i < AV_SEEN; i++) {
+		s = &v->seen[i];
+		if (s->len == b->len && memcmp(s->sig, sig, sizeof(s->sig)) ==
+		    0 && memcmp(s->spki, spki, sizeof(s->spki)) == 0 &&
+		    memcmp(s->msg, b->p, b->len) == 0)
+			return true;
+	}
+	kr_err_clear(&e);
+	if (kr_sig_verify(KR_SIG_ED25519, spki, KR_ED25519_SPKI_BYTES, b->p,
+	    b->len, sig, KR_APPROVAL_SIG_BYTES, 0, &e) != KR_OK)
+		return false;
+	if ((m = malloc(b->len)) == NULL)
+		return true;	/* verified; only not kept */
+	s = &v->seen[v->nseen++ % AV_SEEN];
+	free(s->msg);
+	s->msg = m;
+	memcpy(s->msg, b->p, b->len);
+	s->len = b->len;
+	memcpy(s->spki, spki, sizeof(s->spki));
+	memcpy(s->sig, sig, sizeof(s->sig));
+	return true;
 }
 
 /* A row written before approvals were signed: the key's set decides. */
@@ -156,6 +228,7 @@ av_legacy(struct av_row *v)
 	if (k == NULL)
 		k = kr_js_member(v->r->payload, "quorum_key");
 	kr_err_clear(&e);
+	v->set_loaded = false;	/* v->set is written over here */
 	if (kr_js_str(k, name, sizeof(name)) && kr_store_key_get(v->app->store,
 	    name, &key, &e) == KR_OK && kr_store_set_active(v->app->store,
 	    key.id, &v->set, &e) == KR_OK && av_load_set(v, v->set.id) == 0 &&
@@ -226,7 +299,6 @@ av_signature(struct av_row *v, const char *s, struct kr_approval_fields *f)
 {
 	const struct kr_custodian_rec	*c;
 	struct kr_buf			 b;
-	struct kr_err			 e;
 	uint8_t				 sig[KR_APPROVAL_SIG_BYTES];
 	uint8_t				 spki[KR_ED25519_SPKI_BYTES];
 	char				 name[NAME_CAP];
@@ -254,10 +326,8 @@ av_signature(struct av_row *v, const char *s, struct kr_approval_fields *f)
 	memcpy(spki, KR_ED25519_SPKI_PREFIX, KR_ED25519_SPKI_PREFIX_BYTES);
 	memcpy(spki + KR_ED25519_SPKI_PREFIX_BYTES, c->approval_pk, 32);
 	kr_buf_init(&b, false);
-	kr_err_clear(&e);
-	ok = kr_approval_statement(&b, f) == KR_OK && kr_sig_verify(
-	    KR_SIG_ED25519, spki, sizeof(spki), b.p, b.len, sig, sizeof(sig),
-	    0, &e) == KR_OK;
+	ok = kr_approval_statement(&b, f) == KR_OK && av_verify(v, spki, &b,
+	    sig);
 	kr_buf_free(&b);
 	if (!ok)
 		return av_bad(v, "the approval signature of custodian '%s' does "
@@ -272,9 +342,8 @@ static int
 av_fields(struct av_row *v, struct kr_approval_fields *f, char *op,
     char *key, uint8_t *key_id, uint8_t *digest)
 {
-	struct kr_key_rec	k;
-	struct kr_err		e;
-	char			alg[16];
+	const struct kr_key_rec	*k;
+	char			 alg[16];
 
 	if (!kr_js_str(kr_js_member(v->ap, "op"), op, 32) ||
 	    !kr_js_str(kr_js_member(v->ap, "key"), key, KR_KEY_NAME_MAX + 1) ||
@@ -290,13 +359,12 @@ av_fields(struct av_row *v, struct kr_approval_fields *f, char *op,
 	    strcmp(op, "cert.rotate") != 0))
 		return av_bad(v, "the custodians approved %s, not %s", op,
 		    v->r->event);
-	kr_err_clear(&e);
-	if (kr_store_key_get(v->app->store, key, &k, &e) != KR_OK ||
-	    memcmp(k.id, key_id, KR_KEY_ID_BYTES) != 0 ||
+	if ((k = av_key(v, key)) == NULL ||
+	    memcmp(k->id, key_id, KR_KEY_ID_BYTES) != 0 ||
 	    memcmp(v->set.key_id, key_id, KR_KEY_ID_BYTES) != 0)
 		return av_bad(v, "the approvals name key '%s', which is not "
 		    "the key of their share set", key);
-	if (av_check_digest(v, op, digest, &k) == 0)
+	if (av_check_digest(v, op, digest, k) == 0)
 		return 0;
 	f->appliance = v->appliance;
 	f->op = op;
@@ -388,6 +456,7 @@ kr_approvals_verify_chain(struct kr_appliance *app,
     struct kr_approval_report *rep, struct kr_err *err)
 {
 	struct av_row	*v;
+	size_t		 i;
 	int		 ret;
 
 	memset(rep, 0, sizeof(*rep));
@@ -399,6 +468,8 @@ kr_approvals_verify_chain(struct kr_appliance *app,
 	    sizeof(v->appliance), err)) == KR_OK)
 		ret = kr_store_audit_foreach(app->store, 0, av_row_check, v,
 		    err);
+	for (i = 0; i < AV_SEEN; i++)
+		free(v->seen[i].msg);
 	free(v);
 	if (ret != KR_OK)
 		return ret;

@@ -460,14 +460,31 @@ kr_store_audit_last_event(struct kr_store *st, const char *a, const char *b,
 {
 	sqlite3_stmt		*stmt = NULL;
 	struct kr_audit_rec	 r;
+	int64_t			 seq;
 	int			 rc, ret;
 
-	if ((ret = store_prepare(st, "SELECT " AUDIT_COLUMNS " FROM audit "
-	    "WHERE event = ?1 OR event = ?2 ORDER BY seq DESC LIMIT 1", &stmt,
-	    err)) != KR_OK)
+	/*
+	 * The replay that just walked the chain knows the row; otherwise the
+	 * table is scanned from its newest row back (no index: an index is
+	 * not covered by the chain's proof).
+	 */
+	if ((ret = store_replayed_newest(st, a, b, &seq, err)) < 0)
+		return ret;
+	if (ret == 1 && seq == 0)
+		return KR_ENOENT;
+	if (ret == 1)
+		ret = store_prepare(st, "SELECT " AUDIT_COLUMNS " FROM audit "
+		    "WHERE (event = ?1 OR event = ?2) AND seq = ?3", &stmt, err);
+	else
+		ret = store_prepare(st, "SELECT " AUDIT_COLUMNS " FROM audit "
+		    "WHERE event = ?1 OR event = ?2 ORDER BY seq DESC LIMIT 1",
+		    &stmt, err);
+	if (ret != KR_OK)
 		return ret;
 	sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
+	if (seq != 0)
+		sqlite3_bind_int64(stmt, 3, seq);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if ((ret = audit_row_get(st, stmt, &r, err)) == KR_OK)
 			ret = cb(&r, arg);

@@ -193,6 +193,14 @@ struct store_ledger {
 	size_t			 nranges, rcap;
 };
 
+/* An event name and the newest audit row of it the replay walked. */
+#define STORE_EVENTS_MAX	256
+
+struct store_event {
+	char	*name;
+	int64_t	 seq;
+};
+
 /* A binding queued by an insert or update, waiting for its audit row. */
 struct store_pending {
 	char	ident[IDENT_MAX];
@@ -582,9 +590,53 @@ ledger_free(struct store_ledger *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void
+events_clear(struct kr_store *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nevents; i++)
+		free(st->events[i].name);
+	free(st->events);
+	st->events = NULL;
+	st->nevents = 0;
+	st->events_ok = false;
+}
+
+/* Row seq of event `name`, in chain order: the newest so far. */
+static void
+events_note(struct kr_store *st, const char *name, int64_t seq)
+{
+	struct store_event	*e;
+	size_t			 i;
+
+	/* Rows of one kind come in runs: the last one noted first. */
+	for (i = st->nevents; i > 0; i--)
+		if (strcmp(st->events[i - 1].name, name) == 0) {
+			st->events[i - 1].seq = seq;
+			return;
+		}
+	if (!st->events_ok)
+		return;
+	if (st->nevents == STORE_EVENTS_MAX || (e = reallocarray(st->events,
+	    st->nevents + 1, sizeof(*e))) == NULL) {
+		st->events_ok = false;
+		return;
+	}
+	st->events = e;
+	if ((e[st->nevents].name = strdup(name)) == NULL) {
+		st->events_ok = false;
+		return;
+	}
+	e[st->nevents++].seq = seq;
+}
+
 void
 store_ledger_drop(struct kr_store *st)
 {
+	free(st->replayed);
+	st->replayed = NULL;
+	events_clear(st);
 	if (st->ledger != NULL) {
 		ledger_free(st->ledger);
 		free(st->ledger);
@@ -1001,6 +1053,9 @@ store_ledger_row(struct kr_store *st, int64_t seq, const char *payload)
 int
 store_ledger_reset(struct kr_store *st, struct kr_err *err)
 {
+	free(st->replayed);
+	st->replayed = NULL;
+	events_clear(st);
 	if (st->ledger != NULL)
 		ledger_free(st->ledger);
 	else if ((st->ledger = calloc(1, sizeof(*st->ledger))) == NULL)
@@ -1142,27 +1197,35 @@ struct range_walk {
 	bool			 open;
 };
 
+/* A bulk range's rows hashed (count of them found): compared. */
 static void
-range_walk_close(struct replay *r, const struct store_table *t,
-    struct range_walk *w)
+range_judge(struct replay *r, struct ledger_range *g, const uint8_t *digest,
+    int64_t count)
+{
+	char	row[96];
+
+	if (memcmp(digest, g->digest, 32) == 0 &&
+	    count == g->last - g->first + 1) {
+		g->verified = true;
+		return;
+	}
+	replay_row_name(r, g->seq, row, sizeof(row));
+	replay_note(r, "%s rows %lld to %lld (%lld found), imported by %s: "
+	    "rows in that range were changed, added or deleted after the "
+	    "import", store_tables[g->table].name, (long long)g->first,
+	    (long long)g->last, (long long)count, row);
+}
+
+static void
+range_walk_close(struct replay *r, struct range_walk *w)
 {
 	uint8_t	digest[32];
-	char	row[96];
 
 	if (!w->open)
 		return;
 	w->open = false;
 	enc_final(&w->e, digest);
-	if (memcmp(digest, w->r->digest, 32) == 0 &&
-	    w->count == w->r->last - w->r->first + 1) {
-		w->r->verified = true;
-		return;
-	}
-	replay_row_name(r, w->r->seq, row, sizeof(row));
-	replay_note(r, "%s rows %lld to %lld (%lld found), imported by %s: "
-	    "rows in that range were changed, added or deleted after the "
-	    "import", t->name, (long long)w->r->first, (long long)w->r->last,
-	    (long long)w->count, row);
+	range_judge(r, w->r, digest, w->count);
 }
 
 static struct ledger_range *
@@ -1191,7 +1254,7 @@ replay_range_row(struct replay *r, size_t ti, sqlite3_stmt *stmt,
 		w->count++;
 		return 1;
 	}
-	range_walk_close(r, t, w);
+	range_walk_close(r, w);
 	if ((rg = range_of(r->st->ledger, ti, id)) == NULL)
 		return 0;
 	w->r = rg;
@@ -1313,7 +1376,7 @@ replay_table(struct replay *r, size_t ti, bool full, struct kr_err *err)
 		else
 			replay_one(r, t, stmt);
 	}
-	range_walk_close(r, t, &w);
+	range_walk_close(r, &w);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(r->st, rc, err, "reading the %s "
@@ -1383,6 +1446,7 @@ replay_chain_cb(const struct kr_audit_rec *a, void *arg)
 	struct replay	*r = arg;
 	char		 row[96];
 
+	events_note(r->st, a->event, a->seq);
 	if (store_ledger_row(r->st, a->seq, a->payload) == KR_OK)
 		return KR_OK;
 	(void)snprintf(row, sizeof(row), "audit row %lld (%s)",
@@ -1417,20 +1481,108 @@ store_ledger_load(struct kr_store *st, struct kr_err *err)
 	return ret;
 }
 
+/*
+ * PRAGMA data_version and the connection's change count: both as they
+ * were, and nothing was written to the database in between.
+ */
+static int
+replay_mark(struct kr_store *st, int64_t *version, int64_t *changes,
+    struct kr_err *err)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc, ret;
+
+	if ((ret = store_prepare(st, "PRAGMA data_version", &stmt, err)) !=
+	    KR_OK)
+		return ret;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		*version = sqlite3_column_int64(stmt, 0);
+	else
+		ret = store_sqlite_err(st, rc, err, "reading the database's "
+		    "version");
+	sqlite3_finalize(stmt);
+	*changes = sqlite3_total_changes64(st->db);
+	return ret;
+}
+
+/*
+ * A quick replay made full: the bulk ranges not proven since in this
+ * process hashed and compared, and every range counted, as the full
+ * replay's walk does.  The chain and every other row were compared by
+ * the quick replay, over the same database.
+ */
+static int
+replay_finish(struct replay *r, struct kr_err *err)
+{
+	struct store_ledger	*l = r->st->ledger;
+	struct ledger_range	*g;
+	uint8_t			 d[32];
+	int64_t			 count;
+	size_t			 i;
+	int			 ret;
+
+	for (i = 0; i < l->nranges; i++) {
+		g = &l->ranges[i];
+		if (g->verified)
+			continue;
+		if ((ret = range_digest(r->st, &store_tables[g->table],
+		    g->first, g->last, d, NULL, &count, err)) != KR_OK)
+			return ret;
+		/* The quick replay counted the range whole; the full, its rows. */
+		r->rep->records += count - (g->last - g->first + 1);
+		range_judge(r, g, d, count);
+	}
+	if ((ret = replay_range_counts(r, err)) != KR_OK)
+		return ret;
+	r->rep->damaged = r->rep->chain.first_bad != 0 || r->rep->problems > 0;
+	return KR_OK;
+}
+
+/*
+ * The last replay's report again when nothing was written since (1), made
+ * full first when it was quick and a full one is asked; 0: replay.  (A
+ * quick replay asked after a full one is made again: it says less.)
+ */
+static int
+replay_again(struct replay *r, bool full, int64_t version, int64_t changes,
+    struct kr_err *err)
+{
+	struct kr_store	*st = r->st;
+	int		 ret;
+
+	if (st->replayed == NULL || st->ledger == NULL ||
+	    version != st->replayed_version ||
+	    changes != st->replayed_changes || (!full && st->replayed_full))
+		return 0;
+	*r->rep = *st->replayed;
+	if (full == st->replayed_full)
+		return 1;
+	if ((ret = replay_finish(r, err)) != KR_OK)
+		return ret;
+	*st->replayed = *r->rep;
+	st->replayed_full = true;
+	return 1;
+}
+
 int
 kr_store_replay(struct kr_store *st, struct kr_replay_report *rep, bool full,
     struct kr_err *err)
 {
 	struct replay	r;
 	struct kr_err	e2;
+	int64_t		version = 0, changes = 0;
 	size_t		i;
 	int		ret;
 
 	memset(rep, 0, sizeof(*rep));
 	r.st = st;
 	r.rep = rep;
+	if ((ret = replay_mark(st, &version, &changes, err)) != KR_OK ||
+	    (ret = replay_again(&r, full, version, changes, err)) != 0)
+		return ret == 1 ? KR_OK : ret;
 	if ((ret = store_ledger_reset(st, err)) != KR_OK)
 		return ret;
+	st->events_ok = true;
 	kr_err_clear(&e2);
 	ret = store_audit_walk(st, &rep->chain, replay_chain_cb, &r, &e2);
 	if (ret != KR_OK && ret != KR_EVERIFY) {
@@ -1448,7 +1600,39 @@ kr_store_replay(struct kr_store *st, struct kr_replay_report *rep, bool full,
 	if (full && (ret = replay_range_counts(&r, err)) != KR_OK)
 		return ret;
 	rep->damaged = rep->chain.first_bad != 0 || rep->problems > 0;
+	if ((st->replayed = malloc(sizeof(*st->replayed))) != NULL) {
+		*st->replayed = *rep;
+		st->replayed_full = full;
+		st->replayed_version = version;
+		st->replayed_changes = changes;
+	}
+	/* A walk cut short by a bad link did not read every row. */
+	st->events_ok = st->events_ok && rep->chain.first_bad == 0;
 	return KR_OK;
+}
+
+int
+store_replayed_newest(struct kr_store *st, const char *a, const char *b,
+    int64_t *seq, struct kr_err *err)
+{
+	int64_t	version = 0, changes = 0;
+	size_t	i;
+	int	ret;
+
+	*seq = 0;
+	if (st->replayed == NULL || !st->events_ok)
+		return 0;
+	if ((ret = replay_mark(st, &version, &changes, err)) != KR_OK)
+		return ret;
+	if (version != st->replayed_version ||
+	    changes != st->replayed_changes)
+		return 0;
+	for (i = 0; i < st->nevents; i++)
+		if ((strcmp(st->events[i].name, a) == 0 ||
+		    strcmp(st->events[i].name, b) == 0) &&
+		    st->events[i].seq > *seq)
+			*seq = st->events[i].seq;
+	return 1;
 }
 
 /*
@@ -1558,7 +1742,7 @@ store_check_id(struct kr_store *st, const char *table, int64_t id,
 	if ((g = range_of(st->ledger, (size_t)(t - store_tables), id)) != NULL)
 		return range_verify(st, g, err);
 	(void)snprintf(sql, sizeof(sql), "%s WHERE id = ?1", t->select);
-	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
+	if ((ret = store_prepare_kept(st, sql, &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_int64(stmt, 1, id);
 	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW)
@@ -1569,7 +1753,7 @@ store_check_id(struct kr_store *st, const char *table, int64_t id,
 		replay_one(&c.r, t, stmt);
 		ret = one_check_result(&c, err);
 	}
-	sqlite3_finalize(stmt);
+	store_release(st, stmt);
 	return ret;
 }
 

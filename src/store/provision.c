@@ -138,7 +138,7 @@ kr_store_prov_by_cert(struct kr_store *st, int64_t cert_id,
 	sqlite3_stmt	*stmt = NULL;
 	int		 rc, ret;
 
-	if ((ret = store_prepare(st, PROV_SELECT "WHERE p.cert_id = ?1",
+	if ((ret = store_prepare_kept(st, PROV_SELECT "WHERE p.cert_id = ?1",
 	    &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_int64(stmt, 1, cert_id);
@@ -149,7 +149,7 @@ kr_store_prov_by_cert(struct kr_store *st, int64_t cert_id,
 	else
 		ret = store_sqlite_err(st, rc, err, "reading a provisioning "
 		    "record");
-	sqlite3_finalize(stmt);
+	store_release(st, stmt);
 	return ret;
 }
 
@@ -186,7 +186,7 @@ store_one_id(struct kr_store *st, const char *sql, int64_t a,
 	sqlite3_stmt	*stmt = NULL;
 	int		 rc, ret;
 
-	if ((ret = store_prepare(st, sql, &stmt, err)) != KR_OK)
+	if ((ret = store_prepare_kept(st, sql, &stmt, err)) != KR_OK)
 		return ret;
 	if (blob != NULL) {
 		sqlite3_bind_blob(stmt, 1, blob, KR_STORE_ID_BYTES,
@@ -201,7 +201,7 @@ store_one_id(struct kr_store *st, const char *sql, int64_t a,
 	else
 		ret = store_sqlite_err(st, rc, err, "reading a certificate's "
 		    "records");
-	sqlite3_finalize(stmt);
+	store_release(st, stmt);
 	return ret;
 }
 

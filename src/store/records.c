@@ -268,8 +268,8 @@ kr_store_key_name(struct kr_store *st, const uint8_t *id, char *out,
 	if (cap > 0)
 		out[0] = '\0';
 	store_id_hex(hex, id);
-	if ((ret = store_prepare(st, "SELECT name FROM keys WHERE id = ?1",
-	    &stmt, err)) != KR_OK)
+	if ((ret = store_prepare_kept(st, "SELECT name FROM keys WHERE id = "
+	    "?1", &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, id, KR_STORE_ID_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
@@ -281,7 +281,7 @@ kr_store_key_name(struct kr_store *st, const uint8_t *id, char *out,
 		    "state folder", hex);
 	else if (rc != SQLITE_ROW)
 		ret = store_sqlite_err(st, rc, err, "looking up key %s", hex);
-	sqlite3_finalize(stmt);
+	store_release(st, stmt);
 	return ret;
 }
 

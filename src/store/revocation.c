@@ -87,13 +87,13 @@ store_revocation_absent(struct kr_store *st, const uint8_t *issuer,
 	if (len == 0 || len > KR_STORE_SERIAL_MAX)
 		return store_check_absent(st, issuer, err);
 	kr_hex_encode(hex, serial, len);
-	if ((ret = store_prepare(st, "SELECT 1 FROM certificates WHERE "
+	if ((ret = store_prepare_kept(st, "SELECT 1 FROM certificates WHERE "
 	    "issuer_key_id = ?1 AND serial = ?2", &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, hex, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	store_release(st, stmt);
 	if (rc == SQLITE_ROW)
 		return KR_OK;
 	if (rc != SQLITE_DONE)
@@ -154,8 +154,9 @@ kr_store_revocation_get(struct kr_store *st, const uint8_t *issuer,
 	sqlite3_stmt	*stmt = NULL;
 	int		 rc, ret;
 
-	if ((ret = store_prepare(st, "SELECT " REV_COLUMNS " FROM revocations "
-	    "WHERE issuer_key_id = ?1 AND serial = ?2", &stmt, err)) != KR_OK)
+	if ((ret = store_prepare_kept(st, "SELECT " REV_COLUMNS " FROM "
+	    "revocations WHERE issuer_key_id = ?1 AND serial = ?2", &stmt,
+	    err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(stmt, 2, serial, (int)len, SQLITE_STATIC);
@@ -171,7 +172,7 @@ kr_store_revocation_get(struct kr_store *st, const uint8_t *issuer,
 	} else {
 		ret = store_sqlite_err(st, rc, err, "reading a revocation");
 	}
-	sqlite3_finalize(stmt);
+	store_release(st, stmt);
 	return ret;
 }
 

@@ -130,6 +130,74 @@ store_prepare(struct kr_store *st, const char *sql, sqlite3_stmt **stmt,
 	return KR_OK;
 }
 
+int
+store_prepare_kept(struct kr_store *st, const char *sql, sqlite3_stmt **stmt,
+    struct kr_err *err)
+{
+	struct store_kept	*k, *room = NULL;
+	size_t			 i;
+	int			 rc;
+
+	*stmt = NULL;
+	for (i = 0; i < STORE_KEPT; i++) {
+		k = &st->kept[i];
+		if (k->sql == NULL) {
+			if (room == NULL)
+				room = k;
+			continue;
+		}
+		if (strcmp(k->sql, sql) != 0)
+			continue;
+		if (k->busy)	/* nested: a statement of its own */
+			return store_prepare(st, sql, stmt, err);
+		k->busy = true;
+		*stmt = k->stmt;
+		return KR_OK;
+	}
+	if (room == NULL || (room->sql = strdup(sql)) == NULL)
+		return store_prepare(st, sql, stmt, err);
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &room->stmt, NULL);
+	if (rc != SQLITE_OK) {
+		free(room->sql);
+		room->sql = NULL;
+		room->stmt = NULL;
+		return store_sqlite_err(st, rc, err, "preparing a query");
+	}
+	room->busy = true;
+	*stmt = room->stmt;
+	return KR_OK;
+}
+
+void
+store_release(struct kr_store *st, sqlite3_stmt *stmt)
+{
+	size_t	i;
+
+	if (stmt == NULL)
+		return;
+	for (i = 0; i < STORE_KEPT; i++)
+		if (st->kept[i].stmt == stmt) {
+			(void)sqlite3_reset(stmt);
+			(void)sqlite3_clear_bindings(stmt);
+			st->kept[i].busy = false;
+			return;
+		}
+	sqlite3_finalize(stmt);
+}
+
+static void
+store_kept_free(struct kr_store *st)
+{
+	size_t	i;
+
+	for (i = 0; i < STORE_KEPT; i++) {
+		sqlite3_finalize(st->kept[i].stmt);
+		free(st->kept[i].sql);
+	}
+	memset(st->kept, 0, sizeof(st->kept));
+}
+
 /* Runs fixed SQL text (one or more statements), discarding any rows. */
 int
 store_exec(struct kr_store *st, const char *sql, const char *what,
@@ -479,6 +547,7 @@ kr_store_close(struct kr_store **stp)
 		return;
 	kr_store_rollback(st);
 	store_ledger_free(st);
+	store_kept_free(st);
 	if (st->db != NULL)
 		sqlite3_close_v2(st->db);
 	free(st->path);

@@ -22,6 +22,18 @@
 struct store_ledger;
 struct store_pending;
 
+/*
+ * A point query a reader runs once per row of a long walk (what is due
+ * over 50,000 certificates), prepared once and kept for the connection.
+ */
+#define STORE_KEPT	8
+
+struct store_kept {
+	char		*sql;
+	sqlite3_stmt	*stmt;
+	bool		 busy;		/* handed out, not yet released */
+};
+
 struct kr_store {
 	sqlite3			*db;
 	char			*path;
@@ -31,6 +43,24 @@ struct kr_store {
 	struct store_pending	*pending;
 	size_t			 npending, pcap;
 	bool			 ledger_tx;	/* changed in this transaction */
+	struct store_kept	 kept[STORE_KEPT];
+	/*
+	 * The last replay's report (ledger.c), kept while nothing wrote to
+	 * the database since (its data_version and this connection's change
+	 * count as they were when it began): `full` says whether bulk
+	 * ranges were hashed too.
+	 */
+	struct kr_replay_report	*replayed;
+	bool			 replayed_full;
+	int64_t			 replayed_version, replayed_changes;
+	/*
+	 * The newest audit row of each event the last replay's walk read,
+	 * for kr_store_audit_last_event while that replay is kept (unusable
+	 * after a broken link, or past STORE_EVENTS_MAX names).
+	 */
+	struct store_event	*events;
+	size_t			 nevents;
+	bool			 events_ok;
 };
 
 /* store.c: the error boundary and statement helpers. */
@@ -40,6 +70,14 @@ int	store_prepare(struct kr_store *, const char *, sqlite3_stmt **,
 	    struct kr_err *) KR_WUR;
 int	store_exec(struct kr_store *, const char *, const char *,
 	    struct kr_err *) KR_WUR;
+/*
+ * The same as store_prepare, from the connection's kept statements (one
+ * per SQL text, reset between uses); store_release hands it back (and
+ * finalizes one that was not kept: the text's statement was in use).
+ */
+int	store_prepare_kept(struct kr_store *, const char *, sqlite3_stmt **,
+	    struct kr_err *) KR_WUR;
+void	store_release(struct kr_store *, sqlite3_stmt *);
 int	store_damaged(struct kr_store *, struct kr_err *, const char *, ...)
 	    KR_PRINTF(3, 4);
 int	store_col_text(struct kr_store *, sqlite3_stmt *, int, char *, size_t,
@@ -75,6 +113,13 @@ int	store_bind_range(struct kr_store *, const char *, int64_t, int64_t,
 	    const uint8_t *, struct kr_err *) KR_WUR;
 int	store_pending_payload(struct kr_store *, const char *, char **,
 	    struct kr_err *) KR_WUR;
+/*
+ * The newest seq of an audit row of event a or b (0: none) as the kept
+ * replay read the chain, nothing written since: 1; 0 when there is no
+ * such replay (the caller reads the table).
+ */
+int	store_replayed_newest(struct kr_store *, const char *, const char *,
+	    int64_t *, struct kr_err *) KR_WUR;
 void	store_pending_clear(struct kr_store *);
 /* Adds the bindings an audit row carries to a loaded ledger. */
 int	store_ledger_row(struct kr_store *, int64_t, const char *) KR_WUR;

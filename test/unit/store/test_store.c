@@ -1210,26 +1210,34 @@ START_TEST(test_import_first_error)
 }
 END_TEST
 
-START_TEST(test_ledger_bulk_range)
+/* 50 revocations of key k imported as one bulk range, at 1795000003. */
+static void
+bulk_revocations(struct kr_key_rec *k)
 {
-	struct kr_replay_report	 rep;
 	struct kr_import_batch	*b = NULL;
-	struct kr_key_rec	 k;
 	int			 i;
 
-	create_and_open();
-	bound_key("root", 1);
-	fill_key(&k, "root", 1);
 	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_open(st, &b, &err), KR_OK);
 	for (i = 0; i < 50; i++)
-		import_rev(b, &k, i, (uint32_t)i + 1, KR_OK);
+		import_rev(b, k, i, (uint32_t)i + 1, KR_OK);
 	ck_assert_int_eq(kr_store_import_flush(b, &err), KR_OK);
 	ck_assert_int_eq(kr_store_import_bind(b, &err), KR_OK);
 	kr_store_import_close(&b);
 	ck_assert_int_eq(kr_store_audit_append(st, 1795000003, "test",
 	    "import.openssl-index", "{}", NULL, &err), KR_OK);
 	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+}
+
+START_TEST(test_ledger_bulk_range)
+{
+	struct kr_replay_report	rep;
+	struct kr_key_rec	k;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	bulk_revocations(&k);
 	replay(&rep);
 	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
 	ck_assert_int_eq(rep.records, 51);
@@ -1246,6 +1254,126 @@ START_TEST(test_ledger_bulk_range)
 	/* Without `full`, the open leaves bulk rows to their readers. */
 	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
 	ck_assert(!rep.damaged);
+}
+END_TEST
+
+/*
+ * TEST-KEY-494: a full replay asked after the open's quick one, with
+ * nothing written in between, completes it (the bulk ranges hashed and
+ * counted) instead of walking the chain again; a write by another
+ * connection or by this one makes it start over.
+ */
+START_TEST(test_ledger_replay_again)
+{
+	struct kr_replay_report	rep;
+	struct kr_key_rec	k;
+
+	create_and_open();
+	bound_key("root", 1);
+	fill_key(&k, "root", 1);
+	bulk_revocations(&k);
+	kr_store_close(&st);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 4 WHERE "
+	    "id = 20"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_open(&st, path, &err), KR_OK);
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert(!rep.damaged);
+	ck_assert_int_eq(rep.records, 51);
+	/* Made full: the changed import is named, once, however often. */
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(rep.records, 51);
+	ck_assert_ptr_nonnull(strstr(rep.problem[0], "revocations rows 1 to "
+	    "50 (50 found)"));
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(rep.problems, 1);
+	/* Put back by another connection: replayed anew. */
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 1 WHERE "
+	    "id = 20"), SQLITE_OK);
+	replay(&rep);
+	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
+	/* Changed by another connection after the quick replay. */
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 4 WHERE "
+	    "id = 33"), SQLITE_OK);
+	replay(&rep);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(raw_exec("UPDATE revocations SET reason = 1 WHERE "
+	    "id = 33"), SQLITE_OK);
+	/* A row written by this connection after the quick replay is seen. */
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(rep.records, 51);
+	fill_key(&k, "fw", 2);
+	ck_assert_int_eq(kr_store_begin(st, &err), KR_OK);
+	ck_assert_int_eq(kr_store_key_insert(st, &k, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_append(st, 1795000010, "test",
+	    "key.generate", "{\"key\":\"fw\"}", NULL, &err), KR_OK);
+	ck_assert_int_eq(kr_store_commit(st, &err), KR_OK);
+	replay(&rep);
+	ck_assert_msg(!rep.damaged, "%s", rep.problem[0]);
+	ck_assert_int_eq(rep.records, 52);
+}
+END_TEST
+
+/*
+ * TEST-KEY-496: the newest row of an event, which the open reads to pin
+ * the policy: from the replay's walk while nothing was written since it,
+ * from the table otherwise (a row added by another connection, or by
+ * this one, and after a replay cut short by a bad link).
+ */
+static int
+newest_cb(const struct kr_audit_rec *r, void *arg)
+{
+	*(int64_t *)arg = r->seq;
+	return KR_OK;
+}
+
+static int64_t
+newest_policy(void)
+{
+	int64_t	seq = -1;
+
+	ck_assert_int_eq(kr_store_audit_last_event(st, "appliance.init",
+	    "policy.update", newest_cb, &seq, &err), KR_OK);
+	return seq;
+}
+
+START_TEST(test_ledger_newest_event)
+{
+	struct kr_replay_report	rep;
+	int64_t			seq;
+	int			i;
+	static const char *const ev[] = { "appliance.init", "key.generate",
+	    "policy.update", "key.generate" };
+
+	create_and_open();
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(kr_store_audit_append(st, 2000 + i, "a", ev[i],
+		    "{}", &seq, &err), KR_OK);
+	ck_assert_int_eq(kr_store_audit_last_event(st, "cert.root", "x",
+	    newest_cb, &seq, &err), KR_ENOENT);
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(newest_policy(), 3);
+	ck_assert_int_eq(kr_store_audit_last_event(st, "cert.root", "x",
+	    newest_cb, &seq, &err), KR_ENOENT);
+	/* Another connection adds one (its hash is no link). */
+	ck_assert_int_eq(raw_exec("INSERT INTO audit (seq, time, actor, event, "
+	    "payload, prev_hash, hash) VALUES (5, 2010, 'a', 'policy.update', "
+	    "'{}', zeroblob(32), zeroblob(32))"), SQLITE_OK);
+	ck_assert_int_eq(newest_policy(), 5);
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(rep.chain.first_bad, 5);
+	ck_assert_int_eq(newest_policy(), 5);
+	/* This connection adds one after a good replay. */
+	ck_assert_int_eq(raw_exec("DROP TRIGGER audit_no_delete; DELETE FROM "
+	    "audit WHERE seq = 5"), SQLITE_OK);
+	ck_assert_int_eq(kr_store_replay(st, &rep, false, &err), KR_OK);
+	ck_assert_int_eq(rep.chain.first_bad, 0);
+	ck_assert_int_eq(newest_policy(), 3);
+	ck_assert_int_eq(kr_store_audit_append(st, 2020, "a", "appliance.init",
+	    "{}", &seq, &err), KR_OK);
+	ck_assert_int_eq(newest_policy(), seq);
 }
 END_TEST
 
@@ -1557,6 +1685,8 @@ store_suite(void)
 	tcase_add_test(tc, test_ledger_rollback_forgets);
 	tcase_add_test(tc, test_ledger_crl_number_from_chain);
 	tcase_add_test(tc, test_ledger_bulk_range);
+	tcase_add_test(tc, test_ledger_replay_again);
+	tcase_add_test(tc, test_ledger_newest_event);
 	tcase_add_test(tc, test_import_batches);
 	tcase_add_test(tc, test_import_first_error);
 	tcase_add_test(tc, test_rev_iter_batches);
