@@ -76,6 +76,22 @@ void	kr_recovery_differs(struct kr_appliance *, int64_t, const char *,
  * when its row is recorded and its files match, removed otherwise.
  */
 void	kr_intake_recover(struct kr_appliance *);
+/*
+ * An image to be signed that lies in the state folder: only a file an
+ * import brought in (intake/ID/NAME), with the SHA-256 its import.files
+ * row recorded (`sha`, the image as shown for approval); nothing else of
+ * the state folder is signed, which would copy it onto the medium.  A
+ * file outside the state folder: KR_OK.  `memo` keeps the last import's
+ * row between calls; kr_intake_memo_free frees it.
+ */
+struct kr_intake_memo {
+	char		 id[64];
+	int64_t		 seq;
+	char		*files;
+};
+int	kr_intake_image_check(struct kr_appliance *, const char *,
+	    const uint8_t *, struct kr_intake_memo *, struct kr_err *) KR_WUR;
+void	kr_intake_memo_free(struct kr_intake_memo *);
 
 /*
  * shares.c: a share file checked against the records (its set, the

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,6 +506,109 @@ kr_intake_row_cb(const struct kr_audit_rec *r, void *arg)
 	    (end = kr_js_skip(f, 1)) != NULL)
 		w->files = strndup(f, (size_t)(end - f));
 	return 1;
+}
+
+/* ---- images signed from the intake --------------------------------------- */
+
+void
+kr_intake_memo_free(struct kr_intake_memo *m)
+{
+	free(m->files);
+	memset(m, 0, sizeof(*m));
+}
+
+/* `real` is `top` or lies inside it. */
+static bool
+kr_intake_under(const char *real, const char *top)
+{
+	size_t	n = strlen(top);
+
+	return strncmp(real, top, n) == 0 && (real[n] == '/' ||
+	    real[n] == '\0');
+}
+
+/* The SHA-256 the import row records for `name`, or false. */
+static bool
+kr_intake_recorded(const char *files, const char *name, char *want)
+{
+	const char	*p = files, *it;
+	char		 n[KR_INTAKE_NAME_MAX + 1];
+	bool		 first = true;
+
+	while ((it = kr_js_next(&p, first)) != NULL) {
+		first = false;
+		if (kr_js_str(kr_js_member(it, "name"), n, sizeof(n)) &&
+		    strcmp(n, name) == 0)
+			return kr_js_str(kr_js_member(it, "sha256"), want, 65);
+	}
+	return false;
+}
+
+static int
+kr_intake_memo_load(struct kr_appliance *app, const char *id,
+    struct kr_intake_memo *m, struct kr_err *err)
+{
+	struct kr_intake_row	w;
+
+	if (m->files != NULL && strcmp(m->id, id) == 0)
+		return KR_OK;
+	kr_intake_memo_free(m);
+	w = (struct kr_intake_row){ id, 0, NULL };
+	if (kr_store_audit_foreach(app->store, 1, kr_intake_row_cb, &w,
+	    err) < 0)
+		return err->code;
+	(void)snprintf(m->id, sizeof(m->id), "%s", id);
+	m->seq = w.seq;
+	m->files = w.files != NULL ? w.files : strdup("[]");
+	return m->files != NULL ? KR_OK : kr_err_set(err, KR_ENOMEM,
+	    "out of memory");
+}
+
+int
+kr_intake_image_check(struct kr_appliance *app, const char *path,
+    const uint8_t *sha, struct kr_intake_memo *m, struct kr_err *err)
+{
+	char	real[PATH_MAX], state[PATH_MAX], top[PATH_MAX + 8];
+	char	id[64], want[65], got[65];
+	const char *rel, *slash;
+	int	ret;
+
+	if (realpath(path, real) == NULL || realpath(app->dir, state) == NULL)
+		return KR_OK;	/* a missing image is named by its own check */
+	if (!kr_intake_under(real, state))
+		return KR_OK;
+	(void)snprintf(top, sizeof(top), "%s/%s", state, KR_INTAKE_DIR);
+	if (!kr_intake_under(real, top))
+		return kr_err_set(err, KR_EREFUSED, "image %s is a file of the "
+		    "state folder %s (%s): keyrite never signs its own files, "
+		    "which would copy them onto the medium; sign a file from "
+		    "the medium, or one brought in with `keyrite import "
+		    "--from`. Nothing was signed", path, app->dir, real);
+	rel = real + strlen(top) + (real[strlen(top)] == '/');
+	if ((slash = strchr(rel, '/')) == NULL || strchr(slash + 1, '/') !=
+	    NULL || (size_t)(slash - rel) >= sizeof(id))
+		return kr_err_set(err, KR_EREFUSED, "image %s (%s) is in the "
+		    "intake folder but is not a file an import brought in "
+		    "(intake/ID/NAME): import it again with `keyrite import "
+		    "--from`. Nothing was signed", path, real);
+	(void)snprintf(id, sizeof(id), "%.*s", (int)(slash - rel), rel);
+	if ((ret = kr_intake_memo_load(app, id, m, err)) != KR_OK)
+		return ret;
+	if (m->seq == 0 || !kr_intake_recorded(m->files, slash + 1, want))
+		return kr_err_set(err, KR_EREFUSED, "image %s (intake/%s) was "
+		    "not recorded by import %s: import it again with `keyrite "
+		    "import --from`. Nothing was signed", path, rel, id);
+	if (sha == NULL)
+		return KR_OK;
+	kr_hex_encode(got, sha, 32);
+	if (strcmp(got, want) != 0)
+		return kr_err_set(err, KR_EVERIFY, "image %s (intake/%s) is not "
+		    "the file import %s brought in (audit row %lld): its "
+		    "SHA-256 is %s, the import recorded %s. It was changed in "
+		    "the intake after the import: import it again from the "
+		    "medium. Nothing was signed", path, rel, id,
+		    (long long)m->seq, got, want);
+	return KR_OK;
 }
 
 /*

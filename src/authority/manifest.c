@@ -17,7 +17,9 @@
  * Sizes, addresses and the security counter are decimal or 0x hex, as on
  * the command line (kr_size_parse).
  */
+#include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,38 @@ static char *
 kr_manifest_path(const char *dir, const char *rel)
 {
 	return rel[0] == '/' ? strdup(rel) : kr_path_join(dir, rel);
+}
+
+/*
+ * An image the manifest names, relative to its folder or not: it must
+ * lie inside the manifest's folder, symbolic links resolved.  A manifest
+ * comes from a medium: it may not make keyrite sign, and so copy onto
+ * the medium, a file from elsewhere on the appliance.  (A missing image
+ * is named by its own check, later.)
+ */
+static int
+kr_manifest_image_path(const struct kr_yaml_doc *doc,
+    const struct kr_yaml_node *n, const char *dir, const char *rel,
+    char **out, struct kr_err *err)
+{
+	char	real[PATH_MAX], top[PATH_MAX];
+	size_t	len;
+
+	if ((*out = kr_manifest_path(dir, rel)) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	if (realpath(*out, real) == NULL)
+		return KR_OK;
+	if (realpath(dir, top) == NULL)
+		return kr_err_set(err, KR_EIO, "cannot resolve the manifest's "
+		    "folder %s: %s", dir, strerror(errno));
+	len = strlen(top);
+	if ((len == 1 && top[0] == '/') || (strncmp(real, top, len) == 0 &&
+	    real[len] == '/'))
+		return KR_OK;
+	return kr_err_set(err, KR_EINPUT, "%s, line %u: image '%.64s' "
+	    "resolves to %s, outside the manifest's folder %s: keyrite signs "
+	    "only images that came with the manifest. Nothing was signed",
+	    doc->label, kr_yaml_get(n, "file")->line, rel, real, top);
 }
 
 static int
@@ -169,6 +203,7 @@ kr_manifest_image(struct kr_manifest *m, const char *dir,
 {
 	const struct kr_yaml_doc	*doc = m->doc;
 	const char			*file, *fmt, *out;
+	char				*in;
 	bool				 pss = false;
 	int				 ret;
 
@@ -187,8 +222,13 @@ kr_manifest_image(struct kr_manifest *m, const char *dir,
 		    "'%.64s' must be a plain file name (it is written beside "
 		    "the manifest or into --out-dir)", doc->label,
 		    kr_yaml_get(n, "output")->line, out);
-	if ((it->in_path = kr_manifest_path(dir, file)) == NULL ||
-	    (it->out_path = kr_path_join(m->out_dir, out)) == NULL)
+	if ((ret = kr_manifest_image_path(doc, n, dir, file, &in, err)) !=
+	    KR_OK) {
+		free(in);
+		return ret;
+	}
+	it->in_path = in;
+	if ((it->out_path = kr_path_join(m->out_dir, out)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	if ((ret = kr_manifest_opt_str(doc, n, "version", &it->opts.version,
 	    err)) != KR_OK ||

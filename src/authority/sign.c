@@ -35,6 +35,7 @@ struct kr_sign {
 	size_t				 nnames;
 	struct stat			*shown;	/* each image as shown */
 	uint8_t				*digests;	/* its SHA-256, approved */
+	struct kr_intake_memo		 intake;	/* images imported */
 };
 
 static bool
@@ -311,8 +312,10 @@ kr_sign_preview(struct kr_sign *sg, struct kr_preview *pv,
 	for (i = 0; i < sg->req->nitems; i++) {
 		it = &sg->req->items[i];
 		dig = sg->digests + i * 32;
-		if ((ret = kr_hash_file(it->in_path, KR_HASH_SHA256, dig, &sg->shown[i],
-		    err)) != KR_OK)
+		if ((ret = kr_hash_file(it->in_path, KR_HASH_SHA256, dig,
+		    &sg->shown[i], err)) != KR_OK ||
+		    (ret = kr_intake_image_check(sg->app, it->in_path, dig,
+		    &sg->intake, err)) != KR_OK)
 			return ret;
 		kr_preview_head(pv, "image %zu of %zu: %s", i + 1,
 		    sg->req->nitems, it->in_path);
@@ -449,6 +452,7 @@ kr_authority_sign(struct kr_appliance *app, const struct kr_sign_req *req,
 	free(sg->chain);
 	free(sg->digests);
 	free(sg->shown);
+	kr_intake_memo_free(&sg->intake);
 	free(sg);
 	return ret;
 }

@@ -223,6 +223,22 @@ badcase 2 "unknown format" "a manifest with an unknown format is refused" -- \
 printf 'version: 1\nkey: fw\nimages:\n  - file: a\n    format: raw\n    output: o\n  - file: b\n    format: raw\n    output: o\n' > "$T/m3.yaml"
 badcase 2 "named twice" "a manifest with a duplicate output is refused" -- \
     -C "$S" sign batch "$T/m3.yaml"
+# TEST-KEY-521: a manifest (from a medium) names only images inside its
+# own folder: one naming the sealed key file by '..', or by a symbolic
+# link beside the manifest, is refused with the file resolved, nothing
+# signed.
+mkdir -p "$T/mx"
+printf 'version: 1\nkey: fw\nimages:\n  - file: ../state/keys/fw.sealed\n    format: raw\n    output: o.sig\n' > "$T/mx/up.yaml"
+ln -s "$S/keys/fw.sealed" "$T/mx/fw.bin"
+printf 'version: 1\nkey: fw\nimages:\n  - file: fw.bin\n    format: raw\n    output: o.sig\n' > "$T/mx/link.yaml"
+for m in up link; do
+	badcase 2 "outside the manifest's folder" \
+	    "a manifest image resolving outside its folder ($m) is refused" -- \
+	    -C "$S" sign batch "$T/mx/$m.yaml"
+	grep -q "resolves to $(realpath "$S/keys/fw.sealed")" "$T/err" &&
+	    [ ! -e "$T/mx/o.sig" ] && ok "... naming where it resolves, nothing written" ||
+	    fail "$m manifest: $(cat "$T/err")"
+done
 printf 'version: 1\nkey: fw\nimages:\n  - file: x\n    format: mcuboot\n    output: o\n    mcuboot: {header_size: 512, pad_header: yes}\n' > "$T/m4.yaml"
 badcase 2 "line 7: 'pad_header' must be true or false, not 'yes'" \
     "a manifest with pad_header: yes is refused, naming the line and value (kr_yaml_bool)" -- \

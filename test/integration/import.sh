@@ -89,6 +89,41 @@ issue root cert issue --issuer-key root --csr "$D/leaf.csr" --profile device \
 [ "$rc" -eq 0 ] && ok "cert issue --csr from the intake path" ||
     fail "cert issue from the intake: $(cat "$T/err")"
 
+# TEST-KEY-520: an image signed from the intake is the file its import
+# recorded: signed as imported (openssl dgst checks the signature), and
+# refused once changed in the intake, naming both SHA-256 and what to do,
+# nothing written or recorded.  A file of the state folder that no import
+# brought in (the sealed key file) is never signed: it would be copied
+# onto the medium.
+gen_ca "$S" fw p256 firmware || fail "firmware key: $(cat "$T/gen.err")"
+run -C "$S" key export-public fw
+cp "$T/out" "$T/fw.pub.pem"
+issue fw sign firmware --key fw --format raw --in "$D/fw.bin" --out "$T/fw.sig"
+[ "$rc" -eq 0 ] && openssl dgst -sha256 -verify "$T/fw.pub.pem" \
+    -signature "$T/fw.sig" "$D/fw.bin" >/dev/null 2>&1 &&
+    ok "an image signed from the intake as imported (openssl dgst: Verified OK)" ||
+    fail "sign from the intake: exit $rc $(cat "$T/err")"
+cp "$D/fw.bin" "$T/fw.bin.orig"
+flip "$D/fw.bin" 100
+before=$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")
+issue fw sign firmware --key fw --format raw --in "$D/fw.bin" --out "$T/fw2.sig"
+want=$(sha256sum "$T/fw.bin.orig" | cut -d' ' -f1)
+got=$(sha256sum "$D/fw.bin" | cut -d' ' -f1)
+[ "$rc" -eq 1 ] && grep -q "is not the file import $(basename "$D") brought in" "$T/err" &&
+    grep -q "its SHA-256 is $got, the import recorded $want" "$T/err" &&
+    grep -q "import it again from the medium" "$T/err" && [ ! -e "$T/fw2.sig" ] &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$before" ] &&
+    ok "an intake image changed after its import is refused, both SHA-256 named, nothing signed or recorded" ||
+    fail "changed intake image: exit $rc $(cat "$T/err")"
+cp "$T/fw.bin.orig" "$D/fw.bin"
+issue fw sign firmware --key fw --format raw --in "$S/keys/fw.sealed" \
+    --out "$T/sealed.sig"
+[ "$rc" -eq 1 ] && grep -q "is a file of the state folder" "$T/err" &&
+    grep -q "never signs its own files" "$T/err" && [ ! -e "$T/sealed.sig" ] &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$before" ] &&
+    ok "a file of the state folder (the sealed key) is refused as an image, nothing signed" ||
+    fail "state folder image: exit $rc $(cat "$T/err")"
+
 # TEST-KEY-318: the open-time cleanup removes a staged intake folder only
 # when no row lists it; one a row lists whose file differs is kept, named.
 id=$(basename "$D")
