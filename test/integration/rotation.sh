@@ -16,6 +16,8 @@
 # TEST-KEY-490..492: on a second appliance, `rotate root --new-subject`
 # makes the new root's certificate too, each root's quorum asked once;
 # refusals of --new-subject; a wrong passphrase records nothing.
+# TEST-KEY-510: a second rotation dropping a root still in its overlap is
+# refused before any passphrase, or forced with that root's quorum too.
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
@@ -287,7 +289,8 @@ else
 fi
 unchanged "TEST-KEY-431"
 issue new rotate finish --old old --new new --out-dir "$T/fin" --force
-if [ "$rc" -eq 2 ] && grep -q "key 'old' needs 2 of its custodians" "$T/err"; then
+if [ "$rc" -eq 2 ] && grep -q "no share of key 'old' was given" "$T/err" &&
+    ! grep -q "quorum, share set" "$T/out" "$T/err"; then
 	ok "TEST-KEY-431: --force without the old root's quorum is refused (exit 2)"
 else
 	fail "TEST-KEY-431: --force alone: exit $rc"
@@ -617,8 +620,100 @@ fi
 expect 0 " 0 not backed by their signatures" \
     "TEST-KEY-490: audit verify: every approval backed by its signature, the new root's included" -- \
     -C "$S" audit verify
+
+# --- TEST-KEY-510: a second rotation before the first overlap ends ---
+# m-old -> m-new (pin set 1, overlap 3 days) is still in its overlap:
+# rotating m-new -> m-third would sign pin set 2 without m-old, so it is
+# refused before any passphrase unless m-old's custodians consent
+# (--force with their shares, as `rotate finish --force` asks).
+gen_ca "$S" m-third p256 ca || fail "key m-third"
+O3="$T/rot2b"
+mkdir -p "$O3"
+snap() { state_snapshot "$S/keyrite.db" "$S" "$O" "$O3"; }
+before=$(snap)
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old m-new --new m-third --new-subject \
+    "CN=Third Root M" --overlap-days 2 --out-dir "$O3" \
+    $(both m-new m-third) 3</dev/null
+if [ "$rc" -eq 1 ] &&
+    grep -q "pin set 1 (audit row [0-9]*) trusts key 'm-old' until 20[0-9-]*T[0-9:]*Z" "$T/err" &&
+    grep -q "would pin only keys 'm-new' and 'm-third'" "$T/err" &&
+    grep -q "rotate finish --old m-old --new m-new" "$T/err" &&
+    grep -q "give --force with the shares of key 'm-old' too" "$T/err" &&
+    ! grep -qi "passphrase" "$T/err" && [ -z "$(ls "$O3")" ]; then
+	ok "TEST-KEY-510: a rotation dropping a root still in its overlap is refused before any passphrase, naming the root, the overlap's end and both ways on (exit 1)"
+else
+	fail "TEST-KEY-510: second rotation in the overlap: exit $rc"
+fi
+unchanged "TEST-KEY-510 (no --force)"
+run -C "$S" rotate root --old m-new --new m-third --new-subject \
+    "CN=Third Root M" --overlap-days 2 --dry-run
+if [ "$rc" -eq 1 ] && grep -q "trusts key 'm-old' until" "$T/err"; then
+	ok "TEST-KEY-510: --dry-run refuses it too (exit 1)"
+else
+	fail "TEST-KEY-510: dry run: exit $rc"
+fi
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old m-new --new m-third --new-subject \
+    "CN=Third Root M" --overlap-days 2 --out-dir "$O3" --force \
+    $(both m-new m-third) 3</dev/null
+if [ "$rc" -eq 2 ] && grep -q "no share of key 'm-old' was given" "$T/err" &&
+    ! grep -q "quorum, share set" "$T/out" "$T/err"; then
+	ok "TEST-KEY-510: --force without the dropped root's shares is refused before any passphrase (exit 2)"
+else
+	fail "TEST-KEY-510: --force alone: exit $rc"
+fi
+unchanged "TEST-KEY-510 (--force without m-old)"
+# shellcheck disable=SC2046
+set -- $(both m-new m-third)
+{ pass_of a; pass_of b; pass_of a; pass_of b; pass_of a; pass_of b; } \
+    > "$T/three.pw"
+set +e
+"$KEYRITE" -C "$S" rotate root --old m-new --new m-third --new-subject \
+    "CN=Third Root M" --overlap-days 2 --out-dir "$O3" --force "$@" \
+    --share "$T/sh-m-old/a/m-old.share" --share "$T/sh-m-old/b/m-old.share" \
+    3<"$T/three.pw" >"$T/out" 2>&1
+rc=$?
+set -e
+cp "$T/out" "$T/err"
+openssl x509 -in "$O3/root-m-third.pem" -pubkey -noout > "$T/m-third.pub" \
+    2>/dev/null || true
+if [ "$rc" -eq 0 ] &&
+    grep -q "Pin set 2 to be signed by keys 'm-new' and 'm-third' (dropping key 'm-old', trusted until" "$T/out" &&
+    grep -q "dropped *key 'm-old'" "$T/out" &&
+    [ "$(grep -c "^key 'm-old': [0-9]-of-[0-9] quorum" "$T/out")" = 1 ] &&
+    openssl pkeyutl -verify -pubin -inkey "$T/m-new.cpub" -rawin \
+    -in "$O3/pinset-2.json" -sigfile "$O3/pinset-2.json.1.sig" \
+    >/dev/null 2>&1 &&
+    openssl dgst -sha256 -verify "$T/m-third.pub" -signature \
+    "$O3/pinset-2.json.2.sig" "$O3/pinset-2.json" >/dev/null 2>&1 &&
+    python3 -c '
+import json, sys
+ps = json.load(open(sys.argv[1]))
+assert ps["sequence"] == 2 and [p["key"] for p in ps["pins"]] == ["m-new", "m-third"]
+' "$O3/pinset-2.json"; then
+	ok "TEST-KEY-510: with --force and m-old's quorum too, pin set 2 pins m-new and m-third (both signatures checked by openssl)"
+else
+	fail "TEST-KEY-510: --force with m-old's quorum: exit $rc $(tail -n 5 "$T/out")"
+fi
+cseq=$(sqlite3 "$S/keyrite.db" "SELECT seq FROM audit WHERE event = \
+    'cert.rotate' AND payload LIKE '%\"kind\":\"pinset-consent\"%' \
+    AND payload LIKE '%\"key\":\"m-old\"%'")
+if [ -n "$cseq" ] &&
+    sqlite3 "$S/keyrite.db" "SELECT payload FROM audit WHERE seq = $cseq" |
+    grep -q "\"tbs_sha256\":\"$(sha256sum "$O3/pinset-2.json" | cut -c1-64)\"" &&
+    python3 "$SRCDIR/test/tools/approval_check.py" "$S/keyrite.db" \
+    "$cseq" 2>&1 | grep -q "approval signature OK"; then
+	ok "TEST-KEY-510: m-old's consent is its own cert.rotate row (pinset-consent) over the pin set's SHA-256, its approvals checked by approval_check.py"
+else
+	fail "TEST-KEY-510: consent row '$cseq'"
+fi
+expect 0 " 0 not backed by their signatures" \
+    "TEST-KEY-510: audit verify accepts the consent row" -- -C "$S" audit verify
+
 S="$T/state"
 O="$T/rot"
+snap() { state_snapshot "$S/keyrite.db" "$S" "$O"; }
 
 # --- a finish after a later rotation would roll the pins back (TEST-KEY-409) ---
 # From here on the clock is 5 days ahead, after the entries of the finish.
