@@ -341,32 +341,55 @@ kr_pinset_row_text(const struct kr_audit_rec *r, char **text,
 	return KR_OK;
 }
 
+/* Whether the row's pin set pins the key of SPKI SHA-256 `spki`. */
+static int
+kr_pinset_pins(const struct kr_audit_rec *r, const char *text,
+    const char *spki, bool *pinned, struct kr_err *err)
+{
+	struct kr_pinset	ps;
+	char			what[64];
+	size_t			i;
+
+	(void)snprintf(what, sizeof(what), "the pin set of audit row %lld",
+	    (long long)r->seq);
+	if (kr_pinset_parse(what, (const uint8_t *)text, strlen(text), &ps,
+	    err) != KR_OK)
+		return err->code;
+	for (i = 0, *pinned = false; i < ps.n && !*pinned; i++)
+		*pinned = strcmp(ps.pins[i].spki_sha256, spki) == 0;
+	return KR_OK;
+}
+
 /*
  * export: a pin set signature row's files, pinset-N.json (once per
  * sequence: `*done` is the last added) and pinset-N.json.PIN.sig; with
- * `key`, only the rows of that key's signatures.
+ * `spki` (export --key), only the pin sets that pin that key, each with
+ * all its signatures, whichever root made them.
  */
 int
 kr_pinset_export(struct kr_media_export *x, const struct kr_audit_rec *r,
-    const char *key, int64_t *done, size_t *files, struct kr_err *err)
+    const char *spki, int64_t *done, size_t *files, struct kr_err *err)
 {
-	char	 kind[32], who[KR_KEY_NAME_MAX + 1], name[64], *hex, *text;
+	char	 kind[32], name[64], *hex, *text;
 	uint8_t	*sig = NULL;
 	int64_t	 seq, pin;
 	size_t	 slen = 0;
+	bool	 pinned = true;
 	int	 ret;
 
 	if (!kr_js_str(kr_js_member(r->payload, "kind"), kind, sizeof(kind)) ||
 	    strcmp(kind, "pinset-signature") != 0 ||
 	    !kr_js_int(kr_js_member(r->payload, "pinset_sequence"), &seq) ||
-	    !kr_js_int(kr_js_member(r->payload, "pin"), &pin) ||
-	    !kr_js_str(kr_js_member(r->payload, "key"), who, sizeof(who)) ||
-	    (key != NULL && strcmp(key, who) != 0))
+	    !kr_js_int(kr_js_member(r->payload, "pin"), &pin))
 		return KR_OK;
-	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK) {
+	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK ||
+	    (spki != NULL && (ret = kr_pinset_pins(r, text, spki, &pinned,
+	    err)) != KR_OK)) {
 		(void)kr_err_prefix(err, "nothing was exported: ");
 		goto out;
 	}
+	if (!pinned)
+		goto out;
 	if ((hex = kr_js_str_dup(kr_js_member(r->payload, "signature"))) ==
 	    NULL || kr_hex_decode_alloc(hex, &sig, &slen) != KR_OK)
 		ret = kr_err_set(err, KR_EVERIFY, "the signature in audit row "

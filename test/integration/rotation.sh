@@ -18,6 +18,8 @@
 # refusals of --new-subject; a wrong passphrase records nothing.
 # TEST-KEY-510: a second rotation dropping a root still in its overlap is
 # refused before any passphrase, or forced with that root's quorum too.
+# TEST-KEY-511: export --key of either root carries all of a pin set's
+# signatures.
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
@@ -345,6 +347,36 @@ if [ "$rc" -eq 0 ] && cmp -s "$T/exp/pinset-1.json" "$O/pinset-1.json" &&
 	ok "TEST-KEY-434: export --all carries the pin sets and their signatures (sha256sum -c)"
 else
 	fail "TEST-KEY-434: export: exit $rc $(cat "$T/err") $(ls "$T/exp" 2>/dev/null)"
+fi
+# TEST-KEY-511: export --key of either root writes each pin set that pins
+# it with every signature (a device trusting only the old root checks
+# pin 1's), and the link certificates under their serials.
+for k in new old; do
+	mkdir -p "$T/exp-$k"
+	run -C "$S" export --to "$T/exp-$k" --key "$k"
+	if [ "$rc" -eq 0 ] &&
+	    cmp -s "$T/exp-$k/pinset-1.json" "$O/pinset-1.json" &&
+	    cmp -s "$T/exp-$k/pinset-1.json.1.sig" "$O/pinset-1.json.1.sig" &&
+	    cmp -s "$T/exp-$k/pinset-1.json.2.sig" "$O/pinset-1.json.2.sig" &&
+	    openssl dgst -sha256 -verify "$T/old.pub" -signature \
+	    "$T/exp-$k/pinset-1.json.1.sig" "$T/exp-$k/pinset-1.json" \
+	    >/dev/null 2>&1 &&
+	    openssl pkeyutl -verify -pubin -inkey "$T/new.pub" -rawin \
+	    -in "$T/exp-$k/pinset-1.json" \
+	    -sigfile "$T/exp-$k/pinset-1.json.2.sig" >/dev/null 2>&1 &&
+	    cmp -s "$T/exp-$k/cert-$(cert_serial "$O/link-old-to-new.pem" |
+	    tr 'A-F' 'a-f').pem" "$O/link-old-to-new.pem" &&
+	    (cd "$T/exp-$k" && sha256sum -c SHA256SUMS >/dev/null 2>&1); then
+		ok "TEST-KEY-511: export --key $k writes pin set 1 with both signatures (openssl checks pin 1's with the old root, pin 2's with the new) and the link old->new as cert-SERIAL.pem"
+	else
+		fail "TEST-KEY-511: export --key $k: exit $rc $(ls "$T/exp-$k")"
+	fi
+done
+if [ -f "$T/exp-new/pinset-2.json.1.sig" ] &&
+    [ ! -e "$T/exp-old/pinset-2.json" ]; then
+	ok "TEST-KEY-511: pin set 2 (the new root alone) is exported with --key new, not with --key old, which it does not pin"
+else
+	fail "TEST-KEY-511: pin set 2 in exports: new: $(ls "$T/exp-new"), old: $(ls "$T/exp-old")"
 fi
 # --- an issuing CA rotated under the same root (TEST-KEY-436) ---
 gen_ca "$S" ica-old-b p256 ca || fail "key ica-old-b"
