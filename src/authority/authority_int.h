@@ -390,7 +390,7 @@ int	kr_issue_prepare(struct kr_appliance *, const struct kr_issue_req *,
 	    KR_WUR;
 int	kr_issue_out_check(struct kr_issue *, struct kr_err *) KR_WUR;
 int	kr_issue_show(struct kr_issue *, const struct kr_passphrase_source *,
-	    struct kr_err *) KR_WUR;
+	    bool ask, struct kr_err *) KR_WUR;
 int	kr_issue_tbs_sha256(const struct kr_issue *, uint8_t *,
 	    struct kr_err *) KR_WUR;
 int	kr_issue_sign_as(struct kr_issue *, struct kr_signer *,

@@ -836,10 +836,13 @@ kr_rot_root_run(struct kr_rot *r, struct kr_err *err)
 	    (ret = kr_rot_root_prepare(r, err)) != KR_OK)
 		return ret;
 	kr_rot_signers(r, who, sizeof(who));
+	/* Everything shown, then one question, after the pin set. */
 	if ((r->is[KR_ROT_ROOT] != NULL && (ret = kr_issue_show(
-	    r->is[KR_ROT_ROOT], r->src, err)) != KR_OK) ||
-	    (ret = kr_issue_show(r->is[KR_ROT_OLD], r->src, err)) != KR_OK ||
-	    (ret = kr_issue_show(r->is[KR_ROT_NEW], r->src, err)) != KR_OK ||
+	    r->is[KR_ROT_ROOT], r->src, false, err)) != KR_OK) ||
+	    (ret = kr_issue_show(r->is[KR_ROT_OLD], r->src, false, err)) !=
+	    KR_OK ||
+	    (ret = kr_issue_show(r->is[KR_ROT_NEW], r->src, false, err)) !=
+	    KR_OK ||
 	    (ret = kr_rot_pin_show(r, who, err)) != KR_OK || r->req->dry_run)
 		return ret;
 	for (i = 0; i < r->norder; i++)

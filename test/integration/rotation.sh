@@ -19,7 +19,7 @@
 # TEST-KEY-510: a second rotation dropping a root still in its overlap is
 # refused before any passphrase, or forced with that root's quorum too.
 # TEST-KEY-511: export --key of either root carries all of a pin set's
-# signatures.
+# signatures.  TEST-KEY-512: one question after the whole preview.
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
@@ -135,8 +135,8 @@ else
 fi
 # line PATTERN: the first line of the capture matching PATTERN (0: none).
 line() { grep -n -m 1 -- "$1" "$T/out" | cut -d: -f1 || true; }
-c1=$(line "Cross certificate to be signed by key 'old'")
-c2=$(line "Cross certificate to be signed by key 'new'")
+c1=$(line "Link certificate to be signed by key 'old'")
+c2=$(line "Link certificate to be signed by key 'new'")
 p1=$(line "Pin set 1 to be signed by keys 'old' and 'new'")
 q1=$(line "^key '[a-z]*': [0-9]-of-[0-9] quorum")
 if [ -n "$c1" ] && [ -n "$c2" ] && [ -n "$p1" ] && [ -n "$q1" ] &&
@@ -490,7 +490,7 @@ fi
 run -C "$S" rotate root --old m-old --new m-new --new-subject \
     "CN=New Root M,O=Example" --overlap-days 3 --dry-run
 if [ "$rc" -eq 0 ] && grep -q "Root certificate to be signed by key 'm-new'" "$T/out" &&
-    grep -q "Cross certificate to be signed by key 'm-new'" "$T/out" &&
+    grep -q "Link certificate to be signed by key 'm-new'" "$T/out" &&
     grep -q "Pin set 1 to be signed by keys 'm-old' and 'm-new'" "$T/out" &&
     grep -q "Dry run: nothing was signed" "$T/out"; then
 	ok "TEST-KEY-490: --dry-run --new-subject shows the new root, both links and the pin set"
@@ -498,6 +498,36 @@ else
 	fail "TEST-KEY-490: dry run: exit $rc $(cat "$T/out")"
 fi
 unchanged "TEST-KEY-490 (dry run)"
+
+# TEST-KEY-512: at a terminal (tmux), the whole preview (the new root,
+# both link certificates, the pin set) comes before the one question.
+if command -v tmux >/dev/null; then
+	tty_begin rot
+	session "'$KEYRITE' -C '$S' rotate root --old m-old --new m-new --new-subject 'CN=New Root M,O=Example' --overlap-days 3 --out-dir '$O' $(both m-old m-new) 3<'$T/both.pw'"
+	wait_for "Proceed? \[y/N\]" || true
+	tm send-keys "n" Enter
+	wait_for "EXIT=" || true
+	pl() { grep -n -m 1 -- "$1" "$T/pane" | cut -d: -f1; }
+	r0=$(pl "Root certificate to be signed by key 'm-new'")
+	l1=$(pl "Link certificate to be signed by key 'm-old'")
+	l2=$(pl "Link certificate to be signed by key 'm-new'")
+	p0=$(pl "Pin set 1 to be signed by keys 'm-old' and 'm-new'")
+	a0=$(pl "Proceed? \[y/N\]")
+	if [ "$(grep -c "Proceed? \[y/N\]" "$T/pane")" = 1 ] &&
+	    [ -n "$r0" ] && [ -n "$l1" ] && [ -n "$l2" ] && [ -n "$p0" ] &&
+	    [ "$r0" -lt "$l1" ] && [ "$l1" -lt "$l2" ] && [ "$l2" -lt "$p0" ] &&
+	    [ "$p0" -lt "$a0" ] && grep -q "profile *root-link (link certificate)" \
+	    "$T/pane" && ! grep -qi "cross" "$T/pane" &&
+	    grep -q "EXIT=1" "$T/pane" && grep -q "not approved" "$T/pane" &&
+	    ! grep -q "Passphrase of custodian" "$T/pane"; then
+		ok "TEST-KEY-512: at a terminal rotate root shows the new root, both link certificates and the pin set (lines $r0 $l1 $l2 $p0), then asks Proceed? once (line $a0); answered n, refused (exit 1)"
+	else
+		fail "TEST-KEY-512: terminal: $(grep -n "to be signed\|Proceed\|EXIT" "$T/pane")"
+	fi
+	unchanged "TEST-KEY-512 (answered n)"
+else
+	ok "# SKIP TEST-KEY-512: tmux is not installed (./run test installs it)"
+fi
 
 # TEST-KEY-492: a wrong passphrase of the new root's custodian b.  The one
 # row it leaves is the appliance's record of the refused share.
