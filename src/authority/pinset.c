@@ -151,6 +151,35 @@ kr_pinset_members(const char *path, const char *doc, struct kr_pinset *ps,
 	return KR_OK;
 }
 
+/*
+ * The document without JSON's insignificant white space (outside
+ * strings), NUL-terminated, for the reader of the canonical form: a file
+ * written again by another tool (json.dumps puts a space after ':' and
+ * ',') is read, and then refused as edited rather than as no pin set.
+ */
+static char *
+kr_pinset_compact(const uint8_t *data, size_t len)
+{
+	char	*doc;
+	size_t	 i, n = 0;
+	bool	 str = false;
+
+	if ((doc = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (!str && (data[i] == ' ' || data[i] == '\t' ||
+		    data[i] == '\r' || data[i] == '\n'))
+			continue;
+		if (str && data[i] == '\\' && i + 1 < len) {
+			doc[n++] = (char)data[i++];
+		} else if (data[i] == '"')
+			str = !str;
+		doc[n++] = (char)data[i];
+	}
+	doc[n] = '\0';
+	return doc;
+}
+
 /* Parsed, then written again: any byte that differs refuses the file. */
 int
 kr_pinset_parse(const char *path, const uint8_t *data, size_t len,
@@ -164,17 +193,17 @@ kr_pinset_parse(const char *path, const uint8_t *data, size_t len,
 	if (len == 0 || memchr(data, '\0', len) != NULL)
 		return kr_err_set(err, KR_EINPUT, "%s is not a pin set: it is "
 		    "empty or holds a NUL byte", path);
-	if ((doc = malloc(len + 1)) == NULL)
+	if ((doc = kr_pinset_compact(data, len)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	memcpy(doc, data, len);
-	doc[len] = '\0';
 	if ((ret = kr_pinset_members(path, doc, ps, err)) == KR_OK &&
 	    (ret = kr_pinset_format(ps, &again, &alen, err)) == KR_OK &&
 	    (alen != len || memcmp(again, data, len) != 0))
 		ret = kr_err_set(err, KR_EINPUT, "%s is not byte for byte the "
 		    "pin set its members make (one JSON line as keyrite writes "
-		    "it, then a line feed): it was edited after it was "
-		    "written, so its signatures cannot be trusted", path);
+		    "it, then a line feed): it was edited after it was written "
+		    "(re-serialised by another tool, white space or a member "
+		    "changed), so its signatures cannot be trusted. Take the "
+		    "file as keyrite wrote it (`keyrite export`)", path);
 	free(again);
 	free(doc);
 	return ret;

@@ -20,6 +20,7 @@
 # refused before any passphrase, or forced with that root's quorum too.
 # TEST-KEY-511: export --key of either root carries all of a pin set's
 # signatures.  TEST-KEY-512: one question after the whole preview.
+# TEST-KEY-513: a re-serialised pin set is named as edited.
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
@@ -268,6 +269,31 @@ printf ' ' >> "$T/bad/pinset-1.json"
 expect 2 "not byte for byte" \
     "TEST-KEY-430: a pin set with a byte added is refused as edited" -- \
     pinset verify "$T/bad/pinset-1.json" --root "$T/old.pem" --root "$T/new.pem"
+# TEST-KEY-513: a file that is JSON but not the canonical bytes is named
+# as edited (re-serialised), whatever its white space; what is no pin set
+# at all keeps its own message.
+python3 - "$O/pinset-1.json" "$T/bad" <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+d = json.loads(raw)
+open(sys.argv[2] + "/dumps.json", "w").write(json.dumps(d) + "\n")
+open(sys.argv[2] + "/indent.json", "w").write(json.dumps(d, indent=2) + "\n")
+open(sys.argv[2] + "/space.json", "wb").write(
+    raw.replace(b'"version":', b'"version": ', 1))
+d["format"] = "other"
+open(sys.argv[2] + "/other.json", "w").write(json.dumps(d) + "\n")
+PY
+for f in dumps indent space; do
+	expect 2 "edited after it was written (re-serialised by another tool" \
+	    "TEST-KEY-513: a pin set re-serialised ($f) is named as edited" -- \
+	    pinset verify "$T/bad/$f.json" --root "$T/old.pem" --root "$T/new.pem"
+done
+expect 2 "is not a keyrite pin set of version 1" \
+    "TEST-KEY-513: JSON of another format is named as no keyrite pin set" -- \
+    pinset verify "$T/bad/other.json" --root "$T/old.pem"
+expect 2 "give --root CERT for each pinned root" \
+    "TEST-KEY-513: pinset verify without --root is a usage error" -- \
+    pinset verify "$O/pinset-1.json"
 cp "$O/pinset-1.json" "$T/bad/pinset-1.json"
 cp "$O/pinset-1.json.2.sig" "$T/bad/pinset-1.json.1.sig"
 expect 1 "pinset-1.json.1.sig does not verify" \
