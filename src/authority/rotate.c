@@ -119,8 +119,15 @@ kr_rot_root(struct kr_rot *r, int k, const char *name, struct kr_err *err)
 		    "it, approved with the rotation (or make it first with "
 		    "`keyrite cert root --key %s --profile root --subject DN "
 		    "--out FILE`)", name, name);
-	if (ret == KR_ENOENT || (ret == KR_OK &&
-	    strcmp(r->root[k].kind, "root") != 0))
+	if (ret == KR_OK && strcmp(r->root[k].kind, "root") != 0)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' is not a root: "
+		    "its certificate valid now (serial %s) is %s %s "
+		    "certificate, and --%s names a root key, one with a "
+		    "self-signed root certificate (`keyrite cert list` shows "
+		    "each key's). Nothing was asked or signed", name,
+		    r->root[k].serial, r->root[k].kind[0] == 'i' ? "an" : "a",
+		    r->root[k].kind, kr_rot_which(k));
+	if (ret == KR_ENOENT)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' has no root "
 		    "certificate valid now%s: make it first with `keyrite cert "
 		    "root --key %s --profile root --subject DN --out FILE`",

@@ -21,6 +21,7 @@
 # TEST-KEY-511: export --key of either root carries all of a pin set's
 # signatures.  TEST-KEY-512: one question after the whole preview.
 # TEST-KEY-513: a re-serialised pin set is named as edited.
+# TEST-KEY-514: an issuing CA as --old, an unknown profile, --help.
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
@@ -108,6 +109,34 @@ else
 	fail "TEST-KEY-422: exit $rc"
 fi
 unchanged "TEST-KEY-422"
+
+# TEST-KEY-514: an issuing CA given as a root is named as no root (no
+# advice to make it one); an unknown link profile lists the shipped ones,
+# root-link among them; rotate root --help names --new-days.
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old ica-old --new new --out-dir "$O" \
+    $(both old new) 3</dev/null
+if [ "$rc" -eq 1 ] &&
+    grep -q "key 'ica-old' is not a root: its certificate valid now (serial [0-9a-f]*) is an intermediate certificate, and --old names a root key" "$T/err" &&
+    ! grep -q "cert root --key ica-old" "$T/err"; then
+	ok "TEST-KEY-514: --old naming an issuing CA is refused as no root, without advice to make it one (exit 1)"
+else
+	fail "TEST-KEY-514: --old ica-old: exit $rc"
+fi
+run -C "$S" rotate root --old old --new new --profile no-such --dry-run
+if [ "$rc" -ne 0 ] && grep -q "unknown profile 'no-such'" "$T/err" &&
+    grep -q "the shipped profiles are .*root-link" "$T/err"; then
+	ok "TEST-KEY-514: an unknown profile lists the shipped profiles, root-link among them (exit $rc)"
+else
+	fail "TEST-KEY-514: unknown profile: exit $rc"
+fi
+unchanged "TEST-KEY-514"
+run rotate root --help
+if grep -q -- "--new-days D" "$T/out" && grep -q -- "--force" "$T/out"; then
+	ok "TEST-KEY-514: rotate root --help names --new-days and --force"
+else
+	fail "TEST-KEY-514: help: $(cat "$T/out")"
+fi
 
 run -C "$S" rotate root --old old --new new --overlap-days 3 --dry-run
 if [ "$rc" -eq 0 ] && grep -q "Pin set 1 to be signed by keys 'old' and 'new'" \
