@@ -22,12 +22,14 @@
 # signatures.  TEST-KEY-512: one question after the whole preview.
 # TEST-KEY-513: a re-serialised pin set is named as edited.
 # TEST-KEY-514: an issuing CA as --old, an unknown profile, --help.
+# TEST-KEY-515: docs/rotation.md's walk-through, run as written.
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
 
 S="$T/state"
 O="$T/rot"
+KR_REAL="$KEYRITE"
 mkdir -p "$O"
 make_state "$S"
 
@@ -870,5 +872,110 @@ else
 	fail "TEST-KEY-409: finish old -> new after new -> third: exit $rc $(cat "$T/err")"
 fi
 unchanged "TEST-KEY-409"
+
+# --- TEST-KEY-515: docs/rotation.md's walk-through runs as written ---
+# Its commands (the code blocks of "## Walk-through", continuation lines
+# joined) run in order at a terminal (test/tools/pty_answer.py answers as
+# the custodians would), /srv and /media folders of this test; the last
+# step, "when the overlap has ended", under faketime a year and a day on.
+W="$T/walk"
+mkdir -p "$W/srv" "$W/media/shares" "$W/media/public" "$W/dev" "$W/bin"
+KEYRITE="$KR_REAL"
+make_state "$W/srv/keyrite"
+gen_key "$W/srv/keyrite" fleet-root 2 "$W/media/shares" alice bob carol ||
+    fail "fleet-root: $(cat "$T/gen.err")"
+{ pass_of alice; pass_of bob; } > "$T/ab2.pw"
+run -C "$W/srv/keyrite" cert root --key fleet-root --profile root \
+    --subject "CN=Fleet Root CA,O=Example,C=NL" \
+    --out "$W/media/public/fleet-root.pem" \
+    --share "$W/media/shares/alice/fleet-root.share" \
+    --share "$W/media/shares/bob/fleet-root.share" --passphrase-fd 3 \
+    3<"$T/ab2.pw"
+[ "$rc" -eq 0 ] || fail "fleet-root certificate: $(cat "$T/err")"
+# A year on, the first entry's clock jump is confirmed (docs/threat-model.md).
+printf '#!/bin/sh\nexec faketime -f +366d "%s" --confirm-date %s "$@"\n' \
+    "$KR_REAL" "$(date -u -d '+366 days' +%Y-%m-%d)" > "$W/bin/keyrite"
+chmod +x "$W/bin/keyrite"
+# walk_script FIRST LAST BIN: steps FIRST..LAST as a script in $T/walk.sh
+walk_script() {
+	python3 - "$SRCDIR/docs/rotation.md" "$1" "$2" <<'PY' > "$T/walk.cmds"
+import re, sys
+inside, step, cmd = False, 0, ""
+for line in open(sys.argv[1]).read().split("\n"):
+    if line.startswith("## "):
+        inside = line[3:].strip() == "Walk-through"
+        continue
+    m = re.match(r"^(\d+)\. ", line)
+    if inside and m:
+        step = int(m.group(1))
+    if inside and line.startswith("        ") and \
+            int(sys.argv[2]) <= step <= int(sys.argv[3]):
+        cmd += line.strip() if cmd else line[8:]
+        if cmd.endswith("\\"):
+            cmd = cmd[:-1]
+        else:
+            print(cmd)
+            cmd = ""
+PY
+	{
+		echo "set -e"
+		echo "PATH='$3':\$PATH"
+		echo "cd '$W/dev'"
+		n=0
+		while IFS= read -r c; do
+			n=$((n + 1))
+			printf "printf '### command %d\\\\n'\n" "$n"
+			printf '%s\n' "$c" |
+			    sed "s#/srv/#$W/srv/#g; s#/media/#$W/media/#g"
+		done < "$T/walk.cmds"
+		echo "echo WALK-DONE"
+	} > "$T/walk.sh"
+}
+walk_run() {
+	set +e
+	python3 "$SRCDIR/test/tools/pty_answer.py" sh "$T/walk.sh" \
+	    > "$T/walk.tty" 2>&1
+	rc=$?
+	set -e
+	last=$(sed -n 's/^### command \([0-9]*\).*/\1/p' "$T/walk.tty" | tail -n 1)
+	if [ "$rc" -eq 0 ] && grep -q WALK-DONE "$T/walk.tty"; then
+		ok "$1: all $(wc -l < "$T/walk.cmds" | tr -d ' ') commands ran as written"
+	else
+		fail "$1: command $last failed (exit $rc): $(sed -n "${last}p" "$T/walk.cmds")"
+		tail -n 15 "$T/walk.tty" | sed 's/^/#   tty: /'
+	fi
+}
+walk_script 1 4 "$(dirname "$KR_REAL")"
+grep -q "issuing-2.pem" "$T/walk.cmds" && grep -q "device.pem" "$T/walk.cmds" &&
+    grep -q "^openssl verify" "$T/walk.cmds" ||
+    fail "TEST-KEY-515: the walk-through's steps 1-4 lack the issuing CA, the device or the check"
+walk_run "TEST-KEY-515: rotation.md steps 1-4 (the new root key, the rotation, an issuing CA and a device under the new root, the checks)"
+P="$W/media/public"
+if grep -q "^Pin set verified\|Pin set verified" "$T/walk.tty" &&
+    grep -q "device.pem: OK" "$T/walk.tty" &&
+    openssl verify -x509_strict -CAfile "$P/fleet-root.pem" \
+    -untrusted "$P/link-fleet-root-to-fleet-root-2.pem" \
+    -untrusted "$P/issuing-2.pem" "$P/device.pem" >/dev/null 2>&1 &&
+    openssl verify -x509_strict -CAfile "$P/root-fleet-root-2.pem" \
+    -untrusted "$P/issuing-2.pem" "$P/device.pem" >/dev/null 2>&1 &&
+    [ "$(grep -c "Proceed? \[y/N\]" "$T/walk.tty")" -eq 3 ]; then
+	ok "TEST-KEY-515: pinset verify and openssl verify in the walk-through passed; its device verifies with only the old root trusted (through the link) and with the new root (openssl verify -x509_strict); one Proceed? each for the rotation and the two certificates"
+else
+	fail "TEST-KEY-515: the walk-through's checks: $(ls "$P" | tr '\n' ' ') $(grep -c "Proceed?" "$T/walk.tty") questions"
+fi
+walk_script 5 5 "$W/bin"
+walk_run "TEST-KEY-515: rotation.md step 5 (rotate finish, the clock a year and a day on)"
+openssl x509 -in "$P/root-fleet-root-2.pem" -pubkey -noout > "$T/fr2.pub"
+if openssl dgst -sha384 -verify "$T/fr2.pub" -signature \
+    "$P/pinset-2.json.1.sig" "$P/pinset-2.json" >/dev/null 2>&1 &&
+    python3 -c '
+import json, sys
+ps = json.load(open(sys.argv[1]))
+assert ps["sequence"] == 2 and [p["key"] for p in ps["pins"]] == ["fleet-root-2"]
+' "$P/pinset-2.json"; then
+	ok "TEST-KEY-515: the walk-through's final pin set pins fleet-root-2 alone, its P-384 signature checked by openssl dgst -sha384"
+else
+	fail "TEST-KEY-515: final pin set: $(ls "$P" | tr '\n' ' ')"
+fi
 
 finish
