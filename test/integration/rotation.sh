@@ -42,6 +42,15 @@ both() {
 	{ pass_of a; pass_of b; pass_of a; pass_of b; } > "$T/both.pw"
 }
 snap() { state_snapshot "$S/keyrite.db" "$S" "$O"; }
+# pins_are FILE SEQ KEY...: python3 json reads pin set SEQ pinning KEYs.
+pins_are() {
+	python3 -c '
+import json, sys
+ps = json.load(open(sys.argv[1]))
+assert ps["sequence"] == int(sys.argv[2]), ps["sequence"]
+assert [p["key"] for p in ps["pins"]] == sys.argv[3:], ps["pins"]
+' "$@"
+}
 unchanged() {
 	if [ "$(snap)" = "$before" ]; then
 		ok "$1: state and outputs unchanged"
@@ -360,11 +369,7 @@ run -C "$S" rotate finish --old old --new new --out-dir "$T/fin" --force \
     $(both old new) 3<"$T/both.pw"
 if [ "$rc" -eq 0 ] && openssl pkeyutl -verify -pubin -inkey "$T/new.pub" \
     -rawin -in "$T/fin/pinset-2.json" -sigfile "$T/fin/pinset-2.json.1.sig" \
-    >/dev/null 2>&1 && python3 -c '
-import json, sys
-ps = json.load(open(sys.argv[1]))
-assert ps["sequence"] == 2 and [p["key"] for p in ps["pins"]] == ["new"]
-' "$T/fin/pinset-2.json"; then
+    >/dev/null 2>&1 && pins_are "$T/fin/pinset-2.json" 2 new; then
 	ok "TEST-KEY-432: rotate finish --force with both quorums: pin set 2 pins the new root alone, its signature checked by openssl"
 	grep -q "previous pin set 1 (audit row [0-9]*)" "$T/out" &&
 	    grep -q "dropped *key 'old' (CN=Old Root" "$T/out" &&
@@ -806,11 +811,7 @@ if [ "$rc" -eq 0 ] &&
     >/dev/null 2>&1 &&
     openssl dgst -sha256 -verify "$T/m-third.pub" -signature \
     "$O3/pinset-2.json.2.sig" "$O3/pinset-2.json" >/dev/null 2>&1 &&
-    python3 -c '
-import json, sys
-ps = json.load(open(sys.argv[1]))
-assert ps["sequence"] == 2 and [p["key"] for p in ps["pins"]] == ["m-new", "m-third"]
-' "$O3/pinset-2.json"; then
+    pins_are "$O3/pinset-2.json" 2 m-new m-third; then
 	ok "TEST-KEY-510: with --force and m-old's quorum too, pin set 2 pins m-new and m-third (both signatures checked by openssl)"
 else
 	fail "TEST-KEY-510: --force with m-old's quorum: exit $rc $(tail -n 5 "$T/out")"
@@ -849,11 +850,7 @@ run -C "$S" rotate root --old new --new third --overlap-days 3 \
     --out-dir "$T/rot3" $(both new third) 3<"$T/both.pw"
 if [ "$rc" -eq 0 ] && grep -q "previous pin set 3 (audit row [0-9]*)" "$T/out" &&
     grep -q "kept *key 'new' (CN=New Root" "$T/out" &&
-    python3 -c '
-import json, sys
-ps = json.load(open(sys.argv[1]))
-assert ps["sequence"] == 4 and [p["key"] for p in ps["pins"]] == ["new", "third"]
-' "$T/rot3/pinset-4.json"; then
+    pins_are "$T/rot3/pinset-4.json" 4 new third; then
 	ok "TEST-KEY-409: rotate root new -> third signs pin set 4, its preview showing pin set 3 and the key it keeps"
 else
 	fail "TEST-KEY-409: rotate new -> third: exit $rc $(cat "$T/err")"
@@ -917,19 +914,7 @@ for line in open(sys.argv[1]).read().split("\n"):
             print(cmd)
             cmd = ""
 PY
-	{
-		echo "set -e"
-		echo "PATH='$3':\$PATH"
-		echo "cd '$W/dev'"
-		n=0
-		while IFS= read -r c; do
-			n=$((n + 1))
-			printf "printf '### command %d\\\\n'\n" "$n"
-			printf '%s\n' "$c" |
-			    sed "s#/srv/#$W/srv/#g; s#/media/#$W/media/#g"
-		done < "$T/walk.cmds"
-		echo "echo WALK-DONE"
-	} > "$T/walk.sh"
+	cmds_script "$T/walk.cmds" "$W" "$W/dev" "$3" > "$T/walk.sh"
 }
 walk_run() {
 	set +e
@@ -938,7 +923,7 @@ walk_run() {
 	rc=$?
 	set -e
 	last=$(sed -n 's/^### command \([0-9]*\).*/\1/p' "$T/walk.tty" | tail -n 1)
-	if [ "$rc" -eq 0 ] && grep -q WALK-DONE "$T/walk.tty"; then
+	if [ "$rc" -eq 0 ] && grep -q COMMANDS-DONE "$T/walk.tty"; then
 		ok "$1: all $(wc -l < "$T/walk.cmds" | tr -d ' ') commands ran as written"
 	else
 		fail "$1: command $last failed (exit $rc): $(sed -n "${last}p" "$T/walk.cmds")"
@@ -946,9 +931,11 @@ walk_run() {
 	fi
 }
 walk_script 1 4 "$(dirname "$KR_REAL")"
-grep -q "issuing-2.pem" "$T/walk.cmds" && grep -q "device.pem" "$T/walk.cmds" &&
-    grep -q "^openssl verify" "$T/walk.cmds" ||
-    fail "TEST-KEY-515: the walk-through's steps 1-4 lack the issuing CA, the device or the check"
+if ! grep -q "issuing-2.pem" "$T/walk.cmds" ||
+    ! grep -q "device.pem" "$T/walk.cmds" ||
+    ! grep -q "^openssl verify" "$T/walk.cmds"; then
+	fail "TEST-KEY-515: the walk-through's steps 1-4 lack the issuing CA, the device or the check"
+fi
 walk_run "TEST-KEY-515: rotation.md steps 1-4 (the new root key, the rotation, an issuing CA and a device under the new root, the checks)"
 P="$W/media/public"
 if grep -q "^Pin set verified\|Pin set verified" "$T/walk.tty" &&
@@ -968,11 +955,7 @@ walk_run "TEST-KEY-515: rotation.md step 5 (rotate finish, the clock a year and 
 openssl x509 -in "$P/root-fleet-root-2.pem" -pubkey -noout > "$T/fr2.pub"
 if openssl dgst -sha384 -verify "$T/fr2.pub" -signature \
     "$P/pinset-2.json.1.sig" "$P/pinset-2.json" >/dev/null 2>&1 &&
-    python3 -c '
-import json, sys
-ps = json.load(open(sys.argv[1]))
-assert ps["sequence"] == 2 and [p["key"] for p in ps["pins"]] == ["fleet-root-2"]
-' "$P/pinset-2.json"; then
+    pins_are "$P/pinset-2.json" 2 fleet-root-2; then
 	ok "TEST-KEY-515: the walk-through's final pin set pins fleet-root-2 alone, its P-384 signature checked by openssl dgst -sha384"
 else
 	fail "TEST-KEY-515: final pin set: $(ls "$P" | tr '\n' ' ')"
