@@ -1100,7 +1100,7 @@ struct kr_rotate_req {
 	const char		*new_profile;	/* NULL: root */
 	unsigned		 new_days;	/* 0: the profile's default */
 	const char		*out_dir;
-	bool			 force;		/* rotate finish */
+	bool			 force;		/* drop a root early, consenting */
 	bool			 dry_run;
 	const char *const	*shares;
 	size_t			 nshares;
@@ -1117,7 +1117,7 @@ struct kr_rotate_result {
 	size_t			 nfiles;
 	int64_t			 overlap_end;
 	int64_t			 audit_seq;	/* the last row */
-	struct kr_quorum_report	*quorum[2];	/* old, new */
+	struct kr_quorum_report	*quorum[3];	/* old, new, a dropped root */
 };
 
 int		 kr_authority_rotate_root(struct kr_appliance *app,

@@ -406,7 +406,7 @@ int	kr_issue_prepare(struct kr_appliance *, const struct kr_issue_req *,
 	    KR_WUR;
 int	kr_issue_out_check(struct kr_issue *, struct kr_err *) KR_WUR;
 int	kr_issue_show(struct kr_issue *, const struct kr_passphrase_source *,
-	    struct kr_err *) KR_WUR;
+	    bool ask, struct kr_err *) KR_WUR;
 int	kr_issue_tbs_sha256(const struct kr_issue *, uint8_t *,
 	    struct kr_err *) KR_WUR;
 int	kr_issue_sign_as(struct kr_issue *, struct kr_signer *,
@@ -430,10 +430,11 @@ int	kr_pinset_row_text(const struct kr_audit_rec *, char **,
 	    struct kr_err *) KR_WUR;
 /*
  * export: the pin set files an audit row holds (the pin set once per
- * sequence, `*done` the last one added, and the row's signature).
+ * sequence, `*done` the last one added, and the row's signature); with
+ * `spki` (a key's SPKI SHA-256), only pin sets that pin that key.
  */
 int	kr_pinset_export(struct kr_media_export *, const struct kr_audit_rec *,
-	    const char *key, int64_t *done, size_t *files, struct kr_err *)
+	    const char *spki, int64_t *done, size_t *files, struct kr_err *)
 	    KR_WUR;
 
 /* An issuer chain: certs[0] is the direct issuer, the last the root. */

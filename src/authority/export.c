@@ -169,8 +169,9 @@ kr_exp_row(const struct kr_audit_rec *r, void *arg)
 	    0))
 		sel = false;
 	/* Pin sets (rotate.c) are held by their rows, not by a table. */
-	if (sel && (ret = kr_pinset_export(e->x, r, e->req->key,
-	    &e->pinset_done, &e->res->files, e->err)) != KR_OK)
+	if (sel && (ret = kr_pinset_export(e->x, r, e->req->key != NULL ?
+	    e->key_spki_sha256 : NULL, &e->pinset_done, &e->res->files,
+	    e->err)) != KR_OK)
 		return ret;
 	if ((ret = kr_exp_release(e, r, sel_time, sel)) != 0)
 		return ret;

@@ -1253,12 +1253,15 @@ kr_issue_preview(struct kr_issue *is, struct kr_preview *pv)
 {
 	const struct kr_cert_fields	*f = is->f;
 	const struct kr_issue_result	*r = is->res;
+	const char			*kind;
 	uint8_t				 dig[32];
 	char				 buf[512], alg[32];
 	size_t				 i;
 
+	/* rotate root's: a link certificate (docs/rotation.md). */
+	kind = is->req->cross_der != NULL ? "link" : is->kind;
 	kr_preview_init(pv, "%c%s certificate to be signed by key '%s'",
-	    is->kind[0] - 32, is->kind + 1, is->issuer.name);
+	    kind[0] - 32, kind + 1, is->issuer.name);
 	kr_preview_text(pv, "subject", "%s", r->subject);
 	kr_dn_format(f->issuer, f->issuer_len, buf, sizeof(buf));
 	kr_preview_text(pv, "issuer", "%s", buf);
@@ -1266,7 +1269,8 @@ kr_issue_preview(struct kr_issue *is, struct kr_preview *pv)
 	kr_preview_text(pv, "not before", "%s", r->not_before);
 	kr_preview_text(pv, "not after", "%s (%lld days)", r->not_after,
 	    (long long)((f->not_after - f->not_before) / 86400));
-	kr_preview_text(pv, "profile", "%s (%s)", is->profile.name, is->kind);
+	kr_preview_text(pv, "profile", "%s (%s%s)", is->profile.name, kind,
+	    kind != is->kind ? " certificate" : "");
 	kr_preview_text(pv, "key", "%s", kr_issue_key_desc(f->spki,
 	    f->spki_len, alg, sizeof(alg)));
 	if (kr_hash(KR_HASH_SHA256, f->spki, f->spki_len, dig) == KR_OK)
@@ -1289,13 +1293,13 @@ kr_issue_preview(struct kr_issue *is, struct kr_preview *pv)
 
 static int
 kr_issue_confirm(struct kr_issue *is, const struct kr_passphrase_source *src,
-    struct kr_err *err)
+    bool ask, struct kr_err *err)
 {
 	struct kr_preview	pv;
 	int			ret;
 
 	kr_issue_preview(is, &pv);
-	ret = kr_preview_confirm(src, &pv, !is->req->dry_run, err);
+	ret = kr_preview_confirm(src, &pv, ask && !is->req->dry_run, err);
 	kr_preview_free(&pv);
 	return ret;
 }
@@ -1326,11 +1330,12 @@ kr_issue_out_check(struct kr_issue *is, struct kr_err *err)
 	    kr_media_pem_bound(is->tbs_len + 64 + KR_SIG_MAX_BYTES), err);
 }
 
+/* Shown; asked only with `ask` (rotate root asks once, after it all). */
 int
 kr_issue_show(struct kr_issue *is, const struct kr_passphrase_source *src,
-    struct kr_err *err)
+    bool ask, struct kr_err *err)
 {
-	return kr_issue_confirm(is, src, err);
+	return kr_issue_confirm(is, src, ask, err);
 }
 
 /* What the custodians approve: the SHA-256 of exactly this TBS. */
@@ -1389,7 +1394,7 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 	if ((ret = kr_issue_build(is, err)) != KR_OK)
 		return ret;
 	if (is->req->dry_run) {
-		if ((ret = kr_issue_confirm(is, src, err)) != KR_OK ||
+		if ((ret = kr_issue_confirm(is, src, true, err)) != KR_OK ||
 		    is->req->save_request == NULL)
 			return ret;
 		if ((ret = kr_issue_save_request(is, err)) == KR_OK)
@@ -1397,7 +1402,7 @@ kr_issue_run(struct kr_issue *is, const struct kr_passphrase_source *src,
 		return ret;
 	}
 	if ((ret = kr_issue_out_check(is, err)) != KR_OK ||
-	    (ret = kr_issue_confirm(is, src, err)) != KR_OK ||
+	    (ret = kr_issue_confirm(is, src, true, err)) != KR_OK ||
 	    (ret = kr_issue_tbs_sha256(is, tbs_dig, err)) != KR_OK)
 		return ret;
 	/* The custodians approve exactly this TBS. */

@@ -151,6 +151,35 @@ kr_pinset_members(const char *path, const char *doc, struct kr_pinset *ps,
 	return KR_OK;
 }
 
+/*
+ * The document without JSON's insignificant white space (outside
+ * strings), NUL-terminated, for the reader of the canonical form: a file
+ * written again by another tool (json.dumps puts a space after ':' and
+ * ',') is read, and then refused as edited rather than as no pin set.
+ */
+static char *
+kr_pinset_compact(const uint8_t *data, size_t len)
+{
+	char	*doc;
+	size_t	 i, n = 0;
+	bool	 str = false;
+
+	if ((doc = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (!str && (data[i] == ' ' || data[i] == '\t' ||
+		    data[i] == '\r' || data[i] == '\n'))
+			continue;
+		if (str && data[i] == '\\' && i + 1 < len) {
+			doc[n++] = (char)data[i++];
+		} else if (data[i] == '"')
+			str = !str;
+		doc[n++] = (char)data[i];
+	}
+	doc[n] = '\0';
+	return doc;
+}
+
 /* Parsed, then written again: any byte that differs refuses the file. */
 int
 kr_pinset_parse(const char *path, const uint8_t *data, size_t len,
@@ -164,17 +193,17 @@ kr_pinset_parse(const char *path, const uint8_t *data, size_t len,
 	if (len == 0 || memchr(data, '\0', len) != NULL)
 		return kr_err_set(err, KR_EINPUT, "%s is not a pin set: it is "
 		    "empty or holds a NUL byte", path);
-	if ((doc = malloc(len + 1)) == NULL)
+	if ((doc = kr_pinset_compact(data, len)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	memcpy(doc, data, len);
-	doc[len] = '\0';
 	if ((ret = kr_pinset_members(path, doc, ps, err)) == KR_OK &&
 	    (ret = kr_pinset_format(ps, &again, &alen, err)) == KR_OK &&
 	    (alen != len || memcmp(again, data, len) != 0))
 		ret = kr_err_set(err, KR_EINPUT, "%s is not byte for byte the "
 		    "pin set its members make (one JSON line as keyrite writes "
-		    "it, then a line feed): it was edited after it was "
-		    "written, so its signatures cannot be trusted", path);
+		    "it, then a line feed): it was edited after it was written "
+		    "(re-serialised by another tool, white space or a member "
+		    "changed), so its signatures cannot be trusted. Take the "
+		    "file as keyrite wrote it (`keyrite export`)", path);
 	free(again);
 	free(doc);
 	return ret;
@@ -341,32 +370,55 @@ kr_pinset_row_text(const struct kr_audit_rec *r, char **text,
 	return KR_OK;
 }
 
+/* Whether the row's pin set pins the key of SPKI SHA-256 `spki`. */
+static int
+kr_pinset_pins(const struct kr_audit_rec *r, const char *text,
+    const char *spki, bool *pinned, struct kr_err *err)
+{
+	struct kr_pinset	ps;
+	char			what[64];
+	size_t			i;
+
+	(void)snprintf(what, sizeof(what), "the pin set of audit row %lld",
+	    (long long)r->seq);
+	if (kr_pinset_parse(what, (const uint8_t *)text, strlen(text), &ps,
+	    err) != KR_OK)
+		return err->code;
+	for (i = 0, *pinned = false; i < ps.n && !*pinned; i++)
+		*pinned = strcmp(ps.pins[i].spki_sha256, spki) == 0;
+	return KR_OK;
+}
+
 /*
  * export: a pin set signature row's files, pinset-N.json (once per
  * sequence: `*done` is the last added) and pinset-N.json.PIN.sig; with
- * `key`, only the rows of that key's signatures.
+ * `spki` (export --key), only the pin sets that pin that key, each with
+ * all its signatures, whichever root made them.
  */
 int
 kr_pinset_export(struct kr_media_export *x, const struct kr_audit_rec *r,
-    const char *key, int64_t *done, size_t *files, struct kr_err *err)
+    const char *spki, int64_t *done, size_t *files, struct kr_err *err)
 {
-	char	 kind[32], who[KR_KEY_NAME_MAX + 1], name[64], *hex, *text;
+	char	 kind[32], name[64], *hex, *text;
 	uint8_t	*sig = NULL;
 	int64_t	 seq, pin;
 	size_t	 slen = 0;
+	bool	 pinned = true;
 	int	 ret;
 
 	if (!kr_js_str(kr_js_member(r->payload, "kind"), kind, sizeof(kind)) ||
 	    strcmp(kind, "pinset-signature") != 0 ||
 	    !kr_js_int(kr_js_member(r->payload, "pinset_sequence"), &seq) ||
-	    !kr_js_int(kr_js_member(r->payload, "pin"), &pin) ||
-	    !kr_js_str(kr_js_member(r->payload, "key"), who, sizeof(who)) ||
-	    (key != NULL && strcmp(key, who) != 0))
+	    !kr_js_int(kr_js_member(r->payload, "pin"), &pin))
 		return KR_OK;
-	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK) {
+	if ((ret = kr_pinset_row_text(r, &text, err)) != KR_OK ||
+	    (spki != NULL && (ret = kr_pinset_pins(r, text, spki, &pinned,
+	    err)) != KR_OK)) {
 		(void)kr_err_prefix(err, "nothing was exported: ");
 		goto out;
 	}
+	if (!pinned)
+		goto out;
 	if ((hex = kr_js_str_dup(kr_js_member(r->payload, "signature"))) ==
 	    NULL || kr_hex_decode_alloc(hex, &sig, &slen) != KR_OK)
 		ret = kr_err_set(err, KR_EVERIFY, "the signature in audit row "

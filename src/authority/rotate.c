@@ -24,7 +24,10 @@
 
 #define KR_ROT_OLD		0
 #define KR_ROT_NEW		1
-#define KR_ROT_ROOT		2	/* the new root's certificate, made here */
+#define KR_ROT_ROOT		2	/* is[]: the new root's certificate, made here */
+#define KR_ROT_DROP		2	/* key[]: a root dropped early, consenting */
+#define KR_ROT_KEYS		3
+#define KR_ROT_BIT(k)		(1u << (k))
 #define KR_ROT_DAYS_DEFAULT	365
 #define KR_ROT_PROFILE		"root-link"
 #define KR_ROT_ROOT_PROFILE	"root"
@@ -39,12 +42,14 @@ struct kr_rot {
 	int64_t				 now;
 	bool				 rotating;	/* rotate root */
 	unsigned			 days;		/* the overlap */
-	struct kr_key_rec		 key[2];
+	struct kr_key_rec		 key[KR_ROT_KEYS];
 	struct kr_cert_rec		 root[2];
 	char				 fp[2][KR_FINGERPRINT_STR_BYTES];
-	const char			*shares[2][KR_CUSTODIANS_MAX];
-	size_t				 nsh[2];
-	int				 order[2];	/* unlock order */
+	const char			*shares[KR_ROT_KEYS][KR_CUSTODIANS_MAX];
+	size_t				 nsh[KR_ROT_KEYS];
+	int				 order[KR_ROT_KEYS];	/* unlock order */
+	size_t				 norder;
+	const struct kr_pin		*drop;		/* rotate root --force */
 	struct kr_issue_req		 ireq[2];	/* link by old, by new */
 	char				 what[2][KR_KEY_NAME_MAX + 64];
 	struct kr_issue_result		 ires[3];
@@ -58,7 +63,7 @@ struct kr_rot {
 	struct kr_err			*err;
 	char				*pin_text;
 	size_t				 pin_len;
-	struct kr_signer		*s[2];
+	struct kr_signer		*s[KR_ROT_KEYS];
 	uint8_t				 sig[2][KR_SIG_MAX_BYTES];
 	size_t				 siglen[2];
 };
@@ -114,8 +119,15 @@ kr_rot_root(struct kr_rot *r, int k, const char *name, struct kr_err *err)
 		    "it, approved with the rotation (or make it first with "
 		    "`keyrite cert root --key %s --profile root --subject DN "
 		    "--out FILE`)", name, name);
-	if (ret == KR_ENOENT || (ret == KR_OK &&
-	    strcmp(r->root[k].kind, "root") != 0))
+	if (ret == KR_OK && strcmp(r->root[k].kind, "root") != 0)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' is not a root: "
+		    "its certificate valid now (serial %s) is %s %s "
+		    "certificate, and --%s names a root key, one with a "
+		    "self-signed root certificate (`keyrite cert list` shows "
+		    "each key's). Nothing was asked or signed", name,
+		    r->root[k].serial, r->root[k].kind[0] == 'i' ? "an" : "a",
+		    r->root[k].kind, kr_rot_which(k));
+	if (ret == KR_ENOENT)
 		return kr_err_set(err, KR_EREFUSED, "key '%s' has no root "
 		    "certificate valid now%s: make it first with `keyrite cert "
 		    "root --key %s --profile root --subject DN --out FILE`",
@@ -124,44 +136,71 @@ kr_rot_root(struct kr_rot *r, int k, const char *name, struct kr_err *err)
 	return ret;
 }
 
+/* A share of none of the keys asked: which keys are. */
+static int
+kr_rot_share_foreign(struct kr_rot *r, const char *share, unsigned want,
+    struct kr_err *err)
+{
+	if (want == KR_ROT_BIT(KR_ROT_NEW))
+		return kr_err_set(err, KR_EUSAGE, "share %s is not for the new "
+		    "root: give the shares of the new root only", share);
+	if ((want & KR_ROT_BIT(KR_ROT_DROP)) == 0)
+		return kr_err_set(err, KR_EUSAGE, "share %s is not for either "
+		    "root: give the shares of both roots", share);
+	return kr_err_set(err, KR_EUSAGE, "share %s is not for key '%s', "
+	    "'%s' or '%s': give the shares of these three roots only", share,
+	    r->key[KR_ROT_OLD].name, r->key[KR_ROT_NEW].name,
+	    r->key[KR_ROT_DROP].name);
+}
+
 /*
- * The shares, told apart by key: all of one root's first, then the
- * other's, so --passphrase-fd's lines follow the --share arguments.
+ * The shares, told apart by key (the keys in `want`): all of one root's
+ * first, then the next one's, so --passphrase-fd's lines follow the
+ * --share arguments.  A key with no share given comes last, for its
+ * unlock to name.
  */
 static int
-kr_rot_split(struct kr_rot *r, bool need_old, struct kr_err *err)
+kr_rot_split(struct kr_rot *r, unsigned want, struct kr_err *err)
 {
 	struct kr_share_header	h;
 	size_t			i;
 	int			k, prev = -1, ret;
 
-	r->order[0] = KR_ROT_OLD;
-	r->order[1] = KR_ROT_NEW;
 	for (i = 0; i < r->req->nshares; i++) {
 		if ((ret = kr_share_header_read(r->req->shares[i], &h, err)) !=
 		    KR_OK)
 			return ret;
-		for (k = 0; k < 2; k++)
-			if (memcmp(h.key_id, r->key[k].id, KR_KEY_ID_BYTES) == 0)
+		for (k = 0; k < KR_ROT_KEYS; k++)
+			if ((want & KR_ROT_BIT(k)) != 0 && memcmp(h.key_id,
+			    r->key[k].id, KR_KEY_ID_BYTES) == 0)
 				break;
-		if (k == 2 || (k == KR_ROT_OLD && !need_old))
-			return kr_err_set(err, KR_EUSAGE, "share %s is not for "
-			    "%s: give the shares of %s", r->req->shares[i],
-			    need_old ? "either root" : "the new root",
-			    need_old ? "both roots" : "the new root only");
-		if (i == 0) {
-			r->order[0] = k;
-			r->order[1] = 1 - k;
-		} else if (k != prev && k == r->order[0])
+		if (k == KR_ROT_KEYS)
+			return kr_rot_share_foreign(r, r->req->shares[i], want,
+			    err);
+		if (k != prev && r->nsh[k] > 0)
 			return kr_err_set(err, KR_EUSAGE, "give all the shares "
-			    "of one root, then all of the other's (share %s "
+			    "of one root, then all of the next one's (share %s "
 			    "breaks the order), so the passphrases follow the "
 			    "--share arguments", r->req->shares[i]);
 		if (r->nsh[k] == KR_CUSTODIANS_MAX)
 			return kr_err_set(err, KR_EUSAGE, "give at most %d "
 			    "shares of each root", KR_CUSTODIANS_MAX);
+		if (k != prev)
+			r->order[r->norder++] = k;
 		prev = k;
 		r->shares[k][r->nsh[k]++] = r->req->shares[i];
+	}
+	for (k = 0; k < KR_ROT_KEYS; k++) {
+		if ((want & KR_ROT_BIT(k)) == 0 || r->nsh[k] > 0)
+			continue;
+		/* Before any passphrase: a quorum with no share at all. */
+		if (!r->req->dry_run && strcmp(r->key[k].backend, "sealed") ==
+		    0)
+			return kr_err_set(err, KR_EUSAGE, "no share of key '%s' "
+			    "was given: its custodians approve too. Give their "
+			    "shares with --share (nothing was asked or signed)",
+			    r->key[k].name);
+		r->order[r->norder++] = k;
 	}
 	return KR_OK;
 }
@@ -594,9 +633,11 @@ kr_rot_rows(struct kr_rot *r, bool links, bool consent, struct kr_err *err)
 		    (ret = kr_issue_store(r->is[0], err)) != KR_OK ||
 		    (ret = kr_issue_store(r->is[1], err)) != KR_OK ||
 		    (ret = kr_rot_pin_row(r, KR_ROT_OLD, 1, 1, KR_ROT_EVENT,
-		    err)) != KR_OK)
+		    err)) != KR_OK ||
+		    (ret = kr_rot_pin_row(r, KR_ROT_NEW, 2, 1, KR_ROT_EVENT,
+		    err)) != KR_OK || r->drop == NULL)
 			return ret;
-		return kr_rot_pin_row(r, KR_ROT_NEW, 2, 1, KR_ROT_EVENT, err);
+		return kr_rot_pin_row(r, KR_ROT_DROP, 0, 0, KR_ROT_EVENT, err);
 	}
 	if (consent && (ret = kr_rot_pin_row(r, KR_ROT_OLD, 0, 0,
 	    KR_ROT_FINISH_EVENT, err)) != KR_OK)
@@ -625,6 +666,95 @@ kr_rot_record(struct kr_rot *r, bool links, bool consent,
 	ret = kr_rot_write(r, links ? 2 : 0, links ? both : fresh, err);
 	kr_signals_release(&sig);
 	return ret;
+}
+
+/*
+ * The newest pin set's pins that the rotation's pin set (the old root
+ * and the new) would drop while they are still trusted: the number, and
+ * the first in `*first`.
+ */
+static size_t
+kr_rot_drops(const struct kr_rot *r, const struct kr_pin **first)
+{
+	const struct kr_pinset	*pp = &r->prev;
+	size_t			 i, n = 0;
+
+	*first = NULL;
+	for (i = 0; r->prev_row != 0 && i < pp->n; i++) {
+		if (strcmp(pp->pins[i].spki_sha256, r->fp[KR_ROT_OLD]) == 0 ||
+		    strcmp(pp->pins[i].spki_sha256, r->fp[KR_ROT_NEW]) == 0 ||
+		    pp->pins[i].not_after <= r->now)
+			continue;
+		if (n++ == 0)
+			*first = &pp->pins[i];
+	}
+	return n;
+}
+
+/* Refused: a root still trusted would be dropped without its quorum. */
+static int
+kr_rot_drop_refuse(struct kr_rot *r, const struct kr_pin *d, size_t n,
+    struct kr_err *err)
+{
+	const struct kr_pinset	*pp = &r->prev;
+	char			 end[KR_TIME_STR_BYTES], fin[256] = "";
+
+	kr_time_format(d->not_after, end);
+	if (pp->n == 2 && d == &pp->pins[0])
+		(void)snprintf(fin, sizeof(fin), "`keyrite rotate finish --old "
+		    "%s --new %s` ", pp->pins[0].key, pp->pins[1].key);
+	if (n > 1)
+		return kr_err_set(err, KR_EREFUSED, "pin set %lld (audit row "
+		    "%lld) trusts %zu roots that pin set %lld would drop before "
+		    "their pins end, key '%s' until %s the first: nothing was "
+		    "asked or signed. Drop them first (`keyrite rotate finish`, "
+		    "once each overlap has ended), then rotate",
+		    (long long)pp->sequence, (long long)r->prev_row, n,
+		    (long long)(r->max_seq + 1), d->key, end);
+	return kr_err_set(err, KR_EREFUSED, "pin set %lld (audit row %lld) "
+	    "trusts key '%s' until %s, and pin set %lld of this rotation "
+	    "would pin only keys '%s' and '%s': devices would stop trusting "
+	    "key '%s' before then, without its custodians. Nothing was asked "
+	    "or signed. Either wait until %s and run %sfirst, or give --force "
+	    "with the shares of key '%s' too (after both roots' shares): its "
+	    "custodians consent to dropping it early, as `rotate finish "
+	    "--force` asks", (long long)pp->sequence, (long long)r->prev_row,
+	    d->key, end, (long long)(r->max_seq + 1), r->key[KR_ROT_OLD].name,
+	    r->key[KR_ROT_NEW].name, d->key, end, fin[0] != '\0' ? fin :
+	    "`keyrite rotate finish` ", d->key);
+}
+
+/*
+ * A rotation's pin set pins its two roots only (docs/rotation.md): a
+ * third root the newest pin set still trusts is dropped only with its
+ * custodians' consent (--force and its quorum), as `rotate finish
+ * --force` drops one.  Checked before any share is read.
+ */
+static int
+kr_rot_drop_check(struct kr_rot *r, struct kr_err *err)
+{
+	struct kr_key_rec	*k = &r->key[KR_ROT_DROP];
+	const struct kr_pin	*d;
+	char			 fp[KR_FINGERPRINT_STR_BYTES];
+	size_t			 n;
+	int			 ret;
+
+	if ((n = kr_rot_drops(r, &d)) == 0)
+		return KR_OK;
+	if (!r->req->force || n > 1)
+		return kr_rot_drop_refuse(r, d, n, err);
+	if ((ret = kr_store_key_get(r->app->store, d->key, k, err)) != KR_OK)
+		return kr_err_prefix(err, "key '%s' (pinned by pin set %lld), "
+		    "whose custodians are to consent to --force: ", d->key,
+		    (long long)r->prev.sequence);
+	kr_spki_fingerprint(k->spki, k->spki_len, fp);
+	if (strcmp(fp, d->spki_sha256) != 0)
+		return kr_err_set(err, KR_ESTATE, "key '%s' on this appliance "
+		    "is not the key pin set %lld pins under that name (its "
+		    "SHA-256 %s, the pin's %s): `keyrite audit verify`",
+		    d->key, (long long)r->prev.sequence, fp, d->spki_sha256);
+	r->drop = d;
+	return KR_OK;
 }
 
 /* Both roots, the overlap, the shares and the pin sets recorded so far. */
@@ -658,9 +788,11 @@ kr_rot_root_check(struct kr_rot *r, struct kr_err *err)
 		    (long long)((r->root[KR_ROT_OLD].not_after - r->now) /
 		    86400));
 	}
-	if ((ret = kr_rot_split(r, true, err)) != KR_OK)
+	if ((ret = kr_rot_scan(r, err)) != KR_OK ||
+	    (ret = kr_rot_drop_check(r, err)) != KR_OK)
 		return ret;
-	return kr_rot_scan(r, err);
+	return kr_rot_split(r, KR_ROT_BIT(KR_ROT_OLD) | KR_ROT_BIT(KR_ROT_NEW) |
+	    (r->drop != NULL ? KR_ROT_BIT(KR_ROT_DROP) : 0), err);
 }
 
 static int
@@ -684,28 +816,47 @@ kr_rot_root_prepare(struct kr_rot *r, struct kr_err *err)
 	return kr_rot_pin_paths(r, 2, err);
 }
 
+/* Who signs the rotation's pin set, and who consents to a drop. */
+static void
+kr_rot_signers(const struct kr_rot *r, char *who, size_t cap)
+{
+	char	end[KR_TIME_STR_BYTES] = "";
+
+	if (r->drop != NULL)
+		kr_time_format(r->drop->not_after, end);
+	(void)snprintf(who, cap, "keys '%s' and '%s'%s%s%s%s%s",
+	    r->key[KR_ROT_OLD].name, r->key[KR_ROT_NEW].name,
+	    r->drop != NULL ? " (dropping key '" : "",
+	    r->drop != NULL ? r->drop->key : "",
+	    r->drop != NULL ? "', trusted until " : "", end,
+	    r->drop != NULL ? ", with its custodians' consent)" : "");
+}
+
 static int
 kr_rot_root_run(struct kr_rot *r, struct kr_err *err)
 {
-	char	who[2 * KR_KEY_NAME_MAX + 32];
+	char	who[3 * KR_KEY_NAME_MAX + 128];
 	size_t	i;
 	int	k, ret;
 
 	if ((ret = kr_rot_root_check(r, err)) != KR_OK ||
 	    (ret = kr_rot_root_prepare(r, err)) != KR_OK)
 		return ret;
-	(void)snprintf(who, sizeof(who), "keys '%s' and '%s'",
-	    r->key[KR_ROT_OLD].name, r->key[KR_ROT_NEW].name);
+	kr_rot_signers(r, who, sizeof(who));
+	/* Everything shown, then one question, after the pin set. */
 	if ((r->is[KR_ROT_ROOT] != NULL && (ret = kr_issue_show(
-	    r->is[KR_ROT_ROOT], r->src, err)) != KR_OK) ||
-	    (ret = kr_issue_show(r->is[KR_ROT_OLD], r->src, err)) != KR_OK ||
-	    (ret = kr_issue_show(r->is[KR_ROT_NEW], r->src, err)) != KR_OK ||
+	    r->is[KR_ROT_ROOT], r->src, false, err)) != KR_OK) ||
+	    (ret = kr_issue_show(r->is[KR_ROT_OLD], r->src, false, err)) !=
+	    KR_OK ||
+	    (ret = kr_issue_show(r->is[KR_ROT_NEW], r->src, false, err)) !=
+	    KR_OK ||
 	    (ret = kr_rot_pin_show(r, who, err)) != KR_OK || r->req->dry_run)
 		return ret;
-	for (i = 0; i < 2; i++)
-		if ((ret = kr_rot_unlock(r, r->order[i], KR_ROT_EVENT, true,
-		    err)) != KR_OK)
+	for (i = 0; i < r->norder; i++)
+		if ((ret = kr_rot_unlock(r, r->order[i], KR_ROT_EVENT,
+		    r->order[i] != KR_ROT_DROP, err)) != KR_OK)
 			return ret;
+	kr_signer_free(&r->s[KR_ROT_DROP]);	/* its quorum consents only */
 	if (r->is[KR_ROT_ROOT] != NULL && (ret = kr_issue_sign_as(
 	    r->is[KR_ROT_ROOT], r->s[KR_ROT_NEW], r->res->quorum[KR_ROT_NEW], 2,
 	    NULL, err)) != KR_OK)
@@ -742,6 +893,7 @@ kr_rot_free(struct kr_rot *r)
 {
 	int	k;
 
+	kr_signer_free(&r->s[KR_ROT_DROP]);
 	for (k = 0; k < 2; k++) {
 		kr_signer_free(&r->s[k]);
 		kr_issue_free(&r->is[k]);
@@ -845,7 +997,8 @@ kr_rot_finish_check(struct kr_rot *r, struct kr_err *err)
 		    "drop key '%s' earlier, give --force with the shares of "
 		    "both roots' custodians", (long long)r->last_seq, end,
 		    q->old_key);
-	return kr_rot_split(r, q->force && r->now < r->res->overlap_end, err);
+	return kr_rot_split(r, KR_ROT_BIT(KR_ROT_NEW) | (q->force &&
+	    r->now < r->res->overlap_end ? KR_ROT_BIT(KR_ROT_OLD) : 0), err);
 }
 
 static int
@@ -872,9 +1025,8 @@ kr_rot_finish_run(struct kr_rot *r, struct kr_err *err)
 	    "overlap ends, with its custodians' consent)" : "");
 	if ((ret = kr_rot_pin_show(r, who, err)) != KR_OK || r->req->dry_run)
 		return ret;
-	for (i = 0; i < 2; i++)
-		if ((r->order[i] == KR_ROT_NEW || consent) &&
-		    (ret = kr_rot_unlock(r, r->order[i], KR_ROT_FINISH_EVENT,
+	for (i = 0; i < r->norder; i++)
+		if ((ret = kr_rot_unlock(r, r->order[i], KR_ROT_FINISH_EVENT,
 		    false, err)) != KR_OK)
 			return ret;
 	kr_signer_free(&r->s[KR_ROT_OLD]);	/* its quorum consents only */
@@ -899,4 +1051,5 @@ kr_rotate_result_free(struct kr_rotate_result *res)
 		return;
 	kr_quorum_report_free(&res->quorum[0]);
 	kr_quorum_report_free(&res->quorum[1]);
+	kr_quorum_report_free(&res->quorum[2]);
 }

@@ -16,8 +16,8 @@ static const struct cmd_opt cmd_rotate_root_options[] = {
 	CMD_ROW_STR("new-profile", struct kr_rotate_req, new_profile),
 	CMD_ROW_UINT("new-days", struct kr_rotate_req, new_days, 1, 36525),
 	CMD_ROW_STR("out-dir", struct kr_rotate_req, out_dir),
+	CMD_ROW_FLAG("force", struct kr_rotate_req, force),
 	CMD_ROW_FLAG("dry-run", struct kr_rotate_req, dry_run),
-	CMD_ROW_REFUSED("force"),
 	CMD_ROW_END
 };
 
@@ -91,6 +91,7 @@ cmd_rotate_exec(struct cmd_ctx *ctx, struct kr_rotate_req *req, bool root)
 	    &res, &ctx->err);
 	cmd_quorum_table(ctx, res.quorum[0]);
 	cmd_quorum_table(ctx, res.quorum[1]);
+	cmd_quorum_table(ctx, res.quorum[2]);
 	if (ret == KR_OK)
 		cmd_rotate_result(ctx, req, &res, root);
 	cmd_note_kdf_profile(ctx);
@@ -120,9 +121,10 @@ cmd_rotate_finish_exec(struct cmd_ctx *ctx, void *opts, int argc,
 
 const struct cmd_entry cmd_rotate_root_entry = {
 	.name = "rotate root",
-	.usage = "--old KEY --new KEY [--new-subject DN [--new-profile NAME]] "
-	    "[--overlap-days N] [--profile NAME] (--out-dir DIR | --dry-run) "
-	    "--share FILE... [--passphrase-fd N] [--yes]",
+	.usage = "--old KEY --new KEY [--new-subject DN [--new-profile NAME] "
+	    "[--new-days D]] [--overlap-days N] [--profile NAME] [--force] "
+	    "(--out-dir DIR | --dry-run) --share FILE... [--passphrase-fd N] "
+	    "[--yes]",
 	.summary = "link an old and a new root both ways and sign the "
 	    "transition pin set with both",
 	.help = "  --old KEY          the root in use (its root certificate "
@@ -131,8 +133,12 @@ const struct cmd_entry cmd_rotate_root_entry = {
 	    "  --new-subject DN   the new key has no root certificate: make it\n"
 	    "                     here (root-NEW.pem), approved with the rest\n"
 	    "  --new-profile NAME its profile (root)\n"
+	    "  --new-days D       its validity in days (the profile's default)\n"
 	    "  --overlap-days N   how long both roots are trusted (default 365)\n"
 	    "  --profile NAME     the link certificates' profile (root-link)\n"
+	    "  --force            the newest pin set trusts a third root whose\n"
+	    "                     pin has not ended: drop it anyway, its\n"
+	    "                     custodians' shares given too, as consent\n"
 	    "  --out-dir DIR      where [root-NEW.pem,] link-OLD-to-NEW.pem,\n"
 	    "                     link-NEW-to-OLD.pem,\n"
 	    "                     pinset-N.json and its .1.sig, .2.sig go\n"

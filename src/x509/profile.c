@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <keyrite/policy.h>
 #include <keyrite/x509.h>
 
 #include "x509_int.h"
@@ -783,29 +784,54 @@ kr_profile_parse(const char *label, const char *name, const uint8_t *data,
 	return ret;
 }
 
+/* The profiles keyrite ships (its policy files but crl and quorum). */
+static void
+kr_prof_shipped(char *buf, size_t cap)
+{
+	const struct kr_policy_file	*pf;
+	const char			*sep;
+	size_t				 i, n = 0, k = 0, len = 0;
+
+	for (i = 0; (pf = kr_policy_shipped(i)) != NULL; i++)
+		if (strcmp(pf->name, "crl.yaml") != 0 &&
+		    strcmp(pf->name, "quorum.yaml") != 0)
+			n++;
+	buf[0] = '\0';
+	for (i = 0; (pf = kr_policy_shipped(i)) != NULL && len < cap; i++) {
+		if (strcmp(pf->name, "crl.yaml") == 0 ||
+		    strcmp(pf->name, "quorum.yaml") == 0)
+			continue;
+		sep = k == 0 ? "" : k + 1 == n ? " and " : ", ";
+		k++;
+		len += (size_t)snprintf(buf + len, cap - len, "%s%.*s", sep,
+		    (int)(strlen(pf->name) - 5), pf->name);
+	}
+}
+
 int
 kr_profile_load(const char *dir, const char *name, struct kr_profile *p,
     struct kr_err *err)
 {
-	char	 file[KR_PROFILE_NAME_MAX + 8], *path;
+	char	 file[KR_PROFILE_NAME_MAX + 8], *path, shipped[256];
 	uint8_t	*data = NULL;
 	size_t	 len;
 	int	 ret;
 
 	memset(p, 0, sizeof(*p));
 	p->pathlen = -1;
+	kr_prof_shipped(shipped, sizeof(shipped));
 	if (!kr_prof_name_ok(name) || strcmp(name, "quorum") == 0)
 		return kr_err_set(err, KR_EUSAGE, "'%.64s' is not a "
-		    "certificate profile name: use root, intermediate, "
-		    "firmware-signing, ocsp-signing, device or another "
-		    "profile in %s", name, dir);
+		    "certificate profile name: use one of the shipped "
+		    "profiles (%s) or another profile in %s", name, shipped,
+		    dir);
 	(void)snprintf(file, sizeof(file), "%s.yaml", name);
 	if ((path = kr_path_join(dir, file)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	if (!kr_path_exists(path)) {
 		ret = kr_err_set(err, KR_ENOENT, "unknown profile '%s': there "
-		    "is no %s (the shipped profiles are root, intermediate, "
-		    "firmware-signing, ocsp-signing and device)", name, path);
+		    "is no %s (the shipped profiles are %s)", name, path,
+		    shipped);
 		goto out;
 	}
 	if ((ret = kr_file_read(path, KR_YAML_FILE_MAX, false, &data, &len,

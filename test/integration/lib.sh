@@ -317,3 +317,21 @@ with() {
 	    --passphrase-fd 3 3<"$T/with.pw"
 	[ "$rc" -eq 0 ] || fail "$*: $(cat "$T/err")"
 }
+
+# cmds_script CMDS ROOT DIR BIN: a script, on stdout, that runs the
+# commands of the file CMDS (one a line) in order in DIR, BIN first on
+# PATH, /srv/ and /media/ made ROOT/srv/ and ROOT/media/; each command
+# is announced as "### command N", and COMMANDS-DONE ends it.
+cmds_script() {
+	echo "set -e"
+	echo "PATH='$4':\$PATH"
+	echo "cd '$3'"
+	_n=0
+	while IFS= read -r _c; do
+		_n=$((_n + 1))
+		printf "printf '### command %d\\\\n'\n" "$_n"
+		printf '%s\n' "$_c" |
+		    sed "s#/srv/#$2/srv/#g; s#/media/#$2/media/#g"
+	done < "$1"
+	echo "echo COMMANDS-DONE"
+}

@@ -61,18 +61,7 @@ ln -s "$SRCDIR/ceremonies" "$T/top/ceremonies"
 script() {
 	blocks "$1" > "$T/cmds"
 	[ -s "$T/cmds" ] || fail "no commands in the README section '$1'"
-	{
-		echo "set -e"
-		echo "PATH='$BIN':\$PATH"
-		echo "cd '$2'"
-		n=0
-		while IFS= read -r c; do
-			n=$((n + 1))
-			printf "printf '### command %d\\\\n'\n" "$n"
-			printf '%s\n' "$c" | sed "s#/srv/#$T/root/srv/#g; s#/media/#$T/root/media/#g"
-		done < "$T/cmds"
-		echo "echo README-SECTION-DONE"
-	} > "$T/section.sh"
+	cmds_script "$T/cmds" "$T/root" "$2" "$BIN" > "$T/section.sh"
 	wc -l < "$T/cmds" | tr -d ' '
 }
 
@@ -84,7 +73,7 @@ walk() {
 	rc=$?
 	set -e
 	last=$(sed -n 's/^### command \([0-9]*\).*/\1/p' "$T/tty" | tail -n 1)
-	if [ "$rc" -eq 0 ] && grep -q README-SECTION-DONE "$T/tty"; then
+	if [ "$rc" -eq 0 ] && grep -q COMMANDS-DONE "$T/tty"; then
 		ok "'$1': all $cmds commands of the README ran as written"
 	else
 		fail "'$1': command $last of $cmds failed (exit $rc): $(sed -n "${last}p" "$T/cmds")"

@@ -16,12 +16,20 @@
 # TEST-KEY-490..492: on a second appliance, `rotate root --new-subject`
 # makes the new root's certificate too, each root's quorum asked once;
 # refusals of --new-subject; a wrong passphrase records nothing.
+# TEST-KEY-510: a second rotation dropping a root still in its overlap is
+# refused before any passphrase, or forced with that root's quorum too.
+# TEST-KEY-511: export --key of either root carries all of a pin set's
+# signatures.  TEST-KEY-512: one question after the whole preview.
+# TEST-KEY-513: a re-serialised pin set is named as edited.
+# TEST-KEY-514: an issuing CA as --old, an unknown profile, --help.
+# TEST-KEY-515: docs/rotation.md's walk-through, run as written.
 . "$(dirname "$0")/lib.sh"
 set -e
 needs_faketime
 
 S="$T/state"
 O="$T/rot"
+KR_REAL="$KEYRITE"
 mkdir -p "$O"
 make_state "$S"
 
@@ -34,6 +42,15 @@ both() {
 	{ pass_of a; pass_of b; pass_of a; pass_of b; } > "$T/both.pw"
 }
 snap() { state_snapshot "$S/keyrite.db" "$S" "$O"; }
+# pins_are FILE SEQ KEY...: python3 json reads pin set SEQ pinning KEYs.
+pins_are() {
+	python3 -c '
+import json, sys
+ps = json.load(open(sys.argv[1]))
+assert ps["sequence"] == int(sys.argv[2]), ps["sequence"]
+assert [p["key"] for p in ps["pins"]] == sys.argv[3:], ps["pins"]
+' "$@"
+}
 unchanged() {
 	if [ "$(snap)" = "$before" ]; then
 		ok "$1: state and outputs unchanged"
@@ -104,6 +121,34 @@ else
 fi
 unchanged "TEST-KEY-422"
 
+# TEST-KEY-514: an issuing CA given as a root is named as no root (no
+# advice to make it one); an unknown link profile lists the shipped ones,
+# root-link among them; rotate root --help names --new-days.
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old ica-old --new new --out-dir "$O" \
+    $(both old new) 3</dev/null
+if [ "$rc" -eq 1 ] &&
+    grep -q "key 'ica-old' is not a root: its certificate valid now (serial [0-9a-f]*) is an intermediate certificate, and --old names a root key" "$T/err" &&
+    ! grep -q "cert root --key ica-old" "$T/err"; then
+	ok "TEST-KEY-514: --old naming an issuing CA is refused as no root, without advice to make it one (exit 1)"
+else
+	fail "TEST-KEY-514: --old ica-old: exit $rc"
+fi
+run -C "$S" rotate root --old old --new new --profile no-such --dry-run
+if [ "$rc" -ne 0 ] && grep -q "unknown profile 'no-such'" "$T/err" &&
+    grep -q "the shipped profiles are .*root-link" "$T/err"; then
+	ok "TEST-KEY-514: an unknown profile lists the shipped profiles, root-link among them (exit $rc)"
+else
+	fail "TEST-KEY-514: unknown profile: exit $rc"
+fi
+unchanged "TEST-KEY-514"
+run rotate root --help
+if grep -q -- "--new-days D" "$T/out" && grep -q -- "--force" "$T/out"; then
+	ok "TEST-KEY-514: rotate root --help names --new-days and --force"
+else
+	fail "TEST-KEY-514: help: $(cat "$T/out")"
+fi
+
 run -C "$S" rotate root --old old --new new --overlap-days 3 --dry-run
 if [ "$rc" -eq 0 ] && grep -q "Pin set 1 to be signed by keys 'old' and 'new'" \
     "$T/out" && grep -q "Dry run: nothing was signed or recorded" "$T/out"; then
@@ -131,8 +176,8 @@ else
 fi
 # line PATTERN: the first line of the capture matching PATTERN (0: none).
 line() { grep -n -m 1 -- "$1" "$T/out" | cut -d: -f1 || true; }
-c1=$(line "Cross certificate to be signed by key 'old'")
-c2=$(line "Cross certificate to be signed by key 'new'")
+c1=$(line "Link certificate to be signed by key 'old'")
+c2=$(line "Link certificate to be signed by key 'new'")
 p1=$(line "Pin set 1 to be signed by keys 'old' and 'new'")
 q1=$(line "^key '[a-z]*': [0-9]-of-[0-9] quorum")
 if [ -n "$c1" ] && [ -n "$c2" ] && [ -n "$p1" ] && [ -n "$q1" ] &&
@@ -264,6 +309,31 @@ printf ' ' >> "$T/bad/pinset-1.json"
 expect 2 "not byte for byte" \
     "TEST-KEY-430: a pin set with a byte added is refused as edited" -- \
     pinset verify "$T/bad/pinset-1.json" --root "$T/old.pem" --root "$T/new.pem"
+# TEST-KEY-513: a file that is JSON but not the canonical bytes is named
+# as edited (re-serialised), whatever its white space; what is no pin set
+# at all keeps its own message.
+python3 - "$O/pinset-1.json" "$T/bad" <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+d = json.loads(raw)
+open(sys.argv[2] + "/dumps.json", "w").write(json.dumps(d) + "\n")
+open(sys.argv[2] + "/indent.json", "w").write(json.dumps(d, indent=2) + "\n")
+open(sys.argv[2] + "/space.json", "wb").write(
+    raw.replace(b'"version":', b'"version": ', 1))
+d["format"] = "other"
+open(sys.argv[2] + "/other.json", "w").write(json.dumps(d) + "\n")
+PY
+for f in dumps indent space; do
+	expect 2 "edited after it was written (re-serialised by another tool" \
+	    "TEST-KEY-513: a pin set re-serialised ($f) is named as edited" -- \
+	    pinset verify "$T/bad/$f.json" --root "$T/old.pem" --root "$T/new.pem"
+done
+expect 2 "is not a keyrite pin set of version 1" \
+    "TEST-KEY-513: JSON of another format is named as no keyrite pin set" -- \
+    pinset verify "$T/bad/other.json" --root "$T/old.pem"
+expect 2 "give --root CERT for each pinned root" \
+    "TEST-KEY-513: pinset verify without --root is a usage error" -- \
+    pinset verify "$O/pinset-1.json"
 cp "$O/pinset-1.json" "$T/bad/pinset-1.json"
 cp "$O/pinset-1.json.2.sig" "$T/bad/pinset-1.json.1.sig"
 expect 1 "pinset-1.json.1.sig does not verify" \
@@ -287,7 +357,8 @@ else
 fi
 unchanged "TEST-KEY-431"
 issue new rotate finish --old old --new new --out-dir "$T/fin" --force
-if [ "$rc" -eq 2 ] && grep -q "key 'old' needs 2 of its custodians" "$T/err"; then
+if [ "$rc" -eq 2 ] && grep -q "no share of key 'old' was given" "$T/err" &&
+    ! grep -q "quorum, share set" "$T/out" "$T/err"; then
 	ok "TEST-KEY-431: --force without the old root's quorum is refused (exit 2)"
 else
 	fail "TEST-KEY-431: --force alone: exit $rc"
@@ -298,11 +369,7 @@ run -C "$S" rotate finish --old old --new new --out-dir "$T/fin" --force \
     $(both old new) 3<"$T/both.pw"
 if [ "$rc" -eq 0 ] && openssl pkeyutl -verify -pubin -inkey "$T/new.pub" \
     -rawin -in "$T/fin/pinset-2.json" -sigfile "$T/fin/pinset-2.json.1.sig" \
-    >/dev/null 2>&1 && python3 -c '
-import json, sys
-ps = json.load(open(sys.argv[1]))
-assert ps["sequence"] == 2 and [p["key"] for p in ps["pins"]] == ["new"]
-' "$T/fin/pinset-2.json"; then
+    >/dev/null 2>&1 && pins_are "$T/fin/pinset-2.json" 2 new; then
 	ok "TEST-KEY-432: rotate finish --force with both quorums: pin set 2 pins the new root alone, its signature checked by openssl"
 	grep -q "previous pin set 1 (audit row [0-9]*)" "$T/out" &&
 	    grep -q "dropped *key 'old' (CN=Old Root" "$T/out" &&
@@ -342,6 +409,36 @@ if [ "$rc" -eq 0 ] && cmp -s "$T/exp/pinset-1.json" "$O/pinset-1.json" &&
 	ok "TEST-KEY-434: export --all carries the pin sets and their signatures (sha256sum -c)"
 else
 	fail "TEST-KEY-434: export: exit $rc $(cat "$T/err") $(ls "$T/exp" 2>/dev/null)"
+fi
+# TEST-KEY-511: export --key of either root writes each pin set that pins
+# it with every signature (a device trusting only the old root checks
+# pin 1's), and the link certificates under their serials.
+for k in new old; do
+	mkdir -p "$T/exp-$k"
+	run -C "$S" export --to "$T/exp-$k" --key "$k"
+	if [ "$rc" -eq 0 ] &&
+	    cmp -s "$T/exp-$k/pinset-1.json" "$O/pinset-1.json" &&
+	    cmp -s "$T/exp-$k/pinset-1.json.1.sig" "$O/pinset-1.json.1.sig" &&
+	    cmp -s "$T/exp-$k/pinset-1.json.2.sig" "$O/pinset-1.json.2.sig" &&
+	    openssl dgst -sha256 -verify "$T/old.pub" -signature \
+	    "$T/exp-$k/pinset-1.json.1.sig" "$T/exp-$k/pinset-1.json" \
+	    >/dev/null 2>&1 &&
+	    openssl pkeyutl -verify -pubin -inkey "$T/new.pub" -rawin \
+	    -in "$T/exp-$k/pinset-1.json" \
+	    -sigfile "$T/exp-$k/pinset-1.json.2.sig" >/dev/null 2>&1 &&
+	    cmp -s "$T/exp-$k/cert-$(cert_serial "$O/link-old-to-new.pem" |
+	    tr 'A-F' 'a-f').pem" "$O/link-old-to-new.pem" &&
+	    (cd "$T/exp-$k" && sha256sum -c SHA256SUMS >/dev/null 2>&1); then
+		ok "TEST-KEY-511: export --key $k writes pin set 1 with both signatures (openssl checks pin 1's with the old root, pin 2's with the new) and the link old->new as cert-SERIAL.pem"
+	else
+		fail "TEST-KEY-511: export --key $k: exit $rc $(ls "$T/exp-$k")"
+	fi
+done
+if [ -f "$T/exp-new/pinset-2.json.1.sig" ] &&
+    [ ! -e "$T/exp-old/pinset-2.json" ]; then
+	ok "TEST-KEY-511: pin set 2 (the new root alone) is exported with --key new, not with --key old, which it does not pin"
+else
+	fail "TEST-KEY-511: pin set 2 in exports: new: $(ls "$T/exp-new"), old: $(ls "$T/exp-old")"
 fi
 # --- an issuing CA rotated under the same root (TEST-KEY-436) ---
 gen_ca "$S" ica-old-b p256 ca || fail "key ica-old-b"
@@ -455,7 +552,7 @@ fi
 run -C "$S" rotate root --old m-old --new m-new --new-subject \
     "CN=New Root M,O=Example" --overlap-days 3 --dry-run
 if [ "$rc" -eq 0 ] && grep -q "Root certificate to be signed by key 'm-new'" "$T/out" &&
-    grep -q "Cross certificate to be signed by key 'm-new'" "$T/out" &&
+    grep -q "Link certificate to be signed by key 'm-new'" "$T/out" &&
     grep -q "Pin set 1 to be signed by keys 'm-old' and 'm-new'" "$T/out" &&
     grep -q "Dry run: nothing was signed" "$T/out"; then
 	ok "TEST-KEY-490: --dry-run --new-subject shows the new root, both links and the pin set"
@@ -463,6 +560,36 @@ else
 	fail "TEST-KEY-490: dry run: exit $rc $(cat "$T/out")"
 fi
 unchanged "TEST-KEY-490 (dry run)"
+
+# TEST-KEY-512: at a terminal (tmux), the whole preview (the new root,
+# both link certificates, the pin set) comes before the one question.
+if command -v tmux >/dev/null; then
+	tty_begin rot
+	session "'$KEYRITE' -C '$S' rotate root --old m-old --new m-new --new-subject 'CN=New Root M,O=Example' --overlap-days 3 --out-dir '$O' $(both m-old m-new) 3<'$T/both.pw'"
+	wait_for "Proceed? \[y/N\]" || true
+	tm send-keys "n" Enter
+	wait_for "EXIT=" || true
+	pl() { grep -n -m 1 -- "$1" "$T/pane" | cut -d: -f1; }
+	r0=$(pl "Root certificate to be signed by key 'm-new'")
+	l1=$(pl "Link certificate to be signed by key 'm-old'")
+	l2=$(pl "Link certificate to be signed by key 'm-new'")
+	p0=$(pl "Pin set 1 to be signed by keys 'm-old' and 'm-new'")
+	a0=$(pl "Proceed? \[y/N\]")
+	if [ "$(grep -c "Proceed? \[y/N\]" "$T/pane")" = 1 ] &&
+	    [ -n "$r0" ] && [ -n "$l1" ] && [ -n "$l2" ] && [ -n "$p0" ] &&
+	    [ "$r0" -lt "$l1" ] && [ "$l1" -lt "$l2" ] && [ "$l2" -lt "$p0" ] &&
+	    [ "$p0" -lt "$a0" ] && grep -q "profile *root-link (link certificate)" \
+	    "$T/pane" && ! grep -qi "cross" "$T/pane" &&
+	    grep -q "EXIT=1" "$T/pane" && grep -q "not approved" "$T/pane" &&
+	    ! grep -q "Passphrase of custodian" "$T/pane"; then
+		ok "TEST-KEY-512: at a terminal rotate root shows the new root, both link certificates and the pin set (lines $r0 $l1 $l2 $p0), then asks Proceed? once (line $a0); answered n, refused (exit 1)"
+	else
+		fail "TEST-KEY-512: terminal: $(grep -n "to be signed\|Proceed\|EXIT" "$T/pane")"
+	fi
+	unchanged "TEST-KEY-512 (answered n)"
+else
+	ok "# SKIP TEST-KEY-512: tmux is not installed (./run test installs it)"
+fi
 
 # TEST-KEY-492: a wrong passphrase of the new root's custodian b.  The one
 # row it leaves is the appliance's record of the refused share.
@@ -617,8 +744,96 @@ fi
 expect 0 " 0 not backed by their signatures" \
     "TEST-KEY-490: audit verify: every approval backed by its signature, the new root's included" -- \
     -C "$S" audit verify
+
+# --- TEST-KEY-510: a second rotation before the first overlap ends ---
+# m-old -> m-new (pin set 1, overlap 3 days) is still in its overlap:
+# rotating m-new -> m-third would sign pin set 2 without m-old, so it is
+# refused before any passphrase unless m-old's custodians consent
+# (--force with their shares, as `rotate finish --force` asks).
+gen_ca "$S" m-third p256 ca || fail "key m-third"
+O3="$T/rot2b"
+mkdir -p "$O3"
+snap() { state_snapshot "$S/keyrite.db" "$S" "$O" "$O3"; }
+before=$(snap)
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old m-new --new m-third --new-subject \
+    "CN=Third Root M" --overlap-days 2 --out-dir "$O3" \
+    $(both m-new m-third) 3</dev/null
+if [ "$rc" -eq 1 ] &&
+    grep -q "pin set 1 (audit row [0-9]*) trusts key 'm-old' until 20[0-9-]*T[0-9:]*Z" "$T/err" &&
+    grep -q "would pin only keys 'm-new' and 'm-third'" "$T/err" &&
+    grep -q "rotate finish --old m-old --new m-new" "$T/err" &&
+    grep -q "give --force with the shares of key 'm-old' too" "$T/err" &&
+    ! grep -qi "passphrase" "$T/err" && [ -z "$(ls "$O3")" ]; then
+	ok "TEST-KEY-510: a rotation dropping a root still in its overlap is refused before any passphrase, naming the root, the overlap's end and both ways on (exit 1)"
+else
+	fail "TEST-KEY-510: second rotation in the overlap: exit $rc"
+fi
+unchanged "TEST-KEY-510 (no --force)"
+run -C "$S" rotate root --old m-new --new m-third --new-subject \
+    "CN=Third Root M" --overlap-days 2 --dry-run
+if [ "$rc" -eq 1 ] && grep -q "trusts key 'm-old' until" "$T/err"; then
+	ok "TEST-KEY-510: --dry-run refuses it too (exit 1)"
+else
+	fail "TEST-KEY-510: dry run: exit $rc"
+fi
+# shellcheck disable=SC2046
+run -C "$S" rotate root --old m-new --new m-third --new-subject \
+    "CN=Third Root M" --overlap-days 2 --out-dir "$O3" --force \
+    $(both m-new m-third) 3</dev/null
+if [ "$rc" -eq 2 ] && grep -q "no share of key 'm-old' was given" "$T/err" &&
+    ! grep -q "quorum, share set" "$T/out" "$T/err"; then
+	ok "TEST-KEY-510: --force without the dropped root's shares is refused before any passphrase (exit 2)"
+else
+	fail "TEST-KEY-510: --force alone: exit $rc"
+fi
+unchanged "TEST-KEY-510 (--force without m-old)"
+# shellcheck disable=SC2046
+set -- $(both m-new m-third)
+{ pass_of a; pass_of b; pass_of a; pass_of b; pass_of a; pass_of b; } \
+    > "$T/three.pw"
+set +e
+"$KEYRITE" -C "$S" rotate root --old m-new --new m-third --new-subject \
+    "CN=Third Root M" --overlap-days 2 --out-dir "$O3" --force "$@" \
+    --share "$T/sh-m-old/a/m-old.share" --share "$T/sh-m-old/b/m-old.share" \
+    3<"$T/three.pw" >"$T/out" 2>&1
+rc=$?
+set -e
+cp "$T/out" "$T/err"
+openssl x509 -in "$O3/root-m-third.pem" -pubkey -noout > "$T/m-third.pub" \
+    2>/dev/null || true
+if [ "$rc" -eq 0 ] &&
+    grep -q "Pin set 2 to be signed by keys 'm-new' and 'm-third' (dropping key 'm-old', trusted until" "$T/out" &&
+    grep -q "dropped *key 'm-old'" "$T/out" &&
+    [ "$(grep -c "^key 'm-old': [0-9]-of-[0-9] quorum" "$T/out")" = 1 ] &&
+    openssl pkeyutl -verify -pubin -inkey "$T/m-new.cpub" -rawin \
+    -in "$O3/pinset-2.json" -sigfile "$O3/pinset-2.json.1.sig" \
+    >/dev/null 2>&1 &&
+    openssl dgst -sha256 -verify "$T/m-third.pub" -signature \
+    "$O3/pinset-2.json.2.sig" "$O3/pinset-2.json" >/dev/null 2>&1 &&
+    pins_are "$O3/pinset-2.json" 2 m-new m-third; then
+	ok "TEST-KEY-510: with --force and m-old's quorum too, pin set 2 pins m-new and m-third (both signatures checked by openssl)"
+else
+	fail "TEST-KEY-510: --force with m-old's quorum: exit $rc $(tail -n 5 "$T/out")"
+fi
+cseq=$(sqlite3 "$S/keyrite.db" "SELECT seq FROM audit WHERE event = \
+    'cert.rotate' AND payload LIKE '%\"kind\":\"pinset-consent\"%' \
+    AND payload LIKE '%\"key\":\"m-old\"%'")
+if [ -n "$cseq" ] &&
+    sqlite3 "$S/keyrite.db" "SELECT payload FROM audit WHERE seq = $cseq" |
+    grep -q "\"tbs_sha256\":\"$(sha256sum "$O3/pinset-2.json" | cut -c1-64)\"" &&
+    python3 "$SRCDIR/test/tools/approval_check.py" "$S/keyrite.db" \
+    "$cseq" 2>&1 | grep -q "approval signature OK"; then
+	ok "TEST-KEY-510: m-old's consent is its own cert.rotate row (pinset-consent) over the pin set's SHA-256, its approvals checked by approval_check.py"
+else
+	fail "TEST-KEY-510: consent row '$cseq'"
+fi
+expect 0 " 0 not backed by their signatures" \
+    "TEST-KEY-510: audit verify accepts the consent row" -- -C "$S" audit verify
+
 S="$T/state"
 O="$T/rot"
+snap() { state_snapshot "$S/keyrite.db" "$S" "$O"; }
 
 # --- a finish after a later rotation would roll the pins back (TEST-KEY-409) ---
 # From here on the clock is 5 days ahead, after the entries of the finish.
@@ -635,11 +850,7 @@ run -C "$S" rotate root --old new --new third --overlap-days 3 \
     --out-dir "$T/rot3" $(both new third) 3<"$T/both.pw"
 if [ "$rc" -eq 0 ] && grep -q "previous pin set 3 (audit row [0-9]*)" "$T/out" &&
     grep -q "kept *key 'new' (CN=New Root" "$T/out" &&
-    python3 -c '
-import json, sys
-ps = json.load(open(sys.argv[1]))
-assert ps["sequence"] == 4 and [p["key"] for p in ps["pins"]] == ["new", "third"]
-' "$T/rot3/pinset-4.json"; then
+    pins_are "$T/rot3/pinset-4.json" 4 new third; then
 	ok "TEST-KEY-409: rotate root new -> third signs pin set 4, its preview showing pin set 3 and the key it keeps"
 else
 	fail "TEST-KEY-409: rotate new -> third: exit $rc $(cat "$T/err")"
@@ -658,5 +869,96 @@ else
 	fail "TEST-KEY-409: finish old -> new after new -> third: exit $rc $(cat "$T/err")"
 fi
 unchanged "TEST-KEY-409"
+
+# --- TEST-KEY-515: docs/rotation.md's walk-through runs as written ---
+# Its commands (the code blocks of "## Walk-through", continuation lines
+# joined) run in order at a terminal (test/tools/pty_answer.py answers as
+# the custodians would), /srv and /media folders of this test; the last
+# step, "when the overlap has ended", under faketime a year and a day on.
+W="$T/walk"
+mkdir -p "$W/srv" "$W/media/shares" "$W/media/public" "$W/dev" "$W/bin"
+KEYRITE="$KR_REAL"
+make_state "$W/srv/keyrite"
+gen_key "$W/srv/keyrite" fleet-root 2 "$W/media/shares" alice bob carol ||
+    fail "fleet-root: $(cat "$T/gen.err")"
+{ pass_of alice; pass_of bob; } > "$T/ab2.pw"
+run -C "$W/srv/keyrite" cert root --key fleet-root --profile root \
+    --subject "CN=Fleet Root CA,O=Example,C=NL" \
+    --out "$W/media/public/fleet-root.pem" \
+    --share "$W/media/shares/alice/fleet-root.share" \
+    --share "$W/media/shares/bob/fleet-root.share" --passphrase-fd 3 \
+    3<"$T/ab2.pw"
+[ "$rc" -eq 0 ] || fail "fleet-root certificate: $(cat "$T/err")"
+# A year on, the first entry's clock jump is confirmed (docs/threat-model.md).
+printf '#!/bin/sh\nexec faketime -f +366d "%s" --confirm-date %s "$@"\n' \
+    "$KR_REAL" "$(date -u -d '+366 days' +%Y-%m-%d)" > "$W/bin/keyrite"
+chmod +x "$W/bin/keyrite"
+# walk_script FIRST LAST BIN: steps FIRST..LAST as a script in $T/walk.sh
+walk_script() {
+	python3 - "$SRCDIR/docs/rotation.md" "$1" "$2" <<'PY' > "$T/walk.cmds"
+import re, sys
+inside, step, cmd = False, 0, ""
+for line in open(sys.argv[1]).read().split("\n"):
+    if line.startswith("## "):
+        inside = line[3:].strip() == "Walk-through"
+        continue
+    m = re.match(r"^(\d+)\. ", line)
+    if inside and m:
+        step = int(m.group(1))
+    if inside and line.startswith("        ") and \
+            int(sys.argv[2]) <= step <= int(sys.argv[3]):
+        cmd += line.strip() if cmd else line[8:]
+        if cmd.endswith("\\"):
+            cmd = cmd[:-1]
+        else:
+            print(cmd)
+            cmd = ""
+PY
+	cmds_script "$T/walk.cmds" "$W" "$W/dev" "$3" > "$T/walk.sh"
+}
+walk_run() {
+	set +e
+	python3 "$SRCDIR/test/tools/pty_answer.py" sh "$T/walk.sh" \
+	    > "$T/walk.tty" 2>&1
+	rc=$?
+	set -e
+	last=$(sed -n 's/^### command \([0-9]*\).*/\1/p' "$T/walk.tty" | tail -n 1)
+	if [ "$rc" -eq 0 ] && grep -q COMMANDS-DONE "$T/walk.tty"; then
+		ok "$1: all $(wc -l < "$T/walk.cmds" | tr -d ' ') commands ran as written"
+	else
+		fail "$1: command $last failed (exit $rc): $(sed -n "${last}p" "$T/walk.cmds")"
+		tail -n 15 "$T/walk.tty" | sed 's/^/#   tty: /'
+	fi
+}
+walk_script 1 4 "$(dirname "$KR_REAL")"
+if ! grep -q "issuing-2.pem" "$T/walk.cmds" ||
+    ! grep -q "device.pem" "$T/walk.cmds" ||
+    ! grep -q "^openssl verify" "$T/walk.cmds"; then
+	fail "TEST-KEY-515: the walk-through's steps 1-4 lack the issuing CA, the device or the check"
+fi
+walk_run "TEST-KEY-515: rotation.md steps 1-4 (the new root key, the rotation, an issuing CA and a device under the new root, the checks)"
+P="$W/media/public"
+if grep -q "^Pin set verified\|Pin set verified" "$T/walk.tty" &&
+    grep -q "device.pem: OK" "$T/walk.tty" &&
+    openssl verify -x509_strict -CAfile "$P/fleet-root.pem" \
+    -untrusted "$P/link-fleet-root-to-fleet-root-2.pem" \
+    -untrusted "$P/issuing-2.pem" "$P/device.pem" >/dev/null 2>&1 &&
+    openssl verify -x509_strict -CAfile "$P/root-fleet-root-2.pem" \
+    -untrusted "$P/issuing-2.pem" "$P/device.pem" >/dev/null 2>&1 &&
+    [ "$(grep -c "Proceed? \[y/N\]" "$T/walk.tty")" -eq 3 ]; then
+	ok "TEST-KEY-515: pinset verify and openssl verify in the walk-through passed; its device verifies with only the old root trusted (through the link) and with the new root (openssl verify -x509_strict); one Proceed? each for the rotation and the two certificates"
+else
+	fail "TEST-KEY-515: the walk-through's checks: $(ls "$P" | tr '\n' ' ') $(grep -c "Proceed?" "$T/walk.tty") questions"
+fi
+walk_script 5 5 "$W/bin"
+walk_run "TEST-KEY-515: rotation.md step 5 (rotate finish, the clock a year and a day on)"
+openssl x509 -in "$P/root-fleet-root-2.pem" -pubkey -noout > "$T/fr2.pub"
+if openssl dgst -sha384 -verify "$T/fr2.pub" -signature \
+    "$P/pinset-2.json.1.sig" "$P/pinset-2.json" >/dev/null 2>&1 &&
+    pins_are "$P/pinset-2.json" 2 fleet-root-2; then
+	ok "TEST-KEY-515: the walk-through's final pin set pins fleet-root-2 alone, its P-384 signature checked by openssl dgst -sha384"
+else
+	fail "TEST-KEY-515: final pin set: $(ls "$P" | tr '\n' ' ')"
+fi
 
 finish
