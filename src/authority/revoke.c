@@ -119,6 +119,27 @@ kr_revoke_lift(struct kr_appliance *app, const struct kr_key_rec *k,
 	return kr_store_revocation_lift(app->store, r.id, kr_time_now(), err);
 }
 
+/* The serial has its revocation record: say which, and what it means. */
+static int
+kr_revoke_twice(struct kr_appliance *app, const struct kr_key_rec *k,
+    const uint8_t *serial, size_t len, const char *shown, struct kr_err *err)
+{
+	struct kr_revocation_rec	r;
+	char				when[KR_TIME_STR_BYTES];
+
+	if (kr_store_revocation_get(app->store, k->id, serial, len, &r,
+	    err) != KR_OK || r.reason != KR_REASON_CERTIFICATE_HOLD)
+		return kr_err_set(err, KR_EREFUSED, "certificate %s of '%s' is "
+		    "already revoked: a certificate is revoked once", shown,
+		    k->name);
+	kr_time_format(r.lifted_at != 0 ? r.lifted_at : r.revoked_at, when);
+	return kr_err_set(err, KR_EREFUSED, "certificate %s of '%s' was put "
+	    "on hold%s %s, and keyrite cannot yet revoke a certificate whose "
+	    "serial has a hold record for another reason (docs/revocation.md, "
+	    "Limit). Nothing was recorded", shown, k->name, r.lifted_at != 0 ?
+	    "; the hold was lifted" : " (still in force) on", when);
+}
+
 static int
 kr_revoke_record(struct kr_appliance *app, const struct kr_revoke_req *req,
     const struct kr_key_rec *k, const uint8_t *serial, size_t len,
@@ -142,9 +163,8 @@ kr_revoke_record(struct kr_appliance *app, const struct kr_revoke_req *req,
 		(void)snprintf(r.source, sizeof(r.source), "keyrite");
 		ret = kr_store_revocation_insert(app->store, &r, err);
 		if (ret == KR_EEXIST)
-			ret = kr_err_set(err, KR_EREFUSED, "certificate %s of "
-			    "'%s' is already revoked: a certificate is revoked "
-			    "once", res->serial, k->name);
+			ret = kr_revoke_twice(app, k, serial, len, res->serial,
+			    err);
 	}
 	if (ret != KR_OK)
 		return ret;

@@ -91,6 +91,18 @@ openssl crl -inform DER -in "$O/crl2.der" -noout -text | grep -A1 "CRL Number" |
 # Lift the hold: the next delta lists it as removeFromCRL.
 run -C "$S" revoke --issuer-key int --serial "$(serial_of "$O/leaf2.pem")" --lift-hold
 [ "$rc" -eq 0 ] && ok "hold lifted" || fail "lift: $(cat "$T/err")"
+# TEST-KEY-522: a serial with a (lifted) hold record cannot yet be revoked
+# again: refused saying so and why (not "already revoked" of a
+# certificate cert list shows as not revoked), nothing recorded.
+before=$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")
+run -C "$S" revoke --issuer-key int --serial "$(serial_of "$O/leaf2.pem")" \
+    --reason keyCompromise
+[ "$rc" -eq 1 ] && grep -q "was put on hold; the hold was lifted" "$T/err" &&
+    grep -q "cannot yet revoke a certificate whose serial has a hold record" "$T/err" &&
+    ! grep -q "already revoked" "$T/err" &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$before" ] &&
+    ok "revoking a certificate whose hold was lifted is refused naming the limit, nothing recorded" ||
+    fail "revoke after lift: exit $rc $(cat "$T/err")"
 issue int crl publish --issuer-key int --delta --out "$O/delta3.der"
 [ "$rc" -eq 0 ] && ok "delta CRL published" || fail "delta: $(cat "$T/err")"
 openssl crl -inform DER -in "$O/delta3.der" -noout -text > "$O/delta.txt"
