@@ -127,6 +127,40 @@ kr_export_leftovers(const char *top, const char *sub, struct kr_err *err)
 	return ret;
 }
 
+/*
+ * The export folder holds nothing yet: `export verify` accepts no file
+ * the manifest does not list, so an export beside other files could
+ * never be verified.  Names the first few files found.
+ */
+static int
+kr_export_empty(const char *dir, struct kr_err *err)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 seen[256] = "";
+	size_t		 n = 0, used = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return kr_err_set(err, KR_EIO, "cannot read the export folder "
+		    "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n++ < 3 && used < sizeof(seen))
+			used += (size_t)snprintf(seen + used, sizeof(seen) -
+			    used, "%s%s", used > 0 ? ", " : "", de->d_name);
+	}
+	(void)closedir(d);
+	if (n == 0)
+		return KR_OK;
+	return kr_err_set(err, KR_EEXIST, "the export folder %s is not empty "
+	    "(it holds %s%s): export into an empty folder (make a new one, "
+	    "e.g. a dated folder inside it), so that `keyrite export verify` "
+	    "can show it holds nothing else. Nothing was written", dir, seen,
+	    n > 3 ? ", ..." : "");
+}
+
 int
 kr_media_export_open(struct kr_media_export **out, const char *dir,
     struct kr_err *err)
@@ -146,7 +180,8 @@ kr_media_export_open(struct kr_media_export **out, const char *dir,
 	if (!S_ISDIR(st.st_mode))
 		return kr_err_set(err, KR_EINPUT, "the export folder %s is not "
 		    "a folder", dir);
-	if ((ret = kr_export_leftovers(dir, NULL, err)) != KR_OK)
+	if ((ret = kr_export_leftovers(dir, NULL, err)) != KR_OK ||
+	    (ret = kr_export_empty(dir, err)) != KR_OK)
 		return ret;
 	if ((x = calloc(1, sizeof(*x))) == NULL ||
 	    (x->dir = strdup(dir)) == NULL) {

@@ -109,7 +109,11 @@ expect 2 "no day" "a date that does not exist is refused" -- \
 expect 2 "inside the state folder" "a target in the state folder is refused" -- \
     -C "$S" export --to "$S/crls" --all
 ln -s "$T/elsewhere" "$T/e1/crl-int-1.crl"
-expect 2 "symbolic link where keyrite would write" "a link where a file would go" -- \
+# TEST-KEY-523: an export folder must be empty (export verify accepts no
+# file its manifest does not list): one holding anything, a link where
+# a file would go included, is refused naming what it holds.
+expect 2 "the export folder $T/e1 is not empty (it holds crl-int-1.crl)" \
+    "a folder that is not empty (a link where a file would go) is refused" -- \
     -C "$S" export --to "$T/e1" --all
 nothing_left "$T/e1" 1 "the link"
 rm "$T/e1/crl-int-1.crl"

@@ -67,7 +67,7 @@ grep -q "tmp-" "$T/listing" && fail "a temporary name is left on the medium" ||
 mkdir "$M/again"
 cp "$M/2027-01/SHA256SUMS" "$M/again/SHA256SUMS"
 run -C "$S" export --to "$M/again" --all
-[ "$rc" -ne 0 ] && grep -q "SHA256SUMS already exists" "$T/err" &&
+[ "$rc" -ne 0 ] && grep -q "export folder $M/again is not empty (it holds SHA256SUMS)" "$T/err" &&
     [ "$(ls "$M/again")" = SHA256SUMS ] &&
     cmp -s "$M/again/SHA256SUMS" "$M/2027-01/SHA256SUMS" &&
     ok "a file already on the medium is refused and left as it was" ||
