@@ -149,6 +149,17 @@ uint64_t	 kr_fw_output_bound(const struct kr_fw_opts *, uint64_t);
  * in the format opts->format.  On success *out holds the output and the
  * description; free it with kr_fw_result_free().  Nothing is written.
  */
+/*
+ * The checks signing `path` would make before it hashes and signs: the
+ * format's options, the key's algorithm for the format, the signer
+ * certificate and chain (cms, rauc), an MCUboot image's header room and
+ * its fit in the slot, a RAUC input's squashfs.  Nothing is hashed or
+ * signed: `s` needs only its name, algorithm, purpose and public key (a
+ * batch is checked whole before its key is unlocked).
+ */
+int		 kr_fw_check_file(struct kr_signer *s,
+		    const struct kr_fw_opts *opts, const char *path,
+		    struct kr_err *err) KR_WUR;
 int		 kr_fw_sign_file(struct kr_signer *s,
 		    const struct kr_fw_opts *opts, const char *path,
 		    struct kr_fw_result **out, struct kr_err *err) KR_WUR;

@@ -134,9 +134,9 @@ kr_revoke_twice(struct kr_appliance *app, const struct kr_key_rec *k,
 		    k->name);
 	kr_time_format(r.lifted_at != 0 ? r.lifted_at : r.revoked_at, when);
 	return kr_err_set(err, KR_EREFUSED, "certificate %s of '%s' was put "
-	    "on hold%s %s, and keyrite cannot yet revoke a certificate whose "
-	    "serial has a hold record for another reason (docs/revocation.md, "
-	    "Limit). Nothing was recorded", shown, k->name, r.lifted_at != 0 ?
+	    "on hold%s %s, and keyrite cannot yet revoke a certificate again "
+	    "once its serial has a hold record (docs/revocation.md, Limit). "
+	    "Nothing was recorded", shown, k->name, r.lifted_at != 0 ?
 	    "; the hold was lifted" : " (still in force) on", when);
 }
 

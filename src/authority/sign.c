@@ -96,6 +96,30 @@ kr_sign_load_cert(struct kr_sign *sg, struct kr_err *err)
  * there yet) before the quorum is asked, so no image is recorded and then
  * left unwritten for want of a folder.
  */
+/*
+ * The format's own checks with the key's public half only (kr_fw_check_
+ * file): a minisign image for a P-256 key, a RAUC input that is no
+ * squashfs, an MCUboot image too big for its slot are refused before
+ * the quorum is asked, not half way through a batch.
+ */
+static int
+kr_sign_format_check(struct kr_sign *sg, const struct kr_fw_opts *o,
+    const char *path, struct kr_err *err)
+{
+	struct kr_signer	pub;
+
+	memset(&pub, 0, sizeof(pub));
+	(void)snprintf(pub.name, sizeof(pub.name), "%s", sg->k.name);
+	memcpy(pub.key_id, sg->k.id, sizeof(pub.key_id));
+	pub.purpose = KR_PURPOSE_FIRMWARE;
+	pub.spki = sg->k.spki;
+	pub.spki_len = sg->k.spki_len;
+	if (kr_key_alg_from_name(sg->k.alg, &pub.alg) != KR_OK)
+		return kr_err_set(err, KR_EINTERNAL, "key '%s' has an unknown "
+		    "algorithm '%s' (bug: report it)", sg->k.name, sg->k.alg);
+	return kr_fw_check_file(&pub, o, path, err);
+}
+
 static int
 kr_sign_check_item(struct kr_sign *sg, size_t i, struct kr_err *err)
 {
@@ -103,6 +127,7 @@ kr_sign_check_item(struct kr_sign *sg, size_t i, struct kr_err *err)
 	struct kr_fw_opts		 o = it->opts;
 	struct stat			 st;
 	size_t				 j;
+	int				 ret;
 
 	if (stat(it->in_path, &st) != 0 || !S_ISREG(st.st_mode))
 		return kr_err_set(err, KR_EINPUT, "image %s is missing or not "
@@ -120,8 +145,18 @@ kr_sign_check_item(struct kr_sign *sg, size_t i, struct kr_err *err)
 			    "needs the signer certificate (--cert)",
 			    it->in_path, kr_fw_format_name(it->opts.format));
 	}
+	o.cert = sg->cert;
 	o.cert_len = sg->cert_len;
+	o.chain = sg->chain;
 	o.chain_len = sg->chain_len;
+	/* What signing it would refuse, refused now: before the unlock. */
+	if ((ret = kr_sign_format_check(sg, &o, it->in_path, err)) != KR_OK) {
+		if (sg->req->nitems > 1)
+			(void)kr_err_prefix(err, "image %zu of %zu (%s), "
+			    "nothing signed: ", i + 1, sg->req->nitems,
+			    it->in_path);
+		return ret;
+	}
 	return kr_media_plan_add(&sg->plan, o.format == KR_FW_MCUBOOT ||
 	    o.format == KR_FW_RAUC ? KR_ART_SIGNED_IMAGE : KR_ART_SIGNATURE,
 	    it->out_path, kr_fw_output_bound(&o, (uint64_t)st.st_size), err);

@@ -594,7 +594,7 @@ kr_fw_cms_sign(struct kr_fw_ctx *c, uint64_t len, uint8_t **der,
 	uint8_t			md[KR_HASH_MAX_BYTES];
 	int			ret;
 
-	if ((ret = cms_prepare(c, &sa, &cs)) != KR_OK ||
+	if ((ret = cms_prepare(c, &sa, &cs)) != KR_OK || c->check ||
 	    (ret = content_digest(c, sa, len, md)) != KR_OK ||
 	    (ret = cms_build(c, sa, &cs, md, der, derlen)) != KR_OK)
 		goto out;

@@ -85,6 +85,12 @@ struct kr_fw_ctx {
 	struct kr_fw_result		*res;
 	int64_t				 now;
 	struct kr_err			*err;
+	/*
+	 * kr_fw_check_file: the format's checks that need no signature
+	 * (options, the key's algorithm, the input's shape and room), then
+	 * stop: nothing is hashed or signed, the signer has no key.
+	 */
+	bool				 check;
 };
 
 int		 kr_fw_do_raw(struct kr_fw_ctx *) KR_WUR;

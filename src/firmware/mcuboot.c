@@ -558,7 +558,7 @@ kr_fw_do_mcuboot(struct kr_fw_ctx *c)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return kr_err_set(c->err, KR_ENOMEM, "out of memory");
 	if ((ret = mb_scheme_check(c, &p->sc)) != KR_OK ||
-	    (ret = plan_make(c, p)) != KR_OK)
+	    (ret = plan_make(c, p)) != KR_OK || c->check)
 		goto out;
 	prot_area(c, &t);
 	if ((ret = kr_buf_status(&t, c->err)) != KR_OK ||

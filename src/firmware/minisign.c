@@ -223,7 +223,8 @@ kr_fw_do_minisign(struct kr_fw_ctx *c)
 		    kr_fw_key_label(c->signer),
 		    kr_key_alg_name(c->signer->alg));
 	if ((ret = ed25519_pk(c->signer->spki, c->signer->spki_len, &pk,
-	    c->err)) != KR_OK || (ret = ms_comments(c, &t)) != KR_OK)
+	    c->err)) != KR_OK || (ret = ms_comments(c, &t)) != KR_OK ||
+	    c->check)
 		return ret;
 	if ((ret = ms_hash(c, b2)) != KR_OK ||
 	    (ret = ms_sign(c, b2, sizeof(b2), sig)) != KR_OK)

@@ -165,7 +165,8 @@ kr_fw_do_rauc(struct kr_fw_ctx *c)
 	if ((ret = kr_fw_cms_key_check(c)) != KR_OK ||
 	    (ret = kr_fw_rauc_split_input(c->in, &sq_len, &bundle,
 	    c->err)) != KR_OK ||
-	    (ret = kr_fw_cms_sign(c, sq_len, &cms, &cmslen)) != KR_OK)
+	    (ret = kr_fw_cms_sign(c, sq_len, &cms, &cmslen)) != KR_OK ||
+	    c->check)
 		return ret;
 	kr_buf_init(&t, false);
 	kr_buf_put(&t, cms, cmslen);

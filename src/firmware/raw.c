@@ -212,7 +212,8 @@ dispatch(struct kr_fw_ctx *c)
 
 static int
 sign_input(struct kr_signer *s, const struct kr_fw_opts *o,
-    struct kr_fw_input *in, struct kr_fw_result **out, struct kr_err *err)
+    struct kr_fw_input *in, bool check, struct kr_fw_result **out,
+    struct kr_err *err)
 {
 	struct kr_fw_ctx	 c;
 	struct kr_fw_result	*r;
@@ -230,6 +231,7 @@ sign_input(struct kr_signer *s, const struct kr_fw_opts *o,
 	c.res = r;
 	c.now = o->now != 0 ? o->now : kr_time_now();
 	c.err = err;
+	c.check = check;
 	if ((ret = dispatch(&c)) != KR_OK)
 		goto fail;
 	r->out_len = r->head_len + r->copy_len + r->tail_len;
@@ -254,8 +256,28 @@ kr_fw_sign_file(struct kr_signer *s, const struct kr_fw_opts *opts,
 		return kr_err_set(err, KR_EUSAGE, "no image file was given");
 	if ((ret = kr_fw_input_open(&in, path, err)) != KR_OK)
 		return ret;
-	ret = sign_input(s, opts, &in, out, err);
+	ret = sign_input(s, opts, &in, false, out, err);
 	kr_fw_input_close(&in);
+	return ret;
+}
+
+int
+kr_fw_check_file(struct kr_signer *s, const struct kr_fw_opts *opts,
+    const char *path, struct kr_err *err)
+{
+	struct kr_fw_input	 in;
+	struct kr_fw_result	*r = NULL;
+	int			 ret = KR_EINTERNAL;
+
+	if ((ret = check_call(s, opts, err)) != KR_OK)
+		return ret;
+	if (path == NULL)
+		return kr_err_set(err, KR_EUSAGE, "no image file was given");
+	if ((ret = kr_fw_input_open(&in, path, err)) != KR_OK)
+		return ret;
+	ret = sign_input(s, opts, &in, true, &r, err);
+	kr_fw_input_close(&in);
+	kr_fw_result_free(&r);
 	return ret;
 }
 
@@ -272,7 +294,7 @@ kr_fw_sign_buf(struct kr_signer *s, const struct kr_fw_opts *opts,
 		return ret;
 	if ((ret = kr_fw_input_buf(&in, label, buf, len, err)) != KR_OK)
 		return ret;
-	return sign_input(s, opts, &in, out, err);
+	return sign_input(s, opts, &in, false, out, err);
 }
 
 /* ---- raw --------------------------------------------------------------- */
@@ -378,6 +400,8 @@ kr_fw_do_raw(struct kr_fw_ctx *c)
 		return kr_err_set(c->err, KR_EREFUSED, "key '%s' is a %s key "
 		    "and cannot make %s signatures", kr_fw_key_label(c->signer),
 		    kr_key_alg_name(c->signer->alg), kr_sig_alg_name(sa));
+	if (c->check)
+		return KR_OK;
 	if (kr_sig_alg_hash(sa) == 0)
 		return raw_pure(c, sa);
 	return raw_hashed(c, sa);

@@ -298,18 +298,35 @@ for bad in 0x4000g 0x 0x100000000 -0x10; do
 	    fail "bad manifest slot_size $bad: exit $rc $(cat "$T/err")"
 done
 
-# A batch failing half way: the images before stay signed and recorded.
+# TEST-KEY-524: every entry of a batch is checked as its format would
+# check it before the quorum is asked (kr_fw_check_file): an MCUboot
+# image too big for its slot, a minisign entry for a P-256 key and a
+# RAUC entry that is no squashfs, each third in a batch after two good
+# raw entries, are refused naming the image, with no passphrase read and
+# nothing signed, recorded or written (they were found half way, after
+# the unlock, the first two images signed).
 mkdir -p "$T/half"
 head -c 2000 /dev/urandom > "$T/half/a.bin"
 head -c 2000 /dev/urandom > "$T/half/b.bin"
 head -c 300000 /dev/urandom > "$T/half/c.bin"
-printf 'version: 1\nkey: fw\nimages:\n  - file: a.bin\n    format: raw\n    output: a.sig\n  - file: b.bin\n    format: raw\n    output: b.sig\n  - file: c.bin\n    format: mcuboot\n    output: c.img\n    mcuboot: {header_size: 512, pad_header: true, slot_size: 65536}\n' \
-    > "$T/half/manifest.yaml"
-issue fw sign batch "$T/half/manifest.yaml"
-[ "$rc" -ne 0 ] && grep -q "image 3 of 3" "$T/err" && [ -s "$T/half/a.sig" ] &&
-    [ -s "$T/half/b.sig" ] && [ ! -e "$T/half/c.img" ] &&
-    ok "a batch failing at image 3 keeps images 1 and 2 signed and says which failed" ||
-    fail "half batch: exit $rc $(cat "$T/err")"
+third_mcuboot='    format: mcuboot\n    output: c.img\n    mcuboot: {header_size: 512, pad_header: true, slot_size: 65536}\n'
+third_minisign='    format: minisign\n    output: c.img\n'
+third_rauc='    format: rauc\n    output: c.img\n'
+for third in mcuboot minisign rauc; do
+	eval "entry=\$third_$third"
+	printf "version: 1\nkey: fw\ncert: $O/fw.pem\nimages:\n  - file: a.bin\n    format: raw\n    output: a.sig\n  - file: b.bin\n    format: raw\n    output: b.sig\n  - file: c.bin\n$entry" \
+	    > "$T/half/manifest.yaml"
+	case $third in
+	mcuboot) why="does not fit the MCUboot slot" code=2 ;;
+	minisign) why="minisign signatures are Ed25519 signatures" code=1 ;;
+	rauc) why="not a squashfs image" code=2 ;;
+	esac
+	before=$(state_snapshot "$S/keyrite.db" "$S")
+	unasked fw sign batch "$T/half/manifest.yaml"
+	refused "$code" "a batch whose third entry ($third) signing would refuse is refused before the quorum" "$why" "c.bin"
+	[ ! -e "$T/half/a.sig" ] && [ ! -e "$T/half/b.sig" ] && [ ! -e "$T/half/c.img" ] ||
+	    fail "$third: an output was written: $(ls "$T/half")"
+done
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify"
 finish

@@ -98,7 +98,7 @@ before=$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")
 run -C "$S" revoke --issuer-key int --serial "$(serial_of "$O/leaf2.pem")" \
     --reason keyCompromise
 [ "$rc" -eq 1 ] && grep -q "was put on hold; the hold was lifted" "$T/err" &&
-    grep -q "cannot yet revoke a certificate whose serial has a hold record" "$T/err" &&
+    grep -q "cannot yet revoke a certificate again once its serial has a hold record" "$T/err" &&
     ! grep -q "already revoked" "$T/err" &&
     [ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$before" ] &&
     ok "revoking a certificate whose hold was lifted is refused naming the limit, nothing recorded" ||

@@ -195,8 +195,9 @@ run -C "$S" cert show "$comp"
 grep -q "^revocation:  revoked: keyCompromise, .* (recorded by 'root')" "$T/out" &&
     ok "cert show shows the revocation" || fail "cert show: $(cat "$T/out")"
 run -C "$S" revoke --issuer-key root --serial "$hold" --reason certificateHold
-[ "$rc" -eq 1 ] && grep -q "already revoked" "$T/err" &&
-    ok "a lifted hold is not put on hold again (revoked once)" || fail "rehold: exit $rc"
+[ "$rc" -eq 1 ] && grep -q "was put on hold; the hold was lifted" "$T/err" &&
+    grep -q "cannot yet revoke a certificate again" "$T/err" &&
+    ok "a lifted hold is not put on hold again (one revocation record a serial), said so" || fail "rehold: exit $rc"
 run -C "$S" key show comp
 grep -q "^revocation:  certificate $comp (issued by 'root') revoked: keyCompromise" "$T/out" &&
     grep -q "^standing:    stopped" "$T/out" && ok "key show: revoked, stopped" ||

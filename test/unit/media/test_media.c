@@ -961,13 +961,15 @@ START_TEST(test_export_subfolder_refused)
 {
 	struct kr_media_export	*x = NULL;
 
-	/* A sub-folder there before the export, here a symbolic link. */
+	/*
+	 * A sub-folder there before the export, here a symbolic link: the
+	 * folder is not empty, so the export does not start.
+	 */
 	ck_assert_int_eq(mkdir(tl_path("elsewhere"), 0700), 0);
 	ck_assert_int_eq(symlink(tl_path("elsewhere"), tl_path("out/sub")), 0);
-	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
-	ck_assert_int_eq(export_two(x, "sub"), KR_EEXIST);
-	ck_assert(strstr(err.msg, "symbolic link") != NULL);
-	kr_media_export_free(&x);
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_EEXIST);
+	ck_assert_ptr_null(x);
+	ck_assert(strstr(err.msg, "is not empty (it holds sub)") != NULL);
 	ck_assert_int_eq(unlink(tl_path("out/sub")), 0);
 	/* Undone: neither the files nor the sub-folder stay. */
 	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
@@ -999,10 +1001,14 @@ START_TEST(test_export_leftover)
 	    != NULL);
 	ck_assert_int_eq(unlink(tl_path("out/sub/two.pem.tmp-fedcba9876543210")),
 	    0);
-	/* A name that only looks like one (not 16 hex digits) is no leftover. */
+	/*
+	 * A name that only looks like one (not 16 hex digits) is no
+	 * leftover, but the folder is still not empty: refused as such.
+	 */
 	tl_write("out/sub/notes.tmp-draft", "x", 1);
-	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
-	kr_media_export_free(&x);
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_EEXIST);
+	ck_assert(strstr(err.msg, "is not empty (it holds sub)") != NULL);
+	ck_assert(strstr(err.msg, "interrupted") == NULL);
 }
 END_TEST
 
