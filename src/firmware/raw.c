@@ -242,9 +242,10 @@ fail:
 	return ret;
 }
 
-int
-kr_fw_sign_file(struct kr_signer *s, const struct kr_fw_opts *opts,
-    const char *path, struct kr_fw_result **out, struct kr_err *err)
+/* A file signed, or with `check` only checked (kr_fw_check_file). */
+static int
+fw_file(struct kr_signer *s, const struct kr_fw_opts *opts, const char *path,
+    bool check, struct kr_fw_result **out, struct kr_err *err)
 {
 	struct kr_fw_input	in;
 	int			ret = KR_EINTERNAL;
@@ -256,27 +257,26 @@ kr_fw_sign_file(struct kr_signer *s, const struct kr_fw_opts *opts,
 		return kr_err_set(err, KR_EUSAGE, "no image file was given");
 	if ((ret = kr_fw_input_open(&in, path, err)) != KR_OK)
 		return ret;
-	ret = sign_input(s, opts, &in, false, out, err);
+	ret = sign_input(s, opts, &in, check, out, err);
 	kr_fw_input_close(&in);
 	return ret;
+}
+
+int
+kr_fw_sign_file(struct kr_signer *s, const struct kr_fw_opts *opts,
+    const char *path, struct kr_fw_result **out, struct kr_err *err)
+{
+	return fw_file(s, opts, path, false, out, err);
 }
 
 int
 kr_fw_check_file(struct kr_signer *s, const struct kr_fw_opts *opts,
     const char *path, struct kr_err *err)
 {
-	struct kr_fw_input	 in;
 	struct kr_fw_result	*r = NULL;
-	int			 ret = KR_EINTERNAL;
+	int			 ret;
 
-	if ((ret = check_call(s, opts, err)) != KR_OK)
-		return ret;
-	if (path == NULL)
-		return kr_err_set(err, KR_EUSAGE, "no image file was given");
-	if ((ret = kr_fw_input_open(&in, path, err)) != KR_OK)
-		return ret;
-	ret = sign_input(s, opts, &in, true, &r, err);
-	kr_fw_input_close(&in);
+	ret = fw_file(s, opts, path, true, &r, err);
 	kr_fw_result_free(&r);
 	return ret;
 }
