@@ -133,8 +133,47 @@ struct cmd_prov_view {
 	size_t		 n;
 };
 
+/* The revocation state of a record's certificate, as cert list gives it. */
+struct cmd_prov_rev {
+	struct cmd_ctx			*ctx;
+	const struct kr_prov_rec	*r;
+	struct kr_rev_status		*rs;
+	int				 ret;
+};
+
 static int
-cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r)
+cmd_prov_rev_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct cmd_prov_rev	*pr = arg;
+
+	if (memcmp(c->issuer_key_id, pr->r->issuer_key_id,
+	    KR_STORE_ID_BYTES) != 0)
+		return 0;
+	pr->ret = kr_authority_cert_status(pr->ctx->app, c, pr->rs,
+	    &pr->ctx->err);
+	return 1;
+}
+
+static int
+cmd_prov_rev(struct cmd_ctx *ctx, const struct kr_prov_rec *r,
+    struct kr_rev_status *rs)
+{
+	struct cmd_prov_rev	pr = { ctx, r, rs, KR_ENOENT };
+	int			ret;
+
+	if ((ret = kr_store_cert_by_serial(kr_appliance_store(ctx->app),
+	    r->serial, cmd_prov_rev_cb, &pr, &ctx->err)) < 0)
+		return ret;
+	if (pr.ret == KR_ENOENT)
+		return kr_err_set(&ctx->err, KR_ESTATE, "the record of device "
+		    "%s names certificate %s, which is not recorded",
+		    r->device_id, r->serial);
+	return pr.ret;
+}
+
+static int
+cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r,
+    const struct kr_rev_status *rs)
 {
 	struct kr_json	j;
 
@@ -150,6 +189,7 @@ cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r)
 	kr_json_str(&j, "line", r->line);
 	kr_json_str(&j, "batch", r->batch);
 	kr_json_str(&j, "renews", r->renews);
+	cmd_json_revocation(&j, rs);
 	return cmd_json_list_item(v->ctx, &v->n, &j);
 }
 
@@ -157,18 +197,25 @@ static int
 cmd_prov_row(const struct kr_prov_rec *r, void *arg)
 {
 	struct cmd_prov_view	*v = arg;
-	char			 when[KR_TIME_STR_BYTES];
+	struct kr_rev_status	 rs;
+	char			 when[KR_TIME_STR_BYTES], rev[96];
 	char			 until[KR_TIME_STR_BYTES];
+	int			 ret;
 
+	if ((ret = cmd_prov_rev(v->ctx, r, &rs)) != KR_OK)
+		return ret;
 	if (v->json)
-		return cmd_prov_json(v, r);
+		return cmd_prov_json(v, r, &rs);
 	kr_time_format(r->created, when);
 	kr_time_format(r->not_after, until);
+	kr_rev_status_format(&rs, rev, sizeof(rev));
 	if (v->n++ == 0)
-		cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %s\n", "DEVICE",
-		    "SERIAL", "DATE", "NOT AFTER", "RENEWS");
-	cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %s\n", r->device_id,
-	    r->serial, when, until, r->renews[0] != '\0' ? r->renews : "-");
+		cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %-32s %s\n",
+		    "DEVICE", "SERIAL", "DATE", "NOT AFTER", "RENEWS",
+		    "REVOCATION");
+	cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %-32s %s\n", r->device_id,
+	    r->serial, when, until, r->renews[0] != '\0' ? r->renews : "-",
+	    rev);
 	return 0;
 }
 

@@ -377,6 +377,18 @@ cmd_json_time(struct kr_json *j, const char *key, int64_t t)
 	kr_json_str(j, key, when);
 }
 
+/* A certificate's revocation state: "revocation", then reason and since. */
+void
+cmd_json_revocation(struct kr_json *j, const struct kr_rev_status *rs)
+{
+	kr_json_str(j, "revocation", rs->state == KR_REV_NONE ? "none" :
+	    rs->state == KR_REV_HELD ? "on hold" : "revoked");
+	if (rs->state != KR_REV_NONE) {
+		kr_json_str(j, "reason", kr_reason_name(rs->reason));
+		cmd_json_time(j, "since", rs->since);
+	}
+}
+
 void
 cmd_json_list_begin(struct cmd_ctx *ctx, const char *format, const char *list)
 {

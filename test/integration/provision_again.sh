@@ -159,3 +159,50 @@ refused 1 "TEST-KEY-503: once provisioned again, the device's new certificate in
     "device sn0002 was already provisioned" \
     "$(lower "$(der_serial "$T/devs3/SN0002.crt")") (key 'issuing') is in force"
 rm "$T/csr4/sn2-third.csr"
+
+# --- TEST-KEY-504: provision show gives each certificate's revocation -------
+run -C "$S" revoke --issuer-key issuing --serial "$S4" --reason certificateHold
+[ "$rc" -eq 0 ] || fail "hold SN0004: $(cat "$T/err")"
+new2=$(lower "$(der_serial "$T/devs3/SN0002.crt")")
+run -C "$S" provision show SN0002
+if [ "$rc" -eq 0 ] && head -n 1 "$T/out" | grep -q "RENEWS *REVOCATION$" &&
+    grep -q "^SN0002 *$s2 .* revoked: keyCompromise, 20[0-9-]*T" "$T/out" &&
+    grep -q "^SN0002 *$new2 .* not revoked$" "$T/out" &&
+    run -C "$S" provision show sn0004 &&
+    grep -q "^SN0004 *$(lower "$S4") .* on hold since 20" "$T/out"; then
+	ok "TEST-KEY-504: provision show names each certificate's revocation (revoked with reason and date, on hold, not revoked)"
+else
+	fail "TEST-KEY-504: provision show (exit $rc): $(cat "$T/out")"
+fi
+run -C "$S" provision show SN0002 --json
+cp "$T/out" "$T/show2.json"
+run -C "$S" provision show SN0004 --json
+cp "$T/out" "$T/show4.json"
+run -C "$S" provision list --batch "$B1" --json
+if python3 - "$T/show2.json" "$T/show4.json" "$T/out" "$s2" "$new2" <<'PY'
+import json, sys
+a, b, c = (json.load(open(p)) for p in sys.argv[1:4])
+old, new = sys.argv[4:]
+assert a["format"] == "keyrite-provision-list"
+r = {x["serial"]: x for x in a["records"]}
+assert r[old]["revocation"] == "revoked", r[old]
+assert r[old]["reason"] == "keyCompromise" and r[old]["since"].endswith("Z")
+assert r[new]["revocation"] == "none" and "reason" not in r[new]
+assert [x["revocation"] for x in b["records"]] == ["on hold"]
+assert b["records"][0]["reason"] == "certificateHold"
+states = {x["device_id"]: x["revocation"] for x in c["records"]}
+assert states == {"SN0001": "none", "SN0002": "revoked", "SN0003": "none",
+    "SN0004": "on hold"}, states
+PY
+then
+	ok "TEST-KEY-504: provision show/list --json carry revocation, reason and since (python3)"
+else
+	fail "TEST-KEY-504: --json revocation state"
+fi
+run -C "$S" cert list --json
+python3 -c 'import json, sys
+d = {c["serial"]: c for c in json.load(open(sys.argv[1]))["certificates"]}
+c = d[sys.argv[2]]
+assert (c["revocation"], c["reason"]) == ("revoked", "keyCompromise"), c' \
+    "$T/out" "$s2" && ok "TEST-KEY-504: cert list --json still gives the same revocation members" ||
+    fail "TEST-KEY-504: cert list --json"
