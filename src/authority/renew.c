@@ -139,6 +139,49 @@ kr_renew_key_compromised(struct kr_appliance *app, const char *spki_sha256,
 	return kc.serial[0] != '\0' ? KR_EREFUSED : KR_OK;
 }
 
+/* The certificate with row id `id` among those of its key: its serial. */
+struct kr_renew_last {
+	int64_t	id;
+	char	serial[2 * 20 + 1];
+};
+
+static int
+kr_renew_last_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_renew_last	*l = arg;
+
+	if (c->id != l->id)
+		return 0;
+	(void)snprintf(l->serial, sizeof(l->serial), "%s", c->serial);
+	return 1;
+}
+
+/*
+ * The newest renewal of certificate c, following the renewals recorded
+ * from `next` (the one that renewed c): a renewal keeps the key, so it
+ * is one of the key's certificates.
+ */
+static int
+kr_renew_newest(struct kr_appliance *app, const struct kr_cert_rec *c,
+    int64_t next, char serial[2 * 20 + 1], struct kr_err *err)
+{
+	struct kr_renew_last	l = { next, "" };
+	int64_t			after;
+	int			ret;
+
+	while ((ret = kr_store_renewal_of(app->store, l.id, &after, err)) ==
+	    KR_OK)
+		l.id = after;
+	if (ret != KR_ENOENT || (ret = kr_store_cert_by_spki(app->store,
+	    c->spki_sha256, kr_renew_last_cb, &l, err)) < 0)
+		return ret;
+	if (l.serial[0] == '\0')
+		return kr_err_set(err, KR_ESTATE, "the renewal of certificate "
+		    "%s names a certificate of another key", c->serial);
+	(void)snprintf(serial, 2 * 20 + 1, "%s", l.serial);
+	return KR_OK;
+}
+
 /*
  * Whether certificate c may be renewed, for `cert renew` and the renewal
  * batch alike: a device's (a leaf for a key not held here), in force,
@@ -180,10 +223,13 @@ kr_renew_check(struct kr_appliance *app, const struct kr_cert_rec *c,
 	}
 	*bar = KR_RENEW_RENEWED;
 	if ((ret = kr_store_renewal_of(app->store, c->id, &next, err)) ==
-	    KR_OK)
-		return kr_err_set(err, KR_EREFUSED, "%s was already renewed "
-		    "(certificate id %lld): renew the newest one", label,
-		    (long long)next);
+	    KR_OK) {
+		if ((ret = kr_renew_newest(app, c, next, st, err)) != KR_OK)
+			return ret;
+		return kr_err_set(err, KR_EREFUSED, "%s was already renewed: "
+		    "renew the newest certificate of its key, %s (`keyrite cert "
+		    "renew %s`)", label, st, st);
+	}
 	if (ret != KR_ENOENT)
 		return ret;
 	*bar = KR_RENEW_KEY_COMPROMISED;

@@ -70,17 +70,20 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		    "signed or recorded.\n", res.total, res.total == 1 ? "" :
 		    "s");
 	else if (ret == KR_OK)
-		cmd_printf(ctx, "Provisioned %zu device%s into %s: each has "
+		cmd_printf(ctx, "%s %zu device%s into %s: each has "
 		    "DEVICE.crt and DEVICE.yaml beside bootstrap-ca.crt, "
 		    "recorded with its audit entry. `keyrite provision list "
-		    "--batch %s` lists them.%s\n", res.done,
+		    "--batch %s` lists them.%s\n", req->csr_dir != NULL ?
+		    "Provisioned" : "Renewed", res.done,
 		    res.done == 1 ? "" : "s", req->out_dir, res.batch,
 		    req->csr_dir != NULL &&
 		    res.skipped > 0 ? " The devices provisioned before are "
 		    "listed above as skipped." : "");
 	else if (res.done > 0)
-		cmd_printf(ctx, "%zu of %zu devices were provisioned before the "
-		    "failure (batch %s).\n", res.done, res.total, res.batch);
+		cmd_printf(ctx, "%zu of %zu devices were %s before the "
+		    "failure (batch %s).\n", res.done, res.total,
+		    req->csr_dir != NULL ? "provisioned" : "renewed",
+		    res.batch);
 	cmd_note_kdf_profile(ctx);
 	kr_prov_result_free(&res);
 	return ret;

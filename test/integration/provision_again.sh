@@ -206,3 +206,40 @@ c = d[sys.argv[2]]
 assert (c["revocation"], c["reason"]) == ("revoked", "keyCompromise"), c' \
     "$T/out" "$s2" && ok "TEST-KEY-504: cert list --json still gives the same revocation members" ||
     fail "TEST-KEY-504: cert list --json"
+
+# --- TEST-KEY-505: already renewed: the newest certificate's serial ---------
+issue issuing cert renew "$S3" --out "$T/sn3-r1.pem" --yes
+[ "$rc" -eq 0 ] || fail "renew SN0003: $(cat "$T/err")"
+r1=$(cert_serial "$T/sn3-r1.pem")
+issue issuing cert renew "$r1" --out "$T/sn3-r2.pem" --yes
+[ "$rc" -eq 0 ] || fail "renew SN0003 again: $(cat "$T/err")"
+r2=$(lower "$(cert_serial "$T/sn3-r2.pem")")
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked issuing cert renew "$S3" --out "$T/sn3-x.pem" --yes
+refused 1 "TEST-KEY-505: renewing a renewed certificate names the newest one's serial" \
+    "certificate $(lower "$S3") was already renewed" \
+    "renew the newest certificate of its key, $r2" "keyrite cert renew $r2"
+grep -q "certificate id" "$T/err" &&
+    fail "TEST-KEY-505: the message still gives an internal certificate id" ||
+    ok "TEST-KEY-505: no internal certificate id in the message"
+[ ! -e "$T/sn3-x.pem" ] || fail "TEST-KEY-505: an output was left"
+[ "$(sqlite3 "$S/keyrite.db" "SELECT lower(c.serial) FROM renewals r JOIN
+    certificates c ON c.id = r.cert_id JOIN certificates o ON
+    o.id = r.renews_id WHERE lower(o.serial) = '$(lower "$r1")'")" = "$r2" ] &&
+    ok "TEST-KEY-505: sqlite3 agrees the named serial renewed the last one" ||
+    fail "TEST-KEY-505: the renewals table"
+
+# --- TEST-KEY-506: a renewal batch says Renewed ------------------------------
+provision --renew-within-days 40 --out-dir "$T/devs5"
+if [ "$rc" -eq 0 ] && grep -q "^Renewed 3 devices into $T/devs5" "$T/out" &&
+    ! grep -q "Provisioned" "$T/out" &&
+    [ "$(ls "$T/devs5" | grep -c '^SN.*\.crt$')" -eq 3 ] &&
+    grep -qx "renews: $r2" "$T/devs5/SN0003.yaml" &&
+    grep -qx "renews: $(lower "$S1")" "$T/devs5/SN0001.yaml" &&
+    grep -qx "renews: $new2" "$T/devs5/SN0002.yaml" &&
+    [ "$(cert_pub "$T/devs5/SN0001.crt")" = "$(pubkey_of "$T/keys/d1.key")" ] &&
+    verify_dev "$T/devs5/SN0001.crt"; then
+	ok "TEST-KEY-506: a renewal batch ends with \"Renewed 3 devices\" (the newest in force: held, revoked and renewed ones left out)"
+else
+	fail "TEST-KEY-506: renewal batch (exit $rc): $(tail -n 2 "$T/out")"
+fi
