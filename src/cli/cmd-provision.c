@@ -113,7 +113,7 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "  --days N             validity (default: the profile's)\n"
 	    "  --dry-run            check the whole batch and show it; sign "
 	    "nothing\n"
-	    "  --accept-warnings  sign despite lint warnings (each device's\n"
+	    "  --accept-warnings    sign despite lint warnings (each device's\n"
 	    "                       are checked before the quorum; in the\n"
 	    "                       batch digest)\n"
 	    "  --skip-provisioned   skip, and list, each CSR whose device\n"

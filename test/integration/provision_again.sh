@@ -243,3 +243,39 @@ if [ "$rc" -eq 0 ] && grep -q "^Renewed 3 devices into $T/devs5" "$T/out" &&
 else
 	fail "TEST-KEY-506: renewal batch (exit $rc): $(tail -n 2 "$T/out")"
 fi
+
+# --- TEST-KEY-507: --help: the added options aligned, --confirm-date shown --
+# cols CMD...: the columns the first option's, --accept-warnings',
+# --token-pin-fd's and --confirm-date's descriptions start at (one when
+# aligned); longest: the longest of those lines.
+cols() {
+	run "$@" --help
+	awk '/^  --[a-z-]+( [A-Z]+)?  +[^ ]/ && (!n++ ||
+	    /--(accept-warnings|token-pin-fd|confirm-date) /) {
+	    match($0, /^  --[a-z-]+( [A-Z]+)? +/); print RLENGTH }' "$T/out" |
+	    sort -u
+}
+longest() {
+	awk '/^  --(accept-warnings|token-pin-fd|confirm-date) / ||
+	    /^  --[a-z-]+( [A-Z]+)?  +[^ ]/ && !n++ { getline l;
+	    print length($0); print length(l) }' "$T/out" | sort -n | tail -n 1
+}
+good=1
+for c in "provision batch" "cert renew" "revoke" "crl publish"; do
+	# shellcheck disable=SC2086
+	n=$(cols $c | wc -l)
+	[ "$n" -eq 1 ] && [ "$(longest)" -le 80 ] &&
+	    grep -q "^  --confirm-date D  *today's date" "$T/out" || {
+		good=0
+		echo "# $c: $n columns, $(longest) wide"
+	}
+done
+run provision batch --help
+[ "$(cols provision batch)" = 23 ] || good=0
+run provision show --help
+grep -q confirm-date "$T/out" && good=0
+run --help
+grep -q "^  --confirm-date YYYY-MM-DD" "$T/out" || good=0
+[ "$good" -eq 1 ] &&
+    ok "TEST-KEY-507: --help aligns --accept-warnings, --token-pin-fd and --confirm-date with the other options; writers and keyrite --help show --confirm-date, readers do not" ||
+    fail "TEST-KEY-507: --help alignment or --confirm-date"
