@@ -279,3 +279,53 @@ grep -q "^  --confirm-date YYYY-MM-DD" "$T/out" || good=0
 [ "$good" -eq 1 ] &&
     ok "TEST-KEY-507: --help aligns --accept-warnings, --token-pin-fd and --confirm-date with the other options; writers and keyrite --help show --confirm-date, readers do not" ||
     fail "TEST-KEY-507: --help alignment or --confirm-date"
+
+# --- TEST-KEY-508: a device whose certificates all expired (faketime) -------
+# From here on keyrite runs 100 days ahead (every device certificate has
+# expired), through a wrapper so that the helpers above run it too.
+needs_faketime
+sn1r=$(lower "$(der_serial "$T/devs5/SN0001.crt")")
+printf '#!/bin/sh\nexec faketime -f +100d "%s" "$@"\n' "$KEYRITE" > "$T/later"
+chmod +x "$T/later"
+KEYRITE="$T/later"
+day=$(faketime -f +100d date -u +%Y-%m-%d)
+csr "$T/csr6" sn1-late "/CN=sensor/serialNumber=SN0001"
+csr "$T/csr6" sn4-late "/CN=sensor/serialNumber=SN0004"
+provision --csr-dir "$T/csr6" --out-dir "$T/devs6" --confirm-date "$day"
+B6=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
+aud=$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '$.device_id')
+    || '=' || json_extract(payload, '$.replaces') FROM audit WHERE
+    event = 'provision.device' AND json_extract(payload, '$.batch') = '$B6'
+    ORDER BY seq" | tr '\n' ';')
+s1=$(lower "$S1")
+s4=$(lower "$S4")
+if [ "$rc" -eq 0 ] && grep -q "Provisioned 2 devices into" "$T/out" &&
+    grep -q "re-provisioned *SN0001 (sn1-late.csr), a new key; it replaces $s1 (expired 20[0-9-]*T[0-9:]*Z), $sn1r (expired" "$T/out" &&
+    grep -q "re-provisioned *SN0004 (sn4-late.csr), a new key; it replaces $s4 (expired" "$T/out" &&
+    grep -qx "replaces: \[$s1, $sn1r\]" "$T/devs6/SN0001.yaml" &&
+    grep -qx "replaces: \[$s4\]" "$T/devs6/SN0004.yaml" &&
+    [ "$aud" = "SN0001=$s1 $sn1r;SN0004=$s4;" ] &&
+    [ "$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM audit WHERE
+    event = 'clock.jump'")" -eq 1 ] &&
+    [ "$(cert_pub "$T/devs6/SN0001.crt")" = "$(pubkey_of "$T/keys/sn1-late.key")" ] &&
+    faketime -f +100d openssl verify -CAfile "$T/root.pem" -untrusted \
+    "$T/int.pem" "$(openssl x509 -inform DER -in "$T/devs6/SN0001.crt" \
+    -out "$T/late1.pem" && echo "$T/late1.pem")" >/dev/null; then
+	ok "TEST-KEY-508: devices whose certificates all expired (one on hold) are provisioned again, each replaced serial named (preview, record, audit row); openssl verifies 100 days on"
+else
+	fail "TEST-KEY-508: re-provisioning after expiry (exit $rc, audit '$aud')"
+fi
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked issuing cert renew "$sn1r" --out "$T/late.pem" --yes
+refused 1 "TEST-KEY-508: cert renew of an expired certificate still says to provision again" \
+    "expired" "must make a new key and be provisioned again"
+run -C "$S" provision show SN0001 --json
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))["records"]
+assert [x["serial"] for x in r][-1] == sys.argv[2], r
+assert all(x["revocation"] == "none" for x in r)' "$T/out" \
+    "$(lower "$(der_serial "$T/devs6/SN0001.crt")")" &&
+    run -C "$S" audit verify && grep -q "records match the chain" "$T/out" &&
+    ok "TEST-KEY-508: provision show lists the new record last; audit verify replays it" ||
+    fail "TEST-KEY-508: after the re-provisioning (exit $rc)"
+finish
