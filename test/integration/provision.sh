@@ -157,12 +157,13 @@ fi
 
 # --- TEST-KEY-444: a key from an earlier batch is refused, named ------------
 mkdir -p "$T/csr2" "$T/devs2"
-cp "$T/csr/d0007.csr" "$T/csr2/again.csr"
+openssl req -new -key "$T/keys/d0007.key" -subj "/serialNumber=OTHER7" \
+    -out "$T/csr2/again.csr"
 csr "$T/csr2" fresh "/serialNumber=NEW1"
 before=$(state_snapshot "$S/keyrite.db" "$S")
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
-refused 1 "TEST-KEY-444: a device key certified in an earlier batch is refused" \
+refused 1 "TEST-KEY-444: a device key certified in an earlier batch is refused for another device" \
     "again.csr" "already certified" "$(lower "$(cert_serial_der \
     "$T/devs/SN0007.crt")")"
 [ -z "$(ls "$T/devs2")" ] || fail "TEST-KEY-444: a file was left in the output folder"
