@@ -1172,8 +1172,8 @@ kr_prov_preview_again(const struct kr_prov *pv, struct kr_preview *pw)
 
 	for (i = 0; i < pv->n; i++)
 		if (pv->items[i].replaces != NULL)
-			kr_preview_text(pw, "re-provisioned", "%s (%s), a new "
-			    "key; it replaces %s", pv->items[i].device,
+			kr_preview_text(pw, "re-provision", "%s (%s), a new "
+			    "key, replaces %s", pv->items[i].device,
 			    pv->items[i].name, pv->items[i].was);
 }
 

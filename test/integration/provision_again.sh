@@ -92,7 +92,7 @@ aud=$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '$.replaces')
     event = 'provision.device' AND json_extract(payload, '$.device_id') =
     'SN0002' ORDER BY seq DESC LIMIT 1")
 if [ "$rc" -eq 0 ] && grep -q "Provisioned 1 device into" "$T/out" &&
-    grep -q "re-provisioned *SN0002 (sn2-new.csr), a new key; it replaces $s2 (revoked: keyCompromise" "$T/out" &&
+    grep -q "re-provision  *SN0002 (sn2-new.csr), a new key, replaces $s2 (revoked: keyCompromise" "$T/out" &&
     grep -q "device *SN0002 (sn2-new.csr), re-provisioned" "$T/out" &&
     grep -qx "replaces: \[$s2\]" "$T/devs3/SN0002.yaml" &&
     [ "$aud" = "$s2|$B3" ] && verify_dev "$T/devs3/SN0002.crt" &&
@@ -300,8 +300,8 @@ aud=$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '$.device_id')
 s1=$(lower "$S1")
 s4=$(lower "$S4")
 if [ "$rc" -eq 0 ] && grep -q "Provisioned 2 devices into" "$T/out" &&
-    grep -q "re-provisioned *SN0001 (sn1-late.csr), a new key; it replaces $s1 (expired 20[0-9-]*T[0-9:]*Z), $sn1r (expired" "$T/out" &&
-    grep -q "re-provisioned *SN0004 (sn4-late.csr), a new key; it replaces $s4 (expired" "$T/out" &&
+    grep -q "re-provision  *SN0001 (sn1-late.csr), a new key, replaces $s1 (expired 20[0-9-]*T[0-9:]*Z), $sn1r (expired" "$T/out" &&
+    grep -q "re-provision  *SN0004 (sn4-late.csr), a new key, replaces $s4 (expired" "$T/out" &&
     grep -qx "replaces: \[$s1, $sn1r\]" "$T/devs6/SN0001.yaml" &&
     grep -qx "replaces: \[$s4\]" "$T/devs6/SN0004.yaml" &&
     [ "$aud" = "SN0001=$s1 $sn1r;SN0004=$s4;" ] &&
