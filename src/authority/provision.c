@@ -71,12 +71,20 @@ struct kr_prov {
 							   recorded, not written */
 	struct kr_media_group		*group;
 	struct kr_prov_checker		*checker;
+	struct kr_key_rec		 from;	/* renewals: whose certificates */
 };
 
 static bool
 kr_prov_renewing(const struct kr_prov *pv)
 {
 	return pv->req->csr_dir == NULL;
+}
+
+/* Renewals of a retired issuer's certificates under its successor. */
+static bool
+kr_prov_moving(const struct kr_prov *pv)
+{
+	return kr_prov_renewing(pv) && pv->req->from_issuer != NULL;
 }
 
 static const char *
@@ -976,7 +984,7 @@ kr_prov_due_cb(const struct kr_cert_rec *c, void *arg)
 	int			 ret;
 
 	if (c->not_after > d->until || memcmp(c->issuer_key_id,
-	    kr_issue_issuer(d->pv->is)->id, KR_STORE_ID_BYTES) != 0 ||
+	    d->pv->from.id, KR_STORE_ID_BYTES) != 0 ||
 	    strcmp(c->profile, kr_issue_profile(d->pv->is)->name) != 0)
 		return 0;
 	/* Not due: no device's, expired, revoked, held, renewed. */
@@ -1131,6 +1139,10 @@ kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 	KR_PROV_LINE(&h, "batch", pv->res->batch);
 	KR_PROV_LINE(&h, "event", kr_prov_event(pv));
 	KR_PROV_LINE(&h, "issuer", id, k->name);
+	if (kr_prov_moving(pv)) {
+		kr_hex_encode(id, pv->from.id, KR_STORE_ID_BYTES);
+		KR_PROV_LINE(&h, "from_issuer", id, pv->from.name);
+	}
 	KR_PROV_LINE(&h, "profile", p->name);
 	KR_PROV_LINE(&h, "profile_sha256", psha);
 	KR_PROV_LINE(&h, "days", days);
@@ -1192,6 +1204,11 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    kr_issue_issuer(pv->is)->name, pv->res->batch);
 	kr_preview_text(&pw, "profile", "%s, %u days", p->name,
 	    pv->req->days != 0 ? pv->req->days : p->default_days);
+	if (kr_prov_moving(pv))
+		kr_preview_text(&pw, "from issuer", "key '%s' (retired): its "
+		    "certificates renewed under '%s'; the devices need "
+		    "bootstrap-ca.crt, the new issuing CA", pv->from.name,
+		    kr_issue_issuer(pv->is)->name);
 	kr_preview_text(&pw, "lint warnings", "%s", pv->req->accept_warnings ?
 	    "accepted (--accept-warnings)" : "refused");
 	if (!kr_prov_renewing(pv))
@@ -1282,13 +1299,22 @@ kr_prov_audit(struct kr_prov *pv, const struct kr_prov_item *it,
 		{ "line", pr->line },
 		{ "batch", pr->batch },
 		{ "batch_sha256", pv->res->batch_sha256 },
-		{ "replaces", it->replaces },
+		{ NULL, NULL },
 	};
 	struct kr_issue_row	 row = { kr_prov_event(pv), pv->req->actor,
 	    { "device_id", it->device }, more, sizeof(more) / sizeof(more[0]) };
 
-	/* A re-provisioning names the certificates it replaces. */
-	if (it->replaces == NULL)
+	/*
+	 * A re-provisioning names the certificates it replaces; a renewal
+	 * under another key, the retired issuer of the one it renews.
+	 */
+	if (it->replaces != NULL) {
+		more[row.nmore - 1][0] = "replaces";
+		more[row.nmore - 1][1] = it->replaces;
+	} else if (kr_prov_moving(pv)) {
+		more[row.nmore - 1][0] = "renews_issuer_key";
+		more[row.nmore - 1][1] = pv->from.name;
+	} else
 		row.nmore--;
 	kr_hex_encode(src, it->src_sha, 32);
 	return kr_issue_leaf_audit(pv->is, &row, pv->res->quorum, err);
@@ -1310,7 +1336,7 @@ kr_prov_rows(struct kr_prov *pv, const struct kr_prov_item *it,
 	    (ret = kr_store_prov_insert(pv->app->store, pr, err)) != KR_OK)
 		return ret;
 	if (kr_prov_renewing(pv) && ((ret = kr_store_cert_id(pv->app->store,
-	    issuer, it->name, &old, err)) != KR_OK ||
+	    pv->from.id, it->name, &old, err)) != KR_OK ||
 	    (ret = kr_store_renewal_insert(pv->app->store, pr->cert_id, old,
 	    pr->created, err)) != KR_OK))
 		return ret;
@@ -1586,7 +1612,7 @@ kr_prov_one(struct kr_prov *pv, struct kr_signer *s,
 			return ret;
 		kr_prov_leaf_csr(pv, it->name, csr, &lf);
 	} else {
-		o.issuer = kr_issue_issuer(pv->is)->id;
+		o.issuer = pv->from.id;
 		if ((ret = kr_store_cert_by_serial(pv->app->store, it->name,
 		    kr_prov_old_cb, &o, err)) < 0 || (ret = o.ret) != KR_OK)
 			return ret;
@@ -1819,6 +1845,30 @@ kr_prov_args(const struct kr_prov_req *req, struct kr_err *err)
 	return kr_prov_text_ok("--line", req->line, KR_LINE_MAX, false, err);
 }
 
+/*
+ * Whose certificates a renewal batch renews: the issuing key's, or with
+ * --from-issuer those of a retired key, under the issuing key.
+ */
+static int
+kr_prov_from(struct kr_prov *pv, struct kr_err *err)
+{
+	const struct kr_key_rec	*k = kr_issue_issuer(pv->is);
+	int			 ret;
+
+	if (!kr_prov_moving(pv)) {
+		pv->from = *k;
+		return KR_OK;
+	}
+	if ((ret = kr_store_key_get(pv->app->store, pv->req->from_issuer,
+	    &pv->from, err)) != KR_OK)
+		return kr_err_prefix(err, "--from-issuer: ");
+	if (memcmp(pv->from.id, k->id, KR_STORE_ID_BYTES) == 0)
+		return kr_err_set(err, KR_EUSAGE, "--from-issuer names the "
+		    "issuing key '%s' itself: leave it out", k->name);
+	return kr_renew_retired(pv->app, pv->from.id, k->name, &pv->from,
+	    err);
+}
+
 static int
 kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
     struct kr_err *err)
@@ -1834,6 +1884,7 @@ kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    pv->req->days, &pv->is, err)) != KR_OK ||
 	    (ret = kr_issue_accept_warnings(pv->is,
 	    pv->req->accept_warnings)) != KR_OK ||
+	    (ret = kr_prov_from(pv, err)) != KR_OK ||
 	    (ret = kr_media_plan_init(&pv->plan, pv->app->dir, err)) != KR_OK ||
 	    (ret = kr_media_plan_distinct(&pv->plan, err)) != KR_OK ||
 	    (ret = kr_media_plan_dir(&pv->plan, pv->req->out_dir,

@@ -17,6 +17,7 @@ static const struct cmd_opt cmd_prov_options[] = {
 	CMD_ROW_STR("csr-dir", struct kr_prov_req, csr_dir),
 	CMD_ROW_UINT("renew-within-days", struct kr_prov_req,
 	    renew_within_days, 1, 3650),
+	CMD_ROW_STR("from-issuer", struct kr_prov_req, from_issuer),
 	CMD_ROW_STR("out-dir", struct kr_prov_req, out_dir),
 	CMD_ROW_STR("operator", struct kr_prov_req, operator),
 	CMD_ROW_STR("line", struct kr_prov_req, line),
@@ -41,6 +42,10 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if ((req->csr_dir == NULL) == (req->renew_within_days == 0))
 		return cmd_usage_error(ctx, "give --csr-dir DIR (new devices) "
 		    "or --renew-within-days N (renewals)");
+	if (req->from_issuer != NULL && req->csr_dir != NULL)
+		return cmd_usage_error(ctx, "--from-issuer KEY goes with "
+		    "--renew-within-days N: it renews the certificates of a "
+		    "retired issuing key under --issuer-key");
 	if (req->skip_provisioned && req->csr_dir == NULL)
 		return cmd_usage_error(ctx, "--skip-provisioned goes with "
 		    "--csr-dir DIR (a renewal batch skips by itself what was "
@@ -62,6 +67,7 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		cmd_printf(ctx, "Nothing to renew: no certificate of key '%s' "
 		    "under profile '%s' to renew within %u days (expired, "
 		    "revoked, held and already renewed ones are not renewed%s).\n",
+		    req->from_issuer != NULL ? req->from_issuer :
 		    req->issuer_key, req->profile != NULL ? req->profile :
 		    "device", req->renew_within_days, res.skipped > 0 ?
 		    "; the ones left out are listed above" : "");
@@ -92,7 +98,8 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 const struct cmd_entry cmd_provision_batch_entry = {
 	.name = "provision batch",
 	.usage = "--issuer-key NAME [--profile device] (--csr-dir DIR | "
-	    "--renew-within-days N) --out-dir DIR --operator TEXT [--line TEXT] "
+	    "--renew-within-days N [--from-issuer KEY]) --out-dir DIR "
+	    "--operator TEXT [--line TEXT] "
 	    "[--days N] [--dry-run] [--accept-warnings] [--skip-provisioned] "
 	    "--share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "certify a folder of device CSRs (or renew expiring device "
@@ -106,6 +113,9 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "                       folder, is refused and named\n"
 	    "  --renew-within-days N  instead: renew every device certificate\n"
 	    "                       of the key and profile expiring within N days\n"
+	    "  --from-issuer KEY    with --renew-within-days: renew those of\n"
+	    "                       KEY, a retired issuing CA (docs/rotation.md),\n"
+	    "                       under --issuer-key, its successor\n"
 	    "  --out-dir DIR        DEVICE.crt (DER), DEVICE.yaml (the record)\n"
 	    "                       and bootstrap-ca.crt are written there\n"
 	    "  --operator TEXT      who runs the line (in every record)\n"
