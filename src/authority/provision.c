@@ -1869,6 +1869,26 @@ kr_prov_from(struct kr_prov *pv, struct kr_err *err)
 	    err);
 }
 
+/* The issuing key; a retired one's renewals name the way on. */
+static int
+kr_prov_open(struct kr_prov *pv, struct kr_err *err)
+{
+	char	msg[KR_ERR_MSG_MAX];
+	int	ret;
+
+	ret = kr_issue_open(pv->app, pv->req->issuer_key, pv->req->profile !=
+	    NULL ? pv->req->profile : "device", pv->req->days, &pv->is, err);
+	if (ret != KR_EREFUSED || !kr_prov_renewing(pv) ||
+	    pv->req->from_issuer != NULL)
+		return ret;
+	(void)snprintf(msg, sizeof(msg), "%s", err->msg);
+	return kr_err_set(err, ret, "%s. Its device certificates are renewed "
+	    "under the issuing CA that replaced it: `keyrite provision batch "
+	    "--issuer-key SUCCESSOR --from-issuer %s --renew-within-days %u "
+	    "...` (docs/rotation.md)", msg, pv->req->issuer_key,
+	    pv->req->renew_within_days);
+}
+
 static int
 kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
     struct kr_err *err)
@@ -1879,9 +1899,7 @@ kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	kr_random(id, sizeof(id));
 	kr_hex_encode(pv->res->batch, id, sizeof(id));
 	if ((ret = kr_prov_args(pv->req, err)) != KR_OK ||
-	    (ret = kr_issue_open(pv->app, pv->req->issuer_key,
-	    pv->req->profile != NULL ? pv->req->profile : "device",
-	    pv->req->days, &pv->is, err)) != KR_OK ||
+	    (ret = kr_prov_open(pv, err)) != KR_OK ||
 	    (ret = kr_issue_accept_warnings(pv->is,
 	    pv->req->accept_warnings)) != KR_OK ||
 	    (ret = kr_prov_from(pv, err)) != KR_OK ||

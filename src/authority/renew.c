@@ -79,10 +79,12 @@ kr_renew_retired(struct kr_appliance *app, const uint8_t *issuer_id,
     const char *successor, struct kr_key_rec *from, struct kr_err *err)
 {
 	struct kr_err	e;
+	uint8_t		id[KR_STORE_ID_BYTES];
 	int		ret;
 
-	if ((ret = kr_store_key_by_id(app->store, issuer_id, from, err)) !=
-	    KR_OK)
+	/* issuer_id may be from's own. */
+	memcpy(id, issuer_id, sizeof(id));
+	if ((ret = kr_store_key_by_id(app->store, id, from, err)) != KR_OK)
 		return ret;
 	if (strcmp(from->name, successor) == 0)
 		return KR_OK;

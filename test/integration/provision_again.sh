@@ -280,18 +280,124 @@ grep -q "^  --confirm-date YYYY-MM-DD" "$T/out" || good=0
     ok "TEST-KEY-507: --help aligns --accept-warnings, --token-pin-fd and --confirm-date with the other options; writers and keyrite --help show --confirm-date, readers do not" ||
     fail "TEST-KEY-507: --help alignment or --confirm-date"
 
+# --- TEST-KEY-509: a retired issuing CA's devices renewed by its successor --
+gen_ca "$S" issuing2 p256 ca || fail "issuing2 key"
+issue root cert issue --issuer-key root --subject-key issuing2 \
+    --profile intermediate --subject "CN=Again Issuing 2" --out "$T/int2.pem"
+[ "$rc" -eq 0 ] || fail "issuing2: $(cat "$T/err")"
+sn2c=$(der_serial "$T/devs5/SN0002.crt")
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked issuing2 cert renew "$sn2c" --issuer-key issuing2 --out "$T/mv2.pem" \
+    --yes
+refused 1 "TEST-KEY-509: an issuer still in force keeps its certificates: cert renew --issuer-key SUCCESSOR refused" \
+    "key 'issuing' are renewed under it, which still issues" \
+    "leave out --issuer-key"
+run -C "$S" revoke --issuer-key root --serial "$(cert_serial "$T/int.pem")" \
+    --reason superseded
+[ "$rc" -eq 0 ] || fail "retire issuing: $(cat "$T/err")"
+run -C "$S" status
+grep -q "keyrite provision batch --issuer-key KEY --from-issuer issuing --profile device --renew-within-days 7" "$T/out" &&
+    run -C "$S" status --json && python3 -c 'import json, sys
+g = json.load(open(sys.argv[1]))["due"]["certificate_groups"]
+c = [x["command"] for x in g if x["issuer_key"] == "issuing"]
+assert c and "--issuer-key KEY --from-issuer issuing " in c[0], c' "$T/out" &&
+    ok "TEST-KEY-509: status suggests --from-issuer for the retired issuer's devices (text, --json)" ||
+    fail "TEST-KEY-509: status suggestion: $(grep -i 'provision batch' "$T/out")"
+issue issuing2 cert renew "$sn2c" --issuer-key issuing2 --out "$T/mv2.pem" \
+    --yes
+mv2=$(lower "$(cert_serial "$T/mv2.pem")")
+aud=$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '$.renews') ||
+    ' ' || json_extract(payload, '$.renews_issuer_key') || ' ' ||
+    json_extract(payload, '$.issuer_key') FROM audit WHERE event =
+    'cert.renew' ORDER BY seq DESC LIMIT 1")
+ren=$(sqlite3 "$S/keyrite.db" "SELECT lower(o.serial) FROM renewals r JOIN
+    certificates c ON c.id = r.cert_id JOIN certificates o ON
+    o.id = r.renews_id WHERE lower(c.serial) = '$mv2'")
+if [ "$rc" -eq 0 ] && grep -q "renews under *key 'issuing2', in place of key 'issuing' (retired)" "$T/out" &&
+    openssl verify -CAfile "$T/root.pem" -untrusted "$T/int2.pem" \
+    "$T/mv2.pem" >/dev/null 2>&1 &&
+    [ "$(openssl x509 -in "$T/mv2.pem" -noout -pubkey | sha256sum)" = \
+    "$(pubkey_of "$T/keys/sn2-new.key")" ] &&
+    [ "$(openssl x509 -in "$T/mv2.pem" -noout -subject)" = \
+    "$(openssl x509 -inform DER -in "$T/devs5/SN0002.crt" -noout -subject)" ] &&
+    [ "$aud" = "$(lower "$sn2c") issuing issuing2" ] &&
+    [ "$ren" = "$(lower "$sn2c")" ]; then
+	ok "TEST-KEY-509: cert renew --issuer-key SUCCESSOR renews a retired issuer's certificate under it (same key and subject, openssl verifies under the new issuing CA, recorded as its renewal, renews_issuer_key in the audit row)"
+else
+	fail "TEST-KEY-509: cert renew under the successor (exit $rc, audit '$aud', renewal '$ren')"
+fi
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked issuing provision batch --issuer-key issuing --operator op \
+    --renew-within-days 40 --out-dir "$T/devs7" --yes
+refused 1 "TEST-KEY-509: the retired issuer itself renews nothing, the message names --from-issuer" \
+    "may not issue certificates" "--issuer-key SUCCESSOR --from-issuer issuing"
+issue issuing2 provision batch --issuer-key issuing2 --from-issuer issuing \
+    --renew-within-days 40 --out-dir "$T/devs7" --operator "Ana Ops" --yes
+B7=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
+bsha=$(sed -n 's/^batch SHA-256: *\([0-9a-f]*\)$/\1/p' "$T/out")
+aud=$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '$.device_id')
+    || '=' || json_extract(payload, '$.renews_issuer_key') FROM audit WHERE
+    event = 'provision.renew' AND json_extract(payload, '$.batch') = '$B7'
+    ORDER BY seq" | tr '\n' ';')
+good=1
+[ "$rc" -eq 0 ] && grep -q "^Renewed 2 devices into $T/devs7" "$T/out" &&
+    grep -q "from issuer *key 'issuing' (retired)" "$T/out" &&
+    cmp -s "$T/devs7/bootstrap-ca.crt" "$(openssl x509 -in "$T/int2.pem" \
+    -outform DER -out "$T/int2.der" && echo "$T/int2.der")" &&
+    [ "$aud" = "SN0001=issuing;SN0003=issuing;" ] || good=0
+for d in SN0001 SN0003; do
+	old=$(lower "$(der_serial "$T/devs5/$d.crt")")
+	openssl x509 -inform DER -in "$T/devs7/$d.crt" -out "$T/mv.pem"
+	openssl verify -CAfile "$T/root.pem" -untrusted "$T/int2.pem" \
+	    "$T/mv.pem" >/dev/null 2>&1 &&
+	    grep -qx "renews: $old" "$T/devs7/$d.yaml" &&
+	    [ "$(cert_pub "$T/devs7/$d.crt")" = "$(cert_pub "$T/devs5/$d.crt")" ] ||
+	    good=0
+done
+[ "$good" -eq 1 ] &&
+    ok "TEST-KEY-509: provision batch --from-issuer renews the retired issuer's due certificates under its successor (Renewed 2, same keys, openssl verifies under the new CA, its bootstrap-ca.crt, renews_issuer_key in each audit row)" ||
+    fail "TEST-KEY-509: --from-issuer batch (exit $rc, audit '$aud')"
+kid=$(sqlite3 "$S/keyrite.db" "SELECT lower(hex(id)) FROM keys WHERE name = 'issuing2'")
+fid=$(sqlite3 "$S/keyrite.db" "SELECT lower(hex(id)) FROM keys WHERE name = 'issuing'")
+spk() { openssl x509 -inform DER -in "$1" -noout -pubkey |
+    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1; }
+if python3 - "$B7" "$kid" "$fid" "$S/policy/device.yaml" \
+    "$T/devs7/bootstrap-ca.crt" "$bsha" \
+    "SN0001 $(lower "$(der_serial "$T/devs5/SN0001.crt")") $T/devs5/SN0001.crt $(spk "$T/devs5/SN0001.crt")" \
+    "SN0003 $(lower "$(der_serial "$T/devs5/SN0003.crt")") $T/devs5/SN0003.crt $(spk "$T/devs5/SN0003.crt")" <<'PY'
+import hashlib, sys
+bid, kid, fid, prof, ca, want = sys.argv[1:7]
+h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+text = ("keyrite-provision-batch-v3\nbatch %s\nevent provision.renew\n"
+    "issuer %s issuing2\nfrom_issuer %s issuing\nprofile device\n"
+    "profile_sha256 %s\ndays 30\naccept_warnings 0\nskip_provisioned 0\n"
+    "bootstrap_ca %s\noperator Ana Ops\nline \n") % (bid, kid, fid, h(prof),
+    h(ca))
+for d in sys.argv[7:]:
+    dev, old, path, spki = d.split(" ")
+    text += "device %s renews %s %s %s\n" % (dev, old, h(path), spki)
+assert hashlib.sha256(text.encode()).hexdigest() == want, want
+PY
+then
+	ok "TEST-KEY-509: python3 recomputes the renewal batch digest with its documented from_issuer line"
+else
+	fail "TEST-KEY-509: the --from-issuer batch digest differs from the documented lines"
+fi
+
 # --- TEST-KEY-508: a device whose certificates all expired (faketime) -------
 # From here on keyrite runs 100 days ahead (every device certificate has
 # expired), through a wrapper so that the helpers above run it too.
 needs_faketime
 sn1r=$(lower "$(der_serial "$T/devs5/SN0001.crt")")
+sn1m=$(lower "$(der_serial "$T/devs7/SN0001.crt")")
 printf '#!/bin/sh\nexec faketime -f +100d "%s" "$@"\n' "$KEYRITE" > "$T/later"
 chmod +x "$T/later"
 KEYRITE="$T/later"
 day=$(faketime -f +100d date -u +%Y-%m-%d)
 csr "$T/csr6" sn1-late "/CN=sensor/serialNumber=SN0001"
 csr "$T/csr6" sn4-late "/CN=sensor/serialNumber=SN0004"
-provision --csr-dir "$T/csr6" --out-dir "$T/devs6" --confirm-date "$day"
+issue issuing2 provision batch --issuer-key issuing2 --operator "Ana Ops" \
+    --csr-dir "$T/csr6" --out-dir "$T/devs6" --confirm-date "$day" --yes
 B6=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
 aud=$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '$.device_id')
     || '=' || json_extract(payload, '$.replaces') FROM audit WHERE
@@ -300,16 +406,16 @@ aud=$(sqlite3 "$S/keyrite.db" "SELECT json_extract(payload, '$.device_id')
 s1=$(lower "$S1")
 s4=$(lower "$S4")
 if [ "$rc" -eq 0 ] && grep -q "Provisioned 2 devices into" "$T/out" &&
-    grep -q "re-provision  *SN0001 (sn1-late.csr), a new key, replaces $s1 (expired 20[0-9-]*T[0-9:]*Z), $sn1r (expired" "$T/out" &&
+    grep -q "re-provision  *SN0001 (sn1-late.csr), a new key, replaces $s1 (expired 20[0-9-]*T[0-9:]*Z), $sn1r (expired [0-9TZ:-]*), $sn1m (expired" "$T/out" &&
     grep -q "re-provision  *SN0004 (sn4-late.csr), a new key, replaces $s4 (expired" "$T/out" &&
-    grep -qx "replaces: \[$s1, $sn1r\]" "$T/devs6/SN0001.yaml" &&
+    grep -qx "replaces: \[$s1, $sn1r, $sn1m\]" "$T/devs6/SN0001.yaml" &&
     grep -qx "replaces: \[$s4\]" "$T/devs6/SN0004.yaml" &&
-    [ "$aud" = "SN0001=$s1 $sn1r;SN0004=$s4;" ] &&
+    [ "$aud" = "SN0001=$s1 $sn1r $sn1m;SN0004=$s4;" ] &&
     [ "$(sqlite3 "$S/keyrite.db" "SELECT count(*) FROM audit WHERE
     event = 'clock.jump'")" -eq 1 ] &&
     [ "$(cert_pub "$T/devs6/SN0001.crt")" = "$(pubkey_of "$T/keys/sn1-late.key")" ] &&
     faketime -f +100d openssl verify -CAfile "$T/root.pem" -untrusted \
-    "$T/int.pem" "$(openssl x509 -inform DER -in "$T/devs6/SN0001.crt" \
+    "$T/int2.pem" "$(openssl x509 -inform DER -in "$T/devs6/SN0001.crt" \
     -out "$T/late1.pem" && echo "$T/late1.pem")" >/dev/null; then
 	ok "TEST-KEY-508: devices whose certificates all expired (one on hold) are provisioned again, each replaced serial named (preview, record, audit row); openssl verifies 100 days on"
 else
