@@ -12,25 +12,10 @@
 . "$(dirname "$0")/lib.sh"
 set -e
 
-S="$T/state"
-make_state "$S"
-gen_ca "$S" root p256 ca && gen_ca "$S" issuing p256 ca || fail "keys"
-issue root cert root --key root --profile root --subject "CN=Again Root" \
-    --out "$T/root.pem"
-issue root cert issue --issuer-key root --subject-key issuing \
-    --profile intermediate --subject "CN=Again Issuing" --out "$T/int.pem"
-[ "$rc" -eq 0 ] || fail "issuing CA: $(cat "$T/err")"
-mkdir -p "$T/keys" "$T/devs1" "$T/devs1b" "$T/devs2" "$T/devs3" "$T/devs4" \
+device_cas "$T/state" Again
+mkdir -p "$T/devs1" "$T/devs1b" "$T/devs2" "$T/devs3" "$T/devs4" \
     "$T/devs5" "$T/devs6" "$T/devs7"
 
-# csr DIR NAME SUBJECT: a P-256 key and its CSR, made by openssl.
-csr() {
-	mkdir -p "$1"
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$T/keys/$2.key" -subj "$3" -out "$1/$2.csr" 2>/dev/null
-}
-der_serial() { openssl x509 -inform DER -in "$1" -noout -serial | cut -d= -f2; }
-lower() { echo "$1" | tr 'A-F' 'a-f'; }
 # provision ARGS...: provision batch under `issuing` with its quorum.
 provision() {
 	issue issuing provision batch --issuer-key issuing --operator "Ana Ops" \
@@ -52,14 +37,14 @@ pubkey_of() { openssl pkey -in "$1" -pubout | sha256sum; }
 cert_pub() { openssl x509 -inform DER -in "$1" -noout -pubkey | sha256sum; }
 
 # The first batch: four devices.
-for i in 1 2 3 4; do csr "$T/csr1" "d$i" "/CN=sensor/serialNumber=SN000$i"; done
+for i in 1 2 3 4; do device_csr "$T/csr1" "d$i" "/CN=sensor/serialNumber=SN000$i"; done
 provision --csr-dir "$T/csr1" --out-dir "$T/devs1"
 [ "$rc" -eq 0 ] || fail "first batch: $(cat "$T/err")"
 B1=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
-for i in 1 2 3 4; do eval "S$i=\$(der_serial \"\$T/devs1/SN000$i.crt\")"; done
+for i in 1 2 3 4; do eval "S$i=\$(cert_serial_der \"\$T/devs1/SN000$i.crt\")"; done
 
 # --- TEST-KEY-500: a device with a certificate in force: renew or revoke ----
-csr "$T/csr2" sn1-new "/CN=sensor/serialNumber=SN0001"
+device_csr "$T/csr2" sn1-new "/CN=sensor/serialNumber=SN0001"
 before=$(state_snapshot "$S/keyrite.db" "$S")
 unprov --csr-dir "$T/csr2" --out-dir "$T/devs2"
 refused 1 "TEST-KEY-500: a new key for a device whose certificate is in force is refused" \
@@ -82,7 +67,7 @@ grep -q "must make a new key" "$T/err" &&
 # --- TEST-KEY-502: a revoked device is provisioned again, new key -----------
 run -C "$S" revoke --issuer-key issuing --serial "$S2" --reason keyCompromise
 [ "$rc" -eq 0 ] || fail "revoke SN0002: $(cat "$T/err")"
-csr "$T/csr3" sn2-new "/CN=sensor/serialNumber=SN0002"
+device_csr "$T/csr3" sn2-new "/CN=sensor/serialNumber=SN0002"
 provision --csr-dir "$T/csr3" --out-dir "$T/devs3"
 B3=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
 bsha=$(sed -n 's/^batch SHA-256: *\([0-9a-f]*\)$/\1/p' "$T/out")
@@ -153,17 +138,17 @@ refused 1 "TEST-KEY-503: the revoked device's old key is refused for the device 
     "samekey.csr: its public key was already certified" "$s2" \
     "revoked: keyCompromise" "must make a new key"
 rm "$T/csr4/samekey.csr"
-csr "$T/csr4" sn2-third "/CN=sensor/serialNumber=sn0002"
+device_csr "$T/csr4" sn2-third "/CN=sensor/serialNumber=sn0002"
 unprov --csr-dir "$T/csr4" --out-dir "$T/devs4"
 refused 1 "TEST-KEY-503: once provisioned again, the device's new certificate in force refuses another key" \
     "device sn0002 was already provisioned" \
-    "$(lower "$(der_serial "$T/devs3/SN0002.crt")") (key 'issuing') is in force"
+    "$(lower "$(cert_serial_der "$T/devs3/SN0002.crt")") (key 'issuing') is in force"
 rm "$T/csr4/sn2-third.csr"
 
 # --- TEST-KEY-504: provision show gives each certificate's revocation -------
 run -C "$S" revoke --issuer-key issuing --serial "$S4" --reason certificateHold
 [ "$rc" -eq 0 ] || fail "hold SN0004: $(cat "$T/err")"
-new2=$(lower "$(der_serial "$T/devs3/SN0002.crt")")
+new2=$(lower "$(cert_serial_der "$T/devs3/SN0002.crt")")
 run -C "$S" provision show SN0002
 if [ "$rc" -eq 0 ] && head -n 1 "$T/out" | grep -q "RENEWS *REVOCATION$" &&
     grep -q "^SN0002 *$s2 .* revoked: keyCompromise, 20[0-9-]*T" "$T/out" &&
@@ -285,7 +270,7 @@ gen_ca "$S" issuing2 p256 ca || fail "issuing2 key"
 issue root cert issue --issuer-key root --subject-key issuing2 \
     --profile intermediate --subject "CN=Again Issuing 2" --out "$T/int2.pem"
 [ "$rc" -eq 0 ] || fail "issuing2: $(cat "$T/err")"
-sn2c=$(der_serial "$T/devs5/SN0002.crt")
+sn2c=$(cert_serial_der "$T/devs5/SN0002.crt")
 before=$(state_snapshot "$S/keyrite.db" "$S")
 unasked issuing2 cert renew "$sn2c" --issuer-key issuing2 --out "$T/mv2.pem" \
     --yes
@@ -346,7 +331,7 @@ good=1
     -outform DER -out "$T/int2.der" && echo "$T/int2.der")" &&
     [ "$aud" = "SN0001=issuing;SN0003=issuing;" ] || good=0
 for d in SN0001 SN0003; do
-	old=$(lower "$(der_serial "$T/devs5/$d.crt")")
+	old=$(lower "$(cert_serial_der "$T/devs5/$d.crt")")
 	openssl x509 -inform DER -in "$T/devs7/$d.crt" -out "$T/mv.pem"
 	openssl verify -CAfile "$T/root.pem" -untrusted "$T/int2.pem" \
 	    "$T/mv.pem" >/dev/null 2>&1 &&
@@ -363,8 +348,8 @@ spk() { openssl x509 -inform DER -in "$1" -noout -pubkey |
     openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1; }
 if python3 - "$B7" "$kid" "$fid" "$S/policy/device.yaml" \
     "$T/devs7/bootstrap-ca.crt" "$bsha" \
-    "SN0001 $(lower "$(der_serial "$T/devs5/SN0001.crt")") $T/devs5/SN0001.crt $(spk "$T/devs5/SN0001.crt")" \
-    "SN0003 $(lower "$(der_serial "$T/devs5/SN0003.crt")") $T/devs5/SN0003.crt $(spk "$T/devs5/SN0003.crt")" <<'PY'
+    "SN0001 $(lower "$(cert_serial_der "$T/devs5/SN0001.crt")") $T/devs5/SN0001.crt $(spk "$T/devs5/SN0001.crt")" \
+    "SN0003 $(lower "$(cert_serial_der "$T/devs5/SN0003.crt")") $T/devs5/SN0003.crt $(spk "$T/devs5/SN0003.crt")" <<'PY'
 import hashlib, sys
 bid, kid, fid, prof, ca, want = sys.argv[1:7]
 h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
@@ -388,14 +373,14 @@ fi
 # From here on keyrite runs 100 days ahead (every device certificate has
 # expired), through a wrapper so that the helpers above run it too.
 needs_faketime
-sn1r=$(lower "$(der_serial "$T/devs5/SN0001.crt")")
-sn1m=$(lower "$(der_serial "$T/devs7/SN0001.crt")")
+sn1r=$(lower "$(cert_serial_der "$T/devs5/SN0001.crt")")
+sn1m=$(lower "$(cert_serial_der "$T/devs7/SN0001.crt")")
 printf '#!/bin/sh\nexec faketime -f +100d "%s" "$@"\n' "$KEYRITE" > "$T/later"
 chmod +x "$T/later"
 KEYRITE="$T/later"
 day=$(faketime -f +100d date -u +%Y-%m-%d)
-csr "$T/csr6" sn1-late "/CN=sensor/serialNumber=SN0001"
-csr "$T/csr6" sn4-late "/CN=sensor/serialNumber=SN0004"
+device_csr "$T/csr6" sn1-late "/CN=sensor/serialNumber=SN0001"
+device_csr "$T/csr6" sn4-late "/CN=sensor/serialNumber=SN0004"
 issue issuing2 provision batch --issuer-key issuing2 --operator "Ana Ops" \
     --csr-dir "$T/csr6" --out-dir "$T/devs6" --confirm-date "$day" --yes
 B6=$(sed -n 's/^batch: *\([0-9a-f]*\)$/\1/p' "$T/out" | head -n 1)
@@ -430,7 +415,7 @@ python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))["records"]
 assert [x["serial"] for x in r][-1] == sys.argv[2], r
 assert all(x["revocation"] == "none" for x in r)' "$T/out" \
-    "$(lower "$(der_serial "$T/devs6/SN0001.crt")")" &&
+    "$(lower "$(cert_serial_der "$T/devs6/SN0001.crt")")" &&
     run -C "$S" audit verify && grep -q "records match the chain" "$T/out" &&
     ok "TEST-KEY-508: provision show lists the new record last; audit verify replays it" ||
     fail "TEST-KEY-508: after the re-provisioning (exit $rc)"
