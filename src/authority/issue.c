@@ -41,7 +41,7 @@ struct kr_issue {
 	struct kr_issue_req		 leaf_req;	/* kr_issue_open */
 	struct kr_issue_result		 leaf_res;
 	const char			*renews;	/* cert renew: the old serial */
-	const char			*renews_issuer;	/* its issuer, if not this */
+	const char			*renews_issuer;	/* its other issuer */
 	int64_t				 renews_id;	/* and its record */
 };
 

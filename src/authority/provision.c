@@ -71,7 +71,7 @@ struct kr_prov {
 							   recorded, not written */
 	struct kr_media_group		*group;
 	struct kr_prov_checker		*checker;
-	struct kr_key_rec		 from;	/* renewals: whose certificates */
+	struct kr_key_rec		 from;	/* renewals: whose certs */
 };
 
 static bool
@@ -275,7 +275,7 @@ struct kr_prov_seen {
 	struct kr_err		*err;
 	int64_t			 id;
 	char			 serial[41];
-	char			 state[KR_TIME_STR_BYTES + 96];	/* "" in force */
+	char			 state[KR_TIME_STR_BYTES + 96];	/* or "" */
 };
 
 static int

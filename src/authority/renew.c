@@ -127,9 +127,9 @@ kr_renew_find(struct kr_renew *rn, struct kr_err *err)
 		return kr_err_set(err, KR_ENOENT, "no certificate with serial "
 		    "%s was issued here", rn->serial);
 	if (rn->matches > 1)
-		return kr_err_set(err, KR_EUSAGE, "two issuers used serial %s%s: "
-		    "give --issuer-key NAME", rn->serial, rn->moving ? ", "
-		    "neither of them the key given" : "");
+		return kr_err_set(err, KR_EUSAGE, "two issuers used serial "
+		    "%s%s: give --issuer-key NAME", rn->serial, rn->moving ?
+		    ", neither of them the key given" : "");
 	if (rn->moving)
 		return kr_renew_retired(rn->app, rn->old.issuer_key_id,
 		    rn->req->issuer_key, &rn->from, err);
@@ -271,8 +271,8 @@ kr_renew_check(struct kr_appliance *app, const struct kr_cert_rec *c,
 		if ((ret = kr_renew_newest(app, c, next, st, err)) != KR_OK)
 			return ret;
 		return kr_err_set(err, KR_EREFUSED, "%s was already renewed: "
-		    "renew the newest certificate of its key, %s (`keyrite cert "
-		    "renew %s`)", label, st, st);
+		    "renew the newest certificate of its key, %s (`keyrite "
+		    "cert renew %s`)", label, st, st);
 	}
 	if (ret != KR_ENOENT)
 		return ret;

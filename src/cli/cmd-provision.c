@@ -28,6 +28,45 @@ static const struct cmd_opt cmd_prov_options[] = {
 	CMD_ROW_END
 };
 
+/* How the batch ended, after its quorum table and digest. */
+static void
+cmd_prov_batch_report(struct cmd_ctx *ctx, const struct kr_prov_req *req,
+    const struct kr_prov_result *r, int ret)
+{
+	if (ret == KR_OK && r->total == 0 && req->csr_dir != NULL)
+		cmd_printf(ctx, "Nothing to provision: every CSR in %s is for "
+		    "a device provisioned before with the same key (%zu "
+		    "skipped, listed above).\n", req->csr_dir, r->skipped);
+	else if (ret == KR_OK && r->total == 0)
+		cmd_printf(ctx, "Nothing to renew: no certificate of key '%s' "
+		    "under profile '%s' to renew within %u days (expired, "
+		    "revoked, held and already renewed ones are not "
+		    "renewed%s).\n", req->from_issuer != NULL ?
+		    req->from_issuer : req->issuer_key, req->profile != NULL ?
+		    req->profile : "device", req->renew_within_days,
+		    r->skipped > 0 ? "; the ones left out are listed above" :
+		    "");
+	else if (req->dry_run && ret == KR_OK)
+		cmd_printf(ctx, "Dry run: %zu device%s checked; nothing was "
+		    "signed or recorded.\n", r->total, r->total == 1 ? "" :
+		    "s");
+	else if (ret == KR_OK)
+		cmd_printf(ctx, "%s %zu device%s into %s: each has "
+		    "DEVICE.crt and DEVICE.yaml beside bootstrap-ca.crt, "
+		    "recorded with its audit entry. `keyrite provision list "
+		    "--batch %s` lists them.%s\n", req->csr_dir != NULL ?
+		    "Provisioned" : "Renewed", r->done,
+		    r->done == 1 ? "" : "s", req->out_dir, r->batch,
+		    req->csr_dir != NULL &&
+		    r->skipped > 0 ? " The devices provisioned before are "
+		    "listed above as skipped." : "");
+	else if (r->done > 0)
+		cmd_printf(ctx, "%zu of %zu devices were %s before the "
+		    "failure (batch %s).\n", r->done, r->total,
+		    req->csr_dir != NULL ? "provisioned" : "renewed",
+		    r->batch);
+}
+
 static int
 cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
@@ -59,37 +98,7 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if (res.batch_sha256[0] != '\0')
 		cmd_printf(ctx, "batch:         %s\nbatch SHA-256: %s\n",
 		    res.batch, res.batch_sha256);
-	if (ret == KR_OK && res.total == 0 && req->csr_dir != NULL)
-		cmd_printf(ctx, "Nothing to provision: every CSR in %s is for "
-		    "a device provisioned before with the same key (%zu "
-		    "skipped, listed above).\n", req->csr_dir, res.skipped);
-	else if (ret == KR_OK && res.total == 0)
-		cmd_printf(ctx, "Nothing to renew: no certificate of key '%s' "
-		    "under profile '%s' to renew within %u days (expired, "
-		    "revoked, held and already renewed ones are not renewed%s).\n",
-		    req->from_issuer != NULL ? req->from_issuer :
-		    req->issuer_key, req->profile != NULL ? req->profile :
-		    "device", req->renew_within_days, res.skipped > 0 ?
-		    "; the ones left out are listed above" : "");
-	else if (req->dry_run && ret == KR_OK)
-		cmd_printf(ctx, "Dry run: %zu device%s checked; nothing was "
-		    "signed or recorded.\n", res.total, res.total == 1 ? "" :
-		    "s");
-	else if (ret == KR_OK)
-		cmd_printf(ctx, "%s %zu device%s into %s: each has "
-		    "DEVICE.crt and DEVICE.yaml beside bootstrap-ca.crt, "
-		    "recorded with its audit entry. `keyrite provision list "
-		    "--batch %s` lists them.%s\n", req->csr_dir != NULL ?
-		    "Provisioned" : "Renewed", res.done,
-		    res.done == 1 ? "" : "s", req->out_dir, res.batch,
-		    req->csr_dir != NULL &&
-		    res.skipped > 0 ? " The devices provisioned before are "
-		    "listed above as skipped." : "");
-	else if (res.done > 0)
-		cmd_printf(ctx, "%zu of %zu devices were %s before the "
-		    "failure (batch %s).\n", res.done, res.total,
-		    req->csr_dir != NULL ? "provisioned" : "renewed",
-		    res.batch);
+	cmd_prov_batch_report(ctx, req, &res, ret);
 	cmd_note_kdf_profile(ctx);
 	kr_prov_result_free(&res);
 	return ret;
@@ -114,8 +123,9 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "  --renew-within-days N  instead: renew every device certificate\n"
 	    "                       of the key and profile expiring within N days\n"
 	    "  --from-issuer KEY    with --renew-within-days: renew those of\n"
-	    "                       KEY, a retired issuing CA (docs/rotation.md),\n"
-	    "                       under --issuer-key, its successor\n"
+	    "                       KEY, a retired issuing CA, under\n"
+	    "                       --issuer-key, its successor\n"
+	    "                       (docs/rotation.md)\n"
 	    "  --out-dir DIR        DEVICE.crt (DER), DEVICE.yaml (the record)\n"
 	    "                       and bootstrap-ca.crt are written there\n"
 	    "  --operator TEXT      who runs the line (in every record)\n"
