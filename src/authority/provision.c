@@ -1180,13 +1180,20 @@ kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 static void
 kr_prov_preview_again(const struct kr_prov *pv, struct kr_preview *pw)
 {
-	size_t	i;
+	size_t	i, k = 0;
 
-	for (i = 0; i < pv->n; i++)
-		if (pv->items[i].replaces != NULL)
-			kr_preview_text(pw, "re-provision", "%s (%s), a new "
-			    "key, replaces %s", pv->items[i].device,
-			    pv->items[i].name, pv->items[i].was);
+	for (i = 0; i < pv->n; i++) {
+		if (pv->items[i].replaces == NULL ||
+		    k++ >= PROV_PREVIEW_DEVICES)
+			continue;
+		kr_preview_text(pw, "re-provision", "%s (%s), a new key, "
+		    "replaces %s", pv->items[i].device, pv->items[i].name,
+		    pv->items[i].was);
+	}
+	if (k > PROV_PREVIEW_DEVICES)
+		kr_preview_text(pw, "re-provision", "... and %zu more (each in "
+		    "the batch digest, with the serials it replaces)",
+		    k - PROV_PREVIEW_DEVICES);
 }
 
 static int
