@@ -566,6 +566,7 @@ struct kr_prov_req {
 	const char	*profile;
 	const char	*csr_dir;	/* new devices; NULL when renewing */
 	unsigned	 renew_within_days;	/* renewals (csr_dir NULL) */
+	const char	*from_issuer;	/* renewals: a retired key's, or NULL */
 	const char	*out_dir;
 	const char	*operator;
 	const char	*line;		/* NULL: none */

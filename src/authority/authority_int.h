@@ -548,6 +548,15 @@ int	kr_prov_device_id(const struct kr_profile *, const char *,
  */
 int	kr_renew_key_compromised(struct kr_appliance *, const char *, char *,
 	    struct kr_err *);
+/*
+ * renew.c: the issuer (by id) of certificates renewed under key
+ * `successor`: KR_OK, its record filled, when it is that key or may no
+ * longer issue (retired, revoked, destroyed); KR_EREFUSED otherwise.
+ */
+int	kr_renew_retired(struct kr_appliance *, const uint8_t *, const char *,
+	    struct kr_key_rec *, struct kr_err *) KR_WUR;
+/* issue.c: the audit row of a renewal names the old issuer (moving). */
+void	kr_issue_renews_issuer(struct kr_issue *, const char *);
 
 /*
  * policyset.c: the policy files as a set: chosen and installed at init,

@@ -41,6 +41,7 @@ struct kr_issue {
 	struct kr_issue_req		 leaf_req;	/* kr_issue_open */
 	struct kr_issue_result		 leaf_res;
 	const char			*renews;	/* cert renew: the old serial */
+	const char			*renews_issuer;	/* its other issuer */
 	int64_t				 renews_id;	/* and its record */
 };
 
@@ -756,6 +757,8 @@ kr_issue_audit_cert(const struct kr_issue *is, struct kr_json *j)
 	kr_json_str(j, "serial", is->res->serial);
 	if (is->renews != NULL)
 		kr_json_str(j, "renews", is->renews);
+	if (is->renews != NULL && is->renews_issuer != NULL)
+		kr_json_str(j, "renews_issuer_key", is->renews_issuer);
 	kr_json_str(j, "subject", is->res->subject);
 	kr_json_str(j, "profile", is->profile.name);
 	kr_json_hex(j, "profile_sha256", is->profile.sha256,
@@ -1685,6 +1688,12 @@ kr_issue_leaf_audit(struct kr_issue *is, const struct kr_issue_row *row,
 	ret = kr_issue_audit(is, row, err);
 	is->q = NULL;
 	return ret;
+}
+
+void
+kr_issue_renews_issuer(struct kr_issue *is, const char *name)
+{
+	is->renews_issuer = name;
 }
 
 /*

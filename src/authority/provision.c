@@ -43,6 +43,8 @@ struct kr_prov_item {
 	bool	 has_neg;
 	char	 device[KR_DEVICE_ID_MAX + 1];
 	char	*done;		/* --skip-provisioned: where it was, or NULL */
+	char	*replaces;	/* re-provisioned: the serials it replaces */
+	char	*was;		/* and how each ended, for the preview */
 };
 
 /* A certificate left out of a renewal batch, and why. */
@@ -69,12 +71,20 @@ struct kr_prov {
 							   recorded, not written */
 	struct kr_media_group		*group;
 	struct kr_prov_checker		*checker;
+	struct kr_key_rec		 from;	/* renewals: whose certs */
 };
 
 static bool
 kr_prov_renewing(const struct kr_prov *pv)
 {
 	return pv->req->csr_dir == NULL;
+}
+
+/* Renewals of a retired issuer's certificates under its successor. */
+static bool
+kr_prov_moving(const struct kr_prov *pv)
+{
+	return kr_prov_renewing(pv) && pv->req->from_issuer != NULL;
 }
 
 static const char *
@@ -259,19 +269,98 @@ kr_prov_key_neg(struct kr_prov *pv, const char *label,
 	return KR_OK;
 }
 
+/* The first certificate of a key: its row id, serial and state. */
+struct kr_prov_seen {
+	struct kr_appliance	*app;
+	struct kr_err		*err;
+	int64_t			 id;
+	char			 serial[41];
+	char			 state[KR_TIME_STR_BYTES + 96];	/* or "" */
+};
+
+static int
+kr_prov_seen_id_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_prov_seen	*s = arg;
+	struct kr_rev_status	 rs;
+	char			 when[KR_TIME_STR_BYTES];
+	int			 ret;
+
+	s->id = c->id;
+	(void)snprintf(s->serial, sizeof(s->serial), "%s", c->serial);
+	kr_time_format(c->not_after, when);
+	if (c->not_after <= kr_time_now()) {
+		(void)snprintf(s->state, sizeof(s->state), "expired at %s",
+		    when);
+		return 1;
+	}
+	if ((ret = kr_authority_cert_status(s->app, c, &rs, s->err)) != KR_OK)
+		return ret;
+	if (rs.state != KR_REV_NONE)
+		kr_rev_status_format(&rs, s->state, sizeof(s->state));
+	return 1;
+}
+
+/*
+ * The key certified before for this very device by provision batch: the
+ * same CSR again, as when a batch is run twice.
+ */
+static int
+kr_prov_key_mine(struct kr_prov *pv, const char *label,
+    const struct kr_prov_item *it, const struct kr_prov_seen *s,
+    struct kr_err *err)
+{
+	struct kr_prov_rec	pr;
+	int			ret;
+
+	if ((ret = kr_store_prov_by_cert(pv->app->store, s->id, &pr, err)) ==
+	    KR_ENOENT)
+		return KR_OK;
+	if (ret != KR_OK)
+		return ret;
+	if (strcasecmp(pr.device_id, it->device) != 0)
+		return KR_OK;
+	if (s->state[0] != '\0')
+		return kr_err_set(err, KR_EREFUSED, "%s: its public key was "
+		    "already certified by this appliance for this device (%s, "
+		    "batch %s, serial %s, now %s): a device key is certified "
+		    "again only by renewal before it expires; the device must "
+		    "make a new key, then it is provisioned again. Nothing was "
+		    "signed", label, pr.device_id, pr.batch, s->serial,
+		    s->state);
+	if (pv->req->skip_provisioned)
+		return kr_err_set(err, KR_EREFUSED, "%s: its public key was "
+		    "already certified by this appliance for this device (%s, "
+		    "batch %s, serial %s), but not as --skip-provisioned skips "
+		    "(under another issuing key, or the key or the device has "
+		    "other certificates: docs/provisioning.md). Nothing was "
+		    "signed", label, pr.device_id, pr.batch, s->serial);
+	return kr_err_set(err, KR_EREFUSED, "%s: device %s was already "
+	    "provisioned with this key, in batch %s as serial %s: its "
+	    "certificate and record were made then. To finish a batch that "
+	    "was interrupted, run the same command again with "
+	    "--skip-provisioned, which lists the devices done as skipped and "
+	    "certifies the rest. Nothing was signed", label, pr.device_id,
+	    pr.batch, s->serial);
+}
+
 /* The key, and its negation, never certified here before. */
 static int
 kr_prov_key_unused(struct kr_prov *pv, const char *label,
     struct kr_prov_item *it, struct kr_err *err)
 {
-	char	spki[65], neg[65], serial[41] = "";
-	int	ret;
+	struct kr_prov_seen	s = { pv->app, err, 0, "", "" };
+	char			spki[65], neg[65], serial[41] = "";
+	int			ret;
 
 	kr_hex_encode(spki, it->spki_sha, 32);
 	kr_hex_encode(neg, it->neg_sha, 32);
 	if ((ret = kr_store_cert_by_spki(pv->app->store, spki,
-	    kr_prov_seen_cb, serial, err)) < 0)
+	    kr_prov_seen_id_cb, &s, err)) < 0 ||
+	    (s.serial[0] != '\0' &&
+	    (ret = kr_prov_key_mine(pv, label, it, &s, err)) != KR_OK))
 		return ret;
+	(void)snprintf(serial, sizeof(serial), "%s", s.serial);
 	if (serial[0] != '\0')
 		return kr_err_set(err, KR_EREFUSED, "%s: its public key (SHA-256 "
 		    "%s) was already certified by this appliance (certificate "
@@ -290,29 +379,156 @@ kr_prov_key_unused(struct kr_prov *pv, const char *label,
 	return KR_OK;
 }
 
-static int
-kr_prov_dev_cb(const struct kr_prov_rec *r, void *arg)
+/*
+ * A device provisioned before is provisioned again, with a new key, only
+ * when every certificate it had is over: expired or revoked.  Its
+ * certificates are those of the keys its provisioning records name (a
+ * renewal keeps the key), as the store's rows give them: the audit chain
+ * proved each when the appliance opened.  A certificate in force, or on
+ * hold, refuses the device, naming the way on: renew it, or revoke it.
+ */
+#define PROV_REPLACES_MAX	16
+
+struct kr_prov_prior {
+	struct kr_prov	*pv;
+	struct kr_err	*err;
+	int64_t		 ids[PROV_REPLACES_MAX];
+	size_t		 n, records, nlive;
+	char		 first[128];		/* "SN1 (batch ...)" */
+	char		 spki[65];
+	char		 serials[PROV_REPLACES_MAX * 41];
+	char		 states[PROV_REPLACES_MAX * 160];
+	char		 live[41], live_issuer[KR_STORE_NAME_MAX + 1];
+	char		 live_state[160];
+};
+
+static void
+kr_prov_cat(char *dst, size_t cap, const char *sep, const char *s)
 {
-	(void)snprintf(arg, 128, "%s (batch %s)", r->device_id, r->batch);
-	return 1;
+	size_t	len = strlen(dst);
+
+	(void)snprintf(dst + len, cap - len, "%s%s", len > 0 ? sep : "", s);
+}
+
+/* One certificate of the device: over (listed), or in force (named). */
+static int
+kr_prov_prior_cert_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_prov_prior	*p = arg;
+	struct kr_rev_status	 rs;
+	char			 when[KR_TIME_STR_BYTES], st[160], rev[96];
+	size_t			 i;
+	int			 ret;
+
+	for (i = 0; i < p->n; i++)
+		if (p->ids[i] == c->id)
+			return 0;
+	if (p->n == PROV_REPLACES_MAX)
+		return kr_err_set(p->err, KR_EREFUSED, "more than %d "
+		    "certificates were made for device %s: provision it under "
+		    "a new device id", PROV_REPLACES_MAX, p->first);
+	p->ids[p->n++] = c->id;
+	kr_time_format(c->not_after, when);
+	if (c->not_after > kr_time_now()) {
+		if ((ret = kr_authority_cert_status(p->pv->app, c, &rs,
+		    p->err)) != KR_OK)
+			return ret;
+		kr_rev_status_format(&rs, rev, sizeof(rev));
+		if (rs.state != KR_REV_REVOKED) {
+			p->nlive++;
+			(void)snprintf(p->live, sizeof(p->live), "%s",
+			    c->serial);
+			(void)snprintf(p->live_state, sizeof(p->live_state),
+			    "%s, valid until %s", rs.state == KR_REV_HELD ?
+			    rev : "in force", when);
+			if ((ret = kr_store_key_name(p->pv->app->store,
+			    c->issuer_key_id, p->live_issuer,
+			    sizeof(p->live_issuer), p->err)) != KR_OK)
+				return ret;
+			return 0;
+		}
+		(void)snprintf(st, sizeof(st), "%s (%s)", c->serial, rev);
+	} else
+		(void)snprintf(st, sizeof(st), "%s (expired %s)", c->serial,
+		    when);
+	kr_prov_cat(p->serials, sizeof(p->serials), " ", c->serial);
+	kr_prov_cat(p->states, sizeof(p->states), ", ", st);
+	return 0;
 }
 
 static int
-kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
-    struct kr_err *err)
+kr_prov_prior_spki_cb(const struct kr_cert_rec *c, void *arg)
 {
-	char	batch[128] = "";
-	int	ret;
+	const struct kr_prov_rec	*r = ((void **)arg)[0];
+	char				*spki = ((void **)arg)[1];
 
-	/* Compared without case: FAT media do not tell SN1 from sn1. */
-	if ((ret = kr_store_prov_by_device(pv->app->store, id, kr_prov_dev_cb,
-	    batch, err)) < 0)
+	if (memcmp(c->issuer_key_id, r->issuer_key_id, KR_STORE_ID_BYTES) != 0)
+		return 0;
+	(void)snprintf(spki, 65, "%s", c->spki_sha256);
+	return 1;
+}
+
+/* A provisioning record of the device: every certificate of its key. */
+static int
+kr_prov_prior_rec_cb(const struct kr_prov_rec *r, void *arg)
+{
+	struct kr_prov_prior	*p = arg;
+	void			*pair[2] = { (void *)r, p->spki };
+	int			 ret;
+
+	if (p->records++ == 0)
+		(void)snprintf(p->first, sizeof(p->first), "%s (batch %s)",
+		    r->device_id, r->batch);
+	p->spki[0] = '\0';
+	if ((ret = kr_store_cert_by_serial(p->pv->app->store, r->serial,
+	    kr_prov_prior_spki_cb, pair, p->err)) < 0)
 		return ret;
-	if (batch[0] != '\0')
-		return kr_err_set(err, KR_EREFUSED, "%s: device %s was already "
-		    "provisioned as %s: renew its certificate with `keyrite "
-		    "cert renew` instead. Nothing was signed", label, id, batch);
-	return KR_OK;
+	if (p->spki[0] == '\0')
+		return kr_err_set(p->err, KR_ESTATE, "the provisioning record "
+		    "of device %s names certificate %s, which is not recorded",
+		    r->device_id, r->serial);
+	ret = kr_store_cert_by_spki(p->pv->app->store, p->spki,
+	    kr_prov_prior_cert_cb, p, p->err);
+	return ret < 0 ? ret : 0;
+}
+
+static int
+kr_prov_device_new(struct kr_prov *pv, const char *label,
+    struct kr_prov_item *it, struct kr_err *err)
+{
+	struct kr_prov_prior	*p;
+	int			 ret;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	p->pv = pv;
+	p->err = err;
+	/* Compared without case: FAT media do not tell SN1 from sn1. */
+	if ((ret = kr_store_prov_by_device(pv->app->store, it->device,
+	    kr_prov_prior_rec_cb, p, err)) < 0 || p->records == 0)
+		goto out;
+	if (p->nlive > 0) {
+		ret = kr_err_set(err, KR_EREFUSED, "%s: device %s was already "
+		    "provisioned as %s and its certificate %s (key '%s') is "
+		    "%s%s: a device is provisioned again only when each of its "
+		    "certificates has expired or was revoked. To keep its key, "
+		    "renew that certificate (`keyrite cert renew %s`); to give "
+		    "it this new key, revoke it first (`keyrite revoke "
+		    "--issuer-key %s --serial %s --reason superseded`, or "
+		    "keyCompromise) and run the batch again. Nothing was "
+		    "signed", label, it->device, p->first, p->live,
+		    p->live_issuer, p->live_state, p->nlive > 1 ? "; other "
+		    "certificates of the device are in force too (`keyrite "
+		    "cert list` lists them)" : "", p->live, p->live_issuer,
+		    p->live);
+		goto out;
+	}
+	if ((it->replaces = strdup(p->serials)) == NULL ||
+	    (it->was = strdup(p->states)) == NULL)
+		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
+out:
+	free(p);
+	return ret < 0 ? ret : KR_OK;
 }
 
 /*
@@ -320,9 +536,10 @@ kr_prov_device_new(struct kr_prov *pv, const char *label, const char *id,
  * certificate of the key (and none of its negation) is one this issuer
  * made for this device, provisioned under this device id, in force (not
  * revoked, held or expired), and every provisioning record of the device
- * is one of them.  Anything else is checked, and refused, as without the
- * option.  The rows are the store's, which the audit chain proved when
- * the appliance opened.
+ * whose certificate is not over (expired or revoked: replaced by a
+ * re-provisioning) is one of them.  Anything else is checked, and
+ * refused, as without the option.  The rows are the store's, which the
+ * audit chain proved when the appliance opened.
  */
 struct kr_prov_done {
 	struct kr_prov			*pv;
@@ -330,6 +547,8 @@ struct kr_prov_done {
 	struct kr_err			*err;
 	size_t				 certs, mine, records;
 	char				 serial[41], batch[33];
+	const uint8_t			*rec_issuer;
+	bool				 over;
 };
 
 static int
@@ -360,11 +579,37 @@ kr_prov_done_cb(const struct kr_cert_rec *c, void *arg)
 	return 0;
 }
 
+/* The certificate of a record: revoked, so replaced (re-provisioned). */
+static int
+kr_prov_done_over_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_prov_done	*d = arg;
+	struct kr_rev_status	 rs;
+	int			 ret;
+
+	if (memcmp(c->issuer_key_id, d->rec_issuer, KR_STORE_ID_BYTES) != 0)
+		return 0;
+	if ((ret = kr_authority_cert_status(d->pv->app, c, &rs, d->err)) !=
+	    KR_OK)
+		return ret;
+	d->over = rs.state == KR_REV_REVOKED;
+	return 1;
+}
+
+/* The device's records, but those of certificates over (replaced). */
 static int
 kr_prov_done_rec_cb(const struct kr_prov_rec *r, void *arg)
 {
-	(void)r;
-	((struct kr_prov_done *)arg)->records++;
+	struct kr_prov_done	*d = arg;
+	int			 ret;
+
+	d->over = r->not_after <= kr_time_now();
+	d->rec_issuer = r->issuer_key_id;
+	if (!d->over && (ret = kr_store_cert_by_serial(d->pv->app->store,
+	    r->serial, kr_prov_done_over_cb, d, d->err)) < 0)
+		return ret;
+	if (!d->over)
+		d->records++;
 	return 0;
 }
 
@@ -466,7 +711,7 @@ kr_prov_check_csr(struct kr_prov *pv, struct kr_prov_item *it,
 	    ((ret = kr_prov_already(pv, it, err)) != KR_OK || it->done != NULL))
 		return ret;
 	if ((ret = kr_prov_key_unused(pv, path, it, err)) == KR_OK)
-		ret = kr_prov_device_new(pv, path, it->device, err);
+		ret = kr_prov_device_new(pv, path, it, err);
 	return ret;
 }
 
@@ -739,7 +984,7 @@ kr_prov_due_cb(const struct kr_cert_rec *c, void *arg)
 	int			 ret;
 
 	if (c->not_after > d->until || memcmp(c->issuer_key_id,
-	    kr_issue_issuer(d->pv->is)->id, KR_STORE_ID_BYTES) != 0 ||
+	    d->pv->from.id, KR_STORE_ID_BYTES) != 0 ||
 	    strcmp(c->profile, kr_issue_profile(d->pv->is)->name) != 0)
 		return 0;
 	/* Not due: no device's, expired, revoked, held, renewed. */
@@ -894,6 +1139,10 @@ kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 	KR_PROV_LINE(&h, "batch", pv->res->batch);
 	KR_PROV_LINE(&h, "event", kr_prov_event(pv));
 	KR_PROV_LINE(&h, "issuer", id, k->name);
+	if (kr_prov_moving(pv)) {
+		kr_hex_encode(id, pv->from.id, KR_STORE_ID_BYTES);
+		KR_PROV_LINE(&h, "from_issuer", id, pv->from.name);
+	}
 	KR_PROV_LINE(&h, "profile", p->name);
 	KR_PROV_LINE(&h, "profile_sha256", psha);
 	KR_PROV_LINE(&h, "days", days);
@@ -910,6 +1159,9 @@ kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 		KR_PROV_LINE(&h, "device", pv->items[i].device,
 		    kr_prov_renewing(pv) ? "renews" : "csr", pv->items[i].name,
 		    a, b);
+		if (pv->items[i].replaces != NULL)
+			KR_PROV_LINE(&h, "replaces", pv->items[i].device,
+			    pv->items[i].replaces);
 	}
 	for (i = pv->n; i < pv->n + pv->ndone; i++) {
 		kr_hex_encode(a, pv->items[i].src_sha, 32);
@@ -922,6 +1174,26 @@ kr_prov_digest(struct kr_prov *pv, struct kr_err *err)
 	kr_hash_final(&h, pv->batch_dig);
 	kr_hex_encode(pv->res->batch_sha256, pv->batch_dig, 32);
 	return KR_OK;
+}
+
+/* Every device provisioned again, with the certificates it replaces. */
+static void
+kr_prov_preview_again(const struct kr_prov *pv, struct kr_preview *pw)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < pv->n; i++) {
+		if (pv->items[i].replaces == NULL ||
+		    k++ >= PROV_PREVIEW_DEVICES)
+			continue;
+		kr_preview_text(pw, "re-provision", "%s (%s), a new key, "
+		    "replaces %s", pv->items[i].device, pv->items[i].name,
+		    pv->items[i].was);
+	}
+	if (k > PROV_PREVIEW_DEVICES)
+		kr_preview_text(pw, "re-provision", "... and %zu more (each in "
+		    "the batch digest, with the serials it replaces)",
+		    k - PROV_PREVIEW_DEVICES);
 }
 
 static int
@@ -939,6 +1211,11 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    kr_issue_issuer(pv->is)->name, pv->res->batch);
 	kr_preview_text(&pw, "profile", "%s, %u days", p->name,
 	    pv->req->days != 0 ? pv->req->days : p->default_days);
+	if (kr_prov_moving(pv))
+		kr_preview_text(&pw, "from issuer", "key '%s' (retired): its "
+		    "certificates renewed under '%s'; the devices need "
+		    "bootstrap-ca.crt, the new issuing CA", pv->from.name,
+		    kr_issue_issuer(pv->is)->name);
 	kr_preview_text(&pw, "lint warnings", "%s", pv->req->accept_warnings ?
 	    "accepted (--accept-warnings)" : "refused");
 	if (!kr_prov_renewing(pv))
@@ -950,11 +1227,13 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    pv->req->line : "(none)");
 	kr_preview_text(&pw, "bootstrap CA", "sha256:%s", pv->ca_sha);
 	for (i = 0; i < pv->n && i < PROV_PREVIEW_DEVICES; i++)
-		kr_preview_text(&pw, "device", "%s (%s)", pv->items[i].device,
-		    pv->items[i].name);
+		kr_preview_text(&pw, "device", "%s (%s)%s", pv->items[i].device,
+		    pv->items[i].name, pv->items[i].replaces != NULL ?
+		    ", re-provisioned" : "");
 	if (pv->n > PROV_PREVIEW_DEVICES)
 		kr_preview_text(&pw, "device", "... and %zu more (each in the "
 		    "batch digest)", pv->n - PROV_PREVIEW_DEVICES);
+	kr_prov_preview_again(pv, &pw);
 	for (i = 0; i < pv->nskips; i++)
 		kr_preview_text(&pw, "not renewed", "%s: %s",
 		    pv->skips[i].serial, pv->skips[i].reason);
@@ -966,6 +1245,22 @@ kr_prov_confirm(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	    err);
 	kr_preview_free(&pw);
 	return ret;
+}
+
+/* "KEY: [A, B]\n" from "A B". */
+static void
+kr_prov_yaml_list(struct kr_buf *b, const char *key, const char *words)
+{
+	const char	*p;
+
+	kr_buf_put(b, key, strlen(key));
+	kr_buf_put(b, ": [", 3);
+	for (p = words; *p != '\0'; p++)
+		if (*p == ' ')
+			kr_buf_put(b, ", ", 2);
+		else
+			kr_buf_put(b, p, 1);
+	kr_buf_put(b, "]\n", 2);
 }
 
 /* The device's record file, in the checklist's shape. */
@@ -991,6 +1286,8 @@ kr_prov_yaml(const struct kr_prov *pv, const struct kr_prov_item *it,
 		return kr_err_set(err, KR_EINTERNAL, "the record of device %s "
 		    "is too long", it->device);
 	kr_buf_put(b, text, (size_t)n);
+	if (it->replaces != NULL)
+		kr_prov_yaml_list(b, "replaces", it->replaces);
 	return kr_buf_status(b, err);
 }
 
@@ -1009,10 +1306,23 @@ kr_prov_audit(struct kr_prov *pv, const struct kr_prov_item *it,
 		{ "line", pr->line },
 		{ "batch", pr->batch },
 		{ "batch_sha256", pv->res->batch_sha256 },
+		{ NULL, NULL },
 	};
 	struct kr_issue_row	 row = { kr_prov_event(pv), pv->req->actor,
 	    { "device_id", it->device }, more, sizeof(more) / sizeof(more[0]) };
 
+	/*
+	 * A re-provisioning names the certificates it replaces; a renewal
+	 * under another key, the retired issuer of the one it renews.
+	 */
+	if (it->replaces != NULL) {
+		more[row.nmore - 1][0] = "replaces";
+		more[row.nmore - 1][1] = it->replaces;
+	} else if (kr_prov_moving(pv)) {
+		more[row.nmore - 1][0] = "renews_issuer_key";
+		more[row.nmore - 1][1] = pv->from.name;
+	} else
+		row.nmore--;
 	kr_hex_encode(src, it->src_sha, 32);
 	return kr_issue_leaf_audit(pv->is, &row, pv->res->quorum, err);
 }
@@ -1033,7 +1343,7 @@ kr_prov_rows(struct kr_prov *pv, const struct kr_prov_item *it,
 	    (ret = kr_store_prov_insert(pv->app->store, pr, err)) != KR_OK)
 		return ret;
 	if (kr_prov_renewing(pv) && ((ret = kr_store_cert_id(pv->app->store,
-	    issuer, it->name, &old, err)) != KR_OK ||
+	    pv->from.id, it->name, &old, err)) != KR_OK ||
 	    (ret = kr_store_renewal_insert(pv->app->store, pr->cert_id, old,
 	    pr->created, err)) != KR_OK))
 		return ret;
@@ -1309,7 +1619,7 @@ kr_prov_one(struct kr_prov *pv, struct kr_signer *s,
 			return ret;
 		kr_prov_leaf_csr(pv, it->name, csr, &lf);
 	} else {
-		o.issuer = kr_issue_issuer(pv->is)->id;
+		o.issuer = pv->from.id;
 		if ((ret = kr_store_cert_by_serial(pv->app->store, it->name,
 		    kr_prov_old_cb, &o, err)) < 0 || (ret = o.ret) != KR_OK)
 			return ret;
@@ -1542,6 +1852,50 @@ kr_prov_args(const struct kr_prov_req *req, struct kr_err *err)
 	return kr_prov_text_ok("--line", req->line, KR_LINE_MAX, false, err);
 }
 
+/*
+ * Whose certificates a renewal batch renews: the issuing key's, or with
+ * --from-issuer those of a retired key, under the issuing key.
+ */
+static int
+kr_prov_from(struct kr_prov *pv, struct kr_err *err)
+{
+	const struct kr_key_rec	*k = kr_issue_issuer(pv->is);
+	int			 ret;
+
+	if (!kr_prov_moving(pv)) {
+		pv->from = *k;
+		return KR_OK;
+	}
+	if ((ret = kr_store_key_get(pv->app->store, pv->req->from_issuer,
+	    &pv->from, err)) != KR_OK)
+		return kr_err_prefix(err, "--from-issuer: ");
+	if (memcmp(pv->from.id, k->id, KR_STORE_ID_BYTES) == 0)
+		return kr_err_set(err, KR_EUSAGE, "--from-issuer names the "
+		    "issuing key '%s' itself: leave it out", k->name);
+	return kr_renew_retired(pv->app, pv->from.id, k->name, &pv->from,
+	    err);
+}
+
+/* The issuing key; a retired one's renewals name the way on. */
+static int
+kr_prov_open(struct kr_prov *pv, struct kr_err *err)
+{
+	char	msg[KR_ERR_MSG_MAX];
+	int	ret;
+
+	ret = kr_issue_open(pv->app, pv->req->issuer_key, pv->req->profile !=
+	    NULL ? pv->req->profile : "device", pv->req->days, &pv->is, err);
+	if (ret != KR_EREFUSED || !kr_prov_renewing(pv) ||
+	    pv->req->from_issuer != NULL)
+		return ret;
+	(void)snprintf(msg, sizeof(msg), "%s", err->msg);
+	return kr_err_set(err, ret, "%s. Its device certificates are renewed "
+	    "under the issuing CA that replaced it: `keyrite provision batch "
+	    "--issuer-key SUCCESSOR --from-issuer %s --renew-within-days %u "
+	    "...` (docs/rotation.md)", msg, pv->req->issuer_key,
+	    pv->req->renew_within_days);
+}
+
 static int
 kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
     struct kr_err *err)
@@ -1552,11 +1906,10 @@ kr_prov_run(struct kr_prov *pv, const struct kr_passphrase_source *src,
 	kr_random(id, sizeof(id));
 	kr_hex_encode(pv->res->batch, id, sizeof(id));
 	if ((ret = kr_prov_args(pv->req, err)) != KR_OK ||
-	    (ret = kr_issue_open(pv->app, pv->req->issuer_key,
-	    pv->req->profile != NULL ? pv->req->profile : "device",
-	    pv->req->days, &pv->is, err)) != KR_OK ||
+	    (ret = kr_prov_open(pv, err)) != KR_OK ||
 	    (ret = kr_issue_accept_warnings(pv->is,
 	    pv->req->accept_warnings)) != KR_OK ||
+	    (ret = kr_prov_from(pv, err)) != KR_OK ||
 	    (ret = kr_media_plan_init(&pv->plan, pv->app->dir, err)) != KR_OK ||
 	    (ret = kr_media_plan_distinct(&pv->plan, err)) != KR_OK ||
 	    (ret = kr_media_plan_dir(&pv->plan, pv->req->out_dir,
@@ -1590,6 +1943,8 @@ kr_authority_provision(struct kr_appliance *app, const struct kr_prov_req *req,
 	for (i = 0; i < pv.n + pv.ndone; i++) {
 		free(pv.items[i].name);
 		free(pv.items[i].done);
+		free(pv.items[i].replaces);
+		free(pv.items[i].was);
 	}
 	free(pv.items);
 	free(pv.skips);

@@ -26,6 +26,9 @@ struct kr_renew {
 	uint8_t				 issuer_id[KR_STORE_ID_BYTES];
 	char				 serial[2 * 20 + 1];
 	struct kr_key_rec		 issuer;
+	struct kr_key_rec		 from;	/* moving: the retired issuer */
+	bool				 any;	/* any issuer's serial */
+	bool				 moving;
 	struct kr_err			*err;
 };
 
@@ -50,7 +53,7 @@ kr_renew_find_cb(const struct kr_cert_rec *c, void *arg)
 {
 	struct kr_renew	*rn = arg;
 
-	if (rn->req->issuer_key != NULL &&
+	if (rn->req->issuer_key != NULL && !rn->any &&
 	    memcmp(c->issuer_key_id, rn->issuer.id, KR_STORE_ID_BYTES) != 0)
 		return 0;
 	rn->matches++;
@@ -63,6 +66,38 @@ kr_renew_find_cb(const struct kr_cert_rec *c, void *arg)
 	memcpy(rn->old.der, c->der, c->der_len);
 	rn->found = true;
 	return 0;
+}
+
+/*
+ * The issuer of certificates renewed under another key (`successor`):
+ * one that may no longer issue (retired, revoked or destroyed: docs/
+ * rotation.md), as its standing says before any quorum is asked.  Its
+ * record in *from; KR_EREFUSED when it still issues.
+ */
+int
+kr_renew_retired(struct kr_appliance *app, const uint8_t *issuer_id,
+    const char *successor, struct kr_key_rec *from, struct kr_err *err)
+{
+	struct kr_err	e;
+	uint8_t		id[KR_STORE_ID_BYTES];
+	int		ret;
+
+	/* issuer_id may be from's own. */
+	memcpy(id, issuer_id, sizeof(id));
+	if ((ret = kr_store_key_by_id(app->store, id, from, err)) != KR_OK)
+		return ret;
+	if (strcmp(from->name, successor) == 0)
+		return KR_OK;
+	kr_err_clear(&e);
+	if (strcmp(from->state, "active") != 0 || kr_key_standing_check(app,
+	    from, KR_USE_ISSUE, &e) != KR_OK)
+		return KR_OK;
+	return kr_err_set(err, KR_EREFUSED, "the certificates of key '%s' are "
+	    "renewed under it, which still issues, not under key '%s': leave "
+	    "out --issuer-key (cert renew) or give --issuer-key %s (provision "
+	    "batch); another key renews them once '%s' is retired (its "
+	    "certificate revoked as superseded: docs/rotation.md)", from->name,
+	    successor, from->name, from->name);
 }
 
 static int
@@ -81,14 +116,23 @@ kr_renew_find(struct kr_renew *rn, struct kr_err *err)
 	if ((ret = kr_store_cert_by_serial(rn->app->store, rn->serial,
 	    kr_renew_find_cb, rn, err)) != KR_OK)
 		return ret;
+	/* Not that key's: a retired issuer's, renewed under it instead. */
+	if (!rn->found && rn->req->issuer_key != NULL) {
+		rn->any = rn->moving = true;
+		if ((ret = kr_store_cert_by_serial(rn->app->store, rn->serial,
+		    kr_renew_find_cb, rn, err)) != KR_OK)
+			return ret;
+	}
 	if (!rn->found)
 		return kr_err_set(err, KR_ENOENT, "no certificate with serial "
-		    "%s was issued here%s%s", rn->serial, rn->req->issuer_key !=
-		    NULL ? " by key " : "", rn->req->issuer_key != NULL ?
-		    rn->req->issuer_key : "");
+		    "%s was issued here", rn->serial);
 	if (rn->matches > 1)
-		return kr_err_set(err, KR_EUSAGE, "two issuers used serial %s: "
-		    "give --issuer-key NAME", rn->serial);
+		return kr_err_set(err, KR_EUSAGE, "two issuers used serial "
+		    "%s%s: give --issuer-key NAME", rn->serial, rn->moving ?
+		    ", neither of them the key given" : "");
+	if (rn->moving)
+		return kr_renew_retired(rn->app, rn->old.issuer_key_id,
+		    rn->req->issuer_key, &rn->from, err);
 	return kr_store_key_by_id(rn->app->store, rn->old.issuer_key_id,
 	    &rn->issuer, err);
 }
@@ -139,6 +183,49 @@ kr_renew_key_compromised(struct kr_appliance *app, const char *spki_sha256,
 	return kc.serial[0] != '\0' ? KR_EREFUSED : KR_OK;
 }
 
+/* The certificate with row id `id` among those of its key: its serial. */
+struct kr_renew_last {
+	int64_t	id;
+	char	serial[2 * 20 + 1];
+};
+
+static int
+kr_renew_last_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_renew_last	*l = arg;
+
+	if (c->id != l->id)
+		return 0;
+	(void)snprintf(l->serial, sizeof(l->serial), "%s", c->serial);
+	return 1;
+}
+
+/*
+ * The newest renewal of certificate c, following the renewals recorded
+ * from `next` (the one that renewed c): a renewal keeps the key, so it
+ * is one of the key's certificates.
+ */
+static int
+kr_renew_newest(struct kr_appliance *app, const struct kr_cert_rec *c,
+    int64_t next, char serial[2 * 20 + 1], struct kr_err *err)
+{
+	struct kr_renew_last	l = { next, "" };
+	int64_t			after;
+	int			ret;
+
+	while ((ret = kr_store_renewal_of(app->store, l.id, &after, err)) ==
+	    KR_OK)
+		l.id = after;
+	if (ret != KR_ENOENT || (ret = kr_store_cert_by_spki(app->store,
+	    c->spki_sha256, kr_renew_last_cb, &l, err)) < 0)
+		return ret;
+	if (l.serial[0] == '\0')
+		return kr_err_set(err, KR_ESTATE, "the renewal of certificate "
+		    "%s names a certificate of another key", c->serial);
+	(void)snprintf(serial, 2 * 20 + 1, "%s", l.serial);
+	return KR_OK;
+}
+
 /*
  * Whether certificate c may be renewed, for `cert renew` and the renewal
  * batch alike: a device's (a leaf for a key not held here), in force,
@@ -180,10 +267,13 @@ kr_renew_check(struct kr_appliance *app, const struct kr_cert_rec *c,
 	}
 	*bar = KR_RENEW_RENEWED;
 	if ((ret = kr_store_renewal_of(app->store, c->id, &next, err)) ==
-	    KR_OK)
-		return kr_err_set(err, KR_EREFUSED, "%s was already renewed "
-		    "(certificate id %lld): renew the newest one", label,
-		    (long long)next);
+	    KR_OK) {
+		if ((ret = kr_renew_newest(app, c, next, st, err)) != KR_OK)
+			return ret;
+		return kr_err_set(err, KR_EREFUSED, "%s was already renewed: "
+		    "renew the newest certificate of its key, %s (`keyrite "
+		    "cert renew %s`)", label, st, st);
+	}
 	if (ret != KR_ENOENT)
 		return ret;
 	*bar = KR_RENEW_KEY_COMPROMISED;
@@ -210,6 +300,11 @@ kr_renew_preview(struct kr_renew *rn, struct kr_preview *pv)
 	kr_preview_text(pv, "subject", "%s", r->subject);
 	kr_preview_text(pv, "serial", "%s (renews %s, not after %s)",
 	    r->serial, rn->old.serial, old);
+	if (rn->moving)
+		kr_preview_text(pv, "renews under", "key '%s', in place of key "
+		    "'%s' (retired), which issued %s; the device needs the "
+		    "new issuing CA's certificate", rn->issuer.name,
+		    rn->from.name, rn->old.serial);
 	kr_preview_text(pv, "not before", "%s", r->not_before);
 	kr_preview_text(pv, "not after", "%s", r->not_after);
 	kr_preview_text(pv, "profile", "%s", rn->old.profile);
@@ -233,6 +328,8 @@ kr_renew_record(struct kr_renew *rn, const struct kr_issue_result *r,
 	out.out_path = rn->req->out_path;
 	out.der = rn->req->der;
 	out.actor = rn->req->actor;
+	if (rn->moving)
+		kr_issue_renews_issuer(rn->is, rn->from.name);
 	ret = kr_issue_leaf_record(rn->is, rn->old.serial, rn->old.id, &out, q,
 	    err);
 	/* Its hashes and audit entry, as recorded. */

@@ -202,6 +202,8 @@ void			 cmd_print_text(struct cmd_ctx *, const char *);
 void			 cmd_print_json(struct cmd_ctx *, const char *);
 /* A time member, ISO 8601 UTC. */
 void			 cmd_json_time(struct kr_json *, const char *, int64_t);
+void			 cmd_json_revocation(struct kr_json *,
+			    const struct kr_rev_status *);
 void			 cmd_json_list_begin(struct cmd_ctx *, const char *,
 			    const char *);
 int			 cmd_json_list_item(struct cmd_ctx *, size_t *,

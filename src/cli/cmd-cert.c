@@ -318,12 +318,7 @@ cmd_cert_list_json(struct cmd_cert_list *l, const struct kr_cert_rec *c,
 	cmd_json_time(&j, "not_after", c->not_after);
 	kr_json_str(&j, "spki_sha256", c->spki_sha256);
 	kr_json_str(&j, "sha256", c->sha256);
-	kr_json_str(&j, "revocation", rs->state == KR_REV_NONE ? "none" :
-	    rs->state == KR_REV_HELD ? "on hold" : "revoked");
-	if (rs->state != KR_REV_NONE) {
-		kr_json_str(&j, "reason", kr_reason_name(rs->reason));
-		cmd_json_time(&j, "since", rs->since);
-	}
+	cmd_json_revocation(&j, rs);
 	return cmd_json_list_item(l->ctx, &l->n, &j);
 }
 

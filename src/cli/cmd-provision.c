@@ -17,6 +17,7 @@ static const struct cmd_opt cmd_prov_options[] = {
 	CMD_ROW_STR("csr-dir", struct kr_prov_req, csr_dir),
 	CMD_ROW_UINT("renew-within-days", struct kr_prov_req,
 	    renew_within_days, 1, 3650),
+	CMD_ROW_STR("from-issuer", struct kr_prov_req, from_issuer),
 	CMD_ROW_STR("out-dir", struct kr_prov_req, out_dir),
 	CMD_ROW_STR("operator", struct kr_prov_req, operator),
 	CMD_ROW_STR("line", struct kr_prov_req, line),
@@ -26,6 +27,45 @@ static const struct cmd_opt cmd_prov_options[] = {
 	CMD_ROW_FLAG("skip-provisioned", struct kr_prov_req, skip_provisioned),
 	CMD_ROW_END
 };
+
+/* How the batch ended, after its quorum table and digest. */
+static void
+cmd_prov_batch_report(struct cmd_ctx *ctx, const struct kr_prov_req *req,
+    const struct kr_prov_result *r, int ret)
+{
+	if (ret == KR_OK && r->total == 0 && req->csr_dir != NULL)
+		cmd_printf(ctx, "Nothing to provision: every CSR in %s is for "
+		    "a device provisioned before with the same key (%zu "
+		    "skipped, listed above).\n", req->csr_dir, r->skipped);
+	else if (ret == KR_OK && r->total == 0)
+		cmd_printf(ctx, "Nothing to renew: no certificate of key '%s' "
+		    "under profile '%s' to renew within %u days (expired, "
+		    "revoked, held and already renewed ones are not "
+		    "renewed%s).\n", req->from_issuer != NULL ?
+		    req->from_issuer : req->issuer_key, req->profile != NULL ?
+		    req->profile : "device", req->renew_within_days,
+		    r->skipped > 0 ? "; the ones left out are listed above" :
+		    "");
+	else if (req->dry_run && ret == KR_OK)
+		cmd_printf(ctx, "Dry run: %zu device%s checked; nothing was "
+		    "signed or recorded.\n", r->total, r->total == 1 ? "" :
+		    "s");
+	else if (ret == KR_OK)
+		cmd_printf(ctx, "%s %zu device%s into %s: each has "
+		    "DEVICE.crt and DEVICE.yaml beside bootstrap-ca.crt, "
+		    "recorded with its audit entry. `keyrite provision list "
+		    "--batch %s` lists them.%s\n", req->csr_dir != NULL ?
+		    "Provisioned" : "Renewed", r->done,
+		    r->done == 1 ? "" : "s", req->out_dir, r->batch,
+		    req->csr_dir != NULL &&
+		    r->skipped > 0 ? " The devices provisioned before are "
+		    "listed above as skipped." : "");
+	else if (r->done > 0)
+		cmd_printf(ctx, "%zu of %zu devices were %s before the "
+		    "failure (batch %s).\n", r->done, r->total,
+		    req->csr_dir != NULL ? "provisioned" : "renewed",
+		    r->batch);
+}
 
 static int
 cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
@@ -41,6 +81,10 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if ((req->csr_dir == NULL) == (req->renew_within_days == 0))
 		return cmd_usage_error(ctx, "give --csr-dir DIR (new devices) "
 		    "or --renew-within-days N (renewals)");
+	if (req->from_issuer != NULL && req->csr_dir != NULL)
+		return cmd_usage_error(ctx, "--from-issuer KEY goes with "
+		    "--renew-within-days N: it renews the certificates of a "
+		    "retired issuing key under --issuer-key");
 	if (req->skip_provisioned && req->csr_dir == NULL)
 		return cmd_usage_error(ctx, "--skip-provisioned goes with "
 		    "--csr-dir DIR (a renewal batch skips by itself what was "
@@ -54,33 +98,7 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	if (res.batch_sha256[0] != '\0')
 		cmd_printf(ctx, "batch:         %s\nbatch SHA-256: %s\n",
 		    res.batch, res.batch_sha256);
-	if (ret == KR_OK && res.total == 0 && req->csr_dir != NULL)
-		cmd_printf(ctx, "Nothing to provision: every CSR in %s is for "
-		    "a device provisioned before with the same key (%zu "
-		    "skipped, listed above).\n", req->csr_dir, res.skipped);
-	else if (ret == KR_OK && res.total == 0)
-		cmd_printf(ctx, "Nothing to renew: no certificate of key '%s' "
-		    "under profile '%s' to renew within %u days (expired, "
-		    "revoked, held and already renewed ones are not renewed%s).\n",
-		    req->issuer_key, req->profile != NULL ? req->profile :
-		    "device", req->renew_within_days, res.skipped > 0 ?
-		    "; the ones left out are listed above" : "");
-	else if (req->dry_run && ret == KR_OK)
-		cmd_printf(ctx, "Dry run: %zu device%s checked; nothing was "
-		    "signed or recorded.\n", res.total, res.total == 1 ? "" :
-		    "s");
-	else if (ret == KR_OK)
-		cmd_printf(ctx, "Provisioned %zu device%s into %s: each has "
-		    "DEVICE.crt and DEVICE.yaml beside bootstrap-ca.crt, "
-		    "recorded with its audit entry. `keyrite provision list "
-		    "--batch %s` lists them.%s\n", res.done,
-		    res.done == 1 ? "" : "s", req->out_dir, res.batch,
-		    req->csr_dir != NULL &&
-		    res.skipped > 0 ? " The devices provisioned before are "
-		    "listed above as skipped." : "");
-	else if (res.done > 0)
-		cmd_printf(ctx, "%zu of %zu devices were provisioned before the "
-		    "failure (batch %s).\n", res.done, res.total, res.batch);
+	cmd_prov_batch_report(ctx, req, &res, ret);
 	cmd_note_kdf_profile(ctx);
 	kr_prov_result_free(&res);
 	return ret;
@@ -89,7 +107,8 @@ cmd_prov_batch_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 const struct cmd_entry cmd_provision_batch_entry = {
 	.name = "provision batch",
 	.usage = "--issuer-key NAME [--profile device] (--csr-dir DIR | "
-	    "--renew-within-days N) --out-dir DIR --operator TEXT [--line TEXT] "
+	    "--renew-within-days N [--from-issuer KEY]) --out-dir DIR "
+	    "--operator TEXT [--line TEXT] "
 	    "[--days N] [--dry-run] [--accept-warnings] [--skip-provisioned] "
 	    "--share FILE... [--passphrase-fd N] [--yes]",
 	.summary = "certify a folder of device CSRs (or renew expiring device "
@@ -103,6 +122,10 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "                       folder, is refused and named\n"
 	    "  --renew-within-days N  instead: renew every device certificate\n"
 	    "                       of the key and profile expiring within N days\n"
+	    "  --from-issuer KEY    with --renew-within-days: renew those of\n"
+	    "                       KEY, a retired issuing CA, under\n"
+	    "                       --issuer-key, its successor\n"
+	    "                       (docs/rotation.md)\n"
 	    "  --out-dir DIR        DEVICE.crt (DER), DEVICE.yaml (the record)\n"
 	    "                       and bootstrap-ca.crt are written there\n"
 	    "  --operator TEXT      who runs the line (in every record)\n"
@@ -110,7 +133,7 @@ const struct cmd_entry cmd_provision_batch_entry = {
 	    "  --days N             validity (default: the profile's)\n"
 	    "  --dry-run            check the whole batch and show it; sign "
 	    "nothing\n"
-	    "  --accept-warnings  sign despite lint warnings (each device's\n"
+	    "  --accept-warnings    sign despite lint warnings (each device's\n"
 	    "                       are checked before the quorum; in the\n"
 	    "                       batch digest)\n"
 	    "  --skip-provisioned   skip, and list, each CSR whose device\n"
@@ -133,8 +156,47 @@ struct cmd_prov_view {
 	size_t		 n;
 };
 
+/* The revocation state of a record's certificate, as cert list gives it. */
+struct cmd_prov_rev {
+	struct cmd_ctx			*ctx;
+	const struct kr_prov_rec	*r;
+	struct kr_rev_status		*rs;
+	int				 ret;
+};
+
 static int
-cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r)
+cmd_prov_rev_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct cmd_prov_rev	*pr = arg;
+
+	if (memcmp(c->issuer_key_id, pr->r->issuer_key_id,
+	    KR_STORE_ID_BYTES) != 0)
+		return 0;
+	pr->ret = kr_authority_cert_status(pr->ctx->app, c, pr->rs,
+	    &pr->ctx->err);
+	return 1;
+}
+
+static int
+cmd_prov_rev(struct cmd_ctx *ctx, const struct kr_prov_rec *r,
+    struct kr_rev_status *rs)
+{
+	struct cmd_prov_rev	pr = { ctx, r, rs, KR_ENOENT };
+	int			ret;
+
+	if ((ret = kr_store_cert_by_serial(kr_appliance_store(ctx->app),
+	    r->serial, cmd_prov_rev_cb, &pr, &ctx->err)) < 0)
+		return ret;
+	if (pr.ret == KR_ENOENT)
+		return kr_err_set(&ctx->err, KR_ESTATE, "the record of device "
+		    "%s names certificate %s, which is not recorded",
+		    r->device_id, r->serial);
+	return pr.ret;
+}
+
+static int
+cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r,
+    const struct kr_rev_status *rs)
 {
 	struct kr_json	j;
 
@@ -150,6 +212,7 @@ cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r)
 	kr_json_str(&j, "line", r->line);
 	kr_json_str(&j, "batch", r->batch);
 	kr_json_str(&j, "renews", r->renews);
+	cmd_json_revocation(&j, rs);
 	return cmd_json_list_item(v->ctx, &v->n, &j);
 }
 
@@ -157,18 +220,25 @@ static int
 cmd_prov_row(const struct kr_prov_rec *r, void *arg)
 {
 	struct cmd_prov_view	*v = arg;
-	char			 when[KR_TIME_STR_BYTES];
+	struct kr_rev_status	 rs;
+	char			 when[KR_TIME_STR_BYTES], rev[96];
 	char			 until[KR_TIME_STR_BYTES];
+	int			 ret;
 
+	if ((ret = cmd_prov_rev(v->ctx, r, &rs)) != KR_OK)
+		return ret;
 	if (v->json)
-		return cmd_prov_json(v, r);
+		return cmd_prov_json(v, r, &rs);
 	kr_time_format(r->created, when);
 	kr_time_format(r->not_after, until);
+	kr_rev_status_format(&rs, rev, sizeof(rev));
 	if (v->n++ == 0)
-		cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %s\n", "DEVICE",
-		    "SERIAL", "DATE", "NOT AFTER", "RENEWS");
-	cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %s\n", r->device_id,
-	    r->serial, when, until, r->renews[0] != '\0' ? r->renews : "-");
+		cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %-32s %s\n",
+		    "DEVICE", "SERIAL", "DATE", "NOT AFTER", "RENEWS",
+		    "REVOCATION");
+	cmd_printf(v->ctx, "%-24s %-32s %-20s %-20s %-32s %s\n", r->device_id,
+	    r->serial, when, until, r->renews[0] != '\0' ? r->renews : "-",
+	    rev);
 	return 0;
 }
 

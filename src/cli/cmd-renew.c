@@ -54,7 +54,10 @@ const struct cmd_entry cmd_cert_renew_entry = {
 	    "expires",
 	.help = "  SERIAL             the certificate to renew (hex, as openssl "
 	    "prints it)\n"
-	    "  --issuer-key NAME  when two issuers used that serial\n"
+	    "  --issuer-key NAME  when two issuers used that serial; or the\n"
+	    "                     successor of the retired issuing CA that\n"
+	    "                     made it, to renew it under that key\n"
+	    "                     instead (docs/rotation.md)\n"
 	    "  --days N           validity (default: the profile's; at most "
 	    "its max_days)\n"
 	    "  --out FILE         where the new certificate is written (PEM; "

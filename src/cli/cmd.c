@@ -129,18 +129,65 @@ cmd_list(FILE *f)
 		(void)fprintf(f, "  %-16s %s\n", e->name, e->summary);
 }
 
+/*
+ * The column a command's help describes its options at: that of its
+ * first option line ("  --name ARG   text"); 21 when it has none.
+ */
+static int
+cmd_help_column(const char *help)
+{
+	const char	*p, *gap;
+
+	for (p = help; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, "  -", 3) != 0)
+			continue;
+		if ((gap = strstr(p + 2, "  ")) == NULL ||
+		    (strchr(p, '\n') != NULL && gap > strchr(p, '\n')))
+			continue;
+		gap += strspn(gap, " ");
+		if (*gap != '\n' && *gap != '\0')
+			return (int)(gap - p);
+	}
+	return 21;
+}
+
+/*
+ * One option the command table adds, described at the help's column (on
+ * a line of its own after the option when the column is too narrow).
+ */
+static void
+cmd_usage_opt(FILE *f, int col, const char *opt, const char *l1,
+    const char *l2)
+{
+	if ((int)strlen(opt) + 4 > col)
+		(void)fprintf(f, "  %s\n%*s%s\n%*s%s\n", opt, col, "", l1,
+		    col, "", l2);
+	else
+		(void)fprintf(f, "  %-*s%s\n%*s%s\n", col - 2, opt, l1, col,
+		    "", l2);
+}
+
 void
 cmd_usage(FILE *f, const struct cmd_entry *e)
 {
+	int	col = cmd_help_column(e->help);
+
 	(void)fprintf(f, "usage: keyrite [-C STATEDIR] %s%s%s\n", e->name,
 	    e->usage[0] != '\0' ? " " : "", e->usage);
 	(void)fprintf(f, "\n%s\n", e->summary);
 	if (e->help != NULL && e->help[0] != '\0')
 		(void)fprintf(f, "\n%s", e->help);
 	if ((e->flags & CMD_QUORUM) != 0)
-		(void)fprintf(f, "  --token-pin-fd N   for a key its token guards "
-		    "(--pin-source prompt):\n                     read the "
-		    "token PIN from descriptor N\n");
+		cmd_usage_opt(f, col, "--token-pin-fd N", "for a key its token "
+		    "guards (--pin-source prompt):", "read the token PIN from "
+		    "descriptor N");
+	/* Every writer; audit clock-recover describes it in its help. */
+	if ((e->flags & (CMD_WRITES | CMD_CLOCK)) == CMD_WRITES)
+		cmd_usage_opt(f, col, "--confirm-date D", "today's date "
+		    "(YYYY-MM-DD) when the clock is far ahead",
+		    "of the newest audit entry: keyrite asks for it");
 	(void)fprintf(f, "\nSee keyrite(1) for the full description.\n");
 }
 
@@ -375,6 +422,18 @@ cmd_json_time(struct kr_json *j, const char *key, int64_t t)
 
 	kr_time_format(t, when);
 	kr_json_str(j, key, when);
+}
+
+/* A certificate's revocation state: "revocation", then reason and since. */
+void
+cmd_json_revocation(struct kr_json *j, const struct kr_rev_status *rs)
+{
+	kr_json_str(j, "revocation", rs->state == KR_REV_NONE ? "none" :
+	    rs->state == KR_REV_HELD ? "on hold" : "revoked");
+	if (rs->state != KR_REV_NONE) {
+		kr_json_str(j, "reason", kr_reason_name(rs->reason));
+		cmd_json_time(j, "since", rs->since);
+	}
 }
 
 void

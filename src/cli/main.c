@@ -25,7 +25,12 @@ usage(FILE *f)
 	    "Commands:\n");
 	cmd_list(f);
 	(void)fprintf(f, "\n  -C STATEDIR   the appliance state folder "
-	    "(default: $KEYRITE_HOME)\n\n"
+	    "(default: $KEYRITE_HOME)\n"
+	    "  --confirm-date YYYY-MM-DD\n"
+	    "                today's date as the clock shows it, when a "
+	    "command that\n                changes state finds the clock far "
+	    "ahead of the newest\n                audit entry and asks for it "
+	    "(anywhere on the line)\n\n"
 	    "`keyrite COMMAND --help` describes a command; keyrite(1) "
 	    "describes them all.\n");
 }

@@ -257,6 +257,35 @@ flip() {
 # cert_serial PEM: a certificate's serial as openssl prints it.
 cert_serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 
+# cert_serial_der DER: a DER certificate's serial as openssl prints it.
+cert_serial_der() {
+	openssl x509 -inform DER -in "$1" -noout -serial | cut -d= -f2
+}
+# lower HEX: in lower case, as keyrite prints serials.
+lower() { echo "$1" | tr 'A-F' 'a-f'; }
+
+# device_cas STATE NAME: a state folder with P-256 CA keys `root` and
+# `issuing` (gen_ca: custodians a, b, c), the root's certificate
+# $T/root.pem ("CN=NAME Root") and the issuing CA's $T/int.pem ("CN=NAME
+# Issuing"), for device certificates.  Sets S.
+device_cas() {
+	S=$1
+	make_state "$S"
+	gen_ca "$S" root p256 ca && gen_ca "$S" issuing p256 ca || fail "keys"
+	issue root cert root --key root --profile root --subject "CN=$2 Root" \
+	    --out "$T/root.pem"
+	issue root cert issue --issuer-key root --subject-key issuing \
+	    --profile intermediate --subject "CN=$2 Issuing" --out "$T/int.pem"
+	[ "$rc" -eq 0 ] || fail "issuing CA: $(cat "$T/err")"
+}
+# device_csr DIR NAME SUBJECT: a P-256 key $T/keys/NAME.key and its CSR
+# DIR/NAME.csr, made by openssl.
+device_csr() {
+	mkdir -p "$1" "$T/keys"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/keys/$2.key" -subj "$3" -out "$1/$2.csr" 2>/dev/null
+}
+
 # revoking_ca STATE SUBJECT: a state folder with a P-256 root key `root`
 # (custodians a, b, c; gen_ca), its certificate $T/root.pem, two
 # intermediates $T/sub1.pem and $T/sub2.pem from one CSR, and sub1

@@ -14,25 +14,7 @@
 set -e
 
 N=${PROVISION_TEST_DEVICES:-1000}
-S="$T/state"
-make_state "$S"
-gen_ca "$S" root p256 ca && gen_ca "$S" issuing p256 ca || fail "keys"
-issue root cert root --key root --profile root --subject "CN=Prov Root" \
-    --out "$T/root.pem"
-issue root cert issue --issuer-key root --subject-key issuing \
-    --profile intermediate --subject "CN=Prov Issuing" --out "$T/int.pem"
-[ "$rc" -eq 0 ] || fail "issuing CA: $(cat "$T/err")"
-
-# csr DIR NAME SUBJECT: a P-256 key and its CSR, made by openssl.
-csr() {
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$T/keys/$2.key" -subj "$3" -out "$1/$2.csr" 2>/dev/null
-}
-# cert_serial_der DER: a DER certificate's serial as openssl prints it.
-cert_serial_der() {
-	openssl x509 -inform DER -in "$1" -noout -serial | cut -d= -f2
-}
-lower() { echo "$1" | tr 'A-F' 'a-f'; }
+device_cas "$T/state" Prov
 # negcsr KEY OUT SERIALNUMBER: a CSR for -Q = (x, p - y), the other public
 # key of KEY's P-256 secret d (private key n - d), by python3's cryptography.
 negcsr() {
@@ -157,19 +139,20 @@ fi
 
 # --- TEST-KEY-444: a key from an earlier batch is refused, named ------------
 mkdir -p "$T/csr2" "$T/devs2"
-cp "$T/csr/d0007.csr" "$T/csr2/again.csr"
-csr "$T/csr2" fresh "/serialNumber=NEW1"
+openssl req -new -key "$T/keys/d0007.key" -subj "/serialNumber=OTHER7" \
+    -out "$T/csr2/again.csr"
+device_csr "$T/csr2" fresh "/serialNumber=NEW1"
 before=$(state_snapshot "$S/keyrite.db" "$S")
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
-refused 1 "TEST-KEY-444: a device key certified in an earlier batch is refused" \
+refused 1 "TEST-KEY-444: a device key certified in an earlier batch is refused for another device" \
     "again.csr" "already certified" "$(lower "$(cert_serial_der \
     "$T/devs/SN0007.crt")")"
 [ -z "$(ls "$T/devs2")" ] || fail "TEST-KEY-444: a file was left in the output folder"
 
 # --- TEST-KEY-445: the same key twice in a batch is refused, named ----------
 rm "$T/csr2/again.csr"
-csr "$T/csr2" twin-a "/serialNumber=NEW2"
+device_csr "$T/csr2" twin-a "/serialNumber=NEW2"
 openssl req -new -key "$T/keys/twin-a.key" -subj "/serialNumber=NEW3" \
     -out "$T/csr2/twin-b.csr"
 unasked issuing provision batch --issuer-key issuing --operator op \
@@ -177,13 +160,13 @@ unasked issuing provision batch --issuer-key issuing --operator op \
 refused 1 "TEST-KEY-445: one key in two CSRs of a batch is refused" \
     "twin-a.csr and twin-b.csr" "same public key"
 rm "$T/csr2/twin-b.csr"
-csr "$T/csr2" twin-c "/serialNumber=NEW2"
+device_csr "$T/csr2" twin-c "/serialNumber=NEW2"
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
 refused 1 "TEST-KEY-445: one device id in two CSRs of a batch is refused" \
     "twin-a.csr and twin-c.csr" "same device NEW2"
 rm "$T/csr2/twin-c.csr"
-csr "$T/csr2" twin-d "/serialNumber=new2"
+device_csr "$T/csr2" twin-d "/serialNumber=new2"
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
 refused 1 "TEST-KEY-445: device ids differing only in case (FAT) are one device" \
@@ -207,13 +190,13 @@ refused 1 "TEST-KEY-456: a key and its negation in one batch are refused" \
 rm "$T/csr2/twin-n.csr"
 
 # --- TEST-KEY-446: bad CSRs refused before the quorum, named ----------------
-csr "$T/csr2" noid "/CN=no-serial"
+device_csr "$T/csr2" noid "/CN=no-serial"
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
 refused 2 "TEST-KEY-446: a CSR without serialNumber is refused" \
     "noid.csr" "no serialNumber"
 rm "$T/csr2/noid.csr"
-csr "$T/csr2" slash "/serialNumber=..-x"
+device_csr "$T/csr2" slash "/serialNumber=..-x"
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
 refused 2 "TEST-KEY-446: a device id that cannot name a file is refused" \
@@ -231,19 +214,19 @@ unasked issuing provision batch --issuer-key issuing --operator "" \
     [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$before" ] &&
     ok "TEST-KEY-446: an empty --operator is refused (exit 2, state unchanged)" ||
     fail "TEST-KEY-446: an empty --operator (exit $rc)"
-csr "$T/csr2" again2 "/serialNumber=SN0003"
+device_csr "$T/csr2" again2 "/serialNumber=SN0003"
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
 refused 1 "TEST-KEY-446: a device provisioned before is refused" \
     "again2.csr" "SN0003 was already provisioned"
 rm "$T/csr2/again2.csr"
-csr "$T/csr2" again3 "/serialNumber=sn0004"
+device_csr "$T/csr2" again3 "/serialNumber=sn0004"
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
 refused 1 "TEST-KEY-446: a device provisioned before, in another case, is refused" \
     "again3.csr" "sn0004 was already provisioned as SN0004"
 rm "$T/csr2/again3.csr"
-csr "$T/csr2" caname "/serialNumber=Bootstrap-CA"
+device_csr "$T/csr2" caname "/serialNumber=Bootstrap-CA"
 unasked issuing provision batch --issuer-key issuing --operator op \
     --csr-dir "$T/csr2" --out-dir "$T/devs2" --yes
 refused 2 "TEST-KEY-446: the device id bootstrap-ca (any case) is reserved" \
@@ -334,11 +317,11 @@ run -C "$S" audit verify
 # Under profile device, expiring within 2 days: one naming no device
 # (CN only), two naming one device DUP1, and one for the key of KC1.
 mkdir -p "$T/csr5" "$T/devs5"
-csr "$T/csr5" plain "/CN=plain"
-csr "$T/csr5" dup-a "/serialNumber=DUP1"
-csr "$T/csr5" dup-b "/serialNumber=dup1"
-csr "$T/csr5" kc "/serialNumber=KC1"
-csr "$T/csr5" ok1 "/serialNumber=OK1"
+device_csr "$T/csr5" plain "/CN=plain"
+device_csr "$T/csr5" dup-a "/serialNumber=DUP1"
+device_csr "$T/csr5" dup-b "/serialNumber=dup1"
+device_csr "$T/csr5" kc "/serialNumber=KC1"
+device_csr "$T/csr5" ok1 "/serialNumber=OK1"
 for f in plain dup-a dup-b kc ok1; do
 	issue issuing cert issue --issuer-key issuing --profile device \
 	    --csr "$T/csr5/$f.csr" --days 1 --out "$T/csr5/$f.pem"
@@ -388,7 +371,7 @@ refused 1 "TEST-KEY-458: cert renew of a certificate naming no device is refused
 # renewal batch leaves it out, naming why, and cert renew, which used to
 # renew it, refuses it with the same reason (one check: kr_renew_check and
 # kr_prov_device_id).
-csr "$T/csr5" spaced "/serialNumber=SN 1"
+device_csr "$T/csr5" spaced "/serialNumber=SN 1"
 issue issuing cert issue --issuer-key issuing --profile device \
     --csr "$T/csr5/spaced.csr" --days 1 --out "$T/csr5/spaced.pem"
 [ "$rc" -eq 0 ] || fail "cert issue spaced: $(cat "$T/err")"
@@ -568,7 +551,7 @@ issue uroot cert issue --issuer-key uroot --subject-key uiss \
     --profile intermediate --subject "CN=URL Issuing" --out "$T/uiss.pem"
 [ "$rc" -eq 0 ] || fail "issuing CA (urls): $(cat "$T/err")"
 mkdir -p "$T/csr6" "$T/devs6"
-csr "$T/csr6" u1 "/serialNumber=URL1"
+device_csr "$T/csr6" u1 "/serialNumber=URL1"
 issue uiss provision batch --issuer-key uiss --operator op \
     --csr-dir "$T/csr6" --out-dir "$T/devs6" --yes
 [ "$rc" -eq 0 ] || fail "provision (urls): $(cat "$T/err")"
@@ -580,7 +563,7 @@ long=$(printf 'c%.0s' $(seq 1 196)).csr
 op=$(printf 'o%.0s' $(seq 1 128))
 ln=$(printf 'l%.0s' $(seq 1 64))
 mv "$T/csr6/u1.csr" "$T/u1.csr"
-csr "$T/csr6" u3 "/serialNumber=URL3"
+device_csr "$T/csr6" u3 "/serialNumber=URL3"
 mv "$T/csr6/u3.csr" "$T/csr6/$long"
 issue uiss provision batch --issuer-key uiss --operator "$op" \
     --line "$ln" --csr-dir "$T/csr6" --out-dir "$T/devs6" --yes
@@ -636,7 +619,7 @@ done
 # batch and a renewal unless --accept-warnings is given, which is in the
 # batch digest and shown.
 mkdir -p "$T/csr8" "$T/devs8"
-csr "$T/csr8" w1 "/serialNumber=WARN1"
+device_csr "$T/csr8" w1 "/serialNumber=WARN1"
 before=$(state_snapshot "$S/keyrite.db" "$S")
 unasked uiss provision batch --issuer-key uiss --profile longdev --days 399 \
     --operator op --csr-dir "$T/csr8" --out-dir "$T/devs8" --yes
@@ -673,7 +656,7 @@ fail_at() {
 	sqlite3 "$S/keyrite.db" "DROP TRIGGER half_way"
 }
 mkdir -p "$T/csr9" "$T/devs9" "$T/done9"
-for i in 1 2 3; do csr "$T/csr9" "f$i" "/serialNumber=HALF$i"; done
+for i in 1 2 3; do device_csr "$T/csr9" "f$i" "/serialNumber=HALF$i"; done
 fail_at HALF2 --csr-dir "$T/csr9" --out-dir "$T/devs9"
 half_rc=$rc
 grep -q "device HALF2 (2 of 3, f2.csr) failed and was not recorded; the 1 before it are signed, recorded and written; to go on, the CSRs f1.csr to f1.csr (in file-name order) are done: run the same command again with --skip-provisioned, which lists them as skipped and certifies the rest (leave the folder $T/csr9 as it is). What happened: .*disk full (test)" "$T/err" &&
@@ -690,7 +673,7 @@ fi
 # A leaf profile that takes no subject from a request certifies no device.
 mkdir -p "$T/devs7"
 before=$(state_snapshot "$S/keyrite.db" "$S")
-csr "$T/csr6" u2 "/serialNumber=URL2"
+device_csr "$T/csr6" u2 "/serialNumber=URL2"
 unasked uiss provision batch --issuer-key uiss --profile nosubject \
     --operator op --csr-dir "$T/csr6" --out-dir "$T/devs7" --yes
 refused 1 "TEST-KEY-446: a profile whose subject_from_request is empty certifies no device from its CSR" \
@@ -701,7 +684,7 @@ refused 1 "TEST-KEY-446: a profile whose subject_from_request is empty certifies
 # 3 to 5 and lists 1 and 2 as skipped with the batch and serial they got.
 mkdir -p "$T/csr10" "$T/devs10"
 for i in 1 2 3 4 5; do
-	csr "$T/csr10" "s$i" "/CN=sensor/serialNumber=SKIP$i"
+	device_csr "$T/csr10" "s$i" "/CN=sensor/serialNumber=SKIP$i"
 done
 fail_at SKIP3 --csr-dir "$T/csr10" --out-dir "$T/devs10"
 half_rc=$rc
@@ -804,8 +787,8 @@ skipref() {
 }
 mkdir -p "$T/csr11a" "$T/csr11b" "$T/csr11c" "$T/csr11d"
 cp "$T/csr10/s1.csr" "$T/csr10/s2.csr" "$T/csr11a/"
-csr "$T/csr11a" new1 "/serialNumber=SKIP1"
-csr "$T/csr11a" fresh1 "/serialNumber=FRESH1"
+device_csr "$T/csr11a" new1 "/serialNumber=SKIP1"
+device_csr "$T/csr11a" fresh1 "/serialNumber=FRESH1"
 skipref "$T/csr11a" "TEST-KEY-477: a CSR of a device provisioned with another key is refused with --skip-provisioned" \
     "new1.csr: device SKIP1 was already provisioned" "cert renew"
 cp "$T/csr10/s1.csr" "$T/csr11b/"
