@@ -711,6 +711,11 @@ struct kr_due_crl {
 	int64_t		this_update;
 	int64_t		next_update;
 	int64_t		publish_by;		/* next_update - the margin */
+	/*
+	 * Revocations (and lifted holds) recorded since the CA's newest CRL,
+	 * base or delta: on no published CRL yet, so due now.
+	 */
+	int64_t		unpublished;
 };
 
 /*
@@ -932,6 +937,8 @@ struct kr_sign_req {
 	struct kr_sign_item	*items;
 	size_t			 nitems;
 	const char		*batch_name;	/* NULL for sign firmware */
+	const char		*beside;	/* outputs beside the manifest
+						   (no --out-dir): its folder */
 	const char *const	*shares;
 	size_t			 nshares;
 	const char		*actor;
@@ -966,6 +973,7 @@ struct kr_manifest {
 	char			*cert;
 	char			*chain;
 	char			 out_dir[1024];
+	bool			 out_beside;	/* no --out-dir: the manifest's */
 	struct kr_sign_item	*items;
 	size_t			 nitems;
 };

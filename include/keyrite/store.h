@@ -477,6 +477,16 @@ int	kr_store_crl_last(struct kr_store *st, const uint8_t *issuer,
 int	kr_store_crl_get(struct kr_store *st, const uint8_t *issuer,
 	    int64_t number, struct kr_crl_rec *c, struct kr_err *err) KR_WUR;
 
+/*
+ * An issuer's revocation records on no published CRL yet, counted
+ * against its newest CRL: rows after its base's max_revocation_id
+ * recorded after `revoked_after` (a delta's thisUpdate; -1 for a base,
+ * whose ids are exact), and holds lifted after `lifted_after` (the
+ * newest CRL's thisUpdate).
+ */
+int	kr_store_revocation_unpublished(struct kr_store *st,
+	    const uint8_t *issuer, int64_t after_id, int64_t revoked_after,
+	    int64_t lifted_after, int64_t *out, struct kr_err *err) KR_WUR;
 /* Rows of the revocations table up to an id (continuity of the records). */
 int	kr_store_revocation_count(struct kr_store *st, const uint8_t *issuer,
 	    int64_t upto, int64_t *out, struct kr_err *err) KR_WUR;

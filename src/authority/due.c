@@ -307,7 +307,7 @@ kr_due_crl_fill(struct kr_due_crl *d, const struct kr_key_rec *k,
  */
 static int
 kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
-    const struct kr_crl_rec *base)
+    const struct kr_crl_rec *base, int64_t unpub, bool *took)
 {
 	struct kr_due_delta	*d;
 	struct kr_crl_site	 site;
@@ -315,10 +315,12 @@ kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
 	int64_t			 by = 0;
 	int			 ret;
 
+	*took = false;
 	if ((ret = kr_crl_policy_site(w->cp, k->name, &site, w->err)) !=
 	    KR_OK || site.delta[0] == '\0')
 		return ret;
 	w->due->delta_cas++;
+	*took = true;	/* a delta publishes new revocations soonest */
 	if ((ret = kr_store_crl_last(w->app->store, k->id, false, &last,
 	    w->err)) != KR_OK)
 		return ret;
@@ -327,13 +329,15 @@ kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
 		    (last.next_update - last.this_update) *
 		    (int64_t)w->cp->publish_margin_days /
 		    (int64_t)w->cp->next_update_days);
-		if (by > w->due->now)
+		if (by > w->due->now && unpub == 0)
 			return KR_OK;
 	}
 	if ((d = KR_DUE_PUSH(w, deltas, ndeltas, cap_deltas)) == NULL)
 		return kr_due_nomem(w);
 	memset(d, 0, sizeof(*d));
-	kr_due_crl_fill(&d->crl, k, last.is_delta ? &last : NULL, by);
+	kr_due_crl_fill(&d->crl, k, last.is_delta ? &last : NULL,
+	    unpub > 0 && by > w->due->now ? w->due->now : by);
+	d->crl.unpublished = unpub;
 	(void)snprintf(d->location, sizeof(d->location), "%s", site.delta);
 	d->base_number = base->number;
 	return KR_OK;
@@ -347,22 +351,39 @@ static int
 kr_due_crl(struct kr_due_walk *w, const struct kr_key_rec *k)
 {
 	struct kr_due_crl	*d;
-	struct kr_crl_rec	 last;
-	int64_t			 by;
+	struct kr_crl_rec	 last, newest;
+	int64_t			 by, unpub = 0;
+	bool			 took = false;
 	int			 ret;
 
 	ret = kr_store_crl_last(w->app->store, k->id, true, &last, w->err);
 	if (ret != KR_OK && ret != KR_ENOENT)
 		return ret;
-	if (ret == KR_OK && (ret = kr_due_delta(w, k, &last)) != KR_OK)
+	if (ret == KR_OK && ((ret = kr_store_crl_last(w->app->store, k->id,
+	    false, &newest, w->err)) != KR_OK ||
+	    (ret = kr_store_revocation_unpublished(w->app->store, k->id,
+	    newest.max_revocation_id, newest.is_delta ? newest.this_update :
+	    -1, newest.this_update, &unpub, w->err)) != KR_OK ||
+	    (ret = kr_due_delta(w, k, &last, unpub, &took)) != KR_OK))
 		return ret;
+	/*
+	 * (A delta keeps its base's max_revocation_id, so what it lists is
+	 * told by time: rows recorded after its thisUpdate.  Times are whole
+	 * seconds; `crl publish` takes thisUpdate before its quorum unlock
+	 * and holds the writers' lock to its commit, so no revocation lands
+	 * in that second after it.)
+	 */
+	if (took)
+		unpub = 0;	/* said with the delta */
 	by = ret == KR_OK ? last.next_update -
 	    (int64_t)w->due->crl_margin_days * KR_DAY : 0;
-	if (ret == KR_OK && by > w->due->now)
+	if (ret == KR_OK && by > w->due->now && unpub == 0)
 		return KR_OK;
 	if ((d = KR_DUE_PUSH(w, crls, ncrls, cap_crls)) == NULL)
 		return kr_due_nomem(w);
-	kr_due_crl_fill(d, k, ret == KR_OK ? &last : NULL, by);
+	kr_due_crl_fill(d, k, ret == KR_OK ? &last : NULL,
+	    unpub > 0 && by > w->due->now ? w->due->now : by);
+	d->unpublished = unpub;
 	return KR_OK;
 }
 

@@ -294,6 +294,7 @@ kr_manifest_load(const char *path, const char *out_dir, struct kr_manifest *m,
 	dir = dirname(copy);
 	(void)snprintf(m->out_dir, sizeof(m->out_dir), "%s",
 	    out_dir != NULL ? out_dir : dir);
+	m->out_beside = out_dir == NULL;
 	if ((ret = kr_yaml_load(path, &m->doc, err)) != KR_OK ||
 	    (ret = kr_yaml_expect_map(m->doc, m->doc->root, "the manifest",
 	    kr_manifest_keys, err)) != KR_OK ||
@@ -332,4 +333,5 @@ kr_manifest_sign_req(const struct kr_manifest *m, const char *batch_name,
 	req->items = m->items;
 	req->nitems = m->nitems;
 	req->batch_name = batch_name;
+	req->beside = m->out_beside ? m->out_dir : NULL;
 }

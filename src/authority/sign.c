@@ -431,6 +431,11 @@ kr_sign_run(struct kr_sign *sg, const struct kr_passphrase_source *src,
 	    err)) != KR_OK ||
 	    (ret = kr_media_plan_init(&sg->plan, sg->app->dir, err)) != KR_OK)
 		return ret;
+	/* A manifest from the intake: its folder is no place for outputs. */
+	if (sg->req->beside != NULL && (ret = kr_media_plan_dir(&sg->plan,
+	    sg->req->beside, "the manifest's folder, where the outputs go "
+	    "unless --out-dir DIR is given,", err)) != KR_OK)
+		return ret;
 	for (i = 0; i < sg->req->nitems; i++)
 		if ((ret = kr_sign_check_item(sg, i, err)) != KR_OK)
 			return ret;

@@ -157,6 +157,16 @@ cmd_status_groups(struct cmd_ctx *ctx, const struct kr_due *d)
 	}
 }
 
+/* Revocations on no published CRL yet: the CRL is due now. */
+static void
+cmd_status_unpublished(struct cmd_ctx *ctx, const struct kr_due_crl *c)
+{
+	if (c->unpublished > 0)
+		cmd_printf(ctx, CMD_STATUS_CONT "  %lld revocation%s recorded "
+		    "since, on no published CRL yet: publish now\n",
+		    (long long)c->unpublished, c->unpublished == 1 ? "" : "s");
+}
+
 static void
 cmd_status_crls(struct cmd_ctx *ctx, const struct kr_due *d)
 {
@@ -182,6 +192,7 @@ cmd_status_crls(struct cmd_ctx *ctx, const struct kr_due *d)
 			    (long long)c->number, next, cmd_status_days(
 			    c->next_update, d->now, in, sizeof(in)),
 			    c->next_update <= d->now ? ", OVERDUE" : "", by);
+		cmd_status_unpublished(ctx, c);
 		cmd_printf(ctx, CMD_STATUS_CONT "  `keyrite crl publish "
 		    "--issuer-key %s --out FILE --share FILE...`\n", c->issuer);
 	}
@@ -218,6 +229,7 @@ cmd_status_deltas(struct cmd_ctx *ctx, const struct kr_due *d)
 			    next, cmd_status_days(c->next_update, d->now, in,
 			    sizeof(in)), c->next_update <= d->now ?
 			    ", OVERDUE" : "", by);
+		cmd_status_unpublished(ctx, c);
 		cmd_printf(ctx, CMD_STATUS_CONT "  `keyrite crl publish "
 		    "--issuer-key %s --delta --out FILE --share FILE...`\n",
 		    c->issuer);
@@ -362,6 +374,7 @@ cmd_status_json_crl(struct kr_json *j, const struct kr_due_crl *c,
 		cmd_json_time(j, "publish_by", c->publish_by);
 	}
 	kr_json_bool(j, "overdue", !c->published || c->next_update <= now);
+	kr_json_int(j, "unpublished_revocations", c->unpublished);
 }
 
 static void

@@ -67,7 +67,8 @@ tui_home_deltas(struct tui_home *h, const struct kr_due *d)
 			tui_lines_add(&h->due, "%s: delta CRL %lld, publish by "
 			    "%.10s %.5s%s", c->issuer, (long long)c->number,
 			    when, when + 11, c->next_update < d->now ?
-			    " (OVERDUE)" : "");
+			    " (OVERDUE)" : c->unpublished > 0 ?
+			    " (NEW REVOCATIONS)" : "");
 	}
 }
 
@@ -104,7 +105,9 @@ tui_home_due(struct tui *t, struct tui_home *h)
 		else
 			tui_lines_add(&h->due, "%s: CRL %lld, publish by %.10s%s",
 			    d.crls[i].issuer, (long long)d.crls[i].number, when,
-			    d.crls[i].next_update < d.now ? " (OVERDUE)" : "");
+			    d.crls[i].next_update < d.now ? " (OVERDUE)" :
+			    d.crls[i].unpublished > 0 ? " (NEW REVOCATIONS)" :
+			    "");
 	}
 	tui_home_deltas(h, &d);
 	kr_due_free(&d);

@@ -124,6 +124,33 @@ issue fw sign firmware --key fw --format raw --in "$S/keys/fw.sealed" \
     ok "a file of the state folder (the sealed key) is refused as an image, nothing signed" ||
     fail "state folder image: exit $rc $(cat "$T/err")"
 
+# TEST-KEY-525: a manifest imported with its image is signed by its
+# intake path with --out-dir; without it the outputs would go into the
+# intake, inside the state folder: refused naming --out-dir, before the
+# quorum.
+M2="$T/medium2"
+mkdir -p "$M2"
+head -c 3000 /dev/urandom > "$M2/app.bin"
+printf 'version: 1\nkey: fw\nimages:\n  - file: app.bin\n    format: raw\n    output: app.sig\n' > "$M2/manifest.yaml"
+ls -d "$S"/intake/*/ | sort > "$T/ids.before"
+run -C "$S" import --from "$M2"
+D2=$(ls -d "$S"/intake/*/ | sort | comm -13 "$T/ids.before" - | head -n 1)
+D2=${D2%/}
+[ "$rc" -eq 0 ] && [ -s "$D2/manifest.yaml" ] || fail "import of a manifest: exit $rc $(cat "$T/err")"
+before=$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")
+issue fw sign batch "$D2/manifest.yaml"
+[ "$rc" -eq 2 ] && grep -q "unless --out-dir DIR is given" "$T/err" &&
+    grep -q "is inside the state folder" "$T/err" && [ ! -e "$D2/app.sig" ] &&
+    [ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$before" ] &&
+    ok "an imported manifest without --out-dir is refused naming --out-dir, nothing signed" ||
+    fail "intake manifest without --out-dir: exit $rc $(cat "$T/err")"
+mkdir -p "$T/out2"
+issue fw sign batch "$D2/manifest.yaml" --out-dir "$T/out2"
+[ "$rc" -eq 0 ] && openssl dgst -sha256 -verify "$T/fw.pub.pem" \
+    -signature "$T/out2/app.sig" "$D2/app.bin" >/dev/null 2>&1 &&
+    ok "... and with --out-dir it is signed (openssl dgst: Verified OK)" ||
+    fail "intake manifest with --out-dir: exit $rc $(cat "$T/err")"
+
 # TEST-KEY-318: the open-time cleanup removes a staged intake folder only
 # when no row lists it; one a row lists whose file differs is kept, named.
 id=$(basename "$D")

@@ -137,6 +137,8 @@ for x in due["certificates"]:
                 bad.append("openssl notAfter of %s: %s" % (f, end))
 # CRLs: every certified CA key whose newest base CRL's nextUpdate is within 7 days, or none.
 certified = {r[0] for r in c.execute("SELECT spki_sha256 FROM certificates")}
+with_delta = re.search(r'^delta_distribution_point: "http', open(os.path.join(os.path.dirname(sys.argv[2]), "policy", "crl.yaml")).read(), re.M) is not None
+unpublished = {}
 want = []
 for kid, name, spki in c.execute("SELECT id, name, spki FROM keys WHERE purpose = 'ca' AND state = 'active' ORDER BY name"):
     if hashlib.sha256(spki).hexdigest() not in certified:
@@ -147,15 +149,30 @@ for kid, name, spki in c.execute("SELECT id, name, spki FROM keys WHERE purpose 
     if own == 0 and issued == 0:
         continue
     row = c.execute("SELECT number, next_update FROM crls WHERE issuer_key_id = ? AND is_delta = 0 ORDER BY number DESC LIMIT 1", (kid,)).fetchone()
+    # Revocations (and lifted holds) on no CRL yet: the newest CRL's
+    # max_revocation_id and thisUpdate; a CA with a delta location says
+    # them with its delta instead.
+    # (a delta CRL keeps its base's max_revocation_id: what it lists is
+    # what was recorded before its thisUpdate).
+    newest = c.execute("SELECT max_revocation_id, this_update, is_delta FROM crls WHERE issuer_key_id = ? ORDER BY number DESC LIMIT 1", (kid,)).fetchone()
+    unpub = 0 if newest is None or with_delta else c.execute(
+        "SELECT count(*) FROM revocations WHERE issuer_key_id = ? AND ((id > ? AND revoked_at > ?) OR (lifted_at IS NOT NULL AND lifted_at > ?))",
+        (kid, newest[0], newest[1] if newest[2] else -1, newest[1])).fetchone()[0]
+    unpublished[name] = unpub
     if row is None:
         want.append((name, False, None, None))
-    elif row[1] - 7 * 86400 <= now:
+    elif row[1] - 7 * 86400 <= now or unpub > 0:
         want.append((name, True, row[0], iso(row[1])))
 got = sorted((x["issuer_key"], x["published"], x.get("number"), x.get("next_update")) for x in due["crls"])
 if got != sorted(want):
     bad.append("crls %s != %s" % (got, want))
 for x in due["crls"]:
-    if x["published"] and x["publish_by"] != iso(unix(x["next_update"]) - 7 * 86400):
+    if x["unpublished_revocations"] != unpublished.get(x["issuer_key"], 0):
+        bad.append("unpublished %s != %s" % (x, unpublished))
+    if x["published"] and x["unpublished_revocations"] > 0:
+        if unix(x["publish_by"]) > now:
+            bad.append("publish_by (unpublished) " + x["publish_by"])
+    elif x["published"] and x["publish_by"] != iso(unix(x["next_update"]) - 7 * 86400):
         bad.append("publish_by " + x["publish_by"])
     if x["overdue"] != (not x["published"] or unix(x["next_update"]) <= now):
         bad.append("overdue")
@@ -524,5 +541,29 @@ status_at 120
 check 120 "TEST-KEY-484: status --json 120 days on agrees with sqlite3 (provisioning rows)"
 in_json "[(g['issuer_key'], g['profile'], g['count']) for g in due['certificate_groups']] == [('ica', 'device-long', 2)] and [c['serial'] for c in due['certificates']] == ['$C9']" \
     "TEST-KEY-484: the 2 provisioned device-long certificates are one group; the one without a provisioning record is listed"
+
+# TEST-KEY-526: a revocation recorded after the CA's newest CRL is on no
+# published CRL: its CRL is due now, whatever its nextUpdate (here the
+# issuing CA's delta, it has a delta location), with the count, in the
+# text, in --json (unpublished_revocations) and checked by sqlite3; once
+# a delta is published nothing is due.
+# (Times are whole seconds: a revocation in the very second of a delta's
+# thisUpdate counts as listed by it; with the test KDF this test could
+# revoke within the second delta 4 was published, which a real quorum
+# unlock inside `crl publish` never allows.)
+sleep 1
+run -C "$S" revoke --issuer-key ica --serial "$C9" --reason keyCompromise
+[ "$rc" -eq 0 ] || fail "revoke C9: $(cat "$T/err")"
+status_at 0
+check 0 "TEST-KEY-526: status --json after a revocation agrees with sqlite3"
+in_json "[(c['issuer_key'], c['unpublished_revocations']) for c in due['delta_crls']] == [('ica', 1)] and due['delta_crls'][0]['publish_by'] <= due['as_of']" \
+    "TEST-KEY-526: the issuing CA's delta is due now with 1 revocation on no CRL"
+grep -q "1 revocation recorded since, on no published CRL yet: publish now" "$T/s.txt" &&
+    ok "TEST-KEY-526: ... the text says publish now" || fail "TEST-KEY-526: text: $(cat "$T/s.txt")"
+issue ica crl publish --issuer-key ica --delta --out "$T/ica-5.crl"
+[ "$rc" -eq 0 ] && openssl crl -inform DER -in "$T/ica-5.crl" -noout -text |
+    grep -qi "$(echo "$C9" | tr 'a-f' 'A-F')" || fail "delta 5: exit $rc $(cat "$T/err")"
+status_at 0
+in_json "due['delta_crls'] == []" "TEST-KEY-526: once the delta lists it (openssl) nothing is due"
 
 finish
