@@ -478,15 +478,14 @@ int	kr_store_crl_get(struct kr_store *st, const uint8_t *issuer,
 	    int64_t number, struct kr_crl_rec *c, struct kr_err *err) KR_WUR;
 
 /*
- * An issuer's revocation records on no published CRL yet, counted
- * against its newest CRL: rows after its base's max_revocation_id
- * recorded after `revoked_after` (a delta's thisUpdate; -1 for a base,
- * whose ids are exact), and holds lifted after `lifted_after` (the
- * newest CRL's thisUpdate).
+ * An issuer's revocation rows a CRL after its newest may list: rows after
+ * `after_id` (the newest base's max_revocation_id) and holds lifted
+ * after `lifted_after`, in id order, to `cb` (a non-zero return stops).
  */
-int	kr_store_revocation_unpublished(struct kr_store *st,
-	    const uint8_t *issuer, int64_t after_id, int64_t revoked_after,
-	    int64_t lifted_after, int64_t *out, struct kr_err *err) KR_WUR;
+int	kr_store_revocation_since(struct kr_store *st, const uint8_t *issuer,
+	    int64_t after_id, int64_t lifted_after,
+	    int (*cb)(const struct kr_revocation_rec *, void *), void *arg,
+	    struct kr_err *err) KR_WUR;
 /* Rows of the revocations table up to an id (continuity of the records). */
 int	kr_store_revocation_count(struct kr_store *st, const uint8_t *issuer,
 	    int64_t upto, int64_t *out, struct kr_err *err) KR_WUR;

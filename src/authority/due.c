@@ -343,6 +343,148 @@ kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
 	return KR_OK;
 }
 
+/* The entries of a CA's newest delta CRL (its recorded copy). */
+struct kr_due_listed {
+	struct kr_crl_entry	*e;
+	size_t			 n, cap;
+};
+
+static int
+kr_due_listed_cb(const struct kr_crl_entry *e, void *arg)
+{
+	struct kr_due_listed	*l = arg;
+	struct kr_crl_entry	*v;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 64 : l->cap * 2;
+		if ((v = realloc(l->e, l->cap * sizeof(*v))) == NULL)
+			return KR_ENOMEM;
+		l->e = v;
+	}
+	l->e[l->n++] = *e;
+	return KR_OK;
+}
+
+/* Revocations a CRL built now would list that the newest does not. */
+struct kr_due_unpub {
+	const struct kr_crl_rec		*base;
+	const struct kr_due_listed	*delta;	/* NULL: the newest is base */
+	int64_t				 now;
+	int64_t				 n;
+	struct kr_due_listed		 lifted; /* holds lifted since base */
+};
+
+/* `l` lists the serial, as removeFromCRL (`removed`) or not. */
+static bool
+kr_due_lists(const struct kr_due_listed *l, const uint8_t *serial,
+    size_t len, bool removed)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].serial_len == len &&
+		    memcmp(l->e[i].serial, serial, len) == 0 &&
+		    (l->e[i].reason == KR_REASON_REMOVE_FROM_CRL) == removed)
+			return true;
+	return false;
+}
+
+/*
+ * As the CRL builder lists a row (store_build_listed), over the base: a
+ * row after the base unless lifted, and a hold lifted since the base
+ * (kept to be compared with the newest CRL's entries after the walk).
+ */
+static int
+kr_due_unpub_cb(const struct kr_revocation_rec *r, void *arg)
+{
+	struct kr_due_unpub	*u = arg;
+	struct kr_crl_entry	 e;
+
+	if (r->expires < u->now)
+		return 0;
+	if (u->base->max_revocation_id <= 0 ||
+	    r->id > u->base->max_revocation_id) {
+		if (r->lifted_at == 0 && (u->delta == NULL ||
+		    !kr_due_lists(u->delta, r->serial, r->serial_len, false)))
+			u->n++;
+		return 0;
+	}
+	if (r->lifted_at == 0 || r->lifted_at < u->base->this_update)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.serial, r->serial, r->serial_len);
+	e.serial_len = r->serial_len;
+	return kr_due_listed_cb(&e, &u->lifted) != KR_OK;
+}
+
+/* A CRL's recorded copy, its entries into `l`. */
+static int
+kr_due_entries(struct kr_due_walk *w, const struct kr_key_rec *k,
+    const struct kr_crl_rec *c, struct kr_due_listed *l)
+{
+	struct kr_crl_info	 info;
+	uint8_t			*der = NULL;
+	size_t			 len;
+	int			 ret;
+
+	if ((ret = kr_crl_copy_read(w->app, k->name, c, &der, &len,
+	    w->err)) == KR_OK)
+		ret = kr_crl_parse(c->location, der, len, &info, NULL,
+		    kr_due_listed_cb, l, w->err);
+	free(der);
+	return ret;
+}
+
+/*
+ * Revocations (and lifted holds) on no published CRL yet: what a CRL
+ * built now would list that the newest one, base or delta (its recorded
+ * copy, as written), does not.  Compared entry by entry, not by time: an
+ * import keeps its entries' old revocation dates, and a hold lifted in
+ * the second its base was made may or may not be on it.
+ */
+static int
+kr_due_unpublished(struct kr_due_walk *w, const struct kr_key_rec *k,
+    const struct kr_crl_rec *base, int64_t *out)
+{
+	struct kr_due_listed	 l = { NULL, 0, 0 };
+	struct kr_due_unpub	 u;
+	struct kr_crl_rec	 newest;
+	size_t			 i;
+	int			 ret;
+
+	*out = 0;
+	memset(&u, 0, sizeof(u));
+	u.base = base;
+	u.now = w->due->now;
+	if ((ret = kr_store_crl_last(w->app->store, k->id, false, &newest,
+	    w->err)) != KR_OK)
+		return ret;
+	if (newest.is_delta) {
+		if ((ret = kr_due_entries(w, k, &newest, &l)) != KR_OK)
+			goto out;
+		u.delta = &l;
+	}
+	if ((ret = kr_store_revocation_since(w->app->store, k->id,
+	    base->max_revocation_id, base->this_update - 1, kr_due_unpub_cb,
+	    &u, w->err)) != KR_OK)
+		goto out;
+	/* A lifted hold: a delta lists it as removeFromCRL, a base not. */
+	if (u.lifted.n > 0 && !newest.is_delta &&
+	    (ret = kr_due_entries(w, k, &newest, &l)) != KR_OK)
+		goto out;
+	for (i = 0; i < u.lifted.n; i++)
+		if (kr_due_lists(&l, u.lifted.e[i].serial,
+		    u.lifted.e[i].serial_len, false) ||
+		    (newest.is_delta && !kr_due_lists(&l, u.lifted.e[i].serial,
+		    u.lifted.e[i].serial_len, true)))
+			u.n++;
+	*out = u.n;
+out:
+	free(l.e);
+	free(u.lifted.e);
+	return ret;
+}
+
 /*
  * A certified CA key's next base CRL: due within the policy's margin;
  * then its next delta, once it has a base.
@@ -351,7 +493,7 @@ static int
 kr_due_crl(struct kr_due_walk *w, const struct kr_key_rec *k)
 {
 	struct kr_due_crl	*d;
-	struct kr_crl_rec	 last, newest;
+	struct kr_crl_rec	 last;
 	int64_t			 by, unpub = 0;
 	bool			 took = false;
 	int			 ret;
@@ -359,20 +501,10 @@ kr_due_crl(struct kr_due_walk *w, const struct kr_key_rec *k)
 	ret = kr_store_crl_last(w->app->store, k->id, true, &last, w->err);
 	if (ret != KR_OK && ret != KR_ENOENT)
 		return ret;
-	if (ret == KR_OK && ((ret = kr_store_crl_last(w->app->store, k->id,
-	    false, &newest, w->err)) != KR_OK ||
-	    (ret = kr_store_revocation_unpublished(w->app->store, k->id,
-	    newest.max_revocation_id, newest.is_delta ? newest.this_update :
-	    -1, newest.this_update, &unpub, w->err)) != KR_OK ||
+	if (ret == KR_OK && ((ret = kr_due_unpublished(w, k, &last,
+	    &unpub)) != KR_OK ||
 	    (ret = kr_due_delta(w, k, &last, unpub, &took)) != KR_OK))
 		return ret;
-	/*
-	 * (A delta keeps its base's max_revocation_id, so what it lists is
-	 * told by time: rows recorded after its thisUpdate.  Times are whole
-	 * seconds; `crl publish` takes thisUpdate before its quorum unlock
-	 * and holds the writers' lock to its commit, so no revocation lands
-	 * in that second after it.)
-	 */
 	if (took)
 		unpub = 0;	/* said with the delta */
 	by = ret == KR_OK ? last.next_update -

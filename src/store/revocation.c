@@ -1300,28 +1300,29 @@ kr_store_ocsp_get(struct kr_store *st, int64_t id, struct kr_ocsp_rec *o,
 }
 
 int
-kr_store_revocation_unpublished(struct kr_store *st, const uint8_t *issuer,
-    int64_t after_id, int64_t revoked_after, int64_t lifted_after,
-    int64_t *out, struct kr_err *err)
+kr_store_revocation_since(struct kr_store *st, const uint8_t *issuer,
+    int64_t after_id, int64_t lifted_after,
+    int (*cb)(const struct kr_revocation_rec *, void *), void *arg,
+    struct kr_err *err)
 {
-	sqlite3_stmt	*stmt = NULL;
-	int		 rc, ret;
+	struct kr_revocation_rec	 r;
+	sqlite3_stmt			*stmt = NULL;
+	int				 rc, ret;
 
-	*out = 0;
-	if ((ret = store_prepare(st, "SELECT count(*) FROM revocations WHERE "
-	    "issuer_key_id = ?1 AND ((id > ?2 AND revoked_at > ?3) OR "
-	    "(lifted_at IS NOT NULL AND lifted_at > ?4))", &stmt, err)) !=
-	    KR_OK)
+	if ((ret = store_prepare(st, "SELECT " REV_COLUMNS " FROM revocations "
+	    "WHERE issuer_key_id = ?1 AND (id > ?2 OR (lifted_at IS NOT NULL "
+	    "AND lifted_at > ?3)) ORDER BY id", &stmt, err)) != KR_OK)
 		return ret;
 	sqlite3_bind_blob(stmt, 1, issuer, KR_STORE_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, after_id);
-	sqlite3_bind_int64(stmt, 3, revoked_after);
-	sqlite3_bind_int64(stmt, 4, lifted_after);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		*out = sqlite3_column_int64(stmt, 0);
-	else
-		ret = store_sqlite_err(st, rc, err, "counting revocations not "
-		    "yet published");
+	sqlite3_bind_int64(stmt, 3, lifted_after);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		store_rev_row(stmt, &r);
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_sqlite_err(st, rc, err, "reading revocations");
 	sqlite3_finalize(stmt);
 	return ret;
 }
