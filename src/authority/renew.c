@@ -78,20 +78,28 @@ int
 kr_renew_retired(struct kr_appliance *app, const uint8_t *issuer_id,
     const char *successor, struct kr_key_rec *from, struct kr_err *err)
 {
-	struct kr_err	e;
-	uint8_t		id[KR_STORE_ID_BYTES];
-	int		ret;
+	struct kr_rev_status	rs;
+	uint8_t			id[KR_STORE_ID_BYTES];
+	int			ret;
 
 	/* issuer_id may be from's own. */
 	memcpy(id, issuer_id, sizeof(id));
 	if ((ret = kr_store_key_by_id(app->store, id, from, err)) != KR_OK)
 		return ret;
-	if (strcmp(from->name, successor) == 0)
+	if (strcmp(from->name, successor) == 0 ||
+	    strcmp(from->state, "destroyed") == 0)
 		return KR_OK;
-	kr_err_clear(&e);
-	if (strcmp(from->state, "active") != 0 || kr_key_standing_check(app,
-	    from, KR_USE_ISSUE, &e) != KR_OK)
+	/* Revoked (for any reason), not on hold; a failed read fails. */
+	if ((ret = kr_authority_key_status(app, from, &rs, err)) != KR_OK)
+		return ret;
+	if (rs.state == KR_REV_REVOKED)
 		return KR_OK;
+	if (rs.state == KR_REV_HELD)
+		return kr_err_set(err, KR_EREFUSED, "key '%s' is on hold "
+		    "(certificate %s), not retired: a hold may be lifted, so "
+		    "another key does not take over its certificates; lift "
+		    "the hold, or revoke its certificate (superseded) to "
+		    "retire it (docs/rotation.md)", from->name, rs.serial);
 	return kr_err_set(err, KR_EREFUSED, "the certificates of key '%s' are "
 	    "renewed under it, which still issues, not under key '%s': leave "
 	    "out --issuer-key (cert renew) or give --issuer-key %s (provision "

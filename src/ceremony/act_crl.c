@@ -141,10 +141,21 @@ kr_cer_crl_due(struct kr_appliance *app, bool delta, struct kr_cer_due *d,
 	memset(d, 0, sizeof(*d));
 	if ((ret = kr_authority_due(app, kr_time_now(), &due, err)) != KR_OK)
 		return ret;
+	/* No CRL that is due is left out unsaid. */
+	if ((delta ? due.ndeltas : due.ncrls) > KR_CER_DUE_MAX) {
+		ret = kr_err_set(err, KR_EREFUSED, "%zu CA keys have a %sCRL "
+		    "due, more than the %d one crl.publish step publishes: "
+		    "publish some with `keyrite crl publish` first, then run "
+		    "the ceremony", delta ? due.ndeltas : due.ncrls, delta ?
+		    "delta " : "", KR_CER_DUE_MAX);
+		kr_due_free(&due);
+		return ret;
+	}
 	for (i = 0; !delta && i < due.ncrls && d->n < KR_CER_DUE_MAX; i++)
 		(void)snprintf(d->names[d->n++], sizeof(d->names[0]), "%s",
 		    due.crls[i].issuer);
-	for (i = 0; delta && i < due.ndeltas && d->n < KR_CER_DUE_MAX; i++) {
+	for (i = 0; delta && i < due.ndeltas && d->n + d->nheld <
+	    KR_CER_DUE_MAX; i++) {
 		b = kr_cer_due_find(due.crls, due.ncrls,
 		    due.deltas[i].crl.issuer);
 		if (b != NULL)

@@ -277,6 +277,20 @@ unasked issuing2 cert renew "$sn2c" --issuer-key issuing2 --out "$T/mv2.pem" \
 refused 1 "TEST-KEY-509: an issuer still in force keeps its certificates: cert renew --issuer-key SUCCESSOR refused" \
     "key 'issuing' are renewed under it, which still issues" \
     "leave out --issuer-key"
+# An issuer only on hold is not retired (a hold may be lifted): on a
+# copy of the state folder, refused naming the hold, before the quorum.
+S0=$S
+cp -a "$S" "$T/held-state"
+S="$T/held-state"
+run -C "$S" revoke --issuer-key root --serial "$(cert_serial "$T/int.pem")" \
+    --reason certificateHold
+[ "$rc" -eq 0 ] || fail "hold issuing: $(cat "$T/err")"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unasked issuing2 cert renew "$sn2c" --issuer-key issuing2 --out "$T/mv2.pem" \
+    --yes
+refused 1 "TEST-KEY-509: an issuer on hold is not retired: cert renew --issuer-key SUCCESSOR refused" \
+    "key 'issuing' is on hold" "not retired"
+S=$S0
 run -C "$S" revoke --issuer-key root --serial "$(cert_serial "$T/int.pem")" \
     --reason superseded
 [ "$rc" -eq 0 ] || fail "retire issuing: $(cat "$T/err")"
