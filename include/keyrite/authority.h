@@ -1269,6 +1269,13 @@ const struct kr_approval_report *
  */
 int		 kr_authority_audit_verify(struct kr_appliance *,
 		    struct kr_audit_report *, struct kr_err *) KR_WUR;
+/*
+ * The same, reading the chain and every table again however recent the
+ * last replay (a long-lived console's verify: a command's own verify
+ * reuses the replay of its open while nothing was written).
+ */
+int		 kr_authority_audit_verify_afresh(struct kr_appliance *,
+		    struct kr_audit_report *, struct kr_err *) KR_WUR;
 int		 kr_authority_clock_recover(struct kr_appliance *app,
 		    const struct kr_clock_recover_req *req,
 		    const struct kr_passphrase_source *src,

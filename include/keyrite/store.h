@@ -486,6 +486,11 @@ int	kr_store_revocation_since(struct kr_store *st, const uint8_t *issuer,
 	    int64_t after_id, int64_t lifted_after,
 	    int (*cb)(const struct kr_revocation_rec *, void *), void *arg,
 	    struct kr_err *err) KR_WUR;
+/*
+ * Forgets the last replay and the chain's bindings: the next replay reads
+ * the chain and every table again (kr_authority_audit_verify_afresh).
+ */
+void	kr_store_replay_forget(struct kr_store *st);
 /* Rows of the revocations table up to an id (continuity of the records). */
 int	kr_store_revocation_count(struct kr_store *st, const uint8_t *issuer,
 	    int64_t upto, int64_t *out, struct kr_err *err) KR_WUR;

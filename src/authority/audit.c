@@ -230,3 +230,11 @@ kr_authority_audit_verify(struct kr_appliance *app,
 {
 	return kr_authority_audit_replay(app, rep, NULL, err);
 }
+
+int
+kr_authority_audit_verify_afresh(struct kr_appliance *app,
+    struct kr_audit_report *rep, struct kr_err *err)
+{
+	kr_store_replay_forget(app->store);
+	return kr_authority_audit_verify(app, rep, err);
+}

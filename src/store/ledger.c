@@ -632,6 +632,12 @@ events_note(struct kr_store *st, const char *name, int64_t seq)
 }
 
 void
+kr_store_replay_forget(struct kr_store *st)
+{
+	store_ledger_drop(st);
+}
+
+void
 store_ledger_drop(struct kr_store *st)
 {
 	free(st->replayed);

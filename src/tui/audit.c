@@ -65,7 +65,7 @@ tui_audit_verify(struct tui *t)
 	int			ret;
 
 	memset(&rep, 0, sizeof(rep));
-	ret = kr_authority_audit_verify(t->app, &rep, &t->err);
+	ret = kr_authority_audit_verify_afresh(t->app, &rep, &t->err);
 	kr_hex_encode(hex, rep.head, sizeof(rep.head));
 	tui_group_hex(hex, grouped, sizeof(grouped));
 	if (ret == KR_OK)
