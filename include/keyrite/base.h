@@ -186,6 +186,11 @@ int		 kr_file_shred(const char *, struct kr_err *) KR_WUR;
 int		 kr_mkdir_private(const char *, struct kr_err *) KR_WUR;
 int		 kr_fsync_dir(const char *, struct kr_err *) KR_WUR;
 bool		 kr_path_exists(const char *);
+/*
+ * `real` is the folder `top` or lies inside it (both resolved paths, as
+ * realpath(3) gives them; a `top` of "/" holds everything).
+ */
+bool		 kr_path_under(const char *real, const char *top);
 /* Joins a folder and a name into a malloc'd string; NULL on overflow. */
 char		*kr_path_join(const char *dir, const char *name);
 /* The folder part of a path (as dirname(3)), malloc'd; NULL: no memory. */

@@ -517,16 +517,6 @@ kr_intake_memo_free(struct kr_intake_memo *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* `real` is `top` or lies inside it. */
-static bool
-kr_intake_under(const char *real, const char *top)
-{
-	size_t	n = strlen(top);
-
-	return strncmp(real, top, n) == 0 && (real[n] == '/' ||
-	    real[n] == '\0');
-}
-
 /* The SHA-256 the import row records for `name`, or false. */
 static bool
 kr_intake_recorded(const char *files, const char *name, char *want)
@@ -575,10 +565,10 @@ kr_intake_image_check(struct kr_appliance *app, const char *path,
 
 	if (realpath(path, real) == NULL || realpath(app->dir, state) == NULL)
 		return KR_OK;	/* a missing image is named by its own check */
-	if (!kr_intake_under(real, state))
+	if (!kr_path_under(real, state))
 		return KR_OK;
 	(void)snprintf(top, sizeof(top), "%s/%s", state, KR_INTAKE_DIR);
-	if (!kr_intake_under(real, top))
+	if (!kr_path_under(real, top))
 		return kr_err_set(err, KR_EREFUSED, "image %s is a file of the "
 		    "state folder %s (%s): keyrite never signs its own files, "
 		    "which would copy them onto the medium; sign a file from "

@@ -81,7 +81,6 @@ kr_manifest_image_path(const struct kr_yaml_doc *doc,
     char **out, struct kr_err *err)
 {
 	char	real[PATH_MAX], top[PATH_MAX];
-	size_t	len;
 
 	if ((*out = kr_manifest_path(dir, rel)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
@@ -90,9 +89,7 @@ kr_manifest_image_path(const struct kr_yaml_doc *doc,
 	if (realpath(dir, top) == NULL)
 		return kr_err_set(err, KR_EIO, "cannot resolve the manifest's "
 		    "folder %s: %s", dir, strerror(errno));
-	len = strlen(top);
-	if ((len == 1 && top[0] == '/') || (strncmp(real, top, len) == 0 &&
-	    real[len] == '/'))
+	if (kr_path_under(real, top) && strcmp(real, top) != 0)
 		return KR_OK;
 	return kr_err_set(err, KR_EINPUT, "%s, line %u: image '%.64s' "
 	    "resolves to %s, outside the manifest's folder %s: keyrite signs "

@@ -640,6 +640,17 @@ kr_path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+bool
+kr_path_under(const char *real, const char *top)
+{
+	size_t	n = strlen(top);
+
+	if (n == 1 && top[0] == '/')
+		return real[0] == '/';
+	return strncmp(real, top, n) == 0 && (real[n] == '/' ||
+	    real[n] == '\0');
+}
+
 char *
 kr_path_join(const char *dir, const char *name)
 {

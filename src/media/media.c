@@ -203,12 +203,7 @@ kr_media_seen_add(struct kr_media_plan *p, const char *path,
 static bool
 kr_media_inside(const struct kr_media_plan *p, const char *real)
 {
-	size_t	n = strlen(p->state);
-
-	if (n == 1 && p->state[0] == '/')
-		return true;
-	return strncmp(real, p->state, n) == 0 &&
-	    (real[n] == '\0' || real[n] == '/');
+	return kr_path_under(real, p->state);
 }
 
 static int

@@ -327,6 +327,23 @@ for third in mcuboot minisign rauc; do
 	[ ! -e "$T/half/a.sig" ] && [ ! -e "$T/half/b.sig" ] && [ ! -e "$T/half/c.img" ] ||
 	    fail "$third: an output was written: $(ls "$T/half")"
 done
+# A failure of the signing itself half way (the third image's record
+# refused: an sqlite3 trigger, dropped after): the images before it stay
+# signed, recorded and written, and the failed one is named.
+printf 'version: 1\nkey: fw\nimages:\n  - file: a.bin\n    format: raw\n    output: a.sig\n  - file: b.bin\n    format: raw\n    output: b.sig\n  - file: c.bin\n    format: raw\n    output: c.sig\n' \
+    > "$T/half/manifest.yaml"
+sqlite3 "$S/keyrite.db" "CREATE TRIGGER half_way BEFORE INSERT ON signatures
+    WHEN NEW.image_name LIKE '%c.bin' BEGIN SELECT RAISE(ABORT,
+    'disk full (test)'); END"
+issue fw sign batch "$T/half/manifest.yaml"
+sqlite3 "$S/keyrite.db" "DROP TRIGGER half_way"
+[ "$rc" -ne 0 ] && grep -q "image 3 of 3 (.*c.bin) failed; the 2 before it are signed, recorded and written" "$T/err" &&
+    grep -q "disk full (test)" "$T/err" &&
+    openssl dgst -sha256 -verify "$O/fw.pub.pem" -signature "$T/half/a.sig" "$T/half/a.bin" >/dev/null 2>&1 &&
+    openssl dgst -sha256 -verify "$O/fw.pub.pem" -signature "$T/half/b.sig" "$T/half/b.bin" >/dev/null 2>&1 &&
+    [ ! -e "$T/half/c.sig" ] &&
+    ok "a batch whose signing fails at image 3 keeps images 1 and 2 signed (openssl dgst), recorded and written, and names the failure" ||
+    fail "half batch: exit $rc $(cat "$T/err")"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify"
 finish

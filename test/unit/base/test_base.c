@@ -70,6 +70,18 @@ START_TEST(test_err)
 }
 END_TEST
 
+/* One "inside that folder" rule for the state folder, intake, manifests. */
+START_TEST(test_path_under)
+{
+	ck_assert(kr_path_under("/srv/ca", "/srv/ca"));
+	ck_assert(kr_path_under("/srv/ca/keys/a.sealed", "/srv/ca"));
+	ck_assert(!kr_path_under("/srv/ca2/x", "/srv/ca"));
+	ck_assert(!kr_path_under("/srv", "/srv/ca"));
+	ck_assert(kr_path_under("/anything", "/"));
+	ck_assert(!kr_path_under("relative", "/"));
+}
+END_TEST
+
 START_TEST(test_buf_reader)
 {
 	struct kr_buf	b;
@@ -706,6 +718,7 @@ base_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_err);
+	tcase_add_test(tc, test_path_under);
 	tcase_add_test(tc, test_buf_reader);
 	tcase_add_test(tc, test_hex_base64_pem);
 	tcase_add_test(tc, test_hex_colons);

@@ -971,6 +971,14 @@ START_TEST(test_export_subfolder_refused)
 	ck_assert_ptr_null(x);
 	ck_assert(strstr(err.msg, "is not empty (it holds sub)") != NULL);
 	ck_assert_int_eq(unlink(tl_path("out/sub")), 0);
+	/* The link made after the export started: still no write through. */
+	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
+	ck_assert_int_eq(symlink(tl_path("elsewhere"), tl_path("out/sub")), 0);
+	ck_assert_int_eq(export_two(x, "sub"), KR_EEXIST);
+	ck_assert(strstr(err.msg, "symbolic link") != NULL);
+	kr_media_export_free(&x);
+	ck_assert_int_eq(unlink(tl_path("out/sub")), 0);
+	ck_assert_int_eq(access(tl_path("elsewhere/one.pem"), F_OK), -1);
 	/* Undone: neither the files nor the sub-folder stay. */
 	ck_assert_int_eq(kr_media_export_open(&x, out, &err), KR_OK);
 	ck_assert_int_eq(export_two(x, "sub"), KR_OK);
