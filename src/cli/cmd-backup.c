@@ -224,28 +224,46 @@ const struct cmd_entry cmd_import_files_entry = {
 	.exec = cmd_import_files_exec,
 };
 
+struct cmd_import_list {
+	struct cmd_ctx	*ctx;
+	size_t		 bad;
+};
+
 static int
 cmd_import_list_row(const struct kr_intake_file *f, void *arg)
 {
-	struct cmd_ctx	*ctx = arg;
+	struct cmd_import_list	*l = arg;
 
-	cmd_printf(ctx, "%-20s %-14s %10llu  %s  %s%s\n", f->id, f->type,
+	cmd_printf(l->ctx, "%-20s %-14s %10llu  %s  %s%s\n", f->id, f->type,
 	    (unsigned long long)f->size, f->sha256, f->path, f->recorded ? "" :
 	    "  (NOT AS RECORDED: no import.files row names this file with "
 	    "this SHA-256)");
+	l->bad += !f->recorded;
 	return 0;
 }
 
 static int
 cmd_import_list_exec(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
+	struct cmd_import_list	l = { ctx, 0 };
+	int			ret;
+
 	(void)opts;
 	(void)argc;
 	(void)argv;
 	cmd_printf(ctx, "%-20s %-14s %10s  %-64s  %s\n", "IMPORT", "TYPE",
 	    "BYTES", "SHA-256", "PATH");
-	return kr_authority_intake_list(ctx->app, cmd_import_list_row, ctx,
-	    &ctx->err);
+	if ((ret = kr_authority_intake_list(ctx->app, cmd_import_list_row, &l,
+	    &ctx->err)) != KR_OK)
+		return ret;
+	if (l.bad > 0)
+		return kr_err_set(&ctx->err, KR_EVERIFY, "%zu file%s in the "
+		    "intake %s not as %s import recorded (marked above): "
+		    "do not use %s (keyrite refuses to sign %s); import again "
+		    "from the medium", l.bad, l.bad == 1 ? "" : "s",
+		    l.bad == 1 ? "is" : "are", l.bad == 1 ? "its" : "their",
+		    l.bad == 1 ? "it" : "them", l.bad == 1 ? "it" : "them");
+	return KR_OK;
 }
 
 const struct cmd_entry cmd_import_list_entry = {

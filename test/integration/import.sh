@@ -115,6 +115,11 @@ got=$(sha256sum "$D/fw.bin" | cut -d' ' -f1)
     [ "$(state_snapshot "$S/keyrite.db" "$S/keys" "$S/policy")" = "$before" ] &&
     ok "an intake image changed after its import is refused, both SHA-256 named, nothing signed or recorded" ||
     fail "changed intake image: exit $rc $(cat "$T/err")"
+run -C "$S" import list
+[ "$rc" -eq 1 ] && grep -q "${D%/}/fw.bin  (NOT AS RECORDED" "$T/out" &&
+    grep -q "1 file in the intake is not as its import recorded" "$T/err" &&
+    ok "... and import list marks it and exits 1" ||
+    fail "import list of a changed file: exit $rc $(cat "$T/out" "$T/err")"
 cp "$T/fw.bin.orig" "$D/fw.bin"
 issue fw sign firmware --key fw --format raw --in "$S/keys/fw.sealed" \
     --out "$T/sealed.sig"
