@@ -67,6 +67,15 @@ int		 kr_signer_sign(struct kr_signer *s, enum kr_sig_alg sa,
 int		 kr_signer_sign_digest(struct kr_signer *s, enum kr_sig_alg sa,
 		    const uint8_t *md, size_t mdlen, uint8_t *sig,
 		    size_t *siglen, struct kr_err *err) KR_WUR;
+/*
+ * A signer made of a key's public half only, no back end (on the stack,
+ * nothing to free; `spki` is borrowed): what kr_fw_check_file needs to
+ * check an input against a key before the key is unlocked.  Signing
+ * with it fails ("no usable signer").
+ */
+void		 kr_signer_public(struct kr_signer *s, const char *name,
+		    const uint8_t *key_id, enum kr_key_alg alg,
+		    enum kr_purpose purpose, uint8_t *spki, size_t spki_len);
 /* Refuses (KR_EREFUSED) a signer whose purpose is not the one asked. */
 int		 kr_signer_require_purpose(const struct kr_signer *,
 		    enum kr_purpose, struct kr_err *) KR_WUR;

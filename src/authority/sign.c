@@ -107,16 +107,13 @@ kr_sign_format_check(struct kr_sign *sg, const struct kr_fw_opts *o,
     const char *path, struct kr_err *err)
 {
 	struct kr_signer	pub;
+	enum kr_key_alg		alg;
 
-	memset(&pub, 0, sizeof(pub));
-	(void)snprintf(pub.name, sizeof(pub.name), "%s", sg->k.name);
-	memcpy(pub.key_id, sg->k.id, sizeof(pub.key_id));
-	pub.purpose = KR_PURPOSE_FIRMWARE;
-	pub.spki = sg->k.spki;
-	pub.spki_len = sg->k.spki_len;
-	if (kr_key_alg_from_name(sg->k.alg, &pub.alg) != KR_OK)
+	if (kr_key_alg_from_name(sg->k.alg, &alg) != KR_OK)
 		return kr_err_set(err, KR_EINTERNAL, "key '%s' has an unknown "
 		    "algorithm '%s' (bug: report it)", sg->k.name, sg->k.alg);
+	kr_signer_public(&pub, sg->k.name, sg->k.id, alg, KR_PURPOSE_FIRMWARE,
+	    sg->k.spki, sg->k.spki_len);
 	return kr_fw_check_file(&pub, o, path, err);
 }
 

@@ -142,6 +142,20 @@ kr_signer_sign_digest(struct kr_signer *s, enum kr_sig_alg sa,
 	return s->ops->sign_digest(s, sa, md, mdlen, sig, siglen, err);
 }
 
+void
+kr_signer_public(struct kr_signer *s, const char *name, const uint8_t *key_id,
+    enum kr_key_alg alg, enum kr_purpose purpose, uint8_t *spki,
+    size_t spki_len)
+{
+	memset(s, 0, sizeof(*s));
+	(void)snprintf(s->name, sizeof(s->name), "%s", name);
+	memcpy(s->key_id, key_id, sizeof(s->key_id));
+	s->alg = alg;
+	s->purpose = purpose;
+	s->spki = spki;
+	s->spki_len = spki_len;
+}
+
 int
 kr_signer_require_purpose(const struct kr_signer *s, enum kr_purpose want,
     struct kr_err *err)

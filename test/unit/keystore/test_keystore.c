@@ -741,6 +741,27 @@ START_TEST(test_openssl_verifies)
 }
 END_TEST
 
+/* A signer of a public half only: checks pass, signing is refused. */
+START_TEST(test_signer_public)
+{
+	struct kr_signer	pub;
+	struct kr_err		e;
+	uint8_t			spki[44] = { 0x30 }, id[KR_KEY_ID_BYTES] = { 1 };
+	uint8_t			sig[KR_SIG_MAX_BYTES];
+	size_t			siglen = sizeof(sig);
+
+	kr_signer_public(&pub, "fw", id, KR_KEY_ED25519, KR_PURPOSE_FIRMWARE,
+	    spki, sizeof(spki));
+	ck_assert_str_eq(pub.name, "fw");
+	ck_assert_ptr_eq(pub.spki, spki);
+	ck_assert_int_eq(kr_signer_require_purpose(&pub, KR_PURPOSE_FIRMWARE,
+	    &e), KR_OK);
+	ck_assert_int_eq(kr_signer_sign(&pub, KR_SIG_ED25519,
+	    (const uint8_t *)"m", 1, sig, &siglen, &e), KR_EINTERNAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "no usable signer"));
+}
+END_TEST
+
 static Suite *
 keystore_suite(void)
 {
@@ -759,6 +780,7 @@ keystore_suite(void)
 	tcase_add_test(tc, test_wrap_key_vector);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_key_spki_mismatch);
+	tcase_add_test(tc, test_signer_public);
 	tcase_add_test(tc, test_generate_refuses);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("signer");
