@@ -746,6 +746,11 @@ struct kr_due_group {
 	size_t		soon;			/* within KR_DUE_SOON_DAYS */
 	int64_t		soonest;		/* its notAfter */
 	char		soonest_serial[41];
+	/*
+	 * The issuing key may issue no more (its certificate revoked):
+	 * its certificates are renewed under a successor (--from-issuer).
+	 */
+	bool		retired;
 };
 
 struct kr_due_key {

@@ -628,6 +628,21 @@ kr_due_policy(struct kr_due_walk *w, struct kr_crl_policy *cp)
 	return ret;
 }
 
+/* Groups whose issuing key is revoked: renewed under a successor. */
+static void
+kr_due_retired(struct kr_due *due)
+{
+	size_t	i, j;
+
+	for (i = 0; i < due->ngroups; i++)
+		for (j = 0; j < due->nrevoked; j++)
+			if (strcmp(due->revoked[j].key,
+			    due->groups[i].issuer) == 0)
+				due->groups[i].retired =
+				    due->revoked[j].status.state ==
+				    KR_REV_REVOKED;
+}
+
 static void
 kr_due_sort(struct kr_due *due)
 {
@@ -667,8 +682,10 @@ kr_authority_due(struct kr_appliance *app, int64_t now, struct kr_due *due,
 		ret = kr_store_key_foreach(app->store, kr_due_key, w, err);
 	if (w->status != KR_OK)
 		ret = w->status;
-	if (ret == KR_OK)
+	if (ret == KR_OK) {
+		kr_due_retired(due);
 		kr_due_sort(due);
+	}
 out:
 	if (ret != KR_OK)
 		kr_due_free(due);

@@ -95,18 +95,6 @@ cmd_status_certs(struct cmd_ctx *ctx, const struct kr_due *d)
 	}
 }
 
-/* Whether the key, among the revoked ones, may issue no more. */
-static bool
-cmd_status_retired(const struct kr_due *d, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < d->nrevoked; i++)
-		if (strcmp(d->revoked[i].key, key) == 0)
-			return d->revoked[i].status.state == KR_REV_REVOKED;
-	return false;
-}
-
 /*
  * The renewal command a group's line shows, for scripts too; for a
  * retired issuer's certificates, under its successor (KEY to fill in).
@@ -115,7 +103,7 @@ static const char *
 cmd_status_renew_command(const struct kr_due *d, const struct kr_due_group *g,
     char *buf, size_t cap)
 {
-	if (cmd_status_retired(d, g->issuer))
+	if (g->retired)
 		(void)snprintf(buf, cap, "keyrite provision batch --issuer-key "
 		    "KEY --from-issuer %s --profile %s --renew-within-days %u "
 		    "--out-dir DIR --operator TEXT --share FILE...", g->issuer,
