@@ -669,6 +669,9 @@ int	kr_crl_policy_recheck(struct kr_appliance *,
 	    const struct kr_policy_set *cur, const struct kr_policy_set *next,
 	    const char *from, int64_t now, struct kr_err *) KR_WUR;
 /* crl.c: the recorded copy of a CRL, checked against its SHA-256. */
+/* The appliance's CRL policy (policy/crl.yaml), as crl_policy.c reads it. */
+int	kr_appliance_crl_policy(struct kr_appliance *, struct kr_crl_policy *,
+	    struct kr_err *) KR_WUR;
 int	kr_crl_copy_read(struct kr_appliance *, const char *,
 	    const struct kr_crl_rec *, uint8_t **, size_t *, struct kr_err *)
 	    KR_WUR;

@@ -93,8 +93,7 @@ kr_crl_number_get(const uint8_t *p, size_t len, int64_t *out)
 static int
 kr_crl_load(struct kr_crl_pub *p, struct kr_err *err)
 {
-	char	*path;
-	int	 ret;
+	int	ret;
 
 	if ((ret = kr_ca_key_load(p->app, p->req->issuer_key, &p->k, err)) !=
 	    KR_OK ||
@@ -104,12 +103,7 @@ kr_crl_load(struct kr_crl_pub *p, struct kr_err *err)
 	if ((ret = kr_chain_for_key(p->app, p->k.name, p->k.spki,
 	    p->k.spki_len, p->now, &p->chain, err)) != KR_OK)
 		return ret;
-	if ((path = kr_appliance_path(p->app, KR_POLICY_DIR "/crl.yaml")) ==
-	    NULL)
-		return kr_err_set(err, KR_ENOMEM, "out of memory");
-	ret = kr_crl_policy_load(path, &p->policy, err);
-	free(path);
-	if (ret != KR_OK)
+	if ((ret = kr_appliance_crl_policy(p->app, &p->policy, err)) != KR_OK)
 		return ret;
 	if ((ret = kr_crl_request_check(p, err)) != KR_OK)
 		return ret;

@@ -364,22 +364,32 @@ kr_crl_policy_recheck(struct kr_appliance *app,
 }
 
 int
+kr_appliance_crl_policy(struct kr_appliance *app, struct kr_crl_policy *cp,
+    struct kr_err *err)
+{
+	char	*path;
+	int	 ret;
+
+	if ((path = kr_appliance_path(app, KR_POLICY_DIR "/crl.yaml")) == NULL)
+		return kr_err_set(err, KR_ENOMEM, "out of memory");
+	ret = kr_crl_policy_load(path, cp, err);
+	free(path);
+	return ret;
+}
+
+int
 kr_authority_crl_site(struct kr_appliance *app, const char *key,
     struct kr_crl_site *site, struct kr_err *err)
 {
 	struct kr_crl_policy	*cp;
-	char			*path;
 	int			 ret;
 
 	memset(site, 0, sizeof(*site));
-	cp = calloc(1, sizeof(*cp));
-	path = kr_appliance_path(app, KR_POLICY_DIR "/crl.yaml");
-	if (cp == NULL || path == NULL)
+	if ((cp = calloc(1, sizeof(*cp))) == NULL)
 		ret = kr_err_set(err, KR_ENOMEM, "out of memory");
-	else if ((ret = kr_crl_policy_load(path, cp, err)) == KR_OK &&
+	else if ((ret = kr_appliance_crl_policy(app, cp, err)) == KR_OK &&
 	    (ret = kr_crl_policy_site(cp, key, site, err)) != KR_OK)
 		ret = kr_err_prefix(err, "policy/crl.yaml: ");
-	free(path);
 	free(cp);
 	return ret;
 }

@@ -612,17 +612,11 @@ kr_due_key(const struct kr_key_rec *k, void *arg)
 static int
 kr_due_policy(struct kr_due_walk *w, struct kr_crl_policy *cp)
 {
-	char	*path;
-	int	 ret;
+	int	ret;
 
-	if ((path = kr_appliance_path(w->app, KR_POLICY_DIR "/crl.yaml")) ==
-	    NULL || (w->policy_dir = kr_appliance_path(w->app,
-	    KR_POLICY_DIR)) == NULL) {
-		free(path);
+	if ((w->policy_dir = kr_appliance_path(w->app, KR_POLICY_DIR)) == NULL)
 		return kr_err_set(w->err, KR_ENOMEM, "out of memory");
-	}
-	ret = kr_crl_policy_load(path, cp, w->err);
-	free(path);
+	ret = kr_appliance_crl_policy(w->app, cp, w->err);
 	w->cp = cp;
 	w->due->crl_margin_days = cp->publish_margin_days;
 	return ret;
