@@ -669,6 +669,14 @@ struct kr_rev_status {
 int		 kr_authority_cert_status(struct kr_appliance *,
 		    const struct kr_cert_rec *, struct kr_rev_status *,
 		    struct kr_err *) KR_WUR;
+/*
+ * The revocation state of a provisioning record's certificate (its serial
+ * by its issuing key); KR_ESTATE when no such certificate is recorded.
+ */
+struct kr_prov_rec;
+int		 kr_authority_prov_status(struct kr_appliance *,
+		    const struct kr_prov_rec *, struct kr_rev_status *,
+		    struct kr_err *) KR_WUR;
 int		 kr_authority_key_status(struct kr_appliance *,
 		    const struct kr_key_rec *, struct kr_rev_status *,
 		    struct kr_err *) KR_WUR;

@@ -90,6 +90,44 @@ kr_rev_lookup(struct kr_appliance *app, const uint8_t *issuer_id,
 	    err);
 }
 
+/* A provisioning record's certificate: its serial by its issuing key. */
+struct kr_prov_status {
+	struct kr_appliance		*app;
+	const struct kr_prov_rec	*r;
+	struct kr_rev_status		*rs;
+	struct kr_err			*err;
+	int				 ret;
+};
+
+static int
+kr_prov_status_cb(const struct kr_cert_rec *c, void *arg)
+{
+	struct kr_prov_status	*ps = arg;
+
+	if (memcmp(c->issuer_key_id, ps->r->issuer_key_id,
+	    KR_STORE_ID_BYTES) != 0)
+		return 0;
+	ps->ret = kr_authority_cert_status(ps->app, c, ps->rs, ps->err);
+	return 1;
+}
+
+int
+kr_authority_prov_status(struct kr_appliance *app,
+    const struct kr_prov_rec *r, struct kr_rev_status *rs, struct kr_err *err)
+{
+	struct kr_prov_status	ps = { app, r, rs, err, KR_ENOENT };
+	int			ret;
+
+	if ((ret = kr_store_cert_by_serial(app->store, r->serial,
+	    kr_prov_status_cb, &ps, err)) < 0)
+		return ret;
+	if (ps.ret == KR_ENOENT)
+		return kr_err_set(err, KR_ESTATE, "the record of device %s "
+		    "names certificate %s, which is not recorded",
+		    r->device_id, r->serial);
+	return ps.ret;
+}
+
 int
 kr_authority_cert_status(struct kr_appliance *app,
     const struct kr_cert_rec *c, struct kr_rev_status *st,

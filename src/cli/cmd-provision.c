@@ -156,44 +156,6 @@ struct cmd_prov_view {
 	size_t		 n;
 };
 
-/* The revocation state of a record's certificate, as cert list gives it. */
-struct cmd_prov_rev {
-	struct cmd_ctx			*ctx;
-	const struct kr_prov_rec	*r;
-	struct kr_rev_status		*rs;
-	int				 ret;
-};
-
-static int
-cmd_prov_rev_cb(const struct kr_cert_rec *c, void *arg)
-{
-	struct cmd_prov_rev	*pr = arg;
-
-	if (memcmp(c->issuer_key_id, pr->r->issuer_key_id,
-	    KR_STORE_ID_BYTES) != 0)
-		return 0;
-	pr->ret = kr_authority_cert_status(pr->ctx->app, c, pr->rs,
-	    &pr->ctx->err);
-	return 1;
-}
-
-static int
-cmd_prov_rev(struct cmd_ctx *ctx, const struct kr_prov_rec *r,
-    struct kr_rev_status *rs)
-{
-	struct cmd_prov_rev	pr = { ctx, r, rs, KR_ENOENT };
-	int			ret;
-
-	if ((ret = kr_store_cert_by_serial(kr_appliance_store(ctx->app),
-	    r->serial, cmd_prov_rev_cb, &pr, &ctx->err)) < 0)
-		return ret;
-	if (pr.ret == KR_ENOENT)
-		return kr_err_set(&ctx->err, KR_ESTATE, "the record of device "
-		    "%s names certificate %s, which is not recorded",
-		    r->device_id, r->serial);
-	return pr.ret;
-}
-
 static int
 cmd_prov_json(struct cmd_prov_view *v, const struct kr_prov_rec *r,
     const struct kr_rev_status *rs)
@@ -225,7 +187,8 @@ cmd_prov_row(const struct kr_prov_rec *r, void *arg)
 	char			 until[KR_TIME_STR_BYTES];
 	int			 ret;
 
-	if ((ret = cmd_prov_rev(v->ctx, r, &rs)) != KR_OK)
+	if ((ret = kr_authority_prov_status(v->ctx->app, r, &rs,
+	    &v->ctx->err)) != KR_OK)
 		return ret;
 	if (v->json)
 		return cmd_prov_json(v, r, &rs);
