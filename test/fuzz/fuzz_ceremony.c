@@ -8,6 +8,8 @@
  * every argument the action takes as a list is a list of non-empty
  * values.  A refusal says why and leaves nothing allocated
  * (LeakSanitizer checks).  Seeds: the shipped scripts in ceremonies/.
+ *
+ * TEST-KEY-088 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdlib.h>

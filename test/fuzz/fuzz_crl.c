@@ -8,6 +8,8 @@
  * inputs reach past the outer SEQUENCE even without seed files); and as
  * an edit script on a small valid index.txt, and as an index.txt itself,
  * both through a temporary file since kr_index_read reads files.
+ *
+ * TEST-KEY-028 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdio.h>

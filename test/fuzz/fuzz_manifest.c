@@ -7,6 +7,8 @@
  * A loaded manifest has a key, 1 to 1000 images each with both paths,
  * outputs under the output folder; a refusal says why and leaves nothing
  * allocated (LeakSanitizer checks).  Seeds: test/fuzz/seeds/manifest/.
+ *
+ * TEST-KEY-054 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdlib.h>

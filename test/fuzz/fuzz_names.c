@@ -9,6 +9,8 @@
  * an OID that formats and parses back to the same bytes, a serial of 1
  * to 20 octets, positive and minimally encoded.  A refusal always says
  * why.  Seeds: test/fuzz/seeds/names/.
+ *
+ * TEST-KEY-054 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -12,6 +12,8 @@
  * never hand out a signature longer than its buffer.
  *
  * KEYRITE_MOCK_P11 names the module; the build passes its path.
+ *
+ * TEST-KEY-055 (docs/traceability.md): its smoke run.
  */
 #include <dlfcn.h>
 #include <stdint.h>

@@ -11,6 +11,8 @@
  * stays); every refusal says why.  The reader takes one read(2) a byte,
  * so inputs are cut at FUZZ_FD_MAX bytes; the small buffers meet over-long
  * lines all the same.  Seeds: test/fuzz/seeds/passphrase/.
+ *
+ * TEST-KEY-054 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,6 +6,8 @@
  * A block that decodes encodes again (kr_pem_encode) and decodes to the
  * same bytes; base64 and hex results are never longer than the input
  * allows.  Seeds: test/fuzz/seeds/pem/.
+ *
+ * TEST-KEY-054 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdlib.h>

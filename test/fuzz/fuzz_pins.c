@@ -7,6 +7,8 @@
  * file sealed at start-up (so mutations reach past the magic and the
  * length fields).  Only the unedited file may open.  Seeds:
  * test/fuzz/seeds/pins/.
+ *
+ * TEST-KEY-054 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdlib.h>

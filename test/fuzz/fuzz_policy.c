@@ -5,6 +5,8 @@
  *
  * Built as a real fuzzer with `meson setup build-fuzz -Dfuzzing=true`
  * (clang), and as a smoke test over fixed inputs in every `meson test`.
+ *
+ * TEST-KEY-026 and TEST-KEY-054 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -16,6 +16,8 @@
  * flag, bytes 1-2 the SPKI length; then the SPKI, one length byte for the
  * message, the message, and the signature.  The whole input is also fed
  * to kr_spki_parse() and kr_ecdsa_der_to_raw() as it is.
+ *
+ * TEST-KEY-026 (docs/traceability.md): its smoke run.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,8 @@
  * CSR from a requester, a CA certificate to cross-sign), and lint over
  * whatever parses.  Built as a real fuzzer with -Dfuzzing=true (clang), as
  * a smoke test over the golden certificates otherwise.
+ *
+ * TEST-KEY-026 and TEST-KEY-453 (docs/traceability.md): its smoke run.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -434,7 +434,10 @@ START_TEST(test_payload_text)
 }
 END_TEST
 
-/* A new passphrase typed twice: the rule the terminal and console share. */
+/*
+ * A new passphrase typed twice: the rule the terminal and console share
+ * (TEST-KEY-375).
+ */
 START_TEST(test_passphrase_chosen)
 {
 	struct kr_err	e;

@@ -373,6 +373,7 @@ START_TEST(test_harden)
 END_TEST
 
 /* An array of objects for kr_json_raw: [] when empty, the objects in order. */
+/* TEST-KEY-473 (with KR_TEXT_JSON in test_text_escape). */
 START_TEST(test_json_list)
 {
 	struct kr_json	 j, o;

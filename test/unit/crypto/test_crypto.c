@@ -7,6 +7,8 @@
  *
  * argv[1] is the folder holding the Wycheproof vectors converted to lines
  * by test/vectors/wycheproof2txt.py (meson passes the build folder).
+ *
+ * TEST-KEY-029 (docs/traceability.md): these tests as a whole.
  */
 #include <sys/resource.h>
 #include <sys/wait.h>

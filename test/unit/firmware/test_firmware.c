@@ -19,6 +19,8 @@
  * Certificates (root, intermediate, one signer certificate per firmware
  * key with codeSigning + emailProtection) are built by keyrite's own
  * builder and signed by CA keys made at run time.
+ *
+ * TEST-KEY-033 (docs/traceability.md): these tests as a whole.
  */
 #include <check.h>
 #include <fcntl.h>

@@ -9,6 +9,8 @@
  *
  * Without /usr/lib/softhsm/libsofthsm2.so only the offline tests (PIN
  * file, error messages) run, and the test exits 77 (SKIP) saying so.
+ *
+ * TEST-KEY-031 (docs/traceability.md): these tests as a whole.
  */
 #include <check.h>
 #include <stdio.h>

@@ -12,6 +12,8 @@
  *
  * KEYRITE_GOLDEN_WRITE=DIR writes the golden certificates into DIR instead
  * of comparing them (see test/vectors/golden/README.md).
+ *
+ * TEST-KEY-023 (docs/traceability.md): these tests as a whole.
  */
 #include <check.h>
 #include <stdio.h>

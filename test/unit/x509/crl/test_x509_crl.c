@@ -9,6 +9,8 @@
  * What keyrite reads is made by `openssl ca` at run time in a temporary
  * folder.  The 1,000,000-entry CRL and index.txt runs print their times;
  * no time is asserted.
+ *
+ * TEST-KEY-027 (docs/traceability.md): these tests as a whole.
  */
 #include <check.h>
 #include <stdio.h>

@@ -13,6 +13,9 @@
  * -x509_strict accepts them once signed with openssl dgst); then one
  * change per case must raise its rule, and every rule in the table has a
  * case.  argv[2] is docs/lint.md, which must list every rule.
+ *
+ * TEST-KEY-024 and TEST-KEY-453 (docs/traceability.md): these tests as a
+ * whole; the device id reader is test_dn_value.
  */
 #include <check.h>
 #include <ctype.h>
@@ -349,7 +352,10 @@ make_certs(void)
  * Requests
  */
 
-/* The device id provision batch takes from a subject (kr_dn_value). */
+/*
+ * The device id provision batch takes from a subject (kr_dn_value),
+ * TEST-KEY-453.
+ */
 START_TEST(test_dn_value)
 {
 	static const struct {

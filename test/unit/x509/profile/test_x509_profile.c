@@ -3,6 +3,8 @@
  * policy files, read from the copies embedded in the binary, and every
  * kind of bad profile, each refused with a message naming file, line and
  * key.
+ *
+ * TEST-KEY-025 (docs/traceability.md): these tests as a whole.
  */
 #include <check.h>
 #include <stdio.h>
