@@ -51,6 +51,12 @@ const char	*kr_artifact_name(enum kr_artifact);
 int		 kr_media_write(enum kr_artifact type, const char *path,
 		    const void *data, size_t len, unsigned flags,
 		    struct kr_err *err) KR_WUR;
+/*
+ * Whether bytes brought in carry a private key, as kr_media_write would
+ * find one: true, with what and where written into `what`.
+ */
+bool		 kr_media_holds_key(const void *data, size_t len, char *what,
+		    size_t cap);
 
 
 /*

@@ -72,6 +72,18 @@ kr_media_key_scan(const void *data, size_t len, struct kr_media_hit *hit)
 	    kr_media_key_found(data, len, true, hit);
 }
 
+bool
+kr_media_holds_key(const void *data, size_t len, char *what, size_t cap)
+{
+	struct kr_media_hit	hit;
+
+	if (!kr_media_key_scan(data, len, &hit))
+		return false;
+	(void)snprintf(what, cap, "%s at byte %llu", hit.what,
+	    (unsigned long long)hit.off);
+	return true;
+}
+
 int
 kr_media_check(enum kr_artifact type, const char *path, const void *data,
     size_t len, struct kr_err *err)

@@ -64,6 +64,19 @@ grep -q "must make a new key" "$T/err" &&
     fail "TEST-KEY-501: the message still tells the device to make a new key" ||
     ok "TEST-KEY-501: the message no longer asks for a new key"
 
+# --- TEST-KEY-528: a device's private key in the CSR folder -----------------
+# A CSR file that carries the device's private key too (openssl's key
+# appended to its request): refused as a key that left its device,
+# before the quorum, nothing written.
+device_csr "$T/csr8" k99 "/CN=sensor/serialNumber=SN0099"
+cat "$T/keys/k99.key" >> "$T/csr8/k99.csr"
+mkdir -p "$T/devs8"
+before=$(state_snapshot "$S/keyrite.db" "$S")
+unprov --csr-dir "$T/csr8" --out-dir "$T/devs8"
+refused 1 "TEST-KEY-528: a CSR file holding its private key is refused as a key that left its device" \
+    "k99.csr holds a private key" "treat that key as exposed"
+[ -z "$(ls "$T/devs8")" ] || fail "TEST-KEY-528: a file was written"
+
 # --- TEST-KEY-502: a revoked device is provisioned again, new key -----------
 run -C "$S" revoke --issuer-key issuing --serial "$S2" --reason keyCompromise
 [ "$rc" -eq 0 ] || fail "revoke SN0002: $(cat "$T/err")"
