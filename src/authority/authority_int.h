@@ -669,6 +669,13 @@ int	kr_crl_policy_recheck(struct kr_appliance *,
 	    const struct kr_policy_set *cur, const struct kr_policy_set *next,
 	    const char *from, int64_t now, struct kr_err *) KR_WUR;
 /* crl.c: the recorded copy of a CRL, checked against its SHA-256. */
+/*
+ * A certificate request brought in (a file's bytes, `path` naming it):
+ * refused as a key that left its device when it carries a private key
+ * (the media writer's scan), otherwise parsed and its signature checked.
+ */
+int	kr_csr_from_outside(const char *path, const uint8_t *data, size_t len,
+	    struct kr_csr **csr, struct kr_err *err) KR_WUR;
 /* The appliance's CRL policy (policy/crl.yaml), as crl_policy.c reads it. */
 int	kr_appliance_crl_policy(struct kr_appliance *, struct kr_crl_policy *,
 	    struct kr_err *) KR_WUR;

@@ -50,7 +50,7 @@ kr_intake_csr(const char *path, struct kr_err *err)
 	if ((ret = kr_file_read(path, KR_CSR_MAX, false, &data, &len,
 	    err)) != KR_OK)
 		return ret;
-	ret = kr_csr_parse(path, data, len, &csr, err);
+	ret = kr_csr_from_outside(path, data, len, &csr, err);
 	kr_csr_free(&csr);
 	free(data);
 	return ret;

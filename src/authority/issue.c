@@ -147,6 +147,23 @@ kr_issue_subject_dn(struct kr_issue *is, const struct kr_slice *fallback,
 	return KR_OK;
 }
 
+int
+kr_csr_from_outside(const char *path, const uint8_t *data, size_t len,
+    struct kr_csr **csr, struct kr_err *err)
+{
+	char	what[160];
+
+	*csr = NULL;
+	if (kr_media_holds_key(data, len, what, sizeof(what)))
+		return kr_err_set(err, KR_EREFUSED, "%s holds a private key "
+		    "(%s), not only a certificate request: a device key must "
+		    "never leave its device. Nothing was signed; remove the "
+		    "file from the medium, treat that key as exposed (the "
+		    "device makes a new one) and run the command again", path,
+		    what);
+	return kr_csr_parse(path, data, len, csr, err);
+}
+
 static int
 kr_issue_from_csr(struct kr_issue *is, struct kr_err *err)
 {
@@ -159,7 +176,7 @@ kr_issue_from_csr(struct kr_issue *is, struct kr_err *err)
 		return ret;
 	if (kr_hash(KR_HASH_SHA256, data, len, is->src_sha) != KR_OK)
 		memset(is->src_sha, 0, sizeof(is->src_sha));
-	ret = kr_csr_parse(is->req->csr_path, data, len, &is->csr, err);
+	ret = kr_csr_from_outside(is->req->csr_path, data, len, &is->csr, err);
 	free(data);
 	if (ret != KR_OK)
 		return ret;

@@ -672,7 +672,7 @@ static int
 kr_prov_parse_csr(const struct kr_prov *pv, struct kr_prov_item *it,
     struct kr_csr **csr, struct kr_err *err)
 {
-	char	 path[KR_MEDIA_PATH_MAX], what[160];
+	char	 path[KR_MEDIA_PATH_MAX];
 	uint8_t	*data = NULL;
 	size_t	 len;
 	int	 ret;
@@ -681,16 +681,7 @@ kr_prov_parse_csr(const struct kr_prov *pv, struct kr_prov_item *it,
 	if ((ret = kr_prov_csr_read(pv, it, path, &data, &len, it->src_sha,
 	    err)) != KR_OK)
 		return ret;
-	/* A device key that left its device: said so, never parsed on. */
-	if (kr_media_holds_key(data, len, what, sizeof(what)))
-		ret = kr_err_set(err, KR_EREFUSED, "%s holds a private key "
-		    "(%s), not only a certificate request: a device key must "
-		    "never leave its device. Nothing was signed; remove the "
-		    "file from the line's medium, treat that key as exposed "
-		    "(the device makes a new one) and run the batch again",
-		    path, what);
-	else
-		ret = kr_csr_parse(path, data, len, csr, err);
+	ret = kr_csr_from_outside(path, data, len, csr, err);
 	free(data);
 	return ret;
 }

@@ -64,6 +64,13 @@ flip "$T/badsig.csr" $((size - 5))
 refused 1 "signature does not verify" "a CSR whose signature fails is refused" -- -C "$S" \
     cert issue --issuer-key int --csr "$T/badsig.csr" --profile firmware-signing \
     --subject "CN=x" --out "$T/x.pem" $(q int) 3<"$T/ab.pw"
+# TEST-KEY-528: a request file carrying its private key is refused as a
+# key that left its device (cert issue, as provision batch and import).
+cat "$T/good.csr" "$T/good.key" > "$T/withkey.csr"
+# shellcheck disable=SC2046
+refused 1 "withkey.csr holds a private key" "a CSR file carrying its private key is refused" -- \
+    -C "$S" cert issue --issuer-key int --csr "$T/withkey.csr" \
+    --profile firmware-signing --subject "CN=x" --out "$T/x.pem" $(q int) 3<"$T/ab.pw"
 openssl req -new -newkey rsa:2048 -nodes -keyout "$T/r2k.key" -subj "/CN=r" \
     -out "$T/rsa2048.csr" 2>/dev/null
 # shellcheck disable=SC2046
