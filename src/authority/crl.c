@@ -49,6 +49,7 @@ struct kr_crl_pub {
 	char				*pem;
 	struct kr_preview		 pv;		/* see, then approve */
 	size_t				 pv_list;	/* its first new entry */
+	size_t				 lifted;	/* removeFromCRL entries */
 };
 
 static int	kr_crl_request_check(struct kr_crl_pub *, struct kr_err *);
@@ -461,6 +462,19 @@ kr_crl_preview_new(struct kr_crl_pub *p, const struct kr_crl_entry *e)
 	    kr_reason_name(e->reason), when);
 }
 
+/* A delta's removeFromCRL entry: a hold lifted since the base. */
+static void
+kr_crl_preview_lifted(struct kr_crl_pub *p, const struct kr_crl_entry *e)
+{
+	char	hex[KR_HEX_COLONS_BYTES(KR_SERIAL_MAX, 0)];
+
+	if (p->lifted++ >= KR_NEW_SHOWN)
+		return;
+	(void)kr_hex_colons(hex, sizeof(hex), e->serial, e->serial_len, 0, "");
+	kr_preview_text(&p->pv, "removed entry", "%s  removeFromCRL (its hold "
+	    "was lifted)", hex);
+}
+
 /*
  * One entry of the build.  The iterator's thread holds the store until
  * the last row: this uses nothing of it.
@@ -479,7 +493,9 @@ kr_crl_next_entry(void *arg, struct kr_crl_entry *e, struct kr_err *err)
 	e->revoked_at = r.revoked_at;
 	e->reason = (enum kr_reason)r.reason;
 	e->invalidity = r.invalidity;
-	if (!p->has_base || r.id > p->base.max_revocation_id)
+	if (e->reason == KR_REASON_REMOVE_FROM_CRL)
+		kr_crl_preview_lifted(p, e);
+	else if (!p->has_base || r.id > p->base.max_revocation_id)
 		kr_crl_preview_new(p, e);
 	p->res->entries++;
 	return 1;
@@ -814,10 +830,29 @@ kr_crl_preview_begin(struct kr_crl_pub *p)
 static void
 kr_crl_preview_end(struct kr_crl_pub *p)
 {
+	size_t	at = p->pv_list;
+	int64_t	dropped;
+
+	/* The counts go before the entries listed. */
 	kr_preview_text(&p->pv, "entries", "%zu in all, %zu new since %s",
 	    p->res->entries, p->res->new_entries, p->has_base ?
 	    "the last base CRL" : "the start (no CRL before)");
-	kr_preview_move_last(&p->pv, p->pv_list);
+	kr_preview_move_last(&p->pv, at++);
+	if (p->req->delta && p->lifted > 0) {
+		kr_preview_text(&p->pv, "", "%zu hold%s lifted since it, listed "
+		    "as removeFromCRL", p->lifted, p->lifted == 1 ? "" : "s");
+		kr_preview_move_last(&p->pv, at++);
+	}
+	/* A base drops what the last one listed and no longer holds. */
+	dropped = p->has_base && !p->req->delta ? p->base.entries +
+	    (int64_t)p->res->new_entries - (int64_t)p->res->entries : 0;
+	if (dropped > 0) {
+		kr_preview_text(&p->pv, "", "%lld entr%s of base CRL %lld no "
+		    "longer listed (holds lifted, certificates expired)",
+		    (long long)dropped, dropped == 1 ? "y" : "ies",
+		    (long long)p->base.number);
+		kr_preview_move_last(&p->pv, at++);
+	}
 	if (p->res->new_entries > KR_NEW_SHOWN)
 		kr_preview_text(&p->pv, "", "(%zu more new entries not listed "
 		    "here)", p->res->new_entries - KR_NEW_SHOWN);

@@ -105,6 +105,15 @@ run -C "$S" revoke --issuer-key int --serial "$(serial_of "$O/leaf2.pem")" \
     fail "revoke after lift: exit $rc $(cat "$T/err")"
 issue int crl publish --issuer-key int --delta --out "$O/delta3.der"
 [ "$rc" -eq 0 ] && ok "delta CRL published" || fail "delta: $(cat "$T/err")"
+# TEST-KEY-529: what the custodians approve shows what leaves the list:
+# the delta's removeFromCRL entry (the lifted hold, by serial) and its
+# count; a base after it says how many of the last base's entries it
+# no longer lists.
+LIFTED=$(serial_of "$O/leaf2.pem" | sed 's/../&:/g; s/:$//')
+grep -q "removed entry  *$LIFTED  removeFromCRL (its hold was lifted)" "$T/out" &&
+    grep -q "1 hold lifted since it, listed as removeFromCRL" "$T/out" &&
+    ok "the delta's preview lists the lifted hold as a removed entry" ||
+    fail "delta preview: $(cat "$T/out")"
 openssl crl -inform DER -in "$O/delta3.der" -noout -text > "$O/delta.txt"
 grep -q "Delta CRL Indicator" "$O/delta.txt" && ok "the delta shows its Delta CRL Indicator" ||
     fail "no Delta CRL Indicator"
@@ -245,6 +254,11 @@ expect 2 "line 97: this serial is already" \
     -C "$S" import openssl-index --issuer-key migrated "$T/dup-index.txt"
 [ "$(state_snapshot "$S/keyrite.db" "$S")" = "$snap" ] &&
     ok "... and nothing of that file was recorded" || fail "a refused import changed the state"
+issue int crl publish --issuer-key int --out "$O/after-lift.der"
+[ "$rc" -eq 0 ] && grep -q "1 entry of base CRL [0-9]* no longer listed (holds lifted, certificates expired)" "$T/out" &&
+    ! openssl crl -inform DER -in "$O/after-lift.der" -noout -text | grep -qi "$(serial_of "$O/leaf2.pem")" &&
+    ok "a base after the lift says 1 entry of the last base is no longer listed (openssl: the serial is gone)" ||
+    fail "base after lift: exit $rc $(cat "$T/out" "$T/err")"
 run -C "$S" audit verify
 [ "$rc" -eq 0 ] && ok "audit chain intact" || fail "audit verify"
 finish
