@@ -307,11 +307,12 @@ kr_due_crl_fill(struct kr_due_crl *d, const struct kr_key_rec *k,
  */
 static int
 kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
-    const struct kr_crl_rec *base, int64_t unpub, bool *took)
+    const struct kr_crl_rec *base, const struct kr_crl_rec *newest,
+    int64_t unpub, bool *took)
 {
+	const struct kr_crl_rec	*last = newest;
 	struct kr_due_delta	*d;
 	struct kr_crl_site	 site;
-	struct kr_crl_rec	 last;
 	int64_t			 by = 0;
 	int			 ret;
 
@@ -321,12 +322,9 @@ kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
 		return ret;
 	w->due->delta_cas++;
 	*took = true;	/* a delta publishes new revocations soonest */
-	if ((ret = kr_store_crl_last(w->app->store, k->id, false, &last,
-	    w->err)) != KR_OK)
-		return ret;
-	if (last.is_delta) {
-		by = last.next_update - (w->cp->next_update_days == 0 ? 0 :
-		    (last.next_update - last.this_update) *
+	if (last->is_delta) {
+		by = last->next_update - (w->cp->next_update_days == 0 ? 0 :
+		    (last->next_update - last->this_update) *
 		    (int64_t)w->cp->publish_margin_days /
 		    (int64_t)w->cp->next_update_days);
 		if (by > w->due->now && unpub == 0)
@@ -335,7 +333,7 @@ kr_due_delta(struct kr_due_walk *w, const struct kr_key_rec *k,
 	if ((d = KR_DUE_PUSH(w, deltas, ndeltas, cap_deltas)) == NULL)
 		return kr_due_nomem(w);
 	memset(d, 0, sizeof(*d));
-	kr_due_crl_fill(&d->crl, k, last.is_delta ? &last : NULL,
+	kr_due_crl_fill(&d->crl, k, last->is_delta ? last : NULL,
 	    unpub > 0 && by > w->due->now ? w->due->now : by);
 	d->crl.unpublished = unpub;
 	(void)snprintf(d->location, sizeof(d->location), "%s", site.delta);
@@ -374,19 +372,32 @@ struct kr_due_unpub {
 	struct kr_due_listed		 lifted; /* holds lifted since base */
 };
 
-/* `l` lists the serial, as removeFromCRL (`removed`) or not. */
+/* Entries by serial (length, then bytes): a CRL lists a serial once. */
+static int
+kr_due_entry_cmp(const void *a, const void *b)
+{
+	const struct kr_crl_entry	*x = a, *y = b;
+
+	if (x->serial_len != y->serial_len)
+		return x->serial_len < y->serial_len ? -1 : 1;
+	return memcmp(x->serial, y->serial, x->serial_len);
+}
+
+/* `l` (sorted) lists the serial, as removeFromCRL (`removed`) or not. */
 static bool
 kr_due_lists(const struct kr_due_listed *l, const uint8_t *serial,
     size_t len, bool removed)
 {
-	size_t	i;
+	struct kr_crl_entry		 key;
+	const struct kr_crl_entry	*e;
 
-	for (i = 0; i < l->n; i++)
-		if (l->e[i].serial_len == len &&
-		    memcmp(l->e[i].serial, serial, len) == 0 &&
-		    (l->e[i].reason == KR_REASON_REMOVE_FROM_CRL) == removed)
-			return true;
-	return false;
+	if (l->n == 0 || len > sizeof(key.serial))
+		return false;
+	key.serial_len = len;
+	memcpy(key.serial, serial, len);
+	e = bsearch(&key, l->e, l->n, sizeof(*l->e), kr_due_entry_cmp);
+	return e != NULL && (e->reason == KR_REASON_REMOVE_FROM_CRL) ==
+	    removed;
 }
 
 /*
@@ -432,6 +443,8 @@ kr_due_entries(struct kr_due_walk *w, const struct kr_key_rec *k,
 		ret = kr_crl_parse(c->location, der, len, &info, NULL,
 		    kr_due_listed_cb, l, w->err);
 	free(der);
+	if (ret == KR_OK && l->n > 1)
+		qsort(l->e, l->n, sizeof(*l->e), kr_due_entry_cmp);
 	return ret;
 }
 
@@ -444,11 +457,11 @@ kr_due_entries(struct kr_due_walk *w, const struct kr_key_rec *k,
  */
 static int
 kr_due_unpublished(struct kr_due_walk *w, const struct kr_key_rec *k,
-    const struct kr_crl_rec *base, int64_t *out)
+    const struct kr_crl_rec *base, const struct kr_crl_rec *newest,
+    int64_t *out)
 {
 	struct kr_due_listed	 l = { NULL, 0, 0 };
 	struct kr_due_unpub	 u;
-	struct kr_crl_rec	 newest;
 	size_t			 i;
 	int			 ret;
 
@@ -456,11 +469,8 @@ kr_due_unpublished(struct kr_due_walk *w, const struct kr_key_rec *k,
 	memset(&u, 0, sizeof(u));
 	u.base = base;
 	u.now = w->due->now;
-	if ((ret = kr_store_crl_last(w->app->store, k->id, false, &newest,
-	    w->err)) != KR_OK)
-		return ret;
-	if (newest.is_delta) {
-		if ((ret = kr_due_entries(w, k, &newest, &l)) != KR_OK)
+	if (newest->is_delta) {
+		if ((ret = kr_due_entries(w, k, newest, &l)) != KR_OK)
 			goto out;
 		u.delta = &l;
 	}
@@ -469,13 +479,13 @@ kr_due_unpublished(struct kr_due_walk *w, const struct kr_key_rec *k,
 	    &u, w->err)) != KR_OK)
 		goto out;
 	/* A lifted hold: a delta lists it as removeFromCRL, a base not. */
-	if (u.lifted.n > 0 && !newest.is_delta &&
-	    (ret = kr_due_entries(w, k, &newest, &l)) != KR_OK)
+	if (u.lifted.n > 0 && !newest->is_delta &&
+	    (ret = kr_due_entries(w, k, newest, &l)) != KR_OK)
 		goto out;
 	for (i = 0; i < u.lifted.n; i++)
 		if (kr_due_lists(&l, u.lifted.e[i].serial,
 		    u.lifted.e[i].serial_len, false) ||
-		    (newest.is_delta && !kr_due_lists(&l, u.lifted.e[i].serial,
+		    (newest->is_delta && !kr_due_lists(&l, u.lifted.e[i].serial,
 		    u.lifted.e[i].serial_len, true)))
 			u.n++;
 	*out = u.n;
@@ -493,7 +503,7 @@ static int
 kr_due_crl(struct kr_due_walk *w, const struct kr_key_rec *k)
 {
 	struct kr_due_crl	*d;
-	struct kr_crl_rec	 last;
+	struct kr_crl_rec	 last, newest;	/* newest base, newest any */
 	int64_t			 by, unpub = 0;
 	bool			 took = false;
 	int			 ret;
@@ -501,9 +511,12 @@ kr_due_crl(struct kr_due_walk *w, const struct kr_key_rec *k)
 	ret = kr_store_crl_last(w->app->store, k->id, true, &last, w->err);
 	if (ret != KR_OK && ret != KR_ENOENT)
 		return ret;
-	if (ret == KR_OK && ((ret = kr_due_unpublished(w, k, &last,
-	    &unpub)) != KR_OK ||
-	    (ret = kr_due_delta(w, k, &last, unpub, &took)) != KR_OK))
+	if (ret == KR_OK && ((ret = kr_store_crl_last(w->app->store, k->id,
+	    false, &newest, w->err)) != KR_OK ||
+	    (ret = kr_due_unpublished(w, k, &last, &newest, &unpub)) !=
+	    KR_OK ||
+	    (ret = kr_due_delta(w, k, &last, &newest, unpub, &took)) !=
+	    KR_OK))
 		return ret;
 	if (took)
 		unpub = 0;	/* said with the delta */

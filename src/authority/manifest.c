@@ -77,18 +77,15 @@ kr_manifest_path(const char *dir, const char *rel)
  */
 static int
 kr_manifest_image_path(const struct kr_yaml_doc *doc,
-    const struct kr_yaml_node *n, const char *dir, const char *rel,
-    char **out, struct kr_err *err)
+    const struct kr_yaml_node *n, const char *dir, const char *top,
+    const char *rel, char **out, struct kr_err *err)
 {
-	char	real[PATH_MAX], top[PATH_MAX];
+	char	real[PATH_MAX];
 
 	if ((*out = kr_manifest_path(dir, rel)) == NULL)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	if (realpath(*out, real) == NULL)
 		return KR_OK;
-	if (realpath(dir, top) == NULL)
-		return kr_err_set(err, KR_EIO, "cannot resolve the manifest's "
-		    "folder %s: %s", dir, strerror(errno));
 	if (kr_path_under(real, top) && strcmp(real, top) != 0)
 		return KR_OK;
 	return kr_err_set(err, KR_EINPUT, "%s, line %u: image '%.64s' "
@@ -195,7 +192,7 @@ kr_manifest_opt_str(const struct kr_yaml_doc *doc,
 }
 
 static int
-kr_manifest_image(struct kr_manifest *m, const char *dir,
+kr_manifest_image(struct kr_manifest *m, const char *dir, const char *top,
     const struct kr_yaml_node *n, struct kr_sign_item *it, struct kr_err *err)
 {
 	const struct kr_yaml_doc	*doc = m->doc;
@@ -219,7 +216,7 @@ kr_manifest_image(struct kr_manifest *m, const char *dir,
 		    "'%.64s' must be a plain file name (it is written beside "
 		    "the manifest or into --out-dir)", doc->label,
 		    kr_yaml_get(n, "output")->line, out);
-	if ((ret = kr_manifest_image_path(doc, n, dir, file, &in, err)) !=
+	if ((ret = kr_manifest_image_path(doc, n, dir, top, file, &in, err)) !=
 	    KR_OK) {
 		free(in);
 		return ret;
@@ -249,9 +246,14 @@ kr_manifest_images(struct kr_manifest *m, const char *dir, struct kr_err *err)
 {
 	const struct kr_yaml_node	*imgs = kr_yaml_get(m->doc->root,
 					    "images");
+	char				 top[PATH_MAX];
 	size_t				 i, j;
 	int				 ret;
 
+	/* The folder the images must lie in, resolved once. */
+	if (realpath(dir, top) == NULL)
+		return kr_err_set(err, KR_EIO, "cannot resolve the manifest's "
+		    "folder %s: %s", dir, strerror(errno));
 	if (imgs == NULL || imgs->kind != KR_YAML_SEQ || imgs->count == 0)
 		return kr_err_set(err, KR_EINPUT, "%s: 'images' must list at "
 		    "least one image", m->doc->label);
@@ -263,7 +265,7 @@ kr_manifest_images(struct kr_manifest *m, const char *dir, struct kr_err *err)
 		return kr_err_set(err, KR_ENOMEM, "out of memory");
 	for (i = 0; i < imgs->count; i++) {
 		m->nitems = i + 1;
-		if ((ret = kr_manifest_image(m, dir, imgs->items[i],
+		if ((ret = kr_manifest_image(m, dir, top, imgs->items[i],
 		    &m->items[i], err)) != KR_OK)
 			return ret;
 		for (j = 0; j < i; j++)
